@@ -1,0 +1,8 @@
+// The routing table: one file per subcommand, each exporting a function that builds its
+// commander Command. Order here is the order of `portdrift --help`.
+import type { Command } from 'commander';
+import type { CliContext, ExitCode } from '../context.js';
+
+export type CommandFactory = (ctx: CliContext, setExit: (code: ExitCode) => void) => Command;
+
+export const commands: CommandFactory[] = [];

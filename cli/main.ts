@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// The `portdrift` entrypoint: the only place that touches `process` (argv, env, signals, exit).
+import { runCli } from './program.js';
+import type { CliContext } from './context.js';
+
+let shutdownResolve!: (signal: string) => void;
+const shutdown = new Promise<string>((resolve) => (shutdownResolve = resolve));
+let signalled = 0;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    // A second signal means "now": the first one asked for a graceful stop.
+    if (++signalled > 1) process.exit(130);
+    shutdownResolve(signal);
+  });
+}
+const reloadHandlers = new Set<() => void>();
+process.on('SIGHUP', () => reloadHandlers.forEach((h) => h()));
+
+const ctx: CliContext = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  stdoutIsTTY: Boolean(process.stdout.isTTY),
+  stderrIsTTY: Boolean(process.stderr.isTTY),
+  env: process.env,
+  cwd: process.cwd(),
+  shutdown,
+  onReload(handler) {
+    reloadHandlers.add(handler);
+    return () => reloadHandlers.delete(handler);
+  },
+};
+
+const code = await runCli(process.argv.slice(2), ctx);
+// Let stdout drain before exiting: piping a large JSON document into `jq` must not truncate it.
+process.exitCode = code;
+if (process.stdout.writableLength === 0) process.exit(code);
+else process.stdout.once('drain', () => process.exit(code));

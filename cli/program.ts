@@ -1,0 +1,45 @@
+// Builds the commander program from the routing table and runs it. The one top-level catch of
+// the CLI lives here: every error becomes a message on stderr and exit code 1.
+import { Command, CommanderError } from 'commander';
+import { isPortdriftError } from '../shared/errors.js';
+import { VERSION } from '../shared/version.js';
+import { commands } from './commands/index.js';
+import type { CliContext, ExitCode } from './context.js';
+
+export function buildProgram(ctx: CliContext, setExit: (code: ExitCode) => void): Command {
+  const program = new Command('portdrift')
+    .description('Find internal port drift: the ports IaC declares vs the ports that really listen.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) });
+  for (const register of commands) {
+    const cmd = register(ctx, setExit);
+    cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) });
+    program.addCommand(cmd);
+  }
+  return program;
+}
+
+export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCode> {
+  let exit: ExitCode = 0;
+  const program = buildProgram(ctx, (code) => (exit = code));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exit;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; every other commander error (unknown option, missing
+      // argument) is a usage error, exit 1 as DESIGN.md "Exit codes" says, not commander's default.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 1;
+    }
+    if (isPortdriftError(err)) {
+      ctx.err(`portdrift: ${err.message} [${err.code}]\n`);
+      return 1;
+    }
+    const e = err as Error;
+    ctx.err(`portdrift: internal error: ${e?.stack ?? String(err)} [PD_INTERNAL]\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,107 @@
+// Port specs (`22,80,8000-8100`, `top`, `all`) and the curated list of common internal service
+// ports. Used by the CLI, the probe engine, the collector's plans and the wire format (sweep
+// records carry their port sets as specs, so a 65535-port sweep stays a short string).
+import { PortdriftError } from './errors.js';
+
+export const MIN_PORT = 1;
+export const MAX_PORT = 65535;
+
+/**
+ * Common ports of internal services: databases, caches, queues, search, service discovery,
+ * web and admin, observability, remote access. Written from protocol knowledge (IANA and each
+ * project's documented defaults); deliberately not derived from nmap's NPSL-licensed data.
+ */
+export const TOP_PORTS: readonly number[] = Object.freeze([
+  // remote access and infrastructure
+  21, 22, 23, 25, 53, 80, 88, 110, 111, 135, 139, 143, 389, 443, 445, 465, 514, 587, 636, 873,
+  993, 995, 1080, 1194, 2049, 2222, 3128, 3389, 5900, 5901, 5985, 5986, 8006,
+  // databases
+  1433, 1434, 1521, 1522, 3050, 3306, 3307, 5000, 5432, 5433, 5434, 5439, 6432, 7000, 7001, 7199,
+  8086, 8087, 8088, 8123, 9000, 9042, 9160, 26257, 27017, 27018, 27019, 28015, 29015, 50000,
+  // caches, queues, streaming
+  4222, 4369, 5671, 5672, 6222, 6379, 6380, 8222, 9092, 9093, 9094, 9095, 9096, 9098, 11211,
+  15672, 25672, 61613, 61614, 61616, 61617, 1883, 8883,
+  // search and analytics
+  8983, 9200, 9300, 9600, 5601, 8182, 7474, 7687,
+  // service discovery, orchestration, secrets
+  2375, 2376, 2379, 2380, 4001, 6443, 8200, 8201, 8300, 8301, 8302, 8500, 8501, 8502, 8600,
+  10250, 10255, 10256, 10257, 10259, 30000, 32767,
+  // web, app servers, admin consoles
+  81, 591, 3000, 3001, 4000, 4200, 4443, 4848, 5001, 5005, 5050, 5555, 7070, 7443, 8000, 8001,
+  8008, 8009, 8010, 8069, 8080, 8081, 8082, 8083, 8084, 8085, 8089, 8090, 8091, 8161, 8181, 8443,
+  8444, 8800, 8880, 8888, 8889, 9001, 9080, 9090, 9091, 9443, 9999, 10000, 10443, 50070,
+  // observability and debugging
+  4317, 4318, 5044, 5140, 6060, 8125, 9100, 9101, 9102, 9104, 9113, 9114, 9115, 9121, 9187,
+  9229, 9411, 14250, 14268, 16686, 24224,
+  // gRPC and service mesh
+  9901, 15000, 15001, 15006, 15014, 15020, 15021, 50051,
+].sort((a, b) => a - b).filter((p, i, a) => a.indexOf(p) === i));
+
+/** Ports whose unexpected exposure is high severity: remote administration and databases. */
+export const SENSITIVE_PORTS: ReadonlySet<number> = new Set([
+  22, 23, 2222, 3389, 5900, 5901, 5985, 5986, 2375, 2376, 2379, 6443, 10250,
+  1433, 1521, 3306, 5432, 6379, 9042, 9200, 11211, 27017, 26257, 7687, 8086, 9000, 50000,
+]);
+
+function invalid(spec: string, why: string): PortdriftError {
+  return new PortdriftError('PD_PORT_SPEC', `invalid port spec "${spec}": ${why}`);
+}
+
+function parsePort(text: string, spec: string): number {
+  if (!/^\d+$/.test(text)) throw invalid(spec, `"${text}" is not a port number`);
+  const n = Number(text);
+  if (n < MIN_PORT || n > MAX_PORT) throw invalid(spec, `${n} is outside ${MIN_PORT}-${MAX_PORT}`);
+  return n;
+}
+
+/**
+ * Parse a spec into a sorted list of distinct ports. Accepts `all`, `top`, single ports,
+ * inclusive ranges `a-b` and open ranges `-b` / `a-`, comma separated (spaces ignored).
+ * An empty spec is an empty list.
+ */
+export function parsePortSpec(spec: string): number[] {
+  const seen = new Uint8Array(MAX_PORT + 1);
+  for (const raw of spec.split(',')) {
+    const part = raw.trim();
+    if (part === '') continue;
+    if (part === 'all') {
+      seen.fill(1, MIN_PORT);
+      continue;
+    }
+    if (part === 'top') {
+      for (const p of TOP_PORTS) seen[p] = 1;
+      continue;
+    }
+    const dash = part.indexOf('-');
+    if (dash === -1) {
+      seen[parsePort(part, spec)] = 1;
+      continue;
+    }
+    const lo = dash === 0 ? MIN_PORT : parsePort(part.slice(0, dash), spec);
+    const hi = dash === part.length - 1 ? MAX_PORT : parsePort(part.slice(dash + 1), spec);
+    if (lo > hi) throw invalid(spec, `range ${part} runs backwards`);
+    seen.fill(1, lo, hi + 1);
+  }
+  const out: number[] = [];
+  for (let p = MIN_PORT; p <= MAX_PORT; p++) if (seen[p]) out.push(p);
+  return out;
+}
+
+/** The shortest spec for a set of ports: `1-21,23-79,81-65535`. Input need not be sorted. */
+export function formatPortSpec(ports: Iterable<number>): string {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    const start = sorted[i]!;
+    let end = start;
+    while (i + 1 < sorted.length && sorted[i + 1] === end + 1) end = sorted[++i]!;
+    parts.push(start === end ? String(start) : `${start}-${end}`);
+    i++;
+  }
+  return parts.join(',');
+}
+
+/** True when `port` is a valid TCP/UDP port number. */
+export function isPort(port: unknown): port is number {
+  return typeof port === 'number' && Number.isInteger(port) && port >= MIN_PORT && port <= MAX_PORT;
+}

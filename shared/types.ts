@@ -1,0 +1,257 @@
+// Domain and wire types shared by every part of portdrift. This file imports nothing: it is the
+// contract between the extractor, the probe engine, the drift engine, the collector, the agent
+// and the CLI (DESIGN.md "Vocabulary", "Finding kinds", "Extraction output", "Probe output").
+
+// ---------------------------------------------------------------------------------------------
+// Declared model (IaC → what must listen where)
+// ---------------------------------------------------------------------------------------------
+
+/** A position in an IaC file. `file` is relative to the IaC root given on the command line; `line` is 1-based. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+}
+
+/** `listen`: something must listen there. `allow`: a firewall / security-group rule permits it. */
+export type Role = 'listen' | 'allow';
+
+/** `all` stands for protocol `-1` / `*` / `all` in rules; it is never a listen port. */
+export type Protocol = 'tcp' | 'udp' | 'all';
+
+export interface Resource {
+  /** `aws_db_instance.orders`, `module.api.aws_lb_target_group.web[0]`, `cfn:OrdersDb`, `k8s:Service/shop/cart`, `compose:cart` */
+  address: string;
+  type: string;
+  source: SourceLocation;
+  /** Deployed hosts (IPs or DNS names) from state, a targets file or derivation; may be empty. */
+  hosts: string[];
+}
+
+export interface DeclaredEndpoint {
+  resource: string;
+  /** null when the host is not known; the endpoint is still listed. */
+  host: string | null;
+  port: number;
+  /** Inclusive upper end of a range (`from_port = 8000`, `to_port = 8100`); absent for a single port. */
+  toPort?: number;
+  protocol: Protocol;
+  role: Role;
+  /** The line of the port's own attribute where one exists, else the resource's first line. */
+  source: SourceLocation;
+}
+
+/** A value that could not be resolved statically: listed, never guessed, never dropped. */
+export interface Unresolved {
+  resource: string;
+  /** The attribute path that holds the value, e.g. `port` or `ingress[0].from_port`. */
+  attribute: string;
+  /** The expression as written, e.g. `${aws_db_instance.main.port}`. */
+  expression: string;
+  source: SourceLocation;
+}
+
+/** A file (or part of one) that could not be read; every other file is still extracted. */
+export interface Problem {
+  file: string;
+  line?: number;
+  message: string;
+  /** A stable code from shared/errors.ts (PD_…), where one applies. */
+  code?: string;
+}
+
+export interface DeclaredModel {
+  resources: Resource[];
+  endpoints: DeclaredEndpoint[];
+  unresolved: Unresolved[];
+  problems: Problem[];
+}
+
+/** `portdrift extract --format json`, version 1. */
+export interface ExtractionOutput extends DeclaredModel {
+  version: 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probing
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `open`: handshake completed. `closed`: RST / ECONNREFUSED. `filtered`: no answer within the
+ * timeout, also after retry. `unreachable`: EHOSTUNREACH / ENETUNREACH. A local error of the
+ * prober (EMFILE, EADDRNOTAVAIL, …) is never a port state.
+ */
+export type PortState = 'open' | 'closed' | 'filtered' | 'unreachable';
+
+export interface ProbeResult {
+  /** The name as given (DNS name or IP literal). */
+  host: string;
+  /** The address actually probed (every A and AAAA record is probed separately). */
+  ip: string;
+  port: number;
+  state: PortState;
+  /** Handshake or RST round-trip time; null for filtered / unreachable. */
+  rttMs: number | null;
+  /** Attempts made for this result (1 unless retried). */
+  attempts: number;
+}
+
+export interface ProbeSummary {
+  probes: number;
+  open: number;
+  closed: number;
+  filtered: number;
+  unreachable: number;
+  seconds: number;
+}
+
+/** `portdrift probe --format json`, version 1. `results` lists every non-closed result unless `--all`. */
+export interface ProbeOutput {
+  version: 1;
+  results: ProbeResult[];
+  summary: ProbeSummary;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observations and findings
+// ---------------------------------------------------------------------------------------------
+
+/** One probe result as the drift engine and the collector see it. */
+export interface Observation {
+  agent: string;
+  host: string;
+  ip: string;
+  port: number;
+  state: PortState;
+  rttMs: number | null;
+  /** ISO-8601 time of the probe. */
+  at: string;
+  /** Optional service fingerprint (`ssh`, `http`, `postgres`, …). */
+  service?: string;
+}
+
+export type FindingKind = 'moved' | 'missing' | 'unreachable' | 'undeclared' | 'unobserved';
+export type Severity = 'low' | 'medium' | 'high';
+
+export interface Acknowledgement {
+  by: string;
+  reason: string;
+  at: string;
+  expiresAt: string | null;
+}
+
+export interface Finding {
+  /** Stable: `f_` + hash of kind, resource, host, port. */
+  id: string;
+  kind: FindingKind;
+  severity: Severity;
+  /** Resource address; for `undeclared`, the resource(s) whose host it is, joined by `, `. */
+  resource: string;
+  source: SourceLocation | null;
+  host: string;
+  port: number;
+  observedPort?: number;
+  /** The observed state of `port`, or null when nothing observed it (`unobserved`). */
+  state: PortState | null;
+  agent: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  /** Set by the collector when a finding resolved; absent while open. */
+  resolvedAt?: string | null;
+  message: string;
+  suggestion: string;
+  ack: Acknowledgement | null;
+}
+
+export interface DriftSummary {
+  resources: number;
+  endpoints: number;
+  observed: number;
+  findings: number;
+  byKind: Partial<Record<FindingKind, number>>;
+}
+
+/** `portdrift scan|drift --format json`, version 1. */
+export interface DriftReport {
+  version: 1;
+  generatedAt: string;
+  summary: DriftSummary;
+  findings: Finding[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agent ⇄ collector wire format (docs/wire-format.md)
+// ---------------------------------------------------------------------------------------------
+
+/** One host of an agent's plan. The agent resolves `host`, checks scope for every address, then probes. */
+export interface PlanTarget {
+  host: string;
+  /** Declared listen ports, probed first. */
+  declared: number[];
+  /** The discovery set as a port spec (`top`, `8000-8100`, `all`, `22,80`); may be empty. */
+  discovery: string;
+  /** Addresses of the resources on this host (for logs and labels). */
+  resources: string[];
+}
+
+/** `GET /v1/plan` body, version 1. Served with an `ETag` equal to `revision`. */
+export interface Plan {
+  version: 1;
+  agent: string;
+  revision: string;
+  intervalMs: number;
+  targets: PlanTarget[];
+}
+
+/**
+ * `POST /v1/observations` is NDJSON: one `batch` header line, then any number of `sweep`, `obs`
+ * and `listener` records. A sweep says which ports of one address were probed and which of them
+ * answered closed (both as port specs), so closed is explicit and never inferred from silence;
+ * every other probed port has an `obs` record.
+ */
+export interface BatchHeader {
+  t: 'batch';
+  v: 1;
+  /** Unique per batch; equals the `Idempotency-Key` header. */
+  batchId: string;
+  agent: string;
+  agentVersion: string;
+  planRevision: string | null;
+  startedAt: string;
+  finishedAt: string;
+  /** Batches the agent's spool dropped since it last reported (it was full). */
+  spoolDropped: number;
+  /** Batches waiting in the agent's spool when this one was sent. */
+  spoolDepth: number;
+}
+
+export interface SweepRecord {
+  t: 'sweep';
+  host: string;
+  /** null when the host could not be resolved (`error` says why). */
+  ip: string | null;
+  ports: string;
+  closed: string;
+  at: string;
+  error?: string;
+}
+
+export interface ObservationRecord {
+  t: 'obs';
+  host: string;
+  ip: string;
+  port: number;
+  state: PortState;
+  rttMs: number | null;
+  at: string;
+  service?: string;
+}
+
+/** A LISTEN socket of the agent's own network namespace, from /proc/net/tcp{,6}. */
+export interface ListenerRecord {
+  t: 'listener';
+  ip: string;
+  port: number;
+  at: string;
+}
+
+export type WireRecord = BatchHeader | SweepRecord | ObservationRecord | ListenerRecord;

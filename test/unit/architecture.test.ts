@@ -1,0 +1,77 @@
+// Keeps the layout rules of DESIGN.md "Layout and the direction of imports" true.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function tsFiles(dir: string): string[] {
+  const abs = join(root, dir);
+  let entries: string[];
+  try {
+    entries = readdirSync(abs);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((name) => {
+    const path = join(abs, name);
+    if (statSync(path).isDirectory()) return tsFiles(relative(root, path));
+    return name.endsWith('.ts') ? [relative(root, path).split(sep).join('/')] : [];
+  });
+}
+
+const importRe = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function imports(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  return [...text.matchAll(importRe)].map((m) => (m[1] ?? m[2])!);
+}
+
+function resolvesInto(file: string, spec: string, dir: string): boolean {
+  if (!spec.startsWith('.')) return false;
+  const target = join(file, '..', spec).split(sep).join('/');
+  return target === dir || target.startsWith(`${dir}/`);
+}
+
+const product = ['cli', 'agent', 'collector', 'shared'].flatMap(tsFiles);
+
+describe('architecture', () => {
+  it('shared/ imports nothing from agent/, collector/ or cli/', () => {
+    const bad = tsFiles('shared').flatMap((f) => imports(f).filter((s) => ['agent', 'collector', 'cli'].some((d) => resolvesInto(f, s, d))).map((s) => `${f} → ${s}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('agent/ and collector/ never import each other, nor cli/', () => {
+    const bad = [
+      ...tsFiles('agent').flatMap((f) => imports(f).filter((s) => resolvesInto(f, s, 'collector') || resolvesInto(f, s, 'cli')).map((s) => `${f} → ${s}`)),
+      ...tsFiles('collector').flatMap((f) => imports(f).filter((s) => resolvesInto(f, s, 'agent') || resolvesInto(f, s, 'cli')).map((s) => `${f} → ${s}`)),
+    ];
+    expect(bad).toEqual([]);
+  });
+
+  it('shared/types.ts imports nothing', () => {
+    expect(imports('shared/types.ts')).toEqual([]);
+  });
+
+  // Each third-party library has one home file (or folder), so it can be swapped in one place.
+  const homes: Record<string, (file: string) => boolean> = {
+    pino: (f) => f === 'shared/log.ts',
+    '@cdktf/hcl2json': (f) => f === 'shared/iac/hcl.ts',
+    'better-sqlite3': (f) => f.startsWith('collector/store/sqlite'),
+    nodemailer: (f) => f === 'collector/report/mail.ts',
+    undici: (f) => f.startsWith('agent/daemon/'),
+  };
+  for (const [lib, isHome] of Object.entries(homes)) {
+    it(`${lib} is imported only from its home`, () => {
+      const bad = product.filter((f) => !isHome(f) && imports(f).some((s) => s === lib || s.startsWith(`${lib}/`)));
+      expect(bad).toEqual([]);
+    });
+  }
+
+  it('only entrypoints touch process argv, env, exit and signals', () => {
+    const entrypoints = new Set(['cli/main.ts']);
+    const re = /\bprocess\.(argv|env|exit|on|once|kill)\b/;
+    const bad = product.filter((f) => !entrypoints.has(f) && re.test(readFileSync(join(root, f), 'utf8')));
+    expect(bad).toEqual([]);
+  });
+});
