@@ -1,0 +1,28 @@
+// Reading IaC files defensively: a binary file, a huge file or an unreadable one becomes a
+// Problem naming the file, never a crash and never a silent skip.
+import { readFile, stat } from 'node:fs/promises';
+import type { Problem } from '../types.js';
+
+/** Files over this size are refused: real IaC files are far smaller, and hcl2json's WASM heap never shrinks (iac.md §2.6). */
+export const MAX_IAC_FILE_BYTES = 8 * 1024 * 1024;
+
+export type ReadResult = { ok: true; text: string } | { ok: false; problem: Problem };
+
+export async function readIacFile(path: string, file: string): Promise<ReadResult> {
+  try {
+    const info = await stat(path);
+    if (info.size > MAX_IAC_FILE_BYTES) {
+      return { ok: false, problem: { file, code: 'PD_IAC_TOO_LARGE', message: `file is ${(info.size / 1048576).toFixed(1)} MiB, over the ${MAX_IAC_FILE_BYTES / 1048576} MiB limit for IaC files; not extracted` } };
+    }
+    const buf = await readFile(path);
+    // A NUL byte in the first 8 KiB is what git and grep call binary.
+    if (buf.subarray(0, 8192).includes(0)) {
+      return { ok: false, problem: { file, code: 'PD_IAC_BINARY', message: 'file is binary (it contains NUL bytes), not IaC text; not extracted' } };
+    }
+    let text = buf.toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return { ok: true, text };
+  } catch (err) {
+    return { ok: false, problem: { file, code: 'PD_IAC_PATH', message: `cannot read file: ${(err as Error).message}` } };
+  }
+}

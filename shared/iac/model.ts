@@ -1,0 +1,41 @@
+// The contract between the extractors (one per format) and the extraction pipeline
+// (shared/iac/extract.ts). Each extractor turns files into a DeclaredModel fragment whose
+// endpoints usually have `host: null`; the pipeline then joins hosts from Terraform state, the
+// targets file and derived names, and expands one endpoint per host.
+import type { DeclaredModel, Problem } from '../types.js';
+
+export interface ExtractOptions {
+  /** Terraform state files (raw v4, or `terraform show -json` output). */
+  stateFiles: string[];
+  /** A targets file mapping resource addresses (or globs) to hosts. */
+  targetsFile?: string;
+  /** Extra Terraform variable files (`--var-file`), applied after terraform.tfvars and *.auto.tfvars. */
+  varFiles: string[];
+  /** A CloudFormation parameters file (`--parameters`): `[{ParameterKey, ParameterValue}]` or `{Key: Value}`. */
+  parametersFile?: string;
+  /** Kubernetes cluster domain for derived Service names. */
+  clusterDomain: string;
+}
+
+/** A text file read for extraction, with its name relative to the IaC root. */
+export interface SourceFile {
+  /** Absolute path. */
+  path: string;
+  /** Relative to the IaC root given on the command line (what `source.file` shows). */
+  file: string;
+  text: string;
+}
+
+export function emptyModel(): DeclaredModel {
+  return { resources: [], endpoints: [], unresolved: [], problems: [] };
+}
+
+export function mergeInto(target: DeclaredModel, part: DeclaredModel): DeclaredModel {
+  target.resources.push(...part.resources);
+  target.endpoints.push(...part.endpoints);
+  target.unresolved.push(...part.unresolved);
+  target.problems.push(...part.problems);
+  return target;
+}
+
+export type { Problem };
