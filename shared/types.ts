@@ -38,6 +38,24 @@ export interface DeclaredEndpoint {
   role: Role;
   /** The line of the port's own attribute where one exists, else the resource's first line. */
   source: SourceLocation;
+  /**
+   * Where the port's value is written when that is not `source` itself: a variable default, a
+   * tfvars value, a local, a CloudFormation parameter default. What `portdrift fix` edits.
+   * Internal: not part of the extraction JSON output.
+   */
+  origin?: ValueOrigin;
+}
+
+export interface ValueOrigin {
+  kind: 'literal' | 'variable-default' | 'tfvars' | 'local' | 'module-input' | 'parameter-default' | 'parameter-file';
+  file: string;
+  line: number;
+  /** The variable / local / parameter name, for kinds other than `literal`. */
+  name?: string;
+  /** The literal text as written there (`5432`, `"5432"`). */
+  text: string;
+  /** Other endpoints fed by the same origin (resource addresses), so `fix` can say so. */
+  sharedWith?: string[];
 }
 
 /** A value that could not be resolved statically: listed, never guessed, never dropped. */

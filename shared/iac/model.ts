@@ -39,3 +39,23 @@ export function mergeInto(target: DeclaredModel, part: DeclaredModel): DeclaredM
 }
 
 export type { Problem };
+
+/** Shared state of one extraction run. */
+export interface ExtractContext {
+  /** Absolute IaC root: `source.file` values are relative to it. */
+  root: string;
+  options: ExtractOptions;
+}
+
+/**
+ * One extractor per format, listed in shared/iac/registry.ts. `claims` decides by the file name
+ * and, for YAML/JSON, by the first bytes of the text (a CloudFormation template, a Kubernetes
+ * manifest and a Compose file are all `.yaml`). Terraform is given every claimed `.tf`,
+ * `.tf.json` and `.tfvars` file at once, because a root module spans a directory and reads its
+ * child modules from other directories.
+ */
+export interface Extractor {
+  name: 'terraform' | 'cloudformation' | 'kubernetes' | 'compose';
+  claims(path: string, head: string): boolean;
+  extract(files: SourceFile[], ctx: ExtractContext): Promise<DeclaredModel>;
+}
