@@ -1,0 +1,12 @@
+// The list of extractors, one per IaC format. The walk (shared/iac/walk.ts) offers every file to
+// them in this order and the first one whose `claims(path, head)` says yes gets it, so a format
+// that can be recognised by content alone must come before one that is a fallback.
+// To add a format: one import line and one entry below.
+import type { Extractor } from './model.js';
+
+export const extractors: Extractor[] = [];
+
+/** The first extractor that claims a file, or undefined when none does. */
+export function pickExtractor(path: string, head: string, list: readonly Extractor[] = extractors): Extractor | undefined {
+  return list.find((x) => x.claims(path, head));
+}
