@@ -1,0 +1,164 @@
+// Findings → SARIF 2.1.0, the format code hosts (GitHub code scanning, GitLab, Azure DevOps)
+// read to annotate source lines. One result per finding, located at the IaC file and line of the
+// declared port, so the annotation lands on the `.tf` line that is wrong. One rule per finding
+// kind. `partialFingerprints` carries the finding id: the id is stable across runs (a hash of
+// kind, resource, host and port), so code hosts track one alert per drift instead of reopening
+// a new one each time a line number shifts.
+import type { DriftReport, Finding, FindingKind, Severity } from '../types.js';
+import { VERSION } from '../version.js';
+
+export interface SarifOptions {
+  /**
+   * Prefix joined to every `source.file` (which is relative to the IaC root given on the command
+   * line). Code hosts resolve result URIs against the repository root, so a scan of `infra/`
+   * needs `infra/` here for the annotations to land on the right file.
+   */
+  uriPrefix?: string;
+}
+
+interface RuleText {
+  name: string;
+  short: string;
+  full: string;
+  help: string;
+  severity: Severity;
+}
+
+// Kept in the order of DESIGN.md "Finding kinds"; the rule index of a result is its place here.
+export const SARIF_RULES: Readonly<Record<FindingKind, RuleText>> = {
+  moved: {
+    name: 'PortMoved',
+    short: 'A declared port is closed and the service listens on another port',
+    full: 'The IaC declares a listen port that is closed on the host, while a nearby port that nothing declares is open: the service most likely moved.',
+    help: 'Change the declared port to the observed one (portdrift fix proposes the patch), or move the service back to the declared port.',
+    severity: 'high',
+  },
+  missing: {
+    name: 'PortMissing',
+    short: 'A declared port is closed and no replacement port is open',
+    full: 'The IaC declares a listen port that answers closed on the host, and no undeclared open port looks like its replacement.',
+    help: 'Check that the service runs; if it was removed on purpose, remove the declaration.',
+    severity: 'high',
+  },
+  unreachable: {
+    name: 'PortUnreachable',
+    short: 'A declared port is filtered or unreachable from the agents',
+    full: 'The declared listen port did not answer (filtered) or its host was unreachable from the agents that cover it; whether it listens is unknown, which is not the same as in sync.',
+    help: 'Check firewalls and security groups between the agent and the host, or the agent scope.',
+    severity: 'medium',
+  },
+  undeclared: {
+    name: 'PortUndeclared',
+    short: 'A port is open on a host known from IaC but no IaC declares it',
+    full: 'An open port on a host that the IaC knows, which no IaC declaration accounts for: a shadow service, a debug port or a forgotten listener.',
+    help: 'Declare the port in IaC if it is intended, otherwise stop the listener.',
+    severity: 'medium',
+  },
+  unobserved: {
+    name: 'PortUnobserved',
+    short: 'No agent observed a declared endpoint within the freshness window',
+    full: 'No agent has observed this declared endpoint recently: no agent covers the host, the agent is down, or DNS failed.',
+    help: 'Deploy or fix an agent whose scope covers the host, or add the host to a targets file.',
+    severity: 'low',
+  },
+};
+
+const KINDS = Object.keys(SARIF_RULES) as FindingKind[];
+
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { high: 'error', medium: 'warning', low: 'note' };
+
+// GitHub ranks code-scanning alerts by `security-severity` (a CVSS-like 0.0–10.0 score):
+// ≥ 7.0 high, ≥ 4.0 medium, < 4.0 low.
+const SECURITY_SEVERITY: Record<Severity, string> = { high: '8.0', medium: '5.0', low: '3.0' };
+
+function joinUri(prefix: string | undefined, file: string): string {
+  const rel = file.replace(/\\/g, '/').replace(/^\.\//, '');
+  if (!prefix) return rel;
+  const p = prefix.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
+  return p === '' || p === '.' ? rel : `${p}/${rel}`;
+}
+
+function result(f: Finding, options: SarifOptions): Record<string, unknown> {
+  const where = `${f.host}:${f.port}${f.observedPort !== undefined ? ` (listening on ${f.observedPort})` : ''}`;
+  const text = f.suggestion ? `${f.message.replace(/\.\s*$/, '')}. ${f.suggestion}` : f.message;
+  const out: Record<string, unknown> = {
+    ruleId: f.kind,
+    ruleIndex: KINDS.indexOf(f.kind),
+    level: LEVEL[f.severity],
+    message: { text },
+    // A finding without an IaC line (an undeclared port belongs to a host, not to a line) still
+    // gets a logical location; code hosts list it without a line annotation.
+    locations: [
+      {
+        ...(f.source
+          ? {
+              physicalLocation: {
+                artifactLocation: { uri: joinUri(options.uriPrefix, f.source.file), uriBaseId: '%SRCROOT%' },
+                region: { startLine: Math.max(1, f.source.line) },
+              },
+            }
+          : {}),
+        logicalLocations: [{ name: where, fullyQualifiedName: `${f.resource}@${where}`, kind: 'resource' }],
+      },
+    ],
+    partialFingerprints: { 'portdriftFindingId/v1': f.id },
+    properties: {
+      findingId: f.id,
+      resource: f.resource,
+      host: f.host,
+      port: f.port,
+      ...(f.observedPort !== undefined ? { observedPort: f.observedPort } : {}),
+      state: f.state,
+      agent: f.agent,
+      severity: f.severity,
+      firstSeen: f.firstSeen,
+      lastSeen: f.lastSeen,
+    },
+  };
+  // An acknowledged finding stays listed (DESIGN.md) but as an accepted suppression, so code
+  // hosts show it as dismissed with the reason rather than as an open alert.
+  if (f.ack) {
+    out.suppressions = [{ kind: 'external', status: 'accepted', justification: `${f.ack.reason} (acknowledged by ${f.ack.by} at ${f.ack.at}${f.ack.expiresAt ? `, until ${f.ack.expiresAt}` : ''})` }];
+  }
+  return out;
+}
+
+/** The SARIF log as an object (tests and callers that embed it). */
+export function toSarif(report: DriftReport, options: SarifOptions = {}): Record<string, unknown> {
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'portdrift',
+            semanticVersion: VERSION,
+            version: VERSION,
+            informationUri: 'https://github.com/portdrift/portdrift',
+            rules: KINDS.map((kind) => {
+              const r = SARIF_RULES[kind];
+              return {
+                id: kind,
+                name: r.name,
+                shortDescription: { text: r.short },
+                fullDescription: { text: r.full },
+                help: { text: r.help },
+                defaultConfiguration: { level: LEVEL[r.severity] },
+                properties: { tags: ['security', 'drift', 'iac'], 'security-severity': SECURITY_SEVERITY[r.severity], precision: 'high' },
+              };
+            }),
+          },
+        },
+        automationDetails: { id: 'portdrift/' },
+        invocations: [{ executionSuccessful: true, endTimeUtc: report.generatedAt }],
+        results: report.findings.map((f) => result(f, options)),
+        properties: { summary: report.summary },
+      },
+    ],
+  };
+}
+
+export function formatSarif(report: DriftReport, options: SarifOptions = {}): string {
+  return `${JSON.stringify(toSarif(report, options), null, 2)}\n`;
+}
