@@ -28,7 +28,7 @@ describe('SARIF 2.1.0', () => {
     expect(results).toHaveLength(4);
     const rules: Json[] = run(log).tool.driver.rules;
     for (const r of results) {
-      expect(rules[r.ruleIndex].id).toBe(r.ruleId);
+      expect(rules[r.ruleIndex]?.id).toBe(r.ruleId);
       expect(typeof r.message.text).toBe('string');
     }
     const first = results[0]!;
