@@ -1,0 +1,179 @@
+// `portdrift fix`, the pure part: `moved` findings + the declared model + the text of the IaC
+// files → line edits at each port's true origin (the literal, or the variable default, tfvars
+// value, local, module input or CloudFormation parameter it comes from), the refusals with their
+// reasons, and a unified diff. No IO: the caller reads the files this asks for and writes the
+// result (cli/commands/fix.ts).
+import type { DeclaredEndpoint, Finding, SourceLocation, ValueOrigin } from '../types.js';
+import { type FileChange, unifiedDiff } from './diff.js';
+import { rewritePort } from './literal.js';
+
+export interface FixEdit {
+  file: string;
+  line: number;
+  before: string;
+  after: string;
+  from: number;
+  to: number;
+  /** What is edited, for people: `variable "db_port" default`, `literal`, … */
+  what: string;
+  findingIds: string[];
+  resources: string[];
+  /** Other resources fed by the same origin, which this edit changes too. */
+  alsoChanges: string[];
+}
+
+export interface FixRefusal {
+  findingId: string;
+  resource: string;
+  /** `file:line` of the value that would have been edited, when known. */
+  where: string | null;
+  reason: string;
+}
+
+export interface FixPlan {
+  edits: FixEdit[];
+  refused: FixRefusal[];
+  /** Whole-file results, one per edited file, in file order. */
+  changes: FileChange[];
+  /** The unified diff of every change (empty when nothing is edited). */
+  diff: string;
+  /** Findings that are not `moved`: fix proposes nothing for them. */
+  skipped: number;
+}
+
+interface Target {
+  file: string;
+  line: number;
+  text: string | undefined;
+  origin: ValueOrigin | undefined;
+}
+
+export function describeOrigin(origin: ValueOrigin | undefined): string {
+  if (!origin || origin.kind === 'literal') return 'literal';
+  const name = origin.name ?? '?';
+  switch (origin.kind) {
+    case 'variable-default':
+      return `variable "${name}" default`;
+    case 'tfvars':
+      return `${name} in a tfvars file`;
+    case 'local':
+      return `local.${name}`;
+    case 'module-input':
+      return `module input ${name}`;
+    case 'parameter-default':
+      return `parameter ${name} Default`;
+    case 'parameter-file':
+      return `parameter ${name} in a parameters file`;
+  }
+}
+
+const sameSource = (a: SourceLocation | null, b: SourceLocation): boolean => a !== null && a.file === b.file && a.line === b.line;
+
+function targetOf(ep: DeclaredEndpoint): Target {
+  return ep.origin ? { file: ep.origin.file, line: ep.origin.line, text: ep.origin.text, origin: ep.origin } : { file: ep.source.file, line: ep.source.line, text: undefined, origin: undefined };
+}
+
+const keyOf = (t: Target): string => `${t.file}\u0000${t.line}\u0000${t.text ?? ''}`;
+
+/** Find where a moved finding's declared port is written, or why it cannot be said. */
+export function locate(f: Finding, endpoints: readonly DeclaredEndpoint[]): Target | string {
+  const candidates = endpoints.filter((e) => e.role === 'listen' && e.resource === f.resource && e.port === f.port && (e.host === f.host || e.host === null));
+  if (candidates.length === 0) return `the IaC no longer declares port ${f.port} for ${f.resource} (the findings are older than the IaC?)`;
+  if (candidates.some((e) => e.toPort !== undefined)) return `port ${f.port} of ${f.resource} is part of a port range; a range is not rewritten to one port`;
+  // One endpoint per host shares one declaration; prefer the one at the finding's own line.
+  const preferred = candidates.filter((e) => sameSource(f.source, e.source));
+  const pool = preferred.length > 0 ? preferred : candidates;
+  const targets = new Map(pool.map((e) => [keyOf(targetOf(e)), targetOf(e)]));
+  if (targets.size > 1) return `port ${f.port} of ${f.resource} is declared in ${targets.size} places; which one moved is ambiguous`;
+  return [...targets.values()][0]!;
+}
+
+/** The IaC files (relative to the IaC root) whose text planFixes needs. */
+export function filesNeeded(findings: readonly Finding[], endpoints: readonly DeclaredEndpoint[]): string[] {
+  const files = new Set<string>();
+  for (const f of findings) {
+    if (f.kind !== 'moved') continue;
+    const t = locate(f, endpoints);
+    if (typeof t !== 'string') files.add(t.file);
+  }
+  return [...files].sort();
+}
+
+export function planFixes(findings: readonly Finding[], endpoints: readonly DeclaredEndpoint[], files: ReadonlyMap<string, string>): FixPlan {
+  const refused: FixRefusal[] = [];
+  const groups = new Map<string, { target: Target; findings: Finding[] }>();
+  let skipped = 0;
+  for (const f of findings) {
+    if (f.kind !== 'moved') {
+      skipped++;
+      continue;
+    }
+    if (f.observedPort === undefined) {
+      refused.push({ findingId: f.id, resource: f.resource, where: null, reason: 'the finding has no observed port' });
+      continue;
+    }
+    const t = locate(f, endpoints);
+    if (typeof t === 'string') {
+      refused.push({ findingId: f.id, resource: f.resource, where: f.source ? `${f.source.file}:${f.source.line}` : null, reason: t });
+      continue;
+    }
+    const g = groups.get(keyOf(t)) ?? { target: t, findings: [] };
+    g.findings.push(f);
+    groups.set(keyOf(t), g);
+  }
+
+  const lines = new Map<string, string[]>();
+  const edits: FixEdit[] = [];
+  for (const { target, findings: group } of groups.values()) {
+    const where = `${target.file}:${target.line}`;
+    const what = describeOrigin(target.origin);
+    const refuseAll = (reason: string): void => {
+      for (const f of group) refused.push({ findingId: f.id, resource: f.resource, where, reason });
+    };
+    const wanted = new Set(group.map((f) => f.observedPort!));
+    if (wanted.size > 1) {
+      refuseAll(`${what} at ${where} feeds ${group.map((f) => `${f.resource} (now on ${f.observedPort})`).join(' and ')}: one value cannot match both`);
+      continue;
+    }
+    const text = files.get(target.file);
+    if (text === undefined) {
+      refuseAll(`${target.file} could not be read`);
+      continue;
+    }
+    const fileLines = lines.get(target.file) ?? text.split('\n');
+    lines.set(target.file, fileLines);
+    const before = fileLines[target.line - 1];
+    if (before === undefined) {
+      refuseAll(`${target.file} has no line ${target.line} (the file changed since it was extracted)`);
+      continue;
+    }
+    const from = group[0]!.port;
+    const to = [...wanted][0]!;
+    const edit = rewritePort(before, from, to, target.text);
+    if (!edit.ok) {
+      refuseAll(`${what} at ${where}: ${edit.reason}`);
+      continue;
+    }
+    fileLines[target.line - 1] = edit.line;
+    const resources = [...new Set(group.map((f) => f.resource))];
+    edits.push({
+      file: target.file,
+      line: target.line,
+      before,
+      after: edit.line,
+      from,
+      to,
+      what,
+      findingIds: group.map((f) => f.id),
+      resources,
+      alsoChanges: (target.origin?.sharedWith ?? []).filter((r) => !resources.includes(r)),
+    });
+  }
+
+  const changes: FileChange[] = [...lines.keys()]
+    .sort()
+    .map((file) => ({ file, before: files.get(file)!, after: lines.get(file)!.join('\n') }))
+    .filter((c) => c.before !== c.after);
+  edits.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+  return { edits, refused, changes, diff: changes.map(unifiedDiff).join(''), skipped };
+}
