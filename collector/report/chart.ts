@@ -1,0 +1,58 @@
+// The small chart of open findings over the period. Mail clients drop scripts, SVG (Gmail,
+// Outlook) and remote or data: images, so the HTML chart is a table of cells with fixed heights
+// and background colours, which every client renders. The text part gets a sparkline.
+import { escapeHtml } from './html.js';
+
+export interface Point {
+  at: string;
+  open: number;
+}
+
+/** At most `columns` points: each bucket keeps its highest count, so a spike is never averaged away. */
+export function bucket(series: readonly Point[], columns: number): Point[] {
+  if (series.length <= columns) return [...series];
+  const out: Point[] = [];
+  for (let i = 0; i < columns; i++) {
+    const slice = series.slice(Math.floor((i * series.length) / columns), Math.floor(((i + 1) * series.length) / columns));
+    const max = slice.reduce((m, p) => (p.open >= m.open ? p : m), slice[0]!);
+    out.push({ at: slice[slice.length - 1]!.at, open: max.open });
+  }
+  return out;
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+export function sparkline(series: readonly Point[], columns = 48): string {
+  const pts = bucket(series, columns);
+  if (pts.length === 0) return '';
+  const max = Math.max(...pts.map((p) => p.open));
+  return pts.map((p) => (max === 0 ? BARS[0] : BARS[Math.round((p.open / max) * (BARS.length - 1))])).join('');
+}
+
+export function chartHtml(series: readonly Point[], options: { columns?: number; height?: number } = {}): string {
+  const pts = bucket(series, options.columns ?? 24);
+  if (pts.length === 0) return '<p style="color:#666;font-size:13px;margin:0">No history recorded for this period yet.</p>';
+  const height = options.height ?? 80;
+  const max = Math.max(1, ...pts.map((p) => p.open));
+  const cells = pts
+    .map((p) => {
+      const h = p.open === 0 ? 1 : Math.max(2, Math.round((p.open / max) * height));
+      const color = p.open === 0 ? '#cfd8dc' : '#c0392b';
+      const title = escapeHtml(`${p.at}: ${p.open} open`);
+      return (
+        `<td valign="bottom" style="padding:0 1px;vertical-align:bottom" title="${title}">` +
+        `<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%"><tr>` +
+        `<td height="${h}" bgcolor="${color}" style="height:${h}px;background:${color};font-size:0;line-height:0">&nbsp;</td>` +
+        `</tr></table></td>`
+      );
+    })
+    .join('');
+  const first = escapeHtml(pts[0]!.at.slice(0, 16).replace('T', ' '));
+  const last = escapeHtml(pts[pts.length - 1]!.at.slice(0, 16).replace('T', ' '));
+  return (
+    `<table role="presentation" class="pd-chart" cellpadding="0" cellspacing="0" border="0" width="100%" style="border-bottom:1px solid #90a4ae">` +
+    `<tr><td style="font-size:11px;color:#666;width:28px;vertical-align:top">${max}</td>` +
+    `<td><table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" height="${height}" style="height:${height}px;table-layout:fixed"><tr>${cells}</tr></table></td></tr></table>` +
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="font-size:11px;color:#666"><tr><td style="padding-left:28px">${first}</td><td align="right">${last} UTC</td></tr></table>`
+  );
+}

@@ -1,0 +1,198 @@
+// ReportModel → the email's parts: subject, filter headers, plain text, HTML with inline CSS
+// (mail clients strip <style> blocks and never load remote resources), and the JSON attachment.
+// Pure: sending lives in mail.ts, so `portdrift report --out` and tests render the same bytes.
+import type { Finding } from '../../shared/types.js';
+import { chartHtml, sparkline } from './chart.js';
+import { escapeHtml as h } from './html.js';
+import { formatAge, type ReportModel } from './model.js';
+
+export interface RenderedReport {
+  subject: string;
+  /** Headers for mail filters: X-Portdrift-Report, X-Portdrift-Severity, List-Id. */
+  headers: Record<string, string>;
+  text: string;
+  html: string;
+  attachment: { filename: string; content: string; contentType: 'application/json' };
+}
+
+/** Rows per table; the attached JSON always has everything. */
+export const MAX_ROWS = 200;
+
+const where = (f: Finding): string => (f.source ? `${f.source.file}:${f.source.line}` : '—');
+const endpoint = (f: Finding): string => `${f.host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}`;
+const pct = (r: number | null): string => (r === null ? 'n/a' : `${Math.floor(r * 1000) / 10}%`);
+const day = (iso: string): string => iso.slice(0, 16).replace('T', ' ');
+
+export function subjectOf(m: ReportModel): string {
+  const late = m.lateAgents.length > 0 ? `, ${m.lateAgents.length} agent${m.lateAgents.length === 1 ? '' : 's'} late` : '';
+  if (m.baseline) return `portdrift: baseline, ${m.counts.open} open${late} — ${m.scope}`;
+  return `portdrift: ${m.counts.open} open (${m.counts.new} new), ${m.counts.resolved} resolved${late} — ${m.scope}`;
+}
+
+/** `List-Id` wants a dot-atom: the scope reduced to letters, digits and dashes. */
+export function listId(scope: string): string {
+  const atom = scope.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'default';
+  return `portdrift reports for ${scope.replace(/[<>"\r\n]/g, '')} <${atom}.reports.portdrift>`;
+}
+
+function headersOf(m: ReportModel): Record<string, string> {
+  return {
+    'X-Portdrift-Report': `v1; scope=${m.scope.replace(/[;\r\n]/g, '')}; baseline=${m.baseline ? 'yes' : 'no'}`,
+    'X-Portdrift-Severity': m.severity,
+    'List-Id': listId(m.scope),
+  };
+}
+
+function jsonOf(m: ReportModel): string {
+  return `${JSON.stringify(
+    {
+      version: 1,
+      scope: m.scope,
+      generatedAt: m.generatedAt,
+      since: m.since,
+      baseline: m.baseline,
+      counts: m.counts,
+      coverage: m.coverage,
+      agents: { total: m.agentsTotal, late: m.lateAgents },
+      new: m.newFindings,
+      resolved: m.resolved,
+      open: m.open,
+      series: m.series,
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+// ----- plain text ------------------------------------------------------------------------------
+
+function textTable(title: string, rows: string[][], total: number): string[] {
+  if (total === 0) return [];
+  const out = [`${title} (${total})`, ''];
+  const shown = rows.slice(0, MAX_ROWS);
+  // Pad every column but the last to its widest cell, so the plain-text tables line up.
+  const widths = shown[0]?.map((_, i) => Math.max(...shown.map((r) => r[i]!.length))) ?? [];
+  for (const r of shown) out.push(`  ${r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')}`.trimEnd());
+  if (total > MAX_ROWS) out.push(`  … and ${total - MAX_ROWS} more in the attached JSON`);
+  out.push('');
+  return out;
+}
+
+function findingRow(f: Finding): string[] {
+  return [`[${f.severity}] ${f.kind}`, f.resource, endpoint(f), where(f), `— ${f.suggestion}${f.ack ? ` (acknowledged: ${f.ack.reason})` : ''}`];
+}
+
+function textOf(m: ReportModel): string {
+  const lines = [`portdrift report — ${m.scope}`, `${m.since ? `${day(m.since)} → ` : ''}${day(m.generatedAt)} UTC`, ''];
+  if (m.baseline) lines.push(`Baseline: this is the first report of this installation. ${m.counts.open} existing drift${m.counts.open === 1 ? '' : 's'} at baseline; later reports show what changed.`, '');
+  lines.push(
+    `Open:        ${m.counts.open} (high ${m.counts.bySeverity.high}, medium ${m.counts.bySeverity.medium}, low ${m.counts.bySeverity.low}; ${m.counts.acknowledged} acknowledged)`,
+    ...(m.baseline ? [] : [`New:         ${m.counts.new}`, `Resolved:    ${m.counts.resolved}`]),
+    `Oldest open: ${m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)}`,
+    `Coverage:    ${m.coverage.observed} of ${m.coverage.declared} declared endpoints observed (${pct(m.coverage.ratio)})`,
+    `Agents:      ${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${m.lateAgents.length ? `; late: ${m.lateAgents.map((a) => `${a.name} (last seen ${a.lastSeen ? day(a.lastSeen) : 'never'})`).join(', ')}` : ''}`,
+    `Open over the period: ${sparkline(m.series) || '(no history yet)'}`,
+    '',
+  );
+  lines.push(...textTable('New since the last report', m.newFindings.map(findingRow), m.newFindings.length));
+  lines.push(...textTable('Resolved since the last report', m.resolved.map((f) => [f.kind, f.resource, endpoint(f), where(f), `resolved ${f.resolvedAt ? day(f.resolvedAt) : ''}`]), m.resolved.length));
+  lines.push(...textTable('Still open', m.stillOpen.map(({ finding: f, ageMs }) => [formatAge(ageMs), f.kind, f.resource, endpoint(f), where(f)]), m.stillOpen.length));
+  lines.push(...textTable('All open findings', m.open.map(findingRow), m.open.length));
+  lines.push('--', footer(m));
+  return `${lines.join('\n')}\n`;
+}
+
+function footer(m: ReportModel): string {
+  return `You receive this because your address is in the report recipients of the portdrift collector for ${m.scope}; its operators own that configuration.${m.link ? ` Collector: ${m.link}` : ''} The complete data is attached as JSON.`;
+}
+
+// ----- HTML ------------------------------------------------------------------------------------
+
+const SEV_COLOR: Record<string, string> = { high: '#c0392b', medium: '#d68910', low: '#607d8b', none: '#2e7d32' };
+const TD = 'padding:6px 8px;border-bottom:1px solid #e0e0e0;vertical-align:top;font-size:13px';
+const TH = 'padding:6px 8px;border-bottom:2px solid #90a4ae;text-align:left;font-size:12px;color:#455a64;text-transform:uppercase';
+
+function badge(sev: string): string {
+  return `<span style="display:inline-block;padding:1px 6px;border-radius:3px;background:${SEV_COLOR[sev]};color:#fff;font-size:11px;font-weight:bold">${h(sev)}</span>`;
+}
+
+function htmlTable(title: string, head: string[], rows: string[][], total: number): string {
+  if (total === 0) return '';
+  const more = total > MAX_ROWS ? `<p style="font-size:12px;color:#666">… and ${total - MAX_ROWS} more in the attached JSON.</p>` : '';
+  return (
+    `<h2 style="font-size:16px;margin:24px 0 8px;color:#263238">${h(title)} <span style="color:#78909c;font-weight:normal">(${total})</span></h2>` +
+    `<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="border-collapse:collapse">` +
+    `<tr>${head.map((c) => `<th style="${TH}">${h(c)}</th>`).join('')}</tr>` +
+    rows
+      .slice(0, MAX_ROWS)
+      .map((r) => `<tr>${r.map((c) => `<td style="${TD}">${c}</td>`).join('')}</tr>`)
+      .join('') +
+    `</table>${more}`
+  );
+}
+
+const code = (s: string): string => `<code style="font-family:Menlo,Consolas,monospace;font-size:12px">${h(s)}</code>`;
+
+function findingCells(f: Finding): string[] {
+  return [
+    `${badge(f.severity)} ${h(f.kind)}`,
+    code(f.resource),
+    code(endpoint(f)),
+    code(where(f)),
+    `${h(f.suggestion)}${f.ack ? `<br><span style="color:#78909c">acknowledged by ${h(f.ack.by)}: ${h(f.ack.reason)}</span>` : ''}`,
+  ];
+}
+
+function stat(label: string, value: string, color = '#263238'): string {
+  return `<td style="padding:8px 12px;border:1px solid #e0e0e0;text-align:center"><div style="font-size:24px;font-weight:bold;color:${color}">${h(value)}</div><div style="font-size:12px;color:#607d8b">${h(label)}</div></td>`;
+}
+
+function htmlOf(m: ReportModel): string {
+  const c = m.counts;
+  const late = m.lateAgents.length
+    ? `<p style="margin:8px 0;font-size:13px;color:#c0392b">Late agents: ${m.lateAgents.map((a) => `${code(a.name)} (last seen ${h(a.lastSeen ? day(a.lastSeen) : 'never')})`).join(', ')}</p>`
+    : '';
+  const baseline = m.baseline
+    ? `<p style="margin:12px 0;padding:10px 12px;background:#e3f2fd;border-left:4px solid #1e88e5;font-size:14px"><strong>Baseline.</strong> This is the first report of this installation: ${c.open} existing drift${c.open === 1 ? '' : 's'} at baseline, not new alarms. Later reports show what changed.</p>`
+    : '';
+  const stats = [
+    stat('open', String(c.open), c.open ? SEV_COLOR[m.severity] : SEV_COLOR.none),
+    ...(m.baseline ? [] : [stat('new', String(c.new), c.new ? '#c0392b' : '#263238'), stat('resolved', String(c.resolved), c.resolved ? '#2e7d32' : '#263238')]),
+    stat('high / medium / low', `${c.bySeverity.high} / ${c.bySeverity.medium} / ${c.bySeverity.low}`),
+    stat('oldest open', m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)),
+    stat('endpoints observed', `${m.coverage.observed} / ${m.coverage.declared}`, m.coverage.ratio !== null && m.coverage.ratio < 1 ? '#d68910' : '#263238'),
+  ].join('');
+  const body = [
+    `<h1 style="font-size:20px;margin:0 0 4px;color:#263238">portdrift report — ${h(m.scope)}</h1>`,
+    `<p style="margin:0 0 12px;color:#607d8b;font-size:13px">${h(m.since ? `${day(m.since)} → ` : '')}${h(day(m.generatedAt))} UTC</p>`,
+    baseline,
+    `<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="border-collapse:collapse"><tr>${stats}</tr></table>`,
+    `<p style="margin:12px 0 4px;font-size:13px">Coverage: <strong>${m.coverage.observed} of ${m.coverage.declared}</strong> declared endpoints observed (${pct(m.coverage.ratio)}); <strong>${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal}</strong> agents reporting.</p>`,
+    late,
+    `<h2 style="font-size:16px;margin:24px 0 8px;color:#263238">Open findings over the period</h2>`,
+    chartHtml(m.series),
+    htmlTable('New since the last report', ['kind', 'resource', 'host:port', 'IaC', 'suggestion'], m.newFindings.map(findingCells), m.newFindings.length),
+    htmlTable('Resolved since the last report', ['kind', 'resource', 'host:port', 'IaC', 'resolved'], m.resolved.map((f) => [h(f.kind), code(f.resource), code(endpoint(f)), code(where(f)), h(f.resolvedAt ? day(f.resolvedAt) : '')]), m.resolved.length),
+    htmlTable('Still open', ['age', 'kind', 'resource', 'host:port', 'IaC'], m.stillOpen.map(({ finding: f, ageMs }) => [h(formatAge(ageMs)), `${badge(f.severity)} ${h(f.kind)}`, code(f.resource), code(endpoint(f)), code(where(f))]), m.stillOpen.length),
+    htmlTable('All open findings', ['kind', 'resource', 'host:port', 'IaC', 'suggestion'], m.open.map(findingCells), m.open.length),
+    m.open.length === 0 && m.resolved.length === 0 ? `<p style="margin:24px 0;font-size:14px;color:#2e7d32">No drift: every declared port that was observed is where the IaC says.</p>` : '',
+    `<p style="margin:32px 0 0;padding-top:12px;border-top:1px solid #e0e0e0;font-size:12px;color:#78909c">${h(footer(m))}</p>`,
+  ].join('\n');
+  return (
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${h(subjectOf(m))}</title></head>\n` +
+    `<body style="margin:0;padding:0;background:#f5f7f8;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#263238">\n` +
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#f5f7f8"><tr><td align="center" style="padding:16px">\n` +
+    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:960px;background:#ffffff;border:1px solid #e0e0e0"><tr><td style="padding:20px 24px">\n` +
+    `${body}\n</td></tr></table>\n</td></tr></table>\n</body></html>\n`
+  );
+}
+
+export function renderReport(m: ReportModel): RenderedReport {
+  return {
+    subject: subjectOf(m),
+    headers: headersOf(m),
+    text: textOf(m),
+    html: htmlOf(m),
+    attachment: { filename: `portdrift-report-${m.scope.replace(/[^A-Za-z0-9_-]+/g, '_')}-${m.generatedAt.slice(0, 10)}.json`, content: jsonOf(m), contentType: 'application/json' },
+  };
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { bucket, chartHtml, sparkline } from '../../../../collector/report/chart.js';
+import { buildReportModel, formatAge } from '../../../../collector/report/model.js';
+import { listId, renderReport } from '../../../../collector/report/render.js';
+import { finding } from '../../../fixtures/findings.js';
+import { reportData } from '../../../fixtures/report-data.js';
+
+describe('report model', () => {
+  const m = buildReportModel(reportData());
+
+  it('splits new, resolved and still-open findings at the previous report', () => {
+    expect(m.baseline).toBe(false);
+    expect(m.counts).toMatchObject({ open: 4, new: 2, resolved: 2, acknowledged: 1, bySeverity: { high: 3, medium: 1, low: 0 } });
+    expect(m.newFindings.map((f) => f.id)).toEqual(['f_9b1c03', 'f_77aa02']);
+    expect(m.resolved.map((f) => f.id)).toEqual(['f_gone02', 'f_gone01']);
+    expect(m.stillOpen.map((s) => [s.finding.id, formatAge(s.ageMs)])).toEqual([
+      ['f_3c9a01', '4d'],
+      ['f_acked04', '1d 1h'],
+    ]);
+    expect(m.severity).toBe('high');
+  });
+
+  it('reports coverage and agents late by three intervals', () => {
+    expect(m.coverage).toEqual({ declared: 31, observed: 29, ratio: 29 / 31 });
+    expect(m.lateAgents.map((a) => a.name)).toEqual(['agent-b']);
+  });
+
+  it('makes the first report a baseline with nothing "new"', () => {
+    const b = buildReportModel(reportData({ since: null }));
+    expect(b.baseline).toBe(true);
+    expect(b.counts.new).toBe(0);
+    expect(b.newFindings).toEqual([]);
+    expect(b.stillOpen).toHaveLength(4);
+  });
+
+  it('says "none" when every open finding is acknowledged', () => {
+    const x = buildReportModel(reportData({ findings: [finding({ kind: 'moved', ack: { by: 'a', reason: 'r', at: '2026-11-24T00:00:00.000Z', expiresAt: null } })] }));
+    expect(x.severity).toBe('none');
+  });
+});
+
+describe('report rendering', () => {
+  const r = renderReport(buildReportModel(reportData()));
+
+  it('has a subject that says the state at a glance, and filter headers', () => {
+    expect(r.subject).toBe('portdrift: 4 open (2 new), 2 resolved, 1 agent late — prod');
+    expect(r.headers).toEqual({ 'X-Portdrift-Report': 'v1; scope=prod; baseline=no', 'X-Portdrift-Severity': 'high', 'List-Id': 'portdrift reports for prod <prod.reports.portdrift>' });
+    expect(renderReport(buildReportModel(reportData({ since: null, agents: [] }))).subject).toBe('portdrift: baseline, 4 open — prod');
+    expect(listId('EU West / prod')).toBe('portdrift reports for EU West / prod <eu-west-prod.reports.portdrift>');
+  });
+
+  it('puts counts, deltas, coverage, ages and the findings table in the text part', () => {
+    expect(r.text).toContain('Open:        4 (high 3, medium 1, low 0; 1 acknowledged)');
+    expect(r.text).toContain('New:         2');
+    expect(r.text).toContain('Coverage:    29 of 31 declared endpoints observed (93.5%)');
+    expect(r.text).toContain('Agents:      1 of 2 reporting; late: agent-b (last seen 2026-11-24 08:40)');
+    expect(r.text).toMatch(/Open over the period: [▁▂▃▄▅▆▇█]{48}/);
+    expect(r.text).toContain('New since the last report (2)');
+    expect(r.text).toContain('Resolved since the last report (2)');
+    expect(r.text).toContain(
+      [
+        'Still open (2)',
+        '',
+        '  4d     moved        aws_db_instance.orders  10.0.1.5:5432 → 5433              rds.tf:14',
+        '  1d 1h  unreachable  k8s:Service/shop/cart   cart.shop.svc.cluster.local:8080  k8s/cart.yaml:12',
+      ].join('\n'),
+    );
+    expect(r.text).toMatch(/\[high\] moved +aws_db_instance.orders +10.0.1.5:5432 → 5433 +rds.tf:14 +— rds.tf:14 port = 5432 → 5433, or move the service back to 5432/);
+  });
+
+  it('renders HTML with inline styles only, no scripts or remote resources, and escapes finding text', () => {
+    expect(r.html).not.toMatch(/<script|<style|<link|src="http|url\(/i);
+    expect(r.html).toContain('10.0.2.10:22');
+    expect(r.html).toContain('declare port 22 for aws_instance.api');
+    expect(r.html).toContain('<code style="font-family:Menlo,Consolas,monospace;font-size:12px">rds.tf:14</code>');
+    const evil = renderReport(buildReportModel(reportData({ findings: [finding({ kind: 'moved', resource: '<img src=x onerror=alert(1)>', suggestion: '"><script>x</script>' })] })));
+    expect(evil.html).not.toContain('<img src=x');
+    expect(evil.html).not.toContain('<script>');
+    expect(evil.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('marks the baseline in the body', () => {
+    const b = renderReport(buildReportModel(reportData({ since: null })));
+    expect(b.html).toContain('<strong>Baseline.</strong> This is the first report of this installation: 4 existing drifts at baseline');
+    expect(b.text).toContain('Baseline: this is the first report of this installation. 4 existing drifts at baseline');
+    expect(b.text).not.toContain('New:');
+  });
+
+  it('attaches the whole report as JSON', () => {
+    expect(r.attachment.filename).toBe('portdrift-report-prod-2026-11-24.json');
+    const j = JSON.parse(r.attachment.content);
+    expect(j).toMatchObject({ version: 1, scope: 'prod', baseline: false, counts: { open: 4, new: 2, resolved: 2 } });
+    expect(j.open).toHaveLength(4);
+    expect(j.series).toHaveLength(48);
+  });
+});
+
+describe('chart', () => {
+  const series = [0, 1, 5, 2, 2, 0].map((open, i) => ({ at: `2026-11-24T0${i}:00:00.000Z`, open }));
+
+  it('keeps the peak of each bucket', () => {
+    expect(bucket(series, 3).map((p) => p.open)).toEqual([1, 5, 2]);
+    expect(bucket(series, 10)).toHaveLength(6);
+  });
+
+  it('draws bars as table cells proportional to the count', () => {
+    const html = chartHtml(series, { height: 50 });
+    expect(html.match(/bgcolor="#c0392b"/g)).toHaveLength(4);
+    expect(html).toContain('height="50" bgcolor="#c0392b"');
+    expect(html).toContain('height="10" bgcolor="#c0392b"');
+    expect(chartHtml([])).toContain('No history');
+  });
+
+  it('draws a sparkline for the text part', () => {
+    expect(sparkline(series)).toBe('▁▂█▄▄▁');
+  });
+});
