@@ -1,0 +1,34 @@
+// The Compose `ports` short syntax, `[[IP:](port|range):](port|range)[/PROTOCOL]` (iac.md §4.6),
+// split from the right: protocol, then the container part, then the published part, then the
+// host IP, which may be IPv6 with or without brackets (`::1:6000:6000`, `[::1]:6001:6001`).
+
+export interface ShortPort {
+  /** Host address the published port binds to, brackets removed; undefined for all addresses. */
+  hostIp?: string;
+  /** Published host port or range as written; undefined or '' when Compose picks a random one. */
+  published?: string;
+  /** Container port or range as written. */
+  target: string;
+  /** As written, lower-cased; `tcp` when absent. */
+  protocol: string;
+}
+
+export function parseShortPort(spec: string | number): ShortPort {
+  let rest = String(spec).trim();
+  let protocol = 'tcp';
+  const slash = rest.lastIndexOf('/');
+  if (slash >= 0) {
+    protocol = rest.slice(slash + 1).toLowerCase();
+    rest = rest.slice(0, slash);
+  }
+  const last = rest.lastIndexOf(':');
+  if (last < 0) return { target: rest, protocol };
+  const target = rest.slice(last + 1);
+  rest = rest.slice(0, last);
+  const hostColon = rest.lastIndexOf(':');
+  if (hostColon < 0) return { published: rest, target, protocol };
+  const published = rest.slice(hostColon + 1);
+  let hostIp = rest.slice(0, hostColon);
+  if (hostIp.startsWith('[') && hostIp.endsWith(']')) hostIp = hostIp.slice(1, -1);
+  return { ...(hostIp ? { hostIp } : {}), published, target, protocol };
+}

@@ -1,0 +1,156 @@
+// The extraction pipeline: paths → files (walk.ts) → read (files.ts, a few at a time) → offered
+// to the extractors (registry.ts) → joined with hosts → one endpoint per host → sorted.
+//
+// Hosts of a resource, all of them, de-duplicated and sorted:
+//   1. Terraform state (`--state`): the exact address; a declared address without an index
+//      (`aws_instance.web`) also takes the hosts of its instances (`aws_instance.web[0]`,
+//      `aws_instance.web["a"]`), since count / for_each resources are declared once.
+//   2. The targets file (`--targets`): every rule whose address or glob matches.
+//   3. Derived names set by the extractors (Kubernetes Service DNS names, Compose service names).
+// An endpoint whose resource has no host is kept with `host: null`.
+//
+// Only when no file at all could be read and handed to an extractor is the run an error
+// (PD_IAC_NOTHING_READ); otherwise every problem is listed and the rest is extracted.
+import { isAbsolute, resolve } from 'node:path';
+import pLimit from 'p-limit';
+import { PortdriftError } from '../errors.js';
+import type { DeclaredEndpoint, DeclaredModel, Problem, Resource, Unresolved } from '../types.js';
+import { readIacFile } from './files.js';
+import { emptyModel, mergeInto, type ExtractContext, type ExtractOptions, type Extractor, type SourceFile } from './model.js';
+import { extractors as registered } from './registry.js';
+import { readTargetsFile, targetHosts, type TargetRule } from './targets.js';
+import { isIacLike, relativeTo, walk } from './walk.js';
+
+export type StateReader = (path: string, file: string) => Promise<{ hosts: Map<string, string[]>; problems: Problem[] }>;
+
+export interface ExtractEnv {
+  /** Relative paths (arguments and option files) are resolved against it. */
+  cwd: string;
+  extractors?: readonly Extractor[];
+  readState?: StateReader;
+  /** Files read at once; reading is IO-bound, parsing is not parallel anyway. */
+  concurrency?: number;
+}
+
+export interface ExtractResult extends DeclaredModel {
+  /** Absolute IaC root that every `source.file` is relative to. */
+  root: string;
+  /** Files handed to an extractor. */
+  filesRead: number;
+}
+
+const HEAD_CHARS = 4096;
+
+export async function extract(paths: string[], options: ExtractOptions, env: ExtractEnv): Promise<ExtractResult> {
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(env.cwd, p));
+  const opts: ExtractOptions = {
+    ...options,
+    stateFiles: options.stateFiles.map(abs),
+    varFiles: options.varFiles.map(abs),
+    ...(options.targetsFile ? { targetsFile: abs(options.targetsFile) } : {}),
+    ...(options.parametersFile ? { parametersFile: abs(options.parametersFile) } : {}),
+  };
+  const aux = new Set([...opts.stateFiles, ...opts.varFiles, opts.targetsFile, opts.parametersFile].filter((x): x is string => !!x));
+  const list = env.extractors ?? registered;
+  const { root, entries, problems } = await walk(paths, env.cwd, aux);
+  const model = emptyModel();
+  model.problems.push(...problems);
+  const ctx: ExtractContext = { root, options: opts };
+
+  // Files in a directory whose name no extractor claims and that do not look like IaC (README,
+  // images, scripts) are skipped without being read; everything else is read.
+  const candidates = entries.filter((e) => e.explicit || isIacLike(e.path) || list.some((x) => x.claims(e.path, '')));
+  const limit = pLimit(env.concurrency ?? 16);
+  const read = await Promise.all(candidates.map((e) => limit(async () => ({ e, r: await readIacFile(e.path, e.file) }))));
+  const byExtractor = new Map<Extractor, SourceFile[]>();
+  for (const { e, r } of read) {
+    if (!r.ok) {
+      model.problems.push(r.problem);
+      continue;
+    }
+    const x = list.find((c) => c.claims(e.path, r.text.slice(0, HEAD_CHARS)));
+    if (x) {
+      byExtractor.set(x, [...(byExtractor.get(x) ?? []), { path: e.path, file: e.file, text: r.text }]);
+    } else if (isBlankYaml(r.text)) {
+      model.problems.push({ file: e.file, line: 1, code: 'PD_IAC_EMPTY', message: 'file is empty (no YAML/JSON document, only whitespace, comments or `---`); nothing to extract' });
+    } else if (e.explicit || isIacLike(e.path)) {
+      model.problems.push({ file: e.file, line: 1, code: 'PD_IAC_SHAPE', message: `not recognised as ${list.map((l) => l.name).join(', ')}; not extracted` });
+    }
+  }
+  const filesRead = [...byExtractor.values()].reduce((n, f) => n + f.length, 0);
+  if (filesRead === 0) {
+    const why = model.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
+    throw new PortdriftError('PD_IAC_NOTHING_READ', `no IaC file could be read from ${paths.join(', ') || '(no paths)'}${why.length ? `:\n  ${why.join('\n  ')}` : ''}`, { details: { problems: model.problems } });
+  }
+  for (const x of list) {
+    const files = byExtractor.get(x);
+    if (files) mergeInto(model, await x.extract(files, ctx));
+  }
+
+  const state = await readStates(opts.stateFiles, root, env.readState, model.problems);
+  const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, relativeTo(root, opts.targetsFile)) : [];
+  joinHosts(model, state, rules);
+  return { ...sortModel(expandEndpoints(model)), root, filesRead };
+}
+
+async function readStates(files: string[], root: string, reader: StateReader | undefined, problems: Problem[]): Promise<Map<string, string[]>> {
+  const hosts = new Map<string, string[]>();
+  if (files.length === 0) return hosts;
+  if (!reader) throw new PortdriftError('PD_USAGE', 'Terraform state files were given but no state reader is available in this build');
+  for (const f of files) {
+    const r = await reader(f, relativeTo(root, f));
+    problems.push(...r.problems);
+    for (const [address, hs] of r.hosts) hosts.set(address, [...(hosts.get(address) ?? []), ...hs]);
+  }
+  return hosts;
+}
+
+/** Hosts from state for an address: exact, plus every instance of an unindexed address. */
+export function stateHosts(state: ReadonlyMap<string, string[]>, address: string): string[] {
+  const out = [...(state.get(address) ?? [])];
+  if (!address.endsWith(']')) {
+    for (const [a, hs] of state) if (a.startsWith(`${address}[`) && !a.slice(address.length).includes('.')) out.push(...hs);
+  }
+  return out;
+}
+
+export function joinHosts(model: DeclaredModel, state: ReadonlyMap<string, string[]>, rules: readonly TargetRule[]): void {
+  for (const r of model.resources) {
+    r.hosts = [...new Set([...stateHosts(state, r.address), ...targetHosts(rules, r.address), ...r.hosts])].sort();
+  }
+}
+
+/** One endpoint per host of its resource; an extractor that already set a host keeps it. */
+export function expandEndpoints(model: DeclaredModel): DeclaredModel {
+  const hosts = new Map<string, Set<string>>();
+  for (const r of model.resources) {
+    const set = hosts.get(r.address) ?? new Set<string>();
+    r.hosts.forEach((h) => set.add(h));
+    hosts.set(r.address, set);
+  }
+  const endpoints: DeclaredEndpoint[] = [];
+  for (const e of model.endpoints) {
+    const hs = e.host === null ? [...(hosts.get(e.resource) ?? [])] : [e.host];
+    if (hs.length === 0) endpoints.push(e);
+    else for (const h of hs) endpoints.push({ ...e, host: h });
+  }
+  return { ...model, endpoints };
+}
+
+const cmp = (a: string | number, b: string | number): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function sortModel(model: DeclaredModel): DeclaredModel {
+  const bySource = (a: { source: { file: string; line: number } }, b: { source: { file: string; line: number } }): number => cmp(a.source.file, b.source.file) || cmp(a.source.line, b.source.line);
+  return {
+    resources: [...model.resources].sort((a: Resource, b: Resource) => cmp(a.address, b.address) || bySource(a, b)),
+    endpoints: [...model.endpoints].sort(
+      (a, b) => cmp(a.resource, b.resource) || cmp(a.host ?? '', b.host ?? '') || cmp(a.port, b.port) || cmp(a.toPort ?? 0, b.toPort ?? 0) || cmp(a.protocol, b.protocol) || cmp(a.role, b.role) || bySource(a, b),
+    ),
+    unresolved: [...model.unresolved].sort((a: Unresolved, b: Unresolved) => cmp(a.resource, b.resource) || bySource(a, b) || cmp(a.attribute, b.attribute)),
+    problems: [...model.problems].sort((a, b) => cmp(a.file, b.file) || cmp(a.line ?? 0, b.line ?? 0) || cmp(a.message, b.message)),
+  };
+}
+
+function isBlankYaml(text: string): boolean {
+  return text.split('\n').every((l) => /^\s*(#.*)?$/.test(l) || /^(---|\.\.\.)\s*$/.test(l));
+}

@@ -1,0 +1,136 @@
+// The Kubernetes manifest extractor: multi-document YAML (and JSON) streams, addresses
+// `k8s:Kind/namespace/name` (namespace `default` when absent). Workloads come first (all files),
+// then Services, because a Service's named targetPort is resolved through its selector against
+// pod template labels that may live in another file (iac.md §4.5):
+// - a Service's `port` listens on its derived name NAME.NAMESPACE.svc.<clusterDomain>; for a
+//   headless Service (`clusterIP: None`) that name resolves to the pods, so the targetPort is
+//   what listens there; an ExternalName Service has nothing to probe;
+// - its targetPort (omitted → same as port) listens on the selected pods: it becomes an endpoint
+//   of each selected workload that does not already declare it. A targetPort that no selected
+//   pod template can place (a name no container declares, or no workload in the given files
+//   matches the selector) is listed as unresolved;
+// - nodePort is not extracted: it listens on every node, whose addresses IaC does not hold.
+import { isMap } from 'yaml';
+import type { Document, Node } from 'yaml';
+import type { DeclaredModel, Protocol } from '../types.js';
+import { toPort } from './declare.js';
+import { emptyModel, type ExtractContext, type Extractor, type SourceFile } from './model.js';
+import { k8sProtocol, POD_TEMPLATE_PATHS, readWorkload, type Workload } from './kubernetes-pods.js';
+import { get, getIn, getPair, items, lineOf, pairLine, parseYamlStream, plain, scalarString, sourceText, streamProblems, type YamlStream } from './yaml.js';
+
+export function looksLikeKubernetes(head: string): boolean {
+  return /^\s*["']?apiVersion["']?\s*:/m.test(head) && /^\s*["']?kind["']?\s*:/m.test(head);
+}
+
+interface PendingService {
+  s: YamlStream;
+  doc: Document;
+  address: string;
+  namespace: string;
+}
+
+export function serviceHost(name: string, namespace: string, clusterDomain: string): string {
+  return `${name}.${namespace}.svc.${clusterDomain}`;
+}
+
+export function extractManifests(files: SourceFile[], clusterDomain: string): DeclaredModel {
+  const model = emptyModel();
+  const workloads: Workload[] = [];
+  const services: PendingService[] = [];
+  for (const f of files) {
+    const s = parseYamlStream(f.file, f.text);
+    const problems = streamProblems(s);
+    model.problems.push(...problems);
+    if (problems.length > 0) continue;
+    for (const doc of s.docs) {
+      // `---` followed by nothing is an empty document: common between manifests, harmless.
+      if (doc.contents === null) continue;
+      const kind = scalarString(doc, get(doc, doc.contents, 'kind'));
+      const name = scalarString(doc, getIn(doc, doc.contents, ['metadata', 'name']));
+      if (!kind || !name) {
+        model.problems.push({ file: f.file, line: lineOf(s.lc, doc.contents as Node), code: 'PD_IAC_SHAPE', message: 'Kubernetes document has no kind or metadata.name; skipped' });
+        continue;
+      }
+      const namespace = scalarString(doc, getIn(doc, doc.contents, ['metadata', 'namespace'])) ?? 'default';
+      const address = `k8s:${kind}/${namespace}/${name}`;
+      const line = lineOf(s.lc, getPair(doc, doc.contents, 'kind')?.key as Node);
+      if (kind in POD_TEMPLATE_PATHS) {
+        model.resources.push({ address, type: kind, source: { file: f.file, line }, hosts: [] });
+        workloads.push(readWorkload(s, doc, kind, address, namespace, model));
+      } else if (kind === 'Service') {
+        const external = scalarString(doc, getIn(doc, doc.contents, ['spec', 'type'])) === 'ExternalName';
+        model.resources.push({ address, type: kind, source: { file: f.file, line }, hosts: external ? [] : [serviceHost(name, namespace, clusterDomain)] });
+        if (!external) services.push({ s, doc, address, namespace });
+      }
+    }
+  }
+  for (const svc of services) readService(svc, workloads, model);
+  return model;
+}
+
+function readService({ s, doc, address, namespace }: PendingService, workloads: Workload[], model: DeclaredModel): void {
+  const spec = get(doc, doc.contents, 'spec');
+  const headless = scalarString(doc, get(doc, spec, 'clusterIP')) === 'None';
+  const selectorNode = get(doc, spec, 'selector');
+  const selector = (isMap(selectorNode) ? plain(doc, selectorNode) : {}) as Record<string, unknown>;
+  const selected = Object.keys(selector).length === 0 ? [] : workloads.filter((w) => w.namespace === namespace && Object.entries(selector).every(([k, v]) => w.labels[k] === String(v)));
+  const file = s.file;
+  const declared = new Set<string>();
+  const push = (port: number, protocol: Protocol, line: number, valueNode: Node | undefined): void => {
+    const key = `${port}/${protocol}`;
+    if (declared.has(key)) return;
+    declared.add(key);
+    const origin = valueNode && /^\d+$/.test(sourceText(s, valueNode)) ? { origin: { kind: 'literal' as const, file, line: lineOf(s.lc, valueNode), text: sourceText(s, valueNode) } } : {};
+    model.endpoints.push({ resource: address, host: null, port, protocol, role: 'listen', source: { file, line }, ...origin });
+  };
+  items(doc, get(doc, spec, 'ports')).forEach((p, i) => {
+    const at = `spec.ports[${i}]`;
+    const protocol = k8sProtocol(scalarString(doc, get(doc, p, 'protocol')));
+    const portPair = getPair(doc, p, 'port');
+    const portText = scalarString(doc, portPair?.value);
+    const port = toPort(portText);
+    const portLine = portPair ? pairLine(s.lc, portPair) : lineOf(s.lc, p);
+    if (port === undefined) {
+      model.problems.push({ file, line: portLine, code: 'PD_IAC_SHAPE', message: `${address} ${at}.port: ${JSON.stringify(portText ?? null)} is not a port number (1–65535)` });
+      return;
+    }
+    if (!protocol) return;
+    if (!headless) push(port, protocol, portLine, portPair?.value as Node);
+
+    const tpPair = getPair(doc, p, 'targetPort');
+    const written = tpPair ? scalarString(doc, tpPair.value) : String(port);
+    const tpLine = tpPair ? pairLine(s.lc, tpPair) : portLine;
+    const tpNode = (tpPair?.value ?? portPair?.value) as Node | undefined;
+    const numeric = written !== undefined && /^\d+$/.test(written);
+    if (numeric && toPort(written) === undefined) {
+      model.problems.push({ file, line: tpLine, code: 'PD_IAC_SHAPE', message: `${address} ${at}.targetPort: ${written} is not a port number (1–65535)` });
+      return;
+    }
+    // Each selected pod template places the targetPort on its own pods.
+    const placed: number[] = [];
+    for (const w of selected) {
+      const target = numeric ? toPort(written) : w.named.find((n) => n.name === written && n.protocol === protocol)?.port;
+      if (target === undefined) continue;
+      placed.push(target);
+      const key = `${target}/${protocol}`;
+      if (w.declared.has(key)) continue;
+      w.declared.add(key);
+      model.endpoints.push({ resource: w.address, host: null, port: target, protocol, role: 'listen', source: { file, line: tpLine }, ...(numeric && tpNode ? { origin: { kind: 'literal' as const, file, line: lineOf(s.lc, tpNode), text: sourceText(s, tpNode) } } : {}) });
+    }
+    if (headless) {
+      if (numeric) push(toPort(written)!, protocol, tpLine, tpNode);
+      else for (const t of new Set(placed)) push(t, protocol, tpLine, undefined);
+    }
+    if (placed.length === 0) {
+      model.unresolved.push({ resource: address, attribute: `${at}.targetPort`, expression: tpPair ? sourceText(s, tpPair.value as Node) : String(port), source: { file, line: tpLine } });
+    }
+  });
+}
+
+export const kubernetesExtractor: Extractor = {
+  name: 'kubernetes',
+  claims: (path, head) => /\.(ya?ml|json)$/i.test(path) && looksLikeKubernetes(head),
+  async extract(files: SourceFile[], ctx: ExtractContext): Promise<DeclaredModel> {
+    return extractManifests(files, ctx.options.clusterDomain);
+  },
+};

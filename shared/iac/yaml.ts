@@ -1,0 +1,159 @@
+// YAML reading for the CloudFormation, Kubernetes and Compose extractors. They walk the AST
+// (never `toJS()` values alone) so every port keeps its line; these helpers make that walk
+// short: map lookup that honours merge keys (`<<: *base`) and aliases, sequence items, lines,
+// and parse errors / unknown tags turned into Problems (iac.md §3.2–3.5).
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument } from 'yaml';
+import type { Document, Node, Pair, ParseOptions, DocumentOptions, SchemaOptions, YAMLMap } from 'yaml';
+import type { Problem } from '../types.js';
+
+export type YamlOptions = ParseOptions & DocumentOptions & SchemaOptions;
+
+/** One parsed YAML stream: its documents (null ones kept, so callers can report them) and a line counter over the whole text. */
+export interface YamlStream {
+  file: string;
+  text: string;
+  docs: Document.Parsed[];
+  lc: LineCounter;
+}
+
+export function parseYamlStream(file: string, text: string, options: YamlOptions = {}): YamlStream {
+  const lc = new LineCounter();
+  // parseAllDocuments never throws; errors and warnings are collected per document. logLevel
+  // 'error' keeps the library from calling process.emitWarning for unknown tags (iac.md §3.1).
+  const parsed = parseAllDocuments(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, ...options });
+  // A stream-level failure comes back as an EmptyStream with errors instead of an array.
+  const docs = Array.isArray(parsed) ? parsed : [];
+  return { file, text, docs, lc };
+}
+
+export function parseYamlDocument(file: string, text: string, options: YamlOptions = {}): YamlStream {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, ...options });
+  return { file, text, docs: [doc], lc };
+}
+
+/** 1-based line of a node's first character (a scalar's value, a collection's first item or tag). */
+export function lineOf(lc: LineCounter, node: { range?: readonly [number, number, number] | null } | null | undefined, fallback = 1): number {
+  const start = node?.range?.[0];
+  return start === undefined ? fallback : lc.linePos(start).line;
+}
+
+/** The line of a pair: its key's line, which is "the port's own attribute" (DESIGN.md). */
+export function pairLine(lc: LineCounter, pair: Pair): number {
+  return lineOf(lc, pair.key as Node, lineOf(lc, pair.value as Node));
+}
+
+/** Parse errors become PD_IAC_PARSE problems and unresolved tags PD_IAC_UNKNOWN_TAG problems, each with its line. */
+export function streamProblems(s: YamlStream, unknownTagHint = ''): Problem[] {
+  const out: Problem[] = [];
+  for (const doc of s.docs) {
+    for (const e of doc.errors) {
+      const line = e.linePos?.[0]?.line ?? s.lc.linePos(e.pos[0]).line;
+      out.push({ file: s.file, line, code: 'PD_IAC_PARSE', message: `YAML does not parse: ${firstLine(e.message)} (${e.code})` });
+    }
+    for (const w of doc.warnings) {
+      if (w.code !== 'TAG_RESOLVE_FAILED') continue;
+      const line = w.linePos?.[0]?.line ?? s.lc.linePos(w.pos[0]).line;
+      const tag = /Unresolved tag: (\S+)/.exec(w.message)?.[1] ?? 'tag';
+      out.push({ file: s.file, line, code: 'PD_IAC_UNKNOWN_TAG', message: `unknown YAML tag ${tag}${unknownTagHint}; the value under it is not extracted` });
+    }
+  }
+  return out;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** Follow an alias to the node it names. */
+export function deref(doc: Document, node: unknown): Node | undefined {
+  let n = node as Node | undefined;
+  for (let i = 0; i < 16 && n && isAlias(n); i++) n = n.resolve(doc) as Node | undefined;
+  return n ?? undefined;
+}
+
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && (key.value === '<<' || typeof key.value === 'symbol');
+}
+
+/** The pairs of a map with merge keys applied (explicit keys win over merged ones, earlier merges over later). */
+export function pairs(doc: Document, node: unknown, depth = 0): Pair<Node, Node>[] {
+  const map = deref(doc, node);
+  if (!isMap(map) || depth > 16) return [];
+  const own: Pair<Node, Node>[] = [];
+  const merged: Pair<Node, Node>[] = [];
+  for (const item of (map as YAMLMap<Node, Node>).items) {
+    if (!isPair(item)) continue;
+    if (isMergeKey(item.key)) {
+      const v = deref(doc, item.value);
+      const sources = isSeq(v) ? v.items : [v];
+      for (const src of sources) merged.push(...pairs(doc, src, depth + 1));
+    } else {
+      own.push(item);
+    }
+  }
+  const seen = new Set(own.map((p) => keyString(p)));
+  const out = [...own];
+  for (const p of merged) {
+    const k = keyString(p);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(p);
+  }
+  return out;
+}
+
+export function keyString(pair: Pair): string {
+  const k = pair.key;
+  return isScalar(k) ? String(k.value) : String(k);
+}
+
+export function getPair(doc: Document, node: unknown, key: string): Pair<Node, Node> | undefined {
+  return pairs(doc, node).find((p) => keyString(p) === key);
+}
+
+/** The value node under `key`, aliases followed. */
+export function get(doc: Document, node: unknown, key: string): Node | undefined {
+  const p = getPair(doc, node, key);
+  return p ? deref(doc, p.value) : undefined;
+}
+
+/** Walk a path of keys. */
+export function getIn(doc: Document, node: unknown, path: string[]): Node | undefined {
+  let n: Node | undefined = deref(doc, node);
+  for (const k of path) {
+    n = get(doc, n, k);
+    if (!n) return undefined;
+  }
+  return n;
+}
+
+/** The items of a sequence, aliases followed; [] for anything else. */
+export function items(doc: Document, node: unknown): Node[] {
+  const seq = deref(doc, node);
+  if (!isSeq(seq)) return [];
+  return seq.items.map((i) => deref(doc, i)).filter((i): i is Node => i !== undefined && i !== null);
+}
+
+/** A scalar's value as a string (numbers too), or undefined for collections and null. */
+export function scalarString(doc: Document, node: unknown): string | undefined {
+  const n = deref(doc, node);
+  if (!isScalar(n) || n.value === null || n.value === undefined) return undefined;
+  return String(n.value);
+}
+
+/** The text of a node exactly as written in the file. */
+export function sourceText(s: YamlStream, node: Node): string {
+  const r = node.range;
+  return r ? s.text.slice(r[0], r[1]).trim() : '';
+}
+
+/** Plain JS value of a node, merge keys and aliases applied (for labels, selectors and other small things that need no line). */
+export function plain(doc: Document, node: unknown, depth = 0): unknown {
+  const n = deref(doc, node);
+  if (!n || depth > 64) return undefined;
+  if (isScalar(n)) return n.value;
+  if (isSeq(n)) return n.items.map((i) => plain(doc, i, depth + 1));
+  if (isMap(n)) return Object.fromEntries(pairs(doc, n).map((p) => [keyString(p), plain(doc, p.value, depth + 1)]));
+  return undefined;
+}
