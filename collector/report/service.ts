@@ -1,0 +1,114 @@
+// The report loop of a running collector: at each due time, gather the data (from the store,
+// through the `load` callback the collector provides), render, persist to the outbox, then try
+// to send; retry what is pending until the relay accepts it. `sendNow` serves
+// `POST /v1/report/send` and `portdrift report --send`.
+import type { Logger } from '../../shared/log.js';
+import type { Mailer, OutgoingMail } from './mail.js';
+import { buildReportModel, type ReportData } from './model.js';
+import { type Backoff, DEFAULT_BACKOFF, type FlushResult, flushOutbox, type Outbox } from './outbox.js';
+import { renderReport, type RenderedReport } from './render.js';
+import { describeSchedule, nextDue, type Schedule } from './schedule.js';
+
+export interface ReportServiceOptions {
+  schedule: Schedule;
+  from: string;
+  to: string[];
+  outbox: Outbox;
+  mailer: Mailer;
+  /** Gathers what the report covers: findings open or resolved since `since`, coverage, agents, history. */
+  load(since: string | null, now: string): Promise<Omit<ReportData, 'since' | 'now'>> | Omit<ReportData, 'since' | 'now'>;
+  log: Logger;
+  /** How often pending reports are retried while any wait (default 60 s); their own backoff still applies. */
+  retryEveryMs?: number;
+  backoff?: Backoff;
+  now?: () => number;
+}
+
+export function composeMail(r: RenderedReport, from: string, to: string[]): OutgoingMail {
+  return { from, to, subject: r.subject, text: r.text, html: r.html, headers: r.headers, attachments: [r.attachment] };
+}
+
+// setTimeout holds at most 2^31-1 ms (~24.8 days); longer waits are re-armed.
+const MAX_TIMER = 2_147_483_647;
+
+export class ReportService {
+  private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly now: () => number;
+
+  constructor(private readonly o: ReportServiceOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    const { lastReportAt } = await this.o.outbox.readState();
+    this.o.log.info({ schedule: describeSchedule(this.o.schedule), to: this.o.to.length, lastReportAt }, 'report schedule started');
+    await this.flush(); // reports left pending by a previous run go first
+    this.arm();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+    clearTimeout(this.retryTimer);
+    this.o.mailer.close();
+  }
+
+  /** Make a report for the period since the last one, persist it, and try to send it. Serialised. */
+  sendNow(): Promise<{ id: string; subject: string; delivery: FlushResult }> {
+    const run = this.chain.then(() => this.produce());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Render the report for the period since the last one, without sending or recording it. */
+  async preview(): Promise<RenderedReport> {
+    const { lastReportAt } = await this.o.outbox.readState();
+    const now = new Date(this.now()).toISOString();
+    return renderReport(buildReportModel({ ...(await this.o.load(lastReportAt, now)), since: lastReportAt, now }));
+  }
+
+  private async produce(): Promise<{ id: string; subject: string; delivery: FlushResult }> {
+    const { lastReportAt } = await this.o.outbox.readState();
+    const nowMs = this.now();
+    const now = new Date(nowMs).toISOString();
+    const rendered = renderReport(buildReportModel({ ...(await this.o.load(lastReportAt, now)), since: lastReportAt, now }));
+    // Persist before the first attempt, then advance the period: from here the report can only
+    // be delivered late, never lost, and the next report covers what happens after it.
+    const entry = await this.o.outbox.put(composeMail(rendered, this.o.from, this.o.to), new Date(nowMs));
+    await this.o.outbox.writeState({ lastReportAt: now });
+    this.o.log.info({ report: entry.id, subject: rendered.subject }, 'report made');
+    const delivery = await this.flush();
+    return { id: entry.id, subject: rendered.subject, delivery };
+  }
+
+  private async flush(): Promise<FlushResult> {
+    const result = await flushOutbox(this.o.outbox, this.o.mailer, this.o.log, { now: this.now, backoff: this.o.backoff ?? DEFAULT_BACKOFF });
+    clearTimeout(this.retryTimer);
+    if (this.running && result.pending > 0) {
+      this.retryTimer = setTimeout(() => void this.flush().catch((err) => this.o.log.error({ err }, 'report outbox flush failed')), this.o.retryEveryMs ?? 60_000);
+      this.retryTimer.unref();
+    }
+    return result;
+  }
+
+  private arm(): void {
+    if (!this.running) return;
+    clearTimeout(this.timer);
+    void this.o.outbox.readState().then(({ lastReportAt }) => {
+      if (!this.running) return;
+      const due = nextDue(this.o.schedule, lastReportAt === null ? null : Date.parse(lastReportAt), this.now());
+      const wait = Math.max(0, due - this.now());
+      this.timer = setTimeout(() => {
+        if (wait > MAX_TIMER) return this.arm();
+        this.sendNow()
+          .catch((err) => this.o.log.error({ err: (err as Error).message }, 'report could not be made'))
+          .finally(() => this.arm());
+      }, Math.min(wait, MAX_TIMER));
+      this.timer.unref();
+    });
+  }
+}

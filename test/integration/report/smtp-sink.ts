@@ -1,0 +1,59 @@
+// A real SMTP server on loopback (smtp-server) that parses every message it accepts
+// (mailparser), for the report tests. Optional AUTH and STARTTLS with a given certificate.
+import { simpleParser, type ParsedMail } from 'mailparser';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+export interface Sink {
+  port: number;
+  messages: ParsedMail[];
+  /** Raw messages as received, for checks on the MIME structure. */
+  raw: string[];
+  secured: boolean[];
+  /** Resolves when `n` messages have been received in total. */
+  received(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startSink(options: { auth?: { user: string; pass: string }; tls?: { key: string; cert: string } } = {}): Promise<Sink> {
+  const messages: ParsedMail[] = [];
+  const raw: string[] = [];
+  const secured: boolean[] = [];
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const server = new SMTPServer({
+    logger: false,
+    authOptional: !options.auth,
+    allowInsecureAuth: !options.tls,
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : { disabledCommands: ['STARTTLS'] }),
+    onAuth(auth, _session, cb) {
+      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return cb(null, { user: auth.username });
+      return cb(new Error('Invalid username or password'));
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        simpleParser(text)
+          .then((parsed) => {
+            raw.push(text);
+            messages.push(parsed);
+            secured.push(Boolean(session.secure));
+            for (const w of waiters.filter((w) => messages.length >= w.n)) w.resolve();
+            cb();
+          })
+          .catch(cb);
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  return {
+    port,
+    messages,
+    raw,
+    secured,
+    received: (n) => (messages.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
