@@ -2,7 +2,10 @@
 // commander Command. Order here is the order of `portdrift --help`.
 import type { Command } from 'commander';
 import type { CliContext, ExitCode } from '../context.js';
+import { extractCommand } from './extract.js';
 
 export type CommandFactory = (ctx: CliContext, setExit: (code: ExitCode) => void) => Command;
 
-export const commands: CommandFactory[] = [];
+export const commands: CommandFactory[] = [
+  extractCommand,
+];

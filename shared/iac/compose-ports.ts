@@ -14,7 +14,20 @@ export interface ShortPort {
 }
 
 export function parseShortPort(spec: string | number): ShortPort {
-  let rest = String(spec).trim();
+  // `${VAR:-8080}` holds a colon of its own: mask interpolations while splitting, restore after.
+  const masked: string[] = [];
+  const unmask = (t: string): string => t.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => masked[Number(i)]!);
+  const parsed = split(String(spec).trim().replace(/\$\{[^}]*\}/g, (m) => `\u0000${masked.push(m) - 1}\u0000`));
+  return {
+    ...(parsed.hostIp !== undefined ? { hostIp: unmask(parsed.hostIp) } : {}),
+    ...(parsed.published !== undefined ? { published: unmask(parsed.published) } : {}),
+    target: unmask(parsed.target),
+    protocol: unmask(parsed.protocol),
+  };
+}
+
+function split(spec: string): ShortPort {
+  let rest = spec;
   let protocol = 'tcp';
   const slash = rest.lastIndexOf('/');
   if (slash >= 0) {

@@ -51,7 +51,7 @@ export function extractCompose(f: SourceFile): DeclaredModel {
       const range = toPortRange(value);
       const protocol = composeProtocol(protocolText);
       if (!range || protocolText === '') {
-        model.problems.push({ file: f.file, line, code: 'PD_IAC_SHAPE', message: `${address} ${attribute}: ${JSON.stringify(sourceText(s, node))} is not a port, a range or PORT/PROTOCOL` });
+        model.problems.push({ file: f.file, line, code: 'PD_IAC_SHAPE', message: `${address} ${attribute}: ${sourceText(s, node)} is not a port, a range or PORT/PROTOCOL` });
         return;
       }
       if (!protocol) return; // sctp: no TCP/UDP port to probe

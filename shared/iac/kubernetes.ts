@@ -10,7 +10,7 @@
 //   pod template can place (a name no container declares, or no workload in the given files
 //   matches the selector) is listed as unresolved;
 // - nodePort is not extracted: it listens on every node, whose addresses IaC does not hold.
-import { isMap } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { DeclaredModel, Protocol } from '../types.js';
 import { toPort } from './declare.js';
@@ -44,7 +44,7 @@ export function extractManifests(files: SourceFile[], clusterDomain: string): De
     if (problems.length > 0) continue;
     for (const doc of s.docs) {
       // `---` followed by nothing is an empty document: common between manifests, harmless.
-      if (doc.contents === null) continue;
+      if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
       const kind = scalarString(doc, get(doc, doc.contents, 'kind'));
       const name = scalarString(doc, getIn(doc, doc.contents, ['metadata', 'name']));
       if (!kind || !name) {

@@ -1,0 +1,60 @@
+// The declared model for people and machines: `portdrift extract --format json|table`.
+// JSON is DESIGN.md "Extraction output" version 1 plus the `unresolved` array; the internal
+// `origin` of an endpoint (what `portdrift fix` edits) is not part of it. The table lists one
+// row per endpoint, then what could not be resolved; problems go to stderr (`problemsSummary`).
+import type { DeclaredEndpoint, DeclaredModel, ExtractionOutput, Problem } from '../types.js';
+
+export function toExtractionOutput(model: DeclaredModel): ExtractionOutput {
+  return {
+    version: 1,
+    resources: model.resources.map((r) => ({ address: r.address, type: r.type, source: { ...r.source }, hosts: [...r.hosts] })),
+    endpoints: model.endpoints.map(({ origin: _origin, ...e }) => ({ ...e, source: { ...e.source } })),
+    unresolved: model.unresolved.map((u) => ({ ...u, source: { ...u.source } })),
+    problems: model.problems.map((p) => ({ ...p })),
+  };
+}
+
+export function formatExtractionJson(model: DeclaredModel): string {
+  return `${JSON.stringify(toExtractionOutput(model), null, 2)}\n`;
+}
+
+function portText(e: DeclaredEndpoint): string {
+  return e.toPort !== undefined ? `${e.port}-${e.toPort}` : String(e.port);
+}
+
+/** Left-aligned columns, two spaces apart; the last column is not padded. */
+export function columns(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+const where = (s: { file: string; line?: number }): string => (s.line ? `${s.file}:${s.line}` : s.file);
+
+export function formatExtractionTable(model: DeclaredModel): string {
+  const out: string[] = [];
+  if (model.endpoints.length > 0) {
+    out.push(columns([['RESOURCE', 'HOST', 'PORT', 'PROTO', 'ROLE', 'SOURCE'], ...model.endpoints.map((e) => [e.resource, e.host ?? '-', portText(e), e.protocol, e.role, where(e.source)])]));
+  } else {
+    out.push('No endpoints declared.');
+  }
+  const noPorts = model.resources.filter((r) => !model.endpoints.some((e) => e.resource === r.address));
+  if (noPorts.length > 0) {
+    out.push('', 'Resources without a resolved port:', columns(noPorts.map((r) => [`  ${r.address}`, r.type, where(r.source)])));
+  }
+  if (model.unresolved.length > 0) {
+    out.push('', 'Unresolved (not known before deployment; listed, never guessed):', columns(model.unresolved.map((u) => [`  ${u.resource}`, u.attribute, u.expression, where(u.source)])));
+  }
+  const hosts = new Set(model.endpoints.map((e) => e.host).filter((h) => h !== null));
+  out.push(
+    '',
+    `${model.resources.length} resources, ${model.endpoints.length} endpoints on ${hosts.size} hosts, ${model.endpoints.filter((e) => e.host === null).length} without a host, ${model.unresolved.length} unresolved, ${model.problems.length} problems`,
+  );
+  return `${out.join('\n')}\n`;
+}
+
+/** For stderr: one line per problem, `file:line: message [CODE]`, under a count. */
+export function problemsSummary(problems: readonly Problem[]): string {
+  if (problems.length === 0) return '';
+  const lines = problems.map((p) => `  ${where(p)}: ${p.message}${p.code ? ` [${p.code}]` : ''}`);
+  return `portdrift: ${problems.length} problem${problems.length === 1 ? '' : 's'} (the other files were extracted):\n${lines.join('\n')}\n`;
+}
