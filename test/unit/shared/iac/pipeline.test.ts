@@ -1,0 +1,108 @@
+// The pipeline around the extractors: the root rule, the walk, defensive reading, the targets
+// file, joining state hosts, and the one case that is an error (nothing read).
+import { mkdtemp, mkdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PortdriftError } from '../../../../shared/errors.js';
+import { extract, joinHosts, stateHosts } from '../../../../shared/iac/extract.js';
+import { emptyModel } from '../../../../shared/iac/model.js';
+import { globMatcher, parseTargets } from '../../../../shared/iac/targets.js';
+import { commonDir, walk } from '../../../../shared/iac/walk.js';
+import { fixtures, optionsFor } from './cases.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'portdrift-extract-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('root rule and walk', () => {
+  it('the root is the deepest common directory; a file counts as its directory', async () => {
+    expect(commonDir(['/a/b/c', '/a/b/d/e'])).toBe('/a/b');
+    const w = await walk(['compose/docker-compose.yml', 'kubernetes'], fixtures);
+    expect(w.root).toBe(fixtures);
+    expect(w.entries.map((e) => e.file)).toEqual(['compose/docker-compose.yml', 'kubernetes/jobs.yaml', 'kubernetes/shop.yaml']);
+    expect((await walk(['kubernetes/shop.yaml'], fixtures)).entries.map((e) => e.file)).toEqual(['shop.yaml']);
+  });
+
+  it('skips .git, node_modules and .terraform; a missing path is a problem, not a crash', async () => {
+    const root = join(dir, 'walk');
+    for (const d of ['.git', 'node_modules/x', '.terraform/modules', 'app']) await mkdir(join(root, d), { recursive: true });
+    for (const f of ['.git/c.yaml', 'node_modules/x/c.yaml', '.terraform/modules/c.yaml', 'app/c.yaml']) await writeFile(join(root, f), 'services: {}\n');
+    const w = await walk([root, join(root, 'missing.yaml')], '/');
+    expect(w.entries.map((e) => e.file)).toEqual(['app/c.yaml']);
+    expect(w.problems).toEqual([{ file: 'missing.yaml', code: 'PD_IAC_PATH', message: 'path cannot be read: ENOENT' }]);
+  });
+});
+
+describe('bad input', () => {
+  it('a 50 MB file is refused with a problem, and the good file next to it is still extracted', async () => {
+    const root = join(dir, 'big');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'huge.yaml'), 'services:\n');
+    await truncate(join(root, 'huge.yaml'), 50 * 1024 * 1024);
+    await writeFile(join(root, 'compose.yaml'), 'services:\n  a:\n    expose: ["80"]\n');
+    const m = await extract([root], optionsFor({ name: 'big', paths: [] }), { cwd: '/' });
+    expect(m.problems).toEqual([{ file: 'huge.yaml', code: 'PD_IAC_TOO_LARGE', message: 'file is 50.0 MiB, over the 8 MiB limit for IaC files; not extracted' }]);
+    expect(m.endpoints).toEqual([{ resource: 'compose:a', host: 'a', port: 80, protocol: 'tcp', role: 'listen', source: { file: 'compose.yaml', line: 3 } }]);
+  });
+
+  it('nothing readable is PD_IAC_NOTHING_READ, with the reasons', async () => {
+    const err = await extract(['broken/binary.yaml', 'broken/empty.yaml', 'nope'], optionsFor({ name: 'x', paths: [] }), { cwd: fixtures }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PortdriftError);
+    expect((err as PortdriftError).code).toBe('PD_IAC_NOTHING_READ');
+    expect((err as PortdriftError).message).toContain('binary.yaml: file is binary');
+    expect((err as PortdriftError).message).toContain('empty.yaml:1: file is empty');
+    expect((err as PortdriftError).message).toContain('nope: path cannot be read: ENOENT');
+  });
+
+  it('a template whose only problem is an unknown tag in JSON-free YAML keeps its other resources', async () => {
+    const m = await extract(['broken/unknown-tag.yaml'], optionsFor({ name: 'x', paths: [] }), { cwd: fixtures });
+    expect(m.endpoints.map((e) => `${e.resource}:${e.port}`)).toEqual(['cfn:Cache:6379']);
+    expect(m.unresolved).toEqual([{ resource: 'cfn:Db', attribute: 'Port', expression: '!Custom 5432', source: { file: 'unknown-tag.yaml', line: 7 } }]);
+  });
+});
+
+describe('targets file', () => {
+  it('globs match across dots and brackets; exact addresses match exactly', () => {
+    expect(globMatcher('module.api.*')('module.api.aws_lb_target_group.web[0]')).toBe(true);
+    expect(globMatcher('module.api.*')('module.apix.a.b')).toBe(false);
+    expect(globMatcher('cfn:Db?')('cfn:Db1')).toBe(true);
+    expect(globMatcher('aws_instance.web')('aws_instance.web[0]')).toBe(false);
+  });
+
+  it('every problem of an invalid file is reported at once', () => {
+    let err: unknown;
+    try {
+      parseTargets('t.yaml', 'targets:\n  - resource: a\n    hosts: []\n  - hosts: [h]\n  - resource: b\n    hosts: [ok]\n    extra: 1\n');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as PortdriftError).code).toBe('PD_TARGETS_INVALID');
+    expect((err as PortdriftError).details?.['problems']).toEqual([
+      't.yaml:2: targets[0]: `hosts` must be a non-empty list of IPs or DNS names',
+      't.yaml:4: targets[1]: `resource` must be an address or a glob',
+      't.yaml:5: targets[2]: unknown key `extra`',
+    ]);
+  });
+});
+
+describe('joining hosts', () => {
+  it('state: exact address, and an unindexed address takes its count / for_each instances', () => {
+    const state = new Map([
+      ['aws_instance.web[0]', ['10.0.0.1']],
+      ['aws_instance.web["b"]', ['10.0.0.2']],
+      ['aws_instance.web_old', ['10.0.0.9']],
+      ['aws_db_instance.orders', ['orders.rds.internal']],
+    ]);
+    expect(stateHosts(state, 'aws_instance.web')).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(stateHosts(state, 'aws_instance.web[0]')).toEqual(['10.0.0.1']);
+    const model = emptyModel();
+    model.resources.push({ address: 'aws_db_instance.orders', type: 'aws_db_instance', source: { file: 'a.tf', line: 1 }, hosts: ['z.derived'] });
+    joinHosts(model, state, parseTargets('t.yaml', 'targets:\n  - resource: "aws_db_*"\n    hosts: [10.0.1.5, orders.rds.internal]\n'));
+    expect(model.resources[0]!.hosts).toEqual(['10.0.1.5', 'orders.rds.internal', 'z.derived']);
+  });
+});
