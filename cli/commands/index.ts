@@ -3,9 +3,11 @@
 import type { Command } from 'commander';
 import type { CliContext, ExitCode } from '../context.js';
 import { extractCommand } from './extract.js';
+import { fixCommand } from './fix.js';
 
 export type CommandFactory = (ctx: CliContext, setExit: (code: ExitCode) => void) => Command;
 
 export const commands: CommandFactory[] = [
   extractCommand,
+  fixCommand,
 ];

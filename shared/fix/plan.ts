@@ -75,6 +75,12 @@ function targetOf(ep: DeclaredEndpoint): Target {
 
 const keyOf = (t: Target): string => `${t.file}\u0000${t.line}\u0000${t.text ?? ''}`;
 
+/** Every resource whose port is written at this target: the extractor's list, and what the model shows. */
+function sharedWith(t: Target, endpoints: readonly DeclaredEndpoint[]): string[] {
+  const fed = endpoints.filter((e) => e.origin && keyOf(targetOf(e)) === keyOf(t)).map((e) => e.resource);
+  return [...new Set([...(t.origin?.sharedWith ?? []), ...fed])].sort();
+}
+
 /** Find where a moved finding's declared port is written, or why it cannot be said. */
 export function locate(f: Finding, endpoints: readonly DeclaredEndpoint[]): Target | string {
   const candidates = endpoints.filter((e) => e.role === 'listen' && e.resource === f.resource && e.port === f.port && (e.host === f.host || e.host === null));
@@ -166,7 +172,7 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
       what,
       findingIds: group.map((f) => f.id),
       resources,
-      alsoChanges: (target.origin?.sharedWith ?? []).filter((r) => !resources.includes(r)),
+      alsoChanges: sharedWith(target, endpoints).filter((r) => !resources.includes(r)),
     });
   }
 
