@@ -1,0 +1,89 @@
+// One webhook delivery over HTTP(S) with retries: network errors, timeouts, 5xx, 408 and 429 are
+// retried with exponential backoff and jitter (a 429's Retry-After is honoured, within the cap);
+// other 4xx mean the receiver refuses this body, so retrying cannot help. The same delivery id
+// and body are sent on every attempt, so a receiver that saw the first one can drop the repeats.
+import { randomUUID } from 'node:crypto';
+import { PortdriftError } from '../../shared/errors.js';
+import { VERSION } from '../../shared/version.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from './sign.js';
+
+export interface RetryPolicy {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+  timeoutMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 1000, maxMs: 60_000, timeoutMs: 10_000 };
+
+export interface Delivery {
+  url: string;
+  body: string;
+  /** `finding.opened`, `finding.resolved`, `digest`. */
+  event: string;
+  secret?: string;
+}
+
+export interface DeliveryResult {
+  id: string;
+  status: number;
+  attempts: number;
+}
+
+const sleepReal = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Full jitter: a random delay in [d/2, d], so many collectors never retry in lockstep. */
+export function retryDelay(attempt: number, p: RetryPolicy, random = Math.random): number {
+  const d = Math.min(p.maxMs, p.baseMs * 2 ** (attempt - 1));
+  return Math.round(d / 2 + random() * (d / 2));
+}
+
+function retryAfterMs(header: string | null): number | null {
+  if (!header) return null;
+  if (/^\d+$/.test(header.trim())) return Number(header) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
+
+export async function deliver(d: Delivery, policy: RetryPolicy = DEFAULT_RETRY, sleep: (ms: number) => Promise<void> = sleepReal): Promise<DeliveryResult> {
+  const id = randomUUID();
+  let last = '';
+  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+    const ts = Math.floor(Date.now() / 1000);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': `portdrift/${VERSION}`,
+      'x-portdrift-event': d.event,
+      'x-portdrift-delivery': id,
+      [TIMESTAMP_HEADER]: String(ts),
+      ...(d.secret ? { [SIGNATURE_HEADER]: sign(d.secret, ts, d.body) } : {}),
+    };
+    let wait = retryDelay(attempt, policy);
+    try {
+      const res = await fetch(d.url, { method: 'POST', headers, body: d.body, signal: AbortSignal.timeout(policy.timeoutMs), redirect: 'error' });
+      await res.arrayBuffer().catch(() => undefined); // drain, so the connection is reused
+      if (res.ok) return { id, status: res.status, attempts: attempt };
+      last = `HTTP ${res.status}`;
+      if (res.status !== 408 && res.status !== 429 && res.status < 500) {
+        throw new PortdriftError('PD_WEBHOOK', `webhook ${redactUrl(d.url)} refused the delivery (${last}); not retried`, { details: { status: res.status, delivery: id, attempts: attempt } });
+      }
+      const ra = res.status === 429 ? retryAfterMs(res.headers.get('retry-after')) : null;
+      if (ra !== null) wait = Math.min(policy.maxMs, ra);
+    } catch (err) {
+      if (err instanceof PortdriftError) throw err;
+      last = (err as Error).name === 'TimeoutError' ? `no answer within ${policy.timeoutMs} ms` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
+    }
+    if (attempt < policy.attempts) await sleep(wait);
+  }
+  throw new PortdriftError('PD_WEBHOOK', `webhook ${redactUrl(d.url)} failed after ${policy.attempts} attempts (last: ${last})`, { details: { delivery: id, attempts: policy.attempts } });
+}
+
+/** Webhook URLs often carry their secret in the path (Slack): show only scheme, host and port. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/…`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
