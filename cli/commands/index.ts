@@ -4,10 +4,12 @@ import type { Command } from 'commander';
 import type { CliContext, ExitCode } from '../context.js';
 import { extractCommand } from './extract.js';
 import { fixCommand } from './fix.js';
+import { reportCommand } from './report.js';
 
 export type CommandFactory = (ctx: CliContext, setExit: (code: ExitCode) => void) => Command;
 
 export const commands: CommandFactory[] = [
   extractCommand,
   fixCommand,
+  reportCommand,
 ];

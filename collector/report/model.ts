@@ -2,7 +2,7 @@
 // and recently resolved), the coverage of declared endpoints, the agents and the history of open
 // counts. Pure: the caller (the scheduler, or `portdrift report --out`) gathers the data; this
 // turns it into the report's content, so rendering and tests need no store.
-import type { Finding, Severity } from '../../shared/types.js';
+import type { DriftReport, Finding, Severity } from '../../shared/types.js';
 
 export interface AgentStatus {
   name: string;
@@ -25,6 +25,11 @@ export interface ReportData {
   agents: AgentStatus[];
   /** Open-finding counts over the period, oldest first (from the collector's history). */
   series: Array<{ at: string; open: number }>;
+  /**
+   * A one-off rendering of saved findings (`portdrift report --from FILE`): no previous report
+   * exists to compare with, and it is not an installation's first report either.
+   */
+  snapshot?: boolean;
   /** A link to the collector (or any page) shown in the footer and beside each finding, optional. */
   link?: string;
 }
@@ -39,6 +44,7 @@ export interface ReportModel {
   generatedAt: string;
   since: string | null;
   baseline: boolean;
+  snapshot: boolean;
   counts: { open: number; new: number; resolved: number; acknowledged: number; bySeverity: Record<Severity, number> };
   /** Open findings first seen since the last report (empty for a baseline: nothing is "new"). */
   newFindings: Finding[];
@@ -69,8 +75,9 @@ export function buildReportModel(data: ReportData): ReportModel {
   const since = data.since === null ? null : t(data.since);
   const open = data.findings.filter((f) => !f.resolvedAt);
   const resolved = data.findings.filter((f) => f.resolvedAt && (since === null || t(f.resolvedAt) > since) && t(f.resolvedAt) <= now);
-  const baseline = since === null;
-  const isNew = (f: Finding): boolean => !baseline && t(f.firstSeen) > since!;
+  const snapshot = data.snapshot === true;
+  const baseline = since === null && !snapshot;
+  const isNew = (f: Finding): boolean => since !== null && t(f.firstSeen) > since;
   const bySeverity: Record<Severity, number> = { high: 0, medium: 0, low: 0 };
   for (const f of open) bySeverity[f.severity]++;
   const sorted = [...open].sort((a, b) => RANK[a.severity] - RANK[b.severity] || t(a.firstSeen) - t(b.firstSeen) || a.id.localeCompare(b.id));
@@ -88,6 +95,7 @@ export function buildReportModel(data: ReportData): ReportModel {
     generatedAt: data.now,
     since: data.since,
     baseline,
+    snapshot,
     counts: { open: open.length, new: open.filter(isNew).length, resolved: resolved.length, acknowledged: open.length - unacked.length, bySeverity },
     newFindings: sorted.filter(isNew),
     resolved: [...resolved].sort((a, b) => t(b.resolvedAt!) - t(a.resolvedAt!)),
@@ -111,4 +119,19 @@ export function formatAge(ms: number): string {
   if (d > 0) return h > 0 ? `${d}d ${h}h` : `${d}d`;
   if (h > 0) return m % 60 > 0 ? `${h}h ${m % 60}m` : `${h}h`;
   return `${m}m`;
+}
+
+/** A saved `scan` / `drift` JSON as report data: a snapshot, with no agents or history. */
+export function reportDataFromDrift(report: DriftReport, scope: string, link?: string): ReportData {
+  return {
+    scope,
+    now: report.generatedAt,
+    since: null,
+    snapshot: true,
+    findings: report.findings.filter((f) => !f.resolvedAt),
+    coverage: { declared: report.summary.endpoints, observed: report.summary.observed },
+    agents: [],
+    series: [],
+    ...(link ? { link } : {}),
+  };
 }

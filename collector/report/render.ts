@@ -26,6 +26,7 @@ const day = (iso: string): string => iso.slice(0, 16).replace('T', ' ');
 export function subjectOf(m: ReportModel): string {
   const late = m.lateAgents.length > 0 ? `, ${m.lateAgents.length} agent${m.lateAgents.length === 1 ? '' : 's'} late` : '';
   if (m.baseline) return `portdrift: baseline, ${m.counts.open} open${late} — ${m.scope}`;
+  if (m.snapshot) return `portdrift: ${m.counts.open} open${late} — ${m.scope} (snapshot)`;
   return `portdrift: ${m.counts.open} open (${m.counts.new} new), ${m.counts.resolved} resolved${late} — ${m.scope}`;
 }
 
@@ -51,6 +52,7 @@ function jsonOf(m: ReportModel): string {
       generatedAt: m.generatedAt,
       since: m.since,
       baseline: m.baseline,
+      snapshot: m.snapshot,
       counts: m.counts,
       coverage: m.coverage,
       agents: { total: m.agentsTotal, late: m.lateAgents },
@@ -84,10 +86,11 @@ function findingRow(f: Finding): string[] {
 
 function textOf(m: ReportModel): string {
   const lines = [`portdrift report — ${m.scope}`, `${m.since ? `${day(m.since)} → ` : ''}${day(m.generatedAt)} UTC`, ''];
+  if (m.snapshot) lines.push('Snapshot of saved findings: there is no previous report to compare with.', '');
   if (m.baseline) lines.push(`Baseline: this is the first report of this installation. ${m.counts.open} existing drift${m.counts.open === 1 ? '' : 's'} at baseline; later reports show what changed.`, '');
   lines.push(
     `Open:        ${m.counts.open} (high ${m.counts.bySeverity.high}, medium ${m.counts.bySeverity.medium}, low ${m.counts.bySeverity.low}; ${m.counts.acknowledged} acknowledged)`,
-    ...(m.baseline ? [] : [`New:         ${m.counts.new}`, `Resolved:    ${m.counts.resolved}`]),
+    ...(m.since === null ? [] : [`New:         ${m.counts.new}`, `Resolved:    ${m.counts.resolved}`]),
     `Oldest open: ${m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)}`,
     `Coverage:    ${m.coverage.observed} of ${m.coverage.declared} declared endpoints observed (${pct(m.coverage.ratio)})`,
     `Agents:      ${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${m.lateAgents.length ? `; late: ${m.lateAgents.map((a) => `${a.name} (last seen ${a.lastSeen ? day(a.lastSeen) : 'never'})`).join(', ')}` : ''}`,
@@ -154,10 +157,12 @@ function htmlOf(m: ReportModel): string {
     : '';
   const baseline = m.baseline
     ? `<p style="margin:12px 0;padding:10px 12px;background:#e3f2fd;border-left:4px solid #1e88e5;font-size:14px"><strong>Baseline.</strong> This is the first report of this installation: ${c.open} existing drift${c.open === 1 ? '' : 's'} at baseline, not new alarms. Later reports show what changed.</p>`
-    : '';
+    : m.snapshot
+      ? `<p style="margin:12px 0;padding:10px 12px;background:#eceff1;border-left:4px solid #78909c;font-size:14px"><strong>Snapshot.</strong> A rendering of saved findings: there is no previous report to compare with.</p>`
+      : '';
   const stats = [
     stat('open', String(c.open), c.open ? SEV_COLOR[m.severity] : SEV_COLOR.none),
-    ...(m.baseline ? [] : [stat('new', String(c.new), c.new ? '#c0392b' : '#263238'), stat('resolved', String(c.resolved), c.resolved ? '#2e7d32' : '#263238')]),
+    ...(m.since === null ? [] : [stat('new', String(c.new), c.new ? '#c0392b' : '#263238'), stat('resolved', String(c.resolved), c.resolved ? '#2e7d32' : '#263238')]),
     stat('high / medium / low', `${c.bySeverity.high} / ${c.bySeverity.medium} / ${c.bySeverity.low}`),
     stat('oldest open', m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)),
     stat('endpoints observed', `${m.coverage.observed} / ${m.coverage.declared}`, m.coverage.ratio !== null && m.coverage.ratio < 1 ? '#d68910' : '#263238'),

@@ -3,9 +3,14 @@
 // checked, and every problem names the file.
 import { readFile } from 'node:fs/promises';
 import { PortdriftError } from '../errors.js';
-import type { Finding } from '../types.js';
+import type { DriftReport, Finding } from '../types.js';
 
 export async function readFindingsFile(path: string, shown = path): Promise<Finding[]> {
+  return (await readSavedReport(path, shown)).findings;
+}
+
+/** The whole saved report; a missing summary or time (hand-written files) gets neutral defaults. */
+export async function readSavedReport(path: string, shown = path): Promise<DriftReport> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -27,5 +32,11 @@ export async function readFindingsFile(path: string, shown = path): Promise<Find
     const ok = typeof f === 'object' && f !== null && typeof x.id === 'string' && typeof x.kind === 'string' && typeof x.resource === 'string' && typeof x.host === 'string' && Number.isInteger(x.port) && (x.observedPort === undefined || Number.isInteger(x.observedPort));
     if (!ok) throw new PortdriftError('PD_USAGE', `--from ${shown}: findings[${i}] lacks id, kind, resource, host or port`);
   });
-  return d.findings as Finding[];
+  const r = doc as Partial<DriftReport>;
+  return {
+    version: 1,
+    generatedAt: typeof r.generatedAt === 'string' ? r.generatedAt : new Date(0).toISOString(),
+    summary: r.summary ?? { resources: 0, endpoints: 0, observed: 0, findings: d.findings.length, byKind: {} },
+    findings: d.findings as Finding[],
+  };
 }

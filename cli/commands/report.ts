@@ -1,0 +1,95 @@
+// `portdrift report`: the emailed report, on demand.
+//   --out FILE            render without sending: from the collector (`GET /v1/report/preview`),
+//                         or from saved findings with --from FILE (no collector needed)
+//   --send                ask the collector to make and send the report now
+//                         (`POST /v1/report/send`); it goes through the collector's outbox, so a
+//                         relay outage delays it, never loses it
+// The file type follows the extension of --out: .html (default), .txt (the text part), .json
+// (the attachment); `--out -` writes to stdout.
+import { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { buildReportModel, reportDataFromDrift } from '../../collector/report/model.js';
+import { renderReport, type RenderedReport } from '../../collector/report/render.js';
+import { PortdriftError } from '../../shared/errors.js';
+import { readSavedReport } from '../../shared/fix/findings-file.js';
+import type { CliContext } from '../context.js';
+import type { CommandFactory } from './index.js';
+
+interface ReportOptions {
+  out?: string;
+  send?: boolean;
+  from?: string;
+  collector?: string;
+  token?: string;
+  scope: string;
+}
+
+async function call(ctx: CliContext, opts: ReportOptions, method: 'GET' | 'POST', path: string): Promise<unknown> {
+  const base = opts.collector ?? ctx.env.PORTDRIFT_COLLECTOR;
+  if (!base) throw new PortdriftError('PD_USAGE', `${path}: give --collector URL (or PORTDRIFT_COLLECTOR), or --from FILE to render saved findings`);
+  const token = opts.token ?? ctx.env.PORTDRIFT_TOKEN;
+  const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, signal: AbortSignal.timeout(120_000) });
+  } catch (err) {
+    throw new PortdriftError('PD_COLLECTOR_UNREACHABLE', `cannot reach the collector at ${url.origin}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, { cause: err });
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new PortdriftError('PD_COLLECTOR_RESPONSE', `${method} ${url.pathname}: HTTP ${res.status}, not JSON`);
+  }
+  if (!res.ok) {
+    const e = (body as { error?: { code?: string; message?: string } }).error;
+    throw new PortdriftError('PD_COLLECTOR_RESPONSE', `${method} ${url.pathname}: HTTP ${res.status}${e ? `: ${e.message} [${e.code}]` : ''}`);
+  }
+  return body;
+}
+
+function pick(r: RenderedReport, out: string): string {
+  if (/\.json$/i.test(out)) return r.attachment.content;
+  if (/\.txt$/i.test(out)) return r.text;
+  return r.html;
+}
+
+export const reportCommand: CommandFactory = (ctx, setExit) =>
+  new Command('report')
+    .description('render the emailed report without sending it (--out), or ask the collector to send it now (--send)')
+    .option('--out <file>', 'write the report: .html (default), .txt (text part) or .json (attachment); - for stdout')
+    .option('--send', 'ask the collector to make and send the report now')
+    .option('--from <file>', 'render saved findings (`scan` / `drift --format json`) instead of asking a collector')
+    .option('--collector <url>', 'collector URL (or PORTDRIFT_COLLECTOR)')
+    .option('--token <token>', 'API token (or PORTDRIFT_TOKEN)')
+    .option('--scope <name>', 'the name in the subject and headers, with --from', 'default')
+    .action(async (opts: ReportOptions) => {
+      if (!opts.out && !opts.send) throw new PortdriftError('PD_USAGE', 'report needs --out FILE (render) or --send (send now)');
+      if (opts.send && opts.from) throw new PortdriftError('PD_USAGE', '--send asks the collector; it cannot send saved findings (--from)');
+      if (opts.out) {
+        let rendered: RenderedReport;
+        if (opts.from) {
+          rendered = renderReport(buildReportModel(reportDataFromDrift(await readSavedReport(resolve(ctx.cwd, opts.from), opts.from), opts.scope)));
+        } else {
+          rendered = (await call(ctx, opts, 'GET', 'v1/report/preview')) as RenderedReport;
+          if (typeof rendered?.html !== 'string' || typeof rendered?.text !== 'string' || typeof rendered?.attachment?.content !== 'string') {
+            throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'GET /v1/report/preview: not a rendered report');
+          }
+        }
+        const content = pick(rendered, opts.out);
+        if (opts.out === '-') ctx.out(content);
+        else {
+          await writeFile(resolve(ctx.cwd, opts.out), content);
+          ctx.err(`wrote ${opts.out}: ${rendered.subject}\n`);
+        }
+      }
+      if (opts.send) {
+        const r = (await call(ctx, opts, 'POST', 'v1/report/send')) as { id?: string; subject?: string; delivery?: { sent: number; pending: number } };
+        const sent = (r.delivery?.sent ?? 0) > 0;
+        ctx.err(sent ? `sent: ${r.subject}\n` : `not sent yet: ${r.subject}; kept in the collector's outbox (${r.id}) and retried\n`);
+        ctx.out(`${JSON.stringify(r)}\n`);
+      }
+      setExit(0);
+    });
