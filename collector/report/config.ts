@@ -1,0 +1,141 @@
+// The collector's configuration keys for emailed reports and webhook alerts, as a schema the
+// collector spreads into its own (shared/config.ts: every key is also a flag, camelCase in YAML,
+// kebab-case as a flag: `reportTo` ⇄ `--report-to`), and the function that turns the validated
+// values into the running services.
+//
+//   smtp: smtps://reports:secret@mail.internal:465     # or smtp://…:587 (STARTTLS when offered)
+//   reportTo: [ops@example.com, sec@example.com]
+//   reportFrom: portdrift@example.com
+//   reportEvery: 24h                                   # or reportAt: "daily 08:00" / "weekly mon 08:00" (UTC)
+//   reportScope: prod
+//   webhooks:
+//     - url: https://hooks.slack.com/services/T/B/X
+//       format: slack
+//       maxPerHour: 12
+//       minSeverity: medium
+//     - url: https://siem.internal/portdrift
+//       format: json
+//       secret: 9c1f…                                  # HMAC-SHA256 key: X-Portdrift-Signature
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { type Infer, type Schema } from '../../shared/config.js';
+import { PortdriftError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { AlertDispatcher, type WebhookConfig } from '../alerts/dispatcher.js';
+import { createMailer, parseSmtpUrl } from './mail.js';
+import { Outbox } from './outbox.js';
+import { parseSchedule } from './schedule.js';
+import { ReportService, type ReportServiceOptions } from './service.js';
+
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/;
+
+export const reportingSchema = {
+  smtp: { type: 'string', pattern: /^smtps?:\/\/./, patternHint: 'an smtp:// or smtps:// URL', describe: 'SMTP relay for reports: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465; ?starttls=required|off' },
+  smtpTlsVerify: { type: 'bool', default: true, describe: 'verify the relay certificate (turn off only for a private relay with a self-signed certificate; prefer smtpCa)' },
+  smtpCa: { type: 'string', describe: 'PEM file of the CA that signs the relay certificate' },
+  reportTo: { type: 'strings', describe: 'report recipients' },
+  reportFrom: { type: 'string', pattern: EMAIL, patternHint: 'an address such as portdrift@example.com', describe: 'report sender', default: 'portdrift@localhost' },
+  reportEvery: { type: 'string', describe: 'report period: a duration such as 24h' },
+  reportAt: { type: 'string', describe: 'report time instead of a period: "daily 08:00" or "weekly mon 08:00" (UTC)' },
+  reportScope: { type: 'string', default: 'default', describe: 'the name reports and alerts give this collector, e.g. prod' },
+  webhooks: {
+    type: 'list',
+    describe: 'webhooks called when a finding opens or resolves',
+    of: {
+      url: { type: 'string', required: true, pattern: /^https?:\/\/./, patternHint: 'an http:// or https:// URL' },
+      format: { type: 'enum', values: ['json', 'slack'], default: 'json' },
+      secret: { type: 'string', describe: 'HMAC-SHA256 key for X-Portdrift-Signature' },
+      maxPerHour: { type: 'int', min: 1, max: 10_000, default: 12 },
+      minSeverity: { type: 'enum', values: ['low', 'medium', 'high'], default: 'low' },
+      events: { type: 'strings', default: ['opened', 'resolved'] },
+    },
+  },
+} as const satisfies Schema;
+
+export type ReportingConfig = Infer<typeof reportingSchema>;
+
+/** Problems the schema cannot express (combinations), as `path: message`, for the collector's config check. */
+export function reportingProblems(c: ReportingConfig): string[] {
+  const p: string[] = [];
+  const wantsReports = c.reportTo.length > 0 || c.reportEvery !== undefined || c.reportAt !== undefined;
+  if (wantsReports) {
+    if (!c.smtp) p.push('smtp: is required when reports are configured (reportTo, reportEvery or reportAt)');
+    if (c.reportTo.length === 0) p.push('reportTo: at least one recipient is required when reports are configured');
+    if (c.reportEvery !== undefined && c.reportAt !== undefined) p.push('reportAt: give reportEvery or reportAt, not both');
+  }
+  c.reportTo.forEach((a, i) => EMAIL.test(a) || p.push(`reportTo[${i}]: "${a}" is not an email address`));
+  for (const [key, text] of [['reportEvery', c.reportEvery && (c.reportEvery.startsWith('every') ? c.reportEvery : `every ${c.reportEvery}`)], ['reportAt', c.reportAt]] as const) {
+    if (!text) continue;
+    try {
+      parseSchedule(text);
+    } catch (err) {
+      p.push(`${key}: ${(err as Error).message}`);
+    }
+  }
+  if (c.smtp) {
+    try {
+      parseSmtpUrl(c.smtp);
+    } catch (err) {
+      p.push(`smtp: ${(err as Error).message}`);
+    }
+  }
+  c.webhooks.forEach((w, i) => w.events.forEach((e) => ['opened', 'resolved'].includes(e) || p.push(`webhooks[${i}].events: "${e}" is not opened or resolved`)));
+  return p;
+}
+
+export interface Reporting {
+  /** Null when no report is configured. */
+  reports: ReportService | null;
+  /** Null when no webhook is configured. */
+  alerts: AlertDispatcher | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Build the report service and the alert dispatcher from validated config. `dataFile` is the
+ * collector's database path: the outbox lives beside it (`<data>.outbox/`), so a backup of the
+ * collector's directory keeps unsent reports too.
+ */
+export function createReporting(c: ReportingConfig, deps: { dataFile: string; log: Logger; load: ReportServiceOptions['load']; cwd?: string }): Reporting {
+  const problems = reportingProblems(c);
+  if (problems.length > 0) throw new PortdriftError('PD_CONFIG_INVALID', `config is invalid:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  let reports: ReportService | null = null;
+  if (c.smtp && c.reportTo.length > 0) {
+    const schedule = parseSchedule(c.reportAt ?? (c.reportEvery ? `every ${c.reportEvery.replace(/^every\s+/, '')}` : 'every 24h'));
+    const dataFile = resolve(deps.cwd ?? '.', deps.dataFile);
+    let tlsCa: string | undefined;
+    if (c.smtpCa) {
+      try {
+        tlsCa = readFileSync(resolve(deps.cwd ?? '.', c.smtpCa), 'utf8');
+      } catch (err) {
+        throw new PortdriftError('PD_CONFIG_READ', `smtpCa: cannot read ${c.smtpCa}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    reports = new ReportService({
+      schedule,
+      from: c.reportFrom,
+      to: [...c.reportTo],
+      outbox: new Outbox(join(dirname(dataFile), `${dataFile.split('/').pop()}.outbox`)),
+      mailer: createMailer({ url: c.smtp, tlsVerify: c.smtpTlsVerify, ...(tlsCa ? { tlsCa } : {}) }),
+      load: deps.load,
+      log: deps.log.child({ part: 'report' }),
+    });
+  }
+  const hooks: WebhookConfig[] = c.webhooks.map((w) => ({
+    url: w.url,
+    format: w.format,
+    maxPerHour: w.maxPerHour,
+    minSeverity: w.minSeverity,
+    events: w.events as WebhookConfig['events'],
+    ...(w.secret ? { secret: w.secret } : {}),
+  }));
+  const alerts = hooks.length > 0 ? new AlertDispatcher({ webhooks: hooks, scope: c.reportScope, log: deps.log.child({ part: 'alerts' }) }) : null;
+  return {
+    reports,
+    alerts,
+    async stop() {
+      reports?.stop();
+      await alerts?.stop();
+    },
+  };
+}
