@@ -1,0 +1,189 @@
+// The agent's HTTP client to the collector, and the only undici user (DESIGN.md "Layout"). One
+// keep-alive connection to the collector's origin (the agent's requests are sequential, and an
+// undici Pool would open a second socket for no gain); every request carries the agent token
+// (Authorization: Bearer) and a User-Agent with the version. Requests are retried on transient
+// failures (connection errors, timeouts, 408/425/429/5xx) with exponential backoff and full
+// jitter; POST is retried too, which is safe because every batch carries its Idempotency-Key
+// and the collector accepts a key once.
+import { readFileSync } from 'node:fs';
+import { Client, type Dispatcher } from 'undici';
+import { PortdriftError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import type { Plan } from '../../shared/types.js';
+import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { validatePlan } from './plan.js';
+
+export interface TransportOptions {
+  /** The collector's base URL, e.g. `http://10.0.9.7:7600` (a path prefix is kept). */
+  url: string;
+  token: string;
+  userAgent: string;
+  /** PEM bundle to verify an https collector with (a private CA). */
+  caFile?: string;
+  /** Per request: connect, headers and body timeouts. */
+  timeoutMs?: number;
+  /** Attempts per request (1 = no retry). */
+  attempts?: number;
+  backoff?: BackoffOptions;
+  logger: Logger;
+  random?: () => number;
+}
+
+export type PlanResult = { kind: 'unchanged' } | { kind: 'plan'; plan: Plan; etag: string | null };
+
+/** `accepted`: committed (200/201/202/204). `rejected`: refused for good (e.g. 400): never resend. */
+export type SendResult = { kind: 'accepted'; status: number } | { kind: 'rejected'; status: number; code: string; message: string };
+
+interface Raw {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** Statuses worth another attempt: the request may succeed unchanged later. */
+const TRANSIENT = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** 4xx answers that mean this batch can never be accepted, however often it is sent. */
+const POISON = new Set([400, 413, 415, 422]);
+
+export class CollectorClient {
+  private readonly http: Client;
+  private readonly base: URL;
+  private readonly attempts: number;
+  private readonly backoff: BackoffOptions;
+  private readonly timeoutMs: number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: TransportOptions) {
+    this.base = new URL(options.url.endsWith('/') ? options.url : `${options.url}/`);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new PortdriftError('PD_USAGE', `--collector must be an http(s) URL, got ${options.url}`);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.attempts = Math.max(1, options.attempts ?? 4);
+    this.backoff = options.backoff ?? { baseMs: 500, maxMs: 15_000 };
+    this.random = options.random ?? Math.random;
+    this.http = new Client(this.base.origin, {
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 600_000,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      connectTimeout: Math.min(this.timeoutMs, 10_000),
+      ...(options.caFile ? { connect: { ca: readFileSync(options.caFile, 'utf8') } } : {}),
+    });
+  }
+
+  /**
+   * GET the plan. `etag` from the previous answer makes an unchanged plan a 304. The scope goes
+   * along as `scope` query parameters so the collector can pre-filter; the agent still checks
+   * every address itself.
+   */
+  async getPlan(etag: string | null, scope: readonly string[], signal?: AbortSignal): Promise<PlanResult> {
+    const q = new URLSearchParams(scope.map((c): [string, string] => ['scope', c]));
+    const res = await this.withRetries('GET /v1/plan', signal, () =>
+      this.raw('GET', `v1/plan${scope.length ? `?${q}` : ''}`, { ...(etag ? { 'if-none-match': etag } : {}), accept: 'application/json' }, undefined, signal),
+    );
+    if (res.status === 304) return { kind: 'unchanged' };
+    if (res.status !== 200) throw responseError('GET /v1/plan', res);
+    let body: unknown;
+    try {
+      body = JSON.parse(res.text);
+    } catch {
+      throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'GET /v1/plan: the body is not JSON');
+    }
+    const tag = res.headers.etag;
+    return { kind: 'plan', plan: validatePlan(body), etag: typeof tag === 'string' ? tag : null };
+  }
+
+  /** POST one NDJSON batch under its Idempotency-Key. Throws only when it may succeed later. */
+  async sendBatch(batchId: string, body: string, signal?: AbortSignal): Promise<SendResult> {
+    const res = await this.withRetries(`POST /v1/observations ${batchId}`, signal, () =>
+      this.raw('POST', 'v1/observations', { 'content-type': 'application/x-ndjson', 'idempotency-key': batchId, accept: 'application/json' }, body, signal),
+    );
+    if (res.status >= 200 && res.status < 300) return { kind: 'accepted', status: res.status };
+    if (POISON.has(res.status)) {
+      const { code, message } = errorBody(res);
+      return { kind: 'rejected', status: res.status, code, message };
+    }
+    // 401/403 (a revoked or wrong token), 404 (wrong URL) …: the batch stays spooled until an
+    // operator fixes the agent's configuration.
+    throw responseError('POST /v1/observations', res);
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  private async raw(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal): Promise<Raw> {
+    const url = new URL(path, this.base);
+    const res = await this.http.request({
+      method,
+      path: `${url.pathname}${url.search}`,
+      headers: { ...headers, authorization: `Bearer ${this.options.token}`, 'user-agent': this.options.userAgent },
+      ...(body !== undefined ? { body } : {}),
+      ...(signal ? { signal } : {}),
+    } as Dispatcher.RequestOptions);
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, text };
+  }
+
+  /**
+   * Run `attempt` until it answers with a non-transient status. Network errors and transient
+   * statuses are retried after a jittered backoff (or the server's Retry-After, capped); the
+   * last failure is thrown as PD_COLLECTOR_UNREACHABLE / PD_COLLECTOR_RESPONSE. An abort ends
+   * the loop at once.
+   */
+  private async withRetries(what: string, signal: AbortSignal | undefined, attempt: () => Promise<Raw>): Promise<Raw> {
+    let last: unknown;
+    for (let i = 0; i < this.attempts; i++) {
+      if (i > 0) {
+        const retryAfter = last && typeof last === 'object' && 'status' in last ? retryAfterMs((last as Raw).headers['retry-after']) : null;
+        const delay = retryAfter !== null ? Math.min(retryAfter, this.backoff.maxMs) : backoffDelay(i - 1, this.backoff, this.random);
+        this.options.logger.debug({ what, attempt: i + 1, delayMs: delay }, 'retrying');
+        if (!(await sleep(delay, signal))) break;
+      }
+      if (signal?.aborted) break;
+      try {
+        const res = await attempt();
+        if (!TRANSIENT.has(res.status)) return res;
+        last = res;
+      } catch (err) {
+        if (signal?.aborted) break;
+        last = err;
+      }
+    }
+    if (last && typeof last === 'object' && 'status' in last) throw responseError(what, last as Raw);
+    const cause = last ?? signal?.reason;
+    throw new PortdriftError('PD_COLLECTOR_UNREACHABLE', `${what}: cannot reach the collector at ${this.base.origin}: ${describe(cause)}`, { cause });
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const inner = (err as { cause?: unknown }).cause;
+    const innerCode = inner instanceof Error ? (inner as NodeJS.ErrnoException).code : undefined;
+    return [code ?? innerCode, err.message].filter(Boolean).join(' ');
+  }
+  return String(err ?? 'aborted');
+}
+
+function retryAfterMs(value: string | string[] | undefined): number | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return null;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
+
+function errorBody(res: Raw): { code: string; message: string } {
+  try {
+    const b = JSON.parse(res.text) as { error?: { code?: unknown; message?: unknown } };
+    return { code: String(b.error?.code ?? `HTTP_${res.status}`), message: String(b.error?.message ?? res.text.slice(0, 200)) };
+  } catch {
+    return { code: `HTTP_${res.status}`, message: res.text.slice(0, 200) };
+  }
+}
+
+function responseError(what: string, res: Raw): PortdriftError {
+  const { code, message } = errorBody(res);
+  return new PortdriftError('PD_COLLECTOR_RESPONSE', `${what}: the collector answered ${res.status} ${code}: ${message}`, { details: { status: res.status, code } });
+}
