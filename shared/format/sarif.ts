@@ -78,6 +78,11 @@ function joinUri(prefix: string | undefined, file: string): string {
   return p === '' || p === '.' ? rel : `${p}/${rel}`;
 }
 
+function rootUri(prefix: string | undefined): string {
+  const p = (prefix ?? '').replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
+  return p === '' || p === '.' ? './' : `${p}/`;
+}
+
 function result(f: Finding, options: SarifOptions): Record<string, unknown> {
   const where = `${f.host}:${f.port}${f.observedPort !== undefined ? ` (listening on ${f.observedPort})` : ''}`;
   const text = f.suggestion ? `${f.message.replace(/\.\s*$/, '')}. ${f.suggestion}` : f.message;
@@ -86,18 +91,14 @@ function result(f: Finding, options: SarifOptions): Record<string, unknown> {
     ruleIndex: KINDS.indexOf(f.kind),
     level: LEVEL[f.severity],
     message: { text },
-    // A finding without an IaC line (an undeclared port belongs to a host, not to a line) still
-    // gets a logical location; code hosts list it without a line annotation.
+    // GitHub code scanning rejects the whole file if any result lacks a physical location, so a
+    // finding without an IaC line (an undeclared port belongs to a host, not to a line) is
+    // attached to the IaC root itself, with no region, and named by its logical location.
     locations: [
       {
-        ...(f.source
-          ? {
-              physicalLocation: {
-                artifactLocation: { uri: joinUri(options.uriPrefix, f.source.file), uriBaseId: '%SRCROOT%' },
-                region: { startLine: Math.max(1, f.source.line) },
-              },
-            }
-          : {}),
+        physicalLocation: f.source
+          ? { artifactLocation: { uri: joinUri(options.uriPrefix, f.source.file), uriBaseId: '%SRCROOT%' }, region: { startLine: Math.max(1, f.source.line) } }
+          : { artifactLocation: { uri: rootUri(options.uriPrefix), uriBaseId: '%SRCROOT%' } },
         logicalLocations: [{ name: where, fullyQualifiedName: `${f.resource}@${where}`, kind: 'resource' }],
       },
     ],

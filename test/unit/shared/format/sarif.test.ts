@@ -40,11 +40,14 @@ describe('SARIF 2.1.0', () => {
     expect(first.properties.observedPort).toBe(5433);
   });
 
-  it('gives a finding without an IaC line only a logical location', () => {
+  it('attaches a finding without an IaC line to the IaC root, since code hosts reject results without a physical location', () => {
     const r = run(log).results[2];
     expect(r.ruleId).toBe('undeclared');
-    expect(r.locations[0].physicalLocation).toBeUndefined();
+    expect(r.locations[0].physicalLocation).toEqual({ artifactLocation: { uri: './', uriBaseId: '%SRCROOT%' } });
     expect(r.locations[0].logicalLocations[0].name).toBe('10.0.2.10:22');
+    const prefixed = toSarif(report([undeclared]), { uriPrefix: 'infra' }) as Json;
+    expect(run(prefixed).results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('infra/');
+    for (const res of run(log).results) expect(res.locations[0].physicalLocation.artifactLocation.uri).toMatch(/./);
   });
 
   it('marks an acknowledged finding as an accepted suppression with its reason', () => {
