@@ -46,6 +46,8 @@ export interface Spool {
 
 const FILE_RE = /^(\d{16})-([A-Za-z0-9_-]{1,100})\.ndjson$/;
 const STATE = 'state.json';
+// Other files the agent keeps in the spool directory (plan-cache.ts).
+const KNOWN = new Set([STATE, 'plan.json']);
 
 export const DEFAULT_LIMITS: SpoolLimits = { maxBatches: 1000, maxBytes: 256 * 1024 * 1024 };
 
@@ -154,7 +156,7 @@ export class DirectorySpool extends BoundedSpool {
       }
       const m = FILE_RE.exec(name);
       if (m) entries.push({ key: name, batchId: m[2]!, bytes: statSync(join(dir, name)).size });
-      else if (name !== STATE) ignored.push(name);
+      else if (!KNOWN.has(name)) ignored.push(name);
     }
     this.recovered = { tempRemoved, ignored };
     this.restore(entries, readDropped(join(dir, STATE)));

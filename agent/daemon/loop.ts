@@ -1,0 +1,229 @@
+// The agent's cycle: pull the plan (If-None-Match) → probe → spool the batch → deliver the spool
+// oldest first → sleep to the next jittered interval, delivering the backlog meanwhile whenever
+// the collector answers. Probing never waits for the collector: while it is down, every cycle's
+// batch accumulates in the spool and is delivered, exactly once per Idempotency-Key, when it
+// returns. On stop (SIGTERM) the sweep in flight gets `stopGrace` to finish (then it is aborted
+// and what it probed is still reported), its batch is spooled, and the spool is flushed for at
+// most `flushTimeout`; whatever is left stays on disk for the next start.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../shared/log.js';
+import type { Plan, ProbeSummary, WireRecord } from '../../shared/types.js';
+import { VERSION } from '../../shared/version.js';
+import { backoffDelay, jitterInterval, sleep } from './backoff.js';
+import { buildBatch, withSpoolStatus, type SweepResult } from './batch.js';
+import { listenerRecords, type Listener } from './listeners.js';
+import { planToTargets, type TargetSpec } from './plan.js';
+import type { PlanCache } from './plan-cache.js';
+import type { Spool } from './spool.js';
+import type { PlanResult, SendResult } from './transport.js';
+
+/** What the loop needs of a probe run (agent/probe ProbeRun). */
+export interface SweepRun {
+  sweeps: SweepResult[];
+  summary: ProbeSummary;
+  /** Addresses refused by the scope: logged, never probed. */
+  skipped: { host: string; ip: string; reason: string }[];
+}
+
+/** Probe these targets; `signal` aborts the sweep (what was probed so far is still returned). */
+export type ProbeFn = (targets: TargetSpec[], signal: AbortSignal) => Promise<SweepRun>;
+
+export interface CollectorApi {
+  getPlan(etag: string | null, scope: readonly string[], signal?: AbortSignal): Promise<PlanResult>;
+  sendBatch(batchId: string, body: string, signal?: AbortSignal): Promise<SendResult>;
+}
+
+export interface LoopSettings {
+  name: string;
+  scope: readonly string[];
+  /** Overrides the plan's interval. */
+  interval?: number;
+  listeners: boolean;
+  stopGrace: number;
+  flushTimeout: number;
+}
+
+export interface LoopOptions {
+  settings: LoopSettings;
+  collector: CollectorApi;
+  spool: Spool;
+  planCache: PlanCache;
+  probe: ProbeFn;
+  /** NDJSON encoder of shared/wire.ts. */
+  encode: (records: WireRecord[]) => string;
+  readListeners: () => Listener[];
+  logger: Logger;
+  /** Resolves when the agent must stop. */
+  stop: Promise<unknown>;
+  random?: () => number;
+  newBatchId?: () => string;
+  /** Used until a plan arrives and when neither the plan nor --interval says. */
+  defaultIntervalMs?: number;
+}
+
+export interface LoopStats {
+  cycles: number;
+  spooled: number;
+  delivered: number;
+  rejected: number;
+  /** Batches dropped by the full spool during this run. */
+  dropped: number;
+  /** Addresses the scope refused during this run. */
+  skipped: number;
+}
+
+const DEFAULT_INTERVAL_MS = 5 * 60_000;
+
+export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
+  const log = o.logger;
+  const random = o.random ?? Math.random;
+  const newBatchId = o.newBatchId ?? randomUUID;
+  const stats: LoopStats = { cycles: 0, spooled: 0, delivered: 0, rejected: 0, dropped: 0, skipped: 0 };
+  const stopping = new AbortController();
+  void o.stop.then(() => stopping.abort(new Error('agent stopping')));
+  const stopSignal = stopping.signal;
+
+  const cached = o.planCache.load();
+  let plan: Plan | null = cached?.plan ?? null;
+  let etag = cached?.etag ?? null;
+  if (plan) log.info({ revision: plan.revision, targets: plan.targets.length }, 'using the cached plan until the collector answers');
+  let planFailures = 0;
+  let collectorDown = false;
+
+  const intervalMs = () => o.settings.interval ?? plan?.intervalMs ?? o.defaultIntervalMs ?? DEFAULT_INTERVAL_MS;
+
+  /** Deliver the spool oldest first; true when it is empty, false when the collector is not taking batches. */
+  async function drain(signal: AbortSignal): Promise<boolean> {
+    for (const entry of o.spool.entries()) {
+      if (signal.aborted) return false;
+      let send: ReturnType<typeof withSpoolStatus>;
+      try {
+        send = withSpoolStatus(o.spool.read(entry), o.spool.dropped(), o.spool.entries().length - 1);
+      } catch (err) {
+        log.error({ batchId: entry.batchId, err: (err as Error).message }, 'spooled batch is unreadable; dropped');
+        o.spool.discard(entry);
+        stats.dropped++;
+        continue;
+      }
+      let result: SendResult;
+      try {
+        result = await o.collector.sendBatch(entry.batchId, send.body, signal);
+      } catch (err) {
+        // Aborted by the cycle's deadline or by stop: not news about the collector.
+        if (signal.aborted) return false;
+        if (!collectorDown) log.warn({ err: (err as Error).message, spoolDepth: o.spool.entries().length }, 'collector not taking batches; keeping them in the spool');
+        collectorDown = true;
+        return false;
+      }
+      if (collectorDown) log.info({ spoolDepth: o.spool.entries().length }, 'collector is back; delivering the spool');
+      collectorDown = false;
+      if (result.kind === 'accepted') {
+        o.spool.remove(entry);
+        o.spool.reportedDrops(send.header.spoolDropped);
+        stats.delivered++;
+      } else {
+        // A batch the collector will never take (invalid, too large): keeping it would block
+        // every later one. It is counted as a drop so the collector hears about it.
+        log.error({ batchId: entry.batchId, status: result.status, code: result.code, message: result.message }, 'collector rejected a batch; dropped');
+        o.spool.discard(entry);
+        stats.rejected++;
+      }
+    }
+    return true;
+  }
+
+  /** Until `deadline`: deliver the backlog whenever possible, backing off while the collector is down. */
+  async function deliverUntil(deadline: number): Promise<void> {
+    let failures = 0;
+    while (!stopSignal.aborted) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      if (o.spool.entries().length === 0) {
+        await sleep(left, stopSignal);
+        return;
+      }
+      if (await drain(AbortSignal.any([stopSignal, AbortSignal.timeout(left)]))) {
+        failures = 0;
+        continue;
+      }
+      await sleep(Math.min(deadline - Date.now(), backoffDelay(failures++, { baseMs: 1000, maxMs: 60_000 }, random)), stopSignal);
+    }
+  }
+
+  while (!stopSignal.aborted) {
+    const cycleStart = Date.now();
+    stats.cycles++;
+
+    // --- plan ------------------------------------------------------------------------------
+    try {
+      const r = await o.collector.getPlan(etag, o.settings.scope, AbortSignal.any([stopSignal, AbortSignal.timeout(Math.max(intervalMs(), 2000))]));
+      planFailures = 0;
+      if (r.kind === 'plan') {
+        if (r.plan.revision !== plan?.revision) log.info({ revision: r.plan.revision, targets: r.plan.targets.length, intervalMs: r.plan.intervalMs }, 'new plan');
+        plan = r.plan;
+        etag = r.etag;
+        o.planCache.save({ plan, etag });
+      }
+    } catch (err) {
+      if (stopSignal.aborted) break;
+      planFailures++;
+      log.warn({ err: (err as Error).message, cachedPlan: plan?.revision ?? null }, 'cannot fetch the plan');
+      if (!plan) {
+        await deliverUntil(Date.now() + backoffDelay(planFailures - 1, { baseMs: 1000, maxMs: Math.min(intervalMs(), 60_000) }, random));
+        continue;
+      }
+    }
+
+    // --- probe -----------------------------------------------------------------------------
+    const { specs, problems } = planToTargets(plan!.targets);
+    for (const p of problems) log.warn({ problem: p }, 'plan target has an invalid discovery spec; probing its declared ports only');
+    const sweep = new AbortController();
+    let graceTimer: NodeJS.Timeout | undefined;
+    const onStop = () => (graceTimer = setTimeout(() => sweep.abort(new Error('agent stopping')), o.settings.stopGrace));
+    stopSignal.addEventListener('abort', onStop, { once: true });
+    const startedAt = new Date().toISOString();
+    let run: SweepRun | null = null;
+    try {
+      run = await o.probe(specs, sweep.signal);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'sweep failed');
+    } finally {
+      clearTimeout(graceTimer);
+      stopSignal.removeEventListener('abort', onStop);
+    }
+    const finishedAt = new Date().toISOString();
+    for (const s of run?.skipped ?? []) log.warn({ host: s.host, ip: s.ip, reason: s.reason }, 'target outside scope: skipped, never probed');
+    stats.skipped += run?.skipped.length ?? 0;
+
+    let listeners: Listener[] = [];
+    if (o.settings.listeners) {
+      try {
+        listeners = o.readListeners();
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'cannot read the LISTEN sockets of this namespace');
+      }
+    }
+
+    // --- spool, then deliver ---------------------------------------------------------------
+    // Every cycle sends a batch, even an empty one: it is also the agent's heartbeat.
+    const batchId = newBatchId();
+    const body = o.encode(
+      buildBatch({ batchId, agent: o.settings.name, agentVersion: VERSION, planRevision: plan!.revision, startedAt, finishedAt, sweeps: run?.sweeps ?? [], listeners: listenerRecords(listeners, finishedAt) }),
+    );
+    const dropped = o.spool.put(batchId, body);
+    stats.spooled++;
+    if (dropped > 0) {
+      stats.dropped += dropped;
+      log.warn({ dropped, unreported: o.spool.dropped() }, 'spool full: dropped the oldest batches');
+    }
+    log.info({ batchId, targets: specs.length, ...(run ? { summary: run.summary } : {}), skipped: run?.skipped.length ?? 0, listeners: listeners.length, spoolDepth: o.spool.entries().length }, 'sweep done');
+
+    await deliverUntil(cycleStart + jitterInterval(intervalMs(), 0.1, random));
+  }
+
+  // --- stop: flush what the collector will take in the time allowed ---------------------------
+  const left = o.spool.entries().length;
+  const flushed = left === 0 || (await drain(AbortSignal.timeout(o.settings.flushTimeout)));
+  log.info({ spoolDepth: o.spool.entries().length, spool: o.spool.location, flushed, ...stats }, 'agent stopped');
+  return stats;
+}

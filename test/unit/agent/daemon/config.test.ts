@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveAgentConfig, type ResolveInput } from '../../../../agent/daemon/config.js';
+import { PortdriftError } from '../../../../shared/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pd-agentcfg-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// A CIDR check with the shape of shared/scope.ts's: enough to see that every entry is asked.
+const checkCidr = (c: string) => (/^[\d.]+\/\d+$|^[\da-f:]+\/\d+$/i.test(c) ? null : `"${c}" is not a CIDR`);
+const base = (over: Partial<ResolveInput> = {}): ResolveInput => ({ file: {}, flags: {}, env: {}, hostname: 'host-1.example', checkCidr, ...over });
+
+function problems(input: ResolveInput): string[] {
+  try {
+    resolveAgentConfig(input);
+  } catch (err) {
+    expect(err).toBeInstanceOf(PortdriftError);
+    expect((err as PortdriftError).code).toBe('PD_CONFIG_INVALID');
+    return (err as PortdriftError).details!.problems as string[];
+  }
+  throw new Error('expected PD_CONFIG_INVALID');
+}
+
+describe('agent config', () => {
+  it('lays flags over the file, applies defaults, names the agent after the host', () => {
+    const s = resolveAgentConfig(base({ file: { collector: 'http://10.0.9.7:7600', scope: ['10.0.1.0/24'], interval: '30s', spoolMax: 10 }, flags: { interval: '1s', listeners: true }, env: { PORTDRIFT_TOKEN: 'env-token' } }));
+    expect(s).toMatchObject({ collector: 'http://10.0.9.7:7600', scope: ['10.0.1.0/24'], interval: 1000, spoolMax: 10, listeners: true, token: 'env-token', name: 'host-1.example', stopGrace: 2000, flushTimeout: 5000, logLevel: 'info' });
+    expect(Object.isFrozen(s)).toBe(true);
+    expect('tokenFile' in s).toBe(false);
+  });
+
+  it('reads the token from a file (systemd credential, k8s secret), trimmed', () => {
+    const f = join(dir, 'token');
+    writeFileSync(f, 'file-token\n');
+    expect(resolveAgentConfig(base({ flags: { collector: 'https://c:7600', scope: '10.0.0.0/8', tokenFile: f }, env: { PORTDRIFT_TOKEN: 'ignored' } })).token).toBe('file-token');
+  });
+
+  it('lists every problem at once: schema, scope, token', () => {
+    expect(problems(base({ file: { collector: 'ftp://x', interval: 'soon', scope: ['10.0.0.0/8', 'nonsense'], token: 'a', tokenFile: '/x', bogus: 1 } }))).toEqual([
+      'bogus: unknown key',
+      'collector: must be an http:// or https:// URL, got "ftp://x"',
+      'interval: must be a duration such as 500ms, 30s, 5m or 1h, got "soon"',
+      'scope[1]: "nonsense" is not a CIDR',
+      'token: give either token or tokenFile, not both',
+    ]);
+  });
+
+  it('requires a scope and a token', () => {
+    expect(problems(base({ flags: { collector: 'http://c:1' } }))).toEqual(['scope: at least one CIDR is required: the agent probes only inside its scope', 'token: required (--token, --token-file or PORTDRIFT_TOKEN)']);
+  });
+
+  it('reports an unreadable or empty token file', () => {
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '\n');
+    expect(problems(base({ flags: { collector: 'http://c:1', scope: ['10.0.0.0/8'], tokenFile: join(dir, 'missing') } }))).toEqual([`tokenFile: cannot read ${join(dir, 'missing')}: ENOENT`]);
+    expect(problems(base({ flags: { collector: 'http://c:1', scope: ['10.0.0.0/8'], tokenFile: empty } }))).toEqual([`tokenFile: ${empty} is empty`]);
+  });
+
+  it('makes a valid agent name of an odd host name', () => {
+    expect(resolveAgentConfig(base({ flags: { collector: 'http://c:1', scope: ['10.0.0.0/8'], token: 't' }, hostname: '-weird host!' })).name).toBe('weird-host-');
+  });
+});
