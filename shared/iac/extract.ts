@@ -16,6 +16,7 @@ import pLimit from 'p-limit';
 import { PortdriftError } from '../errors.js';
 import type { DeclaredEndpoint, DeclaredModel, Problem, Resource, Unresolved } from '../types.js';
 import { readIacFile } from './files.js';
+import { readStateFile } from './state.js';
 import { emptyModel, mergeInto, type ExtractContext, type ExtractOptions, type Extractor, type SourceFile } from './model.js';
 import { extractors as registered } from './registry.js';
 import { readTargetsFile, targetHosts, type TargetRule } from './targets.js';
@@ -87,16 +88,15 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     if (files) mergeInto(model, await x.extract(files, ctx));
   }
 
-  const state = await readStates(opts.stateFiles, root, env.readState, model.problems);
+  const state = await readStates(opts.stateFiles, root, env.readState ?? readStateFile, model.problems);
   const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, relativeTo(root, opts.targetsFile)) : [];
   joinHosts(model, state, rules);
   return { ...sortModel(expandEndpoints(model)), root, filesRead };
 }
 
-async function readStates(files: string[], root: string, reader: StateReader | undefined, problems: Problem[]): Promise<Map<string, string[]>> {
+async function readStates(files: string[], root: string, reader: StateReader, problems: Problem[]): Promise<Map<string, string[]>> {
   const hosts = new Map<string, string[]>();
   if (files.length === 0) return hosts;
-  if (!reader) throw new PortdriftError('PD_USAGE', 'Terraform state files were given but no state reader is available in this build');
   for (const f of files) {
     const r = await reader(f, relativeTo(root, f));
     problems.push(...r.problems);
