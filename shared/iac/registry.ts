@@ -6,11 +6,12 @@ import { cloudformationExtractor } from './cloudformation/index.js';
 import { composeExtractor } from './compose.js';
 import { kubernetesExtractor } from './kubernetes.js';
 import type { Extractor } from './model.js';
+import { terraformExtractor } from './terraform/index.js';
 
 // CloudFormation and Kubernetes are recognised by content (AWSTemplateFormatVersion / AWS::
 // types; apiVersion + kind); Compose last among the YAML formats, since `services:` alone is
 // the weakest signal.
-export const extractors: Extractor[] = [cloudformationExtractor, kubernetesExtractor, composeExtractor];
+export const extractors: Extractor[] = [terraformExtractor, cloudformationExtractor, kubernetesExtractor, composeExtractor];
 
 /** The first extractor that claims a file, or undefined when none does. */
 export function pickExtractor(path: string, head: string, list: readonly Extractor[] = extractors): Extractor | undefined {

@@ -68,7 +68,7 @@ export function evaluate(e: Expr, scope: Scope, w: Writer): Value {
   }
 }
 
-function reference(parts: readonly (string | number)[], text: string, scope: Scope): Value {
+function reference(parts: readonly (string | number | Expr)[], text: string, scope: Scope): Value {
   const [root, first, ...rest] = parts;
   let base: Value | undefined;
   let path = rest;
@@ -79,7 +79,13 @@ function reference(parts: readonly (string | number)[], text: string, scope: Sco
   else if (typeof root === 'string' && (first === 'key' || first === 'value') && scope.iterators?.has(root)) base = scope.iterators.get(root)![first];
   else path = [];
   if (!base) return unknown(text);
-  for (const key of path) {
+  for (const part of path) {
+    let key: string | number;
+    if (typeof part === 'object') {
+      const k = part.k === 'ref' ? reference(part.parts, part.text, scope) : unknown(text);
+      if (k.t !== 'lit' || (typeof k.v !== 'string' && typeof k.v !== 'number')) return unknown(text);
+      key = k.v;
+    } else key = part;
     base = index(base, key);
     if (!base) return unknown(text);
   }
@@ -104,6 +110,8 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: Scope, w: Writer): Value {
     case 'tolist':
     case 'tomap':
       return args.length === 1 ? (e.name === 'toset' ? dedupe(args[0]!) : args[0]!) : unknown(e.text);
+    case 'length':
+      return args[0]?.t === 'list' ? { t: 'lit', v: args[0].items.length } : args[0]?.t === 'map' ? { t: 'lit', v: args[0].items.size } : unknown(e.text);
     case 'lookup': {
       const found = args[0] && args[1]?.t === 'lit' ? index(args[0], String(args[1].v)) : undefined;
       return found ?? args[2] ?? unknown(e.text);

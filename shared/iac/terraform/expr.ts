@@ -15,7 +15,7 @@ export type Expr =
   | { k: 'lit'; v: number | string | boolean | null; at: number; raw: string }
   | { k: 'tuple'; items: Expr[] }
   | { k: 'object'; items: { key: string; value: Expr }[] }
-  | { k: 'ref'; parts: (string | number)[]; text: string }
+  | { k: 'ref'; parts: (string | number | Expr)[]; text: string }
   | { k: 'call'; name: string; args: Expr[]; text: string }
   | { k: 'template'; parts: (string | Expr)[]; text: string }
   | { k: 'raw'; text: string };
@@ -227,7 +227,7 @@ class Parser {
     if (name === 'null') return { k: 'lit', v: null, at: this.base + start, raw: name };
     if (name === 'for') throw new Error('for');
     if (s[this.i] === '(' || (s[this.i] === ':' && s[this.i + 1] === ':')) return this.call(name, start);
-    const parts: (string | number)[] = [name];
+    const parts: (string | number | Expr)[] = [name];
     for (;;) {
       if (s[this.i] === '.') {
         this.i++;
@@ -247,9 +247,12 @@ class Parser {
         this.ws(true);
         const key = this.primary();
         this.ws(true);
-        if (s[this.i] !== ']' || key.k !== 'lit' || (typeof key.v !== 'string' && typeof key.v !== 'number')) throw new Error('index');
+        if (s[this.i] !== ']') throw new Error('index');
         this.i++;
-        parts.push(key.v);
+        // `[count.index]`, `[each.key]`: a reference evaluated when the traversal is.
+        if (key.k === 'lit' && (typeof key.v === 'string' || typeof key.v === 'number')) parts.push(key.v);
+        else if (key.k === 'ref') parts.push(key);
+        else throw new Error('index');
       } else break;
     }
     return { k: 'ref', parts, text: s.slice(start, this.i) };
