@@ -29,7 +29,7 @@ export interface SweepRun {
 export type ProbeFn = (targets: TargetSpec[], signal: AbortSignal) => Promise<SweepRun>;
 
 export interface CollectorApi {
-  getPlan(etag: string | null, scope: readonly string[], signal?: AbortSignal): Promise<PlanResult>;
+  getPlan(etag: string | null, scope: readonly string[], signal?: AbortSignal, attempts?: number): Promise<PlanResult>;
   sendBatch(batchId: string, body: string, signal?: AbortSignal): Promise<SendResult>;
 }
 
@@ -156,7 +156,10 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
 
     // --- plan ------------------------------------------------------------------------------
     try {
-      const r = await o.collector.getPlan(etag, o.settings.scope, AbortSignal.any([stopSignal, AbortSignal.timeout(Math.max(intervalMs(), 2000))]));
+      // With a plan in hand, one quick attempt: probing must not wait for a collector that is
+      // down (the cycle's delivery retries it anyway). Without one, the client's retries.
+      const timeout = plan ? Math.min(Math.max(intervalMs(), 1000), 30_000) : 30_000;
+      const r = await o.collector.getPlan(etag, o.settings.scope, AbortSignal.any([stopSignal, AbortSignal.timeout(timeout)]), plan ? 1 : undefined);
       planFailures = 0;
       if (r.kind === 'plan') {
         if (r.plan.revision !== plan?.revision) log.info({ revision: r.plan.revision, targets: r.plan.targets.length, intervalMs: r.plan.intervalMs }, 'new plan');

@@ -76,9 +76,9 @@ export class CollectorClient {
    * along as `scope` query parameters so the collector can pre-filter; the agent still checks
    * every address itself.
    */
-  async getPlan(etag: string | null, scope: readonly string[], signal?: AbortSignal): Promise<PlanResult> {
+  async getPlan(etag: string | null, scope: readonly string[], signal?: AbortSignal, attempts = this.attempts): Promise<PlanResult> {
     const q = new URLSearchParams(scope.map((c): [string, string] => ['scope', c]));
-    const res = await this.withRetries('GET /v1/plan', signal, () =>
+    const res = await this.withRetries('GET /v1/plan', signal, attempts, () =>
       this.raw('GET', `v1/plan${scope.length ? `?${q}` : ''}`, { ...(etag ? { 'if-none-match': etag } : {}), accept: 'application/json' }, undefined, signal),
     );
     if (res.status === 304) return { kind: 'unchanged' };
@@ -95,7 +95,7 @@ export class CollectorClient {
 
   /** POST one NDJSON batch under its Idempotency-Key. Throws only when it may succeed later. */
   async sendBatch(batchId: string, body: string, signal?: AbortSignal): Promise<SendResult> {
-    const res = await this.withRetries(`POST /v1/observations ${batchId}`, signal, () =>
+    const res = await this.withRetries(`POST /v1/observations ${batchId}`, signal, this.attempts, () =>
       this.raw('POST', 'v1/observations', { 'content-type': 'application/x-ndjson', 'idempotency-key': batchId, accept: 'application/json' }, body, signal),
     );
     if (res.status >= 200 && res.status < 300) return { kind: 'accepted', status: res.status };
@@ -131,9 +131,9 @@ export class CollectorClient {
    * last failure is thrown as PD_COLLECTOR_UNREACHABLE / PD_COLLECTOR_RESPONSE. An abort ends
    * the loop at once.
    */
-  private async withRetries(what: string, signal: AbortSignal | undefined, attempt: () => Promise<Raw>): Promise<Raw> {
+  private async withRetries(what: string, signal: AbortSignal | undefined, attempts: number, attempt: () => Promise<Raw>): Promise<Raw> {
     let last: unknown;
-    for (let i = 0; i < this.attempts; i++) {
+    for (let i = 0; i < Math.max(1, attempts); i++) {
       if (i > 0) {
         const retryAfter = last && typeof last === 'object' && 'status' in last ? retryAfterMs((last as Raw).headers['retry-after']) : null;
         const delay = retryAfter !== null ? Math.min(retryAfter, this.backoff.maxMs) : backoffDelay(i - 1, this.backoff, this.random);
