@@ -94,11 +94,12 @@ describe('DirectorySpool on disk', () => {
   const distSpool = join(root, 'dist', 'agent', 'daemon', 'spool.js');
   (existsSync(distSpool) ? it : it.skip)('a process killed (SIGKILL) mid-write leaves only whole batches', async () => {
     const dir = join(tempDir(), 's');
-    // The writer puts 256 KiB batches whose body is derived from the id, as fast as it can.
+    // The writer puts 256 KiB batches whose body is derived from the id, as fast as it can; it
+    // says "go" once the spool is full (so drops happened), and is killed at a random moment after.
     const script = `
       import { DirectorySpool } from ${JSON.stringify(distSpool)};
       const s = new DirectorySpool(${JSON.stringify(dir)}, { maxBatches: 20, maxBytes: 1e9 });
-      for (let i = 0; ; i++) { const id = 'b' + i; s.put(id, (id + '|').repeat(65536 / (id.length + 1) * 4 | 0) + '\\n'); if (i === 5) console.log('go'); }
+      for (let i = 0; ; i++) { const id = 'b' + i; s.put(id, (id + '|').repeat(65536 / (id.length + 1) * 4 | 0) + '\\n'); if (i === 25) console.log('go'); }
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
