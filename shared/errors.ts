@@ -52,6 +52,7 @@ export const catalogue = {
   // --- clients of the collector ---------------------------------------------------------------
   PD_COLLECTOR_UNREACHABLE: { http: 502, summary: 'the collector could not be reached at the given URL' },
   PD_COLLECTOR_RESPONSE: { http: 502, summary: 'the collector answered with an error or an unexpected body' },
+  PD_SPOOL: { http: 500, summary: "the agent's spool directory cannot be created, read or written" },
 
   // --- reports, alerts, fixes -----------------------------------------------------------------
   PD_SMTP: { http: 502, summary: 'a report could not be sent over SMTP (it is kept and retried)' },

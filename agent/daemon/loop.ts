@@ -213,8 +213,16 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     const body = o.encode(
       buildBatch({ batchId, agent: o.settings.name, agentVersion: VERSION, planRevision: plan!.revision, startedAt, finishedAt, sweeps: run?.sweeps ?? [], listeners: listenerRecords(listeners, finishedAt) }),
     );
-    const dropped = o.spool.put(batchId, body);
-    stats.spooled++;
+    let dropped = 0;
+    try {
+      dropped = o.spool.put(batchId, body);
+      stats.spooled++;
+    } catch (err) {
+      // A full or broken disk: this batch is lost (and said so); the agent keeps running and
+      // delivers what the spool already holds.
+      log.error({ batchId, err: (err as Error).message }, 'cannot spool the batch; it is lost');
+      stats.dropped++;
+    }
     if (dropped > 0) {
       stats.dropped += dropped;
       log.warn({ dropped, unreported: o.spool.dropped() }, 'spool full: dropped the oldest batches');

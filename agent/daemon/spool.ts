@@ -11,6 +11,7 @@
 // for drift, and the drop is counted, never silent.
 import { mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { PortdriftError } from '../../shared/errors.js';
 import { isTempFile, writeFileAtomic } from './atomic.js';
 
 export interface SpoolEntry {
@@ -141,11 +142,17 @@ export class DirectorySpool extends BoundedSpool {
   constructor(dir: string, limits: SpoolLimits = DEFAULT_LIMITS) {
     super(limits);
     this.location = dir;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const entries: SpoolEntry[] = [];
     const ignored: string[] = [];
     let tempRemoved = 0;
-    for (const name of readdirSync(dir)) {
+    let names: string[];
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      names = readdirSync(dir);
+    } catch (err) {
+      throw spoolError(dir, 'cannot use the spool directory', err);
+    }
+    for (const name of names) {
       if (isTempFile(name)) {
         // A write that crashed before its rename: the batch was never acknowledged to anyone,
         // and its complete copy does not exist, so it is removed (the probe had not been
@@ -163,7 +170,11 @@ export class DirectorySpool extends BoundedSpool {
   }
 
   protected store(key: string, body: string): void {
-    writeFileAtomic(join(this.location, key), body);
+    try {
+      writeFileAtomic(join(this.location, key), body);
+    } catch (err) {
+      throw spoolError(this.location, 'cannot write a batch', err);
+    }
   }
 
   protected load(key: string): string {
@@ -181,6 +192,11 @@ export class DirectorySpool extends BoundedSpool {
   protected saveDropped(): void {
     writeFileAtomic(join(this.location, STATE), `${JSON.stringify({ dropped: this.droppedCount })}\n`);
   }
+}
+
+function spoolError(dir: string, what: string, err: unknown): PortdriftError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new PortdriftError('PD_SPOOL', `spool ${dir}: ${what}: ${code ?? (err as Error).message}`, { cause: err });
 }
 
 function readDropped(file: string): number {

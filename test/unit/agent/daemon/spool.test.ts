@@ -117,3 +117,11 @@ describe('DirectorySpool on disk', () => {
     expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).dropped).toBeGreaterThan(0);
   });
 });
+
+describe('DirectorySpool errors', () => {
+  it('says PD_SPOOL when the directory cannot be used', () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'x');
+    expect(() => new DirectorySpool(join(file, 'spool'))).toThrow(expect.objectContaining({ code: 'PD_SPOOL', message: expect.stringContaining('ENOTDIR') }));
+  });
+});
