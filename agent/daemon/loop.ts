@@ -73,6 +73,8 @@ export interface LoopStats {
 }
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
+/** How long past the stop grace an aborted sweep may take to return. */
+const ABANDON_MS = 2000;
 
 export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   const log = o.logger;
@@ -182,17 +184,29 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     for (const p of problems) log.warn({ problem: p }, 'plan target has an invalid discovery spec; probing its declared ports only');
     const sweep = new AbortController();
     let graceTimer: NodeJS.Timeout | undefined;
-    const onStop = () => (graceTimer = setTimeout(() => sweep.abort(new Error('agent stopping')), o.settings.stopGrace));
-    stopSignal.addEventListener('abort', onStop, { once: true });
+    let hardTimer: NodeJS.Timeout | undefined;
+    // On stop: abort the sweep after the grace period; should the engine not return within
+    // ABANDON_MS after that, stop waiting for it (its results are lost, the exit is not delayed).
+    const abandoned = new Promise<null>((resolve) => {
+      const onStop = () => {
+        graceTimer = setTimeout(() => sweep.abort(new Error('agent stopping')), o.settings.stopGrace);
+        hardTimer = setTimeout(() => resolve(null), o.settings.stopGrace + ABANDON_MS);
+      };
+      if (stopSignal.aborted) onStop();
+      else stopSignal.addEventListener('abort', onStop, { once: true });
+      sweep.signal.addEventListener('abort', () => stopSignal.removeEventListener('abort', onStop), { once: true });
+    });
     const startedAt = new Date().toISOString();
     let run: SweepRun | null = null;
     try {
-      run = await o.probe(specs, sweep.signal);
+      run = await Promise.race([o.probe(specs, sweep.signal), abandoned]);
+      if (run === null) log.error({ waitedMs: o.settings.stopGrace + ABANDON_MS }, 'the sweep did not stop when aborted; its results are lost');
     } catch (err) {
       log.error({ err: (err as Error).message }, 'sweep failed');
     } finally {
       clearTimeout(graceTimer);
-      stopSignal.removeEventListener('abort', onStop);
+      clearTimeout(hardTimer);
+      sweep.abort(); // releases the stop listener; the sweep is over either way
     }
     const finishedAt = new Date().toISOString();
     for (const s of run?.skipped ?? []) log.warn({ host: s.host, ip: s.ip, reason: s.reason }, 'target outside scope: skipped, never probed');
