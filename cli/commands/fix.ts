@@ -83,7 +83,7 @@ export const fixCommand: CommandFactory = (ctx, setExit) =>
           // planFixes refuses, with the reason, every edit in a file it was not given.
         }
       }
-      const plan = planFixes(findings, model.endpoints, texts);
+      const plan = planFixes(findings, model.endpoints, texts, model.unresolved);
       if (opts.write) {
         for (const c of plan.changes) await writeInPlace(join(model.root, c.file), c.before, c.after);
       }

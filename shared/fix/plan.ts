@@ -3,7 +3,7 @@
 // value, local, module input or CloudFormation parameter it comes from), the refusals with their
 // reasons, and a unified diff. No IO: the caller reads the files this asks for and writes the
 // result (cli/commands/fix.ts).
-import type { DeclaredEndpoint, Finding, SourceLocation, ValueOrigin } from '../types.js';
+import type { DeclaredEndpoint, Finding, SourceLocation, Unresolved, ValueOrigin } from '../types.js';
 import { type FileChange, unifiedDiff } from './diff.js';
 import { rewritePort } from './literal.js';
 
@@ -82,9 +82,15 @@ function sharedWith(t: Target, endpoints: readonly DeclaredEndpoint[]): string[]
 }
 
 /** Find where a moved finding's declared port is written, or why it cannot be said. */
-export function locate(f: Finding, endpoints: readonly DeclaredEndpoint[]): Target | string {
+export function locate(f: Finding, endpoints: readonly DeclaredEndpoint[], unresolved: readonly Unresolved[] = []): Target | string {
   const candidates = endpoints.filter((e) => e.role === 'listen' && e.resource === f.resource && e.port === f.port && (e.host === f.host || e.host === null));
-  if (candidates.length === 0) return `the IaC no longer declares port ${f.port} for ${f.resource} (the findings are older than the IaC?)`;
+  if (candidates.length === 0) {
+    // The port may be computed by an expression the extractor could not evaluate statically:
+    // then that expression is the reason, not a stale finding.
+    const computed = unresolved.find((u) => u.resource === f.resource && /port/i.test(u.attribute));
+    if (computed) return `the port of ${f.resource} is computed by \`${computed.expression}\` (${computed.source.file}:${computed.source.line}), an expression fix cannot edit safely`;
+    return `the IaC no longer declares port ${f.port} for ${f.resource} (the findings are older than the IaC?)`;
+  }
   if (candidates.some((e) => e.toPort !== undefined)) return `port ${f.port} of ${f.resource} is part of a port range; a range is not rewritten to one port`;
   // One endpoint per host shares one declaration; prefer the one at the finding's own line.
   const preferred = candidates.filter((e) => sameSource(f.source, e.source));
@@ -105,7 +111,7 @@ export function filesNeeded(findings: readonly Finding[], endpoints: readonly De
   return [...files].sort();
 }
 
-export function planFixes(findings: readonly Finding[], endpoints: readonly DeclaredEndpoint[], files: ReadonlyMap<string, string>): FixPlan {
+export function planFixes(findings: readonly Finding[], endpoints: readonly DeclaredEndpoint[], files: ReadonlyMap<string, string>, unresolved: readonly Unresolved[] = []): FixPlan {
   const refused: FixRefusal[] = [];
   const groups = new Map<string, { target: Target; findings: Finding[] }>();
   let skipped = 0;
@@ -118,7 +124,7 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
       refused.push({ findingId: f.id, resource: f.resource, where: null, reason: 'the finding has no observed port' });
       continue;
     }
-    const t = locate(f, endpoints);
+    const t = locate(f, endpoints, unresolved);
     if (typeof t === 'string') {
       refused.push({ findingId: f.id, resource: f.resource, where: f.source ? `${f.source.file}:${f.source.line}` : null, reason: t });
       continue;

@@ -125,3 +125,98 @@ describe('portdrift fix', () => {
     expect(empty).toMatchObject({ code: 0, out: '', err: 'nothing to fix: no moved finding\n' });
   });
 });
+
+describe('portdrift fix on Terraform', () => {
+  const TF: Record<string, string> = {
+    'main.tf': [
+      'variable "db_port" {',
+      '  type    = number',
+      '  default = 5432',
+      '}',
+      '',
+      'variable "api_port" {',
+      '  default = 8080',
+      '}',
+      '',
+      'locals {',
+      '  base = 9000',
+      '}',
+      '',
+      'resource "aws_db_instance" "orders" {',
+      '  engine = "postgres"',
+      '  port   = var.db_port',
+      '}',
+      '',
+      'resource "aws_db_instance" "reports" {',
+      '  engine = "postgres"',
+      '  port   = var.db_port',
+      '}',
+      '',
+      'resource "aws_lb_target_group" "api" {',
+      '  port     = var.api_port',
+      '  protocol = "HTTP"',
+      '}',
+      '',
+      'resource "aws_lb_target_group" "admin" {',
+      '  port     = local.base + 1',
+      '  protocol = "HTTP"',
+      '}',
+      '',
+      'resource "aws_elasticache_cluster" "cache" {',
+      '  engine = "redis"',
+      '  port   = 6379',
+      '}',
+      '',
+    ].join('\n'),
+    'terraform.tfvars': 'api_port = 8081\n',
+  };
+
+  function tfWorkspace(findings: DriftReport['findings']): { dir: string; iac: string } {
+    const dir = join(base, `tf${n++}`);
+    const iac = join(dir, 'iac');
+    mkdirSync(iac, { recursive: true });
+    for (const [file, text] of Object.entries(TF)) writeFileSync(join(iac, file), text);
+    writeFileSync(join(dir, 'findings.json'), JSON.stringify(report(findings)));
+    return { dir, iac };
+  }
+
+  const tf = (resource: string, port: number, observedPort: number, line: number) => moved(resource, '10.0.1.5', port, observedPort, { file: 'main.tf', line });
+
+  it('edits the variable default (naming the other resource it feeds), the tfvars value that wins, and a literal; extract then shows the new ports', async () => {
+    const w = tfWorkspace([tf('aws_db_instance.orders', 5432, 5433, 16), tf('aws_lb_target_group.api', 8081, 8082, 25), tf('aws_elasticache_cluster.cache', 6379, 6380, 36)]);
+    const r = await run(['fix', 'iac', '--from', 'findings.json', '--write'], w.dir);
+    expect(r.err).toBe(
+      [
+        'fixed: main.tf:3 variable "db_port" default: 5432 → 5433 for aws_db_instance.orders; the same value also feeds aws_db_instance.reports, which change too',
+        'fixed: main.tf:36 literal: 6379 → 6380 for aws_elasticache_cluster.cache',
+        'fixed: terraform.tfvars:1 api_port in a tfvars file: 8081 → 8082 for aws_lb_target_group.api',
+        'wrote 2 files under ' + w.iac,
+        '',
+      ].join('\n'),
+    );
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(w.iac, 'terraform.tfvars'), 'utf8')).toBe('api_port = 8082\n');
+    // The variable's default of 8080 is not the value in effect (tfvars wins), so it is untouched.
+    expect(readFileSync(join(w.iac, 'main.tf'), 'utf8')).toBe(TF['main.tf']!.replace('default = 5432', 'default = 5433').replace('port   = 6379', 'port   = 6380'));
+    const after = await run(['extract', 'iac', '--format', 'json'], w.dir);
+    const ports = Object.fromEntries((JSON.parse(after.out).endpoints as Array<{ resource: string; port: number }>).map((e) => [e.resource, e.port]));
+    expect(ports).toEqual({ 'aws_db_instance.orders': 5433, 'aws_db_instance.reports': 5433, 'aws_lb_target_group.api': 8082, 'aws_elasticache_cluster.cache': 6380 });
+  });
+
+  it('refuses a port computed by an expression, naming it', async () => {
+    const w = tfWorkspace([tf('aws_lb_target_group.admin', 9001, 9002, 30)]);
+    const r = await run(['fix', 'iac', '--from', 'findings.json'], w.dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('refused: aws_lb_target_group.admin (main.tf:30): the port of aws_lb_target_group.admin is computed by `${local.base + 1}` (main.tf:30), an expression fix cannot edit safely');
+    expect(r.err).toContain('[PD_FIX_UNSAFE]');
+  });
+
+  it('refuses to give one variable two values when the resources it feeds moved apart', async () => {
+    const w = tfWorkspace([tf('aws_db_instance.orders', 5432, 5433, 16), tf('aws_db_instance.reports', 5432, 5434, 21)]);
+    const r = await run(['fix', 'iac', '--from', 'findings.json', '--write'], w.dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/refused: aws_db_instance.orders \(main.tf:3\): variable "db_port" default at main.tf:3 feeds aws_db_instance.orders \(now on 5433\) and aws_db_instance.reports \(now on 5434\): one value cannot match both/);
+    expect(readFileSync(join(w.iac, 'main.tf'), 'utf8')).toBe(TF['main.tf']);
+  });
+});
