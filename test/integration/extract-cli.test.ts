@@ -65,7 +65,7 @@ describe('portdrift extract', () => {
       'portdrift: 6 problems (the other files were extracted):',
       '  binary.yaml: file is binary (it contains NUL bytes), not IaC text; not extracted [PD_IAC_BINARY]',
       '  empty.yaml:1: file is empty (no YAML/JSON document, only whitespace, comments or `---`); nothing to extract [PD_IAC_EMPTY]',
-      '  notes.json:1: not recognised as cloudformation, kubernetes, compose; not extracted [PD_IAC_SHAPE]',
+      '  notes.json:1: not recognised as terraform, cloudformation, kubernetes, compose; not extracted [PD_IAC_SHAPE]',
       '  syntax-error.yaml:8: YAML does not parse: Flow map in block collection must be sufficiently indented and end with a } (BAD_INDENT) [PD_IAC_PARSE]',
       '  syntax-error.yaml:8: YAML does not parse: Flow sequence in block collection must be sufficiently indented and end with a ] (BAD_INDENT) [PD_IAC_PARSE]',
       '  unknown-tag.yaml:7: unknown YAML tag !Custom (not a CloudFormation intrinsic function); the value under it is not extracted [PD_IAC_UNKNOWN_TAG]',
