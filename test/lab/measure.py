@@ -1,0 +1,35 @@
+# Runs one command and reports its wall time and peak RSS as one JSON line on fd 3.
+# Why a Python wrapper: Node has no getrusage(RUSAGE_CHILDREN), GNU time is not installed on a
+# stock machine, and python3 is. The wrapper sits between `ip netns exec` (which execs, so it
+# keeps the namespace) and the measured command; its own startup is outside the measured time.
+# Usage: python3 measure.py TIMEOUT_SECONDS COMMAND [ARG...]
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+timeout = float(sys.argv[1])
+argv = sys.argv[2:]
+start = time.monotonic()
+child = subprocess.Popen(argv)  # stdin/stdout/stderr inherited; fd 3 is closed in the child
+timed_out = False
+try:
+    code = child.wait(timeout=timeout)
+except subprocess.TimeoutExpired:
+    timed_out = True
+    child.kill()
+    code = child.wait()
+wall = time.monotonic() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+report = {
+    # Popen reports death by signal N as -N.
+    "code": code if code >= 0 else None,
+    "signal": signal.Signals(-code).name if code < 0 else None,
+    "wallMs": round(wall * 1000, 1),
+    "maxRssKb": usage.ru_maxrss,  # kilobytes on Linux
+    "timedOut": timed_out,
+}
+os.write(3, (json.dumps(report) + "\n").encode())
