@@ -1,13 +1,19 @@
 // Tests of the lab itself, with an independent connect check (connect.mjs), so that a probe test
 // failing later is about the prober and not about the lab's ground truth.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canMeasureRss, createLab, createSoloLab, type Lab } from './netns.mjs';
+import { canMeasureRss, createLab, createSoloLab, sweepStale, type Lab } from './netns.mjs';
 import { labSkipReason } from './skip.js';
 
 const skip = labSkipReason();
 const CONNECT = join(import.meta.dirname, 'connect.mjs');
+const NETNS = join(import.meta.dirname, 'netns.mjs');
+
+/** A separate process that builds a lab with a listener, prints its names, then runs `then`. */
+function orphanScript(then: string): string {
+  return `import(${JSON.stringify(NETNS)}).then(async (m) => { const l = await m.createLab({ hosts: 1 }); await l.listen(['10.231.0.1:80']); console.log(JSON.stringify(l.names)); ${then} })`;
+}
 
 function namespaces(): string[] {
   return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
@@ -94,6 +100,23 @@ describe.skipIf(skip)(`network-namespace lab${skip ? ` (skipped: ${skip})` : ''}
     await lab.destroy();
     expect(namespaces().filter((n) => lab.names.includes(n))).toEqual([]);
     expect(() => process.kill(listener.pid, 0)).toThrow();
+  });
+
+  it('a process that exits without destroying its lab still removes its namespaces', () => {
+    const r = spawnSync(process.execPath, ['-e', orphanScript('process.exit(1)')], { encoding: 'utf8', timeout: 20_000 });
+    const names = JSON.parse(r.stdout) as string[];
+    expect(names).toHaveLength(2);
+    expect(namespaces().filter((n) => names.includes(n))).toEqual([]);
+  });
+
+  it('namespaces of a process killed with SIGKILL are swept by the next lab user', async () => {
+    const child = spawn(process.execPath, ['-e', orphanScript('setTimeout(() => {}, 30_000)')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const names = await new Promise<string[]>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(String(d)) as string[])));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(namespaces()).toEqual(expect.arrayContaining(names));
+    expect(sweepStale()).toEqual(expect.arrayContaining(names));
+    expect(namespaces().filter((n) => names.includes(n))).toEqual([]);
   });
 
   it('a listener that cannot bind fails with its reason', async () => {
