@@ -1,0 +1,166 @@
+// NDJSON observation batches (docs/wire-format.md) → a validated ParsedBatch. Validation is
+// strict, line by line: the first bad line is named with its number and field (PD_WIRE_INVALID),
+// and the batch is refused whole, because an agent must resend a batch as it was and a partial
+// store would make the Idempotency-Key lie. Unknown fields are refused too: a field the collector
+// would silently drop is a field some agent thinks is stored.
+import { isIP } from 'node:net';
+import { PortdriftError } from '../../shared/errors.js';
+import { isPort, parsePortSpec } from '../../shared/ports.js';
+import type { BatchHeader, ListenerRecord, ObservationRecord, PortState, SweepRecord } from '../../shared/types.js';
+import type { ParsedBatch } from '../store/types.js';
+
+const STATES: ReadonlySet<string> = new Set<PortState>(['open', 'closed', 'filtered', 'unreachable']);
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+/** Batch ids, agent names: printable, no spaces, bounded (they end up in logs and URLs). */
+const NAME = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
+const MAX_TEXT = 1024;
+
+const HEADER_KEYS: ReadonlySet<string> = new Set(['t', 'v', 'batchId', 'agent', 'agentVersion', 'planRevision', 'startedAt', 'finishedAt', 'spoolDropped', 'spoolDepth']);
+const SWEEP_KEYS: ReadonlySet<string> = new Set(['t', 'host', 'ip', 'ports', 'closed', 'at', 'error']);
+const OBS_KEYS: ReadonlySet<string> = new Set(['t', 'host', 'ip', 'port', 'state', 'rttMs', 'at', 'service']);
+const LISTENER_KEYS: ReadonlySet<string> = new Set(['t', 'ip', 'port', 'at']);
+
+class Line {
+  constructor(readonly n: number, readonly r: Record<string, unknown>) {}
+
+  bad(field: string, why: string): PortdriftError {
+    return new PortdriftError('PD_WIRE_INVALID', `line ${this.n}: ${field}: ${why}`, { details: { line: this.n, field } });
+  }
+
+  keys(allowed: ReadonlySet<string>): void {
+    for (const k in this.r) if (!allowed.has(k)) throw this.bad(k, 'unknown field');
+  }
+
+  str(field: string, re?: RegExp): string {
+    const v = this.r[field];
+    if (typeof v !== 'string' || v === '' || v.length > MAX_TEXT) throw this.bad(field, `must be a non-empty string of at most ${MAX_TEXT} characters`);
+    if (re && !re.test(v)) throw this.bad(field, `invalid value ${JSON.stringify(v.slice(0, 80))}`);
+    return v;
+  }
+
+  optStr(field: string): string | undefined {
+    return this.r[field] === undefined ? undefined : this.str(field);
+  }
+
+  time(field: string): string {
+    const v = this.str(field);
+    if (!ISO.test(v) || Number.isNaN(Date.parse(v))) throw this.bad(field, `must be an ISO-8601 time, got ${JSON.stringify(v.slice(0, 40))}`);
+    return v;
+  }
+
+  count(field: string): number {
+    const v = this.r[field];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw this.bad(field, 'must be a non-negative integer');
+    return v;
+  }
+
+  ip(field: string): string {
+    const v = this.str(field);
+    if (isIP(v) === 0) throw this.bad(field, `must be an IP address, got ${JSON.stringify(v.slice(0, 60))}`);
+    return v;
+  }
+
+  port(field: string): number {
+    const v = this.r[field];
+    if (!isPort(v)) throw this.bad(field, `must be a port 1-65535, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  spec(field: string): string {
+    const v = this.r[field];
+    if (typeof v !== 'string') throw this.bad(field, 'must be a port spec string');
+    if (v === '') return v;
+    if (!/^[0-9,-]+$/.test(v)) throw this.bad(field, `must be a numeric port spec such as 22,80,8000-8100`);
+    try {
+      parsePortSpec(v);
+    } catch (err) {
+      throw this.bad(field, (err as Error).message);
+    }
+    return v;
+  }
+}
+
+function header(l: Line): BatchHeader {
+  l.keys(HEADER_KEYS);
+  if (l.r.v !== 1) throw l.bad('v', `must be 1, got ${JSON.stringify(l.r.v)}`);
+  const plan = l.r.planRevision;
+  if (plan !== null && (typeof plan !== 'string' || plan.length > MAX_TEXT)) throw l.bad('planRevision', 'must be a string or null');
+  return {
+    t: 'batch',
+    v: 1,
+    batchId: l.str('batchId', NAME),
+    agent: l.str('agent', NAME),
+    agentVersion: l.str('agentVersion'),
+    planRevision: plan as string | null,
+    startedAt: l.time('startedAt'),
+    finishedAt: l.time('finishedAt'),
+    spoolDropped: l.count('spoolDropped'),
+    spoolDepth: l.count('spoolDepth'),
+  };
+}
+
+function sweep(l: Line): SweepRecord {
+  l.keys(SWEEP_KEYS);
+  const ip = l.r.ip === null ? null : l.ip('ip');
+  const error = l.optStr('error');
+  return { t: 'sweep', host: l.str('host'), ip, ports: l.spec('ports'), closed: l.spec('closed'), at: l.time('at'), ...(error !== undefined ? { error } : {}) };
+}
+
+function obs(l: Line): ObservationRecord {
+  l.keys(OBS_KEYS);
+  const state = l.r.state;
+  if (typeof state !== 'string' || !STATES.has(state)) throw l.bad('state', `must be open, closed, filtered or unreachable, got ${JSON.stringify(state)}`);
+  const rtt = l.r.rttMs;
+  if (rtt !== null && (typeof rtt !== 'number' || !Number.isFinite(rtt) || rtt < 0)) throw l.bad('rttMs', 'must be a non-negative number or null');
+  const service = l.optStr('service');
+  return { t: 'obs', host: l.str('host'), ip: l.ip('ip'), port: l.port('port'), state: state as PortState, rttMs: rtt as number | null, at: l.time('at'), ...(service !== undefined ? { service } : {}) };
+}
+
+function listener(l: Line): ListenerRecord {
+  l.keys(LISTENER_KEYS);
+  return { t: 'listener', ip: l.ip('ip'), port: l.port('port'), at: l.time('at') };
+}
+
+export interface ParseLimits {
+  /** Records per batch (lines after the header). */
+  maxRecords: number;
+}
+
+/** Parse and validate a whole NDJSON body. Blank lines (a trailing newline, CRLF) are allowed. */
+export function parseBatch(body: string, limits: ParseLimits = { maxRecords: 1_000_000 }): ParsedBatch {
+  let batch: ParsedBatch | null = null;
+  let records = 0;
+  let start = 0;
+  let n = 0;
+  while (start <= body.length) {
+    let end = body.indexOf('\n', start);
+    if (end === -1) end = body.length;
+    n++;
+    let text = body.slice(start, end);
+    start = end + 1;
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new PortdriftError('PD_WIRE_INVALID', `line ${n}: not JSON: ${(err as Error).message}`, { details: { line: n } });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new PortdriftError('PD_WIRE_INVALID', `line ${n}: must be a JSON object`, { details: { line: n } });
+    const l = new Line(n, value as Record<string, unknown>);
+    const t = l.r.t;
+    if (batch === null) {
+      if (t !== 'batch') throw l.bad('t', `the first line must be the batch header (t: "batch"), got ${JSON.stringify(t)}`);
+      batch = { header: header(l), sweeps: [], observations: [], listeners: [] };
+      continue;
+    }
+    if (++records > limits.maxRecords) throw l.bad('t', `more than ${limits.maxRecords} records in one batch`);
+    if (t === 'obs') batch.observations.push(obs(l));
+    else if (t === 'sweep') batch.sweeps.push(sweep(l));
+    else if (t === 'listener') batch.listeners.push(listener(l));
+    else if (t === 'batch') throw l.bad('t', 'a second batch header; send one batch per request');
+    else throw l.bad('t', `must be sweep, obs or listener, got ${JSON.stringify(t)}`);
+  }
+  if (batch === null) throw new PortdriftError('PD_WIRE_INVALID', 'line 1: the body is empty; expected a batch header', { details: { line: 1 } });
+  return batch;
+}

@@ -1,0 +1,122 @@
+// The SQLite schema, as numbered migrations applied in order inside one transaction each. The
+// version lives in `schema_version`; a database whose version is newer than the last migration
+// here was written by a newer portdrift and is refused (PD_STORE_SCHEMA) rather than guessed at.
+// Never edit a released migration: add the next one.
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'tokens, batches, agents, current state, sweeps, listeners, findings, history, ignores, meta',
+    sql: `
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('agent', 'reader', 'admin')),
+        hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_used_at TEXT
+      );
+      -- One row per accepted batch: the idempotency record and its answer.
+      CREATE TABLE batches (
+        batch_id TEXT PRIMARY KEY,
+        agent TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        answer TEXT NOT NULL
+      );
+      CREATE TABLE agents (
+        name TEXT PRIMARY KEY,
+        version TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_batch_id TEXT,
+        plan_revision TEXT,
+        spool_depth INTEGER NOT NULL DEFAULT 0,
+        spool_dropped INTEGER NOT NULL DEFAULT 0,
+        batches INTEGER NOT NULL DEFAULT 0,
+        observations INTEGER NOT NULL DEFAULT 0,
+        interval_ms INTEGER
+      );
+      -- Latest result per (agent, host, ip, port) that was not closed, or was closed explicitly.
+      CREATE TABLE current_state (
+        agent TEXT NOT NULL,
+        host TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        rtt_ms REAL,
+        at TEXT NOT NULL,
+        service TEXT,
+        PRIMARY KEY (agent, host, ip, port)
+      ) WITHOUT ROWID;
+      CREATE INDEX current_state_host ON current_state (host);
+      -- Latest sweep per (agent, host, ip): probed ports and closed ports as port specs.
+      CREATE TABLE sweeps (
+        agent TEXT NOT NULL,
+        host TEXT NOT NULL,
+        ip TEXT NOT NULL, -- '' when the host did not resolve
+        ports TEXT NOT NULL,
+        closed TEXT NOT NULL,
+        at TEXT NOT NULL,
+        error TEXT,
+        PRIMARY KEY (agent, host, ip)
+      ) WITHOUT ROWID;
+      CREATE TABLE listeners (
+        agent TEXT NOT NULL,
+        ip TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (agent, ip, port)
+      ) WITHOUT ROWID;
+      CREATE TABLE findings (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'open', 'resolved')),
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        present INTEGER NOT NULL,
+        absent INTEGER NOT NULL,
+        data TEXT NOT NULL, -- the Finding as JSON (without ack)
+        ack TEXT            -- the Acknowledgement as JSON, or NULL
+      );
+      CREATE TABLE history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        finding_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        host TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        detail TEXT
+      );
+      CREATE INDEX history_finding ON history (finding_id, seq);
+      CREATE INDEX history_at ON history (at);
+      CREATE TABLE evaluations (
+        at TEXT PRIMARY KEY,
+        open_count INTEGER NOT NULL,
+        revision TEXT NOT NULL
+      );
+      CREATE TABLE ignores (
+        id TEXT PRIMARY KEY,
+        resource TEXT NOT NULL,
+        host TEXT,
+        port INTEGER,
+        kind TEXT,
+        reason TEXT NOT NULL,
+        by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT
+      );
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
+];
+
+export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

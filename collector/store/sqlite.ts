@@ -1,0 +1,461 @@
+// The SQLite store (better-sqlite3's only home). One file, WAL journal, one writer: the
+// collector process. Durability choice: `synchronous=FULL`. An acknowledged batch is deleted
+// from the agent's spool, so the acknowledgement must survive not only a crash of the collector
+// (WAL with NORMAL already does) but a power loss or kernel panic of its machine, which NORMAL
+// does not promise. FULL costs one fsync per transaction, and the collector commits once per
+// batch (thousands of records), so the cost is per batch, not per observation (measured in
+// docs/benchmarks.md "Collector ingest"). `busy_timeout` covers `portdrift token` writing the
+// same file while the collector runs.
+import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
+import { PortdriftError } from '../../shared/errors.js';
+import { parsePortSpec } from '../../shared/ports.js';
+import type { Acknowledgement, Finding, FindingKind, Observation, PortState, Severity } from '../../shared/types.js';
+import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
+import { hashToken, newId, newToken, sameHash } from './tokens.js';
+import type {
+  AgentRecord,
+  EvaluationWrite,
+  FindingStatus,
+  HistoryEntry,
+  HistoryEvent,
+  HistoryQuery,
+  IgnoreRule,
+  IngestAnswer,
+  IngestResult,
+  ParsedBatch,
+  Role,
+  Store,
+  StoreStats,
+  StoredFinding,
+  SweepState,
+  TokenRecord,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Open an existing file only (`portdrift token` should not create a database by typo). */
+  mustExist?: boolean;
+  /** `FULL` (default, see above) or `NORMAL`; the benchmark compares both. */
+  synchronous?: 'FULL' | 'NORMAL';
+  busyTimeoutMs?: number;
+}
+
+type Row = Record<string, unknown>;
+
+function storeError(file: string, what: string, err: unknown): PortdriftError {
+  if (err instanceof PortdriftError) return err;
+  return new PortdriftError('PD_STORE', `${file}: ${what}: ${(err as Error).message}`, { cause: err });
+}
+
+/** Contiguous runs of a sorted port list: [[1, 21], [23, 79]]. */
+function runs(ports: number[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < ports.length; ) {
+    const lo = ports[i]!;
+    let hi = lo;
+    while (i + 1 < ports.length && ports[i + 1] === hi + 1) hi = ports[++i]!;
+    out.push([lo, hi]);
+    i++;
+  }
+  return out;
+}
+
+function tokenRow(r: Row): TokenRecord {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    role: r.role as Role,
+    createdAt: r.created_at as string,
+    revokedAt: (r.revoked_at as string | null) ?? null,
+    lastUsedAt: (r.last_used_at as string | null) ?? null,
+  };
+}
+
+function findingRow(r: Row): StoredFinding {
+  const ack = r.ack ? (JSON.parse(r.ack as string) as Acknowledgement) : null;
+  const finding = JSON.parse(r.data as string) as Finding;
+  return { finding: { ...finding, ack }, status: r.status as FindingStatus, present: r.present as number, absent: r.absent as number, ack };
+}
+
+function historyRow(r: Row): HistoryEntry {
+  return {
+    seq: r.seq as number,
+    at: r.at as string,
+    findingId: r.finding_id as string,
+    kind: r.kind as FindingKind,
+    severity: r.severity as Severity,
+    resource: r.resource as string,
+    host: r.host as string,
+    port: r.port as number,
+    event: r.event as HistoryEvent,
+    detail: (r.detail as string | null) ?? null,
+  };
+}
+
+function ignoreRow(r: Row): IgnoreRule {
+  return {
+    id: r.id as string,
+    resource: r.resource as string,
+    host: (r.host as string | null) ?? null,
+    port: (r.port as number | null) ?? null,
+    kind: (r.kind as FindingKind | null) ?? null,
+    reason: r.reason as string,
+    by: r.by as string,
+    createdAt: r.created_at as string,
+    expiresAt: (r.expires_at as string | null) ?? null,
+  };
+}
+
+export class SqliteStore implements Store {
+  readonly schemaVersion: number;
+  private readonly db: Database.Database;
+  private readonly s;
+  private readonly ingestTx: (batch: ParsedBatch, receivedAt: string) => IngestResult;
+  private readonly evaluationTx: (w: EvaluationWrite) => void;
+  private closed = false;
+
+  constructor(readonly file: string, options: SqliteStoreOptions = {}) {
+    try {
+      this.db = new Database(file, { fileMustExist: options.mustExist ?? false });
+    } catch (err) {
+      throw new PortdriftError('PD_STORE', `${file}: cannot open the store: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+      this.db.pragma('foreign_keys = ON');
+      this.schemaVersion = this.migrate();
+    } catch (err) {
+      this.db.close();
+      throw storeError(file, 'cannot prepare the store', err);
+    }
+    const db = this.db;
+    this.s = {
+      tokenInsert: db.prepare('INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)'),
+      tokenList: db.prepare('SELECT * FROM tokens ORDER BY created_at, id'),
+      tokenByHash: db.prepare('SELECT * FROM tokens WHERE hash = ?'),
+      tokenFind: db.prepare('SELECT * FROM tokens WHERE id = ? OR name = ? ORDER BY created_at'),
+      tokenRevoke: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      tokenUsed: db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?'),
+      batchGet: db.prepare('SELECT answer FROM batches WHERE batch_id = ?'),
+      batchInsert: db.prepare('INSERT INTO batches (batch_id, agent, received_at, answer) VALUES (?, ?, ?, ?)'),
+      agentUpsert: db.prepare(`
+        INSERT INTO agents (name, version, first_seen, last_seen, last_batch_id, plan_revision, spool_depth, spool_dropped, batches, observations)
+        VALUES (@name, @version, @at, @at, @batch, @plan, @depth, @dropped, 1, @n)
+        ON CONFLICT (name) DO UPDATE SET
+          version = excluded.version, last_seen = max(last_seen, excluded.last_seen), last_batch_id = excluded.last_batch_id,
+          plan_revision = excluded.plan_revision, spool_depth = excluded.spool_depth, spool_dropped = excluded.spool_dropped,
+          batches = batches + 1, observations = observations + excluded.observations`),
+      agentPlan: db.prepare(`
+        INSERT INTO agents (name, first_seen, last_seen, interval_ms) VALUES (?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET interval_ms = excluded.interval_ms`),
+      agents: db.prepare(`SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners FROM agents a ORDER BY name`),
+      obsUpsert: db.prepare(`
+        INSERT INTO current_state (agent, host, ip, port, state, rtt_ms, at, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (agent, host, ip, port) DO UPDATE SET state = excluded.state, rtt_ms = excluded.rtt_ms, at = excluded.at, service = excluded.service
+        WHERE excluded.at >= current_state.at`),
+      closedDelete: db.prepare('DELETE FROM current_state WHERE agent = ? AND host = ? AND ip = ? AND port BETWEEN ? AND ? AND at <= ?'),
+      sweepUpsert: db.prepare(`
+        INSERT INTO sweeps (agent, host, ip, ports, closed, at, error) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (agent, host, ip) DO UPDATE SET ports = excluded.ports, closed = excluded.closed, at = excluded.at, error = excluded.error
+        WHERE excluded.at >= sweeps.at`),
+      listenersClear: db.prepare('DELETE FROM listeners WHERE agent = ?'),
+      listenerInsert: db.prepare('INSERT OR REPLACE INTO listeners (agent, ip, port, at) VALUES (?, ?, ?, ?)'),
+      observations: db.prepare('SELECT agent, host, ip, port, state, rtt_ms, at, service FROM current_state'),
+      sweeps: db.prepare('SELECT * FROM sweeps'),
+      findings: db.prepare('SELECT * FROM findings ORDER BY id'),
+      finding: db.prepare('SELECT * FROM findings WHERE id = ?'),
+      findingUpsert: db.prepare(`
+        INSERT INTO findings (id, status, kind, severity, present, absent, data, ack) VALUES (@id, @status, @kind, @severity, @present, @absent, @data, @ack)
+        ON CONFLICT (id) DO UPDATE SET status = excluded.status, kind = excluded.kind, severity = excluded.severity,
+          present = excluded.present, absent = excluded.absent, data = excluded.data, ack = excluded.ack`),
+      findingDelete: db.prepare('DELETE FROM findings WHERE id = ?'),
+      findingAck: db.prepare('UPDATE findings SET ack = ? WHERE id = ?'),
+      historyInsert: db.prepare(`
+        INSERT INTO history (at, finding_id, kind, severity, resource, host, port, event, detail)
+        VALUES (@at, @findingId, @kind, @severity, @resource, @host, @port, @event, @detail)`),
+      evaluationInsert: db.prepare('INSERT OR REPLACE INTO evaluations (at, open_count, revision) VALUES (?, ?, ?)'),
+      series: db.prepare('SELECT at, open_count FROM evaluations WHERE (? IS NULL OR at > ?) ORDER BY at'),
+      ignoreInsert: db.prepare('INSERT INTO ignores (id, resource, host, port, kind, reason, by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      ignores: db.prepare('SELECT * FROM ignores ORDER BY created_at, id'),
+      ignoreDelete: db.prepare('DELETE FROM ignores WHERE id = ?'),
+      metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      metaSet: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      count: (table: string) => db.prepare(`SELECT count(*) AS n FROM ${table}`),
+    };
+    this.ingestTx = db.transaction((batch: ParsedBatch, receivedAt: string) => this.ingestInside(batch, receivedAt));
+    this.evaluationTx = db.transaction((w: EvaluationWrite) => this.evaluationInside(w));
+  }
+
+  /** Apply pending migrations; refuse a schema newer than this code knows. */
+  private migrate(): number {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = this.db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
+    const current = row.v ?? 0;
+    if (current > LATEST_SCHEMA) {
+      throw new PortdriftError('PD_STORE_SCHEMA', `${this.file}: the store has schema version ${current}, newer than this portdrift knows (${LATEST_SCHEMA}); upgrade portdrift or use another --data file`);
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(m.version);
+      })();
+    }
+    return LATEST_SCHEMA;
+  }
+
+  private run<T>(what: string, fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new PortdriftError('PD_STORE', `${this.file}: the store is closed`));
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(storeError(this.file, what, err));
+    }
+  }
+
+  // --- tokens ---------------------------------------------------------------------------------
+
+  createToken(input: { name: string; role: Role; now: string }): Promise<{ token: string; record: TokenRecord }> {
+    return this.run('create token', () => {
+      const token = newToken();
+      const id = newId('tok');
+      this.s.tokenInsert.run(id, input.name, input.role, hashToken(token), input.now);
+      return { token, record: { id, name: input.name, role: input.role, createdAt: input.now, revokedAt: null, lastUsedAt: null } };
+    });
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.run('list tokens', () => (this.s.tokenList.all() as Row[]).map(tokenRow));
+  }
+
+  revokeToken(idOrName: string, now: string): Promise<TokenRecord> {
+    return this.run('revoke token', () => {
+      const rows = (this.s.tokenFind.all(idOrName, idOrName) as Row[]).map(tokenRow).filter((t) => t.revokedAt === null);
+      if (rows.length === 0) throw new PortdriftError('PD_TOKEN', `no live token with id or name "${idOrName}"`);
+      if (rows.length > 1) throw new PortdriftError('PD_TOKEN', `${rows.length} live tokens are named "${idOrName}"; revoke one by id (${rows.map((r) => r.id).join(', ')})`);
+      const t = rows[0]!;
+      this.s.tokenRevoke.run(now, t.id);
+      return { ...t, revokedAt: now };
+    });
+  }
+
+  authenticate(secret: string, now: string): Promise<TokenRecord | null> {
+    return this.run('authenticate', () => {
+      const hash = hashToken(secret);
+      const row = this.s.tokenByHash.get(hash) as Row | undefined;
+      if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
+      // last_used_at at minute granularity: not one write per request.
+      const last = row.last_used_at as string | null;
+      if (!last || last.slice(0, 16) !== now.slice(0, 16)) this.s.tokenUsed.run(now, row.id);
+      return tokenRow({ ...row, last_used_at: now });
+    });
+  }
+
+  // --- ingest ---------------------------------------------------------------------------------
+
+  ingestBatch(batch: ParsedBatch, receivedAt: string): Promise<IngestResult> {
+    return this.run('store a batch', () => this.ingestTx(batch, receivedAt));
+  }
+
+  private ingestInside(batch: ParsedBatch, receivedAt: string): IngestResult {
+    const h = batch.header;
+    const seen = this.s.batchGet.get(h.batchId) as { answer: string } | undefined;
+    if (seen) return { answer: JSON.parse(seen.answer) as IngestAnswer, replayed: true };
+    const answer: IngestAnswer = { batchId: h.batchId, agent: h.agent, receivedAt, sweeps: batch.sweeps.length, observations: batch.observations.length, listeners: batch.listeners.length };
+    this.s.batchInsert.run(h.batchId, h.agent, receivedAt, JSON.stringify(answer));
+    this.s.agentUpsert.run({ name: h.agent, version: h.agentVersion, at: receivedAt, batch: h.batchId, plan: h.planRevision, depth: h.spoolDepth, dropped: h.spoolDropped, n: batch.observations.length });
+    for (const sw of batch.sweeps) {
+      const ip = sw.ip ?? '';
+      this.s.sweepUpsert.run(h.agent, sw.host, ip, sw.ports, sw.closed, sw.at, sw.error ?? null);
+      if (sw.ip === null || sw.closed === '') continue;
+      // Closed ports of this sweep supersede older results for them (latest result per port).
+      for (const [lo, hi] of runs(parsePortSpec(sw.closed))) this.s.closedDelete.run(h.agent, sw.host, ip, lo, hi, sw.at);
+    }
+    const up = this.s.obsUpsert;
+    for (const o of batch.observations) up.run(h.agent, o.host, o.ip, o.port, o.state, o.rttMs, o.at, o.service ?? null);
+    if (batch.listeners.length > 0) {
+      // A listener batch is the agent's whole current view of its namespace.
+      this.s.listenersClear.run(h.agent);
+      for (const l of batch.listeners) this.s.listenerInsert.run(h.agent, l.ip, l.port, l.at);
+    }
+    return { answer, replayed: false };
+  }
+
+  hasBatch(batchId: string): Promise<boolean> {
+    return this.run('read batches', () => this.s.batchGet.get(batchId) !== undefined);
+  }
+
+  observations(hosts?: ReadonlySet<string>): Promise<Observation[]> {
+    return this.run('read observations', () => {
+      const out: Observation[] = [];
+      for (const r of this.s.observations.iterate() as IterableIterator<Row>) {
+        if (hosts && !hosts.has(r.host as string)) continue;
+        const o: Observation = { agent: r.agent as string, host: r.host as string, ip: r.ip as string, port: r.port as number, state: r.state as PortState, rttMs: (r.rtt_ms as number | null) ?? null, at: r.at as string };
+        if (r.service) o.service = r.service as string;
+        out.push(o);
+      }
+      return out;
+    });
+  }
+
+  sweeps(hosts?: ReadonlySet<string>): Promise<SweepState[]> {
+    return this.run('read sweeps', () =>
+      (this.s.sweeps.all() as Row[])
+        .filter((r) => !hosts || hosts.has(r.host as string))
+        .map((r) => ({ agent: r.agent as string, host: r.host as string, ip: (r.ip as string) === '' ? null : (r.ip as string), ports: r.ports as string, closed: r.closed as string, at: r.at as string, error: (r.error as string | null) ?? null })),
+    );
+  }
+
+  // --- agents ---------------------------------------------------------------------------------
+
+  agents(): Promise<AgentRecord[]> {
+    return this.run('read agents', () =>
+      (this.s.agents.all() as Row[]).map((r) => ({
+        name: r.name as string,
+        version: (r.version as string | null) ?? null,
+        firstSeen: r.first_seen as string,
+        lastSeen: r.last_seen as string,
+        lastBatchId: (r.last_batch_id as string | null) ?? null,
+        planRevision: (r.plan_revision as string | null) ?? null,
+        spoolDepth: r.spool_depth as number,
+        spoolDropped: r.spool_dropped as number,
+        batches: r.batches as number,
+        observations: r.observations as number,
+        intervalMs: (r.interval_ms as number | null) ?? null,
+        listeners: r.listeners as number,
+      })),
+    );
+  }
+
+  notePlanServed(agent: string, intervalMs: number, now: string): Promise<void> {
+    return this.run('record a plan', () => void this.s.agentPlan.run(agent, now, now, intervalMs));
+  }
+
+  // --- findings -------------------------------------------------------------------------------
+
+  findings(): Promise<StoredFinding[]> {
+    return this.run('read findings', () => (this.s.findings.all() as Row[]).map(findingRow));
+  }
+
+  finding(id: string): Promise<StoredFinding | null> {
+    return this.run('read a finding', () => {
+      const r = this.s.finding.get(id) as Row | undefined;
+      return r ? findingRow(r) : null;
+    });
+  }
+
+  applyEvaluation(write: EvaluationWrite): Promise<void> {
+    return this.run('store an evaluation', () => this.evaluationTx(write));
+  }
+
+  private evaluationInside(w: EvaluationWrite): void {
+    for (const f of w.upsert) {
+      const { ack: _drop, ...data } = f.finding;
+      this.s.findingUpsert.run({ id: f.finding.id, status: f.status, kind: f.finding.kind, severity: f.finding.severity, present: f.present, absent: f.absent, data: JSON.stringify(data), ack: f.ack ? JSON.stringify(f.ack) : null });
+    }
+    for (const id of w.remove) this.s.findingDelete.run(id);
+    for (const h of w.history) this.s.historyInsert.run({ ...h, detail: h.detail ?? null });
+    this.s.evaluationInsert.run(w.at, w.openCount, w.revision);
+  }
+
+  acknowledge(id: string, ack: Acknowledgement): Promise<StoredFinding> {
+    return this.run('acknowledge a finding', () =>
+      this.db.transaction(() => {
+        const r = this.s.finding.get(id) as Row | undefined;
+        if (!r || r.status === 'pending') throw new PortdriftError('PD_FINDING_NOT_FOUND', `no finding with id ${id}`);
+        this.s.findingAck.run(JSON.stringify(ack), id);
+        const f = findingRow({ ...r, ack: JSON.stringify(ack) });
+        this.s.historyInsert.run({ at: ack.at, findingId: id, kind: f.finding.kind, severity: f.finding.severity, resource: f.finding.resource, host: f.finding.host, port: f.finding.port, event: 'acknowledged', detail: `${ack.by}: ${ack.reason}${ack.expiresAt ? ` (until ${ack.expiresAt})` : ''}` });
+        return f;
+      })(),
+    );
+  }
+
+  history(q: HistoryQuery): Promise<HistoryEntry[]> {
+    return this.run('read history', () => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.findingId) (where.push('finding_id = ?'), args.push(q.findingId));
+      if (q.since) (where.push('at > ?'), args.push(q.since));
+      const limit = Math.min(Math.max(q.limit ?? 1000, 1), 100_000);
+      const sql = `SELECT * FROM (SELECT * FROM history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${limit}) ORDER BY seq`;
+      return (this.db.prepare(sql).all(...args) as Row[]).map(historyRow);
+    });
+  }
+
+  openSeries(since: string | null, bucketMs: number): Promise<Array<{ at: string; open: number }>> {
+    return this.run('read the open series', () => {
+      const out: Array<{ at: string; open: number }> = [];
+      let lastBucket = -1;
+      for (const r of this.s.series.iterate(since, since) as IterableIterator<{ at: string; open_count: number }>) {
+        const b = Math.floor(Date.parse(r.at) / bucketMs);
+        if (b === lastBucket) out[out.length - 1] = { at: r.at, open: r.open_count };
+        else out.push({ at: r.at, open: r.open_count });
+        lastBucket = b;
+      }
+      return out;
+    });
+  }
+
+  // --- ignores, meta --------------------------------------------------------------------------
+
+  addIgnore(rule: Omit<IgnoreRule, 'id'>): Promise<IgnoreRule> {
+    return this.run('add an ignore rule', () => {
+      const id = newId('ign');
+      this.s.ignoreInsert.run(id, rule.resource, rule.host, rule.port, rule.kind, rule.reason, rule.by, rule.createdAt, rule.expiresAt);
+      return { id, ...rule };
+    });
+  }
+
+  ignores(): Promise<IgnoreRule[]> {
+    return this.run('read ignore rules', () => (this.s.ignores.all() as Row[]).map(ignoreRow));
+  }
+
+  removeIgnore(id: string): Promise<boolean> {
+    return this.run('remove an ignore rule', () => this.s.ignoreDelete.run(id).changes > 0);
+  }
+
+  getMeta(key: string): Promise<string | null> {
+    return this.run('read meta', () => (this.s.metaGet.get(key) as { value: string } | undefined)?.value ?? null);
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    return this.run('write meta', () => void this.s.metaSet.run(key, value));
+  }
+
+  // --- upkeep ---------------------------------------------------------------------------------
+
+  stats(): Promise<StoreStats> {
+    return this.run('read stats', () => {
+      const n = (t: string) => (this.s.count(t).get() as { n: number }).n;
+      let bytes = 0;
+      for (const f of [this.file, `${this.file}-wal`]) {
+        try {
+          bytes += statSync(f).size;
+        } catch {
+          /* no WAL yet */
+        }
+      }
+      const findings: Record<FindingStatus, number> = { pending: 0, open: 0, resolved: 0 };
+      for (const r of this.db.prepare('SELECT status, count(*) AS n FROM findings GROUP BY status').all() as Array<{ status: FindingStatus; n: number }>) findings[r.status] = r.n;
+      return { bytes, observations: n('current_state'), sweeps: n('sweeps'), batches: n('batches'), findings };
+    });
+  }
+
+  integrityCheck(): Promise<string> {
+    return this.run('check integrity', () => (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).join('; '));
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    try {
+      this.db.close();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(storeError(this.file, 'close', err));
+    }
+  }
+}

@@ -1,0 +1,182 @@
+// The collector's store: everything the collector keeps between restarts, behind one interface
+// so that a PostgreSQL store (several collector replicas) can implement it later. Every method is
+// asynchronous for that reason, although the SQLite implementation answers synchronously inside.
+// Rules every implementation keeps:
+//   - ingestBatch is one transaction: either the whole batch is stored and its key recorded, or
+//     nothing is; a key already recorded returns the first answer and stores nothing.
+//   - observations are "latest per (agent, host, ip, port)": an older record never replaces a
+//     newer one (batches delivered late from an agent's spool arrive out of order).
+//   - applyEvaluation writes finding states and their history rows in one transaction.
+import type { Acknowledgement, BatchHeader, Finding, FindingKind, ListenerRecord, Observation, ObservationRecord, Severity, SweepRecord } from '../../shared/types.js';
+
+export type Role = 'agent' | 'reader' | 'admin';
+export const ROLES: readonly Role[] = ['agent', 'reader', 'admin'];
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** A batch as parsed and validated from the wire (collector/ingest/parse.ts). */
+export interface ParsedBatch {
+  header: BatchHeader;
+  sweeps: SweepRecord[];
+  observations: ObservationRecord[];
+  listeners: ListenerRecord[];
+}
+
+/** The answer to a batch; stored with its key so that a repeat gets the same answer. */
+export interface IngestAnswer {
+  batchId: string;
+  agent: string;
+  receivedAt: string;
+  sweeps: number;
+  observations: number;
+  listeners: number;
+}
+
+export interface IngestResult {
+  answer: IngestAnswer;
+  /** True when the key had been seen: nothing was stored this time. */
+  replayed: boolean;
+}
+
+/** The latest sweep of one address by one agent: which ports it probed, which answered closed. */
+export interface SweepState {
+  agent: string;
+  host: string;
+  ip: string | null;
+  ports: string;
+  closed: string;
+  at: string;
+  error: string | null;
+}
+
+export interface AgentRecord {
+  name: string;
+  version: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  lastBatchId: string | null;
+  planRevision: string | null;
+  spoolDepth: number;
+  spoolDropped: number;
+  batches: number;
+  observations: number;
+  /** The interval of the last plan served to this agent (late = 3 × this without a batch). */
+  intervalMs: number | null;
+  /** Listener records of the agent's own namespace (--listeners), latest view. */
+  listeners: number;
+}
+
+export type FindingStatus = 'pending' | 'open' | 'resolved';
+
+/** A finding as the lifecycle keeps it: the drift engine's finding plus its damping counters. */
+export interface StoredFinding {
+  finding: Finding;
+  status: FindingStatus;
+  /** Consecutive evaluations in which the drift held (pending/open) or was absent (open → resolving). */
+  present: number;
+  absent: number;
+  /** Raw acknowledgement, also when expired (an expired ack is not shown). */
+  ack: Acknowledgement | null;
+}
+
+export type HistoryEvent = 'opened' | 'resolved' | 'reopened' | 'acknowledged' | 'unacknowledged' | 'ignored';
+
+export interface HistoryEntry {
+  seq: number;
+  at: string;
+  findingId: string;
+  kind: FindingKind;
+  severity: Severity;
+  resource: string;
+  host: string;
+  port: number;
+  event: HistoryEvent;
+  /** Free text: the ack reason, the model revision the transition happened under. */
+  detail: string | null;
+}
+
+export interface HistoryQuery {
+  findingId?: string;
+  since?: string;
+  limit?: number;
+}
+
+/** What one evaluation changes: the new state of every finding it touched, and the transitions. */
+export interface EvaluationWrite {
+  at: string;
+  upsert: StoredFinding[];
+  /** Pending findings that no longer hold: forgotten, they never opened. */
+  remove: string[];
+  history: Array<Omit<HistoryEntry, 'seq'>>;
+  /** The open count after this evaluation (report charts). */
+  openCount: number;
+  revision: string;
+}
+
+export interface IgnoreRule {
+  id: string;
+  /** Resource address or glob (`module.api.*`); `*` for any. */
+  resource: string;
+  host: string | null;
+  port: number | null;
+  kind: FindingKind | null;
+  reason: string;
+  by: string;
+  createdAt: string;
+  expiresAt: string | null;
+}
+
+export interface StoreStats {
+  bytes: number;
+  observations: number;
+  sweeps: number;
+  batches: number;
+  findings: Record<FindingStatus, number>;
+}
+
+export interface Store {
+  readonly schemaVersion: number;
+
+  createToken(input: { name: string; role: Role; now: string }): Promise<{ token: string; record: TokenRecord }>;
+  listTokens(): Promise<TokenRecord[]>;
+  /** Revoke by id or by name; throws PD_TOKEN when none matches. */
+  revokeToken(idOrName: string, now: string): Promise<TokenRecord>;
+  /** The live token whose secret this is, or null (unknown or revoked). */
+  authenticate(secret: string, now: string): Promise<TokenRecord | null>;
+
+  ingestBatch(batch: ParsedBatch, receivedAt: string): Promise<IngestResult>;
+  /** Latest non-closed (and explicitly closed) observation per (agent, host, ip, port), for the hosts given (all when omitted). */
+  observations(hosts?: ReadonlySet<string>): Promise<Observation[]>;
+  sweeps(hosts?: ReadonlySet<string>): Promise<SweepState[]>;
+  hasBatch(batchId: string): Promise<boolean>;
+
+  agents(): Promise<AgentRecord[]>;
+  notePlanServed(agent: string, intervalMs: number, now: string): Promise<void>;
+
+  findings(): Promise<StoredFinding[]>;
+  finding(id: string): Promise<StoredFinding | null>;
+  applyEvaluation(write: EvaluationWrite): Promise<void>;
+  acknowledge(id: string, ack: Acknowledgement): Promise<StoredFinding>;
+  history(query: HistoryQuery): Promise<HistoryEntry[]>;
+  /** Open counts after each evaluation since `since` (at most one point per `bucketMs`). */
+  openSeries(since: string | null, bucketMs: number): Promise<Array<{ at: string; open: number }>>;
+
+  addIgnore(rule: Omit<IgnoreRule, 'id'>): Promise<IgnoreRule>;
+  ignores(): Promise<IgnoreRule[]>;
+  removeIgnore(id: string): Promise<boolean>;
+
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  stats(): Promise<StoreStats>;
+  /** `ok`, or the problems SQLite (or the database) reports. */
+  integrityCheck(): Promise<string>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,99 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../../collector/store/sqlite.js';
+import type { ParsedBatch } from '../../../../collector/store/types.js';
+import { LATEST_SCHEMA } from '../../../../collector/store/migrations.js';
+
+const NOW = '2026-12-01T10:00:00.000Z';
+
+function batch(id: string, at: string, obs: Array<[string, number, 'open' | 'filtered']>, sweep?: { host: string; ip: string; ports: string; closed: string }): ParsedBatch {
+  return {
+    header: { t: 'batch', v: 1, batchId: id, agent: 'a1', agentVersion: '0.1.0', planRevision: 'r1', startedAt: at, finishedAt: at, spoolDropped: 0, spoolDepth: 2 },
+    sweeps: sweep ? [{ t: 'sweep', ...sweep, at }] : [],
+    observations: obs.map(([ip, port, state]) => ({ t: 'obs', host: ip, ip, port, state, rttMs: 0.2, at })),
+    listeners: [],
+  };
+}
+
+describe('SqliteStore', () => {
+  let dir: string;
+  let file: string;
+  let store: SqliteStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pd-store-'));
+    file = join(dir, 'pd.db');
+    store = new SqliteStore(file);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the schema in WAL mode with full sync and records the version', () => {
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect((db.prepare('SELECT max(version) v FROM schema_version').get() as { v: number }).v).toBe(LATEST_SCHEMA);
+    db.close();
+    expect(store.schemaVersion).toBe(LATEST_SCHEMA);
+  });
+
+  it('reopens an existing file without migrating twice, and refuses a newer schema', async () => {
+    await store.close();
+    store = new SqliteStore(file);
+    await store.close();
+    const db = new Database(file);
+    db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(LATEST_SCHEMA + 1);
+    db.close();
+    expect(() => new SqliteStore(file)).toThrow(expect.objectContaining({ code: 'PD_STORE_SCHEMA' }));
+    store = new SqliteStore(join(dir, 'other.db'));
+  });
+
+  it('stores tokens hashed, authenticates them, and revokes them', async () => {
+    const { token, record } = await store.createToken({ name: 'agent-1', role: 'agent', now: NOW });
+    expect(token).toMatch(/^pdt_[A-Za-z0-9_-]{43}$/);
+    const raw = new Database(file, { readonly: true });
+    const rows = raw.prepare('SELECT hash FROM tokens').all() as Array<{ hash: string }>;
+    raw.close();
+    expect(rows[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(rows)).not.toContain(token.slice(4));
+    expect((await store.authenticate(token, NOW))?.role).toBe('agent');
+    expect(await store.authenticate(`${token}x`, NOW)).toBeNull();
+    await store.revokeToken('agent-1', NOW);
+    expect(await store.authenticate(token, NOW)).toBeNull();
+    expect((await store.listTokens())[0]).toMatchObject({ id: record.id, revokedAt: NOW });
+    await expect(store.revokeToken('agent-1', NOW)).rejects.toMatchObject({ code: 'PD_TOKEN' });
+  });
+
+  it('accepts a batch key once: the repeat returns the first answer and stores nothing', async () => {
+    const b = batch('b1', NOW, [['10.0.0.1', 22, 'open']]);
+    const first = await store.ingestBatch(b, NOW);
+    const again = await store.ingestBatch(b, '2026-12-01T10:05:00.000Z');
+    expect(first.replayed).toBe(false);
+    expect(again).toEqual({ answer: first.answer, replayed: true });
+    const [agent] = await store.agents();
+    expect(agent).toMatchObject({ name: 'a1', batches: 1, observations: 1, spoolDepth: 2, version: '0.1.0' });
+  });
+
+  it('keeps the latest result per port: late batches do not overwrite, closed sweeps supersede', async () => {
+    await store.ingestBatch(batch('new', '2026-12-01T10:10:00.000Z', [['10.0.0.1', 8080, 'open']]), NOW);
+    await store.ingestBatch(batch('old', '2026-12-01T10:00:00.000Z', [['10.0.0.1', 8080, 'filtered']]), NOW);
+    expect((await store.observations()).map((o) => o.state)).toEqual(['open']);
+    await store.ingestBatch(batch('closed', '2026-12-01T10:20:00.000Z', [['10.0.0.1', 8081, 'open']], { host: '10.0.0.1', ip: '10.0.0.1', ports: '8000-8100', closed: '8000-8080,8082-8100' }), NOW);
+    expect((await store.observations()).map((o) => o.port)).toEqual([8081]);
+    expect(await store.sweeps()).toEqual([expect.objectContaining({ host: '10.0.0.1', closed: '8000-8080,8082-8100' })]);
+  });
+
+  it('writes evaluations and history in one transaction, and acknowledges', async () => {
+    const finding = { id: 'f_1', kind: 'missing' as const, severity: 'high' as const, resource: 'r', source: null, host: 'h', port: 1, state: 'closed' as const, agent: 'a1', firstSeen: NOW, lastSeen: NOW, message: 'm', suggestion: 's', ack: null };
+    await store.applyEvaluation({ at: NOW, upsert: [{ finding, status: 'open', present: 2, absent: 0, ack: null }], remove: [], history: [{ at: NOW, findingId: 'f_1', kind: 'missing', severity: 'high', resource: 'r', host: 'h', port: 1, event: 'opened', detail: null }], openCount: 1, revision: 'x' });
+    const ack = { by: 'ops', reason: 'planned', at: NOW, expiresAt: null };
+    expect((await store.acknowledge('f_1', ack)).finding.ack).toEqual(ack);
+    expect((await store.history({})).map((h) => h.event)).toEqual(['opened', 'acknowledged']);
+    await expect(store.acknowledge('f_none', ack)).rejects.toMatchObject({ code: 'PD_FINDING_NOT_FOUND' });
+    expect(await store.openSeries(null, 1000)).toEqual([{ at: NOW, open: 1 }]);
+    expect(await store.integrityCheck()).toBe('ok');
+  });
+});
