@@ -1,0 +1,33 @@
+// The one entry for printing a drift report in any of the five formats (`--format` of `scan`
+// and `drift`). Each format has its own file; this one only dispatches.
+import type { DriftReport } from '../types.js';
+import { formatDriftJson } from './json.js';
+import { formatJunit } from './junit.js';
+import { formatMarkdown } from './markdown.js';
+import { type SarifOptions, formatSarif } from './sarif.js';
+import { formatTable } from './table.js';
+
+export const FINDING_FORMATS = ['table', 'json', 'markdown', 'sarif', 'junit'] as const;
+export type FindingFormat = (typeof FINDING_FORMATS)[number];
+
+export interface FormatOptions {
+  /** table: ANSI colours (only when writing to a terminal). */
+  color?: boolean;
+  /** sarif: prefix for result URIs (see SarifOptions). */
+  sarif?: SarifOptions;
+}
+
+export function formatFindings(report: DriftReport, format: FindingFormat, options: FormatOptions = {}): string {
+  switch (format) {
+    case 'table':
+      return formatTable(report, { color: options.color ?? false });
+    case 'json':
+      return formatDriftJson(report);
+    case 'markdown':
+      return formatMarkdown(report);
+    case 'sarif':
+      return formatSarif(report, options.sarif ?? {});
+    case 'junit':
+      return formatJunit(report);
+  }
+}
