@@ -18,8 +18,15 @@ const RESET = '\u001b[0m';
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 const clean = (s: string): string => s.replace(CONTROL, '?').replace(/\s*\n\s*/g, ' ');
 
+// An undeclared port belongs to every resource on its host; the column shows the first and a
+// count (the message names them all), so one busy host does not widen the whole table.
+function resourceCell(resource: string): string {
+  const list = resource.split(', ');
+  return list.length > 2 ? `${list[0]} +${list.length - 1}` : resource;
+}
+
 function row(f: Finding): string[] {
-  return [f.severity.toUpperCase(), f.ack ? `${f.kind} (acked)` : f.kind, clean(f.resource), clean(endpointText(f)), clean(sourceText(f)), clean(f.message)];
+  return [f.severity.toUpperCase(), f.ack ? `${f.kind} (acked)` : f.kind, clean(resourceCell(f.resource)), clean(endpointText(f)), clean(sourceText(f)), clean(f.message)];
 }
 
 export function formatTable(report: DriftReport, options: TableOptions = {}): string {

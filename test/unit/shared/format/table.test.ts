@@ -39,6 +39,13 @@ describe('table format', () => {
     expect(t).toContain('evil?[2J banner second line');
   });
 
+  it('shortens a long resource list of an undeclared port to the first and a count', () => {
+    const f = finding({ kind: 'undeclared', resource: 'a.one, b.two, c.three', source: null, port: 9229 });
+    const t = formatTable(report([f]));
+    expect(t.split('\n')[1]).toMatch(/^HIGH\s+undeclared\s+a\.one \+2\s+10\.0\.1\.5:9229/);
+    expect(formatTable(report([{ ...f, resource: 'a.one, b.two' }])).split('\n')[1]).toContain('a.one, b.two');
+  });
+
   it('says "No drift" with the counts when there is nothing', () => {
     expect(formatTable(report([]))).toBe('No drift: 12 resources, 31 endpoints checked, 30 observed.\n');
   });
