@@ -1,0 +1,133 @@
+// The probe engine's entry: resolve every name once, refuse what `admit` refuses, probe each
+// distinct address once (declared ports first), and hand back one sweep per (host, address)
+// with every probed port's result. Large sweeps are split over worker threads (threads.ts);
+// the connects themselves run in engine.ts.
+import { PortdriftError } from '../../shared/errors.js';
+import type { PortState, ProbeResult, ProbeSummary } from '../../shared/types.js';
+import { readBudgets, windowSize } from './budget.js';
+import { Code, type ShardHostResult, type ShardSettings } from './engine.js';
+import { probeOrder, type AddressJob } from './order.js';
+import { resolveAll, type LookupFn } from './resolve.js';
+import { runJobs } from './threads.js';
+import type { HostSweep, ProbeOptions, ProbeRun, ProbeTarget } from './types.js';
+
+export type { HostSweep, ProbeOptions, ProbeRun, ProbeTarget } from './types.js';
+
+export const DEFAULT_TIMEOUT_MS = 1000;
+/** Below this an answer on a fast LAN is still plausible under load; nmap -T5 uses 50 ms. */
+export const TIMEOUT_FLOOR_MS = 100;
+export const DEFAULT_RETRIES = 1;
+/**
+ * Per-address connect rate. Generous: a full 65535-port sweep of one address at loopback speed
+ * runs near 60k/s. The per-address congestion window (which collapses when drops appear) is what
+ * keeps a struggling host from seeing a flood; callers that probe fragile services lower this.
+ */
+export const DEFAULT_PER_HOST_RATE = 100_000;
+
+const STATES: readonly (PortState | null)[] = [null, 'open', 'closed', 'filtered', 'unreachable'];
+
+function checkOptions(o: ProbeOptions): void {
+  const problems: string[] = [];
+  const int = (v: number | undefined, name: string, min: number, max: number) => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= min && v <= max)) problems.push(`${name}: must be an integer from ${min} to ${max}, got ${v}`);
+  };
+  int(o.concurrency, 'concurrency', 1, 65535);
+  int(o.timeoutMs, 'timeoutMs', 1, 120_000);
+  int(o.retries, 'retries', 0, 10);
+  int(o.threads, 'threads', 1, 16);
+  if (o.perHostRate !== undefined && !(o.perHostRate > 0)) problems.push(`perHostRate: must be a positive number, got ${o.perHostRate}`);
+  if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe options: ${problems.join('; ')}`, { details: { problems } });
+}
+
+/** Probe targets; see types.ts for the contract. `lookup` replaces DNS in tests. */
+export async function probeTargets(targets: readonly ProbeTarget[], options: ProbeOptions = {}, lookup?: LookupFn): Promise<ProbeRun> {
+  checkOptions(options);
+  const started = performance.now();
+  // Merge repeated hosts at their first occurrence.
+  const hosts = new Map<string, { declared: number[]; discovery: number[] }>();
+  for (const t of targets) {
+    const h = hosts.get(t.host) ?? { declared: [], discovery: [] };
+    h.declared.push(...t.declared);
+    h.discovery.push(...t.discovery);
+    hosts.set(t.host, h);
+  }
+  const resolved = await resolveAll([...hosts.keys()], lookup);
+
+  // One job per distinct address, for the union of the ports of every name that resolved to it.
+  const skipped: ProbeRun['skipped'] = [];
+  const plan: { host: string; ip: string | null; error?: string }[] = [];
+  const byIp = new Map<string, { family: 4 | 6; declared: number[]; discovery: number[] }>();
+  for (const [host, spec] of hosts) {
+    const r = resolved.get(host)!;
+    if ('error' in r) {
+      plan.push({ host, ip: null, error: r.error });
+      continue;
+    }
+    for (const a of r.addresses) {
+      const refusal = options.admit?.(a.ip, host) ?? null;
+      if (refusal !== null) {
+        skipped.push({ host, ip: a.ip, reason: refusal });
+        continue;
+      }
+      plan.push({ host, ip: a.ip });
+      const j = byIp.get(a.ip) ?? { family: a.family, declared: [], discovery: [] };
+      j.declared.push(...spec.declared);
+      j.discovery.push(...spec.discovery);
+      byIp.set(a.ip, j);
+    }
+  }
+  const jobs: AddressJob[] = [...byIp].map(([ip, j]) => ({ ip, family: j.family, ...probeOrder(j.declared, j.discovery) }));
+  const total = jobs.reduce((n, j) => n + j.ports.length, 0);
+
+  const window = windowSize(readBudgets(options.nofileLimit), total, options.concurrency);
+  const timeoutCapMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const settings: ShardSettings = {
+    window,
+    timeoutCapMs,
+    timeoutFloorMs: Math.min(TIMEOUT_FLOOR_MS, timeoutCapMs),
+    retries: options.retries ?? DEFAULT_RETRIES,
+    perHostRate: options.perHostRate ?? DEFAULT_PER_HOST_RATE,
+    cwndInit: Math.min(window, 64),
+    cwndMin: Math.min(window, 8),
+    cwndMax: window,
+  };
+  const results = await runJobs(jobs, settings, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: (done: number) => options.onProgress!(done, total) } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+  });
+
+  const byJob = new Map<string, { job: AddressJob; result: ShardHostResult }>(jobs.map((job, i) => [job.ip, { job, result: results[i]! }]));
+  const position = new Int32Array(65536);
+  const sweeps: HostSweep[] = [];
+  const summary: ProbeSummary = { probes: 0, open: 0, closed: 0, filtered: 0, unreachable: 0, seconds: 0 };
+  for (const p of plan) {
+    if (p.ip === null) {
+      sweeps.push({ host: p.host, ip: null, error: p.error!, ports: [], results: [] });
+      continue;
+    }
+    const { job, result } = byJob.get(p.ip)!;
+    position.fill(-1);
+    for (let i = 0; i < job.ports.length; i++) position[job.ports[i]!] = i;
+    const spec = hosts.get(p.host)!;
+    const wanted = new Uint8Array(65536);
+    for (const port of spec.declared) wanted[port] = 1;
+    for (const port of spec.discovery) wanted[port] = 1;
+    const ports: number[] = [];
+    const out: ProbeResult[] = [];
+    for (let port = 1; port < 65536; port++) {
+      if (!wanted[port]) continue;
+      const i = position[port]!;
+      const state = STATES[result.state[i]!];
+      if (!state || result.state[i] === Code.Unprobed) continue;
+      const rtt = result.rtt[i]!;
+      ports.push(port);
+      out.push({ host: p.host, ip: p.ip, port, state, rttMs: Number.isNaN(rtt) || state === 'filtered' || state === 'unreachable' ? null : Math.round(rtt * 1000) / 1000, attempts: result.attempts[i]! });
+      summary.probes++;
+      summary[state]++;
+    }
+    sweeps.push({ host: p.host, ip: p.ip, ...(result.error ? { error: result.error } : {}), ports, results: out });
+  }
+  summary.seconds = Math.round(performance.now() - started) / 1000;
+  return { sweeps, summary, skipped };
+}

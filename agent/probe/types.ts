@@ -1,0 +1,54 @@
+// The probe engine's public types (DESIGN.md "Probe engine"). agent/daemon/loop.ts (SweepRun,
+// ProbeFn), `portdrift probe` and `portdrift scan` consume them; HostSweep is assignable to
+// agent/daemon/batch.ts SweepResult and ProbeTarget is agent/daemon/plan.ts TargetSpec.
+import type { ProbeResult, ProbeSummary } from '../../shared/types.js';
+
+/** One host to probe: declared ports first, then discovery (same shape as agent/daemon/plan.ts TargetSpec). */
+export interface ProbeTarget {
+  host: string;
+  declared: number[];
+  discovery: number[];
+}
+
+/**
+ * One probed address of one host. `results` holds every probed port's result, closed included,
+ * in port order; `ports` lists exactly those ports. A host whose DNS lookup failed is one sweep
+ * with ip null, error set, no results. An address that could not be probed at all (EINVAL: an
+ * IPv6 link-local address without a zone) has error set and no results.
+ */
+export interface HostSweep {
+  host: string;
+  ip: string | null;
+  error?: string;
+  ports: number[];
+  results: ProbeResult[];
+}
+
+export interface ProbeRun {
+  /** Host order as given, then address order (IPv4 before IPv6, each as the resolver returned them). */
+  sweeps: HostSweep[];
+  /** Counts over all results; seconds = wall time of the run. */
+  summary: ProbeSummary;
+  /** Addresses refused by `admit`: never probed. */
+  skipped: { host: string; ip: string; reason: string }[];
+}
+
+export interface ProbeOptions {
+  /** Abort: stop starting probes, return what was probed (agent SIGTERM). */
+  signal?: AbortSignal;
+  /** Upper bound on the global window of probes in flight (default: sized from budgets). */
+  concurrency?: number;
+  /** Connect timeout cap in ms (default 1000); per-host timeouts adapt below it from measured RTT. */
+  timeoutMs?: number;
+  /** Extra passes for filtered probes only (default 1; deepened by up to 2 where retries pay off). */
+  retries?: number;
+  /** Most new connects per second per address (default 100000). */
+  perHostRate?: number;
+  /** Scope check after DNS for every address; a string is the reason it is refused. */
+  admit?: (ip: string, host: string) => string | null;
+  onProgress?: (done: number, total: number) => void;
+  /** RLIMIT_NOFILE soft limit if known (otherwise read from /proc/self/limits). */
+  nofileLimit?: number;
+  /** Event-loop threads to split large sweeps over (default: one per core for large sweeps, at most 2). */
+  threads?: number;
+}
