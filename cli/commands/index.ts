@@ -4,12 +4,14 @@ import type { Command } from 'commander';
 import type { CliContext, ExitCode } from '../context.js';
 import { extractCommand } from './extract.js';
 import { fixCommand } from './fix.js';
+import { probeCommand } from './probe.js';
 import { reportCommand } from './report.js';
 
 export type CommandFactory = (ctx: CliContext, setExit: (code: ExitCode) => void) => Command;
 
 export const commands: CommandFactory[] = [
   extractCommand,
+  probeCommand,
   fixCommand,
   reportCommand,
 ];

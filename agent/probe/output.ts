@@ -1,0 +1,34 @@
+// A probe run as `portdrift probe` prints it: DESIGN.md "Probe output" (json, version 1) or a
+// table. Results are every non-closed result unless `all`, in host then port order (sweeps are
+// already in host order and each sweep's results in port order).
+import type { ProbeOutput, ProbeResult } from '../../shared/types.js';
+import type { ProbeRun } from './types.js';
+
+export function probeOutput(run: ProbeRun, all: boolean): ProbeOutput {
+  const results: ProbeResult[] = [];
+  for (const s of run.sweeps) for (const r of s.results) if (all || r.state !== 'closed') results.push(r);
+  return { version: 1, results, summary: run.summary };
+}
+
+export function formatProbeJson(out: ProbeOutput): string {
+  return `${JSON.stringify(out, null, 2)}\n`;
+}
+
+export function formatProbeTable(out: ProbeOutput): string {
+  const rows = out.results.map((r) => [r.host, r.ip, String(r.port), r.state, r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`, String(r.attempts)]);
+  const header = ['HOST', 'IP', 'PORT', 'STATE', 'RTT', 'TRIES'];
+  const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
+  const s = out.summary;
+  const total = `${s.probes} probes in ${s.seconds}s: ${s.open} open, ${s.closed} closed, ${s.filtered} filtered, ${s.unreachable} unreachable\n`;
+  if (rows.length === 0) return `no open, filtered or unreachable port\n${total}`;
+  return `${[line(header), ...rows.map(line)].join('\n')}\n${total}`;
+}
+
+/** One line per host or address that could not be probed, and per address refused, for stderr. */
+export function probeProblems(run: ProbeRun): string[] {
+  const lines: string[] = [];
+  for (const s of run.sweeps) if (s.error) lines.push(s.ip === null ? `${s.error} [PD_DNS]` : `${s.host} (${s.ip}): ${s.error}${s.results.length ? '' : ' [PD_PROBE_LOCAL]'}`);
+  for (const k of run.skipped) lines.push(`${k.host} (${k.ip}) not probed: ${k.reason} (--allow-special ${k.ip.includes(':') ? `${k.ip}/128` : `${k.ip}/32`}) [PD_TARGET_REFUSED]`);
+  return lines;
+}

@@ -1,0 +1,123 @@
+// `portdrift probe <hosts…>`: the agent's connect engine, raw. Prints every non-closed result
+// (`--all`: closed too) as json (DESIGN.md "Probe output", version 1) or a table; without
+// --format, table on a terminal and json otherwise, like `extract`.
+// Exit 0 when every host was probed. Exit 1 for bad arguments (nothing is probed), and also
+// when some host could not be probed at all — its name does not resolve, its address is refused
+// (link-local, metadata, multicast, broadcast without --allow-special) or cannot be used from
+// here — after printing the results of every other host: a script must not mistake "nothing
+// answered" for "nothing listens". Each such host is named on stderr with its error code.
+import { Command, Option } from 'commander';
+import { parseDuration } from '../../shared/duration.js';
+import { PortdriftError } from '../../shared/errors.js';
+import { parsePortSpec } from '../../shared/ports.js';
+import { makeAdmit } from '../../shared/scope.js';
+import { probeTargets } from '../../agent/probe/index.js';
+import { formatProbeJson, formatProbeTable, probeOutput, probeProblems } from '../../agent/probe/output.js';
+import type { CliContext } from '../context.js';
+import type { CommandFactory } from './index.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+interface ProbeFlags {
+  ports: string;
+  format?: 'table' | 'json';
+  all?: boolean;
+  concurrency?: string;
+  timeout?: string;
+  retries?: string;
+  allowSpecial: string[];
+}
+
+/** Every flag checked at once; all problems in one PD_USAGE error. */
+function parseFlags(o: ProbeFlags): { ports: number[]; concurrency?: number; timeoutMs?: number; retries?: number; admit: (ip: string) => string | null } {
+  const problems: string[] = [];
+  const attempt = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return undefined;
+    }
+  };
+  const int = (text: string | undefined, flag: string, min: number, max: number): number | undefined => {
+    if (text === undefined) return undefined;
+    if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+      problems.push(`${flag} ${JSON.stringify(text)}: expected an integer from ${min} to ${max}`);
+      return undefined;
+    }
+    return Number(text);
+  };
+  const ports = attempt(() => parsePortSpec(o.ports)) ?? [];
+  if (problems.length === 0 && ports.length === 0) problems.push(`--ports ${JSON.stringify(o.ports)} names no port`);
+  const concurrency = int(o.concurrency, '--concurrency', 1, 65535);
+  const retries = int(o.retries, '--retries', 0, 10);
+  let timeoutMs: number | undefined;
+  if (o.timeout !== undefined) {
+    timeoutMs = attempt(() => parseDuration(o.timeout!));
+    if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > 120_000)) problems.push(`--timeout ${o.timeout}: expected 1ms to 2m`);
+  }
+  const admit = attempt(() => makeAdmit({ allow: o.allowSpecial }));
+  if (problems.length || !admit) throw new PortdriftError('PD_USAGE', problems.join('; '), { details: { problems } });
+  return { ports, admit, ...(concurrency !== undefined ? { concurrency } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(retries !== undefined ? { retries } : {}) };
+}
+
+/** A one-line progress bar on stderr, for terminals only, once the run has lasted a while. */
+function progressBar(ctx: CliContext): { update: (done: number, total: number) => void; clear: () => void } {
+  const since = Date.now();
+  let last = 0;
+  let shown = false;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (!ctx.stderrIsTTY || now - since < 1000 || now - last < 100) return;
+      last = now;
+      shown = true;
+      const pct = total ? Math.floor((done / total) * 100) : 100;
+      const bar = '#'.repeat(Math.floor(pct / 5)).padEnd(20, '.');
+      ctx.err(`\rprobing [${bar}] ${done}/${total} (${pct}%)`);
+    },
+    clear() {
+      if (shown) ctx.err('\r\x1b[K');
+    },
+  };
+}
+
+export const probeCommand: CommandFactory = (ctx, setExit) =>
+  new Command('probe')
+    .description('raw TCP connect probe (the agent engine): the state of every host:port')
+    .argument('<hosts...>', 'IP addresses or names (every A and AAAA record is probed)')
+    .option('--ports <spec>', 'ports: e.g. 22,80,8000-8100, top (common internal service ports), all', 'top')
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(['table', 'json']))
+    .option('--all', 'list closed ports too')
+    .option('--concurrency <n>', 'most probes in flight (default: sized from the open-files limit and the ephemeral port range)')
+    .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; per host it adapts below this from measured RTT)')
+    .option('--retries <n>', 'extra tries of filtered probes (default 1; deepened by up to 2 on hosts where retries pay off)')
+    .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
+    .action(async (hosts: string[], opts: ProbeFlags) => {
+      const f = parseFlags(opts);
+      const abort = new AbortController();
+      void ctx.shutdown.then(() => abort.abort());
+      const bar = progressBar(ctx);
+      const run = await probeTargets(
+        hosts.map((host) => ({ host, declared: [], discovery: f.ports })),
+        {
+          signal: abort.signal,
+          admit: (ip) => f.admit(ip),
+          onProgress: bar.update,
+          ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
+          ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}),
+          ...(f.retries !== undefined ? { retries: f.retries } : {}),
+          ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
+        },
+      );
+      bar.clear();
+      const out = probeOutput(run, opts.all === true);
+      const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
+      ctx.out(format === 'json' ? formatProbeJson(out) : formatProbeTable(out));
+      const problems = probeProblems(run);
+      for (const p of problems) ctx.err(`portdrift: ${p}\n`);
+      if (abort.signal.aborted) ctx.err('portdrift: stopped early; the results above are what was probed\n');
+      // A host with nothing probed is an error; an address with some results and an error note is not.
+      const unprobed = run.sweeps.some((s) => s.results.length === 0 && s.error !== undefined) || run.skipped.length > 0;
+      setExit(unprobed || abort.signal.aborted ? 1 : 0);
+    });
