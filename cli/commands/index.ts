@@ -6,12 +6,14 @@ import { extractCommand } from './extract.js';
 import { fixCommand } from './fix.js';
 import { probeCommand } from './probe.js';
 import { reportCommand } from './report.js';
+import { scanCommand } from './scan.js';
 
 export type CommandFactory = (ctx: CliContext, setExit: (code: ExitCode) => void) => Command;
 
 export const commands: CommandFactory[] = [
   extractCommand,
   probeCommand,
+  scanCommand,
   fixCommand,
   reportCommand,
 ];
