@@ -2,6 +2,7 @@
 // commander Command. Order here is the order of `portdrift --help`.
 import type { Command } from 'commander';
 import type { CliContext, ExitCode } from '../context.js';
+import { collectorCommand } from './collector.js';
 import { extractCommand } from './extract.js';
 import { fixCommand } from './fix.js';
 import { probeCommand } from './probe.js';
@@ -16,4 +17,5 @@ export const commands: CommandFactory[] = [
   scanCommand,
   fixCommand,
   reportCommand,
+  collectorCommand,
 ];

@@ -1,0 +1,54 @@
+// The collector's configuration: a YAML file (`--config F`) with every key also a flag
+// (camelCase key ⇄ kebab-case flag), validated with every problem reported at once.
+import { buildConfig, loadConfigFile, type Infer, type Schema } from '../shared/config.js';
+import { PortdriftError } from '../shared/errors.js';
+import { parsePortSpec } from '../shared/ports.js';
+import { reportingProblems, reportingSchema } from './report/config.js';
+
+export const collectorSchema = {
+  iac: { type: 'strings', describe: 'IaC files and directories (as for extract)' },
+  state: { type: 'strings', describe: 'Terraform state files' },
+  targets: { type: 'string', describe: 'targets file mapping resources to hosts' },
+  varFile: { type: 'strings', describe: 'Terraform variable files' },
+  clusterDomain: { type: 'string', default: 'cluster.local', describe: 'Kubernetes cluster domain' },
+  listen: { type: 'string', default: '127.0.0.1:7600', pattern: /^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, patternHint: 'HOST:PORT such as 127.0.0.1:7600 or [::1]:7600', describe: 'address to listen on' },
+  data: { type: 'string', default: './portdrift.db', describe: 'SQLite store file' },
+  tlsCert: { type: 'string', describe: 'PEM certificate (https with tlsKey)' },
+  tlsKey: { type: 'string', describe: 'PEM private key' },
+  interval: { type: 'duration', default: '5m', min: 1000, describe: "the agents' probe interval, and how often IaC is reloaded" },
+  cycles: { type: 'int', min: 1, max: 100, default: 2, describe: 'evaluations a finding must hold to open, or be absent to resolve' },
+  debounce: { type: 'duration', default: '2s', describe: 'delay between a batch and the drift evaluation it triggers' },
+  freshness: { type: 'duration', describe: 'observations older than this count as unobserved (default 3 × interval)' },
+  discovery: { type: 'string', default: 'top', describe: 'discovery port spec probed on every host besides declared ports' },
+  neighbourhood: { type: 'int', min: 0, max: 1000, default: 10, describe: 'ports probed around every declared port (±N)' },
+  maxBatchBytes: { type: 'int', min: 1024, default: 32 * 1024 * 1024, describe: 'largest observation batch accepted (bytes)' },
+  logLevel: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  ...reportingSchema,
+} as const satisfies Schema;
+
+export type CollectorConfig = Infer<typeof collectorSchema>;
+
+/** Flags (camelCase keys, undefined when not given) over the file, validated at once. */
+export function collectorConfig(file: string | undefined, flags: Record<string, unknown>): CollectorConfig {
+  const fromFile = file ? loadConfigFile(file) : {};
+  const origin = file ? `${file} with flags` : 'collector flags';
+  const c = buildConfig(collectorSchema, fromFile, flags, origin);
+  const problems: string[] = [];
+  if (c.iac.length === 0) problems.push('iac: at least one IaC path is required (--iac PATH)');
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) problems.push('tlsKey: tlsCert and tlsKey go together');
+  try {
+    parsePortSpec(c.discovery);
+  } catch (err) {
+    problems.push(`discovery: ${(err as Error).message}`);
+  }
+  const port = Number(c.listen.slice(c.listen.lastIndexOf(':') + 1));
+  if (port > 65535) problems.push(`listen: port ${port} is out of range`);
+  problems.push(...reportingProblems(c));
+  if (problems.length > 0) throw new PortdriftError('PD_CONFIG_INVALID', `${origin} is invalid:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  return c;
+}
+
+export function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(i + 1)) };
+}

@@ -1,0 +1,134 @@
+// Composition of a running collector: store → model/lifecycle (Collector) → reports and alerts →
+// HTTP server. `startCollector` listens and returns a handle whose `stop` is the graceful
+// shutdown: stop accepting, finish in-flight requests, let the last evaluation end, close the
+// store. The CLI command (cli/commands/collector.ts) wires it to signals; tests call it directly.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { PortdriftError } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import type { CollectorConfig } from './config.js';
+import { splitListen } from './config.js';
+import { createServer } from './http/app.js';
+import { createReporting, type Reporting } from './report/config.js';
+import { LATE_FACTOR, Collector } from './service.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/types.js';
+
+export interface RunningCollector {
+  collector: Collector;
+  store: Store;
+  server: Server;
+  /** `http://127.0.0.1:7600` (the address actually bound; port 0 resolved). */
+  url: string;
+  reporting: Reporting;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  cwd: string;
+  log: Logger;
+  now?: () => number;
+}
+
+export async function startCollector(c: CollectorConfig, o: StartOptions): Promise<RunningCollector> {
+  const abs = (p: string) => resolve(o.cwd, p);
+  let tls: { cert: string; key: string } | undefined;
+  if (c.tlsCert && c.tlsKey) {
+    try {
+      tls = { cert: readFileSync(abs(c.tlsCert), 'utf8'), key: readFileSync(abs(c.tlsKey), 'utf8') };
+    } catch (err) {
+      throw new PortdriftError('PD_CONFIG_READ', `cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const store = new SqliteStore(abs(c.data));
+  const now = o.now ?? Date.now;
+  const iso = () => new Date(now()).toISOString();
+  let reporting: Reporting | null = null;
+  const collector = new Collector({
+    store,
+    log: o.log.child({ part: 'collector' }),
+    iac: { paths: c.iac, stateFiles: c.state, varFiles: c.varFile, clusterDomain: c.clusterDomain, cwd: o.cwd, ...(c.targets ? { targetsFile: c.targets } : {}) },
+    intervalMs: c.interval,
+    cycles: c.cycles,
+    debounceMs: c.debounce,
+    freshnessMs: c.freshness ?? LATE_FACTOR * c.interval,
+    discovery: c.discovery,
+    neighbourhood: c.neighbourhood,
+    now,
+    onTransition: (t, at) => reporting?.alerts?.notify({ type: t.event === 'resolved' ? 'resolved' : 'opened', finding: t.finding, at }),
+  });
+  try {
+    reporting = createReporting(c, {
+      dataFile: abs(c.data),
+      log: o.log,
+      cwd: o.cwd,
+      load: async (since, at) => {
+        const all = await collector.report({ status: 'all' });
+        const findings = all.findings.filter((f) => !f.resolvedAt || since === null || f.resolvedAt > since);
+        const agents = (await collector.agents()).map((a) => ({ name: a.name, lastSeen: a.lastSeen, intervalMs: a.intervalMs ?? c.interval }));
+        return { scope: c.reportScope, findings, coverage: { declared: all.summary.endpoints, observed: all.summary.observed }, agents, series: await store.openSeries(since, 3_600_000).then((s) => s.filter((p) => p.at <= at)) };
+      },
+    });
+    await collector.start();
+  } catch (err) {
+    await collector.stop();
+    await reporting?.stop();
+    await store.close();
+    throw err;
+  }
+  const server = createServer(
+    {
+      collector,
+      log: o.log.child({ part: 'http' }),
+      limits: { maxBatchBytes: c.maxBatchBytes, maxJsonBytes: 1024 * 1024 },
+      reports: reporting.reports ? { preview: () => reporting!.reports!.preview(), sendNow: () => reporting!.reports!.sendNow() } : null,
+      now: iso,
+    },
+    tls,
+  );
+  const { host, port } = splitListen(c.listen);
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(port, host, () => {
+        server.off('error', rej);
+        res();
+      });
+    });
+  } catch (err) {
+    await collector.stop();
+    await reporting.stop();
+    await store.close();
+    throw new PortdriftError('PD_USAGE', `cannot listen on ${c.listen}: ${(err as Error).message}`, { cause: err });
+  }
+  await reporting.reports?.start();
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `${tls ? 'https' : 'http'}://${shown}:${addr.port}`;
+  o.log.info({ url, data: abs(c.data), revision: collector.model?.revision }, 'collector listening');
+  let stopping: Promise<void> | null = null;
+  return {
+    collector,
+    store,
+    server,
+    url,
+    reporting,
+    stop() {
+      stopping ??= (async () => {
+        // Stop accepting; in-flight requests finish (their batches commit), idle sockets close.
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections();
+        const force = setTimeout(() => server.closeAllConnections(), 10_000);
+        await closed;
+        clearTimeout(force);
+        await collector.stop();
+        await reporting!.stop();
+        await store.close();
+        o.log.info('collector stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// The collector's HTTP application, apart from listening: createApp builds the request handler
+// and the node:http(s) server; the caller listens (tests on port 0). Every request is answered:
+// a route's JSON, or an error as PortdriftError.toJSON() with its catalogue status. Nothing a
+// client sends can crash the process: every handler runs inside one catch.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { PortdriftError } from '../../shared/errors.js';
+import { authorize } from './auth.js';
+import { BodyTooLarge } from './body.js';
+import { sendError } from './respond.js';
+import { match, type AppDeps, type Route } from './router.js';
+import { adminRoutes } from './routes/admin.js';
+import { agentRoutes } from './routes/agent.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { queryRoutes } from './routes/query.js';
+
+export const ROUTES: readonly Route[] = [...queryRoutes, ...agentRoutes, ...adminRoutes, ...metricsRoutes];
+
+export function createHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void (async () => {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://collector');
+      } catch {
+        throw new PortdriftError('PD_HTTP_BAD_REQUEST', 'the request target is not a URL');
+      }
+      const { route, params } = match(ROUTES, req.method ?? 'GET', url.pathname);
+      const token = await authorize(req, route.access, deps.collector.store, deps.now());
+      await route.handle({ req, res, url, params, token, deps });
+    })().catch((err) => {
+      if (err instanceof BodyTooLarge || (!req.complete && !(err instanceof PortdriftError && err.code === 'PD_HTTP_MEDIA_TYPE'))) {
+        // The rest of the body is not read: answer, then close the connection.
+        res.setHeader('connection', 'close');
+        res.once('finish', () => req.socket.destroySoon?.());
+      }
+      sendError(req, res, err, deps.log);
+    });
+  };
+}
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+export function createServer(deps: AppDeps, tls?: TlsFiles): Server {
+  const handler = createHandler(deps);
+  const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
+  // Slow clients cannot hold a request open forever; idle keep-alive sockets (agents) stay.
+  server.requestTimeout = 120_000;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n' + JSON.stringify(new PortdriftError('PD_HTTP_BAD_REQUEST', `malformed HTTP: ${(err as Error).message}`).toJSON()));
+    else socket.destroy();
+  });
+  return server;
+}

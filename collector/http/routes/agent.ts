@@ -1,0 +1,64 @@
+// The agent's routes: GET /v1/plan (ETag / If-None-Match) and POST /v1/observations (NDJSON,
+// Idempotency-Key = batch id, acknowledged only after the store committed the batch).
+import { PortdriftError } from '../../../shared/errors.js';
+import { checkCidr } from '../../../shared/scope.js';
+import { parseBatch } from '../../ingest/parse.js';
+import { readBody, requireMediaType } from '../body.js';
+import { sendJson } from '../respond.js';
+import type { Route } from '../router.js';
+
+const KEY = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
+
+/** Strong or weak, quoted or bare, a list or `*`: does If-None-Match name this ETag? */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const bare = etag.replace(/^W\//, '').replace(/^"|"$/g, '');
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '').replace(/^"|"$/g, '') === bare);
+}
+
+export const agentRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: /^\/v1\/plan$/,
+    access: 'agent',
+    async handle({ url, req, res, token, deps }) {
+      const scope = url.searchParams.getAll('scope');
+      const problems = scope.map((s, i) => [i, checkCidr(s)] as const).filter(([, p]) => p !== null).map(([i, p]) => `scope[${i}]: ${p}`);
+      if (problems.length > 0) throw new PortdriftError('PD_HTTP_BAD_REQUEST', `invalid scope:\n  ${problems.join('\n  ')}`, { details: { problems } });
+      const plan = await deps.collector.plan(token!.name, scope);
+      const etag = `"${plan.revision}"`;
+      if (etagMatches(req.headers['if-none-match'], etag)) {
+        res.writeHead(304, { etag, 'cache-control': 'no-cache' });
+        res.end();
+        return;
+      }
+      sendJson(res, 200, plan, { etag, 'cache-control': 'no-cache' });
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/v1\/observations$/,
+    access: 'agent',
+    async handle({ req, res, deps }) {
+      const key = req.headers['idempotency-key'];
+      if (typeof key !== 'string' || !KEY.test(key)) throw new PortdriftError('PD_IDEMPOTENCY_KEY', 'the Idempotency-Key header (the batch id) is missing or not a batch id');
+      requireMediaType(req, ['application/x-ndjson']);
+      const body = await readBody(req, deps.limits.maxBatchBytes);
+      let batch;
+      try {
+        batch = parseBatch(body.toString('utf8'));
+      } catch (err) {
+        deps.collector.counters.rejected++;
+        throw err;
+      }
+      if (batch.header.batchId !== key) {
+        deps.collector.counters.rejected++;
+        throw new PortdriftError('PD_IDEMPOTENCY_KEY', `Idempotency-Key ${JSON.stringify(key)} does not match the batch id ${JSON.stringify(batch.header.batchId)}`);
+      }
+      const r = await deps.collector.ingest(batch);
+      // 200 both times: the repeat is told so in a header, with the first answer as its body.
+      sendJson(res, 200, r.answer, r.replayed ? { 'idempotent-replayed': 'true' } : {});
+    },
+  },
+];

@@ -1,0 +1,52 @@
+// The plan one agent gets (GET /v1/plan): the declared hosts inside the agent's scope, their
+// declared listen ports first, and the discovery set (the curated TOP_PORTS plus the ±N
+// neighbourhood of every declared port, or whatever the collector is configured to use) as a
+// port spec. Scope: an IP-literal host is kept only when it lies inside one of the agent's
+// CIDRs; a DNS name is kept, because only the agent can resolve it from where it stands — the
+// agent checks every resolved address against its scope itself and never probes outside it.
+// The revision is a hash of the plan's content, so the ETag changes exactly when the plan does.
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { MAX_PORT, MIN_PORT, formatPortSpec, parsePortSpec } from '../../shared/ports.js';
+import { makeAdmit } from '../../shared/scope.js';
+import type { DeclaredModel, Plan, PlanTarget } from '../../shared/types.js';
+
+export interface PlanOptions {
+  intervalMs: number;
+  /** Base discovery set as a port spec (`top`, `all`, `22,80`, or '' for none). */
+  discovery: string;
+  /** Neighbourhood probed around every declared port (±N). */
+  neighbourhood: number;
+}
+
+export function planTargets(model: DeclaredModel, o: PlanOptions): PlanTarget[] {
+  const base = parsePortSpec(o.discovery);
+  const byHost = new Map<string, { declared: Set<number>; resources: Set<string> }>();
+  for (const e of model.endpoints) {
+    if (e.role !== 'listen' || e.host === null || e.protocol === 'udp') continue;
+    let t = byHost.get(e.host);
+    if (!t) byHost.set(e.host, (t = { declared: new Set(), resources: new Set() }));
+    t.declared.add(e.port);
+    t.resources.add(e.resource);
+  }
+  // Hosts known only from rules or resources still get discovery: undeclared ports there count.
+  for (const r of model.resources) for (const h of r.hosts) if (!byHost.has(h)) byHost.set(h, { declared: new Set(), resources: new Set([r.address]) });
+  for (const r of model.resources) for (const h of r.hosts) byHost.get(h)!.resources.add(r.address);
+  const out: PlanTarget[] = [];
+  for (const [host, t] of [...byHost].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const declared = [...t.declared].sort((a, b) => a - b);
+    const discovery = new Set(base);
+    for (const p of declared) for (let q = Math.max(MIN_PORT, p - o.neighbourhood); q <= Math.min(MAX_PORT, p + o.neighbourhood); q++) discovery.add(q);
+    for (const p of declared) discovery.delete(p);
+    out.push({ host, declared, discovery: formatPortSpec(discovery), resources: [...t.resources].sort() });
+  }
+  return out;
+}
+
+/** The agent's plan: targets filtered by its scope (CIDRs already validated by the caller). */
+export function planFor(agent: string, targets: readonly PlanTarget[], scope: readonly string[], intervalMs: number): Plan {
+  const admit = scope.length > 0 ? makeAdmit({ scope }) : null;
+  const kept = targets.filter((t) => isIP(t.host) === 0 || admit === null || admit(t.host) === null);
+  const revision = createHash('sha256').update(JSON.stringify([intervalMs, kept])).digest('hex').slice(0, 20);
+  return { version: 1, agent, revision, intervalMs, targets: kept };
+}

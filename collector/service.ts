@@ -1,0 +1,215 @@
+// The running collector, apart from HTTP: the declared model (loaded at start, on reload and on
+// the interval), plans, ingest, and the drift evaluation that feeds the finding lifecycle.
+// Evaluations are serialised and throttled: a batch marks the drift dirty and an evaluation runs
+// `debounceMs` later, however many batches arrive meanwhile, so ingest throughput does not pay
+// for one drift computation per batch.
+import { compareFindings, computeDrift } from '../shared/drift/index.js';
+import { PortdriftError } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import type { DriftReport, DriftSummary, Finding, FindingKind, Plan, PlanTarget, Severity } from '../shared/types.js';
+import { ackActive, evaluateLifecycle, type Transition } from './lifecycle/damping.js';
+import { activeIgnores, ignoreMatcher, withoutIgnored } from './lifecycle/ignores.js';
+import { loadModel, type IacSource, type LoadedModel } from './lifecycle/model.js';
+import { driftObservations } from './lifecycle/observations.js';
+import { planFor, planTargets } from './lifecycle/plan.js';
+import type { AgentRecord, IngestResult, ParsedBatch, Store, StoredFinding } from './store/types.js';
+
+export interface CollectorOptions {
+  store: Store;
+  iac: IacSource;
+  log: Logger;
+  /** The agents' probe interval (in every plan), and how often IaC is reloaded. */
+  intervalMs: number;
+  /** Consecutive evaluations a finding must hold to open, or be absent to resolve. */
+  cycles: number;
+  debounceMs: number;
+  /** Observations older than this are ignored by the drift engine (→ unobserved). */
+  freshnessMs: number;
+  discovery: string;
+  neighbourhood: number;
+  now?: () => number;
+  /** Called for every finding that opened, reopened or resolved (alerts). */
+  onTransition?: (t: Transition, at: string) => void;
+  /** Loads the model; tests and the CLI use the extractor (default). */
+  load?: (src: IacSource) => Promise<LoadedModel>;
+}
+
+export interface FindingQuery {
+  status?: 'open' | 'resolved' | 'all';
+  kind?: FindingKind;
+  severity?: Severity;
+}
+
+export interface AgentView extends AgentRecord {
+  late: boolean;
+}
+
+/** An agent is late after three missed intervals (operations.md §6). */
+export const LATE_FACTOR = 3;
+
+export class Collector {
+  private loaded: LoadedModel | null = null;
+  private targets: PlanTarget[] = [];
+  private lastSummary: DriftSummary | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private stopped = false;
+  private readonly now: () => number;
+  readonly counters = { batches: 0, replayed: 0, observations: 0, rejected: 0, evaluations: 0, evaluationErrors: 0, reloads: 0, reloadErrors: 0 };
+
+  constructor(readonly o: CollectorOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  get store(): Store {
+    return this.o.store;
+  }
+
+  get model(): LoadedModel | null {
+    return this.loaded;
+  }
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  /** Load the model (an unreadable IaC at start is an error) and evaluate once; then reload on the interval. */
+  async start(): Promise<void> {
+    await this.reload();
+    this.reloadTimer = setInterval(() => void this.reload().catch(() => undefined), this.o.intervalMs);
+    this.reloadTimer.unref();
+  }
+
+  /** Reload the IaC. On failure the previous model stays in force and the error is thrown. */
+  async reload(): Promise<LoadedModel> {
+    let next: LoadedModel;
+    try {
+      next = await (this.o.load ?? loadModel)(this.o.iac);
+    } catch (err) {
+      this.counters.reloadErrors++;
+      this.o.log.error({ err: (err as Error).message, code: (err as PortdriftError).code }, 'IaC reload failed; the previous model stays in force');
+      throw err;
+    }
+    const changed = next.revision !== this.loaded?.revision;
+    this.loaded = next;
+    this.counters.reloads++;
+    await this.refreshTargets();
+    if (changed) this.o.log.info({ revision: next.revision, resources: next.model.resources.length, endpoints: next.model.endpoints.length, problems: next.model.problems.length }, 'IaC loaded');
+    await this.evaluateNow();
+    return next;
+  }
+
+  /** Recompute plan targets (after a reload or a change of ignore rules). */
+  async refreshTargets(): Promise<void> {
+    if (!this.loaded) return;
+    const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), this.iso()));
+    this.targets = planTargets(withoutIgnored(this.loaded.model, m), { intervalMs: this.o.intervalMs, discovery: this.o.discovery, neighbourhood: this.o.neighbourhood });
+  }
+
+  async plan(agent: string, scope: readonly string[]): Promise<Plan> {
+    const plan = planFor(agent, this.targets, scope, this.o.intervalMs);
+    await this.o.store.notePlanServed(agent, this.o.intervalMs, this.iso());
+    return plan;
+  }
+
+  async ingest(batch: ParsedBatch): Promise<IngestResult> {
+    const r = await this.o.store.ingestBatch(batch, this.iso());
+    if (r.replayed) this.counters.replayed++;
+    else {
+      this.counters.batches++;
+      this.counters.observations += batch.observations.length;
+      this.scheduleEvaluation();
+    }
+    return r;
+  }
+
+  private scheduleEvaluation(): void {
+    this.dirty = true;
+    if (this.timer || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.evaluateNow().catch(() => undefined);
+    }, this.o.debounceMs);
+    this.timer.unref();
+  }
+
+  /** Run one evaluation (after any running one). Errors are logged and counted, and rethrown. */
+  evaluateNow(): Promise<void> {
+    const run = this.chain.then(() => this.evaluate());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves when no evaluation is scheduled or running (tests, shutdown). */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        await this.evaluateNow().catch(() => undefined);
+      }
+      await this.chain;
+      if (!this.timer) return;
+    }
+  }
+
+  private async evaluate(): Promise<void> {
+    if (!this.loaded || this.stopped) return;
+    this.dirty = false;
+    const now = this.iso();
+    try {
+      const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
+      const model = withoutIgnored(this.loaded.model, m);
+      const [stored, sweeps] = await Promise.all([this.o.store.observations(), this.o.store.sweeps()]);
+      const report = computeDrift(model, driftObservations(model, stored, sweeps), { now, freshnessMs: this.o.freshnessMs });
+      const current = report.findings.filter((f) => !m.finding(f));
+      const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, { now, cycles: this.o.cycles, revision: this.loaded.revision });
+      await this.o.store.applyEvaluation(write);
+      this.lastSummary = report.summary;
+      this.counters.evaluations++;
+      for (const t of transitions) {
+        this.o.log.info({ finding: t.finding.id, kind: t.finding.kind, event: t.event, resource: t.finding.resource, host: t.finding.host, port: t.finding.port }, `finding ${t.event}`);
+        this.o.onTransition?.(t, now);
+      }
+    } catch (err) {
+      this.counters.evaluationErrors++;
+      this.o.log.error({ err: (err as Error).message }, 'drift evaluation failed');
+      throw err;
+    }
+  }
+
+  /** Findings in the DriftReport shape of `scan --format json`; acknowledged findings stay listed. */
+  async report(q: FindingQuery = {}): Promise<DriftReport> {
+    const now = this.iso();
+    const status = q.status ?? 'open';
+    const rows = (await this.o.store.findings()).filter((r) => r.status !== 'pending' && (status === 'all' || r.status === status));
+    const findings = rows.map((r) => present(r, now)).filter((f) => (!q.kind || f.kind === q.kind) && (!q.severity || f.severity === q.severity));
+    const byKind: DriftSummary['byKind'] = {};
+    for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+    const base = this.lastSummary ?? { resources: this.loaded?.model.resources.length ?? 0, endpoints: this.loaded?.model.endpoints.length ?? 0, observed: 0 };
+    return { version: 1, generatedAt: now, summary: { resources: base.resources, endpoints: base.endpoints, observed: base.observed, findings: findings.length, byKind }, findings: findings.sort(compareFindings) };
+  }
+
+  async agents(): Promise<AgentView[]> {
+    const now = this.now();
+    return (await this.o.store.agents()).map((a) => ({ ...a, late: now - Date.parse(a.lastSeen) > LATE_FACTOR * (a.intervalMs ?? this.o.intervalMs) }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.reloadTimer);
+    this.timer = undefined;
+    await this.chain;
+  }
+}
+
+/** A stored finding as the API shows it: the ack only while active, resolvedAt only once resolved. */
+export function present(r: StoredFinding, now: string): Finding {
+  const { resolvedAt, ...rest } = r.finding;
+  const f: Finding = { ...rest, ack: ackActive(r, now) ? r.ack : null };
+  if (r.status === 'resolved') f.resolvedAt = resolvedAt ?? null;
+  return f;
+}
