@@ -129,6 +129,8 @@ export const scanCommand: CommandFactory = (ctx, setExit) =>
       ctx.err(notCheckedNote(model));
 
       const targets = scanTargets(model, discovery ? { discovery } : {});
+      // An empty result must not read as "in sync" when nothing could be looked at.
+      if (targets.length === 0) ctx.err('portdrift: nothing to probe: no resource of the IaC is placed on a host (give its hosts with --state or --targets)\n');
       const run = await probeTargets(targets, {
         admit: (ip) => admit(ip),
         ...(concurrency !== undefined ? { concurrency } : {}),

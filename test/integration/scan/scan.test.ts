@@ -138,6 +138,20 @@ describe('portdrift scan on loopback', () => {
     }
   });
 
+  it('says so on stderr when no resource is placed on a host, and checks nothing', async () => {
+    const bare = mkdtempSync(join(tmpdir(), 'pd-scan-bare-'));
+    try {
+      writeFileSync(join(bare, 'rds.tf'), `resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = ${b}\n}\n`);
+      const r = await run(['scan', '.', '--format', 'json'], bare);
+      expect(r.code).toBe(0);
+      expect(r.err).toContain('portdrift: not checked: 1 listen endpoint without a known host');
+      expect(r.err).toContain('portdrift: nothing to probe: no resource of the IaC is placed on a host');
+      expect((JSON.parse(r.out) as DriftReport).summary).toEqual({ resources: 1, endpoints: 0, observed: 0, findings: 0, byKind: {} });
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
   it('reports bad arguments before probing anything: exit 1 naming the flag', async () => {
     const ports = await scan('--ports', '70000');
     expect(ports.code).toBe(1);
