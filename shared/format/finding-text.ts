@@ -24,7 +24,8 @@ export function byKindText(report: DriftReport): string {
 export function summaryText(report: DriftReport): string {
   const s = report.summary;
   const checked = `${s.resources} resource${s.resources === 1 ? '' : 's'}, ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} checked, ${s.observed} observed`;
-  if (s.findings === 0) return `No drift: ${checked}.`;
+  // Zero findings over zero checks is not "in sync": say that nothing was checked.
+  if (s.findings === 0) return s.endpoints === 0 ? `Nothing checked: ${checked} (no declared listen endpoint has a known host).` : `No drift: ${checked}.`;
   const acked = report.findings.filter((f) => f.ack).length;
   return `${s.findings} finding${s.findings === 1 ? '' : 's'} (${byKindText(report)})${acked ? `, ${acked} acknowledged` : ''}; ${checked}.`;
 }

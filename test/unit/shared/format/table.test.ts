@@ -48,5 +48,7 @@ describe('table format', () => {
 
   it('says "No drift" with the counts when there is nothing', () => {
     expect(formatTable(report([]))).toBe('No drift: 12 resources, 31 endpoints checked, 30 observed.\n');
+    const nothing = { ...report([]), summary: { resources: 2, endpoints: 0, observed: 0, findings: 0, byKind: {} } };
+    expect(formatTable(nothing)).toBe('Nothing checked: 2 resources, 0 endpoints checked, 0 observed (no declared listen endpoint has a known host).\n');
   });
 });
