@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliContext } from '../../../cli/context.js';
+import { runCli } from '../../../cli/program.js';
 import type { DriftReport } from '../../../shared/types.js';
 import { run } from '../cli/run.js';
 import { type Block, reserveBlock } from './loopback.js';
@@ -119,6 +121,21 @@ describe('portdrift scan on loopback', () => {
     expect(junit).toMatch(/^<\?xml/);
     expect(junit).toMatch(/<testsuites name="portdrift" tests="5" failures="3"/);
     expect(junit).toContain(`name="moved ${host}:${b} → ${b + 2}" file="rds.tf" line="3"`);
+  });
+
+  it('on a terminal: table by default, severity in colour unless NO_COLOR is set', async () => {
+    const tty = async (env: Record<string, string>) => {
+      let out = '';
+      const ctx: CliContext = { out: (t) => void (out += t), err: () => undefined, stdoutIsTTY: true, stderrIsTTY: false, env, cwd: dir, shutdown: new Promise(() => undefined), onReload: () => () => undefined };
+      return { code: await runCli(args, ctx), out };
+    };
+    const coloured = await tty({});
+    expect(coloured.code).toBe(2);
+    expect(coloured.out).toMatch(/^SEVERITY\s+KIND/);
+    expect(coloured.out).toMatch(/^\u001b\[31mHIGH\u001b\[0m\s+moved/m);
+    const plain = await tty({ NO_COLOR: '1' });
+    expect(plain.out).toMatch(/^SEVERITY\s+KIND/);
+    expect(plain.out).not.toMatch(/\u001b/);
   });
 
   it('refuses link-local and cloud-metadata addresses: never probed, reported unobserved with the reason', async () => {
