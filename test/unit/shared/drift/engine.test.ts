@@ -120,6 +120,15 @@ describe('computeDrift: choosing the moved candidate', () => {
     expect(kinds(r.findings)).toEqual([`missing:${H}:5432`, `undeclared:${H}:5433`]);
   });
 
+  it('http and https count as one service family; a port that expects nothing ignores fingerprints', () => {
+    const web = model([resource('lb', [H])], [listen('lb', H, 8443)]);
+    const r = computeDrift(web, [obs(H, 8443, 'closed'), obs(H, 8450, 'open'), obs(H, 9443, 'open', { service: 'http' })], { now: NOW });
+    expect(kinds(r.findings)[0]).toBe(`moved:${H}:8443>9443`);
+    const odd = model([resource('svc', [H])], [listen('svc', H, 25432)]);
+    const o = computeDrift(odd, [obs(H, 25432, 'closed'), obs(H, 25433, 'open', { service: 'ssh' })], { now: NOW });
+    expect(kinds(o.findings)).toEqual([`moved:${H}:25432>25433`]);
+  });
+
   it('a candidate explains at most one declared port; the nearer pair wins', () => {
     const m = model([resource('svc', [H])], [listen('svc', H, 8080), listen('svc', H, 8090)]);
     const r = computeDrift(m, [obs(H, 8080, 'closed'), obs(H, 8090, 'closed'), obs(H, 8088, 'open')], { now: NOW });
@@ -203,6 +212,12 @@ describe('computeDrift: port ranges', () => {
     const r = computeDrift(m, [...many(H, [8000, 8005, 8010], 'closed'), obs(H, 8011, 'open')], { now: NOW });
     expect(kinds(r.findings)).toEqual([`missing:${H}:8000`, `undeclared:${H}:8011`]);
     expect(r.findings[0]!.message).toBe('compose:web declares ports 8000-8010 but all are closed on 10.0.1.5');
+  });
+
+  it('a range open nowhere and filtered somewhere is unreachable', () => {
+    const r = computeDrift(m, [obs(H, 8000, 'closed'), obs(H, 8001, 'filtered')], { now: NOW });
+    expect(kinds(r.findings)).toEqual([`unreachable:${H}:8000`]);
+    expect(r.findings[0]!.message).toContain('declares ports 8000-8010');
   });
 
   it('a range with no observation is unobserved', () => {
