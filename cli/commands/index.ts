@@ -3,6 +3,11 @@
 import type { Command } from 'commander';
 import type { CliContext, ExitCode } from '../context.js';
 import { collectorCommand } from './collector.js';
+import { tokenCommand } from './token.js';
+import { driftCommand } from './drift.js';
+import { agentsCommand } from './agents.js';
+import { historyCommand } from './history.js';
+import { ackCommand } from './ack.js';
 import { extractCommand } from './extract.js';
 import { fixCommand } from './fix.js';
 import { probeCommand } from './probe.js';
@@ -18,4 +23,9 @@ export const commands: CommandFactory[] = [
   fixCommand,
   reportCommand,
   collectorCommand,
+  tokenCommand,
+  driftCommand,
+  agentsCommand,
+  historyCommand,
+  ackCommand,
 ];

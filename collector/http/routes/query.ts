@@ -3,6 +3,7 @@
 import { PortdriftError } from '../../../shared/errors.js';
 import type { FindingKind, Severity } from '../../../shared/types.js';
 import { FINDING_KINDS } from '../../../shared/drift/index.js';
+import { toDriftJson } from '../../../shared/format/json.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
@@ -41,7 +42,7 @@ export const queryRoutes: Route[] = [
       const status = oneOf(url, 'status', ['open', 'resolved', 'all'] as const);
       const kind = oneOf<FindingKind>(url, 'kind', FINDING_KINDS);
       const severity = oneOf(url, 'severity', SEVERITIES);
-      sendJson(res, 200, await deps.collector.report({ ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(severity ? { severity } : {}) }));
+      sendJson(res, 200, toDriftJson(await deps.collector.report({ ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(severity ? { severity } : {}) })));
     },
   },
   {

@@ -1,0 +1,65 @@
+// The query commands' client of the collector (drift, agents, history, ack): Node's global
+// fetch (undici's one home is the agent's transport). `--collector URL` (default
+// http://127.0.0.1:7600, or PORTDRIFT_COLLECTOR), `--token` or PORTDRIFT_TOKEN. A collector
+// that cannot be reached is PD_COLLECTOR_UNREACHABLE naming the URL; an error answer is
+// PD_COLLECTOR_RESPONSE with the collector's own code and message.
+import { Command, Option } from 'commander';
+import { PortdriftError } from '../shared/errors.js';
+import type { CliContext } from './context.js';
+
+export const DEFAULT_COLLECTOR = 'http://127.0.0.1:7600';
+
+export interface ClientOptions {
+  collector?: string;
+  token?: string;
+}
+
+export function withClientOptions(cmd: Command): Command {
+  return cmd
+    .option('--collector <url>', `collector URL (default ${DEFAULT_COLLECTOR}, or PORTDRIFT_COLLECTOR)`)
+    .addOption(new Option('--token <token>', 'API token (or PORTDRIFT_TOKEN)'));
+}
+
+export async function callCollector(ctx: CliContext, opts: ClientOptions, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  const base = opts.collector ?? ctx.env.PORTDRIFT_COLLECTOR ?? DEFAULT_COLLECTOR;
+  let url: URL;
+  try {
+    url = new URL(path, base.endsWith('/') ? base : `${base}/`);
+  } catch {
+    throw new PortdriftError('PD_USAGE', `--collector ${JSON.stringify(base)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PortdriftError('PD_USAGE', `--collector must be an http(s) URL, got ${base}`);
+  const token = opts.token ?? ctx.env.PORTDRIFT_TOKEN;
+  if (!token) throw new PortdriftError('PD_USAGE', `${method} ${url.pathname}: give --token or set PORTDRIFT_TOKEN (create one with \`portdrift token create\`)`);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: { accept: 'application/json', authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error & { code?: string } }).cause;
+    throw new PortdriftError('PD_COLLECTOR_UNREACHABLE', `cannot reach the collector at ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new PortdriftError('PD_COLLECTOR_RESPONSE', `${method} ${url.pathname}: the collector at ${url.origin} answered HTTP ${res.status}, not JSON`);
+  }
+  if (!res.ok) {
+    const e = (parsed as { error?: { code?: string; message?: string } }).error;
+    throw new PortdriftError('PD_COLLECTOR_RESPONSE', `${method} ${url.pathname}: HTTP ${res.status}${e ? `: ${e.message} [${e.code}]` : ''}`, { details: { status: res.status, ...(e?.code ? { code: e.code } : {}) } });
+  }
+  return parsed;
+}
+
+/** Aligned columns for the table format. */
+export function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}

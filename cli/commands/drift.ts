@@ -1,0 +1,37 @@
+// `portdrift drift`: the collector's findings in any finding format, with scan's exit codes
+// (0 nothing at or above --fail-on, 2 findings, 1 error). The JSON is the same document as
+// `scan --format json` (shared/format/json.ts).
+import { Command, Option } from 'commander';
+import { exitCodeFor, parseFailOn, SEVERITIES } from '../../shared/drift/fail-on.js';
+import { FINDING_KINDS } from '../../shared/drift/index.js';
+import { PortdriftError } from '../../shared/errors.js';
+import { FINDING_FORMATS, type FindingFormat, formatFindings } from '../../shared/format/findings.js';
+import type { DriftReport } from '../../shared/types.js';
+import { callCollector, withClientOptions, type ClientOptions } from '../collector-client.js';
+import type { CommandFactory } from './index.js';
+
+interface DriftOptions extends ClientOptions {
+  format?: FindingFormat;
+  failOn?: string;
+  status: 'open' | 'resolved' | 'all';
+  kind?: string;
+  severity?: string;
+}
+
+export const driftCommand: CommandFactory = (ctx, setExit) =>
+  withClientOptions(new Command('drift').description("the collector's findings (exit 0 none, 2 findings, 1 error)"))
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices([...FINDING_FORMATS]))
+    .option('--fail-on <kind|severity>', 'exit 2 only for findings of this kind or at or above this severity; default: any')
+    .addOption(new Option('--status <status>', 'which findings').choices(['open', 'resolved', 'all']).default('open'))
+    .addOption(new Option('--kind <kind>', 'only this kind').choices([...FINDING_KINDS]))
+    .addOption(new Option('--severity <severity>', 'only this severity').choices([...SEVERITIES]))
+    .action(async (opts: DriftOptions) => {
+      const failOn = parseFailOn(opts.failOn);
+      const q = new URLSearchParams({ status: opts.status, ...(opts.kind ? { kind: opts.kind } : {}), ...(opts.severity ? { severity: opts.severity } : {}) });
+      const report = (await callCollector(ctx, opts, 'GET', `v1/findings?${q}`)) as DriftReport;
+      if (report?.version !== 1 || !Array.isArray(report.findings)) throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'GET /v1/findings: not a version 1 drift report');
+      const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
+      ctx.out(formatFindings(report, format, { color: format === 'table' && ctx.stdoutIsTTY && ctx.env.NO_COLOR === undefined }));
+      // Resolved findings are history, not drift: only open ones decide the exit code.
+      setExit(exitCodeFor({ ...report, findings: report.findings.filter((f) => !f.resolvedAt) }, failOn));
+    });

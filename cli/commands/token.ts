@@ -1,0 +1,64 @@
+// `portdrift token create|list|revoke --data FILE`: API tokens, on the store file directly (the
+// collector need not run; SQLite's busy timeout lets both write the file). A new token is
+// printed once, on stdout; only its SHA-256 is stored.
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { SqliteStore } from '../../collector/store/sqlite.js';
+import { ROLES, type Role } from '../../collector/store/types.js';
+import { PortdriftError } from '../../shared/errors.js';
+import { table } from '../collector-client.js';
+import type { CliContext } from '../context.js';
+import type { CommandFactory } from './index.js';
+
+const NAME = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
+
+async function withStore<T>(ctx: CliContext, data: string, mustExist: boolean, fn: (s: SqliteStore) => Promise<T>): Promise<T> {
+  const store = new SqliteStore(resolve(ctx.cwd, data), { mustExist });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const dataOption = () => new Option('--data <file>', 'the collector store (SQLite file)').default('./portdrift.db');
+
+export const tokenCommand: CommandFactory = (ctx, setExit) => {
+  const cmd = new Command('token').description('create, list and revoke API tokens (on the store file directly)');
+  cmd
+    .command('create')
+    .description('create a token and print it once')
+    .addOption(dataOption())
+    .addOption(new Option('--role <role>', 'agent (plan + observations), reader (queries), admin (ack, ignores, reload, reports)').choices([...ROLES]).makeOptionMandatory())
+    .requiredOption('--name <name>', 'who or what holds it (an agent token: the agent name)')
+    .action(async (opts: { data: string; role: Role; name: string }) => {
+      if (!NAME.test(opts.name)) throw new PortdriftError('PD_USAGE', `--name ${JSON.stringify(opts.name)}: letters, digits and ._:@/+- only, at most 200`);
+      const { token, record } = await withStore(ctx, opts.data, false, (s) => s.createToken({ name: opts.name, role: opts.role, now: new Date().toISOString() }));
+      ctx.out(`${token}\n`);
+      ctx.err(`created ${record.role} token ${record.id} for ${record.name}; it is shown only now, store it safely\n`);
+      setExit(0);
+    });
+  cmd
+    .command('list')
+    .description('list tokens (never their secrets)')
+    .addOption(dataOption())
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(['table', 'json']))
+    .action(async (opts: { data: string; format?: 'table' | 'json' }) => {
+      const tokens = await withStore(ctx, opts.data, true, (s) => s.listTokens());
+      const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
+      if (format === 'json') ctx.out(`${JSON.stringify({ tokens }, null, 2)}\n`);
+      else ctx.out(table(['ID', 'NAME', 'ROLE', 'CREATED', 'LAST USED', 'REVOKED'], tokens.map((t) => [t.id, t.name, t.role, t.createdAt, t.lastUsedAt ?? '-', t.revokedAt ?? '-'])));
+      setExit(0);
+    });
+  cmd
+    .command('revoke')
+    .description('revoke a token by id or name; requests with it are refused at once')
+    .argument('<id-or-name>')
+    .addOption(dataOption())
+    .action(async (which: string, opts: { data: string }) => {
+      const t = await withStore(ctx, opts.data, true, (s) => s.revokeToken(which, new Date().toISOString()));
+      ctx.err(`revoked ${t.role} token ${t.id} (${t.name})\n`);
+      setExit(0);
+    });
+  return cmd;
+};

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateLifecycle } from '../../../../collector/lifecycle/damping.js';
+import type { StoredFinding } from '../../../../collector/store/types.js';
+import type { Finding } from '../../../../shared/types.js';
+
+const f = (id: string): Finding => ({ id, kind: 'missing', severity: 'high', resource: 'r', source: null, host: 'h', port: 1, state: 'closed', agent: 'a', firstSeen: 'x', lastSeen: 'x', message: 'm', suggestion: 's', ack: null });
+const t = (i: number) => new Date(Date.UTC(2026, 11, 1, 10, i)).toISOString();
+
+/** Run evaluations with the given presence pattern; return the status after each and the events. */
+function run(pattern: boolean[], cycles: number, ack?: StoredFinding['ack']): { statuses: string[]; events: string[]; last: StoredFinding[] } {
+  let state: StoredFinding[] = [];
+  const statuses: string[] = [];
+  const events: string[] = [];
+  pattern.forEach((present, i) => {
+    const { write, transitions } = evaluateLifecycle(state, present ? [f('f1')] : [], { now: t(i), cycles, revision: 'r' });
+    const byId = new Map(state.map((s) => [s.finding.id, s]));
+    for (const u of write.upsert) byId.set(u.finding.id, u);
+    for (const id of write.remove) byId.delete(id);
+    state = [...byId.values()];
+    if (ack && i === 1) state = state.map((s) => ({ ...s, ack, finding: { ...s.finding, ack } }));
+    statuses.push(state[0]?.status ?? '-');
+    events.push(...transitions.map((x) => x.event), ...write.history.filter((h) => h.event === 'unacknowledged').map(() => 'unacknowledged'));
+  });
+  return { statuses, events, last: state };
+}
+
+describe('finding lifecycle with damping', () => {
+  it('opens only after N consecutive evaluations, and a single blip never opens', () => {
+    expect(run([true, false, true, false], 2).statuses).toEqual(['pending', '-', 'pending', '-']);
+    const r = run([true, true, true], 2);
+    expect(r.statuses).toEqual(['pending', 'open', 'open']);
+    expect(r.events).toEqual(['opened']);
+    expect(r.last[0]!.finding).toMatchObject({ firstSeen: t(0), lastSeen: t(2) });
+  });
+
+  it('resolves only after N consecutive absences; a short gap keeps it open', () => {
+    expect(run([true, true, false, true, false, false], 2).statuses).toEqual(['pending', 'open', 'open', 'open', 'open', 'resolved']);
+    const r = run([true, true, false, false], 2);
+    expect(r.events).toEqual(['opened', 'resolved']);
+    expect(r.last[0]!.finding.resolvedAt).toBe(t(3));
+  });
+
+  it('reopens a resolved finding after N evaluations, keeping it resolved in between', () => {
+    const r = run([true, true, false, false, true, true], 2);
+    expect(r.statuses).toEqual(['pending', 'open', 'open', 'resolved', 'resolved', 'open']);
+    expect(r.events).toEqual(['opened', 'resolved', 'reopened']);
+    expect(r.last[0]!.finding.resolvedAt).toBeNull();
+  });
+
+  it('with cycles = 1 opens and resolves at once', () => {
+    expect(run([true, false], 1).events).toEqual(['opened', 'resolved']);
+  });
+
+  it('drops an expired acknowledgement with a history row, keeps an active one', () => {
+    const expired = run([true, true, true, true], 2, { by: 'ops', reason: 'x', at: t(1), expiresAt: t(2) });
+    expect(expired.last[0]!.ack).toBeNull();
+    expect(expired.events).toContain('unacknowledged');
+    const active = run([true, true, true], 2, { by: 'ops', reason: 'x', at: t(1), expiresAt: null });
+    expect(active.last[0]!.ack).toMatchObject({ by: 'ops' });
+  });
+});
