@@ -5,6 +5,7 @@ import type { CliContext, ExitCode } from '../context.js';
 import { collectorCommand } from './collector.js';
 import { tokenCommand } from './token.js';
 import { driftCommand } from './drift.js';
+import { agentCommand } from './agent.js';
 import { agentsCommand } from './agents.js';
 import { historyCommand } from './history.js';
 import { ackCommand } from './ack.js';
@@ -23,6 +24,7 @@ export const commands: CommandFactory[] = [
   fixCommand,
   reportCommand,
   collectorCommand,
+  agentCommand,
   tokenCommand,
   driftCommand,
   agentsCommand,

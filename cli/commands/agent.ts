@@ -1,0 +1,83 @@
+// `portdrift agent [--config F] [flags]`: run an agent. This file only composes: config
+// (agent/daemon/config.ts, every key also a flag) → logger, scope check, spool and plan cache,
+// collector client, probe engine → the cycle (agent/daemon/loop.ts) until SIGTERM/SIGINT.
+import { hostname } from 'node:os';
+import { Command } from 'commander';
+import { probeTargets } from '../../agent/probe/index.js';
+import { resolveAgentConfig, agentSchema } from '../../agent/daemon/config.js';
+import { readListeners } from '../../agent/daemon/listeners.js';
+import { runAgentLoop, type ProbeFn } from '../../agent/daemon/loop.js';
+import { directoryPlanCache, memoryPlanCache } from '../../agent/daemon/plan-cache.js';
+import { DirectorySpool, MemorySpool } from '../../agent/daemon/spool.js';
+import { CollectorClient } from '../../agent/daemon/transport.js';
+import { loadConfigFile } from '../../shared/config.js';
+import { createLogger } from '../../shared/log.js';
+import { checkCidr, makeAdmit } from '../../shared/scope.js';
+import { VERSION } from '../../shared/version.js';
+import { encodeRecords } from '../../shared/wire.js';
+import { addSchemaOptions, schemaFlags } from '../config-flags.js';
+import type { CommandFactory } from './index.js';
+
+export const agentCommand: CommandFactory = (ctx, setExit) =>
+  addSchemaOptions(
+    new Command('agent')
+      .description('run an agent: pull the plan, probe inside --scope only, stream observations to the collector (no listening port)')
+      .option('--config <file>', 'YAML config file; every key is also a flag, flags win'),
+    agentSchema,
+  ).action(async (opts: Record<string, unknown>) => {
+    const configFile = typeof opts.config === 'string' ? opts.config : undefined;
+    const settings = resolveAgentConfig({
+      file: configFile ? loadConfigFile(configFile) : {},
+      flags: schemaFlags(opts, agentSchema),
+      env: ctx.env,
+      hostname: hostname(),
+      checkCidr,
+      origin: configFile ?? 'agent configuration',
+    });
+    const logger = createLogger({ level: settings.logLevel, name: 'portdrift-agent' });
+    // Checked after DNS for every address the engine is about to probe; the plan is never trusted.
+    const admit = makeAdmit({ scope: settings.scope });
+    const limits = { maxBatches: settings.spoolMax, maxBytes: settings.spoolMaxBytes };
+    const spool = settings.spool ? new DirectorySpool(settings.spool, limits) : new MemorySpool(limits);
+    const planCache = settings.spool ? directoryPlanCache(settings.spool) : memoryPlanCache();
+    const collector = new CollectorClient({
+      url: settings.collector,
+      token: settings.token,
+      userAgent: `portdrift-agent/${VERSION}`,
+      logger,
+      ...(settings.caFile ? { caFile: settings.caFile } : {}),
+    });
+    const probe: ProbeFn = (targets, signal) =>
+      probeTargets(targets, {
+        signal,
+        admit: (ip) => admit(ip),
+        ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
+        ...(settings.timeout !== undefined ? { timeoutMs: settings.timeout } : {}),
+        ...(settings.retries !== undefined ? { retries: settings.retries } : {}),
+        ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
+      });
+    logger.info({ agent: settings.name, version: VERSION, collector: settings.collector, scope: settings.scope, spool: spool.location }, 'agent starting');
+    try {
+      await runAgentLoop({
+        settings: {
+          name: settings.name,
+          scope: settings.scope,
+          listeners: settings.listeners,
+          stopGrace: settings.stopGrace,
+          flushTimeout: settings.flushTimeout,
+          ...(settings.interval !== undefined ? { interval: settings.interval } : {}),
+        },
+        collector,
+        spool,
+        planCache,
+        probe,
+        encode: encodeRecords,
+        readListeners: () => readListeners(),
+        logger,
+        stop: ctx.shutdown,
+      });
+    } finally {
+      await collector.close();
+    }
+    setExit(0);
+  });
