@@ -75,6 +75,15 @@ const STARTS_PER_PUMP = 512;
 const LOCAL_TRIES = 50;
 /** Local failures in a row with nothing in flight: the prober cannot work here at all. */
 const LOCAL_STALL_LIMIT = 200;
+/**
+ * Probes answered within a few ms need only a small window to keep the CPU busy, and a large
+ * one makes each loop iteration slower (more sockets to create, poll and close per turn, worse
+ * locality): on loopback 64–256 in flight beat 4096 by 20–30 %. Probes still unanswered after
+ * OLD_MS are likely filtered and only wait, so each of them adds a slot on top of the base:
+ * the window grows to the budget exactly when probes are slow.
+ */
+const BASE_WINDOW = 128;
+const OLD_MS = 20;
 /** Drop ratio (EWMA over first tries) above which an address's cwnd halves per timeout (nmap: 30 %). */
 const DROP_RATIO = 0.3;
 const DROP_ALPHA = 1 / 16;
@@ -154,6 +163,9 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
     let window = W;
     let windowGrowth = 0;
     let inflight = 0;
+    /** Probes in flight older than OLD_MS at the last tick. */
+    let oldInflight = 0;
+    const base = Math.min(W, BASE_WINDOW);
     let rr = 0;
     let active = H.filter((h) => (h.isActive = h.n > 0));
     let settled = 0;
@@ -212,7 +224,7 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
       let now = performance.now();
       if (now < stallUntil) return;
       let starts = 0;
-      while (inflight < window && active.length > 0) {
+      while (inflight < Math.min(window, base + oldInflight) && active.length > 0) {
         if (starts >= STARTS_PER_PUMP) {
           if (!pumpQueued) {
             pumpQueued = true;
@@ -389,11 +401,15 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
       const now = performance.now();
       const fallback = group.samples > 0 ? group.timeout() : s.timeoutCapMs;
       for (const h of active) h.timeoutMs = h.rtt.timeout(fallback);
+      let old = 0;
       for (let slot = 0; slot < W; slot++) {
         const hi = slotHost[slot]!;
         if (hi < 0) continue;
-        if (now - slotStart[slot]! >= H[hi]!.timeoutMs) pendingVerdicts.push(slot, slotGen[slot]!);
+        const age = now - slotStart[slot]!;
+        if (age >= OLD_MS) old++;
+        if (age >= H[hi]!.timeoutMs) pendingVerdicts.push(slot, slotGen[slot]!);
       }
+      oldInflight = old;
       if (pendingVerdicts.length > 0 && !verdictQueued) {
         verdictQueued = true;
         setImmediate(verdicts);
