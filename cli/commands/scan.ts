@@ -131,12 +131,18 @@ export const scanCommand: CommandFactory = (ctx, setExit) =>
       const targets = scanTargets(model, discovery ? { discovery } : {});
       // An empty result must not read as "in sync" when nothing could be looked at.
       if (targets.length === 0) ctx.err('portdrift: nothing to probe: no resource of the IaC is placed on a host (give its hosts with --state or --targets)\n');
+      // SIGINT/SIGTERM stops starting probes; what was not probed is then `unobserved`, which
+      // is the honest report of an interrupted scan (a second signal exits at once, cli/main.ts).
+      const abort = new AbortController();
+      void ctx.shutdown.then(() => abort.abort());
       const run = await probeTargets(targets, {
+        signal: abort.signal,
         admit: (ip) => admit(ip),
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
       });
+      if (abort.signal.aborted) ctx.err('portdrift: interrupted: the report covers only the ports probed before the signal\n');
       const now = new Date().toISOString();
       const { observations, reasons } = observationsOf(run, now);
       const report = explainUnobserved(computeDrift(model, observations, { now }), reasons);

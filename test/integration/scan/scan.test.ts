@@ -138,6 +138,18 @@ describe('portdrift scan on loopback', () => {
     expect(plain.out).not.toMatch(/\u001b/);
   });
 
+  it('a signal before probing: the report says unobserved for what was not probed, and stderr says why', async () => {
+    let out = '';
+    let err = '';
+    const ctx: CliContext = { out: (t) => void (out += t), err: (t) => void (err += t), stdoutIsTTY: false, stderrIsTTY: false, env: {}, cwd: dir, shutdown: Promise.resolve('SIGINT'), onReload: () => () => undefined };
+    const code = await runCli([...args, '--format', 'json'], ctx);
+    expect(code).toBe(2);
+    expect(err).toContain('portdrift: interrupted: the report covers only the ports probed before the signal');
+    const doc = JSON.parse(out) as DriftReport;
+    expect(doc.summary.observed).toBe(0);
+    expect(doc.findings.map((f) => f.kind)).toEqual(['unobserved', 'unobserved', 'unobserved']);
+  });
+
   it('refuses link-local and cloud-metadata addresses: never probed, reported unobserved with the reason', async () => {
     const meta = mkdtempSync(join(tmpdir(), 'pd-scan-meta-'));
     try {
