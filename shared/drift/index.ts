@@ -159,7 +159,7 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
     const cand = moves.get(port);
     for (const c of entry.checks) {
       const e = c.endpoint;
-      if (cand) emit({ ...base(e), kind: 'moved', severity: 'high', observedPort: cand.port, state: 'closed', agent: entry.agent, text: movedText(e, h.host, entry.list, cand.port) });
+      if (cand) emit({ ...base(e), kind: 'moved', severity: 'high', observedPort: cand.port, state: 'closed', agent: entry.agent, text: movedText(e, h.host, cand.open, cand.port) });
       else emit({ ...base(e), kind: 'missing', severity: 'high', state: 'closed', agent: entry.agent, text: missingText(e, h.host, entry.list) });
     }
   }

@@ -29,9 +29,10 @@ function statesText(list: readonly Observation[]): string {
 
 const agentsText = (list: readonly Observation[]): string => [...new Set(list.map((o) => o.agent))].sort().join(', ');
 
-export function movedText(e: DeclaredEndpoint, host: string, closed: readonly Observation[], observedPort: number): { message: string; suggestion: string } {
+/** `open`: the observations of the candidate port, so the message names where it really listens. */
+export function movedText(e: DeclaredEndpoint, host: string, open: readonly Observation[], observedPort: number): { message: string; suggestion: string } {
   const d = e.port;
-  const message = `${e.resource} declares port ${d} but ${hostText(host, closed)} listens on ${observedPort}`;
+  const message = `${e.resource} declares port ${d} but ${hostText(host, open)} listens on ${observedPort}`;
   const o = e.origin;
   let where: string;
   if (o && o.kind !== 'literal') {

@@ -175,10 +175,11 @@ describe('computeDrift: hosts with several addresses and several agents', () => 
     expect(computeDrift(m, [v4(5432, 'filtered'), v6(5432, 'open')], { now: NOW }).findings).toEqual([]);
   });
 
-  it('closed on every address is conclusive, and the message names the addresses', () => {
+  it('closed on every address is conclusive, and the message names where the new port listens', () => {
     const r = computeDrift(m, [v4(5432, 'closed'), v6(5432, 'closed'), v6(5433, 'open')], { now: NOW });
     expect(kinds(r.findings)).toEqual([`moved:${NAME}:5432>5433`]);
-    expect(r.findings[0]!.message).toBe('aws_db_instance.orders declares port 5432 but db.internal (10.0.1.5, fd00::5) listens on 5433');
+    // The message says where the new port really listens: on the IPv6 address only.
+    expect(r.findings[0]!.message).toBe('aws_db_instance.orders declares port 5432 but db.internal (fd00::5) listens on 5433');
   });
 
   it('closed on one address and filtered on another is unknown, not missing', () => {
