@@ -6,7 +6,6 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { PortdriftError } from '../../shared/errors.js';
 import { authorize } from './auth.js';
-import { BodyTooLarge } from './body.js';
 import { sendError } from './respond.js';
 import { match, type AppDeps, type Route } from './router.js';
 import { adminRoutes } from './routes/admin.js';
@@ -29,14 +28,28 @@ export function createHandler(deps: AppDeps): (req: IncomingMessage, res: Server
       const token = await authorize(req, route.access, deps.collector.store, deps.now());
       await route.handle({ req, res, url, params, token, deps });
     })().catch((err) => {
-      if (err instanceof BodyTooLarge || (!req.complete && !(err instanceof PortdriftError && err.code === 'PD_HTTP_MEDIA_TYPE'))) {
-        // The rest of the body is not read: answer, then close the connection.
-        res.setHeader('connection', 'close');
-        res.once('finish', () => req.socket.destroySoon?.());
-      }
+      // Refused before its body was read: answer, then discard what the client still sends (up
+      // to a cap) so it can read the answer — an agent that sees its 413 or 401 stops resending
+      // the batch, while a reset connection looks transient to it.
+      if (!req.complete) discardRest(req, res, Math.max(64 * 1024 * 1024, deps.limits.maxBatchBytes * 2));
       sendError(req, res, err, deps.log);
     });
   };
+}
+
+function discardRest(req: IncomingMessage, res: ServerResponse, cap: number): void {
+  // Node discards an unread request body itself once the response is finished (and keeps the
+  // connection); this only bounds how much it will swallow before dropping the connection.
+  let seen = 0;
+  const count = (c: Buffer) => {
+    seen += c.length;
+    if (seen > cap) req.socket.destroy();
+  };
+  req.on('data', count);
+  res.once('finish', () => {
+    if (!req.complete) req.on('data', count);
+  });
+  req.resume();
 }
 
 export interface TlsFiles {

@@ -43,12 +43,20 @@ export interface Route {
   handle(c: RequestContext): Promise<void>;
 }
 
+function decodeParam(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    throw new PortdriftError('PD_HTTP_BAD_REQUEST', `the path segment ${JSON.stringify(p.slice(0, 80))} is not valid percent-encoding`);
+  }
+}
+
 export function match(routes: readonly Route[], method: string, pathname: string): { route: Route; params: string[] } {
   const allow: string[] = [];
   for (const r of routes) {
     const m = r.path.exec(pathname);
     if (!m) continue;
-    if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { route: r, params: m.slice(1).map((p) => decodeURIComponent(p)) };
+    if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { route: r, params: m.slice(1).map(decodeParam) };
     allow.push(r.method);
   }
   if (allow.length > 0) throw new PortdriftError('PD_HTTP_METHOD', `${method} is not allowed on ${pathname}; use ${allow.join(', ')}`, { details: { allow: allow.join(', ') } });
