@@ -80,20 +80,24 @@ const LOCAL_STALL_LIMIT = 200;
  * one makes each loop iteration slower (more sockets to create, poll and close per turn, worse
  * locality): on loopback 64–256 in flight beat 4096 by 20–30 %. Probes still unanswered after
  * OLD_MS are likely filtered and only wait, so each of them adds a slot on top of the base:
- * the window grows to the budget exactly when probes are slow.
+ * the window grows to the budget exactly when probes are slow. The same holds per address:
+ * its congestion window counts only probes younger than OLD_MS, so a filtered range (or a
+ * retry pass, which is all filtered probes) is paced by cwnd per OLD_MS instead of stalling.
  */
 const BASE_WINDOW = 128;
 const OLD_MS = 20;
 /** Drop ratio (EWMA over first tries) above which an address's cwnd halves per timeout (nmap: 30 %). */
 const DROP_RATIO = 0.3;
 const DROP_ALPHA = 1 / 16;
-/** Retries deepen by at most this many tries beyond `retries` (nmap: max_successful_tryno + 1). */
+/** Where retries pay off, this many tries more than `retries` are allowed (see deepen()). */
 const DEEPEN_MAX = 2;
 
 class HostState {
   readonly n: number;
   next = 0;
   inflight = 0;
+  /** Of those, how many were older than OLD_MS at the last tick (they wait; they do not load the host). */
+  old = 0;
   cwnd: number;
   tokens: number;
   refillAt: number;
@@ -210,7 +214,7 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
     }
 
     function canStart(h: HostState, now: number): boolean {
-      if (h.inflight >= h.cwnd || h.configError !== undefined) return false;
+      if (h.inflight - h.old >= h.cwnd || h.configError !== undefined) return false;
       if (h.tokens < 1) {
         h.tokens = Math.min(burst, h.tokens + (now - h.refillAt) * ratePerMs);
         h.refillAt = now;
@@ -304,7 +308,7 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
           localStall = 0;
           if (h.cwnd < s.cwndMax) h.cwnd++;
           if (!wasRetry) h.dropEwma -= h.dropEwma * DROP_ALPHA;
-          else deepen(h, h.attempts[pos]!);
+          else deepen(h);
           if (window < W && ++windowGrowth >= 8) {
             windowGrowth = 0;
             window++;
@@ -364,10 +368,14 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
       }
     }
 
-    /** A retry at try `tryNo` turned up an answer: allow that many tries here (nmap), within bounds. */
-    function deepen(h: HostState, tryNo: number): void {
-      const max = s.retries === 0 ? 0 : s.retries + DEEPEN_MAX;
-      const depth = Math.min(max, Math.max(h.depth, tryNo));
+    /**
+     * A retry turned up an answer: this path loses packets, so every filtered verdict on it is
+     * suspect. nmap then allows one try more than the deepest that paid off; at 1 % loss that
+     * still leaves ~0.5 wrong verdicts per 64k probes (p³), so the address gets the full depth
+     * (retries + DEEPEN_MAX) at once, and the probes already out of tries get theirs.
+     */
+    function deepen(h: HostState): void {
+      const depth = s.retries === 0 ? 0 : s.retries + DEEPEN_MAX;
       if (depth === h.depth) return;
       h.depth = depth;
       const now = performance.now();
@@ -400,13 +408,19 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
       if (finished) return;
       const now = performance.now();
       const fallback = group.samples > 0 ? group.timeout() : s.timeoutCapMs;
-      for (const h of active) h.timeoutMs = h.rtt.timeout(fallback);
+      for (const h of active) {
+        h.timeoutMs = h.rtt.timeout(fallback);
+        h.old = 0;
+      }
       let old = 0;
       for (let slot = 0; slot < W; slot++) {
         const hi = slotHost[slot]!;
         if (hi < 0) continue;
         const age = now - slotStart[slot]!;
-        if (age >= OLD_MS) old++;
+        if (age >= OLD_MS) {
+          old++;
+          H[hi]!.old++;
+        }
         if (age >= H[hi]!.timeoutMs) pendingVerdicts.push(slot, slotGen[slot]!);
       }
       oldInflight = old;
