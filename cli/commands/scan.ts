@@ -8,6 +8,7 @@
 // check of shared/scope.ts: link-local, cloud metadata, multicast and broadcast addresses are
 // refused unless `--allow-special CIDR` lists them. A host that could not be resolved, probed
 // or admitted is reported `unobserved`, with the reason in the finding's message.
+import { isAbsolute, relative, sep } from 'node:path';
 import { Command, Option } from 'commander';
 import { probeTargets } from '../../agent/probe/index.js';
 import type { ProbeRun } from '../../agent/probe/index.js';
@@ -77,6 +78,17 @@ export function observationsOf(run: ProbeRun, at: string): { observations: Obser
   return { observations, reasons };
 }
 
+/**
+ * Code hosts resolve SARIF URIs against the repository root, and a scan runs from the checkout:
+ * prefix every `source.file` (relative to the IaC root) with the path from the working directory
+ * to the IaC root, so `portdrift scan infra/` annotates `infra/rds.tf`. An IaC root outside the
+ * working directory has no such path; then the URIs stay relative to the IaC root.
+ */
+export function sarifPrefix(cwd: string, root: string): string {
+  const rel = relative(cwd, root).split(sep).join('/');
+  return rel === '' || rel === '..' || rel.startsWith('../') || isAbsolute(rel) ? '' : rel;
+}
+
 /** For stderr: what the declared model holds that a TCP scan cannot check. */
 function notCheckedNote(model: DeclaredModel): string {
   const listen = model.endpoints.filter((e) => e.role === 'listen');
@@ -103,7 +115,7 @@ export const scanCommand: CommandFactory = (ctx, setExit) =>
     .option('--concurrency <n>', 'most probes in flight (default: sized from the file-descriptor limit)')
     .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; adapts below it from measured RTT)')
     .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
-    .option('--sarif-prefix <path>', 'sarif: prefix joined to every file URI (the IaC root relative to the repository root)')
+    .option('--sarif-prefix <path>', 'sarif: prefix joined to every file URI (default: the IaC root relative to the working directory, so run from the repository root)')
     .action(async (paths: string[], opts: ScanOptions) => {
       // Every argument is checked before anything is read or probed.
       if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(opts.clusterDomain)) throw new PortdriftError('PD_USAGE', `--cluster-domain ${JSON.stringify(opts.clusterDomain)} is not a DNS domain`);
@@ -149,7 +161,7 @@ export const scanCommand: CommandFactory = (ctx, setExit) =>
 
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
       const color = format === 'table' && ctx.stdoutIsTTY && ctx.env.NO_COLOR === undefined;
-      ctx.out(formatFindings(report, format, { color, ...(opts.sarifPrefix ? { sarif: { uriPrefix: opts.sarifPrefix } } : {}) }));
+      ctx.out(formatFindings(report, format, { color, sarif: { uriPrefix: opts.sarifPrefix ?? sarifPrefix(ctx.cwd, model.root) } }));
       if (ctx.stderrIsTTY) {
         const s = run.summary;
         ctx.err(`portdrift: probed ${s.probes} ports on ${targets.length} host${targets.length === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s (${s.open} open, ${s.closed} closed, ${s.filtered} filtered, ${s.unreachable} unreachable)\n`);

@@ -117,6 +117,14 @@ describe('portdrift scan on loopback', () => {
     expect(results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('infra/rds.tf');
     expect(results[0].locations[0].physicalLocation.region.startLine).toBe(3);
 
+    // Run from the parent directory (the "repository root"): URIs get the path to the IaC root.
+    const parent = join(dir, '..');
+    const base = dir.slice(parent.length + 1);
+    const fromParent = await run(['scan', base, '--targets', `${base}/targets.yaml`, '--ports', `${b - 10}-${b + 70}`, '--format', 'sarif'], parent);
+    expect(JSON.parse(fromParent.out).runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe(`${base}/rds.tf`);
+    const inside = JSON.parse((await scan('--format', 'sarif')).out);
+    expect(inside.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('rds.tf');
+
     const junit = (await scan('--format', 'junit')).out;
     expect(junit).toMatch(/^<\?xml/);
     expect(junit).toMatch(/<testsuites name="portdrift" tests="5" failures="3"/);
