@@ -24,3 +24,11 @@ export interface Connector {
 }
 
 export type ConnectorFactory = (slots: number, done: ConnectDone) => Connector;
+
+/**
+ * A loopback connect to a port in the ephemeral range can get that very port as its source:
+ * TCP simultaneous open then connects the socket to itself (probing.md §5.9). Not an open port.
+ */
+export function isSelfConnect(localAddress: string | undefined, localPort: number | undefined, ip: string, port: number): boolean {
+  return localPort === port && localAddress === ip;
+}

@@ -4,7 +4,7 @@
 // (resetAndDestroy on a connecting socket would wait for 'connect' and leak the fd, §5.2).
 import { Socket } from 'node:net';
 import { statusOf } from './classify.js';
-import type { ConnectDone, Connector } from './connector.js';
+import { isSelfConnect, type ConnectDone, type Connector } from './connector.js';
 
 interface SlotSocket extends Socket {
   pdSlot: number;
@@ -18,7 +18,7 @@ export function netConnectorFactory(slots: number, done: ConnectDone): Connector
   function onConnect(this: SlotSocket): void {
     if (sockets[this.pdSlot] !== this) return;
     sockets[this.pdSlot] = null;
-    const self = this.localPort === this.pdPort && this.localAddress === this.pdIp;
+    const self = isSelfConnect(this.localAddress, this.localPort, this.pdIp, this.pdPort);
     this.resetAndDestroy();
     done(this.pdSlot, 0, self);
   }

@@ -6,7 +6,7 @@
 // (SO_LINGER 0 + close: an RST, no TIME_WAIT) and `close()` being destroy(). No localAddress
 // is ever bound (probing.md §5.3). When the binding is not available (a future node without
 // process.binding), rawConnectorFactory() returns null and the engine uses net-connector.ts.
-import type { ConnectDone, Connector, ConnectorFactory } from './connector.js';
+import { isSelfConnect, type ConnectDone, type Connector, type ConnectorFactory } from './connector.js';
 
 interface TcpHandle {
   connect(req: ConnectReq, ip: string, port: number): number;
@@ -58,7 +58,7 @@ export function rawConnectorFactory(): ConnectorFactory | null {
       handles[slot] = null;
       let self = false;
       if (status === 0) {
-        if (isLoopback(req.address) && handle.getsockname(name) === 0) self = name.port === req.port && name.address === req.address;
+        if (isLoopback(req.address) && handle.getsockname(name) === 0) self = isSelfConnect(name.address, name.port, req.address, req.port);
         if (handle.reset() !== 0) handle.close();
       } else {
         handle.close();
