@@ -42,7 +42,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
       throw new PortdriftError('PD_CONFIG_READ', `cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
     }
   }
-  const store = new SqliteStore(abs(c.data));
+  const store = new SqliteStore(abs(c.data), { synchronous: c.synchronous === 'normal' ? 'NORMAL' : 'FULL' });
   const now = o.now ?? Date.now;
   const iso = () => new Date(now()).toISOString();
   let reporting: Reporting | null = null;

@@ -6,7 +6,7 @@
 import { compareFindings, computeDrift } from '../shared/drift/index.js';
 import { PortdriftError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import type { DriftReport, DriftSummary, Finding, FindingKind, Plan, PlanTarget, Severity } from '../shared/types.js';
+import type { DeclaredModel, DriftReport, DriftSummary, Finding, FindingKind, Plan, PlanTarget, Severity } from '../shared/types.js';
 import { ackActive, evaluateLifecycle, type Transition } from './lifecycle/damping.js';
 import { activeIgnores, ignoreMatcher, withoutIgnored } from './lifecycle/ignores.js';
 import { loadModel, type IacSource, type LoadedModel } from './lifecycle/model.js';
@@ -162,7 +162,8 @@ export class Collector {
     try {
       const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
       const model = withoutIgnored(this.loaded.model, m);
-      const [stored, sweeps] = await Promise.all([this.o.store.observations(), this.o.store.sweeps()]);
+      const hosts = modelHosts(model);
+      const [stored, sweeps] = await Promise.all([this.o.store.observations(hosts), this.o.store.sweeps(hosts)]);
       const report = computeDrift(model, driftObservations(model, stored, sweeps), { now, freshnessMs: this.o.freshnessMs });
       const current = report.findings.filter((f) => !m.finding(f));
       const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, { now, cycles: this.o.cycles, revision: this.loaded.revision });
@@ -204,6 +205,14 @@ export class Collector {
     this.timer = undefined;
     await this.chain;
   }
+}
+
+/** Every host the model knows (resources' hosts and endpoints' hosts). */
+function modelHosts(model: DeclaredModel): Set<string> {
+  const hosts = new Set<string>();
+  for (const r of model.resources) for (const h of r.hosts) hosts.add(h);
+  for (const e of model.endpoints) if (e.host !== null) hosts.add(e.host);
+  return hosts;
 }
 
 /** A stored finding as the API shows it: the ack only while active, resolvedAt only once resolved. */

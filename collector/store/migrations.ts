@@ -53,9 +53,9 @@ export const MIGRATIONS: readonly Migration[] = [
         rtt_ms REAL,
         at TEXT NOT NULL,
         service TEXT,
-        PRIMARY KEY (agent, host, ip, port)
+        -- host first: the drift engine reads by host, and a second index would cost every insert.
+        PRIMARY KEY (host, ip, port, agent)
       ) WITHOUT ROWID;
-      CREATE INDEX current_state_host ON current_state (host);
       -- Latest sweep per (agent, host, ip): probed ports and closed ports as port specs.
       CREATE TABLE sweeps (
         agent TEXT NOT NULL,
@@ -65,7 +65,7 @@ export const MIGRATIONS: readonly Migration[] = [
         closed TEXT NOT NULL,
         at TEXT NOT NULL,
         error TEXT,
-        PRIMARY KEY (agent, host, ip)
+        PRIMARY KEY (host, ip, agent)
       ) WITHOUT ROWID;
       CREATE TABLE listeners (
         agent TEXT NOT NULL,

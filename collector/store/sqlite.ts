@@ -153,17 +153,19 @@ export class SqliteStore implements Store {
       agents: db.prepare(`SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners FROM agents a ORDER BY name`),
       obsUpsert: db.prepare(`
         INSERT INTO current_state (agent, host, ip, port, state, rtt_ms, at, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (agent, host, ip, port) DO UPDATE SET state = excluded.state, rtt_ms = excluded.rtt_ms, at = excluded.at, service = excluded.service
+        ON CONFLICT (host, ip, port, agent) DO UPDATE SET state = excluded.state, rtt_ms = excluded.rtt_ms, at = excluded.at, service = excluded.service
         WHERE excluded.at >= current_state.at`),
       closedDelete: db.prepare('DELETE FROM current_state WHERE agent = ? AND host = ? AND ip = ? AND port BETWEEN ? AND ? AND at <= ?'),
       sweepUpsert: db.prepare(`
         INSERT INTO sweeps (agent, host, ip, ports, closed, at, error) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (agent, host, ip) DO UPDATE SET ports = excluded.ports, closed = excluded.closed, at = excluded.at, error = excluded.error
+        ON CONFLICT (host, ip, agent) DO UPDATE SET ports = excluded.ports, closed = excluded.closed, at = excluded.at, error = excluded.error
         WHERE excluded.at >= sweeps.at`),
       listenersClear: db.prepare('DELETE FROM listeners WHERE agent = ?'),
       listenerInsert: db.prepare('INSERT OR REPLACE INTO listeners (agent, ip, port, at) VALUES (?, ?, ?, ?)'),
       observations: db.prepare('SELECT agent, host, ip, port, state, rtt_ms, at, service FROM current_state'),
+      observationsOf: db.prepare('SELECT agent, host, ip, port, state, rtt_ms, at, service FROM current_state WHERE host = ?'),
       sweeps: db.prepare('SELECT * FROM sweeps'),
+      sweepsOf: db.prepare('SELECT * FROM sweeps WHERE host = ?'),
       findings: db.prepare('SELECT * FROM findings ORDER BY id'),
       finding: db.prepare('SELECT * FROM findings WHERE id = ?'),
       findingUpsert: db.prepare(`
@@ -290,8 +292,10 @@ export class SqliteStore implements Store {
   observations(hosts?: ReadonlySet<string>): Promise<Observation[]> {
     return this.run('read observations', () => {
       const out: Observation[] = [];
-      for (const r of this.s.observations.iterate() as IterableIterator<Row>) {
-        if (hosts && !hosts.has(r.host as string)) continue;
+      // By host through the index: the drift engine needs only the model's hosts, and the
+      // table may hold far more (hosts that left the IaC, discovery on other addresses).
+      const rows = hosts ? [...hosts].flatMap((h) => this.s.observationsOf.all(h) as Row[]) : (this.s.observations.all() as Row[]);
+      for (const r of rows) {
         const o: Observation = { agent: r.agent as string, host: r.host as string, ip: r.ip as string, port: r.port as number, state: r.state as PortState, rttMs: (r.rtt_ms as number | null) ?? null, at: r.at as string };
         if (r.service) o.service = r.service as string;
         out.push(o);
@@ -302,8 +306,7 @@ export class SqliteStore implements Store {
 
   sweeps(hosts?: ReadonlySet<string>): Promise<SweepState[]> {
     return this.run('read sweeps', () =>
-      (this.s.sweeps.all() as Row[])
-        .filter((r) => !hosts || hosts.has(r.host as string))
+      (hosts ? [...hosts].flatMap((h) => this.s.sweepsOf.all(h) as Row[]) : (this.s.sweeps.all() as Row[]))
         .map((r) => ({ agent: r.agent as string, host: r.host as string, ip: (r.ip as string) === '' ? null : (r.ip as string), ports: r.ports as string, closed: r.closed as string, at: r.at as string, error: (r.error as string | null) ?? null })),
     );
   }
