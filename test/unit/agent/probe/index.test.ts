@@ -1,0 +1,105 @@
+// probeTargets end to end on loopback: sweeps per (host, address), DNS once, admit, merging,
+// the summary, options checked, and the worker-thread split (from the built dist/).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeTargets } from '../../../../agent/probe/index.js';
+import { splitJobs } from '../../../../agent/probe/threads.js';
+import type { Address } from '../../../../agent/probe/resolve.js';
+import { closedPorts, openPort } from './loopback.js';
+
+let open: Awaited<ReturnType<typeof openPort>>;
+let closed: number[];
+beforeAll(async () => {
+  open = await openPort();
+  closed = await closedPorts(3);
+});
+afterAll(() => open.close());
+
+const lookups: string[] = [];
+const lookup = async (name: string): Promise<Address[]> => {
+  lookups.push(name);
+  if (name === 'db.test') return [{ ip: '127.0.0.1', family: 4 }];
+  if (name === 'meta.test') return [{ ip: '169.254.169.254', family: 4 }];
+  throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+};
+
+describe('probeTargets', () => {
+  it('one sweep per host and address, results in port order, DNS once, a failed lookup as an error sweep', async () => {
+    lookups.length = 0;
+    const run = await probeTargets(
+      [
+        { host: 'db.test', declared: [open.port], discovery: [closed[1]!, closed[0]!] },
+        { host: 'missing.test', declared: [80], discovery: [] },
+        { host: '127.0.0.1', declared: [], discovery: [closed[2]!] },
+        { host: 'db.test', declared: [], discovery: [closed[2]!] },
+      ],
+      { timeoutMs: 300 },
+      lookup,
+    );
+    expect(lookups.sort()).toEqual(['db.test', 'missing.test']);
+    expect(run.sweeps.map((s) => [s.host, s.ip])).toEqual([['db.test', '127.0.0.1'], ['missing.test', null], ['127.0.0.1', '127.0.0.1']]);
+    const db = run.sweeps[0]!;
+    const want = [open.port, ...closed].sort((a, b) => a - b);
+    expect(db.ports).toEqual(want);
+    expect(db.results.map((r) => r.port)).toEqual(want);
+    expect(db.results.map((r) => [r.host, r.ip, r.state])).toEqual(want.map((p) => ['db.test', '127.0.0.1', p === open.port ? 'open' : 'closed']));
+    expect(run.sweeps[1]).toEqual({ host: 'missing.test', ip: null, error: 'DNS lookup of missing.test failed: ENOTFOUND', ports: [], results: [] });
+    // 127.0.0.1 was probed once for both names: the literal's sweep has its own port only.
+    expect(run.sweeps[2]!.results.map((r) => [r.host, r.port, r.state])).toEqual([['127.0.0.1', closed[2], 'closed']]);
+    expect(run.summary).toMatchObject({ probes: 5, open: 1, closed: 4, filtered: 0, unreachable: 0 });
+    expect(run.summary.seconds).toBeGreaterThan(0);
+    expect(run.skipped).toEqual([]);
+  });
+
+  it('never probes an address that admit refuses; lists it as skipped', async () => {
+    const run = await probeTargets([{ host: 'meta.test', declared: [80], discovery: [] }, { host: '127.0.0.1', declared: [closed[0]!], discovery: [] }], { admit: (ip) => (ip.startsWith('169.254.') ? 'link-local' : null) }, lookup);
+    expect(run.skipped).toEqual([{ host: 'meta.test', ip: '169.254.169.254', reason: 'link-local' }]);
+    expect(run.sweeps.map((s) => s.host)).toEqual(['127.0.0.1']);
+  });
+
+  it('reports every bad option at once', async () => {
+    await expect(probeTargets([], { concurrency: 0, retries: -1, timeoutMs: 1.5 })).rejects.toMatchObject({ code: 'PD_USAGE', message: expect.stringMatching(/concurrency.*timeoutMs.*retries/) });
+  });
+
+  it('reports progress up to the total', async () => {
+    const seen: [number, number][] = [];
+    await probeTargets([{ host: '127.0.0.1', declared: closed, discovery: [] }], { onProgress: (d, t) => seen.push([d, t]) });
+    expect(seen.at(-1)).toEqual([3, 3]);
+  });
+
+  it('an aborted run returns what it probed', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const run = await probeTargets([{ host: '127.0.0.1', declared: closed, discovery: [] }], { signal: ac.signal });
+    expect(run.sweeps[0]!.results).toEqual([]);
+    expect(run.summary.probes).toBe(0);
+  });
+});
+
+describe('splitting over threads', () => {
+  const job = (ip: string, n: number) => ({ ip, family: 4 as const, ports: Uint16Array.from({ length: n }, (_, i) => i + 1), declared: 0 });
+
+  it('gives whole addresses to shards, balanced by probe count, when there are enough of them', () => {
+    const shards = splitJobs([job('a', 100), job('b', 10), job('c', 90), job('d', 5)], 2);
+    expect(shards.map((s) => s.map((p) => p.job))).toEqual([[0, 3], [2, 1]]);
+    expect(shards.flat().every((p) => p.stride === 1)).toBe(true);
+  });
+
+  it('deals one address round-robin across shards when there are fewer addresses than shards', () => {
+    expect(splitJobs([job('a', 10)], 2)).toEqual([[{ job: 0, offset: 0, stride: 2 }], [{ job: 0, offset: 1, stride: 2 }]]);
+  });
+
+  // The worker script exists only in the build; `npm test` builds first.
+  const built = join(import.meta.dirname, '..', '..', '..', '..', 'dist', 'agent', 'probe', 'index.js');
+  it.skipIf(!existsSync(built))('two threads give the same results as one (built dist/)', async () => {
+    const dist = (await import(pathToFileURL(built).href)) as typeof import('../../../../agent/probe/index.js');
+    const targets = [{ host: '127.0.0.1', declared: [open.port], discovery: [...closed, open.port] }];
+    const one = await dist.probeTargets(targets, { threads: 1 });
+    const two = await dist.probeTargets(targets, { threads: 2 });
+    const strip = (r: typeof one) => r.sweeps.map((s) => ({ ...s, results: s.results.map(({ rttMs: _r, ...x }) => x) }));
+    expect(strip(two)).toEqual(strip(one));
+    expect(two.summary.probes).toBe(4);
+  });
+});
