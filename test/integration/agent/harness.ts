@@ -29,7 +29,7 @@ export interface Exit {
   at: number;
 }
 
-/** A portdrift process running inside a namespace. */
+/** A node process (a portdrift command, or a helper script) running inside a namespace. */
 export class Proc {
   readonly child: ChildProcess;
   readonly pid: number;
@@ -42,11 +42,11 @@ export class Proc {
   constructor(
     readonly label: string,
     ns: Namespace,
-    args: string[],
+    /** node's arguments: a script and its arguments. */
+    nodeArgs: string[],
     env: Record<string, string> = {},
   ) {
-    requireBuild();
-    this.child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, MAIN, ...args], {
+    this.child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, ...nodeArgs], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1', ...env },
@@ -178,6 +178,12 @@ export class Proc {
 
 const live = new Set<Proc>();
 
+/** `portdrift ARGS…` (the built CLI) inside `ns`. */
+export function portdrift(label: string, ns: Namespace, args: string[], env: Record<string, string> = {}): Proc {
+  requireBuild();
+  return new Proc(label, ns, [MAIN, ...args], env);
+}
+
 /** SIGKILLs every process of this harness still running, by PID, and waits (bounded) for them. */
 export async function killAll(): Promise<void> {
   const procs = [...live];
@@ -203,7 +209,7 @@ export interface Collector {
 
 /** `portdrift collector` inside `ns`, listening on HOST:0; resolves with its URL once it listens. */
 export async function startCollector(ns: Namespace, host: string, args: string[], label = 'collector'): Promise<Collector> {
-  const proc = new Proc(label, ns, ['collector', '--listen', `${host}:0`, ...args]);
+  const proc = portdrift(label, ns, ['collector', '--listen', `${host}:0`, ...args]);
   const url = await proc.waitFor('"listening on"', () => /listening on (http\S+?)["\s]/.exec(proc.stderr)?.[1], 20_000);
   return { proc, url };
 }
@@ -211,7 +217,7 @@ export async function startCollector(ns: Namespace, host: string, args: string[]
 /** `portdrift collector` again on a fixed URL (a restart on the same address and port). */
 export async function restartCollector(ns: Namespace, url: string, args: string[], label: string): Promise<Collector> {
   const u = new URL(url);
-  const proc = new Proc(label, ns, ['collector', '--listen', `${u.hostname}:${u.port}`, ...args]);
+  const proc = portdrift(label, ns, ['collector', '--listen', `${u.hostname}:${u.port}`, ...args]);
   await proc.waitFor('"listening on"', () => /listening on (http\S+?)["\s]/.exec(proc.stderr)?.[1], 20_000);
   return { proc, url };
 }
@@ -302,9 +308,10 @@ let counterSeq = 0;
  */
 export function synCounter(ns: Namespace, spec: CounterSpec): () => number {
   const tag = `pdagent-${process.pid}-${++counterSeq}`;
-  ns.iptables(4, '-I', 'INPUT', '1', '-p', 'tcp', '--syn', '-d', spec.dst, ...(spec.dport ? ['--dport', String(spec.dport)] : []), ...(spec.iface ? ['-i', spec.iface] : []), '-m', 'comment', '--comment', tag);
+  const family = spec.dst.includes(':') ? 6 : 4;
+  ns.iptables(family, '-I', 'INPUT', '1', '-p', 'tcp', '--syn', '-d', spec.dst, ...(spec.dport ? ['--dport', String(spec.dport)] : []), ...(spec.iface ? ['-i', spec.iface] : []), '-m', 'comment', '--comment', tag);
   return () => {
-    const table = ns.iptables(4, '-nvxL', 'INPUT');
+    const table = ns.iptables(family, '-nvxL', 'INPUT');
     const line = table.split('\n').find((l) => l.includes(`/* ${tag} */`));
     if (!line) throw new Error(`SYN counter ${tag} not found in ${ns.name}:\n${table}`);
     return Number(line.trim().split(/\s+/)[0]);

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
-import { Proc, clientAddress, createToken, killAll, query, short, startCollector, synCounter, waitForDrift, writeFixture, type Collector } from './harness.js';
+import { clientAddress, type Proc, createToken, killAll, portdrift, query, short, startCollector, synCounter, waitForDrift, writeFixture, type Collector } from './harness.js';
 
 const skip = labSkipReason();
 
@@ -49,8 +49,8 @@ describe.skipIf(skip)(`agents in two subnets${skip ? ` (skipped: ${skip})` : ''}
     reader = createToken(data, 'reader', 'tests');
     collector = await startCollector(lab.client, clientAddress(lab.client), [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms', '--log-level', 'info']);
     const common = ['--collector', collector.url, '--interval', '700ms', '--log-level', 'info'];
-    agents.push(new Proc('agent subnet-a', lab.client, ['agent', ...common, '--name', 'subnet-a', '--scope', '10.231.0.0/28', '--spool', join(dir, 'spool-a')], { PORTDRIFT_TOKEN: tokenA }));
-    agents.push(new Proc('agent subnet-b', lab.server, ['agent', ...common, '--name', 'subnet-b', '--scope', '10.231.0.16/28', '--spool', join(dir, 'spool-b')], { PORTDRIFT_TOKEN: tokenB }));
+    agents.push(portdrift('agent subnet-a', lab.client, ['agent', ...common, '--name', 'subnet-a', '--scope', '10.231.0.0/28', '--spool', join(dir, 'spool-a')], { PORTDRIFT_TOKEN: tokenA }));
+    agents.push(portdrift('agent subnet-b', lab.server, ['agent', ...common, '--name', 'subnet-b', '--scope', '10.231.0.16/28', '--spool', join(dir, 'spool-b')], { PORTDRIFT_TOKEN: tokenB }));
   });
 
   afterAll(async () => {
