@@ -92,6 +92,15 @@ export class Collector {
       this.o.log.error({ err: (err as Error).message, code: (err as PortdriftError).code }, 'IaC reload failed; the previous model stays in force');
       throw err;
     }
+    const broken = newProblems(this.loaded, next);
+    if (broken.length > 0) {
+      // A file that stopped parsing would drop its endpoints, and their findings would resolve
+      // as if fixed: keep the last good model until the IaC parses again.
+      this.counters.reloadErrors++;
+      const list = broken.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
+      this.o.log.error({ problems: list }, 'IaC reload refused; the previous model stays in force');
+      throw new PortdriftError('PD_IAC_PARSE', `reload refused, the previous model stays in force:\n  ${list.join('\n  ')}`, { details: { problems: list } });
+    }
     const changed = next.revision !== this.loaded?.revision;
     this.loaded = next;
     this.counters.reloads++;
@@ -205,6 +214,13 @@ export class Collector {
     this.timer = undefined;
     await this.chain;
   }
+}
+
+/** Problems of a reload that the model in force did not have (none on the first load). */
+function newProblems(current: LoadedModel | null, next: LoadedModel): DeclaredModel['problems'] {
+  if (!current) return [];
+  const known = new Set(current.model.problems.map((p) => `${p.file}\u0000${p.message}`));
+  return next.model.problems.filter((p) => !known.has(`${p.file}\u0000${p.message}`));
 }
 
 /** Every host the model knows (resources' hosts and endpoints' hosts). */

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { get, post, postBatch, startTestCollector, type TestCollector } from './harness.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { get, MAIN_TF, post, postBatch, startTestCollector, type TestCollector } from './harness.js';
 
 describe('collector API over real HTTP and SQLite', () => {
   let c: TestCollector;
@@ -93,5 +95,39 @@ describe('collector API over real HTTP and SQLite', () => {
     expect(text).toMatch(/^portdrift_findings_open\{kind="missing",severity="high"\} \d+$/m);
     expect(text).toMatch(/^portdrift_store_bytes \d+$/m);
     expect(text).toMatch(/^portdrift_agent_spool_depth\{agent="agent-1"\} 0$/m);
+  });
+
+  it('an ignore rule (reason required) takes its endpoints out of the plan and the findings; deleting it brings them back', async () => {
+    const plan1 = await get(c.url, '/v1/plan', c.tokens.agent);
+    const etag = plan1.headers.get('etag')!;
+    const r = await post(c.url, '/v1/ignores', c.tokens.admin, JSON.stringify({ resource: 'aws_elasticache_cluster.*', reason: 'decommissioned next week', expires: '7d' }), { 'content-type': 'application/json' });
+    expect(r.status).toBe(201);
+    const { ignore } = await r.json();
+    expect(ignore).toMatchObject({ by: 'admin-1', reason: 'decommissioned next week', expiresAt: expect.any(String) });
+    const plan2 = await get(c.url, '/v1/plan', c.tokens.agent, { 'if-none-match': etag });
+    expect(plan2.status).toBe(200);
+    const p2 = await plan2.json();
+    expect(p2.targets.find((t: { host: string }) => t.host === '10.9.0.7')?.declared ?? []).toEqual([]);
+    expect((await (await get(c.url, '/v1/ignores', c.tokens.reader)).json()).ignores).toHaveLength(1);
+    const del = await fetch(new URL(`/v1/ignores/${ignore.id}`, c.url), { method: 'DELETE', headers: { authorization: `Bearer ${c.tokens.admin}` } });
+    expect(del.status).toBe(200);
+    const p3 = await (await get(c.url, '/v1/plan', c.tokens.agent)).json();
+    expect(p3.targets.find((t: { host: string }) => t.host === '10.9.0.7').declared).toEqual([6379]);
+  });
+
+  it('reloads the IaC on POST /v1/reload: a changed port changes the plan revision', async () => {
+    const before = await (await get(c.url, '/v1/plan', c.tokens.agent)).json();
+    writeFileSync(join(c.dir, 'main.tf'), MAIN_TF.replace('5432', '5434'));
+    const r = await post(c.url, '/v1/reload', c.tokens.admin, '');
+    expect(r.status).toBe(200);
+    expect((await r.json()).endpoints).toBe(2);
+    const after = await (await get(c.url, '/v1/plan', c.tokens.agent)).json();
+    expect(after.revision).not.toBe(before.revision);
+    expect(after.targets.find((t: { host: string }) => t.host === '127.0.0.1').declared).toEqual([5434]);
+    writeFileSync(join(c.dir, 'main.tf'), 'resource "aws_db_instance" "x" {\n  port = "not a port"\n');
+    const broken = await post(c.url, '/v1/reload', c.tokens.admin, '');
+    expect(broken.status).toBe(400);
+    expect((await broken.json()).error).toMatchObject({ code: 'PD_IAC_PARSE', message: expect.stringMatching(/main\.tf/) });
+    expect((await (await get(c.url, '/v1/plan', c.tokens.agent)).json()).revision).toBe(after.revision);
   });
 });

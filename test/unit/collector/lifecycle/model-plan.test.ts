@@ -1,0 +1,72 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { gitCommit } from '../../../../collector/lifecycle/model.js';
+import { driftObservations, specRuns } from '../../../../collector/lifecycle/observations.js';
+import { planFor, planTargets } from '../../../../collector/lifecycle/plan.js';
+import type { DeclaredModel } from '../../../../shared/types.js';
+
+const model: DeclaredModel = {
+  resources: [
+    { address: 'db', type: 't', source: { file: 'a.tf', line: 1 }, hosts: ['10.0.0.5'] },
+    { address: 'web', type: 't', source: { file: 'a.tf', line: 5 }, hosts: ['web.internal', '192.168.1.9'] },
+  ],
+  endpoints: [
+    { resource: 'db', host: '10.0.0.5', port: 5432, protocol: 'tcp', role: 'listen', source: { file: 'a.tf', line: 2 } },
+    { resource: 'web', host: 'web.internal', port: 8080, protocol: 'tcp', role: 'listen', source: { file: 'a.tf', line: 6 } },
+    { resource: 'web', host: '192.168.1.9', port: 8080, protocol: 'tcp', role: 'allow', source: { file: 'a.tf', line: 7 } },
+  ],
+  unresolved: [],
+  problems: [],
+};
+
+describe('plans', () => {
+  it('declared listen ports first, discovery = base ∪ ±N without the declared port, and hosts known only from resources', () => {
+    const t = planTargets(model, { intervalMs: 1000, discovery: '22', neighbourhood: 2 });
+    expect(t).toEqual([
+      { host: '10.0.0.5', declared: [5432], discovery: '22,5430-5431,5433-5434', resources: ['db'] },
+      { host: '192.168.1.9', declared: [], discovery: '22', resources: ['web'] },
+      { host: 'web.internal', declared: [8080], discovery: '22,8078-8079,8081-8082', resources: ['web'] },
+    ]);
+  });
+
+  it('scope keeps IP hosts inside the CIDRs and every DNS name (the agent checks what it resolves)', () => {
+    const t = planTargets(model, { intervalMs: 1000, discovery: '', neighbourhood: 0 });
+    const p = planFor('a1', t, ['10.0.0.0/8'], 1000);
+    expect(p.targets.map((x) => x.host)).toEqual(['10.0.0.5', 'web.internal']);
+    expect(planFor('a1', t, ['10.0.0.0/8'], 1000).revision).toBe(p.revision);
+    expect(planFor('a1', t, ['192.168.0.0/16'], 1000).revision).not.toBe(p.revision);
+  });
+});
+
+describe('closed results from sweeps', () => {
+  it('materialises closed only for declared ports, never over a newer stored result', () => {
+    expect(specRuns('1-21,23,25-79')).toEqual([[1, 21], [23, 23], [25, 79]]);
+    const sweeps = [{ agent: 'a', host: '10.0.0.5', ip: '10.0.0.5', ports: '1-65535', closed: '1-5431,5433-65535', at: 'T' }, { agent: 'a', host: 'web.internal', ip: '10.1.1.1', ports: '8080', closed: '8080', at: 'T' }].map((s) => ({ ...s, error: null }));
+    const obs = driftObservations(model, [{ agent: 'a', host: '10.0.0.5', ip: '10.0.0.5', port: 5432, state: 'open', rttMs: 1, at: 'T' }], sweeps);
+    expect(obs.map((o) => `${o.host}:${o.port}:${o.state}`)).toEqual(['10.0.0.5:5432:open', 'web.internal:8080:closed']);
+  });
+});
+
+describe('gitCommit', () => {
+  let dir: string | undefined;
+  afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+  it('reads HEAD → ref, packed refs, and returns null outside a checkout', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pd-git-'));
+    expect(await gitCommit(dir)).toBeNull();
+    const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: dir!, encoding: 'utf8' }).trim();
+    git('init', '-q');
+    expect(await gitCommit(dir)).toBeNull(); // unborn branch
+    writeFileSync(join(dir, 'a.tf'), 'x');
+    git('add', 'a.tf');
+    git('commit', '-qm', 'one');
+    const sha = git('rev-parse', 'HEAD');
+    mkdirSync(join(dir, 'sub'));
+    expect(await gitCommit(join(dir, 'sub'))).toBe(sha);
+    git('pack-refs', '--all');
+    expect(await gitCommit(dir)).toBe(sha);
+  });
+});
