@@ -5,8 +5,9 @@
 // edits, and nothing else, to the files. Exit 0 when every moved finding got an edit, 1 with
 // PD_FIX_UNSAFE when any was refused (the others are still printed or written).
 //
-// The findings come from `--from FILE` (saved `scan` / `drift` JSON); the paths are the IaC the
-// findings were computed from, extracted again here so the edit lands on today's text.
+// The findings come from a scan run here, with the arguments and flags of `portdrift scan`
+// (cli/scan-pipeline.ts), or from `--from FILE` (saved `scan` / `drift` JSON); then the paths
+// are the IaC the findings were computed from, extracted again so the edit lands on today's text.
 import { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
@@ -14,20 +15,15 @@ import { join, resolve } from 'node:path';
 import { PortdriftError } from '../../shared/errors.js';
 import { readFindingsFile } from '../../shared/fix/findings-file.js';
 import { type FixPlan, filesNeeded, planFixes } from '../../shared/fix/plan.js';
-import { extract } from '../../shared/iac/extract.js';
+import type { ExtractResult } from '../../shared/iac/extract.js';
+import type { Finding } from '../../shared/types.js';
 import type { CliContext } from '../context.js';
+import { PROBE_FLAG_NAMES, type ProbeFlags, type ScanFlags, addExtractFlags, addProbeFlags, checkClusterDomain, extractWith, probeSummaryLine, runScan } from '../scan-pipeline.js';
 import type { CommandFactory } from './index.js';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-interface FixOptions {
+interface FixOptions extends ScanFlags {
   from?: string;
   write?: boolean;
-  state: string[];
-  targets?: string;
-  varFile: string[];
-  parameters?: string;
-  clusterDomain: string;
 }
 
 async function writeInPlace(path: string, expected: string, text: string): Promise<void> {
@@ -48,52 +44,61 @@ function explain(ctx: CliContext, plan: FixPlan, wrote: boolean): void {
   for (const r of plan.refused) ctx.err(`refused: ${r.resource}${r.where ? ` (${r.where})` : ''}: ${r.reason}\n`);
 }
 
-export const fixCommand: CommandFactory = (ctx, setExit) =>
-  new Command('fix')
-    .description('turn moved findings into a patch of the IaC files (a unified diff; --write applies it)')
-    .argument('<paths...>', 'the IaC files and directories the findings were computed from')
-    .option('--from <file>', 'findings saved from `portdrift scan --format json` or `portdrift drift --format json`')
-    .option('--write', 'apply the edits to the files instead of only printing the diff')
-    .option('--state <file>', 'Terraform state; repeat for several', collect, [])
-    .option('--targets <file>', 'targets file mapping resource addresses or globs to hosts')
-    .option('--var-file <file>', 'Terraform variable file; repeat for several', collect, [])
-    .option('--parameters <file>', 'CloudFormation parameters file')
-    .option('--cluster-domain <domain>', 'Kubernetes cluster domain for derived Service names', 'cluster.local')
-    .action(async (paths: string[], opts: FixOptions) => {
-      if (!opts.from) {
-        throw new PortdriftError('PD_USAGE', 'fix needs --from FILE: the JSON of `portdrift scan --format json` or `portdrift drift --format json`');
+/** Probe flags given together with --from (they would be silently ignored otherwise). */
+function probeFlagsGiven(opts: FixOptions): string[] {
+  return (Object.keys(PROBE_FLAG_NAMES) as Array<keyof ProbeFlags>)
+    .filter((k) => {
+      const v = opts[k];
+      return Array.isArray(v) ? v.length > 0 : v !== undefined;
+    })
+    .map((k) => PROBE_FLAG_NAMES[k]);
+}
+
+async function findingsAndModel(ctx: CliContext, paths: string[], opts: FixOptions): Promise<{ findings: Finding[]; model: ExtractResult }> {
+  if (opts.from !== undefined) {
+    const given = probeFlagsGiven(opts);
+    if (given.length > 0) throw new PortdriftError('PD_USAGE', `${given.join(', ')} only appl${given.length === 1 ? 'ies' : 'y'} when fix scans; with --from the findings come from ${opts.from}`);
+    checkClusterDomain(opts.clusterDomain);
+    const findings = await readFindingsFile(resolve(ctx.cwd, opts.from), opts.from);
+    return { findings, model: await extractWith(ctx, paths, opts) };
+  }
+  const result = await runScan(ctx, paths, opts);
+  if (ctx.stderrIsTTY) ctx.err(probeSummaryLine(result));
+  const moved = result.report.findings.filter((f) => f.kind === 'moved').length;
+  const n = result.report.findings.length;
+  ctx.err(`scan: ${n} finding${n === 1 ? '' : 's'}, ${moved} moved\n`);
+  return { findings: result.report.findings, model: result.model };
+}
+
+export const fixCommand: CommandFactory = (ctx, setExit) => {
+  const cmd = new Command('fix')
+    .description('turn moved findings into a patch of the IaC files (a unified diff; --write applies it): scans like `portdrift scan`, or reads --from FILE')
+    .argument('<paths...>', 'the IaC files and directories to scan (or that the --from findings were computed from)')
+    .option('--from <file>', 'findings saved from `portdrift scan --format json` or `portdrift drift --format json`, instead of scanning')
+    .option('--write', 'apply the edits to the files instead of only printing the diff');
+  addProbeFlags(addExtractFlags(cmd));
+  return cmd.action(async (paths: string[], opts: FixOptions) => {
+    const { findings, model } = await findingsAndModel(ctx, paths, opts);
+    const texts = new Map<string, string>();
+    for (const file of filesNeeded(findings, model.endpoints)) {
+      try {
+        texts.set(file, await readFile(join(model.root, file), 'utf8'));
+      } catch {
+        // planFixes refuses, with the reason, every edit in a file it was not given.
       }
-      const findings = await readFindingsFile(resolve(ctx.cwd, opts.from), opts.from);
-      const model = await extract(
-        paths,
-        {
-          stateFiles: opts.state,
-          varFiles: opts.varFile,
-          clusterDomain: opts.clusterDomain,
-          ...(opts.targets ? { targetsFile: opts.targets } : {}),
-          ...(opts.parameters ? { parametersFile: opts.parameters } : {}),
-        },
-        { cwd: ctx.cwd },
-      );
-      const texts = new Map<string, string>();
-      for (const file of filesNeeded(findings, model.endpoints)) {
-        try {
-          texts.set(file, await readFile(join(model.root, file), 'utf8'));
-        } catch {
-          // planFixes refuses, with the reason, every edit in a file it was not given.
-        }
-      }
-      const plan = planFixes(findings, model.endpoints, texts, model.unresolved);
-      if (opts.write) {
-        for (const c of plan.changes) await writeInPlace(join(model.root, c.file), c.before, c.after);
-      }
-      ctx.out(plan.diff);
-      explain(ctx, plan, Boolean(opts.write));
-      const moved = findings.length - plan.skipped;
-      if (moved === 0) ctx.err('nothing to fix: no moved finding\n');
-      else if (opts.write && plan.changes.length > 0) ctx.err(`wrote ${plan.changes.length} file${plan.changes.length === 1 ? '' : 's'} under ${model.root}\n`);
-      if (plan.refused.length > 0) {
-        throw new PortdriftError('PD_FIX_UNSAFE', `${plan.refused.length} of ${moved} moved finding${moved === 1 ? '' : 's'} not fixed (reasons above); edit ${plan.refused.length === 1 ? 'it' : 'them'} by hand`);
-      }
-      setExit(0);
-    });
+    }
+    const plan = planFixes(findings, model.endpoints, texts, model.unresolved);
+    if (opts.write) {
+      for (const c of plan.changes) await writeInPlace(join(model.root, c.file), c.before, c.after);
+    }
+    ctx.out(plan.diff);
+    explain(ctx, plan, Boolean(opts.write));
+    const moved = findings.length - plan.skipped;
+    if (moved === 0) ctx.err('nothing to fix: no moved finding\n');
+    else if (opts.write && plan.changes.length > 0) ctx.err(`wrote ${plan.changes.length} file${plan.changes.length === 1 ? '' : 's'} under ${model.root}\n`);
+    if (plan.refused.length > 0) {
+      throw new PortdriftError('PD_FIX_UNSAFE', `${plan.refused.length} of ${moved} moved finding${moved === 1 ? '' : 's'} not fixed (reasons above); edit ${plan.refused.length === 1 ? 'it' : 'them'} by hand`);
+    }
+    setExit(0);
+  });
+};

@@ -1,170 +1,37 @@
 // `portdrift scan <paths…>`: the one-shot drift check from this machine, no collector (DESIGN.md
-// "Command line"): extract (the same flags and the same problems on stderr as `extract`) →
-// probe targets per host of the model (declared listen ports + the discovery set, or `--ports`)
-// → probe → observations as agent "local" → drift → print → exit 0 (nothing at or above
-// `--fail-on`), 2 (findings) or 1 (error, thrown).
-//
-// Only hosts of the declared model are probed, and every resolved address passes the scope
-// check of shared/scope.ts: link-local, cloud metadata, multicast and broadcast addresses are
-// refused unless `--allow-special CIDR` lists them. A host that could not be resolved, probed
-// or admitted is reported `unobserved`, with the reason in the finding's message.
-import { isAbsolute, relative, sep } from 'node:path';
+// "Command line"): the scan pipeline of cli/scan-pipeline.ts (extract → probe → drift) → print
+// → exit 0 (nothing at or above `--fail-on`), 2 (findings) or 1 (error, thrown).
 import { Command, Option } from 'commander';
-import { probeTargets } from '../../agent/probe/index.js';
-import type { ProbeRun } from '../../agent/probe/index.js';
-import { type HostReason, explainUnobserved } from '../../shared/drift/explain.js';
 import { exitCodeFor, parseFailOn } from '../../shared/drift/fail-on.js';
-import { computeDrift } from '../../shared/drift/index.js';
-import { scanTargets } from '../../shared/drift/targets.js';
-import { parseDuration } from '../../shared/duration.js';
-import { PortdriftError } from '../../shared/errors.js';
-import { problemsSummary } from '../../shared/format/extraction.js';
 import { FINDING_FORMATS, type FindingFormat, formatFindings } from '../../shared/format/findings.js';
-import { extract } from '../../shared/iac/extract.js';
-import { parsePortSpec } from '../../shared/ports.js';
-import { makeAdmit } from '../../shared/scope.js';
-import type { DeclaredModel, Observation } from '../../shared/types.js';
+import { type ScanFlags, addExtractFlags, addProbeFlags, probeSummaryLine, runScan, sarifPrefix } from '../scan-pipeline.js';
 import type { CommandFactory } from './index.js';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+export { SCAN_AGENT, observationsOf, sarifPrefix } from '../scan-pipeline.js';
 
-/** The agent name of a scan's observations. */
-export const SCAN_AGENT = 'local';
-
-interface ScanOptions {
-  state: string[];
-  targets?: string;
-  varFile: string[];
-  parameters?: string;
-  clusterDomain: string;
-  ports?: string;
+interface ScanOptions extends ScanFlags {
   format?: FindingFormat;
   failOn?: string;
-  concurrency?: string;
-  timeout?: string;
-  allowSpecial: string[];
   sarifPrefix?: string;
 }
 
-function positiveInt(text: string, flag: string, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new PortdriftError('PD_USAGE', `${flag} ${JSON.stringify(text)}: expected an integer from 1 to ${max}`);
-  return Number(text);
-}
-
-/** Observations of a probe run, and why the hosts without any were not observed. */
-export function observationsOf(run: ProbeRun, at: string): { observations: Observation[]; reasons: Map<string, HostReason> } {
-  const observations: Observation[] = [];
-  const problems = new Map<string, string[]>();
-  const suggestions = new Map<string, string>();
-  const observedHosts = new Set<string>();
-  const note = (host: string, text: string, suggestion: string): void => {
-    problems.set(host, [...(problems.get(host) ?? []), text]);
-    if (!suggestions.has(host)) suggestions.set(host, suggestion);
-  };
-  for (const s of run.sweeps) {
-    if (s.ip === null) {
-      note(s.host, `${s.host} does not resolve${s.error ? ` (${s.error})` : ''}`, `check that ${s.host} resolves from this machine, or give its address in a targets file`);
-      continue;
-    }
-    if (s.error && s.results.length === 0) note(s.host, `${s.ip} could not be probed (${s.error})`, `check the address of ${s.host} in the IaC, state or targets file`);
-    for (const r of s.results) {
-      observedHosts.add(s.host);
-      observations.push({ agent: SCAN_AGENT, host: r.host, ip: r.ip, port: r.port, state: r.state, rttMs: r.rttMs, at });
-    }
-  }
-  for (const k of run.skipped) note(k.host, `${k.ip} was refused (${k.reason})`, `pass --allow-special ${k.ip.includes(':') ? `${k.ip}/128` : `${k.ip}/32`} to probe it deliberately`);
-  const reasons = new Map<string, HostReason>();
-  for (const [host, texts] of problems) if (!observedHosts.has(host)) reasons.set(host, { message: texts.join('; '), suggestion: suggestions.get(host)! });
-  return { observations, reasons };
-}
-
-/**
- * Code hosts resolve SARIF URIs against the repository root, and a scan runs from the checkout:
- * prefix every `source.file` (relative to the IaC root) with the path from the working directory
- * to the IaC root, so `portdrift scan infra/` annotates `infra/rds.tf`. An IaC root outside the
- * working directory has no such path; then the URIs stay relative to the IaC root.
- */
-export function sarifPrefix(cwd: string, root: string): string {
-  const rel = relative(cwd, root).split(sep).join('/');
-  return rel === '' || rel === '..' || rel.startsWith('../') || isAbsolute(rel) ? '' : rel;
-}
-
-/** For stderr: what the declared model holds that a TCP scan cannot check. */
-function notCheckedNote(model: DeclaredModel): string {
-  const listen = model.endpoints.filter((e) => e.role === 'listen');
-  const noHost = listen.filter((e) => e.host === null).length;
-  const udp = listen.filter((e) => e.host !== null && e.protocol !== 'tcp').length;
-  const parts = [];
-  if (noHost) parts.push(`${noHost} listen endpoint${noHost === 1 ? '' : 's'} without a known host (not resolved; see \`portdrift extract\`)`);
-  if (udp) parts.push(`${udp} UDP listen endpoint${udp === 1 ? '' : 's'} (a TCP connect scan cannot see them)`);
-  return parts.length ? `portdrift: not checked: ${parts.join(', ')}\n` : '';
-}
-
-export const scanCommand: CommandFactory = (ctx, setExit) =>
-  new Command('scan')
+export const scanCommand: CommandFactory = (ctx, setExit) => {
+  const cmd = new Command('scan')
     .description('one-shot drift check from this machine: extract the IaC, probe its hosts, print the findings')
-    .argument('<paths...>', 'IaC files and directories (directories are walked recursively); source.file is relative to their deepest common directory')
-    .option('--state <file>', 'Terraform state (raw v4 or `terraform show -json`); repeat for several', collect, [])
-    .option('--targets <file>', 'targets file mapping resource addresses or globs to hosts')
-    .option('--var-file <file>', 'Terraform variable file, applied after terraform.tfvars and *.auto.tfvars; repeat for several', collect, [])
-    .option('--parameters <file>', 'CloudFormation parameters file ([{ParameterKey, ParameterValue}] or {Name: value})')
-    .option('--cluster-domain <domain>', 'Kubernetes cluster domain for derived Service names', 'cluster.local')
-    .option('--ports <spec>', 'discovery set, replacing the default (common ports + ±10 around every declared port): e.g. 8000-8100, top, all; declared ports are always probed')
+    .argument('<paths...>', 'IaC files and directories (directories are walked recursively); source.file is relative to their deepest common directory');
+  addProbeFlags(addExtractFlags(cmd));
+  return cmd
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices([...FINDING_FORMATS]))
     .option('--fail-on <kind|severity>', 'exit 2 only for findings of this kind (moved, missing, unreachable, undeclared, unobserved) or at or above this severity (low, medium, high); default: any finding')
-    .option('--concurrency <n>', 'most probes in flight (default: sized from the file-descriptor limit)')
-    .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; adapts below it from measured RTT)')
-    .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
     .option('--sarif-prefix <path>', 'sarif: prefix joined to every file URI (default: the IaC root relative to the working directory, so run from the repository root)')
     .action(async (paths: string[], opts: ScanOptions) => {
       // Every argument is checked before anything is read or probed.
-      if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(opts.clusterDomain)) throw new PortdriftError('PD_USAGE', `--cluster-domain ${JSON.stringify(opts.clusterDomain)} is not a DNS domain`);
       const failOn = parseFailOn(opts.failOn);
-      const discovery = opts.ports !== undefined ? parsePortSpec(opts.ports) : undefined;
-      const concurrency = opts.concurrency !== undefined ? positiveInt(opts.concurrency, '--concurrency', 65535) : undefined;
-      const timeoutMs = opts.timeout !== undefined ? parseDuration(opts.timeout) : undefined;
-      if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > 120_000)) throw new PortdriftError('PD_USAGE', `--timeout ${opts.timeout}: expected 1ms to 2m`);
-      const admit = makeAdmit({ allow: opts.allowSpecial });
-
-      const model = await extract(
-        paths,
-        {
-          stateFiles: opts.state,
-          varFiles: opts.varFile,
-          clusterDomain: opts.clusterDomain,
-          ...(opts.targets ? { targetsFile: opts.targets } : {}),
-          ...(opts.parameters ? { parametersFile: opts.parameters } : {}),
-        },
-        { cwd: ctx.cwd },
-      );
-      ctx.err(problemsSummary(model.problems));
-      ctx.err(notCheckedNote(model));
-
-      const targets = scanTargets(model, discovery ? { discovery } : {});
-      // An empty result must not read as "in sync" when nothing could be looked at.
-      if (targets.length === 0) ctx.err('portdrift: nothing to probe: no resource of the IaC is placed on a host (give its hosts with --state or --targets)\n');
-      // SIGINT/SIGTERM stops starting probes; what was not probed is then `unobserved`, which
-      // is the honest report of an interrupted scan (a second signal exits at once, cli/main.ts).
-      const abort = new AbortController();
-      void ctx.shutdown.then(() => abort.abort());
-      const run = await probeTargets(targets, {
-        signal: abort.signal,
-        admit: (ip) => admit(ip),
-        ...(concurrency !== undefined ? { concurrency } : {}),
-        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-        ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
-      });
-      if (abort.signal.aborted) ctx.err('portdrift: interrupted: the report covers only the ports probed before the signal\n');
-      const now = new Date().toISOString();
-      const { observations, reasons } = observationsOf(run, now);
-      const report = explainUnobserved(computeDrift(model, observations, { now }), reasons);
-
+      const result = await runScan(ctx, paths, opts);
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
       const color = format === 'table' && ctx.stdoutIsTTY && ctx.env.NO_COLOR === undefined;
-      ctx.out(formatFindings(report, format, { color, sarif: { uriPrefix: opts.sarifPrefix ?? sarifPrefix(ctx.cwd, model.root) } }));
-      if (ctx.stderrIsTTY) {
-        const s = run.summary;
-        ctx.err(`portdrift: probed ${s.probes} ports on ${targets.length} host${targets.length === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s (${s.open} open, ${s.closed} closed, ${s.filtered} filtered, ${s.unreachable} unreachable)\n`);
-      }
-      setExit(exitCodeFor(report, failOn));
+      ctx.out(formatFindings(result.report, format, { color, sarif: { uriPrefix: opts.sarifPrefix ?? sarifPrefix(ctx.cwd, result.model.root) } }));
+      if (ctx.stderrIsTTY) ctx.err(probeSummaryLine(result));
+      setExit(exitCodeFor(result.report, failOn));
     });
+};

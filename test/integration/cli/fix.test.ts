@@ -1,4 +1,4 @@
-// `portdrift fix --from FILE` on real IaC files: the diff, `--write`, the refusals, and
+// `portdrift fix --from FILE` on real IaC files (fix that scans first: test/integration/ci/fix-scan.test.ts): the diff, `--write`, the refusals, and
 // `extract` after `fix --write` showing the new ports.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -112,15 +112,18 @@ describe('portdrift fix', () => {
     expect(readFileSync(join(w.iac, 'compose.yaml'), 'utf8')).toContain('"8081:81"');
   });
 
-  it('rejects a --from file that is not a report, and a missing --from', async () => {
+  it('rejects a --from file that is not a report, and probe flags next to --from', async () => {
     const w = workspace([]);
     writeFileSync(join(w.dir, 'bad.json'), '{"findings": 3}');
     const bad = await run(['fix', 'iac', '--from', 'bad.json'], w.dir);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/--from bad.json: not a portdrift report .*\[PD_USAGE\]/);
-    const none = await run(['fix', 'iac'], w.dir);
-    expect(none.code).toBe(1);
-    expect(none.err).toMatch(/--from FILE/);
+    const missing = await run(['fix', 'iac', '--from', 'nope.json'], w.dir);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/--from nope.json: cannot read: .*ENOENT/);
+    const probeFlags = await run(['fix', 'iac', '--from', 'findings.json', '--ports', '1-10', '--timeout', '1s'], w.dir);
+    expect(probeFlags.code).toBe(1);
+    expect(probeFlags.err).toMatch(/--ports, --timeout only apply when fix scans; with --from the findings come from findings.json .*\[PD_USAGE\]/);
     const empty = await run(['fix', 'iac', '--from', 'findings.json'], w.dir);
     expect(empty).toMatchObject({ code: 0, out: '', err: 'nothing to fix: no moved finding\n' });
   });
