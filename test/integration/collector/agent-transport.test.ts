@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBatch } from '../../../agent/daemon/batch.js';
 import { CollectorClient } from '../../../agent/daemon/transport.js';
 import { silentLogger } from '../../../shared/log.js';
+import type { ProbeResult } from '../../../shared/types.js';
 import { startTestCollector, type TestCollector } from './harness.js';
 
 describe("the agent's transport against a real collector", () => {
@@ -35,7 +36,7 @@ describe("the agent's transport against a real collector", () => {
       planRevision: first.plan.revision,
       startedAt: at,
       finishedAt: at,
-      sweeps: [{ host: '127.0.0.1', ip: '127.0.0.1', ports: [5430, 5431, 5432, 5433], results: [5430, 5431, 5432].map((port) => ({ host: '127.0.0.1', ip: '127.0.0.1', port, state: 'closed' as const, rttMs: 0.1, attempts: 1 })).concat([{ host: '127.0.0.1', ip: '127.0.0.1', port: 5433, state: 'open' as const, rttMs: 0.1, attempts: 1 }]) }],
+      sweeps: [{ host: '127.0.0.1', ip: '127.0.0.1', ports: [5430, 5431, 5432, 5433], results: ([5430, 5431, 5432, 5433] as const).map((port): ProbeResult => ({ host: '127.0.0.1', ip: '127.0.0.1', port, state: port === 5433 ? 'open' : 'closed', rttMs: 0.1, attempts: 1 })) }],
       listeners: [{ t: 'listener', ip: '0.0.0.0', port: 5433, at }],
     });
     const body = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
