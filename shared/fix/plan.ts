@@ -5,6 +5,7 @@
 // result (cli/commands/fix.ts).
 import type { DeclaredEndpoint, Finding, SourceLocation, Unresolved, ValueOrigin } from '../types.js';
 import { type FileChange, unifiedDiff } from './diff.js';
+import { impliedTargetPort, rewriteComposePort } from './formats.js';
 import { rewritePort } from './literal.js';
 
 export interface FixEdit {
@@ -161,7 +162,13 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
     }
     const from = group[0]!.port;
     const to = [...wanted][0]!;
-    const edit = rewritePort(before, from, to, target.text);
+    const implied = impliedTargetPort(group[0]!.resource, before, from, to);
+    if (implied) {
+      refuseAll(`${what} at ${where}: ${implied}`);
+      continue;
+    }
+    const composeEdit = target.text === undefined && group[0]!.resource.startsWith('compose:') ? rewriteComposePort(before, from, to) : undefined;
+    const edit = composeEdit ?? rewritePort(before, from, to, target.text);
     if (!edit.ok) {
       refuseAll(`${what} at ${where}: ${edit.reason}`);
       continue;

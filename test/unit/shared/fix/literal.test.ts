@@ -33,6 +33,7 @@ describe('rewritePort', () => {
   it('refuses lines where the port is not written or is ambiguous', () => {
     expect(rewritePort('resource "aws_elasticache_cluster" "c" {', 6379, 6380)).toMatchObject({ ok: false });
     expect(rewritePort('      - "80:80"', 80, 81)).toMatchObject({ ok: false, reason: expect.stringMatching(/ambiguous/) });
+    expect(rewritePort('      targetPort: http', 8080, 8081)).toEqual({ ok: false, reason: '`http` is a port name, not a number: edit the port where that name is declared (the containerPort named http)' });
   });
 
   it('counts whole numbers only', () => {
