@@ -22,6 +22,7 @@ export const collectorSchema = {
   freshness: { type: 'duration', describe: 'observations older than this count as unobserved (default 3 × interval)' },
   discovery: { type: 'string', default: 'top', describe: 'discovery port spec probed on every host besides declared ports' },
   neighbourhood: { type: 'int', min: 0, max: 1000, default: 10, describe: 'ports probed around every declared port (±N)' },
+  batchRetention: { type: 'duration', default: '30d', min: 60_000, describe: 'how long batch ids are remembered, so a resend within it is not stored twice' },
   maxBatchBytes: { type: 'int', min: 1024, default: 32 * 1024 * 1024, describe: 'largest observation batch accepted (bytes)' },
   logLevel: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
   ...reportingSchema,

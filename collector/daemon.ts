@@ -56,6 +56,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     freshnessMs: c.freshness ?? LATE_FACTOR * c.interval,
     discovery: c.discovery,
     neighbourhood: c.neighbourhood,
+    batchRetentionMs: c.batchRetention,
     now,
     onTransition: (t, at) => reporting?.alerts?.notify({ type: t.event === 'resolved' ? 'resolved' : 'opened', finding: t.finding, at }),
   });

@@ -30,6 +30,10 @@ export interface CollectorOptions {
   now?: () => number;
   /** Called for every finding that opened, reopened or resolved (alerts). */
   onTransition?: (t: Transition, at: string) => void;
+  /** How long batch ids are remembered for idempotency (a resend older than this is stored again). */
+  batchRetentionMs?: number;
+  /** How long the open-count series (report charts) is kept. */
+  seriesRetentionMs?: number;
   /** Loads the model; tests and the CLI use the extractor (default). */
   load?: (src: IacSource) => Promise<LoadedModel>;
 }
@@ -78,7 +82,8 @@ export class Collector {
   /** Load the model (an unreadable IaC at start is an error) and evaluate once; then reload on the interval. */
   async start(): Promise<void> {
     await this.reload();
-    this.reloadTimer = setInterval(() => void this.reload().catch(() => undefined), this.o.intervalMs);
+    await this.prune();
+    this.reloadTimer = setInterval(() => void this.reload().catch(() => undefined).then(() => this.prune()), this.o.intervalMs);
     this.reloadTimer.unref();
   }
 
@@ -108,6 +113,17 @@ export class Collector {
     if (changed) this.o.log.info({ revision: next.revision, resources: next.model.resources.length, endpoints: next.model.endpoints.length, problems: next.model.problems.length }, 'IaC loaded');
     await this.evaluateNow();
     return next;
+  }
+
+  /** Retention: old batch ids and series points go; findings, history and current state stay. */
+  async prune(): Promise<void> {
+    const now = this.now();
+    try {
+      const r = await this.o.store.prune({ batchesBefore: new Date(now - (this.o.batchRetentionMs ?? 30 * 86_400_000)).toISOString(), seriesBefore: new Date(now - (this.o.seriesRetentionMs ?? 400 * 86_400_000)).toISOString() });
+      if (r.batches || r.series) this.o.log.info(r, 'pruned old batch ids and series points');
+    } catch (err) {
+      this.o.log.error({ err: (err as Error).message }, 'prune failed');
+    }
   }
 
   /** Recompute plan targets (after a reload or a change of ignore rules). */

@@ -30,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
         received_at TEXT NOT NULL,
         answer TEXT NOT NULL
       );
+      CREATE INDEX batches_received ON batches (received_at);
       CREATE TABLE agents (
         name TEXT PRIMARY KEY,
         version TEXT,

@@ -430,6 +430,15 @@ export class SqliteStore implements Store {
 
   // --- upkeep ---------------------------------------------------------------------------------
 
+  prune(o: { batchesBefore: string; seriesBefore: string }): Promise<{ batches: number; series: number }> {
+    return this.run('prune', () =>
+      this.db.transaction(() => ({
+        batches: this.db.prepare('DELETE FROM batches WHERE received_at < ?').run(o.batchesBefore).changes,
+        series: this.db.prepare('DELETE FROM evaluations WHERE at < ?').run(o.seriesBefore).changes,
+      }))(),
+    );
+  }
+
   stats(): Promise<StoreStats> {
     return this.run('read stats', () => {
       const n = (t: string) => (this.s.count(t).get() as { n: number }).n;

@@ -175,6 +175,8 @@ export interface Store {
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
 
+  /** Forget batch ids received before `batchesBefore` and open-count points before `seriesBefore`. */
+  prune(o: { batchesBefore: string; seriesBefore: string }): Promise<{ batches: number; series: number }>;
   stats(): Promise<StoreStats>;
   /** `ok`, or the problems SQLite (or the database) reports. */
   integrityCheck(): Promise<string>;

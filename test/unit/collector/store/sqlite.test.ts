@@ -97,3 +97,20 @@ describe('SqliteStore', () => {
     expect(await store.integrityCheck()).toBe('ok');
   });
 });
+
+describe('SqliteStore retention', () => {
+  it('prunes batch ids and series points older than the cut-off, nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-prune-'));
+    const store = new SqliteStore(join(dir, 'pd.db'));
+    try {
+      await store.ingestBatch(batch('old', NOW, [['10.0.0.1', 22, 'open']]), '2026-10-01T00:00:00.000Z');
+      await store.ingestBatch(batch('new', NOW, [['10.0.0.2', 22, 'open']]), '2026-12-01T00:00:00.000Z');
+      expect(await store.prune({ batchesBefore: '2026-11-01T00:00:00.000Z', seriesBefore: '2026-11-01T00:00:00.000Z' })).toEqual({ batches: 1, series: 0 });
+      expect([await store.hasBatch('old'), await store.hasBatch('new')]).toEqual([false, true]);
+      expect(await store.observations()).toHaveLength(2);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
