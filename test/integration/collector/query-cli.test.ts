@@ -47,6 +47,10 @@ describe('lifecycle and query CLI against a real collector', () => {
     expect(Object.keys(moved)).toEqual(['id', 'kind', 'severity', 'resource', 'source', 'host', 'port', 'observedPort', 'state', 'agent', 'firstSeen', 'lastSeen', 'message', 'suggestion', 'ack']);
     expect((await cli(['drift', '--fail-on', 'moved', '--format', 'json'], c.tokens.reader)).code).toBe(2);
     expect((await cli(['drift', '--format', 'table'], c.tokens.reader)).out).toContain('5433');
+    const sarif = JSON.parse((await cli(['drift', '--format', 'sarif'], c.tokens.reader)).out);
+    expect(sarif.runs[0].results.some((x: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }> }) => x.locations[0]!.physicalLocation.region.startLine === 3)).toBe(true);
+    expect((await cli(['drift', '--format', 'junit'], c.tokens.reader)).out).toMatch(/^<\?xml[\s\S]*<testsuite/);
+    expect((await cli(['drift', '--format', 'markdown'], c.tokens.reader)).out).toMatch(/\|/);
   });
 
   it('acknowledges with an expiry: listed with its ack, not failing, then counting again after it lapses', async () => {
