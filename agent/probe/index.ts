@@ -18,11 +18,13 @@ export const DEFAULT_TIMEOUT_MS = 1000;
 export const TIMEOUT_FLOOR_MS = 100;
 export const DEFAULT_RETRIES = 1;
 /**
- * Per-address connect rate. Generous: a full 65535-port sweep of one address at loopback speed
- * runs near 60k/s. The per-address congestion window (which collapses when drops appear) is what
- * keeps a struggling host from seeing a flood; callers that probe fragile services lower this.
+ * Per-address connect rate: a bound against runaway, not a pacing target. A full 65535-port
+ * sweep of one loopback address runs at 80–100k/s over two threads, and a cap near that speed
+ * stalls it (each shard gets rate ÷ threads). The per-address congestion window (which halves
+ * when drops appear) keeps a struggling host from seeing a flood; callers that probe fragile
+ * services pass a lower rate.
  */
-export const DEFAULT_PER_HOST_RATE = 100_000;
+export const DEFAULT_PER_HOST_RATE = 250_000;
 
 const STATES: readonly (PortState | null)[] = [null, 'open', 'closed', 'filtered', 'unreachable'];
 
@@ -97,6 +99,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
   });
 
+  const keepClosed = options.closedResults !== false;
   const byJob = new Map<string, { job: AddressJob; result: ShardHostResult }>(jobs.map((job, i) => [job.ip, { job, result: results[i]! }]));
   const position = new Int32Array(65536);
   const sweeps: HostSweep[] = [];
@@ -122,9 +125,10 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
       if (!state || result.state[i] === Code.Unprobed) continue;
       const rtt = result.rtt[i]!;
       ports.push(port);
-      out.push({ host: p.host, ip: p.ip, port, state, rttMs: Number.isNaN(rtt) || state === 'filtered' || state === 'unreachable' ? null : Math.round(rtt * 1000) / 1000, attempts: result.attempts[i]! });
       summary.probes++;
       summary[state]++;
+      if (state === 'closed' && !keepClosed) continue;
+      out.push({ host: p.host, ip: p.ip, port, state, rttMs: Number.isNaN(rtt) || state === 'filtered' || state === 'unreachable' ? null : Math.round(rtt * 1000) / 1000, attempts: result.attempts[i]! });
     }
     sweeps.push({ host: p.host, ip: p.ip, ...(result.error ? { error: result.error } : {}), ports, results: out });
   }

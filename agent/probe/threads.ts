@@ -5,7 +5,8 @@
 // threads, whole addresses go to one shard (so each address keeps one RTT estimator, cwnd and
 // rate bucket); with fewer, each address's probe order is dealt round-robin across the shards
 // and its window, cwnd and rate are divided between them. Small runs stay on this thread: a
-// worker costs ~30 ms and some 10 MB to start.
+// worker costs ~30 ms and some 10 MB to start. (Measured: this thread probing plus one worker
+// peaks ~8 MB lower than two workers with this thread idle, at the same speed.)
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';

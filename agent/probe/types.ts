@@ -42,13 +42,19 @@ export interface ProbeOptions {
   timeoutMs?: number;
   /** Extra passes for filtered probes only (default 1; deepened by up to 2 where retries pay off). */
   retries?: number;
-  /** Most new connects per second per address (default 100000). */
+  /** Most new connects per second per address (default 250000: a runaway bound; the per-address cwnd is what paces). */
   perHostRate?: number;
   /** Scope check after DNS for every address; a string is the reason it is refused. */
   admit?: (ip: string, host: string) => string | null;
   onProgress?: (done: number, total: number) => void;
   /** RLIMIT_NOFILE soft limit if known (otherwise read from /proc/self/limits). */
   nofileLimit?: number;
+  /**
+   * false: leave closed results out of `results` (still counted in the summary and listed in
+   * `ports`). For callers that print only the non-closed ones (`portdrift probe` without --all):
+   * a 65535-port sweep then builds a handful of objects instead of 65535. Default true.
+   */
+  closedResults?: boolean;
   /** Event-loop threads to split large sweeps over (default: one per core for large sweeps, at most 2). */
   threads?: number;
 }

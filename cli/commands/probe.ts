@@ -104,6 +104,7 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
           signal: abort.signal,
           admit: (ip) => f.admit(ip),
           onProgress: bar.update,
+          closedResults: opts.all === true,
           ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
           ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}),
           ...(f.retries !== undefined ? { retries: f.retries } : {}),

@@ -59,6 +59,13 @@ describe('probeTargets', () => {
     expect(run.sweeps.map((s) => s.host)).toEqual(['127.0.0.1']);
   });
 
+  it('closedResults: false leaves closed results out but still counts them and lists their ports', async () => {
+    const run = await probeTargets([{ host: '127.0.0.1', declared: [open.port, ...closed], discovery: [] }], { closedResults: false });
+    expect(run.sweeps[0]!.results.map((r) => [r.port, r.state])).toEqual([[open.port, 'open']]);
+    expect(run.sweeps[0]!.ports).toEqual([open.port, ...closed].sort((a, b) => a - b));
+    expect(run.summary).toMatchObject({ probes: 4, open: 1, closed: 3 });
+  });
+
   it('reports every bad option at once', async () => {
     await expect(probeTargets([], { concurrency: 0, retries: -1, timeoutMs: 1.5 })).rejects.toMatchObject({ code: 'PD_USAGE', message: expect.stringMatching(/concurrency.*timeoutMs.*retries/) });
   });
