@@ -59,6 +59,7 @@ export class Collector {
   private reloadTimer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private dirty = false;
+  private lastCycleAt = -Infinity;
   private stopped = false;
   private readonly now: () => number;
   readonly counters = { batches: 0, replayed: 0, observations: 0, rejected: 0, evaluations: 0, evaluationErrors: 0, reloads: 0, reloadErrors: 0 };
@@ -83,12 +84,24 @@ export class Collector {
   async start(): Promise<void> {
     await this.reload();
     await this.prune();
-    this.reloadTimer = setInterval(() => void this.reload().catch(() => undefined).then(() => this.prune()), this.o.intervalMs);
+    // The interval tick: reload the IaC, then one damping cycle, then retention.
+    this.reloadTimer = setInterval(
+      () =>
+        void this.reload({ evaluate: false })
+          .catch(() => undefined)
+          .then(() => this.evaluateNow('cycle'))
+          .catch(() => undefined)
+          .then(() => this.prune()),
+      this.o.intervalMs,
+    );
     this.reloadTimer.unref();
   }
 
-  /** Reload the IaC. On failure the previous model stays in force and the error is thrown. */
-  async reload(): Promise<LoadedModel> {
+  /**
+   * Reload the IaC. On failure the previous model stays in force and the error is thrown. A
+   * changed model is evaluated as a cycle at once; an unchanged one only refreshes.
+   */
+  async reload(o: { evaluate?: boolean } = {}): Promise<LoadedModel> {
     let next: LoadedModel;
     try {
       next = await (this.o.load ?? loadModel)(this.o.iac);
@@ -111,7 +124,7 @@ export class Collector {
     this.counters.reloads++;
     await this.refreshTargets();
     if (changed) this.o.log.info({ revision: next.revision, resources: next.model.resources.length, endpoints: next.model.endpoints.length, problems: next.model.problems.length }, 'IaC loaded');
-    await this.evaluateNow();
+    if (o.evaluate !== false) await this.evaluateNow(changed ? 'cycle' : 'refresh');
     return next;
   }
 
@@ -155,14 +168,19 @@ export class Collector {
     if (this.timer || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.evaluateNow().catch(() => undefined);
+      void this.evaluateNow('refresh').catch(() => undefined);
     }, this.o.debounceMs);
     this.timer.unref();
   }
 
-  /** Run one evaluation (after any running one). Errors are logged and counted, and rethrown. */
-  evaluateNow(): Promise<void> {
-    const run = this.chain.then(() => this.evaluate());
+  /**
+   * Run one evaluation (after any running one). `cycle` (default) advances the damping: the
+   * interval tick, a changed model or ignore rules, and tests. `refresh` (after batches)
+   * advances only when a whole interval passed since the last cycle. Errors are logged, counted
+   * and rethrown.
+   */
+  evaluateNow(mode: 'cycle' | 'refresh' = 'cycle'): Promise<void> {
+    const run = this.chain.then(() => this.evaluate(mode));
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -173,17 +191,19 @@ export class Collector {
       if (this.timer) {
         clearTimeout(this.timer);
         this.timer = undefined;
-        await this.evaluateNow().catch(() => undefined);
+        await this.evaluateNow('refresh').catch(() => undefined);
       }
       await this.chain;
       if (!this.timer) return;
     }
   }
 
-  private async evaluate(): Promise<void> {
+  private async evaluate(mode: 'cycle' | 'refresh'): Promise<void> {
     if (!this.loaded || this.stopped) return;
     this.dirty = false;
-    const now = this.iso();
+    const nowMs = this.now();
+    const now = new Date(nowMs).toISOString();
+    const advance = mode === 'cycle' || nowMs - this.lastCycleAt >= this.o.intervalMs;
     try {
       const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
       const model = withoutIgnored(this.loaded.model, m);
@@ -191,8 +211,9 @@ export class Collector {
       const [stored, sweeps] = await Promise.all([this.o.store.observations(hosts), this.o.store.sweeps(hosts)]);
       const report = computeDrift(model, driftObservations(model, stored, sweeps), { now, freshnessMs: this.o.freshnessMs });
       const current = report.findings.filter((f) => !m.finding(f));
-      const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, { now, cycles: this.o.cycles, revision: this.loaded.revision });
+      const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, { now, cycles: this.o.cycles, revision: this.loaded.revision, advance });
       await this.o.store.applyEvaluation(write);
+      if (advance) this.lastCycleAt = nowMs;
       this.lastSummary = report.summary;
       this.counters.evaluations++;
       for (const t of transitions) {
@@ -210,8 +231,10 @@ export class Collector {
   async report(q: FindingQuery = {}): Promise<DriftReport> {
     const now = this.iso();
     const status = q.status ?? 'open';
+    // Ignore rules apply at once, not only from the next cycle on.
+    const ignored = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
     const rows = (await this.o.store.findings()).filter((r) => r.status !== 'pending' && (status === 'all' || r.status === status));
-    const findings = rows.map((r) => present(r, now)).filter((f) => (!q.kind || f.kind === q.kind) && (!q.severity || f.severity === q.severity));
+    const findings = rows.map((r) => present(r, now)).filter((f) => !ignored.finding(f) && (!q.kind || f.kind === q.kind) && (!q.severity || f.severity === q.severity));
     const byKind: DriftSummary['byKind'] = {};
     for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
     const base = this.lastSummary ?? { resources: this.loaded?.model.resources.length ?? 0, endpoints: this.loaded?.model.endpoints.length ?? 0, observed: 0 };

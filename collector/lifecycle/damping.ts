@@ -1,7 +1,10 @@
 // The finding lifecycle, pure: previous finding states + this evaluation's drift findings →
 // the new states and their transitions. Flapping is damped: a drift opens only after it held in
-// `cycles` consecutive evaluations, and an open finding resolves only after it was absent in
-// `cycles` consecutive evaluations. The status changes only at those transitions; the counters
+// `cycles` consecutive cycles, and an open finding resolves only after it was absent in `cycles`
+// consecutive cycles. A cycle is an evaluation that advances the damping (`advance: true`, the
+// collector's interval tick); evaluations between ticks (after each batch) only refresh what
+// open findings say (state, agent, message, lastSeen), so several agents' batches within one
+// interval cannot confirm a blip that one sweep saw. The status changes only at those transitions; the counters
 // in between (`present` of a pending or re-appearing finding, `absent` of a resolving one) are
 // what the damping counts. An acknowledgement whose expiry passed is dropped here, with a
 // history row, so the finding is shown unacknowledged again.
@@ -13,6 +16,8 @@ export interface DampingOptions {
   /** Consecutive evaluations a change must hold before it counts (≥ 1). */
   cycles: number;
   revision: string;
+  /** False: refresh open findings only; no counter moves, nothing opens or resolves. */
+  advance?: boolean;
 }
 
 export interface Transition {
@@ -25,6 +30,7 @@ export function ackActive(f: { ack: StoredFinding['ack'] }, now: string): boolea
 }
 
 export function evaluateLifecycle(previous: readonly StoredFinding[], current: readonly Finding[], o: DampingOptions): { write: EvaluationWrite; transitions: Transition[] } {
+  if (o.advance === false) return refreshOnly(previous, current, o);
   const n = Math.max(1, Math.floor(o.cycles));
   const byId = new Map(previous.map((p) => [p.finding.id, p]));
   const seen = new Set<string>();
@@ -94,4 +100,17 @@ export function evaluateLifecycle(previous: readonly StoredFinding[], current: r
   // Every previously open finding is in `upsert` (still open, resolving or resolved).
   const openCount = upsert.filter((u) => u.status === 'open').length;
   return { write: { at: o.now, upsert, remove, history, openCount, revision: o.revision }, transitions };
+}
+
+/** Between cycles: open findings that still hold get the latest wording and lastSeen. */
+function refreshOnly(previous: readonly StoredFinding[], current: readonly Finding[], o: DampingOptions): { write: EvaluationWrite; transitions: Transition[] } {
+  const byId = new Map(previous.map((p) => [p.finding.id, p]));
+  const upsert: StoredFinding[] = [];
+  for (const raw of current) {
+    const p = byId.get(raw.id);
+    if (p?.status !== 'open' || p.absent > 0) continue;
+    upsert.push({ ...p, finding: { ...raw, firstSeen: p.finding.firstSeen, lastSeen: o.now, resolvedAt: null, ack: p.ack } });
+  }
+  const openCount = previous.filter((p) => p.status === 'open').length;
+  return { write: { at: o.now, upsert, remove: [], history: [], openCount, revision: o.revision }, transitions: [] };
 }

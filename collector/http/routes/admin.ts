@@ -89,7 +89,7 @@ export const adminRoutes: Route[] = [
         expiresAt: expiry(body, now),
       });
       await deps.collector.refreshTargets();
-      await deps.collector.evaluateNow();
+      await deps.collector.evaluateNow('refresh');
       sendJson(res, 201, { ignore: rule });
     },
   },
@@ -100,7 +100,7 @@ export const adminRoutes: Route[] = [
     async handle({ res, params, deps }) {
       if (!(await deps.collector.store.removeIgnore(params[0]!))) throw new PortdriftError('PD_HTTP_NOT_FOUND', `no ignore rule ${params[0]}`);
       await deps.collector.refreshTargets();
-      await deps.collector.evaluateNow();
+      await deps.collector.evaluateNow('refresh');
       sendJson(res, 200, { removed: params[0] });
     },
   },

@@ -30,13 +30,15 @@ describe('lifecycle and query CLI against a real collector', () => {
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  it('opens a moved finding only after two evaluations, and drift prints it in scan JSON shape with exit 2', async () => {
+  it('opens a moved finding only after two cycles (not on the refresh after a batch), and drift prints it in scan JSON shape with exit 2', async () => {
     expect((await postBatch(c.url, c.tokens.agent, movedBatch('m1'))).status).toBe(200);
-    await c.running.collector.idle();
+    await c.running.collector.idle(); // the evaluation after the batch only refreshes: no cycle yet
     let r = await cli(['drift', '--format', 'json', '--kind', 'moved'], c.tokens.reader);
-    expect(JSON.parse(r.out).findings).toEqual([]); // pending: one evaluation so far
+    expect(JSON.parse(r.out).findings).toEqual([]);
     expect(r.code).toBe(0);
-    await evaluate();
+    await evaluate(); // cycle 1: pending, not listed
+    expect(JSON.parse((await cli(['drift', '--format', 'json', '--kind', 'moved'], c.tokens.reader)).out).findings).toEqual([]);
+    await evaluate(); // cycle 2: open
     r = await cli(['drift', '--format', 'json'], c.tokens.reader);
     expect(r.code).toBe(2);
     const report = JSON.parse(r.out);
@@ -75,11 +77,13 @@ describe('lifecycle and query CLI against a real collector', () => {
     expect((await bad.json()).error.message).toMatch(/^reason: is required/);
   });
 
-  it('resolves after two absent evaluations and lists it under --status resolved', async () => {
+  it('resolves after two absent cycles and lists it under --status resolved', async () => {
     await postBatch(c.url, c.tokens.agent, backBatch('b1'));
-    await c.running.collector.idle(); // the evaluation the batch triggered: absent once
+    await c.running.collector.idle(); // refresh only: still open
     expect(JSON.parse((await cli(['drift', '--format', 'json', '--kind', 'moved'], c.tokens.reader)).out).findings).toHaveLength(1);
-    await evaluate();
+    await evaluate(); // cycle 1: absent once, still open
+    expect(JSON.parse((await cli(['drift', '--format', 'json', '--kind', 'moved'], c.tokens.reader)).out).findings).toHaveLength(1);
+    await evaluate(); // cycle 2: resolved
     expect(JSON.parse((await cli(['drift', '--format', 'json', '--kind', 'moved'], c.tokens.reader)).out).findings).toHaveLength(0);
     const resolved = JSON.parse((await cli(['drift', '--format', 'json', '--status', 'resolved', '--kind', 'moved'], c.tokens.reader)).out).findings;
     expect(resolved).toHaveLength(1);

@@ -39,10 +39,12 @@ describe('reports and alerts wired into the collector', () => {
   it('sends finding.opened and finding.resolved to the webhook as findings transition', async () => {
     await postBatch(c.url, c.tokens.agent, { id: 'r1', sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' }] });
     await c.running.collector.idle();
+    await c.running.collector.evaluateNow(); // one cycle (cycles: 1)
     await c.running.reporting.alerts!.idle();
     expect(received).toContainEqual(expect.objectContaining({ event: 'finding.opened', finding: expect.objectContaining({ kind: 'moved', port: 5432 }) }));
     await postBatch(c.url, c.tokens.agent, { id: 'r2', sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5431,5433-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5432, state: 'open' }] });
     await c.running.collector.idle();
+    await c.running.collector.evaluateNow(); // one cycle (cycles: 1)
     await c.running.reporting.alerts!.idle();
     expect(received).toContainEqual(expect.objectContaining({ event: 'finding.resolved', finding: expect.objectContaining({ kind: 'moved', port: 5432 }) }));
   });

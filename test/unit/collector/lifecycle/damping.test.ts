@@ -58,4 +58,25 @@ describe('finding lifecycle with damping', () => {
     const active = run([true, true, true], 2, { by: 'ops', reason: 'x', at: t(1), expiresAt: null });
     expect(active.last[0]!.ack).toMatchObject({ by: 'ops' });
   });
+
+  it('a refresh between cycles updates open findings and moves no counter', () => {
+    let state: StoredFinding[] = [];
+    const step = (present: boolean, i: number, advance: boolean) => {
+      const { write, transitions } = evaluateLifecycle(state, present ? [{ ...f('f1'), message: `m${i}` }] : [], { now: t(i), cycles: 2, revision: 'r', advance });
+      const byId = new Map(state.map((s) => [s.finding.id, s]));
+      for (const u of write.upsert) byId.set(u.finding.id, u);
+      state = [...byId.values()];
+      return transitions;
+    };
+    expect(step(true, 0, false)).toEqual([]);
+    expect(state).toEqual([]); // a refresh never starts a pending finding
+    step(true, 1, true);
+    step(true, 2, false);
+    expect(state[0]).toMatchObject({ status: 'pending', present: 1 });
+    expect(step(true, 3, true).map((x) => x.event)).toEqual(['opened']);
+    step(true, 4, false);
+    expect(state[0]).toMatchObject({ status: 'open', present: 2, finding: { message: 'm4', lastSeen: t(4) } });
+    expect(step(false, 5, false)).toEqual([]);
+    expect(state[0]).toMatchObject({ status: 'open', absent: 0 });
+  });
 });
