@@ -3,7 +3,8 @@
 // plan meanwhile, spooling every batch; when the collector returns the backlog drains, and the
 // store then holds every batch the agent made exactly once (batch ids from the agent's log vs
 // the batches table, each batch's observation count vs its sweep summary, the agents counters),
-// the spool is empty, and the findings are those from before the outage.
+// the spool is empty, and the findings are those from before the outage. The same when the
+// agent itself is restarted during the outage (its plan from the cache, its spool from disk).
 import { readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,43 @@ interface Summary {
   open: number;
   filtered: number;
   unreachable: number;
+}
+
+type SweepDone = LogLine & { batchId: string; summary: Summary; time: string };
+
+function sweepsOf(agent: Proc): SweepDone[] {
+  return agent.messages('sweep done') as SweepDone[];
+}
+
+function spooled(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.ndjson'));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The store (opened read-only) holds exactly the batches the agent logged, each once, each with
+ * the observation count of its sweep summary, and the agent's counters add up to them.
+ */
+function expectExactlyOnce(data: string, made: SweepDone[]): void {
+  const db = new Database(data, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare("SELECT batch_id, answer FROM batches WHERE agent = 'subnet-a'").all() as Array<{ batch_id: string; answer: string }>;
+    const stored = new Map(rows.map((r) => [r.batch_id, JSON.parse(r.answer) as { observations: number; sweeps: number }]));
+    expect(rows.length, 'one row per batch id').toBe(stored.size);
+    expect([...stored.keys()].sort()).toEqual(made.map((l) => l.batchId).sort());
+    for (const l of made) {
+      const a = stored.get(l.batchId)!;
+      expect(a.observations, `observations of batch ${l.batchId}`).toBe(l.summary.open + l.summary.filtered + l.summary.unreachable);
+      expect(a.sweeps, `sweeps of batch ${l.batchId}`).toBe(2);
+    }
+    const agentRow = db.prepare("SELECT batches, observations FROM agents WHERE name = 'subnet-a'").get() as { batches: number; observations: number };
+    expect(agentRow).toEqual({ batches: made.length, observations: [...stored.values()].reduce((n, a) => n + a.observations, 0) });
+  } finally {
+    db.close();
+  }
 }
 
 describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${skip})` : ''}`, () => {
@@ -39,74 +77,98 @@ describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${sk
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(['SIGKILL', 'SIGTERM'] as const)('every batch made while the collector was down (%s) arrives exactly once after its restart, and the findings are unchanged', async (signal) => {
-    const run = mkdtempSync(join(dir, `${signal}-`));
+  function setup(name: string) {
+    const run = mkdtempSync(join(dir, `${name}-`));
     const data = join(run, 'pd.db');
-    const spool = join(run, 'spool');
     const iac = writeFixture(run, [
       { type: 'aws_db_instance', name: 'orders', port: 5432, hosts: ['10.231.0.1'] }, // moved to 5433
       { type: 'aws_elasticache_cluster', name: 'cache', port: 6379, hosts: ['10.231.0.2'] }, // in sync
       { type: 'aws_lb_target_group', name: 'web', port: 8080, hosts: ['10.231.0.2'] }, // missing
     ]);
-    const agentToken = createToken(data, 'agent', 'subnet-a');
-    const reader = createToken(data, 'reader', 'tests');
-    const flags = [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms'];
-    const host = clientAddress(lab.client);
-    let collector: Collector = await startCollector(lab.client, host, flags, 'collector (first run)');
-    const agent: Proc = portdrift('agent', lab.client, ['agent', '--collector', collector.url, '--name', 'subnet-a', '--scope', '10.231.0.0/24', '--interval', '500ms', '--timeout', '300ms', '--retries', '0', '--spool', spool, '--log-level', 'debug'], { PORTDRIFT_TOKEN: agentToken });
+    return {
+      data,
+      spool: join(run, 'spool'),
+      agentToken: createToken(data, 'agent', 'subnet-a'),
+      reader: createToken(data, 'reader', 'tests'),
+      flags: [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms'],
+    };
+  }
 
-    const before = await waitForDrift(lab.client, collector.url, reader, 'moved + missing', (d) => d.findings.length === 2, 20_000);
-    expect(before.findings.map(short).sort()).toEqual(['missing aws_lb_target_group.web 10.231.0.2:8080 by subnet-a', 'moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a']);
+  function startAgent(label: string, url: string, token: string, spool: string): Proc {
+    return portdrift(label, lab.client, ['agent', '--collector', url, '--name', 'subnet-a', '--scope', '10.231.0.0/24', '--interval', '500ms', '--timeout', '300ms', '--retries', '0', '--flush-timeout', '1s', '--spool', spool], { PORTDRIFT_TOKEN: token });
+  }
 
-    // --- outage ---------------------------------------------------------------------------
+  const EXPECTED = ['missing aws_lb_target_group.web 10.231.0.2:8080 by subnet-a', 'moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a'];
+
+  it.each(['SIGKILL', 'SIGTERM'] as const)('every batch made while the collector was down (%s, 10 agent intervals) arrives exactly once after its restart, and the findings are unchanged', async (signal) => {
+    const s = setup(signal);
+    let collector: Collector = await startCollector(lab.client, clientAddress(lab.client), s.flags, 'collector (first run)');
+    const agent = startAgent('agent', collector.url, s.agentToken, s.spool);
+    const before = await waitForDrift(lab.client, collector.url, s.reader, 'moved + missing', (d) => d.findings.length === 2, 20_000);
+    expect(before.findings.map(short).sort()).toEqual(EXPECTED);
+
+    // --- outage: ten sweeps, all spooled ------------------------------------------------------
     collector.proc.signal(signal);
     await collector.proc.waitExit(10_000);
     const killedAt = Date.now();
     const sweepsBefore = agent.messages('sweep done').length;
-    // Several intervals: five more sweeps, all spooled.
     await agent.waitForLog('cannot fetch the plan', 10_000, 1, (l) => Date.parse(String(l.time)) >= killedAt - 50);
-    await agent.waitForLog('sweep done', 15_000, sweepsBefore + 5);
-    const spooledDuringOutage = readdirSync(spool).filter((f) => f.endsWith('.ndjson')).length;
-    expect(spooledDuringOutage).toBeGreaterThanOrEqual(4);
+    await agent.waitForLog('sweep done', 20_000, sweepsBefore + 10);
+    expect(spooled(s.spool).length).toBeGreaterThanOrEqual(9);
 
     // --- restart on the same file and address ----------------------------------------------
     const restartedAt = Date.now();
-    collector = await restartCollector(lab.client, collector.url, flags, 'collector (restarted)');
-    await agent.waitFor('an empty spool', () => readdirSync(spool).filter((f) => f.endsWith('.ndjson')).length === 0 || undefined, 20_000);
+    collector = await restartCollector(lab.client, collector.url, s.flags, 'collector (restarted)');
+    await agent.waitFor('an empty spool', () => spooled(s.spool).length === 0 || undefined, 20_000);
     agent.signal('SIGTERM');
-    const exit = await agent.waitExit(10_000);
-    expect(exit.code).toBe(0);
-    const stopped = agent.messages('agent stopped')[0]!;
-    expect(stopped).toMatchObject({ spoolDepth: 0, flushed: true, dropped: 0, rejected: 0 });
-    expect(readdirSync(spool).filter((f) => f.endsWith('.ndjson'))).toEqual([]);
+    expect((await agent.waitExit(10_000)).code).toBe(0);
+    expect(agent.messages('agent stopped')[0]).toMatchObject({ spoolDepth: 0, flushed: true, dropped: 0, rejected: 0 });
+    expect(spooled(s.spool)).toEqual([]);
 
-    // --- exactly once ------------------------------------------------------------------------
-    const made = agent.messages('sweep done') as Array<LogLine & { batchId: string; summary: Summary; time: string }>;
+    const made = sweepsOf(agent);
     const duringOutage = made.filter((l) => Date.parse(l.time) > killedAt && Date.parse(l.time) < restartedAt);
-    expect(duringOutage.length).toBeGreaterThanOrEqual(4);
-    const db = new Database(data, { readonly: true, fileMustExist: true });
-    try {
-      const rows = db.prepare("SELECT batch_id, answer FROM batches WHERE agent = 'subnet-a'").all() as Array<{ batch_id: string; answer: string }>;
-      const stored = new Map(rows.map((r) => [r.batch_id, JSON.parse(r.answer) as { observations: number; sweeps: number }]));
-      expect(rows.length, 'one row per batch id').toBe(stored.size);
-      expect([...stored.keys()].sort()).toEqual(made.map((l) => l.batchId).sort());
-      for (const l of made) {
-        const a = stored.get(l.batchId)!;
-        expect(a.observations, `observations of batch ${l.batchId}`).toBe(l.summary.open + l.summary.filtered + l.summary.unreachable);
-        expect(a.sweeps, `sweeps of batch ${l.batchId}`).toBe(2);
-      }
-      // Each outage batch carried the open and the filtered port of 10.231.0.1 and the open one of .2.
-      for (const l of duringOutage) expect(l.summary).toMatchObject({ open: 2, filtered: 1, unreachable: 0 });
-      const agentRow = db.prepare("SELECT batches, observations FROM agents WHERE name = 'subnet-a'").get() as { batches: number; observations: number };
-      expect(agentRow).toEqual({ batches: made.length, observations: [...stored.values()].reduce((n, a) => n + a.observations, 0) });
-    } finally {
-      db.close();
-    }
+    expect(duringOutage.length).toBeGreaterThanOrEqual(10);
+    // Each outage batch carried the open and the filtered port of 10.231.0.1 and the open one of .2.
+    for (const l of duringOutage) expect(l.summary).toMatchObject({ open: 2, filtered: 1, unreachable: 0 });
+    expectExactlyOnce(s.data, made);
 
-    // --- the same findings -------------------------------------------------------------------
-    const after = await drift(lab.client, collector.url, reader);
-    expect(after.findings.map(short).sort()).toEqual(before.findings.map(short).sort());
+    const after = await drift(lab.client, collector.url, s.reader);
+    expect(after.findings.map(short).sort()).toEqual(EXPECTED);
     expect(after.findings.map((f) => f.id).sort()).toEqual(before.findings.map((f) => f.id).sort());
+    collector.proc.signal('SIGTERM');
+    await collector.proc.waitExit(10_000);
+  });
+
+  it('an agent restarted during the outage probes on its cached plan, and both runs\' batches arrive exactly once', async () => {
+    const s = setup('restart');
+    let collector: Collector = await startCollector(lab.client, clientAddress(lab.client), s.flags, 'collector (first run)');
+    const first = startAgent('agent (first run)', collector.url, s.agentToken, s.spool);
+    await waitForDrift(lab.client, collector.url, s.reader, 'moved + missing', (d) => d.findings.length === 2, 20_000);
+    collector.proc.kill();
+    await collector.proc.waitExit(10_000);
+    const killedAt = Date.now();
+    await first.waitForLog('sweep done', 20_000, 1, (l) => Date.parse(String(l.time)) > killedAt + 1500);
+    first.signal('SIGTERM');
+    const exit1 = await first.waitExit(10_000);
+    expect(exit1.code).toBe(0);
+    const left = first.messages('agent stopped')[0]!;
+    expect(left).toMatchObject({ flushed: false, dropped: 0 });
+    expect(spooled(s.spool)).toHaveLength(left.spoolDepth as number);
+    expect(left.spoolDepth).toBeGreaterThanOrEqual(2);
+
+    // Restarted with the collector still down: the plan comes from the cache beside the spool.
+    const second = startAgent('agent (second run)', collector.url, s.agentToken, s.spool);
+    await second.waitForLog('using the cached plan until the collector answers', 10_000);
+    await second.waitForLog('sweep done', 20_000, 3);
+    expect(spooled(s.spool).length).toBeGreaterThanOrEqual((left.spoolDepth as number) + 3);
+
+    collector = await restartCollector(lab.client, collector.url, s.flags, 'collector (restarted)');
+    await second.waitFor('an empty spool', () => spooled(s.spool).length === 0 || undefined, 20_000);
+    second.signal('SIGTERM');
+    expect((await second.waitExit(10_000)).code).toBe(0);
+    expectExactlyOnce(s.data, [...sweepsOf(first), ...sweepsOf(second)]);
+    const after = await drift(lab.client, collector.url, s.reader);
+    expect(after.findings.map(short).sort()).toEqual(EXPECTED);
     collector.proc.signal('SIGTERM');
     await collector.proc.waitExit(10_000);
   });
