@@ -11,9 +11,10 @@
 import { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PortdriftError } from '../../shared/errors.js';
 import { readFindingsFile } from '../../shared/fix/findings-file.js';
+import { unifiedDiff } from '../../shared/fix/diff.js';
 import { type FixPlan, filesNeeded, planFixes } from '../../shared/fix/plan.js';
 import type { ExtractResult } from '../../shared/iac/extract.js';
 import type { Finding } from '../../shared/types.js';
@@ -91,8 +92,14 @@ export const fixCommand: CommandFactory = (ctx, setExit) => {
     if (opts.write) {
       for (const c of plan.changes) await writeInPlace(join(model.root, c.file), c.before, c.after);
     }
-    ctx.out(plan.diff);
+    // The diff names files relative to the working directory, as the SARIF output does, so that
+    // `git apply` takes it where fix ran (in CI: the checkout root). A file outside the working
+    // directory (a parameters file elsewhere) cannot be named so; --write still edits it.
+    const shown = (file: string): string => relative(ctx.cwd, join(model.root, file)).split(sep).join('/');
+    const outside = plan.changes.map((c) => shown(c.file)).filter((f) => f === '..' || f.startsWith('../') || isAbsolute(f));
+    ctx.out(plan.changes.map((c) => unifiedDiff({ ...c, file: shown(c.file) })).join(''));
     explain(ctx, plan, Boolean(opts.write));
+    if (!opts.write && outside.length > 0) ctx.err(`note: ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside the working directory: \`git apply\` refuses ${outside.length === 1 ? 'that path' : 'those paths'}; use --write, or run fix from a directory above ${outside.length === 1 ? 'it' : 'them'}\n`);
     const moved = findings.length - plan.skipped;
     if (moved === 0) ctx.err('nothing to fix: no moved finding\n');
     else if (opts.write && plan.changes.length > 0) ctx.err(`wrote ${plan.changes.length} file${plan.changes.length === 1 ? '' : 's'} under ${model.root}\n`);

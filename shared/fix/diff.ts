@@ -3,7 +3,7 @@
 // lines of context and merge when their contexts touch, as diff -u does.
 
 export interface FileChange {
-  /** Path relative to the IaC root; the diff names it `a/<file>` and `b/<file>`. */
+  /** The path the diff names as `a/<file>` and `b/<file>` (fix gives it relative to the working directory). */
   file: string;
   before: string;
   after: string;

@@ -143,6 +143,8 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
     const refuseAll = (reason: string): void => {
       for (const f of group) refused.push({ findingId: f.id, resource: f.resource, where, reason });
     };
+    // Where the value comes from, when that is more than the line itself.
+    const originPrefix = target.origin ? `${what} at ${where}: ` : '';
     const wanted = new Set(group.map((f) => f.observedPort!));
     if (wanted.size > 1) {
       refuseAll(`${what} at ${where} feeds ${group.map((f) => `${f.resource} (now on ${f.observedPort})`).join(' and ')}: one value cannot match both`);
@@ -164,13 +166,13 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
     const to = [...wanted][0]!;
     const implied = impliedTargetPort(group[0]!.resource, before, from, to);
     if (implied) {
-      refuseAll(`${what} at ${where}: ${implied}`);
+      refuseAll(`${originPrefix}${implied}`);
       continue;
     }
     const composeEdit = target.text === undefined && group[0]!.resource.startsWith('compose:') ? rewriteComposePort(before, from, to) : undefined;
     const edit = composeEdit ?? rewritePort(before, from, to, target.text);
     if (!edit.ok) {
-      refuseAll(`${what} at ${where}: ${edit.reason}`);
+      refuseAll(`${originPrefix}${edit.reason}`);
       continue;
     }
     fileLines[target.line - 1] = edit.line;

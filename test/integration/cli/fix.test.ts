@@ -75,13 +75,13 @@ describe('portdrift fix', () => {
       ].join('\n'),
     );
     expect(r.code).toBe(0);
-    expect(r.out).toContain('--- a/stack.yaml\n+++ b/stack.yaml\n@@ -2,7 +2,7 @@\n Parameters:\n   DbPort:\n     Type: Number\n-    Default: 5432\n+    Default: 5433\n');
+    expect(r.out).toContain('--- a/iac/stack.yaml\n+++ b/iac/stack.yaml\n@@ -2,7 +2,7 @@\n Parameters:\n   DbPort:\n     Type: Number\n-    Default: 5432\n+    Default: 5433\n');
     expect(r.out).toContain('-      - "8081:80"\n+      - "8081:81"\n');
     expect(r.out).toContain('-      port: 80\n+      port: 8088\n');
     for (const [file, text] of Object.entries(FILES)) expect(readFileSync(join(w.iac, file), 'utf8')).toBe(text);
-    // The printed diff is a patch git accepts from the IaC root.
+    // The printed diff names files relative to where fix ran, so git applies it there.
     writeFileSync(join(w.dir, 'fix.diff'), r.out);
-    execFileSync('git', ['apply', '--check', join(w.dir, 'fix.diff')], { cwd: w.iac, stdio: 'pipe' });
+    execFileSync('git', ['apply', '--check', join(w.dir, 'fix.diff')], { cwd: w.dir, stdio: 'pipe' });
   });
 
   it('--write applies exactly the edits, and extract then shows the new ports', async () => {
@@ -106,7 +106,7 @@ describe('portdrift fix', () => {
     const r = await run(['fix', 'iac', '--from', 'findings.json', '--write'], w.dir);
     expect(r.code).toBe(1);
     expect(r.err).toContain('fixed: compose.yaml:5 literal: 80 → 81 for compose:web');
-    expect(r.err).toMatch(/refused: cfn:Cache \(stack.yaml:17\): literal at stack.yaml:17: port 6379 is not written on that line/);
+    expect(r.err).toMatch(/refused: cfn:Cache \(stack.yaml:17\): port 6379 is not written on that line/);
     expect(r.err).toMatch(/1 of 2 moved findings not fixed .*\[PD_FIX_UNSAFE\]/);
     expect(readFileSync(join(w.iac, 'stack.yaml'), 'utf8')).toBe(FILES['stack.yaml']);
     expect(readFileSync(join(w.iac, 'compose.yaml'), 'utf8')).toContain('"8081:81"');
@@ -221,5 +221,144 @@ describe('portdrift fix on Terraform', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/refused: aws_db_instance.orders \(main.tf:3\): variable "db_port" default at main.tf:3 feeds aws_db_instance.orders \(now on 5433\) and aws_db_instance.reports \(now on 5434\): one value cannot match both/);
     expect(readFileSync(join(w.iac, 'main.tf'), 'utf8')).toBe(TF['main.tf']);
+  });
+});
+
+describe('portdrift fix on every origin kind', () => {
+  const FILES2: Record<string, string> = {
+    'main.tf': [
+      'locals {',
+      '  cache_port = 6380',
+      '}',
+      '',
+      'variable "web_port" {',
+      '  default = 8080',
+      '}',
+      '',
+      'variable "json_port" {',
+      '  default = 7000',
+      '}',
+      '',
+      'resource "aws_elasticache_cluster" "cache" {',
+      '  engine = "redis"',
+      '  port   = local.cache_port',
+      '}',
+      '',
+      'resource "aws_lb_target_group" "web" {',
+      '  port     = var.web_port',
+      '  protocol = "HTTP"',
+      '}',
+      '',
+      'resource "aws_lb_target_group" "json" {',
+      '  port     = var.json_port',
+      '  protocol = "HTTP"',
+      '}',
+      '',
+      'module "svc" {',
+      '  source   = "./modules/svc"',
+      '  app_port = 9000',
+      '}',
+      '',
+    ].join('\n'),
+    'modules/svc/main.tf': 'variable "app_port" {\n  type = number\n}\n\nresource "aws_lb_target_group" "app" {\n  port     = var.app_port\n  protocol = "HTTP"\n}\n',
+    'ports.auto.tfvars.json': '{\n  "json_port": 7001\n}\n',
+    'prod.tfvars': 'web_port = 8088\n',
+    'cfn/stack.json': '{\n  "AWSTemplateFormatVersion": "2010-09-09",\n  "Resources": {\n    "Db": {\n      "Type": "AWS::RDS::DBInstance",\n      "Properties": { "Engine": "postgres", "Port": "5432" }\n    }\n  }\n}\n',
+    'cfn/api.yaml': [
+      'AWSTemplateFormatVersion: "2010-09-09"',
+      'Parameters:',
+      '  ApiPort:',
+      '    Type: Number',
+      '    Default: 8000',
+      'Resources:',
+      '  ApiDb:',
+      '    Type: AWS::RDS::DBInstance',
+      '    Properties:',
+      '      Engine: mysql',
+      '      Port: !Ref ApiPort',
+      '  SubDb:',
+      '    Type: AWS::RDS::DBInstance',
+      '    Properties:',
+      '      Engine: mysql',
+      '      Port: !Sub "${ApiPort}"',
+      '',
+    ].join('\n'),
+  };
+  // The parameters file lives beside the IaC root, not under it (as in many repositories).
+  const PARAMS = '[\n  { "ParameterKey": "ApiPort", "ParameterValue": "8001" }\n]\n';
+  const flags = ['--var-file', 'iac/prod.tfvars', '--parameters', 'params.json'];
+  const f = (resource: string, port: number, observedPort: number, file: string, line: number) => moved(resource, '10.0.1.5', port, observedPort, { file, line });
+  const all = [
+    f('aws_elasticache_cluster.cache', 6380, 6381, 'main.tf', 15),
+    f('aws_lb_target_group.json', 7001, 7002, 'main.tf', 24),
+    f('aws_lb_target_group.web', 8088, 8089, 'main.tf', 19),
+    f('module.svc.aws_lb_target_group.app', 9000, 9001, 'modules/svc/main.tf', 6),
+    f('cfn:Db', 5432, 5433, 'cfn/stack.json', 6),
+    f('cfn:ApiDb', 8001, 8002, 'cfn/api.yaml', 11),
+    f('cfn:SubDb', 8001, 8003, 'cfn/api.yaml', 16),
+  ];
+
+  function setup(): { dir: string; iac: string } {
+    const dir = join(base, `all${n++}`);
+    const iac = join(dir, 'iac');
+    for (const [file, text] of Object.entries(FILES2)) {
+      mkdirSync(join(iac, file, '..'), { recursive: true });
+      writeFileSync(join(iac, file), text);
+    }
+    writeFileSync(join(dir, 'params.json'), PARAMS);
+    writeFileSync(join(dir, 'findings.json'), JSON.stringify(report(all)));
+    return { dir, iac };
+  }
+
+  it('edits a local, a module input, a tfvars.json value, a --var-file value, a CloudFormation JSON literal and a parameters-file value; refuses !Sub', async () => {
+    const w = setup();
+    const r = await run(['fix', 'iac', '--from', 'findings.json', ...flags], w.dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      [
+        'fix: ../params.json:2 parameter ApiPort in a parameters file: 8001 → 8002 for cfn:ApiDb',
+        'fix: cfn/stack.json:6 literal: 5432 → 5433 for cfn:Db',
+        'fix: main.tf:2 local.cache_port: 6380 → 6381 for aws_elasticache_cluster.cache',
+        'fix: main.tf:30 module input app_port: 9000 → 9001 for module.svc.aws_lb_target_group.app',
+        'fix: ports.auto.tfvars.json:2 json_port in a tfvars file: 7001 → 7002 for aws_lb_target_group.json',
+        'fix: prod.tfvars:1 web_port in a tfvars file: 8088 → 8089 for aws_lb_target_group.web',
+        'refused: cfn:SubDb (cfn/api.yaml:16): the value `!Sub "${ApiPort}"` is an expression, not a literal',
+        'portdrift: 1 of 7 moved findings not fixed (reasons above); edit it by hand [PD_FIX_UNSAFE]',
+        '',
+      ].join('\n'),
+    );
+    // Paths relative to where fix ran: the parameters file is under it too, so git takes it all.
+    expect(r.out).toContain('--- a/params.json\n+++ b/params.json\n');
+    // The module input is edited where the module is called, not inside the module.
+    expect(r.out).toContain('-  app_port = 9000\n+  app_port = 9001\n');
+    expect(r.out).not.toContain('a/iac/modules/');
+    writeFileSync(join(w.dir, 'fix.diff'), r.out);
+    execFileSync('git', ['apply', '--check', join(w.dir, 'fix.diff')], { cwd: w.dir, stdio: 'pipe' });
+    // From inside the IaC root the parameters file is outside the working directory: said so.
+    const inside = await run(['fix', '.', '--from', '../findings.json', '--var-file', 'prod.tfvars', '--parameters', '../params.json'], w.iac);
+    expect(inside.out).toContain('--- a/../params.json\n');
+    expect(inside.err).toContain('note: ../params.json is outside the working directory: `git apply` refuses that path; use --write, or run fix from a directory above it');
+  });
+
+  it('--write edits every one of them, and extract then shows the new ports', async () => {
+    const w = setup();
+    const r = await run(['fix', 'iac', '--from', 'findings.json', '--write', ...flags], w.dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`wrote 5 files under ${w.iac}`);
+    expect(readFileSync(join(w.dir, 'params.json'), 'utf8')).toBe(PARAMS.replace('8001', '8002'));
+    expect(readFileSync(join(w.iac, 'modules/svc/main.tf'), 'utf8')).toBe(FILES2['modules/svc/main.tf']);
+    expect(readFileSync(join(w.iac, 'cfn/api.yaml'), 'utf8')).toBe(FILES2['cfn/api.yaml']);
+    const after = await run(['extract', 'iac', '--format', 'json', ...flags], w.dir);
+    const ports = Object.fromEntries((JSON.parse(after.out).endpoints as Array<{ resource: string; port: number }>).map((e) => [e.resource, e.port]));
+    expect(ports).toEqual({
+      'aws_elasticache_cluster.cache': 6381,
+      'aws_lb_target_group.json': 7002,
+      'aws_lb_target_group.web': 8089,
+      'module.svc.aws_lb_target_group.app': 9001,
+      'cfn:Db': 5433,
+      // ApiDb and SubDb both read ApiPort: SubDb (refused, through !Sub) follows the parameter.
+      'cfn:ApiDb': 8002,
+      'cfn:SubDb': 8002,
+    });
   });
 });

@@ -81,7 +81,7 @@ describe('planFixes', () => {
     );
     expect(plan.edits).toEqual([]);
     const reasons = Object.fromEntries(plan.refused.map((r) => [r.resource, r.reason]));
-    expect(reasons['aws_lb_target_group.api']).toMatch(/literal at api.tf:2: the value `var.base \+ 1` is an expression/);
+    expect(reasons['aws_lb_target_group.api']).toMatch(/^the value `var.base \+ 1` is an expression/);
     expect(reasons['aws_elasticache_cluster.cache']).toMatch(/no literal value|not written/);
     expect(reasons['aws_db_instance.gone']).toMatch(/has no line 99/);
     expect(reasons['aws_instance.nowhere']).toMatch(/no longer declares port 22/);
