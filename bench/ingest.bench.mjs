@@ -27,24 +27,44 @@ const BATCHES = Number(process.env.BATCHES ?? 200);
 const SENDERS = Number(process.env.SENDERS ?? 4);
 const RUNS = Number(process.env.RUNS ?? 3);
 const MODES = (process.env.MODES ?? 'full,normal').split(',');
+// `drift`: the model declares every address the batches write to (DRIFT_HOSTS hosts), so each
+// debounced drift evaluation during ingest reads and judges the growing current state.
+const SCENARIOS = (process.env.SCENARIOS ?? 'plain,drift').split(',');
+const DRIFT_HOSTS = 200;
 const BAR = 100_000;
 
-function body(i, at) {
-  const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+const ipOf = (i, scenario) => (scenario === 'drift' ? `10.200.${(i % DRIFT_HOSTS) >> 8}.${(i % DRIFT_HOSTS) & 255}` : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+
+function body(i, at, scenario) {
+  const ip = ipOf(i, scenario);
+  // In the drift scenario several batches hit one host: shift the port window so each batch
+  // still writes new rows.
+  const base = scenario === 'drift' ? 1000 + Math.floor(i / DRIFT_HOSTS) * PER_BATCH : 1000;
   const lines = [JSON.stringify({ t: 'batch', v: 1, batchId: `bench-${i}`, agent: `agent-${i % 8}`, agentVersion: '0.1.0', planRevision: null, startedAt: at, finishedAt: at, spoolDropped: 0, spoolDepth: 0 })];
   // One sweep of the address (ports 1-PER_BATCH+1000 probed, the first 1000 closed) plus one
   // record per non-closed port, as the agent's batch builder writes them.
-  lines.push(JSON.stringify({ t: 'sweep', host: ip, ip, ports: `1-${PER_BATCH + 1000}`, closed: '1-1000', at }));
-  for (let p = 1001; p <= PER_BATCH + 1000; p++) {
+  lines.push(JSON.stringify({ t: 'sweep', host: ip, ip, ports: `${base - 999}-${base + PER_BATCH}`, closed: `${base - 999}-${base}`, at }));
+  for (let p = base + 1; p <= base + PER_BATCH; p++) {
     const state = p % 10 === 0 ? 'open' : 'filtered';
     lines.push(`{"t":"obs","host":"${ip}","ip":"${ip}","port":${p},"state":"${state}","rttMs":${state === 'open' ? 0.3 : null},"at":"${at}"}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-async function startCollector(dir, mode) {
-  writeFileSync(join(dir, 'main.tf'), 'resource "aws_db_instance" "orders" {\n  port = 5432\n}\n');
-  writeFileSync(join(dir, 'targets.yaml'), 'targets:\n  - resource: aws_db_instance.orders\n    hosts: [10.0.0.1]\n');
+async function startCollector(dir, mode, scenario) {
+  if (scenario === 'drift') {
+    const tf = [];
+    const targets = ['targets:'];
+    for (let h = 0; h < DRIFT_HOSTS; h++) {
+      tf.push(`resource "aws_db_instance" "db_${h}" {\n  port = 5432\n}\n`, `resource "aws_elasticache_cluster" "cache_${h}" {\n  port = 6379\n}\n`);
+      targets.push(`  - resource: "*_${h}"`, `    hosts: [${ipOf(h, scenario)}]`);
+    }
+    writeFileSync(join(dir, 'main.tf'), tf.join('\n'));
+    writeFileSync(join(dir, 'targets.yaml'), `${targets.join('\n')}\n`);
+  } else {
+    writeFileSync(join(dir, 'main.tf'), 'resource "aws_db_instance" "orders" {\n  port = 5432\n}\n');
+    writeFileSync(join(dir, 'targets.yaml'), 'targets:\n  - resource: aws_db_instance.orders\n    hosts: [10.0.0.1]\n');
+  }
   const args = [main, 'collector', '--listen', '127.0.0.1:0', '--data', join(dir, 'pd.db'), '--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--log-level', 'warn', '--synchronous', mode];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -63,15 +83,15 @@ async function startCollector(dir, mode) {
   return { proc, url };
 }
 
-async function run(mode) {
+async function run(mode, scenario) {
   const dir = mkdtempSync(join(tmpdir(), 'pd-ingest-bench-'));
   try {
     const store = new SqliteStore(join(dir, 'pd.db'));
     const { token } = await store.createToken({ name: 'bench', role: 'agent', now: new Date().toISOString() });
     await store.close();
     const at = new Date().toISOString();
-    const bodies = Array.from({ length: BATCHES }, (_, i) => body(i, at));
-    const { proc, url } = await startCollector(dir, mode);
+    const bodies = Array.from({ length: BATCHES }, (_, i) => body(i, at, scenario));
+    const { proc, url } = await startCollector(dir, mode, scenario);
     const target = new URL('/v1/observations', url);
     let next = 0;
     let failures = 0;
@@ -98,12 +118,12 @@ async function run(mode) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = {};
-for (const mode of MODES) {
+for (const scenario of SCENARIOS) for (const mode of scenario === 'drift' ? ['full'] : MODES) {
   const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await run(mode));
+  for (let i = 0; i < RUNS; i++) runs.push(await run(mode, scenario));
   const rate = median(runs.map((r) => r.rate));
-  results[mode] = { medianPerSecond: Math.round(rate), runsPerSecond: runs.map((r) => Math.round(r.rate)), seconds: runs.map((r) => +r.seconds.toFixed(2)), storeBytes: runs[0].bytes };
-  console.log(`synchronous=${mode}: median ${Math.round(rate).toLocaleString('en')} observations/s (runs: ${runs.map((r) => Math.round(r.rate).toLocaleString('en')).join(', ')}); ${BATCHES} batches × ${PER_BATCH}, ${SENDERS} senders; bar ${BAR.toLocaleString('en')}/s: ${rate >= BAR ? 'met' : 'NOT met'}`);
+  results[`${scenario}/${mode}`] = { medianPerSecond: Math.round(rate), runsPerSecond: runs.map((r) => Math.round(r.rate)), seconds: runs.map((r) => +r.seconds.toFixed(2)), storeBytes: runs[0].bytes };
+  console.log(`${scenario}, synchronous=${mode}: median ${Math.round(rate).toLocaleString('en')} observations/s (runs: ${runs.map((r) => Math.round(r.rate).toLocaleString('en')).join(', ')}); ${BATCHES} batches × ${PER_BATCH}, ${SENDERS} senders; bar ${BAR.toLocaleString('en')}/s: ${rate >= BAR ? 'met' : 'NOT met'}`);
 }
 mkdirSync(join(here, 'results'), { recursive: true });
 const out = { date: new Date().toISOString(), node: process.version, perBatch: PER_BATCH, batches: BATCHES, senders: SENDERS, results };

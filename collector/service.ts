@@ -10,7 +10,7 @@ import type { DeclaredModel, DriftReport, DriftSummary, Finding, FindingKind, Pl
 import { ackActive, evaluateLifecycle, type Transition } from './lifecycle/damping.js';
 import { activeIgnores, ignoreMatcher, withoutIgnored } from './lifecycle/ignores.js';
 import { loadModel, type IacSource, type LoadedModel } from './lifecycle/model.js';
-import { driftObservations } from './lifecycle/observations.js';
+import { declaredPorts, driftObservations } from './lifecycle/observations.js';
 import { planFor, planTargets } from './lifecycle/plan.js';
 import type { AgentRecord, IngestResult, ParsedBatch, Store, StoredFinding } from './store/types.js';
 
@@ -60,6 +60,7 @@ export class Collector {
   private chain: Promise<void> = Promise.resolve();
   private dirty = false;
   private lastCycleAt = -Infinity;
+  private lastEvaluationMs = 0;
   private stopped = false;
   private readonly now: () => number;
   readonly counters = { batches: 0, replayed: 0, observations: 0, rejected: 0, evaluations: 0, evaluationErrors: 0, reloads: 0, reloadErrors: 0 };
@@ -166,10 +167,12 @@ export class Collector {
   private scheduleEvaluation(): void {
     this.dirty = true;
     if (this.timer || this.stopped) return;
+    // Never spend more than ~1/5 of the time evaluating: a large estate's evaluation takes long,
+    // and ingest shares the event loop with it.
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.evaluateNow('refresh').catch(() => undefined);
-    }, this.o.debounceMs);
+    }, Math.max(this.o.debounceMs, 4 * this.lastEvaluationMs));
     this.timer.unref();
   }
 
@@ -207,13 +210,15 @@ export class Collector {
     try {
       const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
       const model = withoutIgnored(this.loaded.model, m);
-      const hosts = modelHosts(model);
-      const [stored, sweeps] = await Promise.all([this.o.store.observations(hosts), this.o.store.sweeps(hosts)]);
+      const declared = declaredPorts(model);
+      for (const h of modelHosts(model)) if (!declared.has(h)) declared.set(h, new Set());
+      const [stored, sweeps] = await Promise.all([this.o.store.driftObservations(declared), this.o.store.sweeps(new Set(declared.keys()))]);
       const report = computeDrift(model, driftObservations(model, stored, sweeps), { now, freshnessMs: this.o.freshnessMs });
       const current = report.findings.filter((f) => !m.finding(f));
       const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, { now, cycles: this.o.cycles, revision: this.loaded.revision, advance });
       await this.o.store.applyEvaluation(write);
       if (advance) this.lastCycleAt = nowMs;
+      this.lastEvaluationMs = this.now() - nowMs;
       this.lastSummary = report.summary;
       this.counters.evaluations++;
       for (const t of transitions) {

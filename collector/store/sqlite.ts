@@ -164,6 +164,8 @@ export class SqliteStore implements Store {
       listenerInsert: db.prepare('INSERT OR REPLACE INTO listeners (agent, ip, port, at) VALUES (?, ?, ?, ?)'),
       observations: db.prepare('SELECT agent, host, ip, port, state, rtt_ms, at, service FROM current_state'),
       observationsOf: db.prepare('SELECT agent, host, ip, port, state, rtt_ms, at, service FROM current_state WHERE host = ?'),
+      driftOf: db.prepare(`SELECT agent, host, ip, port, state, rtt_ms, at, service FROM current_state
+        WHERE host = ? AND (state = 'open' OR port IN (SELECT value FROM json_each(?)))`),
       sweeps: db.prepare('SELECT * FROM sweeps'),
       sweepsOf: db.prepare('SELECT * FROM sweeps WHERE host = ?'),
       findings: db.prepare('SELECT * FROM findings ORDER BY id'),
@@ -299,6 +301,20 @@ export class SqliteStore implements Store {
         const o: Observation = { agent: r.agent as string, host: r.host as string, ip: r.ip as string, port: r.port as number, state: r.state as PortState, rttMs: (r.rtt_ms as number | null) ?? null, at: r.at as string };
         if (r.service) o.service = r.service as string;
         out.push(o);
+      }
+      return out;
+    });
+  }
+
+  driftObservations(declared: ReadonlyMap<string, ReadonlySet<number>>): Promise<Observation[]> {
+    return this.run('read observations', () => {
+      const out: Observation[] = [];
+      for (const [host, ports] of declared) {
+        for (const r of this.s.driftOf.all(host, JSON.stringify([...ports])) as Row[]) {
+          const o: Observation = { agent: r.agent as string, host: r.host as string, ip: r.ip as string, port: r.port as number, state: r.state as PortState, rttMs: (r.rtt_ms as number | null) ?? null, at: r.at as string };
+          if (r.service) o.service = r.service as string;
+          out.push(o);
+        }
       }
       return out;
     });

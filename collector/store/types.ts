@@ -154,6 +154,12 @@ export interface Store {
   ingestBatch(batch: ParsedBatch, receivedAt: string): Promise<IngestResult>;
   /** Latest non-closed (and explicitly closed) observation per (agent, host, ip, port), for the hosts given (all when omitted). */
   observations(hosts?: ReadonlySet<string>): Promise<Observation[]>;
+  /**
+   * What the drift engine needs of each host given: its open ports, and every result of its
+   * declared ports (the map's values). A filtered or unreachable port nothing declares carries
+   * no drift (undeclared and moved need it open), so it stays in the store.
+   */
+  driftObservations(declared: ReadonlyMap<string, ReadonlySet<number>>): Promise<Observation[]>;
   sweeps(hosts?: ReadonlySet<string>): Promise<SweepState[]>;
   hasBatch(batchId: string): Promise<boolean>;
 

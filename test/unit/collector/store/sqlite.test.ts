@@ -114,3 +114,18 @@ describe('SqliteStore retention', () => {
     }
   });
 });
+
+describe('SqliteStore.driftObservations', () => {
+  it('returns open ports and every result of declared ports, not filtered undeclared ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-drift-obs-'));
+    const store = new SqliteStore(join(dir, 'pd.db'));
+    try {
+      await store.ingestBatch(batch('b', NOW, [['10.0.0.1', 22, 'open'], ['10.0.0.1', 5432, 'filtered'], ['10.0.0.1', 9999, 'filtered'], ['10.0.0.2', 80, 'open']]), NOW);
+      const got = await store.driftObservations(new Map([['10.0.0.1', new Set([5432])]]));
+      expect(got.map((o) => `${o.ip}:${o.port}:${o.state}`).sort()).toEqual(['10.0.0.1:22:open', '10.0.0.1:5432:filtered']);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
