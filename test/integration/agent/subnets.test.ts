@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
-import { clientAddress, type Proc, createToken, killAll, portdrift, query, short, startCollector, synCounter, waitForDrift, writeFixture, type Collector } from './harness.js';
+import { clientAddress, type Proc, createToken, drift, killAll, portdrift, query, short, startCollector, synCounter, waitForDrift, writeFixture, type Collector } from './harness.js';
 
 const skip = labSkipReason();
 
@@ -109,5 +109,22 @@ describe.skipIf(skip)(`agents in two subnets${skip ? ` (skipped: ${skip})` : ''}
     } finally {
       db.close();
     }
+  });
+
+  it('fixing the IaC (5432 → 5433) reaches subnet A\'s agent as a new plan, and the moved finding resolves', async () => {
+    const plansBefore = agents[0]!.messages('new plan').length;
+    writeFixture(dir, [
+      { type: 'aws_db_instance', name: 'orders', port: 5433, hosts: ['10.231.0.1'] },
+      { type: 'aws_elasticache_cluster', name: 'cache', port: 6379, hosts: ['10.231.0.2'] },
+      { type: 'aws_lb_target_group', name: 'web', port: 8080, hosts: ['10.231.0.17'] },
+      { type: 'aws_db_instance', name: 'users', port: 3306, hosts: ['10.231.0.18'] },
+      { type: 'aws_db_instance', name: 'legacy', port: 5432, hosts: ['10.231.0.33'] },
+    ]);
+    await agents[0]!.waitForLog('new plan', 20_000, plansBefore + 1);
+    const d = await waitForDrift(lab.client, collector.url, reader, 'no moved finding', (x) => !x.findings.some((f) => f.kind === 'moved'), 20_000);
+    expect(d.findings.map(short).sort()).toEqual(['missing aws_lb_target_group.web 10.231.0.17:8080 by subnet-b', 'unobserved aws_db_instance.legacy 10.231.0.33:5432']);
+    expect(agents[1]!.messages('new plan'), 'subnet B\'s plan (hosts .17 and .18) kept its revision').toHaveLength(1);
+    const resolved = await drift(lab.client, collector.url, reader, ['--status', 'resolved']);
+    expect(resolved.findings.map(short)).toContain('moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a');
   });
 });
