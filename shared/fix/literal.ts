@@ -43,7 +43,7 @@ export function rewritePort(line: string, from: number, to: number, text?: strin
     if (inText.length !== 1) return { ok: false, reason: `the literal \`${literal}\` does not hold port ${from} exactly once` };
     const at = line.indexOf(literal);
     if (at === -1) return { ok: false, reason: `the literal \`${literal}\` is no longer on that line (the file changed since it was read)` };
-    if (line.indexOf(literal, at + 1) !== -1) return { ok: false, reason: `the literal \`${literal}\` appears more than once on that line` };
+    if (line.indexOf(literal, at + 1) !== -1) return { ok: false, reason: `the literal \`${literal}\` appears more than once on that line (\`${line.trim()}\`); which one is meant is ambiguous` };
     const replaced = literal.slice(0, inText[0]) + String(to) + literal.slice(inText[0]! + String(from).length);
     return { ok: true, line: line.slice(0, at) + replaced + line.slice(at + literal.length) };
   }

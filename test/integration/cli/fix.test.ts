@@ -362,3 +362,58 @@ describe('portdrift fix on every origin kind', () => {
     });
   });
 });
+
+describe('portdrift fix on Terraform JSON and ECS container definitions', () => {
+  const ECS = [
+    'resource "aws_ecs_task_definition" "api" {',
+    '  family = "api"',
+    '  container_definitions = jsonencode([',
+    '    {',
+    '      name = "api"',
+    '      portMappings = [',
+    '        { containerPort = 8080 },',
+    '        { containerPort = 8090, hostPort = 8090 }',
+    '      ]',
+    '    }',
+    '  ])',
+    '}',
+    '',
+    'resource "aws_ecs_task_definition" "worker" {',
+    '  family                = "worker"',
+    '  container_definitions = <<EOT',
+    '[',
+    '  {',
+    '    "name": "worker",',
+    '    "portMappings": [{ "containerPort": 7070 }]',
+    '  }',
+    ']',
+    'EOT',
+    '}',
+    '',
+  ].join('\n');
+  const TFJSON = '{\n  "resource": {\n    "aws_db_instance": {\n      "orders": {\n        "engine": "postgres",\n        "port": 5432\n      }\n    }\n  }\n}\n';
+
+  it('edits a .tf.json literal and containerPorts in jsonencode and in a heredoc; refuses a line holding the port twice', async () => {
+    const dir = join(base, `ecs${n++}`);
+    mkdirSync(join(dir, 'iac'), { recursive: true });
+    writeFileSync(join(dir, 'iac', 'ecs.tf'), ECS);
+    writeFileSync(join(dir, 'iac', 'db.tf.json'), TFJSON);
+    const f = (resource: string, port: number, observedPort: number, file: string, line: number) => finding({ kind: 'moved', id: `f_${resource}_${port}`, resource, host: '10.0.2.10', port, observedPort, source: { file, line } });
+    writeFileSync(
+      join(dir, 'findings.json'),
+      JSON.stringify(report([f('aws_db_instance.orders', 5432, 5433, 'db.tf.json', 6), f('aws_ecs_task_definition.api', 8080, 8081, 'ecs.tf', 7), f('aws_ecs_task_definition.api', 8090, 8091, 'ecs.tf', 8), f('aws_ecs_task_definition.worker', 7070, 7071, 'ecs.tf', 20)])),
+    );
+    const r = await run(['fix', 'iac', '--from', 'findings.json', '--write'], dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('fixed: db.tf.json:6 literal: 5432 → 5433 for aws_db_instance.orders\n');
+    expect(r.err).toContain('fixed: ecs.tf:7 literal: 8080 → 8081 for aws_ecs_task_definition.api\n');
+    expect(r.err).toContain('fixed: ecs.tf:20 literal: 7070 → 7071 for aws_ecs_task_definition.worker\n');
+    expect(r.err).toContain('refused: aws_ecs_task_definition.api (ecs.tf:8): literal at ecs.tf:8: the literal `8090` appears more than once on that line (`{ containerPort = 8090, hostPort = 8090 }`); which one is meant is ambiguous\n');
+    expect(readFileSync(join(dir, 'iac', 'db.tf.json'), 'utf8')).toBe(TFJSON.replace('5432', '5433'));
+    expect(readFileSync(join(dir, 'iac', 'ecs.tf'), 'utf8')).toBe(ECS.replace('containerPort = 8080', 'containerPort = 8081').replace('"containerPort": 7070', '"containerPort": 7071'));
+    const after = await run(['extract', 'iac', '--format', 'json'], dir);
+    expect((JSON.parse(after.out).endpoints as Array<{ resource: string; port: number }>).map((e) => `${e.resource}:${e.port}`).sort()).toEqual(
+      ['aws_db_instance.orders:5433', 'aws_ecs_task_definition.api:8081', 'aws_ecs_task_definition.api:8090', 'aws_ecs_task_definition.worker:7071'].sort(),
+    );
+  });
+});

@@ -18,6 +18,7 @@ describe('rewritePort', () => {
     expect(rewritePort('  default = 5432', 5432, 5433, '5432')).toEqual(ok('  default = 5433'));
     expect(rewritePort('      Default: "5432"', 5432, 5433, '"5432"')).toEqual(ok('      Default: "5433"'));
     expect(rewritePort('  ports = { db = 5432, replica = 5432 }', 5432, 5433, '5432')).toMatchObject({ ok: false, reason: expect.stringMatching(/more than once/) });
+    expect(rewritePort('        { containerPort = 8090, hostPort = 8090 }', 8090, 8091, '8090')).toEqual({ ok: false, reason: 'the literal `8090` appears more than once on that line (`{ containerPort = 8090, hostPort = 8090 }`); which one is meant is ambiguous' });
     expect(rewritePort('  default = 5433', 5432, 5434, '5432')).toMatchObject({ ok: false, reason: expect.stringMatching(/no longer on that line/) });
   });
 
