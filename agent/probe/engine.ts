@@ -12,12 +12,35 @@ import { classify, errnoName, Outcome } from './classify.js';
 import type { Connector, ConnectorFactory } from './connector.js';
 import { RttEstimator } from './rtt.js';
 
-/** One address to probe. `ports` is the probe order: declared ports first, then discovery. */
+/**
+ * One address to probe. `ports` is the probe order: declared ports first, then discovery.
+ * Several shards (threads) may probe the same address: they claim positions of `ports` in
+ * chunks through the shared `cursor` (Atomics), so a thread that gets less CPU simply claims
+ * fewer, and each writes the results of the positions it claimed into the shared arrays.
+ */
 export interface ShardHost {
   ip: string;
   family: 4 | 6;
   ports: Uint16Array;
+  /** cursor[0]: the next unclaimed position. */
+  cursor: Int32Array;
+  state: Uint8Array;
+  /** Round trip in ms of the deciding answer; NaN when none (filtered, unreachable). */
+  rtt: Float32Array;
+  attempts: Uint8Array;
 }
+
+/** A ShardHost with fresh arrays; `shared` puts them in SharedArrayBuffers for worker threads. */
+export function newShardHost(ip: string, family: 4 | 6, ports: Uint16Array, shared = false): ShardHost {
+  const n = ports.length;
+  const buf = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const p = new Uint16Array(buf(n * 2));
+  p.set(ports);
+  return { ip, family, ports: p, cursor: new Int32Array(buf(4)), state: new Uint8Array(buf(n)), rtt: new Float32Array(buf(n * 4)).fill(NaN), attempts: new Uint8Array(buf(n)) };
+}
+
+/** Positions claimed at a time from a shared cursor. */
+const CHUNK = 64;
 
 export interface ShardSettings {
   /** Most connects in flight in this loop. */
@@ -46,7 +69,6 @@ export const enum Code {
 
 export interface ShardHostResult {
   state: Uint8Array;
-  /** Round trip in ms of the deciding answer; NaN when none (filtered, unreachable). */
   rtt: Float32Array;
   attempts: Uint8Array;
   /** Why (part of) this address could not be probed. */
@@ -78,13 +100,13 @@ const LOCAL_STALL_LIMIT = 200;
 /**
  * Probes answered within a few ms need only a small window to keep the CPU busy, and a large
  * one makes each loop iteration slower (more sockets to create, poll and close per turn, worse
- * locality): on loopback 64–256 in flight beat 4096 by 20–30 %. Probes still unanswered after
+ * locality): on loopback 64 in flight beat 256 by ~8 % and 4096 by ~30 %. Probes still unanswered after
  * OLD_MS are likely filtered and only wait, so each of them adds a slot on top of the base:
  * the window grows to the budget exactly when probes are slow. The same holds per address:
  * its congestion window counts only probes younger than OLD_MS, so a filtered range (or a
  * retry pass, which is all filtered probes) is paced by cwnd per OLD_MS instead of stalling.
  */
-const BASE_WINDOW = 128;
+const BASE_WINDOW = 64;
 const OLD_MS = 20;
 /** Drop ratio (EWMA over first tries) above which an address's cwnd halves per timeout (nmap: 30 %). */
 const DROP_RATIO = 0.3;
@@ -94,7 +116,9 @@ const DEEPEN_MAX = 2;
 
 class HostState {
   readonly n: number;
-  next = 0;
+  /** The chunk of positions this shard claimed and has not started yet: [chunkPos, chunkEnd). */
+  chunkPos = 0;
+  chunkEnd = 0;
   inflight = 0;
   /** Of those, how many were older than OLD_MS at the last tick (they wait; they do not load the host). */
   old = 0;
@@ -135,14 +159,30 @@ class HostState {
     this.timeoutMs = s.timeoutCapMs;
     this.rtt = new RttEstimator(s.timeoutFloorMs, s.timeoutCapMs);
     this.depth = s.retries;
-    this.state = new Uint8Array(this.n);
-    this.rttMs = new Float32Array(this.n).fill(NaN);
-    this.attempts = new Uint8Array(this.n);
+    this.state = h.state;
+    this.rttMs = h.rtt;
+    this.attempts = h.attempts;
     this.localFails = new Uint8Array(this.n);
   }
 
+  /** Positions nobody has started yet (in this shard's chunk, or still unclaimed). */
+  hasFresh(): boolean {
+    return this.chunkPos < this.chunkEnd || Atomics.load(this.h.cursor, 0) < this.n;
+  }
+
+  /** The next fresh position, claiming a chunk when this shard's is used up; -1 when none is left. */
+  takeFresh(): number {
+    if (this.chunkPos >= this.chunkEnd) {
+      const start = Atomics.add(this.h.cursor, 0, CHUNK);
+      if (start >= this.n) return -1;
+      this.chunkPos = start;
+      this.chunkEnd = Math.min(this.n, start + CHUNK);
+    }
+    return this.chunkPos++;
+  }
+
   hasWork(): boolean {
-    return this.configError === undefined && (this.next < this.n || this.requeue.length > 0 || this.retryHead < this.retryPos.length);
+    return this.configError === undefined && (this.requeue.length > 0 || this.retryHead < this.retryPos.length || this.hasFresh());
   }
 }
 
@@ -209,8 +249,7 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
         }
         return pos;
       }
-      if (h.next < h.n) return h.next++;
-      return -1;
+      return h.takeFresh();
     }
 
     function canStart(h: HostState, now: number): boolean {
@@ -220,7 +259,7 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
         h.refillAt = now;
         if (h.tokens < 1) return false;
       }
-      return h.requeue.length > 0 || h.next < h.n || (h.retryHead < h.retryPos.length && h.retryAt[h.retryHead]! <= now);
+      return h.requeue.length > 0 || (h.retryHead < h.retryPos.length && h.retryAt[h.retryHead]! <= now) || h.hasFresh();
     }
 
     function pump(): void {
@@ -254,7 +293,8 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
         if (picked === null) return;
         rr = hi + 1;
         const pos = takeWork(picked, now);
-        if (pos < 0) return;
+        // Another shard claimed the last chunk meanwhile: this address has nothing fresh now.
+        if (pos < 0) continue;
         startProbe(picked, pos, now);
         starts++;
         if (now < stallUntil) return;

@@ -1,6 +1,6 @@
 // A worker thread's share of a large probe run (threads.ts): its own event loop and libuv
-// poll, so connects run on the second core. Plain data in, typed arrays out (transferred, not
-// copied).
+// poll, so connects run on the second core. The hosts' cursors and result arrays live in
+// SharedArrayBuffers: positions are claimed and results written in place.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isPortdriftError } from '../../shared/errors.js';
 import { runShard, type ShardHost, type ShardSettings } from './engine.js';
@@ -13,7 +13,8 @@ export interface WorkerInput {
 
 export type WorkerMessage =
   | { type: 'progress'; settled: number }
-  | { type: 'done'; results: { state: Uint8Array; rtt: Float32Array; attempts: Uint8Array; error?: string }[] }
+  /** Results are already in the hosts' shared arrays; only each host's error travels. */
+  | { type: 'done'; errors: (string | undefined)[] }
   | { type: 'error'; code: string | null; message: string };
 
 const port = parentPort!;
@@ -23,13 +24,11 @@ port.on('message', (m: { type: string }) => {
   if (m.type === 'abort') abort.abort();
 });
 
-const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+const post = (m: WorkerMessage) => port.postMessage(m);
 
 runShard(input.hosts, input.settings, connectorFactory(), { signal: abort.signal, onProgress: (settled) => post({ type: 'progress', settled }) }).then(
   ({ results }) => {
-    const transfer: ArrayBuffer[] = [];
-    for (const r of results) transfer.push(r.state.buffer as ArrayBuffer, r.rtt.buffer as ArrayBuffer, r.attempts.buffer as ArrayBuffer);
-    post({ type: 'done', results }, transfer);
+    post({ type: 'done', errors: results.map((r) => r.error) });
     port.close();
   },
   (err: unknown) => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusOf } from '../../../../agent/probe/classify.js';
 import type { ConnectorFactory } from '../../../../agent/probe/connector.js';
 import { isSelfConnect } from '../../../../agent/probe/connector.js';
-import { Code, runShard, type ShardHost, type ShardSettings } from '../../../../agent/probe/engine.js';
+import { Code, newShardHost, runShard, type ShardHost, type ShardSettings } from '../../../../agent/probe/engine.js';
 import { netConnectorFactory } from '../../../../agent/probe/net-connector.js';
 import { rawConnectorFactory } from '../../../../agent/probe/raw-connector.js';
 import { closedPorts, filteredPort, havePython, openPort } from './loopback.js';
@@ -22,7 +22,7 @@ const settings = (o: Partial<ShardSettings> = {}): ShardSettings => ({
   cwndMax: 64,
   ...o,
 });
-const host = (ports: number[], ip = '127.0.0.1'): ShardHost => ({ ip, family: ip.includes(':') ? 6 : 4, ports: Uint16Array.from(ports) });
+const host = (ports: number[], ip = '127.0.0.1'): ShardHost => newShardHost(ip, ip.includes(':') ? 6 : 4, Uint16Array.from(ports));
 
 /** Wraps a real connector and records every start (ip, port) in order. */
 function recording(factory: ConnectorFactory, log: string[]): ConnectorFactory {
@@ -85,6 +85,17 @@ describe('runShard on loopback', () => {
     while (performance.now() < until); // a busy loop far past every probe's timeout
     const { results } = await run;
     expect([...results[0]!.state].every((s) => s === Code.Open)).toBe(true);
+  });
+
+  it('shards sharing an address claim disjoint chunks of it and write one set of results', async () => {
+    const ports = [...closed, open.port];
+    const shared = host(Array.from({ length: 300 }, (_, i) => ports[i % ports.length]!));
+    const [one, two] = await Promise.all([runShard([shared], settings(), raw!), runShard([shared], settings(), raw!)]);
+    expect(one.stats.started + two.stats.started).toBe(300);
+    expect(one.stats.started).toBeGreaterThan(0);
+    expect(two.stats.started).toBeGreaterThan(0);
+    expect([...shared.state].every((s, i) => s === (ports[i % ports.length] === open.port ? Code.Open : Code.Closed))).toBe(true);
+    expect([...shared.attempts].every((a) => a === 1)).toBe(true);
   });
 
   it('a self-connect is not an open port: the probe is made again and no try is counted', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeTargets } from '../../../../agent/probe/index.js';
-import { splitJobs } from '../../../../agent/probe/threads.js';
+import { shareSettings } from '../../../../agent/probe/threads.js';
 import type { Address } from '../../../../agent/probe/resolve.js';
 import { closedPorts, openPort } from './loopback.js';
 
@@ -85,17 +85,12 @@ describe('probeTargets', () => {
   });
 });
 
-describe('splitting over threads', () => {
-  const job = (ip: string, n: number) => ({ ip, family: 4 as const, ports: Uint16Array.from({ length: n }, (_, i) => i + 1), declared: 0 });
-
-  it('gives whole addresses to shards, balanced by probe count, when there are enough of them', () => {
-    const shards = splitJobs([job('a', 100), job('b', 10), job('c', 90), job('d', 5)], 2);
-    expect(shards.map((s) => s.map((p) => p.job))).toEqual([[0, 3], [2, 1]]);
-    expect(shards.flat().every((p) => p.stride === 1)).toBe(true);
-  });
-
-  it('deals one address round-robin across shards when there are fewer addresses than shards', () => {
-    expect(splitJobs([job('a', 10)], 2)).toEqual([[{ job: 0, offset: 0, stride: 2 }], [{ job: 0, offset: 1, stride: 2 }]]);
+describe('two threads', () => {
+  it('each gets its share of the window, of every congestion window and of the rate', () => {
+    const s = { window: 4096, timeoutCapMs: 1000, timeoutFloorMs: 100, retries: 1, perHostRate: 1000, cwndInit: 64, cwndMin: 8, cwndMax: 4096 };
+    expect(shareSettings(s, 2)).toEqual({ ...s, window: 2048, perHostRate: 500, cwndInit: 32, cwndMin: 4, cwndMax: 2048 });
+    expect(shareSettings({ ...s, window: 1, cwndMin: 1 }, 2)).toMatchObject({ window: 1, cwndMin: 1 });
+    expect(shareSettings(s, 1)).toBe(s);
   });
 
   // The worker script exists only in the build; `npm test` builds first.
