@@ -55,20 +55,21 @@ function probeFlagsGiven(opts: FixOptions): string[] {
     .map((k) => PROBE_FLAG_NAMES[k]);
 }
 
-async function findingsAndModel(ctx: CliContext, paths: string[], opts: FixOptions): Promise<{ findings: Finding[]; model: ExtractResult }> {
+async function findingsAndModel(ctx: CliContext, paths: string[], opts: FixOptions): Promise<{ findings: Finding[]; model: ExtractResult; complete: boolean }> {
   if (opts.from !== undefined) {
     const given = probeFlagsGiven(opts);
     if (given.length > 0) throw new PortdriftError('PD_USAGE', `${given.join(', ')} only appl${given.length === 1 ? 'ies' : 'y'} when fix scans; with --from the findings come from ${opts.from}`);
     checkClusterDomain(opts.clusterDomain);
     const findings = await readFindingsFile(resolve(ctx.cwd, opts.from), opts.from);
-    return { findings, model: await extractWith(ctx, paths, opts) };
+    // A saved file may be a filtered query (`drift --kind moved`): absence of a finding proves nothing.
+    return { findings, model: await extractWith(ctx, paths, opts), complete: false };
   }
   const result = await runScan(ctx, paths, opts);
   if (ctx.stderrIsTTY) ctx.err(probeSummaryLine(result));
   const moved = result.report.findings.filter((f) => f.kind === 'moved').length;
   const n = result.report.findings.length;
   ctx.err(`scan: ${n} finding${n === 1 ? '' : 's'}, ${moved} moved\n`);
-  return { findings: result.report.findings, model: result.model };
+  return { findings: result.report.findings, model: result.model, complete: true };
 }
 
 export const fixCommand: CommandFactory = (ctx, setExit) => {
@@ -79,7 +80,7 @@ export const fixCommand: CommandFactory = (ctx, setExit) => {
     .option('--write', 'apply the edits to the files instead of only printing the diff');
   addProbeFlags(addExtractFlags(cmd));
   return cmd.action(async (paths: string[], opts: FixOptions) => {
-    const { findings, model } = await findingsAndModel(ctx, paths, opts);
+    const { findings, model, complete } = await findingsAndModel(ctx, paths, opts);
     const texts = new Map<string, string>();
     for (const file of filesNeeded(findings, model.endpoints)) {
       try {
@@ -88,7 +89,7 @@ export const fixCommand: CommandFactory = (ctx, setExit) => {
         // planFixes refuses, with the reason, every edit in a file it was not given.
       }
     }
-    const plan = planFixes(findings, model.endpoints, texts, model.unresolved);
+    const plan = planFixes(findings, model.endpoints, texts, model.unresolved, { complete });
     if (opts.write) {
       for (const c of plan.changes) await writeInPlace(join(model.root, c.file), c.before, c.after);
     }

@@ -112,7 +112,16 @@ export function filesNeeded(findings: readonly Finding[], endpoints: readonly De
   return [...files].sort();
 }
 
-export function planFixes(findings: readonly Finding[], endpoints: readonly DeclaredEndpoint[], files: ReadonlyMap<string, string>, unresolved: readonly Unresolved[] = []): FixPlan {
+export interface PlanOptions {
+  /**
+   * The findings are every finding of one complete scan (not a filtered query): then a resource
+   * with no finding at a declared port is known to be in sync there, and an edit of a value that
+   * also feeds it is refused, because it would move a port that is right.
+   */
+  complete?: boolean;
+}
+
+export function planFixes(findings: readonly Finding[], endpoints: readonly DeclaredEndpoint[], files: ReadonlyMap<string, string>, unresolved: readonly Unresolved[] = [], options: PlanOptions = {}): FixPlan {
   const refused: FixRefusal[] = [];
   const groups = new Map<string, { target: Target; findings: Finding[] }>();
   let skipped = 0;
@@ -175,8 +184,18 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
       refuseAll(`${originPrefix}${edit.reason}`);
       continue;
     }
-    fileLines[target.line - 1] = edit.line;
     const resources = [...new Set(group.map((f) => f.resource))];
+    const alsoChanges = sharedWith(target, endpoints).filter((r) => !resources.includes(r));
+    if (options.complete) {
+      // Checked (placed on a host, TCP) and no finding there: the port is right for that resource.
+      const checked = (r: string): boolean => endpoints.some((e) => e.resource === r && e.port === from && e.role === 'listen' && e.host !== null && e.protocol === 'tcp');
+      const inSync = alsoChanges.filter((r) => checked(r) && !findings.some((f) => f.resource === r && f.port === from));
+      if (inSync.length > 0) {
+        refuseAll(`${what} at ${where} also feeds ${inSync.join(', ')}, which ${inSync.length === 1 ? 'is' : 'are'} in sync on ${from}: changing it would move ${inSync.length === 1 ? 'that port' : 'those ports'} too; give ${resources.join(', ')} a value of ${resources.length === 1 ? 'its' : 'their'} own`);
+        continue;
+      }
+    }
+    fileLines[target.line - 1] = edit.line;
     edits.push({
       file: target.file,
       line: target.line,
@@ -187,7 +206,7 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
       what,
       findingIds: group.map((f) => f.id),
       resources,
-      alsoChanges: sharedWith(target, endpoints).filter((r) => !resources.includes(r)),
+      alsoChanges,
     });
   }
 

@@ -10,6 +10,7 @@
 //   compose:<web>             ports "b+40" (short)          (closed)  b+41 open → moved
 //                             ports target: b+60 (long)     (closed)  b+62 open → moved
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,3 +113,63 @@ describe('portdrift fix after a scan, on loopback', () => {
     expect(r.out).toBe('');
   });
 });
+
+describe('portdrift fix after a scan: one variable, several resources', () => {
+  let blk: Block;
+  let d: string;
+  let a: string[];
+  let p: number;
+
+  beforeAll(async () => {
+    blk = await reserveBlock(21);
+    p = blk.base + 10;
+    for (let i = 0; i < 21; i++) if (i !== 12) await blk.release(i);
+    d = mkdtempSync(join(tmpdir(), 'pd-fix-scan2-'));
+    writeFileSync(join(d, 'main.tf'), `variable "db_port" {\n  default = ${p}\n}\n\nresource "aws_db_instance" "orders" {\n  port = var.db_port\n}\n\nresource "aws_db_instance" "reports" {\n  port = var.db_port\n}\n`);
+    writeFileSync(join(d, 'targets.yaml'), `targets:\n  - resource: aws_db_instance.*\n    hosts: [${blk.host}]\n`);
+    a = ['.', '--targets', 'targets.yaml', '--ports', `${p - 10}-${p + 10}`, '--timeout', '500ms'];
+  });
+
+  afterAll(async () => {
+    await blk?.close();
+    if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('edits the shared default once and names every resource it feeds', async () => {
+    const r = await run(['fix', ...a], d);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('scan: 2 findings, 2 moved\n');
+    expect(r.err).toContain(`fix: main.tf:2 variable "db_port" default: ${p} → ${p + 2} for aws_db_instance.orders, aws_db_instance.reports\n`);
+    expect(r.out.match(/^\+ {2}default = /gm)).toHaveLength(1);
+  });
+
+  it('refuses to move a shared default when another resource it feeds is in sync on another host', async () => {
+    // aws_db_instance.reports on a second loopback address, listening on the declared port.
+    let other: Server | null = null;
+    let otherHost = '';
+    for (let i = 0; i < 20 && !other; i++) {
+      otherHost = `127.${77 + Math.floor(Math.random() * 100)}.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+      other = await listenOn(otherHost, p);
+    }
+    expect(other).not.toBeNull();
+    try {
+      writeFileSync(join(d, 'targets2.yaml'), `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${blk.host}]\n  - resource: aws_db_instance.reports\n    hosts: [${otherHost}]\n`);
+      const r = await run(['fix', '.', '--targets', 'targets2.yaml', '--ports', `${p - 10}-${p + 10}`, '--timeout', '500ms', '--write'], d);
+      expect(r.err).toContain('scan: 1 finding, 1 moved\n');
+      expect(r.err).toContain(`refused: aws_db_instance.orders (main.tf:2): variable "db_port" default at main.tf:2 also feeds aws_db_instance.reports, which is in sync on ${p}: changing it would move that port too; give aws_db_instance.orders a value of its own\n`);
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(readFileSync(join(d, 'main.tf'), 'utf8')).toContain(`default = ${p}\n`);
+    } finally {
+      await new Promise<void>((res) => other!.close(() => res()));
+    }
+  });
+});
+
+function listenOn(h: string, port: number): Promise<Server | null> {
+  return new Promise((resolve) => {
+    const s = createServer((c) => c.on('error', () => undefined).destroy());
+    s.once('error', () => resolve(null));
+    s.listen({ host: h, port, exclusive: true }, () => resolve(s));
+  });
+}

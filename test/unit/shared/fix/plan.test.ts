@@ -93,3 +93,23 @@ describe('planFixes', () => {
     expect(plan.changes).toEqual([{ file: 'w.tf', before: 'a = 1\r\nport = 5432\r\nb = 2\r\n', after: 'a = 1\r\nport = 5433\r\nb = 2\r\n' }]);
   });
 });
+
+describe('planFixes with the findings of one complete scan', () => {
+  const origin = { kind: 'variable-default' as const, file: 'variables.tf', line: 3, name: 'db_port', text: '5432' };
+  const endpoints = [ep({ origin }), ep({ resource: 'aws_db_instance.replica', source: { file: 'rds.tf', line: 7 }, origin })];
+
+  it('refuses to edit a value that also feeds a resource known to be in sync', () => {
+    const plan = planFixes([moved('aws_db_instance.orders', 5432, 5433)], endpoints, files, [], { complete: true });
+    expect(plan.edits).toEqual([]);
+    expect(plan.refused[0]!.reason).toBe('variable "db_port" default at variables.tf:3 also feeds aws_db_instance.replica, which is in sync on 5432: changing it would move that port too; give aws_db_instance.orders a value of its own');
+  });
+
+  it('edits it, naming the other resource, when that one was not checked or the findings may be filtered', () => {
+    const unchecked = [endpoints[0]!, { ...endpoints[1]!, host: null }];
+    expect(planFixes([moved('aws_db_instance.orders', 5432, 5433)], unchecked, files, [], { complete: true }).edits[0]!.alsoChanges).toEqual(['aws_db_instance.replica']);
+    expect(planFixes([moved('aws_db_instance.orders', 5432, 5433)], endpoints, files).edits[0]!.alsoChanges).toEqual(['aws_db_instance.replica']);
+    // A finding of another kind for it (missing, unreachable …) is not "in sync" either.
+    const other = finding({ kind: 'missing', id: 'f_m', resource: 'aws_db_instance.replica', port: 5432 });
+    expect(planFixes([moved('aws_db_instance.orders', 5432, 5433), other], endpoints, files, [], { complete: true }).edits).toHaveLength(1);
+  });
+});
