@@ -17,6 +17,12 @@ export interface Budgets {
   openFds: number;
   /** Size of net.ipv4.ip_local_port_range, null when unknown. */
   ephemeralPorts: number | null;
+  /**
+   * Conntrack entries this run may add before the node's table is half full, null when
+   * netfilter conntrack is not loaded. Every probe in flight holds an entry (a filtered one
+   * for 120 s after it ends), and the table is shared by the whole node (probing.md §6.2).
+   */
+  conntrackHeadroom?: number | null;
 }
 
 /** The soft "Max open files" of /proc/self/limits; null when not Linux or unlimited. */
@@ -47,13 +53,24 @@ export function countOpenFds(dir = '/proc/self/fd'): number {
   }
 }
 
+export function readConntrackHeadroom(dir = '/proc/sys/net/netfilter'): number | null {
+  try {
+    const count = Number(readFileSync(`${dir}/nf_conntrack_count`, 'utf8').trim());
+    const max = Number(readFileSync(`${dir}/nf_conntrack_max`, 'utf8').trim());
+    return Number.isFinite(count) && Number.isFinite(max) && max > 0 ? Math.max(0, Math.floor(max / 2) - count) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function readBudgets(nofileLimit?: number): Budgets {
-  return { nofile: nofileLimit ?? readNofileLimit(), openFds: countOpenFds(), ephemeralPorts: readEphemeralPorts() };
+  return { nofile: nofileLimit ?? readNofileLimit(), openFds: countOpenFds(), ephemeralPorts: readEphemeralPorts(), conntrackHeadroom: readConntrackHeadroom() };
 }
 
 /**
  * The global window: min(caller's cap or the default, fds left after the reserve, half the
- * ephemeral range — other programs on the host need ports too — and the probes there are).
+ * ephemeral range — other programs on the host need ports too —, the conntrack headroom, and
+ * the probes there are).
  * Never below MIN_WINDOW unless there are fewer probes; when the fd budget itself is below
  * MIN_WINDOW the engine still runs with what there is (and requeues on EMFILE).
  */
@@ -61,5 +78,6 @@ export function windowSize(b: Budgets, probes: number, concurrency?: number): nu
   let w = concurrency ?? DEFAULT_WINDOW;
   if (b.nofile !== null) w = Math.min(w, Math.max(1, b.nofile - b.openFds - FD_RESERVE));
   if (b.ephemeralPorts !== null) w = Math.min(w, Math.max(MIN_WINDOW, Math.floor(b.ephemeralPorts / 2)));
+  if (b.conntrackHeadroom != null) w = Math.min(w, Math.max(MIN_WINDOW, b.conntrackHeadroom));
   return Math.max(1, Math.min(w, probes));
 }

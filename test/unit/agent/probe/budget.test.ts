@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_WINDOW, FD_RESERVE, MIN_WINDOW, readEphemeralPorts, readNofileLimit, windowSize } from '../../../../agent/probe/budget.js';
+import { DEFAULT_WINDOW, FD_RESERVE, MIN_WINDOW, readConntrackHeadroom, readEphemeralPorts, readNofileLimit, windowSize } from '../../../../agent/probe/budget.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pd-budget-'));
 const file = (name: string, text: string) => {
@@ -24,6 +24,19 @@ describe('budgets', () => {
   it('reads the ephemeral port range size', () => {
     expect(readEphemeralPorts(file('range', '32768\t60999\n'))).toBe(28232);
     expect(readEphemeralPorts(file('bad', 'x\n'))).toBeNull();
+  });
+
+  it('reads the conntrack headroom: entries left before the table is half full', () => {
+    const ct = join(dir, 'netfilter');
+    mkdirSync(ct);
+    writeFileSync(join(ct, 'nf_conntrack_count'), '1000\n');
+    writeFileSync(join(ct, 'nf_conntrack_max'), '262144\n');
+    expect(readConntrackHeadroom(ct)).toBe(131072 - 1000);
+    writeFileSync(join(ct, 'nf_conntrack_count'), '200000\n');
+    expect(readConntrackHeadroom(ct)).toBe(0);
+    expect(readConntrackHeadroom(join(dir, 'none'))).toBeNull();
+    expect(windowSize({ nofile: null, openFds: 0, ephemeralPorts: null, conntrackHeadroom: 100 }, 10_000)).toBe(100);
+    expect(windowSize({ nofile: null, openFds: 0, ephemeralPorts: null, conntrackHeadroom: 0 }, 10_000)).toBe(MIN_WINDOW);
   });
 
   it('sizes the window as the minimum of the cap, the fds left and half the ephemeral range', () => {
