@@ -8,6 +8,7 @@ import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
 const KEY = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
+const warned = new Set<string>();
 
 /** Strong or weak, quoted or bare, a list or `*`: does If-None-Match name this ETag? */
 export function etagMatches(header: string | undefined, etag: string): boolean {
@@ -40,7 +41,7 @@ export const agentRoutes: Route[] = [
     method: 'POST',
     path: /^\/v1\/observations$/,
     access: 'agent',
-    async handle({ req, res, deps }) {
+    async handle({ req, res, token, deps }) {
       const key = req.headers['idempotency-key'];
       if (typeof key !== 'string' || !KEY.test(key)) throw new PortdriftError('PD_IDEMPOTENCY_KEY', 'the Idempotency-Key header (the batch id) is missing or not a batch id');
       requireMediaType(req, ['application/x-ndjson']);
@@ -55,6 +56,12 @@ export const agentRoutes: Route[] = [
       if (batch.header.batchId !== key) {
         deps.collector.counters.rejected++;
         throw new PortdriftError('PD_IDEMPOTENCY_KEY', `Idempotency-Key ${JSON.stringify(key)} does not match the batch id ${JSON.stringify(batch.header.batchId)}`);
+      }
+      if (batch.header.agent !== token!.name && !warned.has(`${token!.id}\u0000${batch.header.agent}`)) {
+        // Plans are served under the token's name, batches are stored under the header's: say
+        // so once, since `agents` will then list two names for one agent.
+        warned.add(`${token!.id}\u0000${batch.header.agent}`);
+        deps.log.warn({ token: token!.name, agent: batch.header.agent }, 'a batch names another agent than its token; name agent tokens like their agents (portdrift token create --name)');
       }
       const r = await deps.collector.ingest(batch);
       // 200 both times: the repeat is told so in a header, with the first answer as its body.
