@@ -90,7 +90,9 @@ describe.skipIf(skip)(`portdrift probe in network namespaces${skip ? ` (skipped:
     await lab.listen([{ ip: '10.231.0.1', port: 80 }]);
     // Deterministic loss: drop the 1st, 3rd, … SYN to ports 80 and 81 (not the ACK or RST).
     for (const port of ['80', '81']) lab.server.iptables(4, '-A', 'INPUT', '-p', 'tcp', '--dport', port, '--syn', '-m', 'statistic', '--mode', 'nth', '--every', '2', '--packet', '0', '-j', 'DROP');
-    const got = await probe(lab, ['10.231.0.1', '--ports', '79-82', '--all']);
+    // A cap under the kernel's initial SYN RTO (1 s): the retry must be the prober's own, not
+    // a kernel retransmit inside one attempt.
+    const got = await probe(lab, ['10.231.0.1', '--ports', '79-82', '--all', '--timeout', '500ms']);
     expect(got.results.map((r) => [r.port, r.state, r.attempts])).toEqual([
       [79, 'closed', 1],
       [80, 'open', 2],
