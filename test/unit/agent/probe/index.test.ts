@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeTargets } from '../../../../agent/probe/index.js';
 import { shareSettings } from '../../../../agent/probe/threads.js';
 import type { Address } from '../../../../agent/probe/resolve.js';
-import { closedPorts, openPort } from './loopback.js';
+import { closedPorts, filteredPort, havePython, openPort } from './loopback.js';
 
 let open: Awaited<ReturnType<typeof openPort>>;
 let closed: number[];
@@ -103,5 +103,35 @@ describe('two threads', () => {
     const strip = (r: typeof one) => r.sweeps.map((s) => ({ ...s, results: s.results.map(({ rttMs: _r, ...x }) => x) }));
     expect(strip(two)).toEqual(strip(one));
     expect(two.summary.probes).toBe(4);
+  });
+});
+
+describe('a real EMFILE', () => {
+  const dist = join(import.meta.dirname, '..', '..', '..', '..', 'dist', 'agent', 'probe');
+  // A child with `ulimit -n 64` and a window of 400: probes to a filtered port wait, the window
+  // grows past the fds, connects fail with EMFILE. Every probe must still get its true state:
+  // EMFILE is never "closed", and no probe is lost.
+  it.skipIf(!existsSync(join(dist, 'engine.js')) || !havePython)('with the fd limit far below the window every probe still gets its true state (built dist/)', async () => {
+    const f = await filteredPort();
+    try {
+      const ports = await closedPorts(100);
+      const script = `
+        const { runShard, newShardHost } = await import(${JSON.stringify(pathToFileURL(join(dist, 'engine.js')).href)});
+        const { rawConnectorFactory } = await import(${JSON.stringify(pathToFileURL(join(dist, 'raw-connector.js')).href)});
+        const [filtered, open, ...closed] = process.argv.slice(1).map(Number);
+        const ports = Uint16Array.from([...Array(150).fill(filtered), open, ...closed]);
+        const h = newShardHost('127.0.0.1', 4, ports);
+        const { stats } = await runShard([h], { window: 400, timeoutCapMs: 300, timeoutFloorMs: 300, retries: 0, perHostRate: 1e5, cwndInit: 400, cwndMin: 8, cwndMax: 400 }, rawConnectorFactory());
+        console.log(JSON.stringify({ stats, state: [...h.state], attempts: [...h.attempts] }));`;
+      const { execFileSync } = await import('node:child_process');
+      const out = execFileSync('sh', ['-c', 'ulimit -n 64 && s="$1" && shift && exec "$0" --input-type=module -e "$s" "$@"', process.execPath, script, String(f.port), String(open.port), ...ports.map(String)], { encoding: 'utf8' });
+      const r = JSON.parse(out) as { stats: { localErrors: number; smallestWindow: number }; state: number[]; attempts: number[] };
+      expect(r.stats.localErrors).toBeGreaterThan(0);
+      expect(r.stats.smallestWindow).toBeLessThan(64);
+      expect(r.state).toEqual([...Array(150).fill(3), 1, ...ports.map(() => 2)]);
+      expect(r.attempts.every((a) => a === 1)).toBe(true);
+    } finally {
+      f.stop();
+    }
   });
 });
