@@ -8,9 +8,9 @@
 //   k8s:Deployment/shop/meta    on 169.254.169.254 (refused, never probed)   → unobserved
 // Checked: SARIF against GitHub code scanning's structural requirements with every location
 // resolving to the real `.tf` / `.yaml` line; JUnit well-formed with a failing case per finding;
-// Markdown summary + table; exit codes and --fail-on as docs/ci.md states them; `drift` offers
-// the same five formats.
-import { execFile } from 'node:child_process';
+// Markdown summary + table; exit codes and --fail-on as docs/ci.md states them; `fix` from the
+// checkout root gives a diff `git apply` takes there; `drift` offers the same five formats.
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,6 +186,17 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
     const unreadable = await portdrift(['scan', 'nowhere/', '--format', 'sarif']);
     expect(unreadable.code).toBe(1);
     expect(unreadable.out).toBe('');
+  });
+
+  it('fix from the checkout root: exit 0, a diff that `git apply` takes there, the IaC untouched', async () => {
+    const before = readFileSync(join(repo, 'infra', 'variables.tf'), 'utf8');
+    const r = await portdrift(['fix', ...scanArgs.slice(1)]);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`fix: variables.tf:3 variable "db_port" default: ${b} → ${b + 2} for aws_db_instance.orders`);
+    expect(r.out).toMatch(/^--- a\/infra\/variables.tf\n\+\+\+ b\/infra\/variables.tf\n/);
+    writeFileSync(join(repo, 'portdrift-fix.diff'), r.out);
+    execFileSync('git', ['apply', '--check', 'portdrift-fix.diff'], { cwd: repo, stdio: 'pipe' });
+    expect(readFileSync(join(repo, 'infra', 'variables.tf'), 'utf8')).toBe(before);
   });
 
   it('`portdrift drift` offers the same five formats', async () => {
