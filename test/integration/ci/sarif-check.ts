@@ -76,6 +76,9 @@ export function sarifProblems(doc: unknown, repoRoot?: string): string[] {
         if (!nonEmpty(uri)) return void p.push(`${lat}.artifactLocation.uri: missing`);
         // Relative to the repository root: no scheme, no leading slash, no `..`, no backslash.
         if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('/') || uri.includes('\\') || /(^|\/)\.\.(\/|$)/.test(uri)) p.push(`${lat}.artifactLocation.uri: ${uri} is not a path relative to the repository root`);
+        // A URI reference (RFC 3986): a space, `#`, `?` or non-ASCII byte must be percent-encoded,
+        // or the code host cuts the path at the fragment or fails to match the file.
+        else if (!/^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/.test(uri)) p.push(`${lat}.artifactLocation.uri: ${JSON.stringify(uri)} is not a valid URI reference (percent-encode spaces, #, ? and non-ASCII)`);
         const region = phys!.region;
         if (region !== undefined) {
           if (!isObj(region) || !Number.isInteger(region.startLine) || (region.startLine as number) < 1) p.push(`${lat}.region.startLine: ${JSON.stringify(isObj(region) ? region.startLine : region)}, expected an integer ≥ 1`);
