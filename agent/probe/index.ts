@@ -3,6 +3,7 @@
 // with every probed port's result. Large sweeps are split over worker threads (threads.ts);
 // the connects themselves run in engine.ts.
 import { PortdriftError } from '../../shared/errors.js';
+import { isPort } from '../../shared/ports.js';
 import type { PortState, ProbeResult, ProbeSummary } from '../../shared/types.js';
 import { readBudgets, windowSize } from './budget.js';
 import { Code, type ShardHostResult, type ShardSettings } from './engine.js';
@@ -41,9 +42,22 @@ function checkOptions(o: ProbeOptions): void {
   if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe options: ${problems.join('; ')}`, { details: { problems } });
 }
 
+function checkTargets(targets: readonly ProbeTarget[]): void {
+  const problems: string[] = [];
+  targets.forEach((t, i) => {
+    if (typeof t.host !== 'string' || t.host.trim() === '') problems.push(`targets[${i}].host: must be a host name or address`);
+    for (const key of ['declared', 'discovery'] as const) {
+      const bad = (t[key] ?? []).filter((p) => !isPort(p));
+      if (bad.length) problems.push(`targets[${i}].${key}: not ports: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`);
+    }
+  });
+  if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe targets: ${problems.join('; ')}`, { details: { problems } });
+}
+
 /** Probe targets; see types.ts for the contract. `lookup` replaces DNS in tests. */
 export async function probeTargets(targets: readonly ProbeTarget[], options: ProbeOptions = {}, lookup?: LookupFn): Promise<ProbeRun> {
   checkOptions(options);
+  checkTargets(targets);
   const started = performance.now();
   // Merge repeated hosts at their first occurrence.
   const hosts = new Map<string, { declared: number[]; discovery: number[] }>();
@@ -101,7 +115,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
 
   const keepClosed = options.closedResults !== false;
   const byJob = new Map<string, { job: AddressJob; result: ShardHostResult }>(jobs.map((job, i) => [job.ip, { job, result: results[i]! }]));
-  const position = new Int32Array(65536);
+  const position = new Int32Array(65536).fill(-1);
   const sweeps: HostSweep[] = [];
   const summary: ProbeSummary = { probes: 0, open: 0, closed: 0, filtered: 0, unreachable: 0, seconds: 0 };
   for (const p of plan) {
@@ -110,19 +124,18 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
       continue;
     }
     const { job, result } = byJob.get(p.ip)!;
-    position.fill(-1);
+    // position[port] = index in the job's probe order; set for this job only and reset after,
+    // so a run over thousands of addresses costs O(ports), not O(65536) per sweep.
     for (let i = 0; i < job.ports.length; i++) position[job.ports[i]!] = i;
     const spec = hosts.get(p.host)!;
-    const wanted = new Uint8Array(65536);
-    for (const port of spec.declared) wanted[port] = 1;
-    for (const port of spec.discovery) wanted[port] = 1;
+    const wanted = [...new Set([...spec.declared, ...spec.discovery])].sort((a, b) => a - b);
     const ports: number[] = [];
     const out: ProbeResult[] = [];
-    for (let port = 1; port < 65536; port++) {
-      if (!wanted[port]) continue;
+    for (const port of wanted) {
       const i = position[port]!;
-      const state = STATES[result.state[i]!];
-      if (!state || result.state[i] === Code.Unprobed) continue;
+      const code = i < 0 ? Code.Unprobed : result.state[i]!;
+      const state = STATES[code];
+      if (!state) continue;
       const rtt = result.rtt[i]!;
       ports.push(port);
       summary.probes++;
@@ -130,6 +143,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
       if (state === 'closed' && !keepClosed) continue;
       out.push({ host: p.host, ip: p.ip, port, state, rttMs: Number.isNaN(rtt) || state === 'filtered' || state === 'unreachable' ? null : Math.round(rtt * 1000) / 1000, attempts: result.attempts[i]! });
     }
+    for (let i = 0; i < job.ports.length; i++) position[job.ports[i]!] = -1;
     sweeps.push({ host: p.host, ip: p.ip, ...(result.error ? { error: result.error } : {}), ports, results: out });
   }
   summary.seconds = Math.round(performance.now() - started) / 1000;

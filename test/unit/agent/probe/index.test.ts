@@ -70,6 +70,21 @@ describe('probeTargets', () => {
     await expect(probeTargets([], { concurrency: 0, retries: -1, timeoutMs: 1.5 })).rejects.toMatchObject({ code: 'PD_USAGE', message: expect.stringMatching(/concurrency.*timeoutMs.*retries/) });
   });
 
+  it('rejects targets with invalid ports, naming them', async () => {
+    await expect(probeTargets([{ host: '127.0.0.1', declared: [0, 80], discovery: [70000] }, { host: '', declared: [], discovery: [] }])).rejects.toMatchObject({
+      code: 'PD_USAGE',
+      message: 'invalid probe targets: targets[0].declared: not ports: 0; targets[0].discovery: not ports: 70000; targets[1].host: must be a host name or address',
+    });
+  });
+
+  it('many addresses: one sweep each, in the order given, every port answered', async () => {
+    const hosts = Array.from({ length: 300 }, (_, i) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
+    const run = await probeTargets(hosts.map((host) => ({ host, declared: [], discovery: closed })));
+    expect(run.sweeps.map((s) => s.ip)).toEqual(hosts);
+    expect(run.sweeps.every((s) => s.results.length === closed.length && s.results.every((r) => r.state === 'closed'))).toBe(true);
+    expect(run.summary).toMatchObject({ probes: 900, closed: 900 });
+  });
+
   it('reports progress up to the total', async () => {
     const seen: [number, number][] = [];
     await probeTargets([{ host: '127.0.0.1', declared: closed, discovery: [] }], { onProgress: (d, t) => seen.push([d, t]) });
