@@ -14,6 +14,7 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PortdriftError } from '../../shared/errors.js';
 import { readFindingsFile } from '../../shared/fix/findings-file.js';
+import { problemsSummary } from '../../shared/format/extraction.js';
 import { unifiedDiff } from '../../shared/fix/diff.js';
 import { type FixPlan, filesNeeded, planFixes } from '../../shared/fix/plan.js';
 import type { ExtractResult } from '../../shared/iac/extract.js';
@@ -62,7 +63,9 @@ async function findingsAndModel(ctx: CliContext, paths: string[], opts: FixOptio
     checkClusterDomain(opts.clusterDomain);
     const findings = await readFindingsFile(resolve(ctx.cwd, opts.from), opts.from);
     // A saved file may be a filtered query (`drift --kind moved`): absence of a finding proves nothing.
-    return { findings, model: await extractWith(ctx, paths, opts), complete: false };
+    const model = await extractWith(ctx, paths, opts);
+    ctx.err(problemsSummary(model.problems));
+    return { findings, model, complete: false };
   }
   const result = await runScan(ctx, paths, opts);
   if (ctx.stderrIsTTY) ctx.err(probeSummaryLine(result));
@@ -89,7 +92,7 @@ export const fixCommand: CommandFactory = (ctx, setExit) => {
         // planFixes refuses, with the reason, every edit in a file it was not given.
       }
     }
-    const plan = planFixes(findings, model.endpoints, texts, model.unresolved, { complete });
+    const plan = planFixes(findings, model.endpoints, texts, model.unresolved, { complete, problems: model.problems });
     if (opts.write) {
       for (const c of plan.changes) await writeInPlace(join(model.root, c.file), c.before, c.after);
     }

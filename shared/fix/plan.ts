@@ -3,7 +3,7 @@
 // value, local, module input or CloudFormation parameter it comes from), the refusals with their
 // reasons, and a unified diff. No IO: the caller reads the files this asks for and writes the
 // result (cli/commands/fix.ts).
-import type { DeclaredEndpoint, Finding, SourceLocation, Unresolved, ValueOrigin } from '../types.js';
+import type { DeclaredEndpoint, Finding, Problem, SourceLocation, Unresolved, ValueOrigin } from '../types.js';
 import { type FileChange, unifiedDiff } from './diff.js';
 import { impliedTargetPort, rewriteComposePort } from './formats.js';
 import { rewritePort } from './literal.js';
@@ -119,6 +119,8 @@ export interface PlanOptions {
    * also feeds it is refused, because it would move a port that is right.
    */
   complete?: boolean;
+  /** Extraction problems: a finding in a file that did not parse is refused naming the problem. */
+  problems?: readonly Problem[];
 }
 
 export function planFixes(findings: readonly Finding[], endpoints: readonly DeclaredEndpoint[], files: ReadonlyMap<string, string>, unresolved: readonly Unresolved[] = [], options: PlanOptions = {}): FixPlan {
@@ -134,7 +136,12 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
       refused.push({ findingId: f.id, resource: f.resource, where: null, reason: 'the finding has no observed port' });
       continue;
     }
+    const broken = f.source ? options.problems?.find((p) => p.file === f.source!.file) : undefined;
     const t = locate(f, endpoints, unresolved);
+    if (typeof t === 'string' && broken) {
+      refused.push({ findingId: f.id, resource: f.resource, where: `${f.source!.file}:${f.source!.line}`, reason: `${broken.file}${broken.line ? `:${broken.line}` : ''} could not be extracted (${broken.message}); fix that first` });
+      continue;
+    }
     if (typeof t === 'string') {
       refused.push({ findingId: f.id, resource: f.resource, where: f.source ? `${f.source.file}:${f.source.line}` : null, reason: t });
       continue;

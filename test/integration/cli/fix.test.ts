@@ -417,3 +417,22 @@ describe('portdrift fix on Terraform JSON and ECS container definitions', () => 
     );
   });
 });
+
+describe('portdrift fix on IaC that does not parse', () => {
+  it('prints the extraction problems and refuses the findings in that file, naming the problem', async () => {
+    const dir = join(base, `broken${n++}`);
+    mkdirSync(join(dir, 'iac'), { recursive: true });
+    writeFileSync(join(dir, 'iac', 'rds.tf'), 'resource "aws_db_instance" "orders" {\n  port = 5432\n');
+    writeFileSync(join(dir, 'iac', 'compose.yaml'), 'services:\n  web:\n    ports:\n      - "8081:80"\n');
+    writeFileSync(
+      join(dir, 'findings.json'),
+      JSON.stringify(report([moved('aws_db_instance.orders', '10.0.1.5', 5432, 5433, { file: 'rds.tf', line: 2 }), moved('compose:web', 'web', 80, 81, { file: 'compose.yaml', line: 4 })])),
+    );
+    const r = await run(['fix', 'iac', '--from', 'findings.json'], dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^portdrift: 1 problem \(the other files were extracted\):\n {2}rds\.tf:\d+: .+\n/);
+    expect(r.err).toContain('fix: compose.yaml:4 literal: 80 → 81 for compose:web\n');
+    expect(r.err).toMatch(/refused: aws_db_instance\.orders \(rds\.tf:2\): rds\.tf(:\d+)? could not be extracted \(.+\); fix that first\n/);
+    expect(r.out).toContain('+      - "8081:81"');
+  });
+});

@@ -113,3 +113,11 @@ describe('planFixes with the findings of one complete scan', () => {
     expect(planFixes([moved('aws_db_instance.orders', 5432, 5433), other], endpoints, files, [], { complete: true }).edits).toHaveLength(1);
   });
 });
+
+describe('planFixes and extraction problems', () => {
+  it('refuses a finding in a file that did not parse, naming the problem, instead of calling it stale', () => {
+    const f = finding({ kind: 'moved', id: 'f_b', resource: 'aws_db_instance.orders', port: 5432, observedPort: 5433, source: { file: 'rds.tf', line: 3 } });
+    const plan = planFixes([f], [], files, [], { problems: [{ file: 'rds.tf', line: 2, message: 'Unclosed configuration block', code: 'PD_IAC_PARSE' }] });
+    expect(plan.refused).toEqual([{ findingId: 'f_b', resource: 'aws_db_instance.orders', where: 'rds.tf:3', reason: 'rds.tf:2 could not be extracted (Unclosed configuration block); fix that first' }]);
+  });
+});
