@@ -65,7 +65,7 @@ async function startCollector(dir, mode, scenario) {
     writeFileSync(join(dir, 'main.tf'), 'resource "aws_db_instance" "orders" {\n  port = 5432\n}\n');
     writeFileSync(join(dir, 'targets.yaml'), 'targets:\n  - resource: aws_db_instance.orders\n    hosts: [10.0.0.1]\n');
   }
-  const args = [main, 'collector', '--listen', '127.0.0.1:0', '--data', join(dir, 'pd.db'), '--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--log-level', 'warn', '--synchronous', mode];
+  const args = [main, 'collector', '--listen', '127.0.0.1:0', '--data', join(dir, 'pd.db'), '--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--log-level', 'warn', '--synchronous', mode, '--store-thread', process.env.STORE_THREAD ?? 'true'];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const url = await new Promise((resolve, reject) => {

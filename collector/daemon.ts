@@ -14,6 +14,7 @@ import { createServer } from './http/app.js';
 import { createReporting, type Reporting } from './report/config.js';
 import { LATE_FACTOR, Collector } from './service.js';
 import { SqliteStore } from './store/sqlite.js';
+import { ThreadedStore, threadedStoreAvailable } from './store/threaded.js';
 import type { Store } from './store/types.js';
 
 export interface RunningCollector {
@@ -42,7 +43,10 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
       throw new PortdriftError('PD_CONFIG_READ', `cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
     }
   }
-  const store = new SqliteStore(abs(c.data), { synchronous: c.synchronous === 'normal' ? 'NORMAL' : 'FULL' });
+  const storeOptions = { synchronous: c.synchronous === 'normal' ? ('NORMAL' as const) : ('FULL' as const) };
+  // SQLite on its own thread where the compiled worker exists (the product); in-thread when
+  // running from TypeScript sources (unit tests) or when turned off.
+  const store: Store = c.storeThread && threadedStoreAvailable() ? await ThreadedStore.open(abs(c.data), storeOptions) : new SqliteStore(abs(c.data), storeOptions);
   const now = o.now ?? Date.now;
   const iso = () => new Date(now()).toISOString();
   let reporting: Reporting | null = null;

@@ -12,6 +12,7 @@ import { PortdriftError } from '../../shared/errors.js';
 import { parsePortSpec } from '../../shared/ports.js';
 import type { Acknowledgement, Finding, FindingKind, Observation, PortState, Severity } from '../../shared/types.js';
 import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
+import { STATE_CODES, toColumns, type ColumnarBatch } from './columns.js';
 import { hashToken, newId, newToken, sameHash } from './tokens.js';
 import type {
   AgentRecord,
@@ -110,7 +111,7 @@ export class SqliteStore implements Store {
   readonly schemaVersion: number;
   private readonly db: Database.Database;
   private readonly s;
-  private readonly ingestTx: (batch: ParsedBatch, receivedAt: string) => IngestResult;
+  private readonly ingestTx: (batch: ColumnarBatch, receivedAt: string) => IngestResult;
   private readonly evaluationTx: (w: EvaluationWrite) => void;
   private closed = false;
 
@@ -193,7 +194,7 @@ export class SqliteStore implements Store {
       metaSet: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       count: (table: string) => db.prepare(`SELECT count(*) AS n FROM ${table}`),
     };
-    this.ingestTx = db.transaction((batch: ParsedBatch, receivedAt: string) => this.ingestInside(batch, receivedAt));
+    this.ingestTx = db.transaction((batch: ColumnarBatch, receivedAt: string) => this.ingestInside(batch, receivedAt));
     this.evaluationTx = db.transaction((w: EvaluationWrite) => this.evaluationInside(w));
   }
 
@@ -265,16 +266,23 @@ export class SqliteStore implements Store {
   // --- ingest ---------------------------------------------------------------------------------
 
   ingestBatch(batch: ParsedBatch, receivedAt: string): Promise<IngestResult> {
+    return this.ingestColumns(toColumns(batch), receivedAt);
+  }
+
+  /** The same as ingestBatch, from columns (what the store's worker thread receives). */
+  ingestColumns(batch: ColumnarBatch, receivedAt: string): Promise<IngestResult> {
     return this.run('store a batch', () => this.ingestTx(batch, receivedAt));
   }
 
-  private ingestInside(batch: ParsedBatch, receivedAt: string): IngestResult {
+  private ingestInside(batch: ColumnarBatch, receivedAt: string): IngestResult {
     const h = batch.header;
     const seen = this.s.batchGet.get(h.batchId) as { answer: string } | undefined;
     if (seen) return { answer: JSON.parse(seen.answer) as IngestAnswer, replayed: true };
-    const answer: IngestAnswer = { batchId: h.batchId, agent: h.agent, receivedAt, sweeps: batch.sweeps.length, observations: batch.observations.length, listeners: batch.listeners.length };
+    const cols = batch.observations;
+    const n = cols.port.length;
+    const answer: IngestAnswer = { batchId: h.batchId, agent: h.agent, receivedAt, sweeps: batch.sweeps.length, observations: n, listeners: batch.listeners.length };
     this.s.batchInsert.run(h.batchId, h.agent, receivedAt, JSON.stringify(answer));
-    this.s.agentUpsert.run({ name: h.agent, version: h.agentVersion, at: receivedAt, batch: h.batchId, plan: h.planRevision, depth: h.spoolDepth, dropped: h.spoolDropped, n: batch.observations.length });
+    this.s.agentUpsert.run({ name: h.agent, version: h.agentVersion, at: receivedAt, batch: h.batchId, plan: h.planRevision, depth: h.spoolDepth, dropped: h.spoolDropped, n });
     for (const sw of batch.sweeps) {
       const ip = sw.ip ?? '';
       this.s.sweepUpsert.run(h.agent, sw.host, ip, sw.ports, sw.closed, sw.at, sw.error ?? null);
@@ -283,7 +291,12 @@ export class SqliteStore implements Store {
       for (const [lo, hi] of runs(parsePortSpec(sw.closed))) this.s.closedDelete.run(h.agent, sw.host, ip, lo, hi, sw.at);
     }
     const up = this.s.obsUpsert;
-    for (const o of batch.observations) up.run(h.agent, o.host, o.ip, o.port, o.state, o.rttMs, o.at, o.service ?? null);
+    const str = cols.strings;
+    for (let k = 0; k < n; k++) {
+      const rtt = cols.rtt[k]!;
+      const service = cols.service[k]!;
+      up.run(h.agent, str[cols.host[k]!], str[cols.ip[k]!], cols.port[k], STATE_CODES[cols.state[k]!], Number.isNaN(rtt) ? null : rtt, str[cols.at[k]!], service === 0 ? null : str[service]);
+    }
     if (batch.listeners.length > 0) {
       // A listener batch is the agent's whole current view of its namespace.
       this.s.listenersClear.run(h.agent);
