@@ -30,15 +30,6 @@ export interface ShardHost {
   attempts: Uint8Array;
 }
 
-/** A ShardHost with fresh arrays; `shared` puts them in SharedArrayBuffers for worker threads. */
-export function newShardHost(ip: string, family: 4 | 6, ports: Uint16Array, shared = false): ShardHost {
-  const n = ports.length;
-  const buf = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-  const p = new Uint16Array(buf(n * 2));
-  p.set(ports);
-  return { ip, family, ports: p, cursor: new Int32Array(buf(4)), state: new Uint8Array(buf(n)), rtt: new Float32Array(buf(n * 4)).fill(NaN), attempts: new Uint8Array(buf(n)) };
-}
-
 /** Positions claimed at a time from a shared cursor. */
 const CHUNK = 64;
 
@@ -120,8 +111,9 @@ class HostState {
   chunkPos = 0;
   chunkEnd = 0;
   inflight = 0;
-  /** Of those, how many were older than OLD_MS at the last tick (they wait; they do not load the host). */
+  /** Of those, how many were older than OLD_MS at tick `epoch` (they wait; they do not load the host). */
   old = 0;
+  epoch = -1;
   cwnd: number;
   tokens: number;
   refillAt: number;
@@ -209,6 +201,7 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
     let inflight = 0;
     /** Probes in flight older than OLD_MS at the last tick. */
     let oldInflight = 0;
+    let epoch = 0;
     const base = Math.min(W, BASE_WINDOW);
     let rr = 0;
     let active = H.filter((h) => (h.isActive = h.n > 0));
@@ -253,7 +246,8 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
     }
 
     function canStart(h: HostState, now: number): boolean {
-      if (h.inflight - h.old >= h.cwnd || h.configError !== undefined) return false;
+      const old = h.epoch === epoch ? Math.min(h.old, h.inflight) : 0;
+      if (h.inflight - old >= h.cwnd || h.configError !== undefined) return false;
       if (h.tokens < 1) {
         h.tokens = Math.min(burst, h.tokens + (now - h.refillAt) * ratePerMs);
         h.refillAt = now;
@@ -448,27 +442,32 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
       if (finished) return;
       const now = performance.now();
       const fallback = group.samples > 0 ? group.timeout() : s.timeoutCapMs;
-      for (const h of active) {
-        h.timeoutMs = h.rtt.timeout(fallback);
-        h.old = 0;
-      }
+      // Per-address state is refreshed only for addresses with probes in flight: O(window), not
+      // O(addresses), per tick.
+      epoch++;
       let old = 0;
       for (let slot = 0; slot < W; slot++) {
         const hi = slotHost[slot]!;
         if (hi < 0) continue;
+        const h = H[hi]!;
+        if (h.epoch !== epoch) {
+          h.epoch = epoch;
+          h.old = 0;
+          h.timeoutMs = h.rtt.timeout(fallback);
+        }
         const age = now - slotStart[slot]!;
         if (age >= OLD_MS) {
           old++;
-          H[hi]!.old++;
+          h.old++;
         }
-        if (age >= H[hi]!.timeoutMs) pendingVerdicts.push(slot, slotGen[slot]!);
+        if (age >= h.timeoutMs) pendingVerdicts.push(slot, slotGen[slot]!);
       }
       oldInflight = old;
       if (pendingVerdicts.length > 0 && !verdictQueued) {
         verdictQueued = true;
         setImmediate(verdicts);
       }
-      active = active.filter((h) => (h.isActive = h.hasWork() || h.inflight > 0));
+      if ((epoch & 7) === 0) active = active.filter((h) => (h.isActive = h.hasWork() || h.inflight > 0));
       hooks.onProgress?.(settled);
       pump();
       checkDone();

@@ -15,8 +15,10 @@ export interface AddressJob {
 }
 
 /** Declared ports in the given order (duplicates dropped), then the rest shuffled. */
+/** Reused across calls (and cleared after each): a run may build thousands of probe orders. */
+const seen = new Uint8Array(65536);
+
 export function probeOrder(declared: Iterable<number>, discovery: Iterable<number>, random: () => number = Math.random): { ports: Uint16Array; declared: number } {
-  const seen = new Uint8Array(65536);
   const first: number[] = [];
   for (const p of declared) if (!seen[p]) (seen[p] = 1), first.push(p);
   const rest: number[] = [];
@@ -24,6 +26,7 @@ export function probeOrder(declared: Iterable<number>, discovery: Iterable<numbe
   const ports = new Uint16Array(first.length + rest.length);
   ports.set(first, 0);
   ports.set(rest, first.length);
+  for (const p of ports) seen[p] = 0;
   // Fisher–Yates over the discovery part only.
   for (let i = ports.length - 1; i > first.length; i--) {
     const j = first.length + Math.floor(random() * (i - first.length + 1));

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PortdriftError, type ErrorCode } from '../../shared/errors.js';
 import { connectorFactory } from './connectors.js';
-import { newShardHost, runShard, type ShardHooks, type ShardHost, type ShardHostResult, type ShardSettings } from './engine.js';
+import { runShard, type ShardHooks, type ShardHostResult, type ShardSettings } from './engine.js';
+import { packHosts, unpackHosts } from './hosts.js';
 import type { AddressJob } from './order.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
 
@@ -74,7 +75,8 @@ function runWorker(input: WorkerInput, signal: AbortSignal, onSettled: (n: numbe
 export async function runJobs(jobs: readonly AddressJob[], settings: ShardSettings, hooks: RunHooks): Promise<ShardHostResult[]> {
   const total = jobs.reduce((n, j) => n + j.ports.length, 0);
   const threads = threadCount(total, hooks.threads);
-  const hosts: ShardHost[] = jobs.map((j) => newShardHost(j.ip, j.family, j.ports, threads > 1));
+  const packed = packHosts(jobs, threads > 1);
+  const hosts = unpackHosts(packed);
   if (threads === 1) return (await runShard(hosts, settings, connectorFactory(), hooks)).results;
 
   // If one thread fails the run fails; the others are told to stop so nothing keeps probing.
@@ -92,7 +94,7 @@ export async function runJobs(jobs: readonly AddressJob[], settings: ShardSettin
     const run =
       k === 0
         ? runShard(hosts, share, connectorFactory(), { signal: inner.signal, onProgress: progress(0) }).then((r) => r.results.map((x) => x.error))
-        : runWorker({ hosts, settings: share }, inner.signal, progress(k));
+        : runWorker({ hosts: packed, settings: share }, inner.signal, progress(k));
     return run.catch((err: unknown) => {
       inner.abort();
       throw err;

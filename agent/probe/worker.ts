@@ -3,11 +3,12 @@
 // SharedArrayBuffers: positions are claimed and results written in place.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isPortdriftError } from '../../shared/errors.js';
-import { runShard, type ShardHost, type ShardSettings } from './engine.js';
+import { runShard, type ShardSettings } from './engine.js';
+import { unpackHosts, type PackedHosts } from './hosts.js';
 import { connectorFactory } from './connectors.js';
 
 export interface WorkerInput {
-  hosts: ShardHost[];
+  hosts: PackedHosts;
   settings: ShardSettings;
 }
 
@@ -26,7 +27,7 @@ port.on('message', (m: { type: string }) => {
 
 const post = (m: WorkerMessage) => port.postMessage(m);
 
-runShard(input.hosts, input.settings, connectorFactory(), { signal: abort.signal, onProgress: (settled) => post({ type: 'progress', settled }) }).then(
+runShard(unpackHosts(input.hosts), input.settings, connectorFactory(), { signal: abort.signal, onProgress: (settled) => post({ type: 'progress', settled }) }).then(
   ({ results }) => {
     post({ type: 'done', errors: results.map((r) => r.error) });
     port.close();

@@ -131,7 +131,8 @@ describe('a real EMFILE', () => {
     try {
       const ports = await closedPorts(100);
       const script = `
-        const { runShard, newShardHost } = await import(${JSON.stringify(pathToFileURL(join(dist, 'engine.js')).href)});
+        const { runShard } = await import(${JSON.stringify(pathToFileURL(join(dist, 'engine.js')).href)});
+        const { newShardHost } = await import(${JSON.stringify(pathToFileURL(join(dist, 'hosts.js')).href)});
         const { rawConnectorFactory } = await import(${JSON.stringify(pathToFileURL(join(dist, 'raw-connector.js')).href)});
         const [filtered, open, ...closed] = process.argv.slice(1).map(Number);
         const ports = Uint16Array.from([...Array(150).fill(filtered), open, ...closed]);
