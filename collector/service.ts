@@ -1,7 +1,7 @@
 // The running collector, apart from HTTP: the declared model (loaded at start, on reload and on
 // the interval), plans, ingest, and the drift evaluation that feeds the finding lifecycle.
-// Evaluations are serialised and throttled: a batch marks the drift dirty and an evaluation runs
-// `debounceMs` later, however many batches arrive meanwhile, so ingest throughput does not pay
+// Evaluations are serialised and throttled: a batch schedules an evaluation `debounceMs` later
+// (one, however many batches arrive meanwhile), so ingest throughput does not pay
 // for one drift computation per batch.
 import { compareFindings, computeDrift } from '../shared/drift/index.js';
 import { PortdriftError } from '../shared/errors.js';
@@ -58,7 +58,6 @@ export class Collector {
   private timer: NodeJS.Timeout | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
-  private dirty = false;
   private lastCycleAt = -Infinity;
   private lastEvaluationMs = 0;
   private stopped = false;
@@ -85,16 +84,19 @@ export class Collector {
   async start(): Promise<void> {
     await this.reload();
     await this.prune();
-    // The interval tick: reload the IaC, then one damping cycle, then retention.
-    this.reloadTimer = setInterval(
-      () =>
-        void this.reload({ evaluate: false })
-          .catch(() => undefined)
-          .then(() => this.evaluateNow('cycle'))
-          .catch(() => undefined)
-          .then(() => this.prune()),
-      this.o.intervalMs,
-    );
+    // The interval tick: reload the IaC, then one damping cycle, then retention. A tick still
+    // running (a slow extraction) makes the next one skip rather than pile up.
+    let ticking = false;
+    this.reloadTimer = setInterval(() => {
+      if (ticking || this.stopped) return;
+      ticking = true;
+      void this.reload({ evaluate: false })
+        .catch(() => undefined)
+        .then(() => this.evaluateNow('cycle'))
+        .catch(() => undefined)
+        .then(() => this.prune())
+        .finally(() => (ticking = false));
+    }, this.o.intervalMs);
     this.reloadTimer.unref();
   }
 
@@ -165,7 +167,6 @@ export class Collector {
   }
 
   private scheduleEvaluation(): void {
-    this.dirty = true;
     if (this.timer || this.stopped) return;
     // Never spend more than ~1/5 of the time evaluating: a large estate's evaluation takes long,
     // and ingest shares the event loop with it.
@@ -203,7 +204,6 @@ export class Collector {
 
   private async evaluate(mode: 'cycle' | 'refresh'): Promise<void> {
     if (!this.loaded || this.stopped) return;
-    this.dirty = false;
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
     const advance = mode === 'cycle' || nowMs - this.lastCycleAt >= this.o.intervalMs;
