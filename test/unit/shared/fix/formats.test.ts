@@ -53,6 +53,12 @@ describe('fix on Compose', () => {
     expect(c('    expose: ["3000/tcp", "4000"]\n', 4000, 4001)).toBe('expose: ["3000/tcp", "4001"]');
   });
 
+  it('keeps CRLF line ends', () => {
+    const text = 'services:\r\n  web:\r\n    ports:\r\n      - "8080:80" # web\r\n';
+    const p = plan('compose.yaml', text, compose(text), 'compose:web', 80, 81);
+    expect(p.changes[0]!.after).toBe('services:\r\n  web:\r\n    ports:\r\n      - "8080:81" # web\r\n');
+  });
+
   it('refuses an interpolated container port, a range, and an ambiguous line, with the reason', () => {
     expect(c('    ports:\n      - "${PORT:-8080}"\n', 8080, 8081)).toMatch(/^refused: the port of compose:web is computed by `"\$\{PORT:-8080\}"` \(compose.yaml:5\), an expression fix cannot edit safely$/);
     expect(c('    ports:\n      - "8080:${PORT:-80}"\n', 80, 81)).toMatch(/^refused: .*computed by `"8080:\$\{PORT:-80\}"`/);
@@ -75,6 +81,12 @@ describe('fix on Kubernetes', () => {
     const text = deployment('') + service('    - port: 80\n      targetPort: 8080\n');
     expect(k(text, SVC, 80, 81)).toBe('- port: 81');
     expect(k(text, DEP, 8080, 8081)).toBe('targetPort: 8081');
+  });
+
+  it('edits JSON manifests', () => {
+    const text = JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'cart', namespace: 'shop' }, spec: { template: { spec: { containers: [{ name: 'cart', image: 'x', ports: [{ containerPort: 8080 }] }] } } } }, null, 2) + '\n';
+    const model = extractManifests([{ path: '/x/k8s.json', file: 'k8s.json', text }], 'cluster.local');
+    expect(outcome(text, model, 'k8s.json', DEP, 8080, 8081)).toBe('"containerPort": 8081');
   });
 
   it('edits the containerPort a named targetPort stands for, not the name', () => {
