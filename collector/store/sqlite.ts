@@ -155,7 +155,7 @@ export class SqliteStore implements Store {
           batches = batches + 1, observations = observations + excluded.observations`),
       agentPlan: db.prepare(`
         INSERT INTO agents (name, first_seen, last_seen, interval_ms) VALUES (?, ?, ?, ?)
-        ON CONFLICT (name) DO UPDATE SET interval_ms = excluded.interval_ms`),
+        ON CONFLICT (name) DO UPDATE SET interval_ms = excluded.interval_ms WHERE interval_ms IS NOT excluded.interval_ms`),
       agents: db.prepare(`SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners FROM agents a ORDER BY name`),
       obsUpsert: db.prepare(`
         INSERT INTO current_state (agent, host, ip, port, state, rtt_ms, at, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
