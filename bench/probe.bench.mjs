@@ -6,7 +6,8 @@
 //   (c) (b) with 1 % random loss of inbound TCP packets on the server side.
 // The tools alternate (the order rotates each round), each run in fresh namespaces, killed
 // after 120 s (240 s under loss). Every run's accuracy is checked against the ground truth. Wall time and peak RSS
-// come from test/lab/measure.py (the command alone, without `ip netns exec`). Writes
+// come from test/lab/measure.py (the command alone, without `ip netns exec`), with CPU time
+// (user + system), which shows what a run cost when other work shares the cores. Writes
 // bench/results/probe.json; exits non-zero only when something crashed, never on a missed bar.
 // Needs root, iproute2, iptables, nmap, python3, and `npm run build` (npm run bench builds).
 // PD_BENCH_RUNS=N, PD_BENCH_SCENARIOS=a,b and PD_BENCH_TOOLS=portdrift,nmap-T5 narrow a run
@@ -116,7 +117,7 @@ async function runOnce(s, tool) {
     const load = loadavg()[0];
     const timeoutMs = s.timeoutMs ?? RUN_TIMEOUT_MS;
     const r = await lab.run(argv, { timeoutMs, cwd: root });
-    const run = { tool: tool.id, wallMs: r.wallMs, rssMb: r.maxRssKb === null ? null : Math.round(r.maxRssKb / 102.4) / 10, load1: Math.round(load * 100) / 100, code: r.code, timedOut: r.timedOut, problems: [] };
+    const run = { tool: tool.id, wallMs: r.wallMs, cpuMs: r.cpuMs, rssMb: r.maxRssKb === null ? null : Math.round(r.maxRssKb / 102.4) / 10, load1: Math.round(load * 100) / 100, code: r.code, timedOut: r.timedOut, problems: [] };
     if (r.timedOut) run.problems.push(`killed after ${timeoutMs / 1000} s`);
     else if (r.code !== 0) run.problems.push(`exited ${r.code ?? r.signal}: ${r.stderr.trim().slice(-500)}`);
     const read = tool.id === 'portdrift' ? readPortdrift(r.stdout) : readNmapXml(r.stdout);
@@ -179,7 +180,7 @@ for (const s of scenarios) {
       }
       run.round = round + 1;
       runs.push(run);
-      const rss = run.rssMb === null ? '' : `RSS ${run.rssMb} MB, `;
+      const rss = run.rssMb === null ? '' : `CPU ${fmtMs(run.cpuMs)}, RSS ${run.rssMb} MB, `;
       console.log(`  round ${run.round} ${pad(tool.id, 10)} ${pad(fmtMs(run.wallMs), 11)} ${rss}load ${run.load1}: ${describeAccuracy(run.accuracy)}${run.problems.length ? ` — ${run.problems.join('; ')}` : ''}`);
       if (!run.accuracy.exact && run.accuracy.mismatches.length) console.log(`      e.g. ${run.accuracy.mismatches.slice(0, 5).join('; ')}`);
     }
@@ -191,6 +192,7 @@ for (const s of scenarios) {
     per[tool.id] = {
       runs: mine.length,
       medianMs: median(ms),
+      medianCpuMs: median(mine.map((r) => r.cpuMs)),
       minMs: ms.length ? Math.min(...ms) : null,
       maxMs: ms.length ? Math.max(...ms) : null,
       medianRssMb: median(mine.map((r) => r.rssMb)),
@@ -203,10 +205,10 @@ for (const s of scenarios) {
   const pd = per.portdrift ?? none;
   const ratio = (other) => (pd.medianMs && per[other]?.medianMs ? Math.round((pd.medianMs / per[other].medianMs) * 100) / 100 : null);
   const summary = { id: s.id, title: s.title, tools: per, ratioT5: ratio('nmap-T5'), ratioT4: ratio('nmap-T4'), load: uptime(), runs };
-  console.log(`\n  ${pad('tool', 10)} ${pad('median', 11)} ${pad('min', 11)} ${pad('max', 11)} ${pad('RSS median', 11)} exact runs`);
+  console.log(`\n  ${pad('tool', 10)} ${pad('median', 11)} ${pad('min', 11)} ${pad('max', 11)} ${pad('CPU median', 11)} ${pad('RSS median', 11)} exact runs`);
   for (const tool of tools) {
     const t = per[tool.id];
-    console.log(`  ${pad(tool.id, 10)} ${pad(fmtMs(t.medianMs), 11)} ${pad(fmtMs(t.minMs), 11)} ${pad(fmtMs(t.maxMs), 11)} ${pad(t.medianRssMb === null ? '—' : `${t.medianRssMb} MB`, 11)} ${t.exactRuns}/${t.runs}`);
+    console.log(`  ${pad(tool.id, 10)} ${pad(fmtMs(t.medianMs), 11)} ${pad(fmtMs(t.minMs), 11)} ${pad(fmtMs(t.maxMs), 11)} ${pad(fmtMs(t.medianCpuMs), 11)} ${pad(t.medianRssMb === null ? '—' : `${t.medianRssMb} MB`, 11)} ${t.exactRuns}/${t.runs}`);
   }
   console.log(`  portdrift/nmap-T5 ${summary.ratioT5 ?? '—'}, portdrift/nmap-T4 ${summary.ratioT4 ?? '—'}; load average now ${summary.load}`);
   const verdicts = [];

@@ -1,4 +1,4 @@
-# Runs one command and reports its wall time and peak RSS as one JSON line on fd 3.
+# Runs one command and reports its wall time, CPU time and peak RSS as one JSON line on fd 3.
 # Why a Python wrapper: Node has no getrusage(RUSAGE_CHILDREN), GNU time is not installed on a
 # stock machine, and python3 is. The wrapper sits between `ip netns exec` (which execs, so it
 # keeps the namespace) and the measured command; its own startup is outside the measured time.
@@ -30,6 +30,8 @@ report = {
     "signal": signal.Signals(-code).name if code < 0 else None,
     "wallMs": round(wall * 1000, 1),
     "maxRssKb": usage.ru_maxrss,  # kilobytes on Linux
+    # user + system CPU: on a shared machine, what the command cost regardless of its share.
+    "cpuMs": round((usage.ru_utime + usage.ru_stime) * 1000, 1),
     "timedOut": timed_out,
 }
 os.write(3, (json.dumps(report) + "\n").encode())

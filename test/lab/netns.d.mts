@@ -14,6 +14,8 @@ export interface RunResult {
   wallMs: number;
   /** Peak resident set size of the command in KiB; null without python3. */
   maxRssKb: number | null;
+  /** User + system CPU time of the command in ms; null without python3. */
+  cpuMs: number | null;
   /** Killed because it ran longer than timeoutMs. */
   timedOut: boolean;
 }

@@ -206,8 +206,8 @@ class Namespace {
 
   /**
    * Runs argv inside this namespace, bounded by timeoutMs. With python3 present the command runs
-   * under measure.py, which reports its wall time and peak RSS; otherwise wall time is taken
-   * here (including `ip netns exec`) and maxRssKb is null.
+   * under measure.py, which reports its wall time, CPU time and peak RSS; otherwise wall time
+   * is taken here (including `ip netns exec`) and maxRssKb and cpuMs are null.
    */
   run(argv, { timeoutMs = 120_000, cwd, env } = {}) {
     const py = pythonPath();
@@ -243,7 +243,7 @@ class Namespace {
         if (py && report.trim()) {
           resolve({ ...base, ...JSON.parse(report) });
         } else {
-          resolve({ ...base, code: killed ? null : code, signal: killed ? 'SIGKILL' : signal, wallMs, maxRssKb: null, timedOut: killed });
+          resolve({ ...base, code: killed ? null : code, signal: killed ? 'SIGKILL' : signal, wallMs, maxRssKb: null, cpuMs: null, timedOut: killed });
         }
       });
     });

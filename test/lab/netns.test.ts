@@ -86,7 +86,13 @@ describe.skipIf(skip)(`network-namespace lab${skip ? ` (skipped: ${skip})` : ''}
     expect(big.stdout.trim()).toBe('1');
     expect(big.timedOut).toBe(false);
     expect(big.wallMs).toBeGreaterThanOrEqual(200);
-    if (canMeasureRss()) expect(big.maxRssKb!).toBeGreaterThan(64 * 1024);
+    if (canMeasureRss()) {
+      expect(big.maxRssKb!).toBeGreaterThan(64 * 1024);
+      expect(big.cpuMs!).toBeGreaterThan(0);
+    }
+    // CPU time, not wall time: a sleeping command costs next to nothing.
+    const idle = await lab.run([process.execPath, '-e', 'setTimeout(() => {}, 1500)'], { timeoutMs: 20_000 });
+    if (canMeasureRss()) expect(idle.cpuMs!).toBeLessThan(idle.wallMs / 2);
     const slow = await lab.run([process.execPath, '-e', 'setTimeout(() => {}, 60_000)'], { timeoutMs: 1_000 });
     expect(slow.timedOut).toBe(true);
     expect(slow.code).toBeNull();
