@@ -51,7 +51,7 @@ export function rewritePort(line: string, from: number, to: number, text?: strin
   const value = found?.value ?? '';
   if (EXPRESSION.test(value)) return { ok: false, reason: `the value \`${value}\` is an expression, not a literal` };
   // A name where a number is expected (a Kubernetes named targetPort such as `http`).
-  if (found !== null && /^(["']?)[A-Za-z][A-Za-z0-9-]*\1$/.test(value) && portOccurrences(line, from).length === 0) {
+  if (found !== null && /port["']?\s*[:=]/i.test(line) && /^(["']?)[A-Za-z][A-Za-z0-9-]*\1$/.test(value) && portOccurrences(line, from).length === 0) {
     const name = value.replace(/^["']|["']$/g, '');
     return { ok: false, reason: `\`${name}\` is a port name, not a number: edit the port where that name is declared (the containerPort named ${name})` };
   }

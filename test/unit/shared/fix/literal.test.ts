@@ -34,6 +34,7 @@ describe('rewritePort', () => {
   it('refuses lines where the port is not written or is ambiguous', () => {
     expect(rewritePort('resource "aws_elasticache_cluster" "c" {', 6379, 6380)).toMatchObject({ ok: false });
     expect(rewritePort('      - "80:80"', 80, 81)).toMatchObject({ ok: false, reason: expect.stringMatching(/ambiguous/) });
+    expect(rewritePort('kind: Deployment', 8080, 8081)).toMatchObject({ ok: false, reason: expect.stringMatching(/not written on that line/) });
     expect(rewritePort('      targetPort: http', 8080, 8081)).toEqual({ ok: false, reason: '`http` is a port name, not a number: edit the port where that name is declared (the containerPort named http)' });
   });
 
