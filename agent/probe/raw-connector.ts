@@ -17,9 +17,6 @@ interface TcpHandle {
 }
 interface ConnectReq {
   oncomplete: (status: number, handle: TcpHandle, req: ConnectReq) => void;
-  address: string;
-  port: number;
-  slot: number;
 }
 interface TcpBinding {
   TCP: new (type: number) => TcpHandle;
@@ -47,18 +44,24 @@ export function rawConnectorFactory(): ConnectorFactory | null {
   return (slots: number, done: ConnectDone): Connector => {
     const handles: (TcpHandle | null)[] = new Array(slots).fill(null);
     const reqs: (ConnectReq | null)[] = new Array(slots).fill(null);
+    const ips: string[] = new Array<string>(slots).fill('');
+    const ports = new Int32Array(slots);
     const name: { address?: string; port?: number } = {};
 
-    // One function for every completion (no per-probe closure); the slot rides on the request.
-    function oncomplete(status: number, handle: TcpHandle, req: ConnectReq): void {
-      const slot = req.slot;
+    // One completion function per slot, made once: the request object carries nothing but
+    // oncomplete (every property added to a binding object allocates), and no probe allocates
+    // a closure.
+    const completers = Array.from({ length: slots }, (_, slot) => (status: number, handle: TcpHandle, req: ConnectReq) => complete(slot, status, handle, req));
+
+    function complete(slot: number, status: number, handle: TcpHandle, req: ConnectReq): void {
       // A cancelled connect may still complete (ECANCELED) after its slot was reused.
       if (reqs[slot] !== req) return;
       reqs[slot] = null;
       handles[slot] = null;
       let self = false;
       if (status === 0) {
-        if (isLoopback(req.address) && handle.getsockname(name) === 0) self = isSelfConnect(name.address, name.port, req.address, req.port);
+        const ip = ips[slot]!;
+        if (isLoopback(ip) && handle.getsockname(name) === 0) self = isSelfConnect(name.address, name.port, ip, ports[slot]!);
         if (handle.reset() !== 0) handle.close();
       } else {
         handle.close();
@@ -71,10 +74,7 @@ export function rawConnectorFactory(): ConnectorFactory | null {
       start(slot, ip, family, port) {
         const handle = new TCP(SOCKET);
         const req = new TCPConnectWrap();
-        req.oncomplete = oncomplete;
-        req.address = ip;
-        req.port = port;
-        req.slot = slot;
+        req.oncomplete = completers[slot]!;
         const err = family === 6 ? handle.connect6(req, ip, port) : handle.connect(req, ip, port);
         if (err !== 0) {
           handle.close();
@@ -82,6 +82,8 @@ export function rawConnectorFactory(): ConnectorFactory | null {
         }
         handles[slot] = handle;
         reqs[slot] = req;
+        ips[slot] = ip;
+        ports[slot] = port;
         return 0;
       },
       cancel(slot) {
