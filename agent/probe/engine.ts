@@ -22,7 +22,10 @@ export interface ShardHost {
   ip: string;
   family: 4 | 6;
   ports: Uint16Array;
-  /** cursor[0]: the next unclaimed position. */
+  /**
+   * cursor[0]: the next unclaimed position. cursor[1]: the retry depth any thread has reached
+   * on this address (a retry that paid off anywhere deepens them all).
+   */
   cursor: Int32Array;
   state: Uint8Array;
   /** Round trip in ms of the deciding answer; NaN when none (filtered, unreachable). */
@@ -388,6 +391,7 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
 
     function timedOut(h: HostState, pos: number, now: number): void {
       h.state[pos] = Code.Filtered;
+      syncDepth(h);
       if (h.attempts[pos] === 1) {
         h.dropEwma += (1 - h.dropEwma) * DROP_ALPHA;
         if (h.dropEwma > DROP_RATIO) h.cwnd = Math.max(s.cwndMin, Math.floor(h.cwnd / 2));
@@ -410,7 +414,21 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
      */
     function deepen(h: HostState): void {
       const depth = s.retries === 0 ? 0 : s.retries + DEEPEN_MAX;
-      if (depth === h.depth) return;
+      Atomics.store(h.h.cursor, 1, Math.max(depth, Atomics.load(h.h.cursor, 1)));
+      deepenTo(h, depth);
+    }
+
+    /** Take over a depth another thread reached on this address; true if that gave work. */
+    function syncDepth(h: HostState): boolean {
+      const d = Atomics.load(h.h.cursor, 1);
+      if (d <= h.depth) return false;
+      const parked = h.parked.length;
+      deepenTo(h, d);
+      return parked > 0;
+    }
+
+    function deepenTo(h: HostState, depth: number): void {
+      if (depth <= h.depth) return;
       h.depth = depth;
       const now = performance.now();
       for (const pos of h.parked) {
@@ -535,6 +553,13 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
     function checkDone(): void {
       if (finished || inflight > 0) return;
       for (const h of active) if (h.hasWork()) return;
+      // Before giving up on parked probes: another thread may have deepened their address.
+      let more = false;
+      for (const h of H) if (h.parked.length > 0 && syncDepth(h)) more = true;
+      if (more) {
+        pump();
+        return;
+      }
       finish();
     }
 

@@ -10,6 +10,7 @@ export interface PackedHosts {
   /** Address i's positions are offsets[i] … offsets[i + 1] − 1 in the arrays below. */
   offsets: Int32Array;
   ports: Uint16Array;
+  /** Two per address: next unclaimed position, retry depth reached (engine.ts ShardHost.cursor). */
   cursors: Int32Array;
   state: Uint8Array;
   rtt: Float32Array;
@@ -26,7 +27,7 @@ export function packHosts(jobs: readonly { ip: string; family: 4 | 6; ports: Uin
     families: Uint8Array.from(jobs.map((j) => j.family)),
     offsets,
     ports: new Uint16Array(buf(n * 2), 0, n),
-    cursors: new Int32Array(buf(jobs.length * 4), 0, jobs.length),
+    cursors: new Int32Array(buf(jobs.length * 8), 0, jobs.length * 2),
     state: new Uint8Array(buf(n), 0, n),
     rtt: new Float32Array(buf(n * 4), 0, n).fill(NaN),
     attempts: new Uint8Array(buf(n), 0, n),
@@ -35,12 +36,12 @@ export function packHosts(jobs: readonly { ip: string; family: 4 | 6; ports: Uin
   return packed;
 }
 
-/** Per-address views (no copies) into packed arrays; each cursor starts at 0 within its address. */
+/** Per-address views (no copies) into packed arrays; positions are relative to the address. */
 export function unpackHosts(p: PackedHosts): ShardHost[] {
   return p.ips.map((ip, i) => {
     const a = p.offsets[i]!;
     const b = p.offsets[i + 1]!;
-    return { ip, family: p.families[i] === 6 ? 6 : 4, ports: p.ports.subarray(a, b), cursor: p.cursors.subarray(i, i + 1), state: p.state.subarray(a, b), rtt: p.rtt.subarray(a, b), attempts: p.attempts.subarray(a, b) };
+    return { ip, family: p.families[i] === 6 ? 6 : 4, ports: p.ports.subarray(a, b), cursor: p.cursors.subarray(2 * i, 2 * i + 2), state: p.state.subarray(a, b), rtt: p.rtt.subarray(a, b), attempts: p.attempts.subarray(a, b) };
   });
 }
 
