@@ -40,7 +40,7 @@ describe.skipIf(skip)(`agent --listeners${skip ? ` (skipped: ${skip})` : ''}`, (
     loopbackOnly = await lab.server.listen(['127.0.0.1:6379']);
     const token = createToken(data, 'agent', 'subnet-b');
     reader = createToken(data, 'reader', 'tests');
-    collector = await startCollector(lab.client, clientAddress(lab.client), [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms']);
+    collector = await startCollector(lab.client, clientAddress(lab.client), [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms', '--freshness', '30s']);
     agent = portdrift('agent subnet-b', lab.server, ['agent', '--collector', collector.url, '--name', 'subnet-b', '--scope', '10.231.0.0/24', '--interval', '500ms', '--listeners'], { PORTDRIFT_TOKEN: token });
     db = new Database(data, { readonly: true, fileMustExist: true });
   });

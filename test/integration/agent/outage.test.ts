@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
-import { clientAddress, createToken, drift, killAll, portdrift, restartCollector, short, startCollector, waitForDrift, writeFixture, type Collector, type LogLine, type Proc } from './harness.js';
+import { clientAddress, createToken, killAll, portdrift, query, restartCollector, short, startCollector, waitForDrift, writeFixture, type Collector, type LogLine, type Proc } from './harness.js';
 
 const skip = labSkipReason();
 
@@ -90,12 +90,19 @@ describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${sk
       spool: join(run, 'spool'),
       agentToken: createToken(data, 'agent', 'subnet-a'),
       reader: createToken(data, 'reader', 'tests'),
-      flags: [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms'],
+      // Freshness well above the outage and any slowness of a loaded machine: what is tested is
+      // delivery, not staleness (the todo at the end is about outages longer than freshness).
+      flags: [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms', '--freshness', '1m'],
     };
   }
 
   function startAgent(label: string, url: string, token: string, spool: string): Proc {
     return portdrift(label, lab.client, ['agent', '--collector', url, '--name', 'subnet-a', '--scope', '10.231.0.0/24', '--interval', '500ms', '--timeout', '300ms', '--retries', '0', '--flush-timeout', '1s', '--spool', spool], { PORTDRIFT_TOKEN: token });
+  }
+
+  /** The findings once they equal EXPECTED (the evaluation after a batch is debounced), within 10 s. */
+  function settled(url: string, reader: string) {
+    return waitForDrift(lab.client, url, reader, 'the findings of before the outage', (d) => JSON.stringify(d.findings.map(short).sort()) === JSON.stringify(EXPECTED), 10_000);
   }
 
   const EXPECTED = ['missing aws_lb_target_group.web 10.231.0.2:8080 by subnet-a', 'moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a'];
@@ -111,15 +118,20 @@ describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${sk
     collector.proc.signal(signal);
     await collector.proc.waitExit(10_000);
     const killedAt = Date.now();
-    const sweepsBefore = agent.messages('sweep done').length;
     await agent.waitForLog('cannot fetch the plan', 10_000, 1, (l) => Date.parse(String(l.time)) >= killedAt - 50);
-    await agent.waitForLog('sweep done', 20_000, sweepsBefore + 10);
+    await agent.waitForLog('sweep done', 20_000, 10, (l) => Date.parse(String(l.time)) > killedAt);
     expect(spooled(s.spool).length).toBeGreaterThanOrEqual(9);
 
     // --- restart on the same file and address ----------------------------------------------
     const restartedAt = Date.now();
     collector = await restartCollector(lab.client, collector.url, s.flags, 'collector (restarted)');
     await agent.waitFor('an empty spool', () => spooled(s.spool).length === 0 || undefined, 20_000);
+    const after = await settled(collector.url, s.reader);
+    expect(after.findings.map((f) => f.id).sort()).toEqual(before.findings.map((f) => f.id).sort());
+    // Not one finding flipped because of the outage, at the restart or after it.
+    const h = await query(lab.client, ['history', '--collector', collector.url, '--token', s.reader, '--since', new Date(killedAt).toISOString(), '--format', 'json']);
+    expect(h.code, h.stderr).toBe(0);
+    expect((JSON.parse(h.stdout) as { entries: unknown[] }).entries).toEqual([]);
     agent.signal('SIGTERM');
     expect((await agent.waitExit(10_000)).code).toBe(0);
     expect(agent.messages('agent stopped')[0]).toMatchObject({ spoolDepth: 0, flushed: true, dropped: 0, rejected: 0 });
@@ -131,10 +143,6 @@ describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${sk
     // Each outage batch carried the open and the filtered port of 10.231.0.1 and the open one of .2.
     for (const l of duringOutage) expect(l.summary).toMatchObject({ open: 2, filtered: 1, unreachable: 0 });
     expectExactlyOnce(s.data, made);
-
-    const after = await drift(lab.client, collector.url, s.reader);
-    expect(after.findings.map(short).sort()).toEqual(EXPECTED);
-    expect(after.findings.map((f) => f.id).sort()).toEqual(before.findings.map((f) => f.id).sort());
     collector.proc.signal('SIGTERM');
     await collector.proc.waitExit(10_000);
   });
@@ -164,16 +172,16 @@ describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${sk
 
     collector = await restartCollector(lab.client, collector.url, s.flags, 'collector (restarted)');
     await second.waitFor('an empty spool', () => spooled(s.spool).length === 0 || undefined, 20_000);
+    await settled(collector.url, s.reader);
     second.signal('SIGTERM');
     expect((await second.waitExit(10_000)).code).toBe(0);
     expectExactlyOnce(s.data, [...sweepsOf(first), ...sweepsOf(second)]);
-    const after = await drift(lab.client, collector.url, s.reader);
-    expect(after.findings.map(short).sort()).toEqual(EXPECTED);
     collector.proc.signal('SIGTERM');
     await collector.proc.waitExit(10_000);
   });
 
   // Collector bug (reported, not ours to fix): after an outage longer than the freshness window
+  // (the tests above use 1m; with the default 3 × interval an outage of four intervals does it)
   // the restarted collector evaluates at once on the stale store — every declared endpoint
   // turns `unobserved` (reopened) and `moved`/`missing` resolve — and flips them all back when
   // the agent's spool arrives a moment later; with --cycles 1 each flip is a transition (history,

@@ -57,7 +57,7 @@ describe.skipIf(skip)(`agent scope${skip ? ` (skipped: ${skip})` : ''}`, () => {
     const inScope = synCounter(lab.server, { dst: '10.231.0.1', dport: 5432 });
     const agentToken = createToken(data, 'agent', 'subnet-a');
     const reader = createToken(data, 'reader', 'tests');
-    const collector = await startCollector(lab.client, client, [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms']);
+    const collector = await startCollector(lab.client, client, [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms', '--freshness', '30s']);
     const agent = portdrift('agent', lab.client, ['agent', '--collector', collector.url, '--name', 'subnet-a', '--scope', '10.231.0.0/28', '--interval', '700ms'], { PORTDRIFT_TOKEN: agentToken });
 
     const skipped = await agent.waitForLog(SKIPPED, 20_000, 1, (l) => l.host === 'localhost');

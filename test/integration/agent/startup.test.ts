@@ -41,7 +41,7 @@ describe.skipIf(skip)(`agent lifecycle${skip ? ` (skipped: ${skip})` : ''}`, () 
     const run = mkdtempSync(join(dir, `${name}-`));
     const data = join(run, 'pd.db');
     const iac = writeFixture(run, [{ type: 'aws_db_instance', name: 'orders', port: 5432, hosts: ['10.231.0.1'] }]);
-    return { data, spool: join(run, 'spool'), flags: [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms'] };
+    return { data, spool: join(run, 'spool'), flags: [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms', '--freshness', '30s'] };
   }
 
   function startAgent(label: string, url: string, token: string, spool: string): Proc {

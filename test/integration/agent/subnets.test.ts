@@ -47,7 +47,7 @@ describe.skipIf(skip)(`agents in two subnets${skip ? ` (skipped: ${skip})` : ''}
     const tokenA = createToken(data, 'agent', 'subnet-a');
     const tokenB = createToken(data, 'agent', 'subnet-b');
     reader = createToken(data, 'reader', 'tests');
-    collector = await startCollector(lab.client, clientAddress(lab.client), [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms', '--log-level', 'info']);
+    collector = await startCollector(lab.client, clientAddress(lab.client), [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms', '--freshness', '30s', '--log-level', 'info']);
     const common = ['--collector', collector.url, '--interval', '700ms', '--log-level', 'info'];
     agents.push(portdrift('agent subnet-a', lab.client, ['agent', ...common, '--name', 'subnet-a', '--scope', '10.231.0.0/28', '--spool', join(dir, 'spool-a')], { PORTDRIFT_TOKEN: tokenA }));
     agents.push(portdrift('agent subnet-b', lab.server, ['agent', ...common, '--name', 'subnet-b', '--scope', '10.231.0.16/28', '--spool', join(dir, 'spool-b')], { PORTDRIFT_TOKEN: tokenB }));
