@@ -1,6 +1,7 @@
 // `--listeners`: an agent also reports the LISTEN sockets of its own network namespace, read from
 // /proc/net/tcp{,6}, loopback-only binds included — here the lab's server namespace, where
-// nothing listens but what the test starts. The collector keeps the agent's latest view.
+// nothing listens but what the test starts. The collector keeps the agent's latest view, and
+// shows the agent late once it stops sending.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,20 @@ describe.skipIf(skip)(`agent --listeners${skip ? ` (skipped: ${skip})` : ''}`, (
   it('a listener that goes away leaves the collector\'s view at the next sweep', async () => {
     await loopbackOnly.stop();
     expect(await listenersAfter(2)).toEqual(['10.231.0.1:5432']);
+  });
+
+  it('an agent that stops is shown late after three intervals without a batch', async () => {
+    agent.signal('SIGTERM');
+    expect((await agent.waitExit(10_000)).code).toBe(0);
+    const stoppedAt = Date.now();
+    let late = false;
+    while (!late) {
+      const r = await query(lab.client, ['agents', '--collector', collector.url, '--token', reader, '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      late = (JSON.parse(r.stdout) as { agents: Array<{ late: boolean }> }).agents[0]!.late;
+      if (!late) expect(Date.now() - stoppedAt, 'late within 3 × the 1 s plan interval, plus a margin').toBeLessThan(10_000);
+    }
+    expect(Date.now() - stoppedAt, 'not before ~3 intervals').toBeGreaterThan(2_000);
   });
 
   // Wire-format / store gap (not ours): a batch with no `listener` record cannot say "I read my

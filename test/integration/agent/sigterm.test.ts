@@ -169,6 +169,24 @@ describe.skipIf(skip)(`agent stopped mid-sweep${skip ? ` (skipped: ${skip})` : '
     }
   });
 
+  it('a second SIGTERM exits at once (130)', async () => {
+    const s = setup('twice');
+    const collector = await startCollector(lab.client, host, s.flags);
+    const agent = startAgent('agent', collector.url, s.agentToken, s.spool, ['--stop-grace', '30s']);
+    await agent.waitForLog('new plan', 20_000);
+    await sleep(500);
+    agent.signal('SIGTERM');
+    await sleep(300);
+    expect(agent.exit, 'still in its 30 s stop grace').toBeNull();
+    const secondAt = Date.now();
+    agent.signal('SIGTERM');
+    const exit = await agent.waitExit(10_000);
+    expect(exit.code).toBe(130);
+    expect(exit.at - secondAt).toBeLessThan(1_500);
+    collector.proc.signal('SIGTERM');
+    await collector.proc.waitExit(10_000);
+  });
+
   // loop.ts (not ours): at start, a spool left by the previous run is delivered only after the
   // first sweep, so with a big sweep the backlog waits minutes though the collector is up. It
   // should go out before (or beside) the first sweep.
