@@ -80,9 +80,14 @@ export class Collector {
     return new Date(this.now()).toISOString();
   }
 
-  /** Load the model (an unreadable IaC at start is an error) and evaluate once; then reload on the interval. */
+  /** Load the model (an unreadable IaC at start is an error); then tick on the interval. */
   async start(): Promise<void> {
-    await this.reload();
+    // The first cycle comes one interval after the start, not at once: after an outage the store
+    // is stale (older than the freshness window) until the agents' spools drain, and judging it
+    // then would flip every endpoint to unobserved and back.
+    this.lastCycleAt = this.now();
+    await this.reload({ evaluate: false });
+    await this.evaluateNow('refresh');
     await this.prune();
     // The interval tick: reload the IaC, then one damping cycle, then retention. A tick still
     // running (a slow extraction) makes the next one skip rather than pile up.
@@ -92,7 +97,7 @@ export class Collector {
       ticking = true;
       void this.reload({ evaluate: false })
         .catch(() => undefined)
-        .then(() => this.evaluateNow('cycle'))
+        .then(() => this.evaluateNow('tick'))
         .catch(() => undefined)
         .then(() => this.prune())
         .finally(() => (ticking = false));
@@ -178,12 +183,12 @@ export class Collector {
   }
 
   /**
-   * Run one evaluation (after any running one). `cycle` (default) advances the damping: the
-   * interval tick, a changed model or ignore rules, and tests. `refresh` (after batches)
-   * advances only when a whole interval passed since the last cycle. Errors are logged, counted
-   * and rethrown.
+   * Run one evaluation (after any running one). `cycle` (default) advances the damping: a
+   * changed model, and tests. `tick` (the interval timer) and `refresh` (after batches) advance
+   * it only when most of an interval passed since the last cycle, so two cycles are never a
+   * moment apart. Errors are logged, counted and rethrown.
    */
-  evaluateNow(mode: 'cycle' | 'refresh' = 'cycle'): Promise<void> {
+  evaluateNow(mode: 'cycle' | 'tick' | 'refresh' = 'cycle'): Promise<void> {
     const run = this.chain.then(() => this.evaluate(mode));
     this.chain = run.catch(() => undefined);
     return run;
@@ -202,11 +207,11 @@ export class Collector {
     }
   }
 
-  private async evaluate(mode: 'cycle' | 'refresh'): Promise<void> {
+  private async evaluate(mode: 'cycle' | 'tick' | 'refresh'): Promise<void> {
     if (!this.loaded || this.stopped) return;
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
-    const advance = mode === 'cycle' || nowMs - this.lastCycleAt >= this.o.intervalMs;
+    const advance = mode === 'cycle' || nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs;
     try {
       const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
       const model = withoutIgnored(this.loaded.model, m);

@@ -151,7 +151,7 @@ export class SqliteStore implements Store {
         VALUES (@name, @version, @at, @at, @batch, @plan, @depth, @dropped, 1, @n)
         ON CONFLICT (name) DO UPDATE SET
           version = excluded.version, last_seen = max(last_seen, excluded.last_seen), last_batch_id = excluded.last_batch_id,
-          plan_revision = excluded.plan_revision, spool_depth = excluded.spool_depth, spool_dropped = excluded.spool_dropped,
+          plan_revision = excluded.plan_revision, spool_depth = excluded.spool_depth, spool_dropped = spool_dropped + excluded.spool_dropped,
           batches = batches + 1, observations = observations + excluded.observations`),
       agentPlan: db.prepare(`
         INSERT INTO agents (name, first_seen, last_seen, interval_ms) VALUES (?, ?, ?, ?)

@@ -64,6 +64,7 @@ export interface AgentRecord {
   lastBatchId: string | null;
   planRevision: string | null;
   spoolDepth: number;
+  /** Batches the agent's spool dropped, summed over every header (each reports the drops since the last one). */
   spoolDropped: number;
   batches: number;
   observations: number;

@@ -28,7 +28,7 @@ export async function renderMetrics(c: Collector): Promise<string> {
   metric('portdrift_agents_late', 'gauge', 'Agents without a batch for three intervals.', [[{}, agents.filter((a) => a.late).length]]);
   metric('portdrift_agent_last_seen_seconds', 'gauge', 'Unix time of the last batch of each agent.', agents.map((a) => [{ agent: a.name }, Date.parse(a.lastSeen) / 1000]));
   metric('portdrift_agent_spool_depth', 'gauge', "Batches waiting in the agent's spool when it last reported.", agents.map((a) => [{ agent: a.name }, a.spoolDepth]));
-  metric('portdrift_agent_spool_dropped', 'gauge', 'Batches the agent dropped (spool full), as it last reported.', agents.map((a) => [{ agent: a.name }, a.spoolDropped]));
+  metric('portdrift_agent_spool_dropped_total', 'counter', 'Batches the agent dropped (spool full), summed over its reports.', agents.map((a) => [{ agent: a.name }, a.spoolDropped]));
   const k = c.counters;
   metric('portdrift_ingest_batches_total', 'counter', 'Batches stored since start.', [[{}, k.batches]]);
   metric('portdrift_ingest_replayed_total', 'counter', 'Repeated batches (same Idempotency-Key) answered without storing.', [[{}, k.replayed]]);

@@ -77,6 +77,18 @@ describe('SqliteStore', () => {
     expect(agent).toMatchObject({ name: 'a1', batches: 1, observations: 1, spoolDepth: 2, version: '0.1.0' });
   });
 
+  it('adds up the spool drops each header reports (each says how many since the last one)', async () => {
+    const withDrops = (id: string, dropped: number, depth: number) => {
+      const b = batch(id, NOW, []);
+      return { ...b, header: { ...b.header, spoolDropped: dropped, spoolDepth: depth } };
+    };
+    await store.ingestBatch(withDrops('d1', 5, 3), NOW);
+    await store.ingestBatch(withDrops('d2', 0, 1), NOW);
+    await store.ingestBatch(withDrops('d3', 2, 0), NOW);
+    await store.ingestBatch(withDrops('d3', 2, 0), NOW); // a replay adds nothing
+    expect((await store.agents())[0]).toMatchObject({ spoolDropped: 7, spoolDepth: 0 });
+  });
+
   it('keeps the latest result per port: late batches do not overwrite, closed sweeps supersede', async () => {
     await store.ingestBatch(batch('new', '2026-12-01T10:10:00.000Z', [['10.0.0.1', 8080, 'open']]), NOW);
     await store.ingestBatch(batch('old', '2026-12-01T10:00:00.000Z', [['10.0.0.1', 8080, 'filtered']]), NOW);
