@@ -48,12 +48,20 @@ export function rawConnectorFactory(): ConnectorFactory | null {
     const ports = new Int32Array(slots);
     const name: { address?: string; port?: number } = {};
 
-    // One completion function per slot, made once: the request object carries nothing but
-    // oncomplete (every property added to a binding object allocates), and no probe allocates
-    // a closure.
-    const completers = Array.from({ length: slots }, (_, slot) => (status: number, handle: TcpHandle, req: ConnectReq) => complete(slot, status, handle, req));
+    // The request carries its slot as a class field and finds `oncomplete` on its prototype:
+    // no property is added to a binding object per probe (each addition allocates), and no
+    // probe allocates a closure. The binding looks `oncomplete` up like any property.
+    class SlotReq extends TCPConnectWrap {
+      slot: number;
+      constructor(slot: number) {
+        super();
+        this.slot = slot;
+      }
+    }
+    Object.defineProperty(SlotReq.prototype, 'oncomplete', { value: complete, writable: true });
 
-    function complete(slot: number, status: number, handle: TcpHandle, req: ConnectReq): void {
+    function complete(status: number, handle: TcpHandle, req: ConnectReq): void {
+      const slot = (req as SlotReq).slot;
       // A cancelled connect may still complete (ECANCELED) after its slot was reused.
       if (reqs[slot] !== req) return;
       reqs[slot] = null;
@@ -73,8 +81,7 @@ export function rawConnectorFactory(): ConnectorFactory | null {
       kind: 'raw',
       start(slot, ip, family, port) {
         const handle = new TCP(SOCKET);
-        const req = new TCPConnectWrap();
-        req.oncomplete = completers[slot]!;
+        const req = new SlotReq(slot);
         const err = family === 6 ? handle.connect6(req, ip, port) : handle.connect(req, ip, port);
         if (err !== 0) {
           handle.close();
