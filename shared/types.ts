@@ -240,6 +240,12 @@ export interface BatchHeader {
   spoolDropped: number;
   /** Batches waiting in the agent's spool when this one was sent. */
   spoolDepth: number;
+  /**
+   * True when the agent read its listeners (--listeners) for this batch: its `listener` records
+   * are then its whole view, also when there are none. Absent: listeners were not read, and a
+   * batch without `listener` records leaves the collector's view as it was.
+   */
+  listenerView?: boolean;
 }
 
 export interface SweepRecord {

@@ -15,7 +15,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})
 const NAME = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
 const MAX_TEXT = 1024;
 
-const HEADER_KEYS: ReadonlySet<string> = new Set(['t', 'v', 'batchId', 'agent', 'agentVersion', 'planRevision', 'startedAt', 'finishedAt', 'spoolDropped', 'spoolDepth']);
+const HEADER_KEYS: ReadonlySet<string> = new Set(['t', 'v', 'batchId', 'agent', 'agentVersion', 'planRevision', 'startedAt', 'finishedAt', 'spoolDropped', 'spoolDepth', 'listenerView']);
 const SWEEP_KEYS: ReadonlySet<string> = new Set(['t', 'host', 'ip', 'ports', 'closed', 'at', 'error']);
 const OBS_KEYS: ReadonlySet<string> = new Set(['t', 'host', 'ip', 'port', 'state', 'rttMs', 'at', 'service']);
 const LISTENER_KEYS: ReadonlySet<string> = new Set(['t', 'ip', 'port', 'at']);
@@ -58,6 +58,12 @@ class Line {
     if (!ISO.test(t) || Number.isNaN(Date.parse(t))) throw this.bad(field, `must be an ISO-8601 time, got ${JSON.stringify(t.slice(0, 40))}`);
     this.seen.times.add(t);
     return t;
+  }
+
+  bool(field: string): boolean {
+    const v = this.r[field];
+    if (typeof v !== 'boolean') throw this.bad(field, 'must be true or false');
+    return v;
   }
 
   count(field: string): number {
@@ -111,6 +117,7 @@ function header(l: Line): BatchHeader {
     finishedAt: l.time('finishedAt'),
     spoolDropped: l.count('spoolDropped'),
     spoolDepth: l.count('spoolDepth'),
+    ...(l.r.listenerView !== undefined ? { listenerView: l.bool('listenerView') } : {}),
   };
 }
 

@@ -297,8 +297,8 @@ export class SqliteStore implements Store {
       const service = cols.service[k]!;
       up.run(h.agent, str[cols.host[k]!], str[cols.ip[k]!], cols.port[k], STATE_CODES[cols.state[k]!], Number.isNaN(rtt) ? null : rtt, str[cols.at[k]!], service === 0 ? null : str[service]);
     }
-    if (batch.listeners.length > 0) {
-      // A listener batch is the agent's whole current view of its namespace.
+    if (batch.listeners.length > 0 || h.listenerView === true) {
+      // The agent's whole current view of its namespace (possibly empty, with listenerView).
       this.s.listenersClear.run(h.agent);
       for (const l of batch.listeners) this.s.listenerInsert.run(h.agent, l.ip, l.port, l.at);
     }

@@ -29,6 +29,7 @@ describe('parseBatch', () => {
     ['array line', lines(header, [1, 2]), /line 2: must be a JSON object/],
     ['second header', lines(header, header), /line 2: t: a second batch header/],
     ['negative spool depth', lines({ ...header, spoolDepth: -1 }), /line 1: spoolDepth: must be a non-negative integer/],
+    ['listenerView not a boolean', lines({ ...header, listenerView: 'yes' }), /line 1: listenerView: must be true or false/],
   ])('refuses %s naming the line and field', (_name, body, message) => {
     expect(() => parseBatch(body)).toThrow(expect.objectContaining({ code: 'PD_WIRE_INVALID', message: expect.stringMatching(message) }));
   });

@@ -141,3 +141,22 @@ describe('SqliteStore.driftObservations', () => {
     }
   });
 });
+
+describe('SqliteStore listeners', () => {
+  it('replaces the listener view with each batch that carries one, and empties it with listenerView and no records', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-listeners-'));
+    const store = new SqliteStore(join(dir, 'pd.db'));
+    try {
+      const b = batch('l1', NOW, []);
+      await store.ingestBatch({ ...b, listeners: [{ t: 'listener', ip: '0.0.0.0', port: 22, at: NOW }] }, NOW);
+      await store.ingestBatch(batch('l2', NOW, []), NOW); // listeners not read: view kept
+      expect((await store.agents())[0]!.listeners).toBe(1);
+      const e = batch('l3', NOW, []);
+      await store.ingestBatch({ ...e, header: { ...e.header, listenerView: true } }, NOW);
+      expect((await store.agents())[0]!.listeners).toBe(0);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
