@@ -78,10 +78,12 @@ describe.skipIf(skip)(`agent with a full spool${skip ? ` (skipped: ${skip})` : '
     } finally {
       db.close();
     }
-    // What is missing is exactly `drops` batches, all older than every batch that was kept
-    // from the outage: the newest observations matter most.
+    // What is missing is the dropped batches, all older than every batch that was kept from the
+    // outage: the newest observations matter most. (One dropped batch may still be stored: the
+    // one whose POST the collector committed just before SIGKILL took its answer away.)
     const missing = made.filter((id) => !stored.includes(id));
-    expect(missing).toHaveLength(drops);
+    expect(missing.length).toBeLessThanOrEqual(drops);
+    expect(missing.length).toBeGreaterThanOrEqual(drops - 1);
     expect(stored.filter((id) => !made.includes(id))).toEqual([]);
     const lastMissing = made.indexOf(missing.at(-1)!);
     const keptAfterOutage = made.slice(lastMissing + 1);
