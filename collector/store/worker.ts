@@ -15,16 +15,18 @@ function fail(id: number, err: unknown): Reply {
   return { id, ok: false, error: { code: 'PD_STORE', message: `${file}: ${(err as Error)?.message ?? String(err)}` } };
 }
 
-let store: SqliteStore;
+let store!: SqliteStore;
 try {
   store = new SqliteStore(file, options);
   port.postMessage({ id: 0, ok: true, value: store.schemaVersion } satisfies Reply);
+  port.on('message', onMessage);
 } catch (err) {
+  // Closing the port ends the thread: nothing else keeps it alive.
   port.postMessage(fail(0, err));
-  process.exit(0);
+  port.close();
 }
 
-port.on('message', (m: Request) => {
+function onMessage(m: Request): void {
   if (m.method === 'driftObservationsTable') {
     // The drift input goes back as columns: cloning 100k objects costs more than reading them.
     store.driftObservations(m.args[0] as Map<string, Set<number>>).then(
@@ -45,4 +47,4 @@ port.on('message', (m: Request) => {
     },
     (err: unknown) => port.postMessage(fail(m.id, err)),
   );
-});
+}
