@@ -30,7 +30,8 @@ export interface TestCollector {
   url: string;
   running: RunningCollector;
   tokens: { agent: string; reader: string; admin: string };
-  stop(): Promise<void>;
+  /** `keep`: leave the directory for a restart. */
+  stop(keep?: boolean): Promise<void>;
 }
 
 export function writeIac(dir: string): void {
@@ -38,9 +39,10 @@ export function writeIac(dir: string): void {
   writeFileSync(join(dir, 'targets.yaml'), TARGETS);
 }
 
-export async function startTestCollector(flags: Record<string, unknown> = {}): Promise<TestCollector> {
-  const dir = mkdtempSync(join(tmpdir(), 'pd-collector-'));
-  writeIac(dir);
+/** `reuse`: start on the directory (IaC and store) of a stopped collector; its tokens are created anew. */
+export async function startTestCollector(flags: Record<string, unknown> = {}, reuse?: string): Promise<TestCollector> {
+  const dir = reuse ?? mkdtempSync(join(tmpdir(), 'pd-collector-'));
+  if (!reuse) writeIac(dir);
   const config = collectorConfig(undefined, { iac: [join(dir, 'main.tf')], targets: join(dir, 'targets.yaml'), data: join(dir, 'pd.db'), listen: '127.0.0.1:0', debounce: '10ms', logLevel: 'silent', ...flags });
   const running = await startCollector(config, { cwd: dir, log: silentLogger() });
   const now = new Date().toISOString();
@@ -54,9 +56,9 @@ export async function startTestCollector(flags: Record<string, unknown> = {}): P
     url: running.url,
     running,
     tokens,
-    async stop() {
+    async stop(keep = false) {
       await running.stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (!keep) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
