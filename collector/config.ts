@@ -18,14 +18,14 @@ export const collectorSchema = {
   tlsCert: { type: 'string', describe: 'PEM certificate (https with tlsKey)' },
   tlsKey: { type: 'string', describe: 'PEM private key' },
   interval: { type: 'duration', default: '5m', min: 1000, describe: "the agents' probe interval, and how often IaC is reloaded" },
-  cycles: { type: 'int', min: 1, max: 100, default: 2, describe: 'evaluations a finding must hold to open, or be absent to resolve' },
-  debounce: { type: 'duration', default: '2s', describe: 'delay between a batch and the drift evaluation it triggers' },
+  cycles: { type: 'int', min: 1, max: 100, default: 2, describe: 'cycles (interval ticks) a finding must hold to open, or be absent to resolve' },
+  debounce: { type: 'duration', default: '2s', describe: 'delay between a batch and the drift evaluation it triggers (it refreshes open findings; cycles come from the interval)' },
   freshness: { type: 'duration', describe: 'observations older than this count as unobserved (default 3 × interval)' },
   discovery: { type: 'string', default: 'top', describe: 'discovery port spec probed on every host besides declared ports' },
   neighbourhood: { type: 'int', min: 0, max: 1000, default: 10, describe: 'ports probed around every declared port (±N)' },
   batchRetention: { type: 'duration', default: '30d', min: 60_000, describe: 'how long batch ids are remembered, so a resend within it is not stored twice' },
   maxBatchBytes: { type: 'int', min: 1024, default: 32 * 1024 * 1024, describe: 'largest observation batch accepted (bytes)' },
-  logLevel: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  logLevel: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', describe: 'log level: fatal, error, warn, info, debug, trace or silent' },
   ...reportingSchema,
 } as const satisfies Schema;
 
