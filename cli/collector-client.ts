@@ -20,7 +20,7 @@ export function withClientOptions(cmd: Command): Command {
     .addOption(new Option('--token <token>', 'API token (or PORTDRIFT_TOKEN)'));
 }
 
-export async function callCollector(ctx: CliContext, opts: ClientOptions, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+export async function callCollector(ctx: CliContext, opts: ClientOptions, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
   const base = opts.collector ?? ctx.env.PORTDRIFT_COLLECTOR ?? DEFAULT_COLLECTOR;
   let url: URL;
   try {

@@ -9,6 +9,7 @@ import { agentCommand } from './agent.js';
 import { agentsCommand } from './agents.js';
 import { historyCommand } from './history.js';
 import { ackCommand } from './ack.js';
+import { ignoreCommand } from './ignore.js';
 import { extractCommand } from './extract.js';
 import { fixCommand } from './fix.js';
 import { probeCommand } from './probe.js';
@@ -30,4 +31,5 @@ export const commands: CommandFactory[] = [
   agentsCommand,
   historyCommand,
   ackCommand,
+  ignoreCommand,
 ];

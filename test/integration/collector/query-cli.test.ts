@@ -123,4 +123,20 @@ describe('lifecycle and query CLI against a real collector', () => {
     expect((await run(['token', 'create', '--data', data, '--role', 'root', '--name', 'x'], cwd)).code).toBe(1);
     expect((await run(['token', 'list', '--data', join(cwd, 'missing.db')], cwd)).code).toBe(1);
   });
+
+  it('ignore add / list / remove: a kind rule hides the finding at once, reason required, reader cannot add', async () => {
+    expect((await cli(['ignore', 'add', '--kind', 'unobserved', '--host', '10.9.0.7', '--reason', 'x'], c.tokens.reader)).code).toBe(1);
+    expect((await cli(['ignore', 'add', '--host', '10.9.0.7'], c.tokens.admin)).code).toBe(1);
+    const unobserved = async () => JSON.parse((await cli(['drift', '--format', 'json', '--kind', 'unobserved'], c.tokens.reader)).out).findings.length as number;
+    await evaluate();
+    await evaluate();
+    expect(await unobserved()).toBeGreaterThan(0);
+    const added = await cli(['ignore', 'add', '--resource', 'aws_elasticache_cluster.*', '--kind', 'unobserved', '--reason', 'no agent in that subnet yet', '--expires', '30d'], c.tokens.admin);
+    expect(added.code, added.err).toBe(0);
+    const id = JSON.parse(added.out).ignore.id;
+    expect(await unobserved()).toBe(0);
+    expect((await cli(['ignore', 'list', '--format', 'table'], c.tokens.reader)).out).toMatch(/no agent in that subnet yet/);
+    expect((await cli(['ignore', 'remove', id], c.tokens.admin)).code).toBe(0);
+    expect(await unobserved()).toBeGreaterThan(0);
+  });
 });
