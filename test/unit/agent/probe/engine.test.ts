@@ -71,6 +71,30 @@ describe('runShard on loopback', () => {
     }
   });
 
+  it.skipIf(!havePython)('where a retry pays off (a lost SYN), the address gets the full retry depth, also for probes already out of tries', async () => {
+    const f = await filteredPort();
+    try {
+      // The first try of each closed port is "lost": started but never sent, so it times out.
+      const lost = new Set(closed.slice(0, 2));
+      const lossy: ConnectorFactory = (slots, done) => {
+        const inner = raw!(slots, done);
+        return {
+          kind: inner.kind,
+          cancel: (slot) => inner.cancel(slot),
+          start: (slot, ip, family, port) => (lost.delete(port) ? 0 : inner.start(slot, ip, family, port)),
+        };
+      };
+      const { results } = await runShard([host([f.port, closed[0]!, closed[1]!])], settings({ timeoutCapMs: 150, timeoutFloorMs: 150, retries: 1 }), lossy);
+      expect([...results[0]!.state]).toEqual([Code.Filtered, Code.Closed, Code.Closed]);
+      expect([...results[0]!.attempts]).toEqual([4, 2, 2]);
+      // Without loss, a filtered port gets 1 + retries tries only.
+      const clean = await runShard([host([f.port, closed[0]!])], settings({ timeoutCapMs: 150, timeoutFloorMs: 150, retries: 1 }), raw!);
+      expect([...clean.results[0]!.attempts]).toEqual([2, 1]);
+    } finally {
+      f.stop();
+    }
+  });
+
   it('probes declared ports first and deals the window round-robin across addresses', async () => {
     const log: string[] = [];
     const a = await closedPorts(4, '127.0.0.1');
