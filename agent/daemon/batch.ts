@@ -24,6 +24,8 @@ export interface BatchInput {
   finishedAt: string;
   sweeps: readonly SweepResult[];
   listeners: readonly ListenerRecord[];
+  /** The listeners were read (--listeners): they are the namespace's whole view, even when empty. */
+  listenerView?: boolean;
 }
 
 export function buildBatch(input: BatchInput): WireRecord[] {
@@ -39,6 +41,7 @@ export function buildBatch(input: BatchInput): WireRecord[] {
     // Filled in when the batch is sent (withSpoolStatus): the spool changes while it waits.
     spoolDropped: 0,
     spoolDepth: 0,
+    ...(input.listenerView ? { listenerView: true } : {}),
   };
   const out: WireRecord[] = [header];
   const at = input.finishedAt;

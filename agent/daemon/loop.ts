@@ -213,9 +213,12 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     stats.skipped += run?.skipped.length ?? 0;
 
     let listeners: Listener[] = [];
+    // Only a successful read is a view: a failed one must not tell the collector "nothing listens".
+    let listenerView = false;
     if (o.settings.listeners) {
       try {
         listeners = o.readListeners();
+        listenerView = true;
       } catch (err) {
         log.error({ err: (err as Error).message }, 'cannot read the LISTEN sockets of this namespace');
       }
@@ -225,7 +228,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     // Every cycle sends a batch, even an empty one: it is also the agent's heartbeat.
     const batchId = newBatchId();
     const body = o.encode(
-      buildBatch({ batchId, agent: o.settings.name, agentVersion: VERSION, planRevision: plan!.revision, startedAt, finishedAt, sweeps: run?.sweeps ?? [], listeners: listenerRecords(listeners, finishedAt) }),
+      buildBatch({ batchId, agent: o.settings.name, agentVersion: VERSION, planRevision: plan!.revision, startedAt, finishedAt, sweeps: run?.sweeps ?? [], listeners: listenerRecords(listeners, finishedAt), listenerView }),
     );
     let dropped = 0;
     try {

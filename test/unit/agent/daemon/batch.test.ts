@@ -33,6 +33,12 @@ describe('buildBatch', () => {
       { t: 'listener', ip: '127.0.0.1', port: 9000, at: '2026-01-01T00:00:01.000Z' },
     ]);
   });
+
+  it('marks a batch whose listeners were read as the whole view, also when it has none', () => {
+    const base = { batchId: 'b2', agent: 'a1', agentVersion: '0.1.0', planRevision: null, startedAt: 'x', finishedAt: 'y', sweeps: [], listeners: [] };
+    expect(buildBatch({ ...base, listenerView: true })).toEqual([expect.objectContaining({ t: 'batch', listenerView: true })]);
+    expect(buildBatch(base)[0]).not.toHaveProperty('listenerView');
+  });
 });
 
 describe('withSpoolStatus', () => {
