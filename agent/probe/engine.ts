@@ -87,7 +87,7 @@ export interface ShardHooks {
 const TICK_MS = 10;
 /** Starts per pump call: socket creation is paced so one burst cannot stall the loop (§5.7). */
 const STARTS_PER_PUMP = 512;
-/** After this many local failures of one probe it is given up (and the address says so). */
+/** After this many local failures of one probe with nothing else in flight it is given up (and the address says so). */
 const LOCAL_TRIES = 50;
 /** Local failures in a row with nothing in flight: the prober cannot work here at all. */
 const LOCAL_STALL_LIMIT = 200;
@@ -379,7 +379,10 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
             fail(new PortdriftError('PD_PROBE_LOCAL', `probing keeps failing locally (${h.lastLocal}) with nothing in flight; raise the open-files limit or free ephemeral ports`));
             return;
           }
-          if (++h.localFails[pos]! >= LOCAL_TRIES) {
+          // While our own probes hold fds and ports, a local error says only that the window
+          // was too large, and it clears as they finish; only failures with nothing of ours in
+          // flight count against the probe.
+          if (inflight === 0 && ++h.localFails[pos]! >= LOCAL_TRIES) {
             h.localGaveUp++;
             settled++;
           } else {
