@@ -100,9 +100,9 @@ describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${sk
     return portdrift(label, lab.client, ['agent', '--collector', url, '--name', 'subnet-a', '--scope', '10.231.0.0/24', '--interval', '500ms', '--timeout', '300ms', '--retries', '0', '--flush-timeout', '1s', '--spool', spool], { PORTDRIFT_TOKEN: token });
   }
 
-  /** The findings once they equal EXPECTED (the evaluation after a batch is debounced), within 10 s. */
-  function settled(url: string, reader: string) {
-    return waitForDrift(lab.client, url, reader, 'the findings of before the outage', (d) => JSON.stringify(d.findings.map(short).sort()) === JSON.stringify(EXPECTED), 10_000);
+  /** The findings once they are EXPECTED (evaluations are debounced and damped), bounded. */
+  function settled(url: string, reader: string, timeoutMs = 10_000) {
+    return waitForDrift(lab.client, url, reader, 'the expected findings', (d) => JSON.stringify(d.findings.map(short).sort()) === JSON.stringify(EXPECTED), timeoutMs);
   }
 
   const EXPECTED = ['missing aws_lb_target_group.web 10.231.0.2:8080 by subnet-a', 'moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a'];
@@ -111,8 +111,7 @@ describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${sk
     const s = setup(signal);
     let collector: Collector = await startCollector(lab.client, clientAddress(lab.client), s.flags, 'collector (first run)');
     const agent = startAgent('agent', collector.url, s.agentToken, s.spool);
-    const before = await waitForDrift(lab.client, collector.url, s.reader, 'moved + missing', (d) => d.findings.length === 2, 20_000);
-    expect(before.findings.map(short).sort()).toEqual(EXPECTED);
+    const before = await settled(collector.url, s.reader, 20_000);
 
     // --- outage: ten sweeps, all spooled ------------------------------------------------------
     collector.proc.signal(signal);
@@ -139,7 +138,7 @@ describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${sk
 
     const made = sweepsOf(agent);
     const duringOutage = made.filter((l) => Date.parse(l.time) > killedAt && Date.parse(l.time) < restartedAt);
-    expect(duringOutage.length).toBeGreaterThanOrEqual(10);
+    expect(duringOutage.length, `DEBUG killed ${new Date(killedAt).toISOString()} restarted ${new Date(restartedAt).toISOString()} sweeps ${made.map((l) => l.time).join(' ')}`).toBeGreaterThanOrEqual(10);
     // Each outage batch carried the open and the filtered port of 10.231.0.1 and the open one of .2.
     for (const l of duringOutage) expect(l.summary).toMatchObject({ open: 2, filtered: 1, unreachable: 0 });
     expectExactlyOnce(s.data, made);
@@ -151,7 +150,7 @@ describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${sk
     const s = setup('restart');
     let collector: Collector = await startCollector(lab.client, clientAddress(lab.client), s.flags, 'collector (first run)');
     const first = startAgent('agent (first run)', collector.url, s.agentToken, s.spool);
-    await waitForDrift(lab.client, collector.url, s.reader, 'moved + missing', (d) => d.findings.length === 2, 20_000);
+    await settled(collector.url, s.reader, 20_000);
     collector.proc.kill();
     await collector.proc.waitExit(10_000);
     const killedAt = Date.now();
