@@ -22,6 +22,7 @@ describe.skipIf(skip)(`agent --listeners${skip ? ` (skipped: ${skip})` : ''}`, (
   let reader: string;
   let db: Database.Database;
   let loopbackOnly: Listener;
+  let last: Listener;
 
   /** The collector's listener rows for the agent, after `sweeps` more sweeps than now. */
   async function listenersAfter(sweeps: number): Promise<string[]> {
@@ -37,7 +38,7 @@ describe.skipIf(skip)(`agent --listeners${skip ? ` (skipped: ${skip})` : ''}`, (
     lab = await createLab({ hosts: 1 });
     data = join(dir, 'pd.db');
     const iac = writeFixture(dir, [{ type: 'aws_db_instance', name: 'orders', port: 5432, hosts: ['10.231.0.1'] }]);
-    await lab.listen(['10.231.0.1:5432']);
+    last = await lab.listen(['10.231.0.1:5432']);
     loopbackOnly = await lab.server.listen(['127.0.0.1:6379']);
     const token = createToken(data, 'agent', 'subnet-b');
     reader = createToken(data, 'reader', 'tests');
@@ -65,6 +66,13 @@ describe.skipIf(skip)(`agent --listeners${skip ? ` (skipped: ${skip})` : ''}`, (
     expect(await listenersAfter(2)).toEqual(['10.231.0.1:5432']);
   });
 
+  it('when the last listener goes away, the collector\'s view becomes empty (header listenerView)', async () => {
+    await last.stop();
+    expect(await listenersAfter(2)).toEqual([]);
+    const r = await query(lab.client, ['agents', '--collector', collector.url, '--token', reader, '--format', 'json']);
+    expect((JSON.parse(r.stdout) as { agents: Array<{ listeners: number }> }).agents[0]!.listeners).toBe(0);
+  });
+
   it('an agent that stops is shown late after three intervals without a batch', async () => {
     agent.signal('SIGTERM');
     expect((await agent.waitExit(10_000)).code).toBe(0);
@@ -78,11 +86,4 @@ describe.skipIf(skip)(`agent --listeners${skip ? ` (skipped: ${skip})` : ''}`, (
     }
     expect(Date.now() - stoppedAt, 'not before ~3 intervals').toBeGreaterThan(2_000);
   });
-
-  // Wire-format / store gap (not ours): a batch with no `listener` record cannot say "I read my
-  // listeners and there are none" apart from "I do not read listeners", and the store only
-  // replaces an agent's listener view when a batch carries at least one record
-  // (collector/store/sqlite.ts ingest: `if (batch.listeners.length > 0)`), so when the LAST
-  // listener of a namespace goes away the collector keeps showing it forever.
-  it.todo('when the last listener goes away, the collector\'s view becomes empty');
 });
