@@ -3,17 +3,28 @@
 import { Command, CommanderError } from 'commander';
 import { isPortdriftError } from '../shared/errors.js';
 import { VERSION } from '../shared/version.js';
-import { commands } from './commands/index.js';
+import { routes } from './commands/index.js';
 import type { CliContext, ExitCode } from './context.js';
 
-export function buildProgram(ctx: CliContext, setExit: (code: ExitCode) => void): Command {
+/**
+ * The routes to load for `argv`: only the named command's when the first word names one; every
+ * route otherwise, so `portdrift --help` lists them all and a typo gets commander's suggestion.
+ */
+function routesFor(argv: readonly string[]): typeof routes {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const named = routes.filter((r) => r.name === first);
+  return named.length > 0 ? named : routes;
+}
+
+export async function buildProgram(ctx: CliContext, setExit: (code: ExitCode) => void, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('portdrift')
     .description('Find internal port drift: the ports IaC declares vs the ports that really listen.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) });
-  for (const register of commands) {
+  const factories = await Promise.all(routesFor(argv).map((r) => r.load()));
+  for (const register of factories) {
     const cmd = register(ctx, setExit);
     cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) });
     program.addCommand(cmd);
@@ -23,8 +34,8 @@ export function buildProgram(ctx: CliContext, setExit: (code: ExitCode) => void)
 
 export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCode> {
   let exit: ExitCode = 0;
-  const program = buildProgram(ctx, (code) => (exit = code));
   try {
+    const program = await buildProgram(ctx, (code) => (exit = code), argv);
     await program.parseAsync(argv, { from: 'user' });
     return exit;
   } catch (err) {
