@@ -196,6 +196,10 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
       else stopSignal.addEventListener('abort', onStop, { once: true });
       sweep.signal.addEventListener('abort', () => stopSignal.removeEventListener('abort', onStop), { once: true });
     });
+    // A backlog (an earlier run's spool, an outage just over) is delivered alongside the sweep
+    // when the collector answered the plan: a big sweep takes minutes, and the collector should
+    // not wait for it to hear what happened while it was away.
+    const backlog = planFailures === 0 && o.spool.entries().length > 0 ? drain(AbortSignal.any([stopSignal, AbortSignal.timeout(Math.max(intervalMs(), 1000))])) : null;
     const startedAt = new Date().toISOString();
     let run: SweepRun | null = null;
     try {
@@ -230,6 +234,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     const body = o.encode(
       buildBatch({ batchId, agent: o.settings.name, agentVersion: VERSION, planRevision: plan!.revision, startedAt, finishedAt, sweeps: run?.sweeps ?? [], listeners: listenerRecords(listeners, finishedAt), listenerView }),
     );
+    // The backlog's drain and this put do not share the spool.
+    await backlog;
     let dropped = 0;
     try {
       dropped = o.spool.put(batchId, body);
