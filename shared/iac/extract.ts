@@ -61,6 +61,10 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
   // Files in a directory whose name no extractor claims and that do not look like IaC (README,
   // images, scripts) are skipped without being read; everything else is read.
   const candidates = entries.filter((e) => e.explicit || isIacLike(e.path) || list.some((x) => x.claims(e.path, '')));
+  for (const x of list) {
+    const claimed = x.prepare ? candidates.filter((e) => x.claims(e.path, '')).length : 0;
+    if (claimed > 0) x.prepare!(claimed);
+  }
   const limit = pLimit(env.concurrency ?? 16);
   const read = await Promise.all(candidates.map((e) => limit(async () => ({ e, r: await readIacFile(e.path, e.file) }))));
   const byExtractor = new Map<Extractor, SourceFile[]>();

@@ -1,28 +1,25 @@
-// The one home of @cdktf/hcl2json (iac.md §1, §2). CDKTF is deprecated and 0.21.0 is its last
-// release, so everything else talks to this module only, and a replacement parser needs one file.
+// HCL parsing for the Terraform extractor: hcl2json's JSON shape (iac.md §2.3), its diagnostics
+// as lines, and where the parsing runs.
 //
-// The package starts its WASM the moment it is imported (+~46 MB RSS, 150–300 ms), and a load
-// failure there becomes an unhandled rejection nobody can catch (iac.md §2.2): it is imported
-// lazily, once per process, on the first parse. All calls share that one instance; it
-// serialises them internally, so callers may use Promise.all freely.
-//
-// Its types reference `lib: dom` (iac.md §2.2), so they are not imported here either: the few
-// shapes used are declared below.
+// hcl2json is Go compiled to WASM and single-threaded: a 5 KB file costs it 7–10 ms, so the
+// 500-file bar of DESIGN.md is mostly parse time (4.0 s on one thread here). Requests therefore
+// go to a small pool of worker threads, one WASM instance each, fed from one queue so a slow
+// thread never holds a share of the files back (measured: 2 threads parse the 500 files in
+// 2.7 s where one takes 4.1 s). The evaluating thread meanwhile locates lines and evaluates.
+// A second thread starts only when requests queue up, so a handful of files pays one WASM
+// start (~100 ms, ~50 MB), not two. Idle threads end after a while and a thread that parsed a
+// very large file is replaced, because WASM linear memory never shrinks (iac.md §2.6); a
+// long-running collector does not keep a grown heap. The workers run from the compiled
+// output; from TypeScript sources (tests) the parse runs on this thread.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { parseHidingNumbers } from './hcl-numbers.js';
+import { loadHcl2Json, type HclBody } from './hcl2json.js';
+import type { HclReply, HclRequest } from './hcl-worker.js';
 
-export type HclBody = Record<string, unknown>;
-
-/** A node of hcl2json's expression AST. Lines are 0-based and relative to the expression. */
-export interface HclAstNode {
-  type: string;
-  range: { start: { line: number; column: number; byte: number }; end: { line: number; column: number; byte: number } };
-  children: HclAstNode[];
-  meta?: { name?: string; type?: string; value?: string; fullAccessor?: string; items?: Record<string, string> };
-}
-
-interface Hcl2Json {
-  parse(filename: string, contents: string): Promise<HclBody>;
-  getExpressionAst(filename: string, expression: string): Promise<HclAstNode | null>;
-}
+export type { HclBody };
 
 /** One diagnostic of a failed parse; lines and columns 1-based. */
 export interface HclDiagnostic {
@@ -41,28 +38,26 @@ export class HclParseError extends Error {
   }
 }
 
-let loading: Promise<Hcl2Json> | undefined;
-
-function hcl2json(): Promise<Hcl2Json> {
-  loading ??= import('@cdktf/hcl2json') as unknown as Promise<Hcl2Json>;
-  return loading;
-}
-
 /** Parse one HCL file (`.tf`, `.tfvars`) into hcl2json's JSON shape (iac.md §2.3). */
 export async function parseHcl(file: string, text: string): Promise<HclBody> {
-  const lib = await hcl2json();
-  try {
-    return await lib.parse(file, text);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new HclParseError(message, parseDiagnostics(message));
+  if (!workerAvailable()) {
+    const lib = await loadHcl2Json();
+    try {
+      return await parseHidingNumbers(lib, file, text);
+    } catch (err) {
+      throw parseError(err instanceof Error ? err.message : String(err));
+    }
   }
+  return pool.parse(file, text);
 }
 
-/** The expression AST of `expression` (without the `${ }` wrapper), or null. Throws on bad syntax. */
-export async function expressionAst(file: string, expression: string): Promise<HclAstNode | null> {
-  const lib = await hcl2json();
-  return lib.getExpressionAst(file, expression);
+/** Starts parser threads ahead of the first parse of `files` files (they load their WASM meanwhile). */
+export function warmHclParser(files: number): void {
+  if (workerAvailable()) pool.warm(files);
+}
+
+function parseError(message: string): HclParseError {
+  return new HclParseError(message, parseDiagnostics(message));
 }
 
 // `parse config: [f.tf:2,10-3,1: Summary; Detail f.tf:…: …]` (iac.md §2.4); the end position
@@ -79,3 +74,124 @@ export function parseDiagnostics(message: string): HclDiagnostic[] {
     return { line: Number(m[2]), column: Number(m[3]), message: detail ? `${m[4]!.trim()}: ${detail}` : m[4]!.trim() };
   });
 }
+
+const workerUrl = new URL('./hcl-worker.js', import.meta.url);
+let available: boolean | undefined;
+const workerAvailable = () => (available ??= workerUrl.protocol === 'file:' && existsSync(fileURLToPath(workerUrl)));
+
+/** Requests a thread holds at once: one being parsed and the next already in its port. */
+const PER_THREAD = 4;
+/** Queued requests beyond which a further thread pays for its start. */
+const SPAWN_BACKLOG = 4;
+/** An idle thread ends after this long (unref'd: it never keeps a process alive). */
+const IDLE_MS = 10_000;
+/** A thread that parsed a file this large is replaced once it is idle (its heap stays grown). */
+const RETIRE_BYTES = 1 << 20;
+
+interface Job {
+  req: HclRequest;
+  resolve: (body: HclBody) => void;
+  reject: (err: Error) => void;
+}
+
+interface Thread {
+  worker: Worker;
+  held: Map<number, Job>;
+  answered: boolean;
+  retiring: boolean;
+  idle?: NodeJS.Timeout;
+}
+
+class ParserPool {
+  private readonly max = Math.max(1, Math.min(2, availableParallelism()));
+  private readonly threads: Thread[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+
+  parse(file: string, text: string): Promise<HclBody> {
+    return new Promise<HclBody>((resolve, reject) => {
+      this.queue.push({ req: { id: this.nextId++, file, text }, resolve, reject });
+      this.pump();
+    });
+  }
+
+  warm(files: number): void {
+    const want = files > SPAWN_BACKLOG ? this.max : 1;
+    while (this.threads.length < want) this.rest(this.spawn());
+  }
+
+  private pump(): void {
+    const live = () => this.threads.filter((t) => !t.retiring);
+    if (this.queue.length > 0 && (live().length === 0 || (this.queue.length > SPAWN_BACKLOG && live().length < this.max))) this.spawn();
+    for (const t of live().sort((a, b) => a.held.size - b.held.size)) {
+      while (t.held.size < PER_THREAD && this.queue.length > 0) this.send(t, this.queue.shift()!);
+    }
+  }
+
+  private send(t: Thread, job: Job): void {
+    if (t.idle) clearTimeout(t.idle);
+    t.idle = undefined;
+    if (t.held.size === 0) t.worker.ref();
+    t.held.set(job.req.id, job);
+    if (job.req.text.length > RETIRE_BYTES) t.retiring = true;
+    t.worker.postMessage(job.req);
+  }
+
+  private spawn(): Thread {
+    const t: Thread = { worker: new Worker(workerUrl), held: new Map(), answered: false, retiring: false };
+    t.worker.on('message', (m: HclReply) => this.answer(t, m));
+    t.worker.on('error', (err) => this.fail(t, err));
+    t.worker.on('exit', (code) => this.fail(t, new Error(`exited with code ${code}`)));
+    this.threads.push(t);
+    return t;
+  }
+
+  private answer(t: Thread, m: HclReply): void {
+    const job = t.held.get(m.id);
+    if (!job) return;
+    t.held.delete(m.id);
+    t.answered = true;
+    if ('error' in m) job.reject(parseError(m.error));
+    else job.resolve(m.body);
+    if (t.held.size === 0) this.rest(t);
+    this.pump();
+  }
+
+  /** A thread with nothing to do: retired at once, or left to end after IDLE_MS. */
+  private rest(t: Thread): void {
+    if (t.retiring) {
+      this.drop(t);
+      void t.worker.terminate();
+      return;
+    }
+    t.worker.unref();
+    t.idle = setTimeout(() => {
+      this.drop(t);
+      void t.worker.terminate();
+    }, IDLE_MS);
+    t.idle.unref();
+  }
+
+  private drop(t: Thread): void {
+    const i = this.threads.indexOf(t);
+    if (i >= 0) this.threads.splice(i, 1);
+    if (t.idle) clearTimeout(t.idle);
+  }
+
+  /**
+   * A thread that died: what it held fails (the parser broke on those files). If it never
+   * answered at all, hcl2json cannot start here, and everything queued fails too rather than
+   * spawning thread after thread.
+   */
+  private fail(t: Thread, err: Error): void {
+    if (!this.threads.includes(t)) return;
+    this.drop(t);
+    const cause = new Error(`the HCL parser thread failed: ${err.message}`);
+    for (const job of t.held.values()) job.reject(cause);
+    t.held.clear();
+    if (!t.answered) for (const job of this.queue.splice(0)) job.reject(cause);
+    this.pump();
+  }
+}
+
+const pool = new ParserPool();

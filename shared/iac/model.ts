@@ -58,4 +58,9 @@ export interface Extractor {
   name: 'terraform' | 'cloudformation' | 'kubernetes' | 'compose';
   claims(path: string, head: string): boolean;
   extract(files: SourceFile[], ctx: ExtractContext): Promise<DeclaredModel>;
+  /**
+   * Called once when the walk has found `files` files whose names it claims, before they are
+   * read: a parser that is slow to start (hcl2json's WASM) starts now, while the files are read.
+   */
+  prepare?(files: number): void;
 }

@@ -56,7 +56,7 @@ describe('architecture', () => {
   // Each third-party library has one home file (or folder), so it can be swapped in one place.
   const homes: Record<string, (file: string) => boolean> = {
     pino: (f) => f === 'shared/log.ts',
-    '@cdktf/hcl2json': (f) => f === 'shared/iac/hcl.ts',
+    '@cdktf/hcl2json': (f) => f === 'shared/iac/hcl2json.ts',
     'better-sqlite3': (f) => f.startsWith('collector/store/sqlite'),
     nodemailer: (f) => f === 'collector/report/mail.ts',
     undici: (f) => f.startsWith('agent/daemon/'),

@@ -11,7 +11,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { sharedOrigins } from './shared.js';
-import { HclParseError, parseHcl } from '../hcl.js';
+import { HclParseError, parseHcl, warmHclParser } from '../hcl.js';
 import { readIacFile } from '../files.js';
 import { emptyModel, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
 import { relativeTo } from '../walk.js';
@@ -28,6 +28,7 @@ export const terraformExtractor: Extractor = {
   name: 'terraform',
   claims: (path) => TF.test(path) || TFVARS.test(path),
   extract: extractTerraform,
+  prepare: warmHclParser,
 };
 
 async function extractTerraform(files: SourceFile[], ctx: ExtractContext): Promise<DeclaredModel> {
