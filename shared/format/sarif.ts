@@ -71,16 +71,20 @@ const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { high: 'error', m
 // ≥ 7.0 high, ≥ 4.0 medium, < 4.0 low.
 const SECURITY_SEVERITY: Record<Severity, string> = { high: '8.0', medium: '5.0', low: '3.0' };
 
+// artifactLocation.uri is a URI reference (SARIF §3.10), not a path: each segment is
+// percent-encoded, so `dir with spaces/a#1.yaml` stays one file and `#` or `?` cannot cut it.
+const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
+
 function joinUri(prefix: string | undefined, file: string): string {
-  const rel = file.replace(/\\/g, '/').replace(/^\.\//, '');
+  const rel = encodePath(file.replace(/\\/g, '/').replace(/^\.\//, ''));
   if (!prefix) return rel;
   const p = prefix.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
-  return p === '' || p === '.' ? rel : `${p}/${rel}`;
+  return p === '' || p === '.' ? rel : `${encodePath(p)}/${rel}`;
 }
 
 function rootUri(prefix: string | undefined): string {
   const p = (prefix ?? '').replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
-  return p === '' || p === '.' ? './' : `${p}/`;
+  return p === '' || p === '.' ? './' : `${encodePath(p)}/`;
 }
 
 function result(f: Finding, options: SarifOptions): Record<string, unknown> {

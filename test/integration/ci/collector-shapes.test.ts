@@ -26,23 +26,28 @@ const all: Finding[] = [moved, missing, undeclared, acked, hostile, unobserved];
 const r = report(all);
 
 describe('CI formats of collector reports', () => {
-  // Gap in shared/format/sarif.ts (not this suite's to change): file names go into
-  // artifactLocation.uri unencoded, so `dir with spaces/a#1.yaml` is no valid URI reference and a
-  // `#` cuts the path. The hostile finding is left out of the SARIF checks until that is fixed.
-  it.todo('sarif: percent-encodes file names with spaces, #, ? or non-ASCII in artifactLocation.uri');
+  it('sarif: percent-encodes file names with spaces, #, ? or non-ASCII in artifactLocation.uri', () => {
+    const odd = [hostile, finding({ ...moved, id: 'f_hash0007', source: { file: 'a#1/b?c.tf', line: 2 } })];
+    const log = JSON.parse(formatFindings(report(odd), 'sarif'));
+    expect(sarifProblems(log)).toEqual([]);
+    const uris = (log.runs[0].results as Array<{ locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }>).map((x) => x.locations[0]!.physicalLocation.artifactLocation.uri);
+    expect(uris.sort()).toEqual(['a%231/b%3Fc.tf', 'dir%20with%20spaces/%C3%BC%26%3Cx%3E.yaml']);
+    expect(uris.map((u) => u.split('/').map(decodeURIComponent).join('/')).sort()).toEqual(['a#1/b?c.tf', 'dir with spaces/ü&<x>.yaml']);
+  });
 
   it('sarif: passes the code-scanning structure checks; an acknowledged finding is an accepted suppression', () => {
-    const sane = all.filter((f) => f !== hostile);
-    const log = JSON.parse(formatFindings(report(sane), 'sarif'));
+    const log = JSON.parse(formatFindings(report(all), 'sarif'));
     expect(sarifProblems(log)).toEqual([]);
     const results = log.runs[0].results as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    expect(results).toHaveLength(sane.length);
+    expect(results).toHaveLength(all.length);
     const ack = results.find((x) => x.partialFingerprints['portdriftFindingId/v1'] === acked.id)!;
     expect(ack.suppressions).toEqual([expect.objectContaining({ kind: 'external', status: 'accepted' })]);
     expect(ack.suppressions[0].justification).toContain('network policy rollout');
     expect(results.filter((x) => x.suppressions).length).toBe(1);
-    // The check itself catches the unencoded name.
-    expect(sarifProblems(JSON.parse(formatFindings(report([hostile]), 'sarif'))).join('\n')).toMatch(/"dir with spaces\/ü&<x>.yaml" is not a valid URI reference/);
+    // The check itself catches an unencoded name.
+    const raw = JSON.parse(formatFindings(report([hostile]), 'sarif'));
+    raw.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri = 'dir with spaces/ü&<x>.yaml';
+    expect(sarifProblems(raw).join('\n')).toMatch(/"dir with spaces\/ü&<x>.yaml" is not a valid URI reference/);
     // An empty report is still a valid upload (it closes the alerts of earlier runs).
     expect(sarifProblems(JSON.parse(formatFindings(report([]), 'sarif')))).toEqual([]);
   });
