@@ -10,6 +10,7 @@ import type { Logger } from '../../shared/log.js';
 import type { Plan, ProbeSummary, WireRecord } from '../../shared/types.js';
 import { VERSION } from '../../shared/version.js';
 import { backoffDelay, jitterInterval, sleep } from './backoff.js';
+import { withDeadline } from './deadline.js';
 import { buildBatch, withSpoolStatus, type SweepResult } from './batch.js';
 import { listenerRecords, type Listener } from './listeners.js';
 import { planToTargets, type TargetSpec } from './plan.js';
@@ -94,6 +95,9 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
 
   const intervalMs = () => o.settings.interval ?? plan?.intervalMs ?? o.defaultIntervalMs ?? DEFAULT_INTERVAL_MS;
 
+  /** A delivery still unanswered after this long when the cycle ends counts as an outage. */
+  const SLOW_SEND_MS = 2000;
+
   /** Deliver the spool oldest first; true when it is empty, false when the collector is not taking batches. */
   async function drain(signal: AbortSignal): Promise<boolean> {
     for (const entry of o.spool.entries()) {
@@ -108,12 +112,17 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
         continue;
       }
       let result: SendResult;
+      const sentAt = Date.now();
       try {
         result = await o.collector.sendBatch(entry.batchId, send.body, signal);
       } catch (err) {
-        // Aborted by the cycle's deadline or by stop: not news about the collector.
-        if (signal.aborted) return false;
-        if (!collectorDown) log.warn({ err: (err as Error).message, spoolDepth: o.spool.entries().length }, 'collector not taking batches; keeping them in the spool');
+        // Stopping (the final flush included) is not news about the collector. A send still
+        // retrying when the cycle's deadline passed is: with intervals shorter than the
+        // transport's retry budget, that is the only way an outage shows here.
+        // A send cut short within its first seconds says nothing either (the deadline was near).
+        if (stopSignal.aborted || (signal.aborted && Date.now() - sentAt < SLOW_SEND_MS)) return false;
+        const reason = signal.aborted ? 'no delivery before the next cycle' : (err as Error).message;
+        if (!collectorDown) log.warn({ err: reason, spoolDepth: o.spool.entries().length }, 'collector not taking batches; keeping them in the spool');
         collectorDown = true;
         return false;
       }
@@ -144,7 +153,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
         await sleep(left, stopSignal);
         return;
       }
-      if (await drain(AbortSignal.any([stopSignal, AbortSignal.timeout(left)]))) {
+      if (await withDeadline(stopSignal, left, drain)) {
         failures = 0;
         continue;
       }
@@ -161,7 +170,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
       // With a plan in hand, one quick attempt: probing must not wait for a collector that is
       // down (the cycle's delivery retries it anyway). Without one, the client's retries.
       const timeout = plan ? Math.min(Math.max(intervalMs(), 1000), 30_000) : 30_000;
-      const r = await o.collector.getPlan(etag, o.settings.scope, AbortSignal.any([stopSignal, AbortSignal.timeout(timeout)]), plan ? 1 : undefined);
+      const r = await withDeadline(stopSignal, timeout, (signal) => o.collector.getPlan(etag, o.settings.scope, signal, plan ? 1 : undefined));
       planFailures = 0;
       if (r.kind === 'plan') {
         if (r.plan.revision !== plan?.revision) log.info({ revision: r.plan.revision, targets: r.plan.targets.length, intervalMs: r.plan.intervalMs }, 'new plan');
@@ -199,7 +208,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     // A backlog (an earlier run's spool, an outage just over) is delivered alongside the sweep
     // when the collector answered the plan: a big sweep takes minutes, and the collector should
     // not wait for it to hear what happened while it was away.
-    const backlog = planFailures === 0 && o.spool.entries().length > 0 ? drain(AbortSignal.any([stopSignal, AbortSignal.timeout(Math.max(intervalMs(), 1000))])) : null;
+    const backlog = planFailures === 0 && o.spool.entries().length > 0 ? withDeadline(stopSignal, Math.max(intervalMs(), 1000), drain) : null;
     const startedAt = new Date().toISOString();
     let run: SweepRun | null = null;
     try {
@@ -257,7 +266,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
 
   // --- stop: flush what the collector will take in the time allowed ---------------------------
   const left = o.spool.entries().length;
-  const flushed = left === 0 || (await drain(AbortSignal.timeout(o.settings.flushTimeout)));
+  const flushed = left === 0 || (await withDeadline(new AbortController().signal, o.settings.flushTimeout, drain));
   log.info({ spoolDepth: o.spool.entries().length, spool: o.spool.location, flushed, ...stats }, 'agent stopped');
   return stats;
 }

@@ -1,7 +1,8 @@
 // A compromised collector, for the scope test: serves the plan in PLAN_FILE (any targets at all,
 // including addresses outside the agent's scope) to whoever asks, and takes observation batches,
 // printing each on stdout as one JSON line { batchId, body }. Prints "listening on URL" on
-// stderr once bound. Exits on SIGTERM (the test kills it by PID).
+// stderr once bound. Exits on SIGTERM (the test kills it by PID). With FAKE_HANG_BATCHES=1 it
+// reads each batch and never answers (a collector wedged behind a load balancer).
 // Usage (inside a lab namespace): node fake-collector.mjs HOST PLAN_FILE
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -26,6 +27,10 @@ const server = createServer((req, res) => {
     }
     if (req.method === 'POST' && url.pathname === '/v1/observations') {
       const batchId = String(req.headers['idempotency-key'] ?? '');
+      if (process.env.FAKE_HANG_BATCHES === '1') {
+        process.stderr.write(`${JSON.stringify({ msg: 'batch held', batchId })}\n`);
+        return;
+      }
       process.stdout.write(`${JSON.stringify({ batchId, body: Buffer.concat(chunks).toString('utf8') })}\n`);
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ batchId }));
