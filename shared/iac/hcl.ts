@@ -92,12 +92,13 @@ interface Job {
   req: HclRequest;
   resolve: (body: HclBody) => void;
   reject: (err: Error) => void;
+  /** Threads that died holding this job. */
+  crashes: number;
 }
 
 interface Thread {
   worker: Worker;
   held: Map<number, Job>;
-  answered: boolean;
   retiring: boolean;
   idle?: NodeJS.Timeout;
 }
@@ -107,10 +108,11 @@ class ParserPool {
   private readonly threads: Thread[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
+  private everAnswered = false;
 
   parse(file: string, text: string): Promise<HclBody> {
     return new Promise<HclBody>((resolve, reject) => {
-      this.queue.push({ req: { id: this.nextId++, file, text }, resolve, reject });
+      this.queue.push({ req: { id: this.nextId++, file, text }, resolve, reject, crashes: 0 });
       this.pump();
     });
   }
@@ -138,7 +140,7 @@ class ParserPool {
   }
 
   private spawn(): Thread {
-    const t: Thread = { worker: new Worker(workerUrl), held: new Map(), answered: false, retiring: false };
+    const t: Thread = { worker: new Worker(workerUrl), held: new Map(), retiring: false };
     t.worker.on('message', (m: HclReply) => this.answer(t, m));
     t.worker.on('error', (err) => this.fail(t, err));
     t.worker.on('exit', (code) => this.fail(t, new Error(`exited with code ${code}`)));
@@ -150,7 +152,7 @@ class ParserPool {
     const job = t.held.get(m.id);
     if (!job) return;
     t.held.delete(m.id);
-    t.answered = true;
+    this.everAnswered = true;
     if ('error' in m) job.reject(parseError(m.error));
     else job.resolve(m.body);
     if (t.held.size === 0) this.rest(t);
@@ -179,17 +181,25 @@ class ParserPool {
   }
 
   /**
-   * A thread that died: what it held fails (the parser broke on those files). If it never
-   * answered at all, hcl2json cannot start here, and everything queued fails too rather than
-   * spawning thread after thread.
+   * A thread that died. If no thread ever answered, hcl2json cannot start here: everything
+   * fails rather than spawning thread after thread. Otherwise one of the files it held broke
+   * the parser: they go back to the queue, and a file that a second thread dies on is given up
+   * as a parse problem of that file (the other files are still extracted).
    */
   private fail(t: Thread, err: Error): void {
     if (!this.threads.includes(t)) return;
     this.drop(t);
-    const cause = new Error(`the HCL parser thread failed: ${err.message}`);
-    for (const job of t.held.values()) job.reject(cause);
+    const held = [...t.held.values()];
     t.held.clear();
-    if (!t.answered) for (const job of this.queue.splice(0)) job.reject(cause);
+    if (!this.everAnswered) {
+      const cause = new Error(`the HCL parser cannot start: ${err.message}`);
+      for (const job of [...held, ...this.queue.splice(0)]) job.reject(cause);
+      return;
+    }
+    for (const job of held.reverse()) {
+      if (++job.crashes >= 2) job.reject(new HclParseError(`the HCL parser failed on this file (${err.message}); not extracted`, []));
+      else this.queue.unshift(job);
+    }
     this.pump();
   }
 }
