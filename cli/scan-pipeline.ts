@@ -17,7 +17,8 @@ import { scanTargets } from '../shared/drift/targets.js';
 import { parseDuration } from '../shared/duration.js';
 import { PortdriftError } from '../shared/errors.js';
 import { problemsSummary } from '../shared/format/extraction.js';
-import { type ExtractResult, extract } from '../shared/iac/extract.js';
+import type { ExtractResult } from '../shared/iac/extract.js';
+import { type ExtractFlags, checkClusterDomain, extractWith } from './extract-flags.js';
 import { parsePortSpec } from '../shared/ports.js';
 import { makeAdmit } from '../shared/scope.js';
 import type { DeclaredModel, DriftReport, Observation } from '../shared/types.js';
@@ -28,15 +29,6 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 /** The agent name of a scan's observations. */
 export const SCAN_AGENT = 'local';
 
-/** Flags that say what to extract (scan, and fix with or without `--from`). */
-export interface ExtractFlags {
-  state: string[];
-  targets?: string;
-  varFile: string[];
-  parameters?: string;
-  clusterDomain: string;
-}
-
 /** Flags that say how to probe (scan, and fix without `--from`). */
 export interface ProbeFlags {
   ports?: string;
@@ -46,6 +38,7 @@ export interface ProbeFlags {
 }
 
 export type ScanFlags = ExtractFlags & ProbeFlags;
+export { addExtractFlags, checkClusterDomain, extractWith, type ExtractFlags } from './extract-flags.js';
 
 /** The probe flags as they are spelled on the command line, for "only applies to" errors. */
 export const PROBE_FLAG_NAMES: Readonly<Record<keyof ProbeFlags, string>> = {
@@ -54,15 +47,6 @@ export const PROBE_FLAG_NAMES: Readonly<Record<keyof ProbeFlags, string>> = {
   timeout: '--timeout',
   allowSpecial: '--allow-special',
 };
-
-export function addExtractFlags(cmd: Command): Command {
-  return cmd
-    .option('--state <file>', 'Terraform state (raw v4 or `terraform show -json`); repeat for several', collect, [])
-    .option('--targets <file>', 'targets file mapping resource addresses or globs to hosts')
-    .option('--var-file <file>', 'Terraform variable file, applied after terraform.tfvars and *.auto.tfvars; repeat for several', collect, [])
-    .option('--parameters <file>', 'CloudFormation parameters file ([{ParameterKey, ParameterValue}] or {Name: value})')
-    .option('--cluster-domain <domain>', 'Kubernetes cluster domain for derived Service names', 'cluster.local');
-}
 
 export function addProbeFlags(cmd: Command): Command {
   return cmd
@@ -124,25 +108,6 @@ function notCheckedNote(model: DeclaredModel): string {
   if (noHost) parts.push(`${noHost} listen endpoint${noHost === 1 ? '' : 's'} without a known host (not resolved; see \`portdrift extract\`)`);
   if (udp) parts.push(`${udp} UDP listen endpoint${udp === 1 ? '' : 's'} (a TCP connect scan cannot see them)`);
   return parts.length ? `portdrift: not checked: ${parts.join(', ')}\n` : '';
-}
-
-export function checkClusterDomain(domain: string): void {
-  if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain)) throw new PortdriftError('PD_USAGE', `--cluster-domain ${JSON.stringify(domain)} is not a DNS domain`);
-}
-
-/** Extract the IaC with the extraction flags (problems are the caller's to print). */
-export function extractWith(ctx: CliContext, paths: string[], opts: ExtractFlags): Promise<ExtractResult> {
-  return extract(
-    paths,
-    {
-      stateFiles: opts.state,
-      varFiles: opts.varFile,
-      clusterDomain: opts.clusterDomain,
-      ...(opts.targets ? { targetsFile: opts.targets } : {}),
-      ...(opts.parameters ? { parametersFile: opts.parameters } : {}),
-    },
-    { cwd: ctx.cwd },
-  );
 }
 
 export interface ScanResult {

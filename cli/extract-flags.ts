@@ -1,0 +1,47 @@
+// The extraction flags, shared by `extract`, `scan` and `fix`: one definition of the options,
+// their validation and the extract() call they make, so the three commands cannot drift apart.
+// Imports nothing of the probe engine: `portdrift extract` loads only what extraction needs.
+import type { Command } from 'commander';
+import { PortdriftError } from '../shared/errors.js';
+import { type ExtractResult, extract } from '../shared/iac/extract.js';
+import type { CliContext } from './context.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Flags that say what to extract (scan, and fix with or without `--from`). */
+export interface ExtractFlags {
+  state: string[];
+  targets?: string;
+  varFile: string[];
+  parameters?: string;
+  clusterDomain: string;
+}
+
+export function addExtractFlags(cmd: Command): Command {
+  return cmd
+    .option('--state <file>', 'Terraform state (raw v4 or `terraform show -json`); repeat for several', collect, [])
+    .option('--targets <file>', 'targets file mapping resource addresses or globs to hosts')
+    .option('--var-file <file>', 'Terraform variable file, applied after terraform.tfvars and *.auto.tfvars; repeat for several', collect, [])
+    .option('--parameters <file>', 'CloudFormation parameters file ([{ParameterKey, ParameterValue}] or {Name: value})')
+    .option('--cluster-domain <domain>', 'Kubernetes cluster domain for derived Service names', 'cluster.local');
+}
+
+export function checkClusterDomain(domain: string): void {
+  if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain)) throw new PortdriftError('PD_USAGE', `--cluster-domain ${JSON.stringify(domain)} is not a DNS domain`);
+}
+
+/** Extract the IaC with the extraction flags (problems are the caller's to print). */
+export function extractWith(ctx: CliContext, paths: string[], opts: ExtractFlags): Promise<ExtractResult> {
+  checkClusterDomain(opts.clusterDomain);
+  return extract(
+    paths,
+    {
+      stateFiles: opts.state,
+      varFiles: opts.varFile,
+      clusterDomain: opts.clusterDomain,
+      ...(opts.targets ? { targetsFile: opts.targets } : {}),
+      ...(opts.parameters ? { parametersFile: opts.parameters } : {}),
+    },
+    { cwd: ctx.cwd },
+  );
+}
