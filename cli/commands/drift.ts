@@ -16,6 +16,7 @@ interface DriftOptions extends ClientOptions {
   status: 'open' | 'resolved' | 'all';
   kind?: string;
   severity?: string;
+  sarifPrefix?: string;
 }
 
 export const driftCommand: CommandFactory = (ctx, setExit) =>
@@ -25,13 +26,16 @@ export const driftCommand: CommandFactory = (ctx, setExit) =>
     .addOption(new Option('--status <status>', 'which findings').choices(['open', 'resolved', 'all']).default('open'))
     .addOption(new Option('--kind <kind>', 'only this kind').choices([...FINDING_KINDS]))
     .addOption(new Option('--severity <severity>', 'only this severity').choices([...SEVERITIES]))
+    // The collector's file names are relative to its IaC root, which it may know by another path
+    // than the repository that uploads the SARIF: the prefix maps one onto the other.
+    .option('--sarif-prefix <path>', "sarif: prefix joined to every file URI, e.g. the collector's IaC root relative to the repository root (default: none)")
     .action(async (opts: DriftOptions) => {
       const failOn = parseFailOn(opts.failOn);
       const q = new URLSearchParams({ status: opts.status, ...(opts.kind ? { kind: opts.kind } : {}), ...(opts.severity ? { severity: opts.severity } : {}) });
       const report = (await callCollector(ctx, opts, 'GET', `v1/findings?${q}`)) as DriftReport;
       if (report?.version !== 1 || !Array.isArray(report.findings)) throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'GET /v1/findings: not a version 1 drift report');
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
-      ctx.out(formatFindings(report, format, { color: format === 'table' && ctx.stdoutIsTTY && ctx.env.NO_COLOR === undefined }));
+      ctx.out(formatFindings(report, format, { color: format === 'table' && ctx.stdoutIsTTY && ctx.env.NO_COLOR === undefined, ...(opts.sarifPrefix !== undefined ? { sarif: { uriPrefix: opts.sarifPrefix } } : {}) }));
       // Resolved findings are history, not drift: only open ones decide the exit code.
       setExit(exitCodeFor({ ...report, findings: report.findings.filter((f) => !f.resolvedAt) }, failOn));
     });
