@@ -38,7 +38,6 @@ export interface ProbeFlags {
 }
 
 export type ScanFlags = ExtractFlags & ProbeFlags;
-export { addExtractFlags, checkClusterDomain, extractWith, type ExtractFlags } from './extract-flags.js';
 
 /** The probe flags as they are spelled on the command line, for "only applies to" errors. */
 export const PROBE_FLAG_NAMES: Readonly<Record<keyof ProbeFlags, string>> = {

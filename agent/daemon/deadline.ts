@@ -4,17 +4,17 @@
 // Seen here: an agent whose collector accepted a batch and never answered stopped sweeping after
 // its second cycle. The timer here is an ordinary one, held until the work is done.
 
-/** Runs `work` with a signal that aborts when `parent` does or after `ms`, whichever is first. */
-export async function withDeadline<T>(parent: AbortSignal, ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** Runs `work` with a signal that aborts when `parent` (if any) does or after `ms`, whichever is first. */
+export async function withDeadline<T>(parent: AbortSignal | undefined, ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const onAbort = () => controller.abort(parent.reason);
-  if (parent.aborted) onAbort();
-  else parent.addEventListener('abort', onAbort, { once: true });
+  const onAbort = () => controller.abort(parent?.reason);
+  if (parent?.aborted) onAbort();
+  else parent?.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => controller.abort(new DOMException(`deadline of ${ms} ms passed`, 'TimeoutError')), Math.max(0, ms));
   try {
     return await work(controller.signal);
   } finally {
     clearTimeout(timer);
-    parent.removeEventListener('abort', onAbort);
+    parent?.removeEventListener('abort', onAbort);
   }
 }

@@ -76,6 +76,8 @@ export interface LoopStats {
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
 /** How long past the stop grace an aborted sweep may take to return. */
 const ABANDON_MS = 2000;
+/** A delivery still unanswered after this long when the cycle ends counts as an outage. */
+const SLOW_SEND_MS = 2000;
 
 export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   const log = o.logger;
@@ -94,9 +96,6 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   let collectorDown = false;
 
   const intervalMs = () => o.settings.interval ?? plan?.intervalMs ?? o.defaultIntervalMs ?? DEFAULT_INTERVAL_MS;
-
-  /** A delivery still unanswered after this long when the cycle ends counts as an outage. */
-  const SLOW_SEND_MS = 2000;
 
   /** Deliver the spool oldest first; true when it is empty, false when the collector is not taking batches. */
   async function drain(signal: AbortSignal): Promise<boolean> {
@@ -266,7 +265,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
 
   // --- stop: flush what the collector will take in the time allowed ---------------------------
   const left = o.spool.entries().length;
-  const flushed = left === 0 || (await withDeadline(new AbortController().signal, o.settings.flushTimeout, drain));
+  const flushed = left === 0 || (await withDeadline(undefined, o.settings.flushTimeout, drain));
   log.info({ spoolDepth: o.spool.entries().length, spool: o.spool.location, flushed, ...stats }, 'agent stopped');
   return stats;
 }

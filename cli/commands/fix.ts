@@ -20,7 +20,8 @@ import { type FixPlan, filesNeeded, planFixes } from '../../shared/fix/plan.js';
 import type { ExtractResult } from '../../shared/iac/extract.js';
 import type { Finding } from '../../shared/types.js';
 import type { CliContext } from '../context.js';
-import { PROBE_FLAG_NAMES, type ProbeFlags, type ScanFlags, addExtractFlags, addProbeFlags, checkClusterDomain, extractWith, probeSummaryLine, runScan } from '../scan-pipeline.js';
+import { addExtractFlags, checkClusterDomain, extractWith } from '../extract-flags.js';
+import { PROBE_FLAG_NAMES, type ProbeFlags, type ScanFlags, addProbeFlags, probeSummaryLine, runScan } from '../scan-pipeline.js';
 import type { CommandFactory } from './index.js';
 
 interface FixOptions extends ScanFlags {

@@ -4,7 +4,8 @@
 import { Command, Option } from 'commander';
 import { exitCodeFor, parseFailOn } from '../../shared/drift/fail-on.js';
 import { FINDING_FORMATS, type FindingFormat, formatFindings } from '../../shared/format/findings.js';
-import { type ScanFlags, addExtractFlags, addProbeFlags, probeSummaryLine, runScan, sarifPrefix } from '../scan-pipeline.js';
+import { addExtractFlags } from '../extract-flags.js';
+import { type ScanFlags, addProbeFlags, probeSummaryLine, runScan, sarifPrefix } from '../scan-pipeline.js';
 import type { CommandFactory } from './index.js';
 
 export { SCAN_AGENT, observationsOf, sarifPrefix } from '../scan-pipeline.js';

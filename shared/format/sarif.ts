@@ -75,16 +75,18 @@ const SECURITY_SEVERITY: Record<Severity, string> = { high: '8.0', medium: '5.0'
 // percent-encoded, so `dir with spaces/a#1.yaml` stays one file and `#` or `?` cannot cut it.
 const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
 
+/** The prefix as an encoded URI path ending in `/`, or '' when it names the root itself. */
+function prefixUri(prefix: string | undefined): string {
+  const p = (prefix ?? '').replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
+  return p === '' || p === '.' ? '' : `${encodePath(p)}/`;
+}
+
 function joinUri(prefix: string | undefined, file: string): string {
-  const rel = encodePath(file.replace(/\\/g, '/').replace(/^\.\//, ''));
-  if (!prefix) return rel;
-  const p = prefix.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
-  return p === '' || p === '.' ? rel : `${encodePath(p)}/${rel}`;
+  return prefixUri(prefix) + encodePath(file.replace(/\\/g, '/').replace(/^\.\//, ''));
 }
 
 function rootUri(prefix: string | undefined): string {
-  const p = (prefix ?? '').replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
-  return p === '' || p === '.' ? './' : `${encodePath(p)}/`;
+  return prefixUri(prefix) || './';
 }
 
 function result(f: Finding, options: SarifOptions): Record<string, unknown> {
