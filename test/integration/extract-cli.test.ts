@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { CliContext } from '../../cli/context.js';
+import { captureCli } from '../cli-context.js';
 import { runCli } from '../../cli/program.js';
 import type { DeclaredModel } from '../../shared/types.js';
 
@@ -13,20 +13,9 @@ const repo = join(import.meta.dirname, '..', '..');
 const fixtures = join(repo, 'test', 'fixtures');
 
 async function run(argv: string[], tty = false): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ctx: CliContext = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    stdoutIsTTY: tty,
-    stderrIsTTY: tty,
-    env: {},
-    cwd: fixtures,
-    shutdown: new Promise(() => {}),
-    onReload: () => () => {},
-  };
-  const code = await runCli(['extract', ...argv], ctx);
-  return { code, out, err };
+  const cli = captureCli({ stdoutIsTTY: tty, stderrIsTTY: tty, cwd: fixtures });
+  const code = await runCli(['extract', ...argv], cli.ctx);
+  return { code, out: cli.out(), err: cli.err() };
 }
 
 /** The expected model as the JSON output shows it: `origin` is internal. */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../../cli/context.js';
+import { captureCli } from '../../cli-context.js';
 import { runCli } from '../../../cli/program.js';
 import type { DriftReport } from '../../../shared/types.js';
 import { run } from '../cli/run.js';
@@ -133,9 +133,8 @@ describe('portdrift scan on loopback', () => {
 
   it('on a terminal: table by default, severity in colour unless NO_COLOR is set', async () => {
     const tty = async (env: Record<string, string>) => {
-      let out = '';
-      const ctx: CliContext = { out: (t) => void (out += t), err: () => undefined, stdoutIsTTY: true, stderrIsTTY: false, env, cwd: dir, shutdown: new Promise(() => undefined), onReload: () => () => undefined };
-      return { code: await runCli(args, ctx), out };
+      const cli = captureCli({ stdoutIsTTY: true, env, cwd: dir });
+      return { code: await runCli(args, cli.ctx), out: cli.out() };
     };
     const coloured = await tty({});
     expect(coloured.code).toBe(2);
@@ -147,10 +146,10 @@ describe('portdrift scan on loopback', () => {
   });
 
   it('a signal before probing: the report says unobserved for what was not probed, and stderr says why', async () => {
-    let out = '';
-    let err = '';
-    const ctx: CliContext = { out: (t) => void (out += t), err: (t) => void (err += t), stdoutIsTTY: false, stderrIsTTY: false, env: {}, cwd: dir, shutdown: Promise.resolve('SIGINT'), onReload: () => () => undefined };
-    const code = await runCli([...args, '--format', 'json'], ctx);
+    const cli = captureCli({ cwd: dir, shutdown: Promise.resolve('SIGINT') });
+    const code = await runCli([...args, '--format', 'json'], cli.ctx);
+    const out = cli.out();
+    const err = cli.err();
     expect(code).toBe(2);
     expect(err).toContain('portdrift: interrupted: the report covers only the ports probed before the signal');
     const doc = JSON.parse(out) as DriftReport;

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../../cli/commands/index.js';
 import { buildProgram } from '../../../cli/program.js';
-import type { CliContext } from '../../../cli/context.js';
+import { captureCli } from '../../cli-context.js';
 
-const ctx: CliContext = {
-  out: () => {},
-  err: () => {},
-  stdoutIsTTY: false,
-  stderrIsTTY: false,
-  env: {},
-  cwd: process.cwd(),
-  shutdown: new Promise(() => {}),
-  onReload: () => () => {},
-};
+const { ctx } = captureCli();
 
 describe('the routing table', () => {
   it('names every route as its command calls itself, once', async () => {

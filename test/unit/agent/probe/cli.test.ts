@@ -1,26 +1,15 @@
 // `portdrift probe` in-process through runCli with a captured CliContext, against listeners
 // started here on loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../../../cli/context.js';
+import { captureCli } from '../../../cli-context.js';
 import { runCli } from '../../../../cli/program.js';
 import type { ProbeOutput } from '../../../../shared/types.js';
 import { closedPorts, openPort } from './loopback.js';
 
 async function run(argv: string[], tty = false): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ctx: CliContext = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    stdoutIsTTY: tty,
-    stderrIsTTY: tty,
-    env: {},
-    cwd: process.cwd(),
-    shutdown: new Promise(() => {}),
-    onReload: () => () => {},
-  };
-  const code = await runCli(['probe', ...argv], ctx);
-  return { code, out, err };
+  const cli = captureCli({ stdoutIsTTY: tty, stderrIsTTY: tty });
+  const code = await runCli(['probe', ...argv], cli.ctx);
+  return { code, out: cli.out(), err: cli.err() };
 }
 
 let a: Awaited<ReturnType<typeof openPort>>;
