@@ -88,12 +88,13 @@ export function observationsOf(run: ProbeRun, at: string): { observations: Obser
 }
 
 /**
- * Code hosts resolve SARIF URIs against the repository root, and a scan runs from the checkout:
- * prefix every `source.file` (relative to the IaC root) with the path from the working directory
- * to the IaC root, so `portdrift scan infra/` annotates `infra/rds.tf`. An IaC root outside the
- * working directory has no such path; then the URIs stay relative to the IaC root.
+ * Code hosts resolve SARIF URIs, and CI systems JUnit files, against the repository root, and a
+ * scan runs from the checkout: prefix every `source.file` (relative to the IaC root) with the path
+ * from the working directory to the IaC root, so `portdrift scan infra/` annotates
+ * `infra/rds.tf`. An IaC root outside the working directory has no such path; then the paths stay
+ * relative to the IaC root.
  */
-export function sarifPrefix(cwd: string, root: string): string {
+export function defaultPathPrefix(cwd: string, root: string): string {
   const rel = relative(cwd, root).split(sep).join('/');
   return rel === '' || rel === '..' || rel.startsWith('../') || isAbsolute(rel) ? '' : rel;
 }

@@ -8,34 +8,35 @@ import { PortdriftError } from '../../shared/errors.js';
 import { FINDING_FORMATS, type FindingFormat, formatFindings } from '../../shared/format/findings.js';
 import type { DriftReport } from '../../shared/types.js';
 import { callCollector, withClientOptions, type ClientOptions } from '../collector-client.js';
+import { addPathPrefixFlag, pathPrefixOf, type PathPrefixFlags } from '../path-prefix.js';
 import type { CommandFactory } from './index.js';
 
-interface DriftOptions extends ClientOptions {
+interface DriftOptions extends ClientOptions, PathPrefixFlags {
   format?: FindingFormat;
   failOn?: string;
   status: 'open' | 'resolved' | 'all';
   kind?: string;
   severity?: string;
-  sarifPrefix?: string;
 }
 
 export const driftCommand: CommandFactory = (ctx, setExit) =>
-  withClientOptions(new Command('drift').description("the collector's findings (exit 0 none, 2 findings, 1 error)"))
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices([...FINDING_FORMATS]))
-    .option('--fail-on <kind|severity>', 'exit 2 only for findings of this kind or at or above this severity; default: any')
-    .addOption(new Option('--status <status>', 'which findings').choices(['open', 'resolved', 'all']).default('open'))
-    .addOption(new Option('--kind <kind>', 'only this kind').choices([...FINDING_KINDS]))
-    .addOption(new Option('--severity <severity>', 'only this severity').choices([...SEVERITIES]))
-    // The collector's file names are relative to its IaC root, which it may know by another path
-    // than the repository that uploads the SARIF: the prefix maps one onto the other.
-    .option('--sarif-prefix <path>', "sarif: prefix joined to every file URI, e.g. the collector's IaC root relative to the repository root (default: none)")
-    .action(async (opts: DriftOptions) => {
-      const failOn = parseFailOn(opts.failOn);
-      const q = new URLSearchParams({ status: opts.status, ...(opts.kind ? { kind: opts.kind } : {}), ...(opts.severity ? { severity: opts.severity } : {}) });
-      const report = (await callCollector(ctx, opts, 'GET', `v1/findings?${q}`)) as DriftReport;
-      if (report?.version !== 1 || !Array.isArray(report.findings)) throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'GET /v1/findings: not a version 1 drift report');
-      const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
-      ctx.out(formatFindings(report, format, { color: format === 'table' && ctx.stdoutIsTTY && ctx.env.NO_COLOR === undefined, ...(opts.sarifPrefix !== undefined ? { sarif: { uriPrefix: opts.sarifPrefix } } : {}) }));
-      // Resolved findings are history, not drift: only open ones decide the exit code.
-      setExit(exitCodeFor({ ...report, findings: report.findings.filter((f) => !f.resolvedAt) }, failOn));
-    });
+  // The collector's file names are relative to its IaC root, which it may know by another path
+  // than the repository that uploads the report: the prefix maps one onto the other.
+  addPathPrefixFlag(
+    withClientOptions(new Command('drift').description("the collector's findings (exit 0 none, 2 findings, 1 error)"))
+      .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices([...FINDING_FORMATS]))
+      .option('--fail-on <kind|severity>', 'exit 2 only for findings of this kind or at or above this severity; default: any')
+      .addOption(new Option('--status <status>', 'which findings').choices(['open', 'resolved', 'all']).default('open'))
+      .addOption(new Option('--kind <kind>', 'only this kind').choices([...FINDING_KINDS]))
+      .addOption(new Option('--severity <severity>', 'only this severity').choices([...SEVERITIES])),
+    "none; e.g. the collector's IaC root relative to the repository root",
+  ).action(async (opts: DriftOptions) => {
+    const failOn = parseFailOn(opts.failOn);
+    const q = new URLSearchParams({ status: opts.status, ...(opts.kind ? { kind: opts.kind } : {}), ...(opts.severity ? { severity: opts.severity } : {}) });
+    const report = (await callCollector(ctx, opts, 'GET', `v1/findings?${q}`)) as DriftReport;
+    if (report?.version !== 1 || !Array.isArray(report.findings)) throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'GET /v1/findings: not a version 1 drift report');
+    const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
+    ctx.out(formatFindings(report, format, { color: format === 'table' && ctx.stdoutIsTTY && ctx.env.NO_COLOR === undefined, pathPrefix: pathPrefixOf(opts) }));
+    // Resolved findings are history, not drift: only open ones decide the exit code.
+    setExit(exitCodeFor({ ...report, findings: report.findings.filter((f) => !f.resolvedAt) }, failOn));
+  });

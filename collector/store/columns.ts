@@ -25,8 +25,8 @@ export interface ColumnarBatch extends Omit<ParsedBatch, 'observations'> {
   observations: ObservationColumns;
 }
 
-export function toColumns(b: ParsedBatch): ColumnarBatch {
-  const n = b.observations.length;
+/** A string table: index 0 is '' (a missing service), every other string is stored once. */
+function stringTable(): { strings: string[]; id: (s: string) => number } {
   const strings: string[] = [''];
   const index = new Map<string, number>();
   const id = (s: string): number => {
@@ -38,30 +38,57 @@ export function toColumns(b: ParsedBatch): ColumnarBatch {
     }
     return i;
   };
-  const c: ObservationColumns = { strings, host: new Uint32Array(n), ip: new Uint32Array(n), at: new Uint32Array(n), service: new Uint32Array(n), port: new Uint16Array(n), state: new Uint8Array(n), rtt: new Float64Array(n) };
-  for (let k = 0; k < n; k++) {
-    const o = b.observations[k]!;
-    c.host[k] = id(o.host);
-    c.ip[k] = id(o.ip);
-    c.at[k] = id(o.at);
-    c.service[k] = o.service === undefined ? 0 : id(o.service);
-    c.port[k] = o.port;
-    c.state[k] = STATE_INDEX.get(o.state)!;
-    c.rtt[k] = o.rttMs === null ? NaN : o.rttMs;
-  }
+  return { strings, id };
+}
+
+/** The fields a batch record and a stored observation share. */
+type Row = Pick<ObservationRecord, 'host' | 'ip' | 'port' | 'state' | 'rttMs' | 'at' | 'service'>;
+
+function emptyColumns(n: number, strings: string[]): ObservationColumns {
+  return { strings, host: new Uint32Array(n), ip: new Uint32Array(n), at: new Uint32Array(n), service: new Uint32Array(n), port: new Uint16Array(n), state: new Uint8Array(n), rtt: new Float64Array(n) };
+}
+
+function putRow(c: ObservationColumns, k: number, o: Row, id: (s: string) => number): void {
+  c.host[k] = id(o.host);
+  c.ip[k] = id(o.ip);
+  c.at[k] = id(o.at);
+  c.service[k] = o.service === undefined ? 0 : id(o.service);
+  c.port[k] = o.port;
+  c.state[k] = STATE_INDEX.get(o.state)!;
+  c.rtt[k] = o.rttMs === null ? NaN : o.rttMs;
+}
+
+/** Row k's fields written onto `into` (no intermediate object: the drift input reads 1M rows). */
+function readRow<T extends Row>(c: ObservationColumns, k: number, into: Omit<T, keyof Row>): T {
+  const s = c.strings;
+  const r = into as T;
+  r.host = s[c.host[k]!]!;
+  r.ip = s[c.ip[k]!]!;
+  r.port = c.port[k]!;
+  r.state = STATE_CODES[c.state[k]!]!;
+  r.rttMs = Number.isNaN(c.rtt[k]) ? null : c.rtt[k]!;
+  r.at = s[c.at[k]!]!;
+  if (c.service[k]) r.service = s[c.service[k]!]!;
+  return r;
+}
+
+const columnBuffers = (c: ObservationColumns): ArrayBuffer[] => [c.host, c.ip, c.at, c.service, c.port, c.state, c.rtt].map((a) => a.buffer as ArrayBuffer);
+
+export function toColumns(b: ParsedBatch): ColumnarBatch {
+  const n = b.observations.length;
+  const { strings, id } = stringTable();
+  const c = emptyColumns(n, strings);
+  for (let k = 0; k < n; k++) putRow(c, k, b.observations[k]!, id);
   return { header: b.header, sweeps: b.sweeps, listeners: b.listeners, observations: c };
 }
 
 export function transferList(c: ColumnarBatch): ArrayBuffer[] {
-  const o = c.observations;
-  return [o.host, o.ip, o.at, o.service, o.port, o.state, o.rtt].map((a) => a.buffer as ArrayBuffer);
+  return columnBuffers(c.observations);
 }
 
 /** One record back as an object (tests, and stores that want objects). */
 export function recordAt(c: ObservationColumns, k: number): ObservationRecord {
-  const r: ObservationRecord = { t: 'obs', host: c.strings[c.host[k]!]!, ip: c.strings[c.ip[k]!]!, port: c.port[k]!, state: STATE_CODES[c.state[k]!]!, rttMs: Number.isNaN(c.rtt[k]) ? null : c.rtt[k]!, at: c.strings[c.at[k]!]! };
-  if (c.service[k]) r.service = c.strings[c.service[k]!]!;
-  return r;
+  return readRow<ObservationRecord>(c, k, { t: 'obs' });
 }
 
 /** Observations (with their agent) as columns, for the drift input read on the worker thread. */
@@ -71,43 +98,22 @@ export interface ObservationTable extends ObservationColumns {
 
 export function observationsToTable(list: readonly Observation[]): ObservationTable {
   const n = list.length;
-  const strings: string[] = [''];
-  const index = new Map<string, number>();
-  const id = (s: string): number => {
-    let i = index.get(s);
-    if (i === undefined) {
-      i = strings.length;
-      strings.push(s);
-      index.set(s, i);
-    }
-    return i;
-  };
-  const t: ObservationTable = { strings, agent: new Uint32Array(n), host: new Uint32Array(n), ip: new Uint32Array(n), at: new Uint32Array(n), service: new Uint32Array(n), port: new Uint16Array(n), state: new Uint8Array(n), rtt: new Float64Array(n) };
+  const { strings, id } = stringTable();
+  const t: ObservationTable = { ...emptyColumns(n, strings), agent: new Uint32Array(n) };
   for (let k = 0; k < n; k++) {
     const o = list[k]!;
     t.agent[k] = id(o.agent);
-    t.host[k] = id(o.host);
-    t.ip[k] = id(o.ip);
-    t.at[k] = id(o.at);
-    t.service[k] = o.service === undefined ? 0 : id(o.service);
-    t.port[k] = o.port;
-    t.state[k] = STATE_INDEX.get(o.state)!;
-    t.rtt[k] = o.rttMs === null ? NaN : o.rttMs;
+    putRow(t, k, o, id);
   }
   return t;
 }
 
 export function tableToObservations(t: ObservationTable): Observation[] {
   const out: Observation[] = new Array(t.port.length);
-  const s = t.strings;
-  for (let k = 0; k < t.port.length; k++) {
-    const o: Observation = { agent: s[t.agent[k]!]!, host: s[t.host[k]!]!, ip: s[t.ip[k]!]!, port: t.port[k]!, state: STATE_CODES[t.state[k]!]!, rttMs: Number.isNaN(t.rtt[k]) ? null : t.rtt[k]!, at: s[t.at[k]!]! };
-    if (t.service[k]) o.service = s[t.service[k]!]!;
-    out[k] = o;
-  }
+  for (let k = 0; k < t.port.length; k++) out[k] = readRow<Observation>(t, k, { agent: t.strings[t.agent[k]!]! });
   return out;
 }
 
 export function tableTransfer(t: ObservationTable): ArrayBuffer[] {
-  return [t.agent, t.host, t.ip, t.at, t.service, t.port, t.state, t.rtt].map((a) => a.buffer as ArrayBuffer);
+  return [t.agent.buffer as ArrayBuffer, ...columnBuffers(t)];
 }

@@ -4,7 +4,7 @@ import type { DriftReport } from '../types.js';
 import { formatDriftJson } from './json.js';
 import { formatJunit } from './junit.js';
 import { formatMarkdown } from './markdown.js';
-import { type SarifOptions, formatSarif } from './sarif.js';
+import { formatSarif } from './sarif.js';
 import { formatTable } from './table.js';
 
 export const FINDING_FORMATS = ['table', 'json', 'markdown', 'sarif', 'junit'] as const;
@@ -13,8 +13,11 @@ export type FindingFormat = (typeof FINDING_FORMATS)[number];
 export interface FormatOptions {
   /** table: ANSI colours (only when writing to a terminal). */
   color?: boolean;
-  /** sarif: prefix for result URIs (see SarifOptions). */
-  sarif?: SarifOptions;
+  /**
+   * sarif and junit: prefix joined to every IaC file path (SarifOptions.uriPrefix,
+   * JunitOptions.pathPrefix), so that code hosts and CI systems resolve it from the repository root.
+   */
+  pathPrefix?: string;
 }
 
 export function formatFindings(report: DriftReport, format: FindingFormat, options: FormatOptions = {}): string {
@@ -26,8 +29,8 @@ export function formatFindings(report: DriftReport, format: FindingFormat, optio
     case 'markdown':
       return formatMarkdown(report);
     case 'sarif':
-      return formatSarif(report, options.sarif ?? {});
+      return formatSarif(report, options.pathPrefix !== undefined ? { uriPrefix: options.pathPrefix } : {});
     case 'junit':
-      return formatJunit(report);
+      return formatJunit(report, options.pathPrefix !== undefined ? { pathPrefix: options.pathPrefix } : {});
   }
 }

@@ -5,6 +5,15 @@
 // and an all-green run is visibly green, not empty. Acknowledged findings are skipped cases with
 // the reason: still listed (DESIGN.md), but not failing anyone's pipeline view.
 import type { DriftReport, Finding, FindingKind } from '../types.js';
+import { joinPrefix } from './paths.js';
+
+export interface JunitOptions {
+  /**
+   * Prefix joined to every `source.file` (relative to the IaC root). CI systems link a case's
+   * `file` from the repository root, so a scan of `infra/` needs `infra` here (as SARIF does).
+   */
+  pathPrefix?: string;
+}
 
 const KINDS: readonly FindingKind[] = ['moved', 'missing', 'unreachable', 'undeclared', 'unobserved'];
 
@@ -25,36 +34,36 @@ export function xmlEscape(text: string): string {
 
 const attr = (name: string, value: string | number): string => ` ${name}="${xmlEscape(String(value))}"`;
 
-function where(f: Finding): string {
-  return f.source ? `${f.source.file}:${f.source.line}` : '(no IaC line)';
+function where(f: Finding, o: JunitOptions): string {
+  return f.source ? `${joinPrefix(o.pathPrefix, f.source.file)}:${f.source.line}` : '(no IaC line)';
 }
 
-function details(f: Finding): string {
+function details(f: Finding, o: JunitOptions): string {
   return [
     f.message,
     `suggestion: ${f.suggestion}`,
-    `iac: ${where(f)}`,
+    `iac: ${where(f, o)}`,
     `endpoint: ${f.host}:${f.port}${f.observedPort !== undefined ? ` (observed on ${f.observedPort})` : ''}, state ${f.state ?? 'not observed'}`,
     `severity: ${f.severity}, agent: ${f.agent ?? '-'}, first seen ${f.firstSeen}, last seen ${f.lastSeen}`,
     `id: ${f.id}`,
   ].join('\n');
 }
 
-function testcase(f: Finding): string {
+function testcase(f: Finding, o: JunitOptions): string {
   const head =
     `    <testcase` +
     attr('classname', `portdrift.${f.kind}.${f.resource}`) +
     attr('name', `${f.kind} ${f.host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}`) +
-    (f.source ? attr('file', f.source.file) + attr('line', f.source.line) : '') +
+    (f.source ? attr('file', joinPrefix(o.pathPrefix, f.source.file)) + attr('line', f.source.line) : '') +
     attr('time', 0) +
     '>\n';
   const body = f.ack
     ? `      <skipped${attr('message', `acknowledged by ${f.ack.by}: ${f.ack.reason}${f.ack.expiresAt ? ` (until ${f.ack.expiresAt})` : ''}`)}/>\n`
-    : `      <failure${attr('message', f.message)}${attr('type', `${f.kind}/${f.severity}`)}>${xmlEscape(details(f))}</failure>\n`;
+    : `      <failure${attr('message', f.message)}${attr('type', `${f.kind}/${f.severity}`)}>${xmlEscape(details(f, o))}</failure>\n`;
   return `${head}${body}    </testcase>\n`;
 }
 
-export function formatJunit(report: DriftReport): string {
+export function formatJunit(report: DriftReport, options: JunitOptions = {}): string {
   const byKind = new Map<FindingKind, Finding[]>(KINDS.map((k) => [k, []]));
   for (const f of report.findings) {
     const list = byKind.get(f.kind);
@@ -74,7 +83,7 @@ export function formatJunit(report: DriftReport): string {
     skipped += skip;
     const cases =
       list.length > 0
-        ? list.map(testcase).join('')
+        ? list.map((f) => testcase(f, options)).join('')
         : `    <testcase${attr('classname', `portdrift.${kind}`)}${attr('name', `no ${kind} findings`)}${attr('time', 0)}/>\n`;
     suites.push(
       `  <testsuite${attr('name', `portdrift ${kind}`)}${attr('tests', count)}${attr('failures', fail)}${attr('errors', 0)}${attr('skipped', skip)}${attr('time', 0)}${attr('timestamp', report.generatedAt)}>\n${cases}  </testsuite>\n`,

@@ -6,6 +6,7 @@
 // a new one each time a line number shifts.
 import type { DriftReport, Finding, FindingKind, Severity } from '../types.js';
 import { VERSION } from '../version.js';
+import { joinPrefix, normalisePrefix } from './paths.js';
 
 export interface SarifOptions {
   /**
@@ -75,18 +76,12 @@ const SECURITY_SEVERITY: Record<Severity, string> = { high: '8.0', medium: '5.0'
 // percent-encoded, so `dir with spaces/a#1.yaml` stays one file and `#` or `?` cannot cut it.
 const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
 
-/** The prefix as an encoded URI path ending in `/`, or '' when it names the root itself. */
-function prefixUri(prefix: string | undefined): string {
-  const p = (prefix ?? '').replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
-  return p === '' || p === '.' ? '' : `${encodePath(p)}/`;
-}
+const joinUri = (prefix: string | undefined, file: string): string => encodePath(joinPrefix(prefix, file));
 
-function joinUri(prefix: string | undefined, file: string): string {
-  return prefixUri(prefix) + encodePath(file.replace(/\\/g, '/').replace(/^\.\//, ''));
-}
-
+/** The prefix as an encoded URI path ending in `/`, or `./` when it names the root itself. */
 function rootUri(prefix: string | undefined): string {
-  return prefixUri(prefix) || './';
+  const p = normalisePrefix(prefix);
+  return p === '' ? './' : `${encodePath(p)}/`;
 }
 
 function result(f: Finding, options: SarifOptions): Record<string, unknown> {

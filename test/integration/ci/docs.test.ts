@@ -59,18 +59,18 @@ describe('docs/ci.md', () => {
     }
   });
 
-  it('the --sarif-prefix the collector SARIF example gives makes URIs resolve from the repository root', async () => {
-    const prefix = /portdrift drift [^\n]*--format sarif --sarif-prefix (\S+)/.exec(doc)?.[1];
+  it('the --path-prefix the collector SARIF example gives makes URIs resolve from the repository root', async () => {
+    const prefix = /portdrift drift [^\n]*--format sarif --path-prefix (\S+)/.exec(doc)?.[1];
     expect(prefix).toBe('infra');
     // URIs relative to an IaC root under infra/, as the collector writes them; the same formatter
     // and option serve scan, which needs no collector here.
     mkdirSync(join(tmp, 'infra'), { recursive: true });
     writeFileSync(join(tmp, 'infra', 'rds.tf'), 'resource "aws_db_instance" "orders" {\n  port = 1\n}\n');
     writeFileSync(join(tmp, 'infra', 'targets.yaml'), 'targets:\n  - resource: aws_db_instance.orders\n    hosts: [169.254.169.254]\n');
-    const plain = await portdrift(['scan', '.', '--targets', 'targets.yaml', '--format', 'sarif', '--sarif-prefix', '.'], join(tmp, 'infra'));
+    const plain = await portdrift(['scan', '.', '--targets', 'targets.yaml', '--format', 'sarif', '--path-prefix', '.'], join(tmp, 'infra'));
     expect(plain.code).toBe(2);
     expect(sarifProblems(JSON.parse(plain.out), tmp).join('\n')).toMatch(/rds\.tf does not exist/);
-    const fixed = await portdrift(['scan', '.', '--targets', 'targets.yaml', '--format', 'sarif', '--sarif-prefix', prefix!], join(tmp, 'infra'));
+    const fixed = await portdrift(['scan', '.', '--targets', 'targets.yaml', '--format', 'sarif', '--path-prefix', prefix!], join(tmp, 'infra'));
     const log = JSON.parse(fixed.out);
     expect(sarifProblems(log, tmp)).toEqual([]);
     expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('infra/rds.tf');

@@ -126,7 +126,7 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
     expect(sarifProblems(log, repo).join('\n')).toMatch(/startLine: 0, expected an integer ≥ 1[\s\S]*rds\.tf does not exist/);
   });
 
-  it('junit: well-formed XML, a suite per kind, a failing case per finding with its IaC file and line', async () => {
+  it('junit: well-formed XML, a suite per kind, a failing case per finding with its IaC file (from the repository root) and line', async () => {
     const r = await portdrift([...scanArgs, '--format', 'junit']);
     expect(r.code).toBe(2);
     const root = parseXml(r.out);
@@ -149,11 +149,12 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
       return { tc, f: tc.children.find((x) => x.name === 'failure')! };
     };
     const moved = failure('moved');
-    expect(moved.tc.attrs).toMatchObject({ name: `moved ${host}:${b} → ${b + 2}`, file: 'rds.tf', line: '3' });
+    expect(moved.tc.attrs).toMatchObject({ name: `moved ${host}:${b} → ${b + 2}`, file: 'infra/rds.tf', line: '3' });
+    expect(existsSync(join(repo, moved.tc.attrs.file!))).toBe(true);
     expect(moved.f.attrs.type).toBe('moved/high');
-    expect(moved.f.text).toContain('iac: rds.tf:3');
+    expect(moved.f.text).toContain('iac: infra/rds.tf:3');
     expect(moved.f.text).toContain(`suggestion: variables.tf:3 variable "db_port" default ${b} → ${b + 2}`);
-    expect(failure('missing').tc.attrs).toMatchObject({ file: 'ecs.tf', line: '8' });
+    expect(failure('missing').tc.attrs).toMatchObject({ file: 'infra/ecs.tf', line: '8' });
     expect(failure('undeclared').tc.attrs.file).toBeUndefined();
     // A kind with no finding is a passing case, so a green run is visibly green.
     const unreachable = suites.find((s) => s.attrs.name === 'portdrift unreachable')!;

@@ -53,9 +53,14 @@ describe('lifecycle and query CLI against a real collector', () => {
     expect(sarif.runs[0].results.some((x: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }> }) => x.locations[0]!.physicalLocation.region.startLine === 3)).toBe(true);
     const uris = (log: { runs: Array<{ results: Array<{ locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }> }> }) => new Set(log.runs[0]!.results.map((x) => x.locations[0]!.physicalLocation.artifactLocation.uri));
     expect(uris(sarif).has('main.tf')).toBe(true);
-    const prefixed = JSON.parse((await cli(['drift', '--format', 'sarif', '--sarif-prefix', 'infra/prod dir/'], c.tokens.reader)).out);
+    const prefixed = JSON.parse((await cli(['drift', '--format', 'sarif', '--path-prefix', 'infra/prod dir/'], c.tokens.reader)).out);
     expect(uris(prefixed).has('infra/prod%20dir/main.tf')).toBe(true);
-    expect((await cli(['drift', '--format', 'junit'], c.tokens.reader)).out).toMatch(/^<\?xml[\s\S]*<testsuite/);
+    // The flag's former name still works.
+    const former = JSON.parse((await cli(['drift', '--format', 'sarif', '--sarif-prefix', 'infra'], c.tokens.reader)).out);
+    expect(uris(former).has('infra/main.tf')).toBe(true);
+    const junit = (await cli(['drift', '--format', 'junit'], c.tokens.reader)).out;
+    expect(junit).toMatch(/^<\?xml[\s\S]*<testsuite[\s\S]* file="main\.tf" line="3"/);
+    expect((await cli(['drift', '--format', 'junit', '--path-prefix', 'infra/prod dir/'], c.tokens.reader)).out).toContain(' file="infra/prod dir/main.tf" line="3"');
     expect((await cli(['drift', '--format', 'markdown'], c.tokens.reader)).out).toMatch(/\|/);
   });
 

@@ -111,7 +111,7 @@ describe('portdrift scan on loopback', () => {
     expect(md.out.split('\n')[0]).toBe('### portdrift: 3 findings');
     expect(md.out).toContain(`| high | moved | aws\\_db\\_instance.orders | ${host}:${b} → ${b + 2} | rds.tf:3 |`);
 
-    const sarif = JSON.parse((await scan('--format', 'sarif', '--sarif-prefix', 'infra')).out);
+    const sarif = JSON.parse((await scan('--format', 'sarif', '--path-prefix', 'infra')).out);
     const results = sarif.runs[0].results;
     expect(results.map((x: { ruleId: string }) => x.ruleId)).toEqual(['moved', 'missing', 'undeclared']);
     expect(results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('infra/rds.tf');

@@ -1,7 +1,7 @@
 // How `portdrift scan` turns a probe run into observations, and hosts without any into reasons.
 import { describe, expect, it } from 'vitest';
 import type { ProbeRun } from '../../../../agent/probe/index.js';
-import { SCAN_AGENT, observationsOf, sarifPrefix } from '../../../../cli/commands/scan.js';
+import { SCAN_AGENT, observationsOf, defaultPathPrefix } from '../../../../cli/commands/scan.js';
 import type { ProbeResult } from '../../../../shared/types.js';
 
 const AT = '2026-11-24T09:00:00.000Z';
@@ -52,16 +52,16 @@ describe('scan: observationsOf', () => {
   });
 });
 
-describe('scan: sarifPrefix', () => {
+describe('scan: defaultPathPrefix', () => {
   it('is the IaC root relative to the working directory, with forward slashes', () => {
-    expect(sarifPrefix('/repo', '/repo/infra')).toBe('infra');
-    expect(sarifPrefix('/repo', '/repo/deploy/terraform/prod')).toBe('deploy/terraform/prod');
-    expect(sarifPrefix('/repo/infra', '/repo/infra')).toBe('');
+    expect(defaultPathPrefix('/repo', '/repo/infra')).toBe('infra');
+    expect(defaultPathPrefix('/repo', '/repo/deploy/terraform/prod')).toBe('deploy/terraform/prod');
+    expect(defaultPathPrefix('/repo/infra', '/repo/infra')).toBe('');
   });
 
   it('is empty when the IaC root lies outside the working directory', () => {
-    expect(sarifPrefix('/repo/app', '/repo/infra')).toBe('');
-    expect(sarifPrefix('/repo', '/elsewhere')).toBe('');
-    expect(sarifPrefix('/repo', '/repo/..infra')).toBe('..infra');
+    expect(defaultPathPrefix('/repo/app', '/repo/infra')).toBe('');
+    expect(defaultPathPrefix('/repo', '/elsewhere')).toBe('');
+    expect(defaultPathPrefix('/repo', '/repo/..infra')).toBe('..infra');
   });
 });

@@ -51,6 +51,14 @@ describe('JUnit XML', () => {
     expect(xml).toContain('iac: (no IaC line)');
   });
 
+  it('joins the path prefix to every file, so CI systems find it from the repository root', () => {
+    const prefixed = formatJunit(report([moved, undeclared]), { pathPrefix: './infra/prod\\' });
+    expect(prefixed).toContain('file="infra/prod/rds.tf" line="14"');
+    expect(prefixed).toContain('iac: infra/prod/rds.tf:14');
+    expect(prefixed).toContain('iac: (no IaC line)');
+    expect(formatJunit(report([moved]), { pathPrefix: '.' })).toContain('file="rds.tf"');
+  });
+
   it('is all green when nothing drifted', () => {
     const clean = formatJunit(report([]));
     checkWellFormed(clean);
