@@ -103,12 +103,15 @@ interface Thread {
   idle?: NodeJS.Timeout;
 }
 
-class ParserPool {
+/** Exported for tests, which give it a thread script that dies on purpose (hcl2json cannot be made to). */
+export class ParserPool {
   private readonly max = Math.max(1, Math.min(2, availableParallelism()));
   private readonly threads: Thread[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
   private everAnswered = false;
+
+  constructor(private readonly script: URL = workerUrl) {}
 
   parse(file: string, text: string): Promise<HclBody> {
     return new Promise<HclBody>((resolve, reject) => {
@@ -140,7 +143,7 @@ class ParserPool {
   }
 
   private spawn(): Thread {
-    const t: Thread = { worker: new Worker(workerUrl), held: new Map(), retiring: false };
+    const t: Thread = { worker: new Worker(this.script), held: new Map(), retiring: false };
     t.worker.on('message', (m: HclReply) => this.answer(t, m));
     t.worker.on('error', (err) => this.fail(t, err));
     t.worker.on('exit', (code) => this.fail(t, new Error(`exited with code ${code}`)));
