@@ -3,7 +3,7 @@
 // shutdown: stop accepting, finish in-flight requests, let the last evaluation end, close the
 // store. The CLI command (cli/commands/collector.ts) wires it to signals; tests call it directly.
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { PortdriftError } from '../shared/errors.js';
@@ -114,6 +114,20 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   const url = `${tls ? 'https' : 'http'}://${shown}:${addr.port}`;
   o.log.info({ url, data: abs(c.data), revision: collector.model?.revision }, 'collector listening');
   let stopping: Promise<void> | null = null;
+  // server.close() stops accepting, but Node 20 goes on serving every request that arrives on a
+  // connection that was busy at that moment, and keeps it alive afterwards: an agent posting
+  // back to back held a stopping collector open until the 10 s force below (measured with fetch
+  // every 20 ms: still open after 8 s). So once stopping, every response not yet begun says
+  // `Connection: close`, and a busy connection ends with its current request.
+  const unanswered = new Set<ServerResponse>();
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) return void res.setHeader('Connection', 'close');
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+  });
+  const closeAfterResponse = () => {
+    for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
   return {
     collector,
     store,
@@ -125,6 +139,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
         // Stop accepting; in-flight requests finish (their batches commit), idle sockets close.
         const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();
+        closeAfterResponse();
         const force = setTimeout(() => server.closeAllConnections(), 10_000);
         await closed;
         clearTimeout(force);
