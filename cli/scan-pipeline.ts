@@ -14,15 +14,12 @@ import type { ProbeRun } from '../agent/probe/index.js';
 import { type HostReason, explainUnobserved } from '../shared/drift/explain.js';
 import { computeDrift } from '../shared/drift/index.js';
 import { scanTargets } from '../shared/drift/targets.js';
-import { parseDuration } from '../shared/duration.js';
-import { PortdriftError } from '../shared/errors.js';
 import { problemsSummary } from '../shared/format/extraction.js';
 import type { ExtractResult } from '../shared/iac/extract.js';
 import { type ExtractFlags, checkClusterDomain, extractWith } from './extract-flags.js';
-import { parsePortSpec } from '../shared/ports.js';
-import { makeAdmit } from '../shared/scope.js';
 import type { DeclaredModel, DriftReport, Observation } from '../shared/types.js';
 import type { CliContext } from './context.js';
+import { parseProbeFlags } from './probe-flags.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -53,11 +50,6 @@ export function addProbeFlags(cmd: Command): Command {
     .option('--concurrency <n>', 'most probes in flight (default: sized from the file-descriptor limit)')
     .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; adapts below it from measured RTT)')
     .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, []);
-}
-
-function positiveInt(text: string, flag: string, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new PortdriftError('PD_USAGE', `${flag} ${JSON.stringify(text)}: expected an integer from 1 to ${max}`);
-  return Number(text);
 }
 
 /** Observations of a probe run, and why the hosts without any were not observed. */
@@ -125,11 +117,7 @@ export interface ScanResult {
  */
 export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags): Promise<ScanResult> {
   checkClusterDomain(opts.clusterDomain);
-  const discovery = opts.ports !== undefined ? parsePortSpec(opts.ports) : undefined;
-  const concurrency = opts.concurrency !== undefined ? positiveInt(opts.concurrency, '--concurrency', 65535) : undefined;
-  const timeoutMs = opts.timeout !== undefined ? parseDuration(opts.timeout) : undefined;
-  if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > 120_000)) throw new PortdriftError('PD_USAGE', `--timeout ${opts.timeout}: expected 1ms to 2m`);
-  const admit = makeAdmit({ allow: opts.allowSpecial });
+  const { ports: discovery, concurrency, timeoutMs, admit } = parseProbeFlags(opts);
 
   const model = await extractWith(ctx, paths, opts);
   ctx.err(problemsSummary(model.problems));

@@ -72,6 +72,9 @@ export function parsePortSpec(spec: string): number[] {
       for (const p of TOP_PORTS) seen[p] = 1;
       continue;
     }
+    // A lone `-` is what `--ports "$LO-$HI"` becomes when both are empty: not a request for
+    // every port (that is `all`).
+    if (part === '-') throw invalid(spec, 'a range needs at least one end (every port is "all")');
     const dash = part.indexOf('-');
     if (dash === -1) {
       seen[parsePort(part, spec)] = 1;

@@ -7,13 +7,11 @@
 // here — after printing the results of every other host: a script must not mistake "nothing
 // answered" for "nothing listens". Each such host is named on stderr with its error code.
 import { Command, Option } from 'commander';
-import { parseDuration } from '../../shared/duration.js';
 import { PortdriftError } from '../../shared/errors.js';
-import { parsePortSpec } from '../../shared/ports.js';
-import { makeAdmit } from '../../shared/scope.js';
 import { probeTargets } from '../../agent/probe/index.js';
 import { formatProbeJson, formatProbeTable, probeOutput, probeProblems } from '../../agent/probe/output.js';
 import type { CliContext } from '../context.js';
+import { parseProbeFlags, type ProbeFlagValues } from '../probe-flags.js';
 import type { CommandFactory } from './index.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -28,37 +26,10 @@ interface ProbeFlags {
   allowSpecial: string[];
 }
 
-/** Every flag checked at once; all problems in one PD_USAGE error. */
-function parseFlags(o: ProbeFlags): { ports: number[]; concurrency?: number; timeoutMs?: number; retries?: number; admit: (ip: string) => string | null } {
-  const problems: string[] = [];
-  const attempt = <T>(f: () => T): T | undefined => {
-    try {
-      return f();
-    } catch (err) {
-      problems.push((err as Error).message);
-      return undefined;
-    }
-  };
-  const int = (text: string | undefined, flag: string, min: number, max: number): number | undefined => {
-    if (text === undefined) return undefined;
-    if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-      problems.push(`${flag} ${JSON.stringify(text)}: expected an integer from ${min} to ${max}`);
-      return undefined;
-    }
-    return Number(text);
-  };
-  const ports = attempt(() => parsePortSpec(o.ports)) ?? [];
-  if (problems.length === 0 && ports.length === 0) problems.push(`--ports ${JSON.stringify(o.ports)} names no port`);
-  const concurrency = int(o.concurrency, '--concurrency', 1, 65535);
-  const retries = int(o.retries, '--retries', 0, 10);
-  let timeoutMs: number | undefined;
-  if (o.timeout !== undefined) {
-    timeoutMs = attempt(() => parseDuration(o.timeout!));
-    if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > 120_000)) problems.push(`--timeout ${o.timeout}: expected 1ms to 2m`);
-  }
-  const admit = attempt(() => makeAdmit({ allow: o.allowSpecial }));
-  if (problems.length || !admit) throw new PortdriftError('PD_USAGE', problems.join('; '), { details: { problems } });
-  return { ports, admit, ...(concurrency !== undefined ? { concurrency } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(retries !== undefined ? { retries } : {}) };
+/** Every flag checked at once (cli/probe-flags.ts); probe needs ports, and defaults to `top`. */
+function parseFlags(o: ProbeFlags): ProbeFlagValues & { ports: number[] } {
+  const f = parseProbeFlags(o);
+  return { ...f, ports: f.ports! };
 }
 
 /** A one-line progress bar on stderr, for terminals only, once the run has lasted a while. */

@@ -200,7 +200,15 @@ describe('portdrift scan on loopback', () => {
     expect(conc.err).toMatch(/--concurrency "0"/);
     const special = await scan('--allow-special', 'nonsense');
     expect(special.code).toBe(1);
-    expect(special.err).toMatch(/allow\[0\]/);
+    expect(special.err).toMatch(/--allow-special: "nonsense" is not a CIDR/);
+    // `--ports "$LO-$HI"` with both empty is not a sweep of every port.
+    const dash = await scan('--ports', '-');
+    expect(dash.code).toBe(1);
+    expect(dash.err).toMatch(/invalid port spec "-": a range needs at least one end.*\[PD_PORT_SPEC\]/);
+    // Every bad flag at once, each named.
+    const all = await scan('--ports', '0', '--timeout', 'soon', '--concurrency', 'x');
+    expect(all.code).toBe(1);
+    expect(all.err).toMatch(/--ports: invalid port spec "0".*; --concurrency "x".*; --timeout: invalid duration "soon".*\[PD_USAGE\]/);
     const fmt = await scan('--format', 'yaml');
     expect(fmt.code).toBe(1);
   });

@@ -18,6 +18,8 @@ describe('port specs', () => {
     expect(() => parsePortSpec('65536')).toThrow(/outside/);
     expect(() => parsePortSpec('http')).toThrow(/"http" is not a port number/);
     expect(() => parsePortSpec('90-80')).toThrow(/runs backwards/);
+    expect(() => parsePortSpec('-')).toThrow(/a range needs at least one end/);
+    expect(() => parsePortSpec('22, -')).toThrow(/a range needs at least one end/);
     expect(() => parsePortSpec('1.5')).toThrow(/PD_PORT_SPEC|not a port/);
   });
 

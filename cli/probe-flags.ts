@@ -1,0 +1,73 @@
+// The probing flags `probe` and `scan` (and `fix` without --from) share, checked in one place:
+// every problem is found before anything is read or probed, each names its flag, and the error
+// has the code docs/errors.md gives for it (PD_PORT_SPEC, PD_DURATION, PD_CONFIG_INVALID for a
+// CIDR, PD_USAGE for a count). Several problems at once are one PD_USAGE error listing them all,
+// with each problem's own code in details.
+import { parseDuration } from '../shared/duration.js';
+import { type ErrorCode, PortdriftError, isPortdriftError } from '../shared/errors.js';
+import { parsePortSpec } from '../shared/ports.js';
+import { makeAdmit } from '../shared/scope.js';
+
+export interface ProbeFlagText {
+  ports?: string;
+  concurrency?: string;
+  timeout?: string;
+  retries?: string;
+  allowSpecial?: string[];
+}
+
+export interface ProbeFlagValues {
+  /** Undefined when --ports was not given. */
+  ports?: number[];
+  concurrency?: number;
+  timeoutMs?: number;
+  retries?: number;
+  admit: (ip: string) => string | null;
+}
+
+interface Problem {
+  flag: string;
+  code: ErrorCode;
+  message: string;
+}
+
+/** Longest connect timeout a flag may ask for: beyond it a port is not "slow", it is filtered. */
+const MAX_TIMEOUT_MS = 120_000;
+
+export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
+  const problems: Problem[] = [];
+  const attempt = <T>(flag: string, f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (err) {
+      const code = isPortdriftError(err) ? err.code : 'PD_USAGE';
+      // Each parser names the value; the flag is what a user needs to find it.
+      problems.push({ flag, code, message: `${flag}: ${(err as Error).message.replace(/^invalid address ranges:\s*/, '').replace(/\ballow\[\d+\]: /g, '').replace(/\n\s*/g, '; ')}` });
+      return undefined;
+    }
+  };
+  const int = (text: string | undefined, flag: string, min: number, max: number): number | undefined => {
+    if (text === undefined) return undefined;
+    if (/^\d+$/.test(text) && Number(text) >= min && Number(text) <= max) return Number(text);
+    problems.push({ flag, code: 'PD_USAGE', message: `${flag} ${JSON.stringify(text)}: expected an integer from ${min} to ${max}` });
+    return undefined;
+  };
+
+  let ports: number[] | undefined;
+  if (o.ports !== undefined) {
+    ports = attempt('--ports', () => parsePortSpec(o.ports!));
+    if (ports !== undefined && ports.length === 0) problems.push({ flag: '--ports', code: 'PD_PORT_SPEC', message: `--ports ${JSON.stringify(o.ports)} names no port` });
+  }
+  const concurrency = int(o.concurrency, '--concurrency', 1, 65535);
+  const retries = int(o.retries, '--retries', 0, 10);
+  let timeoutMs: number | undefined;
+  if (o.timeout !== undefined) {
+    timeoutMs = attempt('--timeout', () => parseDuration(o.timeout!));
+    if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS)) problems.push({ flag: '--timeout', code: 'PD_DURATION', message: `--timeout ${o.timeout}: expected 1ms to 2m` });
+  }
+  const admit = attempt('--allow-special', () => makeAdmit({ allow: o.allowSpecial ?? [] }));
+
+  if (problems.length === 1) throw new PortdriftError(problems[0]!.code, problems[0]!.message, { details: { flag: problems[0]!.flag } });
+  if (problems.length > 1 || !admit) throw new PortdriftError('PD_USAGE', problems.map((p) => p.message).join('; '), { details: { problems } });
+  return { admit, ...(ports !== undefined ? { ports } : {}), ...(concurrency !== undefined ? { concurrency } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(retries !== undefined ? { retries } : {}) };
+}
