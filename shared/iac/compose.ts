@@ -30,7 +30,8 @@ export function extractCompose(f: SourceFile): DeclaredModel {
   const s = parseYamlStream(f.file, f.text, { merge: true, version: '1.2' });
   const problems = streamProblems(s);
   model.problems.push(...problems);
-  if (problems.length > 0) return model;
+  // A syntax error leaves no trustworthy tree; an unknown tag only poisons the value under it.
+  if (problems.some((p) => p.code === 'PD_IAC_PARSE')) return model;
   const doc = s.docs.find((d) => d.contents !== null);
   const services = doc ? get(doc, doc.contents, 'services') : undefined;
   if (!doc || !isMap(services)) {

@@ -83,28 +83,40 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     }
   }
   const filesRead = [...byExtractor.values()].reduce((n, f) => n + f.length, 0);
-  if (filesRead === 0) {
+  const nothing = (what: string): PortdriftError => {
     const why = model.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
-    throw new PortdriftError('PD_IAC_NOTHING_READ', `no IaC file could be read from ${paths.join(', ') || '(no paths)'}${why.length ? `:\n  ${why.join('\n  ')}` : ''}`, { details: { problems: model.problems } });
-  }
+    return new PortdriftError('PD_IAC_NOTHING_READ', `${what} ${paths.join(', ') || '(no paths)'}${why.length ? `:\n  ${why.join('\n  ')}` : ''}`, { details: { problems: model.problems } });
+  };
+  if (filesRead === 0) throw nothing('no IaC file could be read from');
   for (const x of list) {
     const files = byExtractor.get(x);
     if (files) mergeInto(model, await x.extract(files, ctx));
   }
+  // Files were read but none of them parsed into anything: that is unreadable IaC (exit 1), not
+  // an empty estate, or a CI job would pass having checked nothing.
+  if (model.resources.length === 0 && model.problems.some((p) => p.code === 'PD_IAC_PARSE')) throw nothing('no IaC could be extracted from');
 
-  const state = await readStates(opts.stateFiles, root, env.readState ?? readStateFile, model.problems);
+  const state = await readStates(opts.stateFiles, root, env.readState ?? readStateFile);
   const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, relativeTo(root, opts.targetsFile)) : [];
   joinHosts(model, state, rules);
   return { ...sortModel(expandEndpoints(model)), root, filesRead };
 }
 
-async function readStates(files: string[], root: string, reader: StateReader, problems: Problem[]): Promise<Map<string, string[]>> {
+async function readStates(files: string[], root: string, reader: StateReader): Promise<Map<string, string[]>> {
   const hosts = new Map<string, string[]>();
   if (files.length === 0) return hosts;
+  const failed: Problem[] = [];
   for (const f of files) {
     const r = await reader(f, relativeTo(root, f));
-    problems.push(...r.problems);
+    failed.push(...r.problems);
     for (const [address, hs] of r.hosts) hosts.set(address, [...(hosts.get(address) ?? []), ...hs]);
+  }
+  // Every state problem is a whole file that could not be used, and a state file is asked for
+  // by name: without it no resource gets its hosts and a scan would "pass" having checked
+  // nothing. So it is an error (exit 1), like an invalid --targets file.
+  if (failed.length > 0) {
+    const why = failed.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
+    throw new PortdriftError(failed.every((p) => p.code === 'PD_IAC_PATH') ? 'PD_IAC_PATH' : 'PD_STATE_INVALID', `--state: ${why.join('; ')}`, { details: { problems: failed } });
   }
   return hosts;
 }

@@ -45,8 +45,8 @@ export function k8sProtocol(value: string | undefined): Protocol | undefined {
 const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
 const PROBE_HANDLERS = ['tcpSocket', 'httpGet', 'grpc'] as const;
 
-export function readWorkload(s: YamlStream, doc: Document, kind: string, address: string, namespace: string, model: DeclaredModel): Workload {
-  const template = getIn(doc, doc.contents, POD_TEMPLATE_PATHS[kind]!);
+export function readWorkload(s: YamlStream, doc: Document, node: Node, kind: string, address: string, namespace: string, model: DeclaredModel): Workload {
+  const template = getIn(doc, node, POD_TEMPLATE_PATHS[kind]!);
   const labelsNode = getIn(doc, template, ['metadata', 'labels']);
   const labels = Object.fromEntries(Object.entries((isMap(labelsNode) ? plain(doc, labelsNode) : {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
   const spec = get(doc, template, 'spec');

@@ -10,7 +10,7 @@
 //   pod template can place (a name no container declares, or no workload in the given files
 //   matches the selector) is listed as unresolved;
 // - nodePort is not extracted: it listens on every node, whose addresses IaC does not hold.
-import { isMap, isScalar } from 'yaml';
+import { isMap, isScalar, isSeq } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { DeclaredModel, Protocol } from '../types.js';
 import { toPort } from './declare.js';
@@ -25,6 +25,8 @@ export function looksLikeKubernetes(head: string): boolean {
 interface PendingService {
   s: YamlStream;
   doc: Document;
+  /** The manifest: a document's root, or an item of a `kind: List`. */
+  node: Node;
   address: string;
   namespace: string;
 }
@@ -39,28 +41,30 @@ export function extractManifests(files: SourceFile[], clusterDomain: string): De
   const services: PendingService[] = [];
   for (const f of files) {
     const s = parseYamlStream(f.file, f.text);
-    const problems = streamProblems(s);
-    model.problems.push(...problems);
-    if (problems.length > 0) continue;
+    model.problems.push(...streamProblems(s));
     for (const doc of s.docs) {
-      // `---` followed by nothing is an empty document: common between manifests, harmless.
-      if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
-      const kind = scalarString(doc, get(doc, doc.contents, 'kind'));
-      const name = scalarString(doc, getIn(doc, doc.contents, ['metadata', 'name']));
-      if (!kind || !name) {
-        model.problems.push({ file: f.file, line: lineOf(s.lc, doc.contents as Node), code: 'PD_IAC_SHAPE', message: 'Kubernetes document has no kind or metadata.name; skipped' });
-        continue;
-      }
-      const namespace = scalarString(doc, getIn(doc, doc.contents, ['metadata', 'namespace'])) ?? 'default';
-      const address = `k8s:${kind}/${namespace}/${name}`;
-      const line = lineOf(s.lc, getPair(doc, doc.contents, 'kind')?.key as Node);
-      if (kind in POD_TEMPLATE_PATHS) {
-        model.resources.push({ address, type: kind, source: { file: f.file, line }, hosts: [] });
-        workloads.push(readWorkload(s, doc, kind, address, namespace, model));
-      } else if (kind === 'Service') {
-        const external = scalarString(doc, getIn(doc, doc.contents, ['spec', 'type'])) === 'ExternalName';
-        model.resources.push({ address, type: kind, source: { file: f.file, line }, hosts: external ? [] : [serviceHost(name, namespace, clusterDomain)] });
-        if (!external) services.push({ s, doc, address, namespace });
+      // A document that does not parse is its own problem: the other documents of the stream
+      // (the yaml library parses each apart) are still extracted. An unknown tag only poisons
+      // the value under it.
+      if (doc.errors.length > 0) continue;
+      for (const node of manifestsOf(s, doc, model)) {
+        const kind = scalarString(doc, get(doc, node, 'kind'));
+        const name = scalarString(doc, getIn(doc, node, ['metadata', 'name']));
+        if (!kind || !name) {
+          model.problems.push({ file: f.file, line: lineOf(s.lc, node), code: 'PD_IAC_SHAPE', message: `Kubernetes ${kind ? `${kind} ` : ''}document has no ${kind ? '' : 'kind or '}metadata.name; skipped` });
+          continue;
+        }
+        const namespace = scalarString(doc, getIn(doc, node, ['metadata', 'namespace'])) ?? 'default';
+        const address = `k8s:${kind}/${namespace}/${name}`;
+        const line = lineOf(s.lc, getPair(doc, node, 'kind')?.key as Node);
+        if (kind in POD_TEMPLATE_PATHS) {
+          model.resources.push({ address, type: kind, source: { file: f.file, line }, hosts: [] });
+          workloads.push(readWorkload(s, doc, node, kind, address, namespace, model));
+        } else if (kind === 'Service') {
+          const external = scalarString(doc, getIn(doc, node, ['spec', 'type'])) === 'ExternalName';
+          model.resources.push({ address, type: kind, source: { file: f.file, line }, hosts: external ? [] : [serviceHost(name, namespace, clusterDomain)] });
+          if (!external) services.push({ s, doc, node, address, namespace });
+        }
       }
     }
   }
@@ -68,8 +72,25 @@ export function extractManifests(files: SourceFile[], clusterDomain: string): De
   return model;
 }
 
-function readService({ s, doc, address, namespace }: PendingService, workloads: Workload[], model: DeclaredModel): void {
-  const spec = get(doc, doc.contents, 'spec');
+/**
+ * The manifests of one document: the document itself, or the items of a `kind: List` (what
+ * `kubectl get -o yaml` prints). `---` followed by nothing is an empty document: common between
+ * manifests, harmless.
+ */
+function manifestsOf(s: YamlStream, doc: Document, model: DeclaredModel): Node[] {
+  const root = doc.contents as Node | null;
+  if (root === null || (isScalar(root) && root.value === null)) return [];
+  if (scalarString(doc, get(doc, root, 'kind')) !== 'List') return [root];
+  const list = get(doc, root, 'items');
+  if (!isSeq(list)) {
+    model.problems.push({ file: s.file, line: lineOf(s.lc, list ?? root), code: 'PD_IAC_SHAPE', message: 'Kubernetes List has no items sequence; skipped' });
+    return [];
+  }
+  return items(doc, list);
+}
+
+function readService({ s, doc, node, address, namespace }: PendingService, workloads: Workload[], model: DeclaredModel): void {
+  const spec = get(doc, node, 'spec');
   const headless = scalarString(doc, get(doc, spec, 'clusterIP')) === 'None';
   const selectorNode = get(doc, spec, 'selector');
   const selector = (isMap(selectorNode) ? plain(doc, selectorNode) : {}) as Record<string, unknown>;

@@ -15,6 +15,7 @@ import { HclParseError, parseHcl, warmHclParser } from '../hcl.js';
 import { readIacFile } from '../files.js';
 import { emptyModel, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
 import { relativeTo } from '../walk.js';
+import { PortdriftError } from '../../errors.js';
 import type { DeclaredModel, Problem } from '../../types.js';
 import { attr, type Block, type ModuleFile } from './block.js';
 import { unknown, type Value } from './eval.js';
@@ -138,14 +139,25 @@ async function tfvars(dir: string, files: SourceFile[], ctx: ExtractContext, pro
   const auto = files.filter((f) => dirname(f.path) === dir && TFVARS.test(f.path));
   const rank = (f: SourceFile): number => (/^terraform\.tfvars(\.json)?$/.test(basename(f.path)) ? 0 : /\.auto\.tfvars(\.json)?$/.test(f.path) ? 1 : -1);
   const ordered = auto.filter((f) => rank(f) >= 0).sort((a, b) => rank(a) - rank(b) || (a.path < b.path ? -1 : 1));
+  // A --var-file was asked for by name: one that cannot be read or parsed is an error, not a
+  // problem, or a typo in a CI job would silently scan the variables' defaults.
+  const explicit = new Set<string>();
   for (const path of ctx.options.varFiles) {
     const file = relativeTo(ctx.root, path);
     const r = await readIacFile(path, file);
-    if (r.ok) ordered.push({ path, file, text: r.text });
-    else problems.push(r.problem);
+    if (!r.ok) throw new PortdriftError('PD_IAC_PATH', `--var-file ${file}: ${r.problem.message}`);
+    ordered.push({ path, file, text: r.text });
+    explicit.add(path);
   }
   const out = new Map<string, Value>();
-  const parsed = await Promise.all(ordered.map((f) => parseFile(f, problems)));
+  const own: Problem[] = [];
+  const parsed = await Promise.all(ordered.map((f) => parseFile(f, own)));
+  const broken = ordered.find((f, i) => !parsed[i] && explicit.has(f.path));
+  if (broken) {
+    const why = own.filter((p) => p.file === broken.file).map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
+    throw new PortdriftError('PD_IAC_PARSE', `--var-file ${broken.file} does not parse${why.length ? `:\n  ${why.join('\n  ')}` : ''}`);
+  }
+  problems.push(...own);
   for (const mf of parsed) {
     if (!mf) continue;
     const b: Block = { mf, json: mf.json, path: '', shown: '', line: 1, scope: { vars: new Map(), local: () => undefined } };

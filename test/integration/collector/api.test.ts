@@ -127,7 +127,7 @@ describe('collector API over real HTTP and SQLite', () => {
     writeFileSync(join(c.dir, 'main.tf'), 'resource "aws_db_instance" "x" {\n  port = "not a port"\n');
     const broken = await post(c.url, '/v1/reload', c.tokens.admin, '');
     expect(broken.status).toBe(400);
-    expect((await broken.json()).error).toMatchObject({ code: 'PD_IAC_PARSE', message: expect.stringMatching(/main\.tf/) });
+    expect((await broken.json()).error).toMatchObject({ code: 'PD_IAC_NOTHING_READ', message: expect.stringMatching(/no IaC could be extracted from [\s\S]*main\.tf:\d+: /) });
     expect((await (await get(c.url, '/v1/plan', c.tokens.agent)).json()).revision).toBe(after.revision);
   });
 });

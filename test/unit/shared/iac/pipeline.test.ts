@@ -106,3 +106,73 @@ describe('joining hosts', () => {
     expect(model.resources[0]!.hosts).toEqual(['10.0.1.5', 'orders.rds.internal', 'z.derived']);
   });
 });
+
+describe('what a broken input must not turn into: a scan that checked nothing and passed', () => {
+  const opts: { stateFiles: string[]; varFiles: string[]; clusterDomain: string } = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' };
+  const deployment = (name: string, port: number) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  template:\n    metadata:\n      labels: {app: ${name}}\n    spec:\n      containers:\n        - name: c\n          image: x\n          ports:\n            - containerPort: ${port}\n`;
+
+  it('a Kubernetes stream with one broken document: that document is a problem, the others are extracted', async () => {
+    const d = join(dir, 'k8s-broken-doc');
+    await mkdir(d);
+    await writeFile(join(d, 'app.yaml'), `${deployment('api', 8080)}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  name: again\n---\n${deployment('web', 9090)}`);
+    const m = await extract([d], opts, { cwd: '/' });
+    expect(m.resources.map((r) => r.address)).toEqual(['k8s:Deployment/default/api', 'k8s:Deployment/default/web']);
+    expect(m.endpoints.map((e) => [e.port, e.source.line])).toEqual([
+      [8080, 14],
+      [9090, 35],
+    ]);
+    expect(m.problems).toEqual([expect.objectContaining({ file: 'app.yaml', line: 20, code: 'PD_IAC_PARSE', message: expect.stringMatching(/^YAML does not parse: Map keys must be unique/) })]);
+  });
+
+  it('a kind: List (kubectl get -o yaml) is read item by item', async () => {
+    const d = join(dir, 'k8s-list');
+    await mkdir(d);
+    const item = (name: string, port: number) =>
+      deployment(name, port)
+        .split('\n')
+        .filter(Boolean)
+        .map((l, i) => (i === 0 ? `  - ${l}` : `    ${l}`))
+        .join('\n');
+    await writeFile(join(d, 'list.yaml'), `apiVersion: v1\nkind: List\nitems:\n${item('api', 8080)}\n${item('web', 9090)}\n`);
+    const m = await extract([d], opts, { cwd: '/' });
+    expect(m.resources.map((r) => r.address)).toEqual(['k8s:Deployment/default/api', 'k8s:Deployment/default/web']);
+    expect(m.endpoints.map((e) => e.port)).toEqual([8080, 9090]);
+    expect(m.problems).toEqual([]);
+  });
+
+  it('files that were read but of which none parses: PD_IAC_NOTHING_READ (exit 1), every problem listed', async () => {
+    const d = join(dir, 'none-parse');
+    await mkdir(d);
+    await writeFile(join(d, 'a.yaml'), 'apiVersion: v1\nkind: Service\nmetadata:\n  name: [\n');
+    const err = await extract([d], opts, { cwd: '/' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PortdriftError);
+    expect((err as PortdriftError).code).toBe('PD_IAC_NOTHING_READ');
+    expect((err as PortdriftError).message).toMatch(/^no IaC could be extracted from .*none-parse:\n {2}a\.yaml:\d+: YAML does not parse/);
+  });
+
+  it('a --state or --var-file that cannot be used is an error naming the flag and the file, not a problem', async () => {
+    const d = join(dir, 'tf-options');
+    await mkdir(d);
+    await writeFile(join(d, 'main.tf'), 'variable "p" {\n  default = 5432\n}\nresource "aws_db_instance" "a" {\n  port = var.p\n}\n');
+    await writeFile(join(d, 'bad.tfstate'), '{"version": 3');
+    await writeFile(join(d, 'bad.tfvars'), 'p = \n');
+    const fail = (o: Partial<typeof opts>): Promise<PortdriftError> =>
+      extract([d], { ...opts, ...o }, { cwd: '/' }).then(
+        () => {
+          throw new Error('extracted without an error');
+        },
+        (e: unknown) => e as PortdriftError,
+      );
+    const missing = await fail({ stateFiles: [join(d, 'nope.tfstate')] });
+    expect([missing.code, missing.message]).toEqual(['PD_IAC_PATH', '--state: nope.tfstate: cannot read Terraform state: ENOENT']);
+    const invalid = await fail({ stateFiles: [join(d, 'bad.tfstate')] });
+    expect(invalid.code).toBe('PD_STATE_INVALID');
+    expect(invalid.message).toMatch(/^--state: bad\.tfstate:1: Terraform state is not valid JSON/);
+    const noVars = await fail({ varFiles: [join(d, 'prod.tfvars')] });
+    expect([noVars.code, noVars.message]).toEqual(['PD_IAC_PATH', expect.stringMatching(/^--var-file prod\.tfvars: .*ENOENT/)]);
+    const badVars = await fail({ varFiles: [join(d, 'bad.tfvars')] });
+    expect(badVars.code).toBe('PD_IAC_PARSE');
+    expect(badVars.message).toMatch(/^--var-file bad\.tfvars does not parse:\n {2}bad\.tfvars:1: /);
+  });
+});
