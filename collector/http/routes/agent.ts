@@ -8,7 +8,6 @@ import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
 const KEY = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
-const warned = new Set<string>();
 
 /** Strong or weak, quoted or bare, a list or `*`: does If-None-Match name this ETag? */
 export function etagMatches(header: string | undefined, etag: string): boolean {
@@ -57,11 +56,12 @@ export const agentRoutes: Route[] = [
         deps.collector.counters.rejected++;
         throw new PortdriftError('PD_IDEMPOTENCY_KEY', `Idempotency-Key ${JSON.stringify(key)} does not match the batch id ${JSON.stringify(batch.header.batchId)}`);
       }
-      if (batch.header.agent !== token!.name && !warned.has(`${token!.id}\u0000${batch.header.agent}`)) {
-        // Plans are served under the token's name, batches are stored under the header's: say
-        // so once, since `agents` will then list two names for one agent.
-        warned.add(`${token!.id}\u0000${batch.header.agent}`);
-        deps.log.warn({ token: token!.name, agent: batch.header.agent }, 'a batch names another agent than its token; name agent tokens like their agents (portdrift token create --name)');
+      // An agent token is that agent's identity (operations.md: per-agent credentials): plans are
+      // served under its name, so batches are accepted only under the same name. Otherwise one
+      // leaked or mis-deployed token could write results as any agent, or keep a dead one alive.
+      if (batch.header.agent !== token!.name) {
+        deps.collector.counters.rejected++;
+        throw new PortdriftError('PD_HTTP_FORBIDDEN', `this token belongs to agent ${JSON.stringify(token!.name)}; a batch of agent ${JSON.stringify(batch.header.agent)} is refused (start the agent with --name ${token!.name}, or give it a token created with --name ${batch.header.agent})`);
       }
       const r = await deps.collector.ingest(batch);
       // 200 both times: the repeat is told so in a header, with the first answer as its body.

@@ -93,7 +93,7 @@ describe.skipIf(skip)(`agent lifecycle${skip ? ` (skipped: ${skip})` : ''}`, () 
     expect(left.spoolDepth).toBeGreaterThanOrEqual(2);
     expect(spooled(s.spool)).toHaveLength(left.spoolDepth as number);
 
-    const fresh = createToken(s.data, 'agent', 'subnet-a-2');
+    const fresh = createToken(s.data, 'agent', 'subnet-a');
     const second = startAgent('agent (new token)', collector.url, fresh, s.spool);
     await second.waitForLog('sweep done', 20_000, 1);
     await second.waitFor('an empty spool', () => spooled(s.spool).length === 0 || undefined, 20_000);

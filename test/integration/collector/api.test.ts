@@ -43,6 +43,16 @@ describe('collector API over real HTTP and SQLite', () => {
     expect(agent).toMatchObject({ name: 'agent-1', batches: 1, observations: 1 });
   });
 
+  it("refuses a batch under another agent's name than its token's: one token cannot write as another agent", async () => {
+    const before = (await c.running.store.agents()).map((a) => a.name);
+    const r = await postBatch(c.url, c.tokens.agent, { id: 'impostor-1', agent: 'subnet-b', obs: [{ host: '127.0.0.1', ip: '127.0.0.1', port: 5432, state: 'open' }] });
+    expect(r.status).toBe(403);
+    const { error } = await r.json();
+    expect(error.code).toBe('PD_HTTP_FORBIDDEN');
+    expect(error.message).toBe('this token belongs to agent "agent-1"; a batch of agent "subnet-b" is refused (start the agent with --name agent-1, or give it a token created with --name subnet-b)');
+    expect((await c.running.store.agents()).map((a) => a.name)).toEqual(before);
+  });
+
   it('refuses a batch whose Idempotency-Key is not its batch id', async () => {
     const r = await post(c.url, '/v1/observations', c.tokens.agent, `${JSON.stringify({ t: 'batch', v: 1, batchId: 'x', agent: 'a', agentVersion: '1', planRevision: null, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), spoolDropped: 0, spoolDepth: 0 })}\n`, { 'content-type': 'application/x-ndjson', 'idempotency-key': 'y' });
     expect(r.status).toBe(400);
