@@ -47,6 +47,7 @@ export const catalogue = {
   PD_STORE: { http: 500, summary: 'the store failed (disk full, locked, corrupt)' },
   PD_STORE_SCHEMA: { http: 500, summary: 'the store was written by a newer portdrift (unknown schema version)' },
   PD_FINDING_NOT_FOUND: { http: 404, summary: 'no finding with that id' },
+  PD_FINDING_RESOLVED: { http: 409, summary: 'the finding is resolved: there is nothing to acknowledge' },
   PD_TOKEN: { http: 400, summary: 'a token operation failed (unknown token, bad role)' },
 
   // --- clients of the collector ---------------------------------------------------------------

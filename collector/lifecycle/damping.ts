@@ -61,9 +61,12 @@ export function evaluateLifecycle(previous: readonly StoredFinding[], current: r
     // firstSeen is when the drift was first seen at all: a reopened finding keeps it.
     const firstSeen = p ? p.finding.firstSeen : o.now;
     if (present >= n) {
-      const f = { ...raw, firstSeen, lastSeen: o.now, resolvedAt: null, ack };
+      // An acknowledgement covered the drift while it lasted: a drift that went away and came
+      // back is news again (stores written before resolving dropped acks may still hold one).
+      const kept = p?.status === 'resolved' ? null : ack;
+      const f = { ...raw, firstSeen, lastSeen: o.now, resolvedAt: null, ack: kept };
       const event = p?.status === 'resolved' ? 'reopened' : 'opened';
-      upsert.push({ finding: f, status: 'open', present, absent: 0, ack });
+      upsert.push({ finding: f, status: 'open', present, absent: 0, ack: kept });
       record(f, event);
       transitions.push({ event, finding: f });
     } else if (p?.status === 'resolved') {
@@ -88,8 +91,9 @@ export function evaluateLifecycle(previous: readonly StoredFinding[], current: r
     const absent = p.absent + 1;
     const ack = keepAck(p, p.finding);
     if (absent >= n) {
-      const f = { ...p.finding, resolvedAt: o.now, ack };
-      upsert.push({ finding: f, status: 'resolved', present: 0, absent, ack });
+      // Resolving ends the acknowledgement with the drift it covered (see the reopen above).
+      const f = { ...p.finding, resolvedAt: o.now, ack: null };
+      upsert.push({ finding: f, status: 'resolved', present: 0, absent, ack: null });
       record(f, 'resolved');
       transitions.push({ event: 'resolved', finding: f });
     } else {

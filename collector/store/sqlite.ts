@@ -402,6 +402,8 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         const r = this.s.finding.get(id) as Row | undefined;
         if (!r || r.status === 'pending') throw new PortdriftError('PD_FINDING_NOT_FOUND', `no finding with id ${id}`);
+        // An ack on a resolved finding would silently cover its next occurrence.
+        if (r.status === 'resolved') throw new PortdriftError('PD_FINDING_RESOLVED', `finding ${id} is resolved: there is nothing to acknowledge (if it comes back it is reported anew)`);
         this.s.findingAck.run(JSON.stringify(ack), id);
         const f = findingRow({ ...r, ack: JSON.stringify(ack) });
         this.s.historyInsert.run({ at: ack.at, findingId: id, kind: f.finding.kind, severity: f.finding.severity, resource: f.finding.resource, host: f.finding.host, port: f.finding.port, event: 'acknowledged', detail: `${ack.by}: ${ack.reason}${ack.expiresAt ? ` (until ${ack.expiresAt})` : ''}` });

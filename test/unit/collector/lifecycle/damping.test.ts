@@ -59,6 +59,22 @@ describe('finding lifecycle with damping', () => {
     expect(active.last[0]!.ack).toMatchObject({ by: 'ops' });
   });
 
+  it('an acknowledgement ends when its finding resolves: the drift coming back is reported, not silenced', () => {
+    const ack = { by: 'ops', reason: 'maintenance', at: t(1), expiresAt: null };
+    const resolved = run([true, true, false, false], 2, ack);
+    expect(resolved.statuses.at(-1)).toBe('resolved');
+    expect(resolved.last[0]!.ack).toBeNull();
+    expect(resolved.last[0]!.finding.ack).toBeNull();
+    const back = run([true, true, false, false, true, true], 2, ack);
+    expect(back.events).toEqual(['opened', 'resolved', 'reopened']);
+    expect(back.last[0]!.ack).toBeNull();
+    // A store written before this rule may hold an ack on a resolved finding: the reopen drops it.
+    const legacy: StoredFinding = { ...resolved.last[0]!, ack, finding: { ...resolved.last[0]!.finding, ack } };
+    const again = evaluateLifecycle([legacy], [f('f1')], { now: t(9), cycles: 1, revision: 'r' });
+    expect(again.transitions.map((x) => x.event)).toEqual(['reopened']);
+    expect(again.write.upsert[0]).toMatchObject({ status: 'open', ack: null, finding: { ack: null } });
+  });
+
   it('a refresh between cycles updates open findings and moves no counter', () => {
     let state: StoredFinding[] = [];
     const step = (present: boolean, i: number, advance: boolean) => {

@@ -106,6 +106,9 @@ describe('SqliteStore', () => {
     expect((await store.history({})).map((h) => h.event)).toEqual(['opened', 'acknowledged']);
     await expect(store.acknowledge('f_none', ack)).rejects.toMatchObject({ code: 'PD_FINDING_NOT_FOUND' });
     expect(await store.openSeries(null, 1000)).toEqual([{ at: NOW, open: 1 }]);
+    // A resolved finding cannot be acknowledged: the ack would silence its next occurrence.
+    await store.applyEvaluation({ at: NOW, upsert: [{ finding: { ...finding, id: 'f_2', resolvedAt: NOW }, status: 'resolved', present: 0, absent: 2, ack: null }], remove: [], history: [], openCount: 1, revision: 'x' });
+    await expect(store.acknowledge('f_2', ack)).rejects.toMatchObject({ code: 'PD_FINDING_RESOLVED', message: 'finding f_2 is resolved: there is nothing to acknowledge (if it comes back it is reported anew)' });
     expect(await store.integrityCheck()).toBe('ok');
   });
 });
