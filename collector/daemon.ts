@@ -13,6 +13,7 @@ import { splitListen } from './config.js';
 import { createServer } from './http/app.js';
 import { createReporting, type Reporting } from './report/config.js';
 import { LATE_FACTOR, Collector } from './service.js';
+import { lockStore } from './store/lock.js';
 import { SqliteStore } from './store/sqlite.js';
 import { ThreadedStore, threadedStoreAvailable } from './store/threaded.js';
 import type { Store } from './store/types.js';
@@ -46,7 +47,21 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   const storeOptions = { synchronous: c.synchronous === 'normal' ? ('NORMAL' as const) : ('FULL' as const) };
   // SQLite on its own thread where the compiled worker exists (the product); in-thread when
   // running from TypeScript sources (unit tests) or when turned off.
-  const store: Store = c.storeThread && threadedStoreAvailable() ? await ThreadedStore.open(abs(c.data), storeOptions) : new SqliteStore(abs(c.data), storeOptions);
+  const lock = lockStore(abs(c.data));
+  let store: Store;
+  try {
+    store = c.storeThread && threadedStoreAvailable() ? await ThreadedStore.open(abs(c.data), storeOptions) : new SqliteStore(abs(c.data), storeOptions);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const closeStore = async (): Promise<void> => {
+    try {
+      await store.close();
+    } finally {
+      lock.release();
+    }
+  };
   const now = o.now ?? Date.now;
   const iso = () => new Date(now()).toISOString();
   let reporting: Reporting | null = null;
@@ -80,7 +95,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   } catch (err) {
     await collector.stop();
     await reporting?.stop();
-    await store.close();
+    await closeStore();
     throw err;
   }
   const server = createServer(
@@ -105,7 +120,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   } catch (err) {
     await collector.stop();
     await reporting.stop();
-    await store.close();
+    await closeStore();
     throw new PortdriftError('PD_USAGE', `cannot listen on ${c.listen}: ${(err as Error).message}`, { cause: err });
   }
   await reporting.reports?.start();
@@ -145,7 +160,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
         clearTimeout(force);
         await collector.stop();
         await reporting!.stop();
-        await store.close();
+        await closeStore();
         o.log.info('collector stopped');
       })();
       return stopping;

@@ -1,0 +1,32 @@
+// One store, one collector: a second collector on the same SQLite file is refused at start,
+// naming the file, while the first runs; once the first stops (or dies), the store is free again.
+// `portdrift token create` works on the store while a collector holds it.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestCollector, type TestCollector } from './harness.js';
+
+const MAIN = join(import.meta.dirname, '..', '..', '..', 'dist', 'cli', 'main.js');
+let first: TestCollector | undefined;
+afterEach(async () => {
+  await first?.stop();
+  first = undefined;
+});
+
+describe('store lock', () => {
+  it('refuses a second collector on a store in use, and frees the store when the first stops', async () => {
+    first = await startTestCollector();
+    const dir = first.dir;
+    const second = await startTestCollector({}, dir).catch((e: unknown) => e as Error & { code?: string });
+    expect(second).toMatchObject({ code: 'PD_STORE', message: `another collector is running on ${join(dir, 'pd.db')} (it holds ${join(dir, 'pd.db')}.lock); a store has one collector` });
+    if (existsSync(MAIN)) {
+      // The store itself is not locked: tokens can be made while the collector runs.
+      const r = spawnSync(process.execPath, [MAIN, 'token', 'create', '--data', join(dir, 'pd.db'), '--role', 'reader', '--name', 'late'], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status, r.stderr).toBe(0);
+    }
+    await first.stop(true);
+    first = await startTestCollector({}, dir);
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+});
