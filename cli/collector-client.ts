@@ -8,6 +8,8 @@ import { PortdriftError } from '../shared/errors.js';
 import type { CliContext } from './context.js';
 
 export const DEFAULT_COLLECTOR = 'http://127.0.0.1:7600';
+/** How long a query waits for the collector's answer. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface ClientOptions {
   collector?: string;
@@ -31,19 +33,34 @@ export async function callCollector(ctx: CliContext, opts: ClientOptions, method
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new PortdriftError('PD_USAGE', `--collector must be an http(s) URL, got ${base}`);
   const token = opts.token ?? ctx.env.PORTDRIFT_TOKEN;
   if (!token) throw new PortdriftError('PD_USAGE', `${method} ${url.pathname}: give --token or set PORTDRIFT_TOKEN (create one with \`portdrift token create\`)`);
+  // Ctrl-C (or SIGTERM) ends the request at once, as the 60 s limit does: a query must never
+  // make its user send the signal twice. Plain timers, not AbortSignal.timeout (see
+  // agent/daemon/deadline.ts for why that is unreliable on Node 20).
+  const abort = new AbortController();
+  let interrupted: string | undefined;
+  const limit = setTimeout(() => abort.abort(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)), REQUEST_TIMEOUT_MS);
+  void ctx.shutdown.then((signal) => {
+    interrupted = signal;
+    abort.abort(new Error(`interrupted by ${signal}`));
+  });
   let res: Response;
+  let text: string;
   try {
     res = await fetch(url, {
       method,
       headers: { accept: 'application/json', authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(60_000),
+      signal: abort.signal,
     });
+    text = await res.text();
   } catch (err) {
+    if (interrupted) throw new PortdriftError('PD_USAGE', `${method} ${url.pathname}: interrupted by ${interrupted} before the collector at ${url.origin} answered`, { cause: err });
+    const reason = abort.signal.aborted ? (abort.signal.reason as Error).message : undefined;
     const cause = (err as Error & { cause?: Error & { code?: string } }).cause;
-    throw new PortdriftError('PD_COLLECTOR_UNREACHABLE', `cannot reach the collector at ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+    throw new PortdriftError('PD_COLLECTOR_UNREACHABLE', `cannot reach the collector at ${url.origin}: ${reason ?? cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+  } finally {
+    clearTimeout(limit);
   }
-  const text = await res.text();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
