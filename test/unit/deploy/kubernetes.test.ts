@@ -150,3 +150,41 @@ describe('kubernetes manifests', () => {
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 });
+
+describe('the collector manifest runs as shipped', () => {
+  it('a collector started on exactly the config and IaC the ConfigMaps mount starts and loads its model', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { parse } = await import('yaml');
+    const { collectorConfig } = await import('../../../collector/config.js');
+    const { startCollector } = await import('../../../collector/daemon.js');
+    const { silentLogger } = await import('../../../shared/log.js');
+    const pod = podSpecs.find((p) => p.name === 'portdrift-collector')!;
+    const mounts = pod.spec.containers[0].volumeMounts as Obj[];
+    const root = mkdtempSync(join(tmpdir(), 'pd-k8s-collector-'));
+    try {
+      // Each ConfigMap volume as the kubelet lays it out, under a temp root.
+      for (const v of pod.spec.volumes as Obj[]) {
+        if (!v.configMap) continue;
+        const cm = docs.find(({ doc }) => doc.kind === 'ConfigMap' && doc.metadata.name === v.configMap.name)!.doc;
+        const at = join(root, mounts.find((m) => m.name === v.name)!.mountPath);
+        mkdirSync(at, { recursive: true });
+        for (const [file, text] of Object.entries(cm.data as Record<string, string>)) writeFileSync(join(at, file), text);
+      }
+      const configMount = mounts.find((m) => pod.spec.volumes.find((v: Obj) => v.name === m.name)?.configMap?.name === 'portdrift-collector-config')!.mountPath;
+      const raw = parse(docs.find(({ doc }) => doc.kind === 'ConfigMap' && doc.metadata.name === 'portdrift-collector-config')!.doc.data['collector.yaml']) as Obj;
+      const under = (p: string) => join(root, p);
+      expect(configMount).toBeTruthy();
+      const config = collectorConfig(undefined, { ...raw, iac: (raw.iac as string[]).map(under), targets: under(raw.targets), data: join(root, 'data', 'pd.db'), listen: '127.0.0.1:0', logLevel: 'silent' });
+      mkdirSync(join(root, 'data'));
+      const running = await startCollector(config, { cwd: root, log: silentLogger() });
+      try {
+        expect(running.collector.model?.model.resources.map((r) => [r.address, r.hosts])).toEqual([['aws_db_instance.example', ['orders-db.internal.example']]]);
+      } finally {
+        await running.stop();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
