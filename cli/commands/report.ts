@@ -81,15 +81,22 @@ export const reportCommand: CommandFactory = (ctx, setExit) =>
         const content = pick(rendered, opts.out);
         if (opts.out === '-') ctx.out(content);
         else {
-          await writeFile(resolve(ctx.cwd, opts.out), content);
+          await writeFile(resolve(ctx.cwd, opts.out), content).catch((err: NodeJS.ErrnoException) => {
+            throw new PortdriftError('PD_USAGE', `--out ${opts.out}: cannot write it: ${err.code ?? err.message}`, { cause: err });
+          });
           ctx.err(`wrote ${opts.out}: ${rendered.subject}\n`);
         }
       }
       if (opts.send) {
-        const r = (await call(ctx, opts, 'POST', 'v1/report/send')) as { id?: string; subject?: string; delivery?: { sent: number; pending: number } };
+        const r = (await call(ctx, opts, 'POST', 'v1/report/send')) as { id?: string; subject?: string; delivery?: { sent: number; failed: number; pending: number; lastError?: string } };
         const sent = (r.delivery?.sent ?? 0) > 0;
-        ctx.err(sent ? `sent: ${r.subject}\n` : `not sent yet: ${r.subject}; kept in the collector's outbox (${r.id}) and retried\n`);
+        const failed = !sent && (r.delivery?.failed ?? 0) > 0;
+        if (sent) ctx.err(`sent: ${r.subject}\n`);
+        else ctx.err(`not sent${failed ? `: ${r.delivery?.lastError ?? 'the delivery failed'}` : ' yet'}; ${r.subject} is kept in the collector's outbox (${r.id}) and retried\n`);
         ctx.out(`${JSON.stringify(r)}\n`);
+        // A delivery that failed now is an error for whoever asked for it (cron, CI), even though
+        // the collector keeps retrying it.
+        if (failed) return setExit(1);
       }
       setExit(0);
     });

@@ -99,6 +99,8 @@ export interface FlushResult {
   sent: number;
   failed: number;
   pending: number;
+  /** Why the last failed delivery of this flush failed (the SMTP server's or the socket's words). */
+  lastError?: string;
 }
 
 /** Try every due entry once, oldest first. Sent entries are removed; failed ones rescheduled. */
@@ -122,6 +124,7 @@ export async function flushOutbox(outbox: Outbox, mailer: Mailer, log: Logger, o
       await outbox.update(entry);
       result.failed++;
       result.pending++;
+      result.lastError = entry.lastError;
       log.warn({ report: entry.id, attempts: entry.attempts, nextAttemptAt: entry.nextAttemptAt, err: entry.lastError, code: (err as { code?: string }).code }, 'report not sent; kept in the outbox and retried');
     }
   }

@@ -62,3 +62,25 @@ describe('reports and alerts wired into the collector', () => {
     expect(preview.out).toMatch(/<html/i);
   });
 });
+
+describe('a report the SMTP server does not take', () => {
+  it('report --send exits 1 naming why (the report stays in the outbox), and --out into a missing directory is a usage error', async () => {
+    // A loopback port that was free a moment ago: nothing listens there.
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, LOOP, () => r()));
+    const closed = (s.address() as AddressInfo).port;
+    await new Promise((r) => s.close(r));
+    const c = await startTestCollector({ smtp: `smtp://${LOOP}:${closed}?starttls=off`, reportTo: ['ops@example.com'], reportEvery: '24h', reportScope: 'test' });
+    try {
+      const r = await run(['report', '--send', '--collector', c.url, '--token', c.tokens.admin], c.dir);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^not sent: .*ECONNREFUSED.*; portdrift: .* is kept in the collector's outbox \(\S+\) and retried\n/);
+      expect(JSON.parse(r.out)).toMatchObject({ delivery: { sent: 0, failed: 1, pending: 1 } });
+      const out = await run(['report', '--out', 'no/such/dir/r.html', '--collector', c.url, '--token', c.tokens.reader], c.dir);
+      expect(out.code).toBe(1);
+      expect(out.err).toBe('portdrift: --out no/such/dir/r.html: cannot write it: ENOENT [PD_USAGE]\n');
+    } finally {
+      await c.stop();
+    }
+  });
+});
