@@ -8,6 +8,7 @@
 // answered" for "nothing listens". Each such host is named on stderr with its error code.
 import { Command, Option } from 'commander';
 import { PortdriftError } from '../../shared/errors.js';
+import { hostProblem } from '../../shared/hosts.js';
 import { probeTargets } from '../../agent/probe/index.js';
 import { formatProbeJson, formatProbeTable, probeOutput, probeProblems } from '../../agent/probe/output.js';
 import type { CliContext } from '../context.js';
@@ -26,9 +27,20 @@ interface ProbeFlags {
   allowSpecial: string[];
 }
 
-/** Every flag checked at once (cli/probe-flags.ts); probe needs ports, and defaults to `top`. */
-function parseFlags(o: ProbeFlags): ProbeFlagValues & { ports: number[] } {
-  const f = parseProbeFlags(o);
+/** Every argument checked at once: the hosts here, the flags in cli/probe-flags.ts (ports default to `top`). */
+function parseArgs(hosts: string[], o: ProbeFlags): ProbeFlagValues & { ports: number[] } {
+  const bad = hosts.flatMap((h) => {
+    const why = hostProblem(h);
+    return why ? [`host ${why}`] : [];
+  });
+  let f: ProbeFlagValues;
+  try {
+    f = parseProbeFlags(o);
+  } catch (err) {
+    if (bad.length === 0) throw err;
+    throw new PortdriftError('PD_USAGE', [...bad, (err as Error).message].join('; '), { details: { problems: bad } });
+  }
+  if (bad.length > 0) throw new PortdriftError('PD_USAGE', bad.join('; '), { details: { problems: bad } });
   return { ...f, ports: f.ports! };
 }
 
@@ -65,7 +77,7 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
     .option('--retries <n>', 'extra tries of filtered probes (default 1; deepened by up to 2 on hosts where retries pay off)')
     .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
     .action(async (hosts: string[], opts: ProbeFlags) => {
-      const f = parseFlags(opts);
+      const f = parseArgs(hosts, opts);
       const abort = new AbortController();
       void ctx.shutdown.then(() => abort.abort());
       const bar = progressBar(ctx);

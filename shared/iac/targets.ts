@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap } from 'yaml';
 import { PortdriftError } from '../errors.js';
 import { getPair, items, keyString, lineOf, pairs, parseYamlDocument, scalarString, streamProblems } from './yaml.js';
+import { hostProblem } from '../hosts.js';
 
 export interface TargetRule {
   pattern: string;
@@ -51,7 +52,8 @@ export function parseTargets(file: string, text: string): TargetRule[] {
         const hosts = hostNodes.map((h) => scalarString(doc, h)?.trim() ?? '');
         if (hostNodes.length === 0) errors.push(`${where}: \`hosts\` must be a non-empty list of IPs or DNS names`);
         hosts.forEach((h, j) => {
-          if (!/^[A-Za-z0-9.:_\-[\]%]+$/.test(h)) errors.push(`${where}.hosts[${j}]: \`${h}\` is not an IP address or DNS name`);
+          const why = hostProblem(h);
+          if (why) errors.push(`${where}.hosts[${j}]: ${why}`);
         });
         if (resource) rules.push({ pattern: resource, hosts, line, match: globMatcher(resource) });
       });
