@@ -3,6 +3,7 @@
 // checked, and every problem names the file.
 import { readFile } from 'node:fs/promises';
 import { PortdriftError } from '../errors.js';
+import { isPort } from '../ports.js';
 import type { DriftReport, Finding } from '../types.js';
 
 export async function readFindingsFile(path: string, shown = path): Promise<Finding[]> {
@@ -27,11 +28,21 @@ export async function readSavedReport(path: string, shown = path): Promise<Drift
   if (typeof doc !== 'object' || doc === null || d.version !== 1 || !Array.isArray(d.findings)) {
     throw new PortdriftError('PD_USAGE', `--from ${shown}: not a portdrift report (expected {"version": 1, "findings": [...]})`);
   }
+  // Every field fix relies on, each problem named: a saved file may have been edited by hand, and
+  // an observedPort that is not a port would be written into the IaC.
+  const problems: string[] = [];
   d.findings.forEach((f: unknown, i) => {
-    const x = f as Partial<Finding>;
-    const ok = typeof f === 'object' && f !== null && typeof x.id === 'string' && typeof x.kind === 'string' && typeof x.resource === 'string' && typeof x.host === 'string' && Number.isInteger(x.port) && (x.observedPort === undefined || Number.isInteger(x.observedPort));
-    if (!ok) throw new PortdriftError('PD_USAGE', `--from ${shown}: findings[${i}] lacks id, kind, resource, host or port`);
+    const at = `findings[${i}]`;
+    if (typeof f !== 'object' || f === null || Array.isArray(f)) return void problems.push(`${at}: not an object`);
+    const x = f as Record<string, unknown>;
+    for (const key of ['id', 'kind', 'resource', 'host'] as const) if (typeof x[key] !== 'string' || x[key] === '') problems.push(`${at}.${key}: must be a non-empty string`);
+    if (!isPort(x.port)) problems.push(`${at}.port: must be a port number (1-65535), got ${JSON.stringify(x.port)}`);
+    if (x.observedPort !== undefined) {
+      if (!isPort(x.observedPort)) problems.push(`${at}.observedPort: must be a port number (1-65535), got ${JSON.stringify(x.observedPort)}`);
+      else if (x.observedPort === x.port) problems.push(`${at}.observedPort: equals port (${x.port}): nothing moved`);
+    }
   });
+  if (problems.length > 0) throw new PortdriftError('PD_USAGE', `--from ${shown}: ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? `; … (${problems.length} problems)` : ''}`, { details: { problems } });
   const r = doc as Partial<DriftReport>;
   return {
     version: 1,

@@ -118,6 +118,14 @@ describe('portdrift fix', () => {
     const bad = await run(['fix', 'iac', '--from', 'bad.json'], w.dir);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/--from bad.json: not a portdrift report .*\[PD_USAGE\]/);
+    // A hand-edited report: every bad field named, and nothing written into the IaC.
+    const moved = { id: 'f_1', kind: 'moved', resource: 'aws_db_instance.a', host: 'h', port: 5432 };
+    writeFileSync(join(w.dir, 'edited.json'), JSON.stringify({ version: 1, findings: [{ ...moved, observedPort: 99999 }, { ...moved, observedPort: 5432 }, { ...moved, observedPort: '5433' }, { ...moved, port: 0, host: '' }] }));
+    const edited = await run(['fix', 'iac', '--from', 'edited.json', '--write'], w.dir);
+    expect(edited.code).toBe(1);
+    expect(edited.err).toBe(
+      'portdrift: --from edited.json: findings[0].observedPort: must be a port number (1-65535), got 99999; findings[1].observedPort: equals port (5432): nothing moved; findings[2].observedPort: must be a port number (1-65535), got "5433"; findings[3].host: must be a non-empty string; findings[3].port: must be a port number (1-65535), got 0 [PD_USAGE]\n',
+    );
     const missing = await run(['fix', 'iac', '--from', 'nope.json'], w.dir);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/--from nope.json: cannot read: .*ENOENT/);
