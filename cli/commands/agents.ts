@@ -1,6 +1,7 @@
 // `portdrift agents`: the agents a collector knows: last seen, version, spool depth and drops,
 // and whether they are late (no batch for three intervals).
 import { Command, Option } from 'commander';
+import { PortdriftError } from '../../shared/errors.js';
 import { callCollector, table, withClientOptions, type ClientOptions } from '../collector-client.js';
 import type { CommandFactory } from './index.js';
 
@@ -20,6 +21,7 @@ export const agentsCommand: CommandFactory = (ctx, setExit) =>
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(['table', 'json']))
     .action(async (opts: ClientOptions & { format?: 'table' | 'json' }) => {
       const body = (await callCollector(ctx, opts, 'GET', 'v1/agents')) as { agents: AgentRow[] };
+      if (!Array.isArray((body as { agents?: unknown })?.agents)) throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'GET /v1/agents: the collector answered without an `agents` list (is --collector a portdrift collector?)');
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
       if (format === 'json') ctx.out(`${JSON.stringify(body, null, 2)}\n`);
       else if (body.agents.length === 0) ctx.out('no agent has reported yet\n');

@@ -1,6 +1,7 @@
 // `portdrift history`: finding transitions (opened, resolved, reopened, acknowledged, …), oldest
 // first, optionally for one finding or since a time.
 import { Command, Option } from 'commander';
+import { PortdriftError } from '../../shared/errors.js';
 import { callCollector, table, withClientOptions, type ClientOptions } from '../collector-client.js';
 import type { CommandFactory } from './index.js';
 
@@ -25,6 +26,7 @@ export const historyCommand: CommandFactory = (ctx, setExit) =>
     .action(async (opts: ClientOptions & { finding?: string; since?: string; limit: string; format?: 'table' | 'json' }) => {
       const q = new URLSearchParams({ limit: opts.limit, ...(opts.finding ? { finding: opts.finding } : {}), ...(opts.since ? { since: opts.since } : {}) });
       const body = (await callCollector(ctx, opts, 'GET', `v1/history?${q}`)) as { entries: Entry[] };
+      if (!Array.isArray((body as { entries?: unknown })?.entries)) throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'GET /v1/history: the collector answered without an `entries` list (is --collector a portdrift collector?)');
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
       if (format === 'json') ctx.out(`${JSON.stringify(body, null, 2)}\n`);
       else if (body.entries.length === 0) ctx.out('no history yet\n');
