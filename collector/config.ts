@@ -1,7 +1,6 @@
 // The collector's configuration: a YAML file (`--config F`) with every key also a flag
 // (camelCase key ⇄ kebab-case flag), validated with every problem reported at once.
-import { buildConfig, loadConfigFile, type Infer, type Schema } from '../shared/config.js';
-import { PortdriftError } from '../shared/errors.js';
+import { buildConfig, loadConfigFile, type CrossCheck, type Infer, type Schema } from '../shared/config.js';
 import { parsePortSpec } from '../shared/ports.js';
 import { reportingProblems, reportingSchema } from './report/config.js';
 
@@ -35,21 +34,29 @@ export type CollectorConfig = Infer<typeof collectorSchema>;
 export function collectorConfig(file: string | undefined, flags: Record<string, unknown>): CollectorConfig {
   const fromFile = file ? loadConfigFile(file) : {};
   const origin = file ? `${file} with flags` : 'collector flags';
-  const c = buildConfig(collectorSchema, fromFile, flags, origin);
-  const problems: string[] = [];
-  if (c.iac.length === 0) problems.push('iac: at least one IaC path is required (--iac PATH)');
-  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) problems.push('tlsKey: tlsCert and tlsKey go together');
-  try {
-    parsePortSpec(c.discovery);
-  } catch (err) {
-    problems.push(`discovery: ${(err as Error).message}`);
-  }
-  const port = Number(c.listen.slice(c.listen.lastIndexOf(':') + 1));
-  if (port > 65535) problems.push(`listen: port ${port} is out of range`);
-  problems.push(...reportingProblems(c));
-  if (problems.length > 0) throw new PortdriftError('PD_CONFIG_INVALID', `${origin} is invalid:\n  ${problems.join('\n  ')}`, { details: { problems } });
-  return c;
+  return buildConfig(collectorSchema, fromFile, flags, origin, crossCheck);
 }
+
+/** What the schema alone cannot say; reported together with its problems (collector.md). */
+const crossCheck: CrossCheck<typeof collectorSchema> = (c, failed) => {
+  const problems: string[] = [];
+  const ok = (...keys: string[]) => keys.every((k) => !failed.has(k));
+  if (ok('iac') && (c.iac?.length ?? 0) === 0) problems.push('iac: at least one IaC path is required (--iac PATH)');
+  if (ok('tlsCert', 'tlsKey') && (c.tlsCert === undefined) !== (c.tlsKey === undefined)) problems.push('tlsKey: tlsCert and tlsKey go together');
+  if (ok('discovery') && c.discovery !== undefined) {
+    try {
+      parsePortSpec(c.discovery);
+    } catch (err) {
+      problems.push(`discovery: ${(err as Error).message}`);
+    }
+  }
+  if (ok('listen') && c.listen !== undefined) {
+    const port = Number(c.listen.slice(c.listen.lastIndexOf(':') + 1));
+    if (port > 65535) problems.push(`listen: port ${port} is out of range`);
+  }
+  if (ok('smtp', 'reportTo', 'reportEvery', 'reportAt', 'reportScope', 'webhooks')) problems.push(...reportingProblems(c as CollectorConfig));
+  return problems;
+};
 
 export function splitListen(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');

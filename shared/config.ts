@@ -142,14 +142,26 @@ export function loadConfigFile(file: string): Record<string, unknown> {
 }
 
 /**
- * Validate `file` values with `flags` laid over them (flags win; undefined flags are ignored),
- * then apply defaults and freeze. Throws PD_CONFIG_INVALID listing every problem.
+ * Checks across fields (a pair that goes together, a value another parser must accept), run on
+ * the fields that passed the schema: `failed` names the top-level keys that did not, so a check
+ * can leave them alone instead of reporting a second, derived problem.
  */
-export function buildConfig<S extends Schema>(schema: S, file: Record<string, unknown>, flags: Record<string, unknown> = {}, origin = 'config'): Infer<S> {
+export type CrossCheck<S extends Schema> = (value: Partial<Infer<S>>, failed: ReadonlySet<string>) => string[];
+
+/**
+ * Validate `file` values with `flags` laid over them (flags win; undefined flags are ignored),
+ * run `check`, then apply defaults and freeze. Throws PD_CONFIG_INVALID listing every problem of
+ * both passes at once.
+ */
+export function buildConfig<S extends Schema>(schema: S, file: Record<string, unknown>, flags: Record<string, unknown> = {}, origin = 'config', check?: CrossCheck<S>): Infer<S> {
   const merged: Record<string, unknown> = { ...file };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
   const problems: string[] = [];
   const value = validateObject(schema, merged, '', problems);
+  if (check) {
+    const failed = new Set(problems.map((p) => /^[^.:[]+/.exec(p)?.[0] ?? p));
+    problems.push(...check(value as Partial<Infer<S>>, failed));
+  }
   if (problems.length > 0) {
     throw new PortdriftError('PD_CONFIG_INVALID', `${origin} is invalid:\n  ${problems.join('\n  ')}`, { details: { problems } });
   }

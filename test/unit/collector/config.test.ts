@@ -1,0 +1,38 @@
+// The collector's configuration reports every problem at once (docs/collector.md): the schema's
+// (unknown keys, types, ranges) together with the checks across fields, and no derived problem
+// for a field that already failed.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { collectorConfig } from '../../../collector/config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pd-collector-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('collector config', () => {
+  it('lists schema problems and cross-field problems in one error', () => {
+    const file = join(dir, 'multi.yaml');
+    writeFileSync(file, 'iac: [infra]\nbogusKey: 1\ncycles: 0\ndiscovery: 1-99999\nlisten: 127.0.0.1:99999\ntlsCert: /x.pem\nreportTo: [nope]\n');
+    let err: (Error & { code?: string; details?: { problems: string[] } }) | undefined;
+    try {
+      collectorConfig(file, {});
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err?.code).toBe('PD_CONFIG_INVALID');
+    expect(err?.details?.problems).toEqual([
+      'bogusKey: unknown key',
+      'cycles: must be at least 1, got 0',
+      'tlsKey: tlsCert and tlsKey go together',
+      'discovery: invalid port spec "1-99999": 99999 is outside 1-65535',
+      'listen: port 99999 is out of range',
+      'smtp: is required when reports are configured (reportTo, reportEvery or reportAt)',
+      'reportTo[0]: "nope" is not an email address',
+    ]);
+  });
+
+  it('a field that fails the schema gets no second, derived problem', () => {
+    expect(() => collectorConfig(undefined, { iac: 5 })).toThrow(/^collector flags is invalid:\n {2}iac: [^\n]*$/);
+  });
+});
