@@ -13,7 +13,7 @@ import { splitListen } from './config.js';
 import { createServer } from './http/app.js';
 import { createReporting, type Reporting } from './report/config.js';
 import { LATE_FACTOR, Collector } from './service.js';
-import { lockStore } from './store/lock.js';
+import { lockStore } from './store/sqlite-lock.js';
 import { SqliteStore } from './store/sqlite.js';
 import { ThreadedStore, threadedStoreAvailable } from './store/threaded.js';
 import type { Store } from './store/types.js';

@@ -104,7 +104,7 @@ describe('emailed reports over real SMTP', () => {
       now: () => now,
     });
     const r = await service.sendNow();
-    expect(r.delivery).toEqual({ sent: 0, failed: 1, pending: 1 });
+    expect(r.delivery).toEqual({ sent: 0, failed: 1, pending: 1, lastError: expect.stringMatching(/failed \(ESOCKET\): connect ECONNREFUSED/) });
     const [entry] = await outbox.list();
     expect(entry).toMatchObject({ attempts: 1, nextAttemptAt: new Date(now + 60_000).toISOString() });
     expect(entry!.lastError).toMatch(/\[?ECONNREFUSED|connect/);
