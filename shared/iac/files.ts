@@ -11,6 +11,9 @@ export type ReadResult = { ok: true; text: string } | { ok: false; problem: Prob
 export async function readIacFile(path: string, file: string): Promise<ReadResult> {
   try {
     const info = await stat(path);
+    // A device (/dev/zero) would be read without end and a socket cannot be read at all. A pipe
+    // is read: `extract <(terraform show -json …)` is process substitution, on purpose.
+    if (!info.isFile() && !info.isFIFO()) return { ok: false, problem: { file, code: 'PD_IAC_PATH', message: `not a regular file (${info.isSocket() ? 'a socket' : info.isDirectory() ? 'a directory' : 'a device'}); not read` } };
     if (info.size > MAX_IAC_FILE_BYTES) {
       return { ok: false, problem: { file, code: 'PD_IAC_TOO_LARGE', message: `file is ${(info.size / 1048576).toFixed(1)} MiB, over the ${MAX_IAC_FILE_BYTES / 1048576} MiB limit for IaC files; not extracted` } };
     }

@@ -151,6 +151,12 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     expect((err as PortdriftError).message).toMatch(/^no IaC could be extracted from .*none-parse:\n {2}a\.yaml:\d+: YAML does not parse/);
   });
 
+  it('a device named as IaC is refused, not read without end', async () => {
+    const err = (await extract(['/dev/zero'], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
+    expect(err.code).toBe('PD_IAC_NOTHING_READ');
+    expect(err.message).toContain('zero: not a regular file (a device); not read');
+  });
+
   it('a --state or --var-file that cannot be used is an error naming the flag and the file, not a problem', async () => {
     const d = join(dir, 'tf-options');
     await mkdir(d);
