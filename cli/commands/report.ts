@@ -13,42 +13,19 @@ import { buildReportModel, reportDataFromDrift } from '../../collector/report/mo
 import { renderReport, type RenderedReport } from '../../collector/report/render.js';
 import { PortdriftError } from '../../shared/errors.js';
 import { readSavedReport } from '../../shared/fix/findings-file.js';
+import { callCollector, withClientOptions, type ClientOptions } from '../collector-client.js';
 import type { CliContext } from '../context.js';
 import type { CommandFactory } from './index.js';
 
-interface ReportOptions {
+interface ReportOptions extends ClientOptions {
   out?: string;
   send?: boolean;
   from?: string;
-  collector?: string;
-  token?: string;
   scope: string;
 }
 
-async function call(ctx: CliContext, opts: ReportOptions, method: 'GET' | 'POST', path: string): Promise<unknown> {
-  const base = opts.collector ?? ctx.env.PORTDRIFT_COLLECTOR;
-  if (!base) throw new PortdriftError('PD_USAGE', `${path}: give --collector URL (or PORTDRIFT_COLLECTOR), or --from FILE to render saved findings`);
-  const token = opts.token ?? ctx.env.PORTDRIFT_TOKEN;
-  const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
-  let res: Response;
-  try {
-    res = await fetch(url, { method, headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, signal: AbortSignal.timeout(120_000) });
-  } catch (err) {
-    throw new PortdriftError('PD_COLLECTOR_UNREACHABLE', `cannot reach the collector at ${url.origin}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, { cause: err });
-  }
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new PortdriftError('PD_COLLECTOR_RESPONSE', `${method} ${url.pathname}: HTTP ${res.status}, not JSON`);
-  }
-  if (!res.ok) {
-    const e = (body as { error?: { code?: string; message?: string } }).error;
-    throw new PortdriftError('PD_COLLECTOR_RESPONSE', `${method} ${url.pathname}: HTTP ${res.status}${e ? `: ${e.message} [${e.code}]` : ''}`);
-  }
-  return body;
-}
+// Rendering a report may take a while on a large estate (the HTML chart and the attachment).
+const call = (ctx: CliContext, opts: ReportOptions, method: 'GET' | 'POST', path: string): Promise<unknown> => callCollector(ctx, opts, method, path, undefined, { timeoutMs: 120_000 });
 
 function pick(r: RenderedReport, out: string): string {
   if (/\.json$/i.test(out)) return r.attachment.content;
@@ -57,13 +34,10 @@ function pick(r: RenderedReport, out: string): string {
 }
 
 export const reportCommand: CommandFactory = (ctx, setExit) =>
-  new Command('report')
-    .description('render the emailed report without sending it (--out), or ask the collector to send it now (--send)')
+  withClientOptions(new Command('report').description('render the emailed report without sending it (--out), or ask the collector to send it now (--send)'))
     .option('--out <file>', 'write the report: .html (default), .txt (text part) or .json (attachment); - for stdout')
     .option('--send', 'ask the collector to make and send the report now')
     .option('--from <file>', 'render saved findings (`scan` / `drift --format json`) instead of asking a collector')
-    .option('--collector <url>', 'collector URL (or PORTDRIFT_COLLECTOR)')
-    .option('--token <token>', 'API token (or PORTDRIFT_TOKEN)')
     .option('--scope <name>', 'the name in the subject and headers, with --from', 'default')
     .action(async (opts: ReportOptions) => {
       if (!opts.out && !opts.send) throw new PortdriftError('PD_USAGE', 'report needs --out FILE (render) or --send (send now)');

@@ -31,7 +31,10 @@ describe('portdrift report', () => {
 
   it('says what is missing', async () => {
     expect((await run(['report'], dir)).err).toMatch(/needs --out FILE \(render\) or --send \(send now\) \[PD_USAGE\]/);
-    expect((await run(['report', '--out', 'x.html'], dir)).err).toMatch(/give --collector URL.*\[PD_USAGE\]/);
+    // Like every query command: the default collector, and a token before anything is sent.
+    expect((await run(['report', '--out', 'x.html'], dir)).err).toBe('portdrift: GET /v1/report/preview: give --token-file, --token or set PORTDRIFT_TOKEN (create one with `portdrift token create`) [PD_USAGE]\n');
+    expect((await run(['report', '--out', 'x.html', '--token', 'a', '--token-file', 'b'], dir)).err).toBe('portdrift: give --token or --token-file, not both [PD_USAGE]\n');
+    expect((await run(['report', '--out', 'x.html', '--token-file', 'nope.txt'], dir)).err).toBe('portdrift: --token-file nope.txt: cannot read it: ENOENT [PD_USAGE]\n');
     expect((await run(['report', '--send', '--from', 'drift.json'], dir)).err).toMatch(/cannot send saved findings/);
   });
 
@@ -40,7 +43,7 @@ describe('portdrift report', () => {
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     const port = (s.address() as { port: number }).port;
     await new Promise((r) => s.close(r));
-    const r = await run(['report', '--send', '--collector', `http://127.0.0.1:${port}`], dir);
+    const r = await run(['report', '--send', '--collector', `http://127.0.0.1:${port}`, '--token', 'x'], dir);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/cannot reach the collector at http:\/\/127.0.0.1:\d+.*\[PD_COLLECTOR_UNREACHABLE\]/);
   });

@@ -1,7 +1,7 @@
 // The finding lifecycle and the query CLI against a real collector: damping over evaluations,
 // moved/resolved transitions, ack with expiry, drift JSON in scan's shape, exit codes, an
 // unreachable collector, and the token command on a real store file.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,17 @@ describe('lifecycle and query CLI against a real collector', () => {
   afterAll(async () => {
     await c.stop();
     rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('--token-file reads the token from a file (a systemd credential, a mounted secret), relative to the working directory', async () => {
+    writeFileSync(join(cwd, 'reader.token'), `${c.tokens.reader}\n`);
+    const r = await run(['agents', '--collector', c.url, '--token-file', 'reader.token', '--format', 'json'], cwd);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toHaveProperty('agents');
+    writeFileSync(join(cwd, 'wrong.token'), 'not-a-token\n');
+    const denied = await run(['agents', '--collector', c.url, '--token-file', 'wrong.token'], cwd);
+    expect(denied.code).toBe(1);
+    expect(denied.err).toMatch(/HTTP 401/);
   });
 
   it('opens a moved finding only after two cycles (not on the refresh after a batch), and drift prints it in scan JSON shape with exit 2', async () => {
