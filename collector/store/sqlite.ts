@@ -7,7 +7,7 @@
 // docs/benchmarks.md "Collector ingest"). `busy_timeout` covers `portdrift token` writing the
 // same file while the collector runs.
 import Database from 'better-sqlite3';
-import { statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { PortdriftError } from '../../shared/errors.js';
 import { parsePortSpec } from '../../shared/ports.js';
 import type { Acknowledgement, Finding, FindingKind, Observation, PortState, Severity } from '../../shared/types.js';
@@ -116,8 +116,13 @@ export class SqliteStore implements Store {
   private closed = false;
 
   constructor(readonly file: string, options: SqliteStoreOptions = {}) {
+    const created = file !== ':memory:' && !existsSync(file);
     try {
       this.db = new Database(file, { fileMustExist: options.mustExist ?? false });
+      // Findings say where an estate is weak and tokens' hashes live here: a new store is the
+      // owner's alone (SQLite gives the -wal and -shm files the database file's mode). An
+      // existing file keeps the mode its owner chose.
+      if (created) chmodSync(file, 0o600);
     } catch (err) {
       throw new PortdriftError('PD_STORE', `${file}: cannot open the store: ${(err as Error).message}`, { cause: err });
     }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -38,6 +38,15 @@ describe('SqliteStore', () => {
     expect((db.prepare('SELECT max(version) v FROM schema_version').get() as { v: number }).v).toBe(LATEST_SCHEMA);
     db.close();
     expect(store.schemaVersion).toBe(LATEST_SCHEMA);
+  });
+
+  it("creates the store readable by its owner only, and leaves an existing file's mode alone", async () => {
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
+    await store.close();
+    chmodSync(file, 0o640);
+    store = new SqliteStore(file);
+    expect(statSync(file).mode & 0o777).toBe(0o640);
   });
 
   it('reopens an existing file without migrating twice, and refuses a newer schema', async () => {
