@@ -47,14 +47,16 @@ export function formatExtractionTable(model: DeclaredModel): string {
   const hosts = new Set(model.endpoints.map((e) => e.host).filter((h) => h !== null));
   out.push(
     '',
-    `${model.resources.length} resources, ${model.endpoints.length} endpoints on ${hosts.size} hosts, ${model.endpoints.filter((e) => e.host === null).length} without a host, ${model.unresolved.length} unresolved, ${model.problems.length} problems`,
+    `${count(model.resources.length, 'resource')}, ${count(model.endpoints.length, 'endpoint')} on ${count(hosts.size, 'host')}, ${model.endpoints.filter((e) => e.host === null).length} without a host, ${model.unresolved.length} unresolved, ${count(model.problems.length, 'problem')}`,
   );
   return `${out.join('\n')}\n`;
 }
+
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** For stderr: one line per problem, `file:line: message [CODE]`, under a count. */
 export function problemsSummary(problems: readonly Problem[]): string {
   if (problems.length === 0) return '';
   const lines = problems.map((p) => `  ${where(p)}: ${p.message}${p.code ? ` [${p.code}]` : ''}`);
-  return `portdrift: ${problems.length} problem${problems.length === 1 ? '' : 's'} (the other files were extracted):\n${lines.join('\n')}\n`;
+  return `portdrift: ${problems.length} problem${problems.length === 1 ? '' : 's'} (everything else was extracted):\n${lines.join('\n')}\n`;
 }

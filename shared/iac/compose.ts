@@ -6,13 +6,13 @@
 // not an endpoint. Parsed as YAML 1.2 with merge keys (`<<: *base`), so `22:22` stays a string.
 // A value holding `${VAR}` interpolation depends on the environment at `docker compose up`
 // time: it is listed as unresolved, not guessed from its `:-default`.
-import { isMap, isScalar } from 'yaml';
+import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import type { DeclaredModel, Protocol } from '../types.js';
 import { toPortRange } from './declare.js';
 import { parseShortPort } from './compose-ports.js';
 import { emptyModel, mergeInto, type Extractor, type SourceFile } from './model.js';
-import { get, getPair, items, keyString, lineOf, pairLine, pairs, parseYamlStream, scalarString, sourceText, streamProblems } from './yaml.js';
+import { deref, get, getPair, items, keyString, lineOf, pairLine, pairs, parseYamlStream, scalarString, sourceText, streamProblems } from './yaml.js';
 
 const COMPOSE_NAME = /(^|[\\/])(docker-)?compose[^\\/]*\.ya?ml$/i;
 
@@ -62,7 +62,23 @@ export function extractCompose(f: SourceFile): DeclaredModel {
       const literal = isScalar(node) && typeof node.value === 'number' ? { origin: { kind: 'literal' as const, file: f.file, line: lineOf(s.lc, node), text: sourceText(s, node) } } : {};
       model.endpoints.push({ resource: address, host: null, ...range, protocol, role: 'listen', source: { file: f.file, line }, ...literal });
     };
-    items(doc, get(doc, svc, 'ports')).forEach((entry, i) => {
+    // A `ports` or `expose` that is not a list, or an entry that is neither a string, a number
+    // nor (ports) a long-syntax map, is a mistake Compose itself rejects: say so instead of
+    // extracting nothing from it.
+    const listOf = (key: 'ports' | 'expose'): Node[] => {
+      const pair = getPair(doc, svc, key);
+      if (!pair) return [];
+      const node = deref(doc, pair.value);
+      if (node === undefined || node === null || (isScalar(node) && node.value === null)) return [];
+      if (!isSeq(node)) {
+        model.problems.push({ file: f.file, line: pairLine(s.lc, pair), code: 'PD_IAC_SHAPE', message: `${address} services.${name}.${key}: must be a list (\`${key === 'ports' ? '- "8080:80"' : '- "3000"'}\`), got ${sourceText(s, node)}` });
+        return [];
+      }
+      return items(doc, node);
+    };
+    const notPort = (entry: Node, attribute: string): void =>
+      void model.problems.push({ file: f.file, line: lineOf(s.lc, entry), code: 'PD_IAC_SHAPE', message: `${address} ${attribute}: ${sourceText(s, entry) || 'null'} is not a port, a range or PORT/PROTOCOL` });
+    listOf('ports').forEach((entry, i) => {
       const attribute = `services.${name}.ports[${i}]`;
       if (isMap(entry)) {
         const target = getPair(doc, entry, 'target');
@@ -73,12 +89,20 @@ export function extractCompose(f: SourceFile): DeclaredModel {
         emit(scalarString(doc, target.value) ?? '', scalarString(doc, get(doc, entry, 'protocol')), `${attribute}.target`, pairLine(s.lc, target), target.value as Node);
         return;
       }
-      const written = scalarString(doc, entry);
-      if (written === undefined) return;
+      const written = isScalar(entry) && entry.value !== null ? scalarString(doc, entry) : undefined;
+      if (written === undefined) return notPort(entry, attribute);
       const short = parseShortPort(written);
+      const size = (r: string | undefined) => (r === undefined ? undefined : /^(\d+)-(\d+)$/.exec(r));
+      const pub = size(short.published);
+      const tgt = size(short.target);
+      if (pub && tgt && Number(pub[2]) - Number(pub[1]) !== Number(tgt[2]) - Number(tgt[1])) {
+        model.problems.push({ file: f.file, line: lineOf(s.lc, entry), code: 'PD_IAC_SHAPE', message: `${address} ${attribute}: ${sourceText(s, entry)} maps a range of ${Number(pub[2]) - Number(pub[1]) + 1} ports onto ${Number(tgt[2]) - Number(tgt[1]) + 1}; the ranges must be the same size` });
+        return;
+      }
       emit(short.target, short.protocol, attribute, lineOf(s.lc, entry), entry);
     });
-    items(doc, get(doc, svc, 'expose')).forEach((entry, i) => {
+    listOf('expose').forEach((entry, i) => {
+      if (!isScalar(entry) || entry.value === null) return notPort(entry, `services.${name}.expose[${i}]`);
       const written = scalarString(doc, entry) ?? '';
       const slash = written.lastIndexOf('/');
       emit(slash >= 0 ? written.slice(0, slash) : written, slash >= 0 ? written.slice(slash + 1) : undefined, `services.${name}.expose[${i}]`, lineOf(s.lc, entry), entry);

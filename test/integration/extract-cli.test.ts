@@ -31,7 +31,7 @@ describe('portdrift extract', () => {
     expect(JSON.parse(r.out)).toEqual(expectedOutput('targets'));
     expect(Object.keys(JSON.parse(r.out))).toEqual(['version', 'resources', 'endpoints', 'unresolved', 'problems']);
     expect(r.out).not.toContain('"origin"');
-    expect(r.err).toBe('portdrift: 1 problem (the other files were extracted):\n  compose/docker-compose.yml:51: compose:worker services.worker.ports[3]: "not-a-port" is not a port, a range or PORT/PROTOCOL [PD_IAC_SHAPE]\n');
+    expect(r.err).toBe('portdrift: 1 problem (everything else was extracted):\n  compose/docker-compose.yml:51: compose:worker services.worker.ports[3]: "not-a-port" is not a port, a range or PORT/PROTOCOL [PD_IAC_SHAPE]\n');
   });
 
   it('defaults to a table on a terminal and json off one', async () => {
@@ -51,7 +51,7 @@ describe('portdrift extract', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual(expectedOutput('broken'));
     expect(r.err.split('\n')).toEqual([
-      'portdrift: 6 problems (the other files were extracted):',
+      'portdrift: 6 problems (everything else was extracted):',
       '  binary.yaml: file is binary (it contains NUL bytes), not IaC text; not extracted [PD_IAC_BINARY]',
       '  empty.yaml:1: file is empty (no YAML/JSON document, only whitespace, comments or `---`); nothing to extract [PD_IAC_EMPTY]',
       '  notes.json:1: not recognised as terraform, cloudformation, kubernetes, compose; not extracted [PD_IAC_SHAPE]',

@@ -438,7 +438,7 @@ describe('portdrift fix on IaC that does not parse', () => {
     );
     const r = await run(['fix', 'iac', '--from', 'findings.json'], dir);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^portdrift: 1 problem \(the other files were extracted\):\n {2}rds\.tf:\d+: .+\n/);
+    expect(r.err).toMatch(/^portdrift: 1 problem \(everything else was extracted\):\n {2}rds\.tf:\d+: .+\n/);
     expect(r.err).toContain('fix: compose.yaml:4 literal: 80 → 81 for compose:web\n');
     expect(r.err).toMatch(/refused: aws_db_instance\.orders \(rds\.tf:2\): rds\.tf(:\d+)? could not be extracted \(.+\); fix that first\n/);
     expect(r.out).toContain('+      - "8081:81"');
