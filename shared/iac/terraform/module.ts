@@ -53,10 +53,30 @@ export async function instantiate(mod: ModuleDir, prefix: string, inputs: Readon
     return v;
   };
 
+  // Terraform refuses a module that declares one resource twice ("Duplicate resource"), in one
+  // file or two: a problem naming both, instead of two resources with mixed-up ports and lines.
+  // Across files the first declaration is extracted; twice in one file, neither is (the line
+  // index of a file knows one block per address, so their values could not be told apart).
+  const declared = new Map<string, { at: string; extracted: boolean }>();
   for (const mf of mod.files) {
     for (const [type, byName] of Object.entries(objectOf(mf.json.resource))) {
       for (const [name, v] of Object.entries(objectOf(byName))) {
-        for (const body of bodies(v)) resource(top(mf, body, `resource.${type}.${name}`), `${prefix}${type}.${name}`, type, model);
+        const address = `${prefix}${type}.${name}`;
+        const all = bodies(v);
+        if (all.length === 0) continue;
+        const b = top(mf, all[0]!, `resource.${type}.${name}`);
+        const duplicate = (detail: string, outcome: string) => void model.problems.push({ file: mf.file, line: b.line, code: 'PD_IAC_SHAPE', message: `resource ${address} ${detail}, which Terraform refuses; ${outcome}` });
+        const first = declared.get(address);
+        if (first !== undefined) {
+          duplicate(`is declared again (first at ${first.at})`, first.extracted ? 'only the first declaration is extracted' : 'not extracted');
+          continue;
+        }
+        declared.set(address, { at: `${mf.file}:${b.line}`, extracted: all.length === 1 });
+        if (all.length > 1) {
+          duplicate(`is declared ${all.length} times in this file`, 'not extracted');
+          continue;
+        }
+        resource(b, address, type, model);
       }
     }
   }

@@ -151,6 +151,20 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     expect((err as PortdriftError).message).toMatch(/^no IaC could be extracted from .*none-parse:\n {2}a\.yaml:\d+: YAML does not parse/);
   });
 
+  it('a Terraform resource declared twice is a problem naming both places, not two resources with mixed-up ports', async () => {
+    const d = join(dir, 'tf-duplicates');
+    await mkdir(d);
+    const db = (name: string, port: number) => `resource "aws_db_instance" "${name}" {\n  port = ${port}\n}\n`;
+    await writeFile(join(d, 'a.tf'), db('orders', 1111) + db('twice', 3000) + db('twice', 3001));
+    await writeFile(join(d, 'b.tf'), db('orders', 2222));
+    const m = await extract([d], opts, { cwd: '/' });
+    expect(m.endpoints.map((e) => [e.resource, e.port, `${e.source.file}:${e.source.line}`])).toEqual([['aws_db_instance.orders', 1111, 'a.tf:2']]);
+    expect(m.problems.map((p) => `${p.file}:${p.line}: ${p.message}`)).toEqual([
+      'a.tf:4: resource aws_db_instance.twice is declared 2 times in this file, which Terraform refuses; not extracted',
+      'b.tf:1: resource aws_db_instance.orders is declared again (first at a.tf:1), which Terraform refuses; only the first declaration is extracted',
+    ]);
+  });
+
   it('a device named as IaC is refused, not read without end', async () => {
     const err = (await extract(['/dev/zero'], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
     expect(err.code).toBe('PD_IAC_NOTHING_READ');
