@@ -17,16 +17,23 @@ function routesFor(argv: readonly string[]): typeof routes {
 }
 
 export async function buildProgram(ctx: CliContext, setExit: (code: ExitCode) => void, argv: readonly string[] = []): Promise<Command> {
+  // Commander's own errors (unknown option, missing argument, a value outside --format's
+  // choices) read like every other error: `portdrift: … [PD_USAGE]`, one format for scripts.
+  const output = {
+    writeOut: (s: string) => ctx.out(s),
+    writeErr: (s: string) => ctx.err(s),
+    outputError: (s: string, write: (s: string) => void) => write(`portdrift: ${s.replace(/^error: /, '').trimEnd()} [PD_USAGE]\n`),
+  };
   const program = new Command('portdrift')
     .description('Find internal port drift: the ports IaC declares vs the ports that really listen.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) });
+    .configureOutput(output);
   const factories = await Promise.all(routesFor(argv).map((r) => r.load()));
   for (const register of factories) {
     const cmd = register(ctx, setExit);
-    cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) });
+    cmd.exitOverride().configureOutput(output);
     program.addCommand(cmd);
   }
   return program;

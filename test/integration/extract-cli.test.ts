@@ -71,8 +71,12 @@ describe('portdrift extract', () => {
     const targets = await run(['compose', '--targets', 'targets/invalid.yaml']);
     expect(targets.code).toBe(1);
     expect(targets.err).toContain('targets/invalid.yaml:5: targets[2].hosts[0]: `not a host` is not an IP address or DNS name [PD_TARGETS_INVALID]');
-    expect((await run(['compose', '--format', 'xml'])).code).toBe(1);
-    expect((await run([])).code).toBe(1);
+    // Commander's own errors read like every other error: `portdrift: … [PD_USAGE]`.
+    const xml = await run(['compose', '--format', 'xml']);
+    expect(xml.code).toBe(1);
+    expect(xml.err).toMatch(/^portdrift: option '--format <format>' argument 'xml' is invalid\. Allowed choices are table, json\. \[PD_USAGE\]\n/);
+    expect(await run([])).toMatchObject({ code: 1, err: "portdrift: missing required argument 'paths' [PD_USAGE]\n" });
+    expect((await run(['compose', '--bogus'])).err).toMatch(/^portdrift: unknown option '--bogus' \[PD_USAGE\]\n/);
     expect((await run(['compose', '--cluster-domain', 'bad domain'])).err).toContain('[PD_USAGE]');
   });
 
