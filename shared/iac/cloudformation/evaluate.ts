@@ -13,7 +13,12 @@ import { intrinsic } from './tags.js';
 /** `AWS::NoValue`: the property is absent. */
 export const NO_VALUE = Symbol('AWS::NoValue');
 
-export type Evaluated = { ok: true; value: unknown; origin?: ValueOrigin } | { ok: false };
+/**
+ * A value, or why there is none: without `error` it is known only after deployment (a GetAtt, a
+ * resource's physical id); with `error` the template itself is wrong (a Ref to no parameter or
+ * resource, a FindInMap key the Mappings do not hold), which CloudFormation would refuse.
+ */
+export type Evaluated = { ok: true; value: unknown; origin?: ValueOrigin } | { ok: false; error?: string };
 
 /** A value given for a parameter by a parameters file. */
 export interface GivenParameter {
@@ -97,7 +102,7 @@ export class CfnEvaluator {
   private call(fn: string, arg: Node, depth: number): Evaluated {
     switch (fn) {
       case 'Ref':
-        return isScalar(arg) ? this.ref(String(arg.value)) : { ok: false };
+        return isScalar(arg) ? this.ref(String(arg.value)) : { ok: false, error: 'Ref takes the name of a parameter or resource' };
       case 'Fn::FindInMap':
         return this.findInMap(arg, depth);
       case 'Fn::If': {
@@ -122,8 +127,9 @@ export class CfnEvaluator {
         const listNode = this.select(list);
         // A literal list: evaluate only the chosen item, so its origin (line) survives.
         if (isSeq(listNode) && !intrinsic(this.doc, listNode)) {
-          const item = items(this.doc, listNode)[Number(i.value)];
-          return item ? this.evaluate(item, depth) : { ok: false };
+          const list = items(this.doc, listNode);
+          const item = list[Number(i.value)];
+          return item ? this.evaluate(item, depth) : { ok: false, error: `Fn::Select index ${i.value} is past the end of a ${list.length}-item list` };
         }
         const l = this.evaluate(listNode, depth);
         if (!l.ok || !Array.isArray(l.value) || Number(i.value) >= l.value.length) return { ok: false };
@@ -147,7 +153,12 @@ export class CfnEvaluator {
     if (name === 'AWS::NoValue') return { ok: true, value: NO_VALUE };
     const given = this.given.get(name);
     const decl = get(this.doc, this.section('Parameters'), name);
-    if (!decl) return { ok: false };
+    if (!decl) {
+      // A resource's Ref is its physical id, and pseudo parameters are the stack's: both known
+      // only after deployment. Any other name is a template error.
+      if (name.startsWith('AWS::') || get(this.doc, this.section('Resources'), name)) return { ok: false };
+      return { ok: false, error: `Ref to ${JSON.stringify(name)}: the template has no parameter or resource of that name` };
+    }
     const typeNode = get(this.doc, decl, 'Type');
     const type = isScalar(typeNode) ? String(typeNode.value) : '';
     const asList = (v: unknown): unknown => (/List|CommaDelimited/.test(type) && typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v);
@@ -164,10 +175,11 @@ export class CfnEvaluator {
   private findInMap(arg: Node, depth: number): Evaluated {
     const [map, k1, k2] = items(this.doc, arg);
     const names = [map, k1, k2].map((n) => this.evaluate(n, depth));
-    if (names.some((n) => !n.ok)) return { ok: false };
+    const failed = names.find((n) => !n.ok);
+    if (failed) return failed;
     const [m, a, b] = names.map((n) => String((n as { value: unknown }).value));
     const value = get(this.doc, get(this.doc, get(this.doc, this.section('Mappings'), m!), a!), b!);
-    return value ? this.evaluate(value, depth) : { ok: false };
+    return value ? this.evaluate(value, depth) : { ok: false, error: `Fn::FindInMap: Mappings has no ${m}.${a}.${b}` };
   }
 
   private sub(arg: Node, depth: number): Evaluated {

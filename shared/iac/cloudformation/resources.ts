@@ -51,7 +51,8 @@ function unresolved(r: ResourceScope, attribute: string, node: Node, line: numbe
 function scalar(r: ResourceScope, attribute: string, p: { value: Node; line: number }): { value: unknown; origin?: ValueOrigin } | undefined {
   const e = r.ev.evaluate(p.value);
   if (!e.ok) {
-    unresolved(r, attribute, p.value, p.line);
+    if (e.error) r.model.problems.push({ file: r.ev.s.file, line: p.line, code: 'PD_IAC_SHAPE', message: `${r.address} ${attribute}: ${e.error}` });
+    else unresolved(r, attribute, p.value, p.line);
     return undefined;
   }
   if (e.value === NO_VALUE) return undefined;

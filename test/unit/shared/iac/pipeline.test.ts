@@ -165,6 +165,24 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     ]);
   });
 
+  it('CloudFormation: a Ref to nothing, a FindInMap key the Mappings lack, a Select past the end are template errors, not "known after deployment"', async () => {
+    const d = join(dir, 'cfn-errors');
+    await mkdir(d);
+    const db = (name: string, port: string) => `  ${name}:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Port: ${port}\n`;
+    await writeFile(
+      join(d, 'stack.yaml'),
+      `AWSTemplateFormatVersion: "2010-09-09"\nMappings:\n  Ports: {prod: {db: 5432}}\nResources:\n${db('A', '!Ref Missing')}${db('B', '!FindInMap [Ports, prod, cache]')}${db('C', '!Select [5, [1, 2]]')}${db('D', '!Ref A')}${db('E', '!FindInMap [Ports, prod, db]')}`,
+    );
+    const m = await extract([d], opts, { cwd: '/' });
+    expect(m.problems.map((p) => `${p.line}: ${p.message}`)).toEqual([
+      '8: cfn:A Port: Ref to "Missing": the template has no parameter or resource of that name',
+      '12: cfn:B Port: Fn::FindInMap: Mappings has no Ports.prod.cache',
+      '16: cfn:C Port: Fn::Select index 5 is past the end of a 2-item list',
+    ]);
+    expect(m.unresolved.map((u) => [u.resource, u.expression])).toEqual([['cfn:D', '!Ref A']]);
+    expect(m.endpoints.map((e) => [e.resource, e.port])).toEqual([['cfn:E', 5432]]);
+  });
+
   it('a device named as IaC is refused, not read without end', async () => {
     const err = (await extract(['/dev/zero'], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
     expect(err.code).toBe('PD_IAC_NOTHING_READ');
