@@ -115,7 +115,7 @@ export class Collector {
       next = await (this.o.load ?? loadModel)(this.o.iac);
     } catch (err) {
       this.counters.reloadErrors++;
-      this.o.log.error({ err: (err as Error).message, code: (err as PortdriftError).code }, 'IaC reload failed; the previous model stays in force');
+      this.o.log.error({ err: (err as Error).message, code: (err as PortdriftError).code }, this.loaded ? 'IaC reload failed; the previous model stays in force' : 'IaC load failed; the collector cannot start without a model');
       throw err;
     }
     const broken = newProblems(this.loaded, next);
@@ -131,7 +131,11 @@ export class Collector {
     this.loaded = next;
     this.counters.reloads++;
     await this.refreshTargets();
-    if (changed) this.o.log.info({ revision: next.revision, resources: next.model.resources.length, endpoints: next.model.endpoints.length, problems: next.model.problems.length }, 'IaC loaded');
+    if (changed) {
+      this.o.log.info({ revision: next.revision, resources: next.model.resources.length, endpoints: next.model.endpoints.length, problems: next.model.problems.length }, 'IaC loaded');
+      // Each problem on its own line, at warn: an operator must see which file was skipped.
+      for (const p of next.model.problems) this.o.log.warn({ file: p.file, line: p.line, code: p.code }, `IaC problem: ${p.message}`);
+    }
     if (o.evaluate !== false) await this.evaluateNow(changed ? 'cycle' : 'refresh');
     return next;
   }

@@ -10,11 +10,13 @@ export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high'];
 
 export type FailOn = { kind: FindingKind } | { severity: Severity } | { any: true };
 
-export function parseFailOn(text: string | undefined): FailOn {
+export function parseFailOn(raw: string | undefined): FailOn {
+  // `--fail-on HIGH` means what `high` means: CI variables are often written in capitals.
+  const text = raw?.trim().toLowerCase();
   if (text === undefined || text === 'any') return { any: true };
   if ((FINDING_KINDS as readonly string[]).includes(text)) return { kind: text as FindingKind };
   if ((SEVERITIES as readonly string[]).includes(text)) return { severity: text as Severity };
-  throw new PortdriftError('PD_USAGE', `--fail-on ${JSON.stringify(text)}: expected a kind (${FINDING_KINDS.join(', ')}), a severity (${SEVERITIES.join(', ')}) or any`);
+  throw new PortdriftError('PD_USAGE', `--fail-on ${JSON.stringify(raw)}: expected a kind (${FINDING_KINDS.join(', ')}), a severity (${SEVERITIES.join(', ')}) or any`);
 }
 
 export function fails(f: Finding, on: FailOn): boolean {

@@ -60,6 +60,12 @@ describe('--fail-on', () => {
     expect(parseFailOn('any')).toEqual({ any: true });
   });
 
+  it('reads kinds and severities in any case (CI variables are often capitals)', () => {
+    expect(parseFailOn('HIGH')).toEqual({ severity: 'high' });
+    expect(parseFailOn(' Moved ')).toEqual({ kind: 'moved' });
+    expect(() => parseFailOn('CRITICAL')).toThrow(/--fail-on "CRITICAL": expected a kind/);
+  });
+
   it('a kind fails only findings of that kind', () => {
     expect(exitCodeFor(r, parseFailOn('moved'))).toBe(2);
     expect(exitCodeFor(r, parseFailOn('missing'))).toBe(0);
