@@ -19,6 +19,8 @@ import { k8sProtocol, POD_TEMPLATE_PATHS, readWorkload, type Workload } from './
 import { get, getIn, getPair, items, lineOf, pairLine, parseYamlStream, plain, scalarString, sourceText, streamProblems, type YamlStream } from './yaml.js';
 
 export function looksLikeKubernetes(head: string): boolean {
+  // JSON may be compact (`{"apiVersion": "v1", "kind": …}` on one line): its keys are quoted.
+  if (/^\s*[[{]/.test(head)) return /"apiVersion"\s*:/.test(head) && /"kind"\s*:/.test(head);
   return /^\s*["']?apiVersion["']?\s*:/m.test(head) && /^\s*["']?kind["']?\s*:/m.test(head);
 }
 

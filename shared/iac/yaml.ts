@@ -14,6 +14,26 @@ export interface YamlStream {
   text: string;
   docs: Document.Parsed[];
   lc: LineCounter;
+  /** A `.json` file that is not JSON (YAML would accept a trailing comma; the tools would not). */
+  jsonError?: { line: number; message: string };
+}
+
+const isJsonFile = (file: string): boolean => /\.json$/i.test(file);
+
+/**
+ * A `.json` file is parsed as YAML for its lines, but must be JSON: what YAML forgives
+ * (trailing commas, comments, single quotes) CloudFormation and kubectl refuse.
+ */
+function jsonError(file: string, text: string, lc: LineCounter): YamlStream['jsonError'] {
+  if (!isJsonFile(file)) return undefined;
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (err) {
+    const message = (err as Error).message;
+    const at = /at position (\d+)/.exec(message);
+    return { line: at ? lc.linePos(Number(at[1])).line : 1, message: message.replace(/ in JSON at position \d+.*$/, '') };
+  }
 }
 
 export function parseYamlStream(file: string, text: string, options: YamlOptions = {}): YamlStream {
@@ -23,13 +43,16 @@ export function parseYamlStream(file: string, text: string, options: YamlOptions
   const parsed = parseAllDocuments(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, ...options });
   // A stream-level failure comes back as an EmptyStream with errors instead of an array.
   const docs = Array.isArray(parsed) ? parsed : [];
-  return { file, text, docs, lc };
+  const bad = jsonError(file, text, lc);
+  return bad ? { file, text, docs: [], lc, jsonError: bad } : { file, text, docs, lc };
 }
 
 export function parseYamlDocument(file: string, text: string, options: YamlOptions = {}): YamlStream {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, ...options });
-  return { file, text, docs: [doc], lc };
+  // The document stays (its callers look at the problems before they walk it).
+  const bad = jsonError(file, text, lc);
+  return bad ? { file, text, docs: [doc], lc, jsonError: bad } : { file, text, docs: [doc], lc };
 }
 
 /** 1-based line of a node's first character (a scalar's value, a collection's first item or tag). */
@@ -46,10 +69,12 @@ export function pairLine(lc: LineCounter, pair: Pair): number {
 /** Parse errors become PD_IAC_PARSE problems and unresolved tags PD_IAC_UNKNOWN_TAG problems, each with its line. */
 export function streamProblems(s: YamlStream, unknownTagHint = ''): Problem[] {
   const out: Problem[] = [];
+  if (s.jsonError) out.push({ file: s.file, line: s.jsonError.line, code: 'PD_IAC_PARSE', message: `JSON does not parse: ${s.jsonError.message}` });
+  const format = isJsonFile(s.file) ? 'JSON' : 'YAML';
   for (const doc of s.docs) {
     for (const e of doc.errors) {
       const line = e.linePos?.[0]?.line ?? s.lc.linePos(e.pos[0]).line;
-      out.push({ file: s.file, line, code: 'PD_IAC_PARSE', message: `YAML does not parse: ${firstLine(e.message)} (${e.code})` });
+      out.push({ file: s.file, line, code: 'PD_IAC_PARSE', message: `${format} does not parse: ${firstLine(e.message)} (${e.code})` });
     }
     for (const w of doc.warnings) {
       if (w.code !== 'TAG_RESOLVE_FAILED') continue;

@@ -183,6 +183,16 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     expect(m.endpoints.map((e) => [e.resource, e.port])).toEqual([['cfn:E', 5432]]);
   });
 
+  it('a .json file must be JSON: what YAML forgives (a trailing comma) is a JSON parse problem with its line', async () => {
+    const d = join(dir, 'json-strict');
+    await mkdir(d);
+    await writeFile(join(d, 'svc.json'), '{\n  "apiVersion": "v1",\n  "kind": "Service",\n  "metadata": {"name": "api"},\n  "spec": {"ports": [{"port": 80}],}\n}\n');
+    await writeFile(join(d, 'ok.json'), '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": [{"port": 8080}]}}\n');
+    const m = await extract([d], opts, { cwd: '/' });
+    expect(m.resources.map((r) => r.address)).toEqual(['k8s:Service/default/web']);
+    expect(m.problems).toEqual([{ file: 'svc.json', line: 5, code: 'PD_IAC_PARSE', message: 'JSON does not parse: Expected double-quoted property name' }]);
+  });
+
   it('a device named as IaC is refused, not read without end', async () => {
     const err = (await extract(['/dev/zero'], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
     expect(err.code).toBe('PD_IAC_NOTHING_READ');
