@@ -63,8 +63,12 @@ install_unit() {
     "$src/deploy/systemd/portdrift-$name.service" >"$units/portdrift-$name.service"
   chmod 0644 "$units/portdrift-$name.service"
   # Never overwrite an operator's config.
+  # The collector's config may hold the SMTP password and webhook secrets: root-only, read by the
+  # service as a systemd credential. The agent's holds none (its token is a credential of its own).
+  local mode=0644
+  [ "$name" = collector ] && mode=0600
   if [ ! -e "$conf/$name.yaml" ]; then
-    install -m 0644 "$src/deploy/examples/$name.yaml" "$conf/$name.yaml"
+    install -m "$mode" "$src/deploy/examples/$name.yaml" "$conf/$name.yaml"
   fi
   echo "install.sh: unit $units/portdrift-$name.service, config $conf/$name.yaml"
 }

@@ -2,7 +2,7 @@
 // verify` accepts them, the agent's exposure score stays at most 2.0, and install.sh stages a
 // working tree (units rewritten to the prefix and node it was given, dev dependencies pruned).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -133,6 +133,15 @@ describe('agent specifics', () => {
   });
 });
 
+describe('collector specifics', () => {
+  const s = serviceSection(join(unitDir, 'portdrift-collector.service'));
+
+  it('reads its config (which may hold the SMTP password) as a credential, not from a world-readable path', () => {
+    expect(one(s, 'LoadCredential')).toBe('collector.yaml:/etc/portdrift/collector.yaml');
+    expect(one(s, 'ExecStart')).toContain('--config %d/collector.yaml');
+  });
+});
+
 describe('install.sh', () => {
   const dest = mkdtempSync(join(tmpdir(), 'pd-install-'));
   afterAll(() => rmSync(dest, { recursive: true, force: true }));
@@ -152,6 +161,8 @@ describe('install.sh', () => {
       const exec = one(serviceSection(unit), 'ExecStart')!;
       expect(exec.startsWith(`${process.execPath} /srv/pd/dist/cli/main.js ${name} `)).toBe(true);
       expect(existsSync(join(dest, 'etc', 'portdrift', `${name}.yaml`))).toBe(true);
+      // The collector's config may hold secrets; the agent's holds none and is read in place.
+      expect(statSync(join(dest, 'etc', 'portdrift', `${name}.yaml`)).mode & 0o777).toBe(name === 'collector' ? 0o600 : 0o644);
       if (hasAnalyze) expect(verify(unit).output).toBe('');
     }
     // The staged CLI runs (its dependencies survived the prune).
