@@ -27,6 +27,12 @@ function reason(body: Record<string, unknown>): string {
   return r.trim();
 }
 
+/**
+ * The longest an acknowledgement or ignore rule may be given for. Longer is a typo (10000000d is
+ * the year 29405) or a wish for "forever", which is no expiry at all and says so.
+ */
+const MAX_EXPIRY_MS = 10 * 366 * 86_400_000;
+
 /** `expires` (a duration from now: 7d, 12h) or `expiresAt` (an ISO time in the future), or neither. */
 function expiry(body: Record<string, unknown>, now: string): string | null {
   if (body.expires !== undefined && body.expiresAt !== undefined) throw bad('expires', 'give expires or expiresAt, not both');
@@ -39,12 +45,14 @@ function expiry(body: Record<string, unknown>, now: string): string | null {
       throw bad('expires', (err as Error).message);
     }
     if (ms <= 0) throw bad('expires', 'must be longer than 0');
+    if (ms > MAX_EXPIRY_MS) throw bad('expires', 'must be at most 10 years (leave it out for no expiry)');
     return new Date(Date.parse(now) + ms).toISOString();
   }
   if (body.expiresAt !== undefined && body.expiresAt !== null) {
     const t = typeof body.expiresAt === 'string' ? Date.parse(body.expiresAt) : NaN;
     if (Number.isNaN(t)) throw bad('expiresAt', 'must be an ISO time');
     if (t <= Date.parse(now)) throw bad('expiresAt', 'must lie in the future');
+    if (t - Date.parse(now) > MAX_EXPIRY_MS) throw bad('expiresAt', 'must be at most 10 years ahead (leave it out for no expiry)');
     return new Date(t).toISOString();
   }
   return null;

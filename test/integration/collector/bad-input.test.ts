@@ -115,6 +115,8 @@ describe('bad input corpus', () => {
       [post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '{"reason":"x"}', { 'content-type': 'application/json' }), 404],
       [post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '{"reason":"x","expires":"soon"}', { 'content-type': 'application/json' }), 400],
       [post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '{"reason":"x","expiresAt":"2001-01-01T00:00:00Z"}', { 'content-type': 'application/json' }), 400],
+      [post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a","reason":"x","expires":"10000000d"}', { 'content-type': 'application/json' }), 400],
+      [post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a","reason":"x","expiresAt":"9999-01-01T00:00:00Z"}', { 'content-type': 'application/json' }), 400],
       [post(c.url, '/v1/ignores', c.tokens.admin, '{"reason":"x"}', { 'content-type': 'application/json' }), 400],
       [post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a","port":99999,"reason":"x"}', { 'content-type': 'application/json' }), 400],
       [post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a"}', { 'content-type': 'application/json' }), 400],
