@@ -37,7 +37,7 @@ export const catalogue = {
   // --- collector API ------------------------------------------------------------------------
   PD_HTTP_BAD_REQUEST: { http: 400, summary: 'the request is malformed' },
   PD_HTTP_UNAUTHORIZED: { http: 401, summary: 'no valid token was given' },
-  PD_HTTP_FORBIDDEN: { http: 403, summary: "the token's role does not allow this request" },
+  PD_HTTP_FORBIDDEN: { http: 403, summary: "the token may not do this: its role does not allow it, or a batch names another agent than the token's" },
   PD_HTTP_NOT_FOUND: { http: 404, summary: 'no such route or object' },
   PD_HTTP_METHOD: { http: 405, summary: 'the method is not allowed on this route' },
   PD_HTTP_TOO_LARGE: { http: 413, summary: 'the request body is larger than the limit' },

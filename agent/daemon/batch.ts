@@ -71,11 +71,17 @@ export function buildBatch(input: BatchInput): WireRecord[] {
  * The batch as it leaves the spool: the header's spool fields set to the spool's state at send
  * time. Only the first line is rewritten; the records are sent byte for byte as spooled.
  */
-export function withSpoolStatus(body: string, spoolDropped: number, spoolDepth: number): { body: string; header: BatchHeader } {
+/**
+ * The header of a spooled batch as it is sent now: the spool's current counts, and the agent's
+ * current name. The collector accepts a batch only under its token's name, so a backlog written
+ * under an old `--name` must travel under the new one, or it would be refused forever and hold
+ * every later batch behind it (they are the same agent's results).
+ */
+export function withSpoolStatus(body: string, spoolDropped: number, spoolDepth: number, agent?: string): { body: string; header: BatchHeader } {
   const nl = body.indexOf('\n');
   const first = nl === -1 ? body : body.slice(0, nl);
   const header = JSON.parse(first) as BatchHeader;
   if (header.t !== 'batch') throw new Error('spooled batch does not start with a batch header');
-  const patched: BatchHeader = { ...header, spoolDropped, spoolDepth };
+  const patched: BatchHeader = { ...header, ...(agent !== undefined ? { agent } : {}), spoolDropped, spoolDepth };
   return { body: `${JSON.stringify(patched)}${nl === -1 ? '\n' : body.slice(nl)}`, header: patched };
 }

@@ -103,7 +103,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
       if (signal.aborted) return false;
       let send: ReturnType<typeof withSpoolStatus>;
       try {
-        send = withSpoolStatus(o.spool.read(entry), o.spool.dropped(), o.spool.entries().length - 1);
+        send = withSpoolStatus(o.spool.read(entry), o.spool.dropped(), o.spool.entries().length - 1, o.settings.name);
       } catch (err) {
         log.error({ batchId: entry.batchId, err: (err as Error).message }, 'spooled batch is unreadable; dropped');
         o.spool.discard(entry);

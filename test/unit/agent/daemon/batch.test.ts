@@ -51,6 +51,12 @@ describe('withSpoolStatus', () => {
     expect(lines.slice(1).join('\n')).toBe('{"t":"obs","port":1}\n');
   });
 
+  it("sends a backlog under the agent's current name (the collector accepts batches only under the token's)", () => {
+    const body = `${JSON.stringify({ t: 'batch', v: 1, batchId: 'b', agent: 'host-a', spoolDropped: 0, spoolDepth: 0 })}\n`;
+    expect(withSpoolStatus(body, 0, 0, 'subnet-a').header.agent).toBe('subnet-a');
+    expect(withSpoolStatus(body, 0, 0).header.agent).toBe('host-a');
+  });
+
   it('refuses a body that does not start with a header', () => {
     expect(() => withSpoolStatus('{"t":"obs"}\n', 0, 0)).toThrow(/batch header/);
     expect(() => withSpoolStatus('garbage', 0, 0)).toThrow();
