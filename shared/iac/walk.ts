@@ -5,7 +5,7 @@
 // as itself and a file as its parent directory. One directory → that directory; one file → its
 // directory; `infra/tf infra/k8s/app.yaml` → `infra`. Relative paths are resolved against the
 // working directory first. The rule does not depend on the order of the paths.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Problem } from '../types.js';
 
@@ -107,14 +107,23 @@ async function listDir(dir: string, root: string, problems: Problem[]): Promise<
     return [];
   }
   const out: string[] = [];
-  // Symbolic links are not followed: a link to a parent directory would loop, and a link out of
-  // the tree would put files outside the root.
+  // Links to directories are not followed (a link to a parent would loop). A link to a file is
+  // read when it resolves inside the tree: a Kubernetes ConfigMap or Secret volume is exactly
+  // that (main.tf → ..data/main.tf → ..2026_12_03…/main.tf); a link out of the tree would put a
+  // file outside the root. Directories named `..…` are the kubelet's atomic-update copies of
+  // those same files: reading them too would extract every file twice.
   for (const d of list.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const abs = join(dir, d.name);
     if (d.isDirectory()) {
-      if (!SKIPPED_DIRS.has(d.name)) out.push(...(await listDir(abs, root, problems)));
+      if (!SKIPPED_DIRS.has(d.name) && !d.name.startsWith('..')) out.push(...(await listDir(abs, root, problems)));
     } else if (d.isFile()) {
       out.push(abs);
+    } else if (d.isSymbolicLink() && !d.name.startsWith('..')) {
+      const target = await realpath(abs).catch(() => null);
+      if (target === null || !(await stat(target).then((st) => st.isFile(), () => false))) continue;
+      const realRoot = await realpath(root).catch(() => root);
+      if (target.startsWith(realRoot + sep)) out.push(abs);
+      else problems.push({ file: relativeTo(root, abs), code: 'PD_IAC_PATH', message: `a link to ${target}, outside the tree; not read` });
     }
   }
   return out;

@@ -101,7 +101,8 @@ async function parseFile(f: SourceFile, problems: Problem[]): Promise<ModuleFile
 async function loadDir(dir: string, root: string, given: ReadonlyMap<string, SourceFile>, parse: (f: SourceFile) => Promise<ModuleFile | undefined>): Promise<ModuleDir | string> {
   let names: string[];
   try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile() && TF.test(d.name)).map((d) => d.name).sort();
+    // A link the walk accepted (a file inside the tree, e.g. a ConfigMap volume's) counts as a file.
+    names = (await readdir(dir, { withFileTypes: true })).filter((d) => (d.isFile() || given.has(join(dir, d.name))) && TF.test(d.name)).map((d) => d.name).sort();
   } catch (err) {
     return `directory cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
   }

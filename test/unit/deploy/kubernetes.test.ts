@@ -153,7 +153,7 @@ describe('kubernetes manifests', () => {
 
 describe('the collector manifest runs as shipped', () => {
   it('a collector started on exactly the config and IaC the ConfigMaps mount starts and loads its model', async () => {
-    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { parse } = await import('yaml');
     const { collectorConfig } = await import('../../../collector/config.js');
@@ -163,13 +163,20 @@ describe('the collector manifest runs as shipped', () => {
     const mounts = pod.spec.containers[0].volumeMounts as Obj[];
     const root = mkdtempSync(join(tmpdir(), 'pd-k8s-collector-'));
     try {
-      // Each ConfigMap volume as the kubelet lays it out, under a temp root.
+      // Each ConfigMap volume as the kubelet lays it out (its atomic writer), under a temp root:
+      // the files in a timestamped `..` directory, `..data` linking to it, and each file name a
+      // link through `..data`.
       for (const v of pod.spec.volumes as Obj[]) {
         if (!v.configMap) continue;
         const cm = docs.find(({ doc }) => doc.kind === 'ConfigMap' && doc.metadata.name === v.configMap.name)!.doc;
         const at = join(root, mounts.find((m) => m.name === v.name)!.mountPath);
-        mkdirSync(at, { recursive: true });
-        for (const [file, text] of Object.entries(cm.data as Record<string, string>)) writeFileSync(join(at, file), text);
+        const stamp = '..2026_12_03_10_00_00.123456789';
+        mkdirSync(join(at, stamp), { recursive: true });
+        symlinkSync(stamp, join(at, '..data'));
+        for (const [file, text] of Object.entries(cm.data as Record<string, string>)) {
+          writeFileSync(join(at, stamp, file), text);
+          symlinkSync(join('..data', file), join(at, file));
+        }
       }
       const configMount = mounts.find((m) => pod.spec.volumes.find((v: Obj) => v.name === m.name)?.configMap?.name === 'portdrift-collector-config')!.mountPath;
       const raw = parse(docs.find(({ doc }) => doc.kind === 'ConfigMap' && doc.metadata.name === 'portdrift-collector-config')!.doc.data['collector.yaml']) as Obj;
@@ -180,6 +187,9 @@ describe('the collector manifest runs as shipped', () => {
       const running = await startCollector(config, { cwd: root, log: silentLogger() });
       try {
         expect(running.collector.model?.model.resources.map((r) => [r.address, r.hosts])).toEqual([['aws_db_instance.example', ['orders-db.internal.example']]]);
+        // Every file once, under its own name, and the targets file not taken for IaC.
+        expect(running.collector.model?.model.endpoints.map((e) => `${e.source.file}:${e.source.line}`)).toEqual(['main.tf:3']);
+        expect(running.collector.model?.model.problems).toEqual([]);
       } finally {
         await running.stop();
       }

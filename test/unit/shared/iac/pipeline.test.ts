@@ -1,6 +1,6 @@
 // The pipeline around the extractors: the root rule, the walk, defensive reading, the targets
 // file, joining state hosts, and the one case that is an error (nothing read).
-import { mkdtemp, mkdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,6 +191,19 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     const m = await extract([d], opts, { cwd: '/' });
     expect(m.resources.map((r) => r.address)).toEqual(['k8s:Service/default/web']);
     expect(m.problems).toEqual([{ file: 'svc.json', line: 5, code: 'PD_IAC_PARSE', message: 'JSON does not parse: Expected double-quoted property name' }]);
+  });
+
+  it('links to files inside the tree are read once (a ConfigMap volume), links out of it are refused, the kubelet copies are skipped', async () => {
+    const d = join(dir, 'linked');
+    await mkdir(join(d, '..2026_12_03_x'), { recursive: true });
+    await writeFile(join(d, '..2026_12_03_x', 'main.tf'), 'resource "aws_db_instance" "a" {\n  port = 5432\n}\n');
+    await symlink('..2026_12_03_x', join(d, '..data'));
+    await symlink(join('..data', 'main.tf'), join(d, 'main.tf'));
+    await writeFile(join(dir, 'outside.tf'), 'resource "aws_db_instance" "b" {\n  port = 6432\n}\n');
+    await symlink(join(dir, 'outside.tf'), join(d, 'escape.tf'));
+    const m = await extract([d], opts, { cwd: '/' });
+    expect(m.endpoints.map((e) => [e.resource, e.port, e.source.file])).toEqual([['aws_db_instance.a', 5432, 'main.tf']]);
+    expect(m.problems).toEqual([{ file: 'escape.tf', code: 'PD_IAC_PATH', message: `a link to ${join(dir, 'outside.tf')}, outside the tree; not read` }]);
   });
 
   it('a device named as IaC is refused, not read without end', async () => {
