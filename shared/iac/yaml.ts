@@ -30,9 +30,12 @@ function jsonError(file: string, text: string, lc: LineCounter): YamlStream['jso
     JSON.parse(text);
     return undefined;
   } catch (err) {
+    // V8's message may quote a stretch of the file (`Unexpected token 'x', "…secret…" is not
+    // valid JSON`): keep only its first clause, since problems go to CI logs and the collector's.
     const message = (err as Error).message;
     const at = /at position (\d+)/.exec(message);
-    return { line: at ? lc.linePos(Number(at[1])).line : 1, message: message.replace(/ in JSON at position \d+.*$/, '') };
+    const clause = message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*$/s, '').replace(/ is not valid JSON$/, '');
+    return { line: at ? lc.linePos(Number(at[1])).line : 1, message: clause };
   }
 }
 

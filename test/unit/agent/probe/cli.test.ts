@@ -68,12 +68,12 @@ describe('portdrift probe', () => {
     expect(r.err).toMatch(/\[PD_USAGE\]\n$/);
   });
 
-  it('a host written as host:port, a URL or a bracketed address is a usage error saying what to write, not a DNS failure', async () => {
-    const r = await run(['127.0.0.1:30001', 'http://127.0.0.1', '[::1]', '--ports', '30001', '--timeout', 'x']);
+  it('a host written as host:port, [v6]:port or a URL is a usage error saying what to write, not a DNS failure', async () => {
+    const r = await run(['127.0.0.1:30001', 'http://127.0.0.1', '[::1]:30001', '--ports', '30001', '--timeout', 'x']);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toBe(
-      'portdrift: host `127.0.0.1:30001` has a port: give the host alone (127.0.0.1), ports come from the IaC or --ports; host `http://127.0.0.1` is a URL: give the host alone; host `[::1]`: write IPv6 addresses without brackets (::1); --timeout: invalid duration "x": expected e.g. 500ms, 30s, 5m, 1h [PD_USAGE]\n',
+      'portdrift: host `127.0.0.1:30001` has a port: give the host alone (127.0.0.1), ports come from the IaC or --ports; host `http://127.0.0.1` is a URL: give the host alone; host `[::1]:30001` has a port: give the address alone (::1), ports come from the IaC or --ports; --timeout: invalid duration "x": expected e.g. 500ms, 30s, 5m, 1h [PD_USAGE]\n',
     );
   });
 });

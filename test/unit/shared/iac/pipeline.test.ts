@@ -191,6 +191,13 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     const m = await extract([d], opts, { cwd: '/' });
     expect(m.resources.map((r) => r.address)).toEqual(['k8s:Service/default/web']);
     expect(m.problems).toEqual([{ file: 'svc.json', line: 5, code: 'PD_IAC_PARSE', message: 'JSON does not parse: Expected double-quoted property name' }]);
+
+    // The message never quotes the file (it may hold a secret): V8 would show `"…hunter2…"`.
+    await writeFile(join(d, 'secret.json'), '{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"p": "hunter2", "x": nope}}');
+    const again = await extract([d], opts, { cwd: '/' });
+    const secret = again.problems.find((p) => p.file === 'secret.json')!;
+    expect(secret.message).toBe("JSON does not parse: Unexpected token 'o'");
+    expect(JSON.stringify(again.problems)).not.toContain('hunter2');
   });
 
   it('links to files inside the tree are read once (a ConfigMap volume), links out of it are refused, the kubelet copies are skipped', async () => {
