@@ -49,7 +49,8 @@ export function parseTargets(file: string, text: string): TargetRule[] {
         if (!resource) errors.push(`${where}: \`resource\` must be an address or a glob`);
         const hostsNode = getPair(doc, entry, 'hosts')?.value;
         const hostNodes = items(doc, hostsNode);
-        const hosts = hostNodes.map((h) => scalarString(doc, h)?.trim() ?? '');
+        // `[fd00::1]` and `fd00::1` are one host: brackets are only how URLs write IPv6.
+        const hosts = hostNodes.map((h) => (scalarString(doc, h)?.trim() ?? '').replace(/^\[([0-9A-Fa-f:.%\w]+)\]$/, '$1'));
         if (hostNodes.length === 0) errors.push(`${where}: \`hosts\` must be a non-empty list of IPs or DNS names`);
         hosts.forEach((h, j) => {
           const why = hostProblem(h);

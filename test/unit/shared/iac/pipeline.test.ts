@@ -88,6 +88,13 @@ describe('targets file', () => {
       't.yaml:5: targets[2]: unknown key `extra`',
     ]);
   });
+
+  it('hosts are checked as hosts, and a bracketed IPv6 address is the same host as the bare one', () => {
+    expect(parseTargets('t.yaml', "targets:\n  - resource: a\n    hosts: ['[fd00::1]', fd00::2]\n")[0]!.hosts).toEqual(['fd00::1', 'fd00::2']);
+    expect(() => parseTargets('t.yaml', 'targets:\n  - resource: a\n    hosts: [127.0.0.1:30003, 999.1.1.1]\n')).toThrow(
+      /targets\[0\]\.hosts\[0\]: `127\.0\.0\.1:30003` has a port[\s\S]*targets\[0\]\.hosts\[1\]: `999\.1\.1\.1` is not a valid IPv4 address/,
+    );
+  });
 });
 
 describe('joining hosts', () => {
