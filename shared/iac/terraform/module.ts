@@ -58,7 +58,12 @@ export async function instantiate(mod: ModuleDir, prefix: string, inputs: Readon
   // Across files the first declaration is extracted; twice in one file, neither is (the line
   // index of a file knows one block per address, so their values could not be told apart).
   const declared = new Map<string, { at: string; extracted: boolean }>();
-  for (const mf of mod.files) {
+  // Override files (`override.tf`, `*_override.tf`) come last, as in Terraform, and are not
+  // duplicates: Terraform merges them into the original block. portdrift does not merge them
+  // yet, so it says which values it read instead of extracting a port Terraform would not deploy
+  // without a word.
+  const isOverride = (file: string): boolean => /(?:^|[/_])override\.tf(?:\.json)?$/.test(file);
+  for (const mf of [...mod.files].sort((a, b) => Number(isOverride(a.file)) - Number(isOverride(b.file)))) {
     for (const [type, byName] of Object.entries(objectOf(mf.json.resource))) {
       for (const [name, v] of Object.entries(objectOf(byName))) {
         const address = `${prefix}${type}.${name}`;
@@ -67,6 +72,10 @@ export async function instantiate(mod: ModuleDir, prefix: string, inputs: Readon
         const b = top(mf, all[0]!, `resource.${type}.${name}`);
         const duplicate = (detail: string, outcome: string) => void model.problems.push({ file: mf.file, line: b.line, code: 'PD_IAC_SHAPE', message: `resource ${address} ${detail}, which Terraform refuses; ${outcome}` });
         const first = declared.get(address);
+        if (first !== undefined && isOverride(mf.file)) {
+          model.problems.push({ file: mf.file, line: b.line, code: 'PD_IAC_SHAPE', message: `resource ${address} is overridden here; override files are not merged, so its ports are read from ${first.at} and may differ from what Terraform deploys` });
+          continue;
+        }
         if (first !== undefined) {
           duplicate(`is declared again (first at ${first.at})`, first.extracted ? 'only the first declaration is extracted' : 'not extracted');
           continue;

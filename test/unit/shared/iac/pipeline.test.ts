@@ -220,6 +220,18 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     expect(m.problems).toEqual([{ file: 'escape.tf', code: 'PD_IAC_PATH', message: `a link to ${join(dir, 'outside.tf')}, outside the tree; not read` }]);
   });
 
+  it('a Terraform override file is not a duplicate: it is named as not merged, the original is extracted', async () => {
+    const d = join(dir, 'tf-override');
+    await mkdir(d);
+    await writeFile(join(d, 'main.tf'), 'resource "aws_db_instance" "a" {\n  port = 5432\n}\n');
+    await writeFile(join(d, 'override.tf'), 'resource "aws_db_instance" "a" {\n  port = 6432\n}\n');
+    const m = await extract([d], opts, { cwd: '/' });
+    expect(m.endpoints.map((e) => [e.port, e.source.file])).toEqual([[5432, 'main.tf']]);
+    expect(m.problems.map((p) => `${p.file}:${p.line}: ${p.message}`)).toEqual([
+      'override.tf:1: resource aws_db_instance.a is overridden here; override files are not merged, so its ports are read from main.tf:1 and may differ from what Terraform deploys',
+    ]);
+  });
+
   it('a device named as IaC is refused, not read without end', async () => {
     const err = (await extract(['/dev/zero'], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
     expect(err.code).toBe('PD_IAC_NOTHING_READ');
