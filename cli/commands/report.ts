@@ -62,15 +62,15 @@ export const reportCommand: CommandFactory = (ctx, setExit) =>
         }
       }
       if (opts.send) {
-        const r = (await call(ctx, opts, 'POST', 'v1/report/send')) as { id?: string; subject?: string; delivery?: { sent: number; failed: number; pending: number; lastError?: string } };
-        const sent = (r.delivery?.sent ?? 0) > 0;
-        const failed = !sent && (r.delivery?.failed ?? 0) > 0;
-        if (sent) ctx.err(`sent: ${r.subject}\n`);
-        else ctx.err(`not sent${failed ? `: ${r.delivery?.lastError ?? 'the delivery failed'}` : ' yet'}; ${r.subject} is kept in the collector's outbox (${r.id}) and retried\n`);
+        const r = (await call(ctx, opts, 'POST', 'v1/report/send')) as { id?: string; subject?: string; sent?: boolean; error?: string; delivery?: { sent: number; failed: number; pending: number } };
         ctx.out(`${JSON.stringify(r)}\n`);
-        // A delivery that failed now is an error for whoever asked for it (cron, CI), even though
-        // the collector keeps retrying it.
-        if (failed) return setExit(1);
+        if (r.sent) ctx.err(`sent: ${r.subject}\n`);
+        else {
+          // A delivery that failed now is an error for whoever asked for it (cron, CI), even
+          // though the collector keeps retrying it from its outbox.
+          ctx.err(`portdrift: not sent: ${r.error ?? 'the SMTP server did not take it'}; "${r.subject}" stays in the collector's outbox (${r.id}) and is retried [PD_SMTP]\n`);
+          return setExit(1);
+        }
       }
       setExit(0);
     });

@@ -31,6 +31,17 @@ export function composeMail(r: RenderedReport, from: string, to: string[]): Outg
 // setTimeout holds at most 2^31-1 ms (~24.8 days); longer waits are re-armed.
 const MAX_TIMER = 2_147_483_647;
 
+/** The outcome of `sendNow`: this report's own, and the whole outbox flush's counts. */
+export interface SentReport {
+  id: string;
+  subject: string;
+  /** This report was accepted by the SMTP server now (else it waits in the outbox). */
+  sent: boolean;
+  /** Why it was not, in the SMTP server's or the socket's words. */
+  error?: string;
+  delivery: FlushResult;
+}
+
 export class ReportService {
   private timer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -58,7 +69,7 @@ export class ReportService {
   }
 
   /** Make a report for the period since the last one, persist it, and try to send it. Serialised. */
-  sendNow(): Promise<{ id: string; subject: string; delivery: FlushResult }> {
+  sendNow(): Promise<SentReport> {
     const run = this.chain.then(() => this.produce());
     this.chain = run.catch(() => undefined);
     return run;
@@ -71,7 +82,7 @@ export class ReportService {
     return renderReport(buildReportModel({ ...(await this.o.load(lastReportAt, now)), since: lastReportAt, now }));
   }
 
-  private async produce(): Promise<{ id: string; subject: string; delivery: FlushResult }> {
+  private async produce(): Promise<SentReport> {
     const { lastReportAt } = await this.o.outbox.readState();
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
@@ -82,7 +93,10 @@ export class ReportService {
     await this.o.outbox.writeState({ lastReportAt: now });
     this.o.log.info({ report: entry.id, subject: rendered.subject }, 'report made');
     const delivery = await this.flush();
-    return { id: entry.id, subject: rendered.subject, delivery };
+    // The flush covers the whole outbox (older reports that were due go out too): whether *this*
+    // report went is whether it left the outbox.
+    const left = (await this.o.outbox.list()).find((e) => e.id === entry.id);
+    return { id: entry.id, subject: rendered.subject, sent: !left, ...(left?.lastError ? { error: left.lastError } : {}), delivery };
   }
 
   private async flush(): Promise<FlushResult> {

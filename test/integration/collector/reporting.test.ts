@@ -74,8 +74,8 @@ describe('a report the SMTP server does not take', () => {
     try {
       const r = await run(['report', '--send', '--collector', c.url, '--token', c.tokens.admin], c.dir);
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(/^not sent: .*ECONNREFUSED.*; portdrift: .* is kept in the collector's outbox \(\S+\) and retried\n/);
-      expect(JSON.parse(r.out)).toMatchObject({ delivery: { sent: 0, failed: 1, pending: 1 } });
+      expect(r.err).toMatch(/^portdrift: not sent: .*ECONNREFUSED.*; "portdrift: .*" stays in the collector's outbox \(\S+\) and is retried \[PD_SMTP\]\n$/);
+      expect(JSON.parse(r.out)).toMatchObject({ sent: false, error: expect.stringContaining('ECONNREFUSED'), delivery: { sent: 0, failed: 1, pending: 1 } });
       const out = await run(['report', '--out', 'no/such/dir/r.html', '--collector', c.url, '--token', c.tokens.reader], c.dir);
       expect(out.code).toBe(1);
       expect(out.err).toBe('portdrift: --out no/such/dir/r.html: cannot write it: ENOENT [PD_USAGE]\n');
