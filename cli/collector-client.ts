@@ -81,7 +81,7 @@ export async function callCollector(ctx: CliContext, opts: ClientOptions, method
     });
     text = await res.text();
   } catch (err) {
-    if (interrupted) throw new PortdriftError('PD_USAGE', `${method} ${url.pathname}: interrupted by ${interrupted} before the collector at ${url.origin} answered`, { cause: err });
+    if (interrupted) throw new PortdriftError('PD_INTERRUPTED', `${method} ${url.pathname}: interrupted by ${interrupted} before the collector at ${url.origin} answered`, { cause: err });
     const reason = abort.signal.aborted ? (abort.signal.reason as Error).message : undefined;
     const cause = (err as Error & { cause?: Error & { code?: string } }).cause;
     throw new PortdriftError('PD_COLLECTOR_UNREACHABLE', `cannot reach the collector at ${url.origin}: ${reason ?? cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });

@@ -5,6 +5,8 @@
 // system's (fcntl), so it ends with the process, also on SIGKILL: there is no stale lock to
 // clean up. `portdrift token create` opens the store itself, not the sidecar, and still works
 // while the collector runs.
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PortdriftError } from '../../shared/errors.js';
 
@@ -14,7 +16,19 @@ export interface StoreLock {
 }
 
 export function lockStore(dataFile: string): StoreLock {
-  const path = `${dataFile}.lock`;
+  // The lock names the file itself, not the path to it: two collectors reaching one database
+  // through a symlink must find the same lock.
+  let real = dataFile;
+  try {
+    real = realpathSync(dataFile);
+  } catch {
+    try {
+      real = join(realpathSync(dirname(dataFile)), basename(dataFile));
+    } catch {
+      // a directory that does not exist: opening the store reports it
+    }
+  }
+  const path = `${real}.lock`;
   let db: Database.Database;
   try {
     // timeout 0: a held lock is an answer, not something to wait for.

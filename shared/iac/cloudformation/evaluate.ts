@@ -156,7 +156,9 @@ export class CfnEvaluator {
     if (!decl) {
       // A resource's Ref is its physical id, and pseudo parameters are the stack's: both known
       // only after deployment. Any other name is a template error.
-      if (name.startsWith('AWS::') || get(this.doc, this.section('Resources'), name)) return { ok: false };
+      // With a Transform (SAM, AWS::LanguageExtensions) the deployed template has resources this
+      // one does not spell out (ServerlessRestApi, <Function>Role, Fn::ForEach's): unknown here.
+      if (name.startsWith('AWS::') || get(this.doc, this.section('Resources'), name) || get(this.doc, this.doc.contents, 'Transform')) return { ok: false };
       return { ok: false, error: `Ref to ${JSON.stringify(name)}: the template has no parameter or resource of that name` };
     }
     const typeNode = get(this.doc, decl, 'Type');

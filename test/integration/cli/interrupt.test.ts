@@ -34,7 +34,7 @@ describe.skipIf(!existsSync(MAIN))('query commands and signals (needs `npm run b
       const code = await new Promise<number | null>((r) => child.once('exit', r));
       expect(performance.now() - t, 'ended by the signal, not by the 60 s limit').toBeLessThan(5_000);
       expect(code).toBe(1);
-      expect(err).toContain(`GET /v1/agents: interrupted by ${signal} before the collector at ${url} answered`);
+      expect(err).toContain(`GET /v1/agents: interrupted by ${signal} before the collector at ${url} answered [PD_INTERRUPTED]`);
       sockets.splice(0).forEach((s) => s.destroy());
     });
   }

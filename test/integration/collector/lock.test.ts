@@ -2,7 +2,7 @@
 // naming the file, while the first runs; once the first stops (or dies), the store is free again.
 // `portdrift token create` works on the store while a collector holds it.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestCollector, type TestCollector } from './harness.js';
@@ -25,6 +25,10 @@ describe('store lock', () => {
       const r = spawnSync(process.execPath, [MAIN, 'token', 'create', '--data', join(dir, 'pd.db'), '--role', 'reader', '--name', 'late'], { encoding: 'utf8', timeout: 20_000 });
       expect(r.status, r.stderr).toBe(0);
     }
+    // The same file through a symlink is the same store.
+    symlinkSync(join(dir, 'pd.db'), join(dir, 'alias.db'));
+    const viaLink = await startTestCollector({ data: join(dir, 'alias.db') }, dir).catch((e: unknown) => e as Error & { code?: string });
+    expect(viaLink).toMatchObject({ code: 'PD_STORE', message: expect.stringMatching(/^another collector is running on /) });
     await first.stop(true);
     first = await startTestCollector({}, dir);
     expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

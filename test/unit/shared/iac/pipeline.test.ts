@@ -188,6 +188,10 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     ]);
     expect(m.unresolved.map((u) => [u.resource, u.expression])).toEqual([['cfn:D', '!Ref A']]);
     expect(m.endpoints.map((e) => [e.resource, e.port])).toEqual([['cfn:E', 5432]]);
+    // With a Transform (SAM) the deployed template has resources this one does not spell out.
+    await writeFile(join(d, 'stack.yaml'), `AWSTemplateFormatVersion: "2010-09-09"\nTransform: AWS::Serverless-2016-10-31\nResources:\n${db('A', '!Ref ServerlessRestApi')}`);
+    const sam = await extract([d], opts, { cwd: '/' }).catch((e: unknown) => e as PortdriftError);
+    expect('problems' in sam ? sam.problems : sam).toEqual([]);
   });
 
   it('a .json file must be JSON: what YAML forgives (a trailing comma) is a JSON parse problem with its line', async () => {
