@@ -54,7 +54,12 @@ const crossCheck: CrossCheck<typeof collectorSchema> = (c, failed) => {
     const port = Number(c.listen.slice(c.listen.lastIndexOf(':') + 1));
     if (port > 65535) problems.push(`listen: port ${port} is out of range`);
   }
-  if (ok('smtp', 'reportTo', 'reportEvery', 'reportAt', 'reportScope', 'webhooks')) problems.push(...reportingProblems(c as CollectorConfig));
+  // The report checks read several keys: run them on what passed (a failed key as if not given)
+  // and drop what they say about a key that already failed, so `smtp: mail.example.com` and
+  // `reportTo: [nope]` are both reported.
+  const passed = { ...c, reportTo: ok('reportTo') ? (c.reportTo ?? []) : [], webhooks: ok('webhooks') ? (c.webhooks ?? []) : [] } as CollectorConfig;
+  for (const key of ['smtp', 'reportEvery', 'reportAt'] as const) if (!ok(key)) delete (passed as Partial<CollectorConfig>)[key];
+  problems.push(...reportingProblems(passed).filter((p) => ok(/^[^.:[]+/.exec(p)?.[0] ?? '')));
   return problems;
 };
 

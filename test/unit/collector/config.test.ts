@@ -32,6 +32,10 @@ describe('collector config', () => {
     ]);
   });
 
+  it('a report key that fails the schema hides none of the other report problems', () => {
+    expect(() => collectorConfig(undefined, { iac: ['infra'], smtp: 5, reportTo: ['nope'] })).toThrow(/smtp: [^\n]*\n {2}reportTo\[0\]: "nope" is not an email address/);
+  });
+
   it('a field that fails the schema gets no second, derived problem', () => {
     expect(() => collectorConfig(undefined, { iac: 5 })).toThrow(/^collector flags is invalid:\n {2}iac: [^\n]*$/);
   });
