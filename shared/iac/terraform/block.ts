@@ -73,7 +73,11 @@ export function attrExpr(b: Block, name: string): { expr: Expr; line: number; sp
 export function attr(b: Block, name: string, kind: Writer['kind'] = 'literal', originName?: string): Attr | undefined {
   const a = attrExpr(b, name);
   if (!a) return undefined;
-  return { value: evaluate(a.expr, b.scope, writer(b, kind, originName, a.line)), line: a.line, expression: expressionOf(b.json[name]), attribute: b.shown + name, span: a.span };
+  const value = evaluate(a.expr, b.scope, writer(b, kind, originName, a.line));
+  // In Terraform an argument set to null is an argument not set: `port = null` (or a variable
+  // whose value is null) means the provider's default, e.g. the engine's port.
+  if (value.t === 'lit' && value.v === null) return undefined;
+  return { value, line: a.line, expression: expressionOf(b.json[name]), attribute: b.shown + name, span: a.span };
 }
 
 /**

@@ -34,7 +34,8 @@ export async function instantiate(mod: ModuleDir, prefix: string, inputs: Readon
       const body = bodies(v)[0];
       if (!body) continue;
       const def = attr(top(mf, body, `variable.${name}`), 'default', 'variable-default', name);
-      vars.set(name, def?.value ?? unknown(`var.${name}`));
+      // `default = null` is a value (null: "not set" where it is used), not an unknown one.
+      vars.set(name, def?.value ?? (body.default === null ? { t: 'lit', v: null } : unknown(`var.${name}`)));
     }
   }
   inputs.forEach((v, k) => vars.set(k, v));

@@ -236,6 +236,18 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     ]);
   });
 
+  it('terraform: port = null (or a variable that is null) is the engine default, as in Terraform', async () => {
+    const d = join(dir, 'tf-null');
+    await mkdir(d);
+    await writeFile(join(d, 'main.tf'), 'variable "p" {\n  default = null\n}\nresource "aws_db_instance" "a" {\n  engine = "postgres"\n  port   = null\n}\nresource "aws_db_instance" "b" {\n  engine = "mysql"\n  port   = var.p\n}\n');
+    const m = await extract([d], opts, { cwd: '/' });
+    expect(m.problems).toEqual([]);
+    expect(m.endpoints.map((e) => [e.resource, e.port])).toEqual([
+      ['aws_db_instance.a', 5432],
+      ['aws_db_instance.b', 3306],
+    ]);
+  });
+
   it('a device named as IaC is refused, not read without end', async () => {
     const err = (await extract(['/dev/zero'], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
     expect(err.code).toBe('PD_IAC_NOTHING_READ');
