@@ -64,7 +64,8 @@ export const reportCommand: CommandFactory = (ctx, setExit) =>
       if (opts.send) {
         const r = (await call(ctx, opts, 'POST', 'v1/report/send')) as { id?: string; subject?: string; sent?: boolean; error?: string; delivery?: { sent: number; failed: number; pending: number } };
         ctx.out(`${JSON.stringify(r)}\n`);
-        if (r.sent) ctx.err(`sent: ${r.subject}\n`);
+        // A collector older than `sent` answers with the flush's counts only.
+        if (r.sent ?? (r.delivery?.sent ?? 0) > 0) ctx.err(`sent: ${r.subject}\n`);
         else {
           // A delivery that failed now is an error for whoever asked for it (cron, CI), even
           // though the collector keeps retrying it from its outbox.

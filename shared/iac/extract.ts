@@ -66,7 +66,7 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     if (claimed > 0) x.prepare!(claimed);
   }
   const limit = pLimit(env.concurrency ?? 16);
-  const read = await Promise.all(candidates.map((e) => limit(async () => ({ e, r: await readIacFile(e.path, e.file) }))));
+  const read = await Promise.all(candidates.map((e) => limit(async () => ({ e, r: await readIacFile(e.read ?? e.path, e.file) }))));
   const byExtractor = new Map<Extractor, SourceFile[]>();
   for (const { e, r } of read) {
     if (!r.ok) {

@@ -29,3 +29,12 @@ export async function readIacFile(path: string, file: string): Promise<ReadResul
     return { ok: false, problem: { file, code: 'PD_IAC_PATH', message: `cannot read file: ${(err as Error).message}` } };
   }
 }
+
+/**
+ * V8's JSON.parse message without what it quotes of the input (`Unexpected token 'x', "…secret…"
+ * is not valid JSON`) or its position: problems go to CI logs and the collector's log, and the
+ * position becomes a line of its own.
+ */
+export function jsonErrorClause(message: string): string {
+  return message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*$/s, '').replace(/ is not valid JSON$/, '');
+}

@@ -26,6 +26,8 @@ export interface WalkEntry {
   file: string;
   /** Named on the command line (never skipped silently). */
   explicit: boolean;
+  /** For a link: the file it resolved to when it was checked, which is what is read. */
+  read?: string;
 }
 
 export interface WalkResult {
@@ -85,20 +87,40 @@ export async function walk(paths: string[], cwd: string, exclude: ReadonlySet<st
 
   const seen = new Set<string>();
   const entries: WalkEntry[] = [];
-  const add = (abs: string, explicit: boolean): void => {
+  const add = (abs: string, explicit: boolean, read?: string): void => {
     if (seen.has(abs) || exclude.has(abs)) return;
     seen.add(abs);
-    entries.push({ path: abs, file: relativeTo(root, abs), explicit });
+    entries.push({ path: abs, file: relativeTo(root, abs), explicit, ...(read !== undefined ? { read } : {}) });
   };
   for (const g of given) {
     if (!g.dir) add(g.abs, true);
-    else for (const f of await listDir(g.abs, root, problems)) add(f, false);
+    else {
+      // Links are followed only within the directory given (its real path: it may itself be a
+      // link, as a mounted volume is), never to anything the user did not name.
+      const base = await realpath(g.abs).catch(() => g.abs);
+      for (const f of await listDir(g.abs, root, problems, base, new Set([base]))) add(f.abs, false, f.read);
+    }
   }
   entries.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { root, entries, problems };
 }
 
-async function listDir(dir: string, root: string, problems: Problem[]): Promise<string[]> {
+const inside = (base: string, target: string): boolean => {
+  const rel = relative(base, target);
+  // `..2026_12_03…/main.tf` is inside (the kubelet's names begin with two dots); `../x` is not.
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+};
+
+/**
+ * Links are followed when they resolve inside the directory given: a Kubernetes ConfigMap or
+ * Secret volume is exactly that (main.tf → ..data/main.tf → ..2026_12_03…/main.tf, and an item
+ * with a sub-path is a directory link tf → ..data/tf). The resolved file is what is read, so a
+ * link swapped after the check cannot point the read elsewhere. A link out of the tree, or one
+ * that leads nowhere, is a problem; a directory is walked once (a link to a parent would loop).
+ * Directories named `..…` are the kubelet's atomic-update copies of the same files: reading
+ * them too would extract every file twice.
+ */
+async function listDir(dir: string, root: string, problems: Problem[], base: string, visited: Set<string>): Promise<Array<{ abs: string; read?: string }>> {
   let list;
   try {
     list = await readdir(dir, { withFileTypes: true });
@@ -106,24 +128,31 @@ async function listDir(dir: string, root: string, problems: Problem[]): Promise<
     problems.push({ file: relativeTo(root, dir), code: 'PD_IAC_PATH', message: `directory cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
     return [];
   }
-  const out: string[] = [];
-  // Links to directories are not followed (a link to a parent would loop). A link to a file is
-  // read when it resolves inside the tree: a Kubernetes ConfigMap or Secret volume is exactly
-  // that (main.tf → ..data/main.tf → ..2026_12_03…/main.tf); a link out of the tree would put a
-  // file outside the root. Directories named `..…` are the kubelet's atomic-update copies of
-  // those same files: reading them too would extract every file twice.
+  const out: Array<{ abs: string; read?: string }> = [];
   for (const d of list.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const abs = join(dir, d.name);
+    if (d.name.startsWith('..')) continue;
     if (d.isDirectory()) {
-      if (!SKIPPED_DIRS.has(d.name) && !d.name.startsWith('..')) out.push(...(await listDir(abs, root, problems)));
+      if (SKIPPED_DIRS.has(d.name)) continue;
+      const real = await realpath(abs).catch(() => abs);
+      if (visited.has(real)) continue;
+      visited.add(real);
+      out.push(...(await listDir(abs, root, problems, base, visited)));
     } else if (d.isFile()) {
-      out.push(abs);
-    } else if (d.isSymbolicLink() && !d.name.startsWith('..')) {
+      out.push({ abs });
+    } else if (d.isSymbolicLink()) {
       const target = await realpath(abs).catch(() => null);
-      if (target === null || !(await stat(target).then((st) => st.isFile(), () => false))) continue;
-      const realRoot = await realpath(root).catch(() => root);
-      if (target.startsWith(realRoot + sep)) out.push(abs);
-      else problems.push({ file: relativeTo(root, abs), code: 'PD_IAC_PATH', message: `a link to ${target}, outside the tree; not read` });
+      const info = target === null ? null : await stat(target).catch(() => null);
+      if (target === null || info === null) {
+        problems.push({ file: relativeTo(root, abs), code: 'PD_IAC_PATH', message: 'a link that leads nowhere; not read' });
+      } else if (!inside(base, target)) {
+        problems.push({ file: relativeTo(root, abs), code: 'PD_IAC_PATH', message: `a link to ${target}, outside the directory given; not read` });
+      } else if (info.isFile()) {
+        out.push({ abs, read: target });
+      } else if (info.isDirectory() && !SKIPPED_DIRS.has(d.name) && !visited.has(target)) {
+        visited.add(target);
+        out.push(...(await listDir(abs, root, problems, base, visited)));
+      }
     }
   }
   return out;

@@ -5,6 +5,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument } from 'yaml';
 import type { Document, Node, Pair, ParseOptions, DocumentOptions, SchemaOptions, YAMLMap } from 'yaml';
 import type { Problem } from '../types.js';
+import { jsonErrorClause } from './files.js';
 
 export type YamlOptions = ParseOptions & DocumentOptions & SchemaOptions;
 
@@ -30,12 +31,9 @@ function jsonError(file: string, text: string, lc: LineCounter): YamlStream['jso
     JSON.parse(text);
     return undefined;
   } catch (err) {
-    // V8's message may quote a stretch of the file (`Unexpected token 'x', "…secret…" is not
-    // valid JSON`): keep only its first clause, since problems go to CI logs and the collector's.
     const message = (err as Error).message;
     const at = /at position (\d+)/.exec(message);
-    const clause = message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*$/s, '').replace(/ is not valid JSON$/, '');
-    return { line: at ? lc.linePos(Number(at[1])).line : 1, message: clause };
+    return { line: at ? lc.linePos(Number(at[1])).line : 1, message: jsonErrorClause(message) };
   }
 }
 

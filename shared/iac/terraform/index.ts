@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { sharedOrigins } from './shared.js';
 import { HclParseError, parseHcl, warmHclParser } from '../hcl.js';
-import { readIacFile } from '../files.js';
+import { jsonErrorClause, readIacFile } from '../files.js';
 import { emptyModel, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
 import { relativeTo } from '../walk.js';
 import { PortdriftError } from '../../errors.js';
@@ -82,7 +82,7 @@ async function parseFile(f: SourceFile, problems: Problem[]): Promise<ModuleFile
       return { file: f.file, text: f.text, json: json as Record<string, unknown>, index: null, lineAt };
     } catch (err) {
       const pos = /position (\d+)/.exec((err as Error).message);
-      problems.push({ file: f.file, line: pos ? lineAt(Number(pos[1])) : 1, code: 'PD_IAC_PARSE', message: `not valid JSON: ${(err as Error).message.replace(/ in JSON at position \d+.*$/, '')}` });
+      problems.push({ file: f.file, line: pos ? lineAt(Number(pos[1])) : 1, code: 'PD_IAC_PARSE', message: `not valid JSON: ${jsonErrorClause((err as Error).message)}` });
       return undefined;
     }
   }

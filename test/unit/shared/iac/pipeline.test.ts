@@ -217,11 +217,22 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     await writeFile(join(d, '..2026_12_03_x', 'main.tf'), 'resource "aws_db_instance" "a" {\n  port = 5432\n}\n');
     await symlink('..2026_12_03_x', join(d, '..data'));
     await symlink(join('..data', 'main.tf'), join(d, 'main.tf'));
+    // An item with a sub-path: a directory link through ..data.
+    await mkdir(join(d, '..2026_12_03_x', 'k8s'));
+    await writeFile(join(d, '..2026_12_03_x', 'k8s', 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n    - port: 8080\n');
+    await symlink(join('..data', 'k8s'), join(d, 'k8s'));
     await writeFile(join(dir, 'outside.tf'), 'resource "aws_db_instance" "b" {\n  port = 6432\n}\n');
     await symlink(join(dir, 'outside.tf'), join(d, 'escape.tf'));
+    await symlink(join(d, 'nowhere.tf'), join(d, 'dangling.tf'));
     const m = await extract([d], opts, { cwd: '/' });
-    expect(m.endpoints.map((e) => [e.resource, e.port, e.source.file])).toEqual([['aws_db_instance.a', 5432, 'main.tf']]);
-    expect(m.problems).toEqual([{ file: 'escape.tf', code: 'PD_IAC_PATH', message: `a link to ${join(dir, 'outside.tf')}, outside the tree; not read` }]);
+    expect(m.endpoints.map((e) => [e.resource, e.port, e.source.file])).toEqual([
+      ['aws_db_instance.a', 5432, 'main.tf'],
+      ['k8s:Service/default/api', 8080, 'k8s/svc.yaml'],
+    ]);
+    expect(m.problems).toEqual([
+      { file: 'dangling.tf', code: 'PD_IAC_PATH', message: 'a link that leads nowhere; not read' },
+      { file: 'escape.tf', code: 'PD_IAC_PATH', message: `a link to ${join(dir, 'outside.tf')}, outside the directory given; not read` },
+    ]);
   });
 
   it('a Terraform override file is not a duplicate: it is named as not merged, the original is extracted', async () => {
@@ -246,6 +257,15 @@ describe('what a broken input must not turn into: a scan that checked nothing an
       ['aws_db_instance.a', 5432],
       ['aws_db_instance.b', 3306],
     ]);
+  });
+
+  it('a .tf.json that is not JSON: the problem never quotes the file', async () => {
+    const d = join(dir, 'tfjson-secret');
+    await mkdir(d);
+    await writeFile(join(d, 'main.tf.json'), '{"resource": {"aws_db_instance": {"a": {"password": "hunter2", "port": nope}}}}');
+    const err = (await extract([d], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
+    expect(err.message).toContain("main.tf.json:1: not valid JSON: Unexpected token 'o'");
+    expect(err.message).not.toContain('hunter2');
   });
 
   it('a device named as IaC is refused, not read without end', async () => {
