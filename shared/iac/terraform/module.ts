@@ -26,13 +26,20 @@ export async function instantiate(mod: ModuleDir, prefix: string, inputs: Readon
   const vars = new Map<string, Value>();
   const scope: Scope = { vars, local: (n) => locals(n) };
   const top = (mf: ModuleFile, json: Record<string, unknown>, path: string): Block => ({ mf, json, path, shown: '', line: mf.index?.blocks.get(path) ?? 1, scope });
+  // Override files (`override.tf`, `*_override.tf`) come last, as in Terraform, where what they
+  // set replaces what the other files set: later variables and locals win here too. Resource and
+  // module blocks in them are not merged (below), and say so.
+  const isOverride = (file: string): boolean => /(?:^|[/_])override\.tf(?:\.json)?$/.test(file);
+  const ordered = [...mod.files].sort((a, b) => Number(isOverride(a.file)) - Number(isOverride(b.file)));
 
-  for (const mf of mod.files) {
+  for (const mf of ordered) {
     const variables = mf.json.variable;
     if (!variables || typeof variables !== 'object') continue;
     for (const [name, v] of Object.entries(variables)) {
       const body = bodies(v)[0];
       if (!body) continue;
+      // An override that does not set a default leaves the original's.
+      if (isOverride(mf.file) && !('default' in body)) continue;
       const def = attr(top(mf, body, `variable.${name}`), 'default', 'variable-default', name);
       // `default = null` is a value (null: "not set" where it is used), not an unknown one.
       vars.set(name, def?.value ?? (body.default === null ? { t: 'lit', v: null } : unknown(`var.${name}`)));
@@ -41,7 +48,7 @@ export async function instantiate(mod: ModuleDir, prefix: string, inputs: Readon
   inputs.forEach((v, k) => vars.set(k, v));
 
   const localDefs = new Map<string, Block>();
-  for (const mf of mod.files) for (const body of bodies(mf.json.locals)) for (const name of Object.keys(body)) localDefs.set(name, top(mf, body, 'locals'));
+  for (const mf of ordered) for (const body of bodies(mf.json.locals)) for (const name of Object.keys(body)) localDefs.set(name, top(mf, body, 'locals'));
   const memo = new Map<string, Value>();
   const locals = (name: string): Value | undefined => {
     const cached = memo.get(name);
@@ -59,12 +66,10 @@ export async function instantiate(mod: ModuleDir, prefix: string, inputs: Readon
   // Across files the first declaration is extracted; twice in one file, neither is (the line
   // index of a file knows one block per address, so their values could not be told apart).
   const declared = new Map<string, { at: string; extracted: boolean }>();
-  // Override files (`override.tf`, `*_override.tf`) come last, as in Terraform, and are not
-  // duplicates: Terraform merges them into the original block. portdrift does not merge them
-  // yet, so it says which values it read instead of extracting a port Terraform would not deploy
-  // without a word.
-  const isOverride = (file: string): boolean => /(?:^|[/_])override\.tf(?:\.json)?$/.test(file);
-  for (const mf of [...mod.files].sort((a, b) => Number(isOverride(a.file)) - Number(isOverride(b.file)))) {
+  // A resource in an override file is not a duplicate: Terraform merges it into the original
+  // block. portdrift does not merge blocks yet, so it says which values it read instead of
+  // extracting a port Terraform would not deploy without a word.
+  for (const mf of ordered) {
     for (const [type, byName] of Object.entries(objectOf(mf.json.resource))) {
       for (const [name, v] of Object.entries(objectOf(byName))) {
         const address = `${prefix}${type}.${name}`;
@@ -91,11 +96,18 @@ export async function instantiate(mod: ModuleDir, prefix: string, inputs: Readon
     }
   }
 
-  for (const mf of mod.files) {
+  const calls = new Map<string, string>();
+  for (const mf of ordered) {
     for (const [name, v] of Object.entries(objectOf(mf.json.module))) {
       const body = bodies(v)[0];
       if (!body) continue;
       const b = top(mf, body, `module.${name}`);
+      const first = calls.get(name);
+      if (first !== undefined) {
+        model.problems.push({ file: mf.file, line: b.line, code: isOverride(mf.file) ? 'PD_IAC_SHAPE' : 'PD_IAC_MODULE', message: isOverride(mf.file) ? `module.${name} is overridden here; override files are not merged, so its inputs are read from ${first} and may differ from what Terraform deploys` : `module.${name} is declared again (first at ${first}), which Terraform refuses; only the first is expanded` });
+        continue;
+      }
+      calls.set(name, `${mf.file}:${b.line}`);
       const src = attr(b, 'source');
       const source = src?.value.t === 'lit' ? String(src.value.v) : undefined;
       const problem = (message: string): void => void model.problems.push({ file: mf.file, line: src?.line ?? b.line, code: 'PD_IAC_MODULE', message: `module.${name}: ${message}` });

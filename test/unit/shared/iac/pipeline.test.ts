@@ -245,6 +245,19 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     expect(m.problems.map((p) => `${p.file}:${p.line}: ${p.message}`)).toEqual([
       'override.tf:1: resource aws_db_instance.a is overridden here; override files are not merged, so its ports are read from main.tf:1 and may differ from what Terraform deploys',
     ]);
+
+    // Variables and module calls: an override's variable default wins (as in Terraform), a module
+    // call in an override file is named as not merged, not expanded twice.
+    const d2 = join(dir, 'tf-override-2');
+    await mkdir(join(d2, 'db'), { recursive: true });
+    await writeFile(join(d2, 'db', 'main.tf'), 'variable "port" {}\nresource "aws_db_instance" "x" {\n  port = var.port\n}\n');
+    await writeFile(join(d2, 'main.tf'), 'variable "p" {\n  default = 5432\n}\nmodule "db" {\n  source = "./db"\n  port   = var.p\n}\n');
+    await writeFile(join(d2, 'a_override.tf'), 'variable "p" {\n  default = 6432\n}\nmodule "db" {\n  port = 7000\n}\n');
+    const m2 = await extract([d2], opts, { cwd: '/' });
+    expect(m2.endpoints.map((e) => [e.resource, e.port])).toEqual([['module.db.aws_db_instance.x', 6432]]);
+    expect(m2.problems.map((p) => `${p.file}:${p.line}: ${p.message}`)).toEqual([
+      'a_override.tf:4: module.db is overridden here; override files are not merged, so its inputs are read from main.tf:4 and may differ from what Terraform deploys',
+    ]);
   });
 
   it('terraform: port = null (or a variable that is null) is the engine default, as in Terraform', async () => {
