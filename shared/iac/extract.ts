@@ -96,18 +96,21 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
   // an empty estate, or a CI job would pass having checked nothing.
   if (model.resources.length === 0 && model.problems.some((p) => p.code === 'PD_IAC_PARSE')) throw nothing('no IaC could be extracted from');
 
-  const state = await readStates(opts.stateFiles, root, env.readState ?? readStateFile);
-  const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, relativeTo(root, opts.targetsFile)) : [];
+  // Option files are named in messages as the user wrote them (relative to the working
+  // directory), not relative to the IaC root: `--state st.json`, not `../st.json`.
+  const asTyped = (f: string): string => relativeTo(env.cwd, f);
+  const state = await readStates(opts.stateFiles, asTyped, env.readState ?? readStateFile);
+  const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, asTyped(opts.targetsFile)) : [];
   joinHosts(model, state, rules);
   return { ...sortModel(expandEndpoints(model)), root, filesRead };
 }
 
-async function readStates(files: string[], root: string, reader: StateReader): Promise<Map<string, string[]>> {
+async function readStates(files: string[], shown: (f: string) => string, reader: StateReader): Promise<Map<string, string[]>> {
   const hosts = new Map<string, string[]>();
   if (files.length === 0) return hosts;
   const failed: Problem[] = [];
   for (const f of files) {
-    const r = await reader(f, relativeTo(root, f));
+    const r = await reader(f, shown(f));
     failed.push(...r.problems);
     for (const [address, hs] of r.hosts) hosts.set(address, [...(hosts.get(address) ?? []), ...hs]);
   }

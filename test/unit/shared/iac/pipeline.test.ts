@@ -294,7 +294,8 @@ describe('what a broken input must not turn into: a scan that checked nothing an
     await writeFile(join(d, 'bad.tfstate'), '{"version": 3');
     await writeFile(join(d, 'bad.tfvars'), 'p = \n');
     const fail = (o: Partial<typeof opts>): Promise<PortdriftError> =>
-      extract([d], { ...opts, ...o }, { cwd: '/' }).then(
+      // Run from the project directory, as a user would: option files are named as typed.
+      extract([d], { ...opts, ...o }, { cwd: d }).then(
         () => {
           throw new Error('extracted without an error');
         },
@@ -302,6 +303,9 @@ describe('what a broken input must not turn into: a scan that checked nothing an
       );
     const missing = await fail({ stateFiles: [join(d, 'nope.tfstate')] });
     expect([missing.code, missing.message]).toEqual(['PD_IAC_PATH', '--state: nope.tfstate: cannot read Terraform state: ENOENT']);
+    // From elsewhere, the path as typed from there (not relative to the IaC root).
+    const fromParent = await extract([d], { ...opts, stateFiles: [join(d, 'nope.tfstate')] }, { cwd: dir }).catch((e: unknown) => e as PortdriftError);
+    expect((fromParent as PortdriftError).message).toBe('--state: tf-options/nope.tfstate: cannot read Terraform state: ENOENT');
     const invalid = await fail({ stateFiles: [join(d, 'bad.tfstate')] });
     expect(invalid.code).toBe('PD_STATE_INVALID');
     expect(invalid.message).toMatch(/^--state: bad\.tfstate:1: Terraform state is not valid JSON/);
