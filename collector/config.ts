@@ -1,6 +1,6 @@
 // The collector's configuration: a YAML file (`--config F`) with every key also a flag
 // (camelCase key ⇄ kebab-case flag), validated with every problem reported at once.
-import { buildConfig, loadConfigFile, type CrossCheck, type Infer, type Schema } from '../shared/config.js';
+import { buildConfig, loadConfigFile, problemKey, type CrossCheck, type Infer, type Schema } from '../shared/config.js';
 import { parsePortSpec } from '../shared/ports.js';
 import { reportingProblems, reportingSchema } from './report/config.js';
 
@@ -59,7 +59,7 @@ const crossCheck: CrossCheck<typeof collectorSchema> = (c, failed) => {
   // `reportTo: [nope]` are both reported.
   const passed = { ...c, reportTo: ok('reportTo') ? (c.reportTo ?? []) : [], webhooks: ok('webhooks') ? (c.webhooks ?? []) : [] } as CollectorConfig;
   for (const key of ['smtp', 'reportEvery', 'reportAt'] as const) if (!ok(key)) delete (passed as Partial<CollectorConfig>)[key];
-  problems.push(...reportingProblems(passed).filter((p) => ok(/^[^.:[]+/.exec(p)?.[0] ?? '')));
+  problems.push(...reportingProblems(passed).filter((p) => ok(problemKey(p))));
   return problems;
 };
 

@@ -141,6 +141,9 @@ export function loadConfigFile(file: string): Record<string, unknown> {
   return value;
 }
 
+/** The top-level key a problem line is about: `webhooks[0].url: …` → `webhooks`. */
+export const problemKey = (problem: string): string => /^[^.:[]+/.exec(problem)?.[0] ?? problem;
+
 /**
  * Checks across fields (a pair that goes together, a value another parser must accept), run on
  * the fields that passed the schema: `failed` names the top-level keys that did not, so a check
@@ -159,7 +162,7 @@ export function buildConfig<S extends Schema>(schema: S, file: Record<string, un
   const problems: string[] = [];
   const value = validateObject(schema, merged, '', problems);
   if (check) {
-    const failed = new Set(problems.map((p) => /^[^.:[]+/.exec(p)?.[0] ?? p));
+    const failed = new Set(problems.map(problemKey));
     problems.push(...check(value as Partial<Infer<S>>, failed));
   }
   if (problems.length > 0) {

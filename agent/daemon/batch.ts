@@ -69,13 +69,11 @@ export function buildBatch(input: BatchInput): WireRecord[] {
 
 /**
  * The batch as it leaves the spool: the header's spool fields set to the spool's state at send
- * time. Only the first line is rewritten; the records are sent byte for byte as spooled.
- */
-/**
- * The header of a spooled batch as it is sent now: the spool's current counts, and the agent's
- * current name. The collector accepts a batch only under its token's name, so a backlog written
- * under an old `--name` must travel under the new one, or it would be refused forever and hold
- * every later batch behind it (they are the same agent's results).
+ * time, and its agent to the agent's current name. Only the first line is rewritten; the
+ * records are sent byte for byte as spooled. The collector accepts a batch only under its
+ * token's name, so a backlog written under an old `--name` must travel under the new one, or it
+ * would be refused forever and hold every later batch behind it (they are the same agent's
+ * results).
  */
 export function withSpoolStatus(body: string, spoolDropped: number, spoolDepth: number, agent?: string): { body: string; header: BatchHeader } {
   const nl = body.indexOf('\n');
