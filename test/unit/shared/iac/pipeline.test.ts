@@ -116,13 +116,20 @@ describe('joining hosts', () => {
 
 describe('what a broken input must not turn into: a scan that checked nothing and passed', () => {
   const opts: { stateFiles: string[]; varFiles: string[]; clusterDomain: string } = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' };
+  /** A fresh project directory under the suite's temp dir with these files (name → text). */
+  const project = async (name: string, files: Record<string, string>): Promise<string> => {
+    const d = join(dir, name);
+    await mkdir(d, { recursive: true });
+    for (const [file, text] of Object.entries(files)) await writeFile(join(d, file), text);
+    return d;
+  };
   const deployment = (name: string, port: number) =>
     `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  template:\n    metadata:\n      labels: {app: ${name}}\n    spec:\n      containers:\n        - name: c\n          image: x\n          ports:\n            - containerPort: ${port}\n`;
 
   it('a Kubernetes stream with one broken document: that document is a problem, the others are extracted', async () => {
-    const d = join(dir, 'k8s-broken-doc');
-    await mkdir(d);
-    await writeFile(join(d, 'app.yaml'), `${deployment('api', 8080)}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  name: again\n---\n${deployment('web', 9090)}`);
+    const d = await project('k8s-broken-doc', {
+      'app.yaml': `${deployment('api', 8080)}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  name: again\n---\n${deployment('web', 9090)}`,
+    });
     const m = await extract([d], opts, { cwd: '/' });
     expect(m.resources.map((r) => r.address)).toEqual(['k8s:Deployment/default/api', 'k8s:Deployment/default/web']);
     expect(m.endpoints.map((e) => [e.port, e.source.line])).toEqual([
@@ -149,9 +156,9 @@ describe('what a broken input must not turn into: a scan that checked nothing an
   });
 
   it('files that were read but of which none parses: PD_IAC_NOTHING_READ (exit 1), every problem listed', async () => {
-    const d = join(dir, 'none-parse');
-    await mkdir(d);
-    await writeFile(join(d, 'a.yaml'), 'apiVersion: v1\nkind: Service\nmetadata:\n  name: [\n');
+    const d = await project('none-parse', {
+      'a.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: [\n',
+    });
     const err = await extract([d], opts, { cwd: '/' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PortdriftError);
     expect((err as PortdriftError).code).toBe('PD_IAC_NOTHING_READ');
@@ -195,10 +202,10 @@ describe('what a broken input must not turn into: a scan that checked nothing an
   });
 
   it('a .json file must be JSON: what YAML forgives (a trailing comma) is a JSON parse problem with its line', async () => {
-    const d = join(dir, 'json-strict');
-    await mkdir(d);
-    await writeFile(join(d, 'svc.json'), '{\n  "apiVersion": "v1",\n  "kind": "Service",\n  "metadata": {"name": "api"},\n  "spec": {"ports": [{"port": 80}],}\n}\n');
-    await writeFile(join(d, 'ok.json'), '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": [{"port": 8080}]}}\n');
+    const d = await project('json-strict', {
+      'svc.json': '{\n  "apiVersion": "v1",\n  "kind": "Service",\n  "metadata": {"name": "api"},\n  "spec": {"ports": [{"port": 80}],}\n}\n',
+      'ok.json': '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": [{"port": 8080}]}}\n',
+    });
     const m = await extract([d], opts, { cwd: '/' });
     expect(m.resources.map((r) => r.address)).toEqual(['k8s:Service/default/web']);
     expect(m.problems).toEqual([{ file: 'svc.json', line: 5, code: 'PD_IAC_PARSE', message: 'JSON does not parse: Expected double-quoted property name' }]);
@@ -236,10 +243,10 @@ describe('what a broken input must not turn into: a scan that checked nothing an
   });
 
   it('a Terraform override file is not a duplicate: it is named as not merged, the original is extracted', async () => {
-    const d = join(dir, 'tf-override');
-    await mkdir(d);
-    await writeFile(join(d, 'main.tf'), 'resource "aws_db_instance" "a" {\n  port = 5432\n}\n');
-    await writeFile(join(d, 'override.tf'), 'resource "aws_db_instance" "a" {\n  port = 6432\n}\n');
+    const d = await project('tf-override', {
+      'main.tf': 'resource "aws_db_instance" "a" {\n  port = 5432\n}\n',
+      'override.tf': 'resource "aws_db_instance" "a" {\n  port = 6432\n}\n',
+    });
     const m = await extract([d], opts, { cwd: '/' });
     expect(m.endpoints.map((e) => [e.port, e.source.file])).toEqual([[5432, 'main.tf']]);
     expect(m.problems.map((p) => `${p.file}:${p.line}: ${p.message}`)).toEqual([
@@ -261,9 +268,9 @@ describe('what a broken input must not turn into: a scan that checked nothing an
   });
 
   it('terraform: port = null (or a variable that is null) is the engine default, as in Terraform', async () => {
-    const d = join(dir, 'tf-null');
-    await mkdir(d);
-    await writeFile(join(d, 'main.tf'), 'variable "p" {\n  default = null\n}\nresource "aws_db_instance" "a" {\n  engine = "postgres"\n  port   = null\n}\nresource "aws_db_instance" "b" {\n  engine = "mysql"\n  port   = var.p\n}\n');
+    const d = await project('tf-null', {
+      'main.tf': 'variable "p" {\n  default = null\n}\nresource "aws_db_instance" "a" {\n  engine = "postgres"\n  port   = null\n}\nresource "aws_db_instance" "b" {\n  engine = "mysql"\n  port   = var.p\n}\n',
+    });
     const m = await extract([d], opts, { cwd: '/' });
     expect(m.problems).toEqual([]);
     expect(m.endpoints.map((e) => [e.resource, e.port])).toEqual([
@@ -273,9 +280,9 @@ describe('what a broken input must not turn into: a scan that checked nothing an
   });
 
   it('a .tf.json that is not JSON: the problem never quotes the file', async () => {
-    const d = join(dir, 'tfjson-secret');
-    await mkdir(d);
-    await writeFile(join(d, 'main.tf.json'), '{"resource": {"aws_db_instance": {"a": {"password": "hunter2", "port": nope}}}}');
+    const d = await project('tfjson-secret', {
+      'main.tf.json': '{"resource": {"aws_db_instance": {"a": {"password": "hunter2", "port": nope}}}}',
+    });
     const err = (await extract([d], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
     expect(err.message).toContain("main.tf.json:1: not valid JSON: Unexpected token 'o'");
     expect(err.message).not.toContain('hunter2');
@@ -288,11 +295,11 @@ describe('what a broken input must not turn into: a scan that checked nothing an
   });
 
   it('a --state or --var-file that cannot be used is an error naming the flag and the file, not a problem', async () => {
-    const d = join(dir, 'tf-options');
-    await mkdir(d);
-    await writeFile(join(d, 'main.tf'), 'variable "p" {\n  default = 5432\n}\nresource "aws_db_instance" "a" {\n  port = var.p\n}\n');
-    await writeFile(join(d, 'bad.tfstate'), '{"version": 3');
-    await writeFile(join(d, 'bad.tfvars'), 'p = \n');
+    const d = await project('tf-options', {
+      'main.tf': 'variable "p" {\n  default = 5432\n}\nresource "aws_db_instance" "a" {\n  port = var.p\n}\n',
+      'bad.tfstate': '{"version": 3',
+      'bad.tfvars': 'p = \n',
+    });
     const fail = (o: Partial<typeof opts>): Promise<PortdriftError> =>
       // Run from the project directory, as a user would: option files are named as typed.
       extract([d], { ...opts, ...o }, { cwd: d }).then(
