@@ -160,9 +160,20 @@ describe('runShard on loopback', () => {
   });
 
   it('EINVAL (an address that cannot be used from here) stops that address and says why', async () => {
-    const { results } = await runShard([host([80, 81], 'fe80::1'), host([closed[2]!])], settings(), raw!);
+    // The kernel answers EINVAL at connect for an IPv6 link-local address without a zone; how soon
+    // Node reports it differs by version, and no test may aim at a non-loopback address, so a
+    // loopback address stands in for it and the connector answers as the kernel would.
+    const einval: ConnectorFactory = (slots, done) => {
+      const inner = raw!(slots, done);
+      return {
+        kind: inner.kind,
+        cancel: (s) => inner.cancel(s),
+        start: (slot, ip, family, port) => (ip === '::1' ? statusOf('EINVAL') : inner.start(slot, ip, family, port)),
+      };
+    };
+    const { results } = await runShard([host([80, 81], '::1'), host([closed[2]!])], settings(), einval);
     expect([...results[0]!.state]).toEqual([Code.Unprobed, Code.Unprobed]);
-    expect(results[0]!.error).toMatch(/^EINVAL: fe80::1 cannot be probed/);
+    expect(results[0]!.error).toMatch(/^EINVAL: ::1 cannot be probed/);
     expect(results[1]!.state[0]).toBe(Code.Closed);
   });
 
