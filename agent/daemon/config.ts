@@ -14,6 +14,7 @@ export const agentSchema = {
   name: { type: 'string', pattern: /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/, patternHint: 'letters, digits and ._:/@- (at most 128)', describe: 'this agent in every batch (default: the host name)' },
   scope: { type: 'strings', describe: 'CIDRs this agent may probe; every resolved address is checked' },
   interval: { type: 'duration', min: 100, describe: "time between sweeps (default: the plan's)" },
+  minInterval: { type: 'duration', min: 100, default: '30s', describe: "shortest time between sweeps a plan may ask for; a shorter plan interval is raised to it" },
   spool: { type: 'string', describe: 'directory of the on-disk spool (default: in memory)' },
   spoolMax: { type: 'int', min: 1, max: 1_000_000, default: DEFAULT_LIMITS.maxBatches, describe: 'most batches kept in the spool' },
   spoolMaxBytes: { type: 'int', min: 4096, default: DEFAULT_LIMITS.maxBytes, describe: 'most bytes kept in the spool' },

@@ -65,6 +65,7 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
           listeners: settings.listeners,
           stopGrace: settings.stopGrace,
           flushTimeout: settings.flushTimeout,
+          minInterval: settings.minInterval,
           ...(settings.interval !== undefined ? { interval: settings.interval } : {}),
         },
         collector,
