@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { buildConfig, type Infer } from '../../shared/config.js';
 import { PortdriftError, isPortdriftError } from '../../shared/errors.js';
 import { DEFAULT_LIMITS } from './spool.js';
+import { DEFAULT_PLAN_MAX_BYTES } from './transport.js';
 
 export const agentSchema = {
   collector: { type: 'string', required: true, pattern: /^https?:\/\/[^\s/]+/, patternHint: 'an http:// or https:// URL', describe: 'the collector base URL' },
@@ -22,6 +23,7 @@ export const agentSchema = {
   timeout: { type: 'duration', min: 10, describe: 'probe connect timeout ceiling' },
   retries: { type: 'int', min: 0, max: 5, describe: 'retries of filtered probes' },
   listeners: { type: 'bool', describe: "also report this network namespace's LISTEN sockets" },
+  planMaxBytes: { type: 'int', min: 1024, default: DEFAULT_PLAN_MAX_BYTES, describe: "largest plan the agent reads; a larger answer is refused as it streams in" },
   caFile: { type: 'string', describe: 'CA bundle to verify an https collector' },
   stopGrace: { type: 'duration', default: '2s', describe: 'on SIGTERM, how long a sweep may still run' },
   flushTimeout: { type: 'duration', default: '5s', describe: 'on SIGTERM, how long to try delivering the spool' },

@@ -44,6 +44,7 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
       url: settings.collector,
       token: settings.token,
       userAgent: `portdrift-agent/${VERSION}`,
+      planMaxBytes: settings.planMaxBytes,
       logger,
       ...(settings.caFile ? { caFile: settings.caFile } : {}),
     });

@@ -1,7 +1,9 @@
 // A hostile collector against the real agent (dist/cli/main.js) on loopback: the collector is
 // an HTTP server written here that serves whatever plan a test gives it. What the agent must
-// hold against it: a plan interval below --min-interval is raised to it (no tight probe loop).
-import { mkdtempSync, rmSync } from 'node:fs';
+// hold against it: a plan interval below --min-interval is raised to it (no tight probe loop); a
+// plan larger than --plan-max-bytes is refused as it streams in (the agent's memory stays
+// bounded, it keeps its previous plan and survives).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,5 +124,115 @@ describe('a plan interval below --min-interval', () => {
     await a.waitForLog('sweep done', 20_000, 2);
     await stop(a);
     expect(a.messages('plan interval is below --min-interval; using --min-interval')).toEqual([]);
+  });
+});
+
+const MiB = 1024 * 1024;
+
+/**
+ * Streams a plan padded to `limit` bytes as fast as the agent reads it, chunked (no
+ * Content-Length to refuse it by) or with its true Content-Length when `declare`; resolves with
+ * the bytes written when the agent hung up or all was sent.
+ */
+async function streamHugePlan(res: ServerResponse, limit: number, declare = false): Promise<number> {
+  let closed = false;
+  res.once('close', () => void (closed = true));
+  const head = '{"version":1,"agent":"a1","revision":"huge","intervalMs":500,"targets":[],"padding":"';
+  res.writeHead(200, { 'content-type': 'application/json', ...(declare ? { 'content-length': head.length + limit + 2 } : {}) });
+  res.write(head);
+  const chunk = Buffer.alloc(MiB, 0x20);
+  let sent = 0;
+  for (let i = 0; i < limit / MiB && !closed; i++) {
+    sent += chunk.length;
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  if (!closed) res.end('"}');
+  return sent;
+}
+
+/** Peak resident memory of a process (VmHWM), in bytes. */
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+describe('a plan larger than --plan-max-bytes (default 16 MiB)', () => {
+  const TOO_LARGE = 'GET /v1/plan: the collector\'s answer is larger than the limit of 16 MiB';
+
+  /** Serves `good` for the first `goodFirst` plan requests, then 64 MiB of padding (at most). */
+  function collectorWithHugePlan(goodFirst: number, declare = false) {
+    const streamed: Promise<number>[] = [];
+    let plans = 0;
+    let heal = false;
+    const c = new HostileCollector((req, res) => {
+      if (req.method === 'GET' && req.path === '/v1/plan') {
+        plans++;
+        if (plans <= goodFirst || heal) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(plan(500)));
+        return void streamed.push(streamHugePlan(res, 64 * MiB, declare));
+      }
+      if (req.method === 'POST' && req.path === '/v1/observations') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      res.writeHead(404).end();
+    });
+    return { c, streamed, heal: () => void (heal = true) };
+  }
+
+  it('is refused as it streams in; the agent keeps probing with its previous plan', async () => {
+    const h = collectorWithHugePlan(1);
+    const c = await collector(h.c);
+    const a = agent(c.url, ['--min-interval', '500ms']);
+    const refused = await a.waitForLog('cannot fetch the plan', 20_000);
+    expect(refused.err).toContain(TOO_LARGE);
+    expect(refused.err).toContain('--plan-max-bytes');
+    expect(refused.cachedPlan).toBe('r-500');
+    const sent = await h.streamed[0]!;
+    // The agent hung up shortly past the limit (what sits in socket buffers aside), long before
+    // the 64 MiB on offer; the old agent read it all.
+    expect(sent).toBeLessThan(32 * MiB);
+    const sweeps = a.messages('sweep done').length;
+    await a.waitForLog('sweep done', 10_000, sweeps + 2);
+    const peak = peakRss(a.pid);
+    await stop(a);
+    expect(a.exit?.code).toBe(0);
+    const last = c.batches().at(-1)!.body.split('\n')[0]!;
+    expect(JSON.parse(last)).toMatchObject({ planRevision: 'r-500' });
+    expect(peak, `peak RSS ${Math.round(peak / MiB)} MiB`).toBeLessThan(200 * MiB);
+  });
+
+  it('with a Content-Length over the limit, is refused before reading; the agent survives', async () => {
+    const h = collectorWithHugePlan(1, true);
+    const c = await collector(h.c);
+    const a = agent(c.url, ['--min-interval', '500ms']);
+    const refused = await a.waitForLog('cannot fetch the plan', 20_000);
+    expect(refused.err).toMatch(/larger than the limit of 16 MiB \(Content-Length \d+\)/);
+    expect(await h.streamed[0]!).toBeLessThan(32 * MiB);
+    const sweeps = a.messages('sweep done').length;
+    await a.waitForLog('sweep done', 10_000, sweeps + 2);
+    await a.waitForLog('cannot fetch the plan', 10_000, 2);
+    await stop(a);
+  });
+
+  it('without a previous plan: no sweep, requests back off, and a plan of normal size is taken again', async () => {
+    const h = collectorWithHugePlan(0);
+    const c = await collector(h.c);
+    const a = agent(c.url, ['--min-interval', '500ms']);
+    const first = await a.waitForLog('cannot fetch the plan', 20_000);
+    expect(first).toMatchObject({ cachedPlan: null });
+    expect(first.err).toContain(TOO_LARGE);
+    await a.waitForLog('cannot fetch the plan', 20_000, 2);
+    expect(a.messages('sweep done')).toEqual([]);
+    h.heal();
+    await a.waitForLog('new plan', 20_000);
+    await a.waitForLog('sweep done', 10_000);
+    await stop(a);
   });
 });
