@@ -104,13 +104,18 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   // Every timer derived from the plan goes through intervalMs(), so the floor holds for all of
   // them: the sweep schedule, the plan request timeout, the backlog's delivery window.
   const floor = o.settings.interval === undefined ? (o.settings.minInterval ?? MIN_INTERVAL_MS) : 0;
-  const intervalMs = () => o.settings.interval ?? Math.max(plan?.intervalMs ?? o.defaultIntervalMs ?? DEFAULT_INTERVAL_MS, floor);
+  const intervalMs = () =>
+    o.settings.interval ?? Math.max(plan?.intervalMs ?? o.defaultIntervalMs ?? DEFAULT_INTERVAL_MS, floor);
   let flooredRevision: string | null = null;
   /** Say once per plan revision that its interval was raised to the floor. */
   const noteFloor = () => {
-    if (!plan || o.settings.interval !== undefined || plan.intervalMs >= floor || flooredRevision === plan.revision) return;
+    if (!plan || o.settings.interval !== undefined || plan.intervalMs >= floor) return;
+    if (flooredRevision === plan.revision) return;
     flooredRevision = plan.revision;
-    log.warn({ revision: plan.revision, planIntervalMs: plan.intervalMs, minIntervalMs: floor }, 'plan interval is below --min-interval; using --min-interval');
+    log.warn(
+      { revision: plan.revision, planIntervalMs: plan.intervalMs, minIntervalMs: floor },
+      'plan interval is below --min-interval; using --min-interval',
+    );
   };
   noteFloor();
 

@@ -91,11 +91,14 @@ export class CollectorClient {
   async getPlan(etag: string | null, scope: readonly string[], signal?: AbortSignal, attempts = this.attempts): Promise<PlanResult> {
     const q = new URLSearchParams(scope.map((c): [string, string] => ['scope', c]));
     const res = await this.withRetries('GET /v1/plan', signal, attempts, () =>
-      this.raw('GET', `v1/plan${scope.length ? `?${q}` : ''}`, { ...(etag ? { 'if-none-match': etag } : {}), accept: 'application/json' }, undefined, signal, {
-        what: 'GET /v1/plan',
-        maxBytes: this.planMaxBytes,
-        limitName: 'planMaxBytes (--plan-max-bytes)',
-      }),
+      this.raw(
+        'GET',
+        `v1/plan${scope.length ? `?${q}` : ''}`,
+        { ...(etag ? { 'if-none-match': etag } : {}), accept: 'application/json' },
+        undefined,
+        signal,
+        { what: 'GET /v1/plan', maxBytes: this.planMaxBytes, limitName: 'planMaxBytes (--plan-max-bytes)' },
+      ),
     );
     if (res.status === 304) return { kind: 'unchanged' };
     if (res.status !== 200) throw responseError('GET /v1/plan', res);
@@ -112,11 +115,14 @@ export class CollectorClient {
   /** POST one NDJSON batch under its Idempotency-Key. Throws only when it may succeed later. */
   async sendBatch(batchId: string, body: string, signal?: AbortSignal): Promise<SendResult> {
     const res = await this.withRetries(`POST /v1/observations ${batchId}`, signal, this.attempts, () =>
-      this.raw('POST', 'v1/observations', { 'content-type': 'application/x-ndjson', 'idempotency-key': batchId, accept: 'application/json' }, body, signal, {
-        what: 'POST /v1/observations',
-        maxBytes: ANSWER_MAX_BYTES,
-        limitName: 'the limit of an answer to a batch',
-      }),
+      this.raw(
+        'POST',
+        'v1/observations',
+        { 'content-type': 'application/x-ndjson', 'idempotency-key': batchId, accept: 'application/json' },
+        body,
+        signal,
+        { what: 'POST /v1/observations', maxBytes: ANSWER_MAX_BYTES, limitName: 'the limit of an answer to a batch' },
+      ),
     );
     if (res.status >= 200 && res.status < 300) return { kind: 'accepted', status: res.status };
     if (POISON.has(res.status)) {
@@ -132,7 +138,14 @@ export class CollectorClient {
     await this.http.close();
   }
 
-  private async raw(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, cap: BodyCap): Promise<Raw> {
+  private async raw(
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+    cap: BodyCap,
+  ): Promise<Raw> {
     const url = new URL(path, this.base);
     const res = await this.http.request({
       method,
@@ -190,14 +203,19 @@ interface BodyCap {
  * refused before reading; otherwise the read stops (and the stream is destroyed, which closes
  * the connection) as soon as the bytes received pass the cap.
  */
-async function readCapped(body: Dispatcher.ResponseData['body'], contentLength: string | string[] | undefined, cap: BodyCap): Promise<string> {
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  contentLength: string | string[] | undefined,
+  cap: BodyCap,
+): Promise<string> {
   const tooLarge = (got: string) => {
     // Destroying the body makes undici emit an AbortError on it: expected here, never uncaught.
     body.on('error', () => {});
     body.destroy();
-    return new PortdriftError('PD_COLLECTOR_RESPONSE', `${cap.what}: the collector's answer is larger than the limit of ${formatBytes(cap.maxBytes)} (${got}): refused, not read further; the limit is ${cap.limitName}`, {
-      details: { limit: cap.maxBytes },
-    });
+    const message =
+      `${cap.what}: the collector's answer is larger than the limit of ${formatBytes(cap.maxBytes)} (${got}): ` +
+      `refused, not read further; the limit is ${cap.limitName}`;
+    return new PortdriftError('PD_COLLECTOR_RESPONSE', message, { details: { limit: cap.maxBytes } });
   };
   const declared = typeof contentLength === 'string' ? Number(contentLength) : NaN;
   if (declared > cap.maxBytes) throw tooLarge(`Content-Length ${declared}`);

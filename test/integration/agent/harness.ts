@@ -47,7 +47,9 @@ export class Proc {
     nodeArgs: string[],
     env: Record<string, string> = {},
   ) {
-    const [cmd, args] = ns ? ['ip', ['netns', 'exec', ns.name, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+    const [cmd, args] = ns
+      ? ['ip', ['netns', 'exec', ns.name, process.execPath, ...nodeArgs]]
+      : [process.execPath, nodeArgs];
     this.child = spawn(cmd, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

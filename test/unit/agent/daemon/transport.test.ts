@@ -97,7 +97,8 @@ describe('CollectorClient.getPlan', () => {
       pump();
     };
     const err = await make({ planMaxBytes: 256 * 1024 }).getPlan(null, []).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'PD_COLLECTOR_RESPONSE', message: expect.stringContaining('bytes received so far') });
+    const message = expect.stringContaining('bytes received so far');
+    expect(err).toMatchObject({ code: 'PD_COLLECTOR_RESPONSE', message });
     await new Promise((r) => setTimeout(r, 200));
     expect(written).toBeLessThan(16 * 1024 * 1024);
     expect(seen).toHaveLength(1);
@@ -108,7 +109,8 @@ describe('CollectorClient.getPlan', () => {
     const exact = `${base.slice(0, -1)},"padding":"${'x'.repeat(2048 - base.length - 13)}"}`;
     expect(Buffer.byteLength(exact)).toBe(2048);
     handler = (_req, res) => res.writeHead(200).end(exact);
-    expect(await make({ planMaxBytes: 2048 }).getPlan(null, [])).toMatchObject({ kind: 'plan', plan: { revision: 'r1' } });
+    const got = await make({ planMaxBytes: 2048 }).getPlan(null, []);
+    expect(got).toMatchObject({ kind: 'plan', plan: { revision: 'r1' } });
   });
 
   it('does not retry a 401 and says what the collector answered', async () => {
