@@ -38,8 +38,9 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
     // Checked after DNS for every address the engine is about to probe; the plan is never trusted.
     const admit = makeAdmit({ scope: settings.scope });
     const limits = { maxBatches: settings.spoolMax, maxBytes: settings.spoolMaxBytes };
-    const spool = settings.spool ? new DirectorySpool(settings.spool, limits) : new MemorySpool(limits);
-    const planCache = settings.spool ? directoryPlanCache(settings.spool) : memoryPlanCache();
+    const dirSpool = settings.spool ? new DirectorySpool(settings.spool, limits) : null;
+    const spool = dirSpool ?? new MemorySpool(limits);
+    const planCache = dirSpool ? directoryPlanCache(dirSpool.location, dirSpool.key) : memoryPlanCache();
     const collector = new CollectorClient({
       url: settings.collector,
       token: settings.token,
@@ -58,6 +59,13 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
         ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
       });
     logger.info({ agent: settings.name, version: VERSION, collector: settings.collector, scope: settings.scope, spool: spool.location }, 'agent starting');
+    const unsealed = dirSpool?.recovered.unauthenticated ?? [];
+    if (unsealed.length > 0) {
+      logger.warn(
+        { spool: spool.location, count: unsealed.length, files: unsealed.slice(0, 20) },
+        'spool files this agent did not write (no valid seal): not sent, left in place',
+      );
+    }
     try {
       await runAgentLoop({
         settings: {

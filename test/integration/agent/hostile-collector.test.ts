@@ -4,62 +4,12 @@
 // plan larger than --plan-max-bytes is refused as it streams in (the agent's memory stays
 // bounded, it keeps its previous plan and survives).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, portdrift, type Proc } from './harness.js';
-
-interface Received {
-  method: string;
-  path: string;
-  at: number;
-  body: string;
-}
-
-/** An HTTP "collector" on 127.0.0.1 answering with `handler`; every request is recorded. */
-class HostileCollector {
-  readonly received: Received[] = [];
-  private server: Server;
-  url = '';
-
-  constructor(private handler: (req: Received, res: ServerResponse, raw: IncomingMessage) => void) {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const r = { method: req.method ?? '', path: new URL(req.url ?? '/', 'http://x').pathname, at: Date.now(), body: Buffer.concat(chunks).toString('utf8') };
-        this.received.push(r);
-        this.handler(r, res, req);
-      });
-    });
-  }
-
-  async listen(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
-    return this;
-  }
-
-  batches(): Received[] {
-    return this.received.filter((r) => r.method === 'POST' && r.path === '/v1/observations');
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
-}
-
-/** A collector serving `plan` (any JSON) and accepting every batch. */
-function servingPlan(plan: unknown): HostileCollector {
-  const body = JSON.stringify(plan);
-  return new HostileCollector((req, res) => {
-    if (req.method === 'GET' && req.path === '/v1/plan') return void res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-    if (req.method === 'POST' && req.path === '/v1/observations') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    res.writeHead(404).end();
-  });
-}
+import { HostileCollector, servingPlan } from './loopback-collector.js';
 
 const plan = (intervalMs: number) => ({ version: 1, agent: 'a1', revision: `r-${intervalMs}`, intervalMs, targets: [] });
 
@@ -83,7 +33,8 @@ async function collector(c: HostileCollector): Promise<HostileCollector> {
 }
 
 function agent(url: string, extra: string[] = []): Proc {
-  return portdrift('agent', null, ['agent', '--collector', url, '--token', 'tok', '--name', 'a1', '--scope', '127.0.0.0/8', '--flush-timeout', '1s', ...extra]);
+  const flags = ['--token', 'tok', '--name', 'a1', '--scope', '127.0.0.0/8', '--flush-timeout', '1s'];
+  return portdrift('agent', null, ['agent', '--collector', url, ...flags, ...extra]);
 }
 
 async function stop(a: Proc): Promise<void> {
@@ -138,7 +89,8 @@ async function streamHugePlan(res: ServerResponse, limit: number, declare = fals
   let closed = false;
   res.once('close', () => void (closed = true));
   const head = '{"version":1,"agent":"a1","revision":"huge","intervalMs":500,"targets":[],"padding":"';
-  res.writeHead(200, { 'content-type': 'application/json', ...(declare ? { 'content-length': head.length + limit + 2 } : {}) });
+  const length = declare ? { 'content-length': head.length + limit + 2 } : {};
+  res.writeHead(200, { 'content-type': 'application/json', ...length });
   res.write(head);
   const chunk = Buffer.alloc(MiB, 0x20);
   let sent = 0;
@@ -170,6 +122,8 @@ describe('a plan larger than --plan-max-bytes (default 16 MiB)', () => {
   const TOO_LARGE = 'GET /v1/plan: the collector\'s answer is larger than the limit of 16 MiB';
 
   /** Serves `good` for the first `goodFirst` plan requests, then 64 MiB of padding (at most). */
+  const json = { 'content-type': 'application/json' };
+
   function collectorWithHugePlan(goodFirst: number, declare = false) {
     const streamed: Promise<number>[] = [];
     let plans = 0;
@@ -177,10 +131,10 @@ describe('a plan larger than --plan-max-bytes (default 16 MiB)', () => {
     const c = new HostileCollector((req, res) => {
       if (req.method === 'GET' && req.path === '/v1/plan') {
         plans++;
-        if (plans <= goodFirst || heal) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(plan(500)));
+        if (plans <= goodFirst || heal) return void res.writeHead(200, json).end(JSON.stringify(plan(500)));
         return void streamed.push(streamHugePlan(res, 64 * MiB, declare));
       }
-      if (req.method === 'POST' && req.path === '/v1/observations') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (req.method === 'POST' && req.path === '/v1/observations') return void res.writeHead(200, json).end('{}');
       res.writeHead(404).end();
     });
     return { c, streamed, heal: () => void (heal = true) };
