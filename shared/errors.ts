@@ -54,7 +54,10 @@ export const catalogue = {
   PD_COLLECTOR_UNREACHABLE: { http: 502, summary: 'the collector could not be reached at the given URL' },
   PD_INTERRUPTED: { http: 503, summary: 'the command was stopped by SIGINT or SIGTERM before it finished' },
   PD_COLLECTOR_RESPONSE: { http: 502, summary: 'the collector answered with an error or an unexpected body' },
-  PD_SPOOL: { http: 500, summary: "the agent's spool directory cannot be created, read or written" },
+  PD_SPOOL: {
+    http: 500,
+    summary: "the agent's spool directory cannot be created, read or written, or is not private to the agent's user",
+  },
 
   // --- reports, alerts, fixes -----------------------------------------------------------------
   PD_SMTP: { http: 502, summary: 'a report could not be sent over SMTP (it is kept and retried)' },

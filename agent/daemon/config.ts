@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { buildConfig, type Infer } from '../../shared/config.js';
 import { PortdriftError, isPortdriftError } from '../../shared/errors.js';
 import { DEFAULT_LIMITS } from './spool.js';
+import { DEFAULT_PLAN_MAX_BYTES } from './transport.js';
 
 export const agentSchema = {
   collector: { type: 'string', required: true, pattern: /^https?:\/\/[^\s/]+/, patternHint: 'an http:// or https:// URL', describe: 'the collector base URL' },
@@ -14,6 +15,12 @@ export const agentSchema = {
   name: { type: 'string', pattern: /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/, patternHint: 'letters, digits and ._:/@- (at most 128)', describe: 'this agent in every batch (default: the host name)' },
   scope: { type: 'strings', describe: 'CIDRs this agent may probe; every resolved address is checked' },
   interval: { type: 'duration', min: 100, describe: "time between sweeps (default: the plan's)" },
+  minInterval: {
+    type: 'duration',
+    min: 100,
+    default: '30s',
+    describe: 'shortest time between sweeps a plan may ask for; a shorter plan interval is raised to it',
+  },
   spool: { type: 'string', describe: 'directory of the on-disk spool (default: in memory)' },
   spoolMax: { type: 'int', min: 1, max: 1_000_000, default: DEFAULT_LIMITS.maxBatches, describe: 'most batches kept in the spool' },
   spoolMaxBytes: { type: 'int', min: 4096, default: DEFAULT_LIMITS.maxBytes, describe: 'most bytes kept in the spool' },
@@ -21,6 +28,12 @@ export const agentSchema = {
   timeout: { type: 'duration', min: 10, describe: 'probe connect timeout ceiling' },
   retries: { type: 'int', min: 0, max: 5, describe: 'retries of filtered probes' },
   listeners: { type: 'bool', describe: "also report this network namespace's LISTEN sockets" },
+  planMaxBytes: {
+    type: 'int',
+    min: 1024,
+    default: DEFAULT_PLAN_MAX_BYTES,
+    describe: 'largest plan the agent reads; a larger answer is refused as it streams in',
+  },
   caFile: { type: 'string', describe: 'CA bundle to verify an https collector' },
   stopGrace: { type: 'duration', default: '2s', describe: 'on SIGTERM, how long a sweep may still run' },
   flushTimeout: { type: 'duration', default: '5s', describe: 'on SIGTERM, how long to try delivering the spool' },

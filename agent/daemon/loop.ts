@@ -37,8 +37,13 @@ export interface CollectorApi {
 export interface LoopSettings {
   name: string;
   scope: readonly string[];
-  /** Overrides the plan's interval. */
+  /** Overrides the plan's interval (the operator's own choice: not raised to minInterval). */
   interval?: number;
+  /**
+   * The floor of a plan's interval: the plan comes from the collector, and a hostile or broken
+   * one must not make the agent probe in a tight loop. Default MIN_INTERVAL_MS.
+   */
+  minInterval?: number;
   listeners: boolean;
   stopGrace: number;
   flushTimeout: number;
@@ -74,6 +79,7 @@ export interface LoopStats {
 }
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
+export const MIN_INTERVAL_MS = 30_000;
 /** How long past the stop grace an aborted sweep may take to return. */
 const ABANDON_MS = 2000;
 /** A delivery still unanswered after this long when the cycle ends counts as an outage. */
@@ -95,7 +101,23 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   let planFailures = 0;
   let collectorDown = false;
 
-  const intervalMs = () => o.settings.interval ?? plan?.intervalMs ?? o.defaultIntervalMs ?? DEFAULT_INTERVAL_MS;
+  // Every timer derived from the plan goes through intervalMs(), so the floor holds for all of
+  // them: the sweep schedule, the plan request timeout, the backlog's delivery window.
+  const floor = o.settings.interval === undefined ? (o.settings.minInterval ?? MIN_INTERVAL_MS) : 0;
+  const intervalMs = () =>
+    o.settings.interval ?? Math.max(plan?.intervalMs ?? o.defaultIntervalMs ?? DEFAULT_INTERVAL_MS, floor);
+  let flooredRevision: string | null = null;
+  /** Say once per plan revision that its interval was raised to the floor. */
+  const noteFloor = () => {
+    if (!plan || o.settings.interval !== undefined || plan.intervalMs >= floor) return;
+    if (flooredRevision === plan.revision) return;
+    flooredRevision = plan.revision;
+    log.warn(
+      { revision: plan.revision, planIntervalMs: plan.intervalMs, minIntervalMs: floor },
+      'plan interval is below --min-interval; using --min-interval',
+    );
+  };
+  noteFloor();
 
   /** Deliver the spool oldest first; true when it is empty, false when the collector is not taking batches. */
   async function drain(signal: AbortSignal): Promise<boolean> {
@@ -176,6 +198,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
         plan = r.plan;
         etag = r.etag;
         o.planCache.save({ plan, etag });
+        noteFloor();
       }
     } catch (err) {
       if (stopSignal.aborted) break;
@@ -260,7 +283,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     }
     log.info({ batchId, targets: specs.length, ...(run ? { summary: run.summary } : {}), skipped: run?.skipped.length ?? 0, listeners: listeners.length, spoolDepth: o.spool.entries().length }, 'sweep done');
 
-    await deliverUntil(cycleStart + jitterInterval(intervalMs(), 0.1, random));
+    // The jitter may shorten a sleep by 10 %, never below the floor.
+    await deliverUntil(cycleStart + Math.max(jitterInterval(intervalMs(), 0.1, random), floor));
   }
 
   // --- stop: flush what the collector will take in the time allowed ---------------------------

@@ -9,10 +9,17 @@
 // because the spool was full and not yet reported to the collector (BatchHeader.spoolDropped).
 // When full, the oldest batches are dropped: the newest observations are the ones that matter
 // for drift, and the drop is counted, never silent.
-import { mkdirSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+//
+// DIR must be private to the agent's user (private-dir.ts), and every file the agent writes
+// there is sealed with its key (seal.ts). A batch file without a valid seal — planted by someone
+// else, or spooled by an earlier portdrift that did not seal its files — is never sent, and left where it
+// is (the agent deletes only files it wrote): it is listed at start for the operator to look at.
+import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PortdriftError } from '../../shared/errors.js';
-import { isTempFile, writeFileAtomic } from './atomic.js';
+import { isTempFile, readRegularFile, writeFileAtomic } from './atomic.js';
+import { ensurePrivateDir } from './private-dir.js';
+import { KEY_FILE, loadOrCreateKey, seal, unseal } from './seal.js';
 
 export interface SpoolEntry {
   /** File name (or key): orders entries oldest first. */
@@ -48,7 +55,7 @@ export interface Spool {
 const FILE_RE = /^(\d{16})-([A-Za-z0-9_-]{1,100})\.ndjson$/;
 const STATE = 'state.json';
 // Other files the agent keeps in the spool directory (plan-cache.ts).
-const KNOWN = new Set([STATE, 'plan.json']);
+const KNOWN = new Set([STATE, 'plan.json', KEY_FILE]);
 
 export const DEFAULT_LIMITS: SpoolLimits = { maxBatches: 1000, maxBytes: 256 * 1024 * 1024 };
 
@@ -136,22 +143,29 @@ abstract class BoundedSpool implements Spool {
 /** The on-disk spool (`--spool DIR`). */
 export class DirectorySpool extends BoundedSpool {
   readonly location: string;
-  /** Files that were not batches (torn temporaries, foreign names) removed or ignored at open. */
-  readonly recovered: { tempRemoved: number; ignored: string[] };
+  /** The key that seals this spool's files (the plan cache uses it too). */
+  readonly key: Buffer;
+  /**
+   * Files that were not batches of this agent, found at open: torn temporaries (removed),
+   * foreign names (ignored), batch names without a valid seal or not regular files (ignored).
+   */
+  readonly recovered: { tempRemoved: number; ignored: string[]; unauthenticated: string[] };
 
   constructor(dir: string, limits: SpoolLimits = DEFAULT_LIMITS) {
     super(limits);
     this.location = dir;
     const entries: SpoolEntry[] = [];
     const ignored: string[] = [];
+    const unauthenticated: string[] = [];
     let tempRemoved = 0;
     let names: string[];
+    ensurePrivateDir(dir);
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
       names = readdirSync(dir);
     } catch (err) {
       throw spoolError(dir, 'cannot use the spool directory', err);
     }
+    this.key = loadOrCreateKey(dir);
     for (const name of names) {
       if (isTempFile(name)) {
         // A write that crashed before its rename: the batch was never acknowledged to anyone,
@@ -162,23 +176,38 @@ export class DirectorySpool extends BoundedSpool {
         continue;
       }
       const m = FILE_RE.exec(name);
-      if (m) entries.push({ key: name, batchId: m[2]!, bytes: statSync(join(dir, name)).size });
-      else if (!KNOWN.has(name)) ignored.push(name);
+      if (m) {
+        const body = this.open(name);
+        if (body === null) unauthenticated.push(name);
+        else entries.push({ key: name, batchId: m[2]!, bytes: Buffer.byteLength(body, 'utf8') });
+      } else if (!KNOWN.has(name)) ignored.push(name);
     }
-    this.recovered = { tempRemoved, ignored };
-    this.restore(entries, readDropped(join(dir, STATE)));
+    this.recovered = { tempRemoved, ignored, unauthenticated };
+    this.restore(entries, readDropped(this.open(STATE)));
+  }
+
+  /** A sealed file's content; null when it is missing, not a regular file or not sealed by this key. */
+  private open(name: string): string | null {
+    try {
+      return unseal(this.key, name, readRegularFile(join(this.location, name)));
+    } catch {
+      return null;
+    }
   }
 
   protected store(key: string, body: string): void {
     try {
-      writeFileAtomic(join(this.location, key), body);
+      writeFileAtomic(join(this.location, key), seal(this.key, key, body));
     } catch (err) {
       throw spoolError(this.location, 'cannot write a batch', err);
     }
   }
 
   protected load(key: string): string {
-    return readFileSync(join(this.location, key), 'utf8');
+    const body = this.open(key);
+    // Checked again at send time: only what this agent wrote leaves under its token.
+    if (body === null) throw new Error(`spool: ${key} is missing or its seal does not verify`);
+    return body;
   }
 
   protected delete(key: string): void {
@@ -190,7 +219,8 @@ export class DirectorySpool extends BoundedSpool {
   }
 
   protected saveDropped(): void {
-    writeFileAtomic(join(this.location, STATE), `${JSON.stringify({ dropped: this.droppedCount })}\n`);
+    const text = `${JSON.stringify({ dropped: this.droppedCount })}\n`;
+    writeFileAtomic(join(this.location, STATE), seal(this.key, STATE, text));
   }
 }
 
@@ -199,9 +229,10 @@ function spoolError(dir: string, what: string, err: unknown): PortdriftError {
   return new PortdriftError('PD_SPOOL', `spool ${dir}: ${what}: ${code ?? (err as Error).message}`, { cause: err });
 }
 
-function readDropped(file: string): number {
+function readDropped(text: string | null): number {
+  if (text === null) return 0;
   try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as { dropped?: unknown };
+    const v = JSON.parse(text) as { dropped?: unknown };
     return typeof v.dropped === 'number' && Number.isInteger(v.dropped) && v.dropped >= 0 ? v.dropped : 0;
   } catch {
     return 0;

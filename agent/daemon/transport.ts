@@ -7,7 +7,7 @@
 // and the collector accepts a key once.
 import { readFileSync } from 'node:fs';
 import { Client, type Dispatcher } from 'undici';
-import { PortdriftError } from '../../shared/errors.js';
+import { PortdriftError, isPortdriftError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { Plan } from '../../shared/types.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
@@ -24,6 +24,8 @@ export interface TransportOptions {
   timeoutMs?: number;
   /** Attempts per request (1 = no retry). */
   attempts?: number;
+  /** Largest plan body read (default DEFAULT_PLAN_MAX_BYTES); a longer one is refused unread. */
+  planMaxBytes?: number;
   backoff?: BackoffOptions;
   logger: Logger;
   random?: () => number;
@@ -40,6 +42,14 @@ interface Raw {
   text: string;
 }
 
+/**
+ * The collector is not trusted with the agent's memory: a plan larger than this is refused as
+ * soon as the body passes it (the read is aborted, the connection closed), never buffered whole.
+ */
+export const DEFAULT_PLAN_MAX_BYTES = 16 * 1024 * 1024;
+/** Every other answer of the collector is a short JSON object. */
+const ANSWER_MAX_BYTES = 1024 * 1024;
+
 /** Statuses worth another attempt: the request may succeed unchanged later. */
 const TRANSIENT = new Set([408, 425, 429, 500, 502, 503, 504]);
 
@@ -52,6 +62,7 @@ export class CollectorClient {
   private readonly attempts: number;
   private readonly backoff: BackoffOptions;
   private readonly timeoutMs: number;
+  private readonly planMaxBytes: number;
   private readonly random: () => number;
 
   constructor(private readonly options: TransportOptions) {
@@ -61,6 +72,7 @@ export class CollectorClient {
     this.attempts = Math.max(1, options.attempts ?? 4);
     this.backoff = options.backoff ?? { baseMs: 500, maxMs: 15_000 };
     this.random = options.random ?? Math.random;
+    this.planMaxBytes = options.planMaxBytes ?? DEFAULT_PLAN_MAX_BYTES;
     this.http = new Client(this.base.origin, {
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 600_000,
@@ -79,7 +91,14 @@ export class CollectorClient {
   async getPlan(etag: string | null, scope: readonly string[], signal?: AbortSignal, attempts = this.attempts): Promise<PlanResult> {
     const q = new URLSearchParams(scope.map((c): [string, string] => ['scope', c]));
     const res = await this.withRetries('GET /v1/plan', signal, attempts, () =>
-      this.raw('GET', `v1/plan${scope.length ? `?${q}` : ''}`, { ...(etag ? { 'if-none-match': etag } : {}), accept: 'application/json' }, undefined, signal),
+      this.raw(
+        'GET',
+        `v1/plan${scope.length ? `?${q}` : ''}`,
+        { ...(etag ? { 'if-none-match': etag } : {}), accept: 'application/json' },
+        undefined,
+        signal,
+        { what: 'GET /v1/plan', maxBytes: this.planMaxBytes, limitName: 'planMaxBytes (--plan-max-bytes)' },
+      ),
     );
     if (res.status === 304) return { kind: 'unchanged' };
     if (res.status !== 200) throw responseError('GET /v1/plan', res);
@@ -96,7 +115,14 @@ export class CollectorClient {
   /** POST one NDJSON batch under its Idempotency-Key. Throws only when it may succeed later. */
   async sendBatch(batchId: string, body: string, signal?: AbortSignal): Promise<SendResult> {
     const res = await this.withRetries(`POST /v1/observations ${batchId}`, signal, this.attempts, () =>
-      this.raw('POST', 'v1/observations', { 'content-type': 'application/x-ndjson', 'idempotency-key': batchId, accept: 'application/json' }, body, signal),
+      this.raw(
+        'POST',
+        'v1/observations',
+        { 'content-type': 'application/x-ndjson', 'idempotency-key': batchId, accept: 'application/json' },
+        body,
+        signal,
+        { what: 'POST /v1/observations', maxBytes: ANSWER_MAX_BYTES, limitName: 'the limit of an answer to a batch' },
+      ),
     );
     if (res.status >= 200 && res.status < 300) return { kind: 'accepted', status: res.status };
     if (POISON.has(res.status)) {
@@ -112,7 +138,14 @@ export class CollectorClient {
     await this.http.close();
   }
 
-  private async raw(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal): Promise<Raw> {
+  private async raw(
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+    cap: BodyCap,
+  ): Promise<Raw> {
     const url = new URL(path, this.base);
     const res = await this.http.request({
       method,
@@ -121,7 +154,7 @@ export class CollectorClient {
       ...(body !== undefined ? { body } : {}),
       ...(signal ? { signal } : {}),
     } as Dispatcher.RequestOptions);
-    const text = await res.body.text();
+    const text = await readCapped(res.body, res.headers['content-length'], cap);
     return { status: res.statusCode, headers: res.headers, text };
   }
 
@@ -146,6 +179,8 @@ export class CollectorClient {
         if (!TRANSIENT.has(res.status)) return res;
         last = res;
       } catch (err) {
+        // An answer over its size limit would be as large the next time: not retried.
+        if (isPortdriftError(err)) throw err;
         if (signal?.aborted) break;
         last = err;
       }
@@ -154,6 +189,48 @@ export class CollectorClient {
     const cause = last ?? signal?.reason;
     throw new PortdriftError('PD_COLLECTOR_UNREACHABLE', `${what}: cannot reach the collector at ${this.base.origin}: ${describe(cause)}`, { cause });
   }
+}
+
+interface BodyCap {
+  what: string;
+  maxBytes: number;
+  /** The setting that raises it, for the error message. */
+  limitName: string;
+}
+
+/**
+ * The body as text, at most `cap.maxBytes` of it: a declared Content-Length over the cap is
+ * refused before reading; otherwise the read stops (and the stream is destroyed, which closes
+ * the connection) as soon as the bytes received pass the cap.
+ */
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  contentLength: string | string[] | undefined,
+  cap: BodyCap,
+): Promise<string> {
+  const tooLarge = (got: string) => {
+    // Destroying the body makes undici emit an AbortError on it: expected here, never uncaught.
+    body.on('error', () => {});
+    body.destroy();
+    const message =
+      `${cap.what}: the collector's answer is larger than the limit of ${formatBytes(cap.maxBytes)} (${got}): ` +
+      `refused, not read further; the limit is ${cap.limitName}`;
+    return new PortdriftError('PD_COLLECTOR_RESPONSE', message, { details: { limit: cap.maxBytes } });
+  };
+  const declared = typeof contentLength === 'string' ? Number(contentLength) : NaN;
+  if (declared > cap.maxBytes) throw tooLarge(`Content-Length ${declared}`);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    n += chunk.length;
+    if (n > cap.maxBytes) throw tooLarge(`${n} bytes received so far`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, n).toString('utf8');
+}
+
+function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
 }
 
 function describe(err: unknown): string {

@@ -38,12 +38,14 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
     // Checked after DNS for every address the engine is about to probe; the plan is never trusted.
     const admit = makeAdmit({ scope: settings.scope });
     const limits = { maxBatches: settings.spoolMax, maxBytes: settings.spoolMaxBytes };
-    const spool = settings.spool ? new DirectorySpool(settings.spool, limits) : new MemorySpool(limits);
-    const planCache = settings.spool ? directoryPlanCache(settings.spool) : memoryPlanCache();
+    const dirSpool = settings.spool ? new DirectorySpool(settings.spool, limits) : null;
+    const spool = dirSpool ?? new MemorySpool(limits);
+    const planCache = dirSpool ? directoryPlanCache(dirSpool.location, dirSpool.key) : memoryPlanCache();
     const collector = new CollectorClient({
       url: settings.collector,
       token: settings.token,
       userAgent: `portdrift-agent/${VERSION}`,
+      planMaxBytes: settings.planMaxBytes,
       logger,
       ...(settings.caFile ? { caFile: settings.caFile } : {}),
     });
@@ -57,6 +59,13 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
         ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
       });
     logger.info({ agent: settings.name, version: VERSION, collector: settings.collector, scope: settings.scope, spool: spool.location }, 'agent starting');
+    const unsealed = dirSpool?.recovered.unauthenticated ?? [];
+    if (unsealed.length > 0) {
+      logger.warn(
+        { spool: spool.location, count: unsealed.length, files: unsealed.slice(0, 20) },
+        'spool files this agent did not write (no valid seal): not sent, left in place',
+      );
+    }
     try {
       await runAgentLoop({
         settings: {
@@ -65,6 +74,7 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
           listeners: settings.listeners,
           stopGrace: settings.stopGrace,
           flushTimeout: settings.flushTimeout,
+          minInterval: settings.minInterval,
           ...(settings.interval !== undefined ? { interval: settings.interval } : {}),
         },
         collector,

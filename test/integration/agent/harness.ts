@@ -41,12 +41,16 @@ export class Proc {
 
   constructor(
     readonly label: string,
-    ns: Namespace,
+    /** null: in the test's own network namespace (loopback tests that need no lab). */
+    ns: Namespace | null,
     /** node's arguments: a script and its arguments. */
     nodeArgs: string[],
     env: Record<string, string> = {},
   ) {
-    this.child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, ...nodeArgs], {
+    const [cmd, args] = ns
+      ? ['ip', ['netns', 'exec', ns.name, process.execPath, ...nodeArgs]]
+      : [process.execPath, nodeArgs];
+    this.child = spawn(cmd, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1', ...env },
@@ -178,8 +182,8 @@ export class Proc {
 
 const live = new Set<Proc>();
 
-/** `portdrift ARGS…` (the built CLI) inside `ns`. */
-export function portdrift(label: string, ns: Namespace, args: string[], env: Record<string, string> = {}): Proc {
+/** `portdrift ARGS…` (the built CLI) inside `ns` (null: here, for loopback-only tests). */
+export function portdrift(label: string, ns: Namespace | null, args: string[], env: Record<string, string> = {}): Proc {
   requireBuild();
   return new Proc(label, ns, [MAIN, ...args], env);
 }

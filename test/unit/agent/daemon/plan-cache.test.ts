@@ -11,16 +11,23 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const plan: Plan = { version: 1, agent: 'a', revision: 'r7', intervalMs: 60_000, targets: [{ host: '10.0.0.5', declared: [5432], discovery: 'top', resources: ['x'] }] };
 
 describe('plan cache', () => {
+  const key = () => new DirectorySpool(dir).key;
+
   it('keeps the last plan across a restart, beside the spool (which ignores it)', () => {
-    expect(directoryPlanCache(dir).load()).toBeNull();
-    directoryPlanCache(dir).save({ plan, etag: '"r7"' });
-    expect(directoryPlanCache(dir).load()).toEqual({ plan, etag: '"r7"' });
+    expect(directoryPlanCache(dir, key()).load()).toBeNull();
+    directoryPlanCache(dir, key()).save({ plan, etag: '"r7"' });
+    expect(directoryPlanCache(dir, key()).load()).toEqual({ plan, etag: '"r7"' });
     expect(new DirectorySpool(dir).recovered.ignored).toEqual([]);
   });
 
   it('treats a damaged cache as no cache', () => {
     writeFileSync(join(dir, PLAN_FILE), '{"plan": {"version": 9}}');
-    expect(directoryPlanCache(dir).load()).toBeNull();
+    expect(directoryPlanCache(dir, key()).load()).toBeNull();
+  });
+
+  it('does not use a plan.json it did not write (no valid seal)', () => {
+    writeFileSync(join(dir, PLAN_FILE), `${JSON.stringify({ plan, etag: null })}\n`);
+    expect(directoryPlanCache(dir, key()).load()).toBeNull();
   });
 
   it('has an in-memory form', () => {

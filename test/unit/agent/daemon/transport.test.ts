@@ -71,6 +71,48 @@ describe('CollectorClient.getPlan', () => {
     await expect(make().getPlan(null, [])).rejects.toMatchObject({ code: 'PD_COLLECTOR_RESPONSE', message: expect.stringContaining('targets[0].declared') });
   });
 
+  it('refuses a plan whose Content-Length is over planMaxBytes, once (no retry)', async () => {
+    const big = JSON.stringify({ ...plan, padding: 'x'.repeat(4096) });
+    handler = (_req, res) => res.writeHead(200, { 'content-length': Buffer.byteLength(big) }).end(big);
+    const err = await make({ planMaxBytes: 2048 }).getPlan(null, []).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PD_COLLECTOR_RESPONSE', details: { limit: 2048 } });
+    expect((err as Error).message).toMatch(/larger than the limit of 2 KiB \(Content-Length \d+\).*--plan-max-bytes/);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('stops reading a streamed (chunked) plan as soon as it passes planMaxBytes', async () => {
+    let written = 0;
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        // Bounded: 64 MiB at most, unless the client hangs up first.
+        while (written < 64 * 1024 * 1024 && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        if (!res.destroyed) res.end();
+      };
+      res.once('close', () => res.removeAllListeners('drain'));
+      pump();
+    };
+    const err = await make({ planMaxBytes: 256 * 1024 }).getPlan(null, []).catch((e: unknown) => e);
+    const message = expect.stringContaining('bytes received so far');
+    expect(err).toMatchObject({ code: 'PD_COLLECTOR_RESPONSE', message });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(written).toBeLessThan(16 * 1024 * 1024);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('takes a plan of exactly planMaxBytes', async () => {
+    const base = JSON.stringify(plan);
+    const exact = `${base.slice(0, -1)},"padding":"${'x'.repeat(2048 - base.length - 13)}"}`;
+    expect(Buffer.byteLength(exact)).toBe(2048);
+    handler = (_req, res) => res.writeHead(200).end(exact);
+    const got = await make({ planMaxBytes: 2048 }).getPlan(null, []);
+    expect(got).toMatchObject({ kind: 'plan', plan: { revision: 'r1' } });
+  });
+
   it('does not retry a 401 and says what the collector answered', async () => {
     handler = (_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'PD_HTTP_UNAUTHORIZED', message: 'no valid token' } }));
     await expect(make().getPlan(null, [])).rejects.toMatchObject({ code: 'PD_COLLECTOR_RESPONSE', message: expect.stringContaining('401 PD_HTTP_UNAUTHORIZED') });
