@@ -3,7 +3,7 @@
 // kebab-case as a flag: `reportTo` ⇄ `--report-to`), and the function that turns the validated
 // values into the running services.
 //
-//   smtp: smtps://reports:secret@mail.internal:465     # or smtp://…:587 (STARTTLS when offered)
+//   smtp: smtps://reports:secret@mail.internal:465     # or smtp://…:587 (STARTTLS; required with credentials)
 //   reportTo: [ops@example.com, sec@example.com]
 //   reportFrom: portdrift@example.com
 //   reportEvery: 24h                                   # or reportAt: "daily 08:00" / "weekly mon 08:00" (UTC)
@@ -30,7 +30,12 @@ import { ReportService, type ReportServiceOptions } from './service.js';
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/;
 
 export const reportingSchema = {
-  smtp: { type: 'string', pattern: /^smtps?:\/\/./, patternHint: 'an smtp:// or smtps:// URL', describe: 'SMTP relay for reports: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465; ?starttls=required|off' },
+  smtp: {
+    type: 'string',
+    pattern: /^smtps?:\/\/./,
+    patternHint: 'an smtp:// or smtps:// URL',
+    describe: 'SMTP relay: smtp://user@host:587 (STARTTLS, required with credentials) or smtps://host:465; ?starttls=required|off',
+  },
   smtpTlsVerify: { type: 'bool', default: true, describe: 'verify the relay certificate (turn off only for a private relay with a self-signed certificate; prefer smtpCa)' },
   smtpCa: { type: 'string', describe: 'PEM file of the CA that signs the relay certificate' },
   reportTo: { type: 'strings', describe: 'report recipients' },
