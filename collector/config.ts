@@ -1,6 +1,6 @@
 // The collector's configuration: a YAML file (`--config F`) with every key also a flag
 // (camelCase key ⇄ kebab-case flag), validated with every problem reported at once.
-import { buildConfig, loadConfigFile, problemKey, type CrossCheck, type Infer, type Schema } from '../shared/config.js';
+import { buildConfig, loadConfigFile, problemKey, type Infer, type Schema } from '../shared/config.js';
 import { parsePortSpec } from '../shared/ports.js';
 import { reportingProblems, reportingSchema, type ReportingSecrets } from './report/config.js';
 

@@ -103,6 +103,10 @@ export function reportingProblems(c: ReportingConfig): string[] {
         p.push(`smtp: the URL carries a password and ${source} gives one too; remove it from the URL`);
       }
       if (source && !t.auth) p.push(`smtp: ${source} gives a password but the URL names no user (smtp://USER@host)`);
+      if (!source && t.auth && !t.auth.pass) {
+        const where = 'smtpPasswordFile or PORTDRIFT_SMTP_PASSWORD';
+        p.push(`smtp: the URL names the user ${t.auth.user} but no password is given (${where})`);
+      }
     } catch (err) {
       p.push(`smtp: ${(err as Error).message}`);
     }
@@ -111,7 +115,7 @@ export function reportingProblems(c: ReportingConfig): string[] {
   return p;
 }
 
-/** The password from smtpPasswordFile (read now: a file that goes missing later changes nothing) or the environment. */
+/** The password from smtpPasswordFile (read once, at start) or from the environment. */
 function readPassword(c: ReportingConfig, cwd: string): string | undefined {
   if (!c.smtpPasswordFile) return c.smtpPassword;
   let text: string;

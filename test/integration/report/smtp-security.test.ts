@@ -205,5 +205,8 @@ describe.skipIf(!BUILT && !process.env.CI)('the SMTP password from a file or the
     const noUser = await run(['collector', ...base, '--smtp', `smtp://${LOOP}:2525`], dir, env);
     expect(noUser.err).toMatch(/smtp: PORTDRIFT_SMTP_PASSWORD gives a password but the URL names no user/);
     expect(noUser.code).toBe(1);
+    const noPassword = await run(['collector', ...base, '--smtp', smtp], dir);
+    expect(noPassword.err).toMatch(/smtp: the URL names the user reports but no password is given \(smtpPasswordFile/);
+    expect(noPassword.code).toBe(1);
   });
 });
