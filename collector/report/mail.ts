@@ -7,6 +7,7 @@
 // without credentials. Credentials are never logged or put into error messages.
 import nodemailer from 'nodemailer';
 import { PortdriftError } from '../../shared/errors.js';
+import { oneLine } from '../../shared/format/safe-text.js';
 
 export interface OutgoingMail {
   from: string;
@@ -96,7 +97,7 @@ function failureText(t: Transport, e: Error & { code?: string; command?: string;
   if (t.requireTLS && e.code === 'ETLS' && e.command === 'STARTTLS' && e.response) {
     const why = t.auth ? 'refusing to send the password in clear' : 'the URL requires it (?starttls=required)';
     const advice = 'use smtps://, a server with STARTTLS, or ?starttls=off';
-    return `the server offers no STARTTLS; ${why}; ${advice} (server said: ${e.response.trim()})`;
+    return `the server offers no STARTTLS; ${why}; ${advice} (server said: ${oneLine(e.response.trim())})`;
   }
   return e.message;
 }
