@@ -142,6 +142,21 @@ describe('emailed reports over real SMTP', () => {
     }
   });
 
+  it('without credentials, ?starttls=required still refuses a server that offers no STARTTLS, saying so', async () => {
+    const sink = await startSink();
+    try {
+      const mailer = createMailer({ url: `smtp://127.0.0.1:${sink.port}?starttls=required` });
+      const mail = { from: 'a@example.com', to: ['b@example.com'], subject: 's', text: 't', html: 't', headers: {} };
+      const err = await mailer.send({ ...mail, attachments: [] }).catch((e: unknown) => e as Error);
+      expect(err).toMatchObject({ code: 'PD_SMTP' });
+      expect((err as Error).message).toMatch(/offers no STARTTLS; the URL requires it \(\?starttls=required\); use smtps/);
+      expect(sink.messages).toEqual([]);
+      mailer.close();
+    } finally {
+      await sink.close();
+    }
+  });
+
   const openssl = ['/usr/bin/openssl', '/usr/local/bin/openssl'].find((p) => existsSync(p));
   it.skipIf(!openssl)('upgrades with STARTTLS (required) and authenticates over TLS', async () => {
     const d = tmp();
