@@ -149,7 +149,7 @@ describe('emailed reports over real SMTP', () => {
       const mail = { from: 'a@example.com', to: ['b@example.com'], subject: 's', text: 't', html: 't', headers: {} };
       const err = await mailer.send({ ...mail, attachments: [] }).catch((e: unknown) => e as Error);
       expect(err).toMatchObject({ code: 'PD_SMTP' });
-      expect((err as Error).message).toMatch(/offers no STARTTLS; the URL requires it \(\?starttls=required\); use smtps/);
+      expect((err as Error).message).toMatch(/no STARTTLS; the URL requires it \(\?starttls=required\); use smtps/);
       expect(sink.messages).toEqual([]);
       mailer.close();
     } finally {
