@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { PortdriftError } from '../shared/errors.js';
+import { oneLine } from '../shared/format/safe-text.js';
 import type { CliContext } from './context.js';
 
 export const DEFAULT_COLLECTOR = 'http://127.0.0.1:7600';
@@ -101,9 +102,9 @@ export async function callCollector(ctx: CliContext, opts: ClientOptions, method
   return parsed;
 }
 
-/** Aligned columns for the table format. */
+/** Aligned columns for the table format; every cell one safe line (a collector's answer is text from elsewhere). */
 export function table(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
+  const all = [header, ...rows].map((r) => r.map(oneLine));
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }

@@ -1,8 +1,8 @@
 // The collector's configuration: a YAML file (`--config F`) with every key also a flag
 // (camelCase key ⇄ kebab-case flag), validated with every problem reported at once.
-import { buildConfig, loadConfigFile, problemKey, type CrossCheck, type Infer, type Schema } from '../shared/config.js';
+import { buildConfig, loadConfigFile, problemKey, type Infer, type Schema } from '../shared/config.js';
 import { parsePortSpec } from '../shared/ports.js';
-import { reportingProblems, reportingSchema } from './report/config.js';
+import { reportingProblems, reportingSchema, type ReportingSecrets } from './report/config.js';
 
 export const collectorSchema = {
   iac: { type: 'strings', describe: 'IaC files and directories (as for extract)' },
@@ -28,17 +28,26 @@ export const collectorSchema = {
   ...reportingSchema,
 } as const satisfies Schema;
 
-export type CollectorConfig = Infer<typeof collectorSchema>;
+export type CollectorConfig = Infer<typeof collectorSchema> & ReportingSecrets;
 
-/** Flags (camelCase keys, undefined when not given) over the file, validated at once. */
-export function collectorConfig(file: string | undefined, flags: Record<string, unknown>): CollectorConfig {
+/**
+ * Flags (camelCase keys, undefined when not given) over the file, validated at once, with the
+ * secrets the entrypoint took from the environment (never flags: `ps` shows flags).
+ */
+export function collectorConfig(
+  file: string | undefined,
+  flags: Record<string, unknown>,
+  secrets: ReportingSecrets = {},
+): CollectorConfig {
   const fromFile = file ? loadConfigFile(file) : {};
   const origin = file ? `${file} with flags` : 'collector flags';
-  return buildConfig(collectorSchema, fromFile, flags, origin, crossCheck);
+  const check = (c: Partial<CollectorConfig>, failed: ReadonlySet<string>) => crossCheck({ ...c, ...secrets }, failed);
+  const config = buildConfig(collectorSchema, fromFile, flags, origin, check);
+  return secrets.smtpPassword ? Object.freeze({ ...config, smtpPassword: secrets.smtpPassword }) : config;
 }
 
 /** What the schema alone cannot say; reported together with its problems (collector.md). */
-const crossCheck: CrossCheck<typeof collectorSchema> = (c, failed) => {
+const crossCheck = (c: Partial<CollectorConfig>, failed: ReadonlySet<string>): string[] => {
   const problems: string[] = [];
   const ok = (...keys: string[]) => keys.every((k) => !failed.has(k));
   if (ok('iac') && (c.iac?.length ?? 0) === 0) problems.push('iac: at least one IaC path is required (--iac PATH)');
@@ -58,7 +67,9 @@ const crossCheck: CrossCheck<typeof collectorSchema> = (c, failed) => {
   // and drop what they say about a key that already failed, so `smtp: mail.example.com` and
   // `reportTo: [nope]` are both reported.
   const passed = { ...c, reportTo: ok('reportTo') ? (c.reportTo ?? []) : [], webhooks: ok('webhooks') ? (c.webhooks ?? []) : [] } as CollectorConfig;
-  for (const key of ['smtp', 'reportEvery', 'reportAt'] as const) if (!ok(key)) delete (passed as Partial<CollectorConfig>)[key];
+  for (const key of ['smtp', 'smtpPasswordFile', 'reportEvery', 'reportAt'] as const) {
+    if (!ok(key)) delete (passed as Partial<CollectorConfig>)[key];
+  }
   problems.push(...reportingProblems(passed).filter((p) => ok(problemKey(p))));
   return problems;
 };

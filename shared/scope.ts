@@ -8,6 +8,13 @@
 // Addresses are compared as integers (bigint for both families) rather than through
 // net.BlockList so that the "explicitly listed" rule above, which needs prefix lengths, and
 // IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1` is 10.0.0.1) are handled in one place.
+//
+// Other IPv6 forms carry an IPv4 address that the packets end up at or are tunnelled to: NAT64
+// (`64:ff9b::a9fe:a9fe`), 6to4, IPv4-compatible, SIIT and Teredo. The special-range check looks
+// at the IPv4 address such a form carries as well as at the IPv6 address itself, so the metadata
+// service cannot be reached by writing it in IPv6. The scope is matched against the address as
+// written: a 6to4 or Teredo address goes wherever 2002::/16 or 2001::/32 is routed (maybe a public
+// relay), so carrying an in-scope IPv4 address does not put it in scope.
 import { isIPv4, isIPv6 } from 'node:net';
 import { PortdriftError } from './errors.js';
 
@@ -114,6 +121,50 @@ function contains(cidr: Cidr, addr: { family: 4 | 6; value: bigint }): boolean {
   return cidr.family === addr.family && (addr.value & mask(cidr.family, cidr.prefix)) === cidr.network;
 }
 
+const V4_MASK = 0xffffffffn;
+
+/**
+ * The IPv4 addresses an IPv6 address carries, with the name of the form. `::` and `::1` are the
+ * IPv6 unspecified and loopback addresses, not IPv4-compatible ones. A NAT64 network-specific
+ * prefix (any /96 an operator picks) cannot be told from an ordinary address and is not decoded.
+ */
+function embeddedV4(value: bigint): Array<{ value: bigint; form: string }> {
+  if (value >> 32n === 0x0064ff9b0000000000000000n) return [{ value: value & V4_MASK, form: 'NAT64' }]; // 64:ff9b::/96
+  if (value >> 112n === 0x2002n) return [{ value: (value >> 80n) & V4_MASK, form: '6to4' }]; // 2002::/16
+  if (value >> 32n === 0xffff0000n) return [{ value: value & V4_MASK, form: 'SIIT' }]; // ::ffff:0:0:0/96
+  if (value >> 32n === 0n && value > 1n) return [{ value, form: 'IPv4-compatible' }]; // ::/96
+  if (value >> 96n === 0x20010000n) {
+    // Teredo (2001::/32): the server's IPv4 address, then the client's with every bit inverted.
+    return [
+      { value: (value >> 64n) & V4_MASK, form: 'Teredo server' },
+      { value: (value & V4_MASK) ^ V4_MASK, form: 'Teredo' },
+    ];
+  }
+  return [];
+}
+
+interface View {
+  addr: { family: 4 | 6; value: bigint };
+  /** For an IPv4 address carried inside an IPv6 one: the form, for the message. */
+  form?: string;
+}
+
+/** The address itself, then every IPv4 address it carries. */
+function views(addr: { family: 4 | 6; value: bigint }): View[] {
+  if (addr.family === 4) return [{ addr }];
+  const carried = embeddedV4(addr.value).map((e): View => ({ addr: { family: 4, value: e.value }, form: e.form }));
+  return [{ addr }, ...carried];
+}
+
+/** The first special range the address or an IPv4 address it carries lies in. */
+function specialOf(addr: { family: 4 | 6; value: bigint }): { view: View; special: Special } | null {
+  for (const view of views(addr)) {
+    const found = SPECIALS.find((s) => contains(s.cidr, view.addr));
+    if (found) return { view, special: found };
+  }
+  return null;
+}
+
 function special(text: string, reason: string): Special {
   return { cidr: parseCidr(text), reason };
 }
@@ -134,11 +185,14 @@ const SPECIALS: readonly Special[] = [
   special('::/128', 'the unspecified address (::)'),
 ].sort((a, b) => b.cidr.prefix - a.cidr.prefix);
 
-/** Why `ip` lies in a special range, or null for an ordinary address. */
+/** Why `ip` lies in a special range (itself or an IPv4 address it carries), or null for an ordinary one. */
 export function specialReason(ip: string): string | null {
   const addr = parseAddress(ip);
   if (!addr) return null;
-  return SPECIALS.find((s) => contains(s.cidr, addr))?.reason ?? null;
+  const found = specialOf(addr);
+  if (!found) return null;
+  const { view, special: sp } = found;
+  return view.form ? `${sp.reason}, carried as ${formatNetwork(4, view.addr.value)} (${view.form})` : sp.reason;
 }
 
 export interface AdmitOptions {
@@ -174,11 +228,17 @@ export function makeAdmit(options: AdmitOptions = {}): (ip: string) => string | 
     const addr = parseAddress(ip);
     if (!addr) return `"${ip}" is not an IP address`;
     if (scope && !scope.some((c) => contains(c, addr))) return `${ip} is outside the scope (${scope.map((c) => c.text).join(', ')})`;
-    const sp = SPECIALS.find((s) => contains(s.cidr, addr));
-    if (sp) {
+    // Every view must pass: the address itself and each IPv4 address it carries.
+    for (const view of views(addr)) {
+      const sp = SPECIALS.find((s) => contains(s.cidr, view.addr));
+      if (!sp) continue;
       // Explicit means a listed CIDR that contains the address and lies inside the special range.
-      const listed = explicit.some((c) => contains(c, addr) && c.family === sp.cidr.family && c.prefix >= sp.cidr.prefix);
-      if (!listed) return `${ip} is ${sp.reason}; list it explicitly to probe it`;
+      const inside = (c: Cidr) =>
+        contains(c, view.addr) && c.family === sp.cidr.family && c.prefix >= sp.cidr.prefix;
+      if (explicit.some(inside)) continue;
+      if (!view.form) return `${ip} is ${sp.reason}; list it explicitly to probe it`;
+      const v4 = formatNetwork(4, view.addr.value);
+      return `${ip} carries ${v4} (${view.form}), ${sp.reason}; list ${v4} explicitly to probe it`;
     }
     return null;
   };

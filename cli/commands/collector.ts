@@ -33,7 +33,9 @@ export const collectorCommand: CommandFactory = (ctx, setExit) => {
   return cmd.action(async (opts: Record<string, unknown>) => {
     const flags: Record<string, unknown> = {};
     for (const k of keys) if (opts[k] !== undefined) flags[k] = opts[k];
-    const config = collectorConfig(opts.config as string | undefined, flags);
+    // The SMTP password may come from the environment, never from a flag that `ps` would show.
+    const smtpPassword = ctx.env.PORTDRIFT_SMTP_PASSWORD;
+    const config = collectorConfig(opts.config as string | undefined, flags, smtpPassword ? { smtpPassword } : {});
     const log = createLogger({ level: config.logLevel as LogLevel, name: 'portdrift-collector' });
     const running = await startCollector(config, { cwd: ctx.cwd, log });
     ctx.err(`portdrift collector listening on ${running.url}\n`);

@@ -3,7 +3,8 @@
 // kebab-case as a flag: `reportTo` ⇄ `--report-to`), and the function that turns the validated
 // values into the running services.
 //
-//   smtp: smtps://reports:secret@mail.internal:465     # or smtp://…:587 (STARTTLS when offered)
+//   smtp: smtps://reports@mail.internal:465            # or smtp://…:587 (STARTTLS; required with credentials)
+//   smtpPasswordFile: /etc/portdrift/smtp-password     # or PORTDRIFT_SMTP_PASSWORD; never in the URL (ps)
 //   reportTo: [ops@example.com, sec@example.com]
 //   reportFrom: portdrift@example.com
 //   reportEvery: 24h                                   # or reportAt: "daily 08:00" / "weekly mon 08:00" (UTC)
@@ -22,7 +23,7 @@ import { type Infer, type Schema } from '../../shared/config.js';
 import { PortdriftError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { AlertDispatcher, type WebhookConfig } from '../alerts/dispatcher.js';
-import { createMailer, parseSmtpUrl } from './mail.js';
+import { createMailer, parseSmtpUrl, redactSmtpUrl } from './mail.js';
 import { Outbox } from './outbox.js';
 import { parseSchedule } from './schedule.js';
 import { ReportService, type ReportServiceOptions } from './service.js';
@@ -30,7 +31,13 @@ import { ReportService, type ReportServiceOptions } from './service.js';
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/;
 
 export const reportingSchema = {
-  smtp: { type: 'string', pattern: /^smtps?:\/\/./, patternHint: 'an smtp:// or smtps:// URL', describe: 'SMTP relay for reports: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465; ?starttls=required|off' },
+  smtp: {
+    type: 'string',
+    pattern: /^smtps?:\/\/./,
+    patternHint: 'an smtp:// or smtps:// URL',
+    describe: 'SMTP relay: smtp://user@host:587 (STARTTLS, required with credentials) or smtps://host:465; ?starttls=required|off',
+  },
+  smtpPasswordFile: { type: 'string', describe: 'file holding the SMTP password, read at start (keeps it out of ps)' },
   smtpTlsVerify: { type: 'bool', default: true, describe: 'verify the relay certificate (turn off only for a private relay with a self-signed certificate; prefer smtpCa)' },
   smtpCa: { type: 'string', describe: 'PEM file of the CA that signs the relay certificate' },
   reportTo: { type: 'strings', describe: 'report recipients' },
@@ -52,7 +59,19 @@ export const reportingSchema = {
   },
 } as const satisfies Schema;
 
-export type ReportingConfig = Infer<typeof reportingSchema>;
+/**
+ * What never comes from a flag: the SMTP password from the environment (PORTDRIFT_SMTP_PASSWORD,
+ * read by the CLI entrypoint). A flag or the URL would show it to every user through `ps`.
+ */
+export interface ReportingSecrets {
+  smtpPassword?: string;
+}
+
+export type ReportingConfig = Infer<typeof reportingSchema> & ReportingSecrets;
+
+/** Where the password comes from when not from the URL, as the config problems name it. */
+const passwordSource = (c: ReportingConfig): string | null =>
+  c.smtpPasswordFile ? 'smtpPasswordFile' : c.smtpPassword ? 'PORTDRIFT_SMTP_PASSWORD' : null;
 
 /** Problems the schema cannot express (combinations), as `path: message`, for the collector's config check. */
 export function reportingProblems(c: ReportingConfig): string[] {
@@ -72,15 +91,46 @@ export function reportingProblems(c: ReportingConfig): string[] {
       p.push(`${key}: ${(err as Error).message}`);
     }
   }
+  if (c.smtpPasswordFile && c.smtpPassword) {
+    p.push('smtpPasswordFile: give smtpPasswordFile or PORTDRIFT_SMTP_PASSWORD, not both');
+  }
+  if (c.smtpPasswordFile && !c.smtp) p.push('smtpPasswordFile: is the password of the smtp URL, which is not given');
   if (c.smtp) {
     try {
-      parseSmtpUrl(c.smtp);
+      const t = parseSmtpUrl(c.smtp);
+      const source = passwordSource(c);
+      if (source && t.auth?.pass) {
+        p.push(`smtp: the URL carries a password and ${source} gives one too; remove it from the URL`);
+      }
+      if (source && !t.auth) p.push(`smtp: ${source} gives a password but the URL names no user (smtp://USER@host)`);
+      if (!source && t.auth && !t.auth.pass) {
+        const where = 'smtpPasswordFile or PORTDRIFT_SMTP_PASSWORD';
+        p.push(`smtp: the URL names the user ${t.auth.user} but no password is given (${where})`);
+      }
     } catch (err) {
       p.push(`smtp: ${(err as Error).message}`);
     }
   }
   c.webhooks.forEach((w, i) => w.events.forEach((e) => ['opened', 'resolved'].includes(e) || p.push(`webhooks[${i}].events: "${e}" is not opened or resolved`)));
   return p;
+}
+
+/** The password from smtpPasswordFile (read once, at start) or from the environment. */
+function readPassword(c: ReportingConfig, cwd: string): string | undefined {
+  if (!c.smtpPasswordFile) return c.smtpPassword;
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, c.smtpPasswordFile), 'utf8');
+  } catch (err) {
+    const why = `smtpPasswordFile: cannot read ${c.smtpPasswordFile}: ${(err as Error).message}`;
+    throw new PortdriftError('PD_CONFIG_READ', why, { cause: err });
+  }
+  // `echo secret > file` ends the password with a newline that is not part of it.
+  const password = text.replace(/[\r\n]+$/, '');
+  if (password === '') {
+    throw new PortdriftError('PD_CONFIG_INVALID', `smtpPasswordFile: ${c.smtpPasswordFile} is empty`);
+  }
+  return password;
 }
 
 export interface Reporting {
@@ -111,12 +161,22 @@ export function createReporting(c: ReportingConfig, deps: { dataFile: string; lo
         throw new PortdriftError('PD_CONFIG_READ', `smtpCa: cannot read ${c.smtpCa}: ${(err as Error).message}`, { cause: err });
       }
     }
+    const password = readPassword(c, deps.cwd ?? '.');
+    if (parseSmtpUrl(c.smtp).auth?.pass && password === undefined) {
+      const advice = 'local users see it in `ps` when given as --smtp; use smtpPasswordFile or PORTDRIFT_SMTP_PASSWORD';
+      deps.log.warn({ smtp: redactSmtpUrl(c.smtp) }, `the smtp URL carries a password: ${advice}`);
+    }
     reports = new ReportService({
       schedule,
       from: c.reportFrom,
       to: [...c.reportTo],
       outbox: new Outbox(join(dirname(dataFile), `${dataFile.split('/').pop()}.outbox`)),
-      mailer: createMailer({ url: c.smtp, tlsVerify: c.smtpTlsVerify, ...(tlsCa ? { tlsCa } : {}) }),
+      mailer: createMailer({
+        url: c.smtp,
+        tlsVerify: c.smtpTlsVerify,
+        ...(tlsCa ? { tlsCa } : {}),
+        ...(password !== undefined ? { password } : {}),
+      }),
       load: deps.load,
       log: deps.log.child({ part: 'report' }),
     });

@@ -1,10 +1,13 @@
-// The only file that imports nodemailer: SMTP delivery of a composed report. `smtp://` speaks
-// plain SMTP and upgrades with STARTTLS when the server offers it; `smtps://` is TLS from the
-// first byte (port 465). `?starttls=required` refuses to send without STARTTLS; `?starttls=off`
-// never tries it. Credentials come from the URL's user info and are never logged or put into
-// error messages.
+// The only file that imports nodemailer: SMTP delivery of a composed report. `smtps://` is TLS
+// from the first byte (port 465). `smtp://` without credentials speaks plain SMTP and upgrades
+// with STARTTLS when the server offers it. `smtp://` with credentials requires STARTTLS: a
+// server that offers none (or a man in the middle that strips the offer) would otherwise receive
+// the password in clear, so the report is refused with PD_SMTP unless the URL says
+// `?starttls=off` explicitly (a relay on the same host). `?starttls=required` also requires it
+// without credentials. Credentials are never logged or put into error messages.
 import nodemailer from 'nodemailer';
 import { PortdriftError } from '../../shared/errors.js';
+import { oneLine } from '../../shared/format/safe-text.js';
 
 export interface OutgoingMail {
   from: string;
@@ -19,6 +22,8 @@ export interface OutgoingMail {
 export interface SmtpOptions {
   /** `smtp://user:pass@host:587`, `smtps://host:465`, optional `?starttls=required|off`. */
   url: string;
+  /** The password when it does not come from the URL (a file or the environment): never in `ps`. */
+  password?: string;
   /** Verify the server certificate (default true). `false` only for a private relay with a self-signed cert. */
   tlsVerify?: boolean;
   /** PEM CA bundle that signs the relay's certificate. */
@@ -57,7 +62,7 @@ interface Transport {
   auth?: { user: string; pass: string };
 }
 
-export function parseSmtpUrl(url: string): Transport {
+export function parseSmtpUrl(url: string, password?: string): Transport {
   let u: URL;
   try {
     u = new URL(url);
@@ -69,18 +74,36 @@ export function parseSmtpUrl(url: string): Transport {
   const secure = u.protocol === 'smtps:';
   const starttls = u.searchParams.get('starttls') ?? 'auto';
   if (!['auto', 'required', 'off'].includes(starttls)) throw new PortdriftError('PD_CONFIG_INVALID', `smtp: starttls must be auto, required or off, got "${starttls}"`);
+  const user = decodeURIComponent(u.username);
+  const auth = user ? { user, pass: password ?? decodeURIComponent(u.password) } : undefined;
   return {
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port: u.port ? Number(u.port) : secure ? 465 : 587,
     secure,
-    requireTLS: starttls === 'required',
+    // With credentials, `auto` means required: opportunistic STARTTLS falls back to clear text
+    // when the offer is missing, and AUTH PLAIN would then carry the password readable.
+    requireTLS: starttls === 'required' || (starttls === 'auto' && auth !== undefined && !secure),
     ignoreTLS: starttls === 'off',
-    ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
+    ...(auth ? { auth } : {}),
   };
 }
 
+/**
+ * Why a send failed, in words an operator can act on. A required STARTTLS that the server
+ * refuses (nodemailer: ETLS on the STARTTLS command with the server's reply) means the server
+ * offers no STARTTLS; a failed handshake keeps nodemailer's own words.
+ */
+function failureText(t: Transport, e: Error & { code?: string; command?: string; response?: string }): string {
+  if (t.requireTLS && e.code === 'ETLS' && e.command === 'STARTTLS' && e.response) {
+    const why = t.auth ? 'refusing to send the password in clear' : 'the URL requires it (?starttls=required)';
+    const advice = 'use smtps://, a server with STARTTLS, or ?starttls=off';
+    return `the server offers no STARTTLS; ${why}; ${advice} (server said: ${oneLine(e.response.trim())})`;
+  }
+  return e.message;
+}
+
 export function createMailer(options: SmtpOptions): Mailer {
-  const t = parseSmtpUrl(options.url);
+  const t = parseSmtpUrl(options.url, options.password);
   const timeout = options.timeoutMs ?? 30_000;
   const transporter = nodemailer.createTransport({
     ...t,
@@ -107,9 +130,10 @@ export function createMailer(options: SmtpOptions): Mailer {
         if (accepted.length === 0) throw new Error(`every recipient was rejected: ${addr(info.rejected).join(', ')}`);
         return { messageId: String(info.messageId), accepted, rejected: addr(info.rejected) };
       } catch (err) {
-        const e = err as Error & { code?: string; responseCode?: number };
+        const e = err as Error & { code?: string; responseCode?: number; command?: string; response?: string };
         const detail = [e.code, e.responseCode].filter(Boolean).join(' ');
-        throw new PortdriftError('PD_SMTP', `sending the report via ${redactSmtpUrl(options.url)} failed${detail ? ` (${detail})` : ''}: ${e.message}`, { cause: err });
+        const via = `sending the report via ${redactSmtpUrl(options.url)} failed${detail ? ` (${detail})` : ''}`;
+        throw new PortdriftError('PD_SMTP', `${via}: ${failureText(t, e)}`, { cause: err });
       }
     },
     close() {

@@ -1,6 +1,7 @@
 // ReportModel → the email's parts: subject, filter headers, plain text, HTML with inline CSS
 // (mail clients strip <style> blocks and never load remote resources), and the JSON attachment.
 // Pure: sending lives in mail.ts, so `portdrift report --out` and tests render the same bytes.
+import { oneLine } from '../../shared/format/safe-text.js';
 import type { Finding } from '../../shared/types.js';
 import { chartHtml, sparkline } from './chart.js';
 import { escapeHtml as h } from './html.js';
@@ -23,7 +24,8 @@ const endpoint = (f: Finding): string => `${f.host}:${f.port}${f.observedPort !=
 const pct = (r: number | null): string => (r === null ? 'n/a' : `${Math.floor(r * 1000) / 10}%`);
 const day = (iso: string): string => iso.slice(0, 16).replace('T', ' ');
 
-export function subjectOf(m: ReportModel): string {
+export function subjectOf(model: ReportModel): string {
+  const m = { ...model, scope: oneLine(model.scope) };
   const late = m.lateAgents.length > 0 ? `, ${m.lateAgents.length} agent${m.lateAgents.length === 1 ? '' : 's'} late` : '';
   if (m.baseline) return `portdrift: baseline, ${m.counts.open} open${late} — ${m.scope}`;
   if (m.snapshot) return `portdrift: ${m.counts.open} open${late} — ${m.scope} (snapshot)`;
@@ -71,7 +73,9 @@ function jsonOf(m: ReportModel): string {
 function textTable(title: string, rows: string[][], total: number): string[] {
   if (total === 0) return [];
   const out = [`${title} (${total})`, ''];
-  const shown = rows.slice(0, MAX_ROWS);
+  // Cells hold resource names, hosts, file names and suggestions: one safe line each, so a CR/LF
+  // in a name cannot forge a line of the report and U+202E cannot reorder it.
+  const shown = rows.slice(0, MAX_ROWS).map((r) => r.map(oneLine));
   // Pad every column but the last to its widest cell, so the plain-text tables line up.
   const widths = shown[0]?.map((_, i) => Math.max(...shown.map((r) => r[i]!.length))) ?? [];
   for (const r of shown) out.push(`  ${r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')}`.trimEnd());
@@ -85,7 +89,10 @@ function findingRow(f: Finding): string[] {
 }
 
 function textOf(m: ReportModel): string {
-  const lines = [`portdrift report — ${m.scope}`, `${m.since ? `${day(m.since)} → ` : ''}${day(m.generatedAt)} UTC`, ''];
+  const period = `${m.since ? `${day(m.since)} → ` : ''}${day(m.generatedAt)} UTC`;
+  const lines = [`portdrift report — ${oneLine(m.scope)}`, period, ''];
+  const lastSeen = (at: string | null): string => (at ? day(at) : 'never');
+  const late = m.lateAgents.map((a) => `${oneLine(a.name)} (last seen ${lastSeen(a.lastSeen)})`).join(', ');
   if (m.snapshot) lines.push('Snapshot of saved findings: there is no previous report to compare with.', '');
   if (m.baseline) lines.push(`Baseline: this is the first report of this installation. ${m.counts.open} existing drift${m.counts.open === 1 ? '' : 's'} at baseline; later reports show what changed.`, '');
   lines.push(
@@ -93,7 +100,7 @@ function textOf(m: ReportModel): string {
     ...(m.since === null ? [] : [`New:         ${m.counts.new}`, `Resolved:    ${m.counts.resolved}`]),
     `Oldest open: ${m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)}`,
     `Coverage:    ${m.coverage.observed} of ${m.coverage.declared} declared endpoints observed (${pct(m.coverage.ratio)})`,
-    `Agents:      ${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${m.lateAgents.length ? `; late: ${m.lateAgents.map((a) => `${a.name} (last seen ${a.lastSeen ? day(a.lastSeen) : 'never'})`).join(', ')}` : ''}`,
+    `Agents:      ${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${late ? `; late: ${late}` : ''}`,
     `Open over the period: ${sparkline(m.series) || '(no history yet)'}`,
     '',
   );
@@ -101,7 +108,7 @@ function textOf(m: ReportModel): string {
   lines.push(...textTable('Resolved since the last report', m.resolved.map((f) => [f.kind, f.resource, endpoint(f), where(f), `resolved ${f.resolvedAt ? day(f.resolvedAt) : ''}`]), m.resolved.length));
   lines.push(...textTable('Still open', m.stillOpen.map(({ finding: f, ageMs }) => [formatAge(ageMs), f.kind, f.resource, endpoint(f), where(f)]), m.stillOpen.length));
   lines.push(...textTable('All open findings', m.open.map(findingRow), m.open.length));
-  lines.push('--', footer(m));
+  lines.push('--', oneLine(footer(m)));
   return `${lines.join('\n')}\n`;
 }
 

@@ -3,6 +3,7 @@
 // `origin` of an endpoint (what `portdrift fix` edits) is not part of it. The table lists one
 // row per endpoint, then what could not be resolved; problems go to stderr (`problemsSummary`).
 import type { DeclaredEndpoint, DeclaredModel, ExtractionOutput, Problem } from '../types.js';
+import { oneLine } from './safe-text.js';
 
 export function toExtractionOutput(model: DeclaredModel): ExtractionOutput {
   return {
@@ -22,8 +23,13 @@ function portText(e: DeclaredEndpoint): string {
   return e.toPort !== undefined ? `${e.port}-${e.toPort}` : String(e.port);
 }
 
-/** Left-aligned columns, two spaces apart; the last column is not padded. */
-export function columns(rows: string[][]): string {
+/**
+ * Left-aligned columns, two spaces apart; the last column is not padded. Every cell is made one
+ * safe line first (resource names, hosts and banners come from files and the network), so a
+ * line break cannot add a row and a control character cannot reach the terminal.
+ */
+export function columns(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(oneLine));
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
@@ -57,6 +63,6 @@ const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' :
 /** For stderr: one line per problem, `file:line: message [CODE]`, under a count. */
 export function problemsSummary(problems: readonly Problem[]): string {
   if (problems.length === 0) return '';
-  const lines = problems.map((p) => `  ${where(p)}: ${p.message}${p.code ? ` [${p.code}]` : ''}`);
+  const lines = problems.map((p) => `  ${oneLine(where(p))}: ${oneLine(p.message)}${p.code ? ` [${p.code}]` : ''}`);
   return `portdrift: ${problems.length} problem${problems.length === 1 ? '' : 's'} (everything else was extracted):\n${lines.join('\n')}\n`;
 }

@@ -4,11 +4,11 @@
 // Markdown syntax in a banner or resource name must render as text, not as markup.
 import type { DriftReport, Finding } from '../types.js';
 import { endpointText, sourceText, summaryText } from './finding-text.js';
+import { oneLine } from './safe-text.js';
 
-/** Text safe inside a GFM table cell: one line, pipes and Markdown / HTML syntax escaped. */
+/** Text safe inside a GFM table cell: one line, no controls, pipes and Markdown / HTML syntax escaped. */
 export function escapeCell(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, ' ')
+  return oneLine(text)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

@@ -5,6 +5,7 @@
 import type { DriftReport, Finding, Severity } from '../types.js';
 import { columns } from './extraction.js';
 import { endpointText, sourceText, summaryText } from './finding-text.js';
+import { oneLine } from './safe-text.js';
 
 export interface TableOptions {
   color?: boolean;
@@ -12,11 +13,6 @@ export interface TableOptions {
 
 const SGR: Record<Severity, string> = { high: '\u001b[31m', medium: '\u001b[33m', low: '\u001b[2m' };
 const RESET = '\u001b[0m';
-
-// Terminal control characters in a hostile banner or file name must not reach the terminal.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-const clean = (s: string): string => s.replace(CONTROL, '?').replace(/\s*\n\s*/g, ' ');
 
 // An undeclared port belongs to every resource on its host; the column shows the first and a
 // count (the message names them all), so one busy host does not widen the whole table.
@@ -26,7 +22,9 @@ function resourceCell(resource: string): string {
 }
 
 function row(f: Finding): string[] {
-  return [f.severity.toUpperCase(), f.ack ? `${f.kind} (acked)` : f.kind, clean(resourceCell(f.resource)), clean(endpointText(f)), clean(sourceText(f)), clean(f.message)];
+  // Every cell is made one safe line by columns(); hostile banners and file names included.
+  const kind = f.ack ? `${f.kind} (acked)` : f.kind;
+  return [f.severity.toUpperCase(), kind, resourceCell(f.resource), endpointText(f), sourceText(f), f.message];
 }
 
 export function formatTable(report: DriftReport, options: TableOptions = {}): string {
@@ -38,7 +36,7 @@ export function formatTable(report: DriftReport, options: TableOptions = {}): st
       const line = lines[i + 1]!;
       // Colour is applied after padding, so escape codes never skew the column widths.
       out.push(options.color ? `${SGR[f.severity]}${line.slice(0, f.severity.length)}${RESET}${line.slice(f.severity.length)}` : line);
-      out.push(`  → ${clean(f.suggestion)}`);
+      out.push(`  → ${oneLine(f.suggestion)}`);
     });
     out.push('');
   }

@@ -47,7 +47,8 @@ describe('emailed reports over real SMTP', () => {
         from: 'portdrift <portdrift@example.com>',
         to: ['ops@example.com', 'sec@example.com'],
         outbox,
-        mailer: createMailer({ url: `smtp://reports:${encodeURIComponent('p@ss word')}@127.0.0.1:${sink.port}` }),
+        // The sink offers no STARTTLS: sending the password in clear takes ?starttls=off.
+        mailer: createMailer({ url: `smtp://reports:p%40ss%20word@127.0.0.1:${sink.port}?starttls=off` }),
         load: data,
         log: silentLogger(),
         now: () => now,
@@ -130,11 +131,26 @@ describe('emailed reports over real SMTP', () => {
   it('rejects bad credentials as PD_SMTP without the password in the message', async () => {
     const sink = await startSink({ auth: { user: 'u', pass: 'right' } });
     try {
-      const mailer = createMailer({ url: `smtp://u:wrong-secret@127.0.0.1:${sink.port}` });
+      const mailer = createMailer({ url: `smtp://u:wrong-secret@127.0.0.1:${sink.port}?starttls=off` });
       const err = await mailer.send({ from: 'a@example.com', to: ['b@example.com'], subject: 's', text: 't', html: '<p>t</p>', headers: {}, attachments: [] }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'PD_SMTP' });
       expect((err as Error).message).not.toContain('wrong-secret');
       expect((err as Error).message).toContain('smtp://u:***@127.0.0.1');
+      mailer.close();
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('without credentials, ?starttls=required still refuses a server that offers no STARTTLS, saying so', async () => {
+    const sink = await startSink();
+    try {
+      const mailer = createMailer({ url: `smtp://127.0.0.1:${sink.port}?starttls=required` });
+      const mail = { from: 'a@example.com', to: ['b@example.com'], subject: 's', text: 't', html: 't', headers: {} };
+      const err = await mailer.send({ ...mail, attachments: [] }).catch((e: unknown) => e as Error);
+      expect(err).toMatchObject({ code: 'PD_SMTP' });
+      expect((err as Error).message).toMatch(/no STARTTLS; the URL requires it \(\?starttls=required\); use smtps/);
+      expect(sink.messages).toEqual([]);
       mailer.close();
     } finally {
       await sink.close();
@@ -166,7 +182,19 @@ describe('emailed reports over real SMTP', () => {
 
   it('parses smtp and smtps URLs', () => {
     expect(parseSmtpUrl('smtps://mail.internal')).toMatchObject({ host: 'mail.internal', port: 465, secure: true, requireTLS: false });
-    expect(parseSmtpUrl('smtp://a%40b:c%3Ad@mail:2525?starttls=off')).toMatchObject({ port: 2525, secure: false, ignoreTLS: true, auth: { user: 'a@b', pass: 'c:d' } });
+    expect(parseSmtpUrl('smtp://a%40b:c%3Ad@mail:2525?starttls=off')).toMatchObject({
+      port: 2525,
+      secure: false,
+      requireTLS: false,
+      ignoreTLS: true,
+      auth: { user: 'a@b', pass: 'c:d' },
+    });
+    // Credentials make STARTTLS required; without them it stays opportunistic; smtps is TLS already.
+    expect(parseSmtpUrl('smtp://u:p@mail')).toMatchObject({ secure: false, requireTLS: true, ignoreTLS: false });
+    expect(parseSmtpUrl('smtp://mail')).toMatchObject({ secure: false, requireTLS: false, ignoreTLS: false });
+    expect(parseSmtpUrl('smtps://u:p@mail')).toMatchObject({ secure: true, requireTLS: false });
+    const fromFile = parseSmtpUrl('smtp://u@mail', 'from-a-file');
+    expect(fromFile).toMatchObject({ requireTLS: true, auth: { user: 'u', pass: 'from-a-file' } });
     expect(() => parseSmtpUrl('http://mail')).toThrow(/smtp:\/\/ or smtps:\/\//);
     expect(redactSmtpUrl('smtp://u:secret@h:25')).toBe('smtp://u:***@h:25');
   });

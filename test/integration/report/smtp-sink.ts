@@ -1,5 +1,8 @@
 // A real SMTP server on loopback (smtp-server) that parses every message it accepts
-// (mailparser), for the report tests. Optional AUTH and STARTTLS with a given certificate.
+// (mailparser), for the report tests. Optional AUTH and STARTTLS with a given certificate; without
+// a certificate the server offers no STARTTLS (and refuses the command). Every AUTH that arrives is
+// recorded, with whether the session was encrypted at that moment, so a test can tell that a
+// password never crossed the wire in clear.
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -10,6 +13,8 @@ export interface Sink {
   /** Raw messages as received, for checks on the MIME structure. */
   raw: string[];
   secured: boolean[];
+  /** Every AUTH command that reached the server, in order: the user and whether TLS was up. */
+  auths: Array<{ user: string; secure: boolean }>;
   /** Resolves when `n` messages have been received in total. */
   received(n: number): Promise<void>;
   close(): Promise<void>;
@@ -19,13 +24,15 @@ export async function startSink(options: { auth?: { user: string; pass: string }
   const messages: ParsedMail[] = [];
   const raw: string[] = [];
   const secured: boolean[] = [];
+  const auths: Sink['auths'] = [];
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   const server = new SMTPServer({
     logger: false,
     authOptional: !options.auth,
     allowInsecureAuth: !options.tls,
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : { disabledCommands: ['STARTTLS'] }),
-    onAuth(auth, _session, cb) {
+    onAuth(auth, session, cb) {
+      auths.push({ user: auth.username ?? '', secure: Boolean(session.secure) });
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return cb(null, { user: auth.username });
       return cb(new Error('Invalid username or password'));
     },
@@ -53,6 +60,7 @@ export async function startSink(options: { auth?: { user: string; pass: string }
     messages,
     raw,
     secured,
+    auths,
     received: (n) => (messages.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

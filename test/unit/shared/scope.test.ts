@@ -72,3 +72,71 @@ describe('makeAdmit', () => {
     );
   });
 });
+
+// IPv6 forms that carry an IPv4 address and reach it: the special-range check sees through them.
+// Code reading only: nothing here is ever connected to.
+describe('IPv4 embedded in IPv6', () => {
+  const metadata = [
+    '64:ff9b::a9fe:a9fe', // NAT64 well-known prefix (RFC 6052)
+    '64:ff9b::169.254.169.254',
+    '2002:a9fe:a9fe::1', // 6to4: the router's IPv4 in bits 16-47
+    '::a9fe:a9fe', // IPv4-compatible (deprecated)
+    '::169.254.169.254',
+    '::ffff:0:a9fe:a9fe', // SIIT IPv4-translated (RFC 2765)
+    '::ffff:a9fe:a9fe', // IPv4-mapped
+    '2001:0:4136:e378:8000:63bf:5601:5601', // Teredo: the client's IPv4, inverted, in the last 32 bits
+  ];
+
+  it('refuses every encoding of the metadata address, naming the IPv4 it carries', () => {
+    const admit = makeAdmit();
+    for (const ip of metadata) {
+      expect(specialReason(ip), ip).toMatch(/cloud metadata address/);
+      expect(admit(ip), ip).toMatch(/cloud metadata address/);
+    }
+    expect(admit('64:ff9b::a9fe:a9fe')).toBe(
+      '64:ff9b::a9fe:a9fe carries 169.254.169.254 (NAT64), a cloud metadata address; ' +
+        'list 169.254.169.254 explicitly to probe it',
+    );
+    expect(admit('2002:a9fe:a9fe::1')).toMatch(/carries 169\.254\.169\.254 \(6to4\)/);
+    expect(admit('::a9fe:a9fe')).toMatch(/carries 169\.254\.169\.254 \(IPv4-compatible\)/);
+    expect(admit('::ffff:0:a9fe:a9fe')).toMatch(/carries 169\.254\.169\.254 \(SIIT\)/);
+    expect(admit('2001:0:4136:e378:8000:63bf:5601:5601')).toMatch(/carries 169\.254\.169\.254 \(Teredo\)/);
+  });
+
+  it('sees the other special ranges through the same encodings', () => {
+    const admit = makeAdmit();
+    expect(admit('64:ff9b::a9fe:1')).toMatch(/link-local/);
+    expect(admit('64:ff9b::e000:1')).toMatch(/multicast/);
+    expect(admit('2002:ffff:ffff::1')).toMatch(/broadcast/);
+    expect(admit('::ffff:0:0.0.0.1')).toMatch(/this network/);
+    expect(admit('64:ff9b::6464:64c8')).toMatch(/Alibaba/); // 100.100.100.200
+  });
+
+  it('keeps ordinary addresses and the IPv6 loopback and unspecified address as they are', () => {
+    const admit = makeAdmit();
+    expect(admit('::1')).toBeNull();
+    expect(specialReason('::')).toMatch(/unspecified address/);
+    expect(admit('64:ff9b::a00:1')).toBeNull();
+    expect(admit('2002:a00:1::1')).toBeNull();
+    expect(admit('::ffff:0:10.0.0.1')).toBeNull();
+    expect(admit('fd00::a9fe:a9fe')).toBeNull(); // a ULA whose last bits happen to spell it: no embedding
+  });
+
+  it('a broad scope does not make an embedded special address explicit; listing the IPv4 address does', () => {
+    const broad = makeAdmit({ scope: ['0.0.0.0/0', '::/0'] });
+    for (const ip of metadata) expect(broad(ip), ip).toMatch(/cloud metadata address/);
+    const allowed = makeAdmit({ allow: ['169.254.169.254'] });
+    for (const ip of metadata) expect(allowed(ip), ip).toBeNull();
+    // Listing the link-local range does not list the metadata address inside it, in any encoding.
+    expect(makeAdmit({ scope: ['::/0'], allow: ['169.254.0.0/16'] })('64:ff9b::a9fe:a9fe')).toMatch(/metadata/);
+  });
+
+  it('matches the scope against the address as written: 6to4 is not let in by the IPv4 it carries', () => {
+    // A 6to4 address leaves through whatever routes 2002::/16, maybe a public relay: in scope
+    // only when the scope lists it in that form.
+    expect(makeAdmit({ scope: ['10.0.0.0/8'] })('2002:a00:1::1')).toMatch(/outside the scope/);
+    expect(makeAdmit({ scope: ['10.0.0.0/8'] })('64:ff9b::10.0.0.1')).toMatch(/outside the scope/);
+    expect(makeAdmit({ scope: ['64:ff9b::10.0.0.0/104'] })('64:ff9b::10.0.0.1')).toBeNull();
+    expect(makeAdmit({ scope: ['64:ff9b::/96'] })('64:ff9b::169.254.169.254')).toMatch(/metadata/);
+  });
+});

@@ -115,3 +115,33 @@ describe('chart', () => {
     expect(sparkline(series)).toBe('▁▂█▄▄▁');
   });
 });
+
+describe('report text hygiene', () => {
+  // A resource name from a Kubernetes manifest can hold anything YAML can: CR/LF to forge lines,
+  // U+202E to show text reversed, ESC for a terminal that displays the text part.
+  const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/;
+  const hostile = finding({
+    kind: 'missing',
+    id: 'f_hostile',
+    resource: 'k8s:Service/shop/web\r\nOpen:        0 (all clear)',
+    suggestion: 'deploy \u202egpj.exe\u202c now\u001b[2J',
+    source: { file: 'web\u2066.yaml', line: 1 },
+    firstSeen: '2026-11-24T07:00:00.000Z',
+  });
+  const late = { name: 'agent\u202eb', lastSeen: '2026-11-20T00:00:00.000Z', intervalMs: 60_000 };
+  const r = renderReport(buildReportModel(reportData({ findings: [hostile], agents: [late] })));
+
+  it('never breaks a line of the text part on a CR or LF inside a field', () => {
+    const lines = r.text.split('\n');
+    expect(lines.filter((l) => l.startsWith('Open:'))).toHaveLength(1);
+    expect(r.text).toContain('k8s:Service/shop/web Open:        0 (all clear)');
+    expect(r.text).not.toMatch(UNSAFE);
+  });
+
+  it('neutralises bidi controls in the text and HTML parts as ESC is', () => {
+    expect(r.text).toContain('deploy ?gpj.exe? now?[2J');
+    expect(r.text).toContain('agent?b');
+    expect(r.html).not.toMatch(/[\u001b\u202a-\u202e\u2066-\u2069]/);
+    expect(r.html).toContain('deploy ?gpj.exe? now?[2J');
+  });
+});
