@@ -1,0 +1,187 @@
+// Fingerprinting of open ports, after the connect sweep and apart from it (the connect engine
+// is untouched and costs nothing more when fingerprinting is off). Per port: the steps of
+// registry.ts, each on a fresh connection (a hello a service did not understand may leave it
+// confused), until one is recognised or the port's deadline passes. Bounded everywhere: a
+// deadline per port, a read cap per attempt, a small pool of ports in flight overall and per
+// address, and a cap on ports per address (a host that accepts every port is a middlebox, not
+// 65535 services). A hostile or broken service costs at most these bounds; nothing throws.
+import type { Fingerprint, ServiceName } from '../../shared/types.js';
+import { exchange } from './connection.js';
+import { firstGuess, recogniser, steps } from './registry.js';
+import { excerpt } from './text.js';
+import type { AttemptResult, HelloContext, Limits } from './types.js';
+
+export interface FingerprintOptions {
+  /** Wall time for one port's whole fingerprinting (default 1000 ms). */
+  deadlineMs?: number;
+  /**
+   * How long to wait for a banner when none is expected (default 150 ms): a server-first
+   * service greets at once on accept. When one is expected (ssh, smtp, ftp, mysql) the wait is
+   * attemptTimeoutMs.
+   */
+  bannerWaitMs?: number;
+  /** Longest wait for the expected hello's answer (default 500 ms). */
+  attemptTimeoutMs?: number;
+  /**
+   * Longest wait for any other hello's answer (default 200 ms; at least 8 connect round trips).
+   * Many services wait silently for the rest of a message they cannot parse, so each wrong
+   * guess costs this.
+   */
+  guessTimeoutMs?: number;
+  /** Most bytes read per attempt (default 4096); the TLS handshake may read tlsMaxBytes (default 16384). */
+  maxBytes?: number;
+  tlsMaxBytes?: number;
+  /** Ports fingerprinted at once, overall (default 16) and per address (default 4). */
+  concurrency?: number;
+  perAddress?: number;
+  /** Most ports fingerprinted per address (default 256); the others get an `unknown` saying so. */
+  maxPortsPerAddress?: number;
+  signal?: AbortSignal;
+}
+
+export const FINGERPRINT_DEFAULTS = {
+  deadlineMs: 1000,
+  bannerWaitMs: 150,
+  attemptTimeoutMs: 500,
+  guessTimeoutMs: 200,
+  maxBytes: 4096,
+  tlsMaxBytes: 16_384,
+  concurrency: 16,
+  perAddress: 4,
+  maxPortsPerAddress: 256,
+} as const;
+
+export interface FingerprintTarget {
+  host: string;
+  ip: string;
+  port: number;
+  /** The service the port should have: its hello goes first. */
+  expect?: ServiceName;
+  /** The connect round trip measured by the probe, to scale the waits on slow paths. */
+  rttMs?: number | null;
+}
+
+/** A port's fingerprint and what it cost. */
+export interface FingerprintReport {
+  fingerprint: Fingerprint;
+  /** Connections opened and bytes read for it, and its wall time. */
+  attempts: number;
+  bytes: number;
+  ms: number;
+}
+
+type Settings = Required<Omit<FingerprintOptions, 'signal'>> & { signal?: AbortSignal };
+
+function settings(o: FingerprintOptions): Settings {
+  return { ...FINGERPRINT_DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Settings;
+}
+
+/** Fingerprints one open port. Never throws. */
+export async function fingerprintPort(target: FingerprintTarget, options: FingerprintOptions = {}): Promise<FingerprintReport> {
+  const s = settings(options);
+  const started = performance.now();
+  const deadline = started + s.deadlineMs;
+  const hint = firstGuess(target.port, target.expect);
+  let attempts = 0;
+  let bytes = 0;
+  let unrecognised: { what: string; data: Buffer } | null = null;
+  const ends: string[] = [];
+  const report = (fingerprint: Fingerprint): FingerprintReport => ({ fingerprint, attempts, bytes, ms: Math.round((performance.now() - started) * 10) / 10 });
+
+  const guessMs = Math.min(s.attemptTimeoutMs, Math.max(s.guessTimeoutMs, 8 * (target.rttMs ?? 0)));
+  const bannerMs = Math.min(s.attemptTimeoutMs, Math.max(s.bannerWaitMs, 8 * (target.rttMs ?? 0)));
+  const expectBanner = hint !== null && steps(hint)[0]!.kind === 'banner';
+  for (const [i, step] of steps(hint).entries()) {
+    if (performance.now() >= deadline || s.signal?.aborted) break;
+    const sent = step.kind === 'banner' ? null : step.module.name;
+    const ctx: HelloContext = { host: target.host, ip: target.ip, port: target.port, hint, sent };
+    // The first step is the expected one (or the banner wait): it gets the full wait.
+    const expected = i === 0 && hint !== null;
+    const limits: Limits = {
+      deadline,
+      timeoutMs: expected ? s.attemptTimeoutMs : guessMs,
+      maxBytes: sent === 'tls' ? s.tlsMaxBytes : s.maxBytes,
+      ...(s.signal ? { signal: s.signal } : {}),
+    };
+    attempts++;
+    let r: AttemptResult;
+    try {
+      if (step.kind === 'hello' && step.module.attempt) r = await step.module.attempt(ctx, limits);
+      else {
+        r = await exchange({
+          ip: target.ip,
+          port: target.port,
+          hello: step.kind === 'hello' ? step.module.hello!(ctx) : null,
+          recognise: recogniser(ctx),
+          limits,
+          ...(step.kind === 'banner' ? { firstByteMs: expected && expectBanner ? s.attemptTimeoutMs : bannerMs } : {}),
+        });
+      }
+    } catch (err) {
+      // A module bug must cost this port its fingerprint, never the agent its run.
+      r = { fingerprint: null, data: Buffer.alloc(0), bytes: 0, end: `internal error: ${(err as Error).message}` };
+    }
+    bytes += r.bytes;
+    if (r.fingerprint) return report(r.fingerprint);
+    if (r.end) ends.push(`${sent ?? 'banner'}: ${r.end}`);
+    if (r.data.length > 0 && !unrecognised) unrecognised = { what: sent ? `answer to the ${sent} hello` : 'banner', data: r.data };
+    // A banner nobody knows is a server-first service of another kind: client hellos would
+    // only be noise to it.
+    if (step.kind === 'banner' && r.data.length > 0) break;
+  }
+  if (unrecognised) return report({ service: 'unknown', detail: `unrecognised ${unrecognised.what}: "${excerpt(unrecognised.data)}"` });
+  const why = s.signal?.aborted ? 'stopped' : performance.now() >= deadline ? `nothing recognised within ${s.deadlineMs} ms` : 'no banner and no hello answered';
+  return report({ service: 'unknown', detail: `${why} (${attempts} attempts)` });
+}
+
+/**
+ * Fingerprints many open ports with a bounded pool, addresses taking turns. Results are in the
+ * order of `targets`; a port not started before `signal` aborted has no report (undefined).
+ */
+export async function fingerprintAll(targets: readonly FingerprintTarget[], options: FingerprintOptions = {}): Promise<(FingerprintReport | undefined)[]> {
+  const s = settings(options);
+  const out: (FingerprintReport | undefined)[] = new Array(targets.length);
+  const queues = new Map<string, number[]>();
+  const seen = new Map<string, number>();
+  targets.forEach((t, i) => {
+    const n = (seen.get(t.ip) ?? 0) + 1;
+    seen.set(t.ip, n);
+    if (n > s.maxPortsPerAddress) {
+      out[i] = { fingerprint: { service: 'unknown', detail: `not fingerprinted: more than ${s.maxPortsPerAddress} open ports on ${t.ip}` }, attempts: 0, bytes: 0, ms: 0 };
+      return;
+    }
+    const q = queues.get(t.ip) ?? [];
+    q.push(i);
+    queues.set(t.ip, q);
+  });
+  const running = new Map<string, number>();
+  let active = 0;
+  return new Promise((resolve) => {
+    const pump = () => {
+      if (!s.signal?.aborted) {
+        // One port per address per turn, so no address waits behind another's long list.
+        let started = true;
+        while (started && active < s.concurrency) {
+          started = false;
+          for (const [ip, q] of queues) {
+            if (active >= s.concurrency) break;
+            if (q.length === 0 || (running.get(ip) ?? 0) >= s.perAddress) continue;
+            const i = q.shift()!;
+            if (q.length === 0) queues.delete(ip);
+            active++;
+            started = true;
+            running.set(ip, (running.get(ip) ?? 0) + 1);
+            void fingerprintPort(targets[i]!, options).then((r) => {
+              out[i] = r;
+              active--;
+              running.set(ip, running.get(ip)! - 1);
+              pump();
+            });
+          }
+        }
+      }
+      if (active === 0 && (queues.size === 0 || s.signal?.aborted)) resolve(out);
+    };
+    pump();
+  });
+}
