@@ -85,13 +85,15 @@ export async function fingerprintPort(target: FingerprintTarget, options: Finger
   let attempts = 0;
   let bytes = 0;
   let unrecognised: { what: string; data: Buffer } | null = null;
-  const ends: string[] = [];
   const report = (fingerprint: Fingerprint): FingerprintReport => ({ fingerprint, attempts, bytes, ms: Math.round((performance.now() - started) * 10) / 10 });
 
   const guessMs = Math.min(s.attemptTimeoutMs, Math.max(s.guessTimeoutMs, 8 * (target.rttMs ?? 0)));
   const bannerMs = Math.min(s.attemptTimeoutMs, Math.max(s.bannerWaitMs, 8 * (target.rttMs ?? 0)));
   const expectBanner = hint !== null && steps(hint)[0]!.kind === 'banner';
-  for (const [i, step] of steps(hint).entries()) {
+  const plan = steps(hint);
+  let tentative: Fingerprint | null = null;
+  for (let i = 0; i < plan.length; i++) {
+    const step = plan[i]!;
     if (performance.now() >= deadline || s.signal?.aborted) break;
     const sent = step.kind === 'banner' ? null : step.module.name;
     const ctx: HelloContext = { host: target.host, ip: target.ip, port: target.port, hint, sent };
@@ -122,13 +124,24 @@ export async function fingerprintPort(target: FingerprintTarget, options: Finger
       r = { fingerprint: null, data: Buffer.alloc(0), bytes: 0, end: `internal error: ${(err as Error).message}` };
     }
     bytes += r.bytes;
-    if (r.fingerprint) return report(r.fingerprint);
-    if (r.end) ends.push(`${sent ?? 'banner'}: ${r.end}`);
+    if (r.fingerprint) {
+      const tlsAt = plan.findIndex((x, j) => j > i && x.kind === 'hello' && x.module.name === 'tls');
+      if (tentative === null && tlsAt !== -1 && isPlainHttpToTls(r.fingerprint)) {
+        // A TLS server may answer plain HTTP with 400 (nginx: "The plain HTTP request was
+        // sent to HTTPS port"): the TLS hello goes next, and this answer stands if it fails.
+        tentative = r.fingerprint;
+        plan.splice(i + 1, 0, ...plan.splice(tlsAt, 1));
+        continue;
+      }
+      return report(r.fingerprint);
+    }
+    if (tentative) return report(tentative);
     if (r.data.length > 0 && !unrecognised) unrecognised = { what: sent ? `answer to the ${sent} hello` : 'banner', data: r.data };
     // A banner nobody knows is a server-first service of another kind: client hellos would
     // only be noise to it.
     if (step.kind === 'banner' && r.data.length > 0) break;
   }
+  if (tentative) return report(tentative);
   if (unrecognised) return report({ service: 'unknown', detail: `unrecognised ${unrecognised.what}: "${excerpt(unrecognised.data)}"` });
   const why = s.signal?.aborted ? 'stopped' : performance.now() >= deadline ? `nothing recognised within ${s.deadlineMs} ms` : 'no banner and no hello answered';
   return report({ service: 'unknown', detail: `${why} (${attempts} attempts)` });
@@ -184,4 +197,8 @@ export async function fingerprintAll(targets: readonly FingerprintTarget[], opti
     };
     pump();
   });
+}
+
+function isPlainHttpToTls(fp: Fingerprint): boolean {
+  return fp.service === 'http' && /^HTTP\/[\d.]+ 400\b/.test(fp.detail ?? '');
 }
