@@ -63,7 +63,7 @@ export function exchange(input: ExchangeInput): Promise<AttemptResult> {
           const m = input.recognise(data(), false);
           if (m === 'more') {
             if (kept >= limits.maxBytes) conclude(`read cap of ${limits.maxBytes} bytes reached`);
-          } else finish(m, m ? undefined : 'unrecognised answer');
+          } else finish(m, m ? undefined : bytes > limits.maxBytes ? `read cap of ${limits.maxBytes} bytes reached` : 'unrecognised answer');
           return !finished;
         },
       },

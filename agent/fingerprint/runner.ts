@@ -31,6 +31,8 @@ export interface FingerprintOptions {
   /** Most bytes read per attempt (default 4096); the TLS handshake may read tlsMaxBytes (default 16384). */
   maxBytes?: number;
   tlsMaxBytes?: number;
+  /** Most bytes read for one port over all its attempts (default 24576). */
+  portMaxBytes?: number;
   /** Ports fingerprinted at once, overall (default 16) and per address (default 4). */
   concurrency?: number;
   perAddress?: number;
@@ -39,6 +41,9 @@ export interface FingerprintOptions {
   signal?: AbortSignal;
 }
 
+/** Below this many bytes of the port's budget left, another attempt could not read an answer. */
+const MIN_ATTEMPT_BYTES = 64;
+
 export const FINGERPRINT_DEFAULTS = {
   deadlineMs: 1000,
   bannerWaitMs: 150,
@@ -46,6 +51,7 @@ export const FINGERPRINT_DEFAULTS = {
   guessTimeoutMs: 200,
   maxBytes: 4096,
   tlsMaxBytes: 16_384,
+  portMaxBytes: 24_576,
   concurrency: 16,
   perAddress: 4,
   maxPortsPerAddress: 256,
@@ -94,7 +100,7 @@ export async function fingerprintPort(target: FingerprintTarget, options: Finger
   let tentative: Fingerprint | null = null;
   for (let i = 0; i < plan.length; i++) {
     const step = plan[i]!;
-    if (performance.now() >= deadline || s.signal?.aborted) break;
+    if (performance.now() >= deadline || s.signal?.aborted || bytes >= s.portMaxBytes - MIN_ATTEMPT_BYTES) break;
     const sent = step.kind === 'banner' ? null : step.module.name;
     const ctx: HelloContext = { host: target.host, ip: target.ip, port: target.port, hint, sent };
     // The first step is the expected one (or the banner wait): it gets the full wait.
@@ -102,7 +108,7 @@ export async function fingerprintPort(target: FingerprintTarget, options: Finger
     const limits: Limits = {
       deadline,
       timeoutMs: expected ? s.attemptTimeoutMs : guessMs,
-      maxBytes: sent === 'tls' ? s.tlsMaxBytes : s.maxBytes,
+      maxBytes: Math.min(sent === 'tls' ? s.tlsMaxBytes : s.maxBytes, s.portMaxBytes - bytes),
       ...(s.signal ? { signal: s.signal } : {}),
     };
     attempts++;
@@ -138,8 +144,9 @@ export async function fingerprintPort(target: FingerprintTarget, options: Finger
     if (tentative) return report(tentative);
     if (r.data.length > 0 && !unrecognised) unrecognised = { what: sent ? `answer to the ${sent} hello` : 'banner', data: r.data };
     // A banner nobody knows is a server-first service of another kind: client hellos would
-    // only be noise to it.
-    if (step.kind === 'banner' && r.data.length > 0) break;
+    // only be noise to it. A service that filled a whole read cap with nothing recognisable
+    // floods whatever it is sent: more hellos would only read more.
+    if ((step.kind === 'banner' && r.data.length > 0) || r.end?.startsWith('read cap')) break;
   }
   if (tentative) return report(tentative);
   if (unrecognised) return report({ service: 'unknown', detail: `unrecognised ${unrecognised.what}: "${excerpt(unrecognised.data)}"` });

@@ -2,13 +2,14 @@
 // presents: subject, SANs, issuer, expiry (with TLS 1.3 the certificate is encrypted, so the
 // handshake is completed; nothing is sent after it). The certificate is never verified: a
 // fingerprint is not trust, and a certificate for another name is exactly what to report.
-// The raw bytes read are bounded by polling the socket's counter; the deadline bounds the rest.
-import { connect as netConnect, isIP } from 'node:net';
+// The raw bytes read are capped (boundedStream below); the deadline bounds the rest.
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import type { Fingerprint, TlsInfo } from '../../shared/types.js';
 import type { AttemptResult, HelloContext, Limits, ProtocolModule } from './types.js';
 
-const POLL_MS = 10;
+const READ_CHUNK = 1024;
 
 type Name = PeerCertificate['subject'];
 
@@ -52,37 +53,71 @@ function describe(info: TlsInfo, host: string): string {
   return parts.join(', ');
 }
 
+/**
+ * The raw connection, read through a fixed 1 KiB buffer and handed to node:tls as a plain
+ * duplex stream: node:tls would otherwise read the socket itself, 64 KiB at a time, and an
+ * endless sender could not be cut off at the read cap.
+ */
+function boundedStream(ctx: HelloContext, maxBytes: number, onCap: () => void): { stream: Duplex; raw: Socket; bytes: () => number } {
+  let bytes = 0;
+  const stream = new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, cb) {
+      if (raw.destroyed) return cb();
+      raw.write(chunk, () => cb());
+    },
+    final(cb) {
+      raw.end();
+      cb();
+    },
+  });
+  const raw = netConnect({
+    host: ctx.ip,
+    port: ctx.port,
+    onread: {
+      buffer: Buffer.allocUnsafe(READ_CHUNK),
+      callback: (n: number, buf: Uint8Array) => {
+        bytes += n;
+        if (bytes > maxBytes) {
+          onCap();
+          return false;
+        }
+        stream.push(Buffer.from(buf.subarray(0, n)));
+        return true;
+      },
+    },
+  });
+  raw.on('end', () => stream.push(null));
+  raw.on('error', (err) => stream.destroy(err));
+  raw.on('close', () => stream.destroy());
+  return { stream, raw, bytes: () => bytes };
+}
+
 function attempt(ctx: HelloContext, limits: Limits): Promise<AttemptResult> {
   return new Promise((resolve) => {
     const wait = Math.max(0, Math.min(limits.timeoutMs, limits.deadline - performance.now()));
-    const raw = netConnect({ host: ctx.ip, port: ctx.port });
     const name = ctx.host.replace(/^\[(.*)\]$/, '$1');
-    const secure = tlsConnect({
-      socket: raw,
-      rejectUnauthorized: false,
-      ALPNProtocols: ['h2', 'http/1.1'],
-      // SNI for names only: an IP literal is not a valid server name.
-      ...(isIP(name) === 0 ? { servername: name } : {}),
-    });
     let finished = false;
     const finish = (fingerprint: Fingerprint | null, end?: string) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      clearInterval(poll);
       limits.signal?.removeEventListener('abort', onAbort);
-      const bytes = raw.bytesRead;
       secure.destroy();
       raw.destroy();
-      resolve({ fingerprint, data: Buffer.alloc(0), bytes, ...(end ? { end } : {}) });
+      resolve({ fingerprint, data: Buffer.alloc(0), bytes: bytes(), ...(end ? { end } : {}) });
     };
+    const { stream, raw, bytes } = boundedStream(ctx, limits.maxBytes, () => finish(null, `read cap of ${limits.maxBytes} bytes reached before the handshake completed`));
+    const secure = tlsConnect({
+      socket: stream,
+      rejectUnauthorized: false,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      // SNI for names only: an IP literal is not a valid server name.
+      ...(isIP(name) === 0 ? { servername: name } : {}),
+    });
     const onAbort = () => finish(null, 'aborted');
     const timer = setTimeout(() => finish(null, 'timeout'), wait);
-    const poll = setInterval(() => {
-      if (raw.bytesRead > limits.maxBytes) finish(null, `more than ${limits.maxBytes} bytes without a complete handshake`);
-    }, POLL_MS);
     limits.signal?.addEventListener('abort', onAbort, { once: true });
-    raw.on('error', () => undefined);
     secure.on('error', (err: NodeJS.ErrnoException) => {
       // A TLS alert from the peer (handshake failure, a client certificate required, …) is a
       // TLS service refusing us; a record that is not TLS at all is another protocol.

@@ -48,6 +48,7 @@ function checkOptions(o: ProbeOptions): void {
     int(f.attemptTimeoutMs, 'fingerprint.attemptTimeoutMs', 1, 60_000);
     int(f.maxBytes, 'fingerprint.maxBytes', 16, 1 << 20);
     int(f.tlsMaxBytes, 'fingerprint.tlsMaxBytes', 1024, 1 << 20);
+    int(f.portMaxBytes, 'fingerprint.portMaxBytes', 64, 1 << 22);
     int(f.concurrency, 'fingerprint.concurrency', 1, 1024);
     int(f.perAddress, 'fingerprint.perAddress', 1, 1024);
     int(f.maxPortsPerAddress, 'fingerprint.maxPortsPerAddress', 1, 65535);
