@@ -78,7 +78,8 @@ export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
     const name = m ? serviceName(m[2]!) : null;
     if (!m || !isPort(Number(m[1])) || name === null) {
       const known = SERVICE_NAMES.filter((n) => n !== 'unknown').join(', ');
-      problems.push({ flag: '--expect', code: 'PD_USAGE', message: `--expect ${JSON.stringify(text)}: expected PORT=SERVICE with a port from 1 to 65535 and one of ${known}` });
+      const message = `--expect ${JSON.stringify(text)}: expected PORT=SERVICE, a port 1–65535 and one of ${known}`;
+      problems.push({ flag: '--expect', code: 'PD_USAGE', message });
       continue;
     }
     expect = { ...expect, [Number(m[1])]: name };
@@ -86,5 +87,6 @@ export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
 
   if (problems.length === 1) throw new PortdriftError(problems[0]!.code, problems[0]!.message, { details: { flag: problems[0]!.flag } });
   if (problems.length > 1 || !admit) throw new PortdriftError('PD_USAGE', problems.map((p) => p.message).join('; '), { details: { problems } });
-  return { admit, ...(ports !== undefined ? { ports } : {}), ...(concurrency !== undefined ? { concurrency } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(retries !== undefined ? { retries } : {}), ...(expect ? { expect } : {}) };
+  const values: ProbeFlagValues = { admit, ...(ports !== undefined ? { ports } : {}), ...(concurrency !== undefined ? { concurrency } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(retries !== undefined ? { retries } : {}) };
+  return expect ? { ...values, expect } : values;
 }

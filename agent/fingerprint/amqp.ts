@@ -26,7 +26,8 @@ export const amqp: ProtocolModule = {
   match(data, done) {
     if (startsLike(data, 'AMQP')) {
       if (data.length < 8) return done ? null : 'more';
-      return { service: 'amqp', detail: `protocol header answered: the broker speaks ${data[4]}-${data[5]}-${data[6]}-${data[7]}` };
+      const version = [...data.subarray(4, 8)].join('-');
+      return { service: 'amqp', detail: `protocol header answered: the broker speaks ${version}` };
     }
     // Method frame: type 1, channel 0, size, then class 10 (connection), method 10 (start).
     const start = [1, 0, 0];
@@ -38,7 +39,9 @@ export const amqp: ProtocolModule = {
     const frame = data.subarray(0, size + 8);
     const product = property(frame, 'product');
     const version = property(frame, 'version');
-    const fp: Fingerprint = { service: 'amqp', detail: `Connection.Start (AMQP ${data[11] ?? '?'}-${data[12] ?? '?'})` };
+    const major = data[11] ?? '?';
+    const minor = data[12] ?? '?';
+    const fp: Fingerprint = { service: 'amqp', detail: `Connection.Start (AMQP ${major}-${minor})` };
     return { ...fp, ...(product ? { product } : {}), ...(version ? { version } : {}) };
   },
 };

@@ -59,11 +59,15 @@ export function exchange(input: ExchangeInput): Promise<AttemptResult> {
             chunks.push(Buffer.from(buf.subarray(0, take)));
             kept += take;
           }
-          if (bytes === n && input.firstByteMs !== undefined) arm(Math.min(limits.timeoutMs - (performance.now() - started), untilDeadline()));
+          // The first byte of a banner: from now on the attempt's own timeout applies.
+          if (bytes === n && input.firstByteMs !== undefined) {
+            arm(Math.min(limits.timeoutMs - (performance.now() - started), untilDeadline()));
+          }
           const m = input.recognise(data(), false);
           if (m === 'more') {
             if (kept >= limits.maxBytes) conclude(`read cap of ${limits.maxBytes} bytes reached`);
-          } else finish(m, m ? undefined : bytes > limits.maxBytes ? `read cap of ${limits.maxBytes} bytes reached` : 'unrecognised answer');
+          } else if (m) finish(m);
+          else finish(null, bytes > limits.maxBytes ? `read cap of ${limits.maxBytes} bytes reached` : 'unrecognised');
           return !finished;
         },
       },

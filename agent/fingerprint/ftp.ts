@@ -12,6 +12,7 @@ export const ftp: ProtocolModule = {
     if (line === null || line === 'more') return line;
     if (greetingKind(line, ctx) !== 'ftp') return null;
     const m = PRODUCTS.exec(line);
-    return { service: 'ftp', ...(m ? { product: m[1]! } : {}), ...(m?.[2] ? { version: m[2] } : {}), detail: line.slice(0, 120) };
+    const product = m ? { product: m[1]!, ...(m[2] ? { version: m[2] } : {}) } : {};
+    return { service: 'ftp', ...product, detail: line.slice(0, 120) };
   },
 };

@@ -11,8 +11,11 @@ function hostHeader(ctx: HelloContext): string {
 
 export const http: ProtocolModule = {
   name: 'http',
-  hello: (ctx) =>
-    Buffer.from(`HEAD / HTTP/1.1\r\nHost: ${hostHeader(ctx)}\r\nUser-Agent: portdrift\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'latin1'),
+  hello: (ctx) => {
+    const head = ['HEAD / HTTP/1.1', `Host: ${hostHeader(ctx)}`, 'User-Agent: portdrift', 'Accept: */*'];
+    head.push('Connection: close');
+    return Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1');
+  },
   match(data, done) {
     if (!startsLike(data, 'HTTP/')) return null;
     const end = data.indexOf('\r\n\r\n');
@@ -21,7 +24,11 @@ export const http: ProtocolModule = {
     const lines = head.split(/\r?\n/);
     const status = /^HTTP\/(\d(?:\.\d)?) (\d{3})(?: .*)?$/.exec(lines[0]!);
     if (!status) return null;
-    const server = lines.slice(1).find((l) => /^server:/i.test(l))?.replace(/^server:\s*/i, '');
-    return { service: 'http', ...(server ? productVersion(server) : {}), detail: lines[0]!.slice(0, 120) + (server ? `; Server: ${server.slice(0, 80)}` : '') };
+    const server = lines
+      .slice(1)
+      .find((l) => /^server:/i.test(l))
+      ?.replace(/^server:\s*/i, '');
+    const detail = lines[0]!.slice(0, 120) + (server ? `; Server: ${server.slice(0, 80)}` : '');
+    return { service: 'http', ...(server ? productVersion(server) : {}), detail };
   },
 };

@@ -36,6 +36,8 @@ export const kafka: ProtocolModule = {
     const error = data.readInt16BE(8);
     if (error !== 0 && error !== 35) return null;
     const apis = data.length >= 14 ? data.readInt32BE(10) : -1;
-    return { service: 'kafka', detail: error === 35 ? 'ApiVersions v0 answered UNSUPPORTED_VERSION' : apis >= 0 && apis < 10_000 ? `ApiVersions: ${apis} APIs` : 'ApiVersions answered' };
+    if (error === 35) return { service: 'kafka', detail: 'ApiVersions v0 answered UNSUPPORTED_VERSION' };
+    const detail = apis >= 0 && apis < 10_000 ? `ApiVersions: ${apis} APIs` : 'ApiVersions answered';
+    return { service: 'kafka', detail };
   },
 };

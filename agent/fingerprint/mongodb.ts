@@ -95,7 +95,8 @@ export const mongodb: ProtocolModule = {
     }
     const len = data.readInt32LE(0);
     const op = data.readInt32LE(12);
-    if (len < 16 || len > 48 * 1024 * 1024 || data.readInt32LE(8) !== REQUEST_ID || (op !== OP_MSG && op !== OP_REPLY)) return null;
+    if (len < 16 || len > 48 * 1024 * 1024 || data.readInt32LE(8) !== REQUEST_ID) return null;
+    if (op !== OP_MSG && op !== OP_REPLY) return null;
     if (data.length < len && !done && data.length < MAX_REPLY) return 'more';
     // OP_MSG: flagBits, section kind 0, document. OP_REPLY: flags, cursor, start, count, document.
     const docAt = op === OP_MSG ? 21 : 36;

@@ -28,7 +28,10 @@ export const mysql: ProtocolModule = {
       if (body.length < len) return done ? null : 'more';
       const code = body.readUInt16LE(1);
       // Before authentication there is no SQL state marker: the message follows the number.
-      const message = body.subarray(3).toString('latin1').replace(/^#\w{5}/, '');
+      const message = body
+        .subarray(3)
+        .toString('latin1')
+        .replace(/^#\w{5}/, '');
       if (code < 1000 || code > 2999 || !isText(Buffer.from(message, 'latin1'))) return null;
       return { service: 'mysql', detail: `error ${code}: ${message.slice(0, 120)}` };
     }
@@ -41,5 +44,6 @@ function greetingVersion(text: string): Fingerprint | null {
   const real = text.replace(/^5\.5\.5-/, '');
   const m = /^(\d+\.\d+\.\d+)/.exec(real);
   if (!m) return null;
-  return { service: 'mysql', product: /mariadb/i.test(real) ? 'MariaDB' : 'MySQL', version: m[1]!, detail: text.slice(0, 120) };
+  const product = /mariadb/i.test(real) ? 'MariaDB' : 'MySQL';
+  return { service: 'mysql', product, version: m[1]!, detail: text.slice(0, 120) };
 }

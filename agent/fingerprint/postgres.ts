@@ -14,14 +14,18 @@ export const postgres: ProtocolModule = {
   match(data, done, ctx) {
     // A single S or N means something only as the answer to our SSLRequest.
     if (ctx.sent === 'postgres' && data.length === 1 && (data[0] === 0x53 || data[0] === 0x4e)) {
-      return { service: 'postgres', detail: data[0] === 0x53 ? 'TLS offered (SSLRequest answered S)' : 'no TLS (SSLRequest answered N)' };
+      const detail = data[0] === 0x53 ? 'TLS offered (SSLRequest answered S)' : 'no TLS (SSLRequest answered N)';
+      return { service: 'postgres', detail };
     }
     if (data[0] !== 0x45) return null;
     if (data.length < 6) return done ? null : 'more';
     const len = data.readUInt32BE(1);
     if (len < 8 || len > 4096 || !FIELD_CODES.includes(String.fromCharCode(data[5]!))) return null;
     if (data.length < len + 1) return done ? null : 'more';
-    const fields = data.subarray(5, len + 1).toString('latin1').split('\0');
+    const fields = data
+      .subarray(5, len + 1)
+      .toString('latin1')
+      .split('\0');
     const message = fields.find((f) => f.startsWith('M'))?.slice(1);
     if (!fields.some((f) => f.startsWith('S')) || !isText(Buffer.from(fields.join(''), 'latin1'))) return null;
     return { service: 'postgres', detail: `error response${message ? `: ${message.slice(0, 120)}` : ''}` };

@@ -79,11 +79,15 @@ export interface FingerprintReport {
 type Settings = Required<Omit<FingerprintOptions, 'signal'>> & { signal?: AbortSignal };
 
 function settings(o: FingerprintOptions): Settings {
-  return { ...FINGERPRINT_DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Settings;
+  const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return { ...FINGERPRINT_DEFAULTS, ...given } as Settings;
 }
 
 /** Fingerprints one open port. Never throws. */
-export async function fingerprintPort(target: FingerprintTarget, options: FingerprintOptions = {}): Promise<FingerprintReport> {
+export async function fingerprintPort(
+  target: FingerprintTarget,
+  options: FingerprintOptions = {},
+): Promise<FingerprintReport> {
   const s = settings(options);
   const started = performance.now();
   const deadline = started + s.deadlineMs;
@@ -91,7 +95,10 @@ export async function fingerprintPort(target: FingerprintTarget, options: Finger
   let attempts = 0;
   let bytes = 0;
   let unrecognised: { what: string; data: Buffer } | null = null;
-  const report = (fingerprint: Fingerprint): FingerprintReport => ({ fingerprint, attempts, bytes, ms: Math.round((performance.now() - started) * 10) / 10 });
+  const report = (fingerprint: Fingerprint): FingerprintReport => {
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    return { fingerprint, attempts, bytes, ms };
+  };
 
   const guessMs = Math.min(s.attemptTimeoutMs, Math.max(s.guessTimeoutMs, 8 * (target.rttMs ?? 0)));
   const bannerMs = Math.min(s.attemptTimeoutMs, Math.max(s.bannerWaitMs, 8 * (target.rttMs ?? 0)));
@@ -142,15 +149,21 @@ export async function fingerprintPort(target: FingerprintTarget, options: Finger
       return report(r.fingerprint);
     }
     if (tentative) return report(tentative);
-    if (r.data.length > 0 && !unrecognised) unrecognised = { what: sent ? `answer to the ${sent} hello` : 'banner', data: r.data };
+    if (r.data.length > 0 && !unrecognised) {
+      unrecognised = { what: sent ? `answer to the ${sent} hello` : 'banner', data: r.data };
+    }
     // A banner nobody knows is a server-first service of another kind: client hellos would
     // only be noise to it. A service that filled a whole read cap with nothing recognisable
     // floods whatever it is sent: more hellos would only read more.
     if ((step.kind === 'banner' && r.data.length > 0) || r.end?.startsWith('read cap')) break;
   }
   if (tentative) return report(tentative);
-  if (unrecognised) return report({ service: 'unknown', detail: `unrecognised ${unrecognised.what}: "${excerpt(unrecognised.data)}"` });
-  const why = s.signal?.aborted ? 'stopped' : performance.now() >= deadline ? `nothing recognised within ${s.deadlineMs} ms` : 'no banner and no hello answered';
+  if (unrecognised) {
+    return report({ service: 'unknown', detail: `unrecognised ${unrecognised.what}: "${excerpt(unrecognised.data)}"` });
+  }
+  let why = 'no banner and no hello answered';
+  if (s.signal?.aborted) why = 'stopped';
+  else if (performance.now() >= deadline) why = `nothing recognised within ${s.deadlineMs} ms`;
   return report({ service: 'unknown', detail: `${why} (${attempts} attempts)` });
 }
 
@@ -158,7 +171,10 @@ export async function fingerprintPort(target: FingerprintTarget, options: Finger
  * Fingerprints many open ports with a bounded pool, addresses taking turns. Results are in the
  * order of `targets`; a port not started before `signal` aborted has no report (undefined).
  */
-export async function fingerprintAll(targets: readonly FingerprintTarget[], options: FingerprintOptions = {}): Promise<(FingerprintReport | undefined)[]> {
+export async function fingerprintAll(
+  targets: readonly FingerprintTarget[],
+  options: FingerprintOptions = {},
+): Promise<(FingerprintReport | undefined)[]> {
   const s = settings(options);
   const out: (FingerprintReport | undefined)[] = new Array(targets.length);
   const queues = new Map<string, number[]>();
@@ -167,7 +183,8 @@ export async function fingerprintAll(targets: readonly FingerprintTarget[], opti
     const n = (seen.get(t.ip) ?? 0) + 1;
     seen.set(t.ip, n);
     if (n > s.maxPortsPerAddress) {
-      out[i] = { fingerprint: { service: 'unknown', detail: `not fingerprinted: more than ${s.maxPortsPerAddress} open ports on ${t.ip}` }, attempts: 0, bytes: 0, ms: 0 };
+      const detail = `not fingerprinted: more than ${s.maxPortsPerAddress} open ports on ${t.ip}`;
+      out[i] = { fingerprint: { service: 'unknown', detail }, attempts: 0, bytes: 0, ms: 0 };
       return;
     }
     const q = queues.get(t.ip) ?? [];

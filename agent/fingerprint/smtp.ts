@@ -12,6 +12,7 @@ export const smtp: ProtocolModule = {
     if (line === null || line === 'more') return line;
     if (greetingKind(line, ctx) !== 'smtp') return null;
     const m = PRODUCTS.exec(line);
-    return { service: 'smtp', ...(m ? { product: m[1]! } : {}), ...(m?.[2] ? { version: m[2] } : {}), detail: line.slice(0, 120) };
+    const product = m ? { product: m[1]!, ...(m[2] ? { version: m[2] } : {}) } : {};
+    return { service: 'smtp', ...product, detail: line.slice(0, 120) };
   },
 };

@@ -4,10 +4,7 @@
 export function firstLine(data: Buffer, max = 512): string | null {
   const end = data.indexOf(0x0a);
   if (end === -1) return null;
-  return data
-    .subarray(0, Math.min(end, max))
-    .toString('latin1')
-    .replace(/\r$/, '');
+  return data.subarray(0, Math.min(end, max)).toString('latin1').replace(/\r$/, '');
 }
 
 /** Whether every byte is printable ASCII, tab, CR or LF: a text banner rather than binary. */

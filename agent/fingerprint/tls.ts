@@ -25,7 +25,12 @@ function isoDate(text: string): string {
   return Number.isNaN(d.getTime()) ? text : d.toISOString();
 }
 
-export function tlsInfo(cert: PeerCertificate, host: string, protocol: string | null, alpn: string | false | null): TlsInfo {
+export function tlsInfo(
+  cert: PeerCertificate,
+  host: string,
+  protocol: string | null,
+  alpn: string | false | null,
+): TlsInfo {
   const sans = (cert.subjectaltname ?? '')
     .split(/,\s*/)
     .filter(Boolean)
@@ -58,7 +63,11 @@ function describe(info: TlsInfo, host: string): string {
  * duplex stream: node:tls would otherwise read the socket itself, 64 KiB at a time, and an
  * endless sender could not be cut off at the read cap.
  */
-function boundedStream(ctx: HelloContext, maxBytes: number, onCap: () => void): { stream: Duplex; raw: Socket; bytes: () => number } {
+function boundedStream(
+  ctx: HelloContext,
+  maxBytes: number,
+  onCap: () => void,
+): { stream: Duplex; raw: Socket; bytes: () => number } {
   let bytes = 0;
   const stream = new Duplex({
     read() {},
@@ -107,7 +116,8 @@ function attempt(ctx: HelloContext, limits: Limits): Promise<AttemptResult> {
       raw.destroy();
       resolve({ fingerprint, data: Buffer.alloc(0), bytes: bytes(), ...(end ? { end } : {}) });
     };
-    const { stream, raw, bytes } = boundedStream(ctx, limits.maxBytes, () => finish(null, `read cap of ${limits.maxBytes} bytes reached before the handshake completed`));
+    const capped = `read cap of ${limits.maxBytes} bytes reached before the handshake completed`;
+    const { stream, raw, bytes } = boundedStream(ctx, limits.maxBytes, () => finish(null, capped));
     const secure = tlsConnect({
       socket: stream,
       rejectUnauthorized: false,
@@ -122,13 +132,16 @@ function attempt(ctx: HelloContext, limits: Limits): Promise<AttemptResult> {
       // A TLS alert from the peer (handshake failure, a client certificate required, …) is a
       // TLS service refusing us; a record that is not TLS at all is another protocol.
       const code = err.code ?? '';
-      if (/_ALERT_/.test(code)) finish({ service: 'tls', detail: `handshake refused: ${code.replace(/^ERR_SSL_/, '').toLowerCase()}` });
+      const alert = code.replace(/^ERR_SSL_/, '').toLowerCase();
+      if (/_ALERT_/.test(code)) finish({ service: 'tls', detail: `handshake refused: ${alert}` });
       else finish(null, code || err.message);
     });
     secure.on('close', () => finish(null, 'closed'));
     secure.once('secureConnect', () => {
       const cert = secure.getPeerCertificate();
-      if (!cert || Object.keys(cert).length === 0) return finish({ service: 'tls', detail: `${secure.getProtocol() ?? 'TLS'}, no certificate` });
+      if (!cert || Object.keys(cert).length === 0) {
+        return finish({ service: 'tls', detail: `${secure.getProtocol() ?? 'TLS'}, no certificate` });
+      }
       const info = tlsInfo(cert, ctx.host, secure.getProtocol(), secure.alpnProtocol);
       finish({ service: 'tls', tls: info, detail: describe(info, ctx.host) });
     });

@@ -66,11 +66,15 @@ function checkTargets(targets: readonly ProbeTarget[]): void {
     }
     for (const [port, name] of Object.entries(t.expect ?? {})) {
       if (!isPort(Number(port))) problems.push(`targets[${i}].expect: ${port} is not a port`);
-      if (typeof name !== 'string' || serviceName(name) === null) problems.push(`targets[${i}].expect.${port}: unknown service ${JSON.stringify(name)}`);
+      if (typeof name !== 'string' || serviceName(name) === null) {
+        problems.push(`targets[${i}].expect.${port}: unknown service ${JSON.stringify(name)}`);
+      }
     }
   });
   if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe targets: ${problems.join('; ')}`, { details: { problems } });
 }
+
+const newHost = () => ({ declared: [] as number[], discovery: [] as number[], expect: new Map<number, ServiceName>() });
 
 /** Probe targets; see types.ts for the contract. `lookup` replaces DNS in tests. */
 export async function probeTargets(targets: readonly ProbeTarget[], options: ProbeOptions = {}, lookup?: LookupFn): Promise<ProbeRun> {
@@ -80,7 +84,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
   // Merge repeated hosts at their first occurrence.
   const hosts = new Map<string, { declared: number[]; discovery: number[]; expect: Map<number, ServiceName> }>();
   for (const t of targets) {
-    const h = hosts.get(t.host) ?? { declared: [] as number[], discovery: [] as number[], expect: new Map<number, ServiceName>() };
+    const h = hosts.get(t.host) ?? newHost();
     h.declared.push(...t.declared);
     h.discovery.push(...t.discovery);
     for (const [port, name] of Object.entries(t.expect ?? {})) h.expect.set(Number(port), serviceName(name)!);
@@ -171,7 +175,11 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
 }
 
 /** A separate pass over the open results (the connect engine above is not involved). */
-async function fingerprintOpen(sweeps: readonly HostSweep[], hosts: ReadonlyMap<string, { expect: ReadonlyMap<number, ServiceName> }>, options: ProbeOptions): Promise<void> {
+async function fingerprintOpen(
+  sweeps: readonly HostSweep[],
+  hosts: ReadonlyMap<string, { expect: ReadonlyMap<number, ServiceName> }>,
+  options: ProbeOptions,
+): Promise<void> {
   const open = sweeps.flatMap((s) => s.results.filter((r) => r.state === 'open'));
   const targets = open.map((r): FingerprintTarget => {
     const expect = hosts.get(r.host)?.expect.get(r.port);

@@ -34,7 +34,10 @@ export function serviceCell(fp: Fingerprint | undefined): string {
 export function formatProbeTable(out: ProbeOutput): string {
   // The SERVICE column appears when the run fingerprinted (some open result carries one).
   const services = out.results.some((r) => r.fingerprint !== undefined);
-  const rows = out.results.map((r) => [r.host, r.ip, String(r.port), r.state, r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`, String(r.attempts), ...(services ? [r.state === 'open' ? serviceCell(r.fingerprint) : '-'] : [])]);
+  const rows = out.results.map((r) => [
+    ...[r.host, r.ip, String(r.port), r.state, r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`, String(r.attempts)],
+    ...(services ? [r.state === 'open' ? serviceCell(r.fingerprint) : '-'] : []),
+  ]);
   const header = ['HOST', 'IP', 'PORT', 'STATE', 'RTT', 'TRIES', ...(services ? ['SERVICE'] : [])];
   const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();

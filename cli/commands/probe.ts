@@ -80,8 +80,8 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
     .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; per host it adapts below this from measured RTT)')
     .option('--retries <n>', 'extra tries of filtered probes (default 1; deepened by up to 2 on hosts where retries pay off)')
     .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
-    .option('--fingerprint', 'name the service on each open port: banners and read-only protocol hellos, about a second per port at most')
-    .option('--expect <port=service>', 'with --fingerprint: the service a port should have, tried first (5432=postgres); repeat for several', collect, [])
+    .option('--fingerprint', 'name the service on each open port (banners, read-only hellos; about 1s per port)')
+    .option('--expect <port=service>', 'with --fingerprint: a service to try first (5432=postgres)', collect, [])
     .action(async (hosts: string[], opts: ProbeFlags) => {
       const f = parseArgs(hosts, opts);
       const abort = new AbortController();

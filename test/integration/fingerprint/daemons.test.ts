@@ -26,9 +26,18 @@ const missing = (names: (keyof typeof bins)[]): string | false => {
   const m = names.filter((n) => bins[n] === null);
   return m.length ? `${m.join(', ')} not installed here` : false;
 };
+const skipNote = (names: (keyof typeof bins)[]): string => (missing(names) ? ` (skipped: ${missing(names)})` : '');
 const pgSkip = missing(['postgres', 'initdb']) || (userExists('postgres') ? false : 'no postgres user');
 
-const PORTS = { redis: 21379, redisAuth: 21380, memcached: 21211, http: 21080, tls: 21443, ssh: 21022, postgres: 21432 };
+const PORTS = {
+  redis: 21379,
+  redisAuth: 21380,
+  memcached: 21211,
+  http: 21080,
+  tls: 21443,
+  ssh: 21022,
+  postgres: 21432,
+};
 const CN = 'orders.lab.test';
 const SANS = [`DNS:${CN}`, 'DNS:orders', 'IP:127.0.0.1'];
 
@@ -61,11 +70,30 @@ describe.skipIf(skip)(`fingerprints of real daemons${skip ? ` (skipped: ${skip})
       const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
       daemons.start('redis', [bins.redis, '--port', String(PORTS.redis), '--dir', dir, ...common]);
       const dir2 = daemons.tempDir('redis2');
-      daemons.start('redis-auth', [bins.redis, '--port', String(PORTS.redisAuth), '--dir', dir2, '--requirepass', 'lab-secret', ...common]);
+      daemons.start('redis-auth', [
+        bins.redis,
+        '--port',
+        String(PORTS.redisAuth),
+        '--dir',
+        dir2,
+        '--requirepass',
+        'lab-secret',
+        ...common,
+      ]);
       started.push(PORTS.redis, PORTS.redisAuth);
     }
     if (bins.memcached) {
-      daemons.start('memcached', [bins.memcached, '-u', 'nobody', '-l', '127.0.0.1', '-p', String(PORTS.memcached), '-U', '0']);
+      daemons.start('memcached', [
+        bins.memcached,
+        '-u',
+        'nobody',
+        '-l',
+        '127.0.0.1',
+        '-p',
+        String(PORTS.memcached),
+        '-U',
+        '0',
+      ]);
       started.push(PORTS.memcached);
     }
     if (bins.nginx && bins.openssl) {
@@ -83,22 +111,59 @@ describe.skipIf(skip)(`fingerprints of real daemons${skip ? ` (skipped: ${skip})
       // sshd insists on its privilege-separation directory /run/sshd: a tmpfs /run in the
       // namespace's own mount namespace (ip netns exec makes one) gives it one without
       // touching the machine's /run.
-      const sshd = `${bins.sshd} -D -e -f /dev/null -h ${key} -p ${PORTS.ssh} -o ListenAddress=127.0.0.1 -o PidFile=none`;
-      daemons.start('sshd', ['sh', '-c', `mount -t tmpfs -o size=1m tmpfs /run && mkdir -m 755 /run/sshd && exec ${sshd}`]);
+      const sshd = `${bins.sshd} -D -e -f /dev/null -h ${key} -p ${PORTS.ssh}`;
+      const options = '-o ListenAddress=127.0.0.1 -o PidFile=none';
+      daemons.start('sshd', [
+        'sh',
+        '-c',
+        `mount -t tmpfs -o size=1m tmpfs /run && mkdir -m 755 /run/sshd && exec ${sshd} ${options}`,
+      ]);
       started.push(PORTS.ssh);
     }
     if (!pgSkip) {
       const dir = daemons.tempDir('pg');
       const data = initPostgres(dir, bins.initdb!);
-      daemons.start('postgres', ['runuser', '-u', 'postgres', '--', bins.postgres!, '-D', data, '-p', String(PORTS.postgres), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
+      daemons.start('postgres', [
+        'runuser',
+        '-u',
+        'postgres',
+        '--',
+        bins.postgres!,
+        '-D',
+        data,
+        '-p',
+        String(PORTS.postgres),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+      ]);
       started.push(PORTS.postgres);
     }
     await daemons.ready(started);
 
-    const run = await cli(lab, ['probe', '127.0.0.1', '--ports', Object.values(PORTS).join(','), '--fingerprint', '--format', 'json']);
+    const run = await cli(lab, [
+      'probe',
+      '127.0.0.1',
+      '--ports',
+      Object.values(PORTS).join(','),
+      '--fingerprint',
+      '--format',
+      'json',
+    ]);
     if (run.code !== 0) throw new Error(`probe exited ${run.code}: ${run.stderr}`);
     for (const r of JSON.parse(run.stdout).results as Result[]) byPort.set(r.port, r);
-    const t = await cli(lab, ['probe', '127.0.0.1', '--ports', Object.values(PORTS).join(','), '--fingerprint', '--format', 'table']);
+    const t = await cli(lab, [
+      'probe',
+      '127.0.0.1',
+      '--ports',
+      Object.values(PORTS).join(','),
+      '--fingerprint',
+      '--format',
+      'table',
+    ]);
     table = t.stdout;
   }, 180_000);
   afterAll(async () => {
@@ -107,31 +172,44 @@ describe.skipIf(skip)(`fingerprints of real daemons${skip ? ` (skipped: ${skip})
 
   const fp = (port: number): Fingerprint | undefined => byPort.get(port)?.fingerprint;
 
-  it.skipIf(missing(['redis']))(`redis: PONG, and NOAUTH with a password${missing(['redis']) ? ` (skipped: ${missing(['redis'])})` : ''}`, () => {
+  it.skipIf(missing(['redis']))(`redis: PONG, and NOAUTH with a password${skipNote(['redis'])}`, () => {
     expect(fp(PORTS.redis)).toEqual({ service: 'redis', detail: 'PING answered +PONG' });
     expect(fp(PORTS.redisAuth)).toEqual({ service: 'redis', detail: 'authentication required' });
   });
 
-  it.skipIf(missing(['memcached']))(`memcached with its version${missing(['memcached']) ? ` (skipped: ${missing(['memcached'])})` : ''}`, () => {
+  it.skipIf(missing(['memcached']))(`memcached with its version${skipNote(['memcached'])}`, () => {
     expect(fp(PORTS.memcached)?.service).toBe('memcached');
   });
 
-  it.skipIf(missing(['nginx', 'openssl']))(`nginx: http with Server: nginx, tls with the certificate's subject, SANs and expiry${missing(['nginx', 'openssl']) ? ` (skipped: ${missing(['nginx', 'openssl'])})` : ''}`, () => {
-    expect(fp(PORTS.http)).toMatchObject({ service: 'http', product: 'nginx', version: nginxVersion });
-    expect(fp(PORTS.http)?.detail).toMatch(/^HTTP\/1\.1 200 OK; Server: nginx\//);
-    const tls = fp(PORTS.tls);
-    expect(tls?.service).toBe('tls');
-    expect(tls?.tls).toMatchObject({ subject: `CN=${CN}, O=portdrift lab`, issuer: `CN=${CN}, O=portdrift lab`, sans: SANS, selfSigned: true, alpn: 'http/1.1' });
-    expect(tls?.tls?.hostMatch).toBeUndefined(); // probed by IP: no name to check
-    const days = (Date.parse(tls!.tls!.notAfter) - Date.now()) / 86_400_000;
-    expect(days).toBeGreaterThan(certDays - 1);
-    expect(days).toBeLessThanOrEqual(certDays);
-    expect(table).toMatch(new RegExp(`${PORTS.http}\\s+open .*http nginx/${nginxVersion.replace(/\./g, '\\.')}`));
-    expect(table).toMatch(new RegExp(`${PORTS.tls}\\s+open .*tls CN=${CN.replace(/\./g, '\\.')} self-signed expires \\d{4}-\\d\\d-\\d\\d`));
-    expect(table.split('\n')[0]).toMatch(/SERVICE$/);
-  });
+  it.skipIf(missing(['nginx', 'openssl']))(
+    `nginx: http with Server: nginx, tls with its certificate's subject, SANs, expiry${skipNote(['nginx', 'openssl'])}`,
+    () => {
+      expect(fp(PORTS.http)).toMatchObject({ service: 'http', product: 'nginx', version: nginxVersion });
+      expect(fp(PORTS.http)?.detail).toMatch(/^HTTP\/1\.1 200 OK; Server: nginx\//);
+      const tls = fp(PORTS.tls);
+      expect(tls?.service).toBe('tls');
+      expect(tls?.tls).toMatchObject({
+        subject: `CN=${CN}, O=portdrift lab`,
+        issuer: `CN=${CN}, O=portdrift lab`,
+        sans: SANS,
+        selfSigned: true,
+        alpn: 'http/1.1',
+      });
+      expect(tls?.tls?.hostMatch).toBeUndefined(); // probed by IP: no name to check
+      const days = (Date.parse(tls!.tls!.notAfter) - Date.now()) / 86_400_000;
+      expect(days).toBeGreaterThan(certDays - 1);
+      expect(days).toBeLessThanOrEqual(certDays);
+      expect(table).toMatch(new RegExp(`${PORTS.http}\\s+open .*http nginx/${nginxVersion.replace(/\./g, '\\.')}`));
+      expect(table).toMatch(
+        new RegExp(
+          `${PORTS.tls}\\s+open .*tls CN=${CN.replace(/\./g, '\\.')} self-signed expires \\d{4}-\\d\\d-\\d\\d`,
+        ),
+      );
+      expect(table.split('\n')[0]).toMatch(/SERVICE$/);
+    },
+  );
 
-  it.skipIf(missing(['sshd']))(`OpenSSH by its version banner${missing(['sshd']) ? ` (skipped: ${missing(['sshd'])})` : ''}`, () => {
+  it.skipIf(missing(['sshd']))(`OpenSSH by its version banner${skipNote(['sshd'])}`, () => {
     expect(fp(PORTS.ssh)).toMatchObject({ service: 'ssh', product: 'OpenSSH' });
     expect(fp(PORTS.ssh)?.detail).toMatch(/^SSH-2\.0-OpenSSH_/);
   });
@@ -140,7 +218,7 @@ describe.skipIf(skip)(`fingerprints of real daemons${skip ? ` (skipped: ${skip})
     expect(fp(PORTS.postgres)).toEqual({ service: 'postgres', detail: 'no TLS (SSLRequest answered N)' });
   });
 
-  it('with the expected service given, a matching daemon costs one connection; a wrong expectation still ends right', async () => {
+  it('the expected service costs one connection; a wrong expectation still ends right', async () => {
     const lab = daemons.lab;
     const expected: [number, string][] = [
       [PORTS.redis, 'redis'],
@@ -153,8 +231,16 @@ describe.skipIf(skip)(`fingerprints of real daemons${skip ? ` (skipped: ${skip})
     const live = expected.filter(([p]) => started.includes(p));
     const targets = live.map(([port, expect]) => ({ host: '127.0.0.1', ip: '127.0.0.1', port, expect }));
     // The same daemons expected as something else: the answer decides, in more attempts.
-    const wrong = live.map(([port]) => ({ host: '127.0.0.1', ip: '127.0.0.1', port, expect: port === PORTS.redis ? 'postgres' : 'redis' }));
-    const run = await lab.run([process.execPath, join(import.meta.dirname, 'driver.mjs'), JSON.stringify([...targets, ...wrong])], { timeoutMs: 30_000 });
+    const wrong = live.map(([port]) => ({
+      host: '127.0.0.1',
+      ip: '127.0.0.1',
+      port,
+      expect: port === PORTS.redis ? 'postgres' : 'redis',
+    }));
+    const run = await lab.run(
+      [process.execPath, join(import.meta.dirname, 'driver.mjs'), JSON.stringify([...targets, ...wrong])],
+      { timeoutMs: 30_000 },
+    );
     expect(run.code, run.stderr).toBe(0);
     const reports = JSON.parse(run.stdout).reports as DriverReport[];
     live.forEach(([port, service], i) => {

@@ -12,7 +12,10 @@ import type { Lab } from '../../lab/netns.mjs';
 export function findBinary(name: string, extra: string[] = []): string | null {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
-  return [...extra, `/usr/sbin/${name}`, `/usr/local/bin/${name}`, `/usr/local/sbin/${name}`].find((p) => existsSync(p)) ?? null;
+  return (
+    [...extra, `/usr/sbin/${name}`, `/usr/local/bin/${name}`, `/usr/local/sbin/${name}`].find((p) => existsSync(p)) ??
+    null
+  );
 }
 
 export function userExists(name: string): boolean {
@@ -50,10 +53,24 @@ export class Daemons {
       const net = require('node:net');
       const ports = ${JSON.stringify(ports)};
       const until = Date.now() + ${timeoutMs};
-      const one = (p) => new Promise((res) => { const s = net.connect(p, '127.0.0.1'); s.on('connect', () => { s.destroy(); res(true); }); s.on('error', () => res(false)); });
-      (async () => { for (const p of ports) { while (!(await one(p))) { if (Date.now() > until) { console.error('not ready: ' + p); process.exit(1); } await new Promise((r) => setTimeout(r, 100)); } } })();`;
+      const one = (p) => new Promise((res) => {
+        const s = net.connect(p, '127.0.0.1');
+        s.on('connect', () => { s.destroy(); res(true); });
+        s.on('error', () => res(false));
+      });
+      (async () => {
+        for (const p of ports) {
+          while (!(await one(p))) {
+            if (Date.now() > until) { console.error('not ready: ' + p); process.exit(1); }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      })();`;
     const r = await this.lab.run([process.execPath, '-e', script], { timeoutMs: timeoutMs + 5000 });
-    if (r.code !== 0) throw new Error(`daemons not ready: ${r.stderr}\n${[...this.logs].map(([n, l]) => `--- ${n}\n${l()}`).join('\n')}`);
+    if (r.code !== 0)
+      throw new Error(
+        `daemons not ready: ${r.stderr}\n${[...this.logs].map(([n, l]) => `--- ${n}\n${l()}`).join('\n')}`,
+      );
   }
 
   async stop(): Promise<void> {
@@ -70,14 +87,37 @@ export function selfSigned(dir: string, cn: string, sans: string[]): { cert: str
   const key = join(dir, 'key.pem');
   const r = spawnSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=${cn}/O=portdrift lab`, '-addext', `subjectAltName=${sans.join(',')}`],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '30',
+      '-subj',
+      `/CN=${cn}/O=portdrift lab`,
+      '-addext',
+      `subjectAltName=${sans.join(',')}`,
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
   return { cert, key };
 }
 
-export function nginxConfig(dir: string, httpPort: number, tlsPort: number, tls: { cert: string; key: string }): string {
+export function nginxConfig(
+  dir: string,
+  httpPort: number,
+  tlsPort: number,
+  tls: { cert: string; key: string },
+): string {
   const conf = join(dir, 'nginx.conf');
   const t = (n: string) => join(dir, n);
   writeFileSync(
@@ -112,7 +152,26 @@ export function initPostgres(dir: string, initdb: string): string {
   chownSync(dir, uidOf('postgres'), gidOf('postgres'));
   chmodSync(dir, 0o700);
   const data = join(dir, 'data');
-  const r = spawnSync('runuser', ['-u', 'postgres', '--', initdb, '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(
+    'runuser',
+    [
+      '-u',
+      'postgres',
+      '--',
+      initdb,
+      '-D',
+      data,
+      '-A',
+      'trust',
+      '-U',
+      'postgres',
+      '--no-sync',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   if (r.status !== 0) throw new Error(`initdb failed: ${r.stderr || r.stdout}`);
   return data;
 }

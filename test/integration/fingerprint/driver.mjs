@@ -10,4 +10,6 @@ const targets = JSON.parse(process.argv[2] ?? '[]');
 const options = JSON.parse(process.argv[3] ?? '{}');
 const started = performance.now();
 const reports = await fingerprintAll(targets, options);
-process.stdout.write(`${JSON.stringify({ reports, ms: performance.now() - started, rssKb: Math.round(process.memoryUsage().rss / 1024) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ reports, ms: performance.now() - started })}\n`,
+);

@@ -32,7 +32,18 @@ describe.skipIf(skip)(`fingerprints of hostile services${skip ? ` (skipped: ${sk
   beforeAll(async () => {
     requireBuild();
     lab = await createSoloLab();
-    const child = spawn('ip', ['netns', 'exec', lab.client.name, process.execPath, join(import.meta.dirname, 'hostile.mjs'), ...Object.entries(MODES).map(([m, p]) => `${m}:${p}`)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        lab.client.name,
+        process.execPath,
+        join(import.meta.dirname, 'hostile.mjs'),
+        ...Object.entries(MODES).map(([m, p]) => `${m}:${p}`),
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     await new Promise<void>((resolve, reject) => {
       let out = '';
       let err = '';
@@ -50,25 +61,34 @@ describe.skipIf(skip)(`fingerprints of hostile services${skip ? ` (skipped: ${sk
   });
 
   async function drive(targets: object[], options: object): Promise<{ reports: Report[]; ms: number }> {
-    const run = await lab.run([process.execPath, join(import.meta.dirname, 'driver.mjs'), JSON.stringify(targets), JSON.stringify(options)], { timeoutMs: 30_000 });
+    const run = await lab.run(
+      [process.execPath, join(import.meta.dirname, 'driver.mjs'), JSON.stringify(targets), JSON.stringify(options)],
+      { timeoutMs: 30_000 },
+    );
     expect(run.code, run.stderr).toBe(0);
     return JSON.parse(run.stdout) as { reports: Report[]; ms: number };
   }
 
-  const each = (expect?: string) => Object.values(MODES).map((port) => ({ host: '127.0.0.1', ip: '127.0.0.1', port, ...(expect ? { expect } : {}) }));
+  const each = (expect?: string) =>
+    Object.values(MODES).map((port) => ({ host: '127.0.0.1', ip: '127.0.0.1', port, ...(expect ? { expect } : {}) }));
 
   it('default settings, no hint and each protocol expected: every port within its deadline and read caps', async () => {
     const targets = [...each(), ...each('tls'), ...each('http'), ...each('ssh'), ...each('postgres')];
     const { reports, ms } = await drive(targets, { concurrency: targets.length, perAddress: targets.length });
     reports.forEach((r, i) => {
       const t = targets[i]!;
-      expect(r.ms, `port ${t.port} expect ${t.expect ?? '-'}: ${JSON.stringify(r)}`).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);
+      expect(r.ms, `port ${t.port} expect ${t.expect ?? '-'}: ${JSON.stringify(r)}`).toBeLessThanOrEqual(
+        DEADLINE_MS + SLACK_MS,
+      );
       // Each attempt reads at most its cap, the port at most its budget (plus one read each).
-      expect(r.bytes, `port ${t.port} expect ${t.expect ?? '-'}: ${JSON.stringify(r)}`).toBeLessThanOrEqual(PORT_MAX_BYTES + READ_CHUNK);
+      expect(r.bytes, `port ${t.port} expect ${t.expect ?? '-'}: ${JSON.stringify(r)}`).toBeLessThanOrEqual(
+        PORT_MAX_BYTES + READ_CHUNK,
+      );
     });
     // All ports in parallel: the whole pass is one deadline, not one per port.
     expect(ms).toBeLessThanOrEqual(DEADLINE_MS + 2 * SLACK_MS);
-    const byPort = (port: number) => reports.filter((_, i) => targets[i]!.port === port).map((r) => r.fingerprint.service);
+    const byPort = (port: number) =>
+      reports.filter((_, i) => targets[i]!.port === port).map((r) => r.fingerprint.service);
     // Endless headers are still an HTTP answer; a silent port is nothing recognisable.
     expect(byPort(MODES.headers)).toContain('http');
     expect(new Set(byPort(MODES.silent))).toEqual(new Set(['unknown']));
@@ -77,14 +97,25 @@ describe.skipIf(skip)(`fingerprints of hostile services${skip ? ` (skipped: ${sk
 
   it('with waits longer than the deadline, the deadline still ends every port', async () => {
     const targets = [...each(), ...each('tls')];
-    const { reports } = await drive(targets, { concurrency: targets.length, perAddress: targets.length, attemptTimeoutMs: 30_000, guessTimeoutMs: 30_000, bannerWaitMs: 30_000 });
+    const { reports } = await drive(targets, {
+      concurrency: targets.length,
+      perAddress: targets.length,
+      attemptTimeoutMs: 30_000,
+      guessTimeoutMs: 30_000,
+      bannerWaitMs: 30_000,
+    });
     for (const r of reports) expect(r.ms, JSON.stringify(r)).toBeLessThanOrEqual(DEADLINE_MS + SLACK_MS);
     // One byte a second over a one-second deadline: at most a couple of bytes read.
     expect(reports[1]!.bytes).toBeLessThanOrEqual(3);
   });
 
   it('a small read cap holds against the endless banner and the endless headers', async () => {
-    const targets = [MODES.endless, MODES.headers].map((port) => ({ host: '127.0.0.1', ip: '127.0.0.1', port, expect: 'http' }));
+    const targets = [MODES.endless, MODES.headers].map((port) => ({
+      host: '127.0.0.1',
+      ip: '127.0.0.1',
+      port,
+      expect: 'http',
+    }));
     const { reports } = await drive(targets, { maxBytes: 256, tlsMaxBytes: 1024 });
     for (const r of reports) expect(r.bytes, JSON.stringify(r)).toBeLessThanOrEqual(r.attempts * (1024 + READ_CHUNK));
     expect(reports[1]!.fingerprint).toMatchObject({ service: 'http', detail: 'HTTP/1.1 200 OK' });
@@ -92,7 +123,15 @@ describe.skipIf(skip)(`fingerprints of hostile services${skip ? ` (skipped: ${sk
 
   it('portdrift probe --fingerprint over all of them exits 0 with a fingerprint for each open port', async () => {
     const started = performance.now();
-    const run = await cli(lab, ['probe', '127.0.0.1', '--ports', Object.values(MODES).join(','), '--fingerprint', '--format', 'json']);
+    const run = await cli(lab, [
+      'probe',
+      '127.0.0.1',
+      '--ports',
+      Object.values(MODES).join(','),
+      '--fingerprint',
+      '--format',
+      'json',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
     const results = JSON.parse(run.stdout).results as { port: number; state: string; fingerprint?: Fingerprint }[];

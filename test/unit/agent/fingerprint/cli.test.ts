@@ -31,30 +31,68 @@ afterAll(async () => {
 
 describe('portdrift probe --fingerprint', () => {
   it('json: the open result carries its fingerprint; closed results none', async () => {
-    const r = await run(['127.0.0.1', '--ports', `${port},${closed}`, '--all', '--fingerprint', '--expect', `${port}=http`, '--format', 'json']);
+    const r = await run([
+      '127.0.0.1',
+      '--ports',
+      `${port},${closed}`,
+      '--all',
+      '--fingerprint',
+      '--expect',
+      `${port}=http`,
+      '--format',
+      'json',
+    ]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.out) as ProbeOutput;
     const open = out.results.find((x) => x.port === port)!;
-    expect(open.fingerprint).toEqual({ service: 'http', product: 'lab', version: '1.0', detail: 'HTTP/1.1 200 OK; Server: lab/1.0' });
+    expect(open.fingerprint).toEqual({
+      service: 'http',
+      product: 'lab',
+      version: '1.0',
+      detail: 'HTTP/1.1 200 OK; Server: lab/1.0',
+    });
     expect(Object.keys(out.results.find((x) => x.port === closed)!)).not.toContain('fingerprint');
   });
 
   it('table: a SERVICE column', async () => {
     const r = await run(['127.0.0.1', '--ports', String(port), '--fingerprint'], true);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(new RegExp(`^HOST +IP +PORT +STATE +RTT +TRIES +SERVICE\\n127\\.0\\.0\\.1 +127\\.0\\.0\\.1 +${port} +open +[\\d.]+ms +1 +http lab/1\\.0\\n`));
+    expect(r.out).toMatch(
+      new RegExp(
+        '^HOST +IP +PORT +STATE +RTT +TRIES +SERVICE\\n' +
+          `127\\.0\\.0\\.1 +127\\.0\\.0\\.1 +${port} +open +[\\d.]+ms +1 +http lab/1\\.0\\n`,
+      ),
+    );
   });
 
   it('without --fingerprint nothing is fingerprinted and the output is as before', async () => {
     const r = await run(['127.0.0.1', '--ports', String(port), '--format', 'json']);
-    expect(Object.keys((JSON.parse(r.out) as ProbeOutput).results[0]!)).toEqual(['host', 'ip', 'port', 'state', 'rttMs', 'attempts']);
+    expect(Object.keys((JSON.parse(r.out) as ProbeOutput).results[0]!)).toEqual([
+      'host',
+      'ip',
+      'port',
+      'state',
+      'rttMs',
+      'attempts',
+    ]);
     const t = await run(['127.0.0.1', '--ports', String(port)], true);
     expect(t.out.split('\n')[0]).toMatch(/TRIES$/);
   });
 
   it('--expect: a bad value and a missing --fingerprint are named, every problem at once, exit 1', async () => {
-    const bad = await run(['127.0.0.1', '--ports', '1', '--fingerprint', '--expect', '5432=oracle', '--expect', '70000=http', '--expect', 'http']);
+    const bad = await run([
+      '127.0.0.1',
+      '--ports',
+      '1',
+      '--fingerprint',
+      '--expect',
+      '5432=oracle',
+      '--expect',
+      '70000=http',
+      '--expect',
+      'http',
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('--expect "5432=oracle"');
     expect(bad.err).toContain('--expect "70000=http"');
@@ -68,12 +106,23 @@ describe('portdrift probe --fingerprint', () => {
 
 describe('probeTargets fingerprint option', () => {
   it('checks expectations and fingerprint settings like every other option', async () => {
-    await expect(probeTargets([{ host: '127.0.0.1', declared: [port], discovery: [], expect: { [port]: 'gopher' } }], { fingerprint: true })).rejects.toThrow(/targets\[0\]\.expect\.\d+: unknown service "gopher"/);
-    await expect(probeTargets([{ host: '127.0.0.1', declared: [port], discovery: [] }], { fingerprint: { deadlineMs: 0, concurrency: 5000 } })).rejects.toThrow(/fingerprint\.deadlineMs.*fingerprint\.concurrency/);
+    await expect(
+      probeTargets([{ host: '127.0.0.1', declared: [port], discovery: [], expect: { [port]: 'gopher' } }], {
+        fingerprint: true,
+      }),
+    ).rejects.toThrow(/targets\[0\]\.expect\.\d+: unknown service "gopher"/);
+    await expect(
+      probeTargets([{ host: '127.0.0.1', declared: [port], discovery: [] }], {
+        fingerprint: { deadlineMs: 0, concurrency: 5000 },
+      }),
+    ).rejects.toThrow(/fingerprint\.deadlineMs.*fingerprint\.concurrency/);
   });
 
   it('aliases name the hello to try first (postgresql, https, …)', async () => {
-    const run1 = await probeTargets([{ host: '127.0.0.1', declared: [port], discovery: [], expect: { [port]: 'HTTP' } }], { fingerprint: true });
+    const run1 = await probeTargets(
+      [{ host: '127.0.0.1', declared: [port], discovery: [], expect: { [port]: 'HTTP' } }],
+      { fingerprint: true },
+    );
     expect(run1.sweeps[0]!.results[0]!.fingerprint?.service).toBe('http');
   });
 });

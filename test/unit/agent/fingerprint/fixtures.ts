@@ -82,7 +82,15 @@ export function amqpStart(product: string, version: string): Buffer {
   const locales = Buffer.from('en_US');
   const locLen = Buffer.alloc(4);
   locLen.writeUInt32BE(locales.length);
-  const payload = Buffer.concat([Buffer.from([0, 10, 0, 10, 0, 9]), tableLen, table, mechLen, mechanisms, locLen, locales]);
+  const payload = Buffer.concat([
+    Buffer.from([0, 10, 0, 10, 0, 9]),
+    tableLen,
+    table,
+    mechLen,
+    mechanisms,
+    locLen,
+    locales,
+  ]);
   const head = Buffer.alloc(7);
   head[0] = 1;
   head.writeUInt16BE(0, 1);

@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintAll, fingerprintPort } from '../../../../agent/fingerprint/runner.js';
-import { amqpServer, kafkaServer, mongoServer, mysqlServer, silentServer, smtpServer, type Running } from './servers.js';
+import {
+  amqpServer,
+  kafkaServer,
+  mongoServer,
+  mysqlServer,
+  silentServer,
+  smtpServer,
+  type Running,
+} from './servers.js';
 
 type Listening = HttpServer | Http2Server | TlsServer;
 async function listen<T extends Listening>(server: T): Promise<{ server: T; port: number }> {
@@ -30,11 +38,37 @@ const target = (port: number, extra: object = {}) => ({ host: '127.0.0.1', ip: '
 beforeAll(async () => {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=billing.internal', '-addext', 'subjectAltName=DNS:billing.internal'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=billing.internal',
+      '-addext',
+      'subjectAltName=DNS:billing.internal',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
   const h = await listen(createHttpServer((_, res) => res.setHeader('Server', 'lab-http/2.4').end('ok')));
   const h2s = await listen(createH2Server());
-  const t = await listen(createTlsServer({ key: readFileSync(key), cert: readFileSync(cert), ALPNProtocols: ['h2'] }, (s) => s.on('error', () => undefined).end()));
+  const t = await listen(
+    createTlsServer({ key: readFileSync(key), cert: readFileSync(cert), ALPNProtocols: ['h2'] }, (s) =>
+      s.on('error', () => undefined).end(),
+    ),
+  );
   others.push(h.server, h2s.server, t.server);
   [http, h2, tls] = [h.port, h2s.port, t.port];
 });
@@ -75,16 +109,30 @@ describe('fingerprintPort', () => {
       expect(r.fingerprint, name).toMatchObject(want[name]!);
       expect(r.ms, name).toBeLessThanOrEqual(1300);
     }
-    expect((await fingerprintPort(target(http))).fingerprint).toMatchObject({ service: 'http', product: 'lab-http', version: '2.4' });
+    expect((await fingerprintPort(target(http))).fingerprint).toMatchObject({
+      service: 'http',
+      product: 'lab-http',
+      version: '2.4',
+    });
     expect((await fingerprintPort(target(h2))).fingerprint).toMatchObject({ service: 'http2' });
-    expect((await fingerprintPort(target(tls))).fingerprint).toMatchObject({ service: 'tls', tls: { subject: 'CN=billing.internal', alpn: 'h2', selfSigned: true } });
+    expect((await fingerprintPort(target(tls))).fingerprint).toMatchObject({
+      service: 'tls',
+      tls: { subject: 'CN=billing.internal', alpn: 'h2', selfSigned: true },
+    });
   });
 
   it('the expected service costs one connection (also AMQP and Kafka, tried late otherwise)', async () => {
     const amqp = await start(amqpServer);
     const kafka = await start(kafkaServer);
     const mongo = await start(mongoServer);
-    for (const [port, expect_] of [[http, 'http'], [h2, 'http2'], [tls, 'tls'], [amqp.port, 'amqp'], [kafka.port, 'kafka'], [mongo.port, 'mongodb']] as const) {
+    for (const [port, expect_] of [
+      [http, 'http'],
+      [h2, 'http2'],
+      [tls, 'tls'],
+      [amqp.port, 'amqp'],
+      [kafka.port, 'kafka'],
+      [mongo.port, 'mongodb'],
+    ] as const) {
       const r = await fingerprintPort(target(port, { expect: expect_ }));
       expect(r.fingerprint.service, expect_).toBe(expect_);
       expect(r.attempts, expect_).toBe(1);
@@ -131,9 +179,17 @@ describe('fingerprintAll', () => {
   });
 
   it('fingerprints at most maxPortsPerAddress ports of one address and says so for the rest', async () => {
-    const reports = await fingerprintAll([target(http, { expect: 'http' }), target(http, { expect: 'http' }), target(http, { expect: 'http' })], { maxPortsPerAddress: 2 });
+    const reports = await fingerprintAll(
+      [target(http, { expect: 'http' }), target(http, { expect: 'http' }), target(http, { expect: 'http' })],
+      { maxPortsPerAddress: 2 },
+    );
     expect(reports.slice(0, 2).map((r) => r?.fingerprint.service)).toEqual(['http', 'http']);
-    expect(reports[2]).toEqual({ fingerprint: { service: 'unknown', detail: 'not fingerprinted: more than 2 open ports on 127.0.0.1' }, attempts: 0, bytes: 0, ms: 0 });
+    expect(reports[2]).toEqual({
+      fingerprint: { service: 'unknown', detail: 'not fingerprinted: more than 2 open ports on 127.0.0.1' },
+      attempts: 0,
+      bytes: 0,
+      ms: 0,
+    });
   });
 
   it('an abort ends the connections in flight and starts no more', async () => {
@@ -141,9 +197,15 @@ describe('fingerprintAll', () => {
     const abort = new AbortController();
     const started = performance.now();
     setTimeout(() => abort.abort(), 100);
-    const reports = await fingerprintAll(Array.from({ length: 8 }, () => target(s.port)), { perAddress: 2, signal: abort.signal });
+    const reports = await fingerprintAll(
+      Array.from({ length: 8 }, () => target(s.port)),
+      { perAddress: 2, signal: abort.signal },
+    );
     expect(performance.now() - started).toBeLessThan(400);
-    expect(reports.slice(0, 2).map((r) => r?.fingerprint.detail)).toEqual(['stopped (1 attempts)', 'stopped (1 attempts)']);
+    expect(reports.slice(0, 2).map((r) => r?.fingerprint.detail)).toEqual([
+      'stopped (1 attempts)',
+      'stopped (1 attempts)',
+    ]);
     expect(reports.slice(2)).toEqual(new Array(6).fill(undefined));
   });
 });

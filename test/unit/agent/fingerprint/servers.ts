@@ -46,7 +46,8 @@ function framed(s: Socket, need: (b: Buffer) => number | 'drop', then: (b: Buffe
 }
 
 export const mysqlServer = () => serve((s) => s.write(mysqlGreeting('8.0.36')));
-export const smtpServer = (delayMs = 20) => serve((s) => setTimeout(() => s.write('220 mx.lab ESMTP Postfix (Debian/GNU)\r\n'), delayMs));
+export const smtpServer = (delayMs = 20) =>
+  serve((s) => setTimeout(() => s.write('220 mx.lab ESMTP Postfix (Debian/GNU)\r\n'), delayMs));
 
 /** mongod: a header whose length is out of range drops the connection; OP_MSG gets a hello reply. */
 export const mongoServer = () =>
@@ -56,7 +57,16 @@ export const mongoServer = () =>
       (b) => (b.length < 4 ? 16 : b.readInt32LE(0) < 16 || b.readInt32LE(0) > 48_000_000 ? 'drop' : b.readInt32LE(0)),
       (b) => {
         if (b.readInt32LE(12) !== 2013) return void s.destroy();
-        s.write(mongoReply(b.readInt32LE(4), bson([['isWritablePrimary', true], ['maxWireVersion', 21], ['ok', 1]])));
+        s.write(
+          mongoReply(
+            b.readInt32LE(4),
+            bson([
+              ['isWritablePrimary', true],
+              ['maxWireVersion', 21],
+              ['ok', 1],
+            ]),
+          ),
+        );
       },
     ),
   );
@@ -66,7 +76,8 @@ export const kafkaServer = () =>
   serve((s) =>
     framed(
       s,
-      (b) => (b.length < 4 ? 4 : b.readInt32BE(0) < 8 || b.readInt32BE(0) > 104_857_600 ? 'drop' : b.readInt32BE(0) + 4),
+      (b) =>
+        b.length < 4 ? 4 : b.readInt32BE(0) < 8 || b.readInt32BE(0) > 104_857_600 ? 'drop' : b.readInt32BE(0) + 4,
       (b) => {
         if (b.readInt16BE(4) !== 18) return void s.destroy();
         s.write(kafkaResponse(b.readInt32BE(8), 0, 3));
@@ -81,7 +92,8 @@ export const amqpServer = () =>
       s,
       () => 8,
       (b) => {
-        if (b.subarray(0, 8).equals(Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]))) s.write(amqpStart('RabbitMQ', '3.12.1'));
+        if (b.subarray(0, 8).equals(Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1])))
+          s.write(amqpStart('RabbitMQ', '3.12.1'));
         else s.end(Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]));
       },
     ),
