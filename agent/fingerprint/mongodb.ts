@@ -56,12 +56,15 @@ export function bsonScalars(doc: Buffer): Map<string, number | boolean | string>
   const end = Math.min(doc.readInt32LE(0), doc.length) - 1;
   let i = 4;
   while (i < end) {
+    if (end - i < 2) break;
     const type = doc[i++]!;
     const nul = doc.indexOf(0, i);
     if (nul === -1 || nul >= end) break;
     const key = doc.subarray(i, nul).toString('utf8');
     i = nul + 1;
     let size: number;
+    // Each read below needs its bytes: 1 for a boolean, at least 4 for the rest.
+    if (i + (type === 0x08 ? 1 : 4) > doc.length) break;
     if (type === 0x10) {
       out.set(key, doc.readInt32LE(i));
       size = 4;

@@ -56,7 +56,14 @@ export function recogniser(ctx: HelloContext): (data: Buffer, done: boolean) => 
   return (data, done) => {
     let more = false;
     for (const m of order) {
-      const r = m.match(data, done, ctx);
+      let r: Match;
+      try {
+        r = m.match(data, done, ctx);
+      } catch {
+        // A matcher that trips over malformed bytes has simply not recognised them: hostile
+        // answers must cost a fingerprint at most, never the run.
+        r = null;
+      }
       if (r === 'more') {
         if (!done) return 'more';
         more = true;

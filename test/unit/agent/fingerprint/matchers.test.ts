@@ -1,7 +1,7 @@
 // Each protocol module recognises its own answers (also arriving in pieces), says `more` only
 // while the bytes can still become its answer, and refuses every other protocol's answer.
 import { describe, expect, it } from 'vitest';
-import { PROTOCOLS } from '../../../../agent/fingerprint/registry.js';
+import { PROTOCOLS, recogniser } from '../../../../agent/fingerprint/registry.js';
 import type { HelloContext, ProtocolModule } from '../../../../agent/fingerprint/types.js';
 import type { ServiceName } from '../../../../shared/types.js';
 import { amqpStart, bson, kafkaResponse, mongoReply, mysqlError, mysqlGreeting, pgError } from './fixtures.js';
@@ -203,5 +203,64 @@ describe('protocol matchers', () => {
     expect(mod('ssh').match(Buffer.from('SSH-2.0-Open'), true, ctx(null))).toMatchObject({ service: 'ssh' });
     expect(mod('ssh').match(Buffer.from('SSH'), true, ctx(null))).toBeNull();
     expect(mod('ssh').match(Buffer.from('SSH'), false, ctx(null))).toBe('more');
+  });
+});
+
+describe('malformed answers', () => {
+  // Deterministic pseudo-random bytes (xorshift), so a failure can be replayed.
+  function bytes(seed: number, n: number): Buffer {
+    let x = seed || 1;
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      b[i] = x & 0xff;
+    }
+    return b;
+  }
+
+  it('no matcher throws on any prefix of a real answer with its tail corrupted, nor on random bytes', () => {
+    const inputs: Buffer[] = [];
+    for (const [, , data] of answers) {
+      for (let n = 0; n <= data.length; n++) {
+        inputs.push(data.subarray(0, n));
+        inputs.push(Buffer.concat([data.subarray(0, n), bytes(n + 7, 40)]));
+      }
+    }
+    for (let seed = 1; seed <= 300; seed++) inputs.push(bytes(seed, 1 + (seed % 97)));
+    const failures: string[] = [];
+    for (const data of inputs) {
+      for (const m of PROTOCOLS) {
+        // As a banner, as the answer to its own hello, and to the HTTP and Redis hellos.
+        for (const sent of [null, m.name, 'http', 'redis'] as (ServiceName | null)[]) {
+          for (const done of [false, true]) {
+            try {
+              m.match(data, done, ctx(sent));
+            } catch (err) {
+              if (failures.length < 5) failures.push(`${m.name} on ${data.toString('hex')}: ${(err as Error).message}`);
+            }
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('the combined recogniser never throws, even if a matcher does', () => {
+    const broken = {
+      ...PROTOCOLS[0]!,
+      match: () => {
+        throw new RangeError('out of range');
+      },
+    };
+    const list = PROTOCOLS as ProtocolModule[];
+    const saved = list[0]!;
+    list[0] = broken;
+    try {
+      expect(recogniser(ctx(null))(Buffer.from('SSH-2.0-OpenSSH_9.2\r\n'), false)).toBeNull();
+    } finally {
+      list[0] = saved;
+    }
   });
 });
