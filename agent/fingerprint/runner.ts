@@ -102,8 +102,8 @@ export async function fingerprintPort(
 
   const guessMs = Math.min(s.attemptTimeoutMs, Math.max(s.guessTimeoutMs, 8 * (target.rttMs ?? 0)));
   const bannerMs = Math.min(s.attemptTimeoutMs, Math.max(s.bannerWaitMs, 8 * (target.rttMs ?? 0)));
-  const expectBanner = hint !== null && steps(hint)[0]!.kind === 'banner';
   const plan = steps(hint);
+  const expectBanner = hint !== null && plan[0]!.kind === 'banner';
   let tentative: Fingerprint | null = null;
   for (let i = 0; i < plan.length; i++) {
     const step = plan[i]!;
@@ -164,7 +164,7 @@ export async function fingerprintPort(
   let why = 'no banner and no hello answered';
   if (s.signal?.aborted) why = 'stopped';
   else if (performance.now() >= deadline) why = `nothing recognised within ${s.deadlineMs} ms`;
-  return report({ service: 'unknown', detail: `${why} (${attempts} attempts)` });
+  return report({ service: 'unknown', detail: `${why} (${attempts} attempt${attempts === 1 ? '' : 's'})` });
 }
 
 /**
@@ -208,12 +208,18 @@ export async function fingerprintAll(
             active++;
             started = true;
             running.set(ip, (running.get(ip) ?? 0) + 1);
-            void fingerprintPort(targets[i]!, options).then((r) => {
-              out[i] = r;
-              active--;
-              running.set(ip, running.get(ip)! - 1);
-              pump();
-            });
+            void fingerprintPort(targets[i]!, options)
+              // fingerprintPort does not throw; should it ever, the port is unknown, the pool goes on.
+              .catch((err: unknown): FingerprintReport => {
+                const detail = `internal error: ${(err as Error)?.message ?? String(err)}`;
+                return { fingerprint: { service: 'unknown', detail }, attempts: 0, bytes: 0, ms: 0 };
+              })
+              .then((r) => {
+                out[i] = r;
+                active--;
+                running.set(ip, running.get(ip)! - 1);
+                pump();
+              });
           }
         }
       }

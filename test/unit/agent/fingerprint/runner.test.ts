@@ -203,8 +203,8 @@ describe('fingerprintAll', () => {
     );
     expect(performance.now() - started).toBeLessThan(400);
     expect(reports.slice(0, 2).map((r) => r?.fingerprint.detail)).toEqual([
-      'stopped (1 attempts)',
-      'stopped (1 attempts)',
+      'stopped (1 attempt)',
+      'stopped (1 attempt)',
     ]);
     expect(reports.slice(2)).toEqual(new Array(6).fill(undefined));
   });
