@@ -121,6 +121,16 @@ describe.skipIf(skip)(`fingerprints of hostile services${skip ? ` (skipped: ${sk
     expect(reports[1]!.fingerprint).toMatchObject({ service: 'http', detail: 'HTTP/1.1 200 OK' });
   });
 
+  it('the TLS handshake reads no more than its cap from a flood after the ClientHello', async () => {
+    const target = { host: '127.0.0.1', ip: '127.0.0.1', port: MODES.garbage, expect: 'tls' };
+    // Only the TLS attempt, by a deadline shorter than a second attempt would need to start.
+    const { reports } = await drive([target], { tlsMaxBytes: 2048, portMaxBytes: 2048 + 64 });
+    const r = reports[0]!;
+    expect(r.attempts, JSON.stringify(r)).toBe(1);
+    expect(r.fingerprint.service).toBe('unknown');
+    expect(r.bytes, JSON.stringify(r)).toBeLessThanOrEqual(2048 + READ_CHUNK);
+  });
+
   it('portdrift probe --fingerprint over all of them exits 0 with a fingerprint for each open port', async () => {
     const started = performance.now();
     const run = await cli(lab, [
