@@ -5,8 +5,10 @@
 // with each problem's own code in details.
 import { parseDuration } from '../shared/duration.js';
 import { type ErrorCode, PortdriftError, isPortdriftError } from '../shared/errors.js';
-import { parsePortSpec } from '../shared/ports.js';
+import { isPort, parsePortSpec } from '../shared/ports.js';
 import { makeAdmit } from '../shared/scope.js';
+import { SERVICE_NAMES, serviceName } from '../shared/services.js';
+import type { ServiceName } from '../shared/types.js';
 
 export interface ProbeFlagText {
   ports?: string;
@@ -14,6 +16,8 @@ export interface ProbeFlagText {
   timeout?: string;
   retries?: string;
   allowSpecial?: string[];
+  /** `--expect PORT=SERVICE`, repeatable (`probe --fingerprint`). */
+  expect?: string[];
 }
 
 export interface ProbeFlagValues {
@@ -23,6 +27,8 @@ export interface ProbeFlagValues {
   timeoutMs?: number;
   retries?: number;
   admit: (ip: string) => string | null;
+  /** Port → the service expected there; undefined when no --expect was given. */
+  expect?: Record<number, ServiceName>;
 }
 
 interface Problem {
@@ -66,8 +72,21 @@ export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
     if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS)) problems.push({ flag: '--timeout', code: 'PD_DURATION', message: `--timeout ${o.timeout}: expected 1ms to 2m` });
   }
   const admit = attempt('--allow-special', () => makeAdmit({ allow: o.allowSpecial ?? [] }));
+  let expect: Record<number, ServiceName> | undefined;
+  for (const text of o.expect ?? []) {
+    const m = /^(\d+)=(.+)$/.exec(text.trim());
+    const name = m ? serviceName(m[2]!) : null;
+    if (!m || !isPort(Number(m[1])) || name === null) {
+      const known = SERVICE_NAMES.filter((n) => n !== 'unknown').join(', ');
+      const message = `--expect ${JSON.stringify(text)}: expected PORT=SERVICE, a port 1–65535 and one of ${known}`;
+      problems.push({ flag: '--expect', code: 'PD_USAGE', message });
+      continue;
+    }
+    expect = { ...expect, [Number(m[1])]: name };
+  }
 
   if (problems.length === 1) throw new PortdriftError(problems[0]!.code, problems[0]!.message, { details: { flag: problems[0]!.flag } });
   if (problems.length > 1 || !admit) throw new PortdriftError('PD_USAGE', problems.map((p) => p.message).join('; '), { details: { problems } });
-  return { admit, ...(ports !== undefined ? { ports } : {}), ...(concurrency !== undefined ? { concurrency } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(retries !== undefined ? { retries } : {}) };
+  const values: ProbeFlagValues = { admit, ...(ports !== undefined ? { ports } : {}), ...(concurrency !== undefined ? { concurrency } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(retries !== undefined ? { retries } : {}) };
+  return expect ? { ...values, expect } : values;
 }

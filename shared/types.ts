@@ -111,6 +111,56 @@ export interface ProbeResult {
   rttMs: number | null;
   /** Attempts made for this result (1 unless retried). */
   attempts: number;
+  /** What answered on an open port, when fingerprinting was asked for (`probe --fingerprint`). */
+  fingerprint?: Fingerprint;
+}
+
+/**
+ * Service names a fingerprint can give (shared/services.ts lists them with their aliases).
+ * `unknown`: the port is open but no banner and no hello answer matched.
+ */
+export type ServiceName =
+  | 'ssh'
+  | 'smtp'
+  | 'ftp'
+  | 'mysql'
+  | 'postgres'
+  | 'tls'
+  | 'http'
+  | 'http2'
+  | 'redis'
+  | 'memcached'
+  | 'mongodb'
+  | 'kafka'
+  | 'amqp'
+  | 'unknown';
+
+/** The certificate a TLS service presented (read, never verified: a fingerprint, not trust). */
+export interface TlsInfo {
+  /** `CN=orders.internal, O=Acme` */
+  subject: string;
+  issuer: string;
+  /** subjectAltName entries as `DNS:name` / `IP:address`. */
+  sans: string[];
+  /** ISO-8601 expiry of the certificate. */
+  notAfter: string;
+  selfSigned: boolean;
+  /** Negotiated protocol version (`TLSv1.3`) and ALPN protocol (`h2`, `http/1.1`) where one was chosen. */
+  protocol?: string;
+  alpn?: string;
+  /** Whether the certificate covers the probed host name; absent when the host was an IP literal. */
+  hostMatch?: boolean;
+}
+
+/** One open port's protocol fingerprint, from a passive banner or one read-only hello. */
+export interface Fingerprint {
+  service: ServiceName;
+  /** `OpenSSH`, `nginx`, `MariaDB`, … where the answer names it. */
+  product?: string;
+  version?: string;
+  tls?: TlsInfo;
+  /** A short human note: the banner line, the HTTP status line, why nothing matched. */
+  detail?: string;
 }
 
 export interface ProbeSummary {
@@ -145,6 +195,8 @@ export interface Observation {
   at: string;
   /** Optional service fingerprint (`ssh`, `http`, `postgres`, …). */
   service?: string;
+  /** The whole fingerprint where the observer has it in-process; on the wire only `service` (its name) travels. */
+  fingerprint?: Fingerprint;
 }
 
 export type FindingKind = 'moved' | 'missing' | 'unreachable' | 'undeclared' | 'unobserved';
@@ -267,6 +319,7 @@ export interface ObservationRecord {
   state: PortState;
   rttMs: number | null;
   at: string;
+  /** The port's fingerprinted service name (a ServiceName), when the agent fingerprinted it. */
   service?: string;
 }
 

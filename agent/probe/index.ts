@@ -4,7 +4,9 @@
 // the connects themselves run in engine.ts.
 import { PortdriftError } from '../../shared/errors.js';
 import { isPort } from '../../shared/ports.js';
-import type { PortState, ProbeResult, ProbeSummary } from '../../shared/types.js';
+import { serviceName } from '../../shared/services.js';
+import type { PortState, ProbeResult, ProbeSummary, ServiceName } from '../../shared/types.js';
+import { fingerprintAll, type FingerprintTarget } from '../fingerprint/runner.js';
 import { readBudgets, windowSize } from './budget.js';
 import { Code, type ShardHostResult, type ShardSettings } from './engine.js';
 import { probeOrder, type AddressJob } from './order.js';
@@ -39,6 +41,18 @@ function checkOptions(o: ProbeOptions): void {
   int(o.retries, 'retries', 0, 10);
   int(o.threads, 'threads', 1, 16);
   if (o.perHostRate !== undefined && !(o.perHostRate > 0)) problems.push(`perHostRate: must be a positive number, got ${o.perHostRate}`);
+  if (typeof o.fingerprint === 'object') {
+    const f = o.fingerprint;
+    int(f.deadlineMs, 'fingerprint.deadlineMs', 1, 60_000);
+    int(f.bannerWaitMs, 'fingerprint.bannerWaitMs', 0, 60_000);
+    int(f.attemptTimeoutMs, 'fingerprint.attemptTimeoutMs', 1, 60_000);
+    int(f.maxBytes, 'fingerprint.maxBytes', 16, 1 << 20);
+    int(f.tlsMaxBytes, 'fingerprint.tlsMaxBytes', 1024, 1 << 20);
+    int(f.portMaxBytes, 'fingerprint.portMaxBytes', 64, 1 << 22);
+    int(f.concurrency, 'fingerprint.concurrency', 1, 1024);
+    int(f.perAddress, 'fingerprint.perAddress', 1, 1024);
+    int(f.maxPortsPerAddress, 'fingerprint.maxPortsPerAddress', 1, 65535);
+  }
   if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe options: ${problems.join('; ')}`, { details: { problems } });
 }
 
@@ -50,9 +64,17 @@ function checkTargets(targets: readonly ProbeTarget[]): void {
       const bad = (t[key] ?? []).filter((p) => !isPort(p));
       if (bad.length) problems.push(`targets[${i}].${key}: not ports: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`);
     }
+    for (const [port, name] of Object.entries(t.expect ?? {})) {
+      if (!isPort(Number(port))) problems.push(`targets[${i}].expect: ${port} is not a port`);
+      if (typeof name !== 'string' || serviceName(name) === null) {
+        problems.push(`targets[${i}].expect.${port}: unknown service ${JSON.stringify(name)}`);
+      }
+    }
   });
   if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe targets: ${problems.join('; ')}`, { details: { problems } });
 }
+
+const newHost = () => ({ declared: [] as number[], discovery: [] as number[], expect: new Map<number, ServiceName>() });
 
 /** Probe targets; see types.ts for the contract. `lookup` replaces DNS in tests. */
 export async function probeTargets(targets: readonly ProbeTarget[], options: ProbeOptions = {}, lookup?: LookupFn): Promise<ProbeRun> {
@@ -60,11 +82,12 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
   checkTargets(targets);
   const started = performance.now();
   // Merge repeated hosts at their first occurrence.
-  const hosts = new Map<string, { declared: number[]; discovery: number[] }>();
+  const hosts = new Map<string, { declared: number[]; discovery: number[]; expect: Map<number, ServiceName> }>();
   for (const t of targets) {
-    const h = hosts.get(t.host) ?? { declared: [], discovery: [] };
+    const h = hosts.get(t.host) ?? newHost();
     h.declared.push(...t.declared);
     h.discovery.push(...t.discovery);
+    for (const [port, name] of Object.entries(t.expect ?? {})) h.expect.set(Number(port), serviceName(name)!);
     hosts.set(t.host, h);
   }
   const resolved = await resolveAll([...hosts.keys()], lookup);
@@ -146,6 +169,25 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
     for (let i = 0; i < job.ports.length; i++) position[job.ports[i]!] = -1;
     sweeps.push({ host: p.host, ip: p.ip, ...(result.error ? { error: result.error } : {}), ports, results: out });
   }
+  if (options.fingerprint) await fingerprintOpen(sweeps, hosts, options);
   summary.seconds = Math.round(performance.now() - started) / 1000;
   return { sweeps, summary, skipped };
+}
+
+/** A separate pass over the open results (the connect engine above is not involved). */
+async function fingerprintOpen(
+  sweeps: readonly HostSweep[],
+  hosts: ReadonlyMap<string, { expect: ReadonlyMap<number, ServiceName> }>,
+  options: ProbeOptions,
+): Promise<void> {
+  const open = sweeps.flatMap((s) => s.results.filter((r) => r.state === 'open'));
+  const targets = open.map((r): FingerprintTarget => {
+    const expect = hosts.get(r.host)?.expect.get(r.port);
+    return { host: r.host, ip: r.ip, port: r.port, rttMs: r.rttMs, ...(expect ? { expect } : {}) };
+  });
+  const settings = typeof options.fingerprint === 'object' ? options.fingerprint : {};
+  const reports = await fingerprintAll(targets, { ...settings, ...(options.signal ? { signal: options.signal } : {}) });
+  reports.forEach((rep, i) => {
+    if (rep) open[i]!.fingerprint = rep.fingerprint;
+  });
 }

@@ -1,7 +1,7 @@
 // A probe run as `portdrift probe` prints it: DESIGN.md "Probe output" (json, version 1) or a
 // table. Results are every non-closed result unless `all`, in host then port order (sweeps are
 // already in host order and each sweep's results in port order).
-import type { ProbeOutput, ProbeResult } from '../../shared/types.js';
+import type { Fingerprint, ProbeOutput, ProbeResult } from '../../shared/types.js';
 import type { ProbeRun } from './types.js';
 
 export function probeOutput(run: ProbeRun, all: boolean): ProbeOutput {
@@ -14,9 +14,31 @@ export function formatProbeJson(out: ProbeOutput): string {
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
+/** A fingerprint in one table cell: `http nginx/1.22.1`, `tls CN=db.internal self-signed expires 2027-01-05`. */
+export function serviceCell(fp: Fingerprint | undefined): string {
+  if (!fp) return '-';
+  if (fp.service === 'unknown') return 'unknown';
+  const parts: string[] = [fp.service];
+  if (fp.product) parts.push(fp.version ? `${fp.product}/${fp.version}` : fp.product);
+  else if (fp.version) parts.push(fp.version);
+  if (fp.tls) {
+    const cn = /(?:^|, )CN=([^,]+)/.exec(fp.tls.subject)?.[1];
+    if (cn) parts.push(`CN=${cn}`);
+    if (fp.tls.selfSigned) parts.push('self-signed');
+    parts.push(`${Date.parse(fp.tls.notAfter) < Date.now() ? 'expired' : 'expires'} ${fp.tls.notAfter.slice(0, 10)}`);
+    if (fp.tls.hostMatch === false) parts.push('(certificate names another host)');
+  }
+  return parts.join(' ');
+}
+
 export function formatProbeTable(out: ProbeOutput): string {
-  const rows = out.results.map((r) => [r.host, r.ip, String(r.port), r.state, r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`, String(r.attempts)]);
-  const header = ['HOST', 'IP', 'PORT', 'STATE', 'RTT', 'TRIES'];
+  // The SERVICE column appears when the run fingerprinted (some open result carries one).
+  const services = out.results.some((r) => r.fingerprint !== undefined);
+  const rows = out.results.map((r) => [
+    ...[r.host, r.ip, String(r.port), r.state, r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`, String(r.attempts)],
+    ...(services ? [r.state === 'open' ? serviceCell(r.fingerprint) : '-'] : []),
+  ]);
+  const header = ['HOST', 'IP', 'PORT', 'STATE', 'RTT', 'TRIES', ...(services ? ['SERVICE'] : [])];
   const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
   const s = out.summary;

@@ -1,13 +1,16 @@
 // The probe engine's public types (DESIGN.md "Probe engine"). agent/daemon/loop.ts (SweepRun,
 // ProbeFn), `portdrift probe` and `portdrift scan` consume them; HostSweep is assignable to
 // agent/daemon/batch.ts SweepResult and ProbeTarget is agent/daemon/plan.ts TargetSpec.
-import type { ProbeResult, ProbeSummary } from '../../shared/types.js';
+import type { ProbeResult, ProbeSummary, ServiceName } from '../../shared/types.js';
+import type { FingerprintOptions } from '../fingerprint/runner.js';
 
 /** One host to probe: declared ports first, then discovery (same shape as agent/daemon/plan.ts TargetSpec). */
 export interface ProbeTarget {
   host: string;
   declared: number[];
   discovery: number[];
+  /** The service each port should have (port → name; aliases such as `postgresql` allowed): its hello goes first. */
+  expect?: Readonly<Record<number, ServiceName | string>>;
 }
 
 /**
@@ -57,4 +60,10 @@ export interface ProbeOptions {
   closedResults?: boolean;
   /** Event-loop threads to split large sweeps over (default: one per core for large sweeps, at most 2). */
   threads?: number;
+  /**
+   * Fingerprint every open port after the sweep (agent/fingerprint): protocol banners and
+   * read-only hellos, bounded in time, bytes and concurrency. Off by default; when off the run
+   * does exactly what it did without it.
+   */
+  fingerprint?: boolean | FingerprintOptions;
 }

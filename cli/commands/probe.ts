@@ -1,6 +1,7 @@
 // `portdrift probe <hosts…>`: the agent's connect engine, raw. Prints every non-closed result
 // (`--all`: closed too) as json (DESIGN.md "Probe output", version 1) or a table; without
-// --format, table on a terminal and json otherwise, like `extract`.
+// --format, table on a terminal and json otherwise, like `extract`. `--fingerprint` names the
+// service on each open port afterwards (agent/fingerprint): a SERVICE column, `fingerprint` in json.
 // Exit 0 when every host was probed. Exit 1 for bad arguments (nothing is probed), and also
 // when some host could not be probed at all — its name does not resolve, its address is refused
 // (link-local, metadata, multicast, broadcast without --allow-special) or cannot be used from
@@ -25,6 +26,8 @@ interface ProbeFlags {
   timeout?: string;
   retries?: string;
   allowSpecial: string[];
+  fingerprint?: boolean;
+  expect: string[];
 }
 
 /** Every argument checked at once: the hosts here, the flags in cli/probe-flags.ts (ports default to `top`). */
@@ -33,6 +36,7 @@ function parseArgs(hosts: string[], o: ProbeFlags): ProbeFlagValues & { ports: n
     const why = hostProblem(h);
     return why ? [`host ${why}`] : [];
   });
+  if (o.expect.length > 0 && !o.fingerprint) bad.push('--expect needs --fingerprint');
   let f: ProbeFlagValues;
   try {
     f = parseProbeFlags(o);
@@ -76,18 +80,21 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
     .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; per host it adapts below this from measured RTT)')
     .option('--retries <n>', 'extra tries of filtered probes (default 1; deepened by up to 2 on hosts where retries pay off)')
     .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
+    .option('--fingerprint', 'name the service on each open port (banners, read-only hellos; about 1s per port)')
+    .option('--expect <port=service>', 'with --fingerprint: a service to try first (5432=postgres)', collect, [])
     .action(async (hosts: string[], opts: ProbeFlags) => {
       const f = parseArgs(hosts, opts);
       const abort = new AbortController();
       void ctx.shutdown.then(() => abort.abort());
       const bar = progressBar(ctx);
       const run = await probeTargets(
-        hosts.map((host) => ({ host, declared: [], discovery: f.ports })),
+        hosts.map((host) => ({ host, declared: [], discovery: f.ports, ...(f.expect ? { expect: f.expect } : {}) })),
         {
           signal: abort.signal,
           admit: (ip) => f.admit(ip),
           onProgress: bar.update,
           closedResults: opts.all === true,
+          ...(opts.fingerprint ? { fingerprint: true } : {}),
           ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
           ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}),
           ...(f.retries !== undefined ? { retries: f.retries } : {}),

@@ -35,7 +35,11 @@ export function readPortdrift(text) {
       if (r.rttMs !== null && typeof r.rttMs !== 'number') p.push(`rttMs ${JSON.stringify(r.rttMs)}`);
       if ((r.state === 'filtered' || r.state === 'unreachable') && r.rttMs !== null && r.rttMs !== undefined) p.push(`rttMs ${r.rttMs} on a ${r.state} result (null expected)`);
       if (!Number.isInteger(r.attempts) || r.attempts < 1) p.push(`attempts ${JSON.stringify(r.attempts)}`);
-      const more = Object.keys(r).filter((k) => !RESULT_KEYS.includes(k));
+      // `fingerprint` (probe --fingerprint): only on open results, always with a service name.
+      if ('fingerprint' in r && (r.state !== 'open' || typeof r.fingerprint?.service !== 'string')) {
+        p.push(`fingerprint ${JSON.stringify(r.fingerprint)} on a ${r.state} result`);
+      }
+      const more = Object.keys(r).filter((k) => !RESULT_KEYS.includes(k) && k !== 'fingerprint');
       if (more.length) p.push(`unexpected keys ${more.join(', ')}`);
     }
     if (p.length && bad++ < 5) problems.push(`results[${i}]: ${p.join('; ')}`);
