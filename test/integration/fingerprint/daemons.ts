@@ -3,7 +3,7 @@
 // destroy also kills whatever is left in its namespace). Debian may run system-wide instances
 // of the same daemons in the root namespace: these tests never see them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '../../lab/netns.mjs';
@@ -13,9 +13,20 @@ export function findBinary(name: string, extra: string[] = []): string | null {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
   return (
-    [...extra, `/usr/sbin/${name}`, `/usr/local/bin/${name}`, `/usr/local/sbin/${name}`].find((p) => existsSync(p)) ??
+    [...extra, `/usr/sbin/${name}`, `/usr/local/bin/${name}`, `/usr/local/sbin/${name}`, ...postgresBins(name)].find((p) =>
+      existsSync(p),
+    ) ??
     null
   );
+}
+
+/** Debian's postgresql package keeps its programs off PATH, under /usr/lib/postgresql/VERSION/bin. */
+function postgresBins(name: string): string[] {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .sort((a, b) => Number(b) - Number(a))
+    .map((v) => `${root}/${v}/bin/${name}`);
 }
 
 export function userExists(name: string): boolean {
