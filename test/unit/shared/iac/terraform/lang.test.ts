@@ -1,0 +1,107 @@
+// The HCL expression language in shared/iac/terraform/lang: the parser's tree and what the
+// evaluator computes statically, including what stays unknown (never guessed).
+import { describe, expect, it } from 'vitest';
+import { parseExpression } from '../../../../../shared/iac/terraform/lang/parser.js';
+import { evaluate, type Scope, type Writer } from '../../../../../shared/iac/terraform/lang/evaluate.js';
+import { fromPlain, plain, unknown, type Value } from '../../../../../shared/iac/terraform/lang/values.js';
+import { tokenize } from '../../../../../shared/iac/terraform/lang/lexer.js';
+
+const w: Writer = { kind: 'literal', file: 'main.tf', lineAt: (o) => o, line: 1 };
+
+function run(text: string, vars: Record<string, unknown> = {}, extra: Partial<Scope> = {}): unknown {
+  const scope: Scope = {
+    vars: new Map(Object.entries(vars).map(([k, v]) => [k, v === UNKNOWN ? unknown(`var.${k}`) : fromPlain(v)])),
+    local: () => undefined,
+    ...extra,
+  };
+  return plain(evaluate(parseExpression(text), scope, w));
+}
+const UNKNOWN = Symbol('unknown');
+
+describe('lexer', () => {
+  it('marks tokens that follow a newline and keeps strings and heredocs whole', () => {
+    const t = tokenize('a == "x${b}"\n<<EOF\nhi\nEOF', 0, 25);
+    expect(t.map((x) => [x.k, x.nl])).toEqual([
+      ['ident', false],
+      ['op', false],
+      ['str', false],
+      ['heredoc', true],
+      ['eof', false],
+    ]);
+  });
+});
+
+describe('parser', () => {
+  it('gives operators their HCL precedence and keeps literal offsets', () => {
+    const e = parseExpression('1 + 2 * 3 == 7 && !false');
+    expect(e.k).toBe('binary');
+    expect(run('1 + 2 * 3 == 7 && !false')).toBe(true);
+    const lit = parseExpression('  8080');
+    expect(lit).toMatchObject({ k: 'lit', v: 8080, at: 2 });
+  });
+
+  it('reads objects with newline-separated items, expression keys and for expressions', () => {
+    expect(run('{\n  a = 1\n  "b" = 2, (var.k) = 3\n}', { k: 'c' })).toEqual({ a: 1, b: 2, c: 3 });
+    expect(run('{ for k, v in var.m : v => k... if k != "x" }', { m: { x: 1, y: 2, z: 2 } })).toEqual({ 2: ['y', 'z'] });
+  });
+
+  it('what it cannot parse is raw, hence unknown with its text', () => {
+    expect(run('%{ if true }a%{ endif }')).toEqual({ $expr: '%{ if true }a%{ endif }' });
+    expect(run('"%{ if true }a%{ endif }"')).toEqual({ $expr: '"%{ if true }a%{ endif }"' });
+  });
+});
+
+describe('evaluation', () => {
+  it('conditionals take only the branch chosen; an unknown condition is unknown', () => {
+    expect(run('var.create ? 1 : 0', { create: true })).toBe(1);
+    expect(run('var.src == null ? "mysql" : null', { src: null })).toBe('mysql');
+    expect(run('var.on ? var.missing["x"] : 5', { on: false, missing: {} })).toBe(5);
+    expect(run('var.src == null ? "mysql" : null', { src: UNKNOWN })).toEqual({ $expr: 'var.src == null ? "mysql" : null' });
+  });
+
+  it('a named-rule map looked up through lists, count.index and lookup defaults', () => {
+    const vars = { rules: { 'postgresql-tcp': [5432, 5432, 'tcp', 'PostgreSQL'], _: ['', '', '', ''] }, ingress_rules: ['postgresql-tcp'] };
+    expect(run('var.rules[var.ingress_rules[count.index]][0]', vars, { count: { t: 'lit', v: 0 } })).toBe(5432);
+    expect(run('lookup(var.x[0], "from_port", var.rules[lookup(var.x[0], "rule", "_")][0])', { ...vars, x: [{ rule: 'postgresql-tcp' }] })).toBe(5432);
+  });
+
+  it('for expressions, splats and the collection functions', () => {
+    const services = { web: { port: 80, on: true }, api: { port: 3000, on: true }, old: { port: 1, on: false } };
+    expect(run('[for k, s in var.s : s.port if s.on]', { s: services })).toEqual([3000, 80]);
+    expect(run('{ for k, s in var.s : k => s.port if s.on }', { s: services })).toEqual({ api: 3000, web: 80 });
+    expect(run('values(var.s)[*].port', { s: services })).toEqual([3000, 1, 80]);
+    expect(run('var.l.*.p', { l: [{ p: 1 }, { p: 2 }] })).toEqual([1, 2]);
+    expect(run('flatten([[1], [2, [3]]])')).toEqual([1, 2, 3]);
+    expect(run('zipmap(["a", "b"], [1, 2])')).toEqual({ a: 1, b: 2 });
+    expect(run('sort(compact(distinct(concat(["b", "a"], ["a", "", null]))))')).toEqual(['a', 'b']);
+    expect(run('element(keys({b = 1, a = 2}), 3)')).toBe('b');
+    expect(run('contains(["a"], "a") && length("abc") == 3')).toBe(true);
+    expect(run('coalesce(null, "", 5432)')).toBe(5432);
+    expect(run('merge({a = 1}, null, {b = 2})')).toEqual({ a: 1, b: 2 });
+    expect(run('tonumber("5432") + 1')).toBe(5433);
+    expect(run('format("%s-%d", "db", 5)')).toBe('db-5');
+  });
+
+  it('try and can catch failures, not unknowns', () => {
+    expect(run('try(var.m.port, 8080)', { m: {} })).toBe(8080);
+    expect(run('try(var.m.port, 8080)', { m: UNKNOWN })).toEqual({ $expr: 'try(var.m.port, 8080)' });
+    expect(run('can(var.m.port)', { m: { port: 1 } })).toBe(true);
+    expect(run('can(var.m.port)', { m: {} })).toBe(false);
+    // Outside try, a failure is reported like an unknown: the expression as written.
+    expect(run('var.m.port', { m: {} })).toEqual({ $expr: 'var.m.port' });
+  });
+
+  it('templates and heredocs interpolate; resources and data sources stay unknown', () => {
+    expect(run('"${var.a}-${1 + 1}"', { a: 'x' })).toBe('x-2');
+    expect(run('<<-EOT\n    {"p": ${var.p}}\n    EOT', { p: 80 })).toBe('{"p": 80}\n');
+    expect(run('aws_db_instance.main.port')).toEqual({ $expr: 'aws_db_instance.main.port' });
+    expect(run('data.aws_x.y.port + 1')).toEqual({ $expr: 'data.aws_x.y.port + 1' });
+    expect(run('[for x in var.u : x]', { u: UNKNOWN })).toEqual({ $expr: '[for x in var.u : x]' });
+  });
+
+  it('a literal keeps where it is written through conditionals and collections', () => {
+    const scope: Scope = { vars: new Map<string, Value>([['on', { t: 'lit', v: true }]]), local: () => undefined };
+    const v = evaluate(parseExpression('var.on ? [8443][0] : 80'), scope, w);
+    expect(v).toMatchObject({ t: 'lit', v: 8443, o: { line: 10, text: '8443' } });
+  });
+});
