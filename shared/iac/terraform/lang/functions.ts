@@ -134,6 +134,11 @@ export const FUNCTIONS: Record<string, Fn> = {
     for (let i = start; step > 0 ? i < end : i > end; i += step) out.push(lit(i));
     return list(out);
   },
+  setproduct: (a) => {
+    let out: Value[][] = [[]];
+    for (const x of a) out = out.flatMap((prefix) => listOf(x).map((v) => [...prefix, v]));
+    return out.length > 4096 ? fail('setproduct too large') : list(out.map(list));
+  },
   setunion: (a) => list(distinct(a.flatMap((x) => listOf(x)))),
   alltrue: (a) => lit(listOf(a[0]).every((x) => asBool(x))),
   anytrue: (a) => lit(listOf(a[0]).some((x) => asBool(x))),
