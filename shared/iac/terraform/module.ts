@@ -9,6 +9,8 @@ import type { DeclaredModel, Unresolved } from '../../types.js';
 import { attr, attrExpr, bodies, iterate, writer, type Block, type ModuleFile } from './block.js';
 import { evaluate, unknown, type Scope, type Value } from './eval.js';
 import type { Emit } from './emit.js';
+import type { Expr } from './expr.js';
+import { convert } from './lang/types.js';
 import type { Manifest } from './manifest.js';
 import { HANDLERS } from './resources.js';
 
@@ -105,18 +107,33 @@ class Instance {
   ) {
     this.scope = { vars: this.vars, local: (n) => this.local(n), module: (n) => this.call(n)?.value };
     this.ordered = [...mod.files].sort((a, b) => Number(isOverride(a.file)) - Number(isOverride(b.file)));
+    const types = new Map<string, { b: Block; type: Expr | undefined; nullable: boolean }>();
     for (const mf of this.ordered) {
       for (const [name, v] of Object.entries(objectOf(mf.json.variable))) {
         const body = bodies(v)[0];
         if (!body) continue;
+        const b = this.top(mf, body, `variable.${name}`);
+        const type = attrExpr(b, 'type')?.expr;
+        if (type || !types.has(name)) types.set(name, { b, type: type ?? types.get(name)?.type, nullable: body.nullable !== false });
         // An override that does not set a default leaves the original's.
         if (isOverride(mf.file) && !('default' in body)) continue;
-        const def = attr(this.top(mf, body, `variable.${name}`), 'default', 'variable-default', name);
+        const def = attr(b, 'default', 'variable-default', name);
         // `default = null` is a value (null: "not set" where it is used), not an unknown one.
         this.vars.set(name, def?.value ?? (body.default === null ? { t: 'lit', v: null } : unknown(`var.${name}`)));
       }
     }
-    inputs.forEach((v, k) => this.vars.set(k, v));
+    inputs.forEach((v, k) => {
+      // `nullable = false`: a null input means the default.
+      if (v.t === 'lit' && v.v === null && types.get(k)?.nullable === false && this.vars.has(k)) return;
+      this.vars.set(k, v);
+    });
+    // Inputs take the variable's type: optional attributes get their defaults.
+    for (const [name, { b, type }] of types) {
+      const v = this.vars.get(name);
+      if (!type || !v) continue;
+      const w = writer(b, 'variable-default', name);
+      this.vars.set(name, convert(v, type, (e) => evaluate(e, b.scope, w)));
+    }
     for (const mf of this.ordered) for (const body of bodies(mf.json.locals)) for (const name of Object.keys(body)) this.localDefs.set(name, this.top(mf, body, 'locals'));
   }
 

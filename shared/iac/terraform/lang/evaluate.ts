@@ -5,7 +5,7 @@
 // are not evaluated (as in HCL). What depends on something unknown is unknown, with its text.
 import type { Expr } from './ast.js';
 import { callFunction } from './functions.js';
-import { asBool, asNumber, asString, equal, EvalFailure, fail, hasUnknown, index, isNull, lit, sortedEntries, unknown, type Origin, type Value } from './values.js';
+import { asBool, asNumber, asString, equal, EvalFailure, fail, hasUnknown, index, isNull, lit, sortedEntries, unknown, UnknownHit, type Origin, type Value } from './values.js';
 
 /** Where the literals of the expression being evaluated are written. */
 export interface Writer {
@@ -35,7 +35,7 @@ export function evaluate(e: Expr, scope: Scope, w: Writer): Value {
   try {
     return ev(e, scope, w);
   } catch (err) {
-    if (err instanceof EvalFailure) return unknown(e.text);
+    if (err instanceof EvalFailure || err instanceof UnknownHit) return unknown(e.text);
     throw err;
   }
 }
@@ -232,6 +232,7 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: Scope, w: Writer): Value {
         const v = ev(a, scope, w);
         return v.t === 'unknown' ? unknown(e.text) : v;
       } catch (err) {
+        if (err instanceof UnknownHit) return unknown(e.text);
         if (!(err instanceof EvalFailure)) throw err;
       }
     }
@@ -242,6 +243,7 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: Scope, w: Writer): Value {
       const v = ev(e.args[0] ?? { k: 'raw', text: '' }, scope, w);
       return v.t === 'unknown' ? unknown(e.text) : lit(true);
     } catch (err) {
+      if (err instanceof UnknownHit) return unknown(e.text);
       if (!(err instanceof EvalFailure)) throw err;
       return lit(false);
     }

@@ -3,13 +3,16 @@
 // only at what is known (`length` of a list with unknown items). Type conversions keep the
 // value's origin: `tonumber("5432")` is still written where "5432" is. Functions not listed
 // here (file, templatefile, timestamp, cidrsubnet, provider functions, …) are unknown.
-import { asBool, asNumber, asString, equal, fail, fromPlain, isNull, lit, list, sortedEntries, unknown, type Value } from './values.js';
+import { asBool, asNumber, asString, equal, fail, fromPlain, isNull, lit, list, sortedEntries, unknown, UnknownHit, type Value } from './values.js';
 
 type Fn = (a: Value[]) => Value;
 
 const same = (v: Value, x: number | string | boolean | null): Value => (v.t === 'lit' ? lit(x, v.o) : lit(x));
-const listOf = (v: Value | undefined): Value[] => (v?.t === 'list' ? v.items : fail('a list is required'));
-const mapOf = (v: Value | undefined): Extract<Value, { t: 'map' }> => (v?.t === 'map' ? v : fail('a map is required'));
+const listOf = (v: Value | undefined): Value[] => (v?.t === 'list' ? v.items : v?.t === 'unknown' ? hit() : fail('a list is required'));
+const mapOf = (v: Value | undefined): Extract<Value, { t: 'map' }> => (v?.t === 'map' ? v : v?.t === 'unknown' ? hit() : fail('a map is required'));
+const hit = (): never => {
+  throw new UnknownHit();
+};
 const arg = (a: Value[], i: number): Value => a[i] ?? fail('missing argument');
 
 function distinct(items: Value[]): Value[] {
@@ -167,6 +170,11 @@ export const FUNCTIONS: Record<string, Fn> = {
 export function callFunction(name: string, args: Value[], text: string): Value {
   const fn = FUNCTIONS[name];
   if (!fn || args.some((x) => x.t === 'unknown')) return unknown(text);
-  const v = fn(args);
-  return v.t === 'unknown' ? unknown(text) : v;
+  try {
+    const v = fn(args);
+    return v.t === 'unknown' ? unknown(text) : v;
+  } catch (err) {
+    if (err instanceof UnknownHit) return unknown(text);
+    throw err;
+  }
 }

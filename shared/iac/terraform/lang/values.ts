@@ -16,6 +16,16 @@ export type Value =
 
 export class EvalFailure extends Error {}
 
+/**
+ * Thrown where an operation needs a known value and meets an unknown one inside a collection
+ * (`join(",", [data.x.id])`): the result is unknown, not a failure that `try` could skip.
+ */
+export class UnknownHit extends Error {}
+
+const need = (v: Value): void => {
+  if (v.t === 'unknown') throw new UnknownHit();
+};
+
 export const unknown = (expr: string): Value => ({ t: 'unknown', expr });
 export const lit = (v: number | string | boolean | null, o?: Origin): Value => (o ? { t: 'lit', v, o } : { t: 'lit', v });
 export const list = (items: Value[]): Value => ({ t: 'list', items });
@@ -45,18 +55,21 @@ export function hasUnknown(v: Value): boolean {
 }
 
 export function asNumber(v: Value): number {
+  need(v);
   if (v.t === 'lit' && typeof v.v === 'number') return v.v;
   if (v.t === 'lit' && typeof v.v === 'string' && v.v.trim() !== '' && Number.isFinite(Number(v.v))) return Number(v.v);
   return fail('a number is required');
 }
 
 export function asBool(v: Value): boolean {
+  need(v);
   if (v.t === 'lit' && typeof v.v === 'boolean') return v.v;
   if (v.t === 'lit' && (v.v === 'true' || v.v === 'false')) return v.v === 'true';
   return fail('a bool is required');
 }
 
 export function asString(v: Value): string {
+  need(v);
   if (v.t === 'lit' && v.v !== null) return String(v.v);
   return fail('a string is required');
 }

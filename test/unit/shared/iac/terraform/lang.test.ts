@@ -5,6 +5,7 @@ import { parseExpression } from '../../../../../shared/iac/terraform/lang/parser
 import { evaluate, type Scope, type Writer } from '../../../../../shared/iac/terraform/lang/evaluate.js';
 import { fromPlain, plain, unknown, type Value } from '../../../../../shared/iac/terraform/lang/values.js';
 import { tokenize } from '../../../../../shared/iac/terraform/lang/lexer.js';
+import { convert } from '../../../../../shared/iac/terraform/lang/types.js';
 
 const w: Writer = { kind: 'literal', file: 'main.tf', lineAt: (o) => o, line: 1 };
 
@@ -87,6 +88,9 @@ describe('evaluation', () => {
     expect(run('try(var.m.port, 8080)', { m: UNKNOWN })).toEqual({ $expr: 'try(var.m.port, 8080)' });
     expect(run('can(var.m.port)', { m: { port: 1 } })).toBe(true);
     expect(run('can(var.m.port)', { m: {} })).toBe(false);
+    // A function meeting an unknown inside a collection is unknown, not a failure try would skip.
+    expect(run('length([{ ids = join(",", [data.x.y.id]) }])')).toBe(1);
+    expect(run('try(join(",", [data.x.y.id]), "none")')).toEqual({ $expr: 'try(join(",", [data.x.y.id]), "none")' });
     // Outside try, a failure is reported like an unknown: the expression as written.
     expect(run('var.m.port', { m: {} })).toEqual({ $expr: 'var.m.port' });
   });
@@ -103,5 +107,16 @@ describe('evaluation', () => {
     const scope: Scope = { vars: new Map<string, Value>([['on', { t: 'lit', v: true }]]), local: () => undefined };
     const v = evaluate(parseExpression('var.on ? [8443][0] : 80'), scope, w);
     expect(v).toMatchObject({ t: 'lit', v: 8443, o: { line: 10, text: '8443' } });
+  });
+});
+
+describe('variable types', () => {
+  it('optional() attributes get their defaults, primitives convert, unknowns stay unknown', () => {
+    const type = parseExpression('map(object({ port = optional(number, 8080), proto = optional(string), on = optional(bool, true) }))');
+    const scope: Scope = { vars: new Map(), local: () => undefined };
+    const conv = (v: Value): unknown => plain(convert(v, type, (e) => evaluate(e, scope, w)));
+    expect(conv(fromPlain({ a: {}, b: { port: '9090', on: 'false' } }))).toEqual({ a: { port: 8080, proto: null, on: true }, b: { port: 9090, proto: null, on: false } });
+    expect(conv(unknown('var.x'))).toEqual({ $expr: 'var.x' });
+    expect(plain(convert(fromPlain([80]), parseExpression('list(string)'), () => unknown('')))).toEqual(['80']);
   });
 });

@@ -65,11 +65,17 @@ describe('an ECS service module fed by local module outputs', () => {
   it('containerPort from a local and from another module output; a variable without value is unresolved', async () => {
     const m = await run('ecs-service');
     expect(ports(m)).toEqual([
-      'aws_lb_target_group.web 80/tcp listen main.tf:76',
+      'aws_lb_target_group.web 80/tcp listen main.tf:81',
       'module.frontend.aws_ecs_service.this[0] 80/tcp listen modules/service/main.tf:58',
       'module.frontend.aws_ecs_task_definition.this[0] 80/tcp listen modules/service/main.tf:44',
       'module.frontend.aws_ecs_task_definition.this[0] 3000/tcp listen modules/service/main.tf:44',
+      // A typed input: the port left out is the optional() default, "9090" converts to a number.
+      'module.frontend.aws_vpc_security_group_ingress_rule.this["admin"] 9090/tcp allow modules/service/main.tf:84',
+      'module.frontend.aws_vpc_security_group_ingress_rule.this["alb"] 8080/tcp allow modules/service/main.tf:84',
     ]);
+    const alb = m.endpoints.find((e) => e.port === 8080)!;
+    expect(alb.origin).toMatchObject({ kind: 'variable-default', name: 'ingress', file: 'modules/service/main.tf', line: 70, text: '8080' });
+    expect(m.endpoints.find((e) => e.port === 9090)!.origin).toMatchObject({ kind: 'module-input', name: 'ingress', file: 'main.tf', line: 46 });
     const byPort = (p: number) => m.endpoints.find((e) => e.port === p && e.resource.includes('task_definition'))!.origin;
     expect(byPort(3000)).toMatchObject({ kind: 'local', name: 'container_port', file: 'main.tf', line: 3 });
     expect(byPort(80)).toMatchObject({ kind: 'local', name: 'ports', file: 'modules/app-config/main.tf', line: 8 });
