@@ -25,10 +25,15 @@ export function isExpressionString(v: unknown): v is string {
 export function fromJson(v: unknown): Expr {
   const text = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
   if (typeof v === 'string') return parseTemplate(v, 0, v.length, false, -1, JSON.stringify(v));
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return { k: 'lit', v, at: -1, raw: String(v), text };
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) {
+    return { k: 'lit', v, at: -1, raw: String(v), text };
+  }
   if (Array.isArray(v)) return { k: 'tuple', items: v.map(fromJson), text };
   if (typeof v === 'object') {
-    const items = Object.entries(v as Record<string, unknown>).map(([key, value]) => ({ key: { k: 'lit', v: key, at: -1, raw: key, text: key } as Expr, value: fromJson(value) }));
+    const items = Object.entries(v as Record<string, unknown>).map(([key, value]) => {
+      const k: Expr = { k: 'lit', v: key, at: -1, raw: key, text: key };
+      return { key: k, value: fromJson(value) };
+    });
     return { k: 'object', items, text };
   }
   return { k: 'raw', text };

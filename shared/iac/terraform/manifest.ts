@@ -22,8 +22,9 @@ export async function readManifest(dir: string, root: string): Promise<Manifest 
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    return { file, line: 1, code: 'PD_IAC_MODULE', message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    return { file, line: 1, code: 'PD_IAC_MODULE', message: `cannot be read (${code ?? (err as Error).message})` };
   }
   const dirs = new Map<string, string>();
   try {
@@ -34,7 +35,8 @@ export async function readManifest(dir: string, root: string): Promise<Manifest 
       if (typeof Key === 'string' && typeof Dir === 'string') dirs.set(Key, resolve(dir, Dir));
     }
   } catch (err) {
-    return { file, line: 1, code: 'PD_IAC_MODULE', message: `is not a Terraform module manifest: ${(err as Error).message}` };
+    const message = `is not a Terraform module manifest: ${(err as Error).message}`;
+    return { file, line: 1, code: 'PD_IAC_MODULE', message };
   }
   return { file, dirOf: (key) => dirs.get(key) };
 }

@@ -11,6 +11,7 @@ import { evaluate, unknown, type Scope, type Value } from './eval.js';
 import type { Emit } from './emit.js';
 import type { Expr } from './expr.js';
 import { convert } from './lang/types.js';
+import { lit } from './lang/values.js';
 import type { Manifest } from './manifest.js';
 import { HANDLERS } from './resources.js';
 
@@ -34,14 +35,28 @@ const isOverride = (file: string): boolean => /(?:^|[/_])override\.tf(?:\.json)?
 /** What a module call's source resolved to, by module key (`a.b` for module.a's module.b). */
 type Resolved = Map<string, ModuleDir | { problem: string }>;
 
-export async function instantiate(root: ModuleDir, prefix: string, inputs: ReadonlyMap<string, Value>, model: DeclaredModel, loader: Loader, manifest?: Manifest): Promise<void> {
+export async function instantiate(
+  root: ModuleDir,
+  prefix: string,
+  inputs: ReadonlyMap<string, Value>,
+  model: DeclaredModel,
+  loader: Loader,
+  manifest?: Manifest,
+): Promise<void> {
   const resolved: Resolved = new Map();
   await preload(root, '', loader, manifest, resolved, []);
   new Instance(root, prefix, '', inputs, { model, resolved }).emit();
 }
 
 /** Every module call's directory, loaded before evaluation starts (evaluation is synchronous). */
-async function preload(mod: ModuleDir, key: string, loader: Loader, manifest: Manifest | undefined, out: Resolved, stack: readonly string[]): Promise<void> {
+async function preload(
+  mod: ModuleDir,
+  key: string,
+  loader: Loader,
+  manifest: Manifest | undefined,
+  out: Resolved,
+  stack: readonly string[],
+): Promise<void> {
   const seen = new Set<string>();
   for (const mf of mod.files) {
     for (const [name, v] of Object.entries(objectOf(mf.json.module))) {
@@ -55,14 +70,18 @@ async function preload(mod: ModuleDir, key: string, loader: Loader, manifest: Ma
       else {
         const installed = manifest?.dirOf(childKey);
         if (!installed) {
-          const why = manifest ? `is not in ${manifest.file} (run \`terraform init\` again)` : 'is not a local path and no `.terraform/modules/modules.json` was found (run `terraform init` first)';
-          out.set(childKey, { problem: `source ${JSON.stringify(source)} ${why}; the module's resources are not extracted` });
+          const why = manifest
+            ? `is not in ${manifest.file} (run \`terraform init\` again)`
+            : 'is not a local path and no `.terraform/modules/modules.json` was found (run `terraform init` first)';
+          const problem = `source ${JSON.stringify(source)} ${why}; the module's resources are not extracted`;
+          out.set(childKey, { problem });
           continue;
         }
         dir = installed;
       }
       if (stack.includes(dir) || stack.length >= MAX_DEPTH) {
-        out.set(childKey, { problem: `source ${JSON.stringify(source)} calls a module that is already being expanded (a cycle)` });
+        const problem = `source ${JSON.stringify(source)} calls a module that is already being expanded (a cycle)`;
+        out.set(childKey, { problem });
         continue;
       }
       const child = await loader.load(dir);
@@ -114,7 +133,9 @@ class Instance {
         if (!body) continue;
         const b = this.top(mf, body, `variable.${name}`);
         const type = attrExpr(b, 'type')?.expr;
-        if (type || !types.has(name)) types.set(name, { b, type: type ?? types.get(name)?.type, nullable: body.nullable !== false });
+        if (type || !types.has(name)) {
+          types.set(name, { b, type: type ?? types.get(name)?.type, nullable: body.nullable !== false });
+        }
         // An override that does not set a default leaves the original's.
         if (isOverride(mf.file) && !('default' in body)) continue;
         const def = attr(b, 'default', 'variable-default', name);
@@ -134,7 +155,11 @@ class Instance {
       const w = writer(b, 'variable-default', name);
       this.vars.set(name, convert(v, type, (e) => evaluate(e, b.scope, w)));
     }
-    for (const mf of this.ordered) for (const body of bodies(mf.json.locals)) for (const name of Object.keys(body)) this.localDefs.set(name, this.top(mf, body, 'locals'));
+    for (const mf of this.ordered) {
+      for (const body of bodies(mf.json.locals)) {
+        for (const name of Object.keys(body)) this.localDefs.set(name, this.top(mf, body, 'locals'));
+      }
+    }
   }
 
   private top(mf: ModuleFile, json: Record<string, unknown>, path: string): Block {
@@ -182,7 +207,8 @@ class Instance {
     if (!child) return c;
     if ('problem' in child) {
       const src = attr(b, 'source');
-      c.problems.push({ file: b.mf.file, line: src?.line ?? b.line, code: 'PD_IAC_MODULE', message: `module.${name}: ${child.problem}` });
+      const message = `module.${name}: ${child.problem}`;
+      c.problems.push({ file: b.mf.file, line: src?.line ?? b.line, code: 'PD_IAC_MODULE', message });
       return c;
     }
     const exp = expand(b, `${this.prefix}module.${name}`, c.unresolved);
@@ -194,7 +220,8 @@ class Instance {
         const a = attrExpr(ib, key);
         if (a) args.set(key, evaluate(a.expr, scope, writer(ib, 'module-input', key, a.line)));
       }
-      c.instances.push({ suffix, inst: new Instance(child, `${this.prefix}module.${name}${suffix}.`, childKey, args, this.ctx) });
+      const inst = new Instance(child, `${this.prefix}module.${name}${suffix}.`, childKey, args, this.ctx);
+      c.instances.push({ suffix, inst });
     }
     if (exp.kind === 'unknown') c.value = unknown(`module.${name}`);
     else if (exp.kind === 'single') c.value = c.instances[0]!.inst.outputs();
@@ -274,7 +301,10 @@ class Instance {
   }
 }
 
-type Expansion = { instances: { suffix: string; scope: Scope }[] } & ({ kind: 'single' | 'count' | 'unknown' } | { kind: 'for_each'; keys: string[] });
+type Expansion = { instances: { suffix: string; scope: Scope }[] } & (
+  | { kind: 'single' | 'count' | 'unknown' }
+  | { kind: 'for_each'; keys: string[] }
+);
 
 /**
  * The instances of a resource or module block: one without `count` / `for_each`; `[i]` for a
@@ -286,8 +316,15 @@ function expand(b: Block, address: string, sink: Unresolved[]): Expansion {
   const count = attr(b, 'count');
   if (count) {
     const n = count.value.t === 'lit' ? Number(count.value.v) : NaN;
-    if (Number.isInteger(n) && n >= 0) return { kind: 'count', instances: Array.from({ length: n }, (_, i) => ({ suffix: `[${i}]`, scope: { ...b.scope, count: { t: 'lit', v: i } } })) };
-    sink.push({ resource: address, attribute: 'count', expression: count.expression, source: { file: b.mf.file, line: count.line } });
+    if (Number.isInteger(n) && n >= 0) {
+      const instances = Array.from({ length: n }, (_, i) => ({
+        suffix: `[${i}]`,
+        scope: { ...b.scope, count: lit(i) },
+      }));
+      return { kind: 'count', instances };
+    }
+    const source = { file: b.mf.file, line: count.line };
+    sink.push({ resource: address, attribute: 'count', expression: count.expression, source });
     return { kind: 'unknown', instances: [{ suffix: '', scope: b.scope }] };
   }
   const forEach = attr(b, 'for_each');
@@ -295,9 +332,14 @@ function expand(b: Block, address: string, sink: Unresolved[]): Expansion {
     const elements = iterate(forEach.value, true);
     if (elements) {
       const keys = elements.map((el) => (el.key.t === 'lit' ? String(el.key.v) : '?'));
-      return { kind: 'for_each', keys, instances: elements.map((el, i) => ({ suffix: `[${JSON.stringify(keys[i])}]`, scope: { ...b.scope, each: el } })) };
+      const instances = elements.map((el, i) => ({
+        suffix: `[${JSON.stringify(keys[i])}]`,
+        scope: { ...b.scope, each: el },
+      }));
+      return { kind: 'for_each', keys, instances };
     }
-    sink.push({ resource: address, attribute: 'for_each', expression: forEach.expression, source: { file: b.mf.file, line: forEach.line } });
+    const source = { file: b.mf.file, line: forEach.line };
+    sink.push({ resource: address, attribute: 'for_each', expression: forEach.expression, source });
     return { kind: 'unknown', instances: [{ suffix: '', scope: b.scope }] };
   }
   return { kind: 'single', instances: [{ suffix: '', scope: b.scope }] };

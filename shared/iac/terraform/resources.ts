@@ -47,7 +47,8 @@ function portByEngine(table: [RegExp, number][], otherwise?: number, inherited: 
     const why = eng ?? from;
     if (!why) return;
     const attribute = eng ? 'port (default by engine)' : `port (inherited through ${from!.attribute})`;
-    unresolved.push({ resource: e.address, attribute, expression: why.expression, source: { file: e.file, line: why.line } });
+    const source = { file: e.file, line: why.line };
+    unresolved.push({ resource: e.address, attribute, expression: why.expression, source });
   };
 }
 const engine = (b: Block, name = 'engine'): string | undefined => literal(attr(b, name)?.value)?.toLowerCase();

@@ -5,7 +5,23 @@
 // are not evaluated (as in HCL). What depends on something unknown is unknown, with its text.
 import type { Expr } from './ast.js';
 import { callFunction } from './functions.js';
-import { asBool, asNumber, asString, equal, EvalFailure, fail, hasUnknown, index, isNull, lit, sortedEntries, unknown, UnknownHit, type Origin, type Value } from './values.js';
+import {
+  asBool,
+  asNumber,
+  asString,
+  equal,
+  EvalFailure,
+  fail,
+  hasUnknown,
+  index,
+  isNull,
+  lit,
+  sortedEntries,
+  unknown,
+  UnknownHit,
+  type Origin,
+  type Value,
+} from './values.js';
 
 /** Where the literals of the expression being evaluated are written. */
 export interface Writer {
@@ -43,7 +59,8 @@ export function evaluate(e: Expr, scope: Scope, w: Writer): Value {
 export function ev(e: Expr, scope: Scope, w: Writer, item?: Value): Value {
   switch (e.k) {
     case 'lit': {
-      const o: Origin = { kind: w.kind, file: w.file, line: e.at >= 0 && w.lineAt ? w.lineAt(e.at) : w.line, text: e.raw.trim() };
+      const line = e.at >= 0 && w.lineAt ? w.lineAt(e.at) : w.line;
+      const o: Origin = { kind: w.kind, file: w.file, line, text: e.raw.trim() };
       if (w.name !== undefined) o.name = w.name;
       return { t: 'lit', v: e.v, o };
     }
@@ -118,12 +135,21 @@ function root(name: string, scope: Scope): Value | undefined {
   const iter = scope.iterators?.get(name);
   if (iter) return { t: 'map', items: new Map([['key', iter.key], ['value', iter.value]]) };
   if (name === 'var') return { t: 'map', items: new Map(scope.vars) };
-  if (name === 'each' && scope.each) return { t: 'map', items: new Map([['key', scope.each.key], ['value', scope.each.value]]) };
+  if (name === 'each' && scope.each) {
+    return { t: 'map', items: new Map([['key', scope.each.key], ['value', scope.each.value]]) };
+  }
   if (name === 'count' && scope.count) return { t: 'map', items: new Map([['index', scope.count]]) };
   return undefined;
 }
 
-function traverse(objExpr: Expr, key: string | number, text: string, scope: Scope, w: Writer, item: Value | undefined): Value {
+function traverse(
+  objExpr: Expr,
+  key: string | number,
+  text: string,
+  scope: Scope,
+  w: Writer,
+  item: Value | undefined,
+): Value {
   // `local.x` and `module.x` are looked up by name (lazily: a local is evaluated when used).
   if (objExpr.k === 'name' && !scope.names?.has(objExpr.name)) {
     if (objExpr.name === 'local') return known(scope.local(String(key)), text);
@@ -183,7 +209,8 @@ function forExpr(e: Extract<Expr, { k: 'for' }>, scope: Scope, w: Writer): Value
   const coll = ev(e.coll, scope, w);
   if (coll.t === 'unknown') return unknown(e.text);
   if (coll.t === 'lit') return fail('for over a non-collection');
-  const elements: [Value, Value][] = coll.t === 'list' ? coll.items.map((v, i) => [lit(i), v]) : sortedEntries(coll).map(([k, v]) => [lit(k), v]);
+  const elements: [Value, Value][] =
+    coll.t === 'list' ? coll.items.map((v, i) => [lit(i), v]) : sortedEntries(coll).map(([k, v]) => [lit(k), v]);
   const outList: Value[] = [];
   const outMap = new Map<string, Value>();
   for (const [k, v] of elements) {

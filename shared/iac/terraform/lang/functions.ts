@@ -3,13 +3,29 @@
 // only at what is known (`length` of a list with unknown items). Type conversions keep the
 // value's origin: `tonumber("5432")` is still written where "5432" is. Functions not listed
 // here (file, templatefile, timestamp, cidrsubnet, provider functions, …) are unknown.
-import { asBool, asNumber, asString, equal, fail, fromPlain, isNull, lit, list, sortedEntries, unknown, UnknownHit, type Value } from './values.js';
+import {
+  asBool,
+  asNumber,
+  asString,
+  equal,
+  fail,
+  fromPlain,
+  isNull,
+  lit,
+  list,
+  sortedEntries,
+  unknown,
+  UnknownHit,
+  type Value,
+} from './values.js';
 
 type Fn = (a: Value[]) => Value;
 
 const same = (v: Value, x: number | string | boolean | null): Value => (v.t === 'lit' ? lit(x, v.o) : lit(x));
-const listOf = (v: Value | undefined): Value[] => (v?.t === 'list' ? v.items : v?.t === 'unknown' ? hit() : fail('a list is required'));
-const mapOf = (v: Value | undefined): Extract<Value, { t: 'map' }> => (v?.t === 'map' ? v : v?.t === 'unknown' ? hit() : fail('a map is required'));
+const listOf = (v: Value | undefined): Value[] =>
+  v?.t === 'list' ? v.items : v?.t === 'unknown' ? hit() : fail('a list is required');
+const mapOf = (v: Value | undefined): Extract<Value, { t: 'map' }> =>
+  v?.t === 'map' ? v : v?.t === 'unknown' ? hit() : fail('a map is required');
 const hit = (): never => {
   throw new UnknownHit();
 };
@@ -127,11 +143,15 @@ export const FUNCTIONS: Record<string, Fn> = {
     const items = listOf(a[0]);
     return items.length === 0 ? lit(null) : items.length === 1 ? items[0]! : fail('one: more than one element');
   },
-  sort: (a) => list([...listOf(a[0])].sort((x, y) => (asString(x) < asString(y) ? -1 : asString(x) > asString(y) ? 1 : 0))),
+  sort: (a) => {
+    const items = listOf(a[0]).map((x) => [asString(x), x] as const);
+    return list(items.sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, x]) => x));
+  },
   reverse: (a) => list([...listOf(a[0])].reverse()),
   slice: (a) => list(listOf(a[0]).slice(asNumber(arg(a, 1)), asNumber(arg(a, 2)))),
   range: (a) => {
-    const [start, end, step] = a.length === 1 ? [0, asNumber(a[0]!), 1] : [asNumber(arg(a, 0)), asNumber(arg(a, 1)), a[2] ? asNumber(a[2]) : 1];
+    const [start, end, step] =
+      a.length === 1 ? [0, asNumber(a[0]!), 1] : [asNumber(arg(a, 0)), asNumber(arg(a, 1)), a[2] ? asNumber(a[2]) : 1];
     if (step === 0 || Math.abs((end - start) / step) > 1024) return fail('range too large');
     const out: Value[] = [];
     for (let i = start; step > 0 ? i < end : i > end; i += step) out.push(lit(i));

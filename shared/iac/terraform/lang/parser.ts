@@ -9,7 +9,21 @@ import { scanTemplate } from './template.js';
 
 class ParseError extends Error {}
 
-const BINARY: Record<string, number> = { '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 4, '>': 4, '<=': 4, '>=': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6 };
+const BINARY: Record<string, number> = {
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '<': 4,
+  '>': 4,
+  '<=': 4,
+  '>=': 4,
+  '+': 5,
+  '-': 5,
+  '*': 6,
+  '/': 6,
+  '%': 6,
+};
 
 /** The expression in `text` between offsets `start` and `end` (the whole text by default). */
 export function parseExpression(text: string, start = 0, end = text.length): Expr {
@@ -23,8 +37,18 @@ export function parseExpression(text: string, start = 0, end = text.length): Exp
   }
 }
 
-/** A template body (a `.tf.json` string, or the inside of quotes) → a literal, one expression (`"${x}"`) or a template. */
-export function parseTemplate(text: string, start: number, end: number, quoted: boolean, at = start, raw = text.slice(start, end)): Expr {
+/**
+ * A template body (a `.tf.json` string, or the inside of quotes) → a literal, one expression
+ * (`"${x}"`, whose value keeps its type) or a template. `at` / `raw` describe the literal case.
+ */
+export function parseTemplate(
+  text: string,
+  start: number,
+  end: number,
+  quoted: boolean,
+  at = start,
+  raw = text.slice(start, end),
+): Expr {
   const scanned = scanTemplate(text, start, end, quoted);
   const whole = raw;
   if (scanned === 'directive') return { k: 'raw', text: whole };
@@ -107,7 +131,9 @@ class Parser {
       const x = this.unary();
       const text = this.from(t.s);
       // `-1` is a literal as written (a rule's `from_port = -1`), with its offset.
-      if (t.v === '-' && x.k === 'lit' && typeof x.v === 'number') return { k: 'lit', v: -x.v, at: t.s, raw: text, text };
+      if (t.v === '-' && x.k === 'lit' && typeof x.v === 'number') {
+        return { k: 'lit', v: -x.v, at: t.s, raw: text, text };
+      }
       return { k: 'unary', op: t.v, x, text };
     }
     return this.postfix(this.primary(), t.s);
@@ -236,7 +262,7 @@ class Parser {
   }
 
   private tuple(open: Token): Expr {
-    if (this.peek().k === 'ident' && this.peek().v === 'for' && this.toks[this.i + 1]?.k === 'ident') return this.forExpr(open, false);
+    if (this.atFor()) return this.forExpr(open, false);
     const items: Expr[] = [];
     while (!this.isOp(']')) {
       items.push(this.expr());
@@ -248,7 +274,7 @@ class Parser {
   }
 
   private object(open: Token): Expr {
-    if (this.peek().k === 'ident' && this.peek().v === 'for' && this.toks[this.i + 1]?.k === 'ident') return this.nested(false, () => this.forExpr(open, true));
+    if (this.atFor()) return this.nested(false, () => this.forExpr(open, true));
     return this.nested(true, () => {
       const items: { key: Expr; value: Expr }[] = [];
       while (!(this.peek().k === 'op' && this.peek().v === '}')) {
@@ -270,6 +296,11 @@ class Parser {
       this.next();
       return { k: 'object', items, text: this.from(open.s) };
     });
+  }
+
+  /** `for x` (not a key or element named `for`). */
+  private atFor(): boolean {
+    return this.peek().k === 'ident' && this.peek().v === 'for' && this.toks[this.i + 1]?.k === 'ident';
   }
 
   private forExpr(open: Token, object: boolean): Expr {

@@ -18,7 +18,8 @@ export function convert(v: Value, t: Expr, defaultOf: (e: Expr) => Value): Value
     case 'set':
       return v.t === 'list' && inner ? { t: 'list', items: v.items.map((x) => convert(x, inner, defaultOf)) } : v;
     case 'map':
-      return v.t === 'map' && inner ? { t: 'map', items: new Map([...v.items].map(([k, x]) => [k, convert(x, inner, defaultOf)])) } : v;
+      if (v.t !== 'map' || !inner) return v;
+      return { t: 'map', items: new Map([...v.items].map(([k, x]) => [k, convert(x, inner, defaultOf)])) };
     case 'tuple':
       if (v.t !== 'list' || inner?.k !== 'tuple') return v;
       return { t: 'list', items: v.items.map((x, i) => (inner.items[i] ? convert(x, inner.items[i]!, defaultOf) : x)) };
@@ -29,7 +30,11 @@ export function convert(v: Value, t: Expr, defaultOf: (e: Expr) => Value): Value
   }
 }
 
-function object(v: Extract<Value, { t: 'map' }>, spec: Extract<Expr, { k: 'object' }>, defaultOf: (e: Expr) => Value): Value {
+function object(
+  v: Extract<Value, { t: 'map' }>,
+  spec: Extract<Expr, { k: 'object' }>,
+  defaultOf: (e: Expr) => Value,
+): Value {
   const items = new Map(v.items);
   for (const { key, value: type } of spec.items) {
     if (key.k !== 'lit') continue;
@@ -50,7 +55,8 @@ function primitive(v: Value, name: string): Value {
   if (v.t !== 'lit') return v;
   const x = v.v;
   if (name === 'string' && (typeof x === 'number' || typeof x === 'boolean')) return lit(String(x), v.o);
-  if (name === 'number' && typeof x === 'string' && x.trim() !== '' && Number.isFinite(Number(x))) return lit(Number(x), v.o);
+  const numeric = typeof x === 'string' && x.trim() !== '' && Number.isFinite(Number(x));
+  if (name === 'number' && numeric) return lit(Number(x), v.o);
   if (name === 'bool' && (x === 'true' || x === 'false')) return lit(x === 'true', v.o);
   return v;
 }

@@ -27,7 +27,8 @@ const need = (v: Value): void => {
 };
 
 export const unknown = (expr: string): Value => ({ t: 'unknown', expr });
-export const lit = (v: number | string | boolean | null, o?: Origin): Value => (o ? { t: 'lit', v, o } : { t: 'lit', v });
+export const lit = (v: number | string | boolean | null, o?: Origin): Value =>
+  o ? { t: 'lit', v, o } : { t: 'lit', v };
 export const list = (items: Value[]): Value => ({ t: 'list', items });
 export const fail = (why: string): never => {
   throw new EvalFailure(why);
@@ -120,7 +121,9 @@ export function plain(v: Value): unknown {
 /** Plain JSON (e.g. JSON.parse of a heredoc) → Value. */
 export function fromPlain(x: unknown): Value {
   if (Array.isArray(x)) return { t: 'list', items: x.map(fromPlain) };
-  if (x !== null && typeof x === 'object') return { t: 'map', items: new Map(Object.entries(x).map(([k, v]) => [k, fromPlain(v)])) };
+  if (x !== null && typeof x === 'object') {
+    return { t: 'map', items: new Map(Object.entries(x).map(([k, v]) => [k, fromPlain(v)])) };
+  }
   if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean' || x === null) return { t: 'lit', v: x };
   return unknown(String(x));
 }

@@ -34,6 +34,11 @@ it('an RDS read replica without Engine is unresolved (port inherited); its sourc
   const m = await extract([dir], { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' }, { cwd: dir });
   expect(m.endpoints.map((e) => [e.resource, e.port, e.source.line])).toEqual([['cfn:Primary', 5432, 3]]);
   expect(m.unresolved).toEqual([
-    { resource: 'cfn:Replica', attribute: 'Port (inherited through SourceDBInstanceIdentifier)', expression: '!Ref Primary', source: { file: 'db.yaml', line: 10 } },
+    {
+      resource: 'cfn:Replica',
+      attribute: 'Port (inherited through SourceDBInstanceIdentifier)',
+      expression: '!Ref Primary',
+      source: { file: 'db.yaml', line: 10 },
+    },
   ]);
 });

@@ -43,7 +43,8 @@ describe('parser', () => {
 
   it('reads objects with newline-separated items, expression keys and for expressions', () => {
     expect(run('{\n  a = 1\n  "b" = 2, (var.k) = 3\n}', { k: 'c' })).toEqual({ a: 1, b: 2, c: 3 });
-    expect(run('{ for k, v in var.m : v => k... if k != "x" }', { m: { x: 1, y: 2, z: 2 } })).toEqual({ 2: ['y', 'z'] });
+    const grouped = run('{ for k, v in var.m : v => k... if k != "x" }', { m: { x: 1, y: 2, z: 2 } });
+    expect(grouped).toEqual({ 2: ['y', 'z'] });
   });
 
   it('what it cannot parse is raw, hence unknown with its text', () => {
@@ -57,13 +58,17 @@ describe('evaluation', () => {
     expect(run('var.create ? 1 : 0', { create: true })).toBe(1);
     expect(run('var.src == null ? "mysql" : null', { src: null })).toBe('mysql');
     expect(run('var.on ? var.missing["x"] : 5', { on: false, missing: {} })).toBe(5);
-    expect(run('var.src == null ? "mysql" : null', { src: UNKNOWN })).toEqual({ $expr: 'var.src == null ? "mysql" : null' });
+    const undecided = 'var.src == null ? "mysql" : null';
+    expect(run(undecided, { src: UNKNOWN })).toEqual({ $expr: undecided });
   });
 
   it('a named-rule map looked up through lists, count.index and lookup defaults', () => {
-    const vars = { rules: { 'postgresql-tcp': [5432, 5432, 'tcp', 'PostgreSQL'], _: ['', '', '', ''] }, ingress_rules: ['postgresql-tcp'] };
+    const rules = { 'postgresql-tcp': [5432, 5432, 'tcp', 'PostgreSQL'], _: ['', '', '', ''] };
+    const vars = { rules, ingress_rules: ['postgresql-tcp'] };
     expect(run('var.rules[var.ingress_rules[count.index]][0]', vars, { count: { t: 'lit', v: 0 } })).toBe(5432);
-    expect(run('lookup(var.x[0], "from_port", var.rules[lookup(var.x[0], "rule", "_")][0])', { ...vars, x: [{ rule: 'postgresql-tcp' }] })).toBe(5432);
+    const withDefault = 'lookup(var.x[0], "from_port", var.rules[lookup(var.x[0], "rule", "_")][0])';
+    expect(run(withDefault, { ...vars, x: [{ rule: 'postgresql-tcp' }] })).toBe(5432);
+    expect(run(withDefault, { ...vars, x: [{ from_port: 6000 }] })).toBe(6000);
   });
 
   it('for expressions, splats and the collection functions', () => {
@@ -112,10 +117,15 @@ describe('evaluation', () => {
 
 describe('variable types', () => {
   it('optional() attributes get their defaults, primitives convert, unknowns stay unknown', () => {
-    const type = parseExpression('map(object({ port = optional(number, 8080), proto = optional(string), on = optional(bool, true) }))');
+    const type = parseExpression(
+      'map(object({ port = optional(number, 8080), proto = optional(string), on = optional(bool, true) }))',
+    );
     const scope: Scope = { vars: new Map(), local: () => undefined };
     const conv = (v: Value): unknown => plain(convert(v, type, (e) => evaluate(e, scope, w)));
-    expect(conv(fromPlain({ a: {}, b: { port: '9090', on: 'false' } }))).toEqual({ a: { port: 8080, proto: null, on: true }, b: { port: 9090, proto: null, on: false } });
+    expect(conv(fromPlain({ a: {}, b: { port: '9090', on: 'false' } }))).toEqual({
+      a: { port: 8080, proto: null, on: true },
+      b: { port: 9090, proto: null, on: false },
+    });
     expect(conv(unknown('var.x'))).toEqual({ $expr: 'var.x' });
     expect(plain(convert(fromPlain([80]), parseExpression('list(string)'), () => unknown('')))).toEqual(['80']);
   });

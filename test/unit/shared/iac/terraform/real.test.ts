@@ -16,44 +16,59 @@ const options = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' }
 
 const run = (root: string): Promise<DeclaredModel> => extract([root], options, { cwd: base });
 const ports = (m: DeclaredModel): string[] =>
-  m.endpoints.map((e) => `${e.resource} ${e.port}${e.toPort ? `-${e.toPort}` : ''}/${e.protocol} ${e.role} ${e.source.file}:${e.source.line}`);
-const unresolved = (m: DeclaredModel): string[] => m.unresolved.map((u) => `${u.resource} ${u.attribute} ${u.expression.replace(/\s+/g, ' ')} ${u.source.file}:${u.source.line}`);
+  m.endpoints.map((e) => {
+    const range = `${e.port}${e.toPort ? `-${e.toPort}` : ''}/${e.protocol}`;
+    return `${e.resource} ${range} ${e.role} ${e.source.file}:${e.source.line}`;
+  });
+const unresolved = (m: DeclaredModel): string[] =>
+  m.unresolved.map((u) => {
+    const expression = u.expression.replace(/\s+/g, ' ');
+    return `${u.resource} ${u.attribute} ${expression} ${u.source.file}:${u.source.line}`;
+  });
+const F = 'modules/firewall/main.tf';
+const SG = 'aws_security_group_rule';
 
 describe('a security-group module driven by a named-rule map', () => {
-  it('every rule whose inputs have defaults gets its ports; an undecidable count lists the rules as unresolved', async () => {
+  it('every rule whose inputs have defaults has its ports; an undecidable count lists them as unresolved', async () => {
     const m = await run('sg-rules');
     expect(ports(m)).toEqual([
-      'module.db_sg.module.sg.aws_security_group_rule.egress_rules[0] 1-65535/all allow modules/firewall/main.tf:26',
-      'module.db_sg.module.sg.aws_security_group_rule.ingress_rules[0] 2049-2050/tcp allow modules/firewall/main.tf:16',
-      'module.db_sg.module.sg.aws_security_group_rule.ingress_rules[1] 5432/tcp allow modules/firewall/main.tf:16',
+      `module.db_sg.module.sg.${SG}.egress_rules[0] 1-65535/all allow ${F}:26`,
+      `module.db_sg.module.sg.${SG}.ingress_rules[0] 2049-2050/tcp allow ${F}:16`,
+      `module.db_sg.module.sg.${SG}.ingress_rules[1] 5432/tcp allow ${F}:16`,
       // Its count is unknown: one unindexed instance, with the literal ports it writes.
-      'module.maybe_sg.aws_security_group_rule.computed_ingress 1/tcp allow modules/firewall/main.tf:59',
-      'module.web_sg.aws_security_group_rule.ingress_rules[0] 443/tcp allow modules/firewall/main.tf:16',
-      'module.web_sg.aws_security_group_rule.ingress_rules[1] 22/tcp allow modules/firewall/main.tf:16',
-      'module.web_sg.aws_security_group_rule.ingress_with_cidr_blocks[0] 6379/tcp allow modules/firewall/main.tf:37',
-      'module.web_sg.aws_security_group_rule.ingress_with_cidr_blocks[1] 8080-8090/tcp allow modules/firewall/main.tf:37',
-      'module.web_sg.aws_security_group_rule.ingress_with_cidr_blocks[2] 53/udp allow modules/firewall/main.tf:37',
+      `module.maybe_sg.${SG}.computed_ingress 1/tcp allow ${F}:59`,
+      `module.web_sg.${SG}.ingress_rules[0] 443/tcp allow ${F}:16`,
+      `module.web_sg.${SG}.ingress_rules[1] 22/tcp allow ${F}:16`,
+      `module.web_sg.${SG}.ingress_with_cidr_blocks[0] 6379/tcp allow ${F}:37`,
+      `module.web_sg.${SG}.ingress_with_cidr_blocks[1] 8080-8090/tcp allow ${F}:37`,
+      `module.web_sg.${SG}.ingress_with_cidr_blocks[2] 53/udp allow ${F}:37`,
     ]);
     // The preset's rule comes from the named map's default: that is the line `fix` would edit.
     const pg = m.endpoints.find((e) => e.port === 5432)!;
-    expect(pg.origin).toMatchObject({ kind: 'variable-default', name: 'rules', file: 'modules/firewall/rules.tf', line: 8, text: '5432' });
+    expect(pg.origin).toMatchObject({ kind: 'variable-default', name: 'rules', file: 'modules/firewall/rules.tf' });
+    expect(pg.origin?.line).toBe(8);
     const lookupRange = m.endpoints.find((e) => e.port === 8080)!;
-    expect(lookupRange.origin).toMatchObject({ kind: 'module-input', name: 'ingress_with_cidr_blocks', file: 'main.tf', line: 21, text: '8080' });
+    expect(lookupRange.origin).toMatchObject({ kind: 'module-input', name: 'ingress_with_cidr_blocks', line: 21 });
+    const maybe = `module.maybe_sg.${SG}`;
+    const named = (list: string, i: number): string => `\${var.rules[var.${list}[count.index]][${i}]}`;
+    const withCidr = (key: string, i: number): string =>
+      `\${lookup( var.ingress_with_cidr_blocks[count.index], "${key}", ` +
+      `var.rules[lookup(var.ingress_with_cidr_blocks[count.index], "rule", "_")][${i}], )}`;
     expect(unresolved(m)).toEqual([
-      'module.maybe_sg.aws_security_group.this count ${var.create ? 1 : 0} modules/firewall/main.tf:2',
-      'module.maybe_sg.aws_security_group_rule.computed_ingress count ${var.create ? var.number_of_computed_ingress_rules : 0} modules/firewall/main.tf:55',
-      'module.maybe_sg.aws_security_group_rule.egress_rules count ${var.create ? length(var.egress_rules) : 0} modules/firewall/main.tf:22',
-      'module.maybe_sg.aws_security_group_rule.egress_rules from_port ${var.rules[var.egress_rules[count.index]][0]} modules/firewall/main.tf:26',
-      'module.maybe_sg.aws_security_group_rule.egress_rules to_port ${var.rules[var.egress_rules[count.index]][1]} modules/firewall/main.tf:27',
-      'module.maybe_sg.aws_security_group_rule.egress_rules protocol ${var.rules[var.egress_rules[count.index]][2]} modules/firewall/main.tf:28',
-      'module.maybe_sg.aws_security_group_rule.ingress_rules count ${var.create ? length(var.ingress_rules) : 0} modules/firewall/main.tf:11',
-      'module.maybe_sg.aws_security_group_rule.ingress_rules from_port ${var.rules[var.ingress_rules[count.index]][0]} modules/firewall/main.tf:16',
-      'module.maybe_sg.aws_security_group_rule.ingress_rules to_port ${var.rules[var.ingress_rules[count.index]][1]} modules/firewall/main.tf:17',
-      'module.maybe_sg.aws_security_group_rule.ingress_rules protocol ${var.rules[var.ingress_rules[count.index]][2]} modules/firewall/main.tf:18',
-      'module.maybe_sg.aws_security_group_rule.ingress_with_cidr_blocks count ${var.create ? length(var.ingress_with_cidr_blocks) : 0} modules/firewall/main.tf:32',
-      'module.maybe_sg.aws_security_group_rule.ingress_with_cidr_blocks from_port ${lookup( var.ingress_with_cidr_blocks[count.index], "from_port", var.rules[lookup(var.ingress_with_cidr_blocks[count.index], "rule", "_")][0], )} modules/firewall/main.tf:37',
-      'module.maybe_sg.aws_security_group_rule.ingress_with_cidr_blocks to_port ${lookup( var.ingress_with_cidr_blocks[count.index], "to_port", var.rules[lookup(var.ingress_with_cidr_blocks[count.index], "rule", "_")][1], )} modules/firewall/main.tf:42',
-      'module.maybe_sg.aws_security_group_rule.ingress_with_cidr_blocks protocol ${lookup( var.ingress_with_cidr_blocks[count.index], "protocol", var.rules[lookup(var.ingress_with_cidr_blocks[count.index], "rule", "_")][2], )} modules/firewall/main.tf:47',
+      `module.maybe_sg.aws_security_group.this count \${var.create ? 1 : 0} ${F}:2`,
+      `${maybe}.computed_ingress count \${var.create ? var.number_of_computed_ingress_rules : 0} ${F}:55`,
+      `${maybe}.egress_rules count \${var.create ? length(var.egress_rules) : 0} ${F}:22`,
+      `${maybe}.egress_rules from_port ${named('egress_rules', 0)} ${F}:26`,
+      `${maybe}.egress_rules to_port ${named('egress_rules', 1)} ${F}:27`,
+      `${maybe}.egress_rules protocol ${named('egress_rules', 2)} ${F}:28`,
+      `${maybe}.ingress_rules count \${var.create ? length(var.ingress_rules) : 0} ${F}:11`,
+      `${maybe}.ingress_rules from_port ${named('ingress_rules', 0)} ${F}:16`,
+      `${maybe}.ingress_rules to_port ${named('ingress_rules', 1)} ${F}:17`,
+      `${maybe}.ingress_rules protocol ${named('ingress_rules', 2)} ${F}:18`,
+      `${maybe}.ingress_with_cidr_blocks count \${var.create ? length(var.ingress_with_cidr_blocks) : 0} ${F}:32`,
+      `${maybe}.ingress_with_cidr_blocks from_port ${withCidr('from_port', 0)} ${F}:37`,
+      `${maybe}.ingress_with_cidr_blocks to_port ${withCidr('to_port', 1)} ${F}:42`,
+      `${maybe}.ingress_with_cidr_blocks protocol ${withCidr('protocol', 2)} ${F}:47`,
     ]);
     // create = false: the module's resources do not exist at all.
     expect(m.resources.some((r) => r.address.startsWith('module.off_sg'))).toBe(false);
@@ -74,13 +89,17 @@ describe('an ECS service module fed by local module outputs', () => {
       'module.frontend.aws_vpc_security_group_ingress_rule.this["alb"] 8080/tcp allow modules/service/main.tf:84',
     ]);
     const alb = m.endpoints.find((e) => e.port === 8080)!;
-    expect(alb.origin).toMatchObject({ kind: 'variable-default', name: 'ingress', file: 'modules/service/main.tf', line: 70, text: '8080' });
-    expect(m.endpoints.find((e) => e.port === 9090)!.origin).toMatchObject({ kind: 'module-input', name: 'ingress', file: 'main.tf', line: 46 });
-    const byPort = (p: number) => m.endpoints.find((e) => e.port === p && e.resource.includes('task_definition'))!.origin;
+    expect(alb.origin).toMatchObject({ kind: 'variable-default', name: 'ingress', file: 'modules/service/main.tf' });
+    expect(alb.origin?.line).toBe(70);
+    const admin = m.endpoints.find((e) => e.port === 9090)!;
+    expect(admin.origin).toMatchObject({ kind: 'module-input', name: 'ingress', file: 'main.tf', line: 46 });
+    const tasks = m.endpoints.filter((e) => e.resource.includes('aws_ecs_task_definition'));
+    const byPort = (p: number) => tasks.find((e) => e.port === p)?.origin;
     expect(byPort(3000)).toMatchObject({ kind: 'local', name: 'container_port', file: 'main.tf', line: 3 });
     expect(byPort(80)).toMatchObject({ kind: 'local', name: 'ports', file: 'modules/app-config/main.tf', line: 8 });
     expect(unresolved(m)).toEqual([
-      'module.worker.aws_ecs_task_definition.this[0] container_definitions[0].portMappings[0].containerPort ${var.worker_port} modules/service/main.tf:44',
+      'module.worker.aws_ecs_task_definition.this[0] container_definitions[0].portMappings[0].containerPort ' +
+        '${var.worker_port} modules/service/main.tf:44',
     ]);
     expect(m.problems).toEqual([]);
   });
@@ -98,10 +117,13 @@ describe('databases whose engine comes from conditionals, maps of objects and so
       'aws_security_group_rule.db["postgres"] 5432/tcp allow main.tf:72',
       'aws_security_group_rule.db["sqlserver-ex"] 1433/tcp allow main.tf:72',
     ]);
-    expect(m.endpoints.find((e) => e.port === 3307)!.origin).toMatchObject({ kind: 'variable-default', name: 'tenants', line: 23 });
+    const globex = m.endpoints.find((e) => e.port === 3307)!;
+    expect(globex.origin).toMatchObject({ kind: 'variable-default', name: 'tenants', line: 23 });
     expect(unresolved(m)).toEqual([
-      'aws_db_instance.analytics port (default by engine) ${aws_db_instance.primary.engine == "mysql" ? "mysql" : "postgres"} main.tf:55',
-      'aws_db_instance.replica port (inherited through replicate_source_db) ${aws_db_instance.primary.identifier} main.tf:43',
+      'aws_db_instance.analytics port (default by engine) ' +
+        '${aws_db_instance.primary.engine == "mysql" ? "mysql" : "postgres"} main.tf:55',
+      'aws_db_instance.replica port (inherited through replicate_source_db) ' +
+        '${aws_db_instance.primary.identifier} main.tf:43',
       'aws_db_instance.reporting port (default by engine) ${var.engine} main.tf:49',
       'aws_security_group_rule.from_elsewhere from_port ${aws_db_instance.primary.port} main.tf:80',
       'aws_security_group_rule.from_elsewhere to_port ${aws_db_instance.primary.port} main.tf:81',
@@ -112,23 +134,29 @@ describe('databases whose engine comes from conditionals, maps of objects and so
 describe('registry and git modules', () => {
   it('after terraform init, modules.json leads to the installed directories, nested keys included', async () => {
     const m = await run('registry');
+    const rule = 'module.cache.module.endpoint.aws_vpc_security_group_ingress_rule';
     expect(ports(m)).toEqual([
       'module.cache.aws_elasticache_replication_group.this 6380/tcp listen .terraform/modules/cache/main.tf:18',
-      'module.cache.module.endpoint.aws_vpc_security_group_ingress_rule.simple["redis"] 6380/tcp allow .terraform/modules/cache.endpoint/main.tf:24',
-      'module.cache.module.endpoint.aws_vpc_security_group_ingress_rule.this["redis-10.0.0.0/16"] 6380/tcp allow .terraform/modules/cache.endpoint/main.tf:15',
+      `${rule}.simple["redis"] 6380/tcp allow .terraform/modules/cache.endpoint/main.tf:24`,
+      `${rule}.this["redis-10.0.0.0/16"] 6380/tcp allow .terraform/modules/cache.endpoint/main.tf:15`,
     ]);
     // The module input written in the root is what `fix` edits, even through two registry modules.
-    expect(m.endpoints.map((e) => e.origin)).toMatchObject(Array(3).fill({ kind: 'module-input', name: 'port', file: 'main.tf', line: 6 }));
+    const origin = { kind: 'module-input', name: 'port', file: 'main.tf', line: 6 };
+    expect(m.endpoints.map((e) => e.origin)).toMatchObject([origin, origin, origin]);
     expect(m.unresolved).toEqual([]);
     expect(m.problems.map((p) => `${p.file}:${p.line} ${p.code} ${p.message}`)).toEqual([
-      'main.tf:11 PD_IAC_MODULE module.queue: source "git::https://git.example/infra/queue.git?ref=v1" is not in .terraform/modules/modules.json (run `terraform init` again); the module\'s resources are not extracted',
+      'main.tf:11 PD_IAC_MODULE module.queue: source "git::https://git.example/infra/queue.git?ref=v1" ' +
+        'is not in .terraform/modules/modules.json (run `terraform init` again); ' +
+        "the module's resources are not extracted",
     ]);
   });
 
   it('without terraform init, a registry source is a problem naming it', async () => {
     const m = await run('registry-uninit');
     expect(m.problems.map((p) => `${p.file}:${p.line} ${p.code} ${p.message}`)).toEqual([
-      'main.tf:2 PD_IAC_MODULE module.cache: source "example-corp/redis/aws" is not a local path and no `.terraform/modules/modules.json` was found (run `terraform init` first); the module\'s resources are not extracted',
+      'main.tf:2 PD_IAC_MODULE module.cache: source "example-corp/redis/aws" is not a local path and no ' +
+        '`.terraform/modules/modules.json` was found (run `terraform init` first); ' +
+        "the module's resources are not extracted",
     ]);
   });
 });
@@ -177,7 +205,13 @@ describe('module outputs with count and for_each', () => {
       ].join('\n'),
     );
     const m = await extract([dir], options, { cwd: dir });
-    expect(ports(m)).toEqual(['aws_lb_target_group.a 8002/tcp listen main.tf:18', 'aws_lb_target_group.b 9001/tcp listen main.tf:21']);
-    expect(unresolved(m)).toEqual(['aws_lb_target_group.c port ${module.unknown[0].port} main.tf:24', 'module.unknown count ${var.n} main.tf:13']);
+    expect(ports(m)).toEqual([
+      'aws_lb_target_group.a 8002/tcp listen main.tf:18',
+      'aws_lb_target_group.b 9001/tcp listen main.tf:21',
+    ]);
+    expect(unresolved(m)).toEqual([
+      'aws_lb_target_group.c port ${module.unknown[0].port} main.tf:24',
+      'module.unknown count ${var.n} main.tf:13',
+    ]);
   });
 });
