@@ -51,6 +51,22 @@ function portByEngine(table: [RegExp, number][], otherwise?: number, inherited: 
     unresolved.push({ resource: e.address, attribute, expression: why.expression, source });
   };
 }
+/** ElastiCache: redis / valkey 6379, memcached 11211; a cluster in a replication group takes the group's port. */
+function cachePort(groupMember: boolean): Handler {
+  return (e, b, unresolved) => {
+    const p = attr(b, 'port');
+    if (p) return listen(e, p, 'tcp');
+    if (groupMember && attr(b, 'replication_group_id')) return;
+    const eng = attr(b, 'engine');
+    if (eng?.value.t === 'unknown') {
+      const source = { file: e.file, line: eng.line };
+      unresolved.push({ resource: e.address, attribute: 'port (default by engine)', expression: eng.expression, source });
+      return;
+    }
+    endpoint(e, engine(b) === 'memcached' ? 11211 : 6379, 'listen', 'tcp', e.line);
+  };
+}
+
 const engine = (b: Block, name = 'engine'): string | undefined => literal(attr(b, name)?.value)?.toLowerCase();
 
 const lbProtocol = (b: Block): 'tcp' | 'udp' => (/^udp$/i.test(literal(attr(b, 'protocol')?.value) ?? '') ? 'udp' : 'tcp');
@@ -199,8 +215,8 @@ export const HANDLERS: Record<string, Handler> = {
   aws_neptune_cluster: portWithDefault(() => 8182),
   aws_redshift_cluster: portWithDefault(() => 5439),
   aws_memorydb_cluster: portWithDefault(() => 6379),
-  aws_elasticache_cluster: portWithDefault((b) => (attr(b, 'replication_group_id') ? undefined : engine(b) === 'memcached' ? 11211 : 6379)),
-  aws_elasticache_replication_group: portWithDefault((b) => (engine(b) === 'memcached' ? 11211 : 6379)),
+  aws_elasticache_cluster: cachePort(true),
+  aws_elasticache_replication_group: cachePort(false),
   aws_lb_listener: lbListener,
   aws_alb_listener: lbListener,
   aws_lb_target_group: lbTargetGroup,

@@ -125,6 +125,7 @@ describe('databases whose engine comes from conditionals, maps of objects and so
       'aws_db_instance.replica port (inherited through replicate_source_db) ' +
         '${aws_db_instance.primary.identifier} main.tf:43',
       'aws_db_instance.reporting port (default by engine) ${var.engine} main.tf:49',
+      'aws_elasticache_cluster.sessions port (default by engine) ${var.engine} main.tf:87',
       'aws_security_group_rule.from_elsewhere from_port ${aws_db_instance.primary.port} main.tf:80',
       'aws_security_group_rule.from_elsewhere to_port ${aws_db_instance.primary.port} main.tf:81',
     ]);
