@@ -1,9 +1,14 @@
-// Scanning the body of a quoted string or heredoc into literal text and `${…}` interpolations
-// (their spans; parser.ts parses them). `$${` and `%%{` are escapes; backslash escapes apply to
-// quoted strings only. A `%{…}` directive (if / for) makes the part list `directive`: the
-// template is then reported as written rather than rendered.
+// Scanning the body of a quoted string or heredoc into literal text, `${…}` interpolations and
+// `%{…}` directives (their spans; parser.ts parses them and nests if / else / endif and for /
+// endfor). `$${` and `%%{` are escapes; backslash escapes apply to quoted strings only.
 
-export type TemplatePart = { lit: string } | { s: number; e: number; stripBefore: boolean; stripAfter: boolean };
+export type Directive = 'if' | 'else' | 'endif' | 'for' | 'endfor';
+
+export type TemplatePart =
+  | { lit: string }
+  | { s: number; e: number; stripBefore: boolean; stripAfter: boolean; dir?: Directive };
+
+const DIRECTIVE = /^\s*(if|else|endif|for|endfor)\b/;
 
 export function scanTemplate(text: string, s: number, e: number, quoted: boolean): TemplatePart[] | 'directive' {
   const parts: TemplatePart[] = [];
@@ -14,9 +19,7 @@ export function scanTemplate(text: string, s: number, e: number, quoted: boolean
     if ((c === '$' || c === '%') && text[i + 1] === c && text[i + 2] === '{') {
       lit += `${c}{`;
       i += 3;
-    } else if (c === '%' && text[i + 1] === '{') {
-      return 'directive';
-    } else if (c === '$' && text[i + 1] === '{') {
+    } else if ((c === '$' || c === '%') && text[i + 1] === '{') {
       const close = closingBrace(text, i + 2, e);
       let from = i + 2;
       let to = close;
@@ -26,7 +29,11 @@ export function scanTemplate(text: string, s: number, e: number, quoted: boolean
       if (stripAfter) to--;
       if (lit) parts.push({ lit });
       lit = '';
-      parts.push({ s: from, e: to, stripBefore, stripAfter });
+      if (c === '%') {
+        const m = DIRECTIVE.exec(text.slice(from, to));
+        if (!m) return 'directive';
+        parts.push({ s: from + m[0].length, e: to, stripBefore, stripAfter, dir: m[1] as Directive });
+      } else parts.push({ s: from, e: to, stripBefore, stripAfter });
       i = close + 1;
     } else if (c === '\\' && quoted) {
       const n = text[i + 1];

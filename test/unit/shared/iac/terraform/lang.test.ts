@@ -49,7 +49,18 @@ describe('parser', () => {
 
   it('what it cannot parse is raw, hence unknown with its text', () => {
     expect(run('%{ if true }a%{ endif }')).toEqual({ $expr: '%{ if true }a%{ endif }' });
-    expect(run('"%{ if true }a%{ endif }"')).toEqual({ $expr: '"%{ if true }a%{ endif }"' });
+    expect(run('"%{ if true }a"')).toEqual({ $expr: '"%{ if true }a"' });
+    expect(run('"%{ endfor }"')).toEqual({ $expr: '"%{ endfor }"' });
+  });
+
+  it('template directives render: if / else / endif and for / endfor, with strip markers', () => {
+    expect(run('"%{ if var.tls }443%{ else }80%{ endif }"', { tls: false })).toBe('80');
+    expect(run('"x%{ if var.tls }s%{ endif }"', { tls: true })).toBe('xs');
+    expect(run('"%{ for i, p in var.ports }${i}:${p} %{ endfor }"', { ports: [80, 443] })).toBe('0:80 1:443 ');
+    const heredoc = '<<EOT\n[\n%{ for p in var.ports ~}\n{"containerPort": ${p}},\n%{ endfor ~}\n{}]\nEOT';
+    const rendered = JSON.parse(String(run(heredoc, { ports: [80, 443] }))) as unknown;
+    expect(rendered).toEqual([{ containerPort: 80 }, { containerPort: 443 }, {}]);
+    expect(run('"%{ if var.u }a%{ endif }"', { u: UNKNOWN })).toEqual({ $expr: '"%{ if var.u }a%{ endif }"' });
   });
 });
 
