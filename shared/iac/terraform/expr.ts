@@ -16,11 +16,6 @@ export function parseExpr(text: string, start = 0, end = text.length): Expr {
   return parseExpression(text, start, end);
 }
 
-/** A value as hcl2json prints it: a literal, or a string holding `${…}` / `%{…}`. */
-export function isExpressionString(v: unknown): v is string {
-  return typeof v === 'string' && /(^|[^$])\$\{|(^|[^%])%\{/.test(v);
-}
-
 /** A JSON value (`.tf.json`, or hcl2json's output) → Expr, without source offsets. */
 export function fromJson(v: unknown): Expr {
   const text = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);

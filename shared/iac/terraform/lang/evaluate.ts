@@ -12,7 +12,6 @@ import {
   equal,
   EvalFailure,
   fail,
-  hasUnknown,
   index,
   isNull,
   lit,
@@ -285,4 +284,3 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: Scope, w: Writer): Value {
   return callFunction(e.name, args, e.text);
 }
 
-export { hasUnknown };

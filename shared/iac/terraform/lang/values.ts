@@ -47,14 +47,6 @@ export function isNull(v: Value): boolean {
   return v.t === 'lit' && v.v === null;
 }
 
-/** Some part of `v` is unknown. */
-export function hasUnknown(v: Value): boolean {
-  if (v.t === 'unknown') return true;
-  if (v.t === 'list') return v.items.some(hasUnknown);
-  if (v.t === 'map') return [...v.items.values()].some(hasUnknown);
-  return false;
-}
-
 export function asNumber(v: Value): number {
   need(v);
   if (v.t === 'lit' && typeof v.v === 'number') return v.v;

@@ -80,6 +80,9 @@ describe('an ECS service module fed by local module outputs', () => {
   it('containerPort from a local and from another module output; a variable without value is unresolved', async () => {
     const m = await run('ecs-service');
     expect(ports(m)).toEqual([
+      // One containerPort key written inside a `for`: both ports point at it.
+      'aws_ecs_task_definition.multi 8081/tcp listen main.tf:92',
+      'aws_ecs_task_definition.multi 8082/tcp listen main.tf:92',
       'aws_lb_target_group.web 80/tcp listen main.tf:81',
       'module.frontend.aws_ecs_service.this[0] 80/tcp listen modules/service/main.tf:58',
       'module.frontend.aws_ecs_task_definition.this[0] 80/tcp listen modules/service/main.tf:44',
