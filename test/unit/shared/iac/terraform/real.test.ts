@@ -165,6 +165,30 @@ describe('registry and git modules', () => {
   });
 });
 
+describe('a modules.json that is not a manifest', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'portdrift-tf-manifest-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is a problem naming the file; the registry call is a problem too, the rest is extracted', async () => {
+    await mkdir(join(dir, '.terraform', 'modules'), { recursive: true });
+    await writeFile(join(dir, '.terraform', 'modules', 'modules.json'), '{"Modules": {}}');
+    const main = 'module "db" {\n  source = "acme/db/aws"\n}\nresource "aws_lb_target_group" "a" {\n  port = 80\n}\n';
+    await writeFile(join(dir, 'main.tf'), main);
+    const m = await extract([dir], options, { cwd: dir });
+    expect(m.problems.map((p) => `${p.file}:${p.line} ${p.message}`)).toEqual([
+      '.terraform/modules/modules.json:1 is not a Terraform module manifest: "Modules" must be a list',
+      'main.tf:2 module.db: source "acme/db/aws" is not a local path and no `.terraform/modules/modules.json` was found ' +
+        "(run `terraform init` first); the module's resources are not extracted",
+    ]);
+    expect(ports(m)).toEqual(['aws_lb_target_group.a 80/tcp listen main.tf:5']);
+  });
+});
+
 describe('module outputs with count and for_each', () => {
   let dir: string;
   beforeAll(async () => {
