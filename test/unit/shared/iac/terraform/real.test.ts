@@ -182,7 +182,8 @@ describe('a modules.json that is not a manifest', () => {
     const m = await extract([dir], options, { cwd: dir });
     expect(m.problems.map((p) => `${p.file}:${p.line} ${p.message}`)).toEqual([
       '.terraform/modules/modules.json:1 is not a Terraform module manifest: "Modules" must be a list',
-      'main.tf:2 module.db: source "acme/db/aws" is not a local path and no `.terraform/modules/modules.json` was found ' +
+      'main.tf:2 module.db: source "acme/db/aws" is not a local path and no ' +
+        '`.terraform/modules/modules.json` was found ' +
         "(run `terraform init` first); the module's resources are not extracted",
     ]);
     expect(ports(m)).toEqual(['aws_lb_target_group.a 80/tcp listen main.tf:5']);
