@@ -188,6 +188,23 @@ describe('a modules.json that is not a manifest', () => {
     ]);
     expect(ports(m)).toEqual(['aws_lb_target_group.a 80/tcp listen main.tf:5']);
   });
+
+  it('a registry module called from a local module is found under the nested key (app.db)', async () => {
+    const root = join(dir, 'nested');
+    await mkdir(join(root, 'app'), { recursive: true });
+    await mkdir(join(root, '.terraform', 'modules', 'app.db'), { recursive: true });
+    const installed = { Key: 'app.db', Source: 'registry.terraform.io/acme/db/aws', Dir: '.terraform/modules/app.db' };
+    const manifest = { Modules: [installed] };
+    await writeFile(join(root, '.terraform', 'modules', 'modules.json'), JSON.stringify(manifest));
+    await writeFile(join(root, 'main.tf'), 'module "app" {\n  source = "./app"\n}\n');
+    await writeFile(join(root, 'app', 'main.tf'), 'module "db" {\n  source = "acme/db/aws"\n  port   = 6543\n}\n');
+    const db = 'variable "port" {}\nresource "aws_db_instance" "this" {\n  engine = "postgres"\n' + '  port   = var.port\n}\n';
+    await writeFile(join(root, '.terraform', 'modules', 'app.db', 'main.tf'), db);
+    const m = await extract([root], options, { cwd: root });
+    const line = 'module.app.module.db.aws_db_instance.this 6543/tcp listen .terraform/modules/app.db/main.tf:4';
+    expect(ports(m)).toEqual([line]);
+    expect(m.problems).toEqual([]);
+  });
 });
 
 describe('module outputs with count and for_each', () => {
