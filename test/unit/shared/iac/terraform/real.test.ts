@@ -198,7 +198,8 @@ describe('a modules.json that is not a manifest', () => {
     await writeFile(join(root, '.terraform', 'modules', 'modules.json'), JSON.stringify(manifest));
     await writeFile(join(root, 'main.tf'), 'module "app" {\n  source = "./app"\n}\n');
     await writeFile(join(root, 'app', 'main.tf'), 'module "db" {\n  source = "acme/db/aws"\n  port   = 6543\n}\n');
-    const db = ['variable "port" {}', 'resource "aws_db_instance" "this" {', '  engine = "postgres"', '  port   = var.port', '}', ''];
+    const db = ['variable "port" {}', 'resource "aws_db_instance" "this" {', '  engine = "postgres"'];
+    db.push('  port   = var.port', '}', '');
     await writeFile(join(root, '.terraform', 'modules', 'app.db', 'main.tf'), db.join('\n'));
     const m = await extract([root], options, { cwd: root });
     const line = 'module.app.module.db.aws_db_instance.this 6543/tcp listen .terraform/modules/app.db/main.tf:4';
