@@ -99,7 +99,12 @@ function portWithDefault(fixed?: number, defaultEngine?: string): Handler {
     if (port !== undefined) return emitDefault(r, port);
     // Aurora instances take the cluster's port ("doesn't apply to Aurora DB instances").
     if (typeof engine === 'string' && engine.startsWith('aurora')) return;
-    if (enginePair) unresolved(r, 'Port (default by Engine)', enginePair.value, enginePair.line);
+    if (enginePair) return unresolved(r, 'Port (default by Engine)', enginePair.value, enginePair.line);
+    // A read replica (or a restore) without Engine takes its source's engine, hence its port.
+    for (const name of ['SourceDBInstanceIdentifier', 'DBSnapshotIdentifier']) {
+      const from = prop(r, r.props, name);
+      if (from) return unresolved(r, `Port (inherited through ${name})`, from.value, from.line);
+    }
   };
 }
 

@@ -65,7 +65,7 @@ export function attrExpr(b: Block, name: string): { expr: Expr; line: number; sp
   const raw = b.json[name];
   if (raw === undefined) return undefined;
   const loc = b.mf.index?.attrs.get(b.path ? `${b.path}.${name}` : name);
-  if (loc) return { expr: parseExpr(b.mf.text.slice(loc.start, loc.end), loc.start), line: loc.line, span: { start: loc.start, end: loc.end } };
+  if (loc) return { expr: parseExpr(b.mf.text, loc.start, loc.end), line: loc.line, span: { start: loc.start, end: loc.end } };
   return { expr: fromJson(raw), line: (b.mf.index ? undefined : jsonKeyLine(b.mf, b.line, name)) ?? b.line, span: undefined };
 }
 

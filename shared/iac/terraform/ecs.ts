@@ -30,7 +30,10 @@ export function containerPorts(e: Emit, b: Block): void {
   const lineOfKey = (key: string): number => {
     const k = seen[key] ?? 0;
     seen[key] = k + 1;
-    const at = a.span ? findKey(b.mf.text, a.span.start, a.span.end, key, k) : undefined;
+    if (!a.span) return a.line;
+    // A key written once inside a `for` expression serves every element it produces.
+    const once = findKey(b.mf.text, a.span.start, a.span.end, key, 1) === undefined;
+    const at = findKey(b.mf.text, a.span.start, a.span.end, key, once ? 0 : k);
     return at === undefined ? a.line : b.mf.lineAt(at);
   };
   defs.items.forEach((c, ci) => {

@@ -20,6 +20,7 @@ import type { DeclaredModel, Problem } from '../../types.js';
 import { attr, type Block, type ModuleFile } from './block.js';
 import { unknown, type Value } from './eval.js';
 import { lineOf, lineStarts, locateHcl } from './locate.js';
+import { readManifest } from './manifest.js';
 import { instantiate, type Loader, type ModuleDir } from './module.js';
 
 const TF = /\.tf(\.json)?$/i;
@@ -66,7 +67,9 @@ async function extractTerraform(files: SourceFile[], ctx: ExtractContext): Promi
 
   for (const root of modules.filter((m) => !called.has(m.dir))) {
     const inputs = await tfvars(root.dir, files, ctx, model.problems);
-    await instantiate(root, '', inputs, model, loader);
+    const manifest = await readManifest(root.dir, ctx.root);
+    if (manifest && !('dirOf' in manifest)) model.problems.push(manifest);
+    await instantiate(root, '', inputs, model, loader, manifest && 'dirOf' in manifest ? manifest : undefined);
   }
   sharedOrigins(model.endpoints);
   return model;

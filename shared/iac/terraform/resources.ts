@@ -29,6 +29,44 @@ function portWithDefault(def: (b: Block) => number | undefined): Handler {
     listen(e, p, 'tcp', p ? undefined : def(b));
   };
 }
+
+/**
+ * A `port` whose default is the engine's: when neither is known, or the engine is inherited
+ * (`replicate_source_db`, `snapshot_identifier`), an unresolved entry says so, never silence.
+ * `otherwise` is the default when no engine is written at all (a cluster's is Aurora MySQL).
+ */
+function portByEngine(table: [RegExp, number][], otherwise?: number, inherited: string[] = []): Handler {
+  return (e, b, unresolved) => {
+    const p = attr(b, 'port');
+    if (p) return listen(e, p, 'tcp');
+    const eng = attr(b, 'engine');
+    const name = literal(eng?.value)?.toLowerCase();
+    const port = eng ? (name === undefined ? undefined : engineDefault(name, table)) : otherwise;
+    if (port !== undefined) return endpoint(e, port, 'listen', 'tcp', e.line);
+    const from = eng ? undefined : inherited.map((n) => attr(b, n)).find((a) => a !== undefined);
+    const why = eng ?? from;
+    if (!why) return;
+    const attribute = eng ? 'port (default by engine)' : `port (inherited through ${from!.attribute})`;
+    const source = { file: e.file, line: why.line };
+    unresolved.push({ resource: e.address, attribute, expression: why.expression, source });
+  };
+}
+/** ElastiCache: redis / valkey 6379, memcached 11211; a cluster in a replication group takes the group's port. */
+function cachePort(groupMember: boolean): Handler {
+  return (e, b, unresolved) => {
+    const p = attr(b, 'port');
+    if (p) return listen(e, p, 'tcp');
+    if (groupMember && attr(b, 'replication_group_id')) return;
+    const eng = attr(b, 'engine');
+    if (eng?.value.t === 'unknown') {
+      const source = { file: e.file, line: eng.line };
+      unresolved.push({ resource: e.address, attribute: 'port (default by engine)', expression: eng.expression, source });
+      return;
+    }
+    endpoint(e, engine(b) === 'memcached' ? 11211 : 6379, 'listen', 'tcp', e.line);
+  };
+}
+
 const engine = (b: Block, name = 'engine'): string | undefined => literal(attr(b, name)?.value)?.toLowerCase();
 
 const lbProtocol = (b: Block): 'tcp' | 'udp' => (/^udp$/i.test(literal(attr(b, 'protocol')?.value) ?? '') ? 'udp' : 'tcp');
@@ -43,6 +81,8 @@ function rule(e: Emit, r: Block, protoName: string): void {
   if (protocol === 'other') return;
   if (protocol === 'unknown') {
     readPort(e, proto!);
+    // The ports are listed too when they cannot be evaluated either: each is a port not known.
+    for (const a of [attr(r, 'from_port'), attr(r, 'to_port')]) if (a?.value.t === 'unknown') readPort(e, a);
     return;
   }
   allowRange(e, r.line, protocol, attr(r, 'from_port'), attr(r, 'to_port'));
@@ -168,14 +208,15 @@ export const HANDLERS: Record<string, Handler> = {
       for (const r of children(b, dir, e.address, u)) if (!/^deny$/i.test(literal(attr(r, 'action')?.value) ?? '')) rule(e, r, 'protocol');
     }
   },
-  aws_db_instance: portWithDefault((b) => engineDefault(engine(b), RDS_ENGINES)),
-  aws_rds_cluster: portWithDefault((b) => engineDefault(engine(b), RDS_ENGINES, 3306)),
+  aws_db_instance: portByEngine(RDS_ENGINES, undefined, ['replicate_source_db', 'snapshot_identifier']),
+  // Any other cluster engine (`aurora`) is MySQL-compatible: 3306, as with no engine.
+  aws_rds_cluster: portByEngine([...RDS_ENGINES, [/./, 3306]], 3306, ['snapshot_identifier']),
   aws_docdb_cluster: portWithDefault(() => 27017),
   aws_neptune_cluster: portWithDefault(() => 8182),
   aws_redshift_cluster: portWithDefault(() => 5439),
   aws_memorydb_cluster: portWithDefault(() => 6379),
-  aws_elasticache_cluster: portWithDefault((b) => (attr(b, 'replication_group_id') ? undefined : engine(b) === 'memcached' ? 11211 : 6379)),
-  aws_elasticache_replication_group: portWithDefault((b) => (engine(b) === 'memcached' ? 11211 : 6379)),
+  aws_elasticache_cluster: cachePort(true),
+  aws_elasticache_replication_group: cachePort(false),
   aws_lb_listener: lbListener,
   aws_alb_listener: lbListener,
   aws_lb_target_group: lbTargetGroup,

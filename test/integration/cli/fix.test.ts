@@ -211,7 +211,14 @@ describe('portdrift fix on Terraform', () => {
     expect(readFileSync(join(w.iac, 'main.tf'), 'utf8')).toBe(TF['main.tf']!.replace('default = 5432', 'default = 5433').replace('port   = 6379', 'port   = 6380'));
     const after = await run(['extract', 'iac', '--format', 'json'], w.dir);
     const ports = Object.fromEntries((JSON.parse(after.out).endpoints as Array<{ resource: string; port: number }>).map((e) => [e.resource, e.port]));
-    expect(ports).toEqual({ 'aws_db_instance.orders': 5433, 'aws_db_instance.reports': 5433, 'aws_lb_target_group.api': 8082, 'aws_elasticache_cluster.cache': 6380 });
+    expect(ports).toEqual({
+      'aws_db_instance.orders': 5433,
+      'aws_db_instance.reports': 5433,
+      'aws_lb_target_group.api': 8082,
+      'aws_elasticache_cluster.cache': 6380,
+      // `local.base + 1`: evaluated by the extractor, not edited by fix.
+      'aws_lb_target_group.admin': 9001,
+    });
   });
 
   it('refuses a port computed by an expression, naming it', async () => {
@@ -219,7 +226,8 @@ describe('portdrift fix on Terraform', () => {
     const r = await run(['fix', 'iac', '--from', 'findings.json'], w.dir);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
-    expect(r.err).toContain('refused: aws_lb_target_group.admin (main.tf:30): the port of aws_lb_target_group.admin is computed by `${local.base + 1}` (main.tf:30), an expression fix cannot edit safely');
+    // The extractor evaluates `local.base + 1` (9001), but the port has no literal to edit.
+    expect(r.err).toContain('refused: aws_lb_target_group.admin (main.tf:30): the value `local.base + 1` is an expression');
     expect(r.err).toContain('[PD_FIX_UNSAFE]');
   });
 

@@ -1,0 +1,428 @@
+// A Pratt parser for HCL expressions (hclsyntax's grammar): literals, templates, heredocs,
+// tuples, objects, `for` expressions, references with attribute / index / splat traversals,
+// function calls (with `...` expansion), unary and binary operators and the conditional.
+// Offsets are those of the file, so literals know their lines. hcl2json has already checked the
+// syntax; what this parser does not accept becomes a `raw` node (reported as unknown).
+import type { Expr } from './ast.js';
+import { tokenize, type Token } from './lexer.js';
+import { scanTemplate, type Directive, type TemplatePart } from './template.js';
+
+class ParseError extends Error {}
+
+const BINARY: Record<string, number> = {
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '<': 4,
+  '>': 4,
+  '<=': 4,
+  '>=': 4,
+  '+': 5,
+  '-': 5,
+  '*': 6,
+  '/': 6,
+  '%': 6,
+};
+
+/** The expression in `text` between offsets `start` and `end` (the whole text by default). */
+export function parseExpression(text: string, start = 0, end = text.length): Expr {
+  try {
+    const p = new Parser(text, tokenize(text, start, end));
+    const e = p.expr();
+    if (p.peek().k !== 'eof') throw new ParseError('trailing tokens');
+    return e;
+  } catch {
+    return { k: 'raw', text: text.slice(start, end).trim() };
+  }
+}
+
+/**
+ * A template body (a `.tf.json` string, or the inside of quotes) → a literal, one expression
+ * (`"${x}"`, whose value keeps its type) or a template. `at` / `raw` describe the literal case.
+ */
+export function parseTemplate(
+  text: string,
+  start: number,
+  end: number,
+  quoted: boolean,
+  at = start,
+  raw = text.slice(start, end),
+): Expr {
+  const scanned = scanTemplate(text, start, end, quoted);
+  const whole = raw;
+  if (scanned === 'directive') return { k: 'raw', text: whole };
+  let parts: (string | Expr)[];
+  try {
+    const pos = { i: 0 };
+    parts = nest(text, scanned, pos, whole, []);
+    if (pos.i < scanned.length) throw new ParseError('unbalanced directive');
+  } catch {
+    return { k: 'raw', text: whole };
+  }
+  if (parts.length === 0) return { k: 'lit', v: '', at, raw: whole, text: whole };
+  if (parts.length === 1 && typeof parts[0] === 'string') return { k: 'lit', v: parts[0], at, raw: whole, text: whole };
+  if (parts.length === 1) return parts[0] as Expr;
+  return { k: 'template', parts, text: whole };
+}
+
+/**
+ * Template parts up to one of `until` (consumed), with directives nested: `%{ if c }a%{ else }b`
+ * is the conditional `c ? "a" : "b"`, `%{ for x in xs }…%{ endfor }` is
+ * `join("", [for x in xs : "…"])`, so the evaluator needs nothing new.
+ */
+function nest(
+  text: string,
+  parts: TemplatePart[],
+  pos: { i: number },
+  whole: string,
+  until: Directive[],
+): (string | Expr)[] {
+  const out: (string | Expr)[] = [];
+  while (pos.i < parts.length) {
+    const p = parts[pos.i++]!;
+    if ('lit' in p) {
+      out.push(p.lit);
+      continue;
+    }
+    if (!p.dir) {
+      out.push(parseExpression(text, p.s, p.e));
+      continue;
+    }
+    if (until.includes(p.dir)) {
+      pos.i--;
+      return out;
+    }
+    const body = (stop: Directive[]): Expr => {
+      return { k: 'template', parts: nest(text, parts, pos, whole, stop), text: whole };
+    };
+    const closeWith = (d: Directive): Directive => {
+      const q = parts[pos.i++];
+      if (!q || 'lit' in q || q.dir !== d) throw new ParseError(`missing ${d}`);
+      return d;
+    };
+    if (p.dir === 'if') {
+      const c = parseExpression(text, p.s, p.e);
+      const t = body(['else', 'endif']);
+      const next = parts[pos.i];
+      let f: Expr = { k: 'lit', v: '', at: -1, raw: '""', text: '""' };
+      if (next && !('lit' in next) && next.dir === 'else') {
+        pos.i++;
+        f = body(['endif']);
+      }
+      closeWith('endif');
+      out.push({ k: 'cond', c, t, f, text: whole });
+    } else if (p.dir === 'for') {
+      const m = /^\s*([A-Za-z_][\w-]*)(?:\s*,\s*([A-Za-z_][\w-]*))?\s+in\s/.exec(text.slice(p.s, p.e));
+      if (!m) throw new ParseError('for directive');
+      const coll = parseExpression(text, p.s + m[0].length, p.e);
+      const value = body(['endfor']);
+      closeWith('endfor');
+      const each: Expr = {
+        k: 'for',
+        keyVar: m[2] ? m[1] : undefined,
+        valVar: m[2] ?? m[1]!,
+        coll,
+        key: undefined,
+        value,
+        cond: undefined,
+        group: false,
+        text: whole,
+      };
+      const sep: Expr = { k: 'lit', v: '', at: -1, raw: '""', text: '""' };
+      out.push({ k: 'call', name: 'join', args: [sep, each], expand: false, text: whole });
+    } else throw new ParseError(`unexpected ${p.dir}`);
+  }
+  if (until.length) throw new ParseError(`missing ${until.join(' / ')}`);
+  return out;
+}
+
+class Parser {
+  private i = 0;
+  /** True inside an object constructor: a newline ends the item's expression. */
+  private newlines: boolean[] = [false];
+
+  constructor(
+    private readonly text: string,
+    private readonly toks: Token[],
+  ) {}
+
+  peek(): Token {
+    return this.toks[this.i]!;
+  }
+
+  private next(): Token {
+    return this.toks[this.i++]!;
+  }
+
+  private isOp(v: string, t = this.peek()): boolean {
+    return t.k === 'op' && t.v === v && !(this.newlines[this.newlines.length - 1] && t.nl);
+  }
+
+  private expect(v: string): Token {
+    const t = this.next();
+    if (t.k !== 'op' || t.v !== v) throw new ParseError(`expected ${v}`);
+    return t;
+  }
+
+  private from(s: number): string {
+    return this.text.slice(s, this.toks[this.i - 1]!.e);
+  }
+
+  private nested<T>(newlines: boolean, f: () => T): T {
+    this.newlines.push(newlines);
+    try {
+      return f();
+    } finally {
+      this.newlines.pop();
+    }
+  }
+
+  expr(): Expr {
+    const s = this.peek().s;
+    const c = this.binary(0);
+    if (!this.isOp('?')) return c;
+    this.next();
+    const t = this.nested(false, () => this.expr());
+    this.expect(':');
+    const f = this.expr();
+    return { k: 'cond', c, t, f, text: this.from(s) };
+  }
+
+  private binary(min: number): Expr {
+    const s = this.peek().s;
+    let l = this.unary();
+    for (;;) {
+      const t = this.peek();
+      const prec = t.k === 'op' ? BINARY[t.v] : undefined;
+      if (prec === undefined || prec <= min || !this.isOp(t.v)) return l;
+      this.next();
+      const r = this.binary(prec);
+      l = { k: 'binary', op: t.v, l, r, text: this.from(s) };
+    }
+  }
+
+  private unary(): Expr {
+    const t = this.peek();
+    if (t.k === 'op' && (t.v === '!' || t.v === '-')) {
+      this.next();
+      const x = this.unary();
+      const text = this.from(t.s);
+      // `-1` is a literal as written (a rule's `from_port = -1`), with its offset.
+      if (t.v === '-' && x.k === 'lit' && typeof x.v === 'number') {
+        return { k: 'lit', v: -x.v, at: t.s, raw: text, text };
+      }
+      return { k: 'unary', op: t.v, x, text };
+    }
+    return this.postfix(this.primary(), t.s);
+  }
+
+  private postfix(e: Expr, s: number): Expr {
+    for (;;) {
+      if (this.isOp('.')) {
+        this.next();
+        const t = this.next();
+        if (t.k === 'op' && t.v === '*') {
+          e = this.splat(e, s, true);
+          continue;
+        }
+        if (t.k === 'ident') e = { k: 'attr', obj: e, name: t.v, text: this.from(s) };
+        else if (t.k === 'num' && /^\d+$/.test(t.v)) e = { k: 'index', obj: e, key: this.num(t), text: this.from(s) };
+        else throw new ParseError('attribute');
+      } else if (this.isOp('[')) {
+        this.next();
+        if (this.isOp('*') && this.toks[this.i + 1]?.v === ']') {
+          this.next();
+          this.next();
+          e = this.splat(e, s, false);
+          continue;
+        }
+        const key = this.nested(false, () => this.expr());
+        this.expect(']');
+        e = { k: 'index', obj: e, key, text: this.from(s) };
+      } else return e;
+    }
+  }
+
+  /** The traversals after `[*]` (or `.*`, which takes attributes only) apply to each element. */
+  private splat(obj: Expr, s: number, legacy: boolean): Expr {
+    let each: Expr = { k: 'item', text: '' };
+    for (;;) {
+      if (this.isOp('.') && this.toks[this.i + 1]?.k === 'ident') {
+        this.next();
+        const t = this.next();
+        each = { k: 'attr', obj: each, name: t.v, text: t.v };
+      } else if (!legacy && this.isOp('[')) {
+        this.next();
+        const key = this.nested(false, () => this.expr());
+        this.expect(']');
+        each = { k: 'index', obj: each, key, text: key.text };
+      } else break;
+    }
+    return { k: 'splat', obj, each, text: this.from(s) };
+  }
+
+  private num(t: Token): Expr {
+    return { k: 'lit', v: Number(t.v), at: t.s, raw: t.v, text: t.v };
+  }
+
+  private primary(): Expr {
+    const t = this.next();
+    switch (t.k) {
+      case 'num':
+        return this.num(t);
+      case 'str':
+        return parseTemplate(this.text, t.s + 1, t.e - 1, true, t.s, this.text.slice(t.s, t.e));
+      case 'heredoc':
+        return this.heredoc(t);
+      case 'ident':
+        return this.identifier(t);
+      case 'op':
+        if (t.v === '(') {
+          const inner = this.nested(false, () => this.expr());
+          this.expect(')');
+          return { ...inner, text: this.from(t.s) } as Expr;
+        }
+        if (t.v === '[') return this.nested(false, () => this.tuple(t));
+        if (t.v === '{') return this.object(t);
+        throw new ParseError(`unexpected ${t.v}`);
+      default:
+        throw new ParseError('unexpected end');
+    }
+  }
+
+  private identifier(t: Token): Expr {
+    if (t.v === 'true' || t.v === 'false') return { k: 'lit', v: t.v === 'true', at: t.s, raw: t.v, text: t.v };
+    if (t.v === 'null') return { k: 'lit', v: null, at: t.s, raw: t.v, text: t.v };
+    let name = t.v;
+    while (this.peek().k === 'op' && this.peek().v === '::') {
+      this.next();
+      const part = this.next();
+      if (part.k !== 'ident') throw new ParseError('function name');
+      name += `::${part.v}`;
+    }
+    if (this.peek().k === 'op' && this.peek().v === '(') {
+      this.next();
+      return this.nested(false, () => this.call(name, t.s));
+    }
+    if (name.includes('::')) throw new ParseError('call');
+    return { k: 'name', name, text: name };
+  }
+
+  private call(name: string, s: number): Expr {
+    const args: Expr[] = [];
+    let expand = false;
+    while (!this.isOp(')')) {
+      args.push(this.expr());
+      if (this.isOp('...')) {
+        this.next();
+        expand = true;
+      }
+      if (this.isOp(',')) this.next();
+      else if (!this.isOp(')')) throw new ParseError('arguments');
+    }
+    this.next();
+    return { k: 'call', name, args, expand, text: this.from(s) };
+  }
+
+  private heredoc(t: Token): Expr {
+    const body = t.body!;
+    const raw = this.text.slice(t.s, t.e);
+    if (!body.indented) return parseTemplate(this.text, body.s, body.e, false, body.s, this.text.slice(body.s, body.e));
+    // `<<-`: the smallest indentation of the non-blank lines is removed from every line.
+    const lines = this.text.slice(body.s, body.e).split('\n');
+    const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^[ \t]*/.exec(l)![0].length));
+    const cut = Number.isFinite(indent) ? indent : 0;
+    const dedented = lines.map((l) => l.slice(Math.min(cut, /^[ \t]*/.exec(l)![0].length))).join('\n');
+    const e = parseTemplate(dedented, 0, dedented.length, false, body.s, dedented);
+    // Offsets inside the dedented copy are not the file's: literals point at the body's start.
+    return relocate(e, body.s, raw);
+  }
+
+  private tuple(open: Token): Expr {
+    if (this.atFor()) return this.forExpr(open, false);
+    const items: Expr[] = [];
+    while (!this.isOp(']')) {
+      items.push(this.expr());
+      if (this.isOp(',')) this.next();
+      else if (!this.isOp(']')) throw new ParseError('tuple');
+    }
+    this.next();
+    return { k: 'tuple', items, text: this.from(open.s) };
+  }
+
+  private object(open: Token): Expr {
+    if (this.atFor()) return this.nested(false, () => this.forExpr(open, true));
+    return this.nested(true, () => {
+      const items: { key: Expr; value: Expr }[] = [];
+      while (!(this.peek().k === 'op' && this.peek().v === '}')) {
+        const k = this.peek();
+        const after = this.toks[this.i + 1];
+        let key: Expr;
+        if (k.k === 'ident' && after?.k === 'op' && (after.v === '=' || after.v === ':')) {
+          this.next();
+          key = { k: 'lit', v: k.v, at: k.s, raw: k.v, text: k.v };
+        } else key = this.nested(false, () => this.binary(0));
+        const sep = this.next();
+        if (sep.k !== 'op' || (sep.v !== '=' && sep.v !== ':')) throw new ParseError('object key');
+        const value = this.expr();
+        items.push({ key, value });
+        const n = this.peek();
+        if (n.k === 'op' && n.v === ',') this.next();
+        else if (!(n.k === 'op' && n.v === '}') && !n.nl) throw new ParseError('object item');
+      }
+      this.next();
+      return { k: 'object', items, text: this.from(open.s) };
+    });
+  }
+
+  /** `for x` (not a key or element named `for`). */
+  private atFor(): boolean {
+    return this.peek().k === 'ident' && this.peek().v === 'for' && this.toks[this.i + 1]?.k === 'ident';
+  }
+
+  private forExpr(open: Token, object: boolean): Expr {
+    this.next(); // for
+    const first = this.next();
+    if (first.k !== 'ident') throw new ParseError('for symbol');
+    let keyVar: string | undefined;
+    let valVar = first.v;
+    if (this.isOp(',')) {
+      this.next();
+      const second = this.next();
+      if (second.k !== 'ident') throw new ParseError('for symbol');
+      keyVar = first.v;
+      valVar = second.v;
+    }
+    const kw = this.next();
+    if (kw.k !== 'ident' || kw.v !== 'in') throw new ParseError('for in');
+    const coll = this.expr();
+    this.expect(':');
+    let key: Expr | undefined;
+    let value = this.expr();
+    let group = false;
+    if (object) {
+      this.expect('=>');
+      key = value;
+      value = this.expr();
+      if (this.isOp('...')) {
+        this.next();
+        group = true;
+      }
+    }
+    let cond: Expr | undefined;
+    if (this.peek().k === 'ident' && this.peek().v === 'if') {
+      this.next();
+      cond = this.expr();
+    }
+    this.expect(object ? '}' : ']');
+    return { k: 'for', keyVar, valVar, coll, key, value, cond, group, text: this.from(open.s) };
+  }
+}
+
+/** Literal offsets of a dedented heredoc copy → the heredoc body's start in the file. */
+function relocate(e: Expr, at: number, raw: string): Expr {
+  if (e.k === 'lit') return { ...e, at, text: raw };
+  if (e.k === 'template') return { ...e, text: raw };
+  return e;
+}
