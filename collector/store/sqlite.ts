@@ -149,7 +149,7 @@ export class SqliteStore implements Store {
       tokenFind: db.prepare('SELECT * FROM tokens WHERE id = ? OR name = ? ORDER BY created_at'),
       tokenRevoke: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       tokenUsed: db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?'),
-      batchGet: db.prepare('SELECT answer FROM batches WHERE batch_id = ?'),
+      batchGet: db.prepare('SELECT answer FROM batches WHERE agent = ? AND batch_id = ?'),
       batchInsert: db.prepare('INSERT INTO batches (batch_id, agent, received_at, answer) VALUES (?, ?, ?, ?)'),
       agentUpsert: db.prepare(`
         INSERT INTO agents (name, version, first_seen, last_seen, last_batch_id, plan_revision, spool_depth, spool_dropped, batches, observations)
@@ -281,7 +281,7 @@ export class SqliteStore implements Store {
 
   private ingestInside(batch: ColumnarBatch, receivedAt: string): IngestResult {
     const h = batch.header;
-    const seen = this.s.batchGet.get(h.batchId) as { answer: string } | undefined;
+    const seen = this.s.batchGet.get(h.agent, h.batchId) as { answer: string } | undefined;
     if (seen) return { answer: JSON.parse(seen.answer) as IngestAnswer, replayed: true };
     const cols = batch.observations;
     const n = cols.port.length;
@@ -310,8 +310,8 @@ export class SqliteStore implements Store {
     return { answer, replayed: false };
   }
 
-  hasBatch(batchId: string): Promise<boolean> {
-    return this.run('read batches', () => this.s.batchGet.get(batchId) !== undefined);
+  hasBatch(agent: string, batchId: string): Promise<boolean> {
+    return this.run('read batches', () => this.s.batchGet.get(agent, batchId) !== undefined);
   }
 
   observations(hosts?: ReadonlySet<string>): Promise<Observation[]> {

@@ -3,7 +3,8 @@
 // asynchronous for that reason, although the SQLite implementation answers synchronously inside.
 // Rules every implementation keeps:
 //   - ingestBatch is one transaction: either the whole batch is stored and its key recorded, or
-//     nothing is; a key already recorded returns the first answer and stores nothing.
+//     nothing is; a key already recorded returns the first answer and stores nothing. The key is
+//     (agent, batch id): agents choose their ids, and one agent's id never hides another's batch.
 //   - observations are "latest per (agent, host, ip, port)": an older record never replaces a
 //     newer one (batches delivered late from an agent's spool arrive out of order).
 //   - applyEvaluation writes finding states and their history rows in one transaction.
@@ -162,7 +163,8 @@ export interface Store {
    */
   driftObservations(declared: ReadonlyMap<string, ReadonlySet<number>>): Promise<Observation[]>;
   sweeps(hosts?: ReadonlySet<string>): Promise<SweepState[]>;
-  hasBatch(batchId: string): Promise<boolean>;
+  /** Whether this agent's batch id is remembered (ids are per agent: two agents may use the same). */
+  hasBatch(agent: string, batchId: string): Promise<boolean>;
 
   agents(): Promise<AgentRecord[]>;
   notePlanServed(agent: string, intervalMs: number, now: string): Promise<void>;
