@@ -62,7 +62,7 @@ export class Collector {
   private lastEvaluationMs = 0;
   private stopped = false;
   private readonly now: () => number;
-  readonly counters = { batches: 0, replayed: 0, observations: 0, rejected: 0, evaluations: 0, evaluationErrors: 0, reloads: 0, reloadErrors: 0 };
+  readonly counters = { batches: 0, replayed: 0, observations: 0, rejected: 0, outOfScopeRecords: 0, evaluations: 0, evaluationErrors: 0, reloads: 0, reloadErrors: 0 };
 
   constructor(readonly o: CollectorOptions) {
     this.now = o.now ?? Date.now;
@@ -86,6 +86,7 @@ export class Collector {
     // is stale (older than the freshness window) until the agents' spools drain, and judging it
     // then would flip every endpoint to unobserved and back.
     this.lastCycleAt = this.now();
+    await this.warnUnscopedTokens();
     await this.reload({ evaluate: false });
     await this.evaluateNow('refresh');
     await this.prune();
@@ -138,6 +139,14 @@ export class Collector {
     }
     if (o.evaluate !== false) await this.evaluateNow(changed ? 'cycle' : 'refresh');
     return next;
+  }
+
+  /** Agent tokens from before scopes may report on any address: say so at every start. */
+  private async warnUnscopedTokens(): Promise<void> {
+    for (const t of await this.o.store.listTokens()) {
+      if (t.role !== 'agent' || t.revokedAt !== null || t.scope !== null) continue;
+      this.o.log.warn({ token: t.id, agent: t.name }, `agent token ${t.name} has no scope: it may report on any address; replace it with one created with --scope`);
+    }
   }
 
   /** Retention: old batch ids and series points go; findings, history and current state stay. */

@@ -69,6 +69,7 @@ function tokenRow(r: Row): TokenRecord {
     createdAt: r.created_at as string,
     revokedAt: (r.revoked_at as string | null) ?? null,
     lastUsedAt: (r.last_used_at as string | null) ?? null,
+    scope: r.scope ? (JSON.parse(r.scope as string) as string[]) : null,
   };
 }
 
@@ -143,7 +144,7 @@ export class SqliteStore implements Store {
     }
     const db = this.db;
     this.s = {
-      tokenInsert: db.prepare('INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)'),
+      tokenInsert: db.prepare('INSERT INTO tokens (id, name, role, hash, created_at, scope) VALUES (?, ?, ?, ?, ?, ?)'),
       tokenList: db.prepare('SELECT * FROM tokens ORDER BY created_at, id'),
       tokenByHash: db.prepare('SELECT * FROM tokens WHERE hash = ?'),
       tokenFind: db.prepare('SELECT * FROM tokens WHERE id = ? OR name = ? ORDER BY created_at'),
@@ -232,12 +233,13 @@ export class SqliteStore implements Store {
 
   // --- tokens ---------------------------------------------------------------------------------
 
-  createToken(input: { name: string; role: Role; now: string }): Promise<{ token: string; record: TokenRecord }> {
+  createToken(input: { name: string; role: Role; now: string; scope?: readonly string[] | null }): Promise<{ token: string; record: TokenRecord }> {
     return this.run('create token', () => {
       const token = newToken();
       const id = newId('tok');
-      this.s.tokenInsert.run(id, input.name, input.role, hashToken(token), input.now);
-      return { token, record: { id, name: input.name, role: input.role, createdAt: input.now, revokedAt: null, lastUsedAt: null } };
+      const scope = input.scope ? [...input.scope] : null;
+      this.s.tokenInsert.run(id, input.name, input.role, hashToken(token), input.now, scope ? JSON.stringify(scope) : null);
+      return { token, record: { id, name: input.name, role: input.role, createdAt: input.now, revokedAt: null, lastUsedAt: null, scope } };
     });
   }
 

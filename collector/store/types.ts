@@ -20,6 +20,11 @@ export interface TokenRecord {
   createdAt: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /**
+   * Agent tokens: the CIDRs the agent may report on and is planned for. null on reader and admin
+   * tokens, and on agent tokens created before scopes existed (unrestricted, warned about).
+   */
+  scope: string[] | null;
 }
 
 /** A batch as parsed and validated from the wire (collector/ingest/parse.ts). */
@@ -146,7 +151,7 @@ export interface StoreStats {
 export interface Store {
   readonly schemaVersion: number;
 
-  createToken(input: { name: string; role: Role; now: string }): Promise<{ token: string; record: TokenRecord }>;
+  createToken(input: { name: string; role: Role; now: string; scope?: readonly string[] | null }): Promise<{ token: string; record: TokenRecord }>;
   listTokens(): Promise<TokenRecord[]>;
   /** Revoke by id or by name; throws PD_TOKEN when none matches. */
   revokeToken(idOrName: string, now: string): Promise<TokenRecord>;

@@ -2,7 +2,9 @@
 // Idempotency-Key = batch id, acknowledged only after the store committed the batch).
 import { PortdriftError } from '../../../shared/errors.js';
 import { checkCidr } from '../../../shared/scope.js';
+import { isPortdriftError } from '../../../shared/errors.js';
 import { parseBatch } from '../../ingest/parse.js';
+import { recordScope } from '../../ingest/scope.js';
 import { readBody, requireMediaType } from '../body.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
@@ -47,9 +49,12 @@ export const agentRoutes: Route[] = [
       const body = await readBody(req, deps.limits.maxBatchBytes);
       let batch;
       try {
-        batch = parseBatch(body.toString('utf8'));
+        // The token's scope: a record about an address outside it refuses the whole batch, as a
+        // bad line does (the agent resends batches as they were; a partial store would lie).
+        batch = parseBatch(body.toString('utf8'), { maxRecords: 1_000_000, scope: recordScope(token!.name, token!.scope) });
       } catch (err) {
         deps.collector.counters.rejected++;
+        if (isPortdriftError(err) && err.code === 'PD_RECORD_OUT_OF_SCOPE') deps.collector.counters.outOfScopeRecords += Number(err.details?.records ?? 1);
         throw err;
       }
       if (batch.header.batchId !== key) {
