@@ -167,8 +167,9 @@ export class Collector {
     this.targets = planTargets(withoutIgnored(this.loaded.model, m), { intervalMs: this.o.intervalMs, discovery: this.o.discovery, neighbourhood: this.o.neighbourhood });
   }
 
-  async plan(agent: string, scope: readonly string[]): Promise<Plan> {
-    const plan = planFor(agent, this.targets, scope, this.o.intervalMs);
+  /** `tokenScope`: the agent token's CIDRs (null: a token from before scopes, unrestricted). */
+  async plan(agent: string, scope: readonly string[], tokenScope: readonly string[] | null = null): Promise<Plan> {
+    const plan = planFor(agent, this.targets, scope, this.o.intervalMs, tokenScope);
     await this.o.store.notePlanServed(agent, this.o.intervalMs, this.iso());
     return plan;
   }

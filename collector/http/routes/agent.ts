@@ -28,7 +28,7 @@ export const agentRoutes: Route[] = [
       const scope = url.searchParams.getAll('scope');
       const problems = scope.map((s, i) => [i, checkCidr(s)] as const).filter(([, p]) => p !== null).map(([i, p]) => `scope[${i}]: ${p}`);
       if (problems.length > 0) throw new PortdriftError('PD_HTTP_BAD_REQUEST', `invalid scope:\n  ${problems.join('\n  ')}`, { details: { problems } });
-      const plan = await deps.collector.plan(token!.name, scope);
+      const plan = await deps.collector.plan(token!.name, scope, token!.scope);
       const etag = `"${plan.revision}"`;
       if (etagMatches(req.headers['if-none-match'], etag)) {
         res.writeHead(304, { etag, 'cache-control': 'no-cache' });

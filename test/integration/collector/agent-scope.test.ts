@@ -92,4 +92,19 @@ describe('agent token scope', () => {
     expect(table.out).toMatch(/agent-1 +agent +any \(no scope\)/);
     expect(table.err).toContain('agent token agent-1 has no scope: it may report on any address; replace it with one created with --scope');
   });
+
+  it("serves an agent only the plan targets inside its token's scope, whatever scope the agent asks for", async () => {
+    const hosts = async (t: string, q = '') =>
+      ((await (await get(c.url, `/v1/plan${q}`, t)).json()).targets as Array<{ host: string }>).map((x) => x.host);
+    const empty = await token('plan-empty', '192.0.2.0/24');
+    expect(await hosts(empty)).toEqual([]);
+    expect(await hosts(empty, '?scope=0.0.0.0/0')).toEqual([]);
+    const loop = await token('plan-loop', '127.0.0.0/8');
+    expect(await hosts(loop)).toEqual([LOOP]);
+    // The agent's own scope narrows further; it cannot widen the token's.
+    expect(await hosts(loop, '?scope=10.0.0.0/8')).toEqual([]);
+    expect(await hosts(loop, '?scope=127.0.0.1/32')).toEqual([LOOP]);
+    // An agent token from before scopes is unrestricted, as before.
+    expect(await hosts(c.tokens.agent)).toEqual(['10.9.0.7', LOOP]);
+  });
 });
