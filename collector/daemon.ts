@@ -44,7 +44,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
       throw new PortdriftError('PD_CONFIG_READ', `cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
     }
   }
-  const storeOptions = { synchronous: c.synchronous === 'normal' ? ('NORMAL' as const) : ('FULL' as const) };
+  const storeOptions = { synchronous: c.synchronous === 'normal' ? ('NORMAL' as const) : ('FULL' as const), maxRowsPerAgent: c.maxRowsPerAgent };
   // SQLite on its own thread where the compiled worker exists (the product); in-thread when
   // running from TypeScript sources (unit tests) or when turned off.
   const lock = lockStore(abs(c.data));
@@ -76,6 +76,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     discovery: c.discovery,
     neighbourhood: c.neighbourhood,
     batchRetentionMs: c.batchRetention,
+    retentionMs: c.retention,
     now,
     onTransition: (t, at) => reporting?.alerts?.notify({ type: t.event === 'resolved' ? 'resolved' : 'opened', finding: t.finding, at }),
   });

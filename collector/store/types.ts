@@ -33,6 +33,8 @@ export interface ParsedBatch {
   sweeps: SweepRecord[];
   observations: ObservationRecord[];
   listeners: ListenerRecord[];
+  /** Records the collector dropped before storing: their host is not in the declared model. */
+  outsideModel?: number;
 }
 
 /** The answer to a batch; stored with its key so that a repeat gets the same answer. */
@@ -43,6 +45,10 @@ export interface IngestAnswer {
   sweeps: number;
   observations: number;
   listeners: number;
+  /** Records dropped because their host is in no IaC (the counts above are what was stored). */
+  outsideModel: number;
+  /** New rows not stored because the agent reached its row cap (maxRowsPerAgent). */
+  capped: number;
 }
 
 export interface IngestResult {
@@ -189,8 +195,11 @@ export interface Store {
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
 
-  /** Forget batch ids received before `batchesBefore` and open-count points before `seriesBefore`. */
-  prune(o: { batchesBefore: string; seriesBefore: string }): Promise<{ batches: number; series: number }>;
+  /**
+   * Forget batch ids received before `batchesBefore`, open-count points before `seriesBefore`,
+   * and observation, sweep and listener rows whose time is before `rowsBefore`.
+   */
+  prune(o: { batchesBefore: string; seriesBefore: string; rowsBefore?: string }): Promise<{ batches: number; series: number; rows: number }>;
   stats(): Promise<StoreStats>;
   /** `ok`, or the problems SQLite (or the database) reports. */
   integrityCheck(): Promise<string>;

@@ -34,6 +34,8 @@ export async function renderMetrics(c: Collector): Promise<string> {
   metric('portdrift_ingest_replayed_total', 'counter', 'Repeated batches (same Idempotency-Key) answered without storing.', [[{}, k.replayed]]);
   metric('portdrift_ingest_rejected_total', 'counter', 'Batches refused as invalid.', [[{}, k.rejected]]);
   metric('portdrift_ingest_out_of_scope_records_total', 'counter', "Records refused because their address lies outside the agent token's scope (their batches were refused).", [[{}, k.outOfScopeRecords]]);
+  metric('portdrift_ingest_outside_model_records_total', 'counter', 'Sweep and observation records dropped because no IaC names their host.', [[{}, k.outsideModel]]);
+  metric('portdrift_ingest_capped_records_total', 'counter', "Records not stored because their agent reached its row cap (maxRowsPerAgent).", [[{}, k.capped]]);
   metric('portdrift_ingest_observations_total', 'counter', 'Observation records stored since start.', [[{}, k.observations]]);
   metric('portdrift_evaluations_total', 'counter', 'Drift evaluations since start.', [[{}, k.evaluations]]);
   metric('portdrift_evaluation_errors_total', 'counter', 'Drift evaluations that failed.', [[{}, k.evaluationErrors]]);

@@ -36,6 +36,11 @@ describe('collector config', () => {
     expect(() => collectorConfig(undefined, { iac: ['infra'], smtp: 5, reportTo: ['nope'] })).toThrow(/smtp: [^\n]*\n {2}reportTo\[0\]: "nope" is not an email address/);
   });
 
+  it('retention must cover the freshness window; rows per agent are capped by default', () => {
+    expect(() => collectorConfig(undefined, { iac: ['infra'], retention: '10m' })).toThrow('retention: must be at least the freshness window (900s), else live results are pruned');
+    expect(collectorConfig(undefined, { iac: ['infra'] })).toMatchObject({ retention: 30 * 86_400_000, maxRowsPerAgent: 1_000_000 });
+  });
+
   it('a field that fails the schema gets no second, derived problem', () => {
     expect(() => collectorConfig(undefined, { iac: 5 })).toThrow(/^collector flags is invalid:\n {2}iac: [^\n]*$/);
   });

@@ -129,7 +129,7 @@ describe('SqliteStore retention', () => {
     try {
       await store.ingestBatch(batch('old', NOW, [['10.0.0.1', 22, 'open']]), '2026-10-01T00:00:00.000Z');
       await store.ingestBatch(batch('new', NOW, [['10.0.0.2', 22, 'open']]), '2026-12-01T00:00:00.000Z');
-      expect(await store.prune({ batchesBefore: '2026-11-01T00:00:00.000Z', seriesBefore: '2026-11-01T00:00:00.000Z' })).toEqual({ batches: 1, series: 0 });
+      expect(await store.prune({ batchesBefore: '2026-11-01T00:00:00.000Z', seriesBefore: '2026-11-01T00:00:00.000Z' })).toEqual({ batches: 1, series: 0, rows: 0 });
       expect([await store.hasBatch('a1', 'old'), await store.hasBatch('a1', 'new')]).toEqual([false, true]);
       expect(await store.observations()).toHaveLength(2);
     } finally {
@@ -187,6 +187,30 @@ describe('SqliteStore migrations', () => {
     try {
       expect([await store.hasBatch('a1', 'b1'), await store.hasBatch('a2', 'b1')]).toEqual([true, false]);
       expect((await store.ingestBatch(batch('b1', NOW, []), NOW)).replayed).toBe(true);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SqliteStore row cap per agent', () => {
+  it('counts rows again when an upper bound would pass the cap: resent rows are updates, only new rows are capped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-cap-'));
+    const store = new SqliteStore(join(dir, 'pd.db'), { maxRowsPerAgent: 1000 });
+    const ports = (from: number, n: number) => Array.from({ length: n }, (_, i): [string, number, 'open'] => ['10.0.0.1', from + i, 'open']);
+    try {
+      const a = await store.ingestBatch(batch('c1', NOW, ports(1, 600)), NOW);
+      expect(a.answer).toMatchObject({ observations: 600, capped: 0 });
+      const b = await store.ingestBatch(batch('c2', NOW, ports(1, 600)), NOW);
+      expect(b.answer).toMatchObject({ observations: 600, capped: 0 });
+      const c = await store.ingestBatch(batch('c3', NOW, ports(601, 600)), NOW);
+      expect(c.answer).toMatchObject({ observations: 400, capped: 200 });
+      expect(await store.observations()).toHaveLength(1000);
+      // Another agent has its own cap.
+      const other = batch('c4', NOW, ports(1, 10));
+      other.header.agent = 'a2';
+      expect((await store.ingestBatch(other, NOW)).answer).toMatchObject({ observations: 10, capped: 0 });
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
