@@ -103,7 +103,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     {
       collector,
       log: o.log.child({ part: 'http' }),
-      limits: { maxBatchBytes: c.maxBatchBytes, maxJsonBytes: 1024 * 1024 },
+      limits: { maxBatchBytes: c.maxBatchBytes, maxJsonBytes: 1024 * 1024, maxInflightBytes: c.maxInflightBytes },
       reports: reporting.reports ? { preview: () => reporting!.reports!.preview(), sendNow: () => reporting!.reports!.sendNow() } : null,
       now: iso,
     },

@@ -66,7 +66,7 @@ export class Collector {
   private lastEvaluationMs = 0;
   private stopped = false;
   private readonly now: () => number;
-  readonly counters = { batches: 0, replayed: 0, observations: 0, rejected: 0, outOfScopeRecords: 0, outsideModel: 0, capped: 0, evaluations: 0, evaluationErrors: 0, reloads: 0, reloadErrors: 0 };
+  readonly counters = { batches: 0, replayed: 0, observations: 0, rejected: 0, outOfScopeRecords: 0, outsideModel: 0, capped: 0, busy: 0, evaluations: 0, evaluationErrors: 0, reloads: 0, reloadErrors: 0 };
 
   constructor(readonly o: CollectorOptions) {
     this.now = o.now ?? Date.now;
