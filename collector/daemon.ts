@@ -44,7 +44,10 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
       throw new PortdriftError('PD_CONFIG_READ', `cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
     }
   }
-  const storeOptions = { synchronous: c.synchronous === 'normal' ? ('NORMAL' as const) : ('FULL' as const), maxRowsPerAgent: c.maxRowsPerAgent };
+  const storeOptions = {
+    synchronous: c.synchronous === 'normal' ? ('NORMAL' as const) : ('FULL' as const),
+    maxRowsPerAgent: c.maxRowsPerAgent,
+  };
   // SQLite on its own thread where the compiled worker exists (the product); in-thread when
   // running from TypeScript sources (unit tests) or when turned off.
   const lock = lockStore(abs(c.data));

@@ -66,7 +66,20 @@ export class Collector {
   private lastEvaluationMs = 0;
   private stopped = false;
   private readonly now: () => number;
-  readonly counters = { batches: 0, replayed: 0, observations: 0, rejected: 0, outOfScopeRecords: 0, outsideModel: 0, capped: 0, busy: 0, evaluations: 0, evaluationErrors: 0, reloads: 0, reloadErrors: 0 };
+  readonly counters = {
+    batches: 0,
+    replayed: 0,
+    observations: 0,
+    rejected: 0,
+    outOfScopeRecords: 0,
+    outsideModel: 0,
+    capped: 0,
+    busy: 0,
+    evaluations: 0,
+    evaluationErrors: 0,
+    reloads: 0,
+    reloadErrors: 0,
+  };
 
   constructor(readonly o: CollectorOptions) {
     this.now = o.now ?? Date.now;
@@ -150,7 +163,8 @@ export class Collector {
   private async warnUnscopedTokens(): Promise<void> {
     for (const t of await this.o.store.listTokens()) {
       if (t.role !== 'agent' || t.revokedAt !== null || t.scope !== null) continue;
-      this.o.log.warn({ token: t.id, agent: t.name }, `agent token ${t.name} has no scope: it may report on any address; replace it with one created with --scope`);
+      const why = 'it may report on any address; replace it with one created with --scope';
+      this.o.log.warn({ token: t.id, agent: t.name }, `agent token ${t.name} has no scope: ${why}`);
     }
   }
 
@@ -162,8 +176,12 @@ export class Collector {
     const now = this.now();
     const ago = (ms: number) => new Date(now - ms).toISOString();
     try {
-      const r = await this.o.store.prune({ batchesBefore: ago(this.o.batchRetentionMs ?? 30 * 86_400_000), seriesBefore: ago(this.o.seriesRetentionMs ?? 400 * 86_400_000), rowsBefore: ago(this.o.retentionMs ?? 30 * 86_400_000) });
-      if (r.batches || r.series || r.rows) this.o.log.info(r, 'pruned old batch ids, series points and observation rows');
+      const r = await this.o.store.prune({
+        batchesBefore: ago(this.o.batchRetentionMs ?? 30 * 86_400_000),
+        seriesBefore: ago(this.o.seriesRetentionMs ?? 400 * 86_400_000),
+        rowsBefore: ago(this.o.retentionMs ?? 30 * 86_400_000),
+      });
+      if (r.batches || r.series || r.rows) this.o.log.info(r, 'pruned old batch ids, series points and result rows');
     } catch (err) {
       this.o.log.error({ err: (err as Error).message }, 'prune failed');
     }

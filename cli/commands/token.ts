@@ -25,15 +25,21 @@ async function withStore<T>(ctx: CliContext, data: string, mustExist: boolean, f
 /** `--scope 10.1.0.0/16,fd00::/64` (comma-separated, repeatable) → the CIDRs, every bad one named at once. */
 function scopeList(values: readonly string[]): string[] {
   const list = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
-  const problems = list.map((c, i) => [i, checkCidr(c)] as const).filter(([, p]) => p !== null).map(([i, p]) => `--scope[${i}]: ${p}`);
-  if (problems.length > 0) throw new PortdriftError('PD_USAGE', `invalid --scope:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  const problems = list.flatMap((c, i) => {
+    const p = checkCidr(c);
+    return p === null ? [] : [`--scope[${i}]: ${p}`];
+  });
+  if (problems.length > 0) {
+    throw new PortdriftError('PD_USAGE', `invalid --scope:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  }
   if (list.length === 0) throw new PortdriftError('PD_USAGE', '--scope: give at least one CIDR');
   return list;
 }
 
 /** An agent token without a scope (created before scopes existed) may report on any address. */
 function unscopedWarning(t: TokenRecord): string | null {
-  return t.role === 'agent' && t.revokedAt === null && t.scope === null ? `agent token ${t.name} has no scope: it may report on any address; replace it with one created with --scope` : null;
+  if (t.role !== 'agent' || t.revokedAt !== null || t.scope !== null) return null;
+  return `agent token ${t.name} has no scope: it may report on any address; replace it with one created with --scope`;
 }
 
 const dataOption = () => new Option('--data <file>', 'the collector store (SQLite file)').default('./portdrift.db');
@@ -46,15 +52,26 @@ export const tokenCommand: CommandFactory = (ctx, setExit) => {
     .addOption(dataOption())
     .addOption(new Option('--role <role>', 'agent (plan + observations), reader (queries), admin (ack, ignores, reload, reports)').choices([...ROLES]).makeOptionMandatory())
     .requiredOption('--name <name>', 'who or what holds it (an agent token: the agent name)')
-    .option('--scope <cidrs...>', 'agent tokens (required): the CIDRs the agent may report on and is planned for, comma-separated or repeated; 0.0.0.0/0,::/0 for any')
+    .option(
+      '--scope <cidrs...>',
+      'agent tokens (required): the CIDRs the agent may report on and is planned for, comma-separated or repeated; '
+        + '0.0.0.0/0,::/0 for any',
+    )
     .action(async (opts: { data: string; role: Role; name: string; scope?: string[] }) => {
       if (!NAME.test(opts.name)) throw new PortdriftError('PD_USAGE', `--name ${JSON.stringify(opts.name)}: letters, digits and ._:@/+- only, at most 200`);
       // Secure by default: an agent token states the addresses it may report on; "any" must be
       // asked for (0.0.0.0/0,::/0), so a stolen token of one subnet cannot rewrite another's.
-      if (opts.role === 'agent' && opts.scope === undefined) throw new PortdriftError('PD_USAGE', 'an agent token needs --scope CIDR,… (the addresses its agent may report on, as in its --scope; 0.0.0.0/0,::/0 for any)');
-      if (opts.role !== 'agent' && opts.scope !== undefined) throw new PortdriftError('PD_USAGE', `--scope is for agent tokens; a ${opts.role} token reports nothing`);
+      if (opts.role === 'agent' && opts.scope === undefined) {
+        const why = 'the addresses its agent may report on, as in its --scope; 0.0.0.0/0,::/0 for any';
+        throw new PortdriftError('PD_USAGE', `an agent token needs --scope CIDR,… (${why})`);
+      }
+      if (opts.role !== 'agent' && opts.scope !== undefined) {
+        throw new PortdriftError('PD_USAGE', `--scope is for agent tokens; a ${opts.role} token reports nothing`);
+      }
       const scope = opts.scope === undefined ? null : scopeList(opts.scope);
-      const { token, record } = await withStore(ctx, opts.data, false, (s) => s.createToken({ name: opts.name, role: opts.role, now: new Date().toISOString(), scope }));
+      const now = new Date().toISOString();
+      const input = { name: opts.name, role: opts.role, now, scope };
+      const { token, record } = await withStore(ctx, opts.data, false, (s) => s.createToken(input));
       ctx.out(`${token}\n`);
       ctx.err(`created ${record.role} token ${record.id} for ${record.name}; it is shown only now, store it safely\n`);
       setExit(0);
@@ -68,7 +85,12 @@ export const tokenCommand: CommandFactory = (ctx, setExit) => {
       const tokens = await withStore(ctx, opts.data, true, (s) => s.listTokens());
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
       if (format === 'json') ctx.out(`${JSON.stringify({ tokens }, null, 2)}\n`);
-      else ctx.out(table(['ID', 'NAME', 'ROLE', 'SCOPE', 'CREATED', 'LAST USED', 'REVOKED'], tokens.map((t) => [t.id, t.name, t.role, t.scope?.join(',') ?? (t.role === 'agent' ? 'any (no scope)' : '-'), t.createdAt, t.lastUsedAt ?? '-', t.revokedAt ?? '-'])));
+      else {
+        const scope = (t: TokenRecord) => t.scope?.join(',') ?? (t.role === 'agent' ? 'any (no scope)' : '-');
+        const rows = tokens.map((t) => [t.id, t.name, t.role, scope(t), t.createdAt, t.lastUsedAt ?? '-',
+          t.revokedAt ?? '-']);
+        ctx.out(table(['ID', 'NAME', 'ROLE', 'SCOPE', 'CREATED', 'LAST USED', 'REVOKED'], rows));
+      }
       for (const t of tokens) {
         const w = unscopedWarning(t);
         if (w) ctx.err(`warning: ${w}\n`);

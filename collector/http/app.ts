@@ -17,7 +17,10 @@ import { queryRoutes } from './routes/query.js';
 export const ROUTES: readonly Route[] = [...queryRoutes, ...agentRoutes, ...adminRoutes, ...metricsRoutes];
 
 /** The handler and the bytes-in-flight budget its requests share (metrics read it). */
-export function createHandler(deps: AppDeps, inflight = new ByteBudget(deps.limits.maxInflightBytes ?? 64 * 1024 * 1024)): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHandler(
+  deps: AppDeps,
+  inflight = new ByteBudget(deps.limits.maxInflightBytes ?? 64 * 1024 * 1024),
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void (async () => {
       let url: URL;

@@ -44,8 +44,11 @@ export class BudgetHold {
     }
     // Spread the retries of many agents refused at the same moment.
     const retryAfterSeconds = 1 + Math.floor(Math.random() * 5);
-    throw new PortdriftError('PD_HTTP_BUSY', `the collector is reading ${this.budget.inFlight} bytes of batches already (limit ${this.budget.limit}); retry in ${retryAfterSeconds} s`, {
-      details: { inFlightBytes: this.budget.inFlight, limitBytes: this.budget.limit, retryAfterSeconds },
+    const { inFlight, limit } = this.budget;
+    const message = `the collector is reading ${inFlight} bytes of batches already (limit ${limit}); `
+      + `retry in ${retryAfterSeconds} s`;
+    throw new PortdriftError('PD_HTTP_BUSY', message, {
+      details: { inFlightBytes: inFlight, limitBytes: limit, retryAfterSeconds },
     });
   }
 

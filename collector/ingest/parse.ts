@@ -208,7 +208,10 @@ export function parseBatch(body: string, limits: ParseLimits = { maxRecords: 1_0
   if (firstOutside !== null) {
     const f: { line: number; field: string; value: string } = firstOutside;
     const many = outOfScope === 1 ? '1 record of the batch lies' : `${outOfScope} records of the batch lie`;
-    throw new PortdriftError('PD_RECORD_OUT_OF_SCOPE', `line ${f.line}: ${f.field}: ${f.value} is outside the scope of ${scope!.describe}; ${many} outside it, and none of the batch was stored`, { details: { line: f.line, field: f.field, records: outOfScope } });
+    const message = `line ${f.line}: ${f.field}: ${f.value} is outside the scope of ${scope!.describe}; `
+      + `${many} outside it, and none of the batch was stored`;
+    const details = { line: f.line, field: f.field, records: outOfScope };
+    throw new PortdriftError('PD_RECORD_OUT_OF_SCOPE', message, { details });
   }
   return batch;
 }

@@ -131,7 +131,8 @@ export const MIGRATIONS: readonly Migration[] = [
         answer TEXT NOT NULL,
         PRIMARY KEY (agent, batch_id)
       ) WITHOUT ROWID;
-      INSERT INTO batches_by_agent (agent, batch_id, received_at, answer) SELECT agent, batch_id, received_at, answer FROM batches;
+      INSERT INTO batches_by_agent (agent, batch_id, received_at, answer)
+        SELECT agent, batch_id, received_at, answer FROM batches;
       DROP TABLE batches;
       ALTER TABLE batches_by_agent RENAME TO batches;
       CREATE INDEX batches_received ON batches (received_at);

@@ -24,7 +24,9 @@ import type {
   IgnoreRule,
   IngestAnswer,
   IngestResult,
+  NewToken,
   ParsedBatch,
+  PruneCutoffs,
   Role,
   Store,
   StoreStats,
@@ -184,7 +186,8 @@ export class SqliteStore implements Store {
         WHERE excluded.at >= current_state.at`),
       obsExists: db.prepare('SELECT 1 FROM current_state WHERE host = ? AND ip = ? AND port = ? AND agent = ?'),
       sweepExists: db.prepare('SELECT 1 FROM sweeps WHERE host = ? AND ip = ? AND agent = ?'),
-      rowsOf: db.prepare('SELECT (SELECT count(*) FROM current_state WHERE agent = ?) + (SELECT count(*) FROM sweeps WHERE agent = ?) AS n'),
+      rowsOf: db.prepare(`SELECT (SELECT count(*) FROM current_state WHERE agent = ?)
+        + (SELECT count(*) FROM sweeps WHERE agent = ?) AS n`),
       closedDelete: db.prepare('DELETE FROM current_state WHERE agent = ? AND host = ? AND ip = ? AND port BETWEEN ? AND ? AND at <= ?'),
       sweepUpsert: db.prepare(`
         INSERT INTO sweeps (agent, host, ip, ports, closed, at, error) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -251,13 +254,15 @@ export class SqliteStore implements Store {
 
   // --- tokens ---------------------------------------------------------------------------------
 
-  createToken(input: { name: string; role: Role; now: string; scope?: readonly string[] | null }): Promise<{ token: string; record: TokenRecord }> {
+  createToken(input: NewToken): Promise<{ token: string; record: TokenRecord }> {
     return this.run('create token', () => {
       const token = newToken();
       const id = newId('tok');
       const scope = input.scope ? [...input.scope] : null;
-      this.s.tokenInsert.run(id, input.name, input.role, hashToken(token), input.now, scope ? JSON.stringify(scope) : null);
-      return { token, record: { id, name: input.name, role: input.role, createdAt: input.now, revokedAt: null, lastUsedAt: null, scope } };
+      const { name, role, now } = input;
+      this.s.tokenInsert.run(id, name, role, hashToken(token), now, scope ? JSON.stringify(scope) : null);
+      const record = { id, name, role, createdAt: now, revokedAt: null, lastUsedAt: null, scope };
+      return { token, record };
     });
   }
 
@@ -343,7 +348,9 @@ export class SqliteStore implements Store {
       this.s.sweepUpsert.run(h.agent, sw.host, ip, sw.ports, sw.closed, sw.at, sw.error ?? null);
       if (sw.ip === null || sw.closed === '') continue;
       // Closed ports of this sweep supersede older results for them (latest result per port).
-      for (const [lo, hi] of runs(parsePortSpec(sw.closed))) st.rows -= this.s.closedDelete.run(h.agent, sw.host, ip, lo, hi, sw.at).changes;
+      for (const [lo, hi] of runs(parsePortSpec(sw.closed))) {
+        st.rows -= this.s.closedDelete.run(h.agent, sw.host, ip, lo, hi, sw.at).changes;
+      }
     }
     const up = this.s.obsUpsert;
     let stored = 0;
@@ -354,15 +361,28 @@ export class SqliteStore implements Store {
       stored++;
       const rtt = cols.rtt[k]!;
       const service = cols.service[k]!;
-      up.run(h.agent, host, ip, cols.port[k], STATE_CODES[cols.state[k]!], Number.isNaN(rtt) ? null : rtt, str[cols.at[k]!], service === 0 ? null : str[service]);
+      const state = STATE_CODES[cols.state[k]!];
+      const at = str[cols.at[k]!];
+      const rttMs = Number.isNaN(rtt) ? null : rtt;
+      up.run(h.agent, host, ip, cols.port[k], state, rttMs, at, service === 0 ? null : str[service]);
     }
     if (!checked) {
       st.rows += sweeps + stored;
       st.exact = false;
     }
-    const answer: IngestAnswer = { batchId: h.batchId, agent: h.agent, receivedAt, sweeps, observations: stored, listeners: batch.listeners.length, outsideModel: batch.outsideModel ?? 0, capped };
+    const answer: IngestAnswer = {
+      batchId: h.batchId,
+      agent: h.agent,
+      receivedAt,
+      sweeps,
+      observations: stored,
+      listeners: batch.listeners.length,
+      outsideModel: batch.outsideModel ?? 0,
+      capped,
+    };
     this.s.batchInsert.run(h.batchId, h.agent, receivedAt, JSON.stringify(answer));
-    this.s.agentUpsert.run({ name: h.agent, version: h.agentVersion, at: receivedAt, batch: h.batchId, plan: h.planRevision, depth: h.spoolDepth, dropped: h.spoolDropped, n: stored });
+    const header = { name: h.agent, version: h.agentVersion, at: receivedAt, batch: h.batchId, plan: h.planRevision };
+    this.s.agentUpsert.run({ ...header, depth: h.spoolDepth, dropped: h.spoolDropped, n: stored });
     if (batch.listeners.length > 0 || h.listenerView === true) {
       // The agent's whole current view of its namespace (possibly empty, with listenerView).
       this.s.listenersClear.run(h.agent);
@@ -532,14 +552,17 @@ export class SqliteStore implements Store {
 
   // --- upkeep ---------------------------------------------------------------------------------
 
-  prune(o: { batchesBefore: string; seriesBefore: string; rowsBefore?: string }): Promise<{ batches: number; series: number; rows: number }> {
+  prune(o: PruneCutoffs): Promise<{ batches: number; series: number; rows: number }> {
     return this.run('prune', () => {
       this.rowCounts.clear();
       const before = o.rowsBefore;
       return this.db.transaction(() => ({
         batches: this.db.prepare('DELETE FROM batches WHERE received_at < ?').run(o.batchesBefore).changes,
         series: this.db.prepare('DELETE FROM evaluations WHERE at < ?').run(o.seriesBefore).changes,
-        rows: before === undefined ? 0 : ['current_state', 'sweeps', 'listeners'].reduce((sum, t) => sum + this.db.prepare(`DELETE FROM ${t} WHERE at < ?`).run(before).changes, 0),
+        rows: before === undefined ? 0 : ['current_state', 'sweeps', 'listeners'].reduce(
+          (sum, t) => sum + this.db.prepare(`DELETE FROM ${t} WHERE at < ?`).run(before).changes,
+          0,
+        ),
       }))();
     });
   }

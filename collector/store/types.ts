@@ -27,6 +27,21 @@ export interface TokenRecord {
   scope: string[] | null;
 }
 
+export interface NewToken {
+  name: string;
+  role: Role;
+  now: string;
+  /** Agent tokens: the CIDRs (validated by the caller); null or absent for reader and admin. */
+  scope?: readonly string[] | null;
+}
+
+/** What prune forgets: batch ids, series points and result rows before these times. */
+export interface PruneCutoffs {
+  batchesBefore: string;
+  seriesBefore: string;
+  rowsBefore?: string;
+}
+
 /** A batch as parsed and validated from the wire (collector/ingest/parse.ts). */
 export interface ParsedBatch {
   header: BatchHeader;
@@ -157,7 +172,7 @@ export interface StoreStats {
 export interface Store {
   readonly schemaVersion: number;
 
-  createToken(input: { name: string; role: Role; now: string; scope?: readonly string[] | null }): Promise<{ token: string; record: TokenRecord }>;
+  createToken(input: NewToken): Promise<{ token: string; record: TokenRecord }>;
   listTokens(): Promise<TokenRecord[]>;
   /** Revoke by id or by name; throws PD_TOKEN when none matches. */
   revokeToken(idOrName: string, now: string): Promise<TokenRecord>;
@@ -199,7 +214,7 @@ export interface Store {
    * Forget batch ids received before `batchesBefore`, open-count points before `seriesBefore`,
    * and observation, sweep and listener rows whose time is before `rowsBefore`.
    */
-  prune(o: { batchesBefore: string; seriesBefore: string; rowsBefore?: string }): Promise<{ batches: number; series: number; rows: number }>;
+  prune(o: PruneCutoffs): Promise<{ batches: number; series: number; rows: number }>;
   stats(): Promise<StoreStats>;
   /** `ok`, or the problems SQLite (or the database) reports. */
   integrityCheck(): Promise<string>;

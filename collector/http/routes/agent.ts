@@ -61,15 +61,21 @@ export const agentRoutes: Route[] = [
         try {
           // The token's scope: a record about an address outside it refuses the whole batch, as
           // a bad line does (the agent resends batches as they were; a partial store would lie).
-          batch = parseBatch(body.toString('utf8'), { maxRecords: 1_000_000, scope: recordScope(token!.name, token!.scope) });
+          const scope = recordScope(token!.name, token!.scope);
+          batch = parseBatch(body.toString('utf8'), { maxRecords: 1_000_000, scope });
         } catch (err) {
-          deps.collector.counters.rejected++;
-          if (isPortdriftError(err) && err.code === 'PD_RECORD_OUT_OF_SCOPE') deps.collector.counters.outOfScopeRecords += Number(err.details?.records ?? 1);
+          const k = deps.collector.counters;
+          k.rejected++;
+          if (isPortdriftError(err) && err.code === 'PD_RECORD_OUT_OF_SCOPE') {
+            k.outOfScopeRecords += Number(err.details?.records ?? 1);
+          }
           throw err;
         }
         if (batch.header.batchId !== key) {
           deps.collector.counters.rejected++;
-          throw new PortdriftError('PD_IDEMPOTENCY_KEY', `Idempotency-Key ${JSON.stringify(key)} does not match the batch id ${JSON.stringify(batch.header.batchId)}`);
+          const id = JSON.stringify(batch.header.batchId);
+          const message = `Idempotency-Key ${JSON.stringify(key)} does not match the batch id ${id}`;
+          throw new PortdriftError('PD_IDEMPOTENCY_KEY', message);
         }
         // An agent token is that agent's identity (operations.md: per-agent credentials): plans
         // are served under its name, so batches are accepted only under the same name. Otherwise
@@ -77,7 +83,12 @@ export const agentRoutes: Route[] = [
         // alive.
         if (batch.header.agent !== token!.name) {
           deps.collector.counters.rejected++;
-          throw new PortdriftError('PD_HTTP_FORBIDDEN', `this token belongs to agent ${JSON.stringify(token!.name)}; a batch of agent ${JSON.stringify(batch.header.agent)} is refused (start the agent with --name ${token!.name}, or give it a token created with --name ${batch.header.agent})`);
+          const [mine, theirs] = [token!.name, batch.header.agent];
+          throw new PortdriftError(
+            'PD_HTTP_FORBIDDEN',
+            `this token belongs to agent ${JSON.stringify(mine)}; a batch of agent ${JSON.stringify(theirs)} is `
+              + `refused (start the agent with --name ${mine}, or give it a token created with --name ${theirs})`,
+          );
         }
         const r = await deps.collector.ingest(batch);
         // 200 both times: the repeat is told so in a header, with the first answer as its body.

@@ -34,11 +34,19 @@ export async function renderMetrics(c: Collector, inflight?: ByteBudget): Promis
   metric('portdrift_ingest_batches_total', 'counter', 'Batches stored since start.', [[{}, k.batches]]);
   metric('portdrift_ingest_replayed_total', 'counter', 'Repeated batches (same Idempotency-Key) answered without storing.', [[{}, k.replayed]]);
   metric('portdrift_ingest_rejected_total', 'counter', 'Batches refused as invalid.', [[{}, k.rejected]]);
-  metric('portdrift_ingest_out_of_scope_records_total', 'counter', "Records refused because their address lies outside the agent token's scope (their batches were refused).", [[{}, k.outOfScopeRecords]]);
-  metric('portdrift_ingest_outside_model_records_total', 'counter', 'Sweep and observation records dropped because no IaC names their host.', [[{}, k.outsideModel]]);
-  metric('portdrift_ingest_capped_records_total', 'counter', "Records not stored because their agent reached its row cap (maxRowsPerAgent).", [[{}, k.capped]]);
-  metric('portdrift_ingest_busy_total', 'counter', 'Batches answered 503 (Retry-After) because the bytes in flight were at maxInflightBytes.', [[{}, k.busy]]);
-  if (inflight) metric('portdrift_http_inflight_bytes', 'gauge', 'Bytes of observation batches being read, parsed or stored right now.', [[{}, inflight.inFlight]]);
+  const counter = (name: string, help: string, v: number) => metric(name, 'counter', help, [[{}, v]]);
+  counter(
+    'portdrift_ingest_out_of_scope_records_total',
+    "Records outside the agent token's scope (their batches were refused).",
+    k.outOfScopeRecords,
+  );
+  counter('portdrift_ingest_outside_model_records_total', 'Records dropped: no IaC names their host.', k.outsideModel);
+  counter('portdrift_ingest_capped_records_total', 'Records not stored: the agent reached maxRowsPerAgent.', k.capped);
+  counter('portdrift_ingest_busy_total', 'Batches answered 503: the bytes in flight were at maxInflightBytes.', k.busy);
+  if (inflight) {
+    const help = 'Bytes of batches being read, parsed or stored now.';
+    metric('portdrift_http_inflight_bytes', 'gauge', help, [[{}, inflight.inFlight]]);
+  }
   metric('portdrift_ingest_observations_total', 'counter', 'Observation records stored since start.', [[{}, k.observations]]);
   metric('portdrift_evaluations_total', 'counter', 'Drift evaluations since start.', [[{}, k.evaluations]]);
   metric('portdrift_evaluation_errors_total', 'counter', 'Drift evaluations that failed.', [[{}, k.evaluationErrors]]);

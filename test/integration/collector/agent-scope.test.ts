@@ -6,8 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../../collector/store/sqlite.js';
 import { run } from '../cli/run.js';
-import { get, postBatch, startTestCollector, type TestCollector } from './harness.js';
+import { BUILT, spawnCollector } from './child.js';
+import { get, postBatch, startTestCollector, writeIac, type TestCollector } from './harness.js';
 
 const LOOP = '127.0.0.1';
 const moved = (id: string, agent: string) => ({ id, agent, sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' as const }] });
@@ -106,5 +108,25 @@ describe('agent token scope', () => {
     expect(await hosts(loop, '?scope=127.0.0.1/32')).toEqual([LOOP]);
     // An agent token from before scopes is unrestricted, as before.
     expect(await hosts(c.tokens.agent)).toEqual(['10.9.0.7', LOOP]);
+  });
+});
+
+describe.skipIf(!BUILT && !process.env.CI)('collector process with an unscoped agent token (needs `npm run build`)', () => {
+  it('logs a warning naming the token at start-up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-scope-warn-'));
+    try {
+      writeIac(dir);
+      const store = new SqliteStore(join(dir, 'pd.db'));
+      await store.createToken({ name: 'old-agent', role: 'agent', now: new Date().toISOString() });
+      await store.createToken({ name: 'new-agent', role: 'agent', now: new Date().toISOString(), scope: ['10.0.0.0/8'] });
+      await store.close();
+      const child = await spawnCollector(['--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--data', join(dir, 'pd.db')], dir);
+      child.proc.kill('SIGTERM');
+      expect(await child.exited).toBe(0);
+      expect(child.stderr()).toContain('agent token old-agent has no scope: it may report on any address; replace it with one created with --scope');
+      expect(child.stderr()).not.toContain('new-agent');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
