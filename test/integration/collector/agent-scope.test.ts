@@ -12,9 +12,11 @@ import { BUILT, spawnCollector } from './child.js';
 import { get, postBatch, startTestCollector, writeIac, type TestCollector } from './harness.js';
 
 const LOOP = '127.0.0.1';
-const moved = (id: string, agent: string) => ({ id, agent, sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' as const }] });
+const sweep = (closed: string) => [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed }];
+const open = (port: number) => [{ host: LOOP, ip: LOOP, port, state: 'open' as const }];
+const moved = (id: string, agent: string) => ({ id, agent, sweeps: sweep('5422-5432,5434-5442'), obs: open(5433) });
 // What the stolen token sent: the declared port open again and the moved one closed.
-const forged = (id: string, agent: string) => ({ id, agent, sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5431,5433-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5432, state: 'open' as const }] });
+const forged = (id: string, agent: string) => ({ id, agent, sweeps: sweep('5422-5431,5433-5442'), obs: open(5432) });
 
 describe('agent token scope', () => {
   let c: TestCollector;
@@ -25,7 +27,8 @@ describe('agent token scope', () => {
     expect(r.code, r.err).toBe(0);
     return r.out.trim();
   };
-  const findings = async (kind: string) => (await (await get(c.url, `/v1/findings?kind=${kind}`, c.tokens.reader)).json()).findings as Array<{ host: string; port: number; severity: string }>;
+  const findings = async (kind: string): Promise<Array<{ host: string; port: number; severity: string }>> =>
+    (await (await get(c.url, `/v1/findings?kind=${kind}`, c.tokens.reader)).json()).findings;
 
   beforeAll(async () => {
     c = await startTestCollector({ cycles: 1 });
@@ -37,7 +40,7 @@ describe('agent token scope', () => {
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  it('refuses a batch with a record outside the token scope, names its line, stores none of it and counts it', async () => {
+  it('refuses a batch with a record outside the token scope, names its line, stores none and counts it', async () => {
     const loop = await token('subnet-loop', '127.0.0.0/8');
     const elsewhere = await token('subnet-empty', '192.0.2.0/24');
     expect((await postBatch(c.url, loop, moved('m-1', 'subnet-loop'))).status).toBe(200);
@@ -49,7 +52,10 @@ describe('agent token scope', () => {
     expect(r.status).toBe(403);
     const { error } = await r.json();
     expect(error.code).toBe('PD_RECORD_OUT_OF_SCOPE');
-    expect(error.message).toBe('line 2: host: 127.0.0.1 is outside the scope of the token of agent "subnet-empty" (192.0.2.0/24); 2 records of the batch lie outside it, and none of the batch was stored');
+    expect(error.message).toBe(
+      'line 2: host: 127.0.0.1 is outside the scope of the token of agent "subnet-empty" (192.0.2.0/24); '
+        + '2 records of the batch lie outside it, and none of the batch was stored',
+    );
     expect(error.details).toMatchObject({ line: 2, field: 'host', records: 2 });
     expect((await c.running.store.observations()).filter((o) => o.agent === 'subnet-empty')).toEqual([]);
     expect((await c.running.store.agents()).map((a) => a.name)).not.toContain('subnet-empty');
@@ -61,38 +67,42 @@ describe('agent token scope', () => {
     expect(metrics).toMatch(/^portdrift_ingest_out_of_scope_records_total 2$/m);
   });
 
-  it('checks the address probed as well as an IP-literal host: a name with an address outside is refused too', async () => {
+  it('checks the address probed as well as an IP-literal host: a name at an address outside is refused', async () => {
     const t = await token('subnet-doc', '192.0.2.0/24');
-    const r = await postBatch(c.url, t, { id: 'x-1', agent: 'subnet-doc', obs: [{ host: 'db.internal', ip: '198.51.100.7', port: 5432, state: 'open' }] });
+    const at = (ip: string) => [{ host: 'db.internal', ip, port: 5432, state: 'open' as const }];
+    const r = await postBatch(c.url, t, { id: 'x-1', agent: 'subnet-doc', obs: at('198.51.100.7') });
     expect(r.status).toBe(403);
     expect((await r.json()).error).toMatchObject({ code: 'PD_RECORD_OUT_OF_SCOPE', details: { line: 2, field: 'ip' } });
-    const ok = await postBatch(c.url, t, { id: 'x-2', agent: 'subnet-doc', obs: [{ host: 'db.internal', ip: '192.0.2.9', port: 5432, state: 'open' }] });
+    const ok = await postBatch(c.url, t, { id: 'x-2', agent: 'subnet-doc', obs: at('192.0.2.9') });
     expect(ok.status).toBe(200);
   });
 
   it('token create --role agent needs --scope; the scope is validated, stored and listed', async () => {
-    const none = await run(['token', 'create', '--data', data, '--role', 'agent', '--name', 'no-scope'], cwd);
+    const create = (...args: string[]) => run(['token', 'create', '--data', data, ...args], cwd);
+    const none = await create('--role', 'agent', '--name', 'no-scope');
     expect(none.code).toBe(1);
     expect(none.err).toContain('--scope');
-    const bad = await run(['token', 'create', '--data', data, '--role', 'agent', '--name', 'bad-scope', '--scope', '10.0.0.1/8,nope'], cwd);
+    const bad = await create('--role', 'agent', '--name', 'bad-scope', '--scope', '10.0.0.1/8,nope');
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('--scope[0]: "10.0.0.1/8" is not a CIDR: host bits are set (did you mean 10.0.0.0/8?)');
     expect(bad.err).toContain('--scope[1]: "nope" is not a CIDR');
-    const reader = await run(['token', 'create', '--data', data, '--role', 'reader', '--name', 'r-scope', '--scope', '10.0.0.0/8'], cwd);
+    const reader = await create('--role', 'reader', '--name', 'r-scope', '--scope', '10.0.0.0/8');
     expect(reader.code).toBe(1);
     expect(reader.err).toContain('--scope is for agent tokens');
     await token('two-nets', '10.1.0.0/16,fd00:1::/64');
-    const list = JSON.parse((await run(['token', 'list', '--data', data, '--format', 'json'], cwd)).out).tokens as Array<{ name: string; scope: string[] | null }>;
+    const listed = await run(['token', 'list', '--data', data, '--format', 'json'], cwd);
+    const list = JSON.parse(listed.out).tokens as Array<{ name: string; scope: string[] | null }>;
     expect(list.find((t) => t.name === 'two-nets')!.scope).toEqual(['10.1.0.0/16', 'fd00:1::/64']);
     expect(list.find((t) => t.name === 'reader-1')!.scope).toBeNull();
   });
 
   it('an agent token from before scopes keeps working unrestricted, and token list warns about it', async () => {
     // The harness creates agent-1 through the store without a scope, as tokens of an older store are.
-    expect((await postBatch(c.url, c.tokens.agent, { id: 'legacy-1', obs: [{ host: '10.9.0.7', ip: '10.9.0.7', port: 6379, state: 'open' }] })).status).toBe(200);
+    const obs = [{ host: '10.9.0.7', ip: '10.9.0.7', port: 6379, state: 'open' as const }];
+    expect((await postBatch(c.url, c.tokens.agent, { id: 'legacy-1', obs })).status).toBe(200);
     const table = await run(['token', 'list', '--data', data, '--format', 'table'], cwd);
     expect(table.out).toMatch(/agent-1 +agent +any \(no scope\)/);
-    expect(table.err).toContain('agent token agent-1 has no scope: it may report on any address; replace it with one created with --scope');
+    expect(table.err).toContain('agent token agent-1 has no scope: it may report on any address; replace it with one');
   });
 
   it("serves an agent only the plan targets inside its token's scope, whatever scope the agent asks for", async () => {
@@ -111,19 +121,20 @@ describe('agent token scope', () => {
   });
 });
 
-describe.skipIf(!BUILT && !process.env.CI)('collector process with an unscoped agent token (needs `npm run build`)', () => {
+describe.skipIf(!BUILT && !process.env.CI)('collector process with an unscoped token (needs `npm run build`)', () => {
   it('logs a warning naming the token at start-up', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pd-scope-warn-'));
     try {
       writeIac(dir);
       const store = new SqliteStore(join(dir, 'pd.db'));
-      await store.createToken({ name: 'old-agent', role: 'agent', now: new Date().toISOString() });
-      await store.createToken({ name: 'new-agent', role: 'agent', now: new Date().toISOString(), scope: ['10.0.0.0/8'] });
+      const now = new Date().toISOString();
+      await store.createToken({ name: 'old-agent', role: 'agent', now });
+      await store.createToken({ name: 'new-agent', role: 'agent', now, scope: ['10.0.0.0/8'] });
       await store.close();
-      const child = await spawnCollector(['--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--data', join(dir, 'pd.db')], dir);
+      const child = await spawnCollector(['--iac', 'main.tf', '--targets', 'targets.yaml', '--data', 'pd.db'], dir);
       child.proc.kill('SIGTERM');
       expect(await child.exited).toBe(0);
-      expect(child.stderr()).toContain('agent token old-agent has no scope: it may report on any address; replace it with one created with --scope');
+      expect(child.stderr()).toContain('agent token old-agent has no scope: it may report on any address');
       expect(child.stderr()).not.toContain('new-agent');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -43,7 +43,11 @@ export function writeIac(dir: string): void {
  * `reuse`: start on the directory (IaC and store) of a stopped collector; its tokens are created
  * anew. `clock`: the collector's clock (retention tests move it forward).
  */
-export async function startTestCollector(flags: Record<string, unknown> = {}, reuse?: string, clock?: () => number): Promise<TestCollector> {
+export async function startTestCollector(
+  flags: Record<string, unknown> = {},
+  reuse?: string,
+  clock?: () => number,
+): Promise<TestCollector> {
   const dir = reuse ?? mkdtempSync(join(tmpdir(), 'pd-collector-'));
   if (!reuse) writeIac(dir);
   const config = collectorConfig(undefined, { iac: [join(dir, 'main.tf')], targets: join(dir, 'targets.yaml'), data: join(dir, 'pd.db'), listen: '127.0.0.1:0', debounce: '10ms', logLevel: 'silent', ...flags });

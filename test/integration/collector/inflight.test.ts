@@ -10,21 +10,34 @@ const LOOP = '127.0.0.1';
 
 /** A valid batch of about `bytes` bytes (observations of the model's host 127.0.0.1). */
 function bigBatch(id: string, bytes: number): Buffer {
-  const obs = (n: number) => Array.from({ length: n }, (_, i) => ({ host: LOOP, ip: LOOP, port: 1 + (i % 65535), state: 'filtered' as const }));
+  const obs = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ host: LOOP, ip: LOOP, port: 1 + (i % 65535), state: 'filtered' as const }));
   const per = ndjson({ id, obs: obs(2) }).length - ndjson({ id, obs: obs(1) }).length;
   return Buffer.from(ndjson({ id, obs: obs(Math.floor(bytes / per)) }));
 }
 
+interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
 interface Open {
   req: ClientRequest;
-  answer: Promise<{ status: number; headers: IncomingMessage['headers']; body: string }>;
+  answer: Promise<Answer>;
 }
 
 /** Start a POST of `body`, sending only its first `sent` bytes for now; `length: false` sends it chunked. */
 function start(url: string, token: string, id: string, body: Buffer, sent: number, length = true): Open {
   const u = new URL('/v1/observations', url);
-  const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent: false, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson', 'idempotency-key': id, ...(length ? { 'content-length': body.length } : {}) } });
-  const answer = new Promise<{ status: number; headers: IncomingMessage['headers']; body: string }>((resolve, reject) => {
+  const headers = {
+    authorization: `Bearer ${token}`,
+    'content-type': 'application/x-ndjson',
+    'idempotency-key': id,
+    ...(length ? { 'content-length': body.length } : {}),
+  };
+  const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent: false, headers });
+  const answer = new Promise<Answer>((resolve, reject) => {
     req.on('response', (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
@@ -38,7 +51,10 @@ function start(url: string, token: string, id: string, body: Buffer, sent: numbe
 
 describe('bytes in flight', () => {
   let c: TestCollector;
-  const inflight = async () => Number(/^portdrift_http_inflight_bytes (\d+)$/m.exec(await (await get(c.url, '/metrics', c.tokens.reader)).text())?.[1] ?? -1);
+  const inflight = async () => {
+    const text = await (await get(c.url, '/metrics', c.tokens.reader)).text();
+    return Number(/^portdrift_http_inflight_bytes (\d+)$/m.exec(text)?.[1] ?? -1);
+  };
   beforeAll(async () => {
     c = await startTestCollector({ maxBatchBytes: 4 * MiB, maxInflightBytes: 7 * MiB });
   });
@@ -53,7 +69,9 @@ describe('bytes in flight', () => {
     const first = start(c.url, c.tokens.agent, 'in-a', a, MiB);
     const second = start(c.url, c.tokens.agent, 'in-b', b, MiB);
     const t0 = Date.now();
-    while ((await inflight()) < a.length + b.length && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    while ((await inflight()) < a.length + b.length && Date.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(await inflight()).toBe(a.length + b.length);
 
     const third = start(c.url, c.tokens.agent, 'in-x', x, 0);

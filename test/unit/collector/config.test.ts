@@ -37,13 +37,19 @@ describe('collector config', () => {
   });
 
   it('retention must cover the freshness window; rows per agent are capped by default', () => {
-    expect(() => collectorConfig(undefined, { iac: ['infra'], retention: '10m' })).toThrow('retention: must be at least the freshness window (900s), else live results go');
-    expect(collectorConfig(undefined, { iac: ['infra'] })).toMatchObject({ retention: 30 * 86_400_000, maxRowsPerAgent: 1_000_000 });
+    const iac = ['infra'];
+    const problem = 'retention: must be at least the freshness window (900s), else live results go';
+    expect(() => collectorConfig(undefined, { iac, retention: '10m' })).toThrow(problem);
+    const defaults = collectorConfig(undefined, { iac });
+    expect(defaults).toMatchObject({ retention: 30 * 86_400_000, maxRowsPerAgent: 1_000_000 });
   });
 
-  it('bounds a batch at 8 MiB and the batch bytes in flight at 64 MiB by default; in flight holds at least one batch', () => {
-    expect(collectorConfig(undefined, { iac: ['infra'] })).toMatchObject({ maxBatchBytes: 8 * 1024 * 1024, maxInflightBytes: 64 * 1024 * 1024 });
-    expect(() => collectorConfig(undefined, { iac: ['infra'], maxBatchBytes: 16 * 1024 * 1024, maxInflightBytes: 8 * 1024 * 1024 })).toThrow('maxInflightBytes: must be at least maxBatchBytes (16777216), else the largest batch never fits');
+  it('bounds a batch at 8 MiB and the batch bytes in flight at 64 MiB by default; in flight holds a batch', () => {
+    const [iac, MiB] = [['infra'], 1024 * 1024];
+    expect(collectorConfig(undefined, { iac })).toMatchObject({ maxBatchBytes: 8 * MiB, maxInflightBytes: 64 * MiB });
+    expect(() => collectorConfig(undefined, { iac, maxBatchBytes: 16 * MiB, maxInflightBytes: 8 * MiB })).toThrow(
+      'maxInflightBytes: must be at least maxBatchBytes (16777216), else the largest batch never fits',
+    );
   });
 
   it('a field that fails the schema gets no second, derived problem', () => {

@@ -129,7 +129,8 @@ describe('SqliteStore retention', () => {
     try {
       await store.ingestBatch(batch('old', NOW, [['10.0.0.1', 22, 'open']]), '2026-10-01T00:00:00.000Z');
       await store.ingestBatch(batch('new', NOW, [['10.0.0.2', 22, 'open']]), '2026-12-01T00:00:00.000Z');
-      expect(await store.prune({ batchesBefore: '2026-11-01T00:00:00.000Z', seriesBefore: '2026-11-01T00:00:00.000Z' })).toEqual({ batches: 1, series: 0, rows: 0 });
+      const cut = '2026-11-01T00:00:00.000Z';
+      expect(await store.prune({ batchesBefore: cut, seriesBefore: cut })).toEqual({ batches: 1, series: 0, rows: 0 });
       expect([await store.hasBatch('a1', 'old'), await store.hasBatch('a1', 'new')]).toEqual([false, true]);
       expect(await store.observations()).toHaveLength(2);
     } finally {
@@ -181,7 +182,8 @@ describe('SqliteStore migrations', () => {
     db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
     db.exec(MIGRATIONS[0]!.sql);
     db.prepare('INSERT INTO schema_version (version) VALUES (1)').run();
-    db.prepare('INSERT INTO batches (batch_id, agent, received_at, answer) VALUES (?, ?, ?, ?)').run('b1', 'a1', NOW, JSON.stringify({ batchId: 'b1', agent: 'a1' }));
+    const insert = db.prepare('INSERT INTO batches (batch_id, agent, received_at, answer) VALUES (?, ?, ?, ?)');
+    insert.run('b1', 'a1', NOW, JSON.stringify({ batchId: 'b1', agent: 'a1' }));
     db.close();
     const store = new SqliteStore(file);
     try {
@@ -195,10 +197,11 @@ describe('SqliteStore migrations', () => {
 });
 
 describe('SqliteStore row cap per agent', () => {
-  it('counts rows again when an upper bound would pass the cap: resent rows are updates, only new rows are capped', async () => {
+  it('counts rows again when an upper bound would pass the cap: resent rows update, new rows are capped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pd-cap-'));
     const store = new SqliteStore(join(dir, 'pd.db'), { maxRowsPerAgent: 1000 });
-    const ports = (from: number, n: number) => Array.from({ length: n }, (_, i): [string, number, 'open'] => ['10.0.0.1', from + i, 'open']);
+    const ports = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i): [string, number, 'open'] => ['10.0.0.1', from + i, 'open']);
     try {
       const a = await store.ingestBatch(batch('c1', NOW, ports(1, 600)), NOW);
       expect(a.answer).toMatchObject({ observations: 600, capped: 0 });
