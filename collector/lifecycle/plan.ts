@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { MAX_PORT, MIN_PORT, formatPortSpec, parsePortSpec } from '../../shared/ports.js';
 import { makeAdmit } from '../../shared/scope.js';
+import { recordScope } from '../ingest/scope.js';
 import type { DeclaredModel, Plan, PlanTarget } from '../../shared/types.js';
 
 export interface PlanOptions {
@@ -58,9 +59,11 @@ export function planFor(
   tokenScope: readonly string[] | null = null,
 ): Plan {
   const admit = scope.length > 0 ? makeAdmit({ scope }) : null;
-  const allowed = tokenScope !== null ? makeAdmit({ scope: tokenScope }) : null;
+  // The token's scope as the records are checked against it: containment only (the special
+  // ranges are the agent's own rule, applied with its scope above and again when it probes).
+  const allowed = recordScope(agent, tokenScope);
   const inside = (host: string) =>
-    (admit === null || admit(host) === null) && (allowed === null || allowed(host) === null);
+    (admit === null || admit(host) === null) && (allowed === null || allowed.admits(host));
   const kept = targets.filter((t) => isIP(t.host) === 0 || inside(t.host));
   const revision = createHash('sha256').update(JSON.stringify([intervalMs, kept])).digest('hex').slice(0, 20);
   return { version: 1, agent, revision, intervalMs, targets: kept };
