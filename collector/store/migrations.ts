@@ -130,7 +130,7 @@ export const MIGRATIONS: readonly Migration[] = [
         received_at TEXT NOT NULL,
         answer TEXT NOT NULL,
         PRIMARY KEY (agent, batch_id)
-      ) WITHOUT ROWID;
+      );
       INSERT INTO batches_by_agent (agent, batch_id, received_at, answer)
         SELECT agent, batch_id, received_at, answer FROM batches;
       DROP TABLE batches;
