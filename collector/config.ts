@@ -23,7 +23,25 @@ export const collectorSchema = {
   discovery: { type: 'string', default: 'top', describe: 'discovery port spec probed on every host besides declared ports' },
   neighbourhood: { type: 'int', min: 0, max: 1000, default: 10, describe: 'ports probed around every declared port (±N)' },
   batchRetention: { type: 'duration', default: '30d', min: 60_000, describe: 'how long batch ids are remembered, so a resend within it is not stored twice' },
-  maxBatchBytes: { type: 'int', min: 1024, default: 32 * 1024 * 1024, describe: 'largest observation batch accepted (bytes)' },
+  retention: {
+    type: 'duration',
+    default: '30d',
+    min: 60_000,
+    describe: 'observation rows (latest port results, sweeps, listeners) older than this are pruned',
+  },
+  maxRowsPerAgent: {
+    type: 'int',
+    min: 1000,
+    default: 1_000_000,
+    describe: 'most rows (latest port results plus sweeps) one agent may hold; new rows past it are not stored',
+  },
+  maxBatchBytes: { type: 'int', min: 1024, default: 8 * 1024 * 1024, describe: 'largest observation batch (bytes)' },
+  maxInflightBytes: {
+    type: 'int',
+    min: 1024 * 1024,
+    default: 64 * 1024 * 1024,
+    describe: 'batch bytes held at once across requests; past it a batch is answered 503 with Retry-After',
+  },
   logLevel: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', describe: 'log level: fatal, error, warn, info, debug, trace or silent' },
   ...reportingSchema,
 } as const satisfies Schema;
@@ -58,6 +76,17 @@ const crossCheck = (c: Partial<CollectorConfig>, failed: ReadonlySet<string>): s
     } catch (err) {
       problems.push(`discovery: ${(err as Error).message}`);
     }
+  }
+  if (ok('retention', 'freshness', 'interval') && c.retention !== undefined && c.interval !== undefined) {
+    // A row pruned inside the freshness window would turn its endpoint unobserved.
+    const freshness = c.freshness ?? 3 * c.interval;
+    if (c.retention < freshness) {
+      problems.push(`retention: must be at least the freshness window (${freshness / 1000}s), else live results go`);
+    }
+  }
+  const [batch, inflight] = [c.maxBatchBytes, c.maxInflightBytes];
+  if (ok('maxBatchBytes', 'maxInflightBytes') && batch !== undefined && inflight !== undefined && inflight < batch) {
+    problems.push(`maxInflightBytes: must be at least maxBatchBytes (${batch}), else the largest batch never fits`);
   }
   if (ok('listen') && c.listen !== undefined) {
     const port = Number(c.listen.slice(c.listen.lastIndexOf(':') + 1));

@@ -44,7 +44,10 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
       throw new PortdriftError('PD_CONFIG_READ', `cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
     }
   }
-  const storeOptions = { synchronous: c.synchronous === 'normal' ? ('NORMAL' as const) : ('FULL' as const) };
+  const storeOptions = {
+    synchronous: c.synchronous === 'normal' ? ('NORMAL' as const) : ('FULL' as const),
+    maxRowsPerAgent: c.maxRowsPerAgent,
+  };
   // SQLite on its own thread where the compiled worker exists (the product); in-thread when
   // running from TypeScript sources (unit tests) or when turned off.
   const lock = lockStore(abs(c.data));
@@ -76,6 +79,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     discovery: c.discovery,
     neighbourhood: c.neighbourhood,
     batchRetentionMs: c.batchRetention,
+    retentionMs: c.retention,
     now,
     onTransition: (t, at) => reporting?.alerts?.notify({ type: t.event === 'resolved' ? 'resolved' : 'opened', finding: t.finding, at }),
   });
@@ -102,7 +106,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     {
       collector,
       log: o.log.child({ part: 'http' }),
-      limits: { maxBatchBytes: c.maxBatchBytes, maxJsonBytes: 1024 * 1024 },
+      limits: { maxBatchBytes: c.maxBatchBytes, maxJsonBytes: 1024 * 1024, maxInflightBytes: c.maxInflightBytes },
       reports: reporting.reports ? { preview: () => reporting!.reports!.preview(), sendNow: () => reporting!.reports!.sendNow() } : null,
       now: iso,
     },

@@ -34,6 +34,8 @@ export interface CollectorOptions {
   batchRetentionMs?: number;
   /** How long the open-count series (report charts) is kept. */
   seriesRetentionMs?: number;
+  /** Observation, sweep and listener rows older than this are pruned on the interval tick. */
+  retentionMs?: number;
   /** Loads the model; tests and the CLI use the extractor (default). */
   load?: (src: IacSource) => Promise<LoadedModel>;
 }
@@ -54,6 +56,8 @@ export const LATE_FACTOR = 3;
 export class Collector {
   private loaded: LoadedModel | null = null;
   private targets: PlanTarget[] = [];
+  /** Every host the model names: records of other hosts are dropped at ingest. */
+  private hosts: ReadonlySet<string> = new Set();
   private lastSummary: DriftSummary | null = null;
   private timer: NodeJS.Timeout | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
@@ -62,7 +66,20 @@ export class Collector {
   private lastEvaluationMs = 0;
   private stopped = false;
   private readonly now: () => number;
-  readonly counters = { batches: 0, replayed: 0, observations: 0, rejected: 0, evaluations: 0, evaluationErrors: 0, reloads: 0, reloadErrors: 0 };
+  readonly counters = {
+    batches: 0,
+    replayed: 0,
+    observations: 0,
+    rejected: 0,
+    outOfScopeRecords: 0,
+    outsideModel: 0,
+    capped: 0,
+    busy: 0,
+    evaluations: 0,
+    evaluationErrors: 0,
+    reloads: 0,
+    reloadErrors: 0,
+  };
 
   constructor(readonly o: CollectorOptions) {
     this.now = o.now ?? Date.now;
@@ -86,6 +103,7 @@ export class Collector {
     // is stale (older than the freshness window) until the agents' spools drain, and judging it
     // then would flip every endpoint to unobserved and back.
     this.lastCycleAt = this.now();
+    await this.warnUnscopedTokens();
     await this.reload({ evaluate: false });
     await this.evaluateNow('refresh');
     await this.prune();
@@ -129,6 +147,7 @@ export class Collector {
     }
     const changed = next.revision !== this.loaded?.revision;
     this.loaded = next;
+    this.hosts = modelHosts(next.model);
     this.counters.reloads++;
     await this.refreshTargets();
     if (changed) {
@@ -140,12 +159,29 @@ export class Collector {
     return next;
   }
 
-  /** Retention: old batch ids and series points go; findings, history and current state stay. */
+  /** Agent tokens from before scopes may report on any address: say so at every start. */
+  private async warnUnscopedTokens(): Promise<void> {
+    for (const t of await this.o.store.listTokens()) {
+      if (t.role !== 'agent' || t.revokedAt !== null || t.scope !== null) continue;
+      const why = 'it may report on any address; replace it with one created with --scope';
+      this.o.log.warn({ token: t.id, agent: t.name }, `agent token ${t.name} has no scope: ${why}`);
+    }
+  }
+
+  /**
+   * Retention: old batch ids, series points and observation rows (older than `retentionMs`, far
+   * past the freshness window, so no evaluation reads them) go; findings and history stay.
+   */
   async prune(): Promise<void> {
     const now = this.now();
+    const ago = (ms: number) => new Date(now - ms).toISOString();
     try {
-      const r = await this.o.store.prune({ batchesBefore: new Date(now - (this.o.batchRetentionMs ?? 30 * 86_400_000)).toISOString(), seriesBefore: new Date(now - (this.o.seriesRetentionMs ?? 400 * 86_400_000)).toISOString() });
-      if (r.batches || r.series) this.o.log.info(r, 'pruned old batch ids and series points');
+      const r = await this.o.store.prune({
+        batchesBefore: ago(this.o.batchRetentionMs ?? 30 * 86_400_000),
+        seriesBefore: ago(this.o.seriesRetentionMs ?? 400 * 86_400_000),
+        rowsBefore: ago(this.o.retentionMs ?? 30 * 86_400_000),
+      });
+      if (r.batches || r.series || r.rows) this.o.log.info(r, 'pruned old batch ids, series points and result rows');
     } catch (err) {
       this.o.log.error({ err: (err as Error).message }, 'prune failed');
     }
@@ -158,18 +194,27 @@ export class Collector {
     this.targets = planTargets(withoutIgnored(this.loaded.model, m), { intervalMs: this.o.intervalMs, discovery: this.o.discovery, neighbourhood: this.o.neighbourhood });
   }
 
-  async plan(agent: string, scope: readonly string[]): Promise<Plan> {
-    const plan = planFor(agent, this.targets, scope, this.o.intervalMs);
+  /** `tokenScope`: the agent token's CIDRs (null: a token from before scopes, unrestricted). */
+  async plan(agent: string, scope: readonly string[], tokenScope: readonly string[] | null = null): Promise<Plan> {
+    const plan = planFor(agent, this.targets, scope, this.o.intervalMs, tokenScope);
     await this.o.store.notePlanServed(agent, this.o.intervalMs, this.iso());
     return plan;
   }
 
+  /**
+   * Store a batch. Records of hosts that no IaC names are dropped first (counted, and said in the
+   * answer): no evaluation reads them, and an agent token could otherwise fill the disk with
+   * made-up hosts. A batch whose id the agent used before is answered from the store.
+   */
   async ingest(batch: ParsedBatch): Promise<IngestResult> {
-    const r = await this.o.store.ingestBatch(batch, this.iso());
+    const kept = inModel(batch, this.hosts);
+    const r = await this.o.store.ingestBatch(kept, this.iso());
     if (r.replayed) this.counters.replayed++;
     else {
       this.counters.batches++;
-      this.counters.observations += batch.observations.length;
+      this.counters.observations += r.answer.observations;
+      this.counters.outsideModel += r.answer.outsideModel;
+      this.counters.capped += r.answer.capped;
       this.scheduleEvaluation();
     }
     return r;
@@ -274,6 +319,14 @@ function newProblems(current: LoadedModel | null, next: LoadedModel): DeclaredMo
   if (!current) return [];
   const known = new Set(current.model.problems.map((p) => `${p.file}\u0000${p.message}`));
   return next.model.problems.filter((p) => !known.has(`${p.file}\u0000${p.message}`));
+}
+
+/** The batch without the sweep and obs records of hosts outside `hosts` (the same batch when none is). */
+function inModel(batch: ParsedBatch, hosts: ReadonlySet<string>): ParsedBatch {
+  const sweeps = batch.sweeps.filter((s) => hosts.has(s.host));
+  const observations = batch.observations.filter((o) => hosts.has(o.host));
+  const outside = batch.sweeps.length - sweeps.length + batch.observations.length - observations.length;
+  return outside === 0 ? batch : { ...batch, sweeps, observations, outsideModel: outside };
 }
 
 /** Every host the model knows (resources' hosts and endpoints' hosts). */

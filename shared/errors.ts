@@ -41,7 +41,17 @@ export const catalogue = {
   PD_HTTP_NOT_FOUND: { http: 404, summary: 'no such route or object' },
   PD_HTTP_METHOD: { http: 405, summary: 'the method is not allowed on this route' },
   PD_HTTP_TOO_LARGE: { http: 413, summary: 'the request body is larger than the limit' },
+  PD_HTTP_BUSY: {
+    http: 503,
+    summary: 'the collector is reading as many batch bytes as it holds at once; retry after the Retry-After seconds',
+  },
   PD_HTTP_MEDIA_TYPE: { http: 415, summary: 'the request content type is not accepted on this route' },
+  PD_RECORD_OUT_OF_SCOPE: {
+    http: 403,
+    summary:
+      "an observation batch has a record for an address outside the agent token's scope; the line is named and nothing "
+      + 'of the batch is stored',
+  },
   PD_WIRE_INVALID: { http: 400, summary: 'an observation batch is invalid; the line and field are named' },
   PD_IDEMPOTENCY_KEY: { http: 400, summary: 'the Idempotency-Key header is missing or invalid, or does not match the batch id' },
   PD_STORE: { http: 500, summary: 'the store failed (disk full, locked, corrupt)' },

@@ -4,8 +4,9 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { SqliteStore } from '../../collector/store/sqlite.js';
-import { ROLES, type Role } from '../../collector/store/types.js';
+import { ROLES, type Role, type TokenRecord } from '../../collector/store/types.js';
 import { PortdriftError } from '../../shared/errors.js';
+import { checkCidr } from '../../shared/scope.js';
 import { table } from '../collector-client.js';
 import type { CliContext } from '../context.js';
 import type { CommandFactory } from './index.js';
@@ -21,6 +22,26 @@ async function withStore<T>(ctx: CliContext, data: string, mustExist: boolean, f
   }
 }
 
+/** `--scope 10.1.0.0/16,fd00::/64` (comma-separated, repeatable) → the CIDRs, every bad one named at once. */
+function scopeList(values: readonly string[]): string[] {
+  const list = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  const problems = list.flatMap((c, i) => {
+    const p = checkCidr(c);
+    return p === null ? [] : [`--scope[${i}]: ${p}`];
+  });
+  if (problems.length > 0) {
+    throw new PortdriftError('PD_USAGE', `invalid --scope:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  }
+  if (list.length === 0) throw new PortdriftError('PD_USAGE', '--scope: give at least one CIDR');
+  return list;
+}
+
+/** An agent token without a scope (created before scopes existed) may report on any address. */
+function unscopedWarning(t: TokenRecord): string | null {
+  if (t.role !== 'agent' || t.revokedAt !== null || t.scope !== null) return null;
+  return `agent token ${t.name} has no scope: it may report on any address; replace it with one created with --scope`;
+}
+
 const dataOption = () => new Option('--data <file>', 'the collector store (SQLite file)').default('./portdrift.db');
 
 export const tokenCommand: CommandFactory = (ctx, setExit) => {
@@ -31,9 +52,26 @@ export const tokenCommand: CommandFactory = (ctx, setExit) => {
     .addOption(dataOption())
     .addOption(new Option('--role <role>', 'agent (plan + observations), reader (queries), admin (ack, ignores, reload, reports)').choices([...ROLES]).makeOptionMandatory())
     .requiredOption('--name <name>', 'who or what holds it (an agent token: the agent name)')
-    .action(async (opts: { data: string; role: Role; name: string }) => {
+    .option(
+      '--scope <cidrs...>',
+      'agent tokens (required): the CIDRs the agent may report on and is planned for, comma-separated or repeated; '
+        + '0.0.0.0/0,::/0 for any',
+    )
+    .action(async (opts: { data: string; role: Role; name: string; scope?: string[] }) => {
       if (!NAME.test(opts.name)) throw new PortdriftError('PD_USAGE', `--name ${JSON.stringify(opts.name)}: letters, digits and ._:@/+- only, at most 200`);
-      const { token, record } = await withStore(ctx, opts.data, false, (s) => s.createToken({ name: opts.name, role: opts.role, now: new Date().toISOString() }));
+      // Secure by default: an agent token states the addresses it may report on; "any" must be
+      // asked for (0.0.0.0/0,::/0), so a stolen token of one subnet cannot rewrite another's.
+      if (opts.role === 'agent' && opts.scope === undefined) {
+        const why = 'the addresses its agent may report on, as in its --scope; 0.0.0.0/0,::/0 for any';
+        throw new PortdriftError('PD_USAGE', `an agent token needs --scope CIDR,… (${why})`);
+      }
+      if (opts.role !== 'agent' && opts.scope !== undefined) {
+        throw new PortdriftError('PD_USAGE', `--scope is for agent tokens; a ${opts.role} token reports nothing`);
+      }
+      const scope = opts.scope === undefined ? null : scopeList(opts.scope);
+      const now = new Date().toISOString();
+      const input = { name: opts.name, role: opts.role, now, scope };
+      const { token, record } = await withStore(ctx, opts.data, false, (s) => s.createToken(input));
       ctx.out(`${token}\n`);
       ctx.err(`created ${record.role} token ${record.id} for ${record.name}; it is shown only now, store it safely\n`);
       setExit(0);
@@ -47,7 +85,16 @@ export const tokenCommand: CommandFactory = (ctx, setExit) => {
       const tokens = await withStore(ctx, opts.data, true, (s) => s.listTokens());
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
       if (format === 'json') ctx.out(`${JSON.stringify({ tokens }, null, 2)}\n`);
-      else ctx.out(table(['ID', 'NAME', 'ROLE', 'CREATED', 'LAST USED', 'REVOKED'], tokens.map((t) => [t.id, t.name, t.role, t.createdAt, t.lastUsedAt ?? '-', t.revokedAt ?? '-'])));
+      else {
+        const scope = (t: TokenRecord) => t.scope?.join(',') ?? (t.role === 'agent' ? 'any (no scope)' : '-');
+        const rows = tokens.map((t) => [t.id, t.name, t.role, scope(t), t.createdAt, t.lastUsedAt ?? '-',
+          t.revokedAt ?? '-']);
+        ctx.out(table(['ID', 'NAME', 'ROLE', 'SCOPE', 'CREATED', 'LAST USED', 'REVOKED'], rows));
+      }
+      for (const t of tokens) {
+        const w = unscopedWarning(t);
+        if (w) ctx.err(`warning: ${w}\n`);
+      }
       setExit(0);
     });
   cmd

@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { PortdriftError } from '../../shared/errors.js';
 import { authorize } from './auth.js';
+import { ByteBudget } from './budget.js';
 import { sendError } from './respond.js';
 import { match, type AppDeps, type Route } from './router.js';
 import { adminRoutes } from './routes/admin.js';
@@ -15,7 +16,11 @@ import { queryRoutes } from './routes/query.js';
 
 export const ROUTES: readonly Route[] = [...queryRoutes, ...agentRoutes, ...adminRoutes, ...metricsRoutes];
 
-export function createHandler(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
+/** The handler and the bytes-in-flight budget its requests share (metrics read it). */
+export function createHandler(
+  deps: AppDeps,
+  inflight = new ByteBudget(deps.limits.maxInflightBytes ?? 64 * 1024 * 1024),
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void (async () => {
       let url: URL;
@@ -26,7 +31,7 @@ export function createHandler(deps: AppDeps): (req: IncomingMessage, res: Server
       }
       const { route, params } = match(ROUTES, req.method ?? 'GET', url.pathname);
       const token = await authorize(req, route.access, deps.collector.store, deps.now());
-      await route.handle({ req, res, url, params, token, deps });
+      await route.handle({ req, res, url, params, token, deps, inflight });
     })().catch((err) => {
       // Refused before its body was read: answer, then discard what the client still sends (up
       // to a cap) so it can read the answer — an agent that sees its 413 or 401 stops resending

@@ -1,7 +1,9 @@
 // Bearer tokens and roles. `agent`: plan and observations only. `reader`: queries and metrics.
 // `admin`: everything a reader may, plus ack, ignores, reload and sending reports. An agent
 // token cannot read findings, and a reader or admin token cannot post observations: each role
-// does one job, so a leaked agent token reveals nothing and a leaked reader token writes nothing.
+// does one job, so a leaked reader token writes nothing, and a leaked agent token reveals only
+// its own plan — the IP-literal hosts inside the token's scope and every host named by DNS (only
+// an agent can resolve those), with their declared ports — and reports only inside that scope.
 import type { IncomingMessage } from 'node:http';
 import { PortdriftError } from '../../shared/errors.js';
 import type { Role, Store, TokenRecord } from '../store/types.js';

@@ -4,6 +4,7 @@
 // endless body.
 import type { IncomingMessage } from 'node:http';
 import { PortdriftError } from '../../shared/errors.js';
+import type { BudgetHold } from './budget.js';
 
 export class BodyTooLarge extends PortdriftError {
   constructor(limit: number) {
@@ -20,9 +21,19 @@ export function requireMediaType(req: IncomingMessage, accepted: readonly string
   if (!accepted.includes(t)) throw new PortdriftError('PD_HTTP_MEDIA_TYPE', `Content-Type must be ${accepted.join(' or ')}, got ${JSON.stringify(t || '(none)')}`);
 }
 
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * `hold`: the request's share of the bytes in flight across requests. An announced body is
+ * taken whole before a byte is read; a chunked one chunk by chunk. Past the cap: PD_HTTP_BUSY.
+ */
+export function readBody(req: IncomingMessage, limit: number, hold?: BudgetHold): Promise<Buffer> {
   const announced = Number(req.headers['content-length']);
-  if (Number.isFinite(announced) && announced > limit) return Promise.reject(new BodyTooLarge(limit));
+  const known = req.headers['content-length'] !== undefined && Number.isFinite(announced);
+  if (known && announced > limit) return Promise.reject(new BodyTooLarge(limit));
+  try {
+    if (known) hold?.take(announced);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -35,6 +46,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         req.pause();
         reject(new BodyTooLarge(limit));
         return;
+      }
+      if (!known && hold) {
+        try {
+          hold.take(c.length);
+        } catch (err) {
+          done = true;
+          req.pause();
+          reject(err);
+          return;
+        }
       }
       chunks.push(c);
     });

@@ -27,5 +27,6 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   const headers: Record<string, string> = {};
   if (e.code === 'PD_HTTP_UNAUTHORIZED') headers['www-authenticate'] = 'Bearer realm="portdrift"';
   if (e.details?.allow) headers.allow = String(e.details.allow);
+  if (e.details?.retryAfterSeconds) headers['retry-after'] = String(e.details.retryAfterSeconds);
   sendJson(res, e.httpStatus, e.toJSON(), headers);
 }

@@ -7,12 +7,15 @@ import type { Logger } from '../../shared/log.js';
 import type { Collector } from '../service.js';
 import type { TokenRecord } from '../store/types.js';
 import type { Access } from './auth.js';
+import type { ByteBudget } from './budget.js';
 
 export interface HttpLimits {
   /** Observation batches (NDJSON). */
   maxBatchBytes: number;
   /** Every other JSON body. */
   maxJsonBytes: number;
+  /** Batch bytes held at once across requests; past it a batch is answered 503 + Retry-After. */
+  maxInflightBytes?: number;
 }
 
 export interface AppDeps {
@@ -34,6 +37,8 @@ export interface RequestContext {
   params: string[];
   token: TokenRecord | null;
   deps: AppDeps;
+  /** The bytes in flight across the server's requests (one budget per server). */
+  inflight: ByteBudget;
 }
 
 export interface Route {

@@ -8,6 +8,7 @@ import { PortdriftError } from '../../shared/errors.js';
 import { isPort, parsePortSpec } from '../../shared/ports.js';
 import type { BatchHeader, ListenerRecord, ObservationRecord, PortState, SweepRecord } from '../../shared/types.js';
 import type { ParsedBatch } from '../store/types.js';
+import { outside, type RecordScope } from './scope.js';
 
 const STATES: ReadonlySet<string> = new Set<PortState>(['open', 'closed', 'filtered', 'unreachable']);
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -146,6 +147,8 @@ function listener(l: Line): ListenerRecord {
 export interface ParseLimits {
   /** Records per batch (lines after the header). */
   maxRecords: number;
+  /** The agent token's scope: a sweep or obs record outside it refuses the batch (PD_RECORD_OUT_OF_SCOPE). */
+  scope?: RecordScope | null;
 }
 
 /** Parse and validate a whole NDJSON body. Blank lines (a trailing newline, CRLF) are allowed. */
@@ -153,6 +156,16 @@ export function parseBatch(body: string, limits: ParseLimits = { maxRecords: 1_0
   let batch: ParsedBatch | null = null;
   const seen: Seen = { times: new Set(), ips: new Set() };
   let records = 0;
+  // Records outside the token's scope: all are counted (metrics), the first is named.
+  let outOfScope = 0;
+  let firstOutside: { line: number; field: string; value: string } | null = null;
+  const scope = limits.scope ?? null;
+  const checkScope = (n: number, host: string, ip: string | null) => {
+    const o = scope && outside(scope, host, ip);
+    if (!o) return;
+    outOfScope++;
+    firstOutside ??= { line: n, ...o };
+  };
   let start = 0;
   let n = 0;
   while (start <= body.length) {
@@ -178,12 +191,27 @@ export function parseBatch(body: string, limits: ParseLimits = { maxRecords: 1_0
       continue;
     }
     if (++records > limits.maxRecords) throw l.bad('t', `more than ${limits.maxRecords} records in one batch`);
-    if (t === 'obs') batch.observations.push(obs(l));
-    else if (t === 'sweep') batch.sweeps.push(sweep(l));
+    if (t === 'obs') {
+      const o = obs(l);
+      checkScope(n, o.host, o.ip);
+      batch.observations.push(o);
+    } else if (t === 'sweep') {
+      const s = sweep(l);
+      checkScope(n, s.host, s.ip);
+      batch.sweeps.push(s);
+    }
     else if (t === 'listener') batch.listeners.push(listener(l));
     else if (t === 'batch') throw l.bad('t', 'a second batch header; send one batch per request');
     else throw l.bad('t', `must be sweep, obs or listener, got ${JSON.stringify(t)}`);
   }
   if (batch === null) throw new PortdriftError('PD_WIRE_INVALID', 'line 1: the body is empty; expected a batch header', { details: { line: 1 } });
+  if (firstOutside !== null) {
+    const f: { line: number; field: string; value: string } = firstOutside;
+    const many = outOfScope === 1 ? '1 record of the batch lies' : `${outOfScope} records of the batch lie`;
+    const message = `line ${f.line}: ${f.field}: ${f.value} is outside the scope of ${scope!.describe}; `
+      + `${many} outside it, and none of the batch was stored`;
+    const details = { line: f.line, field: f.field, records: outOfScope };
+    throw new PortdriftError('PD_RECORD_OUT_OF_SCOPE', message, { details });
+  }
   return batch;
 }

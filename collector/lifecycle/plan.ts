@@ -1,14 +1,16 @@
-// The plan one agent gets (GET /v1/plan): the declared hosts inside the agent's scope, their
-// declared listen ports first, and the discovery set (the curated TOP_PORTS plus the ±N
-// neighbourhood of every declared port, or whatever the collector is configured to use) as a
-// port spec. Scope: an IP-literal host is kept only when it lies inside one of the agent's
-// CIDRs; a DNS name is kept, because only the agent can resolve it from where it stands — the
-// agent checks every resolved address against its scope itself and never probes outside it.
+// The plan one agent gets (GET /v1/plan): the declared hosts inside the agent's scope and its
+// token's, their declared listen ports first, and the discovery set (the curated TOP_PORTS plus
+// the ±N neighbourhood of every declared port, or whatever the collector is configured to use)
+// as a port spec. Scope: an IP-literal host is kept only when it lies inside both; a DNS name is
+// kept, because only the agent can resolve it from where it stands — the agent checks every
+// resolved address against its scope itself and never probes outside it, and the collector
+// refuses records whose address lies outside the token's scope.
 // The revision is a hash of the plan's content, so the ETag changes exactly when the plan does.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { MAX_PORT, MIN_PORT, formatPortSpec, parsePortSpec } from '../../shared/ports.js';
 import { makeAdmit } from '../../shared/scope.js';
+import { recordScope } from '../ingest/scope.js';
 import type { DeclaredModel, Plan, PlanTarget } from '../../shared/types.js';
 
 export interface PlanOptions {
@@ -43,10 +45,26 @@ export function planTargets(model: DeclaredModel, o: PlanOptions): PlanTarget[] 
   return out;
 }
 
-/** The agent's plan: targets filtered by its scope (CIDRs already validated by the caller). */
-export function planFor(agent: string, targets: readonly PlanTarget[], scope: readonly string[], intervalMs: number): Plan {
+/**
+ * The agent's plan: targets inside both the scope the agent sends and its token's scope (CIDRs
+ * already validated; a null token scope is an agent token from before scopes: unrestricted). The
+ * agent's scope can narrow the plan, never widen it past its token's: a stolen token of one
+ * subnet learns nothing of another subnet's IP-literal hosts and their declared ports.
+ */
+export function planFor(
+  agent: string,
+  targets: readonly PlanTarget[],
+  scope: readonly string[],
+  intervalMs: number,
+  tokenScope: readonly string[] | null = null,
+): Plan {
   const admit = scope.length > 0 ? makeAdmit({ scope }) : null;
-  const kept = targets.filter((t) => isIP(t.host) === 0 || admit === null || admit(t.host) === null);
+  // The token's scope as the records are checked against it: containment only (the special
+  // ranges are the agent's own rule, applied with its scope above and again when it probes).
+  const allowed = recordScope(agent, tokenScope);
+  const inside = (host: string) =>
+    (admit === null || admit(host) === null) && (allowed === null || allowed.admits(host));
+  const kept = targets.filter((t) => isIP(t.host) === 0 || inside(t.host));
   const revision = createHash('sha256').update(JSON.stringify([intervalMs, kept])).digest('hex').slice(0, 20);
   return { version: 1, agent, revision, intervalMs, targets: kept };
 }

@@ -79,7 +79,8 @@ export function toColumns(b: ParsedBatch): ColumnarBatch {
   const { strings, id } = stringTable();
   const c = emptyColumns(n, strings);
   for (let k = 0; k < n; k++) putRow(c, k, b.observations[k]!, id);
-  return { header: b.header, sweeps: b.sweeps, listeners: b.listeners, observations: c };
+  const outside = b.outsideModel ? { outsideModel: b.outsideModel } : {};
+  return { header: b.header, sweeps: b.sweeps, listeners: b.listeners, observations: c, ...outside };
 }
 
 export function transferList(c: ColumnarBatch): ArrayBuffer[] {

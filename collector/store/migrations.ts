@@ -118,6 +118,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    description: 'batch ids are remembered per agent: idempotency keyed on (agent, batch id)',
+    // Batch ids are chosen by the agents; two agents may pick the same one. Keyed on the id alone,
+    // agent B's batch got agent A's answer as a replay and was silently not stored.
+    sql: `
+      CREATE TABLE batches_by_agent (
+        agent TEXT NOT NULL,
+        batch_id TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        PRIMARY KEY (agent, batch_id)
+      );
+      INSERT INTO batches_by_agent (agent, batch_id, received_at, answer)
+        SELECT agent, batch_id, received_at, answer FROM batches;
+      DROP TABLE batches;
+      ALTER TABLE batches_by_agent RENAME TO batches;
+      CREATE INDEX batches_received ON batches (received_at);
+    `,
+  },
+  {
+    version: 3,
+    description: "agent tokens carry a scope: the CIDRs their agent may report on",
+    // A JSON array of CIDRs. NULL on reader and admin tokens, and on agent tokens created before
+    // scopes existed: those stay unrestricted (a warning at start-up and in `token list`).
+    sql: 'ALTER TABLE tokens ADD COLUMN scope TEXT;',
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

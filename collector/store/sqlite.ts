@@ -24,7 +24,9 @@ import type {
   IgnoreRule,
   IngestAnswer,
   IngestResult,
+  NewToken,
   ParsedBatch,
+  PruneCutoffs,
   Role,
   Store,
   StoreStats,
@@ -39,7 +41,14 @@ export interface SqliteStoreOptions {
   /** `FULL` (default, see above) or `NORMAL`; the benchmark compares both. */
   synchronous?: 'FULL' | 'NORMAL';
   busyTimeoutMs?: number;
+  /**
+   * Most rows (latest port results plus sweeps) one agent may hold; past it new rows of that agent
+   * are not stored (counted in the answer), rows it already has are still updated.
+   */
+  maxRowsPerAgent?: number;
 }
+
+export const DEFAULT_MAX_ROWS_PER_AGENT = 1_000_000;
 
 type Row = Record<string, unknown>;
 
@@ -69,6 +78,7 @@ function tokenRow(r: Row): TokenRecord {
     createdAt: r.created_at as string,
     revokedAt: (r.revoked_at as string | null) ?? null,
     lastUsedAt: (r.last_used_at as string | null) ?? null,
+    scope: r.scope ? (JSON.parse(r.scope as string) as string[]) : null,
   };
 }
 
@@ -114,8 +124,16 @@ export class SqliteStore implements Store {
   private readonly ingestTx: (batch: ColumnarBatch, receivedAt: string) => IngestResult;
   private readonly evaluationTx: (w: EvaluationWrite) => void;
   private closed = false;
+  private readonly maxRows: number;
+  /**
+   * Rows per agent, so the cap costs nothing per row while an agent is far below it: `rows` is an
+   * upper bound (every record of a batch counted as new) until it nears the cap; then the agent's
+   * rows are counted once and tracked exactly, checking each record for an existing row.
+   */
+  private readonly rowCounts = new Map<string, { rows: number; exact: boolean }>();
 
   constructor(readonly file: string, options: SqliteStoreOptions = {}) {
+    this.maxRows = options.maxRowsPerAgent ?? DEFAULT_MAX_ROWS_PER_AGENT;
     const created = file !== ':memory:' && !existsSync(file);
     try {
       this.db = new Database(file, { fileMustExist: options.mustExist ?? false });
@@ -143,13 +161,13 @@ export class SqliteStore implements Store {
     }
     const db = this.db;
     this.s = {
-      tokenInsert: db.prepare('INSERT INTO tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)'),
+      tokenInsert: db.prepare('INSERT INTO tokens (id, name, role, hash, created_at, scope) VALUES (?, ?, ?, ?, ?, ?)'),
       tokenList: db.prepare('SELECT * FROM tokens ORDER BY created_at, id'),
       tokenByHash: db.prepare('SELECT * FROM tokens WHERE hash = ?'),
       tokenFind: db.prepare('SELECT * FROM tokens WHERE id = ? OR name = ? ORDER BY created_at'),
       tokenRevoke: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       tokenUsed: db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?'),
-      batchGet: db.prepare('SELECT answer FROM batches WHERE batch_id = ?'),
+      batchGet: db.prepare('SELECT answer FROM batches WHERE agent = ? AND batch_id = ?'),
       batchInsert: db.prepare('INSERT INTO batches (batch_id, agent, received_at, answer) VALUES (?, ?, ?, ?)'),
       agentUpsert: db.prepare(`
         INSERT INTO agents (name, version, first_seen, last_seen, last_batch_id, plan_revision, spool_depth, spool_dropped, batches, observations)
@@ -166,6 +184,10 @@ export class SqliteStore implements Store {
         INSERT INTO current_state (agent, host, ip, port, state, rtt_ms, at, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (host, ip, port, agent) DO UPDATE SET state = excluded.state, rtt_ms = excluded.rtt_ms, at = excluded.at, service = excluded.service
         WHERE excluded.at >= current_state.at`),
+      obsExists: db.prepare('SELECT 1 FROM current_state WHERE host = ? AND ip = ? AND port = ? AND agent = ?'),
+      sweepExists: db.prepare('SELECT 1 FROM sweeps WHERE host = ? AND ip = ? AND agent = ?'),
+      rowsOf: db.prepare(`SELECT (SELECT count(*) FROM current_state WHERE agent = ?)
+        + (SELECT count(*) FROM sweeps WHERE agent = ?) AS n`),
       closedDelete: db.prepare('DELETE FROM current_state WHERE agent = ? AND host = ? AND ip = ? AND port BETWEEN ? AND ? AND at <= ?'),
       sweepUpsert: db.prepare(`
         INSERT INTO sweeps (agent, host, ip, ports, closed, at, error) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -232,12 +254,15 @@ export class SqliteStore implements Store {
 
   // --- tokens ---------------------------------------------------------------------------------
 
-  createToken(input: { name: string; role: Role; now: string }): Promise<{ token: string; record: TokenRecord }> {
+  createToken(input: NewToken): Promise<{ token: string; record: TokenRecord }> {
     return this.run('create token', () => {
       const token = newToken();
       const id = newId('tok');
-      this.s.tokenInsert.run(id, input.name, input.role, hashToken(token), input.now);
-      return { token, record: { id, name: input.name, role: input.role, createdAt: input.now, revokedAt: null, lastUsedAt: null } };
+      const scope = input.scope ? [...input.scope] : null;
+      const { name, role, now } = input;
+      this.s.tokenInsert.run(id, name, role, hashToken(token), now, scope ? JSON.stringify(scope) : null);
+      const record = { id, name, role, createdAt: now, revokedAt: null, lastUsedAt: null, scope };
+      return { token, record };
     });
   }
 
@@ -276,32 +301,88 @@ export class SqliteStore implements Store {
 
   /** The same as ingestBatch, from columns (what the store's worker thread receives). */
   ingestColumns(batch: ColumnarBatch, receivedAt: string): Promise<IngestResult> {
-    return this.run('store a batch', () => this.ingestTx(batch, receivedAt));
+    return this.run('store a batch', () => {
+      try {
+        return this.ingestTx(batch, receivedAt);
+      } catch (err) {
+        // Rolled back: the row counts may have moved with it; count again when next needed.
+        this.rowCounts.clear();
+        throw err;
+      }
+    });
+  }
+
+  /** The agent's row count, counted again when an upper bound would pass the cap. */
+  private rowState(agent: string, incoming: number): { rows: number; exact: boolean } {
+    let st = this.rowCounts.get(agent);
+    if (!st || (!st.exact && st.rows + incoming > this.maxRows)) {
+      st = { rows: (this.s.rowsOf.get(agent, agent) as { n: number }).n, exact: true };
+      this.rowCounts.set(agent, st);
+    }
+    return st;
   }
 
   private ingestInside(batch: ColumnarBatch, receivedAt: string): IngestResult {
     const h = batch.header;
-    const seen = this.s.batchGet.get(h.batchId) as { answer: string } | undefined;
+    const seen = this.s.batchGet.get(h.agent, h.batchId) as { answer: string } | undefined;
     if (seen) return { answer: JSON.parse(seen.answer) as IngestAnswer, replayed: true };
     const cols = batch.observations;
     const n = cols.port.length;
-    const answer: IngestAnswer = { batchId: h.batchId, agent: h.agent, receivedAt, sweeps: batch.sweeps.length, observations: n, listeners: batch.listeners.length };
-    this.s.batchInsert.run(h.batchId, h.agent, receivedAt, JSON.stringify(answer));
-    this.s.agentUpsert.run({ name: h.agent, version: h.agentVersion, at: receivedAt, batch: h.batchId, plan: h.planRevision, depth: h.spoolDepth, dropped: h.spoolDropped, n });
+    const str = cols.strings;
+    // The row cap: below it (the usual case) records are written as they come; near it each
+    // record is checked for an existing row, and a new row past the cap is not stored.
+    const st = this.rowState(h.agent, batch.sweeps.length + n);
+    const checked = st.rows + batch.sweeps.length + n > this.maxRows;
+    let capped = 0;
+    const admit = (exists: boolean): boolean => {
+      if (exists) return true;
+      if (st.rows >= this.maxRows) return (capped++, false);
+      st.rows++;
+      return true;
+    };
+    let sweeps = 0;
     for (const sw of batch.sweeps) {
       const ip = sw.ip ?? '';
+      if (checked && !admit(this.s.sweepExists.get(sw.host, ip, h.agent) !== undefined)) continue;
+      sweeps++;
       this.s.sweepUpsert.run(h.agent, sw.host, ip, sw.ports, sw.closed, sw.at, sw.error ?? null);
       if (sw.ip === null || sw.closed === '') continue;
       // Closed ports of this sweep supersede older results for them (latest result per port).
-      for (const [lo, hi] of runs(parsePortSpec(sw.closed))) this.s.closedDelete.run(h.agent, sw.host, ip, lo, hi, sw.at);
+      for (const [lo, hi] of runs(parsePortSpec(sw.closed))) {
+        st.rows -= this.s.closedDelete.run(h.agent, sw.host, ip, lo, hi, sw.at).changes;
+      }
     }
     const up = this.s.obsUpsert;
-    const str = cols.strings;
+    let stored = 0;
     for (let k = 0; k < n; k++) {
+      const host = str[cols.host[k]!];
+      const ip = str[cols.ip[k]!];
+      if (checked && !admit(this.s.obsExists.get(host, ip, cols.port[k], h.agent) !== undefined)) continue;
+      stored++;
       const rtt = cols.rtt[k]!;
       const service = cols.service[k]!;
-      up.run(h.agent, str[cols.host[k]!], str[cols.ip[k]!], cols.port[k], STATE_CODES[cols.state[k]!], Number.isNaN(rtt) ? null : rtt, str[cols.at[k]!], service === 0 ? null : str[service]);
+      const state = STATE_CODES[cols.state[k]!];
+      const at = str[cols.at[k]!];
+      const rttMs = Number.isNaN(rtt) ? null : rtt;
+      up.run(h.agent, host, ip, cols.port[k], state, rttMs, at, service === 0 ? null : str[service]);
     }
+    if (!checked) {
+      st.rows += sweeps + stored;
+      st.exact = false;
+    }
+    const answer: IngestAnswer = {
+      batchId: h.batchId,
+      agent: h.agent,
+      receivedAt,
+      sweeps,
+      observations: stored,
+      listeners: batch.listeners.length,
+      outsideModel: batch.outsideModel ?? 0,
+      capped,
+    };
+    this.s.batchInsert.run(h.batchId, h.agent, receivedAt, JSON.stringify(answer));
+    const header = { name: h.agent, version: h.agentVersion, at: receivedAt, batch: h.batchId, plan: h.planRevision };
+    this.s.agentUpsert.run({ ...header, depth: h.spoolDepth, dropped: h.spoolDropped, n: stored });
     if (batch.listeners.length > 0 || h.listenerView === true) {
       // The agent's whole current view of its namespace (possibly empty, with listenerView).
       this.s.listenersClear.run(h.agent);
@@ -310,8 +391,8 @@ export class SqliteStore implements Store {
     return { answer, replayed: false };
   }
 
-  hasBatch(batchId: string): Promise<boolean> {
-    return this.run('read batches', () => this.s.batchGet.get(batchId) !== undefined);
+  hasBatch(agent: string, batchId: string): Promise<boolean> {
+    return this.run('read batches', () => this.s.batchGet.get(agent, batchId) !== undefined);
   }
 
   observations(hosts?: ReadonlySet<string>): Promise<Observation[]> {
@@ -471,13 +552,19 @@ export class SqliteStore implements Store {
 
   // --- upkeep ---------------------------------------------------------------------------------
 
-  prune(o: { batchesBefore: string; seriesBefore: string }): Promise<{ batches: number; series: number }> {
-    return this.run('prune', () =>
-      this.db.transaction(() => ({
+  prune(o: PruneCutoffs): Promise<{ batches: number; series: number; rows: number }> {
+    return this.run('prune', () => {
+      this.rowCounts.clear();
+      const before = o.rowsBefore;
+      return this.db.transaction(() => ({
         batches: this.db.prepare('DELETE FROM batches WHERE received_at < ?').run(o.batchesBefore).changes,
         series: this.db.prepare('DELETE FROM evaluations WHERE at < ?').run(o.seriesBefore).changes,
-      }))(),
-    );
+        rows: before === undefined ? 0 : ['current_state', 'sweeps', 'listeners'].reduce(
+          (sum, t) => sum + this.db.prepare(`DELETE FROM ${t} WHERE at < ?`).run(before).changes,
+          0,
+        ),
+      }))();
+    });
   }
 
   stats(): Promise<StoreStats> {

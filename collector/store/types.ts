@@ -3,7 +3,8 @@
 // asynchronous for that reason, although the SQLite implementation answers synchronously inside.
 // Rules every implementation keeps:
 //   - ingestBatch is one transaction: either the whole batch is stored and its key recorded, or
-//     nothing is; a key already recorded returns the first answer and stores nothing.
+//     nothing is; a key already recorded returns the first answer and stores nothing. The key is
+//     (agent, batch id): agents choose their ids, and one agent's id never hides another's batch.
 //   - observations are "latest per (agent, host, ip, port)": an older record never replaces a
 //     newer one (batches delivered late from an agent's spool arrive out of order).
 //   - applyEvaluation writes finding states and their history rows in one transaction.
@@ -19,6 +20,26 @@ export interface TokenRecord {
   createdAt: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /**
+   * Agent tokens: the CIDRs the agent may report on and is planned for. null on reader and admin
+   * tokens, and on agent tokens created before scopes existed (unrestricted, warned about).
+   */
+  scope: string[] | null;
+}
+
+export interface NewToken {
+  name: string;
+  role: Role;
+  now: string;
+  /** Agent tokens: the CIDRs (validated by the caller); null or absent for reader and admin. */
+  scope?: readonly string[] | null;
+}
+
+/** What prune forgets: batch ids, series points and result rows before these times. */
+export interface PruneCutoffs {
+  batchesBefore: string;
+  seriesBefore: string;
+  rowsBefore?: string;
 }
 
 /** A batch as parsed and validated from the wire (collector/ingest/parse.ts). */
@@ -27,6 +48,8 @@ export interface ParsedBatch {
   sweeps: SweepRecord[];
   observations: ObservationRecord[];
   listeners: ListenerRecord[];
+  /** Records the collector dropped before storing: their host is not in the declared model. */
+  outsideModel?: number;
 }
 
 /** The answer to a batch; stored with its key so that a repeat gets the same answer. */
@@ -37,6 +60,10 @@ export interface IngestAnswer {
   sweeps: number;
   observations: number;
   listeners: number;
+  /** Records dropped because their host is in no IaC (the counts above are what was stored). */
+  outsideModel: number;
+  /** New rows not stored because the agent reached its row cap (maxRowsPerAgent). */
+  capped: number;
 }
 
 export interface IngestResult {
@@ -145,7 +172,7 @@ export interface StoreStats {
 export interface Store {
   readonly schemaVersion: number;
 
-  createToken(input: { name: string; role: Role; now: string }): Promise<{ token: string; record: TokenRecord }>;
+  createToken(input: NewToken): Promise<{ token: string; record: TokenRecord }>;
   listTokens(): Promise<TokenRecord[]>;
   /** Revoke by id or by name; throws PD_TOKEN when none matches. */
   revokeToken(idOrName: string, now: string): Promise<TokenRecord>;
@@ -162,7 +189,8 @@ export interface Store {
    */
   driftObservations(declared: ReadonlyMap<string, ReadonlySet<number>>): Promise<Observation[]>;
   sweeps(hosts?: ReadonlySet<string>): Promise<SweepState[]>;
-  hasBatch(batchId: string): Promise<boolean>;
+  /** Whether this agent's batch id is remembered (ids are per agent: two agents may use the same). */
+  hasBatch(agent: string, batchId: string): Promise<boolean>;
 
   agents(): Promise<AgentRecord[]>;
   notePlanServed(agent: string, intervalMs: number, now: string): Promise<void>;
@@ -182,8 +210,11 @@ export interface Store {
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
 
-  /** Forget batch ids received before `batchesBefore` and open-count points before `seriesBefore`. */
-  prune(o: { batchesBefore: string; seriesBefore: string }): Promise<{ batches: number; series: number }>;
+  /**
+   * Forget batch ids received before `batchesBefore`, open-count points before `seriesBefore`,
+   * and observation, sweep and listener rows whose time is before `rowsBefore`.
+   */
+  prune(o: PruneCutoffs): Promise<{ batches: number; series: number; rows: number }>;
   stats(): Promise<StoreStats>;
   /** `ok`, or the problems SQLite (or the database) reports. */
   integrityCheck(): Promise<string>;

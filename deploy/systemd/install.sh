@@ -85,7 +85,7 @@ cat <<NEXT
 Next steps (docs/deploy.md):
   collector: edit /etc/portdrift/collector.yaml, then  systemctl enable --now portdrift-collector
              create an agent token:  $node_bin $prefix/dist/cli/main.js token create \\
-               --data /var/lib/portdrift-collector/portdrift.db --role agent --name NAME
+               --data /var/lib/portdrift-collector/portdrift.db --role agent --name NAME --scope CIDR
   agent:     put the token in /etc/portdrift/agent.token (mode 0600, root), edit
              /etc/portdrift/agent.yaml (collector URL, scope), then  systemctl enable --now portdrift-agent
 NEXT

@@ -2,7 +2,9 @@
 // Idempotency-Key = batch id, acknowledged only after the store committed the batch).
 import { PortdriftError } from '../../../shared/errors.js';
 import { checkCidr } from '../../../shared/scope.js';
+import { isPortdriftError } from '../../../shared/errors.js';
 import { parseBatch } from '../../ingest/parse.js';
+import { recordScope } from '../../ingest/scope.js';
 import { readBody, requireMediaType } from '../body.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
@@ -26,7 +28,7 @@ export const agentRoutes: Route[] = [
       const scope = url.searchParams.getAll('scope');
       const problems = scope.map((s, i) => [i, checkCidr(s)] as const).filter(([, p]) => p !== null).map(([i, p]) => `scope[${i}]: ${p}`);
       if (problems.length > 0) throw new PortdriftError('PD_HTTP_BAD_REQUEST', `invalid scope:\n  ${problems.join('\n  ')}`, { details: { problems } });
-      const plan = await deps.collector.plan(token!.name, scope);
+      const plan = await deps.collector.plan(token!.name, scope, token!.scope);
       const etag = `"${plan.revision}"`;
       if (etagMatches(req.headers['if-none-match'], etag)) {
         res.writeHead(304, { etag, 'cache-control': 'no-cache' });
@@ -40,32 +42,60 @@ export const agentRoutes: Route[] = [
     method: 'POST',
     path: /^\/v1\/observations$/,
     access: 'agent',
-    async handle({ req, res, token, deps }) {
+    async handle({ req, res, token, deps, inflight }) {
       const key = req.headers['idempotency-key'];
       if (typeof key !== 'string' || !KEY.test(key)) throw new PortdriftError('PD_IDEMPOTENCY_KEY', 'the Idempotency-Key header (the batch id) is missing or not a batch id');
       requireMediaType(req, ['application/x-ndjson']);
-      const body = await readBody(req, deps.limits.maxBatchBytes);
-      let batch;
+      // The body's bytes count against the bytes in flight until the batch is stored (the parsed
+      // records live as long); past the cap: 503 + Retry-After, before the body is read.
+      const hold = inflight.hold();
       try {
-        batch = parseBatch(body.toString('utf8'));
-      } catch (err) {
-        deps.collector.counters.rejected++;
-        throw err;
+        let body: Buffer;
+        try {
+          body = await readBody(req, deps.limits.maxBatchBytes, hold);
+        } catch (err) {
+          if (isPortdriftError(err) && err.code === 'PD_HTTP_BUSY') deps.collector.counters.busy++;
+          throw err;
+        }
+        let batch;
+        try {
+          // The token's scope: a record about an address outside it refuses the whole batch, as
+          // a bad line does (the agent resends batches as they were; a partial store would lie).
+          const scope = recordScope(token!.name, token!.scope);
+          batch = parseBatch(body.toString('utf8'), { maxRecords: 1_000_000, scope });
+        } catch (err) {
+          const k = deps.collector.counters;
+          k.rejected++;
+          if (isPortdriftError(err) && err.code === 'PD_RECORD_OUT_OF_SCOPE') {
+            k.outOfScopeRecords += Number(err.details?.records ?? 1);
+          }
+          throw err;
+        }
+        if (batch.header.batchId !== key) {
+          deps.collector.counters.rejected++;
+          const id = JSON.stringify(batch.header.batchId);
+          const message = `Idempotency-Key ${JSON.stringify(key)} does not match the batch id ${id}`;
+          throw new PortdriftError('PD_IDEMPOTENCY_KEY', message);
+        }
+        // An agent token is that agent's identity (operations.md: per-agent credentials): plans
+        // are served under its name, so batches are accepted only under the same name. Otherwise
+        // one leaked or mis-deployed token could write results as any agent, or keep a dead one
+        // alive.
+        if (batch.header.agent !== token!.name) {
+          deps.collector.counters.rejected++;
+          const [mine, theirs] = [token!.name, batch.header.agent];
+          throw new PortdriftError(
+            'PD_HTTP_FORBIDDEN',
+            `this token belongs to agent ${JSON.stringify(mine)}; a batch of agent ${JSON.stringify(theirs)} is `
+              + `refused (start the agent with --name ${mine}, or give it a token created with --name ${theirs})`,
+          );
+        }
+        const r = await deps.collector.ingest(batch);
+        // 200 both times: the repeat is told so in a header, with the first answer as its body.
+        sendJson(res, 200, r.answer, r.replayed ? { 'idempotent-replayed': 'true' } : {});
+      } finally {
+        hold.release();
       }
-      if (batch.header.batchId !== key) {
-        deps.collector.counters.rejected++;
-        throw new PortdriftError('PD_IDEMPOTENCY_KEY', `Idempotency-Key ${JSON.stringify(key)} does not match the batch id ${JSON.stringify(batch.header.batchId)}`);
-      }
-      // An agent token is that agent's identity (operations.md: per-agent credentials): plans are
-      // served under its name, so batches are accepted only under the same name. Otherwise one
-      // leaked or mis-deployed token could write results as any agent, or keep a dead one alive.
-      if (batch.header.agent !== token!.name) {
-        deps.collector.counters.rejected++;
-        throw new PortdriftError('PD_HTTP_FORBIDDEN', `this token belongs to agent ${JSON.stringify(token!.name)}; a batch of agent ${JSON.stringify(batch.header.agent)} is refused (start the agent with --name ${token!.name}, or give it a token created with --name ${batch.header.agent})`);
-      }
-      const r = await deps.collector.ingest(batch);
-      // 200 both times: the repeat is told so in a header, with the first answer as its body.
-      sendJson(res, 200, r.answer, r.replayed ? { 'idempotent-replayed': 'true' } : {});
     },
   },
 ];

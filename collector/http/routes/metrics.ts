@@ -2,6 +2,7 @@
 // token: finding counts and agent names describe the estate's weak spots, so they are not
 // public; Prometheus sends the token with `authorization: { credentials_file: … }`.
 import type { Collector } from '../../service.js';
+import type { ByteBudget } from '../budget.js';
 import { sendText } from '../respond.js';
 import type { Route } from '../router.js';
 import { FINDING_KINDS } from '../../../shared/drift/index.js';
@@ -9,7 +10,7 @@ import { FINDING_KINDS } from '../../../shared/drift/index.js';
 const SEVERITIES = ['low', 'medium', 'high'] as const;
 const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-export async function renderMetrics(c: Collector): Promise<string> {
+export async function renderMetrics(c: Collector, inflight?: ByteBudget): Promise<string> {
   const lines: string[] = [];
   const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: Array<[Record<string, string>, number]>) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -33,6 +34,19 @@ export async function renderMetrics(c: Collector): Promise<string> {
   metric('portdrift_ingest_batches_total', 'counter', 'Batches stored since start.', [[{}, k.batches]]);
   metric('portdrift_ingest_replayed_total', 'counter', 'Repeated batches (same Idempotency-Key) answered without storing.', [[{}, k.replayed]]);
   metric('portdrift_ingest_rejected_total', 'counter', 'Batches refused as invalid.', [[{}, k.rejected]]);
+  const counter = (name: string, help: string, v: number) => metric(name, 'counter', help, [[{}, v]]);
+  counter(
+    'portdrift_ingest_out_of_scope_records_total',
+    "Records outside the agent token's scope (their batches were refused).",
+    k.outOfScopeRecords,
+  );
+  counter('portdrift_ingest_outside_model_records_total', 'Records dropped: no IaC names their host.', k.outsideModel);
+  counter('portdrift_ingest_capped_records_total', 'Records not stored: the agent reached maxRowsPerAgent.', k.capped);
+  counter('portdrift_ingest_busy_total', 'Batches answered 503: the bytes in flight were at maxInflightBytes.', k.busy);
+  if (inflight) {
+    const help = 'Bytes of batches being read, parsed or stored now.';
+    metric('portdrift_http_inflight_bytes', 'gauge', help, [[{}, inflight.inFlight]]);
+  }
   metric('portdrift_ingest_observations_total', 'counter', 'Observation records stored since start.', [[{}, k.observations]]);
   metric('portdrift_evaluations_total', 'counter', 'Drift evaluations since start.', [[{}, k.evaluations]]);
   metric('portdrift_evaluation_errors_total', 'counter', 'Drift evaluations that failed.', [[{}, k.evaluationErrors]]);
@@ -51,8 +65,8 @@ export const metricsRoutes: Route[] = [
     method: 'GET',
     path: /^\/metrics$/,
     access: 'reader',
-    async handle({ res, deps }) {
-      sendText(res, 200, await renderMetrics(deps.collector), 'text/plain; version=0.0.4; charset=utf-8');
+    async handle({ res, deps, inflight }) {
+      sendText(res, 200, await renderMetrics(deps.collector, inflight), 'text/plain; version=0.0.4; charset=utf-8');
     },
   },
 ];

@@ -15,7 +15,16 @@ import { ndjson, writeIac } from './harness.js';
 const PER_BATCH = 500;
 const BATCHES = 400;
 const ipOf = (i: number) => `127.1.${i >> 8}.${i & 255}`;
-const batchOf = (i: number) => ({ id: `dur-${i}`, obs: Array.from({ length: PER_BATCH }, (_, k) => ({ host: ipOf(i), ip: ipOf(i), port: 1000 + k, state: 'open' as const })) });
+// Each batch on its own address of a host the model names (records of other hosts are dropped).
+const batchOf = (i: number) => ({
+  id: `dur-${i}`,
+  obs: Array.from({ length: PER_BATCH }, (_, k) => ({
+    host: '127.0.0.1',
+    ip: ipOf(i),
+    port: 1000 + k,
+    state: 'open' as const,
+  })),
+});
 
 async function send(url: string, token: string, i: number): Promise<{ status: number; replayed: boolean } | null> {
   const b = batchOf(i);

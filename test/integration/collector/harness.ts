@@ -39,12 +39,19 @@ export function writeIac(dir: string): void {
   writeFileSync(join(dir, 'targets.yaml'), TARGETS);
 }
 
-/** `reuse`: start on the directory (IaC and store) of a stopped collector; its tokens are created anew. */
-export async function startTestCollector(flags: Record<string, unknown> = {}, reuse?: string): Promise<TestCollector> {
+/**
+ * `reuse`: start on the directory (IaC and store) of a stopped collector; its tokens are created
+ * anew. `clock`: the collector's clock (retention tests move it forward).
+ */
+export async function startTestCollector(
+  flags: Record<string, unknown> = {},
+  reuse?: string,
+  clock?: () => number,
+): Promise<TestCollector> {
   const dir = reuse ?? mkdtempSync(join(tmpdir(), 'pd-collector-'));
   if (!reuse) writeIac(dir);
   const config = collectorConfig(undefined, { iac: [join(dir, 'main.tf')], targets: join(dir, 'targets.yaml'), data: join(dir, 'pd.db'), listen: '127.0.0.1:0', debounce: '10ms', logLevel: 'silent', ...flags });
-  const running = await startCollector(config, { cwd: dir, log: silentLogger() });
+  const running = await startCollector(config, { cwd: dir, log: silentLogger(), ...(clock ? { now: clock } : {}) });
   const now = new Date().toISOString();
   const tokens = {
     agent: (await running.store.createToken({ name: 'agent-1', role: 'agent', now })).token,

@@ -36,6 +36,22 @@ describe('collector config', () => {
     expect(() => collectorConfig(undefined, { iac: ['infra'], smtp: 5, reportTo: ['nope'] })).toThrow(/smtp: [^\n]*\n {2}reportTo\[0\]: "nope" is not an email address/);
   });
 
+  it('retention must cover the freshness window; rows per agent are capped by default', () => {
+    const iac = ['infra'];
+    const problem = 'retention: must be at least the freshness window (900s), else live results go';
+    expect(() => collectorConfig(undefined, { iac, retention: '10m' })).toThrow(problem);
+    const defaults = collectorConfig(undefined, { iac });
+    expect(defaults).toMatchObject({ retention: 30 * 86_400_000, maxRowsPerAgent: 1_000_000 });
+  });
+
+  it('bounds a batch at 8 MiB and the batch bytes in flight at 64 MiB by default; in flight holds a batch', () => {
+    const [iac, MiB] = [['infra'], 1024 * 1024];
+    expect(collectorConfig(undefined, { iac })).toMatchObject({ maxBatchBytes: 8 * MiB, maxInflightBytes: 64 * MiB });
+    expect(() => collectorConfig(undefined, { iac, maxBatchBytes: 16 * MiB, maxInflightBytes: 8 * MiB })).toThrow(
+      'maxInflightBytes: must be at least maxBatchBytes (16777216), else the largest batch never fits',
+    );
+  });
+
   it('a field that fails the schema gets no second, derived problem', () => {
     expect(() => collectorConfig(undefined, { iac: 5 })).toThrow(/^collector flags is invalid:\n {2}iac: [^\n]*$/);
   });

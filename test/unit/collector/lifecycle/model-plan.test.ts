@@ -23,6 +23,23 @@ const model: DeclaredModel = {
 };
 
 describe('plans', () => {
+  it("keeps an IP-literal host inside the agent's scope and its token's; special ranges are the agent's rule", () => {
+    const targets = ['10.1.0.5', '10.2.0.5', '169.254.169.254', 'db.internal'].map((host) => ({
+      host,
+      declared: [5432],
+      discovery: '',
+      resources: ['r'],
+    }));
+    const hosts = (scope: string[], token: string[] | null) =>
+      planFor('a', targets, scope, 1000, token).targets.map((t) => t.host);
+    expect(hosts([], ['10.1.0.0/16'])).toEqual(['10.1.0.5', 'db.internal']);
+    expect(hosts(['10.0.0.0/8'], ['10.1.0.0/16'])).toEqual(['10.1.0.5', 'db.internal']);
+    expect(hosts(['10.2.0.0/16'], ['10.1.0.0/16'])).toEqual(['db.internal']);
+    // An unrestricted token adds no rule of its own: an agent listing the metadata address gets it.
+    expect(hosts(['169.254.169.254/32'], ['0.0.0.0/0', '::/0'])).toEqual(['169.254.169.254', 'db.internal']);
+    expect(hosts([], null)).toEqual(['10.1.0.5', '10.2.0.5', '169.254.169.254', 'db.internal']);
+  });
+
   it('declared listen ports first, discovery = base ∪ ±N without the declared port, and hosts known only from resources', () => {
     const t = planTargets(model, { intervalMs: 1000, discovery: '22', neighbourhood: 2 });
     expect(t).toEqual([

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../../collector/store/sqlite.js';
 import type { ParsedBatch } from '../../../../collector/store/types.js';
-import { LATEST_SCHEMA } from '../../../../collector/store/migrations.js';
+import { LATEST_SCHEMA, MIGRATIONS } from '../../../../collector/store/migrations.js';
 
 const NOW = '2026-12-01T10:00:00.000Z';
 
@@ -129,8 +129,9 @@ describe('SqliteStore retention', () => {
     try {
       await store.ingestBatch(batch('old', NOW, [['10.0.0.1', 22, 'open']]), '2026-10-01T00:00:00.000Z');
       await store.ingestBatch(batch('new', NOW, [['10.0.0.2', 22, 'open']]), '2026-12-01T00:00:00.000Z');
-      expect(await store.prune({ batchesBefore: '2026-11-01T00:00:00.000Z', seriesBefore: '2026-11-01T00:00:00.000Z' })).toEqual({ batches: 1, series: 0 });
-      expect([await store.hasBatch('old'), await store.hasBatch('new')]).toEqual([false, true]);
+      const cut = '2026-11-01T00:00:00.000Z';
+      expect(await store.prune({ batchesBefore: cut, seriesBefore: cut })).toEqual({ batches: 1, series: 0, rows: 0 });
+      expect([await store.hasBatch('a1', 'old'), await store.hasBatch('a1', 'new')]).toEqual([false, true]);
       expect(await store.observations()).toHaveLength(2);
     } finally {
       await store.close();
@@ -166,6 +167,53 @@ describe('SqliteStore listeners', () => {
       const e = batch('l3', NOW, []);
       await store.ingestBatch({ ...e, header: { ...e.header, listenerView: true } }, NOW);
       expect((await store.agents())[0]!.listeners).toBe(0);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SqliteStore migrations', () => {
+  it('keeps the batch ids of a version-1 store, now per agent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-migrate-'));
+    const file = join(dir, 'pd.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    db.exec(MIGRATIONS[0]!.sql);
+    db.prepare('INSERT INTO schema_version (version) VALUES (1)').run();
+    const insert = db.prepare('INSERT INTO batches (batch_id, agent, received_at, answer) VALUES (?, ?, ?, ?)');
+    insert.run('b1', 'a1', NOW, JSON.stringify({ batchId: 'b1', agent: 'a1' }));
+    db.close();
+    const store = new SqliteStore(file);
+    try {
+      expect([await store.hasBatch('a1', 'b1'), await store.hasBatch('a2', 'b1')]).toEqual([true, false]);
+      expect((await store.ingestBatch(batch('b1', NOW, []), NOW)).replayed).toBe(true);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SqliteStore row cap per agent', () => {
+  it('counts rows again when an upper bound would pass the cap: resent rows update, new rows are capped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-cap-'));
+    const store = new SqliteStore(join(dir, 'pd.db'), { maxRowsPerAgent: 1000 });
+    const ports = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i): [string, number, 'open'] => ['10.0.0.1', from + i, 'open']);
+    try {
+      const a = await store.ingestBatch(batch('c1', NOW, ports(1, 600)), NOW);
+      expect(a.answer).toMatchObject({ observations: 600, capped: 0 });
+      const b = await store.ingestBatch(batch('c2', NOW, ports(1, 600)), NOW);
+      expect(b.answer).toMatchObject({ observations: 600, capped: 0 });
+      const c = await store.ingestBatch(batch('c3', NOW, ports(601, 600)), NOW);
+      expect(c.answer).toMatchObject({ observations: 400, capped: 200 });
+      expect(await store.observations()).toHaveLength(1000);
+      // Another agent has its own cap.
+      const other = batch('c4', NOW, ports(1, 10));
+      other.header.agent = 'a2';
+      expect((await store.ingestBatch(other, NOW)).answer).toMatchObject({ observations: 10, capped: 0 });
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
