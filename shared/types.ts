@@ -18,6 +18,9 @@ export type Role = 'listen' | 'allow';
 /** `all` stands for protocol `-1` / `*` / `all` in rules; it is never a listen port. */
 export type Protocol = 'tcp' | 'udp' | 'all';
 
+/** Which traffic a rule (role `allow`) permits: into the resource, or out of it. */
+export type Direction = 'ingress' | 'egress';
+
 export interface Resource {
   /** `aws_db_instance.orders`, `module.api.aws_lb_target_group.web[0]`, `cfn:OrdersDb`, `k8s:Service/shop/cart`, `compose:cart` */
   address: string;
@@ -36,6 +39,12 @@ export interface DeclaredEndpoint {
   toPort?: number;
   protocol: Protocol;
   role: Role;
+  /**
+   * Rules only (role `allow`), when the IaC says it: `ingress` permits traffic to the port,
+   * `egress` permits traffic out to it. An egress rule says nothing about what listens here and
+   * is never exposure.
+   */
+  direction?: Direction;
   /** The line of the port's own attribute where one exists, else the resource's first line. */
   source: SourceLocation;
   /**

@@ -18,6 +18,11 @@ export function formatExtractionJson(model: DeclaredModel): string {
   return `${JSON.stringify(toExtractionOutput(model), null, 2)}\n`;
 }
 
+/** `allow` rules say which way they permit traffic: `allow in` / `allow out` (egress is never exposure). */
+function roleText(e: DeclaredEndpoint): string {
+  return e.direction === 'ingress' ? `${e.role} in` : e.direction === 'egress' ? `${e.role} out` : e.role;
+}
+
 function portText(e: DeclaredEndpoint): string {
   return e.toPort !== undefined ? `${e.port}-${e.toPort}` : String(e.port);
 }
@@ -33,7 +38,7 @@ const where = (s: { file: string; line?: number }): string => (s.line ? `${s.fil
 export function formatExtractionTable(model: DeclaredModel): string {
   const out: string[] = [];
   if (model.endpoints.length > 0) {
-    out.push(columns([['RESOURCE', 'HOST', 'PORT', 'PROTO', 'ROLE', 'SOURCE'], ...model.endpoints.map((e) => [e.resource, e.host ?? '-', portText(e), e.protocol, e.role, where(e.source)])]));
+    out.push(columns([['RESOURCE', 'HOST', 'PORT', 'PROTO', 'ROLE', 'SOURCE'], ...model.endpoints.map((e) => [e.resource, e.host ?? '-', portText(e), e.protocol, roleText(e), where(e.source)])]));
   } else {
     out.push('No endpoints declared.');
   }

@@ -163,7 +163,7 @@ export function sortModel(model: DeclaredModel): DeclaredModel {
   return {
     resources: [...model.resources].sort((a: Resource, b: Resource) => cmp(a.address, b.address) || bySource(a, b)),
     endpoints: [...model.endpoints].sort(
-      (a, b) => cmp(a.resource, b.resource) || cmp(a.host ?? '', b.host ?? '') || cmp(a.port, b.port) || cmp(a.toPort ?? 0, b.toPort ?? 0) || cmp(a.protocol, b.protocol) || cmp(a.role, b.role) || bySource(a, b),
+      (a, b) => cmp(a.resource, b.resource) || cmp(a.host ?? '', b.host ?? '') || cmp(a.port, b.port) || cmp(a.toPort ?? 0, b.toPort ?? 0) || cmp(a.protocol, b.protocol) || cmp(a.role, b.role) || cmp(a.direction ?? '', b.direction ?? '') || bySource(a, b),
     ),
     unresolved: [...model.unresolved].sort((a: Unresolved, b: Unresolved) => cmp(a.resource, b.resource) || bySource(a, b) || cmp(a.attribute, b.attribute)),
     problems: [...model.problems].sort((a, b) => cmp(a.file, b.file) || cmp(a.line ?? 0, b.line ?? 0) || cmp(a.message, b.message)),
