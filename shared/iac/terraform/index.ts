@@ -21,6 +21,7 @@ import { attr, type Block, type ModuleFile } from './block.js';
 import { unknown, type Value } from './eval.js';
 import { lineOf, lineStarts, locateHcl } from './locate.js';
 import { instantiate, type Loader, type ModuleDir } from './module.js';
+import { placeServiceTargets } from './kubernetes.js';
 
 const TF = /\.tf(\.json)?$/i;
 const TFVARS = /\.tfvars(\.json)?$/i;
@@ -68,6 +69,7 @@ async function extractTerraform(files: SourceFile[], ctx: ExtractContext): Promi
     const inputs = await tfvars(root.dir, files, ctx, model.problems);
     await instantiate(root, '', inputs, model, loader);
   }
+  placeServiceTargets(model, ctx.options.clusterDomain);
   sharedOrigins(model.endpoints);
   return model;
 }

@@ -5,6 +5,7 @@
 import type { Direction, Unresolved } from '../../types.js';
 import { attr, children, type Block } from './block.js';
 import { containerPorts } from './ecs.js';
+import { kubernetesPods, kubernetesService } from './kubernetes.js';
 import { allowRange, endpoint, listen, literal, readPort, ruleProtocol, type Emit } from './emit.js';
 
 type Handler = (e: Emit, b: Block, unresolved: Unresolved[]) => void;
@@ -109,28 +110,6 @@ function azureRule(e: Emit, r: Block): void {
   for (const name of ['destination_port_range', 'destination_port_ranges']) {
     const a = attr(r, name);
     if (a) portList(e, a, protocol);
-  }
-}
-
-function kubernetesService(e: Emit, b: Block, unresolved: Unresolved[]): void {
-  for (const spec of children(b, 'spec', e.address, unresolved)) {
-    for (const p of children(spec, 'port', e.address, unresolved)) {
-      const protocol = lbProtocol(p);
-      listen(e, attr(p, 'port'), protocol);
-      const target = attr(p, 'target_port');
-      // A named target port is resolved against the pods by the Kubernetes extractor's rules; here it stays unresolved.
-      if (target) listen(e, target, protocol);
-    }
-  }
-}
-
-function kubernetesPods(e: Emit, b: Block, unresolved: Unresolved[]): void {
-  const podSpecs = (x: Block): Block[] => children(x, 'spec', e.address, unresolved);
-  const specs = e.type.startsWith('kubernetes_pod') ? podSpecs(b) : podSpecs(b).flatMap((s) => children(s, 'template', e.address, unresolved)).flatMap(podSpecs);
-  for (const s of specs) {
-    for (const c of [...children(s, 'container', e.address, unresolved), ...children(s, 'init_container', e.address, unresolved)]) {
-      for (const p of children(c, 'port', e.address, unresolved)) listen(e, attr(p, 'container_port'), lbProtocol(p));
-    }
   }
 }
 
