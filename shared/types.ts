@@ -84,6 +84,11 @@ export interface Problem {
   message: string;
   /** A stable code from shared/errors.ts (PD_…), where one applies. */
   code?: string;
+  /**
+   * `warning`: the file was extracted in full and the note is about how it was read (a repeated
+   * YAML key: the last value is used). Absent: something was not extracted.
+   */
+  severity?: 'warning';
 }
 
 export interface DeclaredModel {

@@ -62,6 +62,6 @@ const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' :
 /** For stderr: one line per problem, `file:line: message [CODE]`, under a count. */
 export function problemsSummary(problems: readonly Problem[]): string {
   if (problems.length === 0) return '';
-  const lines = problems.map((p) => `  ${where(p)}: ${p.message}${p.code ? ` [${p.code}]` : ''}`);
+  const lines = problems.map((p) => `  ${where(p)}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}${p.code ? ` [${p.code}]` : ''}`);
   return `portdrift: ${problems.length} problem${problems.length === 1 ? '' : 's'} (everything else was extracted):\n${lines.join('\n')}\n`;
 }

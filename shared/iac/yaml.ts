@@ -2,7 +2,7 @@
 // (never `toJS()` values alone) so every port keeps its line; these helpers make that walk
 // short: map lookup that honours merge keys (`<<: *base`) and aliases, sequence items, lines,
 // and parse errors / unknown tags turned into Problems (iac.md §3.2–3.5).
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair, ParseOptions, DocumentOptions, SchemaOptions, YAMLMap } from 'yaml';
 import type { Problem } from '../types.js';
 import { jsonErrorClause } from './files.js';
@@ -17,6 +17,8 @@ export interface YamlStream {
   lc: LineCounter;
   /** A `.json` file that is not JSON (YAML would accept a trailing comma; the tools would not). */
   jsonError?: { line: number; message: string };
+  /** Keys a map repeats, with the line of each occurrence; the last one was kept. */
+  duplicates: { key: string; lines: number[] }[];
 }
 
 const isJsonFile = (file: string): boolean => /\.json$/i.test(file);
@@ -37,23 +39,60 @@ function jsonError(file: string, text: string, lc: LineCounter): YamlStream['jso
   }
 }
 
+/**
+ * A repeated key is legal for most YAML tools (kubectl, CloudFormation, Compose keep the last
+ * value) and common in real files; the yaml library's default refuses the whole document. So a
+ * map keeps the last occurrence of each key (the earlier pairs are dropped from the tree, so
+ * every lookup sees the value the tools use) and each repetition is remembered for a warning.
+ * Option files (targets, parameters) pass `uniqueKeys: true` and stay strict.
+ */
+function keepLastKeys(docs: Document.Parsed[], lc: LineCounter): YamlStream['duplicates'] {
+  const out: YamlStream['duplicates'] = [];
+  for (const doc of docs) {
+    visit(doc, {
+      Map(_, map) {
+        const byKey = new Map<string, Pair[]>();
+        for (const item of map.items) {
+          if (!isPair(item) || !isScalar(item.key) || isMergeKey(item.key)) continue;
+          const k = String(item.key.value);
+          byKey.set(k, [...(byKey.get(k) ?? []), item]);
+        }
+        const drop = new Set<Pair>();
+        for (const [key, list] of byKey) {
+          if (list.length < 2) continue;
+          out.push({ key, lines: list.map((p) => pairLine(lc, p)) });
+          list.slice(0, -1).forEach((p) => drop.add(p));
+        }
+        if (drop.size > 0) map.items = map.items.filter((i) => !drop.has(i as Pair));
+      },
+    });
+  }
+  return out;
+}
+
+function finish(file: string, text: string, docs: Document.Parsed[], lc: LineCounter, strict: boolean): YamlStream {
+  const bad = jsonError(file, text, lc);
+  if (bad) return { file, text, docs: [], lc, jsonError: bad, duplicates: [] };
+  return { file, text, docs, lc, duplicates: strict ? [] : keepLastKeys(docs, lc) };
+}
+
 export function parseYamlStream(file: string, text: string, options: YamlOptions = {}): YamlStream {
   const lc = new LineCounter();
   // parseAllDocuments never throws; errors and warnings are collected per document. logLevel
   // 'error' keeps the library from calling process.emitWarning for unknown tags (iac.md §3.1).
-  const parsed = parseAllDocuments(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, ...options });
+  const parsed = parseAllDocuments(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, uniqueKeys: false, ...options });
   // A stream-level failure comes back as an EmptyStream with errors instead of an array.
   const docs = Array.isArray(parsed) ? parsed : [];
-  const bad = jsonError(file, text, lc);
-  return bad ? { file, text, docs: [], lc, jsonError: bad } : { file, text, docs, lc };
+  return finish(file, text, docs, lc, options.uniqueKeys === true);
 }
 
 export function parseYamlDocument(file: string, text: string, options: YamlOptions = {}): YamlStream {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, ...options });
-  // The document stays (its callers look at the problems before they walk it).
-  const bad = jsonError(file, text, lc);
-  return bad ? { file, text, docs: [doc], lc, jsonError: bad } : { file, text, docs: [doc], lc };
+  const doc = parseDocument(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, uniqueKeys: false, ...options });
+  // The document stays (its callers look at the problems before they walk it); a `.json` file
+  // that is not JSON keeps it too.
+  const s = finish(file, text, [doc], lc, options.uniqueKeys === true);
+  return s.jsonError ? { ...s, docs: [doc] } : s;
 }
 
 /** 1-based line of a node's first character (a scalar's value, a collection's first item or tag). */
@@ -72,6 +111,10 @@ export function streamProblems(s: YamlStream, unknownTagHint = ''): Problem[] {
   const out: Problem[] = [];
   if (s.jsonError) out.push({ file: s.file, line: s.jsonError.line, code: 'PD_IAC_PARSE', message: `JSON does not parse: ${s.jsonError.message}` });
   const format = isJsonFile(s.file) ? 'JSON' : 'YAML';
+  for (const d of s.duplicates) {
+    const at = d.lines.slice(0, -1).join(', ');
+    out.push({ file: s.file, line: d.lines[d.lines.length - 1]!, code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', message: `key \`${d.key}\` is repeated in one map (lines ${at} and ${d.lines[d.lines.length - 1]}); the last value (line ${d.lines[d.lines.length - 1]}) is used, as YAML tools do` });
+  }
   for (const doc of s.docs) {
     for (const e of doc.errors) {
       const line = e.linePos?.[0]?.line ?? s.lc.linePos(e.pos[0]).line;
