@@ -20,7 +20,7 @@ import { readStateFile } from './state.js';
 import { emptyModel, mergeInto, type ExtractContext, type ExtractOptions, type Extractor, type SourceFile } from './model.js';
 import { extractors as registered } from './registry.js';
 import { readTargetsFile, targetHosts, type TargetRule } from './targets.js';
-import { isIacLike, relativeTo, walk } from './walk.js';
+import { isIacLike, isNotIac, relativeTo, walk } from './walk.js';
 
 export type StateReader = (path: string, file: string) => Promise<{ hosts: Map<string, string[]>; problems: Problem[] }>;
 
@@ -60,7 +60,9 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
 
   // Files in a directory whose name no extractor claims and that do not look like IaC (README,
   // images, scripts) are skipped without being read; everything else is read.
-  const candidates = entries.filter((e) => e.explicit || isIacLike(e.path) || list.some((x) => x.claims(e.path, '')));
+  // Files that are clearly not IaC (package.json, tsconfig.json, CI pipelines, kustomizations)
+  // are skipped too, even when named: a shell glob names them along with the IaC.
+  const candidates = entries.filter((e) => !isNotIac(e.path) && (e.explicit || isIacLike(e.path) || list.some((x) => x.claims(e.path, ''))));
   for (const x of list) {
     const claimed = x.prepare ? candidates.filter((e) => x.claims(e.path, '')).length : 0;
     if (claimed > 0) x.prepare!(claimed);

@@ -54,3 +54,78 @@ describe('a repeated YAML key', () => {
     expect(() => parseTargets('t.yaml', 'targets:\n  - resource: a\n    hosts: [h1]\n    hosts: [h2]\n')).toThrow(PortdriftError);
   });
 });
+
+describe('a real repository around the IaC', () => {
+  const helmDeployment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include "api.fullname" . }}\nspec:\n  template:\n    spec:\n      containers:\n        - ports:\n            - containerPort: {{ .Values.port }}\n{{- if .Values.extra }}\n{{ toYaml .Values.extra | indent 8 }}\n{{- end }}\n';
+  const files: Record<string, string> = {
+    'package.json': '{"name": "shop", "scripts": {"build": "tsc"}}\n',
+    'package-lock.json': '{"lockfileVersion": 3}\n',
+    'tsconfig.json': '{"compilerOptions": {"strict": true}}\n',
+    'tsconfig.build.json': '{"extends": "./tsconfig.json"}\n',
+    '.github/workflows/ci.yml': 'on: push\njobs:\n  test:\n    services:\n      db:\n        image: postgres\n        ports: ["5432:5432"]\n',
+    '.gitlab-ci.yml': 'services:\n  - postgres:16\ntest:\n  script: npm test\n',
+    'monitoring/prometheus.yml': 'global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: api\n    static_configs:\n      - targets: ["api:9090"]\n',
+    'k8s/base/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - app.yaml\n',
+    // A kustomization under another name is still no manifest with a name to complain about.
+    'k8s/overlays/prod/overlay.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\n',
+    'k8s/base/app.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n    - port: 8080\n',
+    'charts/api/Chart.yaml': 'apiVersion: v2\nname: api\nversion: 0.1.0\n',
+    'charts/api/values.yaml': 'port: 8080\n',
+    'charts/api/templates/deployment.yaml': helmDeployment,
+    'charts/api/templates/service.yaml': helmDeployment.replace('Deployment', 'Service'),
+    'charts/api/charts/db/Chart.yaml': 'apiVersion: v2\nname: db\nversion: 0.1.0\n',
+    'charts/api/charts/db/templates/sts.yaml': helmDeployment,
+    'cfn/stack.yaml': [
+      'AWSTemplateFormatVersion: "2010-09-09"',
+      'Rules:',
+      '  SubnetsInVpc:',
+      '    Assertions:',
+      '      - Assert: !EachMemberEquals [!ValueOfAll ["AWS::EC2::Subnet::Id", VpcId], !Ref VpcId]',
+      '      - Assert: !Contains [[a, b], !ValueOf [Env, Tag]]',
+      'Resources:',
+      '  Db:',
+      '    Type: AWS::RDS::DBInstance',
+      '    Properties:',
+      '      Engine: postgres',
+      '      Port: !ValueOf [DbPort, Port]',
+      '  Cache:',
+      '    Type: AWS::ElastiCache::CacheCluster',
+      '    Properties:',
+      '      Port: {"Fn::ValueOf": [CachePort, Port]}',
+      '',
+    ].join('\n'),
+  };
+
+  it('skips package manifests, CI workflows, tool configs and kustomizations silently, names a Helm chart once', async () => {
+    const d = await project('repo', files);
+    const m = await extract([d], opts, { cwd: '/' });
+    expect(m.problems).toEqual([
+      {
+        file: 'charts/api',
+        code: 'PD_IAC_NOT_RENDERED',
+        message: 'a Helm chart (Chart.yaml): its templates are not rendered, so not extracted; render it with `helm template` and extract the output',
+      },
+    ]);
+    expect(m.endpoints.map((e) => `${e.resource} ${e.port}`)).toEqual(['k8s:Service/default/api 8080']);
+    // Fn::ValueOf (a rules function) is a real function whose value is not known statically.
+    expect(m.unresolved.filter((u) => u.resource.startsWith('cfn:')).map((u) => `${u.resource} ${u.attribute} ${u.expression}`)).toEqual([
+      'cfn:Cache Port {"Fn::ValueOf": [CachePort, Port]}',
+      'cfn:Db Port !ValueOf [DbPort, Port]',
+    ]);
+  });
+
+  it('named by a shell glob, the non-IaC files are still skipped without a problem', async () => {
+    const d = await project('repo-glob', files);
+    const named = ['package.json', 'tsconfig.json', '.gitlab-ci.yml', 'k8s/base/kustomization.yaml', 'k8s/base/app.yaml'].map((f) => join(d, f));
+    const m = await extract(named, opts, { cwd: '/' });
+    expect(m.problems).toEqual([]);
+    expect(m.endpoints.map((e) => `${e.resource} ${e.port}`)).toEqual(['k8s:Service/default/api 8080']);
+  });
+
+  it('a chart given as the path is an error that says to render it', async () => {
+    const d = await project('chart-only', { 'Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'templates/d.yaml': '{{ .Values.x }}\n' });
+    const err = (await extract([d], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
+    expect(err.code).toBe('PD_IAC_NOTHING_READ');
+    expect(err.message).toContain('render it with `helm template` and extract the output');
+  });
+});
