@@ -28,6 +28,12 @@ export interface Resource {
   source: SourceLocation;
   /** Deployed hosts (IPs or DNS names) from state, a targets file or derivation; may be empty. */
   hosts: string[];
+  /**
+   * Internal (not in the extraction JSON, the address says it): the Terraform root directory
+   * that prefixes `address` (`envs/prod` of `envs/prod:aws_db_instance.a`) when several roots
+   * were extracted at once. State holds addresses without it.
+   */
+  root?: string;
 }
 
 export interface DeclaredEndpoint {

@@ -137,7 +137,11 @@ export function stateHosts(state: ReadonlyMap<string, string[]>, address: string
 
 export function joinHosts(model: DeclaredModel, state: ReadonlyMap<string, string[]>, rules: readonly TargetRule[]): void {
   for (const r of model.resources) {
-    r.hosts = [...new Set([...stateHosts(state, r.address), ...targetHosts(rules, r.address), ...r.hosts])].sort();
+    // A resource of one of several Terraform roots (`envs/prod:aws_db_instance.a`): state knows
+    // it without the root; a targets rule may name either form.
+    const bare = r.root !== undefined && r.address.startsWith(`${r.root}:`) ? r.address.slice(r.root.length + 1) : r.address;
+    const targets = bare === r.address ? targetHosts(rules, r.address) : [...targetHosts(rules, r.address), ...targetHosts(rules, bare)];
+    r.hosts = [...new Set([...stateHosts(state, bare), ...targets, ...r.hosts])].sort();
   }
 }
 

@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { sharedOrigins } from './shared.js';
 import { HclParseError, parseHcl, warmHclParser } from '../hcl.js';
 import { jsonErrorClause, readIacFile } from '../files.js';
-import { emptyModel, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
+import { emptyModel, mergeInto, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
 import { relativeTo } from '../walk.js';
 import { PortdriftError } from '../../errors.js';
 import type { DeclaredModel, Problem } from '../../types.js';
@@ -65,11 +65,20 @@ async function extractTerraform(files: SourceFile[], ctx: ExtractContext): Promi
   const called = new Set<string>();
   for (const m of modules) for (const s of localSources(m)) called.add(loader.resolveSource(m.dir, s));
 
-  for (const root of modules.filter((m) => !called.has(m.dir))) {
+  // Several roots (envs/prod, envs/staging) often call the same modules: their addresses would
+  // repeat with different ports. Each address is then prefixed by its root's directory,
+  // `envs/prod:module.db.aws_db_instance.this`; a single root keeps Terraform's own addresses.
+  const roots = modules.filter((m) => !called.has(m.dir));
+  for (const root of roots) {
     const inputs = await tfvars(root.dir, files, ctx, model.problems);
-    await instantiate(root, '', inputs, model, loader);
+    const rel = roots.length > 1 ? relativeTo(ctx.root, root.dir) : undefined;
+    const part = emptyModel();
+    await instantiate(root, rel === undefined ? '' : `${rel}:`, inputs, part, loader);
+    // A Service selects the workloads of its own root (another root is another deployment).
+    placeServiceTargets(part, ctx.options.clusterDomain);
+    if (rel !== undefined) for (const r of part.resources) r.root = rel;
+    mergeInto(model, part);
   }
-  placeServiceTargets(model, ctx.options.clusterDomain);
   sharedOrigins(model.endpoints);
   return model;
 }
