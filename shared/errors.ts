@@ -23,6 +23,7 @@ export const catalogue = {
   PD_IAC_SHAPE: { http: 400, summary: 'an IaC value has the wrong shape or type (e.g. a port that is not a number)' },
   PD_IAC_DUPLICATE_KEY: { http: 400, summary: 'a YAML map repeats a key; the last value is used, as YAML tools do (a warning)' },
   PD_IAC_NOT_RENDERED: { http: 400, summary: 'a template directory (a Helm chart) that must be rendered before its IaC can be extracted' },
+  PD_PLAN_INVALID: { http: 400, summary: 'a --plan file is not a Terraform plan in JSON (`terraform show -json PLANFILE`, format 1.x)' },
   PD_IAC_MODULE: { http: 400, summary: 'a Terraform module source cannot be followed (not local, missing, or a cycle)' },
   PD_STATE_INVALID: { http: 400, summary: 'a Terraform state file is not v4 state nor `terraform show -json` output' },
   PD_TARGETS_INVALID: { http: 400, summary: 'a targets file is invalid' },

@@ -16,6 +16,7 @@ import pLimit from 'p-limit';
 import { PortdriftError } from '../errors.js';
 import type { DeclaredEndpoint, DeclaredModel, Problem, Resource, Unresolved } from '../types.js';
 import { readIacFile } from './files.js';
+import { extractPlan } from './plan.js';
 import { readStateFile } from './state.js';
 import { emptyModel, mergeInto, type ExtractContext, type ExtractOptions, type Extractor, type SourceFile } from './model.js';
 import { extractors as registered } from './registry.js';
@@ -50,8 +51,9 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     varFiles: options.varFiles.map(abs),
     ...(options.targetsFile ? { targetsFile: abs(options.targetsFile) } : {}),
     ...(options.parametersFile ? { parametersFile: abs(options.parametersFile) } : {}),
+    ...(options.planFile ? { planFile: abs(options.planFile) } : {}),
   };
-  const aux = new Set([...opts.stateFiles, ...opts.varFiles, opts.targetsFile, opts.parametersFile].filter((x): x is string => !!x));
+  const aux = new Set([...opts.stateFiles, ...opts.varFiles, opts.targetsFile, opts.parametersFile, opts.planFile].filter((x): x is string => !!x));
   const list = env.extractors ?? registered;
   const { root, entries, problems } = await walk(paths, env.cwd, aux);
   const model = emptyModel();
@@ -89,10 +91,15 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     const why = model.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     return new PortdriftError('PD_IAC_NOTHING_READ', `${what} ${paths.join(', ') || '(no paths)'}${why.length ? `:\n  ${why.join('\n  ')}` : ''}`, { details: { problems: model.problems } });
   };
-  if (filesRead === 0) throw nothing('no IaC file could be read from');
+  if (filesRead === 0 && !opts.planFile) throw nothing('no IaC file could be read from');
   for (const x of list) {
     const files = byExtractor.get(x);
-    if (files) mergeInto(model, await x.extract(files, ctx));
+    // With a plan, Terraform's evaluated values replace what the HCL would give; the HCL
+    // configuration only gives the lines (shared/iac/plan.ts).
+    if (files && !(opts.planFile && x.name === 'terraform')) mergeInto(model, await x.extract(files, ctx));
+  }
+  if (opts.planFile) {
+    mergeInto(model, await extractPlan({ path: opts.planFile, shown: relativeTo(env.cwd, opts.planFile) }, root, root, opts.clusterDomain));
   }
   // Files were read but none of them parsed into anything: that is unreadable IaC (exit 1), not
   // an empty estate, or a CI job would pass having checked nothing.
@@ -101,7 +108,9 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
   // Option files are named in messages as the user wrote them (relative to the working
   // directory), not relative to the IaC root: `--state st.json`, not `../st.json`.
   const asTyped = (f: string): string => relativeTo(env.cwd, f);
-  const state = await readStates(opts.stateFiles, asTyped, env.readState ?? readStateFile);
+  // A plan's prior_state is the state the plan was made from: its hosts join like --state's.
+  const stateFiles = opts.planFile ? [...opts.stateFiles, opts.planFile] : opts.stateFiles;
+  const state = await readStates(stateFiles, asTyped, env.readState ?? readStateFile);
   const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, asTyped(opts.targetsFile)) : [];
   joinHosts(model, state, rules);
   return { ...sortModel(expandEndpoints(model)), root, filesRead };
