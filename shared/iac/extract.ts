@@ -21,7 +21,7 @@ import { readStateFile } from './state.js';
 import { emptyModel, mergeInto, type ExtractContext, type ExtractOptions, type Extractor, type SourceFile } from './model.js';
 import { extractors as registered } from './registry.js';
 import { readTargetsFile, targetHosts, type TargetRule } from './targets.js';
-import { isIacLike, isNotIac, relativeTo, walk } from './walk.js';
+import { isIacLike, isNotIac, relativeTo, walk, type WalkEntry } from './walk.js';
 
 export type StateReader = (path: string, file: string) => Promise<{ hosts: Map<string, string[]>; problems: Problem[] }>;
 
@@ -64,7 +64,8 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
   // images, scripts) are skipped without being read; everything else is read.
   // Files that are clearly not IaC (package.json, tsconfig.json, CI pipelines, kustomizations)
   // are skipped too, even when named: a shell glob names them along with the IaC.
-  const candidates = entries.filter((e) => !isNotIac(e.path) && (e.explicit || isIacLike(e.path) || list.some((x) => x.claims(e.path, ''))));
+  const offered = (e: WalkEntry): boolean => e.explicit || isIacLike(e.path) || list.some((x) => x.claims(e.path, ''));
+  const candidates = entries.filter((e) => !isNotIac(e.path) && offered(e));
   for (const x of list) {
     const claimed = x.prepare ? candidates.filter((e) => x.claims(e.path, '')).length : 0;
     if (claimed > 0) x.prepare!(claimed);
@@ -99,7 +100,8 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     if (files && !(opts.planFile && x.name === 'terraform')) mergeInto(model, await x.extract(files, ctx));
   }
   if (opts.planFile) {
-    mergeInto(model, await extractPlan({ path: opts.planFile, shown: relativeTo(env.cwd, opts.planFile) }, root, root, opts.clusterDomain));
+    const plan = { path: opts.planFile, shown: relativeTo(env.cwd, opts.planFile) };
+    mergeInto(model, await extractPlan(plan, root, root, opts.clusterDomain));
   }
   // Files were read but none of them parsed into anything: that is unreadable IaC (exit 1), not
   // an empty estate, or a CI job would pass having checked nothing.
@@ -148,8 +150,10 @@ export function joinHosts(model: DeclaredModel, state: ReadonlyMap<string, strin
   for (const r of model.resources) {
     // A resource of one of several Terraform roots (`envs/prod:aws_db_instance.a`): state knows
     // it without the root; a targets rule may name either form.
-    const bare = r.root !== undefined && r.address.startsWith(`${r.root}:`) ? r.address.slice(r.root.length + 1) : r.address;
-    const targets = bare === r.address ? targetHosts(rules, r.address) : [...targetHosts(rules, r.address), ...targetHosts(rules, bare)];
+    const prefixed = r.root !== undefined && r.address.startsWith(`${r.root}:`);
+    const bare = prefixed ? r.address.slice(r.root!.length + 1) : r.address;
+    const targets = targetHosts(rules, r.address);
+    if (prefixed) targets.push(...targetHosts(rules, bare));
     r.hosts = [...new Set([...stateHosts(state, bare), ...targets, ...r.hosts])].sort();
   }
 }

@@ -41,18 +41,23 @@ const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' 
 /** The managed resources of `planned_values`, recursively through `child_modules`. */
 export function plannedResources(doc: Json, file: string): PlannedResource[] {
   const fail = (why: string): never => {
-    throw new PortdriftError('PD_PLAN_INVALID', `--plan ${file}: ${why} (give the output of \`terraform show -json PLANFILE\`)`);
+    const hint = 'give the output of `terraform show -json PLANFILE`';
+    throw new PortdriftError('PD_PLAN_INVALID', `--plan ${file}: ${why} (${hint})`);
   };
-  if (typeof doc.format_version !== 'string' || !/^1\./.test(doc.format_version)) fail('not a Terraform plan in JSON format 1.x (no `format_version` "1.…")');
+  if (typeof doc.format_version !== 'string' || !/^1\./.test(doc.format_version)) {
+    fail('not a Terraform plan in JSON format 1.x (no `format_version` "1.…")');
+  }
   const planned = isObject(doc.planned_values) ? doc.planned_values.root_module : undefined;
   if (!isObject(planned)) fail('no `planned_values.root_module`');
   const out: PlannedResource[] = [];
   const visit = (m: Json, depth: number): void => {
     if (depth > 64) return;
     for (const r of Array.isArray(m.resources) ? m.resources : []) {
-      if (!isObject(r) || r.mode !== 'managed' || typeof r.address !== 'string' || typeof r.type !== 'string' || typeof r.name !== 'string') continue;
+      if (!isObject(r) || r.mode !== 'managed') continue;
+      const { address, type, name } = r;
+      if (typeof address !== 'string' || typeof type !== 'string' || typeof name !== 'string') continue;
       const moduleAddress = typeof m.address === 'string' ? m.address : '';
-      out.push({ address: r.address, moduleAddress, type: r.type, name: r.name, values: isObject(r.values) ? r.values : {} });
+      out.push({ address, moduleAddress, type, name, values: isObject(r.values) ? r.values : {} });
     }
     for (const c of Array.isArray(m.child_modules) ? m.child_modules : []) if (isObject(c)) visit(c, depth + 1);
   };
@@ -108,7 +113,12 @@ class Configuration {
       (text) => {
         const doc: unknown = JSON.parse(text);
         const list = isObject(doc) && Array.isArray(doc.Modules) ? doc.Modules : [];
-        return new Map(list.filter(isObject).filter((m) => typeof m.Key === 'string' && m.Key !== '' && typeof m.Dir === 'string').map((m) => [m.Key as string, m.Dir as string]));
+        const out = new Map<string, string>();
+        for (const m of list) {
+          const { Key: key, Dir: dir } = isObject(m) ? m : {};
+          if (typeof key === 'string' && key !== '' && typeof dir === 'string') out.set(key, dir);
+        }
+        return out;
       },
       () => new Map(),
     );
@@ -146,7 +156,10 @@ function hclLiteral(v: unknown, depth = 0): string {
   if (typeof v === 'string') return JSON.stringify(v).replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return `[${v.map((x) => hclLiteral(x, depth + 1)).join(', ')}]`;
-  if (isObject(v)) return `{ ${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)} = ${hclLiteral(x, depth + 1)}`).join(', ')} }`;
+  if (isObject(v)) {
+    const items = Object.entries(v).map(([k, x]) => `${JSON.stringify(k)} = ${hclLiteral(x, depth + 1)}`);
+    return `{ ${items.join(', ')} }`;
+  }
   return 'null';
 }
 
@@ -206,12 +219,18 @@ export interface PlanSource {
  * The declared model of a plan. `rootDir` is the root module's directory (the IaC root), whose
  * `.tf` files and module calls give the lines; `ivRoot` is what `source.file` is relative to.
  */
-export async function extractPlan(plan: PlanSource, rootDir: string, ivRoot: string, clusterDomain: string): Promise<DeclaredModel> {
+export async function extractPlan(
+  plan: PlanSource,
+  rootDir: string,
+  ivRoot: string,
+  clusterDomain: string,
+): Promise<DeclaredModel> {
   let text: string;
   try {
     text = await readFile(plan.path, 'utf8');
   } catch (err) {
-    throw new PortdriftError('PD_IAC_PATH', `--plan ${plan.shown}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new PortdriftError('PD_IAC_PATH', `--plan ${plan.shown}: cannot read: ${why}`);
   }
   let doc: unknown;
   try {

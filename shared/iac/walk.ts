@@ -14,7 +14,9 @@ import type { Problem } from '../types.js';
  * holds copies of modules), and CI / editor settings, which are YAML and JSON but never IaC
  * (a GitLab or GitHub workflow has `services:` and would pass for a Compose file).
  */
-export const SKIPPED_DIRS: ReadonlySet<string> = new Set(['.git', 'node_modules', '.terraform', '.github', '.circleci', '.vscode', '.idea', '.devcontainer']);
+export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
+  '.git', 'node_modules', '.terraform', '.github', '.circleci', '.vscode', '.idea', '.devcontainer',
+]);
 
 /**
  * Files that are clearly not IaC although they are YAML or JSON: package manifests and lock
@@ -24,11 +26,13 @@ export const SKIPPED_DIRS: ReadonlySet<string> = new Set(['.git', 'node_modules'
 const NOT_IAC = new RegExp(
   '^(?:' +
     [
-      'package(-lock)?\\.json', 'npm-shrinkwrap\\.json', 'pnpm-(lock|workspace)\\.ya?ml', 'composer\\.(json|lock)', 'bower\\.json',
-      '(ts|js)config(\\..+)?\\.json', 'deno\\.jsonc?', 'lerna\\.json', 'nx\\.json', 'turbo\\.json', 'angular\\.json', 'cdk(\\.context)?\\.json',
-      '\\.(eslintrc|prettierrc|stylelintrc|babelrc|releaserc|markdownlint|yamllint|renovaterc)(\\.(json|ya?ml))?', 'babel\\.config\\.json',
-      'renovate\\.json5?', '\\.pre-commit-(config|hooks)\\.ya?ml', '\\.?codecov\\.ya?ml', '\\.golangci\\.ya?ml', '\\.goreleaser\\.ya?ml',
-      'mkdocs\\.ya?ml', '\\.readthedocs\\.ya?ml', '\\.gitlab-ci\\.ya?ml', '\\.travis\\.ya?ml', 'appveyor\\.ya?ml', '\\.drone\\.ya?ml',
+      'package(-lock)?\\.json', 'npm-shrinkwrap\\.json', 'pnpm-(lock|workspace)\\.ya?ml', 'composer\\.(json|lock)',
+      'bower\\.json', '(ts|js)config(\\..+)?\\.json', 'deno\\.jsonc?', 'lerna\\.json', 'nx\\.json', 'turbo\\.json',
+      'angular\\.json', 'cdk(\\.context)?\\.json', 'babel\\.config\\.json',
+      '\\.(eslintrc|prettierrc|stylelintrc|babelrc|releaserc|markdownlint|yamllint|renovaterc)(\\.(json|ya?ml))?',
+      'renovate\\.json5?', '\\.pre-commit-(config|hooks)\\.ya?ml', '\\.?codecov\\.ya?ml', '\\.golangci\\.ya?ml',
+      '\\.goreleaser\\.ya?ml', 'mkdocs\\.ya?ml', '\\.readthedocs\\.ya?ml', '\\.gitlab-ci\\.ya?ml', '\\.travis\\.ya?ml',
+      'appveyor\\.ya?ml', '\\.drone\\.ya?ml',
       'azure-pipelines\\.ya?ml', 'bitbucket-pipelines\\.ya?ml', 'buildspec\\.ya?ml', 'cloudbuild\\.ya?ml',
       'prometheus\\.ya?ml', 'alertmanager\\.ya?ml', 'kustomization\\.ya?ml', 'Kustomization', 'Chart\\.(ya?ml|lock)',
     ].join('|') +
@@ -163,7 +167,9 @@ async function listDir(dir: string, root: string, problems: Problem[], base: str
   // A chart's templates are Go templates (`{{ .Values.port }}`): parsed as YAML each would be
   // dozens of problems, and their ports are only known after rendering. Named once instead.
   if (list.some((d) => d.name === HELM_CHART && (d.isFile() || d.isSymbolicLink()))) {
-    problems.push({ file: relativeTo(root, dir), code: 'PD_IAC_NOT_RENDERED', message: 'a Helm chart (Chart.yaml): its templates are not rendered, so not extracted; render it with `helm template` and extract the output' });
+    const message = 'a Helm chart (Chart.yaml): its templates are not rendered, so not extracted; '
+      + 'render it with `helm template` and extract the output';
+    problems.push({ file: relativeTo(root, dir), code: 'PD_IAC_NOT_RENDERED', message });
     return [];
   }
   const out: Array<{ abs: string; read?: string }> = [];

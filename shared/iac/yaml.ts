@@ -70,6 +70,8 @@ function keepLastKeys(docs: Document.Parsed[], lc: LineCounter): YamlStream['dup
   return out;
 }
 
+const DEFAULTS = { logLevel: 'error', prettyErrors: false, uniqueKeys: false } as const;
+
 function finish(file: string, text: string, docs: Document.Parsed[], lc: LineCounter, strict: boolean): YamlStream {
   const bad = jsonError(file, text, lc);
   if (bad) return { file, text, docs: [], lc, jsonError: bad, duplicates: [] };
@@ -80,7 +82,7 @@ export function parseYamlStream(file: string, text: string, options: YamlOptions
   const lc = new LineCounter();
   // parseAllDocuments never throws; errors and warnings are collected per document. logLevel
   // 'error' keeps the library from calling process.emitWarning for unknown tags (iac.md §3.1).
-  const parsed = parseAllDocuments(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, uniqueKeys: false, ...options });
+  const parsed = parseAllDocuments(text, { lineCounter: lc, ...DEFAULTS, ...options });
   // A stream-level failure comes back as an EmptyStream with errors instead of an array.
   const docs = Array.isArray(parsed) ? parsed : [];
   return finish(file, text, docs, lc, options.uniqueKeys === true);
@@ -88,7 +90,7 @@ export function parseYamlStream(file: string, text: string, options: YamlOptions
 
 export function parseYamlDocument(file: string, text: string, options: YamlOptions = {}): YamlStream {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, uniqueKeys: false, ...options });
+  const doc = parseDocument(text, { lineCounter: lc, ...DEFAULTS, ...options });
   // The document stays (its callers look at the problems before they walk it); a `.json` file
   // that is not JSON keeps it too.
   const s = finish(file, text, [doc], lc, options.uniqueKeys === true);
@@ -113,7 +115,10 @@ export function streamProblems(s: YamlStream, unknownTagHint = ''): Problem[] {
   const format = isJsonFile(s.file) ? 'JSON' : 'YAML';
   for (const d of s.duplicates) {
     const at = d.lines.slice(0, -1).join(', ');
-    out.push({ file: s.file, line: d.lines[d.lines.length - 1]!, code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', message: `key \`${d.key}\` is repeated in one map (lines ${at} and ${d.lines[d.lines.length - 1]}); the last value (line ${d.lines[d.lines.length - 1]}) is used, as YAML tools do` });
+    const last = d.lines[d.lines.length - 1]!;
+    const message = `key \`${d.key}\` is repeated in one map (lines ${at} and ${last}); `
+      + `the last value (line ${last}) is used, as YAML tools do`;
+    out.push({ file: s.file, line: last, code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', message });
   }
   for (const doc of s.docs) {
     for (const e of doc.errors) {

@@ -68,9 +68,17 @@ function stringMap(v: Value | undefined): Record<string, string> | undefined {
   return out;
 }
 
-function metadata(b: Block, e: Emit, unresolved: Unresolved[]): { name: string | undefined; namespace: string; labels: Value | undefined } {
+interface Metadata {
+  name: string | undefined;
+  namespace: string;
+  labels: Value | undefined;
+}
+
+function metadata(b: Block, e: Emit, unresolved: Unresolved[]): Metadata {
   const m = children(b, 'metadata', e.address, unresolved)[0];
-  return { name: m ? literal(attr(m, 'name')?.value) : undefined, namespace: (m && literal(attr(m, 'namespace')?.value)) || 'default', labels: m ? attr(m, 'labels')?.value : undefined };
+  if (!m) return { name: undefined, namespace: 'default', labels: undefined };
+  const namespace = literal(attr(m, 'namespace')?.value) || 'default';
+  return { name: literal(attr(m, 'name')?.value), namespace, labels: attr(m, 'labels')?.value };
 }
 
 export function kubernetesService(e: Emit, b: Block, unresolved: Unresolved[]): void {
@@ -94,10 +102,17 @@ export function kubernetesService(e: Emit, b: Block, unresolved: Unresolved[]): 
       if (!written || svc.external) continue;
       const v = portOf(written.value);
       const name = literal(written.value);
-      const target = typeof v === 'object' ? v : v === 'bad' && name !== undefined && !/^\d+$/.test(name) ? { name } : undefined;
-      if (v === 'unknown') unresolved.push({ resource: e.address, attribute: written.attribute, expression: written.expression, source: { file: e.file, line: written.line } });
-      else if (target === undefined) e.model.problems.push({ file: e.file, line: written.line, code: 'PD_IAC_SHAPE', message: `${e.address}: ${written.attribute} is not a port (an integer 1–65535) or a port name` });
-      else svc.ports.push({ protocol, target, attr: written });
+      const named = v === 'bad' && name !== undefined && !/^\d+$/.test(name) ? { name } : undefined;
+      const target = typeof v === 'object' ? v : named;
+      const source = { file: e.file, line: written.line };
+      if (v === 'unknown') {
+        unresolved.push({ resource: e.address, attribute: written.attribute, expression: written.expression, source });
+      } else if (target === undefined) {
+        const message = `${e.address}: ${written.attribute} is not a port (an integer 1–65535) or a port name`;
+        e.model.problems.push({ ...source, code: 'PD_IAC_SHAPE', message });
+      } else {
+        svc.ports.push({ protocol, target, attr: written });
+      }
     }
     of(e.model).services.push(svc);
   }
@@ -106,12 +121,13 @@ export function kubernetesService(e: Emit, b: Block, unresolved: Unresolved[]): 
 export function kubernetesPods(e: Emit, b: Block, unresolved: Unresolved[]): void {
   const meta = metadata(b, e, unresolved);
   const pod = e.type.startsWith('kubernetes_pod');
-  const templates = pod ? [b] : children(b, 'spec', e.address, unresolved).flatMap((s) => children(s, 'template', e.address, unresolved));
+  const kids = (x: Block, type: string): Block[] => children(x, type, e.address, unresolved);
+  const templates = pod ? [b] : kids(b, 'spec').flatMap((s) => kids(s, 'template'));
   for (const t of templates) {
     const labels = stringMap(pod ? meta.labels : metadata(t, e, unresolved).labels) ?? {};
     const w: Workload = { address: e.address, namespace: meta.namespace, labels, named: [], declared: new Set() };
-    for (const s of children(t, 'spec', e.address, unresolved)) {
-      for (const c of [...children(s, 'container', e.address, unresolved), ...children(s, 'init_container', e.address, unresolved)]) {
+    for (const s of kids(t, 'spec')) {
+      for (const c of [...kids(s, 'container'), ...kids(s, 'init_container')]) {
         for (const p of children(c, 'port', e.address, unresolved)) {
           const a = attr(p, 'container_port');
           const protocol = protocolOf(p);
@@ -141,10 +157,13 @@ export function placeServiceTargets(model: DeclaredModel, clusterDomain: string)
   for (const svc of p.services) {
     const { e } = svc;
     if (svc.name !== undefined && !svc.external) {
-      for (const r of model.resources) if (r.address === e.address) r.hosts.push(serviceHost(svc.name, svc.namespace, clusterDomain));
+      const host = serviceHost(svc.name, svc.namespace, clusterDomain);
+      for (const r of model.resources) if (r.address === e.address) r.hosts.push(host);
     }
     const sel = svc.selector;
-    const selected = !sel || Object.keys(sel).length === 0 ? [] : p.workloads.filter((w) => w.namespace === svc.namespace && Object.entries(sel).every(([k, v]) => w.labels[k] === v));
+    const matches = (w: Workload): boolean =>
+      w.namespace === svc.namespace && Object.entries(sel!).every(([k, v]) => w.labels[k] === v);
+    const selected = !sel || Object.keys(sel).length === 0 ? [] : p.workloads.filter(matches);
     const onService = new Set<string>();
     for (const sp of svc.ports) {
       const placed: { port: number; origin: Origin | undefined }[] = [];
@@ -168,7 +187,10 @@ export function placeServiceTargets(model: DeclaredModel, clusterDomain: string)
           endpoint(e, t.port, 'listen', sp.protocol, sp.attr.line, t.origin);
         }
       }
-      if (placed.length === 0) model.unresolved.push({ resource: e.address, attribute: sp.attr.attribute, expression: sp.attr.expression, source: { file: e.file, line: sp.attr.line } });
+      if (placed.length === 0) {
+        const { attribute, expression, line } = sp.attr;
+        model.unresolved.push({ resource: e.address, attribute, expression, source: { file: e.file, line } });
+      }
     }
   }
 }

@@ -35,7 +35,9 @@ const engine = (b: Block, name = 'engine'): string | undefined => literal(attr(b
 const lbProtocol = (b: Block): 'tcp' | 'udp' => (/^udp$/i.test(literal(attr(b, 'protocol')?.value) ?? '') ? 'udp' : 'tcp');
 
 function securityGroup(e: Emit, b: Block, unresolved: Unresolved[]): void {
-  for (const dir of ['ingress', 'egress'] as const) for (const r of children(b, dir, e.address, unresolved)) rule({ ...e, direction: dir }, r, 'protocol');
+  for (const dir of ['ingress', 'egress'] as const) {
+    for (const r of children(b, dir, e.address, unresolved)) rule({ ...e, direction: dir }, r, 'protocol');
+  }
 }
 
 /** `type = "ingress"` / `"egress"` of an aws_security_group_rule; an expression leaves it unsaid. */
@@ -62,7 +64,8 @@ function rule(e: Emit, r: Block, protoName: string): void {
 function gcpFirewall(e: Emit, b: Block, unresolved: Unresolved[]): void {
   // `direction` defaults to INGRESS in the provider.
   const dir = literal(attr(b, 'direction')?.value)?.toLowerCase();
-  e = directed(e, attr(b, 'direction') === undefined || dir === 'ingress' ? 'ingress' : dir === 'egress' ? 'egress' : undefined);
+  const written = attr(b, 'direction') !== undefined;
+  e = directed(e, !written || dir === 'ingress' ? 'ingress' : dir === 'egress' ? 'egress' : undefined);
   for (const a of children(b, 'allow', e.address, unresolved)) {
     const protocol = ruleProtocol(attr(a, 'protocol')?.value);
     if (protocol === 'other' || protocol === 'unknown') continue;
@@ -161,7 +164,9 @@ export const HANDLERS: Record<string, Handler> = {
   },
   aws_network_acl: (e, b, u) => {
     for (const dir of ['ingress', 'egress'] as const) {
-      for (const r of children(b, dir, e.address, u)) if (!/^deny$/i.test(literal(attr(r, 'action')?.value) ?? '')) rule({ ...e, direction: dir }, r, 'protocol');
+      for (const r of children(b, dir, e.address, u)) {
+        if (!/^deny$/i.test(literal(attr(r, 'action')?.value) ?? '')) rule({ ...e, direction: dir }, r, 'protocol');
+      }
     }
   },
   aws_db_instance: portWithDefault((b) => engineDefault(engine(b), RDS_ENGINES)),
