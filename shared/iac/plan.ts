@@ -168,7 +168,41 @@ function hclLiteral(v: unknown, depth = 0): string {
  * (`ingress[0]`, `spec[0].port[1]`), everything else an attribute whose text is its literal and
  * whose line is the configuration's (the attribute's, else its block's, else the resource's).
  */
-function plannedBlock(values: Json, path: string, config: ConfigFile | undefined, line: number, file: string): Block {
+/** What a value shows in `unresolved` when the plan knows it only after apply. */
+const AFTER_APPLY = '(known after apply)';
+
+/**
+ * The planned values with the attributes of `after_unknown` (resource_changes[].change) put
+ * back: a plan leaves out what it cannot know yet (`port = aws_db_instance.main.port` of a new
+ * database), and a missing port must be unresolved, not the type's default port.
+ */
+function withUnknowns(values: Json, unknown: unknown, at: string, paths: Set<string>, depth = 0): Json {
+  if (!isObject(unknown) || depth > 64) return values;
+  const out: Json = { ...values };
+  for (const [k, u] of Object.entries(unknown)) {
+    const v = values[k];
+    if (u === true) {
+      out[k] = AFTER_APPLY;
+      paths.add(`${at}.${k}`);
+    } else if (Array.isArray(u) && Array.isArray(v)) {
+      out[k] = v.map((c: unknown, i) => {
+        return isObject(c) ? withUnknowns(c, u[i], `${at}.${k}[${i}]`, paths, depth + 1) : c;
+      });
+    }
+  }
+  return out;
+}
+
+function plannedBlock(
+  planned: Json,
+  unknown: unknown,
+  path: string,
+  config: ConfigFile | undefined,
+  line: number,
+  file: string,
+): Block {
+  const unknownPaths = new Set<string>();
+  const values = withUnknowns(planned, unknown, path, unknownPaths);
   let text = '';
   const spans: { start: number; line: number }[] = [];
   const attrs = new Map<string, Located>();
@@ -187,7 +221,8 @@ function plannedBlock(values: Json, path: string, config: ConfigFile | undefined
       if (v === null || v === undefined) continue;
       const p = `${at}.${k}`;
       const l = config?.index.attrs.get(p)?.line ?? atLine;
-      const lit = hclLiteral(v);
+      // An identifier evaluates to unknown, as a reference would in the configuration.
+      const lit = unknownPaths.has(p) ? 'known_after_apply' : hclLiteral(v);
       spans.push({ start: text.length, line: l });
       attrs.set(p, { line: l, start: text.length, end: text.length + lit.length });
       text += `${lit}\n`;
@@ -245,6 +280,11 @@ export async function extractPlan(
   const resources = plannedResources(doc, plan.shown);
   const cfg = new Configuration(rootDir, ivRoot, isObject(doc.configuration) ? doc.configuration : {});
   const planFile = relativeTo(ivRoot, plan.path);
+  const afterUnknown = new Map<string, unknown>();
+  for (const c of Array.isArray(doc.resource_changes) ? doc.resource_changes : []) {
+    if (!isObject(c) || typeof c.address !== 'string' || !isObject(c.change)) continue;
+    afterUnknown.set(c.address, c.change.after_unknown);
+  }
   const model = emptyModel();
   for (const r of resources) {
     const dir = await cfg.dirOf(moduleCalls(r.moduleAddress));
@@ -256,7 +296,8 @@ export async function extractPlan(
     const handler = HANDLERS[r.type];
     if (!handler) continue;
     const e: Emit = { address: r.address, type: r.type, file, line, model };
-    handler(e, plannedBlock(r.values, blockPath, config, line, file), model.unresolved);
+    const block = plannedBlock(r.values, afterUnknown.get(r.address), blockPath, config, line, file);
+    handler(e, block, model.unresolved);
   }
   placeServiceTargets(model, clusterDomain);
   // The values are Terraform's results, not text that `portdrift fix` could edit where it

@@ -1,6 +1,7 @@
 // `--plan plan.json`: the hand-written plan of test/fixtures/plan (nested modules, module count,
-// resource count, a registry module installed under .terraform/modules) read as the Terraform
-// source, with file:line from the configuration beside it and hosts from its prior_state.
+// resource count, a registry module installed under .terraform/modules, a port known only after
+// apply) read as the Terraform source, with file:line from the configuration beside it and
+// hosts from its prior_state.
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,8 +38,11 @@ describe('terraform plan JSON', () => {
       'module.db.module.instance[0].aws_db_instance.this db-0.example.internal 5432 listen modules/db/instance/main.tf:8',
       'module.db.module.instance[1].aws_db_instance.this - 5433 listen modules/db/instance/main.tf:8',
     ]);
-    // The HCL alone cannot expand `count = var.replicas` of a module input; the plan did.
-    expect(m.unresolved).toEqual([]);
+    // What the plan knows only after apply (after_unknown) is unresolved, not the engine's
+    // default port; everything else the HCL alone could not evaluate, the plan did.
+    expect(m.unresolved).toEqual([
+      { resource: 'aws_db_instance.replica', attribute: 'port', expression: '(known after apply)', source: { file: 'main.tf', line: 43 } },
+    ]);
     expect(m.problems).toEqual([]);
     expect(m.resources.map((r) => `${r.address} ${r.source.file}:${r.source.line}`)).toContain('module.db.module.instance[1].aws_db_instance.this modules/db/instance/main.tf:5');
     // A plan's values are Terraform's results, not text `fix` could edit at that line.
