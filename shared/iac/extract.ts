@@ -11,7 +11,7 @@
 //
 // Only when no file at all could be read and handed to an extractor is the run an error
 // (PD_IAC_NOTHING_READ); otherwise every problem is listed and the rest is extracted.
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
 import { PortdriftError } from '../errors.js';
 import type { DeclaredEndpoint, DeclaredModel, Problem, Resource, Unresolved } from '../types.js';
@@ -112,20 +112,40 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
   const asTyped = (f: string): string => relativeTo(env.cwd, f);
   // A plan's prior_state is the state the plan was made from: its hosts join like --state's.
   const stateFiles = opts.planFile ? [...opts.stateFiles, opts.planFile] : opts.stateFiles;
-  const state = await readStates(stateFiles, asTyped, env.readState ?? readStateFile);
+  const byFile = await readStates(stateFiles, asTyped, env.readState ?? readStateFile);
+  const state = mergeStates(byFile.map((s) => s.hosts));
   const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, asTyped(opts.targetsFile)) : [];
-  joinHosts(model, state, rules);
+  joinHosts(model, state, rules, rootStates(root, byFile));
   return { ...sortModel(expandEndpoints(model)), root, filesRead };
 }
 
-async function readStates(files: string[], shown: (f: string) => string, reader: StateReader): Promise<Map<string, string[]>> {
+type FileHosts = { path: string; hosts: Map<string, string[]> };
+
+function mergeStates(maps: ReadonlyMap<string, string[]>[]): Map<string, string[]> {
   const hosts = new Map<string, string[]>();
-  if (files.length === 0) return hosts;
+  for (const m of maps) for (const [address, hs] of m) hosts.set(address, [...(hosts.get(address) ?? []), ...hs]);
+  return hosts;
+}
+
+/**
+ * The state of one of several Terraform roots: the `--state` files inside its directory
+ * (`envs/prod/terraform.tfstate` is envs/prod's), or, when none is, every state file.
+ */
+function rootStates(ivRoot: string, files: FileHosts[]): (root: string) => ReadonlyMap<string, string[]> | undefined {
+  return (root) => {
+    const dir = `${resolve(ivRoot, root)}${sep}`;
+    const own = files.filter((f) => f.path.startsWith(dir));
+    return own.length > 0 ? mergeStates(own.map((f) => f.hosts)) : undefined;
+  };
+}
+
+async function readStates(files: string[], shown: (f: string) => string, reader: StateReader): Promise<FileHosts[]> {
+  const out: FileHosts[] = [];
   const failed: Problem[] = [];
   for (const f of files) {
     const r = await reader(f, shown(f));
     failed.push(...r.problems);
-    for (const [address, hs] of r.hosts) hosts.set(address, [...(hosts.get(address) ?? []), ...hs]);
+    out.push({ path: f, hosts: r.hosts });
   }
   // Every state problem is a whole file that could not be used, and a state file is asked for
   // by name: without it no resource gets its hosts and a scan would "pass" having checked
@@ -134,7 +154,7 @@ async function readStates(files: string[], shown: (f: string) => string, reader:
     const why = failed.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     throw new PortdriftError(failed.every((p) => p.code === 'PD_IAC_PATH') ? 'PD_IAC_PATH' : 'PD_STATE_INVALID', `--state: ${why.join('; ')}`, { details: { problems: failed } });
   }
-  return hosts;
+  return out;
 }
 
 /** Hosts from state for an address: exact, plus every instance of an unindexed address. */
@@ -146,7 +166,12 @@ export function stateHosts(state: ReadonlyMap<string, string[]>, address: string
   return out;
 }
 
-export function joinHosts(model: DeclaredModel, state: ReadonlyMap<string, string[]>, rules: readonly TargetRule[]): void {
+export function joinHosts(
+  model: DeclaredModel,
+  state: ReadonlyMap<string, string[]>,
+  rules: readonly TargetRule[],
+  stateOfRoot: (root: string) => ReadonlyMap<string, string[]> | undefined = () => undefined,
+): void {
   for (const r of model.resources) {
     // A resource of one of several Terraform roots (`envs/prod:aws_db_instance.a`): state knows
     // it without the root; a targets rule may name either form.
@@ -154,7 +179,8 @@ export function joinHosts(model: DeclaredModel, state: ReadonlyMap<string, strin
     const bare = prefixed ? r.address.slice(r.root!.length + 1) : r.address;
     const targets = targetHosts(rules, r.address);
     if (prefixed) targets.push(...targetHosts(rules, bare));
-    r.hosts = [...new Set([...stateHosts(state, bare), ...targets, ...r.hosts])].sort();
+    const own = r.root !== undefined ? stateOfRoot(r.root) : undefined;
+    r.hosts = [...new Set([...stateHosts(own ?? state, bare), ...targets, ...r.hosts])].sort();
   }
 }
 

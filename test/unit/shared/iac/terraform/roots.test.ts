@@ -71,6 +71,18 @@ describe('several terraform roots', () => {
     ]);
   });
 
+  it('a state file inside a root directory is that root\'s state', async () => {
+    const state = (host: string): string =>
+      JSON.stringify({
+        version: 4,
+        resources: [{ module: 'module.db.module.db_instance', mode: 'managed', type: 'aws_db_instance', name: 'this', instances: [{ attributes: { address: host } }] }],
+      });
+    const d = await project('own-states', { ...files, 'envs/prod/terraform.tfstate': state('prod.db'), 'envs/staging/terraform.tfstate': state('staging.db') });
+    const stateFiles = ['prod', 'staging'].map((e) => join(d, 'envs', e, 'terraform.tfstate'));
+    const m = await extract([join(d, 'envs'), join(d, 'modules')], { ...opts, stateFiles }, { cwd: '/' });
+    expect(m.resources.map((r) => `${r.address.split(':')[0]} ${r.hosts.join(',')}`)).toEqual(['envs/prod prod.db', 'envs/staging staging.db']);
+  });
+
   it('one root keeps Terraform\'s own addresses', async () => {
     const d = await project('one', files);
     const m = await extract([join(d, 'envs', 'prod'), join(d, 'modules')], opts, { cwd: '/' });
