@@ -22,6 +22,7 @@ import { emptyModel, mergeInto, type ExtractContext, type ExtractOptions, type E
 import { extractors as registered } from './registry.js';
 import { readTargetsFile, targetHosts, type TargetRule } from './targets.js';
 import { isIacLike, isNotIac, relativeTo, walk, type WalkEntry } from './walk.js';
+import { unparsed } from './yaml.js';
 
 export type StateReader = (path: string, file: string) => Promise<{ hosts: Map<string, string[]>; problems: Problem[] }>;
 
@@ -105,7 +106,7 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
   }
   // Files were read but none of them parsed into anything: that is unreadable IaC (exit 1), not
   // an empty estate, or a CI job would pass having checked nothing.
-  if (model.resources.length === 0 && model.problems.some((p) => p.code === 'PD_IAC_PARSE')) throw nothing('no IaC could be extracted from');
+  if (model.resources.length === 0 && unparsed(model.problems)) throw nothing('no IaC could be extracted from');
 
   // Option files are named in messages as the user wrote them (relative to the working
   // directory), not relative to the IaC root: `--state st.json`, not `../st.json`.

@@ -132,7 +132,33 @@ export function streamProblems(s: YamlStream, unknownTagHint = ''): Problem[] {
       out.push({ file: s.file, line, code: 'PD_IAC_UNKNOWN_TAG', message: `unknown YAML tag ${tag}${unknownTagHint}; the value under it is not extracted` });
     }
   }
-  return out;
+  return templateInstead(s, out);
+}
+
+/**
+ * Go template actions (`{{ .Values.port }}`, `{{- if … }}`, `{{ include … }}`): Helm, helmfile
+ * and similar. CloudFormation's dynamic references (`{{resolve:ssm:…}}`) are not among them.
+ */
+const GO_TEMPLATE = /\{\{-?\s*(?:\.|\$|(?:include|if|else|end|range|with|define|template|toYaml|tpl|printf|quote)\b)/;
+
+/**
+ * A template that does not parse as YAML is one problem (render it first), not one per line
+ * the template syntax breaks: a chart's templates gave thousands.
+ */
+function templateInstead(s: YamlStream, problems: Problem[]): Problem[] {
+  if (!problems.some((p) => p.code === 'PD_IAC_PARSE')) return problems;
+  const m = GO_TEMPLATE.exec(s.text);
+  if (!m) return problems;
+  const line = s.lc.linePos(m.index).line;
+  const message = 'a Go template (Helm or similar), not YAML until rendered; not extracted: '
+    + 'render it (`helm template`) and extract the output';
+  const rest = problems.filter((p) => p.code !== 'PD_IAC_PARSE');
+  return [...rest, { file: s.file, line, code: 'PD_IAC_NOT_RENDERED', message }];
+}
+
+/** Problems after which a file's tree cannot be trusted. */
+export function unparsed(problems: readonly Problem[]): boolean {
+  return problems.some((p) => p.code === 'PD_IAC_PARSE' || p.code === 'PD_IAC_NOT_RENDERED');
 }
 
 function firstLine(message: string): string {

@@ -129,3 +129,44 @@ describe('a real repository around the IaC', () => {
     expect(err.message).toContain('render it with `helm template` and extract the output');
   });
 });
+
+describe('a template that is not YAML until rendered', () => {
+  const template = [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    '  name: {{ include "api.fullname" . }}',
+    '  labels:',
+    '    {{- include "api.labels" . | nindent 4 }}',
+    'spec:',
+    '  template:',
+    '    spec:',
+    '      containers:',
+    '        - ports:',
+    '            - containerPort: {{ .Values.port }}',
+    '{{- if .Values.extra }}',
+    '{{ toYaml .Values.extra | indent 8 }}',
+    '{{- end }}',
+    '',
+  ].join('\n');
+
+  it('named outside a chart, it is one problem that says to render it, not one per broken line', async () => {
+    const d = await project('template', { 'deploy.yaml': template, 'svc.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n    - port: 80\n' });
+    const m = await extract([join(d, 'deploy.yaml'), join(d, 'svc.yaml')], opts, { cwd: '/' });
+    expect(m.problems).toEqual([
+      { file: 'deploy.yaml', line: 4, code: 'PD_IAC_NOT_RENDERED', message: 'a Go template (Helm or similar), not YAML until rendered; not extracted: render it (`helm template`) and extract the output' },
+    ]);
+    expect(m.endpoints.map((e) => e.resource)).toEqual(['k8s:Service/default/api']);
+    // Alone, nothing could be extracted: an error (exit 1), as for a file that does not parse.
+    const err = (await extract([join(d, 'deploy.yaml')], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
+    expect(err.code).toBe('PD_IAC_NOTHING_READ');
+  });
+
+  it('a CloudFormation dynamic reference is not a template: a real syntax error stays a parse problem', async () => {
+    const d = await project('cfn-dynamic', {
+      'stack.yaml': 'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      MasterUserPassword: "{{resolve:ssm:/db/pw}}"\n      Port: [5432\n',
+    });
+    const err = (await extract([d], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
+    expect(err.message).toMatch(/stack\.yaml:\d+: YAML does not parse/);
+  });
+});
