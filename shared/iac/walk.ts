@@ -15,7 +15,7 @@ import type { Problem } from '../types.js';
  * (a GitLab or GitHub workflow has `services:` and would pass for a Compose file).
  */
 export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
-  '.git', 'node_modules', '.terraform', '.github', '.circleci', '.vscode', '.idea', '.devcontainer',
+  '.git', 'node_modules', '.terraform', '.github', '.gitlab', '.circleci', '.vscode', '.idea', '.devcontainer',
 ]);
 
 /**
@@ -35,6 +35,9 @@ const NOT_IAC = new RegExp(
       'appveyor\\.ya?ml', '\\.drone\\.ya?ml',
       'azure-pipelines\\.ya?ml', 'bitbucket-pipelines\\.ya?ml', 'buildspec\\.ya?ml', 'cloudbuild\\.ya?ml',
       'prometheus\\.ya?ml', 'alertmanager\\.ya?ml', 'kustomization\\.ya?ml', 'Kustomization', 'Chart\\.(ya?ml|lock)',
+      // Helm values files, API descriptions, other tools' settings.
+      'values([-._][^/]*)?\\.ya?ml', '(openapi|swagger)([-._][^/]*)?\\.(ya?ml|json)', 'tslint\\.json', 'vercel\\.json',
+      'Taskfile\\.ya?ml', '\\.gitpod\\.ya?ml',
     ].join('|') +
     ')$',
   'i',

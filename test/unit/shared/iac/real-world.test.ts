@@ -64,6 +64,9 @@ describe('a real repository around the IaC', () => {
     'tsconfig.build.json': '{"extends": "./tsconfig.json"}\n',
     '.github/workflows/ci.yml': 'on: push\njobs:\n  test:\n    services:\n      db:\n        image: postgres\n        ports: ["5432:5432"]\n',
     '.gitlab-ci.yml': 'services:\n  - postgres:16\ntest:\n  script: npm test\n',
+    '.gitlab/ci/templates.yml': 'services:\n  - redis\n',
+    'deploy/values-prod.yaml': 'replicaCount: 2\nservice:\n  port: 8080\n',
+    'api/openapi.yaml': 'openapi: 3.0.0\ninfo:\n  title: shop\npaths: {}\n',
     'monitoring/prometheus.yml': 'global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: api\n    static_configs:\n      - targets: ["api:9090"]\n',
     'k8s/base/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - app.yaml\n',
     // A kustomization under another name is still no manifest with a name to complain about.
