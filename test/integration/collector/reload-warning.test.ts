@@ -24,7 +24,9 @@ it('a repeated YAML key on reload is a warning: the reload is taken with the las
   const r = await post(c.url, '/v1/reload', c.tokens.admin, '');
   expect(r.status).toBe(200);
   const body = (await r.json()) as { problems: { code: string; severity?: string; line: number }[] };
-  expect(body.problems).toEqual([expect.objectContaining({ code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', line: 4 })]);
-  const plan = (await (await get(c.url, '/v1/plan', c.tokens.agent)).json()) as { targets: { host: string; declared: number[] }[] };
+  const warning = { code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', line: 4 };
+  expect(body.problems).toEqual([expect.objectContaining(warning)]);
+  type Plan = { targets: { host: string; declared: number[] }[] };
+  const plan = (await (await get(c.url, '/v1/plan', c.tokens.agent)).json()) as Plan;
   expect(plan.targets.find((t) => t.host === 'web')?.declared).toEqual([8081]);
 });

@@ -16,6 +16,8 @@ import { type Block, reserveBlock } from './loopback.js';
 let block: Block;
 let dir: string;
 let b: number;
+const DB = 'module.db';
+const INSTANCE = 'aws_db_instance.this';
 
 const db = (i: number, port: number) => ({
   address: `module.db[${i}].aws_db_instance.this`,
@@ -31,20 +33,49 @@ beforeAll(async () => {
   for (let i = 0; i < 41; i++) if (![10, 11, 35].includes(i)) await block.release(i);
   const host = block.host;
   dir = mkdtempSync(join(tmpdir(), 'pd-scan-plan-'));
-  writeFileSync(join(dir, 'main.tf'), 'variable "n" {}\nmodule "db" {\n  source = "./db"\n  count  = var.n\n}\n\nresource "aws_security_group_rule" "out" {\n  type      = "egress"\n  from_port = var.p\n  to_port   = var.p\n  protocol  = "tcp"\n}\n');
+  writeFileSync(
+    join(dir, 'main.tf'),
+    [
+      'variable "n" {}',
+      'module "db" {',
+      '  source = "./db"',
+      '  count  = var.n',
+      '}',
+      '',
+      'resource "aws_security_group_rule" "out" {',
+      '  type      = "egress"',
+      '  from_port = var.p',
+      '  to_port   = var.p',
+      '  protocol  = "tcp"',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  mkdirSync(join(dir, 'db'));
+  const module = 'resource "aws_db_instance" "this" {\n  engine = "postgres"\n  port   = 5432\n}\n';
+  writeFileSync(join(dir, 'db', 'main.tf'), module);
   // instance[0]'s host is in the plan's prior_state; instance[1] is new, its host given here.
-  writeFileSync(join(dir, 'targets.yaml'), `targets:\n  - resource: aws_security_group_rule.out\n    hosts: [${host}]\n  - resource: "module.db[1].*"\n    hosts: [${host}]\n`);
-  const sg = { address: 'aws_security_group_rule.out', mode: 'managed', type: 'aws_security_group_rule', name: 'out', values: { type: 'egress', from_port: b + 25, to_port: b + 25, protocol: 'tcp' } };
-  const prior = { address: 'module.db[0].aws_db_instance.this', mode: 'managed', type: 'aws_db_instance', name: 'this', values: { port: b, address: host } };
+  const rule = (resource: string): string => `  - resource: ${JSON.stringify(resource)}\n    hosts: [${host}]\n`;
+  writeFileSync(join(dir, 'targets.yaml'), `targets:\n${rule('aws_security_group_rule.out')}${rule('module.db[1].*')}`);
+  const sg = {
+    address: 'aws_security_group_rule.out',
+    mode: 'managed',
+    type: 'aws_security_group_rule',
+    name: 'out',
+    values: { type: 'egress', from_port: b + 25, to_port: b + 25, protocol: 'tcp' },
+  };
+  const prior = { ...db(0, b), values: { port: b, address: host } };
+  const instances = [0, 1].map((i) => ({ address: `module.db[${i}]`, resources: [db(i, b + i)] }));
   const plan = {
     format_version: '1.2',
-    planned_values: { root_module: { resources: [sg], child_modules: [0, 1].map((i) => ({ address: `module.db[${i}]`, resources: [db(i, b + i)] })) } },
-    prior_state: { format_version: '1.0', values: { root_module: { child_modules: [{ address: 'module.db[0]', resources: [prior] }] } } },
+    planned_values: { root_module: { resources: [sg], child_modules: instances } },
+    prior_state: {
+      format_version: '1.0',
+      values: { root_module: { child_modules: [{ address: `${DB}[0]`, resources: [prior] }] } },
+    },
     configuration: { root_module: { module_calls: { db: { source: './db', module: {} } } } },
   };
   writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
-  mkdirSync(join(dir, 'db'));
-  writeFileSync(join(dir, 'db', 'main.tf'), 'resource "aws_db_instance" "this" {\n  engine = "postgres"\n  port   = 5432\n}\n');
 });
 
 afterAll(async () => {
@@ -54,16 +85,19 @@ afterAll(async () => {
 
 describe('portdrift scan --plan', () => {
   it('checks the planned ports of every instance; an egress rule is not probed as a listen port', async () => {
-    const r = await run(['scan', '.', '--plan', 'plan.json', '--targets', 'targets.yaml', '--ports', `${b - 10}-${b + 30}`, '--timeout', '500ms', '--format', 'json'], dir);
+    const ports = `${b - 10}-${b + 30}`;
+    const flags = ['--targets', 'targets.yaml', '--ports', ports, '--timeout', '500ms', '--format', 'json'];
+    const r = await run(['scan', '.', '--plan', 'plan.json', ...flags], dir);
     expect(r.err).toBe('');
     const doc = JSON.parse(r.out) as DriftReport;
     expect(doc.findings.map((f) => [f.kind, f.resource, f.port])).toEqual([
-      ['undeclared', 'aws_security_group_rule.out, module.db[0].aws_db_instance.this, module.db[1].aws_db_instance.this', b + 25],
+      ['undeclared', `aws_security_group_rule.out, ${DB}[0].${INSTANCE}, ${DB}[1].${INSTANCE}`, b + 25],
     ]);
     // The two planned instances are what is checked, each at its configuration's line.
     expect(doc.summary.endpoints).toBe(2);
     const m = await run(['extract', '.', '--plan', 'plan.json', '--format', 'json'], dir);
-    const eps = (JSON.parse(m.out) as { endpoints: { resource: string; port: number; source: { file: string; line: number } }[] }).endpoints;
+    type Output = { endpoints: { resource: string; port: number; source: { file: string; line: number } }[] };
+    const eps = (JSON.parse(m.out) as Output).endpoints;
     expect(eps.map((e) => `${e.resource} ${e.port} ${e.source.file}:${e.source.line}`)).toEqual([
       `aws_security_group_rule.out ${b + 25} main.tf:9`,
       `module.db[0].aws_db_instance.this ${b} db/main.tf:3`,

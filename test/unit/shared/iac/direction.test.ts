@@ -24,7 +24,10 @@ const project = async (name: string, files: Record<string, string>): Promise<str
   return d;
 };
 const rows = (m: Awaited<ReturnType<typeof extract>>): string[] =>
-  m.endpoints.map((e) => `${e.resource} ${e.port}${e.toPort ? `-${e.toPort}` : ''}/${e.protocol} ${e.role} ${e.direction ?? '-'} :${e.source.line}`);
+  m.endpoints.map((e) => {
+    const ports = `${e.port}${e.toPort ? `-${e.toPort}` : ''}/${e.protocol}`;
+    return `${e.resource} ${ports} ${e.role} ${e.direction ?? '-'} :${e.source.line}`;
+  });
 
 describe('rule direction', () => {
   it('terraform: inline ingress/egress, aws_security_group_rule type, the vpc rule resources, NACLs', async () => {
@@ -110,16 +113,30 @@ describe('rule direction', () => {
       ].join('\n'),
     });
     const m = await extract([d], opts, { cwd: '/' });
-    expect(rows(m)).toEqual(['cfn:In 22/tcp allow ingress :13', 'cfn:Out 5432/tcp allow egress :16', 'cfn:Web 1-65535/all allow egress :9', 'cfn:Web 443/tcp allow ingress :7']);
+    expect(rows(m)).toEqual([
+      'cfn:In 22/tcp allow ingress :13',
+      'cfn:Out 5432/tcp allow egress :16',
+      'cfn:Web 1-65535/all allow egress :9',
+      'cfn:Web 443/tcp allow ingress :7',
+    ]);
   });
 
   it('an egress rule on a host is not probed by a scan: neither as declared nor as a neighbourhood', async () => {
     const d = await project('scan', {
-      'main.tf': 'resource "aws_security_group_rule" "out" {\n  type      = "egress"\n  from_port = 47000\n  to_port   = 47000\n  protocol  = "tcp"\n}\n',
+      'main.tf': [
+        'resource "aws_security_group_rule" "out" {',
+        '  type      = "egress"',
+        '  from_port = 47000',
+        '  to_port   = 47000',
+        '  protocol  = "tcp"',
+        '}',
+        '',
+      ].join('\n'),
       'targets.yaml': 'targets:\n  - resource: aws_security_group_rule.out\n    hosts: [127.0.0.1]\n',
     });
     const m = await extract([join(d, 'main.tf')], { ...opts, targetsFile: join(d, 'targets.yaml') }, { cwd: '/' });
-    expect(m.endpoints).toEqual([expect.objectContaining({ host: '127.0.0.1', port: 47000, role: 'allow', direction: 'egress' })]);
+    const egress = { host: '127.0.0.1', port: 47000, role: 'allow', direction: 'egress' };
+    expect(m.endpoints).toEqual([expect.objectContaining(egress)]);
     const [t] = scanTargets(m);
     expect(t!.declared).toEqual([]);
     expect(t!.discovery.filter((p) => p >= 46990 && p <= 47010)).toEqual([]);

@@ -16,7 +16,12 @@ import { fixtures } from './cases.js';
 const plan = join(fixtures, 'plan');
 const opts = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' };
 const rows = (m: Awaited<ReturnType<typeof extract>>): string[] =>
-  m.endpoints.map((e) => `${e.resource} ${e.host ?? '-'} ${e.port}${e.toPort ? `-${e.toPort}` : ''} ${e.role}${e.direction ? `/${e.direction}` : ''} ${e.source.file}:${e.source.line}`);
+  m.endpoints.map((e) => {
+    const port = `${e.port}${e.toPort ? `-${e.toPort}` : ''}`;
+    const role = `${e.role}${e.direction ? `/${e.direction}` : ''}`;
+    return `${e.resource} ${e.host ?? '-'} ${port} ${role} ${e.source.file}:${e.source.line}`;
+  });
+const DB = 'module.db.module.instance';
 
 let dir: string;
 beforeAll(async () => {
@@ -35,30 +40,36 @@ describe('terraform plan JSON', () => {
       'aws_security_group.web - 1-65535 allow/egress main.tf:33',
       'aws_security_group.web - 443 allow/ingress main.tf:27',
       'module.cache.aws_elasticache_cluster.this - 6380 listen .terraform/modules/cache/main.tf:9',
-      'module.db.module.instance[0].aws_db_instance.this db-0.example.internal 5432 listen modules/db/instance/main.tf:8',
-      'module.db.module.instance[1].aws_db_instance.this - 5433 listen modules/db/instance/main.tf:8',
+      `${DB}[0].aws_db_instance.this db-0.example.internal 5432 listen modules/db/instance/main.tf:8`,
+      `${DB}[1].aws_db_instance.this - 5433 listen modules/db/instance/main.tf:8`,
     ]);
     // What the plan knows only after apply (after_unknown) is unresolved, not the engine's
     // default port; everything else the HCL alone could not evaluate, the plan did.
     expect(m.unresolved).toEqual([
-      { resource: 'aws_db_instance.replica', attribute: 'port', expression: '(known after apply)', source: { file: 'main.tf', line: 43 } },
+      {
+        resource: 'aws_db_instance.replica',
+        attribute: 'port',
+        expression: '(known after apply)',
+        source: { file: 'main.tf', line: 43 },
+      },
     ]);
     expect(m.problems).toEqual([]);
-    expect(m.resources.map((r) => `${r.address} ${r.source.file}:${r.source.line}`)).toContain('module.db.module.instance[1].aws_db_instance.this modules/db/instance/main.tf:5');
+    const sources = m.resources.map((r) => `${r.address} ${r.source.file}:${r.source.line}`);
+    expect(sources).toContain(`${DB}[1].aws_db_instance.this modules/db/instance/main.tf:5`);
     // A plan's values are Terraform's results, not text `fix` could edit at that line.
     expect(m.endpoints.filter((e) => e.origin)).toEqual([]);
     expect(JSON.stringify(m)).not.toContain('do-not-print-me');
   });
 
-  it('without .terraform/modules.json the local module sources still give the lines; a registry module falls back to the plan file', async () => {
+  it('without .terraform/modules.json: local sources give lines, a registry module the plan file', async () => {
     const d = join(dir, 'no-init');
     await cp(plan, d, { recursive: true });
     await rm(join(d, '.terraform'), { recursive: true });
     const m = await extract([d], { ...opts, planFile: join(d, 'plan.json') }, { cwd: '/' });
     expect(rows(m).filter((r) => r.startsWith('module.'))).toEqual([
       'module.cache.aws_elasticache_cluster.this - 6380 listen plan.json:1',
-      'module.db.module.instance[0].aws_db_instance.this db-0.example.internal 5432 listen modules/db/instance/main.tf:8',
-      'module.db.module.instance[1].aws_db_instance.this - 5433 listen modules/db/instance/main.tf:8',
+      `${DB}[0].aws_db_instance.this db-0.example.internal 5432 listen modules/db/instance/main.tf:8`,
+      `${DB}[1].aws_db_instance.this - 5433 listen modules/db/instance/main.tf:8`,
     ]);
   });
 
@@ -69,7 +80,8 @@ describe('terraform plan JSON', () => {
       ['state.json', /^--plan state\.json: not a Terraform plan in JSON format 1\.x/],
       ['broken.json', /^--plan broken\.json(:3)?: not valid JSON$/],
     ] as const) {
-      const err = (await extract([plan], { ...opts, planFile: file }, { cwd: dir }).catch((e: unknown) => e)) as PortdriftError;
+      const failed = extract([plan], { ...opts, planFile: file }, { cwd: dir });
+      const err = (await failed.catch((e: unknown) => e)) as PortdriftError;
       expect(err).toBeInstanceOf(PortdriftError);
       expect(err.code).toBe('PD_PLAN_INVALID');
       expect(err.message).toMatch(message);
@@ -87,7 +99,8 @@ describe('terraform plan JSON', () => {
     const code = await runCli(['extract', '.', '--plan', 'plan.json', '--format', 'json'], cli.ctx);
     expect([code, cli.err()]).toEqual([0, '']);
     const out = JSON.parse(cli.out()) as { endpoints: { resource: string; port: number }[] };
-    expect(out.endpoints.filter((e) => e.resource.includes('aws_db_instance')).map((e) => e.port)).toEqual([5432, 5433]);
+    const db = out.endpoints.filter((e) => e.resource.includes('aws_db_instance'));
+    expect(db.map((e) => e.port)).toEqual([5432, 5433]);
     const help = captureCli({ stdoutIsTTY: false, stderrIsTTY: false, cwd: plan });
     await runCli(['scan', '--help'], help.ctx);
     expect(help.out() + help.err()).toContain('--plan <file>');

@@ -18,6 +18,17 @@ afterAll(async () => {
 });
 
 const opts = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' };
+/** The warning of a key repeated at lines `first` and `last`. */
+const repeated = (file: string, key: string, first: number, last: number) => ({
+  file,
+  line: last,
+  code: 'PD_IAC_DUPLICATE_KEY',
+  severity: 'warning',
+  message: `key \`${key}\` is repeated in one map (lines ${first} and ${last}); `
+    + `the last value (line ${last}) is used, as YAML tools do`,
+});
+/** Lines of a file, each ended by a newline. */
+const text = (...lines: string[]): string => `${lines.join('\n')}\n`;
 /** A fresh project directory with these files (relative name → text). */
 const project = async (name: string, files: Record<string, string>): Promise<string> => {
   const d = join(dir, name);
@@ -31,8 +42,27 @@ const project = async (name: string, files: Record<string, string>): Promise<str
 describe('a repeated YAML key', () => {
   it('keeps the last value, as YAML tools do, with a warning naming both lines; the listeners survive', async () => {
     const d = await project('dup', {
-      'svc.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n  name: api2\nspec:\n  ports:\n    - port: 80\n      port: 8080\n',
-      'stack.yaml': 'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Port: 5432\n      Engine: postgres\n      Port: 6432\n',
+      'svc.yaml': text(
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata:',
+        '  name: api',
+        '  name: api2',
+        'spec:',
+        '  ports:',
+        '    - port: 80',
+        '      port: 8080',
+      ),
+      'stack.yaml': text(
+        'AWSTemplateFormatVersion: "2010-09-09"',
+        'Resources:',
+        '  Db:',
+        '    Type: AWS::RDS::DBInstance',
+        '    Properties:',
+        '      Port: 5432',
+        '      Engine: postgres',
+        '      Port: 6432',
+      ),
       'compose.yaml': 'services:\n  web:\n    expose: ["80"]\n  web:\n    expose: ["81"]\n',
     });
     const m = await extract([d], opts, { cwd: '/' });
@@ -42,35 +72,79 @@ describe('a repeated YAML key', () => {
       'k8s:Service/default/api2 8080 svc.yaml:9',
     ]);
     expect(m.problems).toEqual([
-      { file: 'compose.yaml', line: 4, code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', message: 'key `web` is repeated in one map (lines 2 and 4); the last value (line 4) is used, as YAML tools do' },
-      { file: 'stack.yaml', line: 8, code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', message: 'key `Port` is repeated in one map (lines 6 and 8); the last value (line 8) is used, as YAML tools do' },
-      { file: 'svc.yaml', line: 5, code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', message: 'key `name` is repeated in one map (lines 4 and 5); the last value (line 5) is used, as YAML tools do' },
-      { file: 'svc.yaml', line: 9, code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', message: 'key `port` is repeated in one map (lines 8 and 9); the last value (line 9) is used, as YAML tools do' },
+      repeated('compose.yaml', 'web', 2, 4),
+      repeated('stack.yaml', 'Port', 6, 8),
+      repeated('svc.yaml', 'name', 4, 5),
+      repeated('svc.yaml', 'port', 8, 9),
     ]);
     expect(problemsSummary(m.problems)).toContain('  svc.yaml:5: warning: key `name` is repeated');
   });
 
   it('an option file stays strict: a targets file with a repeated key is refused', () => {
-    expect(() => parseTargets('t.yaml', 'targets:\n  - resource: a\n    hosts: [h1]\n    hosts: [h2]\n')).toThrow(PortdriftError);
+    expect(() => parseTargets('t.yaml', text(
+      'targets:',
+      '  - resource: a',
+      '    hosts: [h1]',
+      '    hosts: [h2]',
+    ))).toThrow(PortdriftError);
   });
 });
 
 describe('a real repository around the IaC', () => {
-  const helmDeployment = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include "api.fullname" . }}\nspec:\n  template:\n    spec:\n      containers:\n        - ports:\n            - containerPort: {{ .Values.port }}\n{{- if .Values.extra }}\n{{ toYaml .Values.extra | indent 8 }}\n{{- end }}\n';
+  const helmDeployment = text(
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    '  name: {{ include "api.fullname" . }}',
+    'spec:',
+    '  template:',
+    '    spec:',
+    '      containers:',
+    '        - ports:',
+    '            - containerPort: {{ .Values.port }}',
+    '{{- if .Values.extra }}',
+    '{{ toYaml .Values.extra | indent 8 }}',
+    '{{- end }}',
+  );
   const files: Record<string, string> = {
     'package.json': '{"name": "shop", "scripts": {"build": "tsc"}}\n',
     'package-lock.json': '{"lockfileVersion": 3}\n',
     'tsconfig.json': '{"compilerOptions": {"strict": true}}\n',
     'tsconfig.build.json': '{"extends": "./tsconfig.json"}\n',
-    '.github/workflows/ci.yml': 'on: push\njobs:\n  test:\n    services:\n      db:\n        image: postgres\n        ports: ["5432:5432"]\n',
+    '.github/workflows/ci.yml': text(
+      'on: push',
+      'jobs:',
+      '  test:',
+      '    services:',
+      '      db:',
+      '        image: postgres',
+      '        ports: ["5432:5432"]',
+    ),
     '.gitlab-ci.yml': 'services:\n  - postgres:16\ntest:\n  script: npm test\n',
     '.gitlab/ci/templates.yml': 'services:\n  - redis\n',
     'deploy/values-prod.yaml': 'replicaCount: 2\nservice:\n  port: 8080\n',
     'api/openapi.yaml': 'openapi: 3.0.0\ninfo:\n  title: shop\npaths: {}\n',
-    'monitoring/prometheus.yml': 'global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: api\n    static_configs:\n      - targets: ["api:9090"]\n',
-    'k8s/base/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - app.yaml\n',
+    'monitoring/prometheus.yml': text(
+      'global:',
+      '  scrape_interval: 15s',
+      'scrape_configs:',
+      '  - job_name: api',
+      '    static_configs:',
+      '      - targets: ["api:9090"]',
+    ),
+    'k8s/base/kustomization.yaml': text(
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      'resources:',
+      '  - app.yaml',
+    ),
     // A kustomization under another name is still no manifest with a name to complain about.
-    'k8s/overlays/prod/overlay.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\n',
+    'k8s/overlays/prod/overlay.yaml': text(
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      'resources:',
+      '  - ../../base',
+    ),
     'k8s/base/app.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n    - port: 8080\n',
     'charts/api/Chart.yaml': 'apiVersion: v2\nname: api\nversion: 0.1.0\n',
     'charts/api/values.yaml': 'port: 8080\n',
@@ -99,19 +173,22 @@ describe('a real repository around the IaC', () => {
     ].join('\n'),
   };
 
-  it('skips package manifests, CI workflows, tool configs and kustomizations silently, names a Helm chart once', async () => {
+  it('skips manifests, CI workflows, tool configs, kustomizations silently; names a Helm chart once', async () => {
     const d = await project('repo', files);
     const m = await extract([d], opts, { cwd: '/' });
     expect(m.problems).toEqual([
       {
         file: 'charts/api',
         code: 'PD_IAC_NOT_RENDERED',
-        message: 'a Helm chart (Chart.yaml): its templates are not rendered, so not extracted; render it with `helm template` and extract the output',
+        message:
+          'a Helm chart (Chart.yaml): its templates are not rendered, so not extracted; '
+          + 'render it with `helm template` and extract the output',
       },
     ]);
     expect(m.endpoints.map((e) => `${e.resource} ${e.port}`)).toEqual(['k8s:Service/default/api 8080']);
     // Fn::ValueOf (a rules function) is a real function whose value is not known statically.
-    expect(m.unresolved.filter((u) => u.resource.startsWith('cfn:')).map((u) => `${u.resource} ${u.attribute} ${u.expression}`)).toEqual([
+    const cfn = m.unresolved.filter((u) => u.resource.startsWith('cfn:'));
+    expect(cfn.map((u) => `${u.resource} ${u.attribute} ${u.expression}`)).toEqual([
       'cfn:Cache Port {"Fn::ValueOf": [CachePort, Port]}',
       'cfn:Db Port !ValueOf [DbPort, Port]',
     ]);
@@ -119,14 +196,20 @@ describe('a real repository around the IaC', () => {
 
   it('named by a shell glob, the non-IaC files are still skipped without a problem', async () => {
     const d = await project('repo-glob', files);
-    const named = ['package.json', 'tsconfig.json', '.gitlab-ci.yml', 'k8s/base/kustomization.yaml', 'k8s/base/app.yaml'].map((f) => join(d, f));
+    const globbed = ['package.json', 'tsconfig.json', '.gitlab-ci.yml', 'k8s/base/kustomization.yaml'];
+    globbed.push('k8s/base/app.yaml');
+    const named = globbed.map((f) => join(d, f));
     const m = await extract(named, opts, { cwd: '/' });
     expect(m.problems).toEqual([]);
     expect(m.endpoints.map((e) => `${e.resource} ${e.port}`)).toEqual(['k8s:Service/default/api 8080']);
   });
 
   it('a chart given as the path is an error that says to render it', async () => {
-    const d = await project('chart-only', { 'Chart.yaml': 'apiVersion: v2\nname: x\nversion: 1.0.0\n', 'templates/d.yaml': '{{ .Values.x }}\n' });
+    const d = await project('chart-only', { 'Chart.yaml': text(
+      'apiVersion: v2',
+      'name: x',
+      'version: 1.0.0',
+    ), 'templates/d.yaml': '{{ .Values.x }}\n' });
     const err = (await extract([d], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
     expect(err.code).toBe('PD_IAC_NOTHING_READ');
     expect(err.message).toContain('render it with `helm template` and extract the output');
@@ -154,20 +237,44 @@ describe('a template that is not YAML until rendered', () => {
   ].join('\n');
 
   it('named outside a chart, it is one problem that says to render it, not one per broken line', async () => {
-    const d = await project('template', { 'deploy.yaml': template, 'svc.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n    - port: 80\n' });
+    const d = await project('template', { 'deploy.yaml': template, 'svc.yaml': text(
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata:',
+      '  name: api',
+      'spec:',
+      '  ports:',
+      '    - port: 80',
+    ) });
     const m = await extract([join(d, 'deploy.yaml'), join(d, 'svc.yaml')], opts, { cwd: '/' });
     expect(m.problems).toEqual([
-      { file: 'deploy.yaml', line: 4, code: 'PD_IAC_NOT_RENDERED', message: 'a Go template (Helm or similar), not YAML until rendered; not extracted: render it (`helm template`) and extract the output' },
+      {
+        file: 'deploy.yaml',
+        line: 4,
+        code: 'PD_IAC_NOT_RENDERED',
+        message:
+          'a Go template (Helm or similar), not YAML until rendered; not extracted: '
+          + 'render it (`helm template`) and extract the output',
+      },
     ]);
     expect(m.endpoints.map((e) => e.resource)).toEqual(['k8s:Service/default/api']);
     // Alone, nothing could be extracted: an error (exit 1), as for a file that does not parse.
-    const err = (await extract([join(d, 'deploy.yaml')], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
+    const alone = extract([join(d, 'deploy.yaml')], opts, { cwd: '/' });
+    const err = (await alone.catch((e: unknown) => e)) as PortdriftError;
     expect(err.code).toBe('PD_IAC_NOTHING_READ');
   });
 
   it('a CloudFormation dynamic reference is not a template: a real syntax error stays a parse problem', async () => {
     const d = await project('cfn-dynamic', {
-      'stack.yaml': 'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      MasterUserPassword: "{{resolve:ssm:/db/pw}}"\n      Port: [5432\n',
+      'stack.yaml': text(
+        'AWSTemplateFormatVersion: "2010-09-09"',
+        'Resources:',
+        '  Db:',
+        '    Type: AWS::RDS::DBInstance',
+        '    Properties:',
+        '      MasterUserPassword: "{{resolve:ssm:/db/pw}}"',
+        '      Port: [5432',
+      ),
     });
     const err = (await extract([d], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
     expect(err.message).toMatch(/stack\.yaml:\d+: YAML does not parse/);

@@ -118,7 +118,7 @@ spec:
 `;
 
 describe('terraform kubernetes_service', () => {
-  it('port listens on the Service name, target_port on the selected pods (a name through the containers), as in YAML', async () => {
+  it('port listens on the Service name, target_port on the selected pods (named: through the containers)', async () => {
     const tf = await extract([await project('tf', { 'main.tf': TF })], opts, { cwd: '/' });
     const rows = tf.endpoints.map((e) => `${e.resource} ${e.host ?? '-'} ${e.port} main.tf:${e.source.line}`);
     expect(rows).toEqual([
@@ -129,12 +129,16 @@ describe('terraform kubernetes_service', () => {
       // Headless: the name resolves to the pods, so the target port listens there.
       'kubernetes_service.db db.shop.svc.cluster.local 6432 main.tf:58',
     ]);
-    expect(tf.unresolved.map((u) => `${u.resource} ${u.attribute} ${u.expression}`)).toEqual(['kubernetes_service.db spec[0].port[0].target_port 6432']);
+    const unresolved = tf.unresolved.map((u) => `${u.resource} ${u.attribute} ${u.expression}`);
+    expect(unresolved).toEqual(['kubernetes_service.db spec[0].port[0].target_port 6432']);
     expect(tf.problems).toEqual([]);
 
     // The manifest extractor says the same of the same objects.
     const yaml = await extract([await project('yaml', { 'app.yaml': YAML })], opts, { cwd: '/' });
-    const shape = (m: typeof tf): string[] => m.endpoints.map((e) => `${e.resource.replace(/^k8s:(\w+)\/shop\/(\w+)$/, (_, k: string, n: string) => `kubernetes_${k.toLowerCase()}.${n}`)} ${e.host ?? '-'} ${e.port}`).sort();
+    const asTf = (address: string): string =>
+      address.replace(/^k8s:(\w+)\/shop\/(\w+)$/, (_, k: string, n: string) => `kubernetes_${k.toLowerCase()}.${n}`);
+    const shape = (m: typeof tf): string[] =>
+      m.endpoints.map((e) => `${asTf(e.resource)} ${e.host ?? '-'} ${e.port}`).sort();
     expect(shape(tf)).toEqual(shape(yaml));
   });
 });

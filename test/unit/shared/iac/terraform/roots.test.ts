@@ -30,8 +30,12 @@ const files = {
   'envs/prod/main.tf': env(5432),
   'envs/staging/main.tf': env(6432),
   'modules/db/main.tf': 'variable "port" {}\nmodule "db_instance" {\n  source = "./instance"\n  port   = var.port\n}\n',
-  'modules/db/instance/main.tf': 'variable "port" {}\nresource "aws_db_instance" "this" {\n  engine = "postgres"\n  port   = var.port\n}\n',
+  'modules/db/instance/main.tf':
+    'variable "port" {}\nresource "aws_db_instance" "this" {\n  engine = "postgres"\n  port   = var.port\n}\n',
 };
+
+/** The raw-state entry of the shared module's database, without its instances. */
+const DB_STATE = { module: 'module.db.module.db_instance', mode: 'managed', type: 'aws_db_instance', name: 'this' };
 
 describe('several terraform roots', () => {
   it('each address is prefixed by its root directory; the port says which root set it', async () => {
@@ -46,19 +50,21 @@ describe('several terraform roots', () => {
       'envs/staging:module.db.module.db_instance.aws_db_instance.this 6432 modules/db/instance/main.tf:4',
     ]);
     // What `portdrift fix` would edit is in the root that declared the port.
-    expect(m.endpoints.map((e) => `${e.origin?.file}:${e.origin?.line}`)).toEqual(['envs/prod/main.tf:3', 'envs/staging/main.tf:3']);
+    const origins = m.endpoints.map((e) => `${e.origin?.file}:${e.origin?.line}`);
+    expect(origins).toEqual(['envs/prod/main.tf:3', 'envs/staging/main.tf:3']);
   });
 
-  it('state (addresses without a root) and targets (either form) give hosts; findings name the prefixed address', async () => {
+  it('state (addresses without a root) and targets (either form) give hosts; findings name the prefix', async () => {
     const d = await project('two-hosts', {
       ...files,
       'prod.tfstate': JSON.stringify({
         version: 4,
-        resources: [{ module: 'module.db.module.db_instance', mode: 'managed', type: 'aws_db_instance', name: 'this', instances: [{ attributes: { address: 'db.internal' } }] }],
+        resources: [{ ...DB_STATE, instances: [{ attributes: { address: 'db.internal' } }] }],
       }),
       'targets.yaml': 'targets:\n  - resource: "envs/staging:*"\n    hosts: [10.0.0.7]\n',
     });
-    const m = await extract([join(d, 'envs'), join(d, 'modules')], { ...opts, stateFiles: [join(d, 'prod.tfstate')], targetsFile: join(d, 'targets.yaml') }, { cwd: '/' });
+    const withHosts = { ...opts, stateFiles: [join(d, 'prod.tfstate')], targetsFile: join(d, 'targets.yaml') };
+    const m = await extract([join(d, 'envs'), join(d, 'modules')], withHosts, { cwd: '/' });
     expect(m.resources.map((r) => `${r.address} ${r.hosts.join(',')}`)).toEqual([
       'envs/prod:module.db.module.db_instance.aws_db_instance.this db.internal',
       'envs/staging:module.db.module.db_instance.aws_db_instance.this 10.0.0.7,db.internal',
@@ -75,12 +81,17 @@ describe('several terraform roots', () => {
     const state = (host: string): string =>
       JSON.stringify({
         version: 4,
-        resources: [{ module: 'module.db.module.db_instance', mode: 'managed', type: 'aws_db_instance', name: 'this', instances: [{ attributes: { address: host } }] }],
+        resources: [{ ...DB_STATE, instances: [{ attributes: { address: host } }] }],
       });
-    const d = await project('own-states', { ...files, 'envs/prod/terraform.tfstate': state('prod.db'), 'envs/staging/terraform.tfstate': state('staging.db') });
+    const d = await project('own-states', {
+      ...files,
+      'envs/prod/terraform.tfstate': state('prod.db'),
+      'envs/staging/terraform.tfstate': state('staging.db'),
+    });
     const stateFiles = ['prod', 'staging'].map((e) => join(d, 'envs', e, 'terraform.tfstate'));
     const m = await extract([join(d, 'envs'), join(d, 'modules')], { ...opts, stateFiles }, { cwd: '/' });
-    expect(m.resources.map((r) => `${r.address.split(':')[0]} ${r.hosts.join(',')}`)).toEqual(['envs/prod prod.db', 'envs/staging staging.db']);
+    const hosts = m.resources.map((r) => `${r.address.split(':')[0]} ${r.hosts.join(',')}`);
+    expect(hosts).toEqual(['envs/prod prod.db', 'envs/staging staging.db']);
   });
 
   it('one root keeps Terraform\'s own addresses', async () => {
