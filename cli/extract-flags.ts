@@ -15,6 +15,7 @@ export interface ExtractFlags {
   varFile: string[];
   parameters?: string;
   clusterDomain: string;
+  plan?: string;
 }
 
 export function addExtractFlags(cmd: Command): Command {
@@ -23,7 +24,8 @@ export function addExtractFlags(cmd: Command): Command {
     .option('--targets <file>', 'targets file mapping resource addresses or globs to hosts')
     .option('--var-file <file>', 'Terraform variable file, applied after terraform.tfvars and *.auto.tfvars; repeat for several', collect, [])
     .option('--parameters <file>', 'CloudFormation parameters file ([{ParameterKey, ParameterValue}] or {Name: value})')
-    .option('--cluster-domain <domain>', 'Kubernetes cluster domain for derived Service names', 'cluster.local');
+    .option('--cluster-domain <domain>', 'Kubernetes cluster domain for derived Service names', 'cluster.local')
+    .option('--plan <file>', 'Terraform plan JSON (`terraform show -json PLANFILE`): every evaluated port of every module and count/for_each instance; the paths give the root module for file:line');
 }
 
 export function checkClusterDomain(domain: string): void {
@@ -41,6 +43,7 @@ export function extractWith(ctx: CliContext, paths: string[], opts: ExtractFlags
       clusterDomain: opts.clusterDomain,
       ...(opts.targets ? { targetsFile: opts.targets } : {}),
       ...(opts.parameters ? { parametersFile: opts.parameters } : {}),
+      ...(opts.plan ? { planFile: opts.plan } : {}),
     },
     { cwd: ctx.cwd },
   );

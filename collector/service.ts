@@ -318,7 +318,8 @@ export class Collector {
 function newProblems(current: LoadedModel | null, next: LoadedModel): DeclaredModel['problems'] {
   if (!current) return [];
   const known = new Set(current.model.problems.map((p) => `${p.file}\u0000${p.message}`));
-  return next.model.problems.filter((p) => !known.has(`${p.file}\u0000${p.message}`));
+  // A warning (a repeated YAML key) loses nothing: it never refuses a reload.
+  return next.model.problems.filter((p) => p.severity !== 'warning' && !known.has(`${p.file}\u0000${p.message}`));
 }
 
 /** The batch without the sweep and obs records of hosts outside `hosts` (the same batch when none is). */

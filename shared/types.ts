@@ -18,6 +18,9 @@ export type Role = 'listen' | 'allow';
 /** `all` stands for protocol `-1` / `*` / `all` in rules; it is never a listen port. */
 export type Protocol = 'tcp' | 'udp' | 'all';
 
+/** Which traffic a rule (role `allow`) permits: into the resource, or out of it. */
+export type Direction = 'ingress' | 'egress';
+
 export interface Resource {
   /** `aws_db_instance.orders`, `module.api.aws_lb_target_group.web[0]`, `cfn:OrdersDb`, `k8s:Service/shop/cart`, `compose:cart` */
   address: string;
@@ -25,6 +28,12 @@ export interface Resource {
   source: SourceLocation;
   /** Deployed hosts (IPs or DNS names) from state, a targets file or derivation; may be empty. */
   hosts: string[];
+  /**
+   * Internal (not in the extraction JSON, the address says it): the Terraform root directory
+   * that prefixes `address` (`envs/prod` of `envs/prod:aws_db_instance.a`) when several roots
+   * were extracted at once. State holds addresses without it.
+   */
+  root?: string;
 }
 
 export interface DeclaredEndpoint {
@@ -36,6 +45,12 @@ export interface DeclaredEndpoint {
   toPort?: number;
   protocol: Protocol;
   role: Role;
+  /**
+   * Rules only (role `allow`), when the IaC says it: `ingress` permits traffic to the port,
+   * `egress` permits traffic out to it. An egress rule says nothing about what listens here and
+   * is never exposure.
+   */
+  direction?: Direction;
   /** The line of the port's own attribute where one exists, else the resource's first line. */
   source: SourceLocation;
   /**
@@ -75,6 +90,11 @@ export interface Problem {
   message: string;
   /** A stable code from shared/errors.ts (PD_…), where one applies. */
   code?: string;
+  /**
+   * `warning`: the file was extracted in full and the note is about how it was read (a repeated
+   * YAML key: the last value is used). Absent: something was not extracted.
+   */
+  severity?: 'warning';
 }
 
 export interface DeclaredModel {

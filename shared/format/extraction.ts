@@ -19,6 +19,11 @@ export function formatExtractionJson(model: DeclaredModel): string {
   return `${JSON.stringify(toExtractionOutput(model), null, 2)}\n`;
 }
 
+/** `allow` rules say which way they permit traffic: `allow in` / `allow out` (egress is never exposure). */
+function roleText(e: DeclaredEndpoint): string {
+  return e.direction === 'ingress' ? `${e.role} in` : e.direction === 'egress' ? `${e.role} out` : e.role;
+}
+
 function portText(e: DeclaredEndpoint): string {
   return e.toPort !== undefined ? `${e.port}-${e.toPort}` : String(e.port);
 }
@@ -39,7 +44,7 @@ const where = (s: { file: string; line?: number }): string => (s.line ? `${s.fil
 export function formatExtractionTable(model: DeclaredModel): string {
   const out: string[] = [];
   if (model.endpoints.length > 0) {
-    out.push(columns([['RESOURCE', 'HOST', 'PORT', 'PROTO', 'ROLE', 'SOURCE'], ...model.endpoints.map((e) => [e.resource, e.host ?? '-', portText(e), e.protocol, e.role, where(e.source)])]));
+    out.push(columns([['RESOURCE', 'HOST', 'PORT', 'PROTO', 'ROLE', 'SOURCE'], ...model.endpoints.map((e) => [e.resource, e.host ?? '-', portText(e), e.protocol, roleText(e), where(e.source)])]));
   } else {
     out.push('No endpoints declared.');
   }
@@ -63,6 +68,8 @@ const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' :
 /** For stderr: one line per problem, `file:line: message [CODE]`, under a count. */
 export function problemsSummary(problems: readonly Problem[]): string {
   if (problems.length === 0) return '';
-  const lines = problems.map((p) => `  ${oneLine(where(p))}: ${oneLine(p.message)}${p.code ? ` [${p.code}]` : ''}`);
+  const lines = problems.map(
+    (p) => `  ${oneLine(where(p))}: ${p.severity === 'warning' ? 'warning: ' : ''}${oneLine(p.message)}${p.code ? ` [${p.code}]` : ''}`,
+  );
   return `portdrift: ${problems.length} problem${problems.length === 1 ? '' : 's'} (everything else was extracted):\n${lines.join('\n')}\n`;
 }

@@ -12,7 +12,7 @@ import type { DeclaredModel, Protocol } from '../types.js';
 import { toPortRange } from './declare.js';
 import { parseShortPort } from './compose-ports.js';
 import { emptyModel, mergeInto, type Extractor, type SourceFile } from './model.js';
-import { deref, get, getPair, items, keyString, lineOf, pairLine, pairs, parseYamlStream, scalarString, sourceText, streamProblems } from './yaml.js';
+import { deref, get, getPair, items, keyString, lineOf, pairLine, pairs, parseYamlStream, scalarString, sourceText, streamProblems, unparsed } from './yaml.js';
 
 const COMPOSE_NAME = /(^|[\\/])(docker-)?compose[^\\/]*\.ya?ml$/i;
 
@@ -31,7 +31,7 @@ export function extractCompose(f: SourceFile): DeclaredModel {
   const problems = streamProblems(s);
   model.problems.push(...problems);
   // A syntax error leaves no trustworthy tree; an unknown tag only poisons the value under it.
-  if (problems.some((p) => p.code === 'PD_IAC_PARSE')) return model;
+  if (unparsed(problems)) return model;
   const doc = s.docs.find((d) => d.contents !== null);
   const services = doc ? get(doc, doc.contents, 'services') : undefined;
   if (!doc || !isMap(services)) {

@@ -11,16 +11,18 @@
 //
 // Only when no file at all could be read and handed to an extractor is the run an error
 // (PD_IAC_NOTHING_READ); otherwise every problem is listed and the rest is extracted.
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve, sep } from 'node:path';
 import pLimit from 'p-limit';
 import { PortdriftError } from '../errors.js';
 import type { DeclaredEndpoint, DeclaredModel, Problem, Resource, Unresolved } from '../types.js';
 import { readIacFile } from './files.js';
+import { extractPlan } from './plan.js';
 import { readStateFile } from './state.js';
 import { emptyModel, mergeInto, type ExtractContext, type ExtractOptions, type Extractor, type SourceFile } from './model.js';
 import { extractors as registered } from './registry.js';
 import { readTargetsFile, targetHosts, type TargetRule } from './targets.js';
-import { isIacLike, relativeTo, walk } from './walk.js';
+import { isIacLike, isNotIac, relativeTo, walk, type WalkEntry } from './walk.js';
+import { unparsed } from './yaml.js';
 
 export type StateReader = (path: string, file: string) => Promise<{ hosts: Map<string, string[]>; problems: Problem[] }>;
 
@@ -50,8 +52,9 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     varFiles: options.varFiles.map(abs),
     ...(options.targetsFile ? { targetsFile: abs(options.targetsFile) } : {}),
     ...(options.parametersFile ? { parametersFile: abs(options.parametersFile) } : {}),
+    ...(options.planFile ? { planFile: abs(options.planFile) } : {}),
   };
-  const aux = new Set([...opts.stateFiles, ...opts.varFiles, opts.targetsFile, opts.parametersFile].filter((x): x is string => !!x));
+  const aux = new Set([...opts.stateFiles, ...opts.varFiles, opts.targetsFile, opts.parametersFile, opts.planFile].filter((x): x is string => !!x));
   const list = env.extractors ?? registered;
   const { root, entries, problems } = await walk(paths, env.cwd, aux);
   const model = emptyModel();
@@ -60,7 +63,10 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
 
   // Files in a directory whose name no extractor claims and that do not look like IaC (README,
   // images, scripts) are skipped without being read; everything else is read.
-  const candidates = entries.filter((e) => e.explicit || isIacLike(e.path) || list.some((x) => x.claims(e.path, '')));
+  // Files that are clearly not IaC (package.json, tsconfig.json, CI pipelines, kustomizations)
+  // are skipped too, even when named: a shell glob names them along with the IaC.
+  const offered = (e: WalkEntry): boolean => e.explicit || isIacLike(e.path) || list.some((x) => x.claims(e.path, ''));
+  const candidates = entries.filter((e) => !isNotIac(e.path) && offered(e));
   for (const x of list) {
     const claimed = x.prepare ? candidates.filter((e) => x.claims(e.path, '')).length : 0;
     if (claimed > 0) x.prepare!(claimed);
@@ -87,32 +93,60 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     const why = model.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     return new PortdriftError('PD_IAC_NOTHING_READ', `${what} ${paths.join(', ') || '(no paths)'}${why.length ? `:\n  ${why.join('\n  ')}` : ''}`, { details: { problems: model.problems } });
   };
-  if (filesRead === 0) throw nothing('no IaC file could be read from');
+  if (filesRead === 0 && !opts.planFile) throw nothing('no IaC file could be read from');
   for (const x of list) {
     const files = byExtractor.get(x);
-    if (files) mergeInto(model, await x.extract(files, ctx));
+    // With a plan, Terraform's evaluated values replace what the HCL would give; the HCL
+    // configuration only gives the lines (shared/iac/plan.ts).
+    if (files && !(opts.planFile && x.name === 'terraform')) mergeInto(model, await x.extract(files, ctx));
+  }
+  if (opts.planFile) {
+    const plan = { path: opts.planFile, shown: relativeTo(env.cwd, opts.planFile) };
+    mergeInto(model, await extractPlan(plan, root, root, opts.clusterDomain));
   }
   // Files were read but none of them parsed into anything: that is unreadable IaC (exit 1), not
   // an empty estate, or a CI job would pass having checked nothing.
-  if (model.resources.length === 0 && model.problems.some((p) => p.code === 'PD_IAC_PARSE')) throw nothing('no IaC could be extracted from');
+  if (model.resources.length === 0 && unparsed(model.problems)) throw nothing('no IaC could be extracted from');
 
   // Option files are named in messages as the user wrote them (relative to the working
   // directory), not relative to the IaC root: `--state st.json`, not `../st.json`.
   const asTyped = (f: string): string => relativeTo(env.cwd, f);
-  const state = await readStates(opts.stateFiles, asTyped, env.readState ?? readStateFile);
+  // A plan's prior_state is the state the plan was made from: its hosts join like --state's.
+  const stateFiles = opts.planFile ? [...opts.stateFiles, opts.planFile] : opts.stateFiles;
+  const byFile = await readStates(stateFiles, asTyped, env.readState ?? readStateFile);
+  const state = mergeStates(byFile.map((s) => s.hosts));
   const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, asTyped(opts.targetsFile)) : [];
-  joinHosts(model, state, rules);
+  joinHosts(model, state, rules, rootStates(root, byFile));
   return { ...sortModel(expandEndpoints(model)), root, filesRead };
 }
 
-async function readStates(files: string[], shown: (f: string) => string, reader: StateReader): Promise<Map<string, string[]>> {
+type FileHosts = { path: string; hosts: Map<string, string[]> };
+
+function mergeStates(maps: ReadonlyMap<string, string[]>[]): Map<string, string[]> {
   const hosts = new Map<string, string[]>();
-  if (files.length === 0) return hosts;
+  for (const m of maps) for (const [address, hs] of m) hosts.set(address, [...(hosts.get(address) ?? []), ...hs]);
+  return hosts;
+}
+
+/**
+ * The state of one of several Terraform roots: the `--state` files inside its directory
+ * (`envs/prod/terraform.tfstate` is envs/prod's), or, when none is, every state file.
+ */
+function rootStates(ivRoot: string, files: FileHosts[]): (root: string) => ReadonlyMap<string, string[]> | undefined {
+  return (root) => {
+    const dir = `${resolve(ivRoot, root)}${sep}`;
+    const own = files.filter((f) => f.path.startsWith(dir));
+    return own.length > 0 ? mergeStates(own.map((f) => f.hosts)) : undefined;
+  };
+}
+
+async function readStates(files: string[], shown: (f: string) => string, reader: StateReader): Promise<FileHosts[]> {
+  const out: FileHosts[] = [];
   const failed: Problem[] = [];
   for (const f of files) {
     const r = await reader(f, shown(f));
     failed.push(...r.problems);
-    for (const [address, hs] of r.hosts) hosts.set(address, [...(hosts.get(address) ?? []), ...hs]);
+    out.push({ path: f, hosts: r.hosts });
   }
   // Every state problem is a whole file that could not be used, and a state file is asked for
   // by name: without it no resource gets its hosts and a scan would "pass" having checked
@@ -121,7 +155,7 @@ async function readStates(files: string[], shown: (f: string) => string, reader:
     const why = failed.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     throw new PortdriftError(failed.every((p) => p.code === 'PD_IAC_PATH') ? 'PD_IAC_PATH' : 'PD_STATE_INVALID', `--state: ${why.join('; ')}`, { details: { problems: failed } });
   }
-  return hosts;
+  return out;
 }
 
 /** Hosts from state for an address: exact, plus every instance of an unindexed address. */
@@ -133,9 +167,21 @@ export function stateHosts(state: ReadonlyMap<string, string[]>, address: string
   return out;
 }
 
-export function joinHosts(model: DeclaredModel, state: ReadonlyMap<string, string[]>, rules: readonly TargetRule[]): void {
+export function joinHosts(
+  model: DeclaredModel,
+  state: ReadonlyMap<string, string[]>,
+  rules: readonly TargetRule[],
+  stateOfRoot: (root: string) => ReadonlyMap<string, string[]> | undefined = () => undefined,
+): void {
   for (const r of model.resources) {
-    r.hosts = [...new Set([...stateHosts(state, r.address), ...targetHosts(rules, r.address), ...r.hosts])].sort();
+    // A resource of one of several Terraform roots (`envs/prod:aws_db_instance.a`): state knows
+    // it without the root; a targets rule may name either form.
+    const prefixed = r.root !== undefined && r.address.startsWith(`${r.root}:`);
+    const bare = prefixed ? r.address.slice(r.root!.length + 1) : r.address;
+    const targets = targetHosts(rules, r.address);
+    if (prefixed) targets.push(...targetHosts(rules, bare));
+    const own = r.root !== undefined ? stateOfRoot(r.root) : undefined;
+    r.hosts = [...new Set([...stateHosts(own ?? state, bare), ...targets, ...r.hosts])].sort();
   }
 }
 
@@ -163,7 +209,7 @@ export function sortModel(model: DeclaredModel): DeclaredModel {
   return {
     resources: [...model.resources].sort((a: Resource, b: Resource) => cmp(a.address, b.address) || bySource(a, b)),
     endpoints: [...model.endpoints].sort(
-      (a, b) => cmp(a.resource, b.resource) || cmp(a.host ?? '', b.host ?? '') || cmp(a.port, b.port) || cmp(a.toPort ?? 0, b.toPort ?? 0) || cmp(a.protocol, b.protocol) || cmp(a.role, b.role) || bySource(a, b),
+      (a, b) => cmp(a.resource, b.resource) || cmp(a.host ?? '', b.host ?? '') || cmp(a.port, b.port) || cmp(a.toPort ?? 0, b.toPort ?? 0) || cmp(a.protocol, b.protocol) || cmp(a.role, b.role) || cmp(a.direction ?? '', b.direction ?? '') || bySource(a, b),
     ),
     unresolved: [...model.unresolved].sort((a: Unresolved, b: Unresolved) => cmp(a.resource, b.resource) || bySource(a, b) || cmp(a.attribute, b.attribute)),
     problems: [...model.problems].sort((a, b) => cmp(a.file, b.file) || cmp(a.line ?? 0, b.line ?? 0) || cmp(a.message, b.message)),

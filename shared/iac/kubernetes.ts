@@ -52,6 +52,9 @@ export function extractManifests(files: SourceFile[], clusterDomain: string): De
       for (const node of manifestsOf(s, doc, model)) {
         const kind = scalarString(doc, get(doc, node, 'kind'));
         const name = scalarString(doc, getIn(doc, node, ['metadata', 'name']));
+        // Only workloads and Services hold ports. Other kinds may lack a name by design (a
+        // kustomization, a kubeconfig, kubeadm and kubelet configs): nothing to say about them.
+        if (kind && !name && !(kind in POD_TEMPLATE_PATHS) && kind !== 'Service') continue;
         if (!kind || !name) {
           model.problems.push({ file: f.file, line: lineOf(s.lc, node), code: 'PD_IAC_SHAPE', message: `Kubernetes ${kind ? `${kind} ` : ''}document has no ${kind ? '' : 'kind or '}metadata.name; skipped` });
           continue;

@@ -15,6 +15,11 @@ export interface ExtractOptions {
   parametersFile?: string;
   /** Kubernetes cluster domain for derived Service names. */
   clusterDomain: string;
+  /**
+   * A Terraform plan in JSON (`--plan`, `terraform show -json PLANFILE`): the Terraform source
+   * instead of the HCL, which then only gives the lines.
+   */
+  planFile?: string;
 }
 
 /** A text file read for extraction, with its name relative to the IaC root. */

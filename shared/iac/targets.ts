@@ -28,7 +28,7 @@ export function globMatcher(pattern: string): (address: string) => boolean {
 }
 
 export function parseTargets(file: string, text: string): TargetRule[] {
-  const s = parseYamlDocument(file, text);
+  const s = parseYamlDocument(file, text, { uniqueKeys: true });
   const errors = streamProblems(s).map((p) => `${file}:${p.line ?? 1}: ${p.message}`);
   const doc = s.docs[0]!;
   const rules: TargetRule[] = [];

@@ -9,8 +9,47 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Problem } from '../types.js';
 
-/** Directories never entered: VCS data, dependencies, and Terraform's provider/module cache (which holds copies of modules). */
-export const SKIPPED_DIRS: ReadonlySet<string> = new Set(['.git', 'node_modules', '.terraform']);
+/**
+ * Directories never entered: VCS data, dependencies, Terraform's provider/module cache (which
+ * holds copies of modules), and CI / editor settings, which are YAML and JSON but never IaC
+ * (a GitLab or GitHub workflow has `services:` and would pass for a Compose file).
+ */
+export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
+  '.git', 'node_modules', '.terraform', '.github', '.gitlab', '.circleci', '.vscode', '.idea', '.devcontainer',
+]);
+
+/**
+ * Files that are clearly not IaC although they are YAML or JSON: package manifests and lock
+ * files, compiler and linter settings, CI pipelines, monitoring configs, kustomizations (which
+ * only list other files). Skipped without a problem, also when a shell glob names them.
+ */
+const NOT_IAC = new RegExp(
+  '^(?:' +
+    [
+      'package(-lock)?\\.json', 'npm-shrinkwrap\\.json', 'pnpm-(lock|workspace)\\.ya?ml', 'composer\\.(json|lock)',
+      'bower\\.json', '(ts|js)config(\\..+)?\\.json', 'deno\\.jsonc?', 'lerna\\.json', 'nx\\.json', 'turbo\\.json',
+      'angular\\.json', 'cdk(\\.context)?\\.json', 'babel\\.config\\.json',
+      '\\.(eslintrc|prettierrc|stylelintrc|babelrc|releaserc|markdownlint|yamllint|renovaterc)(\\.(json|ya?ml))?',
+      'renovate\\.json5?', '\\.pre-commit-(config|hooks)\\.ya?ml', '\\.?codecov\\.ya?ml', '\\.golangci\\.ya?ml',
+      '\\.goreleaser\\.ya?ml', 'mkdocs\\.ya?ml', '\\.readthedocs\\.ya?ml', '\\.gitlab-ci\\.ya?ml', '\\.travis\\.ya?ml',
+      'appveyor\\.ya?ml', '\\.drone\\.ya?ml',
+      'azure-pipelines\\.ya?ml', 'bitbucket-pipelines\\.ya?ml', 'buildspec\\.ya?ml', 'cloudbuild\\.ya?ml',
+      'prometheus\\.ya?ml', 'alertmanager\\.ya?ml', 'kustomization\\.ya?ml', 'Kustomization', 'Chart\\.(ya?ml|lock)',
+      // Helm values files, API descriptions, other tools' settings.
+      'values([-._][^/]*)?\\.ya?ml', '(openapi|swagger)([-._][^/]*)?\\.(ya?ml|json)', 'tslint\\.json', 'vercel\\.json',
+      'Taskfile\\.ya?ml', '\\.gitpod\\.ya?ml',
+    ].join('|') +
+    ')$',
+  'i',
+);
+
+export function isNotIac(path: string): boolean {
+  const name = path.split(/[\\/]/).pop() ?? path;
+  return NOT_IAC.test(name);
+}
+
+/** A Helm chart is a directory with this file; its templates are not YAML until rendered. */
+const HELM_CHART = 'Chart.yaml';
 
 /** File names an IaC format could hide in: these are read and, when no extractor claims them, reported. Any other file found in a directory is offered by name only and skipped silently if unclaimed. */
 const IAC_LIKE = /\.(tf|tf\.json|tfvars|tfvars\.json|ya?ml|json|template)$/i;
@@ -126,6 +165,14 @@ async function listDir(dir: string, root: string, problems: Problem[], base: str
     list = await readdir(dir, { withFileTypes: true });
   } catch (err) {
     problems.push({ file: relativeTo(root, dir), code: 'PD_IAC_PATH', message: `directory cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    return [];
+  }
+  // A chart's templates are Go templates (`{{ .Values.port }}`): parsed as YAML each would be
+  // dozens of problems, and their ports are only known after rendering. Named once instead.
+  if (list.some((d) => d.name === HELM_CHART && (d.isFile() || d.isSymbolicLink()))) {
+    const message = 'a Helm chart (Chart.yaml): its templates are not rendered, so not extracted; '
+      + 'render it with `helm template` and extract the output';
+    problems.push({ file: relativeTo(root, dir), code: 'PD_IAC_NOT_RENDERED', message });
     return [];
   }
   const out: Array<{ abs: string; read?: string }> = [];

@@ -2,7 +2,7 @@
 // (never `toJS()` values alone) so every port keeps its line; these helpers make that walk
 // short: map lookup that honours merge keys (`<<: *base`) and aliases, sequence items, lines,
 // and parse errors / unknown tags turned into Problems (iac.md §3.2–3.5).
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair, ParseOptions, DocumentOptions, SchemaOptions, YAMLMap } from 'yaml';
 import type { Problem } from '../types.js';
 import { jsonErrorClause } from './files.js';
@@ -17,6 +17,8 @@ export interface YamlStream {
   lc: LineCounter;
   /** A `.json` file that is not JSON (YAML would accept a trailing comma; the tools would not). */
   jsonError?: { line: number; message: string };
+  /** Keys a map repeats, with the line of each occurrence; the last one was kept. */
+  duplicates: { key: string; lines: number[] }[];
 }
 
 const isJsonFile = (file: string): boolean => /\.json$/i.test(file);
@@ -37,23 +39,62 @@ function jsonError(file: string, text: string, lc: LineCounter): YamlStream['jso
   }
 }
 
+/**
+ * A repeated key is legal for most YAML tools (kubectl, CloudFormation, Compose keep the last
+ * value) and common in real files; the yaml library's default refuses the whole document. So a
+ * map keeps the last occurrence of each key (the earlier pairs are dropped from the tree, so
+ * every lookup sees the value the tools use) and each repetition is remembered for a warning.
+ * Option files (targets, parameters) pass `uniqueKeys: true` and stay strict.
+ */
+function keepLastKeys(docs: Document.Parsed[], lc: LineCounter): YamlStream['duplicates'] {
+  const out: YamlStream['duplicates'] = [];
+  for (const doc of docs) {
+    visit(doc, {
+      Map(_, map) {
+        const byKey = new Map<string, Pair[]>();
+        for (const item of map.items) {
+          if (!isPair(item) || !isScalar(item.key) || isMergeKey(item.key)) continue;
+          const k = String(item.key.value);
+          byKey.set(k, [...(byKey.get(k) ?? []), item]);
+        }
+        const drop = new Set<Pair>();
+        for (const [key, list] of byKey) {
+          if (list.length < 2) continue;
+          out.push({ key, lines: list.map((p) => pairLine(lc, p)) });
+          list.slice(0, -1).forEach((p) => drop.add(p));
+        }
+        if (drop.size > 0) map.items = map.items.filter((i) => !drop.has(i as Pair));
+      },
+    });
+  }
+  return out;
+}
+
+const DEFAULTS = { logLevel: 'error', prettyErrors: false, uniqueKeys: false } as const;
+
+function finish(file: string, text: string, docs: Document.Parsed[], lc: LineCounter, strict: boolean): YamlStream {
+  const bad = jsonError(file, text, lc);
+  if (bad) return { file, text, docs: [], lc, jsonError: bad, duplicates: [] };
+  return { file, text, docs, lc, duplicates: strict ? [] : keepLastKeys(docs, lc) };
+}
+
 export function parseYamlStream(file: string, text: string, options: YamlOptions = {}): YamlStream {
   const lc = new LineCounter();
   // parseAllDocuments never throws; errors and warnings are collected per document. logLevel
   // 'error' keeps the library from calling process.emitWarning for unknown tags (iac.md §3.1).
-  const parsed = parseAllDocuments(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, ...options });
+  const parsed = parseAllDocuments(text, { lineCounter: lc, ...DEFAULTS, ...options });
   // A stream-level failure comes back as an EmptyStream with errors instead of an array.
   const docs = Array.isArray(parsed) ? parsed : [];
-  const bad = jsonError(file, text, lc);
-  return bad ? { file, text, docs: [], lc, jsonError: bad } : { file, text, docs, lc };
+  return finish(file, text, docs, lc, options.uniqueKeys === true);
 }
 
 export function parseYamlDocument(file: string, text: string, options: YamlOptions = {}): YamlStream {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, logLevel: 'error', prettyErrors: false, ...options });
-  // The document stays (its callers look at the problems before they walk it).
-  const bad = jsonError(file, text, lc);
-  return bad ? { file, text, docs: [doc], lc, jsonError: bad } : { file, text, docs: [doc], lc };
+  const doc = parseDocument(text, { lineCounter: lc, ...DEFAULTS, ...options });
+  // The document stays (its callers look at the problems before they walk it); a `.json` file
+  // that is not JSON keeps it too.
+  const s = finish(file, text, [doc], lc, options.uniqueKeys === true);
+  return s.jsonError ? { ...s, docs: [doc] } : s;
 }
 
 /** 1-based line of a node's first character (a scalar's value, a collection's first item or tag). */
@@ -72,6 +113,13 @@ export function streamProblems(s: YamlStream, unknownTagHint = ''): Problem[] {
   const out: Problem[] = [];
   if (s.jsonError) out.push({ file: s.file, line: s.jsonError.line, code: 'PD_IAC_PARSE', message: `JSON does not parse: ${s.jsonError.message}` });
   const format = isJsonFile(s.file) ? 'JSON' : 'YAML';
+  for (const d of s.duplicates) {
+    const at = d.lines.slice(0, -1).join(', ');
+    const last = d.lines[d.lines.length - 1]!;
+    const message = `key \`${d.key}\` is repeated in one map (lines ${at} and ${last}); `
+      + `the last value (line ${last}) is used, as YAML tools do`;
+    out.push({ file: s.file, line: last, code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', message });
+  }
   for (const doc of s.docs) {
     for (const e of doc.errors) {
       const line = e.linePos?.[0]?.line ?? s.lc.linePos(e.pos[0]).line;
@@ -84,7 +132,33 @@ export function streamProblems(s: YamlStream, unknownTagHint = ''): Problem[] {
       out.push({ file: s.file, line, code: 'PD_IAC_UNKNOWN_TAG', message: `unknown YAML tag ${tag}${unknownTagHint}; the value under it is not extracted` });
     }
   }
-  return out;
+  return templateInstead(s, out);
+}
+
+/**
+ * Go template actions (`{{ .Values.port }}`, `{{- if … }}`, `{{ include … }}`): Helm, helmfile
+ * and similar. CloudFormation's dynamic references (`{{resolve:ssm:…}}`) are not among them.
+ */
+const GO_TEMPLATE = /\{\{-?\s*(?:\.|\$|(?:include|if|else|end|range|with|define|template|toYaml|tpl|printf|quote)\b)/;
+
+/**
+ * A template that does not parse as YAML is one problem (render it first), not one per line
+ * the template syntax breaks: a chart's templates gave thousands.
+ */
+function templateInstead(s: YamlStream, problems: Problem[]): Problem[] {
+  if (!problems.some((p) => p.code === 'PD_IAC_PARSE')) return problems;
+  const m = GO_TEMPLATE.exec(s.text);
+  if (!m) return problems;
+  const line = s.lc.linePos(m.index).line;
+  const message = 'a Go template (Helm or similar), not YAML until rendered; not extracted: '
+    + 'render it (`helm template`) and extract the output';
+  const rest = problems.filter((p) => p.code !== 'PD_IAC_PARSE');
+  return [...rest, { file: s.file, line, code: 'PD_IAC_NOT_RENDERED', message }];
+}
+
+/** Problems after which a file's tree cannot be trusted. */
+export function unparsed(problems: readonly Problem[]): boolean {
+  return problems.some((p) => p.code === 'PD_IAC_PARSE' || p.code === 'PD_IAC_NOT_RENDERED');
 }
 
 function firstLine(message: string): string {

@@ -6,7 +6,7 @@ import { isScalar } from 'yaml';
 import type { DeclaredModel } from '../../types.js';
 import { emptyModel, mergeInto, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
 import { relativeTo } from '../walk.js';
-import { get, keyString, pairLine, pairs, parseYamlDocument, streamProblems } from '../yaml.js';
+import { get, keyString, pairLine, pairs, parseYamlDocument, streamProblems, unparsed } from '../yaml.js';
 import { CfnEvaluator, type GivenParameter } from './evaluate.js';
 import { readParametersFile } from './parameters.js';
 import { handlers } from './resources.js';
@@ -25,7 +25,7 @@ export function extractTemplate(src: SourceFile, given: ReadonlyMap<string, Give
   model.problems.push(...problems);
   // A syntax error leaves no trustworthy tree; an unknown tag only poisons the value under it
   // (the evaluator refuses it), so the rest of the template is still extracted.
-  if (problems.some((p) => p.code === 'PD_IAC_PARSE')) return model;
+  if (unparsed(problems)) return model;
   const ev = new CfnEvaluator(s, given);
   const doc = ev.doc;
   const resources = get(doc, doc.contents, 'Resources');

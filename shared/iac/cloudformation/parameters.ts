@@ -11,7 +11,7 @@ import { get, items, keyString, lineOf, pairs, parseYamlDocument, sourceText, st
 import type { GivenParameter } from './evaluate.js';
 
 export function parseParameters(file: string, text: string): Map<string, GivenParameter> {
-  const s = parseYamlDocument(file, text);
+  const s = parseYamlDocument(file, text, { uniqueKeys: true });
   const errors = streamProblems(s).map((p) => `${file}:${p.line ?? 1}: ${p.message}`);
   const doc = s.docs[0]!;
   const out = new Map<string, GivenParameter>();

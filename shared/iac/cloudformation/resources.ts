@@ -4,7 +4,7 @@
 // shape), every one with the line of its own attribute.
 import { isMap, isPair, isScalar } from 'yaml';
 import type { Node, Pair } from 'yaml';
-import type { DeclaredModel, Protocol, Role, ValueOrigin } from '../../types.js';
+import type { DeclaredModel, Direction, Protocol, Role, ValueOrigin } from '../../types.js';
 import { toPort, toPortRange } from '../declare.js';
 import { getPair, items, lineOf, pairLine } from '../yaml.js';
 import { intrinsic } from './tags.js';
@@ -108,7 +108,7 @@ function portWithDefault(fixed?: number, defaultEngine?: string): Handler {
   };
 }
 
-function rule(r: ResourceScope, node: Node | undefined, prefix: string): void {
+function rule(r: ResourceScope, node: Node | undefined, prefix: string, direction: Direction): void {
   const proto = prop(r, node, 'IpProtocol');
   const protoValue = proto ? scalar(r, `${prefix}IpProtocol`, proto) : undefined;
   if (!protoValue) return;
@@ -118,7 +118,7 @@ function rule(r: ResourceScope, node: Node | undefined, prefix: string): void {
   const from = prop(r, node, 'FromPort');
   const line = from?.line ?? proto!.line;
   if (protocol === 'all') {
-    r.model.endpoints.push({ resource: r.address, host: null, port: 1, toPort: 65535, protocol: 'all', role: 'allow', source: { file: r.ev.s.file, line } });
+    r.model.endpoints.push({ resource: r.address, host: null, port: 1, toPort: 65535, protocol: 'all', role: 'allow', direction, source: { file: r.ev.s.file, line } });
     return;
   }
   const to = prop(r, node, 'ToPort');
@@ -129,14 +129,14 @@ function rule(r: ResourceScope, node: Node | undefined, prefix: string): void {
   const b = toV ? toPort(toV.value) : a;
   // FromPort -1 / ToPort -1 with tcp means every port.
   if (String(fromV.value) === '-1') {
-    r.model.endpoints.push({ resource: r.address, host: null, port: 1, toPort: 65535, protocol, role: 'allow', source: { file: r.ev.s.file, line } });
+    r.model.endpoints.push({ resource: r.address, host: null, port: 1, toPort: 65535, protocol, role: 'allow', direction, source: { file: r.ev.s.file, line } });
     return;
   }
   if (a === undefined || b === undefined || b < a) {
     r.model.problems.push({ file: r.ev.s.file, line, code: 'PD_IAC_SHAPE', message: `${r.address} ${prefix}FromPort/ToPort: ${String(fromV.value)}–${String(toV?.value ?? fromV.value)} is not a port range` });
     return;
   }
-  r.model.endpoints.push({ resource: r.address, host: null, port: a, ...(b !== a ? { toPort: b } : {}), protocol, role: 'allow', source: { file: r.ev.s.file, line }, ...(fromV.origin ? { origin: fromV.origin } : {}) });
+  r.model.endpoints.push({ resource: r.address, host: null, port: a, ...(b !== a ? { toPort: b } : {}), protocol, role: 'allow', direction, source: { file: r.ev.s.file, line }, ...(fromV.origin ? { origin: fromV.origin } : {}) });
 }
 
 /** A list property, or an unresolved entry when the list itself is an expression. */
@@ -178,9 +178,11 @@ export const handlers: Record<string, Handler> = {
     if (hc && !(hcValue?.ok && hcValue.value === 'traffic-port')) emitPort(r, 'HealthCheckPort', hc, 'listen', 'tcp');
   },
   'AWS::EC2::SecurityGroup': (r) => {
-    list(r, r.props, 'SecurityGroupIngress', 'SecurityGroupIngress').forEach((rl, i) => rule(r, rl, `SecurityGroupIngress[${i}].`));
+    list(r, r.props, 'SecurityGroupIngress', 'SecurityGroupIngress').forEach((rl, i) => rule(r, rl, `SecurityGroupIngress[${i}].`, 'ingress'));
+    list(r, r.props, 'SecurityGroupEgress', 'SecurityGroupEgress').forEach((rl, i) => rule(r, rl, `SecurityGroupEgress[${i}].`, 'egress'));
   },
-  'AWS::EC2::SecurityGroupIngress': (r) => rule(r, r.props, ''),
+  'AWS::EC2::SecurityGroupIngress': (r) => rule(r, r.props, '', 'ingress'),
+  'AWS::EC2::SecurityGroupEgress': (r) => rule(r, r.props, '', 'egress'),
   'AWS::ECS::TaskDefinition': (r) => {
     list(r, r.props, 'ContainerDefinitions', 'ContainerDefinitions').forEach((c, i) => {
       list(r, c, 'PortMappings', `ContainerDefinitions[${i}].PortMappings`).forEach((m, j) => {

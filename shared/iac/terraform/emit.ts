@@ -2,7 +2,7 @@
 // resource instance. A port is taken only from a literal that is an integer 1–65535 (written as
 // a number or a string of digits); an expression that cannot be evaluated is listed as
 // unresolved; a literal that is not a port is a problem naming its line.
-import type { DeclaredModel, Protocol, Role } from '../../types.js';
+import type { DeclaredModel, Direction, Protocol, Role } from '../../types.js';
 import { toPort } from '../declare.js';
 import type { Attr } from './block.js';
 import type { Origin, Value } from './eval.js';
@@ -14,6 +14,8 @@ export interface Emit {
   /** The resource's first line: the source of a default port. */
   line: number;
   model: DeclaredModel;
+  /** The direction of the rule being read (allow endpoints only), when the IaC says it. */
+  direction?: Direction;
 }
 
 export type PortValue = { port: number; origin: Origin | undefined };
@@ -48,6 +50,7 @@ export function endpoint(e: Emit, port: number, role: Role, protocol: Protocol, 
     ...(toPort !== undefined && toPort !== port ? { toPort } : {}),
     protocol,
     role,
+    ...(role === 'allow' && e.direction ? { direction: e.direction } : {}),
     source: { file: e.file, line },
     ...(origin ? { origin: { ...origin } } : {}),
   });

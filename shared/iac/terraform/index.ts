@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { sharedOrigins } from './shared.js';
 import { HclParseError, parseHcl, warmHclParser } from '../hcl.js';
 import { jsonErrorClause, readIacFile } from '../files.js';
-import { emptyModel, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
+import { emptyModel, mergeInto, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
 import { relativeTo } from '../walk.js';
 import { PortdriftError } from '../../errors.js';
 import type { DeclaredModel, Problem } from '../../types.js';
@@ -22,6 +22,7 @@ import { unknown, type Value } from './eval.js';
 import { lineOf, lineStarts, locateHcl } from './locate.js';
 import { readManifest } from './manifest.js';
 import { instantiate, type Loader, type ModuleDir } from './module.js';
+import { placeServiceTargets } from './kubernetes.js';
 
 const TF = /\.tf(\.json)?$/i;
 const TFVARS = /\.tfvars(\.json)?$/i;
@@ -65,11 +66,22 @@ async function extractTerraform(files: SourceFile[], ctx: ExtractContext): Promi
   const called = new Set<string>();
   for (const m of modules) for (const s of localSources(m)) called.add(loader.resolveSource(m.dir, s));
 
-  for (const root of modules.filter((m) => !called.has(m.dir))) {
+  // Several roots (envs/prod, envs/staging) often call the same modules: their addresses would
+  // repeat with different ports. Each address is then prefixed by its root's directory,
+  // `envs/prod:module.db.aws_db_instance.this`; a single root keeps Terraform's own addresses.
+  const roots = modules.filter((m) => !called.has(m.dir));
+  for (const root of roots) {
     const inputs = await tfvars(root.dir, files, ctx, model.problems);
     const manifest = await readManifest(root.dir, ctx.root);
     if (manifest && !('dirOf' in manifest)) model.problems.push(manifest);
-    await instantiate(root, '', inputs, model, loader, manifest && 'dirOf' in manifest ? manifest : undefined);
+    const rel = roots.length > 1 ? relativeTo(ctx.root, root.dir) : undefined;
+    const part = emptyModel();
+    const installed = manifest && 'dirOf' in manifest ? manifest : undefined;
+    await instantiate(root, rel === undefined ? '' : `${rel}:`, inputs, part, loader, installed);
+    // A Service selects the workloads of its own root (another root is another deployment).
+    placeServiceTargets(part, ctx.options.clusterDomain);
+    if (rel !== undefined) for (const r of part.resources) r.root = rel;
+    mergeInto(model, part);
   }
   sharedOrigins(model.endpoints);
   return model;

@@ -2,9 +2,10 @@
 // (iac.md §4.1, §4.2, §4.3, §4.7). Listeners (databases, caches, load-balancer listeners and
 // target groups, containers) are role `listen`; security-group, NACL, firewall and NSG rules are
 // role `allow` and never listen ports (iac.md §6).
-import type { Unresolved } from '../../types.js';
+import type { Direction, Unresolved } from '../../types.js';
 import { attr, children, type Block } from './block.js';
 import { containerPorts } from './ecs.js';
+import { kubernetesPods, kubernetesService } from './kubernetes.js';
 import { allowRange, endpoint, listen, literal, readPort, ruleProtocol, type Emit } from './emit.js';
 
 type Handler = (e: Emit, b: Block, unresolved: Unresolved[]) => void;
@@ -72,8 +73,19 @@ const engine = (b: Block, name = 'engine'): string | undefined => literal(attr(b
 const lbProtocol = (b: Block): 'tcp' | 'udp' => (/^udp$/i.test(literal(attr(b, 'protocol')?.value) ?? '') ? 'udp' : 'tcp');
 
 function securityGroup(e: Emit, b: Block, unresolved: Unresolved[]): void {
-  for (const dir of ['ingress', 'egress']) for (const r of children(b, dir, e.address, unresolved)) rule(e, r, 'protocol');
+  for (const dir of ['ingress', 'egress'] as const) {
+    for (const r of children(b, dir, e.address, unresolved)) rule({ ...e, direction: dir }, r, 'protocol');
+  }
 }
+
+/** `type = "ingress"` / `"egress"` of an aws_security_group_rule; an expression leaves it unsaid. */
+function ruleType(b: Block): Direction | undefined {
+  const t = literal(attr(b, 'type')?.value)?.toLowerCase();
+  return t === 'ingress' || t === 'egress' ? t : undefined;
+}
+
+/** A rule resource that carries its direction in an attribute (or is of one direction by type). */
+const directed = (e: Emit, direction: Direction | undefined): Emit => (direction ? { ...e, direction } : e);
 
 function rule(e: Emit, r: Block, protoName: string): void {
   const proto = attr(r, protoName);
@@ -90,6 +102,10 @@ function rule(e: Emit, r: Block, protoName: string): void {
 
 /** GCP firewall `allow[]` / `deny[]`: `ports` is a list of strings, `"22"` or `"8000-8100"`; none → every port. */
 function gcpFirewall(e: Emit, b: Block, unresolved: Unresolved[]): void {
+  // `direction` defaults to INGRESS in the provider.
+  const dir = literal(attr(b, 'direction')?.value)?.toLowerCase();
+  const written = attr(b, 'direction') !== undefined;
+  e = directed(e, !written || dir === 'ingress' ? 'ingress' : dir === 'egress' ? 'egress' : undefined);
   for (const a of children(b, 'allow', e.address, unresolved)) {
     const protocol = ruleProtocol(attr(a, 'protocol')?.value);
     if (protocol === 'other' || protocol === 'unknown') continue;
@@ -129,34 +145,14 @@ function portList(e: Emit, a: NonNullable<ReturnType<typeof attr>>, protocol: 't
 
 function azureRule(e: Emit, r: Block): void {
   if (/^deny$/i.test(literal(attr(r, 'access')?.value) ?? '')) return;
+  const dir = literal(attr(r, 'direction')?.value)?.toLowerCase();
+  e = directed(e, dir === 'inbound' ? 'ingress' : dir === 'outbound' ? 'egress' : undefined);
   const p = literal(attr(r, 'protocol')?.value)?.toLowerCase();
   const protocol = p === 'tcp' ? 'tcp' : p === 'udp' ? 'udp' : p === '*' ? 'all' : undefined;
   if (!protocol) return;
   for (const name of ['destination_port_range', 'destination_port_ranges']) {
     const a = attr(r, name);
     if (a) portList(e, a, protocol);
-  }
-}
-
-function kubernetesService(e: Emit, b: Block, unresolved: Unresolved[]): void {
-  for (const spec of children(b, 'spec', e.address, unresolved)) {
-    for (const p of children(spec, 'port', e.address, unresolved)) {
-      const protocol = lbProtocol(p);
-      listen(e, attr(p, 'port'), protocol);
-      const target = attr(p, 'target_port');
-      // A named target port is resolved against the pods by the Kubernetes extractor's rules; here it stays unresolved.
-      if (target) listen(e, target, protocol);
-    }
-  }
-}
-
-function kubernetesPods(e: Emit, b: Block, unresolved: Unresolved[]): void {
-  const podSpecs = (x: Block): Block[] => children(x, 'spec', e.address, unresolved);
-  const specs = e.type.startsWith('kubernetes_pod') ? podSpecs(b) : podSpecs(b).flatMap((s) => children(s, 'template', e.address, unresolved)).flatMap(podSpecs);
-  for (const s of specs) {
-    for (const c of [...children(s, 'container', e.address, unresolved), ...children(s, 'init_container', e.address, unresolved)]) {
-      for (const p of children(c, 'port', e.address, unresolved)) listen(e, attr(p, 'container_port'), lbProtocol(p));
-    }
   }
 }
 
@@ -196,16 +192,21 @@ const lbListener: Handler = (e, b) => listen(e, attr(b, 'port'), lbProtocol(b));
 
 export const HANDLERS: Record<string, Handler> = {
   aws_security_group: securityGroup,
-  aws_security_group_rule: (e, b) => rule(e, b, 'protocol'),
-  aws_vpc_security_group_ingress_rule: (e, b) => rule(e, b, 'ip_protocol'),
-  aws_vpc_security_group_egress_rule: (e, b) => rule(e, b, 'ip_protocol'),
+  aws_security_group_rule: (e, b) => rule(directed(e, ruleType(b)), b, 'protocol'),
+  aws_vpc_security_group_ingress_rule: (e, b) => rule(directed(e, 'ingress'), b, 'ip_protocol'),
+  aws_vpc_security_group_egress_rule: (e, b) => rule(directed(e, 'egress'), b, 'ip_protocol'),
   aws_network_acl_rule: (e, b) => {
     if (/^deny$/i.test(literal(attr(b, 'rule_action')?.value) ?? '')) return;
-    rule(e, b, 'protocol');
+    // `egress` defaults to false; an expression leaves the direction unsaid.
+    const egress = attr(b, 'egress');
+    const v = egress ? literal(egress.value) : 'false';
+    rule(directed(e, v === 'true' ? 'egress' : v === 'false' ? 'ingress' : undefined), b, 'protocol');
   },
   aws_network_acl: (e, b, u) => {
-    for (const dir of ['ingress', 'egress']) {
-      for (const r of children(b, dir, e.address, u)) if (!/^deny$/i.test(literal(attr(r, 'action')?.value) ?? '')) rule(e, r, 'protocol');
+    for (const dir of ['ingress', 'egress'] as const) {
+      for (const r of children(b, dir, e.address, u)) {
+        if (!/^deny$/i.test(literal(attr(r, 'action')?.value) ?? '')) rule({ ...e, direction: dir }, r, 'protocol');
+      }
     }
   },
   aws_db_instance: portByEngine(RDS_ENGINES, undefined, ['replicate_source_db', 'snapshot_identifier']),
