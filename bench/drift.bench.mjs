@@ -1,4 +1,4 @@
-// Drift-engine bar (DESIGN.md "Quality bars"): 10,000 resources and 1,000,000 observations →
+// Drift-engine bar (docs/benchmarks.md): 10,000 resources and 1,000,000 observations →
 // findings in under 1 s. The input is generated in this process (not timed): 10,000 resources on
 // 2,500 hosts (4 per host), 2 declared listen ports each (20,000 endpoints), and per host 400
 // observations — its declared ports, their ±10 neighbourhoods and common ports — with drift
@@ -18,11 +18,13 @@ if (!existsSync(engine)) {
 }
 const { computeDrift } = await import(engine);
 
-const RESOURCES = 10_000;
+// BENCH_QUICK=1 (CI): 400 resources, one run, no bar: proves the scenario still runs end to end.
+const QUICK = process.env.BENCH_QUICK === '1';
+const RESOURCES = QUICK ? 400 : 10_000;
 const PER_HOST = 4;
 const HOSTS = RESOURCES / PER_HOST;
 const OBS_PER_HOST = 400;
-const RUNS = 5;
+const RUNS = QUICK ? 1 : 5;
 const BAR_MS = 1000;
 const NOW = '2026-11-24T09:00:00.000Z';
 const AT = '2026-11-24T08:59:30.000Z';
@@ -83,8 +85,8 @@ function measure(label, options) {
 
 const results = [measure('no freshness window', { now: NOW }), measure('freshness window 15m', { now: NOW, freshnessMs: 15 * 60_000 })];
 const worst = Math.max(...results.map((r) => r.median));
-const pass = worst < BAR_MS;
-console.log(`worst median ${worst} ms (bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'})`);
+const pass = QUICK || worst < BAR_MS;
+console.log(`worst median ${worst} ms (${QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'}`})`);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(
   join(here, 'results', 'drift.json'),

@@ -1,6 +1,6 @@
-// Extraction bar (DESIGN.md "Quality bars"): 500 Terraform files of ~5 KB extracted in under 3 s,
+// Extraction bar (docs/benchmarks.md): 500 Terraform files of ~5 KB extracted in under 3 s,
 // measured as the whole process `node dist/cli/main.js extract DIR --format json`, 5 runs.
-// The fixture is the one of iac.md §2.6: per file 5 security groups × 4 ingress blocks, 5 RDS
+// The fixture: per file 5 security groups × 4 ingress blocks, 5 RDS
 // instances and 5 ECS task definitions whose container definitions use jsonencode, plus a
 // variable per file so that references are resolved too. Prints the median and the peak RSS
 // (GNU time's maximum resident set size) and writes bench/results/extract.json.
@@ -13,8 +13,10 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'dist', 'cli', 'main.js');
-const FILES = 500;
-const RUNS = 5;
+// BENCH_QUICK=1 (CI): 20 files, one run, no bar: proves the scenario still runs end to end.
+const QUICK = process.env.BENCH_QUICK === '1';
+const FILES = QUICK ? 20 : 500;
+const RUNS = QUICK ? 1 : 5;
 const BAR_MS = 3000;
 
 if (!existsSync(cli)) {
@@ -73,8 +75,8 @@ try {
   const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
   const peak = Math.max(...runs.map((r) => r.rssMb));
-  const pass = median < BAR_MS;
-  console.log(`median ${median} ms (bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'}), peak RSS ${peak} MB`);
+  const pass = QUICK || median < BAR_MS;
+  console.log(`median ${median} ms (${QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'}`}), peak RSS ${peak} MB`);
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(
     join(here, 'results', 'extract.json'),
