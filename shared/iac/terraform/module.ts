@@ -7,6 +7,7 @@ import { attr, attrExpr, bodies, iterate, writer, type Block, type ModuleFile } 
 import { evaluate, unknown, type Scope, type Value } from './eval.js';
 import type { Emit } from './emit.js';
 import { HANDLERS } from './resources.js';
+import { liveKeysOf } from './live-keys.js';
 
 export interface ModuleDir {
   dir: string;
@@ -91,7 +92,7 @@ export async function instantiate(mod: ModuleDir, prefix: string, inputs: Readon
           duplicate(`is declared ${all.length} times in this file`, 'not extracted');
           continue;
         }
-        resource(b, address, type, model);
+        resource(b, address, type, model, prefix);
       }
     }
   }
@@ -164,10 +165,11 @@ function expand(b: Block, address: string, model: DeclaredModel): { suffix: stri
   return [{ suffix: '', scope: b.scope }];
 }
 
-function resource(b: Block, address: string, type: string, model: DeclaredModel): void {
+function resource(b: Block, address: string, type: string, model: DeclaredModel, prefix: string): void {
   for (const { suffix, scope } of expand(b, address, model)) {
     const full = address + suffix;
-    model.resources.push({ address: full, type, source: { file: b.mf.file, line: b.line }, hosts: [] });
+    const liveKeys = liveKeysOf(type, { ...b, scope }, prefix);
+    model.resources.push({ address: full, type, source: { file: b.mf.file, line: b.line }, hosts: [], ...(liveKeys ? { liveKeys } : {}) });
     const handler = HANDLERS[type];
     if (!handler) continue;
     const e: Emit = { address: full, type, file: b.mf.file, line: b.line, model };

@@ -34,8 +34,20 @@ const engine = (b: Block, name = 'engine'): string | undefined => literal(attr(b
 const lbProtocol = (b: Block): 'tcp' | 'udp' => (/^udp$/i.test(literal(attr(b, 'protocol')?.value) ?? '') ? 'udp' : 'tcp');
 
 function securityGroup(e: Emit, b: Block, unresolved: Unresolved[]): void {
-  for (const dir of ['ingress', 'egress']) for (const r of children(b, dir, e.address, unresolved)) rule(e, r, 'protocol');
+  for (const dir of ['ingress', 'egress'] as const) for (const r of children(b, dir, e.address, unresolved)) directed(e, dir, () => rule(e, r, 'protocol'));
 }
+
+/** Marks the allow endpoints `emit` adds with the rule's direction (what `scan --live` compares with live ingress rules). */
+function directed(e: Emit, direction: 'ingress' | 'egress' | undefined, emit: () => void): void {
+  const from = e.model.endpoints.length;
+  emit();
+  if (direction) for (const ep of e.model.endpoints.slice(from)) ep.direction = direction;
+}
+
+const ruleType = (b: Block): 'ingress' | 'egress' | undefined => {
+  const t = literal(attr(b, 'type')?.value)?.toLowerCase();
+  return t === 'ingress' || t === 'egress' ? t : undefined;
+};
 
 function rule(e: Emit, r: Block, protoName: string): void {
   const proto = attr(r, protoName);
@@ -156,9 +168,9 @@ const lbListener: Handler = (e, b) => listen(e, attr(b, 'port'), lbProtocol(b));
 
 export const HANDLERS: Record<string, Handler> = {
   aws_security_group: securityGroup,
-  aws_security_group_rule: (e, b) => rule(e, b, 'protocol'),
-  aws_vpc_security_group_ingress_rule: (e, b) => rule(e, b, 'ip_protocol'),
-  aws_vpc_security_group_egress_rule: (e, b) => rule(e, b, 'ip_protocol'),
+  aws_security_group_rule: (e, b) => directed(e, ruleType(b), () => rule(e, b, 'protocol')),
+  aws_vpc_security_group_ingress_rule: (e, b) => directed(e, 'ingress', () => rule(e, b, 'ip_protocol')),
+  aws_vpc_security_group_egress_rule: (e, b) => directed(e, 'egress', () => rule(e, b, 'ip_protocol')),
   aws_network_acl_rule: (e, b) => {
     if (/^deny$/i.test(literal(attr(b, 'rule_action')?.value) ?? '')) return;
     rule(e, b, 'protocol');

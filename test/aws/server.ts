@@ -1,0 +1,257 @@
+// A real HTTP server on 127.0.0.1 that speaks the AWS wire protocols the live readers use, as the
+// AWS API reference documents them, so the product's own SDK clients run unchanged against it
+// (AWS_ENDPOINT_URL=http://127.0.0.1:PORT): nothing of the SDK is stubbed.
+//
+// - EC2 Query protocol (API version 2016-11-15): form body `Action=DescribeSecurityGroups&
+//   Version=2016-11-15&…`, XML `<DescribeSecurityGroupsResponse xmlns="http://ec2.amazonaws.com/
+//   doc/2016-11-15/"><requestId/><securityGroupInfo><item>…` with `nextToken`; errors as
+//   `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>`.
+// - RDS Query (2014-10-31): `<DescribeDBInstancesResponse><DescribeDBInstancesResult><Marker/>
+//   <DBInstances><DBInstance>…`; errors as `<ErrorResponse><Error><Type/><Code/><Message/>`.
+// - ELBv2 Query (2015-12-01): `<DescribeTargetGroupsResponse><DescribeTargetGroupsResult>
+//   <NextMarker/><TargetGroups><member>…`.
+//
+// Every request must carry a SigV4 `Authorization` header (its presence and shape are checked,
+// not the signature). Pages are `pageSize` items long whatever MaxResults asks, so pagination
+// always runs. `throttleOnce` answers the first call of an action with the service's throttling
+// error; `deny` answers every call of an action with AccessDenied (UnauthorizedOperation on EC2).
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Rule {
+  protocol: string;
+  from?: number;
+  to?: number;
+  cidrs?: string[];
+  groups?: string[];
+  prefixLists?: string[];
+}
+export interface SecurityGroup {
+  id: string;
+  name: string;
+  vpcId?: string;
+  description?: string;
+  tags?: Record<string, string>;
+  ingress: Rule[];
+}
+export interface Instance {
+  id: string;
+  privateIp: string;
+  groups: { id: string; name: string }[];
+  tags?: Record<string, string>;
+}
+export interface DbInstance {
+  identifier: string;
+  engine: string;
+  address: string;
+  port: number;
+  tags?: Record<string, string>;
+  securityGroups?: string[];
+}
+export interface TargetGroup {
+  name: string;
+  port: number;
+  protocol: string;
+  vpcId?: string;
+}
+
+export interface AwsWorld {
+  securityGroups: SecurityGroup[];
+  instances: Instance[];
+  dbInstances: DbInstance[];
+  targetGroups: TargetGroup[];
+  /** Items per page (default 2). */
+  pageSize?: number;
+  throttleOnce?: string[];
+  deny?: string[];
+}
+
+export interface SeenRequest {
+  action: string;
+  /** From the SigV4 credential scope: `ec2`, `rds`, `elasticloadbalancing`. */
+  service: string | null;
+  region: string | null;
+  accessKeyId: string | null;
+  params: Record<string, string>;
+  status: number;
+}
+
+export interface AwsServer {
+  url: string;
+  requests: SeenRequest[];
+  close(): Promise<void>;
+}
+
+const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+const RDS_NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
+const ELB_NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
+
+const SERVICE_OF: Record<string, 'ec2' | 'rds' | 'elbv2'> = {
+  DescribeSecurityGroups: 'ec2',
+  DescribeInstances: 'ec2',
+  DescribeDBInstances: 'rds',
+  DescribeTargetGroups: 'elbv2',
+};
+const VERSION_OF = { ec2: '2016-11-15', rds: '2014-10-31', elbv2: '2015-12-01' } as const;
+
+const esc = (s: string | number): string => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const el = (name: string, inner: string | number): string => `<${name}>${typeof inner === 'number' ? inner : inner}</${name}>`;
+const text = (name: string, value: string | number): string => el(name, esc(value));
+
+const ec2Tags = (tags: Record<string, string> = {}): string => el('tagSet', Object.entries(tags).map(([k, v]) => el('item', text('key', k) + text('value', v))).join(''));
+
+function ec2Rule(r: Rule): string {
+  return el(
+    'item',
+    text('ipProtocol', r.protocol) +
+      (r.from !== undefined ? text('fromPort', r.from) : '') +
+      (r.to !== undefined ? text('toPort', r.to) : '') +
+      el('groups', (r.groups ?? []).map((g) => el('item', text('userId', '123456789012') + text('groupId', g))).join('')) +
+      el('ipRanges', (r.cidrs ?? []).filter((c) => !c.includes(':')).map((c) => el('item', text('cidrIp', c))).join('')) +
+      el('ipv6Ranges', (r.cidrs ?? []).filter((c) => c.includes(':')).map((c) => el('item', text('cidrIpv6', c))).join('')) +
+      el('prefixListIds', (r.prefixLists ?? []).map((p) => el('item', text('prefixListId', p))).join('')),
+  );
+}
+
+function ec2SecurityGroup(g: SecurityGroup): string {
+  return el(
+    'item',
+    text('ownerId', '123456789012') +
+      text('groupId', g.id) +
+      text('groupName', g.name) +
+      text('groupDescription', g.description ?? g.name) +
+      text('vpcId', g.vpcId ?? 'vpc-0a1b2c3d') +
+      el('ipPermissions', g.ingress.map(ec2Rule).join('')) +
+      el('ipPermissionsEgress', ec2Rule({ protocol: '-1', cidrs: ['0.0.0.0/0'] })) +
+      ec2Tags(g.tags),
+  );
+}
+
+function ec2Instance(i: Instance): string {
+  return el(
+    'item',
+    text('instanceId', i.id) +
+      text('imageId', 'ami-0abcdef1234567890') +
+      el('instanceState', text('code', 16) + text('name', 'running')) +
+      text('privateIpAddress', i.privateIp) +
+      el('groupSet', i.groups.map((g) => el('item', text('groupId', g.id) + text('groupName', g.name))).join('')) +
+      ec2Tags(i.tags) +
+      el('networkInterfaceSet', el('item', text('networkInterfaceId', `eni-${i.id.slice(2)}`) + text('privateIpAddress', i.privateIp) + el('privateIpAddressesSet', el('item', text('privateIpAddress', i.privateIp) + text('primary', 'true'))))),
+  );
+}
+
+function rdsDb(d: DbInstance): string {
+  return el(
+    'DBInstance',
+    text('DBInstanceIdentifier', d.identifier) +
+      text('DBInstanceClass', 'db.t3.micro') +
+      text('Engine', d.engine) +
+      text('DBInstanceStatus', 'available') +
+      el('Endpoint', text('Address', d.address) + text('Port', d.port) + text('HostedZoneId', 'Z2R2ITUGPM61AM')) +
+      text('DbInstancePort', 0) +
+      el('VpcSecurityGroups', (d.securityGroups ?? []).map((g) => el('VpcSecurityGroupMembership', text('VpcSecurityGroupId', g) + text('Status', 'active'))).join('')) +
+      el('TagList', Object.entries(d.tags ?? {}).map(([k, v]) => el('Tag', text('Key', k) + text('Value', v))).join('')),
+  );
+}
+
+function elbTargetGroup(t: TargetGroup): string {
+  return el(
+    'member',
+    text('TargetGroupArn', `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${t.name}/0123456789abcdef`) +
+      text('TargetGroupName', t.name) +
+      text('Protocol', t.protocol) +
+      text('Port', t.port) +
+      text('VpcId', t.vpcId ?? 'vpc-0a1b2c3d') +
+      text('TargetType', 'instance'),
+  );
+}
+
+function page<T>(items: T[], token: string | undefined, size: number): { items: T[]; next: string | undefined } {
+  const start = token ? Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^offset:/, '')) : 0;
+  const end = start + size;
+  return { items: items.slice(start, end), next: end < items.length ? Buffer.from(`offset:${end}`).toString('base64url') : undefined };
+}
+
+function ec2Error(code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>${text('Code', code)}${text('Message', message)}</Error></Errors>${text('RequestID', randomUUID())}</Response>`;
+}
+function queryError(ns: string, code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${ns}"><Error>${text('Type', 'Sender')}${text('Code', code)}${text('Message', message)}</Error>${text('RequestId', randomUUID())}</ErrorResponse>`;
+}
+
+const SIGV4 = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/;
+
+export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
+  const requests: SeenRequest[] = [];
+  const calls = new Map<string, number>();
+  const size = world.pageSize ?? 2;
+
+  const handle = (req: IncomingMessage, body: string, res: ServerResponse): void => {
+    const params = Object.fromEntries(new URLSearchParams(body));
+    const action = params.Action ?? '';
+    const auth = SIGV4.exec(req.headers.authorization ?? '');
+    const seen: SeenRequest = { action, service: auth?.[4] ?? null, region: auth?.[3] ?? null, accessKeyId: auth?.[1] ?? null, params, status: 200 };
+    requests.push(seen);
+    const send = (status: number, xml: string): void => {
+      seen.status = status;
+      res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': randomUUID() });
+      res.end(xml);
+    };
+    const service = SERVICE_OF[action];
+    if (req.method !== 'POST' || !service) return send(400, queryError(RDS_NS, 'InvalidAction', `The action ${action} is not valid for this web service.`));
+    const ns = service === 'ec2' ? EC2_NS : service === 'rds' ? RDS_NS : ELB_NS;
+    const error = (status: number, code: string, message: string): void => send(status, service === 'ec2' ? ec2Error(code, message) : queryError(ns, code, message));
+    if (!auth) return error(403, service === 'ec2' ? 'AuthFailure' : 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+    if (params.Version !== VERSION_OF[service]) return error(400, 'InvalidParameterValue', `Version ${params.Version} is not ${VERSION_OF[service]}`);
+    const n = (calls.get(action) ?? 0) + 1;
+    calls.set(action, n);
+    if (world.throttleOnce?.includes(action) && n === 1) {
+      return service === 'ec2' ? error(503, 'RequestLimitExceeded', 'Request limit exceeded.') : error(400, 'Throttling', 'Rate exceeded');
+    }
+    if (world.deny?.includes(action)) {
+      const iam = `${service === 'elbv2' ? 'elasticloadbalancing' : service}:${action}`;
+      const message = `User: arn:aws:iam::123456789012:user/portdrift is not authorized to perform: ${iam}`;
+      return service === 'ec2' ? error(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. ${message}`) : error(403, 'AccessDenied', message);
+    }
+    const requestId = randomUUID();
+    const head = `<?xml version="1.0" encoding="UTF-8"?>\n`;
+    switch (action) {
+      case 'DescribeSecurityGroups': {
+        const p = page(world.securityGroups, params.NextToken, size);
+        return send(200, `${head}<DescribeSecurityGroupsResponse xmlns="${EC2_NS}">${text('requestId', requestId)}${el('securityGroupInfo', p.items.map(ec2SecurityGroup).join(''))}${p.next ? text('nextToken', p.next) : ''}</DescribeSecurityGroupsResponse>`);
+      }
+      case 'DescribeInstances': {
+        // One reservation per instance, as `run-instances` calls of one instance each make them.
+        const p = page(world.instances, params.NextToken, size);
+        const reservations = p.items.map((i) => el('item', text('reservationId', `r-${i.id.slice(2)}`) + text('ownerId', '123456789012') + el('groupSet', '') + el('instancesSet', ec2Instance(i)))).join('');
+        return send(200, `${head}<DescribeInstancesResponse xmlns="${EC2_NS}">${text('requestId', requestId)}${el('reservationSet', reservations)}${p.next ? text('nextToken', p.next) : ''}</DescribeInstancesResponse>`);
+      }
+      case 'DescribeDBInstances': {
+        const p = page(world.dbInstances, params.Marker, size);
+        return send(200, `${head}<DescribeDBInstancesResponse xmlns="${RDS_NS}"><DescribeDBInstancesResult>${p.next ? text('Marker', p.next) : ''}${el('DBInstances', p.items.map(rdsDb).join(''))}</DescribeDBInstancesResult><ResponseMetadata>${text('RequestId', requestId)}</ResponseMetadata></DescribeDBInstancesResponse>`);
+      }
+      case 'DescribeTargetGroups': {
+        const p = page(world.targetGroups, params.Marker, size);
+        return send(200, `${head}<DescribeTargetGroupsResponse xmlns="${ELB_NS}"><DescribeTargetGroupsResult>${p.next ? text('NextMarker', p.next) : ''}${el('TargetGroups', p.items.map(elbTargetGroup).join(''))}</DescribeTargetGroupsResult><ResponseMetadata>${text('RequestId', requestId)}</ResponseMetadata></DescribeTargetGroupsResponse>`);
+      }
+    }
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(req, Buffer.concat(chunks).toString('utf8'), res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
