@@ -17,25 +17,40 @@ export interface LiveFlags {
   probe?: boolean;
 }
 
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
 export function addLiveFlags(cmd: Command): Command {
+  const live = new Option(
+    '--live <provider>',
+    'also read what the cloud API says is configured now (security groups, instances, RDS, target groups)',
+  );
   return cmd
-    .addOption(new Option('--live <provider>', 'also read what the cloud API says is configured now (security groups, instances, RDS, target groups)').choices(['aws']))
-    .option('--aws-region <region>', 'AWS region to read; repeat for several (default: AWS_REGION or the profile\'s region)', collect, [])
-    .option('--aws-profile <name>', 'AWS shared-config profile for the credentials and region (default: AWS_PROFILE or default)')
+    .addOption(live.choices(['aws']))
+    .option('--aws-region <region>', 'AWS region to read; repeat for several (default: AWS_REGION)', collect, [])
+    .option('--aws-profile <name>', 'AWS shared-config profile for credentials and region (default: AWS_PROFILE)')
     .option('--aws-role-arn <arn>', 'assume this IAM role (with the credentials found) before reading')
     .option('--no-probe', 'with --live: compare the IaC with the live configuration only, probe nothing');
 }
 
 /** Checks the live flags (before anything is read); true when the live layer is asked for. */
 export function checkLiveFlags(opts: LiveFlags): boolean {
-  const aws = [opts.awsRegion?.length ? '--aws-region' : '', opts.awsProfile !== undefined ? '--aws-profile' : '', opts.awsRoleArn !== undefined ? '--aws-role-arn' : ''].filter(Boolean);
+  const aws = [
+    opts.awsRegion?.length ? '--aws-region' : '',
+    opts.awsProfile !== undefined ? '--aws-profile' : '',
+    opts.awsRoleArn !== undefined ? '--aws-role-arn' : '',
+  ].filter(Boolean);
   if (!opts.live) {
     if (aws.length > 0) throw new PortdriftError('PD_USAGE', `${aws.join(', ')} only apply with --live aws`);
-    if (opts.probe === false) throw new PortdriftError('PD_USAGE', '--no-probe only applies with --live aws (without the live layer there is nothing left to compare)');
+    if (opts.probe === false) {
+      const why = 'without the live layer nothing is left to compare';
+      throw new PortdriftError('PD_USAGE', `--no-probe only applies with --live aws (${why})`);
+    }
     return false;
   }
-  if (opts.awsRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(opts.awsRoleArn)) {
-    throw new PortdriftError('PD_USAGE', `--aws-role-arn ${JSON.stringify(opts.awsRoleArn)} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)`);
+  if (opts.awsRoleArn !== undefined && !ROLE_ARN.test(opts.awsRoleArn)) {
+    const arn = JSON.stringify(opts.awsRoleArn);
+    const message = `--aws-role-arn ${arn} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)`;
+    throw new PortdriftError('PD_USAGE', message);
   }
   checkRegions(opts.awsRegion ?? []);
   return true;

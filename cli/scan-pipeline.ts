@@ -128,7 +128,9 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   // The live layer is read before probing: missing credentials fail the run before any probe.
   const configured = live ? await readLive(opts) : null;
   if (configured && configured.problems.length > 0) {
-    ctx.err(`portdrift: ${configured.problems.length} live read${configured.problems.length === 1 ? '' : 's'} failed (everything else was read):\n${configured.problems.map((p) => `  ${p.region} ${p.operation}: ${p.message} [${p.code}]`).join('\n')}\n`);
+    const n = configured.problems.length;
+    const lines = configured.problems.map((p) => `  ${p.region} ${p.operation}: ${p.message} [${p.code}]\n`).join('');
+    ctx.err(`portdrift: ${n} live read${n === 1 ? '' : 's'} failed (everything else was read):\n${lines}`);
   }
   if (configured && opts.probe === false) {
     const now = new Date().toISOString();
@@ -155,7 +157,9 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   const now = new Date().toISOString();
   const { observations, reasons } = observationsOf(run, now);
   const probed = explainUnobserved(computeDrift(model, observations, { now }), reasons);
-  const report = configured ? withLive(probed, computeLiveDrift(model, configured, { now, observations, probed: true })) : probed;
+  const report = configured
+    ? withLive(probed, computeLiveDrift(model, configured, { now, observations, probed: true }))
+    : probed;
   return { model, report, hosts: targets.length, run };
 }
 

@@ -44,7 +44,8 @@ function keysOf(r: Resource): Key[] {
   const tagName = k.tags?.Name;
   if (tagName !== undefined) out.push(['tags.Name', (o) => o.tags.Name === tagName]);
   const logical = k.logicalId ?? (r.address.startsWith('cfn:') ? r.address.slice(4) : undefined);
-  if (logical !== undefined) out.push(['aws:cloudformation:logical-id', (o) => o.tags['aws:cloudformation:logical-id'] === logical]);
+  const cfnTag = 'aws:cloudformation:logical-id';
+  if (logical !== undefined) out.push([cfnTag, (o) => o.tags[cfnTag] === logical]);
   return out;
 }
 

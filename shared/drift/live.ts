@@ -10,7 +10,22 @@
 // Resources and objects that match nothing are listed in `summary.live`, not as findings: an
 // account holds much that this IaC does not manage.
 import { SENSITIVE_PORTS } from '../ports.js';
-import type { ConfiguredModel, DeclaredEndpoint, DeclaredModel, DriftReport, DriftSummary, Finding, FindingKind, LayerValue, LiveObject, LiveRule, LiveSummary, Observation, Resource, Severity } from '../types.js';
+import type {
+  ConfiguredModel,
+  DeclaredEndpoint,
+  DeclaredModel,
+  DriftReport,
+  DriftSummary,
+  Finding,
+  FindingKind,
+  LayerValue,
+  LiveObject,
+  LiveRule,
+  LiveSummary,
+  Observation,
+  Resource,
+  Severity,
+} from '../types.js';
 import { FINDING_KINDS, compareFindings, findingId } from './index.js';
 import { configDriftText, missingRuleText, unmanagedRuleText } from './live-messages.js';
 import { matchLive } from './live-match.js';
@@ -49,7 +64,8 @@ const layer = (protocol: LayerValue['protocol'], port: number, toPort?: number, 
   ...(sources ? { sources } : {}),
 });
 
-const ruleKey = (protocol: string, port: number, toPort: number): string => (protocol === 'all' ? 'all' : `${protocol}:${port}-${toPort}`);
+const ruleKey = (protocol: string, port: number, toPort: number): string =>
+  protocol === 'all' ? 'all' : `${protocol}:${port}-${toPort}`;
 
 function sensitive(r: LiveRule): boolean {
   if (r.toPort - r.port > 1000) return true;
@@ -57,7 +73,11 @@ function sensitive(r: LiveRule): boolean {
   return false;
 }
 
-export function computeLiveDrift(model: DeclaredModel, configured: ConfiguredModel, options: LiveDriftOptions): LiveDrift {
+export function computeLiveDrift(
+  model: DeclaredModel,
+  configured: ConfiguredModel,
+  options: LiveDriftOptions,
+): LiveDrift {
   const { matches, unmatched, unmanaged } = matchLive(model.resources, configured);
   const byResource = new Map<string, DeclaredEndpoint[]>();
   for (const e of model.endpoints) {
@@ -75,14 +95,18 @@ export function computeLiveDrift(model: DeclaredModel, configured: ConfiguredMod
   const drafts: Draft[] = [];
   const observedAt = (host: string, ports: number[]): LayerValue | null => {
     if (!options.probed) return null;
-    const open = (options.observations ?? []).find((o) => o.host === host && o.state === 'open' && ports.includes(o.port));
+    const isOpen = (o: Observation): boolean => o.host === host && o.state === 'open' && ports.includes(o.port);
+    const open = (options.observations ?? []).find(isOpen);
     return open ? layer('tcp', open.port) : null;
   };
 
   for (const { resource, object } of matches) {
     const own = byResource.get(resource.address) ?? [];
-    if (object.kind === 'db-instance' || object.kind === 'target-group') portDrift(resource, object, own, drafts, observedAt);
-    else if (object.kind === 'security-group') ruleDrift(resource, object, [...own, ...(rulesOf.get(resource.address) ?? [])], drafts);
+    if (object.kind === 'db-instance' || object.kind === 'target-group') {
+      portDrift(resource, object, own, drafts, observedAt);
+    } else if (object.kind === 'security-group') {
+      ruleDrift(resource, object, [...own, ...(rulesOf.get(resource.address) ?? [])], drafts);
+    }
   }
 
   const now = options.now;
@@ -124,7 +148,15 @@ export function computeLiveDrift(model: DeclaredModel, configured: ConfiguredMod
   };
 }
 
-function portDrift(resource: Resource, o: LiveObject, own: DeclaredEndpoint[], drafts: Draft[], observedAt: (host: string, ports: number[]) => LayerValue | null): void {
+type ObservedAt = (host: string, ports: number[]) => LayerValue | null;
+
+function portDrift(
+  resource: Resource,
+  o: LiveObject,
+  own: DeclaredEndpoint[],
+  drafts: Draft[],
+  observedAt: ObservedAt,
+): void {
   const live = o.port;
   const listen = own.filter((e) => e.role === 'listen' && e.toPort === undefined);
   if (live === undefined || listen.length === 0 || listen.some((e) => e.port === live)) return;
@@ -203,5 +235,6 @@ export function withLive(report: DriftReport, drift: LiveDrift): DriftReport {
 
 /** The report of a run that compared declared with configured only (--no-probe): nothing probed. */
 export function emptyReport(model: DeclaredModel, now: string): DriftReport {
-  return { version: 1, generatedAt: now, summary: { resources: model.resources.length, endpoints: 0, observed: 0, findings: 0, byKind: {} }, findings: [] };
+  const summary = { resources: model.resources.length, endpoints: 0, observed: 0, findings: 0, byKind: {} };
+  return { version: 1, generatedAt: now, summary, findings: [] };
 }

@@ -1,7 +1,16 @@
 // Small renderings of a finding shared by the human formats (table, markdown).
 import type { DriftReport, Finding, FindingKind } from '../types.js';
 
-const KINDS: readonly FindingKind[] = ['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule'];
+const KINDS: readonly FindingKind[] = [
+  'moved',
+  'missing',
+  'unreachable',
+  'undeclared',
+  'unobserved',
+  'config-drift',
+  'unmanaged-rule',
+  'missing-rule',
+];
 
 /** `10.0.1.5:5432 → 5433`, `[fd00::5]:5432`. */
 export function endpointText(f: Finding): string {
@@ -29,8 +38,13 @@ export function liveSummaryLines(report: DriftReport): string[] {
   if (!l) return [];
   const read = Object.entries(l.read).map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`).join(', ') || 'nothing';
   const out = [`Live (${l.provider}, ${l.regions.join(', ')}): read ${read}; ${l.matched.length} matched with the IaC.`];
-  if (l.unmatchedResources.length > 0) out.push(`Not live (IaC resources that matched nothing): ${l.unmatchedResources.join(', ')}`);
-  if (l.unmanaged.length > 0) out.push(`Not in the IaC (live objects that no resource matches): ${l.unmanaged.map((u) => (u.name && u.name !== u.liveId ? `${u.liveId} (${u.name})` : u.liveId)).join(', ')}`);
+  if (l.unmatchedResources.length > 0) {
+    out.push(`Not live (IaC resources that matched nothing): ${l.unmatchedResources.join(', ')}`);
+  }
+  if (l.unmanaged.length > 0) {
+    const names = l.unmanaged.map((u) => (u.name && u.name !== u.liveId ? `${u.liveId} (${u.name})` : u.liveId));
+    out.push(`Not in the IaC (live objects that no resource matches): ${names.join(', ')}`);
+  }
   for (const p of l.problems) out.push(`Not read: ${p.region} ${p.operation}: ${p.message} [${p.code}]`);
   return out;
 }
@@ -38,7 +52,10 @@ export function liveSummaryLines(report: DriftReport): string[] {
 /** The one-line summary under a table or above a PR comment. */
 export function summaryText(report: DriftReport): string {
   const s = report.summary;
-  if (s.live && s.endpoints === 0 && s.findings === 0) return `No drift: ${s.resources} resource${s.resources === 1 ? '' : 's'} compared with the live configuration (${s.live.matched.length} matched).`;
+  if (s.live && s.endpoints === 0 && s.findings === 0) {
+    const what = `${s.resources} resource${s.resources === 1 ? '' : 's'}`;
+    return `No drift: ${what} compared with the live configuration (${s.live.matched.length} matched).`;
+  }
   const checked = `${s.resources} resource${s.resources === 1 ? '' : 's'}, ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} checked, ${s.observed} observed`;
   // Zero findings over zero checks is not "in sync": say that nothing was checked.
   if (s.findings === 0) return s.endpoints === 0 ? `Nothing checked: ${checked} (no declared listen endpoint has a known host).` : `No drift: ${checked}.`;

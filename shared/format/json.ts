@@ -30,7 +30,12 @@ function finding(f: Finding): Finding {
 
 function layer(v: LayerValue | null | undefined): LayerValue | null {
   if (!v) return null;
-  return { port: v.port, ...(v.toPort !== undefined ? { toPort: v.toPort } : {}), protocol: v.protocol, ...(v.sources ? { sources: [...v.sources] } : {}) };
+  return {
+    port: v.port,
+    ...(v.toPort !== undefined ? { toPort: v.toPort } : {}),
+    protocol: v.protocol,
+    ...(v.sources ? { sources: [...v.sources] } : {}),
+  };
 }
 
 function live(l: LiveSummary): LiveSummary {
@@ -50,7 +55,14 @@ export function toDriftJson(report: DriftReport): DriftReport {
   return {
     version: 1,
     generatedAt: report.generatedAt,
-    summary: { resources: s.resources, endpoints: s.endpoints, observed: s.observed, findings: s.findings, byKind: { ...s.byKind }, ...(s.live ? { live: live(s.live) } : {}) },
+    summary: {
+      resources: s.resources,
+      endpoints: s.endpoints,
+      observed: s.observed,
+      findings: s.findings,
+      byKind: { ...s.byKind },
+      ...(s.live ? { live: live(s.live) } : {}),
+    },
     findings: report.findings.map(finding),
   };
 }

@@ -136,7 +136,9 @@ function result(f: Finding, options: SarifOptions): Record<string, unknown> {
       severity: f.severity,
       firstSeen: f.firstSeen,
       lastSeen: f.lastSeen,
-      ...(f.liveId !== undefined ? { liveId: f.liveId, declared: f.declared ?? null, configured: f.configured ?? null, observed: f.observed ?? null } : {}),
+      ...(f.liveId !== undefined
+        ? { liveId: f.liveId, declared: f.declared ?? null, configured: f.configured ?? null, observed: f.observed ?? null }
+        : {}),
     },
   };
   // An acknowledged finding stays listed (DESIGN.md) but as an accepted suppression, so code

@@ -95,103 +95,178 @@ const SERVICE_OF: Record<string, 'ec2' | 'rds' | 'elbv2'> = {
 };
 const VERSION_OF = { ec2: '2016-11-15', rds: '2014-10-31', elbv2: '2015-12-01' } as const;
 
-const esc = (s: string | number): string => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const el = (name: string, inner: string | number): string => `<${name}>${typeof inner === 'number' ? inner : inner}</${name}>`;
+const esc = (s: string | number): string =>
+  String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** An element whose children are already XML. */
+const el = (name: string, ...inner: string[]): string => `<${name}>${inner.join('')}</${name}>`;
+/** An element holding text. */
 const text = (name: string, value: string | number): string => el(name, esc(value));
+const list = <T>(name: string, items: readonly T[] | undefined, item: (x: T) => string): string =>
+  el(name, ...(items ?? []).map(item));
 
-const ec2Tags = (tags: Record<string, string> = {}): string => el('tagSet', Object.entries(tags).map(([k, v]) => el('item', text('key', k) + text('value', v))).join(''));
+const XML = '<?xml version="1.0" encoding="UTF-8"?>\n';
+const ACCOUNT = '123456789012';
+
+const ec2Tags = (tags: Record<string, string> = {}): string =>
+  list('tagSet', Object.entries(tags), ([k, v]) => el('item', text('key', k), text('value', v)));
 
 function ec2Rule(r: Rule): string {
+  const v4 = (r.cidrs ?? []).filter((c) => !c.includes(':'));
+  const v6 = (r.cidrs ?? []).filter((c) => c.includes(':'));
   return el(
     'item',
-    text('ipProtocol', r.protocol) +
-      (r.from !== undefined ? text('fromPort', r.from) : '') +
-      (r.to !== undefined ? text('toPort', r.to) : '') +
-      el('groups', (r.groups ?? []).map((g) => el('item', text('userId', '123456789012') + text('groupId', g))).join('')) +
-      el('ipRanges', (r.cidrs ?? []).filter((c) => !c.includes(':')).map((c) => el('item', text('cidrIp', c))).join('')) +
-      el('ipv6Ranges', (r.cidrs ?? []).filter((c) => c.includes(':')).map((c) => el('item', text('cidrIpv6', c))).join('')) +
-      el('prefixListIds', (r.prefixLists ?? []).map((p) => el('item', text('prefixListId', p))).join('')),
+    text('ipProtocol', r.protocol),
+    r.from !== undefined ? text('fromPort', r.from) : '',
+    r.to !== undefined ? text('toPort', r.to) : '',
+    list('groups', r.groups, (g) => el('item', text('userId', ACCOUNT), text('groupId', g))),
+    list('ipRanges', v4, (c) => el('item', text('cidrIp', c))),
+    list('ipv6Ranges', v6, (c) => el('item', text('cidrIpv6', c))),
+    list('prefixListIds', r.prefixLists, (p) => el('item', text('prefixListId', p))),
   );
 }
 
 function ec2SecurityGroup(g: SecurityGroup): string {
   return el(
     'item',
-    text('ownerId', '123456789012') +
-      text('groupId', g.id) +
-      text('groupName', g.name) +
-      text('groupDescription', g.description ?? g.name) +
-      text('vpcId', g.vpcId ?? 'vpc-0a1b2c3d') +
-      el('ipPermissions', g.ingress.map(ec2Rule).join('')) +
-      el('ipPermissionsEgress', ec2Rule({ protocol: '-1', cidrs: ['0.0.0.0/0'] })) +
-      ec2Tags(g.tags),
+    text('ownerId', ACCOUNT),
+    text('groupId', g.id),
+    text('groupName', g.name),
+    text('groupDescription', g.description ?? g.name),
+    text('vpcId', g.vpcId ?? 'vpc-0a1b2c3d'),
+    list('ipPermissions', g.ingress, ec2Rule),
+    el('ipPermissionsEgress', ec2Rule({ protocol: '-1', cidrs: ['0.0.0.0/0'] })),
+    ec2Tags(g.tags),
   );
 }
 
 function ec2Instance(i: Instance): string {
+  const address = el('item', text('privateIpAddress', i.privateIp), text('primary', 'true'));
+  const eni = el(
+    'item',
+    text('networkInterfaceId', `eni-${i.id.slice(2)}`),
+    text('privateIpAddress', i.privateIp),
+    el('privateIpAddressesSet', address),
+  );
   return el(
     'item',
-    text('instanceId', i.id) +
-      text('imageId', 'ami-0abcdef1234567890') +
-      el('instanceState', text('code', 16) + text('name', 'running')) +
-      text('privateIpAddress', i.privateIp) +
-      el('groupSet', i.groups.map((g) => el('item', text('groupId', g.id) + text('groupName', g.name))).join('')) +
-      ec2Tags(i.tags) +
-      el('networkInterfaceSet', el('item', text('networkInterfaceId', `eni-${i.id.slice(2)}`) + text('privateIpAddress', i.privateIp) + el('privateIpAddressesSet', el('item', text('privateIpAddress', i.privateIp) + text('primary', 'true'))))),
+    text('instanceId', i.id),
+    text('imageId', 'ami-0abcdef1234567890'),
+    el('instanceState', text('code', 16), text('name', 'running')),
+    text('privateIpAddress', i.privateIp),
+    list('groupSet', i.groups, (g) => el('item', text('groupId', g.id), text('groupName', g.name))),
+    ec2Tags(i.tags),
+    el('networkInterfaceSet', eni),
   );
 }
 
 function rdsDb(d: DbInstance): string {
   return el(
     'DBInstance',
-    text('DBInstanceIdentifier', d.identifier) +
-      text('DBInstanceClass', 'db.t3.micro') +
-      text('Engine', d.engine) +
-      text('DBInstanceStatus', 'available') +
-      el('Endpoint', text('Address', d.address) + text('Port', d.port) + text('HostedZoneId', 'Z2R2ITUGPM61AM')) +
-      text('DbInstancePort', 0) +
-      el('VpcSecurityGroups', (d.securityGroups ?? []).map((g) => el('VpcSecurityGroupMembership', text('VpcSecurityGroupId', g) + text('Status', 'active'))).join('')) +
-      el('TagList', Object.entries(d.tags ?? {}).map(([k, v]) => el('Tag', text('Key', k) + text('Value', v))).join('')),
+    text('DBInstanceIdentifier', d.identifier),
+    text('DBInstanceClass', 'db.t3.micro'),
+    text('Engine', d.engine),
+    text('DBInstanceStatus', 'available'),
+    el('Endpoint', text('Address', d.address), text('Port', d.port), text('HostedZoneId', 'Z2R2ITUGPM61AM')),
+    text('DbInstancePort', 0),
+    list('VpcSecurityGroups', d.securityGroups, (g) =>
+      el('VpcSecurityGroupMembership', text('VpcSecurityGroupId', g), text('Status', 'active')),
+    ),
+    list('TagList', Object.entries(d.tags ?? {}), ([k, v]) => el('Tag', text('Key', k), text('Value', v))),
   );
 }
 
 function elbTargetGroup(t: TargetGroup): string {
   return el(
     'member',
-    text('TargetGroupArn', `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${t.name}/0123456789abcdef`) +
-      text('TargetGroupName', t.name) +
-      text('Protocol', t.protocol) +
-      text('Port', t.port) +
-      text('VpcId', t.vpcId ?? 'vpc-0a1b2c3d') +
-      text('TargetType', 'instance'),
+    text('TargetGroupArn', `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:targetgroup/${t.name}/0123456789abcdef`),
+    text('TargetGroupName', t.name),
+    text('Protocol', t.protocol),
+    text('Port', t.port),
+    text('VpcId', t.vpcId ?? 'vpc-0a1b2c3d'),
+    text('TargetType', 'instance'),
   );
 }
 
+/** One page from an opaque token (`offset:N`, base64url) and the token of the next page. */
 function page<T>(items: T[], token: string | undefined, size: number): { items: T[]; next: string | undefined } {
   const start = token ? Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^offset:/, '')) : 0;
   const end = start + size;
-  return { items: items.slice(start, end), next: end < items.length ? Buffer.from(`offset:${end}`).toString('base64url') : undefined };
+  const next = end < items.length ? Buffer.from(`offset:${end}`).toString('base64url') : undefined;
+  return { items: items.slice(start, end), next };
 }
 
 function ec2Error(code: string, message: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>${text('Code', code)}${text('Message', message)}</Error></Errors>${text('RequestID', randomUUID())}</Response>`;
+  const error = el('Error', text('Code', code), text('Message', message));
+  return `${XML}${el('Response', el('Errors', error), text('RequestID', randomUUID()))}`;
 }
 function queryError(ns: string, code: string, message: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${ns}"><Error>${text('Type', 'Sender')}${text('Code', code)}${text('Message', message)}</Error>${text('RequestId', randomUUID())}</ErrorResponse>`;
+  const error = el('Error', text('Type', 'Sender'), text('Code', code), text('Message', message));
+  return `${XML}<ErrorResponse xmlns="${ns}">${error}${text('RequestId', randomUUID())}</ErrorResponse>`;
 }
 
-const SIGV4 = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/;
+/** `<Name xmlns=…>` for EC2 (requestId first), `<Name xmlns=…><NameResult>…` for the Query services. */
+function ec2Response(action: string, inner: string): string {
+  const id = text('requestId', randomUUID());
+  return `${XML}<${action}Response xmlns="${EC2_NS}">${id}${inner}</${action}Response>`;
+}
+function queryResponse(ns: string, action: string, inner: string): string {
+  const meta = el('ResponseMetadata', text('RequestId', randomUUID()));
+  return `${XML}<${action}Response xmlns="${ns}">${el(`${action}Result`, inner)}${meta}</${action}Response>`;
+}
+
+const SIGV4 =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/;
 
 export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
   const requests: SeenRequest[] = [];
   const calls = new Map<string, number>();
   const size = world.pageSize ?? 2;
 
+  const answer = (action: string, params: Record<string, string>): string => {
+    switch (action) {
+      case 'DescribeSecurityGroups': {
+        const p = page(world.securityGroups, params.NextToken, size);
+        const next = p.next ? text('nextToken', p.next) : '';
+        return ec2Response(action, list('securityGroupInfo', p.items, ec2SecurityGroup) + next);
+      }
+      case 'DescribeInstances': {
+        // One reservation per instance, as `run-instances` calls of one instance each make them.
+        const p = page(world.instances, params.NextToken, size);
+        const reservation = (i: Instance): string =>
+          el(
+            'item',
+            text('reservationId', `r-${i.id.slice(2)}`),
+            text('ownerId', ACCOUNT),
+            el('instancesSet', ec2Instance(i)),
+          );
+        const next = p.next ? text('nextToken', p.next) : '';
+        return ec2Response(action, list('reservationSet', p.items, reservation) + next);
+      }
+      case 'DescribeDBInstances': {
+        const p = page(world.dbInstances, params.Marker, size);
+        const next = p.next ? text('Marker', p.next) : '';
+        return queryResponse(RDS_NS, action, next + list('DBInstances', p.items, rdsDb));
+      }
+      default: {
+        const p = page(world.targetGroups, params.Marker, size);
+        const next = p.next ? text('NextMarker', p.next) : '';
+        return queryResponse(ELB_NS, action, next + list('TargetGroups', p.items, elbTargetGroup));
+      }
+    }
+  };
+
   const handle = (req: IncomingMessage, body: string, res: ServerResponse): void => {
     const params = Object.fromEntries(new URLSearchParams(body));
     const action = params.Action ?? '';
     const auth = SIGV4.exec(req.headers.authorization ?? '');
-    const seen: SeenRequest = { action, service: auth?.[4] ?? null, region: auth?.[3] ?? null, accessKeyId: auth?.[1] ?? null, params, status: 200 };
+    const seen: SeenRequest = {
+      action,
+      service: auth?.[4] ?? null,
+      region: auth?.[3] ?? null,
+      accessKeyId: auth?.[1] ?? null,
+      params,
+      status: 200,
+    };
     requests.push(seen);
     const send = (status: number, xml: string): void => {
       seen.status = status;
@@ -199,43 +274,35 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
       res.end(xml);
     };
     const service = SERVICE_OF[action];
-    if (req.method !== 'POST' || !service) return send(400, queryError(RDS_NS, 'InvalidAction', `The action ${action} is not valid for this web service.`));
+    if (req.method !== 'POST' || !service) {
+      return send(400, queryError(RDS_NS, 'InvalidAction', `The action ${action} is not valid for this web service.`));
+    }
     const ns = service === 'ec2' ? EC2_NS : service === 'rds' ? RDS_NS : ELB_NS;
-    const error = (status: number, code: string, message: string): void => send(status, service === 'ec2' ? ec2Error(code, message) : queryError(ns, code, message));
-    if (!auth) return error(403, service === 'ec2' ? 'AuthFailure' : 'MissingAuthenticationToken', 'Request is missing Authentication Token');
-    if (params.Version !== VERSION_OF[service]) return error(400, 'InvalidParameterValue', `Version ${params.Version} is not ${VERSION_OF[service]}`);
+    const error = (status: number, code: string, message: string): void =>
+      send(status, service === 'ec2' ? ec2Error(code, message) : queryError(ns, code, message));
+    if (!auth) {
+      const code = service === 'ec2' ? 'AuthFailure' : 'MissingAuthenticationToken';
+      return error(403, code, 'Request is missing Authentication Token');
+    }
+    const version = VERSION_OF[service];
+    if (params.Version !== version) {
+      return error(400, 'InvalidParameterValue', `Version ${params.Version} is not ${version}`);
+    }
     const n = (calls.get(action) ?? 0) + 1;
     calls.set(action, n);
     if (world.throttleOnce?.includes(action) && n === 1) {
-      return service === 'ec2' ? error(503, 'RequestLimitExceeded', 'Request limit exceeded.') : error(400, 'Throttling', 'Rate exceeded');
+      if (service === 'ec2') return error(503, 'RequestLimitExceeded', 'Request limit exceeded.');
+      return error(400, 'Throttling', 'Rate exceeded');
     }
     if (world.deny?.includes(action)) {
       const iam = `${service === 'elbv2' ? 'elasticloadbalancing' : service}:${action}`;
-      const message = `User: arn:aws:iam::123456789012:user/portdrift is not authorized to perform: ${iam}`;
-      return service === 'ec2' ? error(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. ${message}`) : error(403, 'AccessDenied', message);
+      const message = `User: arn:aws:iam::${ACCOUNT}:user/portdrift is not authorized to perform: ${iam}`;
+      if (service === 'ec2') {
+        return error(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. ${message}`);
+      }
+      return error(403, 'AccessDenied', message);
     }
-    const requestId = randomUUID();
-    const head = `<?xml version="1.0" encoding="UTF-8"?>\n`;
-    switch (action) {
-      case 'DescribeSecurityGroups': {
-        const p = page(world.securityGroups, params.NextToken, size);
-        return send(200, `${head}<DescribeSecurityGroupsResponse xmlns="${EC2_NS}">${text('requestId', requestId)}${el('securityGroupInfo', p.items.map(ec2SecurityGroup).join(''))}${p.next ? text('nextToken', p.next) : ''}</DescribeSecurityGroupsResponse>`);
-      }
-      case 'DescribeInstances': {
-        // One reservation per instance, as `run-instances` calls of one instance each make them.
-        const p = page(world.instances, params.NextToken, size);
-        const reservations = p.items.map((i) => el('item', text('reservationId', `r-${i.id.slice(2)}`) + text('ownerId', '123456789012') + el('groupSet', '') + el('instancesSet', ec2Instance(i)))).join('');
-        return send(200, `${head}<DescribeInstancesResponse xmlns="${EC2_NS}">${text('requestId', requestId)}${el('reservationSet', reservations)}${p.next ? text('nextToken', p.next) : ''}</DescribeInstancesResponse>`);
-      }
-      case 'DescribeDBInstances': {
-        const p = page(world.dbInstances, params.Marker, size);
-        return send(200, `${head}<DescribeDBInstancesResponse xmlns="${RDS_NS}"><DescribeDBInstancesResult>${p.next ? text('Marker', p.next) : ''}${el('DBInstances', p.items.map(rdsDb).join(''))}</DescribeDBInstancesResult><ResponseMetadata>${text('RequestId', requestId)}</ResponseMetadata></DescribeDBInstancesResponse>`);
-      }
-      case 'DescribeTargetGroups': {
-        const p = page(world.targetGroups, params.Marker, size);
-        return send(200, `${head}<DescribeTargetGroupsResponse xmlns="${ELB_NS}"><DescribeTargetGroupsResult>${p.next ? text('NextMarker', p.next) : ''}${el('TargetGroups', p.items.map(elbTargetGroup).join(''))}</DescribeTargetGroupsResult><ResponseMetadata>${text('RequestId', requestId)}</ResponseMetadata></DescribeTargetGroupsResponse>`);
-      }
-    }
+    send(200, answer(action, params));
   };
 
   const server = createServer((req, res) => {

@@ -14,9 +14,16 @@ const NAME_ATTR: Record<string, string> = {
   aws_alb_target_group: 'name',
 };
 
-const RULE_TYPES = new Set(['aws_security_group_rule', 'aws_vpc_security_group_ingress_rule', 'aws_vpc_security_group_egress_rule']);
+const RULE_TYPES = new Set([
+  'aws_security_group_rule',
+  'aws_vpc_security_group_ingress_rule',
+  'aws_vpc_security_group_egress_rule',
+]);
 
-const text = (v: Value | undefined): string | undefined => (v?.t === 'lit' && (typeof v.v === 'string' || typeof v.v === 'number') ? String(v.v) : undefined);
+const GROUP_REF = /^aws_security_group\.([A-Za-z_][\w-]*)(\[[^\]]+\])?\.id$/;
+
+const text = (v: Value | undefined): string | undefined =>
+  v?.t === 'lit' && (typeof v.v === 'string' || typeof v.v === 'number') ? String(v.v) : undefined;
 
 /** `modulePrefix` is the address prefix of the module instance (`module.api.`), '' at the root. */
 export function liveKeysOf(type: string, b: Block, modulePrefix: string): LiveKeys | undefined {
@@ -35,7 +42,7 @@ export function liveKeysOf(type: string, b: Block, modulePrefix: string): LiveKe
   }
   if (RULE_TYPES.has(type)) {
     const sg = attr(b, 'security_group_id')?.value;
-    const m = sg?.t === 'unknown' ? /^aws_security_group\.([A-Za-z_][\w-]*)(\[[^\]]+\])?\.id$/.exec(sg.expr.replace(/^\$\{(.*)\}$/, '$1')) : null;
+    const m = sg?.t === 'unknown' ? GROUP_REF.exec(sg.expr.replace(/^\$\{(.*)\}$/, '$1')) : null;
     if (m) keys.securityGroup = `${modulePrefix}aws_security_group.${m[1]}${m[2] ?? ''}`;
   }
   return Object.keys(keys).length > 0 ? keys : undefined;

@@ -169,7 +169,8 @@ function resource(b: Block, address: string, type: string, model: DeclaredModel,
   for (const { suffix, scope } of expand(b, address, model)) {
     const full = address + suffix;
     const liveKeys = liveKeysOf(type, { ...b, scope }, prefix);
-    model.resources.push({ address: full, type, source: { file: b.mf.file, line: b.line }, hosts: [], ...(liveKeys ? { liveKeys } : {}) });
+    const source = { file: b.mf.file, line: b.line };
+    model.resources.push({ address: full, type, source, hosts: [], ...(liveKeys ? { liveKeys } : {}) });
     const handler = HANDLERS[type];
     if (!handler) continue;
     const e: Emit = { address: full, type, file: b.mf.file, line: b.line, model };

@@ -34,10 +34,12 @@ const engine = (b: Block, name = 'engine'): string | undefined => literal(attr(b
 const lbProtocol = (b: Block): 'tcp' | 'udp' => (/^udp$/i.test(literal(attr(b, 'protocol')?.value) ?? '') ? 'udp' : 'tcp');
 
 function securityGroup(e: Emit, b: Block, unresolved: Unresolved[]): void {
-  for (const dir of ['ingress', 'egress'] as const) for (const r of children(b, dir, e.address, unresolved)) directed(e, dir, () => rule(e, r, 'protocol'));
+  for (const dir of ['ingress', 'egress'] as const) {
+    for (const r of children(b, dir, e.address, unresolved)) directed(e, dir, () => rule(e, r, 'protocol'));
+  }
 }
 
-/** Marks the allow endpoints `emit` adds with the rule's direction (what `scan --live` compares with live ingress rules). */
+/** Marks the allow endpoints `emit` adds with the rule's direction (`scan --live` compares ingress rules). */
 function directed(e: Emit, direction: 'ingress' | 'egress' | undefined, emit: () => void): void {
   const from = e.model.endpoints.length;
   emit();

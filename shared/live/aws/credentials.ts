@@ -28,18 +28,25 @@ export function chainText(profile: string | undefined): string {
 export async function resolveCredentials(o: CredentialOptions): Promise<CredentialProvider> {
   const base = fromNodeProviderChain(o.profile !== undefined ? { profile: o.profile } : {});
   const provider: CredentialProvider = o.roleArn
-    ? fromTemporaryCredentials({ masterCredentials: base, params: { RoleArn: o.roleArn, RoleSessionName: 'portdrift' }, clientConfig: { region: o.region } })
+    ? fromTemporaryCredentials({
+        masterCredentials: base,
+        params: { RoleArn: o.roleArn, RoleSessionName: 'portdrift' },
+        clientConfig: { region: o.region },
+      })
     : base;
   try {
     const creds = await provider();
     if (creds.expiration && creds.expiration.getTime() <= Date.now()) {
-      throw new PortdriftError('PD_AWS_AUTH', `AWS credentials expired at ${creds.expiration.toISOString()}: refresh them (aws sso login, new session keys)`);
+      const at = creds.expiration.toISOString();
+      const message = `AWS credentials expired at ${at}: refresh them (aws sso login, new session keys)`;
+      throw new PortdriftError('PD_AWS_AUTH', message);
     }
   } catch (err) {
     if (err instanceof PortdriftError) throw err;
     const why = (err as Error).message.split('\n')[0];
     const role = o.roleArn ? ` (then assume ${o.roleArn})` : '';
-    throw new PortdriftError('PD_AWS_AUTH', `no usable AWS credentials${role}: ${why}. Looked in: ${chainText(o.profile)}`, { cause: err });
+    const message = `no usable AWS credentials${role}: ${why}. Looked in: ${chainText(o.profile)}`;
+    throw new PortdriftError('PD_AWS_AUTH', message, { cause: err });
   }
   return provider;
 }

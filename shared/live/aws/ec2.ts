@@ -1,6 +1,12 @@
 // EC2: security groups (every ingress rule: protocol, port range, sources) and instances
 // (private IPs, tags, security groups), paginated with the SDK's paginators.
-import { EC2Client, type EC2ClientConfig, type IpPermission, paginateDescribeInstances, paginateDescribeSecurityGroups } from '@aws-sdk/client-ec2';
+import {
+  EC2Client,
+  type EC2ClientConfig,
+  type IpPermission,
+  paginateDescribeInstances,
+  paginateDescribeSecurityGroups,
+} from '@aws-sdk/client-ec2';
 import type { LiveObject, LiveRule } from '../../types.js';
 import { type LiveProblem, guarded, tagsOf } from './errors.js';
 
@@ -14,7 +20,10 @@ function protocolOf(p: string | undefined): LiveRule['protocol'] {
   return 'other';
 }
 
-/** One IpPermission → one rule with all its sources. Protocol -1 covers every port; a 0 start is read as 1 (as the IaC side reads it). */
+/**
+ * One IpPermission → one rule with all its sources. Protocol -1 covers every port; a 0 start is
+ * read as 1 (as the IaC side reads it).
+ */
 export function ruleOf(p: IpPermission): LiveRule {
   const protocol = protocolOf(p.IpProtocol);
   const all = protocol === 'all' || (p.FromPort === -1 && p.ToPort === -1);
@@ -29,13 +38,26 @@ export function ruleOf(p: IpPermission): LiveRule {
   return { protocol, port, toPort, sources };
 }
 
-export async function readSecurityGroups(client: EC2Client, region: string, problems: LiveProblem[]): Promise<LiveObject[]> {
+const ids = (list: readonly (string | undefined)[]): string[] => list.filter((s): s is string => typeof s === 'string');
+
+export async function readSecurityGroups(
+  client: EC2Client,
+  region: string,
+  problems: LiveProblem[],
+): Promise<LiveObject[]> {
   return guarded(region, 'ec2:DescribeSecurityGroups', problems, async () => {
     const out: LiveObject[] = [];
     for await (const page of paginateDescribeSecurityGroups({ client, pageSize: 1000 }, {})) {
       for (const g of page.SecurityGroups ?? []) {
         if (!g.GroupId) continue;
-        out.push({ kind: 'security-group', id: g.GroupId, name: g.GroupName ?? null, region, tags: tagsOf(g.Tags), ingress: (g.IpPermissions ?? []).map(ruleOf) });
+        out.push({
+          kind: 'security-group',
+          id: g.GroupId,
+          name: g.GroupName ?? null,
+          region,
+          tags: tagsOf(g.Tags),
+          ingress: (g.IpPermissions ?? []).map(ruleOf),
+        });
       }
     }
     return out;
@@ -52,7 +74,9 @@ export async function readInstances(client: EC2Client, region: string, problems:
           const tags = tagsOf(i.Tags);
           const ips = new Set<string>();
           if (i.PrivateIpAddress) ips.add(i.PrivateIpAddress);
-          for (const n of i.NetworkInterfaces ?? []) for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) ips.add(a.PrivateIpAddress);
+          for (const n of i.NetworkInterfaces ?? []) {
+            for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) ips.add(a.PrivateIpAddress);
+          }
           out.push({
             kind: 'instance',
             id: i.InstanceId,
@@ -61,7 +85,7 @@ export async function readInstances(client: EC2Client, region: string, problems:
             tags,
             ...(i.PrivateIpAddress ? { address: i.PrivateIpAddress } : {}),
             privateIps: [...ips],
-            securityGroups: (i.SecurityGroups ?? []).map((g) => g.GroupId).filter((s): s is string => typeof s === 'string'),
+            securityGroups: ids((i.SecurityGroups ?? []).map((g) => g.GroupId)),
           });
         }
       }

@@ -14,15 +14,26 @@ const DENIED = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedEx
 export type LiveProblem = LiveSummary['problems'][number];
 
 /** Runs one paginated read; a denied or failed read becomes a problem and `[]`. */
-export async function guarded<T>(region: string, action: string, problems: LiveProblem[], read: () => Promise<T[]>): Promise<T[]> {
+export async function guarded<T>(
+  region: string,
+  action: string,
+  problems: LiveProblem[],
+  read: () => Promise<T[]>,
+): Promise<T[]> {
   try {
     return await read();
   } catch (err) {
     const name = (err as Error).name;
     const text = ((err as Error).message || name).split('\n')[0]!;
-    if (AUTH.has(name)) throw new PortdriftError('PD_AWS_AUTH', `AWS rejected the credentials (${name}) on ${action} in ${region}: ${text}`, { cause: err });
+    if (AUTH.has(name)) {
+      const message = `AWS rejected the credentials (${name}) on ${action} in ${region}: ${text}`;
+      throw new PortdriftError('PD_AWS_AUTH', message, { cause: err });
+    }
     if (DENIED.has(name)) {
-      problems.push({ region, operation: action, code: 'PD_AWS_ACCESS_DENIED', message: `${action} was denied (${name}): grant the IAM action ${action} (deploy/aws/portdrift-readonly.json); nothing of it was read` });
+      const message =
+        `${action} was denied (${name}): grant the IAM action ${action} ` +
+        '(deploy/aws/portdrift-readonly.json); nothing of it was read';
+      problems.push({ region, operation: action, code: 'PD_AWS_ACCESS_DENIED', message });
     } else {
       problems.push({ region, operation: action, code: 'PD_AWS_API', message: `${action} failed: ${name}: ${text}` });
     }
@@ -31,7 +42,9 @@ export async function guarded<T>(region: string, action: string, problems: LiveP
 }
 
 /** AWS tag lists → a plain object. */
-export function tagsOf(list: readonly { Key?: string | undefined; Value?: string | undefined }[] | undefined): Record<string, string> {
+type Tag = { Key?: string | undefined; Value?: string | undefined };
+
+export function tagsOf(list: readonly Tag[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of list ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
   return out;

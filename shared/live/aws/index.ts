@@ -28,14 +28,21 @@ export interface AwsReadOptions {
 }
 
 /** Every API operation the readers call, as IAM actions (deploy/aws/portdrift-readonly.json grants them). */
-export const AWS_ACTIONS = ['ec2:DescribeSecurityGroups', 'ec2:DescribeInstances', 'rds:DescribeDBInstances', 'elasticloadbalancing:DescribeTargetGroups'] as const;
+export const AWS_ACTIONS = [
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeInstances',
+  'rds:DescribeDBInstances',
+  'elasticloadbalancing:DescribeTargetGroups',
+] as const;
 
 async function defaultRegion(profile: string | undefined): Promise<string> {
   const probe = ec2Client(profile !== undefined ? { profile } : {});
   try {
     return await probe.config.region();
   } catch {
-    throw new PortdriftError('PD_USAGE', `--live aws: no region: pass --aws-region, set AWS_REGION, or set region in the ${profile ?? 'default'} profile of ~/.aws/config`);
+    const where = `the ${profile ?? 'default'} profile of ~/.aws/config`;
+    const message = `--live aws: no region: pass --aws-region, set AWS_REGION, or set region in ${where}`;
+    throw new PortdriftError('PD_USAGE', message);
   } finally {
     probe.destroy();
   }
@@ -45,14 +52,16 @@ export async function readAws(o: AwsReadOptions): Promise<ConfiguredModel> {
   checkRegions(o.regions);
   const regions = o.regions.length > 0 ? [...new Set(o.regions)] : [await defaultRegion(o.profile)];
   checkRegions(regions);
-  const credentials = await resolveCredentials({ region: regions[0]!, ...(o.profile !== undefined ? { profile: o.profile } : {}), ...(o.roleArn ? { roleArn: o.roleArn } : {}) });
+  const profile = o.profile !== undefined ? { profile: o.profile } : {};
+  const role = o.roleArn ? { roleArn: o.roleArn } : {};
+  const credentials = await resolveCredentials({ region: regions[0]!, ...profile, ...role });
   const limit = pLimit(o.concurrency ?? 4);
   const problems: LiveProblem[] = [];
   const clients: { destroy(): void }[] = [];
   try {
     const tasks: Promise<LiveObject[]>[] = [];
     for (const region of regions) {
-      const config = { region, credentials, retryMode: 'adaptive', maxAttempts: o.maxAttempts ?? 5, ...(o.profile !== undefined ? { profile: o.profile } : {}) };
+      const config = { region, credentials, retryMode: 'adaptive', maxAttempts: o.maxAttempts ?? 5, ...profile };
       const ec2 = ec2Client(config);
       const rds = rdsClient(config);
       const elbv2 = elbv2Client(config);

@@ -5,7 +5,11 @@ import { type LiveProblem, guarded, tagsOf } from './errors.js';
 
 export const rdsClient = (config: RDSClientConfig): RDSClient => new RDSClient(config);
 
-export async function readDbInstances(client: RDSClient, region: string, problems: LiveProblem[]): Promise<LiveObject[]> {
+export async function readDbInstances(
+  client: RDSClient,
+  region: string,
+  problems: LiveProblem[],
+): Promise<LiveObject[]> {
   return guarded(region, 'rds:DescribeDBInstances', problems, async () => {
     const out: LiveObject[] = [];
     for await (const page of paginateDescribeDBInstances({ client, pageSize: 100 }, {})) {
@@ -23,7 +27,9 @@ export async function readDbInstances(client: RDSClient, region: string, problem
           ...(port !== undefined ? { port } : {}),
           ...(d.Endpoint?.Address ? { address: d.Endpoint.Address } : {}),
           ...(d.Engine ? { engine: d.Engine } : {}),
-          securityGroups: (d.VpcSecurityGroups ?? []).map((g) => g.VpcSecurityGroupId).filter((s): s is string => typeof s === 'string'),
+          securityGroups: (d.VpcSecurityGroups ?? [])
+            .map((g) => g.VpcSecurityGroupId)
+            .filter((s): s is string => typeof s === 'string'),
         });
       }
     }

@@ -8,7 +8,8 @@ export const AWS_REGIONS: ReadonlySet<string> = new Set([
   'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
   'af-south-1',
   'ap-east-1', 'ap-east-2', 'ap-south-1', 'ap-south-2',
-  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7',
+  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4',
+  'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7',
   'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3',
   'ca-central-1', 'ca-west-1',
   'eu-central-1', 'eu-central-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1', 'eu-south-2', 'eu-north-1',
@@ -19,5 +20,6 @@ export const AWS_REGIONS: ReadonlySet<string> = new Set([
 
 export function checkRegions(regions: readonly string[]): void {
   const bad = regions.filter((r) => !AWS_REGIONS.has(r));
-  if (bad.length > 0) throw new PortdriftError('PD_USAGE', `--aws-region ${bad.join(', ')}: not an AWS region (e.g. us-east-1, eu-west-1)`);
+  if (bad.length === 0) return;
+  throw new PortdriftError('PD_USAGE', `--aws-region ${bad.join(', ')}: not an AWS region (e.g. us-east-1, eu-west-1)`);
 }

@@ -32,7 +32,10 @@ function env(server: AwsServer | null, extra: Record<string, string> = {}): Reco
     ...extra,
   };
 }
-const KEYS = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const KEYS = {
+  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
 
 function cli(args: string[], childEnv: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -52,36 +55,77 @@ async function withServer<T>(world: AwsWorld, fn: (s: AwsServer) => Promise<T>):
   }
 }
 
+const SCAN = ['scan', '.', '--live', 'aws', '--no-probe'];
+const TG_ARN = (name: string): string => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`;
+
 describe('scan --live aws --no-probe against the AWS wire-protocol server', () => {
   it('reports exactly the three drifts of the shop, matched by name and tags without state, and exits 2', async () => {
     const world = { ...shopWorld(), throttleOnce: ['DescribeSecurityGroups', 'DescribeDBInstances'] };
     await withServer(world, async (server) => {
-      const r = await cli(['scan', '.', '--live', 'aws', '--no-probe', '--format', 'json'], env(server, KEYS));
+      const r = await cli([...SCAN, '--format', 'json'], env(server, KEYS));
       expect(r.err).not.toMatch(/PD_AWS/);
       expect(r.code).toBe(2);
       const report = JSON.parse(r.out) as DriftReport;
-      const brief = report.findings.map((f) => ({ kind: f.kind, severity: f.severity, resource: f.resource, source: f.source, port: f.port, liveId: f.liveId, declared: f.declared, configured: f.configured, observed: f.observed }));
+      const brief = report.findings.map((f) => ({
+        kind: f.kind,
+        severity: f.severity,
+        resource: f.resource,
+        source: f.source,
+        port: f.port,
+        liveId: f.liveId,
+        declared: f.declared,
+        configured: f.configured,
+        observed: f.observed,
+      }));
+      const web = 'sg-0web0000000000001';
       expect(brief).toEqual([
         {
-          kind: 'config-drift', severity: 'high', resource: 'aws_db_instance.orders', source: { file: 'rds.tf', line: 6 }, port: 5432, liveId: 'shop-orders',
-          declared: { port: 5432, protocol: 'tcp' }, configured: { port: 5433, protocol: 'tcp' }, observed: null,
+          kind: 'config-drift',
+          severity: 'high',
+          resource: 'aws_db_instance.orders',
+          source: { file: 'rds.tf', line: 6 },
+          port: 5432,
+          liveId: 'shop-orders',
+          declared: { port: 5432, protocol: 'tcp' },
+          configured: { port: 5433, protocol: 'tcp' },
+          observed: null,
         },
         {
-          kind: 'unmanaged-rule', severity: 'high', resource: 'aws_security_group.web', source: { file: 'network.tf', line: 3 }, port: 9200, liveId: 'sg-0web0000000000001',
-          declared: null, configured: { port: 9200, protocol: 'tcp', sources: ['10.0.0.0/8'] }, observed: null,
+          kind: 'unmanaged-rule',
+          severity: 'high',
+          resource: 'aws_security_group.web',
+          source: { file: 'network.tf', line: 3 },
+          port: 9200,
+          liveId: web,
+          declared: null,
+          configured: { port: 9200, protocol: 'tcp', sources: ['10.0.0.0/8'] },
+          observed: null,
         },
         {
-          kind: 'missing-rule', severity: 'medium', resource: 'aws_security_group.web', source: { file: 'network.tf', line: 18 }, port: 8443, liveId: 'sg-0web0000000000001',
-          declared: { port: 8443, protocol: 'tcp' }, configured: null, observed: null,
+          kind: 'missing-rule',
+          severity: 'medium',
+          resource: 'aws_security_group.web',
+          source: { file: 'network.tf', line: 18 },
+          port: 8443,
+          liveId: web,
+          declared: { port: 8443, protocol: 'tcp' },
+          configured: null,
+          observed: null,
         },
       ]);
       const [drift, unmanaged, missing] = report.findings;
       expect(drift!.host).toBe('shop-orders.c9akciq32.eu-west-1.rds.amazonaws.com');
-      expect(drift!.message).toBe('aws_db_instance.orders declares port 5432 but AWS has DB instance shop-orders (eu-west-1) configured on 5433');
-      expect(drift!.suggestion).toContain('rds.tf:6 port 5432 → 5433');
-      expect(drift!.suggestion).toContain('aws rds modify-db-instance --db-instance-identifier shop-orders --db-port-number 5432');
-      expect(unmanaged!.message).toBe('security group shop-web (sg-0web0000000000001) allows tcp 9200 from 10.0.0.0/8 but no IaC declares that ingress rule');
-      expect(unmanaged!.suggestion).toContain('aws ec2 revoke-security-group-ingress --region eu-west-1 --group-id sg-0web0000000000001 --protocol tcp --port 9200 --cidr 10.0.0.0/8');
+      expect(drift!.message).toBe(
+        'aws_db_instance.orders declares port 5432 but AWS has DB instance shop-orders (eu-west-1) configured on 5433',
+      );
+      expect(drift!.suggestion).toContain('update the IaC: rds.tf:6 port 5432 → 5433');
+      expect(drift!.suggestion).toContain('aws rds modify-db-instance --region eu-west-1 --db-instance-identifier shop-orders --db-port-number 5432');
+      expect(unmanaged!.message).toBe(
+        `security group shop-web (${web}) allows tcp 9200 from 10.0.0.0/8 but no IaC declares that ingress rule`,
+      );
+      expect(unmanaged!.suggestion).toContain(
+        `aws ec2 revoke-security-group-ingress --region eu-west-1 --group-id ${web} --protocol tcp --port 9200 --cidr 10.0.0.0/8`,
+      );
       expect(missing!.suggestion).toContain('network.tf:18');
 
       const live = report.summary.live!;
@@ -90,30 +134,37 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
       expect(live.matched.map((m) => `${m.resource}=${m.liveId} by ${m.by}`).sort()).toEqual([
         'aws_db_instance.orders=shop-orders by identifier',
         'aws_instance.web=i-0web000000000001 by tags.Name',
-        'aws_lb_target_group.web=arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-web/0123456789abcdef by name',
+        `aws_lb_target_group.web=${TG_ARN('shop-web')} by name`,
         'aws_security_group.db=sg-0db00000000000002 by name',
-        'aws_security_group.web=sg-0web0000000000001 by name',
+        `aws_security_group.web=${web} by name`,
       ]);
       expect(live.unmatchedResources).toEqual([]);
-      expect(live.unmanaged.map((u) => u.liveId).sort()).toEqual(['analytics', 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/legacy-api/0123456789abcdef', 'i-0bastion00000002', 'sg-0default000000003']);
+      const unmanagedIds = live.unmanaged.map((u) => u.liveId).sort();
+      expect(unmanagedIds).toEqual(['analytics', TG_ARN('legacy-api'), 'i-0bastion00000002', 'sg-0default000000003']);
       expect(live.problems).toEqual([]);
 
       // The wire: every request signed (SigV4, the service in the scope), every list paginated,
       // the throttled first calls retried.
-      expect(server.requests.every((q) => q.accessKeyId === KEYS.AWS_ACCESS_KEY_ID && q.region === 'eu-west-1')).toBe(true);
-      const services = new Map(server.requests.map((q) => [q.action, q.service]));
-      expect(Object.fromEntries(services)).toEqual({ DescribeSecurityGroups: 'ec2', DescribeInstances: 'ec2', DescribeDBInstances: 'rds', DescribeTargetGroups: 'elasticloadbalancing' });
-      expect(server.requests.filter((q) => q.action === 'DescribeSecurityGroups' && q.params.NextToken).length).toBe(2);
-      expect(server.requests.filter((q) => q.action === 'DescribeDBInstances' && q.params.Marker).length).toBe(1);
-      expect(server.requests.filter((q) => q.action === 'DescribeTargetGroups' && q.params.Marker).length).toBe(1);
-      expect(server.requests.filter((q) => q.status === 503).map((q) => q.action)).toEqual(['DescribeSecurityGroups']);
-      expect(server.requests.filter((q) => q.status === 400).map((q) => q.action)).toEqual(['DescribeDBInstances']);
+      const q = server.requests;
+      expect(q.every((x) => x.accessKeyId === KEYS.AWS_ACCESS_KEY_ID && x.region === 'eu-west-1')).toBe(true);
+      expect(Object.fromEntries(q.map((x) => [x.action, x.service]))).toEqual({
+        DescribeSecurityGroups: 'ec2',
+        DescribeInstances: 'ec2',
+        DescribeDBInstances: 'rds',
+        DescribeTargetGroups: 'elasticloadbalancing',
+      });
+      expect(q.filter((x) => x.action === 'DescribeSecurityGroups' && x.params.NextToken).length).toBe(2);
+      expect(q.filter((x) => x.action === 'DescribeInstances' && x.params.NextToken).length).toBe(1);
+      expect(q.filter((x) => x.action === 'DescribeDBInstances' && x.params.Marker).length).toBe(1);
+      expect(q.filter((x) => x.action === 'DescribeTargetGroups' && x.params.Marker).length).toBe(1);
+      expect(q.filter((x) => x.status === 503).map((x) => x.action)).toEqual(['DescribeSecurityGroups']);
+      expect(q.filter((x) => x.status === 400).map((x) => x.action)).toEqual(['DescribeDBInstances']);
     });
   });
 
   it('without credentials: exit 1, PD_AWS_AUTH naming where the chain looked, nothing sent', async () => {
     await withServer(shopWorld(), async (server) => {
-      const r = await cli(['scan', '.', '--live', 'aws', '--no-probe', '--format', 'json'], env(server));
+      const r = await cli([...SCAN, '--format', 'json'], env(server));
       expect(r.code).toBe(1);
       expect(r.out).toBe('');
       expect(r.err).toMatch(/PD_AWS_AUTH/);
@@ -125,13 +176,18 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
 
   it('a denied operation is a problem naming the IAM action; everything else is still read', async () => {
     await withServer({ ...shopWorld(), deny: ['DescribeInstances'] }, async (server) => {
-      const r = await cli(['scan', '.', '--live', 'aws', '--no-probe', '--format', 'json'], env(server, KEYS));
+      const r = await cli([...SCAN, '--format', 'json'], env(server, KEYS));
       expect(r.code).toBe(2);
       expect(r.err).toContain('eu-west-1 ec2:DescribeInstances');
       const report = JSON.parse(r.out) as DriftReport;
       expect(report.findings.map((f) => f.kind)).toEqual(['config-drift', 'unmanaged-rule', 'missing-rule']);
       expect(report.summary.live!.problems).toEqual([
-        { region: 'eu-west-1', operation: 'ec2:DescribeInstances', code: 'PD_AWS_ACCESS_DENIED', message: expect.stringContaining('grant the IAM action ec2:DescribeInstances') },
+        {
+          region: 'eu-west-1',
+          operation: 'ec2:DescribeInstances',
+          code: 'PD_AWS_ACCESS_DENIED',
+          message: expect.stringContaining('grant the IAM action ec2:DescribeInstances'),
+        },
       ]);
       expect(report.summary.live!.unmatchedResources).toEqual(['aws_instance.web']);
     });
@@ -139,9 +195,9 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
 
   it('--fail-on a live kind, and the table names what matched nothing', async () => {
     await withServer(shopWorld(), async (server) => {
-      const pass = await cli(['scan', '.', '--live', 'aws', '--no-probe', '--fail-on', 'stale-rule'], env(server, KEYS));
-      expect(pass.code).toBe(1); // not a kind yet: a usage error
-      const r = await cli(['scan', '.', '--live', 'aws', '--no-probe', '--format', 'table', '--fail-on', 'missing-rule'], env(server, KEYS));
+      const unknown = await cli([...SCAN, '--fail-on', 'stale-rule'], env(server, KEYS));
+      expect(unknown.code).toBe(1); // not a kind yet: a usage error
+      const r = await cli([...SCAN, '--format', 'table', '--fail-on', 'missing-rule'], env(server, KEYS));
       expect(r.code).toBe(2);
       expect(r.out).toContain('config-drift');
       expect(r.out).toContain('Not in the IaC (live objects that no resource matches): ');
@@ -151,7 +207,7 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
 
   it('bad arguments are usage errors before anything is read', async () => {
     await withServer(shopWorld(), async (server) => {
-      const region = await cli(['scan', '.', '--live', 'aws', '--no-probe', '--aws-region', 'eu-west-7'], env(server, KEYS));
+      const region = await cli([...SCAN, '--aws-region', 'eu-west-7'], env(server, KEYS));
       expect(region.code).toBe(1);
       expect(region.err).toContain('--aws-region eu-west-7: not an AWS region');
       expect(region.err).toContain('PD_USAGE');

@@ -10,14 +10,20 @@ import { AWS_ACTIONS } from '../../../shared/live/aws/index.js';
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = join(root, 'shared', 'live', 'aws');
 
-const IAM_PREFIX: Record<string, string> = { ec2: 'ec2', rds: 'rds', 'elastic-load-balancing-v2': 'elasticloadbalancing', sts: 'sts' };
+const IAM_PREFIX: Record<string, string> = {
+  ec2: 'ec2',
+  rds: 'rds',
+  'elastic-load-balancing-v2': 'elasticloadbalancing',
+  sts: 'sts',
+};
 
 function calledActions(): string[] {
   const out = new Set<string>();
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
     const text = readFileSync(join(dir, name), 'utf8');
     const clients = [...text.matchAll(/from '@aws-sdk\/client-([a-z0-9-]+)'/g)].map((m) => m[1]!);
-    const ops = [...text.matchAll(/\bpaginate([A-Z]\w+)\b/g), ...text.matchAll(/\b([A-Z]\w+)Command\b/g)].map((m) => m[1]!);
+    const paginators = [...text.matchAll(/\bpaginate([A-Z]\w+)\b/g)];
+    const ops = [...paginators, ...text.matchAll(/\b([A-Z]\w+)Command\b/g)].map((m) => m[1]!);
     if (ops.length === 0) continue;
     expect(clients, `${name} calls ${ops.join(', ')} but imports no client package, or several`).toHaveLength(1);
     const prefix = IAM_PREFIX[clients[0]!];
@@ -28,7 +34,8 @@ function calledActions(): string[] {
 }
 
 describe('deploy/aws/portdrift-readonly.json', () => {
-  const policy = JSON.parse(readFileSync(join(root, 'deploy', 'aws', 'portdrift-readonly.json'), 'utf8')) as { Version: string; Statement: { Effect: string; Action: string[]; Resource: string }[] };
+  type Policy = { Version: string; Statement: { Effect: string; Action: string[]; Resource: string }[] };
+  const policy = JSON.parse(readFileSync(join(root, 'deploy', 'aws', 'portdrift-readonly.json'), 'utf8')) as Policy;
   const granted = policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => s.Action).sort();
 
   it('grants exactly the operations the code calls', () => {
