@@ -22,7 +22,7 @@ import { extractors as registered } from './registry.js';
 import { readTargetsFile, targetHosts, type TargetRule } from './targets.js';
 import { isIacLike, relativeTo, walk } from './walk.js';
 
-export type StateReader = (path: string, file: string) => Promise<{ hosts: Map<string, string[]>; problems: Problem[] }>;
+export type StateReader = (path: string, file: string) => Promise<{ hosts: Map<string, string[]>; problems: Problem[]; ids?: Map<string, string> }>;
 
 export interface ExtractEnv {
   /** Relative paths (arguments and option files) are resolved against it. */
@@ -99,20 +99,25 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
   // Option files are named in messages as the user wrote them (relative to the working
   // directory), not relative to the IaC root: `--state st.json`, not `../st.json`.
   const asTyped = (f: string): string => relativeTo(env.cwd, f);
-  const state = await readStates(opts.stateFiles, asTyped, env.readState ?? readStateFile);
+  const { hosts: state, ids } = await readStates(opts.stateFiles, asTyped, env.readState ?? readStateFile);
   const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, asTyped(opts.targetsFile)) : [];
   joinHosts(model, state, rules);
+  joinLiveIds(model, ids);
   return { ...sortModel(expandEndpoints(model)), root, filesRead };
 }
 
-async function readStates(files: string[], shown: (f: string) => string, reader: StateReader): Promise<Map<string, string[]>> {
+type States = { hosts: Map<string, string[]>; ids: Map<string, string> };
+
+async function readStates(files: string[], shown: (f: string) => string, reader: StateReader): Promise<States> {
   const hosts = new Map<string, string[]>();
-  if (files.length === 0) return hosts;
+  const ids = new Map<string, string>();
+  if (files.length === 0) return { hosts, ids };
   const failed: Problem[] = [];
   for (const f of files) {
     const r = await reader(f, shown(f));
     failed.push(...r.problems);
     for (const [address, hs] of r.hosts) hosts.set(address, [...(hosts.get(address) ?? []), ...hs]);
+    for (const [address, id] of r.ids ?? []) ids.set(address, id);
   }
   // Every state problem is a whole file that could not be used, and a state file is asked for
   // by name: without it no resource gets its hosts and a scan would "pass" having checked
@@ -121,7 +126,15 @@ async function readStates(files: string[], shown: (f: string) => string, reader:
     const why = failed.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     throw new PortdriftError(failed.every((p) => p.code === 'PD_IAC_PATH') ? 'PD_IAC_PATH' : 'PD_STATE_INVALID', `--state: ${why.join('; ')}`, { details: { problems: failed } });
   }
-  return hosts;
+  return { hosts, ids };
+}
+
+/** The live id in state of each resource (exact address), what `scan --live` matches first. */
+export function joinLiveIds(model: DeclaredModel, ids: ReadonlyMap<string, string>): void {
+  for (const r of model.resources) {
+    const id = ids.get(r.address);
+    if (id !== undefined) r.liveKeys = { ...r.liveKeys, id };
+  }
 }
 
 /** Hosts from state for an address: exact, plus every instance of an unindexed address. */

@@ -14,7 +14,8 @@
 // Every request must carry a SigV4 `Authorization` header (its presence and shape are checked,
 // not the signature). Pages are `pageSize` items long whatever MaxResults asks, so pagination
 // always runs. `throttleOnce` answers the first call of an action with the service's throttling
-// error; `deny` answers every call of an action with AccessDenied (UnauthorizedOperation on EC2).
+// error; `deny` answers every call of an action with AccessDenied (UnauthorizedOperation on EC2);
+// `rejectKeys` answers as AWS answers expired or unknown keys (AuthFailure, ExpiredToken).
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -65,6 +66,8 @@ export interface AwsWorld {
   pageSize?: number;
   throttleOnce?: string[];
   deny?: string[];
+  /** Answer every request signed with these access keys as AWS answers expired or unknown keys. */
+  rejectKeys?: string[];
 }
 
 export interface SeenRequest {
@@ -283,6 +286,10 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
     if (!auth) {
       const code = service === 'ec2' ? 'AuthFailure' : 'MissingAuthenticationToken';
       return error(403, code, 'Request is missing Authentication Token');
+    }
+    if (world.rejectKeys?.includes(auth[1]!)) {
+      if (service === 'ec2') return error(401, 'AuthFailure', 'AWS was not able to validate the provided access credentials');
+      return error(403, 'ExpiredToken', 'The security token included in the request is expired');
     }
     const version = VERSION_OF[service];
     if (params.Version !== version) {

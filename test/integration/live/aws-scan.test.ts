@@ -174,6 +174,17 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
     });
   });
 
+  it('keys that AWS rejects (expired, unknown): exit 1, PD_AWS_AUTH, no report', async () => {
+    await withServer({ ...shopWorld(), rejectKeys: [KEYS.AWS_ACCESS_KEY_ID] }, async (server) => {
+      const r = await cli([...SCAN, '--format', 'json'], env(server, KEYS));
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(/AWS rejected the credentials \((AuthFailure|ExpiredToken)\)/);
+      expect(r.err).toContain('PD_AWS_AUTH');
+      expect(server.requests.length).toBeGreaterThan(0);
+    });
+  });
+
   it('a denied operation is a problem naming the IAM action; everything else is still read', async () => {
     await withServer({ ...shopWorld(), deny: ['DescribeInstances'] }, async (server) => {
       const r = await cli([...SCAN, '--format', 'json'], env(server, KEYS));
