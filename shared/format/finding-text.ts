@@ -52,13 +52,17 @@ export function liveSummaryLines(report: DriftReport): string[] {
 /** The one-line summary under a table or above a PR comment. */
 export function summaryText(report: DriftReport): string {
   const s = report.summary;
-  if (s.live && s.endpoints === 0 && s.findings === 0) {
-    const what = `${s.resources} resource${s.resources === 1 ? '' : 's'}`;
-    return `No drift: ${what} compared with the live configuration (${s.live.matched.length} matched).`;
+  const resources = `${s.resources} resource${s.resources === 1 ? '' : 's'}`;
+  // Live only (--no-probe): nothing was probed, resources were compared with the cloud API.
+  const liveOnly = s.live !== undefined && s.endpoints === 0;
+  const checked = liveOnly
+    ? `${resources} compared with the live configuration, ${s.live!.matched.length} matched`
+    : `${resources}, ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} checked, ${s.observed} observed`;
+  if (s.findings === 0) {
+    // Zero findings over zero checks is not "in sync": say that nothing was checked.
+    if (liveOnly) return s.live!.matched.length === 0 ? `Nothing compared: ${checked} (no IaC resource matched a live object).` : `No drift: ${checked}.`;
+    return s.endpoints === 0 ? `Nothing checked: ${checked} (no declared listen endpoint has a known host).` : `No drift: ${checked}.`;
   }
-  const checked = `${s.resources} resource${s.resources === 1 ? '' : 's'}, ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} checked, ${s.observed} observed`;
-  // Zero findings over zero checks is not "in sync": say that nothing was checked.
-  if (s.findings === 0) return s.endpoints === 0 ? `Nothing checked: ${checked} (no declared listen endpoint has a known host).` : `No drift: ${checked}.`;
   const acked = report.findings.filter((f) => f.ack).length;
   return `${s.findings} finding${s.findings === 1 ? '' : 's'} (${byKindText(report)})${acked ? `, ${acked} acknowledged` : ''}; ${checked}.`;
 }

@@ -75,6 +75,12 @@ export async function readAws(o: AwsReadOptions): Promise<ConfiguredModel> {
     }
     const objects = (await Promise.all(tasks)).flat();
     problems.sort((a, b) => (a.region + a.operation < b.region + b.operation ? -1 : 1));
+    // Nothing read at all must not pass as "no drift": that is an error, not a report.
+    if (problems.length === tasks.length) {
+      const code = problems.every((p) => p.code === 'PD_AWS_ACCESS_DENIED') ? 'PD_AWS_ACCESS_DENIED' : 'PD_AWS_API';
+      const why = problems.map((p) => `${p.region} ${p.message}`).join('; ');
+      throw new PortdriftError(code, `no AWS read succeeded: ${why}`, { details: { problems } });
+    }
     return { provider: 'aws', regions, objects, problems };
   } finally {
     for (const c of clients) c.destroy();

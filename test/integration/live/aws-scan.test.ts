@@ -204,6 +204,18 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
     });
   });
 
+  it('every read denied: exit 1 with the IAM actions, not an empty report', async () => {
+    const deny = ['DescribeSecurityGroups', 'DescribeInstances', 'DescribeDBInstances', 'DescribeTargetGroups'];
+    await withServer({ ...shopWorld(), deny }, async (server) => {
+      const r = await cli([...SCAN, '--format', 'json'], env(server, KEYS));
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toContain('no AWS read succeeded');
+      expect(r.err).toContain('grant the IAM action rds:DescribeDBInstances');
+      expect(r.err).toContain('PD_AWS_ACCESS_DENIED');
+    });
+  });
+
   it('--fail-on a live kind, and the table names what matched nothing', async () => {
     await withServer(shopWorld(), async (server) => {
       const unknown = await cli([...SCAN, '--fail-on', 'stale-rule'], env(server, KEYS));
