@@ -228,6 +228,21 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
     });
   });
 
+  it('with probing: the live findings join the probe findings (nothing placed on a host here: nothing probed)', async () => {
+    await withServer(shopWorld(), async (server) => {
+      const r = await cli(['scan', '.', '--live', 'aws', '--format', 'json'], env(server, KEYS));
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('nothing to probe');
+      const report = JSON.parse(r.out) as DriftReport;
+      expect(report.findings.map((f) => [f.kind, f.observed])).toEqual([
+        ['config-drift', null],
+        ['unmanaged-rule', null],
+        ['missing-rule', null],
+      ]);
+      expect(report.summary.live!.matched).toHaveLength(5);
+    });
+  });
+
   it('bad arguments are usage errors before anything is read', async () => {
     await withServer(shopWorld(), async (server) => {
       const region = await cli([...SCAN, '--aws-region', 'eu-west-7'], env(server, KEYS));
