@@ -56,7 +56,8 @@ async function withServer<T>(world: AwsWorld, fn: (s: AwsServer) => Promise<T>):
 }
 
 const SCAN = ['scan', '.', '--live', 'aws', '--no-probe'];
-const TG_ARN = (name: string): string => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`;
+const TG_ARN = (name: string): string =>
+  `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`;
 
 describe('scan --live aws --no-probe against the AWS wire-protocol server', () => {
   it('reports exactly the three drifts of the shop, matched by name and tags without state, and exits 2', async () => {
@@ -119,12 +120,15 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
         'aws_db_instance.orders declares port 5432 but AWS has DB instance shop-orders (eu-west-1) configured on 5433',
       );
       expect(drift!.suggestion).toContain('update the IaC: rds.tf:6 port 5432 → 5433');
-      expect(drift!.suggestion).toContain('aws rds modify-db-instance --region eu-west-1 --db-instance-identifier shop-orders --db-port-number 5432');
+      expect(drift!.suggestion).toContain(
+        'aws rds modify-db-instance --region eu-west-1 --db-instance-identifier shop-orders --db-port-number 5432',
+      );
       expect(unmanaged!.message).toBe(
         `security group shop-web (${web}) allows tcp 9200 from 10.0.0.0/8 but no IaC declares that ingress rule`,
       );
       expect(unmanaged!.suggestion).toContain(
-        `aws ec2 revoke-security-group-ingress --region eu-west-1 --group-id ${web} --protocol tcp --port 9200 --cidr 10.0.0.0/8`,
+        `aws ec2 revoke-security-group-ingress --region eu-west-1 --group-id ${web} --protocol tcp --port 9200 ` +
+          '--cidr 10.0.0.0/8',
       );
       expect(missing!.suggestion).toContain('network.tf:18');
 
@@ -228,7 +232,7 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
     });
   });
 
-  it('with probing: the live findings join the probe findings (nothing placed on a host here: nothing probed)', async () => {
+  it('with probing: the live findings join the probe findings (no resource on a host: nothing probed)', async () => {
     await withServer(shopWorld(), async (server) => {
       const r = await cli(['scan', '.', '--live', 'aws', '--format', 'json'], env(server, KEYS));
       expect(r.code).toBe(2);

@@ -3,7 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { computeLiveDrift, emptyReport, withLive } from '../../../../shared/drift/live.js';
 import { parseState } from '../../../../shared/iac/state.js';
-import type { ConfiguredModel, DeclaredEndpoint, DeclaredModel, LiveObject, Resource } from '../../../../shared/types.js';
+import type {
+  ConfiguredModel,
+  DeclaredEndpoint,
+  DeclaredModel,
+  LiveObject,
+  Resource,
+} from '../../../../shared/types.js';
 
 const NOW = '2026-12-06T20:00:00.000Z';
 const src = (line: number) => ({ file: 'main.tf', line });
@@ -14,7 +20,8 @@ const res = (address: string, type: string, line: number, liveKeys?: Resource['l
   hosts: [],
   ...(liveKeys ? { liveKeys } : {}),
 });
-const ingress = (resource: string, port: number, line: number, extra: Partial<DeclaredEndpoint> = {}): DeclaredEndpoint => ({
+type Extra = Partial<DeclaredEndpoint>;
+const ingress = (resource: string, port: number, line: number, extra: Extra = {}): DeclaredEndpoint => ({
   resource,
   host: null,
   port,
@@ -24,7 +31,8 @@ const ingress = (resource: string, port: number, line: number, extra: Partial<De
   source: src(line),
   ...extra,
 });
-const sg = (id: string, name: string, ingressRules: LiveObject['ingress'], tags: Record<string, string> = {}): LiveObject => ({
+type Tags = Record<string, string>;
+const sg = (id: string, name: string, ingressRules: LiveObject['ingress'], tags: Tags = {}): LiveObject => ({
   kind: 'security-group',
   id,
   name,
@@ -32,8 +40,18 @@ const sg = (id: string, name: string, ingressRules: LiveObject['ingress'], tags:
   tags,
   ingress: ingressRules ?? [],
 });
-const live = (objects: LiveObject[]): ConfiguredModel => ({ provider: 'aws', regions: ['eu-west-1'], objects, problems: [] });
-const model = (resources: Resource[], endpoints: DeclaredEndpoint[]): DeclaredModel => ({ resources, endpoints, unresolved: [], problems: [] });
+const live = (objects: LiveObject[]): ConfiguredModel => ({
+  provider: 'aws',
+  regions: ['eu-west-1'],
+  objects,
+  problems: [],
+});
+const model = (resources: Resource[], endpoints: DeclaredEndpoint[]): DeclaredModel => ({
+  resources,
+  endpoints,
+  unresolved: [],
+  problems: [],
+});
 
 describe('live matching', () => {
   it('prefers the id in state over the name, and matches nothing on an ambiguous key', () => {
@@ -55,14 +73,20 @@ describe('live matching', () => {
     const m = model([res('cfn:WebGroup', 'AWS::EC2::SecurityGroup', 4)], []);
     const objects = [sg('sg-9', 'stack-WebGroup-1ABC', [], { 'aws:cloudformation:logical-id': 'WebGroup' })];
     const { live: summary } = computeLiveDrift(m, live(objects), { now: NOW });
-    expect(summary.matched).toEqual([{ resource: 'cfn:WebGroup', liveId: 'sg-9', by: 'aws:cloudformation:logical-id' }]);
+    const by = 'aws:cloudformation:logical-id';
+    expect(summary.matched).toEqual([{ resource: 'cfn:WebGroup', liveId: 'sg-9', by }]);
   });
 
   it('reads the live id from Terraform state: the identifier of a DB instance, the id of the others', () => {
     const state = {
       version: 4,
       resources: [
-        { mode: 'managed', type: 'aws_db_instance', name: 'orders', instances: [{ attributes: { id: 'db-ABCDEF', identifier: 'orders' } }] },
+        {
+          mode: 'managed',
+          type: 'aws_db_instance',
+          name: 'orders',
+          instances: [{ attributes: { id: 'db-ABCDEF', identifier: 'orders' } }],
+        },
         { mode: 'managed', type: 'aws_security_group', name: 'web', instances: [{ attributes: { id: 'sg-0123' } }] },
         { mode: 'managed', type: 'aws_s3_bucket', name: 'logs', instances: [{ attributes: { id: 'logs' } }] },
       ],
@@ -77,9 +101,13 @@ describe('live matching', () => {
 
 describe('live drift', () => {
   it('compares a group with its standalone rules; all traffic opened by hand is high', () => {
+    const rule = 'aws_vpc_security_group_ingress_rule.https';
     const m = model(
-      [res('aws_security_group.app', 'aws_security_group', 1, { name: 'app' }), res('aws_vpc_security_group_ingress_rule.https', 'aws_vpc_security_group_ingress_rule', 20, { securityGroup: 'aws_security_group.app' })],
-      [ingress('aws_vpc_security_group_ingress_rule.https', 443, 23), ingress('aws_security_group.app', 9000, 5, { direction: 'egress' })],
+      [
+        res('aws_security_group.app', 'aws_security_group', 1, { name: 'app' }),
+        res(rule, 'aws_vpc_security_group_ingress_rule', 20, { securityGroup: 'aws_security_group.app' }),
+      ],
+      [ingress(rule, 443, 23), ingress('aws_security_group.app', 9000, 5, { direction: 'egress' })],
     );
     const objects = [
       sg('sg-app', 'app', [
@@ -98,9 +126,24 @@ describe('live drift', () => {
   });
 
   it('a target group on another port: config-drift whose revert is a recreation; same port: nothing', () => {
-    const listen: DeclaredEndpoint = { resource: 'aws_lb_target_group.api', host: null, port: 8080, protocol: 'tcp', role: 'listen', source: src(12) };
+    const resource = 'aws_lb_target_group.api';
+    const listen: DeclaredEndpoint = {
+      resource,
+      host: null,
+      port: 8080,
+      protocol: 'tcp',
+      role: 'listen',
+      source: src(12),
+    };
     const m = model([res('aws_lb_target_group.api', 'aws_lb_target_group', 10, { name: 'api' })], [listen]);
-    const tg = (port: number): LiveObject => ({ kind: 'target-group', id: 'arn:tg/api', name: 'api', region: 'eu-west-1', tags: {}, port });
+    const tg = (port: number): LiveObject => ({
+      kind: 'target-group',
+      id: 'arn:tg/api',
+      name: 'api',
+      region: 'eu-west-1',
+      tags: {},
+      port,
+    });
     const moved = computeLiveDrift(m, live([tg(8081)]), { now: NOW });
     expect(moved.findings.map((f) => [f.kind, f.port, f.declared, f.configured, f.observed, f.liveId])).toEqual([
       ['config-drift', 8080, { port: 8080, protocol: 'tcp' }, { port: 8081, protocol: 'tcp' }, null, 'arn:tg/api'],
@@ -111,11 +154,14 @@ describe('live drift', () => {
   });
 
   it('withLive adds the findings to a report, recounts by kind and sets summary.live', () => {
-    const m = model([res('aws_security_group.app', 'aws_security_group', 1, { name: 'app' })], [ingress('aws_security_group.app', 22, 3)]);
+    const group = res('aws_security_group.app', 'aws_security_group', 1, { name: 'app' });
+    const m = model([group], [ingress('aws_security_group.app', 22, 3)]);
     const drift = computeLiveDrift(m, live([sg('sg-app', 'app', [])]), { now: NOW });
     const report = withLive(emptyReport(m, NOW), drift);
     expect(report.summary).toMatchObject({ resources: 1, endpoints: 0, findings: 1, byKind: { 'missing-rule': 1 } });
     expect(report.summary.live!.matched).toHaveLength(1);
-    expect(report.findings[0]!.message).toBe('aws_security_group.app declares ingress tcp 22 but security group app (sg-app) has no such rule');
+    expect(report.findings[0]!.message).toBe(
+      'aws_security_group.app declares ingress tcp 22 but security group app (sg-app) has no such rule',
+    );
   });
 });
