@@ -15,7 +15,8 @@
 // not the signature). Pages are `pageSize` items long whatever MaxResults asks, so pagination
 // always runs. `throttleOnce` answers the first call of an action with the service's throttling
 // error; `deny` answers every call of an action with AccessDenied (UnauthorizedOperation on EC2);
-// `rejectKeys` answers as AWS answers expired or unknown keys (AuthFailure, ExpiredToken).
+// `rejectKeys` answers as AWS answers expired or unknown keys (AuthFailure, ExpiredToken). STS
+// AssumeRole (Query 2011-06-15) hands out temporary keys, so `--aws-role-arn` runs end to end.
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -90,13 +91,38 @@ const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const RDS_NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
 const ELB_NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 
-const SERVICE_OF: Record<string, 'ec2' | 'rds' | 'elbv2'> = {
+const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+const SERVICE_OF: Record<string, 'ec2' | 'rds' | 'elbv2' | 'sts'> = {
   DescribeSecurityGroups: 'ec2',
   DescribeInstances: 'ec2',
   DescribeDBInstances: 'rds',
   DescribeTargetGroups: 'elbv2',
+  AssumeRole: 'sts',
 };
-const VERSION_OF = { ec2: '2016-11-15', rds: '2014-10-31', elbv2: '2015-12-01' } as const;
+const VERSION_OF = { ec2: '2016-11-15', rds: '2014-10-31', elbv2: '2015-12-01', sts: '2011-06-15' } as const;
+
+/** The temporary keys AssumeRole hands out (STS Query 2011-06-15), valid for an hour. */
+export const ASSUMED_KEY_ID = 'ASIAPORTDRIFTTEST001';
+
+function assumeRole(params: Record<string, string>): string {
+  const expiration = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const credentials = el(
+    'Credentials',
+    text('AccessKeyId', ASSUMED_KEY_ID),
+    text('SecretAccessKey', 'assumed/secret/key/for/the/test/server/only'),
+    text('SessionToken', 'FwoGZXIvYXdzEPORTDRIFT//test-session-token'),
+    text('Expiration', expiration),
+  );
+  const session = params.RoleSessionName ?? '';
+  const role = (params.RoleArn ?? '').split('/').pop();
+  const user = el(
+    'AssumedRoleUser',
+    text('AssumedRoleId', `AROAPORTDRIFT:${session}`),
+    text('Arn', `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/${session}`),
+  );
+  return queryResponse(STS_NS, 'AssumeRole', credentials + user);
+}
 
 const esc = (s: string | number): string =>
   String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -280,7 +306,7 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
     if (req.method !== 'POST' || !service) {
       return send(400, queryError(RDS_NS, 'InvalidAction', `The action ${action} is not valid for this web service.`));
     }
-    const ns = service === 'ec2' ? EC2_NS : service === 'rds' ? RDS_NS : ELB_NS;
+    const ns = service === 'ec2' ? EC2_NS : service === 'rds' ? RDS_NS : service === 'sts' ? STS_NS : ELB_NS;
     const error = (status: number, code: string, message: string): void =>
       send(status, service === 'ec2' ? ec2Error(code, message) : queryError(ns, code, message));
     if (!auth) {
@@ -288,7 +314,7 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
       return error(403, code, 'Request is missing Authentication Token');
     }
     if (world.rejectKeys?.includes(auth[1]!)) {
-      if (service === 'ec2') return error(401, 'AuthFailure', 'AWS was not able to validate the provided access credentials');
+      if (service === 'ec2') return error(401, 'AuthFailure', 'AWS was not able to validate the provided credentials');
       return error(403, 'ExpiredToken', 'The security token included in the request is expired');
     }
     const version = VERSION_OF[service];
@@ -309,7 +335,7 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
       }
       return error(403, 'AccessDenied', message);
     }
-    send(200, answer(action, params));
+    send(200, service === 'sts' ? assumeRole(params) : answer(action, params));
   };
 
   const server = createServer((req, res) => {

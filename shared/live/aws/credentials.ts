@@ -5,7 +5,28 @@
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { PortdriftError } from '../../errors.js';
 
-export type CredentialProvider = ReturnType<typeof fromNodeProviderChain>;
+type Identity = Awaited<ReturnType<ReturnType<typeof fromNodeProviderChain>>>;
+export type CredentialProvider = () => Promise<Identity>;
+
+/**
+ * One resolution shared by every client, renewed 5 minutes before it expires: the default chain
+ * memoizes itself, an assumed role does not (each client would call AssumeRole again).
+ */
+function shared(provider: CredentialProvider): CredentialProvider {
+  let current: Promise<Identity> | undefined;
+  let renewAt = Infinity;
+  return () => {
+    if (!current || Date.now() >= renewAt) {
+      const next = provider();
+      current = next;
+      next.then(
+        (id) => (renewAt = id.expiration ? id.expiration.getTime() - 300_000 : Infinity),
+        () => (current = undefined),
+      );
+    }
+    return current;
+  };
+}
 
 export interface CredentialOptions {
   profile?: string;
@@ -27,13 +48,15 @@ export function chainText(profile: string | undefined): string {
 
 export async function resolveCredentials(o: CredentialOptions): Promise<CredentialProvider> {
   const base = fromNodeProviderChain(o.profile !== undefined ? { profile: o.profile } : {});
-  const provider: CredentialProvider = o.roleArn
-    ? fromTemporaryCredentials({
-        masterCredentials: base,
-        params: { RoleArn: o.roleArn, RoleSessionName: 'portdrift' },
-        clientConfig: { region: o.region },
-      })
-    : base;
+  const provider: CredentialProvider = shared(
+    o.roleArn
+      ? fromTemporaryCredentials({
+          masterCredentials: base,
+          params: { RoleArn: o.roleArn, RoleSessionName: 'portdrift' },
+          clientConfig: { region: o.region },
+        })
+      : base,
+  );
   try {
     const creds = await provider();
     if (creds.expiration && creds.expiration.getTime() <= Date.now()) {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../../shared/types.js';
-import { type AwsServer, type AwsWorld, startAwsServer } from '../../aws/server.js';
+import { ASSUMED_KEY_ID, type AwsServer, type AwsWorld, startAwsServer } from '../../aws/server.js';
 import { shopWorld } from '../../fixtures/live/shop/world.js';
 
 const repo = join(import.meta.dirname, '..', '..', '..');
@@ -244,6 +244,20 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
         ['missing-rule', null],
       ]);
       expect(report.summary.live!.matched).toHaveLength(5);
+    });
+  });
+
+  it('--aws-role-arn: AssumeRole with the keys found, then every read signed with the temporary keys', async () => {
+    await withServer(shopWorld(), async (server) => {
+      const role = 'arn:aws:iam::123456789012:role/portdrift-read';
+      const r = await cli([...SCAN, '--format', 'json', '--aws-role-arn', role], env(server, KEYS));
+      expect(r.code).toBe(2);
+      const [assume, ...reads] = server.requests;
+      expect(assume).toMatchObject({ action: 'AssumeRole', service: 'sts', accessKeyId: KEYS.AWS_ACCESS_KEY_ID });
+      expect(assume!.params).toMatchObject({ RoleArn: role, RoleSessionName: 'portdrift' });
+      expect(reads.length).toBeGreaterThan(4);
+      // One AssumeRole for the whole run, shared by the three clients.
+      expect(reads.every((q) => q.accessKeyId === ASSUMED_KEY_ID)).toBe(true);
     });
   });
 
