@@ -58,11 +58,19 @@ export interface TargetGroup {
   vpcId?: string;
 }
 
-export interface AwsWorld {
+export interface Objects {
   securityGroups: SecurityGroup[];
   instances: Instance[];
   dbInstances: DbInstance[];
   targetGroups: TargetGroup[];
+}
+const EMPTY: Objects = { securityGroups: [], instances: [], dbInstances: [], targetGroups: [] };
+
+export interface AwsWorld extends Objects {
+  /** The region of the objects above (from the SigV4 scope); absent: they answer in every region. */
+  region?: string;
+  /** Other regions' objects; a region named nowhere is empty. */
+  regions?: Record<string, Objects>;
   /** Items per page (default 2). */
   pageSize?: number;
   throttleOnce?: string[];
@@ -251,16 +259,22 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
   const calls = new Map<string, number>();
   const size = world.pageSize ?? 2;
 
-  const answer = (action: string, params: Record<string, string>): string => {
+  // The account's objects in one region: `world` for its own region (or every region when it
+  // names none), the `regions` entry for another.
+  const inRegion = (region: string): Objects =>
+    world.region === undefined || region === world.region ? world : (world.regions?.[region] ?? EMPTY);
+
+  const answer = (action: string, params: Record<string, string>, region: string): string => {
+    const here = inRegion(region);
     switch (action) {
       case 'DescribeSecurityGroups': {
-        const p = page(world.securityGroups, params.NextToken, size);
+        const p = page(here.securityGroups, params.NextToken, size);
         const next = p.next ? text('nextToken', p.next) : '';
         return ec2Response(action, list('securityGroupInfo', p.items, ec2SecurityGroup) + next);
       }
       case 'DescribeInstances': {
         // One reservation per instance, as `run-instances` calls of one instance each make them.
-        const p = page(world.instances, params.NextToken, size);
+        const p = page(here.instances, params.NextToken, size);
         const reservation = (i: Instance): string =>
           el(
             'item',
@@ -272,12 +286,12 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
         return ec2Response(action, list('reservationSet', p.items, reservation) + next);
       }
       case 'DescribeDBInstances': {
-        const p = page(world.dbInstances, params.Marker, size);
+        const p = page(here.dbInstances, params.Marker, size);
         const next = p.next ? text('Marker', p.next) : '';
         return queryResponse(RDS_NS, action, next + list('DBInstances', p.items, rdsDb));
       }
       default: {
-        const p = page(world.targetGroups, params.Marker, size);
+        const p = page(here.targetGroups, params.Marker, size);
         const next = p.next ? text('NextMarker', p.next) : '';
         return queryResponse(ELB_NS, action, next + list('TargetGroups', p.items, elbTargetGroup));
       }
@@ -335,7 +349,7 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
       }
       return error(403, 'AccessDenied', message);
     }
-    send(200, service === 'sts' ? assumeRole(params) : answer(action, params));
+    send(200, service === 'sts' ? assumeRole(params) : answer(action, params, auth[3]!));
   };
 
   const server = createServer((req, res) => {

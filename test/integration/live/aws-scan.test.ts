@@ -261,6 +261,29 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
     });
   });
 
+  it('several regions: each read in its own region, objects of all of them matched', async () => {
+    const other = { ...shopWorld(), securityGroups: [], instances: [], targetGroups: [] };
+    const analytics = other.dbInstances.filter((d) => d.identifier === 'analytics');
+    const main = shopWorld();
+    const world = {
+      ...main,
+      dbInstances: main.dbInstances.filter((d) => d.identifier !== 'analytics'),
+      region: 'eu-west-1',
+      regions: { 'us-east-1': { ...other, dbInstances: analytics } },
+    };
+    await withServer(world, async (server) => {
+      const args = [...SCAN, '--format', 'json', '--aws-region', 'eu-west-1', '--aws-region', 'us-east-1'];
+      const r = await cli(args, env(server, KEYS));
+      expect(r.code).toBe(2);
+      const report = JSON.parse(r.out) as DriftReport;
+      expect(report.findings.map((f) => f.kind)).toEqual(['config-drift', 'unmanaged-rule', 'missing-rule']);
+      const live = report.summary.live!;
+      expect(live.regions).toEqual(['eu-west-1', 'us-east-1']);
+      expect(live.unmanaged.find((u) => u.liveId === 'analytics')).toMatchObject({ region: 'us-east-1' });
+      expect(new Set(server.requests.map((q) => q.region))).toEqual(new Set(['eu-west-1', 'us-east-1']));
+    });
+  });
+
   it('bad arguments are usage errors before anything is read', async () => {
     await withServer(shopWorld(), async (server) => {
       const region = await cli([...SCAN, '--aws-region', 'eu-west-7'], env(server, KEYS));
