@@ -20,6 +20,8 @@ import { type ExtractFlags, checkClusterDomain, extractWith } from './extract-fl
 import type { DeclaredModel, DriftReport, Observation } from '../shared/types.js';
 import type { CliContext } from './context.js';
 import { parseProbeFlags } from './probe-flags.js';
+import { type LiveFlags, checkLiveFlags, readLive } from './live-flags.js';
+import { computeLiveDrift, emptyReport, withLive } from '../shared/drift/live.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -34,7 +36,7 @@ export interface ProbeFlags {
   allowSpecial: string[];
 }
 
-export type ScanFlags = ExtractFlags & ProbeFlags;
+export type ScanFlags = ExtractFlags & ProbeFlags & LiveFlags;
 
 /** The probe flags as they are spelled on the command line, for "only applies to" errors. */
 export const PROBE_FLAG_NAMES: Readonly<Record<keyof ProbeFlags, string>> = {
@@ -107,7 +109,8 @@ export interface ScanResult {
   report: DriftReport;
   /** Hosts probed. */
   hosts: number;
-  run: ProbeRun;
+  /** Null with --no-probe. */
+  run: ProbeRun | null;
 }
 
 /**
@@ -118,9 +121,22 @@ export interface ScanResult {
 export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags): Promise<ScanResult> {
   checkClusterDomain(opts.clusterDomain);
   const { ports: discovery, concurrency, timeoutMs, admit } = parseProbeFlags(opts);
+  const live = checkLiveFlags(opts);
 
   const model = await extractWith(ctx, paths, opts);
   ctx.err(problemsSummary(model.problems));
+  // The live layer is read before probing: missing credentials fail the run before any probe.
+  const configured = live ? await readLive(opts) : null;
+  if (configured && configured.problems.length > 0) {
+    const n = configured.problems.length;
+    const lines = configured.problems.map((p) => `  ${p.region} ${p.operation}: ${p.message} [${p.code}]\n`).join('');
+    ctx.err(`portdrift: ${n} live read${n === 1 ? '' : 's'} failed (everything else was read):\n${lines}`);
+  }
+  if (configured && opts.probe === false) {
+    const now = new Date().toISOString();
+    const report = withLive(emptyReport(model, now), computeLiveDrift(model, configured, { now, probed: false }));
+    return { model, report, hosts: 0, run: null };
+  }
   ctx.err(notCheckedNote(model));
 
   const targets = scanTargets(model, discovery ? { discovery } : {});
@@ -140,12 +156,16 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   if (abort.signal.aborted) ctx.err('portdrift: interrupted: the report covers only the ports probed before the signal\n');
   const now = new Date().toISOString();
   const { observations, reasons } = observationsOf(run, now);
-  const report = explainUnobserved(computeDrift(model, observations, { now }), reasons);
+  const probed = explainUnobserved(computeDrift(model, observations, { now }), reasons);
+  const report = configured
+    ? withLive(probed, computeLiveDrift(model, configured, { now, observations, probed: true }))
+    : probed;
   return { model, report, hosts: targets.length, run };
 }
 
 /** For stderr on a terminal: what the probe did. */
 export function probeSummaryLine(result: ScanResult): string {
+  if (!result.run) return '';
   const s = result.run.summary;
   return `portdrift: probed ${s.probes} ports on ${result.hosts} host${result.hosts === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s (${s.open} open, ${s.closed} closed, ${s.filtered} filtered, ${s.unreachable} unreachable)\n`;
 }

@@ -72,6 +72,11 @@ export const catalogue = {
     summary: "the agent's spool directory cannot be created, read or written, or is not private to the agent's user",
   },
 
+  // --- live inventory (scan --live aws) -------------------------------------------------------
+  PD_AWS_AUTH: { http: 502, summary: 'no usable AWS credentials: none found where the credential chain looked, or AWS rejected them (expired, invalid)' },
+  PD_AWS_ACCESS_DENIED: { http: 403, summary: 'AWS denied one read (the IAM action is named); everything else was still read' },
+  PD_AWS_API: { http: 502, summary: 'an AWS read failed after retries (network, service error); everything else was still read' },
+
   // --- reports, alerts, fixes -----------------------------------------------------------------
   PD_SMTP: { http: 502, summary: 'a report could not be sent over SMTP (it is kept and retried)' },
   PD_WEBHOOK: { http: 502, summary: 'a webhook delivery failed (it is retried with backoff)' },

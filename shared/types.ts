@@ -34,6 +34,28 @@ export interface Resource {
    * were extracted at once. State holds addresses without it.
    */
   root?: string;
+  /**
+   * What the IaC sets that names the resource's live object (`identifier`, `name`, tags, the
+   * id in state), so `scan --live` can match it with what the cloud API lists. Internal: not
+   * part of the extraction JSON output.
+   */
+  liveKeys?: LiveKeys;
+}
+
+/** The values that identify a resource's live object; each absent where the IaC does not set it literally. */
+export interface LiveKeys {
+  /** The id in Terraform state (`sg-…`, the DB identifier, a target group ARN). */
+  id?: string;
+  /** `identifier` of aws_db_instance. */
+  identifier?: string;
+  /** `name` of aws_security_group / aws_lb_target_group. */
+  name?: string;
+  /** Literal tags (`tags.Name`, …). */
+  tags?: Record<string, string>;
+  /** CloudFormation logical id, matched with the `aws:cloudformation:logical-id` tag. */
+  logicalId?: string;
+  /** A standalone rule resource: the address of the security group it belongs to. */
+  securityGroup?: string;
 }
 
 export interface DeclaredEndpoint {
@@ -219,7 +241,16 @@ export interface Observation {
   fingerprint?: Fingerprint;
 }
 
-export type FindingKind = 'moved' | 'missing' | 'unreachable' | 'undeclared' | 'unobserved';
+export type FindingKind =
+  | 'moved'
+  | 'missing'
+  | 'unreachable'
+  | 'undeclared'
+  | 'unobserved'
+  // Three-way kinds: declared (IaC) vs configured (cloud API, `scan --live`) vs observed.
+  | 'config-drift'
+  | 'unmanaged-rule'
+  | 'missing-rule';
 export type Severity = 'low' | 'medium' | 'high';
 
 export interface Acknowledgement {
@@ -250,6 +281,22 @@ export interface Finding {
   message: string;
   suggestion: string;
   ack: Acknowledgement | null;
+  /** Three-way findings: the IaC's value, null where the IaC has none. */
+  declared?: LayerValue | null;
+  /** Three-way findings: the cloud API's value, null where it has none or was not read. */
+  configured?: LayerValue | null;
+  /** Three-way findings: what answers on the wire, null where nothing was observed or probing was off. */
+  observed?: LayerValue | null;
+  /** Three-way findings: the live object's id (`sg-…`, a DB identifier, a target group name). */
+  liveId?: string | null;
+}
+
+/** One layer's value of a port or rule: `sources` for security-group rules (CIDRs, `sg-…`, `pl-…`). */
+export interface LayerValue {
+  port: number;
+  toPort?: number;
+  protocol: Protocol;
+  sources?: string[];
 }
 
 export interface DriftSummary {
@@ -258,6 +305,66 @@ export interface DriftSummary {
   observed: number;
   findings: number;
   byKind: Partial<Record<FindingKind, number>>;
+  /** With `scan --live`: how IaC resources and live objects were matched. */
+  live?: LiveSummary;
+}
+
+export interface LiveSummary {
+  provider: 'aws';
+  regions: string[];
+  /** Live objects read, per kind. */
+  read: Record<string, number>;
+  matched: { resource: string; liveId: string; by: string }[];
+  /** IaC resources of a type portdrift reads live that matched no live object. */
+  unmatchedResources: string[];
+  /** Live objects that no IaC resource matches. */
+  unmanaged: { kind: LiveKind; liveId: string; name: string | null; region: string }[];
+  /** What could not be read (an operation denied, a region failing), everything else still read. */
+  problems: { region: string; operation: string; message: string; code: string }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configured model (cloud APIs → what is configured now; shared/live)
+// ---------------------------------------------------------------------------------------------
+
+export type LiveKind = 'security-group' | 'instance' | 'db-instance' | 'target-group';
+
+/** One ingress rule of a live security group (one protocol and port range, all its sources). */
+export interface LiveRule {
+  /** `all` for protocol -1; other protocols (icmp, …) are `other` and never port rules. */
+  protocol: Protocol | 'other';
+  port: number;
+  toPort: number;
+  /** CIDRs (v4 and v6), `sg-…` group ids, `pl-…` prefix lists. */
+  sources: string[];
+}
+
+export interface LiveObject {
+  kind: LiveKind;
+  /** `sg-…`, `i-…`, the DB identifier, the target group ARN. */
+  id: string;
+  /** The name the console shows: GroupName, DBInstanceIdentifier, TargetGroupName, tag Name. */
+  name: string | null;
+  region: string;
+  tags: Record<string, string>;
+  /** db-instance, target-group: the configured port. */
+  port?: number;
+  protocol?: string;
+  /** db-instance: the endpoint address; instance: the first private IP. */
+  address?: string;
+  engine?: string;
+  /** security-group: every ingress rule. */
+  ingress?: LiveRule[];
+  /** instance: private IPs and security-group ids. */
+  privateIps?: string[];
+  securityGroups?: string[];
+}
+
+export interface ConfiguredModel {
+  provider: 'aws';
+  regions: string[];
+  objects: LiveObject[];
+  problems: LiveSummary['problems'];
 }
 
 /** `portdrift scan|drift --format json`, version 1. */

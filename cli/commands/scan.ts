@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { exitCodeFor, parseFailOn } from '../../shared/drift/fail-on.js';
 import { FINDING_FORMATS, type FindingFormat, formatFindings } from '../../shared/format/findings.js';
 import { addExtractFlags } from '../extract-flags.js';
+import { addLiveFlags } from '../live-flags.js';
 import { addPathPrefixFlag, pathPrefixOf, type PathPrefixFlags } from '../path-prefix.js';
 import { type ScanFlags, addProbeFlags, probeSummaryLine, runScan, defaultPathPrefix } from '../scan-pipeline.js';
 import type { CommandFactory } from './index.js';
@@ -20,9 +21,9 @@ export const scanCommand: CommandFactory = (ctx, setExit) => {
   const cmd = new Command('scan')
     .description('one-shot drift check from this machine: extract the IaC, probe its hosts, print the findings')
     .argument('<paths...>', 'IaC files and directories (directories are walked recursively); source.file is relative to their deepest common directory');
-  addProbeFlags(addExtractFlags(cmd))
+  addLiveFlags(addProbeFlags(addExtractFlags(cmd)))
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices([...FINDING_FORMATS]))
-    .option('--fail-on <kind|severity>', 'exit 2 only for findings of this kind (moved, missing, unreachable, undeclared, unobserved) or at or above this severity (low, medium, high); default: any finding');
+    .option('--fail-on <kind|severity>', 'exit 2 only for findings of this kind (moved, missing, unreachable, undeclared, unobserved, config-drift, unmanaged-rule, missing-rule) or at or above this severity (low, medium, high); default: any finding');
   return addPathPrefixFlag(cmd, 'the IaC root relative to the working directory, so run from the repository root').action(async (paths: string[], opts: ScanOptions) => {
     // Every argument is checked before anything is read or probed.
     const failOn = parseFailOn(opts.failOn);

@@ -1,7 +1,16 @@
 // Small renderings of a finding shared by the human formats (table, markdown).
 import type { DriftReport, Finding, FindingKind } from '../types.js';
 
-const KINDS: readonly FindingKind[] = ['moved', 'missing', 'unreachable', 'undeclared', 'unobserved'];
+const KINDS: readonly FindingKind[] = [
+  'moved',
+  'missing',
+  'unreachable',
+  'undeclared',
+  'unobserved',
+  'config-drift',
+  'unmanaged-rule',
+  'missing-rule',
+];
 
 /** `10.0.1.5:5432 → 5433`, `[fd00::5]:5432`. */
 export function endpointText(f: Finding): string {
@@ -20,12 +29,40 @@ export function byKindText(report: DriftReport): string {
   return names.filter((k) => (byKind[k] ?? 0) > 0).map((k) => `${byKind[k]} ${k}`).join(', ');
 }
 
+/**
+ * With `scan --live`: which IaC resources matched nothing live, which live objects match no IaC,
+ * and what could not be read. Lines for the table and markdown summaries; [] without --live.
+ */
+export function liveSummaryLines(report: DriftReport): string[] {
+  const l = report.summary.live;
+  if (!l) return [];
+  const read = Object.entries(l.read).map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`).join(', ') || 'nothing';
+  const out = [`Live (${l.provider}, ${l.regions.join(', ')}): read ${read}; ${l.matched.length} matched with the IaC.`];
+  if (l.unmatchedResources.length > 0) {
+    out.push(`Not live (IaC resources that matched nothing): ${l.unmatchedResources.join(', ')}`);
+  }
+  if (l.unmanaged.length > 0) {
+    const names = l.unmanaged.map((u) => (u.name && u.name !== u.liveId ? `${u.liveId} (${u.name})` : u.liveId));
+    out.push(`Not in the IaC (live objects that no resource matches): ${names.join(', ')}`);
+  }
+  for (const p of l.problems) out.push(`Not read: ${p.region} ${p.operation}: ${p.message} [${p.code}]`);
+  return out;
+}
+
 /** The one-line summary under a table or above a PR comment. */
 export function summaryText(report: DriftReport): string {
   const s = report.summary;
-  const checked = `${s.resources} resource${s.resources === 1 ? '' : 's'}, ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} checked, ${s.observed} observed`;
-  // Zero findings over zero checks is not "in sync": say that nothing was checked.
-  if (s.findings === 0) return s.endpoints === 0 ? `Nothing checked: ${checked} (no declared listen endpoint has a known host).` : `No drift: ${checked}.`;
+  const resources = `${s.resources} resource${s.resources === 1 ? '' : 's'}`;
+  // Live only (--no-probe): nothing was probed, resources were compared with the cloud API.
+  const liveOnly = s.live !== undefined && s.endpoints === 0;
+  const checked = liveOnly
+    ? `${resources} compared with the live configuration, ${s.live!.matched.length} matched`
+    : `${resources}, ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} checked, ${s.observed} observed`;
+  if (s.findings === 0) {
+    // Zero findings over zero checks is not "in sync": say that nothing was checked.
+    if (liveOnly) return s.live!.matched.length === 0 ? `Nothing compared: ${checked} (no IaC resource matched a live object).` : `No drift: ${checked}.`;
+    return s.endpoints === 0 ? `Nothing checked: ${checked} (no declared listen endpoint has a known host).` : `No drift: ${checked}.`;
+  }
   const acked = report.findings.filter((f) => f.ack).length;
   return `${s.findings} finding${s.findings === 1 ? '' : 's'} (${byKindText(report)})${acked ? `, ${acked} acknowledged` : ''}; ${checked}.`;
 }

@@ -1,7 +1,7 @@
 // Findings → `--format json`, DESIGN.md "Machine-readable output" version 1. The object is
 // rebuilt field by field in the contract's order, so the document is the same whatever produced
 // the report (the engine, the collector, a saved file read back) and nothing internal leaks.
-import type { DriftReport, Finding } from '../types.js';
+import type { DriftReport, Finding, LayerValue, LiveSummary } from '../types.js';
 
 function finding(f: Finding): Finding {
   return {
@@ -21,6 +21,32 @@ function finding(f: Finding): Finding {
     message: f.message,
     suggestion: f.suggestion,
     ack: f.ack ? { by: f.ack.by, reason: f.ack.reason, at: f.ack.at, expiresAt: f.ack.expiresAt } : null,
+    // The three layers of a finding from `scan --live` (each null where that layer has nothing).
+    ...(f.liveId !== undefined
+      ? { declared: layer(f.declared), configured: layer(f.configured), observed: layer(f.observed), liveId: f.liveId }
+      : {}),
+  };
+}
+
+function layer(v: LayerValue | null | undefined): LayerValue | null {
+  if (!v) return null;
+  return {
+    port: v.port,
+    ...(v.toPort !== undefined ? { toPort: v.toPort } : {}),
+    protocol: v.protocol,
+    ...(v.sources ? { sources: [...v.sources] } : {}),
+  };
+}
+
+function live(l: LiveSummary): LiveSummary {
+  return {
+    provider: l.provider,
+    regions: [...l.regions],
+    read: { ...l.read },
+    matched: l.matched.map((m) => ({ resource: m.resource, liveId: m.liveId, by: m.by })),
+    unmatchedResources: [...l.unmatchedResources],
+    unmanaged: l.unmanaged.map((u) => ({ kind: u.kind, liveId: u.liveId, name: u.name, region: u.region })),
+    problems: l.problems.map((p) => ({ region: p.region, operation: p.operation, message: p.message, code: p.code })),
   };
 }
 
@@ -29,7 +55,14 @@ export function toDriftJson(report: DriftReport): DriftReport {
   return {
     version: 1,
     generatedAt: report.generatedAt,
-    summary: { resources: s.resources, endpoints: s.endpoints, observed: s.observed, findings: s.findings, byKind: { ...s.byKind } },
+    summary: {
+      resources: s.resources,
+      endpoints: s.endpoints,
+      observed: s.observed,
+      findings: s.findings,
+      byKind: { ...s.byKind },
+      ...(s.live ? { live: live(s.live) } : {}),
+    },
     findings: report.findings.map(finding),
   };
 }

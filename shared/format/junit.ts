@@ -16,6 +16,7 @@ export interface JunitOptions {
 }
 
 const KINDS: readonly FindingKind[] = ['moved', 'missing', 'unreachable', 'undeclared', 'unobserved'];
+const LIVE_KINDS: readonly FindingKind[] = ['config-drift', 'unmanaged-rule', 'missing-rule'];
 
 // XML 1.0 allows only tab, LF, CR and chars ≥ 0x20 (minus the surrogate and FFFE/FFFF ranges);
 // a finding message built from a hostile banner or file name must not break the document.
@@ -64,7 +65,9 @@ function testcase(f: Finding, o: JunitOptions): string {
 }
 
 export function formatJunit(report: DriftReport, options: JunitOptions = {}): string {
-  const byKind = new Map<FindingKind, Finding[]>(KINDS.map((k) => [k, []]));
+  // A run with the live layer also checked the three-way kinds: they get their passing case too.
+  const kinds = report.summary.live ? [...KINDS, ...LIVE_KINDS] : KINDS;
+  const byKind = new Map<FindingKind, Finding[]>(kinds.map((k) => [k, []]));
   for (const f of report.findings) {
     const list = byKind.get(f.kind);
     if (list) list.push(f);

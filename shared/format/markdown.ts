@@ -3,7 +3,7 @@
 // from IaC files and probed hosts, so it is escaped: a pipe would split a cell, and HTML or
 // Markdown syntax in a banner or resource name must render as text, not as markup.
 import type { DriftReport, Finding } from '../types.js';
-import { endpointText, sourceText, summaryText } from './finding-text.js';
+import { endpointText, liveSummaryLines, sourceText, summaryText } from './finding-text.js';
 import { oneLine } from './safe-text.js';
 
 /** Text safe inside a GFM table cell: one line, no controls, pipes and Markdown / HTML syntax escaped. */
@@ -25,6 +25,7 @@ export function formatMarkdown(report: DriftReport): string {
   const n = report.summary.findings;
   const head = n === 0 ? '### portdrift: no port drift' : `### portdrift: ${n} finding${n === 1 ? '' : 's'}`;
   const out = [head, '', escapeCell(summaryText(report))];
+  for (const line of liveSummaryLines(report)) out.push('', escapeCell(line));
   if (report.findings.length > 0) {
     out.push('', '| Severity | Kind | Resource | Endpoint | IaC | Message | Suggestion |', '| --- | --- | --- | --- | --- | --- | --- |', ...report.findings.map(row));
   }

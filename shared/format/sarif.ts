@@ -62,6 +62,27 @@ export const SARIF_RULES: Readonly<Record<FindingKind, RuleText>> = {
     help: 'Deploy or fix an agent whose scope covers the host, or add the host to a targets file.',
     severity: 'low',
   },
+  'config-drift': {
+    name: 'PortConfigDrift',
+    short: 'The port configured in the cloud differs from the declared one',
+    full: 'The cloud API (scan --live) says the resource is configured on another port than the IaC declares: someone changed it outside the IaC, or the IaC changed and was not applied.',
+    help: 'Update the IaC if the live change should stay, otherwise revert the live change (or apply the IaC).',
+    severity: 'high',
+  },
+  'unmanaged-rule': {
+    name: 'UnmanagedIngressRule',
+    short: 'A live security-group ingress rule that no IaC declares',
+    full: 'A security group managed by this IaC has an ingress rule that no IaC rule declares: it was most likely opened by hand.',
+    help: 'Declare the rule in the IaC if it should stay, otherwise revoke it.',
+    severity: 'medium',
+  },
+  'missing-rule': {
+    name: 'MissingIngressRule',
+    short: 'An IaC-declared ingress rule is not live',
+    full: 'The IaC declares an ingress rule on a security group that the live group does not have: it was removed by hand, or the IaC was not applied.',
+    help: 'Apply the IaC to restore the rule, or remove the declaration if it is no longer wanted.',
+    severity: 'medium',
+  },
 };
 
 const KINDS = Object.keys(SARIF_RULES) as FindingKind[];
@@ -115,6 +136,9 @@ function result(f: Finding, options: SarifOptions): Record<string, unknown> {
       severity: f.severity,
       firstSeen: f.firstSeen,
       lastSeen: f.lastSeen,
+      ...(f.liveId !== undefined
+        ? { liveId: f.liveId, declared: f.declared ?? null, configured: f.configured ?? null, observed: f.observed ?? null }
+        : {}),
     },
   };
   // An acknowledged finding stays listed (DESIGN.md) but as an accepted suppression, so code

@@ -4,7 +4,7 @@
 // is a TTY and NO_COLOR is unset), so piped output and logs stay plain text.
 import type { DriftReport, Finding, Severity } from '../types.js';
 import { columns } from './extraction.js';
-import { endpointText, sourceText, summaryText } from './finding-text.js';
+import { endpointText, liveSummaryLines, sourceText, summaryText } from './finding-text.js';
 import { oneLine } from './safe-text.js';
 
 export interface TableOptions {
@@ -40,6 +40,6 @@ export function formatTable(report: DriftReport, options: TableOptions = {}): st
     });
     out.push('');
   }
-  out.push(summaryText(report));
+  out.push(summaryText(report), ...liveSummaryLines(report).map((l) => oneLine(l)));
   return `${out.join('\n')}\n`;
 }

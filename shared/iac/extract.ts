@@ -24,7 +24,7 @@ import { readTargetsFile, targetHosts, type TargetRule } from './targets.js';
 import { isIacLike, isNotIac, relativeTo, walk, type WalkEntry } from './walk.js';
 import { unparsed } from './yaml.js';
 
-export type StateReader = (path: string, file: string) => Promise<{ hosts: Map<string, string[]>; problems: Problem[] }>;
+export type StateReader = (path: string, file: string) => Promise<{ hosts: Map<string, string[]>; problems: Problem[]; ids?: Map<string, string> }>;
 
 export interface ExtractEnv {
   /** Relative paths (arguments and option files) are resolved against it. */
@@ -117,10 +117,11 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
   const state = mergeStates(byFile.map((s) => s.hosts));
   const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, asTyped(opts.targetsFile)) : [];
   joinHosts(model, state, rules, rootStates(root, byFile));
+  joinLiveIds(model, new Map(byFile.flatMap((f) => [...f.ids])));
   return { ...sortModel(expandEndpoints(model)), root, filesRead };
 }
 
-type FileHosts = { path: string; hosts: Map<string, string[]> };
+type FileHosts = { path: string; hosts: Map<string, string[]>; ids: ReadonlyMap<string, string> };
 
 function mergeStates(maps: ReadonlyMap<string, string[]>[]): Map<string, string[]> {
   const hosts = new Map<string, string[]>();
@@ -146,7 +147,7 @@ async function readStates(files: string[], shown: (f: string) => string, reader:
   for (const f of files) {
     const r = await reader(f, shown(f));
     failed.push(...r.problems);
-    out.push({ path: f, hosts: r.hosts });
+    out.push({ path: f, hosts: r.hosts, ids: r.ids ?? new Map() });
   }
   // Every state problem is a whole file that could not be used, and a state file is asked for
   // by name: without it no resource gets its hosts and a scan would "pass" having checked
@@ -156,6 +157,19 @@ async function readStates(files: string[], shown: (f: string) => string, reader:
     throw new PortdriftError(failed.every((p) => p.code === 'PD_IAC_PATH') ? 'PD_IAC_PATH' : 'PD_STATE_INVALID', `--state: ${why.join('; ')}`, { details: { problems: failed } });
   }
   return out;
+}
+
+/**
+ * The live id in state of each resource, what `scan --live` matches first. State knows Terraform's
+ * own addresses: a resource of one of several roots (`envs/prod:aws_db_instance.x`) is looked up
+ * without its root's prefix.
+ */
+export function joinLiveIds(model: DeclaredModel, ids: ReadonlyMap<string, string>): void {
+  for (const r of model.resources) {
+    const address = r.root !== undefined && r.address.startsWith(`${r.root}:`) ? r.address.slice(r.root.length + 1) : r.address;
+    const id = ids.get(address);
+    if (id !== undefined) r.liveKeys = { ...r.liveKeys, id };
+  }
 }
 
 /** Hosts from state for an address: exact, plus every instance of an unindexed address. */

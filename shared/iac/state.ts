@@ -15,6 +15,22 @@ import { hostsOf, type StateInstance } from './terraform/state-hosts.js';
 export interface StateHosts {
   hosts: Map<string, string[]>;
   problems: Problem[];
+  /** The live id per address (`sg-…`, `i-…`, the DB identifier, a target group ARN), for `scan --live`. */
+  ids?: Map<string, string>;
+}
+
+/** The state attribute that names a resource's live object, per type (`id` when not listed). */
+const LIVE_ID_ATTRIBUTE: Readonly<Record<string, string>> = { aws_db_instance: 'identifier' };
+const LIVE_ID_TYPES = new Set(['aws_security_group', 'aws_instance', 'aws_db_instance', 'aws_lb_target_group', 'aws_alb_target_group']);
+
+function liveIdsOf(instances: readonly StateInstance[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const i of instances) {
+    if (!LIVE_ID_TYPES.has(i.type)) continue;
+    const v = i.attributes[LIVE_ID_ATTRIBUTE[i.type] ?? 'id'] ?? i.attributes.id;
+    if (typeof v === 'string' && v !== '') out.set(i.address, v);
+  }
+  return out;
 }
 
 export async function readStateFile(path: string, file: string): Promise<StateHosts> {
@@ -41,7 +57,8 @@ export function parseState(text: string, file: string): StateHosts {
   if (!isObject(doc)) return fail(file, 'PD_STATE_INVALID', 'Terraform state must be a JSON object');
   const instances = 'format_version' in doc ? fromShowJson(doc) : fromRawState(doc);
   if (typeof instances === 'string') return fail(file, 'PD_STATE_INVALID', instances);
-  return { hosts: hostsOf(instances), problems: [] };
+  const ids = liveIdsOf(instances);
+  return { hosts: hostsOf(instances), problems: [], ...(ids.size > 0 ? { ids } : {}) };
 }
 
 function fromRawState(doc: Record<string, unknown>): StateInstance[] | string {

@@ -60,6 +60,7 @@ describe('architecture', () => {
     'better-sqlite3': (f) => f.startsWith('collector/store/sqlite'),
     nodemailer: (f) => f === 'collector/report/mail.ts',
     undici: (f) => f.startsWith('agent/daemon/'),
+    '@aws-sdk': (f) => f.startsWith('shared/live/aws/'),
   };
   for (const [lib, isHome] of Object.entries(homes)) {
     it(`${lib} is imported only from its home`, () => {

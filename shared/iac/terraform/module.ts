@@ -14,6 +14,7 @@ import { convert } from './lang/types.js';
 import { lit } from './lang/values.js';
 import type { Manifest } from './manifest.js';
 import { HANDLERS } from './resources.js';
+import { liveKeysOf } from './live-keys.js';
 
 export interface ModuleDir {
   dir: string;
@@ -274,7 +275,7 @@ class Instance {
             duplicate(`is declared ${all.length} times in this file`, 'not extracted');
             continue;
           }
-          resource(b, address, type, model);
+          resource(b, address, type, model, this.prefix);
         }
       }
     }
@@ -345,10 +346,12 @@ function expand(b: Block, address: string, sink: Unresolved[]): Expansion {
   return { kind: 'single', instances: [{ suffix: '', scope: b.scope }] };
 }
 
-function resource(b: Block, address: string, type: string, model: DeclaredModel): void {
+function resource(b: Block, address: string, type: string, model: DeclaredModel, prefix: string): void {
   for (const { suffix, scope } of expand(b, address, model.unresolved).instances) {
     const full = address + suffix;
-    model.resources.push({ address: full, type, source: { file: b.mf.file, line: b.line }, hosts: [] });
+    const liveKeys = liveKeysOf(type, { ...b, scope }, prefix);
+    const source = { file: b.mf.file, line: b.line };
+    model.resources.push({ address: full, type, source, hosts: [], ...(liveKeys ? { liveKeys } : {}) });
     const handler = HANDLERS[type];
     if (!handler) continue;
     const e: Emit = { address: full, type, file: b.mf.file, line: b.line, model };
