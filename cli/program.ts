@@ -5,6 +5,7 @@ import { isPortdriftError } from '../shared/errors.js';
 import { VERSION } from '../shared/version.js';
 import { type CommandRoute, routes } from './commands/index.js';
 import type { CliContext, ExitCode } from './context.js';
+import { helpAfter, rootHelpAfter } from './help-text.js';
 
 interface Plan {
   /** Routes whose module is imported and whose command is built. */
@@ -55,12 +56,13 @@ export async function buildProgram(
     .exitOverride()
     .configureOutput(output)
     // A listed-only command has no options or arguments of its own: its line comes from the table.
-    .configureHelp({ subcommandTerm: (cmd) => usage.get(cmd.name()) ?? new Help().subcommandTerm(cmd) });
+    .configureHelp({ subcommandTerm: (cmd) => usage.get(cmd.name()) ?? new Help().subcommandTerm(cmd) })
+    .addHelpText('after', rootHelpAfter());
   const plan = planFor(argv, options.all === true);
-  const factories = await Promise.all(plan.load.map((r) => r.load()));
-  for (const register of factories) {
+  const factories = await Promise.all(plan.load.map(async (r) => [r, await r.load()] as const));
+  for (const [route, register] of factories) {
     const cmd = register(ctx, setExit);
-    cmd.exitOverride().configureOutput(output);
+    cmd.exitOverride().configureOutput(output).addHelpText('after', helpAfter(route.name));
     program.addCommand(cmd);
   }
   for (const r of plan.list) program.addCommand(new Command(r.name).description(r.summary));

@@ -100,4 +100,10 @@ export const routes: readonly CommandRoute[] = [
     summary: "the collector's ignore rules: endpoints never probed, or findings of one kind hidden",
     load: async () => (await import('./ignore.js')).ignoreCommand,
   },
+  {
+    name: 'completion',
+    usage: '<shell>',
+    summary: 'print a shell completion script: bash, zsh or fish',
+    load: async () => (await import('./completion.js')).completionCommand,
+  },
 ];

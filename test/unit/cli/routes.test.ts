@@ -1,6 +1,7 @@
 import { Help } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../../cli/commands/index.js';
+import { allExamples } from '../../../cli/help-text.js';
 import { buildProgram, runCli } from '../../../cli/program.js';
 import { captureCli } from '../../cli-context.js';
 
@@ -37,8 +38,40 @@ describe('the routing table', () => {
     expect(await runCli(['--help'], c.ctx)).toBe(0);
     expect(c.out()).toMatch(/^\s+scan \[options\] <paths\.\.\.>\s+one-shot drift check/m);
     expect(c.out()).toMatch(/^\s+token\s+create, list and revoke/m);
+    expect(c.out()).toMatch(/Examples:\n {2}\$ portdrift scan infra\//);
     const typo = captureCli();
     expect(await runCli(['sacn'], typo.ctx)).toBe(1);
     expect(typo.err()).toMatch(/unknown command 'sacn'[\s\S]*Did you mean scan\?/);
+  });
+});
+
+describe('--help of every command', () => {
+  it.each(routes.map((r) => r.name))('%s: ends with two or three examples and the exit codes', async (name) => {
+    const c = captureCli();
+    expect(await runCli([name, '--help'], c.ctx)).toBe(0);
+    const m = /\nExamples:\n((?: {2}\$ portdrift .+\n)+)\nExit codes:\n((?: {2}[0-9] .+\n)+)\n?$/.exec(c.out());
+    expect(m, c.out()).not.toBeNull();
+    const examples = m![1]!.trimEnd().split('\n');
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    expect(examples.length).toBeLessThanOrEqual(3);
+    for (const e of examples) expect(e).toMatch(new RegExp(`^ {2}\\$ portdrift ${name}\\b`));
+    expect(m![2]).toMatch(/^ {2}0 /);
+  });
+
+  it('every example uses only flags its command has', async () => {
+    const program = await buildProgram(ctx, () => {}, [], { all: true });
+    const problems: string[] = [];
+    for (const [, example] of allExamples()) {
+      const words = example.split(/\s+/).slice(1);
+      let cmd = program;
+      for (const w of words) {
+        const sub = cmd.commands.find((c) => c.name() === w);
+        if (sub) cmd = sub;
+        else break;
+      }
+      const longs = new Set([...cmd.options.map((o) => o.long), '--help']);
+      for (const flag of words.filter((w) => /^--[a-z]/.test(w))) if (!longs.has(flag)) problems.push(`${example}: ${cmd.name()} has no ${flag}`);
+    }
+    expect(problems).toEqual([]);
   });
 });
