@@ -5,6 +5,7 @@
 // with each problem's own code in details.
 import { parseDuration } from '../shared/duration.js';
 import { type ErrorCode, PortdriftError, isPortdriftError } from '../shared/errors.js';
+import { type Exclusion, parseExclusion } from '../shared/exclude.js';
 import { parsePortSpec } from '../shared/ports.js';
 import { makeAdmit } from '../shared/scope.js';
 
@@ -14,6 +15,9 @@ export interface ProbeFlagText {
   timeout?: string;
   retries?: string;
   allowSpecial?: string[];
+  exclude?: string[];
+  excludePorts?: string;
+  rate?: string;
 }
 
 export interface ProbeFlagValues {
@@ -23,7 +27,16 @@ export interface ProbeFlagValues {
   timeoutMs?: number;
   retries?: number;
   admit: (ip: string) => string | null;
+  /** --exclude: addresses and names left out (undefined when not given). */
+  exclude?: Exclusion;
+  /** --exclude-ports: never probed, whatever else asks for them. */
+  excludePorts?: ReadonlySet<number>;
+  /** --rate: most connects per second over all hosts together. */
+  rate?: number;
 }
+
+/** Most connects per second `--rate` may ask for (far above what one machine can do). */
+const MAX_RATE = 1_000_000;
 
 interface Problem {
   flag: string;
@@ -66,8 +79,27 @@ export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
     if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS)) problems.push({ flag: '--timeout', code: 'PD_DURATION', message: `--timeout ${o.timeout}: expected 1ms to 2m` });
   }
   const admit = attempt('--allow-special', () => makeAdmit({ allow: o.allowSpecial ?? [] }));
+  const exclude = o.exclude?.length ? attempt('--exclude', () => parseExclusion(o.exclude!)) : undefined;
+  const excluded = o.excludePorts !== undefined ? attempt('--exclude-ports', () => parsePortSpec(o.excludePorts!)) : undefined;
+  let rate: number | undefined;
+  if (o.rate !== undefined) {
+    rate = Number(o.rate);
+    if (!/^\d+(?:\.\d+)?$/.test(o.rate) || !(rate > 0) || rate > MAX_RATE) {
+      problems.push({ flag: '--rate', code: 'PD_USAGE', message: `--rate ${JSON.stringify(o.rate)}: expected connects per second, a number above 0 and at most ${MAX_RATE}` });
+      rate = undefined;
+    }
+  }
 
   if (problems.length === 1) throw new PortdriftError(problems[0]!.code, problems[0]!.message, { details: { flag: problems[0]!.flag } });
   if (problems.length > 1 || !admit) throw new PortdriftError('PD_USAGE', problems.map((p) => p.message).join('; '), { details: { problems } });
-  return { admit, ...(ports !== undefined ? { ports } : {}), ...(concurrency !== undefined ? { concurrency } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(retries !== undefined ? { retries } : {}) };
+  return {
+    admit,
+    ...(exclude !== undefined ? { exclude } : {}),
+    ...(excluded !== undefined ? { excludePorts: new Set(excluded) } : {}),
+    ...(rate !== undefined ? { rate } : {}),
+    ...(ports !== undefined ? { ports } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(retries !== undefined ? { retries } : {}),
+  };
 }

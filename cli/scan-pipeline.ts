@@ -32,6 +32,9 @@ export interface ProbeFlags {
   concurrency?: string;
   timeout?: string;
   allowSpecial: string[];
+  exclude?: string[];
+  excludePorts?: string;
+  rate?: string;
 }
 
 export type ScanFlags = ExtractFlags & ProbeFlags;
@@ -42,6 +45,9 @@ export const PROBE_FLAG_NAMES: Readonly<Record<keyof ProbeFlags, string>> = {
   concurrency: '--concurrency',
   timeout: '--timeout',
   allowSpecial: '--allow-special',
+  exclude: '--exclude',
+  excludePorts: '--exclude-ports',
+  rate: '--rate',
 };
 
 export function addProbeFlags(cmd: Command): Command {
@@ -49,7 +55,10 @@ export function addProbeFlags(cmd: Command): Command {
     .option('--ports <spec>', 'discovery set, replacing the default (common ports + ±10 around every declared port): e.g. 8000-8100, top, all; declared ports are always probed')
     .option('--concurrency <n>', 'most probes in flight (default: sized from the file-descriptor limit)')
     .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; adapts below it from measured RTT)')
-    .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, []);
+    .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
+    .option('--exclude <host|cidr>', "leave out these addresses, networks or host names (comma-separated or repeated); their endpoints are reported unobserved", collect, [])
+    .option('--exclude-ports <spec>', 'never probe these ports, e.g. 9100,10250-10259 (declared ones among them are reported unobserved)')
+    .option('--rate <n>', 'most connects per second over all hosts together (default: no cap beyond the adaptive per-host pacing)');
 }
 
 /** Observations of a probe run, and why the hosts without any were not observed. */
@@ -74,6 +83,7 @@ export function observationsOf(run: ProbeRun, at: string): { observations: Obser
     }
   }
   for (const k of run.skipped) note(k.host, `${k.ip} was refused (${k.reason})`, `pass --allow-special ${k.ip.includes(':') ? `${k.ip}/128` : `${k.ip}/32`} to probe it deliberately`);
+  for (const k of run.excluded ?? []) note(k.host, `${k.ip} was excluded (--exclude)`, `drop ${k.host} from --exclude to check it`);
   const reasons = new Map<string, HostReason>();
   for (const [host, texts] of problems) if (!observedHosts.has(host)) reasons.set(host, { message: texts.join('; '), suggestion: suggestions.get(host)! });
   return { observations, reasons };
@@ -117,13 +127,16 @@ export interface ScanResult {
  */
 export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags): Promise<ScanResult> {
   checkClusterDomain(opts.clusterDomain);
-  const { ports: discovery, concurrency, timeoutMs, admit } = parseProbeFlags(opts);
+  const { ports: discovery, concurrency, timeoutMs, admit, exclude, excludePorts, rate } = parseProbeFlags(opts);
 
   const model = await extractWith(ctx, paths, opts);
   ctx.err(problemsSummary(model.problems));
   ctx.err(notCheckedNote(model));
 
-  const targets = scanTargets(model, discovery ? { discovery } : {});
+  const keep = (p: number): boolean => !excludePorts?.has(p);
+  const targets = scanTargets(model, discovery ? { discovery } : {}).map((t) =>
+    excludePorts ? { ...t, declared: t.declared.filter(keep), discovery: t.discovery.filter(keep) } : t,
+  );
   // An empty result must not read as "in sync" when nothing could be looked at.
   if (targets.length === 0) ctx.err('portdrift: nothing to probe: no resource of the IaC is placed on a host (give its hosts with --state or --targets)\n');
   // SIGINT/SIGTERM stops starting probes; what was not probed is then `unobserved`, which
@@ -136,6 +149,8 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
+    ...(rate !== undefined ? { rate } : {}),
+    ...(exclude ? { exclude: exclude.matches } : {}),
   });
   if (abort.signal.aborted) ctx.err('portdrift: interrupted: the report covers only the ports probed before the signal\n');
   const now = new Date().toISOString();

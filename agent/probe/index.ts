@@ -39,6 +39,7 @@ function checkOptions(o: ProbeOptions): void {
   int(o.retries, 'retries', 0, 10);
   int(o.threads, 'threads', 1, 16);
   if (o.perHostRate !== undefined && !(o.perHostRate > 0)) problems.push(`perHostRate: must be a positive number, got ${o.perHostRate}`);
+  if (o.rate !== undefined && !(o.rate > 0)) problems.push(`rate: must be a positive number, got ${o.rate}`);
   if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe options: ${problems.join('; ')}`, { details: { problems } });
 }
 
@@ -71,6 +72,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
 
   // One job per distinct address, for the union of the ports of every name that resolved to it.
   const skipped: ProbeRun['skipped'] = [];
+  const excluded: NonNullable<ProbeRun['excluded']> = [];
   const plan: { host: string; ip: string | null; error?: string }[] = [];
   const byIp = new Map<string, { family: 4 | 6; declared: number[]; discovery: number[] }>();
   for (const [host, spec] of hosts) {
@@ -80,6 +82,10 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
       continue;
     }
     for (const a of r.addresses) {
+      if (options.exclude?.(a.ip, host)) {
+        excluded.push({ host, ip: a.ip });
+        continue;
+      }
       const refusal = options.admit?.(a.ip, host) ?? null;
       if (refusal !== null) {
         skipped.push({ host, ip: a.ip, reason: refusal });
@@ -103,6 +109,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
     timeoutFloorMs: Math.min(TIMEOUT_FLOOR_MS, timeoutCapMs),
     retries: options.retries ?? DEFAULT_RETRIES,
     perHostRate: options.perHostRate ?? DEFAULT_PER_HOST_RATE,
+    ...(options.rate !== undefined ? { rate: options.rate } : {}),
     cwndInit: Math.min(window, 64),
     cwndMin: Math.min(window, 8),
     cwndMax: window,
@@ -147,5 +154,5 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
     sweeps.push({ host: p.host, ip: p.ip, ...(result.error ? { error: result.error } : {}), ports, results: out });
   }
   summary.seconds = Math.round(performance.now() - started) / 1000;
-  return { sweeps, summary, skipped };
+  return { sweeps, summary, skipped, ...(options.exclude ? { excluded } : {}) };
 }

@@ -14,6 +14,16 @@ export function formatProbeJson(out: ProbeOutput): string {
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
+/**
+ * JSON Lines for `jq` and log shippers: one `{"type":"result",…}` object per result, then one
+ * `{"type":"summary",…}` object (the summary, and how many addresses --exclude left out).
+ */
+export function formatProbeJsonl(out: ProbeOutput, excluded = 0): string {
+  const lines = out.results.map((r) => JSON.stringify({ type: 'result', ...r }));
+  lines.push(JSON.stringify({ type: 'summary', ...out.summary, excluded }));
+  return `${lines.join('\n')}\n`;
+}
+
 export function formatProbeTable(out: ProbeOutput): string {
   const rows = out.results.map((r) => [r.host, r.ip, String(r.port), r.state, r.rttMs === null ? '-' : `${r.rttMs.toFixed(1)}ms`, String(r.attempts)]);
   const header = ['HOST', 'IP', 'PORT', 'STATE', 'RTT', 'TRIES'];

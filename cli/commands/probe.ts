@@ -10,7 +10,7 @@ import { Command, Option } from 'commander';
 import { PortdriftError } from '../../shared/errors.js';
 import { hostProblem } from '../../shared/hosts.js';
 import { probeTargets } from '../../agent/probe/index.js';
-import { formatProbeJson, formatProbeTable, probeOutput, probeProblems } from '../../agent/probe/output.js';
+import { formatProbeJson, formatProbeJsonl, formatProbeTable, probeOutput, probeProblems } from '../../agent/probe/output.js';
 import type { CliContext } from '../context.js';
 import { parseProbeFlags, type ProbeFlagValues } from '../probe-flags.js';
 import type { CommandFactory } from './index.js';
@@ -19,12 +19,15 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 interface ProbeFlags {
   ports: string;
-  format?: 'table' | 'json';
+  format?: 'table' | 'json' | 'jsonl';
   all?: boolean;
   concurrency?: string;
   timeout?: string;
   retries?: string;
   allowSpecial: string[];
+  exclude: string[];
+  excludePorts?: string;
+  rate?: string;
 }
 
 /** Every argument checked at once: the hosts here, the flags in cli/probe-flags.ts (ports default to `top`). */
@@ -41,7 +44,9 @@ function parseArgs(hosts: string[], o: ProbeFlags): ProbeFlagValues & { ports: n
     throw new PortdriftError('PD_USAGE', [...bad, (err as Error).message].join('; '), { details: { problems: bad } });
   }
   if (bad.length > 0) throw new PortdriftError('PD_USAGE', bad.join('; '), { details: { problems: bad } });
-  return { ...f, ports: f.ports! };
+  const ports = f.excludePorts ? f.ports!.filter((p) => !f.excludePorts!.has(p)) : f.ports!;
+  if (ports.length === 0) throw new PortdriftError('PD_USAGE', `--exclude-ports ${o.excludePorts} leaves no port of --ports ${o.ports} to probe`);
+  return { ...f, ports };
 }
 
 /** A one-line progress bar on stderr, for terminals only, once the run has lasted a while. */
@@ -70,12 +75,15 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
     .description('raw TCP connect probe (the agent engine): the state of every host:port')
     .argument('<hosts...>', 'IP addresses or names (every A and AAAA record is probed)')
     .option('--ports <spec>', 'ports: e.g. 22,80,8000-8100, top (common internal service ports), all', 'top')
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(['table', 'json']))
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise); jsonl: one JSON object a line, summary last').choices(['table', 'json', 'jsonl']))
     .option('--all', 'list closed ports too')
     .option('--concurrency <n>', 'most probes in flight (default: sized from the open-files limit and the ephemeral port range)')
     .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; per host it adapts below this from measured RTT)')
     .option('--retries <n>', 'extra tries of filtered probes (default 1; deepened by up to 2 on hosts where retries pay off)')
     .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
+    .option('--exclude <host|cidr>', 'leave out these addresses, networks or host names (comma-separated or repeated)', collect, [])
+    .option('--exclude-ports <spec>', 'never probe these ports, e.g. 9100,10250-10259')
+    .option('--rate <n>', 'most connects per second over all hosts together (default: no cap beyond the adaptive per-host pacing)')
     .action(async (hosts: string[], opts: ProbeFlags) => {
       const f = parseArgs(hosts, opts);
       const abort = new AbortController();
@@ -92,12 +100,14 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
           ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}),
           ...(f.retries !== undefined ? { retries: f.retries } : {}),
           ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
+          ...(f.rate !== undefined ? { rate: f.rate } : {}),
+          ...(f.exclude ? { exclude: f.exclude.matches } : {}),
         },
       );
       bar.clear();
       const out = probeOutput(run, opts.all === true);
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
-      ctx.out(format === 'json' ? formatProbeJson(out) : formatProbeTable(out));
+      ctx.out(format === 'json' ? formatProbeJson(out) : format === 'jsonl' ? formatProbeJsonl(out, run.excluded?.length ?? 0) : formatProbeTable(out));
       const problems = probeProblems(run);
       for (const p of problems) ctx.err(`portdrift: ${p}\n`);
       if (abort.signal.aborted) ctx.err('portdrift: stopped early; the results above are what was probed\n');

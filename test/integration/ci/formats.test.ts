@@ -9,7 +9,7 @@
 // Checked: SARIF against GitHub code scanning's structural requirements with every location
 // resolving to the real `.tf` / `.yaml` line; JUnit well-formed with a failing case per finding;
 // Markdown summary + table; exit codes and --fail-on as docs/ci.md states them; `fix` from the
-// checkout root gives a diff `git apply` takes there; `drift` offers the same five formats.
+// checkout root gives a diff `git apply` takes there; `drift` offers the same formats.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -207,9 +207,9 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
     expect(readFileSync(join(repo, 'infra', 'variables.tf'), 'utf8')).toBe(before);
   });
 
-  it('`portdrift drift` offers the same five formats', async () => {
+  it('`portdrift drift` offers the same formats', async () => {
     const r = await portdrift(['drift', '--help']);
     expect(r.code).toBe(0);
-    expect(r.out.replace(/\s+/g, ' ')).toMatch(/--format <format> [^-]*\(choices: "table", "json", "markdown", "sarif", "junit"\)/);
+    expect(r.out.replace(/\s+/g, ' ')).toMatch(/--format <format> [^-]*\(choices: "table", "json", "markdown", "sarif", "junit", "jsonl"\)/);
   });
 });

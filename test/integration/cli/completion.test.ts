@@ -59,7 +59,7 @@ describe('completion', () => {
     expect(bashComplete('sc')).toEqual(['scan']);
     expect(bashComplete('')).toEqual(expect.arrayContaining(['scan', 'probe', 'drift', 'completion', 'help']));
     expect(bashComplete('scan', '--fo')).toEqual(['--format']);
-    expect(bashComplete('scan', 'infra/', '--format', '')).toEqual(['json', 'junit', 'markdown', 'sarif', 'table']);
+    expect(bashComplete('scan', 'infra/', '--format', '')).toEqual(['json', 'jsonl', 'junit', 'markdown', 'sarif', 'table']);
     expect(bashComplete('scan', '--fail-on', 'h')).toEqual(['high']);
     expect(bashComplete('drift', '--kind', 'm')).toEqual(['missing', 'moved']);
     expect(bashComplete('token', 'c')).toEqual(['create']);
@@ -79,7 +79,7 @@ describe('completion', () => {
       return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!).sort();
     };
     expect(complete('portdrift sc')).toEqual(['scan']);
-    expect(complete('portdrift scan --format ')).toEqual(['json', 'junit', 'markdown', 'sarif', 'table']);
+    expect(complete('portdrift scan --format ')).toEqual(['json', 'jsonl', 'junit', 'markdown', 'sarif', 'table']);
     expect(complete('portdrift token c')).toEqual(['create']);
     expect(complete('portdrift scan --fo')).toEqual(['--format']);
   });
@@ -94,7 +94,7 @@ describe('completion', () => {
       return r.stdout.split('\n').filter(Boolean).sort();
     };
     expect(complete('sc')).toContain('scan');
-    expect(complete('scan', '--format', '')).toEqual(['json', 'junit', 'markdown', 'sarif', 'table']);
+    expect(complete('scan', '--format', '')).toEqual(['json', 'jsonl', 'junit', 'markdown', 'sarif', 'table']);
     expect(complete('token', '')).toEqual(['create', 'list', 'revoke']);
     expect(complete('scan', '--state', '')).toEqual(['FILES']);
     expect(complete('probe', '')).toEqual(['HOSTS']);
