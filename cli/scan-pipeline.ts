@@ -7,7 +7,8 @@
 // check of shared/scope.ts: link-local, cloud metadata, multicast and broadcast addresses are
 // refused unless `--allow-special CIDR` lists them. A host that could not be resolved, probed
 // or admitted is reported `unobserved`, with the reason in the finding's message.
-import { isAbsolute, relative, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { probeTargets } from '../agent/probe/index.js';
 import type { ProbeRun } from '../agent/probe/index.js';
@@ -15,6 +16,8 @@ import { type HostReason, explainUnobserved } from '../shared/drift/explain.js';
 import { computeDrift } from '../shared/drift/index.js';
 import { scanTargets } from '../shared/drift/targets.js';
 import { problemsSummary } from '../shared/format/extraction.js';
+import { IGNORE_FILE, applyIgnoreFile, parseIgnoreFile } from '../shared/ignore-file.js';
+import { PortdriftError, errnoCode } from '../shared/errors.js';
 import type { ExtractResult } from '../shared/iac/extract.js';
 import { type ExtractFlags, checkClusterDomain, extractWith } from './extract-flags.js';
 import type { DeclaredModel, DriftReport, Observation } from '../shared/types.js';
@@ -130,6 +133,8 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   const { ports: discovery, concurrency, timeoutMs, admit, exclude, excludePorts, rate } = parseProbeFlags(opts);
 
   const model = await extractWith(ctx, paths, opts);
+  // A broken ignore file stops the scan before anything is probed (it names the file and line).
+  const ignoreRules = await readIgnoreFile(ctx, model.root);
   ctx.err(problemsSummary(model.problems));
   ctx.err(notCheckedNote(model));
 
@@ -156,7 +161,26 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   const now = new Date().toISOString();
   const { observations, reasons } = observationsOf(run, now);
   const report = explainUnobserved(computeDrift(model, observations, { now }), reasons);
-  return { model, report, hosts: targets.length, run };
+  return { model, report: ignoreRules ? applyIgnoreFile(report, ignoreRules) : report, hosts: targets.length, run };
+}
+
+/** A path as the user would find it: relative to the working directory when it is below it. */
+function shown(ctx: CliContext, path: string): string {
+  const rel = relative(ctx.cwd, path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+/** The rules of `.portdriftignore` in the IaC root, or null when there is none. */
+async function readIgnoreFile(ctx: CliContext, root: string): Promise<ReturnType<typeof parseIgnoreFile> | null> {
+  const path = join(root, IGNORE_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return null;
+    throw new PortdriftError('PD_CONFIG_READ', `${shown(ctx, path)}: cannot read the ignore file (${errnoCode(err) ?? (err as Error).message})`);
+  }
+  return parseIgnoreFile(text, shown(ctx, path));
 }
 
 /** For stderr on a terminal: what the probe did. */

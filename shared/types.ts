@@ -186,6 +186,8 @@ export interface DriftSummary {
   observed: number;
   findings: number;
   byKind: Partial<Record<FindingKind, number>>;
+  /** Findings left out by `.portdriftignore` (scan); absent when no ignore file applied. */
+  ignored?: number;
 }
 
 /** `portdrift scan|drift --format json`, version 1. */

@@ -29,7 +29,14 @@ export function toDriftJson(report: DriftReport): DriftReport {
   return {
     version: 1,
     generatedAt: report.generatedAt,
-    summary: { resources: s.resources, endpoints: s.endpoints, observed: s.observed, findings: s.findings, byKind: { ...s.byKind } },
+    summary: {
+      resources: s.resources,
+      endpoints: s.endpoints,
+      observed: s.observed,
+      findings: s.findings,
+      byKind: { ...s.byKind },
+      ...(s.ignored !== undefined ? { ignored: s.ignored } : {}),
+    },
     findings: report.findings.map(finding),
   };
 }
