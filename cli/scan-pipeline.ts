@@ -10,12 +10,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
-import { probeTargets } from '../agent/probe/index.js';
 import type { ProbeRun } from '../agent/probe/index.js';
-import { type HostReason, explainUnobserved } from '../shared/drift/explain.js';
-import { computeDrift } from '../shared/drift/index.js';
-import { scanTargets } from '../shared/drift/targets.js';
-import { problemsSummary } from '../shared/format/extraction.js';
+import type { HostReason } from '../shared/drift/explain.js';
 import { IGNORE_FILE, applyIgnoreFile, parseIgnoreFile } from '../shared/ignore-file.js';
 import { PortdriftError, errnoCode } from '../shared/errors.js';
 import type { ExtractResult } from '../shared/iac/extract.js';
@@ -131,6 +127,14 @@ export interface ScanResult {
 export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags): Promise<ScanResult> {
   checkClusterDomain(opts.clusterDomain);
   const { ports: discovery, concurrency, timeoutMs, admit, exclude, excludePorts, rate } = parseProbeFlags(opts);
+  // The engines load when a scan runs, not when the command is defined (`--help`, completion).
+  const [{ probeTargets }, { explainUnobserved }, { computeDrift }, { scanTargets }, { problemsSummary }] = await Promise.all([
+    import('../agent/probe/index.js'),
+    import('../shared/drift/explain.js'),
+    import('../shared/drift/index.js'),
+    import('../shared/drift/targets.js'),
+    import('../shared/format/extraction.js'),
+  ]);
 
   const model = await extractWith(ctx, paths, opts);
   // A broken ignore file stops the scan before anything is probed (it names the file and line).
