@@ -17,10 +17,16 @@ const HELP: Record<string, HelpAfter> = {
       'portdrift extract infra/ --state infra/terraform.tfstate',
       'portdrift extract infra/ k8s/ --format json | jq \'.resources[].name\'',
     ],
-    exit: ['0  model printed (unparsed files are listed, not fatal)', '1  no file could be read, or --targets/--parameters is invalid'],
+    exit: [
+      '0  model printed (unparsed files are listed, not fatal)',
+      '1  no file could be read, or --targets/--parameters is invalid',
+    ],
   },
   probe: {
-    examples: ['portdrift probe 10.0.1.5 --ports 22,5432,8000-8100', 'portdrift probe db.internal --ports top --all --format json | jq .'],
+    examples: [
+      'portdrift probe 10.0.1.5 --ports 22,5432,8000-8100',
+      'portdrift probe db.internal --ports top --all --format jsonl | jq -c .',
+    ],
     exit: ['0  every host was probed', '1  bad arguments, or some host could not be probed at all (named on stderr)'],
   },
   scan: {
@@ -32,8 +38,14 @@ const HELP: Record<string, HelpAfter> = {
     exit: ['0  no finding at or above --fail-on', '2  findings at or above --fail-on', ERROR],
   },
   fix: {
-    examples: ['portdrift fix infra/ --state infra/terraform.tfstate', 'portdrift fix --from findings.json infra/ --write'],
-    exit: ['0  every moved finding got an edit (or there was none)', '1  an edit was refused (PD_FIX_UNSAFE), or an error'],
+    examples: [
+      'portdrift fix infra/ --state infra/terraform.tfstate',
+      'portdrift fix --from findings.json infra/ --write',
+    ],
+    exit: [
+      '0  every moved finding got an edit (or there was none)',
+      '1  an edit was refused (PD_FIX_UNSAFE), or an error',
+    ],
   },
   report: {
     examples: [
@@ -45,7 +57,7 @@ const HELP: Record<string, HelpAfter> = {
   },
   collector: {
     examples: [
-      'portdrift collector --iac /srv/infra --state /srv/infra/terraform.tfstate --data /var/lib/portdrift/portdrift.db',
+      'portdrift collector --iac /srv/infra --state /srv/infra/terraform.tfstate --data /var/lib/portdrift/pd.db',
       'portdrift collector --config /etc/portdrift/collector.yaml',
     ],
     exit: DAEMON_EXIT,
@@ -74,11 +86,17 @@ const HELP: Record<string, HelpAfter> = {
     exit: ['0  no open finding at or above --fail-on', '2  open findings at or above --fail-on', ERROR],
   },
   agents: {
-    examples: ['portdrift agents --collector https://portdrift.internal:7600 --token-file reader.token', 'portdrift agents --collector "$PORTDRIFT_URL" --format json'],
+    examples: [
+      'portdrift agents --collector https://portdrift.internal:7600 --token-file reader.token',
+      'portdrift agents --collector "$PORTDRIFT_URL" --format json',
+    ],
     exit: CLIENT_EXIT,
   },
   history: {
-    examples: ['portdrift history --collector "$PORTDRIFT_URL" --since 2026-11-01T00:00:00Z', 'portdrift history --collector "$PORTDRIFT_URL" --finding f_3c9a01 --format json'],
+    examples: [
+      'portdrift history --collector "$PORTDRIFT_URL" --since 2026-11-01T00:00:00Z',
+      'portdrift history --collector "$PORTDRIFT_URL" --finding f_3c9a01 --format json',
+    ],
     exit: CLIENT_EXIT,
   },
   ack: {
@@ -107,7 +125,8 @@ const HELP: Record<string, HelpAfter> = {
 };
 
 function render(h: HelpAfter): string {
-  return `\nExamples:\n${h.examples.map((e) => `  $ ${e}\n`).join('')}\nExit codes:\n${h.exit.map((e) => `  ${e}\n`).join('')}`;
+  const examples = h.examples.map((e) => `  $ ${e}\n`).join('');
+  return `\nExamples:\n${examples}\nExit codes:\n${h.exit.map((e) => `  ${e}\n`).join('')}`;
 }
 
 /** The examples and exit codes of one command (empty for a command without an entry). */
@@ -119,7 +138,11 @@ export function helpAfter(command: string): string {
 /** The examples of `portdrift --help`. */
 export function rootHelpAfter(): string {
   return render({
-    examples: ['portdrift scan infra/ --state infra/terraform.tfstate', 'portdrift probe 127.0.0.1 --ports 1-1024', 'portdrift scan --help'],
+    examples: [
+      'portdrift scan infra/ --state infra/terraform.tfstate',
+      'portdrift probe 127.0.0.1 --ports 1-1024',
+      'portdrift scan --help',
+    ],
     exit: ['0  success, no finding', '2  findings (scan, drift)', ERROR],
   });
 }

@@ -80,12 +80,14 @@ export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
   }
   const admit = attempt('--allow-special', () => makeAdmit({ allow: o.allowSpecial ?? [] }));
   const exclude = o.exclude?.length ? attempt('--exclude', () => parseExclusion(o.exclude!)) : undefined;
-  const excluded = o.excludePorts !== undefined ? attempt('--exclude-ports', () => parsePortSpec(o.excludePorts!)) : undefined;
+  const excluded =
+    o.excludePorts !== undefined ? attempt('--exclude-ports', () => parsePortSpec(o.excludePorts!)) : undefined;
   let rate: number | undefined;
   if (o.rate !== undefined) {
     rate = Number(o.rate);
     if (!/^\d+(?:\.\d+)?$/.test(o.rate) || !(rate > 0) || rate > MAX_RATE) {
-      problems.push({ flag: '--rate', code: 'PD_USAGE', message: `--rate ${JSON.stringify(o.rate)}: expected connects per second, a number above 0 and at most ${MAX_RATE}` });
+      const message = `--rate ${JSON.stringify(o.rate)}: expected connects per second, above 0 and at most ${MAX_RATE}`;
+      problems.push({ flag: '--rate', code: 'PD_USAGE', message });
       rate = undefined;
     }
   }

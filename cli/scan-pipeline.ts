@@ -55,9 +55,14 @@ export function addProbeFlags(cmd: Command): Command {
     .option('--concurrency <n>', 'most probes in flight (default: sized from the file-descriptor limit)')
     .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; adapts below it from measured RTT)')
     .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
-    .option('--exclude <host|cidr>', "leave out these addresses, networks or host names (comma-separated or repeated); their endpoints are reported unobserved", collect, [])
-    .option('--exclude-ports <spec>', 'never probe these ports, e.g. 9100,10250-10259 (declared ones among them are reported unobserved)')
-    .option('--rate <n>', 'most connects per second over all hosts together (default: no cap beyond the adaptive per-host pacing)');
+    .option(
+      '--exclude <host|cidr>',
+      'leave out these addresses, networks or host names (comma-separated, or repeat); their endpoints are unobserved',
+      collect,
+      [],
+    )
+    .option('--exclude-ports <spec>', 'never probe these ports, e.g. 9100,10250-10259 (declared ones are unobserved)')
+    .option('--rate <n>', 'most connects per second over all hosts together (default: adaptive per-host pacing only)');
 }
 
 /** Observations of a probe run, and why the hosts without any were not observed. */
@@ -82,7 +87,9 @@ export function observationsOf(run: ProbeRun, at: string): { observations: Obser
     }
   }
   for (const k of run.skipped) note(k.host, `${k.ip} was refused (${k.reason})`, `pass --allow-special ${k.ip.includes(':') ? `${k.ip}/128` : `${k.ip}/32`} to probe it deliberately`);
-  for (const k of run.excluded ?? []) note(k.host, `${k.ip} was excluded (--exclude)`, `drop ${k.host} from --exclude to check it`);
+  for (const k of run.excluded ?? []) {
+    note(k.host, `${k.ip} was excluded (--exclude)`, `drop ${k.host} from --exclude to check it`);
+  }
   const reasons = new Map<string, HostReason>();
   for (const [host, texts] of problems) if (!observedHosts.has(host)) reasons.set(host, { message: texts.join('; '), suggestion: suggestions.get(host)! });
   return { observations, reasons };
@@ -128,13 +135,18 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   checkClusterDomain(opts.clusterDomain);
   const { ports: discovery, concurrency, timeoutMs, admit, exclude, excludePorts, rate } = parseProbeFlags(opts);
   // The engines load when a scan runs, not when the command is defined (`--help`, completion).
-  const [{ probeTargets }, { explainUnobserved }, { computeDrift }, { scanTargets }, { problemsSummary }] = await Promise.all([
+  const [probe, explain, drift, targeting, extraction] = await Promise.all([
     import('../agent/probe/index.js'),
     import('../shared/drift/explain.js'),
     import('../shared/drift/index.js'),
     import('../shared/drift/targets.js'),
     import('../shared/format/extraction.js'),
   ]);
+  const { probeTargets } = probe;
+  const { explainUnobserved } = explain;
+  const { computeDrift } = drift;
+  const { scanTargets } = targeting;
+  const { problemsSummary } = extraction;
 
   const model = await extractWith(ctx, paths, opts);
   // A broken ignore file stops the scan before anything is probed (it names the file and line).
@@ -182,7 +194,8 @@ async function readIgnoreFile(ctx: CliContext, root: string): Promise<ReturnType
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return null;
-    throw new PortdriftError('PD_CONFIG_READ', `${shown(ctx, path)}: cannot read the ignore file (${errnoCode(err) ?? (err as Error).message})`);
+    const why = errnoCode(err) ?? (err as Error).message;
+    throw new PortdriftError('PD_CONFIG_READ', `${shown(ctx, path)}: cannot read the ignore file (${why})`);
   }
   return parseIgnoreFile(text, shown(ctx, path));
 }

@@ -31,7 +31,8 @@ export interface IgnoreFileRule {
   line: number;
 }
 
-const globToRegExp = (glob: string): RegExp => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+const globToRegExp = (glob: string): RegExp =>
+  new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 
 /** `host`, `host:port`, `[v6]:port`, `*:port`, or a bare IPv6 address (no port). */
 function parseTarget(text: string): { host: string | null; port: string | null } {
@@ -57,16 +58,21 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFileRule[] {
     const reason = hash === -1 ? '' : raw.slice(hash).replace(/^\s*#\s*/, '').trim();
     const fields = (hash === -1 ? raw : raw.slice(0, hash)).trim().split(/\s+/);
     const bad = (m: string) => problems.push(`${file}:${line}: ${m}`);
-    if (fields.length < 2 || fields.length > 3) return void bad(`expected "<kind|*> <resource-glob> [<host>[:<port>]] # <reason>", got ${JSON.stringify(trimmed)}`);
+    if (fields.length < 2 || fields.length > 3) {
+      const shape = '"<kind|*> <resource-glob> [<host>[:<port>]] # <reason>"';
+      return void bad(`expected ${shape}, got ${JSON.stringify(trimmed)}`);
+    }
     if (reason === '') return void bad('a rule needs its reason after " # " (why this drift is not worth seeing)');
     const [kindText, resource, targetText] = fields as [string, string, string | undefined];
-    const kind = kindText === '*' ? null : (FINDING_KINDS as readonly string[]).includes(kindText) ? (kindText as FindingKind) : undefined;
-    if (kind === undefined) bad(`unknown kind ${JSON.stringify(kindText)}: expected * or one of ${FINDING_KINDS.join(', ')}`);
+    const known = (FINDING_KINDS as readonly string[]).includes(kindText);
+    const kind = kindText === '*' ? null : known ? (kindText as FindingKind) : undefined;
+    if (kind === undefined) bad(`unknown kind ${JSON.stringify(kindText)}: expected * or ${FINDING_KINDS.join(', ')}`);
     const target = targetText === undefined ? { host: null, port: null } : parseTarget(targetText);
     let port: number | null = null;
     if (target.port !== null && target.port !== '*') {
-      if (!/^\d{1,5}$/.test(target.port) || Number(target.port) < 1 || Number(target.port) > 65535) bad(`port ${JSON.stringify(target.port)} is not 1-65535 or *`);
-      else port = Number(target.port);
+      const n = /^\d{1,5}$/.test(target.port) ? Number(target.port) : 0;
+      if (n < 1 || n > 65535) bad(`port ${JSON.stringify(target.port)} is not 1-65535 or *`);
+      else port = n;
     }
     if (kind !== undefined) rules.push({ kind, resource, host: target.host, port, reason, line });
   });
@@ -93,5 +99,7 @@ export function applyIgnoreFile(report: DriftReport, rules: readonly IgnoreFileR
   const findings = report.findings.filter((f) => !ignored(f));
   const byKind: DriftReport['summary']['byKind'] = {};
   for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
-  return { ...report, findings, summary: { ...report.summary, findings: findings.length, byKind, ignored: report.findings.length - findings.length } };
+  const ignoredCount = report.findings.length - findings.length;
+  const summary = { ...report.summary, findings: findings.length, byKind, ignored: ignoredCount };
+  return { ...report, findings, summary };
 }

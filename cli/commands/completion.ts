@@ -17,7 +17,9 @@ export const completionCommand: CommandFactory = (ctx, setExit) =>
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(Object.keys(SHELLS)))
     .action(async (shell: keyof typeof SHELLS, _opts: unknown, self: Command) => {
       // Only this command was built for this run: build every other one to walk the whole tree.
-      const commands = await Promise.all(routes.map(async (r) => (r.name === 'completion' ? self : (await r.load())(ctx, () => undefined))));
+      const build = async (r: (typeof routes)[number]): Promise<Command> =>
+        r.name === 'completion' ? self : (await r.load())(ctx, () => undefined);
+      const commands = await Promise.all(routes.map(build));
       const program = commandSpec(self.parent ?? self);
       const root: CommandSpec = { ...program, subcommands: commands.map((c) => commandSpec(c, [c.name()])) };
       ctx.out(SHELLS[shell](root, VERSION));

@@ -43,7 +43,9 @@ export const routes: readonly CommandRoute[] = [
   {
     name: 'fix',
     usage: '[options] <paths...>',
-    summary: 'turn moved findings into a patch of the IaC files (a unified diff; --write applies it): scans like `portdrift scan`, or reads --from FILE',
+    summary:
+      'turn moved findings into a patch of the IaC files (a unified diff; --write applies it): ' +
+      'scans like `portdrift scan`, or reads --from FILE',
     load: async () => (await import('./fix.js')).fixCommand,
   },
   {
@@ -61,7 +63,8 @@ export const routes: readonly CommandRoute[] = [
   {
     name: 'agent',
     usage: '[options]',
-    summary: 'run an agent: pull the plan, probe inside --scope only, stream observations to the collector (no listening port)',
+    summary:
+      'run an agent: pull the plan, probe inside --scope only, stream observations to the collector (no listening port)',
     load: async () => (await import('./agent.js')).agentCommand,
   },
   {

@@ -6,7 +6,12 @@ import { SEVERITIES } from '../../shared/drift/fail-on.js';
 import { FINDING_KINDS } from '../../shared/drift/index.js';
 
 /** What a value (of an option or an argument) completes to. */
-export type ValueKind = { kind: 'none' } | { kind: 'any' } | { kind: 'files' } | { kind: 'hosts' } | { kind: 'words'; words: readonly string[] };
+export type ValueKind =
+  | { kind: 'none' }
+  | { kind: 'any' }
+  | { kind: 'files' }
+  | { kind: 'hosts' }
+  | { kind: 'words'; words: readonly string[] };
 
 export interface OptionSpec {
   /** `-V`, `--version`: every spelling. */
@@ -65,7 +70,11 @@ function argValue(args: readonly Argument[]): ValueKind {
 export function commandSpec(cmd: Command, path: readonly string[] = []): CommandSpec {
   const options = cmd.options
     .filter((o) => !o.hidden)
-    .map((o): OptionSpec => ({ flags: [o.short, o.long].filter((f): f is string => Boolean(f)), description: o.description, value: optionValue(o) }));
+    .map((o): OptionSpec => ({
+      flags: [o.short, o.long].filter((f): f is string => Boolean(f)),
+      description: o.description,
+      value: optionValue(o),
+    }));
   const subcommands = cmd.commands.map((c) => commandSpec(c, [...path, c.name()]));
   return {
     path,

@@ -17,18 +17,24 @@ function zshReply(v: ValueKind): string {
 }
 
 /** `name:description` items for _describe (a colon in the name would need escaping; none has one). */
-const items = (pairs: ReadonlyArray<readonly [string, string]>): string => `(${pairs.map(([n, d]) => sq(`${n}:${d.replace(/\s+/g, ' ')}`)).join(' ')})`;
+const items = (pairs: ReadonlyArray<readonly [string, string]>): string =>
+  `(${pairs.map(([n, d]) => sq(`${n}:${d.replace(/\s+/g, ' ')}`)).join(' ')})`;
 
 export function zshScript(root: CommandSpec, version: string): string {
   const all = flatten(root);
   const key = (c: CommandSpec): string => c.path.join(' ');
-  const steps = all.flatMap((c) => c.subcommands.map((s) => `      ${sq(`${key(c)}>${s.path.at(-1)}`)}) cmdpath=${sq(key(s))} ;;`));
+  const steps = all.flatMap((c) =>
+    c.subcommands.map((s) => `      ${sq(`${key(c)}>${s.path.at(-1)}`)}) cmdpath=${sq(key(s))} ;;`),
+  );
   const values = all.flatMap((c) =>
-    c.options.filter((o) => o.value.kind !== 'none').map((o) => `    ${o.flags.map((f) => sq(`${key(c)}>${f}`)).join('|')}) ${zshReply(o.value)}; return ;;`),
+    c.options
+      .filter((o) => o.value.kind !== 'none')
+      .map((o) => `    ${o.flags.map((f) => sq(`${key(c)}>${f}`)).join('|')}) ${zshReply(o.value)}; return ;;`),
   );
   const words = all.map((c) => {
     const flags = items(c.options.flatMap((o) => o.flags.map((f) => [f, o.description] as const)));
-    const subs = [...c.subcommands.map((s) => [s.path.at(-1)!, s.summary] as const), ...(c.path.length === 0 ? [['help', 'display help for a command'] as const] : [])];
+    const help = c.path.length === 0 ? [['help', 'display help for a command'] as const] : [];
+    const subs = [...c.subcommands.map((s) => [s.path.at(-1)!, s.summary] as const), ...help];
     const rest = subs.length > 0 ? `items=${items(subs)}; _describe command items` : zshReply(c.args);
     return `    ${sq(key(c))}) if [[ $cur == -* ]]; then items=${flags}; _describe option items; else ${rest}; fi ;;`;
   });

@@ -23,9 +23,8 @@ export function byKindText(report: DriftReport): string {
 /** The one-line summary under a table or above a PR comment. */
 export function summaryText(report: DriftReport): string {
   const s = report.summary;
-  const checked =
-    `${s.resources} resource${s.resources === 1 ? '' : 's'}, ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} checked, ${s.observed} observed` +
-    (s.ignored ? `, ignored ${s.ignored} (.portdriftignore)` : '');
+  const ignored = s.ignored ? `, ignored ${s.ignored} (.portdriftignore)` : '';
+  const checked = `${s.resources} resource${s.resources === 1 ? '' : 's'}, ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} checked, ${s.observed} observed${ignored}`;
   // Zero findings over zero checks is not "in sync": say that nothing was checked.
   if (s.findings === 0) return s.endpoints === 0 ? `Nothing checked: ${checked} (no declared listen endpoint has a known host).` : `No drift: ${checked}.`;
   const acked = report.findings.filter((f) => f.ack).length;

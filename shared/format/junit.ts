@@ -62,7 +62,11 @@ const caseName = (f: Finding): string =>
 
 function testcase(f: Finding, o: JunitOptions): string {
   const head =
-    `    <testcase` + attr('classname', `portdrift.${f.kind}.${f.resource}`) + attr('name', caseName(f)) + attr('time', 0) + '>\n';
+    `    <testcase` +
+    attr('classname', `portdrift.${f.kind}.${f.resource}`) +
+    attr('name', caseName(f)) +
+    attr('time', 0) +
+    '>\n';
   const body = f.ack
     ? `      <skipped${attr('message', `acknowledged by ${f.ack.by}: ${f.ack.reason}${f.ack.expiresAt ? ` (until ${f.ack.expiresAt})` : ''}`)}/>\n`
     : `      <failure${attr('message', f.message)}${attr('type', `${f.kind}/${f.severity}`)}>${xmlEscape(details(f, o))}</failure>\n`;
