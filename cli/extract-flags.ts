@@ -3,7 +3,7 @@
 // Imports nothing of the probe engine: `portdrift extract` loads only what extraction needs.
 import type { Command } from 'commander';
 import { PortdriftError } from '../shared/errors.js';
-import { type ExtractResult, extract } from '../shared/iac/extract.js';
+import type { ExtractResult } from '../shared/iac/extract.js';
 import type { CliContext } from './context.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -33,8 +33,10 @@ export function checkClusterDomain(domain: string): void {
 }
 
 /** Extract the IaC with the extraction flags (problems are the caller's to print). */
-export function extractWith(ctx: CliContext, paths: string[], opts: ExtractFlags): Promise<ExtractResult> {
+export async function extractWith(ctx: CliContext, paths: string[], opts: ExtractFlags): Promise<ExtractResult> {
   checkClusterDomain(opts.clusterDomain);
+  // Loaded when a command runs, not when it is defined: `--help` and completion need only flags.
+  const { extract } = await import('../shared/iac/extract.js');
   return extract(
     paths,
     {

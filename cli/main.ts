@@ -13,6 +13,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     shutdownResolve(signal);
   });
 }
+// A reader that stops early (`portdrift probe … --format jsonl | head -3`) closes the pipe: that
+// is the reader's choice, not an error, so stop quietly instead of dying on an unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const reloadHandlers = new Set<() => void>();
 process.on('SIGHUP', () => reloadHandlers.forEach((h) => h()));
 

@@ -5,6 +5,7 @@
 // with each problem's own code in details.
 import { parseDuration } from '../shared/duration.js';
 import { type ErrorCode, PortdriftError, isPortdriftError } from '../shared/errors.js';
+import { type Exclusion, parseExclusion } from '../shared/exclude.js';
 import { isPort, parsePortSpec } from '../shared/ports.js';
 import { makeAdmit } from '../shared/scope.js';
 import { SERVICE_NAMES, serviceName } from '../shared/services.js';
@@ -18,6 +19,9 @@ export interface ProbeFlagText {
   allowSpecial?: string[];
   /** `--expect PORT=SERVICE`, repeatable (`probe --fingerprint`). */
   expect?: string[];
+  exclude?: string[];
+  excludePorts?: string;
+  rate?: string;
 }
 
 export interface ProbeFlagValues {
@@ -29,7 +33,16 @@ export interface ProbeFlagValues {
   admit: (ip: string) => string | null;
   /** Port → the service expected there; undefined when no --expect was given. */
   expect?: Record<number, ServiceName>;
+  /** --exclude: addresses and names left out (undefined when not given). */
+  exclude?: Exclusion;
+  /** --exclude-ports: never probed, whatever else asks for them. */
+  excludePorts?: ReadonlySet<number>;
+  /** --rate: most connects per second over all hosts together. */
+  rate?: number;
 }
+
+/** Most connects per second `--rate` may ask for (far above what one machine can do). */
+const MAX_RATE = 1_000_000;
 
 interface Problem {
   flag: string;
@@ -84,9 +97,30 @@ export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
     }
     expect = { ...expect, [Number(m[1])]: name };
   }
+  const exclude = o.exclude?.length ? attempt('--exclude', () => parseExclusion(o.exclude!)) : undefined;
+  const excluded =
+    o.excludePorts !== undefined ? attempt('--exclude-ports', () => parsePortSpec(o.excludePorts!)) : undefined;
+  let rate: number | undefined;
+  if (o.rate !== undefined) {
+    rate = Number(o.rate);
+    if (!/^\d+(?:\.\d+)?$/.test(o.rate) || !(rate > 0) || rate > MAX_RATE) {
+      const message = `--rate ${JSON.stringify(o.rate)}: expected connects per second, above 0 and at most ${MAX_RATE}`;
+      problems.push({ flag: '--rate', code: 'PD_USAGE', message });
+      rate = undefined;
+    }
+  }
 
   if (problems.length === 1) throw new PortdriftError(problems[0]!.code, problems[0]!.message, { details: { flag: problems[0]!.flag } });
   if (problems.length > 1 || !admit) throw new PortdriftError('PD_USAGE', problems.map((p) => p.message).join('; '), { details: { problems } });
-  const values: ProbeFlagValues = { admit, ...(ports !== undefined ? { ports } : {}), ...(concurrency !== undefined ? { concurrency } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(retries !== undefined ? { retries } : {}) };
+  const values: ProbeFlagValues = {
+    admit,
+    ...(exclude !== undefined ? { exclude } : {}),
+    ...(excluded !== undefined ? { excludePorts: new Set(excluded) } : {}),
+    ...(rate !== undefined ? { rate } : {}),
+    ...(ports !== undefined ? { ports } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(retries !== undefined ? { retries } : {}),
+  };
   return expect ? { ...values, expect } : values;
 }

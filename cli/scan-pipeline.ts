@@ -7,14 +7,13 @@
 // check of shared/scope.ts: link-local, cloud metadata, multicast and broadcast addresses are
 // refused unless `--allow-special CIDR` lists them. A host that could not be resolved, probed
 // or admitted is reported `unobserved`, with the reason in the finding's message.
-import { isAbsolute, relative, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
-import { probeTargets } from '../agent/probe/index.js';
 import type { ProbeRun } from '../agent/probe/index.js';
-import { type HostReason, explainUnobserved } from '../shared/drift/explain.js';
-import { computeDrift } from '../shared/drift/index.js';
-import { scanTargets } from '../shared/drift/targets.js';
-import { problemsSummary } from '../shared/format/extraction.js';
+import type { HostReason } from '../shared/drift/explain.js';
+import { IGNORE_FILE, applyIgnoreFile, parseIgnoreFile } from '../shared/ignore-file.js';
+import { PortdriftError, errnoCode } from '../shared/errors.js';
 import type { ExtractResult } from '../shared/iac/extract.js';
 import { type ExtractFlags, checkClusterDomain, extractWith } from './extract-flags.js';
 import type { DeclaredModel, DriftReport, Observation } from '../shared/types.js';
@@ -34,6 +33,9 @@ export interface ProbeFlags {
   concurrency?: string;
   timeout?: string;
   allowSpecial: string[];
+  exclude?: string[];
+  excludePorts?: string;
+  rate?: string;
 }
 
 export type ScanFlags = ExtractFlags & ProbeFlags & LiveFlags;
@@ -44,6 +46,9 @@ export const PROBE_FLAG_NAMES: Readonly<Record<keyof ProbeFlags, string>> = {
   concurrency: '--concurrency',
   timeout: '--timeout',
   allowSpecial: '--allow-special',
+  exclude: '--exclude',
+  excludePorts: '--exclude-ports',
+  rate: '--rate',
 };
 
 export function addProbeFlags(cmd: Command): Command {
@@ -51,7 +56,15 @@ export function addProbeFlags(cmd: Command): Command {
     .option('--ports <spec>', 'discovery set, replacing the default (common ports + ±10 around every declared port): e.g. 8000-8100, top, all; declared ports are always probed')
     .option('--concurrency <n>', 'most probes in flight (default: sized from the file-descriptor limit)')
     .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; adapts below it from measured RTT)')
-    .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, []);
+    .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
+    .option(
+      '--exclude <host|cidr>',
+      'leave out these addresses, networks or host names (comma-separated, or repeat); their endpoints are unobserved',
+      collect,
+      [],
+    )
+    .option('--exclude-ports <spec>', 'never probe these ports, e.g. 9100,10250-10259 (declared ones are unobserved)')
+    .option('--rate <n>', 'most connects per second over all hosts together (default: adaptive per-host pacing only)');
 }
 
 /** Observations of a probe run, and why the hosts without any were not observed. */
@@ -76,6 +89,9 @@ export function observationsOf(run: ProbeRun, at: string): { observations: Obser
     }
   }
   for (const k of run.skipped) note(k.host, `${k.ip} was refused (${k.reason})`, `pass --allow-special ${k.ip.includes(':') ? `${k.ip}/128` : `${k.ip}/32`} to probe it deliberately`);
+  for (const k of run.excluded ?? []) {
+    note(k.host, `${k.ip} was excluded (--exclude)`, `drop ${k.host} from --exclude to check it`);
+  }
   const reasons = new Map<string, HostReason>();
   for (const [host, texts] of problems) if (!observedHosts.has(host)) reasons.set(host, { message: texts.join('; '), suggestion: suggestions.get(host)! });
   return { observations, reasons };
@@ -120,10 +136,25 @@ export interface ScanResult {
  */
 export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags): Promise<ScanResult> {
   checkClusterDomain(opts.clusterDomain);
-  const { ports: discovery, concurrency, timeoutMs, admit } = parseProbeFlags(opts);
+  const { ports: discovery, concurrency, timeoutMs, admit, exclude, excludePorts, rate } = parseProbeFlags(opts);
   const live = checkLiveFlags(opts);
+  // The engines load when a scan runs, not when the command is defined (`--help`, completion).
+  const [probe, explain, drift, targeting, extraction] = await Promise.all([
+    import('../agent/probe/index.js'),
+    import('../shared/drift/explain.js'),
+    import('../shared/drift/index.js'),
+    import('../shared/drift/targets.js'),
+    import('../shared/format/extraction.js'),
+  ]);
+  const { probeTargets } = probe;
+  const { explainUnobserved } = explain;
+  const { computeDrift } = drift;
+  const { scanTargets } = targeting;
+  const { problemsSummary } = extraction;
 
   const model = await extractWith(ctx, paths, opts);
+  // A broken ignore file stops the scan before anything is probed (it names the file and line).
+  const ignoreRules = await readIgnoreFile(ctx, model.root);
   ctx.err(problemsSummary(model.problems));
   // The live layer is read before probing: missing credentials fail the run before any probe.
   const configured = live ? await readLive(opts) : null;
@@ -135,11 +166,14 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   if (configured && opts.probe === false) {
     const now = new Date().toISOString();
     const report = withLive(emptyReport(model, now), computeLiveDrift(model, configured, { now, probed: false }));
-    return { model, report, hosts: 0, run: null };
+    return { model, report: ignoreRules ? applyIgnoreFile(report, ignoreRules) : report, hosts: 0, run: null };
   }
   ctx.err(notCheckedNote(model));
 
-  const targets = scanTargets(model, discovery ? { discovery } : {});
+  const keep = (p: number): boolean => !excludePorts?.has(p);
+  const targets = scanTargets(model, discovery ? { discovery } : {}).map((t) =>
+    excludePorts ? { ...t, declared: t.declared.filter(keep), discovery: t.discovery.filter(keep) } : t,
+  );
   // An empty result must not read as "in sync" when nothing could be looked at.
   if (targets.length === 0) ctx.err('portdrift: nothing to probe: no resource of the IaC is placed on a host (give its hosts with --state or --targets)\n');
   // SIGINT/SIGTERM stops starting probes; what was not probed is then `unobserved`, which
@@ -152,6 +186,8 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
+    ...(rate !== undefined ? { rate } : {}),
+    ...(exclude ? { exclude: exclude.matches } : {}),
   });
   if (abort.signal.aborted) ctx.err('portdrift: interrupted: the report covers only the ports probed before the signal\n');
   const now = new Date().toISOString();
@@ -160,7 +196,27 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   const report = configured
     ? withLive(probed, computeLiveDrift(model, configured, { now, observations, probed: true }))
     : probed;
-  return { model, report, hosts: targets.length, run };
+  return { model, report: ignoreRules ? applyIgnoreFile(report, ignoreRules) : report, hosts: targets.length, run };
+}
+
+/** A path as the user would find it: relative to the working directory when it is below it. */
+function shown(ctx: CliContext, path: string): string {
+  const rel = relative(ctx.cwd, path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+/** The rules of `.portdriftignore` in the IaC root, or null when there is none. */
+async function readIgnoreFile(ctx: CliContext, root: string): Promise<ReturnType<typeof parseIgnoreFile> | null> {
+  const path = join(root, IGNORE_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return null;
+    const why = errnoCode(err) ?? (err as Error).message;
+    throw new PortdriftError('PD_CONFIG_READ', `${shown(ctx, path)}: cannot read the ignore file (${why})`);
+  }
+  return parseIgnoreFile(text, shown(ctx, path));
 }
 
 /** For stderr on a terminal: what the probe did. */

@@ -307,6 +307,8 @@ export interface DriftSummary {
   byKind: Partial<Record<FindingKind, number>>;
   /** With `scan --live`: how IaC resources and live objects were matched. */
   live?: LiveSummary;
+  /** Findings left out by `.portdriftignore` (scan); absent when no ignore file applied. */
+  ignored?: number;
 }
 
 export interface LiveSummary {

@@ -46,6 +46,8 @@ export interface ShardSettings {
   retries: number;
   /** New connects per second per address. */
   perHostRate: number;
+  /** New connects per second over all addresses of this loop (`--rate`); unset: no such cap. */
+  rate?: number;
   /** Per-address congestion window: start and bounds. */
   cwndInit: number;
   cwndMin: number;
@@ -189,6 +191,11 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
     const group = new RttEstimator(s.timeoutFloorMs, s.timeoutCapMs);
     const burst = Math.max(1, s.perHostRate / 50);
     const ratePerMs = s.perHostRate / 1000;
+    // The run-wide bucket of --rate: starts with one token, so the first 20 ms do not burst.
+    const runRatePerMs = s.rate !== undefined && s.rate > 0 ? s.rate / 1000 : 0;
+    const runBurst = Math.max(1, (s.rate ?? 0) / 50);
+    let runTokens = 1;
+    let runRefillAt = now0;
     const W = Math.max(1, s.window);
 
     // Slots: one per connect in flight.
@@ -276,6 +283,12 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
           }
           return;
         }
+        if (runRatePerMs > 0 && runTokens < 1) {
+          runTokens = Math.min(runBurst, runTokens + (now - runRefillAt) * runRatePerMs);
+          runRefillAt = now;
+          // The tick (every TICK_MS) pumps again once tokens have refilled.
+          if (runTokens < 1) return;
+        }
         const count = active.length;
         let picked: HostState | null = null;
         let hi = -1;
@@ -304,6 +317,7 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
       const slot = allocSlot(h.index, pos, now);
       h.inflight++;
       h.tokens--;
+      runTokens--;
       h.attempts[pos]!++;
       stats.started++;
       const status = connector.start(slot, h.h.ip, h.h.family, h.h.ports[pos]!);

@@ -53,6 +53,7 @@ function checkOptions(o: ProbeOptions): void {
     int(f.perAddress, 'fingerprint.perAddress', 1, 1024);
     int(f.maxPortsPerAddress, 'fingerprint.maxPortsPerAddress', 1, 65535);
   }
+  if (o.rate !== undefined && !(o.rate > 0)) problems.push(`rate: must be a positive number, got ${o.rate}`);
   if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe options: ${problems.join('; ')}`, { details: { problems } });
 }
 
@@ -94,6 +95,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
 
   // One job per distinct address, for the union of the ports of every name that resolved to it.
   const skipped: ProbeRun['skipped'] = [];
+  const excluded: NonNullable<ProbeRun['excluded']> = [];
   const plan: { host: string; ip: string | null; error?: string }[] = [];
   const byIp = new Map<string, { family: 4 | 6; declared: number[]; discovery: number[] }>();
   for (const [host, spec] of hosts) {
@@ -103,6 +105,10 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
       continue;
     }
     for (const a of r.addresses) {
+      if (options.exclude?.(a.ip, host)) {
+        excluded.push({ host, ip: a.ip });
+        continue;
+      }
       const refusal = options.admit?.(a.ip, host) ?? null;
       if (refusal !== null) {
         skipped.push({ host, ip: a.ip, reason: refusal });
@@ -126,6 +132,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
     timeoutFloorMs: Math.min(TIMEOUT_FLOOR_MS, timeoutCapMs),
     retries: options.retries ?? DEFAULT_RETRIES,
     perHostRate: options.perHostRate ?? DEFAULT_PER_HOST_RATE,
+    ...(options.rate !== undefined ? { rate: options.rate } : {}),
     cwndInit: Math.min(window, 64),
     cwndMin: Math.min(window, 8),
     cwndMax: window,
@@ -171,7 +178,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
   }
   if (options.fingerprint) await fingerprintOpen(sweeps, hosts, options);
   summary.seconds = Math.round(performance.now() - started) / 1000;
-  return { sweeps, summary, skipped };
+  return { sweeps, summary, skipped, ...(options.exclude ? { excluded } : {}) };
 }
 
 /** A separate pass over the open results (the connect engine above is not involved). */

@@ -31,6 +31,16 @@ export function serviceCell(fp: Fingerprint | undefined): string {
   return parts.join(' ');
 }
 
+/**
+ * JSON Lines for `jq` and log shippers: one `{"type":"result",…}` object per result, then one
+ * `{"type":"summary",…}` object (the summary, and how many addresses --exclude left out).
+ */
+export function formatProbeJsonl(out: ProbeOutput, excluded = 0): string {
+  const lines = out.results.map((r) => JSON.stringify({ type: 'result', ...r }));
+  lines.push(JSON.stringify({ type: 'summary', ...out.summary, excluded }));
+  return `${lines.join('\n')}\n`;
+}
+
 export function formatProbeTable(out: ProbeOutput): string {
   // The SERVICE column appears when the run fingerprinted (some open result carries one).
   const services = out.results.some((r) => r.fingerprint !== undefined);

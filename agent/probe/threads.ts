@@ -41,7 +41,15 @@ export function threadCount(probes: number, requested?: number): number {
 export function shareSettings(s: ShardSettings, threads: number): ShardSettings {
   if (threads === 1) return s;
   const div = (n: number) => Math.max(1, Math.floor(n / threads));
-  return { ...s, window: div(s.window), perHostRate: s.perHostRate / threads, cwndInit: div(s.cwndInit), cwndMin: div(s.cwndMin), cwndMax: div(s.cwndMax) };
+  return {
+    ...s,
+    window: div(s.window),
+    perHostRate: s.perHostRate / threads,
+    ...(s.rate !== undefined ? { rate: s.rate / threads } : {}),
+    cwndInit: div(s.cwndInit),
+    cwndMin: div(s.cwndMin),
+    cwndMax: div(s.cwndMax),
+  };
 }
 
 function runWorker(input: WorkerInput, signal: AbortSignal, onSettled: (n: number) => void): Promise<(string | undefined)[]> {

@@ -34,6 +34,8 @@ export interface ProbeRun {
   summary: ProbeSummary;
   /** Addresses refused by `admit`: never probed. */
   skipped: { host: string; ip: string; reason: string }[];
+  /** Addresses that `exclude` left out (absent when no `exclude` was given). */
+  excluded?: { host: string; ip: string }[];
 }
 
 export interface ProbeOptions {
@@ -47,6 +49,13 @@ export interface ProbeOptions {
   retries?: number;
   /** Most new connects per second per address (default 250000: a runaway bound; the per-address cwnd is what paces). */
   perHostRate?: number;
+  /** Most new connects per second over all addresses together (`--rate`); default: no such cap. */
+  rate?: number;
+  /**
+   * Addresses left out on purpose (`--exclude`): true drops the address silently (not probed,
+   * not an error), listed in ProbeRun.excluded. Checked after DNS, before `admit`.
+   */
+  exclude?: (ip: string, host: string) => boolean;
   /** Scope check after DNS for every address; a string is the reason it is refused. */
   admit?: (ip: string, host: string) => string | null;
   onProgress?: (done: number, total: number) => void;

@@ -11,7 +11,13 @@ import { Command, Option } from 'commander';
 import { PortdriftError } from '../../shared/errors.js';
 import { hostProblem } from '../../shared/hosts.js';
 import { probeTargets } from '../../agent/probe/index.js';
-import { formatProbeJson, formatProbeTable, probeOutput, probeProblems } from '../../agent/probe/output.js';
+import {
+  formatProbeJson,
+  formatProbeJsonl,
+  formatProbeTable,
+  probeOutput,
+  probeProblems,
+} from '../../agent/probe/output.js';
 import type { CliContext } from '../context.js';
 import { parseProbeFlags, type ProbeFlagValues } from '../probe-flags.js';
 import type { CommandFactory } from './index.js';
@@ -20,7 +26,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 interface ProbeFlags {
   ports: string;
-  format?: 'table' | 'json';
+  format?: 'table' | 'json' | 'jsonl';
   all?: boolean;
   concurrency?: string;
   timeout?: string;
@@ -28,6 +34,9 @@ interface ProbeFlags {
   allowSpecial: string[];
   fingerprint?: boolean;
   expect: string[];
+  exclude: string[];
+  excludePorts?: string;
+  rate?: string;
 }
 
 /** Every argument checked at once: the hosts here, the flags in cli/probe-flags.ts (ports default to `top`). */
@@ -45,7 +54,12 @@ function parseArgs(hosts: string[], o: ProbeFlags): ProbeFlagValues & { ports: n
     throw new PortdriftError('PD_USAGE', [...bad, (err as Error).message].join('; '), { details: { problems: bad } });
   }
   if (bad.length > 0) throw new PortdriftError('PD_USAGE', bad.join('; '), { details: { problems: bad } });
-  return { ...f, ports: f.ports! };
+  const ports = f.excludePorts ? f.ports!.filter((p) => !f.excludePorts!.has(p)) : f.ports!;
+  if (ports.length === 0) {
+    const message = `--exclude-ports ${o.excludePorts} leaves no port of --ports ${o.ports} to probe`;
+    throw new PortdriftError('PD_USAGE', message);
+  }
+  return { ...f, ports };
 }
 
 /** A one-line progress bar on stderr, for terminals only, once the run has lasted a while. */
@@ -74,7 +88,12 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
     .description('raw TCP connect probe (the agent engine): the state of every host:port')
     .argument('<hosts...>', 'IP addresses or names (every A and AAAA record is probed)')
     .option('--ports <spec>', 'ports: e.g. 22,80,8000-8100, top (common internal service ports), all', 'top')
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(['table', 'json']))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output format (default: table on a terminal, json otherwise); jsonl: one JSON object a line, summary last',
+      ).choices(['table', 'json', 'jsonl']),
+    )
     .option('--all', 'list closed ports too')
     .option('--concurrency <n>', 'most probes in flight (default: sized from the open-files limit and the ephemeral port range)')
     .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; per host it adapts below this from measured RTT)')
@@ -82,6 +101,9 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
     .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
     .option('--fingerprint', 'name the service on each open port (banners, read-only hellos; about 1s per port)')
     .option('--expect <port=service>', 'with --fingerprint: a service to try first (5432=postgres)', collect, [])
+    .option('--exclude <host|cidr>', 'leave out these addresses, networks or names (comma-separated, or repeat)', collect, [])
+    .option('--exclude-ports <spec>', 'never probe these ports, e.g. 9100,10250-10259')
+    .option('--rate <n>', 'most connects per second over all hosts together (default: adaptive per-host pacing only)')
     .action(async (hosts: string[], opts: ProbeFlags) => {
       const f = parseArgs(hosts, opts);
       const abort = new AbortController();
@@ -99,12 +121,16 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
           ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}),
           ...(f.retries !== undefined ? { retries: f.retries } : {}),
           ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
+          ...(f.rate !== undefined ? { rate: f.rate } : {}),
+          ...(f.exclude ? { exclude: f.exclude.matches } : {}),
         },
       );
       bar.clear();
       const out = probeOutput(run, opts.all === true);
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
-      ctx.out(format === 'json' ? formatProbeJson(out) : formatProbeTable(out));
+      const excluded = run.excluded?.length ?? 0;
+      const text = format === 'json' ? formatProbeJson(out) : format === 'jsonl' ? formatProbeJsonl(out, excluded) : formatProbeTable(out);
+      ctx.out(text);
       const problems = probeProblems(run);
       for (const p of problems) ctx.err(`portdrift: ${p}\n`);
       if (abort.signal.aborted) ctx.err('portdrift: stopped early; the results above are what was probed\n');

@@ -53,14 +53,18 @@ export function liveSummaryLines(report: DriftReport): string[] {
 export function summaryText(report: DriftReport): string {
   const s = report.summary;
   const resources = `${s.resources} resource${s.resources === 1 ? '' : 's'}`;
+  const ignored = s.ignored ? `, ignored ${s.ignored} (.portdriftignore)` : '';
   // Live only (--no-probe): nothing was probed, resources were compared with the cloud API.
   const liveOnly = s.live !== undefined && s.endpoints === 0;
   const checked = liveOnly
-    ? `${resources} compared with the live configuration, ${s.live!.matched.length} matched`
-    : `${resources}, ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} checked, ${s.observed} observed`;
+    ? `${resources} compared with the live configuration, ${s.live!.matched.length} matched${ignored}`
+    : `${resources}, ${s.endpoints} endpoint${s.endpoints === 1 ? '' : 's'} checked, ${s.observed} observed${ignored}`;
   if (s.findings === 0) {
     // Zero findings over zero checks is not "in sync": say that nothing was checked.
-    if (liveOnly) return s.live!.matched.length === 0 ? `Nothing compared: ${checked} (no IaC resource matched a live object).` : `No drift: ${checked}.`;
+    if (liveOnly) {
+      if (s.live!.matched.length === 0) return `Nothing compared: ${checked} (no IaC resource matched a live object).`;
+      return `No drift: ${checked}.`;
+    }
     return s.endpoints === 0 ? `Nothing checked: ${checked} (no declared listen endpoint has a known host).` : `No drift: ${checked}.`;
   }
   const acked = report.findings.filter((f) => f.ack).length;

@@ -1,13 +1,14 @@
-// The one entry for printing a drift report in any of the five formats (`--format` of `scan`
+// The one entry for printing a drift report in any of its formats (`--format` of `scan`
 // and `drift`). Each format has its own file; this one only dispatches.
 import type { DriftReport } from '../types.js';
 import { formatDriftJson } from './json.js';
+import { formatDriftJsonl } from './jsonl.js';
 import { formatJunit } from './junit.js';
 import { formatMarkdown } from './markdown.js';
 import { formatSarif } from './sarif.js';
 import { formatTable } from './table.js';
 
-export const FINDING_FORMATS = ['table', 'json', 'markdown', 'sarif', 'junit'] as const;
+export const FINDING_FORMATS = ['table', 'json', 'markdown', 'sarif', 'junit', 'jsonl'] as const;
 export type FindingFormat = (typeof FINDING_FORMATS)[number];
 
 export interface FormatOptions {
@@ -26,6 +27,8 @@ export function formatFindings(report: DriftReport, format: FindingFormat, optio
       return formatTable(report, { color: options.color ?? false });
     case 'json':
       return formatDriftJson(report);
+    case 'jsonl':
+      return formatDriftJsonl(report);
     case 'markdown':
       return formatMarkdown(report);
     case 'sarif':

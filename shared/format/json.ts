@@ -62,6 +62,7 @@ export function toDriftJson(report: DriftReport): DriftReport {
       findings: s.findings,
       byKind: { ...s.byKind },
       ...(s.live ? { live: live(s.live) } : {}),
+      ...(s.ignored !== undefined ? { ignored: s.ignored } : {}),
     },
     findings: report.findings.map(finding),
   };

@@ -3,7 +3,15 @@
 // one failing test case per finding, so a pipeline's test tab lists each drift with its IaC
 // file:line. A kind with no finding gets one passing case, so the report shows what was checked
 // and an all-green run is visibly green, not empty. Acknowledged findings are skipped cases with
-// the reason: still listed (DESIGN.md), but not failing anyone's pipeline view.
+// the reason: still listed, but not failing anyone's pipeline view.
+//
+// The document is valid against the Apache Ant JUnit schema (test/fixtures/schemas/), the
+// strictest of the JUnit dialects CI systems read: `<testsuites>` carries no attributes, each
+// suite has its `package`, `id`, `hostname`, a zone-less `timestamp`, `<properties>`,
+// `<system-out>` and `<system-err>`, and a case has only `classname`, `name` and `time`. The IaC
+// `file:line` of a case is therefore in its failure text and in its suite's `<system-out>`, not in
+// a `file` attribute the schema does not allow. Case names never hold the line, so a CI system
+// tracking a case across runs does not see a new test when a line moves.
 import type { DriftReport, Finding, FindingKind } from '../types.js';
 import { joinPrefix } from './paths.js';
 
@@ -50,18 +58,31 @@ function details(f: Finding, o: JunitOptions): string {
   ].join('\n');
 }
 
+const caseName = (f: Finding): string =>
+  `${f.kind} ${f.host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}`;
+
 function testcase(f: Finding, o: JunitOptions): string {
   const head =
     `    <testcase` +
     attr('classname', `portdrift.${f.kind}.${f.resource}`) +
-    attr('name', `${f.kind} ${f.host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}`) +
-    (f.source ? attr('file', joinPrefix(o.pathPrefix, f.source.file)) + attr('line', f.source.line) : '') +
+    attr('name', caseName(f)) +
     attr('time', 0) +
     '>\n';
   const body = f.ack
     ? `      <skipped${attr('message', `acknowledged by ${f.ack.by}: ${f.ack.reason}${f.ack.expiresAt ? ` (until ${f.ack.expiresAt})` : ''}`)}/>\n`
     : `      <failure${attr('message', f.message)}${attr('type', `${f.kind}/${f.severity}`)}>${xmlEscape(details(f, o))}</failure>\n`;
   return `${head}${body}    </testcase>\n`;
+}
+
+/** The schema's timestamp is `YYYY-MM-DDThh:mm:ss` with no zone: the report's time in UTC. */
+function timestamp(iso: string): string {
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) ? '1970-01-01T00:00:00' : t.toISOString().slice(0, 19);
+}
+
+/** One line per case with an IaC location, for the suite's `<system-out>`. */
+function locations(list: readonly Finding[], o: JunitOptions): string {
+  return list.map((f) => `${caseName(f)}: ${where(f, o)}\n`).join('');
 }
 
 export function formatJunit(report: DriftReport, options: JunitOptions = {}): string {
@@ -73,29 +94,36 @@ export function formatJunit(report: DriftReport, options: JunitOptions = {}): st
     if (list) list.push(f);
     else byKind.set(f.kind, [f]); // a later kind (stale-rule, wrong-service) still gets a suite
   }
-  let tests = 0;
-  let failures = 0;
-  let skipped = 0;
   const suites: string[] = [];
   for (const [kind, list] of byKind) {
     const fail = list.filter((f) => !f.ack).length;
     const skip = list.length - fail;
     const count = Math.max(1, list.length);
-    tests += count;
-    failures += fail;
-    skipped += skip;
     const cases =
       list.length > 0
         ? list.map((f) => testcase(f, options)).join('')
         : `    <testcase${attr('classname', `portdrift.${kind}`)}${attr('name', `no ${kind} findings`)}${attr('time', 0)}/>\n`;
+    const head =
+      `  <testsuite` +
+      attr('name', `portdrift ${kind}`) +
+      // `package` and `id` are what the schema asks of a suite inside <testsuites>. The report
+      // comes from a scan or a collector, not from one machine's test run, hence 'localhost',
+      // the schema's own word for "no meaningful host".
+      attr('package', 'portdrift') +
+      attr('id', suites.length) +
+      attr('hostname', 'localhost') +
+      attr('timestamp', timestamp(report.generatedAt)) +
+      attr('tests', count) +
+      attr('failures', fail) +
+      attr('errors', 0) +
+      attr('skipped', skip) +
+      attr('time', 0) +
+      '>\n';
     suites.push(
-      `  <testsuite${attr('name', `portdrift ${kind}`)}${attr('tests', count)}${attr('failures', fail)}${attr('errors', 0)}${attr('skipped', skip)}${attr('time', 0)}${attr('timestamp', report.generatedAt)}>\n${cases}  </testsuite>\n`,
+      `${head}    <properties/>\n${cases}` +
+        `    <system-out>${xmlEscape(locations(list, options))}</system-out>\n    <system-err></system-err>\n` +
+        `  </testsuite>\n`,
     );
   }
-  return (
-    `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<testsuites${attr('name', 'portdrift')}${attr('tests', tests)}${attr('failures', failures)}${attr('errors', 0)}${attr('skipped', skipped)}${attr('time', 0)}>\n` +
-    suites.join('') +
-    `</testsuites>\n`
-  );
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join('')}</testsuites>\n`;
 }

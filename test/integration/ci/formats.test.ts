@@ -9,7 +9,7 @@
 // Checked: SARIF against GitHub code scanning's structural requirements with every location
 // resolving to the real `.tf` / `.yaml` line; JUnit well-formed with a failing case per finding;
 // Markdown summary + table; exit codes and --fail-on as docs/ci.md states them; `fix` from the
-// checkout root gives a diff `git apply` takes there; `drift` offers the same five formats.
+// checkout root gives a diff `git apply` takes there; `drift` offers the same formats.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -133,33 +133,40 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
     expect(root.name).toBe('testsuites');
     const suites = root.children;
     expect(suites.every((s) => s.name === 'testsuite')).toBe(true);
-    const cases = suites.flatMap((s) => s.children);
-    expect(cases.every((c) => c.name === 'testcase')).toBe(true);
+    // A suite is <properties>, its cases, <system-out> and <system-err>, in that order (Ant's schema).
+    const casesOf = (s: XmlElement): XmlElement[] => s.children.filter((c) => c.name === 'testcase');
+    for (const s of suites) {
+      const names = s.children.map((c) => c.name);
+      expect(names, s.attrs.name).toEqual(['properties', ...casesOf(s).map(() => 'testcase'), 'system-out', 'system-err']);
+    }
+    const cases = suites.flatMap(casesOf);
     const failing = cases.filter((c) => c.children.some((x) => x.name === 'failure'));
     expect(failing).toHaveLength(4);
     // The counts agree with the elements, per suite and in total.
     for (const s of suites) {
-      expect(Number(s.attrs.tests), s.attrs.name).toBe(s.children.length);
-      expect(Number(s.attrs.failures), s.attrs.name).toBe(s.children.filter((c) => c.children.some((x) => x.name === 'failure')).length);
+      expect(Number(s.attrs.tests), s.attrs.name).toBe(casesOf(s).length);
+      expect(Number(s.attrs.failures), s.attrs.name).toBe(casesOf(s).filter((c) => c.children.some((x) => x.name === 'failure')).length);
     }
-    expect(Number(root.attrs.tests)).toBe(cases.length);
-    expect(Number(root.attrs.failures)).toBe(4);
+    expect(root.attrs).toEqual({});
+    expect(suites.reduce((n, s) => n + Number(s.attrs.failures), 0)).toBe(4);
     const failure = (kind: string): { tc: XmlElement; f: XmlElement } => {
       const tc = failing.find((c) => c.attrs.classname!.startsWith(`portdrift.${kind}.`))!;
       return { tc, f: tc.children.find((x) => x.name === 'failure')! };
     };
     const moved = failure('moved');
-    expect(moved.tc.attrs).toMatchObject({ name: `moved ${host}:${b} → ${b + 2}`, file: 'infra/rds.tf', line: '3' });
-    expect(existsSync(join(repo, moved.tc.attrs.file!))).toBe(true);
+    expect(moved.tc.attrs).toEqual({ classname: 'portdrift.moved.aws_db_instance.orders', name: `moved ${host}:${b} → ${b + 2}`, time: '0' });
+    const out = (kind: string): string => suites.find((s) => s.attrs.name === `portdrift ${kind}`)!.children.find((c) => c.name === 'system-out')!.text;
+    expect(out('moved')).toBe(`moved ${host}:${b} → ${b + 2}: infra/rds.tf:3\n`);
+    expect(existsSync(join(repo, 'infra/rds.tf'))).toBe(true);
     expect(moved.f.attrs.type).toBe('moved/high');
     expect(moved.f.text).toContain('iac: infra/rds.tf:3');
     expect(moved.f.text).toContain(`suggestion: variables.tf:3 variable "db_port" default ${b} → ${b + 2}`);
-    expect(failure('missing').tc.attrs).toMatchObject({ file: 'infra/ecs.tf', line: '8' });
-    expect(failure('undeclared').tc.attrs.file).toBeUndefined();
+    expect(failure('missing').f.text).toContain('iac: infra/ecs.tf:8');
+    expect(out('undeclared')).toMatch(/: \(no IaC line\)\n$/);
     // A kind with no finding is a passing case, so a green run is visibly green.
     const unreachable = suites.find((s) => s.attrs.name === 'portdrift unreachable')!;
-    expect(unreachable.children).toHaveLength(1);
-    expect(unreachable.children[0]!.children).toEqual([]);
+    expect(casesOf(unreachable)).toHaveLength(1);
+    expect(casesOf(unreachable)[0]!.children).toEqual([]);
   });
 
   it('markdown: a verdict heading, the summary line and a table row per finding', async () => {
@@ -200,9 +207,9 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
     expect(readFileSync(join(repo, 'infra', 'variables.tf'), 'utf8')).toBe(before);
   });
 
-  it('`portdrift drift` offers the same five formats', async () => {
+  it('`portdrift drift` offers the same formats', async () => {
     const r = await portdrift(['drift', '--help']);
     expect(r.code).toBe(0);
-    expect(r.out.replace(/\s+/g, ' ')).toMatch(/--format <format> [^-]*\(choices: "table", "json", "markdown", "sarif", "junit"\)/);
+    expect(r.out.replace(/\s+/g, ' ')).toMatch(/--format <format> [^-]*\(choices: "table", "json", "markdown", "sarif", "junit", "jsonl"\)/);
   });
 });

@@ -70,8 +70,8 @@ describe('lifecycle and query CLI against a real collector', () => {
     const former = JSON.parse((await cli(['drift', '--format', 'sarif', '--sarif-prefix', 'infra'], c.tokens.reader)).out);
     expect(uris(former).has('infra/main.tf')).toBe(true);
     const junit = (await cli(['drift', '--format', 'junit'], c.tokens.reader)).out;
-    expect(junit).toMatch(/^<\?xml[\s\S]*<testsuite[\s\S]* file="main\.tf" line="3"/);
-    expect((await cli(['drift', '--format', 'junit', '--path-prefix', 'infra/prod dir/'], c.tokens.reader)).out).toContain(' file="infra/prod dir/main.tf" line="3"');
+    expect(junit).toMatch(/^<\?xml[\s\S]*<testsuite[\s\S]*iac: main\.tf:3\n/);
+    expect((await cli(['drift', '--format', 'junit', '--path-prefix', 'infra/prod dir/'], c.tokens.reader)).out).toContain('iac: infra/prod dir/main.tf:3\n');
     expect((await cli(['drift', '--format', 'markdown'], c.tokens.reader)).out).toMatch(/\|/);
   });
 
