@@ -61,7 +61,7 @@ describe('completion', () => {
     expect(bashComplete('scan', '--fo')).toEqual(['--format']);
     expect(bashComplete('scan', 'infra/', '--format', '')).toEqual(['json', 'jsonl', 'junit', 'markdown', 'sarif', 'table']);
     expect(bashComplete('scan', '--fail-on', 'h')).toEqual(['high']);
-    expect(bashComplete('drift', '--kind', 'm')).toEqual(['missing', 'moved']);
+    expect(bashComplete('drift', '--kind', 'm')).toEqual(['missing', 'missing-rule', 'moved']);
     expect(bashComplete('token', 'c')).toEqual(['create']);
     expect(bashComplete('token', 'create', '--role', '')).toEqual(['admin', 'agent', 'reader']);
     expect(bashComplete('completion', '')).toEqual(['bash', 'fish', 'zsh']);
