@@ -1,28 +1,14 @@
 // Security-group (and NACL, firewall) rules carry their direction: an egress allow-all must not
 // look like an inbound allow-all, and an egress rule is never a port a scan probes.
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempProjects } from './projects.js';
 import { scanTargets } from '../../../../shared/drift/targets.js';
 import { formatExtractionTable, toExtractionOutput } from '../../../../shared/format/extraction.js';
 import { extract } from '../../../../shared/iac/extract.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'portdrift-direction-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
 const opts = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' };
-const project = async (name: string, files: Record<string, string>): Promise<string> => {
-  const d = join(dir, name);
-  await mkdir(d, { recursive: true });
-  for (const [file, text] of Object.entries(files)) await writeFile(join(d, file), text);
-  return d;
-};
+const project = tempProjects('direction');
 const rows = (m: Awaited<ReturnType<typeof extract>>): string[] =>
   m.endpoints.map((e) => {
     const ports = `${e.port}${e.toPort ? `-${e.toPort}` : ''}/${e.protocol}`;

@@ -1,21 +1,12 @@
 // What real repositories hold besides clean IaC: repeated YAML keys, Helm charts, package
 // manifests, CI workflows, tool configs, kustomizations, CloudFormation rules functions.
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempProjects } from './projects.js';
 import { PortdriftError } from '../../../../shared/errors.js';
 import { extract } from '../../../../shared/iac/extract.js';
 import { parseTargets } from '../../../../shared/iac/targets.js';
 import { problemsSummary } from '../../../../shared/format/extraction.js';
-
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'portdrift-real-world-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
 const opts = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' };
 /** The warning of a key repeated at lines `first` and `last`. */
@@ -29,15 +20,7 @@ const repeated = (file: string, key: string, first: number, last: number) => ({
 });
 /** Lines of a file, each ended by a newline. */
 const text = (...lines: string[]): string => `${lines.join('\n')}\n`;
-/** A fresh project directory with these files (relative name → text). */
-const project = async (name: string, files: Record<string, string>): Promise<string> => {
-  const d = join(dir, name);
-  for (const [file, text] of Object.entries(files)) {
-    await mkdir(dirname(join(d, file)), { recursive: true });
-    await writeFile(join(d, file), text);
-  }
-  return d;
-};
+const project = tempProjects('real-world');
 
 describe('a repeated YAML key', () => {
   it('keeps the last value, as YAML tools do, with a warning naming both lines; the listeners survive', async () => {

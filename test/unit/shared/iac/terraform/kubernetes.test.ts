@@ -1,26 +1,11 @@
 // Terraform's kubernetes_service means what the same Service means in a manifest: `port` listens
 // on NAME.NAMESPACE.svc.<domain>, `target_port` is the selected pods' port.
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempProjects } from '../projects.js';
 import { extract } from '../../../../../shared/iac/extract.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'portdrift-tf-k8s-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
 const opts = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' };
-const project = async (name: string, files: Record<string, string>): Promise<string> => {
-  const d = join(dir, name);
-  await mkdir(d, { recursive: true });
-  for (const [file, text] of Object.entries(files)) await writeFile(join(d, file), text);
-  return d;
-};
+const project = tempProjects('tf-k8s');
 
 const TF = `resource "kubernetes_service" "api" {
   metadata {

@@ -1,29 +1,13 @@
 // Several Terraform roots given at once (envs/prod, envs/staging calling one shared module):
 // every address is prefixed by its root, so nobody has to guess which root declared which port.
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempProjects } from '../projects.js';
 import { computeDrift } from '../../../../../shared/drift/index.js';
 import { extract } from '../../../../../shared/iac/extract.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'portdrift-tf-roots-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
 const opts = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' };
-const project = async (name: string, files: Record<string, string>): Promise<string> => {
-  const d = join(dir, name);
-  for (const [file, text] of Object.entries(files)) {
-    await mkdir(dirname(join(d, file)), { recursive: true });
-    await writeFile(join(d, file), text);
-  }
-  return d;
-};
+const project = tempProjects('tf-roots');
 
 const env = (port: number): string => `module "db" {\n  source = "../../modules/db"\n  port   = ${port}\n}\n`;
 const files = {
