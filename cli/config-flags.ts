@@ -1,4 +1,4 @@
-// Every key of a program's config schema is also a flag (DESIGN.md "Configuration"): `spoolMax`
+// Every key of a program's config schema is also a flag (docs/design/architecture.md#configuration): `spoolMax`
 // is `--spool-max`. Flags are declared from the schema so the two can never drift apart, and are
 // passed to buildConfig as raw strings: validation (and its "all problems at once" report) stays
 // in one place, shared/config.ts, for file and flags alike.

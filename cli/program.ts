@@ -78,7 +78,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCode>
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are successes; every other commander error (unknown option, missing
-      // argument) is a usage error, exit 1 as DESIGN.md "Exit codes" says, not commander's default.
+      // argument) is a usage error, exit 1 (docs/design/architecture.md#exit-codes), not commander's default.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 1;
     }

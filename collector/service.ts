@@ -50,7 +50,7 @@ export interface AgentView extends AgentRecord {
   late: boolean;
 }
 
-/** An agent is late after three missed intervals (operations.md §6). */
+/** An agent is late after three missed intervals (docs/design/findings.md#late-agents). */
 export const LATE_FACTOR = 3;
 
 export class Collector {

@@ -1,6 +1,6 @@
 // Durations with explicit units (`500ms`, `30s`, `5m`, `1h`, `1d`, combinations such as `1h30m`).
 // A bare number is refused: naabu's silent switch from milliseconds to seconds broke its users
-// (probing.md §2.1), so every duration in portdrift says its unit.
+// (docs/design/architecture.md#durations), so every duration in portdrift says its unit.
 import { PortdriftError } from './errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -3,7 +3,7 @@
 // A test keeps docs/errors.md and this table in sync: add a row to both.
 //
 // `http` is the status the collector answers with when the error reaches an HTTP handler.
-// Every PortdriftError that reaches a CLI entrypoint is exit code 1 (DESIGN.md "Exit codes").
+// Every PortdriftError that reaches a CLI entrypoint is exit code 1 (docs/design/architecture.md#exit-codes).
 
 export const catalogue = {
   // --- general ------------------------------------------------------------------------------

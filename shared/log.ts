@@ -18,7 +18,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level: options.level ?? 'info',
       ...(options.name ? { name: options.name } : {}),
       timestamp: pino.stdTimeFunctions.isoTime,
-      // State files hold secrets in clear text (iac.md §5.1), and tokens must never be logged.
+      // State files hold secrets in clear text (docs/design/iac-extraction.md#secrets-in-state); tokens too.
       redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'attributes', '*.attributes'], censor: '[redacted]' },
     },
     pino.destination({ fd: options.fd ?? 2, sync: true }),

@@ -1,6 +1,6 @@
 // Domain and wire types shared by every part of portdrift. This file imports nothing: it is the
 // contract between the extractor, the probe engine, the drift engine, the collector, the agent
-// and the CLI (DESIGN.md "Vocabulary", "Finding kinds", "Extraction output", "Probe output").
+// and the CLI (docs/design/architecture.md#vocabulary).
 
 // ---------------------------------------------------------------------------------------------
 // Declared model (IaC → what must listen where)

@@ -1,6 +1,6 @@
 // The sidecar / host view: the LISTEN sockets of the agent's own network namespace, read from
-// /proc/net/tcp and /proc/net/tcp6 without privilege and without scanning (reference/
-// operations.md §3). Loopback-only binds are included: they are exactly what a port probe from
+// /proc/net/tcp and /proc/net/tcp6 without privilege and without scanning
+// (docs/design/wire-protocol.md#listeners). Loopback-only binds are included: they are exactly what a port probe from
 // another host cannot see. Process attribution (/proc/<pid>/fd) would need CAP_SYS_PTRACE and
 // is deliberately not done.
 import { readFileSync } from 'node:fs';

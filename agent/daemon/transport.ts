@@ -1,4 +1,4 @@
-// The agent's HTTP client to the collector, and the only undici user (DESIGN.md "Layout"). One
+// The agent's HTTP client to the collector, and the only undici user (docs/design/architecture.md#library-homes). One
 // keep-alive connection to the collector's origin (the agent's requests are sequential, and an
 // undici Pool would open a second socket for no gain); every request carries the agent token
 // (Authorization: Bearer) and a User-Agent with the version. Requests are retried on transient

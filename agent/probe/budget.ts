@@ -1,4 +1,4 @@
-// How many probes may be in flight: the minimum of real budgets on this host (probing.md §6.2).
+// How many probes may be in flight: the minimum of real budgets on this host (docs/design/probe-engine.md#budgets).
 // Every probe in flight holds a file descriptor and an ephemeral port; a window larger than
 // either turns into EMFILE / EADDRNOTAVAIL, which the engine survives (requeue and shrink) but
 // which costs time. The caller's concurrency is an upper bound, never a target.
@@ -20,7 +20,7 @@ export interface Budgets {
   /**
    * Conntrack entries this run may add before the node's table is half full, null when
    * netfilter conntrack is not loaded. Every probe in flight holds an entry (a filtered one
-   * for 120 s after it ends), and the table is shared by the whole node (probing.md §6.2).
+   * for 120 s after it ends), and the table is shared by the whole node (docs/design/probe-engine.md#budgets).
    */
   conntrackHeadroom?: number | null;
 }

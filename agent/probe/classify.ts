@@ -1,4 +1,4 @@
-// errno → what a connect outcome means (probing.md §6.1, following nmap's handleConnectResult).
+// errno → what a connect outcome means (docs/design/probe-engine.md#results, following nmap's handleConnectResult).
 // Statuses are negative libuv errnos, the numbers node's tcp_wrap reports and that equal
 // -errno on Linux; names come from libuv's own map (util.getSystemErrorMap), which also knows
 // EHOSTDOWN and ENONET that os.constants.errno lacks. A local error of the prober is never a

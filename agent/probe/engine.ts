@@ -4,7 +4,7 @@
 // queue for filtered probes (a later pass, spaced), and results in typed arrays indexed by the
 // address's probe order. No timer per probe: one coarse tick walks the slots in flight, and
 // its verdicts are given in setImmediate, after the poll phase has delivered every completed
-// connect, so a busy loop cannot turn an answered probe into a timeout (probing.md §5.5).
+// connect, so a busy loop cannot turn an answered probe into a timeout (docs/design/probe-engine.md#verdicts).
 // Runs in the main thread or in a worker (worker.ts); everything crossing that line is plain
 // data and typed arrays.
 import { PortdriftError } from '../../shared/errors.js';
@@ -87,7 +87,7 @@ export interface ShardHooks {
 
 /** The tick of the timeout walk and of the retry / rate clocks. */
 const TICK_MS = 10;
-/** Starts per pump call: socket creation is paced so one burst cannot stall the loop (§5.7). */
+/** Starts per pump call, so one burst cannot stall the loop (docs/design/probe-engine.md#pacing). */
 const STARTS_PER_PUMP = 512;
 /** After this many local failures of one probe with nothing else in flight it is given up (and the address says so). */
 const LOCAL_TRIES = 50;
@@ -458,7 +458,7 @@ export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory:
       reactivate(h);
     }
 
-    /** Retries are spaced: loss comes in bursts, so the next try waits past the burst (§6.5). */
+    /** Retries are spaced past a burst of loss (docs/design/probe-engine.md#retries). */
     function retrySpacing(h: HostState): number {
       return Math.min(1000, Math.max(200, 2 * h.timeoutMs));
     }

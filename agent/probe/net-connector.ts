@@ -1,7 +1,7 @@
 // The portable connect primitive: one net.Socket per probe. Slower and heavier than
 // raw-connector.ts, with the same contract; the engine uses it when node's tcp_wrap binding is
 // not reachable. resetAndDestroy() after the handshake (no TIME_WAIT), destroy() on cancel
-// (resetAndDestroy on a connecting socket would wait for 'connect' and leak the fd, §5.2).
+// (resetAndDestroy on a connecting socket waits for 'connect', leaking the fd: docs/design/probe-engine.md#closing).
 import { Socket } from 'node:net';
 import { statusOf } from './classify.js';
 import { isSelfConnect, type ConnectDone, type Connector } from './connector.js';

@@ -3,7 +3,7 @@
 // and each name's sweep takes its own ports from it. Declared ports go first — they are what
 // drift is about, and they give the RTT estimator its first samples; discovery follows in a
 // shuffled order so a filtered range does not arrive as one burst and no port sequence hits a
-// service in order (probing.md §6.3).
+// service in order (docs/design/probe-engine.md#order).
 
 export interface AddressJob {
   ip: string;

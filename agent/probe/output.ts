@@ -1,4 +1,4 @@
-// A probe run as `portdrift probe` prints it: DESIGN.md "Probe output" (json, version 1) or a
+// A probe run as `portdrift probe` prints it: docs/design/probe-engine.md#output (json, version 1) or a
 // table. Results are every non-closed result unless `all`, in host then port order (sweeps are
 // already in host order and each sweep's results in port order).
 import type { Fingerprint, ProbeOutput, ProbeResult } from '../../shared/types.js';

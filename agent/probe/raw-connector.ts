@@ -1,10 +1,10 @@
 // The fast path: node's own tcp_wrap handles, without net.Socket. A net.Socket is a full
 // duplex stream (event emitter, stream state, buffers, timers) — about 6–7 KiB and a dozen
-// allocations per probe (probing.md §5.7) — of which a connect probe needs nothing: one
+// allocations per probe (docs/design/probe-engine.md#raw-handles) — of which a connect probe needs nothing: one
 // handle, one connect request, one completion callback. Semantics are net.Socket's own: the
 // same binding calls net.js makes, `reset()` being what socket.resetAndDestroy() calls
 // (SO_LINGER 0 + close: an RST, no TIME_WAIT) and `close()` being destroy(). No localAddress
-// is ever bound (probing.md §5.3). When the binding is not available (a future node without
+// is ever bound (docs/design/probe-engine.md#no-local-address). When the binding is missing (a future node without
 // process.binding), rawConnectorFactory() returns null and the engine uses net-connector.ts.
 import { isSelfConnect, type ConnectDone, type Connector, type ConnectorFactory } from './connector.js';
 

@@ -1,4 +1,4 @@
-// Names → addresses, once per run (probing.md §6.9). Every A and AAAA record is probed
+// Names → addresses, once per run (docs/design/probe-engine.md#dns). Every A and AAAA record is probed
 // separately by IP literal, so no DNS happens per socket and no happy-eyeballs mixing hides a
 // dead family. dns.lookup honours /etc/hosts and nsswitch, which is where internal names often
 // live; IP literals skip DNS entirely.

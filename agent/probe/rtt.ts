@@ -1,4 +1,4 @@
-// Per-host adaptive connect timeouts (probing.md §6.4, nmap timing.cc, RFC 6298):
+// Per-host adaptive connect timeouts (docs/design/probe-engine.md#timeouts; nmap timing.cc, RFC 6298):
 // first sample d: srtt = d, rttvar = clamp(d, 5 ms, 2 s); then srtt += (d − srtt)/8,
 // rttvar += (|d − srtt| − rttvar)/4; timeout = clamp(srtt + 4·rttvar, floor, cap).
 // Samples come from both handshakes and RSTs: an RST is as good a round trip as a SYN-ACK.

@@ -1,4 +1,4 @@
-// The probe engine's public types (DESIGN.md "Probe engine"). agent/daemon/loop.ts (SweepRun,
+// The probe engine's public types (docs/design/probe-engine.md). agent/daemon/loop.ts (SweepRun,
 // ProbeFn), `portdrift probe` and `portdrift scan` consume them; HostSweep is assignable to
 // agent/daemon/batch.ts SweepResult and ProbeTarget is agent/daemon/plan.ts TargetSpec.
 import type { ProbeResult, ProbeSummary, ServiceName } from '../../shared/types.js';

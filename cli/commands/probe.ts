@@ -1,5 +1,5 @@
 // `portdrift probe <hosts…>`: the agent's connect engine, raw. Prints every non-closed result
-// (`--all`: closed too) as json (DESIGN.md "Probe output", version 1) or a table; without
+// (`--all`: closed too) as json (docs/design/probe-engine.md#output, version 1) or a table; without
 // --format, table on a terminal and json otherwise, like `extract`. `--fingerprint` names the
 // service on each open port afterwards (agent/fingerprint): a SERVICE column, `fingerprint` in json.
 // Exit 0 when every host was probed. Exit 1 for bad arguments (nothing is probed), and also

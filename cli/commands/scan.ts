@@ -1,5 +1,5 @@
-// `portdrift scan <paths…>`: the one-shot drift check from this machine, no collector (DESIGN.md
-// "Command line"): the scan pipeline of cli/scan-pipeline.ts (extract → probe → drift) → print
+// `portdrift scan <paths…>`: the one-shot drift check from this machine, no collector
+// (docs/design/architecture.md#pipeline): the scan pipeline of cli/scan-pipeline.ts (extract → probe → drift) → print
 // → exit 0 (nothing at or above `--fail-on`), 2 (findings) or 1 (error, thrown).
 import { Command, Option } from 'commander';
 import { exitCodeFor, parseFailOn } from '../../shared/drift/fail-on.js';

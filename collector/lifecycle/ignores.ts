@@ -1,4 +1,4 @@
-// Ignore rules (operations.md §11.3): every rule has a reason and an optional expiry. A rule
+// Ignore rules (docs/design/findings.md#ignore-rules): every rule has a reason and an optional expiry. A rule
 // without a kind ignores the matching endpoints altogether: they leave the plan (never probed)
 // and the model the drift engine sees. A rule with a kind only hides findings of that kind (e.g.
 // a known debug port: `undeclared` on host:port). Expired rules do nothing.

@@ -65,7 +65,7 @@ export interface ReportModel {
 
 const RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
 
-/** An agent is late after three missed intervals (operations.md §6, as Wazuh and Fleet do). */
+/** An agent is late after three missed intervals (docs/design/findings.md#late-agents). */
 export const LATE_FACTOR = 3;
 
 const t = (iso: string): number => Date.parse(iso);

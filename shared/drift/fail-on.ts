@@ -1,4 +1,4 @@
-// `--fail-on KIND|SEVERITY` of `scan` and `drift` (DESIGN.md "Exit codes"): exit 2 when a
+// `--fail-on KIND|SEVERITY` of `scan` and `drift` (docs/design/findings.md#fail-on): exit 2 when a
 // finding is of that kind, or at or above that severity; without it, any finding fails.
 // Acknowledged findings stay listed but never fail a run — acknowledging is how a team says
 // "known, leave my pipeline green".

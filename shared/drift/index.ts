@@ -1,4 +1,4 @@
-// The drift engine: declared model + observations → findings (DESIGN.md "Finding kinds").
+// The drift engine: declared model + observations → findings (docs/design/findings.md#kinds).
 // Pure: no IO, no clock (`now` is given), nothing outside shared/. The collector calls it on
 // every IaC reload and observation batch, `portdrift scan` once. Linear in its input: the model
 // and the observations are indexed by host once, and every host is then judged on its own, so

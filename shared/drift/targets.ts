@@ -1,5 +1,5 @@
-// What `portdrift scan` probes on each host of the declared model (DESIGN.md "Where hosts come
-// from"): the host's declared listen ports first, then the discovery set — the curated common
+// What `portdrift scan` probes on each host of the declared model
+// (docs/design/findings.md#discovery-set): its declared listen ports first, then the discovery set — the curated common
 // ports plus the ±10 neighbourhood of every port declared for that host, where a moved service
 // usually lands — or, with `--ports`, exactly the given set instead. Only hosts of the model are
 // probed; hosts without a checked endpoint but with a resource (a port the IaC could not

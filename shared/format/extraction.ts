@@ -1,5 +1,5 @@
 // The declared model for people and machines: `portdrift extract --format json|table`.
-// JSON is DESIGN.md "Extraction output" version 1 plus the `unresolved` array; the internal
+// JSON is docs/design/iac-extraction.md#extraction-output version 1 plus the `unresolved` array; the internal
 // `origin` of an endpoint (what `portdrift fix` edits) is not part of it. The table lists one
 // row per endpoint, then what could not be resolved; problems go to stderr (`problemsSummary`).
 import type { DeclaredEndpoint, DeclaredModel, ExtractionOutput, Problem } from '../types.js';

@@ -1,4 +1,4 @@
-// Findings → `--format json`, DESIGN.md "Machine-readable output" version 1. The object is
+// Findings → `--format json`, docs/design/findings.md#json-output version 1. The object is
 // rebuilt field by field in the contract's order, so the document is the same whatever produced
 // the report (the engine, the collector, a saved file read back) and nothing internal leaks.
 import type { DriftReport, Finding, LayerValue, LiveSummary } from '../types.js';

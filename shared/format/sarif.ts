@@ -25,7 +25,7 @@ interface RuleText {
   severity: Severity;
 }
 
-// Kept in the order of DESIGN.md "Finding kinds"; the rule index of a result is its place here.
+// Kept in the order of docs/design/findings.md#kinds; the rule index of a result is its place here.
 export const SARIF_RULES: Readonly<Record<FindingKind, RuleText>> = {
   moved: {
     name: 'PortMoved',
@@ -141,7 +141,7 @@ function result(f: Finding, options: SarifOptions): Record<string, unknown> {
         : {}),
     },
   };
-  // An acknowledged finding stays listed (DESIGN.md) but as an accepted suppression, so code
+  // An acknowledged finding stays listed (docs/design/findings.md#formats) but as an accepted suppression, so code
   // hosts show it as dismissed with the reason rather than as an open alert.
   if (f.ack) {
     out.suppressions = [{ kind: 'external', status: 'accepted', justification: `${f.ack.reason} (acknowledged by ${f.ack.by} at ${f.ack.at}${f.ack.expiresAt ? `, until ${f.ack.expiresAt}` : ''})` }];

@@ -1,4 +1,4 @@
-// The Compose `ports` short syntax, `[[IP:](port|range):](port|range)[/PROTOCOL]` (iac.md §4.6),
+// Compose `ports` short syntax `[[IP:](port|range):](port|range)[/PROTOCOL]` (docs/design/iac-extraction.md#compose),
 // split from the right: protocol, then the container part, then the published part, then the
 // host IP, which may be IPv6 with or without brackets (`::1:6000:6000`, `[::1]:6001:6001`).
 

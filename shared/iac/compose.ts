@@ -1,4 +1,4 @@
-// The Compose extractor (Compose Specification; iac.md §4.6). Each service is a resource
+// The Compose extractor (Compose Specification; docs/design/iac-extraction.md#compose). Each service is a resource
 // `compose:SERVICE` whose derived host is the service name (what other containers on the
 // project network connect to). What listens there is the CONTAINER side of every `ports` entry
 // (short and long syntax, ranges, IPv6 host addresses, `/udp`) and every `expose` entry; the

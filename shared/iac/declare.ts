@@ -1,7 +1,7 @@
 // Small helpers every YAML-based extractor uses to turn written values into ports.
 import { MAX_PORT, MIN_PORT } from '../ports.js';
 
-/** An integer 1–65535, written as a number or as a string of digits (CloudFormation `DBInstance.Port` is a String, iac.md §6); else undefined. */
+/** An integer 1–65535, as a number or a string of digits (CFN `DBInstance.Port` is a String); else undefined. */
 export function toPort(value: unknown): number | undefined {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
   return Number.isInteger(n) && n >= MIN_PORT && n <= MAX_PORT ? n : undefined;

@@ -3,7 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Problem } from '../types.js';
 
-/** Files over this size are refused: real IaC files are far smaller, and hcl2json's WASM heap never shrinks (iac.md §2.6). */
+/** Files over this size are refused: real IaC is far smaller (docs/design/iac-extraction.md#wasm-memory). */
 export const MAX_IAC_FILE_BYTES = 8 * 1024 * 1024;
 
 export type ReadResult = { ok: true; text: string } | { ok: false; problem: Problem };

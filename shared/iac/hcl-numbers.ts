@@ -1,7 +1,7 @@
 // A workaround for the cost of number literals in hcl2json. Measured on its WASM (Node 20, this
 // 2-core machine, per item of a 200-item file): an attribute `a = 8080` costs 73 µs, `a = "tcp"`
 // 22 µs, `a = var.x` 18 µs. Ports, counts and sizes are number literals, and in the 500-file
-// benchmark of DESIGN.md they were 40 % of all parse time. So before parsing, every attribute
+// benchmark (npm run bench) they were 40 % of all parse time. So before parsing, every attribute
 // whose whole value is a plain integer literal is rewritten into a reference to a sentinel
 // name (`port = 8080` → `port = __pd_n_8080`), which hcl2json passes through as the string
 // `"${__pd_n_8080}"`, and afterwards exactly those strings become the numbers again. Nothing

@@ -1,14 +1,14 @@
-// HCL parsing for the Terraform extractor: hcl2json's JSON shape (iac.md §2.3), its diagnostics
+// HCL parsing for Terraform: hcl2json's JSON shape (docs/design/iac-extraction.md#hcl-json-shape), its diagnostics
 // as lines, and where the parsing runs.
 //
 // hcl2json is Go compiled to WASM and single-threaded: a 5 KB file costs it 7–10 ms, so the
-// 500-file bar of DESIGN.md is mostly parse time (4.0 s on one thread here). Requests therefore
+// 500-file extraction bar (3 s) is mostly parse time (4.0 s on one thread here). Requests therefore
 // go to a small pool of worker threads, one WASM instance each, fed from one queue so a slow
 // thread never holds a share of the files back (measured: 2 threads parse the 500 files in
 // 2.7 s where one takes 4.1 s). The evaluating thread meanwhile locates lines and evaluates.
 // A second thread starts only when requests queue up, so a handful of files pays one WASM
 // start (~100 ms, ~50 MB), not two. Idle threads end after a while and a thread that parsed a
-// very large file is replaced, because WASM linear memory never shrinks (iac.md §2.6); a
+// very large file is replaced, because WASM linear memory never shrinks (docs/design/iac-extraction.md#wasm-memory); a
 // long-running collector does not keep a grown heap. The workers run from the compiled
 // output; from TypeScript sources (tests) the parse runs on this thread.
 import { existsSync } from 'node:fs';
@@ -38,7 +38,7 @@ export class HclParseError extends Error {
   }
 }
 
-/** Parse one HCL file (`.tf`, `.tfvars`) into hcl2json's JSON shape (iac.md §2.3). */
+/** Parse one `.tf` / `.tfvars` file into hcl2json's JSON shape (docs/design/iac-extraction.md#hcl-json-shape). */
 export async function parseHcl(file: string, text: string): Promise<HclBody> {
   if (!workerAvailable()) {
     const lib = await loadHcl2Json();
@@ -60,7 +60,7 @@ function parseError(message: string): HclParseError {
   return new HclParseError(message, parseDiagnostics(message));
 }
 
-// `parse config: [f.tf:2,10-3,1: Summary; Detail f.tf:…: …]` (iac.md §2.4); the end position
+// `parse config: [f.tf:2,10-3,1: Summary; Detail …]` (docs/design/iac-extraction.md#hcl-diagnostics); the end position
 // may omit its line. The detail runs until the next diagnostic or the closing bracket.
 const DIAGNOSTIC = /([^\s[]+):(\d+),(\d+)-(?:\d+,)?\d+: ([^;]+); /g;
 

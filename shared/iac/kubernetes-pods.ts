@@ -1,4 +1,4 @@
-// Pod templates of Kubernetes workloads (iac.md §4.5): container and initContainer ports, and
+// Kubernetes pod templates (docs/design/iac-extraction.md#kubernetes): container and initContainer ports, and
 // the ports their tcpSocket / httpGet / grpc probes connect to (named probe ports resolved
 // against the container's own `ports[].name`). The result also keeps the template labels and the
 // named ports, which Services need to resolve a named targetPort.

@@ -1,7 +1,7 @@
 // The Kubernetes manifest extractor: multi-document YAML (and JSON) streams, addresses
 // `k8s:Kind/namespace/name` (namespace `default` when absent). Workloads come first (all files),
 // then Services, because a Service's named targetPort is resolved through its selector against
-// pod template labels that may live in another file (iac.md §4.5):
+// pod template labels that may live in another file (docs/design/iac-extraction.md#kubernetes):
 // - a Service's `port` listens on its derived name NAME.NAMESPACE.svc.<clusterDomain>; for a
 //   headless Service (`clusterIP: None`) that name resolves to the pods, so the targetPort is
 //   what listens there; an ExternalName Service has nothing to probe;

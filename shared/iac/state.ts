@@ -1,12 +1,12 @@
-// Terraform state → deployed hosts per resource address (DESIGN.md "Where hosts come from" 1,
-// iac.md §5). Two inputs are accepted, told apart by their top-level keys:
+// Terraform state → deployed hosts per resource address
+// (docs/design/iac-extraction.md#terraform-state). Two inputs are accepted, told apart by their top-level keys:
 //   - raw state, format version 4 (`terraform.tfstate`, `terraform state pull`): `resources[]`
 //     with `module`, `mode`, `type`, `name`, `instances[].index_key`, `.attributes`;
 //   - `terraform show -json` (`format_version`): `values.root_module` with full `address`es,
 //     recursively through `child_modules[]` (also `prior_state.values` of a plan file).
 // Addresses come out exactly as Terraform prints them: `module.a["x"].aws_instance.web[0]`.
 //
-// State holds secrets in clear text (iac.md §5.1): nothing here logs or quotes an attribute
+// State holds secrets in clear text: nothing here logs or quotes an attribute
 // value; problems name the file and what is wrong with its shape, never the content.
 import { readFile } from 'node:fs/promises';
 import type { Problem } from '../types.js';

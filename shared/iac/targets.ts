@@ -1,4 +1,4 @@
-// The targets file (`--targets FILE`, DESIGN.md "Where hosts come from" §2): hosts for
+// The targets file (`--targets FILE`, docs/design/iac-extraction.md#hosts): hosts for
 // resources that neither state nor derivation can place.
 //
 //   targets:

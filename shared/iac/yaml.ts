@@ -1,7 +1,7 @@
 // YAML reading for the CloudFormation, Kubernetes and Compose extractors. They walk the AST
 // (never `toJS()` values alone) so every port keeps its line; these helpers make that walk
 // short: map lookup that honours merge keys (`<<: *base`) and aliases, sequence items, lines,
-// and parse errors / unknown tags turned into Problems (iac.md §3.2–3.5).
+// and parse errors / unknown tags turned into Problems (docs/design/iac-extraction.md#yaml).
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair, ParseOptions, DocumentOptions, SchemaOptions, YAMLMap } from 'yaml';
 import type { Problem } from '../types.js';
@@ -81,7 +81,7 @@ function finish(file: string, text: string, docs: Document.Parsed[], lc: LineCou
 export function parseYamlStream(file: string, text: string, options: YamlOptions = {}): YamlStream {
   const lc = new LineCounter();
   // parseAllDocuments never throws; errors and warnings are collected per document. logLevel
-  // 'error' keeps the library from calling process.emitWarning for unknown tags (iac.md §3.1).
+  // 'error' keeps the library from calling process.emitWarning for unknown tags (docs/design/iac-extraction.md#yaml).
   const parsed = parseAllDocuments(text, { lineCounter: lc, ...DEFAULTS, ...options });
   // A stream-level failure comes back as an EmptyStream with errors instead of an array.
   const docs = Array.isArray(parsed) ? parsed : [];
@@ -103,7 +103,7 @@ export function lineOf(lc: LineCounter, node: { range?: readonly [number, number
   return start === undefined ? fallback : lc.linePos(start).line;
 }
 
-/** The line of a pair: its key's line, which is "the port's own attribute" (DESIGN.md). */
+/** The line of a pair: its key's line, the port's own line (docs/design/iac-extraction.md#source-lines). */
 export function pairLine(lc: LineCounter, pair: Pair): number {
   return lineOf(lc, pair.key as Node, lineOf(lc, pair.value as Node));
 }

@@ -1,6 +1,6 @@
 // The crash paths of the HCL parser pool (shared/iac/hcl.ts ParserPool), with parser threads that
 // really exit: hcl2json's WASM cannot be made to crash on purpose, so these threads speak its
-// protocol but die when a file tells them to (test/fixtures/hcl-pool/). What DESIGN.md asks of a
+// protocol but die when a file tells them to (test/fixtures/hcl-pool/). What extraction promises for
 // bad input holds: a file that kills the parser is a problem of that file, every other file is
 // still parsed, and a parser that cannot start at all fails every file at once instead of
 // spawning thread after thread.

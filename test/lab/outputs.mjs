@@ -1,6 +1,6 @@
 // Readers of the two probers' outputs, into the one form truth.mjs compares:
 // { results: [{ ip, port, state }], ports: N probed per host, problems: [...] }.
-//   - `portdrift probe --format json`: checked against DESIGN.md "Probe output" version 1, each
+//   - `portdrift probe --format json`: checked against docs/design/probe-engine.md#output (version 1), each
 //     deviation named in `problems` (so a test or the bench can report it, not just crash).
 //   - `nmap -sT … -oX -`: nmap summarises the largest state groups as <extraports>; since 7.80
 //     their <extrareasons ports="…"> give the exact port lists, which are expanded here.
@@ -45,7 +45,7 @@ export function readPortdrift(text) {
     if (p.length && bad++ < 5) problems.push(`results[${i}]: ${p.join('; ')}`);
   }
   if (bad > 5) problems.push(`… ${bad - 5} more results with problems`);
-  // Host then port order (DESIGN.md): hosts in the order given, so only ports are checked per host.
+  // Host then port order (docs/design/probe-engine.md#output): hosts as given, so only ports are checked per host.
   const lastPort = new Map();
   const hostOrder = [];
   let disorder = 0;

@@ -56,7 +56,7 @@ describe('readPortdrift', () => {
     summary: { probes: 10, open: 1, closed: 8, filtered: 1, unreachable: 0, seconds: 0.5 },
   };
 
-  it('accepts the DESIGN.md probe output', () => {
+  it('accepts the documented probe output', () => {
     const r = readPortdrift(JSON.stringify(good));
     expect(r.problems).toEqual([]);
     expect(r.results).toHaveLength(2);

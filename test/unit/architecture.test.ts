@@ -1,4 +1,4 @@
-// Keeps the layout rules of DESIGN.md "Layout and the direction of imports" true.
+// Keeps the rules of docs/design/architecture.md#imports (and #library-homes, #entrypoints) true.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';

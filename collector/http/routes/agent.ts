@@ -77,7 +77,7 @@ export const agentRoutes: Route[] = [
           const message = `Idempotency-Key ${JSON.stringify(key)} does not match the batch id ${id}`;
           throw new PortdriftError('PD_IDEMPOTENCY_KEY', message);
         }
-        // An agent token is that agent's identity (operations.md: per-agent credentials): plans
+        // An agent token is that agent's identity (docs/design/wire-protocol.md#agent-identity): plans
         // are served under its name, so batches are accepted only under the same name. Otherwise
         // one leaked or mis-deployed token could write results as any agent, or keep a dead one
         // alive.

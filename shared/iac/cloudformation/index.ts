@@ -1,5 +1,5 @@
 // The CloudFormation extractor: YAML (every short-form tag, AST kept so lines survive) and JSON
-// templates, one code path (iac.md §3.1–3.2). Resources are addressed `cfn:LogicalId`; only the
+// templates, one code path (docs/design/iac-extraction.md#yaml). Resources are `cfn:LogicalId`; only the
 // port-bearing types of resources.ts are listed. A resource whose `Condition` is decided false is
 // not created, so it is left out; one whose condition cannot be decided is kept.
 import { isScalar } from 'yaml';

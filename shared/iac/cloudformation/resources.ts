@@ -1,4 +1,4 @@
-// The port-bearing CloudFormation resource types (iac.md §4.4) and where their ports are
+// The port-bearing CloudFormation resource types (AWS CloudFormation reference) and where their ports are
 // written. Each handler reads one resource's Properties through the evaluator and emits
 // endpoints (resolved), unresolved entries (not known before deployment) or problems (wrong
 // shape), every one with the line of its own attribute.
@@ -21,7 +21,7 @@ export interface ResourceScope {
 
 type Handler = (r: ResourceScope) => void;
 
-/** Engine default ports (iac.md §4.1). */
+/** Engine default ports (docs/design/iac-extraction.md#default-ports). */
 export function engineDefaultPort(engine: string): number | undefined {
   const e = engine.toLowerCase();
   if (/^(mysql|mariadb|aurora-mysql|aurora$)/.test(e)) return 3306;

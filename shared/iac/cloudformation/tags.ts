@@ -1,5 +1,5 @@
 // CloudFormation short-form intrinsic tags (`!Ref`, `!Sub`, …) registered with the YAML parser
-// so that the AST keeps them (iac.md §3.1, design B): each tag resolves to the node itself, so the
+// so the AST keeps them (docs/design/iac-extraction.md#cloudformation-tags): each tag resolves to its node, so the
 // items of `!If [IsProd, 8443, 8080]` keep their own lines. A tag missing from this list is
 // reported by the parser as TAG_RESOLVE_FAILED, which becomes a PD_IAC_UNKNOWN_TAG problem.
 import { isMap, isPair, isScalar } from 'yaml';

@@ -39,7 +39,7 @@ export interface Attr {
   span: { start: number; end: number } | undefined;
 }
 
-/** Blocks are arrays in `.tf` JSON and may be single objects in `.tf.json` (iac.md §2.5). */
+/** Blocks are arrays in `.tf` JSON, maybe single objects in `.tf.json` (docs/design/iac-extraction.md#file-by-file). */
 export function bodies(v: unknown): Record<string, unknown>[] {
   const list = Array.isArray(v) ? v : v !== null && typeof v === 'object' ? [v] : [];
   return list.filter((x): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x));

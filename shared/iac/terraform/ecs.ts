@@ -1,9 +1,9 @@
-// ECS container definitions (iac.md §2.3, §4.2): `container_definitions` is JSON text, written
+// ECS `container_definitions` (docs/design/iac-extraction.md#ecs-container-definitions) is JSON text, written
 // as `jsonencode([...])` (parsed by expr.ts, so `containerPort = var.port` resolves with its
 // origin), as a heredoc or plain string holding JSON (JSON.parse), or via `file()` /
 // `templatefile()` (not read: unresolved). Each `portMappings[].containerPort` is a listen port;
 // a `hostPort` that differs from it (bridge mode) is one too. Lines come from the k-th
-// `containerPort` key inside the attribute's text (iac.md §2.7 step 4).
+// `containerPort` key inside the attribute's text (docs/design/iac-extraction.md#keys-inside-expressions).
 import { attr, type Attr, type Block } from './block.js';
 import { fromPlain, index, type Origin, type Value } from './eval.js';
 import { endpoint, literal, readPort, type Emit } from './emit.js';
@@ -55,7 +55,7 @@ export function containerPorts(e: Emit, b: Block): void {
       }
       if (host) {
         const line = lineOfKey('hostPort');
-        // hostPort 0 asks for an ephemeral port: known only after deployment (iac.md §6).
+        // hostPort 0 is ephemeral (docs/design/iac-extraction.md#ports-known-only-after-deployment).
         if (literal(host) === '0') return;
         const p = readPort(e, sub(a, `${base}hostPort`, line, host), host);
         if (p && p.port !== cport) endpoint(e, p.port, 'listen', protocol, line, originAt(e, p.origin, line, host));

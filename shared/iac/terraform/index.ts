@@ -1,6 +1,6 @@
 // The Terraform extractor. It receives every claimed `.tf`, `.tf.json` and `.tfvars` file,
 // parses them FILE BY FILE (never hcl2json's convertFiles, which loses file names and lines:
-// iac.md §2.5), groups them into modules by directory, and extracts every root module: a
+// docs/design/iac-extraction.md#file-by-file), groups them into modules by directory, and extracts every root module: a
 // directory with `.tf` files that no other module calls as a local `source`. Child modules are
 // read from their directories (also outside the given paths) and expanded with their inputs.
 //

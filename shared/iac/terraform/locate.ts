@@ -1,4 +1,4 @@
-// Source lines for hcl2json's output, which carries none (iac.md §2.7). One pass over the text
+// Lines for hcl2json's output, which has none (docs/design/iac-extraction.md#line-locator). One pass over the text
 // that knows only HCL's lexical structure: comments, strings with nested `${…}` / `%{…}`,
 // heredocs, blocks and attributes. A regex over the whole file would match inside strings,
 // heredocs, comments and unrelated blocks.
@@ -221,7 +221,7 @@ function trimEnd(text: string, start: number, end: number): number {
 
 /**
  * The line of the k-th (0-based) occurrence of `key` used as a key (`key =`, `key:`, `"key":`)
- * inside [start, end) of `text`, or undefined (iac.md §2.7 step 4).
+ * inside [start, end) of `text`, or undefined (docs/design/iac-extraction.md#keys-inside-expressions).
  */
 export function findKey(text: string, start: number, end: number, key: string, k: number): number | undefined {
   const re = new RegExp(`(^|[\\s{,"])${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?\\s*[=:]`, 'g');

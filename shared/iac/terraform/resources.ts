@@ -1,7 +1,7 @@
 // Per resource type: which attributes hold ports, and the default port when none is written
-// (iac.md §4.1, §4.2, §4.3, §4.7). Listeners (databases, caches, load-balancer listeners and
+// (docs/design/iac-extraction.md#default-ports). Listeners (databases, caches, load-balancer listeners and
 // target groups, containers) are role `listen`; security-group, NACL, firewall and NSG rules are
-// role `allow` and never listen ports (iac.md §6).
+// role `allow` and never listen ports (docs/design/iac-extraction.md#rules-are-not-listeners).
 import type { Direction, Unresolved } from '../../types.js';
 import { attr, children, type Block } from './block.js';
 import { containerPorts } from './ecs.js';
@@ -159,7 +159,7 @@ function azureRule(e: Emit, r: Block): void {
 const MSK_PORTS = { TLS: [9094], PLAINTEXT: [9092], TLS_PLAINTEXT: [9092, 9094] } as const;
 
 function msk(e: Emit, b: Block, unresolved: Unresolved[]): void {
-  // Brokers listen by client authentication mode (iac.md §4.1); encryption in transit defaults to TLS.
+  // Brokers listen by client authentication mode (Amazon MSK port list); encryption in transit defaults to TLS.
   const transit = children(b, 'encryption_info', e.address, unresolved).flatMap((x) => children(x, 'encryption_in_transit', e.address, unresolved));
   const mode = (literal(transit.map((t) => attr(t, 'client_broker')?.value).find(Boolean)) ?? 'TLS').toUpperCase() as keyof typeof MSK_PORTS;
   const ports = new Set<number>(MSK_PORTS[mode] ?? [9094]);

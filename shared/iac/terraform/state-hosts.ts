@@ -1,4 +1,4 @@
-// Which attributes of a resource in Terraform state name the hosts it runs on (iac.md §5.3).
+// Which state attributes of a resource name the hosts it runs on (docs/design/iac-extraction.md#terraform-state).
 // Resources whose ports live on other resources' hosts take those hosts:
 //   - a target group listens on its targets: the `target_id`s of the attachments that point at
 //     its ARN (an instance id is turned into that instance's private IP when the instance is in

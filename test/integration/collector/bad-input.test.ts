@@ -1,4 +1,4 @@
-// DESIGN.md "Quality bars", bad input: every malformed request is answered 4xx with a JSON error
+// docs/design/architecture.md#quality-bars, bad input: every malformed request is answered 4xx with a JSON error
 // body, the collector stays up, and the store passes PRAGMA integrity_check.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

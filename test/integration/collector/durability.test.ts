@@ -1,4 +1,4 @@
-// DESIGN.md "Quality bars", durability: a collector killed with SIGKILL while batches stream in
+// docs/design/architecture.md#quality-bars, durability: a collector killed with SIGKILL while batches stream in
 // loses no acknowledged batch and stores none twice. Four senders post batches of 500
 // observations (each batch on its own address, so its rows can be counted) to a child-process
 // collector; it is killed mid-stream; the store is checked; a restarted collector is sent every

@@ -24,8 +24,8 @@ export interface ProbeRun {
 }
 
 /**
- * `portdrift probe … --format json` in the lab: exit 0, output exactly as DESIGN.md "Probe
- * output" says (every deviation named), or the call throws with stderr.
+ * `portdrift probe … --format json` in the lab: exit 0, output exactly as
+ * docs/design/probe-engine.md#output says (every deviation named), or the call throws with stderr.
  */
 export async function probe(lab: Lab, args: string[], timeoutMs?: number): Promise<ProbeRun> {
   const run = await cli(lab, ['probe', ...args, '--format', 'json'], timeoutMs);

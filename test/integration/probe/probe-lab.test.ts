@@ -53,7 +53,7 @@ describe.skipIf(skip)(`portdrift probe in network namespaces${skip ? ` (skipped:
       if (r.state === 'open') expect(r.rttMs).toBeGreaterThanOrEqual(0);
       else expect(r.rttMs).toBeNull();
     }
-    // "filtered: no answer within the timeout, also after retry" (DESIGN.md "Vocabulary").
+    // A filtered result had at least two tries (docs/design/probe-engine.md#retries).
     expect(got.results.filter((r) => r.state === 'filtered' && r.attempts < 2)).toEqual([]);
     // Results come host by host in the order given.
     const hostOrder = [...new Set(got.results.map((r) => r.ip))];

@@ -1,6 +1,6 @@
 // Real loopback endpoints for the probe tests: an open port (a listener on port 0), a closed
 // port (bound, then closed), and a filtered one (a listener that never accepts, its accept
-// queue full, so the kernel drops further SYNs: probing.md §5.2 test tip). Nothing here depends
+// queue full, so the kernel drops further SYNs: docs/design/probe-engine.md#testing). Nothing here depends
 // on what else listens on the machine.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';

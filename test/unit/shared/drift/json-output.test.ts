@@ -1,4 +1,4 @@
-// `--format json` of a drift report: DESIGN.md "Machine-readable output", version 1, exactly.
+// `--format json` of a drift report: docs/design/findings.md#json-output, version 1, exactly.
 import { describe, expect, it } from 'vitest';
 import { computeDrift } from '../../../../shared/drift/index.js';
 import { FINDING_FORMATS, formatFindings } from '../../../../shared/format/findings.js';

@@ -1,4 +1,4 @@
-// The lexical line locator (iac.md §2.7) on input built to fool a regex: braces and `port =`
+// The line locator (docs/design/iac-extraction.md#line-locator) on input built to fool a regex: braces and `port =`
 // inside comments, strings, interpolations and heredocs; one-line blocks; CRLF.
 import { describe, expect, it } from 'vitest';
 import { findKey, locateHcl } from '../../../../../shared/iac/terraform/locate.js';
