@@ -7,12 +7,12 @@
 // check of shared/scope.ts: link-local, cloud metadata, multicast and broadcast addresses are
 // refused unless `--allow-special CIDR` lists them. A host that could not be resolved, probed
 // or admitted is reported `unobserved`, with the reason in the finding's message.
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import type { ProbeRun } from '../agent/probe/index.js';
 import type { HostReason } from '../shared/drift/explain.js';
-import { IGNORE_FILE, applyIgnoreFile, parseIgnoreFile } from '../shared/ignore-file.js';
+import { IGNORE_FILE, applyIgnoreFile } from '../shared/ignore-file.js';
+import { readIgnoreFile } from './ignore-file.js';
 import { PortdriftError, errnoCode } from '../shared/errors.js';
 import type { ExtractResult } from '../shared/iac/extract.js';
 import { type ExtractFlags, checkClusterDomain, extractWith } from './extract-flags.js';
@@ -154,7 +154,7 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
 
   const model = await extractWith(ctx, paths, opts);
   // A broken ignore file stops the scan before anything is probed (it names the file and line).
-  const ignoreRules = await readIgnoreFile(ctx, model.root);
+  const ignoreRules = await readIgnoreFile(ctx, join(model.root, IGNORE_FILE));
   ctx.err(problemsSummary(model.problems));
   // The live layer is read before probing: missing credentials fail the run before any probe.
   const configured = live ? await readLive(opts) : null;
@@ -197,26 +197,6 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
     ? withLive(probed, computeLiveDrift(model, configured, { now, observations, probed: true }))
     : probed;
   return { model, report: ignoreRules ? applyIgnoreFile(report, ignoreRules) : report, hosts: targets.length, run };
-}
-
-/** A path as the user would find it: relative to the working directory when it is below it. */
-function shown(ctx: CliContext, path: string): string {
-  const rel = relative(ctx.cwd, path);
-  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
-}
-
-/** The rules of `.portdriftignore` in the IaC root, or null when there is none. */
-async function readIgnoreFile(ctx: CliContext, root: string): Promise<ReturnType<typeof parseIgnoreFile> | null> {
-  const path = join(root, IGNORE_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return null;
-    const why = errnoCode(err) ?? (err as Error).message;
-    throw new PortdriftError('PD_CONFIG_READ', `${shown(ctx, path)}: cannot read the ignore file (${why})`);
-  }
-  return parseIgnoreFile(text, shown(ctx, path));
 }
 
 /** For stderr on a terminal: what the probe did. */

@@ -6,8 +6,10 @@ import { exitCodeFor, parseFailOn, SEVERITIES } from '../../shared/drift/fail-on
 import { FINDING_KINDS } from '../../shared/drift/index.js';
 import { PortdriftError } from '../../shared/errors.js';
 import { FINDING_FORMATS, type FindingFormat, formatFindings } from '../../shared/format/findings.js';
+import { IGNORE_FILE, applyIgnoreFile } from '../../shared/ignore-file.js';
 import type { DriftReport } from '../../shared/types.js';
 import { callCollector, withClientOptions, type ClientOptions } from '../collector-client.js';
+import { readIgnoreFile } from '../ignore-file.js';
 import { addPathPrefixFlag, pathPrefixOf, type PathPrefixFlags } from '../path-prefix.js';
 import type { CommandFactory } from './index.js';
 
@@ -17,6 +19,7 @@ interface DriftOptions extends ClientOptions, PathPrefixFlags {
   status: 'open' | 'resolved' | 'all';
   kind?: string;
   severity?: string;
+  ignoreFile?: string;
 }
 
 export const driftCommand: CommandFactory = (ctx, setExit) =>
@@ -28,13 +31,17 @@ export const driftCommand: CommandFactory = (ctx, setExit) =>
       .option('--fail-on <kind|severity>', 'exit 2 only for findings of this kind or at or above this severity; default: any')
       .addOption(new Option('--status <status>', 'which findings').choices(['open', 'resolved', 'all']).default('open'))
       .addOption(new Option('--kind <kind>', 'only this kind').choices([...FINDING_KINDS]))
-      .addOption(new Option('--severity <severity>', 'only this severity').choices([...SEVERITIES])),
+      .addOption(new Option('--severity <severity>', 'only this severity').choices([...SEVERITIES]))
+      .option('--ignore-file <file>', `rules of findings to leave out (default: ${IGNORE_FILE} in the working directory, if any)`),
     "none; e.g. the collector's IaC root relative to the repository root",
   ).action(async (opts: DriftOptions) => {
     const failOn = parseFailOn(opts.failOn);
     const q = new URLSearchParams({ status: opts.status, ...(opts.kind ? { kind: opts.kind } : {}), ...(opts.severity ? { severity: opts.severity } : {}) });
-    const report = (await callCollector(ctx, opts, 'GET', `v1/findings?${q}`)) as DriftReport;
-    if (report?.version !== 1 || !Array.isArray(report.findings)) throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'GET /v1/findings: not a version 1 drift report');
+    // A broken ignore file stops the command before the collector is asked (it names the line).
+    const rules = await readIgnoreFile(ctx, opts.ignoreFile ?? IGNORE_FILE, opts.ignoreFile !== undefined);
+    const answer = (await callCollector(ctx, opts, 'GET', `v1/findings?${q}`)) as DriftReport;
+    if (answer?.version !== 1 || !Array.isArray(answer.findings)) throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'GET /v1/findings: not a version 1 drift report');
+    const report = rules ? applyIgnoreFile(answer, rules) : answer;
     const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
     ctx.out(formatFindings(report, format, { color: format === 'table' && ctx.stdoutIsTTY && ctx.env.NO_COLOR === undefined, pathPrefix: pathPrefixOf(opts) }));
     // Resolved findings are history, not drift: only open ones decide the exit code.

@@ -75,6 +75,29 @@ describe('lifecycle and query CLI against a real collector', () => {
     expect((await cli(['drift', '--format', 'markdown'], c.tokens.reader)).out).toMatch(/\|/);
   });
 
+  it('drift leaves out what .portdriftignore lists (the working directory\'s, or --ignore-file), counts it, and exits 0', async () => {
+    const rule = 'moved aws_db_instance.orders 127.0.0.1:5432 # the orders DB move is tracked in OPS-7\n';
+    writeFileSync(join(cwd, '.portdriftignore'), rule);
+    try {
+      const r = await cli(['drift', '--format', 'json', '--kind', 'moved'], c.tokens.reader);
+      expect(r.code, r.err).toBe(0);
+      expect(JSON.parse(r.out)).toMatchObject({ findings: [], summary: { ignored: 1 } });
+      expect((await cli(['drift', '--format', 'table', '--kind', 'moved'], c.tokens.reader)).out).toContain('ignored 1');
+    } finally {
+      rmSync(join(cwd, '.portdriftignore'));
+    }
+    writeFileSync(join(cwd, 'other.ignore'), rule);
+    expect((await cli(['drift', '--kind', 'moved', '--ignore-file', 'other.ignore'], c.tokens.reader)).code).toBe(0);
+    // A broken rule names its file and line and stops the command: it never reports half-ignored.
+    writeFileSync(join(cwd, 'broken.ignore'), `${rule}moved aws_db_instance.orders\n`);
+    const broken = await cli(['drift', '--ignore-file', 'broken.ignore'], c.tokens.reader);
+    expect(broken.code).toBe(1);
+    expect(broken.err).toMatch(/broken\.ignore:2/);
+    // An --ignore-file that does not exist is an error; the default one may be absent.
+    expect((await cli(['drift', '--ignore-file', 'missing.ignore'], c.tokens.reader)).err).toMatch(/missing\.ignore: cannot read/);
+    expect((await cli(['drift', '--kind', 'moved'], c.tokens.reader)).code).toBe(2);
+  });
+
   it('acknowledges with an expiry: listed with its ack, not failing, then counting again after it lapses', async () => {
     const id = JSON.parse((await cli(['drift', '--format', 'json', '--kind', 'moved'], c.tokens.reader)).out).findings[0].id;
     expect((await cli(['ack', id, '--reason', 'planned'], c.tokens.reader)).code).toBe(1);
