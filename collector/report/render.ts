@@ -1,6 +1,7 @@
 // ReportModel → the email's parts: subject, filter headers, plain text, HTML with inline CSS
 // (mail clients strip <style> blocks and never load remote resources), and the JSON attachment.
 // Pure: sending lives in mail.ts, so `portdrift report --out` and tests render the same bytes.
+import { createHash } from 'node:crypto';
 import { oneLine } from '../../shared/format/safe-text.js';
 import type { Finding } from '../../shared/types.js';
 import { chartHtml, sparkline } from './chart.js';
@@ -9,8 +10,14 @@ import { formatAge, type ReportModel } from './model.js';
 
 export interface RenderedReport {
   subject: string;
-  /** Headers for mail filters: X-Portdrift-Report, X-Portdrift-Severity, List-Id. */
+  /** Headers for mail filters (X-Portdrift-Report, X-Portdrift-Severity, List-Id) and Auto-Submitted. */
   headers: Record<string, string>;
+  /**
+   * The left part of the Message-ID: the same for every rendering of one report period (scope and
+   * the start of the period), so a report made again for that period is recognised as the same
+   * message by the outbox and by mail clients; another period gets another id.
+   */
+  periodId: string;
   text: string;
   html: string;
   attachment: { filename: string; content: string; contentType: 'application/json' };
@@ -33,13 +40,30 @@ export function subjectOf(model: ReportModel): string {
 }
 
 /** `List-Id` wants a dot-atom: the scope reduced to letters, digits and dashes. */
+const listAtom = (scope: string): string => scope.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'default';
+
 export function listId(scope: string): string {
-  const atom = scope.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'default';
-  return `portdrift reports for ${scope.replace(/[<>"\r\n]/g, '')} <${atom}.reports.portdrift>`;
+  return `portdrift reports for ${scope.replace(/[<>"\r\n]/g, '')} <${listAtom(scope)}.reports.portdrift>`;
+}
+
+const compact = (iso: string): string => iso.replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+
+/**
+ * A report period is named by its scope and its start (the previous report). A baseline has no
+ * start: it is named by the time it was made, so a later baseline (a new installation with the
+ * same scope) is not taken for a duplicate of an old one.
+ */
+export function periodIdOf(m: ReportModel): string {
+  const start = m.since === null ? `baseline-${compact(m.generatedAt)}` : compact(m.since);
+  const kind = m.snapshot ? 'snapshot' : 'report';
+  const hash = createHash('sha256').update(JSON.stringify([kind, m.scope, start])).digest('hex').slice(0, 12);
+  return `portdrift.${kind}.${listAtom(m.scope)}.${start}.${hash}`;
 }
 
 function headersOf(m: ReportModel): Record<string, string> {
   return {
+    // RFC 3834: made by a program, so vacation responders and auto-forwarders must not answer it.
+    'Auto-Submitted': 'auto-generated',
     'X-Portdrift-Report': `v1; scope=${m.scope.replace(/[;\r\n]/g, '')}; baseline=${m.baseline ? 'yes' : 'no'}`,
     'X-Portdrift-Severity': m.severity,
     'List-Id': listId(m.scope),
@@ -203,6 +227,7 @@ export function renderReport(m: ReportModel): RenderedReport {
   return {
     subject: subjectOf(m),
     headers: headersOf(m),
+    periodId: periodIdOf(m),
     text: textOf(m),
     html: htmlOf(m),
     attachment: { filename: `portdrift-report-${m.scope.replace(/[^A-Za-z0-9_-]+/g, '_')}-${m.generatedAt.slice(0, 10)}.json`, content: jsonOf(m), contentType: 'application/json' },

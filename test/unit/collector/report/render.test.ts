@@ -44,8 +44,13 @@ describe('report rendering', () => {
 
   it('has a subject that says the state at a glance, and filter headers', () => {
     expect(r.subject).toBe('portdrift: 4 open (2 new), 2 resolved, 1 agent late — prod');
-    expect(r.headers).toEqual({ 'X-Portdrift-Report': 'v1; scope=prod; baseline=no', 'X-Portdrift-Severity': 'high', 'List-Id': 'portdrift reports for prod <prod.reports.portdrift>' });
+    expect(r.headers).toEqual({ 'Auto-Submitted': 'auto-generated', 'X-Portdrift-Report': 'v1; scope=prod; baseline=no', 'X-Portdrift-Severity': 'high', 'List-Id': 'portdrift reports for prod <prod.reports.portdrift>' });
     expect(renderReport(buildReportModel(reportData({ since: null, agents: [] }))).subject).toBe('portdrift: baseline, 4 open — prod');
+    // One id per period: the same model renders the same id, another start or scope another one.
+    expect(r.periodId).toMatch(/^portdrift\.report\.prod\.20261123T090000Z\.[0-9a-f]{12}$/);
+    expect(renderReport(buildReportModel(reportData({ now: '2026-11-24T10:00:00.000Z' }))).periodId).toBe(r.periodId);
+    expect(renderReport(buildReportModel(reportData({ since: '2026-11-23T09:00:01.000Z' }))).periodId).not.toBe(r.periodId);
+    expect(renderReport(buildReportModel(reportData({ scope: 'staging' }))).periodId).not.toBe(r.periodId);
     expect(listId('EU West / prod')).toBe('portdrift reports for EU West / prod <eu-west-prod.reports.portdrift>');
   });
 
