@@ -6,7 +6,8 @@ import { oneLine } from '../../shared/format/safe-text.js';
 import type { Finding } from '../../shared/types.js';
 import { chartHtml, sparkline } from './chart.js';
 import { escapeHtml as h } from './html.js';
-import { formatAge, type ReportModel } from './model.js';
+import { type AgedFinding, formatAge, type ReportModel } from './model.js';
+import { wrap } from './wrap.js';
 
 export interface RenderedReport {
   subject: string;
@@ -94,45 +95,62 @@ function jsonOf(m: ReportModel): string {
 
 // ----- plain text ------------------------------------------------------------------------------
 
-function textTable(title: string, rows: string[][], total: number): string[] {
+/** One table row of the text part: a head line, a detail line and an optional note, each wrapped. */
+interface TextRow {
+  head: string[];
+  detail: string[];
+  note?: string;
+}
+
+// Rows are blocks, not padded columns: five columns of resource names, endpoints, file names and
+// suggestions made lines of 250 characters. Cells are separated by two spaces and kept whole.
+function textTable(title: string, rows: TextRow[], total: number): string[] {
   if (total === 0) return [];
   const out = [`${title} (${total})`, ''];
   // Cells hold resource names, hosts, file names and suggestions: one safe line each, so a CR/LF
   // in a name cannot forge a line of the report and U+202E cannot reorder it.
-  const shown = rows.slice(0, MAX_ROWS).map((r) => r.map(oneLine));
-  // Pad every column but the last to its widest cell, so the plain-text tables line up.
-  const widths = shown[0]?.map((_, i) => Math.max(...shown.map((r) => r[i]!.length))) ?? [];
-  for (const r of shown) out.push(`  ${r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')}`.trimEnd());
+  const cells = (c: string[]): string => c.map(oneLine).join('  ');
+  for (const r of rows.slice(0, MAX_ROWS)) {
+    out.push(...wrap(cells(r.head), '  ', '      '), ...wrap(cells(r.detail), '      '));
+    if (r.note) out.push(...wrap(oneLine(r.note), '      '));
+  }
   if (total > MAX_ROWS) out.push(`  … and ${total - MAX_ROWS} more in the attached JSON`);
   out.push('');
   return out;
 }
 
-function findingRow(f: Finding): string[] {
-  return [`[${f.severity}] ${f.kind}`, f.resource, endpoint(f), where(f), `— ${f.suggestion}${f.ack ? ` (acknowledged: ${f.ack.reason})` : ''}`];
+function findingRow(f: Finding): TextRow {
+  const note = `${f.suggestion}${f.ack ? ` (acknowledged: ${f.ack.reason})` : ''}`;
+  return { head: [`[${f.severity}] ${f.kind}`, f.resource], detail: [endpoint(f), where(f)], note: `— ${note}` };
 }
 
 function textOf(m: ReportModel): string {
   const period = `${m.since ? `${day(m.since)} → ` : ''}${day(m.generatedAt)} UTC`;
-  const lines = [`portdrift report — ${oneLine(m.scope)}`, period, ''];
+  const lines = [...wrap(`portdrift report — ${oneLine(m.scope)}`), period, ''];
   const lastSeen = (at: string | null): string => (at ? day(at) : 'never');
   const late = m.lateAgents.map((a) => `${oneLine(a.name)} (last seen ${lastSeen(a.lastSeen)})`).join(', ');
-  if (m.snapshot) lines.push('Snapshot of saved findings: there is no previous report to compare with.', '');
-  if (m.baseline) lines.push(`Baseline: this is the first report of this installation. ${m.counts.open} existing drift${m.counts.open === 1 ? '' : 's'} at baseline; later reports show what changed.`, '');
+  const para = (text: string): string[] => [...wrap(text), ''];
+  // `Label:` lines continue under their value, so the labels stay a column of their own.
+  const field = (label: string, value: string): string[] => wrap(value, label.padEnd(13), ' '.repeat(13));
+  if (m.snapshot) lines.push(...para('Snapshot of saved findings: there is no previous report to compare with.'));
+  if (m.baseline) lines.push(...para(`Baseline: this is the first report of this installation. ${m.counts.open} existing drift${m.counts.open === 1 ? '' : 's'} at baseline; later reports show what changed.`));
+  const c = m.counts;
   lines.push(
-    `Open:        ${m.counts.open} (high ${m.counts.bySeverity.high}, medium ${m.counts.bySeverity.medium}, low ${m.counts.bySeverity.low}; ${m.counts.acknowledged} acknowledged)`,
-    ...(m.since === null ? [] : [`New:         ${m.counts.new}`, `Resolved:    ${m.counts.resolved}`]),
-    `Oldest open: ${m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)}`,
-    `Coverage:    ${m.coverage.observed} of ${m.coverage.declared} declared endpoints observed (${pct(m.coverage.ratio)})`,
-    `Agents:      ${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${late ? `; late: ${late}` : ''}`,
+    ...field('Open:', `${c.open} (high ${c.bySeverity.high}, medium ${c.bySeverity.medium}, low ${c.bySeverity.low}; ${c.acknowledged} acknowledged)`),
+    ...(m.since === null ? [] : [...field('New:', String(c.new)), ...field('Resolved:', String(c.resolved))]),
+    ...field('Oldest open:', m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)),
+    ...field('Coverage:', `${m.coverage.observed} of ${m.coverage.declared} declared endpoints observed (${pct(m.coverage.ratio)})`),
+    ...field('Agents:', `${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${late ? `; late: ${late}` : ''}`),
     `Open over the period: ${sparkline(m.series) || '(no history yet)'}`,
     '',
   );
   lines.push(...textTable('New since the last report', m.newFindings.map(findingRow), m.newFindings.length));
-  lines.push(...textTable('Resolved since the last report', m.resolved.map((f) => [f.kind, f.resource, endpoint(f), where(f), `resolved ${f.resolvedAt ? day(f.resolvedAt) : ''}`]), m.resolved.length));
-  lines.push(...textTable('Still open', m.stillOpen.map(({ finding: f, ageMs }) => [formatAge(ageMs), f.kind, f.resource, endpoint(f), where(f)]), m.stillOpen.length));
+  const resolvedRow = (f: Finding): TextRow => ({ head: [f.kind, f.resource], detail: [endpoint(f), where(f), `resolved ${f.resolvedAt ? day(f.resolvedAt) : ''}`] });
+  lines.push(...textTable('Resolved since the last report', m.resolved.map(resolvedRow), m.resolved.length));
+  const stillRow = ({ finding: f, ageMs }: AgedFinding): TextRow => ({ head: [formatAge(ageMs), f.kind, f.resource], detail: [endpoint(f), where(f)] });
+  lines.push(...textTable('Still open', m.stillOpen.map(stillRow), m.stillOpen.length));
   lines.push(...textTable('All open findings', m.open.map(findingRow), m.open.length));
-  lines.push('--', oneLine(footer(m)));
+  lines.push('--', ...wrap(oneLine(footer(m))));
   return `${lines.join('\n')}\n`;
 }
 

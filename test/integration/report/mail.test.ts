@@ -62,8 +62,11 @@ describe('emailed reports over real SMTP', () => {
       expect(m.headers.get('x-portdrift-severity')).toBe('high');
       expect(m.headerLines.find((l) => l.key === 'list-id')?.line).toMatch(/^List-Id: portdrift reports for prod <prod\.reports\.portdrift>$/i);
       expect(m.to && !Array.isArray(m.to) ? m.to.value.map((a) => a.address) : []).toEqual(['ops@example.com', 'sec@example.com']);
-      expect(m.text).toContain('Baseline: this is the first report of this installation. 4 existing drifts at baseline');
+      expect(m.text!.replace(/\s+/g, ' ')).toContain('Baseline: this is the first report of this installation. 4 existing drifts at baseline');
       expect(m.html).toContain('<strong>Baseline.</strong>');
+      // The text part arrives wrapped at 78 columns (the transfer encoding does not reflow it).
+      expect(m.text!.split('\n').filter((l) => [...l].length > 78)).toEqual([]);
+      expect(m.text).toContain('  [high] moved  aws_db_instance.orders\n      10.0.1.5:5432 → 5433  rds.tf:14\n');
       expect(m.html).toContain('aws_db_instance.orders');
       // text/plain first, then text/html, inside multipart/alternative, with the JSON beside it.
       const raw = sink.raw[0]!;

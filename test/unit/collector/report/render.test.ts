@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bucket, chartHtml, sparkline } from '../../../../collector/report/chart.js';
 import { buildReportModel, formatAge } from '../../../../collector/report/model.js';
 import { listId, renderReport } from '../../../../collector/report/render.js';
+import { wrap } from '../../../../collector/report/wrap.js';
 import { finding } from '../../../fixtures/findings.js';
 import { reportData } from '../../../fixtures/report-data.js';
 
@@ -66,11 +67,41 @@ describe('report rendering', () => {
       [
         'Still open (2)',
         '',
-        '  4d     moved        aws_db_instance.orders  10.0.1.5:5432 → 5433              rds.tf:14',
-        '  1d 1h  unreachable  k8s:Service/shop/cart   cart.shop.svc.cluster.local:8080  k8s/cart.yaml:12',
+        '  4d  moved  aws_db_instance.orders',
+        '      10.0.1.5:5432 → 5433  rds.tf:14',
+        '  1d 1h  unreachable  k8s:Service/shop/cart',
+        '      cart.shop.svc.cluster.local:8080  k8s/cart.yaml:12',
       ].join('\n'),
     );
-    expect(r.text).toMatch(/\[high\] moved +aws_db_instance.orders +10.0.1.5:5432 → 5433 +rds.tf:14 +— rds.tf:14 port = 5432 → 5433, or move the service back to 5432/);
+    expect(r.text).toContain(
+      ['  [high] moved  aws_db_instance.orders', '      10.0.1.5:5432 → 5433  rds.tf:14', '      — rds.tf:14 port = 5432 → 5433, or move the service back to 5432'].join('\n'),
+    );
+  });
+
+  it('wraps the text part at 78 columns without splitting a URL or a file:line', () => {
+    const url = 'https://portdrift.internal:7600/v1/findings?resource=aws_db_instance.orders-replica-eu-west-1&status=open';
+    const path = 'infrastructure/terraform/environments/production/eu-west-1/databases/orders-replica.tf:1234';
+    const long = finding({
+      kind: 'moved',
+      id: 'f_long',
+      resource: 'module.production_eu_west_1.module.databases.aws_db_instance.orders_replica_with_a_long_name',
+      source: { file: path.slice(0, path.lastIndexOf(':')), line: 1234 },
+      suggestion: `change ${path} port = 5432 → 5433 (the service moved during the maintenance of last week), see ${url} for the history of this finding and its acknowledgements`,
+      firstSeen: '2026-11-24T07:00:00.000Z',
+    });
+    const agents = Array.from({ length: 6 }, (_, i) => ({ name: `agent-with-a-long-name-${i}`, lastSeen: '2026-11-20T00:00:00.000Z', intervalMs: 60_000 }));
+    const text = renderReport(buildReportModel(reportData({ findings: [long], agents, link: url }))).text;
+    const lines = text.split('\n');
+    const wide = lines.filter((l) => [...l].length > 78);
+    // The only lines beyond 78 columns are one unbreakable token (after the indent).
+    for (const l of wide) expect(l.trim(), l).not.toMatch(/\s/);
+    expect(wide.length).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.trim() === url).length).toBeGreaterThan(0);
+    expect(lines.some((l) => l.trim() === path)).toBe(true);
+    // Before wrapping the row of this finding alone was one line of well over 200 columns.
+    expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThan(url.length + 10);
+    // The fixture report has no long tokens: every line fits.
+    expect(r.text.split('\n').filter((l) => [...l].length > 78)).toEqual([]);
   });
 
   it('renders HTML with inline styles only, no scripts or remote resources, and escapes finding text', () => {
@@ -87,7 +118,7 @@ describe('report rendering', () => {
   it('marks the baseline in the body', () => {
     const b = renderReport(buildReportModel(reportData({ since: null })));
     expect(b.html).toContain('<strong>Baseline.</strong> This is the first report of this installation: 4 existing drifts at baseline');
-    expect(b.text).toContain('Baseline: this is the first report of this installation. 4 existing drifts at baseline');
+    expect(b.text.replace(/\s+/g, ' ')).toContain('Baseline: this is the first report of this installation. 4 existing drifts at baseline');
     expect(b.text).not.toContain('New:');
   });
 
@@ -97,6 +128,15 @@ describe('report rendering', () => {
     expect(j).toMatchObject({ version: 1, scope: 'prod', baseline: false, counts: { open: 4, new: 2, resolved: 2 } });
     expect(j.open).toHaveLength(4);
     expect(j.series).toHaveLength(48);
+  });
+});
+
+describe('wrap', () => {
+  it('breaks at spaces with a hanging indent, keeps column gaps inside a line and long tokens whole', () => {
+    expect(wrap('aaa bbb  ccc ddd', '> ', '  ', 10)).toEqual(['> aaa bbb', '  ccc ddd']);
+    expect(wrap('a  b', '', '', 10)).toEqual(['a  b']);
+    expect(wrap('x https://example.com/a/very/long/path y', '', '', 10)).toEqual(['x', 'https://example.com/a/very/long/path', 'y']);
+    expect(wrap('→ ▁▂▃ é', '', '', 7)).toEqual(['→ ▁▂▃ é']);
   });
 });
 
