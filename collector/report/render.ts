@@ -141,7 +141,8 @@ function textOf(m: ReportModel): string {
     ...field('Oldest open:', m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)),
     ...field('Coverage:', `${m.coverage.observed} of ${m.coverage.declared} declared endpoints observed (${pct(m.coverage.ratio)})`),
     ...field('Agents:', `${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${late ? `; late: ${late}` : ''}`),
-    `Open over the period: ${sparkline(m.series) || '(no history yet)'}`,
+    'Open over the period (highest count per interval):',
+    `  ${sparkline(m.series) || '(no history yet)'}`,
     '',
   );
   lines.push(...textTable('New since the last report', m.newFindings.map(findingRow), m.newFindings.length));
@@ -224,7 +225,8 @@ function htmlOf(m: ReportModel): string {
     `<p style="margin:12px 0 4px;font-size:13px">Coverage: <strong>${m.coverage.observed} of ${m.coverage.declared}</strong> declared endpoints observed (${pct(m.coverage.ratio)}); <strong>${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal}</strong> agents reporting.</p>`,
     late,
     `<h2 style="font-size:16px;margin:24px 0 8px;color:#263238">Open findings over the period</h2>`,
-    chartHtml(m.series),
+    `<p style="margin:0 0 8px;font-size:12px;color:#607d8b">Each bar is the highest open count of its interval; green numbers are findings resolved in it.</p>`,
+    chartHtml(m.series, { resolved: m.resolved.map((f) => f.resolvedAt!) }),
     htmlTable('New since the last report', ['kind', 'resource', 'host:port', 'IaC', 'suggestion'], m.newFindings.map(findingCells), m.newFindings.length),
     htmlTable('Resolved since the last report', ['kind', 'resource', 'host:port', 'IaC', 'resolved'], m.resolved.map((f) => [h(f.kind), code(f.resource), code(endpoint(f)), code(where(f)), h(f.resolvedAt ? day(f.resolvedAt) : '')]), m.resolved.length),
     htmlTable('Still open', ['age', 'kind', 'resource', 'host:port', 'IaC'], m.stillOpen.map(({ finding: f, ageMs }) => [h(formatAge(ageMs)), `${badge(f.severity)} ${h(f.kind)}`, code(f.resource), code(endpoint(f)), code(where(f))]), m.stillOpen.length),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucket, chartHtml, sparkline } from '../../../../collector/report/chart.js';
+import { bucket, chartHtml, countPerPoint, sparkline } from '../../../../collector/report/chart.js';
 import { buildReportModel, formatAge } from '../../../../collector/report/model.js';
 import { listId, renderReport } from '../../../../collector/report/render.js';
 import { wrap } from '../../../../collector/report/wrap.js';
@@ -60,7 +60,7 @@ describe('report rendering', () => {
     expect(r.text).toContain('New:         2');
     expect(r.text).toContain('Coverage:    29 of 31 declared endpoints observed (93.5%)');
     expect(r.text).toContain('Agents:      1 of 2 reporting; late: agent-b (last seen 2026-11-24 08:40)');
-    expect(r.text).toMatch(/Open over the period: [▁▂▃▄▅▆▇█]{48}/);
+    expect(r.text).toMatch(/Open over the period \(highest count per interval\):\n  [▁▂▃▄▅▆▇█]{48}\n/);
     expect(r.text).toContain('New since the last report (2)');
     expect(r.text).toContain('Resolved since the last report (2)');
     expect(r.text).toContain(
@@ -154,6 +154,32 @@ describe('chart', () => {
     expect(html).toContain('height="50" bgcolor="#c0392b"');
     expect(html).toContain('height="10" bgcolor="#c0392b"');
     expect(chartHtml([])).toContain('No history');
+  });
+
+  it('shows a spike of 60 between quiet readings at full height, in the HTML chart and the sparkline', () => {
+    // A day of readings every 20 minutes: 2 open, except one reading of 60 in the afternoon.
+    const day = Array.from({ length: 72 }, (_, i) => ({ at: new Date(Date.parse('2026-11-24T00:00:00.000Z') + i * 1_200_000).toISOString(), open: i === 44 ? 60 : 2 }));
+    const html = chartHtml(day, { height: 60 });
+    expect(html).toContain('height="60" bgcolor="#c0392b"');
+    expect(html.match(/title="[^"]*: up to 60 open"/g)).toHaveLength(1);
+    expect(html.match(/title="[^"]*: up to 2 open"/g)).toHaveLength(23);
+    expect(html).toContain('<td style="font-size:11px;color:#666;width:28px;vertical-align:top;border-bottom:1px solid #90a4ae">60</td>');
+    expect(sparkline(day, 24)).toBe(`${'▁'.repeat(14)}█${'▁'.repeat(9)}`);
+  });
+
+  it('marks how many findings resolved in each interval under its bar', () => {
+    const resolved = ['2026-11-24T00:30:00.000Z', '2026-11-24T02:00:00.000Z', '2026-11-24T01:59:00.000Z', '2026-11-24T09:00:00.000Z'];
+    expect(countPerPoint(series, resolved)).toEqual([0, 1, 2, 0, 0, 1]);
+    const html = chartHtml(series, { resolved });
+    expect(html.match(/class="pd-resolved"[^>]*title="(\d+) resolved"/g)).toEqual([
+      'class="pd-resolved" align="center" title="1 resolved"',
+      'class="pd-resolved" align="center" title="2 resolved"',
+      'class="pd-resolved" align="center" title="1 resolved"',
+    ]);
+    expect(html).toContain('title="2026-11-24T02:00:00.000Z: up to 5 open, 2 resolved"');
+    expect(chartHtml(series)).not.toContain('pd-resolved');
+    // The report passes the findings resolved in its period to the chart.
+    expect(renderReport(buildReportModel(reportData())).html.match(/class="pd-resolved"/g)).toHaveLength(2);
   });
 
   it('draws a sparkline for the text part', () => {
