@@ -106,9 +106,13 @@ describe('report rendering', () => {
 
   it('renders HTML with inline styles only, no scripts or remote resources, and escapes finding text', () => {
     expect(r.html).not.toMatch(/<script|<style|<link|src="http|url\(/i);
+    // Fluid: no table or box of a fixed width in pixels (a 600 px table is cut or scrolls); the
+    // card is 100% wide up to a max-width. Chromium checks the layout at 400 and 1200 px.
+    expect(r.html).not.toMatch(/\swidth="\d+"|(?<!max-)width:\s*\d{3,}px/);
+    expect(r.html).toContain('style="width:100%;max-width:960px;');
     expect(r.html).toContain('10.0.2.10:22');
     expect(r.html).toContain('declare port 22 for aws_instance.api');
-    expect(r.html).toContain('<code style="font-family:Menlo,Consolas,monospace;font-size:12px">rds.tf:14</code>');
+    expect(r.html).toContain('<code style="font-family:Menlo,Consolas,monospace;font-size:12px;word-break:break-all">rds.tf:14</code>');
     const evil = renderReport(buildReportModel(reportData({ findings: [finding({ kind: 'moved', resource: '<img src=x onerror=alert(1)>', suggestion: '"><script>x</script>' })] })));
     expect(evil.html).not.toContain('<img src=x');
     expect(evil.html).not.toContain('<script>');
