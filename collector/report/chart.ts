@@ -46,7 +46,17 @@ const BAR = '#c0392b';
 const QUIET = '#cfd8dc';
 const RESOLVED = '#2e7d32';
 
-export function chartHtml(series: readonly Point[], options: { columns?: number; height?: number; resolved?: readonly string[] } = {}): string {
+const TABLE = 'role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%"';
+const AXIS = 'border-bottom:1px solid #90a4ae';
+
+export interface ChartOptions {
+  columns?: number;
+  height?: number;
+  /** ISO times at which findings resolved in the period: counted under the bars. */
+  resolved?: readonly string[];
+}
+
+export function chartHtml(series: readonly Point[], options: ChartOptions = {}): string {
   const pts = bucket(series, options.columns ?? 24);
   if (pts.length === 0) return '<p style="color:#666;font-size:13px;margin:0">No history recorded for this period yet.</p>';
   const height = options.height ?? 80;
@@ -59,7 +69,7 @@ export function chartHtml(series: readonly Point[], options: { columns?: number;
       const title = escapeHtml(`${p.at}: up to ${p.open} open${resolved[i] ? `, ${resolved[i]} resolved` : ''}`);
       return (
         `<td valign="bottom" style="padding:0 1px;vertical-align:bottom" title="${title}">` +
-        `<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%"><tr>` +
+        `<table ${TABLE}><tr>` +
         `<td height="${h}" bgcolor="${color}" style="height:${h}px;background:${color};font-size:0;line-height:0">&nbsp;</td>` +
         `</tr></table></td>`
       );
@@ -67,23 +77,28 @@ export function chartHtml(series: readonly Point[], options: { columns?: number;
     .join('');
   // Resolutions are marked under the bar of their interval: a green number, so a falling count
   // reads as work done rather than as a gap in the data.
+  const mark = 'padding:0 1px;font-size:9px;line-height:12px';
   const marks = resolved
     .map((n) =>
       n === 0
-        ? `<td style="padding:0 1px;font-size:9px;line-height:12px">&nbsp;</td>`
-        : `<td class="pd-resolved" align="center" title="${n} resolved" style="padding:0 1px;font-size:9px;line-height:12px;color:#fff;font-weight:bold"><div style="background:${RESOLVED};border-radius:2px">${n}</div></td>`,
+        ? `<td style="${mark}">&nbsp;</td>`
+        : `<td class="pd-resolved" align="center" title="${n} resolved" style="${mark};color:#fff;font-weight:bold">` +
+          `<div style="background:${RESOLVED};border-radius:2px">${n}</div></td>`,
     )
     .join('');
   const first = escapeHtml(pts[0]!.at.slice(0, 16).replace('T', ' '));
   const last = escapeHtml(pts[pts.length - 1]!.at.slice(0, 16).replace('T', ' '));
   const markRow = resolved.some((n) => n > 0)
-    ? `<tr><td style="font-size:9px;color:${RESOLVED};width:28px">res.</td><td><table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="table-layout:fixed"><tr>${marks}</tr></table></td></tr>`
+    ? `<tr><td style="font-size:9px;color:${RESOLVED};width:28px">res.</td>` +
+      `<td><table ${TABLE} style="table-layout:fixed"><tr>${marks}</tr></table></td></tr>`
     : '';
   return (
-    `<table role="presentation" class="pd-chart" cellpadding="0" cellspacing="0" border="0" width="100%">` +
-    `<tr><td style="font-size:11px;color:#666;width:28px;vertical-align:top;border-bottom:1px solid #90a4ae">${max}</td>` +
-    `<td style="border-bottom:1px solid #90a4ae"><table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" height="${height}" style="height:${height}px;table-layout:fixed"><tr>${cells}</tr></table></td></tr>` +
+    `<table ${TABLE} class="pd-chart">` +
+    `<tr><td style="font-size:11px;color:#666;width:28px;vertical-align:top;${AXIS}">${max}</td>` +
+    `<td style="${AXIS}"><table ${TABLE} height="${height}" style="height:${height}px;table-layout:fixed">` +
+    `<tr>${cells}</tr></table></td></tr>` +
     `${markRow}</table>` +
-    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="font-size:11px;color:#666"><tr><td style="padding-left:28px">${first}</td><td align="right">${last} UTC</td></tr></table>`
+    `<table ${TABLE} style="font-size:11px;color:#666">` +
+    `<tr><td style="padding-left:28px">${first}</td><td align="right">${last} UTC</td></tr></table>`
   );
 }

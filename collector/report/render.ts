@@ -41,7 +41,8 @@ export function subjectOf(model: ReportModel): string {
 }
 
 /** `List-Id` wants a dot-atom: the scope reduced to letters, digits and dashes. */
-const listAtom = (scope: string): string => scope.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'default';
+const listAtom = (scope: string): string =>
+  scope.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'default';
 
 export function listId(scope: string): string {
   return `portdrift reports for ${scope.replace(/[<>"\r\n]/g, '')} <${listAtom(scope)}.reports.portdrift>`;
@@ -133,22 +134,34 @@ function textOf(m: ReportModel): string {
   // `Label:` lines continue under their value, so the labels stay a column of their own.
   const field = (label: string, value: string): string[] => wrap(value, label.padEnd(13), ' '.repeat(13));
   if (m.snapshot) lines.push(...para('Snapshot of saved findings: there is no previous report to compare with.'));
-  if (m.baseline) lines.push(...para(`Baseline: this is the first report of this installation. ${m.counts.open} existing drift${m.counts.open === 1 ? '' : 's'} at baseline; later reports show what changed.`));
+  const drifts = `${m.counts.open} existing drift${m.counts.open === 1 ? '' : 's'}`;
+  if (m.baseline) {
+    const first = 'Baseline: this is the first report of this installation.';
+    lines.push(...para(`${first} ${drifts} at baseline; later reports show what changed.`));
+  }
   const c = m.counts;
+  const sev = c.bySeverity;
+  const cov = m.coverage;
   lines.push(
-    ...field('Open:', `${c.open} (high ${c.bySeverity.high}, medium ${c.bySeverity.medium}, low ${c.bySeverity.low}; ${c.acknowledged} acknowledged)`),
+    ...field('Open:', `${c.open} (high ${sev.high}, medium ${sev.medium}, low ${sev.low}; ${c.acknowledged} acknowledged)`),
     ...(m.since === null ? [] : [...field('New:', String(c.new)), ...field('Resolved:', String(c.resolved))]),
     ...field('Oldest open:', m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)),
-    ...field('Coverage:', `${m.coverage.observed} of ${m.coverage.declared} declared endpoints observed (${pct(m.coverage.ratio)})`),
+    ...field('Coverage:', `${cov.observed} of ${cov.declared} declared endpoints observed (${pct(cov.ratio)})`),
     ...field('Agents:', `${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${late ? `; late: ${late}` : ''}`),
     'Open over the period (highest count per interval):',
     `  ${sparkline(m.series) || '(no history yet)'}`,
     '',
   );
   lines.push(...textTable('New since the last report', m.newFindings.map(findingRow), m.newFindings.length));
-  const resolvedRow = (f: Finding): TextRow => ({ head: [f.kind, f.resource], detail: [endpoint(f), where(f), `resolved ${f.resolvedAt ? day(f.resolvedAt) : ''}`] });
+  const resolvedRow = (f: Finding): TextRow => ({
+    head: [f.kind, f.resource],
+    detail: [endpoint(f), where(f), `resolved ${f.resolvedAt ? day(f.resolvedAt) : ''}`],
+  });
   lines.push(...textTable('Resolved since the last report', m.resolved.map(resolvedRow), m.resolved.length));
-  const stillRow = ({ finding: f, ageMs }: AgedFinding): TextRow => ({ head: [formatAge(ageMs), f.kind, f.resource], detail: [endpoint(f), where(f)] });
+  const stillRow = ({ finding: f, ageMs }: AgedFinding): TextRow => ({
+    head: [formatAge(ageMs), f.kind, f.resource],
+    detail: [endpoint(f), where(f)],
+  });
   lines.push(...textTable('Still open', m.stillOpen.map(stillRow), m.stillOpen.length));
   lines.push(...textTable('All open findings', m.open.map(findingRow), m.open.length));
   lines.push('--', ...wrap(oneLine(footer(m))));
@@ -168,7 +181,8 @@ const TD_NOTE = 'padding:0 6px 6px;border-bottom:1px solid #e0e0e0;font-size:13p
 const TH = 'padding:6px;border-bottom:2px solid #90a4ae;text-align:left;font-size:12px;color:#455a64';
 
 function badge(sev: string): string {
-  return `<span style="display:inline-block;padding:1px 6px;border-radius:3px;background:${SEV_COLOR[sev]};color:#fff;font-size:11px;font-weight:bold;white-space:nowrap">${h(sev)}</span>`;
+  const style = `display:inline-block;padding:1px 6px;border-radius:3px;background:${SEV_COLOR[sev]};color:#fff;`;
+  return `<span style="${style}font-size:11px;font-weight:bold;white-space:nowrap">${h(sev)}</span>`;
 }
 
 /** A row of cells and, optionally, a note (the suggestion) spanning the row beneath them. */
@@ -200,7 +214,8 @@ function htmlTable(title: string, head: string[], rows: HtmlRow[], total: number
 
 // Resource names, endpoints and paths may break at any character in the HTML (a 60-character
 // Terraform address must not push a phone's screen sideways); the text part keeps them whole.
-const code = (s: string): string => `<code style="font-family:Menlo,Consolas,monospace;font-size:12px;word-break:break-all">${h(s)}</code>`;
+const CODE = 'font-family:Menlo,Consolas,monospace;font-size:12px;word-break:break-all';
+const code = (s: string): string => `<code style="${CODE}">${h(s)}</code>`;
 
 /** `host:port` over IaC `file:line`: one column for both keeps the tables narrow enough for a phone. */
 const place = (f: Finding): string => `${code(endpoint(f))}<br>${code(where(f))}`;
@@ -208,17 +223,27 @@ const place = (f: Finding): string => `${code(endpoint(f))}<br>${code(where(f))}
 function findingHtmlRow(f: Finding): HtmlRow {
   return {
     cells: [`${badge(f.severity)} ${h(f.kind)}`, code(f.resource), place(f)],
-    note: `→ ${h(f.suggestion)}${f.ack ? `<br><span style="color:#78909c">acknowledged by ${h(f.ack.by)}: ${h(f.ack.reason)}</span>` : ''}`,
+    note:
+      `→ ${h(f.suggestion)}` +
+      (f.ack ? `<br><span style="color:#78909c">acknowledged by ${h(f.ack.by)}: ${h(f.ack.reason)}</span>` : ''),
   };
 }
 
 // Stat boxes are inline blocks, not the cells of one row: six cells of a row cannot get narrower
 // than their text and pushed a phone's screen sideways; inline blocks wrap onto a second line.
 function stat(label: string, value: string, color = '#263238'): string {
-  return `<div style="display:inline-block;vertical-align:top;min-width:92px;margin:0 6px 6px 0;padding:8px 10px;border:1px solid #e0e0e0;text-align:center"><div style="font-size:24px;font-weight:bold;color:${color}">${h(value)}</div><div style="font-size:12px;color:#607d8b">${h(label)}</div></div>`;
+  const box =
+    'display:inline-block;vertical-align:top;min-width:92px;margin:0 6px 6px 0;padding:8px 10px;' +
+    'border:1px solid #e0e0e0;text-align:center';
+  return (
+    `<div style="${box}"><div style="font-size:24px;font-weight:bold;color:${color}">${h(value)}</div>` +
+    `<div style="font-size:12px;color:#607d8b">${h(label)}</div></div>`
+  );
 }
 
 const FINDING_HEAD = ['kind', 'resource', 'host:port / IaC'];
+
+const LAYOUT = 'role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"';
 
 function htmlOf(m: ReportModel): string {
   const c = m.counts;
@@ -245,11 +270,24 @@ function htmlOf(m: ReportModel): string {
     `<p style="margin:12px 0 4px;font-size:13px">Coverage: <strong>${m.coverage.observed} of ${m.coverage.declared}</strong> declared endpoints observed (${pct(m.coverage.ratio)}); <strong>${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal}</strong> agents reporting.</p>`,
     late,
     `<h2 style="font-size:16px;margin:24px 0 8px;color:#263238">Open findings over the period</h2>`,
-    `<p style="margin:0 0 8px;font-size:12px;color:#607d8b">Each bar is the highest open count of its interval; green numbers are findings resolved in it.</p>`,
+    `<p style="margin:0 0 8px;font-size:12px;color:#607d8b">` +
+      'Each bar is the highest open count of its interval; green numbers are findings resolved in it.</p>',
     chartHtml(m.series, { resolved: m.resolved.map((f) => f.resolvedAt!) }),
     htmlTable('New since the last report', FINDING_HEAD, m.newFindings.map(findingHtmlRow), m.newFindings.length),
-    htmlTable('Resolved since the last report', ['kind', 'resource', 'host:port / IaC', 'resolved'], m.resolved.map((f) => ({ cells: [h(f.kind), code(f.resource), place(f), h(f.resolvedAt ? day(f.resolvedAt) : '')] })), m.resolved.length),
-    htmlTable('Still open', ['age', 'kind', 'resource', 'host:port / IaC'], m.stillOpen.map(({ finding: f, ageMs }) => ({ cells: [h(formatAge(ageMs)), `${badge(f.severity)} ${h(f.kind)}`, code(f.resource), place(f)] })), m.stillOpen.length),
+    htmlTable(
+      'Resolved since the last report',
+      ['kind', 'resource', 'host:port / IaC', 'resolved'],
+      m.resolved.map((f) => ({ cells: [h(f.kind), code(f.resource), place(f), h(day(f.resolvedAt ?? ''))] })),
+      m.resolved.length,
+    ),
+    htmlTable(
+      'Still open',
+      ['age', 'kind', 'resource', 'host:port / IaC'],
+      m.stillOpen.map(({ finding: f, ageMs }) => ({
+        cells: [h(formatAge(ageMs)), `${badge(f.severity)} ${h(f.kind)}`, code(f.resource), place(f)],
+      })),
+      m.stillOpen.length,
+    ),
     htmlTable('All open findings', FINDING_HEAD, m.open.map(findingHtmlRow), m.open.length),
     m.open.length === 0 && m.resolved.length === 0 ? `<p style="margin:24px 0;font-size:14px;color:#2e7d32">No drift: every declared port that was observed is where the IaC says.</p>` : '',
     `<p style="margin:32px 0 0;padding-top:12px;border-top:1px solid #e0e0e0;font-size:12px;color:#78909c">${h(footer(m))}</p>`,
@@ -257,10 +295,11 @@ function htmlOf(m: ReportModel): string {
   return (
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${h(subjectOf(m))}</title></head>\n` +
     `<body style="margin:0;padding:0;background:#f5f7f8;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#263238">\n` +
-    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#f5f7f8"><tr><td align="center" style="padding:12px 8px">\n` +
+    `<table ${LAYOUT} bgcolor="#f5f7f8"><tr><td align="center" style="padding:12px 8px">\n` +
     // Fluid: as wide as the window up to 960 px (no fixed width that a wide client cuts or a narrow
     // one scrolls sideways).
-    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" class="pd-card" style="width:100%;max-width:960px;background:#ffffff;border:1px solid #e0e0e0"><tr><td style="padding:16px;text-align:left;overflow-wrap:break-word">\n` +
+    `<table ${LAYOUT} class="pd-card" style="width:100%;max-width:960px;background:#ffffff;border:1px solid #e0e0e0">` +
+    `<tr><td style="padding:16px;text-align:left;overflow-wrap:break-word">\n` +
     `${body}\n</td></tr></table>\n</td></tr></table>\n</body></html>\n`
   );
 }

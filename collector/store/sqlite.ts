@@ -518,7 +518,8 @@ export class SqliteStore implements Store {
         const b = Math.floor(Date.parse(r.at) / bucketMs);
         // The highest count of the bucket, not its last: a spike of 60 findings between two quiet
         // readings of one hour must still show in the report's chart.
-        if (b === lastBucket) out[out.length - 1] = { at: r.at, open: Math.max(out[out.length - 1]!.open, r.open_count) };
+        const prev = out[out.length - 1];
+        if (b === lastBucket && prev) out[out.length - 1] = { at: r.at, open: Math.max(prev.open, r.open_count) };
         else out.push({ at: r.at, open: r.open_count });
         lastBucket = b;
       }

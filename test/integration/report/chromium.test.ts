@@ -89,7 +89,8 @@ const CRC = Array.from({ length: 256 }, (_, n) => {
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
   return c >>> 0;
 });
-const crc32 = (b: Buffer): number => (b.reduce((c, x) => CRC[(c ^ x) & 0xff]! ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
+const crc32 = (b: Buffer): number =>
+  (b.reduce((c, x) => CRC[(c ^ x) & 0xff]! ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
 
 /** The left `width` columns of an image as an RGB PNG (filter 0). */
 function writePng(img: Png, width: number): Buffer {
@@ -106,7 +107,8 @@ function writePng(img: Png, width: number): Buffer {
   ihdr.writeUInt32BE(img.height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
   const raw = Buffer.concat(img.rows.map((r) => Buffer.concat([Buffer.from([0]), r.subarray(0, width * 3)])));
-  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  const signature = Buffer.from('89504e470d0a1a0a', 'hex');
+  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 // Headless Chromium will not lay a window out narrower than 500 px, so the report is shown in an
@@ -119,13 +121,19 @@ function page(report: string, width: number): string {
   const measure = `window.addEventListener('load', () => {
     const d = document.getElementById('r').contentDocument;
     const card = d.querySelector('.pd-card').getBoundingClientRect();
-    document.body.setAttribute('data-measure', JSON.stringify({ scrollWidth: d.documentElement.scrollWidth, innerWidth: d.defaultView.innerWidth, left: card.left, right: card.right }));
+    const m = { scrollWidth: d.documentElement.scrollWidth, innerWidth: d.defaultView.innerWidth, left: card.left, right: card.right };
+    document.body.setAttribute('data-measure', JSON.stringify(m));
   });`;
-  return `<!DOCTYPE html><html><body style="margin:0;background:#000"><iframe id="r" style="border:0;display:block;width:${width}px;height:${HEIGHT[width]}px" srcdoc="${attr}"></iframe><script>${measure}</script></body></html>`;
+  const frame = `border:0;display:block;width:${width}px;height:${HEIGHT[width]}px`;
+  return (
+    `<!DOCTYPE html><html><body style="margin:0;background:#000">` +
+    `<iframe id="r" style="${frame}" srcdoc="${attr}"></iframe><script>${measure}</script></body></html>`
+  );
 }
 
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars', '--no-first-run'];
 const chromium = (args: string[]): string =>
-  execFileSync(CHROMIUM!, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars', '--no-first-run', '--force-device-scale-factor=1', ...args], { stdio: 'pipe', timeout: 60_000, encoding: 'utf8' });
+  execFileSync(CHROMIUM!, [...FLAGS, '--force-device-scale-factor=1', ...args], { stdio: 'pipe', timeout: 60_000, encoding: 'utf8' });
 
 /** Where the card starts and ends in a row of pixels: the first and last pixel that is not page background. */
 function cardEdges(row: Buffer, width: number): [number, number] {
@@ -141,14 +149,15 @@ describe('report HTML in headless Chromium', () => {
   const html = renderReport(buildReportModel(reportData())).html;
 
   for (const width of [400, 1200]) {
-    it.skipIf(skip)(`fits ${width} px without horizontal overflow, measured in the page and seen in a screenshot`, () => {
+    it.skipIf(skip)(`fits ${width} px without horizontal overflow, measured in the page and in a screenshot`, () => {
       expect(CHROMIUM, 'CI must install Chromium (Debian package `chromium`)').toBeDefined();
       const file = join(dir, `page-${width}.html`);
       writeFileSync(file, page(html, width));
       const window = `--window-size=${Math.max(width, MIN_WINDOW)},${HEIGHT[width]}`;
 
       const dom = chromium([window, '--dump-dom', `file://${file}`]);
-      const m = JSON.parse((/data-measure="([^"]*)"/.exec(dom)?.[1] ?? 'null').replace(/&quot;/g, '"')) as { scrollWidth: number; innerWidth: number; left: number; right: number } | null;
+      type Measure = { scrollWidth: number; innerWidth: number; left: number; right: number };
+      const m = JSON.parse((/data-measure="([^"]*)"/.exec(dom)?.[1] ?? 'null').replace(/&quot;/g, '"')) as Measure | null;
       expect(m, 'the page wrote its measurement').not.toBeNull();
       expect(m!.innerWidth).toBe(width);
       expect(m!.scrollWidth).toBeLessThanOrEqual(m!.innerWidth);
