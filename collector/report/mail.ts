@@ -114,6 +114,9 @@ export function createMailer(options: SmtpOptions): Mailer {
   });
   return {
     async send(mail) {
+      // The Message-ID goes to nodemailer as its own option (else it makes a random one): a report
+      // re-sent for its period must keep its id, so that mail clients show it once.
+      const { 'Message-ID': messageId, ...headers } = mail.headers;
       try {
         const info = await transporter.sendMail({
           from: mail.from,
@@ -122,7 +125,8 @@ export function createMailer(options: SmtpOptions): Mailer {
           // text before html: multipart/alternative puts the preferred (last) part last.
           text: mail.text,
           html: mail.html,
-          headers: mail.headers,
+          headers,
+          ...(messageId ? { messageId } : {}),
           attachments: mail.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
         });
         const addr = (list: unknown): string[] => (Array.isArray(list) ? list.map((a) => (typeof a === 'string' ? a : String((a as { address?: string }).address))) : []);

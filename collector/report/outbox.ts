@@ -44,8 +44,20 @@ export class Outbox {
     return join(this.dir, `${id}.json`);
   }
 
+  /**
+   * Queue a report. A pending report with the same Message-ID (the same period, made again after
+   * a crash between queueing and recording the period) is replaced by the newer rendering in its
+   * place, keeping its attempts and schedule: one period, one email.
+   */
   async put(mail: OutgoingMail, now = new Date()): Promise<OutboxEntry> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const messageId = mail.headers['Message-ID'];
+    const same = messageId ? (await this.list()).find((e) => e.mail.headers['Message-ID'] === messageId) : undefined;
+    if (same) {
+      const entry = { ...same, mail };
+      await this.update(entry);
+      return entry;
+    }
     // Time-ordered ids: the directory lists oldest first, and reports go out in order.
     const entry: OutboxEntry = { id: `${now.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`, createdAt: now.toISOString(), attempts: 0, nextAttemptAt: now.toISOString(), lastError: null, mail };
     await writeAtomic(this.path(entry.id), JSON.stringify(entry));

@@ -1,16 +1,24 @@
 // ReportModel → the email's parts: subject, filter headers, plain text, HTML with inline CSS
 // (mail clients strip <style> blocks and never load remote resources), and the JSON attachment.
 // Pure: sending lives in mail.ts, so `portdrift report --out` and tests render the same bytes.
+import { createHash } from 'node:crypto';
 import { oneLine } from '../../shared/format/safe-text.js';
 import type { Finding } from '../../shared/types.js';
 import { chartHtml, sparkline } from './chart.js';
 import { escapeHtml as h } from './html.js';
-import { formatAge, type ReportModel } from './model.js';
+import { type AgedFinding, formatAge, type ReportModel } from './model.js';
+import { wrap } from './wrap.js';
 
 export interface RenderedReport {
   subject: string;
-  /** Headers for mail filters: X-Portdrift-Report, X-Portdrift-Severity, List-Id. */
+  /** Headers for mail filters (X-Portdrift-Report, X-Portdrift-Severity, List-Id) and Auto-Submitted. */
   headers: Record<string, string>;
+  /**
+   * The left part of the Message-ID: the same for every rendering of one report period (scope and
+   * the start of the period), so a report made again for that period is recognised as the same
+   * message by the outbox and by mail clients; another period gets another id.
+   */
+  periodId: string;
   text: string;
   html: string;
   attachment: { filename: string; content: string; contentType: 'application/json' };
@@ -33,13 +41,31 @@ export function subjectOf(model: ReportModel): string {
 }
 
 /** `List-Id` wants a dot-atom: the scope reduced to letters, digits and dashes. */
+const listAtom = (scope: string): string =>
+  scope.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'default';
+
 export function listId(scope: string): string {
-  const atom = scope.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'default';
-  return `portdrift reports for ${scope.replace(/[<>"\r\n]/g, '')} <${atom}.reports.portdrift>`;
+  return `portdrift reports for ${scope.replace(/[<>"\r\n]/g, '')} <${listAtom(scope)}.reports.portdrift>`;
+}
+
+const compact = (iso: string): string => iso.replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+
+/**
+ * A report period is named by its scope and its start (the previous report). A baseline has no
+ * start: it is named by the time it was made, so a later baseline (a new installation with the
+ * same scope) is not taken for a duplicate of an old one.
+ */
+export function periodIdOf(m: ReportModel): string {
+  const start = m.since === null ? `baseline-${compact(m.generatedAt)}` : compact(m.since);
+  const kind = m.snapshot ? 'snapshot' : 'report';
+  const hash = createHash('sha256').update(JSON.stringify([kind, m.scope, start])).digest('hex').slice(0, 12);
+  return `portdrift.${kind}.${listAtom(m.scope)}.${start}.${hash}`;
 }
 
 function headersOf(m: ReportModel): Record<string, string> {
   return {
+    // RFC 3834: made by a program, so vacation responders and auto-forwarders must not answer it.
+    'Auto-Submitted': 'auto-generated',
     'X-Portdrift-Report': `v1; scope=${m.scope.replace(/[;\r\n]/g, '')}; baseline=${m.baseline ? 'yes' : 'no'}`,
     'X-Portdrift-Severity': m.severity,
     'List-Id': listId(m.scope),
@@ -70,45 +96,75 @@ function jsonOf(m: ReportModel): string {
 
 // ----- plain text ------------------------------------------------------------------------------
 
-function textTable(title: string, rows: string[][], total: number): string[] {
+/** One table row of the text part: a head line, a detail line and an optional note, each wrapped. */
+interface TextRow {
+  head: string[];
+  detail: string[];
+  note?: string;
+}
+
+// Rows are blocks, not padded columns: five columns of resource names, endpoints, file names and
+// suggestions made lines of 250 characters. Cells are separated by two spaces and kept whole.
+function textTable(title: string, rows: TextRow[], total: number): string[] {
   if (total === 0) return [];
   const out = [`${title} (${total})`, ''];
   // Cells hold resource names, hosts, file names and suggestions: one safe line each, so a CR/LF
   // in a name cannot forge a line of the report and U+202E cannot reorder it.
-  const shown = rows.slice(0, MAX_ROWS).map((r) => r.map(oneLine));
-  // Pad every column but the last to its widest cell, so the plain-text tables line up.
-  const widths = shown[0]?.map((_, i) => Math.max(...shown.map((r) => r[i]!.length))) ?? [];
-  for (const r of shown) out.push(`  ${r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')}`.trimEnd());
+  const cells = (c: string[]): string => c.map(oneLine).join('  ');
+  for (const r of rows.slice(0, MAX_ROWS)) {
+    out.push(...wrap(cells(r.head), '  ', '      '), ...wrap(cells(r.detail), '      '));
+    if (r.note) out.push(...wrap(oneLine(r.note), '      '));
+  }
   if (total > MAX_ROWS) out.push(`  … and ${total - MAX_ROWS} more in the attached JSON`);
   out.push('');
   return out;
 }
 
-function findingRow(f: Finding): string[] {
-  return [`[${f.severity}] ${f.kind}`, f.resource, endpoint(f), where(f), `— ${f.suggestion}${f.ack ? ` (acknowledged: ${f.ack.reason})` : ''}`];
+function findingRow(f: Finding): TextRow {
+  const note = `${f.suggestion}${f.ack ? ` (acknowledged: ${f.ack.reason})` : ''}`;
+  return { head: [`[${f.severity}] ${f.kind}`, f.resource], detail: [endpoint(f), where(f)], note: `— ${note}` };
 }
 
 function textOf(m: ReportModel): string {
   const period = `${m.since ? `${day(m.since)} → ` : ''}${day(m.generatedAt)} UTC`;
-  const lines = [`portdrift report — ${oneLine(m.scope)}`, period, ''];
+  const lines = [...wrap(`portdrift report — ${oneLine(m.scope)}`), period, ''];
   const lastSeen = (at: string | null): string => (at ? day(at) : 'never');
   const late = m.lateAgents.map((a) => `${oneLine(a.name)} (last seen ${lastSeen(a.lastSeen)})`).join(', ');
-  if (m.snapshot) lines.push('Snapshot of saved findings: there is no previous report to compare with.', '');
-  if (m.baseline) lines.push(`Baseline: this is the first report of this installation. ${m.counts.open} existing drift${m.counts.open === 1 ? '' : 's'} at baseline; later reports show what changed.`, '');
+  const para = (text: string): string[] => [...wrap(text), ''];
+  // `Label:` lines continue under their value, so the labels stay a column of their own.
+  const field = (label: string, value: string): string[] => wrap(value, label.padEnd(13), ' '.repeat(13));
+  if (m.snapshot) lines.push(...para('Snapshot of saved findings: there is no previous report to compare with.'));
+  const drifts = `${m.counts.open} existing drift${m.counts.open === 1 ? '' : 's'}`;
+  if (m.baseline) {
+    const first = 'Baseline: this is the first report of this installation.';
+    lines.push(...para(`${first} ${drifts} at baseline; later reports show what changed.`));
+  }
+  const c = m.counts;
+  const sev = c.bySeverity;
+  const cov = m.coverage;
   lines.push(
-    `Open:        ${m.counts.open} (high ${m.counts.bySeverity.high}, medium ${m.counts.bySeverity.medium}, low ${m.counts.bySeverity.low}; ${m.counts.acknowledged} acknowledged)`,
-    ...(m.since === null ? [] : [`New:         ${m.counts.new}`, `Resolved:    ${m.counts.resolved}`]),
-    `Oldest open: ${m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)}`,
-    `Coverage:    ${m.coverage.observed} of ${m.coverage.declared} declared endpoints observed (${pct(m.coverage.ratio)})`,
-    `Agents:      ${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${late ? `; late: ${late}` : ''}`,
-    `Open over the period: ${sparkline(m.series) || '(no history yet)'}`,
+    ...field('Open:', `${c.open} (high ${sev.high}, medium ${sev.medium}, low ${sev.low}; ${c.acknowledged} acknowledged)`),
+    ...(m.since === null ? [] : [...field('New:', String(c.new)), ...field('Resolved:', String(c.resolved))]),
+    ...field('Oldest open:', m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)),
+    ...field('Coverage:', `${cov.observed} of ${cov.declared} declared endpoints observed (${pct(cov.ratio)})`),
+    ...field('Agents:', `${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${late ? `; late: ${late}` : ''}`),
+    'Open over the period (highest count per interval):',
+    `  ${sparkline(m.series) || '(no history yet)'}`,
     '',
   );
   lines.push(...textTable('New since the last report', m.newFindings.map(findingRow), m.newFindings.length));
-  lines.push(...textTable('Resolved since the last report', m.resolved.map((f) => [f.kind, f.resource, endpoint(f), where(f), `resolved ${f.resolvedAt ? day(f.resolvedAt) : ''}`]), m.resolved.length));
-  lines.push(...textTable('Still open', m.stillOpen.map(({ finding: f, ageMs }) => [formatAge(ageMs), f.kind, f.resource, endpoint(f), where(f)]), m.stillOpen.length));
+  const resolvedRow = (f: Finding): TextRow => ({
+    head: [f.kind, f.resource],
+    detail: [endpoint(f), where(f), `resolved ${f.resolvedAt ? day(f.resolvedAt) : ''}`],
+  });
+  lines.push(...textTable('Resolved since the last report', m.resolved.map(resolvedRow), m.resolved.length));
+  const stillRow = ({ finding: f, ageMs }: AgedFinding): TextRow => ({
+    head: [formatAge(ageMs), f.kind, f.resource],
+    detail: [endpoint(f), where(f)],
+  });
+  lines.push(...textTable('Still open', m.stillOpen.map(stillRow), m.stillOpen.length));
   lines.push(...textTable('All open findings', m.open.map(findingRow), m.open.length));
-  lines.push('--', oneLine(footer(m)));
+  lines.push('--', ...wrap(oneLine(footer(m))));
   return `${lines.join('\n')}\n`;
 }
 
@@ -119,43 +175,75 @@ function footer(m: ReportModel): string {
 // ----- HTML ------------------------------------------------------------------------------------
 
 const SEV_COLOR: Record<string, string> = { high: '#c0392b', medium: '#d68910', low: '#607d8b', none: '#2e7d32' };
-const TD = 'padding:6px 8px;border-bottom:1px solid #e0e0e0;vertical-align:top;font-size:13px';
-const TH = 'padding:6px 8px;border-bottom:2px solid #90a4ae;text-align:left;font-size:12px;color:#455a64;text-transform:uppercase';
+const TD = 'padding:6px;border-bottom:1px solid #e0e0e0;vertical-align:top;font-size:13px';
+const TD_TOP = 'padding:6px 6px 2px;vertical-align:top;font-size:13px';
+const TD_NOTE = 'padding:0 6px 6px;border-bottom:1px solid #e0e0e0;font-size:13px;color:#37474f';
+const TH = 'padding:6px;border-bottom:2px solid #90a4ae;text-align:left;font-size:12px;color:#455a64';
 
 function badge(sev: string): string {
-  return `<span style="display:inline-block;padding:1px 6px;border-radius:3px;background:${SEV_COLOR[sev]};color:#fff;font-size:11px;font-weight:bold">${h(sev)}</span>`;
+  const style = `display:inline-block;padding:1px 6px;border-radius:3px;background:${SEV_COLOR[sev]};color:#fff;`;
+  return `<span style="${style}font-size:11px;font-weight:bold;white-space:nowrap">${h(sev)}</span>`;
 }
 
-function htmlTable(title: string, head: string[], rows: string[][], total: number): string {
+/** A row of cells and, optionally, a note (the suggestion) spanning the row beneath them. */
+interface HtmlRow {
+  cells: string[];
+  note?: string;
+}
+
+// No column has a fixed or percentage width: a percentage on one column makes the others share
+// the rest, and a table whose word columns cannot fit in that share grows past a phone's screen.
+// The suggestion, the longest cell, spans the row beneath its finding, so at a wide window the
+// three short columns fit without breaking their names.
+function htmlTable(title: string, head: string[], rows: HtmlRow[], total: number): string {
   if (total === 0) return '';
   const more = total > MAX_ROWS ? `<p style="font-size:12px;color:#666">… and ${total - MAX_ROWS} more in the attached JSON.</p>` : '';
+  const row = (r: HtmlRow): string =>
+    r.note === undefined
+      ? `<tr>${r.cells.map((c) => `<td style="${TD}">${c}</td>`).join('')}</tr>`
+      : `<tr>${r.cells.map((c) => `<td style="${TD_TOP}">${c}</td>`).join('')}</tr>` +
+        `<tr><td colspan="${r.cells.length}" style="${TD_NOTE}">${r.note}</td></tr>`;
   return (
     `<h2 style="font-size:16px;margin:24px 0 8px;color:#263238">${h(title)} <span style="color:#78909c;font-weight:normal">(${total})</span></h2>` +
     `<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="border-collapse:collapse">` +
     `<tr>${head.map((c) => `<th style="${TH}">${h(c)}</th>`).join('')}</tr>` +
-    rows
-      .slice(0, MAX_ROWS)
-      .map((r) => `<tr>${r.map((c) => `<td style="${TD}">${c}</td>`).join('')}</tr>`)
-      .join('') +
+    rows.slice(0, MAX_ROWS).map(row).join('') +
     `</table>${more}`
   );
 }
 
-const code = (s: string): string => `<code style="font-family:Menlo,Consolas,monospace;font-size:12px">${h(s)}</code>`;
+// Resource names, endpoints and paths may break at any character in the HTML (a 60-character
+// Terraform address must not push a phone's screen sideways); the text part keeps them whole.
+const CODE = 'font-family:Menlo,Consolas,monospace;font-size:12px;word-break:break-all';
+const code = (s: string): string => `<code style="${CODE}">${h(s)}</code>`;
 
-function findingCells(f: Finding): string[] {
-  return [
-    `${badge(f.severity)} ${h(f.kind)}`,
-    code(f.resource),
-    code(endpoint(f)),
-    code(where(f)),
-    `${h(f.suggestion)}${f.ack ? `<br><span style="color:#78909c">acknowledged by ${h(f.ack.by)}: ${h(f.ack.reason)}</span>` : ''}`,
-  ];
+/** `host:port` over IaC `file:line`: one column for both keeps the tables narrow enough for a phone. */
+const place = (f: Finding): string => `${code(endpoint(f))}<br>${code(where(f))}`;
+
+function findingHtmlRow(f: Finding): HtmlRow {
+  return {
+    cells: [`${badge(f.severity)} ${h(f.kind)}`, code(f.resource), place(f)],
+    note:
+      `→ ${h(f.suggestion)}` +
+      (f.ack ? `<br><span style="color:#78909c">acknowledged by ${h(f.ack.by)}: ${h(f.ack.reason)}</span>` : ''),
+  };
 }
 
+// Stat boxes are inline blocks, not the cells of one row: six cells of a row cannot get narrower
+// than their text and pushed a phone's screen sideways; inline blocks wrap onto a second line.
 function stat(label: string, value: string, color = '#263238'): string {
-  return `<td style="padding:8px 12px;border:1px solid #e0e0e0;text-align:center"><div style="font-size:24px;font-weight:bold;color:${color}">${h(value)}</div><div style="font-size:12px;color:#607d8b">${h(label)}</div></td>`;
+  const box =
+    'display:inline-block;vertical-align:top;min-width:92px;margin:0 6px 6px 0;padding:8px 10px;' +
+    'border:1px solid #e0e0e0;text-align:center';
+  return (
+    `<div style="${box}"><div style="font-size:24px;font-weight:bold;color:${color}">${h(value)}</div>` +
+    `<div style="font-size:12px;color:#607d8b">${h(label)}</div></div>`
+  );
 }
+
+const FINDING_HEAD = ['kind', 'resource', 'host:port / IaC'];
+
+const LAYOUT = 'role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"';
 
 function htmlOf(m: ReportModel): string {
   const c = m.counts;
@@ -178,23 +266,40 @@ function htmlOf(m: ReportModel): string {
     `<h1 style="font-size:20px;margin:0 0 4px;color:#263238">portdrift report — ${h(m.scope)}</h1>`,
     `<p style="margin:0 0 12px;color:#607d8b;font-size:13px">${h(m.since ? `${day(m.since)} → ` : '')}${h(day(m.generatedAt))} UTC</p>`,
     baseline,
-    `<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="border-collapse:collapse"><tr>${stats}</tr></table>`,
+    `<div style="font-size:0">${stats}</div>`,
     `<p style="margin:12px 0 4px;font-size:13px">Coverage: <strong>${m.coverage.observed} of ${m.coverage.declared}</strong> declared endpoints observed (${pct(m.coverage.ratio)}); <strong>${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal}</strong> agents reporting.</p>`,
     late,
     `<h2 style="font-size:16px;margin:24px 0 8px;color:#263238">Open findings over the period</h2>`,
-    chartHtml(m.series),
-    htmlTable('New since the last report', ['kind', 'resource', 'host:port', 'IaC', 'suggestion'], m.newFindings.map(findingCells), m.newFindings.length),
-    htmlTable('Resolved since the last report', ['kind', 'resource', 'host:port', 'IaC', 'resolved'], m.resolved.map((f) => [h(f.kind), code(f.resource), code(endpoint(f)), code(where(f)), h(f.resolvedAt ? day(f.resolvedAt) : '')]), m.resolved.length),
-    htmlTable('Still open', ['age', 'kind', 'resource', 'host:port', 'IaC'], m.stillOpen.map(({ finding: f, ageMs }) => [h(formatAge(ageMs)), `${badge(f.severity)} ${h(f.kind)}`, code(f.resource), code(endpoint(f)), code(where(f))]), m.stillOpen.length),
-    htmlTable('All open findings', ['kind', 'resource', 'host:port', 'IaC', 'suggestion'], m.open.map(findingCells), m.open.length),
+    `<p style="margin:0 0 8px;font-size:12px;color:#607d8b">` +
+      'Each bar is the highest open count of its interval; green numbers are findings resolved in it.</p>',
+    chartHtml(m.series, { resolved: m.resolved.map((f) => f.resolvedAt!) }),
+    htmlTable('New since the last report', FINDING_HEAD, m.newFindings.map(findingHtmlRow), m.newFindings.length),
+    htmlTable(
+      'Resolved since the last report',
+      ['kind', 'resource', 'host:port / IaC', 'resolved'],
+      m.resolved.map((f) => ({ cells: [h(f.kind), code(f.resource), place(f), h(day(f.resolvedAt ?? ''))] })),
+      m.resolved.length,
+    ),
+    htmlTable(
+      'Still open',
+      ['age', 'kind', 'resource', 'host:port / IaC'],
+      m.stillOpen.map(({ finding: f, ageMs }) => ({
+        cells: [h(formatAge(ageMs)), `${badge(f.severity)} ${h(f.kind)}`, code(f.resource), place(f)],
+      })),
+      m.stillOpen.length,
+    ),
+    htmlTable('All open findings', FINDING_HEAD, m.open.map(findingHtmlRow), m.open.length),
     m.open.length === 0 && m.resolved.length === 0 ? `<p style="margin:24px 0;font-size:14px;color:#2e7d32">No drift: every declared port that was observed is where the IaC says.</p>` : '',
     `<p style="margin:32px 0 0;padding-top:12px;border-top:1px solid #e0e0e0;font-size:12px;color:#78909c">${h(footer(m))}</p>`,
   ].join('\n');
   return (
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${h(subjectOf(m))}</title></head>\n` +
     `<body style="margin:0;padding:0;background:#f5f7f8;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#263238">\n` +
-    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#f5f7f8"><tr><td align="center" style="padding:16px">\n` +
-    `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:960px;background:#ffffff;border:1px solid #e0e0e0"><tr><td style="padding:20px 24px">\n` +
+    `<table ${LAYOUT} bgcolor="#f5f7f8"><tr><td align="center" style="padding:12px 8px">\n` +
+    // Fluid: as wide as the window up to 960 px (no fixed width that a wide client cuts or a narrow
+    // one scrolls sideways).
+    `<table ${LAYOUT} class="pd-card" style="width:100%;max-width:960px;background:#ffffff;border:1px solid #e0e0e0">` +
+    `<tr><td style="padding:16px;text-align:left;overflow-wrap:break-word">\n` +
     `${body}\n</td></tr></table>\n</td></tr></table>\n</body></html>\n`
   );
 }
@@ -203,6 +308,7 @@ export function renderReport(m: ReportModel): RenderedReport {
   return {
     subject: subjectOf(m),
     headers: headersOf(m),
+    periodId: periodIdOf(m),
     text: textOf(m),
     html: htmlOf(m),
     attachment: { filename: `portdrift-report-${m.scope.replace(/[^A-Za-z0-9_-]+/g, '_')}-${m.generatedAt.slice(0, 10)}.json`, content: jsonOf(m), contentType: 'application/json' },

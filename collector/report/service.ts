@@ -24,8 +24,15 @@ export interface ReportServiceOptions {
   now?: () => number;
 }
 
+/** The domain of the sender's address (`portdrift <pd@example.com>` → `example.com`), for the Message-ID. */
+export function senderDomain(from: string): string {
+  const m = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from.trim());
+  return m?.[1]?.toLowerCase() ?? 'portdrift.invalid';
+}
+
 export function composeMail(r: RenderedReport, from: string, to: string[]): OutgoingMail {
-  return { from, to, subject: r.subject, text: r.text, html: r.html, headers: r.headers, attachments: [r.attachment] };
+  const headers = { ...r.headers, 'Message-ID': `<${r.periodId}@${senderDomain(from)}>` };
+  return { from, to, subject: r.subject, text: r.text, html: r.html, headers, attachments: [r.attachment] };
 }
 
 // setTimeout holds at most 2^31-1 ms (~24.8 days); longer waits are re-armed.

@@ -516,7 +516,10 @@ export class SqliteStore implements Store {
       let lastBucket = -1;
       for (const r of this.s.series.iterate(since, since) as IterableIterator<{ at: string; open_count: number }>) {
         const b = Math.floor(Date.parse(r.at) / bucketMs);
-        if (b === lastBucket) out[out.length - 1] = { at: r.at, open: r.open_count };
+        // The highest count of the bucket, not its last: a spike of 60 findings between two quiet
+        // readings of one hour must still show in the report's chart.
+        const prev = out[out.length - 1];
+        if (b === lastBucket && prev) out[out.length - 1] = { at: r.at, open: Math.max(prev.open, r.open_count) };
         else out.push({ at: r.at, open: r.open_count });
         lastBucket = b;
       }

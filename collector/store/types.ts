@@ -200,7 +200,10 @@ export interface Store {
   applyEvaluation(write: EvaluationWrite): Promise<void>;
   acknowledge(id: string, ack: Acknowledgement): Promise<StoredFinding>;
   history(query: HistoryQuery): Promise<HistoryEntry[]>;
-  /** Open counts after each evaluation since `since` (at most one point per `bucketMs`). */
+  /**
+   * Open counts after each evaluation since `since`: at most one point per `bucketMs`, the
+   * bucket's highest count (so no spike is lost) at the time of its last evaluation.
+   */
   openSeries(since: string | null, bucketMs: number): Promise<Array<{ at: string; open: number }>>;
 
   addIgnore(rule: Omit<IgnoreRule, 'id'>): Promise<IgnoreRule>;

@@ -62,8 +62,11 @@ describe('emailed reports over real SMTP', () => {
       expect(m.headers.get('x-portdrift-severity')).toBe('high');
       expect(m.headerLines.find((l) => l.key === 'list-id')?.line).toMatch(/^List-Id: portdrift reports for prod <prod\.reports\.portdrift>$/i);
       expect(m.to && !Array.isArray(m.to) ? m.to.value.map((a) => a.address) : []).toEqual(['ops@example.com', 'sec@example.com']);
-      expect(m.text).toContain('Baseline: this is the first report of this installation. 4 existing drifts at baseline');
+      expect(m.text!.replace(/\s+/g, ' ')).toContain('Baseline: this is the first report of this installation. 4 existing drifts at baseline');
       expect(m.html).toContain('<strong>Baseline.</strong>');
+      // The text part arrives wrapped at 78 columns (the transfer encoding does not reflow it).
+      expect(m.text!.split('\n').filter((l) => [...l].length > 78)).toEqual([]);
+      expect(m.text).toContain('  [high] moved  aws_db_instance.orders\n      10.0.1.5:5432 → 5433  rds.tf:14\n');
       expect(m.html).toContain('aws_db_instance.orders');
       // text/plain first, then text/html, inside multipart/alternative, with the JSON beside it.
       const raw = sink.raw[0]!;
@@ -87,6 +90,69 @@ describe('emailed reports over real SMTP', () => {
     } finally {
       await sink.close();
     }
+  });
+
+  it('marks reports Auto-Submitted and gives each period one stable Message-ID, also when re-sent', async () => {
+    const sink = await startSink();
+    try {
+      const outbox = new Outbox(join(tmp(), 'outbox'));
+      let now = Date.parse(NOW);
+      const service = new ReportService({
+        schedule: parseSchedule('every 24h'),
+        from: 'portdrift <portdrift@Example.com>',
+        to: ['ops@example.com'],
+        outbox,
+        mailer: createMailer({ url: `smtp://127.0.0.1:${sink.port}` }),
+        load: data,
+        log: silentLogger(),
+        now: () => now,
+      });
+      await service.sendNow(); // the baseline, made at NOW
+      now += 86_400_000;
+      await service.sendNow(); // the period NOW → NOW + 24h
+      // The state write of that report was lost (a crash right after sending): the same period
+      // is made again, later, and must be the same message for mail clients.
+      await outbox.writeState({ lastReportAt: new Date(Date.parse(NOW)).toISOString() });
+      now += 300_000;
+      await service.sendNow();
+      await sink.received(3);
+      const [baseline, period, again] = sink.messages;
+      for (const m of sink.messages) expect(m.headers.get('auto-submitted')).toBe('auto-generated');
+      expect(sink.raw[0]).toMatch(/^Auto-Submitted: auto-generated\r?$/m);
+      expect(baseline!.messageId).toMatch(/^<portdrift\.report\.prod\.baseline-20261124T090000Z\.[0-9a-f]{12}@example\.com>$/);
+      expect(period!.messageId).toMatch(/^<portdrift\.report\.prod\.20261124T090000Z\.[0-9a-f]{12}@example\.com>$/);
+      expect(again!.messageId).toBe(period!.messageId);
+      expect(baseline!.messageId).not.toBe(period!.messageId);
+      service.stop();
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('keeps one outbox entry per period: a period made again replaces its pending report', async () => {
+    const outbox = new Outbox(join(tmp(), 'outbox'));
+    let now = Date.parse(NOW);
+    const service = new ReportService({
+      schedule: parseSchedule('every 24h'),
+      from: 'portdrift@example.com',
+      to: ['ops@example.com'],
+      outbox,
+      mailer: createMailer({ url: `smtp://127.0.0.1:${await deadPort()}`, timeoutMs: 2000 }),
+      load: data,
+      log: silentLogger(),
+      now: () => now,
+    });
+    await outbox.writeState({ lastReportAt: '2026-11-23T09:00:00.000Z' });
+    await service.sendNow();
+    await outbox.writeState({ lastReportAt: '2026-11-23T09:00:00.000Z' });
+    now += 600_000;
+    await service.sendNow();
+    const entries = await outbox.list();
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.mail.subject).toMatch(/^portdrift: 4 open/);
+    // The newer rendering replaced the older one: its JSON was made 10 minutes later.
+    expect(JSON.parse(entries[0]!.mail.attachments[0]!.content)).toMatchObject({ generatedAt: '2026-11-24T09:10:00.000Z' });
+    service.stop();
   });
 
   it('keeps a report that cannot be sent in the outbox, retries with backoff, and delivers it when the relay is back', async () => {

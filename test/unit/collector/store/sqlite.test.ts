@@ -120,6 +120,21 @@ describe('SqliteStore', () => {
     await expect(store.acknowledge('f_2', ack)).rejects.toMatchObject({ code: 'PD_FINDING_RESOLVED', message: 'finding f_2 is resolved: there is nothing to acknowledge (if it comes back it is reported anew)' });
     expect(await store.integrityCheck()).toBe('ok');
   });
+
+  it('keeps the highest open count of each bucket of the series: a spike between quiet readings stays', async () => {
+    const at = (t: string): string => `2026-12-01T${t}:00.000Z`;
+    for (const [t, openCount] of [['10:00', 2], ['10:20', 60], ['10:40', 2], ['11:10', 3], ['11:50', 1]] as const) {
+      await store.applyEvaluation({ at: at(t), upsert: [], remove: [], history: [], openCount, revision: 'x' });
+    }
+    expect(await store.openSeries(null, 3_600_000)).toEqual([
+      { at: at('10:40'), open: 60 },
+      { at: at('11:50'), open: 3 },
+    ]);
+    expect(await store.openSeries(at('10:30'), 3_600_000)).toEqual([
+      { at: at('10:40'), open: 2 },
+      { at: at('11:50'), open: 3 },
+    ]);
+  });
 });
 
 describe('SqliteStore retention', () => {
