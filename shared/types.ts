@@ -399,6 +399,12 @@ export interface Plan {
   revision: string;
   intervalMs: number;
   targets: PlanTarget[];
+  /**
+   * The CIDRs of the agent token the plan was served to (null: a token from before scopes,
+   * unrestricted). The collector refuses a batch with a record outside them, so the agent probes
+   * only where its own scope and this one meet. Absent from collectors older than the field.
+   */
+  tokenScope?: string[] | null;
 }
 
 /**

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { buildConfig, type Infer } from '../../shared/config.js';
 import { PortdriftError, isPortdriftError } from '../../shared/errors.js';
 import { DEFAULT_LIMITS } from './spool.js';
+import { DEFAULT_MAX_BATCH_BYTES } from './batch.js';
 import { DEFAULT_PLAN_MAX_BYTES } from './transport.js';
 
 export const agentSchema = {
@@ -33,6 +34,12 @@ export const agentSchema = {
     min: 1024,
     default: DEFAULT_PLAN_MAX_BYTES,
     describe: 'largest plan the agent reads; a larger answer is refused as it streams in',
+  },
+  maxBatchBytes: {
+    type: 'int',
+    min: 16 * 1024,
+    default: DEFAULT_MAX_BATCH_BYTES,
+    describe: "largest batch sent; a bigger sweep is split (keep it under the collector's maxBatchBytes)",
   },
   caFile: { type: 'string', describe: 'CA bundle to verify an https collector' },
   stopGrace: { type: 'duration', default: '2s', describe: 'on SIGTERM, how long a sweep may still run' },

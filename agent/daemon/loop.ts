@@ -11,9 +11,9 @@ import type { Plan, ProbeSummary, WireRecord } from '../../shared/types.js';
 import { VERSION } from '../../shared/version.js';
 import { backoffDelay, jitterInterval, sleep } from './backoff.js';
 import { withDeadline } from './deadline.js';
-import { buildBatch, withSpoolStatus, type SweepResult } from './batch.js';
+import { DEFAULT_MAX_BATCH_BYTES, buildBatches, withSpoolStatus, type SweepResult } from './batch.js';
 import { listenerRecords, type Listener } from './listeners.js';
-import { planToTargets, type TargetSpec } from './plan.js';
+import { planToTargets, tokenScopeRefusal, type TargetSpec } from './plan.js';
 import type { PlanCache } from './plan-cache.js';
 import type { Spool } from './spool.js';
 import type { PlanResult, SendResult } from './transport.js';
@@ -26,8 +26,16 @@ export interface SweepRun {
   skipped: { host: string; ip: string; reason: string }[];
 }
 
-/** Probe these targets; `signal` aborts the sweep (what was probed so far is still returned). */
-export type ProbeFn = (targets: TargetSpec[], signal: AbortSignal) => Promise<SweepRun>;
+/**
+ * Probe these targets; `signal` aborts the sweep (what was probed so far is still returned).
+ * `refuse` is the plan's token scope: a resolved address it refuses (a reason) is skipped like
+ * one outside the agent's own scope, on top of that scope's check.
+ */
+export type ProbeFn = (
+  targets: TargetSpec[],
+  signal: AbortSignal,
+  refuse: (ip: string) => string | null,
+) => Promise<SweepRun>;
 
 export interface CollectorApi {
   getPlan(etag: string | null, scope: readonly string[], signal?: AbortSignal, attempts?: number): Promise<PlanResult>;
@@ -47,6 +55,8 @@ export interface LoopSettings {
   listeners: boolean;
   stopGrace: number;
   flushTimeout: number;
+  /** Largest batch the agent sends (default DEFAULT_MAX_BATCH_BYTES); a bigger sweep is split. */
+  maxBatchBytes?: number;
 }
 
 export interface LoopOptions {
@@ -154,8 +164,9 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
         o.spool.reportedDrops(send.header.spoolDropped);
         stats.delivered++;
       } else {
-        // A batch the collector will never take (invalid, too large): keeping it would block
-        // every later one. It is counted as a drop so the collector hears about it.
+        // A batch the collector will never take (invalid, too large, a record outside the token's
+        // scope): keeping it would block every later one. It is counted as a drop so the
+        // collector hears about it.
         log.error({ batchId: entry.batchId, status: result.status, code: result.code, message: result.message }, 'collector rejected a batch; dropped');
         o.spool.discard(entry);
         stats.rejected++;
@@ -212,6 +223,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
 
     // --- probe -----------------------------------------------------------------------------
     const { specs, problems } = planToTargets(plan!.targets);
+    const refuse = tokenScopeRefusal(plan!.tokenScope);
     for (const p of problems) log.warn({ problem: p }, 'plan target has an invalid discovery spec; probing its declared ports only');
     const sweep = new AbortController();
     let graceTimer: NodeJS.Timeout | undefined;
@@ -234,7 +246,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     const startedAt = new Date().toISOString();
     let run: SweepRun | null = null;
     try {
-      run = await Promise.race([o.probe(specs, sweep.signal), abandoned]);
+      run = await Promise.race([o.probe(specs, sweep.signal, refuse), abandoned]);
       if (run === null) log.error({ waitedMs: o.settings.stopGrace + ABANDON_MS }, 'the sweep did not stop when aborted; its results are lost');
     } catch (err) {
       log.error({ err: (err as Error).message }, 'sweep failed');
@@ -260,28 +272,43 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     }
 
     // --- spool, then deliver ---------------------------------------------------------------
-    // Every cycle sends a batch, even an empty one: it is also the agent's heartbeat.
-    const batchId = newBatchId();
-    const body = o.encode(
-      buildBatch({ batchId, agent: o.settings.name, agentVersion: VERSION, planRevision: plan!.revision, startedAt, finishedAt, sweeps: run?.sweeps ?? [], listeners: listenerRecords(listeners, finishedAt), listenerView }),
+    // Every cycle sends a batch, even an empty one: it is also the agent's heartbeat. A sweep
+    // over the batch limit is several batches, spooled (and so delivered) in order.
+    const batches = buildBatches(
+      {
+        agent: o.settings.name,
+        agentVersion: VERSION,
+        planRevision: plan!.revision,
+        startedAt,
+        finishedAt,
+        sweeps: run?.sweeps ?? [],
+        listeners: listenerRecords(listeners, finishedAt),
+        listenerView,
+      },
+      o.settings.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+      newBatchId,
     );
-    // The backlog's drain and this put do not share the spool.
+    const batchId = batches[0]!.batchId;
+    // The backlog's drain and these puts do not share the spool.
     await backlog;
     let dropped = 0;
-    try {
-      dropped = o.spool.put(batchId, body);
-      stats.spooled++;
-    } catch (err) {
-      // A full or broken disk: this batch is lost (and said so); the agent keeps running and
-      // delivers what the spool already holds.
-      log.error({ batchId, err: (err as Error).message }, 'cannot spool the batch; it is lost');
-      stats.dropped++;
+    for (const b of batches) {
+      try {
+        dropped += o.spool.put(b.batchId, o.encode(b.records));
+        stats.spooled++;
+      } catch (err) {
+        // A full or broken disk: this batch is lost (and said so); the agent keeps running and
+        // delivers what the spool already holds.
+        log.error({ batchId: b.batchId, err: (err as Error).message }, 'cannot spool the batch; it is lost');
+        stats.dropped++;
+      }
     }
     if (dropped > 0) {
       stats.dropped += dropped;
       log.warn({ dropped, unreported: o.spool.dropped() }, 'spool full: dropped the oldest batches');
     }
-    log.info({ batchId, targets: specs.length, ...(run ? { summary: run.summary } : {}), skipped: run?.skipped.length ?? 0, listeners: listeners.length, spoolDepth: o.spool.entries().length }, 'sweep done');
+    const split = batches.length > 1 ? { batches: batches.length } : {};
+    log.info({ batchId, ...split, targets: specs.length, ...(run ? { summary: run.summary } : {}), skipped: run?.skipped.length ?? 0, listeners: listeners.length, spoolDepth: o.spool.entries().length }, 'sweep done');
 
     // The jitter may shorten a sleep by 10 %, never below the floor.
     await deliverUntil(cycleStart + Math.max(jitterInterval(intervalMs(), 0.1, random), floor));

@@ -3,6 +3,7 @@
 // probe engine's target specs.
 import { parsePortSpec, isPort } from '../../shared/ports.js';
 import { PortdriftError } from '../../shared/errors.js';
+import { checkCidr, parseAddress, parseCidr } from '../../shared/scope.js';
 import type { Plan, PlanTarget } from '../../shared/types.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -23,6 +24,14 @@ export function validatePlan(value: unknown): Plan {
     if (typeof t.discovery !== 'string') throw bad(`targets[${i}].discovery: not a port spec`);
     if (t.resources !== undefined && (!Array.isArray(t.resources) || !t.resources.every((r) => typeof r === 'string'))) throw bad(`targets[${i}].resources: not a list of strings`);
   });
+  const ts = value.tokenScope;
+  if (ts !== undefined && ts !== null) {
+    if (!Array.isArray(ts)) throw bad('tokenScope: not a list of CIDRs');
+    ts.forEach((c, i) => {
+      const problem = typeof c === 'string' ? checkCidr(c) : 'not a string';
+      if (problem) throw bad(`tokenScope[${i}]: ${problem}`);
+    });
+  }
   return value as unknown as Plan;
 }
 
@@ -51,4 +60,26 @@ export function planToTargets(targets: readonly PlanTarget[]): { specs: TargetSp
     return { host: t.host, declared, discovery };
   });
   return { specs, problems };
+}
+
+/**
+ * The refusal of the plan's token scope, applied on top of the agent's own scope to every
+ * resolved address: the collector refuses a whole batch with a record outside its token's CIDRs,
+ * and a refused batch would be probed for nothing (or, before the agent dropped such batches,
+ * hold every later one in the spool). Containment only: the special ranges are the agent's own
+ * scope's rule. No token scope (null, or a collector older than the field): nothing refused.
+ */
+export function tokenScopeRefusal(tokenScope: readonly string[] | null | undefined): (ip: string) => string | null {
+  if (tokenScope === null || tokenScope === undefined) return () => null;
+  const cidrs = tokenScope.map((c) => parseCidr(c));
+  const reason = `outside the agent token's scope (${tokenScope.join(', ')})`;
+  return (ip) => {
+    const a = parseAddress(ip);
+    const inside = a !== null && cidrs.some((c) => {
+      if (c.family !== a.family) return false;
+      const hostBits = BigInt((c.family === 4 ? 32 : 128) - c.prefix);
+      return a.value >> hostBits === c.network >> hostBits;
+    });
+    return inside ? null : reason;
+  };
 }

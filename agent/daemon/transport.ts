@@ -129,7 +129,14 @@ export class CollectorClient {
       const { code, message } = errorBody(res);
       return { kind: 'rejected', status: res.status, code, message };
     }
-    // 401/403 (a revoked or wrong token), 404 (wrong URL) …: the batch stays spooled until an
+    // A record outside the token's scope: the same batch is refused however often it is sent,
+    // and waiting would hold every later batch behind it (the plan's tokenScope keeps the agent
+    // from probing there, so this is a token re-scoped since, or a collector without the field).
+    if (res.status === 403) {
+      const { code, message } = errorBody(res);
+      if (code === 'PD_RECORD_OUT_OF_SCOPE') return { kind: 'rejected', status: res.status, code, message };
+    }
+    // Any other 401/403 (a revoked or wrong token), 404 (wrong URL) …: the batch stays spooled until an
     // operator fixes the agent's configuration.
     throw responseError('POST /v1/observations', res);
   }

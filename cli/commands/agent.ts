@@ -49,10 +49,11 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
       logger,
       ...(settings.caFile ? { caFile: settings.caFile } : {}),
     });
-    const probe: ProbeFn = (targets, signal) =>
+    // `refuse`: the plan's token scope, checked after the agent's own (both must admit).
+    const probe: ProbeFn = (targets, signal, refuse) =>
       probeTargets(targets, {
         signal,
-        admit: (ip) => admit(ip),
+        admit: (ip) => admit(ip) ?? refuse(ip),
         ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
         ...(settings.timeout !== undefined ? { timeoutMs: settings.timeout } : {}),
         ...(settings.retries !== undefined ? { retries: settings.retries } : {}),
@@ -75,6 +76,7 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
           stopGrace: settings.stopGrace,
           flushTimeout: settings.flushTimeout,
           minInterval: settings.minInterval,
+          maxBatchBytes: settings.maxBatchBytes,
           ...(settings.interval !== undefined ? { interval: settings.interval } : {}),
         },
         collector,

@@ -4,7 +4,8 @@
 // as a port spec. Scope: an IP-literal host is kept only when it lies inside both; a DNS name is
 // kept, because only the agent can resolve it from where it stands — the agent checks every
 // resolved address against its scope itself and never probes outside it, and the collector
-// refuses records whose address lies outside the token's scope.
+// refuses records whose address lies outside the token's scope. The plan carries the token's
+// scope (`tokenScope`) so that the agent can keep its probing, and so its batches, inside it.
 // The revision is a hash of the plan's content, so the ETag changes exactly when the plan does.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -65,6 +66,10 @@ export function planFor(
   const inside = (host: string) =>
     (admit === null || admit(host) === null) && (allowed === null || allowed.admits(host));
   const kept = targets.filter((t) => isIP(t.host) === 0 || inside(t.host));
-  const revision = createHash('sha256').update(JSON.stringify([intervalMs, kept])).digest('hex').slice(0, 20);
-  return { version: 1, agent, revision, intervalMs, targets: kept };
+  // The token's scope goes out with the plan (the agent narrows its probing to it, so no batch
+  // of its is refused) and into the revision: a token re-scoped under the same name must not be
+  // answered 304 with the old scope.
+  const token = tokenScope === null ? null : [...tokenScope];
+  const revision = createHash('sha256').update(JSON.stringify([intervalMs, kept, token])).digest('hex').slice(0, 20);
+  return { version: 1, agent, revision, intervalMs, targets: kept, tokenScope: token };
 }

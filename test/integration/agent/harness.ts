@@ -227,10 +227,15 @@ export async function restartCollector(ns: Namespace, url: string, args: string[
 }
 
 /** `portdrift token create` on the store file (the collector need not run). */
-export function createToken(data: string, role: 'agent' | 'reader' | 'admin', name: string): string {
+export function createToken(
+  data: string,
+  role: 'agent' | 'reader' | 'admin',
+  name: string,
+  tokenScope?: string,
+): string {
   requireBuild();
-  // Agent tokens need a scope; these tests give each agent its own --scope, so the token's is any.
-  const scope = role === 'agent' ? ['--scope', '0.0.0.0/0,::/0'] : [];
+  // Agent tokens need a scope; most tests give each agent its own --scope, so the token's is any.
+  const scope = role === 'agent' ? ['--scope', tokenScope ?? '0.0.0.0/0,::/0'] : [];
   const args = [MAIN, 'token', 'create', '--data', data, '--role', role, '--name', name, ...scope];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 20_000, cwd: ROOT });
   if (r.status !== 0) throw new Error(`token create exited ${r.status ?? r.signal}: ${r.stderr}`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildBatch, withSpoolStatus } from '../../../../agent/daemon/batch.js';
-import { planToTargets, validatePlan } from '../../../../agent/daemon/plan.js';
+import { buildBatch, buildBatches, withSpoolStatus } from '../../../../agent/daemon/batch.js';
+import { planToTargets, tokenScopeRefusal, validatePlan } from '../../../../agent/daemon/plan.js';
+import { encodeRecords } from '../../../../shared/wire.js';
 import type { BatchHeader, ProbeResult } from '../../../../shared/types.js';
 
 const r = (port: number, state: ProbeResult['state'], rttMs: number | null = 0.3): ProbeResult => ({ host: 'db.internal', ip: '10.0.0.5', port, state, rttMs, attempts: 1 });
@@ -80,7 +81,101 @@ describe('plan', () => {
     [{ ...plan, targets: [{ host: '', declared: [], discovery: '' }] }, 'targets[0].host'],
     [{ ...plan, targets: [{ host: 'x', declared: [1], discovery: 5 }] }, 'targets[0].discovery'],
     [[], 'not a JSON object'],
+    [{ ...plan, tokenScope: '10.0.0.0/8' }, 'tokenScope: not a list of CIDRs'],
+    [{ ...plan, tokenScope: ['10.0.0.1/8'] }, 'tokenScope[0]: "10.0.0.1/8" is not a CIDR: host bits are set'],
+    [{ ...plan, tokenScope: [7] }, 'tokenScope[0]: not a string'],
   ])('refuses an invalid plan (%#)', (value, why) => {
     expect(() => validatePlan(value)).toThrow(why);
+  });
+});
+
+describe('tokenScopeRefusal (the plan\'s token scope)', () => {
+  it('refuses addresses outside the token\'s CIDRs with a reason naming them, admits those inside', () => {
+    const refuse = tokenScopeRefusal(['10.231.0.0/28', 'fd00:1::/64']);
+    expect(refuse('10.231.0.1')).toBeNull();
+    expect(refuse('::ffff:10.231.0.2')).toBeNull();
+    expect(refuse('fd00:1::5')).toBeNull();
+    expect(refuse('10.231.0.16')).toBe("outside the agent token's scope (10.231.0.0/28, fd00:1::/64)");
+    expect(refuse('127.0.0.1')).toMatch(/outside the agent token's scope/);
+    expect(refuse('::1')).toMatch(/outside the agent token's scope/);
+  });
+
+  it('refuses nothing without a token scope (null, or a collector that does not send one)', () => {
+    expect(tokenScopeRefusal(null)('192.0.2.1')).toBeNull();
+    expect(tokenScopeRefusal(undefined)('192.0.2.1')).toBeNull();
+  });
+
+  it('takes a plan with a token scope, or with null', () => {
+    const plan = { version: 1, agent: 'a', revision: 'r', intervalMs: 1000, targets: [] };
+    expect(validatePlan({ ...plan, tokenScope: ['10.0.0.0/8'] }).tokenScope).toEqual(['10.0.0.0/8']);
+    expect(validatePlan({ ...plan, tokenScope: null }).tokenScope).toBeNull();
+  });
+});
+
+describe('buildBatches (a sweep split below the batch limit)', () => {
+  const at = '2026-01-01T00:00:01.000Z';
+  const filtered = (host: string, ip: string, ports: number[]) => ({
+    host,
+    ip,
+    ports,
+    results: ports.map((port): ProbeResult => ({ host, ip, port, state: 'filtered', rttMs: null, attempts: 1 })),
+  });
+  const base = { agent: 'a1', agentVersion: '0.1.0', planRevision: 'rev', startedAt: at, finishedAt: at };
+  const ids = () => {
+    let n = 0;
+    return () => `id-${++n}`;
+  };
+  const range = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+  const decode = (b: { records: unknown[] }) => b.records as Array<Record<string, unknown>>;
+
+  it('keeps a sweep under the limit as one batch, identical to buildBatch', () => {
+    const input = { ...base, sweeps: [filtered('h', '10.0.0.1', [22, 80])], listeners: [] };
+    const out = buildBatches(input, 1024 * 1024, ids());
+    expect(out).toHaveLength(1);
+    expect(out[0]!.records).toEqual(buildBatch({ ...input, batchId: 'id-1' }));
+  });
+
+  it('splits a big sweep: every batch under the limit with its own id, every record exactly once, in order', () => {
+    const sweeps = range(1, 200).map((i) => filtered(`host-${i}`, `10.0.${i >> 8}.${i & 255}`, range(8000, 8049)));
+    const listeners = [{ t: 'listener' as const, ip: '127.0.0.1', port: 9000, at }];
+    const all = buildBatch({ ...base, batchId: 'x', sweeps, listeners, listenerView: true });
+    const limit = 64 * 1024;
+    const out = buildBatches({ ...base, sweeps, listeners, listenerView: true }, limit, ids());
+    expect(out.length).toBeGreaterThan(10);
+    expect(out.map((b) => b.batchId)).toEqual(out.map((_, i) => `id-${i + 1}`));
+    for (const b of out) {
+      const body = encodeRecords(b.records);
+      expect(Buffer.byteLength(body)).toBe(b.bytes);
+      // The send-time rewrite (spool counters, a 128-character name) still fits.
+      const sent = withSpoolStatus(body, 999_999, 999_999, 'n'.repeat(128)).body;
+      expect(Buffer.byteLength(sent)).toBeLessThanOrEqual(limit);
+      expect(b.records[0]).toMatchObject({ t: 'batch', batchId: b.batchId, agent: 'a1', planRevision: 'rev' });
+    }
+    // Every record once, in the order of the single batch; an address never split (each fits).
+    expect(out.flatMap((b) => b.records.slice(1))).toEqual(all.slice(1));
+    for (const b of out) {
+      const recs = decode(b).slice(1).filter((r) => r.t !== 'listener');
+      const hosts = new Set(recs.map((r) => r.host));
+      expect(recs.filter((r) => r.t === 'sweep')).toHaveLength(hosts.size);
+    }
+    // The listener view travels whole, in the last batch, the only one marked as the view.
+    const views = out.map((b) => (b.records[0] as { listenerView?: boolean }).listenerView ?? false);
+    expect(views).toEqual(out.map((_, i) => i === out.length - 1));
+    expect(out.at(-1)!.records.at(-1)).toEqual(listeners[0]);
+  });
+
+  it('spreads one address too large for a batch over several: its obs first, its sweep record last', () => {
+    const big = filtered('big', '10.0.0.9', range(1, 3000));
+    const out = buildBatches({ ...base, sweeps: [big], listeners: [] }, 32 * 1024, ids());
+    expect(out.length).toBeGreaterThan(5);
+    const recs = out.flatMap((b) => decode(b).slice(1));
+    expect(recs.filter((r) => r.t === 'obs').map((r) => r.port)).toEqual(range(1, 3000));
+    expect(recs.at(-1)).toMatchObject({ t: 'sweep', host: 'big', ports: '1-3000' });
+    for (const b of out) expect(b.bytes).toBeLessThanOrEqual(32 * 1024);
+  });
+
+  it('sends an empty sweep as one header-only batch (the heartbeat)', () => {
+    const out = buildBatches({ ...base, sweeps: [], listeners: [] }, 16 * 1024, ids());
+    expect(out.map((b) => b.records)).toEqual([[expect.objectContaining({ t: 'batch', batchId: 'id-1' })]]);
   });
 });

@@ -151,6 +151,20 @@ describe('CollectorClient.sendBatch', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('reports a 403 PD_RECORD_OUT_OF_SCOPE as rejected for good; any other 403 stays an error', async () => {
+    const message = 'line 2: ip 10.9.0.1 is outside';
+    const forbid = (code: string) => (_req: unknown, res: ServerResponse) =>
+      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code, message } }));
+    handler = forbid('PD_RECORD_OUT_OF_SCOPE');
+    const got = await make().sendBatch('b-4', body);
+    expect(got).toEqual({ kind: 'rejected', status: 403, code: 'PD_RECORD_OUT_OF_SCOPE', message });
+    expect(seen).toHaveLength(1);
+    // A wrong name or a revoked token: the batch waits in the spool until the operator fixes it.
+    handler = forbid('PD_HTTP_FORBIDDEN');
+    const err = { code: 'PD_COLLECTOR_RESPONSE', message: expect.stringContaining('403 PD_HTTP_FORBIDDEN') };
+    await expect(make().sendBatch('b-5', body)).rejects.toMatchObject(err);
+  });
+
   it('throws PD_COLLECTOR_UNREACHABLE after its attempts when nothing listens', async () => {
     handler = (_req, res) => res.end();
     const c = make({ attempts: 3 });

@@ -8,13 +8,13 @@ import { probeTargets, type HostSweep, type ProbeRun, type ProbeTarget } from '.
 
 describe('probe engine contract', () => {
   it('plugs into the agent loop as its ProbeFn, and its sweeps are batch SweepResults', async () => {
-    const probe: ProbeFn = (targets, signal) => probeTargets(targets, { signal });
+    const probe: ProbeFn = (targets, signal, refuse) => probeTargets(targets, { signal, admit: refuse });
     const asRun = (r: ProbeRun): SweepRun => r;
     const asSweep = (s: HostSweep): SweepResult => s;
     const asTarget = (t: TargetSpec): ProbeTarget => t;
     const ac = new AbortController();
     ac.abort();
-    const run = await probe([asTarget({ host: '127.0.0.1', declared: [], discovery: [] })], ac.signal);
+    const run = await probe([asTarget({ host: '127.0.0.1', declared: [], discovery: [] })], ac.signal, () => null);
     expect(asRun(run as ProbeRun).sweeps.map(asSweep)).toEqual([{ host: '127.0.0.1', ip: '127.0.0.1', ports: [], results: [] }]);
   });
 });

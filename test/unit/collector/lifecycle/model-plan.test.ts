@@ -55,6 +55,13 @@ describe('plans', () => {
     expect(p.targets.map((x) => x.host)).toEqual(['10.0.0.5', 'web.internal']);
     expect(planFor('a1', t, ['10.0.0.0/8'], 1000).revision).toBe(p.revision);
     expect(planFor('a1', t, ['192.168.0.0/16'], 1000).revision).not.toBe(p.revision);
+    // The token's scope travels with the plan and is part of its revision (a re-scoped token
+    // must not be answered 304 with the old scope).
+    expect(planFor('a1', t, ['10.0.0.0/8'], 1000).tokenScope).toBeNull();
+    const scoped = planFor('a1', t, ['10.0.0.0/8'], 1000, ['10.0.0.0/8']);
+    expect(scoped.tokenScope).toEqual(['10.0.0.0/8']);
+    expect(scoped.revision).not.toBe(p.revision);
+    expect(planFor('a1', t, ['10.0.0.0/8'], 1000, ['10.0.0.0/9']).revision).not.toBe(scoped.revision);
   });
 });
 
