@@ -82,6 +82,8 @@ export interface AwsWorld extends Objects {
   rejectKeys?: string[];
   /** S3 buckets: key → object body. */
   s3?: Record<string, Record<string, string>>;
+  /** A bucket's region; a request signed for another answers 301 PermanentRedirect + x-amz-bucket-region. */
+  s3Regions?: Record<string, string>;
 }
 
 export interface SeenRequest {
@@ -319,9 +321,11 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
       status: 200,
     };
     requests.push(seen);
+    const home = world.s3Regions?.[bucket];
     const send = (status: number, type: string, body: string): void => {
       seen.status = status;
-      res.writeHead(status, { 'content-type': type, 'x-amz-request-id': randomUUID() });
+      const where = home ? { 'x-amz-bucket-region': home } : {};
+      res.writeHead(status, { 'content-type': type, 'x-amz-request-id': randomUUID(), ...where });
       res.end(body);
     };
     const error = (status: number, code: string, message: string): void =>
@@ -331,6 +335,10 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
       return error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
     }
     if (world.deny?.includes(seen.action)) return error(403, 'AccessDenied', 'Access Denied');
+    if (home && auth[3] !== home) {
+      const message = 'The bucket you are attempting to access must be addressed using the specified endpoint.';
+      return error(301, 'PermanentRedirect', message);
+    }
     const objects = world.s3?.[bucket];
     if (!objects) return error(404, 'NoSuchBucket', 'The specified bucket does not exist');
     if (listing) {

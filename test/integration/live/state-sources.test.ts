@@ -133,6 +133,17 @@ describe('--state s3://', () => {
     });
   });
 
+  it('a bucket in another region: signed again for the region S3 names (301 x-amz-bucket-region)', async () => {
+    await withAws({ ...S3_WORLD, s3Regions: { 'tf-state': 'us-east-2' } }, async (s) => {
+      const r = await cli(['extract', '.', '--state', 's3://tf-state/shop/terraform.tfstate', '--format', 'json'],
+        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }));
+      expect(r.err).toBe('');
+      expect(hostsOf(r.out)).toEqual(['shop.db.internal']);
+      const gets = s.requests.filter((q) => q.action === 'GetObject').map((q) => [q.region, q.status]);
+      expect(gets).toEqual([['eu-west-1', 301], ['us-east-2', 200]]);
+    });
+  });
+
   it('expands a glob over a prefix with ListObjectsV2 (paginated); * stays within one segment', async () => {
     await withAws(S3_WORLD, async (s) => {
       const args = ['extract', '.', '--state', 's3://tf-state/envs/*/terraform.tfstate', '--format', 'json'];
