@@ -17,6 +17,8 @@ export interface ExtractFlags {
   clusterDomain: string;
   plan?: string;
   stateFromBackend?: boolean;
+  /** `scan --live aws --aws-profile P`: the same profile reads `s3://` state. */
+  awsProfile?: string;
 }
 
 export function addExtractFlags(cmd: Command): Command {
@@ -54,7 +56,12 @@ export async function extractWith(ctx: CliContext, paths: string[], opts: Extrac
     state = found.map((b) => b.url);
     bucketRegions = new Map(found.flatMap((b) => (b.region ? [[b.url.split('/')[2]!, b.region] as const] : [])));
   }
-  const sources = stateSources({ cwd: ctx.cwd, env: ctx.env, ...(bucketRegions ? { bucketRegions } : {}) });
+  const sources = stateSources({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(bucketRegions ? { bucketRegions } : {}),
+    ...(opts.awsProfile !== undefined ? { awsProfile: opts.awsProfile } : {}),
+  });
   return extract(
     paths,
     {

@@ -23,6 +23,8 @@ export interface StateSourceOptions {
   env: Env;
   /** The region of a bucket, when known (a backend block names it). */
   bucketRegions?: ReadonlyMap<string, string>;
+  /** The AWS profile for `s3://` (default: AWS_PROFILE, then `default`, as the SDK reads them). */
+  awsProfile?: string;
 }
 
 const SUPPORTED = 'a file, a glob, s3://BUCKET/KEY, https://… (Terraform HTTP backend) or tfc://[HOST/]ORG/WORKSPACE';
@@ -41,7 +43,8 @@ function s3Sessions(o: StateSourceOptions): (bucket: string) => Promise<S3Sessio
     const k = region ?? '';
     let s = sessions.get(k);
     if (!s) {
-      const options = { env: o.env, ...(region ? { region } : {}) };
+      const profile = o.awsProfile !== undefined ? { profile: o.awsProfile } : {};
+      const options = { env: o.env, ...(region ? { region } : {}), ...profile };
       s = import('../aws/s3-state.js').then(({ s3Session }) => s3Session(options));
       sessions.set(k, s);
     }

@@ -186,6 +186,27 @@ describe('--state s3://', () => {
     });
   });
 
+  it('scan --live aws --aws-profile P reads s3:// state with that profile too', async () => {
+    const profileHome = mkdtempSync(join(tmpdir(), 'pd-state-profile-'));
+    try {
+      mkdirSync(join(profileHome, '.aws'));
+      const creds =
+        '[statep]\naws_access_key_id = AKIASTATEPROFILE0001\naws_secret_access_key = c3RhdGUtcHJvZmlsZS1zZWNyZXQ\n';
+      writeFileSync(join(profileHome, '.aws', 'credentials'), creds);
+      await withAws(S3_WORLD, async (s) => {
+        const args = ['scan', '.', '--live', 'aws', '--no-probe', '--aws-profile', 'statep', '--format', 'json'];
+        const r = await cli([...args, '--state', 's3://tf-state/shop/terraform.tfstate'],
+          env({ HOME: profileHome, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }));
+        expect(r.err).toBe('');
+        expect(r.code).toBe(0);
+        const get = s.requests.find((q) => q.action === 'GetObject');
+        expect(get).toMatchObject({ accessKeyId: 'AKIASTATEPROFILE0001', status: 200 });
+      });
+    } finally {
+      rmSync(profileHome, { recursive: true, force: true });
+    }
+  });
+
   it('--state-from-backend reads bucket, key and region of the backend "s3" block', async () => {
     await withAws(S3_WORLD, async (s) => {
       const r = await cli(['extract', '.', '--state-from-backend', '--format', 'json'],
