@@ -109,6 +109,7 @@ const S3_WORLD: Partial<AwsWorld> = {
   s3: {
     'tf-state': {
       'shop/terraform.tfstate': state('shop'),
+      'env:/blue/shop/terraform.tfstate': state('blue'),
       'envs/dev/terraform.tfstate': state('dev'),
       'envs/prod/terraform.tfstate': state('prod'),
       'envs/prod/old/terraform.tfstate': state('old'),
@@ -214,6 +215,14 @@ describe('--state s3://', () => {
       expect(r.err).toBe('');
       expect(hostsOf(r.out)).toEqual(['shop.db.internal']);
       expect(s.requests.find((q) => q.action === 'GetObject')?.region).toBe('eu-central-1');
+      const blue = await cli(['extract', '.', '--state-from-backend', '--format', 'json'],
+        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url, TF_WORKSPACE: 'blue' }));
+      expect(blue.err).toBe('');
+      expect(hostsOf(blue.out)).toEqual(['blue.db.internal']);
+      const none = await cli(['extract', 'envs/prod', '--state-from-backend'], env());
+      expect(none.code).toBe(1);
+      expect(none.err).toContain('PD_IAC_PATH');
+      expect(none.err).toContain('no backend "s3" block');
       const both = await cli(['extract', '.', '--state-from-backend', '--state', 'x.tfstate'], env());
       expect(both.code).toBe(1);
       expect(both.err).toContain('PD_USAGE');
