@@ -16,11 +16,21 @@ export interface ExtractFlags {
   parameters?: string;
   clusterDomain: string;
   plan?: string;
+  stateFromBackend?: boolean;
+  /** `scan --live aws --aws-profile P`: the same profile reads `s3://` state. */
+  awsProfile?: string;
 }
 
 export function addExtractFlags(cmd: Command): Command {
   return cmd
-    .option('--state <file>', 'Terraform state (raw v4 or `terraform show -json`); repeat for several', collect, [])
+    .option(
+      '--state <source>',
+      'Terraform state (raw v4 or `terraform show -json`): a file, a glob, s3://BUCKET/KEY (globs too), ' +
+        'https://… (HTTP backend), tfc://[HOST/]ORG/WORKSPACE; repeat for several',
+      collect,
+      [],
+    )
+    .option('--state-from-backend', 'read the state the `backend "s3"` block of the Terraform root names')
     .option('--targets <file>', 'targets file mapping resource addresses or globs to hosts')
     .option('--var-file <file>', 'Terraform variable file, applied after terraform.tfvars and *.auto.tfvars; repeat for several', collect, [])
     .option('--parameters <file>', 'CloudFormation parameters file ([{ParameterKey, ParameterValue}] or {Name: value})')
@@ -37,16 +47,31 @@ export async function extractWith(ctx: CliContext, paths: string[], opts: Extrac
   checkClusterDomain(opts.clusterDomain);
   // Loaded when a command runs, not when it is defined: `--help` and completion need only flags.
   const { extract } = await import('../shared/iac/extract.js');
+  const { stateSources, backendStates } = await import('../shared/live/state/index.js');
+  let state = opts.state;
+  let bucketRegions: Map<string, string> | undefined;
+  if (opts.stateFromBackend) {
+    if (state.length > 0) throw new PortdriftError('PD_USAGE', '--state-from-backend and --state exclude each other');
+    const found = await backendStates(paths, ctx.cwd, ctx.env);
+    state = found.map((b) => b.url);
+    bucketRegions = new Map(found.flatMap((b) => (b.region ? [[b.url.split('/')[2]!, b.region] as const] : [])));
+  }
+  const sources = stateSources({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(bucketRegions ? { bucketRegions } : {}),
+    ...(opts.awsProfile !== undefined ? { awsProfile: opts.awsProfile } : {}),
+  });
   return extract(
     paths,
     {
-      stateFiles: opts.state,
+      stateFiles: await sources.expand(state),
       varFiles: opts.varFile,
       clusterDomain: opts.clusterDomain,
       ...(opts.targets ? { targetsFile: opts.targets } : {}),
       ...(opts.parameters ? { parametersFile: opts.parameters } : {}),
       ...(opts.plan ? { planFile: opts.plan } : {}),
     },
-    { cwd: ctx.cwd },
+    { cwd: ctx.cwd, readState: (source, shown) => sources.read(source, shown) },
   );
 }

@@ -26,6 +26,7 @@ export const catalogue = {
   PD_PLAN_INVALID: { http: 400, summary: 'a --plan file is not a Terraform plan in JSON (`terraform show -json PLANFILE`, format 1.x)' },
   PD_IAC_MODULE: { http: 400, summary: 'a Terraform module source cannot be followed (not local, missing, or a cycle)' },
   PD_STATE_INVALID: { http: 400, summary: 'a Terraform state file is not v4 state nor `terraform show -json` output' },
+  PD_STATE_FETCH: { http: 502, summary: 'a remote Terraform state (s3://, https://, tfc://) could not be fetched: network, auth or server error' },
   PD_TARGETS_INVALID: { http: 400, summary: 'a targets file is invalid' },
   PD_PARAMETERS_INVALID: { http: 400, summary: 'a CloudFormation parameters file is invalid' },
 

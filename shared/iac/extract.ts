@@ -46,9 +46,11 @@ const HEAD_CHARS = 4096;
 
 export async function extract(paths: string[], options: ExtractOptions, env: ExtractEnv): Promise<ExtractResult> {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(env.cwd, p));
+  // A state source may be a URL (`s3://…`, `https://…`, `tfc://…`) that env.readState reads.
+  const url = (p: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
   const opts: ExtractOptions = {
     ...options,
-    stateFiles: options.stateFiles.map(abs),
+    stateFiles: options.stateFiles.map((p) => (url(p) ? p : abs(p))),
     varFiles: options.varFiles.map(abs),
     ...(options.targetsFile ? { targetsFile: abs(options.targetsFile) } : {}),
     ...(options.parametersFile ? { parametersFile: abs(options.parametersFile) } : {}),
@@ -110,7 +112,7 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
 
   // Option files are named in messages as the user wrote them (relative to the working
   // directory), not relative to the IaC root: `--state st.json`, not `../st.json`.
-  const asTyped = (f: string): string => relativeTo(env.cwd, f);
+  const asTyped = (f: string): string => (url(f) ? f : relativeTo(env.cwd, f));
   // A plan's prior_state is the state the plan was made from: its hosts join like --state's.
   const stateFiles = opts.planFile ? [...opts.stateFiles, opts.planFile] : opts.stateFiles;
   const byFile = await readStates(stateFiles, asTyped, env.readState ?? readStateFile);
@@ -154,7 +156,10 @@ async function readStates(files: string[], shown: (f: string) => string, reader:
   // nothing. So it is an error (exit 1), like an invalid --targets file.
   if (failed.length > 0) {
     const why = failed.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
-    throw new PortdriftError(failed.every((p) => p.code === 'PD_IAC_PATH') ? 'PD_IAC_PATH' : 'PD_STATE_INVALID', `--state: ${why.join('; ')}`, { details: { problems: failed } });
+    // One code when every problem has it (PD_IAC_PATH: missing, PD_STATE_FETCH: unreachable).
+    const code = failed.every((p) => p.code === failed[0]!.code) ? failed[0]!.code : 'PD_STATE_INVALID';
+    const typed = code as ConstructorParameters<typeof PortdriftError>[0];
+    throw new PortdriftError(typed, `--state: ${why.join('; ')}`, { details: { problems: failed } });
   }
   return out;
 }

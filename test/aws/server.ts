@@ -17,6 +17,9 @@
 // error; `deny` answers every call of an action with AccessDenied (UnauthorizedOperation on EC2);
 // `rejectKeys` answers as AWS answers expired or unknown keys (AuthFailure, ExpiredToken). STS
 // AssumeRole (Query 2011-06-15) hands out temporary keys, so `--aws-role-arn` runs end to end.
+// - S3 REST, path-style (`GET /BUCKET/KEY` = GetObject, `GET /BUCKET?list-type=2&prefix=…` =
+//   ListObjectsV2 with `continuation-token`), errors as `<Error><Code/><Message/></Error>`
+//   (NoSuchBucket, NoSuchKey 404): the objects of `world.s3`, for `--state s3://…`.
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -77,6 +80,10 @@ export interface AwsWorld extends Objects {
   deny?: string[];
   /** Answer every request signed with these access keys as AWS answers expired or unknown keys. */
   rejectKeys?: string[];
+  /** S3 buckets: key → object body. */
+  s3?: Record<string, Record<string, string>>;
+  /** A bucket's region; a request signed for another answers 301 PermanentRedirect + x-amz-bucket-region. */
+  s3Regions?: Record<string, string>;
 }
 
 export interface SeenRequest {
@@ -298,7 +305,65 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
     }
   };
 
+  const s3 = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'http://s3');
+    const [, bucket = '', ...rest] = url.pathname.split('/');
+    const key = rest.map(decodeURIComponent).join('/');
+    const listing = url.searchParams.get('list-type') === '2';
+    const auth = SIGV4.exec(req.headers.authorization ?? '');
+    const params = Object.fromEntries(url.searchParams);
+    const seen: SeenRequest = {
+      action: listing ? 'ListObjectsV2' : 'GetObject',
+      service: auth?.[4] ?? null,
+      region: auth?.[3] ?? null,
+      accessKeyId: auth?.[1] ?? null,
+      params: { ...params, Bucket: bucket, ...(key ? { Key: key } : {}) },
+      status: 200,
+    };
+    requests.push(seen);
+    const home = world.s3Regions?.[bucket];
+    const send = (status: number, type: string, body: string): void => {
+      seen.status = status;
+      const where = home ? { 'x-amz-bucket-region': home } : {};
+      res.writeHead(status, { 'content-type': type, 'x-amz-request-id': randomUUID(), ...where });
+      res.end(body);
+    };
+    const error = (status: number, code: string, message: string): void =>
+      send(status, 'application/xml', `${XML}${el('Error', text('Code', code), text('Message', message))}`);
+    if (!auth || auth[4] !== 's3') return error(403, 'AccessDenied', 'Access Denied');
+    if (world.rejectKeys?.includes(auth[1]!)) {
+      return error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+    }
+    if (world.deny?.includes(seen.action)) return error(403, 'AccessDenied', 'Access Denied');
+    if (home && auth[3] !== home) {
+      const message = 'The bucket you are attempting to access must be addressed using the specified endpoint.';
+      return error(301, 'PermanentRedirect', message);
+    }
+    const objects = world.s3?.[bucket];
+    if (!objects) return error(404, 'NoSuchBucket', 'The specified bucket does not exist');
+    if (listing) {
+      const prefix = params.prefix ?? '';
+      const keys = Object.keys(objects).filter((k) => k.startsWith(prefix)).sort();
+      const p = page(keys, params['continuation-token'], size);
+      const contents = p.items.map((k) => el('Contents', text('Key', k), text('Size', Buffer.byteLength(objects[k]!))));
+      const inner = [
+        text('Name', bucket),
+        text('Prefix', prefix),
+        text('KeyCount', p.items.length),
+        text('IsTruncated', p.next ? 'true' : 'false'),
+        p.next ? text('NextContinuationToken', p.next) : '',
+        ...contents,
+      ];
+      const ns = 'http://s3.amazonaws.com/doc/2006-03-01/';
+      return send(200, 'application/xml', `${XML}<ListBucketResult xmlns="${ns}">${inner.join('')}</ListBucketResult>`);
+    }
+    const body = objects[key];
+    if (body === undefined) return error(404, 'NoSuchKey', 'The specified key does not exist.');
+    send(200, 'application/octet-stream', body);
+  };
+
   const handle = (req: IncomingMessage, body: string, res: ServerResponse): void => {
+    if (req.method === 'GET') return s3(req, res);
     const params = Object.fromEntries(new URLSearchParams(body));
     const action = params.Action ?? '';
     const auth = SIGV4.exec(req.headers.authorization ?? '');

@@ -61,6 +61,7 @@ describe('architecture', () => {
     nodemailer: (f) => f === 'collector/report/mail.ts',
     undici: (f) => f.startsWith('agent/daemon/'),
     '@aws-sdk': (f) => f.startsWith('shared/live/aws/'),
+    '@smithy': (f) => f.startsWith('shared/live/aws/'),
   };
   for (const [lib, isHome] of Object.entries(homes)) {
     it(`${lib} is imported only from its home`, () => {
