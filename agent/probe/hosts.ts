@@ -2,7 +2,7 @@
 // results in one buffer per kind (SharedArrayBuffers when worker threads take part), with
 // per-address views into them. One allocation per kind rather than five per address: a run
 // over 20000 addresses would otherwise make 100000 shared buffers, each page-backed.
-import type { ShardHost } from './engine.js';
+import type { ShardHost } from './shard-types.js';
 
 export interface PackedHosts {
   ips: string[];
