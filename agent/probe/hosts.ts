@@ -10,7 +10,7 @@ export interface PackedHosts {
   /** Address i's positions are offsets[i] … offsets[i + 1] − 1 in the arrays below. */
   offsets: Int32Array;
   ports: Uint16Array;
-  /** Two per address: next unclaimed position, retry depth reached (engine.ts ShardHost.cursor). */
+  /** Two per address: next unclaimed position, retry depth reached (shard-types.ts ShardHost.cursor). */
   cursors: Int32Array;
   state: Uint8Array;
   rtt: Float32Array;
