@@ -5,7 +5,14 @@ import type { ConnectorFactory } from './connector.js';
 import { Shard, type ShardOutput } from './shard.js';
 import type { ShardHooks, ShardHost, ShardSettings } from './shard-types.js';
 
-export { Code, type ShardHooks, type ShardHost, type ShardHostResult, type ShardSettings, type ShardStats } from './shard-types.js';
+export {
+  Code,
+  type ShardHooks,
+  type ShardHost,
+  type ShardHostResult,
+  type ShardSettings,
+  type ShardStats,
+} from './shard-types.js';
 export type { ShardOutput } from './shard.js';
 
 /**
@@ -14,6 +21,12 @@ export type { ShardOutput } from './shard.js';
  * rejects with PD_PROBE_LOCAL when connects keep failing locally with nothing in flight.
  * `clock` is for tests that drive time by hand.
  */
-export function runShard(hosts: readonly ShardHost[], s: ShardSettings, factory: ConnectorFactory, hooks: ShardHooks = {}, clock: Clock = realClock): Promise<ShardOutput> {
+export function runShard(
+  hosts: readonly ShardHost[],
+  s: ShardSettings,
+  factory: ConnectorFactory,
+  hooks: ShardHooks = {},
+  clock: Clock = realClock,
+): Promise<ShardOutput> {
   return new Shard(hosts, s, factory, hooks, clock).run();
 }

@@ -48,7 +48,8 @@ export class ShardResults {
       const errors: string[] = [];
       if (h.configError) errors.push(h.configError);
       if (h.localGaveUp > 0) errors.push(`${h.localGaveUp} probe(s) not made: local ${h.lastLocal} persisted`);
-      return { state: h.state, rtt: h.rttMs, attempts: h.attempts, ...(errors.length ? { error: errors.join('; ') } : {}) };
+      const error = errors.length ? { error: errors.join('; ') } : {};
+      return { state: h.state, rtt: h.rttMs, attempts: h.attempts, ...error };
     });
   }
 }

@@ -16,7 +16,14 @@ import { ShardResults } from './results.js';
 import { RetryPass } from './retry.js';
 import { Rotation } from './rotation.js';
 import { RttEstimator } from './rtt.js';
-import { Code, type ShardHooks, type ShardHost, type ShardHostResult, type ShardSettings, type ShardStats } from './shard-types.js';
+import {
+  Code,
+  type ShardHooks,
+  type ShardHost,
+  type ShardHostResult,
+  type ShardSettings,
+  type ShardStats,
+} from './shard-types.js';
 import { Slots } from './slots.js';
 import { TimeoutWalk } from './timeouts.js';
 import { Window } from './window.js';
@@ -193,7 +200,8 @@ export class Shard {
     const hopeless = this.window.localError(inflight, now);
     this.stats.smallestWindow = Math.min(this.stats.smallestWindow, this.window.size);
     if (hopeless) {
-      this.fail(new PortdriftError('PD_PROBE_LOCAL', `probing keeps failing locally (${h.lastLocal}) with nothing in flight; raise the open-files limit or free ephemeral ports`));
+      const why = `probing keeps failing locally (${h.lastLocal}) with nothing in flight`;
+      this.fail(new PortdriftError('PD_PROBE_LOCAL', `${why}; raise the open-files limit or free ephemeral ports`));
       return;
     }
     // While our own probes hold fds and ports, a local error says only that the window

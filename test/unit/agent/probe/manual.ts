@@ -129,7 +129,9 @@ export class ScriptedNet {
         if (typeof a === 'object' && 'sync' in a) return a.sync;
         this.starts.push({ t: this.clock.now(), ip, port, slot });
         if (this.pending.has(slot)) throw new Error(`slot ${slot} started while in flight`);
-        this.pending.set(slot, a === 'drop' ? { at: Infinity, status: 0, self: false } : { at: this.clock.now() + a.ms, status: a.status, self: a.self ?? false });
+        const at = a === 'drop' ? Infinity : this.clock.now() + a.ms;
+        const status = a === 'drop' ? 0 : a.status;
+        this.pending.set(slot, { at, status, self: a !== 'drop' && !!a.self });
         this.peak = Math.max(this.peak, this.pending.size);
         return 0;
       },

@@ -17,7 +17,10 @@ const settings = (o: Partial<ShardSettings> = {}): ShardSettings => ({
   cwndMax: 8,
   ...o,
 });
-const state = (n: number, s = settings(), index = 0, now = 0) => new HostState(index, newShardHost(`127.0.0.${index + 1}`, 4, Uint16Array.from({ length: n }, (_, i) => i + 1)), s, now);
+const state = (n: number, s = settings(), index = 0, now = 0) => {
+  const ports = Uint16Array.from({ length: n }, (_, i) => i + 1);
+  return new HostState(index, newShardHost(`127.0.0.${index + 1}`, 4, ports), s, now);
+};
 
 describe('HostState pacing', () => {
   it('cwnd bounds the young probes in flight; probes counted old at the current tick do not load the address', () => {

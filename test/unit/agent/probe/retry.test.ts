@@ -8,7 +8,16 @@ import { Rotation } from '../../../../agent/probe/rotation.js';
 import { Code, type ShardHost, type ShardSettings } from '../../../../agent/probe/shard-types.js';
 import { ManualClock } from './manual.js';
 
-const s: ShardSettings = { window: 8, timeoutCapMs: 300, timeoutFloorMs: 100, retries: 1, perHostRate: 1e5, cwndInit: 8, cwndMin: 1, cwndMax: 8 };
+const s: ShardSettings = {
+  window: 8,
+  timeoutCapMs: 300,
+  timeoutFloorMs: 100,
+  retries: 1,
+  perHostRate: 1e5,
+  cwndInit: 8,
+  cwndMin: 1,
+  cwndMax: 8,
+};
 
 function setup(retries = 1, shared?: ShardHost) {
   const clock = new ManualClock();
@@ -53,7 +62,7 @@ describe('RetryPass', () => {
     expect(h.retry.parked).toEqual([1]);
   });
 
-  it('a retry that paid off deepens the address to retries + DEEPEN_MAX, brings parked probes back due now, and shares the depth', () => {
+  it('a retry that paid off: depth retries + DEEPEN_MAX, parked probes due now, the depth shared', () => {
     const { clock, h, rotation, pass } = setup();
     h.retry.parked.push(2, 3);
     Atomics.store(h.h.cursor, 0, 4); // every position taken

@@ -3,7 +3,8 @@
 // how the window, the per-address cwnd and rate buckets pace starts, how local errors shrink
 // and stall, and that an answer that arrived while the loop was blocked beats the timer.
 import { describe, expect, it } from 'vitest';
-import { Code, runShard, type ShardHooks, type ShardHost, type ShardOutput, type ShardSettings } from '../../../../agent/probe/engine.js';
+import { Code, runShard } from '../../../../agent/probe/engine.js';
+import type { ShardHooks, ShardHost, ShardOutput, ShardSettings } from '../../../../agent/probe/engine.js';
 import { newShardHost } from '../../../../agent/probe/hosts.js';
 import { isPortdriftError } from '../../../../shared/errors.js';
 import { closed, EMFILE, ManualClock, open, ScriptedNet, type Script } from './manual.js';
@@ -44,7 +45,7 @@ const ok = (x: ShardOutput | Error): ShardOutput => {
 };
 
 describe('the engine on a manual clock', () => {
-  it('decides an unanswered probe filtered at the first tick past the cap, retries it after the spacing, then parks it', async () => {
+  it('an unanswered probe: filtered at the first tick past the cap, retried after the spacing, parked', async () => {
     const { net, run } = shard([host([7])], settings(), () => 'drop');
     const { took, out } = await run();
     // Timeout 300 ms (no RTT sample yet: the cap); the retry waits max(200, 2 × 300) = 600 ms.
@@ -58,7 +59,8 @@ describe('the engine on a manual clock', () => {
   });
 
   it('once the address has an RTT sample, its timeout adapts down to srtt + 4·rttvar (here the floor)', async () => {
-    const { clock, net, run } = shard([host([1, 2])], settings({ retries: 0 }), (_ip, port) => (port === 1 ? open(2) : 'drop'));
+    const script: Script = (_ip, port) => (port === 1 ? open(2) : 'drop');
+    const { clock, net, run } = shard([host([1, 2])], settings({ retries: 0 }), script);
     clock.advance(99);
     expect(net.cancels).toEqual([]);
     clock.advance(1);
@@ -70,7 +72,8 @@ describe('the engine on a manual clock', () => {
   });
 
   it('an answer that arrived while the loop was blocked wins over the timeout found in the same turn', async () => {
-    const { clock, net, run } = shard([host([5])], settings({ timeoutCapMs: 20, timeoutFloorMs: 20, retries: 0 }), () => open(5));
+    const s = settings({ timeoutCapMs: 20, timeoutFloorMs: 20, retries: 0 });
+    const { clock, net, run } = shard([host([5])], s, () => open(5));
     clock.block(100); // far past the timeout: the tick of the next turn finds the probe overdue…
     clock.turn(); // …but the poll phase delivers the answer before the verdict's immediate runs
     const r = ok((await run()).out).results[0]!;
@@ -90,7 +93,8 @@ describe('the engine on a manual clock', () => {
   });
 
   it('the per-address cwnd counts only probes younger than 20 ms: unanswered ones pace the next starts', async () => {
-    const { net, run } = shard([host([1, 2, 3, 4, 5, 6])], settings({ cwndInit: 2, cwndMin: 1, cwndMax: 2, timeoutCapMs: 1000, retries: 0 }), () => 'drop');
+    const s = settings({ cwndInit: 2, cwndMin: 1, cwndMax: 2, timeoutCapMs: 1000, retries: 0 });
+    const { net, run } = shard([host([1, 2, 3, 4, 5, 6])], s, () => 'drop');
     await run();
     expect(net.starts.map((s) => s.t)).toEqual([0, 0, 20, 20, 40, 40]);
   });
@@ -103,7 +107,7 @@ describe('the engine on a manual clock', () => {
     expect(net.starts.map((s) => s.t)).toEqual([0, 0, 10, 20, 30, 40]);
   });
 
-  it('the run-wide --rate bucket starts with one token and paces all addresses together, dealt round-robin', async () => {
+  it('--rate: one token to start, then paces all addresses together, dealt round-robin', async () => {
     const a = host([1, 2, 3, 4], '127.0.0.1');
     const b = host([1, 2, 3, 4], '127.0.0.2');
     const { net, run } = shard([a, b], settings({ rate: 100 }), () => closed(1));
@@ -114,12 +118,13 @@ describe('the engine on a manual clock', () => {
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(i === 1 ? 10 : 0);
     expect(times.length).toBe(8);
     expect(times[7]).toBeGreaterThanOrEqual(60);
-    expect(net.starts.map((s) => s.ip)).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.1', '127.0.0.2', '127.0.0.1', '127.0.0.2', '127.0.0.1', '127.0.0.2']);
+    expect(net.starts.map((s) => s.ip)).toEqual(Array.from({ length: 8 }, (_, i) => `127.0.0.${(i % 2) + 1}`));
   });
 
-  it('a local error shrinks the window, pauses starts for one tick and requeues the probe without spending a try', async () => {
+  it('a local error shrinks the window, pauses one tick, requeues the probe without spending a try', async () => {
     let fails = 3;
-    const { net, run } = shard([host([1, 2, 3])], settings({ window: 16 }), () => (fails-- > 0 ? { sync: EMFILE } : closed(1)));
+    const script: Script = () => (fails-- > 0 ? { sync: EMFILE } : closed(1));
+    const { net, run } = shard([host([1, 2, 3])], settings({ window: 16 }), script);
     const r = ok((await run()).out);
     expect(r.stats.localErrors).toBe(3);
     expect(r.stats.smallestWindow).toBe(1);
@@ -129,7 +134,7 @@ describe('the engine on a manual clock', () => {
     expect([...r.results[0]!.attempts]).toEqual([1, 1, 1]);
   });
 
-  it('a probe whose local error persists with nothing in flight is given up after 50 tries, and the address says so', async () => {
+  it('a local error that persists with nothing in flight: the probe is given up after 50 tries', async () => {
     const { run } = shard([host([1])], settings(), () => ({ sync: EMFILE }));
     const { took, out } = await run();
     const r = ok(out);
@@ -140,16 +145,18 @@ describe('the engine on a manual clock', () => {
   });
 
   it('local errors in a row with nothing in flight end the run with PD_PROBE_LOCAL', async () => {
-    const { clock, run } = shard([host(Array.from({ length: 10 }, (_, i) => i + 1))], settings(), () => ({ sync: EMFILE }));
+    const ports = Array.from({ length: 10 }, (_, i) => i + 1);
+    const { clock, run } = shard([host(ports)], settings(), () => ({ sync: EMFILE }));
     const { took, out } = await run();
     expect(isPortdriftError(out) && out.code).toBe('PD_PROBE_LOCAL');
     expect(took).toBe(2000);
     expect(clock.liveTimers()).toBe(0);
   });
 
-  it('where a retry pays off, the address gets the full retry depth: a filtered probe then gets 1 + retries + 2 tries', async () => {
+  it('where a retry pays off, a filtered probe on that address gets 1 + retries + 2 tries', async () => {
     // Port 1 is closed but its first SYN is lost; port 2 never answers.
-    const { net, run } = shard([host([1, 2])], settings(), (_ip, port, attempt) => (port === 1 && attempt > 1 ? closed(1) : 'drop'));
+    const script: Script = (_ip, port, attempt) => (port === 1 && attempt > 1 ? closed(1) : 'drop');
+    const { net, run } = shard([host([1, 2])], settings(), script);
     const r = ok((await run()).out).results[0]!;
     expect([...r.state]).toEqual([Code.Closed, Code.Filtered]);
     expect([...r.attempts]).toEqual([2, 4]);
@@ -159,7 +166,8 @@ describe('the engine on a manual clock', () => {
   });
 
   it('a self-connect is made again at once and costs no try', async () => {
-    const { net, run } = shard([host([9])], settings(), (_ip, _port, attempt) => (attempt === 1 ? { status: 0, ms: 1, self: true } : closed(1)));
+    const script: Script = (_ip, _port, attempt) => (attempt === 1 ? { status: 0, ms: 1, self: true } : closed(1));
+    const { net, run } = shard([host([9])], settings(), script);
     const r = ok((await run()).out);
     expect(r.stats.selfConnects).toBe(1);
     expect(net.timesOf(9)).toEqual([0, 1]);
@@ -169,7 +177,9 @@ describe('the engine on a manual clock', () => {
 
   it('abort cancels what is in flight: that try does not count, and what was answered stays', async () => {
     const ac = new AbortController();
-    const { clock, net, run } = shard([host([1, 2])], settings({ timeoutCapMs: 10_000 }), (_ip, port) => (port === 1 ? closed(1) : 'drop'), { signal: ac.signal });
+    const script: Script = (_ip, port) => (port === 1 ? closed(1) : 'drop');
+    const s = settings({ timeoutCapMs: 10_000 });
+    const { clock, net, run } = shard([host([1, 2])], s, script, { signal: ac.signal });
     clock.advance(50);
     ac.abort();
     const { out } = await run();
@@ -182,7 +192,8 @@ describe('the engine on a manual clock', () => {
 
   it('reports progress once per tick and once at the end', async () => {
     const seen: number[] = [];
-    const { run } = shard([host([1, 2, 3])], settings({ retries: 0 }), (_ip, port) => (port === 3 ? 'drop' : closed(1)), { onProgress: (n) => seen.push(n) });
+    const script: Script = (_ip, port) => (port === 3 ? 'drop' : closed(1));
+    const { run } = shard([host([1, 2, 3])], settings({ retries: 0 }), script, { onProgress: (n) => seen.push(n) });
     await run();
     // The answers give an RTT sample, so the dropped probe times out at the 100 ms floor:
     // ticks at 10 … 100 ms, and the end.

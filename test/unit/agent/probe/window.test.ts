@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BASE_WINDOW, LOCAL_STALL_LIMIT, Window } from '../../../../agent/probe/window.js';
 
 describe('Window', () => {
-  it('holds BASE_WINDOW in flight while probes answer fast, plus one slot per probe older than OLD_MS, up to the budget', () => {
+  it('holds BASE_WINDOW in flight, plus a slot per probe older than OLD_MS, up to the budget', () => {
     const w = new Window(4096, undefined, 0);
     expect(w.hasRoom(BASE_WINDOW - 1)).toBe(true);
     expect(w.hasRoom(BASE_WINDOW)).toBe(false);
@@ -42,7 +42,7 @@ describe('Window', () => {
     expect(w.size).toBe(10);
   });
 
-  it('local errors with nothing in flight are hopeless only after LOCAL_STALL_LIMIT in a row; any verdict resets the count', () => {
+  it('local errors with nothing in flight are hopeless after LOCAL_STALL_LIMIT in a row; a verdict resets that', () => {
     const w = new Window(10, undefined, 0);
     for (let i = 0; i < LOCAL_STALL_LIMIT; i++) expect(w.localError(0, i)).toBe(false);
     w.progressed();
