@@ -52,7 +52,7 @@ export class RetryPass {
     private readonly rotation: Rotation,
   ) {}
 
-  /** Retries are spaced: loss comes in bursts, so the next try waits past the burst (§6.5). */
+  /** Retries are spaced: loss comes in bursts, so the next try waits past the burst. */
   spacing(h: HostState): number {
     return Math.min(1000, Math.max(200, 2 * h.timeoutMs));
   }

@@ -6,7 +6,7 @@
 // results.ts (verdicts by probe position). No timer per probe: one coarse tick walks the slots
 // in flight, and its verdicts are given in clock.soon (setImmediate), after the poll phase has
 // delivered every completed connect, so a busy loop cannot turn an answered probe into a
-// timeout (probing.md §5.5). Runs in the main thread or in a worker (worker.ts).
+// timeout. Runs in the main thread or in a worker (worker.ts).
 import { PortdriftError } from '../../shared/errors.js';
 import { classify, errnoName, Outcome } from './classify.js';
 import { TICK_MS, type Clock, type Ticker } from './clock.js';
@@ -28,7 +28,7 @@ import { Slots } from './slots.js';
 import { TimeoutWalk } from './timeouts.js';
 import { Window } from './window.js';
 
-/** Starts per pump call: socket creation is paced so one burst cannot stall the loop (§5.7). */
+/** Starts per pump call: socket creation is paced so one burst cannot stall the loop. */
 export const STARTS_PER_PUMP = 512;
 /** After this many local failures of one probe with nothing else in flight it is given up (and the address says so). */
 export const LOCAL_TRIES = 50;
