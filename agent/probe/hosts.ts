@@ -2,7 +2,7 @@
 // results in one buffer per kind (SharedArrayBuffers when worker threads take part), with
 // per-address views into them. One allocation per kind rather than five per address: a run
 // over 20000 addresses would otherwise make 100000 shared buffers, each page-backed.
-import type { ShardHost } from './engine.js';
+import type { ShardHost } from './shard-types.js';
 
 export interface PackedHosts {
   ips: string[];
@@ -10,7 +10,7 @@ export interface PackedHosts {
   /** Address i's positions are offsets[i] … offsets[i + 1] − 1 in the arrays below. */
   offsets: Int32Array;
   ports: Uint16Array;
-  /** Two per address: next unclaimed position, retry depth reached (engine.ts ShardHost.cursor). */
+  /** Two per address: next unclaimed position, retry depth reached (shard-types.ts ShardHost.cursor). */
   cursors: Int32Array;
   state: Uint8Array;
   rtt: Float32Array;

@@ -1,7 +1,7 @@
 // The probe engine's entry: resolve every name once, refuse what `admit` refuses, probe each
 // distinct address once (declared ports first), and hand back one sweep per (host, address)
 // with every probed port's result. Large sweeps are split over worker threads (threads.ts);
-// the connects themselves run in engine.ts.
+// the connects themselves run in engine.ts (shard.ts and the units it wires).
 import { PortdriftError } from '../../shared/errors.js';
 import { isPort } from '../../shared/ports.js';
 import { serviceName } from '../../shared/services.js';
