@@ -150,7 +150,17 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
       const wrong = c.lo === c.hi ? wrongService(e, list) : undefined;
       if (wrong) {
         const { expect, seen } = wrong;
-        emit({ ...base(e), source: expect.source, kind: 'wrong-service', severity: 'high', state: 'open', agent: seen.agent, text: wrongServiceText(e, expect, h.host, seen), expectedService: expect.service, observedService: seen.service! });
+        emit({
+          ...base(e),
+          source: expect.source,
+          kind: 'wrong-service',
+          severity: 'high',
+          state: 'open',
+          agent: seen.agent,
+          text: wrongServiceText(e, expect, h.host, seen),
+          expectedService: expect.service,
+          observedService: seen.service!,
+        });
       }
       continue;
     }
@@ -180,13 +190,18 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
 
   // Several resources declaring the same host:port (a target group and the ECS service behind
   // it) are one listener: they share its candidate, and each gets its own finding.
-  const moves = assignMoves([...closed.keys()], candidates, (port) => closed.get(port)?.checks.find((c) => c.endpoint.expect)?.endpoint.expect?.service);
+  const expectedOn = (port: number) => closed.get(port)?.checks.find((c) => c.endpoint.expect)?.endpoint.expect?.service;
+  const moves = assignMoves([...closed.keys()], candidates, expectedOn);
   for (const [port, entry] of closed) {
     const cand = moves.get(port);
     for (const c of entry.checks) {
       const e = c.endpoint;
       const seen = cand ? knownService(cand.service) : undefined;
-      if (cand) emit({ ...base(e), kind: 'moved', severity: 'high', observedPort: cand.port, state: 'closed', agent: entry.agent, text: movedText(e, h.host, cand.open, cand.port), ...(seen ? { observedService: seen } : {}) });
+      if (cand) {
+        const text = movedText(e, h.host, cand.open, cand.port);
+        const service = seen ? { observedService: seen } : {};
+        emit({ ...base(e), kind: 'moved', severity: 'high', observedPort: cand.port, state: 'closed', agent: entry.agent, text, ...service });
+      }
       else emit({ ...base(e), kind: 'missing', severity: 'high', state: 'closed', agent: entry.agent, text: missingText(e, h.host, entry.list) });
     }
   }
@@ -214,7 +229,10 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
  * observation whose fingerprint names a service (not `unknown`) that is not the expected one.
  * No expectation, no fingerprint, or `unknown`: nothing to say.
  */
-function wrongService(e: DeclaredEndpoint, list: readonly Observation[]): { expect: ServiceExpectation; seen: Observation } | undefined {
+function wrongService(
+  e: DeclaredEndpoint,
+  list: readonly Observation[],
+): { expect: ServiceExpectation; seen: Observation } | undefined {
   const expect = e.expect;
   if (!expect) return undefined;
   let seen: Observation | undefined;

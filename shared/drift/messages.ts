@@ -85,10 +85,16 @@ function durationText(ms: number): string {
 }
 
 /** `seen`: the open observation whose fingerprint (`service`) is not the expected one. */
-export function wrongServiceText(e: DeclaredEndpoint, expect: ServiceExpectation, host: string, seen: Observation): { message: string; suggestion: string } {
+export function wrongServiceText(
+  e: DeclaredEndpoint,
+  expect: ServiceExpectation,
+  host: string,
+  seen: Observation,
+): { message: string; suggestion: string } {
   const where = seen.ip !== host ? `${host} (${seen.ip})` : host;
+  const what = `${host}:${e.port} (${seen.service})`;
   return {
     message: `${e.resource} expects ${expect.service} on ${where}:${e.port}; it answers ${seen.service}`,
-    suggestion: `find what listens on ${host}:${e.port} (${seen.service}) and move it or the ${expect.service} service, or fix ${expect.by} at ${loc(expect.source)}`,
+    suggestion: `find what listens on ${what} and move it or the ${expect.service} service, or fix ${expect.by} at ${loc(expect.source)}`,
   };
 }

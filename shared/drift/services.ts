@@ -42,7 +42,11 @@ export function sameService(expected: string, seen: string): boolean {
  * `unknown`: either side is not known (no fingerprint, `unknown`, or a port that expects nothing).
  * `expected`: the IaC's expectation for the declared port, which wins over the port's usual service.
  */
-export function serviceRelation(declaredPort: number, fingerprint: string | undefined, expected?: string): 'match' | 'conflict' | 'unknown' {
+export function serviceRelation(
+  declaredPort: number,
+  fingerprint: string | undefined,
+  expected?: string,
+): 'match' | 'conflict' | 'unknown' {
   const want = expected ?? expectedService(declaredPort);
   const seen = knownService(fingerprint);
   if (!want || !seen) return 'unknown';

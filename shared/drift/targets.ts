@@ -42,7 +42,9 @@ export function scanTargets(model: DeclaredModel, options: ScanTargetOptions = {
     }
     for (const p of declared) discovery.delete(p);
     const expect: Record<number, ServiceName> = {};
-    for (const c of h.checks) if (c.lo === c.hi && c.endpoint.expect && expect[c.lo] === undefined) expect[c.lo] = c.endpoint.expect.service;
+    for (const c of h.checks) {
+      if (c.lo === c.hi && c.endpoint.expect && expect[c.lo] === undefined) expect[c.lo] = c.endpoint.expect.service;
+    }
     const sorted = { declared: [...declared].sort((a, b) => a - b), discovery: [...discovery].sort((a, b) => a - b) };
     out.push({ host: h.host, ...sorted, ...(Object.keys(expect).length > 0 ? { expect } : {}) });
   }

@@ -9,7 +9,8 @@ export function toExtractionOutput(model: DeclaredModel): ExtractionOutput {
   return {
     version: 1,
     resources: model.resources.map((r) => ({ address: r.address, type: r.type, source: { ...r.source }, hosts: [...r.hosts] })),
-    // `origin`, `direction` and `expect` are internal (what `fix` edits, what `scan --live` compares, what `scan` fingerprints against).
+    // `origin`, `direction` and `expect` are internal (what `fix` edits, what `scan --live`
+    // compares, what `scan` fingerprints against).
     endpoints: model.endpoints.map(({ origin: _origin, direction: _direction, expect: _expect, ...e }) => ({ ...e, source: { ...e.source } })),
     unresolved: model.unresolved.map((u) => ({ ...u, source: { ...u.source } })),
     problems: model.problems.map((p) => ({ ...p })),

@@ -16,7 +16,8 @@ const KINDS: readonly FindingKind[] = [
 /** `10.0.1.5:5432 → 5433`, `[fd00::5]:5432`, `10.0.1.5:5432 (postgres → redis)` for wrong-service. */
 export function endpointText(f: Finding): string {
   const host = f.host.includes(':') ? `[${f.host}]` : f.host;
-  const services = f.observedService === undefined ? '' : ` (${f.expectedService ? `${f.expectedService} → ` : ''}${f.observedService})`;
+  const expected = f.expectedService ? `${f.expectedService} → ` : '';
+  const services = f.observedService === undefined ? '' : ` (${expected}${f.observedService})`;
   return `${host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}${services}`;
 }
 

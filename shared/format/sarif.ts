@@ -86,8 +86,13 @@ export const SARIF_RULES: Readonly<Record<FindingKind, RuleText>> = {
   'wrong-service': {
     name: 'WrongService',
     short: 'A declared port answers with another protocol than the IaC expects',
-    full: 'The port is open, but its fingerprint names another service than the one the IaC implies (an RDS engine, a target group protocol, a Kubernetes appProtocol or port name, a container image): something else took the port, or the IaC names the wrong engine.',
-    help: 'Find what listens on the port and move it (or the expected service), or correct the IaC line that names the service.',
+    full:
+      'The port is open, but its fingerprint names another service than the one the IaC implies (an RDS ' +
+      'engine, a target group protocol, a Kubernetes appProtocol or port name, a container image): something ' +
+      'else took the port, or the IaC names the wrong engine.',
+    help:
+      'Find what listens on the port and move it (or the expected service), ' +
+      'or correct the IaC line that names the service.',
     severity: 'high',
   },
 };

@@ -114,7 +114,8 @@ export function extractCompose(f: SourceFile): DeclaredModel {
     const image = imagePair ? scalarString(doc, imagePair.value) : undefined;
     if (imagePair && image) {
       const source = { file: f.file, line: pairLine(s.lc, imagePair) };
-      expectSince(model, from, address, (e) => ({ service: imageService(image, e.port), source, by: `image ${image}` }));
+      const by = `image ${image}`;
+      expectSince(model, from, address, (e) => ({ service: imageService(image, e.port), source, by }));
     }
   }
   return model;

@@ -16,7 +16,7 @@ export function engineService(engine: string): ServiceName | null {
   return null;
 }
 
-/** A load-balancer listener / target group protocol: HTTP → http, HTTPS and TLS → tls; TCP, UDP, GENEVE say nothing. */
+/** A load-balancer listener / target group protocol: HTTP → http, HTTPS and TLS → tls; TCP, UDP say nothing. */
 export function lbProtocolService(protocol: string): ServiceName | null {
   const p = protocol.trim().toUpperCase();
   if (p === 'HTTP') return 'http';
@@ -30,7 +30,11 @@ export function lbProtocolService(protocol: string): ServiceName | null {
  */
 export function appProtocolService(value: string): ServiceName | null {
   const v = value.trim().toLowerCase();
-  const k8s: Record<string, ServiceName> = { 'kubernetes.io/h2c': 'http2', 'kubernetes.io/ws': 'http', 'kubernetes.io/wss': 'tls' };
+  const k8s: Record<string, ServiceName> = {
+    'kubernetes.io/h2c': 'http2',
+    'kubernetes.io/ws': 'http',
+    'kubernetes.io/wss': 'tls',
+  };
   if (v in k8s) return k8s[v]!;
   if (v.includes('/')) return null;
   return v === 'http' ? 'http' : serviceName(v);

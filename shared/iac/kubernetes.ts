@@ -176,7 +176,11 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
  * `targetPort` (`http`, `grpc-web`, `postgres`, `metrics`), each with its own line.
  */
 function portExpectation(s: YamlStream, doc: Document, p: Node): ServiceExpectation | undefined {
-  const tries: Array<[string, (v: string) => ServiceName | null]> = [['appProtocol', appProtocolService], ['name', portNameService], ['targetPort', portNameService]];
+  const tries: Array<[string, (v: string) => ServiceName | null]> = [
+    ['appProtocol', appProtocolService],
+    ['name', portNameService],
+    ['targetPort', portNameService],
+  ];
   for (const [key, map] of tries) {
     const pair = getPair(doc, p, key);
     const v = pair ? scalarString(doc, pair.value) : undefined;

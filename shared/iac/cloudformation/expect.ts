@@ -19,7 +19,8 @@ export function expectCloudFormation(r: ResourceScope, type: string, from: numbe
   if (from === r.model.endpoints.length) return;
   const file = r.ev.s.file;
   if (type === 'AWS::AmazonMQ::Broker') {
-    expectSince(r.model, from, r.address, () => ({ service: 'tls', source: { file, line: r.line }, by: 'Amazon MQ endpoints (TLS)' }));
+    const by = 'Amazon MQ endpoints (TLS)';
+    expectSince(r.model, from, r.address, () => ({ service: 'tls', source: { file, line: r.line }, by }));
     return;
   }
   const p = BY_PROPERTY[type];
@@ -29,7 +30,8 @@ export function expectCloudFormation(r: ResourceScope, type: string, from: numbe
   if (typeof value !== 'string') return;
   const source = { file, line: written?.line ?? r.line };
   // A target group's health-check port speaks HealthCheckProtocol, not Protocol: no expectation from it.
-  const hc = type === 'AWS::ElasticLoadBalancingV2::TargetGroup' ? prop(r, r.props, 'HealthCheckPort')?.line : undefined;
+  const targetGroup = type === 'AWS::ElasticLoadBalancingV2::TargetGroup';
+  const hc = targetGroup ? prop(r, r.props, 'HealthCheckPort')?.line : undefined;
   expectSince(r.model, from, r.address, (e) =>
     e.source.line === hc ? undefined : { service: p.map(value), source, by: `${p.name} ${JSON.stringify(value)}` },
   );

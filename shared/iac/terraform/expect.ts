@@ -39,7 +39,10 @@ function pickerFor(type: string, b: Block, file: string, line: number): Pick | u
     case 'aws_elasticsearch_domain':
       return () => ({ service: 'tls', source: at(line), by: 'domain endpoint (HTTPS)' });
     case 'aws_msk_cluster':
-      return (e) => ({ service: e.port === 9092 ? 'kafka' : 'tls', source: at(line), by: e.port === 9092 ? 'MSK plaintext listener' : 'MSK TLS listener' });
+      return (e) =>
+        e.port === 9092
+          ? { service: 'kafka', source: at(line), by: 'MSK plaintext listener' }
+          : { service: 'tls', source: at(line), by: 'MSK TLS listener' };
     default:
       return undefined;
   }

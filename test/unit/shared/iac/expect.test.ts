@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toExtractionOutput } from '../../../../shared/format/extraction.js';
 import { extractTemplate } from '../../../../shared/iac/cloudformation/index.js';
 import { extractCompose } from '../../../../shared/iac/compose.js';
-import { appProtocolService, engineService, imageService, lbProtocolService, portNameService } from '../../../../shared/iac/expect.js';
+import {
+  appProtocolService,
+  engineService,
+  imageService,
+  lbProtocolService,
+  portNameService,
+} from '../../../../shared/iac/expect.js';
 import { extract } from '../../../../shared/iac/extract.js';
 import { extractManifests } from '../../../../shared/iac/kubernetes.js';
 import type { DeclaredModel } from '../../../../shared/types.js';
@@ -25,20 +31,27 @@ afterAll(async () => {
 const rows = (m: DeclaredModel): string[] =>
   m.endpoints
     .filter((e) => e.role === 'listen')
-    .map((e) => `${e.resource} ${e.port} ${e.expect ? `${e.expect.service} (${e.expect.by}) ${e.expect.source.file}:${e.expect.source.line}` : '-'}`);
+    .map((e) => {
+      const x = e.expect;
+      return `${e.resource} ${e.port} ${x ? `${x.service} (${x.by}) ${x.source.file}:${x.source.line}` : '-'}`;
+    });
 
 describe('service expectations: the vocabulary', () => {
   it('engines, load-balancer protocols, appProtocol, port names and images map onto fingerprint names', () => {
-    expect(['postgres', 'aurora-postgresql', 'mysql', 'mariadb', 'aurora', 'aurora-mysql', 'redis', 'valkey', 'memcached', 'oracle-ee'].map(engineService))
+    const engines = ['postgres', 'aurora-postgresql', 'mysql', 'mariadb', 'aurora', 'aurora-mysql', 'redis', 'valkey'];
+    expect([...engines, 'memcached', 'oracle-ee'].map(engineService))
       .toEqual(['postgres', 'postgres', 'mysql', 'mysql', 'mysql', 'mysql', 'redis', 'redis', 'memcached', null]);
     expect(['HTTP', 'https', 'TLS', 'TCP', 'UDP'].map(lbProtocolService)).toEqual(['http', 'tls', 'tls', null, null]);
-    expect(['http', 'https', 'grpc', 'kubernetes.io/h2c', 'kubernetes.io/wss', 'example.com/custom', 'postgresql'].map(appProtocolService))
+    const appProtocols = ['http', 'https', 'grpc', 'kubernetes.io/h2c', 'kubernetes.io/wss', 'example.com/custom'];
+    expect([...appProtocols, 'postgresql'].map(appProtocolService))
       .toEqual(['http', 'tls', 'http2', 'http2', 'tls', null, 'postgres']);
-    expect(['http', 'https', 'grpc', 'postgres', 'redis', 'metrics', 'http-api', 'grpc-web', 'tcp', 'web', 'api'].map(portNameService))
+    const names = ['http', 'https', 'grpc', 'postgres', 'redis', 'metrics', 'http-api', 'grpc-web', 'tcp', 'web'];
+    expect([...names, 'api'].map(portNameService))
       .toEqual(['http', 'tls', 'http2', 'postgres', 'redis', 'http', 'http', 'http2', null, null, null]);
     const images: Array<[string, number]> = [
-      ['postgres:16', 5432], ['docker.io/library/redis:7-alpine', 6379], ['nginx', 80], ['nginx:1.27', 443], ['mysql:8', 3306],
-      ['mongo@sha256:abc', 27017], ['rabbitmq:3-management', 5672], ['rabbitmq:3-management', 15672], ['elasticsearch:8.15.0', 9200],
+      ['postgres:16', 5432], ['docker.io/library/redis:7-alpine', 6379], ['nginx', 80], ['nginx:1.27', 443],
+      ['mysql:8', 3306], ['mongo@sha256:abc', 27017], ['rabbitmq:3-management', 5672],
+      ['rabbitmq:3-management', 15672], ['elasticsearch:8.15.0', 9200],
       ['bitnami/kafka:3.7', 9092], ['postgres:16', 8080], ['ghcr.io/acme/orders:1.2', 8080],
     ];
     expect(images.map(([i, p]) => imageService(i, p)))
