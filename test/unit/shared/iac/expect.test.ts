@@ -62,7 +62,7 @@ describe('service expectations: the vocabulary', () => {
 describe('service expectations: per IaC', () => {
   const opts = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' };
 
-  it('terraform: the engine and protocol lines; TCP target groups and unknown engines expect nothing', async () => {
+  it('terraform: engine, protocol, app_protocol, port name lines; TCP and unknown engines expect nothing', async () => {
     const d = join(dir, 'tf');
     await mkdir(d, { recursive: true });
     await writeFile(
@@ -93,6 +93,22 @@ describe('service expectations: per IaC', () => {
         '  engine = var.engine',
         '  port   = 5000',
         '}',
+        'resource "kubernetes_service_v1" "api" {', // 26
+        '  metadata {',
+        '    name = "api"',
+        '  }',
+        '  spec {',
+        '    port {',
+        '      name         = "web"',
+        '      port         = 443',
+        '      app_protocol = "https"', //          34
+        '    }',
+        '    port {',
+        '      name = "grpc-api"', //               37
+        '      port = 9090',
+        '    }',
+        '  }',
+        '}',
         '',
       ].join('\n'),
     );
@@ -105,6 +121,8 @@ describe('service expectations: per IaC', () => {
       'aws_lb_target_group.raw 9000 -',
       'aws_db_instance.legacy 1521 -',
       'aws_db_instance.unknown 5000 -',
+      'kubernetes_service_v1.api 443 tls (app_protocol https) main.tf:34',
+      'kubernetes_service_v1.api 9090 http2 (name grpc-api) main.tf:37',
     ].sort());
     // Internal to the scan, like `origin`: the extraction JSON is unchanged.
     expect(toExtractionOutput(m).endpoints.some((e) => 'expect' in e)).toBe(false);
