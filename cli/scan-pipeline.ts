@@ -21,6 +21,7 @@ import type { CliContext } from './context.js';
 import { parseProbeFlags } from './probe-flags.js';
 import { type LiveFlags, checkLiveFlags, readLive } from './live-flags.js';
 import { computeLiveDrift, emptyReport, withLive } from '../shared/drift/live.js';
+import { fingerprintMode, fingerprintScan } from './scan-fingerprint.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -36,6 +37,11 @@ export interface ProbeFlags {
   exclude?: string[];
   excludePorts?: string;
   rate?: string;
+  /**
+   * true: `--fingerprint` (every open port); false: `--no-fingerprint`; absent: the declared
+   * ports the IaC names a service for.
+   */
+  fingerprint?: boolean;
 }
 
 export type ScanFlags = ExtractFlags & ProbeFlags & LiveFlags;
@@ -49,6 +55,7 @@ export const PROBE_FLAG_NAMES: Readonly<Record<keyof ProbeFlags, string>> = {
   exclude: '--exclude',
   excludePorts: '--exclude-ports',
   rate: '--rate',
+  fingerprint: '--fingerprint / --no-fingerprint',
 };
 
 export function addProbeFlags(cmd: Command): Command {
@@ -64,7 +71,13 @@ export function addProbeFlags(cmd: Command): Command {
       [],
     )
     .option('--exclude-ports <spec>', 'never probe these ports, e.g. 9100,10250-10259 (declared ones are unobserved)')
-    .option('--rate <n>', 'most connects per second over all hosts together (default: adaptive per-host pacing only)');
+    .option('--rate <n>', 'most connects per second over all hosts together (default: adaptive per-host pacing only)')
+    .option(
+      '--fingerprint',
+      'name the service on every open port, discovery ports too ' +
+        '(default: only declared ports whose IaC names a service, for wrong-service)',
+    )
+    .option('--no-fingerprint', 'name no service: connects only (no wrong-service findings)');
 }
 
 /** Observations of a probe run, and why the hosts without any were not observed. */
@@ -85,7 +98,9 @@ export function observationsOf(run: ProbeRun, at: string): { observations: Obser
     if (s.error && s.results.length === 0) note(s.host, `${s.ip} could not be probed (${s.error})`, `check the address of ${s.host} in the IaC, state or targets file`);
     for (const r of s.results) {
       observedHosts.add(s.host);
-      observations.push({ agent: SCAN_AGENT, host: r.host, ip: r.ip, port: r.port, state: r.state, rttMs: r.rttMs, at });
+      const fp = r.fingerprint ? { service: r.fingerprint.service, fingerprint: r.fingerprint } : {};
+      const { host, ip, port, state, rttMs } = r;
+      observations.push({ agent: SCAN_AGENT, host, ip, port, state, rttMs, at, ...fp });
     }
   }
   for (const k of run.skipped) note(k.host, `${k.ip} was refused (${k.reason})`, `pass --allow-special ${k.ip.includes(':') ? `${k.ip}/128` : `${k.ip}/32`} to probe it deliberately`);
@@ -189,6 +204,7 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
     ...(rate !== undefined ? { rate } : {}),
     ...(exclude ? { exclude: exclude.matches } : {}),
   });
+  await fingerprintScan(run, targets, fingerprintMode(opts.fingerprint), abort.signal);
   if (abort.signal.aborted) ctx.err('portdrift: interrupted: the report covers only the ports probed before the signal\n');
   const now = new Date().toISOString();
   const { observations, reasons } = observationsOf(run, now);

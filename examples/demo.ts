@@ -43,7 +43,10 @@ class DemoError extends Error {}
 function bind(host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     // The prober closes every connection with a reset (no TIME_WAIT), so a reset here is normal.
-    const s = createServer((socket) => socket.on('error', () => undefined).end());
+    // The socket is read (resume) like any real service: the scan fingerprints declared ports
+    // with an expected service, and a hello left unread would keep the connection, and so
+    // close() below, waiting forever.
+    const s = createServer((socket) => socket.on('error', () => undefined).resume().end());
     s.once('error', (err) => {
       const code = errnoCode(err);
       if (code === 'EADDRINUSE') reject(new DemoError(`port ${host}:${port} is taken by another program; the demo needs every port it scans free. Stop that program (e.g. \`ss -ltnp 'sport = :${port}'\` shows it) and run the demo again.`));

@@ -81,6 +81,20 @@ export interface DeclaredEndpoint {
    * Internal: not part of the extraction JSON output.
    */
   origin?: ValueOrigin;
+  /**
+   * The service the IaC says answers here (an RDS engine, a target group protocol, a Kubernetes
+   * appProtocol or port name, a Compose image), with the line that says it. Absent: the IaC
+   * expects nothing in particular. Internal: not part of the extraction JSON output.
+   */
+  expect?: ServiceExpectation;
+}
+
+/** What a declared listen port should speak, and why (`engine "postgres"` at main.tf:12). */
+export interface ServiceExpectation {
+  service: ServiceName;
+  source: SourceLocation;
+  /** The IaC text that implies it: `engine "postgres"`, `protocol HTTPS`, `image postgres:16`. */
+  by: string;
 }
 
 export interface ValueOrigin {
@@ -250,7 +264,9 @@ export type FindingKind =
   // Three-way kinds: declared (IaC) vs configured (cloud API, `scan --live`) vs observed.
   | 'config-drift'
   | 'unmanaged-rule'
-  | 'missing-rule';
+  | 'missing-rule'
+  // The declared port answers, but with another protocol than the IaC expects.
+  | 'wrong-service';
 export type Severity = 'low' | 'medium' | 'high';
 
 export interface Acknowledgement {
@@ -289,6 +305,10 @@ export interface Finding {
   observed?: LayerValue | null;
   /** Three-way findings: the live object's id (`sg-…`, a DB identifier, a target group name). */
   liveId?: string | null;
+  /** `wrong-service`: the service the IaC expects; `source` is then the line that implies it. */
+  expectedService?: ServiceName;
+  /** `wrong-service` (and `moved` where fingerprinted): the service that answers on the port. */
+  observedService?: string;
 }
 
 /** One layer's value of a port or rule: `sources` for security-group rules (CIDRs, `sg-…`, `pl-…`). */

@@ -60,7 +60,18 @@ export function buildBatch(input: BatchInput): WireRecord[] {
     if (s.ip === null) continue;
     for (const r of s.results) {
       if (r.state === 'closed') continue;
-      const obs: ObservationRecord = { t: 'obs', host: s.host, ip: r.ip, port: r.port, state: r.state, rttMs: r.rttMs, at };
+      // Only the fingerprint's service name travels (the wire's `service`); its detail stays here.
+      const service = r.state === 'open' && r.fingerprint ? { service: r.fingerprint.service } : {};
+      const obs: ObservationRecord = {
+        t: 'obs',
+        host: s.host,
+        ip: r.ip,
+        port: r.port,
+        state: r.state,
+        rttMs: r.rttMs,
+        at,
+        ...service,
+      };
       out.push(obs);
     }
   }

@@ -8,17 +8,32 @@
 // - each checked listen endpoint (TCP, with a host) is judged over every fresh observation of its
 //   port: open on any address → in sync; closed on every address → `moved` or `missing`;
 //   otherwise filtered / unreachable somewhere and open nowhere → `unreachable`; never observed
-//   → `unobserved`. A range endpoint is in sync when any port of the range is open.
+//   → `unobserved`. A range endpoint is in sync when any port of the range is open. An open port
+//   whose IaC expects a service (`expect`) and whose fingerprint names another is `wrong-service`.
 // - open ports that no listen endpoint declares for the host are moved-candidates (moves.ts);
 //   those that explain no closed declared port are `undeclared`.
 import { PortdriftError } from '../errors.js';
 import { SENSITIVE_PORTS } from '../ports.js';
-import type { DeclaredEndpoint, DeclaredModel, DriftReport, DriftSummary, Finding, FindingKind, Observation, PortState, Severity, SourceLocation } from '../types.js';
+import type {
+  DeclaredEndpoint,
+  DeclaredModel,
+  DriftReport,
+  DriftSummary,
+  Finding,
+  FindingKind,
+  Observation,
+  PortState,
+  ServiceExpectation,
+  ServiceName,
+  Severity,
+  SourceLocation,
+} from '../types.js';
 import { stableHash } from './hash.js';
 import { type Check, type HostIndex, compareText, indexModel, isDeclared } from './model-index.js';
 import { type Candidate, assignMoves } from './moves.js';
-import { missingText, movedText, undeclaredText, unobservedText, unreachableText } from './messages.js';
+import { missingText, movedText, undeclaredText, unobservedText, unreachableText, wrongServiceText } from './messages.js';
 import { type HostPorts, asList, cutoffFor, groupObservations, verdictOf } from './observed.js';
+import { knownService, sameService } from './services.js';
 
 export { MOVE_WINDOW } from './moves.js';
 
@@ -29,7 +44,7 @@ export interface DriftOptions {
   freshnessMs?: number;
 }
 
-export const FINDING_KINDS: readonly FindingKind[] = ['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule'];
+export const FINDING_KINDS: readonly FindingKind[] = ['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule', 'wrong-service'];
 const KIND_RANK = new Map(FINDING_KINDS.map((k, i) => [k, i]));
 const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
 
@@ -62,6 +77,8 @@ interface Draft {
   state: PortState | null;
   agent: string | null;
   text: { message: string; suggestion: string };
+  expectedService?: ServiceName;
+  observedService?: string;
 }
 
 const EMPTY: HostPorts = new Map();
@@ -92,6 +109,8 @@ export function computeDrift(model: DeclaredModel, observations: readonly Observ
       message: d.text.message,
       suggestion: d.text.suggestion,
       ack: null,
+      ...(d.expectedService !== undefined ? { expectedService: d.expectedService } : {}),
+      ...(d.observedService !== undefined ? { observedService: d.observedService } : {}),
     });
   };
 
@@ -127,7 +146,24 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
     }
     observed++;
     const v = verdictOf(list);
-    if (v.verdict === 'open') continue;
+    if (v.verdict === 'open') {
+      const wrong = c.lo === c.hi ? wrongService(e, list) : undefined;
+      if (wrong) {
+        const { expect, seen } = wrong;
+        emit({
+          ...base(e),
+          source: expect.source,
+          kind: 'wrong-service',
+          severity: 'high',
+          state: 'open',
+          agent: seen.agent,
+          text: wrongServiceText(e, expect, h.host, seen),
+          expectedService: expect.service,
+          observedService: seen.service!,
+        });
+      }
+      continue;
+    }
     if (v.verdict === 'inconclusive') {
       const shown = list.filter((o) => o.state !== 'open');
       emit({ ...base(e), kind: 'unreachable', severity: 'medium', state: v.state, agent: v.latest.agent, text: unreachableText(e, h.host, shown) });
@@ -154,12 +190,18 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
 
   // Several resources declaring the same host:port (a target group and the ECS service behind
   // it) are one listener: they share its candidate, and each gets its own finding.
-  const moves = assignMoves([...closed.keys()], candidates);
+  const expectedOn = (port: number) => closed.get(port)?.checks.find((c) => c.endpoint.expect)?.endpoint.expect?.service;
+  const moves = assignMoves([...closed.keys()], candidates, expectedOn);
   for (const [port, entry] of closed) {
     const cand = moves.get(port);
     for (const c of entry.checks) {
       const e = c.endpoint;
-      if (cand) emit({ ...base(e), kind: 'moved', severity: 'high', observedPort: cand.port, state: 'closed', agent: entry.agent, text: movedText(e, h.host, cand.open, cand.port) });
+      const seen = cand ? knownService(cand.service) : undefined;
+      if (cand) {
+        const text = movedText(e, h.host, cand.open, cand.port);
+        const service = seen ? { observedService: seen } : {};
+        emit({ ...base(e), kind: 'moved', severity: 'high', observedPort: cand.port, state: 'closed', agent: entry.agent, text, ...service });
+      }
       else emit({ ...base(e), kind: 'missing', severity: 'high', state: 'closed', agent: entry.agent, text: missingText(e, h.host, entry.list) });
     }
   }
@@ -180,6 +222,26 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
     });
   }
   return observed;
+}
+
+/**
+ * An open declared port that answers another service than its IaC expects: the latest open
+ * observation whose fingerprint names a service (not `unknown`) that is not the expected one.
+ * No expectation, no fingerprint, or `unknown`: nothing to say.
+ */
+function wrongService(
+  e: DeclaredEndpoint,
+  list: readonly Observation[],
+): { expect: ServiceExpectation; seen: Observation } | undefined {
+  const expect = e.expect;
+  if (!expect) return undefined;
+  let seen: Observation | undefined;
+  for (const o of list) {
+    const name = o.state === 'open' ? knownService(o.service ?? o.fingerprint?.service) : undefined;
+    if (!name || sameService(expect.service, name)) continue;
+    if (!seen || o.at > seen.at) seen = { ...o, service: name };
+  }
+  return seen ? { expect, seen } : undefined;
 }
 
 function singleList(ports: HostPorts, port: number): Observation[] {

@@ -2,7 +2,7 @@
 // `suggestion` says what to change and where (the IaC line, or the variable default / tfvars
 // value / parameter the port really comes from).
 import { describeOrigin } from '../fix/plan.js';
-import type { DeclaredEndpoint, Observation, SourceLocation } from '../types.js';
+import type { DeclaredEndpoint, Observation, ServiceExpectation, SourceLocation } from '../types.js';
 
 const loc = (s: SourceLocation): string => `${s.file}:${s.line}`;
 
@@ -82,4 +82,19 @@ function durationText(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
+}
+
+/** `seen`: the open observation whose fingerprint (`service`) is not the expected one. */
+export function wrongServiceText(
+  e: DeclaredEndpoint,
+  expect: ServiceExpectation,
+  host: string,
+  seen: Observation,
+): { message: string; suggestion: string } {
+  const where = seen.ip !== host ? `${host} (${seen.ip})` : host;
+  const what = `${host}:${e.port} (${seen.service})`;
+  return {
+    message: `${e.resource} expects ${expect.service} on ${where}:${e.port}; it answers ${seen.service}`,
+    suggestion: `find what listens on ${what} and move it or the ${expect.service} service, or fix ${expect.by} at ${loc(expect.source)}`,
+  };
 }

@@ -2,7 +2,8 @@
 // prefer the nearest candidate, and one whose service fingerprint matches; a candidate explains
 // at most one declared port. Candidates are "nearby" — within MOVE_WINDOW of the declared port,
 // the neighbourhood that the discovery set probes — unless their fingerprint is the service the
-// declared port expects, which is evidence enough at any distance. A fingerprint of a different
+// declared port expects (the IaC's expectation, an RDS engine or a Compose image, where it says
+// one, else the port's usual service), which is evidence enough at any distance. A fingerprint of a different
 // known service (sshd on 22 next to a closed 5432… or 20) never counts as the moved service.
 //
 // Assignment is greedy over all admissible pairs in a total order (fingerprint match first,
@@ -26,8 +27,15 @@ interface Pair {
   distance: number;
 }
 
-/** `candidates` sorted by port. Returns declared port → the candidate that replaces it. */
-export function assignMoves(closedPorts: readonly number[], candidates: readonly Candidate[]): Map<number, Candidate> {
+/**
+ * `candidates` sorted by port; `expected`: the service the IaC expects on a declared port, where
+ * it says one (else the port's usual service counts). Returns declared port → the candidate that replaces it.
+ */
+export function assignMoves(
+  closedPorts: readonly number[],
+  candidates: readonly Candidate[],
+  expected: (port: number) => string | undefined = () => undefined,
+): Map<number, Candidate> {
   const out = new Map<number, Candidate>();
   if (closedPorts.length === 0 || candidates.length === 0) return out;
   const fingerprinted = candidates.filter((c) => c.service !== undefined);
@@ -43,9 +51,10 @@ export function assignMoves(closedPorts: readonly number[], candidates: readonly
       else hi = mid;
     }
     for (let i = lo; i < candidates.length && candidates[i]!.port <= d + MOVE_WINDOW; i++) considered.add(candidates[i]!);
-    for (const c of fingerprinted) if (serviceRelation(d, c.service) === 'match') considered.add(c);
+    const want = expected(d);
+    for (const c of fingerprinted) if (serviceRelation(d, c.service, want) === 'match') considered.add(c);
     for (const c of considered) {
-      const rel = serviceRelation(d, c.service);
+      const rel = serviceRelation(d, c.service, want);
       if (rel === 'conflict') continue;
       pairs.push({ declared: d, candidate: c, match: rel === 'match', distance: Math.abs(c.port - d) });
     }

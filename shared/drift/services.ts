@@ -1,8 +1,10 @@
-// The service a declared port is expected to speak, by well-known port, in the vocabulary of the
-// probe engine's fingerprints (`ssh`, `http`, `postgres`, …). The drift engine uses it to choose
-// between moved-candidates: a candidate whose fingerprint is the expected service wins, and one
-// that fingerprints as a different known service (sshd next to a closed database port) is not a
-// candidate at all. Ports not listed here expect nothing in particular.
+// The service a declared port is expected to speak, in the vocabulary of the agent's
+// fingerprints (`ssh`, `http`, `postgres`, …): what the IaC says (an RDS engine, a target group
+// protocol, a Compose image: the endpoint's `expect`), else the port's well-known service. The
+// drift engine uses it twice: to choose between moved-candidates (a candidate whose fingerprint
+// is the expected service wins, one that fingerprints as a different known service is not a
+// candidate at all), and for `wrong-service` (only from the IaC's expectation, never a port guess).
+import { serviceName } from '../services.js';
 
 const BY_PORT: ReadonlyMap<number, string> = new Map([
   [21, 'ftp'], [22, 'ssh'], [23, 'telnet'], [25, 'smtp'], [53, 'dns'], [80, 'http'], [110, 'pop3'], [143, 'imap'],
@@ -17,15 +19,38 @@ export function expectedService(port: number): string | undefined {
   return BY_PORT.get(port);
 }
 
+/** A fingerprint or expectation name in the fingerprint vocabulary (`https` → tls, `postgresql` → postgres). */
+const norm = (s: string): string => serviceName(s) ?? s.toLowerCase();
+
+/** A fingerprint that names a service: `unknown` (open, nothing recognisable answered) names none. */
+export function knownService(fingerprint: string | undefined): string | undefined {
+  return fingerprint && norm(fingerprint) !== 'unknown' ? norm(fingerprint) : undefined;
+}
+
+/**
+ * Whether what answers is the service the IaC expects. http and http2 are one: a server that
+ * speaks both may answer either hello. TLS is not HTTP: a target group declared HTTP whose
+ * target answers a TLS handshake is misconfigured.
+ */
+export function sameService(expected: string, seen: string): boolean {
+  const web = (s: string): string => (s === 'http2' ? 'http' : s);
+  return web(norm(expected)) === web(norm(seen));
+}
+
 /**
  * `match`: the candidate speaks the expected service. `conflict`: both are known and differ.
- * `unknown`: either side is not known (no fingerprint, or a port that expects nothing).
+ * `unknown`: either side is not known (no fingerprint, `unknown`, or a port that expects nothing).
+ * `expected`: the IaC's expectation for the declared port, which wins over the port's usual service.
  */
-export function serviceRelation(declaredPort: number, fingerprint: string | undefined): 'match' | 'conflict' | 'unknown' {
-  const expected = expectedService(declaredPort);
-  if (!expected || !fingerprint) return 'unknown';
-  const seen = fingerprint.toLowerCase();
-  // http and https are one family for this purpose: a TLS terminator moving is still the same service.
-  const norm = (s: string): string => (s === 'https' || s === 'http-alt' ? 'http' : s);
-  return norm(seen) === norm(expected) ? 'match' : 'conflict';
+export function serviceRelation(
+  declaredPort: number,
+  fingerprint: string | undefined,
+  expected?: string,
+): 'match' | 'conflict' | 'unknown' {
+  const want = expected ?? expectedService(declaredPort);
+  const seen = knownService(fingerprint);
+  if (!want || !seen) return 'unknown';
+  // http, http2 and TLS are one family for moves: a TLS terminator moving is still the same service.
+  const family = (s: string): string => (s === 'http' || s === 'http2' || s === 'tls' ? 'web' : s);
+  return family(norm(seen)) === family(norm(want)) ? 'match' : 'conflict';
 }

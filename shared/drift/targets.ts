@@ -5,7 +5,7 @@
 // probed; hosts without a checked endpoint but with a resource (a port the IaC could not
 // resolve) still get the discovery set, so their shadow services show up as `undeclared`.
 import { MAX_PORT, MIN_PORT, TOP_PORTS } from '../ports.js';
-import type { DeclaredModel } from '../types.js';
+import type { DeclaredModel, ServiceName } from '../types.js';
 import { compareText, indexModel } from './model-index.js';
 import { MOVE_WINDOW } from './moves.js';
 
@@ -14,6 +14,8 @@ export interface ScanTarget {
   host: string;
   declared: number[];
   discovery: number[];
+  /** Declared ports whose IaC names the service that should answer (what `scan` fingerprints by default). */
+  expect?: Record<number, ServiceName>;
 }
 
 export const NEIGHBOURHOOD = MOVE_WINDOW;
@@ -39,7 +41,12 @@ export function scanTargets(model: DeclaredModel, options: ScanTargetOptions = {
       }
     }
     for (const p of declared) discovery.delete(p);
-    out.push({ host: h.host, declared: [...declared].sort((a, b) => a - b), discovery: [...discovery].sort((a, b) => a - b) });
+    const expect: Record<number, ServiceName> = {};
+    for (const c of h.checks) {
+      if (c.lo === c.hi && c.endpoint.expect && expect[c.lo] === undefined) expect[c.lo] = c.endpoint.expect.service;
+    }
+    const sorted = { declared: [...declared].sort((a, b) => a - b), discovery: [...discovery].sort((a, b) => a - b) };
+    out.push({ host: h.host, ...sorted, ...(Object.keys(expect).length > 0 ? { expect } : {}) });
   }
   return out;
 }

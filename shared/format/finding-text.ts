@@ -10,12 +10,15 @@ const KINDS: readonly FindingKind[] = [
   'config-drift',
   'unmanaged-rule',
   'missing-rule',
+  'wrong-service',
 ];
 
-/** `10.0.1.5:5432 → 5433`, `[fd00::5]:5432`. */
+/** `10.0.1.5:5432 → 5433`, `[fd00::5]:5432`, `10.0.1.5:5432 (postgres → redis)` for wrong-service. */
 export function endpointText(f: Finding): string {
   const host = f.host.includes(':') ? `[${f.host}]` : f.host;
-  return `${host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}`;
+  const expected = f.expectedService ? `${f.expectedService} → ` : '';
+  const services = f.observedService === undefined ? '' : ` (${expected}${f.observedService})`;
+  return `${host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}${services}`;
 }
 
 export function sourceText(f: Finding): string {

@@ -13,6 +13,9 @@ function finding(f: Finding): Finding {
     host: f.host,
     port: f.port,
     ...(f.observedPort !== undefined ? { observedPort: f.observedPort } : {}),
+    // wrong-service: what the IaC expects and what answers; moved: what answers on the new port.
+    ...(f.expectedService !== undefined ? { expectedService: f.expectedService } : {}),
+    ...(f.observedService !== undefined ? { observedService: f.observedService } : {}),
     state: f.state,
     agent: f.agent,
     firstSeen: f.firstSeen,

@@ -53,6 +53,8 @@ function details(f: Finding, o: JunitOptions): string {
     `suggestion: ${f.suggestion}`,
     `iac: ${where(f, o)}`,
     `endpoint: ${f.host}:${f.port}${f.observedPort !== undefined ? ` (observed on ${f.observedPort})` : ''}, state ${f.state ?? 'not observed'}`,
+    ...(f.expectedService !== undefined ? [`expected service: ${f.expectedService}`] : []),
+    ...(f.observedService !== undefined ? [`observed service: ${f.observedService}`] : []),
     `severity: ${f.severity}, agent: ${f.agent ?? '-'}, first seen ${f.firstSeen}, last seen ${f.lastSeen}`,
     `id: ${f.id}`,
   ].join('\n');

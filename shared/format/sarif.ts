@@ -83,6 +83,18 @@ export const SARIF_RULES: Readonly<Record<FindingKind, RuleText>> = {
     help: 'Apply the IaC to restore the rule, or remove the declaration if it is no longer wanted.',
     severity: 'medium',
   },
+  'wrong-service': {
+    name: 'WrongService',
+    short: 'A declared port answers with another protocol than the IaC expects',
+    full:
+      'The port is open, but its fingerprint names another service than the one the IaC implies (an RDS ' +
+      'engine, a target group protocol, a Kubernetes appProtocol or port name, a container image): something ' +
+      'else took the port, or the IaC names the wrong engine.',
+    help:
+      'Find what listens on the port and move it (or the expected service), ' +
+      'or correct the IaC line that names the service.',
+    severity: 'high',
+  },
 };
 
 const KINDS = Object.keys(SARIF_RULES) as FindingKind[];
@@ -131,6 +143,8 @@ function result(f: Finding, options: SarifOptions): Record<string, unknown> {
       host: f.host,
       port: f.port,
       ...(f.observedPort !== undefined ? { observedPort: f.observedPort } : {}),
+      ...(f.expectedService !== undefined ? { expectedService: f.expectedService } : {}),
+      ...(f.observedService !== undefined ? { observedService: f.observedService } : {}),
       state: f.state,
       agent: f.agent,
       severity: f.severity,

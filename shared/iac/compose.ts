@@ -11,6 +11,7 @@ import type { Node } from 'yaml';
 import type { DeclaredModel, Protocol } from '../types.js';
 import { toPortRange } from './declare.js';
 import { parseShortPort } from './compose-ports.js';
+import { expectSince, imageService } from './expect.js';
 import { emptyModel, mergeInto, type Extractor, type SourceFile } from './model.js';
 import { deref, get, getPair, items, keyString, lineOf, pairLine, pairs, parseYamlStream, scalarString, sourceText, streamProblems, unparsed } from './yaml.js';
 
@@ -43,6 +44,7 @@ export function extractCompose(f: SourceFile): DeclaredModel {
     const address = `compose:${name}`;
     const svc = svcPair.value;
     model.resources.push({ address, type: 'compose_service', source: { file: f.file, line: pairLine(s.lc, svcPair) }, hosts: [name] });
+    const from = model.endpoints.length;
     const seen = new Set<string>();
     const emit = (value: string, protocolText: string | undefined, attribute: string, line: number, node: Node): void => {
       if (value.includes('${')) {
@@ -107,6 +109,14 @@ export function extractCompose(f: SourceFile): DeclaredModel {
       const slash = written.lastIndexOf('/');
       emit(slash >= 0 ? written.slice(0, slash) : written, slash >= 0 ? written.slice(slash + 1) : undefined, `services.${name}.expose[${i}]`, lineOf(s.lc, entry), entry);
     });
+    // A well-known image names the service of its own port (`postgres:16` → postgres on 5432).
+    const imagePair = getPair(doc, svc, 'image');
+    const image = imagePair ? scalarString(doc, imagePair.value) : undefined;
+    if (imagePair && image) {
+      const source = { file: f.file, line: pairLine(s.lc, imagePair) };
+      const by = `image ${image}`;
+      expectSince(model, from, address, (e) => ({ service: imageService(image, e.port), source, by }));
+    }
   }
   return model;
 }

@@ -12,7 +12,8 @@
 // - nodePort is not extracted: it listens on every node, whose addresses IaC does not hold.
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Document, Node } from 'yaml';
-import type { DeclaredModel, Protocol } from '../types.js';
+import type { DeclaredEndpoint, DeclaredModel, Protocol, ServiceExpectation, ServiceName } from '../types.js';
+import { appProtocolService, portNameService } from './expect.js';
 import { toPort } from './declare.js';
 import { emptyModel, type ExtractContext, type Extractor, type SourceFile } from './model.js';
 import { k8sProtocol, POD_TEMPLATE_PATHS, readWorkload, type Workload } from './kubernetes-pods.js';
@@ -110,6 +111,21 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
     model.endpoints.push({ resource: address, host: null, port, protocol, role: 'listen', source: { file, line }, ...origin });
   };
   items(doc, get(doc, spec, 'ports')).forEach((p, i) => {
+    const from = model.endpoints.length;
+    const placedOn = readPort(p, i);
+    const expect = portExpectation(s, doc, p);
+    if (!expect) return;
+    // The new endpoints, and the pods' own container ports the targetPort landed on.
+    const hit = (e: DeclaredEndpoint): boolean => placedOn.some((x) => x.resource === e.resource && x.port === e.port);
+    model.endpoints.forEach((e, j) => {
+      if (e.role !== 'listen' || e.toPort !== undefined || e.expect || (j < from && !hit(e))) return;
+      e.expect = { ...expect, source: { ...expect.source } };
+    });
+  });
+
+  /** Reads one Service port; returns the workload ports its targetPort landed on. */
+  function readPort(p: Node, i: number): Array<{ resource: string; port: number }> {
+    const landed: Array<{ resource: string; port: number }> = [];
     const at = `spec.ports[${i}]`;
     const protocol = k8sProtocol(scalarString(doc, get(doc, p, 'protocol')));
     const portPair = getPair(doc, p, 'port');
@@ -118,9 +134,9 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
     const portLine = portPair ? pairLine(s.lc, portPair) : lineOf(s.lc, p);
     if (port === undefined) {
       model.problems.push({ file, line: portLine, code: 'PD_IAC_SHAPE', message: `${address} ${at}.port: ${JSON.stringify(portText ?? null)} is not a port number (1–65535)` });
-      return;
+      return landed;
     }
-    if (!protocol) return;
+    if (!protocol) return landed;
     if (!headless) push(port, protocol, portLine, portPair?.value as Node);
 
     const tpPair = getPair(doc, p, 'targetPort');
@@ -130,7 +146,7 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
     const numeric = written !== undefined && /^\d+$/.test(written);
     if (numeric && toPort(written) === undefined) {
       model.problems.push({ file, line: tpLine, code: 'PD_IAC_SHAPE', message: `${address} ${at}.targetPort: ${written} is not a port number (1–65535)` });
-      return;
+      return landed;
     }
     // Each selected pod template places the targetPort on its own pods.
     const placed: number[] = [];
@@ -138,6 +154,7 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
       const target = numeric ? toPort(written) : w.named.find((n) => n.name === written && n.protocol === protocol)?.port;
       if (target === undefined) continue;
       placed.push(target);
+      landed.push({ resource: w.address, port: target });
       const key = `${target}/${protocol}`;
       if (w.declared.has(key)) continue;
       w.declared.add(key);
@@ -150,7 +167,29 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
     if (placed.length === 0) {
       model.unresolved.push({ resource: address, attribute: `${at}.targetPort`, expression: tpPair ? sourceText(s, tpPair.value as Node) : String(port), source: { file, line: tpLine } });
     }
-  });
+    return landed;
+  }
+}
+
+/**
+ * What one Service port should speak: its `appProtocol`, else its `name`, else a named
+ * `targetPort` (`http`, `grpc-web`, `postgres`, `metrics`), each with its own line.
+ */
+function portExpectation(s: YamlStream, doc: Document, p: Node): ServiceExpectation | undefined {
+  const tries: Array<[string, (v: string) => ServiceName | null]> = [
+    ['appProtocol', appProtocolService],
+    ['name', portNameService],
+    ['targetPort', portNameService],
+  ];
+  for (const [key, map] of tries) {
+    const pair = getPair(doc, p, key);
+    const v = pair ? scalarString(doc, pair.value) : undefined;
+    if (!pair || v === undefined || /^\d+$/.test(v)) continue;
+    const service = map(v);
+    if (service) return { service, source: { file: s.file, line: pairLine(s.lc, pair) }, by: `${key} ${v}` };
+    if (key === 'appProtocol') return undefined; // an appProtocol that names no fingerprint: no guess from the name
+  }
+  return undefined;
 }
 
 export const kubernetesExtractor: Extractor = {

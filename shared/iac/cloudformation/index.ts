@@ -9,6 +9,7 @@ import { relativeTo } from '../walk.js';
 import { get, keyString, pairLine, pairs, parseYamlDocument, streamProblems, unparsed } from '../yaml.js';
 import { CfnEvaluator, type GivenParameter } from './evaluate.js';
 import { readParametersFile } from './parameters.js';
+import { expectCloudFormation } from './expect.js';
 import { handlers } from './resources.js';
 import { cfnTags } from './tags.js';
 
@@ -44,7 +45,10 @@ export function extractTemplate(src: SourceFile, given: ReadonlyMap<string, Give
     const address = `cfn:${id}`;
     const line = pairLine(s.lc, pair);
     model.resources.push({ address, type, source: { file: src.file, line }, hosts: [] });
-    handler({ ev, address, line, props: get(doc, pair.value, 'Properties'), model });
+    const scope = { ev, address, line, props: get(doc, pair.value, 'Properties'), model };
+    const from = model.endpoints.length;
+    handler(scope);
+    expectCloudFormation(scope, type, from);
   }
   return model;
 }

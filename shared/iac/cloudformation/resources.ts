@@ -35,7 +35,7 @@ export function engineDefaultPort(engine: string): number | undefined {
 }
 
 /** The pair `name` of a map node, with its value narrowed through decided `Fn::If`s; undefined when absent or `AWS::NoValue`. */
-function prop(r: ResourceScope, node: Node | undefined, name: string): { pair: Pair<Node, Node>; value: Node; line: number } | undefined {
+export function prop(r: ResourceScope, node: Node | undefined, name: string): { pair: Pair<Node, Node>; value: Node; line: number } | undefined {
   const pair = getPair(r.ev.doc, node, name);
   if (!pair || !isPair(pair)) return undefined;
   const value = r.ev.select(pair.value);
@@ -76,7 +76,7 @@ function emitDefault(r: ResourceScope, port: number, protocol: Protocol = 'tcp')
   r.model.endpoints.push({ resource: r.address, host: null, port, protocol, role: 'listen', source: { file: r.ev.s.file, line: r.line } });
 }
 
-function stringProp(r: ResourceScope, node: Node | undefined, name: string): string | undefined | null {
+export function stringProp(r: ResourceScope, node: Node | undefined, name: string): string | undefined | null {
   const p = prop(r, node, name);
   if (!p) return undefined;
   const e = r.ev.evaluate(p.value);

@@ -11,6 +11,7 @@
 // record what they read; `placeServiceTargets` joins them when every root has been expanded.
 import type { DeclaredModel, Protocol, Unresolved } from '../../types.js';
 import { serviceHost } from '../kubernetes.js';
+import { appProtocolService, expectSince, portNameService } from '../expect.js';
 import { attr, children, type Attr, type Block } from './block.js';
 import { endpoint, listen, literal, portOf, type Emit } from './emit.js';
 import type { Origin, Value } from './eval.js';
@@ -81,6 +82,19 @@ function metadata(b: Block, e: Emit, unresolved: Unresolved[]): Metadata {
   return { name: literal(attr(m, 'name')?.value), namespace, labels: attr(m, 'labels')?.value };
 }
 
+/** The Service port's own endpoint expects what its `app_protocol`, else its `name`, says (../expect.ts). */
+function portExpectation(e: Emit, p: Block, from: number): void {
+  for (const [key, map] of [['app_protocol', appProtocolService], ['name', portNameService]] as const) {
+    const a = attr(p, key);
+    const v = a ? literal(a.value) : undefined;
+    if (!a || v === undefined) continue;
+    const service = map(v);
+    const source = { file: e.file, line: a.line };
+    if (service) expectSince(e.model, from, e.address, () => ({ service, source, by: `${key} ${v}` }));
+    return;
+  }
+}
+
 export function kubernetesService(e: Emit, b: Block, unresolved: Unresolved[]): void {
   const { name, namespace } = metadata(b, e, unresolved);
   for (const spec of children(b, 'spec', e.address, unresolved)) {
@@ -97,7 +111,9 @@ export function kubernetesService(e: Emit, b: Block, unresolved: Unresolved[]): 
     for (const p of children(spec, 'port', e.address, unresolved)) {
       const protocol = protocolOf(p);
       const port = attr(p, 'port');
+      const from = e.model.endpoints.length;
       if (!svc.headless && !svc.external) listen(e, port, protocol);
+      portExpectation(e, p, from);
       const written = attr(p, 'target_port') ?? port;
       if (!written || svc.external) continue;
       const v = portOf(written.value);

@@ -13,6 +13,7 @@ import type { Expr } from './expr.js';
 import { convert } from './lang/types.js';
 import { lit } from './lang/values.js';
 import type { Manifest } from './manifest.js';
+import { expectTerraform } from './expect.js';
 import { HANDLERS } from './resources.js';
 import { liveKeysOf } from './live-keys.js';
 
@@ -355,7 +356,9 @@ function resource(b: Block, address: string, type: string, model: DeclaredModel,
     const handler = HANDLERS[type];
     if (!handler) continue;
     const e: Emit = { address: full, type, file: b.mf.file, line: b.line, model };
+    const from = model.endpoints.length;
     handler(e, { ...b, scope }, model.unresolved);
+    expectTerraform(model, from, full, type, { ...b, scope });
   }
 }
 
