@@ -124,8 +124,8 @@ describe('service expectations: per IaC', () => {
       'kubernetes_service_v1.api 443 tls (app_protocol https) main.tf:34',
       'kubernetes_service_v1.api 9090 http2 (name grpc-api) main.tf:37',
     ].sort());
-    // Internal to the scan, like `origin`: the extraction JSON is unchanged.
-    expect(toExtractionOutput(m).endpoints.some((e) => 'expect' in e)).toBe(false);
+    // The extraction JSON shows it too: `portdrift extract` says which service each port should speak.
+    expect(toExtractionOutput(m).endpoints.some((e) => 'expect' in e)).toBe(true);
   });
 
   it('cloudformation: Engine and Protocol with their lines; a target group health-check port expects nothing', () => {
