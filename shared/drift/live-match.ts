@@ -12,10 +12,18 @@ export const LIVE_TYPES: Readonly<Record<string, LiveKind>> = {
   aws_db_instance: 'db-instance',
   aws_lb_target_group: 'target-group',
   aws_alb_target_group: 'target-group',
+  aws_elasticache_cluster: 'cache-cluster',
+  aws_elasticache_replication_group: 'replication-group',
+  aws_ecs_service: 'ecs-service',
+  aws_ecs_task_definition: 'task-definition',
   'AWS::EC2::SecurityGroup': 'security-group',
   'AWS::EC2::Instance': 'instance',
   'AWS::RDS::DBInstance': 'db-instance',
   'AWS::ElasticLoadBalancingV2::TargetGroup': 'target-group',
+  'AWS::ElastiCache::CacheCluster': 'cache-cluster',
+  'AWS::ElastiCache::ReplicationGroup': 'replication-group',
+  'AWS::ECS::Service': 'ecs-service',
+  'AWS::ECS::TaskDefinition': 'task-definition',
 };
 
 export interface Match {

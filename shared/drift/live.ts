@@ -1,8 +1,9 @@
 // Three-way drift: the declared model (IaC) against the configured model (the cloud API, `scan
 // --live`) and, where probing ran, the observations. Pure: no IO, no clock.
 //
-// - `config-drift` (high): a matched DB instance or target group whose configured port is not
-//   the declared one.
+// - `config-drift` (high): a matched DB instance, target group, ElastiCache cluster or
+//   replication group, or ECS service (its load balancer's container port) whose configured port
+//   is not the declared one; a declared container port that the live task definition does not map.
 // - `unmanaged-rule` (high for admin / database ports, else medium): an ingress rule of a matched
 //   security group that no IaC rule of that group declares.
 // - `missing-rule` (medium): an IaC ingress rule of a matched group that the group does not have.
@@ -19,6 +20,7 @@ import type {
   Finding,
   FindingKind,
   LayerValue,
+  LiveKind,
   LiveObject,
   LiveRule,
   LiveSummary,
@@ -27,7 +29,7 @@ import type {
   Severity,
 } from '../types.js';
 import { FINDING_KINDS, compareFindings, findingId } from './index.js';
-import { configDriftText, missingRuleText, unmanagedRuleText } from './live-messages.js';
+import { configDriftText, containerDriftText, missingRuleText, unmanagedRuleText } from './live-messages.js';
 import { matchLive } from './live-match.js';
 
 export interface LiveDriftOptions {
@@ -102,8 +104,10 @@ export function computeLiveDrift(
 
   for (const { resource, object } of matches) {
     const own = byResource.get(resource.address) ?? [];
-    if (object.kind === 'db-instance' || object.kind === 'target-group') {
+    if (PORT_KINDS.has(object.kind)) {
       portDrift(resource, object, own, drafts, observedAt);
+    } else if (object.kind === 'task-definition') {
+      containerPortDrift(resource, object, own, drafts);
     } else if (object.kind === 'security-group') {
       ruleDrift(resource, object, [...own, ...(rulesOf.get(resource.address) ?? [])], drafts);
     }
@@ -149,6 +153,46 @@ export function computeLiveDrift(
 }
 
 type ObservedAt = (host: string, ports: number[]) => LayerValue | null;
+
+/** Live kinds with one configured port that the IaC's listen port must equal. */
+const PORT_KINDS: ReadonlySet<LiveKind> = new Set([
+  'db-instance',
+  'target-group',
+  'cache-cluster',
+  'replication-group',
+  'ecs-service',
+]);
+
+/**
+ * A task definition maps several container ports: each declared port the live revision does not
+ * map is drift, paired (in port order) with a live port the IaC does not declare where there is one.
+ */
+function containerPortDrift(resource: Resource, o: LiveObject, own: DeclaredEndpoint[], drafts: Draft[]): void {
+  const live = o.ports;
+  if (live === undefined) return;
+  const listen = own.filter((e) => e.role === 'listen' && e.toPort === undefined);
+  const declared = new Set(listen.map((e) => e.port));
+  const extra = live.filter((p) => !declared.has(p));
+  const seen = new Set<number>();
+  for (const e of [...listen].sort((a, b) => a.port - b.port)) {
+    if (live.includes(e.port) || seen.has(e.port)) continue;
+    seen.add(e.port);
+    const configured = extra.shift();
+    drafts.push({
+      kind: 'config-drift',
+      severity: 'high',
+      resource: resource.address,
+      source: e.source,
+      host: o.id,
+      port: e.port,
+      liveId: o.id,
+      declared: layer(e.protocol, e.port),
+      configured: configured !== undefined ? layer('tcp', configured) : null,
+      observed: null,
+      text: containerDriftText(e, o, configured),
+    });
+  }
+}
 
 function portDrift(
   resource: Resource,

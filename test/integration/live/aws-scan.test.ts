@@ -156,6 +156,9 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
         DescribeInstances: 'ec2',
         DescribeDBInstances: 'rds',
         DescribeTargetGroups: 'elasticloadbalancing',
+        DescribeCacheClusters: 'elasticache',
+        DescribeReplicationGroups: 'elasticache',
+        ListClusters: 'ecs',
       });
       expect(q.filter((x) => x.action === 'DescribeSecurityGroups' && x.params.NextToken).length).toBe(2);
       expect(q.filter((x) => x.action === 'DescribeInstances' && x.params.NextToken).length).toBe(1);
@@ -209,7 +212,15 @@ describe('scan --live aws --no-probe against the AWS wire-protocol server', () =
   });
 
   it('every read denied: exit 1 with the IAM actions, not an empty report', async () => {
-    const deny = ['DescribeSecurityGroups', 'DescribeInstances', 'DescribeDBInstances', 'DescribeTargetGroups'];
+    const deny = [
+      'DescribeSecurityGroups',
+      'DescribeInstances',
+      'DescribeDBInstances',
+      'DescribeTargetGroups',
+      'DescribeCacheClusters',
+      'DescribeReplicationGroups',
+      'ListClusters',
+    ];
     await withServer({ ...shopWorld(), deny }, async (server) => {
       const r = await cli([...SCAN, '--format', 'json'], env(server, KEYS));
       expect(r.code).toBe(1);
