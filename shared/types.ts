@@ -250,7 +250,8 @@ export type FindingKind =
   // Three-way kinds: declared (IaC) vs configured (cloud API, `scan --live`) vs observed.
   | 'config-drift'
   | 'unmanaged-rule'
-  | 'missing-rule';
+  | 'missing-rule'
+  | 'stale-rule';
 export type Severity = 'low' | 'medium' | 'high';
 
 export interface Acknowledgement {

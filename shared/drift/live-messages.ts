@@ -106,6 +106,27 @@ export function unmanagedRuleText(group: Resource, sg: LiveObject, r: LiveRule):
   };
 }
 
+/** A rule behind which nothing listens on any host that carries the group (`stale-rule`). */
+export function staleRuleText(
+  sg: LiveObject,
+  r: { port: number; toPort: number; declared?: DeclaredEndpoint; live?: LiveRule },
+  hosts: readonly string[],
+): Text {
+  const rule = ruleText({ protocol: 'tcp', port: r.port, toPort: r.toPort });
+  const shown = hosts.length > 5 ? `${hosts.slice(0, 5).join(', ')}, …` : hosts.join(', ');
+  const on = `${hosts.length} host${hosts.length === 1 ? '' : 's'} that carry the group (${shown})`;
+  const ways = [
+    r.declared ? `remove the declaration at ${loc(r.declared.source)}` : '',
+    r.live ? `revoke it: ${revokeCommand(sg, r.live)}` : '',
+  ].filter(Boolean);
+  return {
+    message: `${liveName(sg)} allows ${rule} but nothing listens there on any of the ${on}: every probe was refused`,
+    suggestion:
+      `if nothing should listen there any more, ${ways.join(' and ')}; ` +
+      'otherwise the service behind the rule is down on every host: start it',
+  };
+}
+
 export function missingRuleText(e: DeclaredEndpoint, sg: LiveObject): Text {
   const r = { protocol: e.protocol, port: e.port, toPort: e.toPort };
   return {

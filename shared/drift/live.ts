@@ -7,6 +7,8 @@
 // - `unmanaged-rule` (high for admin / database ports, else medium): an ingress rule of a matched
 //   security group that no IaC rule of that group declares.
 // - `missing-rule` (medium): an IaC ingress rule of a matched group that the group does not have.
+// - `stale-rule` (low, with probing only): a rule of a matched group behind which nothing listens
+//   on any host that carries the group (live-stale.ts).
 // Rules are compared by protocol and port range; their sources are shown, not yet compared.
 // Resources and objects that match nothing are listed in `summary.live`, not as findings: an
 // account holds much that this IaC does not manage.
@@ -31,6 +33,8 @@ import type {
 import { FINDING_KINDS, compareFindings, findingId } from './index.js';
 import { configDriftText, containerDriftText, missingRuleText, unmanagedRuleText } from './live-messages.js';
 import { matchLive } from './live-match.js';
+import { staleRules } from './live-stale.js';
+import { endpointsByResource, rulesOfGroups } from './live-targets.js';
 
 export interface LiveDriftOptions {
   now: string;
@@ -81,19 +85,9 @@ export function computeLiveDrift(
   options: LiveDriftOptions,
 ): LiveDrift {
   const { matches, unmatched, unmanaged } = matchLive(model.resources, configured);
-  const byResource = new Map<string, DeclaredEndpoint[]>();
-  for (const e of model.endpoints) {
-    const list = byResource.get(e.resource);
-    if (list) list.push(e);
-    else byResource.set(e.resource, [e]);
-  }
+  const byResource = endpointsByResource(model);
   // Standalone rules (aws_security_group_rule, aws_vpc_security_group_ingress_rule) by the group they name.
-  const rulesOf = new Map<string, DeclaredEndpoint[]>();
-  for (const r of model.resources) {
-    const group = r.liveKeys?.securityGroup;
-    if (group === undefined) continue;
-    rulesOf.set(group, [...(rulesOf.get(group) ?? []), ...(byResource.get(r.address) ?? [])]);
-  }
+  const rulesOf = rulesOfGroups(model, byResource);
   const drafts: Draft[] = [];
   const observedAt = (host: string, ports: number[]): LayerValue | null => {
     if (!options.probed) return null;
@@ -109,7 +103,14 @@ export function computeLiveDrift(
     } else if (object.kind === 'task-definition') {
       containerPortDrift(resource, object, own, drafts);
     } else if (object.kind === 'security-group') {
-      ruleDrift(resource, object, [...own, ...(rulesOf.get(resource.address) ?? [])], drafts);
+      const declared = [...own, ...(rulesOf.get(resource.address) ?? [])];
+      ruleDrift(resource, object, declared, drafts);
+      if (options.probed) {
+        for (const d of staleRules(resource, object, declared, configured, options.observations ?? [])) {
+          const at = { host: object.id, liveId: object.id, observed: null };
+          drafts.push({ ...d, ...at, kind: 'stale-rule', severity: 'low' });
+        }
+      }
     }
   }
 

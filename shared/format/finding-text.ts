@@ -10,6 +10,7 @@ const KINDS: readonly FindingKind[] = [
   'config-drift',
   'unmanaged-rule',
   'missing-rule',
+  'stale-rule',
 ];
 
 /** `10.0.1.5:5432 → 5433`, `[fd00::5]:5432`. */

@@ -499,7 +499,11 @@ function queryResponse(ns: string, action: string, inner: string): string {
 const SIGV4 =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/;
 
-export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
+/**
+ * `socketPath`: listen on this Unix socket instead of 127.0.0.1 (`url` is then `unix:PATH`), so a
+ * scan inside a network namespace of test/lab/netns.mjs reaches it through a forwarder.
+ */
+export async function startAwsServer(world: AwsWorld, options: { socketPath?: string } = {}): Promise<AwsServer> {
   const requests: SeenRequest[] = [];
   const calls = new Map<string, number>();
   const size = world.pageSize ?? 2;
@@ -676,10 +680,10 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => handle(req, Buffer.concat(chunks).toString('utf8'), res));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const path = options.socketPath;
+  await new Promise<void>((resolve) => (path ? server.listen(path, resolve) : server.listen(0, '127.0.0.1', resolve)));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: path ? `unix:${path}` : `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

@@ -160,7 +160,8 @@ describe('scan --live aws: ElastiCache and ECS', () => {
           message: expect.stringContaining('grant the IAM action ecs:DescribeTasks'),
         },
       ]);
-      expect(report.summary.live!.unmatchedResources.sort()).toEqual(['aws_ecs_service.api', 'aws_ecs_task_definition.api']);
+      const unmatched = report.summary.live!.unmatchedResources.sort();
+      expect(unmatched).toEqual(['aws_ecs_service.api', 'aws_ecs_task_definition.api']);
     });
   });
 });

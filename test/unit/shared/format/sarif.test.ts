@@ -15,7 +15,7 @@ describe('SARIF 2.1.0', () => {
     expect(log.runs).toHaveLength(1);
     const driver = run(log).tool.driver;
     expect(driver.name).toBe('portdrift');
-    expect(driver.rules.map((r: Json) => r.id)).toEqual(['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule']);
+    expect(driver.rules.map((r: Json) => r.id)).toEqual(['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule', 'stale-rule']);
     for (const rule of driver.rules) {
       expect(rule.shortDescription.text).not.toBe('');
       expect(['error', 'warning', 'note']).toContain(rule.defaultConfiguration.level);
@@ -67,6 +67,6 @@ describe('SARIF 2.1.0', () => {
   it('is a valid log with no result when nothing drifted', () => {
     const l = JSON.parse(formatSarif(report([])));
     expect(run(l).results).toEqual([]);
-    expect(run(l).tool.driver.rules).toHaveLength(8);
+    expect(run(l).tool.driver.rules).toHaveLength(9);
   });
 });
