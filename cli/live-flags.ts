@@ -22,7 +22,8 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 export function addLiveFlags(cmd: Command): Command {
   const live = new Option(
     '--live <provider>',
-    'also read what the cloud API says is configured now (security groups, instances, RDS, target groups)',
+    'also read what the cloud API says is configured now ' +
+      '(security groups, instances, RDS, target groups, ElastiCache, ECS)',
   );
   return cmd
     .addOption(live.choices(['aws']))

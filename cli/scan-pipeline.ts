@@ -22,6 +22,7 @@ import { parseProbeFlags } from './probe-flags.js';
 import { type LiveFlags, checkLiveFlags, readLive } from './live-flags.js';
 import { computeLiveDrift, emptyReport, withLive } from '../shared/drift/live.js';
 import { fingerprintMode, fingerprintScan } from './scan-fingerprint.js';
+import { liveTargets, mergeTargets } from '../shared/drift/live-targets.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -186,7 +187,9 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   ctx.err(notCheckedNote(model));
 
   const keep = (p: number): boolean => !excludePorts?.has(p);
-  const targets = scanTargets(model, discovery ? { discovery } : {}).map((t) =>
+  const own = scanTargets(model, discovery ? { discovery } : {});
+  // With --live, the hosts the cloud API names for the IaC's resources are probed too.
+  const targets = mergeTargets(own, configured ? liveTargets(model, configured) : []).map((t) =>
     excludePorts ? { ...t, declared: t.declared.filter(keep), discovery: t.discovery.filter(keep) } : t,
   );
   // An empty result must not read as "in sync" when nothing could be looked at.
@@ -208,7 +211,10 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   if (abort.signal.aborted) ctx.err('portdrift: interrupted: the report covers only the ports probed before the signal\n');
   const now = new Date().toISOString();
   const { observations, reasons } = observationsOf(run, now);
-  const probed = explainUnobserved(computeDrift(model, observations, { now }), reasons);
+  // Hosts only the live layer named are judged by the live comparison, not as hosts of the model.
+  const modelHosts = new Set(own.map((t) => t.host));
+  const ofModel = configured ? observations.filter((o) => modelHosts.has(o.host)) : observations;
+  const probed = explainUnobserved(computeDrift(model, ofModel, { now }), reasons);
   const report = configured
     ? withLive(probed, computeLiveDrift(model, configured, { now, observations, probed: true }))
     : probed;

@@ -265,6 +265,7 @@ export type FindingKind =
   | 'config-drift'
   | 'unmanaged-rule'
   | 'missing-rule'
+  | 'stale-rule'
   // The declared port answers, but with another protocol than the IaC expects.
   | 'wrong-service';
 export type Severity = 'low' | 'medium' | 'high';
@@ -349,7 +350,15 @@ export interface LiveSummary {
 // Configured model (cloud APIs → what is configured now; shared/live)
 // ---------------------------------------------------------------------------------------------
 
-export type LiveKind = 'security-group' | 'instance' | 'db-instance' | 'target-group';
+export type LiveKind =
+  | 'security-group'
+  | 'instance'
+  | 'db-instance'
+  | 'target-group'
+  | 'cache-cluster'
+  | 'replication-group'
+  | 'ecs-service'
+  | 'task-definition';
 
 /** One ingress rule of a live security group (one protocol and port range, all its sources). */
 export interface LiveRule {
@@ -369,10 +378,15 @@ export interface LiveObject {
   name: string | null;
   region: string;
   tags: Record<string, string>;
-  /** db-instance, target-group: the configured port. */
+  /** db-instance, target-group, cache-cluster, replication-group, ecs-service (its load balancer's container port). */
   port?: number;
+  /** task-definition, ecs-service: every container port its task definition maps. */
+  ports?: number[];
+  /** cache-cluster, replication-group: every node endpoint; ecs-service: every running task's private IP. */
+  addresses?: string[];
   protocol?: string;
-  /** db-instance: the endpoint address; instance: the first private IP. */
+  /** db-instance: the endpoint address; instance: the first private IP; cache: the primary or
+   * configuration endpoint; ecs-service: the first running task's IP. */
   address?: string;
   engine?: string;
   /** security-group: every ingress rule. */

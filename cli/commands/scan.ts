@@ -23,7 +23,7 @@ export const scanCommand: CommandFactory = (ctx, setExit) => {
     .argument('<paths...>', 'IaC files and directories (directories are walked recursively); source.file is relative to their deepest common directory');
   addLiveFlags(addProbeFlags(addExtractFlags(cmd)))
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices([...FINDING_FORMATS]))
-    .option('--fail-on <kind|severity>', 'exit 2 only for findings of this kind (moved, missing, unreachable, undeclared, unobserved, config-drift, unmanaged-rule, missing-rule, wrong-service) or at or above this severity (low, medium, high); default: any finding');
+    .option('--fail-on <kind|severity>', 'exit 2 only for findings of this kind (moved, missing, unreachable, undeclared, unobserved, config-drift, unmanaged-rule, missing-rule, stale-rule, wrong-service) or at or above this severity (low, medium, high); default: any finding');
   return addPathPrefixFlag(cmd, 'the IaC root relative to the working directory, so run from the repository root').action(async (paths: string[], opts: ScanOptions) => {
     // Every argument is checked before anything is read or probed.
     const failOn = parseFailOn(opts.failOn);

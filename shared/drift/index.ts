@@ -44,7 +44,7 @@ export interface DriftOptions {
   freshnessMs?: number;
 }
 
-export const FINDING_KINDS: readonly FindingKind[] = ['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule', 'wrong-service'];
+export const FINDING_KINDS: readonly FindingKind[] = ['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule', 'stale-rule', 'wrong-service'];
 const KIND_RANK = new Map(FINDING_KINDS.map((k, i) => [k, i]));
 const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
 

@@ -13,6 +13,10 @@ const KIND_NAME: Record<LiveKind, string> = {
   'db-instance': 'DB instance',
   'target-group': 'target group',
   instance: 'instance',
+  'cache-cluster': 'ElastiCache cluster',
+  'replication-group': 'ElastiCache replication group',
+  'ecs-service': 'ECS service',
+  'task-definition': 'ECS task definition',
 };
 
 export function liveName(o: LiveObject): string {
@@ -29,6 +33,13 @@ export function ruleText(r: { protocol: string; port: number; toPort?: number | 
 const sourcesText = (sources: readonly string[]): string => (sources.length > 0 ? ` from ${sources.join(', ')}` : '');
 
 function revertPort(o: LiveObject, port: number): string {
+  if (o.kind === 'ecs-service' || o.kind === 'task-definition') {
+    const what = o.kind === 'ecs-service' ? `the service ${o.name ?? o.id}` : `family ${o.name ?? o.id}`;
+    return `register a task definition revision mapping port ${port} and update ${what} to it (terraform apply)`;
+  }
+  if (o.kind === 'cache-cluster' || o.kind === 'replication-group') {
+    return `recreate ${liveName(o)} on port ${port} (an ElastiCache port cannot be changed in place; terraform apply)`;
+  }
   if (o.kind !== 'db-instance') {
     return `recreate ${liveName(o)} on port ${port} (a target group's port cannot be changed in place)`;
   }
@@ -55,6 +66,26 @@ export function configDriftText(e: DeclaredEndpoint, o: LiveObject, configured: 
   };
 }
 
+/** A declared container port that the live task definition does not map (`configured`: one it maps instead). */
+export function containerDriftText(e: DeclaredEndpoint, o: LiveObject, configured: number | undefined): Text {
+  const live = `${liveName(o)} (${o.region}, ${o.id.split('/').pop()})`;
+  const maps = (o.ports ?? []).length > 0 ? `maps ${(o.ports ?? []).join(', ')}` : 'maps no port';
+  if (configured === undefined) {
+    return {
+      message: `${e.resource} declares container port ${e.port} but AWS has ${live}, which ${maps}`,
+      suggestion:
+        `if the live revision is right, remove the port from the IaC at ${loc(e.origin ?? e.source)}; ` +
+        `otherwise ${revertPort(o, e.port)}`,
+    };
+  }
+  return {
+    message: `${e.resource} declares container port ${e.port} but AWS has ${live} mapping ${configured}`,
+    suggestion:
+      `if the live change should stay, update the IaC: ${iacEdit(e, configured)}; ` +
+      `otherwise revert it: ${revertPort(o, e.port)}`,
+  };
+}
+
 function revokeCommand(sg: LiveObject, r: LiveRule): string {
   const proto = r.protocol === 'all' ? '-1' : r.protocol;
   const port = r.protocol === 'all' ? '' : ` --port ${r.port === r.toPort ? r.port : `${r.port}-${r.toPort}`}`;
@@ -72,6 +103,27 @@ export function unmanagedRuleText(group: Resource, sg: LiveObject, r: LiveRule):
     suggestion:
       `if it should stay, declare it on ${group.address} (${loc(group.source)}); ` +
       `otherwise revert the console change: ${revokeCommand(sg, r)}`,
+  };
+}
+
+/** A rule behind which nothing listens on any host that carries the group (`stale-rule`). */
+export function staleRuleText(
+  sg: LiveObject,
+  r: { port: number; toPort: number; declared?: DeclaredEndpoint; live?: LiveRule },
+  hosts: readonly string[],
+): Text {
+  const rule = ruleText({ protocol: 'tcp', port: r.port, toPort: r.toPort });
+  const shown = hosts.length > 5 ? `${hosts.slice(0, 5).join(', ')}, …` : hosts.join(', ');
+  const on = `${hosts.length} host${hosts.length === 1 ? '' : 's'} that carry the group (${shown})`;
+  const ways = [
+    r.declared ? `remove the declaration at ${loc(r.declared.source)}` : '',
+    r.live ? `revoke it: ${revokeCommand(sg, r.live)}` : '',
+  ].filter(Boolean);
+  return {
+    message: `${liveName(sg)} allows ${rule} but nothing listens there on any of the ${on}: every probe was refused`,
+    suggestion:
+      `if nothing should listen there any more, ${ways.join(' and ')}; ` +
+      'otherwise the service behind the rule is down on every host: start it',
   };
 }
 

@@ -1,11 +1,14 @@
 // Three-way drift: the declared model (IaC) against the configured model (the cloud API, `scan
 // --live`) and, where probing ran, the observations. Pure: no IO, no clock.
 //
-// - `config-drift` (high): a matched DB instance or target group whose configured port is not
-//   the declared one.
+// - `config-drift` (high): a matched DB instance, target group, ElastiCache cluster or
+//   replication group, or ECS service (its load balancer's container port) whose configured port
+//   is not the declared one; a declared container port that the live task definition does not map.
 // - `unmanaged-rule` (high for admin / database ports, else medium): an ingress rule of a matched
 //   security group that no IaC rule of that group declares.
 // - `missing-rule` (medium): an IaC ingress rule of a matched group that the group does not have.
+// - `stale-rule` (low, with probing only): a rule of a matched group behind which nothing listens
+//   on any host that carries the group (live-stale.ts).
 // Rules are compared by protocol and port range; their sources are shown, not yet compared.
 // Resources and objects that match nothing are listed in `summary.live`, not as findings: an
 // account holds much that this IaC does not manage.
@@ -19,6 +22,7 @@ import type {
   Finding,
   FindingKind,
   LayerValue,
+  LiveKind,
   LiveObject,
   LiveRule,
   LiveSummary,
@@ -27,8 +31,10 @@ import type {
   Severity,
 } from '../types.js';
 import { FINDING_KINDS, compareFindings, findingId } from './index.js';
-import { configDriftText, missingRuleText, unmanagedRuleText } from './live-messages.js';
+import { configDriftText, containerDriftText, missingRuleText, unmanagedRuleText } from './live-messages.js';
 import { matchLive } from './live-match.js';
+import { staleRules } from './live-stale.js';
+import { endpointsByResource, rulesOfGroups } from './live-targets.js';
 
 export interface LiveDriftOptions {
   now: string;
@@ -79,19 +85,9 @@ export function computeLiveDrift(
   options: LiveDriftOptions,
 ): LiveDrift {
   const { matches, unmatched, unmanaged } = matchLive(model.resources, configured);
-  const byResource = new Map<string, DeclaredEndpoint[]>();
-  for (const e of model.endpoints) {
-    const list = byResource.get(e.resource);
-    if (list) list.push(e);
-    else byResource.set(e.resource, [e]);
-  }
+  const byResource = endpointsByResource(model);
   // Standalone rules (aws_security_group_rule, aws_vpc_security_group_ingress_rule) by the group they name.
-  const rulesOf = new Map<string, DeclaredEndpoint[]>();
-  for (const r of model.resources) {
-    const group = r.liveKeys?.securityGroup;
-    if (group === undefined) continue;
-    rulesOf.set(group, [...(rulesOf.get(group) ?? []), ...(byResource.get(r.address) ?? [])]);
-  }
+  const rulesOf = rulesOfGroups(model, byResource);
   const drafts: Draft[] = [];
   const observedAt = (host: string, ports: number[]): LayerValue | null => {
     if (!options.probed) return null;
@@ -102,10 +98,19 @@ export function computeLiveDrift(
 
   for (const { resource, object } of matches) {
     const own = byResource.get(resource.address) ?? [];
-    if (object.kind === 'db-instance' || object.kind === 'target-group') {
+    if (PORT_KINDS.has(object.kind)) {
       portDrift(resource, object, own, drafts, observedAt);
+    } else if (object.kind === 'task-definition') {
+      containerPortDrift(resource, object, own, drafts);
     } else if (object.kind === 'security-group') {
-      ruleDrift(resource, object, [...own, ...(rulesOf.get(resource.address) ?? [])], drafts);
+      const declared = [...own, ...(rulesOf.get(resource.address) ?? [])];
+      ruleDrift(resource, object, declared, drafts);
+      if (options.probed) {
+        for (const d of staleRules(resource, object, declared, configured, options.observations ?? [])) {
+          const at = { host: object.id, liveId: object.id, observed: null };
+          drafts.push({ ...d, ...at, kind: 'stale-rule', severity: 'low' });
+        }
+      }
     }
   }
 
@@ -149,6 +154,46 @@ export function computeLiveDrift(
 }
 
 type ObservedAt = (host: string, ports: number[]) => LayerValue | null;
+
+/** Live kinds with one configured port that the IaC's listen port must equal. */
+const PORT_KINDS: ReadonlySet<LiveKind> = new Set([
+  'db-instance',
+  'target-group',
+  'cache-cluster',
+  'replication-group',
+  'ecs-service',
+]);
+
+/**
+ * A task definition maps several container ports: each declared port the live revision does not
+ * map is drift, paired (in port order) with a live port the IaC does not declare where there is one.
+ */
+function containerPortDrift(resource: Resource, o: LiveObject, own: DeclaredEndpoint[], drafts: Draft[]): void {
+  const live = o.ports;
+  if (live === undefined) return;
+  const listen = own.filter((e) => e.role === 'listen' && e.toPort === undefined);
+  const declared = new Set(listen.map((e) => e.port));
+  const extra = live.filter((p) => !declared.has(p));
+  const seen = new Set<number>();
+  for (const e of [...listen].sort((a, b) => a.port - b.port)) {
+    if (live.includes(e.port) || seen.has(e.port)) continue;
+    seen.add(e.port);
+    const configured = extra.shift();
+    drafts.push({
+      kind: 'config-drift',
+      severity: 'high',
+      resource: resource.address,
+      source: e.source,
+      host: o.id,
+      port: e.port,
+      liveId: o.id,
+      declared: layer(e.protocol, e.port),
+      configured: configured !== undefined ? layer('tcp', configured) : null,
+      observed: null,
+      text: containerDriftText(e, o, configured),
+    });
+  }
+}
 
 function portDrift(
   resource: Resource,

@@ -10,6 +10,7 @@ const KINDS: readonly FindingKind[] = [
   'config-drift',
   'unmanaged-rule',
   'missing-rule',
+  'stale-rule',
   'wrong-service',
 ];
 

@@ -24,7 +24,7 @@ export interface JunitOptions {
 }
 
 const KINDS: readonly FindingKind[] = ['moved', 'missing', 'unreachable', 'undeclared', 'unobserved'];
-const LIVE_KINDS: readonly FindingKind[] = ['config-drift', 'unmanaged-rule', 'missing-rule'];
+const LIVE_KINDS: readonly FindingKind[] = ['config-drift', 'unmanaged-rule', 'missing-rule', 'stale-rule'];
 
 // XML 1.0 allows only tab, LF, CR and chars ≥ 0x20 (minus the surrogate and FFFE/FFFF ranges);
 // a finding message built from a hostile banner or file name must not break the document.

@@ -83,6 +83,13 @@ export const SARIF_RULES: Readonly<Record<FindingKind, RuleText>> = {
     help: 'Apply the IaC to restore the rule, or remove the declaration if it is no longer wanted.',
     severity: 'medium',
   },
+  'stale-rule': {
+    name: 'StaleIngressRule',
+    short: 'An ingress rule allows a port on which nothing listens',
+    full: 'A security group rule (declared or live) allows a port that the probe found closed on every host that carries the group: the service behind it is gone or down.',
+    help: 'Remove the rule (from the IaC and the live group) if nothing should listen there, otherwise bring the service back.',
+    severity: 'low',
+  },
   'wrong-service': {
     name: 'WrongService',
     short: 'A declared port answers with another protocol than the IaC expects',

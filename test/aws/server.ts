@@ -11,6 +11,13 @@
 // - ELBv2 Query (2015-12-01): `<DescribeTargetGroupsResponse><DescribeTargetGroupsResult>
 //   <NextMarker/><TargetGroups><member>…`.
 //
+// - ElastiCache Query (2015-02-02): `<DescribeCacheClustersResponse><DescribeCacheClustersResult>
+//   <Marker/><CacheClusters><CacheCluster>…<CacheNodes><CacheNode><Endpoint>` and
+//   `<ReplicationGroups><ReplicationGroup>…<NodeGroups><NodeGroup><PrimaryEndpoint>`.
+// - ECS JSON 1.1: `POST /` with `X-Amz-Target: AmazonEC2ContainerServiceV20141113.ListServices`
+//   and `application/x-amz-json-1.1` bodies (`nextToken` / `maxResults`); errors as
+//   `{"__type": "AccessDeniedException", "message": …}` with `x-amzn-errortype`.
+//
 // Every request must carry a SigV4 `Authorization` header (its presence and shape are checked,
 // not the signature). Pages are `pageSize` items long whatever MaxResults asks, so pagination
 // always runs. `throttleOnce` answers the first call of an action with the service's throttling
@@ -61,11 +68,56 @@ export interface TargetGroup {
   vpcId?: string;
 }
 
+/** An ElastiCache cluster: Redis / Valkey (one endpoint per node) or Memcached (a configuration endpoint too). */
+export interface CacheClusterDef {
+  id: string;
+  engine: string;
+  port: number;
+  /** Node endpoint addresses. */
+  nodes: string[];
+  configurationEndpoint?: string;
+  replicationGroupId?: string;
+  securityGroups?: string[];
+}
+export interface ReplicationGroupDef {
+  id: string;
+  engine?: string;
+  port: number;
+  primaryEndpoint: string;
+  readerEndpoint?: string;
+  /** Cluster mode on: the configuration endpoint instead of a primary. */
+  configurationEndpoint?: string;
+  memberClusters?: string[];
+}
+export interface EcsTaskDefinitionDef {
+  family: string;
+  revision: number;
+  containers: { name: string; ports: number[] }[];
+}
+export interface EcsServiceDef {
+  name: string;
+  /** `family:revision` of a task definition in `ecsTaskDefinitions`. */
+  taskDefinition: string;
+  /** The load balancer's container port, when the service has one. */
+  containerPort?: number;
+  securityGroups?: string[];
+  /** Running tasks' ENI private IPs. */
+  tasks: string[];
+}
+export interface EcsClusterDef {
+  name: string;
+  services: EcsServiceDef[];
+}
+
 export interface Objects {
   securityGroups: SecurityGroup[];
   instances: Instance[];
   dbInstances: DbInstance[];
   targetGroups: TargetGroup[];
+  cacheClusters?: CacheClusterDef[];
+  replicationGroups?: ReplicationGroupDef[];
+  ecsClusters?: EcsClusterDef[];
+  ecsTaskDefinitions?: EcsTaskDefinitionDef[];
 }
 const EMPTY: Objects = { securityGroups: [], instances: [], dbInstances: [], targetGroups: [] };
 
@@ -106,16 +158,35 @@ const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const RDS_NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
 const ELB_NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 
+const EC_NS = 'http://elasticache.amazonaws.com/doc/2015-02-02/';
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
-const SERVICE_OF: Record<string, 'ec2' | 'rds' | 'elbv2' | 'sts'> = {
+const SERVICE_OF: Record<string, 'ec2' | 'rds' | 'elbv2' | 'elasticache' | 'sts'> = {
   DescribeSecurityGroups: 'ec2',
   DescribeInstances: 'ec2',
   DescribeDBInstances: 'rds',
   DescribeTargetGroups: 'elbv2',
+  DescribeCacheClusters: 'elasticache',
+  DescribeReplicationGroups: 'elasticache',
   AssumeRole: 'sts',
 };
-const VERSION_OF = { ec2: '2016-11-15', rds: '2014-10-31', elbv2: '2015-12-01', sts: '2011-06-15' } as const;
+const VERSION_OF = {
+  ec2: '2016-11-15',
+  rds: '2014-10-31',
+  elbv2: '2015-12-01',
+  elasticache: '2015-02-02',
+  sts: '2011-06-15',
+} as const;
+const NS_OF = { ec2: EC2_NS, rds: RDS_NS, elbv2: ELB_NS, elasticache: EC_NS, sts: STS_NS } as const;
+const ECS_TARGET = 'AmazonEC2ContainerServiceV20141113.';
+const ECS_ACTIONS = new Set([
+  'ListClusters',
+  'ListServices',
+  'DescribeServices',
+  'ListTasks',
+  'DescribeTasks',
+  'DescribeTaskDefinition',
+]);
 
 /** The temporary keys AssumeRole hands out (STS Query 2011-06-15), valid for an hour. */
 export const ASSUMED_KEY_ID = 'ASIAPORTDRIFTTEST001';
@@ -231,6 +302,180 @@ function elbTargetGroup(t: TargetGroup): string {
   );
 }
 
+const ecEndpoint = (name: string, address: string, port: number): string =>
+  el(name, text('Address', address), text('Port', port));
+
+const cacheNode = (id: string, address: string, port: number): string =>
+  el('CacheNode', text('CacheNodeId', id), text('CacheNodeStatus', 'available'), ecEndpoint('Endpoint', address, port));
+
+function cacheCluster(c: CacheClusterDef): string {
+  return el(
+    'CacheCluster',
+    text('CacheClusterId', c.id),
+    c.configurationEndpoint ? ecEndpoint('ConfigurationEndpoint', c.configurationEndpoint, c.port) : '',
+    text('CacheNodeType', 'cache.t3.micro'),
+    text('Engine', c.engine),
+    text('CacheClusterStatus', 'available'),
+    text('NumCacheNodes', c.nodes.length),
+    el('CacheNodes', ...c.nodes.map((address, i) => cacheNode(String(i + 1).padStart(4, '0'), address, c.port))),
+    c.replicationGroupId ? text('ReplicationGroupId', c.replicationGroupId) : '',
+    list('SecurityGroups', c.securityGroups, (g) => el('member', text('SecurityGroupId', g), text('Status', 'active'))),
+  );
+}
+
+function replicationGroup(g: ReplicationGroupDef): string {
+  const nodeGroup = g.configurationEndpoint
+    ? ''
+    : el(
+        'NodeGroup',
+        text('NodeGroupId', '0001'),
+        text('Status', 'available'),
+        ecEndpoint('PrimaryEndpoint', g.primaryEndpoint, g.port),
+        g.readerEndpoint ? ecEndpoint('ReaderEndpoint', g.readerEndpoint, g.port) : '',
+      );
+  return el(
+    'ReplicationGroup',
+    text('ReplicationGroupId', g.id),
+    text('Description', g.id),
+    text('Status', 'available'),
+    list('MemberClusters', g.memberClusters, (c) => text('ClusterId', c)),
+    el('NodeGroups', nodeGroup),
+    g.configurationEndpoint ? ecEndpoint('ConfigurationEndpoint', g.configurationEndpoint, g.port) : '',
+    text('ClusterEnabled', g.configurationEndpoint ? 'true' : 'false'),
+    g.engine ? text('Engine', g.engine) : '',
+  );
+}
+
+const ecsArn = (region: string, what: string): string => `arn:aws:ecs:${region}:${ACCOUNT}:${what}`;
+const tgArn = (region: string, name: string): string =>
+  `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}:targetgroup/${name}/0123456789abcdef`;
+
+/** One ECS JSON 1.1 answer (the body of a 200), or an error `[status, __type, message]`. */
+function ecsAnswer(
+  action: string,
+  input: Record<string, unknown>,
+  here: Objects,
+  region: string,
+  size: number,
+): Record<string, unknown> | [number, string, string] {
+  const clusters = here.ecsClusters ?? [];
+  const clusterOf = (ref: unknown): EcsClusterDef | undefined =>
+    clusters.find((c) => ref === c.name || ref === ecsArn(region, `cluster/${c.name}`));
+  const token = typeof input.nextToken === 'string' ? input.nextToken : undefined;
+  const paged = (key: string, items: string[]): Record<string, unknown> => {
+    const p = page(items, token, size);
+    return { [key]: p.items, ...(p.next ? { nextToken: p.next } : {}) };
+  };
+  const taskArn = (c: EcsClusterDef, s: EcsServiceDef, i: number): string =>
+    ecsArn(region, `task/${c.name}/${s.name.replace(/[^a-z0-9]/gi, '')}${String(i).padStart(8, '0')}`);
+  switch (action) {
+    case 'ListClusters':
+      return paged('clusterArns', clusters.map((c) => ecsArn(region, `cluster/${c.name}`)));
+    case 'ListServices': {
+      const c = clusterOf(input.cluster);
+      if (!c) return [400, 'ClusterNotFoundException', 'Cluster not found.'];
+      return paged('serviceArns', c.services.map((s) => ecsArn(region, `service/${c.name}/${s.name}`)));
+    }
+    case 'DescribeServices': {
+      const c = clusterOf(input.cluster);
+      if (!c) return [400, 'ClusterNotFoundException', 'Cluster not found.'];
+      const asked = Array.isArray(input.services) ? input.services : [];
+      if (asked.length > 10) return [400, 'InvalidParameterException', 'services can have at most 10 items.'];
+      const services = c.services
+        .filter((s) => asked.includes(s.name) || asked.includes(ecsArn(region, `service/${c.name}/${s.name}`)))
+        .map((s) => ({
+          serviceArn: ecsArn(region, `service/${c.name}/${s.name}`),
+          serviceName: s.name,
+          clusterArn: ecsArn(region, `cluster/${c.name}`),
+          status: 'ACTIVE',
+          desiredCount: s.tasks.length,
+          runningCount: s.tasks.length,
+          launchType: 'FARGATE',
+          taskDefinition: ecsArn(region, `task-definition/${s.taskDefinition}`),
+          loadBalancers:
+            s.containerPort !== undefined
+              ? [{ targetGroupArn: tgArn(region, s.name), containerName: s.name, containerPort: s.containerPort }]
+              : [],
+          networkConfiguration: {
+            awsvpcConfiguration: {
+              subnets: ['subnet-0a1b2c3d'],
+              securityGroups: s.securityGroups ?? [],
+              assignPublicIp: 'DISABLED',
+            },
+          },
+          createdAt: 1767225600,
+        }));
+      return { services, failures: [] };
+    }
+    case 'ListTasks': {
+      const c = clusterOf(input.cluster);
+      if (!c) return [400, 'ClusterNotFoundException', 'Cluster not found.'];
+      const only = typeof input.serviceName === 'string' ? input.serviceName : undefined;
+      const arns = c.services
+        .filter((s) => only === undefined || s.name === only)
+        .flatMap((s) => s.tasks.map((_, i) => taskArn(c, s, i)));
+      return paged('taskArns', arns);
+    }
+    case 'DescribeTasks': {
+      const c = clusterOf(input.cluster);
+      if (!c) return [400, 'ClusterNotFoundException', 'Cluster not found.'];
+      const asked = Array.isArray(input.tasks) ? input.tasks : [];
+      if (asked.length > 100) return [400, 'InvalidParameterException', 'tasks can have at most 100 items.'];
+      const tasks = c.services.flatMap((s) =>
+        s.tasks
+          .map((ip, i) => ({ ip, arn: taskArn(c, s, i) }))
+          .filter((t) => asked.includes(t.arn))
+          .map((t) => ({
+            taskArn: t.arn,
+            clusterArn: ecsArn(region, `cluster/${c.name}`),
+            taskDefinitionArn: ecsArn(region, `task-definition/${s.taskDefinition}`),
+            group: `service:${s.name}`,
+            lastStatus: 'RUNNING',
+            desiredStatus: 'RUNNING',
+            launchType: 'FARGATE',
+            attachments: [{
+              id: `att-${t.arn.slice(-8)}`,
+              type: 'ElasticNetworkInterface',
+              status: 'ATTACHED',
+              details: [
+                { name: 'subnetId', value: 'subnet-0a1b2c3d' },
+                { name: 'networkInterfaceId', value: `eni-${t.arn.slice(-8)}` },
+                { name: 'privateIPv4Address', value: t.ip },
+              ],
+            }],
+            containers: [{
+              name: s.name,
+              lastStatus: 'RUNNING',
+              networkInterfaces: [{ attachmentId: `att-${t.arn.slice(-8)}`, privateIpv4Address: t.ip }],
+            }],
+          })),
+      );
+      return { tasks, failures: [] };
+    }
+    default: {
+      // DescribeTaskDefinition: `family:revision`, or its ARN.
+      const ref = String(input.taskDefinition ?? '').replace(/^arn:aws:ecs:[^:]+:\d+:task-definition\//, '');
+      const d = (here.ecsTaskDefinitions ?? []).find((t) => ref === `${t.family}:${t.revision}` || ref === t.family);
+      if (!d) return [400, 'ClientException', 'Unable to describe task definition.'];
+      return {
+        taskDefinition: {
+          taskDefinitionArn: ecsArn(region, `task-definition/${d.family}:${d.revision}`),
+          family: d.family,
+          revision: d.revision,
+          status: 'ACTIVE',
+          networkMode: 'awsvpc',
+          containerDefinitions: d.containers.map((c) => ({
+            name: c.name,
+            image: `${c.name}:latest`,
+            essential: true,
+            portMappings: c.ports.map((p) => ({ containerPort: p, hostPort: p, protocol: 'tcp' })),
+          })),
+        },
+      };
+    }
+  }
+}
+
 /** One page from an opaque token (`offset:N`, base64url) and the token of the next page. */
 function page<T>(items: T[], token: string | undefined, size: number): { items: T[]; next: string | undefined } {
   const start = token ? Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^offset:/, '')) : 0;
@@ -261,7 +506,11 @@ function queryResponse(ns: string, action: string, inner: string): string {
 const SIGV4 =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/;
 
-export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
+/**
+ * `socketPath`: listen on this Unix socket instead of 127.0.0.1 (`url` is then `unix:PATH`), so a
+ * scan inside a network namespace of test/lab/netns.mjs reaches it through a forwarder.
+ */
+export async function startAwsServer(world: AwsWorld, options: { socketPath?: string } = {}): Promise<AwsServer> {
   const requests: SeenRequest[] = [];
   const calls = new Map<string, number>();
   const size = world.pageSize ?? 2;
@@ -296,6 +545,16 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
         const p = page(here.dbInstances, params.Marker, size);
         const next = p.next ? text('Marker', p.next) : '';
         return queryResponse(RDS_NS, action, next + list('DBInstances', p.items, rdsDb));
+      }
+      case 'DescribeCacheClusters': {
+        const p = page(here.cacheClusters ?? [], params.Marker, size);
+        const next = p.next ? text('Marker', p.next) : '';
+        return queryResponse(EC_NS, action, next + list('CacheClusters', p.items, cacheCluster));
+      }
+      case 'DescribeReplicationGroups': {
+        const p = page(here.replicationGroups ?? [], params.Marker, size);
+        const next = p.next ? text('Marker', p.next) : '';
+        return queryResponse(EC_NS, action, next + list('ReplicationGroups', p.items, replicationGroup));
       }
       default: {
         const p = page(here.targetGroups, params.Marker, size);
@@ -362,7 +621,72 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
     send(200, 'application/octet-stream', body);
   };
 
+  /** The throttling and denial switches of `world`, for every protocol: null when the call goes on. */
+  const gate = (action: string): 'throttle' | 'deny' | null => {
+    const n = (calls.get(action) ?? 0) + 1;
+    calls.set(action, n);
+    if (world.throttleOnce?.includes(action) && n === 1) return 'throttle';
+    return world.deny?.includes(action) ? 'deny' : null;
+  };
+
+  /** ECS JSON 1.1: the action from `X-Amz-Target`, the input from the JSON body. */
+  const handleEcs = (req: IncomingMessage, body: string, res: ServerResponse, target: string): void => {
+    const action = target.slice(ECS_TARGET.length);
+    const auth = SIGV4.exec(req.headers.authorization ?? '');
+    let input: Record<string, unknown> = {};
+    try {
+      input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    } catch {
+      input = {};
+    }
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(input)) params[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    const seen: SeenRequest = {
+      action,
+      service: auth?.[4] ?? null,
+      region: auth?.[3] ?? null,
+      accessKeyId: auth?.[1] ?? null,
+      params,
+      status: 200,
+    };
+    requests.push(seen);
+    const send = (status: number, json: unknown, type?: string): void => {
+      seen.status = status;
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': randomUUID(),
+        ...(type ? { 'x-amzn-errortype': type } : {}),
+      };
+      res.writeHead(status, headers);
+      res.end(JSON.stringify(json));
+    };
+    const error = (status: number, type: string, message: string): void =>
+      send(status, { __type: type, message }, type);
+    if (req.method !== 'POST' || !ECS_ACTIONS.has(action)) {
+      return error(400, 'UnknownOperationException', `Unknown operation ${action}`);
+    }
+    if (req.headers['content-type'] !== 'application/x-amz-json-1.1') {
+      const type = req.headers['content-type'];
+      return error(400, 'SerializationException', `content-type ${type} is not application/x-amz-json-1.1`);
+    }
+    if (!auth) return error(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+    if (world.rejectKeys?.includes(auth[1]!)) {
+      return error(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    }
+    const g = gate(action);
+    if (g === 'throttle') return error(400, 'ThrottlingException', 'Rate exceeded');
+    if (g === 'deny') {
+      const message = `User: arn:aws:iam::${ACCOUNT}:user/portdrift is not authorized to perform: ecs:${action}`;
+      return error(400, 'AccessDeniedException', message);
+    }
+    const out = ecsAnswer(action, input, inRegion(auth[3]!), auth[3]!, size);
+    if (Array.isArray(out)) return error(out[0], out[1], out[2]);
+    send(200, out);
+  };
+
   const handle = (req: IncomingMessage, body: string, res: ServerResponse): void => {
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith(ECS_TARGET)) return handleEcs(req, body, res, target);
     if (req.method === 'GET') return s3(req, res);
     const params = Object.fromEntries(new URLSearchParams(body));
     const action = params.Action ?? '';
@@ -385,7 +709,7 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
     if (req.method !== 'POST' || !service) {
       return send(400, queryError(RDS_NS, 'InvalidAction', `The action ${action} is not valid for this web service.`));
     }
-    const ns = service === 'ec2' ? EC2_NS : service === 'rds' ? RDS_NS : service === 'sts' ? STS_NS : ELB_NS;
+    const ns = NS_OF[service];
     const error = (status: number, code: string, message: string): void =>
       send(status, service === 'ec2' ? ec2Error(code, message) : queryError(ns, code, message));
     if (!auth) {
@@ -400,13 +724,12 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
     if (params.Version !== version) {
       return error(400, 'InvalidParameterValue', `Version ${params.Version} is not ${version}`);
     }
-    const n = (calls.get(action) ?? 0) + 1;
-    calls.set(action, n);
-    if (world.throttleOnce?.includes(action) && n === 1) {
+    const g = gate(action);
+    if (g === 'throttle') {
       if (service === 'ec2') return error(503, 'RequestLimitExceeded', 'Request limit exceeded.');
       return error(400, 'Throttling', 'Rate exceeded');
     }
-    if (world.deny?.includes(action)) {
+    if (g === 'deny') {
       const iam = `${service === 'elbv2' ? 'elasticloadbalancing' : service}:${action}`;
       const message = `User: arn:aws:iam::${ACCOUNT}:user/portdrift is not authorized to perform: ${iam}`;
       if (service === 'ec2') {
@@ -422,10 +745,10 @@ export async function startAwsServer(world: AwsWorld): Promise<AwsServer> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => handle(req, Buffer.concat(chunks).toString('utf8'), res));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const path = options.socketPath;
+  await new Promise<void>((resolve) => (path ? server.listen(path, resolve) : server.listen(0, '127.0.0.1', resolve)));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: path ? `unix:${path}` : `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

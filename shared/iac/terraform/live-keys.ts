@@ -1,5 +1,6 @@
 // What a Terraform resource sets that names its live object, for `scan --live`: the literal
-// `identifier` of a DB instance, the `name` of a security group or target group, literal tags,
+// `identifier` of a DB instance, the `name` of a security group, target group or ECS service, the
+// `cluster_id` / `replication_group_id` of ElastiCache, the `family` of a task definition, literal tags,
 // and for a standalone security-group rule the group it belongs to (a reference
 // `aws_security_group.NAME.id`, which stays unknown to the evaluator but names the resource).
 // Only literals count: a name built from a resource attribute is not known before apply.
@@ -12,6 +13,10 @@ const NAME_ATTR: Record<string, string> = {
   aws_security_group: 'name',
   aws_lb_target_group: 'name',
   aws_alb_target_group: 'name',
+  aws_elasticache_cluster: 'cluster_id',
+  aws_elasticache_replication_group: 'replication_group_id',
+  aws_ecs_service: 'name',
+  aws_ecs_task_definition: 'family',
 };
 
 const RULE_TYPES = new Set([

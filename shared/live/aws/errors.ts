@@ -13,16 +13,20 @@ const DENIED = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedEx
 
 export type LiveProblem = LiveSummary['problems'][number];
 
-/** Runs one paginated read; a denied or failed read becomes a problem and `[]`. */
+/**
+ * Runs one paginated read; a denied or failed read becomes a problem and `[]`. `operation` may be
+ * a function for a read of several calls (ECS): it names the call that was running when it failed.
+ */
 export async function guarded<T>(
   region: string,
-  action: string,
+  operation: string | (() => string),
   problems: LiveProblem[],
   read: () => Promise<T[]>,
 ): Promise<T[]> {
   try {
     return await read();
   } catch (err) {
+    const action = typeof operation === 'string' ? operation : operation();
     const name = (err as Error).name;
     const text = ((err as Error).message || name).split('\n')[0]!;
     if (AUTH.has(name)) {

@@ -1,14 +1,17 @@
-// The configured model from AWS: what the cloud API says is set now. For every region, four
+// The configured model from AWS: what the cloud API says is set now. For every region, seven
 // paginated reads (security groups and instances from EC2, DB instances from RDS, target groups
-// from ELBv2) run with bounded concurrency across services and regions, each client with the
+// from ELBv2, cache clusters and replication groups from ElastiCache, services with their running
+// tasks and task definitions from ECS) run with bounded concurrency across services and regions, each client with the
 // SDK's adaptive retry mode (throttling is retried and slows the client down, never a crash).
 // The SDK's own endpoint override (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>) applies as
-// everywhere else in the SDK. ElastiCache and ECS are not read yet.
+// everywhere else in the SDK.
 import pLimit from 'p-limit';
 import { PortdriftError } from '../../errors.js';
 import type { ConfiguredModel, LiveObject } from '../../types.js';
 import { resolveCredentials } from './credentials.js';
+import { ecsClient, readEcs } from './ecs.js';
 import { ec2Client, readInstances, readSecurityGroups } from './ec2.js';
+import { elasticacheClient, readCacheClusters, readReplicationGroups } from './elasticache.js';
 import { elbv2Client, readTargetGroups } from './elbv2.js';
 import type { LiveProblem } from './errors.js';
 import { rdsClient, readDbInstances } from './rds.js';
@@ -33,6 +36,14 @@ export const AWS_ACTIONS = [
   'ec2:DescribeInstances',
   'rds:DescribeDBInstances',
   'elasticloadbalancing:DescribeTargetGroups',
+  'elasticache:DescribeCacheClusters',
+  'elasticache:DescribeReplicationGroups',
+  'ecs:ListClusters',
+  'ecs:ListServices',
+  'ecs:DescribeServices',
+  'ecs:ListTasks',
+  'ecs:DescribeTasks',
+  'ecs:DescribeTaskDefinition',
 ] as const;
 
 async function defaultRegion(profile: string | undefined): Promise<string> {
@@ -65,12 +76,17 @@ export async function readAws(o: AwsReadOptions): Promise<ConfiguredModel> {
       const ec2 = ec2Client(config);
       const rds = rdsClient(config);
       const elbv2 = elbv2Client(config);
-      clients.push(ec2, rds, elbv2);
+      const elasticache = elasticacheClient(config);
+      const ecs = ecsClient(config);
+      clients.push(ec2, rds, elbv2, elasticache, ecs);
       tasks.push(
         limit(() => readSecurityGroups(ec2, region, problems)),
         limit(() => readInstances(ec2, region, problems)),
         limit(() => readDbInstances(rds, region, problems)),
         limit(() => readTargetGroups(elbv2, region, problems)),
+        limit(() => readCacheClusters(elasticache, region, problems)),
+        limit(() => readReplicationGroups(elasticache, region, problems)),
+        limit(() => readEcs(ecs, region, problems)),
       );
     }
     const objects = (await Promise.all(tasks)).flat();

@@ -14,6 +14,8 @@ const IAM_PREFIX: Record<string, string> = {
   ec2: 'ec2',
   rds: 'rds',
   'elastic-load-balancing-v2': 'elasticloadbalancing',
+  elasticache: 'elasticache',
+  ecs: 'ecs',
   sts: 'sts',
 };
 

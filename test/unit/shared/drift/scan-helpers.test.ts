@@ -86,7 +86,7 @@ describe('--fail-on', () => {
   });
 
   it('names the choices when the value is unknown', () => {
-    expect(() => parseFailOn('critical')).toThrow(/--fail-on "critical": expected a kind \(moved, missing, unreachable, undeclared, unobserved, config-drift, unmanaged-rule, missing-rule, wrong-service\), a severity \(low, medium, high\) or any/);
+    expect(() => parseFailOn('critical')).toThrow(/--fail-on "critical": expected a kind \(moved, missing, unreachable, undeclared, unobserved, config-drift, unmanaged-rule, missing-rule, stale-rule, wrong-service\), a severity \(low, medium, high\) or any/);
   });
 });
 

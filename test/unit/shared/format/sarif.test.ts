@@ -15,7 +15,7 @@ describe('SARIF 2.1.0', () => {
     expect(log.runs).toHaveLength(1);
     const driver = run(log).tool.driver;
     expect(driver.name).toBe('portdrift');
-    expect(driver.rules.map((r: Json) => r.id)).toEqual(['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule', 'wrong-service']);
+    expect(driver.rules.map((r: Json) => r.id)).toEqual(['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule', 'stale-rule', 'wrong-service']);
     for (const rule of driver.rules) {
       expect(rule.shortDescription.text).not.toBe('');
       expect(['error', 'warning', 'note']).toContain(rule.defaultConfiguration.level);
