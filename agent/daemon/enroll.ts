@@ -1,0 +1,62 @@
+// The enrolled agent's key: kept in its state directory (private, checked as the spool is: see
+// private-dir.ts) in the file `agent-key`, mode 0600, owned by the agent's user. The first start
+// with an enroll secret asks the collector for a key (POST /v1/enroll) and keeps it; later
+// starts use the kept key and never enroll again, so a restarted agent keeps its name. A rotated
+// key (`portdrift agents rotate`) replaces the file before it is used.
+import { join } from 'node:path';
+import { PortdriftError } from '../../shared/errors.js';
+import { readRegularFile, writeFileAtomic } from './atomic.js';
+import { ensurePrivateDir } from './private-dir.js';
+
+export const KEY_FILE = 'agent-key';
+
+/** What an agent says of itself at enrollment (the collector validates every field). */
+export interface AgentIdentity {
+  name: string;
+  host: string;
+  version: string;
+  scope: readonly string[];
+  pod?: { name?: string; namespace?: string; ip?: string; node?: string };
+}
+
+/** The Kubernetes downward-API fields, when the agent runs in a pod. */
+export function podIdentity(env: Readonly<Record<string, string | undefined>>): AgentIdentity['pod'] {
+  const pod = { name: env.POD_NAME, namespace: env.POD_NAMESPACE, ip: env.POD_IP, node: env.NODE_NAME };
+  const set = Object.fromEntries(Object.entries(pod).filter(([, v]) => v !== undefined && v !== ''));
+  return Object.keys(set).length > 0 ? set : undefined;
+}
+
+/** The kept key, or null when the agent has not enrolled yet. The directory is created or checked. */
+export function readKey(dir: string): string | null {
+  ensurePrivateDir(dir, 'state directory');
+  const file = join(dir, KEY_FILE);
+  let text: string;
+  try {
+    text = readRegularFile(file, 4096, (st) => {
+      const uid = typeof process.geteuid === 'function' ? process.geteuid() : null;
+      if ((uid !== null && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+        const why = `is owned by uid ${st.uid} with mode ${(st.mode & 0o777).toString(8)}`;
+        throw new PortdriftError('PD_SPOOL', `agent key ${file} ${why}: it must be the agent user's alone (chmod 600)`);
+      }
+    }).toString('utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (err instanceof PortdriftError) throw err;
+    const message = `agent key ${file}: cannot read it: ${(err as Error).message}`;
+    throw new PortdriftError('PD_SPOOL', message, { cause: err });
+  }
+  if (!/^pdt_[A-Za-z0-9_-]{20,200}$/.test(text)) {
+    throw new PortdriftError('PD_SPOOL', `agent key ${file} holds no agent key; delete it to enroll again`);
+  }
+  return text;
+}
+
+/** Keep `key` (atomically, mode 0600) in the state directory. */
+export function writeKey(dir: string, key: string): void {
+  try {
+    writeFileAtomic(join(dir, KEY_FILE), `${key}\n`);
+  } catch (err) {
+    const message = `agent key ${join(dir, KEY_FILE)}: cannot write it: ${(err as Error).message}`;
+    throw new PortdriftError('PD_SPOOL', message, { cause: err });
+  }
+}
