@@ -46,7 +46,8 @@ describe('enrollment: one enroll secret, a fleet of agents with their own keys',
       if ((await batchesOf(name)) >= atLeast) return;
       await sleep(200);
     }
-    throw new Error(`agent ${name}: fewer than ${atLeast} batches within ${timeoutMs} ms:\n${agents[name]?.stderr.slice(-2000)}`);
+    const tail = agents[name]?.stderr.slice(-2000);
+    throw new Error(`agent ${name}: fewer than ${atLeast} batches within ${timeoutMs} ms:\n${tail}`);
   };
   const startAgent = (name: string, extra: string[] = []): Proc => {
     const state = join(dir, `state-${name}`);
@@ -68,7 +69,8 @@ describe('enrollment: one enroll secret, a fleet of agents with their own keys',
     const r = cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'ops']);
     expect(r.code, r.err).toBe(0);
     reader = r.out.trim();
-    const e = cli(['token', 'create', '--data', data, '--role', 'enroll', '--name', 'fleet', '--scope', '127.0.0.0/8', '--expires', '1h']);
+    const e = cli(['token', 'create', '--data', data, '--role', 'enroll', '--name', 'fleet', '--scope', '127.0.0.0/8',
+      '--expires', '1h']);
     expect(e.code, e.err).toBe(0);
     secretFile = join(dir, 'enroll-secret');
     writeFileSync(secretFile, `${e.out.trim()}\n`, { mode: 0o600 });
@@ -84,7 +86,7 @@ describe('enrollment: one enroll secret, a fleet of agents with their own keys',
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('two agents enroll with one secret: two keys, two names, kept owner-only; a key speaks only for its agent', async () => {
+  it('two agents, one secret: two keys, two names, kept owner-only; a key speaks for its agent', async () => {
     startAgent('edge-a');
     startAgent('edge-b');
     await Promise.all([waitBatches('edge-a', 1), waitBatches('edge-b', 1)]);
@@ -92,15 +94,21 @@ describe('enrollment: one enroll secret, a fleet of agents with their own keys',
     expect(ka).toMatch(/^pdt_/);
     expect(kb).toMatch(/^pdt_/);
     expect(ka).not.toBe(kb);
-    for (const n of ['edge-a', 'edge-b']) expect(statSync(join(dir, `state-${n}`, 'agent-key')).mode & 0o777).toBe(0o600);
+    for (const n of ['edge-a', 'edge-b']) {
+      expect(statSync(join(dir, `state-${n}`, 'agent-key')).mode & 0o777).toBe(0o600);
+    }
 
     const list = cli(['token', 'list', '--data', data, '--format', 'json']);
-    const tokens = JSON.parse(list.out).tokens as Array<{ id: string; name: string; role: string; scope: string[]; enrolledBy?: string; uses?: number }>;
+    type Listed = { id: string; name: string; role: string; scope: string[]; enrolledBy?: string; uses?: number };
+    const tokens = JSON.parse(list.out).tokens as Listed[];
     const fleet = tokens.find((t) => t.name === 'fleet')!;
     expect(fleet).toMatchObject({ role: 'enroll', uses: 2, maxUses: null });
     const keys = tokens.filter((t) => t.enrolledBy === fleet.id);
     const byName = keys.sort((x, y) => x.name.localeCompare(y.name));
-    expect(byName.map((t) => [t.name, t.role, t.scope])).toEqual([['edge-a', 'agent', ['127.0.0.0/8']], ['edge-b', 'agent', ['127.0.0.0/8']]]);
+    expect(byName.map((t) => [t.name, t.role, t.scope])).toEqual([
+      ['edge-a', 'agent', ['127.0.0.0/8']],
+      ['edge-b', 'agent', ['127.0.0.0/8']],
+    ]);
 
     // A's key posting as B: refused, nothing stored under B.
     const before = await batchesOf('edge-b');
@@ -146,7 +154,7 @@ describe('enrollment: one enroll secret, a fleet of agents with their own keys',
     expect(await batchesOf('edge-b')).toBeGreaterThan(b0);
   }, 60_000);
 
-  it('agents rotate B: B gets a new key on its next request without a gap; the old key ends at its first use', async () => {
+  it('agents rotate B: a new key on its next request, no gap; the old key ends at the first use', async () => {
     const old = keyOf('edge-b');
     const r = cli(['agents', 'rotate', 'edge-b', '--data', data]);
     expect(r.code, r.err).toBe(0);
@@ -189,8 +197,11 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
     const r = await post(url, '/v1/enroll', bearer, JSON.stringify(body), { 'content-type': 'application/json' });
     return { status: r.status, body: await r.json() };
   };
-  const ident = (name: string, over: Record<string, unknown> = {}) => ({ name, host: 'h1', version: '0.1.0', scope: ['10.1.2.0/24'], ...over });
-  const tokenCount = () => JSON.parse(cli(['token', 'list', '--data', data, '--format', 'json']).out).tokens.length as number;
+  const ident = (name: string, over: Record<string, unknown> = {}) =>
+    ({ name, host: 'h1', version: '0.1.0', scope: ['10.1.2.0/24'], ...over });
+  const listed = () => JSON.parse(cli(['token', 'list', '--data', data, '--format', 'json']).out).tokens;
+  const tokenCount = () => listed().length as number;
+  const refused = (code: string) => ({ status: 401, body: { error: { code } } });
 
   beforeAll(async () => {
     requireBuild();
@@ -200,9 +211,11 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
     data = join(dir, 'pd.db');
     cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'ops']);
     collector = portdrift('collector', null, [
-      'collector', '--listen', '127.0.0.1:0', '--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--data', data,
+      'collector', '--listen', '127.0.0.1:0', '--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'),
+      '--data', data,
     ]);
-    url = await collector.waitFor('"listening on"', () => /listening on (http\S+?)["\s]/.exec(collector.stderr)?.[1], 20_000);
+    const listening = () => /listening on (http\S+?)["\s]/.exec(collector.stderr)?.[1];
+    url = await collector.waitFor('"listening on"', listening, 20_000);
   }, 30_000);
 
   afterAll(async () => {
@@ -217,17 +230,17 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
     expect(cli(['token', 'revoke', 'gone', '--data', data]).code).toBe(0);
     await sleep(20);
     const n = tokenCount();
-    expect(await enroll(null, ident('x1'))).toMatchObject({ status: 401, body: { error: { code: 'PD_ENROLL_SECRET_INVALID' } } });
-    expect(await enroll('pdt_nonsense', ident('x1'))).toMatchObject({ status: 401, body: { error: { code: 'PD_ENROLL_SECRET_INVALID' } } });
-    expect(await enroll(expired, ident('x1'))).toMatchObject({ status: 401, body: { error: { code: 'PD_ENROLL_SECRET_EXPIRED' } } });
-    expect(await enroll(revoked, ident('x1'))).toMatchObject({ status: 401, body: { error: { code: 'PD_ENROLL_SECRET_REVOKED' } } });
+    expect(await enroll(null, ident('x1'))).toMatchObject(refused('PD_ENROLL_SECRET_INVALID'));
+    expect(await enroll('pdt_nonsense', ident('x1'))).toMatchObject(refused('PD_ENROLL_SECRET_INVALID'));
+    expect(await enroll(expired, ident('x1'))).toMatchObject(refused('PD_ENROLL_SECRET_EXPIRED'));
+    expect(await enroll(revoked, ident('x1'))).toMatchObject(refused('PD_ENROLL_SECRET_REVOKED'));
     expect(tokenCount()).toBe(n);
     const first = await enroll(good, ident('x1'));
     expect(first).toMatchObject({ status: 201, body: { agent: 'x1', scope: ['10.1.2.0/24'] } });
     expect(first.body.key).toMatch(/^pdt_/);
-    expect(await enroll(good, ident('x2'))).toMatchObject({ status: 401, body: { error: { code: 'PD_ENROLL_SECRET_EXHAUSTED' } } });
+    expect(await enroll(good, ident('x2'))).toMatchObject(refused('PD_ENROLL_SECRET_EXHAUSTED'));
     // An agent key is no enroll secret.
-    expect(await enroll(first.body.key, ident('x3'))).toMatchObject({ status: 401, body: { error: { code: 'PD_ENROLL_SECRET_INVALID' } } });
+    expect(await enroll(first.body.key, ident('x3'))).toMatchObject(refused('PD_ENROLL_SECRET_INVALID'));
     expect(tokenCount()).toBe(n + 1);
   });
 
@@ -258,7 +271,7 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
     const notJson = await post(url, '/v1/enroll', s, '{', { 'content-type': 'application/json' });
     expect(notJson.status).toBe(400);
     expect(tokenCount()).toBe(n);
-    const list = JSON.parse(cli(['token', 'list', '--data', data, '--format', 'json']).out).tokens;
+    const list = listed();
     expect(list.find((t: { name: string }) => t.name === 'wide').uses).toBe(0);
   });
 
@@ -266,8 +279,9 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
     const s = secret(['--name', 'narrow', '--scope', '10.1.0.0/16,fd00::/8']);
     const r = await enroll(s, ident('y1', { scope: ['10.1.2.0/24', '10.2.0.0/24', '10.0.0.0/8', 'fd00:1::/64'] }));
     expect(r.status).toBe(403);
-    expect(r.body.error).toMatchObject({ code: 'PD_ENROLL_OUT_OF_SCOPE', details: { outside: ['10.2.0.0/24', '10.0.0.0/8'] } });
-    expect(r.body.error.message).toMatch(/^scope 10\.2\.0\.0\/24, 10\.0\.0\.0\/8 is outside the scope of the enroll secret narrow/);
+    const outside = ['10.2.0.0/24', '10.0.0.0/8'];
+    expect(r.body.error).toMatchObject({ code: 'PD_ENROLL_OUT_OF_SCOPE', details: { outside } });
+    expect(r.body.error.message).toMatch(/^scope 10\.2\.0\.0\/24, 10\.0\.0\.0\/8 is outside the scope of the enroll/);
   });
 
   it('a name a live agent holds is 409 until `agents revoke NAME`; then it enrolls again', async () => {
@@ -277,17 +291,19 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
     expect(again).toMatchObject({ status: 409, body: { error: { code: 'PD_AGENT_NAME_TAKEN' } } });
     expect(again.body.error.message).toMatch(/portdrift agents revoke db-1/);
     expect(cli(['agents', 'revoke', 'db-1', '--data', data]).code).toBe(0);
-    expect((await enroll(s, ident('db-1', { pod: { name: 'db-1-x', namespace: 'ops', ip: '10.1.2.3', node: 'n1' } }))).status).toBe(201);
+    const pod = { name: 'db-1-x', namespace: 'ops', ip: '10.1.2.3', node: 'n1' };
+    expect((await enroll(s, ident('db-1', { pod }))).status).toBe(201);
     const unknown = cli(['agents', 'revoke', 'nobody', '--data', data]);
     expect(unknown.code).toBe(1);
     expect(unknown.err).toMatch(/no live agent key for agent "nobody"/);
   });
 
   it('token create --role enroll needs --scope; --expires and --max-uses are for enroll secrets', () => {
-    expect(cli(['token', 'create', '--data', data, '--role', 'enroll', '--name', 'e']).err).toMatch(/an enroll secret needs --scope/);
+    const create = (...args: string[]) => cli(['token', 'create', '--data', data, ...args]);
+    expect(create('--role', 'enroll', '--name', 'e').err).toMatch(/an enroll secret needs --scope/);
     expect(cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'r', '--max-uses', '2']).err)
       .toMatch(/--expires and --max-uses are for enroll secrets/);
-    expect(cli(['token', 'create', '--data', data, '--role', 'enroll', '--name', 'e', '--scope', '10.0.0.0/8', '--max-uses', '0']).err)
+    expect(create('--role', 'enroll', '--name', 'e', '--scope', '10.0.0.0/8', '--max-uses', '0').err)
       .toMatch(/--max-uses "0": a whole number of at least 1/);
   });
 });
