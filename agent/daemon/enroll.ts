@@ -4,8 +4,10 @@
 // starts use the kept key and never enroll again, so a restarted agent keeps its name. A rotated
 // key (`portdrift agents rotate`) replaces the file before it is used.
 import { join } from 'node:path';
-import { PortdriftError } from '../../shared/errors.js';
+import { PortdriftError, isPortdriftError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
 import { readRegularFile, writeFileAtomic } from './atomic.js';
+import { backoffDelay, sleep } from './backoff.js';
 import { ensurePrivateDir } from './private-dir.js';
 
 export const KEY_FILE = 'agent-key';
@@ -58,5 +60,31 @@ export function writeKey(dir: string, key: string): void {
   } catch (err) {
     const message = `agent key ${join(dir, KEY_FILE)}: cannot write it: ${(err as Error).message}`;
     throw new PortdriftError('PD_SPOOL', message, { cause: err });
+  }
+}
+
+/**
+ * Enroll, retrying while the collector is unreachable or answers 5xx (an agent may start before
+ * its collector), with backoff; a refusal (4xx: bad secret, name taken, scope) is thrown at once.
+ * Null when `signal` stops the agent first.
+ */
+export async function enrollWithRetry(
+  enroll: () => Promise<string>,
+  log: Logger,
+  signal: AbortSignal,
+  random: () => number = Math.random,
+): Promise<string | null> {
+  for (let failures = 0; ; failures++) {
+    try {
+      return await enroll();
+    } catch (err) {
+      if (signal.aborted) return null;
+      const status = isPortdriftError(err) ? Number(err.details?.status ?? NaN) : NaN;
+      const transient = isPortdriftError(err) && (err.code === 'PD_COLLECTOR_UNREACHABLE' || status >= 500);
+      if (!transient) throw err;
+      const delay = backoffDelay(failures, { baseMs: 1000, maxMs: 60_000 }, random);
+      log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot enroll yet; retrying');
+      if (!(await sleep(delay, signal))) return null;
+    }
   }
 }

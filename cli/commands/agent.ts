@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { probeTargets } from '../../agent/probe/index.js';
 import { resolveAgentConfig, agentSchema } from '../../agent/daemon/config.js';
 import { readListeners } from '../../agent/daemon/listeners.js';
-import { podIdentity, readKey, writeKey } from '../../agent/daemon/enroll.js';
+import { enrollWithRetry, podIdentity, readKey, writeKey } from '../../agent/daemon/enroll.js';
 import { runAgentLoop, type ProbeFn } from '../../agent/daemon/loop.js';
 import { directoryPlanCache, memoryPlanCache } from '../../agent/daemon/plan-cache.js';
 import { DirectorySpool, MemorySpool } from '../../agent/daemon/spool.js';
@@ -91,7 +91,13 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
         const identity = { name, host: hostname(), version: VERSION, scope, ...(pod ? { pod } : {}) };
         const stopEnroll = new AbortController();
         void ctx.shutdown.then(() => stopEnroll.abort());
-        const key = await collector.enroll(settings.enrollSecret, identity, stopEnroll.signal);
+        const secret = settings.enrollSecret;
+        const ask = () => collector.enroll(secret, identity, stopEnroll.signal);
+        const key = await enrollWithRetry(ask, logger, stopEnroll.signal);
+        if (key === null) {
+          setExit(0);
+          return;
+        }
         writeKey(stateDir, key);
         collector.setToken(key);
         logger.info({ agent: settings.name, stateDir }, 'enrolled: the agent key is kept in the state directory');

@@ -308,3 +308,41 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
   });
 });
 
+
+describe('an agent started before its collector', () => {
+  it('keeps trying to enroll (backing off) and enrolls once the collector is up', async () => {
+    requireBuild();
+    const dir = mkdtempSync(join(tmpdir(), 'pd-enroll-late-'));
+    try {
+      writeFileSync(join(dir, 'main.tf'), TF);
+      writeFileSync(join(dir, 'targets.yaml'), TARGETS);
+      const data = join(dir, 'pd.db');
+      const e = cli(['token', 'create', '--data', data, '--role', 'enroll', '--name', 'late',
+        '--scope', '127.0.0.0/8']);
+      expect(e.code, e.err).toBe(0);
+      const secretFile = join(dir, 'secret');
+      writeFileSync(secretFile, e.out, { mode: 0o600 });
+      const args = ['--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--data', data];
+      const listening = (p: Proc) => () => /listening on (http\S+?)["\s]/.exec(p.stderr)?.[1];
+      // Learn a free port, then stop the collector so that nothing listens there.
+      const first = portdrift('collector', null, ['collector', '--listen', '127.0.0.1:0', ...args]);
+      const url = await first.waitFor('"listening on"', listening(first), 20_000);
+      first.signal('SIGTERM');
+      await first.waitExit(15_000);
+      const agent = portdrift('agent late', null, [
+        'agent', '--collector', url, '--enroll-secret-file', secretFile, '--name', 'late-1', '--scope', '127.0.0.0/8',
+        '--state-dir', join(dir, 'state'), '--interval', '500ms', '--min-interval', '500ms', '--timeout', '200ms',
+      ]);
+      await agent.waitForLog('cannot enroll yet; retrying', 30_000);
+      const port = new URL(url).port;
+      const second = portdrift('collector again', null, ['collector', '--listen', `127.0.0.1:${port}`, ...args]);
+      await second.waitFor('"listening on"', listening(second), 20_000);
+      await agent.waitForLog('enrolled: the agent key is kept in the state directory', 90_000);
+      await agent.waitForLog('sweep done', 20_000);
+      expect(readFileSync(join(dir, 'state', 'agent-key'), 'utf8')).toMatch(/^pdt_/);
+    } finally {
+      await killAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
+});
