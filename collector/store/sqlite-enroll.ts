@@ -55,8 +55,13 @@ export class EnrollTokens {
       clearPredecessor: db.prepare('UPDATE tokens SET predecessor = NULL WHERE id = ?'),
       rotate: db.prepare('UPDATE tokens SET rotate_by = ? WHERE id = ?'),
     };
-    this.enrollTx = db.transaction((input: EnrollInput) => this.enrollInside(input));
-    this.authTx = db.transaction((secret: string, now: string) => this.authenticateInside(secret, now));
+    // IMMEDIATE: each of these reads, then writes. A deferred transaction would take its write
+    // lock only at the first write, and in WAL mode fails at once (SQLITE_BUSY, no busy wait) when
+    // another connection — `portdrift agents`/`token` beside the collector — wrote in between.
+    const enrollTx = db.transaction((input: EnrollInput) => this.enrollInside(input));
+    const authTx = db.transaction((secret: string, now: string) => this.authenticateInside(secret, now));
+    this.enrollTx = (input) => enrollTx.immediate(input);
+    this.authTx = (secret, now) => authTx.immediate(secret, now);
   }
 
   /** The enroll secret's record if it may enroll at `now`; else the 401 error that says why. */
@@ -106,7 +111,14 @@ export class EnrollTokens {
   }
 
   authenticate(secret: string, now: string): TokenRecord | null {
-    return this.authTx(secret, now);
+    const hash = hashToken(secret);
+    const row = this.s.byHash.get(hash) as Row | undefined;
+    if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
+    // Most requests: no rotation under way, no transaction (one write a minute at most).
+    if (row.rotate_by || row.predecessor) return this.authTx(secret, now);
+    const last = row.last_used_at as string | null;
+    if (!last || last.slice(0, 16) !== now.slice(0, 16)) this.s.used.run(now, row.id);
+    return tokenRow({ ...row, last_used_at: now });
   }
 
   private authenticateInside(secret: string, now: string): TokenRecord | null {
@@ -149,7 +161,7 @@ export class EnrollTokens {
       const rows = this.liveKeys(name, now);
       for (const t of rows) this.s.revoke.run(now, t.id);
       return rows.map((t) => ({ ...t, revokedAt: now }));
-    })();
+    }).immediate();
   }
 
   rotateAgent(name: string, now: string, by: string): TokenRecord[] {
@@ -165,6 +177,6 @@ export class EnrollTokens {
       }
       for (const t of rows) this.s.rotate.run(by, t.id);
       return rows.map((t) => ({ ...t, rotateBy: by }));
-    })();
+    }).immediate();
   }
 }

@@ -52,7 +52,7 @@ describe('enrollment in the store', () => {
     const s2 = await secret({ expiresAt: T2 });
     expect(await code(enroll(s2, 'c', T2))).toBe('PD_ENROLL_SECRET_EXPIRED');
     const tokens = await store.listTokens();
-    expect(tokens.filter((t) => t.role === 'agent').map((t) => t.name)).toEqual(['a', 'b']);
+    expect(tokens.filter((t) => t.role === 'agent').map((t) => t.name).sort()).toEqual(['a', 'b']);
     expect(tokens.find((t) => t.role === 'enroll' && t.maxUses === 2)?.uses).toBe(2);
   });
 
