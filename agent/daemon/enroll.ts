@@ -55,6 +55,7 @@ export function readKey(dir: string): string | null {
 
 /** Keep `key` (atomically, mode 0600) in the state directory. */
 export function writeKey(dir: string, key: string): void {
+  ensurePrivateDir(dir, 'state directory');
   try {
     writeFileAtomic(join(dir, KEY_FILE), `${key}\n`);
   } catch (err) {
