@@ -66,6 +66,8 @@ const HELP: Record<string, HelpAfter> = {
     examples: [
       'portdrift agent --collector https://portdrift.internal:7600 --token-file agent.token --scope 10.0.1.0/24',
       'portdrift agent --config /etc/portdrift/agent.yaml',
+      'portdrift agent --collector https://portdrift.internal:7600 --enroll-secret-file fleet.secret --scope 10.0.1.0/24 '
+        + '--spool /var/lib/portdrift-agent',
     ],
     exit: DAEMON_EXIT,
   },
@@ -89,6 +91,7 @@ const HELP: Record<string, HelpAfter> = {
     examples: [
       'portdrift agents --collector https://portdrift.internal:7600 --token-file reader.token',
       'portdrift agents --collector "$PORTDRIFT_URL" --format json',
+      'portdrift agents revoke edge-7 --data /var/lib/portdrift/portdrift.db',
     ],
     exit: CLIENT_EXIT,
   },

@@ -63,6 +63,24 @@ export const catalogue = {
   PD_FINDING_NOT_FOUND: { http: 404, summary: 'no finding with that id' },
   PD_FINDING_RESOLVED: { http: 409, summary: 'the finding is resolved: there is nothing to acknowledge' },
   PD_TOKEN: { http: 400, summary: 'a token operation failed (unknown token, bad role)' },
+  PD_ENROLL_SECRET_INVALID: {
+    http: 401,
+    summary: 'POST /v1/enroll: the bearer is no enroll secret the collector knows',
+  },
+  PD_ENROLL_SECRET_EXPIRED: { http: 401, summary: 'POST /v1/enroll: the enroll secret is past its --expires time' },
+  PD_ENROLL_SECRET_EXHAUSTED: {
+    http: 401,
+    summary: 'POST /v1/enroll: the enroll secret has enrolled its --max-uses agents',
+  },
+  PD_ENROLL_SECRET_REVOKED: { http: 401, summary: 'POST /v1/enroll: the enroll secret was revoked (token revoke)' },
+  PD_ENROLL_OUT_OF_SCOPE: {
+    http: 403,
+    summary: "POST /v1/enroll: a CIDR the agent asks for is not inside the enroll secret's scope (the CIDR is named)",
+  },
+  PD_AGENT_NAME_TAKEN: {
+    http: 409,
+    summary: 'POST /v1/enroll: a live agent holds that name; `portdrift agents revoke NAME` first to re-enroll it',
+  },
 
   // --- clients of the collector ---------------------------------------------------------------
   PD_COLLECTOR_UNREACHABLE: { http: 502, summary: 'the collector could not be reached at the given URL' },

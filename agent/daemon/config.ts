@@ -13,7 +13,22 @@ export const agentSchema = {
   collector: { type: 'string', required: true, pattern: /^https?:\/\/[^\s/]+/, patternHint: 'an http:// or https:// URL', describe: 'the collector base URL' },
   token: { type: 'string', describe: 'agent token (prefer --token-file or PORTDRIFT_TOKEN: argv is visible to every local user)' },
   tokenFile: { type: 'string', describe: 'file holding the agent token' },
-  name: { type: 'string', pattern: /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/, patternHint: 'letters, digits and ._:/@- (at most 128)', describe: 'this agent in every batch (default: the host name)' },
+  enrollSecretFile: {
+    type: 'string',
+    describe:
+      'file holding an enroll secret (or PORTDRIFT_ENROLL_SECRET): on first start the agent enrolls '
+      + 'and keeps its own key in --state-dir',
+  },
+  stateDir: {
+    type: 'string',
+    describe: 'private directory of the enrolled agent key (default: the --spool directory)',
+  },
+  name: {
+    type: 'string',
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/,
+    patternHint: 'letters, digits and ._:/@- (at most 128)',
+    describe: 'this agent in every batch (default: POD_NAMESPACE/POD_NAME in Kubernetes, else the host name)',
+  },
   scope: { type: 'strings', describe: 'CIDRs this agent may probe; every resolved address is checked' },
   interval: { type: 'duration', min: 100, describe: "time between sweeps (default: the plan's)" },
   minInterval: {
@@ -49,8 +64,16 @@ export const agentSchema = {
 
 export type AgentConfig = Infer<typeof agentSchema>;
 
-export interface AgentSettings extends Omit<AgentConfig, 'token' | 'tokenFile' | 'name'> {
-  token: string;
+/** Keys resolved into other settings (token, enrollSecret, stateDir, name). */
+type Resolved = 'token' | 'tokenFile' | 'name' | 'enrollSecretFile' | 'stateDir';
+
+export interface AgentSettings extends Omit<AgentConfig, Resolved> {
+  /** The agent token; null when the agent enrolls (or uses the key it enrolled for before). */
+  token: string | null;
+  /** The enroll secret; null when a token is given. */
+  enrollSecret: string | null;
+  /** Where the enrolled key lives: --state-dir, else --spool; null without enrollment. */
+  stateDir: string | null;
   name: string;
 }
 
@@ -84,28 +107,67 @@ export function resolveAgentConfig(input: ResolveInput): AgentSettings {
     if (p) problems.push(`scope[${i}]: ${p}`);
   });
 
-  let token: string | undefined;
-  const sources = [raw.token !== undefined && 'token', raw.tokenFile !== undefined && 'tokenFile'].filter(Boolean);
-  if (sources.length > 1) problems.push('token: give either token or tokenFile, not both');
-  else if (typeof raw.tokenFile === 'string' && raw.tokenFile !== '') {
-    try {
-      token = readFileSync(raw.tokenFile, 'utf8').trim();
-      if (token === '') problems.push(`tokenFile: ${raw.tokenFile} is empty`);
-    } catch (err) {
-      problems.push(`tokenFile: cannot read ${raw.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  } else if (typeof raw.token === 'string' && raw.token !== '') token = raw.token;
-  else if (sources.length === 0) {
-    token = input.env.PORTDRIFT_TOKEN?.trim() || undefined;
-    if (!token) problems.push('token: required (--token, --token-file or PORTDRIFT_TOKEN)');
+  const token = readSecret(raw, input.env, 'token', 'tokenFile', 'PORTDRIFT_TOKEN', problems);
+  const enrollSecret = readSecret(raw, input.env, null, 'enrollSecretFile', 'PORTDRIFT_ENROLL_SECRET', problems);
+  const secretProblem = problems.some((p) => /^(token|enrollSecret)/.test(p));
+  if (token !== undefined && enrollSecret !== undefined) {
+    problems.push('token: give either a token (--token, --token-file, PORTDRIFT_TOKEN) or an enroll secret '
+      + '(--enroll-secret-file, PORTDRIFT_ENROLL_SECRET), not both');
+  } else if (token === undefined && enrollSecret === undefined && !secretProblem) {
+    problems.push('token: required (--token, --token-file or PORTDRIFT_TOKEN), '
+      + 'or an enroll secret (--enroll-secret-file or PORTDRIFT_ENROLL_SECRET)');
   }
-  if (token !== undefined && /\s/.test(token)) problems.push('token: must not contain white space');
+  const dirOf = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  const stateDir = dirOf(raw.stateDir) ?? dirOf(raw.spool);
+  if (enrollSecret !== undefined && stateDir === null) {
+    problems.push('stateDir: an enrolling agent needs --state-dir (or --spool) to keep its key between starts');
+  }
 
-  if (problems.length > 0 || !config || token === undefined) {
+  if (problems.length > 0 || !config) {
     throw new PortdriftError('PD_CONFIG_INVALID', `${input.origin ?? 'config'} is invalid:\n  ${problems.join('\n  ')}`, { details: { problems } });
   }
-  const { token: _t, tokenFile: _f, name, ...rest } = config;
-  return Object.freeze({ ...rest, token, name: name ?? sanitizeName(input.hostname) });
+  const { token: _t, tokenFile: _f, enrollSecretFile: _e, stateDir: _s, name, ...rest } = config;
+  const pod = input.env.POD_NAMESPACE && input.env.POD_NAME ? `${input.env.POD_NAMESPACE}/${input.env.POD_NAME}` : null;
+  return Object.freeze({
+    ...rest,
+    token: token ?? null,
+    enrollSecret: enrollSecret ?? null,
+    stateDir: enrollSecret !== undefined ? stateDir : null,
+    name: name ?? sanitizeName(pod ?? input.hostname),
+  });
+}
+
+/**
+ * A secret from exactly one place: the flag itself (`literal`, when allowed), its file, or the
+ * environment variable. Undefined when none is given; problems are added to `problems`.
+ */
+function readSecret(
+  raw: Record<string, unknown>,
+  env: ResolveInput['env'],
+  literal: 'token' | null,
+  fileKey: 'tokenFile' | 'enrollSecretFile',
+  envName: string,
+  problems: string[],
+): string | undefined {
+  const key = literal ?? fileKey.replace(/File$/, '');
+  const sources = [literal !== null && raw[literal] !== undefined, raw[fileKey] !== undefined].filter(Boolean);
+  let value: string | undefined;
+  if (sources.length > 1) problems.push(`${key}: give either ${literal} or ${fileKey}, not both`);
+  else if (typeof raw[fileKey] === 'string' && raw[fileKey] !== '') {
+    const file = raw[fileKey] as string;
+    try {
+      value = readFileSync(file, 'utf8').trim();
+      if (value === '') problems.push(`${fileKey}: ${file} is empty`);
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      problems.push(`${fileKey}: cannot read ${file}: ${why}`);
+    }
+  } else if (literal !== null && typeof raw[literal] === 'string' && raw[literal] !== '') {
+    value = raw[literal] as string;
+  }
+  else if (sources.length === 0) value = env[envName]?.trim() || undefined;
+  if (value !== undefined && /\s/.test(value)) problems.push(`${key}: must not contain white space`);
+  return value === '' ? undefined : value;
 }
 
 /** A host name as an agent name: the same character set the `name` key accepts. */

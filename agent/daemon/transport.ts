@@ -16,8 +16,14 @@ import { validatePlan } from './plan.js';
 export interface TransportOptions {
   /** The collector's base URL, e.g. `http://10.0.9.7:7600` (a path prefix is kept). */
   url: string;
+  /** The agent token or key; empty until an enrolling agent has its key (setToken). */
   token: string;
   userAgent: string;
+  /**
+   * A new key the collector handed over (Portdrift-Agent-Key, after `agents rotate`): return
+   * true once it is kept safe; only then is it used. Without it, such a header is ignored.
+   */
+  onNewKey?: (key: string) => boolean;
   /** PEM bundle to verify an https collector with (a private CA). */
   caFile?: string;
   /** Per request: connect, headers and body timeouts. */
@@ -50,6 +56,10 @@ export const DEFAULT_PLAN_MAX_BYTES = 16 * 1024 * 1024;
 /** Every other answer of the collector is a short JSON object. */
 const ANSWER_MAX_BYTES = 1024 * 1024;
 
+/** The response header carrying a rotated agent key (the collector's NEW_KEY_HEADER). */
+const NEW_KEY_HEADER = 'portdrift-agent-key';
+const KEY_SHAPE = /^pdt_[A-Za-z0-9_-]{20,200}$/;
+
 /** Statuses worth another attempt: the request may succeed unchanged later. */
 const TRANSIENT = new Set([408, 425, 429, 500, 502, 503, 504]);
 
@@ -64,8 +74,10 @@ export class CollectorClient {
   private readonly timeoutMs: number;
   private readonly planMaxBytes: number;
   private readonly random: () => number;
+  private token: string;
 
   constructor(private readonly options: TransportOptions) {
+    this.token = options.token;
     this.base = new URL(options.url.endsWith('/') ? options.url : `${options.url}/`);
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new PortdriftError('PD_USAGE', `--collector must be an http(s) URL, got ${options.url}`);
     this.timeoutMs = options.timeoutMs ?? 30_000;
@@ -141,8 +153,53 @@ export class CollectorClient {
     throw responseError('POST /v1/observations', res);
   }
 
+  /** Use this key from now on (an enrolled agent's key). */
+  setToken(token: string): void {
+    this.token = token;
+  }
+
+  /**
+   * POST /v1/enroll with the enroll secret: the agent's own key, or a PD_COLLECTOR_RESPONSE
+   * naming the collector's code (401 bad secret, 403 scope, 409 name taken, 400 bad field).
+   */
+  async enroll(secret: string, identity: Record<string, unknown>, signal?: AbortSignal): Promise<string> {
+    const res = await this.withRetries('POST /v1/enroll', signal, this.attempts, () =>
+      this.raw(
+        'POST',
+        'v1/enroll',
+        { 'content-type': 'application/json', accept: 'application/json' },
+        JSON.stringify(identity),
+        signal,
+        { what: 'POST /v1/enroll', maxBytes: ANSWER_MAX_BYTES, limitName: 'the limit of an answer to an enrollment' },
+        secret,
+      ),
+    );
+    if (res.status !== 201) throw responseError('POST /v1/enroll', res);
+    let key: unknown;
+    try {
+      key = (JSON.parse(res.text) as { key?: unknown }).key;
+    } catch {
+      /* checked below */
+    }
+    if (typeof key !== 'string' || !KEY_SHAPE.test(key)) {
+      throw new PortdriftError('PD_COLLECTOR_RESPONSE', 'POST /v1/enroll: the answer carries no agent key');
+    }
+    return key;
+  }
+
   async close(): Promise<void> {
     await this.http.close();
+  }
+
+  /** A rotated key in the answer: kept (onNewKey) and used from the next request on. */
+  private takeNewKey(headers: Raw['headers']): void {
+    const key = headers[NEW_KEY_HEADER];
+    if (typeof key !== 'string' || key === this.token || !this.options.onNewKey) return;
+    if (!KEY_SHAPE.test(key)) {
+      this.options.logger.warn({}, 'the collector sent a new agent key that is not a key: ignored');
+      return;
+    }
+    if (this.options.onNewKey(key)) this.token = key;
   }
 
   private async raw(
@@ -152,16 +209,18 @@ export class CollectorClient {
     body: string | undefined,
     signal: AbortSignal | undefined,
     cap: BodyCap,
+    bearer = this.token,
   ): Promise<Raw> {
     const url = new URL(path, this.base);
     const res = await this.http.request({
       method,
       path: `${url.pathname}${url.search}`,
-      headers: { ...headers, authorization: `Bearer ${this.options.token}`, 'user-agent': this.options.userAgent },
+      headers: { ...headers, authorization: `Bearer ${bearer}`, 'user-agent': this.options.userAgent },
       ...(body !== undefined ? { body } : {}),
       ...(signal ? { signal } : {}),
     } as Dispatcher.RequestOptions);
     const text = await readCapped(res.body, res.headers['content-length'], cap);
+    if (bearer === this.token) this.takeNewKey(res.headers);
     return { status: res.statusCode, headers: res.headers, text };
   }
 
@@ -269,5 +328,12 @@ function errorBody(res: Raw): { code: string; message: string } {
 
 function responseError(what: string, res: Raw): PortdriftError {
   const { code, message } = errorBody(res);
-  return new PortdriftError('PD_COLLECTOR_RESPONSE', `${what}: the collector answered ${res.status} ${code}: ${message}`, { details: { status: res.status, code } });
+  // A refused key is an operator's matter (revoked, or rotated past its grace): say so plainly.
+  const hint = res.status === 401 && code === 'PD_HTTP_UNAUTHORIZED'
+    ? ' — this agent\'s token or key is refused (revoked?); an operator must give it a new one (a new token, '
+      + 'or `portdrift agents revoke NAME` and a fresh enrollment after deleting the agent-key file in its '
+      + 'state directory)'
+    : '';
+  const text = `${what}: the collector answered ${res.status} ${code}: ${message}${hint}`;
+  return new PortdriftError('PD_COLLECTOR_RESPONSE', text, { details: { status: res.status, code } });
 }

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { probeTargets } from '../../agent/probe/index.js';
 import { resolveAgentConfig, agentSchema } from '../../agent/daemon/config.js';
 import { readListeners } from '../../agent/daemon/listeners.js';
+import { enrollWithRetry, podIdentity, readKey, writeKey } from '../../agent/daemon/enroll.js';
 import { runAgentLoop, type ProbeFn } from '../../agent/daemon/loop.js';
 import { directoryPlanCache, memoryPlanCache } from '../../agent/daemon/plan-cache.js';
 import { DirectorySpool, MemorySpool } from '../../agent/daemon/spool.js';
@@ -41,9 +42,26 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
     const dirSpool = settings.spool ? new DirectorySpool(settings.spool, limits) : null;
     const spool = dirSpool ?? new MemorySpool(limits);
     const planCache = dirSpool ? directoryPlanCache(dirSpool.location, dirSpool.key) : memoryPlanCache();
+    const stateDir = settings.stateDir;
+    // An enrolled agent's key: the one kept from an earlier start, else none yet (enrolled below).
+    const kept = stateDir ? readKey(stateDir) : null;
     const collector = new CollectorClient({
       url: settings.collector,
-      token: settings.token,
+      token: settings.token ?? kept ?? '',
+      ...(stateDir
+        ? {
+            onNewKey: (key: string) => {
+              try {
+                writeKey(stateDir, key);
+                logger.info({ stateDir }, 'the collector rotated this agent\'s key: the new key is kept and used');
+                return true;
+              } catch (err) {
+                logger.error({ err: (err as Error).message }, 'cannot keep the rotated key: still using the old one');
+                return false;
+              }
+            },
+          }
+        : {}),
       userAgent: `portdrift-agent/${VERSION}`,
       planMaxBytes: settings.planMaxBytes,
       logger,
@@ -68,6 +86,23 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
       );
     }
     try {
+      if (stateDir && settings.enrollSecret && kept === null) {
+        const pod = podIdentity(ctx.env);
+        const { name, scope } = settings;
+        const identity = { name, host: hostname(), version: VERSION, scope, ...(pod ? { pod } : {}) };
+        const stopEnroll = new AbortController();
+        void ctx.shutdown.then(() => stopEnroll.abort());
+        const secret = settings.enrollSecret;
+        const ask = () => collector.enroll(secret, identity, stopEnroll.signal);
+        const key = await enrollWithRetry(ask, logger, stopEnroll.signal);
+        if (key === null) {
+          setExit(0);
+          return;
+        }
+        writeKey(stateDir, key);
+        collector.setToken(key);
+        logger.info({ agent: settings.name, stateDir }, 'enrolled: the agent key is kept in the state directory');
+      } else if (kept !== null) logger.debug({ stateDir }, 'using the agent key kept from an earlier enrollment');
       await runAgentLoop({
         settings: {
           name: settings.name,

@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { PortdriftError } from '../../shared/errors.js';
 import { callCollector, table, withClientOptions, type ClientOptions } from '../collector-client.js';
+import { agentKeyCommands } from './agent-keys.js';
 import type { CommandFactory } from './index.js';
 
 interface AgentRow {
@@ -16,8 +17,10 @@ interface AgentRow {
   observations: number;
 }
 
-export const agentsCommand: CommandFactory = (ctx, setExit) =>
-  withClientOptions(new Command('agents').description('the agents a collector knows, and which are late'))
+export const agentsCommand: CommandFactory = (ctx, setExit) => {
+  const cmd = withClientOptions(new Command('agents').description('the agents a collector knows, and which are late'));
+  for (const sub of agentKeyCommands(ctx, setExit)) cmd.addCommand(sub);
+  return cmd
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(['table', 'json']))
     .action(async (opts: ClientOptions & { format?: 'table' | 'json' }) => {
       const body = (await callCollector(ctx, opts, 'GET', 'v1/agents')) as { agents: AgentRow[] };
@@ -28,3 +31,4 @@ export const agentsCommand: CommandFactory = (ctx, setExit) =>
       else ctx.out(table(['AGENT', 'VERSION', 'LAST SEEN', 'STATUS', 'SPOOL', 'DROPPED', 'BATCHES'], body.agents.map((a) => [a.name, a.version ?? '-', a.lastSeen, a.late ? 'LATE' : 'ok', String(a.spoolDepth), String(a.spoolDropped), String(a.batches)])));
       setExit(0);
     });
+};

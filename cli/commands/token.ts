@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { SqliteStore } from '../../collector/store/sqlite.js';
 import { ROLES, type Role, type TokenRecord } from '../../collector/store/types.js';
 import { PortdriftError } from '../../shared/errors.js';
+import { parseDuration } from '../../shared/duration.js';
 import { checkCidr } from '../../shared/scope.js';
 import { table } from '../collector-client.js';
 import type { CliContext } from '../context.js';
@@ -42,6 +43,15 @@ function unscopedWarning(t: TokenRecord): string | null {
   return `agent token ${t.name} has no scope: it may report on any address; replace it with one created with --scope`;
 }
 
+interface TokenOptions {
+  data: string;
+  role: Role;
+  name: string;
+  scope?: string[];
+  expires?: string;
+  maxUses?: string;
+}
+
 const dataOption = () => new Option('--data <file>', 'the collector store (SQLite file)').default('./portdrift.db');
 
 export const tokenCommand: CommandFactory = (ctx, setExit) => {
@@ -50,14 +60,22 @@ export const tokenCommand: CommandFactory = (ctx, setExit) => {
     .command('create')
     .description('create a token and print it once')
     .addOption(dataOption())
-    .addOption(new Option('--role <role>', 'agent (plan + observations), reader (queries), admin (ack, ignores, reload, reports)').choices([...ROLES]).makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--role <role>',
+        'agent (plan + observations), reader (queries), admin (ack, ignores, reload, reports), '
+          + 'enroll (only POST /v1/enroll: agents trade it for their own keys)',
+      ).choices([...ROLES]).makeOptionMandatory(),
+    )
     .requiredOption('--name <name>', 'who or what holds it (an agent token: the agent name)')
     .option(
       '--scope <cidrs...>',
       'agent tokens (required): the CIDRs the agent may report on and is planned for, comma-separated or repeated; '
-        + '0.0.0.0/0,::/0 for any',
+        + '0.0.0.0/0,::/0 for any; enroll secrets (required): the CIDRs the agents they enroll may ask for',
     )
-    .action(async (opts: { data: string; role: Role; name: string; scope?: string[] }) => {
+    .option('--expires <duration>', 'enroll secrets: stop enrolling after this long (e.g. 24h, 7d)')
+    .option('--max-uses <n>', 'enroll secrets: enroll at most this many agents')
+    .action(async (opts: TokenOptions) => {
       if (!NAME.test(opts.name)) throw new PortdriftError('PD_USAGE', `--name ${JSON.stringify(opts.name)}: letters, digits and ._:@/+- only, at most 200`);
       // Secure by default: an agent token states the addresses it may report on; "any" must be
       // asked for (0.0.0.0/0,::/0), so a stolen token of one subnet cannot rewrite another's.
@@ -65,12 +83,27 @@ export const tokenCommand: CommandFactory = (ctx, setExit) => {
         const why = 'the addresses its agent may report on, as in its --scope; 0.0.0.0/0,::/0 for any';
         throw new PortdriftError('PD_USAGE', `an agent token needs --scope CIDR,… (${why})`);
       }
-      if (opts.role !== 'agent' && opts.scope !== undefined) {
-        throw new PortdriftError('PD_USAGE', `--scope is for agent tokens; a ${opts.role} token reports nothing`);
+      if (opts.role === 'enroll' && opts.scope === undefined) {
+        const why = 'the addresses the agents it enrolls may ask for; each agent key gets the scope its agent asks for';
+        throw new PortdriftError('PD_USAGE', `an enroll secret needs --scope CIDR,… (${why})`);
+      }
+      if (opts.role !== 'agent' && opts.role !== 'enroll' && opts.scope !== undefined) {
+        const why = `a ${opts.role} token reports nothing`;
+        throw new PortdriftError('PD_USAGE', `--scope is for agent tokens (and enroll secrets); ${why}`);
+      }
+      if (opts.role !== 'enroll' && (opts.expires !== undefined || opts.maxUses !== undefined)) {
+        throw new PortdriftError('PD_USAGE', '--expires and --max-uses are for enroll secrets (--role enroll)');
       }
       const scope = opts.scope === undefined ? null : scopeList(opts.scope);
       const now = new Date().toISOString();
-      const input = { name: opts.name, role: opts.role, now, scope };
+      const expiresAt =
+        opts.expires === undefined ? null : new Date(Date.parse(now) + parseDuration(opts.expires)).toISOString();
+      if (opts.maxUses !== undefined && !/^[1-9]\d{0,8}$/.test(opts.maxUses)) {
+        const got = JSON.stringify(opts.maxUses);
+        throw new PortdriftError('PD_USAGE', `--max-uses ${got}: a whole number of at least 1`);
+      }
+      const maxUses = opts.maxUses === undefined ? null : Number(opts.maxUses);
+      const input = { name: opts.name, role: opts.role, now, scope, expiresAt, maxUses };
       const { token, record } = await withStore(ctx, opts.data, false, (s) => s.createToken(input));
       ctx.out(`${token}\n`);
       ctx.err(`created ${record.role} token ${record.id} for ${record.name}; it is shown only now, store it safely\n`);
@@ -87,9 +120,10 @@ export const tokenCommand: CommandFactory = (ctx, setExit) => {
       if (format === 'json') ctx.out(`${JSON.stringify({ tokens }, null, 2)}\n`);
       else {
         const scope = (t: TokenRecord) => t.scope?.join(',') ?? (t.role === 'agent' ? 'any (no scope)' : '-');
+        const uses = (t: TokenRecord) => (t.role === 'enroll' ? `${t.uses ?? 0}/${t.maxUses ?? '∞'}` : '-');
         const rows = tokens.map((t) => [t.id, t.name, t.role, scope(t), t.createdAt, t.lastUsedAt ?? '-',
-          t.revokedAt ?? '-']);
-        ctx.out(table(['ID', 'NAME', 'ROLE', 'SCOPE', 'CREATED', 'LAST USED', 'REVOKED'], rows));
+          t.revokedAt ?? '-', t.expiresAt ?? '-', uses(t)]);
+        ctx.out(table(['ID', 'NAME', 'ROLE', 'SCOPE', 'CREATED', 'LAST USED', 'REVOKED', 'EXPIRES', 'USES'], rows));
       }
       for (const t of tokens) {
         const w = unscopedWarning(t);

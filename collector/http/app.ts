@@ -11,10 +11,20 @@ import { sendError } from './respond.js';
 import { match, type AppDeps, type Route } from './router.js';
 import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agent.js';
+import { enrollRoutes } from './routes/enroll.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { queryRoutes } from './routes/query.js';
 
-export const ROUTES: readonly Route[] = [...queryRoutes, ...agentRoutes, ...adminRoutes, ...metricsRoutes];
+/** The header that hands an agent its new key after `portdrift agents rotate`. */
+export const NEW_KEY_HEADER = 'portdrift-agent-key';
+
+export const ROUTES: readonly Route[] = [
+  ...queryRoutes,
+  ...agentRoutes,
+  ...enrollRoutes,
+  ...adminRoutes,
+  ...metricsRoutes,
+];
 
 /** The handler and the bytes-in-flight budget its requests share (metrics read it). */
 export function createHandler(
@@ -31,6 +41,8 @@ export function createHandler(
       }
       const { route, params } = match(ROUTES, req.method ?? 'GET', url.pathname);
       const token = await authorize(req, route.access, deps.collector.store, deps.now());
+      // A key being rotated (`agents rotate`): its successor rides on this answer, whatever it is.
+      if (token?.newKey) res.setHeader(NEW_KEY_HEADER, token.newKey);
       await route.handle({ req, res, url, params, token, deps, inflight });
     })().catch((err) => {
       // Refused before its body was read: answer, then discard what the client still sends (up

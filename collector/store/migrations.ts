@@ -145,6 +145,39 @@ export const MIGRATIONS: readonly Migration[] = [
     // scopes existed: those stay unrestricted (a warning at start-up and in `token list`).
     sql: 'ALTER TABLE tokens ADD COLUMN scope TEXT;',
   },
+  {
+    version: 4,
+    description: 'enroll secrets (role enroll), enrolled agent keys and key rotation',
+    // The role CHECK gains 'enroll', so the table is rebuilt (SQLite cannot alter a CHECK).
+    // expires_at / max_uses / uses: enroll secrets. enrolled_by: the enroll secret an agent key
+    // came from; identity: what the agent said of itself (JSON). rotate_by: `agents rotate` asked
+    // for a new key; the old one works until the new one is first used or until this time.
+    // predecessor: the key a rotated key replaces (revoked when the new key is first used).
+    sql: `
+      CREATE TABLE tokens_v4 (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('agent', 'reader', 'admin', 'enroll')),
+        hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_used_at TEXT,
+        scope TEXT,
+        expires_at TEXT,
+        max_uses INTEGER,
+        uses INTEGER NOT NULL DEFAULT 0,
+        enrolled_by TEXT,
+        identity TEXT,
+        rotate_by TEXT,
+        predecessor TEXT
+      );
+      INSERT INTO tokens_v4 (id, name, role, hash, created_at, revoked_at, last_used_at, scope)
+        SELECT id, name, role, hash, created_at, revoked_at, last_used_at, scope FROM tokens;
+      DROP TABLE tokens;
+      ALTER TABLE tokens_v4 RENAME TO tokens;
+      CREATE INDEX tokens_name ON tokens (name, role);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -13,9 +13,11 @@ import { parsePortSpec } from '../../shared/ports.js';
 import type { Acknowledgement, Finding, FindingKind, Observation, PortState, Severity } from '../../shared/types.js';
 import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
 import { STATE_CODES, toColumns, type ColumnarBatch } from './columns.js';
-import { hashToken, newId, newToken, sameHash } from './tokens.js';
+import { hashToken, newId, newToken } from './tokens.js';
+import { EnrollTokens, tokenRow } from './sqlite-enroll.js';
 import type {
   AgentRecord,
+  EnrollInput,
   EvaluationWrite,
   FindingStatus,
   HistoryEntry,
@@ -27,7 +29,6 @@ import type {
   NewToken,
   ParsedBatch,
   PruneCutoffs,
-  Role,
   Store,
   StoreStats,
   StoredFinding,
@@ -68,18 +69,6 @@ function runs(ports: number[]): Array<[number, number]> {
     i++;
   }
   return out;
-}
-
-function tokenRow(r: Row): TokenRecord {
-  return {
-    id: r.id as string,
-    name: r.name as string,
-    role: r.role as Role,
-    createdAt: r.created_at as string,
-    revokedAt: (r.revoked_at as string | null) ?? null,
-    lastUsedAt: (r.last_used_at as string | null) ?? null,
-    scope: r.scope ? (JSON.parse(r.scope as string) as string[]) : null,
-  };
 }
 
 function findingRow(r: Row): StoredFinding {
@@ -124,6 +113,7 @@ export class SqliteStore implements Store {
   private readonly ingestTx: (batch: ColumnarBatch, receivedAt: string) => IngestResult;
   private readonly evaluationTx: (w: EvaluationWrite) => void;
   private closed = false;
+  private readonly enrollment: EnrollTokens;
   private readonly maxRows: number;
   /**
    * Rows per agent, so the cap costs nothing per row while an agent is far below it: `rows` is an
@@ -161,12 +151,11 @@ export class SqliteStore implements Store {
     }
     const db = this.db;
     this.s = {
-      tokenInsert: db.prepare('INSERT INTO tokens (id, name, role, hash, created_at, scope) VALUES (?, ?, ?, ?, ?, ?)'),
+      tokenInsert: db.prepare(`INSERT INTO tokens (id, name, role, hash, created_at, scope, expires_at, max_uses)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       tokenList: db.prepare('SELECT * FROM tokens ORDER BY created_at, id'),
-      tokenByHash: db.prepare('SELECT * FROM tokens WHERE hash = ?'),
       tokenFind: db.prepare('SELECT * FROM tokens WHERE id = ? OR name = ? ORDER BY created_at'),
       tokenRevoke: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
-      tokenUsed: db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?'),
       batchGet: db.prepare('SELECT answer FROM batches WHERE agent = ? AND batch_id = ?'),
       batchInsert: db.prepare('INSERT INTO batches (batch_id, agent, received_at, answer) VALUES (?, ?, ?, ?)'),
       agentUpsert: db.prepare(`
@@ -221,6 +210,7 @@ export class SqliteStore implements Store {
       metaSet: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       count: (table: string) => db.prepare(`SELECT count(*) AS n FROM ${table}`),
     };
+    this.enrollment = new EnrollTokens(db);
     this.ingestTx = db.transaction((batch: ColumnarBatch, receivedAt: string) => this.ingestInside(batch, receivedAt));
     this.evaluationTx = db.transaction((w: EvaluationWrite) => this.evaluationInside(w));
   }
@@ -260,9 +250,12 @@ export class SqliteStore implements Store {
       const id = newId('tok');
       const scope = input.scope ? [...input.scope] : null;
       const { name, role, now } = input;
-      this.s.tokenInsert.run(id, name, role, hashToken(token), now, scope ? JSON.stringify(scope) : null);
+      const expiresAt = input.expiresAt ?? null;
+      const maxUses = input.maxUses ?? null;
+      const scopeJson = scope ? JSON.stringify(scope) : null;
+      this.s.tokenInsert.run(id, name, role, hashToken(token), now, scopeJson, expiresAt, maxUses);
       const record = { id, name, role, createdAt: now, revokedAt: null, lastUsedAt: null, scope };
-      return { token, record };
+      return { token, record: role === 'enroll' ? { ...record, expiresAt, maxUses, uses: 0 } : record };
     });
   }
 
@@ -282,15 +275,23 @@ export class SqliteStore implements Store {
   }
 
   authenticate(secret: string, now: string): Promise<TokenRecord | null> {
-    return this.run('authenticate', () => {
-      const hash = hashToken(secret);
-      const row = this.s.tokenByHash.get(hash) as Row | undefined;
-      if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
-      // last_used_at at minute granularity: not one write per request.
-      const last = row.last_used_at as string | null;
-      if (!last || last.slice(0, 16) !== now.slice(0, 16)) this.s.tokenUsed.run(now, row.id);
-      return tokenRow({ ...row, last_used_at: now });
-    });
+    return this.run('authenticate', () => this.enrollment.authenticate(secret, now));
+  }
+
+  enrollSecret(secret: string, now: string): Promise<TokenRecord> {
+    return this.run('check the enroll secret', () => this.enrollment.enrollSecret(secret, now));
+  }
+
+  enroll(input: EnrollInput): Promise<{ key: string; record: TokenRecord }> {
+    return this.run('enroll', () => this.enrollment.enroll(input));
+  }
+
+  revokeAgent(name: string, now: string): Promise<TokenRecord[]> {
+    return this.run('revoke agent', () => this.enrollment.revokeAgent(name, now));
+  }
+
+  rotateAgent(name: string, now: string, by: string): Promise<TokenRecord[]> {
+    return this.run('rotate agent', () => this.enrollment.rotateAgent(name, now, by));
   }
 
   // --- ingest ---------------------------------------------------------------------------------

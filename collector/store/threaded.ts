@@ -23,7 +23,8 @@ export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok:
 
 /** The SqliteStore methods the worker answers (everything of Store but ingestBatch, sent as columns). */
 export const CALLABLE: ReadonlySet<string> = new Set([
-  'createToken', 'listTokens', 'revokeToken', 'authenticate', 'ingestColumns', 'observations', 'driftObservations', 'sweeps', 'hasBatch',
+  'createToken', 'listTokens', 'revokeToken', 'authenticate', 'enrollSecret', 'enroll', 'revokeAgent', 'rotateAgent',
+  'ingestColumns', 'observations', 'driftObservations', 'sweeps', 'hasBatch',
   'agents', 'notePlanServed', 'findings', 'finding', 'applyEvaluation', 'acknowledge', 'history', 'openSeries', 'addIgnore', 'ignores',
   'removeIgnore', 'getMeta', 'setMeta', 'prune', 'stats', 'integrityCheck', 'close',
 ]);

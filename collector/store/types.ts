@@ -10,8 +10,8 @@
 //   - applyEvaluation writes finding states and their history rows in one transaction.
 import type { Acknowledgement, BatchHeader, Finding, FindingKind, ListenerRecord, Observation, ObservationRecord, Severity, SweepRecord } from '../../shared/types.js';
 
-export type Role = 'agent' | 'reader' | 'admin';
-export const ROLES: readonly Role[] = ['agent', 'reader', 'admin'];
+export type Role = 'agent' | 'reader' | 'admin' | 'enroll';
+export const ROLES: readonly Role[] = ['agent', 'reader', 'admin', 'enroll'];
 
 export interface TokenRecord {
   id: string;
@@ -25,14 +25,40 @@ export interface TokenRecord {
    * tokens, and on agent tokens created before scopes existed (unrestricted, warned about).
    */
   scope: string[] | null;
+  /** Enroll secrets only: when it stops enrolling (null: never), most agents it enrolls, agents enrolled. */
+  expiresAt?: string | null;
+  maxUses?: number | null;
+  uses?: number;
+  /** Agent keys from POST /v1/enroll: the id of the enroll secret used. */
+  enrolledBy?: string;
+  /** `agents rotate`: the old key works until the new one is first used, or until this time. */
+  rotateBy?: string;
+  /**
+   * Set by authenticate on a key being rotated: the new key, sent once to the agent in the
+   * Portdrift-Agent-Key response header (only its hash is stored).
+   */
+  newKey?: string;
 }
 
 export interface NewToken {
   name: string;
   role: Role;
   now: string;
-  /** Agent tokens: the CIDRs (validated by the caller); null or absent for reader and admin. */
+  /** Agent and enroll tokens: the CIDRs (validated by the caller); null or absent for reader and admin. */
   scope?: readonly string[] | null;
+  /** Enroll secrets: when they stop enrolling, and how many agents they may enroll. */
+  expiresAt?: string | null;
+  maxUses?: number | null;
+}
+
+/** An agent's enrollment (POST /v1/enroll), validated by the caller. */
+export interface EnrollInput {
+  secret: string;
+  name: string;
+  scope: readonly string[];
+  /** What the agent says of itself (host, version, pod fields), kept as JSON. */
+  identity: Record<string, unknown>;
+  now: string;
 }
 
 /** What prune forgets: batch ids, series points and result rows before these times. */
@@ -178,6 +204,17 @@ export interface Store {
   revokeToken(idOrName: string, now: string): Promise<TokenRecord>;
   /** The live token whose secret this is, or null (unknown or revoked). */
   authenticate(secret: string, now: string): Promise<TokenRecord | null>;
+  /** The enroll secret, if it may enroll now; else PD_ENROLL_SECRET_{INVALID,EXPIRED,EXHAUSTED,REVOKED}. */
+  enrollSecret(secret: string, now: string): Promise<TokenRecord>;
+  /**
+   * One transaction: re-check the secret, refuse a name a live agent key holds (PD_AGENT_NAME_TAKEN),
+   * count the use, create the agent key. Nothing is stored when it throws.
+   */
+  enroll(input: EnrollInput): Promise<{ key: string; record: TokenRecord }>;
+  /** Revoke every live agent key of this agent name; PD_TOKEN when there is none. */
+  revokeAgent(name: string, now: string): Promise<TokenRecord[]>;
+  /** Ask for a new key of this agent on its next request; the old one works at most until `by`. */
+  rotateAgent(name: string, now: string, by: string): Promise<TokenRecord[]>;
 
   ingestBatch(batch: ParsedBatch, receivedAt: string): Promise<IngestResult>;
   /** Latest non-closed (and explicitly closed) observation per (agent, host, ip, port), for the hosts given (all when omitted). */

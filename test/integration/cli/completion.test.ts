@@ -63,7 +63,7 @@ describe('completion', () => {
     expect(bashComplete('scan', '--fail-on', 'h')).toEqual(['high']);
     expect(bashComplete('drift', '--kind', 'm')).toEqual(['missing', 'missing-rule', 'moved']);
     expect(bashComplete('token', 'c')).toEqual(['create']);
-    expect(bashComplete('token', 'create', '--role', '')).toEqual(['admin', 'agent', 'reader']);
+    expect(bashComplete('token', 'create', '--role', '')).toEqual(['admin', 'agent', 'enroll', 'reader']);
     expect(bashComplete('completion', '')).toEqual(['bash', 'fish', 'zsh']);
     expect(bashComplete('scan', 'exam')).toEqual(['examples']);
     expect(bashComplete('scan', '--targets', 'examples/tar')).toEqual(['examples/targets.yaml']);

@@ -48,7 +48,20 @@ describe('agent config', () => {
   });
 
   it('requires a scope and a token', () => {
-    expect(problems(base({ flags: { collector: 'http://c:1' } }))).toEqual(['scope: at least one CIDR is required: the agent probes only inside its scope', 'token: required (--token, --token-file or PORTDRIFT_TOKEN)']);
+    expect(problems(base({ flags: { collector: 'http://c:1' } }))).toEqual(['scope: at least one CIDR is required: the agent probes only inside its scope', 'token: required (--token, --token-file or PORTDRIFT_TOKEN), or an enroll secret (--enroll-secret-file or PORTDRIFT_ENROLL_SECRET)']);
+  });
+
+  it('enrolls with a secret from a file or PORTDRIFT_ENROLL_SECRET, keeping the key in --state-dir or the spool', () => {
+    const f = join(dir, 'enroll');
+    writeFileSync(f, 'pdt_secret\n');
+    const flags = { collector: 'http://c:1', scope: ['10.0.0.0/8'], spool: '/var/lib/pd' };
+    expect(resolveAgentConfig(base({ flags: { ...flags, enrollSecretFile: f } }))).toMatchObject({ token: null, enrollSecret: 'pdt_secret', stateDir: '/var/lib/pd' });
+    const env = { PORTDRIFT_ENROLL_SECRET: 'pdt_env', POD_NAMESPACE: 'net', POD_NAME: 'agent-x7' };
+    expect(resolveAgentConfig(base({ flags: { ...flags, stateDir: '/s' }, env }))).toMatchObject({ enrollSecret: 'pdt_env', stateDir: '/s', name: 'net/agent-x7' });
+    expect(problems(base({ flags: { collector: 'http://c:1', scope: ['10.0.0.0/8'], enrollSecretFile: f } }))).toEqual([
+      'stateDir: an enrolling agent needs --state-dir (or --spool) to keep its key between starts',
+    ]);
+    expect(problems(base({ flags: { ...flags, enrollSecretFile: f }, env: { PORTDRIFT_TOKEN: 't' } }))[0]).toMatch(/^token: give either a token .* or an enroll secret/);
   });
 
   it('reports an unreadable or empty token file', () => {

@@ -1,0 +1,182 @@
+// Enrollment and agent keys on the SQLite store: enroll secrets (role `enroll`) and the agent keys
+// they mint, agent revocation, and key rotation. Kept apart from sqlite.ts, which delegates here.
+//
+// Rotation without a gap and without two keys living on: `agents rotate NAME` marks the agent's
+// key with a deadline. The next request authenticated with it gets a new key (created here,
+// stored as its hash, sent once in a response header). The old key keeps working only until the
+// new key is first used — then the old one is revoked — and never past the deadline. A new key
+// the agent did not receive (a lost answer) is replaced by the next one the old key gets.
+import type Database from 'better-sqlite3';
+import { PortdriftError } from '../../shared/errors.js';
+import { hashToken, newId, newToken, sameHash } from './tokens.js';
+import type { EnrollInput, Role, TokenRecord } from './types.js';
+
+type Row = Record<string, unknown>;
+
+export function tokenRow(r: Row): TokenRecord {
+  const t: TokenRecord = {
+    id: r.id as string,
+    name: r.name as string,
+    role: r.role as Role,
+    createdAt: r.created_at as string,
+    revokedAt: (r.revoked_at as string | null) ?? null,
+    lastUsedAt: (r.last_used_at as string | null) ?? null,
+    scope: r.scope ? (JSON.parse(r.scope as string) as string[]) : null,
+  };
+  if (t.role === 'enroll') {
+    t.expiresAt = (r.expires_at as string | null) ?? null;
+    t.maxUses = (r.max_uses as number | null) ?? null;
+    t.uses = (r.uses as number | undefined) ?? 0;
+  }
+  if (r.enrolled_by) t.enrolledBy = r.enrolled_by as string;
+  if (r.rotate_by) t.rotateBy = r.rotate_by as string;
+  return t;
+}
+
+export class EnrollTokens {
+  private readonly s;
+  private readonly enrollTx: (input: EnrollInput) => { key: string; record: TokenRecord };
+  private readonly authTx: (secret: string, now: string) => TokenRecord | null;
+
+  constructor(private readonly db: Database.Database) {
+    this.s = {
+      byHash: db.prepare('SELECT * FROM tokens WHERE hash = ?'),
+      byId: db.prepare('SELECT * FROM tokens WHERE id = ?'),
+      used: db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?'),
+      liveAgent: db.prepare(`SELECT * FROM tokens WHERE role = 'agent' AND name = ? AND revoked_at IS NULL
+        AND (rotate_by IS NULL OR rotate_by > ?)`),
+      insertKey: db.prepare(`INSERT INTO tokens
+        (id, name, role, hash, created_at, scope, enrolled_by, identity, predecessor)
+        VALUES (?, ?, 'agent', ?, ?, ?, ?, ?, ?)`),
+      countUse: db.prepare('UPDATE tokens SET uses = uses + 1 WHERE id = ?'),
+      revoke: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      revokeUnusedSuccessors: db.prepare(`UPDATE tokens SET revoked_at = ?
+        WHERE predecessor = ? AND revoked_at IS NULL AND last_used_at IS NULL`),
+      clearPredecessor: db.prepare('UPDATE tokens SET predecessor = NULL WHERE id = ?'),
+      rotate: db.prepare('UPDATE tokens SET rotate_by = ? WHERE id = ?'),
+    };
+    // IMMEDIATE: each of these reads, then writes. A deferred transaction would take its write
+    // lock only at the first write, and in WAL mode fails at once (SQLITE_BUSY, no busy wait) when
+    // another connection — `portdrift agents`/`token` beside the collector — wrote in between.
+    const enrollTx = db.transaction((input: EnrollInput) => this.enrollInside(input));
+    const authTx = db.transaction((secret: string, now: string) => this.authenticateInside(secret, now));
+    this.enrollTx = (input) => enrollTx.immediate(input);
+    this.authTx = (secret, now) => authTx.immediate(secret, now);
+  }
+
+  /** The enroll secret's record if it may enroll at `now`; else the 401 error that says why. */
+  enrollSecret(secret: string, now: string): TokenRecord {
+    const hash = hashToken(secret);
+    const row = this.s.byHash.get(hash) as Row | undefined;
+    if (!row || !sameHash(row.hash as string, hash) || row.role !== 'enroll') {
+      throw new PortdriftError('PD_ENROLL_SECRET_INVALID', 'the enroll secret is unknown (or is not an enroll secret)');
+    }
+    const t = tokenRow(row);
+    if (t.revokedAt !== null) {
+      const message = `the enroll secret ${t.name} (${t.id}) was revoked at ${t.revokedAt}`;
+      throw new PortdriftError('PD_ENROLL_SECRET_REVOKED', message);
+    }
+    if (t.expiresAt && t.expiresAt <= now) {
+      const message = `the enroll secret ${t.name} (${t.id}) expired at ${t.expiresAt}`;
+      throw new PortdriftError('PD_ENROLL_SECRET_EXPIRED', message);
+    }
+    if (t.maxUses != null && (t.uses ?? 0) >= t.maxUses) {
+      const message = `the enroll secret ${t.name} (${t.id}) has enrolled its ${t.maxUses} agent(s) (--max-uses)`;
+      throw new PortdriftError('PD_ENROLL_SECRET_EXHAUSTED', message);
+    }
+    return t;
+  }
+
+  enroll(input: EnrollInput): { key: string; record: TokenRecord } {
+    return this.enrollTx(input);
+  }
+
+  private enrollInside(input: EnrollInput): { key: string; record: TokenRecord } {
+    const secret = this.enrollSecret(input.secret, input.now);
+    const held = this.s.liveAgent.all(input.name, input.now) as Row[];
+    if (held.length > 0) {
+      const ids = held.map((r) => r.id).join(', ');
+      const message = `agent name ${JSON.stringify(input.name)} is held by a live agent key (${ids}); `
+        + `run \`portdrift agents revoke ${input.name}\` first to re-enroll it under that name, or use another --name`;
+      throw new PortdriftError('PD_AGENT_NAME_TAKEN', message, { details: { name: input.name } });
+    }
+    const key = newToken();
+    const id = newId('tok');
+    const scope = [...input.scope];
+    this.s.insertKey.run(id, input.name, hashToken(key), input.now, JSON.stringify(scope), secret.id,
+      JSON.stringify(input.identity), null);
+    this.s.countUse.run(secret.id);
+    this.s.used.run(input.now, secret.id);
+    return { key, record: tokenRow(this.s.byId.get(id) as Row) };
+  }
+
+  authenticate(secret: string, now: string): TokenRecord | null {
+    const hash = hashToken(secret);
+    const row = this.s.byHash.get(hash) as Row | undefined;
+    if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
+    // Most requests: no rotation under way, no transaction (one write a minute at most).
+    if (row.rotate_by || row.predecessor) return this.authTx(secret, now);
+    const last = row.last_used_at as string | null;
+    if (!last || last.slice(0, 16) !== now.slice(0, 16)) this.s.used.run(now, row.id);
+    return tokenRow({ ...row, last_used_at: now });
+  }
+
+  private authenticateInside(secret: string, now: string): TokenRecord | null {
+    const hash = hashToken(secret);
+    const row = this.s.byHash.get(hash) as Row | undefined;
+    if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
+    // A key past its rotation deadline is dead: its agent missed the whole grace period.
+    if (row.rotate_by && (row.rotate_by as string) <= now) {
+      this.s.revoke.run(now, row.id);
+      return null;
+    }
+    // last_used_at at minute granularity: not one write per request.
+    const last = row.last_used_at as string | null;
+    if (!last || last.slice(0, 16) !== now.slice(0, 16)) this.s.used.run(now, row.id);
+    // The first use of a rotated key ends its predecessor.
+    if (row.predecessor) {
+      this.s.revoke.run(now, row.predecessor);
+      this.s.clearPredecessor.run(row.id);
+    }
+    const t = tokenRow({ ...row, last_used_at: now });
+    if (row.rotate_by) {
+      this.s.revokeUnusedSuccessors.run(now, row.id);
+      const key = newToken();
+      this.s.insertKey.run(newId('tok'), row.name, hashToken(key), now, row.scope ?? null, row.enrolled_by ?? null,
+        row.identity ?? null, row.id);
+      t.newKey = key;
+    }
+    return t;
+  }
+
+  /** Live agent keys of `name` (role agent, not revoked), or PD_TOKEN naming the agent. */
+  private liveKeys(name: string, now: string): TokenRecord[] {
+    const rows = (this.s.liveAgent.all(name, now) as Row[]).map(tokenRow);
+    if (rows.length === 0) throw new PortdriftError('PD_TOKEN', `no live agent key for agent ${JSON.stringify(name)}`);
+    return rows;
+  }
+
+  revokeAgent(name: string, now: string): TokenRecord[] {
+    return this.db.transaction(() => {
+      const rows = this.liveKeys(name, now);
+      for (const t of rows) this.s.revoke.run(now, t.id);
+      return rows.map((t) => ({ ...t, revokedAt: now }));
+    }).immediate();
+  }
+
+  rotateAgent(name: string, now: string, by: string): TokenRecord[] {
+    return this.db.transaction(() => {
+      const rows = this.liveKeys(name, now);
+      const made = rows.filter((t) => t.enrolledBy === undefined);
+      if (made.length > 0) {
+        // Such an agent reads its token from a file it does not write: it could not keep a new key.
+        const ids = made.map((t) => t.id).join(', ');
+        const message = `agent ${JSON.stringify(name)} uses a token made with \`token create\` (${ids}), `
+          + 'not an enrolled key: create a new token, give it to the agent, then `token revoke` the old one';
+        throw new PortdriftError('PD_TOKEN', message);
+      }
+      for (const t of rows) this.s.rotate.run(by, t.id);
+      return rows.map((t) => ({ ...t, rotateBy: by }));
+    }).immediate();
+  }
+}
