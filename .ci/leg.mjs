@@ -3,9 +3,10 @@
 // worker that died under it) is run once more on its own; the leg then counts each file's last
 // run, and names every file that passed only the second time as FLAKY, so the flake stays
 // visible in CI's output instead of blocking or hiding. More than 5 such files: no second run.
-// Usage: node .ci/leg.mjs LEG  (exit 0 when every test file passed in the end and tests ran).
+// Usage: node .ci/leg.mjs LEG [FILE]  (exit 0 when every test file passed in the end and tests
+// ran); FILE receives the count line too, for .ci/run to add up.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 
 const leg = process.argv[2] ?? 'tests';
@@ -66,5 +67,7 @@ for (const f of missing) console.log(`${leg}: no result for ${f} (its worker die
 // A file that did not pass without a failed test (an import error, a dead worker) counts as one.
 const broken = all.filter((f) => !results.get(f)?.ok && !(results.get(f)?.failed > 0)).length;
 const ok = passed > 0 && failed === 0 && broken === 0;
-console.log(`${leg}: ${passed} passed, ${failed + broken} failed${skipped ? `, ${skipped} skipped` : ''}`);
+const line = `${leg}: ${passed} passed, ${failed + broken} failed${skipped ? `, ${skipped} skipped` : ''}`;
+console.log(line);
+if (process.argv[3]) writeFileSync(process.argv[3], `${line}\n`);
 process.exit(ok ? 0 : 1);
