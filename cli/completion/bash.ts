@@ -1,6 +1,7 @@
 // `portdrift completion bash`: a static script (no Node process at TAB time) with the whole
 // command tree in `case` statements. Bash 3.2 (macOS) has no associative arrays, hence `case`.
 import { type CommandSpec, type ValueKind, flatten, sq } from './tree.js';
+import { pathArms, valueArms } from './case-arms.js';
 
 /** The COMPREPLY line for a value of this kind ('' when anything goes: no suggestion). */
 export function bashReply(v: ValueKind): string {
@@ -19,15 +20,8 @@ export function bashReply(v: ValueKind): string {
 export function bashScript(root: CommandSpec, version: string): string {
   const all = flatten(root);
   const key = (c: CommandSpec): string => c.path.join(' ');
-  // A word extends the command path when the path so far has a subcommand of that name.
-  const steps = all.flatMap((c) =>
-    c.subcommands.map((s) => `      ${sq(`${key(c)}>${s.path.at(-1)}`)}) cmdpath=${sq(key(s))} ;;`),
-  );
-  const values = all.flatMap((c) =>
-    c.options
-      .filter((o) => o.value.kind !== 'none')
-      .map((o) => `    ${o.flags.map((f) => sq(`${key(c)}>${f}`)).join('|')}) ${bashReply(o.value)}; return ;;`),
-  );
+  const steps = pathArms(all);
+  const values = valueArms(all, bashReply);
   const words = all.map((c) => {
     const flags = c.options.flatMap((o) => o.flags).join(' ');
     const subs = c.subcommands.map((s) => s.path.at(-1)).concat(c.path.length === 0 ? ['help'] : []).join(' ');

@@ -2,6 +2,7 @@
 // commands and flags), static like the bash one. Works from a file in $fpath named `_portdrift`
 // (autoloaded) and with `source <(portdrift completion zsh)` after compinit.
 import { type CommandSpec, type ValueKind, flatten, sq } from './tree.js';
+import { pathArms, valueArms } from './case-arms.js';
 
 function zshReply(v: ValueKind): string {
   switch (v.kind) {
@@ -23,14 +24,8 @@ const items = (pairs: ReadonlyArray<readonly [string, string]>): string =>
 export function zshScript(root: CommandSpec, version: string): string {
   const all = flatten(root);
   const key = (c: CommandSpec): string => c.path.join(' ');
-  const steps = all.flatMap((c) =>
-    c.subcommands.map((s) => `      ${sq(`${key(c)}>${s.path.at(-1)}`)}) cmdpath=${sq(key(s))} ;;`),
-  );
-  const values = all.flatMap((c) =>
-    c.options
-      .filter((o) => o.value.kind !== 'none')
-      .map((o) => `    ${o.flags.map((f) => sq(`${key(c)}>${f}`)).join('|')}) ${zshReply(o.value)}; return ;;`),
-  );
+  const steps = pathArms(all);
+  const values = valueArms(all, zshReply);
   const words = all.map((c) => {
     const flags = items(c.options.flatMap((o) => o.flags.map((f) => [f, o.description] as const)));
     const help = c.path.length === 0 ? [['help', 'display help for a command'] as const] : [];
