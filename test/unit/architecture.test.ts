@@ -49,8 +49,11 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
-  it('shared/types.ts imports nothing', () => {
-    expect(imports('shared/types.ts')).toEqual([]);
+  it('shared/types.ts and shared/types/ import nothing outside shared/types/', () => {
+    const files = ['shared/types.ts', ...tsFiles('shared/types')];
+    expect(files.length).toBeGreaterThan(1);
+    const bad = files.flatMap((f) => imports(f).filter((s) => !resolvesInto(f, s, 'shared/types')).map((s) => `${f} → ${s}`));
+    expect(bad).toEqual([]);
   });
 
   // Each third-party library has one home file (or folder), so it can be swapped in one place.
