@@ -4,10 +4,9 @@
 // Offsets are those of the file, so literals know their lines. hcl2json has already checked the
 // syntax; what this parser does not accept becomes a `raw` node (reported as unknown).
 import type { Expr } from './ast.js';
+import { ParseError, TokenCursor } from './cursor.js';
 import { tokenize, type Token } from './lexer.js';
-import { scanTemplate, type Directive, type TemplatePart } from './template.js';
-
-class ParseError extends Error {}
+import { buildTemplate } from './template-tree.js';
 
 const BINARY: Record<string, number> = {
   '||': 1,
@@ -49,135 +48,10 @@ export function parseTemplate(
   at = start,
   raw = text.slice(start, end),
 ): Expr {
-  const scanned = scanTemplate(text, start, end, quoted);
-  const whole = raw;
-  if (scanned === 'directive') return { k: 'raw', text: whole };
-  let parts: (string | Expr)[];
-  try {
-    const pos = { i: 0 };
-    parts = nest(text, scanned, pos, whole, []);
-    if (pos.i < scanned.length) throw new ParseError('unbalanced directive');
-  } catch {
-    return { k: 'raw', text: whole };
-  }
-  if (parts.length === 0) return { k: 'lit', v: '', at, raw: whole, text: whole };
-  if (parts.length === 1 && typeof parts[0] === 'string') return { k: 'lit', v: parts[0], at, raw: whole, text: whole };
-  if (parts.length === 1) return parts[0] as Expr;
-  return { k: 'template', parts, text: whole };
+  return buildTemplate(text, start, end, quoted, parseExpression, at, raw);
 }
 
-/**
- * Template parts up to one of `until` (consumed), with directives nested: `%{ if c }a%{ else }b`
- * is the conditional `c ? "a" : "b"`, `%{ for x in xs }…%{ endfor }` is
- * `join("", [for x in xs : "…"])`, so the evaluator needs nothing new.
- */
-function nest(
-  text: string,
-  parts: TemplatePart[],
-  pos: { i: number },
-  whole: string,
-  until: Directive[],
-): (string | Expr)[] {
-  const out: (string | Expr)[] = [];
-  while (pos.i < parts.length) {
-    const p = parts[pos.i++]!;
-    if ('lit' in p) {
-      out.push(p.lit);
-      continue;
-    }
-    if (!p.dir) {
-      out.push(parseExpression(text, p.s, p.e));
-      continue;
-    }
-    if (until.includes(p.dir)) {
-      pos.i--;
-      return out;
-    }
-    const body = (stop: Directive[]): Expr => {
-      return { k: 'template', parts: nest(text, parts, pos, whole, stop), text: whole };
-    };
-    const closeWith = (d: Directive): Directive => {
-      const q = parts[pos.i++];
-      if (!q || 'lit' in q || q.dir !== d) throw new ParseError(`missing ${d}`);
-      return d;
-    };
-    if (p.dir === 'if') {
-      const c = parseExpression(text, p.s, p.e);
-      const t = body(['else', 'endif']);
-      const next = parts[pos.i];
-      let f: Expr = { k: 'lit', v: '', at: -1, raw: '""', text: '""' };
-      if (next && !('lit' in next) && next.dir === 'else') {
-        pos.i++;
-        f = body(['endif']);
-      }
-      closeWith('endif');
-      out.push({ k: 'cond', c, t, f, text: whole });
-    } else if (p.dir === 'for') {
-      const m = /^\s*([A-Za-z_][\w-]*)(?:\s*,\s*([A-Za-z_][\w-]*))?\s+in\s/.exec(text.slice(p.s, p.e));
-      if (!m) throw new ParseError('for directive');
-      const coll = parseExpression(text, p.s + m[0].length, p.e);
-      const value = body(['endfor']);
-      closeWith('endfor');
-      const each: Expr = {
-        k: 'for',
-        keyVar: m[2] ? m[1] : undefined,
-        valVar: m[2] ?? m[1]!,
-        coll,
-        key: undefined,
-        value,
-        cond: undefined,
-        group: false,
-        text: whole,
-      };
-      const sep: Expr = { k: 'lit', v: '', at: -1, raw: '""', text: '""' };
-      out.push({ k: 'call', name: 'join', args: [sep, each], expand: false, text: whole });
-    } else throw new ParseError(`unexpected ${p.dir}`);
-  }
-  if (until.length) throw new ParseError(`missing ${until.join(' / ')}`);
-  return out;
-}
-
-class Parser {
-  private i = 0;
-  /** True inside an object constructor: a newline ends the item's expression. */
-  private newlines: boolean[] = [false];
-
-  constructor(
-    private readonly text: string,
-    private readonly toks: Token[],
-  ) {}
-
-  peek(): Token {
-    return this.toks[this.i]!;
-  }
-
-  private next(): Token {
-    return this.toks[this.i++]!;
-  }
-
-  private isOp(v: string, t = this.peek()): boolean {
-    return t.k === 'op' && t.v === v && !(this.newlines[this.newlines.length - 1] && t.nl);
-  }
-
-  private expect(v: string): Token {
-    const t = this.next();
-    if (t.k !== 'op' || t.v !== v) throw new ParseError(`expected ${v}`);
-    return t;
-  }
-
-  private from(s: number): string {
-    return this.text.slice(s, this.toks[this.i - 1]!.e);
-  }
-
-  private nested<T>(newlines: boolean, f: () => T): T {
-    this.newlines.push(newlines);
-    try {
-      return f();
-    } finally {
-      this.newlines.pop();
-    }
-  }
-
+class Parser extends TokenCursor {
   expr(): Expr {
     const s = this.peek().s;
     const c = this.binary(0);

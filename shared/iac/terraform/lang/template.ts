@@ -1,5 +1,5 @@
 // Scanning the body of a quoted string or heredoc into literal text, `${…}` interpolations and
-// `%{…}` directives (their spans; parser.ts parses them and nests if / else / endif and for /
+// `%{…}` directives (their spans; template-tree.ts parses them and nests if / else / endif and for /
 // endfor). `$${` and `%%{` are escapes; backslash escapes apply to quoted strings only.
 
 export type Directive = 'if' | 'else' | 'endif' | 'for' | 'endfor';
