@@ -39,6 +39,11 @@ export interface Attr {
   span: { start: number; end: number } | undefined;
 }
 
+/** A JSON object as a record; anything else (absent, a list, a scalar) as an empty one. */
+export function objectOf(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
 /** Blocks are arrays in `.tf` JSON, maybe single objects in `.tf.json` (docs/design/iac-extraction.md#file-by-file). */
 export function bodies(v: unknown): Record<string, unknown>[] {
   const list = Array.isArray(v) ? v : v !== null && typeof v === 'object' ? [v] : [];

@@ -6,36 +6,18 @@
 // uses it. Children come from local paths, or, for registry and git sources, from the
 // directories `terraform init` recorded in `.terraform/modules/modules.json` (manifest.ts).
 import type { DeclaredModel, Unresolved } from '../../types.js';
-import { attr, attrExpr, bodies, iterate, writer, type Block, type ModuleFile } from './block.js';
+import { attr, attrExpr, bodies, objectOf, writer, type Block, type ModuleFile } from './block.js';
 import { evaluate, unknown, type Scope, type Value } from './eval.js';
-import type { Emit } from './emit.js';
+import { expand } from './expand.js';
 import type { Expr } from './expr.js';
 import { convert } from './lang/types.js';
-import { lit } from './lang/values.js';
 import type { Manifest } from './manifest.js';
-import { expectTerraform } from './expect.js';
-import { HANDLERS } from './resources.js';
-import { liveKeysOf } from './live-keys.js';
+import { emitResources } from './module-resources.js';
+import { isOverride, preload, type Loader, type ModuleDir, type Resolved } from './module-sources.js';
 
-export interface ModuleDir {
-  dir: string;
-  files: ModuleFile[];
-}
-
-export interface Loader {
-  /** The parsed module in an absolute directory (cached), or a reason it cannot be loaded. */
-  load(dir: string): Promise<ModuleDir | string>;
-  resolveSource(fromDir: string, source: string): string;
-}
+export type { Loader, ModuleDir };
 
 const MODULE_META = new Set(['source', 'version', 'count', 'for_each', 'providers', 'depends_on']);
-const MAX_DEPTH = 32;
-const isLocal = (source: string): boolean => /^\.\.?\//.test(source);
-/** Override files (`override.tf`, `*_override.tf`) come last, as in Terraform, where what they set wins. */
-const isOverride = (file: string): boolean => /(?:^|[/_])override\.tf(?:\.json)?$/.test(file);
-
-/** What a module call's source resolved to, by module key (`a.b` for module.a's module.b). */
-type Resolved = Map<string, ModuleDir | { problem: string }>;
 
 export async function instantiate(
   root: ModuleDir,
@@ -48,53 +30,6 @@ export async function instantiate(
   const resolved: Resolved = new Map();
   await preload(root, '', loader, manifest, resolved, []);
   new Instance(root, prefix, '', inputs, { model, resolved }).emit();
-}
-
-/** Every module call's directory, loaded before evaluation starts (evaluation is synchronous). */
-async function preload(
-  mod: ModuleDir,
-  key: string,
-  loader: Loader,
-  manifest: Manifest | undefined,
-  out: Resolved,
-  stack: readonly string[],
-): Promise<void> {
-  const seen = new Set<string>();
-  for (const mf of mod.files) {
-    for (const [name, v] of Object.entries(objectOf(mf.json.module))) {
-      const body = bodies(v)[0];
-      const source = body?.source;
-      if (seen.has(name) || typeof source !== 'string') continue;
-      seen.add(name);
-      const childKey = key ? `${key}.${name}` : name;
-      let dir: string;
-      if (isLocal(source)) dir = loader.resolveSource(mod.dir, source);
-      else {
-        const installed = manifest?.dirOf(childKey);
-        if (!installed) {
-          const why = manifest
-            ? `is not in ${manifest.file} (run \`terraform init\` again)`
-            : 'is not a local path and no `.terraform/modules/modules.json` was found (run `terraform init` first)';
-          const problem = `source ${JSON.stringify(source)} ${why}; the module's resources are not extracted`;
-          out.set(childKey, { problem });
-          continue;
-        }
-        dir = installed;
-      }
-      if (stack.includes(dir) || stack.length >= MAX_DEPTH) {
-        const problem = `source ${JSON.stringify(source)} calls a module that is already being expanded (a cycle)`;
-        out.set(childKey, { problem });
-        continue;
-      }
-      const child = await loader.load(dir);
-      if (typeof child === 'string') {
-        out.set(childKey, { problem: `source ${JSON.stringify(source)}: ${child}` });
-        continue;
-      }
-      out.set(childKey, child);
-      await preload(child, childKey, loader, manifest, out, [...stack, mod.dir]);
-    }
-  }
 }
 
 interface Ctx {
@@ -246,40 +181,7 @@ class Instance {
   /** Resources, then module calls with their problems and children, into the model. */
   emit(): void {
     const { model } = this.ctx;
-    // Terraform refuses a module that declares one resource twice ("Duplicate resource"), in one
-    // file or two: a problem naming both, instead of two resources with mixed-up ports and lines.
-    // Across files the first declaration is extracted; twice in one file, neither is (the line
-    // index of a file knows one block per address, so their values could not be told apart).
-    const declared = new Map<string, { at: string; extracted: boolean }>();
-    // A resource in an override file is not a duplicate: Terraform merges it into the original
-    // block. portdrift does not merge blocks yet, so it says which values it read instead of
-    // extracting a port Terraform would not deploy without a word.
-    for (const mf of this.ordered) {
-      for (const [type, byName] of Object.entries(objectOf(mf.json.resource))) {
-        for (const [name, v] of Object.entries(objectOf(byName))) {
-          const address = `${this.prefix}${type}.${name}`;
-          const all = bodies(v);
-          if (all.length === 0) continue;
-          const b = this.top(mf, all[0]!, `resource.${type}.${name}`);
-          const duplicate = (detail: string, outcome: string) => void model.problems.push({ file: mf.file, line: b.line, code: 'PD_IAC_SHAPE', message: `resource ${address} ${detail}, which Terraform refuses; ${outcome}` });
-          const first = declared.get(address);
-          if (first !== undefined && isOverride(mf.file)) {
-            model.problems.push({ file: mf.file, line: b.line, code: 'PD_IAC_SHAPE', message: `resource ${address} is overridden here; override files are not merged, so its ports are read from ${first.at} and may differ from what Terraform deploys` });
-            continue;
-          }
-          if (first !== undefined) {
-            duplicate(`is declared again (first at ${first.at})`, first.extracted ? 'only the first declaration is extracted' : 'not extracted');
-            continue;
-          }
-          declared.set(address, { at: `${mf.file}:${b.line}`, extracted: all.length === 1 });
-          if (all.length > 1) {
-            duplicate(`is declared ${all.length} times in this file`, 'not extracted');
-            continue;
-          }
-          resource(b, address, type, model, this.prefix);
-        }
-      }
-    }
+    emitResources(this.ordered, this.prefix, (mf, json, path) => this.top(mf, json, path), model);
 
     const calls = new Map<string, string>();
     for (const mf of this.ordered) {
@@ -301,67 +203,4 @@ class Instance {
       }
     }
   }
-}
-
-type Expansion = { instances: { suffix: string; scope: Scope }[] } & (
-  | { kind: 'single' | 'count' | 'unknown' }
-  | { kind: 'for_each'; keys: string[] }
-);
-
-/**
- * The instances of a resource or module block: one without `count` / `for_each`; `[i]` for a
- * count, `["key"]` for a for_each. When the value cannot be evaluated, one unindexed instance
- * (the pipeline still joins the hosts of every indexed instance in state) and an unresolved
- * entry saying why.
- */
-function expand(b: Block, address: string, sink: Unresolved[]): Expansion {
-  const count = attr(b, 'count');
-  if (count) {
-    const n = count.value.t === 'lit' ? Number(count.value.v) : NaN;
-    if (Number.isInteger(n) && n >= 0) {
-      const instances = Array.from({ length: n }, (_, i) => ({
-        suffix: `[${i}]`,
-        scope: { ...b.scope, count: lit(i) },
-      }));
-      return { kind: 'count', instances };
-    }
-    const source = { file: b.mf.file, line: count.line };
-    sink.push({ resource: address, attribute: 'count', expression: count.expression, source });
-    return { kind: 'unknown', instances: [{ suffix: '', scope: b.scope }] };
-  }
-  const forEach = attr(b, 'for_each');
-  if (forEach) {
-    const elements = iterate(forEach.value, true);
-    if (elements) {
-      const keys = elements.map((el) => (el.key.t === 'lit' ? String(el.key.v) : '?'));
-      const instances = elements.map((el, i) => ({
-        suffix: `[${JSON.stringify(keys[i])}]`,
-        scope: { ...b.scope, each: el },
-      }));
-      return { kind: 'for_each', keys, instances };
-    }
-    const source = { file: b.mf.file, line: forEach.line };
-    sink.push({ resource: address, attribute: 'for_each', expression: forEach.expression, source });
-    return { kind: 'unknown', instances: [{ suffix: '', scope: b.scope }] };
-  }
-  return { kind: 'single', instances: [{ suffix: '', scope: b.scope }] };
-}
-
-function resource(b: Block, address: string, type: string, model: DeclaredModel, prefix: string): void {
-  for (const { suffix, scope } of expand(b, address, model.unresolved).instances) {
-    const full = address + suffix;
-    const liveKeys = liveKeysOf(type, { ...b, scope }, prefix);
-    const source = { file: b.mf.file, line: b.line };
-    model.resources.push({ address: full, type, source, hosts: [], ...(liveKeys ? { liveKeys } : {}) });
-    const handler = HANDLERS[type];
-    if (!handler) continue;
-    const e: Emit = { address: full, type, file: b.mf.file, line: b.line, model };
-    const from = model.endpoints.length;
-    handler(e, { ...b, scope }, model.unresolved);
-    expectTerraform(model, from, full, type, { ...b, scope });
-  }
-}
-
-function objectOf(v: unknown): Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
