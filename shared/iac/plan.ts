@@ -21,7 +21,7 @@ import { emptyModel } from './model.js';
 import type { Block, ModuleFile } from './terraform/block.js';
 import type { Emit } from './terraform/emit.js';
 import { placeServiceTargets } from './terraform/kubernetes.js';
-import { lineOf, lineStarts, locateHcl, type LineIndex, type Located } from './terraform/locate.js';
+import { lineOf, lineStarts, locateHcl, type LineIndex, type Located } from './terraform/hcl/locate.js';
 import { HANDLERS } from './terraform/resources.js';
 import { sharedOrigins } from './terraform/shared.js';
 import { relativeTo } from './walk.js';

@@ -1,4 +1,4 @@
-// The crash paths of the HCL parser pool (shared/iac/hcl.ts ParserPool), with parser threads that
+// The crash paths of the HCL parser pool (shared/iac/terraform/hcl/parse-file.ts ParserPool), with parser threads that
 // really exit: hcl2json's WASM cannot be made to crash on purpose, so these threads speak its
 // protocol but die when a file tells them to (test/fixtures/hcl-pool/). What extraction promises for
 // bad input holds: a file that kills the parser is a problem of that file, every other file is
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HclParseError, ParserPool } from '../../shared/iac/hcl.js';
+import { HclParseError, ParserPool } from '../../shared/iac/terraform/hcl/parse-file.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'hcl-pool');
 const dying = pathToFileURL(join(fixtures, 'dying-parser.mjs'));

@@ -1,4 +1,4 @@
-// The HCL parser threads of shared/iac/hcl.ts, which run only from the compiled output: the
+// The HCL parser threads of shared/iac/terraform/hcl/parse-file.ts, which run only from the compiled output: the
 // built module is imported here, so its pool parses in real worker threads, and its answers are
 // compared with hcl2json on this thread (via the sources). A process that parsed must exit on its
 // own (idle threads never keep it alive), and `portdrift extract` as a process must print the
@@ -9,15 +9,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadHcl2Json } from '../../shared/iac/hcl2json.js';
+import { loadHcl2Json } from '../../shared/iac/terraform/hcl/hcl2json.js';
 
 const repo = join(import.meta.dirname, '..', '..');
-const built = join(repo, 'dist', 'shared', 'iac', 'hcl.js');
+const built = join(repo, 'dist', 'shared', 'iac', 'terraform', 'hcl', 'parse-file.js');
 const cli = join(repo, 'dist', 'cli', 'main.js');
 const exec = promisify(execFile);
 const tfBase = join(repo, 'test', 'fixtures', 'terraform');
 
-type HclModule = typeof import('../../shared/iac/hcl.js');
+type HclModule = typeof import('../../shared/iac/terraform/hcl/parse-file.js');
 
 function file(i: number): string {
   return `variable "p${i}" {\n  default = ${8000 + i}\n}\nresource "aws_security_group" "s${i}" {\n  ingress {\n    from_port = ${i + 1}\n    to_port   = var.p${i}\n    protocol  = "tcp"\n  }\n}\n`;

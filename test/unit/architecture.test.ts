@@ -56,10 +56,20 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
+  // HCL parsing (files through hcl2json, line locations, the expression parser) is one folder that
+  // depends on nothing of the extractor around it, so it can be tested and replaced on its own.
+  it('shared/iac/terraform/hcl/ imports only its own files, node: and @cdktf/hcl2json', () => {
+    const files = tsFiles('shared/iac/terraform/hcl');
+    expect(files.length).toBeGreaterThan(5);
+    const own = (f: string, s: string) => s.startsWith('./') && resolvesInto(f, s, 'shared/iac/terraform/hcl');
+    const bad = files.flatMap((f) => imports(f).filter((s) => !own(f, s) && !s.startsWith('node:') && s !== '@cdktf/hcl2json').map((s) => `${f} → ${s}`));
+    expect(bad).toEqual([]);
+  });
+
   // Each third-party library has one home file (or folder), so it can be swapped in one place.
   const homes: Record<string, (file: string) => boolean> = {
     pino: (f) => f === 'shared/log.ts',
-    '@cdktf/hcl2json': (f) => f === 'shared/iac/hcl2json.ts',
+    '@cdktf/hcl2json': (f) => f === 'shared/iac/terraform/hcl/hcl2json.ts',
     'better-sqlite3': (f) => f.startsWith('collector/store/sqlite'),
     nodemailer: (f) => f === 'collector/report/mail.ts',
     undici: (f) => f.startsWith('agent/daemon/'),

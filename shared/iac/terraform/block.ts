@@ -5,7 +5,7 @@
 import type { Unresolved } from '../../types.js';
 import { evaluate, index, unknown, type Scope, type Value, type Writer } from './eval.js';
 import { fromJson, parseExpr, type Expr } from './expr.js';
-import type { LineIndex } from './locate.js';
+import type { LineIndex } from './hcl/locate.js';
 
 export interface ModuleFile {
   /** Relative to the IaC root. */

@@ -7,7 +7,7 @@
 import { attr, type Attr, type Block } from './block.js';
 import { fromPlain, index, type Origin, type Value } from './eval.js';
 import { endpoint, literal, readPort, type Emit } from './emit.js';
-import { findKey } from './locate.js';
+import { findKey } from './hcl/locate.js';
 
 export function containerPorts(e: Emit, b: Block): void {
   const a = attr(b, 'container_definitions');

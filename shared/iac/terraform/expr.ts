@@ -1,13 +1,13 @@
-// Parsing attribute values: HCL text through the expression parser in lang/ (which keeps each
+// Parsing attribute values: HCL text through the expression parser in hcl/ (which keeps each
 // literal's offset, for origins), and `.tf.json` values (or hcl2json's JSON when a value's text
 // cannot be located) as HCL's JSON syntax reads them: strings are templates.
 //
 // Why not hcl2json's getExpressionAst? It costs ~2.1 ms per call (0.6 ms when batched) because
 // the AST crosses the WASM bridge as verbose JSON; the 500-file benchmark has 2,500 `jsonencode`
 // definitions, which alone would take 1.5–5 s of the 3 s budget. hcl2json has already
-// validated the syntax when this runs, so lang/ only needs to understand it.
-import type { Expr } from './lang/ast.js';
-import { parseExpression, parseTemplate } from './lang/parser.js';
+// validated the syntax when this runs, so hcl/parser.ts only needs to understand it.
+import type { Expr } from './hcl/ast.js';
+import { parseExpression, parseTemplate } from './hcl/parser.js';
 
 export type { Expr };
 

@@ -11,7 +11,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { sharedOrigins } from './shared.js';
-import { HclParseError, parseHcl, warmHclParser } from '../hcl.js';
+import { HclParseError, parseHcl, warmHclParser } from './hcl/parse-file.js';
 import { jsonErrorClause, readIacFile } from '../files.js';
 import { emptyModel, mergeInto, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
 import { relativeTo } from '../walk.js';
@@ -19,7 +19,7 @@ import { PortdriftError } from '../../errors.js';
 import type { DeclaredModel, Problem } from '../../types.js';
 import { attr, type Block, type ModuleFile } from './block.js';
 import { unknown, type Value } from './eval.js';
-import { lineOf, lineStarts, locateHcl } from './locate.js';
+import { lineOf, lineStarts, locateHcl } from './hcl/locate.js';
 import { readManifest } from './manifest.js';
 import { instantiate, type Loader, type ModuleDir } from './module.js';
 import { placeServiceTargets } from './kubernetes.js';

@@ -7,7 +7,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { PortdriftError } from '../../errors.js';
-import { type HclBody, parseHcl } from '../../iac/hcl.js';
+import { type HclBody, parseHcl } from '../../iac/terraform/hcl/parse-file.js';
 import type { Env } from './http.js';
 
 export interface BackendState {

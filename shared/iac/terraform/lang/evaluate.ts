@@ -3,7 +3,7 @@
 // `each.key` / `each.value`, `dynamic` iterators and `for` symbols, with operators,
 // conditionals, `for` expressions, splats and the functions of functions.ts. Branches not taken
 // are not evaluated (as in HCL). What depends on something unknown is unknown, with its text.
-import type { Expr } from './ast.js';
+import type { Expr } from '../hcl/ast.js';
 import { callFunction } from './functions.js';
 import {
   asBool,

@@ -4,7 +4,7 @@
 // number is declared). Modules written with typed variables read `each.value.ip_protocol`
 // relying on exactly this. Values that do not fit are left as they are: Terraform would refuse
 // them, and the ports found in them are still reported.
-import type { Expr } from './ast.js';
+import type { Expr } from '../hcl/ast.js';
 import { lit, type Value } from './values.js';
 
 /** `v` converted to the type written as `t`; `defaultOf` evaluates an `optional` default. */

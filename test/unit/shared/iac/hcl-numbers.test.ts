@@ -1,12 +1,12 @@
-// Hiding integer literals from hcl2json (shared/iac/hcl-numbers.ts) must not change a single
+// Hiding integer literals from hcl2json (shared/iac/terraform/hcl/numbers.ts) must not change a single
 // byte of what the extractor sees: every case is parsed twice by the real hcl2json, plainly and
 // with numbers hidden, and the two bodies must be deeply equal; a file that does not parse must
 // give the user's own diagnostics.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hideNumbers, parseHidingNumbers, restoreNumbers } from '../../../../shared/iac/hcl-numbers.js';
-import { loadHcl2Json } from '../../../../shared/iac/hcl2json.js';
+import { hideNumbers, parseHidingNumbers, restoreNumbers } from '../../../../shared/iac/terraform/hcl/numbers.js';
+import { loadHcl2Json } from '../../../../shared/iac/terraform/hcl/hcl2json.js';
 
 const repo = join(import.meta.dirname, '..', '..', '..', '..');
 

@@ -1,10 +1,10 @@
-// The HCL expression language in shared/iac/terraform/lang: the parser's tree and what the
-// evaluator computes statically, including what stays unknown (never guessed).
+// The HCL expression language: the parser's tree (shared/iac/terraform/hcl) and what the
+// evaluator (shared/iac/terraform/lang) computes statically, including what stays unknown (never guessed).
 import { describe, expect, it } from 'vitest';
-import { parseExpression } from '../../../../../shared/iac/terraform/lang/parser.js';
+import { parseExpression } from '../../../../../shared/iac/terraform/hcl/parser.js';
 import { evaluate, type Scope, type Writer } from '../../../../../shared/iac/terraform/lang/evaluate.js';
 import { fromPlain, plain, unknown, type Value } from '../../../../../shared/iac/terraform/lang/values.js';
-import { tokenize } from '../../../../../shared/iac/terraform/lang/lexer.js';
+import { tokenize } from '../../../../../shared/iac/terraform/hcl/lexer.js';
 import { convert } from '../../../../../shared/iac/terraform/lang/types.js';
 
 const w: Writer = { kind: 'literal', file: 'main.tf', lineAt: (o) => o, line: 1 };

@@ -1,7 +1,7 @@
 // The line locator (docs/design/iac-extraction.md#line-locator) on input built to fool a regex: braces and `port =`
 // inside comments, strings, interpolations and heredocs; one-line blocks; CRLF.
 import { describe, expect, it } from 'vitest';
-import { findKey, locateHcl } from '../../../../../shared/iac/terraform/locate.js';
+import { findKey, locateHcl } from '../../../../../shared/iac/terraform/hcl/locate.js';
 
 const lines = (text: string): Record<string, number> => Object.fromEntries([...locateHcl(text).attrs].map(([k, v]) => [k, v.line]));
 

@@ -15,9 +15,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { parseHidingNumbers } from './hcl-numbers.js';
+import { parseHidingNumbers } from './numbers.js';
 import { loadHcl2Json, type HclBody } from './hcl2json.js';
-import type { HclReply, HclRequest } from './hcl-worker.js';
+import type { HclReply, HclRequest } from './parse-worker.js';
 
 export type { HclBody };
 
@@ -75,7 +75,7 @@ export function parseDiagnostics(message: string): HclDiagnostic[] {
   });
 }
 
-const workerUrl = new URL('./hcl-worker.js', import.meta.url);
+const workerUrl = new URL('./parse-worker.js', import.meta.url);
 let available: boolean | undefined;
 const workerAvailable = () => (available ??= workerUrl.protocol === 'file:' && existsSync(fileURLToPath(workerUrl)));
 

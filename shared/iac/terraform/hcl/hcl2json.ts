@@ -1,5 +1,5 @@
 // The one file that imports @cdktf/hcl2json (docs/design/iac-extraction.md#hcl2json). CDKTF is deprecated and 0.21.0 is
-// its last release; a replacement parser changes this file and hcl.ts, nothing else.
+// its last release; a replacement parser changes this file and parse-file.ts, nothing else.
 //
 // The package starts its WASM the moment it is imported (+~46 MB RSS, 100–300 ms), so it is
 // imported lazily, once per thread, on the first parse. Its types reference `lib: dom`

@@ -8,9 +8,9 @@
 // else changes: attributes inside expressions, tuples and objects keep their literals (there a
 // reference would change hcl2json's output shape), a file that already mentions the sentinel
 // is parsed as it is, and a file that fails to parse is parsed again unchanged, so diagnostics
-// point at the user's own text. The result is the same JSON (test/unit/shared/iac/hcl-numbers).
+// point at the user's own text. The result is the same JSON (test/unit/shared/iac/hcl-numbers.test.ts).
 import type { HclBody, Hcl2Json } from './hcl2json.js';
-import { locateHcl } from './terraform/locate.js';
+import { locateHcl } from './locate.js';
 
 const SENTINEL = '__pd_n_';
 /** Up to 15 digits: exactly representable, so Number() gives what hcl2json's JSON gives. */

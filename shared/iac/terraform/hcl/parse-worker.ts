@@ -1,8 +1,8 @@
-// A parser thread of hcl.ts: one hcl2json WASM instance answering parse requests in order.
+// A parser thread of parse-file.ts: one hcl2json WASM instance answering parse requests in order.
 // Each answer carries the parsed body (structured-cloned by postMessage, which costs this thread,
 // not the one that evaluates) or hcl2json's diagnostic string.
 import { parentPort } from 'node:worker_threads';
-import { parseHidingNumbers } from './hcl-numbers.js';
+import { parseHidingNumbers } from './numbers.js';
 import { loadHcl2Json } from './hcl2json.js';
 
 export interface HclRequest {

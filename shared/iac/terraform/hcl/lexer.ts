@@ -1,7 +1,7 @@
 // Tokens of HCL's expression syntax over a span of a file's text. Strings and heredocs are one
 // token each (their templates are scanned by template.ts); `nl` says a newline came before the
 // token, which ends an item inside an object constructor as it does in HCL.
-import { skipString } from '../locate.js';
+import { skipString } from './locate.js';
 
 export type TokenKind = 'num' | 'ident' | 'str' | 'heredoc' | 'op' | 'eof';
 
