@@ -22,6 +22,7 @@ import type { Block, ModuleFile } from './terraform/block.js';
 import type { Emit } from './terraform/emit.js';
 import { placeServiceTargets } from './terraform/kubernetes.js';
 import { lineOf, lineStarts, locateHcl, type LineIndex, type Located } from './terraform/hcl/locate.js';
+import { readManifest, type Manifest } from './terraform/manifest.js';
 import { HANDLERS } from './terraform/resources.js';
 import { sharedOrigins } from './terraform/shared.js';
 import { relativeTo } from './walk.js';
@@ -83,7 +84,7 @@ interface ConfigFile {
 /** Where each module path's `.tf` files are, and their line indexes (read once per directory). */
 class Configuration {
   private readonly dirs = new Map<string, Promise<ConfigFile[]>>();
-  private registry: Promise<Map<string, string>> | undefined;
+  private registry: Promise<Manifest | undefined> | undefined;
 
   constructor(
     private readonly rootDir: string,
@@ -94,8 +95,8 @@ class Configuration {
   /** The directory of a module path, or undefined when the configuration does not say. */
   async dirOf(calls: string[]): Promise<string | undefined> {
     if (calls.length === 0) return this.rootDir;
-    const installed = (await this.modulesJson()).get(calls.join('.'));
-    if (installed) return resolve(this.rootDir, installed);
+    const installed = (await this.manifest())?.dirOf(calls.join('.'));
+    if (installed) return installed;
     let dir = this.rootDir;
     let mod: unknown = this.config.root_module;
     for (const name of calls) {
@@ -107,21 +108,13 @@ class Configuration {
     return dir;
   }
 
-  /** `.terraform/modules/modules.json`, written by `terraform init`: module key → directory. */
-  private modulesJson(): Promise<Map<string, string>> {
-    this.registry ??= readFile(join(this.rootDir, '.terraform', 'modules', 'modules.json'), 'utf8').then(
-      (text) => {
-        const doc: unknown = JSON.parse(text);
-        const list = isObject(doc) && Array.isArray(doc.Modules) ? doc.Modules : [];
-        const out = new Map<string, string>();
-        for (const m of list) {
-          const { Key: key, Dir: dir } = isObject(m) ? m : {};
-          if (typeof key === 'string' && key !== '' && typeof dir === 'string') out.set(key, dir);
-        }
-        return out;
-      },
-      () => new Map(),
-    );
+  /**
+   * `.terraform/modules/modules.json`, written by `terraform init`, read as the HCL extractor
+   * reads it. A manifest that is missing or unreadable only costs the lines of registry and git
+   * modules: their resources keep the plan file as their place.
+   */
+  private manifest(): Promise<Manifest | undefined> {
+    this.registry ??= readManifest(this.rootDir, this.ivRoot).then((m) => (m && 'dirOf' in m ? m : undefined));
     return this.registry;
   }
 
