@@ -2,51 +2,17 @@
 // from the AWS wire-protocol server of test/aws/server.ts, as a real child process of
 // dist/cli/main.js with static keys: the fixture test/fixtures/live/cache-ecs drifted on the
 // sessions group's port, the API's task definition and its service's load balancer port.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../../shared/types.js';
-import { type AwsServer, type AwsWorld, startAwsServer } from '../../aws/server.js';
+import type { AwsServer } from '../../aws/server.js';
 import { cacheEcsWorld } from '../../fixtures/live/cache-ecs/world.js';
+import { KEYS, awsEnv, cli as run, tempHome, withServer } from './aws-child.js';
 
-const repo = join(import.meta.dirname, '..', '..', '..');
-const main = join(repo, 'dist', 'cli', 'main.js');
-const fixture = join(repo, 'test', 'fixtures', 'live', 'cache-ecs');
-let home: string;
-
-beforeAll(() => {
-  home = mkdtempSync(join(tmpdir(), 'pd-aws-home-'));
-});
-afterAll(() => rmSync(home, { recursive: true, force: true }));
-
-const env = (server: AwsServer): Record<string, string> => ({
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: home,
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_REGION: 'eu-west-1',
-  AWS_ENDPOINT_URL: server.url,
-  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-});
-
-function cli(args: string[], childEnv: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { cwd: fixture, env: childEnv, timeout: 60_000 }, (error, out, err) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, out, err });
-    });
-  });
-}
-
-async function withServer<T>(world: AwsWorld, fn: (s: AwsServer) => Promise<T>): Promise<T> {
-  const server = await startAwsServer(world);
-  try {
-    return await fn(server);
-  } finally {
-    await server.close();
-  }
-}
+const fixture = join(import.meta.dirname, '..', '..', 'fixtures', 'live', 'cache-ecs');
+const home = tempHome('pd-aws-home-');
+const env = (server: AwsServer) => awsEnv(home(), server, KEYS);
+const cli = (args: string[], childEnv: Record<string, string>) => run(args, fixture, childEnv);
 
 const SCAN = ['scan', '.', '--live', 'aws', '--no-probe', '--format', 'json'];
 const ECS = 'arn:aws:ecs:eu-west-1:123456789012';

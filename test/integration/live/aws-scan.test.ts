@@ -1,59 +1,16 @@
 // `portdrift scan --live aws` as a real child process of dist/cli/main.js against the AWS wire-
-// protocol server of test/aws/server.ts (AWS_ENDPOINT_URL): the product's SDK clients run
-// unchanged, with static keys from the environment. The credential chain never reaches the
-// network: the child's environment is built from scratch (no AWS_CONTAINER_CREDENTIALS_*,
-// AWS_EC2_METADATA_DISABLED=true, HOME an empty temp dir).
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// protocol server of test/aws/server.ts, with an environment built from scratch (aws-child.ts).
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../../shared/types.js';
-import { ASSUMED_KEY_ID, type AwsServer, type AwsWorld, startAwsServer } from '../../aws/server.js';
+import { ASSUMED_KEY_ID, type AwsServer } from '../../aws/server.js';
 import { shopWorld } from '../../fixtures/live/shop/world.js';
+import { KEYS, awsEnv, cli as run, tempHome, withServer } from './aws-child.js';
 
-const repo = join(import.meta.dirname, '..', '..', '..');
-const main = join(repo, 'dist', 'cli', 'main.js');
-const shop = join(repo, 'test', 'fixtures', 'live', 'shop');
-let home: string;
-
-beforeAll(() => {
-  home = mkdtempSync(join(tmpdir(), 'pd-aws-home-'));
-});
-afterAll(() => rmSync(home, { recursive: true, force: true }));
-
-function env(server: AwsServer | null, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: home,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_REGION: 'eu-west-1',
-    ...(server ? { AWS_ENDPOINT_URL: server.url } : {}),
-    ...extra,
-  };
-}
-const KEYS = {
-  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-};
-
-function cli(args: string[], childEnv: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { cwd: shop, env: childEnv, timeout: 60_000 }, (error, out, err) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, out, err });
-    });
-  });
-}
-
-async function withServer<T>(world: AwsWorld, fn: (s: AwsServer) => Promise<T>): Promise<T> {
-  const server = await startAwsServer(world);
-  try {
-    return await fn(server);
-  } finally {
-    await server.close();
-  }
-}
+const shop = join(import.meta.dirname, '..', '..', 'fixtures', 'live', 'shop');
+const home = tempHome('pd-aws-home-');
+const env = (server: AwsServer | null, extra: Record<string, string> = {}) => awsEnv(home(), server, extra);
+const cli = (args: string[], childEnv: Record<string, string>) => run(args, shop, childEnv);
 
 const SCAN = ['scan', '.', '--live', 'aws', '--no-probe'];
 const TG_ARN = (name: string): string =>

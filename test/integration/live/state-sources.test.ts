@@ -3,7 +3,6 @@
 // (AWS_ENDPOINT_URL, path-style), Terraform's HTTP backend and the HCP Terraform API against
 // loopback servers written here, and local globs. The child's environment is built from scratch
 // (HOME an empty temp dir, no instance metadata) so nothing reaches beyond loopback.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,9 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsServer, type AwsWorld, startAwsServer } from '../../aws/server.js';
+import { KEYS, childEnv, cli as run } from './aws-child.js';
 
-const repo = join(import.meta.dirname, '..', '..', '..');
-const main = join(repo, 'dist', 'cli', 'main.js');
 let home: string;
 let root: string;
 
@@ -51,26 +49,12 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const KEYS = {
-  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-};
-
 function env(extra: Record<string, string> = {}): Record<string, string> {
-    // The SDK's own switch for its Node 20 deprecation warning, so stderr holds only portdrift's words.
-  const quiet = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  const path = process.env.PATH ?? '/usr/bin:/bin';
-  return { PATH: path, HOME: home, AWS_EC2_METADATA_DISABLED: 'true', ...quiet, ...extra };
+  // The SDK's own switch for its Node 20 deprecation warning, so stderr holds only portdrift's words.
+  return childEnv(home, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extra });
 }
 
-function cli(args: string[], childEnv: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { cwd: root, env: childEnv, timeout: 60_000 }, (error, out, err) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, out, err });
-    });
-  });
-}
+const cli = (args: string[], e: Record<string, string>) => run(args, root, e);
 
 /** The hosts extract gave aws_db_instance.orders. */
 function hostsOf(out: string): string[] {
