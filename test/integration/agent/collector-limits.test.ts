@@ -7,51 +7,30 @@
 //  - a sweep larger than the collector's batch limit (thousands of filtered ports): the agent
 //    splits it below its own --max-batch-bytes, every batch is accepted (no 413) and every
 //    observation is stored exactly once.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, type Lab } from '../../lab/netns.mjs';
+import type { Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
-import { clientAddress, createToken, killAll, portdrift, startCollector, synCounter, writeFixture } from './harness.js';
+import { closeLab, createToken, openLab, portdrift, startCollector, writeFixture } from './harness.js';
+import { IPV6, SKIPPED, nameOutsideScope } from './name-outside-scope.js';
 
 const skip = labSkipReason();
-const SKIPPED = 'target outside scope: skipped, never probed';
 const REJECTED = 'collector rejected a batch; dropped';
 const STALLED = 'collector not taking batches; keeping them in the spool';
-/** Whether this kernel has IPv6 (then `localhost` may also resolve to ::1, which is watched too). */
-const IPV6 = existsSync('/proc/sys/net/ipv6');
 
 describe.skipIf(skip)(`agent and the collector's limits${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let lab: Lab;
   let dir: string;
   let client: string;
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pd-agent-limits-'));
-    lab = await createLab({ hosts: 4 });
-    client = clientAddress(lab.client);
-  });
-
-  afterAll(async () => {
-    await killAll();
-    await lab?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  beforeAll(async () => ({ lab, dir, client } = await openLab('pd-agent-limits-', 4)));
+  afterAll(() => closeLab(lab, dir));
 
   it('probes only inside its token\'s scope too: the host outside gets no SYN, every batch is accepted', async () => {
     const data = join(dir, 'scope.db');
-    const iac = writeFixture(join(dir), [
-      { type: 'aws_db_instance', name: 'orders', port: 5432, hosts: ['10.231.0.1'] },
-      { type: 'aws_lb_target_group', name: 'web', port: 8080, hosts: ['localhost'] },
-    ]);
-    const loops = IPV6 ? ['127.0.0.1:8080', '[::1]:8080'] : ['127.0.0.1:8080'];
-    await lab.client.listen(loops);
-    await lab.listen(['10.231.0.1:5432']);
-    const loop4 = synCounter(lab.client, { dst: '127.0.0.1', dport: 8080 });
-    const loop6 = IPV6 ? synCounter(lab.client, { dst: '::1', dport: 8080 }) : () => 0;
-    const inScope = synCounter(lab.server, { dst: '10.231.0.1', dport: 5432 });
+    const { iac, loop4, loop6, inScope } = await nameOutsideScope(lab, dir);
     // The token may report on the lab's subnet only; the agent's own scope also holds loopback.
     const agentToken = createToken(data, 'agent', 'subnet-a', '10.231.0.0/28');
     const collectorArgs = [...iac, '--data', data, '--interval', '1s', '--debounce', '100ms'];

@@ -6,9 +6,10 @@
 // counter at 0 means no packet ever arrived), and the IaC fixture written at test time.
 // Every process started here is tracked and killed by PID in killAll().
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Namespace } from '../../lab/netns.mjs';
+import { createLab, type Lab, type Namespace } from '../../lab/netns.mjs';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
 /**
@@ -193,6 +194,41 @@ export async function killAll(): Promise<void> {
   const procs = [...live];
   for (const p of procs) p.kill();
   await Promise.all(procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 3000))])));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A lab per describe block
+// ---------------------------------------------------------------------------------------------
+
+export interface LabRun {
+  lab: Lab;
+  /** A temporary directory for the block's databases and fixtures. */
+  dir: string;
+  /** The lab client's address, where the collector listens. */
+  client: string;
+}
+
+/** A lab with `hosts` server addresses and a temporary directory named after `prefix` (for beforeAll). */
+export async function openLab(prefix: string, hosts: number): Promise<LabRun> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const lab = await createLab({ hosts });
+  return { lab, dir, client: clientAddress(lab.client) };
+}
+
+/** Kills every process this harness started, removes the lab and the directory (for afterAll). */
+export async function closeLab(lab: Lab | undefined, dir: string | undefined): Promise<void> {
+  await killAll();
+  await lab?.destroy();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The batch files waiting in an agent's spool directory (none when it does not exist yet). */
+export function spooled(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.ndjson'));
+  } catch {
+    return [];
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

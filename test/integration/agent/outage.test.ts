@@ -5,14 +5,14 @@
 // the batches table, each batch's observation count vs its sweep summary, the agents counters),
 // the spool is empty, and the findings are those from before the outage. The same when the
 // agent itself is restarted during the outage (its plan from the cache, its spool from disk).
-import { readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
-import { clientAddress, createToken, killAll, portdrift, query, restartCollector, short, startCollector, waitForDrift, writeFixture, type Collector, type LogLine, type Proc } from './harness.js';
+import { clientAddress, createToken, killAll, portdrift, query, restartCollector, short, spooled, startCollector, waitForDrift, writeFixture, type Collector, type LogLine, type Proc } from './harness.js';
 
 const skip = labSkipReason();
 
@@ -26,14 +26,6 @@ type SweepDone = LogLine & { batchId: string; summary: Summary; time: string };
 
 function sweepsOf(agent: Proc): SweepDone[] {
   return agent.messages('sweep done') as SweepDone[];
-}
-
-function spooled(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((f) => f.endsWith('.ndjson'));
-  } catch {
-    return [];
-  }
 }
 
 /**

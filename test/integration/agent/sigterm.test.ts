@@ -5,7 +5,7 @@
 //    declared port found first, and no port that was never probed is claimed closed;
 //  - collector down: the batch stays in the --spool directory, and the next start delivers it,
 //    exactly once.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
 import { parsePortSpec } from '../../../shared/ports.js';
-import { clientAddress, createToken, killAll, portdrift, restartCollector, sleep, startCollector, writeFixture, type LogLine, type Proc } from './harness.js';
+import { clientAddress, createToken, killAll, portdrift, restartCollector, sleep, spooled, startCollector, writeFixture, type LogLine, type Proc } from './harness.js';
 
 const skip = labSkipReason();
 const HOSTS = ['10.231.0.1', '10.231.0.2', '10.231.0.3', '10.231.0.4'];
@@ -21,14 +21,6 @@ const HOSTS = ['10.231.0.1', '10.231.0.2', '10.231.0.3', '10.231.0.4'];
 interface SweepDone extends LogLine {
   batchId: string;
   summary: { probes: number; open: number; closed: number; filtered: number };
-}
-
-function spooled(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((f) => f.endsWith('.ndjson'));
-  } catch {
-    return [];
-  }
 }
 
 describe.skipIf(skip)(`agent stopped mid-sweep${skip ? ` (skipped: ${skip})` : ''}`, () => {

@@ -1,40 +1,24 @@
 // A bounded spool during a long collector outage: with --spool-max 3, the oldest batches are
 // dropped (never the newest), the drops are counted and logged, and when the collector returns
 // exactly the batches still spooled arrive, once each; the collector knows how many were lost.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, type Lab } from '../../lab/netns.mjs';
+import type { Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
-import { clientAddress, createToken, killAll, portdrift, query, restartCollector, startCollector, writeFixture, type LogLine } from './harness.js';
+import { clientAddress, closeLab, createToken, openLab, portdrift, query, restartCollector, spooled, startCollector, writeFixture, type LogLine } from './harness.js';
 
 const skip = labSkipReason();
-
-function spooled(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((f) => f.endsWith('.ndjson'));
-  } catch {
-    return [];
-  }
-}
 
 describe.skipIf(skip)(`agent with a full spool${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let lab: Lab;
   let dir: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pd-agent-spoolfull-'));
-    lab = await createLab({ hosts: 1 });
+    ({ lab, dir } = await openLab('pd-agent-spoolfull-', 1));
     await lab.listen(['10.231.0.1:5432']);
   });
-
-  afterAll(async () => {
-    await killAll();
-    await lab?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeLab(lab, dir));
 
   it('drops the oldest batches beyond --spool-max, counts them, and delivers exactly the kept ones once', async () => {
     const data = join(dir, 'pd.db');

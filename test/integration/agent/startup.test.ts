@@ -1,41 +1,26 @@
 // Lifecycle edges of a deployment: agents started before their collector, and a token revoked
 // under a running agent (401: everything stays spooled until the token is fixed; the agent
 // restarted with a new token delivers the backlog, exactly once).
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, type Lab } from '../../lab/netns.mjs';
+import type { Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
-import { MAIN, ROOT, clientAddress, createToken, killAll, portdrift, restartCollector, short, sleep, startCollector, waitForDrift, writeFixture, type LogLine, type Proc } from './harness.js';
+import { MAIN, ROOT, clientAddress, closeLab, createToken, openLab, portdrift, restartCollector, short, sleep, spooled, startCollector, waitForDrift, writeFixture, type LogLine, type Proc } from './harness.js';
 
 const skip = labSkipReason();
-
-function spooled(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((f) => f.endsWith('.ndjson'));
-  } catch {
-    return [];
-  }
-}
 
 describe.skipIf(skip)(`agent lifecycle${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let lab: Lab;
   let dir: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pd-agent-startup-'));
-    lab = await createLab({ hosts: 1 });
+    ({ lab, dir } = await openLab('pd-agent-startup-', 1));
     await lab.listen(['10.231.0.1:5433']);
   });
-
-  afterAll(async () => {
-    await killAll();
-    await lab?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeLab(lab, dir));
 
   function setup(name: string) {
     const run = mkdtempSync(join(dir, `${name}-`));
