@@ -154,5 +154,8 @@ describe('deploy/kubernetes agents run as shipped', () => {
     expect(by['shop/cart-7d9f5c-abcde']!.workloads).toEqual(['k8s:Deployment/shop/cart']);
     expect(by['shop/cart-7d9f5c-fghij']!.workloads).toEqual(['k8s:Deployment/shop/cart']);
     expect(by['subnet-a']!.pod).toMatchObject({ namespace: 'portdrift', node: 'node-1' });
+    // The collector evaluated the sidecars' listeners against the cart Deployment without a fault.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(c.proc.logs().filter((l) => (l.level ?? 0) >= 50).map((l) => l.msg)).toEqual([]);
   }, 60_000);
 });
