@@ -329,7 +329,9 @@ export class Collector {
       if (list) list.push(l);
       else byAgent.set(l.agent, [l]);
     }
-    return agents.map((a) => ({ agent: a.name, pod: a.pod!, viewAt: a.listenersAt, listeners: byAgent.get(a.name) ?? [] }));
+    const view = (a: (typeof agents)[number]): PodView =>
+      ({ agent: a.name, pod: a.pod!, viewAt: a.listenersAt, listeners: byAgent.get(a.name) ?? [] });
+    return agents.map(view);
   }
 
   async stop(): Promise<void> {

@@ -23,7 +23,10 @@ export interface AgentIdentity {
 }
 
 /** The Kubernetes downward-API fields (and the labels file's labels), when the agent runs in a pod. */
-export function podIdentity(env: Readonly<Record<string, string | undefined>>, labels?: Record<string, string>): PodIdentity | undefined {
+export function podIdentity(
+  env: Readonly<Record<string, string | undefined>>,
+  labels?: Record<string, string>,
+): PodIdentity | undefined {
   const pod = { name: env.POD_NAME, namespace: env.POD_NAMESPACE, ip: env.POD_IP, node: env.NODE_NAME };
   const set: PodIdentity = Object.fromEntries(Object.entries(pod).filter(([, v]) => v !== undefined && v !== ''));
   if (labels) set.labels = labels;

@@ -21,7 +21,8 @@ export function parsePodLabels(text: string, file: string): Record<string, strin
       value = undefined;
     }
     if (typeof value !== 'string') {
-      const message = `${file}:${i + 1}: not a downward-API label line (key="value"): ${JSON.stringify(line.slice(0, 80))}`;
+      const shown = JSON.stringify(line.slice(0, 80));
+      const message = `${file}:${i + 1}: not a downward-API label line (key="value"): ${shown}`;
       throw new PortdriftError('PD_CONFIG_INVALID', message);
     }
     out[line.slice(0, eq)] = value;

@@ -91,9 +91,11 @@ export function parsePod(value: unknown, field: string, problems: string[]): Pod
   else if (ip !== undefined) pod.ip = ip;
   if (p.labels !== undefined) {
     const labels = p.labels;
-    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) problems.push(`${field}.labels: must be an object`);
-    else if (Object.keys(labels).length > MAX_LABELS) problems.push(`${field}.labels: at most ${MAX_LABELS} labels`);
-    else {
+    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+      problems.push(`${field}.labels: must be an object`);
+    } else if (Object.keys(labels).length > MAX_LABELS) {
+      problems.push(`${field}.labels: at most ${MAX_LABELS} labels`);
+    } else {
       const out: Record<string, string> = {};
       for (const [k, v] of Object.entries(labels)) {
         const at = `${field}.labels.${JSON.stringify(k.slice(0, 60))}`;

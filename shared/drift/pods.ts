@@ -8,7 +8,15 @@
 // nearby undeclared port listens instead; a listening port nothing declares is `undeclared`.
 // Pure: no IO, no clock.
 import { SENSITIVE_PORTS } from '../ports.js';
-import type { DeclaredModel, Finding, Observation, PodIdentity, PodSelector, Resource, SourceLocation } from '../types.js';
+import type {
+  DeclaredModel,
+  Finding,
+  Observation,
+  PodIdentity,
+  PodSelector,
+  Resource,
+  SourceLocation,
+} from '../types.js';
 import { findingId } from './index.js';
 import { type Candidate, assignMoves } from './moves.js';
 import { cutoffFor } from './observed.js';
@@ -49,8 +57,10 @@ export function podResources(model: DeclaredModel, pod: PodIdentity): Resource[]
 }
 
 /** The TCP ports declared for the pod, each with the resource and line that declares it first. */
-function declaredFor(model: DeclaredModel, matched: readonly Resource[]): Map<number, { resource: string; source: SourceLocation }> {
-  const out = new Map<number, { resource: string; source: SourceLocation }>();
+type Declared = Map<number, { resource: string; source: SourceLocation }>;
+
+function declaredFor(model: DeclaredModel, matched: readonly Resource[]): Declared {
+  const out: Declared = new Map();
   const workloads = new Set(matched.filter((r) => r.type !== 'Service').map((r) => r.address));
   for (const e of model.endpoints) {
     if (!workloads.has(e.resource) || e.role !== 'listen' || e.protocol !== 'tcp' || e.host !== null) continue;
@@ -72,7 +82,11 @@ export function podHost(v: PodView): string {
   return `${v.pod.namespace}/${v.pod.name ?? v.agent}`;
 }
 
-export function podDrift(model: DeclaredModel, views: readonly PodView[], options: { now: string; freshnessMs?: number }): Finding[] {
+export function podDrift(
+  model: DeclaredModel,
+  views: readonly PodView[],
+  options: { now: string; freshnessMs?: number },
+): Finding[] {
   const cutoff = cutoffFor(Date.parse(options.now), options.freshnessMs);
   const findings: Finding[] = [];
   for (const v of views) {

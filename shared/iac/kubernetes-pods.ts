@@ -107,17 +107,30 @@ export function readWorkload(s: YamlStream, doc: Document, node: Node, kind: str
  * ReplicationController), else its pod template's labels (a Pod, a CronJob, a Job without one).
  * An empty selector selects nothing here: an agent is never mapped to a workload by accident.
  */
-export function readSelector(doc: Document, node: Node, kind: string, namespace: string, labels: Record<string, string>): PodSelector {
+export function readSelector(
+  doc: Document,
+  node: Node,
+  kind: string,
+  namespace: string,
+  labels: Record<string, string>,
+): PodSelector {
   const sel = kind === 'Pod' || kind === 'CronJob' ? undefined : getIn(doc, node, ['spec', 'selector']);
   const value = (isMap(sel) ? plain(doc, sel) : null) as Record<string, unknown> | null;
   if (!value) return { namespace, matchLabels: { ...labels } };
   const structured = 'matchLabels' in value || 'matchExpressions' in value;
   const strings = (v: unknown): Record<string, string> =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])) : {};
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)]))
+      : {};
   if (!structured) return { namespace, matchLabels: strings(value) };
   const exprs = Array.isArray(value.matchExpressions) ? value.matchExpressions : [];
   const matchExpressions = exprs
-    .filter((e): e is Record<string, unknown> => !!e && typeof e === 'object' && typeof (e as Record<string, unknown>).key === 'string')
-    .map((e) => ({ key: String(e.key), operator: String(e.operator ?? ''), values: Array.isArray(e.values) ? e.values.map(String) : [] }));
-  return { namespace, matchLabels: strings(value.matchLabels), ...(matchExpressions.length > 0 ? { matchExpressions } : {}) };
+    .filter((e): e is Record<string, unknown> => !!e && typeof e === 'object' && typeof e.key === 'string')
+    .map((e) => ({
+      key: String(e.key),
+      operator: String(e.operator ?? ''),
+      values: Array.isArray(e.values) ? e.values.map(String) : [],
+    }));
+  const more = matchExpressions.length > 0 ? { matchExpressions } : {};
+  return { namespace, matchLabels: strings(value.matchLabels), ...more };
 }
