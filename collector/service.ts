@@ -4,7 +4,7 @@
 // (one, however many batches arrive meanwhile), so ingest throughput does not pay
 // for one drift computation per batch.
 import { compareFindings, computeDrift } from '../shared/drift/index.js';
-import { podDrift, podResources, type PodView } from '../shared/drift/pods.js';
+import { podDrift, podIndex, podResources, type PodView } from '../shared/drift/pods.js';
 import { PortdriftError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { DeclaredModel, DriftReport, DriftSummary, Finding, FindingKind, Plan, PlanTarget, Severity } from '../shared/types.js';
@@ -311,11 +311,12 @@ export class Collector {
   async agents(): Promise<AgentView[]> {
     const now = this.now();
     const model = this.loaded?.model;
+    const index = model ? podIndex(model) : null;
     return (await this.o.store.agents()).map((a) => ({
       ...a,
       late: now - Date.parse(a.lastSeen) > LATE_FACTOR * (a.intervalMs ?? this.o.intervalMs),
       keyAgeMs: a.keyCreatedAt === null ? null : Math.max(0, now - Date.parse(a.keyCreatedAt)),
-      workloads: a.pod && model ? podResources(model, a.pod).map((r) => r.address) : [],
+      workloads: a.pod && model ? podResources(model, a.pod, index!).map((r) => r.address) : [],
     }));
   }
 

@@ -49,10 +49,24 @@ export function selects(sel: PodSelector, namespace: string, labels: Readonly<Re
   return true;
 }
 
+/** The resources that select pods, by namespace: a thousand pods are not each matched against all of them. */
+export type PodIndex = Map<string, Resource[]>;
+
+export function podIndex(model: DeclaredModel): PodIndex {
+  const out: PodIndex = new Map();
+  for (const r of model.resources) {
+    if (!r.pods) continue;
+    const list = out.get(r.pods.namespace);
+    if (list) list.push(r);
+    else out.set(r.pods.namespace, [r]);
+  }
+  return out;
+}
+
 /** The resources of the model that select this pod: workloads first, then Services. */
-export function podResources(model: DeclaredModel, pod: PodIdentity): Resource[] {
+export function podResources(model: DeclaredModel, pod: PodIdentity, index = podIndex(model)): Resource[] {
   if (!pod.namespace || !pod.labels) return [];
-  const hit = model.resources.filter((r) => r.pods && selects(r.pods, pod.namespace!, pod.labels!));
+  const hit = (index.get(pod.namespace) ?? []).filter((r) => selects(r.pods!, pod.namespace!, pod.labels!));
   return [...hit.filter((r) => r.type !== 'Service'), ...hit.filter((r) => r.type === 'Service')];
 }
 
@@ -89,10 +103,18 @@ export function podDrift(
 ): Finding[] {
   const cutoff = cutoffFor(Date.parse(options.now), options.freshnessMs);
   const findings: Finding[] = [];
+  const index = podIndex(model);
+  // Two agents claiming one pod would make the same finding twice: the first is kept.
+  const ids = new Set<string>();
+  const push = (f: Finding): void => {
+    if (ids.has(f.id)) return;
+    ids.add(f.id);
+    findings.push(f);
+  };
   for (const v of views) {
     // A view that is too old says nothing (as an old observation), nor does no view at all.
     if (v.viewAt === null || (cutoff && !cutoff.fresh(v.viewAt))) continue;
-    const matched = podResources(model, v.pod);
+    const matched = podResources(model, v.pod, index);
     if (matched.length === 0) continue;
     const declared = declaredFor(model, matched);
     const host = podHost(v);
@@ -115,7 +137,7 @@ export function podDrift(
       const at = `${d.source.file}:${d.source.line}`;
       const cand = moves.get(port);
       if (cand) {
-        findings.push({
+        push({
           ...base,
           id: findingId('moved', d.resource, host, port),
           kind: 'moved',
@@ -129,7 +151,7 @@ export function podDrift(
           suggestion: `${at} port ${port} → ${cand.port}, or move the service back to ${port}`,
         });
       } else {
-        findings.push({
+        push({
           ...base,
           id: findingId('missing', d.resource, host, port),
           kind: 'missing',
@@ -149,7 +171,7 @@ export function podDrift(
       // Bound to loopback only: reachable from inside the pod alone.
       const local = c.open.every((o) => LOOPBACK.test(o.ip));
       const ips = [...new Set(c.open.map((o) => o.ip))].sort().join(', ');
-      findings.push({
+      push({
         ...base,
         id: findingId('undeclared', where.join(', '), host, c.port),
         kind: 'undeclared',

@@ -76,3 +76,13 @@ describe('podDrift', () => {
     expect(podDrift(model, [old], { now: NOW }).map((f) => f.kind)).toEqual(['missing']);
   });
 });
+
+describe('podDrift with several agents', () => {
+  it('two agents claiming one pod make each finding once', () => {
+    const a = view([['0.0.0.0', 22]]);
+    const b = { ...view([['0.0.0.0', 22]]), agent: 'shop/impostor' };
+    const found = podDrift(model, [a, b], { now: NOW });
+    expect(found.map((f) => [f.kind, f.port, f.agent])).toEqual([['missing', 8080, 'shop/cart-1'], ['undeclared', 22, 'shop/cart-1']]);
+    expect(new Set(found.map((f) => f.id)).size).toBe(found.length);
+  });
+});
