@@ -4,6 +4,7 @@
 // (one, however many batches arrive meanwhile), so ingest throughput does not pay
 // for one drift computation per batch.
 import { compareFindings, computeDrift } from '../shared/drift/index.js';
+import { podDrift, podIndex, podResources, type PodView } from '../shared/drift/pods.js';
 import { PortdriftError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { DeclaredModel, DriftReport, DriftSummary, Finding, FindingKind, Plan, PlanTarget, Severity } from '../shared/types.js';
@@ -48,6 +49,10 @@ export interface FindingQuery {
 
 export interface AgentView extends AgentRecord {
   late: boolean;
+  /** How old the agent's key in force is; null without a live key. */
+  keyAgeMs: number | null;
+  /** The IaC resources (workloads, Services) whose selector matches the agent's pod. */
+  workloads: string[];
 }
 
 /** An agent is late after three missed intervals (docs/design/findings.md#late-agents). */
@@ -268,6 +273,9 @@ export class Collector {
       for (const h of modelHosts(model)) if (!declared.has(h)) declared.set(h, new Set());
       const [stored, sweeps] = await Promise.all([this.o.store.driftObservations(declared), this.o.store.sweeps(new Set(declared.keys()))]);
       const report = computeDrift(model, driftObservations(model, stored, sweeps), { now, freshnessMs: this.o.freshnessMs });
+      // Agents in pods (--listeners): their pod's listeners against the workload that declares it.
+      const pods = await this.podViews();
+      if (pods.length > 0) addFindings(report, podDrift(model, pods, { now, freshnessMs: this.o.freshnessMs }));
       const current = report.findings.filter((f) => !m.finding(f));
       const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, { now, cycles: this.o.cycles, revision: this.loaded.revision, advance });
       await this.o.store.applyEvaluation(write);
@@ -302,7 +310,29 @@ export class Collector {
 
   async agents(): Promise<AgentView[]> {
     const now = this.now();
-    return (await this.o.store.agents()).map((a) => ({ ...a, late: now - Date.parse(a.lastSeen) > LATE_FACTOR * (a.intervalMs ?? this.o.intervalMs) }));
+    const model = this.loaded?.model;
+    const index = model ? podIndex(model) : null;
+    return (await this.o.store.agents()).map((a) => ({
+      ...a,
+      late: now - Date.parse(a.lastSeen) > LATE_FACTOR * (a.intervalMs ?? this.o.intervalMs),
+      keyAgeMs: a.keyCreatedAt === null ? null : Math.max(0, now - Date.parse(a.keyCreatedAt)),
+      workloads: a.pod && model ? podResources(model, a.pod, index!).map((r) => r.address) : [],
+    }));
+  }
+
+  /** The agents that said their pod, with their latest listener view. */
+  private async podViews(): Promise<PodView[]> {
+    const agents = (await this.o.store.agents()).filter((a) => a.pod?.namespace && a.pod.labels);
+    if (agents.length === 0) return [];
+    const byAgent = new Map<string, PodView['listeners'][number][]>();
+    for (const l of await this.o.store.listeners()) {
+      const list = byAgent.get(l.agent);
+      if (list) list.push(l);
+      else byAgent.set(l.agent, [l]);
+    }
+    const view = (a: (typeof agents)[number]): PodView =>
+      ({ agent: a.name, pod: a.pod!, viewAt: a.listenersAt, listeners: byAgent.get(a.name) ?? [] });
+    return agents.map(view);
   }
 
   async stop(): Promise<void> {
@@ -312,6 +342,15 @@ export class Collector {
     this.timer = undefined;
     await this.chain;
   }
+}
+
+/** Pod findings join the report: sorted as the engine sorts, counted in the summary. */
+function addFindings(report: DriftReport, more: Finding[]): void {
+  if (more.length === 0) return;
+  report.findings.push(...more);
+  report.findings.sort(compareFindings);
+  report.summary.findings = report.findings.length;
+  for (const f of more) report.summary.byKind[f.kind] = (report.summary.byKind[f.kind] ?? 0) + 1;
 }
 
 /** Problems of a reload that the model in force did not have (none on the first load). */

@@ -4,7 +4,7 @@
 // that did not answer closed, and the listener records of the --listeners view. A sweep larger
 // than the agent's batch limit goes out as several batches (buildBatches).
 import { formatPortSpec } from '../../shared/ports.js';
-import type { BatchHeader, ListenerRecord, ObservationRecord, ProbeResult, SweepRecord, WireRecord } from '../../shared/types.js';
+import type { BatchHeader, ListenerRecord, ObservationRecord, PodIdentity, ProbeResult, SweepRecord, WireRecord } from '../../shared/types.js';
 
 /** What the batch needs of one host sweep of the probe engine (agent/probe HostSweep). */
 export interface SweepResult {
@@ -27,6 +27,8 @@ export interface BatchInput {
   listeners: readonly ListenerRecord[];
   /** The listeners were read (--listeners): they are the namespace's whole view, even when empty. */
   listenerView?: boolean;
+  /** The agent's pod in Kubernetes (Downward API), in every header. */
+  pod?: PodIdentity;
 }
 
 export function buildBatch(input: BatchInput): WireRecord[] {
@@ -43,6 +45,7 @@ export function buildBatch(input: BatchInput): WireRecord[] {
     spoolDropped: 0,
     spoolDepth: 0,
     ...(input.listenerView ? { listenerView: true } : {}),
+    ...(input.pod ? { pod: input.pod } : {}),
   };
   const out: WireRecord[] = [header];
   const at = input.finishedAt;

@@ -44,6 +44,11 @@ export const agentSchema = {
   timeout: { type: 'duration', min: 10, describe: 'probe connect timeout ceiling' },
   retries: { type: 'int', min: 0, max: 5, describe: 'retries of filtered probes' },
   listeners: { type: 'bool', describe: "also report this network namespace's LISTEN sockets" },
+  podLabels: {
+    type: 'string',
+    describe: "the pod's labels file (a downwardAPI volume's metadata.labels), sent with the pod so the collector "
+      + 'maps the pod to its workload',
+  },
   planMaxBytes: {
     type: 'int',
     min: 1024,

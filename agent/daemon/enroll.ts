@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { PortdriftError, isPortdriftError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import type { PodIdentity } from '../../shared/types.js';
 import { readRegularFile, writeFileAtomic } from './atomic.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { ensurePrivateDir } from './private-dir.js';
@@ -18,13 +19,17 @@ export interface AgentIdentity {
   host: string;
   version: string;
   scope: readonly string[];
-  pod?: { name?: string; namespace?: string; ip?: string; node?: string };
+  pod?: PodIdentity;
 }
 
-/** The Kubernetes downward-API fields, when the agent runs in a pod. */
-export function podIdentity(env: Readonly<Record<string, string | undefined>>): AgentIdentity['pod'] {
+/** The Kubernetes downward-API fields (and the labels file's labels), when the agent runs in a pod. */
+export function podIdentity(
+  env: Readonly<Record<string, string | undefined>>,
+  labels?: Record<string, string>,
+): PodIdentity | undefined {
   const pod = { name: env.POD_NAME, namespace: env.POD_NAMESPACE, ip: env.POD_IP, node: env.NODE_NAME };
-  const set = Object.fromEntries(Object.entries(pod).filter(([, v]) => v !== undefined && v !== ''));
+  const set: PodIdentity = Object.fromEntries(Object.entries(pod).filter(([, v]) => v !== undefined && v !== ''));
+  if (labels) set.labels = labels;
   return Object.keys(set).length > 0 ? set : undefined;
 }
 

@@ -7,7 +7,7 @@
 // most `flushTimeout`; whatever is left stays on disk for the next start.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../shared/log.js';
-import type { Plan, ProbeSummary, WireRecord } from '../../shared/types.js';
+import type { Plan, PodIdentity, ProbeSummary, WireRecord } from '../../shared/types.js';
 import { VERSION } from '../../shared/version.js';
 import { backoffDelay, jitterInterval, sleep } from './backoff.js';
 import { withDeadline } from './deadline.js';
@@ -53,6 +53,8 @@ export interface LoopSettings {
    */
   minInterval?: number;
   listeners: boolean;
+  /** The agent's pod in Kubernetes: sent in every batch header. */
+  pod?: PodIdentity;
   stopGrace: number;
   flushTimeout: number;
   /** Largest batch the agent sends (default DEFAULT_MAX_BATCH_BYTES); a bigger sweep is split. */
@@ -284,6 +286,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
         sweeps: run?.sweeps ?? [],
         listeners: listenerRecords(listeners, finishedAt),
         listenerView,
+        ...(o.settings.pod ? { pod: o.settings.pod } : {}),
       },
       o.settings.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
       newBatchId,

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { probeTargets } from '../../agent/probe/index.js';
 import { resolveAgentConfig, agentSchema } from '../../agent/daemon/config.js';
 import { readListeners } from '../../agent/daemon/listeners.js';
+import { readPodLabels } from '../../agent/daemon/pod-labels.js';
 import { enrollWithRetry, podIdentity, readKey, writeKey } from '../../agent/daemon/enroll.js';
 import { runAgentLoop, type ProbeFn } from '../../agent/daemon/loop.js';
 import { directoryPlanCache, memoryPlanCache } from '../../agent/daemon/plan-cache.js';
@@ -85,9 +86,10 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
         'spool files this agent did not write (no valid seal): not sent, left in place',
       );
     }
+    // The pod (Downward API env and labels file): at enrollment and in every batch header.
+    const pod = podIdentity(ctx.env, settings.podLabels ? readPodLabels(settings.podLabels) : undefined);
     try {
       if (stateDir && settings.enrollSecret && kept === null) {
-        const pod = podIdentity(ctx.env);
         const { name, scope } = settings;
         const identity = { name, host: hostname(), version: VERSION, scope, ...(pod ? { pod } : {}) };
         const stopEnroll = new AbortController();
@@ -108,6 +110,7 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
           name: settings.name,
           scope: settings.scope,
           listeners: settings.listeners,
+          ...(pod ? { pod } : {}),
           stopGrace: settings.stopGrace,
           flushTimeout: settings.flushTimeout,
           minInterval: settings.minInterval,

@@ -1,5 +1,6 @@
-// `portdrift agents`: the agents a collector knows: last seen, version, spool depth and drops,
-// and whether they are late (no batch for three intervals).
+// `portdrift agents`: the agents a collector knows: last seen, version, key age, pod (and the IaC
+// workload it maps to), spool depth and drops, and whether they are late (no batch for three
+// intervals).
 import { Command, Option } from 'commander';
 import { PortdriftError } from '../../shared/errors.js';
 import { callCollector, table, withClientOptions, type ClientOptions } from '../collector-client.js';
@@ -15,6 +16,32 @@ interface AgentRow {
   spoolDropped: number;
   batches: number;
   observations: number;
+  /** Absent from collectors older than key ages and pods. */
+  keyAgeMs?: number | null;
+  pod?: { name?: string; namespace?: string; labels?: Record<string, string> } | null;
+  workloads?: string[];
+}
+
+/** `45s`, `12m`, `5h3m`, `3d4h`: the two largest units, enough to tell an old key from a new one. */
+export function ageText(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.floor(ms));
+  for (const [u, size] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0 || parts.length > 0) parts.push(`${n}${u}`);
+    if (parts.length === 2) break;
+  }
+  const text = parts.filter((p, i) => i === 0 || !p.startsWith('0')).join('');
+  return text === '' ? '0s' : text;
+}
+
+function podText(a: AgentRow): string {
+  if (!a.pod) return '-';
+  const pod = a.pod.namespace || a.pod.name ? `${a.pod.namespace ?? '?'}/${a.pod.name ?? '?'}` : 'pod';
+  return a.workloads && a.workloads.length > 0 ? `${pod} (${a.workloads.join(', ')})` : pod;
 }
 
 export const agentsCommand: CommandFactory = (ctx, setExit) => {
@@ -28,7 +55,14 @@ export const agentsCommand: CommandFactory = (ctx, setExit) => {
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
       if (format === 'json') ctx.out(`${JSON.stringify(body, null, 2)}\n`);
       else if (body.agents.length === 0) ctx.out('no agent has reported yet\n');
-      else ctx.out(table(['AGENT', 'VERSION', 'LAST SEEN', 'STATUS', 'SPOOL', 'DROPPED', 'BATCHES'], body.agents.map((a) => [a.name, a.version ?? '-', a.lastSeen, a.late ? 'LATE' : 'ok', String(a.spoolDepth), String(a.spoolDropped), String(a.batches)])));
+      else {
+        const head = ['AGENT', 'VERSION', 'LAST SEEN', 'STATUS', 'KEY AGE', 'SPOOL', 'DROPPED', 'BATCHES', 'POD'];
+        const rows = body.agents.map((a) => [
+          a.name, a.version ?? '-', a.lastSeen, a.late ? 'LATE' : 'ok', ageText(a.keyAgeMs),
+          String(a.spoolDepth), String(a.spoolDropped), String(a.batches), podText(a),
+        ]);
+        ctx.out(table(head, rows));
+      }
       setExit(0);
     });
 };

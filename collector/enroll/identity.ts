@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { PortdriftError } from '../../shared/errors.js';
 import { checkCidr, parseCidr, type Cidr } from '../../shared/scope.js';
+import type { PodIdentity } from '../../shared/types.js';
 
 /** The agent-name rule of the agent's own `--name` (agent/daemon/config.ts). */
 export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
@@ -17,11 +18,15 @@ export interface EnrollIdentity {
   host: string;
   version: string;
   scope: string[];
-  pod?: { name?: string; namespace?: string; ip?: string; node?: string };
+  pod?: PodIdentity;
 }
 
 const TOP = new Set(['name', 'host', 'version', 'scope', 'pod']);
-const POD = new Set(['name', 'namespace', 'ip', 'node']);
+const POD = new Set(['name', 'namespace', 'ip', 'node', 'labels']);
+/** Kubernetes bounds: a label key is an optional DNS prefix (253) and a name (63); a value at most 63. */
+const MAX_LABELS = 64;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 function text(v: unknown, field: string, max: number, problems: string[], required = true): string | undefined {
   if (v === undefined && !required) return undefined;
@@ -55,28 +60,53 @@ export function parseIdentity(body: Record<string, unknown>): EnrollIdentity {
       else scope.push(v);
     });
   }
-  let pod: EnrollIdentity['pod'];
-  if (body.pod !== undefined) {
-    if (typeof body.pod !== 'object' || body.pod === null || Array.isArray(body.pod)) {
-      problems.push('pod: must be an object');
-    } else {
-      const p = body.pod as Record<string, unknown>;
-      for (const k of Object.keys(p)) if (!POD.has(k)) problems.push(`pod.${k.slice(0, 40)}: unknown field`);
-      pod = {};
-      for (const k of ['name', 'namespace', 'node'] as const) {
-        const v = text(p[k], `pod.${k}`, 253, problems, false);
-        if (v !== undefined) pod[k] = v;
-      }
-      const ip = text(p.ip, 'pod.ip', 45, problems, false);
-      if (ip !== undefined && isIP(ip) === 0) problems.push('pod.ip: not an IP address');
-      else if (ip !== undefined) pod.ip = ip;
-    }
-  }
+  const pod = parsePod(body.pod, 'pod', problems);
   if (problems.length > 0) {
     const message = `invalid enrollment:\n  ${problems.join('\n  ')}`;
     throw new PortdriftError('PD_HTTP_BAD_REQUEST', message, { details: { problems } });
   }
   return { name: name!, host: host!, version: version!, scope, ...(pod ? { pod } : {}) };
+}
+
+/**
+ * A pod identity (enrollment body, batch header): the Downward-API fields and labels, each
+ * problem added to `problems` as `field: problem`. Undefined when absent or invalid.
+ */
+export function parsePod(value: unknown, field: string, problems: string[]): PodIdentity | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push(`${field}: must be an object`);
+    return undefined;
+  }
+  const before = problems.length;
+  const p = value as Record<string, unknown>;
+  for (const k of Object.keys(p)) if (!POD.has(k)) problems.push(`${field}.${k.slice(0, 40)}: unknown field`);
+  const pod: PodIdentity = {};
+  for (const k of ['name', 'namespace', 'node'] as const) {
+    const v = text(p[k], `${field}.${k}`, 253, problems, false);
+    if (v !== undefined) pod[k] = v;
+  }
+  const ip = text(p.ip, `${field}.ip`, 45, problems, false);
+  if (ip !== undefined && isIP(ip) === 0) problems.push(`${field}.ip: not an IP address`);
+  else if (ip !== undefined) pod.ip = ip;
+  if (p.labels !== undefined) {
+    const labels = p.labels;
+    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+      problems.push(`${field}.labels: must be an object`);
+    } else if (Object.keys(labels).length > MAX_LABELS) {
+      problems.push(`${field}.labels: at most ${MAX_LABELS} labels`);
+    } else {
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(labels)) {
+        const at = `${field}.labels.${JSON.stringify(k.slice(0, 60))}`;
+        if (!LABEL_KEY.test(k)) problems.push(`${at}: not a Kubernetes label key`);
+        else if (typeof v !== 'string' || !LABEL_VALUE.test(v)) problems.push(`${at}: not a Kubernetes label value`);
+        else out[k] = v;
+      }
+      pod.labels = out;
+    }
+  }
+  return problems.length === before ? pod : undefined;
 }
 
 function within(inner: Cidr, outer: Cidr): boolean {

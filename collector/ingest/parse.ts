@@ -6,7 +6,8 @@
 import { isIP } from 'node:net';
 import { PortdriftError } from '../../shared/errors.js';
 import { isPort, parsePortSpec } from '../../shared/ports.js';
-import type { BatchHeader, ListenerRecord, ObservationRecord, PortState, SweepRecord } from '../../shared/types.js';
+import type { BatchHeader, ListenerRecord, ObservationRecord, PodIdentity, PortState, SweepRecord } from '../../shared/types.js';
+import { parsePod } from '../enroll/identity.js';
 import type { ParsedBatch } from '../store/types.js';
 import { outside, type RecordScope } from './scope.js';
 
@@ -16,7 +17,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})
 const NAME = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
 const MAX_TEXT = 1024;
 
-const HEADER_KEYS: ReadonlySet<string> = new Set(['t', 'v', 'batchId', 'agent', 'agentVersion', 'planRevision', 'startedAt', 'finishedAt', 'spoolDropped', 'spoolDepth', 'listenerView']);
+const HEADER_KEYS: ReadonlySet<string> = new Set(['t', 'v', 'batchId', 'agent', 'agentVersion', 'planRevision', 'startedAt', 'finishedAt', 'spoolDropped', 'spoolDepth', 'listenerView', 'pod']);
 const SWEEP_KEYS: ReadonlySet<string> = new Set(['t', 'host', 'ip', 'ports', 'closed', 'at', 'error']);
 const OBS_KEYS: ReadonlySet<string> = new Set(['t', 'host', 'ip', 'port', 'state', 'rttMs', 'at', 'service']);
 const LISTENER_KEYS: ReadonlySet<string> = new Set(['t', 'ip', 'port', 'at']);
@@ -119,7 +120,19 @@ function header(l: Line): BatchHeader {
     spoolDropped: l.count('spoolDropped'),
     spoolDepth: l.count('spoolDepth'),
     ...(l.r.listenerView !== undefined ? { listenerView: l.bool('listenerView') } : {}),
+    ...(l.r.pod !== undefined ? { pod: podOf(l) } : {}),
   };
+}
+
+/** The agent's pod (Downward API), checked as at enrollment; the first problem names the field. */
+function podOf(l: Line): PodIdentity {
+  const problems: string[] = [];
+  const pod = parsePod(l.r.pod, 'pod', problems);
+  if (!pod) {
+    const [field, ...why] = problems[0]!.split(': ');
+    throw l.bad(field!, why.join(': '));
+  }
+  return pod;
 }
 
 function sweep(l: Line): SweepRecord {

@@ -178,6 +178,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_name ON tokens (name, role);
     `,
   },
+  {
+    version: 5,
+    description: "agents' pods (Kubernetes Downward API) and when they last sent a listener view",
+    // pod: the PodIdentity of the agent's latest batch that carried one (JSON); listeners_at: the
+    // time of its latest listener view, so an empty view (nothing listens) is told from none.
+    sql: `
+      ALTER TABLE agents ADD COLUMN pod TEXT;
+      ALTER TABLE agents ADD COLUMN listeners_at TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

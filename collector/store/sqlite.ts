@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, statSync } from 'node:fs';
 import { PortdriftError } from '../../shared/errors.js';
 import { parsePortSpec } from '../../shared/ports.js';
-import type { Acknowledgement, Finding, FindingKind, Observation, PortState, Severity } from '../../shared/types.js';
+import type { Acknowledgement, Finding, FindingKind, Observation, PodIdentity, PortState, Severity } from '../../shared/types.js';
 import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
 import { STATE_CODES, toColumns, type ColumnarBatch } from './columns.js';
 import { hashToken, newId, newToken } from './tokens.js';
@@ -26,6 +26,7 @@ import type {
   IgnoreRule,
   IngestAnswer,
   IngestResult,
+  ListenerState,
   NewToken,
   ParsedBatch,
   PruneCutoffs,
@@ -159,16 +160,23 @@ export class SqliteStore implements Store {
       batchGet: db.prepare('SELECT answer FROM batches WHERE agent = ? AND batch_id = ?'),
       batchInsert: db.prepare('INSERT INTO batches (batch_id, agent, received_at, answer) VALUES (?, ?, ?, ?)'),
       agentUpsert: db.prepare(`
-        INSERT INTO agents (name, version, first_seen, last_seen, last_batch_id, plan_revision, spool_depth, spool_dropped, batches, observations)
-        VALUES (@name, @version, @at, @at, @batch, @plan, @depth, @dropped, 1, @n)
+        INSERT INTO agents (name, version, first_seen, last_seen, last_batch_id, plan_revision, spool_depth, spool_dropped, batches, observations, pod, listeners_at)
+        VALUES (@name, @version, @at, @at, @batch, @plan, @depth, @dropped, 1, @n, @pod, @view)
         ON CONFLICT (name) DO UPDATE SET
           version = excluded.version, last_seen = max(last_seen, excluded.last_seen), last_batch_id = excluded.last_batch_id,
           plan_revision = excluded.plan_revision, spool_depth = excluded.spool_depth, spool_dropped = spool_dropped + excluded.spool_dropped,
-          batches = batches + 1, observations = observations + excluded.observations`),
+          batches = batches + 1, observations = observations + excluded.observations,
+          pod = coalesce(excluded.pod, pod), listeners_at = coalesce(excluded.listeners_at, listeners_at)`),
       agentPlan: db.prepare(`
         INSERT INTO agents (name, first_seen, last_seen, interval_ms) VALUES (?, ?, ?, ?)
         ON CONFLICT (name) DO UPDATE SET interval_ms = excluded.interval_ms WHERE interval_ms IS NOT excluded.interval_ms`),
-      agents: db.prepare(`SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners FROM agents a ORDER BY name`),
+      // The key in force: the agent's newest live token (a rotation's successor once created).
+      agents: db.prepare(`SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners,
+        k.created_at AS key_created, k.enrolled_by AS enrolled_by, k.identity AS identity
+        FROM agents a LEFT JOIN tokens k ON k.id = (SELECT t.id FROM tokens t WHERE t.role = 'agent' AND t.name = a.name
+          AND t.revoked_at IS NULL ORDER BY t.created_at DESC, t.id DESC LIMIT 1)
+        ORDER BY a.name`),
+      listeners: db.prepare('SELECT agent, ip, port, at FROM listeners ORDER BY agent, port, ip'),
       obsUpsert: db.prepare(`
         INSERT INTO current_state (agent, host, ip, port, state, rtt_ms, at, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (host, ip, port, agent) DO UPDATE SET state = excluded.state, rtt_ms = excluded.rtt_ms, at = excluded.at, service = excluded.service
@@ -383,8 +391,10 @@ export class SqliteStore implements Store {
     };
     this.s.batchInsert.run(h.batchId, h.agent, receivedAt, JSON.stringify(answer));
     const header = { name: h.agent, version: h.agentVersion, at: receivedAt, batch: h.batchId, plan: h.planRevision };
-    this.s.agentUpsert.run({ ...header, depth: h.spoolDepth, dropped: h.spoolDropped, n: stored });
-    if (batch.listeners.length > 0 || h.listenerView === true) {
+    const view = batch.listeners.length > 0 || h.listenerView === true ? receivedAt : null;
+    const pod = h.pod ? JSON.stringify(h.pod) : null;
+    this.s.agentUpsert.run({ ...header, depth: h.spoolDepth, dropped: h.spoolDropped, n: stored, pod, view });
+    if (view !== null) {
       // The agent's whole current view of its namespace (possibly empty, with listenerView).
       this.s.listenersClear.run(h.agent);
       for (const l of batch.listeners) this.s.listenerInsert.run(h.agent, l.ip, l.port, l.at);
@@ -449,8 +459,17 @@ export class SqliteStore implements Store {
         observations: r.observations as number,
         intervalMs: (r.interval_ms as number | null) ?? null,
         listeners: r.listeners as number,
+        listenersAt: (r.listeners_at as string | null) ?? null,
+        pod: podOf(r),
+        keyCreatedAt: (r.key_created as string | null) ?? null,
+        enrolledBy: (r.enrolled_by as string | null) ?? null,
       })),
     );
+  }
+
+  listeners(): Promise<ListenerState[]> {
+    return this.run('read listeners', () =>
+      (this.s.listeners.all() as Row[]).map((r) => ({ agent: r.agent as string, ip: r.ip as string, port: r.port as number, at: r.at as string })));
   }
 
   notePlanServed(agent: string, intervalMs: number, now: string): Promise<void> {
@@ -602,4 +621,21 @@ export class SqliteStore implements Store {
       return Promise.reject(storeError(this.file, 'close', err));
     }
   }
+}
+
+/** The agent's pod: its latest batch's, else what it said at enrollment (both validated on the way in). */
+function podOf(r: Row): PodIdentity | null {
+  const parse = (v: unknown): Record<string, unknown> | null => {
+    if (typeof v !== 'string') return null;
+    try {
+      const x = JSON.parse(v) as unknown;
+      return x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  };
+  const fromBatch = parse(r.pod);
+  if (fromBatch) return fromBatch as PodIdentity;
+  const enrolled = parse(r.identity)?.pod;
+  return enrolled && typeof enrolled === 'object' ? (enrolled as PodIdentity) : null;
 }

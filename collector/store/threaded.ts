@@ -25,7 +25,7 @@ export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok:
 export const CALLABLE: ReadonlySet<string> = new Set([
   'createToken', 'listTokens', 'revokeToken', 'authenticate', 'enrollSecret', 'enroll', 'revokeAgent', 'rotateAgent',
   'ingestColumns', 'observations', 'driftObservations', 'sweeps', 'hasBatch',
-  'agents', 'notePlanServed', 'findings', 'finding', 'applyEvaluation', 'acknowledge', 'history', 'openSeries', 'addIgnore', 'ignores',
+  'agents', 'listeners', 'notePlanServed', 'findings', 'finding', 'applyEvaluation', 'acknowledge', 'history', 'openSeries', 'addIgnore', 'ignores',
   'removeIgnore', 'getMeta', 'setMeta', 'prune', 'stats', 'integrityCheck', 'close',
 ]);
 

@@ -8,7 +8,7 @@
 //   - observations are "latest per (agent, host, ip, port)": an older record never replaces a
 //     newer one (batches delivered late from an agent's spool arrive out of order).
 //   - applyEvaluation writes finding states and their history rows in one transaction.
-import type { Acknowledgement, BatchHeader, Finding, FindingKind, ListenerRecord, Observation, ObservationRecord, Severity, SweepRecord } from '../../shared/types.js';
+import type { Acknowledgement, BatchHeader, Finding, FindingKind, ListenerRecord, Observation, ObservationRecord, PodIdentity, Severity, SweepRecord } from '../../shared/types.js';
 
 export type Role = 'agent' | 'reader' | 'admin' | 'enroll';
 export const ROLES: readonly Role[] = ['agent', 'reader', 'admin', 'enroll'];
@@ -125,6 +125,22 @@ export interface AgentRecord {
   intervalMs: number | null;
   /** Listener records of the agent's own namespace (--listeners), latest view. */
   listeners: number;
+  /** When the latest listener view arrived (null: the agent never sent one). */
+  listenersAt: string | null;
+  /** The agent's pod: from its latest batch that said one, else from its enrollment; null outside Kubernetes. */
+  pod: PodIdentity | null;
+  /** When the agent's key in force (its newest live agent token) was created; null: no live key. */
+  keyCreatedAt: string | null;
+  /** The enroll secret the key came from (its id); null for a token made by hand. */
+  enrolledBy: string | null;
+}
+
+/** One LISTEN socket of an agent's namespace, as the latest view of that agent holds it. */
+export interface ListenerState {
+  agent: string;
+  ip: string;
+  port: number;
+  at: string;
 }
 
 export type FindingStatus = 'pending' | 'open' | 'resolved';
@@ -230,6 +246,8 @@ export interface Store {
   hasBatch(agent: string, batchId: string): Promise<boolean>;
 
   agents(): Promise<AgentRecord[]>;
+  /** The latest listener view of every agent that sent one. */
+  listeners(): Promise<ListenerState[]>;
   notePlanServed(agent: string, intervalMs: number, now: string): Promise<void>;
 
   findings(): Promise<StoredFinding[]>;

@@ -7,7 +7,7 @@
 #
 # --destdir stages everything under DIR (for packaging and tests) and leaves systemd alone.
 # Without it, the script reloads systemd and prints the next steps; it never starts anything:
-# the agent needs its token and config first (docs/deploy.md).
+# the agent needs its enroll secret and config first (docs/deploy.md).
 set -euo pipefail
 
 prefix=/opt/portdrift
@@ -64,7 +64,7 @@ install_unit() {
   chmod 0644 "$units/portdrift-$name.service"
   # Never overwrite an operator's config.
   # The collector's config may hold the SMTP password and webhook secrets: root-only, read by the
-  # service as a systemd credential. The agent's holds none (its token is a credential of its own).
+  # service as a systemd credential. The agent's holds none (its enroll secret is a credential of its own).
   local mode=0644
   [ "$name" = collector ] && mode=0600
   if [ ! -e "$conf/$name.yaml" ]; then
@@ -84,8 +84,8 @@ fi
 cat <<NEXT
 Next steps (docs/deploy.md):
   collector: edit /etc/portdrift/collector.yaml, then  systemctl enable --now portdrift-collector
-             create an agent token:  $node_bin $prefix/dist/cli/main.js token create \\
-               --data /var/lib/portdrift-collector/portdrift.db --role agent --name NAME --scope CIDR
-  agent:     put the token in /etc/portdrift/agent.token (mode 0600, root), edit
+             create an enroll secret:  $node_bin $prefix/dist/cli/main.js token create \\
+               --data /var/lib/portdrift-collector/portdrift.db --role enroll --name NAME --scope CIDR
+  agent:     put the enroll secret in /etc/portdrift/enroll-secret (mode 0600, root), edit
              /etc/portdrift/agent.yaml (collector URL, scope), then  systemctl enable --now portdrift-agent
 NEXT

@@ -4,7 +4,7 @@
 // named ports, which Services need to resolve a named targetPort.
 import { isMap } from 'yaml';
 import type { Document, Node } from 'yaml';
-import type { DeclaredModel, Protocol } from '../types.js';
+import type { DeclaredModel, PodSelector, Protocol } from '../types.js';
 import { toPort } from './declare.js';
 import { get, getIn, getPair, items, lineOf, pairLine, plain, scalarString, sourceText, type YamlStream } from './yaml.js';
 
@@ -100,4 +100,37 @@ export function readWorkload(s: YamlStream, doc: Document, node: Node, kind: str
     });
   }
   return w;
+}
+
+/**
+ * The pods a workload runs: its `spec.selector` (matchLabels / matchExpressions; a plain map on a
+ * ReplicationController), else its pod template's labels (a Pod, a CronJob, a Job without one).
+ * An empty selector selects nothing here: an agent is never mapped to a workload by accident.
+ */
+export function readSelector(
+  doc: Document,
+  node: Node,
+  kind: string,
+  namespace: string,
+  labels: Record<string, string>,
+): PodSelector {
+  const sel = kind === 'Pod' || kind === 'CronJob' ? undefined : getIn(doc, node, ['spec', 'selector']);
+  const value = (isMap(sel) ? plain(doc, sel) : null) as Record<string, unknown> | null;
+  if (!value) return { namespace, matchLabels: { ...labels } };
+  const structured = 'matchLabels' in value || 'matchExpressions' in value;
+  const strings = (v: unknown): Record<string, string> =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)]))
+      : {};
+  if (!structured) return { namespace, matchLabels: strings(value) };
+  const exprs = Array.isArray(value.matchExpressions) ? value.matchExpressions : [];
+  const matchExpressions = exprs
+    .filter((e): e is Record<string, unknown> => !!e && typeof e === 'object' && typeof e.key === 'string')
+    .map((e) => ({
+      key: String(e.key),
+      operator: String(e.operator ?? ''),
+      values: Array.isArray(e.values) ? e.values.map(String) : [],
+    }));
+  const more = matchExpressions.length > 0 ? { matchExpressions } : {};
+  return { namespace, matchLabels: strings(value.matchLabels), ...more };
 }

@@ -12,11 +12,11 @@
 // - nodePort is not extracted: it listens on every node, whose addresses IaC does not hold.
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Document, Node } from 'yaml';
-import type { DeclaredEndpoint, DeclaredModel, Protocol, ServiceExpectation, ServiceName } from '../types.js';
+import type { DeclaredEndpoint, DeclaredModel, PodSelector, Protocol, ServiceExpectation, ServiceName } from '../types.js';
 import { appProtocolService, portNameService } from './expect.js';
 import { toPort } from './declare.js';
 import { emptyModel, type ExtractContext, type Extractor, type SourceFile } from './model.js';
-import { k8sProtocol, POD_TEMPLATE_PATHS, readWorkload, type Workload } from './kubernetes-pods.js';
+import { k8sProtocol, POD_TEMPLATE_PATHS, readSelector, readWorkload, type Workload } from './kubernetes-pods.js';
 import { get, getIn, getPair, items, lineOf, pairLine, parseYamlStream, plain, scalarString, sourceText, streamProblems, type YamlStream } from './yaml.js';
 
 export function looksLikeKubernetes(head: string): boolean {
@@ -64,8 +64,10 @@ export function extractManifests(files: SourceFile[], clusterDomain: string): De
         const address = `k8s:${kind}/${namespace}/${name}`;
         const line = lineOf(s.lc, getPair(doc, node, 'kind')?.key as Node);
         if (kind in POD_TEMPLATE_PATHS) {
-          model.resources.push({ address, type: kind, source: { file: f.file, line }, hosts: [] });
-          workloads.push(readWorkload(s, doc, node, kind, address, namespace, model));
+          const w = readWorkload(s, doc, node, kind, address, namespace, model);
+          const pods = readSelector(doc, node, kind, namespace, w.labels);
+          model.resources.push({ address, type: kind, source: { file: f.file, line }, hosts: [], pods });
+          workloads.push(w);
         } else if (kind === 'Service') {
           const external = scalarString(doc, getIn(doc, node, ['spec', 'type'])) === 'ExternalName';
           model.resources.push({ address, type: kind, source: { file: f.file, line }, hosts: external ? [] : [serviceHost(name, namespace, clusterDomain)] });
@@ -102,6 +104,14 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
   const selector = (isMap(selectorNode) ? plain(doc, selectorNode) : {}) as Record<string, unknown>;
   const selected = Object.keys(selector).length === 0 ? [] : workloads.filter((w) => w.namespace === namespace && Object.entries(selector).every(([k, v]) => w.labels[k] === String(v)));
   const file = s.file;
+  // The pods this Service selects, and the numeric targetPorts it sends them (an agent in one of
+  // those pods is compared with them when no workload in the IaC declares the pod).
+  const targetPorts: NonNullable<PodSelector['targetPorts']> = [];
+  if (Object.keys(selector).length > 0) {
+    const resource = model.resources.find((r) => r.address === address);
+    const matchLabels = Object.fromEntries(Object.entries(selector).map(([k, v]) => [k, String(v)]));
+    if (resource) resource.pods = { namespace, matchLabels, targetPorts };
+  }
   const declared = new Set<string>();
   const push = (port: number, protocol: Protocol, line: number, valueNode: Node | undefined): void => {
     const key = `${port}/${protocol}`;
@@ -148,6 +158,7 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
       model.problems.push({ file, line: tpLine, code: 'PD_IAC_SHAPE', message: `${address} ${at}.targetPort: ${written} is not a port number (1–65535)` });
       return landed;
     }
+    if (numeric) targetPorts.push({ port: toPort(written)!, protocol, source: { file, line: tpLine } });
     // Each selected pod template places the targetPort on its own pods.
     const placed: number[] = [];
     for (const w of selected) {

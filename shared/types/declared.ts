@@ -30,6 +30,12 @@ export interface Resource {
    */
   root?: string;
   /**
+   * Internal (not in the extraction JSON): the pods a Kubernetes workload or Service selects, so
+   * that an agent in a pod (its Downward-API namespace and labels) is mapped to the resources
+   * that declare its ports. A Service also says the numeric targetPorts it sends to those pods.
+   */
+  pods?: PodSelector;
+  /**
    * What the IaC sets that names the resource's live object (`identifier`, `name`, tags, the
    * id in state), so `scan --live` can match it with what the cloud API lists. Internal: not
    * part of the extraction JSON output.
@@ -138,4 +144,13 @@ export interface DeclaredModel {
 /** `portdrift extract --format json`, version 1. */
 export interface ExtractionOutput extends DeclaredModel {
   version: 1;
+}
+
+/** A Kubernetes label selector (matchLabels and matchExpressions), with the namespace it applies in. */
+export interface PodSelector {
+  namespace: string;
+  matchLabels: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: string; values: string[] }>;
+  /** A Service's numeric targetPorts (TCP and UDP), with the line that declares each. */
+  targetPorts?: Array<{ port: number; protocol: Protocol; source: SourceLocation }>;
 }

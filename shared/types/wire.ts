@@ -53,6 +53,17 @@ export interface BatchHeader {
    * batch without `listener` records leaves the collector's view as it was.
    */
   listenerView?: boolean;
+  /** The agent's pod when it runs in Kubernetes (Downward API): maps its listeners to a workload. */
+  pod?: PodIdentity;
+}
+
+/** What an agent in a Kubernetes pod knows of its pod (Downward API env and labels file). */
+export interface PodIdentity {
+  name?: string;
+  namespace?: string;
+  ip?: string;
+  node?: string;
+  labels?: Record<string, string>;
 }
 
 export interface SweepRecord {

@@ -93,7 +93,7 @@ describe('kubernetes manifests', () => {
 
   const agentContainers = podSpecs.flatMap((p) => allContainers(p.spec).filter((c) => c.args?.[0] === 'agent').map((c) => ({ pod: p, c })));
 
-  it('agents: the product image of this version, no ports, token from a file, spool on a volume', () => {
+  it('agents: the product image of this version, no ports, an enroll secret from a Secret file, key and spool on volumes', () => {
     expect(agentContainers).toHaveLength(2);
     for (const { pod, c } of agentContainers) {
       expect(c.image).toBe(`ghcr.io/portdrift/portdrift:${VERSION}`);
@@ -102,16 +102,27 @@ describe('kubernetes manifests', () => {
       const flag = (name: string) => args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
       expect(flag('collector')[0]).toMatch(/^https?:\/\//);
       expect(flag('scope').length).toBeGreaterThan(0);
-      expect(args.some((a) => a.startsWith('--token='))).toBe(false);
-      expect(JSON.stringify(c.env ?? [])).not.toContain('PORTDRIFT_TOKEN');
-      const tokenFile = flag('token-file')[0]!;
+      expect(args.some((a) => a.startsWith('--token'))).toBe(false);
+      expect(JSON.stringify(c.env ?? [])).not.toMatch(/PORTDRIFT_(TOKEN|ENROLL_SECRET)/);
+      const secretFile = flag('enroll-secret-file')[0]!;
       const spool = flag('spool')[0]!;
+      // The key lives in --state-dir, else in the spool directory.
+      const keyDir = flag('state-dir')[0] ?? spool;
       const mounts: Obj[] = c.volumeMounts;
       const mountFor = (path: string) => mounts.find((m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`));
-      const tokenVol = pod.spec.volumes.find((v: Obj) => v.name === mountFor(tokenFile)?.name);
-      expect(tokenVol?.secret?.secretName).toBeTruthy();
-      const spoolVol = pod.spec.volumes.find((v: Obj) => v.name === mountFor(spool)?.name);
-      expect(spoolVol?.emptyDir ?? spoolVol?.persistentVolumeClaim).toBeTruthy();
+      const volFor = (path: string) => pod.spec.volumes.find((v: Obj) => v.name === mountFor(path)?.name);
+      const secretVol = volFor(secretFile);
+      expect(secretVol?.secret?.secretName).toBeTruthy();
+      // Shipped beside the workload (the same file), to be filled with an enroll secret.
+      const shipped = docs.find(({ file, doc }) => file === pod.file && doc.kind === 'Secret' && doc.metadata.name === secretVol.secret.secretName);
+      expect(JSON.stringify(shipped?.doc.stringData)).toContain('ENROLL-SECRET');
+      for (const dir of [spool, keyDir]) {
+        const v = volFor(dir);
+        expect(v?.emptyDir ?? v?.persistentVolumeClaim, dir).toBeTruthy();
+      }
+      for (const name of ['POD_NAME', 'POD_NAMESPACE', 'NODE_NAME']) {
+        expect((c.env as Obj[]).find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath, name).toBeTruthy();
+      }
     }
     // No Service selects an agent.
     const services = docs.filter(({ doc }) => doc.kind === 'Service').map(({ doc }) => doc.spec.selector['app.kubernetes.io/name']);
@@ -123,13 +134,25 @@ describe('kubernetes manifests', () => {
     const sidecar = pod.spec.initContainers.find((c: Obj) => c.args?.[0] === 'agent');
     expect(sidecar.restartPolicy).toBe('Always');
     expect(sidecar.args).toContain('--listeners');
+    // Each replica its own agent: the name comes from the pod, the key from one enroll secret.
+    expect(sidecar.args).toContain('--name=$(POD_NAMESPACE)/$(POD_NAME)');
+    // The pod's labels as a downwardAPI file, read by --pod-labels.
+    const labels = sidecar.args.find((a: string) => a.startsWith('--pod-labels='))?.slice('--pod-labels='.length);
+    const mount = sidecar.volumeMounts.find((m: Obj) => labels?.startsWith(`${m.mountPath}/`));
+    const vol = pod.spec.volumes.find((v: Obj) => v.name === mount?.name);
+    const item = vol?.downwardAPI?.items.find((i: Obj) => `${mount.mountPath}/${i.path}` === labels);
+    expect(item?.fieldRef?.fieldPath).toBe('metadata.labels');
+    // The key in memory for the pod's life.
+    const keyDir = sidecar.args.find((a: string) => a.startsWith('--state-dir='))?.slice('--state-dir='.length);
+    const keyMount = sidecar.volumeMounts.find((m: Obj) => keyDir?.startsWith(`${m.mountPath}/`));
+    expect(pod.spec.volumes.find((v: Obj) => v.name === keyMount?.name)?.emptyDir?.medium).toBe('Memory');
     expect(pod.spec.containers.length).toBeGreaterThan(0);
     expect(pod.spec.hostNetwork ?? false).toBe(false);
   });
 
   it('the collector: Deployment + Service + PersistentVolumeClaim, database on the claim', () => {
     const pod = podSpecs.find((p) => p.name === 'portdrift-collector')!;
-    const claim = docs.find(({ doc }) => doc.kind === 'PersistentVolumeClaim')!.doc;
+    const claim = docs.find(({ doc }) => doc.kind === 'PersistentVolumeClaim' && doc.metadata.name === 'portdrift-collector-data')!.doc;
     const vol = pod.spec.volumes.find((v: Obj) => v.persistentVolumeClaim?.claimName === claim.metadata.name);
     expect(vol).toBeTruthy();
     const c = pod.spec.containers[0];

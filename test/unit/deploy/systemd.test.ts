@@ -103,9 +103,10 @@ describe.each(['agent', 'collector'])('portdrift-%s.service', (name) => {
 describe('agent specifics', () => {
   const s = serviceSection(join(unitDir, 'portdrift-agent.service'));
 
-  it('takes its token as a credential, never from argv or the environment', () => {
-    expect(one(s, 'LoadCredential')).toMatch(/^token:\//);
-    expect(one(s, 'ExecStart')).toContain('--token-file %d/token');
+  it('takes its enroll secret as a credential, never from argv or the environment; keeps its key in its state', () => {
+    expect(one(s, 'LoadCredential')).toMatch(/^enroll-secret:\//);
+    expect(one(s, 'ExecStart')).toContain('--enroll-secret-file %d/enroll-secret');
+    expect(one(s, 'ExecStart')).toContain('--state-dir %S/portdrift-agent/');
     expect(s.has('Environment')).toBe(false);
   });
 

@@ -112,7 +112,9 @@ describe('schema 4', () => {
     await old.close();
     // Rewind: a v3 store with a token in it, as an older portdrift left it.
     const raw = new Database(file);
-    raw.exec("DELETE FROM schema_version WHERE version = 4; DROP TABLE tokens;");
+    // (and without what later versions added: version 5's agent columns)
+    raw.exec('DELETE FROM schema_version WHERE version >= 4; DROP TABLE tokens;');
+    raw.exec('ALTER TABLE agents DROP COLUMN pod; ALTER TABLE agents DROP COLUMN listeners_at;');
     raw.exec(`CREATE TABLE tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL,
       role TEXT NOT NULL CHECK (role IN ('agent', 'reader', 'admin')), hash TEXT NOT NULL UNIQUE,
       created_at TEXT NOT NULL, revoked_at TEXT, last_used_at TEXT, scope TEXT)`);
@@ -149,5 +151,23 @@ describe('enrollment identity and scope', () => {
     const pod = { ip: 'fd00::1', node: 'n1' };
     const body = { name: 'ops/agent-x', host: 'node-1', version: '0.1.0', scope: ['10.0.0.0/8'], pod };
     expect(parseIdentity(body)).toEqual(body);
+  });
+
+  it('takes pod labels as Kubernetes allows them, and names every bad label', () => {
+    const labels = { 'app.kubernetes.io/name': 'cart', 'pod-template-hash': '7d9f5c', empty: '' };
+    const body = { name: 'shop/cart-1', host: 'cart-1', version: '0.1.0', scope: ['127.0.0.0/8'], pod: { namespace: 'shop', labels } };
+    expect(parseIdentity(body)).toEqual(body);
+    const bad = { ...body, pod: { labels: { 'Bad Key': 'x', app: 'has space', n: 7, ok: 'yes' } } };
+    try {
+      parseIdentity(bad);
+      throw new Error('expected a refusal');
+    } catch (err) {
+      expect((err as PortdriftError).code).toBe('PD_HTTP_BAD_REQUEST');
+      expect((err as PortdriftError).details?.problems).toEqual([
+        'pod.labels."Bad Key": not a Kubernetes label key',
+        'pod.labels."app": not a Kubernetes label value',
+        'pod.labels."n": not a Kubernetes label value',
+      ]);
+    }
   });
 });
