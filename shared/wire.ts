@@ -1,5 +1,5 @@
-// NDJSON framing of the agent ⇄ collector wire format (shared/types.ts "Agent ⇄ collector wire
-// format", docs/wire-format.md). The encoder lives here, beside the types, so the agent and any
+// NDJSON framing of the agent ⇄ collector wire format (its types in shared/types/wire.ts,
+// docs/wire-format.md). The encoder lives here, beside the types, so the agent and any
 // test that plays an agent produce byte-identical batches; validation of what arrives is the
 // collector's job (it names the line and field of every problem).
 import type { WireRecord } from './types.js';

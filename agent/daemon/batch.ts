@@ -1,5 +1,5 @@
-// One sweep → one observation batch, as wire records (shared/types.ts "Agent ⇄ collector wire
-// format"): a batch header, one sweep record per probed address (its probed and closed ports as
+// One sweep → one observation batch, as wire records (shared/types/wire.ts, the agent ⇄ collector
+// wire format): a batch header, one sweep record per probed address (its probed and closed ports as
 // port specs, so closed is explicit and never inferred from silence), one obs record per port
 // that did not answer closed, and the listener records of the --listeners view. A sweep larger
 // than the agent's batch limit goes out as several batches (buildBatches).

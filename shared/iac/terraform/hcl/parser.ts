@@ -36,17 +36,9 @@ export function parseExpression(text: string, start = 0, end = text.length): Exp
   }
 }
 
-/**
- * A template body (a `.tf.json` string, or the inside of quotes) → a literal, one expression
- * (`"${x}"`, whose value keeps its type) or a template. `at` / `raw` describe the literal case.
- */
+/** A template body as an expression (template-tree.ts), its interpolations parsed here. */
 export function parseTemplate(
-  text: string,
-  start: number,
-  end: number,
-  quoted: boolean,
-  at = start,
-  raw = text.slice(start, end),
+  text: string, start: number, end: number, quoted: boolean, at?: number, raw?: string,
 ): Expr {
   return buildTemplate(text, start, end, quoted, parseExpression, at, raw);
 }

@@ -5,25 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusOf } from '../../../../agent/probe/classify.js';
 import type { ConnectorFactory } from '../../../../agent/probe/connector.js';
 import { isSelfConnect } from '../../../../agent/probe/connector.js';
-import { Code, runShard, type ShardHost, type ShardSettings } from '../../../../agent/probe/engine.js';
-import { newShardHost } from '../../../../agent/probe/hosts.js';
+import { Code, runShard } from '../../../../agent/probe/engine.js';
 import { netConnectorFactory } from '../../../../agent/probe/net-connector.js';
 import { rawConnectorFactory } from '../../../../agent/probe/raw-connector.js';
 import { closedPorts, filteredPort, havePython, openPort } from './loopback.js';
+import { host, settings } from './settings.js';
 
 const raw = rawConnectorFactory();
-const settings = (o: Partial<ShardSettings> = {}): ShardSettings => ({
-  window: 64,
-  timeoutCapMs: 300,
-  timeoutFloorMs: 100,
-  retries: 1,
-  perHostRate: 100_000,
-  cwndInit: 64,
-  cwndMin: 8,
-  cwndMax: 64,
-  ...o,
-});
-const host = (ports: number[], ip = '127.0.0.1'): ShardHost => newShardHost(ip, ip.includes(':') ? 6 : 4, Uint16Array.from(ports));
 
 /** Wraps a real connector and records every start (ip, port) in order. */
 function recording(factory: ConnectorFactory, log: string[]): ConnectorFactory {

@@ -5,18 +5,10 @@ import { CHUNK, DROP_RATIO, HostState } from '../../../../agent/probe/host.js';
 import { newShardHost } from '../../../../agent/probe/hosts.js';
 import { Rotation } from '../../../../agent/probe/rotation.js';
 import type { ShardSettings } from '../../../../agent/probe/shard-types.js';
+import { settings as base } from './settings.js';
 
-const settings = (o: Partial<ShardSettings> = {}): ShardSettings => ({
-  window: 64,
-  timeoutCapMs: 300,
-  timeoutFloorMs: 100,
-  retries: 1,
-  perHostRate: 100_000,
-  cwndInit: 4,
-  cwndMin: 1,
-  cwndMax: 8,
-  ...o,
-});
+/** Small cwnds, so a few starts reach the bounds. */
+const settings = (o: Partial<ShardSettings> = {}): ShardSettings => base({ cwndInit: 4, cwndMin: 1, cwndMax: 8, ...o });
 const state = (n: number, s = settings(), index = 0, now = 0) => {
   const ports = Uint16Array.from({ length: n }, (_, i) => i + 1);
   return new HostState(index, newShardHost(`127.0.0.${index + 1}`, 4, ports), s, now);

@@ -5,19 +5,11 @@ import { newShardHost } from '../../../../agent/probe/hosts.js';
 import { ShardResults } from '../../../../agent/probe/results.js';
 import { DEEPEN_MAX, RetryPass, RetryQueue } from '../../../../agent/probe/retry.js';
 import { Rotation } from '../../../../agent/probe/rotation.js';
-import { Code, type ShardHost, type ShardSettings } from '../../../../agent/probe/shard-types.js';
+import { Code, type ShardHost } from '../../../../agent/probe/shard-types.js';
 import { ManualClock } from './manual.js';
+import { SMALL } from './settings.js';
 
-const s: ShardSettings = {
-  window: 8,
-  timeoutCapMs: 300,
-  timeoutFloorMs: 100,
-  retries: 1,
-  perHostRate: 1e5,
-  cwndInit: 8,
-  cwndMin: 1,
-  cwndMax: 8,
-};
+const s = SMALL;
 
 function setup(retries = 1, shared?: ShardHost) {
   const clock = new ManualClock();

@@ -5,22 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { Code, runShard } from '../../../../agent/probe/engine.js';
 import type { ShardHooks, ShardHost, ShardOutput, ShardSettings } from '../../../../agent/probe/engine.js';
-import { newShardHost } from '../../../../agent/probe/hosts.js';
 import { isPortdriftError } from '../../../../shared/errors.js';
 import { closed, EMFILE, ManualClock, open, ScriptedNet, type Script } from './manual.js';
+import { host, settings } from './settings.js';
 
-const settings = (o: Partial<ShardSettings> = {}): ShardSettings => ({
-  window: 64,
-  timeoutCapMs: 300,
-  timeoutFloorMs: 100,
-  retries: 1,
-  perHostRate: 100_000,
-  cwndInit: 64,
-  cwndMin: 8,
-  cwndMax: 64,
-  ...o,
-});
-const host = (ports: number[], ip = '127.0.0.1'): ShardHost => newShardHost(ip, 4, Uint16Array.from(ports));
 
 /** Starts a shard on a manual clock; `run()` turns the loop until the engine stops its tick. */
 function shard(hosts: ShardHost[], s: ShardSettings, script: Script, hooks: ShardHooks = {}) {

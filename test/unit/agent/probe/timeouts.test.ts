@@ -3,20 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { HostState } from '../../../../agent/probe/host.js';
 import { newShardHost } from '../../../../agent/probe/hosts.js';
 import { RttEstimator } from '../../../../agent/probe/rtt.js';
-import type { ShardSettings } from '../../../../agent/probe/shard-types.js';
 import { Slots } from '../../../../agent/probe/slots.js';
 import { TimeoutWalk } from '../../../../agent/probe/timeouts.js';
+import { SMALL } from './settings.js';
 
-const s: ShardSettings = {
-  window: 8,
-  timeoutCapMs: 300,
-  timeoutFloorMs: 100,
-  retries: 1,
-  perHostRate: 1e5,
-  cwndInit: 8,
-  cwndMin: 1,
-  cwndMax: 8,
-};
+const s = SMALL;
 const hostState = (i: number) => new HostState(i, newShardHost(`127.0.0.${i + 1}`, 4, new Uint16Array(10)), s, 0);
 
 function setup() {
