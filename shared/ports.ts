@@ -2,6 +2,22 @@
 // ports. Used by the CLI, the probe engine, the collector's plans and the wire format (sweep
 // records carry their port sets as specs, so a 65535-port sweep stays a short string).
 import { PortdriftError } from './errors.js';
+import type { PortState } from './types.js';
+
+/**
+ * Every port state, once (the meaning of each is on `PortState`). The order is the one-byte code
+ * of a state (0-based here) wherever states travel as bytes: the probe engine's result codes and
+ * the collector's observation columns. Append only: a reorder would change what stored codes mean.
+ */
+export const PORT_STATES = Object.freeze(['open', 'closed', 'filtered', 'unreachable'] as const satisfies readonly PortState[]);
+// The list names every PortState: adding a state to the type without it here fails to compile.
+const everyState: Exclude<PortState, (typeof PORT_STATES)[number]> extends never ? true : never = true;
+void everyState;
+
+const STATE_SET: ReadonlySet<string> = new Set(PORT_STATES);
+
+/** True when `v` is one of the port states. */
+export const isPortState = (v: unknown): v is PortState => typeof v === 'string' && STATE_SET.has(v);
 
 export const MIN_PORT = 1;
 export const MAX_PORT = 65535;

@@ -5,12 +5,12 @@
 // would silently drop is a field some agent thinks is stored.
 import { isIP } from 'node:net';
 import { PortdriftError } from '../../shared/errors.js';
-import { isPort, parsePortSpec } from '../../shared/ports.js';
+import { isPort, isPortState, parsePortSpec, PORT_STATES } from '../../shared/ports.js';
 import type { BatchHeader, ListenerRecord, ObservationRecord, PortState, SweepRecord } from '../../shared/types.js';
 import type { ParsedBatch } from '../store/types.js';
 import { outside, type RecordScope } from './scope.js';
 
-const STATES: ReadonlySet<string> = new Set<PortState>(['open', 'closed', 'filtered', 'unreachable']);
+const STATE_LIST = `${PORT_STATES.slice(0, -1).join(', ')} or ${PORT_STATES.at(-1)}`;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 /** Batch ids, agent names: printable, no spaces, bounded (they end up in logs and URLs). */
 const NAME = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
@@ -132,7 +132,7 @@ function sweep(l: Line): SweepRecord {
 function obs(l: Line): ObservationRecord {
   l.keys(OBS_KEYS);
   const state = l.r.state;
-  if (typeof state !== 'string' || !STATES.has(state)) throw l.bad('state', `must be open, closed, filtered or unreachable, got ${JSON.stringify(state)}`);
+  if (!isPortState(state)) throw l.bad('state', `must be ${STATE_LIST}, got ${JSON.stringify(state)}`);
   const rtt = l.r.rttMs;
   if (rtt !== null && (typeof rtt !== 'number' || !Number.isFinite(rtt) || rtt < 0)) throw l.bad('rttMs', 'must be a non-negative number or null');
   const service = l.optStr('service');

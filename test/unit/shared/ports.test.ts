@@ -50,3 +50,18 @@ describe('durations', () => {
     expect(formatDuration(1500)).toBe('1500ms');
   });
 });
+
+describe('port states', () => {
+  it('are defined once, in the order of the probe engine result codes and the collector columns', async () => {
+    const { PORT_STATES, isPortState } = await import('../../../shared/ports.js');
+    const { STATE_CODES } = await import('../../../collector/store/columns.js');
+    const { Code } = await import('../../../agent/probe/shard-types.js');
+    expect([...PORT_STATES]).toEqual(['open', 'closed', 'filtered', 'unreachable']);
+    expect(STATE_CODES).toBe(PORT_STATES);
+    const codes = { open: Code.Open, closed: Code.Closed, filtered: Code.Filtered, unreachable: Code.Unreachable };
+    PORT_STATES.forEach((s, i) => expect(codes[s]).toBe(i + 1));
+    expect(isPortState('filtered')).toBe(true);
+    expect(isPortState('listening')).toBe(false);
+    expect(isPortState(1)).toBe(false);
+  });
+});
