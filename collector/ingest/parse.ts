@@ -5,7 +5,7 @@
 // would silently drop is a field some agent thinks is stored.
 import { isIP } from 'node:net';
 import { PortdriftError } from '../../shared/errors.js';
-import { isPort, isPortState, parsePortSpec, PORT_STATES } from '../../shared/ports.js';
+import { isPort, isPortState, PORT_STATES, portSpecRuns } from '../../shared/ports.js';
 import type { BatchHeader, ListenerRecord, ObservationRecord, PortState, SweepRecord } from '../../shared/types.js';
 import type { ParsedBatch } from '../store/types.js';
 import { outside, type RecordScope } from './scope.js';
@@ -92,11 +92,12 @@ class Line {
     const v = this.r[field];
     if (typeof v !== 'string') throw this.bad(field, 'must be a port spec string');
     if (v === '') return v;
-    if (!/^[0-9,-]+$/.test(v)) throw this.bad(field, `must be a numeric port spec such as 22,80,8000-8100`);
     try {
-      parsePortSpec(v);
+      portSpecRuns(v, { numeric: true });
     } catch (err) {
-      throw this.bad(field, (err as Error).message);
+      // The spec error's fields, in this batch's `line N: field: …` form.
+      const { spec, problem } = (err as PortdriftError).details as { spec: string; problem: string };
+      throw this.bad(field, `invalid port spec "${spec.slice(0, 80)}": ${problem}`);
     }
     return v;
   }
