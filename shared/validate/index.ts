@@ -20,13 +20,19 @@ export interface ProblemOptions {
   unknown?: string;
 }
 
+/** One problem: where (`webhooks[0].url`, '' for the whole value) and what. */
+export interface Issue {
+  path: string;
+  message: string;
+}
+
 /**
- * Every issue as `path: message`, in the order found; an unknown key is a problem of its own
- * (`extra: unknown key`), reported before the problems of its object's fields as people read a
- * mapping top down and a misspelt key explains a missing one below it. Messages are the
- * schemas' own (each check says its message where it is declared), never rewritten here.
+ * Every issue, in the order found; an unknown key is an issue of its own (`extra: unknown key`),
+ * listed before the problems of the fields, as people read a mapping top down and a misspelt key
+ * explains a missing one below it. Messages are the schemas' own (each check says its message
+ * where it is declared), never rewritten here.
  */
-export function problemsOf(error: z.ZodError, options: ProblemOptions = {}): string[] {
+export function issuesOf(error: z.ZodError, options: ProblemOptions = {}): Issue[] {
   const { prefix, unknown = 'unknown key' } = options;
   const at = (path: readonly PropertyKey[]) => {
     const p = formatPath(path);
@@ -34,22 +40,31 @@ export function problemsOf(error: z.ZodError, options: ProblemOptions = {}): str
     if (p === '') return prefix;
     return p.startsWith('[') ? `${prefix}${p}` : `${prefix}.${p}`;
   };
-  const unknownKeys: string[] = [];
-  const rest: string[] = [];
+  const unknownKeys: Issue[] = [];
+  const rest: Issue[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) unknownKeys.push(`${at([...issue.path, key.slice(0, 80)])}: ${unknown}`);
-    } else rest.push(`${at(issue.path)}: ${issue.message}`);
+      for (const key of issue.keys) unknownKeys.push({ path: at([...issue.path, key.slice(0, 40)]), message: unknown });
+    } else rest.push({ path: at(issue.path), message: issue.message });
   }
   return [...unknownKeys, ...rest];
 }
 
-/** The value, or every problem at once. */
+/** `path: message` (the message alone for the whole value). */
+export const problemText = (i: Issue): string => (i.path === '' ? i.message : `${i.path}: ${i.message}`);
+
+/** Every issue as `path: message`. */
+export const problemsOf = (error: z.ZodError, options: ProblemOptions = {}): string[] =>
+  issuesOf(error, options).map(problemText);
+
+/** The value, or every problem at once (as text, and as issues for callers that need the paths). */
 export function check<T>(
   schema: z.ZodType<T>,
   value: unknown,
   options: ProblemOptions = {},
-): { ok: true; value: T } | { ok: false; problems: string[] } {
+): { ok: true; value: T } | { ok: false; problems: string[]; issues: Issue[] } {
   const r = schema.safeParse(value);
-  return r.success ? { ok: true, value: r.data } : { ok: false, problems: problemsOf(r.error, options) };
+  if (r.success) return { ok: true, value: r.data };
+  const issues = issuesOf(r.error, options);
+  return { ok: false, problems: issues.map(problemText), issues };
 }
