@@ -6,8 +6,8 @@
 import { parseDuration } from '../shared/duration.js';
 import { type ErrorCode, PortdriftError, isPortdriftError } from '../shared/errors.js';
 import { type Exclusion, parseExclusion } from '../shared/exclude.js';
-import { isPort, parsePortSpec } from '../shared/ports.js';
-import { makeAdmit } from '../shared/scope.js';
+import { parsePortSpec, portNumber } from '../shared/ports.js';
+import { checkCidr, makeAdmit } from '../shared/scope.js';
 import { SERVICE_NAMES, serviceName } from '../shared/services.js';
 import type { ServiceName } from '../shared/types.js';
 
@@ -55,13 +55,15 @@ const MAX_TIMEOUT_MS = 120_000;
 
 export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
   const problems: Problem[] = [];
-  const attempt = <T>(flag: string, f: () => T): T | undefined => {
+  // Each parser's error names its value; a parser told the flag (as the port-spec one is) names
+  // that too, else the flag is put before its message here.
+  const attempt = <T>(flag: string, f: () => T, named = false): T | undefined => {
     try {
       return f();
     } catch (err) {
       const code = isPortdriftError(err) ? err.code : 'PD_USAGE';
-      // Each parser names the value; the flag is what a user needs to find it.
-      problems.push({ flag, code, message: `${flag}: ${(err as Error).message.replace(/^invalid address ranges:\s*/, '').replace(/\ballow\[\d+\]: /g, '').replace(/\n\s*/g, '; ')}` });
+      const message = (err as Error).message;
+      problems.push({ flag, code, message: named ? message : `${flag}: ${message}` });
       return undefined;
     }
   };
@@ -74,7 +76,7 @@ export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
 
   let ports: number[] | undefined;
   if (o.ports !== undefined) {
-    ports = attempt('--ports', () => parsePortSpec(o.ports!));
+    ports = attempt('--ports', () => parsePortSpec(o.ports!, { field: '--ports' }), true);
     if (ports !== undefined && ports.length === 0) problems.push({ flag: '--ports', code: 'PD_PORT_SPEC', message: `--ports ${JSON.stringify(o.ports)} names no port` });
   }
   const concurrency = int(o.concurrency, '--concurrency', 1, 65535);
@@ -84,22 +86,32 @@ export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
     timeoutMs = attempt('--timeout', () => parseDuration(o.timeout!));
     if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS)) problems.push({ flag: '--timeout', code: 'PD_DURATION', message: `--timeout ${o.timeout}: expected 1ms to 2m` });
   }
-  const admit = attempt('--allow-special', () => makeAdmit({ allow: o.allowSpecial ?? [] }));
+  // Each CIDR checked here, so the problem reads as the flag's; makeAdmit then cannot refuse them.
+  const cidrProblems = (o.allowSpecial ?? []).map(checkCidr).filter((p): p is string => p !== null);
+  if (cidrProblems.length > 0) {
+    const message = `--allow-special: ${cidrProblems.join('; ')}`;
+    problems.push({ flag: '--allow-special', code: 'PD_CONFIG_INVALID', message });
+  }
+  const allow = o.allowSpecial ?? [];
+  const admit = cidrProblems.length > 0 ? undefined : attempt('--allow-special', () => makeAdmit({ allow }));
   let expect: Record<number, ServiceName> | undefined;
   for (const text of o.expect ?? []) {
     const m = /^(\d+)=(.+)$/.exec(text.trim());
     const name = m ? serviceName(m[2]!) : null;
-    if (!m || !isPort(Number(m[1])) || name === null) {
+    const port = m ? portNumber(m[1]!) : null;
+    if (port === null || name === null) {
       const known = SERVICE_NAMES.filter((n) => n !== 'unknown').join(', ');
       const message = `--expect ${JSON.stringify(text)}: expected PORT=SERVICE, a port 1–65535 and one of ${known}`;
       problems.push({ flag: '--expect', code: 'PD_USAGE', message });
       continue;
     }
-    expect = { ...expect, [Number(m[1])]: name };
+    expect = { ...expect, [port]: name };
   }
   const exclude = o.exclude?.length ? attempt('--exclude', () => parseExclusion(o.exclude!)) : undefined;
   const excluded =
-    o.excludePorts !== undefined ? attempt('--exclude-ports', () => parsePortSpec(o.excludePorts!)) : undefined;
+    o.excludePorts !== undefined
+      ? attempt('--exclude-ports', () => parsePortSpec(o.excludePorts!, { field: '--exclude-ports' }), true)
+      : undefined;
   let rate: number | undefined;
   if (o.rate !== undefined) {
     rate = Number(o.rate);

@@ -72,9 +72,9 @@ const crossCheck = (c: Partial<CollectorConfig>, failed: ReadonlySet<string>): s
   if (ok('tlsCert', 'tlsKey') && (c.tlsCert === undefined) !== (c.tlsKey === undefined)) problems.push('tlsKey: tlsCert and tlsKey go together');
   if (ok('discovery') && c.discovery !== undefined) {
     try {
-      parsePortSpec(c.discovery);
+      parsePortSpec(c.discovery, { field: 'discovery' });
     } catch (err) {
-      problems.push(`discovery: ${(err as Error).message}`);
+      problems.push((err as Error).message);
     }
   }
   if (ok('retention', 'freshness', 'interval') && c.retention !== undefined && c.interval !== undefined) {

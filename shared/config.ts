@@ -1,11 +1,13 @@
-// Configuration: load (YAML file) → merge flags over it → validate every field, reporting all
-// problems at once as `path: message` → apply defaults → freeze. Each program (collector, agent)
+// Configuration: load (YAML file) → merge flags over it → validate every field (with zod, the
+// schema compiled from the declaration below), reporting all problems at once as
+// `path: message` → apply defaults → freeze. Each program (collector, agent)
 // declares a schema; the same schema types the result, so a key can't be read that isn't
 // validated. Keys are camelCase in YAML (`tlsCert`), the flag is kebab-case (`--tls-cert`).
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { parseDuration } from './duration.js';
 import { PortdriftError } from './errors.js';
+import { check, z } from './validate/index.js';
 
 type Base<T> = { describe?: string; default?: T; required?: boolean };
 
@@ -47,68 +49,107 @@ export type Infer<S extends Schema> = {
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const missing = (v: unknown) => v === undefined || v === null;
+const got = (v: unknown) => JSON.stringify(v);
 
-function validateField(spec: FieldSpec, raw: unknown, path: string, problems: string[]): unknown {
-  if (raw === undefined || raw === null) {
-    if (spec.required) problems.push(`${path}: is required`);
-    if (spec.type === 'duration' && spec.default !== undefined) return parseDuration(spec.default);
-    if (spec.default !== undefined) return spec.default;
-    if (spec.type === 'strings' || spec.type === 'list') return [];
-    if (spec.type === 'bool') return false;
-    if (spec.type === 'object') return validateObject(spec.fields, {}, path, problems);
-    return undefined;
-  }
+/** The zod schema of a present value; every message is the one a user reads after `path: `. */
+function valueSchema(spec: FieldSpec): z.ZodType {
   switch (spec.type) {
-    case 'string':
-      if (typeof raw !== 'string' || raw === '') return void problems.push(`${path}: must be a non-empty string`);
-      if (spec.pattern && !spec.pattern.test(raw)) return void problems.push(`${path}: must be ${spec.patternHint ?? `like ${spec.pattern}`}, got "${raw}"`);
-      return raw;
+    case 'string': {
+      const text = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
+      if (!spec.pattern) return text;
+      const hint = spec.patternHint ?? `like ${spec.pattern}`;
+      return text.regex(spec.pattern, { error: (iss) => `must be ${hint}, got "${iss.input}"` });
+    }
     case 'int': {
-      const n = typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
-      if (typeof n !== 'number' || !Number.isInteger(n)) return void problems.push(`${path}: must be an integer, got ${JSON.stringify(raw)}`);
-      if (spec.min !== undefined && n < spec.min) return void problems.push(`${path}: must be at least ${spec.min}, got ${n}`);
-      if (spec.max !== undefined && n > spec.max) return void problems.push(`${path}: must be at most ${spec.max}, got ${n}`);
-      return n;
+      // Flags arrive as text: an integer written as digits is read as one.
+      const n = z.int({ error: (iss) => `must be an integer, got ${got(iss.input)}` })
+        .min(spec.min ?? Number.MIN_SAFE_INTEGER, { error: (iss) => `must be at least ${spec.min}, got ${iss.input}` })
+        .max(spec.max ?? Number.MAX_SAFE_INTEGER, { error: (iss) => `must be at most ${spec.max}, got ${iss.input}` });
+      return z.preprocess((raw) => (typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw), n);
     }
-    case 'duration': {
-      if (typeof raw !== 'string') return void problems.push(`${path}: must be a duration such as 30s or 5m, got ${JSON.stringify(raw)}`);
-      try {
-        const ms = parseDuration(raw);
-        if (spec.min !== undefined && ms < spec.min) return void problems.push(`${path}: must be at least ${spec.min}ms, got ${raw}`);
+    case 'duration':
+      return z.string({ error: (iss) => `must be a duration such as 30s or 5m, got ${got(iss.input)}` })
+        .transform((raw, ctx) => {
+        let ms: number;
+        try {
+          ms = parseDuration(raw);
+        } catch {
+          const message = `must be a duration such as 500ms, 30s, 5m or 1h, got "${raw}"`;
+          ctx.addIssue({ code: 'custom', input: raw, message });
+          return z.NEVER;
+        }
+        if (spec.min !== undefined && ms < spec.min) {
+          ctx.addIssue({ code: 'custom', input: raw, message: `must be at least ${spec.min}ms, got ${raw}` });
+          return z.NEVER;
+        }
         return ms;
-      } catch {
-        return void problems.push(`${path}: must be a duration such as 500ms, 30s, 5m or 1h, got "${raw}"`);
-      }
-    }
+      });
     case 'bool':
-      if (raw === 'true' || raw === true) return true;
-      if (raw === 'false' || raw === false) return false;
-      return void problems.push(`${path}: must be true or false, got ${JSON.stringify(raw)}`);
-    case 'enum':
-      if (typeof raw !== 'string' || !spec.values.includes(raw)) return void problems.push(`${path}: must be one of ${spec.values.join(', ')}, got ${JSON.stringify(raw)}`);
-      return raw;
+      return z.unknown().transform((raw, ctx) => {
+        if (raw === 'true' || raw === true) return true;
+        if (raw === 'false' || raw === false) return false;
+        ctx.addIssue({ code: 'custom', input: raw, message: `must be true or false, got ${got(raw)}` });
+        return z.NEVER;
+      });
+    case 'enum': {
+      const values = spec.values as readonly [string, ...string[]];
+      return z.enum(values, { error: (iss) => `must be one of ${values.join(', ')}, got ${got(iss.input)}` });
+    }
     case 'strings': {
-      const list = typeof raw === 'string' ? [raw] : raw;
-      if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s === '')) return void problems.push(`${path}: must be a list of non-empty strings`);
-      return [...list];
+      // One value where a list is expected is a list of one (a flag given once, `scope: 10.0.0.0/8`).
+      const item = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
+      const list = z.array(item, { error: 'must be a list of non-empty strings' });
+      return z.preprocess((raw) => (typeof raw === 'string' ? [raw] : raw), list).transform((l) => [...l]);
     }
     case 'object':
-      if (!isObject(raw)) return void problems.push(`${path}: must be a mapping`);
-      return validateObject(spec.fields, raw, path, problems);
+      return objectSchema(spec.fields);
     case 'list':
-      if (!Array.isArray(raw)) return void problems.push(`${path}: must be a list`);
-      return raw.map((item, i) => (isObject(item) ? validateObject(spec.of, item, `${path}[${i}]`, problems) : void problems.push(`${path}[${i}]: must be a mapping`)));
+      return z.array(objectSchema(spec.of), { error: 'must be a list' });
   }
 }
 
-function validateObject(schema: Schema, raw: Record<string, unknown>, prefix: string, problems: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(raw)) {
-    if (!(key in schema)) problems.push(`${prefix ? `${prefix}.` : ''}${key}: unknown key`);
+/** A key's schema, absent values (undefined, null) included: required, default, or empty. */
+function fieldSchema(spec: FieldSpec): z.ZodType {
+  const inner = valueSchema(spec);
+  // An absent mapping is an empty one, so its own fields' defaults apply.
+  if (spec.type === 'object') return z.preprocess((v) => (missing(v) ? {} : v), inner);
+  const present = z.preprocess((v) => (missing(v) ? undefined : v), z.unknown());
+  if (spec.required) {
+    const given = present.refine((v) => v !== undefined, { error: 'is required', abort: true });
+    return given.pipe(inner as z.ZodType<unknown, any>);
   }
+  const absent = (): unknown => {
+    if (spec.type === 'duration' && spec.default !== undefined) return parseDuration(spec.default);
+    if (spec.default !== undefined) return Array.isArray(spec.default) ? [...spec.default] : spec.default;
+    if (spec.type === 'strings' || spec.type === 'list') return [];
+    if (spec.type === 'bool') return false;
+    return undefined;
+  };
+  return present.pipe(inner.optional()).transform((v) => (v === undefined ? absent() : v));
+}
+
+function objectSchema(schema: Schema): z.ZodType<Record<string, unknown>> {
+  const shape = Object.fromEntries(Object.entries(schema).map(([k, spec]) => [k, fieldSchema(spec)]));
+  return z.strictObject(shape, { error: 'must be a mapping' }).transform((o) => {
+    // A key without a value (no default) is left out, not set to undefined.
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+    return out;
+  });
+}
+
+/**
+ * Each top-level key validated on its own, so the keys that passed are known (the cross-field
+ * checks run on them) while every problem of every key is still reported.
+ */
+function validateTop(schema: Schema, raw: Record<string, unknown>, problems: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(raw)) if (!(key in schema)) problems.push(`${key}: unknown key`);
   for (const [key, spec] of Object.entries(schema)) {
-    const value = validateField(spec, raw[key], prefix ? `${prefix}.${key}` : key, problems);
-    if (value !== undefined) out[key] = value;
+    const r = check(fieldSchema(spec), raw[key], { prefix: key });
+    if (!r.ok) problems.push(...r.problems);
+    else if (r.value !== undefined) out[key] = r.value;
   }
   return out;
 }
@@ -160,7 +201,7 @@ export function buildConfig<S extends Schema>(schema: S, file: Record<string, un
   const merged: Record<string, unknown> = { ...file };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
   const problems: string[] = [];
-  const value = validateObject(schema, merged, '', problems);
+  const value = validateTop(schema, merged, problems);
   if (check) {
     const failed = new Set(problems.map(problemKey));
     problems.push(...check(value as Partial<Infer<S>>, failed));

@@ -15,6 +15,7 @@
 // drift nobody chose to hide, or hide nothing that someone meant to.
 import { FINDING_KINDS } from './drift/index.js';
 import { PortdriftError } from './errors.js';
+import { MAX_PORT, MIN_PORT, portNumber } from './ports.js';
 import type { DriftReport, Finding, FindingKind } from './types.js';
 
 export const IGNORE_FILE = '.portdriftignore';
@@ -70,9 +71,8 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFileRule[] {
     const target = targetText === undefined ? { host: null, port: null } : parseTarget(targetText);
     let port: number | null = null;
     if (target.port !== null && target.port !== '*') {
-      const n = /^\d{1,5}$/.test(target.port) ? Number(target.port) : 0;
-      if (n < 1 || n > 65535) bad(`port ${JSON.stringify(target.port)} is not 1-65535 or *`);
-      else port = n;
+      port = portNumber(target.port);
+      if (port === null) bad(`port ${JSON.stringify(target.port)} is not ${MIN_PORT}-${MAX_PORT} or *`);
     }
     if (kind !== undefined) rules.push({ kind, resource, host: target.host, port, reason, line });
   });

@@ -2,6 +2,22 @@
 // ports. Used by the CLI, the probe engine, the collector's plans and the wire format (sweep
 // records carry their port sets as specs, so a 65535-port sweep stays a short string).
 import { PortdriftError } from './errors.js';
+import type { PortState } from './types.js';
+
+/**
+ * Every port state, once (the meaning of each is on `PortState`). The order is the one-byte code
+ * of a state (0-based here) wherever states travel as bytes: the probe engine's result codes and
+ * the collector's observation columns. Append only: a reorder would change what stored codes mean.
+ */
+export const PORT_STATES = Object.freeze(['open', 'closed', 'filtered', 'unreachable'] as const satisfies readonly PortState[]);
+// The list names every PortState: adding a state to the type without it here fails to compile.
+const everyState: Exclude<PortState, (typeof PORT_STATES)[number]> extends never ? true : never = true;
+void everyState;
+
+const STATE_SET: ReadonlySet<string> = new Set(PORT_STATES);
+
+/** True when `v` is one of the port states. */
+export const isPortState = (v: unknown): v is PortState => typeof v === 'string' && STATE_SET.has(v);
 
 export const MIN_PORT = 1;
 export const MAX_PORT = 65535;
@@ -43,48 +59,94 @@ export const SENSITIVE_PORTS: ReadonlySet<number> = new Set([
   1433, 1521, 3306, 5432, 6379, 9042, 9200, 11211, 27017, 26257, 7687, 8086, 9000, 50000,
 ]);
 
-function invalid(spec: string, why: string): PortdriftError {
-  return new PortdriftError('PD_PORT_SPEC', `invalid port spec "${spec}": ${why}`);
+/**
+ * A bad spec: the message names the field or flag it came from (when given), the spec and the
+ * problem; the details carry the same as fields, for callers that compose their own message
+ * (a wire batch names its line) instead of rewriting this one.
+ */
+function invalid(spec: string, problem: string, field: string | undefined): PortdriftError {
+  const message = `${field ? `${field}: ` : ''}invalid port spec "${spec}": ${problem}`;
+  return new PortdriftError('PD_PORT_SPEC', message, { details: { ...(field ? { field } : {}), spec, problem } });
 }
 
-function parsePort(text: string, spec: string): number {
-  if (!/^\d+$/.test(text)) throw invalid(spec, `"${text}" is not a port number`);
+/** A port written as text (digits only, 1-65535), or null. The one rule for a single port. */
+export function portNumber(text: string): number | null {
+  if (!/^\d+$/.test(text)) return null;
   const n = Number(text);
-  if (n < MIN_PORT || n > MAX_PORT) throw invalid(spec, `${n} is outside ${MIN_PORT}-${MAX_PORT}`);
-  return n;
+  return n >= MIN_PORT && n <= MAX_PORT ? n : null;
 }
+
+export interface PortSpecRules {
+  /** Where the spec came from (`--ports`, `discovery`, `targets[0].discovery`): named in the error. */
+  field?: string;
+  /**
+   * Only numbers, commas and dashes (no `top`, `all` or spaces): what machines write to each
+   * other (the wire format), where a word would mean a port set that differs between versions.
+   */
+  numeric?: boolean;
+}
+
+const runsOf = (ports: readonly number[]): Array<[number, number]> => {
+  const out: Array<[number, number]> = [];
+  for (const p of ports) {
+    const last = out[out.length - 1];
+    if (last && last[1] === p - 1) last[1] = p;
+    else out.push([p, p]);
+  }
+  return out;
+};
+const TOP_RUNS = runsOf(TOP_PORTS);
 
 /**
- * Parse a spec into a sorted list of distinct ports. Accepts `all`, `top`, single ports,
- * inclusive ranges `a-b` and open ranges `-b` / `a-`, comma separated (spaces ignored).
- * An empty spec is an empty list.
+ * The one port-spec parser: each comma-separated part as an inclusive run `[lo, hi]`, in the
+ * order written, not expanded (a 65535-port sweep stays a few pairs). Accepts `all`, `top`,
+ * single ports, ranges `a-b` and open ranges `-b` / `a-`; spaces around parts are ignored;
+ * an empty spec has no runs. Throws PD_PORT_SPEC naming `rules.field`, the spec and the part.
  */
-export function parsePortSpec(spec: string): number[] {
-  const seen = new Uint8Array(MAX_PORT + 1);
+export function portSpecRuns(spec: string, rules: PortSpecRules = {}): Array<[number, number]> {
+  const { field, numeric = false } = rules;
+  if (numeric && !/^[0-9,-]*$/.test(spec)) {
+    throw invalid(spec, 'must be numeric: only port numbers, commas and dashes, such as 22,80,8000-8100', field);
+  }
+  const port = (text: string): number => {
+    const n = portNumber(text);
+    if (n !== null) return n;
+    if (/^\d+$/.test(text)) throw invalid(spec, `${Number(text)} is outside ${MIN_PORT}-${MAX_PORT}`, field);
+    throw invalid(spec, `"${text}" is not a port number`, field);
+  };
+  const out: Array<[number, number]> = [];
   for (const raw of spec.split(',')) {
     const part = raw.trim();
     if (part === '') continue;
     if (part === 'all') {
-      seen.fill(1, MIN_PORT);
+      out.push([MIN_PORT, MAX_PORT]);
       continue;
     }
     if (part === 'top') {
-      for (const p of TOP_PORTS) seen[p] = 1;
+      out.push(...TOP_RUNS.map(([lo, hi]): [number, number] => [lo, hi]));
       continue;
     }
     // A lone `-` is what `--ports "$LO-$HI"` becomes when both are empty: not a request for
     // every port (that is `all`).
-    if (part === '-') throw invalid(spec, 'a range needs at least one end (every port is "all")');
+    if (part === '-') throw invalid(spec, 'a range needs at least one end (every port is "all")', field);
     const dash = part.indexOf('-');
     if (dash === -1) {
-      seen[parsePort(part, spec)] = 1;
+      const p = port(part);
+      out.push([p, p]);
       continue;
     }
-    const lo = dash === 0 ? MIN_PORT : parsePort(part.slice(0, dash), spec);
-    const hi = dash === part.length - 1 ? MAX_PORT : parsePort(part.slice(dash + 1), spec);
-    if (lo > hi) throw invalid(spec, `range ${part} runs backwards`);
-    seen.fill(1, lo, hi + 1);
+    const lo = dash === 0 ? MIN_PORT : port(part.slice(0, dash));
+    const hi = dash === part.length - 1 ? MAX_PORT : port(part.slice(dash + 1));
+    if (lo > hi) throw invalid(spec, `range ${part} runs backwards`, field);
+    out.push([lo, hi]);
   }
+  return out;
+}
+
+/** A spec (rules as for portSpecRuns) as a sorted list of distinct ports. */
+export function parsePortSpec(spec: string, rules: PortSpecRules = {}): number[] {
+  const seen = new Uint8Array(MAX_PORT + 1);
+  for (const [lo, hi] of portSpecRuns(spec, rules)) seen.fill(1, lo, hi + 1);
   const out: number[] = [];
   for (let p = MIN_PORT; p <= MAX_PORT; p++) if (seen[p]) out.push(p);
   return out;

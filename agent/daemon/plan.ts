@@ -53,9 +53,9 @@ export function planToTargets(targets: readonly PlanTarget[]): { specs: TargetSp
     let discovery: number[] = [];
     try {
       const d = new Set(declared);
-      discovery = parsePortSpec(t.discovery).filter((p) => !d.has(p));
+      discovery = parsePortSpec(t.discovery, { field: `${t.host}: discovery` }).filter((p) => !d.has(p));
     } catch (err) {
-      problems.push(`${t.host}: ${(err as Error).message}`);
+      problems.push((err as Error).message);
     }
     return { host: t.host, declared, discovery };
   });

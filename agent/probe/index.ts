@@ -3,7 +3,7 @@
 // with every probed port's result. Large sweeps are split over worker threads (threads.ts);
 // the connects themselves run in engine.ts (shard.ts and the units it wires).
 import { PortdriftError } from '../../shared/errors.js';
-import { isPort } from '../../shared/ports.js';
+import { isPort, PORT_STATES } from '../../shared/ports.js';
 import { serviceName } from '../../shared/services.js';
 import type { PortState, ProbeResult, ProbeSummary, ServiceName } from '../../shared/types.js';
 import { fingerprintAll, type FingerprintTarget } from '../fingerprint/runner.js';
@@ -29,7 +29,8 @@ export const DEFAULT_RETRIES = 1;
  */
 export const DEFAULT_PER_HOST_RATE = 250_000;
 
-const STATES: readonly (PortState | null)[] = [null, 'open', 'closed', 'filtered', 'unreachable'];
+/** A result code is 1 + the state's index in PORT_STATES; 0 is no result yet. */
+const STATES: readonly (PortState | null)[] = [null, ...PORT_STATES];
 
 function checkOptions(o: ProbeOptions): void {
   const problems: string[] = [];

@@ -1,11 +1,12 @@
-// The body of POST /v1/enroll, validated by hand (one small module, no schema library): an agent
-// says who it is — name, host, version, the scope it asks for, and its pod when in Kubernetes.
+// The body of POST /v1/enroll, validated with zod (shared/validate): an agent says who it is —
+// name, host, version, the scope it asks for, and its pod when in Kubernetes.
 // Every problem is named by its field, all at once; unknown fields are refused, so a typo on the
 // agent side is a clear 400 rather than a silently ignored value.
 import { isIP } from 'node:net';
 import { PortdriftError } from '../../shared/errors.js';
 import { checkCidr, parseCidr, type Cidr } from '../../shared/scope.js';
 import type { PodIdentity } from '../../shared/types.js';
+import { check, z } from '../../shared/validate/index.js';
 
 /** The agent-name rule of the agent's own `--name` (agent/daemon/config.ts). */
 export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
@@ -21,92 +22,86 @@ export interface EnrollIdentity {
   pod?: PodIdentity;
 }
 
-const TOP = new Set(['name', 'host', 'version', 'scope', 'pod']);
-const POD = new Set(['name', 'namespace', 'ip', 'node', 'labels']);
+/** A string of 1 to `max` characters without control characters. */
+const text = (max: number) =>
+  z
+    .string({ error: 'must be a string' })
+    .refine((v) => v.length > 0 && v.length <= max, {
+      error: (iss) => `must be 1 to ${max} characters (got ${(iss.input as string).length})`,
+      abort: true,
+    })
+    .refine((v) => !CONTROL.test(v), { error: 'must not contain control characters', abort: true });
+
+const cidr = text(64).superRefine((v, ctx) => {
+  const problem = checkCidr(v);
+  if (problem) ctx.addIssue({ code: 'custom', input: v, message: problem });
+});
+
 /** Kubernetes bounds: a label key is an optional DNS prefix (253) and a name (63); a value at most 63. */
 const MAX_LABELS = 64;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
-function text(v: unknown, field: string, max: number, problems: string[], required = true): string | undefined {
-  if (v === undefined && !required) return undefined;
-  if (typeof v !== 'string') return void problems.push(`${field}: must be a string`);
-  if (v.length === 0 || v.length > max) {
-    return void problems.push(`${field}: must be 1 to ${max} characters (got ${v.length})`);
-  }
-  if (CONTROL.test(v)) return void problems.push(`${field}: must not contain control characters`);
-  return v;
-}
+const labels = z
+  .record(z.string(), z.unknown(), { error: 'must be an object' })
+  .superRefine((v, ctx) => {
+    const entries = Object.entries(v);
+    if (entries.length > MAX_LABELS) {
+      ctx.addIssue({ code: 'custom', input: v, message: `at most ${MAX_LABELS} labels` });
+      return;
+    }
+    for (const [k, value] of entries) {
+      // The key, quoted, is the path step: label keys hold dots and slashes.
+      const path = [JSON.stringify(k.slice(0, 60))];
+      if (!LABEL_KEY.test(k)) ctx.addIssue({ code: 'custom', input: k, path, message: 'not a Kubernetes label key' });
+      else if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+        ctx.addIssue({ code: 'custom', input: value, path, message: 'not a Kubernetes label value' });
+      }
+    }
+  }) as unknown as z.ZodType<Record<string, string>>;
+
+/** A pod identity (enrollment body, batch header): the Downward-API fields and the pod's labels. */
+export const podSchema = z.strictObject(
+  {
+    name: text(253).optional(),
+    namespace: text(253).optional(),
+    node: text(253).optional(),
+    ip: text(45).refine((v) => isIP(v) !== 0, { error: 'not an IP address' }).optional(),
+    labels: labels.optional(),
+  },
+  { error: 'must be an object' },
+);
+
+const identitySchema = z.strictObject({
+  name: text(128).refine((v) => AGENT_NAME.test(v), {
+    error: 'letters, digits and ._:/@- only, starting with a letter or digit',
+  }),
+  host: text(253),
+  version: text(64),
+  // The list's size is checked before its items: 10,000 bad CIDRs are one problem, not 10,000.
+  scope: z
+    .array(z.unknown(), { error: 'must be a non-empty list of CIDRs' })
+    .min(1, { error: 'must be a non-empty list of CIDRs' })
+    .max(MAX_SCOPE, { error: `at most ${MAX_SCOPE} CIDRs` })
+    .pipe(z.array(cidr)),
+  pod: podSchema.optional(),
+});
 
 /** The validated identity, or PD_HTTP_BAD_REQUEST listing every bad field as `field: problem`. */
 export function parseIdentity(body: Record<string, unknown>): EnrollIdentity {
-  const problems: string[] = [];
-  for (const k of Object.keys(body)) if (!TOP.has(k)) problems.push(`${k.slice(0, 40)}: unknown field`);
-  const name = text(body.name, 'name', 128, problems);
-  if (name !== undefined && !AGENT_NAME.test(name)) {
-    problems.push('name: letters, digits and ._:/@- only, starting with a letter or digit');
+  const r = check(identitySchema, body, { unknown: 'unknown field' });
+  if (!r.ok) {
+    const message = `invalid enrollment:\n  ${r.problems.join('\n  ')}`;
+    throw new PortdriftError('PD_HTTP_BAD_REQUEST', message, { details: { problems: r.problems } });
   }
-  const host = text(body.host, 'host', 253, problems);
-  const version = text(body.version, 'version', 64, problems);
-  const scope: string[] = [];
-  if (!Array.isArray(body.scope) || body.scope.length === 0) problems.push('scope: must be a non-empty list of CIDRs');
-  else if (body.scope.length > MAX_SCOPE) problems.push(`scope: at most ${MAX_SCOPE} CIDRs`);
-  else {
-    body.scope.forEach((c, i) => {
-      const v = text(c, `scope[${i}]`, 64, problems);
-      if (v === undefined) return;
-      const p = checkCidr(v);
-      if (p) problems.push(`scope[${i}]: ${p}`);
-      else scope.push(v);
-    });
-  }
-  const pod = parsePod(body.pod, 'pod', problems);
-  if (problems.length > 0) {
-    const message = `invalid enrollment:\n  ${problems.join('\n  ')}`;
-    throw new PortdriftError('PD_HTTP_BAD_REQUEST', message, { details: { problems } });
-  }
-  return { name: name!, host: host!, version: version!, scope, ...(pod ? { pod } : {}) };
+  const { pod, ...rest } = r.value;
+  if (!pod) return rest;
+  return { ...rest, pod: definedOnly(pod) };
 }
 
-/**
- * A pod identity (enrollment body, batch header): the Downward-API fields and labels, each
- * problem added to `problems` as `field: problem`. Undefined when absent or invalid.
- */
-export function parsePod(value: unknown, field: string, problems: string[]): PodIdentity | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    problems.push(`${field}: must be an object`);
-    return undefined;
-  }
-  const before = problems.length;
-  const p = value as Record<string, unknown>;
-  for (const k of Object.keys(p)) if (!POD.has(k)) problems.push(`${field}.${k.slice(0, 40)}: unknown field`);
-  const pod: PodIdentity = {};
-  for (const k of ['name', 'namespace', 'node'] as const) {
-    const v = text(p[k], `${field}.${k}`, 253, problems, false);
-    if (v !== undefined) pod[k] = v;
-  }
-  const ip = text(p.ip, `${field}.ip`, 45, problems, false);
-  if (ip !== undefined && isIP(ip) === 0) problems.push(`${field}.ip: not an IP address`);
-  else if (ip !== undefined) pod.ip = ip;
-  if (p.labels !== undefined) {
-    const labels = p.labels;
-    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
-      problems.push(`${field}.labels: must be an object`);
-    } else if (Object.keys(labels).length > MAX_LABELS) {
-      problems.push(`${field}.labels: at most ${MAX_LABELS} labels`);
-    } else {
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(labels)) {
-        const at = `${field}.labels.${JSON.stringify(k.slice(0, 60))}`;
-        if (!LABEL_KEY.test(k)) problems.push(`${at}: not a Kubernetes label key`);
-        else if (typeof v !== 'string' || !LABEL_VALUE.test(v)) problems.push(`${at}: not a Kubernetes label value`);
-        else out[k] = v;
-      }
-      pod.labels = out;
-    }
-  }
-  return problems.length === before ? pod : undefined;
+/** The pod without the optional fields it did not send. */
+export function definedOnly(pod: PodIdentity): PodIdentity {
+  return Object.fromEntries(Object.entries(pod).filter(([, v]) => v !== undefined)) as PodIdentity;
 }
 
 function within(inner: Cidr, outer: Cidr): boolean {

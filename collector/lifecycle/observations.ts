@@ -4,20 +4,11 @@
 // would cost memory and say nothing (a closed undeclared port is not drift), while a declared
 // port the sweep found closed is exactly what `missing` and `moved` need.
 import type { DeclaredModel, Observation } from '../../shared/types.js';
+import { portSpecRuns } from '../../shared/ports.js';
 import type { SweepState } from '../store/types.js';
 
-/** Runs of a numeric port spec (`1-21,23,25-79`), not expanded. Specs were validated at ingest. */
-export function specRuns(spec: string): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (const part of spec.split(',')) {
-    if (part === '') continue;
-    const dash = part.indexOf('-');
-    const lo = Number(dash === -1 ? part : part.slice(0, dash));
-    const hi = dash === -1 ? lo : Number(part.slice(dash + 1));
-    out.push([lo, hi]);
-  }
-  return out;
-}
+/** Runs of a stored sweep's port spec (`1-21,23,25-79`), not expanded; specs were validated at ingest. */
+export const specRuns = (spec: string): Array<[number, number]> => portSpecRuns(spec, { numeric: true });
 
 function inRuns(runs: Array<[number, number]>, port: number): boolean {
   for (const [lo, hi] of runs) if (port >= lo && port <= hi) return true;

@@ -3,9 +3,11 @@
 // them); typed arrays and one string table cost ~0.5 ms, and the typed arrays are transferred,
 // not copied. Repeated strings (the sweep's host, address and time) are stored once.
 import type { ParsedBatch } from './types.js';
+import { PORT_STATES } from '../../shared/ports.js';
 import type { Observation, ObservationRecord, PortState } from '../../shared/types.js';
 
-export const STATE_CODES: readonly PortState[] = ['open', 'closed', 'filtered', 'unreachable'];
+/** A state's code in the columns is its index in PORT_STATES. */
+export const STATE_CODES: readonly PortState[] = PORT_STATES;
 const STATE_INDEX = new Map(STATE_CODES.map((s, i) => [s, i]));
 
 export interface ObservationColumns {

@@ -75,6 +75,7 @@ describe('architecture', () => {
     undici: (f) => f.startsWith('agent/daemon/'),
     '@aws-sdk': (f) => f.startsWith('shared/live/aws/'),
     '@smithy': (f) => f.startsWith('shared/live/aws/'),
+    zod: (f) => f.startsWith('shared/validate/'),
   };
   for (const [lib, isHome] of Object.entries(homes)) {
     it(`${lib} is imported only from its home`, () => {

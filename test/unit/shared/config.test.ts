@@ -49,4 +49,23 @@ describe('config', () => {
     writeFileSync(file, '- 1\n');
     expect(() => loadConfigFile(file)).toThrow(/must be a mapping/);
   });
+
+  it('names the list item and the nested key of a problem (validated with zod)', () => {
+    const hook = { url: { type: 'string', required: true }, on: { type: 'bool' } } as const;
+    const nested = { ...schema, hooks: { type: 'list', of: hook } } as const;
+    try {
+      buildConfig(nested, { scope: ['10.0.0.0/8', ''], hooks: [{ url: 'http://a', on: 'yes' }, { extra: 1 }, 7] });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as PortdriftError).details?.problems).toEqual([
+        'scope[1]: must be a non-empty string',
+        'hooks[1].extra: unknown key',
+        'hooks[0].on: must be true or false, got "yes"',
+        'hooks[1].url: is required',
+        'hooks[2]: must be a mapping',
+      ]);
+    }
+    const ok = buildConfig(nested, { hooks: [{ url: 'http://a' }] });
+    expect(ok.hooks).toEqual([{ url: 'http://a', on: false }]);
+  });
 });

@@ -72,7 +72,7 @@ describe('plan', () => {
     expect(specs[0]).toEqual({ host: 'h', declared: [80, 5432], discovery: [78, 79, 81, 82, 5430, 5431, 5433, 5434] });
     // A bad discovery spec keeps the host with its declared ports.
     expect(specs[1]).toEqual({ host: 'bad', declared: [22], discovery: [] });
-    expect(problems).toEqual([expect.stringContaining('bad: invalid port spec "99999"')]);
+    expect(problems).toEqual([expect.stringContaining('bad: discovery: invalid port spec "99999"')]);
   });
 
   it.each([

@@ -25,7 +25,7 @@ describe('parseBatch', () => {
     ['unknown field', lines(header, { ...obs, extra: 1 }), /line 2: extra: unknown field/],
     ['bad ip', lines(header, { ...obs, ip: 'db.internal' }), /line 2: ip: must be an IP address/],
     ['bad time', lines(header, { ...obs, at: 'yesterday' }), /line 2: at: must be an ISO-8601 time/],
-    ['bad sweep spec', lines(header, { t: 'sweep', host: 'db', ip: '10.0.0.5', ports: 'all', closed: '', at: AT }), /line 2: ports: must be a numeric port spec/],
+    ['bad sweep spec', lines(header, { t: 'sweep', host: 'db', ip: '10.0.0.5', ports: 'all', closed: '', at: AT }), /line 2: ports: invalid port spec "all": must be numeric/],
     ['array line', lines(header, [1, 2]), /line 2: must be a JSON object/],
     ['second header', lines(header, header), /line 2: t: a second batch header/],
     ['negative spool depth', lines({ ...header, spoolDepth: -1 }), /line 1: spoolDepth: must be a non-negative integer/],
