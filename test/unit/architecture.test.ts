@@ -64,6 +64,7 @@ describe('architecture', () => {
     '@smithy': (f) => f.startsWith('shared/live/aws/'),
     'prom-client': (f) => f === 'collector/http/metrics-registry.ts',
     picomatch: (f) => f === 'shared/glob.ts',
+    cockatiel: (f) => f === 'shared/retry.ts',
   };
   for (const [lib, isHome] of Object.entries(homes)) {
     it(`${lib} is imported only from its home`, () => {
