@@ -63,13 +63,16 @@ export async function deliver(d: Delivery, policy: RetryPolicy = DEFAULT_RETRY, 
       [TIMESTAMP_HEADER]: String(ts),
       ...(d.secret ? { [SIGNATURE_HEADER]: sign(d.secret, ts, d.body) } : {}),
     };
-    const res = await fetch(d.url, { method: 'POST', headers, body: d.body, signal: AbortSignal.timeout(policy.timeoutMs), redirect: 'error' });
+    const signal = AbortSignal.timeout(policy.timeoutMs);
+    const res = await fetch(d.url, { method: 'POST', headers, body: d.body, signal, redirect: 'error' });
     await res.arrayBuffer().catch(() => undefined); // drain, so the connection is reused
     if (res.ok) return { id, status: res.status, attempts: attempt };
     if (res.status !== 408 && res.status !== 429 && res.status < 500) {
-      throw new PortdriftError('PD_WEBHOOK', `webhook ${redactUrl(d.url)} refused the delivery (HTTP ${res.status}); not retried`, { details: { status: res.status, delivery: id, attempts: attempt } });
+      const why = `webhook ${redactUrl(d.url)} refused the delivery (HTTP ${res.status}); not retried`;
+      throw new PortdriftError('PD_WEBHOOK', why, { details: { status: res.status, delivery: id, attempts: attempt } });
     }
-    return { status: res.status, retryAfterMs: res.status === 429 ? retryAfterMs(res.headers.get('retry-after')) : null };
+    const ra = res.status === 429 ? retryAfterMs(res.headers.get('retry-after')) : null;
+    return { status: res.status, retryAfterMs: ra };
   };
   const r = await retrying(post, {
     attempts: policy.attempts,

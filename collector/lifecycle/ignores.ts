@@ -18,7 +18,9 @@ export function activeIgnores(rules: readonly IgnoreRule[], now: string): Ignore
 export function ignoreMatcher(rules: readonly IgnoreRule[]): IgnoreMatcher {
   const compiled = rules.map((r) => ({ r, matches: addressGlob(r.resource) }));
   const hit = (c: (typeof compiled)[number], resource: string, host: string | null, port: number) =>
-    (c.r.host === null || c.r.host === host) && (c.r.port === null || c.r.port === port) && resource.split(', ').some(c.matches);
+    (c.r.host === null || c.r.host === host) &&
+    (c.r.port === null || c.r.port === port) &&
+    resource.split(', ').some(c.matches);
   return {
     endpoint: (resource, host, port) => compiled.some((c) => c.r.kind === null && hit(c, resource, host, port)),
     finding: (f) => compiled.some((c) => (c.r.kind === null || c.r.kind === f.kind) && hit(c, f.resource, f.host, f.port)),

@@ -26,7 +26,8 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pd-svc-iac-'));
   dirs.push(dir);
   writeIac(dir);
-  iac = { paths: [join(dir, 'main.tf')], stateFiles: [], varFiles: [], clusterDomain: 'cluster.local', cwd: dir, targetsFile: join(dir, 'targets.yaml') };
+  const [paths, targetsFile] = [[join(dir, 'main.tf')], join(dir, 'targets.yaml')];
+  iac = { paths, stateFiles: [], varFiles: [], clusterDomain: 'cluster.local', cwd: dir, targetsFile };
   model = await loadModel(iac);
 });
 
@@ -67,7 +68,8 @@ async function start(o: { load?: () => Promise<LoadedModel>; retentionMs?: numbe
 
 const closed5432 = [{ host: '127.0.0.1', ip: '127.0.0.1', port: 5432, state: 'closed' as const }];
 const open5432 = [{ host: '127.0.0.1', ip: '127.0.0.1', port: 5432, state: 'open' as const }];
-const missing = async (c: Collector) => (await c.report({ status: 'open' })).findings.filter((f) => f.kind === 'missing');
+const missing = async (c: Collector) =>
+  (await c.report({ status: 'open' })).findings.filter((f) => f.kind === 'missing');
 
 describe('collector orchestration on an injected clock', () => {
   it('evaluates once, debounceMs after the first of several batches, not per batch', async () => {
@@ -82,7 +84,7 @@ describe('collector orchestration on an injected clock', () => {
     expect(clock.pending()).toEqual([INTERVAL - DEBOUNCE]); // only the interval tick is left
   });
 
-  it('opens a finding only after `cycles` interval ticks; batches between ticks never advance the damping', async () => {
+  it('opens a finding only after `cycles` ticks; batches between ticks never advance the damping', async () => {
     const { c, clock, ingest } = await start();
     await ingest({ id: 'c-1', obs: closed5432 });
     await clock.advance(DEBOUNCE); // a refresh right after the start: no cycle
@@ -114,7 +116,7 @@ describe('collector orchestration on an injected clock', () => {
     expect((await c.report({ status: 'resolved' })).findings.map((f) => f.kind)).toContain('missing');
   });
 
-  it('reloads the IaC on each tick: a changed model reaches the plan; a failed reload keeps the model in force', async () => {
+  it('reloads the IaC on each tick: a new model reaches the plan; a failed reload keeps the old one', async () => {
     let current = model;
     let fail = false;
     const { c, clock } = await start({
@@ -125,7 +127,8 @@ describe('collector orchestration on an injected clock', () => {
     });
     const ports = async () => (await c.plan('agent-1', [])).targets.flatMap((t) => t.declared).sort();
     const before = await ports();
-    const smaller = { ...model, revision: 'smaller', model: { ...model.model, endpoints: model.model.endpoints.filter((e) => e.port !== 5432) } };
+    const endpoints = model.model.endpoints.filter((e) => e.port !== 5432);
+    const smaller = { ...model, revision: 'smaller', model: { ...model.model, endpoints } };
     current = smaller;
     await clock.advance(INTERVAL - 1);
     expect(await ports()).toEqual(before);

@@ -11,7 +11,8 @@ const recorder = () => {
 describe('backoffDelay', () => {
   it('doubles from baseMs up to maxMs, with full, half or no jitter', () => {
     const p = { baseMs: 100, maxMs: 1000 } as const;
-    expect([0, 1, 2, 3, 4, 50].map((n) => backoffDelay(n, { ...p, jitter: 'none' }))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    const none = [0, 1, 2, 3, 4, 50].map((n) => backoffDelay(n, { ...p, jitter: 'none' }));
+    expect(none).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect(backoffDelay(3, { ...p, jitter: 'full' }, () => 0)).toBe(0);
     expect(backoffDelay(3, { ...p, jitter: 'full' }, () => 0.5)).toBe(400);
     expect(backoffDelay(3, { ...p, jitter: 'half' }, () => 0)).toBe(400);
@@ -41,7 +42,8 @@ describe('retrying', () => {
 
   it('runs out of tries: the outcome carries the last error, nothing is thrown', async () => {
     const r = recorder();
-    const out = await retrying(async (n) => Promise.reject(new Error(`down ${n}`)), { attempts: 3, backoff, sleep: r.sleep });
+    const fail = async (n: number) => Promise.reject(new Error(`down ${n}`));
+    const out = await retrying(fail, { attempts: 3, backoff, sleep: r.sleep });
     expect(out.ok).toBe(false);
     expect(!out.ok && out.last && 'error' in out.last && (out.last.error as Error).message).toBe('down 3');
     expect(!out.ok && out.aborted).toBe(false);

@@ -55,7 +55,7 @@ describe('agent key file', () => {
 });
 
 describe('enrollWithRetry', () => {
-  it('retries while the collector is unreachable, waiting through the injected sleep; a refusal is thrown', async () => {
+  it('retries while the collector is unreachable, waiting through the injected sleep', async () => {
     const waits: number[] = [];
     const wait = async (ms: number) => (waits.push(ms), true);
     const down = () => new PortdriftError('PD_COLLECTOR_UNREACHABLE', 'down');
@@ -73,7 +73,9 @@ describe('enrollWithRetry', () => {
     expect(key).toBe(KEY);
     expect(waits).toEqual([1000, 2000, 4000]);
     const refused = new PortdriftError('PD_COLLECTOR_RESPONSE', 'bad secret', { details: { status: 401 } });
-    await expect(enrollWithRetry(async () => Promise.reject(refused), silentLogger(), new AbortController().signal, () => 1, wait)).rejects.toBe(refused);
+    const stop = new AbortController().signal;
+    const refusing = enrollWithRetry(async () => Promise.reject(refused), silentLogger(), stop, () => 1, wait);
+    await expect(refusing).rejects.toBe(refused);
     expect(waits).toHaveLength(3);
   });
 });

@@ -148,7 +148,10 @@ describe('CollectorClient.sendBatch', () => {
   it('waits through the injected sleep: Retry-After in full, else the jittered backoff (no real waiting)', async () => {
     const waits: number[] = [];
     const sleep = async (ms: number) => (waits.push(ms), true);
-    handler = (_req, res) => (seen.length === 1 ? res.writeHead(503, { 'retry-after': '7' }).end() : seen.length < 4 ? res.writeHead(502).end() : res.writeHead(200).end());
+    handler = (_req, res) => {
+      if (seen.length === 1) res.writeHead(503, { 'retry-after': '7' }).end();
+      else res.writeHead(seen.length < 4 ? 502 : 200).end();
+    };
     const c = make({ attempts: 5, backoff: { baseMs: 1000, maxMs: 60_000 }, random: () => 1, sleep });
     const t0 = Date.now();
     expect((await c.sendBatch('b-sleep', body)).kind).toBe('accepted');
