@@ -9,7 +9,7 @@ export interface Timer {
   cancel(): void;
 }
 
-export type TimerCallback = () => void | Promise<unknown>;
+export type TimerCallback = () => Promise<unknown> | undefined;
 
 export interface Clock {
   /** Unix ms. */

@@ -28,8 +28,8 @@ function setCounter<L extends string>(c: Counter<L>, v: number, labels?: Partial
 const finite = (v: number): number => (Number.isFinite(v) ? v : 0);
 
 export function createMetrics(c: Collector, inflight?: ByteBudget): MetricsExposition {
-  const registers = [new Registry()];
-  const register = registers[0]!;
+  const register = new Registry();
+  const registers = [register];
   const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Gauge<L>({ name, help, labelNames, registers });
   const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
@@ -137,7 +137,7 @@ export function createMetrics(c: Collector, inflight?: ByteBudget): MetricsExpos
         m.reset();
         setCounter(m, value());
       }
-      inflightBytes?.set(inflight!.inFlight);
+      if (inflightBytes && inflight) inflightBytes.set(inflight.inFlight);
       storeBytes.set(finite(stats.bytes));
       storeObservations.set(finite(stats.observations));
       storeBatches.set(finite(stats.batches));

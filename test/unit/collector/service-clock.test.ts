@@ -178,4 +178,6 @@ describe('collector orchestration on an injected clock', () => {
   });
 });
 
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});

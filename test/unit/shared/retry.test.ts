@@ -5,7 +5,11 @@ import { backoffDelay, retrying, sleep } from '../../../shared/retry.js';
 
 const recorder = () => {
   const waits: number[] = [];
-  return { waits, sleep: async (ms: number) => (waits.push(ms), true) };
+  const sleep = async (ms: number) => {
+    waits.push(ms);
+    return true;
+  };
+  return { waits, sleep };
 };
 
 describe('backoffDelay', () => {
