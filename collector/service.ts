@@ -8,6 +8,7 @@ import { podDrift, podIndex, podResources, type PodView } from '../shared/drift/
 import { PortdriftError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { DeclaredModel, DriftReport, DriftSummary, Finding, FindingKind, Plan, PlanTarget, Severity } from '../shared/types.js';
+import { type Clock, systemClock, type Timer } from './clock.js';
 import { ackActive, evaluateLifecycle, type Transition } from './lifecycle/damping.js';
 import { activeIgnores, ignoreMatcher, withoutIgnored } from './lifecycle/ignores.js';
 import { loadModel, type IacSource, type LoadedModel } from './lifecycle/model.js';
@@ -28,6 +29,9 @@ export interface CollectorOptions {
   freshnessMs: number;
   discovery: string;
   neighbourhood: number;
+  /** Time and the timers of the interval tick and the debounce (default: the system's). */
+  clock?: Clock;
+  /** Reads the time instead of `clock` (the timers stay the clock's). */
   now?: () => number;
   /** Called for every finding that opened, reopened or resolved (alerts). */
   onTransition?: (t: Transition, at: string) => void;
@@ -64,13 +68,16 @@ export class Collector {
   /** Every host the model names: records of other hosts are dropped at ingest. */
   private hosts: ReadonlySet<string> = new Set();
   private lastSummary: DriftSummary | null = null;
-  private timer: NodeJS.Timeout | undefined;
-  private reloadTimer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
+  private reloadTimer: Timer | undefined;
+  /** The interval tick running now (reload, cycle, retention), if one is. */
+  private ticking: Promise<void> | null = null;
   private chain: Promise<void> = Promise.resolve();
   private lastCycleAt = -Infinity;
   private lastEvaluationMs = 0;
   private stopped = false;
   private readonly now: () => number;
+  private readonly clock: Clock;
   readonly counters = {
     batches: 0,
     replayed: 0,
@@ -87,7 +94,8 @@ export class Collector {
   };
 
   constructor(readonly o: CollectorOptions) {
-    this.now = o.now ?? Date.now;
+    this.clock = o.clock ?? systemClock;
+    this.now = o.now ?? this.clock.now;
   }
 
   get store(): Store {
@@ -114,18 +122,16 @@ export class Collector {
     await this.prune();
     // The interval tick: reload the IaC, then one damping cycle, then retention. A tick still
     // running (a slow extraction) makes the next one skip rather than pile up.
-    let ticking = false;
-    this.reloadTimer = setInterval(() => {
-      if (ticking || this.stopped) return;
-      ticking = true;
-      void this.reload({ evaluate: false })
+    this.reloadTimer = this.clock.every(this.o.intervalMs, () => {
+      if (this.ticking || this.stopped) return;
+      this.ticking = this.reload({ evaluate: false })
         .catch(() => undefined)
         .then(() => this.evaluateNow('tick'))
         .catch(() => undefined)
         .then(() => this.prune())
-        .finally(() => (ticking = false));
-    }, this.o.intervalMs);
-    this.reloadTimer.unref();
+        .finally(() => (this.ticking = null));
+      return this.ticking;
+    });
   }
 
   /**
@@ -229,11 +235,10 @@ export class Collector {
     if (this.timer || this.stopped) return;
     // Never spend more than ~1/5 of the time evaluating: a large estate's evaluation takes long,
     // and ingest shares the event loop with it.
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.after(Math.max(this.o.debounceMs, 4 * this.lastEvaluationMs), () => {
       this.timer = undefined;
-      void this.evaluateNow('refresh').catch(() => undefined);
-    }, Math.max(this.o.debounceMs, 4 * this.lastEvaluationMs));
-    this.timer.unref();
+      return this.evaluateNow('refresh').catch(() => undefined);
+    });
   }
 
   /**
@@ -248,16 +253,17 @@ export class Collector {
     return run;
   }
 
-  /** Resolves when no evaluation is scheduled or running (tests, shutdown). */
+  /** Resolves when no evaluation is scheduled or running, nor an interval tick (tests, shutdown). */
   async idle(): Promise<void> {
     for (;;) {
       if (this.timer) {
-        clearTimeout(this.timer);
+        this.timer.cancel();
         this.timer = undefined;
         await this.evaluateNow('refresh').catch(() => undefined);
       }
+      await this.ticking;
       await this.chain;
-      if (!this.timer) return;
+      if (!this.timer && !this.ticking) return;
     }
   }
 
@@ -337,8 +343,8 @@ export class Collector {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    clearInterval(this.reloadTimer);
+    this.timer?.cancel();
+    this.reloadTimer?.cancel();
     this.timer = undefined;
     await this.chain;
   }

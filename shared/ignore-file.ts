@@ -16,6 +16,7 @@
 import { FINDING_KINDS } from './drift/index.js';
 import { PortdriftError } from './errors.js';
 import { MAX_PORT, MIN_PORT, portNumber } from './ports.js';
+import { addressGlob } from './glob.js';
 import type { DriftReport, Finding, FindingKind } from './types.js';
 
 export const IGNORE_FILE = '.portdriftignore';
@@ -31,9 +32,6 @@ export interface IgnoreFileRule {
   reason: string;
   line: number;
 }
-
-const globToRegExp = (glob: string): RegExp =>
-  new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
 
 /** `host`, `host:port`, `[v6]:port`, `*:port`, or a bare IPv6 address (no port). */
 function parseTarget(text: string): { host: string | null; port: string | null } {
@@ -81,15 +79,15 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFileRule[] {
 }
 
 export function ignoreFileMatcher(rules: readonly IgnoreFileRule[]): (f: Finding) => boolean {
-  const compiled = rules.map((r) => ({ r, re: globToRegExp(r.resource) }));
+  const compiled = rules.map((r) => ({ r, matches: addressGlob(r.resource) }));
   // A finding of merged resources ("a, b") matches when one of them does, as the collector's rules.
   return (f) =>
     compiled.some(
-      ({ r, re }) =>
+      ({ r, matches }) =>
         (r.kind === null || r.kind === f.kind) &&
         (r.host === null || r.host.toLowerCase() === f.host.toLowerCase()) &&
         (r.port === null || r.port === f.port || r.port === f.observedPort) &&
-        f.resource.split(', ').some((x) => re.test(x)),
+        f.resource.split(', ').some(matches),
     );
 }
 

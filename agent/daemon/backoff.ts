@@ -1,6 +1,9 @@
-// Waiting: retry delays with exponential backoff and full jitter, interval jitter so a fleet of
-// agents started together does not probe (and post) in step, and a sleep that ends early when
-// the agent is asked to stop.
+// Waiting: retry delays with exponential backoff and full jitter (shared/retry.ts), interval
+// jitter so a fleet of agents started together does not probe (and post) in step, and a sleep
+// that ends early when the agent is asked to stop.
+import { backoffDelay as exponential } from '../../shared/retry.js';
+
+export { sleep, type Sleep } from '../../shared/retry.js';
 
 export interface BackoffOptions {
   baseMs: number;
@@ -15,27 +18,11 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
  * arriving together.
  */
 export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
-  const cap = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt, 30));
-  return Math.round(random() * cap);
+  return exponential(attempt, { ...options, jitter: 'full' }, random);
 }
 
 /** `intervalMs` ± `fraction` (default 10 %), never below half of it. */
 export function jitterInterval(intervalMs: number, fraction = 0.1, random: () => number = Math.random): number {
   const delta = intervalMs * fraction * (2 * random() - 1);
   return Math.max(Math.round(intervalMs / 2), Math.round(intervalMs + delta));
-}
-
-/** Sleep `ms`; resolves early (to false) when `signal` aborts, else to true. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = (completed: boolean) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve(completed);
-    };
-    const onAbort = () => done(false);
-    const timer = setTimeout(() => done(true), Math.max(0, ms));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

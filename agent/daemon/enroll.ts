@@ -8,7 +8,8 @@ import { PortdriftError, isPortdriftError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { PodIdentity } from '../../shared/types.js';
 import { readRegularFile, writeFileAtomic } from './atomic.js';
-import { backoffDelay, sleep } from './backoff.js';
+import { retrying } from '../../shared/retry.js';
+import { sleep, type Sleep } from './backoff.js';
 import { ensurePrivateDir } from './private-dir.js';
 
 export const KEY_FILE = 'agent-key';
@@ -79,18 +80,28 @@ export async function enrollWithRetry(
   log: Logger,
   signal: AbortSignal,
   random: () => number = Math.random,
+  wait: Sleep = sleep,
 ): Promise<string | null> {
-  for (let failures = 0; ; failures++) {
-    try {
-      return await enroll();
-    } catch (err) {
-      if (signal.aborted) return null;
-      const status = isPortdriftError(err) ? Number(err.details?.status ?? NaN) : NaN;
-      const transient = isPortdriftError(err) && (err.code === 'PD_COLLECTOR_UNREACHABLE' || status >= 500);
-      if (!transient) throw err;
-      const delay = backoffDelay(failures, { baseMs: 1000, maxMs: 60_000 }, random);
-      log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot enroll yet; retrying');
-      if (!(await sleep(delay, signal))) return null;
-    }
+  const transient = (err: unknown): boolean => {
+    const status = isPortdriftError(err) ? Number(err.details?.status ?? NaN) : NaN;
+    return isPortdriftError(err) && (err.code === 'PD_COLLECTOR_UNREACHABLE' || status >= 500);
+  };
+  try {
+    const r = await retrying(enroll, {
+      attempts: Infinity,
+      backoff: { baseMs: 1000, maxMs: 60_000, jitter: 'full' },
+      random,
+      sleep: wait,
+      signal,
+      retryError: transient,
+      onRetry: ({ delayMs, last }) => {
+        const err = 'error' in last ? (last.error as Error).message : '';
+        log.warn({ err, retryInMs: delayMs }, 'cannot enroll yet; retrying');
+      },
+    });
+    return r.ok ? r.value : null;
+  } catch (err) {
+    if (signal.aborted) return null;
+    throw err;
   }
 }

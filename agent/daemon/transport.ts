@@ -10,7 +10,8 @@ import { Client, type Dispatcher } from 'undici';
 import { PortdriftError, isPortdriftError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { Plan } from '../../shared/types.js';
-import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { retrying } from '../../shared/retry.js';
+import { sleep, type BackoffOptions, type Sleep } from './backoff.js';
 import { validatePlan } from './plan.js';
 
 export interface TransportOptions {
@@ -35,6 +36,8 @@ export interface TransportOptions {
   backoff?: BackoffOptions;
   logger: Logger;
   random?: () => number;
+  /** The wait between attempts (tests pass one that moves their own clock). */
+  sleep?: Sleep;
 }
 
 export type PlanResult = { kind: 'unchanged' } | { kind: 'plan'; plan: Plan; etag: string | null };
@@ -231,28 +234,24 @@ export class CollectorClient {
    * the loop at once.
    */
   private async withRetries(what: string, signal: AbortSignal | undefined, attempts: number, attempt: () => Promise<Raw>): Promise<Raw> {
-    let last: unknown;
-    for (let i = 0; i < Math.max(1, attempts); i++) {
-      if (i > 0) {
-        const retryAfter = last && typeof last === 'object' && 'status' in last ? retryAfterMs((last as Raw).headers['retry-after']) : null;
-        const delay = retryAfter !== null ? Math.min(retryAfter, this.backoff.maxMs) : backoffDelay(i - 1, this.backoff, this.random);
-        this.options.logger.debug({ what, attempt: i + 1, delayMs: delay }, 'retrying');
-        if (!(await sleep(delay, signal))) break;
-      }
-      if (signal?.aborted) break;
-      try {
-        const res = await attempt();
-        if (!TRANSIENT.has(res.status)) return res;
-        last = res;
-      } catch (err) {
-        // An answer over its size limit would be as large the next time: not retried.
-        if (isPortdriftError(err)) throw err;
-        if (signal?.aborted) break;
-        last = err;
-      }
-    }
-    if (last && typeof last === 'object' && 'status' in last) throw responseError(what, last as Raw);
-    const cause = last ?? signal?.reason;
+    const r = await retrying(attempt, {
+      attempts,
+      backoff: { ...this.backoff, jitter: 'full' },
+      random: this.random,
+      sleep: this.options.sleep ?? sleep,
+      // An answer over its size limit would be as large the next time: not retried.
+      retryError: (err) => !isPortdriftError(err),
+      retryResult: (res) => TRANSIENT.has(res.status),
+      delay: (last, backoffMs) => {
+        const retryAfter = 'value' in last ? retryAfterMs(last.value.headers['retry-after']) : null;
+        return retryAfter !== null ? Math.min(retryAfter, this.backoff.maxMs) : backoffMs;
+      },
+      onRetry: ({ attempt: n, delayMs }) => this.options.logger.debug({ what, attempt: n, delayMs }, 'retrying'),
+      ...(signal ? { signal } : {}),
+    });
+    if (r.ok) return r.value;
+    if (r.last && 'value' in r.last) throw responseError(what, r.last.value);
+    const cause = (r.last && 'error' in r.last ? r.last.error : undefined) ?? signal?.reason;
     throw new PortdriftError('PD_COLLECTOR_UNREACHABLE', `${what}: cannot reach the collector at ${this.base.origin}: ${describe(cause)}`, { cause });
   }
 }

@@ -4,6 +4,7 @@
 // and body are sent on every attempt, so a receiver that saw the first one can drop the repeats.
 import { randomUUID } from 'node:crypto';
 import { PortdriftError } from '../../shared/errors.js';
+import { backoffDelay, retrying } from '../../shared/retry.js';
 import { VERSION } from '../../shared/version.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from './sign.js';
 
@@ -32,10 +33,15 @@ export interface DeliveryResult {
 
 const sleepReal = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Full jitter: a random delay in [d/2, d], so many collectors never retry in lockstep. */
+/** Half jitter: a random delay in [d/2, d] after try `attempt`, so collectors never retry in lockstep. */
 export function retryDelay(attempt: number, p: RetryPolicy, random = Math.random): number {
-  const d = Math.min(p.maxMs, p.baseMs * 2 ** (attempt - 1));
-  return Math.round(d / 2 + random() * (d / 2));
+  return backoffDelay(attempt - 1, { baseMs: p.baseMs, maxMs: p.maxMs, jitter: 'half' }, random);
+}
+
+/** A try's answer that is not a success: its status, and a 429's Retry-After. */
+interface Refusal {
+  status: number;
+  retryAfterMs: number | null;
 }
 
 function retryAfterMs(header: string | null): number | null {
@@ -47,8 +53,7 @@ function retryAfterMs(header: string | null): number | null {
 
 export async function deliver(d: Delivery, policy: RetryPolicy = DEFAULT_RETRY, sleep: (ms: number) => Promise<void> = sleepReal): Promise<DeliveryResult> {
   const id = randomUUID();
-  let last = '';
-  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+  const post = async (attempt: number): Promise<DeliveryResult | Refusal> => {
     const ts = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -58,24 +63,41 @@ export async function deliver(d: Delivery, policy: RetryPolicy = DEFAULT_RETRY, 
       [TIMESTAMP_HEADER]: String(ts),
       ...(d.secret ? { [SIGNATURE_HEADER]: sign(d.secret, ts, d.body) } : {}),
     };
-    let wait = retryDelay(attempt, policy);
-    try {
-      const res = await fetch(d.url, { method: 'POST', headers, body: d.body, signal: AbortSignal.timeout(policy.timeoutMs), redirect: 'error' });
-      await res.arrayBuffer().catch(() => undefined); // drain, so the connection is reused
-      if (res.ok) return { id, status: res.status, attempts: attempt };
-      last = `HTTP ${res.status}`;
-      if (res.status !== 408 && res.status !== 429 && res.status < 500) {
-        throw new PortdriftError('PD_WEBHOOK', `webhook ${redactUrl(d.url)} refused the delivery (${last}); not retried`, { details: { status: res.status, delivery: id, attempts: attempt } });
-      }
-      const ra = res.status === 429 ? retryAfterMs(res.headers.get('retry-after')) : null;
-      if (ra !== null) wait = Math.min(policy.maxMs, ra);
-    } catch (err) {
-      if (err instanceof PortdriftError) throw err;
-      last = (err as Error).name === 'TimeoutError' ? `no answer within ${policy.timeoutMs} ms` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
+    const signal = AbortSignal.timeout(policy.timeoutMs);
+    const res = await fetch(d.url, { method: 'POST', headers, body: d.body, signal, redirect: 'error' });
+    await res.arrayBuffer().catch(() => undefined); // drain, so the connection is reused
+    if (res.ok) return { id, status: res.status, attempts: attempt };
+    if (res.status !== 408 && res.status !== 429 && res.status < 500) {
+      const why = `webhook ${redactUrl(d.url)} refused the delivery (HTTP ${res.status}); not retried`;
+      throw new PortdriftError('PD_WEBHOOK', why, { details: { status: res.status, delivery: id, attempts: attempt } });
     }
-    if (attempt < policy.attempts) await sleep(wait);
-  }
+    const ra = res.status === 429 ? retryAfterMs(res.headers.get('retry-after')) : null;
+    return { status: res.status, retryAfterMs: ra };
+  };
+  const r = await retrying(post, {
+    attempts: policy.attempts,
+    backoff: { baseMs: policy.baseMs, maxMs: policy.maxMs, jitter: 'half' },
+    retryError: (err) => !(err instanceof PortdriftError),
+    retryResult: (v) => !('id' in v),
+    delay: (last, backoffMs) => {
+      const ra = 'value' in last && !('id' in last.value) ? last.value.retryAfterMs : null;
+      return ra !== null ? Math.min(policy.maxMs, ra) : backoffMs;
+    },
+    sleep: async (ms) => {
+      await sleep(ms);
+      return true;
+    },
+  });
+  if (r.ok && 'id' in r.value) return r.value;
+  const last = r.ok ? '' : describe(r.last, policy.timeoutMs);
   throw new PortdriftError('PD_WEBHOOK', `webhook ${redactUrl(d.url)} failed after ${policy.attempts} attempts (last: ${last})`, { details: { delivery: id, attempts: policy.attempts } });
+}
+
+function describe(last: { value: DeliveryResult | Refusal } | { error: unknown } | null, timeoutMs: number): string {
+  if (!last) return '';
+  if ('value' in last) return `HTTP ${last.value.status}`;
+  const err = last.error as Error & { cause?: Error };
+  return err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.message ?? err.message);
 }
 
 /** Webhook URLs often carry their secret in the path (Slack): show only scheme, host and port. */

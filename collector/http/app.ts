@@ -7,6 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { PortdriftError } from '../../shared/errors.js';
 import { authorize } from './auth.js';
 import { ByteBudget } from './budget.js';
+import { createMetrics } from './metrics-registry.js';
 import { sendError } from './respond.js';
 import { match, type AppDeps, type Route } from './router.js';
 import { adminRoutes } from './routes/admin.js';
@@ -26,11 +27,12 @@ export const ROUTES: readonly Route[] = [
   ...metricsRoutes,
 ];
 
-/** The handler and the bytes-in-flight budget its requests share (metrics read it). */
+/** The handler, the bytes-in-flight budget its requests share and its own metrics registry. */
 export function createHandler(
   deps: AppDeps,
   inflight = new ByteBudget(deps.limits.maxInflightBytes ?? 64 * 1024 * 1024),
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  const metrics = createMetrics(deps.collector, inflight);
   return (req, res) => {
     void (async () => {
       let url: URL;
@@ -43,7 +45,7 @@ export function createHandler(
       const token = await authorize(req, route.access, deps.collector.store, deps.now());
       // A key being rotated (`agents rotate`): its successor rides on this answer, whatever it is.
       if (token?.newKey) res.setHeader(NEW_KEY_HEADER, token.newKey);
-      await route.handle({ req, res, url, params, token, deps, inflight });
+      await route.handle({ req, res, url, params, token, deps, inflight, metrics });
     })().catch((err) => {
       // Refused before its body was read: answer, then discard what the client still sends (up
       // to a cap) so it can read the answer — an agent that sees its 413 or 401 stops resending

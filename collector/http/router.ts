@@ -8,6 +8,7 @@ import type { Collector } from '../service.js';
 import type { TokenRecord } from '../store/types.js';
 import type { Access } from './auth.js';
 import type { ByteBudget } from './budget.js';
+import type { MetricsExposition } from './metrics-registry.js';
 
 export interface HttpLimits {
   /** Observation batches (NDJSON). */
@@ -39,6 +40,8 @@ export interface RequestContext {
   deps: AppDeps;
   /** The bytes in flight across the server's requests (one budget per server). */
   inflight: ByteBudget;
+  /** The handler's Prometheus registry (GET /metrics). */
+  metrics: MetricsExposition;
 }
 
 export interface Route {

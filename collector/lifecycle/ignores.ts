@@ -2,12 +2,9 @@
 // without a kind ignores the matching endpoints altogether: they leave the plan (never probed)
 // and the model the drift engine sees. A rule with a kind only hides findings of that kind (e.g.
 // a known debug port: `undeclared` on host:port). Expired rules do nothing.
+import { addressGlob } from '../../shared/glob.js';
 import type { DeclaredModel, Finding } from '../../shared/types.js';
 import type { IgnoreRule } from '../store/types.js';
-
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-}
 
 export interface IgnoreMatcher {
   endpoint(resource: string, host: string | null, port: number): boolean;
@@ -19,9 +16,11 @@ export function activeIgnores(rules: readonly IgnoreRule[], now: string): Ignore
 }
 
 export function ignoreMatcher(rules: readonly IgnoreRule[]): IgnoreMatcher {
-  const compiled = rules.map((r) => ({ r, re: globToRegExp(r.resource) }));
+  const compiled = rules.map((r) => ({ r, matches: addressGlob(r.resource) }));
   const hit = (c: (typeof compiled)[number], resource: string, host: string | null, port: number) =>
-    (c.r.host === null || c.r.host === host) && (c.r.port === null || c.r.port === port) && resource.split(', ').some((x) => c.re.test(x));
+    (c.r.host === null || c.r.host === host) &&
+    (c.r.port === null || c.r.port === port) &&
+    resource.split(', ').some(c.matches);
   return {
     endpoint: (resource, host, port) => compiled.some((c) => c.r.kind === null && hit(c, resource, host, port)),
     finding: (f) => compiled.some((c) => (c.r.kind === null || c.r.kind === f.kind) && hit(c, f.resource, f.host, f.port)),

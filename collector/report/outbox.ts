@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
+import { backoffDelay as exponential } from '../../shared/retry.js';
 import type { Mailer, OutgoingMail } from './mail.js';
 
 export interface OutboxEntry {
@@ -28,7 +29,7 @@ export const DEFAULT_BACKOFF: Backoff = { baseMs: 60_000, maxMs: 3_600_000 };
 
 /** Delay after the n-th failed attempt (n ≥ 1): base · 2^(n-1), capped. */
 export function backoffDelay(attempts: number, b: Backoff = DEFAULT_BACKOFF): number {
-  return Math.min(b.maxMs, b.baseMs * 2 ** Math.max(0, attempts - 1));
+  return exponential(attempts - 1, { ...b, jitter: 'none' });
 }
 
 async function writeAtomic(path: string, text: string): Promise<void> {

@@ -3,6 +3,7 @@
 // to send; retry what is pending until the relay accepts it. `sendNow` serves
 // `POST /v1/report/send` and `portdrift report --send`.
 import type { Logger } from '../../shared/log.js';
+import { type Clock, systemClock, type Timer } from '../clock.js';
 import type { Mailer, OutgoingMail } from './mail.js';
 import { buildReportModel, type ReportData } from './model.js';
 import { type Backoff, DEFAULT_BACKOFF, type FlushResult, flushOutbox, type Outbox } from './outbox.js';
@@ -21,6 +22,9 @@ export interface ReportServiceOptions {
   /** How often pending reports are retried while any wait (default 60 s); their own backoff still applies. */
   retryEveryMs?: number;
   backoff?: Backoff;
+  /** Time and the timers of the schedule and the retries (default: the system's). */
+  clock?: Clock;
+  /** Reads the time instead of `clock` (the timers stay the clock's). */
   now?: () => number;
 }
 
@@ -50,14 +54,16 @@ export interface SentReport {
 }
 
 export class ReportService {
-  private timer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
+  private retryTimer: Timer | undefined;
   private running = false;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly o: ReportServiceOptions) {
-    this.now = o.now ?? Date.now;
+    this.clock = o.clock ?? systemClock;
+    this.now = o.now ?? this.clock.now;
   }
 
   async start(): Promise<void> {
@@ -65,13 +71,13 @@ export class ReportService {
     const { lastReportAt } = await this.o.outbox.readState();
     this.o.log.info({ schedule: describeSchedule(this.o.schedule), to: this.o.to.length, lastReportAt }, 'report schedule started');
     await this.flush(); // reports left pending by a previous run go first
-    this.arm();
+    await this.arm();
   }
 
   stop(): void {
     this.running = false;
-    clearTimeout(this.timer);
-    clearTimeout(this.retryTimer);
+    this.timer?.cancel();
+    this.retryTimer?.cancel();
     this.o.mailer.close();
   }
 
@@ -108,28 +114,28 @@ export class ReportService {
 
   private async flush(): Promise<FlushResult> {
     const result = await flushOutbox(this.o.outbox, this.o.mailer, this.o.log, { now: this.now, backoff: this.o.backoff ?? DEFAULT_BACKOFF });
-    clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
     if (this.running && result.pending > 0) {
-      this.retryTimer = setTimeout(() => void this.flush().catch((err) => this.o.log.error({ err }, 'report outbox flush failed')), this.o.retryEveryMs ?? 60_000);
-      this.retryTimer.unref();
+      this.retryTimer = this.clock.after(this.o.retryEveryMs ?? 60_000, () =>
+        this.flush().catch((err) => this.o.log.error({ err }, 'report outbox flush failed')),
+      );
     }
     return result;
   }
 
-  private arm(): void {
+  /** Set the timer of the next report (resolves once it is set). */
+  private async arm(): Promise<void> {
     if (!this.running) return;
-    clearTimeout(this.timer);
-    void this.o.outbox.readState().then(({ lastReportAt }) => {
-      if (!this.running) return;
-      const due = nextDue(this.o.schedule, lastReportAt === null ? null : Date.parse(lastReportAt), this.now());
-      const wait = Math.max(0, due - this.now());
-      this.timer = setTimeout(() => {
-        if (wait > MAX_TIMER) return this.arm();
-        this.sendNow()
-          .catch((err) => this.o.log.error({ err: (err as Error).message }, 'report could not be made'))
-          .finally(() => this.arm());
-      }, Math.min(wait, MAX_TIMER));
-      this.timer.unref();
+    this.timer?.cancel();
+    const { lastReportAt } = await this.o.outbox.readState();
+    if (!this.running) return;
+    const due = nextDue(this.o.schedule, lastReportAt === null ? null : Date.parse(lastReportAt), this.now());
+    const wait = Math.max(0, due - this.now());
+    this.timer = this.clock.after(Math.min(wait, MAX_TIMER), () => {
+      if (wait > MAX_TIMER) return this.arm();
+      return this.sendNow()
+        .catch((err) => this.o.log.error({ err: (err as Error).message }, 'report could not be made'))
+        .finally(() => this.arm());
     });
   }
 }

@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap } from 'yaml';
 import { PortdriftError } from '../errors.js';
+import { addressGlob } from '../glob.js';
 import { getPair, items, keyString, lineOf, pairs, parseYamlDocument, scalarString, streamProblems } from './yaml.js';
 import { hostProblem } from '../hosts.js';
 
@@ -23,8 +24,7 @@ export interface TargetRule {
 
 export function globMatcher(pattern: string): (address: string) => boolean {
   if (!/[*?]/.test(pattern)) return (a) => a === pattern;
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return (a) => re.test(a);
+  return addressGlob(pattern, { question: true });
 }
 
 export function parseTargets(file: string, text: string): TargetRule[] {

@@ -4,19 +4,12 @@
 // themselves; a quoted one (or one in a script) is expanded here.
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, parse, resolve, sep } from 'node:path';
+import { hasGlob, pathGlob } from '../../glob.js';
+
+export { hasGlob, literalPrefix, pathGlob } from '../../glob.js';
 
 /** Matches are bounded: a glob over a huge tree is a mistake, not a state set. */
 export const MAX_MATCHES = 1000;
-
-export const hasGlob = (s: string): boolean => /[*?]/.test(s);
-
-export function globRegex(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : `\\${c}`));
-  return new RegExp(`^${body}$`);
-}
-
-/** The part of a key before its first wildcard: the S3 prefix to list. */
-export const literalPrefix = (pattern: string): string => pattern.slice(0, pattern.search(/[*?]/));
 
 /** Local files matching `pattern` (relative to cwd), sorted; directories are not matched. */
 export async function globFiles(pattern: string, cwd: string): Promise<string[]> {
@@ -30,13 +23,13 @@ export async function globFiles(pattern: string, cwd: string): Promise<string[]>
       bases = bases.map((b) => join(b, seg));
       continue;
     }
-    const re = globRegex(seg);
+    const matches = pathGlob(seg);
     const next: string[] = [];
     for (const b of bases) {
       const entries = await readdir(b, { withFileTypes: true }).catch(() => []);
       for (const e of entries) {
         if (e.name.startsWith('.') && !seg.startsWith('.')) continue;
-        if (re.test(e.name) && (last || e.isDirectory())) next.push(join(b, e.name));
+        if (matches(e.name) && (last || e.isDirectory())) next.push(join(b, e.name));
       }
       if (next.length > MAX_MATCHES) break;
     }

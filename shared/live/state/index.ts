@@ -10,7 +10,7 @@ import { PortdriftError } from '../../errors.js';
 import type { S3Session } from '../aws/s3-state.js';
 import { parseState, readStateFile, type StateHosts } from '../../iac/state.js';
 import type { Fetched } from './fetched.js';
-import { MAX_MATCHES, globFiles, globRegex, hasGlob, literalPrefix } from './glob.js';
+import { MAX_MATCHES, globFiles, hasGlob, literalPrefix, pathGlob } from './glob.js';
 import { type Env, readHttpState } from './http.js';
 import { readTfcState } from './tfc.js';
 import { isStateUrl, schemeOf, shownUrl, usage } from './url.js';
@@ -106,7 +106,7 @@ export function stateSources(o: StateSourceOptions): StateSources {
 
 async function s3Glob(pattern: string, s3: (bucket: string) => Promise<S3Session>): Promise<string[]> {
   const { bucket, key } = parseS3Url(pattern);
-  const re = globRegex(key);
+  const matches = pathGlob(key);
   const keys = await (await s3(bucket)).list(bucket, literalPrefix(key));
-  return keys.filter((k) => re.test(k)).map((k) => `s3://${bucket}/${k}`);
+  return keys.filter(matches).map((k) => `s3://${bucket}/${k}`);
 }

@@ -4,7 +4,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KEY_FILE, podIdentity, readKey, writeKey } from '../../../../agent/daemon/enroll.js';
+import { KEY_FILE, enrollWithRetry, podIdentity, readKey, writeKey } from '../../../../agent/daemon/enroll.js';
+import { PortdriftError } from '../../../../shared/errors.js';
+import { silentLogger } from '../../../../shared/log.js';
 
 const KEY = `pdt_${'a'.repeat(43)}`;
 
@@ -49,5 +51,31 @@ describe('agent key file', () => {
     expect(podIdentity({})).toBeUndefined();
     expect(podIdentity({ POD_NAME: 'a-1', POD_NAMESPACE: 'ops', POD_IP: '', NODE_NAME: 'n1' }))
       .toEqual({ name: 'a-1', namespace: 'ops', node: 'n1' });
+  });
+});
+
+describe('enrollWithRetry', () => {
+  it('retries while the collector is unreachable, waiting through the injected sleep', async () => {
+    const waits: number[] = [];
+    const wait = async (ms: number) => (waits.push(ms), true);
+    const down = () => new PortdriftError('PD_COLLECTOR_UNREACHABLE', 'down');
+    let n = 0;
+    const key = await enrollWithRetry(
+      async () => {
+        if (++n < 4) throw down();
+        return KEY;
+      },
+      silentLogger(),
+      new AbortController().signal,
+      () => 1,
+      wait,
+    );
+    expect(key).toBe(KEY);
+    expect(waits).toEqual([1000, 2000, 4000]);
+    const refused = new PortdriftError('PD_COLLECTOR_RESPONSE', 'bad secret', { details: { status: 401 } });
+    const stop = new AbortController().signal;
+    const refusing = enrollWithRetry(async () => Promise.reject(refused), silentLogger(), stop, () => 1, wait);
+    await expect(refusing).rejects.toBe(refused);
+    expect(waits).toHaveLength(3);
   });
 });

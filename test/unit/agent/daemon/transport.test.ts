@@ -145,6 +145,20 @@ describe('CollectorClient.sendBatch', () => {
     expect(took).toBeLessThan(3000);
   });
 
+  it('waits through the injected sleep: Retry-After in full, else the jittered backoff (no real waiting)', async () => {
+    const waits: number[] = [];
+    const sleep = async (ms: number) => (waits.push(ms), true);
+    handler = (_req, res) => {
+      if (seen.length === 1) res.writeHead(503, { 'retry-after': '7' }).end();
+      else res.writeHead(seen.length < 4 ? 502 : 200).end();
+    };
+    const c = make({ attempts: 5, backoff: { baseMs: 1000, maxMs: 60_000 }, random: () => 1, sleep });
+    const t0 = Date.now();
+    expect((await c.sendBatch('b-sleep', body)).kind).toBe('accepted');
+    expect(waits).toEqual([7000, 2000, 4000]);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
   it('reports a 400 as rejected for good (never retried)', async () => {
     handler = (_req, res) => res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'PD_WIRE_INVALID', message: 'line 2: t' } }));
     expect(await make().sendBatch('b-3', body)).toEqual({ kind: 'rejected', status: 400, code: 'PD_WIRE_INVALID', message: 'line 2: t' });

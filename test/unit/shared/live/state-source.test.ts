@@ -1,7 +1,7 @@
 // The pure parts of the remote state sources: how URLs are named in messages (never a secret),
 // how tfc:// and the TF_TOKEN_<host> variable are read, and what a glob matches.
 import { describe, expect, it } from 'vitest';
-import { globRegex, literalPrefix } from '../../../../shared/live/state/glob.js';
+import { literalPrefix, pathGlob } from '../../../../shared/live/state/glob.js';
 import { httpAuth } from '../../../../shared/live/state/http.js';
 import { parseTfcUrl, tokenVariable } from '../../../../shared/live/state/tfc.js';
 import { isStateUrl, shownUrl } from '../../../../shared/live/state/url.js';
@@ -34,10 +34,10 @@ describe('state source URLs', () => {
   });
 
   it('a glob star stays within one segment; the S3 prefix is what comes before the first wildcard', () => {
-    const re = globRegex('envs/*/terraform.tfstate');
-    expect(re.test('envs/prod/terraform.tfstate')).toBe(true);
-    expect(re.test('envs/prod/old/terraform.tfstate')).toBe(false);
-    expect(re.test('envs/prod/terraform.tfstate.backup')).toBe(false);
+    const matches = pathGlob('envs/*/terraform.tfstate');
+    expect(matches('envs/prod/terraform.tfstate')).toBe(true);
+    expect(matches('envs/prod/old/terraform.tfstate')).toBe(false);
+    expect(matches('envs/prod/terraform.tfstate.backup')).toBe(false);
     expect(literalPrefix('envs/*/terraform.tfstate')).toBe('envs/');
   });
 });
