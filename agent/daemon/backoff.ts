@@ -1,6 +1,7 @@
 // Waiting: retry delays with exponential backoff and full jitter, interval jitter so a fleet of
 // agents started together does not probe (and post) in step, and a sleep that ends early when
 // the agent is asked to stop.
+import { systemClock, type LoopClock } from './clock.js';
 
 export interface BackoffOptions {
   baseMs: number;
@@ -25,17 +26,17 @@ export function jitterInterval(intervalMs: number, fraction = 0.1, random: () =>
   return Math.max(Math.round(intervalMs / 2), Math.round(intervalMs + delta));
 }
 
-/** Sleep `ms`; resolves early (to false) when `signal` aborts, else to true. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+/** Sleep `ms` on `clock`; resolves early (to false) when `signal` aborts, else to true. */
+export function sleep(ms: number, signal?: AbortSignal, clock: LoopClock = systemClock): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (completed: boolean) => {
-      clearTimeout(timer);
+      cancel();
       signal?.removeEventListener('abort', onAbort);
       resolve(completed);
     };
     const onAbort = () => done(false);
-    const timer = setTimeout(() => done(true), Math.max(0, ms));
+    const cancel = clock.timer(Math.max(0, ms), () => done(true));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

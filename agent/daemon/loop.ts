@@ -9,9 +9,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../shared/log.js';
 import type { Plan, ProbeSummary, WireRecord } from '../../shared/types.js';
 import { VERSION } from '../../shared/version.js';
-import { backoffDelay, jitterInterval, sleep } from './backoff.js';
+import { backoffDelay, jitterInterval } from './backoff.js';
 import { withDeadline } from './deadline.js';
-import { DEFAULT_MAX_BATCH_BYTES, buildBatches, withSpoolStatus, type SweepResult } from './batch.js';
+import { DEFAULT_MAX_BATCH_BYTES, buildBatches, type SweepResult } from './batch.js';
+import { systemClock, type LoopClock } from './clock.js';
+import { makeDelivery } from './deliver.js';
 import { listenerRecords, type Listener } from './listeners.js';
 import { planToTargets, tokenScopeRefusal, type TargetSpec } from './plan.js';
 import type { PlanCache } from './plan-cache.js';
@@ -73,6 +75,8 @@ export interface LoopOptions {
   stop: Promise<unknown>;
   random?: () => number;
   newBatchId?: () => string;
+  /** Time and timers (default: the system's); unit tests drive it by hand. */
+  clock?: LoopClock;
   /** Used until a plan arrives and when neither the plan nor --interval says. */
   defaultIntervalMs?: number;
 }
@@ -92,13 +96,13 @@ const DEFAULT_INTERVAL_MS = 5 * 60_000;
 export const MIN_INTERVAL_MS = 30_000;
 /** How long past the stop grace an aborted sweep may take to return. */
 const ABANDON_MS = 2000;
-/** A delivery still unanswered after this long when the cycle ends counts as an outage. */
-const SLOW_SEND_MS = 2000;
 
 export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   const log = o.logger;
   const random = o.random ?? Math.random;
   const newBatchId = o.newBatchId ?? randomUUID;
+  const clock = o.clock ?? systemClock;
+  const iso = () => new Date(clock.now()).toISOString();
   const stats: LoopStats = { cycles: 0, spooled: 0, delivered: 0, rejected: 0, dropped: 0, skipped: 0 };
   const stopping = new AbortController();
   void o.stop.then(() => stopping.abort(new Error('agent stopping')));
@@ -109,7 +113,6 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   let etag = cached?.etag ?? null;
   if (plan) log.info({ revision: plan.revision, targets: plan.targets.length }, 'using the cached plan until the collector answers');
   let planFailures = 0;
-  let collectorDown = false;
 
   // Every timer derived from the plan goes through intervalMs(), so the floor holds for all of
   // them: the sweep schedule, the plan request timeout, the backlog's delivery window.
@@ -129,72 +132,19 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   };
   noteFloor();
 
-  /** Deliver the spool oldest first; true when it is empty, false when the collector is not taking batches. */
-  async function drain(signal: AbortSignal): Promise<boolean> {
-    for (const entry of o.spool.entries()) {
-      if (signal.aborted) return false;
-      let send: ReturnType<typeof withSpoolStatus>;
-      try {
-        send = withSpoolStatus(o.spool.read(entry), o.spool.dropped(), o.spool.entries().length - 1, o.settings.name);
-      } catch (err) {
-        log.error({ batchId: entry.batchId, err: (err as Error).message }, 'spooled batch is unreadable; dropped');
-        o.spool.discard(entry);
-        stats.dropped++;
-        continue;
-      }
-      let result: SendResult;
-      const sentAt = Date.now();
-      try {
-        result = await o.collector.sendBatch(entry.batchId, send.body, signal);
-      } catch (err) {
-        // Stopping (the final flush included) is not news about the collector. A send still
-        // retrying when the cycle's deadline passed is: with intervals shorter than the
-        // transport's retry budget, that is the only way an outage shows here.
-        // A send cut short within its first seconds says nothing either (the deadline was near).
-        if (stopSignal.aborted || (signal.aborted && Date.now() - sentAt < SLOW_SEND_MS)) return false;
-        const reason = signal.aborted ? 'no delivery before the next cycle' : (err as Error).message;
-        if (!collectorDown) log.warn({ err: reason, spoolDepth: o.spool.entries().length }, 'collector not taking batches; keeping them in the spool');
-        collectorDown = true;
-        return false;
-      }
-      if (collectorDown) log.info({ spoolDepth: o.spool.entries().length }, 'collector is back; delivering the spool');
-      collectorDown = false;
-      if (result.kind === 'accepted') {
-        o.spool.remove(entry);
-        o.spool.reportedDrops(send.header.spoolDropped);
-        stats.delivered++;
-      } else {
-        // A batch the collector will never take (invalid, too large, a record outside the token's
-        // scope): keeping it would block every later one. It is counted as a drop so the
-        // collector hears about it.
-        log.error({ batchId: entry.batchId, status: result.status, code: result.code, message: result.message }, 'collector rejected a batch; dropped');
-        o.spool.discard(entry);
-        stats.rejected++;
-      }
-    }
-    return true;
-  }
-
-  /** Until `deadline`: deliver the backlog whenever possible, backing off while the collector is down. */
-  async function deliverUntil(deadline: number): Promise<void> {
-    let failures = 0;
-    while (!stopSignal.aborted) {
-      const left = deadline - Date.now();
-      if (left <= 0) return;
-      if (o.spool.entries().length === 0) {
-        await sleep(left, stopSignal);
-        return;
-      }
-      if (await withDeadline(stopSignal, left, drain)) {
-        failures = 0;
-        continue;
-      }
-      await sleep(Math.min(deadline - Date.now(), backoffDelay(failures++, { baseMs: 1000, maxMs: 60_000 }, random)), stopSignal);
-    }
-  }
+  const { drain, deliverUntil } = makeDelivery({
+    name: o.settings.name,
+    spool: o.spool,
+    sendBatch: (id, body, signal) => o.collector.sendBatch(id, body, signal),
+    logger: log,
+    clock,
+    random,
+    stopSignal,
+    stats,
+  });
 
   while (!stopSignal.aborted) {
-    const cycleStart = Date.now();
+    const cycleStart = clock.now();
     stats.cycles++;
 
     // --- plan ------------------------------------------------------------------------------
@@ -202,7 +152,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
       // With a plan in hand, one quick attempt: probing must not wait for a collector that is
       // down (the cycle's delivery retries it anyway). Without one, the client's retries.
       const timeout = plan ? Math.min(Math.max(intervalMs(), 1000), 30_000) : 30_000;
-      const r = await withDeadline(stopSignal, timeout, (signal) => o.collector.getPlan(etag, o.settings.scope, signal, plan ? 1 : undefined));
+      const ask = (signal: AbortSignal) => o.collector.getPlan(etag, o.settings.scope, signal, plan ? 1 : undefined);
+      const r = await withDeadline(stopSignal, timeout, ask, clock);
       planFailures = 0;
       if (r.kind === 'plan') {
         if (r.plan.revision !== plan?.revision) log.info({ revision: r.plan.revision, targets: r.plan.targets.length, intervalMs: r.plan.intervalMs }, 'new plan');
@@ -216,7 +167,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
       planFailures++;
       log.warn({ err: (err as Error).message, cachedPlan: plan?.revision ?? null }, 'cannot fetch the plan');
       if (!plan) {
-        await deliverUntil(Date.now() + backoffDelay(planFailures - 1, { baseMs: 1000, maxMs: Math.min(intervalMs(), 60_000) }, random));
+        await deliverUntil(clock.now() + backoffDelay(planFailures - 1, { baseMs: 1000, maxMs: Math.min(intervalMs(), 60_000) }, random));
         continue;
       }
     }
@@ -226,14 +177,14 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     const refuse = tokenScopeRefusal(plan!.tokenScope);
     for (const p of problems) log.warn({ problem: p }, 'plan target has an invalid discovery spec; probing its declared ports only');
     const sweep = new AbortController();
-    let graceTimer: NodeJS.Timeout | undefined;
-    let hardTimer: NodeJS.Timeout | undefined;
+    let cancelGrace = () => {};
+    let cancelHard = () => {};
     // On stop: abort the sweep after the grace period; should the engine not return within
     // ABANDON_MS after that, stop waiting for it (its results are lost, the exit is not delayed).
     const abandoned = new Promise<null>((resolve) => {
       const onStop = () => {
-        graceTimer = setTimeout(() => sweep.abort(new Error('agent stopping')), o.settings.stopGrace);
-        hardTimer = setTimeout(() => resolve(null), o.settings.stopGrace + ABANDON_MS);
+        cancelGrace = clock.timer(o.settings.stopGrace, () => sweep.abort(new Error('agent stopping')));
+        cancelHard = clock.timer(o.settings.stopGrace + ABANDON_MS, () => resolve(null));
       };
       if (stopSignal.aborted) onStop();
       else stopSignal.addEventListener('abort', onStop, { once: true });
@@ -242,8 +193,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     // A backlog (an earlier run's spool, an outage just over) is delivered alongside the sweep
     // when the collector answered the plan: a big sweep takes minutes, and the collector should
     // not wait for it to hear what happened while it was away.
-    const backlog = planFailures === 0 && o.spool.entries().length > 0 ? withDeadline(stopSignal, Math.max(intervalMs(), 1000), drain) : null;
-    const startedAt = new Date().toISOString();
+    const backlog = planFailures === 0 && o.spool.entries().length > 0 ? withDeadline(stopSignal, Math.max(intervalMs(), 1000), drain, clock) : null;
+    const startedAt = iso();
     let run: SweepRun | null = null;
     try {
       run = await Promise.race([o.probe(specs, sweep.signal, refuse), abandoned]);
@@ -251,11 +202,11 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     } catch (err) {
       log.error({ err: (err as Error).message }, 'sweep failed');
     } finally {
-      clearTimeout(graceTimer);
-      clearTimeout(hardTimer);
+      cancelGrace();
+      cancelHard();
       sweep.abort(); // releases the stop listener; the sweep is over either way
     }
-    const finishedAt = new Date().toISOString();
+    const finishedAt = iso();
     for (const s of run?.skipped ?? []) log.warn({ host: s.host, ip: s.ip, reason: s.reason }, 'target outside scope: skipped, never probed');
     stats.skipped += run?.skipped.length ?? 0;
 
@@ -316,7 +267,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
 
   // --- stop: flush what the collector will take in the time allowed ---------------------------
   const left = o.spool.entries().length;
-  const flushed = left === 0 || (await withDeadline(undefined, o.settings.flushTimeout, drain));
+  const flushed = left === 0 || (await withDeadline(undefined, o.settings.flushTimeout, drain, clock));
   log.info({ spoolDepth: o.spool.entries().length, spool: o.spool.location, flushed, ...stats }, 'agent stopped');
   return stats;
 }
