@@ -64,6 +64,9 @@ export class Collector {
   private chain: Promise<void> = Promise.resolve();
   private lastCycleAt = -Infinity;
   private lastEvaluationMs = 0;
+  /** Agents whose backlog is not in yet after a restart: they hold the damping (awaitBacklogs). */
+  private readonly draining = new Set<string>();
+  private drainDeadline = -Infinity;
   private stopped = false;
   private readonly now: () => number;
   readonly counters = {
@@ -103,6 +106,7 @@ export class Collector {
     // is stale (older than the freshness window) until the agents' spools drain, and judging it
     // then would flip every endpoint to unobserved and back.
     this.lastCycleAt = this.now();
+    await this.awaitBacklogs();
     await this.warnUnscopedTokens();
     await this.reload({ evaluate: false });
     await this.evaluateNow('refresh');
@@ -159,6 +163,25 @@ export class Collector {
     return next;
   }
 
+  /**
+   * One interval is not always enough for the backlogs: under load, or with many batches spooled,
+   * an agent's drain can take longer. The agents that were reporting when the collector stopped
+   * (seen within LATE_FACTOR of their interval before the last batch of all) hold every damping
+   * cycle until each has sent a batch with nothing spooled behind it (`spoolDepth` 0), for at
+   * most LATE_FACTOR intervals: an agent that does not come back holds nothing for long.
+   */
+  private async awaitBacklogs(): Promise<void> {
+    const agents = await this.o.store.agents();
+    if (agents.length === 0) return;
+    const last = Math.max(...agents.map((a) => Date.parse(a.lastSeen)));
+    for (const a of agents) {
+      if (last - Date.parse(a.lastSeen) <= LATE_FACTOR * (a.intervalMs ?? this.o.intervalMs)) this.draining.add(a.name);
+    }
+    this.drainDeadline = this.now() + LATE_FACTOR * this.o.intervalMs;
+    const maxWaitMs = LATE_FACTOR * this.o.intervalMs;
+    this.o.log.info({ agents: this.draining.size, maxWaitMs }, 'damping waits for the spooled batches of the agents that were reporting');
+  }
+
   /** Agent tokens from before scopes may report on any address: say so at every start. */
   private async warnUnscopedTokens(): Promise<void> {
     for (const t of await this.o.store.listTokens()) {
@@ -209,6 +232,7 @@ export class Collector {
   async ingest(batch: ParsedBatch): Promise<IngestResult> {
     const kept = inModel(batch, this.hosts);
     const r = await this.o.store.ingestBatch(kept, this.iso());
+    if (batch.header.spoolDepth === 0) this.draining.delete(batch.header.agent);
     if (r.replayed) this.counters.replayed++;
     else {
       this.counters.batches++;
@@ -260,7 +284,8 @@ export class Collector {
     if (!this.loaded || this.stopped) return;
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
-    const advance = mode === 'cycle' || nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs;
+    const held = this.draining.size > 0 && nowMs < this.drainDeadline;
+    const advance = mode === 'cycle' || (!held && nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs);
     try {
       const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
       const model = withoutIgnored(this.loaded.model, m);
