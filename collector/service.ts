@@ -22,6 +22,8 @@ export interface CollectorOptions {
   intervalMs: number;
   /** Consecutive evaluations a finding must hold to open, or be absent to resolve. */
   cycles: number;
+  /** Sent in plans: the agents' re-probe of declared ports between sweeps (0 or absent: off). */
+  checkIntervalMs?: number;
   debounceMs: number;
   /** Observations older than this are ignored by the drift engine (→ unobserved). */
   freshnessMs: number;
@@ -67,6 +69,8 @@ export class Collector {
   /** Agents whose backlog is not in yet after a restart: they hold the damping (awaitBacklogs). */
   private readonly draining = new Set<string>();
   private drainDeadline = -Infinity;
+  /** Hosts of `confirmed` sweeps since the last evaluation: their findings skip the damping. */
+  private confirmed = new Set<string>();
   private stopped = false;
   private readonly now: () => number;
   readonly counters = {
@@ -219,7 +223,7 @@ export class Collector {
 
   /** `tokenScope`: the agent token's CIDRs (null: a token from before scopes, unrestricted). */
   async plan(agent: string, scope: readonly string[], tokenScope: readonly string[] | null = null): Promise<Plan> {
-    const plan = planFor(agent, this.targets, scope, this.o.intervalMs, tokenScope);
+    const plan = planFor(agent, this.targets, scope, this.o.intervalMs, tokenScope, this.o.checkIntervalMs ?? 0);
     await this.o.store.notePlanServed(agent, this.o.intervalMs, this.iso());
     return plan;
   }
@@ -233,6 +237,8 @@ export class Collector {
     const kept = inModel(batch, this.hosts);
     const r = await this.o.store.ingestBatch(kept, this.iso());
     if (batch.header.spoolDepth === 0) this.draining.delete(batch.header.agent);
+    // Only a batch stored now: a replay's sweeps were taken (and evaluated) the first time.
+    if (!r.replayed) for (const s of kept.sweeps) if (s.confirmed) this.confirmed.add(s.host);
     if (r.replayed) this.counters.replayed++;
     else {
       this.counters.batches++;
@@ -286,6 +292,9 @@ export class Collector {
     const now = new Date(nowMs).toISOString();
     const held = this.draining.size > 0 && nowMs < this.drainDeadline;
     const advance = mode === 'cycle' || (!held && nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs);
+    // Taken before the store is read: a confirmed batch stored meanwhile waits for the next one.
+    const confirmed = this.confirmed;
+    this.confirmed = new Set();
     try {
       const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
       const model = withoutIgnored(this.loaded.model, m);
@@ -294,7 +303,8 @@ export class Collector {
       const [stored, sweeps] = await Promise.all([this.o.store.driftObservations(declared), this.o.store.sweeps(new Set(declared.keys()))]);
       const report = computeDrift(model, driftObservations(model, stored, sweeps), { now, freshnessMs: this.o.freshnessMs });
       const current = report.findings.filter((f) => !m.finding(f));
-      const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, { now, cycles: this.o.cycles, revision: this.loaded.revision, advance });
+      const lifecycle = { now, cycles: this.o.cycles, revision: this.loaded.revision, advance, confirmed };
+      const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, lifecycle);
       await this.o.store.applyEvaluation(write);
       if (advance) this.lastCycleAt = nowMs;
       this.lastEvaluationMs = this.now() - nowMs;
@@ -306,6 +316,7 @@ export class Collector {
       }
     } catch (err) {
       this.counters.evaluationErrors++;
+      for (const h of confirmed) this.confirmed.add(h);
       this.o.log.error({ err: (err as Error).message }, 'drift evaluation failed');
       throw err;
     }

@@ -14,6 +14,7 @@ import { withDeadline } from './deadline.js';
 import { DEFAULT_MAX_BATCH_BYTES, buildBatches, type SweepResult } from './batch.js';
 import { systemClock, type LoopClock } from './clock.js';
 import { makeDelivery } from './deliver.js';
+import { MIN_CHECK_INTERVAL_MS, makeChecks } from './checks.js';
 import { listenerRecords, type Listener } from './listeners.js';
 import { planToTargets, tokenScopeRefusal, type TargetSpec } from './plan.js';
 import type { PlanCache } from './plan-cache.js';
@@ -49,6 +50,8 @@ export interface LoopSettings {
   scope: readonly string[];
   /** Overrides the plan's interval (the operator's own choice: not raised to minInterval). */
   interval?: number;
+  /** Overrides the plan's check interval of the declared ports (0: no checks; checks.ts). */
+  checkInterval?: number;
   /**
    * The floor of a plan's interval: the plan comes from the collector, and a hostile or broken
    * one must not make the agent probe in a tight loop. Default MIN_INTERVAL_MS.
@@ -90,6 +93,9 @@ export interface LoopStats {
   dropped: number;
   /** Addresses the scope refused during this run. */
   skipped: number;
+  /** Declared-port checks run between sweeps, and hosts whose change an immediate re-probe confirmed. */
+  checks: number;
+  confirmed: number;
 }
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
@@ -103,7 +109,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   const newBatchId = o.newBatchId ?? randomUUID;
   const clock = o.clock ?? systemClock;
   const iso = () => new Date(clock.now()).toISOString();
-  const stats: LoopStats = { cycles: 0, spooled: 0, delivered: 0, rejected: 0, dropped: 0, skipped: 0 };
+  const stats: LoopStats = { cycles: 0, spooled: 0, delivered: 0, rejected: 0, dropped: 0, skipped: 0, checks: 0, confirmed: 0 };
   const stopping = new AbortController();
   void o.stop.then(() => stopping.abort(new Error('agent stopping')));
   const stopSignal = stopping.signal;
@@ -142,6 +148,44 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     stopSignal,
     stats,
   });
+
+  /** Spool these batches in order; a batch that cannot be spooled is lost (and said so). */
+  function put(batches: ReturnType<typeof buildBatches>): void {
+    let dropped = 0;
+    for (const b of batches) {
+      try {
+        dropped += o.spool.put(b.batchId, o.encode(b.records));
+        stats.spooled++;
+      } catch (err) {
+        // A full or broken disk: this batch is lost (and said so); the agent keeps running and
+        // delivers what the spool already holds.
+        log.error({ batchId: b.batchId, err: (err as Error).message }, 'cannot spool the batch; it is lost');
+        stats.dropped++;
+      }
+    }
+    if (dropped > 0) {
+      stats.dropped += dropped;
+      log.warn({ dropped, unreported: o.spool.dropped() }, 'spool full: dropped the oldest batches');
+    }
+  }
+  const header = () => ({ agent: o.settings.name, agentVersion: VERSION, planRevision: plan!.revision });
+  const maxBatchBytes = o.settings.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+
+  const checks = makeChecks({
+    clock,
+    random,
+    stopSignal,
+    logger: log,
+    deliverUntil,
+    spool: (sweeps, startedAt, finishedAt) => put(buildBatches({ ...header(), startedAt, finishedAt, sweeps, listeners: [] }, maxBatchBytes, newBatchId)),
+    stats,
+  });
+  /** The check interval: the operator's, else the plan's (not below the floor); 0 when off or not shorter than a sweep's. */
+  const checkEvery = () => {
+    const planned = plan?.checkIntervalMs;
+    const every = o.settings.checkInterval ?? (planned !== undefined ? Math.max(planned, MIN_CHECK_INTERVAL_MS) : 0);
+    return every > 0 && every < intervalMs() ? every : 0;
+  };
 
   while (!stopSignal.aborted) {
     const cycleStart = clock.now();
@@ -227,42 +271,28 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     // over the batch limit is several batches, spooled (and so delivered) in order.
     const batches = buildBatches(
       {
-        agent: o.settings.name,
-        agentVersion: VERSION,
-        planRevision: plan!.revision,
+        ...header(),
         startedAt,
         finishedAt,
         sweeps: run?.sweeps ?? [],
         listeners: listenerRecords(listeners, finishedAt),
         listenerView,
       },
-      o.settings.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+      maxBatchBytes,
       newBatchId,
     );
     const batchId = batches[0]!.batchId;
     // The backlog's drain and these puts do not share the spool.
     await backlog;
-    let dropped = 0;
-    for (const b of batches) {
-      try {
-        dropped += o.spool.put(b.batchId, o.encode(b.records));
-        stats.spooled++;
-      } catch (err) {
-        // A full or broken disk: this batch is lost (and said so); the agent keeps running and
-        // delivers what the spool already holds.
-        log.error({ batchId: b.batchId, err: (err as Error).message }, 'cannot spool the batch; it is lost');
-        stats.dropped++;
-      }
-    }
-    if (dropped > 0) {
-      stats.dropped += dropped;
-      log.warn({ dropped, unreported: o.spool.dropped() }, 'spool full: dropped the oldest batches');
-    }
+    put(batches);
     const split = batches.length > 1 ? { batches: batches.length } : {};
     log.info({ batchId, ...split, targets: specs.length, ...(run ? { summary: run.summary } : {}), skipped: run?.skipped.length ?? 0, listeners: listeners.length, spoolDepth: o.spool.entries().length }, 'sweep done');
 
-    // The jitter may shorten a sleep by 10 %, never below the floor.
-    await deliverUntil(cycleStart + Math.max(jitterInterval(intervalMs(), 0.1, random), floor));
+    // Until the next sweep (the jitter may shorten the wait by 10 %, never below the floor): the
+    // declared ports are checked on the short interval, and the spool delivered meanwhile.
+    if (run) checks.noteSweep(run.sweeps, specs);
+    const cycle = { specs, probe: (t: TargetSpec[], signal: AbortSignal) => o.probe(t, signal, refuse), everyMs: checkEvery(), flag: plan!.checkIntervalMs !== undefined };
+    await checks.until(cycleStart + Math.max(jitterInterval(intervalMs(), 0.1, random), floor), cycle);
   }
 
   // --- stop: flush what the collector will take in the time allowed ---------------------------

@@ -17,7 +17,7 @@ const NAME = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
 const MAX_TEXT = 1024;
 
 const HEADER_KEYS: ReadonlySet<string> = new Set(['t', 'v', 'batchId', 'agent', 'agentVersion', 'planRevision', 'startedAt', 'finishedAt', 'spoolDropped', 'spoolDepth', 'listenerView']);
-const SWEEP_KEYS: ReadonlySet<string> = new Set(['t', 'host', 'ip', 'ports', 'closed', 'at', 'error']);
+const SWEEP_KEYS: ReadonlySet<string> = new Set(['t', 'host', 'ip', 'ports', 'closed', 'at', 'error', 'confirmed']);
 const OBS_KEYS: ReadonlySet<string> = new Set(['t', 'host', 'ip', 'port', 'state', 'rttMs', 'at', 'service']);
 const LISTENER_KEYS: ReadonlySet<string> = new Set(['t', 'ip', 'port', 'at']);
 
@@ -126,7 +126,9 @@ function sweep(l: Line): SweepRecord {
   l.keys(SWEEP_KEYS);
   const ip = l.r.ip === null ? null : l.ip('ip');
   const error = l.optStr('error');
-  return { t: 'sweep', host: l.str('host'), ip, ports: l.spec('ports'), closed: l.spec('closed'), at: l.time('at'), ...(error !== undefined ? { error } : {}) };
+  if (l.r.confirmed !== undefined && l.r.confirmed !== true) throw l.bad('confirmed', 'must be true when present');
+  const confirmed = l.r.confirmed === true ? { confirmed: true as const } : {};
+  return { t: 'sweep', host: l.str('host'), ip, ports: l.spec('ports'), closed: l.spec('closed'), at: l.time('at'), ...(error !== undefined ? { error } : {}), ...confirmed };
 }
 
 function obs(l: Line): ObservationRecord {

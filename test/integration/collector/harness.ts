@@ -76,7 +76,7 @@ export interface BatchSpec {
   at?: string;
   /** The header's spoolDepth (default 0: nothing spooled behind this batch). */
   spoolDepth?: number;
-  sweeps?: Array<{ host: string; ip: string | null; ports: string; closed: string }>;
+  sweeps?: Array<{ host: string; ip: string | null; ports: string; closed: string; confirmed?: true }>;
   obs?: Array<{ host: string; ip: string; port: number; state: 'open' | 'closed' | 'filtered' | 'unreachable' }>;
 }
 

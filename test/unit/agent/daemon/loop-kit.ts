@@ -165,8 +165,12 @@ export class FakeNetwork {
 
   constructor(private readonly clock: ManualLoopClock) {}
 
+  /** Called at every probe call before it is answered (a test changes the network there). */
+  beforeProbe: ((targets: TargetSpec[]) => void) | null = null;
+
   probe = (targets: TargetSpec[], signal: AbortSignal): Promise<SweepRun> => {
     this.calls.push({ at: this.clock.now(), targets });
+    this.beforeProbe?.(targets);
     const result = (): SweepRun => {
       const sweeps = targets.map((t) => {
         const ports = [...t.declared, ...t.discovery];
