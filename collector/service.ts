@@ -171,7 +171,7 @@ export class Collector {
    * One interval is not always enough for the backlogs: under load, or with many batches spooled,
    * an agent's drain can take longer. The agents that were reporting when the collector stopped
    * (seen within LATE_FACTOR of their interval before the last batch of all) hold every damping
-   * cycle until each has sent a batch with nothing spooled behind it (`spoolDepth` 0), for at
+   * cycle until each has sent a fresh batch with nothing spooled behind it (backlogIn), for at
    * most LATE_FACTOR intervals: an agent that does not come back holds nothing for long.
    */
   private async awaitBacklogs(): Promise<void> {
@@ -236,7 +236,7 @@ export class Collector {
   async ingest(batch: ParsedBatch): Promise<IngestResult> {
     const kept = inModel(batch, this.hosts);
     const r = await this.o.store.ingestBatch(kept, this.iso());
-    if (batch.header.spoolDepth === 0) this.draining.delete(batch.header.agent);
+    if (this.draining.size > 0 && backlogIn(batch, this.now(), this.o.freshnessMs)) this.draining.delete(batch.header.agent);
     // Only a batch stored now: a replay's sweeps were taken (and evaluated) the first time.
     if (!r.replayed) for (const s of kept.sweeps) if (s.confirmed) this.confirmed.add(s.host);
     if (r.replayed) this.counters.replayed++;
@@ -348,6 +348,15 @@ export class Collector {
     this.timer = undefined;
     await this.chain;
   }
+}
+
+/**
+ * The agent's backlog is in: nothing was spooled behind this batch, and it is fresh. Not the
+ * depth alone: the last backlog batch goes out with depth 0 while the sweep that follows the
+ * restart is still running, and its data is as stale as the rest of the backlog.
+ */
+function backlogIn(batch: ParsedBatch, now: number, freshnessMs: number): boolean {
+  return batch.header.spoolDepth === 0 && now - Date.parse(batch.header.finishedAt) < freshnessMs;
 }
 
 /** Problems of a reload that the model in force did not have (none on the first load). */

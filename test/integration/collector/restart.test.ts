@@ -68,13 +68,17 @@ describe('restart: the agents that were reporting hold the damping until their b
     return { second, before, started, tick, post: (b: ReturnType<typeof moved>) => postBatch(second.url, second.tokens.agent, b), dir: first.dir };
   }
 
-  it('no cycle judges the stale store while the backlog drains; the first batch with nothing behind it ends the hold', async () => {
+  it('no cycle judges the stale store while the backlog drains; the first fresh batch with nothing behind it ends the hold', async () => {
     const o = await outage();
     try {
       // One interval after the start: the old rule would judge here (moved → unobserved).
       expect(await o.tick(o.started + MIN + 1000)).toEqual(o.before);
       expect((await o.post(moved('s2', o.started - 9 * MIN, 1))).status).toBe(200);
       expect(await o.tick(o.started + 2 * MIN)).toEqual(o.before);
+      // The last backlog batch: nothing behind it, but as stale as the rest (the sweep after the
+      // restart is still running when it is sent).
+      expect((await o.post(moved('s2b', o.started - 8 * MIN, 0))).status).toBe(200);
+      expect(await o.tick(o.started + 2 * MIN + 500)).toEqual(o.before);
       expect((await o.post(moved('s3', o.started + 2 * MIN))).status).toBe(200);
       expect(await o.tick(o.started + 2 * MIN + 1000)).toEqual(o.before);
       // Cycles run again: the service back on its declared port resolves the finding (cycles 1).
