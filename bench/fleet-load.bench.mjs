@@ -36,7 +36,8 @@ const ipOf = (i) => `10.60.${(i + 1) >> 8}.${(i + 1) & 255}`;
 
 function cli(args) {
   const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0 && !(args[0] === 'agents' && r.stdout)) throw new Error(`portdrift ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0 && !(args[0] === 'agents' && r.stdout))
+    throw new Error(`portdrift ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
 
@@ -44,12 +45,51 @@ const dir = mkdtempSync(join(tmpdir(), 'pd-fleet-bench-'));
 let collector;
 try {
   const hosts = Array.from({ length: AGENTS }, (_, i) => ipOf(i));
-  writeFileSync(join(dir, 'main.tf'), 'resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = 5432\n}\n');
-  writeFileSync(join(dir, 'targets.yaml'), `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${hosts.join(', ')}]\n`);
+  writeFileSync(
+    join(dir, 'main.tf'),
+    'resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = 5432\n}\n',
+  );
+  writeFileSync(
+    join(dir, 'targets.yaml'),
+    `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${hosts.join(', ')}]\n`,
+  );
   const data = join(dir, 'pd.db');
-  const secret = cli(['token', 'create', '--data', data, '--role', 'enroll', '--name', 'fleet', '--scope', '10.60.0.0/16']).trim().split('\n').pop().trim();
-  const reader = cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'bench-reader']).trim().split('\n').pop().trim();
-  const args = ['collector', '--listen', '127.0.0.1:0', '--data', data, '--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--interval', INTERVAL, '--log-level', 'warn'];
+  const secret = cli([
+    'token',
+    'create',
+    '--data',
+    data,
+    '--role',
+    'enroll',
+    '--name',
+    'fleet',
+    '--scope',
+    '10.60.0.0/16',
+  ])
+    .trim()
+    .split('\n')
+    .pop()
+    .trim();
+  const reader = cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'bench-reader'])
+    .trim()
+    .split('\n')
+    .pop()
+    .trim();
+  const args = [
+    'collector',
+    '--listen',
+    '127.0.0.1:0',
+    '--data',
+    data,
+    '--iac',
+    join(dir, 'main.tf'),
+    '--targets',
+    join(dir, 'targets.yaml'),
+    '--interval',
+    INTERVAL,
+    '--log-level',
+    'warn',
+  ];
   collector = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
   collector.stderr.on('data', (d) => void (tail = (tail + d).slice(-20_000)));
@@ -91,14 +131,25 @@ try {
   const keys = new Array(AGENTS);
   let next = 0;
   const t0Enroll = performance.now();
-  await Promise.all(Array.from({ length: ENROLL_CONCURRENCY }, async () => {
-    while (next < AGENTS) {
-      const i = next++;
-      const body = JSON.stringify({ name: `agent-${i}`, host: `host-${i}`, version: '0.1.0', scope: [`${ipOf(i)}/32`] });
-      const a = await request('enroll', '/v1/enroll', { method: 'POST', body, headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' } });
-      if (a?.r.status === 201) keys[i] = JSON.parse(a.text).key;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: ENROLL_CONCURRENCY }, async () => {
+      while (next < AGENTS) {
+        const i = next++;
+        const body = JSON.stringify({
+          name: `agent-${i}`,
+          host: `host-${i}`,
+          version: '0.1.0',
+          scope: [`${ipOf(i)}/32`],
+        });
+        const a = await request('enroll', '/v1/enroll', {
+          method: 'POST',
+          body,
+          headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+        });
+        if (a?.r.status === 201) keys[i] = JSON.parse(a.text).key;
+      }
+    }),
+  );
   const enrollSeconds = (performance.now() - t0Enroll) / 1000;
   if (keys.some((k) => !k)) throw new Error(`not every agent enrolled: ${errors.slice(0, 3).join('; ')}`);
 
@@ -114,7 +165,9 @@ try {
     await sleep(Math.random() * intervalMs);
     while (Date.now() < end) {
       const cycle = Date.now();
-      const p = await request('plan', `/v1/plan?scope=${encodeURIComponent(`${ip}/32`)}`, { headers: { ...auth, ...(etag ? { 'if-none-match': etag } : {}) } });
+      const p = await request('plan', `/v1/plan?scope=${encodeURIComponent(`${ip}/32`)}`, {
+        headers: { ...auth, ...(etag ? { 'if-none-match': etag } : {}) },
+      });
       if (p?.r.status === 200) {
         etag = p.r.headers.get('etag');
         every = JSON.parse(p.text).intervalMs;
@@ -122,11 +175,26 @@ try {
       const at = new Date().toISOString();
       const batchId = randomUUID();
       const lines = [
-        { t: 'batch', v: 1, batchId, agent: `agent-${i}`, agentVersion: '0.1.0', planRevision: null, startedAt: at, finishedAt: at, spoolDropped: 0, spoolDepth: 0 },
+        {
+          t: 'batch',
+          v: 1,
+          batchId,
+          agent: `agent-${i}`,
+          agentVersion: '0.1.0',
+          planRevision: null,
+          startedAt: at,
+          finishedAt: at,
+          spoolDropped: 0,
+          spoolDepth: 0,
+        },
         { t: 'sweep', host: ip, ip, ports: `${DISCOVERY},5432`, closed: DISCOVERY, at },
         { t: 'obs', host: ip, ip, port: 5432, state: 'open', rttMs: 0.2, at },
       ];
-      await request('batch', '/v1/observations', { method: 'POST', body: `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`, headers: { ...auth, 'content-type': 'application/x-ndjson', 'idempotency-key': batchId } });
+      await request('batch', '/v1/observations', {
+        method: 'POST',
+        body: `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`,
+        headers: { ...auth, 'content-type': 'application/x-ndjson', 'idempotency-key': batchId },
+      });
       batches++;
       const wait = every * (0.9 + 0.2 * Math.random()) - (Date.now() - cycle);
       if (Date.now() + wait >= end) break;
@@ -156,15 +224,21 @@ try {
     batches,
     batchesPerSecond: +(batches / seconds).toFixed(1),
     latency: { enroll: stat(lat.enroll), plan: stat(lat.plan), batch: stat(lat.batch) },
-    collector: { idleRssMb: +idleRss.rssMb.toFixed(0), rssMb: +loaded.rssMb.toFixed(0), peakRssMb: +loaded.peakMb.toFixed(0) },
+    collector: {
+      idleRssMb: +idleRss.rssMb.toFixed(0),
+      rssMb: +loaded.rssMb.toFixed(0),
+      peakRssMb: +loaded.peakMb.toFixed(0),
+    },
     listed: listed.length,
     late: listed.filter((a) => a.late).length,
   };
   console.log(JSON.stringify(result, null, 2));
   const ok = result.errors === 0 && result.listed === AGENTS && result.late === 0;
-  console.log(`fleet-load: ${AGENTS} enrolled agents, ${batches} batches in ${result.seconds} s (${result.batchesPerSecond}/s), errors ${result.errors}, `
-    + `p99 batch ${result.latency.batch.p99Ms} ms, plan ${result.latency.plan.p99Ms} ms; collector RSS ${result.collector.rssMb} MB (peak ${result.collector.peakRssMb} MB); `
-    + `agents listed ${result.listed}, late ${result.late}: ${ok ? 'ok' : 'FAILED'}`);
+  console.log(
+    `fleet-load: ${AGENTS} enrolled agents, ${batches} batches in ${result.seconds} s (${result.batchesPerSecond}/s), errors ${result.errors}, ` +
+      `p99 batch ${result.latency.batch.p99Ms} ms, plan ${result.latency.plan.p99Ms} ms; collector RSS ${result.collector.rssMb} MB (peak ${result.collector.peakRssMb} MB); ` +
+      `agents listed ${result.listed}, late ${result.late}: ${ok ? 'ok' : 'FAILED'}`,
+  );
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(join(here, 'results', 'fleet-load.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.exitCode = ok ? 0 : 1;

@@ -40,7 +40,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ipOf = (i) => `127.1.${(i + 1) >> 8}.${(i + 1) & 255}`;
 
 function token(data, role, name, scope) {
-  const args = [main, 'token', 'create', '--data', data, '--role', role, '--name', name, ...(scope ? ['--scope', scope] : [])];
+  const args = [
+    main,
+    'token',
+    'create',
+    '--data',
+    data,
+    '--role',
+    role,
+    '--name',
+    name,
+    ...(scope ? ['--scope', scope] : []),
+  ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`token create exited ${r.status}: ${r.stderr}`);
   return r.stdout.trim().split('\n').pop().trim();
@@ -48,7 +59,10 @@ function token(data, role, name, scope) {
 
 /** A long-running `portdrift …` inside the namespace; keeps the tail of its stderr and every JSON log line's msg. */
 function daemon(ns, args, env = {}) {
-  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, main, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, main, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const p = { child, tail: '', messages: [] };
   let partial = '';
   child.stderr.on('data', (d) => {
@@ -77,7 +91,9 @@ async function waitFor(what, fn, limitMs) {
 }
 
 async function drift(ns, url, reader) {
-  const r = await ns.run([process.execPath, main, 'drift', '--collector', url, '--token', reader, '--format', 'json'], { timeoutMs: 60_000 });
+  const r = await ns.run([process.execPath, main, 'drift', '--collector', url, '--token', reader, '--format', 'json'], {
+    timeoutMs: 60_000,
+  });
   try {
     return JSON.parse(r.stdout);
   } catch {
@@ -98,37 +114,81 @@ async function scale(hosts) {
     if (still.length) listeners.push(await lab.listen(still.map((ip) => `${ip}:5432`)));
     const own = new Map();
     for (const ip of movers) own.set(ip, await lab.listen([`${ip}:5432`]));
-    writeFileSync(join(dir, 'main.tf'), 'resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = 5432\n}\n');
-    writeFileSync(join(dir, 'targets.yaml'), `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${ips.join(', ')}]\n`);
+    writeFileSync(
+      join(dir, 'main.tf'),
+      'resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = 5432\n}\n',
+    );
+    writeFileSync(
+      join(dir, 'targets.yaml'),
+      `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${ips.join(', ')}]\n`,
+    );
     const data = join(dir, 'pd.db');
     const agentToken = token(data, 'agent', 'bench-agent', '127.0.0.0/8');
     const reader = token(data, 'reader', 'bench-reader');
     // Defaults only: no interval, cycles, check interval or debounce is given.
-    const collector = daemon(lab.client, ['collector', '--listen', '127.0.0.1:0', '--data', data, '--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml')]);
+    const collector = daemon(lab.client, [
+      'collector',
+      '--listen',
+      '127.0.0.1:0',
+      '--data',
+      data,
+      '--iac',
+      join(dir, 'main.tf'),
+      '--targets',
+      join(dir, 'targets.yaml'),
+    ]);
     procs.push(collector);
     const url = await waitFor('collector URL', () => /listening on (http\S+?)["\s]/.exec(collector.tail)?.[1], 30_000);
     const quick = QUICK ? ['--check-interval', `${CHECK_MS}ms`] : [];
-    const agent = daemon(lab.client, ['agent', '--collector', url, '--name', 'bench-agent', '--scope', '127.0.0.0/8', ...quick], { PORTDRIFT_TOKEN: agentToken });
+    const agent = daemon(
+      lab.client,
+      ['agent', '--collector', url, '--name', 'bench-agent', '--scope', '127.0.0.0/8', ...quick],
+      { PORTDRIFT_TOKEN: agentToken },
+    );
     procs.push(agent);
-    const firstSweep = await waitFor('first sweep', () => agent.messages.find((m) => m.msg === 'sweep done'), 10 * 60_000);
-    await waitFor('every host observed', async () => (await drift(lab.client, url, reader))?.summary?.observed >= hosts, 60_000);
-    console.log(`  ${hosts} hosts: first sweep ${firstSweep.summary.probes.toLocaleString('en')} probes in ${firstSweep.summary.seconds} s`);
+    const firstSweep = await waitFor(
+      'first sweep',
+      () => agent.messages.find((m) => m.msg === 'sweep done'),
+      10 * 60_000,
+    );
+    await waitFor(
+      'every host observed',
+      async () => (await drift(lab.client, url, reader))?.summary?.observed >= hosts,
+      60_000,
+    );
+    console.log(
+      `  ${hosts} hosts: first sweep ${firstSweep.summary.probes.toLocaleString('en')} probes in ${firstSweep.summary.seconds} s`,
+    );
     const runs = [];
     for (const ip of movers) {
       await sleep(Math.random() * CHECK_MS);
       const t0 = Date.now();
       await own.get(ip).stop();
       listeners.push(await lab.listen([`${ip}:5433`]));
-      const d = await waitFor(`moved finding for ${ip}`, async () => {
-        const j = await drift(lab.client, url, reader);
-        return j?.findings?.some((f) => f.kind === 'moved' && f.host === ip && f.observedPort === 5433) ? j : null;
-      }, DETECT_LIMIT_MS);
+      const d = await waitFor(
+        `moved finding for ${ip}`,
+        async () => {
+          const j = await drift(lab.client, url, reader);
+          return j?.findings?.some((f) => f.kind === 'moved' && f.host === ip && f.observedPort === 5433) ? j : null;
+        },
+        DETECT_LIMIT_MS,
+      );
       const ms = Date.now() - t0;
       runs.push(ms);
-      console.log(`  ${hosts} hosts, run ${runs.length}: ${ip} moved 5432→5433, listed after ${(ms / 1000).toFixed(1)} s (${d.findings.length} findings)`);
+      console.log(
+        `  ${hosts} hosts, run ${runs.length}: ${ip} moved 5432→5433, listed after ${(ms / 1000).toFixed(1)} s (${d.findings.length} findings)`,
+      );
     }
-    const confirmed = agent.messages.filter((m) => m.msg === 'declared port changed, confirmed by an immediate re-probe; sent at once').length;
-    return { hosts, runsMs: runs, firstSweepSeconds: firstSweep.summary.seconds, firstSweepProbes: firstSweep.summary.probes, confirmed };
+    const confirmed = agent.messages.filter(
+      (m) => m.msg === 'declared port changed, confirmed by an immediate re-probe; sent at once',
+    ).length;
+    return {
+      hosts,
+      runsMs: runs,
+      firstSweepSeconds: firstSweep.summary.seconds,
+      firstSweepProbes: firstSweep.summary.probes,
+      confirmed,
+    };
   } finally {
     for (const p of procs) p.child.kill('SIGTERM');
     await Promise.race([Promise.all(procs.map((p) => p.exited)), sleep(10_000)]);
@@ -149,8 +209,13 @@ for (const hosts of SCALES) {
   results[`${hosts}`] = { ...r, medianMs: med, worstMs: worst };
   const bar = hosts >= 1000 && !QUICK ? `; bar median ≤ ${BAR_MS / 1000} s: ${med <= BAR_MS ? 'met' : 'NOT met'}` : '';
   if (bar && med > BAR_MS) ok = false;
-  console.log(`ttd at ${hosts} hosts: median ${(med / 1000).toFixed(1)} s, worst ${(worst / 1000).toFixed(1)} s over ${r.runsMs.length} runs${QUICK ? ' (quick run, no bar)' : bar}`);
+  console.log(
+    `ttd at ${hosts} hosts: median ${(med / 1000).toFixed(1)} s, worst ${(worst / 1000).toFixed(1)} s over ${r.runsMs.length} runs${QUICK ? ' (quick run, no bar)' : bar}`,
+  );
 }
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'ttd.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, results }, null, 2)}\n`);
+writeFileSync(
+  join(here, 'results', 'ttd.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, results }, null, 2)}\n`,
+);
 process.exit(ok ? 0 : 1);

@@ -183,7 +183,8 @@ export class Collector {
     }
     this.drainDeadline = this.now() + LATE_FACTOR * this.o.intervalMs;
     const maxWaitMs = LATE_FACTOR * this.o.intervalMs;
-    this.o.log.info({ agents: this.draining.size, maxWaitMs }, 'damping waits for the spooled batches of the agents that were reporting');
+    const msg = 'damping waits for the spooled batches of the agents that were reporting';
+    this.o.log.info({ agents: this.draining.size, maxWaitMs }, msg);
   }
 
   /** Agent tokens from before scopes may report on any address: say so at every start. */
@@ -236,7 +237,9 @@ export class Collector {
   async ingest(batch: ParsedBatch): Promise<IngestResult> {
     const kept = inModel(batch, this.hosts);
     const r = await this.o.store.ingestBatch(kept, this.iso());
-    if (this.draining.size > 0 && backlogIn(batch, this.now(), this.o.freshnessMs)) this.draining.delete(batch.header.agent);
+    if (this.draining.size > 0 && backlogIn(batch, this.now(), this.o.freshnessMs)) {
+      this.draining.delete(batch.header.agent);
+    }
     // Only a batch stored now: a replay's sweeps were taken (and evaluated) the first time.
     if (!r.replayed) for (const s of kept.sweeps) if (s.confirmed) this.confirmed.add(s.host);
     if (r.replayed) this.counters.replayed++;

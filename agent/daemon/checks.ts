@@ -96,10 +96,12 @@ export function makeChecks(o: ChecksOptions): Checks {
     if (declaredOnly.length === 0) return;
     o.stats.checks++;
     // A check never outlives its interval, and stops with the agent.
-    const run = await withDeadline(o.stopSignal, c.everyMs, (signal) => c.probe(declaredOnly, signal), clock).catch((err: Error) => {
-      log.warn({ err: err.message }, 'declared-port check failed');
-      return null;
-    });
+    const run = await withDeadline(o.stopSignal, c.everyMs, (signal) => c.probe(declaredOnly, signal), clock).catch(
+      (err: Error) => {
+        log.warn({ err: err.message }, 'declared-port check failed');
+        return null;
+      },
+    );
     if (!run || o.stopSignal.aborted) return;
     await confirm(declaredStates(run.sweeps, declaredOnly), c);
   }
@@ -111,7 +113,9 @@ export function makeChecks(o: ChecksOptions): Checks {
     if (changed.size === 0) return;
     const startedAt = iso();
     const targets = c.specs.filter((s) => changed.has(s.host));
-    const again = await withDeadline(o.stopSignal, c.everyMs, (signal) => c.probe(targets, signal), clock).catch(() => null);
+    const again = await withDeadline(o.stopSignal, c.everyMs, (signal) => c.probe(targets, signal), clock).catch(
+      () => null,
+    );
     if (!again || o.stopSignal.aborted) return;
     const reprobed = declaredStates(again.sweeps, targets);
     const held = heldHosts(changed, check, reprobed);

@@ -16,7 +16,8 @@ export async function withDeadline<T>(
   const onAbort = () => controller.abort(parent?.reason);
   if (parent?.aborted) onAbort();
   else parent?.addEventListener('abort', onAbort, { once: true });
-  const cancel = clock.timer(Math.max(0, ms), () => controller.abort(new DOMException(`deadline of ${ms} ms passed`, 'TimeoutError')));
+  const timeout = () => controller.abort(new DOMException(`deadline of ${ms} ms passed`, 'TimeoutError'));
+  const cancel = clock.timer(Math.max(0, ms), timeout);
   try {
     return await work(controller.signal);
   } finally {

@@ -59,7 +59,11 @@ export function makeDelivery(o: DeliveryOptions): Delivery {
         // A send cut short within its first seconds says nothing either (the deadline was near).
         if (stopSignal.aborted || (signal.aborted && clock.now() - sentAt < SLOW_SEND_MS)) return false;
         const reason = signal.aborted ? 'no delivery before the next cycle' : (err as Error).message;
-        if (!collectorDown) log.warn({ err: reason, spoolDepth: spool.entries().length }, 'collector not taking batches; keeping them in the spool');
+        if (!collectorDown)
+          log.warn(
+            { err: reason, spoolDepth: spool.entries().length },
+            'collector not taking batches; keeping them in the spool',
+          );
         collectorDown = true;
         return false;
       }
@@ -73,7 +77,10 @@ export function makeDelivery(o: DeliveryOptions): Delivery {
         // A batch the collector will never take (invalid, too large, a record outside the token's
         // scope): keeping it would block every later one. It is counted as a drop so the
         // collector hears about it.
-        log.error({ batchId: entry.batchId, status: result.status, code: result.code, message: result.message }, 'collector rejected a batch; dropped');
+        log.error(
+          { batchId: entry.batchId, status: result.status, code: result.code, message: result.message },
+          'collector rejected a batch; dropped',
+        );
         spool.discard(entry);
         stats.rejected++;
       }

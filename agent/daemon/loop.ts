@@ -109,7 +109,16 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   const newBatchId = o.newBatchId ?? randomUUID;
   const clock = o.clock ?? systemClock;
   const iso = () => new Date(clock.now()).toISOString();
-  const stats: LoopStats = { cycles: 0, spooled: 0, delivered: 0, rejected: 0, dropped: 0, skipped: 0, checks: 0, confirmed: 0 };
+  const stats: LoopStats = {
+    cycles: 0,
+    spooled: 0,
+    delivered: 0,
+    rejected: 0,
+    dropped: 0,
+    skipped: 0,
+    checks: 0,
+    confirmed: 0,
+  };
   const stopping = new AbortController();
   void o.stop.then(() => stopping.abort(new Error('agent stopping')));
   const stopSignal = stopping.signal;
@@ -177,10 +186,11 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     stopSignal,
     logger: log,
     deliverUntil,
-    spool: (sweeps, startedAt, finishedAt) => put(buildBatches({ ...header(), startedAt, finishedAt, sweeps, listeners: [] }, maxBatchBytes, newBatchId)),
+    spool: (sweeps, startedAt, finishedAt) =>
+      put(buildBatches({ ...header(), startedAt, finishedAt, sweeps, listeners: [] }, maxBatchBytes, newBatchId)),
     stats,
   });
-  /** The check interval: the operator's, else the plan's (not below the floor); 0 when off or not shorter than a sweep's. */
+  /** The check interval: the operator's, else the plan's (floored); 0 when off or not shorter than a sweep's. */
   const checkEvery = () => {
     const planned = plan?.checkIntervalMs;
     const every = o.settings.checkInterval ?? (planned !== undefined ? Math.max(planned, MIN_CHECK_INTERVAL_MS) : 0);
@@ -291,7 +301,12 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     // Until the next sweep (the jitter may shorten the wait by 10 %, never below the floor): the
     // declared ports are checked on the short interval, and the spool delivered meanwhile.
     if (run) checks.noteSweep(run.sweeps, specs);
-    const cycle = { specs, probe: (t: TargetSpec[], signal: AbortSignal) => o.probe(t, signal, refuse), everyMs: checkEvery(), flag: plan!.checkIntervalMs !== undefined };
+    const cycle = {
+      specs,
+      probe: (t: TargetSpec[], signal: AbortSignal) => o.probe(t, signal, refuse),
+      everyMs: checkEvery(),
+      flag: plan!.checkIntervalMs !== undefined,
+    };
     await checks.until(cycleStart + Math.max(jitterInterval(intervalMs(), 0.1, random), floor), cycle);
   }
 

@@ -25,7 +25,9 @@ export function validatePlan(value: unknown): Plan {
     if (t.resources !== undefined && (!Array.isArray(t.resources) || !t.resources.every((r) => typeof r === 'string'))) throw bad(`targets[${i}].resources: not a list of strings`);
   });
   const check = value.checkIntervalMs;
-  if (check !== undefined && (typeof check !== 'number' || !Number.isFinite(check) || check <= 0)) throw bad('checkIntervalMs: not a positive number');
+  if (check !== undefined && (typeof check !== 'number' || !Number.isFinite(check) || check <= 0)) {
+    throw bad('checkIntervalMs: not a positive number');
+  }
   const ts = value.tokenScope;
   if (ts !== undefined && ts !== null) {
     if (!Array.isArray(ts)) throw bad('tokenScope: not a list of CIDRs');

@@ -128,7 +128,9 @@ function sweep(l: Line): SweepRecord {
   const error = l.optStr('error');
   if (l.r.confirmed !== undefined && l.r.confirmed !== true) throw l.bad('confirmed', 'must be true when present');
   const confirmed = l.r.confirmed === true ? { confirmed: true as const } : {};
-  return { t: 'sweep', host: l.str('host'), ip, ports: l.spec('ports'), closed: l.spec('closed'), at: l.time('at'), ...(error !== undefined ? { error } : {}), ...confirmed };
+  const ports = l.spec('ports');
+  const closed = l.spec('closed');
+  return { t: 'sweep', host: l.str('host'), ip, ports, closed, at: l.time('at'), ...(error !== undefined ? { error } : {}), ...confirmed };
 }
 
 function obs(l: Line): ObservationRecord {

@@ -35,11 +35,16 @@ export function ackActive(f: { ack: StoredFinding['ack'] }, now: string): boolea
   return f.ack !== null && (f.ack.expiresAt === null || f.ack.expiresAt > now);
 }
 
-export function evaluateLifecycle(previous: readonly StoredFinding[], current: readonly Finding[], o: DampingOptions): Lifecycle {
+export function evaluateLifecycle(
+  previous: readonly StoredFinding[],
+  current: readonly Finding[],
+  o: DampingOptions,
+): Lifecycle {
   const confirmed = o.confirmed;
   if (!confirmed || confirmed.size === 0) return lifecycleOf(previous, current, o);
   const mine = (f: Finding) => confirmed.has(f.host);
-  const now = lifecycleOf(previous.filter((p) => mine(p.finding)), current.filter(mine), { ...o, cycles: 1, advance: true });
+  const confirmedNow = { ...o, cycles: 1, advance: true };
+  const now = lifecycleOf(previous.filter((p) => mine(p.finding)), current.filter(mine), confirmedNow);
   const rest = lifecycleOf(previous.filter((p) => !mine(p.finding)), current.filter((f) => !mine(f)), o);
   const write: EvaluationWrite = {
     ...rest.write,

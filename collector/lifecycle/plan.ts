@@ -73,7 +73,8 @@ export function planFor(
   const token = tokenScope === null ? null : [...tokenScope];
   // The check interval only when on: a plan without it hashes (and reads) as before the field.
   const check = checkIntervalMs > 0 ? [checkIntervalMs] : [];
-  const revision = createHash('sha256').update(JSON.stringify([intervalMs, kept, token, ...check])).digest('hex').slice(0, 20);
+  const content = JSON.stringify([intervalMs, kept, token, ...check]);
+  const revision = createHash('sha256').update(content).digest('hex').slice(0, 20);
   const checks = checkIntervalMs > 0 ? { checkIntervalMs } : {};
   return { version: 1, agent, revision, intervalMs, targets: kept, tokenScope: token, ...checks };
 }

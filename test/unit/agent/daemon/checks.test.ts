@@ -78,12 +78,18 @@ describe('declared-port checks between sweeps', () => {
     // The check at 105 s, then the re-probe of 10.0.0.1 only, declared and discovery, at once.
     const last = a.net.calls.slice(-2);
     expect(last.map((c) => a.rel(c.at))).toEqual([105_000, 105_000]);
-    expect(last[1]!.targets).toEqual([{ host: '10.0.0.1', declared: [5432], discovery: [5430, 5431, 5433, 5434, 5435, 5436, 5437, 5438, 5439, 5440] }]);
+    expect(last[1]!.targets).toEqual([
+      { host: '10.0.0.1', declared: [5432], discovery: [5430, 5431, 5433, 5434, 5435, 5436, 5437, 5438, 5439, 5440] },
+    ]);
     expect(a.collector.accepted.map((s) => a.rel(s.at))).toEqual([0, 105_000]);
     const batch = a.collector.records()[1]!;
-    expect(sweepsOf(batch)).toEqual([expect.objectContaining({ host: '10.0.0.1', confirmed: true, closed: '5430-5432,5434-5440' })]);
+    expect(sweepsOf(batch)).toEqual([
+      expect.objectContaining({ host: '10.0.0.1', confirmed: true, closed: '5430-5432,5434-5440' }),
+    ]);
     expect(batch.filter((r) => r.t === 'obs')).toEqual([expect.objectContaining({ port: 5433, state: 'open' })]);
-    expect(a.log.messages('declared port changed, confirmed by an immediate re-probe; sent at once')[0]!.obj.hosts).toEqual(['10.0.0.1']);
+    expect(
+      a.log.messages('declared port changed, confirmed by an immediate re-probe; sent at once')[0]!.obj.hosts,
+    ).toEqual(['10.0.0.1']);
     // Known from then on: the later checks send nothing more.
     await a.clock.advanceTo(a.t0 + 200_000);
     expect(a.collector.accepted).toHaveLength(2);
@@ -96,7 +102,8 @@ describe('declared-port checks between sweeps', () => {
     let blips = 1;
     // Closed for the check at 15 s only.
     a.net.beforeProbe = (targets) => {
-      if (targets.length === 2 && targets[0]!.discovery.length === 0 && blips-- > 0) a.net.open.set('10.0.0.1', new Set());
+      if (targets.length === 2 && targets[0]!.discovery.length === 0 && blips-- > 0)
+        a.net.open.set('10.0.0.1', new Set());
       else a.net.open.set('10.0.0.1', new Set([5432]));
     };
     await a.clock.advanceTo(a.t0 + 16_000);
@@ -152,7 +159,14 @@ describe('declared states', () => {
     host,
     ip: host,
     ports: Object.keys(states).map(Number),
-    results: Object.entries(states).map(([p, state]) => ({ host, ip: host, port: Number(p), state, rttMs: null, attempts: 1 })),
+    results: Object.entries(states).map(([p, state]) => ({
+      host,
+      ip: host,
+      port: Number(p),
+      state,
+      rttMs: null,
+      attempts: 1,
+    })),
   });
   const specs = [{ host: 'h1', declared: [1, 2], discovery: [3] }];
 
@@ -163,7 +177,11 @@ describe('declared states', () => {
     expect(changedHosts(before, now)).toEqual(new Set());
     const moved = declaredStates([sweep('h1', { 1: 'closed', 2: 'closed' })], specs);
     expect(changedHosts(before, moved)).toEqual(new Set(['h1']));
-    expect(heldHosts(new Set(['h1']), moved, declaredStates([sweep('h1', { 1: 'closed', 2: 'closed' })], specs))).toEqual(new Set(['h1']));
-    expect(heldHosts(new Set(['h1']), moved, declaredStates([sweep('h1', { 1: 'filtered', 2: 'closed' })], specs))).toEqual(new Set());
+    expect(
+      heldHosts(new Set(['h1']), moved, declaredStates([sweep('h1', { 1: 'closed', 2: 'closed' })], specs)),
+    ).toEqual(new Set(['h1']));
+    expect(
+      heldHosts(new Set(['h1']), moved, declaredStates([sweep('h1', { 1: 'filtered', 2: 'closed' })], specs)),
+    ).toEqual(new Set());
   });
 });

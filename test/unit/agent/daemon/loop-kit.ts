@@ -78,13 +78,24 @@ export interface LogEntry {
 }
 
 /** A logger that records every line with the clock time it was written at. */
-export function recordingLogger(clock: LoopClock): { logger: Logger; lines: LogEntry[]; messages: (msg: string) => LogEntry[] } {
+export function recordingLogger(clock: LoopClock): {
+  logger: Logger;
+  lines: LogEntry[];
+  messages: (msg: string) => LogEntry[];
+} {
   const lines: LogEntry[] = [];
   const at = (level: string) => (obj: unknown, msg?: string) => {
     if (typeof obj === 'string') lines.push({ level, msg: obj, obj: {}, at: clock.now() });
     else lines.push({ level, msg: msg ?? '', obj: (obj ?? {}) as Record<string, unknown>, at: clock.now() });
   };
-  const logger = { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal') };
+  const logger = {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+  };
   (logger as unknown as { child: () => unknown }).child = () => logger;
   return { logger: logger as unknown as Logger, lines, messages: (msg) => lines.filter((l) => l.msg === msg) };
 }
@@ -144,7 +155,12 @@ export class FakeCollector implements CollectorApi {
 
   /** The wire records of every accepted batch, in delivery order. */
   records(): Array<Array<Record<string, unknown>>> {
-    return this.accepted.map((s) => s.body.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>));
+    return this.accepted.map((s) =>
+      s.body
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    );
   }
 }
 
@@ -186,7 +202,14 @@ export class FakeNetwork {
       });
       const all = sweeps.flatMap((s) => s.results);
       const open = all.filter((r) => r.state === 'open').length;
-      const summary = { probes: all.length, open, closed: all.length - open, filtered: 0, unreachable: 0, seconds: this.durationMs / 1000 };
+      const summary = {
+        probes: all.length,
+        open,
+        closed: all.length - open,
+        filtered: 0,
+        unreachable: 0,
+        seconds: this.durationMs / 1000,
+      };
       return { sweeps, summary, skipped: [] };
     };
     if (this.durationMs === 0) return Promise.resolve(result());

@@ -14,7 +14,9 @@ import { FakeCollector, FakeNetwork, ManualLoopClock, plan, recordingLogger } fr
 
 const T = [{ host: '10.0.0.1', declared: [5432], discovery: '5433', resources: ['aws_db_instance.orders'] }];
 
-function agent(o: { settings?: Partial<LoopSettings>; random?: () => number; spool?: MemorySpool; plan?: Plan | false } = {}) {
+function agent(
+  o: { settings?: Partial<LoopSettings>; random?: () => number; spool?: MemorySpool; plan?: Plan | false } = {},
+) {
   const clock = new ManualLoopClock();
   const t0 = clock.now();
   const net = new FakeNetwork(clock);
@@ -27,7 +29,14 @@ function agent(o: { settings?: Partial<LoopSettings>; random?: () => number; spo
   const stopped = new Promise<void>((r) => (stop = r));
   let n = 0;
   const done = runAgentLoop({
-    settings: { name: 'a', scope: ['10.0.0.0/8'], listeners: false, stopGrace: 2000, flushTimeout: 5000, ...o.settings },
+    settings: {
+      name: 'a',
+      scope: ['10.0.0.0/8'],
+      listeners: false,
+      stopGrace: 2000,
+      flushTimeout: 5000,
+      ...o.settings,
+    },
     collector,
     spool,
     planCache: memoryPlanCache(),
@@ -108,7 +117,12 @@ describe('runAgentLoop (injected clock and transport)', () => {
     expect(ids(a.collector)).toEqual(['b1', 'b2', 'b3', 'b4', 'b5', 'b6']);
     expect(a.log.messages('collector is back; delivering the spool')).toHaveLength(1);
     // Each outage batch says how deep the spool was behind it when it was sent.
-    expect(a.collector.records().slice(1).map((r) => r[0]!.spoolDepth)).toEqual([4, 3, 2, 1, 0]);
+    expect(
+      a.collector
+        .records()
+        .slice(1)
+        .map((r) => r[0]!.spoolDepth),
+    ).toEqual([4, 3, 2, 1, 0]);
     const stats = await a.finish();
     expect(stats).toMatchObject({ delivered: 6, rejected: 0, dropped: 0 });
     expect(new Set(ids(a.collector)).size).toBe(a.collector.accepted.length);
@@ -126,9 +140,23 @@ describe('runAgentLoop (injected clock and transport)', () => {
     await a.finish();
   });
 
-  it('delivers an earlier run\'s spool first, oldest first, alongside the first sweep', async () => {
+  it("delivers an earlier run's spool first, oldest first, alongside the first sweep", async () => {
     const spool = new MemorySpool();
-    const old = (id: string) => encodeRecords([{ t: 'batch', v: 1, batchId: id, agent: 'a', agentVersion: '0', planRevision: null, startedAt: '2025-12-31T23:00:00Z', finishedAt: '2025-12-31T23:00:01Z', spoolDropped: 0, spoolDepth: 0 }]);
+    const old = (id: string) =>
+      encodeRecords([
+        {
+          t: 'batch',
+          v: 1,
+          batchId: id,
+          agent: 'a',
+          agentVersion: '0',
+          planRevision: null,
+          startedAt: '2025-12-31T23:00:00Z',
+          finishedAt: '2025-12-31T23:00:01Z',
+          spoolDropped: 0,
+          spoolDepth: 0,
+        },
+      ]);
     spool.put('old1', old('old1'));
     spool.put('old2', old('old2'));
     const a = agent({ spool });
@@ -139,7 +167,8 @@ describe('runAgentLoop (injected clock and transport)', () => {
 
   it('drops a batch the collector refuses for good and delivers the later ones', async () => {
     const a = agent();
-    a.collector.reject = (id) => (id === 'b2' ? { kind: 'rejected', status: 400, code: 'PD_WIRE_INVALID', message: 'bad' } : null);
+    a.collector.reject = (id) =>
+      id === 'b2' ? { kind: 'rejected', status: 400, code: 'PD_WIRE_INVALID', message: 'bad' } : null;
     await a.clock.advanceTo(a.t0 + 2 * 60_000 + 1);
     expect(ids(a.collector)).toEqual(['b1', 'b3']);
     expect(a.log.messages('collector rejected a batch; dropped')).toHaveLength(1);
