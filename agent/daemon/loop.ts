@@ -1,6 +1,7 @@
 // The agent's cycle: pull the plan (If-None-Match) → probe → spool the batch → deliver the spool
-// oldest first → sleep to the next jittered interval, delivering the backlog meanwhile whenever
-// the collector answers. Probing never waits for the collector: while it is down, every cycle's
+// oldest first → wait for the next jittered interval, delivering the backlog meanwhile whenever
+// the collector answers (deliver.ts) and re-probing the declared ports on the plan's short check
+// interval, a confirmed change sent at once (checks.ts). Probing never waits for the collector: while it is down, every cycle's
 // batch accumulates in the spool and is delivered, exactly once per Idempotency-Key, when it
 // returns. On stop (SIGTERM) the sweep in flight gets `stopGrace` to finish (then it is aborted
 // and what it probed is still reported), its batch is spooled, and the spool is flushed for at
