@@ -9,17 +9,21 @@ const LOOP = '127.0.0.1';
 
 describe('restart on a stale store', () => {
   it('records no transition at start', async () => {
-    const first = await startTestCollector({ cycles: 1, freshness: '1s', interval: '1m' });
-    await postBatch(first.url, first.tokens.agent, { id: 's1', sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' }] });
+    // The collectors' clock is set by hand: a loaded machine cannot age the batch past the
+    // freshness window before the first run has judged it.
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const first = await startTestCollector({ cycles: 1, freshness: '1m', interval: '1m' }, undefined, () => now);
+    const at = new Date(now).toISOString();
+    await postBatch(first.url, first.tokens.agent, { id: 's1', at, sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' }] });
     await first.running.collector.idle();
     await first.running.collector.evaluateNow();
     const before = await first.running.store.history({});
     expect(before.map((h) => h.kind)).toContain('moved');
     const openBefore = (await first.running.collector.report()).findings.map((f) => f.id).sort();
     await first.stop(true);
-    await new Promise((r) => setTimeout(r, 1200)); // the outage outlasts the freshness window
+    now += 2 * 60_000; // the outage outlasts the freshness window
 
-    const second = await startTestCollector({ cycles: 1, freshness: '1s', interval: '1m' }, first.dir);
+    const second = await startTestCollector({ cycles: 1, freshness: '1m', interval: '1m' }, first.dir, () => now);
     try {
       await second.running.collector.idle();
       expect(await second.running.store.history({})).toEqual(before);
