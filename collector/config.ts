@@ -17,6 +17,13 @@ export const collectorSchema = {
   tlsCert: { type: 'string', describe: 'PEM certificate (https with tlsKey)' },
   tlsKey: { type: 'string', describe: 'PEM private key' },
   interval: { type: 'duration', default: '5m', min: 1000, describe: "the agents' probe interval, and how often IaC is reloaded" },
+  checkInterval: {
+    type: 'duration',
+    default: '15s',
+    describe:
+      'how often agents re-probe the declared ports between sweeps (one connect each); a change an immediate re-probe '
+      + 'confirms opens or resolves its findings at once, without damping cycles (0: off)',
+  },
   cycles: { type: 'int', min: 1, max: 100, default: 2, describe: 'cycles (interval ticks) a finding must hold to open, or be absent to resolve' },
   debounce: { type: 'duration', default: '2s', describe: 'delay between a batch and the drift evaluation it triggers (it refreshes open findings; cycles come from the interval)' },
   freshness: { type: 'duration', describe: 'observations older than this count as unobserved (default 3 × interval)' },

@@ -74,6 +74,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     iac: { paths: c.iac, stateFiles: c.state, varFiles: c.varFile, clusterDomain: c.clusterDomain, cwd: o.cwd, ...(c.targets ? { targetsFile: c.targets } : {}) },
     intervalMs: c.interval,
     cycles: c.cycles,
+    checkIntervalMs: c.checkInterval,
     debounceMs: c.debounce,
     freshnessMs: c.freshness ?? LATE_FACTOR * c.interval,
     discovery: c.discovery,

@@ -24,6 +24,8 @@ export interface CollectorOptions {
   intervalMs: number;
   /** Consecutive evaluations a finding must hold to open, or be absent to resolve. */
   cycles: number;
+  /** Sent in plans: the agents' re-probe of declared ports between sweeps (0 or absent: off). */
+  checkIntervalMs?: number;
   debounceMs: number;
   /** Observations older than this are ignored by the drift engine (→ unobserved). */
   freshnessMs: number;
@@ -75,6 +77,11 @@ export class Collector {
   private chain: Promise<void> = Promise.resolve();
   private lastCycleAt = -Infinity;
   private lastEvaluationMs = 0;
+  /** Agents whose backlog is not in yet after a restart: they hold the damping (awaitBacklogs). */
+  private readonly draining = new Set<string>();
+  private drainDeadline = -Infinity;
+  /** Hosts of `confirmed` sweeps since the last evaluation: their findings skip the damping. */
+  private confirmed = new Set<string>();
   private stopped = false;
   private readonly now: () => number;
   private readonly clock: Clock;
@@ -116,6 +123,7 @@ export class Collector {
     // is stale (older than the freshness window) until the agents' spools drain, and judging it
     // then would flip every endpoint to unobserved and back.
     this.lastCycleAt = this.now();
+    await this.awaitBacklogs();
     await this.warnUnscopedTokens();
     await this.reload({ evaluate: false });
     await this.evaluateNow('refresh');
@@ -170,6 +178,26 @@ export class Collector {
     return next;
   }
 
+  /**
+   * One interval is not always enough for the backlogs: under load, or with many batches spooled,
+   * an agent's drain can take longer. The agents that were reporting when the collector stopped
+   * (seen within LATE_FACTOR of their interval before the last batch of all) hold every damping
+   * cycle until each has sent a fresh batch with nothing spooled behind it (backlogIn), for at
+   * most LATE_FACTOR intervals: an agent that does not come back holds nothing for long.
+   */
+  private async awaitBacklogs(): Promise<void> {
+    const agents = await this.o.store.agents();
+    if (agents.length === 0) return;
+    const last = Math.max(...agents.map((a) => Date.parse(a.lastSeen)));
+    for (const a of agents) {
+      if (last - Date.parse(a.lastSeen) <= LATE_FACTOR * (a.intervalMs ?? this.o.intervalMs)) this.draining.add(a.name);
+    }
+    this.drainDeadline = this.now() + LATE_FACTOR * this.o.intervalMs;
+    const maxWaitMs = LATE_FACTOR * this.o.intervalMs;
+    const msg = 'damping waits for the spooled batches of the agents that were reporting';
+    this.o.log.info({ agents: this.draining.size, maxWaitMs }, msg);
+  }
+
   /** Agent tokens from before scopes may report on any address: say so at every start. */
   private async warnUnscopedTokens(): Promise<void> {
     for (const t of await this.o.store.listTokens()) {
@@ -207,7 +235,7 @@ export class Collector {
 
   /** `tokenScope`: the agent token's CIDRs (null: a token from before scopes, unrestricted). */
   async plan(agent: string, scope: readonly string[], tokenScope: readonly string[] | null = null): Promise<Plan> {
-    const plan = planFor(agent, this.targets, scope, this.o.intervalMs, tokenScope);
+    const plan = planFor(agent, this.targets, scope, this.o.intervalMs, tokenScope, this.o.checkIntervalMs ?? 0);
     await this.o.store.notePlanServed(agent, this.o.intervalMs, this.iso());
     return plan;
   }
@@ -220,6 +248,11 @@ export class Collector {
   async ingest(batch: ParsedBatch): Promise<IngestResult> {
     const kept = inModel(batch, this.hosts);
     const r = await this.o.store.ingestBatch(kept, this.iso());
+    if (this.draining.size > 0 && backlogIn(batch, this.now(), this.o.freshnessMs)) {
+      this.draining.delete(batch.header.agent);
+    }
+    // Only a batch stored now: a replay's sweeps were taken (and evaluated) the first time.
+    if (!r.replayed) for (const s of kept.sweeps) if (s.confirmed) this.confirmed.add(s.host);
     if (r.replayed) this.counters.replayed++;
     else {
       this.counters.batches++;
@@ -271,7 +304,11 @@ export class Collector {
     if (!this.loaded || this.stopped) return;
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
-    const advance = mode === 'cycle' || nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs;
+    const held = this.draining.size > 0 && nowMs < this.drainDeadline;
+    const advance = mode === 'cycle' || (!held && nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs);
+    // Taken before the store is read: a confirmed batch stored meanwhile waits for the next one.
+    const confirmed = this.confirmed;
+    this.confirmed = new Set();
     try {
       const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
       const model = withoutIgnored(this.loaded.model, m);
@@ -283,7 +320,8 @@ export class Collector {
       const pods = await this.podViews();
       if (pods.length > 0) addFindings(report, podDrift(model, pods, { now, freshnessMs: this.o.freshnessMs }));
       const current = report.findings.filter((f) => !m.finding(f));
-      const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, { now, cycles: this.o.cycles, revision: this.loaded.revision, advance });
+      const lifecycle = { now, cycles: this.o.cycles, revision: this.loaded.revision, advance, confirmed };
+      const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, lifecycle);
       await this.o.store.applyEvaluation(write);
       if (advance) this.lastCycleAt = nowMs;
       this.lastEvaluationMs = this.now() - nowMs;
@@ -295,6 +333,7 @@ export class Collector {
       }
     } catch (err) {
       this.counters.evaluationErrors++;
+      for (const h of confirmed) this.confirmed.add(h);
       this.o.log.error({ err: (err as Error).message }, 'drift evaluation failed');
       throw err;
     }
@@ -357,6 +396,15 @@ function addFindings(report: DriftReport, more: Finding[]): void {
   report.findings.sort(compareFindings);
   report.summary.findings = report.findings.length;
   for (const f of more) report.summary.byKind[f.kind] = (report.summary.byKind[f.kind] ?? 0) + 1;
+}
+
+/**
+ * The agent's backlog is in: nothing was spooled behind this batch, and it is fresh. Not the
+ * depth alone: the last backlog batch goes out with depth 0 while the sweep that follows the
+ * restart is still running, and its data is as stale as the rest of the backlog.
+ */
+function backlogIn(batch: ParsedBatch, now: number, freshnessMs: number): boolean {
+  return batch.header.spoolDepth === 0 && now - Date.parse(batch.header.finishedAt) < freshnessMs;
 }
 
 /** Problems of a reload that the model in force did not have (none on the first load). */

@@ -14,6 +14,8 @@ export interface SweepResult {
   /** Every port probed at this address. */
   ports: number[];
   results: ProbeResult[];
+  /** Re-probed at once after a declared port changed, and the change held (checks.ts). */
+  confirmed?: boolean;
 }
 
 export interface BatchInput {
@@ -58,6 +60,7 @@ export function buildBatch(input: BatchInput): WireRecord[] {
       closed: formatPortSpec(s.results.filter((r) => r.state === 'closed').map((r) => r.port)),
       at,
       ...(s.error !== undefined ? { error: s.error } : {}),
+      ...(s.confirmed ? { confirmed: true as const } : {}),
     };
     out.push(sweep);
     if (s.ip === null) continue;

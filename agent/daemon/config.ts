@@ -37,6 +37,11 @@ export const agentSchema = {
     default: '30s',
     describe: 'shortest time between sweeps a plan may ask for; a shorter plan interval is raised to it',
   },
+  checkInterval: {
+    type: 'duration',
+    min: 0,
+    describe: "time between re-probes of the declared ports between sweeps (default: the plan's, 15s; 0s: off)",
+  },
   spool: { type: 'string', describe: 'directory of the on-disk spool (default: in memory)' },
   spoolMax: { type: 'int', min: 1, max: 1_000_000, default: DEFAULT_LIMITS.maxBatches, describe: 'most batches kept in the spool' },
   spoolMaxBytes: { type: 'int', min: 4096, default: DEFAULT_LIMITS.maxBytes, describe: 'most bytes kept in the spool' },

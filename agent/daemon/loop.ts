@@ -1,6 +1,7 @@
 // The agent's cycle: pull the plan (If-None-Match) → probe → spool the batch → deliver the spool
-// oldest first → sleep to the next jittered interval, delivering the backlog meanwhile whenever
-// the collector answers. Probing never waits for the collector: while it is down, every cycle's
+// oldest first → wait for the next jittered interval, delivering the backlog meanwhile whenever
+// the collector answers (deliver.ts) and re-probing the declared ports on the plan's short check
+// interval, a confirmed change sent at once (checks.ts). Probing never waits for the collector: while it is down, every cycle's
 // batch accumulates in the spool and is delivered, exactly once per Idempotency-Key, when it
 // returns. On stop (SIGTERM) the sweep in flight gets `stopGrace` to finish (then it is aborted
 // and what it probed is still reported), its batch is spooled, and the spool is flushed for at
@@ -9,9 +10,12 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../shared/log.js';
 import type { Plan, PodIdentity, ProbeSummary, WireRecord } from '../../shared/types.js';
 import { VERSION } from '../../shared/version.js';
-import { backoffDelay, jitterInterval, sleep } from './backoff.js';
+import { backoffDelay, jitterInterval } from './backoff.js';
 import { withDeadline } from './deadline.js';
-import { DEFAULT_MAX_BATCH_BYTES, buildBatches, withSpoolStatus, type SweepResult } from './batch.js';
+import { DEFAULT_MAX_BATCH_BYTES, buildBatches, type SweepResult } from './batch.js';
+import { systemClock, type LoopClock } from './clock.js';
+import { makeDelivery } from './deliver.js';
+import { MIN_CHECK_INTERVAL_MS, makeChecks } from './checks.js';
 import { listenerRecords, type Listener } from './listeners.js';
 import { planToTargets, tokenScopeRefusal, type TargetSpec } from './plan.js';
 import type { PlanCache } from './plan-cache.js';
@@ -47,6 +51,8 @@ export interface LoopSettings {
   scope: readonly string[];
   /** Overrides the plan's interval (the operator's own choice: not raised to minInterval). */
   interval?: number;
+  /** Overrides the plan's check interval of the declared ports (0: no checks; checks.ts). */
+  checkInterval?: number;
   /**
    * The floor of a plan's interval: the plan comes from the collector, and a hostile or broken
    * one must not make the agent probe in a tight loop. Default MIN_INTERVAL_MS.
@@ -75,6 +81,8 @@ export interface LoopOptions {
   stop: Promise<unknown>;
   random?: () => number;
   newBatchId?: () => string;
+  /** Time and timers (default: the system's); unit tests drive it by hand. */
+  clock?: LoopClock;
   /** Used until a plan arrives and when neither the plan nor --interval says. */
   defaultIntervalMs?: number;
 }
@@ -88,20 +96,32 @@ export interface LoopStats {
   dropped: number;
   /** Addresses the scope refused during this run. */
   skipped: number;
+  /** Declared-port checks run between sweeps, and hosts whose change an immediate re-probe confirmed. */
+  checks: number;
+  confirmed: number;
 }
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
 export const MIN_INTERVAL_MS = 30_000;
 /** How long past the stop grace an aborted sweep may take to return. */
 const ABANDON_MS = 2000;
-/** A delivery still unanswered after this long when the cycle ends counts as an outage. */
-const SLOW_SEND_MS = 2000;
 
 export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   const log = o.logger;
   const random = o.random ?? Math.random;
   const newBatchId = o.newBatchId ?? randomUUID;
-  const stats: LoopStats = { cycles: 0, spooled: 0, delivered: 0, rejected: 0, dropped: 0, skipped: 0 };
+  const clock = o.clock ?? systemClock;
+  const iso = () => new Date(clock.now()).toISOString();
+  const stats: LoopStats = {
+    cycles: 0,
+    spooled: 0,
+    delivered: 0,
+    rejected: 0,
+    dropped: 0,
+    skipped: 0,
+    checks: 0,
+    confirmed: 0,
+  };
   const stopping = new AbortController();
   void o.stop.then(() => stopping.abort(new Error('agent stopping')));
   const stopSignal = stopping.signal;
@@ -111,7 +131,6 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   let etag = cached?.etag ?? null;
   if (plan) log.info({ revision: plan.revision, targets: plan.targets.length }, 'using the cached plan until the collector answers');
   let planFailures = 0;
-  let collectorDown = false;
 
   // Every timer derived from the plan goes through intervalMs(), so the floor holds for all of
   // them: the sweep schedule, the plan request timeout, the backlog's delivery window.
@@ -131,72 +150,58 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   };
   noteFloor();
 
-  /** Deliver the spool oldest first; true when it is empty, false when the collector is not taking batches. */
-  async function drain(signal: AbortSignal): Promise<boolean> {
-    for (const entry of o.spool.entries()) {
-      if (signal.aborted) return false;
-      let send: ReturnType<typeof withSpoolStatus>;
-      try {
-        send = withSpoolStatus(o.spool.read(entry), o.spool.dropped(), o.spool.entries().length - 1, o.settings.name);
-      } catch (err) {
-        log.error({ batchId: entry.batchId, err: (err as Error).message }, 'spooled batch is unreadable; dropped');
-        o.spool.discard(entry);
-        stats.dropped++;
-        continue;
-      }
-      let result: SendResult;
-      const sentAt = Date.now();
-      try {
-        result = await o.collector.sendBatch(entry.batchId, send.body, signal);
-      } catch (err) {
-        // Stopping (the final flush included) is not news about the collector. A send still
-        // retrying when the cycle's deadline passed is: with intervals shorter than the
-        // transport's retry budget, that is the only way an outage shows here.
-        // A send cut short within its first seconds says nothing either (the deadline was near).
-        if (stopSignal.aborted || (signal.aborted && Date.now() - sentAt < SLOW_SEND_MS)) return false;
-        const reason = signal.aborted ? 'no delivery before the next cycle' : (err as Error).message;
-        if (!collectorDown) log.warn({ err: reason, spoolDepth: o.spool.entries().length }, 'collector not taking batches; keeping them in the spool');
-        collectorDown = true;
-        return false;
-      }
-      if (collectorDown) log.info({ spoolDepth: o.spool.entries().length }, 'collector is back; delivering the spool');
-      collectorDown = false;
-      if (result.kind === 'accepted') {
-        o.spool.remove(entry);
-        o.spool.reportedDrops(send.header.spoolDropped);
-        stats.delivered++;
-      } else {
-        // A batch the collector will never take (invalid, too large, a record outside the token's
-        // scope): keeping it would block every later one. It is counted as a drop so the
-        // collector hears about it.
-        log.error({ batchId: entry.batchId, status: result.status, code: result.code, message: result.message }, 'collector rejected a batch; dropped');
-        o.spool.discard(entry);
-        stats.rejected++;
-      }
-    }
-    return true;
-  }
+  const { drain, deliverUntil } = makeDelivery({
+    name: o.settings.name,
+    spool: o.spool,
+    sendBatch: (id, body, signal) => o.collector.sendBatch(id, body, signal),
+    logger: log,
+    clock,
+    random,
+    stopSignal,
+    stats,
+  });
 
-  /** Until `deadline`: deliver the backlog whenever possible, backing off while the collector is down. */
-  async function deliverUntil(deadline: number): Promise<void> {
-    let failures = 0;
-    while (!stopSignal.aborted) {
-      const left = deadline - Date.now();
-      if (left <= 0) return;
-      if (o.spool.entries().length === 0) {
-        await sleep(left, stopSignal);
-        return;
+  /** Spool these batches in order; a batch that cannot be spooled is lost (and said so). */
+  function put(batches: ReturnType<typeof buildBatches>): void {
+    let dropped = 0;
+    for (const b of batches) {
+      try {
+        dropped += o.spool.put(b.batchId, o.encode(b.records));
+        stats.spooled++;
+      } catch (err) {
+        // A full or broken disk: this batch is lost (and said so); the agent keeps running and
+        // delivers what the spool already holds.
+        log.error({ batchId: b.batchId, err: (err as Error).message }, 'cannot spool the batch; it is lost');
+        stats.dropped++;
       }
-      if (await withDeadline(stopSignal, left, drain)) {
-        failures = 0;
-        continue;
-      }
-      await sleep(Math.min(deadline - Date.now(), backoffDelay(failures++, { baseMs: 1000, maxMs: 60_000 }, random)), stopSignal);
+    }
+    if (dropped > 0) {
+      stats.dropped += dropped;
+      log.warn({ dropped, unreported: o.spool.dropped() }, 'spool full: dropped the oldest batches');
     }
   }
+  const header = () => ({ agent: o.settings.name, agentVersion: VERSION, planRevision: plan!.revision });
+  const maxBatchBytes = o.settings.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+
+  const checks = makeChecks({
+    clock,
+    random,
+    stopSignal,
+    logger: log,
+    deliverUntil,
+    spool: (sweeps, startedAt, finishedAt) =>
+      put(buildBatches({ ...header(), startedAt, finishedAt, sweeps, listeners: [] }, maxBatchBytes, newBatchId)),
+    stats,
+  });
+  /** The check interval: the operator's, else the plan's (floored); 0 when off or not shorter than a sweep's. */
+  const checkEvery = () => {
+    const planned = plan?.checkIntervalMs;
+    const every = o.settings.checkInterval ?? (planned !== undefined ? Math.max(planned, MIN_CHECK_INTERVAL_MS) : 0);
+    return every > 0 && every < intervalMs() ? every : 0;
+  };
 
   while (!stopSignal.aborted) {
-    const cycleStart = Date.now();
+    const cycleStart = clock.now();
     stats.cycles++;
 
     // --- plan ------------------------------------------------------------------------------
@@ -204,7 +209,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
       // With a plan in hand, one quick attempt: probing must not wait for a collector that is
       // down (the cycle's delivery retries it anyway). Without one, the client's retries.
       const timeout = plan ? Math.min(Math.max(intervalMs(), 1000), 30_000) : 30_000;
-      const r = await withDeadline(stopSignal, timeout, (signal) => o.collector.getPlan(etag, o.settings.scope, signal, plan ? 1 : undefined));
+      const ask = (signal: AbortSignal) => o.collector.getPlan(etag, o.settings.scope, signal, plan ? 1 : undefined);
+      const r = await withDeadline(stopSignal, timeout, ask, clock);
       planFailures = 0;
       if (r.kind === 'plan') {
         if (r.plan.revision !== plan?.revision) log.info({ revision: r.plan.revision, targets: r.plan.targets.length, intervalMs: r.plan.intervalMs }, 'new plan');
@@ -218,7 +224,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
       planFailures++;
       log.warn({ err: (err as Error).message, cachedPlan: plan?.revision ?? null }, 'cannot fetch the plan');
       if (!plan) {
-        await deliverUntil(Date.now() + backoffDelay(planFailures - 1, { baseMs: 1000, maxMs: Math.min(intervalMs(), 60_000) }, random));
+        await deliverUntil(clock.now() + backoffDelay(planFailures - 1, { baseMs: 1000, maxMs: Math.min(intervalMs(), 60_000) }, random));
         continue;
       }
     }
@@ -228,14 +234,14 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     const refuse = tokenScopeRefusal(plan!.tokenScope);
     for (const p of problems) log.warn({ problem: p }, 'plan target has an invalid discovery spec; probing its declared ports only');
     const sweep = new AbortController();
-    let graceTimer: NodeJS.Timeout | undefined;
-    let hardTimer: NodeJS.Timeout | undefined;
+    let cancelGrace = () => {};
+    let cancelHard = () => {};
     // On stop: abort the sweep after the grace period; should the engine not return within
     // ABANDON_MS after that, stop waiting for it (its results are lost, the exit is not delayed).
     const abandoned = new Promise<null>((resolve) => {
       const onStop = () => {
-        graceTimer = setTimeout(() => sweep.abort(new Error('agent stopping')), o.settings.stopGrace);
-        hardTimer = setTimeout(() => resolve(null), o.settings.stopGrace + ABANDON_MS);
+        cancelGrace = clock.timer(o.settings.stopGrace, () => sweep.abort(new Error('agent stopping')));
+        cancelHard = clock.timer(o.settings.stopGrace + ABANDON_MS, () => resolve(null));
       };
       if (stopSignal.aborted) onStop();
       else stopSignal.addEventListener('abort', onStop, { once: true });
@@ -244,8 +250,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     // A backlog (an earlier run's spool, an outage just over) is delivered alongside the sweep
     // when the collector answered the plan: a big sweep takes minutes, and the collector should
     // not wait for it to hear what happened while it was away.
-    const backlog = planFailures === 0 && o.spool.entries().length > 0 ? withDeadline(stopSignal, Math.max(intervalMs(), 1000), drain) : null;
-    const startedAt = new Date().toISOString();
+    const backlog = planFailures === 0 && o.spool.entries().length > 0 ? withDeadline(stopSignal, Math.max(intervalMs(), 1000), drain, clock) : null;
+    const startedAt = iso();
     let run: SweepRun | null = null;
     try {
       run = await Promise.race([o.probe(specs, sweep.signal, refuse), abandoned]);
@@ -253,11 +259,11 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     } catch (err) {
       log.error({ err: (err as Error).message }, 'sweep failed');
     } finally {
-      clearTimeout(graceTimer);
-      clearTimeout(hardTimer);
+      cancelGrace();
+      cancelHard();
       sweep.abort(); // releases the stop listener; the sweep is over either way
     }
-    const finishedAt = new Date().toISOString();
+    const finishedAt = iso();
     for (const s of run?.skipped ?? []) log.warn({ host: s.host, ip: s.ip, reason: s.reason }, 'target outside scope: skipped, never probed');
     stats.skipped += run?.skipped.length ?? 0;
 
@@ -278,9 +284,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     // over the batch limit is several batches, spooled (and so delivered) in order.
     const batches = buildBatches(
       {
-        agent: o.settings.name,
-        agentVersion: VERSION,
-        planRevision: plan!.revision,
+        ...header(),
         startedAt,
         finishedAt,
         sweeps: run?.sweeps ?? [],
@@ -288,38 +292,31 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
         listenerView,
         ...(o.settings.pod ? { pod: o.settings.pod } : {}),
       },
-      o.settings.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+      maxBatchBytes,
       newBatchId,
     );
     const batchId = batches[0]!.batchId;
     // The backlog's drain and these puts do not share the spool.
     await backlog;
-    let dropped = 0;
-    for (const b of batches) {
-      try {
-        dropped += o.spool.put(b.batchId, o.encode(b.records));
-        stats.spooled++;
-      } catch (err) {
-        // A full or broken disk: this batch is lost (and said so); the agent keeps running and
-        // delivers what the spool already holds.
-        log.error({ batchId: b.batchId, err: (err as Error).message }, 'cannot spool the batch; it is lost');
-        stats.dropped++;
-      }
-    }
-    if (dropped > 0) {
-      stats.dropped += dropped;
-      log.warn({ dropped, unreported: o.spool.dropped() }, 'spool full: dropped the oldest batches');
-    }
+    put(batches);
     const split = batches.length > 1 ? { batches: batches.length } : {};
     log.info({ batchId, ...split, targets: specs.length, ...(run ? { summary: run.summary } : {}), skipped: run?.skipped.length ?? 0, listeners: listeners.length, spoolDepth: o.spool.entries().length }, 'sweep done');
 
-    // The jitter may shorten a sleep by 10 %, never below the floor.
-    await deliverUntil(cycleStart + Math.max(jitterInterval(intervalMs(), 0.1, random), floor));
+    // Until the next sweep (the jitter may shorten the wait by 10 %, never below the floor): the
+    // declared ports are checked on the short interval, and the spool delivered meanwhile.
+    if (run) checks.noteSweep(run.sweeps, specs);
+    const cycle = {
+      specs,
+      probe: (t: TargetSpec[], signal: AbortSignal) => o.probe(t, signal, refuse),
+      everyMs: checkEvery(),
+      flag: plan!.checkIntervalMs !== undefined,
+    };
+    await checks.until(cycleStart + Math.max(jitterInterval(intervalMs(), 0.1, random), floor), cycle);
   }
 
   // --- stop: flush what the collector will take in the time allowed ---------------------------
   const left = o.spool.entries().length;
-  const flushed = left === 0 || (await withDeadline(undefined, o.settings.flushTimeout, drain));
+  const flushed = left === 0 || (await withDeadline(undefined, o.settings.flushTimeout, drain, clock));
   log.info({ spoolDepth: o.spool.entries().length, spool: o.spool.location, flushed, ...stats }, 'agent stopped');
   return stats;
 }

@@ -24,6 +24,10 @@ export function validatePlan(value: unknown): Plan {
     if (typeof t.discovery !== 'string') throw bad(`targets[${i}].discovery: not a port spec`);
     if (t.resources !== undefined && (!Array.isArray(t.resources) || !t.resources.every((r) => typeof r === 'string'))) throw bad(`targets[${i}].resources: not a list of strings`);
   });
+  const check = value.checkIntervalMs;
+  if (check !== undefined && (typeof check !== 'number' || !Number.isFinite(check) || check <= 0)) {
+    throw bad('checkIntervalMs: not a positive number');
+  }
   const ts = value.tokenScope;
   if (ts !== undefined && ts !== null) {
     if (!Array.isArray(ts)) throw bad('tokenScope: not a list of CIDRs');

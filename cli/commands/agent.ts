@@ -116,6 +116,7 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
           minInterval: settings.minInterval,
           maxBatchBytes: settings.maxBatchBytes,
           ...(settings.interval !== undefined ? { interval: settings.interval } : {}),
+          ...(settings.checkInterval !== undefined ? { checkInterval: settings.checkInterval } : {}),
         },
         collector,
         spool,

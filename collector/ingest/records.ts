@@ -79,6 +79,7 @@ export const sweepSchema: z.ZodType<SweepRecord> = z.strictObject({
   closed: spec,
   at: time,
   error: text.optional(),
+  confirmed: z.literal(true, { error: 'must be true when present' }).optional(),
 }) as z.ZodType<SweepRecord>;
 
 export const obsSchema: z.ZodType<ObservationRecord> = z.strictObject({

@@ -7,7 +7,9 @@
 // interval cannot confirm a blip that one sweep saw. The status changes only at those transitions; the counters
 // in between (`present` of a pending or re-appearing finding, `absent` of a resolving one) are
 // what the damping counts. An acknowledgement whose expiry passed is dropped here, with a
-// history row, so the finding is shown unacknowledged again.
+// history row, so the finding is shown unacknowledged again. A host the agent re-probed at once
+// because a declared port changed, and saw the change hold (`confirmed` sweeps), is its own
+// confirmation: that host's findings open and resolve in this evaluation, cycle or not.
 import type { Finding } from '../../shared/types.js';
 import type { EvaluationWrite, HistoryEntry, HistoryEvent, StoredFinding } from '../store/types.js';
 
@@ -18,7 +20,11 @@ export interface DampingOptions {
   revision: string;
   /** False: refresh open findings only; no counter moves, nothing opens or resolves. */
   advance?: boolean;
+  /** Hosts of confirmed sweeps since the last evaluation: their findings change now (one cycle). */
+  confirmed?: ReadonlySet<string>;
 }
+
+type Lifecycle = { write: EvaluationWrite; transitions: Transition[] };
 
 export interface Transition {
   event: 'opened' | 'resolved' | 'reopened';
@@ -29,7 +35,28 @@ export function ackActive(f: { ack: StoredFinding['ack'] }, now: string): boolea
   return f.ack !== null && (f.ack.expiresAt === null || f.ack.expiresAt > now);
 }
 
-export function evaluateLifecycle(previous: readonly StoredFinding[], current: readonly Finding[], o: DampingOptions): { write: EvaluationWrite; transitions: Transition[] } {
+export function evaluateLifecycle(
+  previous: readonly StoredFinding[],
+  current: readonly Finding[],
+  o: DampingOptions,
+): Lifecycle {
+  const confirmed = o.confirmed;
+  if (!confirmed || confirmed.size === 0) return lifecycleOf(previous, current, o);
+  const mine = (f: Finding) => confirmed.has(f.host);
+  const confirmedNow = { ...o, cycles: 1, advance: true };
+  const now = lifecycleOf(previous.filter((p) => mine(p.finding)), current.filter(mine), confirmedNow);
+  const rest = lifecycleOf(previous.filter((p) => !mine(p.finding)), current.filter((f) => !mine(f)), o);
+  const write: EvaluationWrite = {
+    ...rest.write,
+    upsert: [...now.write.upsert, ...rest.write.upsert],
+    remove: [...now.write.remove, ...rest.write.remove],
+    history: [...now.write.history, ...rest.write.history],
+    openCount: now.write.openCount + rest.write.openCount,
+  };
+  return { write, transitions: [...now.transitions, ...rest.transitions] };
+}
+
+function lifecycleOf(previous: readonly StoredFinding[], current: readonly Finding[], o: DampingOptions): Lifecycle {
   if (o.advance === false) return refreshOnly(previous, current, o);
   const n = Math.max(1, Math.floor(o.cycles));
   const byId = new Map(previous.map((p) => [p.finding.id, p]));

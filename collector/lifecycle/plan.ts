@@ -58,6 +58,7 @@ export function planFor(
   scope: readonly string[],
   intervalMs: number,
   tokenScope: readonly string[] | null = null,
+  checkIntervalMs = 0,
 ): Plan {
   const admit = scope.length > 0 ? makeAdmit({ scope }) : null;
   // The token's scope as the records are checked against it: containment only (the special
@@ -70,6 +71,10 @@ export function planFor(
   // of its is refused) and into the revision: a token re-scoped under the same name must not be
   // answered 304 with the old scope.
   const token = tokenScope === null ? null : [...tokenScope];
-  const revision = createHash('sha256').update(JSON.stringify([intervalMs, kept, token])).digest('hex').slice(0, 20);
-  return { version: 1, agent, revision, intervalMs, targets: kept, tokenScope: token };
+  // The check interval only when on: a plan without it hashes (and reads) as before the field.
+  const check = checkIntervalMs > 0 ? [checkIntervalMs] : [];
+  const content = JSON.stringify([intervalMs, kept, token, ...check]);
+  const revision = createHash('sha256').update(content).digest('hex').slice(0, 20);
+  const checks = checkIntervalMs > 0 ? { checkIntervalMs } : {};
+  return { version: 1, agent, revision, intervalMs, targets: kept, tokenScope: token, ...checks };
 }

@@ -25,6 +25,13 @@ export interface Plan {
    * only where its own scope and this one meet. Absent from collectors older than the field.
    */
   tokenScope?: string[] | null;
+  /**
+   * How often the agent re-probes the declared ports between sweeps (one connect each), and
+   * re-probes a host at once when one of them changed; a change the re-probe confirms is sent
+   * with `confirmed` sweeps, which this collector accepts without waiting for damping cycles.
+   * Absent: a collector older than the field (or the check switched off): no checks, no flag.
+   */
+  checkIntervalMs?: number;
 }
 
 /**
@@ -75,6 +82,11 @@ export interface SweepRecord {
   closed: string;
   at: string;
   error?: string;
+  /**
+   * This address was re-probed at once because a declared port changed since the agent's
+   * previous probe of it, and the change held: the collector takes it without damping cycles.
+   */
+  confirmed?: true;
 }
 
 export interface ObservationRecord {

@@ -74,14 +74,16 @@ export interface BatchSpec {
   id: string;
   agent?: string;
   at?: string;
-  sweeps?: Array<{ host: string; ip: string | null; ports: string; closed: string }>;
+  /** The header's spoolDepth (default 0: nothing spooled behind this batch). */
+  spoolDepth?: number;
+  sweeps?: Array<{ host: string; ip: string | null; ports: string; closed: string; confirmed?: true }>;
   obs?: Array<{ host: string; ip: string; port: number; state: 'open' | 'closed' | 'filtered' | 'unreachable' }>;
 }
 
 export function ndjson(b: BatchSpec): string {
   const at = b.at ?? new Date().toISOString();
   const lines: unknown[] = [
-    { t: 'batch', v: 1, batchId: b.id, agent: b.agent ?? 'agent-1', agentVersion: '0.1.0', planRevision: null, startedAt: at, finishedAt: at, spoolDropped: 0, spoolDepth: 0 },
+    { t: 'batch', v: 1, batchId: b.id, agent: b.agent ?? 'agent-1', agentVersion: '0.1.0', planRevision: null, startedAt: at, finishedAt: at, spoolDropped: 0, spoolDepth: b.spoolDepth ?? 0 },
     ...(b.sweeps ?? []).map((s) => ({ t: 'sweep', ...s, at })),
     ...(b.obs ?? []).map((o) => ({ t: 'obs', ...o, rttMs: o.state === 'open' || o.state === 'closed' ? 0.1 : null, at })),
   ];

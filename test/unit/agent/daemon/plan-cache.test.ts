@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { directoryPlanCache, memoryPlanCache, PLAN_FILE } from '../../../../agent/daemon/plan-cache.js';
+import { validatePlan } from '../../../../agent/daemon/plan.js';
 import { DirectorySpool } from '../../../../agent/daemon/spool.js';
 import type { Plan } from '../../../../shared/types.js';
 
@@ -35,5 +36,16 @@ describe('plan cache', () => {
     expect(c.load()).toBeNull();
     c.save({ plan, etag: null });
     expect(c.load()).toEqual({ plan, etag: null });
+  });
+});
+
+describe('validatePlan: checkIntervalMs', () => {
+  const base = { version: 1, agent: 'a', revision: 'r', intervalMs: 1000, targets: [] };
+  it('takes a positive number or no field, and refuses anything else naming the field', () => {
+    expect(validatePlan({ ...base, checkIntervalMs: 15_000 }).checkIntervalMs).toBe(15_000);
+    expect(validatePlan(base)).not.toHaveProperty('checkIntervalMs');
+    for (const bad of [0, -1, '15s', null, Number.POSITIVE_INFINITY]) {
+      expect(() => validatePlan({ ...base, checkIntervalMs: bad })).toThrow(/checkIntervalMs: not a positive number/);
+    }
   });
 });

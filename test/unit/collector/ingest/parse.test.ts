@@ -30,8 +30,14 @@ describe('parseBatch', () => {
     ['second header', lines(header, header), /line 2: t: a second batch header/],
     ['negative spool depth', lines({ ...header, spoolDepth: -1 }), /line 1: spoolDepth: must be a non-negative integer/],
     ['listenerView not a boolean', lines({ ...header, listenerView: 'yes' }), /line 1: listenerView: must be true or false/],
+    ['confirmed not true', lines(header, { t: 'sweep', host: 'db', ip: '10.0.0.5', ports: '5432', closed: '', at: AT, confirmed: false }), /line 2: confirmed: must be true when present/],
   ])('refuses %s naming the line and field', (_name, body, message) => {
     expect(() => parseBatch(body)).toThrow(expect.objectContaining({ code: 'PD_WIRE_INVALID', message: expect.stringMatching(message) }));
+  });
+
+  it('keeps a sweep\'s confirmed flag (an immediate re-probe saw the change again)', () => {
+    const b = parseBatch(lines(header, { t: 'sweep', host: 'db', ip: '10.0.0.5', ports: '5432', closed: '5432', at: AT, confirmed: true }));
+    expect(b.sweeps[0]).toMatchObject({ host: 'db', confirmed: true });
   });
 
   it('caps the records of one batch', () => {

@@ -95,4 +95,31 @@ describe('finding lifecycle with damping', () => {
     expect(step(false, 5, false)).toEqual([]);
     expect(state[0]).toMatchObject({ status: 'open', absent: 0 });
   });
+
+  it('a confirmed host\'s findings open and resolve in the evaluation that sees them, also between cycles; other hosts keep their damping', () => {
+    const g = (id: string, host: string): Finding => ({ ...f(id), host });
+    const apply = (state: StoredFinding[], w: { upsert: StoredFinding[]; remove: string[] }) => {
+      const byId = new Map(state.map((s) => [s.finding.id, s]));
+      for (const u of w.upsert) byId.set(u.finding.id, u);
+      for (const id of w.remove) byId.delete(id);
+      return [...byId.values()];
+    };
+    const now = { now: t(0), cycles: 2, revision: 'r', advance: false };
+    // Between cycles (advance false): the confirmed host's drift opens, the other's is not even pending.
+    const a = evaluateLifecycle([], [g('f1', 'h1'), g('f2', 'h2')], { ...now, confirmed: new Set(['h1']) });
+    expect(a.transitions.map((x) => `${x.event} ${x.finding.id}`)).toEqual(['opened f1']);
+    expect(a.write.openCount).toBe(1);
+    let state = apply([], a.write);
+    expect(state.map((s) => `${s.finding.id} ${s.status}`)).toEqual(['f1 open']);
+    // Without confirmation the same evaluation changes nothing (the damping as before).
+    expect(evaluateLifecycle([], [g('f1', 'h1')], now).transitions).toEqual([]);
+    // Gone on a confirmed re-probe: resolved at once; an open finding of another host is kept.
+    const b0 = evaluateLifecycle(state, [g('f1', 'h1'), g('f2', 'h2')], { ...now, advance: true, confirmed: new Set(['h2']) });
+    state = apply(state, b0.write);
+    expect(state.map((s) => `${s.finding.id} ${s.status}`).sort()).toEqual(['f1 open', 'f2 open']);
+    const b = evaluateLifecycle(state, [], { ...now, confirmed: new Set(['h1']) });
+    expect(b.transitions.map((x) => `${x.event} ${x.finding.id}`)).toEqual(['resolved f1']);
+    expect(b.write.openCount).toBe(1);
+    expect(b.write.history.map((h) => `${h.event} ${h.findingId}`)).toEqual(['resolved f1']);
+  });
 });

@@ -63,6 +63,16 @@ describe('plans', () => {
     expect(scoped.revision).not.toBe(p.revision);
     expect(planFor('a1', t, ['10.0.0.0/8'], 1000, ['10.0.0.0/9']).revision).not.toBe(scoped.revision);
   });
+
+  it('carries the check interval when it is on, in the revision too; without it the plan reads and hashes as before', () => {
+    const t = planTargets(model, { intervalMs: 1000, discovery: '', neighbourhood: 0 });
+    const off = planFor('a1', t, ['10.0.0.0/8'], 1000, null, 0);
+    expect(off).not.toHaveProperty('checkIntervalMs');
+    expect(off.revision).toBe(planFor('a1', t, ['10.0.0.0/8'], 1000).revision);
+    const on = planFor('a1', t, ['10.0.0.0/8'], 1000, null, 15_000);
+    expect(on.checkIntervalMs).toBe(15_000);
+    expect(on.revision).not.toBe(off.revision);
+  });
 });
 
 describe('closed results from sweeps', () => {
