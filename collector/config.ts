@@ -1,8 +1,8 @@
 // The collector's configuration: a YAML file (`--config F`) with every key also a flag
 // (camelCase key ⇄ kebab-case flag), validated with every problem reported at once.
-import { buildConfig, loadConfigFile, problemKey, type Infer, type Schema } from '../shared/config.js';
+import { buildConfig, loadConfigFile, type Infer, type Schema } from '../shared/config.js';
 import { parsePortSpec } from '../shared/ports.js';
-import { reportingProblems, reportingSchema, type ReportingSecrets } from './report/config.js';
+import { reportingIssues, reportingSchema, type ReportingSecrets } from './report/config.js';
 
 export const collectorSchema = {
   iac: { type: 'strings', describe: 'IaC files and directories (as for extract)' },
@@ -106,7 +106,7 @@ const crossCheck = (c: Partial<CollectorConfig>, failed: ReadonlySet<string>): s
   for (const key of ['smtp', 'smtpPasswordFile', 'reportEvery', 'reportAt'] as const) {
     if (!ok(key)) delete (passed as Partial<CollectorConfig>)[key];
   }
-  problems.push(...reportingProblems(passed).filter((p) => ok(problemKey(p))));
+  problems.push(...reportingIssues(passed).filter((i) => ok(i.key)).map((i) => i.text));
   return problems;
 };
 

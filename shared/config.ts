@@ -143,13 +143,26 @@ function objectSchema(schema: Schema): z.ZodType<Record<string, unknown>> {
  * Each top-level key validated on its own, so the keys that passed are known (the cross-field
  * checks run on them) while every problem of every key is still reported.
  */
-function validateTop(schema: Schema, raw: Record<string, unknown>, problems: string[]): Record<string, unknown> {
+function validateTop(
+  schema: Schema,
+  raw: Record<string, unknown>,
+  problems: string[],
+  failed: Set<string>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(raw)) if (!(key in schema)) problems.push(`${key}: unknown key`);
+  for (const key of Object.keys(raw)) {
+    if (key in schema) continue;
+    problems.push(`${key}: unknown key`);
+    failed.add(key);
+  }
   for (const [key, spec] of Object.entries(schema)) {
     const r = check(fieldSchema(spec), raw[key], { prefix: key });
-    if (!r.ok) problems.push(...r.problems);
-    else if (r.value !== undefined) out[key] = r.value;
+    if (r.ok) {
+      if (r.value !== undefined) out[key] = r.value;
+      continue;
+    }
+    problems.push(...r.problems);
+    failed.add(key);
   }
   return out;
 }
@@ -182,9 +195,6 @@ export function loadConfigFile(file: string): Record<string, unknown> {
   return value;
 }
 
-/** The top-level key a problem line is about: `webhooks[0].url: …` → `webhooks`. */
-export const problemKey = (problem: string): string => /^[^.:[]+/.exec(problem)?.[0] ?? problem;
-
 /**
  * Checks across fields (a pair that goes together, a value another parser must accept), run on
  * the fields that passed the schema: `failed` names the top-level keys that did not, so a check
@@ -201,13 +211,13 @@ export function buildConfig<S extends Schema>(schema: S, file: Record<string, un
   const merged: Record<string, unknown> = { ...file };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
   const problems: string[] = [];
-  const value = validateTop(schema, merged, problems);
-  if (check) {
-    const failed = new Set(problems.map(problemKey));
-    problems.push(...check(value as Partial<Infer<S>>, failed));
-  }
+  const failed = new Set<string>();
+  const value = validateTop(schema, merged, problems, failed);
+  if (check) problems.push(...check(value as Partial<Infer<S>>, failed));
   if (problems.length > 0) {
-    throw new PortdriftError('PD_CONFIG_INVALID', `${origin} is invalid:\n  ${problems.join('\n  ')}`, { details: { problems } });
+    // `keys`: the top-level keys the schema refused, for a caller's own checks across keys.
+    const details = { problems, keys: [...failed] };
+    throw new PortdriftError('PD_CONFIG_INVALID', `${origin} is invalid:\n  ${problems.join('\n  ')}`, { details });
   }
   return deepFreeze(value) as Infer<S>;
 }

@@ -101,11 +101,13 @@ export interface ResolveInput {
 export function resolveAgentConfig(input: ResolveInput): AgentSettings {
   const problems: string[] = [];
   let config: AgentConfig | undefined;
+  let refusedKeys: readonly string[] = [];
   try {
     config = buildConfig(agentSchema, input.file, input.flags, input.origin);
   } catch (err) {
     if (!isPortdriftError(err) || err.code !== 'PD_CONFIG_INVALID') throw err;
     problems.push(...((err.details?.problems as string[] | undefined) ?? [err.message]));
+    refusedKeys = (err.details?.keys as string[] | undefined) ?? [];
   }
   // Cross-field checks also run on the raw values when the schema step failed, so that one
   // run of the agent lists everything wrong with its configuration.
@@ -117,9 +119,12 @@ export function resolveAgentConfig(input: ResolveInput): AgentSettings {
     if (p) problems.push(`scope[${i}]: ${p}`);
   });
 
+  const before = problems.length;
   const token = readSecret(raw, input.env, 'token', 'tokenFile', 'PORTDRIFT_TOKEN', problems);
   const enrollSecret = readSecret(raw, input.env, null, 'enrollSecretFile', 'PORTDRIFT_ENROLL_SECRET', problems);
-  const secretProblem = problems.some((p) => /^(token|enrollSecret)/.test(p));
+  // A secret already refused (by the schema or just above) is not reported missing as well.
+  const secretKeys = ['token', 'tokenFile', 'enrollSecretFile'];
+  const secretProblem = problems.length > before || refusedKeys.some((k) => secretKeys.includes(k));
   if (token !== undefined && enrollSecret !== undefined) {
     problems.push('token: give either a token (--token, --token-file, PORTDRIFT_TOKEN) or an enroll secret '
       + '(--enroll-secret-file, PORTDRIFT_ENROLL_SECRET), not both');

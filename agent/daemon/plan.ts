@@ -5,38 +5,51 @@ import { parsePortSpec, isPort } from '../../shared/ports.js';
 import { PortdriftError } from '../../shared/errors.js';
 import { checkCidr, parseAddress, parseCidr } from '../../shared/scope.js';
 import type { Plan, PlanTarget } from '../../shared/types.js';
+import { check, z } from '../../shared/validate/index.js';
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const NOT_STRING = 'not a string';
+const target = z.looseObject(
+  {
+    host: z.string({ error: NOT_STRING }).min(1, { error: NOT_STRING }),
+    declared: z.array(z.unknown().refine(isPort), { error: 'not a list of ports' }),
+    discovery: z.string({ error: 'not a port spec' }),
+    resources: z.array(z.string(), { error: 'not a list of strings' }).optional(),
+  },
+  { error: 'not an object' },
+);
+const cidr = z.string({ error: NOT_STRING }).superRefine((c, ctx) => {
+  const problem = checkCidr(c);
+  if (problem) ctx.addIssue({ code: 'custom', input: c, message: problem });
+});
+/** Fields the agent does not know are kept, not refused: a newer collector may send more. */
+const planSchema = z.looseObject(
+  {
+    version: z.literal(1, { error: (iss) => `${JSON.stringify(iss.input)} is not 1` }),
+    agent: z.string({ error: NOT_STRING }),
+    revision: z.string({ error: NOT_STRING }).min(1, { error: NOT_STRING }),
+    intervalMs: z.number({ error: 'not a positive number' }).refine((v) => Number.isFinite(v) && v > 0, {
+      error: 'not a positive number',
+    }),
+    targets: z.array(target, { error: 'not a list' }),
+    tokenScope: z.array(cidr, { error: 'not a list of CIDRs' }).nullish(),
+    checkIntervalMs: z
+      .number({ error: 'not a positive number' })
+      .refine((v) => Number.isFinite(v) && v > 0, { error: 'not a positive number' })
+      .optional(),
+  },
+  { error: 'not a JSON object' },
+);
 
-/** Validate a decoded plan body; throws PD_COLLECTOR_RESPONSE naming the first bad field. */
+/** At most this many problems in the message (a plan of 10,000 bad targets is one short error). */
+const SHOWN = 5;
+
+/** Validate a decoded plan body; throws PD_COLLECTOR_RESPONSE naming every bad field. */
 export function validatePlan(value: unknown): Plan {
-  const bad = (why: string) => new PortdriftError('PD_COLLECTOR_RESPONSE', `the collector sent an invalid plan: ${why}`);
-  if (!isObj(value)) throw bad('not a JSON object');
-  if (value.version !== 1) throw bad(`version ${JSON.stringify(value.version)} is not 1`);
-  if (typeof value.agent !== 'string') throw bad('agent: not a string');
-  if (typeof value.revision !== 'string' || value.revision === '') throw bad('revision: not a string');
-  if (typeof value.intervalMs !== 'number' || !Number.isFinite(value.intervalMs) || value.intervalMs <= 0) throw bad('intervalMs: not a positive number');
-  if (!Array.isArray(value.targets)) throw bad('targets: not a list');
-  value.targets.forEach((t, i) => {
-    if (!isObj(t)) throw bad(`targets[${i}]: not an object`);
-    if (typeof t.host !== 'string' || t.host === '') throw bad(`targets[${i}].host: not a string`);
-    if (!Array.isArray(t.declared) || !t.declared.every(isPort)) throw bad(`targets[${i}].declared: not a list of ports`);
-    if (typeof t.discovery !== 'string') throw bad(`targets[${i}].discovery: not a port spec`);
-    if (t.resources !== undefined && (!Array.isArray(t.resources) || !t.resources.every((r) => typeof r === 'string'))) throw bad(`targets[${i}].resources: not a list of strings`);
-  });
-  const check = value.checkIntervalMs;
-  if (check !== undefined && (typeof check !== 'number' || !Number.isFinite(check) || check <= 0)) {
-    throw bad('checkIntervalMs: not a positive number');
-  }
-  const ts = value.tokenScope;
-  if (ts !== undefined && ts !== null) {
-    if (!Array.isArray(ts)) throw bad('tokenScope: not a list of CIDRs');
-    ts.forEach((c, i) => {
-      const problem = typeof c === 'string' ? checkCidr(c) : 'not a string';
-      if (problem) throw bad(`tokenScope[${i}]: ${problem}`);
-    });
-  }
-  return value as unknown as Plan;
+  const r = check(planSchema, value);
+  if (r.ok) return value as Plan;
+  const more = r.problems.length > SHOWN ? `; and ${r.problems.length - SHOWN} more` : '';
+  const message = `the collector sent an invalid plan: ${r.problems.slice(0, SHOWN).join('; ')}${more}`;
+  throw new PortdriftError('PD_COLLECTOR_RESPONSE', message, { details: { problems: r.problems } });
 }
 
 export interface TargetSpec {

@@ -73,46 +73,69 @@ export type ReportingConfig = Infer<typeof reportingSchema> & ReportingSecrets;
 const passwordSource = (c: ReportingConfig): string | null =>
   c.smtpPasswordFile ? 'smtpPasswordFile' : c.smtpPassword ? 'PORTDRIFT_SMTP_PASSWORD' : null;
 
+/** A problem of the reporting keys: the top-level key it is about, and its `path: message` text. */
+export interface ReportingProblem {
+  key: string;
+  text: string;
+}
+
 /** Problems the schema cannot express (combinations), as `path: message`, for the collector's config check. */
 export function reportingProblems(c: ReportingConfig): string[] {
-  const p: string[] = [];
+  return reportingIssues(c).map((i) => i.text);
+}
+
+/** The same problems, each with its top-level key (the collector leaves out those of a key it already refused). */
+export function reportingIssues(c: ReportingConfig): ReportingProblem[] {
+  const issues: ReportingProblem[] = [];
+  const p = { push: (key: string, text: string) => issues.push({ key, text }) };
   const wantsReports = c.reportTo.length > 0 || c.reportEvery !== undefined || c.reportAt !== undefined;
   if (wantsReports) {
-    if (!c.smtp) p.push('smtp: is required when reports are configured (reportTo, reportEvery or reportAt)');
-    if (c.reportTo.length === 0) p.push('reportTo: at least one recipient is required when reports are configured');
-    if (c.reportEvery !== undefined && c.reportAt !== undefined) p.push('reportAt: give reportEvery or reportAt, not both');
+    if (!c.smtp) p.push('smtp', 'smtp: is required when reports are configured (reportTo, reportEvery or reportAt)');
+    if (c.reportTo.length === 0) {
+      p.push('reportTo', 'reportTo: at least one recipient is required when reports are configured');
+    }
+    if (c.reportEvery !== undefined && c.reportAt !== undefined) {
+      p.push('reportAt', 'reportAt: give reportEvery or reportAt, not both');
+    }
   }
-  c.reportTo.forEach((a, i) => EMAIL.test(a) || p.push(`reportTo[${i}]: "${a}" is not an email address`));
+  c.reportTo.forEach((a, i) => EMAIL.test(a) || p.push('reportTo', `reportTo[${i}]: "${a}" is not an email address`));
   for (const [key, text] of [['reportEvery', c.reportEvery && (c.reportEvery.startsWith('every') ? c.reportEvery : `every ${c.reportEvery}`)], ['reportAt', c.reportAt]] as const) {
     if (!text) continue;
     try {
       parseSchedule(text);
     } catch (err) {
-      p.push(`${key}: ${(err as Error).message}`);
+      p.push(key, `${key}: ${(err as Error).message}`);
     }
   }
   if (c.smtpPasswordFile && c.smtpPassword) {
-    p.push('smtpPasswordFile: give smtpPasswordFile or PORTDRIFT_SMTP_PASSWORD, not both');
+    p.push('smtpPasswordFile', 'smtpPasswordFile: give smtpPasswordFile or PORTDRIFT_SMTP_PASSWORD, not both');
   }
-  if (c.smtpPasswordFile && !c.smtp) p.push('smtpPasswordFile: is the password of the smtp URL, which is not given');
+  if (c.smtpPasswordFile && !c.smtp) {
+    p.push('smtpPasswordFile', 'smtpPasswordFile: is the password of the smtp URL, which is not given');
+  }
   if (c.smtp) {
     try {
       const t = parseSmtpUrl(c.smtp);
       const source = passwordSource(c);
       if (source && t.auth?.pass) {
-        p.push(`smtp: the URL carries a password and ${source} gives one too; remove it from the URL`);
+        p.push('smtp', `smtp: the URL carries a password and ${source} gives one too; remove it from the URL`);
       }
-      if (source && !t.auth) p.push(`smtp: ${source} gives a password but the URL names no user (smtp://USER@host)`);
+      if (source && !t.auth) {
+        p.push('smtp', `smtp: ${source} gives a password but the URL names no user (smtp://USER@host)`);
+      }
       if (!source && t.auth && !t.auth.pass) {
         const where = 'smtpPasswordFile or PORTDRIFT_SMTP_PASSWORD';
-        p.push(`smtp: the URL names the user ${t.auth.user} but no password is given (${where})`);
+        p.push('smtp', `smtp: the URL names the user ${t.auth.user} but no password is given (${where})`);
       }
     } catch (err) {
-      p.push(`smtp: ${(err as Error).message}`);
+      p.push('smtp', `smtp: ${(err as Error).message}`);
     }
   }
-  c.webhooks.forEach((w, i) => w.events.forEach((e) => ['opened', 'resolved'].includes(e) || p.push(`webhooks[${i}].events: "${e}" is not opened or resolved`)));
-  return p;
+  c.webhooks.forEach((w, i) => w.events.forEach((e) => {
+    const text = `webhooks[${i}].events: "${e}" is not opened or resolved`;
+    if (!['opened', 'resolved'].includes(e)) p.push('webhooks', text);
+  }));
+  return issues;
 }
 
 /** The password from smtpPasswordFile (read once, at start) or from the environment. */

@@ -38,6 +38,8 @@ describe('config', () => {
         'mode: must be one of a, b, got "c"',
         'smtp.url: must be a non-empty string',
       ]);
+      // The refused keys as a field of the error, for checks across keys (no parsing of the text).
+      expect(e.details?.keys).toEqual(['extra', 'listen', 'interval', 'concurrency', 'mode', 'smtp']);
     }
   });
 

@@ -76,7 +76,7 @@ describe('plan', () => {
   });
 
   it.each([
-    [{ ...plan, version: 2 }, 'version 2 is not 1'],
+    [{ ...plan, version: 2 }, 'version: 2 is not 1'],
     [{ ...plan, intervalMs: 0 }, 'intervalMs'],
     [{ ...plan, targets: [{ host: '', declared: [], discovery: '' }] }, 'targets[0].host'],
     [{ ...plan, targets: [{ host: 'x', declared: [1], discovery: 5 }] }, 'targets[0].discovery'],
@@ -86,6 +86,23 @@ describe('plan', () => {
     [{ ...plan, tokenScope: [7] }, 'tokenScope[0]: not a string'],
   ])('refuses an invalid plan (%#)', (value, why) => {
     expect(() => validatePlan(value)).toThrow(why);
+  });
+
+  it('names every bad field of a plan at once (the first five in the message)', () => {
+    const targets = Array.from({ length: 7 }, () => ({ host: '', declared: [], discovery: '' }));
+    const err = (() => {
+      try {
+        validatePlan({ ...plan, agent: 5, targets });
+      } catch (e) {
+        return e as { message: string; details: { problems: string[] } };
+      }
+      throw new Error('accepted');
+    })();
+    expect(err.details.problems).toHaveLength(8);
+    expect(err.message).toBe(
+      'the collector sent an invalid plan: agent: not a string; targets[0].host: not a string; '
+        + 'targets[1].host: not a string; targets[2].host: not a string; targets[3].host: not a string; and 3 more',
+    );
   });
 });
 

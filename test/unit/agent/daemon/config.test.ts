@@ -47,6 +47,11 @@ describe('agent config', () => {
     ]);
   });
 
+  it('a token the schema refused is not also reported missing', () => {
+    const flags = { collector: 'http://c:1', scope: ['10.0.0.0/8'], token: '' };
+    expect(problems(base({ flags }))).toEqual(['token: must be a non-empty string']);
+  });
+
   it('requires a scope and a token', () => {
     expect(problems(base({ flags: { collector: 'http://c:1' } }))).toEqual(['scope: at least one CIDR is required: the agent probes only inside its scope', 'token: required (--token, --token-file or PORTDRIFT_TOKEN), or an enroll secret (--enroll-secret-file or PORTDRIFT_ENROLL_SECRET)']);
   });
