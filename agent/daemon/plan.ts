@@ -4,7 +4,8 @@
 import { parsePortSpec, isPort } from '../../shared/ports.js';
 import { PortdriftError } from '../../shared/errors.js';
 import { checkCidr, parseAddress, parseCidr } from '../../shared/scope.js';
-import type { Plan, PlanTarget } from '../../shared/types.js';
+import { serviceName } from '../../shared/services.js';
+import type { Plan, PlanTarget, ServiceName } from '../../shared/types.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -23,6 +24,13 @@ export function validatePlan(value: unknown): Plan {
     if (!Array.isArray(t.declared) || !t.declared.every(isPort)) throw bad(`targets[${i}].declared: not a list of ports`);
     if (typeof t.discovery !== 'string') throw bad(`targets[${i}].discovery: not a port spec`);
     if (t.resources !== undefined && (!Array.isArray(t.resources) || !t.resources.every((r) => typeof r === 'string'))) throw bad(`targets[${i}].resources: not a list of strings`);
+    if (t.expect !== undefined) {
+      if (!isObj(t.expect)) throw bad(`targets[${i}].expect: not an object of port → service`);
+      for (const [port, name] of Object.entries(t.expect)) {
+        if (!isPort(Number(port))) throw bad(`targets[${i}].expect: ${JSON.stringify(port.slice(0, 20))} is not a port`);
+        if (typeof name !== 'string' || name.length > 64) throw bad(`targets[${i}].expect.${port}: not a service name`);
+      }
+    }
   });
   const ts = value.tokenScope;
   if (ts !== undefined && ts !== null) {
@@ -39,6 +47,8 @@ export interface TargetSpec {
   host: string;
   declared: number[];
   discovery: number[];
+  /** Declared ports whose IaC names a service (port → name): fingerprinted when open. */
+  expect?: Record<number, ServiceName>;
 }
 
 /**
@@ -55,9 +65,17 @@ export function planToTargets(targets: readonly PlanTarget[]): { specs: TargetSp
       const d = new Set(declared);
       discovery = parsePortSpec(t.discovery).filter((p) => !d.has(p));
     } catch (err) {
-      problems.push(`${t.host}: ${(err as Error).message}`);
+      problems.push(`${t.host}: invalid discovery spec (probing its declared ports only): ${(err as Error).message}`);
     }
-    return { host: t.host, declared, discovery };
+    // A service name this agent does not know (a newer collector's) is no reason to drop the
+    // host: the port is still probed, just not fingerprinted with that hint.
+    const expect: Record<number, ServiceName> = {};
+    for (const [port, name] of Object.entries(t.expect ?? {})) {
+      const known = serviceName(name);
+      if (known) expect[Number(port)] = known;
+      else problems.push(`${t.host}: port ${port} expects ${JSON.stringify(name)}, a service this agent cannot name`);
+    }
+    return { host: t.host, declared, discovery, ...(Object.keys(expect).length > 0 ? { expect } : {}) };
   });
   return { specs, problems };
 }

@@ -4,6 +4,7 @@
 // the connects themselves run in engine.ts (shard.ts and the units it wires).
 import { PortdriftError } from '../../shared/errors.js';
 import { isPort } from '../../shared/ports.js';
+import { MOVE_WINDOW } from '../../shared/drift/moves.js';
 import { serviceName } from '../../shared/services.js';
 import type { PortState, ProbeResult, ProbeSummary, ServiceName } from '../../shared/types.js';
 import { fingerprintAll, type FingerprintTarget } from '../fingerprint/runner.js';
@@ -75,7 +76,9 @@ function checkTargets(targets: readonly ProbeTarget[]): void {
   if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe targets: ${problems.join('; ')}`, { details: { problems } });
 }
 
-const newHost = () => ({ declared: [] as number[], discovery: [] as number[], expect: new Map<number, ServiceName>() });
+type HostSpec = { declared: number[]; discovery: number[]; expect: Map<number, ServiceName> };
+
+const newHost = (): HostSpec => ({ declared: [] as number[], discovery: [] as number[], expect: new Map<number, ServiceName>() });
 
 /** Probe targets; see types.ts for the contract. `lookup` replaces DNS in tests. */
 export async function probeTargets(targets: readonly ProbeTarget[], options: ProbeOptions = {}, lookup?: LookupFn): Promise<ProbeRun> {
@@ -83,7 +86,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
   checkTargets(targets);
   const started = performance.now();
   // Merge repeated hosts at their first occurrence.
-  const hosts = new Map<string, { declared: number[]; discovery: number[]; expect: Map<number, ServiceName> }>();
+  const hosts = new Map<string, HostSpec>();
   for (const t of targets) {
     const h = hosts.get(t.host) ?? newHost();
     h.declared.push(...t.declared);
@@ -184,10 +187,13 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
 /** A separate pass over the open results (the connect engine above is not involved). */
 async function fingerprintOpen(
   sweeps: readonly HostSweep[],
-  hosts: ReadonlyMap<string, { expect: ReadonlyMap<number, ServiceName> }>,
+  hosts: ReadonlyMap<string, HostSpec>,
   options: ProbeOptions,
 ): Promise<void> {
-  const open = sweeps.flatMap((s) => s.results.filter((r) => r.state === 'open'));
+  const open = options.fingerprintPorts === 'expected'
+    ? sweeps.flatMap((s) => expectedOpen(s, hosts.get(s.host)))
+    : sweeps.flatMap((s) => s.results.filter((r) => r.state === 'open'));
+  if (open.length === 0) return;
   const targets = open.map((r): FingerprintTarget => {
     const expect = hosts.get(r.host)?.expect.get(r.port);
     return { host: r.host, ip: r.ip, port: r.port, rttMs: r.rttMs, ...(expect ? { expect } : {}) };
@@ -197,4 +203,17 @@ async function fingerprintOpen(
   reports.forEach((rep, i) => {
     if (rep) open[i]!.fingerprint = rep.fingerprint;
   });
+}
+
+/**
+ * The open ports of one sweep that `fingerprintPorts: 'expected'` names: those expecting a
+ * service, and the open undeclared ports near an expecting port that is not open.
+ */
+function expectedOpen(s: HostSweep, spec: HostSpec | undefined): ProbeResult[] {
+  if (!spec || spec.expect.size === 0) return [];
+  const openPorts = new Set(s.results.filter((r) => r.state === 'open').map((r) => r.port));
+  const declared = new Set(spec.declared);
+  const gone = [...spec.expect.keys()].filter((p) => !openPorts.has(p));
+  const near = (port: number) => gone.some((p) => Math.abs(p - port) <= MOVE_WINDOW);
+  return s.results.filter((r) => r.state === 'open' && (spec.expect.has(r.port) || (!declared.has(r.port) && near(r.port))));
 }

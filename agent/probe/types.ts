@@ -75,4 +75,11 @@ export interface ProbeOptions {
    * does exactly what it did without it.
    */
   fingerprint?: boolean | FingerprintOptions;
+  /**
+   * Which open ports `fingerprint` names. `open` (default): every one. `expected`: the ports
+   * whose target `expect`s a service, and the open undeclared ports within the move window of
+   * such a port that is not open (where it may have moved: `moved` pairing prefers the candidate
+   * that answers the expected service). The agent's choice: one round trip per such port.
+   */
+  fingerprintPorts?: 'open' | 'expected';
 }
