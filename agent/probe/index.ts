@@ -12,6 +12,8 @@ import { readBudgets, windowSize } from './budget.js';
 import { Code, type ShardHostResult, type ShardSettings } from './engine.js';
 import { probeOrder, type AddressJob } from './order.js';
 import { resolveAll, type LookupFn } from './resolve.js';
+import type { ShardHost } from './shard-types.js';
+import { ResultStream } from './stream.js';
 import { runJobs } from './threads.js';
 import type { HostSweep, ProbeOptions, ProbeRun, ProbeTarget } from './types.js';
 
@@ -140,9 +142,18 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
     cwndMin: Math.min(window, 8),
     cwndMax: window,
   };
+  const stream = options.onResult ? resultStream(jobs, plan, hosts, options) : null;
   const results = await runJobs(jobs, settings, {
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onProgress ? { onProgress: (done: number) => options.onProgress!(done, total) } : {}),
+    ...(options.onProgress || stream
+      ? {
+          onProgress: (done: number) => {
+            stream?.poll();
+            options.onProgress?.(done, total);
+          },
+        }
+      : {}),
+    ...(stream ? { onStart: (arrays: readonly ShardHost[]) => stream.attach(arrays) } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
   });
 
@@ -179,7 +190,9 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
     for (let i = 0; i < job.ports.length; i++) position[job.ports[i]!] = -1;
     sweeps.push({ host: p.host, ip: p.ip, ...(result.error ? { error: result.error } : {}), ports, results: out });
   }
+  stream?.poll(true);
   if (options.fingerprint) await fingerprintOpen(sweeps, hosts, options);
+  stream?.finish(sweeps);
   summary.seconds = Math.round(performance.now() - started) / 1000;
   return { sweeps, summary, skipped, ...(options.exclude ? { excluded } : {}) };
 }
@@ -216,4 +229,25 @@ function expectedOpen(s: HostSweep, spec: HostSpec | undefined): ProbeResult[] {
   const gone = [...spec.expect.keys()].filter((p) => !openPorts.has(p));
   const near = (port: number) => gone.some((p) => Math.abs(p - port) <= MOVE_WINDOW);
   return s.results.filter((r) => r.state === 'open' && (spec.expect.has(r.port) || (!declared.has(r.port) && near(r.port))));
+}
+
+/** The stream of `onResult`: which names each address answers for, and their ports. */
+function resultStream(
+  jobs: readonly AddressJob[],
+  plan: readonly { host: string; ip: string | null }[],
+  hosts: ReadonlyMap<string, HostSpec>,
+  options: ProbeOptions,
+): ResultStream {
+  const names = new Map<string, { host: string; ports: Set<number> }[]>();
+  for (const p of plan) {
+    if (p.ip === null) continue;
+    const spec = hosts.get(p.host)!;
+    const list = names.get(p.ip) ?? [];
+    list.push({ host: p.host, ports: new Set([...spec.declared, ...spec.discovery]) });
+    names.set(p.ip, list);
+  }
+  return new ResultStream(jobs, names, options.onResult!, {
+    closed: options.closedResults !== false,
+    earlyOpen: !options.fingerprint,
+  });
 }
