@@ -146,10 +146,12 @@ async function servicesLab() {
     c.log = () => err;
     children.push(c);
   };
+  // One sshd stands in for 64 hosts' sshds: its limit of unauthenticated connections (10 by
+  // default) is raised so that it is not one host's limit shared by all of them.
   // PostgreSQL runs as its own user: let it bind 543 inside this namespace only.
   sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_unprivileged_port_start=0'], 'sysctl');
   const dir = mkdtempSync(join(work, 'lab-'));
-  start(['sh', '-c', `mount -t tmpfs -o size=1m tmpfs /run && mkdir -m 755 /run/sshd && exec ${bins.sshd} -D -e -f /dev/null -h ${join(work, 'hostkey')} -p 22 -o ListenAddress=0.0.0.0 -o PidFile=none`]);
+  start(['sh', '-c', `mount -t tmpfs -o size=1m tmpfs /run && mkdir -m 755 /run/sshd && exec ${bins.sshd} -D -e -f /dev/null -h ${join(work, 'hostkey')} -p 22 -o ListenAddress=0.0.0.0 -o PidFile=none -o MaxStartups=1000`]);
   start([bins.nginx, '-c', nginxConf(dir, lab.addresses), '-p', dir, '-e', join(dir, 'error.log')]);
   start([bins.memcached, '-u', 'nobody', '-l', '0.0.0.0', '-p', '211', '-U', '0', '-c', '4096']);
   start([bins['redis-server'], '--port', '637', '--bind', '0.0.0.0', '--protected-mode', 'no', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--maxclients', '4000']);
