@@ -142,7 +142,9 @@ async function servicesLab() {
   const start = (argv) => {
     const c = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    c.stderr.on('data', (d) => void (err = (err + d).slice(-2000)));
+    c.stderr.on('data', (d) => {
+      err = (err + d).slice(-2000);
+    });
     c.log = () => err;
     children.push(c);
   };
@@ -159,7 +161,9 @@ async function servicesLab() {
   rmSync(join(pgData, 'postmaster.pid'), { force: true });
   start(['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', bins.postgres, '-D', pgData, '-p', '543', '-k', join(work, 'pg'), '-c', 'listen_addresses=0.0.0.0', '-c', 'fsync=off', '-c', 'max_connections=200']);
   const truth = { ports: [1, 1000], hosts: lab.addresses.map((ip, i) => ({ ip, open: serviceOpen(i).map((s) => s.port).sort((a, b) => a - b), filtered: [[901, 1000]] })), services: new Map() };
-  lab.addresses.forEach((ip, i) => serviceOpen(i).forEach((s) => truth.services.set(`${ip}:${s.port}`, s.service)));
+  lab.addresses.forEach((ip, i) => {
+    for (const s of serviceOpen(i)) truth.services.set(`${ip}:${s.port}`, s.service);
+  });
   // Ready: every open port of the last host accepts (the daemons bind all addresses at once).
   const last = truth.hosts[truth.hosts.length - 1];
   const ready = `const net=require('node:net');const until=Date.now()+60000;
@@ -220,7 +224,8 @@ function readNmapServices(xml) {
 function naming(truth, named) {
   const by = {};
   for (const [key, want] of truth.services) {
-    const b = (by[want] ??= { ports: 0, right: 0, other: {} });
+    by[want] = by[want] ?? { ports: 0, right: 0, other: {} };
+    const b = by[want];
     b.ports++;
     const got = named.get(key);
     if (got?.service === want) b.right++;

@@ -34,7 +34,10 @@ export function planTargets(model: DeclaredModel, o: PlanOptions): PlanTarget[] 
     t.resources.add(e.resource);
     // One hint per port is all the agent needs (its hello goes first); the drift engine still
     // checks what answers against each endpoint's own expectation.
-    if (e.expect && e.toPort === undefined && !t.expect?.has(e.port)) (t.expect ??= new Map()).set(e.port, e.expect.service);
+    if (e.expect && e.toPort === undefined && !t.expect?.has(e.port)) {
+      t.expect = t.expect ?? new Map();
+      t.expect.set(e.port, e.expect.service);
+    }
   }
   // Hosts known only from rules or resources still get discovery: undeclared ports there count.
   for (const r of model.resources) for (const h of r.hosts) if (!byHost.has(h)) byHost.set(h, { declared: new Set(), resources: new Set([r.address]) });

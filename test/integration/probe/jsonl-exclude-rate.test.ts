@@ -81,7 +81,7 @@ describe('probe', () => {
     expect(without.rows).toEqual([expect.objectContaining({ port, state: 'open' })]);
     const excluded = jsonl((await portdrift(['probe', '127.0.0.1', '--ports', `${port - 1}-${port + 1}`, '--exclude-ports', String(port), '--format', 'jsonl', '--all'])).out);
     // jsonl lines come as results are known, not in port order.
-    expect(excluded.rows.map((x) => x.port).sort((a, b) => a - b)).toEqual([port - 1, port + 1]);
+    expect(excluded.rows.map((x) => x.port as number).sort((a, b) => a - b)).toEqual([port - 1, port + 1]);
   });
 
   it('--exclude by address, network or name: left out silently (exit 0), counted in the summary', async () => {

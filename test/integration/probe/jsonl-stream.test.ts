@@ -32,13 +32,14 @@ describe.skipIf(skip)(`probe --format jsonl streams${skip ? ` (skipped: ${skip})
     let err = '';
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         lines.push({ at: Date.now() - started, doc: JSON.parse(buf.slice(0, nl)) as Record<string, unknown> });
         buf = buf.slice(nl + 1);
       }
     });
-    child.stderr.on('data', (d: Buffer) => void (err += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     const code = await new Promise<number | null>((r) => child.once('close', r));
     clearTimeout(timer);
