@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { buildConfig, type Infer } from '../../shared/config.js';
 import { PortdriftError, isPortdriftError } from '../../shared/errors.js';
+import { parseExclusion } from '../../shared/exclude.js';
+import { parsePortSpec } from '../../shared/ports.js';
 import { DEFAULT_LIMITS } from './spool.js';
 import { DEFAULT_MAX_BATCH_BYTES } from './batch.js';
 import { DEFAULT_PLAN_MAX_BYTES } from './transport.js';
@@ -53,6 +55,20 @@ export const agentSchema = {
     type: 'string',
     describe: "the pod's labels file (a downwardAPI volume's metadata.labels), sent with the pod so the collector "
       + 'maps the pod to its workload',
+  },
+  exclude: {
+    type: 'strings',
+    describe: 'addresses, CIDRs or host names never probed, whatever the plan asks (as nmap --exclude)',
+  },
+  excludePorts: { type: 'string', describe: 'ports never probed, whatever the plan asks (a port spec: 22,8000-8100)' },
+  rate: { type: 'int', min: 1, max: 10_000_000, describe: 'most new connects per second over all hosts together' },
+  fingerprint: {
+    type: 'enum',
+    values: ['expected', 'all', 'off'] as const,
+    default: 'expected',
+    describe:
+      'which open ports get a read-only protocol hello: expected (declared ports whose IaC names a service, '
+      + 'and moved candidates near them), all, or off',
   },
   planMaxBytes: {
     type: 'int',
@@ -118,6 +134,21 @@ export function resolveAgentConfig(input: ResolveInput): AgentSettings {
     const p = typeof cidr === 'string' ? input.checkCidr(cidr) : 'must be a string';
     if (p) problems.push(`scope[${i}]: ${p}`);
   });
+  const exclude = config?.exclude ?? (Array.isArray(raw.exclude) ? raw.exclude : typeof raw.exclude === 'string' ? [raw.exclude] : []);
+  if (exclude.length > 0 && exclude.every((e) => typeof e === 'string')) {
+    try {
+      parseExclusion(exclude as string[]);
+    } catch (err) {
+      problems.push(`exclude: ${(err as Error).message}`);
+    }
+  }
+  if (typeof raw.excludePorts === 'string') {
+    try {
+      parsePortSpec(raw.excludePorts);
+    } catch (err) {
+      problems.push(`excludePorts: ${(err as Error).message}`);
+    }
+  }
 
   const before = problems.length;
   const token = readSecret(raw, input.env, 'token', 'tokenFile', 'PORTDRIFT_TOKEN', problems);

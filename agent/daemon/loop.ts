@@ -232,7 +232,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     // --- probe -----------------------------------------------------------------------------
     const { specs, problems } = planToTargets(plan!.targets);
     const refuse = tokenScopeRefusal(plan!.tokenScope);
-    for (const p of problems) log.warn({ problem: p }, 'plan target has an invalid discovery spec; probing its declared ports only');
+    for (const p of problems) log.warn({ problem: p }, 'plan target problem; probing what it can');
     const sweep = new AbortController();
     let cancelGrace = () => {};
     let cancelHard = () => {};

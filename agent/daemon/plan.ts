@@ -4,7 +4,8 @@
 import { parsePortSpec, isPort } from '../../shared/ports.js';
 import { PortdriftError } from '../../shared/errors.js';
 import { checkCidr, parseAddress, parseCidr } from '../../shared/scope.js';
-import type { Plan, PlanTarget } from '../../shared/types.js';
+import { serviceName } from '../../shared/services.js';
+import type { Plan, PlanTarget, ServiceName } from '../../shared/types.js';
 import { check, z } from '../../shared/validate/index.js';
 
 const NOT_STRING = 'not a string';
@@ -14,6 +15,23 @@ const target = z.looseObject(
     declared: z.array(z.unknown().refine(isPort), { error: 'not a list of ports' }),
     discovery: z.string({ error: 'not a port spec' }),
     resources: z.array(z.string(), { error: 'not a list of strings' }).optional(),
+    // Port → service name; a name this agent does not know is kept (planToTargets skips it).
+    expect: z
+      .unknown()
+      .superRefine((v, ctx) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+          ctx.addIssue({ code: 'custom', input: v, message: 'not an object of port → service' });
+          return;
+        }
+        for (const [port, name] of Object.entries(v)) {
+          if (!isPort(Number(port))) {
+            ctx.addIssue({ code: 'custom', input: port, message: `${JSON.stringify(port.slice(0, 20))} is not a port` });
+          } else if (typeof name !== 'string' || name.length > 64) {
+            ctx.addIssue({ code: 'custom', input: name, path: [port], message: 'not a service name' });
+          }
+        }
+      })
+      .optional(),
   },
   { error: 'not an object' },
 );
@@ -56,6 +74,8 @@ export interface TargetSpec {
   host: string;
   declared: number[];
   discovery: number[];
+  /** Declared ports whose IaC names a service (port → name): fingerprinted when open. */
+  expect?: Record<number, ServiceName>;
 }
 
 /**
@@ -74,7 +94,15 @@ export function planToTargets(targets: readonly PlanTarget[]): { specs: TargetSp
     } catch (err) {
       problems.push((err as Error).message);
     }
-    return { host: t.host, declared, discovery };
+    // A service name this agent does not know (a newer collector's) is no reason to drop the
+    // host: the port is still probed, just not fingerprinted with that hint.
+    const expect: Record<number, ServiceName> = {};
+    for (const [port, name] of Object.entries(t.expect ?? {})) {
+      const known = serviceName(name);
+      if (known) expect[Number(port)] = known;
+      else problems.push(`${t.host}: port ${port} expects ${JSON.stringify(name)}, a service this agent cannot name`);
+    }
+    return { host: t.host, declared, discovery, ...(Object.keys(expect).length > 0 ? { expect } : {}) };
   });
   return { specs, problems };
 }

@@ -105,6 +105,9 @@ export async function fingerprintPort(
   const plan = steps(hint);
   const expectBanner = hint !== null && plan[0]!.kind === 'banner';
   let tentative: Fingerprint | null = null;
+  // Attempts the server closed without sending a byte, and whether the banner wait was one.
+  let emptyCloses = 0;
+  let silentClose = false;
   for (let i = 0; i < plan.length; i++) {
     const step = plan[i]!;
     if (performance.now() >= deadline || s.signal?.aborted || bytes >= s.portMaxBytes - MIN_ATTEMPT_BYTES) break;
@@ -156,6 +159,16 @@ export async function fingerprintPort(
     // only be noise to it. A service that filled a whole read cap with nothing recognisable
     // floods whatever it is sent: more hellos would only read more.
     if ((step.kind === 'banner' && r.data.length > 0) || r.end?.startsWith('read cap')) break;
+    // A server that closes a connection on which nothing was sent, without a byte, and does so
+    // again, speaks no protocol to anyone (a bare accept-and-close, a connection limit): every
+    // further hello would cost a connection for the same answer.
+    if (r.end === 'closed' && r.bytes === 0) {
+      emptyCloses++;
+      if (step.kind === 'banner') silentClose = true;
+      if (silentClose && emptyCloses >= 2) {
+        return report({ service: 'unknown', detail: `closes every connection at once, without a byte (${attempts} attempts)` });
+      }
+    }
   }
   if (tentative) return report(tentative);
   if (unrecognised) {

@@ -4,6 +4,12 @@ import type { Fingerprint } from '../../shared/types.js';
 import { excerpt, firstLine, startsLike } from './text.js';
 import type { ProtocolModule } from './types.js';
 
+/**
+ * What OpenSSH's sshd sends instead of its identification line when its MaxStartups limit of
+ * unauthenticated connections is reached (then it closes): still an SSH server, just a busy one.
+ */
+const BUSY = 'Exceeded MaxStartups\r\n';
+
 /** The identification line is at most 255 characters (RFC 4253 §4.2). */
 const MAX_LINE = 255;
 
@@ -11,6 +17,10 @@ export const ssh: ProtocolModule = {
   name: 'ssh',
   hello: null,
   match(data, done) {
+    if (startsLike(data, BUSY)) {
+      if (data.length < BUSY.length) return done ? null : 'more';
+      return { service: 'ssh', product: 'OpenSSH', detail: 'Exceeded MaxStartups (too many unauthenticated connections)' };
+    }
     if (!startsLike(data, 'SSH-')) return null;
     const line = firstLine(data, MAX_LINE);
     if (line === null && !done && data.length < MAX_LINE) return 'more';

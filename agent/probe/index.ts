@@ -4,6 +4,7 @@
 // the connects themselves run in engine.ts (shard.ts and the units it wires).
 import { PortdriftError } from '../../shared/errors.js';
 import { isPort, PORT_STATES } from '../../shared/ports.js';
+import { MOVE_WINDOW } from '../../shared/drift/moves.js';
 import { serviceName } from '../../shared/services.js';
 import type { PortState, ProbeResult, ProbeSummary, ServiceName } from '../../shared/types.js';
 import { fingerprintAll, type FingerprintTarget } from '../fingerprint/runner.js';
@@ -11,6 +12,8 @@ import { readBudgets, windowSize } from './budget.js';
 import { Code, type ShardHostResult, type ShardSettings } from './engine.js';
 import { probeOrder, type AddressJob } from './order.js';
 import { resolveAll, type LookupFn } from './resolve.js';
+import type { ShardHost } from './shard-types.js';
+import { ResultStream } from './stream.js';
 import { runJobs } from './threads.js';
 import type { HostSweep, ProbeOptions, ProbeRun, ProbeTarget } from './types.js';
 
@@ -76,7 +79,9 @@ function checkTargets(targets: readonly ProbeTarget[]): void {
   if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe targets: ${problems.join('; ')}`, { details: { problems } });
 }
 
-const newHost = () => ({ declared: [] as number[], discovery: [] as number[], expect: new Map<number, ServiceName>() });
+type HostSpec = { declared: number[]; discovery: number[]; expect: Map<number, ServiceName> };
+
+const newHost = (): HostSpec => ({ declared: [] as number[], discovery: [] as number[], expect: new Map<number, ServiceName>() });
 
 /** Probe targets; see types.ts for the contract. `lookup` replaces DNS in tests. */
 export async function probeTargets(targets: readonly ProbeTarget[], options: ProbeOptions = {}, lookup?: LookupFn): Promise<ProbeRun> {
@@ -84,7 +89,7 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
   checkTargets(targets);
   const started = performance.now();
   // Merge repeated hosts at their first occurrence.
-  const hosts = new Map<string, { declared: number[]; discovery: number[]; expect: Map<number, ServiceName> }>();
+  const hosts = new Map<string, HostSpec>();
   for (const t of targets) {
     const h = hosts.get(t.host) ?? newHost();
     h.declared.push(...t.declared);
@@ -138,9 +143,18 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
     cwndMin: Math.min(window, 8),
     cwndMax: window,
   };
+  const stream = options.onResult ? resultStream(jobs, plan, hosts, options) : null;
   const results = await runJobs(jobs, settings, {
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onProgress ? { onProgress: (done: number) => options.onProgress!(done, total) } : {}),
+    ...(options.onProgress || stream
+      ? {
+          onProgress: (done: number) => {
+            stream?.poll();
+            options.onProgress?.(done, total);
+          },
+        }
+      : {}),
+    ...(stream ? { onStart: (arrays: readonly ShardHost[]) => stream.attach(arrays) } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
   });
 
@@ -177,7 +191,9 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
     for (let i = 0; i < job.ports.length; i++) position[job.ports[i]!] = -1;
     sweeps.push({ host: p.host, ip: p.ip, ...(result.error ? { error: result.error } : {}), ports, results: out });
   }
+  stream?.poll(true);
   if (options.fingerprint) await fingerprintOpen(sweeps, hosts, options);
+  stream?.finish(sweeps);
   summary.seconds = Math.round(performance.now() - started) / 1000;
   return { sweeps, summary, skipped, ...(options.exclude ? { excluded } : {}) };
 }
@@ -185,10 +201,13 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
 /** A separate pass over the open results (the connect engine above is not involved). */
 async function fingerprintOpen(
   sweeps: readonly HostSweep[],
-  hosts: ReadonlyMap<string, { expect: ReadonlyMap<number, ServiceName> }>,
+  hosts: ReadonlyMap<string, HostSpec>,
   options: ProbeOptions,
 ): Promise<void> {
-  const open = sweeps.flatMap((s) => s.results.filter((r) => r.state === 'open'));
+  const open = options.fingerprintPorts === 'expected'
+    ? sweeps.flatMap((s) => expectedOpen(s, hosts.get(s.host)))
+    : sweeps.flatMap((s) => s.results.filter((r) => r.state === 'open'));
+  if (open.length === 0) return;
   const targets = open.map((r): FingerprintTarget => {
     const expect = hosts.get(r.host)?.expect.get(r.port);
     return { host: r.host, ip: r.ip, port: r.port, rttMs: r.rttMs, ...(expect ? { expect } : {}) };
@@ -197,5 +216,39 @@ async function fingerprintOpen(
   const reports = await fingerprintAll(targets, { ...settings, ...(options.signal ? { signal: options.signal } : {}) });
   reports.forEach((rep, i) => {
     if (rep) open[i]!.fingerprint = rep.fingerprint;
+  });
+}
+
+/**
+ * The open ports of one sweep that `fingerprintPorts: 'expected'` names: those expecting a
+ * service, and the open undeclared ports near an expecting port that is not open.
+ */
+function expectedOpen(s: HostSweep, spec: HostSpec | undefined): ProbeResult[] {
+  if (!spec || spec.expect.size === 0) return [];
+  const openPorts = new Set(s.results.filter((r) => r.state === 'open').map((r) => r.port));
+  const declared = new Set(spec.declared);
+  const gone = [...spec.expect.keys()].filter((p) => !openPorts.has(p));
+  const near = (port: number) => gone.some((p) => Math.abs(p - port) <= MOVE_WINDOW);
+  return s.results.filter((r) => r.state === 'open' && (spec.expect.has(r.port) || (!declared.has(r.port) && near(r.port))));
+}
+
+/** The stream of `onResult`: which names each address answers for, and their ports. */
+function resultStream(
+  jobs: readonly AddressJob[],
+  plan: readonly { host: string; ip: string | null }[],
+  hosts: ReadonlyMap<string, HostSpec>,
+  options: ProbeOptions,
+): ResultStream {
+  const names = new Map<string, { host: string; ports: Set<number> }[]>();
+  for (const p of plan) {
+    if (p.ip === null) continue;
+    const spec = hosts.get(p.host)!;
+    const list = names.get(p.ip) ?? [];
+    list.push({ host: p.host, ports: new Set([...spec.declared, ...spec.discovery]) });
+    names.set(p.ip, list);
+  }
+  return new ResultStream(jobs, names, options.onResult!, {
+    closed: options.closedResults !== false,
+    earlyOpen: !options.fingerprint,
   });
 }

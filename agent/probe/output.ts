@@ -1,7 +1,7 @@
 // A probe run as `portdrift probe` prints it: docs/design/probe-engine.md#output (json, version 1) or a
 // table. Results are every non-closed result unless `all`, in host then port order (sweeps are
 // already in host order and each sweep's results in port order).
-import type { Fingerprint, ProbeOutput, ProbeResult } from '../../shared/types.js';
+import type { Fingerprint, ProbeOutput, ProbeResult, ProbeSummary } from '../../shared/types.js';
 import type { ProbeRun } from './types.js';
 
 export function probeOutput(run: ProbeRun, all: boolean): ProbeOutput {
@@ -36,9 +36,17 @@ export function serviceCell(fp: Fingerprint | undefined): string {
  * `{"type":"summary",…}` object (the summary, and how many addresses --exclude left out).
  */
 export function formatProbeJsonl(out: ProbeOutput, excluded = 0): string {
-  const lines = out.results.map((r) => JSON.stringify({ type: 'result', ...r }));
-  lines.push(JSON.stringify({ type: 'summary', ...out.summary, excluded }));
-  return `${lines.join('\n')}\n`;
+  return out.results.map(probeResultLine).join('') + probeSummaryLine(out.summary, excluded);
+}
+
+/** One result's jsonl line (written as the result is known, `probe --format jsonl`). */
+export function probeResultLine(r: ProbeResult): string {
+  return `${JSON.stringify({ type: 'result', ...r })}\n`;
+}
+
+/** The closing jsonl line. */
+export function probeSummaryLine(summary: ProbeSummary, excluded = 0): string {
+  return `${JSON.stringify({ type: 'summary', ...summary, excluded })}\n`;
 }
 
 export function formatProbeTable(out: ProbeOutput): string {

@@ -17,6 +17,7 @@ import { connectorFactory } from './connectors.js';
 import { runShard, type ShardHooks, type ShardHostResult, type ShardSettings } from './engine.js';
 import { packHosts, unpackHosts } from './hosts.js';
 import type { AddressJob } from './order.js';
+import type { ShardHost } from './shard-types.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
 
 /** Below this many probes one thread is faster than paying for a worker. */
@@ -25,6 +26,8 @@ export const MAX_THREADS = 2;
 
 export interface RunHooks extends ShardHooks {
   threads?: number;
+  /** The per-address arrays the run writes its verdicts into, in job order, before it starts. */
+  onStart?: (hosts: readonly ShardHost[]) => void;
 }
 
 /** The compiled worker script; absent when running from TypeScript sources (tests): one thread then. */
@@ -85,6 +88,7 @@ export async function runJobs(jobs: readonly AddressJob[], settings: ShardSettin
   const threads = threadCount(total, hooks.threads);
   const packed = packHosts(jobs, threads > 1);
   const hosts = unpackHosts(packed);
+  hooks.onStart?.(hosts);
   if (threads === 1) return (await runShard(hosts, settings, connectorFactory(), hooks)).results;
 
   // If one thread fails the run fails; the others are told to stop so nothing keeps probing.

@@ -59,6 +59,12 @@ export interface ProbeOptions {
   /** Scope check after DNS for every address; a string is the reason it is refused. */
   admit?: (ip: string, host: string) => string | null;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Each result that `results` will hold, once, as soon as it is final: open and closed as they
+   * answer, filtered and unreachable when the sweep ends, open ones after their fingerprint when
+   * fingerprinting (agent/probe/stream.ts). For output written while the sweep runs.
+   */
+  onResult?: (r: ProbeResult) => void;
   /** RLIMIT_NOFILE soft limit if known (otherwise read from /proc/self/limits). */
   nofileLimit?: number;
   /**
@@ -75,4 +81,11 @@ export interface ProbeOptions {
    * does exactly what it did without it.
    */
   fingerprint?: boolean | FingerprintOptions;
+  /**
+   * Which open ports `fingerprint` names. `open` (default): every one. `expected`: the ports
+   * whose target `expect`s a service, and the open undeclared ports within the move window of
+   * such a port that is not open (where it may have moved: `moved` pairing prefers the candidate
+   * that answers the expected service). The agent's choice: one round trip per such port.
+   */
+  fingerprintPorts?: 'open' | 'expected';
 }

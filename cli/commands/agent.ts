@@ -10,14 +10,18 @@ import { readPodLabels } from '../../agent/daemon/pod-labels.js';
 import { enrollWithRetry, podIdentity, readKey, writeKey } from '../../agent/daemon/enroll.js';
 import { runAgentLoop, type ProbeFn } from '../../agent/daemon/loop.js';
 import { directoryPlanCache, memoryPlanCache } from '../../agent/daemon/plan-cache.js';
+import type { TargetSpec } from '../../agent/daemon/plan.js';
 import { DirectorySpool, MemorySpool } from '../../agent/daemon/spool.js';
 import { CollectorClient } from '../../agent/daemon/transport.js';
 import { loadConfigFile } from '../../shared/config.js';
+import { parseExclusion } from '../../shared/exclude.js';
+import { parsePortSpec } from '../../shared/ports.js';
 import { createLogger } from '../../shared/log.js';
 import { checkCidr, makeAdmit } from '../../shared/scope.js';
 import { VERSION } from '../../shared/version.js';
 import { encodeRecords } from '../../shared/wire.js';
 import { addSchemaOptions, schemaFlags } from '../config-flags.js';
+import { SCAN_DEADLINE_MS } from '../scan-fingerprint.js';
 import type { CommandFactory } from './index.js';
 
 export const agentCommand: CommandFactory = (ctx, setExit) =>
@@ -68,11 +72,27 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
       logger,
       ...(settings.caFile ? { caFile: settings.caFile } : {}),
     });
+    // The operator's exclusions hold whatever the plan asks: excluded addresses are never
+    // connected to, excluded ports never probed (a declared one then shows as unobserved).
+    const exclusion = settings.exclude.length > 0 ? parseExclusion(settings.exclude) : null;
+    const excludedPorts = settings.excludePorts ? new Set(parsePortSpec(settings.excludePorts)) : null;
+    const keep = (p: number) => !excludedPorts!.has(p);
+    const withoutExcluded = (targets: TargetSpec[]): TargetSpec[] =>
+      excludedPorts ? targets.map((t) => ({ ...t, declared: t.declared.filter(keep), discovery: t.discovery.filter(keep) })) : targets;
+    // Fingerprints: a pass of its own after the connects, with its own small pool and the same
+    // per-port bounds as `scan` (agent/fingerprint).
+    const fingerprint =
+      settings.fingerprint === 'off'
+        ? {}
+        : { fingerprint: { deadlineMs: SCAN_DEADLINE_MS }, fingerprintPorts: settings.fingerprint === 'all' ? 'open' as const : 'expected' as const };
     // `refuse`: the plan's token scope, checked after the agent's own (both must admit).
     const probe: ProbeFn = (targets, signal, refuse) =>
-      probeTargets(targets, {
+      probeTargets(withoutExcluded(targets), {
         signal,
         admit: (ip) => admit(ip) ?? refuse(ip),
+        ...(exclusion ? { exclude: (ip: string, host: string) => exclusion.matches(ip, host) } : {}),
+        ...(settings.rate !== undefined ? { rate: settings.rate } : {}),
+        ...fingerprint,
         ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
         ...(settings.timeout !== undefined ? { timeoutMs: settings.timeout } : {}),
         ...(settings.retries !== undefined ? { retries: settings.retries } : {}),

@@ -13,11 +13,13 @@ import { hostProblem } from '../../shared/hosts.js';
 import { probeTargets } from '../../agent/probe/index.js';
 import {
   formatProbeJson,
-  formatProbeJsonl,
   formatProbeTable,
   probeOutput,
   probeProblems,
+  probeResultLine,
+  probeSummaryLine,
 } from '../../agent/probe/output.js';
+import type { ProbeResult } from '../../shared/types.js';
 import type { CliContext } from '../context.js';
 import { parseProbeFlags, type ProbeFlagValues } from '../probe-flags.js';
 import type { CommandFactory } from './index.js';
@@ -91,7 +93,7 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
     .addOption(
       new Option(
         '--format <format>',
-        'output format (default: table on a terminal, json otherwise); jsonl: one JSON object a line, summary last',
+        'output format (default: table on a terminal, json otherwise); jsonl: one JSON object a line as each result is known, summary last',
       ).choices(['table', 'json', 'jsonl']),
     )
     .option('--all', 'list closed ports too')
@@ -109,12 +111,17 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
       const abort = new AbortController();
       void ctx.shutdown.then(() => abort.abort());
       const bar = progressBar(ctx);
+      const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
+      // jsonl: each result's line is written as soon as it is final (open and closed as they
+      // answer, filtered at the end), for a `jq` reading along on a long sweep.
+      const stream = format === 'jsonl' ? { onResult: (r: ProbeResult) => ctx.out(probeResultLine(r)) } : {};
       const run = await probeTargets(
         hosts.map((host) => ({ host, declared: [], discovery: f.ports, ...(f.expect ? { expect: f.expect } : {}) })),
         {
           signal: abort.signal,
           admit: (ip) => f.admit(ip),
           onProgress: bar.update,
+          ...stream,
           closedResults: opts.all === true,
           ...(opts.fingerprint ? { fingerprint: true } : {}),
           ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
@@ -127,9 +134,9 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
       );
       bar.clear();
       const out = probeOutput(run, opts.all === true);
-      const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
       const excluded = run.excluded?.length ?? 0;
-      const text = format === 'json' ? formatProbeJson(out) : format === 'jsonl' ? formatProbeJsonl(out, excluded) : formatProbeTable(out);
+      const text =
+        format === 'json' ? formatProbeJson(out) : format === 'jsonl' ? probeSummaryLine(out.summary, excluded) : formatProbeTable(out);
       ctx.out(text);
       const problems = probeProblems(run);
       for (const p of problems) ctx.err(`portdrift: ${p}\n`);

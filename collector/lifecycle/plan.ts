@@ -6,13 +6,14 @@
 // resolved address against its scope itself and never probes outside it, and the collector
 // refuses records whose address lies outside the token's scope. The plan carries the token's
 // scope (`tokenScope`) so that the agent can keep its probing, and so its batches, inside it.
+// Declared ports whose IaC names a service carry it (`expect`): the agent fingerprints them.
 // The revision is a hash of the plan's content, so the ETag changes exactly when the plan does.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { MAX_PORT, MIN_PORT, formatPortSpec, parsePortSpec } from '../../shared/ports.js';
 import { makeAdmit } from '../../shared/scope.js';
 import { recordScope } from '../ingest/scope.js';
-import type { DeclaredModel, Plan, PlanTarget } from '../../shared/types.js';
+import type { DeclaredModel, Plan, PlanTarget, ServiceName } from '../../shared/types.js';
 
 export interface PlanOptions {
   intervalMs: number;
@@ -24,13 +25,19 @@ export interface PlanOptions {
 
 export function planTargets(model: DeclaredModel, o: PlanOptions): PlanTarget[] {
   const base = parsePortSpec(o.discovery);
-  const byHost = new Map<string, { declared: Set<number>; resources: Set<string> }>();
+  const byHost = new Map<string, { declared: Set<number>; resources: Set<string>; expect?: Map<number, ServiceName> }>();
   for (const e of model.endpoints) {
     if (e.role !== 'listen' || e.host === null || e.protocol === 'udp') continue;
     let t = byHost.get(e.host);
     if (!t) byHost.set(e.host, (t = { declared: new Set(), resources: new Set() }));
     t.declared.add(e.port);
     t.resources.add(e.resource);
+    // One hint per port is all the agent needs (its hello goes first); the drift engine still
+    // checks what answers against each endpoint's own expectation.
+    if (e.expect && e.toPort === undefined && !t.expect?.has(e.port)) {
+      t.expect = t.expect ?? new Map();
+      t.expect.set(e.port, e.expect.service);
+    }
   }
   // Hosts known only from rules or resources still get discovery: undeclared ports there count.
   for (const r of model.resources) for (const h of r.hosts) if (!byHost.has(h)) byHost.set(h, { declared: new Set(), resources: new Set([r.address]) });
@@ -41,7 +48,8 @@ export function planTargets(model: DeclaredModel, o: PlanOptions): PlanTarget[] 
     const discovery = new Set(base);
     for (const p of declared) for (let q = Math.max(MIN_PORT, p - o.neighbourhood); q <= Math.min(MAX_PORT, p + o.neighbourhood); q++) discovery.add(q);
     for (const p of declared) discovery.delete(p);
-    out.push({ host, declared, discovery: formatPortSpec(discovery), resources: [...t.resources].sort() });
+    const expect = t.expect ? { expect: Object.fromEntries([...t.expect].sort(([a], [b]) => a - b)) } : {};
+    out.push({ host, declared, discovery: formatPortSpec(discovery), resources: [...t.resources].sort(), ...expect });
   }
   return out;
 }

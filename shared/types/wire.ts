@@ -1,5 +1,5 @@
 // The agent ⇄ collector wire format (docs/wire-format.md): the plan and the observation batches.
-import type { PortState } from './probe.js';
+import type { PortState, ServiceName } from './probe.js';
 
 /** One host of an agent's plan. The agent resolves `host`, checks scope for every address, then probes. */
 export interface PlanTarget {
@@ -10,6 +10,12 @@ export interface PlanTarget {
   discovery: string;
   /** Addresses of the resources on this host (for logs and labels). */
   resources: string[];
+  /**
+   * Declared ports whose IaC names the service that should answer (port → service, `5432` →
+   * `postgres`): the agent fingerprints these when open, expected hello first, so the collector
+   * can raise `wrong-service`. Absent: nothing expected (or a collector older than the field).
+   */
+  expect?: Record<string, ServiceName>;
 }
 
 /** `GET /v1/plan` body, version 1. Served with an `ETag` equal to `revision`. */

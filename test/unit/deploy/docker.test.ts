@@ -46,6 +46,12 @@ describe('Dockerfile', () => {
     expect(ignore[0]).toBe('**');
   });
 
+  it('pins both base images by digest, Node 24 in both', () => {
+    const froms = stages.map((st) => st[0]!.args[0]!);
+    expect(froms[0]).toMatch(/^node:24\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    expect(froms[1]).toMatch(/^gcr\.io\/distroless\/nodejs24-debian12:nonroot@sha256:[0-9a-f]{64}$/);
+  });
+
   it('runs as a numeric non-root user, with the CLI as entrypoint', () => {
     const runtime = stages[1]!;
     const user = runtime.filter((i) => i.op === 'USER').at(-1)!.args[0]!;

@@ -75,6 +75,17 @@ describe('plan', () => {
     expect(problems).toEqual([expect.stringContaining('bad: discovery: invalid port spec "99999"')]);
   });
 
+  it("carries each declared port's expected service; a name this agent cannot name is a problem, not a refusal", () => {
+    const targets = [
+      { host: 'db', declared: [5432, 6379], discovery: '', resources: [], expect: { 5432: 'postgresql', 6379: 'valkey' } },
+      { host: 'new', declared: [9000], discovery: '', resources: [], expect: { 9000: 'quic-thing' } },
+    ];
+    const { specs, problems } = planToTargets(validatePlan({ ...plan, targets }).targets);
+    expect(specs[0]).toEqual({ host: 'db', declared: [5432, 6379], discovery: [], expect: { 5432: 'postgres', 6379: 'redis' } });
+    expect(specs[1]).toEqual({ host: 'new', declared: [9000], discovery: [] });
+    expect(problems).toEqual(['new: port 9000 expects "quic-thing", a service this agent cannot name']);
+  });
+
   it.each([
     [{ ...plan, version: 2 }, 'version: 2 is not 1'],
     [{ ...plan, intervalMs: 0 }, 'intervalMs'],
@@ -84,6 +95,9 @@ describe('plan', () => {
     [{ ...plan, tokenScope: '10.0.0.0/8' }, 'tokenScope: not a list of CIDRs'],
     [{ ...plan, tokenScope: ['10.0.0.1/8'] }, 'tokenScope[0]: "10.0.0.1/8" is not a CIDR: host bits are set'],
     [{ ...plan, tokenScope: [7] }, 'tokenScope[0]: not a string'],
+    [{ ...plan, targets: [{ host: 'x', declared: [1], discovery: '', expect: [] }] }, 'targets[0].expect: not an object'],
+    [{ ...plan, targets: [{ host: 'x', declared: [1], discovery: '', expect: { 0: 'redis' } }] }, 'targets[0].expect: "0" is not a port'],
+    [{ ...plan, targets: [{ host: 'x', declared: [1], discovery: '', expect: { 1: 5 } }] }, 'targets[0].expect.1: not a service name'],
   ])('refuses an invalid plan (%#)', (value, why) => {
     expect(() => validatePlan(value)).toThrow(why);
   });

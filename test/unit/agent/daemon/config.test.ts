@@ -52,6 +52,28 @@ describe('agent config', () => {
     expect(problems(base({ flags }))).toEqual(['token: must be a non-empty string']);
   });
 
+  it('takes exclude, excludePorts, rate and fingerprint from the file; flags win', () => {
+    const file = { collector: 'http://c:7600', scope: ['10.0.0.0/8'], exclude: ['10.0.0.5', 'db.internal'], excludePorts: '22,8000-8100', rate: 500, fingerprint: 'all' };
+    const s = resolveAgentConfig(base({ file, env: { PORTDRIFT_TOKEN: 't' } }));
+    expect(s).toMatchObject({ exclude: ['10.0.0.5', 'db.internal'], excludePorts: '22,8000-8100', rate: 500, fingerprint: 'all' });
+    const f = resolveAgentConfig(base({ file, flags: { rate: '20', fingerprint: 'off' }, env: { PORTDRIFT_TOKEN: 't' } }));
+    expect(f).toMatchObject({ rate: 20, fingerprint: 'off' });
+    const d = resolveAgentConfig(base({ file: { collector: 'http://c:7600', scope: ['10.0.0.0/8'] }, env: { PORTDRIFT_TOKEN: 't' } }));
+    expect(d).toMatchObject({ exclude: [], fingerprint: 'expected' });
+    expect(d.rate).toBeUndefined();
+  });
+
+  it('names every bad exclude, excludePorts, rate and fingerprint at once', () => {
+    const file = { collector: 'http://c:7600', scope: ['10.0.0.0/8'], exclude: ['10.0.0.1/8', 'bad host!'], excludePorts: '70000', rate: 0, fingerprint: 'some' };
+    const p = problems(base({ file, env: { PORTDRIFT_TOKEN: 't' } }));
+    expect(p).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^rate: /),
+      expect.stringMatching(/^fingerprint: must be one of expected, all, off/),
+      expect.stringMatching(/^exclude: .*10\.0\.0\.1\/8.*bad host!/),
+      expect.stringMatching(/^excludePorts: .*70000/),
+    ]));
+  });
+
   it('requires a scope and a token', () => {
     expect(problems(base({ flags: { collector: 'http://c:1' } }))).toEqual(['scope: at least one CIDR is required: the agent probes only inside its scope', 'token: required (--token, --token-file or PORTDRIFT_TOKEN), or an enroll secret (--enroll-secret-file or PORTDRIFT_ENROLL_SECRET)']);
   });

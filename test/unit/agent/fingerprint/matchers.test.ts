@@ -42,6 +42,12 @@ const answers: [ServiceName, ServiceName | null, Buffer, object][] = [
     Buffer.from('220 mx ESMTP Exim 4.96 Sun, 06 Dec 2026 20:00:00 +0000\r\n'),
     { service: 'smtp', product: 'Exim', version: '4.96' },
   ],
+  [
+    'ssh',
+    null,
+    Buffer.from('Exceeded MaxStartups\r\n'),
+    { service: 'ssh', product: 'OpenSSH', detail: 'Exceeded MaxStartups (too many unauthenticated connections)' },
+  ],
   ['ftp', null, Buffer.from('220 (vsFTPd 3.0.3)\r\n'), { service: 'ftp', product: 'vsFTPd', version: '3.0.3' }],
   [
     'ftp',

@@ -14,7 +14,9 @@ describe('probe engine contract', () => {
     const asTarget = (t: TargetSpec): ProbeTarget => t;
     const ac = new AbortController();
     ac.abort();
-    const run = await probe([asTarget({ host: '127.0.0.1', declared: [], discovery: [] })], ac.signal, () => null);
+    const target: TargetSpec = { host: '127.0.0.1', declared: [], discovery: [], expect: { 5432: 'postgres' } };
+    expect(asTarget(target).expect).toEqual({ 5432: 'postgres' });
+    const run = await probe([target], ac.signal, () => null);
     expect(asRun(run as ProbeRun).sweeps.map(asSweep)).toEqual([{ host: '127.0.0.1', ip: '127.0.0.1', ports: [], results: [] }]);
   });
 });

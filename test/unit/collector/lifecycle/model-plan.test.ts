@@ -49,6 +49,21 @@ describe('plans', () => {
     ]);
   });
 
+  it("carries each declared port's expected service (the first endpoint's), not a range's, and changes the revision", () => {
+    const by = { source: { file: 'a.tf', line: 3 }, by: 'engine "postgres"' };
+    const e = (port: number, service: 'postgres' | 'redis', toPort?: number) => ({
+      resource: 'db', host: '10.0.0.5', port, protocol: 'tcp' as const, role: 'listen' as const,
+      source: { file: 'a.tf', line: 2 }, expect: { service, ...by }, ...(toPort ? { toPort } : {}),
+    });
+    const m: DeclaredModel = { ...model, endpoints: [e(6379, 'redis'), e(5432, 'postgres'), e(5432, 'redis'), e(7000, 'redis', 7010)] };
+    const [t] = planTargets(m, { intervalMs: 1000, discovery: '', neighbourhood: 0 });
+    expect(t!.expect).toEqual({ 5432: 'postgres', 6379: 'redis' });
+    expect(Object.keys(t!.expect!)).toEqual(['5432', '6379']);
+    const plain = planTargets(model, { intervalMs: 1000, discovery: '', neighbourhood: 0 });
+    expect(plain[0]!.expect).toBeUndefined();
+    expect(planFor('a', [t!], [], 1000).revision).not.toBe(planFor('a', [{ ...t!, expect: { 5432: 'redis' } }], [], 1000).revision);
+  });
+
   it('scope keeps IP hosts inside the CIDRs and every DNS name (the agent checks what it resolves)', () => {
     const t = planTargets(model, { intervalMs: 1000, discovery: '', neighbourhood: 0 });
     const p = planFor('a1', t, ['10.0.0.0/8'], 1000);
