@@ -16,6 +16,7 @@ const IAM_PREFIX: Record<string, string> = {
   'elastic-load-balancing-v2': 'elasticloadbalancing',
   elasticache: 'elasticache',
   ecs: 'ecs',
+  cloudtrail: 'cloudtrail',
   sts: 'sts',
 };
 
@@ -49,6 +50,6 @@ describe('deploy/aws/portdrift-readonly.json', () => {
 
   it('is read-only and well formed', () => {
     expect(policy.Version).toBe('2012-10-17');
-    for (const a of granted) expect(a).toMatch(/^[a-z0-9]+:(Describe|List|Get)[A-Za-z]+$/);
+    for (const a of granted) expect(a).toMatch(/^[a-z0-9]+:(Describe|List|Get|Lookup)[A-Za-z]+$/);
   });
 });
