@@ -16,7 +16,7 @@ import { readIgnoreFile } from './ignore-file.js';
 import { PortdriftError, errnoCode } from '../shared/errors.js';
 import type { ExtractResult } from '../shared/iac/extract.js';
 import { type ExtractFlags, checkClusterDomain, extractWith } from './extract-flags.js';
-import type { DeclaredModel, DriftReport, Observation } from '../shared/types.js';
+import type { ConfiguredModel, DeclaredModel, DriftReport, Observation } from '../shared/types.js';
 import type { CliContext } from './context.js';
 import { parseProbeFlags } from './probe-flags.js';
 import { type LiveFlags, auditLive, checkLiveFlags, readLive } from './live-flags.js';
@@ -143,6 +143,8 @@ export interface ScanResult {
   hosts: number;
   /** Null with --no-probe. */
   run: ProbeRun | null;
+  /** With --live: what the cloud API said is configured. */
+  configured?: ConfiguredModel | null;
 }
 
 /**
@@ -194,7 +196,7 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
     const report = await audited(
       withLive(emptyReport(model, now), computeLiveDrift(model, configured, { now, probed: false })),
     );
-    return { model, report: ignoreRules ? applyIgnoreFile(report, ignoreRules) : report, hosts: 0, run: null };
+    return { model, report: ignoreRules ? applyIgnoreFile(report, ignoreRules) : report, hosts: 0, run: null, configured };
   }
   ctx.err(notCheckedNote(model));
 
@@ -230,7 +232,8 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   const report = configured
     ? await audited(withLive(probed, computeLiveDrift(model, configured, { now, observations, probed: true })))
     : probed;
-  return { model, report: ignoreRules ? applyIgnoreFile(report, ignoreRules) : report, hosts: targets.length, run };
+  const shown = ignoreRules ? applyIgnoreFile(report, ignoreRules) : report;
+  return { model, report: shown, hosts: targets.length, run, configured };
 }
 
 /** For stderr on a terminal: what the probe did. */

@@ -28,6 +28,12 @@
 //   API reference's long form `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.…` too), one `LookupAttributes` entry (ResourceName, EventName, …), `MaxResults` at most 50
 //   and `NextToken`; `Events` newest first, each with `EventTime` in epoch seconds and the whole
 //   record as a JSON string in `CloudTrailEvent` (`userIdentity.arn`, `requestParameters`).
+// - Writes (`fix --environment --apply`) change the world, so the next describe answers the new
+//   state: RevokeSecurityGroupIngress / AuthorizeSecurityGroupIngress (EC2 Query, `IpPermissions.N.
+//   IpProtocol|FromPort|ToPort|IpRanges.M.CidrIp|Ipv6Ranges.M.CidrIpv6|Groups.M.GroupId|PrefixListIds.M.
+//   PrefixListId`; InvalidPermission.NotFound / InvalidPermission.Duplicate as EC2 answers them) and
+//   ModifyDBInstance (RDS Query, `DBPortNumber`; DBInstanceNotFound). Each write is also added to
+//   CloudTrail's events, by `arn:aws:iam::123456789012:user/portdrift`.
 // - S3 REST, path-style (`GET /BUCKET/KEY` = GetObject, `GET /BUCKET?list-type=2&prefix=…` =
 //   ListObjectsV2 with `continuation-token`), errors as `<Error><Code/><Message/></Error>`
 //   (NoSuchBucket, NoSuchKey 404): the objects of `world.s3`, for `--state s3://…`.
@@ -184,6 +190,9 @@ const SERVICE_OF: Record<string, 'ec2' | 'rds' | 'elbv2' | 'elasticache' | 'sts'
   DescribeSecurityGroups: 'ec2',
   DescribeInstances: 'ec2',
   DescribeDBInstances: 'rds',
+  RevokeSecurityGroupIngress: 'ec2',
+  AuthorizeSecurityGroupIngress: 'ec2',
+  ModifyDBInstance: 'rds',
   DescribeTargetGroups: 'elbv2',
   DescribeCacheClusters: 'elasticache',
   DescribeReplicationGroups: 'elasticache',
@@ -604,6 +613,66 @@ function queryResponse(ns: string, action: string, inner: string): string {
   return `${XML}<${action}Response xmlns="${ns}">${el(`${action}Result`, inner)}${meta}</${action}Response>`;
 }
 
+/** `IpPermissions.N.…` query parameters → the rules they name (one source list per permission). */
+function permissionsOf(params: Record<string, string>): Rule[] {
+  const byIndex = new Map<string, Record<string, string>>();
+  for (const [k, v] of Object.entries(params)) {
+    const m = /^IpPermissions\.(\d+)\.(.+)$/.exec(k);
+    if (!m) continue;
+    const one = byIndex.get(m[1]!) ?? {};
+    one[m[2]!] = v;
+    byIndex.set(m[1]!, one);
+  }
+  return [...byIndex.values()].map((p) => {
+    const values = (re: RegExp): string[] =>
+      Object.entries(p)
+        .filter(([k]) => re.test(k))
+        .map(([, v]) => v);
+    const from = p.FromPort !== undefined ? Number(p.FromPort) : undefined;
+    const to = p.ToPort !== undefined ? Number(p.ToPort) : undefined;
+    return {
+      protocol: p.IpProtocol ?? '',
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+      cidrs: [...values(/^IpRanges\.\d+\.CidrIp$/), ...values(/^Ipv6Ranges\.\d+\.CidrIpv6$/)],
+      groups: values(/^Groups\.\d+\.GroupId$/),
+      prefixLists: values(/^PrefixListIds\.\d+\.PrefixListId$/),
+    };
+  });
+}
+
+const sameRange = (a: Rule, b: Rule): boolean =>
+  a.protocol === b.protocol && (a.protocol === '-1' || (a.from === b.from && a.to === b.to));
+const sourcesOf = (r: Rule): string[] => [...(r.cidrs ?? []), ...(r.groups ?? []), ...(r.prefixLists ?? [])];
+
+/** Revoke or authorize `asked` on `g` as EC2 does: an error code when a source is absent / already there. */
+function changeIngress(g: SecurityGroup, asked: Rule[], revoke: boolean): string | null {
+  for (const a of asked) {
+    const rule = g.ingress.find((r) => sameRange(r, a));
+    const have = new Set(rule ? sourcesOf(rule) : []);
+    const want = sourcesOf(a);
+    if (revoke && (!rule || want.some((s) => !have.has(s)))) return 'InvalidPermission.NotFound';
+    if (!revoke && rule && want.some((s) => have.has(s))) return 'InvalidPermission.Duplicate';
+  }
+  for (const a of asked) {
+    const rule = g.ingress.find((r) => sameRange(r, a));
+    if (revoke && rule) {
+      const drop = new Set(sourcesOf(a));
+      rule.cidrs = (rule.cidrs ?? []).filter((c) => !drop.has(c));
+      rule.groups = (rule.groups ?? []).filter((c) => !drop.has(c));
+      rule.prefixLists = (rule.prefixLists ?? []).filter((c) => !drop.has(c));
+      if (sourcesOf(rule).length === 0) g.ingress.splice(g.ingress.indexOf(rule), 1);
+    } else if (!revoke && rule) {
+      rule.cidrs = [...(rule.cidrs ?? []), ...(a.cidrs ?? [])];
+      rule.groups = [...(rule.groups ?? []), ...(a.groups ?? [])];
+      rule.prefixLists = [...(rule.prefixLists ?? []), ...(a.prefixLists ?? [])];
+    } else if (!revoke) {
+      g.ingress.push({ ...a });
+    }
+  }
+  return null;
+}
+
 const SIGV4 =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/;
 
@@ -720,6 +789,38 @@ export async function startAwsServer(world: AwsWorld, options: { socketPath?: st
     const body = objects[key];
     if (body === undefined) return error(404, 'NoSuchKey', 'The specified key does not exist.');
     send(200, 'application/octet-stream', body);
+  };
+
+  const WRITES = new Set(['RevokeSecurityGroupIngress', 'AuthorizeSecurityGroupIngress', 'ModifyDBInstance']);
+  /** A write: the world changed, the answer as the API gives it, or an error `[status, code, message]`. */
+  const write = (action: string, params: Record<string, string>, region: string): string | [number, string, string] => {
+    const here = inRegion(region);
+    const trail = (source: string, resource: string, requestParameters: Record<string, unknown>): void => {
+      here.events = here.events ?? [];
+      const user = `arn:aws:iam::${ACCOUNT}:user/portdrift`;
+      here.events.push({ name: action, source, time: new Date().toISOString(), user, resources: [resource], requestParameters });
+    };
+    if (action === 'ModifyDBInstance') {
+      const db = here.dbInstances.find((d) => d.identifier === params.DBInstanceIdentifier);
+      if (!db) return [404, 'DBInstanceNotFound', `DBInstance ${params.DBInstanceIdentifier} not found.`];
+      if (params.DBPortNumber !== undefined) db.port = Number(params.DBPortNumber);
+      trail('rds.amazonaws.com', db.identifier, { dBInstanceIdentifier: db.identifier, dBPortNumber: db.port });
+      return queryResponse(RDS_NS, action, rdsDb(db));
+    }
+    const g = here.securityGroups.find((x) => x.id === params.GroupId);
+    if (!g) return [400, 'InvalidGroup.NotFound', `The security group '${params.GroupId}' does not exist`];
+    const asked = permissionsOf(params);
+    const revoke = action === 'RevokeSecurityGroupIngress';
+    const code = changeIngress(g, asked, revoke);
+    if (code) {
+      const message = revoke
+        ? 'The specified rule does not exist in this security group.'
+        : 'the specified rule already exists';
+      return [400, code, message];
+    }
+    const ipPermissions = asked.map((r) => ({ ipProtocol: r.protocol, fromPort: r.from, toPort: r.to }));
+    trail('ec2.amazonaws.com', g.id, { groupId: g.id, ipPermissions: { items: ipPermissions } });
+    return ec2Response(action, text('return', 'true'));
   };
 
   /** The throttling and denial switches of `world`, for every protocol: null when the call goes on. */
@@ -842,6 +943,11 @@ export async function startAwsServer(world: AwsWorld, options: { socketPath?: st
         return error(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. ${message}`);
       }
       return error(403, 'AccessDenied', message);
+    }
+    if (WRITES.has(action)) {
+      const out = write(action, params, auth[3]!);
+      if (Array.isArray(out)) return error(out[0], out[1], out[2]);
+      return send(200, out);
     }
     send(200, service === 'sts' ? assumeRole(params) : answer(action, params, auth[3]!));
   };

@@ -77,7 +77,11 @@ export function changeFor(f: Finding, events: readonly WriteEvent[]): Change | n
   return e ? { changedBy: e.by, changedAt: e.at, event: e.name } : null;
 }
 
-async function writeEvents(client: CloudTrailClient, liveId: string, wanted: ReadonlySet<number>): Promise<WriteEvent[]> {
+async function writeEvents(
+  client: CloudTrailClient,
+  liveId: string,
+  wanted: ReadonlySet<number>,
+): Promise<WriteEvent[]> {
   const out: WriteEvent[] = [];
   let pages = 0;
   const input = { LookupAttributes: [{ AttributeKey: 'ResourceName' as const, AttributeValue: liveId }] };
