@@ -42,6 +42,8 @@ const ctx: CliContext = {
       let answered = false;
       rl.once('line', (line) => {
         answered = true;
+        // A piped answer is not echoed: end the question's line so the next output starts on its own.
+        if (!process.stdin.isTTY) process.stderr.write('\n');
         rl.close();
         resolve(line);
       });
