@@ -75,7 +75,11 @@ const awsOptions = (opts: LiveFlags): AwsReadOptions => ({
  * `--live-audit`: the report with `changedBy` / `changedAt` on its config-drift, unmanaged-rule
  * and missing-rule findings, from CloudTrail in each live object's region.
  */
-export async function auditLive(opts: LiveFlags, report: DriftReport, configured: ConfiguredModel): Promise<DriftReport> {
+export async function auditLive(
+  opts: LiveFlags,
+  report: DriftReport,
+  configured: ConfiguredModel,
+): Promise<DriftReport> {
   const [{ auditAws }, { withAudit }] = await Promise.all([
     import('../shared/live/aws/index.js'),
     import('../shared/drift/live.js'),

@@ -196,7 +196,8 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
     const report = await audited(
       withLive(emptyReport(model, now), computeLiveDrift(model, configured, { now, probed: false })),
     );
-    return { model, report: ignoreRules ? applyIgnoreFile(report, ignoreRules) : report, hosts: 0, run: null, configured };
+    const shown = ignoreRules ? applyIgnoreFile(report, ignoreRules) : report;
+    return { model, report: shown, hosts: 0, run: null, configured };
   }
   ctx.err(notCheckedNote(model));
 

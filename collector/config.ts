@@ -7,12 +7,23 @@ import { reportingProblems, reportingSchema, type ReportingSecrets } from './rep
 
 export const collectorSchema = {
   iac: { type: 'strings', describe: 'IaC files and directories (as for extract)' },
-  state: { type: 'strings', describe: 'Terraform state: files, globs, s3://BUCKET/KEY, https://… (HTTP backend), tfc://ORG/WORKSPACE' },
-  live: { type: 'enum', values: ['aws'], describe: 'also read the live configuration from this cloud: its hosts join the agents\' plans' },
+  state: {
+    type: 'strings',
+    describe: 'Terraform state: files, globs, s3://BUCKET/KEY, https://… (HTTP backend), tfc://ORG/WORKSPACE',
+  },
+  live: {
+    type: 'enum',
+    values: ['aws'],
+    describe: "also read the live configuration from this cloud: its hosts join the agents' plans",
+  },
   awsRegion: { type: 'strings', describe: 'with live: AWS regions to read (default: AWS_REGION)' },
   awsProfile: { type: 'string', describe: 'with live: AWS shared-config profile (default: AWS_PROFILE)' },
   awsRoleArn: { type: 'string', describe: 'with live: IAM role to assume before reading' },
-  liveRefresh: { type: 'duration', min: 1000, describe: 'with live: how often the live inventory is read again (default: the interval)' },
+  liveRefresh: {
+    type: 'duration',
+    min: 1000,
+    describe: 'with live: how often the live inventory is read again (default: the interval)',
+  },
   targets: { type: 'string', describe: 'targets file mapping resources to hosts' },
   varFile: { type: 'strings', describe: 'Terraform variable files' },
   clusterDomain: { type: 'string', default: 'cluster.local', describe: 'Kubernetes cluster domain' },
@@ -86,7 +97,8 @@ const crossCheck = (c: Partial<CollectorConfig>, failed: ReadonlySet<string>): s
       problems.push(`awsRegion: ${(err as Error).message.replace(/^--aws-region /, '')}`);
     }
   }
-  if (ok('awsRoleArn') && c.awsRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(c.awsRoleArn)) {
+  const roleArn = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+  if (ok('awsRoleArn') && c.awsRoleArn !== undefined && !roleArn.test(c.awsRoleArn)) {
     problems.push('awsRoleArn: not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)');
   }
   if (ok('tlsCert', 'tlsKey') && (c.tlsCert === undefined) !== (c.tlsKey === undefined)) problems.push('tlsKey: tlsCert and tlsKey go together');

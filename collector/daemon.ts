@@ -74,7 +74,15 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   const collector = new Collector({
     store,
     log: o.log.child({ part: 'collector' }),
-    iac: { paths: c.iac, stateFiles: c.state, varFiles: c.varFile, clusterDomain: c.clusterDomain, cwd: o.cwd, ...(c.targets ? { targetsFile: c.targets } : {}), ...(o.env ? { env: o.env } : {}) },
+    iac: {
+      paths: c.iac,
+      stateFiles: c.state,
+      varFiles: c.varFile,
+      clusterDomain: c.clusterDomain,
+      cwd: o.cwd,
+      ...(c.targets ? { targetsFile: c.targets } : {}),
+      ...(o.env ? { env: o.env } : {}),
+    },
     ...(c.live === 'aws'
       ? {
           load: liveLoader(

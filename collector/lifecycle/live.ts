@@ -32,7 +32,9 @@ export function liveLoader(
         ...(live.roleArn !== undefined ? { roleArn: live.roleArn } : {}),
       });
       readAt = now();
-      for (const p of inventory.problems) log.warn({ region: p.region, operation: p.operation, code: p.code }, p.message);
+      for (const p of inventory.problems) {
+        log.warn({ region: p.region, operation: p.operation, code: p.code }, p.message);
+      }
       log.info({ regions: inventory.regions, objects: inventory.objects.length }, 'live inventory read');
     } catch (err) {
       if (!inventory) throw err;

@@ -92,7 +92,12 @@ export async function loadModel(src: IacSource): Promise<LoadedModel> {
   const sources = stateSources({ cwd: src.cwd, env: src.env ?? {} });
   const r = await extract(
     [...src.paths],
-    { stateFiles: await sources.expand(src.stateFiles), varFiles: [...src.varFiles], clusterDomain: src.clusterDomain, ...(src.targetsFile ? { targetsFile: src.targetsFile } : {}) },
+    {
+      stateFiles: await sources.expand(src.stateFiles),
+      varFiles: [...src.varFiles],
+      clusterDomain: src.clusterDomain,
+      ...(src.targetsFile ? { targetsFile: src.targetsFile } : {}),
+    },
     { cwd: src.cwd, readState: (source, shown) => sources.read(source, shown) },
   );
   const model: DeclaredModel = { resources: r.resources, endpoints: r.endpoints, unresolved: r.unresolved, problems: r.problems };

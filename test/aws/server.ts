@@ -25,7 +25,8 @@
 // `rejectKeys` answers as AWS answers expired or unknown keys (AuthFailure, ExpiredToken). STS
 // AssumeRole (Query 2011-06-15) hands out temporary keys, so `--aws-role-arn` runs end to end.
 // - CloudTrail JSON 1.1: `X-Amz-Target: CloudTrail_20131101.LookupEvents` (as the SDK sends it; the
-//   API reference's long form `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.…` too), one `LookupAttributes` entry (ResourceName, EventName, …), `MaxResults` at most 50
+//   API reference's long form `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.…` too),
+//   one `LookupAttributes` entry (ResourceName, EventName, …), `MaxResults` at most 50
 //   and `NextToken`; `Events` newest first, each with `EventTime` in epoch seconds and the whole
 //   record as a JSON string in `CloudTrailEvent` (`userIdentity.arn`, `requestParameters`).
 // - Writes (`fix --environment --apply`) change the world, so the next describe answers the new
@@ -798,7 +799,8 @@ export async function startAwsServer(world: AwsWorld, options: { socketPath?: st
     const trail = (source: string, resource: string, requestParameters: Record<string, unknown>): void => {
       here.events = here.events ?? [];
       const user = `arn:aws:iam::${ACCOUNT}:user/portdrift`;
-      here.events.push({ name: action, source, time: new Date().toISOString(), user, resources: [resource], requestParameters });
+      const time = new Date().toISOString();
+      here.events.push({ name: action, source, time, user, resources: [resource], requestParameters });
     };
     if (action === 'ModifyDBInstance') {
       const db = here.dbInstances.find((d) => d.identifier === params.DBInstanceIdentifier);

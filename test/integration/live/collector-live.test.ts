@@ -38,7 +38,10 @@ function run(args: string[], childEnv: Record<string, string>): Promise<{ code: 
   });
 }
 
-async function startCollector(config: string, childEnv: Record<string, string>): Promise<{ proc: ChildProcess; url: string }> {
+async function startCollector(
+  config: string,
+  childEnv: Record<string, string>,
+): Promise<{ proc: ChildProcess; url: string }> {
   const args = [main, 'collector', '--config', config, '--listen', '127.0.0.1:0', '--log-level', 'warn'];
   const proc = spawn(process.execPath, args, { cwd: dir, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
@@ -82,7 +85,8 @@ describe('collector with live: aws', () => {
     );
     let child: ChildProcess | undefined;
     try {
-      const token = await run(['token', 'create', '--data', data, '--role', 'agent', '--name', 'a1', '--scope', '10.0.0.0/8'], env(server));
+      const create = ['token', 'create', '--data', data, '--role', 'agent', '--name', 'a1', '--scope', '10.0.0.0/8'];
+      const token = await run(create, env(server));
       expect(token.code, token.err).toBe(0);
       const c = await startCollector(config, env(server));
       child = c.proc;

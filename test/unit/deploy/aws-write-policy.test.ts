@@ -13,7 +13,10 @@ const IAM_PREFIX: Record<string, string> = { ec2: 'ec2', rds: 'rds' };
 
 type Policy = { Version: string; Statement: { Effect: string; Action: string[]; Resource: string }[] };
 const policy = (name: string): Policy => JSON.parse(readFileSync(join(root, 'deploy', 'aws', name), 'utf8')) as Policy;
-const granted = (p: Policy): string[] => p.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => s.Action).sort();
+const granted = (p: Policy): string[] =>
+  p.Statement.filter((s) => s.Effect === 'Allow')
+    .flatMap((s) => s.Action)
+    .sort();
 
 function calledActions(): string[] {
   const out = new Set<string>();
@@ -34,7 +37,8 @@ function calledActions(): string[] {
 describe('deploy/aws/portdrift-write.json', () => {
   it('grants exactly the write operations the code calls', () => {
     const called = calledActions();
-    expect(called).toEqual(['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'rds:ModifyDBInstance']);
+    const writes = ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'rds:ModifyDBInstance'];
+    expect(called).toEqual(writes);
     expect(granted(policy('portdrift-write.json'))).toEqual(called);
     expect([...AWS_WRITE_ACTIONS].sort()).toEqual(called);
   });
