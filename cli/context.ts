@@ -14,6 +14,11 @@ export interface CliContext {
   shutdown: Promise<string>;
   /** Subscribe to reload requests (SIGHUP). Returns an unsubscribe function. */
   onReload(handler: () => void): () => void;
+  /**
+   * One line read from standard input after `question` is written to stderr (a confirmation);
+   * null when input ends first. Absent where there is no input to read.
+   */
+  ask?(question: string): Promise<string | null>;
   /** Resource limits the probe engine sizes its window from (read by the entrypoint). */
   nofileLimit?: number;
 }

@@ -4,7 +4,8 @@
 import { Option, type Command } from 'commander';
 import { PortdriftError } from '../shared/errors.js';
 import { checkRegions } from '../shared/live/aws/regions.js';
-import type { ConfiguredModel } from '../shared/types.js';
+import type { AwsReadOptions } from '../shared/live/aws/index.js';
+import type { ConfiguredModel, DriftReport } from '../shared/types.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -15,6 +16,8 @@ export interface LiveFlags {
   awsRoleArn?: string;
   /** False with --no-probe. */
   probe?: boolean;
+  /** --live-audit: who changed each drifted live object last (CloudTrail). */
+  liveAudit?: boolean;
 }
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
@@ -30,7 +33,11 @@ export function addLiveFlags(cmd: Command): Command {
     .option('--aws-region <region>', 'AWS region to read; repeat for several (default: AWS_REGION)', collect, [])
     .option('--aws-profile <name>', 'AWS shared-config profile for credentials and region (default: AWS_PROFILE)')
     .option('--aws-role-arn <arn>', 'assume this IAM role (with the credentials found) before reading')
-    .option('--no-probe', 'with --live: compare the IaC with the live configuration only, probe nothing');
+    .option('--no-probe', 'with --live: compare the IaC with the live configuration only, probe nothing')
+    .option(
+      '--live-audit',
+      'with --live: name who last changed each drifted live object, and when (CloudTrail event history)',
+    );
 }
 
 /** Checks the live flags (before anything is read); true when the live layer is asked for. */
@@ -39,6 +46,7 @@ export function checkLiveFlags(opts: LiveFlags): boolean {
     opts.awsRegion?.length ? '--aws-region' : '',
     opts.awsProfile !== undefined ? '--aws-profile' : '',
     opts.awsRoleArn !== undefined ? '--aws-role-arn' : '',
+    opts.liveAudit ? '--live-audit' : '',
   ].filter(Boolean);
   if (!opts.live) {
     if (aws.length > 0) throw new PortdriftError('PD_USAGE', `${aws.join(', ')} only apply with --live aws`);
@@ -57,12 +65,32 @@ export function checkLiveFlags(opts: LiveFlags): boolean {
   return true;
 }
 
+const awsOptions = (opts: LiveFlags): AwsReadOptions => ({
+  regions: opts.awsRegion ?? [],
+  ...(opts.awsProfile !== undefined ? { profile: opts.awsProfile } : {}),
+  ...(opts.awsRoleArn !== undefined ? { roleArn: opts.awsRoleArn } : {}),
+});
+
+/**
+ * `--live-audit`: the report with `changedBy` / `changedAt` on its config-drift, unmanaged-rule
+ * and missing-rule findings, from CloudTrail in each live object's region.
+ */
+export async function auditLive(
+  opts: LiveFlags,
+  report: DriftReport,
+  configured: ConfiguredModel,
+): Promise<DriftReport> {
+  const [{ auditAws }, { withAudit }] = await Promise.all([
+    import('../shared/live/aws/index.js'),
+    import('../shared/drift/live.js'),
+  ]);
+  const regionOf = new Map(configured.objects.map((o) => [o.id, o.region]));
+  const { changes, problems } = await auditAws(awsOptions(opts), report.findings, regionOf);
+  return withAudit(report, changes, problems);
+}
+
 /** The AWS SDK is loaded only here, so a scan without --live starts as fast as before. */
 export async function readLive(opts: LiveFlags): Promise<ConfiguredModel> {
   const { readAws } = await import('../shared/live/aws/index.js');
-  return readAws({
-    regions: opts.awsRegion ?? [],
-    ...(opts.awsProfile !== undefined ? { profile: opts.awsProfile } : {}),
-    ...(opts.awsRoleArn !== undefined ? { roleArn: opts.awsRoleArn } : {}),
-  });
+  return readAws(awsOptions(opts));
 }

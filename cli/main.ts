@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `portdrift` entrypoint: the only place that touches `process` (argv, env, signals, exit).
+import { createInterface } from 'node:readline';
 import { runCli } from './program.js';
 import type { CliContext } from './context.js';
 
@@ -34,6 +35,22 @@ const ctx: CliContext = {
     reloadHandlers.add(handler);
     return () => reloadHandlers.delete(handler);
   },
+  ask: (question) =>
+    new Promise((resolve) => {
+      process.stderr.write(question);
+      const rl = createInterface({ input: process.stdin, terminal: false });
+      let answered = false;
+      rl.once('line', (line) => {
+        answered = true;
+        // A piped answer is not echoed: end the question's line so the next output starts on its own.
+        if (!process.stdin.isTTY) process.stderr.write('\n');
+        rl.close();
+        resolve(line);
+      });
+      rl.once('close', () => {
+        if (!answered) resolve(null);
+      });
+    }),
 };
 
 const code = await runCli(process.argv.slice(2), ctx);

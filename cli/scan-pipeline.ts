@@ -16,10 +16,10 @@ import { readIgnoreFile } from './ignore-file.js';
 import { PortdriftError, errnoCode } from '../shared/errors.js';
 import type { ExtractResult } from '../shared/iac/extract.js';
 import { type ExtractFlags, checkClusterDomain, extractWith } from './extract-flags.js';
-import type { DeclaredModel, DriftReport, Observation } from '../shared/types.js';
+import type { ConfiguredModel, DeclaredModel, DriftReport, Observation } from '../shared/types.js';
 import type { CliContext } from './context.js';
 import { parseProbeFlags } from './probe-flags.js';
-import { type LiveFlags, checkLiveFlags, readLive } from './live-flags.js';
+import { type LiveFlags, auditLive, checkLiveFlags, readLive } from './live-flags.js';
 import { computeLiveDrift, emptyReport, withLive } from '../shared/drift/live.js';
 import { fingerprintMode, fingerprintScan } from './scan-fingerprint.js';
 import { liveTargets, mergeTargets } from '../shared/drift/live-targets.js';
@@ -143,6 +143,8 @@ export interface ScanResult {
   hosts: number;
   /** Null with --no-probe. */
   run: ProbeRun | null;
+  /** With --live: what the cloud API said is configured. */
+  configured?: ConfiguredModel | null;
 }
 
 /**
@@ -179,10 +181,23 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
     const lines = configured.problems.map((p) => `  ${p.region} ${p.operation}: ${p.message} [${p.code}]\n`).join('');
     ctx.err(`portdrift: ${n} live read${n === 1 ? '' : 's'} failed (everything else was read):\n${lines}`);
   }
+  // --live-audit: who changed each drifted object last; what could not be looked up goes to stderr.
+  const audited = async (report: DriftReport): Promise<DriftReport> => {
+    if (!configured || !opts.liveAudit) return report;
+    const before = report.summary.live?.problems.length ?? 0;
+    const out = await auditLive(opts, report, configured);
+    for (const p of out.summary.live?.problems.slice(before) ?? []) {
+      ctx.err(`portdrift: --live-audit: ${p.region} ${p.operation}: ${p.message} [${p.code}]\n`);
+    }
+    return out;
+  };
   if (configured && opts.probe === false) {
     const now = new Date().toISOString();
-    const report = withLive(emptyReport(model, now), computeLiveDrift(model, configured, { now, probed: false }));
-    return { model, report: ignoreRules ? applyIgnoreFile(report, ignoreRules) : report, hosts: 0, run: null };
+    const report = await audited(
+      withLive(emptyReport(model, now), computeLiveDrift(model, configured, { now, probed: false })),
+    );
+    const shown = ignoreRules ? applyIgnoreFile(report, ignoreRules) : report;
+    return { model, report: shown, hosts: 0, run: null, configured };
   }
   ctx.err(notCheckedNote(model));
 
@@ -216,9 +231,10 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   const ofModel = configured ? observations.filter((o) => modelHosts.has(o.host)) : observations;
   const probed = explainUnobserved(computeDrift(model, ofModel, { now }), reasons);
   const report = configured
-    ? withLive(probed, computeLiveDrift(model, configured, { now, observations, probed: true }))
+    ? await audited(withLive(probed, computeLiveDrift(model, configured, { now, observations, probed: true })))
     : probed;
-  return { model, report: ignoreRules ? applyIgnoreFile(report, ignoreRules) : report, hosts: targets.length, run };
+  const shown = ignoreRules ? applyIgnoreFile(report, ignoreRules) : report;
+  return { model, report: shown, hosts: targets.length, run, configured };
 }
 
 /** For stderr on a terminal: what the probe did. */

@@ -1,12 +1,29 @@
 // The collector's configuration: a YAML file (`--config F`) with every key also a flag
 // (camelCase key ⇄ kebab-case flag), validated with every problem reported at once.
 import { buildConfig, loadConfigFile, type Infer, type Schema } from '../shared/config.js';
+import { checkRegions } from '../shared/live/aws/regions.js';
 import { parsePortSpec } from '../shared/ports.js';
 import { reportingIssues, reportingSchema, type ReportingSecrets } from './report/config.js';
 
 export const collectorSchema = {
   iac: { type: 'strings', describe: 'IaC files and directories (as for extract)' },
-  state: { type: 'strings', describe: 'Terraform state files' },
+  state: {
+    type: 'strings',
+    describe: 'Terraform state: files, globs, s3://BUCKET/KEY, https://… (HTTP backend), tfc://ORG/WORKSPACE',
+  },
+  live: {
+    type: 'enum',
+    values: ['aws'],
+    describe: "also read the live configuration from this cloud: its hosts join the agents' plans",
+  },
+  awsRegion: { type: 'strings', describe: 'with live: AWS regions to read (default: AWS_REGION)' },
+  awsProfile: { type: 'string', describe: 'with live: AWS shared-config profile (default: AWS_PROFILE)' },
+  awsRoleArn: { type: 'string', describe: 'with live: IAM role to assume before reading' },
+  liveRefresh: {
+    type: 'duration',
+    min: 1000,
+    describe: 'with live: how often the live inventory is read again (default: the interval)',
+  },
   targets: { type: 'string', describe: 'targets file mapping resources to hosts' },
   varFile: { type: 'strings', describe: 'Terraform variable files' },
   clusterDomain: { type: 'string', default: 'cluster.local', describe: 'Kubernetes cluster domain' },
@@ -76,6 +93,21 @@ const crossCheck = (c: Partial<CollectorConfig>, failed: ReadonlySet<string>): s
   const problems: string[] = [];
   const ok = (...keys: string[]) => keys.every((k) => !failed.has(k));
   if (ok('iac') && (c.iac?.length ?? 0) === 0) problems.push('iac: at least one IaC path is required (--iac PATH)');
+  const given = (k: 'awsRegion' | 'awsProfile' | 'awsRoleArn' | 'liveRefresh'): boolean =>
+    k === 'awsRegion' ? (c.awsRegion?.length ?? 0) > 0 : c[k] !== undefined;
+  const awsKeys = (['awsRegion', 'awsProfile', 'awsRoleArn', 'liveRefresh'] as const).filter(given);
+  if (ok('live') && c.live === undefined) for (const k of awsKeys) problems.push(`${k}: only applies with live: aws`);
+  if (ok('awsRegion') && c.awsRegion) {
+    try {
+      checkRegions(c.awsRegion);
+    } catch (err) {
+      problems.push(`awsRegion: ${(err as Error).message.replace(/^--aws-region /, '')}`);
+    }
+  }
+  const roleArn = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+  if (ok('awsRoleArn') && c.awsRoleArn !== undefined && !roleArn.test(c.awsRoleArn)) {
+    problems.push('awsRoleArn: not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)');
+  }
   if (ok('tlsCert', 'tlsKey') && (c.tlsCert === undefined) !== (c.tlsKey === undefined)) problems.push('tlsKey: tlsCert and tlsKey go together');
   if (ok('discovery') && c.discovery !== undefined) {
     try {

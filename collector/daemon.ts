@@ -12,6 +12,7 @@ import type { CollectorConfig } from './config.js';
 import { splitListen } from './config.js';
 import { createServer } from './http/app.js';
 import { createReporting, type Reporting } from './report/config.js';
+import { liveLoader } from './lifecycle/live.js';
 import { LATE_FACTOR, Collector } from './service.js';
 import { lockStore } from './store/sqlite-lock.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -30,6 +31,8 @@ export interface RunningCollector {
 
 export interface StartOptions {
   cwd: string;
+  /** The environment: credentials and endpoints of state URLs and of `live: aws`. */
+  env?: Readonly<Record<string, string | undefined>>;
   log: Logger;
   now?: () => number;
 }
@@ -71,7 +74,29 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   const collector = new Collector({
     store,
     log: o.log.child({ part: 'collector' }),
-    iac: { paths: c.iac, stateFiles: c.state, varFiles: c.varFile, clusterDomain: c.clusterDomain, cwd: o.cwd, ...(c.targets ? { targetsFile: c.targets } : {}) },
+    iac: {
+      paths: c.iac,
+      stateFiles: c.state,
+      varFiles: c.varFile,
+      clusterDomain: c.clusterDomain,
+      cwd: o.cwd,
+      ...(c.targets ? { targetsFile: c.targets } : {}),
+      ...(o.env ? { env: o.env } : {}),
+    },
+    ...(c.live === 'aws'
+      ? {
+          load: liveLoader(
+            {
+              regions: c.awsRegion ?? [],
+              ...(c.awsProfile !== undefined ? { profile: c.awsProfile } : {}),
+              ...(c.awsRoleArn !== undefined ? { roleArn: c.awsRoleArn } : {}),
+              refreshMs: c.liveRefresh ?? c.interval,
+            },
+            o.log.child({ part: 'live' }),
+            now,
+          ),
+        }
+      : {}),
     intervalMs: c.interval,
     cycles: c.cycles,
     checkIntervalMs: c.checkInterval,

@@ -100,6 +100,10 @@ export const catalogue = {
   PD_SMTP: { http: 502, summary: 'a report could not be sent over SMTP (it is kept and retried)' },
   PD_WEBHOOK: { http: 502, summary: 'a webhook delivery failed (it is retried with backoff)' },
   PD_FIX_UNSAFE: { http: 400, summary: 'a fix was refused: the value comes from an expression that cannot be edited safely' },
+  PD_FIX_NOT_CONFIRMED: {
+    http: 400,
+    summary: '`fix --environment --apply` was not confirmed (answer `yes`, or pass `--yes`): nothing was changed',
+  },
 } as const satisfies Record<string, { http: number; summary: string }>;
 
 export type ErrorCode = keyof typeof catalogue;

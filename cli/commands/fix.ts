@@ -22,11 +22,13 @@ import type { Finding } from '../../shared/types.js';
 import type { CliContext } from '../context.js';
 import { addExtractFlags, checkClusterDomain, extractWith } from '../extract-flags.js';
 import { PROBE_FLAG_NAMES, type ProbeFlags, type ScanFlags, addProbeFlags, probeSummaryLine, runScan } from '../scan-pipeline.js';
+import { DEFAULT_RECORD, type EnvironmentFlags, fixEnvironment } from '../fix-environment.js';
+import { addLiveFlags } from '../live-flags.js';
 import type { CommandFactory } from './index.js';
 
-interface FixOptions extends ScanFlags {
-  from?: string;
+interface FixOptions extends EnvironmentFlags {
   write?: boolean;
+  environment?: boolean;
 }
 
 async function writeInPlace(path: string, expected: string, text: string): Promise<void> {
@@ -81,9 +83,27 @@ export const fixCommand: CommandFactory = (ctx, setExit) => {
     .description('turn moved findings into a patch of the IaC files (a unified diff; --write applies it): scans like `portdrift scan`, or reads --from FILE')
     .argument('<paths...>', 'the IaC files and directories to scan (or that the --from findings were computed from)')
     .option('--from <file>', 'findings saved from `portdrift scan --format json` or `portdrift drift --format json`, instead of scanning')
-    .option('--write', 'apply the edits to the files instead of only printing the diff');
-  addProbeFlags(addExtractFlags(cmd));
+    .option('--write', 'apply the edits to the files instead of only printing the diff')
+    .option(
+      '--environment',
+      'revert the live configuration to the IaC instead (with --live aws or --from a live scan): print, per ' +
+        'config-drift / unmanaged-rule / missing-rule, the terraform apply -target and the equivalent AWS call',
+    )
+    .option('--apply', 'with --environment: make the AWS calls, after a confirmation')
+    .option('--yes', 'with --apply: do not ask for the confirmation (pipelines)')
+    .option('--record <file>', `with --apply: the file each AWS call is recorded in (default ${DEFAULT_RECORD})`);
+  addLiveFlags(addProbeFlags(addExtractFlags(cmd)));
   return cmd.action(async (paths: string[], opts: FixOptions) => {
+    if (opts.environment) {
+      if (opts.write) {
+        throw new PortdriftError('PD_USAGE', '--write edits the IaC; --environment changes the cloud: pick one');
+      }
+      setExit(await fixEnvironment(ctx, paths, opts));
+      return;
+    }
+    const envOnly = [opts.apply ? '--apply' : '', opts.yes ? '--yes' : '', opts.record !== undefined ? '--record' : ''];
+    const stray = envOnly.filter(Boolean);
+    if (stray.length > 0) throw new PortdriftError('PD_USAGE', `${stray.join(', ')} only apply with --environment`);
     const { findings, model, complete } = await findingsAndModel(ctx, paths, opts);
     const texts = new Map<string, string>();
     for (const file of filesNeeded(findings, model.endpoints)) {

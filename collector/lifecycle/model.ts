@@ -7,10 +7,13 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { extract } from '../../shared/iac/extract.js';
+import { stateSources } from '../../shared/live/state/index.js';
 import type { DeclaredModel } from '../../shared/types.js';
 
 export interface IacSource {
   paths: readonly string[];
+  /** For state URLs (s3://, https://, tfc://): their credentials and endpoints. */
+  env?: Readonly<Record<string, string | undefined>>;
   stateFiles: readonly string[];
   targetsFile?: string;
   varFiles: readonly string[];
@@ -85,10 +88,17 @@ export function modelDigest(model: DeclaredModel): string {
 }
 
 export async function loadModel(src: IacSource): Promise<LoadedModel> {
+  // State URLs and globs are read as `extract --state` reads them.
+  const sources = stateSources({ cwd: src.cwd, env: src.env ?? {} });
   const r = await extract(
     [...src.paths],
-    { stateFiles: [...src.stateFiles], varFiles: [...src.varFiles], clusterDomain: src.clusterDomain, ...(src.targetsFile ? { targetsFile: src.targetsFile } : {}) },
-    { cwd: src.cwd },
+    {
+      stateFiles: await sources.expand(src.stateFiles),
+      varFiles: [...src.varFiles],
+      clusterDomain: src.clusterDomain,
+      ...(src.targetsFile ? { targetsFile: src.targetsFile } : {}),
+    },
+    { cwd: src.cwd, readState: (source, shown) => sources.read(source, shown) },
   );
   const model: DeclaredModel = { resources: r.resources, endpoints: r.endpoints, unresolved: r.unresolved, problems: r.problems };
   const commit = await gitCommit(r.root);

@@ -3,6 +3,7 @@
 // Pure: sending lives in mail.ts, so `portdrift report --out` and tests render the same bytes.
 import { createHash } from 'node:crypto';
 import { oneLine } from '../../shared/format/safe-text.js';
+import { changeText } from '../../shared/format/finding-text.js';
 import type { Finding } from '../../shared/types.js';
 import { chartHtml, sparkline } from './chart.js';
 import { escapeHtml as h } from './html.js';
@@ -121,7 +122,8 @@ function textTable(title: string, rows: TextRow[], total: number): string[] {
 }
 
 function findingRow(f: Finding): TextRow {
-  const note = `${f.suggestion}${f.ack ? ` (acknowledged: ${f.ack.reason})` : ''}`;
+  const change = f.changedBy !== undefined ? ` (${changeText(f)})` : '';
+  const note = `${f.suggestion}${change}${f.ack ? ` (acknowledged: ${f.ack.reason})` : ''}`;
   return { head: [`[${f.severity}] ${f.kind}`, f.resource], detail: [endpoint(f), where(f)], note: `— ${note}` };
 }
 
@@ -225,6 +227,7 @@ function findingHtmlRow(f: Finding): HtmlRow {
     cells: [`${badge(f.severity)} ${h(f.kind)}`, code(f.resource), place(f)],
     note:
       `→ ${h(f.suggestion)}` +
+      (f.changedBy !== undefined ? `<br><span style="color:#78909c">${h(changeText(f))}</span>` : '') +
       (f.ack ? `<br><span style="color:#78909c">acknowledged by ${h(f.ack.by)}: ${h(f.ack.reason)}</span>` : ''),
   };
 }

@@ -283,3 +283,25 @@ export function emptyReport(model: DeclaredModel, now: string): DriftReport {
   const summary = { resources: model.resources.length, endpoints: 0, observed: 0, findings: 0, byKind: {} };
   return { version: 1, generatedAt: now, summary, findings: [] };
 }
+
+/**
+ * `--live-audit`: the last change of each finding's live object (`changedBy` / `changedAt`,
+ * finding id → change) set on the findings, and what could not be looked up added to the live
+ * problems. Pure: the lookups are made by the caller.
+ */
+export function withAudit(
+  report: DriftReport,
+  changes: ReadonlyMap<string, { changedBy: string; changedAt: string }>,
+  problems: readonly LiveSummary['problems'][number][],
+): DriftReport {
+  const findings = report.findings.map((f) => {
+    const c = changes.get(f.id);
+    return c ? { ...f, changedBy: c.changedBy, changedAt: c.changedAt } : f;
+  });
+  const live = report.summary.live;
+  const summary =
+    live && problems.length > 0
+      ? { ...report.summary, live: { ...live, problems: [...live.problems, ...problems] } }
+      : report.summary;
+  return { ...report, summary, findings };
+}

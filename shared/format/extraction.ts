@@ -11,7 +11,10 @@ export function toExtractionOutput(model: DeclaredModel): ExtractionOutput {
     resources: model.resources.map((r) => ({ address: r.address, type: r.type, source: { ...r.source }, hosts: [...r.hosts] })),
     // `origin` is internal (what `fix` edits); a rule's `direction` and the service a port is
     // expected to speak (`expect`, with the IaC line that implies it) are part of the output.
-    endpoints: model.endpoints.map(({ origin: _origin, ...e }) => ({ ...e, source: { ...e.source } })),
+    endpoints: model.endpoints.map(({ origin: _origin, sources: _sources, ...e }) => ({
+      ...e,
+      source: { ...e.source },
+    })),
     unresolved: model.unresolved.map((u) => ({ ...u, source: { ...u.source } })),
     problems: model.problems.map((p) => ({ ...p })),
   };

@@ -22,6 +22,12 @@ export function endpointText(f: Finding): string {
   return `${host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}${services}`;
 }
 
+/** `scan --live-audit`: `changed by ARN at TIME`, or '' where CloudTrail named no change. */
+export function changeText(f: Finding): string {
+  if (f.changedBy === undefined) return '';
+  return `changed by ${f.changedBy}${f.changedAt !== undefined ? ` at ${f.changedAt}` : ''}`;
+}
+
 export function sourceText(f: Finding): string {
   return f.source ? `${f.source.file}:${f.source.line}` : '-';
 }

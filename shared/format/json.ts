@@ -28,6 +28,9 @@ function finding(f: Finding): Finding {
     ...(f.liveId !== undefined
       ? { declared: layer(f.declared), configured: layer(f.configured), observed: layer(f.observed), liveId: f.liveId }
       : {}),
+    // `scan --live-audit`: the last change of the live object (CloudTrail), where one was found.
+    ...(f.changedBy !== undefined ? { changedBy: f.changedBy } : {}),
+    ...(f.changedAt !== undefined ? { changedAt: f.changedAt } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
 // from IaC files and probed hosts, so it is escaped: a pipe would split a cell, and HTML or
 // Markdown syntax in a banner or resource name must render as text, not as markup.
 import type { DriftReport, Finding } from '../types.js';
-import { endpointText, liveSummaryLines, sourceText, summaryText } from './finding-text.js';
+import { changeText, endpointText, liveSummaryLines, sourceText, summaryText } from './finding-text.js';
 import { oneLine } from './safe-text.js';
 
 /** Text safe inside a GFM table cell: one line, no controls, pipes and Markdown / HTML syntax escaped. */
@@ -17,7 +17,10 @@ export function escapeCell(text: string): string {
 
 function row(f: Finding): string {
   const kind = f.ack ? `${f.kind} (acknowledged: ${f.ack.reason})` : f.kind;
-  const cells = [f.severity, kind, f.resource, endpointText(f), sourceText(f), f.message, f.suggestion].map(escapeCell);
+  const change = f.changedBy !== undefined ? ` (${changeText(f)})` : '';
+  const cells = [f.severity, kind, f.resource, endpointText(f), sourceText(f), f.message + change, f.suggestion].map(
+    escapeCell,
+  );
   return `| ${cells.join(' | ')} |`;
 }
 

@@ -160,6 +160,8 @@ function result(f: Finding, options: SarifOptions): Record<string, unknown> {
       ...(f.liveId !== undefined
         ? { liveId: f.liveId, declared: f.declared ?? null, configured: f.configured ?? null, observed: f.observed ?? null }
         : {}),
+      ...(f.changedBy !== undefined ? { changedBy: f.changedBy } : {}),
+      ...(f.changedAt !== undefined ? { changedAt: f.changedAt } : {}),
     },
   };
   // An acknowledged finding stays listed (docs/design/findings.md#formats) but as an accepted suppression, so code

@@ -4,7 +4,7 @@
 // is a TTY and NO_COLOR is unset), so piped output and logs stay plain text.
 import type { DriftReport, Finding, Severity } from '../types.js';
 import { columns } from './extraction.js';
-import { endpointText, liveSummaryLines, sourceText, summaryText } from './finding-text.js';
+import { changeText, endpointText, liveSummaryLines, sourceText, summaryText } from './finding-text.js';
 import { oneLine } from './safe-text.js';
 
 export interface TableOptions {
@@ -37,6 +37,7 @@ export function formatTable(report: DriftReport, options: TableOptions = {}): st
       // Colour is applied after padding, so escape codes never skew the column widths.
       out.push(options.color ? `${SGR[f.severity]}${line.slice(0, f.severity.length)}${RESET}${line.slice(f.severity.length)}` : line);
       out.push(`  → ${oneLine(f.suggestion)}`);
+      if (f.changedBy !== undefined) out.push(`  ${oneLine(changeText(f))}`);
     });
     out.push('');
   }

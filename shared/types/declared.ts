@@ -88,6 +88,12 @@ export interface DeclaredEndpoint {
    * expects nothing in particular. Internal: not part of the extraction JSON output.
    */
   expect?: ServiceExpectation;
+  /**
+   * Security-group ingress rules: the sources the IaC writes literally (CIDRs, `pl-…`), a
+   * referenced group as its resource address (`aws_security_group.web`), `self` for the rule's own
+   * group. What `fix --environment` authorizes again. Internal: not part of the extraction JSON output.
+   */
+  sources?: string[];
 }
 
 /** What a declared listen port should speak, and why (`engine "postgres"` at main.tf:12). */

@@ -70,6 +70,10 @@ export interface Finding {
   observed?: LayerValue | null;
   /** Three-way findings: the live object's id (`sg-…`, a DB identifier, a target group name). */
   liveId?: string | null;
+  /** `scan --live-audit`: who last changed the live object (CloudTrail's `userIdentity.arn`), absent when unknown. */
+  changedBy?: string;
+  /** `scan --live-audit`: when (ISO time of that CloudTrail event). */
+  changedAt?: string;
   /** `wrong-service`: the service the IaC expects; `source` is then the line that implies it. */
   expectedService?: ServiceName;
   /** `wrong-service` (and `moved` where fingerprinted): the service that answers on the port. */

@@ -24,6 +24,17 @@
 // error; `deny` answers every call of an action with AccessDenied (UnauthorizedOperation on EC2);
 // `rejectKeys` answers as AWS answers expired or unknown keys (AuthFailure, ExpiredToken). STS
 // AssumeRole (Query 2011-06-15) hands out temporary keys, so `--aws-role-arn` runs end to end.
+// - CloudTrail JSON 1.1: `X-Amz-Target: CloudTrail_20131101.LookupEvents` (as the SDK sends it; the
+//   API reference's long form `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.…` too),
+//   one `LookupAttributes` entry (ResourceName, EventName, …), `MaxResults` at most 50
+//   and `NextToken`; `Events` newest first, each with `EventTime` in epoch seconds and the whole
+//   record as a JSON string in `CloudTrailEvent` (`userIdentity.arn`, `requestParameters`).
+// - Writes (`fix --environment --apply`) change the world, so the next describe answers the new
+//   state: RevokeSecurityGroupIngress / AuthorizeSecurityGroupIngress (EC2 Query, `IpPermissions.N.
+//   IpProtocol|FromPort|ToPort|IpRanges.M.CidrIp|Ipv6Ranges.M.CidrIpv6|Groups.M.GroupId|PrefixListIds.M.
+//   PrefixListId`; InvalidPermission.NotFound / InvalidPermission.Duplicate as EC2 answers them) and
+//   ModifyDBInstance (RDS Query, `DBPortNumber`; DBInstanceNotFound). Each write is also added to
+//   CloudTrail's events, by `arn:aws:iam::123456789012:user/portdrift`.
 // - S3 REST, path-style (`GET /BUCKET/KEY` = GetObject, `GET /BUCKET?list-type=2&prefix=…` =
 //   ListObjectsV2 with `continuation-token`), errors as `<Error><Code/><Message/></Error>`
 //   (NoSuchBucket, NoSuchKey 404): the objects of `world.s3`, for `--state s3://…`.
@@ -109,7 +120,22 @@ export interface EcsClusterDef {
   services: EcsServiceDef[];
 }
 
+/** One CloudTrail management event (a write, unless `readOnly`) naming `resources`. */
+export interface TrailEvent {
+  name: string;
+  source: string;
+  /** ISO time. */
+  time: string;
+  /** The caller's ARN (`userIdentity.arn`); the user name is its last path segment. */
+  user: string;
+  resources: string[];
+  readOnly?: boolean;
+  requestParameters?: Record<string, unknown>;
+}
+
 export interface Objects {
+  /** CloudTrail's management events of the region (any order: LookupEvents answers newest first). */
+  events?: TrailEvent[];
   securityGroups: SecurityGroup[];
   instances: Instance[];
   dbInstances: DbInstance[];
@@ -165,6 +191,9 @@ const SERVICE_OF: Record<string, 'ec2' | 'rds' | 'elbv2' | 'elasticache' | 'sts'
   DescribeSecurityGroups: 'ec2',
   DescribeInstances: 'ec2',
   DescribeDBInstances: 'rds',
+  RevokeSecurityGroupIngress: 'ec2',
+  AuthorizeSecurityGroupIngress: 'ec2',
+  ModifyDBInstance: 'rds',
   DescribeTargetGroups: 'elbv2',
   DescribeCacheClusters: 'elasticache',
   DescribeReplicationGroups: 'elasticache',
@@ -187,6 +216,88 @@ const ECS_ACTIONS = new Set([
   'DescribeTasks',
   'DescribeTaskDefinition',
 ]);
+
+const TRAIL_TARGET = /^(com\.amazonaws\.cloudtrail\.v20131101\.)?CloudTrail_20131101\./;
+const TRAIL_KEYS = new Set([
+  'EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId',
+]);
+
+/** LookupEvents (CloudTrail API reference): one attribute, newest first, at most MaxResults (≤ 50) a page. */
+function lookupEvents(
+  input: Record<string, unknown>,
+  here: Objects,
+  region: string,
+  size: number,
+): Record<string, unknown> | [number, string, string] {
+  const attrs = Array.isArray(input.LookupAttributes) ? (input.LookupAttributes as Record<string, unknown>[]) : [];
+  if (attrs.length > 1) {
+    return [400, 'InvalidLookupAttributesException', 'You cannot specify more than one lookup attribute.'];
+  }
+  const attr = attrs[0];
+  if (attr && !TRAIL_KEYS.has(String(attr.AttributeKey))) {
+    return [400, 'InvalidLookupAttributesException', `Invalid attribute key ${String(attr.AttributeKey)}`];
+  }
+  const max = input.MaxResults === undefined ? 50 : Number(input.MaxResults);
+  if (!(max >= 1 && max <= 50)) return [400, 'InvalidMaxResultsException', 'MaxResults must be between 1 and 50.'];
+  const start = typeof input.StartTime === 'number' ? input.StartTime * 1000 : -Infinity;
+  const end = typeof input.EndTime === 'number' ? input.EndTime * 1000 : Infinity;
+  const userName = (e: TrailEvent): string => e.user.split('/').pop() ?? e.user;
+  const eventId = (e: TrailEvent): string => `${e.name}-${Date.parse(e.time)}-${e.resources.join(',')}`;
+  const matches = (e: TrailEvent): boolean => {
+    if (!attr) return true;
+    const v = String(attr.AttributeValue);
+    switch (attr.AttributeKey) {
+      case 'ResourceName':
+        return e.resources.includes(v);
+      case 'EventName':
+        return e.name === v;
+      case 'ReadOnly':
+        return String(e.readOnly ?? false) === v;
+      case 'Username':
+        return userName(e) === v;
+      case 'EventSource':
+        return e.source === v;
+      default:
+        return eventId(e) === v;
+    }
+  };
+  const events = (here.events ?? [])
+    .filter((e) => matches(e) && Date.parse(e.time) >= start && Date.parse(e.time) <= end)
+    .sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
+  const token = typeof input.NextToken === 'string' ? input.NextToken : undefined;
+  const p = page(events, token, Math.min(size, max));
+  return {
+    Events: p.items.map((e) => ({
+      EventId: eventId(e),
+      EventName: e.name,
+      ReadOnly: String(e.readOnly ?? false),
+      AccessKeyId: 'ASIAEXAMPLECONSOLE01',
+      EventTime: Date.parse(e.time) / 1000,
+      EventSource: e.source,
+      Username: userName(e),
+      Resources: e.resources.map((r) => ({
+        ResourceType: r.startsWith('sg-') ? 'AWS::EC2::SecurityGroup' : null,
+        ResourceName: r,
+      })),
+      CloudTrailEvent: JSON.stringify({
+        eventVersion: '1.09',
+        userIdentity: { type: 'AssumedRole', arn: e.user, accountId: ACCOUNT },
+        eventTime: e.time,
+        eventSource: e.source,
+        eventName: e.name,
+        awsRegion: region,
+        sourceIPAddress: 'AWS Internal',
+        requestParameters: e.requestParameters ?? null,
+        responseElements: null,
+        readOnly: e.readOnly ?? false,
+        eventType: 'AwsApiCall',
+        managementEvent: true,
+        recipientAccountId: ACCOUNT,
+      }),
+    })),
+    ...(p.next ? { NextToken: p.next } : {}),
+  };
+}
 
 /** The temporary keys AssumeRole hands out (STS Query 2011-06-15), valid for an hour. */
 export const ASSUMED_KEY_ID = 'ASIAPORTDRIFTTEST001';
@@ -503,6 +614,66 @@ function queryResponse(ns: string, action: string, inner: string): string {
   return `${XML}<${action}Response xmlns="${ns}">${el(`${action}Result`, inner)}${meta}</${action}Response>`;
 }
 
+/** `IpPermissions.N.…` query parameters → the rules they name (one source list per permission). */
+function permissionsOf(params: Record<string, string>): Rule[] {
+  const byIndex = new Map<string, Record<string, string>>();
+  for (const [k, v] of Object.entries(params)) {
+    const m = /^IpPermissions\.(\d+)\.(.+)$/.exec(k);
+    if (!m) continue;
+    const one = byIndex.get(m[1]!) ?? {};
+    one[m[2]!] = v;
+    byIndex.set(m[1]!, one);
+  }
+  return [...byIndex.values()].map((p) => {
+    const values = (re: RegExp): string[] =>
+      Object.entries(p)
+        .filter(([k]) => re.test(k))
+        .map(([, v]) => v);
+    const from = p.FromPort !== undefined ? Number(p.FromPort) : undefined;
+    const to = p.ToPort !== undefined ? Number(p.ToPort) : undefined;
+    return {
+      protocol: p.IpProtocol ?? '',
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+      cidrs: [...values(/^IpRanges\.\d+\.CidrIp$/), ...values(/^Ipv6Ranges\.\d+\.CidrIpv6$/)],
+      groups: values(/^Groups\.\d+\.GroupId$/),
+      prefixLists: values(/^PrefixListIds\.\d+\.PrefixListId$/),
+    };
+  });
+}
+
+const sameRange = (a: Rule, b: Rule): boolean =>
+  a.protocol === b.protocol && (a.protocol === '-1' || (a.from === b.from && a.to === b.to));
+const sourcesOf = (r: Rule): string[] => [...(r.cidrs ?? []), ...(r.groups ?? []), ...(r.prefixLists ?? [])];
+
+/** Revoke or authorize `asked` on `g` as EC2 does: an error code when a source is absent / already there. */
+function changeIngress(g: SecurityGroup, asked: Rule[], revoke: boolean): string | null {
+  for (const a of asked) {
+    const rule = g.ingress.find((r) => sameRange(r, a));
+    const have = new Set(rule ? sourcesOf(rule) : []);
+    const want = sourcesOf(a);
+    if (revoke && (!rule || want.some((s) => !have.has(s)))) return 'InvalidPermission.NotFound';
+    if (!revoke && rule && want.some((s) => have.has(s))) return 'InvalidPermission.Duplicate';
+  }
+  for (const a of asked) {
+    const rule = g.ingress.find((r) => sameRange(r, a));
+    if (revoke && rule) {
+      const drop = new Set(sourcesOf(a));
+      rule.cidrs = (rule.cidrs ?? []).filter((c) => !drop.has(c));
+      rule.groups = (rule.groups ?? []).filter((c) => !drop.has(c));
+      rule.prefixLists = (rule.prefixLists ?? []).filter((c) => !drop.has(c));
+      if (sourcesOf(rule).length === 0) g.ingress.splice(g.ingress.indexOf(rule), 1);
+    } else if (!revoke && rule) {
+      rule.cidrs = [...(rule.cidrs ?? []), ...(a.cidrs ?? [])];
+      rule.groups = [...(rule.groups ?? []), ...(a.groups ?? [])];
+      rule.prefixLists = [...(rule.prefixLists ?? []), ...(a.prefixLists ?? [])];
+    } else if (!revoke) {
+      g.ingress.push({ ...a });
+    }
+  }
+  return null;
+}
+
 const SIGV4 =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/;
 
@@ -621,6 +792,39 @@ export async function startAwsServer(world: AwsWorld, options: { socketPath?: st
     send(200, 'application/octet-stream', body);
   };
 
+  const WRITES = new Set(['RevokeSecurityGroupIngress', 'AuthorizeSecurityGroupIngress', 'ModifyDBInstance']);
+  /** A write: the world changed, the answer as the API gives it, or an error `[status, code, message]`. */
+  const write = (action: string, params: Record<string, string>, region: string): string | [number, string, string] => {
+    const here = inRegion(region);
+    const trail = (source: string, resource: string, requestParameters: Record<string, unknown>): void => {
+      here.events = here.events ?? [];
+      const user = `arn:aws:iam::${ACCOUNT}:user/portdrift`;
+      const time = new Date().toISOString();
+      here.events.push({ name: action, source, time, user, resources: [resource], requestParameters });
+    };
+    if (action === 'ModifyDBInstance') {
+      const db = here.dbInstances.find((d) => d.identifier === params.DBInstanceIdentifier);
+      if (!db) return [404, 'DBInstanceNotFound', `DBInstance ${params.DBInstanceIdentifier} not found.`];
+      if (params.DBPortNumber !== undefined) db.port = Number(params.DBPortNumber);
+      trail('rds.amazonaws.com', db.identifier, { dBInstanceIdentifier: db.identifier, dBPortNumber: db.port });
+      return queryResponse(RDS_NS, action, rdsDb(db));
+    }
+    const g = here.securityGroups.find((x) => x.id === params.GroupId);
+    if (!g) return [400, 'InvalidGroup.NotFound', `The security group '${params.GroupId}' does not exist`];
+    const asked = permissionsOf(params);
+    const revoke = action === 'RevokeSecurityGroupIngress';
+    const code = changeIngress(g, asked, revoke);
+    if (code) {
+      const message = revoke
+        ? 'The specified rule does not exist in this security group.'
+        : 'the specified rule already exists';
+      return [400, code, message];
+    }
+    const ipPermissions = asked.map((r) => ({ ipProtocol: r.protocol, fromPort: r.from, toPort: r.to }));
+    trail('ec2.amazonaws.com', g.id, { groupId: g.id, ipPermissions: { items: ipPermissions } });
+    return ec2Response(action, text('return', 'true'));
+  };
+
   /** The throttling and denial switches of `world`, for every protocol: null when the call goes on. */
   const gate = (action: string): 'throttle' | 'deny' | null => {
     const n = (calls.get(action) ?? 0) + 1;
@@ -629,9 +833,10 @@ export async function startAwsServer(world: AwsWorld, options: { socketPath?: st
     return world.deny?.includes(action) ? 'deny' : null;
   };
 
-  /** ECS JSON 1.1: the action from `X-Amz-Target`, the input from the JSON body. */
-  const handleEcs = (req: IncomingMessage, body: string, res: ServerResponse, target: string): void => {
-    const action = target.slice(ECS_TARGET.length);
+  /** ECS and CloudTrail JSON 1.1: the action from `X-Amz-Target`, the input from the JSON body. */
+  const handleJson = (req: IncomingMessage, body: string, res: ServerResponse, target: string): void => {
+    const trail = TRAIL_TARGET.exec(target);
+    const action = target.slice((trail ? trail[0] : ECS_TARGET).length);
     const auth = SIGV4.exec(req.headers.authorization ?? '');
     let input: Record<string, unknown> = {};
     try {
@@ -662,7 +867,7 @@ export async function startAwsServer(world: AwsWorld, options: { socketPath?: st
     };
     const error = (status: number, type: string, message: string): void =>
       send(status, { __type: type, message }, type);
-    if (req.method !== 'POST' || !ECS_ACTIONS.has(action)) {
+    if (req.method !== 'POST' || !(trail ? action === 'LookupEvents' : ECS_ACTIONS.has(action))) {
       return error(400, 'UnknownOperationException', `Unknown operation ${action}`);
     }
     if (req.headers['content-type'] !== 'application/x-amz-json-1.1') {
@@ -676,17 +881,21 @@ export async function startAwsServer(world: AwsWorld, options: { socketPath?: st
     const g = gate(action);
     if (g === 'throttle') return error(400, 'ThrottlingException', 'Rate exceeded');
     if (g === 'deny') {
-      const message = `User: arn:aws:iam::${ACCOUNT}:user/portdrift is not authorized to perform: ecs:${action}`;
+      const iam = `${trail ? 'cloudtrail' : 'ecs'}:${action}`;
+      const message = `User: arn:aws:iam::${ACCOUNT}:user/portdrift is not authorized to perform: ${iam}`;
       return error(400, 'AccessDeniedException', message);
     }
-    const out = ecsAnswer(action, input, inRegion(auth[3]!), auth[3]!, size);
+    const here = inRegion(auth[3]!);
+    const out = trail ? lookupEvents(input, here, auth[3]!, size) : ecsAnswer(action, input, here, auth[3]!, size);
     if (Array.isArray(out)) return error(out[0], out[1], out[2]);
     send(200, out);
   };
 
   const handle = (req: IncomingMessage, body: string, res: ServerResponse): void => {
     const target = req.headers['x-amz-target'];
-    if (typeof target === 'string' && target.startsWith(ECS_TARGET)) return handleEcs(req, body, res, target);
+    if (typeof target === 'string' && (target.startsWith(ECS_TARGET) || TRAIL_TARGET.test(target))) {
+      return handleJson(req, body, res, target);
+    }
     if (req.method === 'GET') return s3(req, res);
     const params = Object.fromEntries(new URLSearchParams(body));
     const action = params.Action ?? '';
@@ -736,6 +945,11 @@ export async function startAwsServer(world: AwsWorld, options: { socketPath?: st
         return error(403, 'UnauthorizedOperation', `You are not authorized to perform this operation. ${message}`);
       }
       return error(403, 'AccessDenied', message);
+    }
+    if (WRITES.has(action)) {
+      const out = write(action, params, auth[3]!);
+      if (Array.isArray(out)) return error(out[0], out[1], out[2]);
+      return send(200, out);
     }
     send(200, service === 'sts' ? assumeRole(params) : answer(action, params, auth[3]!));
   };

@@ -3,6 +3,7 @@
 // target groups, containers) are role `listen`; security-group, NACL, firewall and NSG rules are
 // role `allow` and never listen ports (docs/design/iac-extraction.md#rules-are-not-listeners).
 import type { Direction, Unresolved } from '../../types.js';
+import type { Value } from './eval.js';
 import { attr, children, type Block } from './block.js';
 import { containerPorts } from './ecs.js';
 import { kubernetesPods, kubernetesService } from './kubernetes.js';
@@ -97,7 +98,40 @@ function rule(e: Emit, r: Block, protoName: string): void {
     for (const a of [attr(r, 'from_port'), attr(r, 'to_port')]) if (a?.value.t === 'unknown') readPort(e, a);
     return;
   }
+  const before = e.model.endpoints.length;
   allowRange(e, r.line, protocol, attr(r, 'from_port'), attr(r, 'to_port'));
+  const sources = ruleSources(r);
+  if (sources.length > 0) for (const x of e.model.endpoints.slice(before)) x.sources = sources;
+}
+
+const CIDR_ATTRS = ['cidr_blocks', 'ipv6_cidr_blocks', 'prefix_list_ids', 'cidr_ipv4', 'cidr_ipv6', 'prefix_list_id'];
+const GROUP_ATTRS = ['security_groups', 'source_security_group_id', 'referenced_security_group_id'];
+
+/**
+ * A rule's sources as the IaC writes them: literal CIDRs and prefix lists, a group reference
+ * (`aws_security_group.web.id`) as the group's address, `self`. Anything else (a variable, a
+ * module output) is left out: `fix --environment` then does not authorize the rule itself.
+ */
+function ruleSources(r: Block): string[] {
+  const out: string[] = [];
+  const items = (a: ReturnType<typeof attr>): Value[] => (!a ? [] : a.value.t === 'list' ? a.value.items : [a.value]);
+  for (const name of CIDR_ATTRS) {
+    for (const v of items(attr(r, name))) {
+      const s = literal(v);
+      if (s !== undefined) out.push(s);
+    }
+  }
+  for (const name of GROUP_ATTRS) {
+    const a = attr(r, name);
+    if (!a) continue;
+    for (const m of a.expression.matchAll(/\b(aws_security_group\.[\w-]+)\.id\b/g)) out.push(m[1]!);
+    for (const v of items(a)) {
+      const s = literal(v);
+      if (s?.startsWith('sg-')) out.push(s);
+    }
+  }
+  if (literal(attr(r, 'self')?.value) === 'true') out.push('self');
+  return [...new Set(out)];
 }
 
 /** GCP firewall `allow[]` / `deny[]`: `ports` is a list of strings, `"22"` or `"8000-8100"`; none → every port. */
