@@ -1,0 +1,73 @@
+// API tokens and agents on the SQLite store: tokens made with `token create` (enrollment and
+// rotation live in sqlite-enroll.ts), and the agents' records. SqliteStore delegates here.
+import type Database from 'better-sqlite3';
+import { PortdriftError } from '../../shared/errors.js';
+import { agentRow, type Row } from './rows.js';
+import { tokenRow } from './sqlite-enroll.js';
+import { hashToken, newId, newToken } from './tokens.js';
+import type { AgentRecord, NewToken, TokenRecord } from './types.js';
+
+function statements(db: Database.Database) {
+  return {
+    tokenInsert: db.prepare(`INSERT INTO tokens (id, name, role, hash, created_at, scope, expires_at, max_uses)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    tokenList: db.prepare('SELECT * FROM tokens ORDER BY created_at, id'),
+    tokenFind: db.prepare('SELECT * FROM tokens WHERE id = ? OR name = ? ORDER BY created_at'),
+    tokenRevoke: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    agentPlan: db.prepare(`
+      INSERT INTO agents (name, first_seen, last_seen, interval_ms) VALUES (?, ?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET interval_ms = excluded.interval_ms WHERE interval_ms IS NOT excluded.interval_ms`),
+    agents: db.prepare(`SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners FROM agents a ORDER BY name`),
+  };
+}
+
+/** A live token by id or name, or PD_TOKEN when none or several match. */
+export function oneLiveToken(rows: TokenRecord[], idOrName: string): TokenRecord {
+  const live = rows.filter((t) => t.revokedAt === null);
+  if (live.length === 0) throw new PortdriftError('PD_TOKEN', `no live token with id or name "${idOrName}"`);
+  if (live.length > 1) throw new PortdriftError('PD_TOKEN', `${live.length} live tokens are named "${idOrName}"; revoke one by id (${live.map((r) => r.id).join(', ')})`);
+  return live[0]!;
+}
+
+/** A new token's secret and what its record says (the caller stores the hash). */
+export function mintToken(input: NewToken): { token: string; record: TokenRecord } {
+  const token = newToken();
+  const scope = input.scope ? [...input.scope] : null;
+  const { name, role, now } = input;
+  const record = { id: newId('tok'), name, role, createdAt: now, revokedAt: null, lastUsedAt: null, scope };
+  return { token, record: role === 'enroll' ? { ...record, expiresAt: input.expiresAt ?? null, maxUses: input.maxUses ?? null, uses: 0 } : record };
+}
+
+export class SqliteTokens {
+  private readonly s;
+
+  constructor(db: Database.Database) {
+    this.s = statements(db);
+  }
+
+  createToken(input: NewToken): { token: string; record: TokenRecord } {
+    const made = mintToken(input);
+    const { id, name, role, createdAt, scope } = made.record;
+    const scopeJson = scope ? JSON.stringify(scope) : null;
+    this.s.tokenInsert.run(id, name, role, hashToken(made.token), createdAt, scopeJson, input.expiresAt ?? null, input.maxUses ?? null);
+    return made;
+  }
+
+  listTokens(): TokenRecord[] {
+    return (this.s.tokenList.all() as Row[]).map(tokenRow);
+  }
+
+  revokeToken(idOrName: string, now: string): TokenRecord {
+    const t = oneLiveToken((this.s.tokenFind.all(idOrName, idOrName) as Row[]).map(tokenRow), idOrName);
+    this.s.tokenRevoke.run(now, t.id);
+    return { ...t, revokedAt: now };
+  }
+
+  agents(): AgentRecord[] {
+    return (this.s.agents.all() as Row[]).map(agentRow);
+  }
+
+  notePlanServed(agent: string, intervalMs: number, now: string): void {
+    this.s.agentPlan.run(agent, now, now, intervalMs);
+  }
+}
