@@ -1,7 +1,7 @@
 // Rows of the store's tables as the Store interface answers them. Shared by every store: the
 // column names and the JSON kept in text columns are the same in SQLite and PostgreSQL.
 import type { Acknowledgement, Finding, FindingKind, Observation, PortState, Severity } from '../../shared/types.js';
-import type { AgentRecord, FindingStatus, HistoryEntry, HistoryEvent, IgnoreRule, StoredFinding, SweepState } from './types.js';
+import type { AgentRecord, FindingStatus, HistoryEntry, HistoryEvent, IgnoreRule, Role, StoredFinding, SweepState, TokenRecord } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -119,4 +119,24 @@ export function runs(ports: number[]): Array<[number, number]> {
     i++;
   }
   return out;
+}
+
+export function tokenRow(r: Row): TokenRecord {
+  const t: TokenRecord = {
+    id: r.id as string,
+    name: r.name as string,
+    role: r.role as Role,
+    createdAt: r.created_at as string,
+    revokedAt: (r.revoked_at as string | null) ?? null,
+    lastUsedAt: (r.last_used_at as string | null) ?? null,
+    scope: r.scope ? (JSON.parse(r.scope as string) as string[]) : null,
+  };
+  if (t.role === 'enroll') {
+    t.expiresAt = (r.expires_at as string | null) ?? null;
+    t.maxUses = (r.max_uses as number | null) ?? null;
+    t.uses = (r.uses as number | undefined) ?? 0;
+  }
+  if (r.enrolled_by) t.enrolledBy = r.enrolled_by as string;
+  if (r.rotate_by) t.rotateBy = r.rotate_by as string;
+  return t;
 }

@@ -6,9 +6,9 @@ import { parsePortSpec } from '../../shared/ports.js';
 import type { Observation } from '../../shared/types.js';
 import { STATE_CODES, type ColumnarBatch } from './columns.js';
 import { observationRow, runs, sweepRow, type Row } from './rows.js';
-import type { IngestAnswer, IngestResult, SweepState } from './types.js';
+import { DEFAULT_MAX_ROWS_PER_AGENT, type IngestAnswer, type IngestResult, type SweepState } from './types.js';
 
-export const DEFAULT_MAX_ROWS_PER_AGENT = 1_000_000;
+export { DEFAULT_MAX_ROWS_PER_AGENT };
 
 function statements(db: Database.Database) {
   return {

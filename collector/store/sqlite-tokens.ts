@@ -1,11 +1,11 @@
 // API tokens and agents on the SQLite store: tokens made with `token create` (enrollment and
 // rotation live in sqlite-enroll.ts), and the agents' records. SqliteStore delegates here.
 import type Database from 'better-sqlite3';
-import { PortdriftError } from '../../shared/errors.js';
-import { agentRow, type Row } from './rows.js';
-import { tokenRow } from './sqlite-enroll.js';
-import { hashToken, newId, newToken } from './tokens.js';
+import { agentRow, tokenRow, type Row } from './rows.js';
+import { hashToken, mintToken, oneLiveToken } from './tokens.js';
 import type { AgentRecord, NewToken, TokenRecord } from './types.js';
+
+export { mintToken, oneLiveToken };
 
 function statements(db: Database.Database) {
   return {
@@ -19,23 +19,6 @@ function statements(db: Database.Database) {
       ON CONFLICT (name) DO UPDATE SET interval_ms = excluded.interval_ms WHERE interval_ms IS NOT excluded.interval_ms`),
     agents: db.prepare(`SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners FROM agents a ORDER BY name`),
   };
-}
-
-/** A live token by id or name, or PD_TOKEN when none or several match. */
-export function oneLiveToken(rows: TokenRecord[], idOrName: string): TokenRecord {
-  const live = rows.filter((t) => t.revokedAt === null);
-  if (live.length === 0) throw new PortdriftError('PD_TOKEN', `no live token with id or name "${idOrName}"`);
-  if (live.length > 1) throw new PortdriftError('PD_TOKEN', `${live.length} live tokens are named "${idOrName}"; revoke one by id (${live.map((r) => r.id).join(', ')})`);
-  return live[0]!;
-}
-
-/** A new token's secret and what its record says (the caller stores the hash). */
-export function mintToken(input: NewToken): { token: string; record: TokenRecord } {
-  const token = newToken();
-  const scope = input.scope ? [...input.scope] : null;
-  const { name, role, now } = input;
-  const record = { id: newId('tok'), name, role, createdAt: now, revokedAt: null, lastUsedAt: null, scope };
-  return { token, record: role === 'enroll' ? { ...record, expiresAt: input.expiresAt ?? null, maxUses: input.maxUses ?? null, uses: 0 } : record };
 }
 
 export class SqliteTokens {
