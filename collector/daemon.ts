@@ -13,6 +13,8 @@ import { splitListen } from './config.js';
 import { createServer } from './http/app.js';
 import { createReporting, type Reporting } from './report/config.js';
 import { LATE_FACTOR, Collector } from './service.js';
+import { isPostgresUrl, redactUrl } from './store/postgres/connect.js';
+import { PostgresStore } from './store/postgres/store.js';
 import { lockStore } from './store/sqlite-lock.js';
 import { SqliteStore } from './store/sqlite.js';
 import { ThreadedStore, threadedStoreAvailable } from './store/threaded.js';
@@ -31,6 +33,8 @@ export interface RunningCollector {
 export interface StartOptions {
   cwd: string;
   log: Logger;
+  /** The environment libpq's variables come from (PGPASSWORD, PGSSLMODE, …) for a PostgreSQL store. */
+  env?: Readonly<Record<string, string | undefined>>;
   now?: () => number;
 }
 
@@ -48,12 +52,15 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     synchronous: c.synchronous === 'normal' ? ('NORMAL' as const) : ('FULL' as const),
     maxRowsPerAgent: c.maxRowsPerAgent,
   };
-  // SQLite on its own thread where the compiled worker exists (the product); in-thread when
+  // A postgres:// URL: the PostgreSQL store, shared by any number of replicas (no file lock).
+  // Else SQLite on its own thread where the compiled worker exists (the product); in-thread when
   // running from TypeScript sources (unit tests) or when turned off.
-  const lock = lockStore(abs(c.data));
+  const pgStore = isPostgresUrl(c.data);
+  const lock = pgStore ? { release: () => {} } : lockStore(abs(c.data));
   let store: Store;
   try {
-    store = c.storeThread && threadedStoreAvailable() ? await ThreadedStore.open(abs(c.data), storeOptions) : new SqliteStore(abs(c.data), storeOptions);
+    if (pgStore) store = await PostgresStore.open(c.data, { maxRowsPerAgent: c.maxRowsPerAgent, ...(o.env ? { env: o.env } : {}) });
+    else store = c.storeThread && threadedStoreAvailable() ? await ThreadedStore.open(abs(c.data), storeOptions) : new SqliteStore(abs(c.data), storeOptions);
   } catch (err) {
     lock.release();
     throw err;
@@ -85,7 +92,9 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   });
   try {
     reporting = createReporting(c, {
-      dataFile: abs(c.data),
+      // The report outbox is a file beside the store; a PostgreSQL collector keeps it in its
+      // working directory (one per replica: a period claimed in the database is future work).
+      dataFile: pgStore ? abs('portdrift-postgres') : abs(c.data),
       log: o.log,
       cwd: o.cwd,
       load: async (since, at) => {
@@ -131,7 +140,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `${tls ? 'https' : 'http'}://${shown}:${addr.port}`;
-  o.log.info({ url, data: abs(c.data), revision: collector.model?.revision }, 'collector listening');
+  o.log.info({ url, data: pgStore ? redactUrl(c.data) : abs(c.data), revision: collector.model?.revision }, 'collector listening');
   let stopping: Promise<void> | null = null;
   // server.close() stops accepting, but Node 20 goes on serving every request that arrives on a
   // connection that was busy at that moment, and keeps it alive afterwards: an agent posting

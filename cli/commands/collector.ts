@@ -37,7 +37,7 @@ export const collectorCommand: CommandFactory = (ctx, setExit) => {
     const smtpPassword = ctx.env.PORTDRIFT_SMTP_PASSWORD;
     const config = collectorConfig(opts.config as string | undefined, flags, smtpPassword ? { smtpPassword } : {});
     const log = createLogger({ level: config.logLevel as LogLevel, name: 'portdrift-collector' });
-    const running = await startCollector(config, { cwd: ctx.cwd, log });
+    const running = await startCollector(config, { cwd: ctx.cwd, log, env: ctx.env });
     ctx.err(`portdrift collector listening on ${running.url}\n`);
     const off = ctx.onReload(() => {
       log.info('SIGHUP: reloading IaC');
