@@ -65,8 +65,12 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     lock.release();
     throw err;
   }
+  // Several replicas on PostgreSQL: the lease says which one runs the scheduled work.
+  const lease = store instanceof PostgresStore ? store.lease() : null;
+  await lease?.start();
   const closeStore = async (): Promise<void> => {
     try {
+      await lease?.stop();
       await store.close();
     } finally {
       lock.release();
@@ -87,6 +91,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     neighbourhood: c.neighbourhood,
     batchRetentionMs: c.batchRetention,
     retentionMs: c.retention,
+    ...(lease ? { isLeader: () => lease.isLeader() } : {}),
     now,
     onTransition: (t, at) => reporting?.alerts?.notify({ type: t.event === 'resolved' ? 'resolved' : 'opened', finding: t.finding, at }),
   });
@@ -118,6 +123,9 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
       limits: { maxBatchBytes: c.maxBatchBytes, maxJsonBytes: 1024 * 1024, maxInflightBytes: c.maxInflightBytes },
       reports: reporting.reports ? { preview: () => reporting!.reports!.preview(), sendNow: () => reporting!.reports!.sendNow() } : null,
       now: iso,
+      ...(store instanceof PostgresStore
+        ? { health: async () => ({ leader: lease?.isLeader() ?? false, database: await (store as PostgresStore).reachable() }) }
+        : {}),
     },
     tls,
   );

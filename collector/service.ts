@@ -36,6 +36,11 @@ export interface CollectorOptions {
   seriesRetentionMs?: number;
   /** Observation, sweep and listener rows older than this are pruned on the interval tick. */
   retentionMs?: number;
+  /**
+   * Several replicas on one database: whether this one leads now. Only the leader runs the
+   * interval tick (damping cycle, reload, pruning); absent, this collector always does.
+   */
+  isLeader?: () => boolean;
   /** Loads the model; tests and the CLI use the extractor (default). */
   load?: (src: IacSource) => Promise<LoadedModel>;
 }
@@ -112,6 +117,7 @@ export class Collector {
     let ticking = false;
     this.reloadTimer = setInterval(() => {
       if (ticking || this.stopped) return;
+      if (this.o.isLeader && !this.o.isLeader()) return;
       ticking = true;
       void this.reload({ evaluate: false })
         .catch(() => undefined)

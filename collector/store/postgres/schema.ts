@@ -141,6 +141,18 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
       CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
     `,
   },
+  {
+    version: 2,
+    description: 'the leader lease: which replica runs the scheduled work, until when',
+    // Times from the database's clock (now()), so replicas' clocks need not agree.
+    sql: `
+      CREATE TABLE leases (
+        name text PRIMARY KEY,
+        holder text NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -28,6 +28,7 @@ import {
 import { openPool, redactUrl, type PgTargetOptions } from './connect.js';
 import { PgFindings } from './findings.js';
 import { ingestPg, type RowCounts } from './ingest.js';
+import { PgLease } from './lease.js';
 import { migratePg } from './schema.js';
 import { PgTokens } from './tokens.js';
 
@@ -288,6 +289,11 @@ export class PostgresStore implements Store {
       await this.pool.query('SELECT 1 FROM schema_version LIMIT 1');
       return 'ok';
     });
+  }
+
+  /** A leader lease on this database (started by the caller). */
+  lease(o: ConstructorParameters<typeof PgLease>[1] = {}): PgLease {
+    return new PgLease(this.pool, o);
   }
 
   /** Whether the database answers now (for /healthz). */

@@ -1,5 +1,6 @@
 // Two collector replicas on one PostgreSQL database: an agent posts to replica 1, and
-// `portdrift drift` against replica 2 sees the same findings, with tokens made on either.
+// `portdrift drift` against replica 2 sees the same findings, with tokens made on either; one of
+// them leads (/healthz).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,5 +52,12 @@ describe.skipIf(skip)(`two collector replicas on PostgreSQL${skip ? ` (skipped: 
     expect(retry.status).toBe(200);
     const agents = await run(['agents', '--format', 'json', '--collector', two.url], cwd, { PORTDRIFT_TOKEN: two.tokens.reader });
     expect((JSON.parse(agents.out) as { agents: Array<{ name: string; batches: number }> }).agents).toContainEqual(expect.objectContaining({ name: 'agent-1', batches: 1 }));
+  });
+
+  it('/healthz says which replica leads (one of the two) and that both reach the database', async () => {
+    const health = await Promise.all([one, two].map(async (c) => (await fetch(`${c.url}/healthz`)).json()));
+    expect(health.map((h) => h.database)).toEqual([true, true]);
+    expect(health.map((h) => h.leader).sort()).toEqual([false, true]);
+    expect(health[0]).toMatchObject({ status: 'ok', leader: true });
   });
 });
