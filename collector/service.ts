@@ -117,13 +117,14 @@ export class Collector {
     let ticking = false;
     this.reloadTimer = setInterval(() => {
       if (ticking || this.stopped) return;
-      if (this.o.isLeader && !this.o.isLeader()) return;
+      // Every replica keeps its model current (it serves plans); only the leader counts cycles.
+      const leads = !this.o.isLeader || this.o.isLeader();
       ticking = true;
       void this.reload({ evaluate: false })
         .catch(() => undefined)
-        .then(() => this.evaluateNow('tick'))
+        .then(() => (leads ? this.evaluateNow('tick') : undefined))
         .catch(() => undefined)
-        .then(() => this.prune())
+        .then(() => (leads ? this.prune() : undefined))
         .finally(() => (ticking = false));
     }, this.o.intervalMs);
     this.reloadTimer.unref();
@@ -266,7 +267,9 @@ export class Collector {
     if (!this.loaded || this.stopped) return;
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
-    const advance = mode === 'cycle' || nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs;
+    // With several replicas only the leader counts cycles (a follower's refresh only refreshes).
+    const leads = !this.o.isLeader || this.o.isLeader();
+    const advance = mode === 'cycle' || (leads && nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs);
     try {
       const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
       const model = withoutIgnored(this.loaded.model, m);
