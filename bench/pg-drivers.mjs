@@ -36,7 +36,8 @@ function batch(b, at) {
 
 function tsv(cols) {
   const lines = [];
-  for (let k = 0; k < cols[0].length; k++) lines.push(cols.map((c) => (c[k] === null ? '\\N' : String(c[k]))).join('\t'));
+  for (let k = 0; k < cols[0].length; k++)
+    lines.push(cols.map((c) => (c[k] === null ? '\\N' : String(c[k]))).join('\t'));
   return `${lines.join('\n')}\n`;
 }
 
@@ -67,11 +68,13 @@ async function runPg() {
   }
   for (const round of ['new', 'repeat']) {
     if (round === 'new') await pool.query(DDL);
-    await time(`pg copy (${round})`, (b) => tx(async (c) => {
-      await c.query('CREATE TEMP TABLE IF NOT EXISTS bench_in (LIKE bench_state) ON COMMIT DELETE ROWS');
-      await pipeline(Readable.from([tsv(batch(b, `T${round}`))]), c.query(copyFrom('COPY bench_in FROM STDIN')));
-      await c.query(`INSERT INTO bench_state SELECT * FROM bench_in ${UPSERT}`);
-    }));
+    await time(`pg copy (${round})`, (b) =>
+      tx(async (c) => {
+        await c.query('CREATE TEMP TABLE IF NOT EXISTS bench_in (LIKE bench_state) ON COMMIT DELETE ROWS');
+        await pipeline(Readable.from([tsv(batch(b, `T${round}`))]), c.query(copyFrom('COPY bench_in FROM STDIN')));
+        await c.query(`INSERT INTO bench_state SELECT * FROM bench_in ${UPSERT}`);
+      }),
+    );
   }
   await pool.end();
 }
@@ -84,12 +87,14 @@ async function runPostgres() {
   }
   for (const round of ['new', 'repeat']) {
     if (round === 'new') await sql.unsafe(DDL);
-    await time(`postgres copy (${round})`, (b) => sql.begin(async (t) => {
-      await t.unsafe('CREATE TEMP TABLE IF NOT EXISTS bench_in (LIKE bench_state) ON COMMIT DELETE ROWS');
-      const w = await t.unsafe('COPY bench_in FROM STDIN').writable();
-      await pipeline(Readable.from([tsv(batch(b, `T${round}`))]), w);
-      await t.unsafe(`INSERT INTO bench_state SELECT * FROM bench_in ${UPSERT}`);
-    }));
+    await time(`postgres copy (${round})`, (b) =>
+      sql.begin(async (t) => {
+        await t.unsafe('CREATE TEMP TABLE IF NOT EXISTS bench_in (LIKE bench_state) ON COMMIT DELETE ROWS');
+        const w = await t.unsafe('COPY bench_in FROM STDIN').writable();
+        await pipeline(Readable.from([tsv(batch(b, `T${round}`))]), w);
+        await t.unsafe(`INSERT INTO bench_state SELECT * FROM bench_in ${UPSERT}`);
+      }),
+    );
   }
   await sql.unsafe('DROP TABLE bench_state');
   await sql.end();

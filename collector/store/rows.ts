@@ -1,7 +1,17 @@
 // Rows of the store's tables as the Store interface answers them. Shared by every store: the
 // column names and the JSON kept in text columns are the same in SQLite and PostgreSQL.
 import type { Acknowledgement, Finding, FindingKind, Observation, PortState, Severity } from '../../shared/types.js';
-import type { AgentRecord, FindingStatus, HistoryEntry, HistoryEvent, IgnoreRule, Role, StoredFinding, SweepState, TokenRecord } from './types.js';
+import type {
+  AgentRecord,
+  FindingStatus,
+  HistoryEntry,
+  HistoryEvent,
+  IgnoreRule,
+  Role,
+  StoredFinding,
+  SweepState,
+  TokenRecord,
+} from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -18,7 +28,13 @@ export function num(v: unknown): number {
 export function findingRow(r: Row): StoredFinding {
   const ack = r.ack ? json<Acknowledgement>(r.ack) : null;
   const finding = json<Finding>(r.data);
-  return { finding: { ...finding, ack }, status: r.status as FindingStatus, present: num(r.present), absent: num(r.absent), ack };
+  return {
+    finding: { ...finding, ack },
+    status: r.status as FindingStatus,
+    present: num(r.present),
+    absent: num(r.absent),
+    ack,
+  };
 }
 
 export function historyRow(r: Row): HistoryEntry {
@@ -66,7 +82,15 @@ export function observationRow(r: Row): Observation {
 
 export function sweepRow(r: Row): SweepState {
   const ip = r.ip as string;
-  return { agent: r.agent as string, host: r.host as string, ip: ip === '' ? null : ip, ports: r.ports as string, closed: r.closed as string, at: r.at as string, error: (r.error as string | null) ?? null };
+  return {
+    agent: r.agent as string,
+    host: r.host as string,
+    ip: ip === '' ? null : ip,
+    ports: r.ports as string,
+    closed: r.closed as string,
+    at: r.at as string,
+    error: (r.error as string | null) ?? null,
+  };
 }
 
 export function agentRow(r: Row): AgentRecord {
@@ -87,7 +111,10 @@ export function agentRow(r: Row): AgentRecord {
 }
 
 /** The open-count series, at most one point per bucket: the bucket's highest count at its last time. */
-export function bucketSeries(rows: Iterable<{ at: string; open_count: number }>, bucketMs: number): Array<{ at: string; open: number }> {
+export function bucketSeries(
+  rows: Iterable<{ at: string; open_count: number }>,
+  bucketMs: number,
+): Array<{ at: string; open: number }> {
   const out: Array<{ at: string; open: number }> = [];
   let lastBucket = -1;
   for (const r of rows) {

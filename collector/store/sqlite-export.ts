@@ -9,10 +9,47 @@ import type { Row } from './rows.js';
 
 /** Tables in the order they are written, and the columns both schemas share. */
 export const CARRIED_TABLES: ReadonlyArray<{ table: string; columns: readonly string[] }> = [
-  { table: 'tokens', columns: ['id', 'name', 'role', 'hash', 'created_at', 'revoked_at', 'last_used_at', 'scope', 'expires_at', 'max_uses', 'uses', 'enrolled_by', 'identity', 'rotate_by', 'predecessor'] },
-  { table: 'agents', columns: ['name', 'version', 'first_seen', 'last_seen', 'last_batch_id', 'plan_revision', 'spool_depth', 'spool_dropped', 'batches', 'observations', 'interval_ms'] },
+  {
+    table: 'tokens',
+    columns: [
+      'id',
+      'name',
+      'role',
+      'hash',
+      'created_at',
+      'revoked_at',
+      'last_used_at',
+      'scope',
+      'expires_at',
+      'max_uses',
+      'uses',
+      'enrolled_by',
+      'identity',
+      'rotate_by',
+      'predecessor',
+    ],
+  },
+  {
+    table: 'agents',
+    columns: [
+      'name',
+      'version',
+      'first_seen',
+      'last_seen',
+      'last_batch_id',
+      'plan_revision',
+      'spool_depth',
+      'spool_dropped',
+      'batches',
+      'observations',
+      'interval_ms',
+    ],
+  },
   { table: 'findings', columns: ['id', 'status', 'kind', 'severity', 'present', 'absent', 'data', 'ack'] },
-  { table: 'history', columns: ['seq', 'at', 'finding_id', 'kind', 'severity', 'resource', 'host', 'port', 'event', 'detail'] },
+  {
+    table: 'history',
+    columns: ['seq', 'at', 'finding_id', 'kind', 'severity', 'resource', 'host', 'port', 'event', 'detail'],
+  },
   { table: 'evaluations', columns: ['at', 'open_count', 'revision'] },
   { table: 'ignores', columns: ['id', 'resource', 'host', 'port', 'kind', 'reason', 'by', 'created_at', 'expires_at'] },
   { table: 'meta', columns: ['key', 'value'] },
@@ -31,7 +68,10 @@ export function exportSqlite(file: string): StoreRows {
   try {
     const v = (db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null }).v ?? 0;
     if (v !== LATEST_SCHEMA) {
-      throw new PortdriftError('PD_STORE_SCHEMA', `${file}: schema version ${v}, not ${LATEST_SCHEMA}: open it once with this portdrift (\`portdrift token list --data ${file}\`) to migrate it, then copy it`);
+      throw new PortdriftError(
+        'PD_STORE_SCHEMA',
+        `${file}: schema version ${v}, not ${LATEST_SCHEMA}: open it once with this portdrift (\`portdrift token list --data ${file}\`) to migrate it, then copy it`,
+      );
     }
     const out: StoreRows = {};
     // One read transaction: a collector writing the file meanwhile cannot tear the copy.

@@ -53,7 +53,10 @@ export function poolConfig(url: string, o: PgTargetOptions = {}): { config: pg.P
   if (!u.searchParams.has('sslrootcert') && env.PGSSLROOTCERT) u.searchParams.set('sslrootcert', env.PGSSLROOTCERT);
   const mode = u.searchParams.get('sslmode') ?? 'prefer';
   if (!SSLMODES.has(mode)) {
-    throw new PortdriftError('PD_CONFIG_INVALID', `data: sslmode=${mode} in ${shown} is not one of ${[...SSLMODES].join(', ')}`);
+    throw new PortdriftError(
+      'PD_CONFIG_INVALID',
+      `data: sslmode=${mode} in ${shown} is not one of ${[...SSLMODES].join(', ')}`,
+    );
   }
   // pg-connection-string knows libpq's require/verify-ca/verify-full; prefer and allow are
   // tried as require here, with the fallback done at open (openPool).

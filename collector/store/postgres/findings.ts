@@ -18,11 +18,24 @@ const HISTORY_INSERT = `INSERT INTO history (at, finding_id, kind, severity, res
 
 async function insertHistory(c: pg.PoolClient, h: ReadonlyArray<Omit<HistoryEntry, 'seq'>>): Promise<void> {
   if (h.length === 0) return;
-  await c.query(HISTORY_INSERT, [h.map((e) => e.at), h.map((e) => e.findingId), h.map((e) => e.kind), h.map((e) => e.severity), h.map((e) => e.resource), h.map((e) => e.host), h.map((e) => e.port), h.map((e) => e.event), h.map((e) => e.detail ?? null)]);
+  await c.query(HISTORY_INSERT, [
+    h.map((e) => e.at),
+    h.map((e) => e.findingId),
+    h.map((e) => e.kind),
+    h.map((e) => e.severity),
+    h.map((e) => e.resource),
+    h.map((e) => e.host),
+    h.map((e) => e.port),
+    h.map((e) => e.event),
+    h.map((e) => e.detail ?? null),
+  ]);
 }
 
 export class PgFindings {
-  constructor(private readonly pool: pg.Pool, private readonly tx: Tx) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly tx: Tx,
+  ) {}
 
   async findings(): Promise<StoredFinding[]> {
     return (await this.pool.query('SELECT * FROM findings ORDER BY id')).rows.map(findingRow);
@@ -47,7 +60,16 @@ export class PgFindings {
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[])
           ON CONFLICT (id) DO UPDATE SET status = excluded.status, kind = excluded.kind, severity = excluded.severity,
             present = excluded.present, absent = excluded.absent, data = excluded.data, ack = excluded.ack`,
-          [u.map((f) => f.finding.id), u.map((f) => f.status), u.map((f) => f.finding.kind), u.map((f) => f.finding.severity), u.map((f) => f.present), u.map((f) => f.absent), data, u.map((f) => (f.ack ? JSON.stringify(f.ack) : null))],
+          [
+            u.map((f) => f.finding.id),
+            u.map((f) => f.status),
+            u.map((f) => f.finding.kind),
+            u.map((f) => f.finding.severity),
+            u.map((f) => f.present),
+            u.map((f) => f.absent),
+            data,
+            u.map((f) => (f.ack ? JSON.stringify(f.ack) : null)),
+          ],
         );
       }
       if (w.remove.length > 0) await c.query('DELETE FROM findings WHERE id = ANY($1::text[])', [w.remove]);
@@ -64,11 +86,27 @@ export class PgFindings {
     return this.tx(async (c) => {
       const r = (await c.query('SELECT * FROM findings WHERE id = $1 FOR UPDATE', [id])).rows[0] as Row | undefined;
       if (!r || r.status === 'pending') throw new PortdriftError('PD_FINDING_NOT_FOUND', `no finding with id ${id}`);
-      if (r.status === 'resolved') throw new PortdriftError('PD_FINDING_RESOLVED', `finding ${id} is resolved: there is nothing to acknowledge (if it comes back it is reported anew)`);
+      if (r.status === 'resolved')
+        throw new PortdriftError(
+          'PD_FINDING_RESOLVED',
+          `finding ${id} is resolved: there is nothing to acknowledge (if it comes back it is reported anew)`,
+        );
       await c.query('UPDATE findings SET ack = $1 WHERE id = $2', [JSON.stringify(ack), id]);
       const f = findingRow({ ...r, ack: JSON.stringify(ack) });
       const { kind, severity, resource, host, port } = f.finding;
-      await insertHistory(c, [{ at: ack.at, findingId: id, kind, severity, resource, host, port, event: 'acknowledged', detail: ackDetail(ack) }]);
+      await insertHistory(c, [
+        {
+          at: ack.at,
+          findingId: id,
+          kind,
+          severity,
+          resource,
+          host,
+          port,
+          event: 'acknowledged',
+          detail: ackDetail(ack),
+        },
+      ]);
       return f;
     });
   }
@@ -76,15 +114,18 @@ export class PgFindings {
   async history(q: HistoryQuery): Promise<HistoryEntry[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.findingId) (args.push(q.findingId), where.push(`finding_id = $${args.length}`));
-    if (q.since) (args.push(q.since), where.push(`at > $${args.length}`));
+    if (q.findingId) args.push(q.findingId), where.push(`finding_id = $${args.length}`);
+    if (q.since) args.push(q.since), where.push(`at > $${args.length}`);
     const limit = Math.min(Math.max(q.limit ?? 1000, 1), 100_000);
     const sql = `SELECT * FROM (SELECT * FROM history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${limit}) h ORDER BY seq`;
     return (await this.pool.query(sql, args)).rows.map(historyRow);
   }
 
   async openSeries(since: string | null, bucketMs: number): Promise<Array<{ at: string; open: number }>> {
-    const { rows } = await this.pool.query('SELECT at, open_count FROM evaluations WHERE ($1::text IS NULL OR at > $1) ORDER BY at', [since]);
+    const { rows } = await this.pool.query(
+      'SELECT at, open_count FROM evaluations WHERE ($1::text IS NULL OR at > $1) ORDER BY at',
+      [since],
+    );
     return bucketSeries(rows as Array<{ at: string; open_count: number }>, bucketMs);
   }
 
@@ -106,10 +147,16 @@ export class PgFindings {
   }
 
   async getMeta(key: string): Promise<string | null> {
-    return ((await this.pool.query('SELECT value FROM meta WHERE key = $1', [key])).rows[0]?.value as string | undefined) ?? null;
+    return (
+      ((await this.pool.query('SELECT value FROM meta WHERE key = $1', [key])).rows[0]?.value as string | undefined) ??
+      null
+    );
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    await this.pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+    await this.pool.query(
+      'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
   }
 }

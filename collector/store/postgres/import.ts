@@ -11,16 +11,25 @@ import { migratePg } from './schema.js';
 /** Rows per INSERT statement (each row binds up to 15 parameters; PostgreSQL allows 65,535). */
 const CHUNK = 1000;
 
-export async function importIntoPostgres(url: string, rows: StoreRows, o: PgTargetOptions = {}): Promise<Record<string, number>> {
+export async function importIntoPostgres(
+  url: string,
+  rows: StoreRows,
+  o: PgTargetOptions = {},
+): Promise<Record<string, number>> {
   const shown = redactUrl(url);
   const pool = await openPool(url, { ...o, poolSize: 1 });
   const c = await pool.connect();
   try {
     await migratePg(c, shown);
     await c.query('BEGIN');
-    const used = await c.query('SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM findings) + (SELECT count(*) FROM history) + (SELECT count(*) FROM batches) AS n');
+    const used = await c.query(
+      'SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM findings) + (SELECT count(*) FROM history) + (SELECT count(*) FROM batches) AS n',
+    );
     if (Number(used.rows[0].n) > 0) {
-      throw new PortdriftError('PD_STORE', `${shown}: the database already holds a portdrift store (tokens, findings, history or batches); migrate into an empty one`);
+      throw new PortdriftError(
+        'PD_STORE',
+        `${shown}: the database already holds a portdrift store (tokens, findings, history or batches); migrate into an empty one`,
+      );
     }
     const counts: Record<string, number> = {};
     for (const { table, columns } of CARRIED_TABLES) {
@@ -28,12 +37,16 @@ export async function importIntoPostgres(url: string, rows: StoreRows, o: PgTarg
       for (let i = 0; i < list.length; i += CHUNK) {
         const part = list.slice(i, i + CHUNK);
         const values: unknown[] = [];
-        const tuples = part.map((r) => `(${columns.map((col) => (values.push(r[col] ?? null), `$${values.length}`)).join(', ')})`);
+        const tuples = part.map(
+          (r) => `(${columns.map((col) => (values.push(r[col] ?? null), `$${values.length}`)).join(', ')})`,
+        );
         await c.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, values);
       }
       counts[table] = list.length;
     }
-    await c.query("SELECT setval(pg_get_serial_sequence('history', 'seq'), greatest((SELECT max(seq) FROM history), 1))");
+    await c.query(
+      "SELECT setval(pg_get_serial_sequence('history', 'seq'), greatest((SELECT max(seq) FROM history), 1))",
+    );
     await c.query('COMMIT');
     return counts;
   } catch (err) {

@@ -76,22 +76,38 @@ function latestPerPort(obs: readonly ObservationRecord[]): ObservationRecord[] {
   return [...byKey.values()].sort((a, b) => cmp(a.host, b.host) || cmp(a.ip, b.ip) || a.port - b.port);
 }
 
-export async function ingestPg(c: pg.PoolClient, batch: ParsedBatch, receivedAt: string, maxRows: number, counts: RowCounts): Promise<IngestResult> {
+export async function ingestPg(
+  c: pg.PoolClient,
+  batch: ParsedBatch,
+  receivedAt: string,
+  maxRows: number,
+  counts: RowCounts,
+): Promise<IngestResult> {
   const h = batch.header;
   const agent = h.agent;
-  const key = await c.query('INSERT INTO batches (agent, batch_id, received_at, answer) VALUES ($1, $2, $3, \'\') ON CONFLICT DO NOTHING', [agent, h.batchId, receivedAt]);
+  const key = await c.query(
+    "INSERT INTO batches (agent, batch_id, received_at, answer) VALUES ($1, $2, $3, '') ON CONFLICT DO NOTHING",
+    [agent, h.batchId, receivedAt],
+  );
   if (key.rowCount === 0) {
-    const { rows } = await c.query<{ answer: string }>('SELECT answer FROM batches WHERE agent = $1 AND batch_id = $2', [agent, h.batchId]);
+    const { rows } = await c.query<{ answer: string }>(
+      'SELECT answer FROM batches WHERE agent = $1 AND batch_id = $2',
+      [agent, h.batchId],
+    );
     return { answer: JSON.parse(rows[0]!.answer) as IngestAnswer, replayed: true };
   }
   const obs = latestPerPort(batch.observations);
-  const sweepsIn = [...new Map(batch.sweeps.map((s) => [`${s.host}\u0000${s.ip ?? ''}`, s])).values()]
-    .sort((a, b) => cmp(a.host, b.host) || cmp(a.ip ?? '', b.ip ?? ''));
+  const sweepsIn = [...new Map(batch.sweeps.map((s) => [`${s.host}\u0000${s.ip ?? ''}`, s])).values()].sort(
+    (a, b) => cmp(a.host, b.host) || cmp(a.ip ?? '', b.ip ?? ''),
+  );
   // The row cap, as the SQLite store keeps it: exact only when an upper bound would pass it.
   let st = counts.get(agent);
   const incoming = sweepsIn.length + obs.length;
   if (!st || (!st.exact && st.rows + incoming > maxRows)) {
-    const { rows } = await c.query('SELECT (SELECT count(*) FROM current_state WHERE agent = $1) + (SELECT count(*) FROM sweeps WHERE agent = $1) AS n', [agent]);
+    const { rows } = await c.query(
+      'SELECT (SELECT count(*) FROM current_state WHERE agent = $1) + (SELECT count(*) FROM sweeps WHERE agent = $1) AS n',
+      [agent],
+    );
     st = { rows: num(rows[0]!.n), exact: true };
     counts.set(agent, st);
   }
@@ -107,7 +123,11 @@ export async function ingestPg(c: pg.PoolClient, batch: ParsedBatch, receivedAt:
       s.rows++;
       return true;
     };
-    const hadSweep = new Set((await c.query('SELECT host, ip FROM sweeps WHERE agent = $1', [agent])).rows.map((r) => `${r.host}\u0000${r.ip}`));
+    const hadSweep = new Set(
+      (await c.query('SELECT host, ip FROM sweeps WHERE agent = $1', [agent])).rows.map(
+        (r) => `${r.host}\u0000${r.ip}`,
+      ),
+    );
     sweeps = sweepsIn.filter((sw) => admit(hadSweep.has(`${sw.host}\u0000${sw.ip ?? ''}`)));
     const had = await c.query(
       `SELECT c.host, c.ip, c.port FROM current_state c JOIN unnest($2::text[], $3::text[], $4::int[]) AS i(host, ip, port)
@@ -123,10 +143,27 @@ export async function ingestPg(c: pg.PoolClient, batch: ParsedBatch, receivedAt:
     st.rows -= await deleteClosed(c, agent, sweeps);
   }
   if (sweeps.length > 0) {
-    await c.query(UPSERT_SWEEPS, [agent, sweeps.map((s) => s.host), sweeps.map((s) => s.ip ?? ''), sweeps.map((s) => s.ports), sweeps.map((s) => s.closed), sweeps.map((s) => s.at), sweeps.map((s) => s.error ?? null)]);
+    await c.query(UPSERT_SWEEPS, [
+      agent,
+      sweeps.map((s) => s.host),
+      sweeps.map((s) => s.ip ?? ''),
+      sweeps.map((s) => s.ports),
+      sweeps.map((s) => s.closed),
+      sweeps.map((s) => s.at),
+      sweeps.map((s) => s.error ?? null),
+    ]);
   }
   if (records.length > 0) {
-    await c.query(UPSERT_OBSERVATIONS, [agent, records.map((o) => o.host), records.map((o) => o.ip), records.map((o) => o.port), records.map((o) => o.state), records.map((o) => o.rttMs), records.map((o) => o.at), records.map((o) => o.service ?? null)]);
+    await c.query(UPSERT_OBSERVATIONS, [
+      agent,
+      records.map((o) => o.host),
+      records.map((o) => o.ip),
+      records.map((o) => o.port),
+      records.map((o) => o.state),
+      records.map((o) => o.rttMs),
+      records.map((o) => o.at),
+      records.map((o) => o.service ?? null),
+    ]);
   }
   if (!checked) {
     st.rows += sweeps.length + records.length;
@@ -144,14 +181,30 @@ export async function ingestPg(c: pg.PoolClient, batch: ParsedBatch, receivedAt:
     outsideModel: batch.outsideModel ?? 0,
     capped,
   };
-  await c.query('UPDATE batches SET answer = $3 WHERE agent = $1 AND batch_id = $2', [agent, h.batchId, JSON.stringify(answer)]);
-  await c.query(UPSERT_AGENT, [agent, h.agentVersion, receivedAt, h.batchId, h.planRevision, h.spoolDepth, h.spoolDropped, stored]);
+  await c.query('UPDATE batches SET answer = $3 WHERE agent = $1 AND batch_id = $2', [
+    agent,
+    h.batchId,
+    JSON.stringify(answer),
+  ]);
+  await c.query(UPSERT_AGENT, [
+    agent,
+    h.agentVersion,
+    receivedAt,
+    h.batchId,
+    h.planRevision,
+    h.spoolDepth,
+    h.spoolDropped,
+    stored,
+  ]);
   if (batch.listeners.length > 0 || h.listenerView === true) {
     // The agent's whole current view of its namespace (possibly empty, with listenerView).
     await c.query('DELETE FROM listeners WHERE agent = $1', [agent]);
     const ls = [...new Map(batch.listeners.map((l) => [`${l.ip}\u0000${l.port}`, l])).values()];
     if (ls.length > 0) {
-      await c.query('INSERT INTO listeners (agent, ip, port, at) SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[])', [agent, ls.map((l) => l.ip), ls.map((l) => l.port), ls.map((l) => l.at)]);
+      await c.query(
+        'INSERT INTO listeners (agent, ip, port, at) SELECT $1, * FROM unnest($2::text[], $3::int[], $4::text[])',
+        [agent, ls.map((l) => l.ip), ls.map((l) => l.port), ls.map((l) => l.at)],
+      );
     }
   }
   return { answer, replayed: false };

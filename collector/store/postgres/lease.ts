@@ -72,6 +72,8 @@ export class PgLease implements Leadership {
     clearTimeout(this.timer);
     if (this.heldUntil === 0) return;
     this.heldUntil = 0;
-    await this.pool.query('DELETE FROM leases WHERE name = $1 AND holder = $2', [this.o.name ?? 'leader', this.holder]).catch(() => {});
+    await this.pool
+      .query('DELETE FROM leases WHERE name = $1 AND holder = $2', [this.o.name ?? 'leader', this.holder])
+      .catch(() => {});
   }
 }

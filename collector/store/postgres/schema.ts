@@ -12,7 +12,8 @@ const MIGRATION_LOCK = '8098463211858670964';
 export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string; sql: string }> = [
   {
     version: 1,
-    description: 'tokens, batches, agents, current state and transitions, sweeps, listeners, findings, history, ignores, meta',
+    description:
+      'tokens, batches, agents, current state and transitions, sweeps, listeners, findings, history, ignores, meta',
     sql: `
       CREATE TABLE tokens (
         id text PRIMARY KEY,
@@ -162,11 +163,16 @@ export async function migratePg(client: pg.PoolClient, shown: string): Promise<n
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await client.query('CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_version');
     const current = rows[0]?.v ?? 0;
     if (current > PG_LATEST_SCHEMA) {
-      throw new PortdriftError('PD_STORE_SCHEMA', `${shown}: the store has schema version ${current}, newer than this portdrift knows (${PG_LATEST_SCHEMA}); upgrade portdrift or use another database`);
+      throw new PortdriftError(
+        'PD_STORE_SCHEMA',
+        `${shown}: the store has schema version ${current}, newer than this portdrift knows (${PG_LATEST_SCHEMA}); upgrade portdrift or use another database`,
+      );
     }
     for (const m of PG_MIGRATIONS) {
       if (m.version <= current) continue;

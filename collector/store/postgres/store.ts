@@ -134,7 +134,8 @@ export class PostgresStore implements Store {
 
   agents(): Promise<AgentRecord[]> {
     return this.run('read agents', async () => {
-      const sql = 'SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners FROM agents a ORDER BY name';
+      const sql =
+        'SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners FROM agents a ORDER BY name';
       return (await this.pool.query(sql)).rows.map(agentRow);
     });
   }
@@ -164,8 +165,15 @@ export class PostgresStore implements Store {
   }
 
   hasBatch(agent: string, batchId: string): Promise<boolean> {
-    return this.run('read batches', async () =>
-      ((await this.pool.query("SELECT 1 FROM batches WHERE agent = $1 AND batch_id = $2 AND answer <> ''", [agent, batchId])).rowCount ?? 0) > 0,
+    return this.run(
+      'read batches',
+      async () =>
+        ((
+          await this.pool.query("SELECT 1 FROM batches WHERE agent = $1 AND batch_id = $2 AND answer <> ''", [
+            agent,
+            batchId,
+          ])
+        ).rowCount ?? 0) > 0,
     );
   }
 
@@ -173,7 +181,9 @@ export class PostgresStore implements Store {
     return this.run('read observations', async () => {
       const order = 'ORDER BY host, ip, port, agent';
       const r = hosts
-        ? await this.pool.query(`SELECT ${OBS_COLUMNS} FROM current_state WHERE host = ANY($1::text[]) ${order}`, [[...hosts]])
+        ? await this.pool.query(`SELECT ${OBS_COLUMNS} FROM current_state WHERE host = ANY($1::text[]) ${order}`, [
+            [...hosts],
+          ])
         : await this.pool.query(`SELECT ${OBS_COLUMNS} FROM current_state ${order}`);
       return r.rows.map(observationRow);
     });
@@ -184,7 +194,7 @@ export class PostgresStore implements Store {
       const hosts = [...declared.keys()];
       const dh: string[] = [];
       const dp: number[] = [];
-      for (const [h, ports] of declared) for (const p of ports) (dh.push(h), dp.push(p));
+      for (const [h, ports] of declared) for (const p of ports) dh.push(h), dp.push(p);
       const { rows } = await this.pool.query(
         `SELECT ${OBS_COLUMNS} FROM current_state WHERE host = ANY($1::text[])
           AND (state = 'open' OR (host, port) IN (SELECT * FROM unnest($2::text[], $3::int[])))`,
@@ -197,7 +207,9 @@ export class PostgresStore implements Store {
   sweeps(hosts?: ReadonlySet<string>): Promise<SweepState[]> {
     return this.run('read sweeps', async () => {
       const r = hosts
-        ? await this.pool.query('SELECT * FROM sweeps WHERE host = ANY($1::text[]) ORDER BY host, ip, agent', [[...hosts]])
+        ? await this.pool.query('SELECT * FROM sweeps WHERE host = ANY($1::text[]) ORDER BY host, ip, agent', [
+            [...hosts],
+          ])
         : await this.pool.query('SELECT * FROM sweeps ORDER BY host, ip, agent');
       return r.rows.map(sweepRow);
     });
@@ -262,7 +274,8 @@ export class PostgresStore implements Store {
         await n('DELETE FROM transitions WHERE at < $1', o.seriesBefore);
         let rows = 0;
         if (o.rowsBefore !== undefined) {
-          for (const t of ['current_state', 'sweeps', 'listeners']) rows += await n(`DELETE FROM ${t} WHERE at < $1`, o.rowsBefore);
+          for (const t of ['current_state', 'sweeps', 'listeners'])
+            rows += await n(`DELETE FROM ${t} WHERE at < $1`, o.rowsBefore);
         }
         return { batches, series, rows };
       });
@@ -279,7 +292,13 @@ export class PostgresStore implements Store {
       for (const f of (await this.pool.query('SELECT status, count(*) AS n FROM findings GROUP BY status')).rows) {
         findings[f.status as keyof typeof findings] = num(f.n);
       }
-      return { bytes: num(r.bytes), observations: num(r.observations), sweeps: num(r.sweeps), batches: num(r.batches), findings };
+      return {
+        bytes: num(r.bytes),
+        observations: num(r.observations),
+        sweeps: num(r.sweeps),
+        batches: num(r.batches),
+        findings,
+      };
     });
   }
 

@@ -25,7 +25,9 @@ describe.skipIf(skip)(`the leader's interval tick${skip ? ` (skipped: ${skip})` 
     // Another replica (not running here) holds the lease for an hour.
     const first = await startTestCollector({ data: db.url });
     await first.stop();
-    await sql("INSERT INTO leases (name, holder, expires_at) VALUES ('leader', 'replica_elsewhere', now() + interval '1 hour')");
+    await sql(
+      "INSERT INTO leases (name, holder, expires_at) VALUES ('leader', 'replica_elsewhere', now() + interval '1 hour')",
+    );
     c = await startTestCollector({ data: db.url, interval: '1s', cycles: 2 });
   });
   afterAll(async () => {
@@ -36,10 +38,16 @@ describe.skipIf(skip)(`the leader's interval tick${skip ? ` (skipped: ${skip})` 
   it('a follower does not tick; it ticks once it leads', async () => {
     // The agent keeps sweeping (results older than the freshness window, 3 s here, would not count).
     let n = 0;
-    const sweep = () => postBatch(c.url, c.tokens.agent, { id: `t${++n}`, sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' }] });
+    const sweep = () =>
+      postBatch(c.url, c.tokens.agent, {
+        id: `t${++n}`,
+        sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }],
+        obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' }],
+      });
     await sweep();
     await c.running.collector.idle();
-    const moved = async () => (await (await get(c.url, '/v1/findings?kind=moved', c.tokens.reader)).json()).findings.length as number;
+    const moved = async () =>
+      (await (await get(c.url, '/v1/findings?kind=moved', c.tokens.reader)).json()).findings.length as number;
     const health = async () => (await (await fetch(`${c.url}/healthz`)).json()) as { leader: boolean };
     for (let i = 0; i < 7; i++) {
       await new Promise((r) => setTimeout(r, 500)); // three ticks of 1 s

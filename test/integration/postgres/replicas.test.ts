@@ -10,7 +10,11 @@ import { run } from '../cli/run.js';
 import { postBatch, startTestCollector, type TestCollector } from '../collector/harness.js';
 
 const LOOP = '127.0.0.1';
-const moved = (id: string) => ({ id, sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' as const }] });
+const moved = (id: string) => ({
+  id,
+  sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }],
+  obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' as const }],
+});
 const skip = pgSkipReason();
 
 describe.skipIf(skip)(`two collector replicas on PostgreSQL${skip ? ` (skipped: ${skip})` : ''}`, () => {
@@ -50,8 +54,12 @@ describe.skipIf(skip)(`two collector replicas on PostgreSQL${skip ? ` (skipped: 
     // The same batch retried to replica 2 (a timeout at the load balancer) is stored once.
     const retry = await postBatch(two.url, one.tokens.agent, moved('m1'));
     expect(retry.status).toBe(200);
-    const agents = await run(['agents', '--format', 'json', '--collector', two.url], cwd, { PORTDRIFT_TOKEN: two.tokens.reader });
-    expect((JSON.parse(agents.out) as { agents: Array<{ name: string; batches: number }> }).agents).toContainEqual(expect.objectContaining({ name: 'agent-1', batches: 1 }));
+    const agents = await run(['agents', '--format', 'json', '--collector', two.url], cwd, {
+      PORTDRIFT_TOKEN: two.tokens.reader,
+    });
+    expect((JSON.parse(agents.out) as { agents: Array<{ name: string; batches: number }> }).agents).toContainEqual(
+      expect.objectContaining({ name: 'agent-1', batches: 1 }),
+    );
   });
 
   it('/healthz says which replica leads (one of the two) and that both reach the database', async () => {

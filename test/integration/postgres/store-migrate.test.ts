@@ -33,21 +33,85 @@ describe.skipIf(skip)(`portdrift store migrate${skip ? ` (skipped: ${skip})` : '
     const src = new SqliteStore(file);
     const reader = await src.createToken({ name: 'ops', role: 'reader', now: T0 });
     const fleet = await src.createToken({ name: 'fleet', role: 'enroll', now: T0, scope: ['10.0.0.0/8'], maxUses: 5 });
-    const agent = await src.enroll({ secret: fleet.token, name: 'a1', scope: ['10.1.0.0/16'], identity: { host: 'h' }, now: T0 });
-    const finding = { id: 'f_1', kind: 'missing' as const, severity: 'high' as const, resource: 'aws_db.main', source: null, host: 'h', port: 5432, state: 'closed' as const, agent: 'a1', firstSeen: T0, lastSeen: T0, message: 'm', suggestion: 's', ack: null };
-    const opened = { at: T0, findingId: 'f_1', kind: 'missing' as const, severity: 'high' as const, resource: 'aws_db.main', host: 'h', port: 5432, event: 'opened' as const, detail: null };
-    await src.applyEvaluation({ at: T0, upsert: [{ finding, status: 'open', present: 2, absent: 0, ack: null }], remove: [], history: [opened], openCount: 1, revision: 'r1' });
+    const agent = await src.enroll({
+      secret: fleet.token,
+      name: 'a1',
+      scope: ['10.1.0.0/16'],
+      identity: { host: 'h' },
+      now: T0,
+    });
+    const finding = {
+      id: 'f_1',
+      kind: 'missing' as const,
+      severity: 'high' as const,
+      resource: 'aws_db.main',
+      source: null,
+      host: 'h',
+      port: 5432,
+      state: 'closed' as const,
+      agent: 'a1',
+      firstSeen: T0,
+      lastSeen: T0,
+      message: 'm',
+      suggestion: 's',
+      ack: null,
+    };
+    const opened = {
+      at: T0,
+      findingId: 'f_1',
+      kind: 'missing' as const,
+      severity: 'high' as const,
+      resource: 'aws_db.main',
+      host: 'h',
+      port: 5432,
+      event: 'opened' as const,
+      detail: null,
+    };
+    await src.applyEvaluation({
+      at: T0,
+      upsert: [{ finding, status: 'open', present: 2, absent: 0, ack: null }],
+      remove: [],
+      history: [opened],
+      openCount: 1,
+      revision: 'r1',
+    });
     await src.acknowledge('f_1', { by: 'ops', reason: 'maintenance', at: T0, expiresAt: null });
-    await src.addIgnore({ resource: 'module.legacy.*', host: null, port: null, kind: null, reason: 'retired', by: 'ops', createdAt: T0, expiresAt: null });
-    const before = { findings: await src.findings(), history: await src.history({}), ignores: await src.ignores(), tokens: await src.listTokens(), series: await src.openSeries(null, 1000) };
+    await src.addIgnore({
+      resource: 'module.legacy.*',
+      host: null,
+      port: null,
+      kind: null,
+      reason: 'retired',
+      by: 'ops',
+      createdAt: T0,
+      expiresAt: null,
+    });
+    const before = {
+      findings: await src.findings(),
+      history: await src.history({}),
+      ignores: await src.ignores(),
+      tokens: await src.listTokens(),
+      series: await src.openSeries(null, 1000),
+    };
     await src.close();
 
     const url = new URL(db.url);
     url.password = 'not-needed-on-trust';
-    const run = () => spawnSync(process.execPath, [MAIN, 'store', 'migrate', '--from', 'portdrift.db', '--to', url.toString()], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const run = () =>
+      spawnSync(process.execPath, [MAIN, 'store', 'migrate', '--from', 'portdrift.db', '--to', url.toString()], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     const r = run();
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).copied).toMatchObject({ tokens: 3, findings: 1, history: 2, ignores: 1, evaluations: 1 });
+    expect(JSON.parse(r.stdout).copied).toMatchObject({
+      tokens: 3,
+      findings: 1,
+      history: 2,
+      ignores: 1,
+      evaluations: 1,
+    });
     expect(r.stdout + r.stderr).not.toContain('not-needed-on-trust');
 
     const dst = await PostgresStore.open(db.url);

@@ -17,7 +17,14 @@ describe('PostgreSQL connection settings', () => {
   it('takes the password from the URL, else PGPASSWORD, and never shows it', () => {
     const url = 'postgres://pd:s3cret@127.0.0.1:5432/portdrift?sslmode=disable';
     expect(redactUrl(url)).toBe('postgres://pd:***@127.0.0.1:5432/portdrift?sslmode=disable');
-    expect(poolConfig(url).config).toMatchObject({ user: 'pd', password: 's3cret', host: '127.0.0.1', port: 5432, database: 'portdrift', ssl: false });
+    expect(poolConfig(url).config).toMatchObject({
+      user: 'pd',
+      password: 's3cret',
+      host: '127.0.0.1',
+      port: 5432,
+      database: 'portdrift',
+      ssl: false,
+    });
     const env = { PGPASSWORD: 'fromenv' };
     expect(poolConfig('postgresql://pd@127.0.0.1/portdrift?sslmode=disable', { env }).config.password).toBe('fromenv');
     // No password anywhere: pg reads the password file (~/.pgpass, PGPASSFILE) when asked for one.
@@ -39,7 +46,10 @@ describe('PostgreSQL connection settings', () => {
       const at = (q: string, env = {}) => poolConfig(`postgres://pd@db.internal/x?${q}`, { env });
       expect(at('sslmode=require').config.ssl).toMatchObject({ rejectUnauthorized: false });
       expect(at('sslmode=verify-full').config.ssl).toEqual({});
-      const verifyCa = at(`sslmode=verify-ca&sslrootcert=${ca}`).config.ssl as { ca: string; checkServerIdentity: unknown };
+      const verifyCa = at(`sslmode=verify-ca&sslrootcert=${ca}`).config.ssl as {
+        ca: string;
+        checkServerIdentity: unknown;
+      };
       expect(verifyCa.ca).toContain('BEGIN CERTIFICATE');
       expect(typeof verifyCa.checkServerIdentity).toBe('function');
       expect(() => at('sslmode=verify-ca')).toThrow(/sslrootcert/);
@@ -89,7 +99,11 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
 
   it('accepts a batch once when two replicas receive it at the same time', async () => {
     const [a, b] = await Promise.all([open(), open()]);
-    const body = batch('same', NOW, Array.from({ length: 500 }, (_, i): [string, number, 'open'] => ['10.0.0.1', 1 + i, 'open']));
+    const body = batch(
+      'same',
+      NOW,
+      Array.from({ length: 500 }, (_, i): [string, number, 'open'] => ['10.0.0.1', 1 + i, 'open']),
+    );
     const results = await Promise.all([a.ingestBatch(body, NOW), b.ingestBatch(body, NOW)]);
     expect(results.map((r) => r.replayed).sort()).toEqual([false, true]);
     expect(results[0]!.answer).toEqual(results[1]!.answer);
@@ -99,20 +113,29 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
   it('writes a transition per change only: a repeated result moves its row, nothing more', async () => {
     const s = await open();
     const ports = (state: 'open' | 'filtered', changed: number) =>
-      Array.from({ length: 100 }, (_, i): [string, number, 'open' | 'filtered'] => ['10.0.0.1', 1 + i, i < changed ? state : 'open']);
+      Array.from({ length: 100 }, (_, i): [string, number, 'open' | 'filtered'] => [
+        '10.0.0.1',
+        1 + i,
+        i < changed ? state : 'open',
+      ]);
     await s.ingestBatch(batch('c1', '2026-12-01T10:00:00.000Z', ports('open', 0)), NOW);
     await s.ingestBatch(batch('c2', '2026-12-01T10:05:00.000Z', ports('open', 0)), NOW);
     await s.ingestBatch(batch('c3', '2026-12-01T10:10:00.000Z', ports('filtered', 3)), NOW);
-    const counts = await sql("SELECT count(*)::int AS n, count(*) FILTER (WHERE from_state IS NOT NULL)::int AS changed FROM transitions");
+    const counts = await sql(
+      'SELECT count(*)::int AS n, count(*) FILTER (WHERE from_state IS NOT NULL)::int AS changed FROM transitions',
+    );
     expect(counts).toEqual([{ n: 103, changed: 3 }]);
-    const rows = await sql("SELECT port, state, at, since FROM current_state WHERE port IN (1, 50) ORDER BY port");
+    const rows = await sql('SELECT port, state, at, since FROM current_state WHERE port IN (1, 50) ORDER BY port');
     expect(rows).toEqual([
       { port: 1, state: 'filtered', at: '2026-12-01T10:10:00.000Z', since: '2026-12-01T10:10:00.000Z' },
       { port: 50, state: 'open', at: '2026-12-01T10:10:00.000Z', since: '2026-12-01T10:00:00.000Z' },
     ]);
     // A sweep that finds a port closed ends its row with a transition to closed.
-    await s.ingestBatch(batch('c4', '2026-12-01T10:15:00.000Z', [], { host: '10.0.0.1', ip: '10.0.0.1', ports: '1-100', closed: '100' }), NOW);
-    expect(await sql("SELECT from_state, to_state FROM transitions WHERE port = 100 ORDER BY seq")).toEqual([
+    await s.ingestBatch(
+      batch('c4', '2026-12-01T10:15:00.000Z', [], { host: '10.0.0.1', ip: '10.0.0.1', ports: '1-100', closed: '100' }),
+      NOW,
+    );
+    expect(await sql('SELECT from_state, to_state FROM transitions WHERE port = 100 ORDER BY seq')).toEqual([
       { from_state: null, to_state: 'open' },
       { from_state: 'open', to_state: 'closed' },
     ]);
@@ -153,7 +176,11 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
     const u = new URL(db.url);
     u.password = 'hunter2';
     u.port = '1';
-    await expect(PostgresStore.open(u.toString())).rejects.toSatisfy((err: Error) =>
-      (err as { code?: string }).code === 'PD_STORE' && err.message.includes(':***@') && !err.message.includes('hunter2'));
+    await expect(PostgresStore.open(u.toString())).rejects.toSatisfy(
+      (err: Error) =>
+        (err as { code?: string }).code === 'PD_STORE' &&
+        err.message.includes(':***@') &&
+        !err.message.includes('hunter2'),
+    );
   });
 });
