@@ -37,8 +37,8 @@ export interface CollectorOptions {
   /** Observation, sweep and listener rows older than this are pruned on the interval tick. */
   retentionMs?: number;
   /**
-   * Several replicas on one database: whether this one leads now. Only the leader runs the
-   * interval tick (damping cycle, reload, pruning); absent, this collector always does.
+   * Several replicas on one database: whether this one leads now. Only the leader counts damping
+   * cycles and prunes (every replica reloads the IaC); absent, this collector always leads.
    */
   isLeader?: () => boolean;
   /** Loads the model; tests and the CLI use the extractor (default). */
@@ -269,7 +269,7 @@ export class Collector {
     const now = new Date(nowMs).toISOString();
     // With several replicas only the leader counts cycles (a follower's refresh only refreshes).
     const leads = !this.o.isLeader || this.o.isLeader();
-    const advance = mode === 'cycle' || (leads && nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs);
+    const advance = leads && (mode === 'cycle' || nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs);
     try {
       const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
       const model = withoutIgnored(this.loaded.model, m);
