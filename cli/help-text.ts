@@ -79,6 +79,13 @@ const HELP: Record<string, HelpAfter> = {
     ],
     exit: CLIENT_EXIT,
   },
+  store: {
+    examples: [
+      'portdrift store migrate --from /var/lib/portdrift/portdrift.db --to postgres://portdrift@db.internal:5432/portdrift',
+      'portdrift store migrate --from ./portdrift.db --to "postgresql://portdrift@db.internal/portdrift?sslmode=verify-full"',
+    ],
+    exit: CLIENT_EXIT,
+  },
   drift: {
     examples: [
       'portdrift drift --collector https://portdrift.internal:7600 --token-file reader.token',

@@ -28,7 +28,7 @@ export const collectorSchema = {
   varFile: { type: 'strings', describe: 'Terraform variable files' },
   clusterDomain: { type: 'string', default: 'cluster.local', describe: 'Kubernetes cluster domain' },
   listen: { type: 'string', default: '127.0.0.1:7600', pattern: /^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, patternHint: 'HOST:PORT such as 127.0.0.1:7600 or [::1]:7600', describe: 'address to listen on' },
-  data: { type: 'string', default: './portdrift.db', describe: 'SQLite store file' },
+  data: { type: 'string', default: './portdrift.db', describe: 'the store: a SQLite file, or a PostgreSQL URL postgres://user@host:port/database (several collectors)' },
   storeThread: { type: 'bool', default: true, describe: 'run SQLite on a worker thread beside the HTTP thread' },
   synchronous: { type: 'enum', values: ['full', 'normal'], default: 'full', describe: 'SQLite sync: full survives power loss (default); normal survives a crash of the collector only' },
   tlsCert: { type: 'string', describe: 'PEM certificate (https with tlsKey)' },

@@ -14,6 +14,8 @@ import { createServer } from './http/app.js';
 import { createReporting, type Reporting } from './report/config.js';
 import { liveLoader } from './lifecycle/live.js';
 import { LATE_FACTOR, Collector } from './service.js';
+import { isPostgresUrl, redactUrl } from './store/postgres/connect.js';
+import { PostgresStore } from './store/postgres/store.js';
 import { lockStore } from './store/sqlite-lock.js';
 import { SqliteStore } from './store/sqlite.js';
 import { ThreadedStore, threadedStoreAvailable } from './store/threaded.js';
@@ -31,7 +33,10 @@ export interface RunningCollector {
 
 export interface StartOptions {
   cwd: string;
-  /** The environment: credentials and endpoints of state URLs and of `live: aws`. */
+  /**
+   * The environment: credentials and endpoints of state URLs and of `live: aws`, and libpq's
+   * variables (PGPASSWORD, PGSSLMODE, …) for a PostgreSQL store.
+   */
   env?: Readonly<Record<string, string | undefined>>;
   log: Logger;
   now?: () => number;
@@ -51,18 +56,25 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     synchronous: c.synchronous === 'normal' ? ('NORMAL' as const) : ('FULL' as const),
     maxRowsPerAgent: c.maxRowsPerAgent,
   };
-  // SQLite on its own thread where the compiled worker exists (the product); in-thread when
+  // A postgres:// URL: the PostgreSQL store, shared by any number of replicas (no file lock).
+  // Else SQLite on its own thread where the compiled worker exists (the product); in-thread when
   // running from TypeScript sources (unit tests) or when turned off.
-  const lock = lockStore(abs(c.data));
+  const pgStore = isPostgresUrl(c.data);
+  const lock = pgStore ? { release: () => {} } : lockStore(abs(c.data));
   let store: Store;
   try {
-    store = c.storeThread && threadedStoreAvailable() ? await ThreadedStore.open(abs(c.data), storeOptions) : new SqliteStore(abs(c.data), storeOptions);
+    if (pgStore) store = await PostgresStore.open(c.data, { maxRowsPerAgent: c.maxRowsPerAgent, ...(o.env ? { env: o.env } : {}) });
+    else store = c.storeThread && threadedStoreAvailable() ? await ThreadedStore.open(abs(c.data), storeOptions) : new SqliteStore(abs(c.data), storeOptions);
   } catch (err) {
     lock.release();
     throw err;
   }
+  // Several replicas on PostgreSQL: the lease says which one runs the scheduled work.
+  const lease = store instanceof PostgresStore ? store.lease() : null;
+  await lease?.start();
   const closeStore = async (): Promise<void> => {
     try {
+      await lease?.stop();
       await store.close();
     } finally {
       lock.release();
@@ -106,12 +118,15 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     neighbourhood: c.neighbourhood,
     batchRetentionMs: c.batchRetention,
     retentionMs: c.retention,
+    ...(lease ? { isLeader: () => lease.isLeader() } : {}),
     now,
     onTransition: (t, at) => reporting?.alerts?.notify({ type: t.event === 'resolved' ? 'resolved' : 'opened', finding: t.finding, at }),
   });
   try {
     reporting = createReporting(c, {
-      dataFile: abs(c.data),
+      // The report outbox is a file beside the store; a PostgreSQL collector keeps it in its
+      // working directory (one per replica: a period claimed in the database is future work).
+      dataFile: pgStore ? abs('portdrift-postgres') : abs(c.data),
       log: o.log,
       cwd: o.cwd,
       load: async (since, at) => {
@@ -135,6 +150,9 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
       limits: { maxBatchBytes: c.maxBatchBytes, maxJsonBytes: 1024 * 1024, maxInflightBytes: c.maxInflightBytes },
       reports: reporting.reports ? { preview: () => reporting!.reports!.preview(), sendNow: () => reporting!.reports!.sendNow() } : null,
       now: iso,
+      ...(store instanceof PostgresStore
+        ? { health: async () => ({ leader: lease?.isLeader() ?? false, database: await (store as PostgresStore).reachable() }) }
+        : {}),
     },
     tls,
   );
@@ -157,7 +175,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `${tls ? 'https' : 'http'}://${shown}:${addr.port}`;
-  o.log.info({ url, data: abs(c.data), revision: collector.model?.revision }, 'collector listening');
+  o.log.info({ url, data: pgStore ? redactUrl(c.data) : abs(c.data), revision: collector.model?.revision }, 'collector listening');
   let stopping: Promise<void> | null = null;
   // server.close() stops accepting, but Node 20 goes on serving every request that arrives on a
   // connection that was busy at that moment, and keeps it alive afterwards: an agent posting

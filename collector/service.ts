@@ -43,6 +43,11 @@ export interface CollectorOptions {
   seriesRetentionMs?: number;
   /** Observation, sweep and listener rows older than this are pruned on the interval tick. */
   retentionMs?: number;
+  /**
+   * Several replicas on one database: whether this one leads now. Only the leader counts damping
+   * cycles and prunes (every replica reloads the IaC); absent, this collector always leads.
+   */
+  isLeader?: () => boolean;
   /** Loads the model; tests and the CLI use the extractor (default). */
   load?: (src: IacSource) => Promise<LoadedModel>;
 }
@@ -132,11 +137,13 @@ export class Collector {
     // running (a slow extraction) makes the next one skip rather than pile up.
     this.reloadTimer = this.clock.every(this.o.intervalMs, () => {
       if (this.ticking || this.stopped) return;
+      // Every replica keeps its model current (it serves plans); only the leader counts cycles.
+      const leads = !this.o.isLeader || this.o.isLeader();
       this.ticking = this.reload({ evaluate: false })
         .catch(() => undefined)
-        .then(() => this.evaluateNow('tick'))
+        .then(() => (leads ? this.evaluateNow('tick') : undefined))
         .catch(() => undefined)
-        .then(() => this.prune())
+        .then(() => (leads ? this.prune() : undefined))
         .finally(() => (this.ticking = null));
       return this.ticking;
     });
@@ -305,7 +312,9 @@ export class Collector {
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
     const held = this.draining.size > 0 && nowMs < this.drainDeadline;
-    const advance = mode === 'cycle' || (!held && nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs);
+    // With several replicas only the leader counts cycles (a follower's refresh only refreshes).
+    const leads = !this.o.isLeader || this.o.isLeader();
+    const advance = leads && (mode === 'cycle' || (!held && nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs));
     // Taken before the store is read: a confirmed batch stored meanwhile waits for the next one.
     const confirmed = this.confirmed;
     this.confirmed = new Set();

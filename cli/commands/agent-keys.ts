@@ -3,15 +3,15 @@
 // enroll again). rotate: the agent's next request hands it a new key (response header
 // Portdrift-Agent-Key); its old key works until the new one is first used, at most --grace.
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
-import { SqliteStore } from '../../collector/store/sqlite.js';
+import { openStore } from '../../collector/store/open.js';
+import type { Store } from '../../collector/store/types.js';
 import { parseDuration } from '../../shared/duration.js';
 import type { CliContext, ExitCode } from '../context.js';
 
-const dataOption = () => new Option('--data <file>', 'the collector store (SQLite file)').default('./portdrift.db');
+const dataOption = () => new Option('--data <file>', 'the collector store (SQLite file or postgres:// URL)').default('./portdrift.db');
 
-async function withStore<T>(ctx: CliContext, data: string, fn: (s: SqliteStore) => Promise<T>): Promise<T> {
-  const store = new SqliteStore(resolve(ctx.cwd, data), { mustExist: true });
+async function withStore<T>(ctx: CliContext, data: string, fn: (s: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(data, { cwd: ctx.cwd, env: ctx.env, mustExist: true });
   try {
     return await fn(store);
   } finally {

@@ -74,6 +74,12 @@ export const routes: readonly CommandRoute[] = [
     load: async () => (await import('./token.js')).tokenCommand,
   },
   {
+    name: 'store',
+    usage: '',
+    summary: 'copy a SQLite collector store into PostgreSQL (store migrate --from FILE --to URL)',
+    load: async () => (await import('./store.js')).storeCommand,
+  },
+  {
     name: 'drift',
     usage: '[options]',
     summary: "the collector's findings (exit 0 none, 2 findings, 1 error)",

@@ -2,9 +2,8 @@
 // collector need not run; SQLite's busy timeout lets both write the file). A new token is
 // printed once, on stdout; only its SHA-256 is stored.
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
-import { SqliteStore } from '../../collector/store/sqlite.js';
-import { ROLES, type Role, type TokenRecord } from '../../collector/store/types.js';
+import { openStore } from '../../collector/store/open.js';
+import { ROLES, type Role, type Store, type TokenRecord } from '../../collector/store/types.js';
 import { PortdriftError } from '../../shared/errors.js';
 import { parseDuration } from '../../shared/duration.js';
 import { checkCidr } from '../../shared/scope.js';
@@ -14,8 +13,8 @@ import type { CommandFactory } from './index.js';
 
 const NAME = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
 
-async function withStore<T>(ctx: CliContext, data: string, mustExist: boolean, fn: (s: SqliteStore) => Promise<T>): Promise<T> {
-  const store = new SqliteStore(resolve(ctx.cwd, data), { mustExist });
+async function withStore<T>(ctx: CliContext, data: string, mustExist: boolean, fn: (s: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(data, { cwd: ctx.cwd, env: ctx.env, mustExist });
   try {
     return await fn(store);
   } finally {
@@ -52,7 +51,7 @@ interface TokenOptions {
   maxUses?: string;
 }
 
-const dataOption = () => new Option('--data <file>', 'the collector store (SQLite file)').default('./portdrift.db');
+const dataOption = () => new Option('--data <file>', 'the collector store (SQLite file or postgres:// URL)').default('./portdrift.db');
 
 export const tokenCommand: CommandFactory = (ctx, setExit) => {
   const cmd = new Command('token').description('create, list and revoke API tokens (on the store file directly)');

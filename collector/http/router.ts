@@ -29,6 +29,8 @@ export interface AppDeps {
     sendNow(): Promise<unknown>;
   } | null;
   now(): string;
+  /** Whether this replica leads and reaches its database (/healthz); absent: one collector, true. */
+  health?: () => Promise<{ leader: boolean; database: boolean }>;
 }
 
 export interface RequestContext {

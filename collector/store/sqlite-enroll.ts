@@ -9,29 +9,10 @@
 import type Database from 'better-sqlite3';
 import { PortdriftError } from '../../shared/errors.js';
 import { hashToken, newId, newToken, sameHash } from './tokens.js';
-import type { EnrollInput, Role, TokenRecord } from './types.js';
+import { tokenRow, type Row } from './rows.js';
+import type { EnrollInput, TokenRecord } from './types.js';
 
-type Row = Record<string, unknown>;
-
-export function tokenRow(r: Row): TokenRecord {
-  const t: TokenRecord = {
-    id: r.id as string,
-    name: r.name as string,
-    role: r.role as Role,
-    createdAt: r.created_at as string,
-    revokedAt: (r.revoked_at as string | null) ?? null,
-    lastUsedAt: (r.last_used_at as string | null) ?? null,
-    scope: r.scope ? (JSON.parse(r.scope as string) as string[]) : null,
-  };
-  if (t.role === 'enroll') {
-    t.expiresAt = (r.expires_at as string | null) ?? null;
-    t.maxUses = (r.max_uses as number | null) ?? null;
-    t.uses = (r.uses as number | undefined) ?? 0;
-  }
-  if (r.enrolled_by) t.enrolledBy = r.enrolled_by as string;
-  if (r.rotate_by) t.rotateBy = r.rotate_by as string;
-  return t;
-}
+export { tokenRow };
 
 export class EnrollTokens {
   private readonly s;

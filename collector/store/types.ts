@@ -10,6 +10,9 @@
 //   - applyEvaluation writes finding states and their history rows in one transaction.
 import type { Acknowledgement, BatchHeader, Finding, FindingKind, ListenerRecord, Observation, ObservationRecord, PodIdentity, Severity, SweepRecord } from '../../shared/types.js';
 
+/** Most rows (latest port results plus sweeps) one agent may hold unless configured otherwise. */
+export const DEFAULT_MAX_ROWS_PER_AGENT = 1_000_000;
+
 export type Role = 'agent' | 'reader' | 'admin' | 'enroll';
 export const ROLES: readonly Role[] = ['agent', 'reader', 'admin', 'enroll'];
 

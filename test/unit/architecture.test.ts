@@ -71,6 +71,8 @@ describe('architecture', () => {
     pino: (f) => f === 'shared/log.ts',
     '@cdktf/hcl2json': (f) => f === 'shared/iac/terraform/hcl/hcl2json.ts',
     'better-sqlite3': (f) => f.startsWith('collector/store/sqlite'),
+    pg: (f) => f.startsWith('collector/store/postgres/'),
+    'pg-connection-string': (f) => f.startsWith('collector/store/postgres/'),
     nodemailer: (f) => f === 'collector/report/mail.ts',
     undici: (f) => f.startsWith('agent/daemon/'),
     '@aws-sdk': (f) => f.startsWith('shared/live/aws/'),

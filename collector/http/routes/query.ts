@@ -31,7 +31,10 @@ export const queryRoutes: Route[] = [
     access: 'public',
     async handle({ res, deps }) {
       const m = deps.collector.model;
-      sendJson(res, m ? 200 : 503, { status: m ? 'ok' : 'starting', revision: m?.revision ?? null });
+      // A replica that cannot reach its database answers 503, so a load balancer takes it out.
+      const h = deps.health ? await deps.health() : { leader: true, database: true };
+      const status = !m ? 'starting' : h.database ? 'ok' : 'database unreachable';
+      sendJson(res, status === 'ok' ? 200 : 503, { status, revision: m?.revision ?? null, leader: h.leader, database: h.database });
     },
   },
   {

@@ -1,101 +1,16 @@
-// Enroll secrets, enrolled keys, revocation and rotation on a real SQLite file.
+// Schema 4 on SQLite (tokens of an older file kept) and the enrollment identity and scope checks.
+// What the store does with enroll secrets, keys, revocation and rotation is in contract.ts.
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkWithin, parseIdentity } from '../../../../collector/enroll/identity.js';
 import { MIGRATIONS } from '../../../../collector/store/migrations.js';
 import { SqliteStore } from '../../../../collector/store/sqlite.js';
 import { PortdriftError } from '../../../../shared/errors.js';
 
 const T0 = '2026-12-01T10:00:00.000Z';
-const T1 = '2026-12-01T10:05:00.000Z';
-const T2 = '2026-12-01T11:00:00.000Z';
-const LATER = '2026-12-02T10:00:00.000Z';
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(PortdriftError);
-    return (err as PortdriftError).code;
-  }
-  return 'resolved';
-}
-
-describe('enrollment in the store', () => {
-  let dir: string;
-  let store: SqliteStore;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'pd-enroll-store-'));
-    store = new SqliteStore(join(dir, 'pd.db'));
-  });
-  afterEach(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const secret = async (over: { expiresAt?: string; maxUses?: number } = {}) =>
-    (await store.createToken({ name: 'fleet', role: 'enroll', now: T0, scope: ['10.0.0.0/8'], ...over })).token;
-  const enroll = (s: string, name: string, now = T0) =>
-    store.enroll({ secret: s, name, scope: ['10.1.0.0/16'], identity: { host: 'h' }, now });
-
-  it('counts uses, refuses past --max-uses and --expires, and a taken name, storing nothing', async () => {
-    const s = await secret({ maxUses: 2, expiresAt: T2 });
-    const a = await enroll(s, 'a');
-    expect(a.record).toMatchObject({ name: 'a', role: 'agent', scope: ['10.1.0.0/16'] });
-    expect((await store.authenticate(a.key, T0))?.name).toBe('a');
-    expect(await code(enroll(s, 'a'))).toBe('PD_AGENT_NAME_TAKEN');
-    await enroll(s, 'b');
-    expect(await code(enroll(s, 'c'))).toBe('PD_ENROLL_SECRET_EXHAUSTED');
-    const s2 = await secret({ expiresAt: T2 });
-    expect(await code(enroll(s2, 'c', T2))).toBe('PD_ENROLL_SECRET_EXPIRED');
-    const tokens = await store.listTokens();
-    expect(tokens.filter((t) => t.role === 'agent').map((t) => t.name).sort()).toEqual(['a', 'b']);
-    expect(tokens.find((t) => t.role === 'enroll' && t.maxUses === 2)?.uses).toBe(2);
-  });
-
-  it('rotation: the old key gets a new one each time until the new one is used, then dies', async () => {
-    const { key: old } = await enroll(await secret(), 'a');
-    await store.rotateAgent('a', T0, T2);
-    const first = (await store.authenticate(old, T0))!.newKey!;
-    // The answer carrying `first` was lost: the old key asks again and gets another key.
-    const second = (await store.authenticate(old, T0))!.newKey!;
-    expect(second).toMatch(/^pdt_/);
-    expect(second).not.toBe(first);
-    expect(await store.authenticate(first, T0)).toBeNull();
-    const used = await store.authenticate(second, T1);
-    expect(used).toMatchObject({ name: 'a', role: 'agent', scope: ['10.1.0.0/16'] });
-    expect(used!.newKey).toBeUndefined();
-    expect(await store.authenticate(old, T1)).toBeNull();
-    expect(await store.authenticate(second, T2)).not.toBeNull();
-  });
-
-  it('rotation: an old key not used before the grace ends is dead; the name is free again', async () => {
-    const s = await secret();
-    const { key } = await enroll(s, 'a');
-    await store.rotateAgent('a', T0, T1);
-    expect(await store.authenticate(key, T2)).toBeNull();
-    expect((await enroll(s, 'a', LATER)).record.name).toBe('a');
-  });
-
-  it('revokeAgent revokes every live key of the name; rotate refuses a token made with token create', async () => {
-    const { key } = await enroll(await secret(), 'a');
-    expect((await store.revokeAgent('a', T1)).map((t) => t.revokedAt)).toEqual([T1]);
-    expect(await store.authenticate(key, T1)).toBeNull();
-    expect(await code(store.revokeAgent('a', T1))).toBe('PD_TOKEN');
-    await store.createToken({ name: 'static', role: 'agent', now: T0, scope: ['10.0.0.0/8'] });
-    expect(await code(store.rotateAgent('static', T0, T2))).toBe('PD_TOKEN');
-  });
-
-  it('an enroll secret authenticates as role enroll (routes refuse it); an agent key enrolls nothing', async () => {
-    const s = await secret();
-    expect((await store.authenticate(s, T0))?.role).toBe('enroll');
-    const { key } = await enroll(s, 'a');
-    expect(await code(store.enrollSecret(key, T0))).toBe('PD_ENROLL_SECRET_INVALID');
-  });
-});
 
 describe('schema 4', () => {
   it('keeps the tokens of a version-3 store', async () => {

@@ -1,0 +1,230 @@
+// PostgreSQL ingest (docs/benchmarks.md "PostgreSQL ingest"): one and three collector processes
+// (`portdrift collector --data postgres://…`) on one local PostgreSQL, beside one collector on
+// SQLite in the same run. SENDERS clients post batches as agents do (NDJSON, AGENTS agents with
+// scoped tokens, batches spread round-robin over the collectors). Each case first loads every row
+// (not timed), then times two cycles of the same ports: (i) steady state, 1 % of observations a
+// change of state; (ii) every observation a change. Reported: acknowledged observations per
+// second, and how much the database grew over the steady cycle (bytes) against the rows changed.
+// Needs PORTDRIFT_TEST_PG_URL (a user that may create databases; .ci/run exports one); without
+// it the scenario says so and is skipped. BENCH_QUICK=1: small sizes, one run, no goal.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const main = join(here, '..', 'dist', 'cli', 'main.js');
+const admin = process.env.PORTDRIFT_TEST_PG_URL;
+if (!admin) {
+  console.log(
+    'pg-ingest: skipped (PORTDRIFT_TEST_PG_URL is not set: a PostgreSQL URL whose user may create databases)',
+  );
+  process.exit(0);
+}
+if (!existsSync(main)) {
+  console.error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
+  process.exit(1);
+}
+const { PostgresStore } = await import(join(here, '..', 'dist', 'collector', 'store', 'postgres', 'store.js'));
+const { SqliteStore } = await import(join(here, '..', 'dist', 'collector', 'store', 'sqlite.js'));
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const PER_BATCH = Number(process.env.PER_BATCH ?? (QUICK ? 200 : 5000));
+const BATCHES = Number(process.env.BATCHES ?? (QUICK ? 8 : 100));
+const SENDERS = Number(process.env.SENDERS ?? 6);
+const AGENTS = 8;
+const CASES = QUICK
+  ? [
+      ['postgres', 1],
+      ['postgres', 3],
+      ['sqlite', 1],
+    ]
+  : [
+      ['sqlite', 1],
+      ['postgres', 1],
+      ['postgres', 3],
+    ];
+
+const ipOf = (i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+const baseState = (p) => (p % 10 === 0 ? 'open' : 'filtered');
+const flip = (s) => (s === 'open' ? 'filtered' : 'open');
+
+/** Batch i of a cycle: `changed(p)` says whether port p differs from the load cycle. */
+function body(i, cycle, at, changed) {
+  const ip = ipOf(i);
+  const lines = [
+    JSON.stringify({
+      t: 'batch',
+      v: 1,
+      batchId: `c${cycle}-${i}`,
+      agent: `agent-${i % AGENTS}`,
+      agentVersion: '0.1.0',
+      planRevision: null,
+      startedAt: at,
+      finishedAt: at,
+      spoolDropped: 0,
+      spoolDepth: 0,
+    }),
+  ];
+  lines.push(JSON.stringify({ t: 'sweep', host: ip, ip, ports: `1-${PER_BATCH}`, closed: '', at }));
+  for (let p = 1; p <= PER_BATCH; p++) {
+    const state = changed(p) ? flip(baseState(p)) : baseState(p);
+    lines.push(
+      `{"t":"obs","host":"${ip}","ip":"${ip}","port":${p},"state":"${state}","rttMs":${state === 'open' ? 0.3 : null},"at":"${at}"}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function spawnCollector(dir, data) {
+  const args = [
+    main,
+    'collector',
+    '--listen',
+    '127.0.0.1:0',
+    '--data',
+    data,
+    '--iac',
+    join(dir, 'main.tf'),
+    '--targets',
+    join(dir, 'targets.yaml'),
+    '--log-level',
+    'warn',
+  ];
+  const proc = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const url = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`collector did not start:\n${err}`)), 30_000);
+    proc.stderr.on('data', (d) => {
+      err += d;
+      const m = /listening on (\S+)/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`collector exited ${code}:\n${err}`)));
+  });
+  return { proc, url };
+}
+
+async function adminQuery(sql) {
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function post(urls, tokens, bodies) {
+  let next = 0;
+  let failures = '';
+  const sender = async () => {
+    while (next < bodies.length) {
+      const i = next++;
+      const r = await fetch(new URL('/v1/observations', urls[i % urls.length]), {
+        method: 'POST',
+        body: bodies[i],
+        headers: {
+          authorization: `Bearer ${tokens[i % AGENTS]}`,
+          'content-type': 'application/x-ndjson',
+          'idempotency-key': /"batchId":"([^"]+)"/.exec(bodies[i])[1],
+        },
+      });
+      const text = await r.text();
+      if (r.status !== 200 || /"(outsideModel|capped)":[1-9]/.test(text))
+        failures = `${r.status} ${text.slice(0, 200)}`;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: SENDERS }, sender));
+  const seconds = (performance.now() - t0) / 1000;
+  if (failures) throw new Error(`a batch was not acknowledged in full: ${failures}`);
+  return (bodies.length * PER_BATCH) / seconds;
+}
+
+async function runCase(kind, replicas) {
+  const dir = mkdtempSync(join(tmpdir(), 'pd-pg-ingest-'));
+  const name = `pd_bench_${process.pid}_${replicas}`;
+  const hosts = Array.from({ length: BATCHES }, (_, i) => ipOf(i));
+  writeFileSync(join(dir, 'main.tf'), 'resource "aws_db_instance" "orders" {\n  port = 5432\n}\n');
+  writeFileSync(
+    join(dir, 'targets.yaml'),
+    `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${hosts.join(', ')}]\n`,
+  );
+  let data = join(dir, 'pd.db');
+  if (kind === 'postgres') {
+    await adminQuery(`CREATE DATABASE ${name}`);
+    const u = new URL(admin);
+    u.pathname = `/${name}`;
+    data = u.toString();
+  }
+  const procs = [];
+  try {
+    const store = kind === 'postgres' ? await PostgresStore.open(data) : new SqliteStore(data);
+    const tokens = [];
+    for (let a = 0; a < AGENTS; a++)
+      tokens.push(
+        (
+          await store.createToken({
+            name: `agent-${a}`,
+            role: 'agent',
+            scope: ['10.0.0.0/8'],
+            now: new Date().toISOString(),
+          })
+        ).token,
+      );
+    await store.close();
+    for (let r = 0; r < replicas; r++) procs.push(await spawnCollector(dir, data));
+    const urls = procs.map((p) => p.url);
+    const size = async () =>
+      kind === 'postgres'
+        ? Number((await adminQuery(`SELECT pg_database_size('${name}') AS b`))[0].b)
+        : statSync(data).size;
+    const cycle = (c, changed) =>
+      Array.from({ length: BATCHES }, (_, i) => body(i, c, new Date(Date.now() + c * 1000).toISOString(), changed));
+    await post(
+      urls,
+      tokens,
+      cycle(0, () => false),
+    );
+    const before = await size();
+    const steady = await post(
+      urls,
+      tokens,
+      cycle(1, (p) => p % 100 === 0),
+    );
+    const grown = (await size()) - before;
+    const all = await post(
+      urls,
+      tokens,
+      cycle(2, () => true),
+    );
+    return { steady: Math.round(steady), all: Math.round(all), steadyGrowthBytes: grown };
+  } finally {
+    for (const p of procs) {
+      p.proc.kill('SIGTERM');
+      await new Promise((r) => p.proc.once('exit', r));
+    }
+    if (kind === 'postgres') await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results = {};
+for (const [kind, replicas] of CASES) {
+  const r = await runCase(kind, replicas);
+  results[`${kind}/${replicas}`] = r;
+  console.log(
+    `${kind}, ${replicas} collector(s): steady (1 % change) ${r.steady.toLocaleString('en')} obs/s, all-change ${r.all.toLocaleString('en')} obs/s; database growth over the steady cycle ${r.steadyGrowthBytes.toLocaleString('en')} bytes (${BATCHES} batches × ${PER_BATCH}, ${SENDERS} senders${QUICK ? ', quick run' : ''})`,
+  );
+}
+mkdirSync(join(here, 'results'), { recursive: true });
+writeFileSync(
+  join(here, 'results', 'pg-ingest.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, perBatch: PER_BATCH, batches: BATCHES, senders: SENDERS, results }, null, 2)}\n`,
+);

@@ -1,0 +1,354 @@
+// The PostgreSQL store: the Store interface for collectors that outgrow one machine, any number
+// of replicas on one database. Opened with `--data postgres://…` (connect.ts); the schema is
+// migrated once under a lock (schema.ts); ingest is a few statements per batch (ingest.ts);
+// tokens (tokens.ts) and findings (findings.ts) lock what they read and then write. Every error
+// becomes PD_STORE naming the database by its URL without the password.
+import type pg from 'pg';
+import { PortdriftError } from '../../../shared/errors.js';
+import type { Acknowledgement, Observation } from '../../../shared/types.js';
+import { agentRow, listenerRow, num, observationRow, sweepRow } from '../rows.js';
+import {
+  DEFAULT_MAX_ROWS_PER_AGENT,
+  type AgentRecord,
+  type EnrollInput,
+  type EvaluationWrite,
+  type HistoryEntry,
+  type HistoryQuery,
+  type IgnoreRule,
+  type IngestResult,
+  type ListenerState,
+  type NewToken,
+  type ParsedBatch,
+  type PruneCutoffs,
+  type Store,
+  type StoreStats,
+  type StoredFinding,
+  type SweepState,
+  type TokenRecord,
+} from '../types.js';
+import { openPool, redactUrl, type PgTargetOptions } from './connect.js';
+import { PgFindings } from './findings.js';
+import { ingestPg, type RowCounts } from './ingest.js';
+import { PgLease } from './lease.js';
+import { migratePg } from './schema.js';
+import { PgTokens } from './tokens.js';
+
+export interface PostgresStoreOptions extends PgTargetOptions {
+  maxRowsPerAgent?: number;
+}
+
+const OBS_COLUMNS = 'agent, host, ip, port, state, rtt_ms, at, service';
+
+export class PostgresStore implements Store {
+  private closed = false;
+  private readonly tokens: PgTokens;
+  private readonly found: PgFindings;
+  private readonly counts: RowCounts = new Map();
+  private readonly tx = <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => this.transaction(fn);
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly schemaVersion: number,
+    /** The URL without its password: what messages name. */
+    readonly shown: string,
+    private readonly maxRows: number,
+  ) {
+    this.tokens = new PgTokens(pool, this.tx);
+    this.found = new PgFindings(pool, this.tx);
+  }
+
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const shown = redactUrl(url);
+    const pool = await openPool(url, options);
+    try {
+      const client = await pool.connect();
+      let version: number;
+      try {
+        version = await migratePg(client, shown);
+      } finally {
+        client.release();
+      }
+      return new PostgresStore(pool, version, shown, options.maxRowsPerAgent ?? DEFAULT_MAX_ROWS_PER_AGENT);
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw storeError(shown, 'cannot prepare the store', err);
+    }
+  }
+
+  private async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new PortdriftError('PD_STORE', `${this.shown}: the store is closed`);
+    try {
+      return await fn();
+    } catch (err) {
+      throw storeError(this.shown, what, err);
+    }
+  }
+
+  // --- tokens and agents ----------------------------------------------------------------------
+
+  createToken(input: NewToken): Promise<{ token: string; record: TokenRecord }> {
+    return this.run('create token', () => this.tokens.createToken(input));
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.run('list tokens', () => this.tokens.listTokens());
+  }
+
+  revokeToken(idOrName: string, now: string): Promise<TokenRecord> {
+    return this.run('revoke token', () => this.tokens.revokeToken(idOrName, now));
+  }
+
+  authenticate(secret: string, now: string): Promise<TokenRecord | null> {
+    return this.run('authenticate', () => this.tokens.authenticate(secret, now));
+  }
+
+  enrollSecret(secret: string, now: string): Promise<TokenRecord> {
+    return this.run('check the enroll secret', () => this.tokens.enrollSecret(secret, now));
+  }
+
+  enroll(input: EnrollInput): Promise<{ key: string; record: TokenRecord }> {
+    return this.run('enroll', () => this.tokens.enroll(input));
+  }
+
+  revokeAgent(name: string, now: string): Promise<TokenRecord[]> {
+    return this.run('revoke agent', () => this.tokens.revokeAgent(name, now));
+  }
+
+  rotateAgent(name: string, now: string, by: string): Promise<TokenRecord[]> {
+    return this.run('rotate agent', () => this.tokens.rotateAgent(name, now, by));
+  }
+
+  agents(): Promise<AgentRecord[]> {
+    return this.run('read agents', async () => {
+      // The key in force: the agent's newest live token (a rotation's successor once created).
+      const sql = `SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners,
+        k.created_at AS key_created, k.enrolled_by AS enrolled_by, k.identity AS identity
+        FROM agents a LEFT JOIN tokens k ON k.id = (SELECT t.id FROM tokens t WHERE t.role = 'agent' AND t.name = a.name
+          AND t.revoked_at IS NULL ORDER BY t.created_at DESC, t.id DESC LIMIT 1)
+        ORDER BY a.name`;
+      return (await this.pool.query(sql)).rows.map(agentRow);
+    });
+  }
+
+  listeners(): Promise<ListenerState[]> {
+    return this.run('read listeners', async () => {
+      const sql = 'SELECT agent, ip, port, at FROM listeners ORDER BY agent, port, ip';
+      return (await this.pool.query(sql)).rows.map(listenerRow);
+    });
+  }
+
+  notePlanServed(agent: string, intervalMs: number, now: string): Promise<void> {
+    return this.run('record a plan', async () => {
+      await this.pool.query(
+        `INSERT INTO agents (name, first_seen, last_seen, interval_ms) VALUES ($1, $2, $2, $3)
+          ON CONFLICT (name) DO UPDATE SET interval_ms = excluded.interval_ms WHERE agents.interval_ms IS DISTINCT FROM excluded.interval_ms`,
+        [agent, now, intervalMs],
+      );
+    });
+  }
+
+  // --- observations ---------------------------------------------------------------------------
+
+  ingestBatch(batch: ParsedBatch, receivedAt: string): Promise<IngestResult> {
+    return this.run('store a batch', async () => {
+      try {
+        return await this.transaction((c) => ingestPg(c, batch, receivedAt, this.maxRows, this.counts));
+      } catch (err) {
+        // Rolled back: the row counts may have moved with it; count again when next needed.
+        this.counts.clear();
+        throw err;
+      }
+    });
+  }
+
+  hasBatch(agent: string, batchId: string): Promise<boolean> {
+    return this.run(
+      'read batches',
+      async () =>
+        ((
+          await this.pool.query("SELECT 1 FROM batches WHERE agent = $1 AND batch_id = $2 AND answer <> ''", [
+            agent,
+            batchId,
+          ])
+        ).rowCount ?? 0) > 0,
+    );
+  }
+
+  observations(hosts?: ReadonlySet<string>): Promise<Observation[]> {
+    return this.run('read observations', async () => {
+      const order = 'ORDER BY host, ip, port, agent';
+      const r = hosts
+        ? await this.pool.query(`SELECT ${OBS_COLUMNS} FROM current_state WHERE host = ANY($1::text[]) ${order}`, [
+            [...hosts],
+          ])
+        : await this.pool.query(`SELECT ${OBS_COLUMNS} FROM current_state ${order}`);
+      return r.rows.map(observationRow);
+    });
+  }
+
+  driftObservations(declared: ReadonlyMap<string, ReadonlySet<number>>): Promise<Observation[]> {
+    return this.run('read observations', async () => {
+      const hosts = [...declared.keys()];
+      const dh: string[] = [];
+      const dp: number[] = [];
+      for (const [h, ports] of declared) for (const p of ports) dh.push(h), dp.push(p);
+      const { rows } = await this.pool.query(
+        `SELECT ${OBS_COLUMNS} FROM current_state WHERE host = ANY($1::text[])
+          AND (state = 'open' OR (host, port) IN (SELECT * FROM unnest($2::text[], $3::int[])))`,
+        [hosts, dh, dp],
+      );
+      return rows.map(observationRow);
+    });
+  }
+
+  sweeps(hosts?: ReadonlySet<string>): Promise<SweepState[]> {
+    return this.run('read sweeps', async () => {
+      const r = hosts
+        ? await this.pool.query('SELECT * FROM sweeps WHERE host = ANY($1::text[]) ORDER BY host, ip, agent', [
+            [...hosts],
+          ])
+        : await this.pool.query('SELECT * FROM sweeps ORDER BY host, ip, agent');
+      return r.rows.map(sweepRow);
+    });
+  }
+
+  // --- findings, acks, history, ignores, meta -------------------------------------------------
+
+  findings(): Promise<StoredFinding[]> {
+    return this.run('read findings', () => this.found.findings());
+  }
+
+  finding(id: string): Promise<StoredFinding | null> {
+    return this.run('read a finding', () => this.found.finding(id));
+  }
+
+  applyEvaluation(write: EvaluationWrite): Promise<void> {
+    return this.run('store an evaluation', () => this.found.applyEvaluation(write));
+  }
+
+  acknowledge(id: string, ack: Acknowledgement): Promise<StoredFinding> {
+    return this.run('acknowledge a finding', () => this.found.acknowledge(id, ack));
+  }
+
+  history(q: HistoryQuery): Promise<HistoryEntry[]> {
+    return this.run('read history', () => this.found.history(q));
+  }
+
+  openSeries(since: string | null, bucketMs: number): Promise<Array<{ at: string; open: number }>> {
+    return this.run('read the open series', () => this.found.openSeries(since, bucketMs));
+  }
+
+  addIgnore(rule: Omit<IgnoreRule, 'id'>): Promise<IgnoreRule> {
+    return this.run('add an ignore rule', () => this.found.addIgnore(rule));
+  }
+
+  ignores(): Promise<IgnoreRule[]> {
+    return this.run('read ignore rules', () => this.found.ignores());
+  }
+
+  removeIgnore(id: string): Promise<boolean> {
+    return this.run('remove an ignore rule', () => this.found.removeIgnore(id));
+  }
+
+  getMeta(key: string): Promise<string | null> {
+    return this.run('read meta', () => this.found.getMeta(key));
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    return this.run('write meta', () => this.found.setMeta(key, value));
+  }
+
+  // --- upkeep ---------------------------------------------------------------------------------
+
+  prune(o: PruneCutoffs): Promise<{ batches: number; series: number; rows: number }> {
+    return this.run('prune', () => {
+      this.counts.clear();
+      return this.transaction(async (c) => {
+        const n = async (sql: string, at: string) => (await c.query(sql, [at])).rowCount ?? 0;
+        const batches = await n('DELETE FROM batches WHERE received_at < $1', o.batchesBefore);
+        const series = await n('DELETE FROM evaluations WHERE at < $1', o.seriesBefore);
+        // Transitions are history of the observations: they go with the series' retention.
+        await n('DELETE FROM transitions WHERE at < $1', o.seriesBefore);
+        let rows = 0;
+        if (o.rowsBefore !== undefined) {
+          for (const t of ['current_state', 'sweeps', 'listeners'])
+            rows += await n(`DELETE FROM ${t} WHERE at < $1`, o.rowsBefore);
+        }
+        return { batches, series, rows };
+      });
+    });
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.run('read stats', async () => {
+      const { rows } = await this.pool.query(`SELECT pg_database_size(current_database()) AS bytes,
+        (SELECT count(*) FROM current_state) AS observations, (SELECT count(*) FROM sweeps) AS sweeps,
+        (SELECT count(*) FROM batches) AS batches`);
+      const r = rows[0]!;
+      const findings = { pending: 0, open: 0, resolved: 0 };
+      for (const f of (await this.pool.query('SELECT status, count(*) AS n FROM findings GROUP BY status')).rows) {
+        findings[f.status as keyof typeof findings] = num(f.n);
+      }
+      return {
+        bytes: num(r.bytes),
+        observations: num(r.observations),
+        sweeps: num(r.sweeps),
+        batches: num(r.batches),
+        findings,
+      };
+    });
+  }
+
+  /** PostgreSQL checks its own pages; what is checked here is that the schema answers. */
+  integrityCheck(): Promise<string> {
+    return this.run('check integrity', async () => {
+      await this.pool.query('SELECT 1 FROM schema_version LIMIT 1');
+      return 'ok';
+    });
+  }
+
+  /** A leader lease on this database (started by the caller). */
+  lease(o: ConstructorParameters<typeof PgLease>[1] = {}): PgLease {
+    return new PgLease(this.pool, o);
+  }
+
+  /** Whether the database answers now (for /healthz). */
+  async reachable(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.pool.end();
+    } catch (err) {
+      throw storeError(this.shown, 'close', err);
+    }
+  }
+}
+
+function storeError(shown: string, what: string, err: unknown): PortdriftError {
+  if (err instanceof PortdriftError) return err;
+  return new PortdriftError('PD_STORE', `${shown}: ${what}: ${(err as Error).message}`, { cause: err });
+}

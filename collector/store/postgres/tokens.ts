@@ -1,0 +1,207 @@
+// Tokens, enrollment, agent keys and rotation on PostgreSQL: the same rules as the SQLite store
+// (collector/store/sqlite-enroll.ts explains rotation). Each read-then-write runs in a transaction
+// that locks what it reads (FOR UPDATE, or an advisory lock on the agent name), so two replicas
+// enrolling or rotating at once cannot both succeed where one may.
+import type pg from 'pg';
+import { PortdriftError } from '../../../shared/errors.js';
+import { tokenRow, type Row } from '../rows.js';
+import { hashToken, mintToken, newId, newToken, oneLiveToken, sameHash } from '../tokens.js';
+import type { EnrollInput, NewToken, TokenRecord } from '../types.js';
+
+type Tx = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
+
+const LIVE_AGENT = `SELECT * FROM tokens WHERE role = 'agent' AND name = $1 AND revoked_at IS NULL
+  AND (rotate_by IS NULL OR rotate_by > $2) ORDER BY created_at, id`;
+const INSERT_KEY = `INSERT INTO tokens (id, name, role, hash, created_at, scope, enrolled_by, identity, predecessor)
+  VALUES ($1, $2, 'agent', $3, $4, $5, $6, $7, $8)`;
+
+function enrollError(t: TokenRecord, now: string): PortdriftError | null {
+  if (t.revokedAt !== null)
+    return new PortdriftError(
+      'PD_ENROLL_SECRET_REVOKED',
+      `the enroll secret ${t.name} (${t.id}) was revoked at ${t.revokedAt}`,
+    );
+  if (t.expiresAt && t.expiresAt <= now)
+    return new PortdriftError(
+      'PD_ENROLL_SECRET_EXPIRED',
+      `the enroll secret ${t.name} (${t.id}) expired at ${t.expiresAt}`,
+    );
+  if (t.maxUses != null && (t.uses ?? 0) >= t.maxUses) {
+    return new PortdriftError(
+      'PD_ENROLL_SECRET_EXHAUSTED',
+      `the enroll secret ${t.name} (${t.id}) has enrolled its ${t.maxUses} agent(s) (--max-uses)`,
+    );
+  }
+  return null;
+}
+
+export class PgTokens {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly tx: Tx,
+  ) {}
+
+  async createToken(input: NewToken): Promise<{ token: string; record: TokenRecord }> {
+    const made = mintToken(input);
+    const { id, name, role, createdAt, scope } = made.record;
+    await this.pool.query(
+      'INSERT INTO tokens (id, name, role, hash, created_at, scope, expires_at, max_uses) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [
+        id,
+        name,
+        role,
+        hashToken(made.token),
+        createdAt,
+        scope ? JSON.stringify(scope) : null,
+        input.expiresAt ?? null,
+        input.maxUses ?? null,
+      ],
+    );
+    return made;
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.pool.query('SELECT * FROM tokens ORDER BY created_at, id')).rows.map(tokenRow);
+  }
+
+  revokeToken(idOrName: string, now: string): Promise<TokenRecord> {
+    return this.tx(async (c) => {
+      const rows = (
+        await c.query('SELECT * FROM tokens WHERE id = $1 OR name = $1 ORDER BY created_at FOR UPDATE', [idOrName])
+      ).rows.map(tokenRow);
+      const t = oneLiveToken(rows, idOrName);
+      await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, t.id]);
+      return { ...t, revokedAt: now };
+    });
+  }
+
+  private async secretRow(c: pg.PoolClient | pg.Pool, secret: string, lock: boolean): Promise<TokenRecord> {
+    const hash = hashToken(secret);
+    const row = (await c.query(`SELECT * FROM tokens WHERE hash = $1${lock ? ' FOR UPDATE' : ''}`, [hash])).rows[0] as
+      | Row
+      | undefined;
+    if (!row || !sameHash(row.hash as string, hash) || row.role !== 'enroll') {
+      throw new PortdriftError('PD_ENROLL_SECRET_INVALID', 'the enroll secret is unknown (or is not an enroll secret)');
+    }
+    const t = tokenRow(row);
+    t.uses = Number(row.uses ?? 0);
+    return t;
+  }
+
+  async enrollSecret(secret: string, now: string): Promise<TokenRecord> {
+    const t = await this.secretRow(this.pool, secret, false);
+    const err = enrollError(t, now);
+    if (err) throw err;
+    return t;
+  }
+
+  enroll(input: EnrollInput): Promise<{ key: string; record: TokenRecord }> {
+    return this.tx(async (c) => {
+      const secret = await this.secretRow(c, input.secret, true);
+      const err = enrollError(secret, input.now);
+      if (err) throw err;
+      await c.query("SELECT pg_advisory_xact_lock(hashtext('portdrift agent ' || $1))", [input.name]);
+      const held = (await c.query(LIVE_AGENT, [input.name, input.now])).rows;
+      if (held.length > 0) {
+        const ids = held.map((r) => r.id).join(', ');
+        const message =
+          `agent name ${JSON.stringify(input.name)} is held by a live agent key (${ids}); ` +
+          `run \`portdrift agents revoke ${input.name}\` first to re-enroll it under that name, or use another --name`;
+        throw new PortdriftError('PD_AGENT_NAME_TAKEN', message, { details: { name: input.name } });
+      }
+      const key = newToken();
+      const id = newId('tok');
+      await c.query(INSERT_KEY, [
+        id,
+        input.name,
+        hashToken(key),
+        input.now,
+        JSON.stringify([...input.scope]),
+        secret.id,
+        JSON.stringify(input.identity),
+        null,
+      ]);
+      await c.query('UPDATE tokens SET uses = uses + 1, last_used_at = $2 WHERE id = $1', [secret.id, input.now]);
+      return { key, record: tokenRow((await c.query('SELECT * FROM tokens WHERE id = $1', [id])).rows[0]) };
+    });
+  }
+
+  async authenticate(secret: string, now: string): Promise<TokenRecord | null> {
+    const hash = hashToken(secret);
+    const row = (await this.pool.query('SELECT * FROM tokens WHERE hash = $1', [hash])).rows[0] as Row | undefined;
+    if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
+    if (row.rotate_by || row.predecessor) return this.tx((c) => this.authenticateInside(c, hash, now));
+    // last_used_at at minute granularity: not one write per request.
+    const last = row.last_used_at as string | null;
+    if (!last || last.slice(0, 16) !== now.slice(0, 16))
+      await this.pool.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [now, row.id]);
+    return tokenRow({ ...row, last_used_at: now });
+  }
+
+  private async authenticateInside(c: pg.PoolClient, hash: string, now: string): Promise<TokenRecord | null> {
+    const row = (await c.query('SELECT * FROM tokens WHERE hash = $1 FOR UPDATE', [hash])).rows[0] as Row | undefined;
+    if (!row || row.revoked_at) return null;
+    if (row.rotate_by && (row.rotate_by as string) <= now) {
+      await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, row.id]);
+      return null;
+    }
+    const last = row.last_used_at as string | null;
+    if (!last || last.slice(0, 16) !== now.slice(0, 16))
+      await c.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [now, row.id]);
+    if (row.predecessor) {
+      await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, row.predecessor]);
+      await c.query('UPDATE tokens SET predecessor = NULL WHERE id = $1', [row.id]);
+    }
+    const t = tokenRow({ ...row, last_used_at: now });
+    if (row.rotate_by) {
+      await c.query(
+        'UPDATE tokens SET revoked_at = $1 WHERE predecessor = $2 AND revoked_at IS NULL AND last_used_at IS NULL',
+        [now, row.id],
+      );
+      const key = newToken();
+      await c.query(INSERT_KEY, [
+        newId('tok'),
+        row.name,
+        hashToken(key),
+        now,
+        row.scope ?? null,
+        row.enrolled_by ?? null,
+        row.identity ?? null,
+        row.id,
+      ]);
+      t.newKey = key;
+    }
+    return t;
+  }
+
+  private async liveKeys(c: pg.PoolClient, name: string, now: string): Promise<TokenRecord[]> {
+    const rows = (await c.query(`${LIVE_AGENT} FOR UPDATE`, [name, now])).rows.map(tokenRow);
+    if (rows.length === 0) throw new PortdriftError('PD_TOKEN', `no live agent key for agent ${JSON.stringify(name)}`);
+    return rows;
+  }
+
+  revokeAgent(name: string, now: string): Promise<TokenRecord[]> {
+    return this.tx(async (c) => {
+      const rows = await this.liveKeys(c, name, now);
+      for (const t of rows)
+        await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, t.id]);
+      return rows.map((t) => ({ ...t, revokedAt: now }));
+    });
+  }
+
+  rotateAgent(name: string, now: string, by: string): Promise<TokenRecord[]> {
+    return this.tx(async (c) => {
+      const rows = await this.liveKeys(c, name, now);
+      const made = rows.filter((t) => t.enrolledBy === undefined);
+      if (made.length > 0) {
+        const ids = made.map((t) => t.id).join(', ');
+        const message =
+          `agent ${JSON.stringify(name)} uses a token made with \`token create\` (${ids}), ` +
+          'not an enrolled key: create a new token, give it to the agent, then `token revoke` the old one';
+        throw new PortdriftError('PD_TOKEN', message);
+      }
+      for (const t of rows) await c.query('UPDATE tokens SET rotate_by = $1 WHERE id = $2', [by, t.id]);
+      return rows.map((t) => ({ ...t, rotateBy: by }));
+    });
+  }
+}

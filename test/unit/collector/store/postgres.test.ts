@@ -1,0 +1,186 @@
+// PostgreSQL store mechanics beyond the contract: connection settings as libpq users expect,
+// migrations once when replicas start together, one idempotency key across replicas, and a
+// write volume that follows the change rate (current state plus transitions).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { poolConfig, redactUrl } from '../../../../collector/store/postgres/connect.js';
+import { PostgresStore } from '../../../../collector/store/postgres/store.js';
+import { freshDatabase, pgSkipReason, type TestDatabase } from '../../../lab/pg.js';
+import { batch } from './contract.js';
+
+const NOW = '2026-12-01T10:00:00.000Z';
+
+describe('PostgreSQL connection settings', () => {
+  it('takes the password from the URL, else PGPASSWORD, and never shows it', () => {
+    const url = 'postgres://pd:s3cret@127.0.0.1:5432/portdrift?sslmode=disable';
+    expect(redactUrl(url)).toBe('postgres://pd:***@127.0.0.1:5432/portdrift?sslmode=disable');
+    expect(poolConfig(url).config).toMatchObject({
+      user: 'pd',
+      password: 's3cret',
+      host: '127.0.0.1',
+      port: 5432,
+      database: 'portdrift',
+      ssl: false,
+    });
+    const env = { PGPASSWORD: 'fromenv' };
+    expect(poolConfig('postgresql://pd@127.0.0.1/portdrift?sslmode=disable', { env }).config.password).toBe('fromenv');
+    // No password anywhere: pg reads the password file (~/.pgpass, PGPASSFILE) when asked for one.
+    expect(poolConfig('postgres://pd@127.0.0.1/portdrift?sslmode=disable').config.password).toBeUndefined();
+    try {
+      poolConfig('postgres://pd:s3cret@127.0.0.1/x?sslmode=sometimes');
+      throw new Error('expected a refusal');
+    } catch (err) {
+      expect((err as Error).message).toContain('sslmode=sometimes');
+      expect((err as Error).message).not.toContain('s3cret');
+    }
+  });
+
+  it('reads sslmode as libpq does: require encrypts without checking, verify-full checks, prefer may fall back', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-pgssl-'));
+    try {
+      const ca = join(dir, 'ca.pem');
+      writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+      const at = (q: string, env = {}) => poolConfig(`postgres://pd@db.internal/x?${q}`, { env });
+      expect(at('sslmode=require').config.ssl).toMatchObject({ rejectUnauthorized: false });
+      expect(at('sslmode=verify-full').config.ssl).toEqual({});
+      const verifyCa = at(`sslmode=verify-ca&sslrootcert=${ca}`).config.ssl as {
+        ca: string;
+        checkServerIdentity: unknown;
+      };
+      expect(verifyCa.ca).toContain('BEGIN CERTIFICATE');
+      expect(typeof verifyCa.checkServerIdentity).toBe('function');
+      expect(() => at('sslmode=verify-ca')).toThrow(/sslrootcert/);
+      expect(at('').fallback).toBe(true);
+      expect(at('sslmode=require').fallback).toBe(false);
+      expect(at('', { PGSSLMODE: 'disable' }).config.ssl).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const skip = pgSkipReason();
+
+describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  let db: TestDatabase;
+  const opened: PostgresStore[] = [];
+  const open = async () => {
+    const s = await PostgresStore.open(db.url, { poolSize: 4 });
+    opened.push(s);
+    return s;
+  };
+  const sql = async (q: string): Promise<Array<Record<string, unknown>>> => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      return (await c.query(q)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  beforeEach(async () => {
+    db = await freshDatabase();
+  });
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+    await db.drop();
+  });
+
+  it('migrates once when three replicas open a new database together, and refuses a newer schema', async () => {
+    const stores = await Promise.all([open(), open(), open()]);
+    expect(stores.map((s) => s.schemaVersion)).toEqual([2, 2, 2]);
+    expect(await sql('SELECT version FROM schema_version ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }]);
+    await sql('INSERT INTO schema_version (version) VALUES (99)');
+    await expect(PostgresStore.open(db.url)).rejects.toMatchObject({ code: 'PD_STORE_SCHEMA' });
+  });
+
+  it('accepts a batch once when two replicas receive it at the same time', async () => {
+    const [a, b] = await Promise.all([open(), open()]);
+    const body = batch(
+      'same',
+      NOW,
+      Array.from({ length: 500 }, (_, i): [string, number, 'open'] => ['10.0.0.1', 1 + i, 'open']),
+    );
+    const results = await Promise.all([a.ingestBatch(body, NOW), b.ingestBatch(body, NOW)]);
+    expect(results.map((r) => r.replayed).sort()).toEqual([false, true]);
+    expect(results[0]!.answer).toEqual(results[1]!.answer);
+    expect((await a.agents())[0]).toMatchObject({ batches: 1, observations: 500 });
+  });
+
+  it('writes a transition per change only: a repeated result moves its row, nothing more', async () => {
+    const s = await open();
+    const ports = (state: 'open' | 'filtered', changed: number) =>
+      Array.from({ length: 100 }, (_, i): [string, number, 'open' | 'filtered'] => [
+        '10.0.0.1',
+        1 + i,
+        i < changed ? state : 'open',
+      ]);
+    await s.ingestBatch(batch('c1', '2026-12-01T10:00:00.000Z', ports('open', 0)), NOW);
+    await s.ingestBatch(batch('c2', '2026-12-01T10:05:00.000Z', ports('open', 0)), NOW);
+    await s.ingestBatch(batch('c3', '2026-12-01T10:10:00.000Z', ports('filtered', 3)), NOW);
+    const counts = await sql(
+      'SELECT count(*)::int AS n, count(*) FILTER (WHERE from_state IS NOT NULL)::int AS changed FROM transitions',
+    );
+    expect(counts).toEqual([{ n: 103, changed: 3 }]);
+    const rows = await sql('SELECT port, state, at, since FROM current_state WHERE port IN (1, 50) ORDER BY port');
+    expect(rows).toEqual([
+      { port: 1, state: 'filtered', at: '2026-12-01T10:10:00.000Z', since: '2026-12-01T10:10:00.000Z' },
+      { port: 50, state: 'open', at: '2026-12-01T10:10:00.000Z', since: '2026-12-01T10:00:00.000Z' },
+    ]);
+    // A sweep that finds a port closed ends its row with a transition to closed.
+    await s.ingestBatch(
+      batch('c4', '2026-12-01T10:15:00.000Z', [], { host: '10.0.0.1', ip: '10.0.0.1', ports: '1-100', closed: '100' }),
+      NOW,
+    );
+    expect(await sql('SELECT from_state, to_state FROM transitions WHERE port = 100 ORDER BY seq')).toEqual([
+      { from_state: null, to_state: 'open' },
+      { from_state: 'open', to_state: 'closed' },
+    ]);
+    // Transitions go with the series' retention.
+    const pruned = await s.prune({ batchesBefore: NOW, seriesBefore: '2026-12-01T10:12:00.000Z' });
+    expect(pruned.rows).toBe(0);
+    expect(await sql('SELECT count(*)::int AS n FROM transitions')).toEqual([{ n: 1 }]);
+  });
+
+  it('leader lease: one leader of two; a dead leader is replaced once its lease runs out; a clean stop hands over', async () => {
+    const timing = { ttlMs: 800, renewMs: 150 };
+    const [a, b, c] = await Promise.all([open(), open(), open()]);
+    const la = a.lease(timing);
+    await la.start();
+    const lb = b.lease(timing);
+    await lb.start();
+    expect([la.isLeader(), lb.isLeader()]).toEqual([true, false]);
+    // A dies: its pool is gone, its row stays until it expires.
+    await a.close();
+    const died = Date.now();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(la.isLeader()).toBe(true); // it does not know yet; it lets go before the row expires
+    for (let i = 0; i < 40 && !lb.isLeader(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(lb.isLeader()).toBe(true);
+    expect(la.isLeader()).toBe(false);
+    expect(Date.now() - died).toBeLessThan(timing.ttlMs + timing.renewMs + 500);
+    const lc = c.lease(timing);
+    await lc.start();
+    expect(lc.isLeader()).toBe(false);
+    await lb.stop();
+    for (let i = 0; i < 10 && !lc.isLeader(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(lc.isLeader()).toBe(true);
+    await lc.stop();
+    await la.stop();
+  });
+
+  it('names the database without its password when it cannot connect', async () => {
+    const u = new URL(db.url);
+    u.password = 'hunter2';
+    u.port = '1';
+    await expect(PostgresStore.open(u.toString())).rejects.toSatisfy(
+      (err: Error) =>
+        (err as { code?: string }).code === 'PD_STORE' &&
+        err.message.includes(':***@') &&
+        !err.message.includes('hunter2'),
+    );
+  });
+});
