@@ -44,9 +44,13 @@ const flaky = [];
 if (first.status !== 0 && notPassed.length > 0 && notPassed.length <= 5) {
   console.log(`${leg}: running again on their own: ${notPassed.join(' ')}`);
   rmSync(RERUN, { force: true });
-  spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${RERUN}`, ...notPassed], {
-    stdio: 'inherit',
-  });
+  spawnSync(
+    'npx',
+    ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${RERUN}`, ...notPassed],
+    {
+      stdio: 'inherit',
+    },
+  );
   for (const [f, c] of read(RERUN)) {
     if (c.ok && !results.get(f)?.ok) flaky.push(f);
     results.set(f, c);

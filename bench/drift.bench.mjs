@@ -32,7 +32,7 @@ const COMMON = [22, 80, 443, 3306, 5432, 6379, 8080, 8443, 9090, 9100, 9200, 270
 
 // A deterministic generator, so every run and every machine sees the same input.
 let seed = 42;
-const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 
 const resources = [];
 const endpoints = [];
@@ -42,20 +42,34 @@ for (let h = 0; h < HOSTS; h++) {
   const declared = [];
   for (let k = 0; k < PER_HOST; k++) {
     const address = `aws_instance.svc_${h}_${k}`;
-    resources.push({ address, type: 'aws_instance', source: { file: `svc${h % 500}.tf`, line: 1 + k * 20 }, hosts: [host] });
+    resources.push({
+      address,
+      type: 'aws_instance',
+      source: { file: `svc${h % 500}.tf`, line: 1 + k * 20 },
+      hosts: [host],
+    });
     for (let j = 0; j < 2; j++) {
       const port = 10000 + k * 1000 + j * 100 + (h % 50);
       declared.push(port);
-      endpoints.push({ resource: address, host, port, protocol: 'tcp', role: 'listen', source: { file: `svc${h % 500}.tf`, line: 3 + k * 20 + j } });
+      endpoints.push({
+        resource: address,
+        host,
+        port,
+        protocol: 'tcp',
+        role: 'listen',
+        source: { file: `svc${h % 500}.tf`, line: 3 + k * 20 + j },
+      });
     }
   }
   const states = new Map();
   for (const p of declared) {
     for (let d = -10; d <= 10; d++) states.set(p + d, 'closed');
     const r = rand();
-    if (r < 0.02) states.set(p + 1, 'open'); // moved: the declared one stays closed
-    else if (r < 0.03) { /* missing */ }
-    else if (r < 0.04) states.set(p, 'filtered');
+    if (r < 0.02)
+      states.set(p + 1, 'open'); // moved: the declared one stays closed
+    else if (r < 0.03) {
+      /* missing */
+    } else if (r < 0.04) states.set(p, 'filtered');
     else states.set(p, 'open');
   }
   for (const p of COMMON) states.set(p, p === 22 ? 'open' : 'closed');
@@ -63,11 +77,22 @@ for (let h = 0; h < HOSTS; h++) {
   // Fill up to OBS_PER_HOST with closed ports from the top of the range.
   for (let p = 60000; states.size < OBS_PER_HOST; p++) states.set(p, 'closed');
   for (const [port, state] of states) {
-    observations.push({ agent: `agent-${h % 8}`, host, ip: host, port, state, rttMs: state === 'filtered' ? null : 0.3, at: AT });
+    observations.push({
+      agent: `agent-${h % 8}`,
+      host,
+      ip: host,
+      port,
+      state,
+      rttMs: state === 'filtered' ? null : 0.3,
+      at: AT,
+    });
   }
 }
 const model = { resources, endpoints, unresolved: [], problems: [] };
-console.log(`input: ${resources.length} resources, ${endpoints.length} endpoints on ${HOSTS} hosts, ${observations.length} observations`);
+console.log(
+  `input: ${resources.length} resources, ${endpoints.length} ` +
+    `endpoints on ${HOSTS} hosts, ${observations.length} observations`,
+);
 
 function measure(label, options) {
   const runs = [];
@@ -79,17 +104,38 @@ function measure(label, options) {
     runs.push(Math.round(performance.now() - t0));
   }
   const median = [...runs].sort((a, b) => a - b)[Math.floor(RUNS / 2)];
-  console.log(`${label}: median ${median} ms, runs ${runs.join(', ')} ms; ${report.summary.findings} findings ${JSON.stringify(report.summary.byKind)}`);
+  console.log(
+    `${label}: median ${median} ms, runs ${runs.join(', ')} ms; ` +
+      `${report.summary.findings} findings ${JSON.stringify(report.summary.byKind)}`,
+  );
   return { label, median, runs, summary: report.summary };
 }
 
-const results = [measure('no freshness window', { now: NOW }), measure('freshness window 15m', { now: NOW, freshnessMs: 15 * 60_000 })];
+const results = [
+  measure('no freshness window', { now: NOW }),
+  measure('freshness window 15m', { now: NOW, freshnessMs: 15 * 60_000 }),
+];
 const worst = Math.max(...results.map((r) => r.median));
 const pass = QUICK || worst < BAR_MS;
-console.log(`worst median ${worst} ms (${QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'}`})`);
+console.log(
+  `worst median ${worst} ms (${QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'}`})`,
+);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(
   join(here, 'results', 'drift.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, resources: resources.length, endpoints: endpoints.length, observations: observations.length, results, barMs: BAR_MS, pass }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      resources: resources.length,
+      endpoints: endpoints.length,
+      observations: observations.length,
+      results,
+      barMs: BAR_MS,
+      pass,
+    },
+    null,
+    2,
+  )}\n`,
 );
 process.exit(pass ? 0 : 1);

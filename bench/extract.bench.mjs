@@ -28,16 +28,28 @@ function file(i) {
   const out = [`variable "app_port_${i}" {\n  type    = number\n  default = ${8000 + (i % 100)}\n}\n`];
   for (let s = 0; s < 5; s++) {
     out.push(`resource "aws_security_group" "sg_${i}_${s}" {\n  name        = "sg-${i}-${s}"\n`);
-    for (const [k, port] of [22, 443, 5432, `var.app_port_${i}`].entries()) {
-      out.push(`  ingress {\n    from_port   = ${port}\n    to_port     = ${port}\n    protocol    = "tcp"\n    cidr_blocks = ["10.${s}.0.0/16"]\n  }\n`);
+    for (const [_k, port] of [22, 443, 5432, `var.app_port_${i}`].entries()) {
+      out.push(
+        `  ingress {\n    from_port   = ${port}\n    to_port     = ${port}\n ` +
+          `   protocol    = "tcp"\n    cidr_blocks = ["10.${s}.0.0/16"]\n  }\n`,
+      );
     }
     out.push('}\n');
   }
   for (let d = 0; d < 5; d++) {
-    out.push(`resource "aws_db_instance" "db_${i}_${d}" {\n  identifier        = "db-${i}-${d}"\n  engine            = "${d % 2 ? 'mysql' : 'postgres'}"\n  instance_class    = "db.t3.micro"\n${d % 3 ? `  port              = ${5432 + d}\n` : ''}}\n`);
+    out.push(
+      `resource "aws_db_instance" "db_${i}_${d}" {\n  identifier        = "db-${i}-${d}"\n  engine            = "` +
+        `${d % 2 ? 'mysql' : 'postgres'}"\n  instance_class    = ` +
+        `"db.t3.micro"\n${d % 3 ? `  port              = ${5432 + d}\n` : ''}}\n`,
+    );
   }
   for (let t = 0; t < 5; t++) {
-    out.push(`resource "aws_ecs_task_definition" "task_${i}_${t}" {\n  family       = "task-${i}-${t}"\n  network_mode = "awsvpc"\n  container_definitions = jsonencode([\n    {\n      name      = "app"\n      image     = "registry.internal/app:${i}.${t}"\n      portMappings = [\n        { containerPort = var.app_port_${i}, protocol = "tcp" },\n        { containerPort = ${9000 + t} }\n      ]\n    }\n  ])\n}\n`);
+    out.push(
+      `resource "aws_ecs_task_definition" "task_${i}_${t}" {\n  family       = "task-${i}-${t}"\n  network_mode = ` +
+        `"awsvpc"\n  container_definitions = jsonencode([\n    {\n      name      = "app"\n      image     = ` +
+        `"registry.internal/app:${i}.${t}"\n      portMappings = [\n        { containerPort = var.app_port_` +
+        `${i}, protocol = "tcp" },\n        { containerPort = ${9000 + t} }\n      ]\n    }\n  ])\n}\n`,
+    );
   }
   return out.join('\n');
 }
@@ -51,12 +63,19 @@ try {
     bytes += Buffer.byteLength(text);
     writeFileSync(join(dir, 'tf', `f${String(i).padStart(3, '0')}.tf`), text);
   }
-  console.log(`fixture: ${FILES} files, ${(bytes / FILES / 1024).toFixed(1)} KB each on average, ${(bytes / 1048576).toFixed(2)} MB in all`);
+  console.log(
+    `fixture: ${FILES} files, ${(bytes / FILES / 1024).toFixed(1)}` +
+      ` KB each on average, ${(bytes / 1048576).toFixed(2)} MB in all`,
+  );
   const runs = [];
   let endpoints = 0;
   for (let r = 0; r < RUNS; r++) {
     const t0 = performance.now();
-    const p = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'extract', join(dir, 'tf'), '--format', 'json'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+    const p = spawnSync(
+      '/usr/bin/time',
+      ['-f', '%M', process.execPath, cli, 'extract', join(dir, 'tf'), '--format', 'json'],
+      { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 },
+    );
     const ms = performance.now() - t0;
     if (p.status !== 0) {
       console.error(p.stderr.slice(-2000));
@@ -70,17 +89,39 @@ try {
       process.exit(1);
     }
     runs.push({ ms: Math.round(ms), rssMb: Math.round(rssKb / 1024) });
-    console.log(`run ${r + 1}: ${Math.round(ms)} ms, peak RSS ${Math.round(rssKb / 1024)} MB, ${model.resources.length} resources, ${endpoints} endpoints`);
+    console.log(
+      `run ${r + 1}: ${Math.round(ms)} ms, peak RSS ${Math.round(rssKb / 1024)}` +
+        ` MB, ${model.resources.length} resources, ${endpoints} endpoints`,
+    );
   }
   const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
   const peak = Math.max(...runs.map((r) => r.rssMb));
   const pass = QUICK || median < BAR_MS;
-  console.log(`median ${median} ms (${QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'}`}), peak RSS ${peak} MB`);
+  console.log(
+    `median ${median} ms (` +
+      `${QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'}`}), peak RSS ${peak} MB`,
+  );
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(
     join(here, 'results', 'extract.json'),
-    `${JSON.stringify({ scenario: 'extract', date: new Date().toISOString(), node: process.version, files: FILES, bytes, endpoints, runs, medianMs: median, peakRssMb: peak, barMs: BAR_MS, pass }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        scenario: 'extract',
+        date: new Date().toISOString(),
+        node: process.version,
+        files: FILES,
+        bytes,
+        endpoints,
+        runs,
+        medianMs: median,
+        peakRssMb: peak,
+        barMs: BAR_MS,
+        pass,
+      },
+      null,
+      2,
+    )}\n`,
   );
   process.exitCode = pass ? 0 : 1;
 } finally {

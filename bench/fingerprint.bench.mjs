@@ -41,15 +41,24 @@ const which = (name) => {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
   const pg = existsSync('/usr/lib/postgresql')
-    ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)).map((v) => `/usr/lib/postgresql/${v}/bin/${name}`)
+    ? readdirSync('/usr/lib/postgresql')
+        .sort((a, b) => Number(b) - Number(a))
+        .map((v) => `/usr/lib/postgresql/${v}/bin/${name}`)
     : [];
   return [`/usr/sbin/${name}`, ...pg].find((p) => existsSync(p)) ?? null;
 };
 const reason = labUnavailable();
 if (reason) fatal(`the namespace lab is unusable: ${reason}`);
 if (!existsSync(cli)) fatal(`${cli} is missing: run \`npm run build\` first`);
-const bins = Object.fromEntries(['nmap', 'sshd', 'ssh-keygen', 'nginx', 'openssl', 'memcached', 'redis-server', 'initdb', 'postgres'].map((n) => [n, which(n)]));
-const missing = Object.entries(bins).filter(([, p]) => !p).map(([n]) => n);
+const bins = Object.fromEntries(
+  ['nmap', 'sshd', 'ssh-keygen', 'nginx', 'openssl', 'memcached', 'redis-server', 'initdb', 'postgres'].map((n) => [
+    n,
+    which(n),
+  ]),
+);
+const missing = Object.entries(bins)
+  .filter(([, p]) => !p)
+  .map(([n]) => n);
 if (spawnSync('id', ['-u', 'postgres']).status !== 0) missing.push('the postgres user');
 if (missing.length) fatal(`not installed: ${missing.join(', ')}`);
 const nmapVersion = /Nmap version (\S+)/.exec(spawnSync('nmap', ['--version'], { encoding: 'utf8' }).stdout)?.[1];
@@ -73,7 +82,10 @@ const serviceOpen = (i) => [
 
 async function plainLab() {
   const lab = await createLab({ hosts: HOSTS });
-  const truth = { ports: [1, 1000], hosts: lab.addresses.map((ip, i) => ({ ip, open: plainOpen(i), filtered: [[901, 1000]] })) };
+  const truth = {
+    ports: [1, 1000],
+    hosts: lab.addresses.map((ip, i) => ({ ip, open: plainOpen(i), filtered: [[901, 1000]] })),
+  };
   await lab.listen(truth.hosts.flatMap((h) => h.open.map((port) => ({ ip: h.ip, port }))));
   lab.drop(901, 1000);
   return { lab, truth, stop: async () => {} };
@@ -93,9 +105,29 @@ function sh(cmd, args, what) {
 /** Files every services lab shares: TLS certificate, SSH host key, an initdb'd cluster. */
 function prepareServices() {
   if (pgData) return;
-  sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', join(work, 'key.pem'), '-out', join(work, 'cert.pem'), '-days', '30',
-    '-subj', '/CN=lab.internal/O=portdrift bench', '-addext', 'subjectAltName=DNS:lab.internal'], 'openssl');
+  sh(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(work, 'key.pem'),
+      '-out',
+      join(work, 'cert.pem'),
+      '-days',
+      '30',
+      '-subj',
+      '/CN=lab.internal/O=portdrift bench',
+      '-addext',
+      'subjectAltName=DNS:lab.internal',
+    ],
+    'openssl',
+  );
   sh(bins['ssh-keygen'], ['-q', '-t', 'ed25519', '-f', join(work, 'hostkey'), '-N', ''], 'ssh-keygen');
   const pg = join(work, 'pg');
   mkdirSync(pg);
@@ -103,14 +135,37 @@ function prepareServices() {
   chownSync(pg, id('-u'), id('-g'));
   chmodSync(pg, 0o700);
   pgData = join(pg, 'data');
-  sh('runuser', ['-u', 'postgres', '--', bins.initdb, '-D', pgData, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], 'initdb');
+  sh(
+    'runuser',
+    [
+      '-u',
+      'postgres',
+      '--',
+      bins.initdb,
+      '-D',
+      pgData,
+      '-A',
+      'trust',
+      '-U',
+      'postgres',
+      '--no-sync',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ],
+    'initdb',
+  );
 }
 
 function nginxConf(dir, addresses) {
   const t = (n) => join(dir, n);
-  const http = addresses.map((ip, i) => `  server { listen ${ip}:${80 + i}; location / { return 200 "ok\\n"; } }`).join('\n');
+  const http = addresses
+    .map((ip, i) => `  server { listen ${ip}:${80 + i}; location / { return 200 "ok\\n"; } }`)
+    .join('\n');
   const conf = t('nginx.conf');
-  writeFileSync(conf, `daemon off;
+  writeFileSync(
+    conf,
+    `daemon off;
 worker_processes 1;
 pid ${t('nginx.pid')};
 error_log ${t('error.log')};
@@ -130,7 +185,8 @@ ${http}
     location / { return 200 "ok\\n"; }
   }
 }
-`);
+`,
+  );
   return conf;
 }
 
@@ -153,22 +209,77 @@ async function servicesLab() {
   // PostgreSQL runs as its own user: let it bind 543 inside this namespace only.
   sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_unprivileged_port_start=0'], 'sysctl');
   const dir = mkdtempSync(join(work, 'lab-'));
-  start(['sh', '-c', `mount -t tmpfs -o size=1m tmpfs /run && mkdir -m 755 /run/sshd && exec ${bins.sshd} -D -e -f /dev/null -h ${join(work, 'hostkey')} -p 22 -o ListenAddress=0.0.0.0 -o PidFile=none -o MaxStartups=1000`]);
+  start([
+    'sh',
+    '-c',
+    `mount -t tmpfs -o size=1m tmpfs /run && mkdir -m 755 /run/sshd && exec ${bins.sshd} -D -e -f ` +
+      `/dev/null -h ${join(work, 'hostkey')} -p 22 -o ListenAddress=0.0.0.0 -o PidFile=none -o MaxStartups=1000`,
+  ]);
   start([bins.nginx, '-c', nginxConf(dir, lab.addresses), '-p', dir, '-e', join(dir, 'error.log')]);
   start([bins.memcached, '-u', 'nobody', '-l', '0.0.0.0', '-p', '211', '-U', '0', '-c', '4096']);
-  start([bins['redis-server'], '--port', '637', '--bind', '0.0.0.0', '--protected-mode', 'no', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--maxclients', '4000']);
+  start([
+    bins['redis-server'],
+    '--port',
+    '637',
+    '--bind',
+    '0.0.0.0',
+    '--protected-mode',
+    'no',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--maxclients',
+    '4000',
+  ]);
   // setpriv execs (runuser would fork): the PID held is the postmaster's, stopped below.
   rmSync(join(pgData, 'postmaster.pid'), { force: true });
-  start(['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', bins.postgres, '-D', pgData, '-p', '543', '-k', join(work, 'pg'), '-c', 'listen_addresses=0.0.0.0', '-c', 'fsync=off', '-c', 'max_connections=200']);
-  const truth = { ports: [1, 1000], hosts: lab.addresses.map((ip, i) => ({ ip, open: serviceOpen(i).map((s) => s.port).sort((a, b) => a - b), filtered: [[901, 1000]] })), services: new Map() };
+  start([
+    'setpriv',
+    '--reuid=postgres',
+    '--regid=postgres',
+    '--init-groups',
+    bins.postgres,
+    '-D',
+    pgData,
+    '-p',
+    '543',
+    '-k',
+    join(work, 'pg'),
+    '-c',
+    'listen_addresses=0.0.0.0',
+    '-c',
+    'fsync=off',
+    '-c',
+    'max_connections=200',
+  ]);
+  const truth = {
+    ports: [1, 1000],
+    hosts: lab.addresses.map((ip, i) => ({
+      ip,
+      open: serviceOpen(i)
+        .map((s) => s.port)
+        .sort((a, b) => a - b),
+      filtered: [[901, 1000]],
+    })),
+    services: new Map(),
+  };
   lab.addresses.forEach((ip, i) => {
     for (const s of serviceOpen(i)) truth.services.set(`${ip}:${s.port}`, s.service);
   });
   // Ready: every open port of the last host accepts (the daemons bind all addresses at once).
   const last = truth.hosts[truth.hosts.length - 1];
-  const ready = `const net=require('node:net');const until=Date.now()+60000;
-    const one=(p)=>new Promise((r)=>{const s=net.connect(p,'${last.ip}');s.on('connect',()=>{s.destroy();r(true)});s.on('error',()=>r(false))});
-    (async()=>{for(const p of ${JSON.stringify(last.open)}){while(!(await one(p))){if(Date.now()>until){console.error('not ready: '+p);process.exit(1)}await new Promise((r)=>setTimeout(r,100))}}})();`;
+  const ready =
+    `const net=require('node:net');const until=Date.now()+60000;
+    const one=(p)=>new Promise((r)=>{const s=net.connect(p,'${last.ip}` +
+    `');s.on('connect',()=>{s.destroy();r(true)});s.on('error',()=>r(false))});
+    (async()=>{for(const p of ${JSON.stringify(last.open)}` +
+    `){while(!(await one(p))){if(Date.now()>until){console.error('not ready: ` +
+    `'+p);process.exit(1)}await new Promise((r)=>setTimeout(r,100))}}})();`;
   const r = await lab.run([process.execPath, '-e', ready], { timeoutMs: 70_000 });
   if (r.code !== 0) throw new Error(`services not ready: ${r.stderr}\n${children.map((c) => c.log()).join('\n')}`);
   lab.drop(901, 1000);
@@ -190,11 +301,24 @@ async function servicesLab() {
 // Tools and what they named
 // ---------------------------------------------------------------------------------------------
 
-const probeArgv = (lab, extra) => [process.execPath, cli, 'probe', ...lab.addresses, '--ports', '1-1000', '--format', 'json', ...extra];
+const probeArgv = (lab, extra) => [
+  process.execPath,
+  cli,
+  'probe',
+  ...lab.addresses,
+  '--ports',
+  '1-1000',
+  '--format',
+  'json',
+  ...extra,
+];
 const tools = {
   'pd-off': { argv: (lab) => probeArgv(lab, []), kind: 'portdrift' },
   'pd-fp': { argv: (lab) => probeArgv(lab, ['--fingerprint']), kind: 'portdrift' },
-  'nmap-sV': { argv: () => ['nmap', '-sT', '-sV', '-T5', '-n', '-Pn', '-p1-1000', `10.231.0.1-${HOSTS}`, '-oX', '-'], kind: 'nmap' },
+  'nmap-sV': {
+    argv: () => ['nmap', '-sT', '-sV', '-T5', '-n', '-Pn', '-p1-1000', `10.231.0.1-${HOSTS}`, '-oX', '-'],
+    kind: 'nmap',
+  },
 };
 
 /** nmap's service names in the fingerprint vocabulary; TLS-wrapped services are `tls`, as ours. */
@@ -214,7 +338,10 @@ function readNmapServices(xml) {
       const svc = /<service name="([^"]*)"([^>]*)\/?>/.exec(m[2]);
       const tunnel = svc ? /tunnel="([^"]+)"/.exec(svc[2])?.[1] : undefined;
       const product = svc ? /product="([^"]+)"/.exec(svc[2])?.[1] : undefined;
-      out.set(`${ip}:${m[1]}`, { service: svc ? nmapName(svc[1], tunnel) : 'unknown', raw: svc ? `${tunnel ? `${tunnel}/` : ''}${svc[1]}${product ? ` (${product})` : ''}` : '' });
+      out.set(`${ip}:${m[1]}`, {
+        service: svc ? nmapName(svc[1], tunnel) : 'unknown',
+        raw: svc ? `${tunnel ? `${tunnel}/` : ''}${svc[1]}${product ? ` (${product})` : ''}` : '',
+      });
     }
   }
   return out;
@@ -243,7 +370,14 @@ async function runOnce(build, id) {
     const tool = tools[id];
     const load = loadavg()[0];
     const r = await lab.run(tool.argv(lab), { timeoutMs: RUN_TIMEOUT_MS, cwd: root });
-    const run = { tool: id, wallMs: r.wallMs, cpuMs: r.cpuMs, load1: Math.round(load * 100) / 100, code: r.code, problems: [] };
+    const run = {
+      tool: id,
+      wallMs: r.wallMs,
+      cpuMs: r.cpuMs,
+      load1: Math.round(load * 100) / 100,
+      code: r.code,
+      problems: [],
+    };
     if (r.timedOut) run.problems.push(`killed after ${RUN_TIMEOUT_MS / 1000} s`);
     else if (r.code !== 0) run.problems.push(`exited ${r.code ?? r.signal}: ${r.stderr.trim().slice(-300)}`);
     if (tool.kind === 'portdrift') {
@@ -255,7 +389,10 @@ async function runOnce(build, id) {
         for (const x of JSON.parse(r.stdout).results ?? []) {
           if (x.state !== 'open' || !x.fingerprint) continue;
           const f = x.fingerprint;
-          const raw = f.service === 'unknown' ? `unknown: ${f.detail ?? ''}` : `${f.service}${f.product ? ` (${f.product})` : ''}`;
+          const raw =
+            f.service === 'unknown'
+              ? `unknown: ${f.detail ?? ''}`
+              : `${f.service}${f.product ? ` (${f.product})` : ''}`;
           named.set(`${x.ip}:${x.port}`, { service: f.service, raw });
         }
         if (id === 'pd-fp') run.naming = naming(truth, named);
@@ -279,20 +416,58 @@ const median = (xs) => {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 };
 const fmtMs = (ms) => (ms === null ? '—' : `${Math.round(ms).toLocaleString('en-US')} ms`);
-const loadNow = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadNow = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const showNaming = (n) =>
   Object.entries(n ?? {})
-    .map(([s, b]) => `${s} ${b.right}/${b.ports}${b.right < b.ports ? ` (else ${Object.entries(b.other).map(([k, v]) => `${k}×${v}`).join(', ')})` : ''}`)
+    .map(
+      ([s, b]) =>
+        `${s} ${b.right}/${b.ports}${
+          b.right < b.ports
+            ? ` (else ${Object.entries(b.other)
+                .map(([k, v]) => `${k}×${v}`)
+                .join(', ')})`
+            : ''
+        }`,
+    )
     .join(', ');
 
 const scenarios = [
-  { id: 'b', title: `(b) ${HOSTS} hosts × ports 1–1000 over veth, 4 plain listeners per host, 901–1000 DROPped: fingerprinting on vs off`, build: plainLab, tools: ['pd-off', 'pd-fp'] },
-  { id: 's', title: `(s) the same lab with real daemons: ssh, http (nginx), memcached, tls (nginx), postgres, redis on every host (${HOSTS * 6} open ports)`, build: servicesLab, tools: ['pd-off', 'pd-fp', 'nmap-sV'] },
+  {
+    id: 'b',
+    title:
+      `(b) ${HOSTS} hosts × ports 1–1000 over veth, 4 plain ` +
+      `listeners per host, 901–1000 DROPped: fingerprinting on vs off`,
+    build: plainLab,
+    tools: ['pd-off', 'pd-fp'],
+  },
+  {
+    id: 's',
+    title:
+      `(s) the same lab with real daemons: ssh, http (nginx), memcached, ` +
+      `tls (nginx), postgres, redis on every host (${HOSTS * 6} open ports)`,
+    build: servicesLab,
+    tools: ['pd-off', 'pd-fp', 'nmap-sV'],
+  },
 ].filter((s) => ONLY.includes(s.id));
 
 const started = Date.now();
-const out = { scenario: 'fingerprint', date: new Date().toISOString(), node: process.version, nmap: nmapVersion, cores: cpus().length, runsPerTool: RUNS, loadBefore: loadNow(), scenarios: [] };
-console.log(`fingerprint bench: ${RUNS} runs per tool, tools alternate; load average ${out.loadBefore}; ${cpus().length} cores; nmap ${nmapVersion}; node ${process.version}`);
+const out = {
+  scenario: 'fingerprint',
+  date: new Date().toISOString(),
+  node: process.version,
+  nmap: nmapVersion,
+  cores: cpus().length,
+  runsPerTool: RUNS,
+  loadBefore: loadNow(),
+  scenarios: [],
+};
+console.log(
+  `fingerprint bench: ${RUNS} runs per tool, tools alternate; load average ` +
+    `${out.loadBefore}; ${cpus().length} cores; nmap ${nmapVersion}; node ${process.version}`,
+);
 let crashed = false;
 for (const s of scenarios) {
   console.log(`\n${s.title}`);
@@ -312,32 +487,60 @@ for (const s of scenarios) {
       runs.push(run);
       const acc = run.accuracy ? `: ${describeAccuracy(run.accuracy)}` : '';
       const named = run.naming ? `; named ${showNaming(run.naming)}` : '';
-      console.log(`  round ${run.round} ${id.padEnd(8)} ${fmtMs(run.wallMs).padEnd(11)} CPU ${fmtMs(run.cpuMs)}, load ${run.load1}${acc}${named}${run.problems.length ? ` — ${run.problems.join('; ')}` : ''}`);
+      console.log(
+        `  round ${run.round} ${id.padEnd(8)} ${fmtMs(run.wallMs).padEnd(11)} CPU ${fmtMs(run.cpuMs)}` +
+          `, load ${run.load1}${acc}${named}${run.problems.length ? ` — ${run.problems.join('; ')}` : ''}`,
+      );
     }
   }
-  const per = Object.fromEntries(s.tools.map((id) => {
-    const mine = runs.filter((r) => r.tool === id);
-    return [id, { runs: mine.length, medianMs: median(mine.map((r) => r.wallMs)), medianCpuMs: median(mine.map((r) => r.cpuMs)), naming: mine.at(-1)?.naming ?? null, problems: mine.flatMap((r) => r.problems) }];
-  }));
+  const per = Object.fromEntries(
+    s.tools.map((id) => {
+      const mine = runs.filter((r) => r.tool === id);
+      return [
+        id,
+        {
+          runs: mine.length,
+          medianMs: median(mine.map((r) => r.wallMs)),
+          medianCpuMs: median(mine.map((r) => r.cpuMs)),
+          naming: mine.at(-1)?.naming ?? null,
+          problems: mine.flatMap((r) => r.problems),
+        },
+      ];
+    }),
+  );
   const summary = { id: s.id, title: s.title, tools: per, load: loadNow(), runs };
-  for (const [id, t] of Object.entries(per)) console.log(`  ${id.padEnd(8)} median ${fmtMs(t.medianMs).padEnd(11)} CPU median ${fmtMs(t.medianCpuMs)}`);
+  for (const [id, t] of Object.entries(per))
+    console.log(`  ${id.padEnd(8)} median ${fmtMs(t.medianMs).padEnd(11)} CPU median ${fmtMs(t.medianCpuMs)}`);
   const verdicts = [];
   if (per['pd-off'].medianMs && per['pd-fp'].medianMs) {
     summary.costRatio = Math.round((per['pd-fp'].medianMs / per['pd-off'].medianMs) * 1000) / 1000;
     console.log(`  fingerprinting on / off: ${summary.costRatio}`);
-    if (s.id === 'b') verdicts.push({ bar: `cost: probe --fingerprint ≤ ${COST_BAR} × probe (median)`, pass: summary.costRatio <= COST_BAR, detail: `ratio ${summary.costRatio}` });
+    if (s.id === 'b')
+      verdicts.push({
+        bar: `cost: probe --fingerprint ≤ ${COST_BAR} × probe (median)`,
+        pass: summary.costRatio <= COST_BAR,
+        detail: `ratio ${summary.costRatio}`,
+      });
   }
   if (per['nmap-sV']) {
-    summary.ratioNmap = per['nmap-sV'].medianMs ? Math.round((per['pd-fp'].medianMs / per['nmap-sV'].medianMs) * 1000) / 1000 : null;
+    summary.ratioNmap = per['nmap-sV'].medianMs
+      ? Math.round((per['pd-fp'].medianMs / per['nmap-sV'].medianMs) * 1000) / 1000
+      : null;
     console.log(`  portdrift --fingerprint / nmap -sV -T5: ${summary.ratioNmap}`);
     // Every run, every service: ours named at least as many ports right as nmap's same-round run.
     const worse = [];
     for (const r of runs.filter((x) => x.tool === 'pd-fp')) {
       const theirs = runs.find((x) => x.tool === 'nmap-sV' && x.round === r.round);
       if (!theirs?.naming || !r.naming) continue;
-      for (const [svc, b] of Object.entries(theirs.naming)) if ((r.naming[svc]?.right ?? 0) < b.right) worse.push(`round ${r.round} ${svc}: ${r.naming[svc]?.right ?? 0} < ${b.right}`);
+      for (const [svc, b] of Object.entries(theirs.naming))
+        if ((r.naming[svc]?.right ?? 0) < b.right)
+          worse.push(`round ${r.round} ${svc}: ${r.naming[svc]?.right ?? 0} < ${b.right}`);
     }
-    verdicts.push({ bar: 'naming: every real service named by portdrift as often as nmap -sV names it', pass: worse.length === 0 && runs.some((x) => x.tool === 'pd-fp'), detail: worse.join('; ') || 'as often or more, every round' });
+    verdicts.push({
+      bar: 'naming: every real service named by portdrift as often as nmap -sV names it',
+      pass: worse.length === 0 && runs.some((x) => x.tool === 'pd-fp'),
+      detail: worse.join('; ') || 'as often or more, every round',
+    });
   }
   for (const v of verdicts) console.log(`  bar: ${v.bar}: ${v.pass ? 'PASS' : 'FAIL'} (${v.detail})`);
   summary.verdicts = verdicts;
@@ -347,5 +550,8 @@ out.loadAfter = loadNow();
 out.seconds = Math.round((Date.now() - started) / 1000);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'fingerprint.json'), `${JSON.stringify(out, null, 2)}\n`);
-console.log(`\nwrote bench/results/fingerprint.json (${out.seconds} s; load average before ${out.loadBefore}, after ${out.loadAfter})`);
+console.log(
+  `\nwrote bench/results/fingerprint.json (${out.seconds} s; ` +
+    `load average before ${out.loadBefore}, after ${out.loadAfter})`,
+);
 process.exitCode = crashed ? 1 : 0;

@@ -235,8 +235,10 @@ try {
   console.log(JSON.stringify(result, null, 2));
   const ok = result.errors === 0 && result.listed === AGENTS && result.late === 0;
   console.log(
-    `fleet-load: ${AGENTS} enrolled agents, ${batches} batches in ${result.seconds} s (${result.batchesPerSecond}/s), errors ${result.errors}, ` +
-      `p99 batch ${result.latency.batch.p99Ms} ms, plan ${result.latency.plan.p99Ms} ms; collector RSS ${result.collector.rssMb} MB (peak ${result.collector.peakRssMb} MB); ` +
+    `fleet-load: ${AGENTS} enrolled agents, ${batches} batches in ` +
+      `${result.seconds} s (${result.batchesPerSecond}/s), errors ${result.errors}, ` +
+      `p99 batch ${result.latency.batch.p99Ms} ms, plan ${result.latency.plan.p99Ms} ms; ` +
+      `collector RSS ${result.collector.rssMb} MB (peak ${result.collector.peakRssMb} MB); ` +
       `agents listed ${result.listed}, late ${result.late}: ${ok ? 'ok' : 'FAILED'}`,
   );
   mkdirSync(join(here, 'results'), { recursive: true });

@@ -38,20 +38,48 @@ const DRIFT_HOSTS = 200;
 const BAR = 100_000;
 const AGENTS = 8;
 
-const ipOf = (i, scenario) => (scenario === 'drift' ? `10.200.${(i % DRIFT_HOSTS) >> 8}.${(i % DRIFT_HOSTS) & 255}` : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+const ipOf = (i, scenario) =>
+  scenario === 'drift'
+    ? `10.200.${(i % DRIFT_HOSTS) >> 8}.${(i % DRIFT_HOSTS) & 255}`
+    : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
 function body(i, at, scenario) {
   const ip = ipOf(i, scenario);
   // In the drift scenario several batches hit one host: shift the port window so each batch
   // still writes new rows.
   const base = scenario === 'drift' ? 1000 + Math.floor(i / DRIFT_HOSTS) * PER_BATCH : 1000;
-  const lines = [JSON.stringify({ t: 'batch', v: 1, batchId: `bench-${i}`, agent: `agent-${i % AGENTS}`, agentVersion: '0.1.0', planRevision: null, startedAt: at, finishedAt: at, spoolDropped: 0, spoolDepth: 0 })];
+  const lines = [
+    JSON.stringify({
+      t: 'batch',
+      v: 1,
+      batchId: `bench-${i}`,
+      agent: `agent-${i % AGENTS}`,
+      agentVersion: '0.1.0',
+      planRevision: null,
+      startedAt: at,
+      finishedAt: at,
+      spoolDropped: 0,
+      spoolDepth: 0,
+    }),
+  ];
   // One sweep of the address (ports 1-PER_BATCH+1000 probed, the first 1000 closed) plus one
   // record per non-closed port, as the agent's batch builder writes them.
-  lines.push(JSON.stringify({ t: 'sweep', host: ip, ip, ports: `${base - 999}-${base + PER_BATCH}`, closed: `${base - 999}-${base}`, at }));
+  lines.push(
+    JSON.stringify({
+      t: 'sweep',
+      host: ip,
+      ip,
+      ports: `${base - 999}-${base + PER_BATCH}`,
+      closed: `${base - 999}-${base}`,
+      at,
+    }),
+  );
   for (let p = base + 1; p <= base + PER_BATCH; p++) {
     const state = p % 10 === 0 ? 'open' : 'filtered';
-    lines.push(`{"t":"obs","host":"${ip}","ip":"${ip}","port":${p},"state":"${state}","rttMs":${state === 'open' ? 0.3 : null},"at":"${at}"}`);
+    lines.push(
+      `{"t":"obs","host":"${ip}","ip":"${ip}","port":${p},"state":"` +
+        `${state}","rttMs":${state === 'open' ? 0.3 : null},"at":"${at}"}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -61,7 +89,10 @@ async function startCollector(dir, mode, scenario) {
     const tf = [];
     const targets = ['targets:'];
     for (let h = 0; h < DRIFT_HOSTS; h++) {
-      tf.push(`resource "aws_db_instance" "db_${h}" {\n  port = 5432\n}\n`, `resource "aws_elasticache_cluster" "cache_${h}" {\n  port = 6379\n}\n`);
+      tf.push(
+        `resource "aws_db_instance" "db_${h}" {\n  port = 5432\n}\n`,
+        `resource "aws_elasticache_cluster" "cache_${h}" {\n  port = 6379\n}\n`,
+      );
       targets.push(`  - resource: "*_${h}"`, `    hosts: [${ipOf(h, scenario)}]`);
     }
     writeFileSync(join(dir, 'main.tf'), tf.join('\n'));
@@ -71,9 +102,29 @@ async function startCollector(dir, mode, scenario) {
     // outside the model, and each evaluation has one endpoint per host to judge.
     const hosts = Array.from({ length: BATCHES }, (_, i) => ipOf(i, scenario));
     writeFileSync(join(dir, 'main.tf'), 'resource "aws_db_instance" "orders" {\n  port = 5432\n}\n');
-    writeFileSync(join(dir, 'targets.yaml'), `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${hosts.join(', ')}]\n`);
+    writeFileSync(
+      join(dir, 'targets.yaml'),
+      `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${hosts.join(', ')}]\n`,
+    );
   }
-  const args = [main, 'collector', '--listen', '127.0.0.1:0', '--data', join(dir, 'pd.db'), '--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--log-level', 'warn', '--synchronous', mode, '--store-thread', process.env.STORE_THREAD ?? 'true'];
+  const args = [
+    main,
+    'collector',
+    '--listen',
+    '127.0.0.1:0',
+    '--data',
+    join(dir, 'pd.db'),
+    '--iac',
+    join(dir, 'main.tf'),
+    '--targets',
+    join(dir, 'targets.yaml'),
+    '--log-level',
+    'warn',
+    '--synchronous',
+    mode,
+    '--store-thread',
+    process.env.STORE_THREAD ?? 'true',
+  ];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const url = await new Promise((resolve, reject) => {
@@ -111,7 +162,15 @@ async function run(mode, scenario) {
     const sender = async () => {
       while (next < BATCHES) {
         const i = next++;
-        const r = await fetch(target, { method: 'POST', body: bodies[i], headers: { authorization: `Bearer ${tokens[i % AGENTS]}`, 'content-type': 'application/x-ndjson', 'idempotency-key': `bench-${i}` } });
+        const r = await fetch(target, {
+          method: 'POST',
+          body: bodies[i],
+          headers: {
+            authorization: `Bearer ${tokens[i % AGENTS]}`,
+            'content-type': 'application/x-ndjson',
+            'idempotency-key': `bench-${i}`,
+          },
+        });
         const text = await r.text();
         // A batch the collector took only in part (records outside the model, or over the
         // per-agent row cap) would flatter the rate: it counts as a failure.
@@ -140,14 +199,32 @@ async function run(mode, scenario) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = {};
-for (const scenario of SCENARIOS) for (const mode of scenario === 'drift' ? ['full'] : MODES) {
-  const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await run(mode, scenario));
-  const rate = median(runs.map((r) => r.rate));
-  results[`${scenario}/${mode}`] = { medianPerSecond: Math.round(rate), runsPerSecond: runs.map((r) => Math.round(r.rate)), seconds: runs.map((r) => +r.seconds.toFixed(2)), storeBytes: runs[0].bytes };
-  console.log(`${scenario}, synchronous=${mode}: median ${Math.round(rate).toLocaleString('en')} observations/s (runs: ${runs.map((r) => Math.round(r.rate).toLocaleString('en')).join(', ')}); ${BATCHES} batches × ${PER_BATCH}, ${SENDERS} senders; ${QUICK ? 'quick run, no bar' : `bar ${BAR.toLocaleString('en')}/s: ${rate >= BAR ? 'met' : 'NOT met'}`}`);
-}
+for (const scenario of SCENARIOS)
+  for (const mode of scenario === 'drift' ? ['full'] : MODES) {
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await run(mode, scenario));
+    const rate = median(runs.map((r) => r.rate));
+    results[`${scenario}/${mode}`] = {
+      medianPerSecond: Math.round(rate),
+      runsPerSecond: runs.map((r) => Math.round(r.rate)),
+      seconds: runs.map((r) => +r.seconds.toFixed(2)),
+      storeBytes: runs[0].bytes,
+    };
+    console.log(
+      `${scenario}, synchronous=${mode}: median ${Math.round(rate).toLocaleString('en')} observations/s (runs: ` +
+        `${runs.map((r) => Math.round(r.rate).toLocaleString('en')).join(', ')}); ${BATCHES} batches × ` +
+        `${PER_BATCH}, ${SENDERS} senders; ` +
+        `${QUICK ? 'quick run, no bar' : `bar ${BAR.toLocaleString('en')}/s: ${rate >= BAR ? 'met' : 'NOT met'}`}`,
+    );
+  }
 mkdirSync(join(here, 'results'), { recursive: true });
-const out = { date: new Date().toISOString(), node: process.version, perBatch: PER_BATCH, batches: BATCHES, senders: SENDERS, results };
+const out = {
+  date: new Date().toISOString(),
+  node: process.version,
+  perBatch: PER_BATCH,
+  batches: BATCHES,
+  senders: SENDERS,
+  results,
+};
 writeFileSync(join(here, 'results', 'ingest.json'), `${JSON.stringify(out, null, 2)}\n`);
 process.exit(QUICK || Object.values(results).every((r) => r.medianPerSecond >= BAR) ? 0 : 1);

@@ -36,8 +36,21 @@ const dir = mkdtempSync(join(tmpdir(), 'pd-inventory-bench-'));
 async function loadServer() {
   const out = join(dir, 'server');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = [tsc, join(root, 'test', 'aws', 'server.ts'), '--outDir', out, '--module', 'nodenext',
-    '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node'];
+  const args = [
+    tsc,
+    join(root, 'test', 'aws', 'server.ts'),
+    '--outDir',
+    out,
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--skipLibCheck',
+    '--types',
+    'node',
+  ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tsc test/aws/server.ts: ${r.stdout}${r.stderr}`);
   writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
@@ -60,8 +73,12 @@ function world() {
   for (let i = 0; i < INSTANCES; i++) {
     const g = i % GROUPS;
     const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-    instances.push({ id: `i-${hex(i, 17)}`, privateIp: ip, groups: [{ id: sgId(g), name: `bench-sg-${g}` }],
-      tags: { Name: `bench-vm-${i}` } });
+    instances.push({
+      id: `i-${hex(i, 17)}`,
+      privateIp: ip,
+      groups: [{ id: sgId(g), name: `bench-sg-${g}` }],
+      tags: { Name: `bench-vm-${i}` },
+    });
   }
   const targetGroups = [];
   for (let t = 0; t < TARGET_GROUPS; t++) {
@@ -76,8 +93,11 @@ function tree() {
   const texts = Array.from({ length: files }, () => []);
   for (let g = 0; g < GROUPS; g++) {
     const rules = [22, 443, 8000 + (g % 100)]
-      .map((p) => `  ingress {\n    from_port   = ${p}\n    to_port     = ${p}\n    protocol    = "tcp"\n` +
-        `    cidr_blocks = ["10.${g % 250}.0.0/16"]\n  }\n`)
+      .map(
+        (p) =>
+          `  ingress {\n    from_port   = ${p}\n    to_port     = ${p}\n    protocol    = "tcp"\n` +
+          `    cidr_blocks = ["10.${g % 250}.0.0/16"]\n  }\n`,
+      )
       .join('');
     texts[g % files].push(`resource "aws_security_group" "sg_${g}" {\n  name = "bench-sg-${g}"\n${rules}}\n`);
   }
@@ -109,7 +129,19 @@ function run(url) {
     AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  const args = ['-f', '%M', process.execPath, cli, 'scan', join(dir, 'tf'), '--live', 'aws', '--no-probe', '--format', 'json'];
+  const args = [
+    '-f',
+    '%M',
+    process.execPath,
+    cli,
+    'scan',
+    join(dir, 'tf'),
+    '--live',
+    'aws',
+    '--no-probe',
+    '--format',
+    'json',
+  ];
   // Asynchronous: the server answers from this process's event loop.
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', args, { env, cwd: dir });
@@ -131,7 +163,9 @@ try {
   const { startAwsServer } = await loadServer();
   tree();
   server = await startAwsServer(world());
-  console.log(`inventory: ${INSTANCES} instances, ${GROUPS} security groups, ${TARGET_GROUPS} target groups, ${PAGE} a page`);
+  console.log(
+    `inventory: ${INSTANCES} instances, ${GROUPS} security groups, ${TARGET_GROUPS} target groups, ${PAGE} a page`,
+  );
   const runs = [];
   let summary;
   for (let r = 0; r < RUNS; r++) {
@@ -146,12 +180,19 @@ try {
     const rssKb = Number(p.stderr.trim().split('\n').pop());
     const report = JSON.parse(p.stdout);
     const live = report.summary.live;
-    summary = { findings: report.summary.byKind, read: live.read, matched: live.matched.length,
-      unmatched: live.unmatchedResources.length, unmanaged: live.unmanaged.length };
+    summary = {
+      findings: report.summary.byKind,
+      read: live.read,
+      matched: live.matched.length,
+      unmatched: live.unmatchedResources.length,
+      unmanaged: live.unmanaged.length,
+    };
     const requests = server.requests.length - before;
     runs.push({ ms: Math.round(ms), rssMb: Math.round(rssKb / 1024), requests });
-    console.log(`run ${r + 1}: ${Math.round(ms)} ms, peak RSS ${Math.round(rssKb / 1024)} MB, ${requests} API requests, ` +
-      `${summary.matched} matched, findings ${JSON.stringify(summary.findings)}`);
+    console.log(
+      `run ${r + 1}: ${Math.round(ms)} ms, peak RSS ${Math.round(rssKb / 1024)} MB, ${requests} API requests, ` +
+        `${summary.matched} matched, findings ${JSON.stringify(summary.findings)}`,
+    );
   }
   const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
@@ -160,9 +201,22 @@ try {
   const bar = QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms and < ${BAR_RSS_MB} MB: ${pass ? 'PASS' : 'FAIL'}`;
   console.log(`median ${median} ms, peak RSS ${peak} MB (${bar})`);
   mkdirSync(join(here, 'results'), { recursive: true });
-  const result = { scenario: 'inventory', date: new Date().toISOString(), node: process.version, instances: INSTANCES,
-    securityGroups: GROUPS, targetGroups: TARGET_GROUPS, pageSize: PAGE, summary, runs, medianMs: median,
-    peakRssMb: peak, barMs: BAR_MS, barRssMb: BAR_RSS_MB, pass };
+  const result = {
+    scenario: 'inventory',
+    date: new Date().toISOString(),
+    node: process.version,
+    instances: INSTANCES,
+    securityGroups: GROUPS,
+    targetGroups: TARGET_GROUPS,
+    pageSize: PAGE,
+    summary,
+    runs,
+    medianMs: median,
+    peakRssMb: peak,
+    barMs: BAR_MS,
+    barRssMb: BAR_RSS_MB,
+    pass,
+  };
   writeFileSync(join(here, 'results', 'inventory.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.exitCode = pass ? 0 : 1;
 } finally {

@@ -20,8 +20,10 @@ const DDL = `DROP TABLE IF EXISTS bench_state; CREATE TABLE bench_state (
   rtt_ms double precision, at text NOT NULL, service text, PRIMARY KEY (host, ip, port, agent))`;
 const UPSERT = `ON CONFLICT (host, ip, port, agent) DO UPDATE SET state = excluded.state, rtt_ms = excluded.rtt_ms,
   at = excluded.at, service = excluded.service WHERE excluded.at >= bench_state.at`;
-const UNNEST = `INSERT INTO bench_state (agent, host, ip, port, state, rtt_ms, at, service)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::float8[], $7::text[], $8::text[]) ${UPSERT}`;
+const UNNEST =
+  `INSERT INTO bench_state (agent, host, ip, port, state, rtt_ms, at, service)
+  SELECT * FROM unnest($1::text[], ` +
+  `$2::text[], $3::text[], $4::int[], $5::text[], $6::float8[], $7::text[], $8::text[]) ${UPSERT}`;
 
 function batch(b, at) {
   const cols = [[], [], [], [], [], [], [], []];

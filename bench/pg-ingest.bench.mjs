@@ -72,7 +72,8 @@ function body(i, cycle, at, changed) {
   for (let p = 1; p <= PER_BATCH; p++) {
     const state = changed(p) ? flip(baseState(p)) : baseState(p);
     lines.push(
-      `{"t":"obs","host":"${ip}","ip":"${ip}","port":${p},"state":"${state}","rttMs":${state === 'open' ? 0.3 : null},"at":"${at}"}`,
+      `{"t":"obs","host":"${ip}","ip":"${ip}","port":${p},"state":"` +
+        `${state}","rttMs":${state === 'open' ? 0.3 : null},"at":"${at}"}`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -220,11 +221,25 @@ for (const [kind, replicas] of CASES) {
   const r = await runCase(kind, replicas);
   results[`${kind}/${replicas}`] = r;
   console.log(
-    `${kind}, ${replicas} collector(s): steady (1 % change) ${r.steady.toLocaleString('en')} obs/s, all-change ${r.all.toLocaleString('en')} obs/s; database growth over the steady cycle ${r.steadyGrowthBytes.toLocaleString('en')} bytes (${BATCHES} batches × ${PER_BATCH}, ${SENDERS} senders${QUICK ? ', quick run' : ''})`,
+    `${kind}, ${replicas} collector(s): steady (1 % change) ${r.steady.toLocaleString('en')} obs/s, all-change ` +
+      `${r.all.toLocaleString('en')} obs/s; database growth over the steady cycle ` +
+      `${r.steadyGrowthBytes.toLocaleString('en')} bytes (${BATCHES} batches ` +
+      `× ${PER_BATCH}, ${SENDERS} senders${QUICK ? ', quick run' : ''})`,
   );
 }
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(
   join(here, 'results', 'pg-ingest.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, perBatch: PER_BATCH, batches: BATCHES, senders: SENDERS, results }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      perBatch: PER_BATCH,
+      batches: BATCHES,
+      senders: SENDERS,
+      results,
+    },
+    null,
+    2,
+  )}\n`,
 );

@@ -58,7 +58,10 @@ function hostOpen(i) {
 
 async function pairLab(loss) {
   const lab = await createLab({ hosts: 64 });
-  const truth = { ports: [1, 1000], hosts: lab.addresses.map((ip, i) => ({ ip, open: hostOpen(i), filtered: [[901, 1000]] })) };
+  const truth = {
+    ports: [1, 1000],
+    hosts: lab.addresses.map((ip, i) => ({ ip, open: hostOpen(i), filtered: [[901, 1000]] })),
+  };
   await lab.listen(truth.hosts.flatMap((h) => h.open.map((port) => ({ ip: h.ip, port }))));
   lab.drop(901, 1000);
   if (loss) lab.loss(loss);
@@ -103,9 +106,18 @@ const scenarios = [
 
 const TOOLS = (process.env.PD_BENCH_TOOLS ?? (QUICK ? 'portdrift,nmap-T5' : 'portdrift,nmap-T5,nmap-T4')).split(',');
 const tools = [
-  { id: 'portdrift', argv: (s, lab) => [process.execPath, cli, 'probe', ...s.hosts(lab), '--ports', s.ports, '--format', 'json'] },
-  { id: 'nmap-T5', argv: (s, lab) => ['nmap', '-sT', '-T5', '-n', '-Pn', `-p${s.ports}`, ...s.nmapTargets(lab), '-oX', '-'] },
-  { id: 'nmap-T4', argv: (s, lab) => ['nmap', '-sT', '-T4', '-n', '-Pn', `-p${s.ports}`, ...s.nmapTargets(lab), '-oX', '-'] },
+  {
+    id: 'portdrift',
+    argv: (s, lab) => [process.execPath, cli, 'probe', ...s.hosts(lab), '--ports', s.ports, '--format', 'json'],
+  },
+  {
+    id: 'nmap-T5',
+    argv: (s, lab) => ['nmap', '-sT', '-T5', '-n', '-Pn', `-p${s.ports}`, ...s.nmapTargets(lab), '-oX', '-'],
+  },
+  {
+    id: 'nmap-T4',
+    argv: (s, lab) => ['nmap', '-sT', '-T4', '-n', '-Pn', `-p${s.ports}`, ...s.nmapTargets(lab), '-oX', '-'],
+  },
 ].filter((t) => TOOLS.includes(t.id));
 
 // ---------------------------------------------------------------------------------------------
@@ -119,15 +131,28 @@ async function runOnce(s, tool) {
     const load = loadavg()[0];
     const timeoutMs = s.timeoutMs ?? RUN_TIMEOUT_MS;
     const r = await lab.run(argv, { timeoutMs, cwd: root });
-    const run = { tool: tool.id, wallMs: r.wallMs, cpuMs: r.cpuMs, rssMb: r.maxRssKb === null ? null : Math.round(r.maxRssKb / 102.4) / 10, load1: Math.round(load * 100) / 100, code: r.code, timedOut: r.timedOut, problems: [] };
+    const run = {
+      tool: tool.id,
+      wallMs: r.wallMs,
+      cpuMs: r.cpuMs,
+      rssMb: r.maxRssKb === null ? null : Math.round(r.maxRssKb / 102.4) / 10,
+      load1: Math.round(load * 100) / 100,
+      code: r.code,
+      timedOut: r.timedOut,
+      problems: [],
+    };
     if (r.timedOut) run.problems.push(`killed after ${timeoutMs / 1000} s`);
     else if (r.code !== 0) run.problems.push(`exited ${r.code ?? r.signal}: ${r.stderr.trim().slice(-500)}`);
     const read = tool.id === 'portdrift' ? readPortdrift(r.stdout) : readNmapXml(r.stdout);
     run.problems.push(...read.problems);
-    if (tool.id === 'portdrift' && read.summary && read.summary.probes !== probeCount(truth)) run.problems.push(`summary.probes = ${read.summary.probes}, expected ${probeCount(truth)}`);
+    if (tool.id === 'portdrift' && read.summary && read.summary.probes !== probeCount(truth))
+      run.problems.push(`summary.probes = ${read.summary.probes}, expected ${probeCount(truth)}`);
     if (tool.id !== 'portdrift') {
       const short = [...read.perHost].filter(([, n]) => n !== truth.ports[1] - truth.ports[0] + 1);
-      if (read.perHost.size !== truth.hosts.length || short.length) run.problems.push(`nmap reported ${read.perHost.size} hosts, ${short.length} with a port count other than the range`);
+      if (read.perHost.size !== truth.hosts.length || short.length)
+        run.problems.push(
+          `nmap reported ${read.perHost.size} hosts, ${short.length} with a port count other than the range`,
+        );
     }
     if (tool.id === 'portdrift' && read.summary) run.reportedSeconds = read.summary.seconds;
     const acc = compare(truth, read.results);
@@ -152,7 +177,9 @@ function uptime() {
   try {
     return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   } catch {
-    return loadavg().map((l) => l.toFixed(2)).join(' ');
+    return loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   }
 }
 
@@ -161,8 +188,20 @@ function uptime() {
 // ---------------------------------------------------------------------------------------------
 
 const started = new Date();
-const out = { scenario: 'probe', date: started.toISOString(), node: process.version, nmap: nmapVersion, cores: cpus().length, runsPerTool: RUNS, loadBefore: uptime(), scenarios: [] };
-console.log(`probe bench: ${RUNS} runs per tool, tools alternate; load average ${out.loadBefore}; ${cpus().length} cores; nmap ${nmapVersion}; node ${process.version}`);
+const out = {
+  scenario: 'probe',
+  date: started.toISOString(),
+  node: process.version,
+  nmap: nmapVersion,
+  cores: cpus().length,
+  runsPerTool: RUNS,
+  loadBefore: uptime(),
+  scenarios: [],
+};
+console.log(
+  `probe bench: ${RUNS} runs per tool, tools alternate; load average ${out.loadBefore}` +
+    `; ${cpus().length} cores; nmap ${nmapVersion}; node ${process.version}`,
+);
 
 let crashed = false;
 for (const s of scenarios) {
@@ -183,8 +222,12 @@ for (const s of scenarios) {
       run.round = round + 1;
       runs.push(run);
       const rss = run.rssMb === null ? '' : `CPU ${fmtMs(run.cpuMs)}, RSS ${run.rssMb} MB, `;
-      console.log(`  round ${run.round} ${pad(tool.id, 10)} ${pad(fmtMs(run.wallMs), 11)} ${rss}load ${run.load1}: ${describeAccuracy(run.accuracy)}${run.problems.length ? ` — ${run.problems.join('; ')}` : ''}`);
-      if (!run.accuracy.exact && run.accuracy.mismatches.length) console.log(`      e.g. ${run.accuracy.mismatches.slice(0, 5).join('; ')}`);
+      console.log(
+        `  round ${run.round} ${pad(tool.id, 10)} ${pad(fmtMs(run.wallMs), 11)} ${rss}load ${run.load1}` +
+          `: ${describeAccuracy(run.accuracy)}${run.problems.length ? ` — ${run.problems.join('; ')}` : ''}`,
+      );
+      if (!run.accuracy.exact && run.accuracy.mismatches.length)
+        console.log(`      e.g. ${run.accuracy.mismatches.slice(0, 5).join('; ')}`);
     }
   }
   const per = {};
@@ -205,21 +248,53 @@ for (const s of scenarios) {
   }
   const none = { runs: 0, medianMs: null, maxRssMb: null, exactRuns: 0 };
   const pd = per.portdrift ?? none;
-  const ratio = (other) => (pd.medianMs && per[other]?.medianMs ? Math.round((pd.medianMs / per[other].medianMs) * 100) / 100 : null);
-  const summary = { id: s.id, title: s.title, tools: per, ratioT5: ratio('nmap-T5'), ratioT4: ratio('nmap-T4'), load: uptime(), runs };
-  console.log(`\n  ${pad('tool', 10)} ${pad('median', 11)} ${pad('min', 11)} ${pad('max', 11)} ${pad('CPU median', 11)} ${pad('RSS median', 11)} exact runs`);
+  const ratio = (other) =>
+    pd.medianMs && per[other]?.medianMs ? Math.round((pd.medianMs / per[other].medianMs) * 100) / 100 : null;
+  const summary = {
+    id: s.id,
+    title: s.title,
+    tools: per,
+    ratioT5: ratio('nmap-T5'),
+    ratioT4: ratio('nmap-T4'),
+    load: uptime(),
+    runs,
+  };
+  console.log(
+    `\n  ${pad('tool', 10)} ${pad('median', 11)} ${pad('min', 11)} ` +
+      `${pad('max', 11)} ${pad('CPU median', 11)} ${pad('RSS median', 11)} exact runs`,
+  );
   for (const tool of tools) {
     const t = per[tool.id];
-    console.log(`  ${pad(tool.id, 10)} ${pad(fmtMs(t.medianMs), 11)} ${pad(fmtMs(t.minMs), 11)} ${pad(fmtMs(t.maxMs), 11)} ${pad(fmtMs(t.medianCpuMs), 11)} ${pad(t.medianRssMb === null ? '—' : `${t.medianRssMb} MB`, 11)} ${t.exactRuns}/${t.runs}`);
+    console.log(
+      `  ${pad(tool.id, 10)} ${pad(fmtMs(t.medianMs), 11)} ${pad(fmtMs(t.minMs), 11)} ${pad(fmtMs(t.maxMs), 11)} ` +
+        `${pad(fmtMs(t.medianCpuMs), 11)} ` +
+        `${pad(t.medianRssMb === null ? '—' : `${t.medianRssMb} MB`, 11)} ${t.exactRuns}/${t.runs}`,
+    );
   }
-  console.log(`  portdrift/nmap-T5 ${summary.ratioT5 ?? '—'}, portdrift/nmap-T4 ${summary.ratioT4 ?? '—'}; load average now ${summary.load}`);
+  console.log(
+    `  portdrift/nmap-T5 ${summary.ratioT5 ?? '—'}, portdrift/nmap-T4 ` +
+      `${summary.ratioT4 ?? '—'}; load average now ${summary.load}`,
+  );
   const verdicts = [];
   if (s.bars) {
     const fast = summary.ratioT5 !== null && summary.ratioT5 <= 1;
-    verdicts.push({ bar: `speed ${s.id}: portdrift median ≤ nmap -sT -T5 median`, pass: fast, detail: `ratio ${summary.ratioT5}` });
-    verdicts.push({ bar: `accuracy ${s.id}: exact in ${RUNS} of ${RUNS} runs`, pass: pd.exactRuns === RUNS && pd.runs === RUNS, detail: `${pd.exactRuns}/${pd.runs}` });
+    verdicts.push({
+      bar: `speed ${s.id}: portdrift median ≤ nmap -sT -T5 median`,
+      pass: fast,
+      detail: `ratio ${summary.ratioT5}`,
+    });
+    verdicts.push({
+      bar: `accuracy ${s.id}: exact in ${RUNS} of ${RUNS} runs`,
+      pass: pd.exactRuns === RUNS && pd.runs === RUNS,
+      detail: `${pd.exactRuns}/${pd.runs}`,
+    });
   }
-  if (s.rssBar) verdicts.push({ bar: `memory ${s.id}: peak RSS ≤ ${RSS_BAR_MB} MB`, pass: pd.maxRssMb !== null && pd.maxRssMb <= RSS_BAR_MB, detail: `max ${pd.maxRssMb} MB` });
+  if (s.rssBar)
+    verdicts.push({
+      bar: `memory ${s.id}: peak RSS ≤ ${RSS_BAR_MB} MB`,
+      pass: pd.maxRssMb !== null && pd.maxRssMb <= RSS_BAR_MB,
+      detail: `max ${pd.maxRssMb} MB`,
+    });
   for (const v of verdicts) console.log(`  bar: ${v.bar}: ${v.pass ? 'PASS' : 'FAIL'} (${v.detail})`);
   if (!s.bars) console.log('  (no bar for this scenario: reported for information)');
   summary.verdicts = verdicts;
@@ -230,5 +305,7 @@ out.loadAfter = uptime();
 out.seconds = Math.round((Date.now() - started.getTime()) / 1000);
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'probe.json'), `${JSON.stringify(out, null, 2)}\n`);
-console.log(`\nwrote bench/results/probe.json (${out.seconds} s; load average before ${out.loadBefore}, after ${out.loadAfter})`);
+console.log(
+  `\nwrote bench/results/probe.json (${out.seconds} s; load average before ${out.loadBefore}, after ${out.loadAfter})`,
+);
 process.exitCode = crashed ? 1 : 0;

@@ -7,7 +7,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = readdirSync(here).filter((f) => f.endsWith('.bench.mjs')).map((f) => f.replace(/\.bench\.mjs$/, '')).sort();
+const all = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.mjs'))
+  .map((f) => f.replace(/\.bench\.mjs$/, ''))
+  .sort();
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = wanted.filter((w) => !all.includes(w));
 if (unknown.length) {

@@ -52,9 +52,15 @@ let pass = true;
 for (const r of results) {
   const verdict = r.bar === null || QUICK ? '' : r.ratio <= BAR ? ' (bar ≤ 2×: PASS)' : ' (bar ≤ 2×: FAIL)';
   if (r.bar !== null && r.ratio > BAR) pass = false;
-  console.log(`${r.command.padEnd(28)} median ${String(r.medianMs).padStart(5)} ms  ${r.ratio.toFixed(2)}× bare node${verdict}`);
+  console.log(
+    `${r.command.padEnd(28)} median ${String(r.medianMs).padStart(5)} ms  ${r.ratio.toFixed(2)}× bare node${verdict}`,
+  );
 }
-console.log(`${RUNS} runs each, alternating; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `${RUNS} runs each, alternating; load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 mkdirSync(join(here, 'results'), { recursive: true });
 const out = { date: new Date().toISOString(), node: process.version, runs: RUNS, results, pass };
 writeFileSync(join(here, 'results', 'startup.json'), `${JSON.stringify(out, null, 2)}\n`);

@@ -157,7 +157,8 @@ async function scale(hosts) {
       60_000,
     );
     console.log(
-      `  ${hosts} hosts: first sweep ${firstSweep.summary.probes.toLocaleString('en')} probes in ${firstSweep.summary.seconds} s`,
+      `  ${hosts} hosts: first sweep ${firstSweep.summary.probes.toLocaleString('en')}` +
+        ` probes in ${firstSweep.summary.seconds} s`,
     );
     const runs = [];
     for (const ip of movers) {
@@ -176,7 +177,8 @@ async function scale(hosts) {
       const ms = Date.now() - t0;
       runs.push(ms);
       console.log(
-        `  ${hosts} hosts, run ${runs.length}: ${ip} moved 5432→5433, listed after ${(ms / 1000).toFixed(1)} s (${d.findings.length} findings)`,
+        `  ${hosts} hosts, run ${runs.length}: ${ip} moved 5432→5433, listed ` +
+          `after ${(ms / 1000).toFixed(1)} s (${d.findings.length} findings)`,
       );
     }
     const confirmed = agent.messages.filter(
@@ -210,7 +212,8 @@ for (const hosts of SCALES) {
   const bar = hosts >= 1000 && !QUICK ? `; bar median ≤ ${BAR_MS / 1000} s: ${med <= BAR_MS ? 'met' : 'NOT met'}` : '';
   if (bar && med > BAR_MS) ok = false;
   console.log(
-    `ttd at ${hosts} hosts: median ${(med / 1000).toFixed(1)} s, worst ${(worst / 1000).toFixed(1)} s over ${r.runsMs.length} runs${QUICK ? ' (quick run, no bar)' : bar}`,
+    `ttd at ${hosts} hosts: median ${(med / 1000).toFixed(1)} s, worst ${(worst / 1000).toFixed(1)}` +
+      ` s over ${r.runsMs.length} runs${QUICK ? ' (quick run, no bar)' : bar}`,
   );
 }
 mkdirSync(join(here, 'results'), { recursive: true });

@@ -32,14 +32,24 @@ export function addExtractFlags(cmd: Command): Command {
     )
     .option('--state-from-backend', 'read the state the `backend "s3"` block of the Terraform root names')
     .option('--targets <file>', 'targets file mapping resource addresses or globs to hosts')
-    .option('--var-file <file>', 'Terraform variable file, applied after terraform.tfvars and *.auto.tfvars; repeat for several', collect, [])
+    .option(
+      '--var-file <file>',
+      'Terraform variable file, applied after terraform.tfvars and *.auto.tfvars; repeat for several',
+      collect,
+      [],
+    )
     .option('--parameters <file>', 'CloudFormation parameters file ([{ParameterKey, ParameterValue}] or {Name: value})')
     .option('--cluster-domain <domain>', 'Kubernetes cluster domain for derived Service names', 'cluster.local')
-    .option('--plan <file>', 'Terraform plan JSON (`terraform show -json PLANFILE`): every evaluated port of every module and count/for_each instance; the paths give the root module for file:line');
+    .option(
+      '--plan <file>',
+      'Terraform plan JSON (`terraform show -json PLANFILE`): every evaluated port of ' +
+        'every module and count/for_each instance; the paths give the root module for file:line',
+    );
 }
 
 export function checkClusterDomain(domain: string): void {
-  if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain)) throw new PortdriftError('PD_USAGE', `--cluster-domain ${JSON.stringify(domain)} is not a DNS domain`);
+  if (!/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain))
+    throw new PortdriftError('PD_USAGE', `--cluster-domain ${JSON.stringify(domain)} is not a DNS domain`);
 }
 
 /** Extract the IaC with the extraction flags (problems are the caller's to print). */

@@ -15,7 +15,7 @@ const HELP: Record<string, HelpAfter> = {
   extract: {
     examples: [
       'portdrift extract infra/ --state infra/terraform.tfstate',
-      'portdrift extract infra/ k8s/ --format json | jq \'.resources[].name\'',
+      "portdrift extract infra/ k8s/ --format json | jq '.resources[].name'",
     ],
     exit: [
       '0  model printed (unparsed files are listed, not fatal)',
@@ -66,8 +66,9 @@ const HELP: Record<string, HelpAfter> = {
     examples: [
       'portdrift agent --collector https://portdrift.internal:7600 --token-file agent.token --scope 10.0.1.0/24',
       'portdrift agent --config /etc/portdrift/agent.yaml',
-      'portdrift agent --collector https://portdrift.internal:7600 --enroll-secret-file fleet.secret --scope 10.0.1.0/24 '
-        + '--spool /var/lib/portdrift-agent',
+      'portdrift agent --collector https://portdrift.internal:7600 ' +
+        '--enroll-secret-file fleet.secret --scope 10.0.1.0/24 ' +
+        '--spool /var/lib/portdrift-agent',
     ],
     exit: DAEMON_EXIT,
   },
@@ -81,8 +82,10 @@ const HELP: Record<string, HelpAfter> = {
   },
   store: {
     examples: [
-      'portdrift store migrate --from /var/lib/portdrift/portdrift.db --to postgres://portdrift@db.internal:5432/portdrift',
-      'portdrift store migrate --from ./portdrift.db --to "postgresql://portdrift@db.internal/portdrift?sslmode=verify-full"',
+      'portdrift store migrate --from /var/lib/portdrift/portdrift.db ' +
+        '--to postgres://portdrift@db.internal:5432/portdrift',
+      'portdrift store migrate --from ./portdrift.db --to ' +
+        '"postgresql://portdrift@db.internal/portdrift?sslmode=verify-full"',
     ],
     exit: CLIENT_EXIT,
   },

@@ -14,7 +14,11 @@ function shown(ctx: CliContext, path: string): string {
 }
 
 /** The rules of the ignore file at `path`; null when it does not exist and `required` is false. */
-export async function readIgnoreFile(ctx: CliContext, path: string, required = false): Promise<IgnoreFileRule[] | null> {
+export async function readIgnoreFile(
+  ctx: CliContext,
+  path: string,
+  required = false,
+): Promise<IgnoreFileRule[] | null> {
   const full = resolve(ctx.cwd, path);
   let text: string;
   try {

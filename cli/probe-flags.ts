@@ -70,21 +70,31 @@ export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
   const int = (text: string | undefined, flag: string, min: number, max: number): number | undefined => {
     if (text === undefined) return undefined;
     if (/^\d+$/.test(text) && Number(text) >= min && Number(text) <= max) return Number(text);
-    problems.push({ flag, code: 'PD_USAGE', message: `${flag} ${JSON.stringify(text)}: expected an integer from ${min} to ${max}` });
+    problems.push({
+      flag,
+      code: 'PD_USAGE',
+      message: `${flag} ${JSON.stringify(text)}: expected an integer from ${min} to ${max}`,
+    });
     return undefined;
   };
 
   let ports: number[] | undefined;
   if (o.ports !== undefined) {
     ports = attempt('--ports', () => parsePortSpec(o.ports!, { field: '--ports' }), true);
-    if (ports !== undefined && ports.length === 0) problems.push({ flag: '--ports', code: 'PD_PORT_SPEC', message: `--ports ${JSON.stringify(o.ports)} names no port` });
+    if (ports !== undefined && ports.length === 0)
+      problems.push({
+        flag: '--ports',
+        code: 'PD_PORT_SPEC',
+        message: `--ports ${JSON.stringify(o.ports)} names no port`,
+      });
   }
   const concurrency = int(o.concurrency, '--concurrency', 1, 65535);
   const retries = int(o.retries, '--retries', 0, 10);
   let timeoutMs: number | undefined;
   if (o.timeout !== undefined) {
     timeoutMs = attempt('--timeout', () => parseDuration(o.timeout!));
-    if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS)) problems.push({ flag: '--timeout', code: 'PD_DURATION', message: `--timeout ${o.timeout}: expected 1ms to 2m` });
+    if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS))
+      problems.push({ flag: '--timeout', code: 'PD_DURATION', message: `--timeout ${o.timeout}: expected 1ms to 2m` });
   }
   // Each CIDR checked here, so the problem reads as the flag's; makeAdmit then cannot refuse them.
   const cidrProblems = (o.allowSpecial ?? []).map(checkCidr).filter((p): p is string => p !== null);
@@ -122,8 +132,10 @@ export function parseProbeFlags(o: ProbeFlagText): ProbeFlagValues {
     }
   }
 
-  if (problems.length === 1) throw new PortdriftError(problems[0]!.code, problems[0]!.message, { details: { flag: problems[0]!.flag } });
-  if (problems.length > 1 || !admit) throw new PortdriftError('PD_USAGE', problems.map((p) => p.message).join('; '), { details: { problems } });
+  if (problems.length === 1)
+    throw new PortdriftError(problems[0]!.code, problems[0]!.message, { details: { flag: problems[0]!.flag } });
+  if (problems.length > 1 || !admit)
+    throw new PortdriftError('PD_USAGE', problems.map((p) => p.message).join('; '), { details: { problems } });
   const values: ProbeFlagValues = {
     admit,
     ...(exclude !== undefined ? { exclude } : {}),

@@ -46,7 +46,8 @@ export async function buildProgram(
   const output = {
     writeOut: (s: string) => ctx.out(s),
     writeErr: (s: string) => ctx.err(s),
-    outputError: (s: string, write: (s: string) => void) => write(`portdrift: ${s.replace(/^error: /, '').trimEnd()} [PD_USAGE]\n`),
+    outputError: (s: string, write: (s: string) => void) =>
+      write(`portdrift: ${s.replace(/^error: /, '').trimEnd()} [PD_USAGE]\n`),
   };
   const usage = new Map(routes.map((r) => [r.name, `${r.name} ${r.usage}`.trim()]));
   const program = new Command('portdrift')
@@ -79,7 +80,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCode>
     if (err instanceof CommanderError) {
       // Help and version are successes; every other commander error (unknown option, missing
       // argument) is a usage error, exit 1 (docs/design/architecture.md#exit-codes), not commander's default.
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return 0;
       return 1;
     }
     if (isPortdriftError(err)) {

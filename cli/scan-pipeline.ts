@@ -13,7 +13,6 @@ import type { ProbeRun } from '../agent/probe/index.js';
 import type { HostReason } from '../shared/drift/explain.js';
 import { IGNORE_FILE, applyIgnoreFile } from '../shared/ignore-file.js';
 import { readIgnoreFile } from './ignore-file.js';
-import { PortdriftError, errnoCode } from '../shared/errors.js';
 import type { ExtractResult } from '../shared/iac/extract.js';
 import { type ExtractFlags, checkClusterDomain, extractWith } from './extract-flags.js';
 import type { ConfiguredModel, DeclaredModel, DriftReport, Observation } from '../shared/types.js';
@@ -61,10 +60,22 @@ export const PROBE_FLAG_NAMES: Readonly<Record<keyof ProbeFlags, string>> = {
 
 export function addProbeFlags(cmd: Command): Command {
   return cmd
-    .option('--ports <spec>', 'discovery set, replacing the default (common ports + ±10 around every declared port): e.g. 8000-8100, top, all; declared ports are always probed')
+    .option(
+      '--ports <spec>',
+      'discovery set, replacing the default (common ports + ±10 around every ' +
+        'declared port): e.g. 8000-8100, top, all; declared ports are always probed',
+    )
     .option('--concurrency <n>', 'most probes in flight (default: sized from the file-descriptor limit)')
-    .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; adapts below it from measured RTT)')
-    .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
+    .option(
+      '--timeout <duration>',
+      'connect timeout cap, e.g. 500ms, 2s (default 1s; adapts below it from measured RTT)',
+    )
+    .option(
+      '--allow-special <cidr>',
+      'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several',
+      collect,
+      [],
+    )
     .option(
       '--exclude <host|cidr>',
       'leave out these addresses, networks or host names (comma-separated, or repeat); their endpoints are unobserved',
@@ -82,7 +93,10 @@ export function addProbeFlags(cmd: Command): Command {
 }
 
 /** Observations of a probe run, and why the hosts without any were not observed. */
-export function observationsOf(run: ProbeRun, at: string): { observations: Observation[]; reasons: Map<string, HostReason> } {
+export function observationsOf(
+  run: ProbeRun,
+  at: string,
+): { observations: Observation[]; reasons: Map<string, HostReason> } {
   const observations: Observation[] = [];
   const problems = new Map<string, string[]>();
   const suggestions = new Map<string, string>();
@@ -93,10 +107,19 @@ export function observationsOf(run: ProbeRun, at: string): { observations: Obser
   };
   for (const s of run.sweeps) {
     if (s.ip === null) {
-      note(s.host, `${s.host} does not resolve${s.error ? ` (${s.error})` : ''}`, `check that ${s.host} resolves from this machine, or give its address in a targets file`);
+      note(
+        s.host,
+        `${s.host} does not resolve${s.error ? ` (${s.error})` : ''}`,
+        `check that ${s.host} resolves from this machine, or give its address in a targets file`,
+      );
       continue;
     }
-    if (s.error && s.results.length === 0) note(s.host, `${s.ip} could not be probed (${s.error})`, `check the address of ${s.host} in the IaC, state or targets file`);
+    if (s.error && s.results.length === 0)
+      note(
+        s.host,
+        `${s.ip} could not be probed (${s.error})`,
+        `check the address of ${s.host} in the IaC, state or targets file`,
+      );
     for (const r of s.results) {
       observedHosts.add(s.host);
       const fp = r.fingerprint ? { service: r.fingerprint.service, fingerprint: r.fingerprint } : {};
@@ -104,12 +127,18 @@ export function observationsOf(run: ProbeRun, at: string): { observations: Obser
       observations.push({ agent: SCAN_AGENT, host, ip, port, state, rttMs, at, ...fp });
     }
   }
-  for (const k of run.skipped) note(k.host, `${k.ip} was refused (${k.reason})`, `pass --allow-special ${k.ip.includes(':') ? `${k.ip}/128` : `${k.ip}/32`} to probe it deliberately`);
+  for (const k of run.skipped)
+    note(
+      k.host,
+      `${k.ip} was refused (${k.reason})`,
+      `pass --allow-special ${k.ip.includes(':') ? `${k.ip}/128` : `${k.ip}/32`} to probe it deliberately`,
+    );
   for (const k of run.excluded ?? []) {
     note(k.host, `${k.ip} was excluded (--exclude)`, `drop ${k.host} from --exclude to check it`);
   }
   const reasons = new Map<string, HostReason>();
-  for (const [host, texts] of problems) if (!observedHosts.has(host)) reasons.set(host, { message: texts.join('; '), suggestion: suggestions.get(host)! });
+  for (const [host, texts] of problems)
+    if (!observedHosts.has(host)) reasons.set(host, { message: texts.join('; '), suggestion: suggestions.get(host)! });
   return { observations, reasons };
 }
 
@@ -131,7 +160,11 @@ function notCheckedNote(model: DeclaredModel): string {
   const noHost = listen.filter((e) => e.host === null).length;
   const udp = listen.filter((e) => e.host !== null && e.protocol !== 'tcp').length;
   const parts = [];
-  if (noHost) parts.push(`${noHost} listen endpoint${noHost === 1 ? '' : 's'} without a known host (not resolved; see \`portdrift extract\`)`);
+  if (noHost)
+    parts.push(
+      `${noHost} listen endpoint${noHost === 1 ? '' : 's'} without ` +
+        `a known host (not resolved; see \`portdrift extract\`)`,
+    );
   if (udp) parts.push(`${udp} UDP listen endpoint${udp === 1 ? '' : 's'} (a TCP connect scan cannot see them)`);
   return parts.length ? `portdrift: not checked: ${parts.join(', ')}\n` : '';
 }
@@ -208,7 +241,11 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
     excludePorts ? { ...t, declared: t.declared.filter(keep), discovery: t.discovery.filter(keep) } : t,
   );
   // An empty result must not read as "in sync" when nothing could be looked at.
-  if (targets.length === 0) ctx.err('portdrift: nothing to probe: no resource of the IaC is placed on a host (give its hosts with --state or --targets)\n');
+  if (targets.length === 0)
+    ctx.err(
+      'portdrift: nothing to probe: no resource of the IaC is ' +
+        'placed on a host (give its hosts with --state or --targets)\n',
+    );
   // SIGINT/SIGTERM stops starting probes; what was not probed is then `unobserved`, which
   // is the honest report of an interrupted scan (a second signal exits at once, cli/main.ts).
   const abort = new AbortController();
@@ -223,7 +260,8 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
     ...(exclude ? { exclude: exclude.matches } : {}),
   });
   await fingerprintScan(run, targets, fingerprintMode(opts.fingerprint), abort.signal);
-  if (abort.signal.aborted) ctx.err('portdrift: interrupted: the report covers only the ports probed before the signal\n');
+  if (abort.signal.aborted)
+    ctx.err('portdrift: interrupted: the report covers only the ports probed before the signal\n');
   const now = new Date().toISOString();
   const { observations, reasons } = observationsOf(run, now);
   // Hosts only the live layer named are judged by the live comparison, not as hosts of the model.
@@ -241,5 +279,9 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
 export function probeSummaryLine(result: ScanResult): string {
   if (!result.run) return '';
   const s = result.run.summary;
-  return `portdrift: probed ${s.probes} ports on ${result.hosts} host${result.hosts === 1 ? '' : 's'} in ${s.seconds.toFixed(1)} s (${s.open} open, ${s.closed} closed, ${s.filtered} filtered, ${s.unreachable} unreachable)\n`;
+  return (
+    `portdrift: probed ${s.probes} ports on ${result.hosts} host${result.hosts === 1 ? '' : 's'} in ` +
+    `${s.seconds.toFixed(1)} s (${s.open} open, ${s.closed} ` +
+    `closed, ${s.filtered} filtered, ${s.unreachable} unreachable)\n`
+  );
 }

@@ -27,26 +27,74 @@ export const collectorSchema = {
   targets: { type: 'string', describe: 'targets file mapping resources to hosts' },
   varFile: { type: 'strings', describe: 'Terraform variable files' },
   clusterDomain: { type: 'string', default: 'cluster.local', describe: 'Kubernetes cluster domain' },
-  listen: { type: 'string', default: '127.0.0.1:7600', pattern: /^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, patternHint: 'HOST:PORT such as 127.0.0.1:7600 or [::1]:7600', describe: 'address to listen on' },
-  data: { type: 'string', default: './portdrift.db', describe: 'the store: a SQLite file, or a PostgreSQL URL postgres://user@host:port/database (several collectors)' },
+  listen: {
+    type: 'string',
+    default: '127.0.0.1:7600',
+    pattern: /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/,
+    patternHint: 'HOST:PORT such as 127.0.0.1:7600 or [::1]:7600',
+    describe: 'address to listen on',
+  },
+  data: {
+    type: 'string',
+    default: './portdrift.db',
+    describe: 'the store: a SQLite file, or a PostgreSQL URL postgres://user@host:port/database (several collectors)',
+  },
   storeThread: { type: 'bool', default: true, describe: 'run SQLite on a worker thread beside the HTTP thread' },
-  synchronous: { type: 'enum', values: ['full', 'normal'], default: 'full', describe: 'SQLite sync: full survives power loss (default); normal survives a crash of the collector only' },
+  synchronous: {
+    type: 'enum',
+    values: ['full', 'normal'],
+    default: 'full',
+    describe: 'SQLite sync: full survives power loss (default); normal survives a crash of the collector only',
+  },
   tlsCert: { type: 'string', describe: 'PEM certificate (https with tlsKey)' },
   tlsKey: { type: 'string', describe: 'PEM private key' },
-  interval: { type: 'duration', default: '5m', min: 1000, describe: "the agents' probe interval, and how often IaC is reloaded" },
+  interval: {
+    type: 'duration',
+    default: '5m',
+    min: 1000,
+    describe: "the agents' probe interval, and how often IaC is reloaded",
+  },
   checkInterval: {
     type: 'duration',
     default: '15s',
     describe:
-      'how often agents re-probe the declared ports between sweeps (one connect each); a change an immediate re-probe '
-      + 'confirms opens or resolves its findings at once, without damping cycles (0: off)',
+      'how often agents re-probe the declared ports between ' +
+      'sweeps (one connect each); a change an immediate re-probe ' +
+      'confirms opens or resolves its findings at once, without damping cycles (0: off)',
   },
-  cycles: { type: 'int', min: 1, max: 100, default: 2, describe: 'cycles (interval ticks) a finding must hold to open, or be absent to resolve' },
-  debounce: { type: 'duration', default: '2s', describe: 'delay between a batch and the drift evaluation it triggers (it refreshes open findings; cycles come from the interval)' },
+  cycles: {
+    type: 'int',
+    min: 1,
+    max: 100,
+    default: 2,
+    describe: 'cycles (interval ticks) a finding must hold to open, or be absent to resolve',
+  },
+  debounce: {
+    type: 'duration',
+    default: '2s',
+    describe:
+      'delay between a batch and the drift evaluation it triggers ' +
+      '(it refreshes open findings; cycles come from the interval)',
+  },
   freshness: { type: 'duration', describe: 'observations older than this count as unobserved (default 3 × interval)' },
-  discovery: { type: 'string', default: 'top', describe: 'discovery port spec probed on every host besides declared ports' },
-  neighbourhood: { type: 'int', min: 0, max: 1000, default: 10, describe: 'ports probed around every declared port (±N)' },
-  batchRetention: { type: 'duration', default: '30d', min: 60_000, describe: 'how long batch ids are remembered, so a resend within it is not stored twice' },
+  discovery: {
+    type: 'string',
+    default: 'top',
+    describe: 'discovery port spec probed on every host besides declared ports',
+  },
+  neighbourhood: {
+    type: 'int',
+    min: 0,
+    max: 1000,
+    default: 10,
+    describe: 'ports probed around every declared port (±N)',
+  },
+  batchRetention: {
+    type: 'duration',
+    default: '30d',
+    min: 60_000,
+    describe: 'how long batch ids are remembered, so a resend within it is not stored twice',
+  },
   retention: {
     type: 'duration',
     default: '30d',
@@ -66,7 +114,12 @@ export const collectorSchema = {
     default: 64 * 1024 * 1024,
     describe: 'batch bytes held at once across requests; past it a batch is answered 503 with Retry-After',
   },
-  logLevel: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', describe: 'log level: fatal, error, warn, info, debug, trace or silent' },
+  logLevel: {
+    type: 'enum',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    describe: 'log level: fatal, error, warn, info, debug, trace or silent',
+  },
   ...reportingSchema,
 } as const satisfies Schema;
 
@@ -108,7 +161,8 @@ const crossCheck = (c: Partial<CollectorConfig>, failed: ReadonlySet<string>): s
   if (ok('awsRoleArn') && c.awsRoleArn !== undefined && !roleArn.test(c.awsRoleArn)) {
     problems.push('awsRoleArn: not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)');
   }
-  if (ok('tlsCert', 'tlsKey') && (c.tlsCert === undefined) !== (c.tlsKey === undefined)) problems.push('tlsKey: tlsCert and tlsKey go together');
+  if (ok('tlsCert', 'tlsKey') && (c.tlsCert === undefined) !== (c.tlsKey === undefined))
+    problems.push('tlsKey: tlsCert and tlsKey go together');
   if (ok('discovery') && c.discovery !== undefined) {
     try {
       parsePortSpec(c.discovery, { field: 'discovery' });
@@ -134,11 +188,19 @@ const crossCheck = (c: Partial<CollectorConfig>, failed: ReadonlySet<string>): s
   // The report checks read several keys: run them on what passed (a failed key as if not given)
   // and drop what they say about a key that already failed, so `smtp: mail.example.com` and
   // `reportTo: [nope]` are both reported.
-  const passed = { ...c, reportTo: ok('reportTo') ? (c.reportTo ?? []) : [], webhooks: ok('webhooks') ? (c.webhooks ?? []) : [] } as CollectorConfig;
+  const passed = {
+    ...c,
+    reportTo: ok('reportTo') ? (c.reportTo ?? []) : [],
+    webhooks: ok('webhooks') ? (c.webhooks ?? []) : [],
+  } as CollectorConfig;
   for (const key of ['smtp', 'smtpPasswordFile', 'reportEvery', 'reportAt'] as const) {
     if (!ok(key)) delete (passed as Partial<CollectorConfig>)[key];
   }
-  problems.push(...reportingIssues(passed).filter((i) => ok(i.key)).map((i) => i.text));
+  problems.push(
+    ...reportingIssues(passed)
+      .filter((i) => ok(i.key))
+      .map((i) => i.text),
+  );
   return problems;
 };
 

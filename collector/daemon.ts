@@ -49,7 +49,9 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     try {
       tls = { cert: readFileSync(abs(c.tlsCert), 'utf8'), key: readFileSync(abs(c.tlsKey), 'utf8') };
     } catch (err) {
-      throw new PortdriftError('PD_CONFIG_READ', `cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
+      throw new PortdriftError('PD_CONFIG_READ', `cannot read the TLS certificate or key: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
   const storeOptions = {
@@ -63,8 +65,16 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   const lock = pgStore ? { release: () => {} } : lockStore(abs(c.data));
   let store: Store;
   try {
-    if (pgStore) store = await PostgresStore.open(c.data, { maxRowsPerAgent: c.maxRowsPerAgent, ...(o.env ? { env: o.env } : {}) });
-    else store = c.storeThread && threadedStoreAvailable() ? await ThreadedStore.open(abs(c.data), storeOptions) : new SqliteStore(abs(c.data), storeOptions);
+    if (pgStore)
+      store = await PostgresStore.open(c.data, {
+        maxRowsPerAgent: c.maxRowsPerAgent,
+        ...(o.env ? { env: o.env } : {}),
+      });
+    else
+      store =
+        c.storeThread && threadedStoreAvailable()
+          ? await ThreadedStore.open(abs(c.data), storeOptions)
+          : new SqliteStore(abs(c.data), storeOptions);
   } catch (err) {
     lock.release();
     throw err;
@@ -120,7 +130,8 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     retentionMs: c.retention,
     ...(lease ? { isLeader: () => lease.isLeader() } : {}),
     now,
-    onTransition: (t, at) => reporting?.alerts?.notify({ type: t.event === 'resolved' ? 'resolved' : 'opened', finding: t.finding, at }),
+    onTransition: (t, at) =>
+      reporting?.alerts?.notify({ type: t.event === 'resolved' ? 'resolved' : 'opened', finding: t.finding, at }),
   });
   try {
     reporting = createReporting(c, {
@@ -132,8 +143,18 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
       load: async (since, at) => {
         const all = await collector.report({ status: 'all' });
         const findings = all.findings.filter((f) => !f.resolvedAt || since === null || f.resolvedAt > since);
-        const agents = (await collector.agents()).map((a) => ({ name: a.name, lastSeen: a.lastSeen, intervalMs: a.intervalMs ?? c.interval }));
-        return { scope: c.reportScope, findings, coverage: { declared: all.summary.endpoints, observed: all.summary.observed }, agents, series: await store.openSeries(since, 3_600_000).then((s) => s.filter((p) => p.at <= at)) };
+        const agents = (await collector.agents()).map((a) => ({
+          name: a.name,
+          lastSeen: a.lastSeen,
+          intervalMs: a.intervalMs ?? c.interval,
+        }));
+        return {
+          scope: c.reportScope,
+          findings,
+          coverage: { declared: all.summary.endpoints, observed: all.summary.observed },
+          agents,
+          series: await store.openSeries(since, 3_600_000).then((s) => s.filter((p) => p.at <= at)),
+        };
       },
     });
     await collector.start();
@@ -148,10 +169,17 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
       collector,
       log: o.log.child({ part: 'http' }),
       limits: { maxBatchBytes: c.maxBatchBytes, maxJsonBytes: 1024 * 1024, maxInflightBytes: c.maxInflightBytes },
-      reports: reporting.reports ? { preview: () => reporting!.reports!.preview(), sendNow: () => reporting!.reports!.sendNow() } : null,
+      reports: reporting.reports
+        ? { preview: () => reporting!.reports!.preview(), sendNow: () => reporting!.reports!.sendNow() }
+        : null,
       now: iso,
       ...(store instanceof PostgresStore
-        ? { health: async () => ({ leader: lease?.isLeader() ?? false, database: await (store as PostgresStore).reachable() }) }
+        ? {
+            health: async () => ({
+              leader: lease?.isLeader() ?? false,
+              database: await (store as PostgresStore).reachable(),
+            }),
+          }
         : {}),
     },
     tls,
@@ -175,7 +203,10 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `${tls ? 'https' : 'http'}://${shown}:${addr.port}`;
-  o.log.info({ url, data: pgStore ? redactUrl(c.data) : abs(c.data), revision: collector.model?.revision }, 'collector listening');
+  o.log.info(
+    { url, data: pgStore ? redactUrl(c.data) : abs(c.data), revision: collector.model?.revision },
+    'collector listening',
+  );
   let stopping: Promise<void> | null = null;
   // server.close() stops accepting, but Node 20 goes on serving every request that arrives on a
   // connection that was busy at that moment, and keeps it alive afterwards: an agent posting

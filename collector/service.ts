@@ -7,7 +7,16 @@ import { compareFindings, computeDrift } from '../shared/drift/index.js';
 import { podDrift, podIndex, podResources, type PodView } from '../shared/drift/pods.js';
 import { PortdriftError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import type { DeclaredModel, DriftReport, DriftSummary, Finding, FindingKind, Plan, PlanTarget, Severity } from '../shared/types.js';
+import type {
+  DeclaredModel,
+  DriftReport,
+  DriftSummary,
+  Finding,
+  FindingKind,
+  Plan,
+  PlanTarget,
+  Severity,
+} from '../shared/types.js';
 import { type Clock, systemClock, type Timer } from './clock.js';
 import { ackActive, evaluateLifecycle, type Transition } from './lifecycle/damping.js';
 import { activeIgnores, ignoreMatcher, withoutIgnored } from './lifecycle/ignores.js';
@@ -159,7 +168,12 @@ export class Collector {
       next = await (this.o.load ?? loadModel)(this.o.iac);
     } catch (err) {
       this.counters.reloadErrors++;
-      this.o.log.error({ err: (err as Error).message, code: (err as PortdriftError).code }, this.loaded ? 'IaC reload failed; the previous model stays in force' : 'IaC load failed; the collector cannot start without a model');
+      this.o.log.error(
+        { err: (err as Error).message, code: (err as PortdriftError).code },
+        this.loaded
+          ? 'IaC reload failed; the previous model stays in force'
+          : 'IaC load failed; the collector cannot start without a model',
+      );
       throw err;
     }
     const broken = newProblems(this.loaded, next);
@@ -169,7 +183,11 @@ export class Collector {
       this.counters.reloadErrors++;
       const list = broken.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
       this.o.log.error({ problems: list }, 'IaC reload refused; the previous model stays in force');
-      throw new PortdriftError('PD_IAC_PARSE', `reload refused, the previous model stays in force:\n  ${list.join('\n  ')}`, { details: { problems: list } });
+      throw new PortdriftError(
+        'PD_IAC_PARSE',
+        `reload refused, the previous model stays in force:\n  ${list.join('\n  ')}`,
+        { details: { problems: list } },
+      );
     }
     const changed = next.revision !== this.loaded?.revision;
     this.loaded = next;
@@ -177,9 +195,18 @@ export class Collector {
     this.counters.reloads++;
     await this.refreshTargets();
     if (changed) {
-      this.o.log.info({ revision: next.revision, resources: next.model.resources.length, endpoints: next.model.endpoints.length, problems: next.model.problems.length }, 'IaC loaded');
+      this.o.log.info(
+        {
+          revision: next.revision,
+          resources: next.model.resources.length,
+          endpoints: next.model.endpoints.length,
+          problems: next.model.problems.length,
+        },
+        'IaC loaded',
+      );
       // Each problem on its own line, at warn: an operator must see which file was skipped.
-      for (const p of next.model.problems) this.o.log.warn({ file: p.file, line: p.line, code: p.code }, `IaC problem: ${p.message}`);
+      for (const p of next.model.problems)
+        this.o.log.warn({ file: p.file, line: p.line, code: p.code }, `IaC problem: ${p.message}`);
     }
     if (o.evaluate !== false) await this.evaluateNow(changed ? 'cycle' : 'refresh');
     return next;
@@ -237,7 +264,11 @@ export class Collector {
   async refreshTargets(): Promise<void> {
     if (!this.loaded) return;
     const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), this.iso()));
-    this.targets = planTargets(withoutIgnored(this.loaded.model, m), { intervalMs: this.o.intervalMs, discovery: this.o.discovery, neighbourhood: this.o.neighbourhood });
+    this.targets = planTargets(withoutIgnored(this.loaded.model, m), {
+      intervalMs: this.o.intervalMs,
+      discovery: this.o.discovery,
+      neighbourhood: this.o.neighbourhood,
+    });
   }
 
   /** `tokenScope`: the agent token's CIDRs (null: a token from before scopes, unrestricted). */
@@ -323,8 +354,14 @@ export class Collector {
       const model = withoutIgnored(this.loaded.model, m);
       const declared = declaredPorts(model);
       for (const h of modelHosts(model)) if (!declared.has(h)) declared.set(h, new Set());
-      const [stored, sweeps] = await Promise.all([this.o.store.driftObservations(declared), this.o.store.sweeps(new Set(declared.keys()))]);
-      const report = computeDrift(model, driftObservations(model, stored, sweeps), { now, freshnessMs: this.o.freshnessMs });
+      const [stored, sweeps] = await Promise.all([
+        this.o.store.driftObservations(declared),
+        this.o.store.sweeps(new Set(declared.keys())),
+      ]);
+      const report = computeDrift(model, driftObservations(model, stored, sweeps), {
+        now,
+        freshnessMs: this.o.freshnessMs,
+      });
       // Agents in pods (--listeners): their pod's listeners against the workload that declares it.
       const pods = await this.podViews();
       if (pods.length > 0) addFindings(report, podDrift(model, pods, { now, freshnessMs: this.o.freshnessMs }));
@@ -337,7 +374,17 @@ export class Collector {
       this.lastSummary = report.summary;
       this.counters.evaluations++;
       for (const t of transitions) {
-        this.o.log.info({ finding: t.finding.id, kind: t.finding.kind, event: t.event, resource: t.finding.resource, host: t.finding.host, port: t.finding.port }, `finding ${t.event}`);
+        this.o.log.info(
+          {
+            finding: t.finding.id,
+            kind: t.finding.kind,
+            event: t.event,
+            resource: t.finding.resource,
+            host: t.finding.host,
+            port: t.finding.port,
+          },
+          `finding ${t.event}`,
+        );
         this.o.onTransition?.(t, now);
       }
     } catch (err) {
@@ -354,12 +401,33 @@ export class Collector {
     const status = q.status ?? 'open';
     // Ignore rules apply at once, not only from the next cycle on.
     const ignored = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
-    const rows = (await this.o.store.findings()).filter((r) => r.status !== 'pending' && (status === 'all' || r.status === status));
-    const findings = rows.map((r) => present(r, now)).filter((f) => !ignored.finding(f) && (!q.kind || f.kind === q.kind) && (!q.severity || f.severity === q.severity));
+    const rows = (await this.o.store.findings()).filter(
+      (r) => r.status !== 'pending' && (status === 'all' || r.status === status),
+    );
+    const findings = rows
+      .map((r) => present(r, now))
+      .filter(
+        (f) => !ignored.finding(f) && (!q.kind || f.kind === q.kind) && (!q.severity || f.severity === q.severity),
+      );
     const byKind: DriftSummary['byKind'] = {};
     for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
-    const base = this.lastSummary ?? { resources: this.loaded?.model.resources.length ?? 0, endpoints: this.loaded?.model.endpoints.length ?? 0, observed: 0 };
-    return { version: 1, generatedAt: now, summary: { resources: base.resources, endpoints: base.endpoints, observed: base.observed, findings: findings.length, byKind }, findings: findings.sort(compareFindings) };
+    const base = this.lastSummary ?? {
+      resources: this.loaded?.model.resources.length ?? 0,
+      endpoints: this.loaded?.model.endpoints.length ?? 0,
+      observed: 0,
+    };
+    return {
+      version: 1,
+      generatedAt: now,
+      summary: {
+        resources: base.resources,
+        endpoints: base.endpoints,
+        observed: base.observed,
+        findings: findings.length,
+        byKind,
+      },
+      findings: findings.sort(compareFindings),
+    };
   }
 
   async agents(): Promise<AgentView[]> {
@@ -384,8 +452,12 @@ export class Collector {
       if (list) list.push(l);
       else byAgent.set(l.agent, [l]);
     }
-    const view = (a: (typeof agents)[number]): PodView =>
-      ({ agent: a.name, pod: a.pod!, viewAt: a.listenersAt, listeners: byAgent.get(a.name) ?? [] });
+    const view = (a: (typeof agents)[number]): PodView => ({
+      agent: a.name,
+      pod: a.pod!,
+      viewAt: a.listenersAt,
+      listeners: byAgent.get(a.name) ?? [],
+    });
     return agents.map(view);
   }
 

@@ -46,11 +46,28 @@ function bind(host: string, port: number): Promise<Server> {
     // The socket is read (resume) like any real service: the scan fingerprints declared ports
     // with an expected service, and a hello left unread would keep the connection, and so
     // close() below, waiting forever.
-    const s = createServer((socket) => socket.on('error', () => undefined).resume().end());
+    const s = createServer((socket) =>
+      socket
+        .on('error', () => undefined)
+        .resume()
+        .end(),
+    );
     s.once('error', (err) => {
       const code = errnoCode(err);
-      if (code === 'EADDRINUSE') reject(new DemoError(`port ${host}:${port} is taken by another program; the demo needs every port it scans free. Stop that program (e.g. \`ss -ltnp 'sport = :${port}'\` shows it) and run the demo again.`));
-      else if (code === 'EADDRNOTAVAIL') reject(new DemoError(`cannot use the loopback address ${host} (${code}): this system routes only 127.0.0.1 on loopback. On macOS add it with \`sudo ifconfig lo0 alias ${host} up\` and run the demo again.`));
+      if (code === 'EADDRINUSE')
+        reject(
+          new DemoError(
+            `port ${host}:${port} is taken by another program; the demo needs every port it scans free. ` +
+              `Stop that program (e.g. \`ss -ltnp 'sport = :${port}'\` shows it) and run the demo again.`,
+          ),
+        );
+      else if (code === 'EADDRNOTAVAIL')
+        reject(
+          new DemoError(
+            `cannot use the loopback address ${host} (${code}): this system routes only 127.0.0.1 on ` +
+              `loopback. On macOS add it with \`sudo ifconfig lo0 alias ${host} up\` and run the demo again.`,
+          ),
+        );
       else reject(new DemoError(`cannot listen on ${host}:${port}: ${(err as Error).message}`));
     });
     s.listen({ host, port, exclusive: true }, () => resolve(s));
@@ -67,11 +84,24 @@ async function stopAll(): Promise<void> {
 async function main(): Promise<number> {
   const out = (t: string) => void process.stdout.write(t);
   // The scan's port set, from the IaC itself: the ±10 neighbourhood of every declared port.
-  const model = await extract(SCAN_ARGS.slice(0, 2), { stateFiles: ['infra/terraform.tfstate'], targetsFile: 'targets.yaml', varFiles: [], clusterDomain: 'cluster.local' }, { cwd: examples });
-  if (model.problems.length > 0) throw new DemoError(`the demo IaC in ${examples} has problems: ${model.problems.map((p) => `${p.file}: ${p.message}`).join('; ')}`);
+  const model = await extract(
+    SCAN_ARGS.slice(0, 2),
+    {
+      stateFiles: ['infra/terraform.tfstate'],
+      targetsFile: 'targets.yaml',
+      varFiles: [],
+      clusterDomain: 'cluster.local',
+    },
+    { cwd: examples },
+  );
+  if (model.problems.length > 0)
+    throw new DemoError(
+      `the demo IaC in ${examples} has problems: ${model.problems.map((p) => `${p.file}: ${p.message}`).join('; ')}`,
+    );
   const checked = model.endpoints.filter(isChecked);
   const scanPorts = new Set<number>();
-  for (const e of checked) for (let p = e.port - NEIGHBOURHOOD; p <= (e.toPort ?? e.port) + NEIGHBOURHOOD; p++) scanPorts.add(p);
+  for (const e of checked)
+    for (let p = e.port - NEIGHBOURHOOD; p <= (e.toPort ?? e.port) + NEIGHBOURHOOD; p++) scanPorts.add(p);
   const hosts = [...new Set(checked.map((e) => e.host))].sort();
 
   // Every port the scan will probe must be ours: bind each one once, release it, then start the
@@ -101,12 +131,20 @@ async function main(): Promise<number> {
   const code = await runCli(argv, ctx);
   await stopAll();
   if (code === 2) {
-    out(`\n\`portdrift scan\` exited 2 (findings), as it would fail a CI job. That is the demo succeeding: it planted\n`);
+    out(
+      `\n\`portdrift scan\` exited 2 (findings), as it would fail a CI job. That is the demo succeeding: it planted\n`,
+    );
     out('one moved port, one missing and one undeclared, and the scan found them, each with its IaC line and a fix.\n');
-    out('Services stopped. Next: `portdrift scan <your IaC> --state terraform.tfstate` on a host inside your network.\n');
+    out(
+      'Services stopped. Next: `portdrift scan <your IaC> --state terraform.tfstate` on a host inside your network.\n',
+    );
     return 0;
   }
-  process.stderr.write(code === 0 ? 'portdrift demo: the scan found no drift, but the demo planted three drifts: something is wrong.\n' : 'portdrift demo: the scan failed (see above).\n');
+  process.stderr.write(
+    code === 0
+      ? 'portdrift demo: the scan found no drift, but the demo planted three drifts: something is wrong.\n'
+      : 'portdrift demo: the scan failed (see above).\n',
+  );
   return 1;
 }
 

@@ -40,7 +40,13 @@ type ValueOf<F extends FieldSpec> = F extends { type: 'string' }
               ? Infer<S>[]
               : never;
 
-type HasValue<F> = F extends { default: unknown } ? true : F extends { required: true } ? true : F extends { type: 'strings' | 'list' | 'bool' | 'object' } ? true : false;
+type HasValue<F> = F extends { default: unknown }
+  ? true
+  : F extends { required: true }
+    ? true
+    : F extends { type: 'strings' | 'list' | 'bool' | 'object' }
+      ? true
+      : false;
 
 export type Infer<S extends Schema> = {
   readonly [K in keyof S as HasValue<S[K]> extends true ? K : never]: ValueOf<S[K]>;
@@ -63,28 +69,30 @@ function valueSchema(spec: FieldSpec): z.ZodType {
     }
     case 'int': {
       // Flags arrive as text: an integer written as digits is read as one.
-      const n = z.int({ error: (iss) => `must be an integer, got ${got(iss.input)}` })
+      const n = z
+        .int({ error: (iss) => `must be an integer, got ${got(iss.input)}` })
         .min(spec.min ?? Number.MIN_SAFE_INTEGER, { error: (iss) => `must be at least ${spec.min}, got ${iss.input}` })
         .max(spec.max ?? Number.MAX_SAFE_INTEGER, { error: (iss) => `must be at most ${spec.max}, got ${iss.input}` });
       return z.preprocess((raw) => (typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw), n);
     }
     case 'duration':
-      return z.string({ error: (iss) => `must be a duration such as 30s or 5m, got ${got(iss.input)}` })
+      return z
+        .string({ error: (iss) => `must be a duration such as 30s or 5m, got ${got(iss.input)}` })
         .transform((raw, ctx) => {
-        let ms: number;
-        try {
-          ms = parseDuration(raw);
-        } catch {
-          const message = `must be a duration such as 500ms, 30s, 5m or 1h, got "${raw}"`;
-          ctx.addIssue({ code: 'custom', input: raw, message });
-          return z.NEVER;
-        }
-        if (spec.min !== undefined && ms < spec.min) {
-          ctx.addIssue({ code: 'custom', input: raw, message: `must be at least ${spec.min}ms, got ${raw}` });
-          return z.NEVER;
-        }
-        return ms;
-      });
+          let ms: number;
+          try {
+            ms = parseDuration(raw);
+          } catch {
+            const message = `must be a duration such as 500ms, 30s, 5m or 1h, got "${raw}"`;
+            ctx.addIssue({ code: 'custom', input: raw, message });
+            return z.NEVER;
+          }
+          if (spec.min !== undefined && ms < spec.min) {
+            ctx.addIssue({ code: 'custom', input: raw, message: `must be at least ${spec.min}ms, got ${raw}` });
+            return z.NEVER;
+          }
+          return ms;
+        });
     case 'bool':
       return z.unknown().transform((raw, ctx) => {
         if (raw === 'true' || raw === true) return true;
@@ -117,6 +125,7 @@ function fieldSchema(spec: FieldSpec): z.ZodType {
   const present = z.preprocess((v) => (missing(v) ? undefined : v), z.unknown());
   if (spec.required) {
     const given = present.refine((v) => v !== undefined, { error: 'is required', abort: true });
+    // biome-ignore lint/suspicious/noExplicitAny: the schema is built at run time; its input type is not known here
     return given.pipe(inner as z.ZodType<unknown, any>);
   }
   const absent = (): unknown => {
@@ -181,17 +190,24 @@ export function loadConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new PortdriftError('PD_CONFIG_READ', `${file}: cannot read config file: ${(err as Error).message}`, { cause: err });
+    throw new PortdriftError('PD_CONFIG_READ', `${file}: cannot read config file: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => `${file}:${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
-    throw new PortdriftError('PD_CONFIG_READ', `${file}: invalid YAML\n  ${problems.join('\n  ')}`, { details: { problems } });
+    const problems = doc.errors.map(
+      (e) => `${file}:${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`,
+    );
+    throw new PortdriftError('PD_CONFIG_READ', `${file}: invalid YAML\n  ${problems.join('\n  ')}`, {
+      details: { problems },
+    });
   }
   const value: unknown = doc.toJS();
   if (value === null || value === undefined) return {};
-  if (!isObject(value)) throw new PortdriftError('PD_CONFIG_READ', `${file}: the config must be a mapping of keys to values`);
+  if (!isObject(value))
+    throw new PortdriftError('PD_CONFIG_READ', `${file}: the config must be a mapping of keys to values`);
   return value;
 }
 
@@ -207,7 +223,13 @@ export type CrossCheck<S extends Schema> = (value: Partial<Infer<S>>, failed: Re
  * run `check`, then apply defaults and freeze. Throws PD_CONFIG_INVALID listing every problem of
  * both passes at once.
  */
-export function buildConfig<S extends Schema>(schema: S, file: Record<string, unknown>, flags: Record<string, unknown> = {}, origin = 'config', check?: CrossCheck<S>): Infer<S> {
+export function buildConfig<S extends Schema>(
+  schema: S,
+  file: Record<string, unknown>,
+  flags: Record<string, unknown> = {},
+  origin = 'config',
+  check?: CrossCheck<S>,
+): Infer<S> {
   const merged: Record<string, unknown> = { ...file };
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
   const problems: string[] = [];

@@ -22,7 +22,10 @@ function contains(c: Cidr, ip: string): boolean {
 
 /** Parse the entries; every bad one is named in one error (PD_USAGE). */
 export function parseExclusion(specs: readonly string[]): Exclusion {
-  const entries = specs.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const entries = specs
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const cidrs: Cidr[] = [];
   const names = new Set<string>();
   const bad: string[] = [];

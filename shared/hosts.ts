@@ -13,9 +13,13 @@ export function hostProblem(text: string): string | null {
   if (h.includes('://')) return `\`${h}\` is a URL: give the host alone`;
   const bracketed = /^\[(.+)\](?::(\d+))?$/.exec(h);
   // `[fd00::1]` is how URLs and many tools write IPv6; the resolver strips the brackets.
-  if (bracketed && isIP(bracketed[1]!) === 6) return bracketed[2] ? `\`${h}\` has a port: give the address alone (${bracketed[1]}), ports come from the IaC or --ports` : null;
+  if (bracketed && isIP(bracketed[1]!) === 6)
+    return bracketed[2]
+      ? `\`${h}\` has a port: give the address alone (${bracketed[1]}), ports come from the IaC or --ports`
+      : null;
   const withPort = /^(.+):(\d{1,5})$/.exec(h);
-  if (withPort && (isIP(withPort[1]!) === 4 || isDnsName(withPort[1]!))) return `\`${h}\` has a port: give the host alone (${withPort[1]}), ports come from the IaC or --ports`;
+  if (withPort && (isIP(withPort[1]!) === 4 || isDnsName(withPort[1]!)))
+    return `\`${h}\` has a port: give the host alone (${withPort[1]}), ports come from the IaC or --ports`;
   if (h.includes('/')) return `\`${h}\` is a range or a path, not a host`;
   if (/^[0-9.]+$/.test(h)) return `\`${h}\` is not a valid IPv4 address`;
   if (!isDnsName(h)) return `\`${h}\` is not an IP address or DNS name`;

@@ -54,7 +54,13 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFileRule[] {
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     const hash = raw.search(/\s#/);
-    const reason = hash === -1 ? '' : raw.slice(hash).replace(/^\s*#\s*/, '').trim();
+    const reason =
+      hash === -1
+        ? ''
+        : raw
+            .slice(hash)
+            .replace(/^\s*#\s*/, '')
+            .trim();
     const fields = (hash === -1 ? raw : raw.slice(0, hash)).trim().split(/\s+/);
     const bad = (m: string) => problems.push(`${file}:${line}: ${m}`);
     if (fields.length < 2 || fields.length > 3) {

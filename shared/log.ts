@@ -19,7 +19,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       ...(options.name ? { name: options.name } : {}),
       timestamp: pino.stdTimeFunctions.isoTime,
       // State files hold secrets in clear text (docs/design/iac-extraction.md#secrets-in-state); tokens too.
-      redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'attributes', '*.attributes'], censor: '[redacted]' },
+      redact: {
+        paths: ['token', '*.token', 'authorization', '*.authorization', 'attributes', '*.attributes'],
+        censor: '[redacted]',
+      },
     },
     pino.destination({ fd: options.fd ?? 2, sync: true }),
   );

@@ -9,7 +9,12 @@ import type { PortState } from './types.js';
  * of a state (0-based here) wherever states travel as bytes: the probe engine's result codes and
  * the collector's observation columns. Append only: a reorder would change what stored codes mean.
  */
-export const PORT_STATES = Object.freeze(['open', 'closed', 'filtered', 'unreachable'] as const satisfies readonly PortState[]);
+export const PORT_STATES = Object.freeze([
+  'open',
+  'closed',
+  'filtered',
+  'unreachable',
+] as const satisfies readonly PortState[]);
 // The list names every PortState: adding a state to the type without it here fails to compile.
 const everyState: Exclude<PortState, (typeof PORT_STATES)[number]> extends never ? true : never = true;
 void everyState;
@@ -27,36 +32,40 @@ export const MAX_PORT = 65535;
  * web and admin, observability, remote access. Written from protocol knowledge (IANA and each
  * project's documented defaults); deliberately not derived from nmap's NPSL-licensed data.
  */
-export const TOP_PORTS: readonly number[] = Object.freeze([
-  // remote access and infrastructure
-  21, 22, 23, 25, 53, 80, 88, 110, 111, 135, 139, 143, 389, 443, 445, 465, 514, 587, 636, 873,
-  993, 995, 1080, 1194, 2049, 2222, 3128, 3389, 5900, 5901, 5985, 5986, 8006,
-  // databases
-  1433, 1434, 1521, 1522, 3050, 3306, 3307, 5000, 5432, 5433, 5434, 5439, 6432, 7000, 7001, 7199,
-  8086, 8087, 8088, 8123, 9000, 9042, 9160, 26257, 27017, 27018, 27019, 28015, 29015, 50000,
-  // caches, queues, streaming
-  4222, 4369, 5671, 5672, 6222, 6379, 6380, 8222, 9092, 9093, 9094, 9095, 9096, 9098, 11211,
-  15672, 25672, 61613, 61614, 61616, 61617, 1883, 8883,
-  // search and analytics
-  8983, 9200, 9300, 9600, 5601, 8182, 7474, 7687,
-  // service discovery, orchestration, secrets
-  2375, 2376, 2379, 2380, 4001, 6443, 8200, 8201, 8300, 8301, 8302, 8500, 8501, 8502, 8600,
-  10250, 10255, 10256, 10257, 10259, 30000, 32767,
-  // web, app servers, admin consoles
-  81, 591, 3000, 3001, 4000, 4200, 4443, 4848, 5001, 5005, 5050, 5555, 7070, 7443, 8000, 8001,
-  8008, 8009, 8010, 8069, 8080, 8081, 8082, 8083, 8084, 8085, 8089, 8090, 8091, 8161, 8181, 8443,
-  8444, 8800, 8880, 8888, 8889, 9001, 9080, 9090, 9091, 9443, 9999, 10000, 10443, 50070,
-  // observability and debugging
-  4317, 4318, 5044, 5140, 6060, 8125, 9100, 9101, 9102, 9104, 9113, 9114, 9115, 9121, 9187,
-  9229, 9411, 14250, 14268, 16686, 24224,
-  // gRPC and service mesh
-  9901, 15000, 15001, 15006, 15014, 15020, 15021, 50051,
-].sort((a, b) => a - b).filter((p, i, a) => a.indexOf(p) === i));
+export const TOP_PORTS: readonly number[] = Object.freeze(
+  [
+    // remote access and infrastructure
+    21, 22, 23, 25, 53, 80, 88, 110, 111, 135, 139, 143, 389, 443, 445, 465, 514, 587, 636, 873, 993, 995, 1080, 1194,
+    2049, 2222, 3128, 3389, 5900, 5901, 5985, 5986, 8006,
+    // databases
+    1433, 1434, 1521, 1522, 3050, 3306, 3307, 5000, 5432, 5433, 5434, 5439, 6432, 7000, 7001, 7199, 8086, 8087, 8088,
+    8123, 9000, 9042, 9160, 26257, 27017, 27018, 27019, 28015, 29015, 50000,
+    // caches, queues, streaming
+    4222, 4369, 5671, 5672, 6222, 6379, 6380, 8222, 9092, 9093, 9094, 9095, 9096, 9098, 11211, 15672, 25672, 61613,
+    61614, 61616, 61617, 1883, 8883,
+    // search and analytics
+    8983, 9200, 9300, 9600, 5601, 8182, 7474, 7687,
+    // service discovery, orchestration, secrets
+    2375, 2376, 2379, 2380, 4001, 6443, 8200, 8201, 8300, 8301, 8302, 8500, 8501, 8502, 8600, 10250, 10255, 10256,
+    10257, 10259, 30000, 32767,
+    // web, app servers, admin consoles
+    81, 591, 3000, 3001, 4000, 4200, 4443, 4848, 5001, 5005, 5050, 5555, 7070, 7443, 8000, 8001, 8008, 8009, 8010, 8069,
+    8080, 8081, 8082, 8083, 8084, 8085, 8089, 8090, 8091, 8161, 8181, 8443, 8444, 8800, 8880, 8888, 8889, 9001, 9080,
+    9090, 9091, 9443, 9999, 10000, 10443, 50070,
+    // observability and debugging
+    4317, 4318, 5044, 5140, 6060, 8125, 9100, 9101, 9102, 9104, 9113, 9114, 9115, 9121, 9187, 9229, 9411, 14250, 14268,
+    16686, 24224,
+    // gRPC and service mesh
+    9901, 15000, 15001, 15006, 15014, 15020, 15021, 50051,
+  ]
+    .sort((a, b) => a - b)
+    .filter((p, i, a) => a.indexOf(p) === i),
+);
 
 /** Ports whose unexpected exposure is high severity: remote administration and databases. */
 export const SENSITIVE_PORTS: ReadonlySet<number> = new Set([
-  22, 23, 2222, 3389, 5900, 5901, 5985, 5986, 2375, 2376, 2379, 6443, 10250,
-  1433, 1521, 3306, 5432, 6379, 9042, 9200, 11211, 27017, 26257, 7687, 8086, 9000, 50000,
+  22, 23, 2222, 3389, 5900, 5901, 5985, 5986, 2375, 2376, 2379, 6443, 10250, 1433, 1521, 3306, 5432, 6379, 9042, 9200,
+  11211, 27017, 26257, 7687, 8086, 9000, 50000,
 ]);
 
 /**

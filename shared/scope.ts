@@ -106,7 +106,8 @@ export function parseCidr(text: string): Cidr {
     if (prefix < 0 || prefix > bits(addr.family)) throw bad(`prefix /${p} is out of range for IPv${addr.family}`);
   }
   const m = mask(addr.family, prefix);
-  if ((addr.value & m) !== addr.value) throw bad(`host bits are set (did you mean ${formatNetwork(addr.family, addr.value & m)}/${prefix}?)`);
+  if ((addr.value & m) !== addr.value)
+    throw bad(`host bits are set (did you mean ${formatNetwork(addr.family, addr.value & m)}/${prefix}?)`);
   return { text, family: addr.family, prefix, network: addr.value };
 }
 
@@ -221,20 +222,23 @@ export function makeAdmit(options: AdmitOptions = {}): (ip: string) => string | 
   };
   const scope = parseAll(options.scope, 'scope');
   const allow = parseAll(options.allow, 'allow') ?? [];
-  if (problems.length) throw new PortdriftError('PD_CONFIG_INVALID', `invalid address ranges:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  if (problems.length)
+    throw new PortdriftError('PD_CONFIG_INVALID', `invalid address ranges:\n  ${problems.join('\n  ')}`, {
+      details: { problems },
+    });
   const explicit = [...(scope ?? []), ...allow];
 
   return (ip: string) => {
     const addr = parseAddress(ip);
     if (!addr) return `"${ip}" is not an IP address`;
-    if (scope && !scope.some((c) => contains(c, addr))) return `${ip} is outside the scope (${scope.map((c) => c.text).join(', ')})`;
+    if (scope && !scope.some((c) => contains(c, addr)))
+      return `${ip} is outside the scope (${scope.map((c) => c.text).join(', ')})`;
     // Every view must pass: the address itself and each IPv4 address it carries.
     for (const view of views(addr)) {
       const sp = SPECIALS.find((s) => contains(s.cidr, view.addr));
       if (!sp) continue;
       // Explicit means a listed CIDR that contains the address and lies inside the special range.
-      const inside = (c: Cidr) =>
-        contains(c, view.addr) && c.family === sp.cidr.family && c.prefix >= sp.cidr.prefix;
+      const inside = (c: Cidr) => contains(c, view.addr) && c.family === sp.cidr.family && c.prefix >= sp.cidr.prefix;
       if (explicit.some(inside)) continue;
       if (!view.form) return `${ip} is ${sp.reason}; list it explicitly to probe it`;
       const v4 = formatNetwork(4, view.addr.value);

@@ -18,7 +18,11 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
  * ("full jitter"): retries of many agents after one collector restart spread out instead of
  * arriving together.
  */
-export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
   return exponential(attempt, { ...options, jitter: 'full' }, random);
 }
 

@@ -4,7 +4,15 @@
 // that did not answer closed, and the listener records of the --listeners view. A sweep larger
 // than the agent's batch limit goes out as several batches (buildBatches).
 import { formatPortSpec } from '../../shared/ports.js';
-import type { BatchHeader, ListenerRecord, ObservationRecord, PodIdentity, ProbeResult, SweepRecord, WireRecord } from '../../shared/types.js';
+import type {
+  BatchHeader,
+  ListenerRecord,
+  ObservationRecord,
+  PodIdentity,
+  ProbeResult,
+  SweepRecord,
+  WireRecord,
+} from '../../shared/types.js';
 
 /** What the batch needs of one host sweep of the probe engine (agent/probe HostSweep). */
 export interface SweepResult {
@@ -184,7 +192,12 @@ export function buildBatches(
  * would be refused forever and hold every later batch behind it (they are the same agent's
  * results).
  */
-export function withSpoolStatus(body: string, spoolDropped: number, spoolDepth: number, agent?: string): { body: string; header: BatchHeader } {
+export function withSpoolStatus(
+  body: string,
+  spoolDropped: number,
+  spoolDepth: number,
+  agent?: string,
+): { body: string; header: BatchHeader } {
   const nl = body.indexOf('\n');
   const first = nl === -1 ? body : body.slice(0, nl);
   const header = JSON.parse(first) as BatchHeader;

@@ -85,7 +85,7 @@ export interface Checks {
 
 export function makeChecks(o: ChecksOptions): Checks {
   const { clock, logger: log } = o;
-  let known: DeclaredStates = new Map();
+  const known: DeclaredStates = new Map();
   const learn = (states: DeclaredStates) => {
     for (const [k, v] of states) known.set(k, v);
   };

@@ -12,14 +12,23 @@ import { DEFAULT_MAX_BATCH_BYTES } from './batch.js';
 import { DEFAULT_PLAN_MAX_BYTES } from './transport.js';
 
 export const agentSchema = {
-  collector: { type: 'string', required: true, pattern: /^https?:\/\/[^\s/]+/, patternHint: 'an http:// or https:// URL', describe: 'the collector base URL' },
-  token: { type: 'string', describe: 'agent token (prefer --token-file or PORTDRIFT_TOKEN: argv is visible to every local user)' },
+  collector: {
+    type: 'string',
+    required: true,
+    pattern: /^https?:\/\/[^\s/]+/,
+    patternHint: 'an http:// or https:// URL',
+    describe: 'the collector base URL',
+  },
+  token: {
+    type: 'string',
+    describe: 'agent token (prefer --token-file or PORTDRIFT_TOKEN: argv is visible to every local user)',
+  },
   tokenFile: { type: 'string', describe: 'file holding the agent token' },
   enrollSecretFile: {
     type: 'string',
     describe:
-      'file holding an enroll secret (or PORTDRIFT_ENROLL_SECRET): on first start the agent enrolls '
-      + 'and keeps its own key in --state-dir',
+      'file holding an enroll secret (or PORTDRIFT_ENROLL_SECRET): on first start the agent enrolls ' +
+      'and keeps its own key in --state-dir',
   },
   stateDir: {
     type: 'string',
@@ -45,16 +54,28 @@ export const agentSchema = {
     describe: "time between re-probes of the declared ports between sweeps (default: the plan's, 15s; 0s: off)",
   },
   spool: { type: 'string', describe: 'directory of the on-disk spool (default: in memory)' },
-  spoolMax: { type: 'int', min: 1, max: 1_000_000, default: DEFAULT_LIMITS.maxBatches, describe: 'most batches kept in the spool' },
+  spoolMax: {
+    type: 'int',
+    min: 1,
+    max: 1_000_000,
+    default: DEFAULT_LIMITS.maxBatches,
+    describe: 'most batches kept in the spool',
+  },
   spoolMaxBytes: { type: 'int', min: 4096, default: DEFAULT_LIMITS.maxBytes, describe: 'most bytes kept in the spool' },
-  concurrency: { type: 'int', min: 1, max: 65535, describe: 'most probes in flight (default: sized from the fd limit)' },
+  concurrency: {
+    type: 'int',
+    min: 1,
+    max: 65535,
+    describe: 'most probes in flight (default: sized from the fd limit)',
+  },
   timeout: { type: 'duration', min: 10, describe: 'probe connect timeout ceiling' },
   retries: { type: 'int', min: 0, max: 5, describe: 'retries of filtered probes' },
   listeners: { type: 'bool', describe: "also report this network namespace's LISTEN sockets" },
   podLabels: {
     type: 'string',
-    describe: "the pod's labels file (a downwardAPI volume's metadata.labels), sent with the pod so the collector "
-      + 'maps the pod to its workload',
+    describe:
+      "the pod's labels file (a downwardAPI volume's metadata.labels), sent with the pod so the collector " +
+      'maps the pod to its workload',
   },
   exclude: {
     type: 'strings',
@@ -67,8 +88,8 @@ export const agentSchema = {
     values: ['expected', 'all', 'off'] as const,
     default: 'expected',
     describe:
-      'which open ports get a read-only protocol hello: expected (declared ports whose IaC names a service, '
-      + 'and moved candidates near them), all, or off',
+      'which open ports get a read-only protocol hello: expected (declared ports whose IaC names a service, ' +
+      'and moved candidates near them), all, or off',
   },
   planMaxBytes: {
     type: 'int',
@@ -85,7 +106,11 @@ export const agentSchema = {
   caFile: { type: 'string', describe: 'CA bundle to verify an https collector' },
   stopGrace: { type: 'duration', default: '2s', describe: 'on SIGTERM, how long a sweep may still run' },
   flushTimeout: { type: 'duration', default: '5s', describe: 'on SIGTERM, how long to try delivering the spool' },
-  logLevel: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, default: 'info' },
+  logLevel: {
+    type: 'enum',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    default: 'info',
+  },
 } as const;
 
 export type AgentConfig = Infer<typeof agentSchema>;
@@ -127,14 +152,20 @@ export function resolveAgentConfig(input: ResolveInput): AgentSettings {
   }
   // Cross-field checks also run on the raw values when the schema step failed, so that one
   // run of the agent lists everything wrong with its configuration.
-  const raw = { ...input.file, ...Object.fromEntries(Object.entries(input.flags).filter(([, v]) => v !== undefined)) } as Record<string, unknown>;
-  const scope = config?.scope ?? (Array.isArray(raw.scope) ? raw.scope : typeof raw.scope === 'string' ? [raw.scope] : []);
+  const raw = {
+    ...input.file,
+    ...Object.fromEntries(Object.entries(input.flags).filter(([, v]) => v !== undefined)),
+  } as Record<string, unknown>;
+  const scope =
+    config?.scope ?? (Array.isArray(raw.scope) ? raw.scope : typeof raw.scope === 'string' ? [raw.scope] : []);
   if (scope.length === 0) problems.push('scope: at least one CIDR is required: the agent probes only inside its scope');
   scope.forEach((cidr, i) => {
     const p = typeof cidr === 'string' ? input.checkCidr(cidr) : 'must be a string';
     if (p) problems.push(`scope[${i}]: ${p}`);
   });
-  const exclude = config?.exclude ?? (Array.isArray(raw.exclude) ? raw.exclude : typeof raw.exclude === 'string' ? [raw.exclude] : []);
+  const exclude =
+    config?.exclude ??
+    (Array.isArray(raw.exclude) ? raw.exclude : typeof raw.exclude === 'string' ? [raw.exclude] : []);
   if (exclude.length > 0 && exclude.every((e) => typeof e === 'string')) {
     try {
       parseExclusion(exclude as string[]);
@@ -157,11 +188,15 @@ export function resolveAgentConfig(input: ResolveInput): AgentSettings {
   const secretKeys = ['token', 'tokenFile', 'enrollSecretFile'];
   const secretProblem = problems.length > before || refusedKeys.some((k) => secretKeys.includes(k));
   if (token !== undefined && enrollSecret !== undefined) {
-    problems.push('token: give either a token (--token, --token-file, PORTDRIFT_TOKEN) or an enroll secret '
-      + '(--enroll-secret-file, PORTDRIFT_ENROLL_SECRET), not both');
+    problems.push(
+      'token: give either a token (--token, --token-file, PORTDRIFT_TOKEN) or an enroll secret ' +
+        '(--enroll-secret-file, PORTDRIFT_ENROLL_SECRET), not both',
+    );
   } else if (token === undefined && enrollSecret === undefined && !secretProblem) {
-    problems.push('token: required (--token, --token-file or PORTDRIFT_TOKEN), '
-      + 'or an enroll secret (--enroll-secret-file or PORTDRIFT_ENROLL_SECRET)');
+    problems.push(
+      'token: required (--token, --token-file or PORTDRIFT_TOKEN), ' +
+        'or an enroll secret (--enroll-secret-file or PORTDRIFT_ENROLL_SECRET)',
+    );
   }
   const dirOf = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
   const stateDir = dirOf(raw.stateDir) ?? dirOf(raw.spool);
@@ -170,7 +205,11 @@ export function resolveAgentConfig(input: ResolveInput): AgentSettings {
   }
 
   if (problems.length > 0 || !config) {
-    throw new PortdriftError('PD_CONFIG_INVALID', `${input.origin ?? 'config'} is invalid:\n  ${problems.join('\n  ')}`, { details: { problems } });
+    throw new PortdriftError(
+      'PD_CONFIG_INVALID',
+      `${input.origin ?? 'config'} is invalid:\n  ${problems.join('\n  ')}`,
+      { details: { problems } },
+    );
   }
   const { token: _t, tokenFile: _f, enrollSecretFile: _e, stateDir: _s, name, ...rest } = config;
   const pod = input.env.POD_NAMESPACE && input.env.POD_NAME ? `${input.env.POD_NAMESPACE}/${input.env.POD_NAME}` : null;
@@ -210,14 +249,16 @@ function readSecret(
     }
   } else if (literal !== null && typeof raw[literal] === 'string' && raw[literal] !== '') {
     value = raw[literal] as string;
-  }
-  else if (sources.length === 0) value = env[envName]?.trim() || undefined;
+  } else if (sources.length === 0) value = env[envName]?.trim() || undefined;
   if (value !== undefined && /\s/.test(value)) problems.push(`${key}: must not contain white space`);
   return value === '' ? undefined : value;
 }
 
 /** A host name as an agent name: the same character set the `name` key accepts. */
 function sanitizeName(hostname: string): string {
-  const n = hostname.replace(/[^A-Za-z0-9._:/@-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  const n = hostname
+    .replace(/[^A-Za-z0-9._:/@-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
   return n === '' ? 'agent' : n;
 }

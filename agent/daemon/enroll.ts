@@ -46,7 +46,9 @@ export function readKey(dir: string): string | null {
         const why = `is owned by uid ${st.uid} with mode ${(st.mode & 0o777).toString(8)}`;
         throw new PortdriftError('PD_SPOOL', `agent key ${file} ${why}: it must be the agent user's alone (chmod 600)`);
       }
-    }).toString('utf8').trim();
+    })
+      .toString('utf8')
+      .trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     if (err instanceof PortdriftError) throw err;

@@ -1,7 +1,8 @@
 // The agent's cycle: pull the plan (If-None-Match) → probe → spool the batch → deliver the spool
 // oldest first → wait for the next jittered interval, delivering the backlog meanwhile whenever
 // the collector answers (deliver.ts) and re-probing the declared ports on the plan's short check
-// interval, a confirmed change sent at once (checks.ts). Probing never waits for the collector: while it is down, every cycle's
+// interval, a confirmed change sent at once (checks.ts). Probing never waits for the collector: while it is down, every
+// cycle's
 // batch accumulates in the spool and is delivered, exactly once per Idempotency-Key, when it
 // returns. On stop (SIGTERM) the sweep in flight gets `stopGrace` to finish (then it is aborted
 // and what it probed is still reported), its batch is spooled, and the spool is flushed for at
@@ -129,7 +130,11 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   const cached = o.planCache.load();
   let plan: Plan | null = cached?.plan ?? null;
   let etag = cached?.etag ?? null;
-  if (plan) log.info({ revision: plan.revision, targets: plan.targets.length }, 'using the cached plan until the collector answers');
+  if (plan)
+    log.info(
+      { revision: plan.revision, targets: plan.targets.length },
+      'using the cached plan until the collector answers',
+    );
   let planFailures = 0;
 
   // Every timer derived from the plan goes through intervalMs(), so the floor holds for all of
@@ -213,7 +218,11 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
       const r = await withDeadline(stopSignal, timeout, ask, clock);
       planFailures = 0;
       if (r.kind === 'plan') {
-        if (r.plan.revision !== plan?.revision) log.info({ revision: r.plan.revision, targets: r.plan.targets.length, intervalMs: r.plan.intervalMs }, 'new plan');
+        if (r.plan.revision !== plan?.revision)
+          log.info(
+            { revision: r.plan.revision, targets: r.plan.targets.length, intervalMs: r.plan.intervalMs },
+            'new plan',
+          );
         plan = r.plan;
         etag = r.etag;
         o.planCache.save({ plan, etag });
@@ -224,7 +233,9 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
       planFailures++;
       log.warn({ err: (err as Error).message, cachedPlan: plan?.revision ?? null }, 'cannot fetch the plan');
       if (!plan) {
-        await deliverUntil(clock.now() + backoffDelay(planFailures - 1, { baseMs: 1000, maxMs: Math.min(intervalMs(), 60_000) }, random));
+        await deliverUntil(
+          clock.now() + backoffDelay(planFailures - 1, { baseMs: 1000, maxMs: Math.min(intervalMs(), 60_000) }, random),
+        );
         continue;
       }
     }
@@ -250,12 +261,19 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     // A backlog (an earlier run's spool, an outage just over) is delivered alongside the sweep
     // when the collector answered the plan: a big sweep takes minutes, and the collector should
     // not wait for it to hear what happened while it was away.
-    const backlog = planFailures === 0 && o.spool.entries().length > 0 ? withDeadline(stopSignal, Math.max(intervalMs(), 1000), drain, clock) : null;
+    const backlog =
+      planFailures === 0 && o.spool.entries().length > 0
+        ? withDeadline(stopSignal, Math.max(intervalMs(), 1000), drain, clock)
+        : null;
     const startedAt = iso();
     let run: SweepRun | null = null;
     try {
       run = await Promise.race([o.probe(specs, sweep.signal, refuse), abandoned]);
-      if (run === null) log.error({ waitedMs: o.settings.stopGrace + ABANDON_MS }, 'the sweep did not stop when aborted; its results are lost');
+      if (run === null)
+        log.error(
+          { waitedMs: o.settings.stopGrace + ABANDON_MS },
+          'the sweep did not stop when aborted; its results are lost',
+        );
     } catch (err) {
       log.error({ err: (err as Error).message }, 'sweep failed');
     } finally {
@@ -264,7 +282,8 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
       sweep.abort(); // releases the stop listener; the sweep is over either way
     }
     const finishedAt = iso();
-    for (const s of run?.skipped ?? []) log.warn({ host: s.host, ip: s.ip, reason: s.reason }, 'target outside scope: skipped, never probed');
+    for (const s of run?.skipped ?? [])
+      log.warn({ host: s.host, ip: s.ip, reason: s.reason }, 'target outside scope: skipped, never probed');
     stats.skipped += run?.skipped.length ?? 0;
 
     let listeners: Listener[] = [];
@@ -300,7 +319,18 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     await backlog;
     put(batches);
     const split = batches.length > 1 ? { batches: batches.length } : {};
-    log.info({ batchId, ...split, targets: specs.length, ...(run ? { summary: run.summary } : {}), skipped: run?.skipped.length ?? 0, listeners: listeners.length, spoolDepth: o.spool.entries().length }, 'sweep done');
+    log.info(
+      {
+        batchId,
+        ...split,
+        targets: specs.length,
+        ...(run ? { summary: run.summary } : {}),
+        skipped: run?.skipped.length ?? 0,
+        listeners: listeners.length,
+        spoolDepth: o.spool.entries().length,
+      },
+      'sweep done',
+    );
 
     // Until the next sweep (the jitter may shorten the wait by 10 %, never below the floor): the
     // declared ports are checked on the short interval, and the spool delivered meanwhile.

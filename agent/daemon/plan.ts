@@ -25,7 +25,11 @@ const target = z.looseObject(
         }
         for (const [port, name] of Object.entries(v)) {
           if (!isPort(Number(port))) {
-            ctx.addIssue({ code: 'custom', input: port, message: `${JSON.stringify(port.slice(0, 20))} is not a port` });
+            ctx.addIssue({
+              code: 'custom',
+              input: port,
+              message: `${JSON.stringify(port.slice(0, 20))} is not a port`,
+            });
           } else if (typeof name !== 'string' || name.length > 64) {
             ctx.addIssue({ code: 'custom', input: name, path: [port], message: 'not a service name' });
           }
@@ -120,11 +124,13 @@ export function tokenScopeRefusal(tokenScope: readonly string[] | null | undefin
   const reason = `outside the agent token's scope (${tokenScope.join(', ')})`;
   return (ip) => {
     const a = parseAddress(ip);
-    const inside = a !== null && cidrs.some((c) => {
-      if (c.family !== a.family) return false;
-      const hostBits = BigInt((c.family === 4 ? 32 : 128) - c.prefix);
-      return a.value >> hostBits === c.network >> hostBits;
-    });
+    const inside =
+      a !== null &&
+      cidrs.some((c) => {
+        if (c.family !== a.family) return false;
+        const hostBits = BigInt((c.family === 4 ? 32 : 128) - c.prefix);
+        return a.value >> hostBits === c.network >> hostBits;
+      });
     return inside ? null : reason;
   };
 }

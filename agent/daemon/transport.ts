@@ -43,7 +43,9 @@ export interface TransportOptions {
 export type PlanResult = { kind: 'unchanged' } | { kind: 'plan'; plan: Plan; etag: string | null };
 
 /** `accepted`: committed (200/201/202/204). `rejected`: refused for good (e.g. 400): never resend. */
-export type SendResult = { kind: 'accepted'; status: number } | { kind: 'rejected'; status: number; code: string; message: string };
+export type SendResult =
+  | { kind: 'accepted'; status: number }
+  | { kind: 'rejected'; status: number; code: string; message: string };
 
 interface Raw {
   status: number;
@@ -82,7 +84,8 @@ export class CollectorClient {
   constructor(private readonly options: TransportOptions) {
     this.token = options.token;
     this.base = new URL(options.url.endsWith('/') ? options.url : `${options.url}/`);
-    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new PortdriftError('PD_USAGE', `--collector must be an http(s) URL, got ${options.url}`);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:')
+      throw new PortdriftError('PD_USAGE', `--collector must be an http(s) URL, got ${options.url}`);
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.attempts = Math.max(1, options.attempts ?? 4);
     this.backoff = options.backoff ?? { baseMs: 500, maxMs: 15_000 };
@@ -103,7 +106,12 @@ export class CollectorClient {
    * along as `scope` query parameters so the collector can pre-filter; the agent still checks
    * every address itself.
    */
-  async getPlan(etag: string | null, scope: readonly string[], signal?: AbortSignal, attempts = this.attempts): Promise<PlanResult> {
+  async getPlan(
+    etag: string | null,
+    scope: readonly string[],
+    signal?: AbortSignal,
+    attempts = this.attempts,
+  ): Promise<PlanResult> {
     const q = new URLSearchParams(scope.map((c): [string, string] => ['scope', c]));
     const res = await this.withRetries('GET /v1/plan', signal, attempts, () =>
       this.raw(
@@ -233,7 +241,12 @@ export class CollectorClient {
    * last failure is thrown as PD_COLLECTOR_UNREACHABLE / PD_COLLECTOR_RESPONSE. An abort ends
    * the loop at once.
    */
-  private async withRetries(what: string, signal: AbortSignal | undefined, attempts: number, attempt: () => Promise<Raw>): Promise<Raw> {
+  private async withRetries(
+    what: string,
+    signal: AbortSignal | undefined,
+    attempts: number,
+    attempt: () => Promise<Raw>,
+  ): Promise<Raw> {
     const r = await retrying(attempt, {
       attempts,
       backoff: { ...this.backoff, jitter: 'full' },
@@ -252,7 +265,11 @@ export class CollectorClient {
     if (r.ok) return r.value;
     if (r.last && 'value' in r.last) throw responseError(what, r.last.value);
     const cause = (r.last && 'error' in r.last ? r.last.error : undefined) ?? signal?.reason;
-    throw new PortdriftError('PD_COLLECTOR_UNREACHABLE', `${what}: cannot reach the collector at ${this.base.origin}: ${describe(cause)}`, { cause });
+    throw new PortdriftError(
+      'PD_COLLECTOR_UNREACHABLE',
+      `${what}: cannot reach the collector at ${this.base.origin}: ${describe(cause)}`,
+      { cause },
+    );
   }
 }
 
@@ -319,7 +336,10 @@ function retryAfterMs(value: string | string[] | undefined): number | null {
 function errorBody(res: Raw): { code: string; message: string } {
   try {
     const b = JSON.parse(res.text) as { error?: { code?: unknown; message?: unknown } };
-    return { code: String(b.error?.code ?? `HTTP_${res.status}`), message: String(b.error?.message ?? res.text.slice(0, 200)) };
+    return {
+      code: String(b.error?.code ?? `HTTP_${res.status}`),
+      message: String(b.error?.message ?? res.text.slice(0, 200)),
+    };
   } catch {
     return { code: `HTTP_${res.status}`, message: res.text.slice(0, 200) };
   }
@@ -328,11 +348,12 @@ function errorBody(res: Raw): { code: string; message: string } {
 function responseError(what: string, res: Raw): PortdriftError {
   const { code, message } = errorBody(res);
   // A refused key is an operator's matter (revoked, or rotated past its grace): say so plainly.
-  const hint = res.status === 401 && code === 'PD_HTTP_UNAUTHORIZED'
-    ? ' — this agent\'s token or key is refused (revoked?); an operator must give it a new one (a new token, '
-      + 'or `portdrift agents revoke NAME` and a fresh enrollment after deleting the agent-key file in its '
-      + 'state directory)'
-    : '';
+  const hint =
+    res.status === 401 && code === 'PD_HTTP_UNAUTHORIZED'
+      ? " — this agent's token or key is refused (revoked?); an operator must give it a new one (a new token, " +
+        'or `portdrift agents revoke NAME` and a fresh enrollment after deleting the agent-key file in its ' +
+        'state directory)'
+      : '';
   const text = `${what}: the collector answered ${res.status} ${code}: ${message}${hint}`;
   return new PortdriftError('PD_COLLECTOR_RESPONSE', text, { details: { status: res.status, code } });
 }

@@ -166,7 +166,10 @@ export async function fingerprintPort(
       emptyCloses++;
       if (step.kind === 'banner') silentClose = true;
       if (silentClose && emptyCloses >= 2) {
-        return report({ service: 'unknown', detail: `closes every connection at once, without a byte (${attempts} attempts)` });
+        return report({
+          service: 'unknown',
+          detail: `closes every connection at once, without a byte (${attempts} attempts)`,
+        });
       }
     }
   }

@@ -19,7 +19,11 @@ export const ssh: ProtocolModule = {
   match(data, done) {
     if (startsLike(data, BUSY)) {
       if (data.length < BUSY.length) return done ? null : 'more';
-      return { service: 'ssh', product: 'OpenSSH', detail: 'Exceeded MaxStartups (too many unauthenticated connections)' };
+      return {
+        service: 'ssh',
+        product: 'OpenSSH',
+        detail: 'Exceeded MaxStartups (too many unauthenticated connections)',
+      };
     }
     if (!startsLike(data, 'SSH-')) return null;
     const line = firstLine(data, MAX_LINE);

@@ -28,7 +28,9 @@ export interface Budgets {
 /** The soft "Max open files" of /proc/self/limits; null when not Linux or unlimited. */
 export function readNofileLimit(limits = '/proc/self/limits'): number | null {
   try {
-    const line = readFileSync(limits, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync(limits, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
     return soft && /^\d+$/.test(soft) ? Number(soft) : null;
   } catch {
@@ -64,7 +66,12 @@ export function readConntrackHeadroom(dir = '/proc/sys/net/netfilter'): number |
 }
 
 export function readBudgets(nofileLimit?: number): Budgets {
-  return { nofile: nofileLimit ?? readNofileLimit(), openFds: countOpenFds(), ephemeralPorts: readEphemeralPorts(), conntrackHeadroom: readConntrackHeadroom() };
+  return {
+    nofile: nofileLimit ?? readNofileLimit(),
+    openFds: countOpenFds(),
+    ephemeralPorts: readEphemeralPorts(),
+    conntrackHeadroom: readConntrackHeadroom(),
+  };
 }
 
 /**

@@ -31,7 +31,18 @@ const set = (o: Outcome, ...names: string[]) => {
 set(Outcome.Closed, 'ECONNREFUSED', 'ECONNRESET');
 set(Outcome.Filtered, 'ETIMEDOUT', 'EHOSTDOWN');
 set(Outcome.Unreachable, 'EHOSTUNREACH', 'ENETUNREACH', 'ENONET', 'EACCES', 'EPERM', 'ENETDOWN');
-set(Outcome.Local, 'EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL', 'EADDRINUSE', 'EAGAIN', 'EWOULDBLOCK', 'EINTR');
+set(
+  Outcome.Local,
+  'EMFILE',
+  'ENFILE',
+  'ENOBUFS',
+  'ENOMEM',
+  'EADDRNOTAVAIL',
+  'EADDRINUSE',
+  'EAGAIN',
+  'EWOULDBLOCK',
+  'EINTR',
+);
 set(Outcome.Config, 'EINVAL', 'EAFNOSUPPORT', 'EDESTADDRREQ', 'EISCONN');
 
 /** Classify a connect status: 0 is a completed handshake, a negative number a libuv errno. */

@@ -29,6 +29,11 @@ export type ConnectorFactory = (slots: number, done: ConnectDone) => Connector;
  * A loopback connect to a port in the ephemeral range can get that very port as its source:
  * TCP simultaneous open connects the socket to itself (docs/design/probe-engine.md#self-connects). Not an open port.
  */
-export function isSelfConnect(localAddress: string | undefined, localPort: number | undefined, ip: string, port: number): boolean {
+export function isSelfConnect(
+  localAddress: string | undefined,
+  localPort: number | undefined,
+  ip: string,
+  port: number,
+): boolean {
   return localPort === port && localAddress === ip;
 }

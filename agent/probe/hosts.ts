@@ -17,8 +17,12 @@ export interface PackedHosts {
   attempts: Uint8Array;
 }
 
-export function packHosts(jobs: readonly { ip: string; family: 4 | 6; ports: Uint16Array }[], shared: boolean): PackedHosts {
-  const buf = (bytes: number) => (shared ? new SharedArrayBuffer(Math.max(bytes, 4)) : new ArrayBuffer(Math.max(bytes, 4)));
+export function packHosts(
+  jobs: readonly { ip: string; family: 4 | 6; ports: Uint16Array }[],
+  shared: boolean,
+): PackedHosts {
+  const buf = (bytes: number) =>
+    shared ? new SharedArrayBuffer(Math.max(bytes, 4)) : new ArrayBuffer(Math.max(bytes, 4));
   const offsets = new Int32Array(jobs.length + 1);
   for (let i = 0; i < jobs.length; i++) offsets[i + 1] = offsets[i]! + jobs[i]!.ports.length;
   const n = offsets[jobs.length]!;
@@ -41,7 +45,15 @@ export function unpackHosts(p: PackedHosts): ShardHost[] {
   return p.ips.map((ip, i) => {
     const a = p.offsets[i]!;
     const b = p.offsets[i + 1]!;
-    return { ip, family: p.families[i] === 6 ? 6 : 4, ports: p.ports.subarray(a, b), cursor: p.cursors.subarray(2 * i, 2 * i + 2), state: p.state.subarray(a, b), rtt: p.rtt.subarray(a, b), attempts: p.attempts.subarray(a, b) };
+    return {
+      ip,
+      family: p.families[i] === 6 ? 6 : 4,
+      ports: p.ports.subarray(a, b),
+      cursor: p.cursors.subarray(2 * i, 2 * i + 2),
+      state: p.state.subarray(a, b),
+      rtt: p.rtt.subarray(a, b),
+      attempts: p.attempts.subarray(a, b),
+    };
   });
 }
 

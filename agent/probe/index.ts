@@ -38,13 +38,15 @@ const STATES: readonly (PortState | null)[] = [null, ...PORT_STATES];
 function checkOptions(o: ProbeOptions): void {
   const problems: string[] = [];
   const int = (v: number | undefined, name: string, min: number, max: number) => {
-    if (v !== undefined && !(Number.isInteger(v) && v >= min && v <= max)) problems.push(`${name}: must be an integer from ${min} to ${max}, got ${v}`);
+    if (v !== undefined && !(Number.isInteger(v) && v >= min && v <= max))
+      problems.push(`${name}: must be an integer from ${min} to ${max}, got ${v}`);
   };
   int(o.concurrency, 'concurrency', 1, 65535);
   int(o.timeoutMs, 'timeoutMs', 1, 120_000);
   int(o.retries, 'retries', 0, 10);
   int(o.threads, 'threads', 1, 16);
-  if (o.perHostRate !== undefined && !(o.perHostRate > 0)) problems.push(`perHostRate: must be a positive number, got ${o.perHostRate}`);
+  if (o.perHostRate !== undefined && !(o.perHostRate > 0))
+    problems.push(`perHostRate: must be a positive number, got ${o.perHostRate}`);
   if (typeof o.fingerprint === 'object') {
     const f = o.fingerprint;
     int(f.deadlineMs, 'fingerprint.deadlineMs', 1, 60_000);
@@ -58,16 +60,19 @@ function checkOptions(o: ProbeOptions): void {
     int(f.maxPortsPerAddress, 'fingerprint.maxPortsPerAddress', 1, 65535);
   }
   if (o.rate !== undefined && !(o.rate > 0)) problems.push(`rate: must be a positive number, got ${o.rate}`);
-  if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe options: ${problems.join('; ')}`, { details: { problems } });
+  if (problems.length)
+    throw new PortdriftError('PD_USAGE', `invalid probe options: ${problems.join('; ')}`, { details: { problems } });
 }
 
 function checkTargets(targets: readonly ProbeTarget[]): void {
   const problems: string[] = [];
   targets.forEach((t, i) => {
-    if (typeof t.host !== 'string' || t.host.trim() === '') problems.push(`targets[${i}].host: must be a host name or address`);
+    if (typeof t.host !== 'string' || t.host.trim() === '')
+      problems.push(`targets[${i}].host: must be a host name or address`);
     for (const key of ['declared', 'discovery'] as const) {
       const bad = (t[key] ?? []).filter((p) => !isPort(p));
-      if (bad.length) problems.push(`targets[${i}].${key}: not ports: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`);
+      if (bad.length)
+        problems.push(`targets[${i}].${key}: not ports: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`);
     }
     for (const [port, name] of Object.entries(t.expect ?? {})) {
       if (!isPort(Number(port))) problems.push(`targets[${i}].expect: ${port} is not a port`);
@@ -76,15 +81,24 @@ function checkTargets(targets: readonly ProbeTarget[]): void {
       }
     }
   });
-  if (problems.length) throw new PortdriftError('PD_USAGE', `invalid probe targets: ${problems.join('; ')}`, { details: { problems } });
+  if (problems.length)
+    throw new PortdriftError('PD_USAGE', `invalid probe targets: ${problems.join('; ')}`, { details: { problems } });
 }
 
 type HostSpec = { declared: number[]; discovery: number[]; expect: Map<number, ServiceName> };
 
-const newHost = (): HostSpec => ({ declared: [] as number[], discovery: [] as number[], expect: new Map<number, ServiceName>() });
+const newHost = (): HostSpec => ({
+  declared: [] as number[],
+  discovery: [] as number[],
+  expect: new Map<number, ServiceName>(),
+});
 
 /** Probe targets; see types.ts for the contract. `lookup` replaces DNS in tests. */
-export async function probeTargets(targets: readonly ProbeTarget[], options: ProbeOptions = {}, lookup?: LookupFn): Promise<ProbeRun> {
+export async function probeTargets(
+  targets: readonly ProbeTarget[],
+  options: ProbeOptions = {},
+  lookup?: LookupFn,
+): Promise<ProbeRun> {
   checkOptions(options);
   checkTargets(targets);
   const started = performance.now();
@@ -127,7 +141,11 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
       byIp.set(a.ip, j);
     }
   }
-  const jobs: AddressJob[] = [...byIp].map(([ip, j]) => ({ ip, family: j.family, ...probeOrder(j.declared, j.discovery) }));
+  const jobs: AddressJob[] = [...byIp].map(([ip, j]) => ({
+    ip,
+    family: j.family,
+    ...probeOrder(j.declared, j.discovery),
+  }));
   const total = jobs.reduce((n, j) => n + j.ports.length, 0);
 
   const window = windowSize(readBudgets(options.nofileLimit), total, options.concurrency);
@@ -159,7 +177,9 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
   });
 
   const keepClosed = options.closedResults !== false;
-  const byJob = new Map<string, { job: AddressJob; result: ShardHostResult }>(jobs.map((job, i) => [job.ip, { job, result: results[i]! }]));
+  const byJob = new Map<string, { job: AddressJob; result: ShardHostResult }>(
+    jobs.map((job, i) => [job.ip, { job, result: results[i]! }]),
+  );
   const position = new Int32Array(65536).fill(-1);
   const sweeps: HostSweep[] = [];
   const summary: ProbeSummary = { probes: 0, open: 0, closed: 0, filtered: 0, unreachable: 0, seconds: 0 };
@@ -186,7 +206,15 @@ export async function probeTargets(targets: readonly ProbeTarget[], options: Pro
       summary.probes++;
       summary[state]++;
       if (state === 'closed' && !keepClosed) continue;
-      out.push({ host: p.host, ip: p.ip, port, state, rttMs: Number.isNaN(rtt) || state === 'filtered' || state === 'unreachable' ? null : Math.round(rtt * 1000) / 1000, attempts: result.attempts[i]! });
+      out.push({
+        host: p.host,
+        ip: p.ip,
+        port,
+        state,
+        rttMs:
+          Number.isNaN(rtt) || state === 'filtered' || state === 'unreachable' ? null : Math.round(rtt * 1000) / 1000,
+        attempts: result.attempts[i]!,
+      });
     }
     for (let i = 0; i < job.ports.length; i++) position[job.ports[i]!] = -1;
     sweeps.push({ host: p.host, ip: p.ip, ...(result.error ? { error: result.error } : {}), ports, results: out });
@@ -204,9 +232,10 @@ async function fingerprintOpen(
   hosts: ReadonlyMap<string, HostSpec>,
   options: ProbeOptions,
 ): Promise<void> {
-  const open = options.fingerprintPorts === 'expected'
-    ? sweeps.flatMap((s) => expectedOpen(s, hosts.get(s.host)))
-    : sweeps.flatMap((s) => s.results.filter((r) => r.state === 'open'));
+  const open =
+    options.fingerprintPorts === 'expected'
+      ? sweeps.flatMap((s) => expectedOpen(s, hosts.get(s.host)))
+      : sweeps.flatMap((s) => s.results.filter((r) => r.state === 'open'));
   if (open.length === 0) return;
   const targets = open.map((r): FingerprintTarget => {
     const expect = hosts.get(r.host)?.expect.get(r.port);
@@ -229,7 +258,9 @@ function expectedOpen(s: HostSweep, spec: HostSpec | undefined): ProbeResult[] {
   const declared = new Set(spec.declared);
   const gone = [...spec.expect.keys()].filter((p) => !openPorts.has(p));
   const near = (port: number) => gone.some((p) => Math.abs(p - port) <= MOVE_WINDOW);
-  return s.results.filter((r) => r.state === 'open' && (spec.expect.has(r.port) || (!declared.has(r.port) && near(r.port))));
+  return s.results.filter(
+    (r) => r.state === 'open' && (spec.expect.has(r.port) || (!declared.has(r.port) && near(r.port))),
+  );
 }
 
 /** The stream of `onResult`: which names each address answers for, and their ports. */

@@ -18,7 +18,11 @@ export interface AddressJob {
 /** Reused across calls (and cleared after each): a run may build thousands of probe orders. */
 const seen = new Uint8Array(65536);
 
-export function probeOrder(declared: Iterable<number>, discovery: Iterable<number>, random: () => number = Math.random): { ports: Uint16Array; declared: number } {
+export function probeOrder(
+  declared: Iterable<number>,
+  discovery: Iterable<number>,
+  random: () => number = Math.random,
+): { ports: Uint16Array; declared: number } {
   const first: number[] = [];
   for (const p of declared) if (!seen[p]) (seen[p] = 1), first.push(p);
   const rest: number[] = [];

@@ -58,9 +58,15 @@ export function formatProbeTable(out: ProbeOutput): string {
   ]);
   const header = ['HOST', 'IP', 'PORT', 'STATE', 'RTT', 'TRIES', ...(services ? ['SERVICE'] : [])];
   const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 2 ? c.padStart(width[i]!) : c.padEnd(width[i]!)))
+      .join('  ')
+      .trimEnd();
   const s = out.summary;
-  const total = `${s.probes} probes in ${s.seconds}s: ${s.open} open, ${s.closed} closed, ${s.filtered} filtered, ${s.unreachable} unreachable\n`;
+  const total =
+    `${s.probes} probes in ${s.seconds}s: ${s.open} open, ${s.closed}` +
+    ` closed, ${s.filtered} filtered, ${s.unreachable} unreachable\n`;
   if (rows.length === 0) return `no open, filtered or unreachable port\n${total}`;
   return `${[line(header), ...rows.map(line)].join('\n')}\n${total}`;
 }
@@ -68,7 +74,17 @@ export function formatProbeTable(out: ProbeOutput): string {
 /** One line per host or address that could not be probed, and per address refused, for stderr. */
 export function probeProblems(run: ProbeRun): string[] {
   const lines: string[] = [];
-  for (const s of run.sweeps) if (s.error) lines.push(s.ip === null ? `${s.error} [PD_DNS]` : `${s.host} (${s.ip}): ${s.error}${s.results.length ? '' : ' [PD_PROBE_LOCAL]'}`);
-  for (const k of run.skipped) lines.push(`${k.host} (${k.ip}) not probed: ${k.reason} (--allow-special ${k.ip.includes(':') ? `${k.ip}/128` : `${k.ip}/32`}) [PD_TARGET_REFUSED]`);
+  for (const s of run.sweeps)
+    if (s.error)
+      lines.push(
+        s.ip === null
+          ? `${s.error} [PD_DNS]`
+          : `${s.host} (${s.ip}): ${s.error}${s.results.length ? '' : ' [PD_PROBE_LOCAL]'}`,
+      );
+  for (const k of run.skipped)
+    lines.push(
+      `${k.host} (${k.ip}) not probed: ${k.reason} (--allow-special ` +
+        `${k.ip.includes(':') ? `${k.ip}/128` : `${k.ip}/32`}) [PD_TARGET_REFUSED]`,
+    );
   return lines;
 }

@@ -27,7 +27,12 @@ interface TcpBinding {
 function loadBinding(): TcpBinding | null {
   try {
     const b = (process as unknown as { binding(name: string): TcpBinding }).binding('tcp_wrap');
-    if (typeof b?.TCP !== 'function' || typeof b.TCPConnectWrap !== 'function' || typeof b.TCP.prototype.reset !== 'function') return null;
+    if (
+      typeof b?.TCP !== 'function' ||
+      typeof b.TCPConnectWrap !== 'function' ||
+      typeof b.TCP.prototype.reset !== 'function'
+    )
+      return null;
     return b;
   } catch {
     return null;
@@ -69,7 +74,8 @@ export function rawConnectorFactory(): ConnectorFactory | null {
       let self = false;
       if (status === 0) {
         const ip = ips[slot]!;
-        if (isLoopback(ip) && handle.getsockname(name) === 0) self = isSelfConnect(name.address, name.port, ip, ports[slot]!);
+        if (isLoopback(ip) && handle.getsockname(name) === 0)
+          self = isSelfConnect(name.address, name.port, ip, ports[slot]!);
         if (handle.reset() !== 0) handle.close();
       } else {
         handle.close();

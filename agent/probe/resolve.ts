@@ -15,10 +15,16 @@ export type Resolution = { addresses: Address[] } | { error: string };
 export type LookupFn = (host: string) => Promise<Address[]>;
 
 const systemLookup: LookupFn = async (host) =>
-  (await dnsLookup(host, { all: true, verbatim: true })).map((a) => ({ ip: a.address, family: a.family === 6 ? 6 : 4 }));
+  (await dnsLookup(host, { all: true, verbatim: true })).map((a) => ({
+    ip: a.address,
+    family: a.family === 6 ? 6 : 4,
+  }));
 
 /** Resolve each distinct name once; IPv4 first, then IPv6, each in resolver order, duplicates dropped. */
-export async function resolveAll(hosts: readonly string[], lookup: LookupFn = systemLookup): Promise<Map<string, Resolution>> {
+export async function resolveAll(
+  hosts: readonly string[],
+  lookup: LookupFn = systemLookup,
+): Promise<Map<string, Resolution>> {
   const out = new Map<string, Resolution>();
   const distinct = [...new Set(hosts)];
   await Promise.all(
@@ -32,7 +38,9 @@ export async function resolveAll(hosts: readonly string[], lookup: LookupFn = sy
       try {
         const found = await lookup(host);
         const seen = new Set<string>();
-        const addresses = [...found.filter((a) => a.family === 4), ...found.filter((a) => a.family === 6)].filter((a) => !seen.has(a.ip) && seen.add(a.ip));
+        const addresses = [...found.filter((a) => a.family === 4), ...found.filter((a) => a.family === 6)].filter(
+          (a) => !seen.has(a.ip) && seen.add(a.ip),
+        );
         out.set(host, addresses.length ? { addresses } : { error: `DNS lookup of ${host} returned no address` });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

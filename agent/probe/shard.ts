@@ -60,7 +60,7 @@ export class Shard {
 
   constructor(
     hosts: readonly ShardHost[],
-    private readonly s: ShardSettings,
+    s: ShardSettings,
     private readonly factory: ConnectorFactory,
     private readonly hooks: ShardHooks,
     private readonly clock: Clock,

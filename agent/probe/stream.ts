@@ -57,7 +57,14 @@ export class ResultStream {
           if (this.sent.has(key)) continue;
           this.sent.add(key);
           const rttMs = Math.round(a.rtt[pos]! * 1000) / 1000;
-          this.emit({ host: n.host, ip: job.ip, port, state: code === Code.Open ? 'open' : 'closed', rttMs, attempts: a.attempts[pos]! });
+          this.emit({
+            host: n.host,
+            ip: job.ip,
+            port,
+            state: code === Code.Open ? 'open' : 'closed',
+            rttMs,
+            attempts: a.attempts[pos]!,
+          });
         }
       }
     });

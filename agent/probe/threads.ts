@@ -55,7 +55,11 @@ export function shareSettings(s: ShardSettings, threads: number): ShardSettings 
   };
 }
 
-function runWorker(input: WorkerInput, signal: AbortSignal, onSettled: (n: number) => void): Promise<(string | undefined)[]> {
+function runWorker(
+  input: WorkerInput,
+  signal: AbortSignal,
+  onSettled: (n: number) => void,
+): Promise<(string | undefined)[]> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerUrl, { workerData: input });
     const onAbort = () => worker.postMessage({ type: 'abort' });
@@ -69,7 +73,9 @@ function runWorker(input: WorkerInput, signal: AbortSignal, onSettled: (n: numbe
         resolve(m.errors);
       } else {
         reported = true;
-        reject(m.code ? new PortdriftError(m.code as ErrorCode, m.message) : new Error(`probe worker failed: ${m.message}`));
+        reject(
+          m.code ? new PortdriftError(m.code as ErrorCode, m.message) : new Error(`probe worker failed: ${m.message}`),
+        );
       }
     });
     worker.on('error', (err) => {
@@ -83,7 +89,11 @@ function runWorker(input: WorkerInput, signal: AbortSignal, onSettled: (n: numbe
   });
 }
 
-export async function runJobs(jobs: readonly AddressJob[], settings: ShardSettings, hooks: RunHooks): Promise<ShardHostResult[]> {
+export async function runJobs(
+  jobs: readonly AddressJob[],
+  settings: ShardSettings,
+  hooks: RunHooks,
+): Promise<ShardHostResult[]> {
   const total = jobs.reduce((n, j) => n + j.ports.length, 0);
   const threads = threadCount(total, hooks.threads);
   const packed = packHosts(jobs, threads > 1);
@@ -105,7 +115,9 @@ export async function runJobs(jobs: readonly AddressJob[], settings: ShardSettin
   const runs = Array.from({ length: threads }, (_, k) => {
     const run =
       k === 0
-        ? runShard(hosts, share, connectorFactory(), { signal: inner.signal, onProgress: progress(0) }).then((r) => r.results.map((x) => x.error))
+        ? runShard(hosts, share, connectorFactory(), { signal: inner.signal, onProgress: progress(0) }).then((r) =>
+            r.results.map((x) => x.error),
+          )
         : runWorker({ hosts: packed, settings: share }, inner.signal, progress(k));
     return run.catch((err: unknown) => {
       inner.abort();

@@ -27,13 +27,20 @@ port.on('message', (m: { type: string }) => {
 
 const post = (m: WorkerMessage) => port.postMessage(m);
 
-runShard(unpackHosts(input.hosts), input.settings, connectorFactory(), { signal: abort.signal, onProgress: (settled) => post({ type: 'progress', settled }) }).then(
+runShard(unpackHosts(input.hosts), input.settings, connectorFactory(), {
+  signal: abort.signal,
+  onProgress: (settled) => post({ type: 'progress', settled }),
+}).then(
   ({ results }) => {
     post({ type: 'done', errors: results.map((r) => r.error) });
     port.close();
   },
   (err: unknown) => {
-    post({ type: 'error', code: isPortdriftError(err) ? err.code : null, message: (err as Error)?.message ?? String(err) });
+    post({
+      type: 'error',
+      code: isPortdriftError(err) ? err.code : null,
+      message: (err as Error)?.message ?? String(err),
+    });
     port.close();
   },
 );

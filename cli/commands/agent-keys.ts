@@ -8,7 +8,8 @@ import type { Store } from '../../collector/store/types.js';
 import { parseDuration } from '../../shared/duration.js';
 import type { CliContext, ExitCode } from '../context.js';
 
-const dataOption = () => new Option('--data <file>', 'the collector store (SQLite file or postgres:// URL)').default('./portdrift.db');
+const dataOption = () =>
+  new Option('--data <file>', 'the collector store (SQLite file or postgres:// URL)').default('./portdrift.db');
 
 async function withStore<T>(ctx: CliContext, data: string, fn: (s: Store) => Promise<T>): Promise<T> {
   const store = await openStore(data, { cwd: ctx.cwd, env: ctx.env, mustExist: true });
@@ -38,8 +39,10 @@ export function agentKeyCommands(ctx: CliContext, setExit: (code: ExitCode) => v
       const now = new Date();
       const by = new Date(now.getTime() + parseDuration(opts.grace)).toISOString();
       const keys = await withStore(ctx, opts.data, (s) => s.rotateAgent(name, now.toISOString(), by));
-      ctx.err(`agent ${name} gets a new key on its next request; its old key (${keys.map((k) => k.id).join(', ')}) `
-        + `ends when the new one is first used, at the latest ${by}\n`);
+      ctx.err(
+        `agent ${name} gets a new key on its next request; its old key (${keys.map((k) => k.id).join(', ')}) ` +
+          `ends when the new one is first used, at the latest ${by}\n`,
+      );
       setExit(0);
     });
   return [revoke, rotate];

@@ -27,7 +27,10 @@ import type { CommandFactory } from './index.js';
 export const agentCommand: CommandFactory = (ctx, setExit) =>
   addSchemaOptions(
     new Command('agent')
-      .description('run an agent: pull the plan, probe inside --scope only, stream observations to the collector (no listening port)')
+      .description(
+        'run an agent: pull the plan, probe inside --scope only, ' +
+          'stream observations to the collector (no listening port)',
+      )
       .option('--config <file>', 'YAML config file; every key is also a flag, flags win'),
     agentSchema,
   ).action(async (opts: Record<string, unknown>) => {
@@ -58,7 +61,7 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
             onNewKey: (key: string) => {
               try {
                 writeKey(stateDir, key);
-                logger.info({ stateDir }, 'the collector rotated this agent\'s key: the new key is kept and used');
+                logger.info({ stateDir }, "the collector rotated this agent's key: the new key is kept and used");
                 return true;
               } catch (err) {
                 logger.error({ err: (err as Error).message }, 'cannot keep the rotated key: still using the old one');
@@ -78,13 +81,18 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
     const excludedPorts = settings.excludePorts ? new Set(parsePortSpec(settings.excludePorts)) : null;
     const keep = (p: number) => !excludedPorts!.has(p);
     const withoutExcluded = (targets: TargetSpec[]): TargetSpec[] =>
-      excludedPorts ? targets.map((t) => ({ ...t, declared: t.declared.filter(keep), discovery: t.discovery.filter(keep) })) : targets;
+      excludedPorts
+        ? targets.map((t) => ({ ...t, declared: t.declared.filter(keep), discovery: t.discovery.filter(keep) }))
+        : targets;
     // Fingerprints: a pass of its own after the connects, with its own small pool and the same
     // per-port bounds as `scan` (agent/fingerprint).
     const fingerprint =
       settings.fingerprint === 'off'
         ? {}
-        : { fingerprint: { deadlineMs: SCAN_DEADLINE_MS }, fingerprintPorts: settings.fingerprint === 'all' ? 'open' as const : 'expected' as const };
+        : {
+            fingerprint: { deadlineMs: SCAN_DEADLINE_MS },
+            fingerprintPorts: settings.fingerprint === 'all' ? ('open' as const) : ('expected' as const),
+          };
     // `refuse`: the plan's token scope, checked after the agent's own (both must admit).
     const probe: ProbeFn = (targets, signal, refuse) =>
       probeTargets(withoutExcluded(targets), {
@@ -98,7 +106,16 @@ export const agentCommand: CommandFactory = (ctx, setExit) =>
         ...(settings.retries !== undefined ? { retries: settings.retries } : {}),
         ...(ctx.nofileLimit !== undefined ? { nofileLimit: ctx.nofileLimit } : {}),
       });
-    logger.info({ agent: settings.name, version: VERSION, collector: settings.collector, scope: settings.scope, spool: spool.location }, 'agent starting');
+    logger.info(
+      {
+        agent: settings.name,
+        version: VERSION,
+        collector: settings.collector,
+        scope: settings.scope,
+        spool: spool.location,
+      },
+      'agent starting',
+    );
     const unsealed = dirSpool?.recovered.unauthenticated ?? [];
     if (unsealed.length > 0) {
       logger.warn(

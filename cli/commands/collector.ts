@@ -11,7 +11,9 @@ import { addSchemaOptions, schemaFlags } from '../config-flags.js';
 import type { CommandFactory } from './index.js';
 
 export const collectorCommand: CommandFactory = (ctx, setExit) => {
-  const cmd = new Command('collector').description('run the collector: agent API, SQLite store, drift lifecycle, reports').option('--config <file>', 'YAML config file; flags win over it');
+  const cmd = new Command('collector')
+    .description('run the collector: agent API, SQLite store, drift lifecycle, reports')
+    .option('--config <file>', 'YAML config file; flags win over it');
   return addSchemaOptions(cmd, collectorSchema).action(async (opts: Record<string, unknown>) => {
     const flags = schemaFlags(opts, collectorSchema);
     // The SMTP password may come from the environment, never from a flag that `ps` would show.

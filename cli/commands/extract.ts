@@ -13,9 +13,18 @@ export const extractCommand: CommandFactory = (ctx, setExit) =>
   addExtractFlags(
     new Command('extract')
       .description('print the declared model: resources, hosts, ports with file:line, and what could not be resolved')
-      .argument('<paths...>', 'IaC files and directories (directories are walked recursively); source.file is relative to their deepest common directory'),
+      .argument(
+        '<paths...>',
+        'IaC files and directories (directories are walked recursively); ' +
+          'source.file is relative to their deepest common directory',
+      ),
   )
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(['table', 'json']))
+    .addOption(
+      new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices([
+        'table',
+        'json',
+      ]),
+    )
     .action(async (paths: string[], opts: ExtractFlags & { format?: 'table' | 'json' }) => {
       const model = await extractWith(ctx, paths, opts);
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');

@@ -21,7 +21,7 @@ import type { ExtractResult } from '../../shared/iac/extract.js';
 import type { Finding } from '../../shared/types.js';
 import type { CliContext } from '../context.js';
 import { addExtractFlags, checkClusterDomain, extractWith } from '../extract-flags.js';
-import { PROBE_FLAG_NAMES, type ProbeFlags, type ScanFlags, addProbeFlags, probeSummaryLine, runScan } from '../scan-pipeline.js';
+import { PROBE_FLAG_NAMES, type ProbeFlags, addProbeFlags, probeSummaryLine, runScan } from '../scan-pipeline.js';
 import { DEFAULT_RECORD, type EnvironmentFlags, fixEnvironment } from '../fix-environment.js';
 import { addLiveFlags } from '../live-flags.js';
 import type { CommandFactory } from './index.js';
@@ -34,7 +34,8 @@ interface FixOptions extends EnvironmentFlags {
 async function writeInPlace(path: string, expected: string, text: string): Promise<void> {
   // The file must still be what the plan was made from: never overwrite an edit made meanwhile.
   const now = await readFile(path, 'utf8');
-  if (now !== expected) throw new PortdriftError('PD_FIX_UNSAFE', `${path} changed while the fix was being planned; nothing written to it`);
+  if (now !== expected)
+    throw new PortdriftError('PD_FIX_UNSAFE', `${path} changed while the fix was being planned; nothing written to it`);
   const mode = (await stat(path)).mode & 0o7777;
   const tmp = join(resolve(path, '..'), `.${randomUUID().slice(0, 8)}.portdrift-fix.tmp`);
   await writeFile(tmp, text, { mode });
@@ -43,8 +44,13 @@ async function writeInPlace(path: string, expected: string, text: string): Promi
 
 function explain(ctx: CliContext, plan: FixPlan, wrote: boolean): void {
   for (const e of plan.edits) {
-    const also = e.alsoChanges.length ? `; the same value also feeds ${e.alsoChanges.join(', ')}, which change too` : '';
-    ctx.err(`${wrote ? 'fixed' : 'fix'}: ${e.file}:${e.line} ${e.what}: ${e.from} → ${e.to} for ${e.resources.join(', ')}${also}\n`);
+    const also = e.alsoChanges.length
+      ? `; the same value also feeds ${e.alsoChanges.join(', ')}, which change too`
+      : '';
+    ctx.err(
+      `${wrote ? 'fixed' : 'fix'}: ${e.file}:${e.line} ${e.what}` +
+        `: ${e.from} → ${e.to} for ${e.resources.join(', ')}${also}\n`,
+    );
   }
   for (const r of plan.refused) ctx.err(`refused: ${r.resource}${r.where ? ` (${r.where})` : ''}: ${r.reason}\n`);
 }
@@ -59,10 +65,19 @@ function probeFlagsGiven(opts: FixOptions): string[] {
     .map((k) => PROBE_FLAG_NAMES[k]);
 }
 
-async function findingsAndModel(ctx: CliContext, paths: string[], opts: FixOptions): Promise<{ findings: Finding[]; model: ExtractResult; complete: boolean }> {
+async function findingsAndModel(
+  ctx: CliContext,
+  paths: string[],
+  opts: FixOptions,
+): Promise<{ findings: Finding[]; model: ExtractResult; complete: boolean }> {
   if (opts.from !== undefined) {
     const given = probeFlagsGiven(opts);
-    if (given.length > 0) throw new PortdriftError('PD_USAGE', `${given.join(', ')} only appl${given.length === 1 ? 'ies' : 'y'} when fix scans; with --from the findings come from ${opts.from}`);
+    if (given.length > 0)
+      throw new PortdriftError(
+        'PD_USAGE',
+        `${given.join(', ')} only appl${given.length === 1 ? 'ies' : 'y'}` +
+          ` when fix scans; with --from the findings come from ${opts.from}`,
+      );
     checkClusterDomain(opts.clusterDomain);
     const findings = await readFindingsFile(resolve(ctx.cwd, opts.from), opts.from);
     // A saved file may be a filtered query (`drift --kind moved`): absence of a finding proves nothing.
@@ -80,9 +95,15 @@ async function findingsAndModel(ctx: CliContext, paths: string[], opts: FixOptio
 
 export const fixCommand: CommandFactory = (ctx, setExit) => {
   const cmd = new Command('fix')
-    .description('turn moved findings into a patch of the IaC files (a unified diff; --write applies it): scans like `portdrift scan`, or reads --from FILE')
+    .description(
+      'turn moved findings into a patch of the IaC files (a unified diff; ' +
+        '--write applies it): scans like `portdrift scan`, or reads --from FILE',
+    )
     .argument('<paths...>', 'the IaC files and directories to scan (or that the --from findings were computed from)')
-    .option('--from <file>', 'findings saved from `portdrift scan --format json` or `portdrift drift --format json`, instead of scanning')
+    .option(
+      '--from <file>',
+      'findings saved from `portdrift scan --format json` or `portdrift drift --format json`, instead of scanning',
+    )
     .option('--write', 'apply the edits to the files instead of only printing the diff')
     .option(
       '--environment',
@@ -121,15 +142,27 @@ export const fixCommand: CommandFactory = (ctx, setExit) => {
     // `git apply` takes it where fix ran (in CI: the checkout root). A file outside the working
     // directory (a parameters file elsewhere) cannot be named so; --write still edits it.
     const shown = (file: string): string => relative(ctx.cwd, join(model.root, file)).split(sep).join('/');
-    const outside = plan.changes.map((c) => shown(c.file)).filter((f) => f === '..' || f.startsWith('../') || isAbsolute(f));
+    const outside = plan.changes
+      .map((c) => shown(c.file))
+      .filter((f) => f === '..' || f.startsWith('../') || isAbsolute(f));
     ctx.out(plan.changes.map((c) => unifiedDiff({ ...c, file: shown(c.file) })).join(''));
     explain(ctx, plan, Boolean(opts.write));
-    if (!opts.write && outside.length > 0) ctx.err(`note: ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside the working directory: \`git apply\` refuses ${outside.length === 1 ? 'that path' : 'those paths'}; use --write, or run fix from a directory above ${outside.length === 1 ? 'it' : 'them'}\n`);
+    if (!opts.write && outside.length > 0)
+      ctx.err(
+        `note: ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside the working directory: \`git ` +
+          `apply\` refuses ${outside.length === 1 ? 'that path' : 'those paths'}; use ` +
+          `--write, or run fix from a directory above ${outside.length === 1 ? 'it' : 'them'}\n`,
+      );
     const moved = findings.length - plan.skipped;
     if (moved === 0) ctx.err('nothing to fix: no moved finding\n');
-    else if (opts.write && plan.changes.length > 0) ctx.err(`wrote ${plan.changes.length} file${plan.changes.length === 1 ? '' : 's'} under ${model.root}\n`);
+    else if (opts.write && plan.changes.length > 0)
+      ctx.err(`wrote ${plan.changes.length} file${plan.changes.length === 1 ? '' : 's'} under ${model.root}\n`);
     if (plan.refused.length > 0) {
-      throw new PortdriftError('PD_FIX_UNSAFE', `${plan.refused.length} of ${moved} moved finding${moved === 1 ? '' : 's'} not fixed (reasons above); edit ${plan.refused.length === 1 ? 'it' : 'them'} by hand`);
+      throw new PortdriftError(
+        'PD_FIX_UNSAFE',
+        `${plan.refused.length} of ${moved} moved finding${moved === 1 ? '' : 's'} not ` +
+          `fixed (reasons above); edit ${plan.refused.length === 1 ? 'it' : 'them'} by hand`,
+      );
     }
     setExit(0);
   });

@@ -64,7 +64,8 @@ export const routes: readonly CommandRoute[] = [
     name: 'agent',
     usage: '[options]',
     summary:
-      'run an agent: pull the plan, probe inside --scope only, stream observations to the collector (no listening port)',
+      'run an agent: pull the plan, probe inside --scope only, ' +
+      'stream observations to the collector (no listening port)',
     load: async () => (await import('./agent.js')).agentCommand,
   },
   {

@@ -93,17 +93,37 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
     .addOption(
       new Option(
         '--format <format>',
-        'output format (default: table on a terminal, json otherwise); jsonl: one JSON object a line as each result is known, summary last',
+        'output format (default: table on a terminal, json otherwise); ' +
+          'jsonl: one JSON object a line as each result is known, summary last',
       ).choices(['table', 'json', 'jsonl']),
     )
     .option('--all', 'list closed ports too')
-    .option('--concurrency <n>', 'most probes in flight (default: sized from the open-files limit and the ephemeral port range)')
-    .option('--timeout <duration>', 'connect timeout cap, e.g. 500ms, 2s (default 1s; per host it adapts below this from measured RTT)')
-    .option('--retries <n>', 'extra tries of filtered probes (default 1; deepened by up to 2 on hosts where retries pay off)')
-    .option('--allow-special <cidr>', 'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several', collect, [])
+    .option(
+      '--concurrency <n>',
+      'most probes in flight (default: sized from the open-files limit and the ephemeral port range)',
+    )
+    .option(
+      '--timeout <duration>',
+      'connect timeout cap, e.g. 500ms, 2s (default 1s; per host it adapts below this from measured RTT)',
+    )
+    .option(
+      '--retries <n>',
+      'extra tries of filtered probes (default 1; deepened by up to 2 on hosts where retries pay off)',
+    )
+    .option(
+      '--allow-special <cidr>',
+      'probe a link-local, cloud-metadata, multicast or broadcast address anyway; repeat for several',
+      collect,
+      [],
+    )
     .option('--fingerprint', 'name the service on each open port (banners, read-only hellos; about 1s per port)')
     .option('--expect <port=service>', 'with --fingerprint: a service to try first (5432=postgres)', collect, [])
-    .option('--exclude <host|cidr>', 'leave out these addresses, networks or names (comma-separated, or repeat)', collect, [])
+    .option(
+      '--exclude <host|cidr>',
+      'leave out these addresses, networks or names (comma-separated, or repeat)',
+      collect,
+      [],
+    )
     .option('--exclude-ports <spec>', 'never probe these ports, e.g. 9100,10250-10259')
     .option('--rate <n>', 'most connects per second over all hosts together (default: adaptive per-host pacing only)')
     .action(async (hosts: string[], opts: ProbeFlags) => {
@@ -136,12 +156,17 @@ export const probeCommand: CommandFactory = (ctx, setExit) =>
       const out = probeOutput(run, opts.all === true);
       const excluded = run.excluded?.length ?? 0;
       const text =
-        format === 'json' ? formatProbeJson(out) : format === 'jsonl' ? probeSummaryLine(out.summary, excluded) : formatProbeTable(out);
+        format === 'json'
+          ? formatProbeJson(out)
+          : format === 'jsonl'
+            ? probeSummaryLine(out.summary, excluded)
+            : formatProbeTable(out);
       ctx.out(text);
       const problems = probeProblems(run);
       for (const p of problems) ctx.err(`portdrift: ${p}\n`);
       if (abort.signal.aborted) ctx.err('portdrift: stopped early; the results above are what was probed\n');
       // A host with nothing probed is an error; an address with some results and an error note is not.
-      const unprobed = run.sweeps.some((s) => s.results.length === 0 && s.error !== undefined) || run.skipped.length > 0;
+      const unprobed =
+        run.sweeps.some((s) => s.results.length === 0 && s.error !== undefined) || run.skipped.length > 0;
       setExit(unprobed || abort.signal.aborted ? 1 : 0);
     });

@@ -20,17 +20,38 @@ interface ScanOptions extends ScanFlags, PathPrefixFlags {
 export const scanCommand: CommandFactory = (ctx, setExit) => {
   const cmd = new Command('scan')
     .description('one-shot drift check from this machine: extract the IaC, probe its hosts, print the findings')
-    .argument('<paths...>', 'IaC files and directories (directories are walked recursively); source.file is relative to their deepest common directory');
+    .argument(
+      '<paths...>',
+      'IaC files and directories (directories are walked recursively); ' +
+        'source.file is relative to their deepest common directory',
+    );
   addLiveFlags(addProbeFlags(addExtractFlags(cmd)))
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices([...FINDING_FORMATS]))
-    .option('--fail-on <kind|severity>', 'exit 2 only for findings of this kind (moved, missing, unreachable, undeclared, unobserved, config-drift, unmanaged-rule, missing-rule, stale-rule, wrong-service) or at or above this severity (low, medium, high); default: any finding');
-  return addPathPrefixFlag(cmd, 'the IaC root relative to the working directory, so run from the repository root').action(async (paths: string[], opts: ScanOptions) => {
+    .addOption(
+      new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices([
+        ...FINDING_FORMATS,
+      ]),
+    )
+    .option(
+      '--fail-on <kind|severity>',
+      'exit 2 only for findings of this kind (moved, missing, unreachable, undeclared, unobserved, config-drift, ' +
+        'unmanaged-rule, missing-rule, stale-rule, wrong-service) or at ' +
+        'or above this severity (low, medium, high); default: any finding',
+    );
+  return addPathPrefixFlag(
+    cmd,
+    'the IaC root relative to the working directory, so run from the repository root',
+  ).action(async (paths: string[], opts: ScanOptions) => {
     // Every argument is checked before anything is read or probed.
     const failOn = parseFailOn(opts.failOn);
     const result = await runScan(ctx, paths, opts);
     const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
     const color = format === 'table' && ctx.stdoutIsTTY && ctx.env.NO_COLOR === undefined;
-    ctx.out(formatFindings(result.report, format, { color, pathPrefix: pathPrefixOf(opts) ?? defaultPathPrefix(ctx.cwd, result.model.root) }));
+    ctx.out(
+      formatFindings(result.report, format, {
+        color,
+        pathPrefix: pathPrefixOf(opts) ?? defaultPathPrefix(ctx.cwd, result.model.root),
+      }),
+    );
     if (ctx.stderrIsTTY) ctx.err(probeSummaryLine(result));
     setExit(exitCodeFor(result.report, failOn));
   });

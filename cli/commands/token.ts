@@ -11,9 +11,14 @@ import { table } from '../collector-client.js';
 import type { CliContext } from '../context.js';
 import type { CommandFactory } from './index.js';
 
-const NAME = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
+const NAME = /^[A-Za-z0-9._:@/+-]{1,200}$/;
 
-async function withStore<T>(ctx: CliContext, data: string, mustExist: boolean, fn: (s: Store) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  ctx: CliContext,
+  data: string,
+  mustExist: boolean,
+  fn: (s: Store) => Promise<T>,
+): Promise<T> {
   const store = await openStore(data, { cwd: ctx.cwd, env: ctx.env, mustExist });
   try {
     return await fn(store);
@@ -24,7 +29,10 @@ async function withStore<T>(ctx: CliContext, data: string, mustExist: boolean, f
 
 /** `--scope 10.1.0.0/16,fd00::/64` (comma-separated, repeatable) → the CIDRs, every bad one named at once. */
 function scopeList(values: readonly string[]): string[] {
-  const list = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  const list = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
   const problems = list.flatMap((c, i) => {
     const p = checkCidr(c);
     return p === null ? [] : [`--scope[${i}]: ${p}`];
@@ -51,7 +59,8 @@ interface TokenOptions {
   maxUses?: string;
 }
 
-const dataOption = () => new Option('--data <file>', 'the collector store (SQLite file or postgres:// URL)').default('./portdrift.db');
+const dataOption = () =>
+  new Option('--data <file>', 'the collector store (SQLite file or postgres:// URL)').default('./portdrift.db');
 
 export const tokenCommand: CommandFactory = (ctx, setExit) => {
   const cmd = new Command('token').description('create, list and revoke API tokens (on the store file directly)');
@@ -62,20 +71,26 @@ export const tokenCommand: CommandFactory = (ctx, setExit) => {
     .addOption(
       new Option(
         '--role <role>',
-        'agent (plan + observations), reader (queries), admin (ack, ignores, reload, reports), '
-          + 'enroll (only POST /v1/enroll: agents trade it for their own keys)',
-      ).choices([...ROLES]).makeOptionMandatory(),
+        'agent (plan + observations), reader (queries), admin (ack, ignores, reload, reports), ' +
+          'enroll (only POST /v1/enroll: agents trade it for their own keys)',
+      )
+        .choices([...ROLES])
+        .makeOptionMandatory(),
     )
     .requiredOption('--name <name>', 'who or what holds it (an agent token: the agent name)')
     .option(
       '--scope <cidrs...>',
-      'agent tokens (required): the CIDRs the agent may report on and is planned for, comma-separated or repeated; '
-        + '0.0.0.0/0,::/0 for any; enroll secrets (required): the CIDRs the agents they enroll may ask for',
+      'agent tokens (required): the CIDRs the agent may report on and is planned for, comma-separated or repeated; ' +
+        '0.0.0.0/0,::/0 for any; enroll secrets (required): the CIDRs the agents they enroll may ask for',
     )
     .option('--expires <duration>', 'enroll secrets: stop enrolling after this long (e.g. 24h, 7d)')
     .option('--max-uses <n>', 'enroll secrets: enroll at most this many agents')
     .action(async (opts: TokenOptions) => {
-      if (!NAME.test(opts.name)) throw new PortdriftError('PD_USAGE', `--name ${JSON.stringify(opts.name)}: letters, digits and ._:@/+- only, at most 200`);
+      if (!NAME.test(opts.name))
+        throw new PortdriftError(
+          'PD_USAGE',
+          `--name ${JSON.stringify(opts.name)}: letters, digits and ._:@/+- only, at most 200`,
+        );
       // Secure by default: an agent token states the addresses it may report on; "any" must be
       // asked for (0.0.0.0/0,::/0), so a stolen token of one subnet cannot rewrite another's.
       if (opts.role === 'agent' && opts.scope === undefined) {
@@ -112,7 +127,12 @@ export const tokenCommand: CommandFactory = (ctx, setExit) => {
     .command('list')
     .description('list tokens (never their secrets)')
     .addOption(dataOption())
-    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(['table', 'json']))
+    .addOption(
+      new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices([
+        'table',
+        'json',
+      ]),
+    )
     .action(async (opts: { data: string; format?: 'table' | 'json' }) => {
       const tokens = await withStore(ctx, opts.data, true, (s) => s.listTokens());
       const format = opts.format ?? (ctx.stdoutIsTTY ? 'table' : 'json');
@@ -120,8 +140,17 @@ export const tokenCommand: CommandFactory = (ctx, setExit) => {
       else {
         const scope = (t: TokenRecord) => t.scope?.join(',') ?? (t.role === 'agent' ? 'any (no scope)' : '-');
         const uses = (t: TokenRecord) => (t.role === 'enroll' ? `${t.uses ?? 0}/${t.maxUses ?? '∞'}` : '-');
-        const rows = tokens.map((t) => [t.id, t.name, t.role, scope(t), t.createdAt, t.lastUsedAt ?? '-',
-          t.revokedAt ?? '-', t.expiresAt ?? '-', uses(t)]);
+        const rows = tokens.map((t) => [
+          t.id,
+          t.name,
+          t.role,
+          scope(t),
+          t.createdAt,
+          t.lastUsedAt ?? '-',
+          t.revokedAt ?? '-',
+          t.expiresAt ?? '-',
+          uses(t),
+        ]);
         ctx.out(table(['ID', 'NAME', 'ROLE', 'SCOPE', 'CREATED', 'LAST USED', 'REVOKED', 'EXPIRES', 'USES'], rows));
       }
       for (const t of tokens) {

@@ -24,7 +24,10 @@ export function bashScript(root: CommandSpec, version: string): string {
   const values = valueArms(all, bashReply);
   const words = all.map((c) => {
     const flags = c.options.flatMap((o) => o.flags).join(' ');
-    const subs = c.subcommands.map((s) => s.path.at(-1)).concat(c.path.length === 0 ? ['help'] : []).join(' ');
+    const subs = c.subcommands
+      .map((s) => s.path.at(-1))
+      .concat(c.path.length === 0 ? ['help'] : [])
+      .join(' ');
     const rest = subs ? `COMPREPLY=($(compgen -W ${sq(subs)} -- "$cur"))` : bashReply(c.args);
     const flagReply = `COMPREPLY=($(compgen -W ${sq(flags)} -- "$cur"))`;
     return `    ${sq(key(c))}) if [[ $cur == -* ]]; then ${flagReply}; else ${rest}; fi ;;`;

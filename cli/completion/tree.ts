@@ -70,11 +70,13 @@ function argValue(args: readonly Argument[]): ValueKind {
 export function commandSpec(cmd: Command, path: readonly string[] = []): CommandSpec {
   const options = cmd.options
     .filter((o) => !o.hidden)
-    .map((o): OptionSpec => ({
-      flags: [o.short, o.long].filter((f): f is string => Boolean(f)),
-      description: o.description,
-      value: optionValue(o),
-    }));
+    .map(
+      (o): OptionSpec => ({
+        flags: [o.short, o.long].filter((f): f is string => Boolean(f)),
+        description: o.description,
+        value: optionValue(o),
+      }),
+    );
   const subcommands = cmd.commands.map((c) => commandSpec(c, [...path, c.name()]));
   return {
     path,

@@ -39,7 +39,11 @@ export class HourlyCap {
   takeDigest(now: number): Digest | null {
     const due = this.digestDueAt();
     if (due === null || now < due) return null;
-    const digest: Digest = { from: new Date(this.windowStart!).toISOString(), to: new Date(due).toISOString(), events: this.held };
+    const digest: Digest = {
+      from: new Date(this.windowStart!).toISOString(),
+      to: new Date(due).toISOString(),
+      events: this.held,
+    };
     this.held = [];
     this.windowStart = null;
     this.sent = 0;

@@ -51,7 +51,11 @@ function retryAfterMs(header: string | null): number | null {
   return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }
 
-export async function deliver(d: Delivery, policy: RetryPolicy = DEFAULT_RETRY, sleep: (ms: number) => Promise<void> = sleepReal): Promise<DeliveryResult> {
+export async function deliver(
+  d: Delivery,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  sleep: (ms: number) => Promise<void> = sleepReal,
+): Promise<DeliveryResult> {
   const id = randomUUID();
   const post = async (attempt: number): Promise<DeliveryResult | Refusal> => {
     const ts = Math.floor(Date.now() / 1000);
@@ -90,7 +94,11 @@ export async function deliver(d: Delivery, policy: RetryPolicy = DEFAULT_RETRY, 
   });
   if (r.ok && 'id' in r.value) return r.value;
   const last = r.ok ? '' : describe(r.last, policy.timeoutMs);
-  throw new PortdriftError('PD_WEBHOOK', `webhook ${redactUrl(d.url)} failed after ${policy.attempts} attempts (last: ${last})`, { details: { delivery: id, attempts: policy.attempts } });
+  throw new PortdriftError(
+    'PD_WEBHOOK',
+    `webhook ${redactUrl(d.url)} failed after ${policy.attempts} attempts (last: ${last})`,
+    { details: { delivery: id, attempts: policy.attempts } },
+  );
 }
 
 function describe(last: { value: DeliveryResult | Refusal } | { error: unknown } | null, timeoutMs: number): string {

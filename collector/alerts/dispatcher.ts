@@ -48,7 +48,11 @@ export class AlertDispatcher {
 
   constructor(private readonly o: DispatcherOptions) {
     this.now = o.now ?? Date.now;
-    this.hooks = o.webhooks.map((cfg) => ({ cfg, cap: new HourlyCap(cfg.maxPerHour ?? 12, o.windowMs), queue: Promise.resolve() }));
+    this.hooks = o.webhooks.map((cfg) => ({
+      cfg,
+      cap: new HourlyCap(cfg.maxPerHour ?? 12, o.windowMs),
+      queue: Promise.resolve(),
+    }));
   }
 
   /** A finding opened or resolved. Returns at once; deliveries happen in the background. */
@@ -57,7 +61,12 @@ export class AlertDispatcher {
     for (const h of this.hooks) {
       if (h.cfg.events && !h.cfg.events.includes(event.type)) continue;
       if (RANK[event.finding.severity] < RANK[h.cfg.minSeverity ?? 'low']) continue;
-      if (h.cap.admit(event, this.now())) this.enqueue(h, event.type === 'opened' ? 'finding.opened' : 'finding.resolved', body(h.cfg.format, this.o.scope, { event }));
+      if (h.cap.admit(event, this.now()))
+        this.enqueue(
+          h,
+          event.type === 'opened' ? 'finding.opened' : 'finding.resolved',
+          body(h.cfg.format, this.o.scope, { event }),
+        );
       else this.armDigest(h);
     }
   }
@@ -86,27 +95,42 @@ export class AlertDispatcher {
     if (h.timer) return;
     const due = h.cap.digestDueAt();
     if (due === null) return;
-    h.timer = setTimeout(() => {
-      h.timer = undefined;
-      const d = h.cap.takeDigest(this.now());
-      if (d) this.sendDigest(h, d);
-      else this.armDigest(h);
-    }, Math.max(0, due - this.now()));
+    h.timer = setTimeout(
+      () => {
+        h.timer = undefined;
+        const d = h.cap.takeDigest(this.now());
+        if (d) this.sendDigest(h, d);
+        else this.armDigest(h);
+      },
+      Math.max(0, due - this.now()),
+    );
     h.timer.unref();
   }
 
   private sendDigest(h: Hook, d: Digest): void {
-    this.o.log.info({ webhook: redactUrl(h.cfg.url), held: d.events.length }, 'alert digest: alerts held back by the hourly cap');
+    this.o.log.info(
+      { webhook: redactUrl(h.cfg.url), held: d.events.length },
+      'alert digest: alerts held back by the hourly cap',
+    );
     this.enqueue(h, 'digest', body(h.cfg.format, this.o.scope, { digest: d }));
   }
 
   private enqueue(h: Hook, event: string, text: string): void {
     h.queue = h.queue.then(async () => {
       try {
-        const r = await deliver({ url: h.cfg.url, body: text, event, ...(h.cfg.secret ? { secret: h.cfg.secret } : {}) }, this.o.retry ?? DEFAULT_RETRY);
-        this.o.log.debug({ webhook: redactUrl(h.cfg.url), event, delivery: r.id, attempts: r.attempts }, 'webhook delivered');
+        const r = await deliver(
+          { url: h.cfg.url, body: text, event, ...(h.cfg.secret ? { secret: h.cfg.secret } : {}) },
+          this.o.retry ?? DEFAULT_RETRY,
+        );
+        this.o.log.debug(
+          { webhook: redactUrl(h.cfg.url), event, delivery: r.id, attempts: r.attempts },
+          'webhook delivered',
+        );
       } catch (err) {
-        this.o.log.error({ webhook: redactUrl(h.cfg.url), event, err: (err as Error).message, code: (err as { code?: string }).code }, 'webhook delivery failed');
+        this.o.log.error(
+          { webhook: redactUrl(h.cfg.url), event, err: (err as Error).message, code: (err as { code?: string }).code },
+          'webhook delivery failed',
+        );
       }
     });
   }

@@ -53,12 +53,18 @@ export function jsonDigest(d: Digest, scope: string): Record<string, unknown> {
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const EMOJI: Record<string, string> = { high: ':red_circle:', medium: ':large_orange_circle:', low: ':white_circle:' };
 const where = (f: Finding): string => (f.source ? `\`${esc(f.source.file)}:${f.source.line}\`` : 'no IaC line');
-const endpoint = (f: Finding): string => `${f.host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}`;
+const endpoint = (f: Finding): string =>
+  `${f.host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}`;
 
 export function slackEvent(e: AlertEvent, scope: string): Record<string, unknown> {
   const f = e.finding;
-  const head = e.type === 'opened' ? `${EMOJI[f.severity]} portdrift (${scope}): ${f.kind} finding opened` : `:white_check_mark: portdrift (${scope}): ${f.kind} finding resolved`;
-  const detail = `*${esc(f.resource)}* \`${esc(endpoint(f))}\` — ${where(f)}\n${esc(f.message)}${e.type === 'opened' ? `\n_${esc(f.suggestion)}_` : ''}`;
+  const head =
+    e.type === 'opened'
+      ? `${EMOJI[f.severity]} portdrift (${scope}): ${f.kind} finding opened`
+      : `:white_check_mark: portdrift (${scope}): ${f.kind} finding resolved`;
+  const detail =
+    `*${esc(f.resource)}* \`${esc(endpoint(f))}\` — ${where(f)}\n` +
+    `${esc(f.message)}${e.type === 'opened' ? `\n_${esc(f.suggestion)}_` : ''}`;
   return {
     text: `${head}: ${f.resource} ${endpoint(f)}`,
     blocks: [
@@ -74,8 +80,17 @@ export const DIGEST_LINES = 20;
 
 export function slackDigest(d: Digest, scope: string): Record<string, unknown> {
   const opened = d.events.filter((e) => e.type === 'opened').length;
-  const head = `portdrift (${scope}): ${d.events.length} alert${d.events.length === 1 ? '' : 's'} held back by the hourly cap (${opened} opened, ${d.events.length - opened} resolved) between ${d.from.slice(11, 16)} and ${d.to.slice(11, 16)} UTC`;
-  const lines = d.events.slice(0, DIGEST_LINES).map((e) => `• ${e.type} ${e.finding.kind} *${esc(e.finding.resource)}* \`${esc(endpoint(e.finding))}\` ${where(e.finding)}`);
+  const head =
+    `portdrift (${scope}): ${d.events.length} alert${d.events.length === 1 ? '' : 's'} held back by ` +
+    `the hourly cap (${opened} opened, ${d.events.length - opened} ` +
+    `resolved) between ${d.from.slice(11, 16)} and ${d.to.slice(11, 16)} UTC`;
+  const lines = d.events
+    .slice(0, DIGEST_LINES)
+    .map(
+      (e) =>
+        `• ${e.type} ${e.finding.kind} *${esc(e.finding.resource)}` +
+        `* \`${esc(endpoint(e.finding))}\` ${where(e.finding)}`,
+    );
   if (d.events.length > DIGEST_LINES) lines.push(`…and ${d.events.length - DIGEST_LINES} more`);
   return {
     text: head,

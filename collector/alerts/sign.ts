@@ -15,7 +15,14 @@ export function sign(secret: string, timestamp: number, body: string): string {
  * What a receiver does: recompute and compare in constant time, and refuse a timestamp older
  * (or newer) than `toleranceS` seconds. Exported for docs/reports.md and the tests.
  */
-export function verify(secret: string, body: string, signature: string | undefined, timestamp: string | undefined, nowS: number, toleranceS = 300): boolean {
+export function verify(
+  secret: string,
+  body: string,
+  signature: string | undefined,
+  timestamp: string | undefined,
+  nowS: number,
+  toleranceS = 300,
+): boolean {
   if (!signature || !timestamp || !/^\d+$/.test(timestamp)) return false;
   const ts = Number(timestamp);
   if (Math.abs(nowS - ts) > toleranceS) return false;

@@ -42,23 +42,21 @@ const MAX_LABELS = 64;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
-const labels = z
-  .record(z.string(), z.unknown(), { error: 'must be an object' })
-  .superRefine((v, ctx) => {
-    const entries = Object.entries(v);
-    if (entries.length > MAX_LABELS) {
-      ctx.addIssue({ code: 'custom', input: v, message: `at most ${MAX_LABELS} labels` });
-      return;
+const labels = z.record(z.string(), z.unknown(), { error: 'must be an object' }).superRefine((v, ctx) => {
+  const entries = Object.entries(v);
+  if (entries.length > MAX_LABELS) {
+    ctx.addIssue({ code: 'custom', input: v, message: `at most ${MAX_LABELS} labels` });
+    return;
+  }
+  for (const [k, value] of entries) {
+    // The key, quoted, is the path step: label keys hold dots and slashes.
+    const path = [JSON.stringify(k.slice(0, 60))];
+    if (!LABEL_KEY.test(k)) ctx.addIssue({ code: 'custom', input: k, path, message: 'not a Kubernetes label key' });
+    else if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+      ctx.addIssue({ code: 'custom', input: value, path, message: 'not a Kubernetes label value' });
     }
-    for (const [k, value] of entries) {
-      // The key, quoted, is the path step: label keys hold dots and slashes.
-      const path = [JSON.stringify(k.slice(0, 60))];
-      if (!LABEL_KEY.test(k)) ctx.addIssue({ code: 'custom', input: k, path, message: 'not a Kubernetes label key' });
-      else if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
-        ctx.addIssue({ code: 'custom', input: value, path, message: 'not a Kubernetes label value' });
-      }
-    }
-  }) as unknown as z.ZodType<Record<string, string>>;
+  }
+}) as unknown as z.ZodType<Record<string, string>>;
 
 /** A pod identity (enrollment body, batch header): the Downward-API fields and the pod's labels. */
 export const podSchema = z.strictObject(
@@ -66,7 +64,9 @@ export const podSchema = z.strictObject(
     name: text(253).optional(),
     namespace: text(253).optional(),
     node: text(253).optional(),
-    ip: text(45).refine((v) => isIP(v) !== 0, { error: 'not an IP address' }).optional(),
+    ip: text(45)
+      .refine((v) => isIP(v) !== 0, { error: 'not an IP address' })
+      .optional(),
     labels: labels.optional(),
   },
   { error: 'must be an object' },
@@ -120,7 +120,8 @@ export function checkWithin(asked: readonly string[], allowed: readonly string[]
   const outside = asked.filter((c) => !outer.some((o) => within(parseCidr(c), o)));
   if (outside.length > 0) {
     const message =
-      `scope ${outside.join(', ')} is outside the scope of the enroll secret ${secretName} (${allowed.join(', ')})`;
+      `scope ${outside.join(', ')} is outside the scope of ` +
+      `the enroll secret ${secretName} (${allowed.join(', ')})`;
     throw new PortdriftError('PD_ENROLL_OUT_OF_SCOPE', message, { details: { outside } });
   }
 }

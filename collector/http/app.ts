@@ -84,7 +84,13 @@ export function createServer(deps: AppDeps, tls?: TlsFiles): Server {
   server.headersTimeout = 30_000;
   server.keepAliveTimeout = 65_000;
   server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n' + JSON.stringify(new PortdriftError('PD_HTTP_BAD_REQUEST', `malformed HTTP: ${(err as Error).message}`).toJSON()));
+    if (socket.writable)
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n' +
+          JSON.stringify(
+            new PortdriftError('PD_HTTP_BAD_REQUEST', `malformed HTTP: ${(err as Error).message}`).toJSON(),
+          ),
+      );
     else socket.destroy();
   });
   return server;

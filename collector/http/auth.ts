@@ -23,13 +23,24 @@ export function bearer(req: IncomingMessage): string | null {
   return m ? m[1]! : '';
 }
 
-export async function authorize(req: IncomingMessage, access: Access, store: Store, now: string): Promise<TokenRecord | null> {
+export async function authorize(
+  req: IncomingMessage,
+  access: Access,
+  store: Store,
+  now: string,
+): Promise<TokenRecord | null> {
   if (access === 'public') return null;
   const secret = bearer(req);
-  if (secret === null) throw new PortdriftError('PD_HTTP_UNAUTHORIZED', 'this request needs a token: Authorization: Bearer <token>');
-  if (secret === '' || secret.length > 512) throw new PortdriftError('PD_HTTP_UNAUTHORIZED', 'the Authorization header is not "Bearer <token>"');
+  if (secret === null)
+    throw new PortdriftError('PD_HTTP_UNAUTHORIZED', 'this request needs a token: Authorization: Bearer <token>');
+  if (secret === '' || secret.length > 512)
+    throw new PortdriftError('PD_HTTP_UNAUTHORIZED', 'the Authorization header is not "Bearer <token>"');
   const token = await store.authenticate(secret, now);
   if (!token) throw new PortdriftError('PD_HTTP_UNAUTHORIZED', 'the token is unknown or revoked');
-  if (!ALLOWED[access].includes(token.role)) throw new PortdriftError('PD_HTTP_FORBIDDEN', `a ${token.role} token may not do this; it needs the ${access} role${access === 'reader' ? ' (or admin)' : ''}`);
+  if (!ALLOWED[access].includes(token.role))
+    throw new PortdriftError(
+      'PD_HTTP_FORBIDDEN',
+      `a ${token.role} token may not do this; it needs the ${access} role${access === 'reader' ? ' (or admin)' : ''}`,
+    );
   return token;
 }

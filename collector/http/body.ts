@@ -18,7 +18,11 @@ export function mediaType(req: IncomingMessage): string {
 
 export function requireMediaType(req: IncomingMessage, accepted: readonly string[]): void {
   const t = mediaType(req);
-  if (!accepted.includes(t)) throw new PortdriftError('PD_HTTP_MEDIA_TYPE', `Content-Type must be ${accepted.join(' or ')}, got ${JSON.stringify(t || '(none)')}`);
+  if (!accepted.includes(t))
+    throw new PortdriftError(
+      'PD_HTTP_MEDIA_TYPE',
+      `Content-Type must be ${accepted.join(' or ')}, got ${JSON.stringify(t || '(none)')}`,
+    );
 }
 
 /**
@@ -87,6 +91,7 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
   } catch (err) {
     throw new PortdriftError('PD_HTTP_BAD_REQUEST', `the body is not JSON: ${(err as Error).message}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new PortdriftError('PD_HTTP_BAD_REQUEST', 'the body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new PortdriftError('PD_HTTP_BAD_REQUEST', 'the body must be a JSON object');
   return value as Record<string, unknown>;
 }

@@ -45,8 +45,9 @@ export class BudgetHold {
     // Spread the retries of many agents refused at the same moment.
     const retryAfterSeconds = 1 + Math.floor(Math.random() * 5);
     const { inFlight, limit } = this.budget;
-    const message = `the collector is reading ${inFlight} bytes of batches already (limit ${limit}); `
-      + `retry in ${retryAfterSeconds} s`;
+    const message =
+      `the collector is reading ${inFlight} bytes of batches already (limit ${limit}); ` +
+      `retry in ${retryAfterSeconds} s`;
     throw new PortdriftError('PD_HTTP_BUSY', message, {
       details: { inFlightBytes: inFlight, limitBytes: limit, retryAfterSeconds },
     });

@@ -55,10 +55,7 @@ export function createMetrics(c: Collector, inflight?: ByteBudget): MetricsExpos
   const running: Array<[Counter<never>, () => number]> = [
     [counter('portdrift_ingest_batches_total', 'Batches stored since start.'), () => k.batches],
     [
-      counter(
-        'portdrift_ingest_replayed_total',
-        'Repeated batches (same Idempotency-Key) answered without storing.',
-      ),
+      counter('portdrift_ingest_replayed_total', 'Repeated batches (same Idempotency-Key) answered without storing.'),
       () => k.replayed,
     ],
     [counter('portdrift_ingest_rejected_total', 'Batches refused as invalid.'), () => k.rejected],
@@ -90,10 +87,7 @@ export function createMetrics(c: Collector, inflight?: ByteBudget): MetricsExpos
     [counter('portdrift_evaluations_total', 'Drift evaluations since start.'), () => k.evaluations],
     [counter('portdrift_evaluation_errors_total', 'Drift evaluations that failed.'), () => k.evaluationErrors],
     [
-      counter(
-        'portdrift_iac_reload_errors_total',
-        'IaC reloads that failed (the previous model stayed in force).',
-      ),
+      counter('portdrift_iac_reload_errors_total', 'IaC reloads that failed (the previous model stayed in force).'),
       () => k.reloadErrors,
     ],
   );

@@ -57,7 +57,10 @@ function decodeParam(p: string): string {
   try {
     return decodeURIComponent(p);
   } catch {
-    throw new PortdriftError('PD_HTTP_BAD_REQUEST', `the path segment ${JSON.stringify(p.slice(0, 80))} is not valid percent-encoding`);
+    throw new PortdriftError(
+      'PD_HTTP_BAD_REQUEST',
+      `the path segment ${JSON.stringify(p.slice(0, 80))} is not valid percent-encoding`,
+    );
   }
 }
 
@@ -66,9 +69,13 @@ export function match(routes: readonly Route[], method: string, pathname: string
   for (const r of routes) {
     const m = r.path.exec(pathname);
     if (!m) continue;
-    if (r.method === method || (method === 'HEAD' && r.method === 'GET')) return { route: r, params: m.slice(1).map(decodeParam) };
+    if (r.method === method || (method === 'HEAD' && r.method === 'GET'))
+      return { route: r, params: m.slice(1).map(decodeParam) };
     allow.push(r.method);
   }
-  if (allow.length > 0) throw new PortdriftError('PD_HTTP_METHOD', `${method} is not allowed on ${pathname}; use ${allow.join(', ')}`, { details: { allow: allow.join(', ') } });
+  if (allow.length > 0)
+    throw new PortdriftError('PD_HTTP_METHOD', `${method} is not allowed on ${pathname}; use ${allow.join(', ')}`, {
+      details: { allow: allow.join(', ') },
+    });
   throw new PortdriftError('PD_HTTP_NOT_FOUND', `no route ${pathname}`);
 }

@@ -59,9 +59,12 @@ export function parseBatch(body: string, limits: ParseLimits = { maxRecords: 1_0
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new PortdriftError('PD_WIRE_INVALID', `line ${n}: not JSON: ${(err as Error).message}`, { details: { line: n } });
+      throw new PortdriftError('PD_WIRE_INVALID', `line ${n}: not JSON: ${(err as Error).message}`, {
+        details: { line: n },
+      });
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new PortdriftError('PD_WIRE_INVALID', `line ${n}: must be a JSON object`, { details: { line: n } });
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new PortdriftError('PD_WIRE_INVALID', `line ${n}: must be a JSON object`, { details: { line: n } });
     const t = (value as { t?: unknown }).t;
     const bad = (why: string) => invalid(n, [{ path: 't', message: why }]);
     if (batch === null) {
@@ -78,17 +81,20 @@ export function parseBatch(body: string, limits: ParseLimits = { maxRecords: 1_0
       const s = record(sweepSchema, n, value);
       checkScope(n, s.host, s.ip);
       batch.sweeps.push(s);
-    }
-    else if (t === 'listener') batch.listeners.push(record(listenerSchema, n, value));
+    } else if (t === 'listener') batch.listeners.push(record(listenerSchema, n, value));
     else if (t === 'batch') throw bad('a second batch header; send one batch per request');
     else throw bad(`must be sweep, obs or listener, got ${JSON.stringify(t)}`);
   }
-  if (batch === null) throw new PortdriftError('PD_WIRE_INVALID', 'line 1: the body is empty; expected a batch header', { details: { line: 1 } });
+  if (batch === null)
+    throw new PortdriftError('PD_WIRE_INVALID', 'line 1: the body is empty; expected a batch header', {
+      details: { line: 1 },
+    });
   if (firstOutside !== null) {
     const f: { line: number; field: string; value: string } = firstOutside;
     const many = outOfScope === 1 ? '1 record of the batch lies' : `${outOfScope} records of the batch lie`;
-    const message = `line ${f.line}: ${f.field}: ${f.value} is outside the scope of ${scope!.describe}; `
-      + `${many} outside it, and none of the batch was stored`;
+    const message =
+      `line ${f.line}: ${f.field}: ${f.value} is outside the scope of ${scope!.describe}; ` +
+      `${many} outside it, and none of the batch was stored`;
     const details = { line: f.line, field: f.field, records: outOfScope };
     throw new PortdriftError('PD_RECORD_OUT_OF_SCOPE', message, { details });
   }

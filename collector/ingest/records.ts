@@ -12,7 +12,7 @@ import { podSchema } from '../enroll/identity.js';
 
 const MAX_TEXT = 1024;
 /** Batch ids, agent names: printable, no spaces, bounded (they end up in logs and URLs). */
-export const NAME = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
+export const NAME = /^[A-Za-z0-9._:@/+-]{1,200}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const STATE_LIST = `${PORT_STATES.slice(0, -1).join(', ')} or ${PORT_STATES.at(-1)}`;
 

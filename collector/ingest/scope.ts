@@ -41,8 +41,11 @@ export function recordScope(agent: string, scope: readonly string[] | null): Rec
 }
 
 /** The field of a record that lies outside the scope (host when it is an IP literal, else ip), or null. */
-export function outside(scope: RecordScope, host: string, ip: string | null):
-  { field: 'host' | 'ip'; value: string } | null {
+export function outside(
+  scope: RecordScope,
+  host: string,
+  ip: string | null,
+): { field: 'host' | 'ip'; value: string } | null {
   if (isIP(host) !== 0 && !scope.admits(host)) return { field: 'host', value: host };
   if (ip !== null && !scope.admits(ip)) return { field: 'ip', value: ip };
   return null;

@@ -44,8 +44,16 @@ export function evaluateLifecycle(
   if (!confirmed || confirmed.size === 0) return lifecycleOf(previous, current, o);
   const mine = (f: Finding) => confirmed.has(f.host);
   const confirmedNow = { ...o, cycles: 1, advance: true };
-  const now = lifecycleOf(previous.filter((p) => mine(p.finding)), current.filter(mine), confirmedNow);
-  const rest = lifecycleOf(previous.filter((p) => !mine(p.finding)), current.filter((f) => !mine(f)), o);
+  const now = lifecycleOf(
+    previous.filter((p) => mine(p.finding)),
+    current.filter(mine),
+    confirmedNow,
+  );
+  const rest = lifecycleOf(
+    previous.filter((p) => !mine(p.finding)),
+    current.filter((f) => !mine(f)),
+    o,
+  );
   const write: EvaluationWrite = {
     ...rest.write,
     upsert: [...now.write.upsert, ...rest.write.upsert],
@@ -66,7 +74,17 @@ function lifecycleOf(previous: readonly StoredFinding[], current: readonly Findi
   const history: Array<Omit<HistoryEntry, 'seq'>> = [];
   const transitions: Transition[] = [];
   const record = (f: Finding, event: HistoryEvent, detail: string | null = `revision ${o.revision}`) =>
-    history.push({ at: o.now, findingId: f.id, kind: f.kind, severity: f.severity, resource: f.resource, host: f.host, port: f.port, event, detail });
+    history.push({
+      at: o.now,
+      findingId: f.id,
+      kind: f.kind,
+      severity: f.severity,
+      resource: f.resource,
+      host: f.host,
+      port: f.port,
+      event,
+      detail,
+    });
   const keepAck = (p: StoredFinding | undefined, f: Finding): StoredFinding['ack'] => {
     if (!p?.ack) return null;
     if (ackActive(p, o.now)) return p.ack;
@@ -134,13 +152,20 @@ function lifecycleOf(previous: readonly StoredFinding[], current: readonly Findi
 }
 
 /** Between cycles: open findings that still hold get the latest wording and lastSeen. */
-function refreshOnly(previous: readonly StoredFinding[], current: readonly Finding[], o: DampingOptions): { write: EvaluationWrite; transitions: Transition[] } {
+function refreshOnly(
+  previous: readonly StoredFinding[],
+  current: readonly Finding[],
+  o: DampingOptions,
+): { write: EvaluationWrite; transitions: Transition[] } {
   const byId = new Map(previous.map((p) => [p.finding.id, p]));
   const upsert: StoredFinding[] = [];
   for (const raw of current) {
     const p = byId.get(raw.id);
     if (p?.status !== 'open' || p.absent > 0) continue;
-    upsert.push({ ...p, finding: { ...raw, firstSeen: p.finding.firstSeen, lastSeen: o.now, resolvedAt: null, ack: p.ack } });
+    upsert.push({
+      ...p,
+      finding: { ...raw, firstSeen: p.finding.firstSeen, lastSeen: o.now, resolvedAt: null, ack: p.ack },
+    });
   }
   const openCount = previous.filter((p) => p.status === 'open').length;
   return { write: { at: o.now, upsert, remove: [], history: [], openCount, revision: o.revision }, transitions: [] };

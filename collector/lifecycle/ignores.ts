@@ -23,7 +23,8 @@ export function ignoreMatcher(rules: readonly IgnoreRule[]): IgnoreMatcher {
     resource.split(', ').some(c.matches);
   return {
     endpoint: (resource, host, port) => compiled.some((c) => c.r.kind === null && hit(c, resource, host, port)),
-    finding: (f) => compiled.some((c) => (c.r.kind === null || c.r.kind === f.kind) && hit(c, f.resource, f.host, f.port)),
+    finding: (f) =>
+      compiled.some((c) => (c.r.kind === null || c.r.kind === f.kind) && hit(c, f.resource, f.host, f.port)),
   };
 }
 

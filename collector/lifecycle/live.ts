@@ -15,11 +15,7 @@ export interface LiveSource {
   refreshMs: number;
 }
 
-export function liveLoader(
-  live: LiveSource,
-  log: Logger,
-  now: () => number,
-): (src: IacSource) => Promise<LoadedModel> {
+export function liveLoader(live: LiveSource, log: Logger, now: () => number): (src: IacSource) => Promise<LoadedModel> {
   let inventory: ConfiguredModel | null = null;
   let readAt = -Infinity;
   const refresh = async (): Promise<ConfiguredModel> => {

@@ -56,7 +56,9 @@ export async function gitCommit(start: string): Promise<string | null> {
         if (/^[0-9a-f]{40,64}$/.test(head)) return head;
         const ref = /^ref:\s*(\S+)$/.exec(head)?.[1];
         if (!ref) return null;
-        const common = (await exists(join(gitDir, 'commondir'))) ? resolve(gitDir, (await readFile(join(gitDir, 'commondir'), 'utf8')).trim()) : gitDir;
+        const common = (await exists(join(gitDir, 'commondir')))
+          ? resolve(gitDir, (await readFile(join(gitDir, 'commondir'), 'utf8')).trim())
+          : gitDir;
         for (const base of [gitDir, common]) {
           try {
             const sha = (await readFile(join(base, ref), 'utf8')).trim();
@@ -84,7 +86,10 @@ export async function gitCommit(start: string): Promise<string | null> {
 }
 
 export function modelDigest(model: DeclaredModel): string {
-  return createHash('sha256').update(JSON.stringify([model.resources, model.endpoints])).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify([model.resources, model.endpoints]))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export async function loadModel(src: IacSource): Promise<LoadedModel> {
@@ -100,7 +105,12 @@ export async function loadModel(src: IacSource): Promise<LoadedModel> {
     },
     { cwd: src.cwd, readState: (source, shown) => sources.read(source, shown) },
   );
-  const model: DeclaredModel = { resources: r.resources, endpoints: r.endpoints, unresolved: r.unresolved, problems: r.problems };
+  const model: DeclaredModel = {
+    resources: r.resources,
+    endpoints: r.endpoints,
+    unresolved: r.unresolved,
+    problems: r.problems,
+  };
   const commit = await gitCommit(r.root);
   const digest = modelDigest(model);
   return { model, root: r.root, commit, digest, revision: commit ? `${commit.slice(0, 12)}+${digest}` : digest };

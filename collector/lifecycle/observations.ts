@@ -28,7 +28,11 @@ export function declaredPorts(model: DeclaredModel): Map<string, Set<number>> {
   return out;
 }
 
-export function driftObservations(model: DeclaredModel, stored: readonly Observation[], sweeps: readonly SweepState[]): Observation[] {
+export function driftObservations(
+  model: DeclaredModel,
+  stored: readonly Observation[],
+  sweeps: readonly SweepState[],
+): Observation[] {
   const declared = declaredPorts(model);
   const out: Observation[] = [...stored];
   const have = new Set(stored.map((o) => `${o.agent}\u0000${o.host}\u0000${o.ip}\u0000${o.port}`));

@@ -25,7 +25,10 @@ export interface PlanOptions {
 
 export function planTargets(model: DeclaredModel, o: PlanOptions): PlanTarget[] {
   const base = parsePortSpec(o.discovery);
-  const byHost = new Map<string, { declared: Set<number>; resources: Set<string>; expect?: Map<number, ServiceName> }>();
+  const byHost = new Map<
+    string,
+    { declared: Set<number>; resources: Set<string>; expect?: Map<number, ServiceName> }
+  >();
   for (const e of model.endpoints) {
     if (e.role !== 'listen' || e.host === null || e.protocol === 'udp') continue;
     let t = byHost.get(e.host);
@@ -40,13 +43,17 @@ export function planTargets(model: DeclaredModel, o: PlanOptions): PlanTarget[] 
     }
   }
   // Hosts known only from rules or resources still get discovery: undeclared ports there count.
-  for (const r of model.resources) for (const h of r.hosts) if (!byHost.has(h)) byHost.set(h, { declared: new Set(), resources: new Set([r.address]) });
+  for (const r of model.resources)
+    for (const h of r.hosts)
+      if (!byHost.has(h)) byHost.set(h, { declared: new Set(), resources: new Set([r.address]) });
   for (const r of model.resources) for (const h of r.hosts) byHost.get(h)!.resources.add(r.address);
   const out: PlanTarget[] = [];
   for (const [host, t] of [...byHost].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const declared = [...t.declared].sort((a, b) => a - b);
     const discovery = new Set(base);
-    for (const p of declared) for (let q = Math.max(MIN_PORT, p - o.neighbourhood); q <= Math.min(MAX_PORT, p + o.neighbourhood); q++) discovery.add(q);
+    for (const p of declared)
+      for (let q = Math.max(MIN_PORT, p - o.neighbourhood); q <= Math.min(MAX_PORT, p + o.neighbourhood); q++)
+        discovery.add(q);
     for (const p of declared) discovery.delete(p);
     const expect = t.expect ? { expect: Object.fromEntries([...t.expect].sort(([a], [b]) => a - b)) } : {};
     out.push({ host, declared, discovery: formatPortSpec(discovery), resources: [...t.resources].sort(), ...expect });

@@ -13,7 +13,10 @@ export function bucket(series: readonly Point[], columns: number): Point[] {
   if (series.length <= columns) return [...series];
   const out: Point[] = [];
   for (let i = 0; i < columns; i++) {
-    const slice = series.slice(Math.floor((i * series.length) / columns), Math.floor(((i + 1) * series.length) / columns));
+    const slice = series.slice(
+      Math.floor((i * series.length) / columns),
+      Math.floor(((i + 1) * series.length) / columns),
+    );
     const max = slice.reduce((m, p) => (p.open >= m.open ? p : m), slice[0]!);
     out.push({ at: slice[slice.length - 1]!.at, open: max.open });
   }
@@ -58,7 +61,8 @@ export interface ChartOptions {
 
 export function chartHtml(series: readonly Point[], options: ChartOptions = {}): string {
   const pts = bucket(series, options.columns ?? 24);
-  if (pts.length === 0) return '<p style="color:#666;font-size:13px;margin:0">No history recorded for this period yet.</p>';
+  if (pts.length === 0)
+    return '<p style="color:#666;font-size:13px;margin:0">No history recorded for this period yet.</p>';
   const height = options.height ?? 80;
   const max = Math.max(1, ...pts.map((p) => p.open));
   const resolved = countPerPoint(pts, options.resolved ?? []);
@@ -70,7 +74,8 @@ export function chartHtml(series: readonly Point[], options: ChartOptions = {}):
       return (
         `<td valign="bottom" style="padding:0 1px;vertical-align:bottom" title="${title}">` +
         `<table ${TABLE}><tr>` +
-        `<td height="${h}" bgcolor="${color}" style="height:${h}px;background:${color};font-size:0;line-height:0">&nbsp;</td>` +
+        `<td height="${h}" bgcolor="${color}" style="height:${h}` +
+        `px;background:${color};font-size:0;line-height:0">&nbsp;</td>` +
         `</tr></table></td>`
       );
     })

@@ -19,7 +19,7 @@
 //       secret: 9c1f…                                  # HMAC-SHA256 key: X-Portdrift-Signature
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { type Infer, type Schema } from '../../shared/config.js';
+import type { Infer, Schema } from '../../shared/config.js';
 import { PortdriftError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { AlertDispatcher, type WebhookConfig } from '../alerts/dispatcher.js';
@@ -35,16 +35,33 @@ export const reportingSchema = {
     type: 'string',
     pattern: /^smtps?:\/\/./,
     patternHint: 'an smtp:// or smtps:// URL',
-    describe: 'SMTP relay: smtp://user@host:587 (STARTTLS, required with credentials) or smtps://host:465; ?starttls=required|off',
+    describe:
+      'SMTP relay: smtp://user@host:587 (STARTTLS, required with ' +
+      'credentials) or smtps://host:465; ?starttls=required|off',
   },
   smtpPasswordFile: { type: 'string', describe: 'file holding the SMTP password, read at start (keeps it out of ps)' },
-  smtpTlsVerify: { type: 'bool', default: true, describe: 'verify the relay certificate (turn off only for a private relay with a self-signed certificate; prefer smtpCa)' },
+  smtpTlsVerify: {
+    type: 'bool',
+    default: true,
+    describe:
+      'verify the relay certificate (turn off only for a private relay with a self-signed certificate; prefer smtpCa)',
+  },
   smtpCa: { type: 'string', describe: 'PEM file of the CA that signs the relay certificate' },
   reportTo: { type: 'strings', describe: 'report recipients' },
-  reportFrom: { type: 'string', pattern: EMAIL, patternHint: 'an address such as portdrift@example.com', describe: 'report sender', default: 'portdrift@localhost' },
+  reportFrom: {
+    type: 'string',
+    pattern: EMAIL,
+    patternHint: 'an address such as portdrift@example.com',
+    describe: 'report sender',
+    default: 'portdrift@localhost',
+  },
   reportEvery: { type: 'string', describe: 'report period: a duration such as 24h' },
   reportAt: { type: 'string', describe: 'report time instead of a period: "daily 08:00" or "weekly mon 08:00" (UTC)' },
-  reportScope: { type: 'string', default: 'default', describe: 'the name reports and alerts give this collector, e.g. prod' },
+  reportScope: {
+    type: 'string',
+    default: 'default',
+    describe: 'the name reports and alerts give this collector, e.g. prod',
+  },
   webhooks: {
     type: 'list',
     describe: 'webhooks called when a finding opens or resolves',
@@ -99,7 +116,10 @@ export function reportingIssues(c: ReportingConfig): ReportingProblem[] {
     }
   }
   c.reportTo.forEach((a, i) => EMAIL.test(a) || p.push('reportTo', `reportTo[${i}]: "${a}" is not an email address`));
-  for (const [key, text] of [['reportEvery', c.reportEvery && (c.reportEvery.startsWith('every') ? c.reportEvery : `every ${c.reportEvery}`)], ['reportAt', c.reportAt]] as const) {
+  for (const [key, text] of [
+    ['reportEvery', c.reportEvery && (c.reportEvery.startsWith('every') ? c.reportEvery : `every ${c.reportEvery}`)],
+    ['reportAt', c.reportAt],
+  ] as const) {
     if (!text) continue;
     try {
       parseSchedule(text);
@@ -131,10 +151,12 @@ export function reportingIssues(c: ReportingConfig): ReportingProblem[] {
       p.push('smtp', `smtp: ${(err as Error).message}`);
     }
   }
-  c.webhooks.forEach((w, i) => w.events.forEach((e) => {
-    const text = `webhooks[${i}].events: "${e}" is not opened or resolved`;
-    if (!['opened', 'resolved'].includes(e)) p.push('webhooks', text);
-  }));
+  c.webhooks.forEach((w, i) =>
+    w.events.forEach((e) => {
+      const text = `webhooks[${i}].events: "${e}" is not opened or resolved`;
+      if (!['opened', 'resolved'].includes(e)) p.push('webhooks', text);
+    }),
+  );
   return issues;
 }
 
@@ -169,19 +191,29 @@ export interface Reporting {
  * collector's database path: the outbox lives beside it (`<data>.outbox/`), so a backup of the
  * collector's directory keeps unsent reports too.
  */
-export function createReporting(c: ReportingConfig, deps: { dataFile: string; log: Logger; load: ReportServiceOptions['load']; cwd?: string }): Reporting {
+export function createReporting(
+  c: ReportingConfig,
+  deps: { dataFile: string; log: Logger; load: ReportServiceOptions['load']; cwd?: string },
+): Reporting {
   const problems = reportingProblems(c);
-  if (problems.length > 0) throw new PortdriftError('PD_CONFIG_INVALID', `config is invalid:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  if (problems.length > 0)
+    throw new PortdriftError('PD_CONFIG_INVALID', `config is invalid:\n  ${problems.join('\n  ')}`, {
+      details: { problems },
+    });
   let reports: ReportService | null = null;
   if (c.smtp && c.reportTo.length > 0) {
-    const schedule = parseSchedule(c.reportAt ?? (c.reportEvery ? `every ${c.reportEvery.replace(/^every\s+/, '')}` : 'every 24h'));
+    const schedule = parseSchedule(
+      c.reportAt ?? (c.reportEvery ? `every ${c.reportEvery.replace(/^every\s+/, '')}` : 'every 24h'),
+    );
     const dataFile = resolve(deps.cwd ?? '.', deps.dataFile);
     let tlsCa: string | undefined;
     if (c.smtpCa) {
       try {
         tlsCa = readFileSync(resolve(deps.cwd ?? '.', c.smtpCa), 'utf8');
       } catch (err) {
-        throw new PortdriftError('PD_CONFIG_READ', `smtpCa: cannot read ${c.smtpCa}: ${(err as Error).message}`, { cause: err });
+        throw new PortdriftError('PD_CONFIG_READ', `smtpCa: cannot read ${c.smtpCa}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
     const password = readPassword(c, deps.cwd ?? '.');
@@ -212,7 +244,10 @@ export function createReporting(c: ReportingConfig, deps: { dataFile: string; lo
     events: w.events as WebhookConfig['events'],
     ...(w.secret ? { secret: w.secret } : {}),
   }));
-  const alerts = hooks.length > 0 ? new AlertDispatcher({ webhooks: hooks, scope: c.reportScope, log: deps.log.child({ part: 'alerts' }) }) : null;
+  const alerts =
+    hooks.length > 0
+      ? new AlertDispatcher({ webhooks: hooks, scope: c.reportScope, log: deps.log.child({ part: 'alerts' }) })
+      : null;
   return {
     reports,
     alerts,

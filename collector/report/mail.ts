@@ -67,13 +67,18 @@ export function parseSmtpUrl(url: string, password?: string): Transport {
   try {
     u = new URL(url);
   } catch {
-    throw new PortdriftError('PD_CONFIG_INVALID', `smtp: "${redactSmtpUrl(url)}" is not a URL (expected smtp://host:587 or smtps://host:465)`);
+    throw new PortdriftError(
+      'PD_CONFIG_INVALID',
+      `smtp: "${redactSmtpUrl(url)}" is not a URL (expected smtp://host:587 or smtps://host:465)`,
+    );
   }
-  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new PortdriftError('PD_CONFIG_INVALID', `smtp: the scheme must be smtp:// or smtps://, got ${u.protocol}//`);
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:')
+    throw new PortdriftError('PD_CONFIG_INVALID', `smtp: the scheme must be smtp:// or smtps://, got ${u.protocol}//`);
   if (!u.hostname) throw new PortdriftError('PD_CONFIG_INVALID', 'smtp: the URL names no host');
   const secure = u.protocol === 'smtps:';
   const starttls = u.searchParams.get('starttls') ?? 'auto';
-  if (!['auto', 'required', 'off'].includes(starttls)) throw new PortdriftError('PD_CONFIG_INVALID', `smtp: starttls must be auto, required or off, got "${starttls}"`);
+  if (!['auto', 'required', 'off'].includes(starttls))
+    throw new PortdriftError('PD_CONFIG_INVALID', `smtp: starttls must be auto, required or off, got "${starttls}"`);
   const user = decodeURIComponent(u.username);
   const auth = user ? { user, pass: password ?? decodeURIComponent(u.password) } : undefined;
   return {
@@ -127,9 +132,16 @@ export function createMailer(options: SmtpOptions): Mailer {
           html: mail.html,
           headers,
           ...(messageId ? { messageId } : {}),
-          attachments: mail.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+          attachments: mail.attachments.map((a) => ({
+            filename: a.filename,
+            content: a.content,
+            contentType: a.contentType,
+          })),
         });
-        const addr = (list: unknown): string[] => (Array.isArray(list) ? list.map((a) => (typeof a === 'string' ? a : String((a as { address?: string }).address))) : []);
+        const addr = (list: unknown): string[] =>
+          Array.isArray(list)
+            ? list.map((a) => (typeof a === 'string' ? a : String((a as { address?: string }).address)))
+            : [];
         const accepted = addr(info.accepted);
         if (accepted.length === 0) throw new Error(`every recipient was rejected: ${addr(info.rejected).join(', ')}`);
         return { messageId: String(info.messageId), accepted, rejected: addr(info.rejected) };

@@ -74,13 +74,17 @@ export function buildReportModel(data: ReportData): ReportModel {
   const now = t(data.now);
   const since = data.since === null ? null : t(data.since);
   const open = data.findings.filter((f) => !f.resolvedAt);
-  const resolved = data.findings.filter((f) => f.resolvedAt && (since === null || t(f.resolvedAt) > since) && t(f.resolvedAt) <= now);
+  const resolved = data.findings.filter(
+    (f) => f.resolvedAt && (since === null || t(f.resolvedAt) > since) && t(f.resolvedAt) <= now,
+  );
   const snapshot = data.snapshot === true;
   const baseline = since === null && !snapshot;
   const isNew = (f: Finding): boolean => since !== null && t(f.firstSeen) > since;
   const bySeverity: Record<Severity, number> = { high: 0, medium: 0, low: 0 };
   for (const f of open) bySeverity[f.severity]++;
-  const sorted = [...open].sort((a, b) => RANK[a.severity] - RANK[b.severity] || t(a.firstSeen) - t(b.firstSeen) || a.id.localeCompare(b.id));
+  const sorted = [...open].sort(
+    (a, b) => RANK[a.severity] - RANK[b.severity] || t(a.firstSeen) - t(b.firstSeen) || a.id.localeCompare(b.id),
+  );
   const stillOpen = open
     .filter((f) => !isNew(f))
     .map((finding) => ({ finding, ageMs: Math.max(0, now - t(finding.firstSeen)) }))
@@ -89,22 +93,37 @@ export function buildReportModel(data: ReportData): ReportModel {
     .map((a) => ({ ...a, lateByMs: a.lastSeen === null ? null : now - t(a.lastSeen) - a.intervalMs }))
     .filter((a) => a.lastSeen === null || now - t(a.lastSeen) > LATE_FACTOR * a.intervalMs);
   const unacked = open.filter((f) => !f.ack);
-  const severity = unacked.length === 0 ? 'none' : [...unacked].sort((a, b) => RANK[a.severity] - RANK[b.severity])[0]!.severity;
+  const severity =
+    unacked.length === 0 ? 'none' : [...unacked].sort((a, b) => RANK[a.severity] - RANK[b.severity])[0]!.severity;
   return {
     scope: data.scope,
     generatedAt: data.now,
     since: data.since,
     baseline,
     snapshot,
-    counts: { open: open.length, new: open.filter(isNew).length, resolved: resolved.length, acknowledged: open.length - unacked.length, bySeverity },
+    counts: {
+      open: open.length,
+      new: open.filter(isNew).length,
+      resolved: resolved.length,
+      acknowledged: open.length - unacked.length,
+      bySeverity,
+    },
     newFindings: sorted.filter(isNew),
     resolved: [...resolved].sort((a, b) => t(b.resolvedAt!) - t(a.resolvedAt!)),
     stillOpen,
     open: sorted,
-    coverage: { ...data.coverage, ratio: data.coverage.declared === 0 ? null : data.coverage.observed / data.coverage.declared },
+    coverage: {
+      ...data.coverage,
+      ratio: data.coverage.declared === 0 ? null : data.coverage.observed / data.coverage.declared,
+    },
     lateAgents,
     agentsTotal: data.agents.length,
-    oldestOpenMs: stillOpen.length > 0 ? stillOpen[0]!.ageMs : open.length > 0 ? Math.max(0, ...open.map((f) => now - t(f.firstSeen))) : null,
+    oldestOpenMs:
+      stillOpen.length > 0
+        ? stillOpen[0]!.ageMs
+        : open.length > 0
+          ? Math.max(0, ...open.map((f) => now - t(f.firstSeen)))
+          : null,
     severity,
     series: data.series,
     ...(data.link ? { link: data.link } : {}),

@@ -60,7 +60,14 @@ export class Outbox {
       return entry;
     }
     // Time-ordered ids: the directory lists oldest first, and reports go out in order.
-    const entry: OutboxEntry = { id: `${now.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`, createdAt: now.toISOString(), attempts: 0, nextAttemptAt: now.toISOString(), lastError: null, mail };
+    const entry: OutboxEntry = {
+      id: `${now.toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`,
+      createdAt: now.toISOString(),
+      attempts: 0,
+      nextAttemptAt: now.toISOString(),
+      lastError: null,
+      mail,
+    };
     await writeAtomic(this.path(entry.id), JSON.stringify(entry));
     return entry;
   }
@@ -117,7 +124,12 @@ export interface FlushResult {
 }
 
 /** Try every due entry once, oldest first. Sent entries are removed; failed ones rescheduled. */
-export async function flushOutbox(outbox: Outbox, mailer: Mailer, log: Logger, options: { now?: () => number; backoff?: Backoff; force?: boolean } = {}): Promise<FlushResult> {
+export async function flushOutbox(
+  outbox: Outbox,
+  mailer: Mailer,
+  log: Logger,
+  options: { now?: () => number; backoff?: Backoff; force?: boolean } = {},
+): Promise<FlushResult> {
   const now = options.now ?? Date.now;
   const result: FlushResult = { sent: 0, failed: 0, pending: 0 };
   for (const entry of await outbox.list()) {
@@ -129,7 +141,10 @@ export async function flushOutbox(outbox: Outbox, mailer: Mailer, log: Logger, o
       const sent = await mailer.send(entry.mail);
       await outbox.remove(entry);
       result.sent++;
-      log.info({ report: entry.id, messageId: sent.messageId, accepted: sent.accepted.length, attempts: entry.attempts + 1 }, 'report sent');
+      log.info(
+        { report: entry.id, messageId: sent.messageId, accepted: sent.accepted.length, attempts: entry.attempts + 1 },
+        'report sent',
+      );
     } catch (err) {
       entry.attempts++;
       entry.lastError = (err as Error).message;
@@ -138,7 +153,16 @@ export async function flushOutbox(outbox: Outbox, mailer: Mailer, log: Logger, o
       result.failed++;
       result.pending++;
       result.lastError = entry.lastError;
-      log.warn({ report: entry.id, attempts: entry.attempts, nextAttemptAt: entry.nextAttemptAt, err: entry.lastError, code: (err as { code?: string }).code }, 'report not sent; kept in the outbox and retried');
+      log.warn(
+        {
+          report: entry.id,
+          attempts: entry.attempts,
+          nextAttemptAt: entry.nextAttemptAt,
+          err: entry.lastError,
+          code: (err as { code?: string }).code,
+        },
+        'report not sent; kept in the outbox and retried',
+      );
     }
   }
   return result;

@@ -29,13 +29,15 @@ export interface RenderedReport {
 export const MAX_ROWS = 200;
 
 const where = (f: Finding): string => (f.source ? `${f.source.file}:${f.source.line}` : '—');
-const endpoint = (f: Finding): string => `${f.host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}`;
+const endpoint = (f: Finding): string =>
+  `${f.host}:${f.port}${f.observedPort !== undefined ? ` → ${f.observedPort}` : ''}`;
 const pct = (r: number | null): string => (r === null ? 'n/a' : `${Math.floor(r * 1000) / 10}%`);
 const day = (iso: string): string => iso.slice(0, 16).replace('T', ' ');
 
 export function subjectOf(model: ReportModel): string {
   const m = { ...model, scope: oneLine(model.scope) };
-  const late = m.lateAgents.length > 0 ? `, ${m.lateAgents.length} agent${m.lateAgents.length === 1 ? '' : 's'} late` : '';
+  const late =
+    m.lateAgents.length > 0 ? `, ${m.lateAgents.length} agent${m.lateAgents.length === 1 ? '' : 's'} late` : '';
   if (m.baseline) return `portdrift: baseline, ${m.counts.open} open${late} — ${m.scope}`;
   if (m.snapshot) return `portdrift: ${m.counts.open} open${late} — ${m.scope} (snapshot)`;
   return `portdrift: ${m.counts.open} open (${m.counts.new} new), ${m.counts.resolved} resolved${late} — ${m.scope}`;
@@ -43,7 +45,10 @@ export function subjectOf(model: ReportModel): string {
 
 /** `List-Id` wants a dot-atom: the scope reduced to letters, digits and dashes. */
 const listAtom = (scope: string): string =>
-  scope.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'default';
+  scope
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '') || 'default';
 
 export function listId(scope: string): string {
   return `portdrift reports for ${scope.replace(/[<>"\r\n]/g, '')} <${listAtom(scope)}.reports.portdrift>`;
@@ -59,7 +64,10 @@ const compact = (iso: string): string => iso.replace(/\.\d+Z$/, 'Z').replace(/[-
 export function periodIdOf(m: ReportModel): string {
   const start = m.since === null ? `baseline-${compact(m.generatedAt)}` : compact(m.since);
   const kind = m.snapshot ? 'snapshot' : 'report';
-  const hash = createHash('sha256').update(JSON.stringify([kind, m.scope, start])).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([kind, m.scope, start]))
+    .digest('hex')
+    .slice(0, 12);
   return `portdrift.${kind}.${listAtom(m.scope)}.${start}.${hash}`;
 }
 
@@ -145,11 +153,17 @@ function textOf(m: ReportModel): string {
   const sev = c.bySeverity;
   const cov = m.coverage;
   lines.push(
-    ...field('Open:', `${c.open} (high ${sev.high}, medium ${sev.medium}, low ${sev.low}; ${c.acknowledged} acknowledged)`),
+    ...field(
+      'Open:',
+      `${c.open} (high ${sev.high}, medium ${sev.medium}, low ${sev.low}; ${c.acknowledged} acknowledged)`,
+    ),
     ...(m.since === null ? [] : [...field('New:', String(c.new)), ...field('Resolved:', String(c.resolved))]),
     ...field('Oldest open:', m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)),
     ...field('Coverage:', `${cov.observed} of ${cov.declared} declared endpoints observed (${pct(cov.ratio)})`),
-    ...field('Agents:', `${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${late ? `; late: ${late}` : ''}`),
+    ...field(
+      'Agents:',
+      `${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal} reporting${late ? `; late: ${late}` : ''}`,
+    ),
     'Open over the period (highest count per interval):',
     `  ${sparkline(m.series) || '(no history yet)'}`,
     '',
@@ -171,7 +185,11 @@ function textOf(m: ReportModel): string {
 }
 
 function footer(m: ReportModel): string {
-  return `You receive this because your address is in the report recipients of the portdrift collector for ${m.scope}; its operators own that configuration.${m.link ? ` Collector: ${m.link}` : ''} The complete data is attached as JSON.`;
+  return (
+    `You receive this because your address is in the report recipients of the portdrift collector for ` +
+    `${m.scope}; its operators own that configuration.` +
+    `${m.link ? ` Collector: ${m.link}` : ''} The complete data is attached as JSON.`
+  );
 }
 
 // ----- HTML ------------------------------------------------------------------------------------
@@ -199,15 +217,20 @@ interface HtmlRow {
 // three short columns fit without breaking their names.
 function htmlTable(title: string, head: string[], rows: HtmlRow[], total: number): string {
   if (total === 0) return '';
-  const more = total > MAX_ROWS ? `<p style="font-size:12px;color:#666">… and ${total - MAX_ROWS} more in the attached JSON.</p>` : '';
+  const more =
+    total > MAX_ROWS
+      ? `<p style="font-size:12px;color:#666">… and ${total - MAX_ROWS} more in the attached JSON.</p>`
+      : '';
   const row = (r: HtmlRow): string =>
     r.note === undefined
       ? `<tr>${r.cells.map((c) => `<td style="${TD}">${c}</td>`).join('')}</tr>`
       : `<tr>${r.cells.map((c) => `<td style="${TD_TOP}">${c}</td>`).join('')}</tr>` +
         `<tr><td colspan="${r.cells.length}" style="${TD_NOTE}">${r.note}</td></tr>`;
   return (
-    `<h2 style="font-size:16px;margin:24px 0 8px;color:#263238">${h(title)} <span style="color:#78909c;font-weight:normal">(${total})</span></h2>` +
-    `<table role="presentation" cellpadding="0" cellspacing="0" border="0" width="100%" style="border-collapse:collapse">` +
+    `<h2 style="font-size:16px;margin:24px 0 8px;color:#263238">${h(title)}` +
+    ` <span style="color:#78909c;font-weight:normal">(${total})</span></h2>` +
+    `<table role="presentation" cellpadding="0" cellspacing="0" ` +
+    `border="0" width="100%" style="border-collapse:collapse">` +
     `<tr>${head.map((c) => `<th style="${TH}">${h(c)}</th>`).join('')}</tr>` +
     rows.slice(0, MAX_ROWS).map(row).join('') +
     `</table>${more}`
@@ -251,26 +274,44 @@ const LAYOUT = 'role="presentation" width="100%" cellpadding="0" cellspacing="0"
 function htmlOf(m: ReportModel): string {
   const c = m.counts;
   const late = m.lateAgents.length
-    ? `<p style="margin:8px 0;font-size:13px;color:#c0392b">Late agents: ${m.lateAgents.map((a) => `${code(a.name)} (last seen ${h(a.lastSeen ? day(a.lastSeen) : 'never')})`).join(', ')}</p>`
+    ? `<p style="margin:8px 0;font-size:13px;color:#c0392b">Late agents: ` +
+      m.lateAgents.map((a) => `${code(a.name)} (last seen ${h(a.lastSeen ? day(a.lastSeen) : 'never')})`).join(', ') +
+      '</p>'
     : '';
   const baseline = m.baseline
-    ? `<p style="margin:12px 0;padding:10px 12px;background:#e3f2fd;border-left:4px solid #1e88e5;font-size:14px"><strong>Baseline.</strong> This is the first report of this installation: ${c.open} existing drift${c.open === 1 ? '' : 's'} at baseline, not new alarms. Later reports show what changed.</p>`
+    ? `<p style="margin:12px 0;padding:10px 12px;background:#e3f2fd;border-left:4px solid ` +
+      `#1e88e5;font-size:14px"><strong>Baseline.</strong> This is the first report of this installation: ${c.open}` +
+      ` existing drift${c.open === 1 ? '' : 's'} at baseline, not new alarms. Later reports show what changed.</p>`
     : m.snapshot
-      ? `<p style="margin:12px 0;padding:10px 12px;background:#eceff1;border-left:4px solid #78909c;font-size:14px"><strong>Snapshot.</strong> A rendering of saved findings: there is no previous report to compare with.</p>`
+      ? `<p style="margin:12px 0;padding:10px 12px;background:#eceff1;border-left:4px solid ` +
+        `#78909c;font-size:14px"><strong>Snapshot.</strong> A rendering of ` +
+        `saved findings: there is no previous report to compare with.</p>`
       : '';
   const stats = [
     stat('open', String(c.open), c.open ? SEV_COLOR[m.severity] : SEV_COLOR.none),
-    ...(m.since === null ? [] : [stat('new', String(c.new), c.new ? '#c0392b' : '#263238'), stat('resolved', String(c.resolved), c.resolved ? '#2e7d32' : '#263238')]),
+    ...(m.since === null
+      ? []
+      : [
+          stat('new', String(c.new), c.new ? '#c0392b' : '#263238'),
+          stat('resolved', String(c.resolved), c.resolved ? '#2e7d32' : '#263238'),
+        ]),
     stat('high / medium / low', `${c.bySeverity.high} / ${c.bySeverity.medium} / ${c.bySeverity.low}`),
     stat('oldest open', m.oldestOpenMs === null ? '—' : formatAge(m.oldestOpenMs)),
-    stat('endpoints observed', `${m.coverage.observed} / ${m.coverage.declared}`, m.coverage.ratio !== null && m.coverage.ratio < 1 ? '#d68910' : '#263238'),
+    stat(
+      'endpoints observed',
+      `${m.coverage.observed} / ${m.coverage.declared}`,
+      m.coverage.ratio !== null && m.coverage.ratio < 1 ? '#d68910' : '#263238',
+    ),
   ].join('');
   const body = [
     `<h1 style="font-size:20px;margin:0 0 4px;color:#263238">portdrift report — ${h(m.scope)}</h1>`,
-    `<p style="margin:0 0 12px;color:#607d8b;font-size:13px">${h(m.since ? `${day(m.since)} → ` : '')}${h(day(m.generatedAt))} UTC</p>`,
+    `<p style="margin:0 0 12px;color:#607d8b;font-size:13px">` +
+      `${h(m.since ? `${day(m.since)} → ` : '')}${h(day(m.generatedAt))} UTC</p>`,
     baseline,
     `<div style="font-size:0">${stats}</div>`,
-    `<p style="margin:12px 0 4px;font-size:13px">Coverage: <strong>${m.coverage.observed} of ${m.coverage.declared}</strong> declared endpoints observed (${pct(m.coverage.ratio)}); <strong>${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal}</strong> agents reporting.</p>`,
+    `<p style="margin:12px 0 4px;font-size:13px">Coverage: <strong>${m.coverage.observed} of ` +
+      `${m.coverage.declared}</strong> declared endpoints observed (${pct(m.coverage.ratio)}); ` +
+      `<strong>${m.agentsTotal - m.lateAgents.length} of ${m.agentsTotal}</strong> agents reporting.</p>`,
     late,
     `<h2 style="font-size:16px;margin:24px 0 8px;color:#263238">Open findings over the period</h2>`,
     `<p style="margin:0 0 8px;font-size:12px;color:#607d8b">` +
@@ -292,12 +333,18 @@ function htmlOf(m: ReportModel): string {
       m.stillOpen.length,
     ),
     htmlTable('All open findings', FINDING_HEAD, m.open.map(findingHtmlRow), m.open.length),
-    m.open.length === 0 && m.resolved.length === 0 ? `<p style="margin:24px 0;font-size:14px;color:#2e7d32">No drift: every declared port that was observed is where the IaC says.</p>` : '',
-    `<p style="margin:32px 0 0;padding-top:12px;border-top:1px solid #e0e0e0;font-size:12px;color:#78909c">${h(footer(m))}</p>`,
+    m.open.length === 0 && m.resolved.length === 0
+      ? `<p style="margin:24px 0;font-size:14px;color:#2e7d32">No drift: ` +
+        `every declared port that was observed is where the IaC says.</p>`
+      : '',
+    `<p style="margin:32px 0 0;padding-top:12px;border-top:1px ` +
+      `solid #e0e0e0;font-size:12px;color:#78909c">${h(footer(m))}</p>`,
   ].join('\n');
   return (
-    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${h(subjectOf(m))}</title></head>\n` +
-    `<body style="margin:0;padding:0;background:#f5f7f8;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#263238">\n` +
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" ` +
+    `content="width=device-width"><title>${h(subjectOf(m))}</title></head>\n` +
+    `<body style="margin:0;padding:0;background:#f5f7f8;font-family:-apple-system,'Segoe ` +
+    `UI',Roboto,Helvetica,Arial,sans-serif;color:#263238">\n` +
     `<table ${LAYOUT} bgcolor="#f5f7f8"><tr><td align="center" style="padding:12px 8px">\n` +
     // Fluid: as wide as the window up to 960 px (no fixed width that a wide client cuts or a narrow
     // one scrolls sideways).
@@ -314,6 +361,10 @@ export function renderReport(m: ReportModel): RenderedReport {
     periodId: periodIdOf(m),
     text: textOf(m),
     html: htmlOf(m),
-    attachment: { filename: `portdrift-report-${m.scope.replace(/[^A-Za-z0-9_-]+/g, '_')}-${m.generatedAt.slice(0, 10)}.json`, content: jsonOf(m), contentType: 'application/json' },
+    attachment: {
+      filename: `portdrift-report-${m.scope.replace(/[^A-Za-z0-9_-]+/g, '_')}-${m.generatedAt.slice(0, 10)}.json`,
+      content: jsonOf(m),
+      contentType: 'application/json',
+    },
   };
 }

@@ -5,7 +5,10 @@
 import { parseDuration } from '../../shared/duration.js';
 import { PortdriftError } from '../../shared/errors.js';
 
-export type Schedule = { kind: 'every'; ms: number } | { kind: 'daily'; minute: number } | { kind: 'weekly'; day: number; minute: number };
+export type Schedule =
+  | { kind: 'every'; ms: number }
+  | { kind: 'daily'; minute: number }
+  | { kind: 'weekly'; day: number; minute: number };
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const FULL_DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
@@ -15,7 +18,10 @@ const WEEK_MS = 7 * DAY_MS;
 export const MIN_EVERY_MS = 60_000;
 
 function bad(text: string, why: string): PortdriftError {
-  return new PortdriftError('PD_CONFIG_INVALID', `report schedule "${text}": ${why} (expected e.g. "every 24h", "daily 08:00" or "weekly mon 08:00", UTC)`);
+  return new PortdriftError(
+    'PD_CONFIG_INVALID',
+    `report schedule "${text}": ${why} (expected e.g. "every 24h", "daily 08:00" or "weekly mon 08:00", UTC)`,
+  );
 }
 
 function clock(text: string, hhmm: string): number {
@@ -48,7 +54,7 @@ export function parseSchedule(text: string): Schedule {
 function previous(s: Exclude<Schedule, { kind: 'every' }>, t: number): number {
   const dayStart = Math.floor(t / DAY_MS) * DAY_MS;
   let at = dayStart + s.minute * 60_000;
-  if (s.kind === 'weekly') at -= (((new Date(dayStart).getUTCDay() - s.day) % 7) + 7) % 7 * DAY_MS;
+  if (s.kind === 'weekly') at -= ((((new Date(dayStart).getUTCDay() - s.day) % 7) + 7) % 7) * DAY_MS;
   const period = s.kind === 'daily' ? DAY_MS : WEEK_MS;
   while (at > t) at -= period;
   return at;
@@ -67,7 +73,8 @@ export function nextDue(s: Schedule, last: number | null, now: number): number {
 
 export function describeSchedule(s: Schedule): string {
   const hm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-  if (s.kind === 'every') return `every ${s.ms / 3_600_000 >= 1 && s.ms % 3_600_000 === 0 ? `${s.ms / 3_600_000}h` : `${s.ms / 60_000}m`}`;
+  if (s.kind === 'every')
+    return `every ${s.ms / 3_600_000 >= 1 && s.ms % 3_600_000 === 0 ? `${s.ms / 3_600_000}h` : `${s.ms / 60_000}m`}`;
   if (s.kind === 'daily') return `daily ${hm(s.minute)} UTC`;
   return `weekly ${DAYS[s.day]} ${hm(s.minute)} UTC`;
 }

@@ -17,7 +17,10 @@ export interface ReportServiceOptions {
   outbox: Outbox;
   mailer: Mailer;
   /** Gathers what the report covers: findings open or resolved since `since`, coverage, agents, history. */
-  load(since: string | null, now: string): Promise<Omit<ReportData, 'since' | 'now'>> | Omit<ReportData, 'since' | 'now'>;
+  load(
+    since: string | null,
+    now: string,
+  ): Promise<Omit<ReportData, 'since' | 'now'>> | Omit<ReportData, 'since' | 'now'>;
   log: Logger;
   /** How often pending reports are retried while any wait (default 60 s); their own backoff still applies. */
   retryEveryMs?: number;
@@ -69,7 +72,10 @@ export class ReportService {
   async start(): Promise<void> {
     this.running = true;
     const { lastReportAt } = await this.o.outbox.readState();
-    this.o.log.info({ schedule: describeSchedule(this.o.schedule), to: this.o.to.length, lastReportAt }, 'report schedule started');
+    this.o.log.info(
+      { schedule: describeSchedule(this.o.schedule), to: this.o.to.length, lastReportAt },
+      'report schedule started',
+    );
     await this.flush(); // reports left pending by a previous run go first
     await this.arm();
   }
@@ -99,7 +105,9 @@ export class ReportService {
     const { lastReportAt } = await this.o.outbox.readState();
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
-    const rendered = renderReport(buildReportModel({ ...(await this.o.load(lastReportAt, now)), since: lastReportAt, now }));
+    const rendered = renderReport(
+      buildReportModel({ ...(await this.o.load(lastReportAt, now)), since: lastReportAt, now }),
+    );
     // Persist before the first attempt, then advance the period: from here the report can only
     // be delivered late, never lost, and the next report covers what happens after it.
     const entry = await this.o.outbox.put(composeMail(rendered, this.o.from, this.o.to), new Date(nowMs));
@@ -109,11 +117,20 @@ export class ReportService {
     // The flush covers the whole outbox (older reports that were due go out too): whether *this*
     // report went is whether it left the outbox.
     const left = (await this.o.outbox.list()).find((e) => e.id === entry.id);
-    return { id: entry.id, subject: rendered.subject, sent: !left, ...(left?.lastError ? { error: left.lastError } : {}), delivery };
+    return {
+      id: entry.id,
+      subject: rendered.subject,
+      sent: !left,
+      ...(left?.lastError ? { error: left.lastError } : {}),
+      delivery,
+    };
   }
 
   private async flush(): Promise<FlushResult> {
-    const result = await flushOutbox(this.o.outbox, this.o.mailer, this.o.log, { now: this.now, backoff: this.o.backoff ?? DEFAULT_BACKOFF });
+    const result = await flushOutbox(this.o.outbox, this.o.mailer, this.o.log, {
+      now: this.now,
+      backoff: this.o.backoff ?? DEFAULT_BACKOFF,
+    });
     this.retryTimer?.cancel();
     if (this.running && result.pending > 0) {
       this.retryTimer = this.clock.after(this.o.retryEveryMs ?? 60_000, () =>

@@ -47,7 +47,16 @@ function stringTable(): { strings: string[]; id: (s: string) => number } {
 type Row = Pick<ObservationRecord, 'host' | 'ip' | 'port' | 'state' | 'rttMs' | 'at' | 'service'>;
 
 function emptyColumns(n: number, strings: string[]): ObservationColumns {
-  return { strings, host: new Uint32Array(n), ip: new Uint32Array(n), at: new Uint32Array(n), service: new Uint32Array(n), port: new Uint16Array(n), state: new Uint8Array(n), rtt: new Float64Array(n) };
+  return {
+    strings,
+    host: new Uint32Array(n),
+    ip: new Uint32Array(n),
+    at: new Uint32Array(n),
+    service: new Uint32Array(n),
+    port: new Uint16Array(n),
+    state: new Uint8Array(n),
+    rtt: new Float64Array(n),
+  };
 }
 
 function putRow(c: ObservationColumns, k: number, o: Row, id: (s: string) => number): void {
@@ -74,7 +83,8 @@ function readRow<T extends Row>(c: ObservationColumns, k: number, into: Omit<T, 
   return r;
 }
 
-const columnBuffers = (c: ObservationColumns): ArrayBuffer[] => [c.host, c.ip, c.at, c.service, c.port, c.state, c.rtt].map((a) => a.buffer as ArrayBuffer);
+const columnBuffers = (c: ObservationColumns): ArrayBuffer[] =>
+  [c.host, c.ip, c.at, c.service, c.port, c.state, c.rtt].map((a) => a.buffer as ArrayBuffer);
 
 export function toColumns(b: ParsedBatch): ColumnarBatch {
   const n = b.observations.length;

@@ -140,7 +140,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    description: "agent tokens carry a scope: the CIDRs their agent may report on",
+    description: 'agent tokens carry a scope: the CIDRs their agent may report on',
     // A JSON array of CIDRs. NULL on reader and admin tokens, and on agent tokens created before
     // scopes existed: those stay unrestricted (a warning at start-up and in `token list`).
     sql: 'ALTER TABLE tokens ADD COLUMN scope TEXT;',

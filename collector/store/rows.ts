@@ -1,6 +1,14 @@
 // Rows of the store's tables as the Store interface answers them. Shared by every store: the
 // column names and the JSON kept in text columns are the same in SQLite and PostgreSQL.
-import type { Acknowledgement, Finding, FindingKind, Observation, PodIdentity, PortState, Severity } from '../../shared/types.js';
+import type {
+  Acknowledgement,
+  Finding,
+  FindingKind,
+  Observation,
+  PodIdentity,
+  PortState,
+  Severity,
+} from '../../shared/types.js';
 import type {
   AgentRecord,
   FindingStatus,

@@ -77,15 +77,24 @@ export class EnrollTokens {
     const held = this.s.liveAgent.all(input.name, input.now) as Row[];
     if (held.length > 0) {
       const ids = held.map((r) => r.id).join(', ');
-      const message = `agent name ${JSON.stringify(input.name)} is held by a live agent key (${ids}); `
-        + `run \`portdrift agents revoke ${input.name}\` first to re-enroll it under that name, or use another --name`;
+      const message =
+        `agent name ${JSON.stringify(input.name)} is held by a live agent key (${ids}); ` +
+        `run \`portdrift agents revoke ${input.name}\` first to re-enroll it under that name, or use another --name`;
       throw new PortdriftError('PD_AGENT_NAME_TAKEN', message, { details: { name: input.name } });
     }
     const key = newToken();
     const id = newId('tok');
     const scope = [...input.scope];
-    this.s.insertKey.run(id, input.name, hashToken(key), input.now, JSON.stringify(scope), secret.id,
-      JSON.stringify(input.identity), null);
+    this.s.insertKey.run(
+      id,
+      input.name,
+      hashToken(key),
+      input.now,
+      JSON.stringify(scope),
+      secret.id,
+      JSON.stringify(input.identity),
+      null,
+    );
     this.s.countUse.run(secret.id);
     this.s.used.run(input.now, secret.id);
     return { key, record: tokenRow(this.s.byId.get(id) as Row) };
@@ -123,8 +132,16 @@ export class EnrollTokens {
     if (row.rotate_by) {
       this.s.revokeUnusedSuccessors.run(now, row.id);
       const key = newToken();
-      this.s.insertKey.run(newId('tok'), row.name, hashToken(key), now, row.scope ?? null, row.enrolled_by ?? null,
-        row.identity ?? null, row.id);
+      this.s.insertKey.run(
+        newId('tok'),
+        row.name,
+        hashToken(key),
+        now,
+        row.scope ?? null,
+        row.enrolled_by ?? null,
+        row.identity ?? null,
+        row.id,
+      );
       t.newKey = key;
     }
     return t;
@@ -138,26 +155,31 @@ export class EnrollTokens {
   }
 
   revokeAgent(name: string, now: string): TokenRecord[] {
-    return this.db.transaction(() => {
-      const rows = this.liveKeys(name, now);
-      for (const t of rows) this.s.revoke.run(now, t.id);
-      return rows.map((t) => ({ ...t, revokedAt: now }));
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const rows = this.liveKeys(name, now);
+        for (const t of rows) this.s.revoke.run(now, t.id);
+        return rows.map((t) => ({ ...t, revokedAt: now }));
+      })
+      .immediate();
   }
 
   rotateAgent(name: string, now: string, by: string): TokenRecord[] {
-    return this.db.transaction(() => {
-      const rows = this.liveKeys(name, now);
-      const made = rows.filter((t) => t.enrolledBy === undefined);
-      if (made.length > 0) {
-        // Such an agent reads its token from a file it does not write: it could not keep a new key.
-        const ids = made.map((t) => t.id).join(', ');
-        const message = `agent ${JSON.stringify(name)} uses a token made with \`token create\` (${ids}), `
-          + 'not an enrolled key: create a new token, give it to the agent, then `token revoke` the old one';
-        throw new PortdriftError('PD_TOKEN', message);
-      }
-      for (const t of rows) this.s.rotate.run(by, t.id);
-      return rows.map((t) => ({ ...t, rotateBy: by }));
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const rows = this.liveKeys(name, now);
+        const made = rows.filter((t) => t.enrolledBy === undefined);
+        if (made.length > 0) {
+          // Such an agent reads its token from a file it does not write: it could not keep a new key.
+          const ids = made.map((t) => t.id).join(', ');
+          const message =
+            `agent ${JSON.stringify(name)} uses a token made with \`token create\` (${ids}), ` +
+            'not an enrolled key: create a new token, give it to the agent, then `token revoke` the old one';
+          throw new PortdriftError('PD_TOKEN', message);
+        }
+        for (const t of rows) this.s.rotate.run(by, t.id);
+        return rows.map((t) => ({ ...t, rotateBy: by }));
+      })
+      .immediate();
   }
 }

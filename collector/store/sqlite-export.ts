@@ -70,7 +70,8 @@ export function exportSqlite(file: string): StoreRows {
     if (v !== LATEST_SCHEMA) {
       throw new PortdriftError(
         'PD_STORE_SCHEMA',
-        `${file}: schema version ${v}, not ${LATEST_SCHEMA}: open it once with this portdrift (\`portdrift token list --data ${file}\`) to migrate it, then copy it`,
+        `${file}: schema version ${v}, not ${LATEST_SCHEMA}: open it once with this ` +
+          `portdrift (\`portdrift token list --data ${file}\`) to migrate it, then copy it`,
       );
     }
     const out: StoreRows = {};

@@ -10,10 +10,13 @@ function statements(db: Database.Database) {
   return {
     findings: db.prepare('SELECT * FROM findings ORDER BY id'),
     finding: db.prepare('SELECT * FROM findings WHERE id = ?'),
-    findingUpsert: db.prepare(`
-      INSERT INTO findings (id, status, kind, severity, present, absent, data, ack) VALUES (@id, @status, @kind, @severity, @present, @absent, @data, @ack)
+    findingUpsert: db.prepare(
+      `
+      INSERT INTO findings (id, status, kind, severity, present, absent, data, ack) VALUES (@id, @status, @kind, ` +
+        `@severity, @present, @absent, @data, @ack)
       ON CONFLICT (id) DO UPDATE SET status = excluded.status, kind = excluded.kind, severity = excluded.severity,
-        present = excluded.present, absent = excluded.absent, data = excluded.data, ack = excluded.ack`),
+        present = excluded.present, absent = excluded.absent, data = excluded.data, ack = excluded.ack`,
+    ),
     findingDelete: db.prepare('DELETE FROM findings WHERE id = ?'),
     findingAck: db.prepare('UPDATE findings SET ack = ? WHERE id = ?'),
     historyInsert: db.prepare(`
@@ -49,7 +52,16 @@ export class SqliteFindings {
   private evaluationInside(w: EvaluationWrite): void {
     for (const f of w.upsert) {
       const { ack: _drop, ...data } = f.finding;
-      this.s.findingUpsert.run({ id: f.finding.id, status: f.status, kind: f.finding.kind, severity: f.finding.severity, present: f.present, absent: f.absent, data: JSON.stringify(data), ack: f.ack ? JSON.stringify(f.ack) : null });
+      this.s.findingUpsert.run({
+        id: f.finding.id,
+        status: f.status,
+        kind: f.finding.kind,
+        severity: f.finding.severity,
+        present: f.present,
+        absent: f.absent,
+        data: JSON.stringify(data),
+        ack: f.ack ? JSON.stringify(f.ack) : null,
+      });
     }
     for (const id of w.remove) this.s.findingDelete.run(id);
     for (const h of w.history) this.s.historyInsert.run({ ...h, detail: h.detail ?? null });
@@ -61,10 +73,24 @@ export class SqliteFindings {
       const r = this.s.finding.get(id) as Row | undefined;
       if (!r || r.status === 'pending') throw new PortdriftError('PD_FINDING_NOT_FOUND', `no finding with id ${id}`);
       // An ack on a resolved finding would silently cover its next occurrence.
-      if (r.status === 'resolved') throw new PortdriftError('PD_FINDING_RESOLVED', `finding ${id} is resolved: there is nothing to acknowledge (if it comes back it is reported anew)`);
+      if (r.status === 'resolved')
+        throw new PortdriftError(
+          'PD_FINDING_RESOLVED',
+          `finding ${id} is resolved: there is nothing to acknowledge (if it comes back it is reported anew)`,
+        );
       this.s.findingAck.run(JSON.stringify(ack), id);
       const f = findingRow({ ...r, ack: JSON.stringify(ack) });
-      this.s.historyInsert.run({ at: ack.at, findingId: id, kind: f.finding.kind, severity: f.finding.severity, resource: f.finding.resource, host: f.finding.host, port: f.finding.port, event: 'acknowledged', detail: ackDetail(ack) });
+      this.s.historyInsert.run({
+        at: ack.at,
+        findingId: id,
+        kind: f.finding.kind,
+        severity: f.finding.severity,
+        resource: f.finding.resource,
+        host: f.finding.host,
+        port: f.finding.port,
+        event: 'acknowledged',
+        detail: ackDetail(ack),
+      });
       return f;
     })();
   }
@@ -72,14 +98,19 @@ export class SqliteFindings {
   history(q: HistoryQuery): HistoryEntry[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.findingId) (where.push('finding_id = ?'), args.push(q.findingId));
-    if (q.since) (where.push('at > ?'), args.push(q.since));
+    if (q.findingId) where.push('finding_id = ?'), args.push(q.findingId);
+    if (q.since) where.push('at > ?'), args.push(q.since);
     const limit = Math.min(Math.max(q.limit ?? 1000, 1), 100_000);
-    const sql = `SELECT * FROM (SELECT * FROM history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${limit}) ORDER BY seq`;
+    const sql =
+      `SELECT * FROM (SELECT * FROM history ${where.length ? `WHERE ${where.join(' AND ')}` : ''}` +
+      ` ORDER BY seq DESC LIMIT ${limit}) ORDER BY seq`;
     return (this.db.prepare(sql).all(...args) as Row[]).map(historyRow);
   }
 
   openSeries(since: string | null, bucketMs: number): Array<{ at: string; open: number }> {
-    return bucketSeries(this.s.series.iterate(since, since) as IterableIterator<{ at: string; open_count: number }>, bucketMs);
+    return bucketSeries(
+      this.s.series.iterate(since, since) as IterableIterator<{ at: string; open_count: number }>,
+      bucketMs,
+    );
   }
 }

@@ -34,13 +34,19 @@ export function lockStore(dataFile: string): StoreLock {
     // timeout 0: a held lock is an answer, not something to wait for.
     db = new Database(path, { timeout: 0 });
   } catch (err) {
-    throw new PortdriftError('PD_STORE', `cannot open the store's lock file ${path}: ${(err as Error).message}`, { cause: err });
+    throw new PortdriftError('PD_STORE', `cannot open the store's lock file ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     db.exec('BEGIN EXCLUSIVE');
   } catch (err) {
     db.close();
-    if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new PortdriftError('PD_STORE', `another collector is running on ${dataFile} (it holds ${path}); a store has one collector`);
+    if ((err as { code?: string }).code === 'SQLITE_BUSY')
+      throw new PortdriftError(
+        'PD_STORE',
+        `another collector is running on ${dataFile} (it holds ${path}); a store has one collector`,
+      );
     throw new PortdriftError('PD_STORE', `cannot lock ${path}: ${(err as Error).message}`, { cause: err });
   }
   let held = true;

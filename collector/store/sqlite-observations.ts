@@ -14,33 +14,48 @@ function statements(db: Database.Database) {
   return {
     batchGet: db.prepare('SELECT answer FROM batches WHERE agent = ? AND batch_id = ?'),
     batchInsert: db.prepare('INSERT INTO batches (batch_id, agent, received_at, answer) VALUES (?, ?, ?, ?)'),
-    agentUpsert: db.prepare(`
-      INSERT INTO agents (name, version, first_seen, last_seen, last_batch_id, plan_revision, spool_depth, spool_dropped,
+    agentUpsert: db.prepare(
+      `
+      INSERT INTO agents (name, version, first_seen, last_seen, last_batch_id, plan_revision, spool_depth, ` +
+        `spool_dropped,
         batches, observations, pod, listeners_at)
       VALUES (@name, @version, @at, @at, @batch, @plan, @depth, @dropped, 1, @n, @pod, @view)
       ON CONFLICT (name) DO UPDATE SET
-        version = excluded.version, last_seen = max(last_seen, excluded.last_seen), last_batch_id = excluded.last_batch_id,
+        version = excluded.version, last_seen = max(last_seen, excluded.last_seen), last_batch_id = ` +
+        `excluded.last_batch_id,
         plan_revision = excluded.plan_revision, spool_depth = excluded.spool_depth,
         spool_dropped = spool_dropped + excluded.spool_dropped,
         batches = batches + 1, observations = observations + excluded.observations,
-        pod = coalesce(excluded.pod, pod), listeners_at = coalesce(excluded.listeners_at, listeners_at)`),
-    obsUpsert: db.prepare(`
+        pod = coalesce(excluded.pod, pod), listeners_at = coalesce(excluded.listeners_at, listeners_at)`,
+    ),
+    obsUpsert: db.prepare(
+      `
       INSERT INTO current_state (agent, host, ip, port, state, rtt_ms, at, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (host, ip, port, agent) DO UPDATE SET state = excluded.state, rtt_ms = excluded.rtt_ms, at = excluded.at, service = excluded.service
-      WHERE excluded.at >= current_state.at`),
+      ON CONFLICT (host, ip, port, ` +
+        `agent) DO UPDATE SET state = excluded.state, rtt_ms = excluded.rtt_ms, at = ` +
+        `excluded.at, service = excluded.service
+      WHERE excluded.at >= current_state.at`,
+    ),
     obsExists: db.prepare('SELECT 1 FROM current_state WHERE host = ? AND ip = ? AND port = ? AND agent = ?'),
     sweepExists: db.prepare('SELECT 1 FROM sweeps WHERE host = ? AND ip = ? AND agent = ?'),
     rowsOf: db.prepare(`SELECT (SELECT count(*) FROM current_state WHERE agent = ?)
       + (SELECT count(*) FROM sweeps WHERE agent = ?) AS n`),
-    closedDelete: db.prepare('DELETE FROM current_state WHERE agent = ? AND host = ? AND ip = ? AND port BETWEEN ? AND ? AND at <= ?'),
-    sweepUpsert: db.prepare(`
+    closedDelete: db.prepare(
+      'DELETE FROM current_state WHERE agent = ? AND host = ? AND ip = ? AND port BETWEEN ? AND ? AND at <= ?',
+    ),
+    sweepUpsert: db.prepare(
+      `
       INSERT INTO sweeps (agent, host, ip, ports, closed, at, error) VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (host, ip, agent) DO UPDATE SET ports = excluded.ports, closed = excluded.closed, at = excluded.at, error = excluded.error
-      WHERE excluded.at >= sweeps.at`),
+      ON CONFLICT (host, ip, agent) DO ` +
+        `UPDATE SET ports = excluded.ports, closed = excluded.closed, at = excluded.at, error = excluded.error
+      WHERE excluded.at >= sweeps.at`,
+    ),
     listenersClear: db.prepare('DELETE FROM listeners WHERE agent = ?'),
     listenerInsert: db.prepare('INSERT OR REPLACE INTO listeners (agent, ip, port, at) VALUES (?, ?, ?, ?)'),
     observations: db.prepare('SELECT agent, host, ip, port, state, rtt_ms, at, service FROM current_state'),
-    observationsOf: db.prepare('SELECT agent, host, ip, port, state, rtt_ms, at, service FROM current_state WHERE host = ?'),
+    observationsOf: db.prepare(
+      'SELECT agent, host, ip, port, state, rtt_ms, at, service FROM current_state WHERE host = ?',
+    ),
     driftOf: db.prepare(`SELECT agent, host, ip, port, state, rtt_ms, at, service FROM current_state
       WHERE host = ? AND (state = 'open' OR port IN (SELECT value FROM json_each(?)))`),
     sweeps: db.prepare('SELECT * FROM sweeps'),
@@ -58,7 +73,10 @@ export class SqliteObservations {
    */
   private readonly rowCounts = new Map<string, { rows: number; exact: boolean }>();
 
-  constructor(db: Database.Database, private readonly maxRows: number) {
+  constructor(
+    db: Database.Database,
+    private readonly maxRows: number,
+  ) {
     this.s = statements(db);
     this.ingestTx = db.transaction((batch: ColumnarBatch, receivedAt: string) => this.ingestInside(batch, receivedAt));
   }
@@ -166,7 +184,9 @@ export class SqliteObservations {
   observations(hosts?: ReadonlySet<string>): Observation[] {
     // By host through the index: the drift engine needs only the model's hosts, and the
     // table may hold far more (hosts that left the IaC, discovery on other addresses).
-    const rows = hosts ? [...hosts].flatMap((h) => this.s.observationsOf.all(h) as Row[]) : (this.s.observations.all() as Row[]);
+    const rows = hosts
+      ? [...hosts].flatMap((h) => this.s.observationsOf.all(h) as Row[])
+      : (this.s.observations.all() as Row[]);
     return rows.map(observationRow);
   }
 
@@ -179,6 +199,8 @@ export class SqliteObservations {
   }
 
   sweeps(hosts?: ReadonlySet<string>): SweepState[] {
-    return (hosts ? [...hosts].flatMap((h) => this.s.sweepsOf.all(h) as Row[]) : (this.s.sweeps.all() as Row[])).map(sweepRow);
+    return (hosts ? [...hosts].flatMap((h) => this.s.sweepsOf.all(h) as Row[]) : (this.s.sweeps.all() as Row[])).map(
+      sweepRow,
+    );
   }
 }

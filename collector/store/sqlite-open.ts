@@ -29,7 +29,10 @@ export function storeError(file: string, what: string, err: unknown): PortdriftE
 }
 
 /** The open database at the latest schema, or PD_STORE / PD_STORE_SCHEMA. */
-export function openSqlite(file: string, options: SqliteStoreOptions): { db: Database.Database; schemaVersion: number } {
+export function openSqlite(
+  file: string,
+  options: SqliteStoreOptions,
+): { db: Database.Database; schemaVersion: number } {
   const created = file !== ':memory:' && !existsSync(file);
   let db: Database.Database;
   try {
@@ -64,7 +67,11 @@ function migrate(db: Database.Database, file: string): number {
   const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
   const current = row.v ?? 0;
   if (current > LATEST_SCHEMA) {
-    throw new PortdriftError('PD_STORE_SCHEMA', `${file}: the store has schema version ${current}, newer than this portdrift knows (${LATEST_SCHEMA}); upgrade portdrift or use another --data file`);
+    throw new PortdriftError(
+      'PD_STORE_SCHEMA',
+      `${file}: the store has schema version ${current}, newer than this portdrift ` +
+        `knows (${LATEST_SCHEMA}); upgrade portdrift or use another --data file`,
+    );
   }
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;

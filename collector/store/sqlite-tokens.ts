@@ -14,9 +14,12 @@ function statements(db: Database.Database) {
     tokenList: db.prepare('SELECT * FROM tokens ORDER BY created_at, id'),
     tokenFind: db.prepare('SELECT * FROM tokens WHERE id = ? OR name = ? ORDER BY created_at'),
     tokenRevoke: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
-    agentPlan: db.prepare(`
+    agentPlan: db.prepare(
+      `
       INSERT INTO agents (name, first_seen, last_seen, interval_ms) VALUES (?, ?, ?, ?)
-      ON CONFLICT (name) DO UPDATE SET interval_ms = excluded.interval_ms WHERE interval_ms IS NOT excluded.interval_ms`),
+      ON CONFLICT ` +
+        `(name) DO UPDATE SET interval_ms = excluded.interval_ms WHERE interval_ms IS NOT excluded.interval_ms`,
+    ),
     // The key in force: the agent's newest live token (a rotation's successor once created).
     agents: db.prepare(`SELECT a.*, (SELECT count(*) FROM listeners l WHERE l.agent = a.name) AS listeners,
       k.created_at AS key_created, k.enrolled_by AS enrolled_by, k.identity AS identity
@@ -38,7 +41,16 @@ export class SqliteTokens {
     const made = mintToken(input);
     const { id, name, role, createdAt, scope } = made.record;
     const scopeJson = scope ? JSON.stringify(scope) : null;
-    this.s.tokenInsert.run(id, name, role, hashToken(made.token), createdAt, scopeJson, input.expiresAt ?? null, input.maxUses ?? null);
+    this.s.tokenInsert.run(
+      id,
+      name,
+      role,
+      hashToken(made.token),
+      createdAt,
+      scopeJson,
+      input.expiresAt ?? null,
+      input.maxUses ?? null,
+    );
     return made;
   }
 

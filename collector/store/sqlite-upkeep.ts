@@ -8,11 +8,16 @@ import type { FindingStatus, IgnoreRule, PruneCutoffs, StoreStats } from './type
 
 function statements(db: Database.Database) {
   return {
-    ignoreInsert: db.prepare('INSERT INTO ignores (id, resource, host, port, kind, reason, by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    ignoreInsert: db.prepare(
+      'INSERT INTO ignores (id, resource, host, port, kind, reason, ' +
+        'by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     ignores: db.prepare('SELECT * FROM ignores ORDER BY created_at, id'),
     ignoreDelete: db.prepare('DELETE FROM ignores WHERE id = ?'),
     metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    metaSet: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    metaSet: db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
     count: (table: string) => db.prepare(`SELECT count(*) AS n FROM ${table}`),
   };
 }
@@ -20,13 +25,26 @@ function statements(db: Database.Database) {
 export class SqliteUpkeep {
   private readonly s;
 
-  constructor(private readonly db: Database.Database, private readonly file: string) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+  ) {
     this.s = statements(db);
   }
 
   addIgnore(rule: Omit<IgnoreRule, 'id'>): IgnoreRule {
     const id = newId('ign');
-    this.s.ignoreInsert.run(id, rule.resource, rule.host, rule.port, rule.kind, rule.reason, rule.by, rule.createdAt, rule.expiresAt);
+    this.s.ignoreInsert.run(
+      id,
+      rule.resource,
+      rule.host,
+      rule.port,
+      rule.kind,
+      rule.reason,
+      rule.by,
+      rule.createdAt,
+      rule.expiresAt,
+    );
     return { id, ...rule };
   }
 
@@ -51,10 +69,13 @@ export class SqliteUpkeep {
     return this.db.transaction(() => ({
       batches: this.db.prepare('DELETE FROM batches WHERE received_at < ?').run(o.batchesBefore).changes,
       series: this.db.prepare('DELETE FROM evaluations WHERE at < ?').run(o.seriesBefore).changes,
-      rows: before === undefined ? 0 : ['current_state', 'sweeps', 'listeners'].reduce(
-        (sum, t) => sum + this.db.prepare(`DELETE FROM ${t} WHERE at < ?`).run(before).changes,
-        0,
-      ),
+      rows:
+        before === undefined
+          ? 0
+          : ['current_state', 'sweeps', 'listeners'].reduce(
+              (sum, t) => sum + this.db.prepare(`DELETE FROM ${t} WHERE at < ?`).run(before).changes,
+              0,
+            ),
     }))();
   }
 
@@ -69,11 +90,17 @@ export class SqliteUpkeep {
       }
     }
     const findings: Record<FindingStatus, number> = { pending: 0, open: 0, resolved: 0 };
-    for (const r of this.db.prepare('SELECT status, count(*) AS n FROM findings GROUP BY status').all() as Array<{ status: FindingStatus; n: number }>) findings[r.status] = r.n;
+    for (const r of this.db.prepare('SELECT status, count(*) AS n FROM findings GROUP BY status').all() as Array<{
+      status: FindingStatus;
+      n: number;
+    }>)
+      findings[r.status] = r.n;
     return { bytes, observations: n('current_state'), sweeps: n('sweeps'), batches: n('batches'), findings };
   }
 
   integrityCheck(): string {
-    return (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).join('; ');
+    return (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>)
+      .map((r) => r.integrity_check)
+      .join('; ');
   }
 }

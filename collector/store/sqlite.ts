@@ -45,7 +45,10 @@ export class SqliteStore implements Store {
   private readonly found: SqliteFindings;
   private readonly upkeep: SqliteUpkeep;
 
-  constructor(readonly file: string, options: SqliteStoreOptions = {}) {
+  constructor(
+    readonly file: string,
+    options: SqliteStoreOptions = {},
+  ) {
     const { db, schemaVersion } = openSqlite(file, options);
     this.db = db;
     this.schemaVersion = schemaVersion;

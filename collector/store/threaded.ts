@@ -19,14 +19,43 @@ export interface Request {
   args: unknown[];
 }
 
-export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+export type Reply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
 
 /** The SqliteStore methods the worker answers (everything of Store but ingestBatch, sent as columns). */
 export const CALLABLE: ReadonlySet<string> = new Set([
-  'createToken', 'listTokens', 'revokeToken', 'authenticate', 'enrollSecret', 'enroll', 'revokeAgent', 'rotateAgent',
-  'ingestColumns', 'observations', 'driftObservations', 'sweeps', 'hasBatch',
-  'agents', 'listeners', 'notePlanServed', 'findings', 'finding', 'applyEvaluation', 'acknowledge', 'history', 'openSeries', 'addIgnore', 'ignores',
-  'removeIgnore', 'getMeta', 'setMeta', 'prune', 'stats', 'integrityCheck', 'close',
+  'createToken',
+  'listTokens',
+  'revokeToken',
+  'authenticate',
+  'enrollSecret',
+  'enroll',
+  'revokeAgent',
+  'rotateAgent',
+  'ingestColumns',
+  'observations',
+  'driftObservations',
+  'sweeps',
+  'hasBatch',
+  'agents',
+  'listeners',
+  'notePlanServed',
+  'findings',
+  'finding',
+  'applyEvaluation',
+  'acknowledge',
+  'history',
+  'openSeries',
+  'addIgnore',
+  'ignores',
+  'removeIgnore',
+  'getMeta',
+  'setMeta',
+  'prune',
+  'stats',
+  'integrityCheck',
+  'close',
 ]);
 
 const WORKER = new URL('./worker.js', import.meta.url);
@@ -38,12 +67,17 @@ export function threadedStoreAvailable(): boolean {
 
 type Method = Exclude<keyof Store, 'schemaVersion' | 'ingestBatch'>;
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below types the prototype methods
 export class ThreadedStore implements Store {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private dead: PortdriftError | null = null;
 
-  private constructor(private readonly worker: Worker, readonly schemaVersion: number, private readonly file: string) {
+  private constructor(
+    private readonly worker: Worker,
+    readonly schemaVersion: number,
+    file: string,
+  ) {
     worker.on('message', (r: Reply) => this.settle(r));
     const die = (why: string) => {
       this.dead ??= new PortdriftError('PD_STORE', `${file}: the store thread ${why}`);
@@ -62,7 +96,11 @@ export class ThreadedStore implements Store {
     });
     if (!first.ok) {
       await worker.terminate();
-      throw new PortdriftError(first.error.code, first.error.message, first.error.details ? { details: first.error.details } : {});
+      throw new PortdriftError(
+        first.error.code,
+        first.error.message,
+        first.error.details ? { details: first.error.details } : {},
+      );
     }
     return new ThreadedStore(worker, first.value as number, file);
   }
@@ -72,7 +110,8 @@ export class ThreadedStore implements Store {
     if (!p) return;
     this.pending.delete(r.id);
     if (r.ok) p.resolve(r.value);
-    else p.reject(new PortdriftError(r.error.code, r.error.message, r.error.details ? { details: r.error.details } : {}));
+    else
+      p.reject(new PortdriftError(r.error.code, r.error.message, r.error.details ? { details: r.error.details } : {}));
   }
 
   private call<T>(method: string, args: unknown[], transfer: ArrayBuffer[] = []): Promise<T> {
@@ -103,7 +142,10 @@ export class ThreadedStore implements Store {
 // Every other Store method is a plain call to the worker.
 for (const m of CALLABLE) {
   if (m === 'close' || m === 'ingestColumns' || m === 'driftObservations') continue;
-  (ThreadedStore.prototype as unknown as Record<string, unknown>)[m] = function (this: { call: (m: string, a: unknown[]) => Promise<unknown> }, ...args: unknown[]) {
+  (ThreadedStore.prototype as unknown as Record<string, unknown>)[m] = function (
+    this: { call: (m: string, a: unknown[]) => Promise<unknown> },
+    ...args: unknown[]
+  ) {
     return this.call(m, args);
   };
 }

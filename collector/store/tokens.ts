@@ -30,7 +30,11 @@ export function newId(prefix: string): string {
 export function oneLiveToken(rows: TokenRecord[], idOrName: string): TokenRecord {
   const live = rows.filter((t) => t.revokedAt === null);
   if (live.length === 0) throw new PortdriftError('PD_TOKEN', `no live token with id or name "${idOrName}"`);
-  if (live.length > 1) throw new PortdriftError('PD_TOKEN', `${live.length} live tokens are named "${idOrName}"; revoke one by id (${live.map((r) => r.id).join(', ')})`);
+  if (live.length > 1)
+    throw new PortdriftError(
+      'PD_TOKEN',
+      `${live.length} live tokens are named "${idOrName}"; revoke one by id (${live.map((r) => r.id).join(', ')})`,
+    );
   return live[0]!;
 }
 
@@ -40,5 +44,11 @@ export function mintToken(input: NewToken): { token: string; record: TokenRecord
   const scope = input.scope ? [...input.scope] : null;
   const { name, role, now } = input;
   const record = { id: newId('tok'), name, role, createdAt: now, revokedAt: null, lastUsedAt: null, scope };
-  return { token, record: role === 'enroll' ? { ...record, expiresAt: input.expiresAt ?? null, maxUses: input.maxUses ?? null, uses: 0 } : record };
+  return {
+    token,
+    record:
+      role === 'enroll'
+        ? { ...record, expiresAt: input.expiresAt ?? null, maxUses: input.maxUses ?? null, uses: 0 }
+        : record,
+  };
 }

@@ -8,7 +8,18 @@
 //   - observations are "latest per (agent, host, ip, port)": an older record never replaces a
 //     newer one (batches delivered late from an agent's spool arrive out of order).
 //   - applyEvaluation writes finding states and their history rows in one transaction.
-import type { Acknowledgement, BatchHeader, Finding, FindingKind, ListenerRecord, Observation, ObservationRecord, PodIdentity, Severity, SweepRecord } from '../../shared/types.js';
+import type {
+  Acknowledgement,
+  BatchHeader,
+  Finding,
+  FindingKind,
+  ListenerRecord,
+  Observation,
+  ObservationRecord,
+  PodIdentity,
+  Severity,
+  SweepRecord,
+} from '../../shared/types.js';
 
 /** Most rows (latest port results plus sweeps) one agent may hold unless configured otherwise. */
 export const DEFAULT_MAX_ROWS_PER_AGENT = 1_000_000;
@@ -236,7 +247,8 @@ export interface Store {
   rotateAgent(name: string, now: string, by: string): Promise<TokenRecord[]>;
 
   ingestBatch(batch: ParsedBatch, receivedAt: string): Promise<IngestResult>;
-  /** Latest non-closed (and explicitly closed) observation per (agent, host, ip, port), for the hosts given (all when omitted). */
+  /** Latest non-closed (and explicitly closed) observation per (agent, host, ip, port), for the hosts given (all when
+   * omitted). */
   observations(hosts?: ReadonlySet<string>): Promise<Observation[]>;
   /**
    * What the drift engine needs of each host given: its open ports, and every result of its

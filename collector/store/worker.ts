@@ -11,7 +11,12 @@ const port = parentPort!;
 const { file, options } = workerData as { file: string; options: SqliteStoreOptions };
 
 function fail(id: number, err: unknown): Reply {
-  if (isPortdriftError(err)) return { id, ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+  if (isPortdriftError(err))
+    return {
+      id,
+      ok: false,
+      error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+    };
   return { id, ok: false, error: { code: 'PD_STORE', message: `${file}: ${(err as Error)?.message ?? String(err)}` } };
 }
 

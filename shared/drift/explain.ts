@@ -17,7 +17,9 @@ export function explainUnobserved(report: DriftReport, reasons: ReadonlyMap<stri
     ...report,
     findings: report.findings.map((f) => {
       const why = f.kind === 'unobserved' ? reasons.get(f.host) : undefined;
-      return why ? { ...f, message: `${f.resource} port ${f.port} was not observed: ${why.message}`, suggestion: why.suggestion } : f;
+      return why
+        ? { ...f, message: `${f.resource} port ${f.port} was not observed: ${why.message}`, suggestion: why.suggestion }
+        : f;
     }),
   };
 }

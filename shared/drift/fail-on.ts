@@ -16,7 +16,11 @@ export function parseFailOn(raw: string | undefined): FailOn {
   if (text === undefined || text === 'any') return { any: true };
   if ((FINDING_KINDS as readonly string[]).includes(text)) return { kind: text as FindingKind };
   if ((SEVERITIES as readonly string[]).includes(text)) return { severity: text as Severity };
-  throw new PortdriftError('PD_USAGE', `--fail-on ${JSON.stringify(raw)}: expected a kind (${FINDING_KINDS.join(', ')}), a severity (${SEVERITIES.join(', ')}) or any`);
+  throw new PortdriftError(
+    'PD_USAGE',
+    `--fail-on ${JSON.stringify(raw)}: expected a kind (` +
+      `${FINDING_KINDS.join(', ')}), a severity (${SEVERITIES.join(', ')}) or any`,
+  );
 }
 
 export function fails(f: Finding, on: FailOn): boolean {

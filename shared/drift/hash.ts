@@ -30,5 +30,10 @@ export function stableHash(text: string): string {
     a = Math.imul(a ^ c, FNV_PRIME);
     b = Math.imul(b ^ c, FNV_PRIME) ^ (b >>> 15);
   }
-  return fmix(a).toString(16).padStart(8, '0') + fmix(b ^ text.length).toString(16).padStart(8, '0');
+  return (
+    fmix(a).toString(16).padStart(8, '0') +
+    fmix(b ^ text.length)
+      .toString(16)
+      .padStart(8, '0')
+  );
 }

@@ -31,7 +31,14 @@ import type {
 import { stableHash } from './hash.js';
 import { type Check, type HostIndex, compareText, indexModel, isDeclared } from './model-index.js';
 import { type Candidate, assignMoves } from './moves.js';
-import { missingText, movedText, undeclaredText, unobservedText, unreachableText, wrongServiceText } from './messages.js';
+import {
+  missingText,
+  movedText,
+  undeclaredText,
+  unobservedText,
+  unreachableText,
+  wrongServiceText,
+} from './messages.js';
 import { type HostPorts, asList, cutoffFor, groupObservations, verdictOf } from './observed.js';
 import { knownService, sameService } from './services.js';
 
@@ -44,7 +51,18 @@ export interface DriftOptions {
   freshnessMs?: number;
 }
 
-export const FINDING_KINDS: readonly FindingKind[] = ['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule', 'stale-rule', 'wrong-service'];
+export const FINDING_KINDS: readonly FindingKind[] = [
+  'moved',
+  'missing',
+  'unreachable',
+  'undeclared',
+  'unobserved',
+  'config-drift',
+  'unmanaged-rule',
+  'missing-rule',
+  'stale-rule',
+  'wrong-service',
+];
 const KIND_RANK = new Map(FINDING_KINDS.map((k, i) => [k, i]));
 const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
 
@@ -83,10 +101,19 @@ interface Draft {
 
 const EMPTY: HostPorts = new Map();
 
-export function computeDrift(model: DeclaredModel, observations: readonly Observation[], options: DriftOptions): DriftReport {
+export function computeDrift(
+  model: DeclaredModel,
+  observations: readonly Observation[],
+  options: DriftOptions,
+): DriftReport {
   const nowMs = Date.parse(options.now);
-  if (!Number.isFinite(nowMs)) throw new PortdriftError('PD_USAGE', `drift: now ${JSON.stringify(options.now)} is not an ISO time`);
-  if (options.freshnessMs !== undefined && !(options.freshnessMs >= 0)) throw new PortdriftError('PD_USAGE', `drift: freshnessMs must be a non-negative number, got ${options.freshnessMs}`);
+  if (!Number.isFinite(nowMs))
+    throw new PortdriftError('PD_USAGE', `drift: now ${JSON.stringify(options.now)} is not an ISO time`);
+  if (options.freshnessMs !== undefined && !(options.freshnessMs >= 0))
+    throw new PortdriftError(
+      'PD_USAGE',
+      `drift: freshnessMs must be a non-negative number, got ${options.freshnessMs}`,
+    );
   const now = new Date(nowMs).toISOString();
   const index = indexModel(model);
   const grouped = groupObservations(index, observations, cutoffFor(nowMs, options.freshnessMs));
@@ -115,7 +142,8 @@ export function computeDrift(model: DeclaredModel, observations: readonly Observ
   };
 
   let observed = 0;
-  for (const h of index.hosts.values()) observed += judgeHost(h, grouped.get(h.host) ?? EMPTY, options.freshnessMs, emit);
+  for (const h of index.hosts.values())
+    observed += judgeHost(h, grouped.get(h.host) ?? EMPTY, options.freshnessMs, emit);
 
   findings.sort(compareFindings);
   const byKind: DriftSummary['byKind'] = {};
@@ -126,7 +154,13 @@ export function computeDrift(model: DeclaredModel, observations: readonly Observ
   return {
     version: 1,
     generatedAt: now,
-    summary: { resources: model.resources.length, endpoints: index.checks, observed, findings: findings.length, byKind },
+    summary: {
+      resources: model.resources.length,
+      endpoints: index.checks,
+      observed,
+      findings: findings.length,
+      byKind,
+    },
     findings,
   };
 }
@@ -141,7 +175,14 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
     const e = c.endpoint;
     const list = c.lo === c.hi ? singleList(ports, c.lo) : rangeList(ports, c.lo, c.hi);
     if (list.length === 0) {
-      emit({ ...base(e), kind: 'unobserved', severity: 'low', state: null, agent: null, text: unobservedText(e, h.host, freshnessMs) });
+      emit({
+        ...base(e),
+        kind: 'unobserved',
+        severity: 'low',
+        state: null,
+        agent: null,
+        text: unobservedText(e, h.host, freshnessMs),
+      });
       continue;
     }
     observed++;
@@ -166,12 +207,26 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
     }
     if (v.verdict === 'inconclusive') {
       const shown = list.filter((o) => o.state !== 'open');
-      emit({ ...base(e), kind: 'unreachable', severity: 'medium', state: v.state, agent: v.latest.agent, text: unreachableText(e, h.host, shown) });
+      emit({
+        ...base(e),
+        kind: 'unreachable',
+        severity: 'medium',
+        state: v.state,
+        agent: v.latest.agent,
+        text: unreachableText(e, h.host, shown),
+      });
       continue;
     }
     if (c.lo !== c.hi) {
       // A range is a set of ports, not one service that can move: all closed is `missing`.
-      emit({ ...base(e), kind: 'missing', severity: 'high', state: 'closed', agent: v.latest.agent, text: missingText(e, h.host, list) });
+      emit({
+        ...base(e),
+        kind: 'missing',
+        severity: 'high',
+        state: 'closed',
+        agent: v.latest.agent,
+        text: missingText(e, h.host, list),
+      });
       continue;
     }
     const entry = closed.get(c.lo);
@@ -190,7 +245,8 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
 
   // Several resources declaring the same host:port (a target group and the ECS service behind
   // it) are one listener: they share its candidate, and each gets its own finding.
-  const expectedOn = (port: number) => closed.get(port)?.checks.find((c) => c.endpoint.expect)?.endpoint.expect?.service;
+  const expectedOn = (port: number) =>
+    closed.get(port)?.checks.find((c) => c.endpoint.expect)?.endpoint.expect?.service;
   const moves = assignMoves([...closed.keys()], candidates, expectedOn);
   for (const [port, entry] of closed) {
     const cand = moves.get(port);
@@ -200,9 +256,25 @@ function judgeHost(h: HostIndex, ports: HostPorts, freshnessMs: number | undefin
       if (cand) {
         const text = movedText(e, h.host, cand.open, cand.port);
         const service = seen ? { observedService: seen } : {};
-        emit({ ...base(e), kind: 'moved', severity: 'high', observedPort: cand.port, state: 'closed', agent: entry.agent, text, ...service });
-      }
-      else emit({ ...base(e), kind: 'missing', severity: 'high', state: 'closed', agent: entry.agent, text: missingText(e, h.host, entry.list) });
+        emit({
+          ...base(e),
+          kind: 'moved',
+          severity: 'high',
+          observedPort: cand.port,
+          state: 'closed',
+          agent: entry.agent,
+          text,
+          ...service,
+        });
+      } else
+        emit({
+          ...base(e),
+          kind: 'missing',
+          severity: 'high',
+          state: 'closed',
+          agent: entry.agent,
+          text: missingText(e, h.host, entry.list),
+        });
     }
   }
   const used = new Set(moves.values());

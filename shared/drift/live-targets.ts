@@ -92,7 +92,9 @@ export function liveTargets(model: DeclaredModel, configured: ConfiguredModel): 
   const own = (r: Resource): DeclaredEndpoint[] => byResource.get(r.address) ?? [];
   for (const { resource, object } of matches) {
     if (PORT_KINDS.has(object.kind)) {
-      const listen = own(resource).filter((e) => e.role === 'listen' && e.toPort === undefined).map((e) => e.port);
+      const listen = own(resource)
+        .filter((e) => e.role === 'listen' && e.toPort === undefined)
+        .map((e) => e.port);
       const configuredPort = object.port !== undefined ? [object.port] : [];
       for (const h of hostsOf(object)) add(h, [...listen, ...configuredPort]);
     } else if (object.kind === 'security-group') {

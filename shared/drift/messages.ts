@@ -24,13 +24,21 @@ function statesText(list: readonly Observation[]): string {
     if (!s) byState.set(o.state, (s = new Set()));
     s.add(o.ip);
   }
-  return [...byState].sort(([a], [b]) => (a < b ? -1 : 1)).map(([state, ips]) => `${state} on ${[...ips].sort().join(', ')}`).join(' and ');
+  return [...byState]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([state, ips]) => `${state} on ${[...ips].sort().join(', ')}`)
+    .join(' and ');
 }
 
 const agentsText = (list: readonly Observation[]): string => [...new Set(list.map((o) => o.agent))].sort().join(', ');
 
 /** `open`: the observations of the candidate port, so the message names where it really listens. */
-export function movedText(e: DeclaredEndpoint, host: string, open: readonly Observation[], observedPort: number): { message: string; suggestion: string } {
+export function movedText(
+  e: DeclaredEndpoint,
+  host: string,
+  open: readonly Observation[],
+  observedPort: number,
+): { message: string; suggestion: string } {
   const d = e.port;
   const message = `${e.resource} declares port ${d} but ${hostText(host, open)} listens on ${observedPort}`;
   const o = e.origin;
@@ -44,32 +52,58 @@ export function movedText(e: DeclaredEndpoint, host: string, open: readonly Obse
   return { message, suggestion: `${where}, or move the service back to ${d}` };
 }
 
-export function missingText(e: DeclaredEndpoint, host: string, closed: readonly Observation[]): { message: string; suggestion: string } {
+export function missingText(
+  e: DeclaredEndpoint,
+  host: string,
+  closed: readonly Observation[],
+): { message: string; suggestion: string } {
   const range = e.toPort !== undefined && e.toPort > e.port;
   return {
-    message: `${e.resource} declares ${portsText(e)} but ${range ? 'all are' : 'it is'} closed on ${hostText(host, closed)}`,
-    suggestion: `start the service on ${host}:${range ? `${e.port}-${e.toPort}` : e.port}, or remove the declaration at ${loc(e.source)}`,
+    message:
+      `${e.resource} declares ${portsText(e)} but ` +
+      `${range ? 'all are' : 'it is'} closed on ${hostText(host, closed)}`,
+    suggestion:
+      `start the service on ${host}:${range ? `${e.port}-${e.toPort}` : e.port}` +
+      `, or remove the declaration at ${loc(e.source)}`,
   };
 }
 
-export function unreachableText(e: DeclaredEndpoint, host: string, list: readonly Observation[]): { message: string; suggestion: string } {
+export function unreachableText(
+  e: DeclaredEndpoint,
+  host: string,
+  list: readonly Observation[],
+): { message: string; suggestion: string } {
   const agents = agentsText(list);
+  const between = `between ${agents} and ${host}`;
   return {
-    message: `${e.resource} declares ${portsText(e)} on ${host} but it is ${statesText(list)} from ${agents}, so whether it listens is unknown`,
-    suggestion: `check firewalls, security groups and network policies between ${agents} and ${host}, or the agent's scope`,
+    message:
+      `${e.resource} declares ${portsText(e)} on ${host} but it is ` +
+      `${statesText(list)} from ${agents}, so whether it listens is unknown`,
+    suggestion: `check firewalls, security groups and network policies ${between}, or the agent's scope`,
   };
 }
 
-export function undeclaredText(host: string, port: number, open: readonly Observation[], resources: readonly string[]): { message: string; suggestion: string } {
+export function undeclaredText(
+  host: string,
+  port: number,
+  open: readonly Observation[],
+  resources: readonly string[],
+): { message: string; suggestion: string } {
   const service = open.find((o) => o.service)?.service;
   const owner = resources.length > 0 ? resources.join(', ') : 'this host';
   return {
-    message: `${hostText(host, open)} listens on ${port}${service ? ` (${service})` : ''} but no IaC declares it for ${owner}`,
+    message:
+      `${hostText(host, open)} listens on ` +
+      `${port}${service ? ` (${service})` : ''} but no IaC declares it for ${owner}`,
     suggestion: `declare port ${port} for ${resources[0] ?? host} if it is intended, or stop the listener`,
   };
 }
 
-export function unobservedText(e: DeclaredEndpoint, host: string, freshnessMs: number | undefined): { message: string; suggestion: string } {
+export function unobservedText(
+  e: DeclaredEndpoint,
+  host: string,
+  freshnessMs: number | undefined,
+): { message: string; suggestion: string } {
   const window = freshnessMs !== undefined ? ` within the last ${durationText(freshnessMs)}` : '';
   return {
     message: `no agent observed ${e.resource} ${portsText(e)} on ${host}${window}`,
@@ -95,6 +129,8 @@ export function wrongServiceText(
   const what = `${host}:${e.port} (${seen.service})`;
   return {
     message: `${e.resource} expects ${expect.service} on ${where}:${e.port}; it answers ${seen.service}`,
-    suggestion: `find what listens on ${what} and move it or the ${expect.service} service, or fix ${expect.by} at ${loc(expect.source)}`,
+    suggestion:
+      `find what listens on ${what} and move it or the ${expect.service}` +
+      ` service, or fix ${expect.by} at ${loc(expect.source)}`,
   };
 }

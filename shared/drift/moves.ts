@@ -50,7 +50,8 @@ export function assignMoves(
       if (candidates[mid]!.port < d - MOVE_WINDOW) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < candidates.length && candidates[i]!.port <= d + MOVE_WINDOW; i++) considered.add(candidates[i]!);
+    for (let i = lo; i < candidates.length && candidates[i]!.port <= d + MOVE_WINDOW; i++)
+      considered.add(candidates[i]!);
     const want = expected(d);
     for (const c of fingerprinted) if (serviceRelation(d, c.service, want) === 'match') considered.add(c);
     for (const c of considered) {
@@ -59,7 +60,13 @@ export function assignMoves(
       pairs.push({ declared: d, candidate: c, match: rel === 'match', distance: Math.abs(c.port - d) });
     }
   }
-  pairs.sort((a, b) => Number(b.match) - Number(a.match) || a.distance - b.distance || a.declared - b.declared || a.candidate.port - b.candidate.port);
+  pairs.sort(
+    (a, b) =>
+      Number(b.match) - Number(a.match) ||
+      a.distance - b.distance ||
+      a.declared - b.declared ||
+      a.candidate.port - b.candidate.port,
+  );
   const used = new Set<Candidate>();
   for (const p of pairs) {
     if (out.has(p.declared) || used.has(p.candidate)) continue;

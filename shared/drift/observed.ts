@@ -13,7 +13,11 @@ export type HostPorts = Map<number, PortObservations>;
  * more than the IaC declares). With a freshness window, older observations are dropped.
  * One pass, O(observations).
  */
-export function groupObservations(index: DeclaredIndex, observations: readonly Observation[], cutoff: Cutoff | null): Map<string, HostPorts> {
+export function groupObservations(
+  index: DeclaredIndex,
+  observations: readonly Observation[],
+  cutoff: Cutoff | null,
+): Map<string, HostPorts> {
   const out = new Map<string, HostPorts>();
   for (const o of observations) {
     if (!index.hosts.has(o.host)) continue;
@@ -48,7 +52,8 @@ export function cutoffFor(nowMs: number, freshnessMs: number | undefined): Cutof
   const canonicalLimit = CANONICAL.test(limit);
   return {
     fresh(at: string): boolean {
-      if (canonicalLimit && at.length === 24 && at.charCodeAt(23) === 90 /* Z */ && at.charCodeAt(10) === 84 /* T */) return at >= limit;
+      if (canonicalLimit && at.length === 24 && at.charCodeAt(23) === 90 /* Z */ && at.charCodeAt(10) === 84 /* T */)
+        return at >= limit;
       const t = Date.parse(at);
       return Number.isFinite(t) && t >= limitMs;
     },

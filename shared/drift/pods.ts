@@ -39,11 +39,15 @@ export function selects(sel: PodSelector, namespace: string, labels: Readonly<Re
   for (const e of exprs) {
     const has = Object.hasOwn(labels, e.key);
     const ok =
-      e.operator === 'In' ? has && e.values.includes(labels[e.key]!)
-      : e.operator === 'NotIn' ? !has || !e.values.includes(labels[e.key]!)
-      : e.operator === 'Exists' ? has
-      : e.operator === 'DoesNotExist' ? !has
-      : false; // an operator Kubernetes does not know selects nothing
+      e.operator === 'In'
+        ? has && e.values.includes(labels[e.key]!)
+        : e.operator === 'NotIn'
+          ? !has || !e.values.includes(labels[e.key]!)
+          : e.operator === 'Exists'
+            ? has
+            : e.operator === 'DoesNotExist'
+              ? !has
+              : false; // an operator Kubernetes does not know selects nothing
     if (!ok) return false;
   }
   return true;
@@ -128,7 +132,9 @@ export function podDrift(
       else listening.set(l.port, [o]);
     }
     const closed = [...declared.keys()].filter((p) => !listening.has(p)).sort((a, b) => a - b);
-    const candidates: Candidate[] = [...listening].filter(([p]) => !declared.has(p)).sort(([a], [b]) => a - b)
+    const candidates: Candidate[] = [...listening]
+      .filter(([p]) => !declared.has(p))
+      .sort(([a], [b]) => a - b)
       .map(([port, open]) => ({ port, service: undefined, open }));
     const moves = assignMoves(closed, candidates);
     const base = { agent: v.agent, host, firstSeen: options.now, lastSeen: options.now, ack: null };
@@ -181,8 +187,9 @@ export function podDrift(
         port: c.port,
         state: 'open',
         message: `pod ${host} listens on ${c.port} (${ips}) but no IaC declares it for ${where.join(', ')}`,
-        suggestion: `declare containerPort ${c.port} in ${matched[0]!.source.file}:${matched[0]!.source.line} `
-          + 'if it is intended, or stop the listener',
+        suggestion:
+          `declare containerPort ${c.port} in ${matched[0]!.source.file}:${matched[0]!.source.line} ` +
+          'if it is intended, or stop the listener',
       });
     }
   }

@@ -37,7 +37,8 @@ export function scanTargets(model: DeclaredModel, options: ScanTargetOptions = {
     } else {
       for (const p of TOP_PORTS) discovery.add(p);
       for (const c of h.checks) {
-        for (let p = Math.max(MIN_PORT, c.lo - NEIGHBOURHOOD); p <= Math.min(MAX_PORT, c.hi + NEIGHBOURHOOD); p++) discovery.add(p);
+        for (let p = Math.max(MIN_PORT, c.lo - NEIGHBOURHOOD); p <= Math.min(MAX_PORT, c.hi + NEIGHBOURHOOD); p++)
+          discovery.add(p);
       }
     }
     for (const p of declared) discovery.delete(p);

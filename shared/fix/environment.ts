@@ -145,7 +145,7 @@ function revertOf(f: Finding, input: EnvironmentInput): Revert | null {
   const sources = written.map((s) => (s === 'self' ? liveId : (input.liveIdOf.get(s) ?? s)));
   const unresolved = sources.filter((s) => s.startsWith('aws_security_group.'));
   if (sources.length === 0) {
-    return none(what, 'the IaC does not write the rule\'s sources literally: restore it with terraform');
+    return none(what, "the IaC does not write the rule's sources literally: restore it with terraform");
   }
   if (unresolved.length > 0) {
     return none(what, `${unresolved.join(', ')} matched no live group: restore it with terraform`);

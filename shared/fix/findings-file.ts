@@ -22,11 +22,18 @@ export async function readSavedReport(path: string, shown = path): Promise<Drift
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new PortdriftError('PD_USAGE', `--from ${shown}: not JSON (${(err as Error).message}); expected the output of \`portdrift scan --format json\` or \`portdrift drift --format json\``);
+    throw new PortdriftError(
+      'PD_USAGE',
+      `--from ${shown}: not JSON (${(err as Error).message}); expected the output ` +
+        `of \`portdrift scan --format json\` or \`portdrift drift --format json\``,
+    );
   }
   const d = doc as { version?: unknown; findings?: unknown };
   if (typeof doc !== 'object' || doc === null || d.version !== 1 || !Array.isArray(d.findings)) {
-    throw new PortdriftError('PD_USAGE', `--from ${shown}: not a portdrift report (expected {"version": 1, "findings": [...]})`);
+    throw new PortdriftError(
+      'PD_USAGE',
+      `--from ${shown}: not a portdrift report (expected {"version": 1, "findings": [...]})`,
+    );
   }
   // Every field fix relies on, each problem named: a saved file may have been edited by hand, and
   // an observedPort that is not a port would be written into the IaC.
@@ -35,14 +42,22 @@ export async function readSavedReport(path: string, shown = path): Promise<Drift
     const at = `findings[${i}]`;
     if (typeof f !== 'object' || f === null || Array.isArray(f)) return void problems.push(`${at}: not an object`);
     const x = f as Record<string, unknown>;
-    for (const key of ['id', 'kind', 'resource', 'host'] as const) if (typeof x[key] !== 'string' || x[key] === '') problems.push(`${at}.${key}: must be a non-empty string`);
+    for (const key of ['id', 'kind', 'resource', 'host'] as const)
+      if (typeof x[key] !== 'string' || x[key] === '') problems.push(`${at}.${key}: must be a non-empty string`);
     if (!isPort(x.port)) problems.push(`${at}.port: must be a port number (1-65535), got ${JSON.stringify(x.port)}`);
     if (x.observedPort !== undefined) {
-      if (!isPort(x.observedPort)) problems.push(`${at}.observedPort: must be a port number (1-65535), got ${JSON.stringify(x.observedPort)}`);
+      if (!isPort(x.observedPort))
+        problems.push(`${at}.observedPort: must be a port number (1-65535), got ${JSON.stringify(x.observedPort)}`);
       else if (x.observedPort === x.port) problems.push(`${at}.observedPort: equals port (${x.port}): nothing moved`);
     }
   });
-  if (problems.length > 0) throw new PortdriftError('PD_USAGE', `--from ${shown}: ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? `; … (${problems.length} problems)` : ''}`, { details: { problems } });
+  if (problems.length > 0)
+    throw new PortdriftError(
+      'PD_USAGE',
+      `--from ${shown}: ` +
+        `${problems.slice(0, 20).join('; ')}${problems.length > 20 ? `; … (${problems.length} problems)` : ''}`,
+      { details: { problems } },
+    );
   const r = doc as Partial<DriftReport>;
   return {
     version: 1,

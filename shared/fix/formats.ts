@@ -47,10 +47,15 @@ export function rewriteComposePort(line: string, from: number, to: number): Lite
     const inner = quoted ? m[0].slice(1, -1) : m[0];
     if (!portOccurrences(inner, from).length) continue;
     const part = containerPart(inner, from);
-    if (part) hits.push({ start: m.index! + (quoted ? 1 : 0) + part.start, end: m.index! + (quoted ? 1 : 0) + part.end });
+    if (part)
+      hits.push({ start: m.index! + (quoted ? 1 : 0) + part.start, end: m.index! + (quoted ? 1 : 0) + part.end });
   }
   if (hits.length === 0) return undefined;
-  if (hits.length > 1) return { ok: false, reason: `${hits.length} port specs on that line have container port ${from}; which one is meant is ambiguous` };
+  if (hits.length > 1)
+    return {
+      ok: false,
+      reason: `${hits.length} port specs on that line have container port ${from}; which one is meant is ambiguous`,
+    };
   const [h] = hits;
   return { ok: true, line: line.slice(0, h!.start) + String(to) + line.slice(h!.end) };
 }
@@ -63,5 +68,8 @@ export function rewriteComposePort(line: string, from: number, to: number): Lite
 export function impliedTargetPort(resource: string, line: string, from: number, to: number): string | undefined {
   if (!resource.startsWith('k8s:') || resource.startsWith('k8s:Service/')) return undefined;
   if (!/^\s*(?:-\s+)?["']?port["']?\s*:/.test(line) || portOccurrences(line, from).length === 0) return undefined;
-  return `the Service writes no targetPort, so it is the Service's own \`port\` (${from}); changing that would move the Service port as well: add \`targetPort: ${to}\` under it`;
+  return (
+    `the Service writes no targetPort, so it is the Service's own \`port\` (${from}); ` +
+    `changing that would move the Service port as well: add \`targetPort: ${to}\` under it`
+  );
 }

@@ -68,10 +68,13 @@ export function describeOrigin(origin: ValueOrigin | undefined): string {
   }
 }
 
-const sameSource = (a: SourceLocation | null, b: SourceLocation): boolean => a !== null && a.file === b.file && a.line === b.line;
+const sameSource = (a: SourceLocation | null, b: SourceLocation): boolean =>
+  a !== null && a.file === b.file && a.line === b.line;
 
 function targetOf(ep: DeclaredEndpoint): Target {
-  return ep.origin ? { file: ep.origin.file, line: ep.origin.line, text: ep.origin.text, origin: ep.origin } : { file: ep.source.file, line: ep.source.line, text: undefined, origin: undefined };
+  return ep.origin
+    ? { file: ep.origin.file, line: ep.origin.line, text: ep.origin.text, origin: ep.origin }
+    : { file: ep.source.file, line: ep.source.line, text: undefined, origin: undefined };
 }
 
 const keyOf = (t: Target): string => `${t.file}\u0000${t.line}\u0000${t.text ?? ''}`;
@@ -83,21 +86,34 @@ function sharedWith(t: Target, endpoints: readonly DeclaredEndpoint[]): string[]
 }
 
 /** Find where a moved finding's declared port is written, or why it cannot be said. */
-export function locate(f: Finding, endpoints: readonly DeclaredEndpoint[], unresolved: readonly Unresolved[] = []): Target | string {
-  const candidates = endpoints.filter((e) => e.role === 'listen' && e.resource === f.resource && e.port === f.port && (e.host === f.host || e.host === null));
+export function locate(
+  f: Finding,
+  endpoints: readonly DeclaredEndpoint[],
+  unresolved: readonly Unresolved[] = [],
+): Target | string {
+  const candidates = endpoints.filter(
+    (e) =>
+      e.role === 'listen' && e.resource === f.resource && e.port === f.port && (e.host === f.host || e.host === null),
+  );
   if (candidates.length === 0) {
     // The port may be computed by an expression the extractor could not evaluate statically:
     // then that expression is the reason, not a stale finding.
     const computed = unresolved.find((u) => u.resource === f.resource && /port/i.test(u.attribute));
-    if (computed) return `the port of ${f.resource} is computed by \`${computed.expression}\` (${computed.source.file}:${computed.source.line}), an expression fix cannot edit safely`;
+    if (computed)
+      return (
+        `the port of ${f.resource} is computed by \`${computed.expression}\` (` +
+        `${computed.source.file}:${computed.source.line}), an expression fix cannot edit safely`
+      );
     return `the IaC no longer declares port ${f.port} for ${f.resource} (the findings are older than the IaC?)`;
   }
-  if (candidates.some((e) => e.toPort !== undefined)) return `port ${f.port} of ${f.resource} is part of a port range; a range is not rewritten to one port`;
+  if (candidates.some((e) => e.toPort !== undefined))
+    return `port ${f.port} of ${f.resource} is part of a port range; a range is not rewritten to one port`;
   // One endpoint per host shares one declaration; prefer the one at the finding's own line.
   const preferred = candidates.filter((e) => sameSource(f.source, e.source));
   const pool = preferred.length > 0 ? preferred : candidates;
   const targets = new Map(pool.map((e) => [keyOf(targetOf(e)), targetOf(e)]));
-  if (targets.size > 1) return `port ${f.port} of ${f.resource} is declared in ${targets.size} places; which one moved is ambiguous`;
+  if (targets.size > 1)
+    return `port ${f.port} of ${f.resource} is declared in ${targets.size} places; which one moved is ambiguous`;
   return [...targets.values()][0]!;
 }
 
@@ -123,7 +139,13 @@ export interface PlanOptions {
   problems?: readonly Problem[];
 }
 
-export function planFixes(findings: readonly Finding[], endpoints: readonly DeclaredEndpoint[], files: ReadonlyMap<string, string>, unresolved: readonly Unresolved[] = [], options: PlanOptions = {}): FixPlan {
+export function planFixes(
+  findings: readonly Finding[],
+  endpoints: readonly DeclaredEndpoint[],
+  files: ReadonlyMap<string, string>,
+  unresolved: readonly Unresolved[] = [],
+  options: PlanOptions = {},
+): FixPlan {
   const refused: FixRefusal[] = [];
   const groups = new Map<string, { target: Target; findings: Finding[] }>();
   let skipped = 0;
@@ -139,11 +161,23 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
     const broken = f.source ? options.problems?.find((p) => p.file === f.source!.file) : undefined;
     const t = locate(f, endpoints, unresolved);
     if (typeof t === 'string' && broken) {
-      refused.push({ findingId: f.id, resource: f.resource, where: `${f.source!.file}:${f.source!.line}`, reason: `${broken.file}${broken.line ? `:${broken.line}` : ''} could not be extracted (${broken.message}); fix that first` });
+      refused.push({
+        findingId: f.id,
+        resource: f.resource,
+        where: `${f.source!.file}:${f.source!.line}`,
+        reason:
+          `${broken.file}${broken.line ? `:${broken.line}` : ''} ` +
+          `could not be extracted (${broken.message}); fix that first`,
+      });
       continue;
     }
     if (typeof t === 'string') {
-      refused.push({ findingId: f.id, resource: f.resource, where: f.source ? `${f.source.file}:${f.source.line}` : null, reason: t });
+      refused.push({
+        findingId: f.id,
+        resource: f.resource,
+        where: f.source ? `${f.source.file}:${f.source.line}` : null,
+        reason: t,
+      });
       continue;
     }
     const g = groups.get(keyOf(t)) ?? { target: t, findings: [] };
@@ -163,7 +197,10 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
     const originPrefix = target.origin ? `${what} at ${where}: ` : '';
     const wanted = new Set(group.map((f) => f.observedPort!));
     if (wanted.size > 1) {
-      refuseAll(`${what} at ${where} feeds ${group.map((f) => `${f.resource} (now on ${f.observedPort})`).join(' and ')}: one value cannot match both`);
+      refuseAll(
+        `${what} at ${where} feeds ${group.map((f) => `${f.resource} (now on ${f.observedPort})`).join(' and ')}` +
+          `: one value cannot match both`,
+      );
       continue;
     }
     const text = files.get(target.file);
@@ -185,7 +222,10 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
       refuseAll(`${originPrefix}${implied}`);
       continue;
     }
-    const composeEdit = target.text === undefined && group[0]!.resource.startsWith('compose:') ? rewriteComposePort(before, from, to) : undefined;
+    const composeEdit =
+      target.text === undefined && group[0]!.resource.startsWith('compose:')
+        ? rewriteComposePort(before, from, to)
+        : undefined;
     const edit = composeEdit ?? rewritePort(before, from, to, target.text);
     if (!edit.ok) {
       refuseAll(`${originPrefix}${edit.reason}`);
@@ -195,10 +235,19 @@ export function planFixes(findings: readonly Finding[], endpoints: readonly Decl
     const alsoChanges = sharedWith(target, endpoints).filter((r) => !resources.includes(r));
     if (options.complete) {
       // Checked (placed on a host, TCP) and no finding there: the port is right for that resource.
-      const checked = (r: string): boolean => endpoints.some((e) => e.resource === r && e.port === from && e.role === 'listen' && e.host !== null && e.protocol === 'tcp');
-      const inSync = alsoChanges.filter((r) => checked(r) && !findings.some((f) => f.resource === r && f.port === from));
+      const checked = (r: string): boolean =>
+        endpoints.some(
+          (e) => e.resource === r && e.port === from && e.role === 'listen' && e.host !== null && e.protocol === 'tcp',
+        );
+      const inSync = alsoChanges.filter(
+        (r) => checked(r) && !findings.some((f) => f.resource === r && f.port === from),
+      );
       if (inSync.length > 0) {
-        refuseAll(`${what} at ${where} also feeds ${inSync.join(', ')}, which ${inSync.length === 1 ? 'is' : 'are'} in sync on ${from}: changing it would move ${inSync.length === 1 ? 'that port' : 'those ports'} too; give ${resources.join(', ')} a value of ${resources.length === 1 ? 'its' : 'their'} own`);
+        refuseAll(
+          `${what} at ${where} also feeds ${inSync.join(', ')}, which ${inSync.length === 1 ? 'is' : 'are'} in ` +
+            `sync on ${from}: changing it would move ${inSync.length === 1 ? 'that port' : 'those ports'}` +
+            ` too; give ${resources.join(', ')} a value of ${resources.length === 1 ? 'its' : 'their'} own`,
+        );
         continue;
       }
     }

@@ -8,7 +8,12 @@ import { oneLine } from './safe-text.js';
 export function toExtractionOutput(model: DeclaredModel): ExtractionOutput {
   return {
     version: 1,
-    resources: model.resources.map((r) => ({ address: r.address, type: r.type, source: { ...r.source }, hosts: [...r.hosts] })),
+    resources: model.resources.map((r) => ({
+      address: r.address,
+      type: r.type,
+      source: { ...r.source },
+      hosts: [...r.hosts],
+    })),
     // `origin` is internal (what `fix` edits); a rule's `direction` and the service a port is
     // expected to speak (`expect`, with the IaC line that implies it) are part of the output.
     endpoints: model.endpoints.map(({ origin: _origin, sources: _sources, ...e }) => ({
@@ -41,7 +46,14 @@ function portText(e: DeclaredEndpoint): string {
 export function columns(cells: string[][]): string {
   const rows = cells.map((r) => r.map(oneLine));
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const where = (s: { file: string; line?: number }): string => (s.line ? `${s.file}:${s.line}` : s.file);
@@ -49,21 +61,43 @@ const where = (s: { file: string; line?: number }): string => (s.line ? `${s.fil
 export function formatExtractionTable(model: DeclaredModel): string {
   const out: string[] = [];
   if (model.endpoints.length > 0) {
-    out.push(columns([['RESOURCE', 'HOST', 'PORT', 'PROTO', 'ROLE', 'SOURCE'], ...model.endpoints.map((e) => [e.resource, e.host ?? '-', portText(e), e.protocol, roleText(e), where(e.source)])]));
+    out.push(
+      columns([
+        ['RESOURCE', 'HOST', 'PORT', 'PROTO', 'ROLE', 'SOURCE'],
+        ...model.endpoints.map((e) => [
+          e.resource,
+          e.host ?? '-',
+          portText(e),
+          e.protocol,
+          roleText(e),
+          where(e.source),
+        ]),
+      ]),
+    );
   } else {
     out.push('No endpoints declared.');
   }
   const noPorts = model.resources.filter((r) => !model.endpoints.some((e) => e.resource === r.address));
   if (noPorts.length > 0) {
-    out.push('', 'Resources without a resolved port:', columns(noPorts.map((r) => [`  ${r.address}`, r.type, where(r.source)])));
+    out.push(
+      '',
+      'Resources without a resolved port:',
+      columns(noPorts.map((r) => [`  ${r.address}`, r.type, where(r.source)])),
+    );
   }
   if (model.unresolved.length > 0) {
-    out.push('', 'Unresolved (not known before deployment; listed, never guessed):', columns(model.unresolved.map((u) => [`  ${u.resource}`, u.attribute, u.expression, where(u.source)])));
+    out.push(
+      '',
+      'Unresolved (not known before deployment; listed, never guessed):',
+      columns(model.unresolved.map((u) => [`  ${u.resource}`, u.attribute, u.expression, where(u.source)])),
+    );
   }
   const hosts = new Set(model.endpoints.map((e) => e.host).filter((h) => h !== null));
   out.push(
     '',
-    `${count(model.resources.length, 'resource')}, ${count(model.endpoints.length, 'endpoint')} on ${count(hosts.size, 'host')}, ${model.endpoints.filter((e) => e.host === null).length} without a host, ${model.unresolved.length} unresolved, ${count(model.problems.length, 'problem')}`,
+    `${count(model.resources.length, 'resource')}, ${count(model.endpoints.length, 'endpoint')} on ` +
+      `${count(hosts.size, 'host')}, ${model.endpoints.filter((e) => e.host === null).length} without ` +
+      `a host, ${model.unresolved.length} unresolved, ${count(model.problems.length, 'problem')}`,
   );
   return `${out.join('\n')}\n`;
 }
@@ -74,7 +108,12 @@ const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' :
 export function problemsSummary(problems: readonly Problem[]): string {
   if (problems.length === 0) return '';
   const lines = problems.map(
-    (p) => `  ${oneLine(where(p))}: ${p.severity === 'warning' ? 'warning: ' : ''}${oneLine(p.message)}${p.code ? ` [${p.code}]` : ''}`,
+    (p) =>
+      `  ${oneLine(where(p))}: ` +
+      `${p.severity === 'warning' ? 'warning: ' : ''}${oneLine(p.message)}${p.code ? ` [${p.code}]` : ''}`,
   );
-  return `portdrift: ${problems.length} problem${problems.length === 1 ? '' : 's'} (everything else was extracted):\n${lines.join('\n')}\n`;
+  return (
+    `portdrift: ${problems.length} problem${problems.length === 1 ? '' : 's'}` +
+    ` (everything else was extracted):\n${lines.join('\n')}\n`
+  );
 }

@@ -35,8 +35,16 @@ export function sourceText(f: Finding): string {
 /** `1 moved, 2 missing` in the contract's kind order; later kinds follow. */
 export function byKindText(report: DriftReport): string {
   const byKind = report.summary.byKind as Record<string, number | undefined>;
-  const names = [...KINDS, ...Object.keys(byKind).filter((k) => !KINDS.includes(k as FindingKind)).sort()];
-  return names.filter((k) => (byKind[k] ?? 0) > 0).map((k) => `${byKind[k]} ${k}`).join(', ');
+  const names = [
+    ...KINDS,
+    ...Object.keys(byKind)
+      .filter((k) => !KINDS.includes(k as FindingKind))
+      .sort(),
+  ];
+  return names
+    .filter((k) => (byKind[k] ?? 0) > 0)
+    .map((k) => `${byKind[k]} ${k}`)
+    .join(', ');
 }
 
 /**
@@ -46,8 +54,13 @@ export function byKindText(report: DriftReport): string {
 export function liveSummaryLines(report: DriftReport): string[] {
   const l = report.summary.live;
   if (!l) return [];
-  const read = Object.entries(l.read).map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`).join(', ') || 'nothing';
-  const out = [`Live (${l.provider}, ${l.regions.join(', ')}): read ${read}; ${l.matched.length} matched with the IaC.`];
+  const read =
+    Object.entries(l.read)
+      .map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`)
+      .join(', ') || 'nothing';
+  const out = [
+    `Live (${l.provider}, ${l.regions.join(', ')}): read ${read}; ${l.matched.length} matched with the IaC.`,
+  ];
   if (l.unmatchedResources.length > 0) {
     out.push(`Not live (IaC resources that matched nothing): ${l.unmatchedResources.join(', ')}`);
   }
@@ -75,8 +88,13 @@ export function summaryText(report: DriftReport): string {
       if (s.live!.matched.length === 0) return `Nothing compared: ${checked} (no IaC resource matched a live object).`;
       return `No drift: ${checked}.`;
     }
-    return s.endpoints === 0 ? `Nothing checked: ${checked} (no declared listen endpoint has a known host).` : `No drift: ${checked}.`;
+    return s.endpoints === 0
+      ? `Nothing checked: ${checked} (no declared listen endpoint has a known host).`
+      : `No drift: ${checked}.`;
   }
   const acked = report.findings.filter((f) => f.ack).length;
-  return `${s.findings} finding${s.findings === 1 ? '' : 's'} (${byKindText(report)})${acked ? `, ${acked} acknowledged` : ''}; ${checked}.`;
+  return (
+    `${s.findings} finding${s.findings === 1 ? '' : 's'} (${byKindText(report)}` +
+    `)${acked ? `, ${acked} acknowledged` : ''}; ${checked}.`
+  );
 }

@@ -43,6 +43,8 @@ export function xmlEscape(text: string): string {
 
 const attr = (name: string, value: string | number): string => ` ${name}="${xmlEscape(String(value))}"`;
 
+const until = (at: string | undefined | null): string => (at ? ` (until ${at})` : '');
+
 function where(f: Finding, o: JunitOptions): string {
   return f.source ? `${joinPrefix(o.pathPrefix, f.source.file)}:${f.source.line}` : '(no IaC line)';
 }
@@ -52,7 +54,8 @@ function details(f: Finding, o: JunitOptions): string {
     f.message,
     `suggestion: ${f.suggestion}`,
     `iac: ${where(f, o)}`,
-    `endpoint: ${f.host}:${f.port}${f.observedPort !== undefined ? ` (observed on ${f.observedPort})` : ''}, state ${f.state ?? 'not observed'}`,
+    `endpoint: ${f.host}:${f.port}${f.observedPort !== undefined ? ` (observed on ${f.observedPort})` : ''}` +
+      `, state ${f.state ?? 'not observed'}`,
     ...(f.expectedService !== undefined ? [`expected service: ${f.expectedService}`] : []),
     ...(f.observedService !== undefined ? [`observed service: ${f.observedService}`] : []),
     `severity: ${f.severity}, agent: ${f.agent ?? '-'}, first seen ${f.firstSeen}, last seen ${f.lastSeen}`,
@@ -71,8 +74,10 @@ function testcase(f: Finding, o: JunitOptions): string {
     attr('time', 0) +
     '>\n';
   const body = f.ack
-    ? `      <skipped${attr('message', `acknowledged by ${f.ack.by}: ${f.ack.reason}${f.ack.expiresAt ? ` (until ${f.ack.expiresAt})` : ''}`)}/>\n`
-    : `      <failure${attr('message', f.message)}${attr('type', `${f.kind}/${f.severity}`)}>${xmlEscape(details(f, o))}</failure>\n`;
+    ? `      <skipped` +
+      `${attr('message', `acknowledged by ${f.ack.by}: ${f.ack.reason}${until(f.ack.expiresAt)}`)}/>\n`
+    : `      <failure${attr('message', f.message)}${attr('type', `${f.kind}/${f.severity}`)}` +
+      `>${xmlEscape(details(f, o))}</failure>\n`;
   return `${head}${body}    </testcase>\n`;
 }
 
@@ -104,7 +109,8 @@ export function formatJunit(report: DriftReport, options: JunitOptions = {}): st
     const cases =
       list.length > 0
         ? list.map((f) => testcase(f, options)).join('')
-        : `    <testcase${attr('classname', `portdrift.${kind}`)}${attr('name', `no ${kind} findings`)}${attr('time', 0)}/>\n`;
+        : `    <testcase` +
+          `${attr('classname', `portdrift.${kind}`)}${attr('name', `no ${kind} findings`)}${attr('time', 0)}/>\n`;
     const head =
       `  <testsuite` +
       attr('name', `portdrift ${kind}`) +

@@ -30,7 +30,12 @@ export function formatMarkdown(report: DriftReport): string {
   const out = [head, '', escapeCell(summaryText(report))];
   for (const line of liveSummaryLines(report)) out.push('', escapeCell(line));
   if (report.findings.length > 0) {
-    out.push('', '| Severity | Kind | Resource | Endpoint | IaC | Message | Suggestion |', '| --- | --- | --- | --- | --- | --- | --- |', ...report.findings.map(row));
+    out.push(
+      '',
+      '| Severity | Kind | Resource | Endpoint | IaC | Message | Suggestion |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...report.findings.map(row),
+    );
   }
   out.push('', `<sub>generated ${escapeCell(report.generatedAt)} by portdrift</sub>`);
   return `${out.join('\n')}\n`;

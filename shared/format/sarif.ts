@@ -30,64 +30,86 @@ export const SARIF_RULES: Readonly<Record<FindingKind, RuleText>> = {
   moved: {
     name: 'PortMoved',
     short: 'A declared port is closed and the service listens on another port',
-    full: 'The IaC declares a listen port that is closed on the host, while a nearby port that nothing declares is open: the service most likely moved.',
-    help: 'Change the declared port to the observed one (portdrift fix proposes the patch), or move the service back to the declared port.',
+    full:
+      'The IaC declares a listen port that is closed on the host, while a ' +
+      'nearby port that nothing declares is open: the service most likely moved.',
+    help:
+      'Change the declared port to the observed one (portdrift fix ' +
+      'proposes the patch), or move the service back to the declared port.',
     severity: 'high',
   },
   missing: {
     name: 'PortMissing',
     short: 'A declared port is closed and no replacement port is open',
-    full: 'The IaC declares a listen port that answers closed on the host, and no undeclared open port looks like its replacement.',
+    full:
+      'The IaC declares a listen port that answers closed on the ' +
+      'host, and no undeclared open port looks like its replacement.',
     help: 'Check that the service runs; if it was removed on purpose, remove the declaration.',
     severity: 'high',
   },
   unreachable: {
     name: 'PortUnreachable',
     short: 'A declared port is filtered or unreachable from the agents',
-    full: 'The declared listen port did not answer (filtered) or its host was unreachable from the agents that cover it; whether it listens is unknown, which is not the same as in sync.',
+    full:
+      'The declared listen port did not answer (filtered) or its host was unreachable from the ' +
+      'agents that cover it; whether it listens is unknown, which is not the same as in sync.',
     help: 'Check firewalls and security groups between the agent and the host, or the agent scope.',
     severity: 'medium',
   },
   undeclared: {
     name: 'PortUndeclared',
     short: 'A port is open on a host known from IaC but no IaC declares it',
-    full: 'An open port on a host that the IaC knows, which no IaC declaration accounts for: a shadow service, a debug port or a forgotten listener.',
+    full:
+      'An open port on a host that the IaC knows, which no IaC declaration ' +
+      'accounts for: a shadow service, a debug port or a forgotten listener.',
     help: 'Declare the port in IaC if it is intended, otherwise stop the listener.',
     severity: 'medium',
   },
   unobserved: {
     name: 'PortUnobserved',
     short: 'No agent observed a declared endpoint within the freshness window',
-    full: 'No agent has observed this declared endpoint recently: no agent covers the host, the agent is down, or DNS failed.',
+    full:
+      'No agent has observed this declared endpoint recently: no ' +
+      'agent covers the host, the agent is down, or DNS failed.',
     help: 'Deploy or fix an agent whose scope covers the host, or add the host to a targets file.',
     severity: 'low',
   },
   'config-drift': {
     name: 'PortConfigDrift',
     short: 'The port configured in the cloud differs from the declared one',
-    full: 'The cloud API (scan --live) says the resource is configured on another port than the IaC declares: someone changed it outside the IaC, or the IaC changed and was not applied.',
+    full:
+      'The cloud API (scan --live) says the resource is configured on another port than the ' +
+      'IaC declares: someone changed it outside the IaC, or the IaC changed and was not applied.',
     help: 'Update the IaC if the live change should stay, otherwise revert the live change (or apply the IaC).',
     severity: 'high',
   },
   'unmanaged-rule': {
     name: 'UnmanagedIngressRule',
     short: 'A live security-group ingress rule that no IaC declares',
-    full: 'A security group managed by this IaC has an ingress rule that no IaC rule declares: it was most likely opened by hand.',
+    full:
+      'A security group managed by this IaC has an ingress rule ' +
+      'that no IaC rule declares: it was most likely opened by hand.',
     help: 'Declare the rule in the IaC if it should stay, otherwise revoke it.',
     severity: 'medium',
   },
   'missing-rule': {
     name: 'MissingIngressRule',
     short: 'An IaC-declared ingress rule is not live',
-    full: 'The IaC declares an ingress rule on a security group that the live group does not have: it was removed by hand, or the IaC was not applied.',
+    full:
+      'The IaC declares an ingress rule on a security group that the live ' +
+      'group does not have: it was removed by hand, or the IaC was not applied.',
     help: 'Apply the IaC to restore the rule, or remove the declaration if it is no longer wanted.',
     severity: 'medium',
   },
   'stale-rule': {
     name: 'StaleIngressRule',
     short: 'An ingress rule allows a port on which nothing listens',
-    full: 'A security group rule (declared or live) allows a port that the probe found closed on every host that carries the group: the service behind it is gone or down.',
-    help: 'Remove the rule (from the IaC and the live group) if nothing should listen there, otherwise bring the service back.',
+    full:
+      'A security group rule (declared or live) allows a port that the probe found ' +
+      'closed on every host that carries the group: the service behind it is gone or down.',
+    help:
+      'Remove the rule (from the IaC and the live group) if ' +
+      'nothing should listen there, otherwise bring the service back.',
     severity: 'low',
   },
   'wrong-service': {
@@ -138,7 +160,10 @@ function result(f: Finding, options: SarifOptions): Record<string, unknown> {
     locations: [
       {
         physicalLocation: f.source
-          ? { artifactLocation: { uri: joinUri(options.uriPrefix, f.source.file), uriBaseId: '%SRCROOT%' }, region: { startLine: Math.max(1, f.source.line) } }
+          ? {
+              artifactLocation: { uri: joinUri(options.uriPrefix, f.source.file), uriBaseId: '%SRCROOT%' },
+              region: { startLine: Math.max(1, f.source.line) },
+            }
           : { artifactLocation: { uri: rootUri(options.uriPrefix), uriBaseId: '%SRCROOT%' } },
         logicalLocations: [{ name: where, fullyQualifiedName: `${f.resource}@${where}`, kind: 'resource' }],
       },
@@ -158,7 +183,12 @@ function result(f: Finding, options: SarifOptions): Record<string, unknown> {
       firstSeen: f.firstSeen,
       lastSeen: f.lastSeen,
       ...(f.liveId !== undefined
-        ? { liveId: f.liveId, declared: f.declared ?? null, configured: f.configured ?? null, observed: f.observed ?? null }
+        ? {
+            liveId: f.liveId,
+            declared: f.declared ?? null,
+            configured: f.configured ?? null,
+            observed: f.observed ?? null,
+          }
         : {}),
       ...(f.changedBy !== undefined ? { changedBy: f.changedBy } : {}),
       ...(f.changedAt !== undefined ? { changedAt: f.changedAt } : {}),
@@ -167,7 +197,15 @@ function result(f: Finding, options: SarifOptions): Record<string, unknown> {
   // An acknowledged finding stays listed (docs/design/findings.md#formats) but as an accepted suppression, so code
   // hosts show it as dismissed with the reason rather than as an open alert.
   if (f.ack) {
-    out.suppressions = [{ kind: 'external', status: 'accepted', justification: `${f.ack.reason} (acknowledged by ${f.ack.by} at ${f.ack.at}${f.ack.expiresAt ? `, until ${f.ack.expiresAt}` : ''})` }];
+    out.suppressions = [
+      {
+        kind: 'external',
+        status: 'accepted',
+        justification:
+          `${f.ack.reason} (acknowledged by ${f.ack.by} at ` +
+          `${f.ack.at}${f.ack.expiresAt ? `, until ${f.ack.expiresAt}` : ''})`,
+      },
+    ];
   }
   return out;
 }
@@ -194,7 +232,11 @@ export function toSarif(report: DriftReport, options: SarifOptions = {}): Record
                 fullDescription: { text: r.full },
                 help: { text: r.help },
                 defaultConfiguration: { level: LEVEL[r.severity] },
-                properties: { tags: ['security', 'drift', 'iac'], 'security-severity': SECURITY_SEVERITY[r.severity], precision: 'high' },
+                properties: {
+                  tags: ['security', 'drift', 'iac'],
+                  'security-severity': SECURITY_SEVERITY[r.severity],
+                  precision: 'high',
+                },
               };
             }),
           },

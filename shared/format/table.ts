@@ -30,12 +30,19 @@ function row(f: Finding): string[] {
 export function formatTable(report: DriftReport, options: TableOptions = {}): string {
   const out: string[] = [];
   if (report.findings.length > 0) {
-    const lines = columns([['SEVERITY', 'KIND', 'RESOURCE', 'ENDPOINT', 'IAC', 'MESSAGE'], ...report.findings.map(row)]).split('\n');
+    const lines = columns([
+      ['SEVERITY', 'KIND', 'RESOURCE', 'ENDPOINT', 'IAC', 'MESSAGE'],
+      ...report.findings.map(row),
+    ]).split('\n');
     out.push(lines[0]!);
     report.findings.forEach((f, i) => {
       const line = lines[i + 1]!;
       // Colour is applied after padding, so escape codes never skew the column widths.
-      out.push(options.color ? `${SGR[f.severity]}${line.slice(0, f.severity.length)}${RESET}${line.slice(f.severity.length)}` : line);
+      out.push(
+        options.color
+          ? `${SGR[f.severity]}${line.slice(0, f.severity.length)}${RESET}${line.slice(f.severity.length)}`
+          : line,
+      );
       out.push(`  → ${oneLine(f.suggestion)}`);
       if (f.changedBy !== undefined) out.push(`  ${oneLine(changeText(f))}`);
     });

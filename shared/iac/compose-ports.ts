@@ -17,7 +17,11 @@ export function parseShortPort(spec: string | number): ShortPort {
   // `${VAR:-8080}` holds a colon of its own: mask interpolations while splitting, restore after.
   const masked: string[] = [];
   const unmask = (t: string): string => t.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => masked[Number(i)]!);
-  const parsed = split(String(spec).trim().replace(/\$\{[^}]*\}/g, (m) => `\u0000${masked.push(m) - 1}\u0000`));
+  const parsed = split(
+    String(spec)
+      .trim()
+      .replace(/\$\{[^}]*\}/g, (m) => `\u0000${masked.push(m) - 1}\u0000`),
+  );
   return {
     ...(parsed.hostIp !== undefined ? { hostIp: unmask(parsed.hostIp) } : {}),
     ...(parsed.published !== undefined ? { published: unmask(parsed.published) } : {}),

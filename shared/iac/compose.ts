@@ -13,7 +13,21 @@ import { toPortRange } from './declare.js';
 import { parseShortPort } from './compose-ports.js';
 import { expectSince, imageService } from './expect.js';
 import { emptyModel, mergeInto, type Extractor, type SourceFile } from './model.js';
-import { deref, get, getPair, items, keyString, lineOf, pairLine, pairs, parseYamlStream, scalarString, sourceText, streamProblems, unparsed } from './yaml.js';
+import {
+  deref,
+  get,
+  getPair,
+  items,
+  keyString,
+  lineOf,
+  pairLine,
+  pairs,
+  parseYamlStream,
+  scalarString,
+  sourceText,
+  streamProblems,
+  unparsed,
+} from './yaml.js';
 
 const COMPOSE_NAME = /(^|[\\/])(docker-)?compose[^\\/]*\.ya?ml$/i;
 
@@ -43,26 +57,58 @@ export function extractCompose(f: SourceFile): DeclaredModel {
     const name = keyString(svcPair);
     const address = `compose:${name}`;
     const svc = svcPair.value;
-    model.resources.push({ address, type: 'compose_service', source: { file: f.file, line: pairLine(s.lc, svcPair) }, hosts: [name] });
+    model.resources.push({
+      address,
+      type: 'compose_service',
+      source: { file: f.file, line: pairLine(s.lc, svcPair) },
+      hosts: [name],
+    });
     const from = model.endpoints.length;
     const seen = new Set<string>();
-    const emit = (value: string, protocolText: string | undefined, attribute: string, line: number, node: Node): void => {
+    const emit = (
+      value: string,
+      protocolText: string | undefined,
+      attribute: string,
+      line: number,
+      node: Node,
+    ): void => {
       if (value.includes('${')) {
-        model.unresolved.push({ resource: address, attribute, expression: sourceText(s, node), source: { file: f.file, line } });
+        model.unresolved.push({
+          resource: address,
+          attribute,
+          expression: sourceText(s, node),
+          source: { file: f.file, line },
+        });
         return;
       }
       const range = toPortRange(value);
       const protocol = composeProtocol(protocolText);
       if (!range || protocolText === '') {
-        model.problems.push({ file: f.file, line, code: 'PD_IAC_SHAPE', message: `${address} ${attribute}: ${sourceText(s, node)} is not a port, a range or PORT/PROTOCOL` });
+        model.problems.push({
+          file: f.file,
+          line,
+          code: 'PD_IAC_SHAPE',
+          message: `${address} ${attribute}: ${sourceText(s, node)} is not a port, a range or PORT/PROTOCOL`,
+        });
         return;
       }
       if (!protocol) return; // sctp: no TCP/UDP port to probe
       const key = `${range.port}-${range.toPort ?? ''}/${protocol}`;
       if (seen.has(key)) return;
       seen.add(key);
-      const literal = isScalar(node) && typeof node.value === 'number' ? { origin: { kind: 'literal' as const, file: f.file, line: lineOf(s.lc, node), text: sourceText(s, node) } } : {};
-      model.endpoints.push({ resource: address, host: null, ...range, protocol, role: 'listen', source: { file: f.file, line }, ...literal });
+      const literal =
+        isScalar(node) && typeof node.value === 'number'
+          ? { origin: { kind: 'literal' as const, file: f.file, line: lineOf(s.lc, node), text: sourceText(s, node) } }
+          : {};
+      model.endpoints.push({
+        resource: address,
+        host: null,
+        ...range,
+        protocol,
+        role: 'listen',
+        source: { file: f.file, line },
+        ...literal,
+      });
     };
     // A `ports` or `expose` that is not a list, or an entry that is neither a string, a number
     // nor (ports) a long-syntax map, is a mistake Compose itself rejects: say so instead of
@@ -73,22 +119,45 @@ export function extractCompose(f: SourceFile): DeclaredModel {
       const node = deref(doc, pair.value);
       if (node === undefined || node === null || (isScalar(node) && node.value === null)) return [];
       if (!isSeq(node)) {
-        model.problems.push({ file: f.file, line: pairLine(s.lc, pair), code: 'PD_IAC_SHAPE', message: `${address} services.${name}.${key}: must be a list (\`${key === 'ports' ? '- "8080:80"' : '- "3000"'}\`), got ${sourceText(s, node)}` });
+        model.problems.push({
+          file: f.file,
+          line: pairLine(s.lc, pair),
+          code: 'PD_IAC_SHAPE',
+          message:
+            `${address} services.${name}.${key}: must be a list (\`` +
+            `${key === 'ports' ? '- "8080:80"' : '- "3000"'}\`), got ${sourceText(s, node)}`,
+        });
         return [];
       }
       return items(doc, node);
     };
     const notPort = (entry: Node, attribute: string): void =>
-      void model.problems.push({ file: f.file, line: lineOf(s.lc, entry), code: 'PD_IAC_SHAPE', message: `${address} ${attribute}: ${sourceText(s, entry) || 'null'} is not a port, a range or PORT/PROTOCOL` });
+      void model.problems.push({
+        file: f.file,
+        line: lineOf(s.lc, entry),
+        code: 'PD_IAC_SHAPE',
+        message: `${address} ${attribute}: ${sourceText(s, entry) || 'null'} is not a port, a range or PORT/PROTOCOL`,
+      });
     listOf('ports').forEach((entry, i) => {
       const attribute = `services.${name}.ports[${i}]`;
       if (isMap(entry)) {
         const target = getPair(doc, entry, 'target');
         if (!target) {
-          model.problems.push({ file: f.file, line: lineOf(s.lc, entry), code: 'PD_IAC_SHAPE', message: `${address} ${attribute}: long syntax without \`target\`` });
+          model.problems.push({
+            file: f.file,
+            line: lineOf(s.lc, entry),
+            code: 'PD_IAC_SHAPE',
+            message: `${address} ${attribute}: long syntax without \`target\``,
+          });
           return;
         }
-        emit(scalarString(doc, target.value) ?? '', scalarString(doc, get(doc, entry, 'protocol')), `${attribute}.target`, pairLine(s.lc, target), target.value as Node);
+        emit(
+          scalarString(doc, target.value) ?? '',
+          scalarString(doc, get(doc, entry, 'protocol')),
+          `${attribute}.target`,
+          pairLine(s.lc, target),
+          target.value as Node,
+        );
         return;
       }
       const written = isScalar(entry) && entry.value !== null ? scalarString(doc, entry) : undefined;
@@ -98,7 +167,15 @@ export function extractCompose(f: SourceFile): DeclaredModel {
       const pub = size(short.published);
       const tgt = size(short.target);
       if (pub && tgt && Number(pub[2]) - Number(pub[1]) !== Number(tgt[2]) - Number(tgt[1])) {
-        model.problems.push({ file: f.file, line: lineOf(s.lc, entry), code: 'PD_IAC_SHAPE', message: `${address} ${attribute}: ${sourceText(s, entry)} maps a range of ${Number(pub[2]) - Number(pub[1]) + 1} ports onto ${Number(tgt[2]) - Number(tgt[1]) + 1}; the ranges must be the same size` });
+        model.problems.push({
+          file: f.file,
+          line: lineOf(s.lc, entry),
+          code: 'PD_IAC_SHAPE',
+          message:
+            `${address} ${attribute}: ${sourceText(s, entry)} maps a range of ` +
+            `${Number(pub[2]) - Number(pub[1]) + 1} ports onto ` +
+            `${Number(tgt[2]) - Number(tgt[1]) + 1}; the ranges must be the same size`,
+        });
         return;
       }
       emit(short.target, short.protocol, attribute, lineOf(s.lc, entry), entry);
@@ -107,7 +184,13 @@ export function extractCompose(f: SourceFile): DeclaredModel {
       if (!isScalar(entry) || entry.value === null) return notPort(entry, `services.${name}.expose[${i}]`);
       const written = scalarString(doc, entry) ?? '';
       const slash = written.lastIndexOf('/');
-      emit(slash >= 0 ? written.slice(0, slash) : written, slash >= 0 ? written.slice(slash + 1) : undefined, `services.${name}.expose[${i}]`, lineOf(s.lc, entry), entry);
+      emit(
+        slash >= 0 ? written.slice(0, slash) : written,
+        slash >= 0 ? written.slice(slash + 1) : undefined,
+        `services.${name}.expose[${i}]`,
+        lineOf(s.lc, entry),
+        entry,
+      );
     });
     // A well-known image names the service of its own port (`postgres:16` → postgres on 5432).
     const imagePair = getPair(doc, svc, 'image');

@@ -66,9 +66,24 @@ const IMAGES: ReadonlyArray<[RegExp, ReadonlyArray<[number, ServiceName]>]> = [
   [/^(redis|valkey|redis-stack-server|keydb)$/, [[6379, 'redis']]],
   [/^(mysql|mariadb|percona(-server)?)$/, [[3306, 'mysql']]],
   [/^(mongo|mongodb(-community-server)?)$/, [[27017, 'mongodb']]],
-  [/^rabbitmq$/, [[5672, 'amqp'], [15672, 'http'], [5671, 'tls']]],
+  [
+    /^rabbitmq$/,
+    [
+      [5672, 'amqp'],
+      [15672, 'http'],
+      [5671, 'tls'],
+    ],
+  ],
   [/^memcached$/, [[11211, 'memcached']]],
-  [/^(nginx|nginx-unprivileged|httpd|caddy|traefik)$/, [[80, 'http'], [8080, 'http'], [443, 'tls'], [8443, 'tls']]],
+  [
+    /^(nginx|nginx-unprivileged|httpd|caddy|traefik)$/,
+    [
+      [80, 'http'],
+      [8080, 'http'],
+      [443, 'tls'],
+      [8443, 'tls'],
+    ],
+  ],
   [/^(elasticsearch|opensearch)$/, [[9200, 'http']]],
   [/^(kafka|cp-kafka|cp-server)$/, [[9092, 'kafka']]],
 ];

@@ -18,13 +18,23 @@ import type { DeclaredEndpoint, DeclaredModel, Problem, Resource, Unresolved } f
 import { readIacFile } from './files.js';
 import { extractPlan } from './plan.js';
 import { readStateFile } from './state.js';
-import { emptyModel, mergeInto, type ExtractContext, type ExtractOptions, type Extractor, type SourceFile } from './model.js';
+import {
+  emptyModel,
+  mergeInto,
+  type ExtractContext,
+  type ExtractOptions,
+  type Extractor,
+  type SourceFile,
+} from './model.js';
 import { extractors as registered } from './registry.js';
 import { readTargetsFile, targetHosts, type TargetRule } from './targets.js';
 import { isIacLike, isNotIac, relativeTo, walk, type WalkEntry } from './walk.js';
 import { unparsed } from './yaml.js';
 
-export type StateReader = (path: string, file: string) => Promise<{ hosts: Map<string, string[]>; problems: Problem[]; ids?: Map<string, string> }>;
+export type StateReader = (
+  path: string,
+  file: string,
+) => Promise<{ hosts: Map<string, string[]>; problems: Problem[]; ids?: Map<string, string> }>;
 
 export interface ExtractEnv {
   /** Relative paths (arguments and option files) are resolved against it. */
@@ -56,7 +66,11 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     ...(options.parametersFile ? { parametersFile: abs(options.parametersFile) } : {}),
     ...(options.planFile ? { planFile: abs(options.planFile) } : {}),
   };
-  const aux = new Set([...opts.stateFiles, ...opts.varFiles, opts.targetsFile, opts.parametersFile, opts.planFile].filter((x): x is string => !!x));
+  const aux = new Set(
+    [...opts.stateFiles, ...opts.varFiles, opts.targetsFile, opts.parametersFile, opts.planFile].filter(
+      (x): x is string => !!x,
+    ),
+  );
   const list = env.extractors ?? registered;
   const { root, entries, problems } = await walk(paths, env.cwd, aux);
   const model = emptyModel();
@@ -74,7 +88,9 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     if (claimed > 0) x.prepare!(claimed);
   }
   const limit = pLimit(env.concurrency ?? 16);
-  const read = await Promise.all(candidates.map((e) => limit(async () => ({ e, r: await readIacFile(e.read ?? e.path, e.file) }))));
+  const read = await Promise.all(
+    candidates.map((e) => limit(async () => ({ e, r: await readIacFile(e.read ?? e.path, e.file) }))),
+  );
   const byExtractor = new Map<Extractor, SourceFile[]>();
   for (const { e, r } of read) {
     if (!r.ok) {
@@ -85,15 +101,29 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
     if (x) {
       byExtractor.set(x, [...(byExtractor.get(x) ?? []), { path: e.path, file: e.file, text: r.text }]);
     } else if (isBlankYaml(r.text)) {
-      model.problems.push({ file: e.file, line: 1, code: 'PD_IAC_EMPTY', message: 'file is empty (no YAML/JSON document, only whitespace, comments or `---`); nothing to extract' });
+      model.problems.push({
+        file: e.file,
+        line: 1,
+        code: 'PD_IAC_EMPTY',
+        message: 'file is empty (no YAML/JSON document, only whitespace, comments or `---`); nothing to extract',
+      });
     } else if (e.explicit || isIacLike(e.path)) {
-      model.problems.push({ file: e.file, line: 1, code: 'PD_IAC_SHAPE', message: `not recognised as ${list.map((l) => l.name).join(', ')}; not extracted` });
+      model.problems.push({
+        file: e.file,
+        line: 1,
+        code: 'PD_IAC_SHAPE',
+        message: `not recognised as ${list.map((l) => l.name).join(', ')}; not extracted`,
+      });
     }
   }
   const filesRead = [...byExtractor.values()].reduce((n, f) => n + f.length, 0);
   const nothing = (what: string): PortdriftError => {
     const why = model.problems.map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
-    return new PortdriftError('PD_IAC_NOTHING_READ', `${what} ${paths.join(', ') || '(no paths)'}${why.length ? `:\n  ${why.join('\n  ')}` : ''}`, { details: { problems: model.problems } });
+    return new PortdriftError(
+      'PD_IAC_NOTHING_READ',
+      `${what} ${paths.join(', ') || '(no paths)'}${why.length ? `:\n  ${why.join('\n  ')}` : ''}`,
+      { details: { problems: model.problems } },
+    );
   };
   if (filesRead === 0 && !opts.planFile) throw nothing('no IaC file could be read from');
   for (const x of list) {
@@ -117,7 +147,9 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
   const stateFiles = opts.planFile ? [...opts.stateFiles, opts.planFile] : opts.stateFiles;
   const byFile = await readStates(stateFiles, asTyped, env.readState ?? readStateFile);
   const state = mergeStates(byFile.map((s) => s.hosts));
-  const rules: TargetRule[] = opts.targetsFile ? await readTargetsFile(opts.targetsFile, asTyped(opts.targetsFile)) : [];
+  const rules: TargetRule[] = opts.targetsFile
+    ? await readTargetsFile(opts.targetsFile, asTyped(opts.targetsFile))
+    : [];
   joinHosts(model, state, rules, rootStates(root, byFile));
   joinLiveIds(model, new Map(byFile.flatMap((f) => [...f.ids])));
   return { ...sortModel(expandEndpoints(model)), root, filesRead };
@@ -171,7 +203,8 @@ async function readStates(files: string[], shown: (f: string) => string, reader:
  */
 export function joinLiveIds(model: DeclaredModel, ids: ReadonlyMap<string, string>): void {
   for (const r of model.resources) {
-    const address = r.root !== undefined && r.address.startsWith(`${r.root}:`) ? r.address.slice(r.root.length + 1) : r.address;
+    const address =
+      r.root !== undefined && r.address.startsWith(`${r.root}:`) ? r.address.slice(r.root.length + 1) : r.address;
     const id = ids.get(address);
     if (id !== undefined) r.liveKeys = { ...r.liveKeys, id };
   }
@@ -181,7 +214,8 @@ export function joinLiveIds(model: DeclaredModel, ids: ReadonlyMap<string, strin
 export function stateHosts(state: ReadonlyMap<string, string[]>, address: string): string[] {
   const out = [...(state.get(address) ?? [])];
   if (!address.endsWith(']')) {
-    for (const [a, hs] of state) if (a.startsWith(`${address}[`) && !a.slice(address.length).includes('.')) out.push(...hs);
+    for (const [a, hs] of state)
+      if (a.startsWith(`${address}[`) && !a.slice(address.length).includes('.')) out.push(...hs);
   }
   return out;
 }
@@ -224,14 +258,29 @@ export function expandEndpoints(model: DeclaredModel): DeclaredModel {
 const cmp = (a: string | number, b: string | number): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function sortModel(model: DeclaredModel): DeclaredModel {
-  const bySource = (a: { source: { file: string; line: number } }, b: { source: { file: string; line: number } }): number => cmp(a.source.file, b.source.file) || cmp(a.source.line, b.source.line);
+  const bySource = (
+    a: { source: { file: string; line: number } },
+    b: { source: { file: string; line: number } },
+  ): number => cmp(a.source.file, b.source.file) || cmp(a.source.line, b.source.line);
   return {
     resources: [...model.resources].sort((a: Resource, b: Resource) => cmp(a.address, b.address) || bySource(a, b)),
     endpoints: [...model.endpoints].sort(
-      (a, b) => cmp(a.resource, b.resource) || cmp(a.host ?? '', b.host ?? '') || cmp(a.port, b.port) || cmp(a.toPort ?? 0, b.toPort ?? 0) || cmp(a.protocol, b.protocol) || cmp(a.role, b.role) || cmp(a.direction ?? '', b.direction ?? '') || bySource(a, b),
+      (a, b) =>
+        cmp(a.resource, b.resource) ||
+        cmp(a.host ?? '', b.host ?? '') ||
+        cmp(a.port, b.port) ||
+        cmp(a.toPort ?? 0, b.toPort ?? 0) ||
+        cmp(a.protocol, b.protocol) ||
+        cmp(a.role, b.role) ||
+        cmp(a.direction ?? '', b.direction ?? '') ||
+        bySource(a, b),
     ),
-    unresolved: [...model.unresolved].sort((a: Unresolved, b: Unresolved) => cmp(a.resource, b.resource) || bySource(a, b) || cmp(a.attribute, b.attribute)),
-    problems: [...model.problems].sort((a, b) => cmp(a.file, b.file) || cmp(a.line ?? 0, b.line ?? 0) || cmp(a.message, b.message)),
+    unresolved: [...model.unresolved].sort(
+      (a: Unresolved, b: Unresolved) => cmp(a.resource, b.resource) || bySource(a, b) || cmp(a.attribute, b.attribute),
+    ),
+    problems: [...model.problems].sort(
+      (a, b) => cmp(a.file, b.file) || cmp(a.line ?? 0, b.line ?? 0) || cmp(a.message, b.message),
+    ),
   };
 }
 

@@ -13,20 +13,49 @@ export async function readIacFile(path: string, file: string): Promise<ReadResul
     const info = await stat(path);
     // A device (/dev/zero) would be read without end and a socket cannot be read at all. A pipe
     // is read: `extract <(terraform show -json …)` is process substitution, on purpose.
-    if (!info.isFile() && !info.isFIFO()) return { ok: false, problem: { file, code: 'PD_IAC_PATH', message: `not a regular file (${info.isSocket() ? 'a socket' : info.isDirectory() ? 'a directory' : 'a device'}); not read` } };
+    if (!info.isFile() && !info.isFIFO())
+      return {
+        ok: false,
+        problem: {
+          file,
+          code: 'PD_IAC_PATH',
+          message:
+            `not a regular file (` +
+            `${info.isSocket() ? 'a socket' : info.isDirectory() ? 'a directory' : 'a device'}); not read`,
+        },
+      };
     if (info.size > MAX_IAC_FILE_BYTES) {
-      return { ok: false, problem: { file, code: 'PD_IAC_TOO_LARGE', message: `file is ${(info.size / 1048576).toFixed(1)} MiB, over the ${MAX_IAC_FILE_BYTES / 1048576} MiB limit for IaC files; not extracted` } };
+      return {
+        ok: false,
+        problem: {
+          file,
+          code: 'PD_IAC_TOO_LARGE',
+          message:
+            `file is ${(info.size / 1048576).toFixed(1)} MiB, over the ` +
+            `${MAX_IAC_FILE_BYTES / 1048576} MiB limit for IaC files; not extracted`,
+        },
+      };
     }
     const buf = await readFile(path);
     // A NUL byte in the first 8 KiB is what git and grep call binary.
     if (buf.subarray(0, 8192).includes(0)) {
-      return { ok: false, problem: { file, code: 'PD_IAC_BINARY', message: 'file is binary (it contains NUL bytes), not IaC text; not extracted' } };
+      return {
+        ok: false,
+        problem: {
+          file,
+          code: 'PD_IAC_BINARY',
+          message: 'file is binary (it contains NUL bytes), not IaC text; not extracted',
+        },
+      };
     }
     let text = buf.toString('utf8');
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     return { ok: true, text };
   } catch (err) {
-    return { ok: false, problem: { file, code: 'PD_IAC_PATH', message: `cannot read file: ${(err as Error).message}` } };
+    return {
+      ok: false,
+      problem: { file, code: 'PD_IAC_PATH', message: `cannot read file: ${(err as Error).message}` },
+    };
   }
 }
 
@@ -36,5 +65,8 @@ export async function readIacFile(path: string, file: string): Promise<ReadResul
  * position becomes a line of its own.
  */
 export function jsonErrorClause(message: string): string {
-  return message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (?:\.\.\.)?".*$/s, '').replace(/ is not valid JSON$/, '');
+  return message
+    .replace(/ in JSON at position \d+.*$/s, '')
+    .replace(/, (?:\.\.\.)?".*$/s, '')
+    .replace(/ is not valid JSON$/, '');
 }

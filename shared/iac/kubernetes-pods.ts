@@ -6,7 +6,18 @@ import { isMap } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { DeclaredModel, PodSelector, Protocol } from '../types.js';
 import { toPort } from './declare.js';
-import { get, getIn, getPair, items, lineOf, pairLine, plain, scalarString, sourceText, type YamlStream } from './yaml.js';
+import {
+  get,
+  getIn,
+  getPair,
+  items,
+  lineOf,
+  pairLine,
+  plain,
+  scalarString,
+  sourceText,
+  type YamlStream,
+} from './yaml.js';
 
 /** Where each workload kind keeps its pod template (Pod: the object itself). */
 export const POD_TEMPLATE_PATHS: Record<string, string[]> = {
@@ -45,10 +56,23 @@ export function k8sProtocol(value: string | undefined): Protocol | undefined {
 const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
 const PROBE_HANDLERS = ['tcpSocket', 'httpGet', 'grpc'] as const;
 
-export function readWorkload(s: YamlStream, doc: Document, node: Node, kind: string, address: string, namespace: string, model: DeclaredModel): Workload {
+export function readWorkload(
+  s: YamlStream,
+  doc: Document,
+  node: Node,
+  kind: string,
+  address: string,
+  namespace: string,
+  model: DeclaredModel,
+): Workload {
   const template = getIn(doc, node, POD_TEMPLATE_PATHS[kind]!);
   const labelsNode = getIn(doc, template, ['metadata', 'labels']);
-  const labels = Object.fromEntries(Object.entries((isMap(labelsNode) ? plain(doc, labelsNode) : {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  const labels = Object.fromEntries(
+    Object.entries((isMap(labelsNode) ? plain(doc, labelsNode) : {}) as Record<string, unknown>).map(([k, v]) => [
+      k,
+      String(v),
+    ]),
+  );
   const spec = get(doc, template, 'spec');
   const w: Workload = { address, namespace, labels, named: [], declared: new Set() };
   const file = s.file;
@@ -66,7 +90,14 @@ export function readWorkload(s: YamlStream, doc: Document, node: Node, kind: str
         const port = toPort(value);
         const protocol = k8sProtocol(scalarString(doc, get(doc, p, 'protocol')));
         if (port === undefined) {
-          model.problems.push({ file, line, code: 'PD_IAC_SHAPE', message: `${address} ${at}.ports[${pi}].containerPort: ${JSON.stringify(value ?? null)} is not a port number (1–65535)` });
+          model.problems.push({
+            file,
+            line,
+            code: 'PD_IAC_SHAPE',
+            message:
+              `${address} ${at}.ports[${pi}].containerPort: ` +
+              `${JSON.stringify(value ?? null)} is not a port number (1–65535)`,
+          });
           return;
         }
         if (!protocol) return;
@@ -75,7 +106,20 @@ export function readWorkload(s: YamlStream, doc: Document, node: Node, kind: str
         const key = `${port}/${protocol}`;
         if (w.declared.has(key)) return;
         w.declared.add(key);
-        model.endpoints.push({ resource: address, host: null, port, protocol, role: 'listen', source: { file, line }, origin: { kind: 'literal', file, line: lineOf(s.lc, pair.value as Node), text: sourceText(s, pair.value as Node) } });
+        model.endpoints.push({
+          resource: address,
+          host: null,
+          port,
+          protocol,
+          role: 'listen',
+          source: { file, line },
+          origin: {
+            kind: 'literal',
+            file,
+            line: lineOf(s.lc, pair.value as Node),
+            text: sourceText(s, pair.value as Node),
+          },
+        });
       });
       w.named.push(...own);
       for (const probe of PROBES) {
@@ -87,14 +131,43 @@ export function readWorkload(s: YamlStream, doc: Document, node: Node, kind: str
           const numeric = written !== undefined && /^\d+$/.test(written);
           const port = numeric ? toPort(written) : own.find((n) => n.name === written && n.protocol === 'tcp')?.port;
           if (port === undefined) {
-            if (numeric) model.problems.push({ file, line, code: 'PD_IAC_SHAPE', message: `${address} ${at}.${probe}.${handler}.port: ${written} is not a port number (1–65535)` });
-            else model.unresolved.push({ resource: address, attribute: `${at}.${probe}.${handler}.port`, expression: sourceText(s, pair.value as Node), source: { file, line } });
+            if (numeric)
+              model.problems.push({
+                file,
+                line,
+                code: 'PD_IAC_SHAPE',
+                message: `${address} ${at}.${probe}.${handler}.port: ${written} is not a port number (1–65535)`,
+              });
+            else
+              model.unresolved.push({
+                resource: address,
+                attribute: `${at}.${probe}.${handler}.port`,
+                expression: sourceText(s, pair.value as Node),
+                source: { file, line },
+              });
             continue;
           }
           const key = `${port}/tcp`;
           if (w.declared.has(key)) continue;
           w.declared.add(key);
-          model.endpoints.push({ resource: address, host: null, port, protocol: 'tcp', role: 'listen', source: { file, line }, ...(numeric ? { origin: { kind: 'literal' as const, file, line: lineOf(s.lc, pair.value as Node), text: sourceText(s, pair.value as Node) } } : {}) });
+          model.endpoints.push({
+            resource: address,
+            host: null,
+            port,
+            protocol: 'tcp',
+            role: 'listen',
+            source: { file, line },
+            ...(numeric
+              ? {
+                  origin: {
+                    kind: 'literal' as const,
+                    file,
+                    line: lineOf(s.lc, pair.value as Node),
+                    text: sourceText(s, pair.value as Node),
+                  },
+                }
+              : {}),
+          });
         }
       }
     });

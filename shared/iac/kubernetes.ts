@@ -12,12 +12,32 @@
 // - nodePort is not extracted: it listens on every node, whose addresses IaC does not hold.
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Document, Node } from 'yaml';
-import type { DeclaredEndpoint, DeclaredModel, PodSelector, Protocol, ServiceExpectation, ServiceName } from '../types.js';
+import type {
+  DeclaredEndpoint,
+  DeclaredModel,
+  PodSelector,
+  Protocol,
+  ServiceExpectation,
+  ServiceName,
+} from '../types.js';
 import { appProtocolService, portNameService } from './expect.js';
 import { toPort } from './declare.js';
 import { emptyModel, type ExtractContext, type Extractor, type SourceFile } from './model.js';
 import { k8sProtocol, POD_TEMPLATE_PATHS, readSelector, readWorkload, type Workload } from './kubernetes-pods.js';
-import { get, getIn, getPair, items, lineOf, pairLine, parseYamlStream, plain, scalarString, sourceText, streamProblems, type YamlStream } from './yaml.js';
+import {
+  get,
+  getIn,
+  getPair,
+  items,
+  lineOf,
+  pairLine,
+  parseYamlStream,
+  plain,
+  scalarString,
+  sourceText,
+  streamProblems,
+  type YamlStream,
+} from './yaml.js';
 
 export function looksLikeKubernetes(head: string): boolean {
   // JSON may be compact (`{"apiVersion": "v1", "kind": …}` on one line): its keys are quoted.
@@ -57,7 +77,14 @@ export function extractManifests(files: SourceFile[], clusterDomain: string): De
         // kustomization, a kubeconfig, kubeadm and kubelet configs): nothing to say about them.
         if (kind && !name && !(kind in POD_TEMPLATE_PATHS) && kind !== 'Service') continue;
         if (!kind || !name) {
-          model.problems.push({ file: f.file, line: lineOf(s.lc, node), code: 'PD_IAC_SHAPE', message: `Kubernetes ${kind ? `${kind} ` : ''}document has no ${kind ? '' : 'kind or '}metadata.name; skipped` });
+          model.problems.push({
+            file: f.file,
+            line: lineOf(s.lc, node),
+            code: 'PD_IAC_SHAPE',
+            message:
+              `Kubernetes ${kind ? `${kind} ` : ''}document has ` +
+              `no ${kind ? '' : 'kind or '}metadata.name; skipped`,
+          });
           continue;
         }
         const namespace = scalarString(doc, getIn(doc, node, ['metadata', 'namespace'])) ?? 'default';
@@ -70,7 +97,12 @@ export function extractManifests(files: SourceFile[], clusterDomain: string): De
           workloads.push(w);
         } else if (kind === 'Service') {
           const external = scalarString(doc, getIn(doc, node, ['spec', 'type'])) === 'ExternalName';
-          model.resources.push({ address, type: kind, source: { file: f.file, line }, hosts: external ? [] : [serviceHost(name, namespace, clusterDomain)] });
+          model.resources.push({
+            address,
+            type: kind,
+            source: { file: f.file, line },
+            hosts: external ? [] : [serviceHost(name, namespace, clusterDomain)],
+          });
           if (!external) services.push({ s, doc, node, address, namespace });
         }
       }
@@ -91,18 +123,32 @@ function manifestsOf(s: YamlStream, doc: Document, model: DeclaredModel): Node[]
   if (scalarString(doc, get(doc, root, 'kind')) !== 'List') return [root];
   const list = get(doc, root, 'items');
   if (!isSeq(list)) {
-    model.problems.push({ file: s.file, line: lineOf(s.lc, list ?? root), code: 'PD_IAC_SHAPE', message: 'Kubernetes List has no items sequence; skipped' });
+    model.problems.push({
+      file: s.file,
+      line: lineOf(s.lc, list ?? root),
+      code: 'PD_IAC_SHAPE',
+      message: 'Kubernetes List has no items sequence; skipped',
+    });
     return [];
   }
   return items(doc, list);
 }
 
-function readService({ s, doc, node, address, namespace }: PendingService, workloads: Workload[], model: DeclaredModel): void {
+function readService(
+  { s, doc, node, address, namespace }: PendingService,
+  workloads: Workload[],
+  model: DeclaredModel,
+): void {
   const spec = get(doc, node, 'spec');
   const headless = scalarString(doc, get(doc, spec, 'clusterIP')) === 'None';
   const selectorNode = get(doc, spec, 'selector');
   const selector = (isMap(selectorNode) ? plain(doc, selectorNode) : {}) as Record<string, unknown>;
-  const selected = Object.keys(selector).length === 0 ? [] : workloads.filter((w) => w.namespace === namespace && Object.entries(selector).every(([k, v]) => w.labels[k] === String(v)));
+  const selected =
+    Object.keys(selector).length === 0
+      ? []
+      : workloads.filter(
+          (w) => w.namespace === namespace && Object.entries(selector).every(([k, v]) => w.labels[k] === String(v)),
+        );
   const file = s.file;
   // The pods this Service selects, and the numeric targetPorts it sends them (an agent in one of
   // those pods is compared with them when no workload in the IaC declares the pod).
@@ -117,8 +163,19 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
     const key = `${port}/${protocol}`;
     if (declared.has(key)) return;
     declared.add(key);
-    const origin = valueNode && /^\d+$/.test(sourceText(s, valueNode)) ? { origin: { kind: 'literal' as const, file, line: lineOf(s.lc, valueNode), text: sourceText(s, valueNode) } } : {};
-    model.endpoints.push({ resource: address, host: null, port, protocol, role: 'listen', source: { file, line }, ...origin });
+    const origin =
+      valueNode && /^\d+$/.test(sourceText(s, valueNode))
+        ? { origin: { kind: 'literal' as const, file, line: lineOf(s.lc, valueNode), text: sourceText(s, valueNode) } }
+        : {};
+    model.endpoints.push({
+      resource: address,
+      host: null,
+      port,
+      protocol,
+      role: 'listen',
+      source: { file, line },
+      ...origin,
+    });
   };
   items(doc, get(doc, spec, 'ports')).forEach((p, i) => {
     const from = model.endpoints.length;
@@ -143,7 +200,12 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
     const port = toPort(portText);
     const portLine = portPair ? pairLine(s.lc, portPair) : lineOf(s.lc, p);
     if (port === undefined) {
-      model.problems.push({ file, line: portLine, code: 'PD_IAC_SHAPE', message: `${address} ${at}.port: ${JSON.stringify(portText ?? null)} is not a port number (1–65535)` });
+      model.problems.push({
+        file,
+        line: portLine,
+        code: 'PD_IAC_SHAPE',
+        message: `${address} ${at}.port: ${JSON.stringify(portText ?? null)} is not a port number (1–65535)`,
+      });
       return landed;
     }
     if (!protocol) return landed;
@@ -155,28 +217,50 @@ function readService({ s, doc, node, address, namespace }: PendingService, workl
     const tpNode = (tpPair?.value ?? portPair?.value) as Node | undefined;
     const numeric = written !== undefined && /^\d+$/.test(written);
     if (numeric && toPort(written) === undefined) {
-      model.problems.push({ file, line: tpLine, code: 'PD_IAC_SHAPE', message: `${address} ${at}.targetPort: ${written} is not a port number (1–65535)` });
+      model.problems.push({
+        file,
+        line: tpLine,
+        code: 'PD_IAC_SHAPE',
+        message: `${address} ${at}.targetPort: ${written} is not a port number (1–65535)`,
+      });
       return landed;
     }
     if (numeric) targetPorts.push({ port: toPort(written)!, protocol, source: { file, line: tpLine } });
     // Each selected pod template places the targetPort on its own pods.
     const placed: number[] = [];
     for (const w of selected) {
-      const target = numeric ? toPort(written) : w.named.find((n) => n.name === written && n.protocol === protocol)?.port;
+      const target = numeric
+        ? toPort(written)
+        : w.named.find((n) => n.name === written && n.protocol === protocol)?.port;
       if (target === undefined) continue;
       placed.push(target);
       landed.push({ resource: w.address, port: target });
       const key = `${target}/${protocol}`;
       if (w.declared.has(key)) continue;
       w.declared.add(key);
-      model.endpoints.push({ resource: w.address, host: null, port: target, protocol, role: 'listen', source: { file, line: tpLine }, ...(numeric && tpNode ? { origin: { kind: 'literal' as const, file, line: lineOf(s.lc, tpNode), text: sourceText(s, tpNode) } } : {}) });
+      model.endpoints.push({
+        resource: w.address,
+        host: null,
+        port: target,
+        protocol,
+        role: 'listen',
+        source: { file, line: tpLine },
+        ...(numeric && tpNode
+          ? { origin: { kind: 'literal' as const, file, line: lineOf(s.lc, tpNode), text: sourceText(s, tpNode) } }
+          : {}),
+      });
     }
     if (headless) {
       if (numeric) push(toPort(written)!, protocol, tpLine, tpNode);
       else for (const t of new Set(placed)) push(t, protocol, tpLine, undefined);
     }
     if (placed.length === 0) {
-      model.unresolved.push({ resource: address, attribute: `${at}.targetPort`, expression: tpPair ? sourceText(s, tpPair.value as Node) : String(port), source: { file, line: tpLine } });
+      model.unresolved.push({
+        resource: address,
+        attribute: `${at}.targetPort`,
+        expression: tpPair ? sourceText(s, tpPair.value as Node) : String(port),
+        source: { file, line: tpLine },
+      });
     }
     return landed;
   }

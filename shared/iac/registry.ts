@@ -11,9 +11,18 @@ import { terraformExtractor } from './terraform/index.js';
 // CloudFormation and Kubernetes are recognised by content (AWSTemplateFormatVersion / AWS::
 // types; apiVersion + kind); Compose last among the YAML formats, since `services:` alone is
 // the weakest signal.
-export const extractors: Extractor[] = [terraformExtractor, cloudformationExtractor, kubernetesExtractor, composeExtractor];
+export const extractors: Extractor[] = [
+  terraformExtractor,
+  cloudformationExtractor,
+  kubernetesExtractor,
+  composeExtractor,
+];
 
 /** The first extractor that claims a file, or undefined when none does. */
-export function pickExtractor(path: string, head: string, list: readonly Extractor[] = extractors): Extractor | undefined {
+export function pickExtractor(
+  path: string,
+  head: string,
+  list: readonly Extractor[] = extractors,
+): Extractor | undefined {
   return list.find((x) => x.claims(path, head));
 }

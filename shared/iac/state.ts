@@ -21,7 +21,13 @@ export interface StateHosts {
 
 /** The state attribute that names a resource's live object, per type (`id` when not listed). */
 const LIVE_ID_ATTRIBUTE: Readonly<Record<string, string>> = { aws_db_instance: 'identifier' };
-const LIVE_ID_TYPES = new Set(['aws_security_group', 'aws_instance', 'aws_db_instance', 'aws_lb_target_group', 'aws_alb_target_group']);
+const LIVE_ID_TYPES = new Set([
+  'aws_security_group',
+  'aws_instance',
+  'aws_db_instance',
+  'aws_lb_target_group',
+  'aws_alb_target_group',
+]);
 
 function liveIdsOf(instances: readonly StateInstance[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -38,7 +44,11 @@ export async function readStateFile(path: string, file: string): Promise<StateHo
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    return fail(file, 'PD_IAC_PATH', `cannot read Terraform state: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return fail(
+      file,
+      'PD_IAC_PATH',
+      `cannot read Terraform state: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return parseState(text, file);
 }
@@ -64,15 +74,19 @@ export function parseState(text: string, file: string): StateHosts {
 function fromRawState(doc: Record<string, unknown>): StateInstance[] | string {
   if (doc.version !== 4) {
     return typeof doc.version === 'number'
-      ? `Terraform state format version ${doc.version} is not supported (only version 4, written by Terraform 0.12 and later)`
-      : 'not Terraform state: expected raw state (`"version": 4`) or `terraform show -json` output (`"format_version"`)';
+      ? `Terraform state format version ${doc.version} is not ` +
+          `supported (only version 4, written by Terraform 0.12 and later)`
+      : 'not Terraform state: expected raw state (`"version": ' +
+          '4`) or `terraform show -json` output (`"format_version"`)';
   }
   if (doc.resources === undefined) return [];
   if (!Array.isArray(doc.resources)) return '`resources` must be an array';
   const out: StateInstance[] = [];
   for (const r of doc.resources) {
-    if (!isObject(r) || typeof r.type !== 'string' || typeof r.name !== 'string' || !Array.isArray(r.instances)) continue;
-    const prefix = `${typeof r.module === 'string' && r.module ? `${r.module}.` : ''}${r.mode === 'data' ? 'data.' : ''}${r.type}.${r.name}`;
+    if (!isObject(r) || typeof r.type !== 'string' || typeof r.name !== 'string' || !Array.isArray(r.instances))
+      continue;
+    const module = typeof r.module === 'string' && r.module ? `${r.module}.` : '';
+    const prefix = `${module}${r.mode === 'data' ? 'data.' : ''}${r.type}.${r.name}`;
     for (const inst of r.instances) {
       // A deposed object is the old half of a create-before-destroy replacement: not what runs.
       if (!isObject(inst) || typeof inst.deposed === 'string' || !isObject(inst.attributes)) continue;
@@ -83,7 +97,11 @@ function fromRawState(doc: Record<string, unknown>): StateInstance[] | string {
 }
 
 function fromShowJson(doc: Record<string, unknown>): StateInstance[] | string {
-  const values = isObject(doc.values) ? doc.values : isObject(doc.prior_state) && isObject(doc.prior_state.values) ? doc.prior_state.values : undefined;
+  const values = isObject(doc.values)
+    ? doc.values
+    : isObject(doc.prior_state) && isObject(doc.prior_state.values)
+      ? doc.prior_state.values
+      : undefined;
   // `terraform show -json` of an empty state prints only the format and Terraform versions.
   if (!values) return [];
   const out: StateInstance[] = [];
@@ -91,7 +109,14 @@ function fromShowJson(doc: Record<string, unknown>): StateInstance[] | string {
     if (!isObject(mod)) return;
     if (Array.isArray(mod.resources)) {
       for (const r of mod.resources) {
-        if (!isObject(r) || typeof r.address !== 'string' || typeof r.type !== 'string' || !isObject(r.values) || typeof r.deposed_key === 'string') continue;
+        if (
+          !isObject(r) ||
+          typeof r.address !== 'string' ||
+          typeof r.type !== 'string' ||
+          !isObject(r.values) ||
+          typeof r.deposed_key === 'string'
+        )
+          continue;
         out.push({ address: r.address, type: r.type, attributes: r.values });
       }
     }

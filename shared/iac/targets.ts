@@ -37,20 +37,26 @@ export function parseTargets(file: string, text: string): TargetRule[] {
     const list = getPair(doc, top, 'targets');
     if (!isMap(top) || !list) errors.push(`${file}:1: expected a map with a \`targets:\` list`);
     else {
-      for (const p of pairs(doc, top)) if (keyString(p) !== 'targets') errors.push(`${file}:${lineOf(s.lc, p.key as never)}: unknown key \`${keyString(p)}\``);
+      for (const p of pairs(doc, top))
+        if (keyString(p) !== 'targets')
+          errors.push(`${file}:${lineOf(s.lc, p.key as never)}: unknown key \`${keyString(p)}\``);
       const entries = items(doc, list.value);
-      if (entries.length === 0) errors.push(`${file}:${lineOf(s.lc, list.key as never)}: \`targets\` must be a non-empty list`);
+      if (entries.length === 0)
+        errors.push(`${file}:${lineOf(s.lc, list.key as never)}: \`targets\` must be a non-empty list`);
       entries.forEach((entry, i) => {
         const line = lineOf(s.lc, entry);
         const where = `${file}:${line}: targets[${i}]`;
         if (!isMap(entry)) return void errors.push(`${where}: expected a map with \`resource\` and \`hosts\``);
-        for (const p of pairs(doc, entry)) if (!['resource', 'hosts'].includes(keyString(p))) errors.push(`${where}: unknown key \`${keyString(p)}\``);
+        for (const p of pairs(doc, entry))
+          if (!['resource', 'hosts'].includes(keyString(p))) errors.push(`${where}: unknown key \`${keyString(p)}\``);
         const resource = scalarString(doc, getPair(doc, entry, 'resource')?.value);
         if (!resource) errors.push(`${where}: \`resource\` must be an address or a glob`);
         const hostsNode = getPair(doc, entry, 'hosts')?.value;
         const hostNodes = items(doc, hostsNode);
         // `[fd00::1]` and `fd00::1` are one host: brackets are only how URLs write IPv6.
-        const hosts = hostNodes.map((h) => (scalarString(doc, h)?.trim() ?? '').replace(/^\[([0-9A-Fa-f:.%\w]+)\]$/, '$1'));
+        const hosts = hostNodes.map((h) =>
+          (scalarString(doc, h)?.trim() ?? '').replace(/^\[([0-9A-Fa-f:.%\w]+)\]$/, '$1'),
+        );
         if (hostNodes.length === 0) errors.push(`${where}: \`hosts\` must be a non-empty list of IPs or DNS names`);
         hosts.forEach((h, j) => {
           const why = hostProblem(h);
@@ -61,7 +67,9 @@ export function parseTargets(file: string, text: string): TargetRule[] {
     }
   }
   if (errors.length > 0) {
-    throw new PortdriftError('PD_TARGETS_INVALID', `targets file ${file} is invalid:\n  ${errors.join('\n  ')}`, { details: { problems: errors } });
+    throw new PortdriftError('PD_TARGETS_INVALID', `targets file ${file} is invalid:\n  ${errors.join('\n  ')}`, {
+      details: { problems: errors },
+    });
   }
   return rules;
 }
@@ -71,7 +79,9 @@ export async function readTargetsFile(path: string, file: string): Promise<Targe
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new PortdriftError('PD_TARGETS_INVALID', `targets file ${file} cannot be read: ${(err as Error).message}`, { cause: err });
+    throw new PortdriftError('PD_TARGETS_INVALID', `targets file ${file} cannot be read: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return parseTargets(file, text);
 }

@@ -5,6 +5,7 @@
 // as itself and a file as its parent directory. One directory → that directory; one file → its
 // directory; `infra/tf infra/k8s/app.yaml` → `infra`. Relative paths are resolved against the
 // working directory first. The rule does not depend on the order of the paths.
+import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Problem } from '../types.js';
@@ -15,7 +16,15 @@ import type { Problem } from '../types.js';
  * (a GitLab or GitHub workflow has `services:` and would pass for a Compose file).
  */
 export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
-  '.git', 'node_modules', '.terraform', '.github', '.gitlab', '.circleci', '.vscode', '.idea', '.devcontainer',
+  '.git',
+  'node_modules',
+  '.terraform',
+  '.github',
+  '.gitlab',
+  '.circleci',
+  '.vscode',
+  '.idea',
+  '.devcontainer',
 ]);
 
 /**
@@ -26,18 +35,47 @@ export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
 const NOT_IAC = new RegExp(
   '^(?:' +
     [
-      'package(-lock)?\\.json', 'npm-shrinkwrap\\.json', 'pnpm-(lock|workspace)\\.ya?ml', 'composer\\.(json|lock)',
-      'bower\\.json', '(ts|js)config(\\..+)?\\.json', 'deno\\.jsonc?', 'lerna\\.json', 'nx\\.json', 'turbo\\.json',
-      'angular\\.json', 'cdk(\\.context)?\\.json', 'babel\\.config\\.json',
+      'package(-lock)?\\.json',
+      'npm-shrinkwrap\\.json',
+      'pnpm-(lock|workspace)\\.ya?ml',
+      'composer\\.(json|lock)',
+      'bower\\.json',
+      '(ts|js)config(\\..+)?\\.json',
+      'deno\\.jsonc?',
+      'lerna\\.json',
+      'nx\\.json',
+      'turbo\\.json',
+      'angular\\.json',
+      'cdk(\\.context)?\\.json',
+      'babel\\.config\\.json',
       '\\.(eslintrc|prettierrc|stylelintrc|babelrc|releaserc|markdownlint|yamllint|renovaterc)(\\.(json|ya?ml))?',
-      'renovate\\.json5?', '\\.pre-commit-(config|hooks)\\.ya?ml', '\\.?codecov\\.ya?ml', '\\.golangci\\.ya?ml',
-      '\\.goreleaser\\.ya?ml', 'mkdocs\\.ya?ml', '\\.readthedocs\\.ya?ml', '\\.gitlab-ci\\.ya?ml', '\\.travis\\.ya?ml',
-      'appveyor\\.ya?ml', '\\.drone\\.ya?ml',
-      'azure-pipelines\\.ya?ml', 'bitbucket-pipelines\\.ya?ml', 'buildspec\\.ya?ml', 'cloudbuild\\.ya?ml',
-      'prometheus\\.ya?ml', 'alertmanager\\.ya?ml', 'kustomization\\.ya?ml', 'Kustomization', 'Chart\\.(ya?ml|lock)',
+      'renovate\\.json5?',
+      '\\.pre-commit-(config|hooks)\\.ya?ml',
+      '\\.?codecov\\.ya?ml',
+      '\\.golangci\\.ya?ml',
+      '\\.goreleaser\\.ya?ml',
+      'mkdocs\\.ya?ml',
+      '\\.readthedocs\\.ya?ml',
+      '\\.gitlab-ci\\.ya?ml',
+      '\\.travis\\.ya?ml',
+      'appveyor\\.ya?ml',
+      '\\.drone\\.ya?ml',
+      'azure-pipelines\\.ya?ml',
+      'bitbucket-pipelines\\.ya?ml',
+      'buildspec\\.ya?ml',
+      'cloudbuild\\.ya?ml',
+      'prometheus\\.ya?ml',
+      'alertmanager\\.ya?ml',
+      'kustomization\\.ya?ml',
+      'Kustomization',
+      'Chart\\.(ya?ml|lock)',
       // Helm values files, API descriptions, other tools' settings.
-      'values([-._][^/]*)?\\.ya?ml', '(openapi|swagger)([-._][^/]*)?\\.(ya?ml|json)', 'tslint\\.json', 'vercel\\.json',
-      'Taskfile\\.ya?ml', '\\.gitpod\\.ya?ml',
+      'values([-._][^/]*)?\\.ya?ml',
+      '(openapi|swagger)([-._][^/]*)?\\.(ya?ml|json)',
+      'tslint\\.json',
+      'vercel\\.json',
+      'Taskfile\\.ya?ml',
+      '\\.gitpod\\.ya?ml',
     ].join('|') +
     ')$',
   'i',
@@ -51,7 +89,8 @@ export function isNotIac(path: string): boolean {
 /** A Helm chart is a directory with this file; its templates are not YAML until rendered. */
 const HELM_CHART = 'Chart.yaml';
 
-/** File names an IaC format could hide in: these are read and, when no extractor claims them, reported. Any other file found in a directory is offered by name only and skipped silently if unclaimed. */
+/** File names an IaC format could hide in: these are read and, when no extractor claims them, reported. Any other file
+ * found in a directory is offered by name only and skipped silently if unclaimed. */
 const IAC_LIKE = /\.(tf|tf\.json|tfvars|tfvars\.json|ya?ml|json|template)$/i;
 
 export function isIacLike(path: string): boolean {
@@ -103,7 +142,11 @@ export function commonDir(dirs: string[]): string {
  * given for another purpose (state, targets, parameters, var files) that a directory walk would
  * otherwise offer as IaC.
  */
-export async function walk(paths: string[], cwd: string, exclude: ReadonlySet<string> = new Set()): Promise<WalkResult> {
+export async function walk(
+  paths: string[],
+  cwd: string,
+  exclude: ReadonlySet<string> = new Set(),
+): Promise<WalkResult> {
   const problems: Problem[] = [];
   const given: { abs: string; dir: boolean }[] = [];
   for (const p of paths) {
@@ -112,16 +155,22 @@ export async function walk(paths: string[], cwd: string, exclude: ReadonlySet<st
       const info = await stat(abs);
       given.push({ abs, dir: info.isDirectory() });
     } catch (err) {
-      problems.push({ file: toPosix(p), code: 'PD_IAC_PATH', message: `path cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      problems.push({
+        file: toPosix(p),
+        code: 'PD_IAC_PATH',
+        message: `path cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      });
     }
   }
   // The root is computed from every given path, readable or not, so that one missing path does
   // not shift the `source.file` of the others.
-  const root = commonDir(paths.map((p) => {
-    const abs = isAbsolute(p) ? resolve(p) : resolve(cwd, p);
-    const g = given.find((x) => x.abs === abs);
-    return g?.dir ? abs : dirname(abs);
-  }));
+  const root = commonDir(
+    paths.map((p) => {
+      const abs = isAbsolute(p) ? resolve(p) : resolve(cwd, p);
+      const g = given.find((x) => x.abs === abs);
+      return g?.dir ? abs : dirname(abs);
+    }),
+  );
   for (const pr of problems) pr.file = relativeTo(root, resolve(cwd, pr.file));
 
   const seen = new Set<string>();
@@ -159,19 +208,30 @@ const inside = (base: string, target: string): boolean => {
  * Directories named `..…` are the kubelet's atomic-update copies of the same files: reading
  * them too would extract every file twice.
  */
-async function listDir(dir: string, root: string, problems: Problem[], base: string, visited: Set<string>): Promise<Array<{ abs: string; read?: string }>> {
-  let list;
+async function listDir(
+  dir: string,
+  root: string,
+  problems: Problem[],
+  base: string,
+  visited: Set<string>,
+): Promise<Array<{ abs: string; read?: string }>> {
+  let list: Dirent[];
   try {
     list = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    problems.push({ file: relativeTo(root, dir), code: 'PD_IAC_PATH', message: `directory cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    problems.push({
+      file: relativeTo(root, dir),
+      code: 'PD_IAC_PATH',
+      message: `directory cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    });
     return [];
   }
   // A chart's templates are Go templates (`{{ .Values.port }}`): parsed as YAML each would be
   // dozens of problems, and their ports are only known after rendering. Named once instead.
   if (list.some((d) => d.name === HELM_CHART && (d.isFile() || d.isSymbolicLink()))) {
-    const message = 'a Helm chart (Chart.yaml): its templates are not rendered, so not extracted; '
-      + 'render it with `helm template` and extract the output';
+    const message =
+      'a Helm chart (Chart.yaml): its templates are not rendered, so not extracted; ' +
+      'render it with `helm template` and extract the output';
     problems.push({ file: relativeTo(root, dir), code: 'PD_IAC_NOT_RENDERED', message });
     return [];
   }
@@ -191,9 +251,17 @@ async function listDir(dir: string, root: string, problems: Problem[], base: str
       const target = await realpath(abs).catch(() => null);
       const info = target === null ? null : await stat(target).catch(() => null);
       if (target === null || info === null) {
-        problems.push({ file: relativeTo(root, abs), code: 'PD_IAC_PATH', message: 'a link that leads nowhere; not read' });
+        problems.push({
+          file: relativeTo(root, abs),
+          code: 'PD_IAC_PATH',
+          message: 'a link that leads nowhere; not read',
+        });
       } else if (!inside(base, target)) {
-        problems.push({ file: relativeTo(root, abs), code: 'PD_IAC_PATH', message: `a link to ${target}, outside the directory given; not read` });
+        problems.push({
+          file: relativeTo(root, abs),
+          code: 'PD_IAC_PATH',
+          message: `a link to ${target}, outside the directory given; not read`,
+        });
       } else if (info.isFile()) {
         out.push({ abs, read: target });
       } else if (info.isDirectory() && !SKIPPED_DIRS.has(d.name) && !visited.has(target)) {

@@ -9,7 +9,8 @@ import { jsonErrorClause } from './files.js';
 
 export type YamlOptions = ParseOptions & DocumentOptions & SchemaOptions;
 
-/** One parsed YAML stream: its documents (null ones kept, so callers can report them) and a line counter over the whole text. */
+/** One parsed YAML stream: its documents (null ones kept, so callers can report them) and a line counter over the whole
+ * text. */
 export interface YamlStream {
   file: string;
   text: string;
@@ -98,7 +99,11 @@ export function parseYamlDocument(file: string, text: string, options: YamlOptio
 }
 
 /** 1-based line of a node's first character (a scalar's value, a collection's first item or tag). */
-export function lineOf(lc: LineCounter, node: { range?: readonly [number, number, number] | null } | null | undefined, fallback = 1): number {
+export function lineOf(
+  lc: LineCounter,
+  node: { range?: readonly [number, number, number] | null } | null | undefined,
+  fallback = 1,
+): number {
   const start = node?.range?.[0];
   return start === undefined ? fallback : lc.linePos(start).line;
 }
@@ -111,25 +116,42 @@ export function pairLine(lc: LineCounter, pair: Pair): number {
 /** Parse errors become PD_IAC_PARSE problems and unresolved tags PD_IAC_UNKNOWN_TAG problems, each with its line. */
 export function streamProblems(s: YamlStream, unknownTagHint = ''): Problem[] {
   const out: Problem[] = [];
-  if (s.jsonError) out.push({ file: s.file, line: s.jsonError.line, code: 'PD_IAC_PARSE', message: `JSON does not parse: ${s.jsonError.message}` });
+  if (s.jsonError)
+    out.push({
+      file: s.file,
+      line: s.jsonError.line,
+      code: 'PD_IAC_PARSE',
+      message: `JSON does not parse: ${s.jsonError.message}`,
+    });
   const format = isJsonFile(s.file) ? 'JSON' : 'YAML';
   for (const d of s.duplicates) {
     const at = d.lines.slice(0, -1).join(', ');
     const last = d.lines[d.lines.length - 1]!;
-    const message = `key \`${d.key}\` is repeated in one map (lines ${at} and ${last}); `
-      + `the last value (line ${last}) is used, as YAML tools do`;
+    const message =
+      `key \`${d.key}\` is repeated in one map (lines ${at} and ${last}); ` +
+      `the last value (line ${last}) is used, as YAML tools do`;
     out.push({ file: s.file, line: last, code: 'PD_IAC_DUPLICATE_KEY', severity: 'warning', message });
   }
   for (const doc of s.docs) {
     for (const e of doc.errors) {
       const line = e.linePos?.[0]?.line ?? s.lc.linePos(e.pos[0]).line;
-      out.push({ file: s.file, line, code: 'PD_IAC_PARSE', message: `${format} does not parse: ${firstLine(e.message)} (${e.code})` });
+      out.push({
+        file: s.file,
+        line,
+        code: 'PD_IAC_PARSE',
+        message: `${format} does not parse: ${firstLine(e.message)} (${e.code})`,
+      });
     }
     for (const w of doc.warnings) {
       if (w.code !== 'TAG_RESOLVE_FAILED') continue;
       const line = w.linePos?.[0]?.line ?? s.lc.linePos(w.pos[0]).line;
       const tag = /Unresolved tag: (\S+)/.exec(w.message)?.[1] ?? 'tag';
-      out.push({ file: s.file, line, code: 'PD_IAC_UNKNOWN_TAG', message: `unknown YAML tag ${tag}${unknownTagHint}; the value under it is not extracted` });
+      out.push({
+        file: s.file,
+        line,
+        code: 'PD_IAC_UNKNOWN_TAG',
+        message: `unknown YAML tag ${tag}${unknownTagHint}; the value under it is not extracted`,
+      });
     }
   }
   return templateInstead(s, out);
@@ -150,8 +172,9 @@ function templateInstead(s: YamlStream, problems: Problem[]): Problem[] {
   const m = GO_TEMPLATE.exec(s.text);
   if (!m) return problems;
   const line = s.lc.linePos(m.index).line;
-  const message = 'a Go template (Helm or similar), not YAML until rendered; not extracted: '
-    + 'render it (`helm template`) and extract the output';
+  const message =
+    'a Go template (Helm or similar), not YAML until rendered; not extracted: ' +
+    'render it (`helm template`) and extract the output';
   const rest = problems.filter((p) => p.code !== 'PD_IAC_PARSE');
   return [...rest, { file: s.file, line, code: 'PD_IAC_NOT_RENDERED', message }];
 }
@@ -248,7 +271,8 @@ export function sourceText(s: YamlStream, node: Node): string {
   return r ? s.text.slice(r[0], r[1]).trim() : '';
 }
 
-/** Plain JS value of a node, merge keys and aliases applied (for labels, selectors and other small things that need no line). */
+/** Plain JS value of a node, merge keys and aliases applied (for labels, selectors and other small things that need no
+ * line). */
 export function plain(doc: Document, node: unknown, depth = 0): unknown {
   const n = deref(doc, node);
   if (!n || depth > 64) return undefined;

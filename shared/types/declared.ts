@@ -17,7 +17,8 @@ export type Protocol = 'tcp' | 'udp' | 'all';
 export type Direction = 'ingress' | 'egress';
 
 export interface Resource {
-  /** `aws_db_instance.orders`, `module.api.aws_lb_target_group.web[0]`, `cfn:OrdersDb`, `k8s:Service/shop/cart`, `compose:cart` */
+  /** `aws_db_instance.orders`, `module.api.aws_lb_target_group.web[0]`, `cfn:OrdersDb`, `k8s:Service/shop/cart`,
+   * `compose:cart` */
   address: string;
   type: string;
   source: SourceLocation;

@@ -219,7 +219,14 @@ const ECS_ACTIONS = new Set([
 
 const TRAIL_TARGET = /^(com\.amazonaws\.cloudtrail\.v20131101\.)?CloudTrail_20131101\./;
 const TRAIL_KEYS = new Set([
-  'EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId',
+  'EventId',
+  'EventName',
+  'ReadOnly',
+  'Username',
+  'ResourceType',
+  'ResourceName',
+  'EventSource',
+  'AccessKeyId',
 ]);
 
 /** LookupEvents (CloudTrail API reference): one attribute, newest first, at most MaxResults (≤ 50) a page. */
@@ -481,11 +488,17 @@ function ecsAnswer(
     ecsArn(region, `task/${c.name}/${s.name.replace(/[^a-z0-9]/gi, '')}${String(i).padStart(8, '0')}`);
   switch (action) {
     case 'ListClusters':
-      return paged('clusterArns', clusters.map((c) => ecsArn(region, `cluster/${c.name}`)));
+      return paged(
+        'clusterArns',
+        clusters.map((c) => ecsArn(region, `cluster/${c.name}`)),
+      );
     case 'ListServices': {
       const c = clusterOf(input.cluster);
       if (!c) return [400, 'ClusterNotFoundException', 'Cluster not found.'];
-      return paged('serviceArns', c.services.map((s) => ecsArn(region, `service/${c.name}/${s.name}`)));
+      return paged(
+        'serviceArns',
+        c.services.map((s) => ecsArn(region, `service/${c.name}/${s.name}`)),
+      );
     }
     case 'DescribeServices': {
       const c = clusterOf(input.cluster);
@@ -544,21 +557,25 @@ function ecsAnswer(
             lastStatus: 'RUNNING',
             desiredStatus: 'RUNNING',
             launchType: 'FARGATE',
-            attachments: [{
-              id: `att-${t.arn.slice(-8)}`,
-              type: 'ElasticNetworkInterface',
-              status: 'ATTACHED',
-              details: [
-                { name: 'subnetId', value: 'subnet-0a1b2c3d' },
-                { name: 'networkInterfaceId', value: `eni-${t.arn.slice(-8)}` },
-                { name: 'privateIPv4Address', value: t.ip },
-              ],
-            }],
-            containers: [{
-              name: s.name,
-              lastStatus: 'RUNNING',
-              networkInterfaces: [{ attachmentId: `att-${t.arn.slice(-8)}`, privateIpv4Address: t.ip }],
-            }],
+            attachments: [
+              {
+                id: `att-${t.arn.slice(-8)}`,
+                type: 'ElasticNetworkInterface',
+                status: 'ATTACHED',
+                details: [
+                  { name: 'subnetId', value: 'subnet-0a1b2c3d' },
+                  { name: 'networkInterfaceId', value: `eni-${t.arn.slice(-8)}` },
+                  { name: 'privateIPv4Address', value: t.ip },
+                ],
+              },
+            ],
+            containers: [
+              {
+                name: s.name,
+                lastStatus: 'RUNNING',
+                networkInterfaces: [{ attachmentId: `att-${t.arn.slice(-8)}`, privateIpv4Address: t.ip }],
+              },
+            ],
           })),
       );
       return { tasks, failures: [] };
@@ -589,7 +606,13 @@ function ecsAnswer(
 
 /** One page from an opaque token (`offset:N`, base64url) and the token of the next page. */
 function page<T>(items: T[], token: string | undefined, size: number): { items: T[]; next: string | undefined } {
-  const start = token ? Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^offset:/, '')) : 0;
+  const start = token
+    ? Number(
+        Buffer.from(token, 'base64url')
+          .toString('utf8')
+          .replace(/^offset:/, ''),
+      )
+    : 0;
   const end = start + size;
   const next = end < items.length ? Buffer.from(`offset:${end}`).toString('base64url') : undefined;
   return { items: items.slice(start, end), next };
@@ -674,8 +697,10 @@ function changeIngress(g: SecurityGroup, asked: Rule[], revoke: boolean): string
   return null;
 }
 
-const SIGV4 =
-  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/;
+const SIGV4 = new RegExp(
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?/.source +
+    /SignedHeaders=[^,]+, ?Signature=[0-9a-f]{64}$/.source,
+);
 
 /**
  * `socketPath`: listen on this Unix socket instead of 127.0.0.1 (`url` is then `unix:PATH`), so a
@@ -760,7 +785,7 @@ export async function startAwsServer(world: AwsWorld, options: { socketPath?: st
     };
     const error = (status: number, code: string, message: string): void =>
       send(status, 'application/xml', `${XML}${el('Error', text('Code', code), text('Message', message))}`);
-    if (!auth || auth[4] !== 's3') return error(403, 'AccessDenied', 'Access Denied');
+    if (auth?.[4] !== 's3') return error(403, 'AccessDenied', 'Access Denied');
     if (world.rejectKeys?.includes(auth[1]!)) {
       return error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
     }
@@ -773,7 +798,9 @@ export async function startAwsServer(world: AwsWorld, options: { socketPath?: st
     if (!objects) return error(404, 'NoSuchBucket', 'The specified bucket does not exist');
     if (listing) {
       const prefix = params.prefix ?? '';
-      const keys = Object.keys(objects).filter((k) => k.startsWith(prefix)).sort();
+      const keys = Object.keys(objects)
+        .filter((k) => k.startsWith(prefix))
+        .sort();
       const p = page(keys, params['continuation-token'], size);
       const contents = p.items.map((k) => el('Contents', text('Key', k), text('Size', Buffer.byteLength(objects[k]!))));
       const inner = [

@@ -20,7 +20,10 @@ const tfBase = join(repo, 'test', 'fixtures', 'terraform');
 type HclModule = typeof import('../../shared/iac/terraform/hcl/parse-file.js');
 
 function file(i: number): string {
-  return `variable "p${i}" {\n  default = ${8000 + i}\n}\nresource "aws_security_group" "s${i}" {\n  ingress {\n    from_port = ${i + 1}\n    to_port   = var.p${i}\n    protocol  = "tcp"\n  }\n}\n`;
+  return (
+    `variable "p${i}" {\n  default = ${8000 + i}\n}\nresource "aws_security_group" "s${i}" {\n  ` +
+    `ingress {\n    from_port = ${i + 1}\n    to_port   = var.p${i}\n    protocol  = "tcp"\n  }\n}\n`
+  );
 }
 
 describe.skipIf(!existsSync(built))('HCL parser threads (needs `npx tsc -p tsconfig.json`)', () => {
@@ -28,32 +31,53 @@ describe.skipIf(!existsSync(built))('HCL parser threads (needs `npx tsc -p tscon
     const hcl = (await import(pathToFileURL(built).href)) as HclModule;
     const lib = await loadHcl2Json();
     const texts = Array.from({ length: 200 }, (_, i) => file(i));
-    const [threaded, local] = await Promise.all([Promise.all(texts.map((t, i) => hcl.parseHcl(`f${i}.tf`, t))), Promise.all(texts.map((t, i) => lib.parse(`f${i}.tf`, t)))]);
+    const [threaded, local] = await Promise.all([
+      Promise.all(texts.map((t, i) => hcl.parseHcl(`f${i}.tf`, t))),
+      Promise.all(texts.map((t, i) => lib.parse(`f${i}.tf`, t))),
+    ]);
     expect(threaded).toEqual(local);
-    expect(threaded[7]).toMatchObject({ resource: { aws_security_group: { s7: [{ ingress: [{ from_port: 8, to_port: '${var.p7}' }] }] } } });
+    expect(threaded[7]).toMatchObject({
+      resource: { aws_security_group: { s7: [{ ingress: [{ from_port: 8, to_port: '${var.p7}' }] }] } },
+    });
 
     const bad = 'resource "x" "y" {\n  port = 1\n  other =\n}\n';
     const err = await hcl.parseHcl('bad.tf', bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(hcl.HclParseError);
-    expect((err as InstanceType<HclModule['HclParseError']>).diagnostics).toEqual([{ line: 3, column: 10, message: expect.stringContaining('Invalid expression') }]);
+    expect((err as InstanceType<HclModule['HclParseError']>).diagnostics).toEqual([
+      { line: 3, column: 10, message: expect.stringContaining('Invalid expression') },
+    ]);
     // The threads still answer after a failed file.
     expect(await hcl.parseHcl('ok.tf', 'a = 1\n')).toEqual({ a: 1 });
   });
 
   it('a process that parsed exits by itself: idle parser threads do not keep it alive', async () => {
-    const script = `import(${JSON.stringify(pathToFileURL(built).href)}).then(async (m) => { m.warmHclParser(50); const b = await Promise.all(Array.from({ length: 20 }, (_, i) => m.parseHcl('f.tf', 'a = ' + i + '\\n'))); console.log(JSON.stringify(b.map((x) => x.a))); })`;
+    const script =
+      `import(${JSON.stringify(pathToFileURL(built).href)}).then(async (m) => { m.warmHclParser(50); ` +
+      `const b = await Promise.all(Array.from({ length: 20 }, (_, i) => m.parseHcl('f.tf', ` +
+      `'a = ' + i + '\\n'))); console.log(JSON.stringify(b.map((x) => x.a))); })`;
     const t0 = Date.now();
     const r = await exec(process.execPath, ['-e', script], { timeout: 8000 });
     expect(JSON.parse(r.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 
-  it('portdrift extract as a process (parser threads) prints the fixture model with state, and the broken file problem', async () => {
-    const ok = await exec(process.execPath, [cli, 'extract', 'shop', '--state', 'state/terraform.tfstate', '--format', 'json'], { cwd: tfBase });
-    expect(JSON.parse(ok.stdout)).toEqual(JSON.parse(readFileSync(join(tfBase, 'expected', 'shop.v4.json'), 'utf8')));
-    const broken = await exec(process.execPath, [cli, 'extract', 'broken', '--format', 'json'], { cwd: tfBase });
-    const model = JSON.parse(broken.stdout) as { problems: { file: string; line: number; code: string }[]; endpoints: unknown[] };
-    expect(model.problems.map((p) => [p.file, p.line, p.code])).toEqual([['bad.tf', 3, 'PD_IAC_PARSE']]);
-    expect(model.endpoints.length).toBeGreaterThan(0);
-  });
+  it(
+    'portdrift extract as a process (parser threads) prints ' +
+      'the fixture model with state, and the broken file problem',
+    async () => {
+      const ok = await exec(
+        process.execPath,
+        [cli, 'extract', 'shop', '--state', 'state/terraform.tfstate', '--format', 'json'],
+        { cwd: tfBase },
+      );
+      expect(JSON.parse(ok.stdout)).toEqual(JSON.parse(readFileSync(join(tfBase, 'expected', 'shop.v4.json'), 'utf8')));
+      const broken = await exec(process.execPath, [cli, 'extract', 'broken', '--format', 'json'], { cwd: tfBase });
+      const model = JSON.parse(broken.stdout) as {
+        problems: { file: string; line: number; code: string }[];
+        endpoints: unknown[];
+      };
+      expect(model.problems.map((p) => [p.file, p.line, p.code])).toEqual([['bad.tf', 3, 'PD_IAC_PARSE']]);
+      expect(model.endpoints.length).toBeGreaterThan(0);
+    },
+  );
 });

@@ -14,7 +14,12 @@ let unpacked: number;
 
 beforeAll(() => {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const [pack] = JSON.parse(out) as Array<{ files: Array<{ path: string }>; unpackedSize: number }>;
   files = new Set(pack!.files.map((f) => f.path));
   unpacked = pack!.unpackedSize;
@@ -23,9 +28,26 @@ beforeAll(() => {
 describe('npm pack', () => {
   it('holds the CLI, the deploy files and the docs', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-    for (const f of ['package.json', 'README.md', pkg.bin.portdrift!, 'docs/ci.md', 'docs/errors.md', 'docs/monitoring.md']) expect(files, f).toContain(f);
-    for (const dir of ['deploy/systemd/', 'deploy/kubernetes/', 'deploy/examples/', 'deploy/prometheus/', 'deploy/grafana/']) {
-      expect([...files].some((f) => f.startsWith(dir)), dir).toBe(true);
+    for (const f of [
+      'package.json',
+      'README.md',
+      pkg.bin.portdrift!,
+      'docs/ci.md',
+      'docs/errors.md',
+      'docs/monitoring.md',
+    ])
+      expect(files, f).toContain(f);
+    for (const dir of [
+      'deploy/systemd/',
+      'deploy/kubernetes/',
+      'deploy/examples/',
+      'deploy/prometheus/',
+      'deploy/grafana/',
+    ]) {
+      expect(
+        [...files].some((f) => f.startsWith(dir)),
+        dir,
+      ).toBe(true);
     }
     expect(files).toContain('deploy/prometheus/portdrift.rules.yml');
     expect(files).toContain('deploy/grafana/portdrift.json');
@@ -51,7 +73,9 @@ describe('npm pack', () => {
     for (const f of js) {
       const text = readFileSync(join(root, f), 'utf8');
       // Static and dynamic imports, and workers started from `new URL('./x.js', import.meta.url)`.
-      const refs = [...text.matchAll(/(?:from\s+|import\s*\(\s*|new URL\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
+      const refs = [...text.matchAll(/(?:from\s+|import\s*\(\s*|new URL\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map(
+        (m) => m[1]!,
+      );
       for (const r of refs) {
         const target = normalize(join(dirname(f), r));
         if (!files.has(target)) missing.push(`${f} → ${target}`);
@@ -60,7 +84,7 @@ describe('npm pack', () => {
     expect(missing).toEqual([]);
   });
 
-  it("every docs/ link of the README is in the package", () => {
+  it('every docs/ link of the README is in the package', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const links = [...readme.matchAll(/\]\((docs\/[^)#\s]+)/g)].map((m) => m[1]!);
     expect(links.length).toBeGreaterThan(5);

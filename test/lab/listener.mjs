@@ -21,7 +21,9 @@ function bind({ host, port }) {
       socket.on('error', () => undefined);
       socket.destroy();
     });
-    server.once('error', (err) => reject(new Error(`listener: cannot bind ${host}:${port}: ${err.code ?? err.message}`)));
+    server.once('error', (err) =>
+      reject(new Error(`listener: cannot bind ${host}:${port}: ${err.code ?? err.message}`)),
+    );
     // A large backlog: a prober with a wide window must never see a SYN dropped by a full
     // accept queue, which would look like a filtered port and spoil the ground truth.
     server.listen({ host, port, backlog: 4096, ipv6Only: host.includes(':') }, () => resolve(server));

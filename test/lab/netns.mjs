@@ -40,7 +40,8 @@ const live = new Set();
 function sh(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: IP_TIMEOUT_MS });
   if (r.error) throw new Error(`lab: ${cmd} ${args.join(' ')}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`lab: ${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
+  if (r.status !== 0)
+    throw new Error(`lab: ${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
   return r.stdout;
 }
 
@@ -53,7 +54,10 @@ let python; // resolved once: undefined = not looked up, null = not available
 /** The real python3 executable (not a pyenv shim), so the measured pid is python itself. */
 function pythonPath() {
   if (python !== undefined) return python;
-  const r = spawnSync('python3', ['-c', 'import sys, resource; print(sys.executable)'], { encoding: 'utf8', timeout: IP_TIMEOUT_MS });
+  const r = spawnSync('python3', ['-c', 'import sys, resource; print(sys.executable)'], {
+    encoding: 'utf8',
+    timeout: IP_TIMEOUT_MS,
+  });
   python = !r.error && r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
   return python;
 }
@@ -71,12 +75,14 @@ export function labUnavailable() {
 
 function check() {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'network namespaces need root (run as root, or in CI)';
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    return 'network namespaces need root (run as root, or in CI)';
   if (!hasCommand('ip', ['-V'])) return '`ip` (iproute2) is not installed';
   if (!hasCommand('iptables', ['--version'])) return '`iptables` is not installed';
   const name = `${PREFIX}${process.pid}-check${randomBytes(2).toString('hex')}`;
   const add = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8', timeout: IP_TIMEOUT_MS });
-  if (add.error || add.status !== 0) return `cannot create a network namespace: ${(add.stderr ?? add.error?.message ?? '').trim()}`;
+  if (add.error || add.status !== 0)
+    return `cannot create a network namespace: ${(add.stderr ?? add.error?.message ?? '').trim()}`;
   spawnSync('ip', ['netns', 'del', name], { timeout: IP_TIMEOUT_MS });
   return null;
 }
@@ -174,8 +180,12 @@ class Namespace {
    * printed READY. The process is owned by the lab and killed by PID on destroy.
    */
   listen(endpoints) {
-    const args = endpoints.map((e) => (typeof e === 'string' ? e : e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`));
-    const child = spawn('ip', ['netns', 'exec', this.name, process.execPath, LISTENER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = endpoints.map((e) =>
+      typeof e === 'string' ? e : e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`,
+    );
+    const child = spawn('ip', ['netns', 'exec', this.name, process.execPath, LISTENER, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.owner.children.add(child);
     child.on('exit', () => this.owner.children.delete(child));
     return new Promise((resolve, reject) => {
@@ -212,8 +222,14 @@ class Namespace {
   run(argv, { timeoutMs = 120_000, cwd, env } = {}) {
     const py = pythonPath();
     const seconds = String(timeoutMs / 1000);
-    const full = py ? ['netns', 'exec', this.name, py, MEASURE, seconds, ...argv] : ['netns', 'exec', this.name, ...argv];
-    const child = spawn('ip', full, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], cwd, env: env ? { ...process.env, ...env } : process.env });
+    const full = py
+      ? ['netns', 'exec', this.name, py, MEASURE, seconds, ...argv]
+      : ['netns', 'exec', this.name, ...argv];
+    const child = spawn('ip', full, {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      cwd,
+      env: env ? { ...process.env, ...env } : process.env,
+    });
     this.owner.children.add(child);
     const started = performance.now();
     return new Promise((resolve, reject) => {
@@ -226,10 +242,13 @@ class Namespace {
       // measure.py kills the command itself at the timeout; this backstop covers a wrapper
       // that hangs, and the no-python path.
       let killed = false;
-      const backstop = setTimeout(() => {
-        killed = true;
-        child.kill('SIGKILL');
-      }, timeoutMs + (py ? 5_000 : 0));
+      const backstop = setTimeout(
+        () => {
+          killed = true;
+          child.kill('SIGKILL');
+        },
+        timeoutMs + (py ? 5_000 : 0),
+      );
       child.on('error', (e) => {
         clearTimeout(backstop);
         this.owner.children.delete(child);
@@ -243,7 +262,15 @@ class Namespace {
         if (py && report.trim()) {
           resolve({ ...base, ...JSON.parse(report) });
         } else {
-          resolve({ ...base, code: killed ? null : code, signal: killed ? 'SIGKILL' : signal, wallMs, maxRssKb: null, cpuMs: null, timedOut: killed });
+          resolve({
+            ...base,
+            code: killed ? null : code,
+            signal: killed ? 'SIGKILL' : signal,
+            wallMs,
+            maxRssKb: null,
+            cpuMs: null,
+            timedOut: killed,
+          });
         }
       });
     });
@@ -316,7 +343,21 @@ class Lab {
    * packet (SYN, ACK, …) is dropped with the given probability.
    */
   loss(probability, { family = 4 } = {}) {
-    this.server.iptables(family, '-A', 'INPUT', '-p', 'tcp', '-m', 'statistic', '--mode', 'random', '--probability', String(probability), '-j', 'DROP');
+    this.server.iptables(
+      family,
+      '-A',
+      'INPUT',
+      '-p',
+      'tcp',
+      '-m',
+      'statistic',
+      '--mode',
+      'random',
+      '--probability',
+      String(probability),
+      '-j',
+      'DROP',
+    );
   }
 
   /**
@@ -389,8 +430,10 @@ function prepare() {
  * fd31:231::ffff, with no other route.
  */
 export async function createLab({ hosts = 1, hosts6 = 0 } = {}) {
-  if (!Number.isInteger(hosts) || hosts < 1 || hosts > MAX_HOSTS) throw new Error(`lab: hosts ${hosts} out of 1…${MAX_HOSTS}`);
-  if (!Number.isInteger(hosts6) || hosts6 < 0 || hosts6 > MAX_HOSTS) throw new Error(`lab: hosts6 ${hosts6} out of 0…${MAX_HOSTS}`);
+  if (!Number.isInteger(hosts) || hosts < 1 || hosts > MAX_HOSTS)
+    throw new Error(`lab: hosts ${hosts} out of 1…${MAX_HOSTS}`);
+  if (!Number.isInteger(hosts6) || hosts6 < 0 || hosts6 > MAX_HOSTS)
+    throw new Error(`lab: hosts6 ${hosts6} out of 0…${MAX_HOSTS}`);
   prepare();
   const base = uniqueBase();
   const lab = new Lab([]);

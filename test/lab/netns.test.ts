@@ -12,11 +12,17 @@ const NETNS = join(import.meta.dirname, 'netns.mjs');
 
 /** A separate process that builds a lab with a listener, prints its names, then runs `then`. */
 function orphanScript(then: string): string {
-  return `import(${JSON.stringify(NETNS)}).then(async (m) => { const l = await m.createLab({ hosts: 1 }); await l.listen(['10.231.0.1:80']); console.log(JSON.stringify(l.names)); ${then} })`;
+  return (
+    `import(${JSON.stringify(NETNS)}).then(async (m) => { const l = await m.createLab({ hosts: ` +
+    `1 }); await l.listen(['10.231.0.1:80']); console.log(JSON.stringify(l.names)); ${then} })`
+  );
 }
 
 function namespaces(): string[] {
-  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 }
 
 async function check(lab: Lab, timeoutMs: number, targets: string[]): Promise<Record<string, string>> {
@@ -31,25 +37,39 @@ describe.skipIf(skip)(`network-namespace lab${skip ? ` (skipped: ${skip})` : ''}
     for (const l of labs) await l.destroy();
   });
 
-  it('joins a client and 64 server addresses: listeners open, others closed, DROP filtered, unreachable route EHOSTUNREACH', async () => {
-    const lab = await createLab({ hosts: 64 });
-    labs.push(lab);
-    expect(lab.addresses).toHaveLength(64);
-    expect(lab.addresses[0]).toBe('10.231.0.1');
-    expect(lab.addresses[63]).toBe('10.231.0.64');
-    await lab.listen([{ ip: '10.231.0.1', port: 22 }, { ip: '10.231.0.64', port: 8080 }]);
-    lab.drop(901, 1000);
-    const [dead] = lab.unreachable(1);
-    const got = await check(lab, 1500, ['10.231.0.1:22', '10.231.0.64:8080', '10.231.0.1:23', '10.231.0.64:22', '10.231.0.1:950', `${dead}:22`]);
-    expect(got).toEqual({
-      '10.231.0.1:22': 'open',
-      '10.231.0.64:8080': 'open',
-      '10.231.0.1:23': 'ECONNREFUSED',
-      '10.231.0.64:22': 'ECONNREFUSED',
-      '10.231.0.1:950': 'timeout',
-      [`${dead}:22`]: 'EHOSTUNREACH',
-    });
-  });
+  it(
+    'joins a client and 64 server addresses: listeners open, ' +
+      'others closed, DROP filtered, unreachable route EHOSTUNREACH',
+    async () => {
+      const lab = await createLab({ hosts: 64 });
+      labs.push(lab);
+      expect(lab.addresses).toHaveLength(64);
+      expect(lab.addresses[0]).toBe('10.231.0.1');
+      expect(lab.addresses[63]).toBe('10.231.0.64');
+      await lab.listen([
+        { ip: '10.231.0.1', port: 22 },
+        { ip: '10.231.0.64', port: 8080 },
+      ]);
+      lab.drop(901, 1000);
+      const [dead] = lab.unreachable(1);
+      const got = await check(lab, 1500, [
+        '10.231.0.1:22',
+        '10.231.0.64:8080',
+        '10.231.0.1:23',
+        '10.231.0.64:22',
+        '10.231.0.1:950',
+        `${dead}:22`,
+      ]);
+      expect(got).toEqual({
+        '10.231.0.1:22': 'open',
+        '10.231.0.64:8080': 'open',
+        '10.231.0.1:23': 'ECONNREFUSED',
+        '10.231.0.64:22': 'ECONNREFUSED',
+        '10.231.0.1:950': 'timeout',
+        [`${dead}:22`]: 'EHOSTUNREACH',
+      });
+    },
+  );
 
   it('gives the client no route out of the lab subnet', async () => {
     const lab = await createLab({ hosts: 1 });
@@ -63,25 +83,49 @@ describe.skipIf(skip)(`network-namespace lab${skip ? ` (skipped: ${skip})` : ''}
     const lab = await createLab({ hosts: 2, hosts6: 1 });
     labs.push(lab);
     const v6 = lab.addresses6[0]!;
-    await lab.listen([{ ip: '10.231.0.1', port: 80 }, { ip: '10.231.0.2', port: 80 }, { ip: v6, port: 80 }]);
+    await lab.listen([
+      { ip: '10.231.0.1', port: 80 },
+      { ip: '10.231.0.2', port: 80 },
+      { ip: v6, port: 80 },
+    ]);
     lab.drop(80, 80, { ip: '10.231.0.2' });
     const got = await check(lab, 1500, ['10.231.0.1:80', '10.231.0.2:80', `[${v6}]:80`, `[${v6}]:81`]);
-    expect(got).toEqual({ '10.231.0.1:80': 'open', '10.231.0.2:80': 'timeout', [`[${v6}]:80`]: 'open', [`[${v6}]:81`]: 'ECONNREFUSED' });
+    expect(got).toEqual({
+      '10.231.0.1:80': 'open',
+      '10.231.0.2:80': 'timeout',
+      [`[${v6}]:80`]: 'open',
+      [`[${v6}]:81`]: 'ECONNREFUSED',
+    });
   });
 
   it('a solo namespace has only its own listeners on 127.0.0.1 (not the machine’s 0.0.0.0:2024)', async () => {
     const lab = await createSoloLab();
     labs.push(lab);
-    await lab.listen([{ ip: '127.0.0.1', port: 40000 }, { ip: '::1', port: 40001 }]);
+    await lab.listen([
+      { ip: '127.0.0.1', port: 40000 },
+      { ip: '::1', port: 40001 },
+    ]);
     const got = await check(lab, 1500, ['127.0.0.1:40000', '[::1]:40001', '127.0.0.1:2024', '127.0.0.1:40001']);
-    expect(got).toEqual({ '127.0.0.1:40000': 'open', '[::1]:40001': 'open', '127.0.0.1:2024': 'ECONNREFUSED', '127.0.0.1:40001': 'ECONNREFUSED' });
+    expect(got).toEqual({
+      '127.0.0.1:40000': 'open',
+      '[::1]:40001': 'open',
+      '127.0.0.1:2024': 'ECONNREFUSED',
+      '127.0.0.1:40001': 'ECONNREFUSED',
+    });
   });
 
   it('runs a command with its exit code, wall time and peak RSS, and kills it at the timeout', async () => {
     const lab = await createSoloLab();
     labs.push(lab);
     // 64 MiB held for a moment: the peak RSS must show it.
-    const big = await lab.run([process.execPath, '-e', 'const b = Buffer.alloc(64 * 1048576, 1); setTimeout(() => { console.log(b[5]); process.exit(3); }, 200)'], { timeoutMs: 20_000 });
+    const big = await lab.run(
+      [
+        process.execPath,
+        '-e',
+        'const b = Buffer.alloc(64 * 1048576, 1); setTimeout(() => { console.log(b[5]); process.exit(3); }, 200)',
+      ],
+      { timeoutMs: 20_000 },
+    );
     expect(big.code).toBe(3);
     expect(big.stdout.trim()).toBe('1');
     expect(big.timedOut).toBe(false);
@@ -109,15 +153,22 @@ describe.skipIf(skip)(`network-namespace lab${skip ? ` (skipped: ${skip})` : ''}
   });
 
   it('a process that exits without destroying its lab still removes its namespaces', () => {
-    const r = spawnSync(process.execPath, ['-e', orphanScript('process.exit(1)')], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, ['-e', orphanScript('process.exit(1)')], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     const names = JSON.parse(r.stdout) as string[];
     expect(names).toHaveLength(2);
     expect(namespaces().filter((n) => names.includes(n))).toEqual([]);
   });
 
   it('namespaces of a process killed with SIGKILL are swept by the next lab user', async () => {
-    const child = spawn(process.execPath, ['-e', orphanScript('setTimeout(() => {}, 30_000)')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const names = await new Promise<string[]>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(String(d)) as string[])));
+    const child = spawn(process.execPath, ['-e', orphanScript('setTimeout(() => {}, 30_000)')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const names = await new Promise<string[]>((resolve) =>
+      child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(String(d)) as string[])),
+    );
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     expect(namespaces()).toEqual(expect.arrayContaining(names));
@@ -128,6 +179,8 @@ describe.skipIf(skip)(`network-namespace lab${skip ? ` (skipped: ${skip})` : ''}
   it('a listener that cannot bind fails with its reason', async () => {
     const lab = await createLab({ hosts: 1 });
     labs.push(lab);
-    await expect(lab.listen([{ ip: '10.231.0.99', port: 80 }])).rejects.toThrow(/cannot bind 10\.231\.0\.99:80: EADDRNOTAVAIL/);
+    await expect(lab.listen([{ ip: '10.231.0.99', port: 80 }])).rejects.toThrow(
+      /cannot bind 10\.231\.0\.99:80: EADDRNOTAVAIL/,
+    );
   });
 });

@@ -18,7 +18,8 @@ export function readPortdrift(text) {
   } catch (err) {
     return { results: [], summary: null, problems: [`stdout is not JSON: ${err.message}: ${text.slice(0, 200)}`] };
   }
-  if (doc === null || typeof doc !== 'object') return { results: [], summary: null, problems: ['stdout is not a JSON object'] };
+  if (doc === null || typeof doc !== 'object')
+    return { results: [], summary: null, problems: ['stdout is not a JSON object'] };
   if (doc.version !== 1) problems.push(`version is ${JSON.stringify(doc.version)}, expected 1`);
   const extra = Object.keys(doc).filter((k) => !['version', 'results', 'summary'].includes(k));
   if (extra.length) problems.push(`unexpected top-level keys: ${extra.join(', ')}`);
@@ -33,7 +34,8 @@ export function readPortdrift(text) {
       if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) p.push(`port ${JSON.stringify(r.port)}`);
       if (!STATES.has(r.state)) p.push(`state ${JSON.stringify(r.state)}`);
       if (r.rttMs !== null && typeof r.rttMs !== 'number') p.push(`rttMs ${JSON.stringify(r.rttMs)}`);
-      if ((r.state === 'filtered' || r.state === 'unreachable') && r.rttMs !== null && r.rttMs !== undefined) p.push(`rttMs ${r.rttMs} on a ${r.state} result (null expected)`);
+      if ((r.state === 'filtered' || r.state === 'unreachable') && r.rttMs !== null && r.rttMs !== undefined)
+        p.push(`rttMs ${r.rttMs} on a ${r.state} result (null expected)`);
       if (!Number.isInteger(r.attempts) || r.attempts < 1) p.push(`attempts ${JSON.stringify(r.attempts)}`);
       // `fingerprint` (probe --fingerprint): only on open results, always with a service name.
       if ('fingerprint' in r && (r.state !== 'open' || typeof r.fingerprint?.service !== 'string')) {
@@ -59,7 +61,8 @@ export function readPortdrift(text) {
   const s = doc.summary;
   if (!s || typeof s !== 'object') problems.push('summary is missing');
   else {
-    for (const k of SUMMARY_KEYS) if (typeof s[k] !== 'number') problems.push(`summary.${k} is ${JSON.stringify(s[k])}, expected a number`);
+    for (const k of SUMMARY_KEYS)
+      if (typeof s[k] !== 'number') problems.push(`summary.${k} is ${JSON.stringify(s[k])}, expected a number`);
     const more = Object.keys(s).filter((k) => !SUMMARY_KEYS.includes(k));
     if (more.length) problems.push(`unexpected summary keys: ${more.join(', ')}`);
     const sum = s.open + s.closed + s.filtered + s.unreachable;

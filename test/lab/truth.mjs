@@ -31,7 +31,8 @@ function nonClosed(truth) {
     }
     for (const p of h.open ?? []) if (p >= lo && p <= hi) out.push({ ip: h.ip, port: p, state: 'open' });
     for (const [a, b] of h.filtered ?? []) {
-      for (let p = Math.max(a, lo); p <= Math.min(b, hi); p++) if (!h.open?.includes(p)) out.push({ ip: h.ip, port: p, state: 'filtered' });
+      for (let p = Math.max(a, lo); p <= Math.min(b, hi); p++)
+        if (!h.open?.includes(p)) out.push({ ip: h.ip, port: p, state: 'filtered' });
     }
   }
   return out;
@@ -51,7 +52,8 @@ export function compare(truth, observed) {
   const seen = new Map();
   const foreign = [];
   for (const o of observed) {
-    if (expectedState(truth, o.ip, o.port) === undefined || o.port < truth.ports[0] || o.port > truth.ports[1]) foreign.push(o);
+    if (expectedState(truth, o.ip, o.port) === undefined || o.port < truth.ports[0] || o.port > truth.ports[1])
+      foreign.push(o);
     else seen.set(key(o.ip, o.port), o.state);
   }
   const r = {
@@ -132,7 +134,11 @@ export function compare(truth, observed) {
 /** One line for a bench table or an assertion message. */
 export function describeAccuracy(r) {
   const parts = [`open ${r.openFound}/${r.openExpected}`, `false open ${r.falseOpenCount}`];
-  if (r.filteredExpected || r.closedAsFiltered || r.filteredAsClosed) parts.push(`filtered ${r.filteredFound}/${r.filteredExpected} (as closed ${r.filteredAsClosed}, closed as filtered ${r.closedAsFiltered})`);
+  if (r.filteredExpected || r.closedAsFiltered || r.filteredAsClosed)
+    parts.push(
+      `filtered ${r.filteredFound}/${r.filteredExpected} (as closed ` +
+        `${r.filteredAsClosed}, closed as filtered ${r.closedAsFiltered})`,
+    );
   if (r.unreachableExpected) parts.push(`unreachable ${r.unreachableFound}/${r.unreachableExpected}`);
   if (r.otherMismatches) parts.push(`other mismatches ${r.otherMismatches}`);
   if (r.foreign) parts.push(`results outside the scenario ${r.foreign}`);

@@ -12,15 +12,39 @@ const truth: Truth = {
     { ip: '10.231.200.1', unreachable: true },
   ],
 };
-const unreachable = Array.from({ length: 1000 }, (_, i) => ({ ip: '10.231.200.1', port: i + 1, state: 'unreachable' as const }));
-const filtered = Array.from({ length: 100 }, (_, i) => ({ ip: '10.231.0.1', port: 901 + i, state: 'filtered' as const }));
-const right = [{ ip: '10.231.0.1', port: 22, state: 'open' as const }, { ip: '10.231.0.1', port: 80, state: 'open' as const }, ...filtered, { ip: '10.231.0.2', port: 543, state: 'open' as const }, ...unreachable];
+const unreachable = Array.from({ length: 1000 }, (_, i) => ({
+  ip: '10.231.200.1',
+  port: i + 1,
+  state: 'unreachable' as const,
+}));
+const filtered = Array.from({ length: 100 }, (_, i) => ({
+  ip: '10.231.0.1',
+  port: 901 + i,
+  state: 'filtered' as const,
+}));
+const right = [
+  { ip: '10.231.0.1', port: 22, state: 'open' as const },
+  { ip: '10.231.0.1', port: 80, state: 'open' as const },
+  ...filtered,
+  { ip: '10.231.0.2', port: 543, state: 'open' as const },
+  ...unreachable,
+];
 
 describe('compare', () => {
   it('an exact answer (closed ports omitted) is exact', () => {
     const r = compare(truth, right);
-    expect(r).toMatchObject({ exact: true, openExpected: 3, openFound: 3, filteredExpected: 100, filteredFound: 100, unreachableFound: 1000, falseOpenCount: 0 });
-    expect(describeAccuracy(r)).toBe('exact: open 3/3, false open 0, filtered 100/100 (as closed 0, closed as filtered 0), unreachable 1000/1000');
+    expect(r).toMatchObject({
+      exact: true,
+      openExpected: 3,
+      openFound: 3,
+      filteredExpected: 100,
+      filteredFound: 100,
+      unreachableFound: 1000,
+      falseOpenCount: 0,
+    });
+    expect(describeAccuracy(r)).toBe(
+      'exact: open 3/3, false open 0, filtered 100/100 (as closed 0, closed as filtered 0), unreachable 1000/1000',
+    );
   });
 
   it('explicit closed results change nothing', () => {
@@ -29,9 +53,20 @@ describe('compare', () => {
 
   it('counts a missed open, a false open, filtered as closed and closed as filtered apart', () => {
     const wrong = right.filter((o) => !(o.port === 80 || o.port === 950));
-    wrong.push({ ip: '10.231.0.2', port: 23, state: 'open' as never }, { ip: '10.231.0.2', port: 24, state: 'filtered' as never });
+    wrong.push(
+      { ip: '10.231.0.2', port: 23, state: 'open' as never },
+      { ip: '10.231.0.2', port: 24, state: 'filtered' as never },
+    );
     const r = compare(truth, wrong);
-    expect(r).toMatchObject({ exact: false, openFound: 2, missedOpen: ['10.231.0.1:80 (closed)'], falseOpen: ['10.231.0.2:23'], falseOpenCount: 1, filteredAsClosed: 1, closedAsFiltered: 1 });
+    expect(r).toMatchObject({
+      exact: false,
+      openFound: 2,
+      missedOpen: ['10.231.0.1:80 (closed)'],
+      falseOpen: ['10.231.0.2:23'],
+      falseOpenCount: 1,
+      filteredAsClosed: 1,
+      closedAsFiltered: 1,
+    });
     expect(r.mismatches).toContain('10.231.0.1:950 expected filtered, got closed');
   });
 
@@ -41,7 +76,10 @@ describe('compare', () => {
   });
 
   it('unreachable reported as filtered is a mismatch of its own', () => {
-    const r = compare(truth, right.map((o) => (o.state === 'unreachable' && o.port === 1 ? { ...o, state: 'filtered' as const } : o)));
+    const r = compare(
+      truth,
+      right.map((o) => (o.state === 'unreachable' && o.port === 1 ? { ...o, state: 'filtered' as const } : o)),
+    );
     expect(r).toMatchObject({ exact: false, unreachableFound: 999, otherMismatches: 1 });
   });
 });
@@ -88,8 +126,10 @@ describe('readPortdrift', () => {
 });
 
 describe('readNmapXml', () => {
-  const xml = `<?xml version="1.0" encoding="UTF-8"?>
-<nmaprun scanner="nmap" args="nmap -sT -T5 -n -Pn -p1-1000 -oX - 10.231.0.1 10.231.200.1" version="7.93" xmloutputversion="1.05">
+  const xml =
+    `<?xml version="1.0" encoding="UTF-8"?>
+<nmaprun scanner="nmap" args="nmap -sT -T5 -n -Pn -p1-1000 -oX - 10.231.0.1 10.231.200.1" version="7.93" ` +
+    `xmloutputversion="1.05">
 <host starttime="1" endtime="2"><status state="up" reason="user-set" reason_ttl="0"/>
 <address addr="10.231.0.1" addrtype="ipv4"/>
 <ports><extraports state="closed" count="898">
@@ -98,8 +138,10 @@ describe('readNmapXml', () => {
 <extraports state="filtered" count="100">
 <extrareasons reason="no-response" count="100" proto="tcp" ports="901-1000"/>
 </extraports>
-<port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="0"/><service name="ssh" method="table" conf="3"/></port>
-<port protocol="tcp" portid="80"><state state="open" reason="syn-ack" reason_ttl="0"/><service name="http" method="table" conf="3"/></port>
+<port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="0"/><service name="ssh" ` +
+    `method="table" conf="3"/></port>
+<port protocol="tcp" portid="80"><state state="open" reason="syn-ack" reason_ttl="0"/><service name="http" ` +
+    `method="table" conf="3"/></port>
 </ports>
 </host>
 <host starttime="1" endtime="1"><status state="up" reason="user-set" reason_ttl="0"/>
@@ -117,7 +159,13 @@ describe('readNmapXml', () => {
     expect(r.problems).toEqual([]);
     expect(r.elapsed).toBe(1.24);
     expect(Object.fromEntries(r.perHost)).toEqual({ '10.231.0.1': 1000, '10.231.200.1': 1000 });
-    const t: Truth = { ports: [1, 1000], hosts: [{ ip: '10.231.0.1', open: [22, 80], filtered: [[901, 1000]] }, { ip: '10.231.200.1', unreachable: true }] };
+    const t: Truth = {
+      ports: [1, 1000],
+      hosts: [
+        { ip: '10.231.0.1', open: [22, 80], filtered: [[901, 1000]] },
+        { ip: '10.231.200.1', unreachable: true },
+      ],
+    };
     expect(compare(t, r.results).exact).toBe(true);
   });
 

@@ -37,14 +37,26 @@ const product = ['cli', 'agent', 'collector', 'shared'].flatMap(tsFiles);
 
 describe('architecture', () => {
   it('shared/ imports nothing from agent/, collector/ or cli/', () => {
-    const bad = tsFiles('shared').flatMap((f) => imports(f).filter((s) => ['agent', 'collector', 'cli'].some((d) => resolvesInto(f, s, d))).map((s) => `${f} → ${s}`));
+    const bad = tsFiles('shared').flatMap((f) =>
+      imports(f)
+        .filter((s) => ['agent', 'collector', 'cli'].some((d) => resolvesInto(f, s, d)))
+        .map((s) => `${f} → ${s}`),
+    );
     expect(bad).toEqual([]);
   });
 
   it('agent/ and collector/ never import each other, nor cli/', () => {
     const bad = [
-      ...tsFiles('agent').flatMap((f) => imports(f).filter((s) => resolvesInto(f, s, 'collector') || resolvesInto(f, s, 'cli')).map((s) => `${f} → ${s}`)),
-      ...tsFiles('collector').flatMap((f) => imports(f).filter((s) => resolvesInto(f, s, 'agent') || resolvesInto(f, s, 'cli')).map((s) => `${f} → ${s}`)),
+      ...tsFiles('agent').flatMap((f) =>
+        imports(f)
+          .filter((s) => resolvesInto(f, s, 'collector') || resolvesInto(f, s, 'cli'))
+          .map((s) => `${f} → ${s}`),
+      ),
+      ...tsFiles('collector').flatMap((f) =>
+        imports(f)
+          .filter((s) => resolvesInto(f, s, 'agent') || resolvesInto(f, s, 'cli'))
+          .map((s) => `${f} → ${s}`),
+      ),
     ];
     expect(bad).toEqual([]);
   });
@@ -52,7 +64,11 @@ describe('architecture', () => {
   it('shared/types.ts and shared/types/ import nothing outside shared/types/', () => {
     const files = ['shared/types.ts', ...tsFiles('shared/types')];
     expect(files.length).toBeGreaterThan(1);
-    const bad = files.flatMap((f) => imports(f).filter((s) => !resolvesInto(f, s, 'shared/types')).map((s) => `${f} → ${s}`));
+    const bad = files.flatMap((f) =>
+      imports(f)
+        .filter((s) => !resolvesInto(f, s, 'shared/types'))
+        .map((s) => `${f} → ${s}`),
+    );
     expect(bad).toEqual([]);
   });
 
@@ -62,7 +78,11 @@ describe('architecture', () => {
     const files = tsFiles('shared/iac/terraform/hcl');
     expect(files.length).toBeGreaterThan(5);
     const own = (f: string, s: string) => s.startsWith('./') && resolvesInto(f, s, 'shared/iac/terraform/hcl');
-    const bad = files.flatMap((f) => imports(f).filter((s) => !own(f, s) && !s.startsWith('node:') && s !== '@cdktf/hcl2json').map((s) => `${f} → ${s}`));
+    const bad = files.flatMap((f) =>
+      imports(f)
+        .filter((s) => !own(f, s) && !s.startsWith('node:') && s !== '@cdktf/hcl2json')
+        .map((s) => `${f} → ${s}`),
+    );
     expect(bad).toEqual([]);
   });
 

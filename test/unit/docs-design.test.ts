@@ -22,7 +22,9 @@ function walk(dir: string, keep: (name: string) => boolean): string[] {
 }
 
 const sources = SOURCE_DIRS.flatMap((d) => walk(d, (n) => SOURCE_EXT.test(n)));
-const productDocs = [...walk('docs', (n) => n.endsWith('.md')), 'README.md', 'CONTRIBUTING.md'].filter((f) => existsSync(join(root, f)));
+const productDocs = [...walk('docs', (n) => n.endsWith('.md')), 'README.md', 'CONTRIBUTING.md'].filter((f) =>
+  existsSync(join(root, f)),
+);
 
 // Built from parts so that this file does not match itself.
 const md = (name: string) => `${name}\\.md`;
@@ -74,7 +76,8 @@ function anchors(file: string): Set<string> {
   return set;
 }
 
-/** Why `target` (a path relative to `from`, optionally with #anchor; `#anchor` alone is in `from`) is broken, or null. */
+/** Why `target` (a path relative to `from`, optionally with #anchor; `#anchor` alone is in `from`) is broken, or null.
+ * */
 function brokenLink(from: string, target: string): string | null {
   const [path, anchor] = target.split('#') as [string, string | undefined];
   const file = path === '' ? from : resolve(dirname(from), path);
@@ -97,7 +100,9 @@ describe('design documents live in the repository', () => {
   });
 
   it('no product doc cites design notes outside the repository', () => {
-    const bad = productDocs.flatMap((f) => offending(readFileSync(join(root, f), 'utf8'), false).map((l) => `${f}:${l}`));
+    const bad = productDocs.flatMap((f) =>
+      offending(readFileSync(join(root, f), 'utf8'), false).map((l) => `${f}:${l}`),
+    );
     expect(bad).toEqual([]);
   });
 
@@ -116,7 +121,10 @@ describe('design documents live in the repository', () => {
   it('every docs/design link in a source file leads to an existing heading', () => {
     const re = /docs\/design\/([\w.-]+\.md)(?:#([\w-]+))?/g;
     const cited = sources.flatMap((f) =>
-      [...readFileSync(join(root, f), 'utf8').matchAll(re)].map((m) => ({ f, target: `${m[1]}${m[2] ? `#${m[2]}` : ''}` })),
+      [...readFileSync(join(root, f), 'utf8').matchAll(re)].map((m) => ({
+        f,
+        target: `${m[1]}${m[2] ? `#${m[2]}` : ''}`,
+      })),
     );
     expect(cited.length).toBeGreaterThan(50);
     const bad = cited.flatMap(({ f, target }) => {
@@ -130,7 +138,9 @@ describe('design documents live in the repository', () => {
     const files = [...walk('docs/design', (n) => n.endsWith('.md')), 'CONTRIBUTING.md'];
     expect(files.length).toBeGreaterThan(5);
     const bad = files.flatMap((f) => {
-      const text = readFileSync(join(root, f), 'utf8').replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`\n]*`/g, '');
+      const text = readFileSync(join(root, f), 'utf8')
+        .replace(/^```[\s\S]*?^```/gm, '')
+        .replace(/`[^`\n]*`/g, '');
       return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
         .map((m) => m[1]!)
         .filter((t) => !/^[a-z]+:/.test(t))

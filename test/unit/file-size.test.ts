@@ -2,7 +2,7 @@
 // that grows past the limit is split by job, not trimmed. Tests and fixtures are not product
 // source; only the code folders' TypeScript and JavaScript count.
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -39,7 +39,8 @@ export const adminRoutes: Route[] = [
     path: /^\/v1\/ignores\/([^/]+)$/,
     access: 'admin',
     async handle({ res, params, deps }) {
-      if (!(await deps.collector.store.removeIgnore(params[0]!))) throw new PortdriftError('PD_HTTP_NOT_FOUND', `no ignore rule ${params[0]}`);
+      if (!(await deps.collector.store.removeIgnore(params[0]!)))
+        throw new PortdriftError('PD_HTTP_NOT_FOUND', `no ignore rule ${params[0]}`);
       await deps.collector.refreshTargets();
       await deps.collector.evaluateNow('refresh');
       sendJson(res, 200, { removed: params[0] });
@@ -51,7 +52,13 @@ export const adminRoutes: Route[] = [
     access: 'admin',
     async handle({ res, deps }) {
       const m = await deps.collector.reload();
-      sendJson(res, 200, { revision: m.revision, commit: m.commit, resources: m.model.resources.length, endpoints: m.model.endpoints.length, problems: m.model.problems });
+      sendJson(res, 200, {
+        revision: m.revision,
+        commit: m.commit,
+        resources: m.model.resources.length,
+        endpoints: m.model.endpoints.length,
+        problems: m.model.problems,
+      });
     },
   },
   {
@@ -59,7 +66,8 @@ export const adminRoutes: Route[] = [
     path: /^\/v1\/report\/preview$/,
     access: 'reader',
     async handle({ res, deps }) {
-      if (!deps.reports) throw new PortdriftError('PD_HTTP_NOT_FOUND', 'no reports are configured on this collector (smtp, reportTo)');
+      if (!deps.reports)
+        throw new PortdriftError('PD_HTTP_NOT_FOUND', 'no reports are configured on this collector (smtp, reportTo)');
       sendJson(res, 200, await deps.reports.preview());
     },
   },
@@ -68,7 +76,8 @@ export const adminRoutes: Route[] = [
     path: /^\/v1\/report\/send$/,
     access: 'admin',
     async handle({ res, deps }) {
-      if (!deps.reports) throw new PortdriftError('PD_HTTP_NOT_FOUND', 'no reports are configured on this collector (smtp, reportTo)');
+      if (!deps.reports)
+        throw new PortdriftError('PD_HTTP_NOT_FOUND', 'no reports are configured on this collector (smtp, reportTo)');
       sendJson(res, 200, await deps.reports.sendNow());
     },
   },

@@ -9,7 +9,7 @@ import { readBody, requireMediaType } from '../body.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
-const KEY = /^[A-Za-z0-9._:@\/+-]{1,200}$/;
+const KEY = /^[A-Za-z0-9._:@/+-]{1,200}$/;
 
 /** Strong or weak, quoted or bare, a list or `*`: does If-None-Match name this ETag? */
 export function etagMatches(header: string | undefined, etag: string): boolean {
@@ -26,8 +26,14 @@ export const agentRoutes: Route[] = [
     access: 'agent',
     async handle({ url, req, res, token, deps }) {
       const scope = url.searchParams.getAll('scope');
-      const problems = scope.map((s, i) => [i, checkCidr(s)] as const).filter(([, p]) => p !== null).map(([i, p]) => `scope[${i}]: ${p}`);
-      if (problems.length > 0) throw new PortdriftError('PD_HTTP_BAD_REQUEST', `invalid scope:\n  ${problems.join('\n  ')}`, { details: { problems } });
+      const problems = scope
+        .map((s, i) => [i, checkCidr(s)] as const)
+        .filter(([, p]) => p !== null)
+        .map(([i, p]) => `scope[${i}]: ${p}`);
+      if (problems.length > 0)
+        throw new PortdriftError('PD_HTTP_BAD_REQUEST', `invalid scope:\n  ${problems.join('\n  ')}`, {
+          details: { problems },
+        });
       const plan = await deps.collector.plan(token!.name, scope, token!.scope);
       const etag = `"${plan.revision}"`;
       if (etagMatches(req.headers['if-none-match'], etag)) {
@@ -44,7 +50,11 @@ export const agentRoutes: Route[] = [
     access: 'agent',
     async handle({ req, res, token, deps, inflight }) {
       const key = req.headers['idempotency-key'];
-      if (typeof key !== 'string' || !KEY.test(key)) throw new PortdriftError('PD_IDEMPOTENCY_KEY', 'the Idempotency-Key header (the batch id) is missing or not a batch id');
+      if (typeof key !== 'string' || !KEY.test(key))
+        throw new PortdriftError(
+          'PD_IDEMPOTENCY_KEY',
+          'the Idempotency-Key header (the batch id) is missing or not a batch id',
+        );
       requireMediaType(req, ['application/x-ndjson']);
       // The body's bytes count against the bytes in flight until the batch is stored (the parsed
       // records live as long); past the cap: 503 + Retry-After, before the body is read.
@@ -57,7 +67,7 @@ export const agentRoutes: Route[] = [
           if (isPortdriftError(err) && err.code === 'PD_HTTP_BUSY') deps.collector.counters.busy++;
           throw err;
         }
-        let batch;
+        let batch: ReturnType<typeof parseBatch>;
         try {
           // The token's scope: a record about an address outside it refuses the whole batch, as
           // a bad line does (the agent resends batches as they were; a partial store would lie).
@@ -86,8 +96,8 @@ export const agentRoutes: Route[] = [
           const [mine, theirs] = [token!.name, batch.header.agent];
           throw new PortdriftError(
             'PD_HTTP_FORBIDDEN',
-            `this token belongs to agent ${JSON.stringify(mine)}; a batch of agent ${JSON.stringify(theirs)} is `
-              + `refused (start the agent with --name ${mine}, or give it a token created with --name ${theirs})`,
+            `this token belongs to agent ${JSON.stringify(mine)}; a batch of agent ${JSON.stringify(theirs)} is ` +
+              `refused (start the agent with --name ${mine}, or give it a token created with --name ${theirs})`,
           );
         }
         const r = await deps.collector.ingest(batch);

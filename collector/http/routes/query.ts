@@ -12,7 +12,11 @@ const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high'];
 function oneOf<T extends string>(url: URL, name: string, values: readonly T[]): T | undefined {
   const v = url.searchParams.get(name);
   if (v === null || v === '') return undefined;
-  if (!values.includes(v as T)) throw new PortdriftError('PD_HTTP_BAD_REQUEST', `${name} must be one of ${values.join(', ')}, got ${JSON.stringify(v)}`);
+  if (!values.includes(v as T))
+    throw new PortdriftError(
+      'PD_HTTP_BAD_REQUEST',
+      `${name} must be one of ${values.join(', ')}, got ${JSON.stringify(v)}`,
+    );
   return v as T;
 }
 
@@ -20,7 +24,8 @@ function isoParam(url: URL, name: string): string | undefined {
   const v = url.searchParams.get(name);
   if (v === null || v === '') return undefined;
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new PortdriftError('PD_HTTP_BAD_REQUEST', `${name} must be an ISO time, got ${JSON.stringify(v)}`);
+  if (Number.isNaN(t))
+    throw new PortdriftError('PD_HTTP_BAD_REQUEST', `${name} must be an ISO time, got ${JSON.stringify(v)}`);
   return new Date(t).toISOString();
 }
 
@@ -34,7 +39,12 @@ export const queryRoutes: Route[] = [
       // A replica that cannot reach its database answers 503, so a load balancer takes it out.
       const h = deps.health ? await deps.health() : { leader: true, database: true };
       const status = !m ? 'starting' : h.database ? 'ok' : 'database unreachable';
-      sendJson(res, status === 'ok' ? 200 : 503, { status, revision: m?.revision ?? null, leader: h.leader, database: h.database });
+      sendJson(res, status === 'ok' ? 200 : 503, {
+        status,
+        revision: m?.revision ?? null,
+        leader: h.leader,
+        database: h.database,
+      });
     },
   },
   {
@@ -45,7 +55,17 @@ export const queryRoutes: Route[] = [
       const status = oneOf(url, 'status', ['open', 'resolved', 'all'] as const);
       const kind = oneOf<FindingKind>(url, 'kind', FINDING_KINDS);
       const severity = oneOf(url, 'severity', SEVERITIES);
-      sendJson(res, 200, toDriftJson(await deps.collector.report({ ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(severity ? { severity } : {}) })));
+      sendJson(
+        res,
+        200,
+        toDriftJson(
+          await deps.collector.report({
+            ...(status ? { status } : {}),
+            ...(kind ? { kind } : {}),
+            ...(severity ? { severity } : {}),
+          }),
+        ),
+      );
     },
   },
   {
@@ -73,10 +93,18 @@ export const queryRoutes: Route[] = [
     access: 'reader',
     async handle({ url, res, deps }) {
       const limitText = url.searchParams.get('limit');
-      if (limitText !== null && !/^\d{1,6}$/.test(limitText)) throw new PortdriftError('PD_HTTP_BAD_REQUEST', `limit must be a number up to 999999, got ${JSON.stringify(limitText)}`);
+      if (limitText !== null && !/^\d{1,6}$/.test(limitText))
+        throw new PortdriftError(
+          'PD_HTTP_BAD_REQUEST',
+          `limit must be a number up to 999999, got ${JSON.stringify(limitText)}`,
+        );
       const finding = url.searchParams.get('finding');
       const since = isoParam(url, 'since');
-      const entries = await deps.collector.store.history({ ...(finding ? { findingId: finding } : {}), ...(since ? { since } : {}), ...(limitText ? { limit: Number(limitText) } : {}) });
+      const entries = await deps.collector.store.history({
+        ...(finding ? { findingId: finding } : {}),
+        ...(since ? { since } : {}),
+        ...(limitText ? { limit: Number(limitText) } : {}),
+      });
       sendJson(res, 200, { version: 1, entries });
     },
   },

@@ -13,8 +13,10 @@ type Tx = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
 /** pg_advisory_xact_lock key that serialises finding writes across replicas. */
 const FINDINGS_LOCK = '8098463211858670965';
 
-const HISTORY_INSERT = `INSERT INTO history (at, finding_id, kind, severity, resource, host, port, event, detail)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[])`;
+const HISTORY_INSERT =
+  `INSERT INTO history (at, finding_id, kind, severity, resource, host, port, event, detail)
+  SELECT * FROM ` +
+  `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[])`;
 
 async function insertHistory(c: pg.PoolClient, h: ReadonlyArray<Omit<HistoryEntry, 'seq'>>): Promise<void> {
   if (h.length === 0) return;
@@ -57,7 +59,8 @@ export class PgFindings {
         });
         await c.query(
           `INSERT INTO findings (id, status, kind, severity, present, absent, data, ack)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[])
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], ` +
+            `$7::text[], $8::text[])
           ON CONFLICT (id) DO UPDATE SET status = excluded.status, kind = excluded.kind, severity = excluded.severity,
             present = excluded.present, absent = excluded.absent, data = excluded.data, ack = excluded.ack`,
           [
@@ -117,7 +120,9 @@ export class PgFindings {
     if (q.findingId) args.push(q.findingId), where.push(`finding_id = $${args.length}`);
     if (q.since) args.push(q.since), where.push(`at > $${args.length}`);
     const limit = Math.min(Math.max(q.limit ?? 1000, 1), 100_000);
-    const sql = `SELECT * FROM (SELECT * FROM history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${limit}) h ORDER BY seq`;
+    const sql =
+      `SELECT * FROM (SELECT * FROM history ${where.length ? `WHERE ${where.join(' AND ')}` : ''}` +
+      ` ORDER BY seq DESC LIMIT ${limit}) h ORDER BY seq`;
     return (await this.pool.query(sql, args)).rows.map(historyRow);
   }
 
@@ -132,7 +137,8 @@ export class PgFindings {
   async addIgnore(rule: Omit<IgnoreRule, 'id'>): Promise<IgnoreRule> {
     const id = newId('ign');
     await this.pool.query(
-      'INSERT INTO ignores (id, resource, host, port, kind, reason, by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      'INSERT INTO ignores (id, resource, host, port, kind, reason, by, ' +
+        'created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
       [id, rule.resource, rule.host, rule.port, rule.kind, rule.reason, rule.by, rule.createdAt, rule.expiresAt],
     );
     return { id, ...rule };

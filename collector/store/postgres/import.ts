@@ -23,12 +23,14 @@ export async function importIntoPostgres(
     await migratePg(c, shown);
     await c.query('BEGIN');
     const used = await c.query(
-      'SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM findings) + (SELECT count(*) FROM history) + (SELECT count(*) FROM batches) AS n',
+      'SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM findings) ' +
+        '+ (SELECT count(*) FROM history) + (SELECT count(*) FROM batches) AS n',
     );
     if (Number(used.rows[0].n) > 0) {
       throw new PortdriftError(
         'PD_STORE',
-        `${shown}: the database already holds a portdrift store (tokens, findings, history or batches); migrate into an empty one`,
+        `${shown}: the database already holds a portdrift store (tokens, ` +
+          `findings, history or batches); migrate into an empty one`,
       );
     }
     const counts: Record<string, number> = {};

@@ -33,9 +33,11 @@ const UPSERT_OBSERVATIONS = `
     SELECT up.at, $1, up.host, up.ip, up.port, prev.state, up.state FROM up LEFT JOIN prev USING (host, ip, port)
     WHERE prev.state IS DISTINCT FROM up.state`;
 
-const DELETE_CLOSED = `
+const DELETE_CLOSED =
+  `
   WITH d AS (
-    DELETE FROM current_state c USING unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::text[]) AS r(host, ip, lo, hi, at)
+    DELETE FROM current_state c USING unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::text[]) AS r(host, ` +
+  `ip, lo, hi, at)
     WHERE c.agent = $1 AND c.host = r.host AND c.ip = r.ip AND c.port BETWEEN r.lo AND r.hi AND c.at <= r.at
     RETURNING c.host, c.ip, c.port, c.state, r.at
   ), t AS (
@@ -107,7 +109,8 @@ export async function ingestPg(
   const incoming = sweepsIn.length + obs.length;
   if (!st || (!st.exact && st.rows + incoming > maxRows)) {
     const { rows } = await c.query(
-      'SELECT (SELECT count(*) FROM current_state WHERE agent = $1) + (SELECT count(*) FROM sweeps WHERE agent = $1) AS n',
+      'SELECT (SELECT count(*) FROM current_state WHERE agent = ' +
+        '$1) + (SELECT count(*) FROM sweeps WHERE agent = $1) AS n',
       [agent],
     );
     st = { rows: num(rows[0]!.n), exact: true };
@@ -132,7 +135,8 @@ export async function ingestPg(
     );
     sweeps = sweepsIn.filter((sw) => admit(hadSweep.has(`${sw.host}\u0000${sw.ip ?? ''}`)));
     const had = await c.query(
-      `SELECT c.host, c.ip, c.port FROM current_state c JOIN unnest($2::text[], $3::text[], $4::int[]) AS i(host, ip, port)
+      `SELECT c.host, c.ip, c.port FROM current_state c JOIN unnest($2::text[], $3::text[], $4::int[]) AS ` +
+        `i(host, ip, port)
         ON c.host = i.host AND c.ip = i.ip AND c.port = i.port WHERE c.agent = $1`,
       [agent, obs.map((o) => o.host), obs.map((o) => o.ip), obs.map((o) => o.port)],
     );

@@ -172,14 +172,16 @@ export async function migratePg(client: pg.PoolClient, shown: string): Promise<n
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+      'CREATE TABLE IF NOT EXISTS schema_version (version integer ' +
+        'NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
     );
     const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_version');
     const current = rows[0]?.v ?? 0;
     if (current > PG_LATEST_SCHEMA) {
       throw new PortdriftError(
         'PD_STORE_SCHEMA',
-        `${shown}: the store has schema version ${current}, newer than this portdrift knows (${PG_LATEST_SCHEMA}); upgrade portdrift or use another database`,
+        `${shown}: the store has schema version ${current}, newer than this portdrift ` +
+          `knows (${PG_LATEST_SCHEMA}); upgrade portdrift or use another database`,
       );
     }
     for (const m of PG_MIGRATIONS) {

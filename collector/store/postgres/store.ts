@@ -156,7 +156,9 @@ export class PostgresStore implements Store {
     return this.run('record a plan', async () => {
       await this.pool.query(
         `INSERT INTO agents (name, first_seen, last_seen, interval_ms) VALUES ($1, $2, $2, $3)
-          ON CONFLICT (name) DO UPDATE SET interval_ms = excluded.interval_ms WHERE agents.interval_ms IS DISTINCT FROM excluded.interval_ms`,
+          ON CONFLICT (name) ` +
+          `DO UPDATE SET interval_ms = excluded.interval_ms WHERE ` +
+          `agents.interval_ms IS DISTINCT FROM excluded.interval_ms`,
         [agent, now, intervalMs],
       );
     });

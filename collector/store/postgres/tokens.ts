@@ -45,7 +45,8 @@ export class PgTokens {
     const made = mintToken(input);
     const { id, name, role, createdAt, scope } = made.record;
     await this.pool.query(
-      'INSERT INTO tokens (id, name, role, hash, created_at, scope, expires_at, max_uses) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      'INSERT INTO tokens (id, name, role, hash, created_at, scope, ' +
+        'expires_at, max_uses) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
       [
         id,
         name,

@@ -60,7 +60,11 @@ export class CfnEvaluator {
     // kept its text, but what it means is unknown, so it is never read as a literal.
     if ((node as { tag?: string }).tag?.startsWith('!')) return { ok: false };
     if (isScalar(node)) {
-      return { ok: true, value: node.value, origin: { kind: 'literal', file: this.s.file, line: lineOf(this.s.lc, node), text: sourceText(this.s, node) } };
+      return {
+        ok: true,
+        value: node.value,
+        origin: { kind: 'literal', file: this.s.file, line: lineOf(this.s.lc, node), text: sourceText(this.s, node) },
+      };
     }
     if (isSeq(node)) {
       const out: unknown[] = [];
@@ -83,7 +87,8 @@ export class CfnEvaluator {
     return { ok: false };
   }
 
-  /** The branch an `Fn::If` (possibly nested) picks, or the node itself; undefined for `AWS::NoValue`. Undecidable conditions leave the node as is. */
+  /** The branch an `Fn::If` (possibly nested) picks, or the node itself; undefined for `AWS::NoValue`. Undecidable
+   * conditions leave the node as is. */
   select(raw: unknown, depth = 0): Node | undefined {
     const node = deref(this.doc, raw);
     if (!node || depth > 32) return node;
@@ -102,7 +107,9 @@ export class CfnEvaluator {
   private call(fn: string, arg: Node, depth: number): Evaluated {
     switch (fn) {
       case 'Ref':
-        return isScalar(arg) ? this.ref(String(arg.value)) : { ok: false, error: 'Ref takes the name of a parameter or resource' };
+        return isScalar(arg)
+          ? this.ref(String(arg.value))
+          : { ok: false, error: 'Ref takes the name of a parameter or resource' };
       case 'Fn::FindInMap':
         return this.findInMap(arg, depth);
       case 'Fn::If': {
@@ -129,7 +136,9 @@ export class CfnEvaluator {
         if (isSeq(listNode) && !intrinsic(this.doc, listNode)) {
           const list = items(this.doc, listNode);
           const item = list[Number(i.value)];
-          return item ? this.evaluate(item, depth) : { ok: false, error: `Fn::Select index ${i.value} is past the end of a ${list.length}-item list` };
+          return item
+            ? this.evaluate(item, depth)
+            : { ok: false, error: `Fn::Select index ${i.value} is past the end of a ${list.length}-item list` };
         }
         const l = this.evaluate(listNode, depth);
         if (!l.ok || !Array.isArray(l.value) || Number(i.value) >= l.value.length) return { ok: false };
@@ -158,19 +167,34 @@ export class CfnEvaluator {
       // only after deployment. Any other name is a template error.
       // With a Transform (SAM, AWS::LanguageExtensions) the deployed template has resources this
       // one does not spell out (ServerlessRestApi, <Function>Role, Fn::ForEach's): unknown here.
-      if (name.startsWith('AWS::') || get(this.doc, this.section('Resources'), name) || get(this.doc, this.doc.contents, 'Transform')) return { ok: false };
-      return { ok: false, error: `Ref to ${JSON.stringify(name)}: the template has no parameter or resource of that name` };
+      if (
+        name.startsWith('AWS::') ||
+        get(this.doc, this.section('Resources'), name) ||
+        get(this.doc, this.doc.contents, 'Transform')
+      )
+        return { ok: false };
+      return {
+        ok: false,
+        error: `Ref to ${JSON.stringify(name)}: the template has no parameter or resource of that name`,
+      };
     }
     const typeNode = get(this.doc, decl, 'Type');
     const type = isScalar(typeNode) ? String(typeNode.value) : '';
-    const asList = (v: unknown): unknown => (/List|CommaDelimited/.test(type) && typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v);
+    const asList = (v: unknown): unknown =>
+      /List|CommaDelimited/.test(type) && typeof v === 'string' ? v.split(',').map((x) => x.trim()) : v;
     if (given) return { ok: true, value: asList(given.value), origin: given.origin };
     const def = get(this.doc, decl, 'Default');
     if (!def || !isScalar(def)) return { ok: false };
     return {
       ok: true,
       value: asList(def.value),
-      origin: { kind: 'parameter-default', file: this.s.file, line: lineOf(this.s.lc, def), name, text: sourceText(this.s, def) },
+      origin: {
+        kind: 'parameter-default',
+        file: this.s.file,
+        line: lineOf(this.s.lc, def),
+        name,
+        text: sourceText(this.s, def),
+      },
     };
   }
 

@@ -16,7 +16,10 @@ import { cfnTags } from './tags.js';
 const TEMPLATE_NAME = /\.(ya?ml|json|template)$/i;
 
 export function looksLikeCloudFormation(head: string): boolean {
-  return /AWSTemplateFormatVersion/.test(head) || (/^\s*["']?Resources["']?\s*:/m.test(head) && /["']?Type["']?\s*:\s*["']?AWS::[A-Za-z0-9]+::/.test(head));
+  return (
+    /AWSTemplateFormatVersion/.test(head) ||
+    (/^\s*["']?Resources["']?\s*:/m.test(head) && /["']?Type["']?\s*:\s*["']?AWS::[A-Za-z0-9]+::/.test(head))
+  );
 }
 
 export function extractTemplate(src: SourceFile, given: ReadonlyMap<string, GivenParameter>): DeclaredModel {
@@ -31,7 +34,12 @@ export function extractTemplate(src: SourceFile, given: ReadonlyMap<string, Give
   const doc = ev.doc;
   const resources = get(doc, doc.contents, 'Resources');
   if (!resources) {
-    model.problems.push({ file: src.file, line: 1, code: 'PD_IAC_SHAPE', message: 'CloudFormation template has no Resources section' });
+    model.problems.push({
+      file: src.file,
+      line: 1,
+      code: 'PD_IAC_SHAPE',
+      message: 'CloudFormation template has no Resources section',
+    });
     return model;
   }
   for (const pair of pairs(doc, resources)) {

@@ -20,16 +20,21 @@ export function parseParameters(file: string, text: string): Map<string, GivenPa
       errors.push(`${where}: the value of ${name} must be a string or number`);
       return;
     }
-    out.set(name, { value: String(node.value), origin: { kind: 'parameter-file', file, line: lineOf(s.lc, node), name, text: sourceText(s, node) } });
+    out.set(name, {
+      value: String(node.value),
+      origin: { kind: 'parameter-file', file, line: lineOf(s.lc, node), name, text: sourceText(s, node) },
+    });
   };
   if (errors.length === 0) {
     let top = doc.contents;
-    if (isMap(top) && get(doc, top, 'Parameters') && isMap(get(doc, top, 'Parameters'))) top = get(doc, top, 'Parameters') as typeof top;
+    if (isMap(top) && get(doc, top, 'Parameters') && isMap(get(doc, top, 'Parameters')))
+      top = get(doc, top, 'Parameters') as typeof top;
     if (isSeq(top)) {
       items(doc, top).forEach((entry, i) => {
         const where = `${file}:${lineOf(s.lc, entry)}: [${i}]`;
         const key = get(doc, entry, 'ParameterKey');
-        if (!isMap(entry) || !isScalar(key)) return void errors.push(`${where}: expected {ParameterKey, ParameterValue}`);
+        if (!isMap(entry) || !isScalar(key))
+          return void errors.push(`${where}: expected {ParameterKey, ParameterValue}`);
         const value = get(doc, entry, 'ParameterValue');
         // UsePreviousValue entries carry no value: the deployed one is not known here.
         if (value === undefined) return;
@@ -42,7 +47,9 @@ export function parseParameters(file: string, text: string): Map<string, GivenPa
     }
   }
   if (errors.length > 0) {
-    throw new PortdriftError('PD_PARAMETERS_INVALID', `parameters file ${file} is invalid:\n  ${errors.join('\n  ')}`, { details: { problems: errors } });
+    throw new PortdriftError('PD_PARAMETERS_INVALID', `parameters file ${file} is invalid:\n  ${errors.join('\n  ')}`, {
+      details: { problems: errors },
+    });
   }
   return out;
 }
@@ -52,7 +59,11 @@ export async function readParametersFile(path: string, file: string): Promise<Ma
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new PortdriftError('PD_PARAMETERS_INVALID', `parameters file ${file} cannot be read: ${(err as Error).message}`, { cause: err });
+    throw new PortdriftError(
+      'PD_PARAMETERS_INVALID',
+      `parameters file ${file} cannot be read: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   return parseParameters(file, text);
 }

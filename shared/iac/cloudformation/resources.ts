@@ -34,8 +34,13 @@ export function engineDefaultPort(engine: string): number | undefined {
   return undefined;
 }
 
-/** The pair `name` of a map node, with its value narrowed through decided `Fn::If`s; undefined when absent or `AWS::NoValue`. */
-export function prop(r: ResourceScope, node: Node | undefined, name: string): { pair: Pair<Node, Node>; value: Node; line: number } | undefined {
+/** The pair `name` of a map node, with its value narrowed through decided `Fn::If`s; undefined when absent or
+ * `AWS::NoValue`. */
+export function prop(
+  r: ResourceScope,
+  node: Node | undefined,
+  name: string,
+): { pair: Pair<Node, Node>; value: Node; line: number } | undefined {
   const pair = getPair(r.ev.doc, node, name);
   if (!pair || !isPair(pair)) return undefined;
   const value = r.ev.select(pair.value);
@@ -44,14 +49,29 @@ export function prop(r: ResourceScope, node: Node | undefined, name: string): { 
 }
 
 function unresolved(r: ResourceScope, attribute: string, node: Node, line: number): void {
-  r.model.unresolved.push({ resource: r.address, attribute, expression: r.ev.expression(node), source: { file: r.ev.s.file, line } });
+  r.model.unresolved.push({
+    resource: r.address,
+    attribute,
+    expression: r.ev.expression(node),
+    source: { file: r.ev.s.file, line },
+  });
 }
 
 /** Evaluate a scalar property; unresolved entries and shape problems are recorded here. */
-function scalar(r: ResourceScope, attribute: string, p: { value: Node; line: number }): { value: unknown; origin?: ValueOrigin } | undefined {
+function scalar(
+  r: ResourceScope,
+  attribute: string,
+  p: { value: Node; line: number },
+): { value: unknown; origin?: ValueOrigin } | undefined {
   const e = r.ev.evaluate(p.value);
   if (!e.ok) {
-    if (e.error) r.model.problems.push({ file: r.ev.s.file, line: p.line, code: 'PD_IAC_SHAPE', message: `${r.address} ${attribute}: ${e.error}` });
+    if (e.error)
+      r.model.problems.push({
+        file: r.ev.s.file,
+        line: p.line,
+        code: 'PD_IAC_SHAPE',
+        message: `${r.address} ${attribute}: ${e.error}`,
+      });
     else unresolved(r, attribute, p.value, p.line);
     return undefined;
   }
@@ -59,21 +79,47 @@ function scalar(r: ResourceScope, attribute: string, p: { value: Node; line: num
   return e.origin ? { value: e.value, origin: e.origin } : { value: e.value };
 }
 
-function emitPort(r: ResourceScope, attribute: string, p: { value: Node; line: number } | undefined, role: Role, protocol: Protocol): boolean {
+function emitPort(
+  r: ResourceScope,
+  attribute: string,
+  p: { value: Node; line: number } | undefined,
+  role: Role,
+  protocol: Protocol,
+): boolean {
   if (!p) return false;
   const v = scalar(r, attribute, p);
   if (!v) return true;
   const port = toPort(v.value);
   if (port === undefined) {
-    r.model.problems.push({ file: r.ev.s.file, line: p.line, code: 'PD_IAC_SHAPE', message: `${r.address} ${attribute}: ${JSON.stringify(v.value)} is not a port number (1–65535)` });
+    r.model.problems.push({
+      file: r.ev.s.file,
+      line: p.line,
+      code: 'PD_IAC_SHAPE',
+      message: `${r.address} ${attribute}: ${JSON.stringify(v.value)} is not a port number (1–65535)`,
+    });
     return true;
   }
-  r.model.endpoints.push({ resource: r.address, host: null, port, protocol, role, source: { file: r.ev.s.file, line: p.line }, ...(v.origin ? { origin: v.origin } : {}) });
+  r.model.endpoints.push({
+    resource: r.address,
+    host: null,
+    port,
+    protocol,
+    role,
+    source: { file: r.ev.s.file, line: p.line },
+    ...(v.origin ? { origin: v.origin } : {}),
+  });
   return true;
 }
 
 function emitDefault(r: ResourceScope, port: number, protocol: Protocol = 'tcp'): void {
-  r.model.endpoints.push({ resource: r.address, host: null, port, protocol, role: 'listen', source: { file: r.ev.s.file, line: r.line } });
+  r.model.endpoints.push({
+    resource: r.address,
+    host: null,
+    port,
+    protocol,
+    role: 'listen',
+    source: { file: r.ev.s.file, line: r.line },
+  });
 }
 
 export function stringProp(r: ResourceScope, node: Node | undefined, name: string): string | undefined | null {
@@ -88,7 +134,8 @@ function protocolOf(r: ResourceScope, node: Node | undefined, name: string): Pro
   return v && /^udp$/i.test(v) ? 'udp' : 'tcp';
 }
 
-/** `Port`, else the default by `Engine` (or a fixed default). An unknown engine gives an unresolved entry rather than a guess. */
+/** `Port`, else the default by `Engine` (or a fixed default). An unknown engine gives an unresolved entry rather than a
+ * guess. */
 function portWithDefault(fixed?: number, defaultEngine?: string): Handler {
   return (r) => {
     if (emitPort(r, 'Port', prop(r, r.props, 'Port'), 'listen', 'tcp')) return;
@@ -113,12 +160,28 @@ function rule(r: ResourceScope, node: Node | undefined, prefix: string, directio
   const protoValue = proto ? scalar(r, `${prefix}IpProtocol`, proto) : undefined;
   if (!protoValue) return;
   const p = String(protoValue.value).toLowerCase();
-  const protocol: Protocol | undefined = p === 'tcp' || p === '6' ? 'tcp' : p === 'udp' || p === '17' ? 'udp' : p === '-1' || p === 'all' ? 'all' : undefined;
+  const protocol: Protocol | undefined =
+    p === 'tcp' || p === '6'
+      ? 'tcp'
+      : p === 'udp' || p === '17'
+        ? 'udp'
+        : p === '-1' || p === 'all'
+          ? 'all'
+          : undefined;
   if (!protocol) return; // ICMP and other port-less protocols
   const from = prop(r, node, 'FromPort');
   const line = from?.line ?? proto!.line;
   if (protocol === 'all') {
-    r.model.endpoints.push({ resource: r.address, host: null, port: 1, toPort: 65535, protocol: 'all', role: 'allow', direction, source: { file: r.ev.s.file, line } });
+    r.model.endpoints.push({
+      resource: r.address,
+      host: null,
+      port: 1,
+      toPort: 65535,
+      protocol: 'all',
+      role: 'allow',
+      direction,
+      source: { file: r.ev.s.file, line },
+    });
     return;
   }
   const to = prop(r, node, 'ToPort');
@@ -129,14 +192,40 @@ function rule(r: ResourceScope, node: Node | undefined, prefix: string, directio
   const b = toV ? toPort(toV.value) : a;
   // FromPort -1 / ToPort -1 with tcp means every port.
   if (String(fromV.value) === '-1') {
-    r.model.endpoints.push({ resource: r.address, host: null, port: 1, toPort: 65535, protocol, role: 'allow', direction, source: { file: r.ev.s.file, line } });
+    r.model.endpoints.push({
+      resource: r.address,
+      host: null,
+      port: 1,
+      toPort: 65535,
+      protocol,
+      role: 'allow',
+      direction,
+      source: { file: r.ev.s.file, line },
+    });
     return;
   }
   if (a === undefined || b === undefined || b < a) {
-    r.model.problems.push({ file: r.ev.s.file, line, code: 'PD_IAC_SHAPE', message: `${r.address} ${prefix}FromPort/ToPort: ${String(fromV.value)}–${String(toV?.value ?? fromV.value)} is not a port range` });
+    r.model.problems.push({
+      file: r.ev.s.file,
+      line,
+      code: 'PD_IAC_SHAPE',
+      message:
+        `${r.address} ${prefix}FromPort/ToPort: ${String(fromV.value)}` +
+        `–${String(toV?.value ?? fromV.value)} is not a port range`,
+    });
     return;
   }
-  r.model.endpoints.push({ resource: r.address, host: null, port: a, ...(b !== a ? { toPort: b } : {}), protocol, role: 'allow', direction, source: { file: r.ev.s.file, line }, ...(fromV.origin ? { origin: fromV.origin } : {}) });
+  r.model.endpoints.push({
+    resource: r.address,
+    host: null,
+    port: a,
+    ...(b !== a ? { toPort: b } : {}),
+    protocol,
+    role: 'allow',
+    direction,
+    source: { file: r.ev.s.file, line },
+    ...(fromV.origin ? { origin: fromV.origin } : {}),
+  });
 }
 
 /** A list property, or an unresolved entry when the list itself is an expression. */
@@ -168,18 +257,25 @@ export const handlers: Record<string, Handler> = {
   'AWS::DocDB::DBCluster': portWithDefault(27017),
   'AWS::Redshift::Cluster': portWithDefault(5439),
   'AWS::Neptune::DBCluster': portWithDefault(8182),
-  'AWS::ElasticLoadBalancingV2::Listener': (r) => void emitPort(r, 'Port', prop(r, r.props, 'Port'), 'listen', protocolOf(r, r.props, 'Protocol')),
+  'AWS::ElasticLoadBalancingV2::Listener': (r) =>
+    void emitPort(r, 'Port', prop(r, r.props, 'Port'), 'listen', protocolOf(r, r.props, 'Protocol')),
   'AWS::ElasticLoadBalancingV2::TargetGroup': (r) => {
     const protocol = protocolOf(r, r.props, 'Protocol');
     emitPort(r, 'Port', prop(r, r.props, 'Port'), 'listen', protocol);
-    list(r, r.props, 'Targets', 'Targets').forEach((t, i) => emitPort(r, `Targets[${i}].Port`, prop(r, t, 'Port'), 'listen', protocol));
+    list(r, r.props, 'Targets', 'Targets').forEach((t, i) =>
+      emitPort(r, `Targets[${i}].Port`, prop(r, t, 'Port'), 'listen', protocol),
+    );
     const hc = prop(r, r.props, 'HealthCheckPort');
     const hcValue = hc ? r.ev.evaluate(hc.value) : undefined;
     if (hc && !(hcValue?.ok && hcValue.value === 'traffic-port')) emitPort(r, 'HealthCheckPort', hc, 'listen', 'tcp');
   },
   'AWS::EC2::SecurityGroup': (r) => {
-    list(r, r.props, 'SecurityGroupIngress', 'SecurityGroupIngress').forEach((rl, i) => rule(r, rl, `SecurityGroupIngress[${i}].`, 'ingress'));
-    list(r, r.props, 'SecurityGroupEgress', 'SecurityGroupEgress').forEach((rl, i) => rule(r, rl, `SecurityGroupEgress[${i}].`, 'egress'));
+    list(r, r.props, 'SecurityGroupIngress', 'SecurityGroupIngress').forEach((rl, i) =>
+      rule(r, rl, `SecurityGroupIngress[${i}].`, 'ingress'),
+    );
+    list(r, r.props, 'SecurityGroupEgress', 'SecurityGroupEgress').forEach((rl, i) =>
+      rule(r, rl, `SecurityGroupEgress[${i}].`, 'egress'),
+    );
   },
   'AWS::EC2::SecurityGroupIngress': (r) => rule(r, r.props, '', 'ingress'),
   'AWS::EC2::SecurityGroupEgress': (r) => rule(r, r.props, '', 'egress'),
@@ -193,13 +289,29 @@ export const handlers: Record<string, Handler> = {
         const v = range ? scalar(r, `${at}ContainerPortRange`, range) : undefined;
         if (!range || !v) return;
         const pr = toPortRange(v.value);
-        if (!pr) r.model.problems.push({ file: r.ev.s.file, line: range.line, code: 'PD_IAC_SHAPE', message: `${r.address} ${at}ContainerPortRange: ${JSON.stringify(v.value)} is not a port range` });
-        else r.model.endpoints.push({ resource: r.address, host: null, ...pr, protocol, role: 'listen', source: { file: r.ev.s.file, line: range.line } });
+        if (!pr)
+          r.model.problems.push({
+            file: r.ev.s.file,
+            line: range.line,
+            code: 'PD_IAC_SHAPE',
+            message: `${r.address} ${at}ContainerPortRange: ${JSON.stringify(v.value)} is not a port range`,
+          });
+        else
+          r.model.endpoints.push({
+            resource: r.address,
+            host: null,
+            ...pr,
+            protocol,
+            role: 'listen',
+            source: { file: r.ev.s.file, line: range.line },
+          });
       });
     });
   },
   'AWS::ECS::Service': (r) => {
-    list(r, r.props, 'LoadBalancers', 'LoadBalancers').forEach((lb, i) => emitPort(r, `LoadBalancers[${i}].ContainerPort`, prop(r, lb, 'ContainerPort'), 'listen', 'tcp'));
+    list(r, r.props, 'LoadBalancers', 'LoadBalancers').forEach((lb, i) =>
+      emitPort(r, `LoadBalancers[${i}].ContainerPort`, prop(r, lb, 'ContainerPort'), 'listen', 'tcp'),
+    );
   },
   'AWS::AmazonMQ::Broker': (r) => {
     const engine = stringProp(r, r.props, 'EngineType');

@@ -6,13 +6,37 @@ import { isMap, isPair, isScalar } from 'yaml';
 import type { Document, Node, ScalarTag, CollectionTag } from 'yaml';
 import { deref } from '../yaml.js';
 
-/** Every short form CloudFormation defines, including the condition and rules functions and the language-extension transform's `!Length` / `!ToJsonString`. */
+/** Every short form CloudFormation defines, including the condition and rules functions and the language-extension
+ * transform's `!Length` / `!ToJsonString`. */
 export const SHORT_FORMS = [
-  'Ref', 'Condition', 'Base64', 'Cidr', 'FindInMap', 'GetAtt', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub',
-  'Transform', 'And', 'Equals', 'If', 'Not', 'Or', 'Length', 'ToJsonString',
+  'Ref',
+  'Condition',
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAtt',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'Transform',
+  'And',
+  'Equals',
+  'If',
+  'Not',
+  'Or',
+  'Length',
+  'ToJsonString',
   // The rules functions of a template's `Rules` section: real functions, whose values (a
   // parameter's attribute, membership tests) are never known statically.
-  'ValueOf', 'ValueOfAll', 'RefAll', 'Contains', 'EachMemberEquals', 'EachMemberIn',
+  'ValueOf',
+  'ValueOfAll',
+  'RefAll',
+  'Contains',
+  'EachMemberEquals',
+  'EachMemberIn',
 ] as const;
 
 export const cfnTags: (ScalarTag | CollectionTag)[] = SHORT_FORMS.flatMap((name) => [

@@ -62,7 +62,13 @@ function jsonKeyLine(mf: ModuleFile, fromLine: number, key: string): number | un
 }
 
 export function writer(b: Block, kind: Writer['kind'], name?: string, line = b.line): Writer {
-  return { kind, file: b.mf.file, lineAt: b.mf.index ? b.mf.lineAt : undefined, line, ...(name !== undefined ? { name } : {}) };
+  return {
+    kind,
+    file: b.mf.file,
+    lineAt: b.mf.index ? b.mf.lineAt : undefined,
+    line,
+    ...(name !== undefined ? { name } : {}),
+  };
 }
 
 /** Parse an attribute of `b` (without evaluating it). */
@@ -70,8 +76,13 @@ export function attrExpr(b: Block, name: string): { expr: Expr; line: number; sp
   const raw = b.json[name];
   if (raw === undefined) return undefined;
   const loc = b.mf.index?.attrs.get(b.path ? `${b.path}.${name}` : name);
-  if (loc) return { expr: parseExpr(b.mf.text, loc.start, loc.end), line: loc.line, span: { start: loc.start, end: loc.end } };
-  return { expr: fromJson(raw), line: (b.mf.index ? undefined : jsonKeyLine(b.mf, b.line, name)) ?? b.line, span: undefined };
+  if (loc)
+    return { expr: parseExpr(b.mf.text, loc.start, loc.end), line: loc.line, span: { start: loc.start, end: loc.end } };
+  return {
+    expr: fromJson(raw),
+    line: (b.mf.index ? undefined : jsonKeyLine(b.mf, b.line, name)) ?? b.line,
+    span: undefined,
+  };
 }
 
 /** An attribute evaluated in the block's scope; literals written in it have origin `kind`. */
@@ -93,13 +104,30 @@ export function attr(b: Block, name: string, kind: Writer['kind'] = 'literal', o
 export function children(b: Block, type: string, resource: string, unresolved: Unresolved[]): Block[] {
   const out: Block[] = bodies(b.json[type]).map((json, i) => {
     const path = `${b.path}.${type}[${i}]`;
-    return { mf: b.mf, json, path, shown: `${b.shown}${type}[${i}].`, line: b.mf.index?.blocks.get(path) ?? b.line, scope: b.scope };
+    return {
+      mf: b.mf,
+      json,
+      path,
+      shown: `${b.shown}${type}[${i}].`,
+      line: b.mf.index?.blocks.get(path) ?? b.line,
+      scope: b.scope,
+    };
   });
   const dyn = b.json.dynamic;
-  const dynamics = dyn !== null && typeof dyn === 'object' && !Array.isArray(dyn) ? bodies((dyn as Record<string, unknown>)[type]) : [];
+  const dynamics =
+    dyn !== null && typeof dyn === 'object' && !Array.isArray(dyn)
+      ? bodies((dyn as Record<string, unknown>)[type])
+      : [];
   dynamics.forEach((json, i) => {
     const path = `${b.path}.dynamic.${type}[${i}]`;
-    const d: Block = { mf: b.mf, json, path, shown: `${b.shown}dynamic.${type}[${i}].`, line: b.mf.index?.blocks.get(path) ?? b.line, scope: b.scope };
+    const d: Block = {
+      mf: b.mf,
+      json,
+      path,
+      shown: `${b.shown}dynamic.${type}[${i}].`,
+      line: b.mf.index?.blocks.get(path) ?? b.line,
+      scope: b.scope,
+    };
     const forEach = attr(d, 'for_each');
     const content = bodies(json.content)[0];
     if (!forEach || !content) return;
@@ -107,27 +135,44 @@ export function children(b: Block, type: string, resource: string, unresolved: U
     const iterName = it?.t === 'lit' && typeof it.v === 'string' ? it.v : it?.t === 'unknown' ? it.expr : type;
     const elements = iterate(forEach.value);
     if (!elements) {
-      unresolved.push({ resource, attribute: forEach.attribute, expression: forEach.expression, source: { file: b.mf.file, line: forEach.line } });
+      unresolved.push({
+        resource,
+        attribute: forEach.attribute,
+        expression: forEach.expression,
+        source: { file: b.mf.file, line: forEach.line },
+      });
       return;
     }
     const cpath = `${path}.content[0]`;
     for (const el of elements) {
       const iterators = new Map(b.scope.iterators ?? []);
       iterators.set(iterName, el);
-      out.push({ mf: b.mf, json: content, path: cpath, shown: `${d.shown}content[${JSON.stringify(keyText(el.key))}].`, line: b.mf.index?.blocks.get(cpath) ?? d.line, scope: { ...b.scope, iterators } });
+      out.push({
+        mf: b.mf,
+        json: content,
+        path: cpath,
+        shown: `${d.shown}content[${JSON.stringify(keyText(el.key))}].`,
+        line: b.mf.index?.blocks.get(cpath) ?? d.line,
+        scope: { ...b.scope, iterators },
+      });
     }
   });
   return out;
 }
 
-const keyText = (v: Value): string | number => (v.t === 'lit' && (typeof v.v === 'number' || typeof v.v === 'string') ? v.v : '?');
+const keyText = (v: Value): string | number =>
+  v.t === 'lit' && (typeof v.v === 'number' || typeof v.v === 'string') ? v.v : '?';
 
-/** Elements of a `for_each` / dynamic `for_each` value: a map by key, a list (set) by index with the item as key for sets of strings. */
+/** Elements of a `for_each` / dynamic `for_each` value: a map by key, a list (set) by index with the item as key for
+ * sets of strings. */
 export function iterate(v: Value, asSet = false): { key: Value; value: Value }[] | undefined {
   if (v.t === 'map') return [...v.items].map(([k, value]) => ({ key: { t: 'lit', v: k }, value }));
   if (v.t === 'list') {
     if (v.items.some((x) => x.t === 'unknown')) return undefined;
-    return v.items.map((value, i) => ({ key: asSet && value.t === 'lit' ? { t: 'lit', v: String(value.v) } : { t: 'lit', v: i }, value }));
+    return v.items.map((value, i) => ({
+      key: asSet && value.t === 'lit' ? { t: 'lit', v: String(value.v) } : { t: 'lit', v: i },
+      value,
+    }));
   }
   return undefined;
 }

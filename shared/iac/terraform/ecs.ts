@@ -17,7 +17,12 @@ export function containerPorts(e: Emit, b: Block): void {
     try {
       defs = fromPlain(JSON.parse(defs.v));
     } catch {
-      e.model.problems.push({ file: e.file, line: a.line, code: 'PD_IAC_SHAPE', message: `${e.address}: container_definitions is not valid JSON` });
+      e.model.problems.push({
+        file: e.file,
+        line: a.line,
+        code: 'PD_IAC_SHAPE',
+        message: `${e.address}: container_definitions is not valid JSON`,
+      });
       return;
     }
   }

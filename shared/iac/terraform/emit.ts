@@ -32,17 +32,35 @@ export function portOf(v: Value): PortValue | 'unknown' | 'bad' {
 export function readPort(e: Emit, a: Attr, v: Value = a.value): PortValue | undefined {
   const p = portOf(v);
   if (p === 'unknown') {
-    e.model.unresolved.push({ resource: e.address, attribute: a.attribute, expression: v !== a.value && v.t === 'unknown' ? `\${${v.expr}}` : a.expression, source: { file: e.file, line: a.line } });
+    e.model.unresolved.push({
+      resource: e.address,
+      attribute: a.attribute,
+      expression: v !== a.value && v.t === 'unknown' ? `\${${v.expr}}` : a.expression,
+      source: { file: e.file, line: a.line },
+    });
     return undefined;
   }
   if (p === 'bad') {
-    e.model.problems.push({ file: e.file, line: a.line, code: 'PD_IAC_SHAPE', message: `${e.address}: ${a.attribute} is not a port (an integer 1–65535)` });
+    e.model.problems.push({
+      file: e.file,
+      line: a.line,
+      code: 'PD_IAC_SHAPE',
+      message: `${e.address}: ${a.attribute} is not a port (an integer 1–65535)`,
+    });
     return undefined;
   }
   return p;
 }
 
-export function endpoint(e: Emit, port: number, role: Role, protocol: Protocol, line: number, origin?: Origin, toPort?: number): void {
+export function endpoint(
+  e: Emit,
+  port: number,
+  role: Role,
+  protocol: Protocol,
+  line: number,
+  origin?: Origin,
+  toPort?: number,
+): void {
   e.model.endpoints.push({
     resource: e.address,
     host: null,
@@ -56,14 +74,16 @@ export function endpoint(e: Emit, port: number, role: Role, protocol: Protocol, 
   });
 }
 
-/** A listen port from attribute `a`, or `fallback` (a default of the type) at the resource's first line when the attribute is absent. */
+/** A listen port from attribute `a`, or `fallback` (a default of the type) at the resource's first line when the
+ * attribute is absent. */
 export function listen(e: Emit, a: Attr | undefined, protocol: Protocol, fallback?: number | number[]): void {
   if (a) {
     const p = readPort(e, a);
     if (p) endpoint(e, p.port, 'listen', protocol, a.line, p.origin);
     return;
   }
-  for (const port of fallback === undefined ? [] : Array.isArray(fallback) ? fallback : [fallback]) endpoint(e, port, 'listen', protocol, e.line);
+  for (const port of fallback === undefined ? [] : Array.isArray(fallback) ? fallback : [fallback])
+    endpoint(e, port, 'listen', protocol, e.line);
 }
 
 export function literal(v: Value | undefined): string | undefined {
@@ -85,7 +105,13 @@ export function ruleProtocol(v: Value | undefined): Protocol | 'other' | 'unknow
  * A firewall rule `from..to` (role allow). Protocol all covers every port whatever the numbers
  * say (AWS writes 0/0 with `-1`); a 0 start (`0-65535`) is read as 1.
  */
-export function allowRange(e: Emit, line: number, protocol: Protocol, from: Attr | undefined, to: Attr | undefined): void {
+export function allowRange(
+  e: Emit,
+  line: number,
+  protocol: Protocol,
+  from: Attr | undefined,
+  to: Attr | undefined,
+): void {
   if (protocol === 'all') {
     endpoint(e, 1, 'allow', 'all', from?.line ?? line, undefined, 65535);
     return;
@@ -96,7 +122,12 @@ export function allowRange(e: Emit, line: number, protocol: Protocol, from: Attr
   const b = to ? readPort(e, to, zeroToPort(to.value)) : a;
   if (!a || !b) return;
   if (b.port < a.port) {
-    e.model.problems.push({ file: e.file, line: from.line, code: 'PD_IAC_SHAPE', message: `${e.address}: port range ${a.port}..${b.port} runs backwards` });
+    e.model.problems.push({
+      file: e.file,
+      line: from.line,
+      code: 'PD_IAC_SHAPE',
+      message: `${e.address}: port range ${a.port}..${b.port} runs backwards`,
+    });
     return;
   }
   endpoint(e, a.port, 'allow', protocol, from.line, a.origin, b.port);

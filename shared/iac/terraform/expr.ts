@@ -18,7 +18,7 @@ export function parseExpr(text: string, start = 0, end = text.length): Expr {
 
 /** A JSON value (`.tf.json`, or hcl2json's output) → Expr, without source offsets. */
 export function fromJson(v: unknown): Expr {
-  const text = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  const text = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
   if (typeof v === 'string') return parseTemplate(v, 0, v.length, false, -1, JSON.stringify(v));
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) {
     return { k: 'lit', v, at: -1, raw: String(v), text };

@@ -62,7 +62,9 @@ async function extractTerraform(files: SourceFile[], ctx: ExtractContext): Promi
 
   // Parse every given file at once: hcl2json serialises the calls, Promise.all saves event-loop turns.
   const tfDirs = [...new Set(files.filter((f) => TF.test(f.path)).map((f) => dirname(f.path)))].sort();
-  const modules = (await Promise.all(tfDirs.map((d) => loader.load(d)))).filter((m): m is ModuleDir => typeof m !== 'string');
+  const modules = (await Promise.all(tfDirs.map((d) => loader.load(d)))).filter(
+    (m): m is ModuleDir => typeof m !== 'string',
+  );
   const called = new Set<string>();
   for (const m of modules) for (const s of localSources(m)) called.add(loader.resolveSource(m.dir, s));
 
@@ -93,11 +95,17 @@ async function parseFile(f: SourceFile, problems: Problem[]): Promise<ModuleFile
   if (/\.json$/i.test(f.path)) {
     try {
       const json: unknown = JSON.parse(f.text);
-      if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error('the top level must be an object');
+      if (json === null || typeof json !== 'object' || Array.isArray(json))
+        throw new Error('the top level must be an object');
       return { file: f.file, text: f.text, json: json as Record<string, unknown>, index: null, lineAt };
     } catch (err) {
       const pos = /position (\d+)/.exec((err as Error).message);
-      problems.push({ file: f.file, line: pos ? lineAt(Number(pos[1])) : 1, code: 'PD_IAC_PARSE', message: `not valid JSON: ${jsonErrorClause((err as Error).message)}` });
+      problems.push({
+        file: f.file,
+        line: pos ? lineAt(Number(pos[1])) : 1,
+        code: 'PD_IAC_PARSE',
+        message: `not valid JSON: ${jsonErrorClause((err as Error).message)}`,
+      });
       return undefined;
     }
   }
@@ -106,18 +114,28 @@ async function parseFile(f: SourceFile, problems: Problem[]): Promise<ModuleFile
     return { file: f.file, text: f.text, json, index: locateHcl(f.text), lineAt };
   } catch (err) {
     if (!(err instanceof HclParseError)) throw err;
-    if (err.diagnostics.length === 0) problems.push({ file: f.file, line: 1, code: 'PD_IAC_PARSE', message: err.message });
-    for (const d of err.diagnostics) problems.push({ file: f.file, line: d.line, code: 'PD_IAC_PARSE', message: d.message });
+    if (err.diagnostics.length === 0)
+      problems.push({ file: f.file, line: 1, code: 'PD_IAC_PARSE', message: err.message });
+    for (const d of err.diagnostics)
+      problems.push({ file: f.file, line: d.line, code: 'PD_IAC_PARSE', message: d.message });
     return undefined;
   }
 }
 
 /** The `.tf` / `.tf.json` files of a directory: the walked ones as given, others read here. */
-async function loadDir(dir: string, root: string, given: ReadonlyMap<string, SourceFile>, parse: (f: SourceFile) => Promise<ModuleFile | undefined>): Promise<ModuleDir | string> {
+async function loadDir(
+  dir: string,
+  root: string,
+  given: ReadonlyMap<string, SourceFile>,
+  parse: (f: SourceFile) => Promise<ModuleFile | undefined>,
+): Promise<ModuleDir | string> {
   let names: string[];
   try {
     // A link the walk accepted (a file inside the tree, e.g. a ConfigMap volume's) counts as a file.
-    names = (await readdir(dir, { withFileTypes: true })).filter((d) => (d.isFile() || given.has(join(dir, d.name))) && TF.test(d.name)).map((d) => d.name).sort();
+    names = (await readdir(dir, { withFileTypes: true }))
+      .filter((d) => (d.isFile() || given.has(join(dir, d.name))) && TF.test(d.name))
+      .map((d) => d.name)
+      .sort();
   } catch (err) {
     return `directory cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
   }
@@ -151,9 +169,15 @@ function localSources(m: ModuleDir): string[] {
 }
 
 /** Variable values for a root module, in Terraform's precedence (later files win). */
-async function tfvars(dir: string, files: SourceFile[], ctx: ExtractContext, problems: Problem[]): Promise<Map<string, Value>> {
+async function tfvars(
+  dir: string,
+  files: SourceFile[],
+  ctx: ExtractContext,
+  problems: Problem[],
+): Promise<Map<string, Value>> {
   const auto = files.filter((f) => dirname(f.path) === dir && TFVARS.test(f.path));
-  const rank = (f: SourceFile): number => (/^terraform\.tfvars(\.json)?$/.test(basename(f.path)) ? 0 : /\.auto\.tfvars(\.json)?$/.test(f.path) ? 1 : -1);
+  const rank = (f: SourceFile): number =>
+    /^terraform\.tfvars(\.json)?$/.test(basename(f.path)) ? 0 : /\.auto\.tfvars(\.json)?$/.test(f.path) ? 1 : -1;
   const ordered = auto.filter((f) => rank(f) >= 0).sort((a, b) => rank(a) - rank(b) || (a.path < b.path ? -1 : 1));
   // A --var-file was asked for by name: one that cannot be read or parsed is an error, not a
   // problem, or a typo in a CI job would silently scan the variables' defaults.
@@ -170,14 +194,27 @@ async function tfvars(dir: string, files: SourceFile[], ctx: ExtractContext, pro
   const parsed = await Promise.all(ordered.map((f) => parseFile(f, own)));
   const broken = ordered.find((f, i) => !parsed[i] && explicit.has(f.path));
   if (broken) {
-    const why = own.filter((p) => p.file === broken.file).map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
-    throw new PortdriftError('PD_IAC_PARSE', `--var-file ${broken.file} does not parse${why.length ? `:\n  ${why.join('\n  ')}` : ''}`);
+    const why = own
+      .filter((p) => p.file === broken.file)
+      .map((p) => `${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
+    throw new PortdriftError(
+      'PD_IAC_PARSE',
+      `--var-file ${broken.file} does not parse${why.length ? `:\n  ${why.join('\n  ')}` : ''}`,
+    );
   }
   problems.push(...own);
   for (const mf of parsed) {
     if (!mf) continue;
-    const b: Block = { mf, json: mf.json, path: '', shown: '', line: 1, scope: { vars: new Map(), local: () => undefined } };
-    for (const name of Object.keys(mf.json)) out.set(name, attr(b, name, 'tfvars', name)?.value ?? unknown(`var.${name}`));
+    const b: Block = {
+      mf,
+      json: mf.json,
+      path: '',
+      shown: '',
+      line: 1,
+      scope: { vars: new Map(), local: () => undefined },
+    };
+    for (const name of Object.keys(mf.json))
+      out.set(name, attr(b, name, 'tfvars', name)?.value ?? unknown(`var.${name}`));
   }
   return out;
 }

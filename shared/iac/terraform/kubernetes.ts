@@ -84,7 +84,10 @@ function metadata(b: Block, e: Emit, unresolved: Unresolved[]): Metadata {
 
 /** The Service port's own endpoint expects what its `app_protocol`, else its `name`, says (../expect.ts). */
 function portExpectation(e: Emit, p: Block, from: number): void {
-  for (const [key, map] of [['app_protocol', appProtocolService], ['name', portNameService]] as const) {
+  for (const [key, map] of [
+    ['app_protocol', appProtocolService],
+    ['name', portNameService],
+  ] as const) {
     const a = attr(p, key);
     const v = a ? literal(a.value) : undefined;
     if (!a || v === undefined) continue;

@@ -13,7 +13,12 @@ import { HANDLERS } from './resources.js';
 /** A top-level block of a module file at a path of its line index, in the instance's scope. */
 export type TopBlock = (mf: ModuleFile, json: Record<string, unknown>, path: string) => Block;
 
-export function emitResources(ordered: readonly ModuleFile[], prefix: string, top: TopBlock, model: DeclaredModel): void {
+export function emitResources(
+  ordered: readonly ModuleFile[],
+  prefix: string,
+  top: TopBlock,
+  model: DeclaredModel,
+): void {
   // Terraform refuses a module that declares one resource twice ("Duplicate resource"), in one
   // file or two: a problem naming both, instead of two resources with mixed-up ports and lines.
   // Across files the first declaration is extracted; twice in one file, neither is (the line
@@ -29,14 +34,30 @@ export function emitResources(ordered: readonly ModuleFile[], prefix: string, to
         const all = bodies(v);
         if (all.length === 0) continue;
         const b = top(mf, all[0]!, `resource.${type}.${name}`);
-        const duplicate = (detail: string, outcome: string) => void model.problems.push({ file: mf.file, line: b.line, code: 'PD_IAC_SHAPE', message: `resource ${address} ${detail}, which Terraform refuses; ${outcome}` });
+        const duplicate = (detail: string, outcome: string) =>
+          void model.problems.push({
+            file: mf.file,
+            line: b.line,
+            code: 'PD_IAC_SHAPE',
+            message: `resource ${address} ${detail}, which Terraform refuses; ${outcome}`,
+          });
         const first = declared.get(address);
         if (first !== undefined && isOverride(mf.file)) {
-          model.problems.push({ file: mf.file, line: b.line, code: 'PD_IAC_SHAPE', message: `resource ${address} is overridden here; override files are not merged, so its ports are read from ${first.at} and may differ from what Terraform deploys` });
+          model.problems.push({
+            file: mf.file,
+            line: b.line,
+            code: 'PD_IAC_SHAPE',
+            message:
+              `resource ${address} is overridden here; override files are not merged, so ` +
+              `its ports are read from ${first.at} and may differ from what Terraform deploys`,
+          });
           continue;
         }
         if (first !== undefined) {
-          duplicate(`is declared again (first at ${first.at})`, first.extracted ? 'only the first declaration is extracted' : 'not extracted');
+          duplicate(
+            `is declared again (first at ${first.at})`,
+            first.extracted ? 'only the first declaration is extracted' : 'not extracted',
+          );
           continue;
         }
         declared.set(address, { at: `${mf.file}:${b.line}`, extracted: all.length === 1 });

@@ -90,7 +90,10 @@ class Instance {
       const v = this.vars.get(name);
       if (!type || !v) continue;
       const w = writer(b, 'variable-default', name);
-      this.vars.set(name, convert(v, type, (e) => evaluate(e, b.scope, w)));
+      this.vars.set(
+        name,
+        convert(v, type, (e) => evaluate(e, b.scope, w)),
+      );
     }
     for (const mf of this.ordered) {
       for (const body of bodies(mf.json.locals)) {
@@ -191,7 +194,16 @@ class Instance {
         const b = this.top(mf, body, `module.${name}`);
         const first = calls.get(name);
         if (first !== undefined) {
-          model.problems.push({ file: mf.file, line: b.line, code: isOverride(mf.file) ? 'PD_IAC_SHAPE' : 'PD_IAC_MODULE', message: isOverride(mf.file) ? `module.${name} is overridden here; override files are not merged, so its inputs are read from ${first} and may differ from what Terraform deploys` : `module.${name} is declared again (first at ${first}), which Terraform refuses; only the first is expanded` });
+          model.problems.push({
+            file: mf.file,
+            line: b.line,
+            code: isOverride(mf.file) ? 'PD_IAC_SHAPE' : 'PD_IAC_MODULE',
+            message: isOverride(mf.file)
+              ? `module.${name} is overridden here; override files are not merged, so its ` +
+                `inputs are read from ${first} and may differ from what Terraform deploys`
+              : `module.${name} is declared again (first at ${first}` +
+                `), which Terraform refuses; only the first is expanded`,
+          });
           continue;
         }
         calls.set(name, `${mf.file}:${b.line}`);

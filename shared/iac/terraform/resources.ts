@@ -11,7 +11,11 @@ import { allowRange, endpoint, listen, literal, readPort, ruleProtocol, type Emi
 
 type Handler = (e: Emit, b: Block, unresolved: Unresolved[]) => void;
 
-const engineDefault = (engine: string | undefined, table: [RegExp, number][], otherwise?: number): number | undefined => {
+const engineDefault = (
+  engine: string | undefined,
+  table: [RegExp, number][],
+  otherwise?: number,
+): number | undefined => {
   if (engine === undefined) return otherwise;
   return table.find(([re]) => re.test(engine))?.[1] ?? otherwise;
 };
@@ -62,7 +66,12 @@ function cachePort(groupMember: boolean): Handler {
     const eng = attr(b, 'engine');
     if (eng?.value.t === 'unknown') {
       const source = { file: e.file, line: eng.line };
-      unresolved.push({ resource: e.address, attribute: 'port (default by engine)', expression: eng.expression, source });
+      unresolved.push({
+        resource: e.address,
+        attribute: 'port (default by engine)',
+        expression: eng.expression,
+        source,
+      });
       return;
     }
     endpoint(e, engine(b) === 'memcached' ? 11211 : 6379, 'listen', 'tcp', e.line);
@@ -71,7 +80,8 @@ function cachePort(groupMember: boolean): Handler {
 
 const engine = (b: Block, name = 'engine'): string | undefined => literal(attr(b, name)?.value)?.toLowerCase();
 
-const lbProtocol = (b: Block): 'tcp' | 'udp' => (/^udp$/i.test(literal(attr(b, 'protocol')?.value) ?? '') ? 'udp' : 'tcp');
+const lbProtocol = (b: Block): 'tcp' | 'udp' =>
+  /^udp$/i.test(literal(attr(b, 'protocol')?.value) ?? '') ? 'udp' : 'tcp';
 
 function securityGroup(e: Emit, b: Block, unresolved: Unresolved[]): void {
   for (const dir of ['ingress', 'egress'] as const) {
@@ -169,7 +179,12 @@ function portList(e: Emit, a: NonNullable<ReturnType<typeof attr>>, protocol: 't
     const from = m ? Number(m[1]) : NaN;
     const to = m?.[2] ? Number(m[2]) : from;
     if (!m || from < 1 || to > 65535 || to < from) {
-      e.model.problems.push({ file: e.file, line: a.line, code: 'PD_IAC_SHAPE', message: `${e.address}: ${a.attribute} entry ${JSON.stringify(s)} is not a port or port range` });
+      e.model.problems.push({
+        file: e.file,
+        line: a.line,
+        code: 'PD_IAC_SHAPE',
+        message: `${e.address}: ${a.attribute} entry ${JSON.stringify(s)} is not a port or port range`,
+      });
       continue;
     }
     const o = v.t === 'lit' ? v.o : undefined;
@@ -194,8 +209,12 @@ const MSK_PORTS = { TLS: [9094], PLAINTEXT: [9092], TLS_PLAINTEXT: [9092, 9094] 
 
 function msk(e: Emit, b: Block, unresolved: Unresolved[]): void {
   // Brokers listen by client authentication mode (Amazon MSK port list); encryption in transit defaults to TLS.
-  const transit = children(b, 'encryption_info', e.address, unresolved).flatMap((x) => children(x, 'encryption_in_transit', e.address, unresolved));
-  const mode = (literal(transit.map((t) => attr(t, 'client_broker')?.value).find(Boolean)) ?? 'TLS').toUpperCase() as keyof typeof MSK_PORTS;
+  const transit = children(b, 'encryption_info', e.address, unresolved).flatMap((x) =>
+    children(x, 'encryption_in_transit', e.address, unresolved),
+  );
+  const mode = (
+    literal(transit.map((t) => attr(t, 'client_broker')?.value).find(Boolean)) ?? 'TLS'
+  ).toUpperCase() as keyof typeof MSK_PORTS;
   const ports = new Set<number>(MSK_PORTS[mode] ?? [9094]);
   for (const auth of children(b, 'client_authentication', e.address, unresolved)) {
     for (const sasl of children(auth, 'sasl', e.address, unresolved)) {
@@ -213,7 +232,13 @@ function mq(e: Emit, b: Block): void {
 
 function gcpSql(e: Emit, b: Block): void {
   const v = engine(b, 'database_version');
-  const port = v?.startsWith('postgres') ? 5432 : v?.startsWith('mysql') ? 3306 : v?.startsWith('sqlserver') ? 1433 : undefined;
+  const port = v?.startsWith('postgres')
+    ? 5432
+    : v?.startsWith('mysql')
+      ? 3306
+      : v?.startsWith('sqlserver')
+        ? 1433
+        : undefined;
   if (port) endpoint(e, port, 'listen', 'tcp', attr(b, 'database_version')?.line ?? e.line);
 }
 

@@ -23,11 +23,24 @@ const HOST_PATHS: Record<string, Path[]> = {
   aws_neptune_cluster: [['endpoint'], ['reader_endpoint']],
   aws_redshift_cluster: [['dns_name']],
   aws_elasticache_cluster: [['cache_nodes', '*', 'address'], ['cluster_address']],
-  aws_elasticache_replication_group: [['primary_endpoint_address'], ['reader_endpoint_address'], ['configuration_endpoint_address']],
-  aws_memorydb_cluster: [['cluster_endpoint', '*', 'address'], ['shards', '*', 'nodes', '*', 'endpoint', '*', 'address']],
-  aws_mq_broker: [['instances', '*', 'ip_address'], ['instances', '*', 'endpoints', '*']],
+  aws_elasticache_replication_group: [
+    ['primary_endpoint_address'],
+    ['reader_endpoint_address'],
+    ['configuration_endpoint_address'],
+  ],
+  aws_memorydb_cluster: [
+    ['cluster_endpoint', '*', 'address'],
+    ['shards', '*', 'nodes', '*', 'endpoint', '*', 'address'],
+  ],
+  aws_mq_broker: [
+    ['instances', '*', 'ip_address'],
+    ['instances', '*', 'endpoints', '*'],
+  ],
   aws_msk_cluster: [
-    ['bootstrap_brokers'], ['bootstrap_brokers_tls'], ['bootstrap_brokers_sasl_scram'], ['bootstrap_brokers_sasl_iam'],
+    ['bootstrap_brokers'],
+    ['bootstrap_brokers_tls'],
+    ['bootstrap_brokers_sasl_scram'],
+    ['bootstrap_brokers_sasl_iam'],
   ],
   aws_opensearch_domain: [['endpoint']],
   aws_elasticsearch_domain: [['endpoint']],
@@ -60,7 +73,11 @@ export function hostsOf(instances: readonly StateInstance[]): Map<string, string
   for (const i of instances) {
     const arn = i.attributes.arn;
     if (typeof arn === 'string') byArn.set(arn, i);
-    if (i.type === 'aws_instance' && typeof i.attributes.id === 'string' && typeof i.attributes.private_ip === 'string') {
+    if (
+      i.type === 'aws_instance' &&
+      typeof i.attributes.id === 'string' &&
+      typeof i.attributes.private_ip === 'string'
+    ) {
       instanceIp.set(i.attributes.id, i.attributes.private_ip);
     }
   }
@@ -99,7 +116,10 @@ function collect(value: unknown, path: Path): unknown[] {
  */
 export function hostsIn(value: unknown): string[] {
   if (typeof value !== 'string') return [];
-  return value.split(',').map((s) => hostPart(s.trim())).filter((h): h is string => h !== undefined);
+  return value
+    .split(',')
+    .map((s) => hostPart(s.trim()))
+    .filter((h): h is string => h !== undefined);
 }
 
 function hostPart(s: string): string | undefined {

@@ -84,63 +84,68 @@ export function taskDefinitionOf(d: TaskDefinition, region: string): LiveObject 
 
 export async function readEcs(client: ECSClient, region: string, problems: LiveProblem[]): Promise<LiveObject[]> {
   let step = 'ecs:ListClusters';
-  return guarded(region, () => step, problems, async () => {
-    const services: { service: Service; cluster: string }[] = [];
-    const tasksOf = new Map<string, Task[]>(); // "cluster service-name" → running tasks
-    const clusters: string[] = [];
-    for await (const page of paginateListClusters({ client, pageSize: 100 }, {})) {
-      clusters.push(...(page.clusterArns ?? []));
-    }
-    for (const cluster of clusters) {
-      step = 'ecs:ListServices';
-      const arns: string[] = [];
-      for await (const page of paginateListServices({ client, pageSize: 100 }, { cluster })) {
-        arns.push(...(page.serviceArns ?? []));
+  return guarded(
+    region,
+    () => step,
+    problems,
+    async () => {
+      const services: { service: Service; cluster: string }[] = [];
+      const tasksOf = new Map<string, Task[]>(); // "cluster service-name" → running tasks
+      const clusters: string[] = [];
+      for await (const page of paginateListClusters({ client, pageSize: 100 }, {})) {
+        clusters.push(...(page.clusterArns ?? []));
       }
-      step = 'ecs:DescribeServices';
-      for (const batch of chunks(arns, 10)) {
-        const out = await client.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }));
-        for (const service of out.services ?? []) services.push({ service, cluster });
-      }
-      step = 'ecs:ListTasks';
-      const taskArns: string[] = [];
-      const input = { cluster, desiredStatus: 'RUNNING' as const };
-      for await (const page of paginateListTasks({ client, pageSize: 100 }, input)) {
-        taskArns.push(...(page.taskArns ?? []));
-      }
-      step = 'ecs:DescribeTasks';
-      for (const batch of chunks(taskArns, 100)) {
-        const out = await client.send(new DescribeTasksCommand({ cluster, tasks: batch }));
-        for (const t of out.tasks ?? []) {
-          // A service's tasks are in the group `service:NAME`.
-          if (!t.group?.startsWith('service:') || t.lastStatus !== 'RUNNING') continue;
-          const key = `${cluster} ${t.group.slice('service:'.length)}`;
-          tasksOf.set(key, [...(tasksOf.get(key) ?? []), t]);
+      for (const cluster of clusters) {
+        step = 'ecs:ListServices';
+        const arns: string[] = [];
+        for await (const page of paginateListServices({ client, pageSize: 100 }, { cluster })) {
+          arns.push(...(page.serviceArns ?? []));
+        }
+        step = 'ecs:DescribeServices';
+        for (const batch of chunks(arns, 10)) {
+          const out = await client.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }));
+          for (const service of out.services ?? []) services.push({ service, cluster });
+        }
+        step = 'ecs:ListTasks';
+        const taskArns: string[] = [];
+        const input = { cluster, desiredStatus: 'RUNNING' as const };
+        for await (const page of paginateListTasks({ client, pageSize: 100 }, input)) {
+          taskArns.push(...(page.taskArns ?? []));
+        }
+        step = 'ecs:DescribeTasks';
+        for (const batch of chunks(taskArns, 100)) {
+          const out = await client.send(new DescribeTasksCommand({ cluster, tasks: batch }));
+          for (const t of out.tasks ?? []) {
+            // A service's tasks are in the group `service:NAME`.
+            if (!t.group?.startsWith('service:') || t.lastStatus !== 'RUNNING') continue;
+            const key = `${cluster} ${t.group.slice('service:'.length)}`;
+            tasksOf.set(key, [...(tasksOf.get(key) ?? []), t]);
+          }
         }
       }
-    }
-    step = 'ecs:DescribeTaskDefinition';
-    const defs = new Map<string, TaskDefinition>();
-    for (const arn of new Set(services.map((s) => s.service.taskDefinition).filter((a): a is string => !!a))) {
-      const out = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
-      if (out.taskDefinition) defs.set(arn, out.taskDefinition);
-    }
-    const objects: LiveObject[] = [];
-    for (const { service, cluster } of services) {
-      const def = service.taskDefinition ? defs.get(service.taskDefinition) : undefined;
-      const o = serviceOf(service, tasksOf.get(`${cluster} ${service.serviceName}`) ?? [], def, region);
-      if (o) objects.push(o);
-    }
-    // One task definition per family: the newest revision a service runs (what the IaC's family is now).
-    const newest = new Map<string, TaskDefinition>();
-    for (const d of defs.values()) {
-      const seen = d.family ? newest.get(d.family) : undefined;
-      if (d.family && (!seen || (d.revision ?? 0) > (seen.revision ?? 0))) newest.set(d.family, d);
-    }
-    for (const d of newest.values()) {
-      const o = taskDefinitionOf(d, region);
-      if (o) objects.push(o);
-    }
-    return objects;
-  });
+      step = 'ecs:DescribeTaskDefinition';
+      const defs = new Map<string, TaskDefinition>();
+      for (const arn of new Set(services.map((s) => s.service.taskDefinition).filter((a): a is string => !!a))) {
+        const out = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+        if (out.taskDefinition) defs.set(arn, out.taskDefinition);
+      }
+      const objects: LiveObject[] = [];
+      for (const { service, cluster } of services) {
+        const def = service.taskDefinition ? defs.get(service.taskDefinition) : undefined;
+        const o = serviceOf(service, tasksOf.get(`${cluster} ${service.serviceName}`) ?? [], def, region);
+        if (o) objects.push(o);
+      }
+      // One task definition per family: the newest revision a service runs (what the IaC's family is now).
+      const newest = new Map<string, TaskDefinition>();
+      for (const d of defs.values()) {
+        const seen = d.family ? newest.get(d.family) : undefined;
+        if (d.family && (!seen || (d.revision ?? 0) > (seen.revision ?? 0))) newest.set(d.family, d);
+      }
+      for (const d of newest.values()) {
+        const o = taskDefinitionOf(d, region);
+        if (o) objects.push(o);
+      }
+      return objects;
+    },
+  );
 }

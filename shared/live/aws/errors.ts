@@ -6,8 +6,16 @@ import { PortdriftError } from '../../errors.js';
 import type { LiveSummary } from '../../types.js';
 
 const AUTH = new Set([
-  'AuthFailure', 'InvalidClientTokenId', 'UnrecognizedClientException', 'ExpiredToken', 'ExpiredTokenException',
-  'RequestExpired', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'IncompleteSignature', 'MissingAuthenticationToken',
+  'AuthFailure',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'RequestExpired',
+  'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
 ]);
 const DENIED = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'UnauthorizedAccess']);
 

@@ -19,7 +19,10 @@ export interface TfcWorkspace {
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
 export function parseTfcUrl(source: string, env: Env): TfcWorkspace {
-  const parts = source.replace(/^tfc:\/\//i, '').replace(/\/+$/, '').split('/');
+  const parts = source
+    .replace(/^tfc:\/\//i, '')
+    .replace(/\/+$/, '')
+    .split('/');
   const [host, org, workspace] =
     parts.length === 2 ? [env.TF_CLOUD_HOSTNAME || 'app.terraform.io', parts[0]!, parts[1]!] : parts;
   if (parts.length < 2 || parts.length > 3 || !host || !org || !workspace || !NAME.test(org) || !NAME.test(workspace)) {

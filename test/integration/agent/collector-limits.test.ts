@@ -28,7 +28,7 @@ describe.skipIf(skip)(`agent and the collector's limits${skip ? ` (skipped: ${sk
   beforeAll(async () => ({ lab, dir, client } = await openLab('pd-agent-limits-', 4)));
   afterAll(() => closeLab(lab, dir));
 
-  it('probes only inside its token\'s scope too: the host outside gets no SYN, every batch is accepted', async () => {
+  it("probes only inside its token's scope too: the host outside gets no SYN, every batch is accepted", async () => {
     const data = join(dir, 'scope.db');
     const { iac, loop4, loop6, inScope } = await nameOutsideScope(lab, dir);
     // The token may report on the lab's subnet only; the agent's own scope also holds loopback.
@@ -68,7 +68,7 @@ describe.skipIf(skip)(`agent and the collector's limits${skip ? ` (skipped: ${sk
     }
   });
 
-  it('splits a sweep over the collector\'s batch limit: no 413, every observation stored once', async () => {
+  it("splits a sweep over the collector's batch limit: no 413, every observation stored once", async () => {
     const data = join(dir, 'split.db');
     const sub = mkdtempSync(join(dir, 'split-'));
     const iac = writeFixture(sub, [{ type: 'aws_db_instance', name: 'big', port: 5432, hosts: ['10.231.0.2'] }]);
@@ -77,13 +77,40 @@ describe.skipIf(skip)(`agent and the collector's limits${skip ? ` (skipped: ${sk
     lab.drop(1, 2000, { ip: '10.231.0.2' });
     const agentToken = createToken(data, 'agent', 'big-sweep', '10.231.0.0/28');
     const collector = await startCollector(lab.client, client, [
-      ...iac, '--data', data, '--interval', '60s', '--discovery', '1-2000', '--neighbourhood', '0',
-      '--max-batch-bytes', String(64 * 1024),
+      ...iac,
+      '--data',
+      data,
+      '--interval',
+      '60s',
+      '--discovery',
+      '1-2000',
+      '--neighbourhood',
+      '0',
+      '--max-batch-bytes',
+      String(64 * 1024),
     ]);
-    const agent = portdrift('agent', lab.client, [
-      'agent', '--collector', collector.url, '--name', 'big-sweep', '--scope', '10.231.0.0/28',
-      '--interval', '60s', '--timeout', '300ms', '--retries', '0', '--max-batch-bytes', String(32 * 1024),
-    ], { PORTDRIFT_TOKEN: agentToken });
+    const agent = portdrift(
+      'agent',
+      lab.client,
+      [
+        'agent',
+        '--collector',
+        collector.url,
+        '--name',
+        'big-sweep',
+        '--scope',
+        '10.231.0.0/28',
+        '--interval',
+        '60s',
+        '--timeout',
+        '300ms',
+        '--retries',
+        '0',
+        '--max-batch-bytes',
+        String(32 * 1024),
+      ],
+      { PORTDRIFT_TOKEN: agentToken },
+    );
 
     const done = await agent.waitForLog('sweep done', 60_000);
     const batches = done.batches as number;

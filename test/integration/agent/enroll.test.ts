@@ -52,8 +52,24 @@ describe('enrollment: one enroll secret, a fleet of agents with their own keys',
   const startAgent = (name: string, extra: string[] = []): Proc => {
     const state = join(dir, `state-${name}`);
     const p = portdrift(`agent ${name}`, null, [
-      'agent', '--collector', url, '--enroll-secret-file', secretFile, '--name', name, '--scope', '127.0.0.0/8',
-      '--spool', state, '--interval', '500ms', '--min-interval', '500ms', '--timeout', '200ms', ...extra,
+      'agent',
+      '--collector',
+      url,
+      '--enroll-secret-file',
+      secretFile,
+      '--name',
+      name,
+      '--scope',
+      '127.0.0.0/8',
+      '--spool',
+      state,
+      '--interval',
+      '500ms',
+      '--min-interval',
+      '500ms',
+      '--timeout',
+      '200ms',
+      ...extra,
     ]);
     agents[name] = p;
     return p;
@@ -69,14 +85,35 @@ describe('enrollment: one enroll secret, a fleet of agents with their own keys',
     const r = cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'ops']);
     expect(r.code, r.err).toBe(0);
     reader = r.out.trim();
-    const e = cli(['token', 'create', '--data', data, '--role', 'enroll', '--name', 'fleet', '--scope', '127.0.0.0/8',
-      '--expires', '1h']);
+    const e = cli([
+      'token',
+      'create',
+      '--data',
+      data,
+      '--role',
+      'enroll',
+      '--name',
+      'fleet',
+      '--scope',
+      '127.0.0.0/8',
+      '--expires',
+      '1h',
+    ]);
     expect(e.code, e.err).toBe(0);
     secretFile = join(dir, 'enroll-secret');
     writeFileSync(secretFile, `${e.out.trim()}\n`, { mode: 0o600 });
     const c = portdrift('collector', null, [
-      'collector', '--listen', '127.0.0.1:0', '--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'),
-      '--data', data, '--debounce', '10ms',
+      'collector',
+      '--listen',
+      '127.0.0.1:0',
+      '--iac',
+      join(dir, 'main.tf'),
+      '--targets',
+      join(dir, 'targets.yaml'),
+      '--data',
+      data,
+      '--debounce',
+      '10ms',
     ]);
     url = await c.waitFor('"listening on"', () => /listening on (http\S+?)["\s]/.exec(c.stderr)?.[1], 20_000);
   }, 30_000);
@@ -197,8 +234,13 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
     const r = await post(url, '/v1/enroll', bearer, JSON.stringify(body), { 'content-type': 'application/json' });
     return { status: r.status, body: await r.json() };
   };
-  const ident = (name: string, over: Record<string, unknown> = {}) =>
-    ({ name, host: 'h1', version: '0.1.0', scope: ['10.1.2.0/24'], ...over });
+  const ident = (name: string, over: Record<string, unknown> = {}) => ({
+    name,
+    host: 'h1',
+    version: '0.1.0',
+    scope: ['10.1.2.0/24'],
+    ...over,
+  });
   const listed = () => JSON.parse(cli(['token', 'list', '--data', data, '--format', 'json']).out).tokens;
   const tokenCount = () => listed().length as number;
   const refused = (code: string) => ({ status: 401, body: { error: { code } } });
@@ -211,8 +253,15 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
     data = join(dir, 'pd.db');
     cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'ops']);
     collector = portdrift('collector', null, [
-      'collector', '--listen', '127.0.0.1:0', '--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'),
-      '--data', data,
+      'collector',
+      '--listen',
+      '127.0.0.1:0',
+      '--iac',
+      join(dir, 'main.tf'),
+      '--targets',
+      join(dir, 'targets.yaml'),
+      '--data',
+      data,
     ]);
     const listening = () => /listening on (http\S+?)["\s]/.exec(collector.stderr)?.[1];
     url = await collector.waitFor('"listening on"', listening, 20_000);
@@ -301,13 +350,14 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
   it('token create --role enroll needs --scope; --expires and --max-uses are for enroll secrets', () => {
     const create = (...args: string[]) => cli(['token', 'create', '--data', data, ...args]);
     expect(create('--role', 'enroll', '--name', 'e').err).toMatch(/an enroll secret needs --scope/);
-    expect(cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'r', '--max-uses', '2']).err)
-      .toMatch(/--expires and --max-uses are for enroll secrets/);
-    expect(create('--role', 'enroll', '--name', 'e', '--scope', '10.0.0.0/8', '--max-uses', '0').err)
-      .toMatch(/--max-uses "0": a whole number of at least 1/);
+    expect(cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'r', '--max-uses', '2']).err).toMatch(
+      /--expires and --max-uses are for enroll secrets/,
+    );
+    expect(create('--role', 'enroll', '--name', 'e', '--scope', '10.0.0.0/8', '--max-uses', '0').err).toMatch(
+      /--max-uses "0": a whole number of at least 1/,
+    );
   });
 });
-
 
 describe('an agent started before its collector', () => {
   it('keeps trying to enroll (backing off) and enrolls once the collector is up', async () => {
@@ -317,8 +367,18 @@ describe('an agent started before its collector', () => {
       writeFileSync(join(dir, 'main.tf'), TF);
       writeFileSync(join(dir, 'targets.yaml'), TARGETS);
       const data = join(dir, 'pd.db');
-      const e = cli(['token', 'create', '--data', data, '--role', 'enroll', '--name', 'late',
-        '--scope', '127.0.0.0/8']);
+      const e = cli([
+        'token',
+        'create',
+        '--data',
+        data,
+        '--role',
+        'enroll',
+        '--name',
+        'late',
+        '--scope',
+        '127.0.0.0/8',
+      ]);
       expect(e.code, e.err).toBe(0);
       const secretFile = join(dir, 'secret');
       writeFileSync(secretFile, e.out, { mode: 0o600 });
@@ -330,8 +390,23 @@ describe('an agent started before its collector', () => {
       first.signal('SIGTERM');
       await first.waitExit(15_000);
       const agent = portdrift('agent late', null, [
-        'agent', '--collector', url, '--enroll-secret-file', secretFile, '--name', 'late-1', '--scope', '127.0.0.0/8',
-        '--state-dir', join(dir, 'state'), '--interval', '500ms', '--min-interval', '500ms', '--timeout', '200ms',
+        'agent',
+        '--collector',
+        url,
+        '--enroll-secret-file',
+        secretFile,
+        '--name',
+        'late-1',
+        '--scope',
+        '127.0.0.0/8',
+        '--state-dir',
+        join(dir, 'state'),
+        '--interval',
+        '500ms',
+        '--min-interval',
+        '500ms',
+        '--timeout',
+        '200ms',
       ]);
       await agent.waitForLog('cannot enroll yet; retrying', 30_000);
       const port = new URL(url).port;

@@ -51,22 +51,38 @@ describe.skipIf(skip)(`agent config: exclude, excludePorts, rate${skip ? ` (skip
     const token = createToken(store, 'agent', 'ex-agent');
     reader = createToken(store, 'reader', 'tests');
     collector = await startCollector(lab.client, '127.0.0.1', [
-      ...iac, '--data', store, '--interval', '1s', '--cycles', '1', '--debounce', '100ms', '--freshness', '60s',
-      '--log-level', 'info',
+      ...iac,
+      '--data',
+      store,
+      '--interval',
+      '1s',
+      '--cycles',
+      '1',
+      '--debounce',
+      '100ms',
+      '--freshness',
+      '60s',
+      '--log-level',
+      'info',
     ]);
     const config = join(dir, 'agent.yaml');
-    writeFileSync(config, [
-      `collector: ${collector.url}`,
-      'name: ex-agent',
-      'scope: [127.0.0.0/8]',
-      'interval: 700ms',
-      `spool: ${join(dir, 'spool')}`,
-      'exclude: [127.0.0.2]',
-      "excludePorts: '9090'",
-      `rate: ${RATE}`,
-      '',
-    ].join('\n'));
-    agent = portdrift('agent', lab.client, ['agent', '--config', config, '--log-level', 'info'], { PORTDRIFT_TOKEN: token });
+    writeFileSync(
+      config,
+      [
+        `collector: ${collector.url}`,
+        'name: ex-agent',
+        'scope: [127.0.0.0/8]',
+        'interval: 700ms',
+        `spool: ${join(dir, 'spool')}`,
+        'exclude: [127.0.0.2]',
+        "excludePorts: '9090'",
+        `rate: ${RATE}`,
+        '',
+      ].join('\n'),
+    );
+    agent = portdrift('agent', lab.client, ['agent', '--config', config, '--log-level', 'info'], {
+      PORTDRIFT_TOKEN: token,
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -77,7 +93,14 @@ describe.skipIf(skip)(`agent config: exclude, excludePorts, rate${skip ? ` (skip
 
   it('never probes the excluded address or port; keeps to the rate', async () => {
     const done = await agent.waitForLog('sweep done', 60_000, 1);
-    const d = await waitForDrift(lab.client, collector.url, reader, 'two unobserved', (x) => x.findings.length >= 2, 30_000);
+    const d = await waitForDrift(
+      lab.client,
+      collector.url,
+      reader,
+      'two unobserved',
+      (x) => x.findings.length >= 2,
+      30_000,
+    );
     expect(d.findings.map(short).sort()).toEqual([
       'unobserved aws_lb_target_group.admin 127.0.0.1:9090',
       'unobserved aws_lb_target_group.other 127.0.0.2:8080',

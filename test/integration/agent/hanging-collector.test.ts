@@ -28,27 +28,57 @@ describe.skipIf(skip)(`agent against a collector that never answers${skip ? ` (s
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('an unanswered delivery that outlives the cycle logs "collector not taking batches" once; the batches stay spooled', async () => {
-    const client = clientAddress(lab.client);
-    const planFile = join(dir, 'plan.json');
-    writeFileSync(planFile, JSON.stringify({ version: 1, agent: 'subnet-a', revision: 'r1', intervalMs: 3000, targets: [{ host: '10.231.0.1', declared: [22], discovery: '', resources: ['aws_instance.a'] }] }));
-    const fake = new Proc('hanging collector', lab.client, [FAKE, client, planFile], { FAKE_HANG_BATCHES: '1' });
-    const url = await fake.waitFor('"listening on"', () => /listening on (http\S+)/.exec(fake.stderr)?.[1], 10_000);
-    const spool = join(dir, 'spool');
-    const agent = portdrift('agent', lab.client, ['agent', '--collector', url, '--token', 'x', '--name', 'subnet-a', '--scope', '10.231.0.0/28', '--interval', '3s', '--spool', spool]);
+  it(
+    'an unanswered delivery that outlives the cycle logs ' +
+      '"collector not taking batches" once; the batches stay spooled',
+    async () => {
+      const client = clientAddress(lab.client);
+      const planFile = join(dir, 'plan.json');
+      writeFileSync(
+        planFile,
+        JSON.stringify({
+          version: 1,
+          agent: 'subnet-a',
+          revision: 'r1',
+          intervalMs: 3000,
+          targets: [{ host: '10.231.0.1', declared: [22], discovery: '', resources: ['aws_instance.a'] }],
+        }),
+      );
+      const fake = new Proc('hanging collector', lab.client, [FAKE, client, planFile], { FAKE_HANG_BATCHES: '1' });
+      const url = await fake.waitFor('"listening on"', () => /listening on (http\S+)/.exec(fake.stderr)?.[1], 10_000);
+      const spool = join(dir, 'spool');
+      const agent = portdrift('agent', lab.client, [
+        'agent',
+        '--collector',
+        url,
+        '--token',
+        'x',
+        '--name',
+        'subnet-a',
+        '--scope',
+        '10.231.0.0/28',
+        '--interval',
+        '3s',
+        '--spool',
+        spool,
+      ]);
 
-    const down = await agent.waitForLog('collector not taking batches; keeping them in the spool', 20_000);
-    expect(down.err).toBe('no delivery before the next cycle');
-    // Sweeps go on while every delivery hangs (with AbortSignal.any + timeout they stopped here).
-    await agent.waitForLog('sweep done', 20_000, 4);
-    expect(agent.messages('collector not taking batches; keeping them in the spool'), 'logged once per outage').toHaveLength(1);
-    expect(agent.messages('collector is back; delivering the spool')).toEqual([]);
-    agent.signal('SIGTERM');
-    expect((await agent.waitExit(15_000)).code).toBe(0);
-    const stopped = agent.messages('agent stopped')[0]!;
-    expect(stopped).toMatchObject({ flushed: false, delivered: 0, dropped: 0 });
-    expect(stopped.spoolDepth as number).toBeGreaterThanOrEqual(4);
-    fake.signal('SIGTERM');
-    await fake.waitExit(5_000);
-  });
+      const down = await agent.waitForLog('collector not taking batches; keeping them in the spool', 20_000);
+      expect(down.err).toBe('no delivery before the next cycle');
+      // Sweeps go on while every delivery hangs (with AbortSignal.any + timeout they stopped here).
+      await agent.waitForLog('sweep done', 20_000, 4);
+      expect(
+        agent.messages('collector not taking batches; keeping them in the spool'),
+        'logged once per outage',
+      ).toHaveLength(1);
+      expect(agent.messages('collector is back; delivering the spool')).toEqual([]);
+      agent.signal('SIGTERM');
+      expect((await agent.waitExit(15_000)).code).toBe(0);
+      const stopped = agent.messages('agent stopped')[0]!;
+      expect(stopped).toMatchObject({ flushed: false, delivered: 0, dropped: 0 });
+      expect(stopped.spoolDepth as number).toBeGreaterThanOrEqual(4);
+      fake.signal('SIGTERM');
+      await fake.waitExit(5_000);
+    },
+  );
 });

@@ -123,7 +123,12 @@ export class Proc {
         }
         if (this.exit) {
           done();
-          reject(new Error(`${this.label} exited (${this.exit.code ?? this.exit.signal}) before ${what}; stderr tail:\n${this.err.slice(-3000)}`));
+          reject(
+            new Error(
+              `${this.label} exited (${this.exit.code ?? this.exit.signal}` +
+                `) before ${what}; stderr tail:\n${this.err.slice(-3000)}`,
+            ),
+          );
           return true;
         }
         return false;
@@ -248,7 +253,12 @@ export interface Collector {
 }
 
 /** `portdrift collector` inside `ns`, listening on HOST:0; resolves with its URL once it listens. */
-export async function startCollector(ns: Namespace, host: string, args: string[], label = 'collector'): Promise<Collector> {
+export async function startCollector(
+  ns: Namespace,
+  host: string,
+  args: string[],
+  label = 'collector',
+): Promise<Collector> {
   const proc = portdrift(label, ns, ['collector', '--listen', `${host}:0`, ...args]);
   const url = await proc.waitFor('"listening on"', () => /listening on (http\S+?)["\s]/.exec(proc.stderr)?.[1], 20_000);
   return { proc, url };
@@ -301,7 +311,11 @@ export interface DriftJson {
 }
 
 /** Runs a query subcommand of the built CLI inside `ns`; returns exit code and output. */
-export async function query(ns: Namespace, args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function query(
+  ns: Namespace,
+  args: string[],
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   requireBuild();
   const r = await ns.run([process.execPath, MAIN, ...args], { timeoutMs, cwd: ROOT });
   return { code: r.code, stdout: r.stdout, stderr: r.stderr };
@@ -315,20 +329,34 @@ export async function drift(ns: Namespace, url: string, token: string, extra: st
 }
 
 /** Polls `drift` until `pred` holds (bounded); returns the last answer. */
-export async function waitForDrift(ns: Namespace, url: string, token: string, what: string, pred: (d: DriftJson) => boolean, timeoutMs: number): Promise<DriftJson> {
+export async function waitForDrift(
+  ns: Namespace,
+  url: string,
+  token: string,
+  what: string,
+  pred: (d: DriftJson) => boolean,
+  timeoutMs: number,
+): Promise<DriftJson> {
   const deadline = Date.now() + timeoutMs;
   let last: DriftJson | undefined;
   for (;;) {
     last = await drift(ns, url, token);
     if (pred(last)) return last;
-    if (Date.now() > deadline) throw new Error(`drift: no ${what} within ${timeoutMs} ms; last findings:\n${JSON.stringify(last.findings.map(short), null, 1)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `drift: no ${what} within ${timeoutMs} ms; last findings:\n` +
+          `${JSON.stringify(last.findings.map(short), null, 1)}`,
+      );
     await sleep(300);
   }
 }
 
 /** The parts of a finding that say what drifted, for comparisons. */
 export function short(f: DriftFinding): string {
-  return `${f.kind} ${f.resource} ${f.host}:${f.port}${f.observedPort ? `→${f.observedPort}` : ''}${f.agent ? ` by ${f.agent}` : ''}`;
+  return (
+    `${f.kind} ${f.resource} ${f.host}:` +
+    `${f.port}${f.observedPort ? `→${f.observedPort}` : ''}${f.agent ? ` by ${f.agent}` : ''}`
+  );
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -357,7 +385,23 @@ let counterSeq = 0;
 export function synCounter(ns: Namespace, spec: CounterSpec): () => number {
   const tag = `pdagent-${process.pid}-${++counterSeq}`;
   const family = spec.dst.includes(':') ? 6 : 4;
-  ns.iptables(family, '-I', 'INPUT', '1', '-p', 'tcp', '--syn', '-d', spec.dst, ...(spec.dport ? ['--dport', String(spec.dport)] : []), ...(spec.iface ? ['-i', spec.iface] : []), '-m', 'comment', '--comment', tag);
+  ns.iptables(
+    family,
+    '-I',
+    'INPUT',
+    '1',
+    '-p',
+    'tcp',
+    '--syn',
+    '-d',
+    spec.dst,
+    ...(spec.dport ? ['--dport', String(spec.dport)] : []),
+    ...(spec.iface ? ['-i', spec.iface] : []),
+    '-m',
+    'comment',
+    '--comment',
+    tag,
+  );
   return () => {
     const table = ns.iptables(family, '-nvxL', 'INPUT');
     const line = table.split('\n').find((l) => l.includes(`/* ${tag} */`));
@@ -382,11 +426,18 @@ export interface FixtureResource {
 export function writeFixture(dir: string, resources: FixtureResource[]): string[] {
   const tf = resources
     .map((r) => {
-      const extra = r.type === 'aws_db_instance' ? '  engine = "postgres"\n' : r.type === 'aws_elasticache_cluster' ? '  engine = "redis"\n' : '  protocol = "TCP"\n';
+      const extra =
+        r.type === 'aws_db_instance'
+          ? '  engine = "postgres"\n'
+          : r.type === 'aws_elasticache_cluster'
+            ? '  engine = "redis"\n'
+            : '  protocol = "TCP"\n';
       return `resource "${r.type}" "${r.name}" {\n${extra}  port = ${r.port}\n}\n`;
     })
     .join('\n');
-  const targets = `targets:\n${resources.map((r) => `  - resource: ${r.type}.${r.name}\n    hosts: [${r.hosts.join(', ')}]\n`).join('')}`;
+  const entry = (r: (typeof resources)[number]) =>
+    `  - resource: ${r.type}.${r.name}\n    hosts: [${r.hosts.join(', ')}]\n`;
+  const targets = `targets:\n${resources.map(entry).join('')}`;
   writeFileSync(join(dir, 'main.tf'), tf);
   writeFileSync(join(dir, 'targets.yaml'), targets);
   return ['--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml')];

@@ -11,7 +11,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, portdrift, type Proc } from './harness.js';
 import { HostileCollector, servingPlan } from './loopback-collector.js';
 
-const plan = (intervalMs: number) => ({ version: 1, agent: 'a1', revision: `r-${intervalMs}`, intervalMs, targets: [] });
+const plan = (intervalMs: number) => ({
+  version: 1,
+  agent: 'a1',
+  revision: `r-${intervalMs}`,
+  intervalMs,
+  targets: [],
+});
 
 let dir: string;
 const collectors: HostileCollector[] = [];
@@ -72,7 +78,7 @@ describe('a plan interval below --min-interval', () => {
     expect(at[2]! - at[0]!).toBeGreaterThanOrEqual(1800);
   });
 
-  it('an interval at or above the floor is the plan\'s, unchanged', async () => {
+  it("an interval at or above the floor is the plan's, unchanged", async () => {
     const c = await collector(servingPlan(plan(1000)));
     const a = agent(c.url, ['--min-interval', '500ms']);
     await a.waitForLog('sweep done', 20_000, 2);
@@ -122,7 +128,7 @@ function peakRss(pid: number): number {
 }
 
 describe('a plan larger than --plan-max-bytes (default 16 MiB)', () => {
-  const TOO_LARGE = 'GET /v1/plan: the collector\'s answer is larger than the limit of 16 MiB';
+  const TOO_LARGE = "GET /v1/plan: the collector's answer is larger than the limit of 16 MiB";
 
   /** Serves `good` for the first `goodFirst` plan requests, then 64 MiB of padding (at most). */
   const json = { 'content-type': 'application/json' };

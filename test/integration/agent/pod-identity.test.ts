@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab, type Listener } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
-import { clientAddress, createToken, killAll, portdrift, short, startCollector, waitForDrift, type Collector, type Proc } from './harness.js';
+import {
+  clientAddress,
+  createToken,
+  killAll,
+  portdrift,
+  short,
+  startCollector,
+  waitForDrift,
+  type Collector,
+  type Proc,
+} from './harness.js';
 
 const skip = labSkipReason();
 
@@ -51,14 +61,45 @@ describe.skipIf(skip)(`agent pod identity${skip ? ` (skipped: ${skip})` : ''}`, 
     const token = createToken(data, 'agent', 'shop/cart-1', '127.0.0.0/8');
     reader = createToken(data, 'reader', 'tests');
     collector = await startCollector(lab.client, clientAddress(lab.client), [
-      '--iac', join(dir, 'cart.yaml'), '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms',
-      '--freshness', '30s',
+      '--iac',
+      join(dir, 'cart.yaml'),
+      '--data',
+      data,
+      '--interval',
+      '1s',
+      '--cycles',
+      '1',
+      '--debounce',
+      '100ms',
+      '--freshness',
+      '30s',
     ]);
-    const env = { PORTDRIFT_TOKEN: token, POD_NAME: 'cart-1', POD_NAMESPACE: 'shop', POD_IP: '10.231.0.1', NODE_NAME: 'n1' };
-    agent = portdrift('sidecar', lab.server, [
-      'agent', '--collector', collector.url, '--scope', '127.0.0.0/8', '--interval', '500ms', '--min-interval', '500ms',
-      '--listeners', '--pod-labels', join(dir, 'labels'),
-    ], env);
+    const env = {
+      PORTDRIFT_TOKEN: token,
+      POD_NAME: 'cart-1',
+      POD_NAMESPACE: 'shop',
+      POD_IP: '10.231.0.1',
+      NODE_NAME: 'n1',
+    };
+    agent = portdrift(
+      'sidecar',
+      lab.server,
+      [
+        'agent',
+        '--collector',
+        collector.url,
+        '--scope',
+        '127.0.0.0/8',
+        '--interval',
+        '500ms',
+        '--min-interval',
+        '500ms',
+        '--listeners',
+        '--pod-labels',
+        join(dir, 'labels'),
+      ],
+      env,
+    );
   }, 30_000);
 
   afterAll(async () => {
@@ -67,8 +108,15 @@ describe.skipIf(skip)(`agent pod identity${skip ? ` (skipped: ${skip})` : ''}`, 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the service moved in the pod: moved on the Deployment\'s containerPort line, then resolved', async () => {
-    const d = await waitForDrift(lab.client, collector.url, reader, 'moved', (x) => x.findings.some((f) => f.kind === 'moved'), 30_000);
+  it("the service moved in the pod: moved on the Deployment's containerPort line, then resolved", async () => {
+    const d = await waitForDrift(
+      lab.client,
+      collector.url,
+      reader,
+      'moved',
+      (x) => x.findings.some((f) => f.kind === 'moved'),
+      30_000,
+    );
     expect(d.findings.map(short)).toEqual(['moved k8s:Deployment/shop/cart shop/cart-1:8080→8081 by shop/cart-1']);
     expect(d.findings[0]!.source).toEqual({ file: expect.stringMatching(/cart\.yaml$/), line: PORT_LINE });
 

@@ -6,7 +6,19 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
-import { clientAddress, closeLab, createToken, openLab, portdrift, query, restartCollector, spooled, startCollector, writeFixture, type LogLine } from './harness.js';
+import {
+  clientAddress,
+  closeLab,
+  createToken,
+  openLab,
+  portdrift,
+  query,
+  restartCollector,
+  spooled,
+  startCollector,
+  writeFixture,
+  type LogLine,
+} from './harness.js';
 
 const skip = labSkipReason();
 
@@ -24,11 +36,42 @@ describe.skipIf(skip)(`agent with a full spool${skip ? ` (skipped: ${skip})` : '
     const data = join(dir, 'pd.db');
     const spool = join(dir, 'spool');
     const iac = writeFixture(dir, [{ type: 'aws_db_instance', name: 'orders', port: 5432, hosts: ['10.231.0.1'] }]);
-    const flags = [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms', '--freshness', '1m'];
+    const flags = [
+      ...iac,
+      '--data',
+      data,
+      '--interval',
+      '1s',
+      '--cycles',
+      '1',
+      '--debounce',
+      '100ms',
+      '--freshness',
+      '1m',
+    ];
     const token = createToken(data, 'agent', 'subnet-a');
     const reader = createToken(data, 'reader', 'tests');
     let collector = await startCollector(lab.client, clientAddress(lab.client), flags, 'collector (first run)');
-    const agent = portdrift('agent', lab.client, ['agent', '--collector', collector.url, '--name', 'subnet-a', '--scope', '10.231.0.0/24', '--interval', '400ms', '--spool-max', '3', '--spool', spool], { PORTDRIFT_TOKEN: token });
+    const agent = portdrift(
+      'agent',
+      lab.client,
+      [
+        'agent',
+        '--collector',
+        collector.url,
+        '--name',
+        'subnet-a',
+        '--scope',
+        '10.231.0.0/24',
+        '--interval',
+        '400ms',
+        '--spool-max',
+        '3',
+        '--spool',
+        spool,
+      ],
+      { PORTDRIFT_TOKEN: token },
+    );
     await agent.waitForLog('sweep done', 20_000, 2);
     await agent.waitFor('a delivered batch', () => spooled(spool).length === 0 || undefined, 10_000);
 
@@ -42,10 +85,13 @@ describe.skipIf(skip)(`agent with a full spool${skip ? ` (skipped: ${skip})` : '
 
     collector = await restartCollector(lab.client, collector.url, flags, 'collector (restarted)');
     await agent.waitFor('an empty spool', () => spooled(spool).length === 0 || undefined, 20_000);
-    const drops = agent.messages('spool full: dropped the oldest batches').reduce((n, l) => n + (l.dropped as number), 0);
+    const drops = agent
+      .messages('spool full: dropped the oldest batches')
+      .reduce((n, l) => n + (l.dropped as number), 0);
     const r = await query(lab.client, ['agents', '--collector', collector.url, '--token', reader, '--format', 'json']);
     expect(r.code, r.stderr).toBe(0);
-    const seen = (JSON.parse(r.stdout) as { agents: Array<{ name: string; spoolDepth: number; spoolDropped: number }> }).agents[0]!;
+    const seen = (JSON.parse(r.stdout) as { agents: Array<{ name: string; spoolDepth: number; spoolDropped: number }> })
+      .agents[0]!;
     agent.signal('SIGTERM');
     expect((await agent.waitExit(10_000)).code).toBe(0);
     const stopped = agent.messages('agent stopped')[0]!;
@@ -58,7 +104,9 @@ describe.skipIf(skip)(`agent with a full spool${skip ? ` (skipped: ${skip})` : '
     const db = new Database(data, { readonly: true, fileMustExist: true });
     let stored: string[];
     try {
-      stored = (db.prepare('SELECT batch_id FROM batches ORDER BY received_at, rowid').all() as Array<{ batch_id: string }>).map((r) => r.batch_id);
+      stored = (
+        db.prepare('SELECT batch_id FROM batches ORDER BY received_at, rowid').all() as Array<{ batch_id: string }>
+      ).map((r) => r.batch_id);
     } finally {
       db.close();
     }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, portdrift, type Proc } from './harness.js';
-import { HostileCollector, servingPlan } from './loopback-collector.js';
+import { type HostileCollector, servingPlan } from './loopback-collector.js';
 
 const plan = { version: 1, agent: 'a1', revision: 'r1', intervalMs: 500, targets: [] };
 
@@ -28,7 +28,18 @@ afterAll(() => {
 
 async function start(spool: string): Promise<Proc> {
   c = await servingPlan(plan).listen();
-  const flags = ['--token', 'tok', '--name', 'a1', '--scope', '127.0.0.0/8', '--min-interval', '500ms', '--flush-timeout', '1s'];
+  const flags = [
+    '--token',
+    'tok',
+    '--name',
+    'a1',
+    '--scope',
+    '127.0.0.0/8',
+    '--min-interval',
+    '500ms',
+    '--flush-timeout',
+    '1s',
+  ];
   return portdrift('agent', null, ['agent', '--collector', c.url, ...flags, '--spool', spool]);
 }
 

@@ -13,7 +13,21 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
-import { clientAddress, type Proc, createToken, drift, killAll, portdrift, query, short, startCollector, synCounter, waitForDrift, writeFixture, type Collector } from './harness.js';
+import {
+  clientAddress,
+  type Proc,
+  createToken,
+  drift,
+  killAll,
+  portdrift,
+  query,
+  short,
+  startCollector,
+  synCounter,
+  waitForDrift,
+  writeFixture,
+  type Collector,
+} from './harness.js';
 
 const skip = labSkipReason();
 
@@ -47,10 +61,38 @@ describe.skipIf(skip)(`agents in two subnets${skip ? ` (skipped: ${skip})` : ''}
     const tokenA = createToken(data, 'agent', 'subnet-a');
     const tokenB = createToken(data, 'agent', 'subnet-b');
     reader = createToken(data, 'reader', 'tests');
-    collector = await startCollector(lab.client, clientAddress(lab.client), [...iac, '--data', data, '--interval', '1s', '--cycles', '1', '--debounce', '100ms', '--freshness', '30s', '--log-level', 'info']);
+    collector = await startCollector(lab.client, clientAddress(lab.client), [
+      ...iac,
+      '--data',
+      data,
+      '--interval',
+      '1s',
+      '--cycles',
+      '1',
+      '--debounce',
+      '100ms',
+      '--freshness',
+      '30s',
+      '--log-level',
+      'info',
+    ]);
     const common = ['--collector', collector.url, '--interval', '700ms', '--log-level', 'info'];
-    agents.push(portdrift('agent subnet-a', lab.client, ['agent', ...common, '--name', 'subnet-a', '--scope', '10.231.0.0/28', '--spool', join(dir, 'spool-a')], { PORTDRIFT_TOKEN: tokenA }));
-    agents.push(portdrift('agent subnet-b', lab.server, ['agent', ...common, '--name', 'subnet-b', '--scope', '10.231.0.16/28', '--spool', join(dir, 'spool-b')], { PORTDRIFT_TOKEN: tokenB }));
+    agents.push(
+      portdrift(
+        'agent subnet-a',
+        lab.client,
+        ['agent', ...common, '--name', 'subnet-a', '--scope', '10.231.0.0/28', '--spool', join(dir, 'spool-a')],
+        { PORTDRIFT_TOKEN: tokenA },
+      ),
+    );
+    agents.push(
+      portdrift(
+        'agent subnet-b',
+        lab.server,
+        ['agent', ...common, '--name', 'subnet-b', '--scope', '10.231.0.16/28', '--spool', join(dir, 'spool-b')],
+        { PORTDRIFT_TOKEN: tokenB },
+      ),
+    );
   });
 
   afterAll(async () => {
@@ -59,19 +101,29 @@ describe.skipIf(skip)(`agents in two subnets${skip ? ` (skipped: ${skip})` : ''}
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('drift reports the moved port of subnet A and the missing one of subnet B, each found by its own agent', async () => {
-    // Two sweeps of each agent delivered: the findings rest on settled observations.
-    await Promise.all(agents.map((a) => a.waitForLog('sweep done', 20_000, 2)));
-    const d = await waitForDrift(lab.client, collector.url, reader, 'moved + missing + unobserved', (x) => ['moved', 'missing', 'unobserved'].every((k) => x.findings.some((f) => f.kind === k)), 20_000);
-    expect(d.findings.map(short).sort()).toEqual([
-      'missing aws_lb_target_group.web 10.231.0.17:8080 by subnet-b',
-      'moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a',
-      'unobserved aws_db_instance.legacy 10.231.0.33:5432',
-    ]);
-    const moved = d.findings.find((f) => f.kind === 'moved')!;
-    expect(moved.source).toEqual({ file: 'main.tf', line: expect.any(Number) });
-    expect(d.summary.byKind).toEqual({ moved: 1, missing: 1, unobserved: 1 });
-  });
+  it(
+    'drift reports the moved port of subnet A and the ' + 'missing one of subnet B, each found by its own agent',
+    async () => {
+      // Two sweeps of each agent delivered: the findings rest on settled observations.
+      await Promise.all(agents.map((a) => a.waitForLog('sweep done', 20_000, 2)));
+      const d = await waitForDrift(
+        lab.client,
+        collector.url,
+        reader,
+        'moved + missing + unobserved',
+        (x) => ['moved', 'missing', 'unobserved'].every((k) => x.findings.some((f) => f.kind === k)),
+        20_000,
+      );
+      expect(d.findings.map(short).sort()).toEqual([
+        'missing aws_lb_target_group.web 10.231.0.17:8080 by subnet-b',
+        'moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a',
+        'unobserved aws_db_instance.legacy 10.231.0.33:5432',
+      ]);
+      const moved = d.findings.find((f) => f.kind === 'moved')!;
+      expect(moved.source).toEqual({ file: 'main.tf', line: expect.any(Number) });
+      expect(d.summary.byKind).toEqual({ moved: 1, missing: 1, unobserved: 1 });
+    },
+  );
 
   it('each host was probed only by the agent whose scope holds it', async () => {
     const seen = Object.fromEntries(Object.entries(counters).map(([k, read]) => [k, read()]));
@@ -87,44 +139,81 @@ describe.skipIf(skip)(`agents in two subnets${skip ? ` (skipped: ${skip})` : ''}
     expect(seen['10.231.0.33 any'], '10.231.0.33 is in no scope: not one SYN').toBe(0);
   });
 
-  it('portdrift agents lists both agents with their batches; the store holds each host\'s sweeps under its own agent only', async () => {
-    const r = await query(lab.client, ['agents', '--collector', collector.url, '--token', reader, '--format', 'json']);
-    expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { agents: Array<{ name: string; batches: number; observations: number; late: boolean; spoolDepth: number; spoolDropped: number }> };
-    expect(out.agents.map((a) => a.name).sort()).toEqual(['subnet-a', 'subnet-b']);
-    for (const a of out.agents) {
-      expect(a.batches, a.name).toBeGreaterThanOrEqual(2);
-      expect(a.observations, a.name).toBeGreaterThan(0);
-      expect(a).toMatchObject({ late: false, spoolDropped: 0 });
-    }
-    const db = new Database(join(dir, 'pd.db'), { readonly: true, fileMustExist: true });
-    try {
-      const rows = db.prepare('SELECT DISTINCT agent, host FROM sweeps ORDER BY agent, host').all() as Array<{ agent: string; host: string }>;
-      expect(rows).toEqual([
-        { agent: 'subnet-a', host: '10.231.0.1' },
-        { agent: 'subnet-a', host: '10.231.0.2' },
-        { agent: 'subnet-b', host: '10.231.0.17' },
-        { agent: 'subnet-b', host: '10.231.0.18' },
+  it(
+    'portdrift agents lists both agents with their batches; ' +
+      "the store holds each host's sweeps under its own agent only",
+    async () => {
+      const r = await query(lab.client, [
+        'agents',
+        '--collector',
+        collector.url,
+        '--token',
+        reader,
+        '--format',
+        'json',
       ]);
-    } finally {
-      db.close();
-    }
-  });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as {
+        agents: Array<{
+          name: string;
+          batches: number;
+          observations: number;
+          late: boolean;
+          spoolDepth: number;
+          spoolDropped: number;
+        }>;
+      };
+      expect(out.agents.map((a) => a.name).sort()).toEqual(['subnet-a', 'subnet-b']);
+      for (const a of out.agents) {
+        expect(a.batches, a.name).toBeGreaterThanOrEqual(2);
+        expect(a.observations, a.name).toBeGreaterThan(0);
+        expect(a).toMatchObject({ late: false, spoolDropped: 0 });
+      }
+      const db = new Database(join(dir, 'pd.db'), { readonly: true, fileMustExist: true });
+      try {
+        const rows = db.prepare('SELECT DISTINCT agent, host FROM sweeps ORDER BY agent, host').all() as Array<{
+          agent: string;
+          host: string;
+        }>;
+        expect(rows).toEqual([
+          { agent: 'subnet-a', host: '10.231.0.1' },
+          { agent: 'subnet-a', host: '10.231.0.2' },
+          { agent: 'subnet-b', host: '10.231.0.17' },
+          { agent: 'subnet-b', host: '10.231.0.18' },
+        ]);
+      } finally {
+        db.close();
+      }
+    },
+  );
 
-  it('fixing the IaC (5432 → 5433) reaches subnet A\'s agent as a new plan, and the moved finding resolves', async () => {
-    const plansBefore = agents[0]!.messages('new plan').length;
-    writeFixture(dir, [
-      { type: 'aws_db_instance', name: 'orders', port: 5433, hosts: ['10.231.0.1'] },
-      { type: 'aws_elasticache_cluster', name: 'cache', port: 6379, hosts: ['10.231.0.2'] },
-      { type: 'aws_lb_target_group', name: 'web', port: 8080, hosts: ['10.231.0.17'] },
-      { type: 'aws_db_instance', name: 'users', port: 3306, hosts: ['10.231.0.18'] },
-      { type: 'aws_db_instance', name: 'legacy', port: 5432, hosts: ['10.231.0.33'] },
-    ]);
-    await agents[0]!.waitForLog('new plan', 20_000, plansBefore + 1);
-    const d = await waitForDrift(lab.client, collector.url, reader, 'no moved finding', (x) => !x.findings.some((f) => f.kind === 'moved'), 20_000);
-    expect(d.findings.map(short).sort()).toEqual(['missing aws_lb_target_group.web 10.231.0.17:8080 by subnet-b', 'unobserved aws_db_instance.legacy 10.231.0.33:5432']);
-    expect(agents[1]!.messages('new plan'), 'subnet B\'s plan (hosts .17 and .18) kept its revision').toHaveLength(1);
-    const resolved = await drift(lab.client, collector.url, reader, ['--status', 'resolved']);
-    expect(resolved.findings.map(short)).toContain('moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a');
-  });
+  it(
+    "fixing the IaC (5432 → 5433) reaches subnet A's " + 'agent as a new plan, and the moved finding resolves',
+    async () => {
+      const plansBefore = agents[0]!.messages('new plan').length;
+      writeFixture(dir, [
+        { type: 'aws_db_instance', name: 'orders', port: 5433, hosts: ['10.231.0.1'] },
+        { type: 'aws_elasticache_cluster', name: 'cache', port: 6379, hosts: ['10.231.0.2'] },
+        { type: 'aws_lb_target_group', name: 'web', port: 8080, hosts: ['10.231.0.17'] },
+        { type: 'aws_db_instance', name: 'users', port: 3306, hosts: ['10.231.0.18'] },
+        { type: 'aws_db_instance', name: 'legacy', port: 5432, hosts: ['10.231.0.33'] },
+      ]);
+      await agents[0]!.waitForLog('new plan', 20_000, plansBefore + 1);
+      const d = await waitForDrift(
+        lab.client,
+        collector.url,
+        reader,
+        'no moved finding',
+        (x) => !x.findings.some((f) => f.kind === 'moved'),
+        20_000,
+      );
+      expect(d.findings.map(short).sort()).toEqual([
+        'missing aws_lb_target_group.web 10.231.0.17:8080 by subnet-b',
+        'unobserved aws_db_instance.legacy 10.231.0.33:5432',
+      ]);
+      expect(agents[1]!.messages('new plan'), "subnet B's plan (hosts .17 and .18) kept its revision").toHaveLength(1);
+      const resolved = await drift(lab.client, collector.url, reader, ['--status', 'resolved']);
+      expect(resolved.findings.map(short)).toContain('moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a');
+    },
+  );
 });

@@ -39,57 +39,61 @@ describe.skipIf(skip)(`time to detect${skip ? ` (skipped: ${skip})` : ''}`, () =
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a moved service is listed seconds after the move, confirmed by the re-probe, without waiting for damping cycles', async () => {
-    const data = join(dir, 'pd.db');
-    const iac = writeFixture(dir, [{ type: 'aws_db_instance', name: 'orders', port: 5432, hosts: ['10.231.0.1'] }]);
-    const agentToken = createToken(data, 'agent', 'subnet-a');
-    const reader = createToken(data, 'reader', 'tests');
-    // The collector's defaults: interval 5m, cycles 2, checkInterval 15s, debounce 2s.
-    const collector = await startCollector(lab.client, clientAddress(lab.client), [...iac, '--data', data]);
-    const agent = portdrift(
-      'agent',
-      lab.client,
-      [
+  it(
+    'a moved service is listed seconds after the move, ' +
+      'confirmed by the re-probe, without waiting for damping cycles',
+    async () => {
+      const data = join(dir, 'pd.db');
+      const iac = writeFixture(dir, [{ type: 'aws_db_instance', name: 'orders', port: 5432, hosts: ['10.231.0.1'] }]);
+      const agentToken = createToken(data, 'agent', 'subnet-a');
+      const reader = createToken(data, 'reader', 'tests');
+      // The collector's defaults: interval 5m, cycles 2, checkInterval 15s, debounce 2s.
+      const collector = await startCollector(lab.client, clientAddress(lab.client), [...iac, '--data', data]);
+      const agent = portdrift(
         'agent',
-        '--collector',
+        lab.client,
+        [
+          'agent',
+          '--collector',
+          collector.url,
+          '--name',
+          'subnet-a',
+          '--scope',
+          '10.231.0.0/24',
+          '--check-interval',
+          '1s',
+        ],
+        { PORTDRIFT_TOKEN: agentToken },
+      );
+      await agent.waitForLog('sweep done', 20_000);
+      await waitForDrift(
+        lab.client,
         collector.url,
-        '--name',
-        'subnet-a',
-        '--scope',
-        '10.231.0.0/24',
-        '--check-interval',
-        '1s',
-      ],
-      { PORTDRIFT_TOKEN: agentToken },
-    );
-    await agent.waitForLog('sweep done', 20_000);
-    await waitForDrift(
-      lab.client,
-      collector.url,
-      reader,
-      'the endpoint observed',
-      (d) => (d.summary as { observed?: number }).observed === 1,
-      20_000,
-    );
+        reader,
+        'the endpoint observed',
+        (d) => (d.summary as { observed?: number }).observed === 1,
+        20_000,
+      );
 
-    const t0 = Date.now();
-    await db.stop();
-    await lab.listen(['10.231.0.1:5433']);
-    const d = await waitForDrift(
-      lab.client,
-      collector.url,
-      reader,
-      'the moved finding',
-      (x) => x.findings.some((f) => f.kind === 'moved'),
-      20_000,
-    );
-    const took = Date.now() - t0;
-    expect(d.findings.map(short)).toEqual(['moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a']);
-    // The check (≤ 1 s), the re-probe, the delivery and the collector's debounce (2 s).
-    expect(took).toBeLessThan(15_000);
-    const confirmed = agent.messages('declared port changed, confirmed by an immediate re-probe; sent at once');
-    expect(confirmed.map((l) => l.hosts)).toEqual([['10.231.0.1']]);
-    // One sweep only: the move was found between sweeps, not by the next one (5 minutes away).
-    expect(agent.messages('sweep done')).toHaveLength(1);
-  });
+      const t0 = Date.now();
+      await db.stop();
+      await lab.listen(['10.231.0.1:5433']);
+      const d = await waitForDrift(
+        lab.client,
+        collector.url,
+        reader,
+        'the moved finding',
+        (x) => x.findings.some((f) => f.kind === 'moved'),
+        20_000,
+      );
+      const took = Date.now() - t0;
+      expect(d.findings.map(short)).toEqual(['moved aws_db_instance.orders 10.231.0.1:5432→5433 by subnet-a']);
+      // The check (≤ 1 s), the re-probe, the delivery and the collector's debounce (2 s).
+      expect(took).toBeLessThan(15_000);
+      const confirmed = agent.messages('declared port changed, confirmed by an immediate re-probe; sent at once');
+      expect(confirmed.map((l) => l.hosts)).toEqual([['10.231.0.1']]);
+      // One sweep only: the move was found between sweeps, not by the next one (5 minutes away).
+      expect(agent.messages('sweep done')).toHaveLength(1);
+    },
+  );
 });

@@ -23,7 +23,9 @@ afterEach(async () => {
 });
 
 /** A receiver that answers each request with the next status of `script` (the last one repeats). */
-async function receiver(script: Array<number | [number, Record<string, string>]> = [200]): Promise<{ url: string; hits: Hit[] }> {
+async function receiver(
+  script: Array<number | [number, Record<string, string>]> = [200],
+): Promise<{ url: string; hits: Hit[] }> {
   const hits: Hit[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -46,13 +48,27 @@ const opened = (f = moved): AlertEvent => ({ type: 'opened', finding: f, at: '20
 describe('webhook alerts', () => {
   it('posts the generic JSON body, signed with HMAC-SHA256 over timestamp and body', async () => {
     const rx = await receiver();
-    const d = new AlertDispatcher({ webhooks: [{ url: rx.url, format: 'json', secret: 's3cret' }], scope: 'prod', log: silentLogger(), retry: fast });
+    const d = new AlertDispatcher({
+      webhooks: [{ url: rx.url, format: 'json', secret: 's3cret' }],
+      scope: 'prod',
+      log: silentLogger(),
+      retry: fast,
+    });
     d.notify(opened());
-    d.notify({ type: 'resolved', finding: { ...missing, resolvedAt: '2026-11-24T10:00:00.000Z' }, at: '2026-11-24T10:00:00.000Z' });
+    d.notify({
+      type: 'resolved',
+      finding: { ...missing, resolvedAt: '2026-11-24T10:00:00.000Z' },
+      at: '2026-11-24T10:00:00.000Z',
+    });
     await d.idle();
     expect(rx.hits).toHaveLength(2);
     const [a, b] = rx.hits as [Hit, Hit];
-    expect(JSON.parse(a.body)).toMatchObject({ version: 1, event: 'finding.opened', scope: 'prod', finding: { id: 'f_3c9a01', kind: 'moved', observedPort: 5433, source: { file: 'rds.tf', line: 14 } } });
+    expect(JSON.parse(a.body)).toMatchObject({
+      version: 1,
+      event: 'finding.opened',
+      scope: 'prod',
+      finding: { id: 'f_3c9a01', kind: 'moved', observedPort: 5433, source: { file: 'rds.tf', line: 14 } },
+    });
     expect(JSON.parse(b.body)).toMatchObject({ event: 'finding.resolved', finding: { id: 'f_77aa02' } });
     expect(a.headers['content-type']).toBe('application/json');
     expect(a.headers['x-portdrift-event']).toBe('finding.opened');
@@ -70,7 +86,12 @@ describe('webhook alerts', () => {
 
   it('posts a Slack-compatible body with escaped text', async () => {
     const rx = await receiver();
-    const d = new AlertDispatcher({ webhooks: [{ url: rx.url, format: 'slack' }], scope: 'prod', log: silentLogger(), retry: fast });
+    const d = new AlertDispatcher({
+      webhooks: [{ url: rx.url, format: 'slack' }],
+      scope: 'prod',
+      log: silentLogger(),
+      retry: fast,
+    });
     d.notify(opened(undeclared));
     await d.idle();
     const body = JSON.parse(rx.hits[0]!.body);
@@ -87,7 +108,10 @@ describe('webhook alerts', () => {
     expect(new Set(rx.hits.map((h) => h.headers['x-portdrift-delivery'])).size).toBe(1);
 
     const refused = await receiver([400]);
-    await expect(deliver({ url: refused.url, body: '{}', event: 'x' }, fast)).rejects.toMatchObject({ code: 'PD_WEBHOOK', message: expect.stringMatching(/HTTP 400\); not retried/) });
+    await expect(deliver({ url: refused.url, body: '{}', event: 'x' }, fast)).rejects.toMatchObject({
+      code: 'PD_WEBHOOK',
+      message: expect.stringMatching(/HTTP 400\); not retried/),
+    });
     expect(refused.hits).toHaveLength(1);
 
     const down = await receiver([500]);
@@ -103,7 +127,10 @@ describe('webhook alerts', () => {
     const url = rx.url;
     const port = Number(new URL(url).port);
     await new Promise((r) => servers.pop()!.close(r));
-    const pending = deliver({ url, body: '{"late":true}', event: 'x' }, { attempts: 10, baseMs: 50, maxMs: 100, timeoutMs: 1000 });
+    const pending = deliver(
+      { url, body: '{"late":true}', event: 'x' },
+      { attempts: 10, baseMs: 50, maxMs: 100, timeoutMs: 1000 },
+    );
     await new Promise((r) => setTimeout(r, 120));
     const hits: string[] = [];
     const again = createServer((req, res) => {
@@ -120,7 +147,13 @@ describe('webhook alerts', () => {
 
   it('caps alerts per hour and sends what was held back as one digest', async () => {
     const rx = await receiver();
-    const d = new AlertDispatcher({ webhooks: [{ url: rx.url, format: 'json', maxPerHour: 2 }], scope: 'prod', log: silentLogger(), retry: fast, windowMs: 400 });
+    const d = new AlertDispatcher({
+      webhooks: [{ url: rx.url, format: 'json', maxPerHour: 2 }],
+      scope: 'prod',
+      log: silentLogger(),
+      retry: fast,
+      windowMs: 400,
+    });
     for (let i = 0; i < 5; i++) d.notify(opened(finding({ kind: 'missing', id: `f_${i}`, port: 8000 + i })));
     d.notify({ type: 'resolved', finding: moved, at: '2026-11-24T09:01:00.000Z' });
     await d.idle();
@@ -131,7 +164,12 @@ describe('webhook alerts', () => {
     const digest = JSON.parse(rx.hits[2]!.body);
     expect(rx.hits[2]!.headers['x-portdrift-event']).toBe('digest');
     expect(digest).toMatchObject({ version: 1, event: 'digest', held: 4, counts: { opened: 3, resolved: 1 } });
-    expect(digest.events.map((e: { finding: { id: string } }) => e.finding.id)).toEqual(['f_2', 'f_3', 'f_4', 'f_3c9a01']);
+    expect(digest.events.map((e: { finding: { id: string } }) => e.finding.id)).toEqual([
+      'f_2',
+      'f_3',
+      'f_4',
+      'f_3c9a01',
+    ]);
     // A new window: alerts flow again.
     d.notify(opened());
     await d.idle();
@@ -141,7 +179,12 @@ describe('webhook alerts', () => {
 
   it('filters by severity and event type, and flushes held alerts on stop', async () => {
     const rx = await receiver();
-    const d = new AlertDispatcher({ webhooks: [{ url: rx.url, format: 'slack', minSeverity: 'high', events: ['opened'], maxPerHour: 1 }], scope: 'prod', log: silentLogger(), retry: fast });
+    const d = new AlertDispatcher({
+      webhooks: [{ url: rx.url, format: 'slack', minSeverity: 'high', events: ['opened'], maxPerHour: 1 }],
+      scope: 'prod',
+      log: silentLogger(),
+      retry: fast,
+    });
     d.notify(opened(finding({ kind: 'unobserved', severity: 'low' })));
     d.notify({ type: 'resolved', finding: moved, at: '2026-11-24T09:00:00.000Z' });
     d.notify(opened(moved));
@@ -150,6 +193,8 @@ describe('webhook alerts', () => {
     expect(rx.hits).toHaveLength(1);
     await d.stop();
     expect(rx.hits).toHaveLength(2);
-    expect(JSON.parse(rx.hits[1]!.body).text).toMatch(/^portdrift \(prod\): 1 alert held back by the hourly cap \(1 opened, 0 resolved\)/);
+    expect(JSON.parse(rx.hits[1]!.body).text).toMatch(
+      /^portdrift \(prod\): 1 alert held back by the hourly cap \(1 opened, 0 resolved\)/,
+    );
   });
 });

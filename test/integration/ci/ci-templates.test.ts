@@ -25,10 +25,16 @@ beforeAll(async () => {
   repo = mkdtempSync(join(tmpdir(), 'pd-ci-templates-'));
   mkdirSync(join(repo, 'infra'));
   writeFileSync(join(repo, 'infra', 'rds.tf'), `resource "aws_db_instance" "orders" {\n  port = ${block.base}\n}\n`);
-  writeFileSync(join(repo, 'infra', 'targets.yaml'), `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${block.host}]\n`);
+  writeFileSync(
+    join(repo, 'infra', 'targets.yaml'),
+    `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${block.host}]\n`,
+  );
   binDir = join(repo, '.bin');
   mkdirSync(binDir);
-  writeFileSync(join(binDir, 'portdrift'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} "$@"\n`);
+  writeFileSync(
+    join(binDir, 'portdrift'),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} "$@"\n`,
+  );
   chmodSync(join(binDir, 'portdrift'), 0o755);
 });
 afterAll(async () => {
@@ -37,7 +43,11 @@ afterAll(async () => {
 });
 
 const ports = (): string => `${block.base}-${block.base + 20}`;
-const env = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ PATH: `${binDir}:${process.env.PATH}`, HOME: repo, ...extra });
+const env = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
+  PATH: `${binDir}:${process.env.PATH}`,
+  HOME: repo,
+  ...extra,
+});
 
 describe('GitHub Action (action.yml)', () => {
   const action = parseYaml(readFileSync(join(root, 'action.yml'), 'utf8')) as {
@@ -49,7 +59,9 @@ describe('GitHub Action (action.yml)', () => {
   it('every input it uses exists and every input is used; its outputs are ones the step writes', () => {
     expect(action.runs.using).toBe('composite');
     const text = readFileSync(join(root, 'action.yml'), 'utf8');
-    const used = new Set([...text.matchAll(/\$\{\{\s*inputs\.([a-z-]+)\s*\}\}|inputs\.([a-z-]+) !=/g)].map((m) => m[1] ?? m[2]!));
+    const used = new Set(
+      [...text.matchAll(/\$\{\{\s*inputs\.([a-z-]+)\s*\}\}|inputs\.([a-z-]+) !=/g)].map((m) => m[1] ?? m[2]!),
+    );
     expect([...used].sort()).toEqual(Object.keys(action.inputs).sort());
     // Inputs reach scripts only through env, never spliced into `run:` (script injection).
     for (const s of action.runs.steps) expect(s.run).not.toMatch(/\$\{\{/);
@@ -60,7 +72,13 @@ describe('GitHub Action (action.yml)', () => {
     }
   });
 
-  function runStep(inputs: Record<string, string>): { code: number | null; outputs: Record<string, string>; summary: string; stderr: string; stdout: string } {
+  function runStep(inputs: Record<string, string>): {
+    code: number | null;
+    outputs: Record<string, string>;
+    summary: string;
+    stderr: string;
+    stdout: string;
+  } {
     const step = action.runs.steps.find((s) => s.id === 'scan')!;
     const vars: Record<string, string> = {};
     for (const [k, v] of Object.entries(step.env!)) {
@@ -75,9 +93,21 @@ describe('GitHub Action (action.yml)', () => {
       cwd: repo,
       encoding: 'utf8',
       timeout: 60_000,
-      env: env({ ...vars, GITHUB_ACTION_PATH: root, GITHUB_OUTPUT: out, GITHUB_STEP_SUMMARY: summary, RUNNER_TEMP: repo }),
+      env: env({
+        ...vars,
+        GITHUB_ACTION_PATH: root,
+        GITHUB_OUTPUT: out,
+        GITHUB_STEP_SUMMARY: summary,
+        RUNNER_TEMP: repo,
+      }),
     });
-    const outputs = Object.fromEntries(readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    const outputs = Object.fromEntries(
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    );
     return { code: r.status, outputs, summary: readFileSync(summary, 'utf8'), stderr: r.stderr, stdout: r.stdout };
   }
 
@@ -93,7 +123,12 @@ describe('GitHub Action (action.yml)', () => {
 
   it('fail: false only reports; fail-on a kind that is absent passes; an error fails with exit-code 1', () => {
     expect(runStep({ paths: 'infra/', targets: 'infra/targets.yaml', ports: ports(), fail: 'false' }).code).toBe(0);
-    const absent = runStep({ paths: 'infra/', targets: 'infra/targets.yaml', ports: ports(), 'fail-on': 'unreachable' });
+    const absent = runStep({
+      paths: 'infra/',
+      targets: 'infra/targets.yaml',
+      ports: ports(),
+      'fail-on': 'unreachable',
+    });
     expect(absent.code).toBe(0);
     expect(absent.outputs['exit-code']).toBe('0');
     const bad = runStep({ paths: 'infra/', targets: 'infra/nowhere.yaml' });
@@ -103,7 +138,11 @@ describe('GitHub Action (action.yml)', () => {
   });
 
   it('an input is data, not shell', () => {
-    const r = runStep({ paths: 'infra/ $(touch injected)', targets: 'infra/targets.yaml; touch injected2', ports: ports() });
+    const r = runStep({
+      paths: 'infra/ $(touch injected)',
+      targets: 'infra/targets.yaml; touch injected2',
+      ports: ports(),
+    });
     expect(r.code).toBe(1);
     expect(existsSync(join(repo, 'injected'))).toBe(false);
     expect(existsSync(join(repo, 'injected2'))).toBe(false);
@@ -111,11 +150,21 @@ describe('GitHub Action (action.yml)', () => {
 });
 
 describe('GitLab CI template (deploy/ci/gitlab-ci.yml)', () => {
-  const job = (parseYaml(readFileSync(join(root, 'deploy', 'ci', 'gitlab-ci.yml'), 'utf8')) as Record<string, { script: string[]; variables: Record<string, string>; artifacts: { reports: { junit: string } } }>)['.portdrift']!;
+  const job = (
+    parseYaml(readFileSync(join(root, 'deploy', 'ci', 'gitlab-ci.yml'), 'utf8')) as Record<
+      string,
+      { script: string[]; variables: Record<string, string>; artifacts: { reports: { junit: string } } }
+    >
+  )['.portdrift']!;
 
   function runJob(vars: Record<string, string>): { code: number | null; stdout: string; stderr: string } {
     // GitLab runs the lines in one shell and stops at the first that fails.
-    const r = spawnSync('sh', ['-ec', job.script.join('\n')], { cwd: repo, encoding: 'utf8', timeout: 90_000, env: env({ ...job.variables, PORTDRIFT_VERSION: '', ...vars }) });
+    const r = spawnSync('sh', ['-ec', job.script.join('\n')], {
+      cwd: repo,
+      encoding: 'utf8',
+      timeout: 90_000,
+      env: env({ ...job.variables, PORTDRIFT_VERSION: '', ...vars }),
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -129,7 +178,13 @@ describe('GitLab CI template (deploy/ci/gitlab-ci.yml)', () => {
   });
 
   it('passes when nothing reaches PORTDRIFT_FAIL_ON, and stops at the first line on an error', () => {
-    expect(runJob({ PORTDRIFT_PATHS: 'infra/', PORTDRIFT_ARGS: `--targets infra/targets.yaml --ports ${ports()}`, PORTDRIFT_FAIL_ON: 'unreachable' }).code).toBe(0);
+    expect(
+      runJob({
+        PORTDRIFT_PATHS: 'infra/',
+        PORTDRIFT_ARGS: `--targets infra/targets.yaml --ports ${ports()}`,
+        PORTDRIFT_FAIL_ON: 'unreachable',
+      }).code,
+    ).toBe(0);
     const bad = runJob({ PORTDRIFT_PATHS: 'infra/', PORTDRIFT_ARGS: '--targets infra/nowhere.yaml' });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toBe('');

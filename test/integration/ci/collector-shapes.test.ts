@@ -21,7 +21,17 @@ const hostile = finding({
   message: 'banner "\u0007HELLO]]> <b>&amp;</b>\u0000" | pipes | and\nnewlines',
   suggestion: 'stop it `now` *please*',
 });
-const unobserved = finding({ kind: 'unobserved', id: 'f_unobs06', severity: 'low', state: null, agent: null, resource: 'cfn:OrdersDb', source: { file: 'stack.yaml', line: 11 }, host: 'orders.internal', port: 5432 });
+const unobserved = finding({
+  kind: 'unobserved',
+  id: 'f_unobs06',
+  severity: 'low',
+  state: null,
+  agent: null,
+  resource: 'cfn:OrdersDb',
+  source: { file: 'stack.yaml', line: 11 },
+  host: 'orders.internal',
+  port: 5432,
+});
 const all: Finding[] = [moved, missing, undeclared, acked, hostile, unobserved];
 const r = report(all);
 
@@ -30,15 +40,20 @@ describe('CI formats of collector reports', () => {
     const odd = [hostile, finding({ ...moved, id: 'f_hash0007', source: { file: 'a#1/b?c.tf', line: 2 } })];
     const log = JSON.parse(formatFindings(report(odd), 'sarif'));
     expect(sarifProblems(log)).toEqual([]);
-    const uris = (log.runs[0].results as Array<{ locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }>).map((x) => x.locations[0]!.physicalLocation.artifactLocation.uri);
+    const uris = (
+      log.runs[0].results as Array<{ locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }>
+    ).map((x) => x.locations[0]!.physicalLocation.artifactLocation.uri);
     expect(uris.sort()).toEqual(['a%231/b%3Fc.tf', 'dir%20with%20spaces/%C3%BC%26%3Cx%3E.yaml']);
-    expect(uris.map((u) => u.split('/').map(decodeURIComponent).join('/')).sort()).toEqual(['a#1/b?c.tf', 'dir with spaces/ü&<x>.yaml']);
+    expect(uris.map((u) => u.split('/').map(decodeURIComponent).join('/')).sort()).toEqual([
+      'a#1/b?c.tf',
+      'dir with spaces/ü&<x>.yaml',
+    ]);
   });
 
   it('sarif: passes the code-scanning structure checks; an acknowledged finding is an accepted suppression', () => {
     const log = JSON.parse(formatFindings(report(all), 'sarif'));
     expect(sarifProblems(log)).toEqual([]);
-    const results = log.runs[0].results as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const results = log.runs[0].results as Array<Record<string, any>>;
     expect(results).toHaveLength(all.length);
     const ack = results.find((x) => x.partialFingerprints['portdriftFindingId/v1'] === acked.id)!;
     expect(ack.suppressions).toEqual([expect.objectContaining({ kind: 'external', status: 'accepted' })]);

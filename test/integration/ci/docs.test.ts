@@ -15,14 +15,18 @@ const doc = readFileSync(join(repoRoot, 'docs', 'ci.md'), 'utf8');
 
 function portdrift(args: string[], cwd = repoRoot): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, timeout: 30_000 }, (err, out) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out }));
+    execFile(process.execPath, [bin, ...args], { cwd, timeout: 30_000 }, (err, out) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out }),
+    );
   });
 }
 
 /** Every `portdrift …` command line inside the document's fenced code blocks. */
 function commandLines(): string[] {
   const blocks = [...doc.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks.flatMap((b) => b.split('\n')).flatMap((line) => [...line.matchAll(/portdrift\s+([a-z]+)([^|>&;#\n]*)/g)].map((m) => `${m[1]}${m[2]}`));
+  return blocks
+    .flatMap((b) => b.split('\n'))
+    .flatMap((line) => [...line.matchAll(/portdrift\s+([a-z]+)([^|>&;#\n]*)/g)].map((m) => `${m[1]}${m[2]}`));
 }
 
 let tmp: string;
@@ -66,11 +70,20 @@ describe('docs/ci.md', () => {
     // and option serve scan, which needs no collector here.
     mkdirSync(join(tmp, 'infra'), { recursive: true });
     writeFileSync(join(tmp, 'infra', 'rds.tf'), 'resource "aws_db_instance" "orders" {\n  port = 1\n}\n');
-    writeFileSync(join(tmp, 'infra', 'targets.yaml'), 'targets:\n  - resource: aws_db_instance.orders\n    hosts: [169.254.169.254]\n');
-    const plain = await portdrift(['scan', '.', '--targets', 'targets.yaml', '--format', 'sarif', '--path-prefix', '.'], join(tmp, 'infra'));
+    writeFileSync(
+      join(tmp, 'infra', 'targets.yaml'),
+      'targets:\n  - resource: aws_db_instance.orders\n    hosts: [169.254.169.254]\n',
+    );
+    const plain = await portdrift(
+      ['scan', '.', '--targets', 'targets.yaml', '--format', 'sarif', '--path-prefix', '.'],
+      join(tmp, 'infra'),
+    );
     expect(plain.code).toBe(2);
     expect(sarifProblems(JSON.parse(plain.out), tmp).join('\n')).toMatch(/rds\.tf does not exist/);
-    const fixed = await portdrift(['scan', '.', '--targets', 'targets.yaml', '--format', 'sarif', '--path-prefix', prefix!], join(tmp, 'infra'));
+    const fixed = await portdrift(
+      ['scan', '.', '--targets', 'targets.yaml', '--format', 'sarif', '--path-prefix', prefix!],
+      join(tmp, 'infra'),
+    );
     const log = JSON.parse(fixed.out);
     expect(sarifProblems(log, tmp)).toEqual([]);
     expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('infra/rds.tf');

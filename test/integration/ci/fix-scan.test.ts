@@ -52,8 +52,12 @@ beforeAll(async () => {
     `            - containerPort: ${b + 20}`,
     '',
   ].join('\n');
-  FILES['compose.yaml'] = `services:\n  ${web}:\n    image: nginx\n    ports:\n      - "${b + 40}"\n      - target: ${b + 60}\n        protocol: tcp\n`;
-  FILES['targets.yaml'] = `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${host}]\n  - resource: k8s:Deployment/shop/api\n    hosts: [${host}]\n  - resource: compose:${web}\n    hosts: [${host}]\n`;
+  FILES['compose.yaml'] =
+    `services:\n  ${web}:\n    image: nginx\n    ports:\n      - "` +
+    `${b + 40}"\n      - target: ${b + 60}\n        protocol: tcp\n`;
+  FILES['targets.yaml'] =
+    `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${host}]\n  - resource: ` +
+    `k8s:Deployment/shop/api\n    hosts: [${host}]\n  - resource: compose:${web}\n    hosts: [${host}]\n`;
   for (const [f, t] of Object.entries(FILES)) writeFileSync(join(dir, f), t);
   args = ['.', '--targets', 'targets.yaml', '--ports', `${b - 10}-${b + 70}`, '--timeout', '500ms'];
 });
@@ -73,36 +77,61 @@ describe('portdrift fix after a scan, on loopback', () => {
   it('scans, prints the diff at each true origin, and touches nothing', async () => {
     const r = await run(['fix', ...args], dir);
     expect(r.err).toContain('scan: ');
-    expect(r.err).toContain(`fix: variables.tf:3 variable "db_port" default: ${b} → ${b + 2} for aws_db_instance.orders\n`);
+    expect(r.err).toContain(
+      `fix: variables.tf:3 variable "db_port" default: ${b} → ${b + 2} for aws_db_instance.orders\n`,
+    );
     expect(r.err).toContain(`fix: api.yaml:13 literal: ${b + 20} → ${b + 23} for k8s:Deployment/shop/api\n`);
     expect(r.err).toContain(`fix: compose.yaml:5 literal: ${b + 40} → ${b + 41} for compose:${web}\n`);
     expect(r.err).toContain(`fix: compose.yaml:6 literal: ${b + 60} → ${b + 62} for compose:${web}\n`);
     expect(r.err).not.toContain('refused');
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`--- a/variables.tf\n+++ b/variables.tf\n@@ -1,4 +1,4 @@\n variable "db_port" {\n   type    = number\n-  default = ${b}\n+  default = ${b + 2}\n }\n`);
+    expect(r.out).toContain(
+      `--- a/variables.tf\n+++ b/variables.tf\n@@ -1,4 +1,4 @@\n variable "db_port" ` +
+        `{\n   type    = number\n-  default = ${b}\n+  default = ${b + 2}\n }\n`,
+    );
     expect(r.out).toContain(`-            - containerPort: ${b + 20}\n+            - containerPort: ${b + 23}\n`);
-    expect(r.out).toContain(`-      - "${b + 40}"\n-      - target: ${b + 60}\n+      - "${b + 41}"\n+      - target: ${b + 62}\n`);
+    expect(r.out).toContain(
+      `-      - "${b + 40}"\n-      - target: ${b + 60}\n+      - "${b + 41}"\n+      - target: ${b + 62}\n`,
+    );
     expect(r.out).not.toContain('rds.tf');
     for (const [f, t] of Object.entries(FILES)) expect(readFileSync(join(dir, f), 'utf8')).toBe(t);
   });
 
   it('--write applies it; extract shows the new ports; fix again finds nothing to move', async () => {
     const before = await run(['extract', '.', '--targets', 'targets.yaml', '--format', 'json'], dir);
-    expect(ports(before.out)).toEqual([`aws_db_instance.orders:${b}`, `compose:${web}:${b + 40}`, `compose:${web}:${b + 60}`, `k8s:Deployment/shop/api:${b + 20}`].sort());
+    expect(ports(before.out)).toEqual(
+      [
+        `aws_db_instance.orders:${b}`,
+        `compose:${web}:${b + 40}`,
+        `compose:${web}:${b + 60}`,
+        `k8s:Deployment/shop/api:${b + 20}`,
+      ].sort(),
+    );
     const r = await run(['fix', ...args, '--write'], dir);
     expect(r.code).toBe(0);
     expect(r.err).toContain(`wrote 3 files under ${dir}`);
-    expect(readFileSync(join(dir, 'variables.tf'), 'utf8')).toBe(FILES['variables.tf']!.replace(`default = ${b}`, `default = ${b + 2}`));
+    expect(readFileSync(join(dir, 'variables.tf'), 'utf8')).toBe(
+      FILES['variables.tf']!.replace(`default = ${b}`, `default = ${b + 2}`),
+    );
     expect(readFileSync(join(dir, 'rds.tf'), 'utf8')).toBe(FILES['rds.tf']);
     expect(readFileSync(join(dir, 'targets.yaml'), 'utf8')).toBe(FILES['targets.yaml']);
     const after = await run(['extract', '.', '--targets', 'targets.yaml', '--format', 'json'], dir);
-    expect(ports(after.out)).toEqual([`aws_db_instance.orders:${b + 2}`, `compose:${web}:${b + 41}`, `compose:${web}:${b + 62}`, `k8s:Deployment/shop/api:${b + 23}`].sort());
+    expect(ports(after.out)).toEqual(
+      [
+        `aws_db_instance.orders:${b + 2}`,
+        `compose:${web}:${b + 41}`,
+        `compose:${web}:${b + 62}`,
+        `k8s:Deployment/shop/api:${b + 23}`,
+      ].sort(),
+    );
     const again = await run(['fix', ...args], dir);
     expect(again.code).toBe(0);
     expect(again.out).toBe('');
     expect(again.err).toContain('nothing to fix: no moved finding');
     // And the scan agrees: nothing on the block's host is out of line any more.
-    const scan = JSON.parse((await run(['scan', ...args, '--format', 'json'], dir)).out) as { findings: Array<{ host: string; kind: string }> };
+    const scan = JSON.parse((await run(['scan', ...args, '--format', 'json'], dir)).out) as {
+      findings: Array<{ host: string; kind: string }>;
+    };
     expect(scan.findings.filter((f) => f.host === host)).toEqual([]);
   });
 
@@ -125,7 +154,11 @@ describe('portdrift fix after a scan: one variable, several resources', () => {
     p = blk.base + 10;
     for (let i = 0; i < 21; i++) if (i !== 12) await blk.release(i);
     d = mkdtempSync(join(tmpdir(), 'pd-fix-scan2-'));
-    writeFileSync(join(d, 'main.tf'), `variable "db_port" {\n  default = ${p}\n}\n\nresource "aws_db_instance" "orders" {\n  port = var.db_port\n}\n\nresource "aws_db_instance" "reports" {\n  port = var.db_port\n}\n`);
+    writeFileSync(
+      join(d, 'main.tf'),
+      `variable "db_port" {\n  default = ${p}\n}\n\nresource "aws_db_instance" "orders" {\n  ` +
+        `port = var.db_port\n}\n\nresource "aws_db_instance" "reports" {\n  port = var.db_port\n}\n`,
+    );
     writeFileSync(join(d, 'targets.yaml'), `targets:\n  - resource: aws_db_instance.*\n    hosts: [${blk.host}]\n`);
     a = ['.', '--targets', 'targets.yaml', '--ports', `${p - 10}-${p + 10}`, '--timeout', '500ms'];
   });
@@ -139,7 +172,10 @@ describe('portdrift fix after a scan: one variable, several resources', () => {
     const r = await run(['fix', ...a], d);
     expect(r.code).toBe(0);
     expect(r.err).toContain('scan: 2 findings, 2 moved\n');
-    expect(r.err).toContain(`fix: main.tf:2 variable "db_port" default: ${p} → ${p + 2} for aws_db_instance.orders, aws_db_instance.reports\n`);
+    expect(r.err).toContain(
+      `fix: main.tf:2 variable "db_port" default: ${p} → ${p + 2}` +
+        ` for aws_db_instance.orders, aws_db_instance.reports\n`,
+    );
     expect(r.out.match(/^\+ {2}default = /gm)).toHaveLength(1);
   });
 
@@ -148,15 +184,28 @@ describe('portdrift fix after a scan: one variable, several resources', () => {
     let other: Server | null = null;
     let otherHost = '';
     for (let i = 0; i < 20 && !other; i++) {
-      otherHost = `127.${77 + Math.floor(Math.random() * 100)}.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+      otherHost =
+        `127.${77 + Math.floor(Math.random() * 100)}.` +
+        `${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
       other = await listenOn(otherHost, p);
     }
     expect(other).not.toBeNull();
     try {
-      writeFileSync(join(d, 'targets2.yaml'), `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${blk.host}]\n  - resource: aws_db_instance.reports\n    hosts: [${otherHost}]\n`);
-      const r = await run(['fix', '.', '--targets', 'targets2.yaml', '--ports', `${p - 10}-${p + 10}`, '--timeout', '500ms', '--write'], d);
+      writeFileSync(
+        join(d, 'targets2.yaml'),
+        `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${blk.host}` +
+          `]\n  - resource: aws_db_instance.reports\n    hosts: [${otherHost}]\n`,
+      );
+      const r = await run(
+        ['fix', '.', '--targets', 'targets2.yaml', '--ports', `${p - 10}-${p + 10}`, '--timeout', '500ms', '--write'],
+        d,
+      );
       expect(r.err).toContain('scan: 1 finding, 1 moved\n');
-      expect(r.err).toContain(`refused: aws_db_instance.orders (main.tf:2): variable "db_port" default at main.tf:2 also feeds aws_db_instance.reports, which is in sync on ${p}: changing it would move that port too; give aws_db_instance.orders a value of its own\n`);
+      expect(r.err).toContain(
+        `refused: aws_db_instance.orders (main.tf:2): variable "db_port" default at main.tf:2 also feeds ` +
+          `aws_db_instance.reports, which is in sync on ${p}: changing it would ` +
+          `move that port too; give aws_db_instance.orders a value of its own\n`,
+      );
       expect(r.code).toBe(1);
       expect(r.out).toBe('');
       expect(readFileSync(join(d, 'main.tf'), 'utf8')).toContain(`default = ${p}\n`);

@@ -29,9 +29,14 @@ let scanArgs: string[];
 
 function portdrift(args: string[], cwd = repo): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } }, (err, out, errText) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errText });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd, timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } },
+      (err, out, errText) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errText });
+      },
+    );
   });
 }
 
@@ -46,20 +51,38 @@ beforeAll(async () => {
   const infra = join(repo, 'infra');
   mkdirSync(join(infra, 'k8s'), { recursive: true });
   writeFileSync(join(infra, 'variables.tf'), `variable "db_port" {\n  type    = number\n  default = ${b}\n}\n`);
-  writeFileSync(join(infra, 'rds.tf'), `resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = var.db_port\n}\n`);
+  writeFileSync(
+    join(infra, 'rds.tf'),
+    `resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = var.db_port\n}\n`,
+  );
   writeFileSync(
     join(infra, 'ecs.tf'),
-    `resource "aws_ecs_task_definition" "api" {\n  family = "api"\n  container_definitions = jsonencode([\n    {\n      name = "api"\n      portMappings = [\n        { containerPort = ${b + 30} },\n        { containerPort = ${b + 60} }\n      ]\n    }\n  ])\n}\n`,
+    `resource "aws_ecs_task_definition" "api" {\n  family = "api"\n  container_definitions = jsonencode([\n    ` +
+      `{\n      name = "api"\n      portMappings = [\n        { containerPort = ` +
+      `${b + 30} },\n        { containerPort = ${b + 60} }\n      ]\n    }\n  ])\n}\n`,
   );
   writeFileSync(
     join(infra, 'k8s', 'meta.yaml'),
-    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: meta\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: meta\n          image: x\n          ports:\n            - containerPort: 80\n',
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: meta\n  namespace: shop\nspec:\n  template:\n    ' +
+      'spec:\n      containers:\n        - name: meta\n          ' +
+      'image: x\n          ports:\n            - containerPort: 80\n',
   );
   writeFileSync(
     join(infra, 'targets.yaml'),
-    `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${host}]\n  - resource: aws_ecs_task_definition.api\n    hosts: [${host}]\n  - resource: "k8s:Deployment/shop/meta"\n    hosts: [169.254.169.254]\n`,
+    `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${host}]\n  - resource: ` +
+      `aws_ecs_task_definition.api\n    hosts: [${host}]\n  - resource: ` +
+      `"k8s:Deployment/shop/meta"\n    hosts: [169.254.169.254]\n`,
   );
-  scanArgs = ['scan', 'infra/', '--targets', 'infra/targets.yaml', '--ports', `${b - 10}-${b + 70}`, '--timeout', '500ms'];
+  scanArgs = [
+    'scan',
+    'infra/',
+    '--targets',
+    'infra/targets.yaml',
+    '--ports',
+    `${b - 10}-${b + 70}`,
+    '--timeout',
+    '500ms',
+  ];
 });
 
 afterAll(async () => {
@@ -82,10 +105,11 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
     expect(r.code).toBe(2);
     const log = JSON.parse(r.out);
     expect(sarifProblems(log, repo)).toEqual([]);
-    const results = log.runs[0].results as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const results = log.runs[0].results as Array<Record<string, any>>;
     expect(results.map((x) => x.ruleId).sort()).toEqual([...KINDS].sort());
     const byRule = Object.fromEntries(results.map((x) => [x.ruleId, x]));
-    const lineAt = (x: Record<string, any>): string => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const lineAt = (x: Record<string, any>): string => {
+      // eslint-disable-line @typescript-eslint/no-explicit-any
       const loc = x.locations[0].physicalLocation;
       return readFileSync(join(repo, loc.artifactLocation.uri), 'utf8').split('\n')[loc.region.startLine - 1]!;
     };
@@ -100,10 +124,13 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
     expect(lineAt(byRule.unobserved)).toContain('containerPort: 80');
     expect(byRule.unobserved.level).toBe('note');
     // An undeclared port has no IaC line: attached to the IaC root (a directory), no region.
-    expect(byRule.undeclared.locations[0].physicalLocation).toEqual({ artifactLocation: { uri: 'infra/', uriBaseId: '%SRCROOT%' } });
+    expect(byRule.undeclared.locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: 'infra/', uriBaseId: '%SRCROOT%' },
+    });
     // Fingerprints are the stable finding ids: a second run gives the same ones.
     const again = JSON.parse((await portdrift([...scanArgs, '--format', 'sarif'])).out);
-    const prints = (l: typeof log) => l.runs[0].results.map((x: { partialFingerprints: unknown }) => x.partialFingerprints).sort();
+    const prints = (l: typeof log) =>
+      l.runs[0].results.map((x: { partialFingerprints: unknown }) => x.partialFingerprints).sort();
     expect(prints(again)).toEqual(prints(log));
   });
 
@@ -117,57 +144,85 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
     broken.runs[0].results[2].ruleId = 'nope';
     delete broken.runs[0].results[3].partialFingerprints;
     const problems = sarifProblems(broken, repo);
-    for (const want of [/^version/, /driver\.name/, /results\[0\]\.locations/, /results\[1\]\.level/, /results\[2\]\.ruleId: nope/, /results\[3\]\.partialFingerprints/]) {
-      expect(problems.some((x) => want.test(x)), String(want)).toBe(true);
+    for (const want of [
+      /^version/,
+      /driver\.name/,
+      /results\[0\]\.locations/,
+      /results\[1\]\.level/,
+      /results\[2\]\.ruleId: nope/,
+      /results\[3\]\.partialFingerprints/,
+    ]) {
+      expect(
+        problems.some((x) => want.test(x)),
+        String(want),
+      ).toBe(true);
     }
     const moved = log.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'moved');
     moved.locations[0].physicalLocation.region.startLine = 0;
     moved.locations[0].physicalLocation.artifactLocation.uri = 'rds.tf';
-    expect(sarifProblems(log, repo).join('\n')).toMatch(/startLine: 0, expected an integer ≥ 1[\s\S]*rds\.tf does not exist/);
+    expect(sarifProblems(log, repo).join('\n')).toMatch(
+      /startLine: 0, expected an integer ≥ 1[\s\S]*rds\.tf does not exist/,
+    );
   });
 
-  it('junit: well-formed XML, a suite per kind, a failing case per finding with its IaC file (from the repository root) and line', async () => {
-    const r = await portdrift([...scanArgs, '--format', 'junit']);
-    expect(r.code).toBe(2);
-    const root = parseXml(r.out);
-    expect(root.name).toBe('testsuites');
-    const suites = root.children;
-    expect(suites.every((s) => s.name === 'testsuite')).toBe(true);
-    // A suite is <properties>, its cases, <system-out> and <system-err>, in that order (Ant's schema).
-    const casesOf = (s: XmlElement): XmlElement[] => s.children.filter((c) => c.name === 'testcase');
-    for (const s of suites) {
-      const names = s.children.map((c) => c.name);
-      expect(names, s.attrs.name).toEqual(['properties', ...casesOf(s).map(() => 'testcase'), 'system-out', 'system-err']);
-    }
-    const cases = suites.flatMap(casesOf);
-    const failing = cases.filter((c) => c.children.some((x) => x.name === 'failure'));
-    expect(failing).toHaveLength(4);
-    // The counts agree with the elements, per suite and in total.
-    for (const s of suites) {
-      expect(Number(s.attrs.tests), s.attrs.name).toBe(casesOf(s).length);
-      expect(Number(s.attrs.failures), s.attrs.name).toBe(casesOf(s).filter((c) => c.children.some((x) => x.name === 'failure')).length);
-    }
-    expect(root.attrs).toEqual({});
-    expect(suites.reduce((n, s) => n + Number(s.attrs.failures), 0)).toBe(4);
-    const failure = (kind: string): { tc: XmlElement; f: XmlElement } => {
-      const tc = failing.find((c) => c.attrs.classname!.startsWith(`portdrift.${kind}.`))!;
-      return { tc, f: tc.children.find((x) => x.name === 'failure')! };
-    };
-    const moved = failure('moved');
-    expect(moved.tc.attrs).toEqual({ classname: 'portdrift.moved.aws_db_instance.orders', name: `moved ${host}:${b} → ${b + 2}`, time: '0' });
-    const out = (kind: string): string => suites.find((s) => s.attrs.name === `portdrift ${kind}`)!.children.find((c) => c.name === 'system-out')!.text;
-    expect(out('moved')).toBe(`moved ${host}:${b} → ${b + 2}: infra/rds.tf:3\n`);
-    expect(existsSync(join(repo, 'infra/rds.tf'))).toBe(true);
-    expect(moved.f.attrs.type).toBe('moved/high');
-    expect(moved.f.text).toContain('iac: infra/rds.tf:3');
-    expect(moved.f.text).toContain(`suggestion: variables.tf:3 variable "db_port" default ${b} → ${b + 2}`);
-    expect(failure('missing').f.text).toContain('iac: infra/ecs.tf:8');
-    expect(out('undeclared')).toMatch(/: \(no IaC line\)\n$/);
-    // A kind with no finding is a passing case, so a green run is visibly green.
-    const unreachable = suites.find((s) => s.attrs.name === 'portdrift unreachable')!;
-    expect(casesOf(unreachable)).toHaveLength(1);
-    expect(casesOf(unreachable)[0]!.children).toEqual([]);
-  });
+  it(
+    'junit: well-formed XML, a suite per kind, a failing case per ' +
+      'finding with its IaC file (from the repository root) and line',
+    async () => {
+      const r = await portdrift([...scanArgs, '--format', 'junit']);
+      expect(r.code).toBe(2);
+      const root = parseXml(r.out);
+      expect(root.name).toBe('testsuites');
+      const suites = root.children;
+      expect(suites.every((s) => s.name === 'testsuite')).toBe(true);
+      // A suite is <properties>, its cases, <system-out> and <system-err>, in that order (Ant's schema).
+      const casesOf = (s: XmlElement): XmlElement[] => s.children.filter((c) => c.name === 'testcase');
+      for (const s of suites) {
+        const names = s.children.map((c) => c.name);
+        expect(names, s.attrs.name).toEqual([
+          'properties',
+          ...casesOf(s).map(() => 'testcase'),
+          'system-out',
+          'system-err',
+        ]);
+      }
+      const cases = suites.flatMap(casesOf);
+      const failing = cases.filter((c) => c.children.some((x) => x.name === 'failure'));
+      expect(failing).toHaveLength(4);
+      // The counts agree with the elements, per suite and in total.
+      for (const s of suites) {
+        expect(Number(s.attrs.tests), s.attrs.name).toBe(casesOf(s).length);
+        expect(Number(s.attrs.failures), s.attrs.name).toBe(
+          casesOf(s).filter((c) => c.children.some((x) => x.name === 'failure')).length,
+        );
+      }
+      expect(root.attrs).toEqual({});
+      expect(suites.reduce((n, s) => n + Number(s.attrs.failures), 0)).toBe(4);
+      const failure = (kind: string): { tc: XmlElement; f: XmlElement } => {
+        const tc = failing.find((c) => c.attrs.classname!.startsWith(`portdrift.${kind}.`))!;
+        return { tc, f: tc.children.find((x) => x.name === 'failure')! };
+      };
+      const moved = failure('moved');
+      expect(moved.tc.attrs).toEqual({
+        classname: 'portdrift.moved.aws_db_instance.orders',
+        name: `moved ${host}:${b} → ${b + 2}`,
+        time: '0',
+      });
+      const out = (kind: string): string =>
+        suites.find((s) => s.attrs.name === `portdrift ${kind}`)!.children.find((c) => c.name === 'system-out')!.text;
+      expect(out('moved')).toBe(`moved ${host}:${b} → ${b + 2}: infra/rds.tf:3\n`);
+      expect(existsSync(join(repo, 'infra/rds.tf'))).toBe(true);
+      expect(moved.f.attrs.type).toBe('moved/high');
+      expect(moved.f.text).toContain('iac: infra/rds.tf:3');
+      expect(moved.f.text).toContain(`suggestion: variables.tf:3 variable "db_port" default ${b} → ${b + 2}`);
+      expect(failure('missing').f.text).toContain('iac: infra/ecs.tf:8');
+      expect(out('undeclared')).toMatch(/: \(no IaC line\)\n$/);
+      // A kind with no finding is a passing case, so a green run is visibly green.
+      const unreachable = suites.find((s) => s.attrs.name === 'portdrift unreachable')!;
+      expect(casesOf(unreachable)).toHaveLength(1);
+      expect(casesOf(unreachable)[0]!.children).toEqual([]);
+    },
+  );
 
   it('markdown: a verdict heading, the summary line and a table row per finding', async () => {
     const r = await portdrift([...scanArgs, '--format', 'markdown']);
@@ -181,26 +236,36 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
     expect(table[1]).toBe('| --- | --- | --- | --- | --- | --- | --- |');
     expect(table).toHaveLength(2 + 4);
     for (const row of table) expect(cells(row), row).toBe(7);
-    expect(table.some((l) => l.startsWith(`| high | moved | aws\\_db\\_instance.orders | ${host}:${b} → ${b + 2} | rds.tf:3 |`))).toBe(true);
+    expect(
+      table.some((l) =>
+        l.startsWith(`| high | moved | aws\\_db\\_instance.orders | ${host}:${b} → ${b + 2} | rds.tf:3 |`),
+      ),
+    ).toBe(true);
   });
 
-  it('exit codes: --fail-on high fails, --fail-on a kind that is absent passes, a bad flag is 1 with nothing on stdout', async () => {
-    expect((await portdrift([...scanArgs, '--format', 'junit', '--fail-on', 'high'])).code).toBe(2);
-    expect((await portdrift([...scanArgs, '--format', 'sarif', '--fail-on', 'unreachable'])).code).toBe(0);
-    const bad = await portdrift([...scanArgs, '--format', 'xml']);
-    expect(bad.code).toBe(1);
-    expect(bad.out).toBe('');
-    expect(bad.err).toMatch(/xml/);
-    const unreadable = await portdrift(['scan', 'nowhere/', '--format', 'sarif']);
-    expect(unreadable.code).toBe(1);
-    expect(unreadable.out).toBe('');
-  });
+  it(
+    'exit codes: --fail-on high fails, --fail-on a kind that ' +
+      'is absent passes, a bad flag is 1 with nothing on stdout',
+    async () => {
+      expect((await portdrift([...scanArgs, '--format', 'junit', '--fail-on', 'high'])).code).toBe(2);
+      expect((await portdrift([...scanArgs, '--format', 'sarif', '--fail-on', 'unreachable'])).code).toBe(0);
+      const bad = await portdrift([...scanArgs, '--format', 'xml']);
+      expect(bad.code).toBe(1);
+      expect(bad.out).toBe('');
+      expect(bad.err).toMatch(/xml/);
+      const unreadable = await portdrift(['scan', 'nowhere/', '--format', 'sarif']);
+      expect(unreadable.code).toBe(1);
+      expect(unreadable.out).toBe('');
+    },
+  );
 
   it('fix from the checkout root: exit 0, a diff that `git apply` takes there, the IaC untouched', async () => {
     const before = readFileSync(join(repo, 'infra', 'variables.tf'), 'utf8');
     const r = await portdrift(['fix', ...scanArgs.slice(1)]);
     expect(r.code).toBe(0);
-    expect(r.err).toContain(`fix: variables.tf:3 variable "db_port" default: ${b} → ${b + 2} for aws_db_instance.orders`);
+    expect(r.err).toContain(
+      `fix: variables.tf:3 variable "db_port" default: ${b} → ${b + 2} for aws_db_instance.orders`,
+    );
     expect(r.out).toMatch(/^--- a\/infra\/variables.tf\n\+\+\+ b\/infra\/variables.tf\n/);
     writeFileSync(join(repo, 'portdrift-fix.diff'), r.out);
     execFileSync('git', ['apply', '--check', 'portdrift-fix.diff'], { cwd: repo, stdio: 'pipe' });
@@ -210,6 +275,8 @@ describe('CI formats of `portdrift scan`, from the checkout root', () => {
   it('`portdrift drift` offers the same formats', async () => {
     const r = await portdrift(['drift', '--help']);
     expect(r.code).toBe(0);
-    expect(r.out.replace(/\s+/g, ' ')).toMatch(/--format <format> [^-]*\(choices: "table", "json", "markdown", "sarif", "junit", "jsonl"\)/);
+    expect(r.out.replace(/\s+/g, ' ')).toMatch(
+      /--format <format> [^-]*\(choices: "table", "json", "markdown", "sarif", "junit", "jsonl"\)/,
+    );
   });
 });

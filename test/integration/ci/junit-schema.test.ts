@@ -17,7 +17,8 @@ const root = join(import.meta.dirname, '..', '..', '..');
 const bin = join(root, 'dist', 'cli', 'main.js');
 const xsd = join(root, 'test', 'fixtures', 'schemas', 'junit-ant.xsd');
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
-if (!hasXmllint) console.warn('junit-schema.test.ts: skipped, xmllint is not installed (apt-get install libxml2-utils)');
+if (!hasXmllint)
+  console.warn('junit-schema.test.ts: skipped, xmllint is not installed (apt-get install libxml2-utils)');
 
 let dir: string;
 let block: Block | undefined;
@@ -32,9 +33,14 @@ function validate(xml: string): string {
 
 function portdrift(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } }, (err, out, e) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: e });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd, timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } },
+      (err, out, e) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: e });
+      },
+    );
   });
 }
 
@@ -61,7 +67,10 @@ describe.skipIf(!hasXmllint)('JUnit output against the Ant JUnit schema (xmllint
     // The demo's IaC with none of its services running (the demo test may run them meanwhile:
     // the findings then differ, the validity must not). Loopback hosts 127.0.0.11-14 only.
     const args = ['scan', 'infra', 'k8s', '--state', 'infra/terraform.tfstate', '--targets', 'targets.yaml'];
-    const r = await portdrift([...args, '--ports', '25430-25435,26379', '--timeout', '300ms', '--format', 'junit'], join(root, 'examples'));
+    const r = await portdrift(
+      [...args, '--ports', '25430-25435,26379', '--timeout', '300ms', '--format', 'junit'],
+      join(root, 'examples'),
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(2);
     expect(r.out.match(/<failure /g)?.length ?? 0).toBeGreaterThan(1);
@@ -73,8 +82,14 @@ describe.skipIf(!hasXmllint)('JUnit output against the Ant JUnit schema (xmllint
     const iac = join(dir, 'infra');
     execFileSync('mkdir', ['-p', iac]);
     writeFileSync(join(iac, 'rds.tf'), `resource "aws_db_instance" "orders" {\n  port = ${block.base}\n}\n`);
-    writeFileSync(join(iac, 'targets.yaml'), `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${block.host}]\n`);
-    const r = await portdrift(['scan', 'infra', '--targets', 'infra/targets.yaml', '--ports', String(block.base), '--format', 'junit'], dir);
+    writeFileSync(
+      join(iac, 'targets.yaml'),
+      `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${block.host}]\n`,
+    );
+    const r = await portdrift(
+      ['scan', 'infra', '--targets', 'infra/targets.yaml', '--ports', String(block.base), '--format', 'junit'],
+      dir,
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).not.toContain('<failure');
@@ -90,7 +105,9 @@ describe.skipIf(!hasXmllint)('JUnit output against the Ant JUnit schema (xmllint
       source: { file: 'dir with spaces/ü&<x>.yaml', line: 3 },
       message: 'banner "\u0007HELLO]]> <b>&amp;</b>\u0000"\nnewlines',
     });
-    const xml = formatJunit(report([moved, missing, undeclared, acked, hostile], '2026-11-24T09:00:00.123+02:00'), { pathPrefix: 'infra' });
+    const xml = formatJunit(report([moved, missing, undeclared, acked, hostile], '2026-11-24T09:00:00.123+02:00'), {
+      pathPrefix: 'infra',
+    });
     expect(validate(xml)).toBe('');
     expect(xml).toContain('timestamp="2026-11-24T07:00:00"');
     expect(xml).toContain('<skipped message="acknowledged by ops@example.com');

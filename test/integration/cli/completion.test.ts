@@ -13,14 +13,17 @@ const root = join(import.meta.dirname, '..', '..', '..');
 const bin = join(root, 'dist', 'cli', 'main.js');
 const has = (shell: string): boolean => spawnSync(shell, ['-c', 'exit 0']).status === 0;
 const shells = { bash: has('bash'), zsh: has('zsh'), fish: has('fish') };
-for (const [s, ok] of Object.entries(shells)) if (!ok) console.warn(`completion.test.ts: ${s} is not installed, its completion test is skipped`);
+for (const [s, ok] of Object.entries(shells))
+  if (!ok) console.warn(`completion.test.ts: ${s} is not installed, its completion test is skipped`);
 
 let dir: string;
 const scripts: Record<string, string> = {};
 
 function portdrift(args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, timeout: 30_000 }, (err, out, e) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: e }));
+    execFile(process.execPath, [bin, ...args], { cwd: root, timeout: 30_000 }, (err, out, e) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: e }),
+    );
   });
 }
 
@@ -41,8 +44,14 @@ afterAll(() => {
 
 /** What bash offers after these words (the last one is the word being completed). */
 function bashComplete(...words: string[]): string[] {
-  const script = `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); COMPREPLY=(); _portdrift; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script, 'bash', scripts.bash!, 'portdrift', ...words], { cwd: root, encoding: 'utf8', timeout: 10_000 });
+  const script =
+    `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( \${#COMP_WORDS[@]} ` +
+    `- 1 )); COMPREPLY=(); _portdrift; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', script, 'bash', scripts.bash!, 'portdrift', ...words], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   expect(r.stderr).toBe('');
   return r.stdout.split('\n').filter(Boolean).sort();
 }
@@ -59,7 +68,14 @@ describe('completion', () => {
     expect(bashComplete('sc')).toEqual(['scan']);
     expect(bashComplete('')).toEqual(expect.arrayContaining(['scan', 'probe', 'drift', 'completion', 'help']));
     expect(bashComplete('scan', '--fo')).toEqual(['--format']);
-    expect(bashComplete('scan', 'infra/', '--format', '')).toEqual(['json', 'jsonl', 'junit', 'markdown', 'sarif', 'table']);
+    expect(bashComplete('scan', 'infra/', '--format', '')).toEqual([
+      'json',
+      'jsonl',
+      'junit',
+      'markdown',
+      'sarif',
+      'table',
+    ]);
     expect(bashComplete('scan', '--fail-on', 'h')).toEqual(['high']);
     expect(bashComplete('drift', '--kind', 'm')).toEqual(['missing', 'missing-rule', 'moved']);
     expect(bashComplete('token', 'c')).toEqual(['create']);
@@ -74,9 +90,17 @@ describe('completion', () => {
 
   it.skipIf(!shells.fish)('fish: `complete -C` offers the same', () => {
     const complete = (line: string): string[] => {
-      const r = spawnSync('fish', ['--no-config', '-c', `source ${JSON.stringify(scripts.fish)}; complete -C ${JSON.stringify(line)}`], { cwd: root, encoding: 'utf8', timeout: 10_000 });
+      const r = spawnSync(
+        'fish',
+        ['--no-config', '-c', `source ${JSON.stringify(scripts.fish)}; complete -C ${JSON.stringify(line)}`],
+        { cwd: root, encoding: 'utf8', timeout: 10_000 },
+      );
       expect(r.stderr).toBe('');
-      return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!).sort();
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]!)
+        .sort();
     };
     expect(complete('portdrift sc')).toEqual(['scan']);
     expect(complete('portdrift scan --format ')).toEqual(['json', 'jsonl', 'junit', 'markdown', 'sarif', 'table']);
@@ -87,8 +111,12 @@ describe('completion', () => {
   it.skipIf(!shells.zsh)('zsh: the function offers the same (builtins replaced by printers)', () => {
     const complete = (...words: string[]): string[] => {
       // _describe gets an array name; print the names before the colon. compadd prints its words.
-      const stubs = `_describe() { local -a a; a=("\${(@P)2}"); print -l -- "\${a[@]%%:*}"; }; compadd() { shift; print -l -- "$@"; }; _files() { print -- FILES; }; _hosts() { print -- HOSTS; }; compdef() { :; }`;
-      const script = `${stubs}; source ${JSON.stringify(scripts.zsh)}; words=(portdrift ${words.map((w) => JSON.stringify(w)).join(' ')}); CURRENT=\${#words}; _portdrift`;
+      const stubs =
+        `_describe() { local -a a; a=("\${(@P)2}"); print -l -- "\${a[@]%%:*}"; }; compadd() { shift; ` +
+        `print -l -- "$@"; }; _files() { print -- FILES; }; _hosts() { print -- HOSTS; }; compdef() { :; }`;
+      const script =
+        `${stubs}; source ${JSON.stringify(scripts.zsh)}; words=(portdrift ` +
+        `${words.map((w) => JSON.stringify(w)).join(' ')}); CURRENT=\${#words}; _portdrift`;
       const r = spawnSync('zsh', ['-f', '-c', script], { cwd: root, encoding: 'utf8', timeout: 10_000 });
       expect(r.stderr).toBe('');
       return r.stdout.split('\n').filter(Boolean).sort();

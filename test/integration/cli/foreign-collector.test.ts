@@ -8,7 +8,9 @@ import { run } from './run.js';
 let server: Server;
 let url: string;
 beforeAll(async () => {
-  server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"foo": 1, "entries": 5}'));
+  server = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"foo": 1, "entries": 5}'),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
@@ -24,7 +26,10 @@ describe('a --collector that is not a portdrift collector', () => {
         const r = await run([command, '--collector', url, '--token', 'x', '--format', format], process.cwd());
         expect(r.code).toBe(1);
         expect(r.out).toBe('');
-        expect(r.err).toBe(`portdrift: GET ${path}: the collector answered without an \`${key}\` list (is --collector a portdrift collector?) [PD_COLLECTOR_RESPONSE]\n`);
+        expect(r.err).toBe(
+          `portdrift: GET ${path}: the collector answered without an \`${key}\` ` +
+            `list (is --collector a portdrift collector?) [PD_COLLECTOR_RESPONSE]\n`,
+        );
       });
     }
   }

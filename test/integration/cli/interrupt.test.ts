@@ -25,7 +25,9 @@ afterAll(async () => {
 describe.skipIf(!existsSync(MAIN))('query commands and signals (needs `npm run build`)', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`one ${signal} ends a query the collector never answers: exit 1 at once, saying so`, async () => {
-      const child = spawn(process.execPath, [MAIN, 'agents', '--collector', url, '--token', 'x'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [MAIN, 'agents', '--collector', url, '--token', 'x'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let err = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
       while (sockets.length === 0) await new Promise((r) => setTimeout(r, 20));
@@ -34,7 +36,9 @@ describe.skipIf(!existsSync(MAIN))('query commands and signals (needs `npm run b
       const code = await new Promise<number | null>((r) => child.once('exit', r));
       expect(performance.now() - t, 'ended by the signal, not by the 60 s limit').toBeLessThan(5_000);
       expect(code).toBe(1);
-      expect(err).toContain(`GET /v1/agents: interrupted by ${signal} before the collector at ${url} answered [PD_INTERRUPTED]`);
+      expect(err).toContain(
+        `GET /v1/agents: interrupted by ${signal} before the collector at ${url} answered [PD_INTERRUPTED]`,
+      );
       sockets.splice(0).forEach((s) => s.destroy());
     });
   }

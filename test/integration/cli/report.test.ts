@@ -24,17 +24,31 @@ describe('portdrift report', () => {
     const text = await run(['report', '--from', 'drift.json', '--out', '-'], dir);
     expect(text.out).toMatch(/^<!DOCTYPE html>/);
     await run(['report', '--from', 'drift.json', '--out', 'r.txt'], dir);
-    expect(readFileSync(join(dir, 'r.txt'), 'utf8')).toContain('Coverage:    30 of 31 declared endpoints observed (96.7%)');
+    expect(readFileSync(join(dir, 'r.txt'), 'utf8')).toContain(
+      'Coverage:    30 of 31 declared endpoints observed (96.7%)',
+    );
     await run(['report', '--from', 'drift.json', '--out', 'r.json'], dir);
-    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toMatchObject({ version: 1, snapshot: true, baseline: false, counts: { open: 3 } });
+    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toMatchObject({
+      version: 1,
+      snapshot: true,
+      baseline: false,
+      counts: { open: 3 },
+    });
   });
 
   it('says what is missing', async () => {
     expect((await run(['report'], dir)).err).toMatch(/needs --out FILE \(render\) or --send \(send now\) \[PD_USAGE\]/);
     // Like every query command: the default collector, and a token before anything is sent.
-    expect((await run(['report', '--out', 'x.html'], dir)).err).toBe('portdrift: GET /v1/report/preview: give --token-file, --token or set PORTDRIFT_TOKEN (create one with `portdrift token create`) [PD_USAGE]\n');
-    expect((await run(['report', '--out', 'x.html', '--token', 'a', '--token-file', 'b'], dir)).err).toBe('portdrift: give --token or --token-file, not both [PD_USAGE]\n');
-    expect((await run(['report', '--out', 'x.html', '--token-file', 'nope.txt'], dir)).err).toBe('portdrift: --token-file nope.txt: cannot read it: ENOENT [PD_USAGE]\n');
+    expect((await run(['report', '--out', 'x.html'], dir)).err).toBe(
+      'portdrift: GET /v1/report/preview: give --token-file, --token or set ' +
+        'PORTDRIFT_TOKEN (create one with `portdrift token create`) [PD_USAGE]\n',
+    );
+    expect((await run(['report', '--out', 'x.html', '--token', 'a', '--token-file', 'b'], dir)).err).toBe(
+      'portdrift: give --token or --token-file, not both [PD_USAGE]\n',
+    );
+    expect((await run(['report', '--out', 'x.html', '--token-file', 'nope.txt'], dir)).err).toBe(
+      'portdrift: --token-file nope.txt: cannot read it: ENOENT [PD_USAGE]\n',
+    );
     expect((await run(['report', '--send', '--from', 'drift.json'], dir)).err).toMatch(/cannot send saved findings/);
   });
 

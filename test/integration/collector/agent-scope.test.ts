@@ -53,8 +53,8 @@ describe('agent token scope', () => {
     const { error } = await r.json();
     expect(error.code).toBe('PD_RECORD_OUT_OF_SCOPE');
     expect(error.message).toBe(
-      'line 2: host: 127.0.0.1 is outside the scope of the token of agent "subnet-empty" (192.0.2.0/24); '
-        + '2 records of the batch lie outside it, and none of the batch was stored',
+      'line 2: host: 127.0.0.1 is outside the scope of the token of agent "subnet-empty" (192.0.2.0/24); ' +
+        '2 records of the batch lie outside it, and none of the batch was stored',
     );
     expect(error.details).toMatchObject({ line: 2, field: 'host', records: 2 });
     expect((await c.running.store.observations()).filter((o) => o.agent === 'subnet-empty')).toEqual([]);

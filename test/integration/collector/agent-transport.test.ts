@@ -14,7 +14,13 @@ describe("the agent's transport against a real collector", () => {
   let client: CollectorClient;
   beforeAll(async () => {
     c = await startTestCollector();
-    client = new CollectorClient({ url: c.url, token: c.tokens.agent, userAgent: 'portdrift-agent/test', logger: silentLogger(), attempts: 1 });
+    client = new CollectorClient({
+      url: c.url,
+      token: c.tokens.agent,
+      userAgent: 'portdrift-agent/test',
+      logger: silentLogger(),
+      attempts: 1,
+    });
   });
   afterAll(async () => {
     await client.close();
@@ -36,20 +42,41 @@ describe("the agent's transport against a real collector", () => {
       planRevision: first.plan.revision,
       startedAt: at,
       finishedAt: at,
-      sweeps: [{ host: '127.0.0.1', ip: '127.0.0.1', ports: [5430, 5431, 5432, 5433], results: ([5430, 5431, 5432, 5433] as const).map((port): ProbeResult => ({ host: '127.0.0.1', ip: '127.0.0.1', port, state: port === 5433 ? 'open' : 'closed', rttMs: 0.1, attempts: 1 })) }],
+      sweeps: [
+        {
+          host: '127.0.0.1',
+          ip: '127.0.0.1',
+          ports: [5430, 5431, 5432, 5433],
+          results: ([5430, 5431, 5432, 5433] as const).map(
+            (port): ProbeResult => ({
+              host: '127.0.0.1',
+              ip: '127.0.0.1',
+              port,
+              state: port === 5433 ? 'open' : 'closed',
+              rttMs: 0.1,
+              attempts: 1,
+            }),
+          ),
+        },
+      ],
       listeners: [{ t: 'listener', ip: '0.0.0.0', port: 5433, at }],
     });
-    const body = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    const body = `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
     expect(await client.sendBatch('agent-b1', body)).toEqual({ kind: 'accepted', status: 200 });
     expect(await client.sendBatch('agent-b1', body)).toEqual({ kind: 'accepted', status: 200 });
     const [agent] = await c.running.store.agents();
     expect(agent).toMatchObject({ batches: 1, observations: 1, planRevision: first.plan.revision, listeners: 1 });
     expect((await c.running.store.sweeps()).map((s) => s.closed)).toEqual(['5430-5432']);
 
-    const poison = await client.sendBatch('agent-b2', body.replace('"port":5433,"state":"open"', '"port":99999,"state":"open"').replace(/agent-b1/, 'agent-b2'));
+    const poison = await client.sendBatch(
+      'agent-b2',
+      body.replace('"port":5433,"state":"open"', '"port":99999,"state":"open"').replace(/agent-b1/, 'agent-b2'),
+    );
     expect(poison).toMatchObject({ kind: 'rejected', status: 400, code: 'PD_WIRE_INVALID' });
 
     await c.running.store.revokeToken('agent-1', new Date().toISOString());
-    await expect(client.sendBatch('agent-b3', body.replace(/agent-b1/, 'agent-b3'))).rejects.toMatchObject({ code: 'PD_COLLECTOR_RESPONSE' });
+    await expect(client.sendBatch('agent-b3', body.replace(/agent-b1/, 'agent-b3'))).rejects.toMatchObject({
+      code: 'PD_COLLECTOR_RESPONSE',
+    });
   });
 });

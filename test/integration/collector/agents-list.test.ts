@@ -12,8 +12,16 @@ import { post, startTestCollector, type TestCollector } from './harness.js';
 
 function batch(id: string, agent: string, at: string, spool: { depth: number; dropped: number }): string {
   const header = {
-    t: 'batch', v: 1, batchId: id, agent, agentVersion: '9.8.7', planRevision: null, startedAt: at, finishedAt: at,
-    spoolDropped: spool.dropped, spoolDepth: spool.depth,
+    t: 'batch',
+    v: 1,
+    batchId: id,
+    agent,
+    agentVersion: '9.8.7',
+    planRevision: null,
+    startedAt: at,
+    finishedAt: at,
+    spoolDropped: spool.dropped,
+    spoolDepth: spool.depth,
   };
   return `${JSON.stringify(header)}\n`;
 }
@@ -39,7 +47,8 @@ describe('agents: last seen, version, key age, pod, spool, late', () => {
   const clock = () => Date.now() + offset;
   const send = (token: string, agent: string, id: string, spool: { depth: number; dropped: number }) =>
     post(c.url, '/v1/observations', token, batch(id, agent, new Date(clock()).toISOString(), spool), {
-      'content-type': 'application/x-ndjson', 'idempotency-key': id,
+      'content-type': 'application/x-ndjson',
+      'idempotency-key': id,
     });
 
   beforeAll(async () => {
@@ -53,7 +62,12 @@ describe('agents: last seen, version, key age, pod, spool, late', () => {
 
   it('lists each agent with its key age, pod and spool, and marks the late one', async () => {
     const now = new Date(clock()).toISOString();
-    const { token: secret } = await c.running.store.createToken({ name: 'fleet', role: 'enroll', now, scope: ['127.0.0.0/8'] });
+    const { token: secret } = await c.running.store.createToken({
+      name: 'fleet',
+      role: 'enroll',
+      now,
+      scope: ['127.0.0.0/8'],
+    });
     // A host agent with a token made by hand: it reports, then falls silent.
     const { token: old } = await c.running.store.createToken({ name: 'edge-old', role: 'agent', now });
     expect((await send(old, 'edge-old', 'o-1', { depth: 0, dropped: 0 })).status).toBe(200);
@@ -61,20 +75,37 @@ describe('agents: last seen, version, key age, pod, spool, late', () => {
     offset += 10 * 60_000; // ten intervals of 1m later
     // A sidecar enrolls with its pod; its batches need not repeat it.
     const pod = { name: 'cart-1', namespace: 'shop', ip: '127.0.0.9', node: 'node-1', labels: { app: 'cart' } };
-    const enrolled = await post(c.url, '/v1/enroll', secret, JSON.stringify({
-      name: 'shop/cart-1', host: 'cart-1', version: '9.8.7', scope: ['127.0.0.0/8'], pod,
-    }), { 'content-type': 'application/json' });
+    const enrolled = await post(
+      c.url,
+      '/v1/enroll',
+      secret,
+      JSON.stringify({
+        name: 'shop/cart-1',
+        host: 'cart-1',
+        version: '9.8.7',
+        scope: ['127.0.0.0/8'],
+        pod,
+      }),
+      { 'content-type': 'application/json' },
+    );
     expect(enrolled.status, await enrolled.clone().text()).toBe(201);
     const key = (await enrolled.json()).key as string;
     expect((await send(key, 'shop/cart-1', 'c-1', { depth: 3, dropped: 2 })).status).toBe(200);
     expect((await send(key, 'shop/cart-1', 'c-2', { depth: 1, dropped: 5 })).status).toBe(200);
 
-    const json = await run(['agents', '--collector', c.url, '--format', 'json'], cwd, { PORTDRIFT_TOKEN: c.tokens.reader });
+    const json = await run(['agents', '--collector', c.url, '--format', 'json'], cwd, {
+      PORTDRIFT_TOKEN: c.tokens.reader,
+    });
     expect(json.code, json.err).toBe(0);
     const rows = JSON.parse(json.out).agents as Row[];
     const by = Object.fromEntries(rows.map((r) => [r.name, r]));
     expect(by['shop/cart-1']).toMatchObject({
-      version: '9.8.7', late: false, spoolDepth: 1, spoolDropped: 7, pod, enrolledBy: expect.stringMatching(/^tok_/),
+      version: '9.8.7',
+      late: false,
+      spoolDepth: 1,
+      spoolDropped: 7,
+      pod,
+      enrolledBy: expect.stringMatching(/^tok_/),
     });
     expect(by['shop/cart-1']!.keyAgeMs).toBeLessThan(60_000);
     expect(by['edge-old']).toMatchObject({ late: true, pod: null, enrolledBy: null, spoolDepth: 0 });
@@ -82,7 +113,9 @@ describe('agents: last seen, version, key age, pod, spool, late', () => {
     expect(by['edge-old']!.keyAgeMs).toBeGreaterThanOrEqual(10 * 60_000);
     expect(by['edge-old']!.keyAgeMs).toBeLessThan(11 * 60_000);
 
-    const table = await run(['agents', '--collector', c.url, '--format', 'table'], cwd, { PORTDRIFT_TOKEN: c.tokens.reader });
+    const table = await run(['agents', '--collector', c.url, '--format', 'table'], cwd, {
+      PORTDRIFT_TOKEN: c.tokens.reader,
+    });
     expect(table.code, table.err).toBe(0);
     const lines = table.out.trim().split('\n');
     expect(lines[0]).toMatch(/^AGENT\s+VERSION\s+LAST SEEN\s+STATUS\s+KEY AGE\s+SPOOL\s+DROPPED\s+BATCHES\s+POD$/);
@@ -90,7 +123,17 @@ describe('agents: last seen, version, key age, pod, spool, late', () => {
     // Ten minutes on the collector's clock, and the few seconds the test itself took.
     const tenMinutes = expect.stringMatching(/^10m(\d+s)?$/);
     expect(line('edge-old')).toEqual(['edge-old', '9.8.7', expect.any(String), 'LATE', tenMinutes, '0', '0', '1', '-']);
-    expect(line('shop/cart-1')).toEqual(['shop/cart-1', '9.8.7', expect.any(String), 'ok', expect.stringMatching(/^\d+s$/), '1', '7', '2', 'shop/cart-1']);
+    expect(line('shop/cart-1')).toEqual([
+      'shop/cart-1',
+      '9.8.7',
+      expect.any(String),
+      'ok',
+      expect.stringMatching(/^\d+s$/),
+      '1',
+      '7',
+      '2',
+      'shop/cart-1',
+    ]);
   });
 
   it('key ages read as the two largest units', () => {

@@ -5,8 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, ndjson, post, startTestCollector, type TestCollector } from './harness.js';
 
 const AT = '2026-12-01T10:00:00.000Z';
-const header = (id: string) => JSON.stringify({ t: 'batch', v: 1, batchId: id, agent: 'agent-1', agentVersion: '0.1.0', planRevision: null, startedAt: AT, finishedAt: AT, spoolDropped: 0, spoolDepth: 0 });
-const obs = (o: Record<string, unknown> = {}) => JSON.stringify({ t: 'obs', host: 'h', ip: '127.0.0.1', port: 22, state: 'open', rttMs: 0.1, at: AT, ...o });
+const header = (id: string) =>
+  JSON.stringify({
+    t: 'batch',
+    v: 1,
+    batchId: id,
+    agent: 'agent-1',
+    agentVersion: '0.1.0',
+    planRevision: null,
+    startedAt: AT,
+    finishedAt: AT,
+    spoolDropped: 0,
+    spoolDepth: 0,
+  });
+const obs = (o: Record<string, unknown> = {}) =>
+  JSON.stringify({ t: 'obs', host: 'h', ip: '127.0.0.1', port: 22, state: 'open', rttMs: 0.1, at: AT, ...o });
 
 describe('bad input corpus', () => {
   let c: TestCollector;
@@ -47,14 +60,20 @@ describe('bad input corpus', () => {
     ['text/plain', { 'content-type': 'text/plain' }, 415],
     ['application/json', { 'content-type': 'application/json' }, 415],
   ])('wrong content type (%s) → %i', async (_n, headers, status) => {
-    const r = await post(c.url, '/v1/observations', c.tokens.agent, ndjson({ id: 'ct' }), { ...headers, 'idempotency-key': 'ct' });
+    const r = await post(c.url, '/v1/observations', c.tokens.agent, ndjson({ id: 'ct' }), {
+      ...headers,
+      'idempotency-key': 'ct',
+    });
     expect(r.status).toBe(status);
     expect((await r.json()).error.code).toBe('PD_HTTP_MEDIA_TYPE');
   });
 
   it('missing or malformed Idempotency-Key → 400', async () => {
     for (const key of [undefined, '', 'has space', 'x'.repeat(300)]) {
-      const r = await post(c.url, '/v1/observations', c.tokens.agent, ndjson({ id: 'ik' }), { ...ND, ...(key !== undefined ? { 'idempotency-key': key } : {}) });
+      const r = await post(c.url, '/v1/observations', c.tokens.agent, ndjson({ id: 'ik' }), {
+        ...ND,
+        ...(key !== undefined ? { 'idempotency-key': key } : {}),
+      });
       expect(r.status).toBe(400);
       expect((await r.json()).error.code).toBe('PD_IDEMPOTENCY_KEY');
     }
@@ -62,7 +81,10 @@ describe('bad input corpus', () => {
 
   it('a 50 MB body with a Content-Length → 413 before it is read', async () => {
     const body = Buffer.alloc(50 * 1024 * 1024, 0x61);
-    const r = await post(c.url, '/v1/observations', c.tokens.agent, body as unknown as string, { ...ND, 'idempotency-key': 'big' });
+    const r = await post(c.url, '/v1/observations', c.tokens.agent, body as unknown as string, {
+      ...ND,
+      'idempotency-key': 'big',
+    });
     expect(r.status).toBe(413);
     expect((await r.json()).error.code).toBe('PD_HTTP_TOO_LARGE');
   });
@@ -70,11 +92,15 @@ describe('bad input corpus', () => {
   it('a 50 MB chunked body → 413 once past the limit, the rest discarded', async () => {
     const url = new URL('/v1/observations', c.url);
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${c.tokens.agent}`, ...ND, 'idempotency-key': 'chunked' } }, (r) => {
-        let text = '';
-        r.on('data', (d) => (text += d));
-        r.on('end', () => resolve({ status: r.statusCode!, body: text }));
-      });
+      const req = request(
+        url,
+        { method: 'POST', headers: { authorization: `Bearer ${c.tokens.agent}`, ...ND, 'idempotency-key': 'chunked' } },
+        (r) => {
+          let text = '';
+          r.on('data', (d) => (text += d));
+          r.on('end', () => resolve({ status: r.statusCode!, body: text }));
+        },
+      );
       req.on('error', reject);
       const chunk = Buffer.alloc(1024 * 1024, 0x61);
       let sent = 0;
@@ -93,12 +119,22 @@ describe('bad input corpus', () => {
   });
 
   it('bad tokens and wrong roles → 401/403 JSON', async () => {
-    for (const auth of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', `Bearer ${'x'.repeat(600)}`, 'Bearer a b', 'Token abc']) {
+    for (const auth of [
+      'Basic dXNlcjpwYXNz',
+      'Bearer',
+      'Bearer ',
+      `Bearer ${'x'.repeat(600)}`,
+      'Bearer a b',
+      'Token abc',
+    ]) {
       const r = await fetch(new URL('/v1/findings', c.url), { headers: { authorization: auth } });
       expect(r.status).toBe(401);
       expect((await r.json()).error.code).toBe('PD_HTTP_UNAUTHORIZED');
     }
-    const r = await post(c.url, '/v1/observations', c.tokens.reader, ndjson({ id: 'role' }), { ...ND, 'idempotency-key': 'role' });
+    const r = await post(c.url, '/v1/observations', c.tokens.reader, ndjson({ id: 'role' }), {
+      ...ND,
+      'idempotency-key': 'role',
+    });
     expect(r.status).toBe(403);
   });
 
@@ -112,13 +148,41 @@ describe('bad input corpus', () => {
       [get(c.url, '/v1/findings/%E0%A4%A', c.tokens.reader), 400],
       [post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '{not json', { 'content-type': 'application/json' }), 400],
       [post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '[]', { 'content-type': 'application/json' }), 400],
-      [post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '{"reason":"x"}', { 'content-type': 'application/json' }), 404],
-      [post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '{"reason":"x","expires":"soon"}', { 'content-type': 'application/json' }), 400],
-      [post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '{"reason":"x","expiresAt":"2001-01-01T00:00:00Z"}', { 'content-type': 'application/json' }), 400],
-      [post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a","reason":"x","expires":"10000000d"}', { 'content-type': 'application/json' }), 400],
-      [post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a","reason":"x","expiresAt":"9999-01-01T00:00:00Z"}', { 'content-type': 'application/json' }), 400],
+      [
+        post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '{"reason":"x"}', { 'content-type': 'application/json' }),
+        404,
+      ],
+      [
+        post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '{"reason":"x","expires":"soon"}', {
+          'content-type': 'application/json',
+        }),
+        400,
+      ],
+      [
+        post(c.url, '/v1/findings/f_x/ack', c.tokens.admin, '{"reason":"x","expiresAt":"2001-01-01T00:00:00Z"}', {
+          'content-type': 'application/json',
+        }),
+        400,
+      ],
+      [
+        post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a","reason":"x","expires":"10000000d"}', {
+          'content-type': 'application/json',
+        }),
+        400,
+      ],
+      [
+        post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a","reason":"x","expiresAt":"9999-01-01T00:00:00Z"}', {
+          'content-type': 'application/json',
+        }),
+        400,
+      ],
       [post(c.url, '/v1/ignores', c.tokens.admin, '{"reason":"x"}', { 'content-type': 'application/json' }), 400],
-      [post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a","port":99999,"reason":"x"}', { 'content-type': 'application/json' }), 400],
+      [
+        post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a","port":99999,"reason":"x"}', {
+          'content-type': 'application/json',
+        }),
+        400,
+      ],
       [post(c.url, '/v1/ignores', c.tokens.admin, '{"resource":"a"}', { 'content-type': 'application/json' }), 400],
       [post(c.url, '/v1/reload', c.tokens.admin, '', {}), 200],
     ];

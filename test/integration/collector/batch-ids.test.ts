@@ -27,9 +27,15 @@ describe('batch ids per agent', () => {
     expect(b.headers.get('idempotent-replayed')).toBeNull();
     expect(await b.json()).toMatchObject({ batchId: 'shared-1', agent: 'agent-2', observations: 1 });
     const agents = await c.running.store.agents();
-    expect(agents.map((x) => [x.name, x.batches, x.observations])).toEqual([['agent-1', 1, 1], ['agent-2', 1, 1]]);
+    expect(agents.map((x) => [x.name, x.batches, x.observations])).toEqual([
+      ['agent-1', 1, 1],
+      ['agent-2', 1, 1],
+    ]);
     const rows = (await c.running.store.observations()).map((o) => [o.agent, o.port]);
-    expect(rows.sort()).toEqual([['agent-1', 5433], ['agent-2', 5434]]);
+    expect(rows.sort()).toEqual([
+      ['agent-1', 5433],
+      ['agent-2', 5434],
+    ]);
     // Each agent's own resend is still a replay: stored once, answered with its first answer.
     const again = await postBatch(c.url, tokenB, { id: 'shared-1', agent: 'agent-2', obs: open(5434) });
     expect(again.headers.get('idempotent-replayed')).toBe('true');

@@ -17,7 +17,10 @@ export interface Child {
 }
 
 export async function spawnCollector(args: string[], cwd: string): Promise<Child> {
-  const proc = spawn(process.execPath, [MAIN, 'collector', '--listen', '127.0.0.1:0', '--log-level', 'warn', ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [MAIN, 'collector', '--listen', '127.0.0.1:0', '--log-level', 'warn', ...args], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const url = await new Promise<string>((res, rej) => {

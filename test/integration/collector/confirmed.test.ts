@@ -22,22 +22,27 @@ describe('confirmed sweeps skip the damping', () => {
       observedPort: number;
     }>;
 
-  it('an unconfirmed batch leaves the move pending; a confirmed one lists it at once; a confirmed fix resolves it at once', async () => {
-    expect((await postBatch(c.url, c.tokens.agent, { id: 'u1', sweeps: [sweep], obs })).status).toBe(200);
-    await c.running.collector.idle();
-    expect(await moved()).toEqual([]);
-    expect(
-      (await postBatch(c.url, c.tokens.agent, { id: 'c1', sweeps: [{ ...sweep, confirmed: true }], obs })).status,
-    ).toBe(200);
-    await c.running.collector.idle();
-    expect((await moved()).map((f) => [f.port, f.observedPort])).toEqual([[5432, 5433]]);
-    const back = { ...sweep, closed: '5422-5431,5433-5442', confirmed: true as const };
-    expect(
-      (await postBatch(c.url, c.tokens.agent, { id: 'c2', sweeps: [back], obs: [{ ...obs[0]!, port: 5432 }] })).status,
-    ).toBe(200);
-    await c.running.collector.idle();
-    expect(await moved()).toEqual([]);
-    const h = await c.running.store.history({});
-    expect(h.filter((x) => x.kind === 'moved').map((x) => x.event)).toEqual(['opened', 'resolved']);
-  });
+  it(
+    'an unconfirmed batch leaves the move pending; a confirmed ' +
+      'one lists it at once; a confirmed fix resolves it at once',
+    async () => {
+      expect((await postBatch(c.url, c.tokens.agent, { id: 'u1', sweeps: [sweep], obs })).status).toBe(200);
+      await c.running.collector.idle();
+      expect(await moved()).toEqual([]);
+      expect(
+        (await postBatch(c.url, c.tokens.agent, { id: 'c1', sweeps: [{ ...sweep, confirmed: true }], obs })).status,
+      ).toBe(200);
+      await c.running.collector.idle();
+      expect((await moved()).map((f) => [f.port, f.observedPort])).toEqual([[5432, 5433]]);
+      const back = { ...sweep, closed: '5422-5431,5433-5442', confirmed: true as const };
+      expect(
+        (await postBatch(c.url, c.tokens.agent, { id: 'c2', sweeps: [back], obs: [{ ...obs[0]!, port: 5432 }] }))
+          .status,
+      ).toBe(200);
+      await c.running.collector.idle();
+      expect(await moved()).toEqual([]);
+      const h = await c.running.store.history({});
+      expect(h.filter((x) => x.kind === 'moved').map((x) => x.event)).toEqual(['opened', 'resolved']);
+    },
+  );
 });

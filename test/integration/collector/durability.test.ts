@@ -29,7 +29,11 @@ const batchOf = (i: number) => ({
 async function send(url: string, token: string, i: number): Promise<{ status: number; replayed: boolean } | null> {
   const b = batchOf(i);
   try {
-    const r = await fetch(new URL('/v1/observations', url), { method: 'POST', body: ndjson(b), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson', 'idempotency-key': b.id } });
+    const r = await fetch(new URL('/v1/observations', url), {
+      method: 'POST',
+      body: ndjson(b),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson', 'idempotency-key': b.id },
+    });
     await r.arrayBuffer();
     return { status: r.status, replayed: r.headers.get('idempotent-replayed') === 'true' };
   } catch {
@@ -42,7 +46,16 @@ describe.skipIf(!BUILT && !process.env.CI)('durability: SIGKILL mid-ingest (need
   let token: string;
   let child: Child | undefined;
   const data = () => join(dir, 'pd.db');
-  const args = () => ['--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--data', data(), '--debounce', '200ms'];
+  const args = () => [
+    '--iac',
+    join(dir, 'main.tf'),
+    '--targets',
+    join(dir, 'targets.yaml'),
+    '--data',
+    data(),
+    '--debounce',
+    '200ms',
+  ];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pd-durability-'));
@@ -82,11 +95,16 @@ describe.skipIf(!BUILT && !process.env.CI)('durability: SIGKILL mid-ingest (need
 
     // The store after the crash: every acknowledged batch, with all its rows, counted once.
     const db = new Database(data());
-    const ids = new Set((db.prepare('SELECT batch_id FROM batches').all() as Array<{ batch_id: string }>).map((r) => r.batch_id));
+    const ids = new Set(
+      (db.prepare('SELECT batch_id FROM batches').all() as Array<{ batch_id: string }>).map((r) => r.batch_id),
+    );
     for (const i of acked) expect(ids.has(`dur-${i}`), `acknowledged batch dur-${i} is missing`).toBe(true);
     const rows = db.prepare('SELECT count(*) AS n FROM current_state WHERE ip = ?');
     for (const i of acked) expect((rows.get(ipOf(i)) as { n: number }).n).toBe(PER_BATCH);
-    const agent = db.prepare('SELECT batches, observations FROM agents WHERE name = ?').get('agent-1') as { batches: number; observations: number };
+    const agent = db.prepare('SELECT batches, observations FROM agents WHERE name = ?').get('agent-1') as {
+      batches: number;
+      observations: number;
+    };
     expect(agent).toEqual({ batches: ids.size, observations: ids.size * PER_BATCH });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
@@ -103,7 +121,10 @@ describe.skipIf(!BUILT && !process.env.CI)('durability: SIGKILL mid-ingest (need
     child.proc.kill('SIGTERM');
     expect(await child.exited).toBe(0);
     const after = new Database(data(), { readonly: true });
-    expect(after.prepare('SELECT batches, observations FROM agents').get()).toEqual({ batches: attempted, observations: attempted * PER_BATCH });
+    expect(after.prepare('SELECT batches, observations FROM agents').get()).toEqual({
+      batches: attempted,
+      observations: attempted * PER_BATCH,
+    });
     expect((after.prepare('SELECT count(*) AS n FROM batches').get() as { n: number }).n).toBe(attempted);
     expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     after.close();

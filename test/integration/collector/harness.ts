@@ -50,7 +50,15 @@ export async function startTestCollector(
 ): Promise<TestCollector> {
   const dir = reuse ?? mkdtempSync(join(tmpdir(), 'pd-collector-'));
   if (!reuse) writeIac(dir);
-  const config = collectorConfig(undefined, { iac: [join(dir, 'main.tf')], targets: join(dir, 'targets.yaml'), data: join(dir, 'pd.db'), listen: '127.0.0.1:0', debounce: '10ms', logLevel: 'silent', ...flags });
+  const config = collectorConfig(undefined, {
+    iac: [join(dir, 'main.tf')],
+    targets: join(dir, 'targets.yaml'),
+    data: join(dir, 'pd.db'),
+    listen: '127.0.0.1:0',
+    debounce: '10ms',
+    logLevel: 'silent',
+    ...flags,
+  });
   const running = await startCollector(config, { cwd: dir, log: silentLogger(), ...(clock ? { now: clock } : {}) });
   const now = new Date().toISOString();
   const tokens = {
@@ -83,21 +91,55 @@ export interface BatchSpec {
 export function ndjson(b: BatchSpec): string {
   const at = b.at ?? new Date().toISOString();
   const lines: unknown[] = [
-    { t: 'batch', v: 1, batchId: b.id, agent: b.agent ?? 'agent-1', agentVersion: '0.1.0', planRevision: null, startedAt: at, finishedAt: at, spoolDropped: 0, spoolDepth: b.spoolDepth ?? 0 },
+    {
+      t: 'batch',
+      v: 1,
+      batchId: b.id,
+      agent: b.agent ?? 'agent-1',
+      agentVersion: '0.1.0',
+      planRevision: null,
+      startedAt: at,
+      finishedAt: at,
+      spoolDropped: 0,
+      spoolDepth: b.spoolDepth ?? 0,
+    },
     ...(b.sweeps ?? []).map((s) => ({ t: 'sweep', ...s, at })),
-    ...(b.obs ?? []).map((o) => ({ t: 'obs', ...o, rttMs: o.state === 'open' || o.state === 'closed' ? 0.1 : null, at })),
+    ...(b.obs ?? []).map((o) => ({
+      t: 'obs',
+      ...o,
+      rttMs: o.state === 'open' || o.state === 'closed' ? 0.1 : null,
+      at,
+    })),
   ];
-  return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  return `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;
 }
 
-export function post(url: string, path: string, token: string | null, body: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(new URL(path, url), { method: 'POST', body, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
+export function post(
+  url: string,
+  path: string,
+  token: string | null,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(new URL(path, url), {
+    method: 'POST',
+    body,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+  });
 }
 
 export function postBatch(url: string, token: string, b: BatchSpec): Promise<Response> {
-  return post(url, '/v1/observations', token, ndjson(b), { 'content-type': 'application/x-ndjson', 'idempotency-key': b.id });
+  return post(url, '/v1/observations', token, ndjson(b), {
+    'content-type': 'application/x-ndjson',
+    'idempotency-key': b.id,
+  });
 }
 
-export function get(url: string, path: string, token: string | null, headers: Record<string, string> = {}): Promise<Response> {
+export function get(
+  url: string,
+  path: string,
+  token: string | null,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(new URL(path, url), { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
 }

@@ -76,8 +76,18 @@ interface PodSpec {
 function batch(id: string, agent: string, pod: PodSpec | unknown, listeners: Array<[string, number]>): string {
   const at = new Date().toISOString();
   const header = {
-    t: 'batch', v: 1, batchId: id, agent, agentVersion: '0.1.0', planRevision: null, startedAt: at, finishedAt: at,
-    spoolDropped: 0, spoolDepth: 0, listenerView: true, pod,
+    t: 'batch',
+    v: 1,
+    batchId: id,
+    agent,
+    agentVersion: '0.1.0',
+    planRevision: null,
+    startedAt: at,
+    finishedAt: at,
+    spoolDropped: 0,
+    spoolDepth: 0,
+    listenerView: true,
+    pod,
   };
   const lines = [header, ...listeners.map(([ip, port]) => ({ t: 'listener', ip, port, at }))];
   return `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;
@@ -95,7 +105,7 @@ interface FindingRow {
   message: string;
 }
 
-describe('pod identity: a sidecar\'s listeners against the workload whose selector matches its pod', () => {
+describe("pod identity: a sidecar's listeners against the workload whose selector matches its pod", () => {
   let dir: string;
   let file: string;
   let running: RunningCollector;
@@ -105,18 +115,28 @@ describe('pod identity: a sidecar\'s listeners against the workload whose select
 
   const send = async (agent: string, id: string, pod: unknown, listeners: Array<[string, number]>) => {
     const body = batch(id, agent, pod, listeners);
-    return post(url, '/v1/observations', tokens[agent]!, body, { 'content-type': 'application/x-ndjson', 'idempotency-key': id });
+    return post(url, '/v1/observations', tokens[agent]!, body, {
+      'content-type': 'application/x-ndjson',
+      'idempotency-key': id,
+    });
   };
   // The Services' own ports (on their cluster DNS names) are unobserved here: no agent probes them.
   const findings = async (): Promise<FindingRow[]> =>
-    ((await (await get(url, '/v1/findings', reader)).json()).findings as FindingRow[]).filter((f) => f.kind !== 'unobserved');
+    ((await (await get(url, '/v1/findings', reader)).json()).findings as FindingRow[]).filter(
+      (f) => f.kind !== 'unobserved',
+    );
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pd-pods-'));
     file = join(dir, 'shop.yaml');
     writeFileSync(file, MANIFESTS);
     const config = collectorConfig(undefined, {
-      iac: [file], data: join(dir, 'pd.db'), listen: '127.0.0.1:0', debounce: '10ms', logLevel: 'silent', cycles: 1,
+      iac: [file],
+      data: join(dir, 'pd.db'),
+      listen: '127.0.0.1:0',
+      debounce: '10ms',
+      logLevel: 'silent',
+      cycles: 1,
     });
     running = await startCollector(config, { cwd: dir, log: silentLogger() });
     url = running.url;
@@ -132,9 +152,18 @@ describe('pod identity: a sidecar\'s listeners against the workload whose select
   });
 
   it('reports moved, missing and undeclared with the manifest line, and nothing for a pod in sync', async () => {
-    const cart = { name: 'cart-7d9f-x2', namespace: 'shop', labels: { app: 'cart', tier: 'web', 'pod-template-hash': '7d9f' } };
+    const cart = {
+      name: 'cart-7d9f-x2',
+      namespace: 'shop',
+      labels: { app: 'cart', tier: 'web', 'pod-template-hash': '7d9f' },
+    };
     // 8080 moved to 8081; 9090 as declared (on IPv4 and IPv6); a debug port on loopback only.
-    const r1 = await send('shop/cart-7d9f-x2', 'c-1', cart, [['0.0.0.0', 8081], ['0.0.0.0', 9090], ['::', 9090], ['127.0.0.1', 6060]]);
+    const r1 = await send('shop/cart-7d9f-x2', 'c-1', cart, [
+      ['0.0.0.0', 8081],
+      ['0.0.0.0', 9090],
+      ['::', 9090],
+      ['127.0.0.1', 6060],
+    ]);
     expect(r1.status, await r1.clone().text()).toBe(200);
     // The database listens on nothing (its view is empty): 5432 is missing.
     const db = { name: 'db-0', namespace: 'shop', labels: { app: 'db', 'statefulset.kubernetes.io/pod-name': 'db-0' } };
@@ -149,20 +178,62 @@ describe('pod identity: a sidecar\'s listeners against the workload whose select
     await running.collector.evaluateNow();
 
     const all = await findings();
-    const mine = all.map((f) => ({ kind: f.kind, resource: f.resource, host: f.host, port: f.port, observedPort: f.observedPort, severity: f.severity, line: f.source?.line, file: f.source?.file }));
+    const mine = all.map((f) => ({
+      kind: f.kind,
+      resource: f.resource,
+      host: f.host,
+      port: f.port,
+      observedPort: f.observedPort,
+      severity: f.severity,
+      line: f.source?.line,
+      file: f.source?.file,
+    }));
     const file = 'shop.yaml'; // relative to the collector's working directory, as every finding's source
-    expect(mine).toEqual(expect.arrayContaining([
-      { kind: 'moved', resource: 'k8s:Deployment/shop/cart', host: 'shop/cart-7d9f-x2', port: 8080, observedPort: 8081, severity: 'high', line: lineOf('containerPort: 8080'), file },
-      { kind: 'missing', resource: 'k8s:StatefulSet/shop/db', host: 'shop/db-0', port: 5432, observedPort: undefined, severity: 'high', line: lineOf('containerPort: 5432'), file },
-      { kind: 'undeclared', resource: 'k8s:Deployment/shop/cart, k8s:Service/shop/cart', host: 'shop/cart-7d9f-x2', port: 6060, observedPort: undefined, severity: 'low', line: lineOf('kind: Deployment'), file },
-    ]));
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        {
+          kind: 'moved',
+          resource: 'k8s:Deployment/shop/cart',
+          host: 'shop/cart-7d9f-x2',
+          port: 8080,
+          observedPort: 8081,
+          severity: 'high',
+          line: lineOf('containerPort: 8080'),
+          file,
+        },
+        {
+          kind: 'missing',
+          resource: 'k8s:StatefulSet/shop/db',
+          host: 'shop/db-0',
+          port: 5432,
+          observedPort: undefined,
+          severity: 'high',
+          line: lineOf('containerPort: 5432'),
+          file,
+        },
+        {
+          kind: 'undeclared',
+          resource: 'k8s:Deployment/shop/cart, k8s:Service/shop/cart',
+          host: 'shop/cart-7d9f-x2',
+          port: 6060,
+          observedPort: undefined,
+          severity: 'low',
+          line: lineOf('kind: Deployment'),
+          file,
+        },
+      ]),
+    );
     expect(all).toHaveLength(3);
     const moved = all.find((f) => f.kind === 'moved')!;
     expect(moved.agent).toBe('shop/cart-7d9f-x2');
     expect(moved.message).toContain('declares containerPort 8080 but pod shop/cart-7d9f-x2 listens on 8081');
 
     // The agents list says which IaC resources each pod maps to.
-    const agents = (await (await get(url, '/v1/agents', reader)).json()).agents as Array<{ name: string; workloads: string[]; pod: unknown }>;
+    const agents = (await (await get(url, '/v1/agents', reader)).json()).agents as Array<{
+      name: string;
+      workloads: string[];
+      pod: unknown;
+    }>;
     const by = Object.fromEntries(agents.map((a) => [a.name, a]));
     expect(by['shop/cart-7d9f-x2']!.workloads).toEqual(['k8s:Deployment/shop/cart', 'k8s:Service/shop/cart']);
     expect(by['shop/db-0']!.workloads).toEqual(['k8s:StatefulSet/shop/db']);
@@ -173,7 +244,14 @@ describe('pod identity: a sidecar\'s listeners against the workload whose select
 
   it('resolves once the pod listens as declared, and keeps the pod of earlier batches', async () => {
     // Later batches need not repeat the pod: the collector keeps the latest one it was told.
-    expect((await send('shop/cart-7d9f-x2', 'c-2', undefined, [['0.0.0.0', 8080], ['0.0.0.0', 9090]])).status).toBe(200);
+    expect(
+      (
+        await send('shop/cart-7d9f-x2', 'c-2', undefined, [
+          ['0.0.0.0', 8080],
+          ['0.0.0.0', 9090],
+        ])
+      ).status,
+    ).toBe(200);
     expect((await send('shop/db-0', 'd-2', undefined, [['::', 5432]])).status).toBe(200);
     await running.collector.idle();
     await running.collector.evaluateNow();

@@ -46,41 +46,70 @@ describe('collector configuration', () => {
   });
 });
 
-describe.skipIf((!BUILT || !openssl) && !process.env.CI)('collector process: https, SIGHUP, SIGTERM (needs `npm run build` and openssl)', () => {
-  let dir: string;
-  let token: string;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pd-proc-'));
-    writeIac(dir);
-    execFileSync(openssl!, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
-    const s = new SqliteStore(join(dir, 'pd.db'));
-    token = (await s.createToken({ name: 'agent-1', role: 'agent', now: new Date().toISOString() })).token;
-    await s.close();
-    // The file says one thing, the flag wins: --interval 1m over interval: 10m.
-    writeFileSync(join(dir, 'collector.yaml'), `iac: [${join(dir, 'main.tf')}]\ntargets: ${join(dir, 'targets.yaml')}\ndata: ${join(dir, 'pd.db')}\ntlsCert: ${join(dir, 'cert.pem')}\ntlsKey: ${join(dir, 'key.pem')}\ninterval: 10m\n`);
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+describe.skipIf((!BUILT || !openssl) && !process.env.CI)(
+  'collector process: https, SIGHUP, SIGTERM (needs `npm run build` and openssl)',
+  () => {
+    let dir: string;
+    let token: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'pd-proc-'));
+      writeIac(dir);
+      execFileSync(
+        openssl!,
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'pipe' },
+      );
+      const s = new SqliteStore(join(dir, 'pd.db'));
+      token = (await s.createToken({ name: 'agent-1', role: 'agent', now: new Date().toISOString() })).token;
+      await s.close();
+      // The file says one thing, the flag wins: --interval 1m over interval: 10m.
+      writeFileSync(
+        join(dir, 'collector.yaml'),
+        `iac: [${join(dir, 'main.tf')}]\ntargets: ${join(dir, 'targets.yaml')}\ndata: ${join(dir, 'pd.db')}` +
+          `\ntlsCert: ${join(dir, 'cert.pem')}\ntlsKey: ${join(dir, 'key.pem')}\ninterval: 10m\n`,
+      );
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('serves https, reloads on SIGHUP, stops on SIGTERM with exit 0', async () => {
-    const child = await spawnCollector(['--config', join(dir, 'collector.yaml'), '--interval', '1m'], dir);
-    try {
-      expect(child.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      const ca = readFileSync(join(dir, 'cert.pem'), 'utf8');
-      const first = await httpsGet(`${child.url}/v1/plan`, token, ca);
-      expect(first.status).toBe(200);
-      const plan = JSON.parse(first.body);
-      expect(plan.intervalMs).toBe(60_000);
-      writeFileSync(join(dir, 'main.tf'), MAIN_TF.replace('5432', '5435'));
-      child.proc.kill('SIGHUP');
-      let declared: number[] = [];
-      for (let i = 0; i < 50 && !declared.includes(5435); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        declared = JSON.parse((await httpsGet(`${child.url}/v1/plan`, token, ca)).body).targets.find((t: { host: string }) => t.host === '127.0.0.1').declared;
+    it('serves https, reloads on SIGHUP, stops on SIGTERM with exit 0', async () => {
+      const child = await spawnCollector(['--config', join(dir, 'collector.yaml'), '--interval', '1m'], dir);
+      try {
+        expect(child.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+        const ca = readFileSync(join(dir, 'cert.pem'), 'utf8');
+        const first = await httpsGet(`${child.url}/v1/plan`, token, ca);
+        expect(first.status).toBe(200);
+        const plan = JSON.parse(first.body);
+        expect(plan.intervalMs).toBe(60_000);
+        writeFileSync(join(dir, 'main.tf'), MAIN_TF.replace('5432', '5435'));
+        child.proc.kill('SIGHUP');
+        let declared: number[] = [];
+        for (let i = 0; i < 50 && !declared.includes(5435); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          declared = JSON.parse((await httpsGet(`${child.url}/v1/plan`, token, ca)).body).targets.find(
+            (t: { host: string }) => t.host === '127.0.0.1',
+          ).declared;
+        }
+        expect(declared).toEqual([5435]);
+      } finally {
+        child.proc.kill('SIGTERM');
       }
-      expect(declared).toEqual([5435]);
-    } finally {
-      child.proc.kill('SIGTERM');
-    }
-    expect(await child.exited).toBe(0);
-  });
-});
+      expect(await child.exited).toBe(0);
+    });
+  },
+);

@@ -14,7 +14,12 @@ describe('restart on a stale store', () => {
     let now = Date.parse('2026-03-01T10:00:00Z');
     const first = await startTestCollector({ cycles: 1, freshness: '1m', interval: '1m' }, undefined, () => now);
     const at = new Date(now).toISOString();
-    await postBatch(first.url, first.tokens.agent, { id: 's1', at, sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' }] });
+    await postBatch(first.url, first.tokens.agent, {
+      id: 's1',
+      at,
+      sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }],
+      obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' }],
+    });
     await first.running.collector.idle();
     await first.running.collector.evaluateNow();
     const before = await first.running.store.history({});
@@ -69,32 +74,47 @@ describe('restart: the agents that were reporting hold the damping until their b
       await second.running.collector.evaluateNow('tick');
       return second.running.store.history({});
     };
-    return { second, before, started, tick, post: (b: ReturnType<typeof moved>) => postBatch(second.url, second.tokens.agent, b), dir: first.dir };
+    return {
+      second,
+      before,
+      started,
+      tick,
+      post: (b: ReturnType<typeof moved>) => postBatch(second.url, second.tokens.agent, b),
+      dir: first.dir,
+    };
   }
 
-  it('no cycle judges the stale store while the backlog drains; the first fresh batch with nothing behind it ends the hold', async () => {
-    const o = await outage();
-    try {
-      // One interval after the start: the old rule would judge here (moved → unobserved).
-      expect(await o.tick(o.started + MIN + 1000)).toEqual(o.before);
-      expect((await o.post(moved('s2', o.started - 9 * MIN, 1))).status).toBe(200);
-      expect(await o.tick(o.started + 2 * MIN)).toEqual(o.before);
-      // The last backlog batch: nothing behind it, but as stale as the rest (the sweep after the
-      // restart is still running when it is sent).
-      expect((await o.post(moved('s2b', o.started - 8 * MIN, 0))).status).toBe(200);
-      expect(await o.tick(o.started + 2 * MIN + 500)).toEqual(o.before);
-      expect((await o.post(moved('s3', o.started + 2 * MIN))).status).toBe(200);
-      expect(await o.tick(o.started + 2 * MIN + 1000)).toEqual(o.before);
-      // Cycles run again: the service back on its declared port resolves the finding (cycles 1).
-      const fixed = { ...moved('s4', o.started + 3 * MIN), sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5431,5433-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5432, state: 'open' as const }] };
-      expect((await o.post(fixed)).status).toBe(200);
-      const after = await o.tick(o.started + 3 * MIN + 1000);
-      expect(after.slice(o.before.length).map((h) => `${h.event} ${h.kind}`)).toEqual(['resolved moved']);
-    } finally {
-      await o.second.stop();
-      rmSync(o.dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'no cycle judges the stale store while the backlog drains; ' +
+      'the first fresh batch with nothing behind it ends the hold',
+    async () => {
+      const o = await outage();
+      try {
+        // One interval after the start: the old rule would judge here (moved → unobserved).
+        expect(await o.tick(o.started + MIN + 1000)).toEqual(o.before);
+        expect((await o.post(moved('s2', o.started - 9 * MIN, 1))).status).toBe(200);
+        expect(await o.tick(o.started + 2 * MIN)).toEqual(o.before);
+        // The last backlog batch: nothing behind it, but as stale as the rest (the sweep after the
+        // restart is still running when it is sent).
+        expect((await o.post(moved('s2b', o.started - 8 * MIN, 0))).status).toBe(200);
+        expect(await o.tick(o.started + 2 * MIN + 500)).toEqual(o.before);
+        expect((await o.post(moved('s3', o.started + 2 * MIN))).status).toBe(200);
+        expect(await o.tick(o.started + 2 * MIN + 1000)).toEqual(o.before);
+        // Cycles run again: the service back on its declared port resolves the finding (cycles 1).
+        const fixed = {
+          ...moved('s4', o.started + 3 * MIN),
+          sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5431,5433-5442' }],
+          obs: [{ host: LOOP, ip: LOOP, port: 5432, state: 'open' as const }],
+        };
+        expect((await o.post(fixed)).status).toBe(200);
+        const after = await o.tick(o.started + 3 * MIN + 1000);
+        expect(after.slice(o.before.length).map((h) => `${h.event} ${h.kind}`)).toEqual(['resolved moved']);
+      } finally {
+        await o.second.stop();
+        rmSync(o.dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('an agent that does not come back holds the damping for at most 3 intervals', async () => {
     const o = await outage();

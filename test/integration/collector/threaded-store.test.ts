@@ -19,15 +19,65 @@ describe.skipIf(!existsSync(built) && !process.env.CI)('ThreadedStore (needs `np
     const { ThreadedStore } = (await import(built)) as typeof import('../../../collector/store/threaded.js');
     const store = await ThreadedStore.open(join(dir, 'a.db'));
     try {
-      for (const m of ['createToken', 'listTokens', 'revokeToken', 'authenticate', 'ingestBatch', 'observations', 'driftObservations', 'sweeps', 'hasBatch', 'agents', 'notePlanServed', 'findings', 'finding', 'applyEvaluation', 'acknowledge', 'history', 'openSeries', 'addIgnore', 'ignores', 'removeIgnore', 'getMeta', 'setMeta', 'prune', 'stats', 'integrityCheck', 'close']) {
+      for (const m of [
+        'createToken',
+        'listTokens',
+        'revokeToken',
+        'authenticate',
+        'ingestBatch',
+        'observations',
+        'driftObservations',
+        'sweeps',
+        'hasBatch',
+        'agents',
+        'notePlanServed',
+        'findings',
+        'finding',
+        'applyEvaluation',
+        'acknowledge',
+        'history',
+        'openSeries',
+        'addIgnore',
+        'ignores',
+        'removeIgnore',
+        'getMeta',
+        'setMeta',
+        'prune',
+        'stats',
+        'integrityCheck',
+        'close',
+      ]) {
         expect(typeof (store as unknown as Record<string, unknown>)[m], m).toBe('function');
       }
       const { token } = await store.createToken({ name: 'a1', role: 'agent', now: AT });
       expect((await store.authenticate(token, AT))?.name).toBe('a1');
       const batch = {
-        header: { t: 'batch' as const, v: 1 as const, batchId: 'b1', agent: 'a1', agentVersion: '1', planRevision: null, startedAt: AT, finishedAt: AT, spoolDropped: 0, spoolDepth: 0 },
+        header: {
+          t: 'batch' as const,
+          v: 1 as const,
+          batchId: 'b1',
+          agent: 'a1',
+          agentVersion: '1',
+          planRevision: null,
+          startedAt: AT,
+          finishedAt: AT,
+          spoolDropped: 0,
+          spoolDepth: 0,
+        },
         sweeps: [{ t: 'sweep' as const, host: 'h', ip: '10.0.0.1', ports: '20-30', closed: '20-21,23-30', at: AT }],
-        observations: [{ t: 'obs' as const, host: 'h', ip: '10.0.0.1', port: 22, state: 'open' as const, rttMs: 0.5, at: AT, service: 'ssh' }, { t: 'obs' as const, host: 'h', ip: '10.0.0.1', port: 5432, state: 'filtered' as const, rttMs: null, at: AT }],
+        observations: [
+          {
+            t: 'obs' as const,
+            host: 'h',
+            ip: '10.0.0.1',
+            port: 22,
+            state: 'open' as const,
+            rttMs: 0.5,
+            at: AT,
+            service: 'ssh',
+          },
+          { t: 'obs' as const, host: 'h', ip: '10.0.0.1', port: 5432, state: 'filtered' as const, rttMs: null, at: AT },
+        ],
         listeners: [],
       };
       expect((await store.ingestBatch(batch, AT)).replayed).toBe(false);
@@ -37,7 +87,9 @@ describe.skipIf(!existsSync(built) && !process.env.CI)('ThreadedStore (needs `np
         { agent: 'a1', host: 'h', ip: '10.0.0.1', port: 5432, state: 'filtered', rttMs: null, at: AT },
       ]);
       expect((await store.agents())[0]).toMatchObject({ batches: 1, observations: 2 });
-      await expect(store.acknowledge('f_none', { by: 'x', reason: 'y', at: AT, expiresAt: null })).rejects.toMatchObject({ code: 'PD_FINDING_NOT_FOUND' });
+      await expect(
+        store.acknowledge('f_none', { by: 'x', reason: 'y', at: AT, expiresAt: null }),
+      ).rejects.toMatchObject({ code: 'PD_FINDING_NOT_FOUND' });
       expect(await store.integrityCheck()).toBe('ok');
     } finally {
       await store.close();

@@ -16,9 +16,14 @@ describe('interval tick', () => {
   });
 
   it('opens a finding after two ticks', async () => {
-    await postBatch(c.url, c.tokens.agent, { id: 't1', sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }], obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' }] });
+    await postBatch(c.url, c.tokens.agent, {
+      id: 't1',
+      sweeps: [{ host: LOOP, ip: LOOP, ports: '5422-5442', closed: '5422-5432,5434-5442' }],
+      obs: [{ host: LOOP, ip: LOOP, port: 5433, state: 'open' }],
+    });
     await c.running.collector.idle();
-    const moved = async () => (await (await get(c.url, '/v1/findings?kind=moved', c.tokens.reader)).json()).findings.length as number;
+    const moved = async () =>
+      (await (await get(c.url, '/v1/findings?kind=moved', c.tokens.reader)).json()).findings.length as number;
     const t0 = Date.now();
     expect(await moved()).toBe(0);
     while ((await moved()) === 0 && Date.now() - t0 < 8000) await new Promise((r) => setTimeout(r, 100));

@@ -40,11 +40,28 @@ export async function startFleetCollector(iac: Record<string, string>, scope: st
   for (const [name, text] of Object.entries(iac)) writeFileSync(join(dir, name), text);
   const data = join(dir, 'pd.db');
   const reader = cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'ops']);
-  const secret = cli(['token', 'create', '--data', data, '--role', 'enroll', '--name', 'fleet', '--expires', '1h',
-    ...scope.flatMap((s) => ['--scope', s])]);
+  const secret = cli([
+    'token',
+    'create',
+    '--data',
+    data,
+    '--role',
+    'enroll',
+    '--name',
+    'fleet',
+    '--expires',
+    '1h',
+    ...scope.flatMap((s) => ['--scope', s]),
+  ]);
   const proc = portdrift('collector', null, [
-    'collector', '--listen', '127.0.0.1:0', ...Object.keys(iac).flatMap((f) => ['--iac', join(dir, f)]),
-    '--data', data, '--debounce', '10ms',
+    'collector',
+    '--listen',
+    '127.0.0.1:0',
+    ...Object.keys(iac).flatMap((f) => ['--iac', join(dir, f)]),
+    '--data',
+    data,
+    '--debounce',
+    '10ms',
   ]);
   const url = await proc.waitFor('"listening on"', () => /listening on (http\S+?)["\s]/.exec(proc.stderr)?.[1], 20_000);
   return { dir, url, reader, secret, proc };
@@ -56,15 +73,25 @@ export async function agentRows(c: FleetCollector): Promise<AgentRow[]> {
 }
 
 /** Waits (bounded) until every name has at least one accepted batch; the rows then. */
-export async function waitForAgents(c: FleetCollector, names: string[], procs: Proc[], timeoutMs = 30_000): Promise<AgentRow[]> {
+export async function waitForAgents(
+  c: FleetCollector,
+  names: string[],
+  procs: Proc[],
+  timeoutMs = 30_000,
+): Promise<AgentRow[]> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const rows = await agentRows(c);
     if (names.every((n) => (rows.find((r) => r.name === n)?.batches ?? 0) >= 1)) return rows;
     const dead = procs.find((p) => p.exit !== null);
     if (dead || Date.now() > end) {
-      const tails = procs.map((p) => `--- ${p.label} (exit ${JSON.stringify(p.exit)}):\n${p.stderr.slice(-1500)}`).join('\n');
-      throw new Error(`agents ${names.join(', ')}: not all reported; have ${JSON.stringify(rows.map((r) => [r.name, r.batches]))}\n${tails}`);
+      const tails = procs
+        .map((p) => `--- ${p.label} (exit ${JSON.stringify(p.exit)}):\n${p.stderr.slice(-1500)}`)
+        .join('\n');
+      throw new Error(
+        `agents ${names.join(', ')}: not all reported; have ` +
+          `${JSON.stringify(rows.map((r) => [r.name, r.batches]))}\n${tails}`,
+      );
     }
     await sleep(200);
   }
@@ -72,6 +99,8 @@ export async function waitForAgents(c: FleetCollector, names: string[], procs: P
 
 /** What must not be in an agent's log: a refusal (403), a rejected batch, any error line. */
 export function refusals(p: Proc): string[] {
-  const bad = p.logs().filter((l) => (l.level ?? 0) >= 50 || /403|FORBIDDEN|not taking batches/.test(JSON.stringify(l)));
+  const bad = p
+    .logs()
+    .filter((l) => (l.level ?? 0) >= 50 || /403|FORBIDDEN|not taking batches/.test(JSON.stringify(l)));
   return bad.map((l) => JSON.stringify(l).slice(0, 300));
 }

@@ -15,7 +15,8 @@ import { type FleetCollector, refusals, startFleetCollector, waitForAgents } fro
 
 type Obj = Record<string, any>;
 const DIR = join(ROOT, 'deploy', 'kubernetes');
-const docsOf = (file: string): Obj[] => parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => d.toJS() as Obj);
+const docsOf = (file: string): Obj[] =>
+  parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => d.toJS() as Obj);
 
 /** What the API server and kubelet know of one pod. */
 interface Pod {
@@ -40,7 +41,10 @@ function fieldOf(pod: Pod, path: string): string {
 
 /** The kubelet's labels file: `key="value"`, one a line, sorted by key. */
 const labelsFile = (labels: Record<string, string>): string =>
-  Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}\n`).join('');
+  Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}\n`)
+    .join('');
 
 /**
  * The agent container of `file`'s workload as a process: its env, args and mounts under `root`.
@@ -71,7 +75,9 @@ function launch(file: string, pod: Pod, root: string, collectorUrl: string, secr
     } else if (v.secret) {
       const s = docs.find((d) => d.kind === 'Secret' && d.metadata.name === v.secret.secretName);
       if (!s) throw new Error(`${file}: volume ${v.name}: Secret ${v.secret.secretName} is not shipped beside it`);
-      expect(s.metadata.namespace, `${file}: the Secret lives in the pod's namespace`).toBe(workload.metadata.namespace);
+      expect(s.metadata.namespace, `${file}: the Secret lives in the pod's namespace`).toBe(
+        workload.metadata.namespace,
+      );
       for (const key of Object.keys(s.stringData ?? s.data ?? {})) {
         writeFileSync(join(at, key), `${secret}\n`, { mode: v.secret.defaultMode ?? 0o644 });
       }
@@ -111,7 +117,10 @@ describe('deploy/kubernetes agents run as shipped', () => {
     for (const k of Object.keys(process.env)) if (/^(POD_|NODE_NAME$|PORTDRIFT_)/.test(k)) delete process.env[k];
     // The collector compares against the sidecar's own app (the cart Deployment). The enroll
     // secret covers what the manifests ask: the pods' loopback and IPs, and subnet-a.
-    c = await startFleetCollector({ 'agent-sidecar.yaml': readFileSync(join(DIR, 'agent-sidecar.yaml'), 'utf8') }, ['127.0.0.0/8', '10.0.1.0/24']);
+    c = await startFleetCollector({ 'agent-sidecar.yaml': readFileSync(join(DIR, 'agent-sidecar.yaml'), 'utf8') }, [
+      '127.0.0.0/8',
+      '10.0.1.0/24',
+    ]);
   }, 30_000);
 
   afterAll(async () => {
@@ -148,7 +157,10 @@ describe('deploy/kubernetes agents run as shipped', () => {
     // Each pod said who it is; the sidecars map to the cart Deployment of the IaC by their labels.
     const by = Object.fromEntries(rows.map((r) => [r.name, r]));
     expect(by['shop/cart-7d9f5c-abcde']!.pod).toEqual({
-      name: 'cart-7d9f5c-abcde', namespace: 'shop', ip: '127.0.0.2', node: 'node-1',
+      name: 'cart-7d9f5c-abcde',
+      namespace: 'shop',
+      ip: '127.0.0.2',
+      node: 'node-1',
       labels: { 'app.kubernetes.io/name': 'cart', 'pod-template-hash': '7d9f5c' },
     });
     expect(by['shop/cart-7d9f5c-abcde']!.workloads).toEqual(['k8s:Deployment/shop/cart']);
@@ -156,6 +168,11 @@ describe('deploy/kubernetes agents run as shipped', () => {
     expect(by['subnet-a']!.pod).toMatchObject({ namespace: 'portdrift', node: 'node-1' });
     // The collector evaluated the sidecars' listeners against the cart Deployment without a fault.
     await new Promise((r) => setTimeout(r, 500));
-    expect(c.proc.logs().filter((l) => (l.level ?? 0) >= 50).map((l) => l.msg)).toEqual([]);
+    expect(
+      c.proc
+        .logs()
+        .filter((l) => (l.level ?? 0) >= 50)
+        .map((l) => l.msg),
+    ).toEqual([]);
   }, 60_000);
 });

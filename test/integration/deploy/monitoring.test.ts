@@ -35,7 +35,9 @@ interface Panel {
 }
 
 const rules = (): Rule[] =>
-  (parseYaml(readFileSync(join(promDir, 'portdrift.rules.yml'), 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+  (
+    parseYaml(readFileSync(join(promDir, 'portdrift.rules.yml'), 'utf8')) as { groups: Array<{ rules: Rule[] }> }
+  ).groups.flatMap((g) => g.rules);
 const dashboard = (): { uid: string; templating: { list: Array<{ name: string; type: string }> }; panels: Panel[] } =>
   JSON.parse(readFileSync(dashboardFile, 'utf8'));
 
@@ -43,7 +45,11 @@ const dashboard = (): { uid: string; templating: { list: Array<{ name: string; t
 const metricsOf = (expr: string): string[] => [...new Set(expr.match(/\bportdrift_[a-zA-Z0-9_]+\b/g) ?? [])];
 /** Every name the expressions mention that the exported set lacks, as `where: name`. */
 const unknown = (exprs: Array<[string, string]>, exported: Set<string>): string[] =>
-  exprs.flatMap(([where, e]) => metricsOf(e).filter((m) => !exported.has(m)).map((m) => `${where}: ${m}`));
+  exprs.flatMap(([where, e]) =>
+    metricsOf(e)
+      .filter((m) => !exported.has(m))
+      .map((m) => `${where}: ${m}`),
+  );
 
 function promtool(args: string[], cwd = promDir): { status: number | null; out: string } {
   const r = spawnSync('promtool', args, { cwd, encoding: 'utf8', timeout: 60_000 });
@@ -57,7 +63,10 @@ let tmp: string;
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'pd-monitoring-'));
   c = await startTestCollector();
-  const batch = await postBatch(c.url, c.tokens.agent, { id: 'mon-1', obs: [{ host: '127.0.0.1', ip: '127.0.0.1', port: 5432, state: 'closed' }] });
+  const batch = await postBatch(c.url, c.tokens.agent, {
+    id: 'mon-1',
+    obs: [{ host: '127.0.0.1', ip: '127.0.0.1', port: 5432, state: 'closed' }],
+  });
   expect(batch.status).toBe(200);
   const r = await get(c.url, '/metrics', c.tokens.reader);
   expect(r.status).toBe(200);
@@ -79,10 +88,18 @@ describe('Prometheus alerting rules (deploy/prometheus)', () => {
     expect(exprs.length).toBeGreaterThanOrEqual(10);
     expect(exprs.every(([, e]) => metricsOf(e).length > 0)).toBe(true);
     expect(unknown(exprs, exported)).toEqual([]);
-    expect(unknown([['x', 'rate(portdrift_ingest_batch_total[5m])']], exported)).toEqual(['x: portdrift_ingest_batch_total']);
+    expect(unknown([['x', 'rate(portdrift_ingest_batch_total[5m])']], exported)).toEqual([
+      'x: portdrift_ingest_batch_total',
+    ]);
     // What the issue asks to alert on, each by its rule.
     const names = exprs.map(([n]) => n);
-    for (const want of ['PortdriftAgentLate', 'PortdriftSpoolDropping', 'PortdriftHighFindingsRising', 'PortdriftIngestRejecting', 'PortdriftStoreLag']) {
+    for (const want of [
+      'PortdriftAgentLate',
+      'PortdriftSpoolDropping',
+      'PortdriftHighFindingsRising',
+      'PortdriftIngestRejecting',
+      'PortdriftStoreLag',
+    ]) {
       expect(names).toContain(want);
     }
   });
@@ -98,7 +115,10 @@ describe('Prometheus alerting rules (deploy/prometheus)', () => {
 
   needPromtool('the unit tests are not vacuous: a rule that fires later fails them', () => {
     // The same rules with PortdriftAgentLate waiting 20 minutes instead of 10.
-    const slower = readFileSync(join(promDir, 'portdrift.rules.yml'), 'utf8').replace(/(expr: portdrift_agents_late > 0\n\s+for: )10m/, '$120m');
+    const slower = readFileSync(join(promDir, 'portdrift.rules.yml'), 'utf8').replace(
+      /(expr: portdrift_agents_late > 0\n\s+for: )10m/,
+      '$120m',
+    );
     expect(slower).toContain('for: 20m');
     writeFileSync(join(tmp, 'portdrift.rules.yml'), slower);
     writeFileSync(join(tmp, 'portdrift.rules.test.yml'), readFileSync(join(promDir, 'portdrift.rules.test.yml')));
@@ -111,7 +131,9 @@ describe('Prometheus alerting rules (deploy/prometheus)', () => {
 describe('Grafana dashboard (deploy/grafana/portdrift.json)', () => {
   it('queries only metrics the collector exports', () => {
     const d = dashboard();
-    const exprs = d.panels.flatMap((p) => (p.targets ?? []).map((t): [string, string] => [`${p.title} ${t.refId}`, t.expr]));
+    const exprs = d.panels.flatMap((p) =>
+      (p.targets ?? []).map((t): [string, string] => [`${p.title} ${t.refId}`, t.expr]),
+    );
     expect(exprs.length).toBeGreaterThanOrEqual(15);
     expect(exprs.every(([, e]) => metricsOf(e).length > 0)).toBe(true);
     expect(unknown(exprs, exported)).toEqual([]);
@@ -130,7 +152,9 @@ describe('Grafana dashboard (deploy/grafana/portdrift.json)', () => {
   it('imports anywhere: one Prometheus datasource variable, unique panel ids, no overlapping panels', () => {
     const d = dashboard();
     expect(d.uid).toBe('portdrift');
-    expect(d.templating.list).toEqual([expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' })]);
+    expect(d.templating.list).toEqual([
+      expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }),
+    ]);
     expect(new Set(d.panels.map((p) => p.id)).size).toBe(d.panels.length);
     for (const p of d.panels) {
       expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
@@ -151,11 +175,26 @@ describe('Grafana dashboard (deploy/grafana/portdrift.json)', () => {
   needPromtool("every panel's PromQL parses (promtool checks it as recording rules)", () => {
     const exprs = dashboard().panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
     // Grafana replaces $__rate_interval before Prometheus sees the query.
-    const group = { groups: [{ name: 'dashboard', rules: exprs.map((e, i) => ({ record: `portdrift:panel_${i}`, expr: e.replaceAll('$__rate_interval', '5m') })) }] };
+    const group = {
+      groups: [
+        {
+          name: 'dashboard',
+          rules: exprs.map((e, i) => ({
+            record: `portdrift:panel_${i}`,
+            expr: e.replaceAll('$__rate_interval', '5m'),
+          })),
+        },
+      ],
+    };
     writeFileSync(join(tmp, 'dashboard.rules.yml'), JSON.stringify(group));
     const check = promtool(['check', 'rules', 'dashboard.rules.yml'], tmp);
     expect(check.out).toContain(`SUCCESS: ${exprs.length} rules found`);
-    writeFileSync(join(tmp, 'broken.rules.yml'), JSON.stringify({ groups: [{ name: 'x', rules: [{ record: 'x:y', expr: 'sum by (kind (portdrift_findings_open)' }] }] }));
+    writeFileSync(
+      join(tmp, 'broken.rules.yml'),
+      JSON.stringify({
+        groups: [{ name: 'x', rules: [{ record: 'x:y', expr: 'sum by (kind (portdrift_findings_open)' }] }],
+      }),
+    );
     expect(promtool(['check', 'rules', 'broken.rules.yml'], tmp).status).not.toBe(0);
   });
 });

@@ -34,9 +34,12 @@ describe('deploy/systemd agent unit runs as shipped', () => {
 
   beforeAll(async () => {
     requireBuild();
-    for (const k of Object.keys(process.env)) if (/^(POD_|NODE_NAME$|PORTDRIFT_|CREDENTIALS_DIRECTORY$)/.test(k)) delete process.env[k];
+    for (const k of Object.keys(process.env))
+      if (/^(POD_|NODE_NAME$|PORTDRIFT_|CREDENTIALS_DIRECTORY$)/.test(k)) delete process.env[k];
     // The example config's scope (10.0.1.0/24) must lie inside the enroll secret's.
-    c = await startFleetCollector({ 'main.tf': 'resource "aws_db_instance" "db" {\n  port = 5432\n}\n' }, ['10.0.0.0/16']);
+    c = await startFleetCollector({ 'main.tf': 'resource "aws_db_instance" "db" {\n  port = 5432\n}\n' }, [
+      '10.0.0.0/16',
+    ]);
   }, 30_000);
 
   afterAll(async () => {
@@ -44,7 +47,8 @@ describe('deploy/systemd agent unit runs as shipped', () => {
     if (c) rmSync(c.dir, { recursive: true, force: true });
   });
 
-  it('enrolls with the enroll secret credential; its batches are accepted; the key is kept in its state directory', async () => {
+  it('enrolls with the enroll secret credential; its batches ' +
+    'are accepted; the key is kept in its state directory', async () => {
     const d = service(readFileSync(UNIT, 'utf8'));
     const all = (k: string) => d.filter(([key]) => key === k).map(([, v]) => v);
     const root = join(c.dir, 'host');
@@ -78,13 +82,22 @@ describe('deploy/systemd agent unit runs as shipped', () => {
     }
     const env: Record<string, string> = {
       CREDENTIALS_DIRECTORY: creds,
-      STATE_DIRECTORY: all('StateDirectory').map((s) => join(stateRoot, s)).join(':'),
+      STATE_DIRECTORY: all('StateDirectory')
+        .map((s) => join(stateRoot, s))
+        .join(':'),
     };
     for (const e of all('Environment')) {
       for (const kv of e.split(/\s+/)) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
     }
-    const words = all('ExecStart').at(-1)!.split(/\s+/).map((w) =>
-      w.replaceAll('%d', creds).replaceAll('%S', stateRoot).replace(/^\/opt\/portdrift\//, `${ROOT}/`));
+    const words = all('ExecStart')
+      .at(-1)!
+      .split(/\s+/)
+      .map((w) =>
+        w
+          .replaceAll('%d', creds)
+          .replaceAll('%S', stateRoot)
+          .replace(/^\/opt\/portdrift\//, `${ROOT}/`),
+      );
     expect(words[0]).toBe('/usr/bin/node');
     const args = words.slice(1).map(staged);
     const agent = new Proc('systemd agent', null, args, env);

@@ -13,10 +13,9 @@ export function findBinary(name: string, extra: string[] = []): string | null {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
   return (
-    [...extra, `/usr/sbin/${name}`, `/usr/local/bin/${name}`, `/usr/local/sbin/${name}`, ...postgresBins(name)].find((p) =>
-      existsSync(p),
-    ) ??
-    null
+    [...extra, `/usr/sbin/${name}`, `/usr/local/bin/${name}`, `/usr/local/sbin/${name}`, ...postgresBins(name)].find(
+      (p) => existsSync(p),
+    ) ?? null
   );
 }
 

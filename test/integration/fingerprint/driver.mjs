@@ -10,6 +10,4 @@ const targets = JSON.parse(process.argv[2] ?? '[]');
 const options = JSON.parse(process.argv[3] ?? '{}');
 const started = performance.now();
 const reports = await fingerprintAll(targets, options);
-process.stdout.write(
-  `${JSON.stringify({ reports, ms: performance.now() - started })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ reports, ms: performance.now() - started })}\n`);

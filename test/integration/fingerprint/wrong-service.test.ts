@@ -57,11 +57,23 @@ describe.skipIf(skip)(`scan: wrong-service against real daemons${skip ? ` (skipp
     if (iac) rmSync(iac, { recursive: true, force: true });
   });
 
-  it('redis-server on the postgres port: one wrong-service finding with the IaC line, none unfingerprinted', async () => {
+  it('redis-server on the postgres port: one wrong-service ' +
+    'finding with the IaC line, none unfingerprinted', async () => {
     const dir = daemons.tempDir('redis');
     const child: ChildProcess = daemons.start('redis', [
-      redis!, '--port', String(PORT), '--bind', '127.0.0.1', '--dir', dir,
-      '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+      redis!,
+      '--port',
+      String(PORT),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
     ]);
     try {
       await daemons.ready([PORT]);
@@ -97,8 +109,21 @@ describe.skipIf(skip)(`scan: wrong-service against real daemons${skip ? ` (skipp
     const dir = daemons.tempDir('pg');
     const data = initPostgres(dir, initdb!);
     daemons.start('postgres', [
-      'runuser', '-u', 'postgres', '--', postgres!, '-D', data, '-p', String(PORT), '-k', dir,
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off',
+      'runuser',
+      '-u',
+      'postgres',
+      '--',
+      postgres!,
+      '-D',
+      data,
+      '-p',
+      String(PORT),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
     ]);
     await daemons.ready([PORT]);
     const { code, report } = await scan();

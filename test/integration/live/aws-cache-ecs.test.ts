@@ -105,10 +105,12 @@ describe('scan --live aws: ElastiCache and ECS', () => {
       expect(q.filter((x) => x.action === 'ListClusters' && x.params.nextToken).length).toBe(1);
       expect(q.filter((x) => x.action === 'ListTasks' && x.params.nextToken).length).toBe(2);
       expect(q.filter((x) => x.action === 'DescribeTaskDefinition').length).toBe(2);
-      expect(q.filter((x) => x.status === 400).map((x) => x.action).sort()).toEqual([
-        'DescribeReplicationGroups',
-        'ListServices',
-      ]);
+      expect(
+        q
+          .filter((x) => x.status === 400)
+          .map((x) => x.action)
+          .sort(),
+      ).toEqual(['DescribeReplicationGroups', 'ListServices']);
     });
   });
 

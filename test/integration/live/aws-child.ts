@@ -33,7 +33,11 @@ export function childEnv(home: string, extra: Record<string, string> = {}): Reco
 }
 
 /** childEnv in eu-west-1, pointed at `server` when there is one. */
-export function awsEnv(home: string, server: AwsServer | null, extra: Record<string, string> = {}): Record<string, string> {
+export function awsEnv(
+  home: string,
+  server: AwsServer | null,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return childEnv(home, { AWS_REGION: 'eu-west-1', ...(server ? { AWS_ENDPOINT_URL: server.url } : {}), ...extra });
 }
 

@@ -111,8 +111,9 @@ describe('collector with live: aws', () => {
         now = hosts(await plan());
       }
       expect(now).toEqual(['10.0.1.77', 'shop-orders.c9akciq32.eu-west-1.rds.amazonaws.com']);
-      expect(server.requests.filter((q) => q.action === 'DescribeInstances' && !q.params.NextToken).length)
-        .toBeGreaterThanOrEqual(2);
+      expect(
+        server.requests.filter((q) => q.action === 'DescribeInstances' && !q.params.NextToken).length,
+      ).toBeGreaterThanOrEqual(2);
     } finally {
       if (child && child.exitCode === null) {
         const exited = new Promise((r) => child!.once('exit', r));

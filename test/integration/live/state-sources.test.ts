@@ -107,8 +107,10 @@ const S3_WORLD: Partial<AwsWorld> = {
 describe('--state s3://', () => {
   it('reads the object with the SDK signer, path-style against AWS_ENDPOINT_URL', async () => {
     await withAws(S3_WORLD, async (s) => {
-      const r = await cli(['extract', '.', '--state', 's3://tf-state/shop/terraform.tfstate', '--format', 'json'],
-        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }));
+      const r = await cli(
+        ['extract', '.', '--state', 's3://tf-state/shop/terraform.tfstate', '--format', 'json'],
+        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }),
+      );
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
       expect(hostsOf(r.out)).toEqual(['shop.db.internal']);
@@ -120,12 +122,17 @@ describe('--state s3://', () => {
 
   it('a bucket in another region: signed again for the region S3 names (301 x-amz-bucket-region)', async () => {
     await withAws({ ...S3_WORLD, s3Regions: { 'tf-state': 'us-east-2' } }, async (s) => {
-      const r = await cli(['extract', '.', '--state', 's3://tf-state/shop/terraform.tfstate', '--format', 'json'],
-        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }));
+      const r = await cli(
+        ['extract', '.', '--state', 's3://tf-state/shop/terraform.tfstate', '--format', 'json'],
+        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }),
+      );
       expect(r.err).toBe('');
       expect(hostsOf(r.out)).toEqual(['shop.db.internal']);
       const gets = s.requests.filter((q) => q.action === 'GetObject').map((q) => [q.region, q.status]);
-      expect(gets).toEqual([['eu-west-1', 301], ['us-east-2', 200]]);
+      expect(gets).toEqual([
+        ['eu-west-1', 301],
+        ['us-east-2', 200],
+      ]);
     });
   });
 
@@ -162,8 +169,10 @@ describe('--state s3://', () => {
 
   it('rejected keys are PD_STATE_FETCH and the secret key appears nowhere', async () => {
     await withAws({ ...S3_WORLD, rejectKeys: [KEYS.AWS_ACCESS_KEY_ID] }, async (s) => {
-      const r = await cli(['scan', '.', '--state', 's3://tf-state/shop/terraform.tfstate', '--format', 'json'],
-        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }));
+      const r = await cli(
+        ['scan', '.', '--state', 's3://tf-state/shop/terraform.tfstate', '--format', 'json'],
+        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }),
+      );
       expect(r.code).toBe(1);
       expect(r.err).toContain('PD_STATE_FETCH');
       expect(r.err).toContain('InvalidAccessKeyId');
@@ -180,8 +189,10 @@ describe('--state s3://', () => {
       writeFileSync(join(profileHome, '.aws', 'credentials'), creds);
       await withAws(S3_WORLD, async (s) => {
         const args = ['scan', '.', '--live', 'aws', '--no-probe', '--aws-profile', 'statep', '--format', 'json'];
-        const r = await cli([...args, '--state', 's3://tf-state/shop/terraform.tfstate'],
-          env({ HOME: profileHome, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }));
+        const r = await cli(
+          [...args, '--state', 's3://tf-state/shop/terraform.tfstate'],
+          env({ HOME: profileHome, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }),
+        );
         expect(r.err).toBe('');
         expect(r.code).toBe(0);
         const get = s.requests.find((q) => q.action === 'GetObject');
@@ -194,13 +205,17 @@ describe('--state s3://', () => {
 
   it('--state-from-backend reads bucket, key and region of the backend "s3" block', async () => {
     await withAws(S3_WORLD, async (s) => {
-      const r = await cli(['extract', '.', '--state-from-backend', '--format', 'json'],
-        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }));
+      const r = await cli(
+        ['extract', '.', '--state-from-backend', '--format', 'json'],
+        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url }),
+      );
       expect(r.err).toBe('');
       expect(hostsOf(r.out)).toEqual(['shop.db.internal']);
       expect(s.requests.find((q) => q.action === 'GetObject')?.region).toBe('eu-central-1');
-      const blue = await cli(['extract', '.', '--state-from-backend', '--format', 'json'],
-        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url, TF_WORKSPACE: 'blue' }));
+      const blue = await cli(
+        ['extract', '.', '--state-from-backend', '--format', 'json'],
+        env({ ...KEYS, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: s.url, TF_WORKSPACE: 'blue' }),
+      );
       expect(blue.err).toBe('');
       expect(hostsOf(blue.out)).toEqual(['blue.db.internal']);
       const none = await cli(['extract', 'envs/prod', '--state-from-backend'], env());
@@ -237,8 +252,10 @@ describe('--state https:// (Terraform HTTP backend)', () => {
         res.end(ok ? state('http') : '{}');
       },
       async (url, seen) => {
-        const r = await cli(['extract', '.', '--state', `${url}/state/shop`, '--format', 'json'],
-          env({ TF_HTTP_USERNAME: 'ci', TF_HTTP_PASSWORD: TOKEN }));
+        const r = await cli(
+          ['extract', '.', '--state', `${url}/state/shop`, '--format', 'json'],
+          env({ TF_HTTP_USERNAME: 'ci', TF_HTTP_PASSWORD: TOKEN }),
+        );
         expect(r.err).toBe('');
         expect(hostsOf(r.out)).toEqual(['http.db.internal']);
         expect(seen.map((q) => `${q.method} ${q.url}`)).toEqual(['GET /state/shop']);
@@ -269,7 +286,10 @@ describe('--state https:// (Terraform HTTP backend)', () => {
   });
 
   it('unreachable: PD_STATE_FETCH; not JSON: PD_STATE_INVALID; credentials in the URL: refused', async () => {
-    const port = await withHttp(() => undefined, async (url) => new URL(url).port);
+    const port = await withHttp(
+      () => undefined,
+      async (url) => new URL(url).port,
+    );
     const gone = await cli(['extract', '.', '--state', `http://127.0.0.1:${port}/s`], env());
     expect(gone.code).toBe(1);
     expect(gone.err).toContain('PD_STATE_FETCH');
@@ -290,61 +310,71 @@ describe('--state https:// (Terraform HTTP backend)', () => {
 });
 
 describe('--state tfc:// (HCP Terraform / TFE API)', () => {
-  const tfc = (base: () => string): Handler => (req, res) => {
-    const json = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/vnd.api+json' });
-      res.end(JSON.stringify(body));
+  const tfc =
+    (base: () => string): Handler =>
+    (req, res) => {
+      const json = (status: number, body: unknown): void => {
+        res.writeHead(status, { 'content-type': 'application/vnd.api+json' });
+        res.end(JSON.stringify(body));
+      };
+      if (req.headers.authorization !== `Bearer ${TOKEN}`) return json(401, { errors: [{ status: '401' }] });
+      if (req.url === '/api/v2/organizations/acme/workspaces/shop-prod') {
+        return json(200, { data: { id: 'ws-abc123', type: 'workspaces', attributes: { name: 'shop-prod' } } });
+      }
+      if (req.url === '/api/v2/workspaces/ws-abc123/current-state-version') {
+        const download = `${base()}/api/state-versions/sv-1/hosted_state`;
+        return json(200, { data: { id: 'sv-1', attributes: { serial: 7, 'hosted-state-download-url': download } } });
+      }
+      if (req.url === '/api/state-versions/sv-1/hosted_state') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(state('tfc'));
+      }
+      json(404, { errors: [{ status: '404', title: 'not found' }] });
     };
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return json(401, { errors: [{ status: '401' }] });
-    if (req.url === '/api/v2/organizations/acme/workspaces/shop-prod') {
-      return json(200, { data: { id: 'ws-abc123', type: 'workspaces', attributes: { name: 'shop-prod' } } });
-    }
-    if (req.url === '/api/v2/workspaces/ws-abc123/current-state-version') {
-      const download = `${base()}/api/state-versions/sv-1/hosted_state`;
-      return json(200, { data: { id: 'sv-1', attributes: { serial: 7, 'hosted-state-download-url': download } } });
-    }
-    if (req.url === '/api/state-versions/sv-1/hosted_state') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(state('tfc'));
-    }
-    json(404, { errors: [{ status: '404', title: 'not found' }] });
-  };
 
   it('reads the current state version with the token of TF_TOKEN_<host>', async () => {
     let base = '';
-    await withHttp(tfc(() => base), async (url, seen) => {
-      base = url;
-      const host = new URL(url).host;
-      const r = await cli(['extract', '.', '--state', `tfc://${host}/acme/shop-prod`, '--format', 'json'],
-        env({ TF_TOKEN_127_0_0_1: TOKEN }));
-      expect(r.err).toBe('');
-      expect(hostsOf(r.out)).toEqual(['tfc.db.internal']);
-      expect(seen.map((q) => q.url)).toEqual([
-        '/api/v2/organizations/acme/workspaces/shop-prod',
-        '/api/v2/workspaces/ws-abc123/current-state-version',
-        '/api/state-versions/sv-1/hosted_state',
-      ]);
-    });
+    await withHttp(
+      tfc(() => base),
+      async (url, seen) => {
+        base = url;
+        const host = new URL(url).host;
+        const r = await cli(
+          ['extract', '.', '--state', `tfc://${host}/acme/shop-prod`, '--format', 'json'],
+          env({ TF_TOKEN_127_0_0_1: TOKEN }),
+        );
+        expect(r.err).toBe('');
+        expect(hostsOf(r.out)).toEqual(['tfc.db.internal']);
+        expect(seen.map((q) => q.url)).toEqual([
+          '/api/v2/organizations/acme/workspaces/shop-prod',
+          '/api/v2/workspaces/ws-abc123/current-state-version',
+          '/api/state-versions/sv-1/hosted_state',
+        ]);
+      },
+    );
   });
 
   it('a missing workspace is PD_IAC_PATH, no token PD_STATE_FETCH naming the variable; never the token', async () => {
     let base = '';
-    await withHttp(tfc(() => base), async (url) => {
-      base = url;
-      const host = new URL(url).host;
-      const r = await cli(['scan', '.', '--state', `tfc://${host}/acme/nope`], env({ TF_TOKEN_127_0_0_1: TOKEN }));
-      expect(r.code).toBe(1);
-      expect(r.err).toContain('PD_IAC_PATH');
-      expect(r.err).toContain(`tfc://${host}/acme/nope`);
-      expect(r.err).not.toContain(TOKEN);
-      const wrong = env({ TF_TOKEN_127_0_0_1: 'wrong-x' });
-      const bad = await cli(['extract', '.', '--state', `tfc://${host}/acme/shop-prod`], wrong);
-      expect(bad.err).toContain('PD_STATE_FETCH');
-      expect(bad.err).toContain('HTTP 401');
-      expect(bad.err).not.toContain('wrong-x');
-      const none = await cli(['extract', '.', '--state', `tfc://${host}/acme/shop-prod`], env());
-      expect(none.err).toContain('PD_STATE_FETCH');
-      expect(none.err).toContain('set TF_TOKEN_127_0_0_1');
-    });
+    await withHttp(
+      tfc(() => base),
+      async (url) => {
+        base = url;
+        const host = new URL(url).host;
+        const r = await cli(['scan', '.', '--state', `tfc://${host}/acme/nope`], env({ TF_TOKEN_127_0_0_1: TOKEN }));
+        expect(r.code).toBe(1);
+        expect(r.err).toContain('PD_IAC_PATH');
+        expect(r.err).toContain(`tfc://${host}/acme/nope`);
+        expect(r.err).not.toContain(TOKEN);
+        const wrong = env({ TF_TOKEN_127_0_0_1: 'wrong-x' });
+        const bad = await cli(['extract', '.', '--state', `tfc://${host}/acme/shop-prod`], wrong);
+        expect(bad.err).toContain('PD_STATE_FETCH');
+        expect(bad.err).toContain('HTTP 401');
+        expect(bad.err).not.toContain('wrong-x');
+        const none = await cli(['extract', '.', '--state', `tfc://${host}/acme/shop-prod`], env());
+        expect(none.err).toContain('PD_STATE_FETCH');
+        expect(none.err).toContain('set TF_TOKEN_127_0_0_1');
+      },
+    );
   });
 });

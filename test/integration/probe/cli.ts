@@ -29,9 +29,14 @@ export interface ProbeRun {
  */
 export async function probe(lab: Lab, args: string[], timeoutMs?: number): Promise<ProbeRun> {
   const run = await cli(lab, ['probe', ...args, '--format', 'json'], timeoutMs);
-  if (run.timedOut) throw new Error(`portdrift probe ${args.join(' ')} was killed after its timeout; stderr: ${run.stderr.slice(-2000)}`);
-  if (run.code !== 0) throw new Error(`portdrift probe ${args.join(' ')} exited ${run.code ?? run.signal}: ${run.stderr.slice(-2000)}`);
+  if (run.timedOut)
+    throw new Error(
+      `portdrift probe ${args.join(' ')} was killed after its timeout; stderr: ${run.stderr.slice(-2000)}`,
+    );
+  if (run.code !== 0)
+    throw new Error(`portdrift probe ${args.join(' ')} exited ${run.code ?? run.signal}: ${run.stderr.slice(-2000)}`);
   const read = readPortdrift(run.stdout);
-  if (read.problems.length || !read.summary) throw new Error(`portdrift probe output deviates from the contract:\n  ${read.problems.join('\n  ')}`);
+  if (read.problems.length || !read.summary)
+    throw new Error(`portdrift probe output deviates from the contract:\n  ${read.problems.join('\n  ')}`);
   return { run, results: read.results, summary: read.summary };
 }

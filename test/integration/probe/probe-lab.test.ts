@@ -46,7 +46,13 @@ describe.skipIf(skip)(`portdrift probe in network namespaces${skip ? ` (skipped:
 
     const got = await probe(lab, [...lab.addresses, ...dead, '--ports', '1-1000']);
     expectExact(truth, got);
-    expect(got.summary).toMatchObject({ probes: 10_000, open: 32, filtered: 210, unreachable: 2000, closed: 10_000 - 32 - 210 - 2000 });
+    expect(got.summary).toMatchObject({
+      probes: 10_000,
+      open: 32,
+      filtered: 210,
+      unreachable: 2000,
+      closed: 10_000 - 32 - 210 - 2000,
+    });
     expect(got.results.filter((r) => r.state === 'closed')).toEqual([]);
     for (const r of got.results) {
       expect(r.host).toBe(r.ip);
@@ -60,21 +66,33 @@ describe.skipIf(skip)(`portdrift probe in network namespaces${skip ? ` (skipped:
     expect(hostOrder).toEqual([...lab.addresses, ...dead]);
   });
 
-  it('127.0.0.1 ports 1–65535 in a fresh namespace: the open set is exactly the listeners (no self-connects)', async () => {
-    const lab = track(await createSoloLab());
-    // Edges of the port space and of the ephemeral range (32768–60999), where self-connects happen.
-    const open = [1, 22, 80, 5432, 32768, 45678, 60999, 65535];
-    await lab.listen(open.map((port) => ({ ip: '127.0.0.1', port })));
-    const got = await probe(lab, ['127.0.0.1', '--ports', '1-65535']);
-    expectExact({ ports: [1, 65535], hosts: [{ ip: '127.0.0.1', open }] }, got);
-    expect(got.results.map((r) => r.port)).toEqual(open);
-    expect(got.summary).toMatchObject({ probes: 65535, open: open.length, closed: 65535 - open.length, filtered: 0, unreachable: 0 });
-    expect(got.summary.seconds).toBeGreaterThan(0);
-  });
+  it(
+    '127.0.0.1 ports 1–65535 in a fresh namespace: the ' + 'open set is exactly the listeners (no self-connects)',
+    async () => {
+      const lab = track(await createSoloLab());
+      // Edges of the port space and of the ephemeral range (32768–60999), where self-connects happen.
+      const open = [1, 22, 80, 5432, 32768, 45678, 60999, 65535];
+      await lab.listen(open.map((port) => ({ ip: '127.0.0.1', port })));
+      const got = await probe(lab, ['127.0.0.1', '--ports', '1-65535']);
+      expectExact({ ports: [1, 65535], hosts: [{ ip: '127.0.0.1', open }] }, got);
+      expect(got.results.map((r) => r.port)).toEqual(open);
+      expect(got.summary).toMatchObject({
+        probes: 65535,
+        open: open.length,
+        closed: 65535 - open.length,
+        filtered: 0,
+        unreachable: 0,
+      });
+      expect(got.summary.seconds).toBeGreaterThan(0);
+    },
+  );
 
   it('--all lists closed results too, in port order', async () => {
     const lab = track(await createSoloLab());
-    await lab.listen([{ ip: '127.0.0.1', port: 5 }, { ip: '127.0.0.1', port: 7 }]);
+    await lab.listen([
+      { ip: '127.0.0.1', port: 5 },
+      { ip: '127.0.0.1', port: 7 },
+    ]);
     const got = await probe(lab, ['127.0.0.1', '--ports', '1-20', '--all']);
     expect(got.results.map((r) => r.port)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(got.results.filter((r) => r.state === 'open').map((r) => r.port)).toEqual([5, 7]);
@@ -89,7 +107,27 @@ describe.skipIf(skip)(`portdrift probe in network namespaces${skip ? ` (skipped:
     const lab = track(await createLab({ hosts: 1 }));
     await lab.listen([{ ip: '10.231.0.1', port: 80 }]);
     // Deterministic loss: drop the 1st, 3rd, … SYN to ports 80 and 81 (not the ACK or RST).
-    for (const port of ['80', '81']) lab.server.iptables(4, '-A', 'INPUT', '-p', 'tcp', '--dport', port, '--syn', '-m', 'statistic', '--mode', 'nth', '--every', '2', '--packet', '0', '-j', 'DROP');
+    for (const port of ['80', '81'])
+      lab.server.iptables(
+        4,
+        '-A',
+        'INPUT',
+        '-p',
+        'tcp',
+        '--dport',
+        port,
+        '--syn',
+        '-m',
+        'statistic',
+        '--mode',
+        'nth',
+        '--every',
+        '2',
+        '--packet',
+        '0',
+        '-j',
+        'DROP',
+      );
     // A cap under the kernel's initial SYN RTO (1 s): the retry must be the prober's own, not
     // a kernel retransmit inside one attempt.
     const got = await probe(lab, ['10.231.0.1', '--ports', '79-82', '--all', '--timeout', '500ms']);
@@ -104,25 +142,45 @@ describe.skipIf(skip)(`portdrift probe in network namespaces${skip ? ` (skipped:
   it('a host name is probed on every address it resolves to, named by host, in order', async () => {
     const lab = track(await createSoloLab());
     // Whatever this machine's resolver gives for localhost (127.0.0.1, usually also ::1).
-    const addrs = (await lookup('localhost', { all: true })).map((a) => a.address).filter((a) => a === '127.0.0.1' || a === '::1');
+    const addrs = (await lookup('localhost', { all: true }))
+      .map((a) => a.address)
+      .filter((a) => a === '127.0.0.1' || a === '::1');
     expect(addrs).toContain('127.0.0.1');
     await lab.listen(addrs.map((ip) => ({ ip, port: 7000 })));
     const got = await probe(lab, ['localhost', '--ports', '6999-7001']);
-    expect(got.results.map((r) => [r.host, r.ip, r.port, r.state]).sort()).toEqual(addrs.map((ip) => ['localhost', ip, 7000, 'open']).sort());
+    expect(got.results.map((r) => [r.host, r.ip, r.port, r.state]).sort()).toEqual(
+      addrs.map((ip) => ['localhost', ip, 7000, 'open']).sort(),
+    );
     expect(got.summary).toMatchObject({ probes: 3 * addrs.length, open: addrs.length });
   });
 
   it('IPv6: ::1 in a fresh namespace and an address on the veth, with ip6tables DROP', async () => {
     const solo = track(await createSoloLab());
-    await solo.listen([{ ip: '::1', port: 22 }, { ip: '::1', port: 631 }]);
+    await solo.listen([
+      { ip: '::1', port: 22 },
+      { ip: '::1', port: 631 },
+    ]);
     const loop = await probe(solo, ['::1', '--ports', '1-1000']);
     expectExact({ ports: [1, 1000], hosts: [{ ip: '::1', open: [22, 631] }] }, loop);
 
     const lab = track(await createLab({ hosts: 1, hosts6: 2 }));
     const [a, b] = lab.addresses6 as [string, string];
-    await lab.listen([{ ip: a, port: 22 }, { ip: a, port: 80 }, { ip: b, port: 443 }]);
+    await lab.listen([
+      { ip: a, port: 22 },
+      { ip: a, port: 80 },
+      { ip: b, port: 443 },
+    ]);
     lab.drop(81, 90, { ip: a });
     const got = await probe(lab, [a, b, '--ports', '1-500']);
-    expectExact({ ports: [1, 500], hosts: [{ ip: a, open: [22, 80], filtered: [[81, 90]] }, { ip: b, open: [443] }] }, got);
+    expectExact(
+      {
+        ports: [1, 500],
+        hosts: [
+          { ip: a, open: [22, 80], filtered: [[81, 90]] },
+          { ip: b, open: [443] },
+        ],
+      },
+      got,
+    );
   });
 });

@@ -19,7 +19,8 @@ import { cli, requireBuild } from './cli.js';
 const skip = labSkipReason();
 
 const ecs = (name: string, port: number) =>
-  `resource "aws_ecs_task_definition" "${name}" {\n  family = "${name}"\n  container_definitions = jsonencode([\n    {\n      name         = "${name}"\n      portMappings = [{ containerPort = ${port} }]\n    }\n  ])\n}\n`;
+  `resource "aws_ecs_task_definition" "${name}" {\n  family = "${name}"\n  container_definitions = jsonencode([\n ` +
+  `   {\n      name         = "${name}"\n      portMappings = [{ containerPort = ${port} }]\n    }\n  ])\n}\n`;
 
 describe.skipIf(skip)(`portdrift scan in network namespaces${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let lab: Lab;
@@ -29,8 +30,14 @@ describe.skipIf(skip)(`portdrift scan in network namespaces${skip ? ` (skipped: 
     lab = await createLab({ hosts: 4 });
     const [dead] = lab.unreachable(1);
     dir = mkdtempSync(join(tmpdir(), 'pdl-scan-'));
-    writeFileSync(join(dir, 'rds.tf'), 'resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = 5432\n}\n');
-    writeFileSync(join(dir, 'cache.tf'), 'resource "aws_elasticache_cluster" "cache" {\n  engine = "redis"\n  port   = 6379\n}\n');
+    writeFileSync(
+      join(dir, 'rds.tf'),
+      'resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = 5432\n}\n',
+    );
+    writeFileSync(
+      join(dir, 'cache.tf'),
+      'resource "aws_elasticache_cluster" "cache" {\n  engine = "redis"\n  port   = 6379\n}\n',
+    );
     writeFileSync(join(dir, 'ecs.tf'), [ecs('api', 8080), ecs('worker', 9000), ecs('batch', 7000)].join('\n'));
     writeFileSync(
       join(dir, 'targets.yaml'),
@@ -72,7 +79,16 @@ describe.skipIf(skip)(`portdrift scan in network namespaces${skip ? ` (skipped: 
   });
 
   it('--fail-on a kind that is not found exits 0 and still prints every finding', async () => {
-    const r = await cli(lab, ['scan', dir, '--targets', join(dir, 'targets.yaml'), '--format', 'json', '--fail-on', 'unobserved']);
+    const r = await cli(lab, [
+      'scan',
+      dir,
+      '--targets',
+      join(dir, 'targets.yaml'),
+      '--format',
+      'json',
+      '--fail-on',
+      'unobserved',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as DriftReport).findings).toHaveLength(5);
   });

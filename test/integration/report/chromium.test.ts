@@ -16,10 +16,15 @@ import { buildReportModel } from '../../../collector/report/model.js';
 import { renderReport } from '../../../collector/report/render.js';
 import { reportData } from '../../fixtures/report-data.js';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) =>
+  existsSync(p),
+);
 const inCI = process.env.CI === 'true';
 const skip = !CHROMIUM && !inCI;
-if (skip) console.warn('chromium.test.ts: skipped — no Chromium at /usr/bin/chromium (Debian package `chromium`); CI installs it');
+if (skip)
+  console.warn(
+    'chromium.test.ts: skipped — no Chromium at /usr/bin/chromium (Debian package `chromium`); CI installs it',
+  );
 
 const dir = mkdtempSync(join(tmpdir(), 'pd-chromium-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -108,7 +113,12 @@ function writePng(img: Png, width: number): Buffer {
   ihdr.set([8, 2, 0, 0, 0], 8);
   const raw = Buffer.concat(img.rows.map((r) => Buffer.concat([Buffer.from([0]), r.subarray(0, width * 3)])));
   const signature = Buffer.from('89504e470d0a1a0a', 'hex');
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 // Headless Chromium will not lay a window out narrower than 500 px, so the report is shown in an
@@ -118,10 +128,13 @@ const HEIGHT: Record<number, number> = { 400: 1950, 1200: 1500 };
 
 function page(report: string, width: number): string {
   const attr = report.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
-  const measure = `window.addEventListener('load', () => {
+  const measure =
+    `window.addEventListener('load', () => {
     const d = document.getElementById('r').contentDocument;
     const card = d.querySelector('.pd-card').getBoundingClientRect();
-    const m = { scrollWidth: d.documentElement.scrollWidth, innerWidth: d.defaultView.innerWidth, left: card.left, right: card.right };
+    const m = { ` +
+    `scrollWidth: d.documentElement.scrollWidth, innerWidth: d.defaultView.innerWidth, left: card.left, ` +
+    `right: card.right };
     document.body.setAttribute('data-measure', JSON.stringify(m));
   });`;
   const frame = `border:0;display:block;width:${width}px;height:${HEIGHT[width]}px`;
@@ -131,9 +144,20 @@ function page(report: string, width: number): string {
   );
 }
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars', '--no-first-run'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--hide-scrollbars',
+  '--no-first-run',
+];
 const chromium = (args: string[]): string =>
-  execFileSync(CHROMIUM!, [...FLAGS, '--force-device-scale-factor=1', ...args], { stdio: 'pipe', timeout: 60_000, encoding: 'utf8' });
+  execFileSync(CHROMIUM!, [...FLAGS, '--force-device-scale-factor=1', ...args], {
+    stdio: 'pipe',
+    timeout: 60_000,
+    encoding: 'utf8',
+  });
 
 /** Where the card starts and ends in a row of pixels: the first and last pixel that is not page background. */
 function cardEdges(row: Buffer, width: number): [number, number] {
@@ -157,7 +181,9 @@ describe('report HTML in headless Chromium', () => {
 
       const dom = chromium([window, '--dump-dom', `file://${file}`]);
       type Measure = { scrollWidth: number; innerWidth: number; left: number; right: number };
-      const m = JSON.parse((/data-measure="([^"]*)"/.exec(dom)?.[1] ?? 'null').replace(/&quot;/g, '"')) as Measure | null;
+      const m = JSON.parse(
+        (/data-measure="([^"]*)"/.exec(dom)?.[1] ?? 'null').replace(/&quot;/g, '"'),
+      ) as Measure | null;
       expect(m, 'the page wrote its measurement').not.toBeNull();
       expect(m!.innerWidth).toBe(width);
       expect(m!.scrollWidth).toBeLessThanOrEqual(m!.innerWidth);

@@ -37,60 +37,74 @@ async function deadPort(): Promise<number> {
 }
 
 describe('emailed reports over real SMTP', () => {
-  it('sends one multipart report with text, HTML, filter headers and the JSON attached; the first is a baseline', async () => {
-    const sink = await startSink({ auth: { user: 'reports', pass: 'p@ss word' } });
-    try {
-      const outbox = new Outbox(join(tmp(), 'outbox'));
-      let now = Date.parse(NOW);
-      const service = new ReportService({
-        schedule: parseSchedule('every 24h'),
-        from: 'portdrift <portdrift@example.com>',
-        to: ['ops@example.com', 'sec@example.com'],
-        outbox,
-        // The sink offers no STARTTLS: sending the password in clear takes ?starttls=off.
-        mailer: createMailer({ url: `smtp://reports:p%40ss%20word@127.0.0.1:${sink.port}?starttls=off` }),
-        load: data,
-        log: silentLogger(),
-        now: () => now,
-      });
-      const first = await service.sendNow();
-      expect(first.delivery).toEqual({ sent: 1, failed: 0, pending: 0 });
-      await sink.received(1);
-      const m = sink.messages[0]!;
-      expect(m.subject).toBe('portdrift: baseline, 4 open, 1 agent late — prod');
-      expect(m.headers.get('x-portdrift-report')).toBe('v1; scope=prod; baseline=yes');
-      expect(m.headers.get('x-portdrift-severity')).toBe('high');
-      expect(m.headerLines.find((l) => l.key === 'list-id')?.line).toMatch(/^List-Id: portdrift reports for prod <prod\.reports\.portdrift>$/i);
-      expect(m.to && !Array.isArray(m.to) ? m.to.value.map((a) => a.address) : []).toEqual(['ops@example.com', 'sec@example.com']);
-      expect(m.text!.replace(/\s+/g, ' ')).toContain('Baseline: this is the first report of this installation. 4 existing drifts at baseline');
-      expect(m.html).toContain('<strong>Baseline.</strong>');
-      // The text part arrives wrapped at 78 columns (the transfer encoding does not reflow it).
-      expect(m.text!.split('\n').filter((l) => [...l].length > 78)).toEqual([]);
-      expect(m.text).toContain('  [high] moved  aws_db_instance.orders\n      10.0.1.5:5432 → 5433  rds.tf:14\n');
-      expect(m.html).toContain('aws_db_instance.orders');
-      // text/plain first, then text/html, inside multipart/alternative, with the JSON beside it.
-      const raw = sink.raw[0]!;
-      expect(raw).toMatch(/Content-Type: multipart\/mixed/i);
-      expect(raw).toMatch(/Content-Type: multipart\/alternative/i);
-      expect(raw.search(/Content-Type: text\/plain/i)).toBeLessThan(raw.search(/Content-Type: text\/html/i));
-      expect(m.attachments).toHaveLength(1);
-      const att = m.attachments[0]!;
-      expect(att.filename).toBe('portdrift-report-prod-2026-11-24.json');
-      expect(att.contentType).toBe('application/json');
-      expect(JSON.parse(att.content.toString('utf8'))).toMatchObject({ version: 1, baseline: true, counts: { open: 4 } });
+  it(
+    'sends one multipart report with text, HTML, filter ' + 'headers and the JSON attached; the first is a baseline',
+    async () => {
+      const sink = await startSink({ auth: { user: 'reports', pass: 'p@ss word' } });
+      try {
+        const outbox = new Outbox(join(tmp(), 'outbox'));
+        let now = Date.parse(NOW);
+        const service = new ReportService({
+          schedule: parseSchedule('every 24h'),
+          from: 'portdrift <portdrift@example.com>',
+          to: ['ops@example.com', 'sec@example.com'],
+          outbox,
+          // The sink offers no STARTTLS: sending the password in clear takes ?starttls=off.
+          mailer: createMailer({ url: `smtp://reports:p%40ss%20word@127.0.0.1:${sink.port}?starttls=off` }),
+          load: data,
+          log: silentLogger(),
+          now: () => now,
+        });
+        const first = await service.sendNow();
+        expect(first.delivery).toEqual({ sent: 1, failed: 0, pending: 0 });
+        await sink.received(1);
+        const m = sink.messages[0]!;
+        expect(m.subject).toBe('portdrift: baseline, 4 open, 1 agent late — prod');
+        expect(m.headers.get('x-portdrift-report')).toBe('v1; scope=prod; baseline=yes');
+        expect(m.headers.get('x-portdrift-severity')).toBe('high');
+        expect(m.headerLines.find((l) => l.key === 'list-id')?.line).toMatch(
+          /^List-Id: portdrift reports for prod <prod\.reports\.portdrift>$/i,
+        );
+        expect(m.to && !Array.isArray(m.to) ? m.to.value.map((a) => a.address) : []).toEqual([
+          'ops@example.com',
+          'sec@example.com',
+        ]);
+        expect(m.text!.replace(/\s+/g, ' ')).toContain(
+          'Baseline: this is the first report of this installation. 4 existing drifts at baseline',
+        );
+        expect(m.html).toContain('<strong>Baseline.</strong>');
+        // The text part arrives wrapped at 78 columns (the transfer encoding does not reflow it).
+        expect(m.text!.split('\n').filter((l) => [...l].length > 78)).toEqual([]);
+        expect(m.text).toContain('  [high] moved  aws_db_instance.orders\n      10.0.1.5:5432 → 5433  rds.tf:14\n');
+        expect(m.html).toContain('aws_db_instance.orders');
+        // text/plain first, then text/html, inside multipart/alternative, with the JSON beside it.
+        const raw = sink.raw[0]!;
+        expect(raw).toMatch(/Content-Type: multipart\/mixed/i);
+        expect(raw).toMatch(/Content-Type: multipart\/alternative/i);
+        expect(raw.search(/Content-Type: text\/plain/i)).toBeLessThan(raw.search(/Content-Type: text\/html/i));
+        expect(m.attachments).toHaveLength(1);
+        const att = m.attachments[0]!;
+        expect(att.filename).toBe('portdrift-report-prod-2026-11-24.json');
+        expect(att.contentType).toBe('application/json');
+        expect(JSON.parse(att.content.toString('utf8'))).toMatchObject({
+          version: 1,
+          baseline: true,
+          counts: { open: 4 },
+        });
 
-      // The second report covers the period since the first: deltas, not a baseline.
-      now += 86_400_000;
-      await service.sendNow();
-      await sink.received(2);
-      expect(sink.messages[1]!.subject).toMatch(/^portdrift: 4 open \(0 new\), 0 resolved, 2 agents late — prod$/);
-      expect(sink.messages[1]!.headers.get('x-portdrift-report')).toBe('v1; scope=prod; baseline=no');
-      expect(await outbox.list()).toEqual([]);
-      service.stop();
-    } finally {
-      await sink.close();
-    }
-  });
+        // The second report covers the period since the first: deltas, not a baseline.
+        now += 86_400_000;
+        await service.sendNow();
+        await sink.received(2);
+        expect(sink.messages[1]!.subject).toMatch(/^portdrift: 4 open \(0 new\), 0 resolved, 2 agents late — prod$/);
+        expect(sink.messages[1]!.headers.get('x-portdrift-report')).toBe('v1; scope=prod; baseline=no');
+        expect(await outbox.list()).toEqual([]);
+        service.stop();
+      } finally {
+        await sink.close();
+      }
+    },
+  );
 
   it('marks reports Auto-Submitted and gives each period one stable Message-ID, also when re-sent', async () => {
     const sink = await startSink();
@@ -119,7 +133,9 @@ describe('emailed reports over real SMTP', () => {
       const [baseline, period, again] = sink.messages;
       for (const m of sink.messages) expect(m.headers.get('auto-submitted')).toBe('auto-generated');
       expect(sink.raw[0]).toMatch(/^Auto-Submitted: auto-generated\r?$/m);
-      expect(baseline!.messageId).toMatch(/^<portdrift\.report\.prod\.baseline-20261124T090000Z\.[0-9a-f]{12}@example\.com>$/);
+      expect(baseline!.messageId).toMatch(
+        /^<portdrift\.report\.prod\.baseline-20261124T090000Z\.[0-9a-f]{12}@example\.com>$/,
+      );
       expect(period!.messageId).toMatch(/^<portdrift\.report\.prod\.20261124T090000Z\.[0-9a-f]{12}@example\.com>$/);
       expect(again!.messageId).toBe(period!.messageId);
       expect(baseline!.messageId).not.toBe(period!.messageId);
@@ -151,54 +167,83 @@ describe('emailed reports over real SMTP', () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]!.mail.subject).toMatch(/^portdrift: 4 open/);
     // The newer rendering replaced the older one: its JSON was made 10 minutes later.
-    expect(JSON.parse(entries[0]!.mail.attachments[0]!.content)).toMatchObject({ generatedAt: '2026-11-24T09:10:00.000Z' });
-    service.stop();
-  });
-
-  it('keeps a report that cannot be sent in the outbox, retries with backoff, and delivers it when the relay is back', async () => {
-    const dir = join(tmp(), 'outbox');
-    const outbox = new Outbox(dir);
-    const port = await deadPort();
-    let now = Date.parse(NOW);
-    const service = new ReportService({
-      schedule: parseSchedule('daily 08:00'),
-      from: 'portdrift@example.com',
-      to: ['ops@example.com'],
-      outbox,
-      mailer: createMailer({ url: `smtp://127.0.0.1:${port}`, timeoutMs: 2000 }),
-      load: data,
-      log: silentLogger(),
-      now: () => now,
+    expect(JSON.parse(entries[0]!.mail.attachments[0]!.content)).toMatchObject({
+      generatedAt: '2026-11-24T09:10:00.000Z',
     });
-    const r = await service.sendNow();
-    expect(r.delivery).toEqual({ sent: 0, failed: 1, pending: 1, lastError: expect.stringMatching(/failed \(ESOCKET\): connect ECONNREFUSED/) });
-    const [entry] = await outbox.list();
-    expect(entry).toMatchObject({ attempts: 1, nextAttemptAt: new Date(now + 60_000).toISOString() });
-    expect(entry!.lastError).toMatch(/\[?ECONNREFUSED|connect/);
-    expect(readdirSync(dir).sort()).toEqual([`${entry!.id}.json`, 'state.json']);
     service.stop();
-
-    // Not due yet: nothing is tried.
-    const sink = await startSink();
-    try {
-      const mailer = createMailer({ url: `smtp://127.0.0.1:${sink.port}` });
-      expect(await flushOutbox(outbox, mailer, silentLogger(), { now: () => now + 1000 })).toEqual({ sent: 0, failed: 0, pending: 1 });
-      now += 61_000;
-      expect(await flushOutbox(outbox, mailer, silentLogger(), { now: () => now })).toEqual({ sent: 1, failed: 0, pending: 0 });
-      await sink.received(1);
-      expect(sink.messages[0]!.subject).toBe('portdrift: baseline, 4 open, 1 agent late — prod');
-      expect(await outbox.list()).toEqual([]);
-      mailer.close();
-    } finally {
-      await sink.close();
-    }
   });
+
+  it(
+    'keeps a report that cannot be sent in the outbox, retries ' +
+      'with backoff, and delivers it when the relay is back',
+    async () => {
+      const dir = join(tmp(), 'outbox');
+      const outbox = new Outbox(dir);
+      const port = await deadPort();
+      let now = Date.parse(NOW);
+      const service = new ReportService({
+        schedule: parseSchedule('daily 08:00'),
+        from: 'portdrift@example.com',
+        to: ['ops@example.com'],
+        outbox,
+        mailer: createMailer({ url: `smtp://127.0.0.1:${port}`, timeoutMs: 2000 }),
+        load: data,
+        log: silentLogger(),
+        now: () => now,
+      });
+      const r = await service.sendNow();
+      expect(r.delivery).toEqual({
+        sent: 0,
+        failed: 1,
+        pending: 1,
+        lastError: expect.stringMatching(/failed \(ESOCKET\): connect ECONNREFUSED/),
+      });
+      const [entry] = await outbox.list();
+      expect(entry).toMatchObject({ attempts: 1, nextAttemptAt: new Date(now + 60_000).toISOString() });
+      expect(entry!.lastError).toMatch(/\[?ECONNREFUSED|connect/);
+      expect(readdirSync(dir).sort()).toEqual([`${entry!.id}.json`, 'state.json']);
+      service.stop();
+
+      // Not due yet: nothing is tried.
+      const sink = await startSink();
+      try {
+        const mailer = createMailer({ url: `smtp://127.0.0.1:${sink.port}` });
+        expect(await flushOutbox(outbox, mailer, silentLogger(), { now: () => now + 1000 })).toEqual({
+          sent: 0,
+          failed: 0,
+          pending: 1,
+        });
+        now += 61_000;
+        expect(await flushOutbox(outbox, mailer, silentLogger(), { now: () => now })).toEqual({
+          sent: 1,
+          failed: 0,
+          pending: 0,
+        });
+        await sink.received(1);
+        expect(sink.messages[0]!.subject).toBe('portdrift: baseline, 4 open, 1 agent late — prod');
+        expect(await outbox.list()).toEqual([]);
+        mailer.close();
+      } finally {
+        await sink.close();
+      }
+    },
+  );
 
   it('rejects bad credentials as PD_SMTP without the password in the message', async () => {
     const sink = await startSink({ auth: { user: 'u', pass: 'right' } });
     try {
       const mailer = createMailer({ url: `smtp://u:wrong-secret@127.0.0.1:${sink.port}?starttls=off` });
-      const err = await mailer.send({ from: 'a@example.com', to: ['b@example.com'], subject: 's', text: 't', html: '<p>t</p>', headers: {}, attachments: [] }).catch((e: unknown) => e);
+      const err = await mailer
+        .send({
+          from: 'a@example.com',
+          to: ['b@example.com'],
+          subject: 's',
+          text: 't',
+          html: '<p>t</p>',
+          headers: {},
+          attachments: [],
+        })
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'PD_SMTP' });
       expect((err as Error).message).not.toContain('wrong-secret');
       expect((err as Error).message).toContain('smtp://u:***@127.0.0.1');
@@ -226,20 +271,56 @@ describe('emailed reports over real SMTP', () => {
   const openssl = ['/usr/bin/openssl', '/usr/local/bin/openssl'].find((p) => existsSync(p));
   it.skipIf(!openssl)('upgrades with STARTTLS (required) and authenticates over TLS', async () => {
     const d = tmp();
-    execFileSync(openssl!, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(d, 'key.pem'), '-out', join(d, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'pipe' });
+    execFileSync(
+      openssl!,
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(d, 'key.pem'),
+        '-out',
+        join(d, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+      ],
+      { stdio: 'pipe' },
+    );
     const tls = { key: readFileSync(join(d, 'key.pem'), 'utf8'), cert: readFileSync(join(d, 'cert.pem'), 'utf8') };
     const sink = await startSink({ auth: { user: 'u', pass: 'p' }, tls });
     try {
       // Verification against the self-signed certificate given as the CA: no "insecure" switch needed.
       const mailer = createMailer({ url: `smtp://u:p@localhost:${sink.port}?starttls=required`, tlsCa: tls.cert });
-      await mailer.send({ from: 'a@example.com', to: ['b@example.com'], subject: 'over tls', text: 't', html: '<p>t</p>', headers: { 'X-Portdrift-Report': 'v1' }, attachments: [] });
+      await mailer.send({
+        from: 'a@example.com',
+        to: ['b@example.com'],
+        subject: 'over tls',
+        text: 't',
+        html: '<p>t</p>',
+        headers: { 'X-Portdrift-Report': 'v1' },
+        attachments: [],
+      });
       await sink.received(1);
       expect(sink.secured[0]).toBe(true);
       expect(sink.messages[0]!.subject).toBe('over tls');
       mailer.close();
       // Without the CA the certificate is refused: the report is not sent in clear instead.
       const strict = createMailer({ url: `smtp://u:p@localhost:${sink.port}?starttls=required`, timeoutMs: 5000 });
-      await expect(strict.send({ from: 'a@example.com', to: ['b@example.com'], subject: 'x', text: 't', html: 't', headers: {}, attachments: [] })).rejects.toMatchObject({ code: 'PD_SMTP' });
+      await expect(
+        strict.send({
+          from: 'a@example.com',
+          to: ['b@example.com'],
+          subject: 'x',
+          text: 't',
+          html: 't',
+          headers: {},
+          attachments: [],
+        }),
+      ).rejects.toMatchObject({ code: 'PD_SMTP' });
       strict.close();
     } finally {
       await sink.close();
@@ -247,7 +328,12 @@ describe('emailed reports over real SMTP', () => {
   });
 
   it('parses smtp and smtps URLs', () => {
-    expect(parseSmtpUrl('smtps://mail.internal')).toMatchObject({ host: 'mail.internal', port: 465, secure: true, requireTLS: false });
+    expect(parseSmtpUrl('smtps://mail.internal')).toMatchObject({
+      host: 'mail.internal',
+      port: 465,
+      secure: true,
+      requireTLS: false,
+    });
     expect(parseSmtpUrl('smtp://a%40b:c%3Ad@mail:2525?starttls=off')).toMatchObject({
       port: 2525,
       secure: false,

@@ -177,7 +177,10 @@ describe.skipIf(!BUILT && !process.env.CI)('the SMTP password from a file or the
       const again = await sendAndStop(inUrl, admin, dir);
       expect(again.code, again.err).toBe(0);
       await sink.received(2);
-      const warning = inUrl.stderr().split('\n').find((l) => l.includes('carries a password'));
+      const warning = inUrl
+        .stderr()
+        .split('\n')
+        .find((l) => l.includes('carries a password'));
       const redacted = `smtp://reports:***@${LOOP}:${sink.port}?starttls=off`;
       expect(JSON.parse(warning!)).toMatchObject({ level: 40, smtp: redacted });
       expect(warning).toMatch(/smtpPasswordFile or PORTDRIFT_SMTP_PASSWORD/);

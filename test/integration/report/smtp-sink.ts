@@ -20,7 +20,9 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-export async function startSink(options: { auth?: { user: string; pass: string }; tls?: { key: string; cert: string } } = {}): Promise<Sink> {
+export async function startSink(
+  options: { auth?: { user: string; pass: string }; tls?: { key: string; cert: string } } = {},
+): Promise<Sink> {
   const messages: ParsedMail[] = [];
   const raw: string[] = [];
   const secured: boolean[] = [];
@@ -33,7 +35,8 @@ export async function startSink(options: { auth?: { user: string; pass: string }
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : { disabledCommands: ['STARTTLS'] }),
     onAuth(auth, session, cb) {
       auths.push({ user: auth.username ?? '', secure: Boolean(session.secure) });
-      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return cb(null, { user: auth.username });
+      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass)
+        return cb(null, { user: auth.username });
       return cb(new Error('Invalid username or password'));
     },
     onData(stream, session, cb) {
@@ -54,14 +57,15 @@ export async function startSink(options: { auth?: { user: string; pass: string }
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   return {
     port,
     messages,
     raw,
     secured,
     auths,
-    received: (n) => (messages.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
+    received: (n) =>
+      messages.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

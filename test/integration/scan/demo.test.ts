@@ -26,11 +26,19 @@ describe('the demo (npm start)', () => {
     const r = await runDemo();
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^HIGH\s+moved\s+aws_db_instance\.orders\s+127\.0\.0\.11:25432 → 25433\s+infra\/rds\.tf:5\s/m);
-    expect(r.stdout).toContain('→ infra/variables.tf:4 variable "orders_db_port" default 25432 → 25433, or move the service back to 25432');
-    expect(r.stdout).toMatch(/^HIGH\s+missing\s+aws_ecs_task_definition\.api\s+127\.0\.0\.13:29090\s+infra\/api\.tf:24\s/m);
+    expect(r.stdout).toMatch(
+      /^HIGH\s+moved\s+aws_db_instance\.orders\s+127\.0\.0\.11:25432 → 25433\s+infra\/rds\.tf:5\s/m,
+    );
+    expect(r.stdout).toContain(
+      '→ infra/variables.tf:4 variable "orders_db_port" default 25432 → 25433, or move the service back to 25432',
+    );
+    expect(r.stdout).toMatch(
+      /^HIGH\s+missing\s+aws_ecs_task_definition\.api\s+127\.0\.0\.13:29090\s+infra\/api\.tf:24\s/m,
+    );
     expect(r.stdout).toMatch(/^MEDIUM\s+undeclared\s+.*127\.0\.0\.13:28085\s/m);
-    expect(r.stdout).toContain('3 findings (1 moved, 1 missing, 1 undeclared); 6 resources, 7 endpoints checked, 7 observed.');
+    expect(r.stdout).toContain(
+      '3 findings (1 moved, 1 missing, 1 undeclared); 6 resources, 7 endpoints checked, 7 observed.',
+    );
     expect(r.stdout).toContain('That is the demo succeeding');
     // The services are stopped: the moved database port is free again.
     const s = await listen('127.0.0.11', 25433);

@@ -34,8 +34,15 @@ describe.skipIf(skip)(`scan of a dual-stack host${skip ? ` (skipped: ${skip})` :
     await lab.listen(['127.0.0.1:5432', '[::1]:6380', '127.0.0.1:8080', '[::1]:8080', '127.0.0.1:9229']);
     dir = mkdtempSync(join(tmpdir(), 'pd-scan-dual-'));
     const ports = [5432, 6379, 7000, 8080].map((p) => `            - containerPort: ${p}\n`).join('');
-    writeFileSync(join(dir, 'app.yaml'), `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: x\n          ports:\n${ports}`);
-    writeFileSync(join(dir, 'targets.yaml'), `targets:\n  - resource: "k8s:Deployment/shop/app"\n    hosts: [${NAME}]\n`);
+    writeFileSync(
+      join(dir, 'app.yaml'),
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n  namespace: shop\nspec:\n  template:\n ` +
+        `   spec:\n      containers:\n        - name: app\n          image: x\n          ports:\n${ports}`,
+    );
+    writeFileSync(
+      join(dir, 'targets.yaml'),
+      `targets:\n  - resource: "k8s:Deployment/shop/app"\n    hosts: [${NAME}]\n`,
+    );
   });
 
   afterAll(async () => {
@@ -44,19 +51,52 @@ describe.skipIf(skip)(`scan of a dual-stack host${skip ? ` (skipped: ${skip})` :
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('open on any address is in sync; closed on both with a candidate on one address is moved; closed + filtered is unreachable; one undeclared per host:port', async () => {
-    const r = await lab.run([process.execPath, cli, 'scan', 'app.yaml', '--targets', 'targets.yaml', '--ports', '5400-9300', '--timeout', '500ms', '--format', 'json'], { cwd: dir, timeoutMs: 60_000 });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(2);
-    const doc = JSON.parse(r.stdout) as DriftReport;
-    expect(doc.summary).toEqual({ resources: 1, endpoints: 4, observed: 4, findings: 3, byKind: { moved: 1, unreachable: 1, undeclared: 1 } });
-    expect(doc.findings.map((f) => [f.kind, f.host, f.port, f.observedPort, f.state])).toEqual([
-      ['moved', NAME, 6379, 6380, 'closed'],
-      ['unreachable', NAME, 7000, undefined, 'filtered'],
-      ['undeclared', NAME, 9229, undefined, 'open'],
-    ]);
-    expect(doc.findings[1]!.message).toBe(`k8s:Deployment/shop/app declares port 7000 on ${NAME} but it is closed on ::1 and filtered on 127.0.0.1 from local, so whether it listens is unknown`);
-    expect(doc.findings[0]!.message).toBe(`k8s:Deployment/shop/app declares port 6379 but ${NAME} (::1) listens on 6380`);
-    expect(doc.findings[2]!.message).toBe(`${NAME} (127.0.0.1) listens on 9229 but no IaC declares it for k8s:Deployment/shop/app`);
-  });
+  it(
+    'open on any address is in sync; closed on both with a candidate on one ' +
+      'address is moved; closed + filtered is unreachable; one undeclared per host:port',
+    async () => {
+      const r = await lab.run(
+        [
+          process.execPath,
+          cli,
+          'scan',
+          'app.yaml',
+          '--targets',
+          'targets.yaml',
+          '--ports',
+          '5400-9300',
+          '--timeout',
+          '500ms',
+          '--format',
+          'json',
+        ],
+        { cwd: dir, timeoutMs: 60_000 },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(2);
+      const doc = JSON.parse(r.stdout) as DriftReport;
+      expect(doc.summary).toEqual({
+        resources: 1,
+        endpoints: 4,
+        observed: 4,
+        findings: 3,
+        byKind: { moved: 1, unreachable: 1, undeclared: 1 },
+      });
+      expect(doc.findings.map((f) => [f.kind, f.host, f.port, f.observedPort, f.state])).toEqual([
+        ['moved', NAME, 6379, 6380, 'closed'],
+        ['unreachable', NAME, 7000, undefined, 'filtered'],
+        ['undeclared', NAME, 9229, undefined, 'open'],
+      ]);
+      expect(doc.findings[1]!.message).toBe(
+        `k8s:Deployment/shop/app declares port 7000 on ${NAME} but it is closed on ` +
+          `::1 and filtered on 127.0.0.1 from local, so whether it listens is unknown`,
+      );
+      expect(doc.findings[0]!.message).toBe(
+        `k8s:Deployment/shop/app declares port 6379 but ${NAME} (::1) listens on 6380`,
+      );
+      expect(doc.findings[2]!.message).toBe(
+        `${NAME} (127.0.0.1) listens on 9229 but no IaC declares it for k8s:Deployment/shop/app`,
+      );
+    },
+  );
 });

@@ -26,7 +26,9 @@ const closeServer = (s: Server): Promise<void> => new Promise((r) => s.close(() 
 
 export async function reserveBlock(size: number, attempts = 20): Promise<Block> {
   for (let a = 0; a < attempts; a++) {
-    const host = `127.${77 + Math.floor(Math.random() * 100)}.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+    const host =
+      `127.${77 + Math.floor(Math.random() * 100)}.` +
+      `${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
     // Below the ephemeral range (32768+), away from the usual service ports.
     const base = 20000 + Math.floor(Math.random() * 12000);
     const servers: Server[] = [];

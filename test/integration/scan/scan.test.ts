@@ -34,12 +34,21 @@ beforeAll(async () => {
   for (let i = 0; i < 81; i++) if (!keepOpen.has(i)) await block.release(i);
   dir = mkdtempSync(join(tmpdir(), 'pd-scan-'));
   writeFileSync(join(dir, 'variables.tf'), `variable "db_port" {\n  type    = number\n  default = ${b}\n}\n`);
-  writeFileSync(join(dir, 'rds.tf'), `resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = var.db_port\n}\n`);
+  writeFileSync(
+    join(dir, 'rds.tf'),
+    `resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = var.db_port\n}\n`,
+  );
   writeFileSync(
     join(dir, 'ecs.tf'),
-    `resource "aws_ecs_task_definition" "api" {\n  family = "api"\n  container_definitions = jsonencode([\n    {\n      name = "api"\n      portMappings = [\n        { containerPort = ${b + 30} },\n        { containerPort = ${b + 60} }\n      ]\n    }\n  ])\n}\n`,
+    `resource "aws_ecs_task_definition" "api" {\n  family = "api"\n  container_definitions = jsonencode([\n    ` +
+      `{\n      name = "api"\n      portMappings = [\n        { containerPort = ` +
+      `${b + 30} },\n        { containerPort = ${b + 60} }\n      ]\n    }\n  ])\n}\n`,
   );
-  writeFileSync(join(dir, 'targets.yaml'), `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${host}]\n  - resource: aws_ecs_task_definition.api\n    hosts: [${host}]\n`);
+  writeFileSync(
+    join(dir, 'targets.yaml'),
+    `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${host}` +
+      `]\n  - resource: aws_ecs_task_definition.api\n    hosts: [${host}]\n`,
+  );
   args = ['scan', '.', '--targets', 'targets.yaml', '--ports', `${b - 10}-${b + 70}`, '--timeout', '500ms'];
 });
 
@@ -54,7 +63,10 @@ const scan = (...extra: string[]) => run([...args, ...extra], dir);
 // would look it up): its host comes from the targets file alone.
 function deployment(name: string, ports: number[]): string {
   const list = ports.map((p) => `            - containerPort: ${p}\n`).join('');
-  return `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: ${name}\n          image: x\n          ports:\n${list}`;
+  return (
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: shop\nspec:\n  ` +
+    `template:\n    spec:\n      containers:\n        - name: ${name}\n          image: x\n          ports:\n${list}`
+  );
 }
 
 describe('portdrift scan on loopback', () => {
@@ -64,7 +76,13 @@ describe('portdrift scan on loopback', () => {
     expect(r.code).toBe(2);
     const doc = JSON.parse(r.out) as DriftReport;
     expect(doc.version).toBe(1);
-    expect(doc.summary).toEqual({ resources: 2, endpoints: 3, observed: 3, findings: 3, byKind: { moved: 1, missing: 1, undeclared: 1 } });
+    expect(doc.summary).toEqual({
+      resources: 2,
+      endpoints: 3,
+      observed: 3,
+      findings: 3,
+      byKind: { moved: 1, missing: 1, undeclared: 1 },
+    });
     expect(doc.findings.map((f) => [f.kind, f.resource, f.host, f.port, f.observedPort, f.state, f.agent])).toEqual([
       ['moved', 'aws_db_instance.orders', host, b, b + 2, 'closed', 'local'],
       ['missing', 'aws_ecs_task_definition.api', host, b + 60, undefined, 'closed', 'local'],
@@ -73,7 +91,9 @@ describe('portdrift scan on loopback', () => {
     const moved = doc.findings[0]!;
     expect(moved.source).toEqual({ file: 'rds.tf', line: 3 });
     expect(moved.message).toBe(`aws_db_instance.orders declares port ${b} but ${host} listens on ${b + 2}`);
-    expect(moved.suggestion).toBe(`variables.tf:3 variable "db_port" default ${b} → ${b + 2}, or move the service back to ${b}`);
+    expect(moved.suggestion).toBe(
+      `variables.tf:3 variable "db_port" default ${b} → ${b + 2}, or move the service back to ${b}`,
+    );
     expect(doc.findings[1]!.source).toEqual({ file: 'ecs.tf', line: 8 });
   });
 
@@ -91,8 +111,14 @@ describe('portdrift scan on loopback', () => {
     const synced = mkdtempSync(join(tmpdir(), 'pd-scan-sync-'));
     try {
       writeFileSync(join(synced, 'web.yaml'), deployment('web', [b + 30, b + 35]));
-      writeFileSync(join(synced, 'targets.yaml'), `targets:\n  - resource: "k8s:Deployment/shop/web"\n    hosts: [${host}]\n`);
-      const r = await run(['scan', 'web.yaml', '--targets', 'targets.yaml', '--ports', `${b + 25}-${b + 40}`, '--format', 'table'], synced);
+      writeFileSync(
+        join(synced, 'targets.yaml'),
+        `targets:\n  - resource: "k8s:Deployment/shop/web"\n    hosts: [${host}]\n`,
+      );
+      const r = await run(
+        ['scan', 'web.yaml', '--targets', 'targets.yaml', '--ports', `${b + 25}-${b + 40}`, '--format', 'table'],
+        synced,
+      );
       expect(r.code).toBe(0);
       expect(r.out).toBe('No drift: 1 resource, 2 endpoints checked, 2 observed.\n');
     } finally {
@@ -103,8 +129,15 @@ describe('portdrift scan on loopback', () => {
   it('prints every format', async () => {
     const table = await scan('--format', 'table');
     expect(table.code).toBe(2);
-    expect(table.out).toMatch(new RegExp(`^HIGH\\s+moved\\s+aws_db_instance\\.orders\\s+${host.replace(/\./g, '\\.')}:${b} → ${b + 2}\\s+rds\\.tf:3`, 'm'));
-    expect(table.out).toContain('3 findings (1 moved, 1 missing, 1 undeclared); 2 resources, 3 endpoints checked, 3 observed.');
+    expect(table.out).toMatch(
+      new RegExp(
+        `^HIGH\\s+moved\\s+aws_db_instance\\.orders\\s+${host.replace(/\./g, '\\.')}:${b} → ${b + 2}\\s+rds\\.tf:3`,
+        'm',
+      ),
+    );
+    expect(table.out).toContain(
+      '3 findings (1 moved, 1 missing, 1 undeclared); 2 resources, 3 endpoints checked, 3 observed.',
+    );
     expect(table.out).not.toMatch(/\u001b/);
 
     const md = await scan('--format', 'markdown');
@@ -120,8 +153,13 @@ describe('portdrift scan on loopback', () => {
     // Run from the parent directory (the "repository root"): URIs get the path to the IaC root.
     const parent = join(dir, '..');
     const base = dir.slice(parent.length + 1);
-    const fromParent = await run(['scan', base, '--targets', `${base}/targets.yaml`, '--ports', `${b - 10}-${b + 70}`, '--format', 'sarif'], parent);
-    expect(JSON.parse(fromParent.out).runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe(`${base}/rds.tf`);
+    const fromParent = await run(
+      ['scan', base, '--targets', `${base}/targets.yaml`, '--ports', `${b - 10}-${b + 70}`, '--format', 'sarif'],
+      parent,
+    );
+    expect(JSON.parse(fromParent.out).runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe(
+      `${base}/rds.tf`,
+    );
     const inside = JSON.parse((await scan('--format', 'sarif')).out);
     expect(inside.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('rds.tf');
 
@@ -163,13 +201,27 @@ describe('portdrift scan on loopback', () => {
     const meta = mkdtempSync(join(tmpdir(), 'pd-scan-meta-'));
     try {
       writeFileSync(join(meta, 'meta.yaml'), deployment('meta', [80]));
-      writeFileSync(join(meta, 'targets.yaml'), `targets:\n  - resource: "k8s:Deployment/shop/meta"\n    hosts: [169.254.169.254]\n`);
-      const r = await run(['scan', 'meta.yaml', '--targets', 'targets.yaml', '--ports', '81', '--format', 'json'], meta);
+      writeFileSync(
+        join(meta, 'targets.yaml'),
+        `targets:\n  - resource: "k8s:Deployment/shop/meta"\n    hosts: [169.254.169.254]\n`,
+      );
+      const r = await run(
+        ['scan', 'meta.yaml', '--targets', 'targets.yaml', '--ports', '81', '--format', 'json'],
+        meta,
+      );
       expect(r.code).toBe(2);
       const doc = JSON.parse(r.out) as DriftReport;
       expect(doc.findings).toHaveLength(1);
-      expect(doc.findings[0]).toMatchObject({ kind: 'unobserved', severity: 'low', host: '169.254.169.254', port: 80, state: null });
-      expect(doc.findings[0]!.message).toMatch(/^k8s:Deployment\/shop\/meta port 80 was not observed: 169\.254\.169\.254 was refused \(.*cloud metadata/);
+      expect(doc.findings[0]).toMatchObject({
+        kind: 'unobserved',
+        severity: 'low',
+        host: '169.254.169.254',
+        port: 80,
+        state: null,
+      });
+      expect(doc.findings[0]!.message).toMatch(
+        /^k8s:Deployment\/shop\/meta port 80 was not observed: 169\.254\.169\.254 was refused \(.*cloud metadata/,
+      );
       expect(doc.findings[0]!.suggestion).toBe('pass --allow-special 169.254.169.254/32 to probe it deliberately');
     } finally {
       rmSync(meta, { recursive: true, force: true });
@@ -179,12 +231,21 @@ describe('portdrift scan on loopback', () => {
   it('says so on stderr when no resource is placed on a host, and checks nothing', async () => {
     const bare = mkdtempSync(join(tmpdir(), 'pd-scan-bare-'));
     try {
-      writeFileSync(join(bare, 'rds.tf'), `resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = ${b}\n}\n`);
+      writeFileSync(
+        join(bare, 'rds.tf'),
+        `resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = ${b}\n}\n`,
+      );
       const r = await run(['scan', '.', '--format', 'json'], bare);
       expect(r.code).toBe(0);
       expect(r.err).toContain('portdrift: not checked: 1 listen endpoint without a known host');
       expect(r.err).toContain('portdrift: nothing to probe: no resource of the IaC is placed on a host');
-      expect((JSON.parse(r.out) as DriftReport).summary).toEqual({ resources: 1, endpoints: 0, observed: 0, findings: 0, byKind: {} });
+      expect((JSON.parse(r.out) as DriftReport).summary).toEqual({
+        resources: 1,
+        endpoints: 0,
+        observed: 0,
+        findings: 0,
+        byKind: {},
+      });
     } finally {
       rmSync(bare, { recursive: true, force: true });
     }
@@ -210,7 +271,9 @@ describe('portdrift scan on loopback', () => {
     // Every bad flag at once, each named.
     const all = await scan('--ports', '0', '--timeout', 'soon', '--concurrency', 'x');
     expect(all.code).toBe(1);
-    expect(all.err).toMatch(/--ports: invalid port spec "0".*; --concurrency "x".*; --timeout: invalid duration "soon".*\[PD_USAGE\]/);
+    expect(all.err).toMatch(
+      /--ports: invalid port spec "0".*; --concurrency "x".*; --timeout: invalid duration "soon".*\[PD_USAGE\]/,
+    );
     const fmt = await scan('--format', 'yaml');
     expect(fmt.code).toBe(1);
   });

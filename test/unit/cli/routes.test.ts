@@ -20,18 +20,28 @@ describe('the routing table', () => {
     }
   });
 
-  it('builds only the named command; for --version none; for help or an unknown word every one, listed without loading', async () => {
-    expect((await buildProgram(ctx, () => {}, ['probe', '127.0.0.1'])).commands.map((c) => c.name())).toEqual(['probe']);
-    expect((await buildProgram(ctx, () => {}, ['help', 'scan'])).commands.map((c) => c.name())).toEqual(['scan']);
-    expect((await buildProgram(ctx, () => {}, ['--version'])).commands).toEqual([]);
-    for (const argv of [['--help'], ['prob'], []]) {
-      const listed = (await buildProgram(ctx, () => {}, argv)).commands;
-      expect(listed.map((c) => c.name())).toEqual(routes.map((r) => r.name));
-      // Listed only: no option, no argument, no action of the real command.
-      expect(listed.every((c) => c.options.length === 0 && c.registeredArguments.length === 0)).toBe(true);
-    }
-    expect((await buildProgram(ctx, () => {}, [], { all: true })).commands.every((c) => c.options.length > 0 || c.commands.length > 0 || c.registeredArguments.length > 0)).toBe(true);
-  });
+  it(
+    'builds only the named command; for --version none; for ' +
+      'help or an unknown word every one, listed without loading',
+    async () => {
+      expect((await buildProgram(ctx, () => {}, ['probe', '127.0.0.1'])).commands.map((c) => c.name())).toEqual([
+        'probe',
+      ]);
+      expect((await buildProgram(ctx, () => {}, ['help', 'scan'])).commands.map((c) => c.name())).toEqual(['scan']);
+      expect((await buildProgram(ctx, () => {}, ['--version'])).commands).toEqual([]);
+      for (const argv of [['--help'], ['prob'], []]) {
+        const listed = (await buildProgram(ctx, () => {}, argv)).commands;
+        expect(listed.map((c) => c.name())).toEqual(routes.map((r) => r.name));
+        // Listed only: no option, no argument, no action of the real command.
+        expect(listed.every((c) => c.options.length === 0 && c.registeredArguments.length === 0)).toBe(true);
+      }
+      expect(
+        (await buildProgram(ctx, () => {}, [], { all: true })).commands.every(
+          (c) => c.options.length > 0 || c.commands.length > 0 || c.registeredArguments.length > 0,
+        ),
+      ).toBe(true);
+    },
+  );
 
   it('`portdrift --help` lists every command with its arguments, and a typo gets a suggestion', async () => {
     const c = captureCli();
@@ -70,7 +80,8 @@ describe('--help of every command', () => {
         else break;
       }
       const longs = new Set([...cmd.options.map((o) => o.long), '--help']);
-      for (const flag of words.filter((w) => /^--[a-z]/.test(w))) if (!longs.has(flag)) problems.push(`${example}: ${cmd.name()} has no ${flag}`);
+      for (const flag of words.filter((w) => /^--[a-z]/.test(w)))
+        if (!longs.has(flag)) problems.push(`${example}: ${cmd.name()} has no ${flag}`);
     }
     expect(problems).toEqual([]);
   });

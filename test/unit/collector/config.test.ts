@@ -13,7 +13,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('collector config', () => {
   it('lists schema problems and cross-field problems in one error', () => {
     const file = join(dir, 'multi.yaml');
-    writeFileSync(file, 'iac: [infra]\nbogusKey: 1\ncycles: 0\ndiscovery: 1-99999\nlisten: 127.0.0.1:99999\ntlsCert: /x.pem\nreportTo: [nope]\n');
+    writeFileSync(
+      file,
+      'iac: [infra]\nbogusKey: 1\ncycles: 0\ndiscovery: 1-99999\nlisten: ' +
+        '127.0.0.1:99999\ntlsCert: /x.pem\nreportTo: [nope]\n',
+    );
     let err: (Error & { code?: string; details?: { problems: string[] } }) | undefined;
     try {
       collectorConfig(file, {});
@@ -33,7 +37,9 @@ describe('collector config', () => {
   });
 
   it('a report key that fails the schema hides none of the other report problems', () => {
-    expect(() => collectorConfig(undefined, { iac: ['infra'], smtp: 5, reportTo: ['nope'] })).toThrow(/smtp: [^\n]*\n {2}reportTo\[0\]: "nope" is not an email address/);
+    expect(() => collectorConfig(undefined, { iac: ['infra'], smtp: 5, reportTo: ['nope'] })).toThrow(
+      /smtp: [^\n]*\n {2}reportTo\[0\]: "nope" is not an email address/,
+    );
   });
 
   it('retention must cover the freshness window; rows per agent are capped by default', () => {

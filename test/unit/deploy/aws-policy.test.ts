@@ -43,7 +43,9 @@ function calledActions(): string[] {
 describe('deploy/aws/portdrift-readonly.json', () => {
   type Policy = { Version: string; Statement: { Effect: string; Action: string[]; Resource: string | string[] }[] };
   const policy = JSON.parse(readFileSync(join(root, 'deploy', 'aws', 'portdrift-readonly.json'), 'utf8')) as Policy;
-  const granted = policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => s.Action).sort();
+  const granted = policy.Statement.filter((s) => s.Effect === 'Allow')
+    .flatMap((s) => s.Action)
+    .sort();
 
   it('grants exactly the operations the code calls', () => {
     const called = calledActions();

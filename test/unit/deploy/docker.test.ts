@@ -37,11 +37,16 @@ describe('Dockerfile', () => {
   });
 
   it('copies only paths that exist and that the ignore file lets through', () => {
-    const copies = stages[0]!.filter((i) => i.op === 'COPY').flatMap((i) => i.args.slice(0, -1).filter((a) => !a.startsWith('--')));
+    const copies = stages[0]!
+      .filter((i) => i.op === 'COPY')
+      .flatMap((i) => i.args.slice(0, -1).filter((a) => !a.startsWith('--')));
     expect(copies.length).toBeGreaterThan(3);
     for (const src of copies) {
       expect(existsSync(join(root, src)), src).toBe(true);
-      expect(ignore.some((rule) => rule === `!${src}` || rule === `!${src}/**`), `${src} is not re-included by Dockerfile.dockerignore`).toBe(true);
+      expect(
+        ignore.some((rule) => rule === `!${src}` || rule === `!${src}/**`),
+        `${src} is not re-included by Dockerfile.dockerignore`,
+      ).toBe(true);
     }
     expect(ignore[0]).toBe('**');
   });
@@ -60,7 +65,9 @@ describe('Dockerfile', () => {
     const entry = JSON.parse(runtime.find((i) => i.op === 'ENTRYPOINT')!.args.join(' ')) as string[];
     expect(entry.at(-1)).toBe('/app/dist/cli/main.js');
     // The runtime copies the compiled CLI from the build stage, where `npm ci` built it.
-    expect(runtime.some((i) => i.op === 'COPY' && i.args.includes('--from=build') && i.args.includes('/app/dist'))).toBe(true);
+    expect(
+      runtime.some((i) => i.op === 'COPY' && i.args.includes('--from=build') && i.args.includes('/app/dist')),
+    ).toBe(true);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(pkg.scripts.prepare).toContain('build');
     expect(pkg.bin.portdrift).toBe('dist/cli/main.js');

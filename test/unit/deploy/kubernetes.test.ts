@@ -19,7 +19,9 @@ const docs: { file: string; doc: Obj }[] = readdirSync(dir)
     }),
   );
 
-const podSpecs = docs.filter(({ doc }) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(doc.kind)).map(({ file, doc }) => ({ file, name: doc.metadata.name as string, spec: doc.spec.template.spec as Obj }));
+const podSpecs = docs
+  .filter(({ doc }) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(doc.kind))
+  .map(({ file, doc }) => ({ file, name: doc.metadata.name as string, spec: doc.spec.template.spec as Obj }));
 
 function allContainers(spec: Obj): Obj[] {
   return [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
@@ -30,7 +32,16 @@ function restrictedViolations(spec: Obj): string[] {
   const bad: string[] = [];
   const pod = spec.securityContext ?? {};
   for (const k of ['hostNetwork', 'hostPID', 'hostIPC']) if (spec[k]) bad.push(`${k} is set`);
-  const allowedVolumes = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+  const allowedVolumes = new Set([
+    'configMap',
+    'csi',
+    'downwardAPI',
+    'emptyDir',
+    'ephemeral',
+    'persistentVolumeClaim',
+    'projected',
+    'secret',
+  ]);
   for (const v of spec.volumes ?? []) {
     const kinds = Object.keys(v).filter((k) => k !== 'name');
     for (const k of kinds) if (!allowedVolumes.has(k)) bad.push(`volume ${v.name}: ${k} is not allowed`);
@@ -46,7 +57,8 @@ function restrictedViolations(spec: Obj): string[] {
     if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) bad.push(`${where}: runAsNonRoot must be true`);
     if ((sc.runAsUser ?? pod.runAsUser) === 0) bad.push(`${where}: runAsUser 0`);
     const seccomp = sc.seccompProfile?.type ?? pod.seccompProfile?.type;
-    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') bad.push(`${where}: seccompProfile must be RuntimeDefault`);
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost')
+      bad.push(`${where}: seccompProfile must be RuntimeDefault`);
     for (const p of c.ports ?? []) if (p.hostPort) bad.push(`${where}: hostPort ${p.hostPort}`);
     // Beyond "restricted", what the issue asks of every container:
     if (sc.readOnlyRootFilesystem !== true) bad.push(`${where}: readOnlyRootFilesystem must be true`);
@@ -67,7 +79,11 @@ describe('kubernetes manifests', () => {
   });
 
   it('has the three deployment shapes the docs describe', () => {
-    expect(podSpecs.map((p) => `${p.file}:${p.name}`).sort()).toEqual(['agent-deployment.yaml:portdrift-agent-subnet-a', 'agent-sidecar.yaml:cart', 'collector.yaml:portdrift-collector']);
+    expect(podSpecs.map((p) => `${p.file}:${p.name}`).sort()).toEqual([
+      'agent-deployment.yaml:portdrift-agent-subnet-a',
+      'agent-sidecar.yaml:cart',
+      'collector.yaml:portdrift-collector',
+    ]);
   });
 
   it.each(podSpecs.map((p) => [p.file, p] as const))('%s passes the restricted pod security profile', (_file, p) => {
@@ -80,7 +96,12 @@ describe('kubernetes manifests', () => {
     spec.hostNetwork = true;
     spec.volumes = [...(spec.volumes ?? []), { name: 'h', hostPath: { path: '/' } }];
     const c = spec.containers[0];
-    c.securityContext = { ...c.securityContext, allowPrivilegeEscalation: true, runAsNonRoot: false, capabilities: { add: ['NET_RAW'] } };
+    c.securityContext = {
+      ...c.securityContext,
+      allowPrivilegeEscalation: true,
+      runAsNonRoot: false,
+      capabilities: { add: ['NET_RAW'] },
+    };
     expect(restrictedViolations(spec)).toEqual([
       'hostNetwork is set',
       'volume h: hostPath is not allowed',
@@ -91,43 +112,58 @@ describe('kubernetes manifests', () => {
     ]);
   });
 
-  const agentContainers = podSpecs.flatMap((p) => allContainers(p.spec).filter((c) => c.args?.[0] === 'agent').map((c) => ({ pod: p, c })));
+  const agentContainers = podSpecs.flatMap((p) =>
+    allContainers(p.spec)
+      .filter((c) => c.args?.[0] === 'agent')
+      .map((c) => ({ pod: p, c })),
+  );
 
-  it('agents: the product image of this version, no ports, an enroll secret from a Secret file, key and spool on volumes', () => {
-    expect(agentContainers).toHaveLength(2);
-    for (const { pod, c } of agentContainers) {
-      expect(c.image).toBe(`ghcr.io/portdrift/portdrift:${VERSION}`);
-      expect(c.ports ?? []).toEqual([]);
-      const args: string[] = c.args;
-      const flag = (name: string) => args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
-      expect(flag('collector')[0]).toMatch(/^https?:\/\//);
-      expect(flag('scope').length).toBeGreaterThan(0);
-      expect(args.some((a) => a.startsWith('--token'))).toBe(false);
-      expect(JSON.stringify(c.env ?? [])).not.toMatch(/PORTDRIFT_(TOKEN|ENROLL_SECRET)/);
-      const secretFile = flag('enroll-secret-file')[0]!;
-      const spool = flag('spool')[0]!;
-      // The key lives in --state-dir, else in the spool directory.
-      const keyDir = flag('state-dir')[0] ?? spool;
-      const mounts: Obj[] = c.volumeMounts;
-      const mountFor = (path: string) => mounts.find((m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`));
-      const volFor = (path: string) => pod.spec.volumes.find((v: Obj) => v.name === mountFor(path)?.name);
-      const secretVol = volFor(secretFile);
-      expect(secretVol?.secret?.secretName).toBeTruthy();
-      // Shipped beside the workload (the same file), to be filled with an enroll secret.
-      const shipped = docs.find(({ file, doc }) => file === pod.file && doc.kind === 'Secret' && doc.metadata.name === secretVol.secret.secretName);
-      expect(JSON.stringify(shipped?.doc.stringData)).toContain('ENROLL-SECRET');
-      for (const dir of [spool, keyDir]) {
-        const v = volFor(dir);
-        expect(v?.emptyDir ?? v?.persistentVolumeClaim, dir).toBeTruthy();
+  it(
+    'agents: the product image of this version, no ports, an ' +
+      'enroll secret from a Secret file, key and spool on volumes',
+    () => {
+      expect(agentContainers).toHaveLength(2);
+      for (const { pod, c } of agentContainers) {
+        expect(c.image).toBe(`ghcr.io/portdrift/portdrift:${VERSION}`);
+        expect(c.ports ?? []).toEqual([]);
+        const args: string[] = c.args;
+        const flag = (name: string) =>
+          args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
+        expect(flag('collector')[0]).toMatch(/^https?:\/\//);
+        expect(flag('scope').length).toBeGreaterThan(0);
+        expect(args.some((a) => a.startsWith('--token'))).toBe(false);
+        expect(JSON.stringify(c.env ?? [])).not.toMatch(/PORTDRIFT_(TOKEN|ENROLL_SECRET)/);
+        const secretFile = flag('enroll-secret-file')[0]!;
+        const spool = flag('spool')[0]!;
+        // The key lives in --state-dir, else in the spool directory.
+        const keyDir = flag('state-dir')[0] ?? spool;
+        const mounts: Obj[] = c.volumeMounts;
+        const mountFor = (path: string) =>
+          mounts.find((m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`));
+        const volFor = (path: string) => pod.spec.volumes.find((v: Obj) => v.name === mountFor(path)?.name);
+        const secretVol = volFor(secretFile);
+        expect(secretVol?.secret?.secretName).toBeTruthy();
+        // Shipped beside the workload (the same file), to be filled with an enroll secret.
+        const shipped = docs.find(
+          ({ file, doc }) =>
+            file === pod.file && doc.kind === 'Secret' && doc.metadata.name === secretVol.secret.secretName,
+        );
+        expect(JSON.stringify(shipped?.doc.stringData)).toContain('ENROLL-SECRET');
+        for (const dir of [spool, keyDir]) {
+          const v = volFor(dir);
+          expect(v?.emptyDir ?? v?.persistentVolumeClaim, dir).toBeTruthy();
+        }
+        for (const name of ['POD_NAME', 'POD_NAMESPACE', 'NODE_NAME']) {
+          expect((c.env as Obj[]).find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath, name).toBeTruthy();
+        }
       }
-      for (const name of ['POD_NAME', 'POD_NAMESPACE', 'NODE_NAME']) {
-        expect((c.env as Obj[]).find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath, name).toBeTruthy();
-      }
-    }
-    // No Service selects an agent.
-    const services = docs.filter(({ doc }) => doc.kind === 'Service').map(({ doc }) => doc.spec.selector['app.kubernetes.io/name']);
-    expect(services).toEqual(['portdrift-collector']);
-  });
+      // No Service selects an agent.
+      const services = docs
+        .filter(({ doc }) => doc.kind === 'Service')
+        .map(({ doc }) => doc.spec.selector['app.kubernetes.io/name']);
+      expect(services).toEqual(['portdrift-collector']);
+    },
+  );
 
   it('the sidecar is a native sidecar in the app pod, reporting its listeners', () => {
     const pod = podSpecs.find((p) => p.file === 'agent-sidecar.yaml')!;
@@ -152,18 +188,24 @@ describe('kubernetes manifests', () => {
 
   it('the collector: Deployment + Service + PersistentVolumeClaim, database on the claim', () => {
     const pod = podSpecs.find((p) => p.name === 'portdrift-collector')!;
-    const claim = docs.find(({ doc }) => doc.kind === 'PersistentVolumeClaim' && doc.metadata.name === 'portdrift-collector-data')!.doc;
+    const claim = docs.find(
+      ({ doc }) => doc.kind === 'PersistentVolumeClaim' && doc.metadata.name === 'portdrift-collector-data',
+    )!.doc;
     const vol = pod.spec.volumes.find((v: Obj) => v.persistentVolumeClaim?.claimName === claim.metadata.name);
     expect(vol).toBeTruthy();
     const c = pod.spec.containers[0];
     expect(c.args[0]).toBe('collector');
     const dataMount = c.volumeMounts.find((m: Obj) => m.name === vol.name).mountPath;
-    const config = docs.find(({ doc }) => doc.kind === 'ConfigMap' && doc.metadata.name === 'portdrift-collector-config')!.doc;
+    const config = docs.find(
+      ({ doc }) => doc.kind === 'ConfigMap' && doc.metadata.name === 'portdrift-collector-config',
+    )!.doc;
     expect(config.data['collector.yaml']).toContain(`data: ${dataMount}/`);
     const svc = docs.find(({ doc }) => doc.kind === 'Service')!.doc;
     expect(svc.spec.ports[0].targetPort).toBe(c.ports[0].name);
     // One writer for the SQLite file: never two pods at once.
-    const deployment = docs.find(({ doc }) => doc.kind === 'Deployment' && doc.metadata.name === 'portdrift-collector')!.doc;
+    const deployment = docs.find(
+      ({ doc }) => doc.kind === 'Deployment' && doc.metadata.name === 'portdrift-collector',
+    )!.doc;
     expect(deployment.spec.replicas).toBe(1);
     expect(deployment.spec.strategy.type).toBe('Recreate');
   });
@@ -201,17 +243,33 @@ describe('the collector manifest runs as shipped', () => {
           symlinkSync(join('..data', file), join(at, file));
         }
       }
-      const configMount = mounts.find((m) => pod.spec.volumes.find((v: Obj) => v.name === m.name)?.configMap?.name === 'portdrift-collector-config')!.mountPath;
-      const raw = parse(docs.find(({ doc }) => doc.kind === 'ConfigMap' && doc.metadata.name === 'portdrift-collector-config')!.doc.data['collector.yaml']) as Obj;
+      const configMount = mounts.find(
+        (m) => pod.spec.volumes.find((v: Obj) => v.name === m.name)?.configMap?.name === 'portdrift-collector-config',
+      )!.mountPath;
+      const raw = parse(
+        docs.find(({ doc }) => doc.kind === 'ConfigMap' && doc.metadata.name === 'portdrift-collector-config')!.doc
+          .data['collector.yaml'],
+      ) as Obj;
       const under = (p: string) => join(root, p);
       expect(configMount).toBeTruthy();
-      const config = collectorConfig(undefined, { ...raw, iac: (raw.iac as string[]).map(under), targets: under(raw.targets), data: join(root, 'data', 'pd.db'), listen: '127.0.0.1:0', logLevel: 'silent' });
+      const config = collectorConfig(undefined, {
+        ...raw,
+        iac: (raw.iac as string[]).map(under),
+        targets: under(raw.targets),
+        data: join(root, 'data', 'pd.db'),
+        listen: '127.0.0.1:0',
+        logLevel: 'silent',
+      });
       mkdirSync(join(root, 'data'));
       const running = await startCollector(config, { cwd: root, log: silentLogger() });
       try {
-        expect(running.collector.model?.model.resources.map((r) => [r.address, r.hosts])).toEqual([['aws_db_instance.example', ['orders-db.internal.example']]]);
+        expect(running.collector.model?.model.resources.map((r) => [r.address, r.hosts])).toEqual([
+          ['aws_db_instance.example', ['orders-db.internal.example']],
+        ]);
         // Every file once, under its own name, and the targets file not taken for IaC.
-        expect(running.collector.model?.model.endpoints.map((e) => `${e.source.file}:${e.source.line}`)).toEqual(['main.tf:3']);
+        expect(running.collector.model?.model.endpoints.map((e) => `${e.source.file}:${e.source.line}`)).toEqual([
+          'main.tf:3',
+        ]);
         expect(running.collector.model?.model.problems).toEqual([]);
       } finally {
         await running.stop();

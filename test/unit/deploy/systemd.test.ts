@@ -12,7 +12,8 @@ const unitDir = join(root, 'deploy', 'systemd');
 const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
 // CI installs systemd (.ci/run), so there the checks must run; elsewhere say why they skip.
 const needAnalyze = hasAnalyze || process.env.CI ? it : it.skip;
-if (!hasAnalyze && !process.env.CI) console.warn('deploy/systemd: systemd-analyze not installed, verify/security checks skipped');
+if (!hasAnalyze && !process.env.CI)
+  console.warn('deploy/systemd: systemd-analyze not installed, verify/security checks skipped');
 
 /** Directives of the [Service] section, each key with every value it is given (in order). */
 function serviceSection(file: string): Map<string, string[]> {
@@ -90,7 +91,10 @@ describe.each(['agent', 'collector'])('portdrift-%s.service', (name) => {
     const dir = mkdtempSync(join(tmpdir(), 'pd-unit-'));
     try {
       const copy = join(dir, `portdrift-${name}.service`);
-      writeFileSync(copy, readFileSync(file, 'utf8').replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `));
+      writeFileSync(
+        copy,
+        readFileSync(file, 'utf8').replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `),
+      );
       const r = verify(copy);
       expect(r.output).toBe('');
       expect(r.status).toBe(0);
@@ -126,7 +130,10 @@ describe('agent specifics', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pd-unit-'));
     try {
       const bare = join(dir, 'bare.service');
-      execFileSync('sh', ['-c', `grep -E '^(\\[|Description|ExecStart|Type)' '${join(unitDir, 'portdrift-agent.service')}' > '${bare}'`]);
+      execFileSync('sh', [
+        '-c',
+        `grep -E '^(\\[|Description|ExecStart|Type)' '${join(unitDir, 'portdrift-agent.service')}' > '${bare}'`,
+      ]);
       expect(exposure(bare)).toBeGreaterThan(5);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -149,7 +156,11 @@ describe('install.sh', () => {
   const builtDist = existsSync(join(root, 'dist', 'cli', 'main.js'));
 
   (builtDist ? it : it.skip)('stages the package and rewrites the units to its prefix and node', () => {
-    const r = spawnSync(join(unitDir, 'install.sh'), ['--destdir', dest, '--prefix', '/srv/pd', '--node', process.execPath, 'all'], { encoding: 'utf8' });
+    const r = spawnSync(
+      join(unitDir, 'install.sh'),
+      ['--destdir', dest, '--prefix', '/srv/pd', '--node', process.execPath, 'all'],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr.replace(/^npm warn.*\n?/gm, '')).toBe('');
     expect(r.status).toBe(0);
     const app = join(dest, 'srv', 'pd');
@@ -163,7 +174,9 @@ describe('install.sh', () => {
       expect(exec.startsWith(`${process.execPath} /srv/pd/dist/cli/main.js ${name} `)).toBe(true);
       expect(existsSync(join(dest, 'etc', 'portdrift', `${name}.yaml`))).toBe(true);
       // The collector's config may hold secrets; the agent's holds none and is read in place.
-      expect(statSync(join(dest, 'etc', 'portdrift', `${name}.yaml`)).mode & 0o777).toBe(name === 'collector' ? 0o600 : 0o644);
+      expect(statSync(join(dest, 'etc', 'portdrift', `${name}.yaml`)).mode & 0o777).toBe(
+        name === 'collector' ? 0o600 : 0o644,
+      );
       if (hasAnalyze) expect(verify(unit).output).toBe('');
     }
     // The staged CLI runs (its dependencies survived the prune).
@@ -172,7 +185,9 @@ describe('install.sh', () => {
   });
 
   it('refuses a relative prefix', () => {
-    const r = spawnSync(join(unitDir, 'install.sh'), ['--destdir', dest, '--prefix', 'relative/path'], { encoding: 'utf8' });
+    const r = spawnSync(join(unitDir, 'install.sh'), ['--destdir', dest, '--prefix', 'relative/path'], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(64);
     expect(r.stderr).toContain('--prefix must be absolute');
   });

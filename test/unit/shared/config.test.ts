@@ -16,8 +16,19 @@ const schema = {
 
 describe('config', () => {
   it('applies defaults, lets flags win and freezes the result', () => {
-    const c = buildConfig(schema, { concurrency: 10, scope: ['10.0.0.0/8'] }, { concurrency: '20', interval: undefined });
-    expect(c).toEqual({ listen: '127.0.0.1:7600', interval: 300_000, concurrency: 20, scope: ['10.0.0.0/8'], mode: 'a', smtp: {} });
+    const c = buildConfig(
+      schema,
+      { concurrency: 10, scope: ['10.0.0.0/8'] },
+      { concurrency: '20', interval: undefined },
+    );
+    expect(c).toEqual({
+      listen: '127.0.0.1:7600',
+      interval: 300_000,
+      concurrency: 20,
+      scope: ['10.0.0.0/8'],
+      mode: 'a',
+      smtp: {},
+    });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.scope)).toBe(true);
   });

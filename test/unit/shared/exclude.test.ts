@@ -15,6 +15,8 @@ describe('--exclude entries', () => {
   });
 
   it('names every bad entry at once', () => {
-    expect(() => parseExclusion(['10.0.0.1/8', 'a b', '300.1.1.1'])).toThrow(/10\.0\.0\.1\/8.*host bits.*a b.*300\.1\.1\.1/);
+    expect(() => parseExclusion(['10.0.0.1/8', 'a b', '300.1.1.1'])).toThrow(
+      /10\.0\.0\.1\/8.*host bits.*a b.*300\.1\.1\.1/,
+    );
   });
 });

@@ -3,11 +3,26 @@ import { hostProblem } from '../../../shared/hosts.js';
 
 describe('hostProblem', () => {
   it('takes addresses and DNS names', () => {
-    for (const h of ['10.0.0.5', '::1', 'fd00::1', 'fe80::1%eth0', 'db.internal', 'orders-db.prod.svc.cluster.local', 'db.internal.', 'a_b.example', 'localhost', '[::1]', '[fd00::1]']) expect(hostProblem(h), h).toBeNull();
+    for (const h of [
+      '10.0.0.5',
+      '::1',
+      'fd00::1',
+      'fe80::1%eth0',
+      'db.internal',
+      'orders-db.prod.svc.cluster.local',
+      'db.internal.',
+      'a_b.example',
+      'localhost',
+      '[::1]',
+      '[fd00::1]',
+    ])
+      expect(hostProblem(h), h).toBeNull();
   });
 
   it('says what to write instead for the near-misses', () => {
-    expect(hostProblem('10.0.0.5:5432')).toBe('`10.0.0.5:5432` has a port: give the host alone (10.0.0.5), ports come from the IaC or --ports');
+    expect(hostProblem('10.0.0.5:5432')).toBe(
+      '`10.0.0.5:5432` has a port: give the host alone (10.0.0.5), ports come from the IaC or --ports',
+    );
     expect(hostProblem('db.internal:5432')).toMatch(/has a port: give the host alone \(db\.internal\)/);
     expect(hostProblem('[fd00::1]:443')).toMatch(/has a port: give the address alone \(fd00::1\)/);
     expect(hostProblem('https://db.internal')).toBe('`https://db.internal` is a URL: give the host alone');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatPortSpec, parsePortSpec, portNumber, portSpecRuns, TOP_PORTS } from '../../../shared/ports.js';
-import { PortdriftError } from '../../../shared/errors.js';
+import type { PortdriftError } from '../../../shared/errors.js';
 import { formatDuration, parseDuration } from '../../../shared/duration.js';
 
 describe('port specs', () => {
@@ -86,16 +86,26 @@ describe('the one port-spec parser', () => {
   });
 
   it('gives runs in the order written, without expanding them', () => {
-    expect(portSpecRuns('1-21,23, 25-79')).toEqual([[1, 21], [23, 23], [25, 79]]);
+    expect(portSpecRuns('1-21,23, 25-79')).toEqual([
+      [1, 21],
+      [23, 23],
+      [25, 79],
+    ]);
     expect(portSpecRuns('all')).toEqual([[1, 65535]]);
-    expect(portSpecRuns('-5,65530-')).toEqual([[1, 5], [65530, 65535]]);
+    expect(portSpecRuns('-5,65530-')).toEqual([
+      [1, 5],
+      [65530, 65535],
+    ]);
     const expand = ([lo, hi]: [number, number]) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
     expect(portSpecRuns('top').flatMap(expand)).toEqual([...TOP_PORTS]);
     expect(portSpecRuns('')).toEqual([]);
   });
 
   it('numeric specs (the wire format) refuse words and spaces, still checking ranges', () => {
-    expect(portSpecRuns('1-1000,2000', { numeric: true })).toEqual([[1, 1000], [2000, 2000]]);
+    expect(portSpecRuns('1-1000,2000', { numeric: true })).toEqual([
+      [1, 1000],
+      [2000, 2000],
+    ]);
     const top = error(() => portSpecRuns('top', { numeric: true }));
     expect(top.message).toMatch(/invalid port spec "top": must be numeric/);
     expect(error(() => portSpecRuns('22, 80', { numeric: true })).message).toMatch(/must be numeric/);

@@ -84,7 +84,10 @@ describe('retrying', () => {
     });
     expect(out).toEqual({ ok: true, value: 200, attempts: 3 });
     expect(r.waits).toEqual([1000, 30_000]);
-    expect(seen).toEqual([{ attempt: 2, delayMs: 1000 }, { attempt: 3, delayMs: 30_000 }]);
+    expect(seen).toEqual([
+      { attempt: 2, delayMs: 1000 },
+      { attempt: 3, delayMs: 30_000 },
+    ]);
   });
 
   it('gives up on a retried answer after the last try and returns it', async () => {

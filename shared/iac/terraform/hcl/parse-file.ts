@@ -127,7 +127,11 @@ export class ParserPool {
 
   private pump(): void {
     const live = () => this.threads.filter((t) => !t.retiring);
-    if (this.queue.length > 0 && (live().length === 0 || (this.queue.length > SPAWN_BACKLOG && live().length < this.max))) this.spawn();
+    if (
+      this.queue.length > 0 &&
+      (live().length === 0 || (this.queue.length > SPAWN_BACKLOG && live().length < this.max))
+    )
+      this.spawn();
     for (const t of live().sort((a, b) => a.held.size - b.held.size)) {
       while (t.held.size < PER_THREAD && this.queue.length > 0) this.send(t, this.queue.shift()!);
     }
@@ -200,7 +204,8 @@ export class ParserPool {
       return;
     }
     for (const job of held.reverse()) {
-      if (++job.crashes >= 2) job.reject(new HclParseError(`the HCL parser failed on this file (${err.message}); not extracted`, []));
+      if (++job.crashes >= 2)
+        job.reject(new HclParseError(`the HCL parser failed on this file (${err.message}); not extracted`, []));
       else this.queue.unshift(job);
     }
     this.pump();

@@ -22,7 +22,8 @@ if (port) {
       .then((lib) => parseHidingNumbers(lib, req.file, req.text))
       .then(
         (body) => port.postMessage({ id: req.id, body } satisfies HclReply),
-        (err: unknown) => port.postMessage({ id: req.id, error: err instanceof Error ? err.message : String(err) } satisfies HclReply),
+        (err: unknown) =>
+          port.postMessage({ id: req.id, error: err instanceof Error ? err.message : String(err) } satisfies HclReply),
       );
   });
 }

@@ -38,7 +38,12 @@ export function parseExpression(text: string, start = 0, end = text.length): Exp
 
 /** A template body as an expression (template-tree.ts), its interpolations parsed here. */
 export function parseTemplate(
-  text: string, start: number, end: number, quoted: boolean, at?: number, raw?: string,
+  text: string,
+  start: number,
+  end: number,
+  quoted: boolean,
+  at?: number,
+  raw?: string,
 ): Expr {
   return buildTemplate(text, start, end, quoted, parseExpression, at, raw);
 }

@@ -132,10 +132,23 @@ function root(name: string, scope: Scope): Value | undefined {
   const own = scope.names?.get(name);
   if (own) return own;
   const iter = scope.iterators?.get(name);
-  if (iter) return { t: 'map', items: new Map([['key', iter.key], ['value', iter.value]]) };
+  if (iter)
+    return {
+      t: 'map',
+      items: new Map([
+        ['key', iter.key],
+        ['value', iter.value],
+      ]),
+    };
   if (name === 'var') return { t: 'map', items: new Map(scope.vars) };
   if (name === 'each' && scope.each) {
-    return { t: 'map', items: new Map([['key', scope.each.key], ['value', scope.each.value]]) };
+    return {
+      t: 'map',
+      items: new Map([
+        ['key', scope.each.key],
+        ['value', scope.each.value],
+      ]),
+    };
   }
   if (name === 'count' && scope.count) return { t: 'map', items: new Map([['index', scope.count]]) };
   return undefined;
@@ -283,4 +296,3 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: Scope, w: Writer): Value {
   }
   return callFunction(e.name, args, e.text);
 }
-

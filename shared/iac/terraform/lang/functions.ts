@@ -57,7 +57,7 @@ function format(a: Value[]): Value {
     if (conv === '%') return '%';
     const v = a[n++];
     const c = conv[conv.length - 1];
-    if (!v || v.t !== 'lit' || v.v === null || !/^[sdv]$/.test(c!) || conv.length > 1) {
+    if (v?.t !== 'lit' || v.v === null || !/^[sdv]$/.test(c!) || conv.length > 1) {
       failed = true;
       return m;
     }
@@ -165,8 +165,18 @@ export const FUNCTIONS: Record<string, Fn> = {
   setunion: (a) => list(distinct(a.flatMap((x) => listOf(x)))),
   alltrue: (a) => lit(listOf(a[0]).every((x) => asBool(x))),
   anytrue: (a) => lit(listOf(a[0]).some((x) => asBool(x))),
-  join: (a) => lit(listOf(a[1]).map(asString).join(asString(arg(a, 0)))),
-  split: (a) => list(asString(arg(a, 1)).split(asString(arg(a, 0))).map((s) => lit(s))),
+  join: (a) =>
+    lit(
+      listOf(a[1])
+        .map(asString)
+        .join(asString(arg(a, 0))),
+    ),
+  split: (a) =>
+    list(
+      asString(arg(a, 1))
+        .split(asString(arg(a, 0)))
+        .map((s) => lit(s)),
+    ),
   upper: (a) => lit(asString(arg(a, 0)).toUpperCase()),
   lower: (a) => lit(asString(arg(a, 0)).toLowerCase()),
   trimspace: (a) => lit(asString(arg(a, 0)).trim()),
@@ -176,7 +186,11 @@ export const FUNCTIONS: Record<string, Fn> = {
     const search = asString(arg(a, 1));
     // A /regex/ search follows RE2's syntax: not evaluated here.
     if (search.length > 1 && search.startsWith('/') && search.endsWith('/')) return unknown('replace');
-    return lit(asString(arg(a, 0)).split(search).join(asString(arg(a, 2))));
+    return lit(
+      asString(arg(a, 0))
+        .split(search)
+        .join(asString(arg(a, 2))),
+    );
   },
   format,
   min: (a) => lit(Math.min(...a.map(asNumber))),

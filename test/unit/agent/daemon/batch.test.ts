@@ -4,7 +4,14 @@ import { planToTargets, tokenScopeRefusal, validatePlan } from '../../../../agen
 import { encodeRecords } from '../../../../shared/wire.js';
 import type { BatchHeader, ProbeResult } from '../../../../shared/types.js';
 
-const r = (port: number, state: ProbeResult['state'], rttMs: number | null = 0.3): ProbeResult => ({ host: 'db.internal', ip: '10.0.0.5', port, state, rttMs, attempts: 1 });
+const r = (port: number, state: ProbeResult['state'], rttMs: number | null = 0.3): ProbeResult => ({
+  host: 'db.internal',
+  ip: '10.0.0.5',
+  port,
+  state,
+  rttMs,
+  attempts: 1,
+});
 
 describe('buildBatch', () => {
   const records = buildBatch({
@@ -15,36 +22,96 @@ describe('buildBatch', () => {
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:00:01.000Z',
     sweeps: [
-      { host: 'db.internal', ip: '10.0.0.5', ports: [5430, 5431, 5432, 5433, 22], results: [r(22, 'filtered', null), r(5430, 'closed'), r(5431, 'closed'), r(5432, 'closed'), r(5433, 'open')] },
+      {
+        host: 'db.internal',
+        ip: '10.0.0.5',
+        ports: [5430, 5431, 5432, 5433, 22],
+        results: [r(22, 'filtered', null), r(5430, 'closed'), r(5431, 'closed'), r(5432, 'closed'), r(5433, 'open')],
+      },
       { host: 'gone.internal', ip: null, error: 'ENOTFOUND', ports: [], results: [] },
     ],
     listeners: [{ t: 'listener', ip: '127.0.0.1', port: 9000, at: '2026-01-01T00:00:01.000Z' }],
   });
 
   it('starts with the header: identity, version, plan revision', () => {
-    expect(records[0]).toEqual({ t: 'batch', v: 1, batchId: 'b1', agent: 'a1', agentVersion: '0.1.0', planRevision: 'rev', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z', spoolDropped: 0, spoolDepth: 0 });
+    expect(records[0]).toEqual({
+      t: 'batch',
+      v: 1,
+      batchId: 'b1',
+      agent: 'a1',
+      agentVersion: '0.1.0',
+      planRevision: 'rev',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:01.000Z',
+      spoolDropped: 0,
+      spoolDepth: 0,
+    });
   });
 
   it('makes closed explicit in the sweep record and lists every other state as obs', () => {
     expect(records.slice(1)).toEqual([
-      { t: 'sweep', host: 'db.internal', ip: '10.0.0.5', ports: '22,5430-5433', closed: '5430-5432', at: '2026-01-01T00:00:01.000Z' },
-      { t: 'obs', host: 'db.internal', ip: '10.0.0.5', port: 22, state: 'filtered', rttMs: null, at: '2026-01-01T00:00:01.000Z' },
-      { t: 'obs', host: 'db.internal', ip: '10.0.0.5', port: 5433, state: 'open', rttMs: 0.3, at: '2026-01-01T00:00:01.000Z' },
-      { t: 'sweep', host: 'gone.internal', ip: null, ports: '', closed: '', at: '2026-01-01T00:00:01.000Z', error: 'ENOTFOUND' },
+      {
+        t: 'sweep',
+        host: 'db.internal',
+        ip: '10.0.0.5',
+        ports: '22,5430-5433',
+        closed: '5430-5432',
+        at: '2026-01-01T00:00:01.000Z',
+      },
+      {
+        t: 'obs',
+        host: 'db.internal',
+        ip: '10.0.0.5',
+        port: 22,
+        state: 'filtered',
+        rttMs: null,
+        at: '2026-01-01T00:00:01.000Z',
+      },
+      {
+        t: 'obs',
+        host: 'db.internal',
+        ip: '10.0.0.5',
+        port: 5433,
+        state: 'open',
+        rttMs: 0.3,
+        at: '2026-01-01T00:00:01.000Z',
+      },
+      {
+        t: 'sweep',
+        host: 'gone.internal',
+        ip: null,
+        ports: '',
+        closed: '',
+        at: '2026-01-01T00:00:01.000Z',
+        error: 'ENOTFOUND',
+      },
       { t: 'listener', ip: '127.0.0.1', port: 9000, at: '2026-01-01T00:00:01.000Z' },
     ]);
   });
 
   it('marks a batch whose listeners were read as the whole view, also when it has none', () => {
-    const base = { batchId: 'b2', agent: 'a1', agentVersion: '0.1.0', planRevision: null, startedAt: 'x', finishedAt: 'y', sweeps: [], listeners: [] };
-    expect(buildBatch({ ...base, listenerView: true })).toEqual([expect.objectContaining({ t: 'batch', listenerView: true })]);
+    const base = {
+      batchId: 'b2',
+      agent: 'a1',
+      agentVersion: '0.1.0',
+      planRevision: null,
+      startedAt: 'x',
+      finishedAt: 'y',
+      sweeps: [],
+      listeners: [],
+    };
+    expect(buildBatch({ ...base, listenerView: true })).toEqual([
+      expect.objectContaining({ t: 'batch', listenerView: true }),
+    ]);
     expect(buildBatch(base)[0]).not.toHaveProperty('listenerView');
   });
 });
 
 describe('withSpoolStatus', () => {
   it('rewrites only the header line', () => {
-    const body = `${JSON.stringify({ t: 'batch', v: 1, batchId: 'b', spoolDropped: 0, spoolDepth: 0 })}\n{"t":"obs","port":1}\n`;
+    const body =
+      `${JSON.stringify({ t: 'batch', v: 1, batchId: 'b', spoolDropped: 0, spoolDepth: 0 })}` +
+      `\n{"t":"obs","port":1}\n`;
     const { body: out, header } = withSpoolStatus(body, 3, 7);
     expect(header).toMatchObject({ batchId: 'b', spoolDropped: 3, spoolDepth: 7 });
     const lines = out.split('\n');
@@ -53,7 +120,8 @@ describe('withSpoolStatus', () => {
   });
 
   it("sends a backlog under the agent's current name (the collector accepts batches only under the token's)", () => {
-    const body = `${JSON.stringify({ t: 'batch', v: 1, batchId: 'b', agent: 'host-a', spoolDropped: 0, spoolDepth: 0 })}\n`;
+    const header = { t: 'batch', v: 1, batchId: 'b', agent: 'host-a', spoolDropped: 0, spoolDepth: 0 };
+    const body = `${JSON.stringify(header)}\n`;
     expect(withSpoolStatus(body, 0, 0, 'subnet-a').header.agent).toBe('subnet-a');
     expect(withSpoolStatus(body, 0, 0).header.agent).toBe('host-a');
   });
@@ -65,7 +133,16 @@ describe('withSpoolStatus', () => {
 });
 
 describe('plan', () => {
-  const plan = { version: 1, agent: 'a', revision: 'r', intervalMs: 1000, targets: [{ host: 'h', declared: [5432, 5432, 80], discovery: '78-82,5430-5434', resources: [] }, { host: 'bad', declared: [22], discovery: '99999' }] };
+  const plan = {
+    version: 1,
+    agent: 'a',
+    revision: 'r',
+    intervalMs: 1000,
+    targets: [
+      { host: 'h', declared: [5432, 5432, 80], discovery: '78-82,5430-5434', resources: [] },
+      { host: 'bad', declared: [22], discovery: '99999' },
+    ],
+  };
 
   it('validates and converts targets: declared first and distinct, discovery without them', () => {
     const { specs, problems } = planToTargets(validatePlan(plan).targets);
@@ -77,11 +154,22 @@ describe('plan', () => {
 
   it("carries each declared port's expected service; a name this agent cannot name is a problem, not a refusal", () => {
     const targets = [
-      { host: 'db', declared: [5432, 6379], discovery: '', resources: [], expect: { 5432: 'postgresql', 6379: 'valkey' } },
+      {
+        host: 'db',
+        declared: [5432, 6379],
+        discovery: '',
+        resources: [],
+        expect: { 5432: 'postgresql', 6379: 'valkey' },
+      },
       { host: 'new', declared: [9000], discovery: '', resources: [], expect: { 9000: 'quic-thing' } },
     ];
     const { specs, problems } = planToTargets(validatePlan({ ...plan, targets }).targets);
-    expect(specs[0]).toEqual({ host: 'db', declared: [5432, 6379], discovery: [], expect: { 5432: 'postgres', 6379: 'redis' } });
+    expect(specs[0]).toEqual({
+      host: 'db',
+      declared: [5432, 6379],
+      discovery: [],
+      expect: { 5432: 'postgres', 6379: 'redis' },
+    });
     expect(specs[1]).toEqual({ host: 'new', declared: [9000], discovery: [] });
     expect(problems).toEqual(['new: port 9000 expects "quic-thing", a service this agent cannot name']);
   });
@@ -95,9 +183,18 @@ describe('plan', () => {
     [{ ...plan, tokenScope: '10.0.0.0/8' }, 'tokenScope: not a list of CIDRs'],
     [{ ...plan, tokenScope: ['10.0.0.1/8'] }, 'tokenScope[0]: "10.0.0.1/8" is not a CIDR: host bits are set'],
     [{ ...plan, tokenScope: [7] }, 'tokenScope[0]: not a string'],
-    [{ ...plan, targets: [{ host: 'x', declared: [1], discovery: '', expect: [] }] }, 'targets[0].expect: not an object'],
-    [{ ...plan, targets: [{ host: 'x', declared: [1], discovery: '', expect: { 0: 'redis' } }] }, 'targets[0].expect: "0" is not a port'],
-    [{ ...plan, targets: [{ host: 'x', declared: [1], discovery: '', expect: { 1: 5 } }] }, 'targets[0].expect.1: not a service name'],
+    [
+      { ...plan, targets: [{ host: 'x', declared: [1], discovery: '', expect: [] }] },
+      'targets[0].expect: not an object',
+    ],
+    [
+      { ...plan, targets: [{ host: 'x', declared: [1], discovery: '', expect: { 0: 'redis' } }] },
+      'targets[0].expect: "0" is not a port',
+    ],
+    [
+      { ...plan, targets: [{ host: 'x', declared: [1], discovery: '', expect: { 1: 5 } }] },
+      'targets[0].expect.1: not a service name',
+    ],
   ])('refuses an invalid plan (%#)', (value, why) => {
     expect(() => validatePlan(value)).toThrow(why);
   });
@@ -114,14 +211,14 @@ describe('plan', () => {
     })();
     expect(err.details.problems).toHaveLength(8);
     expect(err.message).toBe(
-      'the collector sent an invalid plan: agent: not a string; targets[0].host: not a string; '
-        + 'targets[1].host: not a string; targets[2].host: not a string; targets[3].host: not a string; and 3 more',
+      'the collector sent an invalid plan: agent: not a string; targets[0].host: not a string; ' +
+        'targets[1].host: not a string; targets[2].host: not a string; targets[3].host: not a string; and 3 more',
     );
   });
 });
 
-describe('tokenScopeRefusal (the plan\'s token scope)', () => {
-  it('refuses addresses outside the token\'s CIDRs with a reason naming them, admits those inside', () => {
+describe("tokenScopeRefusal (the plan's token scope)", () => {
+  it("refuses addresses outside the token's CIDRs with a reason naming them, admits those inside", () => {
     const refuse = tokenScopeRefusal(['10.231.0.0/28', 'fd00:1::/64']);
     expect(refuse('10.231.0.1')).toBeNull();
     expect(refuse('::ffff:10.231.0.2')).toBeNull();
@@ -185,7 +282,9 @@ describe('buildBatches (a sweep split below the batch limit)', () => {
     // Every record once, in the order of the single batch; an address never split (each fits).
     expect(out.flatMap((b) => b.records.slice(1))).toEqual(all.slice(1));
     for (const b of out) {
-      const recs = decode(b).slice(1).filter((r) => r.t !== 'listener');
+      const recs = decode(b)
+        .slice(1)
+        .filter((r) => r.t !== 'listener');
       const hosts = new Set(recs.map((r) => r.host));
       expect(recs.filter((r) => r.t === 'sweep')).toHaveLength(hosts.size);
     }

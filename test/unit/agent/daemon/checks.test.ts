@@ -70,31 +70,35 @@ describe('declared-port checks between sweeps', () => {
     expect(await a.finish()).toMatchObject({ checks: 4, confirmed: 0 });
   });
 
-  it('a moved service: the next check sees the declared port closed, re-probes that host with its discovery set at once, and sends it confirmed', async () => {
-    const a = agent(plan('r1', T, FIVE_MIN, { checkIntervalMs: 15_000 }));
-    await a.clock.advanceTo(a.t0 + 100_000);
-    a.net.open.set('10.0.0.1', new Set([5433])); // moved at t0 + 100 s
-    await a.clock.advanceTo(a.t0 + 106_000);
-    // The check at 105 s, then the re-probe of 10.0.0.1 only, declared and discovery, at once.
-    const last = a.net.calls.slice(-2);
-    expect(last.map((c) => a.rel(c.at))).toEqual([105_000, 105_000]);
-    expect(last[1]!.targets).toEqual([
-      { host: '10.0.0.1', declared: [5432], discovery: [5430, 5431, 5433, 5434, 5435, 5436, 5437, 5438, 5439, 5440] },
-    ]);
-    expect(a.collector.accepted.map((s) => a.rel(s.at))).toEqual([0, 105_000]);
-    const batch = a.collector.records()[1]!;
-    expect(sweepsOf(batch)).toEqual([
-      expect.objectContaining({ host: '10.0.0.1', confirmed: true, closed: '5430-5432,5434-5440' }),
-    ]);
-    expect(batch.filter((r) => r.t === 'obs')).toEqual([expect.objectContaining({ port: 5433, state: 'open' })]);
-    expect(
-      a.log.messages('declared port changed, confirmed by an immediate re-probe; sent at once')[0]!.obj.hosts,
-    ).toEqual(['10.0.0.1']);
-    // Known from then on: the later checks send nothing more.
-    await a.clock.advanceTo(a.t0 + 200_000);
-    expect(a.collector.accepted).toHaveLength(2);
-    expect(await a.finish()).toMatchObject({ confirmed: 1 });
-  });
+  it(
+    'a moved service: the next check sees the declared port closed, ' +
+      're-probes that host with its discovery set at once, and sends it confirmed',
+    async () => {
+      const a = agent(plan('r1', T, FIVE_MIN, { checkIntervalMs: 15_000 }));
+      await a.clock.advanceTo(a.t0 + 100_000);
+      a.net.open.set('10.0.0.1', new Set([5433])); // moved at t0 + 100 s
+      await a.clock.advanceTo(a.t0 + 106_000);
+      // The check at 105 s, then the re-probe of 10.0.0.1 only, declared and discovery, at once.
+      const last = a.net.calls.slice(-2);
+      expect(last.map((c) => a.rel(c.at))).toEqual([105_000, 105_000]);
+      expect(last[1]!.targets).toEqual([
+        { host: '10.0.0.1', declared: [5432], discovery: [5430, 5431, 5433, 5434, 5435, 5436, 5437, 5438, 5439, 5440] },
+      ]);
+      expect(a.collector.accepted.map((s) => a.rel(s.at))).toEqual([0, 105_000]);
+      const batch = a.collector.records()[1]!;
+      expect(sweepsOf(batch)).toEqual([
+        expect.objectContaining({ host: '10.0.0.1', confirmed: true, closed: '5430-5432,5434-5440' }),
+      ]);
+      expect(batch.filter((r) => r.t === 'obs')).toEqual([expect.objectContaining({ port: 5433, state: 'open' })]);
+      expect(
+        a.log.messages('declared port changed, confirmed by an immediate re-probe; sent at once')[0]!.obj.hosts,
+      ).toEqual(['10.0.0.1']);
+      // Known from then on: the later checks send nothing more.
+      await a.clock.advanceTo(a.t0 + 200_000);
+      expect(a.collector.accepted).toHaveLength(2);
+      expect(await a.finish()).toMatchObject({ confirmed: 1 });
+    },
+  );
 
   it('a blip that the re-probe does not see again is sent nowhere', async () => {
     const a = agent(plan('r1', T, FIVE_MIN, { checkIntervalMs: 15_000 }));
@@ -128,19 +132,23 @@ describe('declared-port checks between sweeps', () => {
     await a.finish();
   });
 
-  it('a plan without checkIntervalMs (an older collector): no checks; --check-interval runs them without the confirmed flag', async () => {
-    const a = agent(plan('r1', T, FIVE_MIN));
-    await a.clock.advanceTo(a.t0 + 100_000);
-    expect(a.net.calls).toHaveLength(1);
-    await a.finish();
-    const b = agent(plan('r1', T, FIVE_MIN), { checkInterval: 10_000 });
-    await b.clock.advanceTo(b.t0 + 25_000);
-    b.net.open.set('10.0.0.1', new Set());
-    await b.clock.advanceTo(b.t0 + 31_000);
-    expect(b.collector.accepted.map((s) => b.rel(s.at))).toEqual([0, 30_000]);
-    expect(sweepsOf(b.collector.records()[1]!)[0]).not.toHaveProperty('confirmed');
-    await b.finish();
-  });
+  it(
+    'a plan without checkIntervalMs (an older collector): no ' +
+      'checks; --check-interval runs them without the confirmed flag',
+    async () => {
+      const a = agent(plan('r1', T, FIVE_MIN));
+      await a.clock.advanceTo(a.t0 + 100_000);
+      expect(a.net.calls).toHaveLength(1);
+      await a.finish();
+      const b = agent(plan('r1', T, FIVE_MIN), { checkInterval: 10_000 });
+      await b.clock.advanceTo(b.t0 + 25_000);
+      b.net.open.set('10.0.0.1', new Set());
+      await b.clock.advanceTo(b.t0 + 31_000);
+      expect(b.collector.accepted.map((s) => b.rel(s.at))).toEqual([0, 30_000]);
+      expect(sweepsOf(b.collector.records()[1]!)[0]).not.toHaveProperty('confirmed');
+      await b.finish();
+    },
+  );
 
   it('raises a plan check interval below 5 s to 5 s; --check-interval 0s switches the checks off', async () => {
     const a = agent(plan('r1', T, FIVE_MIN, { checkIntervalMs: 100 }));

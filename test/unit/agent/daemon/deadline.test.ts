@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { withDeadline } from '../../../../agent/daemon/deadline.js';
 
-const until = (signal: AbortSignal) => new Promise<unknown>((resolve) => (signal.aborted ? resolve(signal.reason) : signal.addEventListener('abort', () => resolve(signal.reason), { once: true })));
+const until = (signal: AbortSignal) =>
+  new Promise<unknown>((resolve) =>
+    signal.aborted
+      ? resolve(signal.reason)
+      : signal.addEventListener('abort', () => resolve(signal.reason), { once: true }),
+  );
 
 describe('withDeadline', () => {
   it('aborts the work when the deadline passes, with a TimeoutError', async () => {

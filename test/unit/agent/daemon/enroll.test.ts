@@ -49,8 +49,11 @@ describe('agent key file', () => {
 
   it('sends only the pod fields the downward API set', () => {
     expect(podIdentity({})).toBeUndefined();
-    expect(podIdentity({ POD_NAME: 'a-1', POD_NAMESPACE: 'ops', POD_IP: '', NODE_NAME: 'n1' }))
-      .toEqual({ name: 'a-1', namespace: 'ops', node: 'n1' });
+    expect(podIdentity({ POD_NAME: 'a-1', POD_NAMESPACE: 'ops', POD_IP: '', NODE_NAME: 'n1' })).toEqual({
+      name: 'a-1',
+      namespace: 'ops',
+      node: 'n1',
+    });
   });
 });
 
@@ -74,7 +77,13 @@ describe('enrollWithRetry', () => {
     expect(waits).toEqual([1000, 2000, 4000]);
     const refused = new PortdriftError('PD_COLLECTOR_RESPONSE', 'bad secret', { details: { status: 401 } });
     const stop = new AbortController().signal;
-    const refusing = enrollWithRetry(async () => Promise.reject(refused), silentLogger(), stop, () => 1, wait);
+    const refusing = enrollWithRetry(
+      async () => Promise.reject(refused),
+      silentLogger(),
+      stop,
+      () => 1,
+      wait,
+    );
     await expect(refusing).rejects.toBe(refused);
     expect(waits).toHaveLength(3);
   });

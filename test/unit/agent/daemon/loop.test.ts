@@ -88,57 +88,67 @@ describe('runAgentLoop (injected clock and transport)', () => {
     await b.finish();
   });
 
-  it('raises a plan interval below --min-interval to it (said once per revision); --interval overrides the plan', async () => {
-    const a = agent({ plan: plan('r1', T, 1000) });
-    await a.clock.advanceTo(a.t0 + 90_001);
-    expect(a.net.calls.map((c) => a.rel(c.at))).toEqual([0, 30_000, 60_000, 90_000]);
-    expect(a.log.messages('plan interval is below --min-interval; using --min-interval')).toHaveLength(1);
-    await a.finish();
-    const b = agent({ settings: { interval: 500 } });
-    await b.clock.advanceTo(b.t0 + 2001);
-    expect(b.net.calls.map((c) => b.rel(c.at))).toEqual([0, 500, 1000, 1500, 2000]);
-    await b.finish();
-  });
+  it(
+    'raises a plan interval below --min-interval to it ' + '(said once per revision); --interval overrides the plan',
+    async () => {
+      const a = agent({ plan: plan('r1', T, 1000) });
+      await a.clock.advanceTo(a.t0 + 90_001);
+      expect(a.net.calls.map((c) => a.rel(c.at))).toEqual([0, 30_000, 60_000, 90_000]);
+      expect(a.log.messages('plan interval is below --min-interval; using --min-interval')).toHaveLength(1);
+      await a.finish();
+      const b = agent({ settings: { interval: 500 } });
+      await b.clock.advanceTo(b.t0 + 2001);
+      expect(b.net.calls.map((c) => b.rel(c.at))).toEqual([0, 500, 1000, 1500, 2000]);
+      await b.finish();
+    },
+  );
 
-  it('through an outage: probes on its plan every interval, spools every batch, and delivers the backlog oldest first, each once, when the collector returns', async () => {
-    const a = agent();
-    await a.clock.advanceTo(a.t0 + 1);
-    a.collector.up = false;
-    await a.clock.advanceTo(a.t0 + 5 * 60_000 + 1);
-    // Sweeps at 60 s … 300 s went on without the collector.
-    expect(a.net.calls.map((c) => a.rel(c.at))).toEqual([0, 60_000, 120_000, 180_000, 240_000, 300_000]);
-    expect(a.log.messages('cannot fetch the plan')).toHaveLength(5);
-    expect(a.spool.entries().map((e) => e.batchId)).toEqual(['b2', 'b3', 'b4', 'b5', 'b6']);
-    expect(a.log.messages('collector not taking batches; keeping them in the spool')).toHaveLength(1);
-    a.collector.up = true;
-    // Back within the backoff of the wait, long before the next sweep.
-    const took = await a.clock.until(() => a.spool.entries().length === 0, 60_000);
-    expect(took).toBeLessThan(35_000);
-    expect(ids(a.collector)).toEqual(['b1', 'b2', 'b3', 'b4', 'b5', 'b6']);
-    expect(a.log.messages('collector is back; delivering the spool')).toHaveLength(1);
-    // Each outage batch says how deep the spool was behind it when it was sent.
-    expect(
-      a.collector
-        .records()
-        .slice(1)
-        .map((r) => r[0]!.spoolDepth),
-    ).toEqual([4, 3, 2, 1, 0]);
-    const stats = await a.finish();
-    expect(stats).toMatchObject({ delivered: 6, rejected: 0, dropped: 0 });
-    expect(new Set(ids(a.collector)).size).toBe(a.collector.accepted.length);
-  });
+  it(
+    'through an outage: probes on its plan every interval, spools every batch, ' +
+      'and delivers the backlog oldest first, each once, when the collector returns',
+    async () => {
+      const a = agent();
+      await a.clock.advanceTo(a.t0 + 1);
+      a.collector.up = false;
+      await a.clock.advanceTo(a.t0 + 5 * 60_000 + 1);
+      // Sweeps at 60 s … 300 s went on without the collector.
+      expect(a.net.calls.map((c) => a.rel(c.at))).toEqual([0, 60_000, 120_000, 180_000, 240_000, 300_000]);
+      expect(a.log.messages('cannot fetch the plan')).toHaveLength(5);
+      expect(a.spool.entries().map((e) => e.batchId)).toEqual(['b2', 'b3', 'b4', 'b5', 'b6']);
+      expect(a.log.messages('collector not taking batches; keeping them in the spool')).toHaveLength(1);
+      a.collector.up = true;
+      // Back within the backoff of the wait, long before the next sweep.
+      const took = await a.clock.until(() => a.spool.entries().length === 0, 60_000);
+      expect(took).toBeLessThan(35_000);
+      expect(ids(a.collector)).toEqual(['b1', 'b2', 'b3', 'b4', 'b5', 'b6']);
+      expect(a.log.messages('collector is back; delivering the spool')).toHaveLength(1);
+      // Each outage batch says how deep the spool was behind it when it was sent.
+      expect(
+        a.collector
+          .records()
+          .slice(1)
+          .map((r) => r[0]!.spoolDepth),
+      ).toEqual([4, 3, 2, 1, 0]);
+      const stats = await a.finish();
+      expect(stats).toMatchObject({ delivered: 6, rejected: 0, dropped: 0 });
+      expect(new Set(ids(a.collector)).size).toBe(a.collector.accepted.length);
+    },
+  );
 
-  it('backs off while the collector is down: delivery attempts double their gap (full jitter), within the interval', async () => {
-    const a = agent();
-    await a.clock.advanceTo(a.t0 + 1);
-    a.collector.up = false;
-    await a.clock.advanceTo(a.t0 + 120_000 - 1);
-    const tries = a.collector.attempts.filter((s) => s.at >= a.t0 + 60_000).map((s) => a.rel(s.at));
-    const gaps = tries.slice(1).map((t, i) => t - tries[i]!);
-    // random() = 0.5: half of each cap (1 s, 2 s, 4 s … at most 60 s).
-    expect(gaps).toEqual([500, 1000, 2000, 4000, 8000, 16_000]);
-    await a.finish();
-  });
+  it(
+    'backs off while the collector is down: delivery attempts ' + 'double their gap (full jitter), within the interval',
+    async () => {
+      const a = agent();
+      await a.clock.advanceTo(a.t0 + 1);
+      a.collector.up = false;
+      await a.clock.advanceTo(a.t0 + 120_000 - 1);
+      const tries = a.collector.attempts.filter((s) => s.at >= a.t0 + 60_000).map((s) => a.rel(s.at));
+      const gaps = tries.slice(1).map((t, i) => t - tries[i]!);
+      // random() = 0.5: half of each cap (1 s, 2 s, 4 s … at most 60 s).
+      expect(gaps).toEqual([500, 1000, 2000, 4000, 8000, 16_000]);
+      await a.finish();
+    },
+  );
 
   it("delivers an earlier run's spool first, oldest first, alongside the first sweep", async () => {
     const spool = new MemorySpool();
@@ -175,17 +185,21 @@ describe('runAgentLoop (injected clock and transport)', () => {
     expect(await a.finish()).toMatchObject({ rejected: 1, delivered: 2 });
   });
 
-  it('refreshes the plan every cycle (If-None-Match): an unchanged plan is kept, a new revision is probed from the next cycle', async () => {
-    const a = agent();
-    await a.clock.advanceTo(a.t0 + 60_001);
-    expect(a.collector.planRequests.map((r) => r.etag)).toEqual([null, 'r1']);
-    a.collector.plan = plan('r2', [...T, { host: '10.0.0.2', declared: [6379], discovery: '', resources: ['x'] }]);
-    await a.clock.advanceTo(a.t0 + 120_001);
-    expect(a.net.calls[2]!.targets.map((t) => t.host)).toEqual(['10.0.0.1', '10.0.0.2']);
-    expect(a.collector.records().map((r) => r[0]!.planRevision)).toEqual(['r1', 'r1', 'r2']);
-    expect(a.log.messages('new plan').map((l) => l.obj.revision)).toEqual(['r1', 'r2']);
-    await a.finish();
-  });
+  it(
+    'refreshes the plan every cycle (If-None-Match): an unchanged ' +
+      'plan is kept, a new revision is probed from the next cycle',
+    async () => {
+      const a = agent();
+      await a.clock.advanceTo(a.t0 + 60_001);
+      expect(a.collector.planRequests.map((r) => r.etag)).toEqual([null, 'r1']);
+      a.collector.plan = plan('r2', [...T, { host: '10.0.0.2', declared: [6379], discovery: '', resources: ['x'] }]);
+      await a.clock.advanceTo(a.t0 + 120_001);
+      expect(a.net.calls[2]!.targets.map((t) => t.host)).toEqual(['10.0.0.1', '10.0.0.2']);
+      expect(a.collector.records().map((r) => r[0]!.planRevision)).toEqual(['r1', 'r1', 'r2']);
+      expect(a.log.messages('new plan').map((l) => l.obj.revision)).toEqual(['r1', 'r2']);
+      await a.finish();
+    },
+  );
 
   it('without a plan, probes nothing and asks again with backoff until the collector answers', async () => {
     const a = agent({ plan: false });

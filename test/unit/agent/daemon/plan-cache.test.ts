@@ -9,7 +9,13 @@ import type { Plan } from '../../../../shared/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pd-plancache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const plan: Plan = { version: 1, agent: 'a', revision: 'r7', intervalMs: 60_000, targets: [{ host: '10.0.0.5', declared: [5432], discovery: 'top', resources: ['x'] }] };
+const plan: Plan = {
+  version: 1,
+  agent: 'a',
+  revision: 'r7',
+  intervalMs: 60_000,
+  targets: [{ host: '10.0.0.5', declared: [5432], discovery: 'top', resources: ['x'] }],
+};
 
 describe('plan cache', () => {
   const key = () => new DirectorySpool(dir).key;

@@ -9,11 +9,17 @@ import { parsePodLabels, readPodLabels } from '../../../../agent/daemon/pod-labe
 describe('pod labels (downwardAPI volume)', () => {
   it('reads key="value" lines as the kubelet writes them', () => {
     const text = 'app.kubernetes.io/name="cart"\npod-template-hash="7d9f5c"\ntier=""\n';
-    expect(parsePodLabels(text, 'labels')).toEqual({ 'app.kubernetes.io/name': 'cart', 'pod-template-hash': '7d9f5c', tier: '' });
+    expect(parsePodLabels(text, 'labels')).toEqual({
+      'app.kubernetes.io/name': 'cart',
+      'pod-template-hash': '7d9f5c',
+      tier: '',
+    });
   });
 
   it('names the file and line of a line that is not a label', () => {
-    expect(() => parsePodLabels('app="cart"\napp: cart\n', '/etc/podinfo/labels')).toThrow(/\/etc\/podinfo\/labels:2: not a downward-API label line/);
+    expect(() => parsePodLabels('app="cart"\napp: cart\n', '/etc/podinfo/labels')).toThrow(
+      /\/etc\/podinfo\/labels:2: not a downward-API label line/,
+    );
   });
 
   it('an unreadable file is a config error naming it; labels join the pod identity', () => {

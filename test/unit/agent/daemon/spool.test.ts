@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+} from 'node:fs';
 import { rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +27,10 @@ afterEach(() => {
 });
 
 describe.each([
-  ['DirectorySpool', (limits = { maxBatches: 3, maxBytes: 1000 }) => new DirectorySpool(join(tempDir(), 'spool'), limits) as Spool],
+  [
+    'DirectorySpool',
+    (limits = { maxBatches: 3, maxBytes: 1000 }) => new DirectorySpool(join(tempDir(), 'spool'), limits) as Spool,
+  ],
   ['MemorySpool', (limits = { maxBatches: 3, maxBytes: 1000 }) => new MemorySpool(limits) as Spool],
 ])('%s', (_name, make) => {
   it('keeps batches oldest first and reads them back', () => {
@@ -97,12 +109,17 @@ describe('DirectorySpool on disk', () => {
     const dir = join(tempDir(), 's');
     // The writer puts 256 KiB batches whose body is derived from the id, as fast as it can; it
     // says "go" once the spool is full (so drops happened), and is killed at a random moment after.
-    const script = `
+    const script =
+      `
       import { DirectorySpool } from ${JSON.stringify(distSpool)};
       const s = new DirectorySpool(${JSON.stringify(dir)}, { maxBatches: 20, maxBytes: 1e9 });
-      for (let i = 0; ; i++) { const id = 'b' + i; s.put(id, (id + '|').repeat(65536 / (id.length + 1) * 4 | 0) + '\\n'); if (i === 25) console.log('go'); }
+ ` +
+      `     for (let i = 0; ; i++) { const id = 'b' + i; s.put(id, (id + '|').repeat(65536 ` +
+      `/ (id.length + 1) * 4 | 0) + '\\n'); if (i === 25) console.log('go'); }
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     await new Promise((r) => setTimeout(r, 30 + Math.random() * 70));
     child.kill('SIGKILL');
@@ -112,7 +129,7 @@ describe('DirectorySpool on disk', () => {
     for (const e of s.entries()) {
       const body = s.read(e);
       const unit = `${e.batchId}|`;
-      expect(body, e.key).toBe(unit.repeat(((65536 / unit.length) * 4) | 0) + '\n');
+      expect(body, e.key).toBe(`${unit.repeat(((65536 / unit.length) * 4) | 0)}\n`);
     }
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     expect(s.dropped()).toBeGreaterThan(0);
@@ -123,7 +140,9 @@ describe('DirectorySpool errors', () => {
   it('says PD_SPOOL when the directory cannot be used', () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, 'x');
-    expect(() => new DirectorySpool(join(file, 'spool'))).toThrow(expect.objectContaining({ code: 'PD_SPOOL', message: expect.stringContaining('ENOTDIR') }));
+    expect(() => new DirectorySpool(join(file, 'spool'))).toThrow(
+      expect.objectContaining({ code: 'PD_SPOOL', message: expect.stringContaining('ENOTDIR') }),
+    );
   });
 });
 
@@ -225,6 +244,8 @@ describe('DirectorySpool: only what this agent wrote, in a directory only it can
     const dir = join(tempDir(), 's');
     new DirectorySpool(dir);
     chmodSync(join(dir, 'spool.key'), 0o644);
-    expect(() => new DirectorySpool(dir)).toThrow(spoolError(/spool\.key: is readable or writable by others.*chmod 600/));
+    expect(() => new DirectorySpool(dir)).toThrow(
+      spoolError(/spool\.key: is readable or writable by others.*chmod 600/),
+    );
   });
 });

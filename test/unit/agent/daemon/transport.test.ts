@@ -27,7 +27,13 @@ beforeEach(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const s = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), socket: req.socket };
+      const s = {
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        socket: req.socket,
+      };
       seen.push(s);
       handler(s, res);
     });
@@ -43,11 +49,25 @@ afterEach(async () => {
 });
 
 function make(extra: Partial<ConstructorParameters<typeof CollectorClient>[0]> = {}): CollectorClient {
-  client = new CollectorClient({ url, token: 'tok-123', userAgent: 'portdrift-agent/0.1.0', attempts: 4, backoff: { baseMs: 5, maxMs: 20 }, logger: silentLogger(), ...extra });
+  client = new CollectorClient({
+    url,
+    token: 'tok-123',
+    userAgent: 'portdrift-agent/0.1.0',
+    attempts: 4,
+    backoff: { baseMs: 5, maxMs: 20 },
+    logger: silentLogger(),
+    ...extra,
+  });
   return client;
 }
 
-const plan: Plan = { version: 1, agent: 'a1', revision: 'r1', intervalMs: 1000, targets: [{ host: '10.0.0.5', declared: [5432], discovery: '5420-5440', resources: ['aws_db_instance.orders'] }] };
+const plan: Plan = {
+  version: 1,
+  agent: 'a1',
+  revision: 'r1',
+  intervalMs: 1000,
+  targets: [{ host: '10.0.0.5', declared: [5432], discovery: '5420-5440', resources: ['aws_db_instance.orders'] }],
+};
 
 describe('CollectorClient.getPlan', () => {
   it('sends the token, user agent and scope, then uses If-None-Match', async () => {
@@ -67,14 +87,20 @@ describe('CollectorClient.getPlan', () => {
   });
 
   it('refuses an invalid plan body', async () => {
-    handler = (_req, res) => res.writeHead(200).end(JSON.stringify({ ...plan, targets: [{ host: 'x', declared: [0], discovery: '' }] }));
-    await expect(make().getPlan(null, [])).rejects.toMatchObject({ code: 'PD_COLLECTOR_RESPONSE', message: expect.stringContaining('targets[0].declared') });
+    handler = (_req, res) =>
+      res.writeHead(200).end(JSON.stringify({ ...plan, targets: [{ host: 'x', declared: [0], discovery: '' }] }));
+    await expect(make().getPlan(null, [])).rejects.toMatchObject({
+      code: 'PD_COLLECTOR_RESPONSE',
+      message: expect.stringContaining('targets[0].declared'),
+    });
   });
 
   it('refuses a plan whose Content-Length is over planMaxBytes, once (no retry)', async () => {
     const big = JSON.stringify({ ...plan, padding: 'x'.repeat(4096) });
     handler = (_req, res) => res.writeHead(200, { 'content-length': Buffer.byteLength(big) }).end(big);
-    const err = await make({ planMaxBytes: 2048 }).getPlan(null, []).catch((e: unknown) => e);
+    const err = await make({ planMaxBytes: 2048 })
+      .getPlan(null, [])
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PD_COLLECTOR_RESPONSE', details: { limit: 2048 } });
     expect((err as Error).message).toMatch(/larger than the limit of 2 KiB \(Content-Length \d+\).*--plan-max-bytes/);
     expect(seen).toHaveLength(1);
@@ -96,7 +122,9 @@ describe('CollectorClient.getPlan', () => {
       res.once('close', () => res.removeAllListeners('drain'));
       pump();
     };
-    const err = await make({ planMaxBytes: 256 * 1024 }).getPlan(null, []).catch((e: unknown) => e);
+    const err = await make({ planMaxBytes: 256 * 1024 })
+      .getPlan(null, [])
+      .catch((e: unknown) => e);
     const message = expect.stringContaining('bytes received so far');
     expect(err).toMatchObject({ code: 'PD_COLLECTOR_RESPONSE', message });
     await new Promise((r) => setTimeout(r, 200));
@@ -114,8 +142,14 @@ describe('CollectorClient.getPlan', () => {
   });
 
   it('does not retry a 401 and says what the collector answered', async () => {
-    handler = (_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'PD_HTTP_UNAUTHORIZED', message: 'no valid token' } }));
-    await expect(make().getPlan(null, [])).rejects.toMatchObject({ code: 'PD_COLLECTOR_RESPONSE', message: expect.stringContaining('401 PD_HTTP_UNAUTHORIZED') });
+    handler = (_req, res) =>
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'PD_HTTP_UNAUTHORIZED', message: 'no valid token' } }));
+    await expect(make().getPlan(null, [])).rejects.toMatchObject({
+      code: 'PD_COLLECTOR_RESPONSE',
+      message: expect.stringContaining('401 PD_HTTP_UNAUTHORIZED'),
+    });
     expect(seen).toHaveLength(1);
   });
 });
@@ -124,7 +158,8 @@ describe('CollectorClient.sendBatch', () => {
   const body = '{"t":"batch"}\n{"t":"obs"}\n';
 
   it('retries POST on 503 with the same Idempotency-Key and body until accepted', async () => {
-    handler = (_req, res) => (seen.length < 3 ? res.writeHead(503).end('busy') : res.writeHead(200).end('{"accepted":true}'));
+    handler = (_req, res) =>
+      seen.length < 3 ? res.writeHead(503).end('busy') : res.writeHead(200).end('{"accepted":true}');
     expect(await make().sendBatch('b-1', body)).toEqual({ kind: 'accepted', status: 200 });
     expect(seen).toHaveLength(3);
     for (const s of seen) {
@@ -137,7 +172,8 @@ describe('CollectorClient.sendBatch', () => {
   });
 
   it('honours Retry-After (capped by the backoff maximum)', async () => {
-    handler = (_req, res) => (seen.length < 2 ? res.writeHead(429, { 'retry-after': '3600' }).end() : res.writeHead(200).end());
+    handler = (_req, res) =>
+      seen.length < 2 ? res.writeHead(429, { 'retry-after': '3600' }).end() : res.writeHead(200).end();
     const t0 = Date.now();
     expect((await make({ backoff: { baseMs: 1, maxMs: 300 } }).sendBatch('b-2', body)).kind).toBe('accepted');
     const took = Date.now() - t0;
@@ -160,8 +196,16 @@ describe('CollectorClient.sendBatch', () => {
   });
 
   it('reports a 400 as rejected for good (never retried)', async () => {
-    handler = (_req, res) => res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'PD_WIRE_INVALID', message: 'line 2: t' } }));
-    expect(await make().sendBatch('b-3', body)).toEqual({ kind: 'rejected', status: 400, code: 'PD_WIRE_INVALID', message: 'line 2: t' });
+    handler = (_req, res) =>
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'PD_WIRE_INVALID', message: 'line 2: t' } }));
+    expect(await make().sendBatch('b-3', body)).toEqual({
+      kind: 'rejected',
+      status: 400,
+      code: 'PD_WIRE_INVALID',
+      message: 'line 2: t',
+    });
     expect(seen).toHaveLength(1);
   });
 

@@ -158,28 +158,34 @@ describe('fingerprintPort', () => {
     expect(r.attempts).toBe(s.accepted());
   });
 
-  it('a port that closes every connection at once, without a byte, costs two connections, not one per hello', async () => {
-    const { createServer } = await import('node:net');
-    let accepted = 0;
-    const server = createServer((sock) => {
-      accepted++;
-      sock.on('error', () => undefined);
-      sock.destroy();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    try {
-      for (const expect_ of [undefined, 'http', 'postgres'] as const) {
-        accepted = 0;
-        const r = await fingerprintPort(target(port, expect_ ? { expect: expect_ } : {}));
-        expect(r.fingerprint).toEqual({ service: 'unknown', detail: 'closes every connection at once, without a byte (2 attempts)' });
-        expect(r.attempts).toBe(2);
-        expect(accepted).toBe(2);
+  it(
+    'a port that closes every connection at once, without ' + 'a byte, costs two connections, not one per hello',
+    async () => {
+      const { createServer } = await import('node:net');
+      let accepted = 0;
+      const server = createServer((sock) => {
+        accepted++;
+        sock.on('error', () => undefined);
+        sock.destroy();
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as { port: number }).port;
+      try {
+        for (const expect_ of [undefined, 'http', 'postgres'] as const) {
+          accepted = 0;
+          const r = await fingerprintPort(target(port, expect_ ? { expect: expect_ } : {}));
+          expect(r.fingerprint).toEqual({
+            service: 'unknown',
+            detail: 'closes every connection at once, without a byte (2 attempts)',
+          });
+          expect(r.attempts).toBe(2);
+          expect(accepted).toBe(2);
+        }
+      } finally {
+        await new Promise((r) => server.close(r));
       }
-    } finally {
-      await new Promise((r) => server.close(r));
-    }
-  });
+    },
+  );
 });
 
 describe('fingerprintAll', () => {

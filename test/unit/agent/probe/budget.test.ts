@@ -2,7 +2,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_WINDOW, FD_RESERVE, MIN_WINDOW, readConntrackHeadroom, readEphemeralPorts, readNofileLimit, windowSize } from '../../../../agent/probe/budget.js';
+import {
+  DEFAULT_WINDOW,
+  FD_RESERVE,
+  MIN_WINDOW,
+  readConntrackHeadroom,
+  readEphemeralPorts,
+  readNofileLimit,
+  windowSize,
+} from '../../../../agent/probe/budget.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pd-budget-'));
 const file = (name: string, text: string) => {
@@ -13,9 +21,16 @@ const file = (name: string, text: string) => {
 
 describe('budgets', () => {
   it('reads the soft open-files limit from /proc/self/limits', () => {
-    const limits = file('limits', 'Limit                     Soft Limit           Hard Limit           Units\nMax cpu time              unlimited            unlimited            seconds\nMax open files            1024                 524288               files\n');
+    const limits = file(
+      'limits',
+      'Limit                     Soft Limit           Hard Limit           Units\nMax cpu time              ' +
+        'unlimited            unlimited            seconds\nMax open ' +
+        'files            1024                 524288               files\n',
+    );
     expect(readNofileLimit(limits)).toBe(1024);
-    expect(readNofileLimit(file('unlimited', 'Max open files            unlimited            unlimited            files\n'))).toBeNull();
+    expect(
+      readNofileLimit(file('unlimited', 'Max open files            unlimited            unlimited            files\n')),
+    ).toBeNull();
     expect(readNofileLimit(join(dir, 'missing'))).toBeNull();
     // The real file parses on Linux.
     if (process.platform === 'linux') expect(readNofileLimit()).toBeGreaterThan(0);
@@ -36,7 +51,9 @@ describe('budgets', () => {
     expect(readConntrackHeadroom(ct)).toBe(0);
     expect(readConntrackHeadroom(join(dir, 'none'))).toBeNull();
     expect(windowSize({ nofile: null, openFds: 0, ephemeralPorts: null, conntrackHeadroom: 100 }, 10_000)).toBe(100);
-    expect(windowSize({ nofile: null, openFds: 0, ephemeralPorts: null, conntrackHeadroom: 0 }, 10_000)).toBe(MIN_WINDOW);
+    expect(windowSize({ nofile: null, openFds: 0, ephemeralPorts: null, conntrackHeadroom: 0 }, 10_000)).toBe(
+      MIN_WINDOW,
+    );
   });
 
   it('sizes the window as the minimum of the cap, the fds left and half the ephemeral range', () => {

@@ -8,11 +8,13 @@ describe('classify', () => {
   });
 
   it('keeps local errors of the prober apart from port states', () => {
-    for (const code of ['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL', 'EADDRINUSE', 'EAGAIN']) expect(classify(statusOf(code)), code).toBe(Outcome.Local);
+    for (const code of ['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL', 'EADDRINUSE', 'EAGAIN'])
+      expect(classify(statusOf(code)), code).toBe(Outcome.Local);
   });
 
   it('maps ICMP errors and local egress policy to unreachable, timeouts to filtered', () => {
-    for (const code of ['EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'EPERM', 'ENONET']) expect(classify(statusOf(code)), code).toBe(Outcome.Unreachable);
+    for (const code of ['EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'EPERM', 'ENONET'])
+      expect(classify(statusOf(code)), code).toBe(Outcome.Unreachable);
     expect(classify(statusOf('ETIMEDOUT'))).toBe(Outcome.Filtered);
     expect(classify(statusOf('EHOSTDOWN'))).toBe(Outcome.Filtered);
   });

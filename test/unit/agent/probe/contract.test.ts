@@ -17,6 +17,8 @@ describe('probe engine contract', () => {
     const target: TargetSpec = { host: '127.0.0.1', declared: [], discovery: [], expect: { 5432: 'postgres' } };
     expect(asTarget(target).expect).toEqual({ 5432: 'postgres' });
     const run = await probe([target], ac.signal, () => null);
-    expect(asRun(run as ProbeRun).sweeps.map(asSweep)).toEqual([{ host: '127.0.0.1', ip: '127.0.0.1', ports: [], results: [] }]);
+    expect(asRun(run as ProbeRun).sweeps.map(asSweep)).toEqual([
+      { host: '127.0.0.1', ip: '127.0.0.1', ports: [], results: [] },
+    ]);
   });
 });

@@ -5,7 +5,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 
-export async function openPort(host = '127.0.0.1'): Promise<{ port: number; server: Server; close: () => Promise<void> }> {
+export async function openPort(
+  host = '127.0.0.1',
+): Promise<{ port: number; server: Server; close: () => Promise<void> }> {
   const server = createServer((s) => s.on('error', () => undefined));
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
   const port = (server.address() as { port: number }).port;

@@ -23,7 +23,7 @@ describe('probeOrder', () => {
 
   it('is deterministic for a given random source', () => {
     let x = 1;
-    const rnd = () => ((x = (x * 48271) % 2147483647) / 2147483647);
+    const rnd = () => (x = (x * 48271) % 2147483647) / 2147483647;
     const a = probeOrder([1], [2, 3, 4, 5, 6], rnd).ports;
     x = 1;
     const b = probeOrder([1], [2, 3, 4, 5, 6], rnd).ports;

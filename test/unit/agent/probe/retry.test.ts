@@ -36,7 +36,11 @@ describe('RetryQueue', () => {
 describe('RetryPass', () => {
   it('spaces a retry twice the address timeout, between 200 ms and 1 s', () => {
     const { h, pass } = setup();
-    for (const [t, want] of [[50, 200], [300, 600], [900, 1000]] as const) {
+    for (const [t, want] of [
+      [50, 200],
+      [300, 600],
+      [900, 1000],
+    ] as const) {
       h.timeoutMs = t;
       expect(pass.spacing(h)).toBe(want);
     }

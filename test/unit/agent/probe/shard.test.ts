@@ -9,7 +9,6 @@ import { isPortdriftError } from '../../../../shared/errors.js';
 import { closed, EMFILE, ManualClock, open, ScriptedNet, type Script } from './manual.js';
 import { host, settings } from './settings.js';
 
-
 /** Starts a shard on a manual clock; `run()` turns the loop until the engine stops its tick. */
 function shard(hosts: ShardHost[], s: ShardSettings, script: Script, hooks: ShardHooks = {}) {
   const clock = new ManualClock();

@@ -61,7 +61,7 @@ describe('Window', () => {
     // A long pause refills only up to the burst.
     expect(w.hasToken(1000)).toBe(true);
     let n = 0;
-    while (w.hasToken(1000) && n < 100) (w.spend(), n++);
+    while (w.hasToken(1000) && n < 100) w.spend(), n++;
     expect(n).toBe(20);
   });
 

@@ -5,13 +5,27 @@ import { SCAN_AGENT, observationsOf, defaultPathPrefix } from '../../../../cli/c
 import type { ProbeResult } from '../../../../shared/types.js';
 
 const AT = '2026-11-24T09:00:00.000Z';
-const result = (host: string, ip: string, port: number, state: ProbeResult['state']): ProbeResult => ({ host, ip, port, state, rttMs: state === 'filtered' ? null : 0.1, attempts: 1 });
+const result = (host: string, ip: string, port: number, state: ProbeResult['state']): ProbeResult => ({
+  host,
+  ip,
+  port,
+  state,
+  rttMs: state === 'filtered' ? null : 0.1,
+  attempts: 1,
+});
 const summary = { probes: 0, open: 0, closed: 0, filtered: 0, unreachable: 0, seconds: 0 };
 
 describe('scan: observationsOf', () => {
   it('every result, closed included, is an observation of agent "local" at the given time', () => {
     const run: ProbeRun = {
-      sweeps: [{ host: 'db.internal', ip: '10.0.0.5', ports: [5432, 5433], results: [result('db.internal', '10.0.0.5', 5432, 'closed'), result('db.internal', '10.0.0.5', 5433, 'open')] }],
+      sweeps: [
+        {
+          host: 'db.internal',
+          ip: '10.0.0.5',
+          ports: [5432, 5433],
+          results: [result('db.internal', '10.0.0.5', 5432, 'closed'), result('db.internal', '10.0.0.5', 5433, 'open')],
+        },
+      ],
       summary,
       skipped: [],
     };
@@ -31,13 +45,26 @@ describe('scan: observationsOf', () => {
         { host: 'fe80::1', ip: 'fe80::1', error: 'EINVAL', ports: [], results: [] },
       ],
       summary,
-      skipped: [{ host: 'meta', ip: '169.254.169.254', reason: '169.254.169.254 is a cloud metadata address; list it explicitly to probe it' }],
+      skipped: [
+        {
+          host: 'meta',
+          ip: '169.254.169.254',
+          reason: '169.254.169.254 is a cloud metadata address; list it explicitly to probe it',
+        },
+      ],
     };
     const { observations, reasons } = observationsOf(run, AT);
     expect(observations).toEqual([]);
-    expect(reasons.get('gone.internal')).toEqual({ message: 'gone.internal does not resolve (ENOTFOUND)', suggestion: 'check that gone.internal resolves from this machine, or give its address in a targets file' });
+    expect(reasons.get('gone.internal')).toEqual({
+      message: 'gone.internal does not resolve (ENOTFOUND)',
+      suggestion: 'check that gone.internal resolves from this machine, or give its address in a targets file',
+    });
     expect(reasons.get('fe80::1')!.message).toBe('fe80::1 could not be probed (EINVAL)');
-    expect(reasons.get('meta')).toEqual({ message: '169.254.169.254 was refused (169.254.169.254 is a cloud metadata address; list it explicitly to probe it)', suggestion: 'pass --allow-special 169.254.169.254/32 to probe it deliberately' });
+    expect(reasons.get('meta')).toEqual({
+      message:
+        '169.254.169.254 was refused (169.254.169.254 is a cloud metadata address; list it explicitly to probe it)',
+      suggestion: 'pass --allow-special 169.254.169.254/32 to probe it deliberately',
+    });
   });
 
   it('a host with one address observed and another refused has no reason: it was observed', () => {

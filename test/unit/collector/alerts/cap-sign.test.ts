@@ -11,7 +11,12 @@ const T0 = Date.parse('2026-11-24T09:00:00.000Z');
 describe('HourlyCap', () => {
   it('admits max per window, holds the rest, and hands them over once the window has ended', () => {
     const cap = new HourlyCap(2);
-    expect([cap.admit(ev('a'), T0), cap.admit(ev('b'), T0 + 1), cap.admit(ev('c'), T0 + 2), cap.admit(ev('d'), T0 + 3)]).toEqual([true, true, false, false]);
+    expect([
+      cap.admit(ev('a'), T0),
+      cap.admit(ev('b'), T0 + 1),
+      cap.admit(ev('c'), T0 + 2),
+      cap.admit(ev('d'), T0 + 3),
+    ]).toEqual([true, true, false, false]);
     expect(cap.digestDueAt()).toBe(T0 + 3_600_000);
     expect(cap.takeDigest(T0 + 3_599_999)).toBeNull();
     const d = cap.takeDigest(T0 + 3_600_000)!;
@@ -31,7 +36,9 @@ describe('HourlyCap', () => {
 describe('signatures and backoff', () => {
   it('signs timestamp.body with HMAC-SHA256 (a known vector)', () => {
     // printf '1764000000.{"a":1}' | openssl dgst -sha256 -hmac key
-    expect(sign('key', 1764000000, '{"a":1}')).toBe('sha256=66ff00156971bc93c586dacc7bf22d6f5f4d9fcaede23c166be2b3ec3215f68a');
+    expect(sign('key', 1764000000, '{"a":1}')).toBe(
+      'sha256=66ff00156971bc93c586dacc7bf22d6f5f4d9fcaede23c166be2b3ec3215f68a',
+    );
     expect(verify('key', '{"a":1}', sign('key', 1764000000, '{"a":1}'), '1764000000', 1764000100)).toBe(true);
     expect(verify('key', '{"a":1}', sign('key', 1764000000, '{"a":1}'), '1764000000', 1764000301)).toBe(false);
     expect(verify('key', '{"a":1}', undefined, '1764000000', 1764000000)).toBe(false);

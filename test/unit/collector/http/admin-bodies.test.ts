@@ -29,8 +29,9 @@ describe('admin bodies', () => {
     expect(e.code).toBe('PD_HTTP_BAD_REQUEST');
     expect(e.message).toBe('reason: is required: say why');
     expect(e.details).toEqual({ field: 'reason', problems: ['reason: is required: say why'] });
-    expect(refusal(() => parseAckBody({ reason: 'r', expires: '1d', expiresAt: '2026-02-01T00:00:00Z' }, NOW)).message)
-      .toBe('expires: give expires or expiresAt, not both');
+    expect(
+      refusal(() => parseAckBody({ reason: 'r', expires: '1d', expiresAt: '2026-02-01T00:00:00Z' }, NOW)).message,
+    ).toBe('expires: give expires or expiresAt, not both');
     const soon = refusal(() => parseAckBody({ reason: 'r', expires: 'soon' }, NOW));
     expect(soon.message).toMatch(/^expires: invalid duration "soon"/);
     const past = refusal(() => parseAckBody({ reason: 'r', expiresAt: '2025-01-01T00:00:00Z' }, NOW));
@@ -55,7 +56,12 @@ describe('admin bodies', () => {
       'resource: a rule must name a resource, host or port (it would ignore everything)',
     );
     expect(parseIgnoreBody({ reason: 'r', port: 22 }, NOW)).toEqual({
-      resource: '*', host: null, port: 22, kind: null, reason: 'r', expiresAt: null,
+      resource: '*',
+      host: null,
+      port: 22,
+      kind: null,
+      reason: 'r',
+      expiresAt: null,
     });
   });
 });

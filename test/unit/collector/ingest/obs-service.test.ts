@@ -49,8 +49,12 @@ describe('obs records carry the fingerprinted service', () => {
   });
 
   it('the collector parses the batch with the services', () => {
-    const parsed = parseBatch(records.map((x) => JSON.stringify(x)).join('\n') + '\n');
+    const parsed = parseBatch(`${records.map((x) => JSON.stringify(x)).join('\n')}\n`);
     const services = parsed.observations.map((o) => [o.port, o.service ?? null]);
-    expect(services).toEqual([[5432, 'redis'], [6379, null], [8080, 'http']]);
+    expect(services).toEqual([
+      [5432, 'redis'],
+      [6379, null],
+      [8080, 'http'],
+    ]);
   });
 });

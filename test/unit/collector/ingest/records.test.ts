@@ -55,8 +55,8 @@ describe('a bad line names every problem of it', () => {
       const e = err as { code: string; message: string; details: Record<string, unknown> };
       expect(e.code).toBe('PD_WIRE_INVALID');
       expect(e.message).toBe(
-        'line 2: colour: unknown field; port: must be a port 1-65535, got 0; '
-          + 'state: must be open, closed, filtered or unreachable, got "maybe"',
+        'line 2: colour: unknown field; port: must be a port 1-65535, got 0; ' +
+          'state: must be open, closed, filtered or unreachable, got "maybe"',
       );
       expect(e.details).toMatchObject({ line: 2, field: 'colour' });
     }

@@ -3,23 +3,49 @@ import { evaluateLifecycle } from '../../../../collector/lifecycle/damping.js';
 import type { StoredFinding } from '../../../../collector/store/types.js';
 import type { Finding } from '../../../../shared/types.js';
 
-const f = (id: string): Finding => ({ id, kind: 'missing', severity: 'high', resource: 'r', source: null, host: 'h', port: 1, state: 'closed', agent: 'a', firstSeen: 'x', lastSeen: 'x', message: 'm', suggestion: 's', ack: null });
+const f = (id: string): Finding => ({
+  id,
+  kind: 'missing',
+  severity: 'high',
+  resource: 'r',
+  source: null,
+  host: 'h',
+  port: 1,
+  state: 'closed',
+  agent: 'a',
+  firstSeen: 'x',
+  lastSeen: 'x',
+  message: 'm',
+  suggestion: 's',
+  ack: null,
+});
 const t = (i: number) => new Date(Date.UTC(2026, 11, 1, 10, i)).toISOString();
 
 /** Run evaluations with the given presence pattern; return the status after each and the events. */
-function run(pattern: boolean[], cycles: number, ack?: StoredFinding['ack']): { statuses: string[]; events: string[]; last: StoredFinding[] } {
+function run(
+  pattern: boolean[],
+  cycles: number,
+  ack?: StoredFinding['ack'],
+): { statuses: string[]; events: string[]; last: StoredFinding[] } {
   let state: StoredFinding[] = [];
   const statuses: string[] = [];
   const events: string[] = [];
   pattern.forEach((present, i) => {
-    const { write, transitions } = evaluateLifecycle(state, present ? [f('f1')] : [], { now: t(i), cycles, revision: 'r' });
+    const { write, transitions } = evaluateLifecycle(state, present ? [f('f1')] : [], {
+      now: t(i),
+      cycles,
+      revision: 'r',
+    });
     const byId = new Map(state.map((s) => [s.finding.id, s]));
     for (const u of write.upsert) byId.set(u.finding.id, u);
     for (const id of write.remove) byId.delete(id);
     state = [...byId.values()];
     if (ack && i === 1) state = state.map((s) => ({ ...s, ack, finding: { ...s.finding, ack } }));
     statuses.push(state[0]?.status ?? '-');
-    events.push(...transitions.map((x) => x.event), ...write.history.filter((h) => h.event === 'unacknowledged').map(() => 'unacknowledged'));
+    events.push(
+      ...transitions.map((x) => x.event),
+      ...write.history.filter((h) => h.event === 'unacknowledged').map(() => 'unacknowledged'),
+    );
   });
   return { statuses, events, last: state };
 }
@@ -34,7 +60,14 @@ describe('finding lifecycle with damping', () => {
   });
 
   it('resolves only after N consecutive absences; a short gap keeps it open', () => {
-    expect(run([true, true, false, true, false, false], 2).statuses).toEqual(['pending', 'open', 'open', 'open', 'open', 'resolved']);
+    expect(run([true, true, false, true, false, false], 2).statuses).toEqual([
+      'pending',
+      'open',
+      'open',
+      'open',
+      'open',
+      'resolved',
+    ]);
     const r = run([true, true, false, false], 2);
     expect(r.events).toEqual(['opened', 'resolved']);
     expect(r.last[0]!.finding.resolvedAt).toBe(t(3));
@@ -78,7 +111,12 @@ describe('finding lifecycle with damping', () => {
   it('a refresh between cycles updates open findings and moves no counter', () => {
     let state: StoredFinding[] = [];
     const step = (present: boolean, i: number, advance: boolean) => {
-      const { write, transitions } = evaluateLifecycle(state, present ? [{ ...f('f1'), message: `m${i}` }] : [], { now: t(i), cycles: 2, revision: 'r', advance });
+      const { write, transitions } = evaluateLifecycle(state, present ? [{ ...f('f1'), message: `m${i}` }] : [], {
+        now: t(i),
+        cycles: 2,
+        revision: 'r',
+        advance,
+      });
       const byId = new Map(state.map((s) => [s.finding.id, s]));
       for (const u of write.upsert) byId.set(u.finding.id, u);
       state = [...byId.values()];
@@ -96,30 +134,38 @@ describe('finding lifecycle with damping', () => {
     expect(state[0]).toMatchObject({ status: 'open', absent: 0 });
   });
 
-  it('a confirmed host\'s findings open and resolve in the evaluation that sees them, also between cycles; other hosts keep their damping', () => {
-    const g = (id: string, host: string): Finding => ({ ...f(id), host });
-    const apply = (state: StoredFinding[], w: { upsert: StoredFinding[]; remove: string[] }) => {
-      const byId = new Map(state.map((s) => [s.finding.id, s]));
-      for (const u of w.upsert) byId.set(u.finding.id, u);
-      for (const id of w.remove) byId.delete(id);
-      return [...byId.values()];
-    };
-    const now = { now: t(0), cycles: 2, revision: 'r', advance: false };
-    // Between cycles (advance false): the confirmed host's drift opens, the other's is not even pending.
-    const a = evaluateLifecycle([], [g('f1', 'h1'), g('f2', 'h2')], { ...now, confirmed: new Set(['h1']) });
-    expect(a.transitions.map((x) => `${x.event} ${x.finding.id}`)).toEqual(['opened f1']);
-    expect(a.write.openCount).toBe(1);
-    let state = apply([], a.write);
-    expect(state.map((s) => `${s.finding.id} ${s.status}`)).toEqual(['f1 open']);
-    // Without confirmation the same evaluation changes nothing (the damping as before).
-    expect(evaluateLifecycle([], [g('f1', 'h1')], now).transitions).toEqual([]);
-    // Gone on a confirmed re-probe: resolved at once; an open finding of another host is kept.
-    const b0 = evaluateLifecycle(state, [g('f1', 'h1'), g('f2', 'h2')], { ...now, advance: true, confirmed: new Set(['h2']) });
-    state = apply(state, b0.write);
-    expect(state.map((s) => `${s.finding.id} ${s.status}`).sort()).toEqual(['f1 open', 'f2 open']);
-    const b = evaluateLifecycle(state, [], { ...now, confirmed: new Set(['h1']) });
-    expect(b.transitions.map((x) => `${x.event} ${x.finding.id}`)).toEqual(['resolved f1']);
-    expect(b.write.openCount).toBe(1);
-    expect(b.write.history.map((h) => `${h.event} ${h.findingId}`)).toEqual(['resolved f1']);
-  });
+  it(
+    "a confirmed host's findings open and resolve in the evaluation " +
+      'that sees them, also between cycles; other hosts keep their damping',
+    () => {
+      const g = (id: string, host: string): Finding => ({ ...f(id), host });
+      const apply = (state: StoredFinding[], w: { upsert: StoredFinding[]; remove: string[] }) => {
+        const byId = new Map(state.map((s) => [s.finding.id, s]));
+        for (const u of w.upsert) byId.set(u.finding.id, u);
+        for (const id of w.remove) byId.delete(id);
+        return [...byId.values()];
+      };
+      const now = { now: t(0), cycles: 2, revision: 'r', advance: false };
+      // Between cycles (advance false): the confirmed host's drift opens, the other's is not even pending.
+      const a = evaluateLifecycle([], [g('f1', 'h1'), g('f2', 'h2')], { ...now, confirmed: new Set(['h1']) });
+      expect(a.transitions.map((x) => `${x.event} ${x.finding.id}`)).toEqual(['opened f1']);
+      expect(a.write.openCount).toBe(1);
+      let state = apply([], a.write);
+      expect(state.map((s) => `${s.finding.id} ${s.status}`)).toEqual(['f1 open']);
+      // Without confirmation the same evaluation changes nothing (the damping as before).
+      expect(evaluateLifecycle([], [g('f1', 'h1')], now).transitions).toEqual([]);
+      // Gone on a confirmed re-probe: resolved at once; an open finding of another host is kept.
+      const b0 = evaluateLifecycle(state, [g('f1', 'h1'), g('f2', 'h2')], {
+        ...now,
+        advance: true,
+        confirmed: new Set(['h2']),
+      });
+      state = apply(state, b0.write);
+      expect(state.map((s) => `${s.finding.id} ${s.status}`).sort()).toEqual(['f1 open', 'f2 open']);
+      const b = evaluateLifecycle(state, [], { ...now, confirmed: new Set(['h1']) });
+      expect(b.transitions.map((x) => `${x.event} ${x.finding.id}`)).toEqual(['resolved f1']);
+      expect(b.write.openCount).toBe(1);
+      expect(b.write.history.map((h) => `${h.event} ${h.findingId}`)).toEqual(['resolved f1']);
+    },
+  );
 });

@@ -11,7 +11,13 @@ describe('report model', () => {
 
   it('splits new, resolved and still-open findings at the previous report', () => {
     expect(m.baseline).toBe(false);
-    expect(m.counts).toMatchObject({ open: 4, new: 2, resolved: 2, acknowledged: 1, bySeverity: { high: 3, medium: 1, low: 0 } });
+    expect(m.counts).toMatchObject({
+      open: 4,
+      new: 2,
+      resolved: 2,
+      acknowledged: 1,
+      bySeverity: { high: 3, medium: 1, low: 0 },
+    });
     expect(m.newFindings.map((f) => f.id)).toEqual(['f_9b1c03', 'f_77aa02']);
     expect(m.resolved.map((f) => f.id)).toEqual(['f_gone02', 'f_gone01']);
     expect(m.stillOpen.map((s) => [s.finding.id, formatAge(s.ageMs)])).toEqual([
@@ -35,7 +41,13 @@ describe('report model', () => {
   });
 
   it('says "none" when every open finding is acknowledged', () => {
-    const x = buildReportModel(reportData({ findings: [finding({ kind: 'moved', ack: { by: 'a', reason: 'r', at: '2026-11-24T00:00:00.000Z', expiresAt: null } })] }));
+    const x = buildReportModel(
+      reportData({
+        findings: [
+          finding({ kind: 'moved', ack: { by: 'a', reason: 'r', at: '2026-11-24T00:00:00.000Z', expiresAt: null } }),
+        ],
+      }),
+    );
     expect(x.severity).toBe('none');
   });
 });
@@ -51,11 +63,15 @@ describe('report rendering', () => {
       'X-Portdrift-Severity': 'high',
       'List-Id': 'portdrift reports for prod <prod.reports.portdrift>',
     });
-    expect(renderReport(buildReportModel(reportData({ since: null, agents: [] }))).subject).toBe('portdrift: baseline, 4 open — prod');
+    expect(renderReport(buildReportModel(reportData({ since: null, agents: [] }))).subject).toBe(
+      'portdrift: baseline, 4 open — prod',
+    );
     // One id per period: the same model renders the same id, another start or scope another one.
     expect(r.periodId).toMatch(/^portdrift\.report\.prod\.20261123T090000Z\.[0-9a-f]{12}$/);
     expect(renderReport(buildReportModel(reportData({ now: '2026-11-24T10:00:00.000Z' }))).periodId).toBe(r.periodId);
-    expect(renderReport(buildReportModel(reportData({ since: '2026-11-23T09:00:01.000Z' }))).periodId).not.toBe(r.periodId);
+    expect(renderReport(buildReportModel(reportData({ since: '2026-11-23T09:00:01.000Z' }))).periodId).not.toBe(
+      r.periodId,
+    );
     expect(renderReport(buildReportModel(reportData({ scope: 'staging' }))).periodId).not.toBe(r.periodId);
     expect(listId('EU West / prod')).toBe('portdrift reports for EU West / prod <eu-west-prod.reports.portdrift>');
   });
@@ -65,7 +81,7 @@ describe('report rendering', () => {
     expect(r.text).toContain('New:         2');
     expect(r.text).toContain('Coverage:    29 of 31 declared endpoints observed (93.5%)');
     expect(r.text).toContain('Agents:      1 of 2 reporting; late: agent-b (last seen 2026-11-24 08:40)');
-    expect(r.text).toMatch(/Open over the period \(highest count per interval\):\n  [▁▂▃▄▅▆▇█]{48}\n/);
+    expect(r.text).toMatch(/Open over the period \(highest count per interval\):\n {2}[▁▂▃▄▅▆▇█]{48}\n/);
     expect(r.text).toContain('New since the last report (2)');
     expect(r.text).toContain('Resolved since the last report (2)');
     expect(r.text).toContain(
@@ -88,14 +104,17 @@ describe('report rendering', () => {
   });
 
   it('wraps the text part at 78 columns without splitting a URL or a file:line', () => {
-    const url = 'https://portdrift.internal:7600/v1/findings?resource=aws_db_instance.orders-replica-eu-west-1&status=open';
+    const url =
+      'https://portdrift.internal:7600/v1/findings?resource=aws_db_instance.orders-replica-eu-west-1&status=open';
     const path = 'infrastructure/terraform/environments/production/eu-west-1/databases/orders-replica.tf:1234';
     const long = finding({
       kind: 'moved',
       id: 'f_long',
       resource: 'module.production_eu_west_1.module.databases.aws_db_instance.orders_replica_with_a_long_name',
       source: { file: path.slice(0, path.lastIndexOf(':')), line: 1234 },
-      suggestion: `change ${path} port = 5432 → 5433 (the service moved during the maintenance of last week), see ${url} for the history of this finding and its acknowledgements`,
+      suggestion:
+        `change ${path} port = 5432 → 5433 (the service moved during the maintenance of ` +
+        `last week), see ${url} for the history of this finding and its acknowledgements`,
       firstSeen: '2026-11-24T07:00:00.000Z',
     });
     const agents = Array.from({ length: 6 }, (_, i) => ({
@@ -125,8 +144,18 @@ describe('report rendering', () => {
     expect(r.html).toContain('style="width:100%;max-width:960px;');
     expect(r.html).toContain('10.0.2.10:22');
     expect(r.html).toContain('declare port 22 for aws_instance.api');
-    expect(r.html).toContain('<code style="font-family:Menlo,Consolas,monospace;font-size:12px;word-break:break-all">rds.tf:14</code>');
-    const evil = renderReport(buildReportModel(reportData({ findings: [finding({ kind: 'moved', resource: '<img src=x onerror=alert(1)>', suggestion: '"><script>x</script>' })] })));
+    expect(r.html).toContain(
+      '<code style="font-family:Menlo,Consolas,monospace;font-size:12px;word-break:break-all">rds.tf:14</code>',
+    );
+    const evil = renderReport(
+      buildReportModel(
+        reportData({
+          findings: [
+            finding({ kind: 'moved', resource: '<img src=x onerror=alert(1)>', suggestion: '"><script>x</script>' }),
+          ],
+        }),
+      ),
+    );
     expect(evil.html).not.toContain('<img src=x');
     expect(evil.html).not.toContain('<script>');
     expect(evil.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
@@ -134,8 +163,12 @@ describe('report rendering', () => {
 
   it('marks the baseline in the body', () => {
     const b = renderReport(buildReportModel(reportData({ since: null })));
-    expect(b.html).toContain('<strong>Baseline.</strong> This is the first report of this installation: 4 existing drifts at baseline');
-    expect(b.text.replace(/\s+/g, ' ')).toContain('Baseline: this is the first report of this installation. 4 existing drifts at baseline');
+    expect(b.html).toContain(
+      '<strong>Baseline.</strong> This is the first report of this installation: 4 existing drifts at baseline',
+    );
+    expect(b.text.replace(/\s+/g, ' ')).toContain(
+      'Baseline: this is the first report of this installation. 4 existing drifts at baseline',
+    );
     expect(b.text).not.toContain('New:');
   });
 
@@ -152,7 +185,11 @@ describe('wrap', () => {
   it('breaks at spaces with a hanging indent, keeps column gaps inside a line and long tokens whole', () => {
     expect(wrap('aaa bbb  ccc ddd', '> ', '  ', 10)).toEqual(['> aaa bbb', '  ccc ddd']);
     expect(wrap('a  b', '', '', 10)).toEqual(['a  b']);
-    expect(wrap('x https://example.com/a/very/long/path y', '', '', 10)).toEqual(['x', 'https://example.com/a/very/long/path', 'y']);
+    expect(wrap('x https://example.com/a/very/long/path y', '', '', 10)).toEqual([
+      'x',
+      'https://example.com/a/very/long/path',
+      'y',
+    ]);
     expect(wrap('→ ▁▂▃ é', '', '', 7)).toEqual(['→ ▁▂▃ é']);
   });
 });
@@ -186,7 +223,12 @@ describe('chart', () => {
   });
 
   it('marks how many findings resolved in each interval under its bar', () => {
-    const resolved = ['2026-11-24T00:30:00.000Z', '2026-11-24T02:00:00.000Z', '2026-11-24T01:59:00.000Z', '2026-11-24T09:00:00.000Z'];
+    const resolved = [
+      '2026-11-24T00:30:00.000Z',
+      '2026-11-24T02:00:00.000Z',
+      '2026-11-24T01:59:00.000Z',
+      '2026-11-24T09:00:00.000Z',
+    ];
     expect(countPerPoint(series, resolved)).toEqual([0, 1, 2, 0, 0, 1]);
     const html = chartHtml(series, { resolved });
     expect(html.match(/class="pd-resolved"[^>]*title="(\d+) resolved"/g)).toEqual([

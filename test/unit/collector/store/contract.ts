@@ -22,9 +22,25 @@ const T1 = '2026-12-01T10:05:00.000Z';
 const T2 = '2026-12-01T11:00:00.000Z';
 const LATER = '2026-12-02T10:00:00.000Z';
 
-export function batch(id: string, at: string, obs: Array<[string, number, 'open' | 'filtered']>, sweep?: { host: string; ip: string; ports: string; closed: string }): ParsedBatch {
+export function batch(
+  id: string,
+  at: string,
+  obs: Array<[string, number, 'open' | 'filtered']>,
+  sweep?: { host: string; ip: string; ports: string; closed: string },
+): ParsedBatch {
   return {
-    header: { t: 'batch', v: 1, batchId: id, agent: 'a1', agentVersion: '0.1.0', planRevision: 'r1', startedAt: at, finishedAt: at, spoolDropped: 0, spoolDepth: 2 },
+    header: {
+      t: 'batch',
+      v: 1,
+      batchId: id,
+      agent: 'a1',
+      agentVersion: '0.1.0',
+      planRevision: 'r1',
+      startedAt: at,
+      finishedAt: at,
+      spoolDropped: 0,
+      spoolDepth: 2,
+    },
     sweeps: sweep ? [{ t: 'sweep', ...sweep, at }] : [],
     observations: obs.map(([ip, port, state]) => ({ t: 'obs', host: ip, ip, port, state, rttMs: 0.2, at })),
     listeners: [],
@@ -101,63 +117,143 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await store.ingestBatch(batch('new', '2026-12-01T10:10:00.000Z', [['10.0.0.1', 8080, 'open']]), NOW);
       await store.ingestBatch(batch('old', '2026-12-01T10:00:00.000Z', [['10.0.0.1', 8080, 'filtered']]), NOW);
       expect((await store.observations()).map((o) => o.state)).toEqual(['open']);
-      await store.ingestBatch(batch('closed', '2026-12-01T10:20:00.000Z', [['10.0.0.1', 8081, 'open']], { host: '10.0.0.1', ip: '10.0.0.1', ports: '8000-8100', closed: '8000-8080,8082-8100' }), NOW);
+      await store.ingestBatch(
+        batch('closed', '2026-12-01T10:20:00.000Z', [['10.0.0.1', 8081, 'open']], {
+          host: '10.0.0.1',
+          ip: '10.0.0.1',
+          ports: '8000-8100',
+          closed: '8000-8080,8082-8100',
+        }),
+        NOW,
+      );
       expect((await store.observations()).map((o) => o.port)).toEqual([8081]);
-      expect(await store.sweeps()).toEqual([expect.objectContaining({ host: '10.0.0.1', closed: '8000-8080,8082-8100' })]);
+      expect(await store.sweeps()).toEqual([
+        expect.objectContaining({ host: '10.0.0.1', closed: '8000-8080,8082-8100' }),
+      ]);
     });
 
     it('returns open ports and every result of declared ports, not filtered undeclared ones', async () => {
-      await store.ingestBatch(batch('b', NOW, [['10.0.0.1', 22, 'open'], ['10.0.0.1', 5432, 'filtered'], ['10.0.0.1', 9999, 'filtered'], ['10.0.0.2', 80, 'open']]), NOW);
+      await store.ingestBatch(
+        batch('b', NOW, [
+          ['10.0.0.1', 22, 'open'],
+          ['10.0.0.1', 5432, 'filtered'],
+          ['10.0.0.1', 9999, 'filtered'],
+          ['10.0.0.2', 80, 'open'],
+        ]),
+        NOW,
+      );
       const got = await store.driftObservations(new Map([['10.0.0.1', new Set([5432])]]));
-      expect(got.map((o) => `${o.ip}:${o.port}:${o.state}`).sort()).toEqual(['10.0.0.1:22:open', '10.0.0.1:5432:filtered']);
+      expect(got.map((o) => `${o.ip}:${o.port}:${o.state}`).sort()).toEqual([
+        '10.0.0.1:22:open',
+        '10.0.0.1:5432:filtered',
+      ]);
     });
 
-    it('replaces the listener view with each batch that carries one, and empties it with listenerView and no records', async () => {
-      const b = batch('l1', NOW, []);
-      await store.ingestBatch({ ...b, listeners: [{ t: 'listener', ip: '0.0.0.0', port: 22, at: NOW }] }, NOW);
-      await store.ingestBatch(batch('l2', NOW, []), NOW); // listeners not read: view kept
-      expect((await store.agents())[0]!.listeners).toBe(1);
-      const e = batch('l3', NOW, []);
-      await store.ingestBatch({ ...e, header: { ...e.header, listenerView: true } }, NOW);
-      expect((await store.agents())[0]!.listeners).toBe(0);
-    });
+    it(
+      'replaces the listener view with each batch that carries ' +
+        'one, and empties it with listenerView and no records',
+      async () => {
+        const b = batch('l1', NOW, []);
+        await store.ingestBatch({ ...b, listeners: [{ t: 'listener', ip: '0.0.0.0', port: 22, at: NOW }] }, NOW);
+        await store.ingestBatch(batch('l2', NOW, []), NOW); // listeners not read: view kept
+        expect((await store.agents())[0]!.listeners).toBe(1);
+        const e = batch('l3', NOW, []);
+        await store.ingestBatch({ ...e, header: { ...e.header, listenerView: true } }, NOW);
+        expect((await store.agents())[0]!.listeners).toBe(0);
+      },
+    );
 
-    it('counts rows again when an upper bound would pass the cap: resent rows update, new rows are capped', async () => {
-      await open({ maxRowsPerAgent: 1000 });
-      const ports = (from: number, n: number) =>
-        Array.from({ length: n }, (_, i): [string, number, 'open'] => ['10.0.0.1', from + i, 'open']);
-      const a = await store.ingestBatch(batch('c1', NOW, ports(1, 600)), NOW);
-      expect(a.answer).toMatchObject({ observations: 600, capped: 0 });
-      const b = await store.ingestBatch(batch('c2', NOW, ports(1, 600)), NOW);
-      expect(b.answer).toMatchObject({ observations: 600, capped: 0 });
-      const c = await store.ingestBatch(batch('c3', NOW, ports(601, 600)), NOW);
-      expect(c.answer).toMatchObject({ observations: 400, capped: 200 });
-      expect(await store.observations()).toHaveLength(1000);
-      // Another agent has its own cap.
-      const other = batch('c4', NOW, ports(1, 10));
-      other.header.agent = 'a2';
-      expect((await store.ingestBatch(other, NOW)).answer).toMatchObject({ observations: 10, capped: 0 });
-    });
+    it(
+      'counts rows again when an upper bound would pass ' + 'the cap: resent rows update, new rows are capped',
+      async () => {
+        await open({ maxRowsPerAgent: 1000 });
+        const ports = (from: number, n: number) =>
+          Array.from({ length: n }, (_, i): [string, number, 'open'] => ['10.0.0.1', from + i, 'open']);
+        const a = await store.ingestBatch(batch('c1', NOW, ports(1, 600)), NOW);
+        expect(a.answer).toMatchObject({ observations: 600, capped: 0 });
+        const b = await store.ingestBatch(batch('c2', NOW, ports(1, 600)), NOW);
+        expect(b.answer).toMatchObject({ observations: 600, capped: 0 });
+        const c = await store.ingestBatch(batch('c3', NOW, ports(601, 600)), NOW);
+        expect(c.answer).toMatchObject({ observations: 400, capped: 200 });
+        expect(await store.observations()).toHaveLength(1000);
+        // Another agent has its own cap.
+        const other = batch('c4', NOW, ports(1, 10));
+        other.header.agent = 'a2';
+        expect((await store.ingestBatch(other, NOW)).answer).toMatchObject({ observations: 10, capped: 0 });
+      },
+    );
   });
 
   describe(`${name}: findings`, () => {
     it('writes evaluations and history in one transaction, and acknowledges', async () => {
-      const finding = { id: 'f_1', kind: 'missing' as const, severity: 'high' as const, resource: 'r', source: null, host: 'h', port: 1, state: 'closed' as const, agent: 'a1', firstSeen: NOW, lastSeen: NOW, message: 'm', suggestion: 's', ack: null };
-      await store.applyEvaluation({ at: NOW, upsert: [{ finding, status: 'open', present: 2, absent: 0, ack: null }], remove: [], history: [{ at: NOW, findingId: 'f_1', kind: 'missing', severity: 'high', resource: 'r', host: 'h', port: 1, event: 'opened', detail: null }], openCount: 1, revision: 'x' });
+      const finding = {
+        id: 'f_1',
+        kind: 'missing' as const,
+        severity: 'high' as const,
+        resource: 'r',
+        source: null,
+        host: 'h',
+        port: 1,
+        state: 'closed' as const,
+        agent: 'a1',
+        firstSeen: NOW,
+        lastSeen: NOW,
+        message: 'm',
+        suggestion: 's',
+        ack: null,
+      };
+      await store.applyEvaluation({
+        at: NOW,
+        upsert: [{ finding, status: 'open', present: 2, absent: 0, ack: null }],
+        remove: [],
+        history: [
+          {
+            at: NOW,
+            findingId: 'f_1',
+            kind: 'missing',
+            severity: 'high',
+            resource: 'r',
+            host: 'h',
+            port: 1,
+            event: 'opened',
+            detail: null,
+          },
+        ],
+        openCount: 1,
+        revision: 'x',
+      });
       const ack = { by: 'ops', reason: 'planned', at: NOW, expiresAt: null };
       expect((await store.acknowledge('f_1', ack)).finding.ack).toEqual(ack);
       expect((await store.history({})).map((e) => e.event)).toEqual(['opened', 'acknowledged']);
       await expect(store.acknowledge('f_none', ack)).rejects.toMatchObject({ code: 'PD_FINDING_NOT_FOUND' });
       expect(await store.openSeries(null, 1000)).toEqual([{ at: NOW, open: 1 }]);
       // A resolved finding cannot be acknowledged: the ack would silence its next occurrence.
-      await store.applyEvaluation({ at: NOW, upsert: [{ finding: { ...finding, id: 'f_2', resolvedAt: NOW }, status: 'resolved', present: 0, absent: 2, ack: null }], remove: [], history: [], openCount: 1, revision: 'x' });
-      await expect(store.acknowledge('f_2', ack)).rejects.toMatchObject({ code: 'PD_FINDING_RESOLVED', message: 'finding f_2 is resolved: there is nothing to acknowledge (if it comes back it is reported anew)' });
+      await store.applyEvaluation({
+        at: NOW,
+        upsert: [
+          { finding: { ...finding, id: 'f_2', resolvedAt: NOW }, status: 'resolved', present: 0, absent: 2, ack: null },
+        ],
+        remove: [],
+        history: [],
+        openCount: 1,
+        revision: 'x',
+      });
+      await expect(store.acknowledge('f_2', ack)).rejects.toMatchObject({
+        code: 'PD_FINDING_RESOLVED',
+        message: 'finding f_2 is resolved: there is nothing to acknowledge (if it comes back it is reported anew)',
+      });
       expect(await store.integrityCheck()).toBe('ok');
     });
 
     it('keeps the highest open count of each bucket of the series: a spike between quiet readings stays', async () => {
       const at = (t: string): string => `2026-12-01T${t}:00.000Z`;
-      for (const [t, openCount] of [['10:00', 2], ['10:20', 60], ['10:40', 2], ['11:10', 3], ['11:50', 1]] as const) {
+      for (const [t, openCount] of [
+        ['10:00', 2],
+        ['10:20', 60],
+        ['10:40', 2],
+        ['11:10', 3],
+        ['11:50', 1],
+      ] as const) {
         await store.applyEvaluation({ at: at(t), upsert: [], remove: [], history: [], openCount, revision: 'x' });
       }
       expect(await store.openSeries(null, 3_600_000)).toEqual([
@@ -199,7 +295,12 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const s2 = await secret({ expiresAt: T2 });
       expect(await code(enroll(s2, 'c', T2))).toBe('PD_ENROLL_SECRET_EXPIRED');
       const tokens = await store.listTokens();
-      expect(tokens.filter((t) => t.role === 'agent').map((t) => t.name).sort()).toEqual(['a', 'b']);
+      expect(
+        tokens
+          .filter((t) => t.role === 'agent')
+          .map((t) => t.name)
+          .sort(),
+      ).toEqual(['a', 'b']);
       expect(tokens.find((t) => t.role === 'enroll' && t.maxUses === 2)?.uses).toBe(2);
     });
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { checkWithin, parseIdentity } from '../../../../collector/enroll/identity.js';
 import { MIGRATIONS } from '../../../../collector/store/migrations.js';
 import { SqliteStore } from '../../../../collector/store/sqlite.js';
-import { PortdriftError } from '../../../../shared/errors.js';
+import type { PortdriftError } from '../../../../shared/errors.js';
 
 const T0 = '2026-12-01T10:00:00.000Z';
 
@@ -38,8 +38,15 @@ describe('schema 4', () => {
     const store = new SqliteStore(file);
     try {
       expect(await store.listTokens()).toEqual([
-        { id: 'tok_1', name: 'a', role: 'agent', createdAt: T0, revokedAt: null, lastUsedAt: null,
-          scope: ['10.0.0.0/8'] },
+        {
+          id: 'tok_1',
+          name: 'a',
+          role: 'agent',
+          createdAt: T0,
+          revokedAt: null,
+          lastUsedAt: null,
+          scope: ['10.0.0.0/8'],
+        },
       ]);
     } finally {
       await store.close();
@@ -70,7 +77,13 @@ describe('enrollment identity and scope', () => {
 
   it('takes pod labels as Kubernetes allows them, and names every bad label', () => {
     const labels = { 'app.kubernetes.io/name': 'cart', 'pod-template-hash': '7d9f5c', empty: '' };
-    const body = { name: 'shop/cart-1', host: 'cart-1', version: '0.1.0', scope: ['127.0.0.0/8'], pod: { namespace: 'shop', labels } };
+    const body = {
+      name: 'shop/cart-1',
+      host: 'cart-1',
+      version: '0.1.0',
+      scope: ['127.0.0.0/8'],
+      pod: { namespace: 'shop', labels },
+    };
     expect(parseIdentity(body)).toEqual(body);
     const bad = { ...body, pod: { labels: { 'Bad Key': 'x', app: 'has space', n: 7, ok: 'yes' } } };
     try {

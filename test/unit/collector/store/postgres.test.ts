@@ -145,32 +145,35 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
     expect(await sql('SELECT count(*)::int AS n FROM transitions')).toEqual([{ n: 1 }]);
   });
 
-  it('leader lease: one leader of two; a dead leader is replaced once its lease runs out; a clean stop hands over', async () => {
-    const timing = { ttlMs: 800, renewMs: 150 };
-    const [a, b, c] = await Promise.all([open(), open(), open()]);
-    const la = a.lease(timing);
-    await la.start();
-    const lb = b.lease(timing);
-    await lb.start();
-    expect([la.isLeader(), lb.isLeader()]).toEqual([true, false]);
-    // A dies: its pool is gone, its row stays until it expires.
-    await a.close();
-    const died = Date.now();
-    await new Promise((r) => setTimeout(r, 150));
-    expect(la.isLeader()).toBe(true); // it does not know yet; it lets go before the row expires
-    for (let i = 0; i < 40 && !lb.isLeader(); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(lb.isLeader()).toBe(true);
-    expect(la.isLeader()).toBe(false);
-    expect(Date.now() - died).toBeLessThan(timing.ttlMs + timing.renewMs + 500);
-    const lc = c.lease(timing);
-    await lc.start();
-    expect(lc.isLeader()).toBe(false);
-    await lb.stop();
-    for (let i = 0; i < 10 && !lc.isLeader(); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(lc.isLeader()).toBe(true);
-    await lc.stop();
-    await la.stop();
-  });
+  it(
+    'leader lease: one leader of two; a dead leader is ' + 'replaced once its lease runs out; a clean stop hands over',
+    async () => {
+      const timing = { ttlMs: 800, renewMs: 150 };
+      const [a, b, c] = await Promise.all([open(), open(), open()]);
+      const la = a.lease(timing);
+      await la.start();
+      const lb = b.lease(timing);
+      await lb.start();
+      expect([la.isLeader(), lb.isLeader()]).toEqual([true, false]);
+      // A dies: its pool is gone, its row stays until it expires.
+      await a.close();
+      const died = Date.now();
+      await new Promise((r) => setTimeout(r, 150));
+      expect(la.isLeader()).toBe(true); // it does not know yet; it lets go before the row expires
+      for (let i = 0; i < 40 && !lb.isLeader(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(lb.isLeader()).toBe(true);
+      expect(la.isLeader()).toBe(false);
+      expect(Date.now() - died).toBeLessThan(timing.ttlMs + timing.renewMs + 500);
+      const lc = c.lease(timing);
+      await lc.start();
+      expect(lc.isLeader()).toBe(false);
+      await lb.stop();
+      for (let i = 0; i < 10 && !lc.isLeader(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(lc.isLeader()).toBe(true);
+      await lc.stop();
+      await la.stop();
+    },
+  );
 
   it('names the database without its password when it cannot connect', async () => {
     const u = new URL(db.url);

@@ -12,12 +12,26 @@ export function resource(address: string, hosts: string[], line = 1): Resource {
   return { address, type: address.split('.')[0] ?? 'x', source: { file: 'main.tf', line }, hosts };
 }
 
-export function listen(resource: string, host: string | null, port: number, over: Partial<DeclaredEndpoint> = {}): DeclaredEndpoint {
+export function listen(
+  resource: string,
+  host: string | null,
+  port: number,
+  over: Partial<DeclaredEndpoint> = {},
+): DeclaredEndpoint {
   return { resource, host, port, protocol: 'tcp', role: 'listen', source: { file: 'main.tf', line: 10 }, ...over };
 }
 
 export function obs(host: string, port: number, state: PortState, over: Partial<Observation> = {}): Observation {
-  return { agent: 'agent-a', host, ip: host, port, state, rttMs: state === 'open' || state === 'closed' ? 0.2 : null, at: NOW, ...over };
+  return {
+    agent: 'agent-a',
+    host,
+    ip: host,
+    port,
+    state,
+    rttMs: state === 'open' || state === 'closed' ? 0.2 : null,
+    at: NOW,
+    ...over,
+  };
 }
 
 /** The same state on a list of ports. */

@@ -5,8 +5,10 @@ import { NOW, listen, many, model, obs, resource } from './build.js';
 
 const H = '10.0.1.5';
 const DB = 'aws_db_instance.orders';
-const dbModel = (port = 5432, over = {}) => model([resource(DB, [H])], [listen(DB, H, port, { source: { file: 'infra/rds.tf', line: 14 }, ...over })]);
-const kinds = (fs: Finding[]) => fs.map((f) => `${f.kind}:${f.host}:${f.port}${f.observedPort !== undefined ? `>${f.observedPort}` : ''}`);
+const dbModel = (port = 5432, over = {}) =>
+  model([resource(DB, [H])], [listen(DB, H, port, { source: { file: 'infra/rds.tf', line: 14 }, ...over })]);
+const kinds = (fs: Finding[]) =>
+  fs.map((f) => `${f.kind}:${f.host}:${f.port}${f.observedPort !== undefined ? `>${f.observedPort}` : ''}`);
 
 describe('computeDrift: the finding kinds', () => {
   it('reports nothing when every declared port is open and nothing else is', () => {
@@ -15,25 +17,44 @@ describe('computeDrift: the finding kinds', () => {
     expect(r.summary).toEqual({ resources: 1, endpoints: 1, observed: 1, findings: 0, byKind: {} });
   });
 
-  it('moved: declared closed, a nearby undeclared port open → one finding with observedPort, not also undeclared', () => {
-    const r = computeDrift(dbModel(), [obs(H, 5432, 'closed'), obs(H, 5433, 'open')], { now: NOW });
-    expect(r.findings).toHaveLength(1);
-    const f = r.findings[0]!;
-    expect(f).toMatchObject({
-      kind: 'moved', severity: 'high', resource: DB, source: { file: 'infra/rds.tf', line: 14 }, host: H, port: 5432, observedPort: 5433,
-      state: 'closed', agent: 'agent-a', firstSeen: NOW, lastSeen: NOW, ack: null,
-      message: 'aws_db_instance.orders declares port 5432 but 10.0.1.5 listens on 5433',
-      suggestion: 'infra/rds.tf:14 port 5432 → 5433, or move the service back to 5432',
-    });
-    expect(f.id).toBe(findingId('moved', DB, H, 5432));
-    expect(r.summary.byKind).toEqual({ moved: 1 });
-  });
+  it(
+    'moved: declared closed, a nearby undeclared port open ' + '→ one finding with observedPort, not also undeclared',
+    () => {
+      const r = computeDrift(dbModel(), [obs(H, 5432, 'closed'), obs(H, 5433, 'open')], { now: NOW });
+      expect(r.findings).toHaveLength(1);
+      const f = r.findings[0]!;
+      expect(f).toMatchObject({
+        kind: 'moved',
+        severity: 'high',
+        resource: DB,
+        source: { file: 'infra/rds.tf', line: 14 },
+        host: H,
+        port: 5432,
+        observedPort: 5433,
+        state: 'closed',
+        agent: 'agent-a',
+        firstSeen: NOW,
+        lastSeen: NOW,
+        ack: null,
+        message: 'aws_db_instance.orders declares port 5432 but 10.0.1.5 listens on 5433',
+        suggestion: 'infra/rds.tf:14 port 5432 → 5433, or move the service back to 5432',
+      });
+      expect(f.id).toBe(findingId('moved', DB, H, 5432));
+      expect(r.summary.byKind).toEqual({ moved: 1 });
+    },
+  );
 
   it('missing: declared closed and no candidate open', () => {
     const r = computeDrift(dbModel(), many(H, [5432, 5433, 5431], 'closed'), { now: NOW });
     expect(kinds(r.findings)).toEqual([`missing:${H}:5432`]);
-    expect(r.findings[0]).toMatchObject({ severity: 'high', state: 'closed', message: 'aws_db_instance.orders declares port 5432 but it is closed on 10.0.1.5' });
-    expect(r.findings[0]!.suggestion).toBe('start the service on 10.0.1.5:5432, or remove the declaration at infra/rds.tf:14');
+    expect(r.findings[0]).toMatchObject({
+      severity: 'high',
+      state: 'closed',
+      message: 'aws_db_instance.orders declares port 5432 but it is closed on 10.0.1.5',
+    });
+    expect(r.findings[0]!.suggestion).toBe(
+      'start the service on 10.0.1.5:5432, or remove the declaration at infra/rds.tf:14',
+    );
   });
 
   it('unreachable: filtered or unreachable is never in sync and never missing', () => {
@@ -48,7 +69,11 @@ describe('computeDrift: the finding kinds', () => {
   });
 
   it('undeclared: medium, and high for remote-admin and database ports', () => {
-    const r = computeDrift(dbModel(), [obs(H, 5432, 'open'), obs(H, 22, 'open', { service: 'ssh' }), obs(H, 8125, 'open'), obs(H, 6379, 'open')], { now: NOW });
+    const r = computeDrift(
+      dbModel(),
+      [obs(H, 5432, 'open'), obs(H, 22, 'open', { service: 'ssh' }), obs(H, 8125, 'open'), obs(H, 6379, 'open')],
+      { now: NOW },
+    );
     expect(r.findings.map((f) => [f.kind, f.port, f.severity])).toEqual([
       ['undeclared', 22, 'high'],
       ['undeclared', 6379, 'high'],
@@ -61,7 +86,10 @@ describe('computeDrift: the finding kinds', () => {
   });
 
   it('undeclared names every resource on the host, and ignores hosts the IaC does not know', () => {
-    const m = model([resource('aws_instance.api', [H]), resource('aws_instance.worker', [H])], [listen('aws_instance.api', H, 8080)]);
+    const m = model(
+      [resource('aws_instance.api', [H]), resource('aws_instance.worker', [H])],
+      [listen('aws_instance.api', H, 8080)],
+    );
     const r = computeDrift(m, [obs(H, 8080, 'open'), obs(H, 9100, 'open'), obs('10.9.9.9', 22, 'open')], { now: NOW });
     expect(kinds(r.findings)).toEqual([`undeclared:${H}:9100`]);
     expect(r.findings[0]!.resource).toBe('aws_instance.api, aws_instance.worker');
@@ -94,12 +122,18 @@ describe('computeDrift: the finding kinds', () => {
 
 describe('computeDrift: choosing the moved candidate', () => {
   it('prefers the nearest candidate and leaves the others undeclared', () => {
-    const r = computeDrift(dbModel(), [obs(H, 5432, 'closed'), obs(H, 5425, 'open'), obs(H, 5434, 'open'), obs(H, 5440, 'open')], { now: NOW });
+    const r = computeDrift(
+      dbModel(),
+      [obs(H, 5432, 'closed'), obs(H, 5425, 'open'), obs(H, 5434, 'open'), obs(H, 5440, 'open')],
+      { now: NOW },
+    );
     expect(kinds(r.findings)).toEqual([`moved:${H}:5432>5434`, `undeclared:${H}:5425`, `undeclared:${H}:5440`]);
   });
 
   it('a tie in distance goes to the lower port, deterministically', () => {
-    const r = computeDrift(dbModel(), [obs(H, 5432, 'closed'), obs(H, 5433, 'open'), obs(H, 5431, 'open')], { now: NOW });
+    const r = computeDrift(dbModel(), [obs(H, 5432, 'closed'), obs(H, 5433, 'open'), obs(H, 5431, 'open')], {
+      now: NOW,
+    });
     expect(kinds(r.findings)[0]).toBe(`moved:${H}:5432>5431`);
   });
 
@@ -111,7 +145,11 @@ describe('computeDrift: choosing the moved candidate', () => {
   });
 
   it('a matching fingerprint beats a nearer unknown one, at any distance', () => {
-    const r = computeDrift(dbModel(), [obs(H, 5432, 'closed'), obs(H, 5433, 'open'), obs(H, 6543, 'open', { service: 'postgres' })], { now: NOW });
+    const r = computeDrift(
+      dbModel(),
+      [obs(H, 5432, 'closed'), obs(H, 5433, 'open'), obs(H, 6543, 'open', { service: 'postgres' })],
+      { now: NOW },
+    );
     expect(kinds(r.findings)).toEqual([`moved:${H}:5432>6543`, `undeclared:${H}:5433`]);
   });
 
@@ -122,7 +160,11 @@ describe('computeDrift: choosing the moved candidate', () => {
 
   it('http and https count as one service family; a port that expects nothing ignores fingerprints', () => {
     const web = model([resource('lb', [H])], [listen('lb', H, 8443)]);
-    const r = computeDrift(web, [obs(H, 8443, 'closed'), obs(H, 8450, 'open'), obs(H, 9443, 'open', { service: 'http' })], { now: NOW });
+    const r = computeDrift(
+      web,
+      [obs(H, 8443, 'closed'), obs(H, 8450, 'open'), obs(H, 9443, 'open', { service: 'http' })],
+      { now: NOW },
+    );
     expect(kinds(r.findings)[0]).toBe(`moved:${H}:8443>9443`);
     const odd = model([resource('svc', [H])], [listen('svc', H, 25432)]);
     const o = computeDrift(odd, [obs(H, 25432, 'closed'), obs(H, 25433, 'open', { service: 'ssh' })], { now: NOW });
@@ -138,7 +180,11 @@ describe('computeDrift: choosing the moved candidate', () => {
 
   it('two closed declared ports and two candidates pair up one to one', () => {
     const m = model([resource('svc', [H])], [listen('svc', H, 8080), listen('svc', H, 9090)]);
-    const r = computeDrift(m, [obs(H, 8080, 'closed'), obs(H, 9090, 'closed'), obs(H, 8081, 'open'), obs(H, 9091, 'open')], { now: NOW });
+    const r = computeDrift(
+      m,
+      [obs(H, 8080, 'closed'), obs(H, 9090, 'closed'), obs(H, 8081, 'open'), obs(H, 9091, 'open')],
+      { now: NOW },
+    );
     expect(kinds(r.findings)).toEqual([`moved:${H}:8080>8081`, `moved:${H}:9090>9091`]);
   });
 
@@ -149,7 +195,10 @@ describe('computeDrift: choosing the moved candidate', () => {
   });
 
   it('several resources declaring one host:port share the candidate, one finding each', () => {
-    const m = model([resource('aws_lb_target_group.web', [H]), resource('aws_ecs_task_definition.web', [H])], [listen('aws_lb_target_group.web', H, 8080), listen('aws_ecs_task_definition.web', H, 8080)]);
+    const m = model(
+      [resource('aws_lb_target_group.web', [H]), resource('aws_ecs_task_definition.web', [H])],
+      [listen('aws_lb_target_group.web', H, 8080), listen('aws_ecs_task_definition.web', H, 8080)],
+    );
     const r = computeDrift(m, [obs(H, 8080, 'closed'), obs(H, 8082, 'open')], { now: NOW });
     expect(r.findings.map((f) => [f.kind, f.resource, f.observedPort])).toEqual([
       ['moved', 'aws_ecs_task_definition.web', 8082],
@@ -158,17 +207,31 @@ describe('computeDrift: choosing the moved candidate', () => {
   });
 
   it('points the suggestion at the origin of the value (variable default, shared with others)', () => {
-    const m = dbModel(5432, { origin: { kind: 'variable-default', file: 'infra/variables.tf', line: 3, name: 'db_port', text: '5432', sharedWith: ['aws_security_group_rule.db'] } });
+    const m = dbModel(5432, {
+      origin: {
+        kind: 'variable-default',
+        file: 'infra/variables.tf',
+        line: 3,
+        name: 'db_port',
+        text: '5432',
+        sharedWith: ['aws_security_group_rule.db'],
+      },
+    });
     const r = computeDrift(m, [obs(H, 5432, 'closed'), obs(H, 5433, 'open')], { now: NOW });
-    expect(r.findings[0]!.suggestion).toBe('infra/variables.tf:3 variable "db_port" default 5432 → 5433 (the same value feeds aws_security_group_rule.db), or move the service back to 5432');
+    expect(r.findings[0]!.suggestion).toBe(
+      'infra/variables.tf:3 variable "db_port" default 5432 → 5433 (the same ' +
+        'value feeds aws_security_group_rule.db), or move the service back to 5432',
+    );
   });
 });
 
 describe('computeDrift: hosts with several addresses and several agents', () => {
   const NAME = 'db.internal';
   const m = model([resource(DB, [NAME])], [listen(DB, NAME, 5432)]);
-  const v4 = (port: number, state: Parameters<typeof obs>[2], over = {}) => obs(NAME, port, state, { ip: '10.0.1.5', ...over });
-  const v6 = (port: number, state: Parameters<typeof obs>[2], over = {}) => obs(NAME, port, state, { ip: 'fd00::5', ...over });
+  const v4 = (port: number, state: Parameters<typeof obs>[2], over = {}) =>
+    obs(NAME, port, state, { ip: '10.0.1.5', ...over });
+  const v6 = (port: number, state: Parameters<typeof obs>[2], over = {}) =>
+    obs(NAME, port, state, { ip: 'fd00::5', ...over });
 
   it('open on any address is listening: open on IPv4 and closed on IPv6 is in sync', () => {
     expect(computeDrift(m, [v4(5432, 'open'), v6(5432, 'closed')], { now: NOW }).findings).toEqual([]);
@@ -179,7 +242,9 @@ describe('computeDrift: hosts with several addresses and several agents', () => 
     const r = computeDrift(m, [v4(5432, 'closed'), v6(5432, 'closed'), v6(5433, 'open')], { now: NOW });
     expect(kinds(r.findings)).toEqual([`moved:${NAME}:5432>5433`]);
     // The message says where the new port really listens: on the IPv6 address only.
-    expect(r.findings[0]!.message).toBe('aws_db_instance.orders declares port 5432 but db.internal (fd00::5) listens on 5433');
+    expect(r.findings[0]!.message).toBe(
+      'aws_db_instance.orders declares port 5432 but db.internal (fd00::5) listens on 5433',
+    );
   });
 
   it('closed on one address and filtered on another is unknown, not missing', () => {
@@ -195,8 +260,14 @@ describe('computeDrift: hosts with several addresses and several agents', () => 
   });
 
   it('one agent seeing it open is enough; the finding names the agent that saw the closed port last', () => {
-    expect(computeDrift(m, [v4(5432, 'closed', { agent: 'a' }), v4(5432, 'open', { agent: 'b' })], { now: NOW }).findings).toEqual([]);
-    const r = computeDrift(m, [v4(5432, 'closed', { agent: 'a', at: '2026-11-24T08:00:00.000Z' }), v4(5432, 'closed', { agent: 'b' })], { now: NOW });
+    expect(
+      computeDrift(m, [v4(5432, 'closed', { agent: 'a' }), v4(5432, 'open', { agent: 'b' })], { now: NOW }).findings,
+    ).toEqual([]);
+    const r = computeDrift(
+      m,
+      [v4(5432, 'closed', { agent: 'a', at: '2026-11-24T08:00:00.000Z' }), v4(5432, 'closed', { agent: 'b' })],
+      { now: NOW },
+    );
     expect(r.findings[0]).toMatchObject({ kind: 'missing', agent: 'b' });
   });
 });
@@ -205,7 +276,9 @@ describe('computeDrift: port ranges', () => {
   const m = model([resource('compose:web', [H])], [listen('compose:web', H, 8000, { toPort: 8010 })]);
 
   it('a range is in sync when any of its ports is open, and its open ports are declared', () => {
-    const r = computeDrift(m, [...many(H, [8000, 8001, 8002], 'closed'), obs(H, 8005, 'open'), obs(H, 8010, 'open')], { now: NOW });
+    const r = computeDrift(m, [...many(H, [8000, 8001, 8002], 'closed'), obs(H, 8005, 'open'), obs(H, 8010, 'open')], {
+      now: NOW,
+    });
     expect(r.findings).toEqual([]);
   });
 
@@ -229,25 +302,47 @@ describe('computeDrift: port ranges', () => {
 describe('computeDrift: freshness', () => {
   const old = '2026-11-24T08:40:00.000Z';
   it('observations older than the window are ignored → unobserved, and stale opens are not undeclared', () => {
-    const r = computeDrift(dbModel(), [obs(H, 5432, 'open', { at: old }), obs(H, 22, 'open', { at: old })], { now: NOW, freshnessMs: 15 * 60_000 });
+    const r = computeDrift(dbModel(), [obs(H, 5432, 'open', { at: old }), obs(H, 22, 'open', { at: old })], {
+      now: NOW,
+      freshnessMs: 15 * 60_000,
+    });
     expect(kinds(r.findings)).toEqual([`unobserved:${H}:5432`]);
-    expect(r.findings[0]!.message).toBe('no agent observed aws_db_instance.orders port 5432 on 10.0.1.5 within the last 15m');
+    expect(r.findings[0]!.message).toBe(
+      'no agent observed aws_db_instance.orders port 5432 on 10.0.1.5 within the last 15m',
+    );
   });
 
   it('the window boundary is inclusive, and non-canonical times are parsed', () => {
     const edge = '2026-11-24T08:45:00.000Z';
-    expect(computeDrift(dbModel(), [obs(H, 5432, 'open', { at: edge })], { now: NOW, freshnessMs: 15 * 60_000 }).findings).toEqual([]);
-    expect(computeDrift(dbModel(), [obs(H, 5432, 'open', { at: '2026-11-24T09:50:00+01:00' })], { now: NOW, freshnessMs: 15 * 60_000 }).findings).toEqual([]);
-    expect(kinds(computeDrift(dbModel(), [obs(H, 5432, 'open', { at: 'yesterday' })], { now: NOW, freshnessMs: 15 * 60_000 }).findings)).toEqual([`unobserved:${H}:5432`]);
+    expect(
+      computeDrift(dbModel(), [obs(H, 5432, 'open', { at: edge })], { now: NOW, freshnessMs: 15 * 60_000 }).findings,
+    ).toEqual([]);
+    expect(
+      computeDrift(dbModel(), [obs(H, 5432, 'open', { at: '2026-11-24T09:50:00+01:00' })], {
+        now: NOW,
+        freshnessMs: 15 * 60_000,
+      }).findings,
+    ).toEqual([]);
+    expect(
+      kinds(
+        computeDrift(dbModel(), [obs(H, 5432, 'open', { at: 'yesterday' })], { now: NOW, freshnessMs: 15 * 60_000 })
+          .findings,
+      ),
+    ).toEqual([`unobserved:${H}:5432`]);
   });
 
   it('a fresh closed beats a stale open: the stale one is not evidence', () => {
-    const r = computeDrift(dbModel(), [obs(H, 5432, 'open', { at: old, agent: 'gone' }), obs(H, 5432, 'closed')], { now: NOW, freshnessMs: 60_000 });
+    const r = computeDrift(dbModel(), [obs(H, 5432, 'open', { at: old, agent: 'gone' }), obs(H, 5432, 'closed')], {
+      now: NOW,
+      freshnessMs: 60_000,
+    });
     expect(kinds(r.findings)).toEqual([`missing:${H}:5432`]);
   });
 
   it('without freshnessMs every observation counts', () => {
-    expect(computeDrift(dbModel(), [obs(H, 5432, 'open', { at: '2020-01-01T00:00:00.000Z' })], { now: NOW }).findings).toEqual([]);
+    expect(
+      computeDrift(dbModel(), [obs(H, 5432, 'open', { at: '2020-01-01T00:00:00.000Z' })], { now: NOW }).findings,
+    ).toEqual([]);
   });
 
   it('rejects a bad now or window', () => {
@@ -260,11 +355,21 @@ describe('computeDrift: ids, order, summary', () => {
   const A = '10.0.2.10';
   const m = model(
     [resource(DB, [H]), resource('aws_instance.api', [A]), resource('aws_elasticache_cluster.cache', ['10.0.1.9'])],
-    [listen(DB, H, 5432), listen('aws_instance.api', A, 8080), listen('aws_instance.api', A, 9000), listen('aws_elasticache_cluster.cache', '10.0.1.9', 6379), listen(DB, '10.0.3.3', 5432)],
+    [
+      listen(DB, H, 5432),
+      listen('aws_instance.api', A, 8080),
+      listen('aws_instance.api', A, 9000),
+      listen('aws_elasticache_cluster.cache', '10.0.1.9', 6379),
+      listen(DB, '10.0.3.3', 5432),
+    ],
   );
   const input = [
-    obs(H, 5432, 'closed'), obs(H, 5433, 'open'),
-    obs(A, 8080, 'filtered'), obs(A, 9000, 'closed'), obs(A, 22, 'open'), obs(A, 3000, 'open'),
+    obs(H, 5432, 'closed'),
+    obs(H, 5433, 'open'),
+    obs(A, 8080, 'filtered'),
+    obs(A, 9000, 'closed'),
+    obs(A, 22, 'open'),
+    obs(A, 3000, 'open'),
     obs('10.0.1.9', 6379, 'closed'),
   ];
 
@@ -279,7 +384,13 @@ describe('computeDrift: ids, order, summary', () => {
       'medium undeclared aws_instance.api 10.0.2.10:3000',
       'low unobserved aws_db_instance.orders 10.0.3.3:5432',
     ]);
-    expect(r.summary).toEqual({ resources: 3, endpoints: 5, observed: 4, findings: 7, byKind: { moved: 1, missing: 2, unreachable: 1, undeclared: 2, unobserved: 1 } });
+    expect(r.summary).toEqual({
+      resources: 3,
+      endpoints: 5,
+      observed: 4,
+      findings: 7,
+      byKind: { moved: 1, missing: 2, unreachable: 1, undeclared: 2, unobserved: 1 },
+    });
     expect(Object.keys(r.summary.byKind)).toEqual(['moved', 'missing', 'unreachable', 'undeclared', 'unobserved']);
     expect(r.version).toBe(1);
     expect(r.generatedAt).toBe(NOW);
@@ -287,7 +398,11 @@ describe('computeDrift: ids, order, summary', () => {
 
   it('is deterministic: shuffled input gives the identical report', () => {
     const a = computeDrift(m, input, { now: NOW });
-    const b = computeDrift({ ...m, endpoints: [...m.endpoints].reverse(), resources: [...m.resources].reverse() }, [...input].reverse(), { now: NOW });
+    const b = computeDrift(
+      { ...m, endpoints: [...m.endpoints].reverse(), resources: [...m.resources].reverse() },
+      [...input].reverse(),
+      { now: NOW },
+    );
     expect(b).toEqual(a);
   });
 
@@ -302,12 +417,19 @@ describe('computeDrift: ids, order, summary', () => {
     expect(findingId('moved', DB, H, 5432)).not.toBe(findingId('moved', DB, H, 5433));
     expect(findingId('moved', 'ab', 'c', 1)).not.toBe(findingId('moved', 'a', 'bc', 1));
     // The moved finding keeps its id whatever port it moved to.
-    const again = computeDrift(m, input.map((o) => (o.port === 5433 ? { ...o, port: 5434 } : o)), { now: NOW });
+    const again = computeDrift(
+      m,
+      input.map((o) => (o.port === 5433 ? { ...o, port: 5434 } : o)),
+      { now: NOW },
+    );
     expect(again.findings[0]!.id).toBe(r.findings[0]!.id);
   });
 
   it('duplicate declarations of one resource, host and port are one finding', () => {
-    const dup = model([resource(DB, [H])], [listen(DB, H, 5432), listen(DB, H, 5432, { source: { file: 'other.tf', line: 2 } })]);
+    const dup = model(
+      [resource(DB, [H])],
+      [listen(DB, H, 5432), listen(DB, H, 5432, { source: { file: 'other.tf', line: 2 } })],
+    );
     const r = computeDrift(dup, [obs(H, 5432, 'closed')], { now: NOW });
     expect(r.findings).toHaveLength(1);
     expect(r.summary.endpoints).toBe(1);

@@ -9,33 +9,72 @@ const NOW = '2026-12-06T20:00:00.000Z';
 const model: DeclaredModel = {
   root: '/iac',
   resources: [
-    { address: 'aws_security_group.app', type: 'aws_security_group', source: { file: 'sg.tf', line: 1 }, hosts: [],
-      liveKeys: { name: 'app' } },
-    { address: 'aws_db_instance.db', type: 'aws_db_instance', source: { file: 'db.tf', line: 1 }, hosts: [],
-      liveKeys: { identifier: 'db' } },
+    {
+      address: 'aws_security_group.app',
+      type: 'aws_security_group',
+      source: { file: 'sg.tf', line: 1 },
+      hosts: [],
+      liveKeys: { name: 'app' },
+    },
+    {
+      address: 'aws_db_instance.db',
+      type: 'aws_db_instance',
+      source: { file: 'db.tf', line: 1 },
+      hosts: [],
+      liveKeys: { identifier: 'db' },
+    },
   ],
   endpoints: [
-    { resource: 'aws_security_group.app', host: null, port: 443, protocol: 'tcp', role: 'allow', direction: 'ingress',
-      source: { file: 'sg.tf', line: 4 } },
-    { resource: 'aws_security_group.app', host: null, port: 9000, toPort: 9100, protocol: 'tcp', role: 'allow',
-      direction: 'ingress', source: { file: 'sg.tf', line: 9 } },
-    { resource: 'aws_db_instance.db', host: null, port: 5432, protocol: 'tcp', role: 'listen',
-      source: { file: 'db.tf', line: 3 } },
+    {
+      resource: 'aws_security_group.app',
+      host: null,
+      port: 443,
+      protocol: 'tcp',
+      role: 'allow',
+      direction: 'ingress',
+      source: { file: 'sg.tf', line: 4 },
+    },
+    {
+      resource: 'aws_security_group.app',
+      host: null,
+      port: 9000,
+      toPort: 9100,
+      protocol: 'tcp',
+      role: 'allow',
+      direction: 'ingress',
+      source: { file: 'sg.tf', line: 9 },
+    },
+    {
+      resource: 'aws_db_instance.db',
+      host: null,
+      port: 5432,
+      protocol: 'tcp',
+      role: 'listen',
+      source: { file: 'db.tf', line: 3 },
+    },
   ],
   problems: [],
 } as unknown as DeclaredModel;
 const obj = (o: Partial<LiveObject> & Pick<LiveObject, 'kind' | 'id'>): LiveObject => ({
-  name: o.id, region: 'eu-west-1', tags: {}, ...o,
+  name: o.id,
+  region: 'eu-west-1',
+  tags: {},
+  ...o,
 });
 const configured: ConfiguredModel = {
   provider: 'aws',
   regions: ['eu-west-1'],
   problems: [],
   objects: [
-    obj({ kind: 'security-group', id: 'sg-1', name: 'app', ingress: [
-      { protocol: 'tcp', port: 443, toPort: 443, sources: ['10.0.0.0/8'] },
-      { protocol: 'tcp', port: 9000, toPort: 9100, sources: ['10.0.0.0/8'] },
-    ] }),
+    obj({
+      kind: 'security-group',
+      id: 'sg-1',
+      name: 'app',
+      ingress: [
+        { protocol: 'tcp', port: 443, toPort: 443, sources: ['10.0.0.0/8'] },
+        { protocol: 'tcp', port: 9000, toPort: 9100, sources: ['10.0.0.0/8'] },
+      ],
+    }),
     obj({ kind: 'instance', id: 'i-1', privateIps: ['10.9.0.1'], securityGroups: ['sg-1'] }),
     obj({ kind: 'instance', id: 'i-2', privateIps: ['10.9.0.2'], securityGroups: ['sg-1'] }),
     obj({ kind: 'instance', id: 'i-3', privateIps: ['10.9.0.3'], securityGroups: ['sg-other'] }),
@@ -43,7 +82,13 @@ const configured: ConfiguredModel = {
   ],
 };
 const seen = (host: string, port: number, state: PortState): Observation => ({
-  agent: 'local', host, ip: host, port, state, rttMs: 1, at: NOW,
+  agent: 'local',
+  host,
+  ip: host,
+  port,
+  state,
+  rttMs: 1,
+  at: NOW,
 });
 const stale = (observations: Observation[], probed = true): number[] =>
   computeLiveDrift(model, configured, { now: NOW, observations, probed })

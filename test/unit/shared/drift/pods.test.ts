@@ -17,7 +17,8 @@ describe('selects', () => {
     expect(selects(sel({}), 'shop', labels)).toBe(false);
   });
   it('matchExpressions: In, NotIn, Exists, DoesNotExist; an unknown operator selects nothing', () => {
-    const e = (operator: string, values: string[] = [], key = 'app') => sel({ matchExpressions: [{ key, operator, values }] });
+    const e = (operator: string, values: string[] = [], key = 'app') =>
+      sel({ matchExpressions: [{ key, operator, values }] });
     expect(selects(e('In', ['cart', 'db']), 'shop', labels)).toBe(true);
     expect(selects(e('In', ['db']), 'shop', labels)).toBe(false);
     expect(selects(e('NotIn', ['db']), 'shop', labels)).toBe(true);
@@ -30,13 +31,46 @@ describe('selects', () => {
 
 const model: DeclaredModel = {
   resources: [
-    { address: 'k8s:Deployment/shop/cart', type: 'Deployment', source: { file: 'k.yaml', line: 2 }, hosts: [], pods: sel({ matchLabels: { app: 'cart' } }) },
-    { address: 'k8s:Deployment/shop/other', type: 'Deployment', source: { file: 'k.yaml', line: 30 }, hosts: [], pods: sel({ matchLabels: { app: 'other' } }) },
+    {
+      address: 'k8s:Deployment/shop/cart',
+      type: 'Deployment',
+      source: { file: 'k.yaml', line: 2 },
+      hosts: [],
+      pods: sel({ matchLabels: { app: 'cart' } }),
+    },
+    {
+      address: 'k8s:Deployment/shop/other',
+      type: 'Deployment',
+      source: { file: 'k.yaml', line: 30 },
+      hosts: [],
+      pods: sel({ matchLabels: { app: 'other' } }),
+    },
   ],
   endpoints: [
-    { resource: 'k8s:Deployment/shop/cart', host: null, port: 8080, protocol: 'tcp', role: 'listen', source: { file: 'k.yaml', line: 12 } },
-    { resource: 'k8s:Deployment/shop/cart', host: null, port: 5353, protocol: 'udp', role: 'listen', source: { file: 'k.yaml', line: 14 } },
-    { resource: 'k8s:Deployment/shop/other', host: null, port: 9000, protocol: 'tcp', role: 'listen', source: { file: 'k.yaml', line: 40 } },
+    {
+      resource: 'k8s:Deployment/shop/cart',
+      host: null,
+      port: 8080,
+      protocol: 'tcp',
+      role: 'listen',
+      source: { file: 'k.yaml', line: 12 },
+    },
+    {
+      resource: 'k8s:Deployment/shop/cart',
+      host: null,
+      port: 5353,
+      protocol: 'udp',
+      role: 'listen',
+      source: { file: 'k.yaml', line: 14 },
+    },
+    {
+      resource: 'k8s:Deployment/shop/other',
+      host: null,
+      port: 9000,
+      protocol: 'tcp',
+      role: 'listen',
+      source: { file: 'k.yaml', line: 40 },
+    },
   ],
   unresolved: [],
   problems: [],
@@ -55,17 +89,40 @@ describe('podDrift', () => {
   });
 
   it('in sync: nothing (a UDP port is not compared with TCP listeners)', () => {
-    expect(podDrift(model, [view([['0.0.0.0', 8080], ['::', 8080]])], { now: NOW })).toEqual([]);
+    expect(
+      podDrift(
+        model,
+        [
+          view([
+            ['0.0.0.0', 8080],
+            ['::', 8080],
+          ]),
+        ],
+        { now: NOW },
+      ),
+    ).toEqual([]);
   });
 
   it('moved to a neighbour, else missing; an extra listener is undeclared, low on loopback only', () => {
-    const moved = podDrift(model, [view([['0.0.0.0', 8081], ['::1', 6060]])], { now: NOW });
+    const moved = podDrift(
+      model,
+      [
+        view([
+          ['0.0.0.0', 8081],
+          ['::1', 6060],
+        ]),
+      ],
+      { now: NOW },
+    );
     expect(moved.map((f) => [f.kind, f.port, f.observedPort, f.severity, f.source?.line])).toEqual([
       ['moved', 8080, 8081, 'high', 12],
       ['undeclared', 6060, undefined, 'low', 2],
     ]);
     const missing = podDrift(model, [view([['0.0.0.0', 22]])], { now: NOW });
-    expect(missing.map((f) => [f.kind, f.port, f.severity])).toEqual([['missing', 8080, 'high'], ['undeclared', 22, 'high']]);
+    expect(missing.map((f) => [f.kind, f.port, f.severity])).toEqual([
+      ['missing', 8080, 'high'],
+      ['undeclared', 22, 'high'],
+    ]);
     expect(missing[0]!.host).toBe('shop/cart-1');
   });
 
@@ -82,7 +139,10 @@ describe('podDrift with several agents', () => {
     const a = view([['0.0.0.0', 22]]);
     const b = { ...view([['0.0.0.0', 22]]), agent: 'shop/impostor' };
     const found = podDrift(model, [a, b], { now: NOW });
-    expect(found.map((f) => [f.kind, f.port, f.agent])).toEqual([['missing', 8080, 'shop/cart-1'], ['undeclared', 22, 'shop/cart-1']]);
+    expect(found.map((f) => [f.kind, f.port, f.agent])).toEqual([
+      ['missing', 8080, 'shop/cart-1'],
+      ['undeclared', 22, 'shop/cart-1'],
+    ]);
     expect(new Set(found.map((f) => f.id)).size).toBe(found.length);
   });
 });

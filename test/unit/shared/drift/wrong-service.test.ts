@@ -19,9 +19,10 @@ const expecting = (service: ServiceName): Partial<DeclaredEndpoint> => ({
   expect: { service, source: { file: 'rds.tf', line: 12 }, by: `engine "${service}"` },
 });
 const db = (port: number, service: ServiceName | null) =>
-  model([resource(DB, [H])], [
-    listen(DB, H, port, service ? expecting(service) : { source: { file: 'rds.tf', line: 14 } }),
-  ]);
+  model(
+    [resource(DB, [H])],
+    [listen(DB, H, port, service ? expecting(service) : { source: { file: 'rds.tf', line: 14 } })],
+  );
 
 describe('wrong-service', () => {
   it('a declared port answering another service than the IaC expects: one high finding at the expectation line', () => {

@@ -23,7 +23,20 @@ describe('unifiedDiff', () => {
     const b = [...a];
     b[4] = 'changed';
     expect(unifiedDiff({ file: 'x.tf', before: `${a.join('\n')}\n`, after: `${b.join('\n')}\n` })).toBe(
-      ['--- a/x.tf', '+++ b/x.tf', '@@ -2,7 +2,7 @@', ' line 2', ' line 3', ' line 4', '-line 5', '+changed', ' line 6', ' line 7', ' line 8', ''].join('\n'),
+      [
+        '--- a/x.tf',
+        '+++ b/x.tf',
+        '@@ -2,7 +2,7 @@',
+        ' line 2',
+        ' line 3',
+        ' line 4',
+        '-line 5',
+        '+changed',
+        ' line 6',
+        ' line 7',
+        ' line 8',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -44,7 +57,9 @@ describe('unifiedDiff', () => {
   it('handles a last line without newline', () => {
     const a = lines(3).join('\n');
     const b = 'line 1\nline 2\nline three';
-    expect(unifiedDiff({ file: 'x', before: a, after: b })).toContain('-line 3\n\\ No newline at end of file\n+line three\n\\ No newline at end of file\n');
+    expect(unifiedDiff({ file: 'x', before: a, after: b })).toContain(
+      '-line 3\n\\ No newline at end of file\n+line three\n\\ No newline at end of file\n',
+    );
     applies(a, b);
   });
 

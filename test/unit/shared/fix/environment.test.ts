@@ -43,9 +43,10 @@ const plan = (findings: Finding[], endpoints: DeclaredEndpoint[], region: string
 
 describe('planEnvironment', () => {
   it('authorizes a missing rule from the sources the IaC writes: a referenced group by its live id, self', () => {
-    const [r] = plan([finding({ declared: { port: 8080, protocol: 'tcp' } })], [
-      rule(['aws_security_group.lb', 'self', '10.1.0.0/16', 'fd00::/8', 'pl-0abc']),
-    ]);
+    const [r] = plan(
+      [finding({ declared: { port: 8080, protocol: 'tcp' } })],
+      [rule(['aws_security_group.lb', 'self', '10.1.0.0/16', 'fd00::/8', 'pl-0abc'])],
+    );
     expect(r!.call).toEqual({
       operation: 'AuthorizeSecurityGroupIngress',
       region: 'us-east-1',
@@ -69,7 +70,7 @@ describe('planEnvironment', () => {
 
   it('gives no AWS call, with the reason, where the sources are not literal or the group matched nothing', () => {
     const f = finding({ declared: { port: 8080, protocol: 'tcp' } });
-    expect(plan([f], [rule(undefined)])[0]!.why).toContain('does not write the rule\'s sources literally');
+    expect(plan([f], [rule(undefined)])[0]!.why).toContain("does not write the rule's sources literally");
     const gone = plan([f], [rule(['aws_security_group.gone'])])[0]!;
     expect(gone.why).toContain('aws_security_group.gone matched no live group');
   });

@@ -17,25 +17,60 @@ describe('rewritePort', () => {
   it('edits exactly the recorded literal when the extractor gave one', () => {
     expect(rewritePort('  default = 5432', 5432, 5433, '5432')).toEqual(ok('  default = 5433'));
     expect(rewritePort('      Default: "5432"', 5432, 5433, '"5432"')).toEqual(ok('      Default: "5433"'));
-    expect(rewritePort('  ports = { db = 5432, replica = 5432 }', 5432, 5433, '5432')).toMatchObject({ ok: false, reason: expect.stringMatching(/more than once/) });
-    expect(rewritePort('        { containerPort = 8090, hostPort = 8090 }', 8090, 8091, '8090')).toEqual({ ok: false, reason: 'the literal `8090` appears more than once on that line (`{ containerPort = 8090, hostPort = 8090 }`); which one is meant is ambiguous' });
-    expect(rewritePort('  default = 5433', 5432, 5434, '5432')).toMatchObject({ ok: false, reason: expect.stringMatching(/no longer on that line/) });
+    expect(rewritePort('  ports = { db = 5432, replica = 5432 }', 5432, 5433, '5432')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/more than once/),
+    });
+    expect(rewritePort('        { containerPort = 8090, hostPort = 8090 }', 8090, 8091, '8090')).toEqual({
+      ok: false,
+      reason:
+        'the literal `8090` appears more than once on that line (`{ ' +
+        'containerPort = 8090, hostPort = 8090 }`); which one is meant is ambiguous',
+    });
+    expect(rewritePort('  default = 5433', 5432, 5434, '5432')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/no longer on that line/),
+    });
   });
 
   it('refuses expressions, with the reason', () => {
-    for (const line of ['  port = var.db_port', '  port = local.base + 1', '  port = "${var.port}"', '      Port: !Ref DbPort', '  port = max(5432, 1)', '      - "${PORT:-8080}:80"', '  port = aws_db_instance.main.port']) {
+    for (const line of [
+      '  port = var.db_port',
+      '  port = local.base + 1',
+      '  port = "${var.port}"',
+      '      Port: !Ref DbPort',
+      '  port = max(5432, 1)',
+      '      - "${PORT:-8080}:80"',
+      '  port = aws_db_instance.main.port',
+    ]) {
       const r = rewritePort(line, 5432, 5433);
       expect(r.ok, line).toBe(false);
     }
-    expect(rewritePort('  port = var.base + 5432', 5432, 5433)).toMatchObject({ ok: false, reason: expect.stringMatching(/expression/) });
-    expect(rewritePort('x', 5432, 5433, '${var.a + 5432}')).toMatchObject({ ok: false, reason: expect.stringMatching(/expression/) });
+    expect(rewritePort('  port = var.base + 5432', 5432, 5433)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/expression/),
+    });
+    expect(rewritePort('x', 5432, 5433, '${var.a + 5432}')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/expression/),
+    });
   });
 
   it('refuses lines where the port is not written or is ambiguous', () => {
     expect(rewritePort('resource "aws_elasticache_cluster" "c" {', 6379, 6380)).toMatchObject({ ok: false });
-    expect(rewritePort('      - "80:80"', 80, 81)).toMatchObject({ ok: false, reason: expect.stringMatching(/ambiguous/) });
-    expect(rewritePort('kind: Deployment', 8080, 8081)).toMatchObject({ ok: false, reason: expect.stringMatching(/not written on that line/) });
-    expect(rewritePort('      targetPort: http', 8080, 8081)).toEqual({ ok: false, reason: '`http` is a port name, not a number: edit the port where that name is declared (the containerPort named http)' });
+    expect(rewritePort('      - "80:80"', 80, 81)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/ambiguous/),
+    });
+    expect(rewritePort('kind: Deployment', 8080, 8081)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not written on that line/),
+    });
+    expect(rewritePort('      targetPort: http', 8080, 8081)).toEqual({
+      ok: false,
+      reason:
+        '`http` is a port name, not a number: edit the port where that name is declared (the containerPort named http)',
+    });
   });
 
   it('counts whole numbers only', () => {

@@ -15,7 +15,18 @@ describe('SARIF 2.1.0', () => {
     expect(log.runs).toHaveLength(1);
     const driver = run(log).tool.driver;
     expect(driver.name).toBe('portdrift');
-    expect(driver.rules.map((r: Json) => r.id)).toEqual(['moved', 'missing', 'unreachable', 'undeclared', 'unobserved', 'config-drift', 'unmanaged-rule', 'missing-rule', 'stale-rule', 'wrong-service']);
+    expect(driver.rules.map((r: Json) => r.id)).toEqual([
+      'moved',
+      'missing',
+      'unreachable',
+      'undeclared',
+      'unobserved',
+      'config-drift',
+      'unmanaged-rule',
+      'missing-rule',
+      'stale-rule',
+      'wrong-service',
+    ]);
     for (const rule of driver.rules) {
       expect(rule.shortDescription.text).not.toBe('');
       expect(['error', 'warning', 'note']).toContain(rule.defaultConfiguration.level);
@@ -34,21 +45,31 @@ describe('SARIF 2.1.0', () => {
     const first = results[0]!;
     expect(first.ruleId).toBe('moved');
     expect(first.level).toBe('error');
-    expect(first.locations[0].physicalLocation).toEqual({ artifactLocation: { uri: 'rds.tf', uriBaseId: '%SRCROOT%' }, region: { startLine: 14 } });
+    expect(first.locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: 'rds.tf', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 14 },
+    });
     expect(first.partialFingerprints).toEqual({ 'portdriftFindingId/v1': 'f_3c9a01' });
-    expect(first.message.text).toBe('aws_db_instance.orders declares port 5432 but 10.0.1.5 listens on 5433. rds.tf:14 port = 5432 → 5433, or move the service back to 5432');
+    expect(first.message.text).toBe(
+      'aws_db_instance.orders declares port 5432 but 10.0.1.5 listens on ' +
+        '5433. rds.tf:14 port = 5432 → 5433, or move the service back to 5432',
+    );
     expect(first.properties.observedPort).toBe(5433);
   });
 
-  it('attaches a finding without an IaC line to the IaC root, since code hosts reject results without a physical location', () => {
-    const r = run(log).results[2];
-    expect(r.ruleId).toBe('undeclared');
-    expect(r.locations[0].physicalLocation).toEqual({ artifactLocation: { uri: './', uriBaseId: '%SRCROOT%' } });
-    expect(r.locations[0].logicalLocations[0].name).toBe('10.0.2.10:22');
-    const prefixed = toSarif(report([undeclared]), { uriPrefix: 'infra' }) as Json;
-    expect(run(prefixed).results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('infra/');
-    for (const res of run(log).results) expect(res.locations[0].physicalLocation.artifactLocation.uri).toMatch(/./);
-  });
+  it(
+    'attaches a finding without an IaC line to the IaC root, ' +
+      'since code hosts reject results without a physical location',
+    () => {
+      const r = run(log).results[2];
+      expect(r.ruleId).toBe('undeclared');
+      expect(r.locations[0].physicalLocation).toEqual({ artifactLocation: { uri: './', uriBaseId: '%SRCROOT%' } });
+      expect(r.locations[0].logicalLocations[0].name).toBe('10.0.2.10:22');
+      const prefixed = toSarif(report([undeclared]), { uriPrefix: 'infra' }) as Json;
+      expect(run(prefixed).results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('infra/');
+      for (const res of run(log).results) expect(res.locations[0].physicalLocation.artifactLocation.uri).toMatch(/./);
+    },
+  );
 
   it('marks an acknowledged finding as an accepted suppression with its reason', () => {
     const r = run(log).results[3];
@@ -61,7 +82,10 @@ describe('SARIF 2.1.0', () => {
 
   it('joins a URI prefix so annotations land on repository paths', () => {
     const l = toSarif(report([moved, acked]), { uriPrefix: './infra/' }) as Json;
-    expect(run(l).results.map((r: Json) => r.locations[0].physicalLocation.artifactLocation.uri)).toEqual(['infra/rds.tf', 'infra/k8s/cart.yaml']);
+    expect(run(l).results.map((r: Json) => r.locations[0].physicalLocation.artifactLocation.uri)).toEqual([
+      'infra/rds.tf',
+      'infra/k8s/cart.yaml',
+    ]);
   });
 
   it('is a valid log with no result when nothing drifted', () => {

@@ -13,11 +13,19 @@ export interface Case {
 
 export const cases: Case[] = [
   { name: 'cloudformation', paths: ['cloudformation/orders.yaml', 'cloudformation/payments.json'] },
-  { name: 'cloudformation-parameters', paths: ['cloudformation/orders.yaml'], options: { parametersFile: 'cloudformation/orders.parameters.json' } },
+  {
+    name: 'cloudformation-parameters',
+    paths: ['cloudformation/orders.yaml'],
+    options: { parametersFile: 'cloudformation/orders.parameters.json' },
+  },
   { name: 'kubernetes', paths: ['kubernetes'] },
   { name: 'kubernetes-cluster-domain', paths: ['kubernetes/shop.yaml'], options: { clusterDomain: 'prod.example' } },
   { name: 'compose', paths: ['compose'] },
-  { name: 'targets', paths: ['cloudformation/orders.yaml', 'kubernetes/shop.yaml', 'compose'], options: { targetsFile: 'targets/targets.yaml' } },
+  {
+    name: 'targets',
+    paths: ['cloudformation/orders.yaml', 'kubernetes/shop.yaml', 'compose'],
+    options: { targetsFile: 'targets/targets.yaml' },
+  },
   { name: 'broken', paths: ['broken'] },
 ];
 

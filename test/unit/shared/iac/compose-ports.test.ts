@@ -9,7 +9,10 @@ describe('Compose short port syntax, split from the right', () => {
     ['9090-9091:8080-8081', { published: '9090-9091', target: '8080-8081', protocol: 'tcp' }],
     ['8000-9000:80', { published: '8000-9000', target: '80', protocol: 'tcp' }],
     ['127.0.0.1:8001:8001', { hostIp: '127.0.0.1', published: '8001', target: '8001', protocol: 'tcp' }],
-    ['127.0.0.1:5000-5010:5000-5010', { hostIp: '127.0.0.1', published: '5000-5010', target: '5000-5010', protocol: 'tcp' }],
+    [
+      '127.0.0.1:5000-5010:5000-5010',
+      { hostIp: '127.0.0.1', published: '5000-5010', target: '5000-5010', protocol: 'tcp' },
+    ],
     ['127.0.0.1::5000', { hostIp: '127.0.0.1', published: '', target: '5000', protocol: 'tcp' }],
     ['::1:6000:6000', { hostIp: '::1', published: '6000', target: '6000', protocol: 'tcp' }],
     ['[::1]:6001:6001', { hostIp: '::1', published: '6001', target: '6001', protocol: 'tcp' }],

@@ -39,23 +39,71 @@ const rows = (m: DeclaredModel): string[] =>
 describe('service expectations: the vocabulary', () => {
   it('engines, load-balancer protocols, appProtocol, port names and images map onto fingerprint names', () => {
     const engines = ['postgres', 'aurora-postgresql', 'mysql', 'mariadb', 'aurora', 'aurora-mysql', 'redis', 'valkey'];
-    expect([...engines, 'memcached', 'oracle-ee'].map(engineService))
-      .toEqual(['postgres', 'postgres', 'mysql', 'mysql', 'mysql', 'mysql', 'redis', 'redis', 'memcached', null]);
+    expect([...engines, 'memcached', 'oracle-ee'].map(engineService)).toEqual([
+      'postgres',
+      'postgres',
+      'mysql',
+      'mysql',
+      'mysql',
+      'mysql',
+      'redis',
+      'redis',
+      'memcached',
+      null,
+    ]);
     expect(['HTTP', 'https', 'TLS', 'TCP', 'UDP'].map(lbProtocolService)).toEqual(['http', 'tls', 'tls', null, null]);
     const appProtocols = ['http', 'https', 'grpc', 'kubernetes.io/h2c', 'kubernetes.io/wss', 'example.com/custom'];
-    expect([...appProtocols, 'postgresql'].map(appProtocolService))
-      .toEqual(['http', 'tls', 'http2', 'http2', 'tls', null, 'postgres']);
+    expect([...appProtocols, 'postgresql'].map(appProtocolService)).toEqual([
+      'http',
+      'tls',
+      'http2',
+      'http2',
+      'tls',
+      null,
+      'postgres',
+    ]);
     const names = ['http', 'https', 'grpc', 'postgres', 'redis', 'metrics', 'http-api', 'grpc-web', 'tcp', 'web'];
-    expect([...names, 'api'].map(portNameService))
-      .toEqual(['http', 'tls', 'http2', 'postgres', 'redis', 'http', 'http', 'http2', null, null, null]);
+    expect([...names, 'api'].map(portNameService)).toEqual([
+      'http',
+      'tls',
+      'http2',
+      'postgres',
+      'redis',
+      'http',
+      'http',
+      'http2',
+      null,
+      null,
+      null,
+    ]);
     const images: Array<[string, number]> = [
-      ['postgres:16', 5432], ['docker.io/library/redis:7-alpine', 6379], ['nginx', 80], ['nginx:1.27', 443],
-      ['mysql:8', 3306], ['mongo@sha256:abc', 27017], ['rabbitmq:3-management', 5672],
-      ['rabbitmq:3-management', 15672], ['elasticsearch:8.15.0', 9200],
-      ['bitnami/kafka:3.7', 9092], ['postgres:16', 8080], ['ghcr.io/acme/orders:1.2', 8080],
+      ['postgres:16', 5432],
+      ['docker.io/library/redis:7-alpine', 6379],
+      ['nginx', 80],
+      ['nginx:1.27', 443],
+      ['mysql:8', 3306],
+      ['mongo@sha256:abc', 27017],
+      ['rabbitmq:3-management', 5672],
+      ['rabbitmq:3-management', 15672],
+      ['elasticsearch:8.15.0', 9200],
+      ['bitnami/kafka:3.7', 9092],
+      ['postgres:16', 8080],
+      ['ghcr.io/acme/orders:1.2', 8080],
     ];
-    expect(images.map(([i, p]) => imageService(i, p)))
-      .toEqual(['postgres', 'redis', 'http', 'tls', 'mysql', 'mongodb', 'amqp', 'http', 'http', 'kafka', null, null]);
+    expect(images.map(([i, p]) => imageService(i, p))).toEqual([
+      'postgres',
+      'redis',
+      'http',
+      'tls',
+      'mysql',
+      'mongodb',
+      'amqp',
+      'http',
+      'http',
+      'kafka',
+      null,
+      null,
+    ]);
   });
 });
 
@@ -113,17 +161,19 @@ describe('service expectations: per IaC', () => {
       ].join('\n'),
     );
     const m = await extract([d], opts, { cwd: '/' });
-    expect(rows(m).sort()).toEqual([
-      'aws_db_instance.orders 5432 postgres (engine "postgres") main.tf:2',
-      'aws_rds_cluster.reports 3306 mysql (engine "aurora") main.tf:5',
-      'aws_elasticache_cluster.sessions 6379 redis (engine "valkey") main.tf:8',
-      'aws_lb_target_group.web 8080 http (protocol "HTTP") main.tf:12',
-      'aws_lb_target_group.raw 9000 -',
-      'aws_db_instance.legacy 1521 -',
-      'aws_db_instance.unknown 5000 -',
-      'kubernetes_service_v1.api 443 tls (app_protocol https) main.tf:34',
-      'kubernetes_service_v1.api 9090 http2 (name grpc-api) main.tf:37',
-    ].sort());
+    expect(rows(m).sort()).toEqual(
+      [
+        'aws_db_instance.orders 5432 postgres (engine "postgres") main.tf:2',
+        'aws_rds_cluster.reports 3306 mysql (engine "aurora") main.tf:5',
+        'aws_elasticache_cluster.sessions 6379 redis (engine "valkey") main.tf:8',
+        'aws_lb_target_group.web 8080 http (protocol "HTTP") main.tf:12',
+        'aws_lb_target_group.raw 9000 -',
+        'aws_db_instance.legacy 1521 -',
+        'aws_db_instance.unknown 5000 -',
+        'kubernetes_service_v1.api 443 tls (app_protocol https) main.tf:34',
+        'kubernetes_service_v1.api 9090 http2 (name grpc-api) main.tf:37',
+      ].sort(),
+    );
     // The extraction JSON shows it too: `portdrift extract` says which service each port should speak.
     expect(toExtractionOutput(m).endpoints.some((e) => 'expect' in e)).toBe(true);
   });

@@ -12,7 +12,8 @@ describe('extraction fixtures', () => {
       const { root: _root, filesRead: _n, ...model } = await extract(c.paths, optionsFor(c), { cwd: fixtures });
       const file = join(fixtures, 'expected', `${c.name}.json`);
       // Only a developer regenerates, on purpose; CI never does.
-      if (process.env['UPDATE_EXPECTED'] === '1' && !process.env['CI']) writeFileSync(file, `${JSON.stringify(model, null, 2)}\n`);
+      if (process.env.UPDATE_EXPECTED === '1' && !process.env.CI)
+        writeFileSync(file, `${JSON.stringify(model, null, 2)}\n`);
       expect(JSON.parse(JSON.stringify(model))).toEqual(JSON.parse(readFileSync(file, 'utf8')));
     });
   }

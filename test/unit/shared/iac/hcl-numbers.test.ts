@@ -21,16 +21,22 @@ function hclFiles(dir: string): string[] {
 const edge: Record<string, string> = {
   'plain attributes': 'resource "aws_db_instance" "a" {\n  port = 5432\n  allocated_storage = 20\n  name = "x"\n}\n',
   'zero and a 15-digit integer': 'locals {\n  a = 0\n  b = 123456789012345\n}\n',
-  'not hidden: 16 digits, leading zero, float, exponent, negative': 'locals {\n  a = 1234567890123456\n  b = 0800\n  c = 1.5\n  d = 1e3\n  e = -1\n}\n',
+  'not hidden: 16 digits, leading zero, float, exponent, negative':
+    'locals {\n  a = 1234567890123456\n  b = 0800\n  c = 1.5\n  d = 1e3\n  e = -1\n}\n',
   'one-line blocks': 'locals { a = 1 }\nvariable "p" { default = 8080 }\n',
   'comments after the value': 'locals {\n  a = 5 # five\n  b = 6 // six\n  c = 7 /* seven */\n}\n',
   'CRLF line ends': 'locals {\r\n  a = 5\r\n  b = "x"\r\n}\r\n',
   'tabs and no spaces': 'locals {\n\ta=5\n\tb =\t6\n}\n',
-  'tuples and objects keep their literals': 'locals {\n  ports = [80, 443]\n  obj = { port = 8080, name = "x" }\n  nested = { inner = { port = 1 } }\n}\n',
-  'expressions with numbers': 'resource "x" "y" {\n  count = var.n + 1\n  port = var.p == 0 ? 80 : var.p\n  n = max(1, 2)\n}\n',
-  'numbers in strings and heredocs stay text': 'locals {\n  a = "port = 22"\n  b = <<EOT\nport = 22\nEOT\n  c = "${1 + 2}"\n}\n',
-  'nested and dynamic blocks': 'resource "aws_security_group" "s" {\n  ingress {\n    from_port = 22\n    to_port = 22\n  }\n  dynamic "egress" {\n    for_each = [1]\n    content {\n      from_port = 443\n    }\n  }\n}\n',
-  'tfvars': 'app_port = 8080\nreplicas = 3\nname = "web"\n',
+  'tuples and objects keep their literals':
+    'locals {\n  ports = [80, 443]\n  obj = { port = 8080, name = "x" }\n  nested = { inner = { port = 1 } }\n}\n',
+  'expressions with numbers':
+    'resource "x" "y" {\n  count = var.n + 1\n  port = var.p == 0 ? 80 : var.p\n  n = max(1, 2)\n}\n',
+  'numbers in strings and heredocs stay text':
+    'locals {\n  a = "port = 22"\n  b = <<EOT\nport = 22\nEOT\n  c = "${1 + 2}"\n}\n',
+  'nested and dynamic blocks':
+    'resource "aws_security_group" "s" {\n  ingress {\n    from_port = 22\n    to_port = 22\n  }\n ' +
+    ' dynamic "egress" {\n    for_each = [1]\n    content {\n      from_port = 443\n    }\n  }\n}\n',
+  tfvars: 'app_port = 8080\nreplicas = 3\nname = "web"\n',
   'a file that already uses the sentinel name': 'locals {\n  __pd_n_5 = 1\n  a = __pd_n_5\n  b = 7\n}\n',
   'duplicate attribute names in sibling blocks': 'resource "a" "b" {\n  x { p = 1 }\n  x { p = 2 }\n}\n',
 };
@@ -43,7 +49,9 @@ describe('hideNumbers', () => {
   });
 
   it('restoreNumbers turns exactly the sentinel strings back', () => {
-    expect(restoreNumbers({ a: '${__pd_n_5}', b: ['${__pd_n_0}', '${__pd_n_5}x', '${var.x}'], c: [{ d: '${__pd_n_12}' }] })).toEqual({ a: 5, b: [0, '${__pd_n_5}x', '${var.x}'], c: [{ d: 12 }] });
+    expect(
+      restoreNumbers({ a: '${__pd_n_5}', b: ['${__pd_n_0}', '${__pd_n_5}x', '${var.x}'], c: [{ d: '${__pd_n_12}' }] }),
+    ).toEqual({ a: 5, b: [0, '${__pd_n_5}x', '${var.x}'], c: [{ d: 12 }] });
   });
 });
 
@@ -57,7 +65,10 @@ describe('parseHidingNumbers gives what hcl2json gives', () => {
 
   it('every Terraform file of the fixtures and the examples', async () => {
     const lib = await loadHcl2Json();
-    const files = [...hclFiles(join(repo, 'test', 'fixtures', 'terraform')), ...hclFiles(join(repo, 'examples'))].filter((f) => !f.endsWith('bad.tf'));
+    const files = [
+      ...hclFiles(join(repo, 'test', 'fixtures', 'terraform')),
+      ...hclFiles(join(repo, 'examples')),
+    ].filter((f) => !f.endsWith('bad.tf'));
     expect(files.length).toBeGreaterThan(10);
     let hidden = 0;
     for (const f of files) {
@@ -72,8 +83,14 @@ describe('parseHidingNumbers gives what hcl2json gives', () => {
     const lib = await loadHcl2Json();
     const text = 'resource "aws_db_instance" "bad" {\n  port = 5432\n  allocated_storage =\n}\nlocals { a = 1 }\n';
     expect(hideNumbers(text)).not.toBeNull();
-    const plain = await lib.parse('bad.tf', text).then(() => 'parsed', (e: Error) => e.message);
-    const hiddenRun = await parseHidingNumbers(lib, 'bad.tf', text).then(() => 'parsed', (e: Error) => e.message);
+    const plain = await lib.parse('bad.tf', text).then(
+      () => 'parsed',
+      (e: Error) => e.message,
+    );
+    const hiddenRun = await parseHidingNumbers(lib, 'bad.tf', text).then(
+      () => 'parsed',
+      (e: Error) => e.message,
+    );
     expect(plain).not.toBe('parsed');
     expect(hiddenRun).toBe(plain);
   });

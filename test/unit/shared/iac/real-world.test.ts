@@ -15,8 +15,9 @@ const repeated = (file: string, key: string, first: number, last: number) => ({
   line: last,
   code: 'PD_IAC_DUPLICATE_KEY',
   severity: 'warning',
-  message: `key \`${key}\` is repeated in one map (lines ${first} and ${last}); `
-    + `the last value (line ${last}) is used, as YAML tools do`,
+  message:
+    `key \`${key}\` is repeated in one map (lines ${first} and ${last}); ` +
+    `the last value (line ${last}) is used, as YAML tools do`,
 });
 /** Lines of a file, each ended by a newline. */
 const text = (...lines: string[]): string => `${lines.join('\n')}\n`;
@@ -64,12 +65,9 @@ describe('a repeated YAML key', () => {
   });
 
   it('an option file stays strict: a targets file with a repeated key is refused', () => {
-    expect(() => parseTargets('t.yaml', text(
-      'targets:',
-      '  - resource: a',
-      '    hosts: [h1]',
-      '    hosts: [h2]',
-    ))).toThrow(PortdriftError);
+    expect(() =>
+      parseTargets('t.yaml', text('targets:', '  - resource: a', '    hosts: [h1]', '    hosts: [h2]')),
+    ).toThrow(PortdriftError);
   });
 });
 
@@ -164,8 +162,8 @@ describe('a real repository around the IaC', () => {
         file: 'charts/api',
         code: 'PD_IAC_NOT_RENDERED',
         message:
-          'a Helm chart (Chart.yaml): its templates are not rendered, so not extracted; '
-          + 'render it with `helm template` and extract the output',
+          'a Helm chart (Chart.yaml): its templates are not rendered, so not extracted; ' +
+          'render it with `helm template` and extract the output',
       },
     ]);
     expect(m.endpoints.map((e) => `${e.resource} ${e.port}`)).toEqual(['k8s:Service/default/api 8080']);
@@ -188,11 +186,10 @@ describe('a real repository around the IaC', () => {
   });
 
   it('a chart given as the path is an error that says to render it', async () => {
-    const d = await project('chart-only', { 'Chart.yaml': text(
-      'apiVersion: v2',
-      'name: x',
-      'version: 1.0.0',
-    ), 'templates/d.yaml': '{{ .Values.x }}\n' });
+    const d = await project('chart-only', {
+      'Chart.yaml': text('apiVersion: v2', 'name: x', 'version: 1.0.0'),
+      'templates/d.yaml': '{{ .Values.x }}\n',
+    });
     const err = (await extract([d], opts, { cwd: '/' }).catch((e: unknown) => e)) as PortdriftError;
     expect(err.code).toBe('PD_IAC_NOTHING_READ');
     expect(err.message).toContain('render it with `helm template` and extract the output');
@@ -220,15 +217,18 @@ describe('a template that is not YAML until rendered', () => {
   ].join('\n');
 
   it('named outside a chart, it is one problem that says to render it, not one per broken line', async () => {
-    const d = await project('template', { 'deploy.yaml': template, 'svc.yaml': text(
-      'apiVersion: v1',
-      'kind: Service',
-      'metadata:',
-      '  name: api',
-      'spec:',
-      '  ports:',
-      '    - port: 80',
-    ) });
+    const d = await project('template', {
+      'deploy.yaml': template,
+      'svc.yaml': text(
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata:',
+        '  name: api',
+        'spec:',
+        '  ports:',
+        '    - port: 80',
+      ),
+    });
     const m = await extract([join(d, 'deploy.yaml'), join(d, 'svc.yaml')], opts, { cwd: '/' });
     expect(m.problems).toEqual([
       {
@@ -236,8 +236,8 @@ describe('a template that is not YAML until rendered', () => {
         line: 4,
         code: 'PD_IAC_NOT_RENDERED',
         message:
-          'a Go template (Helm or similar), not YAML until rendered; not extracted: '
-          + 'render it (`helm template`) and extract the output',
+          'a Go template (Helm or similar), not YAML until rendered; not extracted: ' +
+          'render it (`helm template`) and extract the output',
       },
     ]);
     expect(m.endpoints.map((e) => e.resource)).toEqual(['k8s:Service/default/api']);

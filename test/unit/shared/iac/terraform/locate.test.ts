@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { findKey, locateHcl } from '../../../../../shared/iac/terraform/hcl/locate.js';
 
-const lines = (text: string): Record<string, number> => Object.fromEntries([...locateHcl(text).attrs].map(([k, v]) => [k, v.line]));
+const lines = (text: string): Record<string, number> =>
+  Object.fromEntries([...locateHcl(text).attrs].map(([k, v]) => [k, v.line]));
 
 describe('locateHcl', () => {
   it('ignores braces and attributes inside comments and strings', () => {
@@ -17,7 +18,11 @@ describe('locateHcl', () => {
       '  port = 5432',
       '}',
     ].join('\n');
-    expect(lines(text)).toEqual({ 'resource.aws_db_instance.a.name': 5, 'resource.aws_db_instance.a.desc': 6, 'resource.aws_db_instance.a.port': 7 });
+    expect(lines(text)).toEqual({
+      'resource.aws_db_instance.a.name': 5,
+      'resource.aws_db_instance.a.desc': 6,
+      'resource.aws_db_instance.a.port': 7,
+    });
   });
 
   it('skips heredocs (also indented ones and ones with braces and fake terminators)', () => {
@@ -36,7 +41,12 @@ describe('locateHcl', () => {
       'locals { after = 1 }',
     ].join('\n');
     const r = locateHcl(text);
-    expect(lines(text)).toEqual({ 'resource.aws_ecs_task_definition.t.container_definitions': 2, 'resource.aws_ecs_task_definition.t.cpu': 7, 'resource.aws_ecs_task_definition.t.user_data': 8, 'locals.after': 12 });
+    expect(lines(text)).toEqual({
+      'resource.aws_ecs_task_definition.t.container_definitions': 2,
+      'resource.aws_ecs_task_definition.t.cpu': 7,
+      'resource.aws_ecs_task_definition.t.user_data': 8,
+      'locals.after': 12,
+    });
     const defs = r.attrs.get('resource.aws_ecs_task_definition.t.container_definitions')!;
     expect(r.lineAt(findKey(text, defs.start, defs.end, 'containerPort', 0)!)).toBe(3);
   });
@@ -76,7 +86,9 @@ describe('locateHcl', () => {
   });
 
   it('counts lines the same with CRLF', () => {
-    const text = 'variable "db_port" {\r\n  # port = 1\r\n  default = 5432\r\n}\r\nresource "a" "b" {\r\n  port = var.db_port\r\n}\r\n';
+    const text =
+      'variable "db_port" {\r\n  # port = 1\r\n  default = ' +
+      '5432\r\n}\r\nresource "a" "b" {\r\n  port = var.db_port\r\n}\r\n';
     expect(lines(text)).toEqual({ 'variable.db_port.default': 3, 'resource.a.b.port': 6 });
   });
 

@@ -61,7 +61,7 @@ describe('several terraform roots', () => {
     ]);
   });
 
-  it('a state file inside a root directory is that root\'s state', async () => {
+  it("a state file inside a root directory is that root's state", async () => {
     const state = (host: string): string =>
       JSON.stringify({
         version: 4,
@@ -78,7 +78,7 @@ describe('several terraform roots', () => {
     expect(hosts).toEqual(['envs/prod prod.db', 'envs/staging staging.db']);
   });
 
-  it('one root keeps Terraform\'s own addresses', async () => {
+  it("one root keeps Terraform's own addresses", async () => {
     const d = await project('one', files);
     const m = await extract([join(d, 'envs', 'prod'), join(d, 'modules')], opts, { cwd: '/' });
     expect(m.resources.map((r) => r.address)).toEqual(['module.db.module.db_instance.aws_db_instance.this']);
