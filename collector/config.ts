@@ -107,6 +107,11 @@ export const collectorSchema = {
     default: 1_000_000,
     describe: 'most rows (latest port results plus sweeps) one agent may hold; new rows past it are not stored',
   },
+  agentKeyMaxAge: {
+    type: 'duration',
+    min: 3_600_000,
+    describe: 'enrolled agent keys older than this get a new key on their next request, as agents rotate does',
+  },
   maxBatchBytes: { type: 'int', min: 1024, default: 8 * 1024 * 1024, describe: 'largest observation batch (bytes)' },
   maxInflightBytes: {
     type: 'int',

@@ -173,6 +173,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
         ? { preview: () => reporting!.reports!.preview(), sendNow: () => reporting!.reports!.sendNow() }
         : null,
       now: iso,
+      ...(c.agentKeyMaxAge !== undefined ? { agentKeyMaxAgeMs: c.agentKeyMaxAge } : {}),
       ...(store instanceof PostgresStore
         ? {
             health: async () => ({

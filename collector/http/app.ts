@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { PortdriftError } from '../../shared/errors.js';
 import { authorize } from './auth.js';
+import { rotateIfOld } from './key-age.js';
 import { ByteBudget } from './budget.js';
 import { createMetrics } from './metrics-registry.js';
 import { sendError } from './respond.js';
@@ -45,6 +46,7 @@ export function createHandler(
       const token = await authorize(req, route.access, deps.collector.store, deps.now());
       // A key being rotated (`agents rotate`): its successor rides on this answer, whatever it is.
       if (token?.newKey) res.setHeader(NEW_KEY_HEADER, token.newKey);
+      else if (token) await rotateIfOld(deps.collector.store, token, deps.agentKeyMaxAgeMs, deps.now());
       await route.handle({ req, res, url, params, token, deps, inflight, metrics });
     })().catch((err) => {
       // Refused before its body was read: answer, then discard what the client still sends (up

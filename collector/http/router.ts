@@ -29,6 +29,8 @@ export interface AppDeps {
     sendNow(): Promise<unknown>;
   } | null;
   now(): string;
+  /** Enrolled agent keys older than this are rotated on their next request (config agentKeyMaxAge). */
+  agentKeyMaxAgeMs?: number;
   /** Whether this replica leads and reaches its database (/healthz); absent: one collector, true. */
   health?: () => Promise<{ leader: boolean; database: boolean }>;
 }
