@@ -46,7 +46,12 @@ export function checkClusterDomain(domain: string): void {
  * Extract the IaC with the extraction flags (problems are the caller's to print). `parserThreads`:
  * see ExtractOptions (scan --live gives 1).
  */
-export async function extractWith(ctx: CliContext, paths: string[], opts: ExtractFlags, parserThreads?: number): Promise<ExtractResult> {
+export async function extractWith(
+  ctx: CliContext,
+  paths: string[],
+  opts: ExtractFlags,
+  parserThreads?: number,
+): Promise<ExtractResult> {
   checkClusterDomain(opts.clusterDomain);
   // Loaded when a command runs, not when it is defined: `--help` and completion need only flags.
   const { extract } = await import('../shared/iac/extract.js');

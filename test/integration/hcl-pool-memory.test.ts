@@ -39,7 +39,7 @@ describe('HCL parser pool: memory', () => {
     two.release();
   });
 
-  it('release() ends idle threads at once, a busy one after its answers, and the pool still parses afterwards', async () => {
+  it('release() ends idle threads at once, a busy one after its answers; the pool parses afterwards', async () => {
     const pool = new ParserPool(echo);
     await peakThreads(pool, 10);
     expect(pool.size, 'idle threads wait for more work').toBeGreaterThan(0);
@@ -58,10 +58,14 @@ describe('HCL parser pool: memory', () => {
   });
 });
 
-describe.skipIf(!existsSync(builtHcl) || !existsSync(builtExtract))('extraction with parser threads (needs a build)', () => {
+const built = existsSync(builtHcl) && existsSync(builtExtract);
+type Hcl = typeof import('../../shared/iac/terraform/hcl/parse-file.js');
+type Extract = typeof import('../../shared/iac/extract.js');
+
+describe.skipIf(!built)('extraction with parser threads (needs a build)', () => {
   it('parserThreads: 1 runs one hcl2json thread, and no thread is left once extract() returns', async () => {
-    const hcl = (await import(pathToFileURL(builtHcl).href)) as typeof import('../../shared/iac/terraform/hcl/parse-file.js');
-    const { extract } = (await import(pathToFileURL(builtExtract).href)) as typeof import('../../shared/iac/extract.js');
+    const hcl = (await import(pathToFileURL(builtHcl).href)) as Hcl;
+    const { extract } = (await import(pathToFileURL(builtExtract).href)) as Extract;
     const shop = join(repo, 'test', 'fixtures', 'terraform', 'shop');
     const options = { stateFiles: [], varFiles: [], clusterDomain: 'cluster.local' };
     let peak = 0;
