@@ -52,8 +52,16 @@ export function checkClusterDomain(domain: string): void {
     throw new PortdriftError('PD_USAGE', `--cluster-domain ${JSON.stringify(domain)} is not a DNS domain`);
 }
 
-/** Extract the IaC with the extraction flags (problems are the caller's to print). */
-export async function extractWith(ctx: CliContext, paths: string[], opts: ExtractFlags): Promise<ExtractResult> {
+/**
+ * Extract the IaC with the extraction flags (problems are the caller's to print). `parserThreads`:
+ * see ExtractOptions (scan --live gives 1).
+ */
+export async function extractWith(
+  ctx: CliContext,
+  paths: string[],
+  opts: ExtractFlags,
+  parserThreads?: number,
+): Promise<ExtractResult> {
   checkClusterDomain(opts.clusterDomain);
   // Loaded when a command runs, not when it is defined: `--help` and completion need only flags.
   const { extract } = await import('../shared/iac/extract.js');
@@ -81,6 +89,7 @@ export async function extractWith(ctx: CliContext, paths: string[], opts: Extrac
       ...(opts.targets ? { targetsFile: opts.targets } : {}),
       ...(opts.parameters ? { parametersFile: opts.parameters } : {}),
       ...(opts.plan ? { planFile: opts.plan } : {}),
+      ...(parserThreads !== undefined ? { parserThreads } : {}),
     },
     { cwd: ctx.cwd, readState: (source, shown) => sources.read(source, shown) },
   );

@@ -85,7 +85,7 @@ export async function extract(paths: string[], options: ExtractOptions, env: Ext
   const candidates = entries.filter((e) => !isNotIac(e.path) && offered(e));
   for (const x of list) {
     const claimed = x.prepare ? candidates.filter((e) => x.claims(e.path, '')).length : 0;
-    if (claimed > 0) x.prepare!(claimed);
+    if (claimed > 0) x.prepare!(claimed, opts);
   }
   const limit = pLimit(env.concurrency ?? 16);
   const read = await Promise.all(

@@ -20,6 +20,11 @@ export interface ExtractOptions {
    * instead of the HCL, which then only gives the lines.
    */
   planFile?: string;
+  /**
+   * HCL parser threads at most (default two where two cores exist). One when the process must keep
+   * memory for something larger after the extraction (`scan --live` then loads the AWS SDK).
+   */
+  parserThreads?: number;
 }
 
 /** A text file read for extraction, with its name relative to the IaC root. */
@@ -67,5 +72,5 @@ export interface Extractor {
    * Called once when the walk has found `files` files whose names it claims, before they are
    * read: a parser that is slow to start (hcl2json's WASM) starts now, while the files are read.
    */
-  prepare?(files: number): void;
+  prepare?(files: number, options: ExtractOptions): void;
 }

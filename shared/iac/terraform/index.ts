@@ -11,7 +11,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { sharedOrigins } from './shared.js';
-import { HclParseError, parseHcl, warmHclParser } from './hcl/parse-file.js';
+import { HclParseError, parseHcl, releaseHclParser, warmHclParser } from './hcl/parse-file.js';
 import { jsonErrorClause, readIacFile } from '../files.js';
 import { emptyModel, mergeInto, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
 import { relativeTo } from '../walk.js';
@@ -31,10 +31,20 @@ export const terraformExtractor: Extractor = {
   name: 'terraform',
   claims: (path) => TF.test(path) || TFVARS.test(path),
   extract: extractTerraform,
-  prepare: warmHclParser,
+  prepare: (files, options) => warmHclParser(files, options.parserThreads),
 };
 
+// The parser threads end as soon as the files are parsed, not after their idle time: what runs next
+// (the live read of `scan --live`, the drift computation) gets their memory back.
 async function extractTerraform(files: SourceFile[], ctx: ExtractContext): Promise<DeclaredModel> {
+  try {
+    return await extractParsed(files, ctx);
+  } finally {
+    releaseHclParser();
+  }
+}
+
+async function extractParsed(files: SourceFile[], ctx: ExtractContext): Promise<DeclaredModel> {
   const model = emptyModel();
   const given = new Map(files.map((f) => [f.path, f]));
   const parsed = new Map<string, Promise<ModuleFile | undefined>>();

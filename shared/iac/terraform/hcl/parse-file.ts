@@ -11,6 +11,12 @@
 // very large file is replaced, because WASM linear memory never shrinks (docs/design/iac-extraction.md#wasm-memory); a
 // long-running collector does not keep a grown heap. The workers run from the compiled
 // output; from TypeScript sources (tests) the parse runs on this thread.
+//
+// Memory: a thread with its WASM costs ~60-80 MB of RSS (its compiled code, the Go heap, the
+// thread's own V8 heap and allocator arena), so an extraction holds 120-160 MB in its two threads.
+// The caller says when memory matters more than the last second (`scan --live` loads the AWS SDK,
+// ~60-90 MB, after the extraction): `warmHclParser(files, 1)` keeps to one thread, and
+// `releaseHclParser()` ends the threads as soon as an extraction is done instead of IDLE_MS later.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -51,9 +57,22 @@ export async function parseHcl(file: string, text: string): Promise<HclBody> {
   return pool.parse(file, text);
 }
 
-/** Starts parser threads ahead of the first parse of `files` files (they load their WASM meanwhile). */
-export function warmHclParser(files: number): void {
-  if (workerAvailable()) pool.warm(files);
+/**
+ * Starts parser threads ahead of the first parse of `files` files (they load their WASM meanwhile).
+ * `threads` caps the threads until the next warm-up (default: two where two cores exist).
+ */
+export function warmHclParser(files: number, threads?: number): void {
+  if (workerAvailable()) pool.warm(files, threads);
+}
+
+/** Ends the idle parser threads now (a busy one ends when its last file is answered). */
+export function releaseHclParser(): void {
+  if (workerAvailable()) pool.release();
+}
+
+/** Parser threads running now (tests). */
+export function hclParserThreads(): number {
+  return pool.size;
 }
 
 function parseError(message: string): HclParseError {
@@ -105,24 +124,43 @@ interface Thread {
 
 /** Exported for tests, which give it a thread script that dies on purpose (hcl2json cannot be made to). */
 export class ParserPool {
-  private readonly max = Math.max(1, Math.min(2, availableParallelism()));
+  private readonly most = Math.max(1, Math.min(2, availableParallelism()));
+  private max = this.most;
   private readonly threads: Thread[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
   private everAnswered = false;
+  /** Set by release(): threads end when the queue is empty, until the next parse asks for more. */
+  private draining = false;
 
   constructor(private readonly script: URL = workerUrl) {}
 
   parse(file: string, text: string): Promise<HclBody> {
+    this.draining = false;
     return new Promise<HclBody>((resolve, reject) => {
       this.queue.push({ req: { id: this.nextId++, file, text }, resolve, reject, crashes: 0 });
       this.pump();
     });
   }
 
-  warm(files: number): void {
+  warm(files: number, threads?: number): void {
+    this.max = threads === undefined ? this.most : Math.max(1, Math.min(this.most, Math.floor(threads)));
     const want = files > SPAWN_BACKLOG ? this.max : 1;
     while (this.threads.length < want) this.rest(this.spawn());
+  }
+
+  /** Threads running now (tests). */
+  get size(): number {
+    return this.threads.length;
+  }
+
+  /** Idle threads end now; busy ones end once they have answered what they hold and what is queued. */
+  release(): void {
+    this.draining = true;
+    for (const t of [...this.threads]) {
+      t.retiring = true;
+      if (t.held.size === 0) this.rest(t);
+    }
   }
 
   private pump(): void {
@@ -168,7 +206,7 @@ export class ParserPool {
 
   /** A thread with nothing to do: retired at once, or left to end after IDLE_MS. */
   private rest(t: Thread): void {
-    if (t.retiring) {
+    if (t.retiring || (this.draining && this.queue.length === 0)) {
       this.drop(t);
       void t.worker.terminate();
       return;
