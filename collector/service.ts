@@ -3,27 +3,24 @@
 // Evaluations are serialised and throttled: a batch schedules an evaluation `debounceMs` later
 // (one, however many batches arrive meanwhile), so ingest throughput does not pay
 // for one drift computation per batch.
-import { compareFindings, computeDrift } from '../shared/drift/index.js';
-import { podDrift, podIndex, podResources, type PodView } from '../shared/drift/pods.js';
 import { PortdriftError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import type {
-  DeclaredModel,
-  DriftReport,
-  DriftSummary,
-  Finding,
-  FindingKind,
-  Plan,
-  PlanTarget,
-  Severity,
-} from '../shared/types.js';
+import type { DriftReport, DriftSummary, Plan, PlanTarget } from '../shared/types.js';
+import { agentViews, type AgentView } from './agents-view.js';
 import { type Clock, systemClock, type Timer } from './clock.js';
-import { ackActive, evaluateLifecycle, type Transition } from './lifecycle/damping.js';
+import { findingsReport, type FindingQuery } from './findings-view.js';
+import { BacklogHold } from './lifecycle/backlog.js';
+import { evaluateLifecycle, type Transition } from './lifecycle/damping.js';
+import { currentDrift, logTransition } from './lifecycle/drift.js';
 import { activeIgnores, ignoreMatcher, withoutIgnored } from './lifecycle/ignores.js';
 import { loadModel, type IacSource, type LoadedModel } from './lifecycle/model.js';
-import { declaredPorts, driftObservations } from './lifecycle/observations.js';
 import { planFor, planTargets } from './lifecycle/plan.js';
-import type { AgentRecord, IngestResult, ParsedBatch, Store, StoredFinding } from './store/types.js';
+import { inModel, modelHosts, newProblems } from './lifecycle/scope.js';
+import type { IngestResult, ParsedBatch, Store } from './store/types.js';
+
+export type { AgentView } from './agents-view.js';
+export { type FindingQuery, present } from './findings-view.js';
+export { LATE_FACTOR } from './lifecycle/backlog.js';
 
 export interface CollectorOptions {
   store: Store;
@@ -61,23 +58,6 @@ export interface CollectorOptions {
   load?: (src: IacSource) => Promise<LoadedModel>;
 }
 
-export interface FindingQuery {
-  status?: 'open' | 'resolved' | 'all';
-  kind?: FindingKind;
-  severity?: Severity;
-}
-
-export interface AgentView extends AgentRecord {
-  late: boolean;
-  /** How old the agent's key in force is; null without a live key. */
-  keyAgeMs: number | null;
-  /** The IaC resources (workloads, Services) whose selector matches the agent's pod. */
-  workloads: string[];
-}
-
-/** An agent is late after three missed intervals (docs/design/findings.md#late-agents). */
-export const LATE_FACTOR = 3;
-
 export class Collector {
   private loaded: LoadedModel | null = null;
   private targets: PlanTarget[] = [];
@@ -92,8 +72,7 @@ export class Collector {
   private lastCycleAt = -Infinity;
   private lastEvaluationMs = 0;
   /** Agents whose backlog is not in yet after a restart: they hold the damping (awaitBacklogs). */
-  private readonly draining = new Set<string>();
-  private drainDeadline = -Infinity;
+  private readonly backlogs = new BacklogHold();
   /** Hosts of `confirmed` sweeps since the last evaluation: their findings skip the damping. */
   private confirmed = new Set<string>();
   private stopped = false;
@@ -137,7 +116,7 @@ export class Collector {
     // is stale (older than the freshness window) until the agents' spools drain, and judging it
     // then would flip every endpoint to unobserved and back.
     this.lastCycleAt = this.now();
-    await this.awaitBacklogs();
+    await this.backlogs.start(this.o.store, this.now(), this.o.intervalMs, this.o.log);
     await this.warnUnscopedTokens();
     await this.reload({ evaluate: false });
     await this.evaluateNow('refresh');
@@ -212,26 +191,6 @@ export class Collector {
     return next;
   }
 
-  /**
-   * One interval is not always enough for the backlogs: under load, or with many batches spooled,
-   * an agent's drain can take longer. The agents that were reporting when the collector stopped
-   * (seen within LATE_FACTOR of their interval before the last batch of all) hold every damping
-   * cycle until each has sent a fresh batch with nothing spooled behind it (backlogIn), for at
-   * most LATE_FACTOR intervals: an agent that does not come back holds nothing for long.
-   */
-  private async awaitBacklogs(): Promise<void> {
-    const agents = await this.o.store.agents();
-    if (agents.length === 0) return;
-    const last = Math.max(...agents.map((a) => Date.parse(a.lastSeen)));
-    for (const a of agents) {
-      if (last - Date.parse(a.lastSeen) <= LATE_FACTOR * (a.intervalMs ?? this.o.intervalMs)) this.draining.add(a.name);
-    }
-    this.drainDeadline = this.now() + LATE_FACTOR * this.o.intervalMs;
-    const maxWaitMs = LATE_FACTOR * this.o.intervalMs;
-    const msg = 'damping waits for the spooled batches of the agents that were reporting';
-    this.o.log.info({ agents: this.draining.size, maxWaitMs }, msg);
-  }
-
   /** Agent tokens from before scopes may report on any address: say so at every start. */
   private async warnUnscopedTokens(): Promise<void> {
     for (const t of await this.o.store.listTokens()) {
@@ -286,9 +245,7 @@ export class Collector {
   async ingest(batch: ParsedBatch): Promise<IngestResult> {
     const kept = inModel(batch, this.hosts);
     const r = await this.o.store.ingestBatch(kept, this.iso());
-    if (this.draining.size > 0 && backlogIn(batch, this.now(), this.o.freshnessMs)) {
-      this.draining.delete(batch.header.agent);
-    }
+    this.backlogs.note(batch, this.now(), this.o.freshnessMs);
     // Only a batch stored now: a replay's sweeps were taken (and evaluated) the first time.
     if (!r.replayed) for (const s of kept.sweeps) if (s.confirmed) this.confirmed.add(s.host);
     if (r.replayed) this.counters.replayed++;
@@ -342,7 +299,7 @@ export class Collector {
     if (!this.loaded || this.stopped) return;
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
-    const held = this.draining.size > 0 && nowMs < this.drainDeadline;
+    const held = this.backlogs.held(nowMs);
     // With several replicas only the leader counts cycles (a follower's refresh only refreshes).
     const leads = !this.o.isLeader || this.o.isLeader();
     const advance = leads && (mode === 'cycle' || (!held && nowMs - this.lastCycleAt >= 0.9 * this.o.intervalMs));
@@ -350,22 +307,7 @@ export class Collector {
     const confirmed = this.confirmed;
     this.confirmed = new Set();
     try {
-      const m = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
-      const model = withoutIgnored(this.loaded.model, m);
-      const declared = declaredPorts(model);
-      for (const h of modelHosts(model)) if (!declared.has(h)) declared.set(h, new Set());
-      const [stored, sweeps] = await Promise.all([
-        this.o.store.driftObservations(declared),
-        this.o.store.sweeps(new Set(declared.keys())),
-      ]);
-      const report = computeDrift(model, driftObservations(model, stored, sweeps), {
-        now,
-        freshnessMs: this.o.freshnessMs,
-      });
-      // Agents in pods (--listeners): their pod's listeners against the workload that declares it.
-      const pods = await this.podViews();
-      if (pods.length > 0) addFindings(report, podDrift(model, pods, { now, freshnessMs: this.o.freshnessMs }));
-      const current = report.findings.filter((f) => !m.finding(f));
+      const { report, current } = await currentDrift(this.o.store, this.loaded.model, now, this.o.freshnessMs);
       const lifecycle = { now, cycles: this.o.cycles, revision: this.loaded.revision, advance, confirmed };
       const { write, transitions } = evaluateLifecycle(await this.o.store.findings(), current, lifecycle);
       await this.o.store.applyEvaluation(write);
@@ -374,17 +316,7 @@ export class Collector {
       this.lastSummary = report.summary;
       this.counters.evaluations++;
       for (const t of transitions) {
-        this.o.log.info(
-          {
-            finding: t.finding.id,
-            kind: t.finding.kind,
-            event: t.event,
-            resource: t.finding.resource,
-            host: t.finding.host,
-            port: t.finding.port,
-          },
-          `finding ${t.event}`,
-        );
+        logTransition(this.o.log, t);
         this.o.onTransition?.(t, now);
       }
     } catch (err) {
@@ -396,69 +328,12 @@ export class Collector {
   }
 
   /** Findings in the DriftReport shape of `scan --format json`; acknowledged findings stay listed. */
-  async report(q: FindingQuery = {}): Promise<DriftReport> {
-    const now = this.iso();
-    const status = q.status ?? 'open';
-    // Ignore rules apply at once, not only from the next cycle on.
-    const ignored = ignoreMatcher(activeIgnores(await this.o.store.ignores(), now));
-    const rows = (await this.o.store.findings()).filter(
-      (r) => r.status !== 'pending' && (status === 'all' || r.status === status),
-    );
-    const findings = rows
-      .map((r) => present(r, now))
-      .filter(
-        (f) => !ignored.finding(f) && (!q.kind || f.kind === q.kind) && (!q.severity || f.severity === q.severity),
-      );
-    const byKind: DriftSummary['byKind'] = {};
-    for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
-    const base = this.lastSummary ?? {
-      resources: this.loaded?.model.resources.length ?? 0,
-      endpoints: this.loaded?.model.endpoints.length ?? 0,
-      observed: 0,
-    };
-    return {
-      version: 1,
-      generatedAt: now,
-      summary: {
-        resources: base.resources,
-        endpoints: base.endpoints,
-        observed: base.observed,
-        findings: findings.length,
-        byKind,
-      },
-      findings: findings.sort(compareFindings),
-    };
+  report(q: FindingQuery = {}): Promise<DriftReport> {
+    return findingsReport(this.o.store, this.loaded, this.lastSummary, q, this.iso());
   }
 
-  async agents(): Promise<AgentView[]> {
-    const now = this.now();
-    const model = this.loaded?.model;
-    const index = model ? podIndex(model) : null;
-    return (await this.o.store.agents()).map((a) => ({
-      ...a,
-      late: now - Date.parse(a.lastSeen) > LATE_FACTOR * (a.intervalMs ?? this.o.intervalMs),
-      keyAgeMs: a.keyCreatedAt === null ? null : Math.max(0, now - Date.parse(a.keyCreatedAt)),
-      workloads: a.pod && model ? podResources(model, a.pod, index!).map((r) => r.address) : [],
-    }));
-  }
-
-  /** The agents that said their pod, with their latest listener view. */
-  private async podViews(): Promise<PodView[]> {
-    const agents = (await this.o.store.agents()).filter((a) => a.pod?.namespace && a.pod.labels);
-    if (agents.length === 0) return [];
-    const byAgent = new Map<string, PodView['listeners'][number][]>();
-    for (const l of await this.o.store.listeners()) {
-      const list = byAgent.get(l.agent);
-      if (list) list.push(l);
-      else byAgent.set(l.agent, [l]);
-    }
-    const view = (a: (typeof agents)[number]): PodView => ({
-      agent: a.name,
-      pod: a.pod!,
-      viewAt: a.listenersAt,
-      listeners: byAgent.get(a.name) ?? [],
-    });
-    return agents.map(view);
+  agents(): Promise<AgentView[]> {
+    return agentViews(this.o.store, this.loaded?.model, this.now(), this.o.intervalMs);
   }
 
   async stop(): Promise<void> {
@@ -468,54 +343,4 @@ export class Collector {
     this.timer = undefined;
     await this.chain;
   }
-}
-
-/** Pod findings join the report: sorted as the engine sorts, counted in the summary. */
-function addFindings(report: DriftReport, more: Finding[]): void {
-  if (more.length === 0) return;
-  report.findings.push(...more);
-  report.findings.sort(compareFindings);
-  report.summary.findings = report.findings.length;
-  for (const f of more) report.summary.byKind[f.kind] = (report.summary.byKind[f.kind] ?? 0) + 1;
-}
-
-/**
- * The agent's backlog is in: nothing was spooled behind this batch, and it is fresh. Not the
- * depth alone: the last backlog batch goes out with depth 0 while the sweep that follows the
- * restart is still running, and its data is as stale as the rest of the backlog.
- */
-function backlogIn(batch: ParsedBatch, now: number, freshnessMs: number): boolean {
-  return batch.header.spoolDepth === 0 && now - Date.parse(batch.header.finishedAt) < freshnessMs;
-}
-
-/** Problems of a reload that the model in force did not have (none on the first load). */
-function newProblems(current: LoadedModel | null, next: LoadedModel): DeclaredModel['problems'] {
-  if (!current) return [];
-  const known = new Set(current.model.problems.map((p) => `${p.file}\u0000${p.message}`));
-  // A warning (a repeated YAML key) loses nothing: it never refuses a reload.
-  return next.model.problems.filter((p) => p.severity !== 'warning' && !known.has(`${p.file}\u0000${p.message}`));
-}
-
-/** The batch without the sweep and obs records of hosts outside `hosts` (the same batch when none is). */
-function inModel(batch: ParsedBatch, hosts: ReadonlySet<string>): ParsedBatch {
-  const sweeps = batch.sweeps.filter((s) => hosts.has(s.host));
-  const observations = batch.observations.filter((o) => hosts.has(o.host));
-  const outside = batch.sweeps.length - sweeps.length + batch.observations.length - observations.length;
-  return outside === 0 ? batch : { ...batch, sweeps, observations, outsideModel: outside };
-}
-
-/** Every host the model knows (resources' hosts and endpoints' hosts). */
-function modelHosts(model: DeclaredModel): Set<string> {
-  const hosts = new Set<string>();
-  for (const r of model.resources) for (const h of r.hosts) hosts.add(h);
-  for (const e of model.endpoints) if (e.host !== null) hosts.add(e.host);
-  return hosts;
-}
-
-/** A stored finding as the API shows it: the ack only while active, resolvedAt only once resolved. */
-export function present(r: StoredFinding, now: string): Finding {
-  const { resolvedAt, ...rest } = r.finding;
-  const f: Finding = { ...rest, ack: ackActive(r, now) ? r.ack : null };
-  if (r.status === 'resolved') f.resolvedAt = resolvedAt ?? null;
-  return f;
 }

@@ -21,6 +21,7 @@ import { listenerRecords, type Listener } from './listeners.js';
 import { planToTargets, tokenScopeRefusal, type TargetSpec } from './plan.js';
 import type { PlanCache } from './plan-cache.js';
 import type { Spool } from './spool.js';
+import { ABANDON_MS, stoppableSweep } from './sweep-stop.js';
 import type { PlanResult, SendResult } from './transport.js';
 
 /** What the loop needs of a probe run (agent/probe ProbeRun). */
@@ -104,8 +105,6 @@ export interface LoopStats {
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
 export const MIN_INTERVAL_MS = 30_000;
-/** How long past the stop grace an aborted sweep may take to return. */
-const ABANDON_MS = 2000;
 
 export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
   const log = o.logger;
@@ -244,20 +243,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     const { specs, problems } = planToTargets(plan!.targets);
     const refuse = tokenScopeRefusal(plan!.tokenScope);
     for (const p of problems) log.warn({ problem: p }, 'plan target problem; probing what it can');
-    const sweep = new AbortController();
-    let cancelGrace = () => {};
-    let cancelHard = () => {};
-    // On stop: abort the sweep after the grace period; should the engine not return within
-    // ABANDON_MS after that, stop waiting for it (its results are lost, the exit is not delayed).
-    const abandoned = new Promise<null>((resolve) => {
-      const onStop = () => {
-        cancelGrace = clock.timer(o.settings.stopGrace, () => sweep.abort(new Error('agent stopping')));
-        cancelHard = clock.timer(o.settings.stopGrace + ABANDON_MS, () => resolve(null));
-      };
-      if (stopSignal.aborted) onStop();
-      else stopSignal.addEventListener('abort', onStop, { once: true });
-      sweep.signal.addEventListener('abort', () => stopSignal.removeEventListener('abort', onStop), { once: true });
-    });
+    const sweep = stoppableSweep(clock, stopSignal, o.settings.stopGrace);
     // A backlog (an earlier run's spool, an outage just over) is delivered alongside the sweep
     // when the collector answered the plan: a big sweep takes minutes, and the collector should
     // not wait for it to hear what happened while it was away.
@@ -268,7 +254,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     const startedAt = iso();
     let run: SweepRun | null = null;
     try {
-      run = await Promise.race([o.probe(specs, sweep.signal, refuse), abandoned]);
+      run = await Promise.race([o.probe(specs, sweep.signal, refuse), sweep.abandoned]);
       if (run === null)
         log.error(
           { waitedMs: o.settings.stopGrace + ABANDON_MS },
@@ -277,9 +263,7 @@ export async function runAgentLoop(o: LoopOptions): Promise<LoopStats> {
     } catch (err) {
       log.error({ err: (err as Error).message }, 'sweep failed');
     } finally {
-      cancelGrace();
-      cancelHard();
-      sweep.abort(); // releases the stop listener; the sweep is over either way
+      sweep.done();
     }
     const finishedAt = iso();
     for (const s of run?.skipped ?? [])

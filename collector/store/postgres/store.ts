@@ -1,12 +1,13 @@
 // The PostgreSQL store: the Store interface for collectors that outgrow one machine, any number
 // of replicas on one database. Opened with `--data postgres://…` (connect.ts); the schema is
-// migrated once under a lock (schema.ts); ingest is a few statements per batch (ingest.ts);
-// tokens (tokens.ts) and findings (findings.ts) lock what they read and then write. Every error
-// becomes PD_STORE naming the database by its URL without the password.
+// migrated once under a lock (schema.ts); ingest is a few statements per batch (ingest.ts) and
+// observations.ts reads what they wrote; tokens (tokens.ts) and findings (findings.ts) lock what
+// they read and then write. Every error becomes PD_STORE naming the database by its URL without
+// the password.
 import type pg from 'pg';
 import { PortdriftError } from '../../../shared/errors.js';
 import type { Acknowledgement, Observation } from '../../../shared/types.js';
-import { agentRow, listenerRow, num, observationRow, sweepRow } from '../rows.js';
+import { agentRow, listenerRow, num } from '../rows.js';
 import {
   DEFAULT_MAX_ROWS_PER_AGENT,
   type AgentRecord,
@@ -28,8 +29,8 @@ import {
 } from '../types.js';
 import { openPool, redactUrl, type PgTargetOptions } from './connect.js';
 import { PgFindings } from './findings.js';
-import { ingestPg, type RowCounts } from './ingest.js';
 import { PgLease } from './lease.js';
+import { PgObservations } from './observations.js';
 import { migratePg } from './schema.js';
 import { PgTokens } from './tokens.js';
 
@@ -37,13 +38,11 @@ export interface PostgresStoreOptions extends PgTargetOptions {
   maxRowsPerAgent?: number;
 }
 
-const OBS_COLUMNS = 'agent, host, ip, port, state, rtt_ms, at, service';
-
 export class PostgresStore implements Store {
   private closed = false;
   private readonly tokens: PgTokens;
   private readonly found: PgFindings;
-  private readonly counts: RowCounts = new Map();
+  private readonly obs: PgObservations;
   private readonly tx = <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => this.transaction(fn);
 
   private constructor(
@@ -51,10 +50,11 @@ export class PostgresStore implements Store {
     readonly schemaVersion: number,
     /** The URL without its password: what messages name. */
     readonly shown: string,
-    private readonly maxRows: number,
+    maxRows: number,
   ) {
     this.tokens = new PgTokens(pool, this.tx);
     this.found = new PgFindings(pool, this.tx);
+    this.obs = new PgObservations(pool, this.tx, maxRows);
   }
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -167,66 +167,23 @@ export class PostgresStore implements Store {
   // --- observations ---------------------------------------------------------------------------
 
   ingestBatch(batch: ParsedBatch, receivedAt: string): Promise<IngestResult> {
-    return this.run('store a batch', async () => {
-      try {
-        return await this.transaction((c) => ingestPg(c, batch, receivedAt, this.maxRows, this.counts));
-      } catch (err) {
-        // Rolled back: the row counts may have moved with it; count again when next needed.
-        this.counts.clear();
-        throw err;
-      }
-    });
+    return this.run('store a batch', () => this.obs.ingestBatch(batch, receivedAt));
   }
 
   hasBatch(agent: string, batchId: string): Promise<boolean> {
-    return this.run(
-      'read batches',
-      async () =>
-        ((
-          await this.pool.query("SELECT 1 FROM batches WHERE agent = $1 AND batch_id = $2 AND answer <> ''", [
-            agent,
-            batchId,
-          ])
-        ).rowCount ?? 0) > 0,
-    );
+    return this.run('read batches', () => this.obs.hasBatch(agent, batchId));
   }
 
   observations(hosts?: ReadonlySet<string>): Promise<Observation[]> {
-    return this.run('read observations', async () => {
-      const order = 'ORDER BY host, ip, port, agent';
-      const r = hosts
-        ? await this.pool.query(`SELECT ${OBS_COLUMNS} FROM current_state WHERE host = ANY($1::text[]) ${order}`, [
-            [...hosts],
-          ])
-        : await this.pool.query(`SELECT ${OBS_COLUMNS} FROM current_state ${order}`);
-      return r.rows.map(observationRow);
-    });
+    return this.run('read observations', () => this.obs.observations(hosts));
   }
 
   driftObservations(declared: ReadonlyMap<string, ReadonlySet<number>>): Promise<Observation[]> {
-    return this.run('read observations', async () => {
-      const hosts = [...declared.keys()];
-      const dh: string[] = [];
-      const dp: number[] = [];
-      for (const [h, ports] of declared) for (const p of ports) dh.push(h), dp.push(p);
-      const { rows } = await this.pool.query(
-        `SELECT ${OBS_COLUMNS} FROM current_state WHERE host = ANY($1::text[])
-          AND (state = 'open' OR (host, port) IN (SELECT * FROM unnest($2::text[], $3::int[])))`,
-        [hosts, dh, dp],
-      );
-      return rows.map(observationRow);
-    });
+    return this.run('read observations', () => this.obs.driftObservations(declared));
   }
 
   sweeps(hosts?: ReadonlySet<string>): Promise<SweepState[]> {
-    return this.run('read sweeps', async () => {
-      const r = hosts
-        ? await this.pool.query('SELECT * FROM sweeps WHERE host = ANY($1::text[]) ORDER BY host, ip, agent', [
-            [...hosts],
-          ])
-        : await this.pool.query('SELECT * FROM sweeps ORDER BY host, ip, agent');
-      return r.rows.map(sweepRow);
-    });
+    return this.run('read sweeps', () => this.obs.sweeps(hosts));
   }
 
   // --- findings, acks, history, ignores, meta -------------------------------------------------
@@ -278,22 +235,7 @@ export class PostgresStore implements Store {
   // --- upkeep ---------------------------------------------------------------------------------
 
   prune(o: PruneCutoffs): Promise<{ batches: number; series: number; rows: number }> {
-    return this.run('prune', () => {
-      this.counts.clear();
-      return this.transaction(async (c) => {
-        const n = async (sql: string, at: string) => (await c.query(sql, [at])).rowCount ?? 0;
-        const batches = await n('DELETE FROM batches WHERE received_at < $1', o.batchesBefore);
-        const series = await n('DELETE FROM evaluations WHERE at < $1', o.seriesBefore);
-        // Transitions are history of the observations: they go with the series' retention.
-        await n('DELETE FROM transitions WHERE at < $1', o.seriesBefore);
-        let rows = 0;
-        if (o.rowsBefore !== undefined) {
-          for (const t of ['current_state', 'sweeps', 'listeners'])
-            rows += await n(`DELETE FROM ${t} WHERE at < $1`, o.rowsBefore);
-        }
-        return { batches, series, rows };
-      });
-    });
+    return this.run('prune', () => this.obs.prune(o));
   }
 
   stats(): Promise<StoreStats> {
