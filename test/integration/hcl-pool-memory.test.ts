@@ -27,6 +27,19 @@ async function peakThreads(pool: ParserPool, n: number): Promise<number> {
 }
 
 describe('HCL parser pool: memory', () => {
+  it('a warm-up after release() starts threads that stay (a second extraction in one process)', async () => {
+    const pool = new ParserPool(echo);
+    pool.warm(40);
+    await peakThreads(pool, 40);
+    pool.release();
+    // The demo extracts, then scans in the same process: this warm-up used to spin forever, each
+    // thread ended as it was spawned by the pool still draining.
+    pool.warm(40);
+    expect(pool.size).toBeGreaterThan(0);
+    expect(await peakThreads(pool, 40)).toBeGreaterThan(0);
+    pool.release();
+  });
+
   it('warm(files, 1) keeps a long queue on one thread; without a cap it takes two where two cores exist', async () => {
     const one = new ParserPool(echo);
     one.warm(40, 1);

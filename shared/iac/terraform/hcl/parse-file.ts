@@ -145,6 +145,9 @@ export class ParserPool {
 
   warm(files: number, threads?: number): void {
     this.max = threads === undefined ? this.most : Math.max(1, Math.min(this.most, Math.floor(threads)));
+    // A warm-up after release() is a new extraction: its threads must stay (a draining pool would
+    // end each one as it is spawned, and this loop would never reach `want`).
+    this.draining = false;
     const want = files > SPAWN_BACKLOG ? this.max : 1;
     while (this.threads.length < want) this.rest(this.spawn());
   }

@@ -91,7 +91,7 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
 
   it('migrates once when three replicas open a new database together, and refuses a newer schema', async () => {
     const stores = await Promise.all([open(), open(), open()]);
-    expect(stores.map((s) => s.schemaVersion)).toEqual([2, 2, 2]);
+    expect(stores.map((s) => s.schemaVersion)).toEqual([3, 3, 3]);
     expect(await sql('SELECT version FROM schema_version ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }]);
     await sql('INSERT INTO schema_version (version) VALUES (99)');
     await expect(PostgresStore.open(db.url)).rejects.toMatchObject({ code: 'PD_STORE_SCHEMA' });
