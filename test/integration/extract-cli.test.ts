@@ -19,10 +19,11 @@ async function run(argv: string[], tty = false): Promise<{ code: number; out: st
   return { code, out: cli.out(), err: cli.err() };
 }
 
-/** The expected model as the JSON output shows it: `origin` is internal. */
+/** The expected model as the JSON output shows it: endpoints' `origin` and resources' `pods` are internal. */
 function expectedOutput(name: string): unknown {
   const model = JSON.parse(readFileSync(join(fixtures, 'expected', `${name}.json`), 'utf8')) as DeclaredModel;
-  return { version: 1, ...model, endpoints: model.endpoints.map(({ origin: _o, ...e }) => e) };
+  const resources = model.resources.map(({ pods: _p, ...r }) => r);
+  return { version: 1, ...model, resources, endpoints: model.endpoints.map(({ origin: _o, ...e }) => e) };
 }
 
 describe('portdrift extract', () => {
