@@ -7,8 +7,18 @@
 // new key is first used — then the old one is revoked — and never past the deadline. A new key
 // the agent did not receive (a lost answer) is replaced by the next one the old key gets.
 import type Database from 'better-sqlite3';
-import { PortdriftError } from '../../shared/errors.js';
-import { hashToken, newId, newToken, sameHash } from './tokens.js';
+import {
+  checkNameFree,
+  checkRotatable,
+  enrollError,
+  hashToken,
+  newId,
+  newToken,
+  sameHash,
+  someLiveKeys,
+  unknownEnrollSecret,
+  usedInNewMinute,
+} from './tokens.js';
 import { tokenRow, type Row } from './rows.js';
 import type { EnrollInput, TokenRecord } from './types.js';
 
@@ -50,21 +60,11 @@ export class EnrollTokens {
     const hash = hashToken(secret);
     const row = this.s.byHash.get(hash) as Row | undefined;
     if (!row || !sameHash(row.hash as string, hash) || row.role !== 'enroll') {
-      throw new PortdriftError('PD_ENROLL_SECRET_INVALID', 'the enroll secret is unknown (or is not an enroll secret)');
+      throw unknownEnrollSecret();
     }
     const t = tokenRow(row);
-    if (t.revokedAt !== null) {
-      const message = `the enroll secret ${t.name} (${t.id}) was revoked at ${t.revokedAt}`;
-      throw new PortdriftError('PD_ENROLL_SECRET_REVOKED', message);
-    }
-    if (t.expiresAt && t.expiresAt <= now) {
-      const message = `the enroll secret ${t.name} (${t.id}) expired at ${t.expiresAt}`;
-      throw new PortdriftError('PD_ENROLL_SECRET_EXPIRED', message);
-    }
-    if (t.maxUses != null && (t.uses ?? 0) >= t.maxUses) {
-      const message = `the enroll secret ${t.name} (${t.id}) has enrolled its ${t.maxUses} agent(s) (--max-uses)`;
-      throw new PortdriftError('PD_ENROLL_SECRET_EXHAUSTED', message);
-    }
+    const err = enrollError(t, now);
+    if (err) throw err;
     return t;
   }
 
@@ -75,13 +75,10 @@ export class EnrollTokens {
   private enrollInside(input: EnrollInput): { key: string; record: TokenRecord } {
     const secret = this.enrollSecret(input.secret, input.now);
     const held = this.s.liveAgent.all(input.name, input.now) as Row[];
-    if (held.length > 0) {
-      const ids = held.map((r) => r.id).join(', ');
-      const message =
-        `agent name ${JSON.stringify(input.name)} is held by a live agent key (${ids}); ` +
-        `run \`portdrift agents revoke ${input.name}\` first to re-enroll it under that name, or use another --name`;
-      throw new PortdriftError('PD_AGENT_NAME_TAKEN', message, { details: { name: input.name } });
-    }
+    checkNameFree(
+      input.name,
+      held.map((r) => r.id as string),
+    );
     const key = newToken();
     const id = newId('tok');
     const scope = [...input.scope];
@@ -106,8 +103,7 @@ export class EnrollTokens {
     if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
     // Most requests: no rotation under way, no transaction (one write a minute at most).
     if (row.rotate_by || row.predecessor) return this.authTx(secret, now);
-    const last = row.last_used_at as string | null;
-    if (!last || last.slice(0, 16) !== now.slice(0, 16)) this.s.used.run(now, row.id);
+    if (usedInNewMinute(row.last_used_at as string | null, now)) this.s.used.run(now, row.id);
     return tokenRow({ ...row, last_used_at: now });
   }
 
@@ -121,8 +117,7 @@ export class EnrollTokens {
       return null;
     }
     // last_used_at at minute granularity: not one write per request.
-    const last = row.last_used_at as string | null;
-    if (!last || last.slice(0, 16) !== now.slice(0, 16)) this.s.used.run(now, row.id);
+    if (usedInNewMinute(row.last_used_at as string | null, now)) this.s.used.run(now, row.id);
     // The first use of a rotated key ends its predecessor.
     if (row.predecessor) {
       this.s.revoke.run(now, row.predecessor);
@@ -149,9 +144,7 @@ export class EnrollTokens {
 
   /** Live agent keys of `name` (role agent, not revoked), or PD_TOKEN naming the agent. */
   private liveKeys(name: string, now: string): TokenRecord[] {
-    const rows = (this.s.liveAgent.all(name, now) as Row[]).map(tokenRow);
-    if (rows.length === 0) throw new PortdriftError('PD_TOKEN', `no live agent key for agent ${JSON.stringify(name)}`);
-    return rows;
+    return someLiveKeys((this.s.liveAgent.all(name, now) as Row[]).map(tokenRow), name);
   }
 
   revokeAgent(name: string, now: string): TokenRecord[] {
@@ -168,15 +161,7 @@ export class EnrollTokens {
     return this.db
       .transaction(() => {
         const rows = this.liveKeys(name, now);
-        const made = rows.filter((t) => t.enrolledBy === undefined);
-        if (made.length > 0) {
-          // Such an agent reads its token from a file it does not write: it could not keep a new key.
-          const ids = made.map((t) => t.id).join(', ');
-          const message =
-            `agent ${JSON.stringify(name)} uses a token made with \`token create\` (${ids}), ` +
-            'not an enrolled key: create a new token, give it to the agent, then `token revoke` the old one';
-          throw new PortdriftError('PD_TOKEN', message);
-        }
+        checkRotatable(rows, name);
         for (const t of rows) this.s.rotate.run(by, t.id);
         return rows.map((t) => ({ ...t, rotateBy: by }));
       })

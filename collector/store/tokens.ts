@@ -52,3 +52,57 @@ export function mintToken(input: NewToken): { token: string; record: TokenRecord
         : record,
   };
 }
+
+/** last_used_at is kept at minute granularity: a request writes it only in a new minute. */
+export function usedInNewMinute(lastUsedAt: string | null, now: string): boolean {
+  return !lastUsedAt || lastUsedAt.slice(0, 16) !== now.slice(0, 16);
+}
+
+/** The live keys of an agent, or PD_TOKEN naming the agent when it has none. */
+export function someLiveKeys(rows: TokenRecord[], name: string): TokenRecord[] {
+  if (rows.length === 0) throw new PortdriftError('PD_TOKEN', `no live agent key for agent ${JSON.stringify(name)}`);
+  return rows;
+}
+
+/**
+ * Only an enrolled key can be rotated: an agent given a token made with `token create` reads it
+ * from a file it does not write, so it could not keep a new key. PD_TOKEN names such tokens.
+ */
+export function checkRotatable(rows: TokenRecord[], name: string): void {
+  const made = rows.filter((t) => t.enrolledBy === undefined);
+  if (made.length === 0) return;
+  const ids = made.map((t) => t.id).join(', ');
+  const message =
+    `agent ${JSON.stringify(name)} uses a token made with \`token create\` (${ids}), ` +
+    'not an enrolled key: create a new token, give it to the agent, then `token revoke` the old one';
+  throw new PortdriftError('PD_TOKEN', message);
+}
+
+/** PD_ENROLL_SECRET_INVALID: the secret is unknown, or not an enroll secret. */
+export function unknownEnrollSecret(): PortdriftError {
+  return new PortdriftError('PD_ENROLL_SECRET_INVALID', 'the enroll secret is unknown (or is not an enroll secret)');
+}
+
+/** Why an enroll secret may not enroll at `now` (revoked, expired, used up), or null when it may. */
+export function enrollError(t: TokenRecord, now: string): PortdriftError | null {
+  const which = `the enroll secret ${t.name} (${t.id})`;
+  if (t.revokedAt !== null)
+    return new PortdriftError('PD_ENROLL_SECRET_REVOKED', `${which} was revoked at ${t.revokedAt}`);
+  if (t.expiresAt && t.expiresAt <= now) {
+    return new PortdriftError('PD_ENROLL_SECRET_EXPIRED', `${which} expired at ${t.expiresAt}`);
+  }
+  if (t.maxUses != null && (t.uses ?? 0) >= t.maxUses) {
+    const message = `${which} has enrolled its ${t.maxUses} agent(s) (--max-uses)`;
+    return new PortdriftError('PD_ENROLL_SECRET_EXHAUSTED', message);
+  }
+  return null;
+}
+
+/** PD_AGENT_NAME_TAKEN when live agent keys (`heldBy`, their ids) hold the name an agent enrolls under. */
+export function checkNameFree(name: string, heldBy: string[]): void {
+  if (heldBy.length === 0) return;
+  const message =
+    `agent name ${JSON.stringify(name)} is held by a live agent key (${heldBy.join(', ')}); ` +
+    `run \`portdrift agents revoke ${name}\` first to re-enroll it under that name, or use another --name`;
+  throw new PortdriftError('PD_AGENT_NAME_TAKEN', message, { details: { name } });
+}

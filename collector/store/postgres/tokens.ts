@@ -3,9 +3,21 @@
 // that locks what it reads (FOR UPDATE, or an advisory lock on the agent name), so two replicas
 // enrolling or rotating at once cannot both succeed where one may.
 import type pg from 'pg';
-import { PortdriftError } from '../../../shared/errors.js';
 import { tokenRow, type Row } from '../rows.js';
-import { hashToken, mintToken, newId, newToken, oneLiveToken, sameHash } from '../tokens.js';
+import {
+  checkNameFree,
+  checkRotatable,
+  enrollError,
+  hashToken,
+  mintToken,
+  newId,
+  newToken,
+  oneLiveToken,
+  sameHash,
+  someLiveKeys,
+  unknownEnrollSecret,
+  usedInNewMinute,
+} from '../tokens.js';
 import type { EnrollInput, NewToken, TokenRecord } from '../types.js';
 
 type Tx = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
@@ -14,26 +26,6 @@ const LIVE_AGENT = `SELECT * FROM tokens WHERE role = 'agent' AND name = $1 AND 
   AND (rotate_by IS NULL OR rotate_by > $2) ORDER BY created_at, id`;
 const INSERT_KEY = `INSERT INTO tokens (id, name, role, hash, created_at, scope, enrolled_by, identity, predecessor)
   VALUES ($1, $2, 'agent', $3, $4, $5, $6, $7, $8)`;
-
-function enrollError(t: TokenRecord, now: string): PortdriftError | null {
-  if (t.revokedAt !== null)
-    return new PortdriftError(
-      'PD_ENROLL_SECRET_REVOKED',
-      `the enroll secret ${t.name} (${t.id}) was revoked at ${t.revokedAt}`,
-    );
-  if (t.expiresAt && t.expiresAt <= now)
-    return new PortdriftError(
-      'PD_ENROLL_SECRET_EXPIRED',
-      `the enroll secret ${t.name} (${t.id}) expired at ${t.expiresAt}`,
-    );
-  if (t.maxUses != null && (t.uses ?? 0) >= t.maxUses) {
-    return new PortdriftError(
-      'PD_ENROLL_SECRET_EXHAUSTED',
-      `the enroll secret ${t.name} (${t.id}) has enrolled its ${t.maxUses} agent(s) (--max-uses)`,
-    );
-  }
-  return null;
-}
 
 export class PgTokens {
   constructor(
@@ -82,7 +74,7 @@ export class PgTokens {
       | Row
       | undefined;
     if (!row || !sameHash(row.hash as string, hash) || row.role !== 'enroll') {
-      throw new PortdriftError('PD_ENROLL_SECRET_INVALID', 'the enroll secret is unknown (or is not an enroll secret)');
+      throw unknownEnrollSecret();
     }
     const t = tokenRow(row);
     t.uses = Number(row.uses ?? 0);
@@ -103,13 +95,10 @@ export class PgTokens {
       if (err) throw err;
       await c.query("SELECT pg_advisory_xact_lock(hashtext('portdrift agent ' || $1))", [input.name]);
       const held = (await c.query(LIVE_AGENT, [input.name, input.now])).rows;
-      if (held.length > 0) {
-        const ids = held.map((r) => r.id).join(', ');
-        const message =
-          `agent name ${JSON.stringify(input.name)} is held by a live agent key (${ids}); ` +
-          `run \`portdrift agents revoke ${input.name}\` first to re-enroll it under that name, or use another --name`;
-        throw new PortdriftError('PD_AGENT_NAME_TAKEN', message, { details: { name: input.name } });
-      }
+      checkNameFree(
+        input.name,
+        held.map((r) => r.id as string),
+      );
       const key = newToken();
       const id = newId('tok');
       await c.query(INSERT_KEY, [
@@ -133,8 +122,7 @@ export class PgTokens {
     if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
     if (row.rotate_by || row.predecessor) return this.tx((c) => this.authenticateInside(c, hash, now));
     // last_used_at at minute granularity: not one write per request.
-    const last = row.last_used_at as string | null;
-    if (!last || last.slice(0, 16) !== now.slice(0, 16))
+    if (usedInNewMinute(row.last_used_at as string | null, now))
       await this.pool.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [now, row.id]);
     return tokenRow({ ...row, last_used_at: now });
   }
@@ -146,8 +134,7 @@ export class PgTokens {
       await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, row.id]);
       return null;
     }
-    const last = row.last_used_at as string | null;
-    if (!last || last.slice(0, 16) !== now.slice(0, 16))
+    if (usedInNewMinute(row.last_used_at as string | null, now))
       await c.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [now, row.id]);
     if (row.predecessor) {
       await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, row.predecessor]);
@@ -176,9 +163,7 @@ export class PgTokens {
   }
 
   private async liveKeys(c: pg.PoolClient, name: string, now: string): Promise<TokenRecord[]> {
-    const rows = (await c.query(`${LIVE_AGENT} FOR UPDATE`, [name, now])).rows.map(tokenRow);
-    if (rows.length === 0) throw new PortdriftError('PD_TOKEN', `no live agent key for agent ${JSON.stringify(name)}`);
-    return rows;
+    return someLiveKeys((await c.query(`${LIVE_AGENT} FOR UPDATE`, [name, now])).rows.map(tokenRow), name);
   }
 
   revokeAgent(name: string, now: string): Promise<TokenRecord[]> {
@@ -193,14 +178,7 @@ export class PgTokens {
   rotateAgent(name: string, now: string, by: string): Promise<TokenRecord[]> {
     return this.tx(async (c) => {
       const rows = await this.liveKeys(c, name, now);
-      const made = rows.filter((t) => t.enrolledBy === undefined);
-      if (made.length > 0) {
-        const ids = made.map((t) => t.id).join(', ');
-        const message =
-          `agent ${JSON.stringify(name)} uses a token made with \`token create\` (${ids}), ` +
-          'not an enrolled key: create a new token, give it to the agent, then `token revoke` the old one';
-        throw new PortdriftError('PD_TOKEN', message);
-      }
+      checkRotatable(rows, name);
       for (const t of rows) await c.query('UPDATE tokens SET rotate_by = $1 WHERE id = $2', [by, t.id]);
       return rows.map((t) => ({ ...t, rotateBy: by }));
     });
