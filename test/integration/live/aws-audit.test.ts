@@ -1,53 +1,17 @@
-// `scan --live aws --live-audit`: CloudTrail LookupEvents (JSON 1.1, paginated) against the AWS
-// wire-protocol server of test/aws/server.ts names who made each drift and when, on the finding
-// (JSON, SARIF, table, Markdown). A denied lookup is a problem; the findings are still reported.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../../shared/types.js';
-import { type AwsServer, type AwsWorld, startAwsServer } from '../../aws/server.js';
+import type { AwsServer } from '../../aws/server.js';
 import { shopTrail } from '../../fixtures/live/shop/trail.js';
 import { shopWorld } from '../../fixtures/live/shop/world.js';
+import { awsEnv, type ChildRun, cli as childCli, KEYS, tempHome, withServer } from './aws-child.js';
 
-const repo = join(import.meta.dirname, '..', '..', '..');
-const main = join(repo, 'dist', 'cli', 'main.js');
-const shop = join(repo, 'test', 'fixtures', 'live', 'shop');
-let home: string;
-
-beforeAll(() => {
-  home = mkdtempSync(join(tmpdir(), 'pd-aws-audit-'));
-});
-afterAll(() => rmSync(home, { recursive: true, force: true }));
-
-const env = (server: AwsServer): Record<string, string> => ({
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: home,
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_REGION: 'eu-west-1',
-  AWS_ENDPOINT_URL: server.url,
-  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-});
-
-function cli(args: string[], childEnv: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { cwd: shop, env: childEnv, timeout: 60_000 }, (error, out, err) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, out, err });
-    });
-  });
-}
-
-async function withServer<T>(world: AwsWorld, fn: (s: AwsServer) => Promise<T>): Promise<T> {
-  const server = await startAwsServer(world);
-  try {
-    return await fn(server);
-  } finally {
-    await server.close();
-  }
-}
+const shop = join(import.meta.dirname, '..', '..', 'fixtures', 'live', 'shop');
+const home = tempHome('pd-aws-audit-');
+const env = (server: AwsServer): Record<string, string> => awsEnv(home(), server, KEYS);
+/** The CLI in the shop's IaC directory. */
+const cli = (args: string[], childEnv: Record<string, string>, input = ''): Promise<ChildRun> =>
+  childCli(args, shop, childEnv, input);
 
 const SCAN = ['scan', '.', '--live', 'aws', '--no-probe', '--live-audit'];
 const WEB = 'sg-0web0000000000001';

@@ -47,13 +47,14 @@ export interface ChildRun {
   err: string;
 }
 
-/** `portdrift ARGS` in `cwd` with exactly `env`; bounded at 60 s. */
-export function cli(args: string[], cwd: string, env: Record<string, string>): Promise<ChildRun> {
+/** `portdrift ARGS` in `cwd` with exactly `env` and `input` on its standard input; bounded at 60 s. */
+export function cli(args: string[], cwd: string, env: Record<string, string>, input = ''): Promise<ChildRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { cwd, env, timeout: 60_000 }, (error, out, err) => {
+    const child = execFile(process.execPath, [main, ...args], { cwd, env, timeout: 60_000 }, (error, out, err) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, out, err });
     });
+    child.stdin?.end(input);
   });
 }
 

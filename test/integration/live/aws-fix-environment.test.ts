@@ -1,63 +1,17 @@
-// `portdrift fix --environment` as a real child process against the AWS wire-protocol server of
-// test/aws/server.ts, which holds state: a write changes what the next describe answers. Without
-// --apply nothing is written; with it (after `yes`, or --yes) the three AWS calls restore the
-// IaC's values, a rescan finds no drift, and every call is recorded in the record file.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DriftReport } from '../../../shared/types.js';
-import { type AwsServer, type AwsWorld, startAwsServer } from '../../aws/server.js';
+import type { AwsServer } from '../../aws/server.js';
 import { shopWorld } from '../../fixtures/live/shop/world.js';
+import { awsEnv, type ChildRun, cli as childCli, KEYS, tempHome, withServer } from './aws-child.js';
 
-const repo = join(import.meta.dirname, '..', '..', '..');
-const main = join(repo, 'dist', 'cli', 'main.js');
-const shop = join(repo, 'test', 'fixtures', 'live', 'shop');
-let home: string;
-
-beforeAll(() => {
-  home = mkdtempSync(join(tmpdir(), 'pd-aws-fixenv-'));
-});
-afterAll(() => rmSync(home, { recursive: true, force: true }));
-
-const env = (server: AwsServer): Record<string, string> => ({
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: home,
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_REGION: 'eu-west-1',
-  AWS_ENDPOINT_URL: server.url,
-  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-});
-
-/** The CLI with `input` on its standard input (closed after it). */
-type Run = { code: number; out: string; err: string };
-function cli(args: string[], childEnv: Record<string, string>, input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { cwd: shop, env: childEnv });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, out, err });
-    });
-    child.stdin.end(input);
-  });
-}
-
-async function withServer<T>(world: AwsWorld, fn: (s: AwsServer) => Promise<T>): Promise<T> {
-  const server = await startAwsServer(world);
-  try {
-    return await fn(server);
-  } finally {
-    await server.close();
-  }
-}
+const shop = join(import.meta.dirname, '..', '..', 'fixtures', 'live', 'shop');
+const home = tempHome('pd-aws-fixenv-');
+const env = (server: AwsServer): Record<string, string> => awsEnv(home(), server, KEYS);
+/** The CLI in the shop's IaC directory. */
+const cli = (args: string[], childEnv: Record<string, string>, input = ''): Promise<ChildRun> =>
+  childCli(args, shop, childEnv, input);
 
 const LIVE = ['--live', 'aws', '--no-probe'];
 const FIX = ['fix', '.', '--environment', ...LIVE];
@@ -99,7 +53,7 @@ describe('fix --environment', () => {
   });
 
   it('--apply --yes makes the three calls, records them, and a rescan finds no drift', async () => {
-    const record = join(home, 'changes.jsonl');
+    const record = join(home(), 'changes.jsonl');
     await withServer(shopWorld(), async (server) => {
       const r = await cli([...FIX, '--apply', '--yes', '--record', record], env(server));
       expect(r.err).not.toContain('failed:');
@@ -131,7 +85,7 @@ describe('fix --environment', () => {
   });
 
   it('asks first: anything but yes changes nothing (PD_FIX_NOT_CONFIRMED); yes applies', async () => {
-    const record = join(home, 'asked.jsonl');
+    const record = join(home(), 'asked.jsonl');
     await withServer(shopWorld(), async (server) => {
       const no = await cli([...FIX, '--apply', '--record', record], env(server), 'y\n');
       expect(no.code).toBe(1);
@@ -148,7 +102,7 @@ describe('fix --environment', () => {
   });
 
   it('a denied call is recorded as failed, the others are made, exit 1', async () => {
-    const record = join(home, 'denied.jsonl');
+    const record = join(home(), 'denied.jsonl');
     await withServer({ ...shopWorld(), deny: ['RevokeSecurityGroupIngress'] }, async (server) => {
       const r = await cli([...FIX, '--apply', '--yes', '--record', record], env(server));
       expect(r.code).toBe(1);
@@ -165,7 +119,7 @@ describe('fix --environment', () => {
   });
 
   it('reads a saved scan --live report with --from; without the live layer it is a usage error', async () => {
-    const saved = join(home, 'scan.json');
+    const saved = join(home(), 'scan.json');
     await withServer(shopWorld(), async (server) => {
       const scan = await cli(['scan', '.', ...LIVE, '--format', 'json'], env(server));
       expect(scan.code).toBe(2);

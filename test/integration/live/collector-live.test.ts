@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsServer, startAwsServer } from '../../aws/server.js';
 import { shopWorld } from '../../fixtures/live/shop/world.js';
+import { awsEnv, KEYS } from './aws-child.js';
 
 const repo = join(import.meta.dirname, '..', '..', '..');
 const main = join(repo, 'dist', 'cli', 'main.js');
@@ -20,15 +21,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const env = (server: AwsServer): Record<string, string> => ({
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: dir,
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_REGION: 'eu-west-1',
-  AWS_ENDPOINT_URL: server.url,
-  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-});
+const env = (server: AwsServer): Record<string, string> => awsEnv(dir, server, KEYS);
 
 function run(args: string[], childEnv: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
