@@ -6,7 +6,7 @@
 // stored as its hash, sent once in a response header). The old key keeps working only until the
 // new key is first used — then the old one is revoked — and never past the deadline. A new key
 // the agent did not receive (a lost answer) is replaced by the next one the old key gets.
-import type Database from 'better-sqlite3';
+import type { Database } from './sqlite-driver.js';
 import {
   checkNameFree,
   checkRotatable,
@@ -29,7 +29,7 @@ export class EnrollTokens {
   private readonly enrollTx: (input: EnrollInput) => { key: string; record: TokenRecord };
   private readonly authTx: (secret: string, now: string) => TokenRecord | null;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: Database) {
     this.s = {
       byHash: db.prepare('SELECT * FROM tokens WHERE hash = ?'),
       byId: db.prepare('SELECT * FROM tokens WHERE id = ?'),

@@ -2,7 +2,7 @@
 // operator made or the lifecycle decided (tokens, findings with their acks, history, ignore rules,
 // the open-count series, agents, meta). Observations are not carried: the agents' next sweeps
 // bring the current state back within one interval.
-import Database from 'better-sqlite3';
+import { Database } from './sqlite-driver.js';
 import { PortdriftError } from '../../shared/errors.js';
 import { LATEST_SCHEMA } from './migrations.js';
 import type { Row } from './rows.js';
@@ -59,7 +59,7 @@ export type StoreRows = Record<string, Row[]>;
 
 /** Every carried row of the SQLite store `file` (read-only; the file must exist and be current). */
 export function exportSqlite(file: string): StoreRows {
-  let db: Database.Database;
+  let db: Database;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
   } catch (err) {

@@ -1,12 +1,12 @@
 // Findings on the SQLite store: the lifecycle's state per finding, evaluations (with the open
 // count series), acknowledgements and the history of transitions. SqliteStore delegates here.
-import type Database from 'better-sqlite3';
+import type { Database } from './sqlite-driver.js';
 import { PortdriftError } from '../../shared/errors.js';
 import type { Acknowledgement } from '../../shared/types.js';
 import { ackDetail, bucketSeries, findingRow, historyRow, type Row } from './rows.js';
 import type { EvaluationWrite, HistoryEntry, HistoryQuery, StoredFinding } from './types.js';
 
-function statements(db: Database.Database) {
+function statements(db: Database) {
   return {
     findings: db.prepare('SELECT * FROM findings ORDER BY id'),
     finding: db.prepare('SELECT * FROM findings WHERE id = ?'),
@@ -31,7 +31,7 @@ export class SqliteFindings {
   private readonly s;
   private readonly evaluationTx: (w: EvaluationWrite) => void;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: Database) {
     this.s = statements(db);
     this.evaluationTx = db.transaction((w: EvaluationWrite) => this.evaluationInside(w));
   }

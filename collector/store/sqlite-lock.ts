@@ -7,7 +7,7 @@
 // while the collector runs.
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from './sqlite-driver.js';
 import { PortdriftError } from '../../shared/errors.js';
 
 export interface StoreLock {
@@ -29,7 +29,7 @@ export function lockStore(dataFile: string): StoreLock {
     }
   }
   const path = `${real}.lock`;
-  let db: Database.Database;
+  let db: Database;
   try {
     // timeout 0: a held lock is an answer, not something to wait for.
     db = new Database(path, { timeout: 0 });

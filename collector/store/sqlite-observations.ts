@@ -1,7 +1,7 @@
 // Observations on the SQLite store: batch ingest (one transaction per batch, keyed by agent and
 // batch id), the per-agent row cap, agents' counters and listener views, and the reads the drift
 // engine makes. SqliteStore delegates here.
-import type Database from 'better-sqlite3';
+import type { Database } from './sqlite-driver.js';
 import { parsePortSpec } from '../../shared/ports.js';
 import type { Observation } from '../../shared/types.js';
 import { STATE_CODES, type ColumnarBatch } from './columns.js';
@@ -10,7 +10,7 @@ import { DEFAULT_MAX_ROWS_PER_AGENT, type IngestAnswer, type IngestResult, type 
 
 export { DEFAULT_MAX_ROWS_PER_AGENT };
 
-function statements(db: Database.Database) {
+function statements(db: Database) {
   return {
     batchGet: db.prepare('SELECT answer FROM batches WHERE agent = ? AND batch_id = ?'),
     batchInsert: db.prepare('INSERT INTO batches (batch_id, agent, received_at, answer) VALUES (?, ?, ?, ?)'),
@@ -74,7 +74,7 @@ export class SqliteObservations {
   private readonly rowCounts = new Map<string, { rows: number; exact: boolean }>();
 
   constructor(
-    db: Database.Database,
+    db: Database,
     private readonly maxRows: number,
   ) {
     this.s = statements(db);

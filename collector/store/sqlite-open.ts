@@ -5,7 +5,7 @@
 // fsync per transaction, and the collector commits once per batch (thousands of records), so the
 // cost is per batch, not per observation (measured in docs/benchmarks.md "Collector ingest").
 // `busy_timeout` covers `portdrift token` writing the same file while the collector runs.
-import Database from 'better-sqlite3';
+import { Database } from './sqlite-driver.js';
 import { chmodSync, existsSync } from 'node:fs';
 import { PortdriftError } from '../../shared/errors.js';
 import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
@@ -29,12 +29,9 @@ export function storeError(file: string, what: string, err: unknown): PortdriftE
 }
 
 /** The open database at the latest schema, or PD_STORE / PD_STORE_SCHEMA. */
-export function openSqlite(
-  file: string,
-  options: SqliteStoreOptions,
-): { db: Database.Database; schemaVersion: number } {
+export function openSqlite(file: string, options: SqliteStoreOptions): { db: Database; schemaVersion: number } {
   const created = file !== ':memory:' && !existsSync(file);
-  let db: Database.Database;
+  let db: Database;
   try {
     db = new Database(file, { fileMustExist: options.mustExist ?? false });
     // Findings say where an estate is weak and tokens' hashes live here: a new store is the
@@ -62,7 +59,7 @@ export function openSqlite(
 }
 
 /** Apply pending migrations; refuse a schema newer than this code knows. */
-function migrate(db: Database.Database, file: string): number {
+function migrate(db: Database, file: string): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
   const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
   const current = row.v ?? 0;

@@ -1,13 +1,13 @@
 // API tokens and agents on the SQLite store: tokens made with `token create` (enrollment and
 // rotation live in sqlite-enroll.ts), and the agents' records. SqliteStore delegates here.
-import type Database from 'better-sqlite3';
+import type { Database } from './sqlite-driver.js';
 import { agentRow, listenerRow, tokenRow, type Row } from './rows.js';
 import { hashToken, mintToken, oneLiveToken } from './tokens.js';
 import type { AgentRecord, ListenerState, NewToken, TokenRecord } from './types.js';
 
 export { mintToken, oneLiveToken };
 
-function statements(db: Database.Database) {
+function statements(db: Database) {
   return {
     tokenInsert: db.prepare(`INSERT INTO tokens (id, name, role, hash, created_at, scope, expires_at, max_uses)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -33,7 +33,7 @@ function statements(db: Database.Database) {
 export class SqliteTokens {
   private readonly s;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database) {
     this.s = statements(db);
   }
 

@@ -1,12 +1,12 @@
 // Ignore rules, meta values and upkeep (pruning, stats, integrity) on the SQLite store.
 // SqliteStore delegates here.
-import type Database from 'better-sqlite3';
+import type { Database } from './sqlite-driver.js';
 import { statSync } from 'node:fs';
 import { ignoreRow, type Row } from './rows.js';
 import { newId } from './tokens.js';
 import type { FindingStatus, IgnoreRule, PruneCutoffs, StoreStats } from './types.js';
 
-function statements(db: Database.Database) {
+function statements(db: Database) {
   return {
     ignoreInsert: db.prepare(
       'INSERT INTO ignores (id, resource, host, port, kind, reason, ' +
@@ -26,7 +26,7 @@ export class SqliteUpkeep {
   private readonly s;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: Database,
     private readonly file: string,
   ) {
     this.s = statements(db);

@@ -4,7 +4,7 @@
 // and ingest (sqlite-observations.ts), findings, acks and history (sqlite-findings.ts), tokens
 // and agents (sqlite-tokens.ts, sqlite-enroll.ts), ignores, meta and upkeep (sqlite-upkeep.ts).
 // Every call runs synchronously inside; its errors become PD_STORE naming the file.
-import type Database from 'better-sqlite3';
+import type { Database } from './sqlite-driver.js';
 import { PortdriftError } from '../../shared/errors.js';
 import type { Acknowledgement, Observation } from '../../shared/types.js';
 import { toColumns, type ColumnarBatch } from './columns.js';
@@ -37,7 +37,7 @@ export { DEFAULT_MAX_ROWS_PER_AGENT, type SqliteStoreOptions };
 
 export class SqliteStore implements Store {
   readonly schemaVersion: number;
-  private readonly db: Database.Database;
+  private readonly db: Database;
   private closed = false;
   private readonly tokens: SqliteTokens;
   private readonly enrollment: EnrollTokens;

@@ -90,7 +90,7 @@ describe('architecture', () => {
   const homes: Record<string, (file: string) => boolean> = {
     pino: (f) => f === 'shared/log.ts',
     '@cdktf/hcl2json': (f) => f === 'shared/iac/terraform/hcl/hcl2json.ts',
-    'better-sqlite3': (f) => f.startsWith('collector/store/sqlite'),
+    'better-sqlite3': (f) => f === 'collector/store/sqlite-driver.ts',
     pg: (f) => f.startsWith('collector/store/postgres/'),
     'pg-connection-string': (f) => f.startsWith('collector/store/postgres/'),
     nodemailer: (f) => f === 'collector/report/mail.ts',

@@ -9,7 +9,7 @@
 //    observation is stored exactly once.
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from '../../../collector/store/sqlite-driver.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from '../../../collector/store/sqlite-driver.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, type Lab, type Listener } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
@@ -30,7 +30,7 @@ describe.skipIf(skip)(`agent --listeners${skip ? ` (skipped: ${skip})` : ''}`, (
   let collector: Collector;
   let agent: Proc;
   let reader: string;
-  let db: Database.Database;
+  let db: Database;
   let loopbackOnly: Listener;
   let last: Listener;
 

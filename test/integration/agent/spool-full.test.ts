@@ -2,7 +2,7 @@
 // dropped (never the newest), the drops are counted and logged, and when the collector returns
 // exactly the batches still spooled arrive, once each; the collector knows how many were lost.
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from '../../../collector/store/sqlite-driver.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';

@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { Database } from '../../../collector/store/sqlite-driver.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';

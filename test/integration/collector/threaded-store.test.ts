@@ -1,7 +1,7 @@
 // The store on its worker thread, as the built collector runs it (dist/: the worker is
 // compiled JavaScript): the same answers as SqliteStore, errors with their codes, the schema
 // refusal at open, and every Store method present.
-import Database from 'better-sqlite3';
+import { Database } from '../../../collector/store/sqlite-driver.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 // The store contract (contract.ts) on a real SQLite file, a fresh one per test.
-import Database from 'better-sqlite3';
+import { Database } from '../../../../collector/store/sqlite-driver.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

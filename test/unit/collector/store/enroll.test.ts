@@ -1,6 +1,6 @@
 // Schema 4 on SQLite (tokens of an older file kept) and the enrollment identity and scope checks.
 // What the store does with enroll secrets, keys, revocation and rotation is in contract.ts.
-import Database from 'better-sqlite3';
+import { Database } from '../../../../collector/store/sqlite-driver.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

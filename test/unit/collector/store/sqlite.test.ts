@@ -1,6 +1,6 @@
 // SQLite's own mechanics: its file, journal, mode and migrations from older files. What every
 // store does (tokens, ingest, findings, retention) is in contract.ts, run by contract.sqlite.test.ts.
-import Database from 'better-sqlite3';
+import { Database } from '../../../../collector/store/sqlite-driver.js';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
