@@ -14,10 +14,11 @@
 // redis-server, PostgreSQL (initdb, postgres, a postgres user), python3 and `npm run build`.
 // PD_BENCH_RUNS=N and PD_BENCH_SCENARIOS=b,s narrow a run; BENCH_QUICK=1 (CI) runs each once.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findBinary, userExists } from '../test/lab/daemons.mjs';
 import { labUnavailable } from '../test/lab/netns.mjs';
 import { describeAccuracy } from '../test/lab/truth.mjs';
 import { fingerprintLabs } from './fingerprint/labs.mjs';
@@ -38,29 +39,19 @@ function fatal(msg) {
   console.error(`fingerprint bench: ${msg}`);
   process.exit(1);
 }
-const which = (name) => {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
-  const pg = existsSync('/usr/lib/postgresql')
-    ? readdirSync('/usr/lib/postgresql')
-        .sort((a, b) => Number(b) - Number(a))
-        .map((v) => `/usr/lib/postgresql/${v}/bin/${name}`)
-    : [];
-  return [`/usr/sbin/${name}`, ...pg].find((p) => existsSync(p)) ?? null;
-};
 const reason = labUnavailable();
 if (reason) fatal(`the namespace lab is unusable: ${reason}`);
 if (!existsSync(cli)) fatal(`${cli} is missing: run \`npm run build\` first`);
 const bins = Object.fromEntries(
   ['nmap', 'sshd', 'ssh-keygen', 'nginx', 'openssl', 'memcached', 'redis-server', 'initdb', 'postgres'].map((n) => [
     n,
-    which(n),
+    findBinary(n),
   ]),
 );
 const missing = Object.entries(bins)
   .filter(([, p]) => !p)
   .map(([n]) => n);
-if (spawnSync('id', ['-u', 'postgres']).status !== 0) missing.push('the postgres user');
+if (!userExists('postgres')) missing.push('the postgres user');
 if (missing.length) fatal(`not installed: ${missing.join(', ')}`);
 const nmapVersion = /Nmap version (\S+)/.exec(spawnSync('nmap', ['--version'], { encoding: 'utf8' }).stdout)?.[1];
 

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Daemons, findBinary, initPostgres, userExists } from '../../lab/daemons.mjs';
 import { createSoloLab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
 import {
@@ -22,7 +23,6 @@ import {
   waitForDrift,
   writeFixture,
 } from '../agent/harness.js';
-import { Daemons, findBinary, initPostgres, userExists } from './daemons.js';
 
 const labSkip = labSkipReason();
 const redis = findBinary('redis-server');
@@ -50,45 +50,10 @@ describe.skipIf(skip)(
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'pd-agent-fp-'));
       daemons = new Daemons(await createSoloLab());
-      const redisAt = (port: number) => {
-        const d = daemons.tempDir(`redis-${port}`);
-        daemons.start(`redis ${port}`, [
-          redis!,
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--dir',
-          d,
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--daemonize',
-          'no',
-        ]);
-      };
-      redisAt(ORDERS);
-      redisAt(USERS + 1);
+      daemons.redis(redis!, { port: ORDERS });
+      daemons.redis(redis!, { port: USERS + 1 });
       const pg = daemons.tempDir('pg');
-      const data = initPostgres(pg, initdb!);
-      daemons.start('postgres', [
-        'runuser',
-        '-u',
-        'postgres',
-        '--',
-        postgres!,
-        '-D',
-        data,
-        '-p',
-        String(USERS + 2),
-        '-k',
-        pg,
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'fsync=off',
-      ]);
+      daemons.postgres(postgres!, { data: initPostgres(pg, initdb!), port: USERS + 2, socketDir: pg });
       await daemons.ready([ORDERS, USERS + 1, USERS + 2]);
 
       const store = join(dir, 'pd.db');

@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fingerprint } from '../../../shared/types.js';
+import { Daemons, findBinary, initPostgres, selfSigned, sshHostKey, userExists } from '../../lab/daemons.mjs';
 import { createSoloLab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
 import { cli, requireBuild } from '../probe/cli.js';
-import { Daemons, findBinary, initPostgres, nginxConfig, selfSigned, userExists } from './daemons.js';
 
 const skip = labSkipReason();
 const bins = {
@@ -66,80 +66,28 @@ describe.skipIf(skip)(`fingerprints of real daemons${skip ? ` (skipped: ${skip})
     const lab = await createSoloLab();
     daemons = new Daemons(lab);
     if (bins.redis) {
-      const dir = daemons.tempDir('redis');
-      const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
-      daemons.start('redis', [bins.redis, '--port', String(PORTS.redis), '--dir', dir, ...common]);
-      const dir2 = daemons.tempDir('redis2');
-      daemons.start('redis-auth', [
-        bins.redis,
-        '--port',
-        String(PORTS.redisAuth),
-        '--dir',
-        dir2,
-        '--requirepass',
-        'lab-secret',
-        ...common,
-      ]);
+      daemons.redis(bins.redis, { port: PORTS.redis });
+      daemons.redis(bins.redis, { port: PORTS.redisAuth, extra: ['--requirepass', 'lab-secret'] });
       started.push(PORTS.redis, PORTS.redisAuth);
     }
     if (bins.memcached) {
-      daemons.start('memcached', [
-        bins.memcached,
-        '-u',
-        'nobody',
-        '-l',
-        '127.0.0.1',
-        '-p',
-        String(PORTS.memcached),
-        '-U',
-        '0',
-      ]);
+      daemons.memcached(bins.memcached, { port: PORTS.memcached });
       started.push(PORTS.memcached);
     }
     if (bins.nginx && bins.openssl) {
       const dir = daemons.tempDir('nginx');
-      const conf = nginxConfig(dir, PORTS.http, PORTS.tls, selfSigned(dir, CN, SANS));
-      daemons.start('nginx', [bins.nginx, '-c', conf, '-p', dir, '-e', join(dir, 'error.log')]);
+      const tls = { listen: `127.0.0.1:${PORTS.tls}`, ...selfSigned(dir, CN, SANS) };
+      daemons.nginx(bins.nginx, dir, { http: [`127.0.0.1:${PORTS.http}`], tls });
       nginxVersion = /nginx\/(\S+)/.exec(spawnSync(bins.nginx, ['-v'], { encoding: 'utf8' }).stderr)?.[1] ?? '';
       started.push(PORTS.http, PORTS.tls);
     }
     if (bins.sshd) {
-      const dir = daemons.tempDir('sshd');
-      const key = join(dir, 'hostkey');
-      const k = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-f', key, '-N', ''], { encoding: 'utf8' });
-      if (k.status !== 0) throw new Error(`ssh-keygen failed: ${k.stderr}`);
-      // sshd insists on its privilege-separation directory /run/sshd: a tmpfs /run in the
-      // namespace's own mount namespace (ip netns exec makes one) gives it one without
-      // touching the machine's /run.
-      const sshd = `${bins.sshd} -D -e -f /dev/null -h ${key} -p ${PORTS.ssh}`;
-      const options = '-o ListenAddress=127.0.0.1 -o PidFile=none';
-      daemons.start('sshd', [
-        'sh',
-        '-c',
-        `mount -t tmpfs -o size=1m tmpfs /run && mkdir -m 755 /run/sshd && exec ${sshd} ${options}`,
-      ]);
+      daemons.sshd(bins.sshd, { port: PORTS.ssh, hostKey: sshHostKey(daemons.tempDir('sshd')) });
       started.push(PORTS.ssh);
     }
     if (!pgSkip) {
       const dir = daemons.tempDir('pg');
-      const data = initPostgres(dir, bins.initdb!);
-      daemons.start('postgres', [
-        'runuser',
-        '-u',
-        'postgres',
-        '--',
-        bins.postgres!,
-        '-D',
-        data,
-        '-p',
-        String(PORTS.postgres),
-        '-k',
-        dir,
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'fsync=off',
-      ]);
+      daemons.postgres(bins.postgres!, { data: initPostgres(dir, bins.initdb!), port: PORTS.postgres, socketDir: dir });
       started.push(PORTS.postgres);
     }
     await daemons.ready(started);

@@ -6,12 +6,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
 import type { DriftReport } from '../../../shared/types.js';
+import { Daemons, findBinary, initPostgres, userExists } from '../../lab/daemons.mjs';
 import { createSoloLab } from '../../lab/netns.mjs';
 import { labSkipReason } from '../../lab/skip.js';
 import { cli, requireBuild } from '../probe/cli.js';
-import { Daemons, findBinary, initPostgres, userExists } from './daemons.js';
 
 const labSkip = labSkipReason();
 const redis = findBinary('redis-server');
@@ -59,22 +58,7 @@ describe.skipIf(skip)(`scan: wrong-service against real daemons${skip ? ` (skipp
 
   it('redis-server on the postgres port: one wrong-service ' +
     'finding with the IaC line, none unfingerprinted', async () => {
-    const dir = daemons.tempDir('redis');
-    const child: ChildProcess = daemons.start('redis', [
-      redis!,
-      '--port',
-      String(PORT),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
-    ]);
+    const child = daemons.redis(redis!, { port: PORT });
     try {
       await daemons.ready([PORT]);
       const { code, report } = await scan();
@@ -107,24 +91,7 @@ describe.skipIf(skip)(`scan: wrong-service against real daemons${skip ? ` (skipp
 
   it('the real PostgreSQL on the port: no finding', async () => {
     const dir = daemons.tempDir('pg');
-    const data = initPostgres(dir, initdb!);
-    daemons.start('postgres', [
-      'runuser',
-      '-u',
-      'postgres',
-      '--',
-      postgres!,
-      '-D',
-      data,
-      '-p',
-      String(PORT),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-    ]);
+    daemons.postgres(postgres!, { data: initPostgres(dir, initdb!), port: PORT, socketDir: dir });
     await daemons.ready([PORT]);
     const { code, report } = await scan();
     expect(report.findings).toEqual([]);
