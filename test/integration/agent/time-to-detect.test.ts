@@ -75,9 +75,12 @@ describe.skipIf(skip)(`time to detect${skip ? ` (skipped: ${skip})` : ''}`, () =
         20_000,
       );
 
+      // The new listener is up before the old one stops (as in a blue/green move): a listener
+      // that took longer to start than the re-probe (a loaded machine spawning it) would make
+      // the re-probe see neither port, and the move wait for the next sweep.
+      await lab.listen(['10.231.0.1:5433']);
       const t0 = Date.now();
       await db.stop();
-      await lab.listen(['10.231.0.1:5433']);
       const d = await waitForDrift(
         lab.client,
         collector.url,
