@@ -87,7 +87,9 @@ export class ReportService {
     );
     if (this.o.isLeader) {
       this.timer = this.clock.every(this.o.pollMs ?? 5000, () => this.poll());
-      return void (await this.poll());
+      // Not awaited: a slow relay must not hold the collector's start.
+      void this.poll();
+      return;
     }
     await this.flush(); // reports left pending by a previous run go first
     await this.arm();
