@@ -223,7 +223,10 @@ describe.skipIf(skip)(`outbox of collector replicas on PostgreSQL${skip ? ` (ski
     });
     const answered = (event: string) => hits.filter((h) => h.answered && h.body.event === event);
 
-    it('the same change ingested by two replicas at once makes one webhook; a leader killed mid-delivery is replaced and the alert sent once', async () => {
+    const title =
+      'the same change ingested by two replicas at once makes one webhook; ' +
+      'a leader killed mid-delivery is replaced and the alert sent once';
+    it(title, async () => {
       r = await replicas(2, `webhooks:\n  - url: ${hookUrl}\n    format: json\n`);
       const [a, b] = r.children as [Child, Child];
       // The port moved (5432 → 5433), seen in a confirmed sweep by both replicas at once.
