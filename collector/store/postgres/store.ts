@@ -276,9 +276,9 @@ export class PostgresStore implements Store {
    * The shared outbox, its claims named `holder` (the replica's lease holder). `alerts`: queue a
    * webhook alert for each finding transition from now on, in the transaction that writes it.
    */
-  outbox(holder: string, o: { alerts: boolean }): PgOutbox {
+  outbox(holder: string, o: { alerts: boolean; claimMs?: number }): PgOutbox {
     this.found.queueAlerts = o.alerts;
-    return new PgOutbox(this.pool, holder);
+    return new PgOutbox(this.pool, holder, o.claimMs);
   }
 
   /** Whether the database answers now (for /healthz). */
