@@ -12,6 +12,7 @@ import type { CollectorConfig } from './config.js';
 import { splitListen } from './config.js';
 import { createServer } from './http/app.js';
 import { createReporting, type Reporting } from './report/config.js';
+import type { OutgoingMail } from './report/mail.js';
 import { liveLoader } from './lifecycle/live.js';
 import { LATE_FACTOR, Collector } from './service.js';
 import { isPostgresUrl, redactUrl } from './store/postgres/connect.js';
@@ -130,16 +131,35 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     retentionMs: c.retention,
     ...(lease ? { isLeader: () => lease.isLeader() } : {}),
     now,
-    onTransition: (t, at) =>
-      reporting?.alerts?.notify({ type: t.event === 'resolved' ? 'resolved' : 'opened', finding: t.finding, at }),
+    // Replicas on PostgreSQL queue each transition's alert in the database with the transition
+    // (store.outbox below); the leader delivers it. A single collector notifies at once.
+    onTransition: (t, at) => {
+      if (!lease)
+        reporting?.alerts?.notify({ type: t.event === 'resolved' ? 'resolved' : 'opened', finding: t.finding, at });
+    },
   });
   try {
+    // The report outbox is a directory beside a SQLite store; replicas on PostgreSQL share its
+    // outbox table, and only the leader makes and sends reports and delivers webhook alerts.
+    const shared = lease
+      ? (() => {
+          const box = (store as PostgresStore).outbox(lease.holder, { alerts: c.webhooks.length > 0 });
+          return {
+            reports: box.reports<OutgoingMail>(),
+            alerts: {
+              claim: (n: number) => box.claimAlerts(n),
+              renew: (id: string) => box.renew(id),
+              done: async (id: string) => void (await box.markSent(id)),
+            },
+            isLeader: () => lease.isLeader(),
+          };
+        })()
+      : undefined;
     reporting = createReporting(c, {
-      // The report outbox is a file beside the store; a PostgreSQL collector keeps it in its
-      // working directory (one per replica: a period claimed in the database is future work).
-      dataFile: pgStore ? abs('portdrift-postgres') : abs(c.data),
+      dataFile: abs(c.data),
       log: o.log,
       cwd: o.cwd,
+      ...(shared ? { shared } : {}),
       load: async (since, at) => {
         const all = await collector.report({ status: 'all' });
         const findings = all.findings.filter((f) => !f.resolvedAt || since === null || f.resolvedAt > since);
@@ -201,6 +221,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     throw new PortdriftError('PD_USAGE', `cannot listen on ${c.listen}: ${(err as Error).message}`, { cause: err });
   }
   await reporting.reports?.start();
+  reporting.pump?.start();
   const addr = server.address() as AddressInfo;
   const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `${tls ? 'https' : 'http'}://${shown}:${addr.port}`;

@@ -23,6 +23,8 @@ export interface Delivery {
   /** `finding.opened`, `finding.resolved`, `digest`. */
   event: string;
   secret?: string;
+  /** X-Portdrift-Delivery (default: a new random id): the same for a transition whoever delivers it. */
+  id?: string;
 }
 
 export interface DeliveryResult {
@@ -56,7 +58,7 @@ export async function deliver(
   policy: RetryPolicy = DEFAULT_RETRY,
   sleep: (ms: number) => Promise<void> = sleepReal,
 ): Promise<DeliveryResult> {
-  const id = randomUUID();
+  const id = d.id ?? randomUUID();
   const post = async (attempt: number): Promise<DeliveryResult | Refusal> => {
     const ts = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = {

@@ -1,7 +1,8 @@
 // Sends alerts when findings open or resolve, to every configured webhook: filtered by event
 // and severity, capped per hour with a digest of what was held back, signed, delivered in order
 // with retries. The collector calls `notify` from its finding-transition hook; nothing here
-// blocks it (deliveries run on a per-webhook queue).
+// blocks it (deliveries run on a per-webhook queue). Replicas on PostgreSQL queue transitions in
+// the database instead, and the leader hands each to `deliverNow` (outbox-pump.ts).
 import type { Logger } from '../../shared/log.js';
 import type { Severity } from '../../shared/types.js';
 import { HourlyCap } from './cap.js';
@@ -57,18 +58,30 @@ export class AlertDispatcher {
 
   /** A finding opened or resolved. Returns at once; deliveries happen in the background. */
   notify(event: AlertEvent): void {
-    if (this.stopped) return;
+    void this.dispatch(event);
+  }
+
+  /**
+   * The same, resolving once every webhook has had this event (delivered, given up, or held for
+   * the digest). `deliveryId` is sent as X-Portdrift-Delivery to every webhook, on every attempt
+   * and by whichever replica delivers it, so a receiver can drop a repeat.
+   */
+  deliverNow(event: AlertEvent, deliveryId?: string): Promise<void> {
+    return this.dispatch(event, deliveryId);
+  }
+
+  private dispatch(event: AlertEvent, deliveryId?: string): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const queued: Promise<void>[] = [];
     for (const h of this.hooks) {
       if (h.cfg.events && !h.cfg.events.includes(event.type)) continue;
       if (RANK[event.finding.severity] < RANK[h.cfg.minSeverity ?? 'low']) continue;
-      if (h.cap.admit(event, this.now()))
-        this.enqueue(
-          h,
-          event.type === 'opened' ? 'finding.opened' : 'finding.resolved',
-          body(h.cfg.format, this.o.scope, { event }),
-        );
-      else this.armDigest(h);
+      if (h.cap.admit(event, this.now())) {
+        const type = event.type === 'opened' ? 'finding.opened' : 'finding.resolved';
+        queued.push(this.enqueue(h, type, body(h.cfg.format, this.o.scope, { event }), deliveryId));
+      } else this.armDigest(h);
     }
+    return Promise.all(queued).then(() => undefined);
   }
 
   /** Resolves when every queued delivery has finished (sent or given up). */
@@ -112,14 +125,20 @@ export class AlertDispatcher {
       { webhook: redactUrl(h.cfg.url), held: d.events.length },
       'alert digest: alerts held back by the hourly cap',
     );
-    this.enqueue(h, 'digest', body(h.cfg.format, this.o.scope, { digest: d }));
+    void this.enqueue(h, 'digest', body(h.cfg.format, this.o.scope, { digest: d }));
   }
 
-  private enqueue(h: Hook, event: string, text: string): void {
+  private enqueue(h: Hook, event: string, text: string, id?: string): Promise<void> {
     h.queue = h.queue.then(async () => {
       try {
         const r = await deliver(
-          { url: h.cfg.url, body: text, event, ...(h.cfg.secret ? { secret: h.cfg.secret } : {}) },
+          {
+            url: h.cfg.url,
+            body: text,
+            event,
+            ...(h.cfg.secret ? { secret: h.cfg.secret } : {}),
+            ...(id ? { id } : {}),
+          },
           this.o.retry ?? DEFAULT_RETRY,
         );
         this.o.log.debug(
@@ -133,5 +152,6 @@ export class AlertDispatcher {
         );
       }
     });
+    return h.queue;
   }
 }

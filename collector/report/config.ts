@@ -23,8 +23,9 @@ import type { Infer, Schema } from '../../shared/config.js';
 import { PortdriftError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { AlertDispatcher, type WebhookConfig } from '../alerts/dispatcher.js';
+import { type AlertQueue, AlertPump } from '../alerts/outbox-pump.js';
 import { createMailer, parseSmtpUrl, redactSmtpUrl } from './mail.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type ReportOutbox } from './outbox.js';
 import { parseSchedule } from './schedule.js';
 import { ReportService, type ReportServiceOptions } from './service.js';
 
@@ -183,17 +184,31 @@ export interface Reporting {
   reports: ReportService | null;
   /** Null when no webhook is configured. */
   alerts: AlertDispatcher | null;
+  /** Replicas sharing a database: delivers the queued transitions while this replica leads. */
+  pump: AlertPump | null;
   stop(): Promise<void>;
+}
+
+/**
+ * Several replicas on one database: the outbox they share (reports and queued webhook alerts),
+ * and whether this replica leads. Scheduled reports and all webhook deliveries are the leader's.
+ */
+export interface SharedOutbox {
+  reports: ReportOutbox;
+  alerts: AlertQueue;
+  isLeader: () => boolean;
+  /** How often the leader looks for work (default: reports 5 s, alerts 1 s). */
+  pollMs?: { reports?: number; alerts?: number };
 }
 
 /**
  * Build the report service and the alert dispatcher from validated config. `dataFile` is the
  * collector's database path: the outbox lives beside it (`<data>.outbox/`), so a backup of the
- * collector's directory keeps unsent reports too.
+ * collector's directory keeps unsent reports too; `shared` replaces it for replicas on PostgreSQL.
  */
 export function createReporting(
   c: ReportingConfig,
-  deps: { dataFile: string; log: Logger; load: ReportServiceOptions['load']; cwd?: string },
+  deps: { dataFile: string; log: Logger; load: ReportServiceOptions['load']; cwd?: string; shared?: SharedOutbox },
 ): Reporting {
   const problems = reportingProblems(c);
   if (problems.length > 0)
@@ -225,7 +240,13 @@ export function createReporting(
       schedule,
       from: c.reportFrom,
       to: [...c.reportTo],
-      outbox: new Outbox(join(dirname(dataFile), `${dataFile.split('/').pop()}.outbox`)),
+      outbox: deps.shared?.reports ?? new Outbox(join(dirname(dataFile), `${dataFile.split('/').pop()}.outbox`)),
+      ...(deps.shared
+        ? {
+            isLeader: deps.shared.isLeader,
+            ...(deps.shared.pollMs?.reports ? { pollMs: deps.shared.pollMs.reports } : {}),
+          }
+        : {}),
       mailer: createMailer({
         url: c.smtp,
         tlsVerify: c.smtpTlsVerify,
@@ -248,11 +269,23 @@ export function createReporting(
     hooks.length > 0
       ? new AlertDispatcher({ webhooks: hooks, scope: c.reportScope, log: deps.log.child({ part: 'alerts' }) })
       : null;
+  const pump =
+    alerts && deps.shared
+      ? new AlertPump({
+          queue: deps.shared.alerts,
+          dispatcher: alerts,
+          isLeader: deps.shared.isLeader,
+          log: deps.log.child({ part: 'alerts' }),
+          ...(deps.shared.pollMs?.alerts ? { pollMs: deps.shared.pollMs.alerts } : {}),
+        })
+      : null;
   return {
     reports,
     alerts,
+    pump,
     async stop() {
       reports?.stop();
+      await pump?.stop();
       await alerts?.stop();
     },
   };

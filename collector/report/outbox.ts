@@ -1,8 +1,10 @@
-// Reports waiting to be sent, one JSON file each in a directory beside the database. A report is
-// written here before the first delivery attempt and removed only after the SMTP server accepted
-// it, so a relay outage or a collector restart never loses one: it is retried with exponential
-// backoff, and every failure is logged. Files are written to a temporary name and renamed, so a
-// crash never leaves half a report.
+// Reports waiting to be sent. A report is queued before the first delivery attempt and leaves
+// the outbox only after the SMTP server accepted it, so a relay outage or a collector restart
+// never loses one: it is retried with exponential backoff, and every failure is logged.
+// Two outboxes answer `ReportOutbox`: the file outbox here (one JSON file per report in a
+// directory beside the SQLite database, written to a temporary name and renamed, so a crash never
+// leaves half a report) and the table of a PostgreSQL store shared by several collector replicas
+// (collector/store/postgres/outbox.ts), where an entry is claimed before it is sent.
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,14 +34,67 @@ export function backoffDelay(attempts: number, b: Backoff = DEFAULT_BACKOFF): nu
   return exponential(attempts - 1, { ...b, jitter: 'none' });
 }
 
+/**
+ * What the report service needs of an outbox. An entry handed out by `claimDue` is this process's
+ * until `sent` or `failed` (a shared outbox lets no other process claim it meanwhile; a claim of a
+ * process that died expires, and the entry is claimed again).
+ */
+export interface ReportOutbox {
+  /** When the last report was made: the start of the next report's period (null: never). */
+  readState(): Promise<{ lastReportAt: string | null }>;
+  /**
+   * Queue the report of the period that began at `since` and record that it was made at `at`, so
+   * the next report covers what follows. Null: the period was already made (by another replica
+   * since `since` was read); nothing is queued.
+   */
+  queue(mail: OutgoingMail, period: { since: string | null; at: string }): Promise<OutboxEntry | null>;
+  /** The entries to try now, oldest first (every pending one with `force`), and how many wait. */
+  claimDue(nowMs: number, force: boolean): Promise<{ due: OutboxEntry[]; waiting: number }>;
+  /** Keep the claim of an entry whose delivery is still under way. */
+  renew?(entry: OutboxEntry): Promise<void>;
+  /** The server accepted it. False: the claim had been lost, so another process may send it too. */
+  sent(entry: OutboxEntry): Promise<boolean>;
+  /** Not accepted: `entry` carries the new attempts, lastError and nextAttemptAt (`delayMs` from now). */
+  failed(entry: OutboxEntry, delayMs: number): Promise<void>;
+  /** The entry if it still waits (not sent yet). */
+  pending(id: string): Promise<OutboxEntry | null>;
+}
+
 async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
   await writeFile(tmp, text, { mode: 0o600 });
   await rename(tmp, path);
 }
 
-export class Outbox {
+export class Outbox implements ReportOutbox {
   constructor(readonly dir: string) {}
+
+  // --- ReportOutbox: one process owns the directory (the store's lock), so a claim is a read.
+
+  async queue(mail: OutgoingMail, period: { since: string | null; at: string }): Promise<OutboxEntry> {
+    const entry = await this.put(mail, new Date(period.at));
+    await this.writeState({ lastReportAt: period.at });
+    return entry;
+  }
+
+  async claimDue(nowMs: number, force: boolean): Promise<{ due: OutboxEntry[]; waiting: number }> {
+    const all = await this.list();
+    const due = all.filter((e) => force || Date.parse(e.nextAttemptAt) <= nowMs);
+    return { due, waiting: all.length - due.length };
+  }
+
+  async sent(entry: OutboxEntry): Promise<boolean> {
+    await this.remove(entry);
+    return true;
+  }
+
+  async failed(entry: OutboxEntry): Promise<void> {
+    await this.update(entry);
+  }
+
+  async pending(id: string): Promise<OutboxEntry | null> {
+    return (await this.list()).find((e) => e.id === id) ?? null;
+  }
 
   private path(id: string): string {
     return join(this.dir, `${id}.json`);
@@ -123,33 +178,35 @@ export interface FlushResult {
   lastError?: string;
 }
 
-/** Try every due entry once, oldest first. Sent entries are removed; failed ones rescheduled. */
+/**
+ * Try every due entry once, oldest first. Sent entries leave the outbox (marked the moment the
+ * server answered 250: a process killed after that answer and before the mark sends the report
+ * again, with the same Message-ID); failed ones are rescheduled.
+ */
 export async function flushOutbox(
-  outbox: Outbox,
+  outbox: ReportOutbox,
   mailer: Mailer,
   log: Logger,
-  options: { now?: () => number; backoff?: Backoff; force?: boolean } = {},
+  options: { now?: () => number; backoff?: Backoff; force?: boolean; renewEveryMs?: number } = {},
 ): Promise<FlushResult> {
   const now = options.now ?? Date.now;
-  const result: FlushResult = { sent: 0, failed: 0, pending: 0 };
-  for (const entry of await outbox.list()) {
-    if (!options.force && Date.parse(entry.nextAttemptAt) > now()) {
-      result.pending++;
-      continue;
-    }
+  const { due, waiting } = await outbox.claimDue(now(), options.force === true);
+  const result: FlushResult = { sent: 0, failed: 0, pending: waiting };
+  for (const entry of due) {
+    // A slow relay must not let the claim lapse while the send is under way.
+    const renew = outbox.renew
+      ? setInterval(() => void outbox.renew!(entry).catch(() => undefined), options.renewEveryMs ?? 5000)
+      : undefined;
+    let sent: Awaited<ReturnType<Mailer['send']>> | undefined;
     try {
-      const sent = await mailer.send(entry.mail);
-      await outbox.remove(entry);
-      result.sent++;
-      log.info(
-        { report: entry.id, messageId: sent.messageId, accepted: sent.accepted.length, attempts: entry.attempts + 1 },
-        'report sent',
-      );
+      sent = await mailer.send(entry.mail);
     } catch (err) {
+      clearInterval(renew);
       entry.attempts++;
       entry.lastError = (err as Error).message;
-      entry.nextAttemptAt = new Date(now() + backoffDelay(entry.attempts, options.backoff)).toISOString();
-      await outbox.update(entry);
+      const delay = backoffDelay(entry.attempts, options.backoff);
+      entry.nextAttemptAt = new Date(now() + delay).toISOString();
+      await outbox.failed(entry, delay);
       result.failed++;
       result.pending++;
       result.lastError = entry.lastError;
@@ -163,7 +220,20 @@ export async function flushOutbox(
         },
         'report not sent; kept in the outbox and retried',
       );
+      continue;
     }
+    clearInterval(renew);
+    const kept = await outbox.sent(entry);
+    result.sent++;
+    log.info(
+      { report: entry.id, messageId: sent.messageId, accepted: sent.accepted.length, attempts: entry.attempts + 1 },
+      'report sent',
+    );
+    if (!kept)
+      log.warn(
+        { report: entry.id, messageId: sent.messageId },
+        'report sent after its claim had lapsed: another replica may send it too (same Message-ID)',
+      );
   }
   return result;
 }

@@ -1,12 +1,15 @@
 // The report loop of a running collector: at each due time, gather the data (from the store,
 // through the `load` callback the collector provides), render, persist to the outbox, then try
 // to send; retry what is pending until the relay accepts it. `sendNow` serves
-// `POST /v1/report/send` and `portdrift report --send`.
+// `POST /v1/report/send` and `portdrift report --send`. Several replicas on one database
+// (`isLeader` given): every replica polls, only the leader makes and sends the scheduled reports,
+// reading the period from the shared outbox at each poll, so a new leader carries on where the
+// last one stopped (and sends what it left claimed once the claim lapses).
 import type { Logger } from '../../shared/log.js';
 import { type Clock, systemClock, type Timer } from '../clock.js';
 import type { Mailer, OutgoingMail } from './mail.js';
 import { buildReportModel, type ReportData } from './model.js';
-import { type Backoff, DEFAULT_BACKOFF, type FlushResult, flushOutbox, type Outbox } from './outbox.js';
+import { type Backoff, DEFAULT_BACKOFF, type FlushResult, flushOutbox, type ReportOutbox } from './outbox.js';
 import { renderReport, type RenderedReport } from './render.js';
 import { describeSchedule, nextDue, type Schedule } from './schedule.js';
 
@@ -14,8 +17,12 @@ export interface ReportServiceOptions {
   schedule: Schedule;
   from: string;
   to: string[];
-  outbox: Outbox;
+  outbox: ReportOutbox;
   mailer: Mailer;
+  /** Several replicas: whether this one leads now (only the leader makes and sends scheduled reports). */
+  isLeader?: () => boolean;
+  /** With `isLeader`: how often the leader looks for a due report or pending entries (default 5 s). */
+  pollMs?: number;
   /** Gathers what the report covers: findings open or resolved since `since`, coverage, agents, history. */
   load(
     since: string | null,
@@ -63,6 +70,8 @@ export class ReportService {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
   private readonly clock: Clock;
+  /** With `isLeader` and no report made yet: when this process first led (the first period's start). */
+  private firstLedAt: number | null = null;
 
   constructor(private readonly o: ReportServiceOptions) {
     this.clock = o.clock ?? systemClock;
@@ -76,8 +85,34 @@ export class ReportService {
       { schedule: describeSchedule(this.o.schedule), to: this.o.to.length, lastReportAt },
       'report schedule started',
     );
+    if (this.o.isLeader) {
+      this.timer = this.clock.every(this.o.pollMs ?? 5000, () => this.poll());
+      // Not awaited: a slow relay must not hold the collector's start.
+      void this.poll();
+      return;
+    }
     await this.flush(); // reports left pending by a previous run go first
     await this.arm();
+  }
+
+  /** Several replicas: the leader makes the report when its period is due and sends what waits. */
+  private poll(): Promise<unknown> | undefined {
+    if (!this.running || !this.o.isLeader!()) {
+      this.firstLedAt = null;
+      return undefined;
+    }
+    const run = this.chain.then(async () => {
+      const { lastReportAt } = await this.o.outbox.readState();
+      const nowMs = this.now();
+      this.firstLedAt ??= nowMs;
+      const last = lastReportAt === null ? null : Date.parse(lastReportAt);
+      const due =
+        last === null ? nextDue(this.o.schedule, null, this.firstLedAt) : nextDue(this.o.schedule, last, nowMs);
+      if (due <= nowMs && this.o.isLeader!()) await this.produce({ scheduled: true });
+      else if (this.o.isLeader!()) await this.flush();
+    });
+    this.chain = run.catch((err) => this.o.log.error({ err: (err as Error).message }, 'report poll failed'));
+    return this.chain;
   }
 
   stop(): void {
@@ -101,7 +136,7 @@ export class ReportService {
     return renderReport(buildReportModel({ ...(await this.o.load(lastReportAt, now)), since: lastReportAt, now }));
   }
 
-  private async produce(): Promise<SentReport> {
+  private async produce(o: { scheduled?: boolean } = {}): Promise<SentReport> {
     const { lastReportAt } = await this.o.outbox.readState();
     const nowMs = this.now();
     const now = new Date(nowMs).toISOString();
@@ -110,13 +145,19 @@ export class ReportService {
     );
     // Persist before the first attempt, then advance the period: from here the report can only
     // be delivered late, never lost, and the next report covers what happens after it.
-    const entry = await this.o.outbox.put(composeMail(rendered, this.o.from, this.o.to), new Date(nowMs));
-    await this.o.outbox.writeState({ lastReportAt: now });
-    this.o.log.info({ report: entry.id, subject: rendered.subject }, 'report made');
+    const mail = composeMail(rendered, this.o.from, this.o.to);
+    const entry = await this.o.outbox.queue(mail, { since: lastReportAt, at: now });
+    if (!entry) {
+      // Another replica made this period's report since the state was read: it sends it.
+      this.o.log.info({ subject: rendered.subject }, 'report of this period already made by another replica');
+      const error = 'another collector replica made the report of this period';
+      return { id: '', subject: rendered.subject, sent: false, error, delivery: { sent: 0, failed: 0, pending: 0 } };
+    }
+    this.o.log.info({ report: entry.id, subject: rendered.subject, scheduled: o.scheduled === true }, 'report made');
     const delivery = await this.flush();
     // The flush covers the whole outbox (older reports that were due go out too): whether *this*
     // report went is whether it left the outbox.
-    const left = (await this.o.outbox.list()).find((e) => e.id === entry.id);
+    const left = await this.o.outbox.pending(entry.id);
     return {
       id: entry.id,
       subject: rendered.subject,
@@ -132,7 +173,8 @@ export class ReportService {
       backoff: this.o.backoff ?? DEFAULT_BACKOFF,
     });
     this.retryTimer?.cancel();
-    if (this.running && result.pending > 0) {
+    // With `isLeader` the poll retries; a single collector arms a retry while reports wait.
+    if (this.running && result.pending > 0 && !this.o.isLeader) {
       this.retryTimer = this.clock.after(this.o.retryEveryMs ?? 60_000, () =>
         this.flush().catch((err) => this.o.log.error({ err }, 'report outbox flush failed')),
       );

@@ -6,6 +6,7 @@ import { PortdriftError } from '../../../shared/errors.js';
 import type { Acknowledgement } from '../../../shared/types.js';
 import { ackDetail, bucketSeries, findingRow, historyRow, ignoreRow, type Row } from '../rows.js';
 import { newId } from '../tokens.js';
+import { queueTransitions } from './outbox.js';
 import type { EvaluationWrite, HistoryEntry, HistoryQuery, IgnoreRule, StoredFinding } from '../types.js';
 
 type Tx = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
@@ -34,6 +35,9 @@ async function insertHistory(c: pg.PoolClient, h: ReadonlyArray<Omit<HistoryEntr
 }
 
 export class PgFindings {
+  /** Queue each transition's webhook alert in the evaluation's transaction (when webhooks are configured). */
+  queueAlerts = false;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly tx: Tx,
@@ -51,6 +55,7 @@ export class PgFindings {
   applyEvaluation(w: EvaluationWrite): Promise<void> {
     return this.tx(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [FINDINGS_LOCK]);
+      if (this.queueAlerts) await queueTransitions(c, w);
       if (w.upsert.length > 0) {
         const u = w.upsert;
         const data = u.map((f) => {

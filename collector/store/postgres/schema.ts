@@ -162,6 +162,29 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
       ALTER TABLE agents ADD COLUMN listeners_at text;
     `,
   },
+  {
+    version: 5,
+    description: 'the outbox: reports (one per period) and webhook alerts (one per transition) waiting to be sent',
+    // Claims and retries in the database's clock (now()), like the lease.
+    sql: `
+      CREATE TABLE outbox (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('report', 'webhook')),
+        key text NOT NULL,
+        payload text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        last_error text,
+        claimed_by text,
+        claimed_until timestamptz,
+        sent_at timestamptz,
+        UNIQUE (kind, key)
+      );
+      CREATE INDEX outbox_pending ON outbox (kind, id) WHERE sent_at IS NULL;
+      CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -31,6 +31,7 @@ import { openPool, redactUrl, type PgTargetOptions } from './connect.js';
 import { PgFindings } from './findings.js';
 import { PgLease } from './lease.js';
 import { PgObservations } from './observations.js';
+import { PgOutbox } from './outbox.js';
 import { migratePg } from './schema.js';
 import { PgTokens } from './tokens.js';
 
@@ -269,6 +270,15 @@ export class PostgresStore implements Store {
   /** A leader lease on this database (started by the caller). */
   lease(o: ConstructorParameters<typeof PgLease>[1] = {}): PgLease {
     return new PgLease(this.pool, o);
+  }
+
+  /**
+   * The shared outbox, its claims named `holder` (the replica's lease holder). `alerts`: queue a
+   * webhook alert for each finding transition from now on, in the transaction that writes it.
+   */
+  outbox(holder: string, o: { alerts: boolean; claimMs?: number }): PgOutbox {
+    this.found.queueAlerts = o.alerts;
+    return new PgOutbox(this.pool, holder, o.claimMs);
   }
 
   /** Whether the database answers now (for /healthz). */
