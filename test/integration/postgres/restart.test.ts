@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, killAll, requireBuild, spooled, type Proc } from '../agent/harness.js';
-import { postBatch } from '../collector/harness.js';
+import { get, postBatch } from '../collector/harness.js';
 import { type PgCluster, privateClusterSkipReason, startPrivateCluster } from '../../lab/pg-cluster.js';
 import { health, type Replica, sql, startAgent, startReplica, stopAgent, until, writeLoopbackIac } from './fleet.js';
 
@@ -21,6 +21,7 @@ describe.skipIf(skip)(`PostgreSQL restarted while agents post${skip ? ` (skipped
   let dir: string;
   let listener: Server;
   let tokens: string[] = [];
+  let reader: string;
   const replicas: Replica[] = [];
   const agents: Array<{ name: string; proc: Proc; spool: string }> = [];
 
@@ -32,6 +33,7 @@ describe.skipIf(skip)(`PostgreSQL restarted while agents post${skip ? ` (skipped
     const iac = writeLoopbackIac(dir, (listener.address() as { port: number }).port);
     cluster = await startPrivateCluster();
     tokens = ['a1', 'a2'].map((n) => createToken(cluster.url, 'agent', n, '127.0.0.0/8'));
+    reader = createToken(cluster.url, 'reader', 'prometheus');
     replicas.push(
       ...(await Promise.all(
         ['r1', 'r2'].map((l) => startReplica(`collector ${l}`, cluster.url, iac, ['--interval', '1s'])),
@@ -57,9 +59,18 @@ describe.skipIf(skip)(`PostgreSQL restarted while agents post${skip ? ` (skipped
       (await sql<{ n: string }>(cluster.url, 'SELECT count(*) AS n FROM batches WHERE agent = $1', [agent]))[0]!.n,
     );
 
+  /** A scrape of /metrics: its status and portdrift_store_up. */
+  const storeUp = async (r: Replica) => {
+    const res = await get(r.url, '/metrics', reader);
+    const text = await res.text();
+    return { status: res.status, up: Number(/^portdrift_store_up (\d+)$/m.exec(text)?.[1] ?? Number.NaN) };
+  };
+
   it('agents spool during the outage; after it every batch is stored once and no collector restarted', async () => {
     for (const a of agents) await until(`two batches of ${a.name}`, async () => (await stored(a.name)) >= 2, 20_000);
     const pids = replicas.map((r) => r.proc.pid);
+    // Prometheus scrapes each replica (its token is checked in the database).
+    for (const r of replicas) expect(await storeUp(r)).toEqual({ status: 200, up: 1 });
 
     cluster.stop();
     const down = await Promise.all(
@@ -74,6 +85,8 @@ describe.skipIf(skip)(`PostgreSQL restarted while agents post${skip ? ` (skipped
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('PD_STORE_UNAVAILABLE');
+    // The scrape still answers, and says the database is out of reach.
+    for (const r of replicas) expect(await storeUp(r)).toEqual({ status: 200, up: 0 });
     // The agents keep sweeping into their spools meanwhile.
     for (const a of agents) {
       await until(`${a.name}'s spool to hold batches`, async () => spooled(a.spool).length >= 3, 15_000);
@@ -83,6 +96,7 @@ describe.skipIf(skip)(`PostgreSQL restarted while agents post${skip ? ` (skipped
     for (const r of replicas) {
       const up = await until('"database": true', async () => ((h) => h.database && h)(await health(r.url)), 20_000);
       expect(up).toMatchObject({ httpStatus: 200, status: 'ok' });
+      expect(await storeUp(r)).toEqual({ status: 200, up: 1 });
     }
     for (const a of agents) {
       await until(`${a.name}'s spool to drain`, async () => spooled(a.spool).length === 0, 30_000);
