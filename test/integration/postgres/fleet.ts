@@ -2,10 +2,31 @@
 // dist/cli/main.js on loopback (no namespace lab: the agents probe 127.0.0.1 only, their
 // --scope 127.0.0.0/8), for the failure tests that stop the database or kill a replica.
 // Every process goes through the agent harness's Proc, so killAll() ends them by PID.
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { portdrift, sleep, type Proc } from '../agent/harness.js';
+import { MAIN, ROOT, portdrift, sleep, type Proc } from '../agent/harness.js';
+
+/** `portdrift ARGS` to its end (bounded): exit code and output, several at once. */
+export function cli(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { cwd: ROOT, timeout: 30_000, env: { ...process.env, ...env } },
+      (err, out, errText) => resolve({ code: err ? ((err.code as number | undefined) ?? null) : 0, out, err: errText }),
+    );
+  });
+}
+
+/** `portdrift token create` on the database; the token. */
+export async function token(data: string, role: 'agent' | 'reader', name: string): Promise<string> {
+  const scope = role === 'agent' ? ['--scope', '0.0.0.0/0,::/0'] : [];
+  const r = await cli(['token', 'create', '--data', data, '--role', role, '--name', name, ...scope]);
+  if (r.code !== 0) throw new Error(`token create exited ${r.code}: ${r.err}`);
+  return r.out.trim().split('\n').pop()!.trim();
+}
 
 /** main.tf and targets.yaml declaring one database port on 127.0.0.1; the collector's flags. */
 export function writeLoopbackIac(dir: string, port: number): string[] {
