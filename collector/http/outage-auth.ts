@@ -10,7 +10,8 @@ import { isPortdriftError } from '../../shared/errors.js';
 import type { Store, TokenRecord } from '../store/types.js';
 import { type Access, authorize, bearer } from './auth.js';
 
-const TTL_MS = 10 * 60_000;
+/** How long a reader's last successful authentication lets it in during an outage. */
+export const OUTAGE_READER_TTL_MS = 10 * 60_000;
 /** Distinct tokens remembered at most (readers are few: Prometheus, dashboards). */
 const MAX = 64;
 
@@ -42,7 +43,7 @@ export class RecentReaders {
     } catch (err) {
       const known = this.seen.get(key);
       if (isPortdriftError(err) && err.code === 'PD_STORE_UNAVAILABLE' && known) {
-        if (this.clock() - known.at <= TTL_MS) return known.record;
+        if (this.clock() - known.at <= OUTAGE_READER_TTL_MS) return known.record;
       }
       this.seen.delete(key);
       throw err;
