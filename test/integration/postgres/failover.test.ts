@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, pgSkipReason, type TestDatabase } from '../../lab/pg.js';
-import { createToken, killAll, requireBuild, type Proc } from '../agent/harness.js';
+import { killAll, requireBuild, type Proc } from '../agent/harness.js';
 import { get } from '../collector/harness.js';
 import { type Broken, type Lb, startLb } from './lb.js';
-import { type Replica, sql, startAgent, startReplica, stopAgent, until, writeLoopbackIac } from './fleet.js';
+import { type Replica, sql, startAgent, startReplica, stopAgent, token, until, writeLoopbackIac } from './fleet.js';
 
 const skip = pgSkipReason();
 
@@ -32,11 +32,11 @@ describe.skipIf(skip)(`a replica killed mid-batch${skip ? ` (skipped: ${skip})` 
     await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
     const iac = writeLoopbackIac(dir, (listener.address() as { port: number }).port);
     db = await freshDatabase();
-    const token = createToken(db.url, 'agent', 'a1', '127.0.0.0/8');
-    reader = createToken(db.url, 'reader', 'ops');
+    const agentToken = await token(db.url, 'agent', 'a1');
+    reader = await token(db.url, 'reader', 'ops');
     for (const l of ['r1', 'r2', 'r3']) replicas.push(await startReplica(`collector ${l}`, db.url, iac));
     lb = await startLb(replicas.map((r) => ({ host: '127.0.0.1', port: Number(new URL(r.url).port) })));
-    agent = startAgent('a1', lb.url, token, join(dir, 'spool'));
+    agent = startAgent('a1', lb.url, agentToken, join(dir, 'spool'));
   }, 60_000);
 
   afterAll(async () => {

@@ -8,10 +8,20 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken, killAll, requireBuild, spooled, type Proc } from '../agent/harness.js';
+import { killAll, requireBuild, spooled, type Proc } from '../agent/harness.js';
 import { get, postBatch } from '../collector/harness.js';
 import { type PgCluster, privateClusterSkipReason, startPrivateCluster } from '../../lab/pg-cluster.js';
-import { health, type Replica, sql, startAgent, startReplica, stopAgent, until, writeLoopbackIac } from './fleet.js';
+import {
+  health,
+  type Replica,
+  sql,
+  startAgent,
+  startReplica,
+  stopAgent,
+  token,
+  until,
+  writeLoopbackIac,
+} from './fleet.js';
 
 const skip = privateClusterSkipReason();
 if (skip && process.env.CI) throw new Error(`the PostgreSQL restart test must run in CI, but ${skip}`);
@@ -32,8 +42,9 @@ describe.skipIf(skip)(`PostgreSQL restarted while agents post${skip ? ` (skipped
     await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
     const iac = writeLoopbackIac(dir, (listener.address() as { port: number }).port);
     cluster = await startPrivateCluster();
-    tokens = ['a1', 'a2'].map((n) => createToken(cluster.url, 'agent', n, '127.0.0.0/8'));
-    reader = createToken(cluster.url, 'reader', 'prometheus');
+    // The first creates the schema; the others at once.
+    reader = await token(cluster.url, 'reader', 'prometheus');
+    tokens = await Promise.all(['a1', 'a2'].map((n) => token(cluster.url, 'agent', n)));
     replicas.push(
       ...(await Promise.all(
         ['r1', 'r2'].map((l) => startReplica(`collector ${l}`, cluster.url, iac, ['--interval', '1s'])),
