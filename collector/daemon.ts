@@ -2,9 +2,11 @@
 // HTTP server. `startCollector` listens and returns a handle whose `stop` is the graceful
 // shutdown: stop accepting, finish in-flight requests, let the last evaluation end, close the
 // store. The CLI command (cli/commands/collector.ts) wires it to signals; tests call it directly.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { PortdriftError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
@@ -194,6 +196,8 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
         : null,
       now: iso,
       ...(c.agentKeyMaxAge !== undefined ? { agentKeyMaxAgeMs: c.agentKeyMaxAge } : {}),
+      // Which process answers (/healthz, /metrics): on PostgreSQL the id its lease row names.
+      replica: { id: lease?.holder ?? `replica_${randomBytes(6).toString('hex')}`, host: hostname() },
       ...(store instanceof PostgresStore
         ? {
             health: async () => ({

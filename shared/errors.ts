@@ -93,6 +93,10 @@ export const catalogue = {
     summary: 'the Idempotency-Key header is missing or invalid, or does not match the batch id',
   },
   PD_STORE: { http: 500, summary: 'the store failed (disk full, locked, corrupt)' },
+  PD_STORE_UNAVAILABLE: {
+    http: 503,
+    summary: 'the store (a PostgreSQL database) cannot be reached now; retry after the Retry-After seconds',
+  },
   PD_STORE_SCHEMA: { http: 500, summary: 'the store was written by a newer portdrift (unknown schema version)' },
   PD_FINDING_NOT_FOUND: { http: 404, summary: 'no finding with that id' },
   PD_FINDING_RESOLVED: { http: 409, summary: 'the finding is resolved: there is nothing to acknowledge' },

@@ -5,10 +5,10 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { PortdriftError } from '../../shared/errors.js';
-import { authorize } from './auth.js';
 import { rotateIfOld } from './key-age.js';
 import { ByteBudget } from './budget.js';
 import { createMetrics } from './metrics-registry.js';
+import { RecentReaders } from './outage-auth.js';
 import { sendError } from './respond.js';
 import { match, type AppDeps, type Route } from './router.js';
 import { adminRoutes } from './routes/admin.js';
@@ -33,7 +33,11 @@ export function createHandler(
   deps: AppDeps,
   inflight = new ByteBudget(deps.limits.maxInflightBytes ?? 64 * 1024 * 1024),
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const metrics = createMetrics(deps.collector, inflight);
+  const metrics = createMetrics(deps.collector, inflight, {
+    ...(deps.health ? { health: deps.health } : {}),
+    ...(deps.replica ? { replica: deps.replica } : {}),
+  });
+  const readers = new RecentReaders();
   return (req, res) => {
     void (async () => {
       let url: URL;
@@ -43,7 +47,7 @@ export function createHandler(
         throw new PortdriftError('PD_HTTP_BAD_REQUEST', 'the request target is not a URL');
       }
       const { route, params } = match(ROUTES, req.method ?? 'GET', url.pathname);
-      const token = await authorize(req, route.access, deps.collector.store, deps.now());
+      const token = await readers.authorize(req, route.access, deps.collector.store, deps.now(), !!route.duringOutage);
       // A key being rotated (`agents rotate`): its successor rides on this answer, whatever it is.
       if (token?.newKey) res.setHeader(NEW_KEY_HEADER, token.newKey);
       else if (token) await rotateIfOld(deps.collector.store, token, deps.agentKeyMaxAgeMs, deps.now());

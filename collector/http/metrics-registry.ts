@@ -3,8 +3,11 @@
 // tests) keep their series apart. Most values live elsewhere (the collector's counters, the
 // store, the agents' reports): a scrape reads them once, sets every series, then renders. The
 // process_* and nodejs_* series are prom-client's defaults; `portdrift_build_info` names the
-// product and Node.js versions.
+// product and Node.js versions. Each replica of a PostgreSQL collector says who it is
+// (`portdrift_collector_info`), whether it leads and whether it reaches its database; while it
+// does not, the series read from the store keep their last values and the scrape still answers.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { isPortdriftError } from '../../shared/errors.js';
 import { FINDING_KINDS } from '../../shared/drift/index.js';
 import { VERSION } from '../../shared/version.js';
 import type { Collector } from '../service.js';
@@ -27,7 +30,14 @@ function setCounter<L extends string>(c: Counter<L>, v: number, labels?: Partial
 
 const finite = (v: number): number => (Number.isFinite(v) ? v : 0);
 
-export function createMetrics(c: Collector, inflight?: ByteBudget): MetricsExposition {
+export interface MetricsOptions {
+  /** Whether this replica leads and reaches its database; absent: one collector (both true). */
+  health?: () => Promise<{ leader: boolean; database: boolean }>;
+  /** This collector process: its replica id (the lease holder) and host name. */
+  replica?: { id: string; host: string };
+}
+
+export function createMetrics(c: Collector, inflight?: ByteBudget, o: MetricsOptions = {}): MetricsExposition {
   const register = new Registry();
   const registers = [register];
   const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
@@ -99,14 +109,45 @@ export function createMetrics(c: Collector, inflight?: ByteBudget): MetricsExpos
     'version',
     'node',
   ]).set({ version: VERSION, node: process.versions.node }, 1);
+  if (o.replica)
+    gauge('portdrift_collector_info', 'This collector replica: its id (the lease holder) and host (always 1).', [
+      'replica',
+      'host',
+    ]).set({ replica: o.replica.id, host: o.replica.host }, 1);
+  const leader = gauge(
+    'portdrift_collector_leader',
+    'Whether this replica runs the scheduled work now (1: it holds the leader lease; always 1 on SQLite).',
+  );
+  const storeUp = gauge('portdrift_store_up', 'Whether this replica reaches its store now (1) or not (0).');
   collectDefaultMetrics({ register });
+
+  /** What the store says, or null while it cannot be reached (the series keep their values). */
+  const readStore = async () => {
+    try {
+      return await Promise.all([c.report({ status: 'open' }), c.agents(), c.store.stats()]);
+    } catch (err) {
+      if (isPortdriftError(err) && err.code === 'PD_STORE_UNAVAILABLE') return null;
+      throw err;
+    }
+  };
 
   return {
     contentType: register.contentType,
     async render() {
       // Read everything first, then set every series with no await in between: two scrapes at
       // once never render a series another one has half reset.
-      const [report, agentList, stats] = await Promise.all([c.report({ status: 'open' }), c.agents(), c.store.stats()]);
+      const h = o.health ? await o.health() : { leader: true, database: true };
+      const read = h.database ? await readStore() : null;
+      leader.set(h.leader ? 1 : 0);
+      storeUp.set(read ? 1 : 0);
+      for (const [m, value] of running) {
+        m.reset();
+        setCounter(m, value());
+      }
+      if (inflightBytes && inflight) inflightBytes.set(inflight.inFlight);
+      endpoints.set(c.model?.model.endpoints.length ?? 0);
+      if (!read) return register.metrics();
+      const [report, agentList, stats] = read;
       const counts = new Map<string, number>();
       for (const f of report.findings) {
         const key = `${f.kind}/${f.severity}`;
@@ -127,15 +168,9 @@ export function createMetrics(c: Collector, inflight?: ByteBudget): MetricsExpos
         spoolDepth.set({ agent: a.name }, finite(a.spoolDepth));
         setCounter(spoolDropped, a.spoolDropped, { agent: a.name });
       }
-      for (const [m, value] of running) {
-        m.reset();
-        setCounter(m, value());
-      }
-      if (inflightBytes && inflight) inflightBytes.set(inflight.inFlight);
       storeBytes.set(finite(stats.bytes));
       storeObservations.set(finite(stats.observations));
       storeBatches.set(finite(stats.batches));
-      endpoints.set(c.model?.model.endpoints.length ?? 0);
       return register.metrics();
     },
   };

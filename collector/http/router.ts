@@ -33,6 +33,8 @@ export interface AppDeps {
   agentKeyMaxAgeMs?: number;
   /** Whether this replica leads and reaches its database (/healthz); absent: one collector, true. */
   health?: () => Promise<{ leader: boolean; database: boolean }>;
+  /** This collector process among the replicas (/healthz, /metrics): its lease holder id and host. */
+  replica?: { id: string; host: string };
 }
 
 export interface RequestContext {
@@ -52,6 +54,8 @@ export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
   path: RegExp;
   access: Access;
+  /** Answers while the store cannot be reached (a reader recently authenticated is let in). */
+  duringOutage?: boolean;
   handle(c: RequestContext): Promise<void>;
 }
 

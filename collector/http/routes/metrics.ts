@@ -10,6 +10,8 @@ export const metricsRoutes: Route[] = [
     method: 'GET',
     path: /^\/metrics$/,
     access: 'reader',
+    // Scraped during a database outage too, so that portdrift_store_up can say 0.
+    duringOutage: true,
     async handle({ res, metrics }) {
       sendText(res, 200, await metrics.render(), metrics.contentType);
     },

@@ -44,6 +44,7 @@ export const queryRoutes: Route[] = [
         revision: m?.revision ?? null,
         leader: h.leader,
         database: h.database,
+        replica: deps.replica?.id ?? null,
       });
     },
   },

@@ -93,6 +93,11 @@ export async function openPool(url: string, o: PgTargetOptions = {}): Promise<pg
     const pool = new pg.Pool(c);
     // An idle connection the server ended (restart) is dropped, not thrown at the process.
     pool.on('error', () => {});
+    // A connection checked out of the pool has no error listener of pg-pool's: the server ending
+    // it then (a restart, `pg_ctl stop -m fast`: 57P01) was an uncaught 'error' that killed the
+    // collector. The query in flight still fails with that error, and the client is discarded
+    // when released, so the next request opens a new connection once the server is back.
+    pool.on('connect', (client) => client.on('error', () => {}));
     try {
       (await pool.connect()).release();
       return pool;
@@ -117,4 +122,30 @@ export async function openPool(url: string, o: PgTargetOptions = {}): Promise<pg
 
 function connectError(url: string, err: unknown): PortdriftError {
   return new PortdriftError('PD_STORE', `${redactUrl(url)}: cannot connect: ${(err as Error).message}`, { cause: err });
+}
+
+/** Socket errors of a server that is down, restarting or out of reach. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether `err` says the database cannot be reached now (down, restarting, too many
+ * connections) rather than that a statement failed: SQLSTATE class 08 (connection exception),
+ * 57P01–57P03 (shut down, crashed, starting up), 53300 (too many connections), a socket error,
+ * or pg's own words for a connection that ended or never came.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300' || NETWORK_CODES.has(code)) return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|not queryable|connection error/i.test(message);
 }

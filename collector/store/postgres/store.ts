@@ -27,7 +27,7 @@ import {
   type SweepState,
   type TokenRecord,
 } from '../types.js';
-import { openPool, redactUrl, type PgTargetOptions } from './connect.js';
+import { isConnectionError, openPool, redactUrl, type PgTargetOptions } from './connect.js';
 import { PgFindings } from './findings.js';
 import { PgLease } from './lease.js';
 import { PgObservations } from './observations.js';
@@ -302,7 +302,17 @@ export class PostgresStore implements Store {
   }
 }
 
+/** Seconds an HTTP client is told to wait while the database cannot be reached. */
+const UNAVAILABLE_RETRY_S = 5;
+
 function storeError(shown: string, what: string, err: unknown): PortdriftError {
   if (err instanceof PortdriftError) return err;
+  // The database down or restarting: a 503 with Retry-After (agents keep the batch spooled and
+  // send it again; a load balancer may try another replica), not a 500 that reads as a bug.
+  if (isConnectionError(err))
+    return new PortdriftError('PD_STORE_UNAVAILABLE', `${shown}: ${what}: ${(err as Error).message}`, {
+      cause: err,
+      details: { retryAfterSeconds: UNAVAILABLE_RETRY_S },
+    });
   return new PortdriftError('PD_STORE', `${shown}: ${what}: ${(err as Error).message}`, { cause: err });
 }

@@ -49,6 +49,14 @@ describe('GET /metrics', () => {
     expect(text).toMatch(new RegExp(`^portdrift_build_info\\{version="${VERSION}",node="${node}"\\} 1$`, 'm'));
   });
 
+  it('one SQLite collector leads and reaches its store; it names itself as /healthz does', async () => {
+    const text = await scrape(a);
+    expect(text).toMatch(/^portdrift_collector_leader 1$/m);
+    expect(text).toMatch(/^portdrift_store_up 1$/m);
+    const { replica } = (await (await fetch(`${a.url}/healthz`)).json()) as { replica: string };
+    expect(text).toContain(`portdrift_collector_info{replica="${replica}",`);
+  });
+
   it('lists every finding kind and severity, zeros included', async () => {
     const text = await scrape(b);
     const lines = text.split('\n').filter((l) => l.startsWith('portdrift_findings_open{'));
