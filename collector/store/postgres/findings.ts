@@ -34,6 +34,26 @@ async function insertHistory(c: pg.PoolClient, h: ReadonlyArray<Omit<HistoryEntr
   ]);
 }
 
+const TRANSITIONS = new Set(['opened', 'reopened', 'resolved']);
+
+/**
+ * The history of an evaluation without the transitions the database already holds. Two replicas
+ * that evaluate the same change from the same earlier state (a moment apart, each after its own
+ * batch) both judge it a transition; the findings lock makes the second one wait, and here it
+ * finds the status written by the first, so the change is in the history (and the outbox) once.
+ */
+async function unwritten(c: pg.PoolClient, history: EvaluationWrite['history']): Promise<EvaluationWrite['history']> {
+  const ids = history.filter((h) => TRANSITIONS.has(h.event)).map((h) => h.findingId);
+  if (ids.length === 0) return history;
+  const { rows } = await c.query('SELECT id, status FROM findings WHERE id = ANY($1::text[])', [ids]);
+  const held = new Map(rows.map((r) => [r.id as string, r.status as string]));
+  return history.filter((h) => {
+    if (!TRANSITIONS.has(h.event)) return true;
+    const was = held.get(h.findingId);
+    return h.event === 'resolved' ? was === 'open' : was !== 'open';
+  });
+}
+
 export class PgFindings {
   /** Queue each transition's webhook alert in the evaluation's transaction (when webhooks are configured). */
   queueAlerts = false;
@@ -55,7 +75,8 @@ export class PgFindings {
   applyEvaluation(w: EvaluationWrite): Promise<void> {
     return this.tx(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1)', [FINDINGS_LOCK]);
-      if (this.queueAlerts) await queueTransitions(c, w);
+      const history = await unwritten(c, w.history);
+      if (this.queueAlerts) await queueTransitions(c, history, w.upsert);
       if (w.upsert.length > 0) {
         const u = w.upsert;
         const data = u.map((f) => {
@@ -81,7 +102,7 @@ export class PgFindings {
         );
       }
       if (w.remove.length > 0) await c.query('DELETE FROM findings WHERE id = ANY($1::text[])', [w.remove]);
-      await insertHistory(c, w.history);
+      await insertHistory(c, history);
       await c.query(
         `INSERT INTO evaluations (at, open_count, revision) VALUES ($1, $2, $3)
           ON CONFLICT (at) DO UPDATE SET open_count = excluded.open_count, revision = excluded.revision`,

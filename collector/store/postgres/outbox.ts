@@ -206,26 +206,22 @@ function deliveryIdOf(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-const TRANSITION_EVENTS = new Set(['opened', 'reopened', 'resolved']);
-
 /**
  * Queue the transitions of an evaluation, inside its transaction (after the findings lock, before
- * the findings are written): one row per transition whose status the database does not hold yet.
+ * the findings are written). `fresh` holds only the transitions the database did not hold yet
+ * (PgFindings drops the ones another replica wrote first), so each is queued once.
  */
-export async function queueTransitions(c: pg.PoolClient, w: EvaluationWrite): Promise<void> {
-  const events = w.history.filter((h) => TRANSITION_EVENTS.has(h.event));
-  if (events.length === 0) return;
-  const ids = events.map((e) => e.findingId);
-  const { rows } = await c.query('SELECT id, status FROM findings WHERE id = ANY($1::text[])', [ids]);
-  const before = new Map(rows.map((r) => [r.id as string, r.status as string]));
-  const byId = new Map(w.upsert.map((u) => [u.finding.id, u.finding]));
+export async function queueTransitions(
+  c: pg.PoolClient,
+  fresh: EvaluationWrite['history'],
+  upsert: EvaluationWrite['upsert'],
+): Promise<void> {
+  const byId = new Map(upsert.map((u) => [u.finding.id, u.finding]));
   const keys: string[] = [];
   const payloads: string[] = [];
-  for (const e of events) {
+  for (const e of fresh) {
     const finding = byId.get(e.findingId);
-    const was = before.get(e.findingId);
-    // Another replica wrote this change first: it queued the alert.
-    if (!finding || (e.event === 'resolved' ? was !== 'open' : was === 'open')) continue;
+    if (!finding || !(e.event === 'opened' || e.event === 'reopened' || e.event === 'resolved')) continue;
     const type = e.event === 'resolved' ? 'resolved' : 'opened';
     keys.push(`${e.findingId} ${e.event} ${e.at}`);
     payloads.push(JSON.stringify({ type, finding, at: e.at } satisfies AlertRow));

@@ -89,7 +89,7 @@ describe.skipIf(skip)(`the PostgreSQL outbox${skip ? ` (skipped: ${skip})` : ''}
     expect(await ra.sent(forced.due[0]!)).toBe(true);
   });
 
-  it('a transition written by two replicas is queued once; the next transition is queued too', async () => {
+  it('a transition written by two replicas is queued and in the history once; the next one too', async () => {
     // Both replicas judged the finding opened, from the same earlier state, a moment apart.
     await Promise.all([
       one.applyEvaluation(write('opened', '2026-12-07T09:00:00.000Z')),
@@ -106,5 +106,8 @@ describe.skipIf(skip)(`the PostgreSQL outbox${skip ? ` (skipped: ${skip})` : ''}
     // The delivery id is derived from the transition: the same whichever replica delivers it.
     expect(resolved[0]!.deliveryId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(resolved[0]!.deliveryId).not.toBe(opened[0]!.deliveryId);
+    // The history says each change once, too (the second replica's copy found it written).
+    const events = (await one.history({ findingId: moved.id })).map((h) => h.event);
+    expect(events.sort()).toEqual(['opened', 'resolved']);
   });
 });
