@@ -16,7 +16,9 @@ if (process.send) {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
   process.once('disconnect', () => process.exit(1));
   process.once('message', (o: ReadRequest) => {
-    const answer = (reply: ReadReply): void => void process.send!(reply, () => process.disconnect());
+    // Ends once the answer is written to the channel: nothing of the SDK (a keep-alive socket, a
+    // credential refresh timer) may hold the process, which the parent waits for.
+    const answer = (reply: ReadReply): void => void process.send!(reply, () => process.exit(0));
     readAws(o).then(
       (model) => answer({ model }),
       (err: unknown) => {
