@@ -81,7 +81,7 @@ export async function auditLive(
   configured: ConfiguredModel,
 ): Promise<DriftReport> {
   const [{ auditAws }, { withAudit }] = await Promise.all([
-    import('../shared/live/aws/index.js'),
+    import('../shared/live/aws/audit.js'),
     import('../shared/drift/live.js'),
   ]);
   const regionOf = new Map(configured.objects.map((o) => [o.id, o.region]));

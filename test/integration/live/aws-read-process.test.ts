@@ -19,6 +19,7 @@ interface Record {
   pid: number;
   script: string;
   sdk: boolean;
+  cloudtrail: boolean;
   exitedAt: number;
 }
 
@@ -47,6 +48,26 @@ describe('scan --live aws: the AWS read runs in a process of its own', () => {
       expect(main[0]!.sdk).toBe(false);
       expect(reader[0]!.sdk).toBe(true);
       expect(reader[0]!.exitedAt).toBeLessThanOrEqual(main[0]!.exitedAt);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--live-audit: the CLI process loads the CloudTrail client alone, not the readers' clients", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pd-hook-'));
+    try {
+      await withServer(shopWorld(), async (server) => {
+        const env = awsEnv(home(), server, { ...KEYS, NODE_OPTIONS: `--import ${hook}`, PD_TEST_HOOK_DIR: dir });
+        const args = ['scan', '.', '--live', 'aws', '--no-probe', '--live-audit', '--format', 'json'];
+        const r = await cli(args, shop, env);
+        expect(r.err).not.toContain('PD_INTERNAL');
+        expect(r.code).toBe(2);
+        expect(server.requests.some((q) => q.action === 'LookupEvents')).toBe(true);
+      });
+      const main = records(dir).filter((x) => x.script.endsWith(join('cli', 'main.js')));
+      expect(main).toHaveLength(1);
+      expect(main[0]!.sdk).toBe(false);
+      expect(main[0]!.cloudtrail).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
