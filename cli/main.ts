@@ -59,7 +59,8 @@ const ctx: CliContext = {
   // thread), so it is set again once each thread is up. Measured on `scan --live aws` of the
   // inventory bench: the extraction's peak 199-223 MB -> 170-189 MB (docs/benchmarks.md).
   // `--max-semi-space-size` would be the plain way, but it is read only from node's own command
-  // line (or NODE_OPTIONS), which `node dist/cli/main.js` and npm's shims do not pass.
+  // line (or NODE_OPTIONS), which `node dist/cli/main.js` and npm's shims do not pass. Measured on
+  // Node 20 only: a V8 that clamps the factor to 2 when it is set makes this a no-op, not an error.
   smallYoungGeneration: () => {
     const keep = () => setFlagsFromString('--semi-space-growth-factor=1');
     keep();
