@@ -21,6 +21,11 @@ export interface CliContext {
   ask?(question: string): Promise<string | null>;
   /** Resource limits the probe engine sizes its window from (read by the entrypoint). */
   nofileLimit?: number;
+  /**
+   * Keep the JavaScript heap's young generation at its present size from now on: a one-shot run
+   * whose bar is peak memory (`scan --live`) asks for it before its large allocations.
+   */
+  smallYoungGeneration?(): void;
 }
 
 /** The result of a command's action: the process exit code (0 ok, 2 findings). Errors are thrown. */

@@ -81,7 +81,7 @@ export async function auditLive(
   configured: ConfiguredModel,
 ): Promise<DriftReport> {
   const [{ auditAws }, { withAudit }] = await Promise.all([
-    import('../shared/live/aws/index.js'),
+    import('../shared/live/aws/audit.js'),
     import('../shared/drift/live.js'),
   ]);
   const regionOf = new Map(configured.objects.map((o) => [o.id, o.region]));
@@ -89,8 +89,12 @@ export async function auditLive(
   return withAudit(report, changes, problems);
 }
 
-/** The AWS SDK is loaded only here, so a scan without --live starts as fast as before. */
+/**
+ * The live inventory, read in a process of its own that loads the AWS SDK and ends with the read
+ * (shared/live/aws/read-process.ts), so a scan without --live starts as fast as before and a scan
+ * with it does not keep the SDK for the rest of the run.
+ */
 export async function readLive(opts: LiveFlags): Promise<ConfiguredModel> {
-  const { readAws } = await import('../shared/live/aws/index.js');
-  return readAws(awsOptions(opts));
+  const { readAwsInProcess } = await import('../shared/live/aws/read-process.js');
+  return readAwsInProcess(awsOptions(opts));
 }
