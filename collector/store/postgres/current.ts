@@ -5,6 +5,7 @@
 // one generation per address and nothing per port.
 import type pg from 'pg';
 import type { ObservationRecord } from '../../../shared/types.js';
+import { numberArray, textArray } from './arrays.js';
 import { multirange, SEEN_COLUMNS, SeenIndex } from './seen.js';
 
 /** The records that are not a repeat of their row: a new port, another state or service. */
@@ -57,18 +58,16 @@ const WRITE_SEEN = `
   ON CONFLICT (host, ip, agent, at) DO UPDATE SET ports = s.ports + excluded.ports
   WHERE NOT s.ports @> excluded.ports`;
 
-const addressKey = (o: ObservationRecord) => `${o.host}\u0000${o.ip}`;
-
 /** Records sorted by (host, ip, port), one per port (ingest.ts latestPerPort). */
 export async function writeRecords(c: pg.PoolClient, agent: string, records: ObservationRecord[]): Promise<void> {
   if (records.length === 0) return;
   const { rows } = await c.query<{ n: number; state: string | null; at: string | null }>(CLASSIFY, [
     agent,
-    records.map((o) => o.host),
-    records.map((o) => o.ip),
-    records.map((o) => o.port),
-    records.map((o) => o.state),
-    records.map((o) => o.service ?? null),
+    textArray(records.map((o) => o.host)),
+    textArray(records.map((o) => o.ip)),
+    numberArray(records.map((o) => o.port)),
+    textArray(records.map((o) => o.state)),
+    textArray(records.map((o) => o.service)),
   ]);
   const other = new Map(rows.map((r) => [r.n - 1, r]));
   // A changed record applies only if it is not older than its port's last-seen time, which
@@ -76,69 +75,66 @@ export async function writeRecords(c: pg.PoolClient, agent: string, records: Obs
   let seen: SeenIndex | null = null;
   const ask = rows.filter((r) => r.state !== null && records[r.n - 1]!.at >= r.at!).map((r) => records[r.n - 1]!);
   if (ask.length > 0) {
-    const addresses = [...new Map(ask.map((o) => [addressKey(o), o])).values()];
+    const asked = [...new Map(ask.map((o) => [`${o.host}\u0000${o.ip}`, o])).values()];
     const g = await c.query(
       `SELECT ${SEEN_COLUMNS} FROM seen WHERE agent = $1 AND (host, ip) IN (SELECT * FROM unnest($2::text[], ` +
         '$3::text[]))',
-      [agent, addresses.map((o) => o.host), addresses.map((o) => o.ip)],
+      [agent, asked.map((o) => o.host), asked.map((o) => o.ip)],
     );
     seen = new SeenIndex(g.rows);
   }
   const writes: Array<{ o: ObservationRecord; from: string | null }> = [];
-  // Repeated ports per (address, time); reported ports per address with their earliest time.
-  const gens = new Map<string, { o: ObservationRecord; ports: number[] }>();
-  const reported = new Map<string, { o: ObservationRecord; at: string; ports: number[] }>();
-  const report = (o: ObservationRecord) => {
-    const k = addressKey(o);
-    const r = reported.get(k);
-    if (!r) reported.set(k, { o, at: o.at, ports: [o.port] });
-    else {
-      r.ports.push(o.port);
-      if (o.at < r.at) r.at = o.at;
-    }
-  };
+  // Per address (records come sorted by address): the ports reported, with their earliest time,
+  // and the repeated ports per time.
+  const addresses: Array<{ o: ObservationRecord; at: string | null; ports: number[]; gens: Map<string, number[]> }> =
+    [];
+  let addr: (typeof addresses)[number] | undefined;
   for (let k = 0; k < records.length; k++) {
     const o = records[k]!;
+    if (addr === undefined || addr.o.host !== o.host || addr.o.ip !== o.ip) {
+      addr = { o, at: null, ports: [], gens: new Map() };
+      addresses.push(addr);
+    }
     const x = other.get(k);
     if (x === undefined) {
       // A repeat. Older than the port's last-seen time it changes nothing: a generation only
       // ever raises a last-seen time.
-      const gk = `${addressKey(o)}\u0000${o.at}`;
-      const g = gens.get(gk);
-      if (g) g.ports.push(o.port);
-      else gens.set(gk, { o, ports: [o.port] });
+      const g = addr.gens.get(o.at);
+      if (g) g.push(o.port);
+      else addr.gens.set(o.at, [o.port]);
     } else if (x.state === null) writes.push({ o, from: null });
     else {
       const last = seen ? seen.lastSeen(agent, o.host, o.ip, o.port, x.at!) : x.at!;
       if (o.at < last) continue; // an older result: the port's newer one stands
       writes.push({ o, from: x.state });
     }
-    report(o);
+    addr.ports.push(o.port);
+    if (addr.at === null || o.at < addr.at) addr.at = o.at;
   }
   if (writes.length > 0) {
     await c.query(WRITE_ROWS, [
       agent,
-      writes.map((w) => w.o.host),
-      writes.map((w) => w.o.ip),
-      writes.map((w) => w.o.port),
-      writes.map((w) => w.o.state),
-      writes.map((w) => w.o.rttMs),
-      writes.map((w) => w.o.at),
-      writes.map((w) => w.o.service ?? null),
-      writes.map((w) => w.from),
+      textArray(writes.map((w) => w.o.host)),
+      textArray(writes.map((w) => w.o.ip)),
+      numberArray(writes.map((w) => w.o.port)),
+      textArray(writes.map((w) => w.o.state)),
+      numberArray(writes.map((w) => w.o.rttMs)),
+      textArray(writes.map((w) => w.o.at)),
+      textArray(writes.map((w) => w.o.service)),
+      textArray(writes.map((w) => w.from)),
     ]);
   }
-  const g = [...gens.values()];
-  const b = [...reported.values()];
+  const g = addresses.flatMap((x) => [...x.gens].map(([at, ports]) => ({ o: x.o, at, ports })));
+  const b = addresses.filter((x) => x.ports.length > 0);
   await c.query(WRITE_SEEN, [
     agent,
     g.map((x) => x.o.host),
     g.map((x) => x.o.ip),
-    g.map((x) => x.o.at),
+    g.map((x) => x.at),
     g.map((x) => multirange(x.ports)),
     b.map((x) => x.o.host),
     b.map((x) => x.o.ip),
-    b.map((x) => x.at),
+    b.map((x) => x.at!),
     b.map((x) => multirange(x.ports)),
   ]);
 }

@@ -64,13 +64,19 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** One record per port (the latest; the later one of equal times, as sequential upserts keep), sorted by key. */
 function latestPerPort(obs: readonly ObservationRecord[]): ObservationRecord[] {
+  const order = (a: ObservationRecord, b: ObservationRecord) =>
+    cmp(a.host, b.host) || cmp(a.ip, b.ip) || a.port - b.port;
+  // An agent sends an address's ports in order, once each: then there is nothing to do.
+  let sorted = true;
+  for (let i = 1; i < obs.length && sorted; i++) sorted = order(obs[i - 1]!, obs[i]!) < 0;
+  if (sorted) return obs as ObservationRecord[];
   const byKey = new Map<string, ObservationRecord>();
   for (const o of obs) {
     const k = `${o.host}\u0000${o.ip}\u0000${o.port}`;
     const had = byKey.get(k);
     if (!had || o.at >= had.at) byKey.set(k, o);
   }
-  return [...byKey.values()].sort((a, b) => cmp(a.host, b.host) || cmp(a.ip, b.ip) || a.port - b.port);
+  return [...byKey.values()].sort(order);
 }
 
 export async function ingestPg(

@@ -173,6 +173,20 @@ export function storeContract(name: string, factory: StoreFactory): void {
       ]);
     });
 
+    it("keeps the latest of one port's results within a batch, in any order", async () => {
+      const b = batch('dup', '2026-12-01T10:10:00.000Z', [
+        ['10.0.0.2', 80, 'open'],
+        ['10.0.0.1', 22, 'open'],
+        ['10.0.0.2', 80, 'filtered'],
+      ]);
+      b.observations[2]!.at = '2026-12-01T10:05:00.000Z';
+      await store.ingestBatch(b, NOW);
+      expect((await store.observations()).map((o) => `${o.ip}:${o.port} ${o.state} ${o.at}`)).toEqual([
+        '10.0.0.1:22 open 2026-12-01T10:10:00.000Z',
+        '10.0.0.2:80 open 2026-12-01T10:10:00.000Z',
+      ]);
+    });
+
     it('returns open ports and every result of declared ports, not filtered undeclared ones', async () => {
       await store.ingestBatch(
         batch('b', NOW, [
