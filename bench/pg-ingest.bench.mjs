@@ -6,8 +6,9 @@
 // change of state; (ii) every observation a change. Reported: acknowledged observations per
 // second, and how much the database grew over the steady cycle (bytes) against the rows changed.
 // Also the CPU each timed cycle cost (from /proc: the collector processes and the PostgreSQL
-// backends serving the bench's database), so that a shared machine still gives a per-core figure:
-// observations per CPU-second of the collectors, of PostgreSQL, and of both.
+// backends serving the bench's database; not autovacuum, which the load cycle sets off), so that a
+// shared machine still gives a per-core figure: observations per CPU-second of the collectors, of
+// PostgreSQL, and of both.
 // Needs PORTDRIFT_TEST_PG_URL (a user that may create databases; .ci/run exports one); without
 // it the scenario says so and is skipped. BENCH_QUICK=1: small sizes, one run, no goal.
 import { spawn } from 'node:child_process';
@@ -215,7 +216,11 @@ async function runCase(kind, replicas) {
     );
     const backends = async () =>
       kind === 'postgres'
-        ? (await adminQuery(`SELECT pid FROM pg_stat_activity WHERE datname = '${name}'`)).map((r) => r.pid)
+        ? (
+            await adminQuery(
+              `SELECT pid FROM pg_stat_activity WHERE datname = '${name}' AND backend_type = 'client backend'`,
+            )
+          ).map((r) => r.pid)
         : [];
     // CPU of one timed cycle: the collectors' and the database backends' (those serving it after).
     const timed = async (c, changed) => {

@@ -110,7 +110,9 @@ export class PgObservations {
       if (o.rowsBefore !== undefined) {
         // A result row goes when its port was last seen before the cut-off: its own time and
         // every generation holding it (seen.ts) are older. Addresses without a later generation
-        // first, then the ports that later generations of their address do not hold.
+        // first, then the ports that later generations of their address do not hold. (A batch
+        // stored meanwhile that repeats such a port, unseen since before the cut-off, judged it
+        // from its row: if the row goes here, the port's next result brings it back as new.)
         rows += await n(
           `DELETE FROM current_state c WHERE c.at < $1 AND NOT EXISTS (SELECT 1 FROM seen s
             WHERE s.host = c.host AND s.ip = c.ip AND s.agent = c.agent AND s.at >= $1)`,

@@ -57,10 +57,17 @@ export class SeenIndex {
     }
   }
 
+  // Rows come grouped by address: the last address's generations, kept for the next row.
+  private last: { agent: string; host: string; ip: string; gens: Array<{ at: string; ports: PortRuns }> } | null = null;
+
   /** The port's last-seen time: its row's `at`, or a later generation that holds the port. */
   lastSeen(agent: string, host: string, ip: string, port: number, rowAt: string): string {
+    let l = this.last;
+    if (l === null || l.host !== host || l.ip !== ip || l.agent !== agent) {
+      l = this.last = { agent, host, ip, gens: this.byAddress.get(keyOf(agent, host, ip)) ?? [] };
+    }
     let at = rowAt;
-    for (const g of this.byAddress.get(keyOf(agent, host, ip)) ?? []) if (g.at > at && holds(g.ports, port)) at = g.at;
+    for (const g of l.gens) if (g.at > at && holds(g.ports, port)) at = g.at;
     return at;
   }
 }
