@@ -215,6 +215,31 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
     expect(obs.filter((o) => o.state === 'open')).toHaveLength(4 * 55);
   });
 
+  it('an address split over two batches of one sweep keeps one generation and rewrites no row', async () => {
+    const s = await open();
+    const half = (id: string, at: string, from: number) =>
+      batch(
+        id,
+        at,
+        Array.from({ length: 250 }, (_, i): [string, number, 'filtered'] => ['10.0.0.9', from + i, 'filtered']),
+      );
+    const sweep = async (id: string, at: string) => {
+      await s.ingestBatch(half(`${id}a`, at, 1), NOW);
+      await s.ingestBatch(half(`${id}b`, at, 251), NOW);
+    };
+    await sweep('t0', '2026-12-01T10:00:00.000Z');
+    await sweep('t1', '2026-12-01T10:05:00.000Z');
+    const before = JSON.stringify(await sql('SELECT ctid::text, xmin::text FROM current_state ORDER BY port'));
+    await sweep('t2', '2026-12-01T10:10:00.000Z');
+    expect(JSON.stringify(await sql('SELECT ctid::text, xmin::text FROM current_state ORDER BY port'))).toBe(before);
+    expect(await sql('SELECT at, ports::text AS ports FROM seen')).toEqual([
+      { at: '2026-12-01T10:10:00.000Z', ports: '{[1,501)}' },
+    ]);
+    const obs = await s.observations();
+    expect(obs).toHaveLength(500);
+    expect(new Set(obs.map((o) => o.at))).toEqual(new Set(['2026-12-01T10:10:00.000Z']));
+  });
+
   it(
     'leader lease: one leader of two; a dead leader is ' + 'replaced once its lease runs out; a clean stop hands over',
     async () => {
