@@ -5,11 +5,15 @@
 // (not timed), then times two cycles of the same ports: (i) steady state, 1 % of observations a
 // change of state; (ii) every observation a change. Reported: acknowledged observations per
 // second, and how much the database grew over the steady cycle (bytes) against the rows changed.
+// Also the CPU each timed cycle cost (from /proc: the collector processes and the PostgreSQL
+// backends serving the bench's database; not autovacuum, which the load cycle sets off), so that a
+// shared machine still gives a per-core figure: observations per CPU-second of the collectors, of
+// PostgreSQL, and of both.
 // Needs PORTDRIFT_TEST_PG_URL (a user that may create databases; .ci/run exports one); without
 // it the scenario says so and is skipped. BENCH_QUICK=1: small sizes, one run, no goal.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -80,7 +84,9 @@ function body(i, cycle, at, changed) {
 }
 
 async function spawnCollector(dir, data) {
+  // BENCH_NODE_ARGS: node flags for the collectors (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const args = [
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
     main,
     'collector',
     '--listen',
@@ -148,6 +154,21 @@ async function post(urls, tokens, bodies) {
   return (bodies.length * PER_BATCH) / seconds;
 }
 
+/** CPU seconds (user + system) of these processes so far; a process gone counts 0. */
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
+}
+
 async function runCase(kind, replicas) {
   const dir = mkdtempSync(join(tmpdir(), 'pd-pg-ingest-'));
   const name = `pd_bench_${process.pid}_${replicas}`;
@@ -193,19 +214,46 @@ async function runCase(kind, replicas) {
       tokens,
       cycle(0, () => false),
     );
+    const backends = async () =>
+      kind === 'postgres'
+        ? (
+            await adminQuery(
+              `SELECT pid FROM pg_stat_activity WHERE datname = '${name}' AND backend_type = 'client backend'`,
+            )
+          ).map((r) => r.pid)
+        : [];
+    // CPU of one timed cycle: the collectors' and the database backends' (those serving it after).
+    const timed = async (c, changed) => {
+      const bodies = cycle(c, changed);
+      const pids = procs.map((p) => p.proc.pid);
+      const pg0 = new Map((await backends()).map((pid) => [pid, cpuSeconds([pid])]));
+      const col0 = cpuSeconds(pids);
+      const rate = await post(urls, tokens, bodies);
+      let pgCpu = 0;
+      for (const pid of await backends()) pgCpu += cpuSeconds([pid]) - (pg0.get(pid) ?? 0);
+      const colCpu = cpuSeconds(pids) - col0;
+      const n = BATCHES * PER_BATCH;
+      return {
+        rate,
+        collectorCpu: colCpu,
+        pgCpu,
+        perCollectorCpu: Math.round(n / colCpu),
+        perPgCpu: kind === 'postgres' ? Math.round(n / pgCpu) : null,
+        perCpu: Math.round(n / (colCpu + pgCpu)),
+      };
+    };
     const before = await size();
-    const steady = await post(
-      urls,
-      tokens,
-      cycle(1, (p) => p % 100 === 0),
-    );
+    const steadyRun = await timed(1, (p) => p % 100 === 0);
+    const steady = steadyRun.rate;
     const grown = (await size()) - before;
-    const all = await post(
-      urls,
-      tokens,
-      cycle(2, () => true),
-    );
-    return { steady: Math.round(steady), all: Math.round(all), steadyGrowthBytes: grown };
+    const allRun = await timed(2, () => true);
+    const all = allRun.rate;
+    return {
+      steady: Math.round(steady),
+      all: Math.round(all),
+      steadyGrowthBytes: grown,
+      cpu: { steady: { ...steadyRun, rate: undefined }, all: { ...allRun, rate: undefined } },
+    };
   } finally {
     for (const p of procs) {
       p.proc.kill('SIGTERM');
@@ -217,8 +265,10 @@ async function runCase(kind, replicas) {
 }
 
 const results = {};
+const load = [loadavg()[0]];
 for (const [kind, replicas] of CASES) {
   const r = await runCase(kind, replicas);
+  load.push(loadavg()[0]);
   results[`${kind}/${replicas}`] = r;
   console.log(
     `${kind}, ${replicas} collector(s): steady (1 % change) ${r.steady.toLocaleString('en')} obs/s, all-change ` +
@@ -226,6 +276,10 @@ for (const [kind, replicas] of CASES) {
       `${r.steadyGrowthBytes.toLocaleString('en')} bytes (${BATCHES} batches ` +
       `× ${PER_BATCH}, ${SENDERS} senders${QUICK ? ', quick run' : ''})`,
   );
+  const per = (x) =>
+    `${x.perCpu.toLocaleString('en')} obs per CPU-second (collectors ${x.perCollectorCpu.toLocaleString('en')}` +
+    `${x.perPgCpu === null ? '' : `, PostgreSQL ${x.perPgCpu.toLocaleString('en')}`})`;
+  console.log(`  CPU: steady ${per(r.cpu.steady)}; all-change ${per(r.cpu.all)}`);
 }
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(
@@ -237,9 +291,11 @@ writeFileSync(
       perBatch: PER_BATCH,
       batches: BATCHES,
       senders: SENDERS,
+      loadAverage1m: load.map((x) => Math.round(x * 10) / 10),
       results,
     },
     null,
     2,
   )}\n`,
 );
+console.log(`load average (1 min) at the start and after each case: ${load.map((x) => x.toFixed(1)).join(', ')}`);

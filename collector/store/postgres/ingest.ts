@@ -2,47 +2,40 @@
 // size (arrays through unnest), never one round trip per observation.
 // - Idempotency in the database: the batch's key row is inserted first. A replica that retries
 //   the same batch meanwhile waits on that row, then finds it and answers the first answer.
-// - Current state and transitions: a repeated result only moves at and rtt_ms of its row; a
-//   changed one (or a new port, or a port a sweep found closed) also writes one transitions row.
-//   So rows written beyond that in-place update follow the change rate, not the probe rate.
-// - Rows are sorted by key before writing, so two replicas writing one agent's rows take their
-//   row locks in the same order (no deadlock).
+// - One agent's batches are stored one at a time across replicas (an advisory lock per agent):
+//   what a batch changes is decided from the rows it reads, so they must not move meanwhile.
+// - Database writes follow the change rate, not the probe rate: a result that repeats its port's
+//   state and service does not touch the port's row; its port joins the generation of its address
+//   and time (seen.ts: one row per address and sweep). A changed result (or a new port, or a port
+//   a sweep found closed) rewrites its row and writes one transitions row.
+// - Rows are sorted by key before writing, so row locks are always taken in the same order.
 import type pg from 'pg';
 import { parsePortSpec } from '../../../shared/ports.js';
 import type { ObservationRecord } from '../../../shared/types.js';
 import { num, runs } from '../rows.js';
 import type { IngestAnswer, IngestResult, ParsedBatch } from '../types.js';
+import { writeRecords } from './current.js';
 
-const UPSERT_OBSERVATIONS = `
-  WITH input AS (
-    SELECT * FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::float8[], $7::text[], $8::text[])
-      AS t(host, ip, port, state, rtt_ms, at, service)
-  ), prev AS (
-    SELECT c.host, c.ip, c.port, c.state FROM current_state c
-      JOIN input i ON c.host = i.host AND c.ip = i.ip AND c.port = i.port AND c.agent = $1
-  ), up AS (
-    INSERT INTO current_state AS c (host, ip, port, agent, state, rtt_ms, at, since, service)
-      SELECT host, ip, port, $1, state, rtt_ms, at, at, service FROM input
-    ON CONFLICT (host, ip, port, agent) DO UPDATE SET state = excluded.state, rtt_ms = excluded.rtt_ms,
-      at = excluded.at, service = excluded.service,
-      since = CASE WHEN c.state = excluded.state THEN c.since ELSE excluded.at END
-    WHERE excluded.at >= c.at
-    RETURNING host, ip, port, state, at
-  )
-  INSERT INTO transitions (at, agent, host, ip, port, from_state, to_state)
-    SELECT up.at, $1, up.host, up.ip, up.port, prev.state, up.state FROM up LEFT JOIN prev USING (host, ip, port)
-    WHERE prev.state IS DISTINCT FROM up.state`;
+const LOCK_AGENT = "SELECT pg_advisory_xact_lock(hashtextextended('portdrift.ingest/' || $1, 0))";
 
+// A row is superseded by a closed sweep unless its port was seen later (its row or a generation).
 const DELETE_CLOSED =
   `
   WITH d AS (
     DELETE FROM current_state c USING unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::text[]) AS r(host, ` +
   `ip, lo, hi, at)
     WHERE c.agent = $1 AND c.host = r.host AND c.ip = r.ip AND c.port BETWEEN r.lo AND r.hi AND c.at <= r.at
+      AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.host = c.host AND s.ip = c.ip AND s.agent = $1 AND s.at > r.at
+        AND s.ports @> c.port)
     RETURNING c.host, c.ip, c.port, c.state, r.at
   ), t AS (
     INSERT INTO transitions (at, agent, host, ip, port, from_state, to_state)
       SELECT at, $1, host, ip, port, state, 'closed' FROM d
+  ), g AS (
+    -- A deleted port leaves its generations: a later new row of it starts its own last-seen time.
+    UPDATE seen s SET ports = s.ports - x.m
+    FROM (SELECT host, ip, range_agg(int4range(port, port, '[]')) AS m FROM d GROUP BY host, ip) x
+    WHERE s.host = x.host AND s.ip = x.ip AND s.agent = $1 AND s.ports && x.m
   )
   SELECT count(*) AS n FROM d`;
 
@@ -71,13 +64,19 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** One record per port (the latest; the later one of equal times, as sequential upserts keep), sorted by key. */
 function latestPerPort(obs: readonly ObservationRecord[]): ObservationRecord[] {
+  const order = (a: ObservationRecord, b: ObservationRecord) =>
+    cmp(a.host, b.host) || cmp(a.ip, b.ip) || a.port - b.port;
+  // An agent sends an address's ports in order, once each: then there is nothing to do.
+  let sorted = true;
+  for (let i = 1; i < obs.length && sorted; i++) sorted = order(obs[i - 1]!, obs[i]!) < 0;
+  if (sorted) return obs as ObservationRecord[];
   const byKey = new Map<string, ObservationRecord>();
   for (const o of obs) {
     const k = `${o.host}\u0000${o.ip}\u0000${o.port}`;
     const had = byKey.get(k);
     if (!had || o.at >= had.at) byKey.set(k, o);
   }
-  return [...byKey.values()].sort((a, b) => cmp(a.host, b.host) || cmp(a.ip, b.ip) || a.port - b.port);
+  return [...byKey.values()].sort(order);
 }
 
 export async function ingestPg(
@@ -89,6 +88,7 @@ export async function ingestPg(
 ): Promise<IngestResult> {
   const h = batch.header;
   const agent = h.agent;
+  await c.query(LOCK_AGENT, [agent]);
   const key = await c.query(
     "INSERT INTO batches (agent, batch_id, received_at, answer) VALUES ($1, $2, $3, '') ON CONFLICT DO NOTHING",
     [agent, h.batchId, receivedAt],
@@ -159,18 +159,7 @@ export async function ingestPg(
       sweeps.map((s) => s.error ?? null),
     ]);
   }
-  if (records.length > 0) {
-    await c.query(UPSERT_OBSERVATIONS, [
-      agent,
-      records.map((o) => o.host),
-      records.map((o) => o.ip),
-      records.map((o) => o.port),
-      records.map((o) => o.state),
-      records.map((o) => o.rttMs),
-      records.map((o) => o.at),
-      records.map((o) => o.service ?? null),
-    ]);
-  }
+  await writeRecords(c, agent, records);
   if (!checked) {
     st.rows += sweeps.length + records.length;
     st.exact = false;

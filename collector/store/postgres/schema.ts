@@ -163,6 +163,26 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
     `,
   },
   {
+    version: 4,
+    description: 'last seen per sweep: repeated results no longer rewrite their current_state row',
+    // A repeated result (same state and service) adds its port to the generation of its address
+    // and time instead of updating its row (seen.ts): current_state.at now says when the row was
+    // first seen or last changed, and a port's last-seen time is the latest of that and of the
+    // generations holding it. Existing rows keep their at, which is their last-seen time.
+    // int4multirange: PostgreSQL 14 or later.
+    sql: `
+      CREATE TABLE seen (
+        agent text NOT NULL,
+        host text NOT NULL,
+        ip text NOT NULL,
+        at text NOT NULL,
+        ports int4multirange NOT NULL,
+        PRIMARY KEY (host, ip, agent, at)
+      );
+      CREATE INDEX seen_at ON seen (at);
+    `,
+  },
+  {
     version: 5,
     description: 'the outbox: reports (one per period) and webhook alerts (one per transition) waiting to be sent',
     // Claims and retries in the database's clock (now()), like the lease.

@@ -132,6 +132,61 @@ export function storeContract(name: string, factory: StoreFactory): void {
       ]);
     });
 
+    it('answers the latest time of a repeated result; older results and closed sweeps do not undo it', async () => {
+      const at = (m: number) => `2026-12-01T10:${String(m).padStart(2, '0')}:00.000Z`;
+      const sweep = (closed: string) => ({ host: '10.0.0.1', ip: '10.0.0.1', ports: '1-1000', closed });
+      const steady: Array<[string, number, 'open' | 'filtered']> = [
+        ['10.0.0.1', 22, 'open'],
+        ['10.0.0.1', 80, 'open'],
+        ['10.0.0.1', 443, 'filtered'],
+      ];
+      const seen = async () => (await store.observations()).map((o) => `${o.port} ${o.state} ${o.at}`);
+      await store.ingestBatch(batch('s1', at(0), steady, sweep('1-21,23-79,81-442,444-1000')), NOW);
+      await store.ingestBatch(batch('s2', at(5), steady, sweep('1-21,23-79,81-442,444-1000')), NOW);
+      expect(await seen()).toEqual([`22 open ${at(5)}`, `80 open ${at(5)}`, `443 filtered ${at(5)}`]);
+      // From the spool, late: a result older than the repeat, and a sweep older than it that found 22 closed.
+      await store.ingestBatch(batch('late', at(3), [['10.0.0.1', 22, 'filtered']]), NOW);
+      await store.ingestBatch(batch('late-closed', at(4), [], sweep('1-79,81-442,444-1000')), NOW);
+      expect(await seen()).toEqual([`22 open ${at(5)}`, `80 open ${at(5)}`, `443 filtered ${at(5)}`]);
+      // 80 changes, the others repeat; then a sweep finds 443 closed.
+      const changed = steady.map(([ip, port, state]): [string, number, 'open' | 'filtered'] => [
+        ip,
+        port,
+        port === 80 ? 'filtered' : state,
+      ]);
+      await store.ingestBatch(batch('s3', at(10), changed, sweep('1-21,23-79,81-442,444-1000')), NOW);
+      await store.ingestBatch(batch('s4', at(15), changed.slice(0, 2), sweep('1-21,23-79,81-1000')), NOW);
+      expect(await seen()).toEqual([`22 open ${at(15)}`, `80 filtered ${at(15)}`]);
+      // A late result of the port the sweep deleted starts it afresh, at its own time.
+      await store.ingestBatch(batch('late-443', at(12), [['10.0.0.1', 443, 'open']]), NOW);
+      expect(await seen()).toEqual([`22 open ${at(15)}`, `80 filtered ${at(15)}`, `443 open ${at(12)}`]);
+      // A new service name on a port of the same state is a change the store answers.
+      const fp = batch('s5', at(20), [['10.0.0.1', 22, 'open']]);
+      fp.observations[0]!.service = 'ssh';
+      await store.ingestBatch(fp, NOW);
+      const [ssh] = await store.observations(new Set(['10.0.0.1']));
+      expect(ssh).toMatchObject({ port: 22, state: 'open', service: 'ssh', at: at(20) });
+      const declared = new Map([['10.0.0.1', new Set([443])]]);
+      expect((await store.driftObservations(declared)).map((o) => `${o.port} ${o.at}`).sort()).toEqual([
+        `22 ${at(20)}`,
+        `443 ${at(12)}`,
+      ]);
+    });
+
+    it("keeps the latest of one port's results within a batch, in any order", async () => {
+      const b = batch('dup', '2026-12-01T10:10:00.000Z', [
+        ['10.0.0.2', 80, 'open'],
+        ['10.0.0.1', 22, 'open'],
+        ['10.0.0.2', 80, 'filtered'],
+      ]);
+      b.observations[2]!.at = '2026-12-01T10:05:00.000Z';
+      await store.ingestBatch(b, NOW);
+      expect((await store.observations()).map((o) => `${o.ip}:${o.port} ${o.state} ${o.at}`)).toEqual([
+        '10.0.0.1:22 open 2026-12-01T10:10:00.000Z',
+        '10.0.0.2:80 open 2026-12-01T10:10:00.000Z',
+      ]);
+    });
+
     it('returns open ports and every result of declared ports, not filtered undeclared ones', async () => {
       await store.ingestBatch(
         batch('b', NOW, [
@@ -275,6 +330,24 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.prune({ batchesBefore: cut, seriesBefore: cut })).toEqual({ batches: 1, series: 0, rows: 0 });
       expect([await store.hasBatch('a1', 'old'), await store.hasBatch('a1', 'new')]).toEqual([false, true]);
       expect(await store.observations()).toHaveLength(2);
+    });
+
+    it('prunes result rows last seen before the cut-off: a port a later batch repeated stays', async () => {
+      const old = '2026-10-01T00:00:00.000Z';
+      const ports: Array<[string, number, 'open']> = [
+        ['10.0.0.1', 22, 'open'],
+        ['10.0.0.1', 80, 'open'],
+        ['10.0.0.2', 22, 'open'],
+      ];
+      await store.ingestBatch(batch('old', old, ports), old);
+      await store.ingestBatch(batch('new', NOW, [['10.0.0.1', 22, 'open']]), NOW);
+      const cut = '2026-11-01T00:00:00.000Z';
+      expect(await store.prune({ batchesBefore: cut, seriesBefore: cut, rowsBefore: cut })).toEqual({
+        batches: 1,
+        series: 0,
+        rows: 2,
+      });
+      expect((await store.observations()).map((o) => `${o.ip}:${o.port} ${o.at}`)).toEqual([`10.0.0.1:22 ${NOW}`]);
     });
   });
 

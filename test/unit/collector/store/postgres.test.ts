@@ -114,7 +114,7 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
     expect((await a.agents())[0]).toMatchObject({ batches: 1, observations: 500 });
   });
 
-  it('writes a transition per change only: a repeated result moves its row, nothing more', async () => {
+  it('writes a transition per change only: a repeated result leaves its row as it was', async () => {
     const s = await open();
     const ports = (state: 'open' | 'filtered', changed: number) =>
       Array.from({ length: 100 }, (_, i): [string, number, 'open' | 'filtered'] => [
@@ -129,10 +129,19 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
       'SELECT count(*)::int AS n, count(*) FILTER (WHERE from_state IS NOT NULL)::int AS changed FROM transitions',
     );
     expect(counts).toEqual([{ n: 103, changed: 3 }]);
+    // The row of a repeated port keeps the time it was first seen; its generation says it was seen since.
     const rows = await sql('SELECT port, state, at, since FROM current_state WHERE port IN (1, 50) ORDER BY port');
     expect(rows).toEqual([
       { port: 1, state: 'filtered', at: '2026-12-01T10:10:00.000Z', since: '2026-12-01T10:10:00.000Z' },
-      { port: 50, state: 'open', at: '2026-12-01T10:10:00.000Z', since: '2026-12-01T10:00:00.000Z' },
+      { port: 50, state: 'open', at: '2026-12-01T10:00:00.000Z', since: '2026-12-01T10:00:00.000Z' },
+    ]);
+    expect(await sql('SELECT at, ports::text FROM seen')).toEqual([
+      { at: '2026-12-01T10:10:00.000Z', ports: '{[4,101)}' },
+    ]);
+    const answered = (await s.observations()).filter((o) => o.port === 1 || o.port === 50);
+    expect(answered.map((o) => `${o.port} ${o.state} ${o.at}`)).toEqual([
+      '1 filtered 2026-12-01T10:10:00.000Z',
+      '50 open 2026-12-01T10:10:00.000Z',
     ]);
     // A sweep that finds a port closed ends its row with a transition to closed.
     await s.ingestBatch(
@@ -147,6 +156,88 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
     const pruned = await s.prune({ batchesBefore: NOW, seriesBefore: '2026-12-01T10:12:00.000Z' });
     expect(pruned.rows).toBe(0);
     expect(await sql('SELECT count(*)::int AS n FROM transitions')).toEqual([{ n: 1 }]);
+  });
+
+  it('a steady batch writes no row version of the current state, and transitions only for its changes', async () => {
+    const s = await open();
+    // 4 addresses × 500 ports (every tenth open), each with its sweep, in two batches per cycle as
+    // an agent sends them; then the same results again with 1 % of them changed.
+    const cycle = (id: string, at: string, change: (port: number) => boolean) =>
+      [0, 1].map((part) => {
+        const obs: Array<[string, number, 'open' | 'filtered']> = [];
+        for (const a of [1, 2].map((k) => k + 2 * part))
+          for (let p = 1; p <= 500; p++) {
+            const base = p % 10 === 0 ? 'open' : 'filtered';
+            obs.push([`10.0.0.${a}`, p, change(p) !== (base === 'open') ? 'open' : 'filtered']);
+          }
+        const b = batch(`${id}-${part}`, at, obs);
+        b.sweeps = [1, 2].map((k) => {
+          const ip = `10.0.0.${k + 2 * part}`;
+          return { t: 'sweep' as const, host: ip, ip, ports: '1-1000', closed: '501-1000', at };
+        });
+        return b;
+      });
+    const ingest = async (bs: ReturnType<typeof cycle>) => {
+      for (const b of bs) await s.ingestBatch(b, NOW);
+    };
+    const versions = async () =>
+      new Map(
+        (await sql('SELECT host, port, ctid::text AS ctid, xmin::text AS xmin FROM current_state')).map((r) => [
+          `${r.host}:${r.port}`,
+          `${r.ctid}/${r.xmin}`,
+        ]),
+      );
+    const transitions = async () => (await sql('SELECT count(*)::int AS n FROM transitions'))[0]!.n as number;
+    await ingest(cycle('load', '2026-12-01T10:00:00.000Z', () => false));
+    await ingest(cycle('c1', '2026-12-01T10:05:00.000Z', () => false));
+    const before = await versions();
+    const t0 = await transitions();
+    expect(before.size).toBe(2000);
+    await ingest(cycle('c2', '2026-12-01T10:10:00.000Z', (p) => p % 100 === 7));
+    const after = await versions();
+    const moved = [...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => k);
+    // 5 ports of 500 changed on each of the 4 addresses: those rows only.
+    expect(moved.sort()).toEqual(
+      [1, 2, 3, 4].flatMap((a) => [7, 107, 207, 307, 407].map((p) => `10.0.0.${a}:${p}`)).sort(),
+    );
+    expect((await transitions()) - t0).toBe(20);
+    // One generation per address, the old ones gone; every port answered at the new time.
+    expect(await sql('SELECT host, at, ports::text AS ports FROM seen ORDER BY host')).toEqual(
+      [1, 2, 3, 4].map((a) => ({
+        host: `10.0.0.${a}`,
+        at: '2026-12-01T10:10:00.000Z',
+        ports: '{[1,7),[8,107),[108,207),[208,307),[308,407),[408,501)}',
+      })),
+    );
+    const obs = await s.observations();
+    expect(obs).toHaveLength(2000);
+    expect(new Set(obs.map((o) => o.at))).toEqual(new Set(['2026-12-01T10:10:00.000Z']));
+    expect(obs.filter((o) => o.state === 'open')).toHaveLength(4 * 55);
+  });
+
+  it('an address split over two batches of one sweep keeps one generation and rewrites no row', async () => {
+    const s = await open();
+    const half = (id: string, at: string, from: number) =>
+      batch(
+        id,
+        at,
+        Array.from({ length: 250 }, (_, i): [string, number, 'filtered'] => ['10.0.0.9', from + i, 'filtered']),
+      );
+    const sweep = async (id: string, at: string) => {
+      await s.ingestBatch(half(`${id}a`, at, 1), NOW);
+      await s.ingestBatch(half(`${id}b`, at, 251), NOW);
+    };
+    await sweep('t0', '2026-12-01T10:00:00.000Z');
+    await sweep('t1', '2026-12-01T10:05:00.000Z');
+    const before = JSON.stringify(await sql('SELECT ctid::text, xmin::text FROM current_state ORDER BY port'));
+    await sweep('t2', '2026-12-01T10:10:00.000Z');
+    expect(JSON.stringify(await sql('SELECT ctid::text, xmin::text FROM current_state ORDER BY port'))).toBe(before);
+    expect(await sql('SELECT at, ports::text AS ports FROM seen')).toEqual([
+      { at: '2026-12-01T10:10:00.000Z', ports: '{[1,501)}' },
+    ]);
+    const obs = await s.observations();
+    expect(obs).toHaveLength(500);
+    expect(new Set(obs.map((o) => o.at))).toEqual(new Set(['2026-12-01T10:10:00.000Z']));
   });
 
   it(
