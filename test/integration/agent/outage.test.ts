@@ -292,6 +292,6 @@ describe.skipIf(skip)(`agent through a collector outage${skip ? ` (skipped: ${sk
     expectExactlyOnce(s.data, [...sweepsOf(first), ...sweepsOf(second)]);
     collector.proc.signal('SIGTERM');
     await collector.proc.waitExit(10_000);
-  }, // Minutes of outage and restart on a loaded machine: the default 60 s is a hang guard too tight here.
-  120_000);
+    // Two agent runs, an outage and a restart: like the cases above, more than 60 s under heavy load.
+  }, 120_000);
 });
