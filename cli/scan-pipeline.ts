@@ -7,6 +7,7 @@
 // check of shared/scope.ts: link-local, cloud metadata, multicast and broadcast addresses are
 // refused unless `--allow-special CIDR` lists them. A host that could not be resolved, probed
 // or admitted is reported `unobserved`, with the reason in the finding's message.
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import type { ProbeRun } from '../agent/probe/index.js';
@@ -211,7 +212,10 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   if (live) ctx.smallYoungGeneration?.();
   let configured: ConfiguredModel | null = null;
   let liveFailure: unknown;
-  if (live) {
+  // A mistyped IaC path is reported before any call to AWS is made: the read waits for the
+  // extraction (and its error) when a path does not exist.
+  const readFirst = live && paths.every((p) => existsSync(p));
+  if (readFirst) {
     try {
       configured = await readLive(opts);
     } catch (err) {
@@ -225,6 +229,7 @@ export async function runScan(ctx: CliContext, paths: string[], opts: ScanFlags)
   const ignoreRules = await readIgnoreFile(ctx, join(model.root, IGNORE_FILE));
   ctx.err(problemsSummary(model.problems));
   if (liveFailure !== undefined) throw liveFailure;
+  if (live && !readFirst) configured = await readLive(opts);
   if (configured && configured.problems.length > 0) {
     const n = configured.problems.length;
     const lines = configured.problems.map((p) => `  ${p.region} ${p.operation}: ${p.message} [${p.code}]\n`).join('');

@@ -83,6 +83,15 @@ describe('scan --live aws: the AWS read runs in a process of its own', () => {
     });
   });
 
+  it('a mistyped IaC path with working keys: its error, and not one call made to AWS', async () => {
+    await withServer(shopWorld(), async (server) => {
+      const r = await cli(['scan', 'no-such-dir', '--live', 'aws', '--no-probe'], shop, awsEnv(home(), server, KEYS));
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('[PD_IAC_NOTHING_READ]');
+      expect(server.requests).toEqual([]);
+    });
+  });
+
   it('an error of the reading process keeps its code and message (PD_AWS_AUTH, PD_USAGE)', async () => {
     await withServer(shopWorld(), async (server) => {
       const auth = await cli(['scan', '.', '--live', 'aws', '--no-probe'], shop, awsEnv(home(), server));
