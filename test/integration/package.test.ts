@@ -60,6 +60,8 @@ describe('npm pack', () => {
         /^(?:test|bench|examples|cli|agent|collector|shared|node_modules|\.ci)\//.test(f) ||
         /^dist\/examples\//.test(f) ||
         /^deploy\/docker\//.test(f) ||
+        // Screenshots of the report (docs/reports.md shows them in the repository, 300 KB).
+        /^docs\/img\//.test(f) ||
         /^(?:package-lock\.json|tsconfig\.json|vitest\.config\.ts)$/.test(f),
     );
     expect(unwanted).toEqual([]);
