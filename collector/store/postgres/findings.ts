@@ -6,7 +6,7 @@ import { PortdriftError } from '../../../shared/errors.js';
 import type { Acknowledgement } from '../../../shared/types.js';
 import { ackDetail, bucketSeries, findingRow, historyRow, ignoreRow, type Row } from '../rows.js';
 import { newId } from '../tokens.js';
-import { queueTransitions } from './outbox.js';
+import { TRANSITION_EVENTS, queueTransitions } from './outbox.js';
 import type { EvaluationWrite, HistoryEntry, HistoryQuery, IgnoreRule, StoredFinding } from '../types.js';
 
 type Tx = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
@@ -34,8 +34,6 @@ async function insertHistory(c: pg.PoolClient, h: ReadonlyArray<Omit<HistoryEntr
   ]);
 }
 
-const TRANSITIONS = new Set(['opened', 'reopened', 'resolved']);
-
 /**
  * The history of an evaluation without the transitions the database already holds. Two replicas
  * that evaluate the same change from the same earlier state (a moment apart, each after its own
@@ -43,12 +41,12 @@ const TRANSITIONS = new Set(['opened', 'reopened', 'resolved']);
  * finds the status written by the first, so the change is in the history (and the outbox) once.
  */
 async function unwritten(c: pg.PoolClient, history: EvaluationWrite['history']): Promise<EvaluationWrite['history']> {
-  const ids = history.filter((h) => TRANSITIONS.has(h.event)).map((h) => h.findingId);
+  const ids = history.filter((h) => TRANSITION_EVENTS.has(h.event)).map((h) => h.findingId);
   if (ids.length === 0) return history;
   const { rows } = await c.query('SELECT id, status FROM findings WHERE id = ANY($1::text[])', [ids]);
   const held = new Map(rows.map((r) => [r.id as string, r.status as string]));
   return history.filter((h) => {
-    if (!TRANSITIONS.has(h.event)) return true;
+    if (!TRANSITION_EVENTS.has(h.event)) return true;
     const was = held.get(h.findingId);
     return h.event === 'resolved' ? was === 'open' : was !== 'open';
   });

@@ -206,6 +206,9 @@ function deliveryIdOf(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** The history events that are transitions: what the outbox alerts on, once each. */
+export const TRANSITION_EVENTS: ReadonlySet<string> = new Set(['opened', 'reopened', 'resolved']);
+
 /**
  * Queue the transitions of an evaluation, inside its transaction (after the findings lock, before
  * the findings are written). `fresh` holds only the transitions the database did not hold yet
@@ -221,7 +224,7 @@ export async function queueTransitions(
   const payloads: string[] = [];
   for (const e of fresh) {
     const finding = byId.get(e.findingId);
-    if (!finding || !(e.event === 'opened' || e.event === 'reopened' || e.event === 'resolved')) continue;
+    if (!finding || !TRANSITION_EVENTS.has(e.event)) continue;
     const type = e.event === 'resolved' ? 'resolved' : 'opened';
     keys.push(`${e.findingId} ${e.event} ${e.at}`);
     payloads.push(JSON.stringify({ type, finding, at: e.at } satisfies AlertRow));
