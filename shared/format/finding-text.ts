@@ -1,18 +1,6 @@
 // Small renderings of a finding shared by the human formats (table, markdown).
+import { FINDING_KINDS as KINDS } from '../drift/index.js';
 import type { DriftReport, Finding, FindingKind } from '../types.js';
-
-const KINDS: readonly FindingKind[] = [
-  'moved',
-  'missing',
-  'unreachable',
-  'undeclared',
-  'unobserved',
-  'config-drift',
-  'unmanaged-rule',
-  'missing-rule',
-  'stale-rule',
-  'wrong-service',
-];
 
 /** `10.0.1.5:5432 → 5433`, `[fd00::5]:5432`, `10.0.1.5:5432 (postgres → redis)` for wrong-service. */
 export function endpointText(f: Finding): string {
