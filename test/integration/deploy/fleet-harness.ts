@@ -97,10 +97,13 @@ export async function waitForAgents(
   }
 }
 
+const REFUSAL = /(?<![\w.])403(?![\w.])|FORBIDDEN|not taking batches/;
+
 /** What must not be in an agent's log: a refusal (403), a rejected batch, any error line. */
 export function refusals(p: Proc): string[] {
   const bad = p
     .logs()
-    .filter((l) => (l.level ?? 0) >= 50 || /403|FORBIDDEN|not taking batches/.test(JSON.stringify(l)));
+    // 403 as a status or in a message, not inside a time (`…:31.403Z`), a number or an id; not the pid.
+    .filter(({ pid: _pid, ...l }) => (l.level ?? 0) >= 50 || REFUSAL.test(JSON.stringify(l)));
   return bad.map((l) => JSON.stringify(l).slice(0, 300));
 }
