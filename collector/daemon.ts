@@ -119,6 +119,10 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
             },
             o.log.child({ part: 'live' }),
             now,
+            // Replicas share the inventory through the database: the leader reads AWS.
+            lease
+              ? { shelf: (store as PostgresStore).inventory(lease.holder), isLeader: () => lease.isLeader() }
+              : undefined,
           ),
         }
       : {}),

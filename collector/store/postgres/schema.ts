@@ -205,6 +205,20 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
       CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    description: 'the live inventory (live: aws) the leader reads and every replica builds its model from',
+    // One row per set of AWS settings (regions, profile, role); read_at in the database's clock.
+    sql: `
+      CREATE TABLE live_inventory (
+        name text PRIMARY KEY,
+        read_at timestamptz NOT NULL,
+        read_by text NOT NULL,
+        objects integer NOT NULL,
+        payload text NOT NULL
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -29,6 +29,7 @@ import {
 } from '../types.js';
 import { isConnectionError, openPool, redactUrl, type PgTargetOptions } from './connect.js';
 import { PgFindings } from './findings.js';
+import { PgInventory } from './inventory.js';
 import { PgLease } from './lease.js';
 import { PgObservations } from './observations.js';
 import { PgOutbox } from './outbox.js';
@@ -279,6 +280,15 @@ export class PostgresStore implements Store {
   outbox(holder: string, o: { alerts: boolean; claimMs?: number }): PgOutbox {
     this.found.queueAlerts = o.alerts;
     return new PgOutbox(this.pool, holder, o.claimMs);
+  }
+
+  /** The live inventory the replicas share (`live: aws`), stored as read by `holder`. */
+  inventory(holder: string): Pick<PgInventory, 'read' | 'write'> {
+    const inv = new PgInventory(this.pool, holder);
+    return {
+      read: (key, known) => this.run('read the live inventory', () => inv.read(key, known)),
+      write: (key, inventory) => this.run('store the live inventory', () => inv.write(key, inventory)),
+    };
   }
 
   /** Whether the database answers now (for /healthz). */

@@ -43,19 +43,20 @@ export interface Replica {
   url: string;
 }
 
-/** `portdrift collector --data URL` on 127.0.0.1:0; resolves once it listens. */
-export async function startReplica(label: string, data: string, iacFlags: string[], extra: string[] = []) {
-  const proc = portdrift(label, null, [
-    'collector',
-    '--listen',
-    '127.0.0.1:0',
-    '--data',
-    data,
-    ...iacFlags,
-    '--debounce',
-    '10ms',
-    ...extra,
-  ]);
+/** `portdrift collector --data URL` on 127.0.0.1:0 (`env` added to the test's); resolves once it listens. */
+export async function startReplica(
+  label: string,
+  data: string,
+  iacFlags: string[],
+  extra: string[] = [],
+  env: Record<string, string> = {},
+) {
+  const proc = portdrift(
+    label,
+    null,
+    ['collector', '--listen', '127.0.0.1:0', '--data', data, ...iacFlags, '--debounce', '10ms', ...extra],
+    env,
+  );
   const url = await proc.waitFor('"listening on"', () => /listening on (http\S+?)["\s]/.exec(proc.stderr)?.[1], 30_000);
   return { proc, url } satisfies Replica;
 }
@@ -125,6 +126,8 @@ export interface Health {
   status: string;
   leader: boolean;
   database: boolean;
+  /** The replica's id (its lease holder). */
+  replica: string;
   httpStatus: number;
 }
 
