@@ -157,6 +157,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
               renew: (id: string) => box.renew(id),
               done: async (id: string) => void (await box.markSent(id)),
             },
+            caps: (store as PostgresStore).alertCaps(),
             isLeader: () => lease.isLeader(),
           };
         })()

@@ -58,8 +58,12 @@ export class AlertPump {
     loop();
   }
 
-  /** Deliver what is queued while this replica leads; resolves when nothing is left to claim. */
+  /**
+   * Deliver what is queued while this replica leads; resolves when nothing is left to claim. First
+   * the digests of cap windows that have ended (held back by this leader or one before it).
+   */
   async pump(): Promise<void> {
+    if (!this.stopped && this.o.isLeader()) await this.o.dispatcher.sendDueDigests();
     for (let round = 0; round < 100 && !this.stopped && this.o.isLeader(); round++) {
       const rows = await this.o.queue.claim(50);
       if (rows.length === 0) return;

@@ -24,6 +24,7 @@ import { PortdriftError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { AlertDispatcher, type WebhookConfig } from '../alerts/dispatcher.js';
 import { type AlertQueue, AlertPump } from '../alerts/outbox-pump.js';
+import type { SharedCap } from '../alerts/shared-cap.js';
 import { createMailer, parseSmtpUrl, redactSmtpUrl } from './mail.js';
 import { Outbox, type ReportOutbox } from './outbox.js';
 import { parseSchedule } from './schedule.js';
@@ -196,6 +197,8 @@ export interface Reporting {
 export interface SharedOutbox {
   reports: ReportOutbox;
   alerts: AlertQueue;
+  /** The webhooks' hourly caps and the alerts they hold back (for the next leader's digest). */
+  caps?: SharedCap;
   isLeader: () => boolean;
   /** How often the leader looks for work (default: reports 5 s, alerts 1 s). */
   pollMs?: { reports?: number; alerts?: number };
@@ -267,7 +270,12 @@ export function createReporting(
   }));
   const alerts =
     hooks.length > 0
-      ? new AlertDispatcher({ webhooks: hooks, scope: c.reportScope, log: deps.log.child({ part: 'alerts' }) })
+      ? new AlertDispatcher({
+          webhooks: hooks,
+          scope: c.reportScope,
+          log: deps.log.child({ part: 'alerts' }),
+          ...(deps.shared?.caps ? { shared: deps.shared.caps } : {}),
+        })
       : null;
   const pump =
     alerts && deps.shared

@@ -219,6 +219,26 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
       );
     `,
   },
+  {
+    version: 7,
+    description: "webhooks' hourly caps: the window, the alerts sent in it and those held for its digest",
+    // Shared so that a new leader carries on the window and sends the digest of the alerts the
+    // last one held back. Windows in the delivering leader's clock (ms), as the single collector's.
+    sql: `
+      CREATE TABLE alert_caps (
+        webhook text PRIMARY KEY,
+        window_start bigint,
+        sent integer NOT NULL DEFAULT 0
+      );
+      CREATE TABLE alert_held (
+        seq bigserial PRIMARY KEY,
+        webhook text NOT NULL,
+        delivery_id text NOT NULL,
+        event text NOT NULL,
+        UNIQUE (webhook, delivery_id)
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -29,6 +29,7 @@ import {
 } from '../types.js';
 import { isConnectionError, openPool, redactUrl, type PgTargetOptions } from './connect.js';
 import { PgFindings } from './findings.js';
+import { PgAlertCaps } from './alert-caps.js';
 import { PgInventory } from './inventory.js';
 import { PgLease } from './lease.js';
 import { PgObservations } from './observations.js';
@@ -288,6 +289,16 @@ export class PostgresStore implements Store {
     return {
       read: (key, known) => this.run('read the live inventory', () => inv.read(key, known)),
       write: (key, inventory) => this.run('store the live inventory', () => inv.write(key, inventory)),
+    };
+  }
+
+  /** The webhooks' hourly caps shared by the replicas (held alerts survive a change of leader). */
+  alertCaps(): Pick<PgAlertCaps, 'admit' | 'dueDigest' | 'digestSent'> {
+    const caps = new PgAlertCaps(this.pool, this.tx);
+    return {
+      admit: (webhook, event, id, o) => this.run('count a webhook alert', () => caps.admit(webhook, event, id, o)),
+      dueDigest: (webhook, now, windowMs) => this.run('read held alerts', () => caps.dueDigest(webhook, now, windowMs)),
+      digestSent: (webhook, taken) => this.run('clear held alerts', () => caps.digestSent(webhook, taken)),
     };
   }
 
