@@ -4,7 +4,7 @@
 // and parse errors / unknown tags turned into Problems (docs/design/iac-extraction.md#yaml).
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair, ParseOptions, DocumentOptions, SchemaOptions, YAMLMap } from 'yaml';
-import type { Problem } from '../types.js';
+import type { Problem, ValueOrigin } from '../types.js';
 import { jsonErrorClause } from './files.js';
 
 export type YamlOptions = ParseOptions & DocumentOptions & SchemaOptions;
@@ -269,6 +269,11 @@ export function scalarString(doc: Document, node: unknown): string | undefined {
 export function sourceText(s: YamlStream, node: Node): string {
   const r = node.range;
   return r ? s.text.slice(r[0], r[1]).trim() : '';
+}
+
+/** A value's origin when it is written right there: the scalar's line and its text as written. */
+export function literalOrigin(s: YamlStream, node: Node): ValueOrigin {
+  return { kind: 'literal', file: s.file, line: lineOf(s.lc, node), text: sourceText(s, node) };
 }
 
 /** Plain JS value of a node, merge keys and aliases applied (for labels, selectors and other small things that need no
