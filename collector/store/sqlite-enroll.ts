@@ -10,12 +10,12 @@ import type { Database } from './sqlite-driver.js';
 import {
   checkNameFree,
   checkRotatable,
+  enrolledKey,
   enrollError,
   hashToken,
-  newId,
-  newToken,
   sameHash,
   someLiveKeys,
+  successorKey,
   unknownEnrollSecret,
   usedInNewMinute,
 } from './tokens.js';
@@ -79,19 +79,8 @@ export class EnrollTokens {
       input.name,
       held.map((r) => r.id as string),
     );
-    const key = newToken();
-    const id = newId('tok');
-    const scope = [...input.scope];
-    this.s.insertKey.run(
-      id,
-      input.name,
-      hashToken(key),
-      input.now,
-      JSON.stringify(scope),
-      secret.id,
-      JSON.stringify(input.identity),
-      null,
-    );
+    const { key, id, values } = enrolledKey(input, secret.id);
+    this.s.insertKey.run(...values);
     this.s.countUse.run(secret.id);
     this.s.used.run(input.now, secret.id);
     return { key, record: tokenRow(this.s.byId.get(id) as Row) };
@@ -126,17 +115,8 @@ export class EnrollTokens {
     const t = tokenRow({ ...row, last_used_at: now });
     if (row.rotate_by) {
       this.s.revokeUnusedSuccessors.run(now, row.id);
-      const key = newToken();
-      this.s.insertKey.run(
-        newId('tok'),
-        row.name,
-        hashToken(key),
-        now,
-        row.scope ?? null,
-        row.enrolled_by ?? null,
-        row.identity ?? null,
-        row.id,
-      );
+      const { key, values } = successorKey(row, now);
+      this.s.insertKey.run(...values);
       t.newKey = key;
     }
     return t;

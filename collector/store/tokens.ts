@@ -3,7 +3,8 @@
 // The prefix `pdt_` makes a leaked token easy to find with secret scanners.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PortdriftError } from '../../shared/errors.js';
-import type { NewToken, TokenRecord } from './types.js';
+import type { Row } from './rows.js';
+import type { EnrollInput, NewToken, TokenRecord } from './types.js';
 
 export const TOKEN_PREFIX = 'pdt_';
 
@@ -51,6 +52,46 @@ export function mintToken(input: NewToken): { token: string; record: TokenRecord
         ? { ...record, expiresAt: input.expiresAt ?? null, maxUses: input.maxUses ?? null, uses: 0 }
         : record,
   };
+}
+
+/**
+ * The values of a `token create` row, in the order both stores insert them: id, name, role,
+ * hash, created_at, scope (JSON), expires_at, max_uses.
+ */
+export function createdTokenValues(made: { token: string; record: TokenRecord }, input: NewToken): unknown[] {
+  const { id, name, role, createdAt, scope } = made.record;
+  const scopeJson = scope ? JSON.stringify(scope) : null;
+  return [id, name, role, hashToken(made.token), createdAt, scopeJson, input.expiresAt ?? null, input.maxUses ?? null];
+}
+
+/**
+ * A new agent key and the values of its row, in the order both stores insert them: id, name,
+ * hash, created_at, scope (JSON), enrolled_by, identity (JSON), predecessor (role is `agent`).
+ */
+export interface NewAgentKey {
+  key: string;
+  id: string;
+  values: unknown[];
+}
+
+function agentKey(name: unknown, now: string, rest: [unknown, unknown, unknown, unknown]): NewAgentKey {
+  const key = newToken();
+  const id = newId('tok');
+  return { key, id, values: [id, name, hashToken(key), now, ...rest] };
+}
+
+/** The first key of an agent that enrolls with the enroll secret `secretId`. */
+export function enrolledKey(input: EnrollInput, secretId: string): NewAgentKey {
+  const scope = JSON.stringify([...input.scope]);
+  return agentKey(input.name, input.now, [scope, secretId, JSON.stringify(input.identity), null]);
+}
+
+/**
+ * The successor of the key `row` (as stored) under rotation: the same agent name, scope, enroll
+ * secret and identity, with `row` as its predecessor until it is first used.
+ */
+export function successorKey(row: Row, now: string): NewAgentKey {
+  return agentKey(row.name, now, [row.scope ?? null, row.enrolled_by ?? null, row.identity ?? null, row.id]);
 }
 
 /** last_used_at is kept at minute granularity: a request writes it only in a new minute. */

@@ -7,14 +7,15 @@ import { tokenRow, type Row } from '../rows.js';
 import {
   checkNameFree,
   checkRotatable,
+  createdTokenValues,
+  enrolledKey,
   enrollError,
   hashToken,
   mintToken,
-  newId,
-  newToken,
   oneLiveToken,
   sameHash,
   someLiveKeys,
+  successorKey,
   unknownEnrollSecret,
   usedInNewMinute,
 } from '../tokens.js';
@@ -35,20 +36,10 @@ export class PgTokens {
 
   async createToken(input: NewToken): Promise<{ token: string; record: TokenRecord }> {
     const made = mintToken(input);
-    const { id, name, role, createdAt, scope } = made.record;
     await this.pool.query(
       'INSERT INTO tokens (id, name, role, hash, created_at, scope, ' +
         'expires_at, max_uses) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-      [
-        id,
-        name,
-        role,
-        hashToken(made.token),
-        createdAt,
-        scope ? JSON.stringify(scope) : null,
-        input.expiresAt ?? null,
-        input.maxUses ?? null,
-      ],
+      createdTokenValues(made, input),
     );
     return made;
   }
@@ -99,18 +90,8 @@ export class PgTokens {
         input.name,
         held.map((r) => r.id as string),
       );
-      const key = newToken();
-      const id = newId('tok');
-      await c.query(INSERT_KEY, [
-        id,
-        input.name,
-        hashToken(key),
-        input.now,
-        JSON.stringify([...input.scope]),
-        secret.id,
-        JSON.stringify(input.identity),
-        null,
-      ]);
+      const { key, id, values } = enrolledKey(input, secret.id);
+      await c.query(INSERT_KEY, values);
       await c.query('UPDATE tokens SET uses = uses + 1, last_used_at = $2 WHERE id = $1', [secret.id, input.now]);
       return { key, record: tokenRow((await c.query('SELECT * FROM tokens WHERE id = $1', [id])).rows[0]) };
     });
@@ -146,17 +127,8 @@ export class PgTokens {
         'UPDATE tokens SET revoked_at = $1 WHERE predecessor = $2 AND revoked_at IS NULL AND last_used_at IS NULL',
         [now, row.id],
       );
-      const key = newToken();
-      await c.query(INSERT_KEY, [
-        newId('tok'),
-        row.name,
-        hashToken(key),
-        now,
-        row.scope ?? null,
-        row.enrolled_by ?? null,
-        row.identity ?? null,
-        row.id,
-      ]);
+      const { key, values } = successorKey(row, now);
+      await c.query(INSERT_KEY, values);
       t.newKey = key;
     }
     return t;
