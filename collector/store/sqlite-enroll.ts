@@ -12,11 +12,11 @@ import {
   checkRotatable,
   enrolledKey,
   enrollError,
+  enrollSecretRecord,
   hashToken,
-  sameHash,
+  isLiveTokenRow,
   someLiveKeys,
   successorKey,
-  unknownEnrollSecret,
   usedInNewMinute,
 } from './tokens.js';
 import { tokenRow, type Row } from './rows.js';
@@ -58,11 +58,7 @@ export class EnrollTokens {
   /** The enroll secret's record if it may enroll at `now`; else the 401 error that says why. */
   enrollSecret(secret: string, now: string): TokenRecord {
     const hash = hashToken(secret);
-    const row = this.s.byHash.get(hash) as Row | undefined;
-    if (!row || !sameHash(row.hash as string, hash) || row.role !== 'enroll') {
-      throw unknownEnrollSecret();
-    }
-    const t = tokenRow(row);
+    const t = enrollSecretRecord(this.s.byHash.get(hash) as Row | undefined, hash);
     const err = enrollError(t, now);
     if (err) throw err;
     return t;
@@ -89,7 +85,7 @@ export class EnrollTokens {
   authenticate(secret: string, now: string): TokenRecord | null {
     const hash = hashToken(secret);
     const row = this.s.byHash.get(hash) as Row | undefined;
-    if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
+    if (!isLiveTokenRow(row, hash)) return null;
     // Most requests: no rotation under way, no transaction (one write a minute at most).
     if (row.rotate_by || row.predecessor) return this.authTx(secret, now);
     if (usedInNewMinute(row.last_used_at as string | null, now)) this.s.used.run(now, row.id);
@@ -99,7 +95,7 @@ export class EnrollTokens {
   private authenticateInside(secret: string, now: string): TokenRecord | null {
     const hash = hashToken(secret);
     const row = this.s.byHash.get(hash) as Row | undefined;
-    if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
+    if (!isLiveTokenRow(row, hash)) return null;
     // A key past its rotation deadline is dead: its agent missed the whole grace period.
     if (row.rotate_by && (row.rotate_by as string) <= now) {
       this.s.revoke.run(now, row.id);

@@ -3,7 +3,7 @@
 // The prefix `pdt_` makes a leaked token easy to find with secret scanners.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PortdriftError } from '../../shared/errors.js';
-import type { Row } from './rows.js';
+import { tokenRow, type Row } from './rows.js';
 import type { EnrollInput, NewToken, TokenRecord } from './types.js';
 
 export const TOKEN_PREFIX = 'pdt_';
@@ -21,6 +21,19 @@ export function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');
   const y = Buffer.from(b, 'hex');
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
+/** Whether the row a lookup by `hash` found is that token's (re-checked in constant time) and not revoked. */
+export function isLiveTokenRow(row: Row | undefined, hash: string): row is Row {
+  return !!row && sameHash(row.hash as string, hash) && !row.revoked_at;
+}
+
+/** The enroll secret's record from the row a lookup by its `hash` found; PD_ENROLL_SECRET_INVALID when it is none. */
+export function enrollSecretRecord(row: Row | undefined, hash: string): TokenRecord {
+  if (!row || !sameHash(row.hash as string, hash) || row.role !== 'enroll') throw unknownEnrollSecret();
+  const t = tokenRow(row);
+  t.uses = Number(row.uses ?? 0);
+  return t;
 }
 
 export function newId(prefix: string): string {

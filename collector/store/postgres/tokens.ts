@@ -10,13 +10,13 @@ import {
   createdTokenValues,
   enrolledKey,
   enrollError,
+  enrollSecretRecord,
   hashToken,
+  isLiveTokenRow,
   mintToken,
   oneLiveToken,
-  sameHash,
   someLiveKeys,
   successorKey,
-  unknownEnrollSecret,
   usedInNewMinute,
 } from '../tokens.js';
 import type { EnrollInput, NewToken, TokenRecord } from '../types.js';
@@ -64,12 +64,7 @@ export class PgTokens {
     const row = (await c.query(`SELECT * FROM tokens WHERE hash = $1${lock ? ' FOR UPDATE' : ''}`, [hash])).rows[0] as
       | Row
       | undefined;
-    if (!row || !sameHash(row.hash as string, hash) || row.role !== 'enroll') {
-      throw unknownEnrollSecret();
-    }
-    const t = tokenRow(row);
-    t.uses = Number(row.uses ?? 0);
-    return t;
+    return enrollSecretRecord(row, hash);
   }
 
   async enrollSecret(secret: string, now: string): Promise<TokenRecord> {
@@ -100,7 +95,7 @@ export class PgTokens {
   async authenticate(secret: string, now: string): Promise<TokenRecord | null> {
     const hash = hashToken(secret);
     const row = (await this.pool.query('SELECT * FROM tokens WHERE hash = $1', [hash])).rows[0] as Row | undefined;
-    if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
+    if (!isLiveTokenRow(row, hash)) return null;
     if (row.rotate_by || row.predecessor) return this.tx((c) => this.authenticateInside(c, hash, now));
     // last_used_at at minute granularity: not one write per request.
     if (usedInNewMinute(row.last_used_at as string | null, now))
@@ -110,7 +105,7 @@ export class PgTokens {
 
   private async authenticateInside(c: pg.PoolClient, hash: string, now: string): Promise<TokenRecord | null> {
     const row = (await c.query('SELECT * FROM tokens WHERE hash = $1 FOR UPDATE', [hash])).rows[0] as Row | undefined;
-    if (!row || row.revoked_at) return null;
+    if (!isLiveTokenRow(row, hash)) return null;
     if (row.rotate_by && (row.rotate_by as string) <= now) {
       await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, row.id]);
       return null;
