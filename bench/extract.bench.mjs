@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, writeResult } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'dist', 'cli', 'main.js');
@@ -94,35 +95,26 @@ try {
         ` MB, ${model.resources.length} resources, ${endpoints} endpoints`,
     );
   }
-  const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)];
+  const medianMs = median(runs.map((r) => r.ms));
   const peak = Math.max(...runs.map((r) => r.rssMb));
-  const pass = QUICK || median < BAR_MS;
+  const pass = QUICK || medianMs < BAR_MS;
   console.log(
-    `median ${median} ms (` +
+    `median ${medianMs} ms (` +
       `${QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'}`}), peak RSS ${peak} MB`,
   );
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(
-    join(here, 'results', 'extract.json'),
-    `${JSON.stringify(
-      {
-        scenario: 'extract',
-        date: new Date().toISOString(),
-        node: process.version,
-        files: FILES,
-        bytes,
-        endpoints,
-        runs,
-        medianMs: median,
-        peakRssMb: peak,
-        barMs: BAR_MS,
-        pass,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeResult('extract', {
+    scenario: 'extract',
+    date: new Date().toISOString(),
+    node: process.version,
+    files: FILES,
+    bytes,
+    endpoints,
+    runs,
+    medianMs,
+    peakRssMb: peak,
+    barMs: BAR_MS,
+    pass,
+  });
   process.exitCode = pass ? 0 : 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

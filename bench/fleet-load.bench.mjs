@@ -11,7 +11,7 @@
 // VmHWM, its peak), and `portdrift agents --format json` must list every agent, none late.
 // BENCH_QUICK=1: 50 agents, interval 2s, 10 s. Needs `npx tsc -p tsconfig.json` first.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,13 +19,13 @@ import {
   batchHeaders,
   cli,
   createTokenCli,
-  here,
   modelArgs,
   requireBuilt,
   sleep,
   startCollector,
   stopAll,
   writeOrdersModel,
+  writeResult,
 } from './lib.mjs';
 
 requireBuilt();
@@ -178,8 +178,7 @@ try {
       `collector RSS ${result.collector.rssMb} MB (peak ${result.collector.peakRssMb} MB); ` +
       `agents listed ${result.listed}, late ${result.late}: ${ok ? 'ok' : 'FAILED'}`,
   );
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'fleet-load.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeResult('fleet-load', result);
   process.exitCode = ok ? 0 : 1;
 } finally {
   if (collector) await stopAll([collector]);

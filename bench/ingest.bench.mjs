@@ -9,7 +9,7 @@
 // is acknowledged (committed) observations per second. RUNS runs per SQLite sync mode, median.
 // The sender and the collector share the machine's two cores, as an agent-side load would not:
 // the figure is conservative. Needs `npx tsc -p tsconfig.json` first (npm run bench builds).
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -24,6 +24,7 @@ import {
   startCollector,
   stopAll,
   writeOrdersModel,
+  writeResult,
 } from './lib.mjs';
 
 const storeModule = join(here, '..', 'dist', 'collector', 'store', 'sqlite.js');
@@ -150,7 +151,6 @@ for (const scenario of SCENARIOS)
         `${QUICK ? 'quick run, no bar' : `bar ${BAR.toLocaleString('en')}/s: ${rate >= BAR ? 'met' : 'NOT met'}`}`,
     );
   }
-mkdirSync(join(here, 'results'), { recursive: true });
 const out = {
   date: new Date().toISOString(),
   node: process.version,
@@ -159,5 +159,5 @@ const out = {
   senders: SENDERS,
   results,
 };
-writeFileSync(join(here, 'results', 'ingest.json'), `${JSON.stringify(out, null, 2)}\n`);
+writeResult('ingest', out);
 process.exit(QUICK || Object.values(results).every((r) => r.medianPerSecond >= BAR) ? 0 : 1);

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median, writeResult } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -251,7 +252,6 @@ try {
         `findings ${JSON.stringify(summary.findings)}, load ${load}`,
     );
   }
-  const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
   const medianMs = median(runs.map((r) => r.ms));
   const rssOf = (r) => Math.max(r.rssMb, r.treeRssMb);
   const peak = Math.max(...runs.map(rssOf));
@@ -259,7 +259,6 @@ try {
   const pass = QUICK || (medianMs < BAR_MS && peak < BAR_RSS_MB);
   const bar = QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms and < ${BAR_RSS_MB} MB: ${pass ? 'PASS' : 'FAIL'}`;
   console.log(`median ${medianMs} ms, peak RSS median ${medianRss} MB, max ${peak} MB (${bar})`);
-  mkdirSync(join(here, 'results'), { recursive: true });
   const result = {
     scenario: 'inventory',
     date: new Date().toISOString(),
@@ -277,7 +276,7 @@ try {
     barRssMb: BAR_RSS_MB,
     pass,
   };
-  writeFileSync(join(here, 'results', 'inventory.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeResult('inventory', result);
   process.exitCode = pass ? 0 : 1;
 } finally {
   await server?.close();

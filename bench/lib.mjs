@@ -1,9 +1,10 @@
-// What the collector benchmarks (ingest, pg-ingest, fleet-load, ttd) share: the built CLI, a
-// declared model, tokens, a `portdrift collector` child that is waited for until it listens and
-// stopped by PID, and batches posted as agents post them (NDJSON, Idempotency-Key, Bearer token).
-// Not a scenario itself: bench/run.mjs runs only *.bench.mjs.
+// What the benchmarks share: the built CLI, medians, and where results go; for the collector
+// scenarios (ingest, pg-ingest, fleet-load, ttd) a declared model, tokens, a `portdrift collector`
+// child that is waited for until it listens and stopped by PID, and batches posted as agents post
+// them (NDJSON, Idempotency-Key, Bearer token). Not a scenario itself: bench/run.mjs runs only
+// *.bench.mjs.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,8 +20,20 @@ export function requireBuilt(...modules) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The upper median (the middle of an odd count), as every scenario's figures are reported. */
+/** The upper median (the middle of an odd count; the upper middle of an even one). */
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The median of the numbers among `xs` (a run without a figure is null), the mean of the two middle
+ * ones for an even count; null when there is none. */
+export const medianOrNull = (xs) => {
+  const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  if (!v.length) return null;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+
+/** Milliseconds as the tables print them: `1,234 ms`, or `—` for none. */
+export const fmtMs = (ms) => (ms === null ? '—' : `${Math.round(ms).toLocaleString('en-US')} ms`);
 
 /**
  * main.tf with one `aws_db_instance.orders` on 5432 (with `engine = "postgres"` when asked) and
@@ -208,4 +221,10 @@ export async function postBatches(batches, { senders, urlOf, tokenOf }) {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: senders }, sender));
   return { seconds: (performance.now() - t0) / 1000, failures, lastFailure };
+}
+
+/** Writes a scenario's figures to bench/results/NAME.json (docs/benchmarks.md quotes them). */
+export function writeResult(name, data) {
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', `${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
 }

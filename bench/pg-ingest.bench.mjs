@@ -11,7 +11,7 @@
 // PostgreSQL, and of both.
 // Needs PORTDRIFT_TEST_PG_URL (a user that may create databases; .ci/run exports one); without
 // it the scenario says so and is skipped. BENCH_QUICK=1: small sizes, one run, no goal.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -26,6 +26,7 @@ import {
   startCollector,
   stopAll,
   writeOrdersModel,
+  writeResult,
 } from './lib.mjs';
 
 const admin = process.env.PORTDRIFT_TEST_PG_URL;
@@ -206,21 +207,13 @@ for (const [kind, replicas] of CASES) {
     `${x.perPgCpu === null ? '' : `, PostgreSQL ${x.perPgCpu.toLocaleString('en')}`})`;
   console.log(`  CPU: steady ${per(r.cpu.steady)}; all-change ${per(r.cpu.all)}`);
 }
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(
-  join(here, 'results', 'pg-ingest.json'),
-  `${JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      node: process.version,
-      perBatch: PER_BATCH,
-      batches: BATCHES,
-      senders: SENDERS,
-      loadAverage1m: load.map((x) => Math.round(x * 10) / 10),
-      results,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResult('pg-ingest', {
+  date: new Date().toISOString(),
+  node: process.version,
+  perBatch: PER_BATCH,
+  batches: BATCHES,
+  senders: SENDERS,
+  loadAverage1m: load.map((x) => Math.round(x * 10) / 10),
+  results,
+});
 console.log(`load average (1 min) at the start and after each case: ${load.map((x) => x.toFixed(1)).join(', ')}`);

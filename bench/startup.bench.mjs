@@ -5,10 +5,11 @@
 // (no bar: they build one command). Writes bench/results/startup.json.
 // Needs `npm run build` first (npm run bench builds). BENCH_QUICK=1: 3 runs, no bar.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
+import { median, writeResult } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'dist', 'cli', 'main.js');
@@ -42,7 +43,6 @@ for (let r = 0; r < RUNS; r++) {
     times.get(l.id).push(ms);
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const bare = median(times.get(lines[0].id));
 const results = lines.map((l) => {
   const m = median(times.get(l.id));
@@ -61,7 +61,6 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(' ')}`,
 );
-mkdirSync(join(here, 'results'), { recursive: true });
 const out = { date: new Date().toISOString(), node: process.version, runs: RUNS, results, pass };
-writeFileSync(join(here, 'results', 'startup.json'), `${JSON.stringify(out, null, 2)}\n`);
+writeResult('startup', out);
 process.exit(QUICK || pass ? 0 : 1);

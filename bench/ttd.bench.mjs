@@ -9,14 +9,13 @@
 // loopback, all probed by the one agent. BENCH_QUICK=1: 5 hosts, 1 run, the agent with
 // --check-interval 2s (the only non-default: a smoke run in CI, not a figure), no bar. Bar: median
 // ≤ 60 s at 1,000 hosts. Needs root (the lab) and `npx tsc -p tsconfig.json` first.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSoloLab, labUnavailable } from '../test/lab/netns.mjs';
 import {
   createTokenCli,
   daemon,
-  here,
   main,
   median,
   modelArgs,
@@ -25,6 +24,7 @@ import {
   startCollector,
   stopAll,
   writeOrdersModel,
+  writeResult,
 } from './lib.mjs';
 
 requireBuilt();
@@ -159,9 +159,5 @@ for (const hosts of SCALES) {
       ` s over ${r.runsMs.length} runs${QUICK ? ' (quick run, no bar)' : bar}`,
   );
 }
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(
-  join(here, 'results', 'ttd.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, results }, null, 2)}\n`,
-);
+writeResult('ttd', { date: new Date().toISOString(), node: process.version, runs: RUNS, results });
 process.exit(ok ? 0 : 1);
