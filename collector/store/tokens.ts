@@ -112,6 +112,55 @@ export function usedInNewMinute(lastUsedAt: string | null, now: string): boolean
   return !lastUsedAt || lastUsedAt.slice(0, 16) !== now.slice(0, 16);
 }
 
+/**
+ * One write of authenticating a key, which the store runs as its own statement (`now` as the
+ * time): revoke a key, note its use, clear a key's predecessor, revoke the successors of a key
+ * that were never used, insert a new agent key.
+ */
+export type KeyWrite =
+  | { kind: 'revoke'; id: string }
+  | { kind: 'used'; id: string }
+  | { kind: 'clearPredecessor'; id: string }
+  | { kind: 'revokeUnusedSuccessors'; predecessor: string }
+  | { kind: 'insertKey'; values: unknown[] };
+
+/**
+ * Whether authenticating the key `row` is part of a rotation (it has a deadline, or a
+ * predecessor): then the store re-reads and locks the row in a transaction, and runs
+ * authentication() on that. Most requests are not: no transaction, one write a minute at most.
+ */
+export function inRotation(row: Row): boolean {
+  return !!(row.rotate_by || row.predecessor);
+}
+
+/**
+ * Authenticating the live key `row` at `now`: its record (null: the key is dead) and the writes
+ * the store runs, in this order.
+ *
+ * Rotation without a gap and without two keys living on: `agents rotate NAME` marks the agent's
+ * key with a deadline. The next request authenticated with it gets a new key (its successor,
+ * stored as its hash, sent once in a response header). The old key keeps working only until the
+ * new key is first used (then the old one is revoked) and never past the deadline. A new key
+ * the agent did not receive (a lost answer) is replaced by the next one the old key gets.
+ */
+export function authentication(row: Row, now: string): { record: TokenRecord | null; writes: KeyWrite[] } {
+  const id = row.id as string;
+  // A key past its rotation deadline is dead: its agent missed the whole grace period.
+  if (row.rotate_by && (row.rotate_by as string) <= now) return { record: null, writes: [{ kind: 'revoke', id }] };
+  const writes: KeyWrite[] = [];
+  // last_used_at at minute granularity: not one write per request.
+  if (usedInNewMinute(row.last_used_at as string | null, now)) writes.push({ kind: 'used', id });
+  // The first use of a rotated key ends its predecessor.
+  if (row.predecessor) writes.push({ kind: 'revoke', id: row.predecessor as string }, { kind: 'clearPredecessor', id });
+  const record = tokenRow({ ...row, last_used_at: now });
+  if (row.rotate_by) {
+    const { key, values } = successorKey(row, now);
+    writes.push({ kind: 'revokeUnusedSuccessors', predecessor: id }, { kind: 'insertKey', values });
+    record.newKey = key;
+  }
+  return { record, writes };
+}
+
 /** The live keys of an agent, or PD_TOKEN naming the agent when it has none. */
 export function someLiveKeys(rows: TokenRecord[], name: string): TokenRecord[] {
   if (rows.length === 0) throw new PortdriftError('PD_TOKEN', `no live agent key for agent ${JSON.stringify(name)}`);

@@ -1,10 +1,11 @@
 // Tokens, enrollment, agent keys and rotation on PostgreSQL: the same rules as the SQLite store
-// (collector/store/sqlite-enroll.ts explains rotation). Each read-then-write runs in a transaction
+// (authentication() in collector/store/tokens.ts explains rotation). Each read-then-write runs in a transaction
 // that locks what it reads (FOR UPDATE, or an advisory lock on the agent name), so two replicas
 // enrolling or rotating at once cannot both succeed where one may.
 import type pg from 'pg';
 import { tokenRow, type Row } from '../rows.js';
 import {
+  authentication,
   checkNameFree,
   checkRotatable,
   createdTokenValues,
@@ -12,12 +13,12 @@ import {
   enrollError,
   enrollSecretRecord,
   hashToken,
+  inRotation,
   isLiveTokenRow,
+  type KeyWrite,
   mintToken,
   oneLiveToken,
   someLiveKeys,
-  successorKey,
-  usedInNewMinute,
 } from '../tokens.js';
 import type { EnrollInput, NewToken, TokenRecord } from '../types.js';
 
@@ -96,37 +97,36 @@ export class PgTokens {
     const hash = hashToken(secret);
     const row = (await this.pool.query('SELECT * FROM tokens WHERE hash = $1', [hash])).rows[0] as Row | undefined;
     if (!isLiveTokenRow(row, hash)) return null;
-    if (row.rotate_by || row.predecessor) return this.tx((c) => this.authenticateInside(c, hash, now));
-    // last_used_at at minute granularity: not one write per request.
-    if (usedInNewMinute(row.last_used_at as string | null, now))
-      await this.pool.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [now, row.id]);
-    return tokenRow({ ...row, last_used_at: now });
+    if (inRotation(row)) return this.tx((c) => this.authenticateInside(c, hash, now));
+    return this.run(this.pool, authentication(row, now), now);
   }
 
   private async authenticateInside(c: pg.PoolClient, hash: string, now: string): Promise<TokenRecord | null> {
     const row = (await c.query('SELECT * FROM tokens WHERE hash = $1 FOR UPDATE', [hash])).rows[0] as Row | undefined;
     if (!isLiveTokenRow(row, hash)) return null;
-    if (row.rotate_by && (row.rotate_by as string) <= now) {
-      await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, row.id]);
-      return null;
+    return this.run(c, authentication(row, now), now);
+  }
+
+  /** Runs an authentication's writes, in order; its record. */
+  private async run(
+    c: pg.PoolClient | pg.Pool,
+    { record, writes }: { record: TokenRecord | null; writes: KeyWrite[] },
+    now: string,
+  ): Promise<TokenRecord | null> {
+    for (const w of writes) {
+      if (w.kind === 'revoke')
+        await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, w.id]);
+      else if (w.kind === 'used') await c.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [now, w.id]);
+      else if (w.kind === 'clearPredecessor')
+        await c.query('UPDATE tokens SET predecessor = NULL WHERE id = $1', [w.id]);
+      else if (w.kind === 'revokeUnusedSuccessors')
+        await c.query(
+          'UPDATE tokens SET revoked_at = $1 WHERE predecessor = $2 AND revoked_at IS NULL AND last_used_at IS NULL',
+          [now, w.predecessor],
+        );
+      else await c.query(INSERT_KEY, w.values);
     }
-    if (usedInNewMinute(row.last_used_at as string | null, now))
-      await c.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [now, row.id]);
-    if (row.predecessor) {
-      await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, row.predecessor]);
-      await c.query('UPDATE tokens SET predecessor = NULL WHERE id = $1', [row.id]);
-    }
-    const t = tokenRow({ ...row, last_used_at: now });
-    if (row.rotate_by) {
-      await c.query(
-        'UPDATE tokens SET revoked_at = $1 WHERE predecessor = $2 AND revoked_at IS NULL AND last_used_at IS NULL',
-        [now, row.id],
-      );
-      const { key, values } = successorKey(row, now);
-      await c.query(INSERT_KEY, values);
-      t.newKey = key;
-    }
-    return t;
+    return record;
   }
 
   private async liveKeys(c: pg.PoolClient, name: string, now: string): Promise<TokenRecord[]> {
