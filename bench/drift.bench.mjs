@@ -6,17 +6,11 @@
 // open port on every tenth host. Only computeDrift is timed, 5 runs (median), once without a
 // freshness window and once with one (every observation then also passes a time check).
 // Needs `npx tsc -p tsconfig.json` first (npm run bench builds).
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { median, writeResult } from './lib.mjs';
+import { join } from 'node:path';
+import { here, median, requireBuilt, writeResult } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const engine = join(here, '..', 'dist', 'shared', 'drift', 'index.js');
-if (!existsSync(engine)) {
-  console.error(`${engine} is missing: run \`npx tsc -p tsconfig.json\` first`);
-  process.exit(1);
-}
+requireBuilt(engine);
 const { computeDrift } = await import(engine);
 
 // BENCH_QUICK=1 (CI): 400 resources, one run, no bar: proves the scenario still runs end to end.

@@ -6,24 +6,18 @@
 // (GNU time's maximum resident set size) and writes bench/results/extract.json.
 // Needs `npx tsc -p tsconfig.json` first (npm run bench builds).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { median, writeResult } from './lib.mjs';
+import { join } from 'node:path';
+import { main, median, requireBuilt, writeResult } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', 'dist', 'cli', 'main.js');
 // BENCH_QUICK=1 (CI): 20 files, one run, no bar: proves the scenario still runs end to end.
 const QUICK = process.env.BENCH_QUICK === '1';
 const FILES = QUICK ? 20 : 500;
 const RUNS = QUICK ? 1 : 5;
 const BAR_MS = 3000;
 
-if (!existsSync(cli)) {
-  console.error(`${cli} is missing: run \`npx tsc -p tsconfig.json\` first`);
-  process.exit(1);
-}
+requireBuilt();
 
 function file(i) {
   const out = [`variable "app_port_${i}" {\n  type    = number\n  default = ${8000 + (i % 100)}\n}\n`];
@@ -74,7 +68,7 @@ try {
     const t0 = performance.now();
     const p = spawnSync(
       '/usr/bin/time',
-      ['-f', '%M', process.execPath, cli, 'extract', join(dir, 'tf'), '--format', 'json'],
+      ['-f', '%M', process.execPath, main, 'extract', join(dir, 'tf'), '--format', 'json'],
       { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 },
     );
     const ms = performance.now() - t0;

@@ -12,15 +12,13 @@
 // BENCH_QUICK=1 (CI): 50 instances, 20 groups, 5 target groups, one run, no bar.
 // Needs `npx tsc -p tsconfig.json` first (npm run bench builds).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { median, writeResult } from './lib.mjs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { here, main, median, requireBuilt, writeResult } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const cli = join(root, 'dist', 'cli', 'main.js');
 const QUICK = process.env.BENCH_QUICK === '1';
 const INSTANCES = QUICK ? 50 : 5000;
 const GROUPS = QUICK ? 20 : 2000;
@@ -30,10 +28,7 @@ const PAGE = 500;
 const BAR_MS = 10_000;
 const BAR_RSS_MB = 200;
 
-if (!existsSync(cli)) {
-  console.error(`${cli} is missing: run \`npx tsc -p tsconfig.json\` first`);
-  process.exit(1);
-}
+requireBuilt();
 
 const dir = mkdtempSync(join(tmpdir(), 'pd-inventory-bench-'));
 
@@ -173,7 +168,7 @@ function run(url) {
     '-f',
     '%M',
     process.execPath,
-    cli,
+    main,
     'scan',
     join(dir, 'tf'),
     '--live',

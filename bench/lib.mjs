@@ -11,10 +11,11 @@ import { fileURLToPath } from 'node:url';
 export const here = dirname(fileURLToPath(import.meta.url));
 export const main = join(here, '..', 'dist', 'cli', 'main.js');
 
-/** Exits with the usual hint when dist/ (the CLI, and any other module named) is not built. */
+/** Exits naming what is missing when dist/ (the CLI, and any other module named) is not built. */
 export function requireBuilt(...modules) {
-  if ([main, ...modules].every((m) => existsSync(m))) return;
-  console.error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
+  const missing = [main, ...modules].find((m) => !existsSync(m));
+  if (!missing) return;
+  console.error(`${missing} is missing: run \`npm run build\` first`);
   process.exit(1);
 }
 

@@ -5,29 +5,21 @@
 // (no bar: they build one command). Writes bench/results/startup.json.
 // Needs `npm run build` first (npm run bench builds). BENCH_QUICK=1: 3 runs, no bar.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { median, writeResult } from './lib.mjs';
+import { main, median, requireBuilt, writeResult } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', 'dist', 'cli', 'main.js');
-if (!existsSync(cli)) {
-  console.error(`${cli} is missing: run \`npm run build\` first`);
-  process.exit(1);
-}
+requireBuilt();
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = QUICK ? 3 : 15;
 const BAR = 2;
 
 const lines = [
   { id: 'node -e ""', argv: ['-e', ''], bar: false },
-  { id: 'portdrift --version', argv: [cli, '--version'], bar: true },
-  { id: 'portdrift --help', argv: [cli, '--help'], bar: true },
-  { id: 'portdrift completion bash', argv: [cli, 'completion', 'bash'], bar: true },
-  { id: 'portdrift scan --help', argv: [cli, 'scan', '--help'], bar: false },
-  { id: 'portdrift probe --help', argv: [cli, 'probe', '--help'], bar: false },
+  { id: 'portdrift --version', argv: [main, '--version'], bar: true },
+  { id: 'portdrift --help', argv: [main, '--help'], bar: true },
+  { id: 'portdrift completion bash', argv: [main, 'completion', 'bash'], bar: true },
+  { id: 'portdrift scan --help', argv: [main, 'scan', '--help'], bar: false },
+  { id: 'portdrift probe --help', argv: [main, 'probe', '--help'], bar: false },
 ];
 
 const times = new Map(lines.map((l) => [l.id, []]));
