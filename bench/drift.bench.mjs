@@ -6,16 +6,11 @@
 // open port on every tenth host. Only computeDrift is timed, 5 runs (median), once without a
 // freshness window and once with one (every observation then also passes a time check).
 // Needs `npx tsc -p tsconfig.json` first (npm run bench builds).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { here, median, requireBuilt, writeResult } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const engine = join(here, '..', 'dist', 'shared', 'drift', 'index.js');
-if (!existsSync(engine)) {
-  console.error(`${engine} is missing: run \`npx tsc -p tsconfig.json\` first`);
-  process.exit(1);
-}
+requireBuilt(engine);
 const { computeDrift } = await import(engine);
 
 // BENCH_QUICK=1 (CI): 400 resources, one run, no bar: proves the scenario still runs end to end.
@@ -103,12 +98,12 @@ function measure(label, options) {
     report = computeDrift(model, observations, options);
     runs.push(Math.round(performance.now() - t0));
   }
-  const median = [...runs].sort((a, b) => a - b)[Math.floor(RUNS / 2)];
+  const ms = median(runs);
   console.log(
-    `${label}: median ${median} ms, runs ${runs.join(', ')} ms; ` +
+    `${label}: median ${ms} ms, runs ${runs.join(', ')} ms; ` +
       `${report.summary.findings} findings ${JSON.stringify(report.summary.byKind)}`,
   );
-  return { label, median, runs, summary: report.summary };
+  return { label, median: ms, runs, summary: report.summary };
 }
 
 const results = [
@@ -120,22 +115,14 @@ const pass = QUICK || worst < BAR_MS;
 console.log(
   `worst median ${worst} ms (${QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'}`})`,
 );
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(
-  join(here, 'results', 'drift.json'),
-  `${JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      node: process.version,
-      resources: resources.length,
-      endpoints: endpoints.length,
-      observations: observations.length,
-      results,
-      barMs: BAR_MS,
-      pass,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResult('drift', {
+  date: new Date().toISOString(),
+  node: process.version,
+  resources: resources.length,
+  endpoints: endpoints.length,
+  observations: observations.length,
+  results,
+  barMs: BAR_MS,
+  pass,
+});
 process.exit(pass ? 0 : 1);

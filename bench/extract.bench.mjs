@@ -6,23 +6,18 @@
 // (GNU time's maximum resident set size) and writes bench/results/extract.json.
 // Needs `npx tsc -p tsconfig.json` first (npm run bench builds).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { main, median, requireBuilt, writeResult } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', 'dist', 'cli', 'main.js');
 // BENCH_QUICK=1 (CI): 20 files, one run, no bar: proves the scenario still runs end to end.
 const QUICK = process.env.BENCH_QUICK === '1';
 const FILES = QUICK ? 20 : 500;
 const RUNS = QUICK ? 1 : 5;
 const BAR_MS = 3000;
 
-if (!existsSync(cli)) {
-  console.error(`${cli} is missing: run \`npx tsc -p tsconfig.json\` first`);
-  process.exit(1);
-}
+requireBuilt();
 
 function file(i) {
   const out = [`variable "app_port_${i}" {\n  type    = number\n  default = ${8000 + (i % 100)}\n}\n`];
@@ -73,7 +68,7 @@ try {
     const t0 = performance.now();
     const p = spawnSync(
       '/usr/bin/time',
-      ['-f', '%M', process.execPath, cli, 'extract', join(dir, 'tf'), '--format', 'json'],
+      ['-f', '%M', process.execPath, main, 'extract', join(dir, 'tf'), '--format', 'json'],
       { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 },
     );
     const ms = performance.now() - t0;
@@ -94,35 +89,26 @@ try {
         ` MB, ${model.resources.length} resources, ${endpoints} endpoints`,
     );
   }
-  const sorted = runs.map((r) => r.ms).sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)];
+  const medianMs = median(runs.map((r) => r.ms));
   const peak = Math.max(...runs.map((r) => r.rssMb));
-  const pass = QUICK || median < BAR_MS;
+  const pass = QUICK || medianMs < BAR_MS;
   console.log(
-    `median ${median} ms (` +
+    `median ${medianMs} ms (` +
       `${QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms: ${pass ? 'PASS' : 'FAIL'}`}), peak RSS ${peak} MB`,
   );
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(
-    join(here, 'results', 'extract.json'),
-    `${JSON.stringify(
-      {
-        scenario: 'extract',
-        date: new Date().toISOString(),
-        node: process.version,
-        files: FILES,
-        bytes,
-        endpoints,
-        runs,
-        medianMs: median,
-        peakRssMb: peak,
-        barMs: BAR_MS,
-        pass,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeResult('extract', {
+    scenario: 'extract',
+    date: new Date().toISOString(),
+    node: process.version,
+    files: FILES,
+    bytes,
+    endpoints,
+    runs,
+    medianMs,
+    peakRssMb: peak,
+    barMs: BAR_MS,
+    pass,
+  });
   process.exitCode = pass ? 0 : 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

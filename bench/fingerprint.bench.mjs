@@ -14,7 +14,7 @@
 // redis-server, PostgreSQL (initdb, postgres, a postgres user), python3 and `npm run build`.
 // PD_BENCH_RUNS=N and PD_BENCH_SCENARIOS=b,s narrow a run; BENCH_QUICK=1 (CI) runs each once.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import { labUnavailable } from '../test/lab/netns.mjs';
 import { describeAccuracy } from '../test/lab/truth.mjs';
 import { fingerprintLabs } from './fingerprint/labs.mjs';
 import { fingerprintTools } from './fingerprint/tools.mjs';
+import { fmtMs, medianOrNull, writeResult } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -62,13 +63,6 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const { plainLab, servicesLab } = fingerprintLabs({ hosts: HOSTS, bins, work });
 const { runOnce } = fingerprintTools({ cli, root, hosts: HOSTS, timeoutMs: RUN_TIMEOUT_MS });
 
-const median = (xs) => {
-  const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
-  if (!v.length) return null;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
-const fmtMs = (ms) => (ms === null ? '—' : `${Math.round(ms).toLocaleString('en-US')} ms`);
 const loadNow = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -153,8 +147,8 @@ for (const s of scenarios) {
         id,
         {
           runs: mine.length,
-          medianMs: median(mine.map((r) => r.wallMs)),
-          medianCpuMs: median(mine.map((r) => r.cpuMs)),
+          medianMs: medianOrNull(mine.map((r) => r.wallMs)),
+          medianCpuMs: medianOrNull(mine.map((r) => r.cpuMs)),
           naming: mine.at(-1)?.naming ?? null,
           problems: mine.flatMap((r) => r.problems),
         },
@@ -201,8 +195,7 @@ for (const s of scenarios) {
 }
 out.loadAfter = loadNow();
 out.seconds = Math.round((Date.now() - started) / 1000);
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'fingerprint.json'), `${JSON.stringify(out, null, 2)}\n`);
+writeResult('fingerprint', out);
 console.log(
   `\nwrote bench/results/fingerprint.json (${out.seconds} s; ` +
     `load average before ${out.loadBefore}, after ${out.loadAfter})`,

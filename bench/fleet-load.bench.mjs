@@ -10,19 +10,25 @@
 // must be 0), request latency p50/p99/max per kind, the collector's RSS (VmRSS at the end and
 // VmHWM, its peak), and `portdrift agents --format json` must list every agent, none late.
 // BENCH_QUICK=1: 50 agents, interval 2s, 10 s. Needs `npx tsc -p tsconfig.json` first.
-import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import {
+  batchHeader,
+  batchHeaders,
+  cli,
+  createTokenCli,
+  modelArgs,
+  requireBuilt,
+  sleep,
+  startCollector,
+  stopAll,
+  writeOrdersModel,
+  writeResult,
+} from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const main = join(here, '..', 'dist', 'cli', 'main.js');
-if (!existsSync(main)) {
-  console.error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
-  process.exit(1);
-}
+requireBuilt();
 const QUICK = process.env.BENCH_QUICK === '1';
 const AGENTS = Number(process.env.AGENTS ?? (QUICK ? 50 : 1000));
 const INTERVAL = process.env.INTERVAL ?? (QUICK ? '2s' : '30s');
@@ -31,80 +37,20 @@ const ENROLL_CONCURRENCY = 8;
 const units = { ms: 1, s: 1000, m: 60_000 };
 const intervalMs = Number(/^(\d+)(ms|s|m)$/.exec(INTERVAL)[1]) * units[/^(\d+)(ms|s|m)$/.exec(INTERVAL)[2]];
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ipOf = (i) => `10.60.${(i + 1) >> 8}.${(i + 1) & 255}`;
-
-function cli(args) {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0 && !(args[0] === 'agents' && r.stdout))
-    throw new Error(`portdrift ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'pd-fleet-bench-'));
 let collector;
 try {
   const hosts = Array.from({ length: AGENTS }, (_, i) => ipOf(i));
-  writeFileSync(
-    join(dir, 'main.tf'),
-    'resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = 5432\n}\n',
-  );
-  writeFileSync(
-    join(dir, 'targets.yaml'),
-    `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${hosts.join(', ')}]\n`,
-  );
+  writeOrdersModel(dir, hosts, { engine: true });
   const data = join(dir, 'pd.db');
-  const secret = cli([
-    'token',
-    'create',
-    '--data',
-    data,
-    '--role',
-    'enroll',
-    '--name',
-    'fleet',
-    '--scope',
-    '10.60.0.0/16',
-  ])
-    .trim()
-    .split('\n')
-    .pop()
-    .trim();
-  const reader = cli(['token', 'create', '--data', data, '--role', 'reader', '--name', 'bench-reader'])
-    .trim()
-    .split('\n')
-    .pop()
-    .trim();
-  const args = [
-    'collector',
-    '--listen',
-    '127.0.0.1:0',
-    '--data',
-    data,
-    '--iac',
-    join(dir, 'main.tf'),
-    '--targets',
-    join(dir, 'targets.yaml'),
-    '--interval',
-    INTERVAL,
-    '--log-level',
-    'warn',
-  ];
-  collector = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let tail = '';
-  collector.stderr.on('data', (d) => void (tail = (tail + d).slice(-20_000)));
-  const url = await new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /listening on (http\S+?)["\s]/.exec(tail);
-      if (m) {
-        clearInterval(t);
-        resolve(m[1]);
-      }
-    }, 50);
-    collector.once('exit', (code) => (clearInterval(t), reject(new Error(`collector exited ${code}:\n${tail}`))));
-  });
+  const secret = createTokenCli(data, 'enroll', 'fleet', '10.60.0.0/16');
+  const reader = createTokenCli(data, 'reader', 'bench-reader');
+  collector = await startCollector(['--data', data, ...modelArgs(dir), '--interval', INTERVAL, '--log-level', 'warn']);
+  const { url } = collector;
   const rss = () => {
-    const s = readFileSync(`/proc/${collector.pid}/status`, 'utf8');
+    const s = readFileSync(`/proc/${collector.child.pid}/status`, 'utf8');
     const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)[1]);
     return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
   };
@@ -175,25 +121,14 @@ try {
       const at = new Date().toISOString();
       const batchId = randomUUID();
       const lines = [
-        {
-          t: 'batch',
-          v: 1,
-          batchId,
-          agent: `agent-${i}`,
-          agentVersion: '0.1.0',
-          planRevision: null,
-          startedAt: at,
-          finishedAt: at,
-          spoolDropped: 0,
-          spoolDepth: 0,
-        },
+        batchHeader(batchId, `agent-${i}`, at),
         { t: 'sweep', host: ip, ip, ports: `${DISCOVERY},5432`, closed: DISCOVERY, at },
         { t: 'obs', host: ip, ip, port: 5432, state: 'open', rttMs: 0.2, at },
       ];
       await request('batch', '/v1/observations', {
         method: 'POST',
         body: `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`,
-        headers: { ...auth, 'content-type': 'application/x-ndjson', 'idempotency-key': batchId },
+        headers: batchHeaders(keys[i], batchId),
       });
       batches++;
       const wait = every * (0.9 + 0.2 * Math.random()) - (Date.now() - cycle);
@@ -206,7 +141,9 @@ try {
   const seconds = (performance.now() - t0) / 1000;
   const loaded = rss();
 
-  const listed = JSON.parse(cli(['agents', '--collector', url, '--token', reader, '--format', 'json'])).agents;
+  const listed = JSON.parse(
+    cli(['agents', '--collector', url, '--token', reader, '--format', 'json'], { anyExit: true }),
+  ).agents;
   const pct = (xs, q) => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length ? +s[Math.min(s.length - 1, Math.floor(q * s.length))].toFixed(1) : null;
@@ -241,14 +178,9 @@ try {
       `collector RSS ${result.collector.rssMb} MB (peak ${result.collector.peakRssMb} MB); ` +
       `agents listed ${result.listed}, late ${result.late}: ${ok ? 'ok' : 'FAILED'}`,
   );
-  mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'fleet-load.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeResult('fleet-load', result);
   process.exitCode = ok ? 0 : 1;
 } finally {
-  if (collector && collector.exitCode === null) {
-    collector.kill('SIGTERM');
-    await Promise.race([new Promise((r) => collector.once('exit', r)), sleep(10_000)]);
-    if (collector.exitCode === null) collector.kill('SIGKILL');
-  }
+  if (collector) await stopAll([collector]);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -9,19 +9,26 @@
 // is acknowledged (committed) observations per second. RUNS runs per SQLite sync mode, median.
 // The sender and the collector share the machine's two cores, as an agent-side load would not:
 // the figure is conservative. Needs `npx tsc -p tsconfig.json` first (npm run bench builds).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import {
+  batchHeader,
+  createAgentTokens,
+  here,
+  median,
+  modelArgs,
+  obsLine,
+  postBatches,
+  requireBuilt,
+  startCollector,
+  stopAll,
+  writeOrdersModel,
+  writeResult,
+} from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const main = join(here, '..', 'dist', 'cli', 'main.js');
 const storeModule = join(here, '..', 'dist', 'collector', 'store', 'sqlite.js');
-if (!existsSync(main) || !existsSync(storeModule)) {
-  console.error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
-  process.exit(1);
-}
+requireBuilt(storeModule);
 const { SqliteStore } = await import(storeModule);
 
 // BENCH_QUICK=1 (CI): small sizes, one run, no bar: proves the scenario still runs end to end.
@@ -48,20 +55,7 @@ function body(i, at, scenario) {
   // In the drift scenario several batches hit one host: shift the port window so each batch
   // still writes new rows.
   const base = scenario === 'drift' ? 1000 + Math.floor(i / DRIFT_HOSTS) * PER_BATCH : 1000;
-  const lines = [
-    JSON.stringify({
-      t: 'batch',
-      v: 1,
-      batchId: `bench-${i}`,
-      agent: `agent-${i % AGENTS}`,
-      agentVersion: '0.1.0',
-      planRevision: null,
-      startedAt: at,
-      finishedAt: at,
-      spoolDropped: 0,
-      spoolDepth: 0,
-    }),
-  ];
+  const lines = [JSON.stringify(batchHeader(`bench-${i}`, `agent-${i % AGENTS}`, at))];
   // One sweep of the address (ports 1-PER_BATCH+1000 probed, the first 1000 closed) plus one
   // record per non-closed port, as the agent's batch builder writes them.
   lines.push(
@@ -74,17 +68,12 @@ function body(i, at, scenario) {
       at,
     }),
   );
-  for (let p = base + 1; p <= base + PER_BATCH; p++) {
-    const state = p % 10 === 0 ? 'open' : 'filtered';
-    lines.push(
-      `{"t":"obs","host":"${ip}","ip":"${ip}","port":${p},"state":"` +
-        `${state}","rttMs":${state === 'open' ? 0.3 : null},"at":"${at}"}`,
-    );
-  }
+  for (let p = base + 1; p <= base + PER_BATCH; p++) lines.push(obsLine(ip, p, p % 10 === 0 ? 'open' : 'filtered', at));
   return `${lines.join('\n')}\n`;
 }
 
-async function startCollector(dir, mode, scenario) {
+/** Writes the scenario's model into `dir` and starts a collector on a fresh SQLite file there. */
+function collector(dir, mode, scenario) {
   if (scenario === 'drift') {
     const tf = [];
     const targets = ['targets:'];
@@ -100,104 +89,49 @@ async function startCollector(dir, mode, scenario) {
   } else {
     // One declared resource on every address the batches write to: nothing is dropped as
     // outside the model, and each evaluation has one endpoint per host to judge.
-    const hosts = Array.from({ length: BATCHES }, (_, i) => ipOf(i, scenario));
-    writeFileSync(join(dir, 'main.tf'), 'resource "aws_db_instance" "orders" {\n  port = 5432\n}\n');
-    writeFileSync(
-      join(dir, 'targets.yaml'),
-      `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${hosts.join(', ')}]\n`,
+    writeOrdersModel(
+      dir,
+      Array.from({ length: BATCHES }, (_, i) => ipOf(i, scenario)),
     );
   }
-  const args = [
-    main,
-    'collector',
-    '--listen',
-    '127.0.0.1:0',
+  return startCollector([
     '--data',
     join(dir, 'pd.db'),
-    '--iac',
-    join(dir, 'main.tf'),
-    '--targets',
-    join(dir, 'targets.yaml'),
+    ...modelArgs(dir),
     '--log-level',
     'warn',
     '--synchronous',
     mode,
     '--store-thread',
     process.env.STORE_THREAD ?? 'true',
-  ];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const url = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`collector did not start:\n${err}`)), 30_000);
-    proc.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (\S+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`collector exited ${code}:\n${err}`)));
-  });
-  return { proc, url };
+  ]);
 }
 
 async function run(mode, scenario) {
   const dir = mkdtempSync(join(tmpdir(), 'pd-ingest-bench-'));
+  let proc;
   try {
     const store = new SqliteStore(join(dir, 'pd.db'));
-    const tokens = [];
-    for (let a = 0; a < AGENTS; a++) {
-      const now = new Date().toISOString();
-      tokens.push((await store.createToken({ name: `agent-${a}`, role: 'agent', scope: ['10.0.0.0/8'], now })).token);
-    }
+    const tokens = await createAgentTokens(store, AGENTS);
     await store.close();
     const at = new Date().toISOString();
-    const bodies = Array.from({ length: BATCHES }, (_, i) => body(i, at, scenario));
-    const { proc, url } = await startCollector(dir, mode, scenario);
-    const target = new URL('/v1/observations', url);
-    let next = 0;
-    let failures = 0;
-    let lastFailure = '';
-    const sender = async () => {
-      while (next < BATCHES) {
-        const i = next++;
-        const r = await fetch(target, {
-          method: 'POST',
-          body: bodies[i],
-          headers: {
-            authorization: `Bearer ${tokens[i % AGENTS]}`,
-            'content-type': 'application/x-ndjson',
-            'idempotency-key': `bench-${i}`,
-          },
-        });
-        const text = await r.text();
-        // A batch the collector took only in part (records outside the model, or over the
-        // per-agent row cap) would flatter the rate: it counts as a failure.
-        let answer = {};
-        try {
-          answer = JSON.parse(text);
-        } catch {}
-        if (r.status !== 200 || answer.outsideModel || answer.capped) {
-          failures++;
-          lastFailure = `${r.status} ${text.slice(0, 200)}`;
-        }
-      }
-    };
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: SENDERS }, sender));
-    const seconds = (performance.now() - t0) / 1000;
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
+    const batches = Array.from({ length: BATCHES }, (_, i) => ({ id: `bench-${i}`, body: body(i, at, scenario) }));
+    proc = await collector(dir, mode, scenario);
+    const { seconds, failures, lastFailure } = await postBatches(batches, {
+      senders: SENDERS,
+      urlOf: () => proc.url,
+      tokenOf: (i) => tokens[i % AGENTS],
+    });
+    await stopAll([proc]);
     const bytes = statSync(join(dir, 'pd.db')).size;
     if (failures) throw new Error(`${failures} batches were not acknowledged in full; last: ${lastFailure}`);
     return { seconds, rate: (BATCHES * PER_BATCH) / seconds, bytes };
   } finally {
+    if (proc) await stopAll([proc]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = {};
 for (const scenario of SCENARIOS)
   for (const mode of scenario === 'drift' ? ['full'] : MODES) {
@@ -217,7 +151,6 @@ for (const scenario of SCENARIOS)
         `${QUICK ? 'quick run, no bar' : `bar ${BAR.toLocaleString('en')}/s: ${rate >= BAR ? 'met' : 'NOT met'}`}`,
     );
   }
-mkdirSync(join(here, 'results'), { recursive: true });
 const out = {
   date: new Date().toISOString(),
   node: process.version,
@@ -226,5 +159,5 @@ const out = {
   senders: SENDERS,
   results,
 };
-writeFileSync(join(here, 'results', 'ingest.json'), `${JSON.stringify(out, null, 2)}\n`);
+writeResult('ingest', out);
 process.exit(QUICK || Object.values(results).every((r) => r.medianPerSecond >= BAR) ? 0 : 1);

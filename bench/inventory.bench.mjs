@@ -12,14 +12,13 @@
 // BENCH_QUICK=1 (CI): 50 instances, 20 groups, 5 target groups, one run, no bar.
 // Needs `npx tsc -p tsconfig.json` first (npm run bench builds).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { here, main, median, requireBuilt, writeResult } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const cli = join(root, 'dist', 'cli', 'main.js');
 const QUICK = process.env.BENCH_QUICK === '1';
 const INSTANCES = QUICK ? 50 : 5000;
 const GROUPS = QUICK ? 20 : 2000;
@@ -29,10 +28,7 @@ const PAGE = 500;
 const BAR_MS = 10_000;
 const BAR_RSS_MB = 200;
 
-if (!existsSync(cli)) {
-  console.error(`${cli} is missing: run \`npx tsc -p tsconfig.json\` first`);
-  process.exit(1);
-}
+requireBuilt();
 
 const dir = mkdtempSync(join(tmpdir(), 'pd-inventory-bench-'));
 
@@ -172,7 +168,7 @@ function run(url) {
     '-f',
     '%M',
     process.execPath,
-    cli,
+    main,
     'scan',
     join(dir, 'tf'),
     '--live',
@@ -251,7 +247,6 @@ try {
         `findings ${JSON.stringify(summary.findings)}, load ${load}`,
     );
   }
-  const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
   const medianMs = median(runs.map((r) => r.ms));
   const rssOf = (r) => Math.max(r.rssMb, r.treeRssMb);
   const peak = Math.max(...runs.map(rssOf));
@@ -259,7 +254,6 @@ try {
   const pass = QUICK || (medianMs < BAR_MS && peak < BAR_RSS_MB);
   const bar = QUICK ? 'quick run, no bar' : `bar < ${BAR_MS} ms and < ${BAR_RSS_MB} MB: ${pass ? 'PASS' : 'FAIL'}`;
   console.log(`median ${medianMs} ms, peak RSS median ${medianRss} MB, max ${peak} MB (${bar})`);
-  mkdirSync(join(here, 'results'), { recursive: true });
   const result = {
     scenario: 'inventory',
     date: new Date().toISOString(),
@@ -277,7 +271,7 @@ try {
     barRssMb: BAR_RSS_MB,
     pass,
   };
-  writeFileSync(join(here, 'results', 'inventory.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeResult('inventory', result);
   process.exitCode = pass ? 0 : 1;
 } finally {
   await server?.close();

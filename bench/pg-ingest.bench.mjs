@@ -11,15 +11,24 @@
 // PostgreSQL, and of both.
 // Needs PORTDRIFT_TEST_PG_URL (a user that may create databases; .ci/run exports one); without
 // it the scenario says so and is skipped. BENCH_QUICK=1: small sizes, one run, no goal.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
+import {
+  batchHeader,
+  createAgentTokens,
+  here,
+  modelArgs,
+  obsLine,
+  postBatches,
+  requireBuilt,
+  startCollector,
+  stopAll,
+  writeOrdersModel,
+  writeResult,
+} from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const main = join(here, '..', 'dist', 'cli', 'main.js');
 const admin = process.env.PORTDRIFT_TEST_PG_URL;
 if (!admin) {
   console.log(
@@ -27,12 +36,11 @@ if (!admin) {
   );
   process.exit(0);
 }
-if (!existsSync(main)) {
-  console.error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
-  process.exit(1);
-}
-const { PostgresStore } = await import(join(here, '..', 'dist', 'collector', 'store', 'postgres', 'store.js'));
-const { SqliteStore } = await import(join(here, '..', 'dist', 'collector', 'store', 'sqlite.js'));
+const pgStore = join(here, '..', 'dist', 'collector', 'store', 'postgres', 'store.js');
+const sqliteStore = join(here, '..', 'dist', 'collector', 'store', 'sqlite.js');
+requireBuilt(pgStore, sqliteStore);
+const { PostgresStore } = await import(pgStore);
+const { SqliteStore } = await import(sqliteStore);
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const PER_BATCH = Number(process.env.PER_BATCH ?? (QUICK ? 200 : 5000));
@@ -58,63 +66,16 @@ const flip = (s) => (s === 'open' ? 'filtered' : 'open');
 /** Batch i of a cycle: `changed(p)` says whether port p differs from the load cycle. */
 function body(i, cycle, at, changed) {
   const ip = ipOf(i);
-  const lines = [
-    JSON.stringify({
-      t: 'batch',
-      v: 1,
-      batchId: `c${cycle}-${i}`,
-      agent: `agent-${i % AGENTS}`,
-      agentVersion: '0.1.0',
-      planRevision: null,
-      startedAt: at,
-      finishedAt: at,
-      spoolDropped: 0,
-      spoolDepth: 0,
-    }),
-  ];
+  const lines = [JSON.stringify(batchHeader(`c${cycle}-${i}`, `agent-${i % AGENTS}`, at))];
   lines.push(JSON.stringify({ t: 'sweep', host: ip, ip, ports: `1-${PER_BATCH}`, closed: '', at }));
-  for (let p = 1; p <= PER_BATCH; p++) {
-    const state = changed(p) ? flip(baseState(p)) : baseState(p);
-    lines.push(
-      `{"t":"obs","host":"${ip}","ip":"${ip}","port":${p},"state":"` +
-        `${state}","rttMs":${state === 'open' ? 0.3 : null},"at":"${at}"}`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
+  for (let p = 1; p <= PER_BATCH; p++) lines.push(obsLine(ip, p, changed(p) ? flip(baseState(p)) : baseState(p), at));
+  return { id: `c${cycle}-${i}`, body: `${lines.join('\n')}\n` };
 }
 
-async function spawnCollector(dir, data) {
+function spawnCollector(dir, data) {
   // BENCH_NODE_ARGS: node flags for the collectors (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
-  const args = [
-    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    main,
-    'collector',
-    '--listen',
-    '127.0.0.1:0',
-    '--data',
-    data,
-    '--iac',
-    join(dir, 'main.tf'),
-    '--targets',
-    join(dir, 'targets.yaml'),
-    '--log-level',
-    'warn',
-  ];
-  const proc = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const url = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`collector did not start:\n${err}`)), 30_000);
-    proc.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (\S+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`collector exited ${code}:\n${err}`)));
-  });
-  return { proc, url };
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return startCollector(['--data', data, ...modelArgs(dir), '--log-level', 'warn'], { cwd: dir, nodeArgs });
 }
 
 async function adminQuery(sql) {
@@ -127,31 +88,14 @@ async function adminQuery(sql) {
   }
 }
 
-async function post(urls, tokens, bodies) {
-  let next = 0;
-  let failures = '';
-  const sender = async () => {
-    while (next < bodies.length) {
-      const i = next++;
-      const r = await fetch(new URL('/v1/observations', urls[i % urls.length]), {
-        method: 'POST',
-        body: bodies[i],
-        headers: {
-          authorization: `Bearer ${tokens[i % AGENTS]}`,
-          'content-type': 'application/x-ndjson',
-          'idempotency-key': /"batchId":"([^"]+)"/.exec(bodies[i])[1],
-        },
-      });
-      const text = await r.text();
-      if (r.status !== 200 || /"(outsideModel|capped)":[1-9]/.test(text))
-        failures = `${r.status} ${text.slice(0, 200)}`;
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: SENDERS }, sender));
-  const seconds = (performance.now() - t0) / 1000;
-  if (failures) throw new Error(`a batch was not acknowledged in full: ${failures}`);
-  return (bodies.length * PER_BATCH) / seconds;
+async function post(urls, tokens, batches) {
+  const { seconds, lastFailure } = await postBatches(batches, {
+    senders: SENDERS,
+    urlOf: (i) => urls[i % urls.length],
+    tokenOf: (i) => tokens[i % AGENTS],
+  });
+  if (lastFailure) throw new Error(`a batch was not acknowledged in full: ${lastFailure}`);
+  return (batches.length * PER_BATCH) / seconds;
 }
 
 /** CPU seconds (user + system) of these processes so far; a process gone counts 0. */
@@ -173,11 +117,7 @@ async function runCase(kind, replicas) {
   const dir = mkdtempSync(join(tmpdir(), 'pd-pg-ingest-'));
   const name = `pd_bench_${process.pid}_${replicas}`;
   const hosts = Array.from({ length: BATCHES }, (_, i) => ipOf(i));
-  writeFileSync(join(dir, 'main.tf'), 'resource "aws_db_instance" "orders" {\n  port = 5432\n}\n');
-  writeFileSync(
-    join(dir, 'targets.yaml'),
-    `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${hosts.join(', ')}]\n`,
-  );
+  writeOrdersModel(dir, hosts);
   let data = join(dir, 'pd.db');
   if (kind === 'postgres') {
     await adminQuery(`CREATE DATABASE ${name}`);
@@ -188,18 +128,7 @@ async function runCase(kind, replicas) {
   const procs = [];
   try {
     const store = kind === 'postgres' ? await PostgresStore.open(data) : new SqliteStore(data);
-    const tokens = [];
-    for (let a = 0; a < AGENTS; a++)
-      tokens.push(
-        (
-          await store.createToken({
-            name: `agent-${a}`,
-            role: 'agent',
-            scope: ['10.0.0.0/8'],
-            now: new Date().toISOString(),
-          })
-        ).token,
-      );
+    const tokens = await createAgentTokens(store, AGENTS);
     await store.close();
     for (let r = 0; r < replicas; r++) procs.push(await spawnCollector(dir, data));
     const urls = procs.map((p) => p.url);
@@ -225,7 +154,7 @@ async function runCase(kind, replicas) {
     // CPU of one timed cycle: the collectors' and the database backends' (those serving it after).
     const timed = async (c, changed) => {
       const bodies = cycle(c, changed);
-      const pids = procs.map((p) => p.proc.pid);
+      const pids = procs.map((p) => p.child.pid);
       const pg0 = new Map((await backends()).map((pid) => [pid, cpuSeconds([pid])]));
       const col0 = cpuSeconds(pids);
       const rate = await post(urls, tokens, bodies);
@@ -255,10 +184,7 @@ async function runCase(kind, replicas) {
       cpu: { steady: { ...steadyRun, rate: undefined }, all: { ...allRun, rate: undefined } },
     };
   } finally {
-    for (const p of procs) {
-      p.proc.kill('SIGTERM');
-      await new Promise((r) => p.proc.once('exit', r));
-    }
+    await stopAll(procs);
     if (kind === 'postgres') await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -281,21 +207,13 @@ for (const [kind, replicas] of CASES) {
     `${x.perPgCpu === null ? '' : `, PostgreSQL ${x.perPgCpu.toLocaleString('en')}`})`;
   console.log(`  CPU: steady ${per(r.cpu.steady)}; all-change ${per(r.cpu.all)}`);
 }
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(
-  join(here, 'results', 'pg-ingest.json'),
-  `${JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      node: process.version,
-      perBatch: PER_BATCH,
-      batches: BATCHES,
-      senders: SENDERS,
-      loadAverage1m: load.map((x) => Math.round(x * 10) / 10),
-      results,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResult('pg-ingest', {
+  date: new Date().toISOString(),
+  node: process.version,
+  perBatch: PER_BATCH,
+  batches: BATCHES,
+  senders: SENDERS,
+  loadAverage1m: load.map((x) => Math.round(x * 10) / 10),
+  results,
+});
 console.log(`load average (1 min) at the start and after each case: ${load.map((x) => x.toFixed(1)).join(', ')}`);

@@ -13,13 +13,14 @@
 // PD_BENCH_RUNS=N, PD_BENCH_SCENARIOS=a,b and PD_BENCH_TOOLS=portdrift,nmap-T5 narrow a run
 // while experimenting.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canMeasureRss, createLab, createSoloLab, labUnavailable } from '../test/lab/netns.mjs';
 import { readNmapXml, readPortdrift } from '../test/lab/outputs.mjs';
 import { compare, describeAccuracy, probeCount } from '../test/lab/truth.mjs';
+import { fmtMs, medianOrNull, writeResult } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -164,13 +165,6 @@ async function runOnce(s, tool) {
   }
 }
 
-const median = (xs) => {
-  const v = xs.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
-  if (!v.length) return null;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
-const fmtMs = (ms) => (ms === null ? '—' : `${Math.round(ms).toLocaleString('en-US')} ms`);
 const pad = (s, n) => String(s).padEnd(n);
 
 function uptime() {
@@ -236,11 +230,11 @@ for (const s of scenarios) {
     const ms = mine.filter((r) => !r.timedOut).map((r) => r.wallMs);
     per[tool.id] = {
       runs: mine.length,
-      medianMs: median(ms),
-      medianCpuMs: median(mine.map((r) => r.cpuMs)),
+      medianMs: medianOrNull(ms),
+      medianCpuMs: medianOrNull(mine.map((r) => r.cpuMs)),
       minMs: ms.length ? Math.min(...ms) : null,
       maxMs: ms.length ? Math.max(...ms) : null,
-      medianRssMb: median(mine.map((r) => r.rssMb)),
+      medianRssMb: medianOrNull(mine.map((r) => r.rssMb)),
       maxRssMb: mine.some((r) => r.rssMb !== null) ? Math.max(...mine.map((r) => r.rssMb ?? 0)) : null,
       exactRuns: mine.filter((r) => r.exact).length,
       accuracy: mine.map((r) => describeAccuracy(r.accuracy)),
@@ -303,8 +297,7 @@ for (const s of scenarios) {
 
 out.loadAfter = uptime();
 out.seconds = Math.round((Date.now() - started.getTime()) / 1000);
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'probe.json'), `${JSON.stringify(out, null, 2)}\n`);
+writeResult('probe', out);
 console.log(
   `\nwrote bench/results/probe.json (${out.seconds} s; load average before ${out.loadBefore}, after ${out.loadAfter})`,
 );

@@ -5,28 +5,21 @@
 // (no bar: they build one command). Writes bench/results/startup.json.
 // Needs `npm run build` first (npm run bench builds). BENCH_QUICK=1: 3 runs, no bar.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
+import { main, median, requireBuilt, writeResult } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', 'dist', 'cli', 'main.js');
-if (!existsSync(cli)) {
-  console.error(`${cli} is missing: run \`npm run build\` first`);
-  process.exit(1);
-}
+requireBuilt();
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = QUICK ? 3 : 15;
 const BAR = 2;
 
 const lines = [
   { id: 'node -e ""', argv: ['-e', ''], bar: false },
-  { id: 'portdrift --version', argv: [cli, '--version'], bar: true },
-  { id: 'portdrift --help', argv: [cli, '--help'], bar: true },
-  { id: 'portdrift completion bash', argv: [cli, 'completion', 'bash'], bar: true },
-  { id: 'portdrift scan --help', argv: [cli, 'scan', '--help'], bar: false },
-  { id: 'portdrift probe --help', argv: [cli, 'probe', '--help'], bar: false },
+  { id: 'portdrift --version', argv: [main, '--version'], bar: true },
+  { id: 'portdrift --help', argv: [main, '--help'], bar: true },
+  { id: 'portdrift completion bash', argv: [main, 'completion', 'bash'], bar: true },
+  { id: 'portdrift scan --help', argv: [main, 'scan', '--help'], bar: false },
+  { id: 'portdrift probe --help', argv: [main, 'probe', '--help'], bar: false },
 ];
 
 const times = new Map(lines.map((l) => [l.id, []]));
@@ -42,7 +35,6 @@ for (let r = 0; r < RUNS; r++) {
     times.get(l.id).push(ms);
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const bare = median(times.get(lines[0].id));
 const results = lines.map((l) => {
   const m = median(times.get(l.id));
@@ -61,7 +53,6 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(' ')}`,
 );
-mkdirSync(join(here, 'results'), { recursive: true });
 const out = { date: new Date().toISOString(), node: process.version, runs: RUNS, results, pass };
-writeFileSync(join(here, 'results', 'startup.json'), `${JSON.stringify(out, null, 2)}\n`);
+writeResult('startup', out);
 process.exit(QUICK || pass ? 0 : 1);

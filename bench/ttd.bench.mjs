@@ -9,19 +9,25 @@
 // loopback, all probed by the one agent. BENCH_QUICK=1: 5 hosts, 1 run, the agent with
 // --check-interval 2s (the only non-default: a smoke run in CI, not a figure), no bar. Bar: median
 // ≤ 60 s at 1,000 hosts. Needs root (the lab) and `npx tsc -p tsconfig.json` first.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createSoloLab, labUnavailable } from '../test/lab/netns.mjs';
+import {
+  createTokenCli,
+  daemon,
+  main,
+  median,
+  modelArgs,
+  requireBuilt,
+  sleep,
+  startCollector,
+  stopAll,
+  writeOrdersModel,
+  writeResult,
+} from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const main = join(here, '..', 'dist', 'cli', 'main.js');
-if (!existsSync(main)) {
-  console.error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
-  process.exit(1);
-}
+requireBuilt();
 const QUICK = process.env.BENCH_QUICK === '1';
 const SCALES = (process.env.HOSTS ?? (QUICK ? '5' : '10,1000')).split(',').map(Number);
 const RUNS = Number(process.env.RUNS ?? (QUICK ? 1 : 5));
@@ -36,49 +42,7 @@ if (unavailable) {
   process.exit(QUICK ? 0 : 1);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ipOf = (i) => `127.1.${(i + 1) >> 8}.${(i + 1) & 255}`;
-
-function token(data, role, name, scope) {
-  const args = [
-    main,
-    'token',
-    'create',
-    '--data',
-    data,
-    '--role',
-    role,
-    '--name',
-    name,
-    ...(scope ? ['--scope', scope] : []),
-  ];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0) throw new Error(`token create exited ${r.status}: ${r.stderr}`);
-  return r.stdout.trim().split('\n').pop().trim();
-}
-
-/** A long-running `portdrift …` inside the namespace; keeps the tail of its stderr and every JSON log line's msg. */
-function daemon(ns, args, env = {}) {
-  const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, main, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const p = { child, tail: '', messages: [] };
-  let partial = '';
-  child.stderr.on('data', (d) => {
-    p.tail = (p.tail + d).slice(-20_000);
-    partial += d;
-    const lines = partial.split('\n');
-    partial = lines.pop();
-    for (const l of lines) {
-      try {
-        p.messages.push({ ...JSON.parse(l), seenAt: Date.now() });
-      } catch {}
-    }
-  });
-  p.exited = new Promise((r) => child.once('exit', r));
-  return p;
-}
 
 async function waitFor(what, fn, limitMs) {
   const end = Date.now() + limitMs;
@@ -114,37 +78,19 @@ async function scale(hosts) {
     if (still.length) listeners.push(await lab.listen(still.map((ip) => `${ip}:5432`)));
     const own = new Map();
     for (const ip of movers) own.set(ip, await lab.listen([`${ip}:5432`]));
-    writeFileSync(
-      join(dir, 'main.tf'),
-      'resource "aws_db_instance" "orders" {\n  engine = "postgres"\n  port   = 5432\n}\n',
-    );
-    writeFileSync(
-      join(dir, 'targets.yaml'),
-      `targets:\n  - resource: aws_db_instance.orders\n    hosts: [${ips.join(', ')}]\n`,
-    );
+    writeOrdersModel(dir, ips, { engine: true });
     const data = join(dir, 'pd.db');
-    const agentToken = token(data, 'agent', 'bench-agent', '127.0.0.0/8');
-    const reader = token(data, 'reader', 'bench-reader');
+    const agentToken = createTokenCli(data, 'agent', 'bench-agent', '127.0.0.0/8');
+    const reader = createTokenCli(data, 'reader', 'bench-reader');
     // Defaults only: no interval, cycles, check interval or debounce is given.
-    const collector = daemon(lab.client, [
-      'collector',
-      '--listen',
-      '127.0.0.1:0',
-      '--data',
-      data,
-      '--iac',
-      join(dir, 'main.tf'),
-      '--targets',
-      join(dir, 'targets.yaml'),
-    ]);
+    const collector = await startCollector(['--data', data, ...modelArgs(dir)], { netns: lab.client.name });
     procs.push(collector);
-    const url = await waitFor('collector URL', () => /listening on (http\S+?)["\s]/.exec(collector.tail)?.[1], 30_000);
+    const { url } = collector;
     const quick = QUICK ? ['--check-interval', `${CHECK_MS}ms`] : [];
-    const agent = daemon(
-      lab.client,
-      ['agent', '--collector', url, '--name', 'bench-agent', '--scope', '127.0.0.0/8', ...quick],
-      { PORTDRIFT_TOKEN: agentToken },
-    );
+    const agent = daemon(['agent', '--collector', url, '--name', 'bench-agent', '--scope', '127.0.0.0/8', ...quick], {
+      netns: lab.client.name,
+      env: { PORTDRIFT_TOKEN: agentToken },
+    });
     procs.push(agent);
     const firstSweep = await waitFor(
       'first sweep',
@@ -192,16 +138,13 @@ async function scale(hosts) {
       confirmed,
     };
   } finally {
-    for (const p of procs) p.child.kill('SIGTERM');
-    await Promise.race([Promise.all(procs.map((p) => p.exited)), sleep(10_000)]);
-    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await stopAll(procs);
     for (const l of listeners) await l.stop().catch(() => undefined);
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = {};
 let ok = true;
 for (const hosts of SCALES) {
@@ -216,9 +159,5 @@ for (const hosts of SCALES) {
       ` s over ${r.runsMs.length} runs${QUICK ? ' (quick run, no bar)' : bar}`,
   );
 }
-mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(
-  join(here, 'results', 'ttd.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runs: RUNS, results }, null, 2)}\n`,
-);
+writeResult('ttd', { date: new Date().toISOString(), node: process.version, runs: RUNS, results });
 process.exit(ok ? 0 : 1);

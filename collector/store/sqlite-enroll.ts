@@ -1,23 +1,19 @@
 // Enrollment and agent keys on the SQLite store: enroll secrets (role `enroll`) and the agent keys
-// they mint, agent revocation, and key rotation. Kept apart from sqlite.ts, which delegates here.
-//
-// Rotation without a gap and without two keys living on: `agents rotate NAME` marks the agent's
-// key with a deadline. The next request authenticated with it gets a new key (created here,
-// stored as its hash, sent once in a response header). The old key keeps working only until the
-// new key is first used — then the old one is revoked — and never past the deadline. A new key
-// the agent did not receive (a lost answer) is replaced by the next one the old key gets.
+// they mint, agent revocation, and key rotation (its rules: authentication() in tokens.ts). Kept
+// apart from sqlite.ts, which delegates here.
 import type { Database } from './sqlite-driver.js';
 import {
   checkNameFree,
   checkRotatable,
+  authentication,
+  enrolledKey,
   enrollError,
+  enrollSecretRecord,
   hashToken,
-  newId,
-  newToken,
-  sameHash,
+  inRotation,
+  isLiveTokenRow,
+  type KeyWrite,
   someLiveKeys,
-  unknownEnrollSecret,
-  usedInNewMinute,
 } from './tokens.js';
 import { tokenRow, type Row } from './rows.js';
 import type { EnrollInput, TokenRecord } from './types.js';
@@ -58,11 +54,7 @@ export class EnrollTokens {
   /** The enroll secret's record if it may enroll at `now`; else the 401 error that says why. */
   enrollSecret(secret: string, now: string): TokenRecord {
     const hash = hashToken(secret);
-    const row = this.s.byHash.get(hash) as Row | undefined;
-    if (!row || !sameHash(row.hash as string, hash) || row.role !== 'enroll') {
-      throw unknownEnrollSecret();
-    }
-    const t = tokenRow(row);
+    const t = enrollSecretRecord(this.s.byHash.get(hash) as Row | undefined, hash);
     const err = enrollError(t, now);
     if (err) throw err;
     return t;
@@ -79,19 +71,8 @@ export class EnrollTokens {
       input.name,
       held.map((r) => r.id as string),
     );
-    const key = newToken();
-    const id = newId('tok');
-    const scope = [...input.scope];
-    this.s.insertKey.run(
-      id,
-      input.name,
-      hashToken(key),
-      input.now,
-      JSON.stringify(scope),
-      secret.id,
-      JSON.stringify(input.identity),
-      null,
-    );
+    const { key, id, values } = enrolledKey(input, secret.id);
+    this.s.insertKey.run(...values);
     this.s.countUse.run(secret.id);
     this.s.used.run(input.now, secret.id);
     return { key, record: tokenRow(this.s.byId.get(id) as Row) };
@@ -100,46 +81,28 @@ export class EnrollTokens {
   authenticate(secret: string, now: string): TokenRecord | null {
     const hash = hashToken(secret);
     const row = this.s.byHash.get(hash) as Row | undefined;
-    if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
-    // Most requests: no rotation under way, no transaction (one write a minute at most).
-    if (row.rotate_by || row.predecessor) return this.authTx(secret, now);
-    if (usedInNewMinute(row.last_used_at as string | null, now)) this.s.used.run(now, row.id);
-    return tokenRow({ ...row, last_used_at: now });
+    if (!isLiveTokenRow(row, hash)) return null;
+    if (inRotation(row)) return this.authTx(secret, now);
+    return this.run(authentication(row, now), now);
   }
 
   private authenticateInside(secret: string, now: string): TokenRecord | null {
     const hash = hashToken(secret);
     const row = this.s.byHash.get(hash) as Row | undefined;
-    if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
-    // A key past its rotation deadline is dead: its agent missed the whole grace period.
-    if (row.rotate_by && (row.rotate_by as string) <= now) {
-      this.s.revoke.run(now, row.id);
-      return null;
+    if (!isLiveTokenRow(row, hash)) return null;
+    return this.run(authentication(row, now), now);
+  }
+
+  /** Runs an authentication's writes; its record. */
+  private run({ record, writes }: { record: TokenRecord | null; writes: KeyWrite[] }, now: string) {
+    for (const w of writes) {
+      if (w.kind === 'revoke') this.s.revoke.run(now, w.id);
+      else if (w.kind === 'used') this.s.used.run(now, w.id);
+      else if (w.kind === 'clearPredecessor') this.s.clearPredecessor.run(w.id);
+      else if (w.kind === 'revokeUnusedSuccessors') this.s.revokeUnusedSuccessors.run(now, w.predecessor);
+      else this.s.insertKey.run(...w.values);
     }
-    // last_used_at at minute granularity: not one write per request.
-    if (usedInNewMinute(row.last_used_at as string | null, now)) this.s.used.run(now, row.id);
-    // The first use of a rotated key ends its predecessor.
-    if (row.predecessor) {
-      this.s.revoke.run(now, row.predecessor);
-      this.s.clearPredecessor.run(row.id);
-    }
-    const t = tokenRow({ ...row, last_used_at: now });
-    if (row.rotate_by) {
-      this.s.revokeUnusedSuccessors.run(now, row.id);
-      const key = newToken();
-      this.s.insertKey.run(
-        newId('tok'),
-        row.name,
-        hashToken(key),
-        now,
-        row.scope ?? null,
-        row.enrolled_by ?? null,
-        row.identity ?? null,
-        row.id,
-      );
-      t.newKey = key;
-    }
-    return t;
+    return record;
   }
 
   /** Live agent keys of `name` (role agent, not revoked), or PD_TOKEN naming the agent. */

@@ -2,7 +2,7 @@
 // rotation live in sqlite-enroll.ts), and the agents' records. SqliteStore delegates here.
 import type { Database } from './sqlite-driver.js';
 import { agentRow, listenerRow, tokenRow, type Row } from './rows.js';
-import { hashToken, mintToken, oneLiveToken } from './tokens.js';
+import { createdTokenValues, mintToken, oneLiveToken } from './tokens.js';
 import type { AgentRecord, ListenerState, NewToken, TokenRecord } from './types.js';
 
 export { mintToken, oneLiveToken };
@@ -39,18 +39,7 @@ export class SqliteTokens {
 
   createToken(input: NewToken): { token: string; record: TokenRecord } {
     const made = mintToken(input);
-    const { id, name, role, createdAt, scope } = made.record;
-    const scopeJson = scope ? JSON.stringify(scope) : null;
-    this.s.tokenInsert.run(
-      id,
-      name,
-      role,
-      hashToken(made.token),
-      createdAt,
-      scopeJson,
-      input.expiresAt ?? null,
-      input.maxUses ?? null,
-    );
+    this.s.tokenInsert.run(...createdTokenValues(made, input));
     return made;
   }
 

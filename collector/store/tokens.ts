@@ -3,7 +3,8 @@
 // The prefix `pdt_` makes a leaked token easy to find with secret scanners.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { PortdriftError } from '../../shared/errors.js';
-import type { NewToken, TokenRecord } from './types.js';
+import { tokenRow, type Row } from './rows.js';
+import type { EnrollInput, NewToken, TokenRecord } from './types.js';
 
 export const TOKEN_PREFIX = 'pdt_';
 
@@ -20,6 +21,19 @@ export function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');
   const y = Buffer.from(b, 'hex');
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
+/** Whether the row a lookup by `hash` found is that token's (re-checked in constant time) and not revoked. */
+export function isLiveTokenRow(row: Row | undefined, hash: string): row is Row {
+  return !!row && sameHash(row.hash as string, hash) && !row.revoked_at;
+}
+
+/** The enroll secret's record from the row a lookup by its `hash` found; PD_ENROLL_SECRET_INVALID when it is none. */
+export function enrollSecretRecord(row: Row | undefined, hash: string): TokenRecord {
+  if (!row || !sameHash(row.hash as string, hash) || row.role !== 'enroll') throw unknownEnrollSecret();
+  const t = tokenRow(row);
+  t.uses = Number(row.uses ?? 0);
+  return t;
 }
 
 export function newId(prefix: string): string {
@@ -53,9 +67,98 @@ export function mintToken(input: NewToken): { token: string; record: TokenRecord
   };
 }
 
+/**
+ * The values of a `token create` row, in the order both stores insert them: id, name, role,
+ * hash, created_at, scope (JSON), expires_at, max_uses.
+ */
+export function createdTokenValues(made: { token: string; record: TokenRecord }, input: NewToken): unknown[] {
+  const { id, name, role, createdAt, scope } = made.record;
+  const scopeJson = scope ? JSON.stringify(scope) : null;
+  return [id, name, role, hashToken(made.token), createdAt, scopeJson, input.expiresAt ?? null, input.maxUses ?? null];
+}
+
+/**
+ * A new agent key and the values of its row, in the order both stores insert them: id, name,
+ * hash, created_at, scope (JSON), enrolled_by, identity (JSON), predecessor (role is `agent`).
+ */
+export interface NewAgentKey {
+  key: string;
+  id: string;
+  values: unknown[];
+}
+
+function agentKey(name: unknown, now: string, rest: [unknown, unknown, unknown, unknown]): NewAgentKey {
+  const key = newToken();
+  const id = newId('tok');
+  return { key, id, values: [id, name, hashToken(key), now, ...rest] };
+}
+
+/** The first key of an agent that enrolls with the enroll secret `secretId`. */
+export function enrolledKey(input: EnrollInput, secretId: string): NewAgentKey {
+  const scope = JSON.stringify([...input.scope]);
+  return agentKey(input.name, input.now, [scope, secretId, JSON.stringify(input.identity), null]);
+}
+
+/**
+ * The successor of the key `row` (as stored) under rotation: the same agent name, scope, enroll
+ * secret and identity, with `row` as its predecessor until it is first used.
+ */
+export function successorKey(row: Row, now: string): NewAgentKey {
+  return agentKey(row.name, now, [row.scope ?? null, row.enrolled_by ?? null, row.identity ?? null, row.id]);
+}
+
 /** last_used_at is kept at minute granularity: a request writes it only in a new minute. */
 export function usedInNewMinute(lastUsedAt: string | null, now: string): boolean {
   return !lastUsedAt || lastUsedAt.slice(0, 16) !== now.slice(0, 16);
+}
+
+/**
+ * One write of authenticating a key, which the store runs as its own statement (`now` as the
+ * time): revoke a key, note its use, clear a key's predecessor, revoke the successors of a key
+ * that were never used, insert a new agent key.
+ */
+export type KeyWrite =
+  | { kind: 'revoke'; id: string }
+  | { kind: 'used'; id: string }
+  | { kind: 'clearPredecessor'; id: string }
+  | { kind: 'revokeUnusedSuccessors'; predecessor: string }
+  | { kind: 'insertKey'; values: unknown[] };
+
+/**
+ * Whether authenticating the key `row` is part of a rotation (it has a deadline, or a
+ * predecessor): then the store re-reads and locks the row in a transaction, and runs
+ * authentication() on that. Most requests are not: no transaction, one write a minute at most.
+ */
+export function inRotation(row: Row): boolean {
+  return !!(row.rotate_by || row.predecessor);
+}
+
+/**
+ * Authenticating the live key `row` at `now`: its record (null: the key is dead) and the writes
+ * the store runs, in this order.
+ *
+ * Rotation without a gap and without two keys living on: `agents rotate NAME` marks the agent's
+ * key with a deadline. The next request authenticated with it gets a new key (its successor,
+ * stored as its hash, sent once in a response header). The old key keeps working only until the
+ * new key is first used (then the old one is revoked) and never past the deadline. A new key
+ * the agent did not receive (a lost answer) is replaced by the next one the old key gets.
+ */
+export function authentication(row: Row, now: string): { record: TokenRecord | null; writes: KeyWrite[] } {
+  const id = row.id as string;
+  // A key past its rotation deadline is dead: its agent missed the whole grace period.
+  if (row.rotate_by && (row.rotate_by as string) <= now) return { record: null, writes: [{ kind: 'revoke', id }] };
+  const writes: KeyWrite[] = [];
+  // last_used_at at minute granularity: not one write per request.
+  if (usedInNewMinute(row.last_used_at as string | null, now)) writes.push({ kind: 'used', id });
+  // The first use of a rotated key ends its predecessor.
+  if (row.predecessor) writes.push({ kind: 'revoke', id: row.predecessor as string }, { kind: 'clearPredecessor', id });
+  const record = tokenRow({ ...row, last_used_at: now });
+  if (row.rotate_by) {
+    const { key, values } = successorKey(row, now);
+    writes.push({ kind: 'revokeUnusedSuccessors', predecessor: id }, { kind: 'insertKey', values });
+    record.newKey = key;
+  }
+  return { record, writes };
 }
 
 /** The live keys of an agent, or PD_TOKEN naming the agent when it has none. */

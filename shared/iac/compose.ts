@@ -20,6 +20,7 @@ import {
   items,
   keyString,
   lineOf,
+  literalOrigin,
   pairLine,
   pairs,
   parseYamlStream,
@@ -96,10 +97,7 @@ export function extractCompose(f: SourceFile): DeclaredModel {
       const key = `${range.port}-${range.toPort ?? ''}/${protocol}`;
       if (seen.has(key)) return;
       seen.add(key);
-      const literal =
-        isScalar(node) && typeof node.value === 'number'
-          ? { origin: { kind: 'literal' as const, file: f.file, line: lineOf(s.lc, node), text: sourceText(s, node) } }
-          : {};
+      const literal = isScalar(node) && typeof node.value === 'number' ? { origin: literalOrigin(s, node) } : {};
       model.endpoints.push({
         resource: address,
         host: null,

@@ -70,3 +70,12 @@ export function jsonErrorClause(message: string): string {
     .replace(/, (?:\.\.\.)?".*$/s, '')
     .replace(/ is not valid JSON$/, '');
 }
+
+/**
+ * The line (1-based) of the position a JSON.parse error `message` names in `text`; undefined when
+ * it names none. The line, never the message's excerpt, is what a problem about a file may show.
+ */
+export function jsonErrorLine(message: string, text: string): number | undefined {
+  const at = /position (\d+)/.exec(message);
+  return at ? text.slice(0, Number(at[1])).split('\n').length : undefined;
+}

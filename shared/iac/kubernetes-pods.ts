@@ -4,14 +4,14 @@
 // named ports, which Services need to resolve a named targetPort.
 import { isMap } from 'yaml';
 import type { Document, Node } from 'yaml';
-import type { DeclaredModel, PodSelector, Protocol } from '../types.js';
+import type { DeclaredEndpoint, DeclaredModel, PodSelector, Protocol } from '../types.js';
 import { toPort } from './declare.js';
 import {
   get,
   getIn,
   getPair,
   items,
-  lineOf,
+  literalOrigin,
   pairLine,
   plain,
   scalarString,
@@ -51,6 +51,30 @@ export function k8sProtocol(value: string | undefined): Protocol | undefined {
   if (value === undefined || value.toUpperCase() === 'TCP') return 'tcp';
   if (value.toUpperCase() === 'UDP') return 'udp';
   return undefined;
+}
+
+/**
+ * A port that listens on a workload's pods or on a Service's name, declared at `line`; `literal`:
+ * the scalar the number is written as there, its origin (none for a name resolved to a port).
+ */
+export function listenEndpoint(
+  s: YamlStream,
+  resource: string,
+  port: number,
+  protocol: Protocol,
+  line: number,
+  literal?: Node,
+): DeclaredEndpoint {
+  const origin = literal ? { origin: literalOrigin(s, literal) } : {};
+  return { resource, host: null, port, protocol, role: 'listen', source: { file: s.file, line }, ...origin };
+}
+
+/** True the first time `declared` (a resource's `port/protocol` keys) sees this port: each is declared once. */
+export function firstDeclaration(declared: Set<string>, port: number, protocol: Protocol): boolean {
+  const key = `${port}/${protocol}`;
+  if (declared.has(key)) return false;
+  declared.add(key);
+  return true;
 }
 
 const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
@@ -103,23 +127,8 @@ export function readWorkload(
         if (!protocol) return;
         const name = scalarString(doc, get(doc, p, 'name'));
         if (name) own.push({ name, port, protocol });
-        const key = `${port}/${protocol}`;
-        if (w.declared.has(key)) return;
-        w.declared.add(key);
-        model.endpoints.push({
-          resource: address,
-          host: null,
-          port,
-          protocol,
-          role: 'listen',
-          source: { file, line },
-          origin: {
-            kind: 'literal',
-            file,
-            line: lineOf(s.lc, pair.value as Node),
-            text: sourceText(s, pair.value as Node),
-          },
-        });
+        if (firstDeclaration(w.declared, port, protocol))
+          model.endpoints.push(listenEndpoint(s, address, port, protocol, line, pair.value as Node));
       });
       w.named.push(...own);
       for (const probe of PROBES) {
@@ -147,27 +156,10 @@ export function readWorkload(
               });
             continue;
           }
-          const key = `${port}/tcp`;
-          if (w.declared.has(key)) continue;
-          w.declared.add(key);
-          model.endpoints.push({
-            resource: address,
-            host: null,
-            port,
-            protocol: 'tcp',
-            role: 'listen',
-            source: { file, line },
-            ...(numeric
-              ? {
-                  origin: {
-                    kind: 'literal' as const,
-                    file,
-                    line: lineOf(s.lc, pair.value as Node),
-                    text: sourceText(s, pair.value as Node),
-                  },
-                }
-              : {}),
-          });
+          if (firstDeclaration(w.declared, port, 'tcp'))
+            model.endpoints.push(
+              listenEndpoint(s, address, port, 'tcp', line, numeric ? (pair.value as Node) : undefined),
+            );
         }
       }
     });

@@ -23,7 +23,15 @@ import type {
 import { appProtocolService, portNameService } from './expect.js';
 import { toPort } from './declare.js';
 import { emptyModel, type ExtractContext, type Extractor, type SourceFile } from './model.js';
-import { k8sProtocol, POD_TEMPLATE_PATHS, readSelector, readWorkload, type Workload } from './kubernetes-pods.js';
+import {
+  firstDeclaration,
+  k8sProtocol,
+  listenEndpoint,
+  POD_TEMPLATE_PATHS,
+  readSelector,
+  readWorkload,
+  type Workload,
+} from './kubernetes-pods.js';
 import {
   get,
   getIn,
@@ -160,22 +168,9 @@ function readService(
   }
   const declared = new Set<string>();
   const push = (port: number, protocol: Protocol, line: number, valueNode: Node | undefined): void => {
-    const key = `${port}/${protocol}`;
-    if (declared.has(key)) return;
-    declared.add(key);
-    const origin =
-      valueNode && /^\d+$/.test(sourceText(s, valueNode))
-        ? { origin: { kind: 'literal' as const, file, line: lineOf(s.lc, valueNode), text: sourceText(s, valueNode) } }
-        : {};
-    model.endpoints.push({
-      resource: address,
-      host: null,
-      port,
-      protocol,
-      role: 'listen',
-      source: { file, line },
-      ...origin,
-    });
+    if (!firstDeclaration(declared, port, protocol)) return;
+    const literal = valueNode && /^\d+$/.test(sourceText(s, valueNode)) ? valueNode : undefined;
+    model.endpoints.push(listenEndpoint(s, address, port, protocol, line, literal));
   };
   items(doc, get(doc, spec, 'ports')).forEach((p, i) => {
     const from = model.endpoints.length;
@@ -235,20 +230,8 @@ function readService(
       if (target === undefined) continue;
       placed.push(target);
       landed.push({ resource: w.address, port: target });
-      const key = `${target}/${protocol}`;
-      if (w.declared.has(key)) continue;
-      w.declared.add(key);
-      model.endpoints.push({
-        resource: w.address,
-        host: null,
-        port: target,
-        protocol,
-        role: 'listen',
-        source: { file, line: tpLine },
-        ...(numeric && tpNode
-          ? { origin: { kind: 'literal' as const, file, line: lineOf(s.lc, tpNode), text: sourceText(s, tpNode) } }
-          : {}),
-      });
+      if (!firstDeclaration(w.declared, target, protocol)) continue;
+      model.endpoints.push(listenEndpoint(s, w.address, target, protocol, tpLine, numeric ? tpNode : undefined));
     }
     if (headless) {
       if (numeric) push(toPort(written)!, protocol, tpLine, tpNode);

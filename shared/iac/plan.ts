@@ -17,11 +17,12 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PortdriftError } from '../errors.js';
 import type { DeclaredModel } from '../types.js';
+import { jsonErrorLine } from './files.js';
 import { emptyModel } from './model.js';
 import type { Block, ModuleFile } from './terraform/block.js';
 import type { Emit } from './terraform/emit.js';
 import { placeServiceTargets } from './terraform/kubernetes.js';
-import { lineOf, lineStarts, locateHcl, type LineIndex, type Located } from './terraform/hcl/locate.js';
+import { locateHcl, type LineIndex, type Located } from './terraform/hcl/locate.js';
 import { readManifest, type Manifest } from './terraform/manifest.js';
 import { HANDLERS } from './terraform/resources.js';
 import { sharedOrigins } from './terraform/shared.js';
@@ -265,8 +266,7 @@ export async function extractPlan(
     doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
     // Only the line: V8's message can quote a piece of the file, and a plan holds secrets.
-    const pos = /position (\d+)/.exec((err as Error).message);
-    const line = pos ? lineOf(lineStarts(text), Number(pos[1])) : undefined;
+    const line = jsonErrorLine((err as Error).message, text);
     throw new PortdriftError('PD_PLAN_INVALID', `--plan ${plan.shown}${line ? `:${line}` : ''}: not valid JSON`);
   }
   if (!isObject(doc)) throw new PortdriftError('PD_PLAN_INVALID', `--plan ${plan.shown}: a plan must be a JSON object`);

@@ -10,6 +10,7 @@
 // value; problems name the file and what is wrong with its shape, never the content.
 import { readFile } from 'node:fs/promises';
 import type { Problem } from '../types.js';
+import { jsonErrorLine } from './files.js';
 import { hostsOf, type StateInstance } from './terraform/state-hosts.js';
 
 export interface StateHosts {
@@ -60,8 +61,7 @@ export function parseState(text: string, file: string): StateHosts {
     doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
     // Only the position is reported: the parser's message can quote a piece of the file.
-    const pos = /position (\d+)/.exec((err as Error).message);
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
+    const line = jsonErrorLine((err as Error).message, text);
     return fail(file, 'PD_STATE_INVALID', 'Terraform state is not valid JSON', line);
   }
   if (!isObject(doc)) return fail(file, 'PD_STATE_INVALID', 'Terraform state must be a JSON object');

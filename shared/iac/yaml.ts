@@ -4,8 +4,8 @@
 // and parse errors / unknown tags turned into Problems (docs/design/iac-extraction.md#yaml).
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, visit } from 'yaml';
 import type { Document, Node, Pair, ParseOptions, DocumentOptions, SchemaOptions, YAMLMap } from 'yaml';
-import type { Problem } from '../types.js';
-import { jsonErrorClause } from './files.js';
+import type { Problem, ValueOrigin } from '../types.js';
+import { jsonErrorClause, jsonErrorLine } from './files.js';
 
 export type YamlOptions = ParseOptions & DocumentOptions & SchemaOptions;
 
@@ -28,15 +28,14 @@ const isJsonFile = (file: string): boolean => /\.json$/i.test(file);
  * A `.json` file is parsed as YAML for its lines, but must be JSON: what YAML forgives
  * (trailing commas, comments, single quotes) CloudFormation and kubectl refuse.
  */
-function jsonError(file: string, text: string, lc: LineCounter): YamlStream['jsonError'] {
+function jsonError(file: string, text: string): YamlStream['jsonError'] {
   if (!isJsonFile(file)) return undefined;
   try {
     JSON.parse(text);
     return undefined;
   } catch (err) {
     const message = (err as Error).message;
-    const at = /at position (\d+)/.exec(message);
-    return { line: at ? lc.linePos(Number(at[1])).line : 1, message: jsonErrorClause(message) };
+    return { line: jsonErrorLine(message, text) ?? 1, message: jsonErrorClause(message) };
   }
 }
 
@@ -74,7 +73,7 @@ function keepLastKeys(docs: Document.Parsed[], lc: LineCounter): YamlStream['dup
 const DEFAULTS = { logLevel: 'error', prettyErrors: false, uniqueKeys: false } as const;
 
 function finish(file: string, text: string, docs: Document.Parsed[], lc: LineCounter, strict: boolean): YamlStream {
-  const bad = jsonError(file, text, lc);
+  const bad = jsonError(file, text);
   if (bad) return { file, text, docs: [], lc, jsonError: bad, duplicates: [] };
   return { file, text, docs, lc, duplicates: strict ? [] : keepLastKeys(docs, lc) };
 }
@@ -269,6 +268,11 @@ export function scalarString(doc: Document, node: unknown): string | undefined {
 export function sourceText(s: YamlStream, node: Node): string {
   const r = node.range;
   return r ? s.text.slice(r[0], r[1]).trim() : '';
+}
+
+/** A value's origin when it is written right there: the scalar's line and its text as written. */
+export function literalOrigin(s: YamlStream, node: Node): ValueOrigin {
+  return { kind: 'literal', file: s.file, line: lineOf(s.lc, node), text: sourceText(s, node) };
 }
 
 /** Plain JS value of a node, merge keys and aliases applied (for labels, selectors and other small things that need no

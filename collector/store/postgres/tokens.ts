@@ -1,22 +1,24 @@
 // Tokens, enrollment, agent keys and rotation on PostgreSQL: the same rules as the SQLite store
-// (collector/store/sqlite-enroll.ts explains rotation). Each read-then-write runs in a transaction
+// (authentication() in collector/store/tokens.ts explains rotation). Each read-then-write runs in a transaction
 // that locks what it reads (FOR UPDATE, or an advisory lock on the agent name), so two replicas
 // enrolling or rotating at once cannot both succeed where one may.
 import type pg from 'pg';
 import { tokenRow, type Row } from '../rows.js';
 import {
+  authentication,
   checkNameFree,
   checkRotatable,
+  createdTokenValues,
+  enrolledKey,
   enrollError,
+  enrollSecretRecord,
   hashToken,
+  inRotation,
+  isLiveTokenRow,
+  type KeyWrite,
   mintToken,
-  newId,
-  newToken,
   oneLiveToken,
-  sameHash,
   someLiveKeys,
-  unknownEnrollSecret,
-  usedInNewMinute,
 } from '../tokens.js';
 import type { EnrollInput, NewToken, TokenRecord } from '../types.js';
 
@@ -35,20 +37,10 @@ export class PgTokens {
 
   async createToken(input: NewToken): Promise<{ token: string; record: TokenRecord }> {
     const made = mintToken(input);
-    const { id, name, role, createdAt, scope } = made.record;
     await this.pool.query(
       'INSERT INTO tokens (id, name, role, hash, created_at, scope, ' +
         'expires_at, max_uses) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-      [
-        id,
-        name,
-        role,
-        hashToken(made.token),
-        createdAt,
-        scope ? JSON.stringify(scope) : null,
-        input.expiresAt ?? null,
-        input.maxUses ?? null,
-      ],
+      createdTokenValues(made, input),
     );
     return made;
   }
@@ -73,12 +65,7 @@ export class PgTokens {
     const row = (await c.query(`SELECT * FROM tokens WHERE hash = $1${lock ? ' FOR UPDATE' : ''}`, [hash])).rows[0] as
       | Row
       | undefined;
-    if (!row || !sameHash(row.hash as string, hash) || row.role !== 'enroll') {
-      throw unknownEnrollSecret();
-    }
-    const t = tokenRow(row);
-    t.uses = Number(row.uses ?? 0);
-    return t;
+    return enrollSecretRecord(row, hash);
   }
 
   async enrollSecret(secret: string, now: string): Promise<TokenRecord> {
@@ -99,18 +86,8 @@ export class PgTokens {
         input.name,
         held.map((r) => r.id as string),
       );
-      const key = newToken();
-      const id = newId('tok');
-      await c.query(INSERT_KEY, [
-        id,
-        input.name,
-        hashToken(key),
-        input.now,
-        JSON.stringify([...input.scope]),
-        secret.id,
-        JSON.stringify(input.identity),
-        null,
-      ]);
+      const { key, id, values } = enrolledKey(input, secret.id);
+      await c.query(INSERT_KEY, values);
       await c.query('UPDATE tokens SET uses = uses + 1, last_used_at = $2 WHERE id = $1', [secret.id, input.now]);
       return { key, record: tokenRow((await c.query('SELECT * FROM tokens WHERE id = $1', [id])).rows[0]) };
     });
@@ -119,47 +96,37 @@ export class PgTokens {
   async authenticate(secret: string, now: string): Promise<TokenRecord | null> {
     const hash = hashToken(secret);
     const row = (await this.pool.query('SELECT * FROM tokens WHERE hash = $1', [hash])).rows[0] as Row | undefined;
-    if (!row || !sameHash(row.hash as string, hash) || row.revoked_at) return null;
-    if (row.rotate_by || row.predecessor) return this.tx((c) => this.authenticateInside(c, hash, now));
-    // last_used_at at minute granularity: not one write per request.
-    if (usedInNewMinute(row.last_used_at as string | null, now))
-      await this.pool.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [now, row.id]);
-    return tokenRow({ ...row, last_used_at: now });
+    if (!isLiveTokenRow(row, hash)) return null;
+    if (inRotation(row)) return this.tx((c) => this.authenticateInside(c, hash, now));
+    return this.run(this.pool, authentication(row, now), now);
   }
 
   private async authenticateInside(c: pg.PoolClient, hash: string, now: string): Promise<TokenRecord | null> {
     const row = (await c.query('SELECT * FROM tokens WHERE hash = $1 FOR UPDATE', [hash])).rows[0] as Row | undefined;
-    if (!row || row.revoked_at) return null;
-    if (row.rotate_by && (row.rotate_by as string) <= now) {
-      await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, row.id]);
-      return null;
+    if (!isLiveTokenRow(row, hash)) return null;
+    return this.run(c, authentication(row, now), now);
+  }
+
+  /** Runs an authentication's writes, in order; its record. */
+  private async run(
+    c: pg.PoolClient | pg.Pool,
+    { record, writes }: { record: TokenRecord | null; writes: KeyWrite[] },
+    now: string,
+  ): Promise<TokenRecord | null> {
+    for (const w of writes) {
+      if (w.kind === 'revoke')
+        await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, w.id]);
+      else if (w.kind === 'used') await c.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [now, w.id]);
+      else if (w.kind === 'clearPredecessor')
+        await c.query('UPDATE tokens SET predecessor = NULL WHERE id = $1', [w.id]);
+      else if (w.kind === 'revokeUnusedSuccessors')
+        await c.query(
+          'UPDATE tokens SET revoked_at = $1 WHERE predecessor = $2 AND revoked_at IS NULL AND last_used_at IS NULL',
+          [now, w.predecessor],
+        );
+      else await c.query(INSERT_KEY, w.values);
     }
-    if (usedInNewMinute(row.last_used_at as string | null, now))
-      await c.query('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [now, row.id]);
-    if (row.predecessor) {
-      await c.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, row.predecessor]);
-      await c.query('UPDATE tokens SET predecessor = NULL WHERE id = $1', [row.id]);
-    }
-    const t = tokenRow({ ...row, last_used_at: now });
-    if (row.rotate_by) {
-      await c.query(
-        'UPDATE tokens SET revoked_at = $1 WHERE predecessor = $2 AND revoked_at IS NULL AND last_used_at IS NULL',
-        [now, row.id],
-      );
-      const key = newToken();
-      await c.query(INSERT_KEY, [
-        newId('tok'),
-        row.name,
-        hashToken(key),
-        now,
-        row.scope ?? null,
-        row.enrolled_by ?? null,
-        row.identity ?? null,
-        row.id,
-      ]);
-      t.newKey = key;
-    }
-    return t;
+    return record;
   }
 
   private async liveKeys(c: pg.PoolClient, name: string, now: string): Promise<TokenRecord[]> {

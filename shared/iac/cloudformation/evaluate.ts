@@ -7,7 +7,7 @@
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { ValueOrigin } from '../../types.js';
-import { deref, get, items, keyString, lineOf, pairs, sourceText, type YamlStream } from '../yaml.js';
+import { deref, get, items, keyString, lineOf, literalOrigin, pairs, sourceText, type YamlStream } from '../yaml.js';
 import { intrinsic } from './tags.js';
 
 /** `AWS::NoValue`: the property is absent. */
@@ -63,7 +63,7 @@ export class CfnEvaluator {
       return {
         ok: true,
         value: node.value,
-        origin: { kind: 'literal', file: this.s.file, line: lineOf(this.s.lc, node), text: sourceText(this.s, node) },
+        origin: literalOrigin(this.s, node),
       };
     }
     if (isSeq(node)) {

@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { sharedOrigins } from './shared.js';
 import { HclParseError, parseHcl, releaseHclParser, warmHclParser } from './hcl/parse-file.js';
-import { jsonErrorClause, readIacFile } from '../files.js';
+import { jsonErrorClause, jsonErrorLine, readIacFile } from '../files.js';
 import { emptyModel, mergeInto, type ExtractContext, type Extractor, type SourceFile } from '../model.js';
 import { relativeTo } from '../walk.js';
 import { PortdriftError } from '../../errors.js';
@@ -109,10 +109,9 @@ async function parseFile(f: SourceFile, problems: Problem[]): Promise<ModuleFile
         throw new Error('the top level must be an object');
       return { file: f.file, text: f.text, json: json as Record<string, unknown>, index: null, lineAt };
     } catch (err) {
-      const pos = /position (\d+)/.exec((err as Error).message);
       problems.push({
         file: f.file,
-        line: pos ? lineAt(Number(pos[1])) : 1,
+        line: jsonErrorLine((err as Error).message, f.text) ?? 1,
         code: 'PD_IAC_PARSE',
         message: `not valid JSON: ${jsonErrorClause((err as Error).message)}`,
       });

@@ -393,6 +393,26 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.authenticate(second, T2)).not.toBeNull();
     });
 
+    it('rotation: the new key keeps the scope, enroll secret and pod of the old and can be rotated again', async () => {
+      const s = await secret();
+      const pod = { name: 'agent-7f9c', namespace: 'portdrift' };
+      const a = await store.enroll({
+        secret: s,
+        name: 'a',
+        scope: ['10.1.0.0/16'],
+        identity: { host: 'h', pod },
+        now: T0,
+      });
+      await store.rotateAgent('a', T0, T2);
+      const next = (await store.authenticate(a.key, T0))!.newKey!;
+      const used = await store.authenticate(next, T1);
+      expect(used).toMatchObject({ name: 'a', scope: ['10.1.0.0/16'], enrolledBy: a.record.enrolledBy });
+      expect(a.record.enrolledBy).toMatch(/^tok_/);
+      await store.notePlanServed('a', 60_000, T1);
+      expect((await store.agents())[0]).toMatchObject({ name: 'a', pod, enrolledBy: a.record.enrolledBy });
+      expect((await store.rotateAgent('a', T1, LATER)).map((t) => t.rotateBy)).toEqual([LATER]);
+    });
+
     it('rotation: an old key not used before the grace ends is dead; the name is free again', async () => {
       const s = await secret();
       const { key } = await enroll(s, 'a');
