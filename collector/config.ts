@@ -39,6 +39,15 @@ export const collectorSchema = {
     default: './portdrift.db',
     describe: 'the store: a SQLite file, or a PostgreSQL URL postgres://user@host:port/database (several collectors)',
   },
+  leaderLease: {
+    type: 'duration',
+    default: '20s',
+    min: 3000,
+    max: 300_000,
+    describe:
+      'replicas on PostgreSQL: how long the leader lease holds without renewal (renewed every quarter); ' +
+      'a leader that dies is replaced within 1.25 × this',
+  },
   storeThread: { type: 'bool', default: true, describe: 'run SQLite on a worker thread beside the HTTP thread' },
   synchronous: {
     type: 'enum',

@@ -18,6 +18,7 @@ import type { OutgoingMail } from './report/mail.js';
 import { liveLoader } from './lifecycle/live.js';
 import { LATE_FACTOR, Collector } from './service.js';
 import { isPostgresUrl, redactUrl } from './store/postgres/connect.js';
+import { leaseTimings } from './store/postgres/lease.js';
 import { PostgresStore } from './store/postgres/store.js';
 import { lockStore } from './store/sqlite-lock.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -82,8 +83,10 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     lock.release();
     throw err;
   }
-  // Several replicas on PostgreSQL: the lease says which one runs the scheduled work.
-  const lease = store instanceof PostgresStore ? store.lease() : null;
+  // Several replicas on PostgreSQL: the lease says which one runs the scheduled work; its length
+  // (leaderLease) sets how soon a dead leader is replaced and how long outbox claims hold.
+  const timing = leaseTimings(c.leaderLease);
+  const lease = store instanceof PostgresStore ? store.lease({ ttlMs: timing.ttlMs, renewMs: timing.renewMs }) : null;
   await lease?.start();
   const closeStore = async (): Promise<void> => {
     try {
@@ -149,7 +152,8 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
     // outbox table, and only the leader makes and sends reports and delivers webhook alerts.
     const shared = lease
       ? (() => {
-          const box = (store as PostgresStore).outbox(lease.holder, { alerts: c.webhooks.length > 0 });
+          const alerts = c.webhooks.length > 0;
+          const box = (store as PostgresStore).outbox(lease.holder, { alerts, claimMs: timing.claimMs });
           return {
             reports: box.reports<OutgoingMail>(),
             alerts: {
@@ -159,6 +163,7 @@ export async function startCollector(c: CollectorConfig, o: StartOptions): Promi
             },
             caps: (store as PostgresStore).alertCaps(),
             isLeader: () => lease.isLeader(),
+            renewMs: timing.claimRenewMs,
           };
         })()
       : undefined;

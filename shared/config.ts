@@ -15,7 +15,7 @@ export type FieldSpec =
   | ({ type: 'string'; pattern?: RegExp; patternHint?: string } & Base<string>)
   | ({ type: 'int'; min?: number; max?: number } & Base<number>)
   /** Written as `30s`; the value is milliseconds. */
-  | ({ type: 'duration'; min?: number } & Base<string>)
+  | ({ type: 'duration'; min?: number; max?: number } & Base<string>)
   | ({ type: 'bool' } & Base<boolean>)
   | ({ type: 'enum'; values: readonly string[] } & Base<string>)
   | ({ type: 'strings' } & Base<string[]>)
@@ -89,6 +89,10 @@ function valueSchema(spec: FieldSpec): z.ZodType {
           }
           if (spec.min !== undefined && ms < spec.min) {
             ctx.addIssue({ code: 'custom', input: raw, message: `must be at least ${spec.min}ms, got ${raw}` });
+            return z.NEVER;
+          }
+          if (spec.max !== undefined && ms > spec.max) {
+            ctx.addIssue({ code: 'custom', input: raw, message: `must be at most ${spec.max}ms, got ${raw}` });
             return z.NEVER;
           }
           return ms;

@@ -202,6 +202,8 @@ export interface SharedOutbox {
   isLeader: () => boolean;
   /** How often the leader looks for work (default: reports 5 s, alerts 1 s). */
   pollMs?: { reports?: number; alerts?: number };
+  /** How often a claim is renewed while its send lasts (default 5 s): well within the claim's length. */
+  renewMs?: number;
 }
 
 /**
@@ -248,6 +250,7 @@ export function createReporting(
         ? {
             isLeader: deps.shared.isLeader,
             ...(deps.shared.pollMs?.reports ? { pollMs: deps.shared.pollMs.reports } : {}),
+            ...(deps.shared.renewMs ? { renewEveryMs: deps.shared.renewMs } : {}),
           }
         : {}),
       mailer: createMailer({
@@ -285,6 +288,7 @@ export function createReporting(
           isLeader: deps.shared.isLeader,
           log: deps.log.child({ part: 'alerts' }),
           ...(deps.shared.pollMs?.alerts ? { pollMs: deps.shared.pollMs.alerts } : {}),
+          ...(deps.shared.renewMs ? { renewMs: deps.shared.renewMs } : {}),
         })
       : null;
   return {

@@ -23,6 +23,8 @@ export interface ReportServiceOptions {
   isLeader?: () => boolean;
   /** With `isLeader`: how often the leader looks for a due report or pending entries (default 5 s). */
   pollMs?: number;
+  /** How often the claim of an entry is renewed while its send lasts (outbox with `renew`; default 5 s). */
+  renewEveryMs?: number;
   /** Gathers what the report covers: findings open or resolved since `since`, coverage, agents, history. */
   load(
     since: string | null,
@@ -171,6 +173,7 @@ export class ReportService {
     const result = await flushOutbox(this.o.outbox, this.o.mailer, this.o.log, {
       now: this.now,
       backoff: this.o.backoff ?? DEFAULT_BACKOFF,
+      ...(this.o.renewEveryMs ? { renewEveryMs: this.o.renewEveryMs } : {}),
     });
     this.retryTimer?.cancel();
     // With `isLeader` the poll retries; a single collector arms a retry while reports wait.

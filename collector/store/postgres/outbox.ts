@@ -8,16 +8,18 @@
 //   so two replicas that evaluate the same change queue it once.
 // Delivery claims due rows with SELECT … FOR UPDATE SKIP LOCKED and stamps them with its holder
 // id and a claim expiry (the database's clock), renewed while a send lasts; a row sent is marked
-// by the holder of its claim. A claim of a process that died lapses after CLAIM_MS and the row is
-// claimed again: delivery is at least once, the window being a death between the receiver's
-// acceptance and the mark.
+// by the holder of its claim. A claim of a process that died lapses (after 3/4 of the leader lease,
+// lease.ts leaseTimings: by the time another replica leads) and the row is claimed again:
+// delivery is at least once, the window being a death between the receiver's acceptance and the
+// mark.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Finding } from '../../../shared/types.js';
 import type { EvaluationWrite } from '../types.js';
+import { leaseTimings } from './lease.js';
 
-/** How long a claim holds without renewal. */
-export const CLAIM_MS = 15_000;
+/** How long a claim holds without renewal with the default lease (15 s). */
+export const CLAIM_MS = leaseTimings().claimMs;
 /** pg_advisory_xact_lock key that serialises report queueing across replicas. */
 const REPORT_LOCK = '8098463211858670966';
 const STATE_KEY = 'report.lastReportAt';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAIN, ROOT, killAll, portdrift, requireBuild, sleep, type Proc } from './harness.js';
+import { MAIN, ROOT, killAll, killEach, portdrift, requireBuild, sleep, type Proc } from './harness.js';
 import { get, post, postBatch } from '../collector/harness.js';
 
 const TF = `resource "aws_db_instance" "orders" {
@@ -30,13 +30,19 @@ interface AgentRow {
   batches: number;
 }
 
-describe('enrollment: one enroll secret, a fleet of agents with their own keys', () => {
+// The fleet's story and the late agent share nothing (each its own collector, store and ports, and
+// each stops only its own processes) and mostly wait on agent intervals: they run at once. The
+// bad-input cases run afterwards, alone: their many `token` commands run synchronously.
+// Its steps build on each other: one after the other.
+const step = it.sequential;
+describe('enrollment: one enroll secret, a fleet of agents with their own keys', { concurrent: true }, () => {
   let dir: string;
   let data: string;
   let url: string;
   let reader: string;
   let secretFile: string;
   const agents: Record<string, Proc> = {};
+  const mine: Proc[] = [];
 
   const agentRows = async (): Promise<AgentRow[]> => (await (await get(url, '/v1/agents', reader)).json()).agents;
   const batchesOf = async (name: string) => (await agentRows()).find((a) => a.name === name)?.batches ?? 0;
@@ -72,6 +78,7 @@ describe('enrollment: one enroll secret, a fleet of agents with their own keys',
       ...extra,
     ]);
     agents[name] = p;
+    mine.push(p);
     return p;
   };
   const keyOf = (name: string) => readFileSync(join(dir, `state-${name}`, 'agent-key'), 'utf8').trim();
@@ -115,108 +122,197 @@ describe('enrollment: one enroll secret, a fleet of agents with their own keys',
       '--debounce',
       '10ms',
     ]);
+    mine.push(c);
     url = await c.waitFor('"listening on"', () => /listening on (http\S+?)["\s]/.exec(c.stderr)?.[1], 20_000);
   }, 30_000);
 
   afterAll(async () => {
-    await killAll();
+    await killEach(mine);
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('two agents, one secret: two keys, two names, kept owner-only; a key speaks for its agent', async () => {
-    startAgent('edge-a');
-    startAgent('edge-b');
-    await Promise.all([waitBatches('edge-a', 1), waitBatches('edge-b', 1)]);
-    const [ka, kb] = [keyOf('edge-a'), keyOf('edge-b')];
-    expect(ka).toMatch(/^pdt_/);
-    expect(kb).toMatch(/^pdt_/);
-    expect(ka).not.toBe(kb);
-    for (const n of ['edge-a', 'edge-b']) {
-      expect(statSync(join(dir, `state-${n}`, 'agent-key')).mode & 0o777).toBe(0o600);
+  step(
+    'two agents, one secret: two keys, two names, kept owner-only; a key speaks for its agent',
+    async () => {
+      startAgent('edge-a');
+      startAgent('edge-b');
+      await Promise.all([waitBatches('edge-a', 1), waitBatches('edge-b', 1)]);
+      const [ka, kb] = [keyOf('edge-a'), keyOf('edge-b')];
+      expect(ka).toMatch(/^pdt_/);
+      expect(kb).toMatch(/^pdt_/);
+      expect(ka).not.toBe(kb);
+      for (const n of ['edge-a', 'edge-b']) {
+        expect(statSync(join(dir, `state-${n}`, 'agent-key')).mode & 0o777).toBe(0o600);
+      }
+
+      const list = cli(['token', 'list', '--data', data, '--format', 'json']);
+      type Listed = { id: string; name: string; role: string; scope: string[]; enrolledBy?: string; uses?: number };
+      const tokens = JSON.parse(list.out).tokens as Listed[];
+      const fleet = tokens.find((t) => t.name === 'fleet')!;
+      expect(fleet).toMatchObject({ role: 'enroll', uses: 2, maxUses: null });
+      const keys = tokens.filter((t) => t.enrolledBy === fleet.id);
+      const byName = keys.sort((x, y) => x.name.localeCompare(y.name));
+      expect(byName.map((t) => [t.name, t.role, t.scope])).toEqual([
+        ['edge-a', 'agent', ['127.0.0.0/8']],
+        ['edge-b', 'agent', ['127.0.0.0/8']],
+      ]);
+
+      // A's key posting as B: refused, nothing stored under B.
+      const before = await batchesOf('edge-b');
+      const r = await postBatch(url, ka, { id: 'forged-1', agent: 'edge-b' });
+      expect(r.status).toBe(403);
+      expect((await r.json()).error.code).toBe('PD_HTTP_FORBIDDEN');
+      expect(await batchesOf('edge-b')).toBeGreaterThanOrEqual(before);
+
+      // The enroll secret itself may do nothing but enroll.
+      const secret = readFileSync(secretFile, 'utf8').trim();
+      expect((await get(url, '/v1/plan', secret)).status).toBe(403);
+      expect((await get(url, '/v1/findings', secret)).status).toBe(403);
+    },
+    60_000,
+  );
+
+  step(
+    'a restarted agent uses its kept key and does not enroll again',
+    async () => {
+      const a = agents['edge-a']!;
+      a.signal('SIGTERM');
+      expect((await a.waitExit(15_000)).code).toBe(0);
+      const key = keyOf('edge-a');
+      const n = await batchesOf('edge-a');
+      startAgent('edge-a');
+      await waitBatches('edge-a', n + 1);
+      expect(keyOf('edge-a')).toBe(key);
+      expect(agents['edge-a']!.messages('enrolled: the agent key is kept in the state directory')).toEqual([]);
+    },
+    60_000,
+  );
+
+  step(
+    'agents revoke A: A is refused 401 and backs off with a clear error, B goes on',
+    async () => {
+      const ka = keyOf('edge-a');
+      const r = cli(['agents', 'revoke', 'edge-a', '--data', data]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toMatch(/revoked 1 key\(s\) of agent edge-a/);
+      expect((await get(url, '/v1/plan', ka)).status).toBe(401);
+      const a = agents['edge-a']!;
+      const refused = () =>
+        a.logs().filter((l) => typeof l.err === 'string' && / 401 PD_HTTP_UNAUTHORIZED/.test(l.err));
+      await a.waitFor('a 401 in the log', () => refused().length > 0 || undefined, 10_000);
+      expect(String(refused()[0]!.err)).toMatch(/refused \(revoked\?\); an operator must give it a new one/);
+      const b0 = await batchesOf('edge-b');
+      const count0 = refused().length;
+      await sleep(3000);
+      // One plan request per sweep interval at most (500 ms), and delivery backs off: no spinning.
+      expect(refused().length - count0).toBeLessThanOrEqual(8);
+      expect(a.exit).toBeNull();
+      expect(await batchesOf('edge-b')).toBeGreaterThan(b0);
+    },
+    60_000,
+  );
+
+  step(
+    'agents rotate B: a new key on its next request, no gap; the old key ends at the first use',
+    async () => {
+      const old = keyOf('edge-b');
+      const r = cli(['agents', 'rotate', 'edge-b', '--data', data]);
+      expect(r.code, r.err).toBe(0);
+      const b = agents['edge-b']!;
+      await b.waitForLog("the collector rotated this agent's key: the new key is kept and used", 10_000);
+      const n = await batchesOf('edge-b');
+      await waitBatches('edge-b', n + 2);
+      const fresh = keyOf('edge-b');
+      expect(fresh).not.toBe(old);
+      expect((await get(url, '/v1/plan', old)).status).toBe(401);
+      expect((await get(url, '/v1/plan', fresh)).status).toBe(200);
+      expect(b.logs().filter((l) => typeof l.err === 'string' && /401/.test(l.err))).toEqual([]);
+    },
+    60_000,
+  );
+
+  step(
+    'the enroll secret revoked: a third agent cannot enroll (401 names why), B keeps working',
+    async () => {
+      const r = cli(['token', 'revoke', 'fleet', '--data', data]);
+      expect(r.code, r.err).toBe(0);
+      const c = startAgent('edge-c');
+      const exit = await c.waitExit(20_000);
+      expect(exit.code).toBe(1);
+      expect(c.stderr).toMatch(/POST \/v1\/enroll: the collector answered 401 PD_ENROLL_SECRET_REVOKED/);
+      expect(() => keyOf('edge-c')).toThrow(/ENOENT/);
+      const n = await batchesOf('edge-b');
+      await waitBatches('edge-b', n + 1);
+    },
+    60_000,
+  );
+});
+
+describe('an agent started before its collector', { concurrent: true }, () => {
+  it('keeps trying to enroll (backing off) and enrolls once the collector is up', async () => {
+    requireBuild();
+    const dir = mkdtempSync(join(tmpdir(), 'pd-enroll-late-'));
+    const procs: Proc[] = [];
+    try {
+      writeFileSync(join(dir, 'main.tf'), TF);
+      writeFileSync(join(dir, 'targets.yaml'), TARGETS);
+      const data = join(dir, 'pd.db');
+      const e = cli([
+        'token',
+        'create',
+        '--data',
+        data,
+        '--role',
+        'enroll',
+        '--name',
+        'late',
+        '--scope',
+        '127.0.0.0/8',
+      ]);
+      expect(e.code, e.err).toBe(0);
+      const secretFile = join(dir, 'secret');
+      writeFileSync(secretFile, e.out, { mode: 0o600 });
+      const args = ['--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--data', data];
+      const listening = (p: Proc) => () => /listening on (http\S+?)["\s]/.exec(p.stderr)?.[1];
+      // Learn a free port, then stop the collector so that nothing listens there.
+      const first = portdrift('collector', null, ['collector', '--listen', '127.0.0.1:0', ...args]);
+      procs.push(first);
+      const url = await first.waitFor('"listening on"', listening(first), 20_000);
+      first.signal('SIGTERM');
+      await first.waitExit(15_000);
+      const agent = portdrift('agent late', null, [
+        'agent',
+        '--collector',
+        url,
+        '--enroll-secret-file',
+        secretFile,
+        '--name',
+        'late-1',
+        '--scope',
+        '127.0.0.0/8',
+        '--state-dir',
+        join(dir, 'state'),
+        '--interval',
+        '500ms',
+        '--min-interval',
+        '500ms',
+        '--timeout',
+        '200ms',
+      ]);
+      procs.push(agent);
+      await agent.waitForLog('cannot enroll yet; retrying', 30_000);
+      const port = new URL(url).port;
+      const second = portdrift('collector again', null, ['collector', '--listen', `127.0.0.1:${port}`, ...args]);
+      procs.push(second);
+      await second.waitFor('"listening on"', listening(second), 20_000);
+      await agent.waitForLog('enrolled: the agent key is kept in the state directory', 90_000);
+      await agent.waitForLog('sweep done', 20_000);
+      expect(readFileSync(join(dir, 'state', 'agent-key'), 'utf8')).toMatch(/^pdt_/);
+    } finally {
+      await killEach(procs);
+      rmSync(dir, { recursive: true, force: true });
     }
-
-    const list = cli(['token', 'list', '--data', data, '--format', 'json']);
-    type Listed = { id: string; name: string; role: string; scope: string[]; enrolledBy?: string; uses?: number };
-    const tokens = JSON.parse(list.out).tokens as Listed[];
-    const fleet = tokens.find((t) => t.name === 'fleet')!;
-    expect(fleet).toMatchObject({ role: 'enroll', uses: 2, maxUses: null });
-    const keys = tokens.filter((t) => t.enrolledBy === fleet.id);
-    const byName = keys.sort((x, y) => x.name.localeCompare(y.name));
-    expect(byName.map((t) => [t.name, t.role, t.scope])).toEqual([
-      ['edge-a', 'agent', ['127.0.0.0/8']],
-      ['edge-b', 'agent', ['127.0.0.0/8']],
-    ]);
-
-    // A's key posting as B: refused, nothing stored under B.
-    const before = await batchesOf('edge-b');
-    const r = await postBatch(url, ka, { id: 'forged-1', agent: 'edge-b' });
-    expect(r.status).toBe(403);
-    expect((await r.json()).error.code).toBe('PD_HTTP_FORBIDDEN');
-    expect(await batchesOf('edge-b')).toBeGreaterThanOrEqual(before);
-
-    // The enroll secret itself may do nothing but enroll.
-    const secret = readFileSync(secretFile, 'utf8').trim();
-    expect((await get(url, '/v1/plan', secret)).status).toBe(403);
-    expect((await get(url, '/v1/findings', secret)).status).toBe(403);
-  }, 60_000);
-
-  it('a restarted agent uses its kept key and does not enroll again', async () => {
-    const a = agents['edge-a']!;
-    a.signal('SIGTERM');
-    expect((await a.waitExit(15_000)).code).toBe(0);
-    const key = keyOf('edge-a');
-    const n = await batchesOf('edge-a');
-    startAgent('edge-a');
-    await waitBatches('edge-a', n + 1);
-    expect(keyOf('edge-a')).toBe(key);
-    expect(agents['edge-a']!.messages('enrolled: the agent key is kept in the state directory')).toEqual([]);
-  }, 60_000);
-
-  it('agents revoke A: A is refused 401 and backs off with a clear error, B goes on', async () => {
-    const ka = keyOf('edge-a');
-    const r = cli(['agents', 'revoke', 'edge-a', '--data', data]);
-    expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/revoked 1 key\(s\) of agent edge-a/);
-    expect((await get(url, '/v1/plan', ka)).status).toBe(401);
-    const a = agents['edge-a']!;
-    const refused = () => a.logs().filter((l) => typeof l.err === 'string' && / 401 PD_HTTP_UNAUTHORIZED/.test(l.err));
-    await a.waitFor('a 401 in the log', () => refused().length > 0 || undefined, 10_000);
-    expect(String(refused()[0]!.err)).toMatch(/refused \(revoked\?\); an operator must give it a new one/);
-    const b0 = await batchesOf('edge-b');
-    const count0 = refused().length;
-    await sleep(3000);
-    // One plan request per sweep interval at most (500 ms), and delivery backs off: no spinning.
-    expect(refused().length - count0).toBeLessThanOrEqual(8);
-    expect(a.exit).toBeNull();
-    expect(await batchesOf('edge-b')).toBeGreaterThan(b0);
-  }, 60_000);
-
-  it('agents rotate B: a new key on its next request, no gap; the old key ends at the first use', async () => {
-    const old = keyOf('edge-b');
-    const r = cli(['agents', 'rotate', 'edge-b', '--data', data]);
-    expect(r.code, r.err).toBe(0);
-    const b = agents['edge-b']!;
-    await b.waitForLog("the collector rotated this agent's key: the new key is kept and used", 10_000);
-    const n = await batchesOf('edge-b');
-    await waitBatches('edge-b', n + 2);
-    const fresh = keyOf('edge-b');
-    expect(fresh).not.toBe(old);
-    expect((await get(url, '/v1/plan', old)).status).toBe(401);
-    expect((await get(url, '/v1/plan', fresh)).status).toBe(200);
-    expect(b.logs().filter((l) => typeof l.err === 'string' && /401/.test(l.err))).toEqual([]);
-  }, 60_000);
-
-  it('the enroll secret revoked: a third agent cannot enroll (401 names why), B keeps working', async () => {
-    const r = cli(['token', 'revoke', 'fleet', '--data', data]);
-    expect(r.code, r.err).toBe(0);
-    const c = startAgent('edge-c');
-    const exit = await c.waitExit(20_000);
-    expect(exit.code).toBe(1);
-    expect(c.stderr).toMatch(/POST \/v1\/enroll: the collector answered 401 PD_ENROLL_SECRET_REVOKED/);
-    expect(() => keyOf('edge-c')).toThrow(/ENOENT/);
-    const n = await batchesOf('edge-b');
-    await waitBatches('edge-b', n + 1);
-  }, 60_000);
+  }, 150_000);
 });
 
 describe('POST /v1/enroll refuses bad input, storing nothing', () => {
@@ -357,67 +453,4 @@ describe('POST /v1/enroll refuses bad input, storing nothing', () => {
       /--max-uses "0": a whole number of at least 1/,
     );
   });
-});
-
-describe('an agent started before its collector', () => {
-  it('keeps trying to enroll (backing off) and enrolls once the collector is up', async () => {
-    requireBuild();
-    const dir = mkdtempSync(join(tmpdir(), 'pd-enroll-late-'));
-    try {
-      writeFileSync(join(dir, 'main.tf'), TF);
-      writeFileSync(join(dir, 'targets.yaml'), TARGETS);
-      const data = join(dir, 'pd.db');
-      const e = cli([
-        'token',
-        'create',
-        '--data',
-        data,
-        '--role',
-        'enroll',
-        '--name',
-        'late',
-        '--scope',
-        '127.0.0.0/8',
-      ]);
-      expect(e.code, e.err).toBe(0);
-      const secretFile = join(dir, 'secret');
-      writeFileSync(secretFile, e.out, { mode: 0o600 });
-      const args = ['--iac', join(dir, 'main.tf'), '--targets', join(dir, 'targets.yaml'), '--data', data];
-      const listening = (p: Proc) => () => /listening on (http\S+?)["\s]/.exec(p.stderr)?.[1];
-      // Learn a free port, then stop the collector so that nothing listens there.
-      const first = portdrift('collector', null, ['collector', '--listen', '127.0.0.1:0', ...args]);
-      const url = await first.waitFor('"listening on"', listening(first), 20_000);
-      first.signal('SIGTERM');
-      await first.waitExit(15_000);
-      const agent = portdrift('agent late', null, [
-        'agent',
-        '--collector',
-        url,
-        '--enroll-secret-file',
-        secretFile,
-        '--name',
-        'late-1',
-        '--scope',
-        '127.0.0.0/8',
-        '--state-dir',
-        join(dir, 'state'),
-        '--interval',
-        '500ms',
-        '--min-interval',
-        '500ms',
-        '--timeout',
-        '200ms',
-      ]);
-      await agent.waitForLog('cannot enroll yet; retrying', 30_000);
-      const port = new URL(url).port;
-      const second = portdrift('collector again', null, ['collector', '--listen', `127.0.0.1:${port}`, ...args]);
-      await second.waitFor('"listening on"', listening(second), 20_000);
-      await agent.waitForLog('enrolled: the agent key is kept in the state directory', 90_000);
-      await agent.waitForLog('sweep done', 20_000);
-      expect(readFileSync(join(dir, 'state', 'agent-key'), 'utf8')).toMatch(/^pdt_/);
-    } finally {
-      await killAll();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 150_000);
 });

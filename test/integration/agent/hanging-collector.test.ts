@@ -57,8 +57,12 @@ describe.skipIf(skip)(`agent against a collector that never answers${skip ? ` (s
         'subnet-a',
         '--scope',
         '10.231.0.0/28',
+        // 3 s: a send counts as an outage only once it ran 2 s without an answer (deliver.ts).
         '--interval',
         '3s',
+        // The stop's flush to a collector that never answers ends at this bound (default 5 s).
+        '--flush-timeout',
+        '1s',
         '--spool',
         spool,
       ]);

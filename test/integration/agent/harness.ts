@@ -201,6 +201,12 @@ export async function killAll(): Promise<void> {
   await Promise.all(procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 3000))])));
 }
 
+/** SIGKILLs these processes (by PID) and waits (bounded) for them: a block that runs beside others. */
+export async function killEach(procs: readonly Proc[]): Promise<void> {
+  for (const p of procs) p.kill();
+  await Promise.all(procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 3000))])));
+}
+
 // ---------------------------------------------------------------------------------------------
 // A lab per describe block
 // ---------------------------------------------------------------------------------------------

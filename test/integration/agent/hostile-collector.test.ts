@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, portdrift, type Proc } from './harness.js';
 import { HostileCollector, servingPlan } from './loopback-collector.js';
 
@@ -25,11 +25,10 @@ const collectors: HostileCollector[] = [];
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pd-agent-hostile-'));
 });
-afterEach(async () => {
+// Once at the end, not after each test: the interval cases run at once (each stops its own agent).
+afterAll(async () => {
   await killAll();
   await Promise.all(collectors.splice(0).map((c) => c.close()));
-});
-afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -48,7 +47,9 @@ async function stop(a: Proc): Promise<void> {
   expect((await a.waitExit(10_000)).code).toBe(0);
 }
 
-describe('a plan interval below --min-interval', () => {
+// Each case its own collector and agent (no probes: the plans have no targets), mostly waiting
+// on sweep intervals: they run at once.
+describe('a plan interval below --min-interval', { concurrent: true }, () => {
   it('is raised to the default floor (30 s): intervalMs 1 gives one sweep, not thousands', async () => {
     const c = await collector(servingPlan(plan(1)));
     const a = agent(c.url);

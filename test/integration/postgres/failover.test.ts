@@ -34,7 +34,8 @@ describe.skipIf(skip)(`a replica killed mid-batch${skip ? ` (skipped: ${skip})` 
     db = await freshDatabase();
     const agentToken = await token(db.url, 'agent', 'a1');
     reader = await token(db.url, 'reader', 'ops');
-    for (const l of ['r1', 'r2', 'r3']) replicas.push(await startReplica(`collector ${l}`, db.url, iac));
+    // At once: the schema is there (token create made it), and nothing depends on who leads.
+    replicas.push(...(await Promise.all(['r1', 'r2', 'r3'].map((l) => startReplica(`collector ${l}`, db.url, iac)))));
     lb = await startLb(replicas.map((r) => ({ host: '127.0.0.1', port: Number(new URL(r.url).port) })));
     agent = startAgent('a1', lb.url, agentToken, join(dir, 'spool'));
   }, 60_000);

@@ -28,7 +28,8 @@ describe.skipIf(skip)(`the leader's interval tick${skip ? ` (skipped: ${skip})` 
     await sql(
       "INSERT INTO leases (name, holder, expires_at) VALUES ('leader', 'replica_elsewhere', now() + interval '1 hour')",
     );
-    c = await startTestCollector({ data: db.url, interval: '1s', cycles: 2 });
+    // A 5 s lease: once free, it is taken within a renewal (1.25 s).
+    c = await startTestCollector({ data: db.url, interval: '1s', cycles: 2, leaderLease: '5s' });
   });
   afterAll(async () => {
     await c?.stop();

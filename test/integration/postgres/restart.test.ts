@@ -47,7 +47,9 @@ describe.skipIf(skip)(`PostgreSQL restarted while agents post${skip ? ` (skipped
     tokens = await Promise.all(['a1', 'a2'].map((n) => token(cluster.url, 'agent', n)));
     replicas.push(
       ...(await Promise.all(
-        ['r1', 'r2'].map((l) => startReplica(`collector ${l}`, cluster.url, iac, ['--interval', '1s'])),
+        ['r1', 'r2'].map((l) =>
+          startReplica(`collector ${l}`, cluster.url, iac, ['--interval', '1s', '--leader-lease', '5s']),
+        ),
       )),
     );
     ['a1', 'a2'].forEach((name, i) => {
@@ -112,7 +114,7 @@ describe.skipIf(skip)(`PostgreSQL restarted while agents post${skip ? ` (skipped
     for (const a of agents) {
       await until(`${a.name}'s spool to drain`, async () => spooled(a.spool).length === 0, 30_000);
     }
-    // A replica leads again once the database answers (the lease is renewed every 5 s).
+    // A replica leads again once the database answers (the 5 s lease is tried every 1.25 s).
     await until(
       'a leader',
       async () => (await Promise.all(replicas.map((r) => health(r.url)))).some((h) => h.leader),

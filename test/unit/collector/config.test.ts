@@ -61,4 +61,18 @@ describe('collector config', () => {
   it('a field that fails the schema gets no second, derived problem', () => {
     expect(() => collectorConfig(undefined, { iac: 5 })).toThrow(/^collector flags is invalid:\n {2}iac: [^\n]*$/);
   });
+
+  it('leaderLease: 20 s by default, a duration from 3 s to 5 min', () => {
+    const iac = ['infra'];
+    expect(collectorConfig(undefined, { iac }).leaderLease).toBe(20_000);
+    expect(collectorConfig(undefined, { iac, leaderLease: '5s' }).leaderLease).toBe(5000);
+    expect(collectorConfig(undefined, { iac, leaderLease: '5m' }).leaderLease).toBe(300_000);
+    expect(() => collectorConfig(undefined, { iac, leaderLease: '2s' })).toThrow(
+      'leaderLease: must be at least 3000ms, got 2s',
+    );
+    expect(() => collectorConfig(undefined, { iac, leaderLease: '6m' })).toThrow(
+      'leaderLease: must be at most 300000ms, got 6m',
+    );
+    expect(() => collectorConfig(undefined, { iac, leaderLease: 'soon' })).toThrow(/leaderLease: must be a duration/);
+  });
 });
