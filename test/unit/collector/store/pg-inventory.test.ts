@@ -1,11 +1,10 @@
 // The live inventory the replicas share on PostgreSQL (collector/store/postgres/inventory.ts), on
 // a real database: what one replica stores another reads, the payload only when it does not hold
 // that read yet, ages in the database's clock, one row per set of AWS settings.
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../../../collector/store/postgres/store.js';
+import { describe, expect, it } from 'vitest';
 import type { ConfiguredModel, LiveObject } from '../../../../shared/types.js';
-import { freshDatabase, pgSkipReason, type TestDatabase } from '../../../lab/pg.js';
+import { pgSkipReason } from '../../../lab/pg.js';
+import { usePgStores } from './pg-stores.js';
 
 const skip = pgSkipReason();
 
@@ -24,29 +23,7 @@ function inventory(n: number, ip = '10.0.0.1'): ConfiguredModel {
 }
 
 describe.skipIf(skip)(`the shared live inventory on PostgreSQL${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let db: TestDatabase;
-  const opened: PostgresStore[] = [];
-  const open = async () => {
-    const s = await PostgresStore.open(db.url, { poolSize: 2 });
-    opened.push(s);
-    return s;
-  };
-  const sql = async (q: string): Promise<Array<Record<string, unknown>>> => {
-    const c = new pg.Client({ connectionString: db.url });
-    await c.connect();
-    try {
-      return (await c.query(q)).rows;
-    } finally {
-      await c.end();
-    }
-  };
-  beforeEach(async () => {
-    db = await freshDatabase();
-  });
-  afterEach(async () => {
-    for (const s of opened.splice(0)) await s.close();
-    await db.drop();
-  });
+  const { open, sql } = usePgStores(2);
 
   it("stores one replica's read for the others: the payload once per read, ages in the database's clock", async () => {
     const [a, b] = [(await open()).inventory('replica_a'), (await open()).inventory('replica_b')];

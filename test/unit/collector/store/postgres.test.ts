@@ -4,13 +4,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { poolConfig, redactUrl } from '../../../../collector/store/postgres/connect.js';
 import { PG_MIGRATIONS } from '../../../../collector/store/postgres/schema.js';
 import { PostgresStore } from '../../../../collector/store/postgres/store.js';
-import { freshDatabase, pgSkipReason, type TestDatabase } from '../../../lab/pg.js';
+import { pgSkipReason } from '../../../lab/pg.js';
 import { batch } from './contract.js';
+import { usePgStores } from './pg-stores.js';
 
 const NOW = '2026-12-01T10:00:00.000Z';
 
@@ -66,29 +66,7 @@ describe('PostgreSQL connection settings', () => {
 const skip = pgSkipReason();
 
 describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let db: TestDatabase;
-  const opened: PostgresStore[] = [];
-  const open = async () => {
-    const s = await PostgresStore.open(db.url, { poolSize: 4 });
-    opened.push(s);
-    return s;
-  };
-  const sql = async (q: string): Promise<Array<Record<string, unknown>>> => {
-    const c = new pg.Client({ connectionString: db.url });
-    await c.connect();
-    try {
-      return (await c.query(q)).rows;
-    } finally {
-      await c.end();
-    }
-  };
-  beforeEach(async () => {
-    db = await freshDatabase();
-  });
-  afterEach(async () => {
-    for (const s of opened.splice(0)) await s.close();
-    await db.drop();
-  });
+  const { open, sql, db } = usePgStores(4);
 
   it('migrates once when three replicas open a new database together, and refuses a newer schema', async () => {
     const stores = await Promise.all([open(), open(), open()]);
@@ -98,7 +76,7 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
     const versions = PG_MIGRATIONS.map((m) => ({ version: m.version }));
     expect(await sql('SELECT version FROM schema_version ORDER BY version')).toEqual(versions);
     await sql('INSERT INTO schema_version (version) VALUES (99)');
-    await expect(PostgresStore.open(db.url)).rejects.toMatchObject({ code: 'PD_STORE_SCHEMA' });
+    await expect(PostgresStore.open(db().url)).rejects.toMatchObject({ code: 'PD_STORE_SCHEMA' });
   });
 
   it('accepts a batch once when two replicas receive it at the same time', async () => {
@@ -271,7 +249,7 @@ describe.skipIf(skip)(`PostgreSQL store${skip ? ` (skipped: ${skip})` : ''}`, ()
   );
 
   it('names the database without its password when it cannot connect', async () => {
-    const u = new URL(db.url);
+    const u = new URL(db().url);
     u.password = 'hunter2';
     u.port = '1';
     await expect(PostgresStore.open(u.toString())).rejects.toSatisfy(
