@@ -3,27 +3,14 @@
 // its digest (as the JSON the dispatcher gave). A webhook is named by the dispatcher (a hash of
 // its URL, which may carry a secret). Each admission locks its webhook's row, so a brief overlap
 // of two leaders still counts every alert once.
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { Finding } from '../../../shared/types.js';
 import { num } from '../rows.js';
-
-/** An alert as held: the dispatcher's event. */
-interface HeldEvent {
-  type: 'opened' | 'resolved';
-  finding: Finding;
-  at: string;
-}
+import { type AlertRow as HeldEvent, deliveryIdOf } from './outbox.js';
 
 export interface PgDueDigest {
   digest: { from: string; to: string; events: HeldEvent[] };
   deliveryId: string;
   taken: { windowStart: number; upTo: string };
-}
-
-function uuidOf(text: string): string {
-  const hex = createHash('sha256').update(text).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 export class PgAlertCaps {
@@ -90,7 +77,7 @@ export class PgAlertCaps {
         to: new Date(start + windowMs).toISOString(),
         events: rows.map((r) => JSON.parse(r.event) as HeldEvent),
       },
-      deliveryId: uuidOf(`digest ${webhook} ${start}`),
+      deliveryId: deliveryIdOf(`digest ${webhook} ${start}`),
       taken: { windowStart: start, upTo: String(rows.at(-1)!.seq) },
     };
   }

@@ -202,8 +202,8 @@ export interface AlertRow {
   at: string;
 }
 
-/** A UUID-shaped id derived from the transition's key: every replica derives the same one. */
-function deliveryIdOf(key: string): string {
+/** A UUID-shaped id derived from `key` (a transition's, a digest's): every replica derives the same one. */
+export function deliveryIdOf(key: string): string {
   const hex = createHash('sha256').update(key).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
