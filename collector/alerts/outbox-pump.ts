@@ -4,6 +4,7 @@
 // killed meanwhile leaves a claim that lapses, and the next leader delivers the row again with
 // the same X-Portdrift-Delivery id (at least once, so a receiver can drop the repeat).
 import type { Logger } from '../../shared/log.js';
+import { DEFAULT_CLAIM_RENEW_MS, whileRenewing } from '../claim-renewal.js';
 import type { AlertDispatcher } from './dispatcher.js';
 import type { AlertEvent } from './payload.js';
 
@@ -69,12 +70,11 @@ export class AlertPump {
       if (rows.length === 0) return;
       for (const row of rows) {
         if (this.stopped) return; // the claim lapses and the next leader delivers it
-        const renew = setInterval(() => void this.o.queue.renew(row.id).catch(() => undefined), this.o.renewMs ?? 5000);
-        try {
-          await this.o.dispatcher.deliverNow(row.event, row.deliveryId);
-        } finally {
-          clearInterval(renew);
-        }
+        await whileRenewing(
+          () => this.o.queue.renew(row.id),
+          this.o.renewMs ?? DEFAULT_CLAIM_RENEW_MS,
+          () => this.o.dispatcher.deliverNow(row.event, row.deliveryId),
+        );
         await this.o.queue.done(row.id);
       }
     }

@@ -10,6 +10,7 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
 import { backoffDelay as exponential } from '../../shared/retry.js';
+import { DEFAULT_CLAIM_RENEW_MS, whileRenewing } from '../claim-renewal.js';
 import type { Mailer, OutgoingMail } from './mail.js';
 
 export interface OutboxEntry {
@@ -193,15 +194,15 @@ export async function flushOutbox(
   const { due, waiting } = await outbox.claimDue(now(), options.force === true);
   const result: FlushResult = { sent: 0, failed: 0, pending: waiting };
   for (const entry of due) {
-    // A slow relay must not let the claim lapse while the send is under way.
-    const renew = outbox.renew
-      ? setInterval(() => void outbox.renew!(entry).catch(() => undefined), options.renewEveryMs ?? 5000)
-      : undefined;
     let sent: Awaited<ReturnType<Mailer['send']>> | undefined;
     try {
-      sent = await mailer.send(entry.mail);
+      // A slow relay must not let the claim lapse while the send is under way.
+      sent = await whileRenewing(
+        outbox.renew && (() => outbox.renew!(entry)),
+        options.renewEveryMs ?? DEFAULT_CLAIM_RENEW_MS,
+        () => mailer.send(entry.mail),
+      );
     } catch (err) {
-      clearInterval(renew);
       entry.attempts++;
       entry.lastError = (err as Error).message;
       const delay = backoffDelay(entry.attempts, options.backoff);
@@ -222,7 +223,6 @@ export async function flushOutbox(
       );
       continue;
     }
-    clearInterval(renew);
     const kept = await outbox.sent(entry);
     result.sent++;
     log.info(
