@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../shared/log.js';
 import type { Severity } from '../../shared/types.js';
-import { HOUR_MS, HourlyCap } from './cap.js';
+import { HourlyCap } from './cap.js';
 import { DEFAULT_RETRY, deliver, redactUrl, type RetryPolicy } from './deliver.js';
 import { type AlertEvent, type AlertEventType, body, type Digest, type WebhookFormat } from './payload.js';
 import { type SharedCap, webhookKey } from './shared-cap.js';
@@ -111,13 +111,14 @@ export class AlertDispatcher {
   ): Promise<void> {
     return this.chain(h, async () => {
       await this.digestIfDue(h, shared);
-      const o = { now: this.now(), max: h.cfg.maxPerHour ?? 12, windowMs: this.o.windowMs ?? HOUR_MS };
+      // The webhook's limits, as its in-memory cap holds them.
+      const o = { now: this.now(), max: h.cap.max, windowMs: h.cap.windowMs };
       if (await shared.admit(h.key, event, deliveryId, o)) await this.send(h, type, text, deliveryId);
     });
   }
 
   private async digestIfDue(h: Hook, shared: SharedCap): Promise<void> {
-    const due = await shared.dueDigest(h.key, this.now(), this.o.windowMs ?? HOUR_MS);
+    const due = await shared.dueDigest(h.key, this.now(), h.cap.windowMs);
     if (!due) return;
     this.logDigest(h, due.digest);
     await this.send(h, 'digest', body(h.cfg.format, this.o.scope, { digest: due.digest }), due.deliveryId);
